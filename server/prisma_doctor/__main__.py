@@ -1,0 +1,3 @@
+from prisma_doctor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The command line adapter.
+
+Each subcommand lives in its own module with `add_arguments(parser)` and `run(args) -> int`. Modules are imported
+only when their command runs, so that `prisma-doctor schema` does not pay for the language server's imports.
+Exit codes: 0 all is well, 1 something is wrong (or a repair failed), 2 bad usage or an unreadable project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# command name -> (module under prisma_doctor.cli, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "compare the schema with every generated client"),
+    "schema": ("schema", "print the parsed schema as Prisma's DMMF datamodel"),
+    "explain": ("explain", "read terminal output and name the causes of Prisma errors"),
+    "run": ("run", "run a dev command, pass its output through and report findings as they appear"),
+    "reset": ("reset", "the full repair: stop, clean, regenerate, restart, verify"),
+    "regenerate": ("regenerate", "remove and regenerate the generated clients, then verify"),
+    "restart-dev": ("restart_dev", "restart the project's dev server"),
+    "serve": ("serve", "start the language server over stdio"),
+}
+
+
+class UsageError(Exception):
+    """Bad usage or an unreadable project: exit code 2."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prisma-doctor", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"prisma-doctor {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            _load(module_name).add_arguments(sub_parser)
+        else:
+            # Other commands' arguments are only needed for their own help; keep start-up cheap.
+            sub_parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    module = _load(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args))
+    except UsageError as error:
+        print(f"prisma-doctor {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `prisma-doctor explain | head` closes stdout early; that is not an error of ours.
+        return 0
+
+
+def _load(module_name: str):  # noqa: ANN202 - a module object
+    return importlib.import_module(f"prisma_doctor.cli.{module_name}")
+
+
+def _version() -> str:
+    from prisma_doctor import __version__
+
+    return __version__
