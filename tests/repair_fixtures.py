@@ -151,3 +151,68 @@ def add_field(project: Path, field: str) -> None:
     schema = project / "prisma" / "schema.prisma"
     text = schema.read_text()
     schema.write_text(text.replace("  name String\n", f"  name String\n  {field} String?\n"))
+
+
+NEXT_DEPENDENCIES = {**DEPENDENCIES, "next": "16.4.5", "react": "19.2.9", "react-dom": "19.2.9"}
+PRISMA_MODULE = """import { PrismaClient } from '@prisma/client';
+import { PrismaLibSQL } from '@prisma/adapter-libsql';
+
+// The singleton Prisma recommends: it is what keeps an old client alive in a running dev server.
+const globalForPrisma = globalThis;
+export const prisma =
+  globalForPrisma.prisma ?? new PrismaClient({ adapter: new PrismaLibSQL({ url: process.env.DATABASE_URL }) });
+if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
+"""
+PAGE = """import { prisma } from '../lib/prisma';
+
+export const dynamic = 'force-dynamic';
+
+export default async function Page() {
+  const users = await prisma.user.findMany({ select: { SELECTED } });
+  return <pre id="users">{JSON.stringify(users)}</pre>;
+}
+"""
+LAYOUT = """export default function RootLayout({ children }) {
+  return <html><body>{children}</body></html>;
+}
+"""
+
+
+def next_template() -> Path:
+    """The npm project with Next 16 added: `app/page.js` lists users through the generated client."""
+    folder = CACHE / f"repair-prisma-{PRISMA}-next-{NEXT_DEPENDENCIES['next']}"
+    with _cache_lock("repair-next"):
+        if (folder / ".ready").exists():
+            return folder
+        building = folder.with_name(folder.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        (building / "prisma").mkdir(parents=True)
+        (building / "prisma" / "schema.prisma").write_text(SCHEMA)
+        (building / "query.js").write_text(QUERY_SCRIPT)
+        (building / "lib").mkdir()
+        (building / "lib" / "prisma.js").write_text(PRISMA_MODULE)
+        (building / "app").mkdir()
+        (building / "app" / "layout.js").write_text(LAYOUT)
+        write_page(building, ["id", "name"])
+        package = {
+            "name": "repair-next",
+            "private": True,
+            "scripts": {"dev": "next dev"},
+            "dependencies": NEXT_DEPENDENCIES,
+        }
+        (building / "package.json").write_text(json.dumps(package, indent=2))
+        _run(["npm", "install", "--no-audit", "--no-fund"], building)
+        _run(["npx", "--no-install", "prisma", "generate"], building)
+        (building / ".ready").write_text("")
+        shutil.rmtree(folder, ignore_errors=True)
+        building.rename(folder)
+    return folder
+
+
+def next_project_copy(destination: Path) -> Path:
+    shutil.copytree(next_template(), destination, symlinks=True, ignore=shutil.ignore_patterns(".ready"))
+    return destination
+
+
+def write_page(project: Path, fields: list[str]) -> None:
+    (project / "app" / "page.js").write_text(PAGE.replace("SELECTED", ", ".join(f"{f}: true" for f in fields)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,8 @@ class ProjectProcess:
 
     @property
     def command(self) -> str:
-        return " ".join(self.cmdline) or self.name
+        # Retitled processes (`npm run dev`, `next-server (v16)`) pad their command line with spaces.
+        return " ".join(arg.strip() for arg in self.cmdline if arg.strip()) or self.name
 
     def to_json(self) -> dict[str, Any]:
         return {"pid": self.pid, "command": self.command, "cwd": self.cwd, "reason": self.reason}
@@ -64,7 +66,9 @@ def protected_pids() -> set[int]:
 
 
 def is_runtime(process: psutil.Process) -> bool:
-    names = [process.info.get("name") or ""]
+    names: list[str] = []
+    with contextlib.suppress(psutil.Error, OSError):
+        names.append(process.name())
     with contextlib.suppress(psutil.Error, OSError):
         names.append(os.path.basename(process.exe()))
     return any(_stem(name) in RUNTIMES for name in names)
@@ -154,6 +158,27 @@ def _environ(process: psutil.Process) -> dict[str, str] | None:
         return None
 
 
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited; return those still running after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while True:
+        # A zombie has stopped; it only waits for its parent (a shell, a test) to reap it.
+        alive = [p for p in alive if p.is_running() and not _is_zombie(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _is_zombie(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
 @dataclass(frozen=True)
 class StopResult:
     stopped: list[ProjectProcess]
@@ -175,7 +200,7 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
             continue
         except psutil.AccessDenied:
             live[psutil.Process(item.pid)] = item
-    _, remaining = psutil.wait_procs(list(live), timeout=grace)
+    remaining = _wait_gone(list(live), grace)
     killed: list[ProjectProcess] = []
     for process in remaining:
         try:
@@ -185,7 +210,7 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
             pass
         except psutil.AccessDenied:
             continue
-    _, survivors = psutil.wait_procs(remaining, timeout=grace)
+    survivors = _wait_gone(remaining, grace)
     return StopResult(
         stopped=[live[p] for p in live if p not in survivors],
         killed=killed,
