@@ -129,3 +129,19 @@ def test_reset_restarts_next_dev_with_the_same_command_and_the_page_answers(
     assert new_server.cmdline() == original_command
     assert Path(new_server.cwd()) == project
     assert "prisma-doctor restarted" in (project / ".prisma-doctor" / "dev-output.log").read_text()
+
+    # The targeted repair: restart only the dev server, found this time through Next's own lock file.
+    again = subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", "restart-dev", "--project", str(project), "--yes", "--json"],
+        env={**env, "PYTHONPATH": str(SERVER)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    second = json.loads(again.stdout) if again.stdout.startswith("{") else {}
+    cleanup.extend(server["pid"] for server in second.get("devServers", []))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not new_server.is_running() or new_server.status() == psutil.STATUS_ZOMBIE
+    (third,) = second["devServers"]
+    assert psutil.Process(third["pid"]).cmdline() == original_command
+    assert fetch(port)[0] == 200

@@ -89,12 +89,15 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     """Every process of this project that may hold its client, parents before children."""
     protected = protected_pids()
     held = [Path(p) for p in client_paths]
+    # Only a native engine library (`*.node`) is mapped into a process; reading memory maps is slow, so skip it
+    # when there is none (engineType "client" and Prisma 7 have none).
+    maps = any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node"))
     found: list[ProjectProcess] = []
     for process in psutil.process_iter(["pid", "ppid", "name", "create_time"]):
         if process.pid in protected:
             continue
         try:
-            reason = _belongs(process, root, held)
+            reason = _belongs(process, root, held, maps)
             if reason is None:
                 continue
             cmdline = tuple(process.cmdline())
@@ -117,7 +120,7 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     return sorted(found, key=lambda p: p.create_time)
 
 
-def _belongs(process: psutil.Process, root: Path, held: list[Path]) -> str | None:
+def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
     runtime = is_runtime(process)
     if runtime:
         cwd = _cwd(process)
@@ -125,7 +128,7 @@ def _belongs(process: psutil.Process, root: Path, held: list[Path]) -> str | Non
             return "working directory in the project"
         if any(_arg_inside(arg, cwd, root) for arg in process.cmdline()[1:]):
             return "command line in the project"
-    if held and _holds(process, held):
+    if held and _holds(process, held, maps):
         return "has the generated client open"
     return None
 
@@ -137,9 +140,9 @@ def _arg_inside(arg: str, cwd: str | None, root: Path) -> bool:
     return is_inside(Path(os.path.abspath(candidate)), root)
 
 
-def _holds(process: psutil.Process, held: list[Path]) -> bool:
+def _holds(process: psutil.Process, held: list[Path], maps: bool) -> bool:
     names = [f.path for f in process.open_files()]
-    if hasattr(process, "memory_maps"):
+    if maps and hasattr(process, "memory_maps"):
         names += [m.path for m in process.memory_maps(grouped=True)]
     return any(is_inside(Path(name), path) for name in names for path in held)
 
