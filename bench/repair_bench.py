@@ -1,4 +1,4 @@
-"""Time the doctor's repairs against the incident's cleanup script, on a throwaway copy of a Next + Prisma app.
+"""Time the doctor's repairs against the incident's cleanup script, on throwaway copies of the bundled example.
 
     /work/venv/bin/python bench/repair_bench.py [--rounds N]
 
@@ -29,7 +29,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "server"), str(REPO)]
 
-from tests.repair_fixtures import add_field, next_project_copy, repair_environment, run_query  # noqa: E402
 
 from prisma_doctor.repair.processes import find_project_processes, stop_processes  # noqa: E402
 
@@ -61,19 +60,21 @@ def wait_for_page(port: int, limit: float = 180) -> int | None:
 
 
 class Copy:
-    """A temporary copy of the app with its own database and, when asked, a running `next dev`."""
+    """A temporary copy of the example (packages copied, not linked: the incident script reinstalls into them)
+    with its own database and, when asked, a running `next dev`."""
 
     def __init__(self, base: Path, name: str) -> None:
-        self.project = next_project_copy(base / name)
+        self.project = base / name
+        shutil.copytree(EXAMPLE, self.project, ignore=NOT_SOURCES)
+        shutil.copytree(installed_example_packages() / "node_modules", self.project / "node_modules", symlinks=True)
         self.port = free_port()
         self.env = {
             **os.environ,
-            **repair_environment(),
-            "DATABASE_URL": f"file:{self.project / 'dev.db'}",
             "PORT": str(self.port),
             "NEXT_TELEMETRY_DISABLED": "1",
+            "PRISMA_HIDE_UPDATE_MESSAGE": "1",
         }
-        run_query(self.project)
+        self.run("bash", "scripts/setup.sh")
 
     def start_dev(self) -> None:
         log = open(self.project / "next.log", "ab")  # noqa: SIM115 - kept by the server
@@ -122,7 +123,7 @@ def timed(base: Path, name: str, action: Callable[[Copy], bool], dev: bool) -> t
     try:
         if dev:
             copy.start_dev()
-        add_field(copy.project, "email")  # every case then has a stale client to fix
+        copy.run("bash", "scripts/break.sh", "--db")  # every case then has a stale client to fix
         started = time.perf_counter()
         ok = action(copy)
         elapsed = time.perf_counter() - started
