@@ -29,8 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "server"), str(REPO)]
 
-from prisma_doctor.repair.processes import find_project_processes, stop_processes  # noqa: E402
 from tests.example_app import EXAMPLE, NOT_SOURCES, installed_example_packages  # noqa: E402
+
+from prisma_doctor.repair.processes import find_project_processes, stop_processes  # noqa: E402
 
 
 def free_port() -> int:

@@ -151,4 +151,3 @@ def add_field(project: Path, field: str) -> None:
     schema = project / "prisma" / "schema.prisma"
     text = schema.read_text()
     schema.write_text(text.replace("  name String\n", f"  name String\n  {field} String?\n"))
-
