@@ -1,8 +1,10 @@
 """Where a project's schema lives, resolved in the order Prisma itself uses, and reading it safely.
 
-Order: an explicit `--schema`, the `schema` entry of `prisma.config.ts` (or .js/.mjs/.cjs/.mts/.cts), the
-`prisma.schema` key of package.json, `prisma/schema.prisma`, `schema.prisma`, then a multi-file folder
-`prisma/schema/`. A path that names a folder means every `.prisma` file below it (multi-file schemas).
+Order: an explicit `--schema`, the `schema` entry of `prisma.config.ts` (or .js/.mjs/.cjs/.mts/.cts, or
+`.config/prisma.ts`), the `prisma.schema` key of package.json (Prisma 6 and earlier), then the default places
+`schema.prisma`, `prisma/schema.prisma` and the multi-file folder `prisma/schema/` (having both of the last two is
+an error, as it is for Prisma). A path that names a folder means every `.prisma` file below it, read in Prisma's
+order: a depth-first walk with each folder's entries sorted by name.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import SchemaFile, SyntaxError_
 
-CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in ("ts", "mts", "cts", "js", "mjs", "cjs"))
+_CONFIG_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
+CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in _CONFIG_EXTENSIONS)
+# The `.config/` folder proposal that Prisma also reads; a relative schema path there is relative to the project.
+DOT_CONFIG_NAMES = tuple(f".config/prisma.{ext}" for ext in _CONFIG_EXTENSIONS)
 # Generous: a schema of several MB is already absurd; beyond this we refuse rather than stall the editor.
 MAX_SCHEMA_BYTES = 16 * 1024 * 1024
 _CONFIG_SCHEMA = re.compile(r"""\bschema\s*:\s*(?:path\.(?:join|resolve)\([^)]*?)?['"`]([^'"`]+)['"`]""")
@@ -33,15 +38,17 @@ class SchemaSource:
     files: tuple[Path, ...]
     origin: str
     config_file: Path | None = None
+    # The file that declares the datasource or a generator (for a folder), else the first file.
+    main: Path | None = None
 
     @property
     def main_file(self) -> Path:
-        return self.files[0]
+        return self.main or self.files[0]
 
     @property
     def schema_dir(self) -> Path:
         """The folder that relative paths in the schema (a generator's `output`) resolve against."""
-        return self.files[0].parent
+        return self.main_file.parent
 
 
 @dataclass(frozen=True)
@@ -65,51 +72,71 @@ def locate_schema(project_root: Path, explicit: Path | None = None) -> SchemaSou
     if explicit is not None:
         target = explicit if explicit.is_absolute() else (Path.cwd() / explicit)
         return _source_from_path(target, "--schema")
-    for name in CONFIG_NAMES:
+    for name in (*CONFIG_NAMES, *DOT_CONFIG_NAMES):
         config = root / name
         if config.is_file():
             declared = _schema_from_config(config)
             if declared is not None:
-                return _source_from_path(config.parent / declared, f"{name} `schema`", config)
+                base = root if name in DOT_CONFIG_NAMES else config.parent
+                return _source_from_path(base / declared, f"{name} `schema`", config)
     package_json = root / "package.json"
     declared = _schema_from_package_json(package_json)
     if declared is not None:
         return _source_from_path(root / declared, "package.json `prisma.schema`")
-    for candidate, origin in (
-        (root / "prisma" / "schema.prisma", "prisma/schema.prisma"),
-        (root / "schema.prisma", "schema.prisma"),
-    ):
-        if candidate.is_file():
-            return SchemaSource((candidate,), origin)
-    folder = root / "prisma" / "schema"
+    if (root / "schema.prisma").is_file():
+        return SchemaSource((root / "schema.prisma",), "schema.prisma")
+    single, folder = root / "prisma" / "schema.prisma", root / "prisma" / "schema"
+    if single.is_file() and folder.is_dir() and _prisma_files(folder):
+        raise SchemaNotFound(
+            f"found Prisma schemas at both {single} and {folder}; Prisma refuses to choose: remove one, or name one "
+            "with `schema` in prisma.config.ts"
+        )
+    if single.is_file():
+        return SchemaSource((single,), "prisma/schema.prisma")
     if folder.is_dir():
         return _source_from_path(folder, "prisma/schema/")
     raise SchemaNotFound(
-        f"no Prisma schema in {root}: looked for prisma.config.ts, package.json `prisma.schema`, "
-        "prisma/schema.prisma, schema.prisma and prisma/schema/"
+        f"no Prisma schema in {root}: looked for prisma.config.ts, package.json `prisma.schema`, schema.prisma, "
+        "prisma/schema.prisma and prisma/schema/"
     )
 
 
 def _source_from_path(target: Path, origin: str, config: Path | None = None) -> SchemaSource:
     if target.is_dir():
-        files = tuple(sorted(_prisma_files(target)))
+        files = tuple(_prisma_files(target))
         if not files:
             raise SchemaNotFound(f"{target} ({origin}) holds no .prisma file")
-        # Prisma reads the generator and datasource from whichever file has them; put that file first so that
-        # relative generator outputs resolve against the right folder.
-        files = tuple(sorted(files, key=lambda f: (not _declares_config(f), str(f))))
-        return SchemaSource(files, origin, config)
+        # Prisma takes the generators and the datasource from whichever file has them: relative generator
+        # outputs resolve against that file's folder.
+        main = next((f for f in files if _declares_config(f)), files[0])
+        return SchemaSource(files, origin, config, main)
     if target.is_file():
         return SchemaSource((target,), origin, config)
     raise SchemaNotFound(f"{target} ({origin}) does not exist")
 
 
-def _prisma_files(folder: Path) -> list[Path]:
+def _prisma_files(folder: Path, seen: set[Path] | None = None) -> list[Path]:
+    """Every `.prisma` file below `folder` in Prisma's order, following links but never around a loop."""
+    seen = set() if seen is None else seen
+    try:
+        real = folder.resolve()
+        if real in seen:
+            return []
+        seen.add(real)
+        entries = sorted(folder.iterdir(), key=lambda p: p.name.encode("utf-8", "surrogateescape"))
+    except OSError:
+        return []
     found: list[Path] = []
-    for path in folder.rglob("*.prisma"):
-        if "node_modules" in path.parts or not path.is_file():
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                # Installed packages are never part of a schema, and a generated client's copy would clash.
+                if entry.name != "node_modules":
+                    found.extend(_prisma_files(entry, seen))
+            elif entry.suffix == ".prisma" and entry.is_file():
+                found.append(entry)
+        except OSError:
             continue
-        found.append(path)
     return found
 
 

@@ -3,12 +3,17 @@
 The parser never raises on bad input: a missing brace, a truncated file or binary garbage gives every block that
 can be read plus errors with ranges. It tokenizes with one regular expression (the hot path of `check` and of the
 language server on every keystroke) and then descends over the tokens.
+
+It follows Prisma's own grammar where that grammar is strict about lines: a declaration ends at its line's end, so
+attribute arguments and lists never span lines; whatever follows `{` on a block's opening line is ignored (Prisma
+ignores it too, so it is reported); identifiers may hold any Unicode letter; `//`, `///` and `/* */` are comments,
+and `///` lines are kept as documentation of what follows them (a trailing `///` documents its own line).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from prisma_doctor.findings import Position, Span
@@ -25,20 +30,23 @@ from prisma_doctor.schema.syntax import (
     FieldDeclaration,
     FieldType,
     FunctionValue,
+    ObjectMember,
+    ObjectValue,
     SchemaFile,
     StringValue,
     SyntaxError_,
 )
 
+# Whitespace is what Prisma's grammar calls whitespace (Unicode space separators and tabs), plus a stray BOM.
 _TOKEN = re.compile(
     r"""
     (?P<doc>///[^\r\n]*)
   | (?P<comment>//[^\r\n]*|/\*.*?(?:\*/|\Z))
   | (?P<newline>\r\n|\n|\r)
-  | (?P<space>[ \t\f\v\ufeff]+)
+  | (?P<space>[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+)
   | (?P<string>"(?:[^"\\\r\n]|\\.)*"?)
-  | (?P<number>-?\d+(?:\.\d+)?)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_\-]*)
+  | (?P<number>-?[0-9]+(?:\.[0-9]+)?)
+  | (?P<ident>[^\W\d_][\w\-]*)
   | (?P<atat>@@)
   | (?P<punct>[{}()\[\],:=?@.!])
   | (?P<other>.)
@@ -46,7 +54,8 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'"}
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/", "b": "\b", "f": "\f"}
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 
 @dataclass(slots=True)
@@ -63,19 +72,19 @@ class _Positions:
     def __init__(self, text: str) -> None:
         self._text = text
         self._line_starts = [0]
-        for match in re.finditer(r"\r\n|\n|\r", text):
-            self._line_starts.append(match.end())
+        self._line_starts.extend(match.end() for match in re.finditer(r"\r\n|\n|\r", text))
         self._ascii = text.isascii()
 
     def position(self, offset: int) -> Position:
-        import bisect
-
-        line = bisect.bisect_right(self._line_starts, offset) - 1
+        line = bisect_right(self._line_starts, offset) - 1
         start = self._line_starts[line]
         if self._ascii:
             return Position(line, offset - start)
         prefix = self._text[start:offset]
-        return Position(line, len(prefix.encode("utf-16-le")) // 2)
+        if prefix.isascii():
+            return Position(line, offset - start)
+        # Characters outside the Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16.
+        return Position(line, len(prefix) + sum(1 for char in prefix if ord(char) > 0xFFFF))
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.position(start), self.position(end))
@@ -86,22 +95,33 @@ def parse_schema(text: str, path: str = "schema.prisma") -> SchemaFile:
     return _Parser(text, path).parse()
 
 
-def _tokens(text: str) -> Iterator[_Token]:
+def _tokens(text: str) -> tuple[list[_Token], list[_Token]]:
+    """The significant tokens, and the comments (kept apart: only unterminated block comments matter)."""
+    tokens: list[_Token] = []
+    comments: list[_Token] = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         if kind == "space":
             continue
-        yield _Token(kind, match.group(), match.start(), match.end())
+        token = _Token(kind, match.group(), match.start(), match.end())
+        if kind == "comment":
+            comments.append(token)
+        else:
+            tokens.append(token)
+    return tokens, comments
 
 
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
-        self.tokens = [t for t in _tokens(text) if t.kind != "comment"]
+        self.tokens, comments = _tokens(text)
         self.index = 0
         self.positions = _Positions(text)
         self.errors: list[SyntaxError_] = []
+        for comment in comments:
+            if comment.text.startswith("/*") and not comment.text[2:].endswith("*/"):
+                self.error("unterminated block comment: `/*` has no closing `*/`", comment.start, comment.start + 2)
 
     # -- token helpers -------------------------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> _Token | None:
@@ -111,6 +131,10 @@ class _Parser:
     def at(self, text: str) -> bool:
         token = self.peek()
         return token is not None and token.text == text and token.kind in ("punct", "atat")
+
+    def at_line_end(self) -> bool:
+        token = self.peek()
+        return token is None or token.kind == "newline"
 
     def advance(self) -> _Token:
         token = self.tokens[self.index]
@@ -123,27 +147,34 @@ class _Parser:
     def error(self, message: str, start: int, end: int) -> None:
         self.errors.append(SyntaxError_(message, self.span(start, max(end, start))))
 
-    def skip_newlines(self) -> None:
-        while (token := self.peek()) is not None and token.kind == "newline":
-            self.index += 1
-
     def skip_line(self) -> None:
-        """Skip to the end of the line, but never past a bracket that closes the enclosing block."""
+        """Skip to the end of the line, but never past a `}` that closes the enclosing block."""
         depth = 0
         while (token := self.peek()) is not None:
-            if token.kind == "newline" and depth <= 0:
+            if token.kind == "newline":
                 return
             if token.kind == "punct":
-                if token.text in "([":
+                if token.text in "([{":
                     depth += 1
                 elif token.text in ")]":
                     depth -= 1
-                elif token.text == "}" and depth <= 0:
-                    return
+                elif token.text == "}":
+                    if depth <= 0:
+                        return
+                    depth -= 1
             self.index += 1
 
     def end_of_previous(self) -> int:
         return self.tokens[self.index - 1].end if self.index > 0 else 0
+
+    def _starts_line(self) -> bool:
+        previous = self.tokens[self.index - 1] if self.index > 0 else None
+        return previous is None or previous.kind in ("newline", "doc")
+
+    def _adjacent(self, ahead: int = 0) -> bool:
+        """Whether the token `ahead` follows the one before it with nothing in between (Prisma's dotted paths)."""
+        i = self.index + ahead
+        return 0 < i < len(self.tokens) and self.tokens[i - 1].end == self.tokens[i].start
 
     # -- top level -----------------------------------------------------------------------------------------------
     def parse(self) -> SchemaFile:
@@ -152,17 +183,27 @@ class _Parser:
         while (token := self.peek()) is not None:
             if token.kind == "newline":
                 self.index += 1
-                if self._blank_line_follows():
-                    doc_lines = []
+                if (following := self.peek()) is not None and following.kind == "newline":
+                    doc_lines = []  # a blank line parts a `///` comment from the block below it
                 continue
             if token.kind == "doc":
-                doc_lines.append(token.text[3:].strip() if token.text[3:4] == " " else token.text[3:])
+                doc_lines.append(_doc_text(token.text))
                 self.index += 1
                 continue
-            if token.kind == "ident" and token.text in BLOCK_KINDS:
+            if token.kind == "ident" and token.text in BLOCK_KINDS and self._names_block():
                 block = self.parse_block(_join_doc(doc_lines))
                 if block is not None:
                     blocks.append(block)
+                doc_lines = []
+                continue
+            if token.kind == "ident" and token.text == "type" and self._is_type_alias():
+                self.error(
+                    "type aliases (`type Name = Type`) are not supported by Prisma; use a composite type "
+                    "`type Name { ... }` (MongoDB) or the type itself",
+                    token.start,
+                    self._line_end_offset(),
+                )
+                self.skip_line()
                 doc_lines = []
                 continue
             self.error(_unexpected_top_level(token), token.start, token.end)
@@ -170,12 +211,25 @@ class _Parser:
             doc_lines = []
         return SchemaFile(self.path, tuple(blocks), tuple(self.errors), self.text)
 
-    def _blank_line_follows(self) -> bool:
-        token = self.peek()
-        return token is not None and token.kind == "newline"
+    def _names_block(self) -> bool:
+        """`model Name`: a keyword followed by a name (a field called `view` inside a block is not a block)."""
+        following = self.peek(1)
+        return following is not None and following.kind == "ident"
+
+    def _is_type_alias(self) -> bool:
+        name, equals = self.peek(1), self.peek(2)
+        return name is not None and name.kind == "ident" and equals is not None and equals.text == "="
+
+    def _line_end_offset(self) -> int:
+        i = self.index
+        end = self.tokens[i].end if i < len(self.tokens) else len(self.text)
+        while i < len(self.tokens) and self.tokens[i].kind != "newline":
+            end = self.tokens[i].end
+            i += 1
+        return end
 
     def recover_top_level(self) -> None:
-        """Skip a line we cannot read; if it opens a brace, skip the whole braced region."""
+        """Skip what cannot be read: a braced region whole (as Prisma does), else the rest of the line."""
         depth = 0
         while (token := self.peek()) is not None:
             if token.kind == "punct" and token.text == "{":
@@ -186,43 +240,56 @@ class _Parser:
                     self.index += 1
                     return
             elif (token.kind == "newline" and depth <= 0) or (
-                depth > 0 and token.kind == "ident" and token.text in BLOCK_KINDS and self._starts_line()
+                depth > 0 and token.kind == "ident" and token.text in BLOCK_KINDS and self._starts_new_block()
             ):
                 return
             self.index += 1
 
-    def _starts_line(self) -> bool:
-        previous = self.tokens[self.index - 1] if self.index > 0 else None
-        return previous is None or previous.kind == "newline"
+    def _starts_new_block(self) -> bool:
+        """A block keyword at the start of a line, then a name and `{`: a new block, whatever came before."""
+        following, after = self.peek(1), self.peek(2)
+        return (
+            self._starts_line()
+            and following is not None
+            and following.kind == "ident"
+            and after is not None
+            and after.kind == "punct"
+            and after.text == "{"
+        )
 
     # -- blocks --------------------------------------------------------------------------------------------------
     def parse_block(self, documentation: str | None) -> Block | None:
         keyword = self.advance()
-        name_token = self.peek()
-        if name_token is None or name_token.kind != "ident":
-            end = name_token.end if name_token is not None else keyword.end
-            self.error(f"`{keyword.text}` must be followed by a name", keyword.start, end)
-            self.recover_top_level()
-            return None
-        self.index += 1
+        name_token = self.advance()
+        kind = keyword.text
+        opening = self.peek()
+        if opening is not None and opening.kind == "newline":
+            # `model A` with `{` on the next line: Prisma rejects it; read the block all the same.
+            ahead = self.index
+            while ahead < len(self.tokens) and self.tokens[ahead].kind == "newline":
+                ahead += 1
+            if ahead < len(self.tokens) and self.tokens[ahead].text == "{":
+                self.error(
+                    f"`{{` must be on the same line as `{kind} {name_token.text}`", keyword.start, name_token.end
+                )
+                self.index = ahead
         if not self.at("{"):
             token = self.peek()
             self.error(
-                f"expected `{{` after `{keyword.text} {name_token.text}`",
+                f"expected `{{` after `{kind} {name_token.text}`",
                 name_token.start,
                 token.end if token is not None and token.kind != "newline" else name_token.end,
             )
             self.recover_top_level()
             return None
         self.index += 1
-        kind = keyword.text
+        closed = self._skip_rest_of_opening_line(kind, name_token.text)
         fields: list[FieldDeclaration] = []
         values: list[EnumValueDeclaration] = []
         properties: list[ConfigProperty] = []
         attributes: list[Attribute] = []
         doc_lines: list[str] = []
-        closed = False
-        while (token := self.peek()) is not None:
+        while not closed and (token := self.peek()) is not None:
             if token.kind == "newline":
                 self.index += 1
                 continue
@@ -231,10 +298,10 @@ class _Parser:
                 closed = True
                 break
             if token.kind == "doc":
-                doc_lines.append(token.text[3:].strip())
+                doc_lines.append(_doc_text(token.text))
                 self.index += 1
                 continue
-            if token.kind == "ident" and token.text in BLOCK_KINDS and self._starts_line() and self._opens_block():
+            if token.kind == "ident" and token.text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
                 break
             doc = _join_doc(doc_lines)
@@ -272,48 +339,81 @@ class _Parser:
             documentation=documentation,
         )
 
-    def _opens_block(self) -> bool:
-        following = self.peek(1)
-        after = self.peek(2)
-        return (
-            following is not None
-            and following.kind == "ident"
-            and after is not None
-            and after.kind == "punct"
-            and after.text == "{"
-        )
+    def _skip_rest_of_opening_line(self, kind: str, name: str) -> bool:
+        """Prisma ignores what follows `{` on its line; say so. True when that text closed the block."""
+        start = self.index
+        while (token := self.peek()) is not None and token.kind != "newline":
+            if token.kind == "punct" and token.text == "}":
+                self.error(
+                    f"`{kind} {name}` opens and closes on one line; Prisma needs `}}` on a line of its own",
+                    token.start,
+                    token.end,
+                )
+                self.index += 1
+                return True
+            self.index += 1
+        if self.index > start:
+            first, last = self.tokens[start], self.tokens[self.index - 1]
+            if not (first.kind == "doc" and self.index - start == 1):
+                self.error(
+                    f"Prisma ignores text after `{{` on the line that opens `{kind} {name}`; start it on the next line",
+                    first.start,
+                    last.end,
+                )
+        return False
 
     def expect_line_end(self) -> None:
         token = self.peek()
         if token is None or token.kind in ("newline", "doc") or (token.kind == "punct" and token.text == "}"):
+            if token is not None and token.kind == "punct" and token.text == "}":
+                self.error("`}` must be on a line of its own", token.start, token.end)
             return
         start = token.start
         self.skip_line()
         self.error("unexpected text at the end of the line", start, self.end_of_previous())
 
+    def trailing_doc(self, documentation: str | None) -> str | None:
+        """A `///` comment at the end of a declaration's line documents that declaration."""
+        token = self.peek()
+        if token is None or token.kind != "doc":
+            return documentation
+        self.index += 1
+        text = _doc_text(token.text)
+        return f"{documentation}\n{text}" if documentation is not None else text
+
     # -- members -------------------------------------------------------------------------------------------------
     def parse_field(self, documentation: str | None) -> FieldDeclaration | None:
-        name = self.peek()
-        assert name is not None
+        name = self.advance()
         if name.kind != "ident":
             self.error(f"expected a field name, found `{_shown(name.text)}`", name.start, name.end)
+            self.index -= 1
             self.skip_line()
             return None
-        self.index += 1
+        if self.at(":"):
+            colon = self.advance()
+            self.error("field declarations take no `:` between the name and the type", colon.start, colon.end)
         field_type = self.parse_field_type(name)
         attributes = self.parse_attributes()
+        end = self.end_of_previous()
+        documentation = self.trailing_doc(documentation)
         self.expect_line_end()
         return FieldDeclaration(
             name=name.text,
             name_span=self.span(name.start, name.end),
             type=field_type,
             attributes=tuple(attributes),
-            span=self.span(name.start, self.end_of_previous()),
+            span=self.span(name.start, end),
             documentation=documentation,
         )
 
     def parse_field_type(self, name: _Token) -> FieldType | None:
         token = self.peek()
+        legacy_list: _Token | None = None
+        if token is not None and token.kind == "punct" and token.text == "[":
+            # `[Int]`, the list syntax of Prisma 1.
+            legacy_list = token
+            self.index += 1
+            token = self.peek()
         if token is None or token.kind != "ident":
             self.error(f"field `{name.text}` has no type", name.start, name.end)
             return None
@@ -332,46 +432,52 @@ class _Parser:
             else:
                 self.error("expected `)` after `Unsupported(...`", token.start, self.end_of_previous())
         optional = is_list = False
-        if self.at("[") and (closing := self.peek(1)) is not None and closing.text == "]":
+        if legacy_list is not None:
+            is_list = True
+            if self.at("]"):
+                self.index += 1
+            self.error(
+                f"write a list as `{type_name}[]`, not `[{type_name}]`", legacy_list.start, self.end_of_previous()
+            )
+        elif self.at("[") and (closing := self.peek(1)) is not None and closing.text == "]" and self._adjacent(1):
             self.index += 2
             is_list = True
         if self.at("?"):
             self.index += 1
             optional = True
             if is_list:
-                self.error("a list field cannot be optional", start, self.end_of_previous())
+                self.error("a list cannot be optional: use `Type[]` or `Type?`", start, self.end_of_previous())
         if self.at("!"):
-            # Legacy required marker from Prisma 1; Prisma rejects it, so do we, but keep reading.
-            self.error("`!` is not valid in a field type", start, self.end_of_previous())
-            self.index += 1
+            bang = self.advance()
+            self.error("fields are required by default: `!` is not valid in a field type", start, bang.end)
         return FieldType(type_name, self.span(start, self.end_of_previous()), optional, is_list, unsupported)
 
     def parse_enum_value(self, documentation: str | None) -> EnumValueDeclaration | None:
-        name = self.peek()
-        assert name is not None
+        name = self.advance()
         if name.kind != "ident":
             self.error(f"expected an enum value, found `{_shown(name.text)}`", name.start, name.end)
+            self.index -= 1
             self.skip_line()
             return None
-        self.index += 1
         attributes = self.parse_attributes()
+        end = self.end_of_previous()
+        documentation = self.trailing_doc(documentation)
         self.expect_line_end()
         return EnumValueDeclaration(
             name=name.text,
             name_span=self.span(name.start, name.end),
             attributes=tuple(attributes),
-            span=self.span(name.start, self.end_of_previous()),
+            span=self.span(name.start, end),
             documentation=documentation,
         )
 
     def parse_property(self) -> ConfigProperty | None:
-        key = self.peek()
-        assert key is not None
+        key = self.advance()
         if key.kind != "ident":
             self.error(f"expected a property name, found `{_shown(key.text)}`", key.start, key.end)
+            self.index -= 1
             self.skip_line()
             return None
-        self.index += 1
         value: Expression | None = None
         if self.at("="):
             self.index += 1
@@ -380,15 +486,16 @@ class _Parser:
                 self.error(f"`{key.text}` has no value", key.start, self.end_of_previous())
         else:
             self.error(f"expected `=` after `{key.text}`", key.start, key.end)
+        end = self.end_of_previous()
+        self.trailing_doc(None)
         self.expect_line_end()
-        return ConfigProperty(
-            key.text, self.span(key.start, key.end), value, self.span(key.start, self.end_of_previous())
-        )
+        return ConfigProperty(key.text, self.span(key.start, key.end), value, self.span(key.start, end))
 
     # -- attributes and expressions -----------------------------------------------------------------------------
     def parse_attributes(self) -> list[Attribute]:
+        """Field attributes: `@` only (a `@@` on a field's line is an error, reported by the line's end)."""
         attributes: list[Attribute] = []
-        while (token := self.peek()) is not None and token.kind in ("punct", "atat") and token.text in ("@", "@@"):
+        while (token := self.peek()) is not None and token.kind == "punct" and token.text == "@":
             attribute = self.parse_attribute()
             if attribute is None:
                 break
@@ -403,12 +510,7 @@ class _Parser:
             self.error("expected an attribute name", marker.start, marker.end)
             return None
         self.index += 1
-        name = name_token.text
-        name_end = name_token.end
-        while self.at(".") and (part := self.peek(1)) is not None and part.kind == "ident":
-            self.index += 2
-            name += "." + part.text
-            name_end = part.end
+        name, name_end = self._dotted_path(name_token)
         arguments: tuple[Argument, ...] = ()
         if self.at("("):
             arguments = self.parse_arguments()
@@ -420,36 +522,62 @@ class _Parser:
             name_span=self.span(marker.start, name_end),
         )
 
+    def _dotted_path(self, first: _Token) -> tuple[str, int]:
+        """`db.VarChar`: the dots and parts must touch, as in Prisma's grammar."""
+        text, end = first.text, first.end
+        while (
+            self.at(".")
+            and self._adjacent()
+            and (part := self.peek(1)) is not None
+            and part.kind == "ident"
+            and self._adjacent(1)
+        ):
+            self.index += 2
+            text += "." + part.text
+            end = part.end
+        return text, end
+
     def parse_arguments(self) -> tuple[Argument, ...]:
         opening = self.advance()
         arguments: list[Argument] = []
+        expect_separator = False
         while True:
-            self.skip_newlines()
             token = self.peek()
-            if token is None:
-                self.error("expected `)`", opening.start, opening.end)
+            if token is None or token.kind in ("newline", "doc") or (token.kind == "punct" and token.text == "}"):
+                self.error("expected `)`: arguments must close on the line they open", opening.start, opening.end)
                 break
             if token.kind == "punct" and token.text == ")":
                 self.index += 1
                 break
             if token.kind == "punct" and token.text == ",":
+                if not expect_separator:
+                    self.error("expected an argument before `,`", token.start, token.end)
                 self.index += 1
+                expect_separator = False
                 continue
+            if expect_separator:
+                self.error("expected `,` between arguments", token.start, token.end)
             name: str | None = None
             if token.kind == "ident" and (colon := self.peek(1)) is not None and colon.text == ":":
                 name = token.text
                 self.index += 2
-                self.skip_newlines()
+                following = self.peek()
+                if following is not None and following.kind == "punct" and following.text in ",)":
+                    # `fields: ` with nothing after it: valid syntax in Prisma, an error of meaning.
+                    self.error(f"argument `{name}` has no value", token.start, colon.end)
+                    expect_separator = True
+                    continue
             value = self.parse_expression()
             if value is None:
                 bad = self.peek()
-                if bad is None or (bad.kind == "punct" and bad.text == "}"):
-                    self.error("expected `)`", opening.start, opening.end)
-                    break
+                if bad is None or bad.kind in ("newline", "doc") or (bad.kind == "punct" and bad.text == "}"):
+                    continue
                 self.error(f"unexpected `{_shown(bad.text)}` in arguments", bad.start, bad.end)
                 self.index += 1
+                expect_separator = False
                 continue
             arguments.append(Argument(name, value, self.span(token.start, self.end_of_previous())))
+            expect_separator = True
         return tuple(arguments)
 
     def parse_expression(self) -> Expression | None:
@@ -458,7 +586,7 @@ class _Parser:
             return None
         if token.kind == "string":
             self.index += 1
-            if len(token.text) < 2 or not token.text.endswith('"') or token.text.endswith('\\"'):
+            if len(token.text) < 2 or not token.text.endswith('"') or _escaped_quote_at_end(token.text):
                 self.error("unterminated string", token.start, token.end)
             return StringValue(_unquote(token.text), self.span(token.start, token.end))
         if token.kind == "number":
@@ -466,33 +594,38 @@ class _Parser:
             return ConstantValue(token.text, self.span(token.start, token.end))
         if token.kind == "ident":
             self.index += 1
-            text = token.text
-            while self.at(".") and (part := self.peek(1)) is not None and part.kind == "ident":
-                self.index += 2
-                text += "." + part.text
+            text, _ = self._dotted_path(token)
             if self.at("("):
                 arguments = self.parse_arguments()
                 return FunctionValue(text, arguments, self.span(token.start, self.end_of_previous()))
             return ConstantValue(text, self.span(token.start, self.end_of_previous()))
         if token.kind == "punct" and token.text == "[":
             return self.parse_array()
+        if token.kind == "punct" and token.text == "{":
+            return self.parse_object()
         return None
 
     def parse_array(self) -> ArrayValue:
         opening = self.advance()
         items: list[Expression] = []
+        expect_separator = False
         while True:
-            self.skip_newlines()
             token = self.peek()
-            if token is None:
-                self.error("expected `]`", opening.start, opening.end)
+            if token is None or token.kind in ("newline", "doc"):
+                self.error("expected `]`: a list must close on the line it opens", opening.start, opening.end)
                 break
             if token.kind == "punct" and token.text == "]":
                 self.index += 1
                 break
             if token.kind == "punct" and token.text == ",":
+                following = self.peek(1)
+                if not expect_separator or (following is not None and following.text == "]"):
+                    self.error("expected a value around `,`", token.start, token.end)
                 self.index += 1
+                expect_separator = False
                 continue
+            if expect_separator:
+                self.error("expected `,` between list items", token.start, token.end)
             value = self.parse_expression()
             if value is None:
                 if token.kind == "punct" and token.text in "})":
@@ -500,13 +633,62 @@ class _Parser:
                     break
                 self.error(f"unexpected `{_shown(token.text)}` in a list", token.start, token.end)
                 self.index += 1
+                expect_separator = False
                 continue
             items.append(value)
+            expect_separator = True
         return ArrayValue(tuple(items), self.span(opening.start, self.end_of_previous()))
+
+    def parse_object(self) -> ObjectValue:
+        """`{key: value, ...}` on one line (the `where` of partial indexes)."""
+        opening = self.advance()
+        members: list[ObjectMember] = []
+        expect_separator = False
+        while True:
+            token = self.peek()
+            if token is None or token.kind in ("newline", "doc"):
+                self.error("expected `}`: an object must close on the line it opens", opening.start, opening.end)
+                break
+            if token.kind == "punct" and token.text == "}":
+                self.index += 1
+                break
+            if token.kind == "punct" and token.text == ",":
+                if not expect_separator:
+                    self.error("expected a member before `,`", token.start, token.end)
+                self.index += 1
+                expect_separator = False
+                continue
+            if expect_separator:
+                self.error("expected `,` between members", token.start, token.end)
+            colon = self.peek(1)
+            if token.kind not in ("ident", "string") or colon is None or colon.text != ":":
+                if token.kind == "punct" and token.text in ")]":
+                    self.error("expected `}`", opening.start, opening.end)
+                    break
+                self.error(f"expected `key: value` in an object, found `{_shown(token.text)}`", token.start, token.end)
+                self.index += 1
+                continue
+            self.index += 2
+            value = self.parse_expression()
+            if value is None:
+                self.error("expected a value after `:`", token.start, colon.end)
+                expect_separator = True
+                continue
+            key = _unquote(token.text) if token.kind == "string" else token.text
+            members.append(ObjectMember(key, value, self.span(token.start, self.end_of_previous())))
+            expect_separator = True
+        return ObjectValue(tuple(members), self.span(opening.start, self.end_of_previous()))
+
+
+def _escaped_quote_at_end(literal: str) -> bool:
+    """`"abc\\"` ends with an escaped quote, not a closing one, when an odd number of backslashes precede it."""
+    backslashes = len(literal) - 1 - len(literal[:-1].rstrip("\\"))
+    return backslashes % 2 == 1
 
 
 def _unquote(literal: str) -> str:
-    body = literal[1:-1] if len(literal) >= 2 and literal.endswith('"') else literal[1:]
+    closed = len(literal) >= 2 and literal.endswith('"') and not _escaped_quote_at_end(literal)
+    body = literal[1:-1] if closed else literal[1:]
     if "\\" not in body:
         return body
     out: list[str] = []
@@ -525,6 +707,11 @@ def _unquote(literal: str) -> str:
         out.append(char)
         i += 1
     return "".join(out)
+
+
+def _doc_text(comment: str) -> str:
+    # Prisma trims each `///` line on both sides.
+    return comment[3:].strip()
 
 
 def _join_doc(lines: list[str]) -> str | None:
