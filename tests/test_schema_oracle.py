@@ -34,6 +34,9 @@ SYNTAX_ERRORS = (
     "Invalid type definition",
     "This block is invalid",
     "Unexpected token",
+    "This line is not an enum value definition",
+    "Field declarations don't require a `:`",
+    "please use `Type[]` instead of `[Type]`",
 )
 
 
@@ -109,9 +112,12 @@ def comparison(oracle: dict[str, dict[str, Any]]) -> dict[str, tuple[bool, str]]
         answer = oracle[schema.id]
         if "datamodel" not in answer:
             continue
-        _, ours, stderr = run_schema_command(schema.path)
+        code, ours, stderr = run_schema_command(schema.path)
         if ours is None:
             results[schema.id] = (False, f"no JSON from prisma-doctor schema: {stderr}")
+            continue
+        if code != 0:
+            results[schema.id] = (False, f"Prisma accepts it, but we reported (exit {code}): {stderr}")
             continue
         results[schema.id] = _compare(our_view(ours), prisma_view(answer["datamodel"]))
     return results
