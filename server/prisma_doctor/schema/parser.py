@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prisma_doctor.findings import Position, Span
@@ -190,12 +191,6 @@ class _Parser:
                 doc_lines.append(_doc_text(token.text))
                 self.index += 1
                 continue
-            if token.kind == "ident" and token.text in BLOCK_KINDS and self._names_block():
-                block = self.parse_block(_join_doc(doc_lines))
-                if block is not None:
-                    blocks.append(block)
-                doc_lines = []
-                continue
             if token.kind == "ident" and token.text == "type" and self._is_type_alias():
                 self.error(
                     "type aliases (`type Name = Type`) are not supported by Prisma; use a composite type "
@@ -204,6 +199,12 @@ class _Parser:
                     self._line_end_offset(),
                 )
                 self.skip_line()
+                doc_lines = []
+                continue
+            if token.kind == "ident" and token.text in BLOCK_KINDS and self._names_block():
+                block = self.parse_block(_join_doc(doc_lines))
+                if block is not None:
+                    blocks.append(block)
                 doc_lines = []
                 continue
             self.error(_unexpected_top_level(token), token.start, token.end)
@@ -537,26 +538,40 @@ class _Parser:
             end = part.end
         return text, end
 
-    def parse_arguments(self) -> tuple[Argument, ...]:
+    def _delimited(self, closer: str, items: str, read_item: Callable[[_Token], bool]) -> None:
+        """A comma-separated list on one line, from the opening bracket at the cursor to `closer`.
+
+        `read_item` reads one item starting at the given token and says whether it read one; when it cannot, it
+        reports why and steps over at least one token.
+        """
         opening = self.advance()
-        arguments: list[Argument] = []
         expect_separator = False
         while True:
             token = self.peek()
-            if token is None or token.kind in ("newline", "doc") or (token.kind == "punct" and token.text == "}"):
-                self.error("expected `)`: arguments must close on the line they open", opening.start, opening.end)
-                break
-            if token.kind == "punct" and token.text == ")":
+            if token is None or token.kind in ("newline", "doc"):
+                self.error(f"expected `{closer}`: {items} must close on the line they open", opening.start, opening.end)
+                return
+            if token.kind == "punct" and token.text == closer:
                 self.index += 1
-                break
+                return
             if token.kind == "punct" and token.text == ",":
                 if not expect_separator:
-                    self.error("expected an argument before `,`", token.start, token.end)
+                    self.error(f"expected one of the {items} before `,`", token.start, token.end)
                 self.index += 1
                 expect_separator = False
                 continue
+            if token.kind == "punct" and token.text in ")]}":
+                # Someone else's closing bracket: ours is missing.
+                self.error(f"expected `{closer}`", opening.start, opening.end)
+                return
             if expect_separator:
-                self.error("expected `,` between arguments", token.start, token.end)
+                self.error(f"expected `,` between {items}", token.start, token.end)
+            expect_separator = read_item(token)
+
+    def parse_arguments(self) -> tuple[Argument, ...]:
+        arguments: list[Argument] = []
+
+        def read_argument(token: _Token) -> bool:
             name: str | None = None
             if token.kind == "ident" and (colon := self.peek(1)) is not None and colon.text == ":":
                 name = token.text
@@ -565,19 +580,18 @@ class _Parser:
                 if following is not None and following.kind == "punct" and following.text in ",)":
                     # `fields: ` with nothing after it: valid syntax in Prisma, an error of meaning.
                     self.error(f"argument `{name}` has no value", token.start, colon.end)
-                    expect_separator = True
-                    continue
+                    return True
             value = self.parse_expression()
             if value is None:
                 bad = self.peek()
-                if bad is None or bad.kind in ("newline", "doc") or (bad.kind == "punct" and bad.text == "}"):
-                    continue
-                self.error(f"unexpected `{_shown(bad.text)}` in arguments", bad.start, bad.end)
-                self.index += 1
-                expect_separator = False
-                continue
+                if bad is not None and bad.kind not in ("newline", "doc") and bad.text not in ")]}":
+                    self.error(f"unexpected `{_shown(bad.text)}` in arguments", bad.start, bad.end)
+                    self.index += 1
+                return False
             arguments.append(Argument(name, value, self.span(token.start, self.end_of_previous())))
-            expect_separator = True
+            return True
+
+        self._delimited(")", "arguments", read_argument)
         return tuple(arguments)
 
     def parse_expression(self) -> Expression | None:
@@ -606,78 +620,43 @@ class _Parser:
         return None
 
     def parse_array(self) -> ArrayValue:
-        opening = self.advance()
-        items: list[Expression] = []
-        expect_separator = False
-        while True:
-            token = self.peek()
-            if token is None or token.kind in ("newline", "doc"):
-                self.error("expected `]`: a list must close on the line it opens", opening.start, opening.end)
-                break
-            if token.kind == "punct" and token.text == "]":
-                self.index += 1
-                break
-            if token.kind == "punct" and token.text == ",":
-                following = self.peek(1)
-                if not expect_separator or (following is not None and following.text == "]"):
-                    self.error("expected a value around `,`", token.start, token.end)
-                self.index += 1
-                expect_separator = False
-                continue
-            if expect_separator:
-                self.error("expected `,` between list items", token.start, token.end)
+        start = self.tokens[self.index].start
+        values: list[Expression] = []
+
+        def read_value(token: _Token) -> bool:
             value = self.parse_expression()
             if value is None:
-                if token.kind == "punct" and token.text in "})":
-                    self.error("expected `]`", opening.start, opening.end)
-                    break
                 self.error(f"unexpected `{_shown(token.text)}` in a list", token.start, token.end)
                 self.index += 1
-                expect_separator = False
-                continue
-            items.append(value)
-            expect_separator = True
-        return ArrayValue(tuple(items), self.span(opening.start, self.end_of_previous()))
+                return False
+            values.append(value)
+            return True
+
+        self._delimited("]", "list items", read_value)
+        return ArrayValue(tuple(values), self.span(start, self.end_of_previous()))
 
     def parse_object(self) -> ObjectValue:
         """`{key: value, ...}` on one line (the `where` of partial indexes)."""
-        opening = self.advance()
+        start = self.tokens[self.index].start
         members: list[ObjectMember] = []
-        expect_separator = False
-        while True:
-            token = self.peek()
-            if token is None or token.kind in ("newline", "doc"):
-                self.error("expected `}`: an object must close on the line it opens", opening.start, opening.end)
-                break
-            if token.kind == "punct" and token.text == "}":
-                self.index += 1
-                break
-            if token.kind == "punct" and token.text == ",":
-                if not expect_separator:
-                    self.error("expected a member before `,`", token.start, token.end)
-                self.index += 1
-                expect_separator = False
-                continue
-            if expect_separator:
-                self.error("expected `,` between members", token.start, token.end)
+
+        def read_member(token: _Token) -> bool:
             colon = self.peek(1)
             if token.kind not in ("ident", "string") or colon is None or colon.text != ":":
-                if token.kind == "punct" and token.text in ")]":
-                    self.error("expected `}`", opening.start, opening.end)
-                    break
                 self.error(f"expected `key: value` in an object, found `{_shown(token.text)}`", token.start, token.end)
                 self.index += 1
-                continue
+                return False
             self.index += 2
             value = self.parse_expression()
             if value is None:
                 self.error("expected a value after `:`", token.start, colon.end)
-                expect_separator = True
-                continue
+                return True
             key = _unquote(token.text) if token.kind == "string" else token.text
             members.append(ObjectMember(key, value, self.span(token.start, self.end_of_previous())))
-            expect_separator = True
-        return ObjectValue(tuple(members), self.span(opening.start, self.end_of_previous()))
+            return True
+
+        self._delimited("}", "object members", read_member)
+        return ObjectValue(tuple(members), self.span(start, self.end_of_previous()))
 
 
 def _escaped_quote_at_end(literal: str) -> bool:
@@ -724,6 +703,8 @@ def _shown(text: str) -> str:
 
 
 def _unexpected_top_level(token: _Token) -> str:
+    if token.kind == "ident" and token.text in BLOCK_KINDS:
+        return f"`{token.text}` must be followed by a name and `{{`"
     if token.kind == "ident":
         kinds = ", ".join(f"`{k}`" for k in sorted(BLOCK_KINDS))
         return f"`{_shown(token.text)}` is not a block type; expected one of {kinds}"
