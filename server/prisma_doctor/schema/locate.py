@@ -24,7 +24,14 @@ CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in _CONFIG_EXTENSIONS)
 DOT_CONFIG_NAMES = tuple(f".config/prisma.{ext}" for ext in _CONFIG_EXTENSIONS)
 # Generous: a schema of several MB is already absurd; beyond this we refuse rather than stall the editor.
 MAX_SCHEMA_BYTES = 16 * 1024 * 1024
-_CONFIG_SCHEMA = re.compile(r"""\bschema\s*:\s*(?:path\.(?:join|resolve)\([^)]*?)?['"`]([^'"`]+)['"`]""")
+# `schema: "prisma/schema.prisma"`, or `schema: path.join(__dirname, "prisma", "schema")` (also `resolve`, and
+# `import.meta.dirname`): the two forms Prisma's docs and templates use.
+_CONFIG_SCHEMA = re.compile(
+    r"""(?<![\w$.])['"]?schema['"]?\s*:\s*(?:(?P<literal>'[^'\n]*'|"[^"\n]*"|`[^`$\n]*`)"""
+    r"""|(?:path\.)?(?:join|resolve)\((?P<parts>[^()]*)\))"""
+)
+_STRING = re.compile(r"""'([^'\n]*)'|"([^"\n]*)"|`([^`$\n]*)`""")
+_BASE_DIRS = frozenset({"__dirname", "import.meta.dirname"})
 
 
 class SchemaNotFound(Exception):
@@ -153,15 +160,27 @@ def _schema_from_config(config: Path) -> str | None:
         text = config.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    # A regular expression, not a TypeScript evaluator: the `schema:` entry is a string literal in every config
-    # Prisma's docs show. A computed path is not read, and we fall back to the defaults as Prisma would not.
+    # A regular expression, not a TypeScript evaluator: the `schema:` entry is a string literal or a path.join of
+    # literals in every config Prisma's docs show. A path computed otherwise is not read: the defaults apply.
     match = _CONFIG_SCHEMA.search(_strip_js_comments(text))
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    if match.group("literal") is not None:
+        return match.group("literal")[1:-1] or None
+    parts: list[str] = []
+    for argument in match.group("parts").split(","):
+        argument = argument.strip()
+        literal = _STRING.fullmatch(argument)
+        if literal is not None:
+            parts.append(next(group for group in literal.groups() if group is not None))
+        elif argument not in _BASE_DIRS:
+            return None
+    return "/".join(parts) or None
 
 
 def _strip_js_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
-    return re.sub(r"(?m)^\s*//.*$", "", text)
+    return re.sub(r"(?m)(^|\s)//.*$", r"\1", text)
 
 
 def _schema_from_package_json(package_json: Path) -> str | None:
@@ -187,7 +206,7 @@ def read_schema_text(path: Path) -> tuple[str, str | None]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8-sig", errors="replace")
         problem = problem or f"{path} is not valid UTF-8 (byte {error.start}); undecodable bytes were replaced"
     return text, problem
 
