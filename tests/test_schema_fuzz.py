@@ -4,14 +4,16 @@ The default run tries a few hundred inputs per property. The reliability suite r
 
     PRISMA_DOCTOR_CORPUS=... /work/venv/bin/pytest -m slow tests/test_schema_fuzz.py
 
-(`PRISMA_DOCTOR_FUZZ_EXAMPLES` changes the count of that run.)
+(`PRISMA_DOCTOR_FUZZ_EXAMPLES` changes the count of that run; each hypothesis example there checks 100 inputs.)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
+import random
 import re
 
 import pytest
@@ -118,6 +120,13 @@ def utf16_line_lengths(text: str) -> list[int]:
     return [len(line.encode("utf-16-le", "surrogatepass")) // 2 for line in re.split(r"\r\n|\n|\r", text)]
 
 
+@functools.cache
+def _child_names(cls: type) -> tuple[str, ...]:
+    if not dataclasses.is_dataclass(cls):
+        return ()
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "text")
+
+
 def spans_of(node: object) -> list[Span]:
     found: list[Span] = []
     stack: list[object] = [node]
@@ -127,8 +136,8 @@ def spans_of(node: object) -> list[Span]:
             found.append(item)
         elif isinstance(item, tuple | list):
             stack.extend(item)
-        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "text")
+        else:
+            stack.extend(getattr(item, name) for name in _child_names(type(item)))
     return found
 
 
@@ -202,8 +211,40 @@ def test_formatting_a_corpus_schema_reads_back_the_same(index: int) -> None:
     assert build_datamodel([again]) == build_datamodel([schema])
 
 
+def _mutate(text: str, rng: random.Random) -> str:
+    """The mutations of `mutated_corpus_schema`, drawn from a seeded generator (for the million-input run)."""
+    for _ in range(rng.randint(1, 4)):
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, min(len(text), start + 200))
+        choice = rng.randrange(5)
+        if choice == 0:
+            text = text[:start]
+        elif choice == 1:
+            text = text[:start] + text[end:]
+        elif choice == 2:
+            text = text[:start] + "".join(rng.choices(_PIECES, k=rng.randint(1, 20))) + text[start:]
+        elif choice == 3:
+            garbage = rng.randbytes(rng.randint(1, 40)).decode("utf-8", errors="surrogateescape")
+            text = text[:start] + garbage + text[start:]
+        else:
+            text = text[:start] + text[start:end] + text[start:]
+    return text
+
+
+INPUTS_PER_EXAMPLE = 100
+
+
 @pytest.mark.slow
-@settings(max_examples=MILLION, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(st.one_of(any_text, schema_like_text, mutated_corpus_schema()))
-def test_a_million_inputs(text: str) -> None:
+@settings(
+    max_examples=max(1, MILLION // INPUTS_PER_EXAMPLE),
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(st.randoms(use_true_random=False), st.one_of(any_text, schema_like_text, mutated_corpus_schema()))
+def test_a_million_inputs(rng: random.Random, text: str) -> None:
+    """Each example is one input drawn by hypothesis and 99 more derived from it and from the corpus."""
     check_any_input(text)
+    for _ in range(INPUTS_PER_EXAMPLE - 1):
+        base = text if rng.random() < 0.3 else rng.choice(CORPUS_TEXTS)
+        check_any_input(_mutate(base, rng))
