@@ -101,24 +101,12 @@ def install_oracle() -> Path:
     target = CACHE / f"schema-oracle-{key}"
     script = target / "dmmf.js"
     if not (target / "node_modules" / ".package-lock.json").is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError("npm is needed to install Prisma's schema parser (the oracle) and was not found")
         staging = CACHE / f"schema-oracle-{key}.partial-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         for name in ("package.json", "package-lock.json"):
             shutil.copy2(ORACLE_SOURCE / name, staging / name)
-        result = subprocess.run(
-            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-            cwd=staging,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"npm ci of the schema oracle failed:\n{result.stdout}\n{result.stderr}")
+        _run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=staging)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     # The script itself is copied every time so that an edit to it takes effect without a new install.
@@ -128,17 +116,25 @@ def install_oracle() -> Path:
 
 def run_oracle(script: Path, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Prisma's datamodel (or its error) for each unit `{"id", "files": [[path, text]], "build"}`."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is needed to run Prisma's schema parser (the oracle) and was not found")
+    return json.loads(_run("node", [str(script)], stdin=json.dumps(units)))
+
+
+def _run(tool: str, arguments: list[str], cwd: Path | None = None, stdin: str | None = None) -> str:
+    """Run a Node tool for the oracle; its absence or failure fails the test with the tool's own words."""
+    executable = shutil.which(tool)
+    if executable is None:
+        raise RuntimeError(f"{tool} is needed for Prisma's schema parser (the oracle) and was not found")
     result = subprocess.run(
-        [node, str(script)],
-        input=json.dumps(units),
+        [executable, *arguments],
+        cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"the schema oracle failed:\n{result.stderr}")
-    return json.loads(result.stdout)
+        raise RuntimeError(
+            f"`{tool} {' '.join(arguments)}` failed for the schema oracle:\n{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
