@@ -17,6 +17,7 @@ from pathlib import Path
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import SchemaFile, SyntaxError_
+from prisma_doctor.schema.validate import validate_schema
 
 _CONFIG_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
 CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in _CONFIG_EXTENSIONS)
@@ -65,6 +66,8 @@ class LoadedSchema:
     datamodel: Datamodel
     # Problems reading the files themselves (encoding, binary content), beside each file's syntax errors.
     read_errors: tuple[str, ...] = ()
+    # Problems of meaning across the files (a type that names nothing, a name defined twice): see validate.py.
+    validation_errors: tuple[tuple[str, SyntaxError_], ...] = ()
 
     @property
     def syntax_errors(self) -> list[tuple[str, SyntaxError_]]:
@@ -229,7 +232,7 @@ def load_schema(source: SchemaSource, overrides: dict[str, str] | None = None) -
             if problem:
                 problems.append(problem)
         files.append(parse_schema(text, key))
-    return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems))
+    return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems), tuple(validate_schema(files)))
 
 
 def load_schema_at(path: Path) -> LoadedSchema:
