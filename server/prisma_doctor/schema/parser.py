@@ -139,8 +139,8 @@ class _Parser:
         return self.tokens[i] if i < len(self.tokens) else None
 
     def at(self, text: str) -> bool:
-        token = self.peek()
-        return token is not None and token.text == text and token.kind in ("punct", "atat")
+        """Whether the next token is the punctuation `text` (no other kind of token can have that text)."""
+        return self.index < len(self.tokens) and self.tokens[self.index].text == text
 
     def at_line_end(self) -> bool:
         token = self.peek()
