@@ -350,3 +350,17 @@ def test_empty_and_whitespace_only_input() -> None:
     for text in ("", "\n\n", "   \t", "// only a comment", "/// only docs\n"):
         schema = parse_schema(text)
         assert schema.blocks == () and schema.errors == ()
+
+
+def test_what_prisma_refuses_inside_a_line() -> None:
+    schema = parse_schema(
+        'generator c {\n  previewFeatures = ["views",]\n}\nmodel A {\n  id Int @id /* over\n two lines */ @unique\n'
+        '  b String @default("a\tb")\n  c Int[ ]\n  d Int /* fine\n  */\n}\n'
+    )
+    assert [(e.message, e.span) for e in schema.errors] == [
+        ("a block comment over several lines cannot sit inside a line", span(4, 13, 4, 15)),
+        ("Prisma allows no trailing comma here", span(1, 28, 1, 29)),
+        ("a string cannot hold a control character such as a tab: write it as `\\t`", span(6, 20, 6, 25)),
+        ("unexpected text at the end of the line", span(7, 7, 7, 10)),
+    ]
+    assert [f.name for f in schema.blocks[1].fields] == ["id", "b", "c", "d"]

@@ -59,7 +59,7 @@ _TOKEN = re.compile(
 )
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/", "b": "\b", "f": "\f"}
-_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 @dataclass(slots=True)
@@ -105,17 +105,17 @@ def parse_schema(text: str, path: str = "schema.prisma") -> SchemaFile:
     return _Parser(text, path).parse()
 
 
-def _tokens(text: str) -> tuple[list[_Token], list[_Token]]:
-    """The significant tokens, and the comments (kept apart: only unterminated block comments matter)."""
+def _tokens(text: str) -> tuple[list[_Token], list[tuple[_Token, int]]]:
+    """The significant tokens, and the comments apart, each with the index of the token that follows it."""
     tokens: list[_Token] = []
-    comments: list[_Token] = []
+    comments: list[tuple[_Token, int]] = []
     append = tokens.append
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         start = match.start(kind)
         token = _Token(kind, text[start : match.end()], start, match.end())
         if kind == "comment":
-            comments.append(token)
+            comments.append((token, len(tokens)))
         else:
             append(token)
     return tokens, comments
@@ -129,9 +129,22 @@ class _Parser:
         self.index = 0
         self.positions = _Positions(text)
         self.errors: list[SyntaxError_] = []
-        for comment in comments:
-            if comment.text.startswith("/*") and not comment.text[2:].endswith("*/"):
+        for comment, following in comments:
+            if not comment.text.startswith("/*"):
+                continue
+            if not comment.text[2:].endswith("*/"):
                 self.error("unterminated block comment: `/*` has no closing `*/`", comment.start, comment.start + 2)
+            elif ("\n" in comment.text or "\r" in comment.text) and self._inside_a_line(following):
+                # Prisma reads declarations line by line: a comment over several lines cannot join two halves.
+                self.error(
+                    "a block comment over several lines cannot sit inside a line", comment.start, comment.start + 2
+                )
+
+    def _inside_a_line(self, following: int) -> bool:
+        """Whether significant tokens stand on both sides of the position `following` with no line break between."""
+        if not 0 < following < len(self.tokens):
+            return False
+        return self.tokens[following - 1].kind not in ("newline", "doc") and self.tokens[following].kind != "newline"
 
     # -- token helpers -------------------------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> _Token | None:
@@ -566,6 +579,8 @@ class _Parser:
             if token.kind == "punct" and token.text == ",":
                 if not expect_separator:
                     self.error(f"expected one of the {items} before `,`", token.start, token.end)
+                elif self.index + 1 < len(self.tokens) and self.tokens[self.index + 1].text == closer:
+                    self.error("Prisma allows no trailing comma here", token.start, token.end)
                 self.index += 1
                 expect_separator = False
                 continue
@@ -611,6 +626,10 @@ class _Parser:
             self.index += 1
             if len(token.text) < 2 or not token.text.endswith('"') or _escaped_quote_at_end(token.text):
                 self.error("unterminated string", token.start, token.end)
+            elif _CONTROL.search(token.text):
+                self.error(
+                    "a string cannot hold a control character such as a tab: write it as `\\t`", token.start, token.end
+                )
             return StringValue(_unquote(token.text), self.span(token.start, token.end))
         if token.kind == "number":
             self.index += 1
