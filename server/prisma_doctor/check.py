@@ -125,7 +125,8 @@ def _client_findings(schema: LoadedSchema, state: ClientState, root: Path, insta
                 data={"generator": generator.name, "output": str(generator.output or "")},
             )
         ]
-    findings = drift_findings(compare(schema.datamodel, state.client.datamodel, at_generator), label)
+    drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
+    findings = drift_findings(drifts, label)
     if installed and state.client.version and installed != state.client.version:
         findings.append(
             Finding(
