@@ -183,7 +183,9 @@ def install_command(package_manager: str) -> list[str]:
             f"--store-dir={pnpm_store()}",
         ]
     if package_manager == "yarn":
-        return [*yarn_command(), "install", "--ignore-scripts", "--non-interactive", "--no-progress"]
+        # Yarn's own registry host is an alias of npm's that this machine may not reach; npm's is the one we know.
+        registry = os.environ.get("npm_config_registry", "https://registry.npmjs.org/")  # noqa: SIM112 (npm spells it so)
+        return [*yarn_command(), "install", "--ignore-scripts", "--non-interactive", f"--registry={registry}"]
     raise ValueError(f"unknown package manager {package_manager!r}")
 
 
@@ -195,7 +197,7 @@ def pnpm_add_offline(project: Path, *packages: str) -> str:
             "add",
             "--offline",
             "--ignore-scripts",
-            "--no-frozen-lockfile",
+            "--config.frozen-lockfile=false",
             "--config.confirmModulesPurge=false",
             f"--store-dir={pnpm_store()}",
             *packages,

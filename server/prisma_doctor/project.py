@@ -1,0 +1,47 @@
+"""Prisma projects in a folder: each folder with a schema of its own, as `prisma` run there would find it.
+
+A monorepo holds several (`apps/web`, `packages/db`, ...), each checked on its own. A project's own schema folder
+(`prisma/`, `prisma/schema/`) is part of it, not another project.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from prisma_doctor.clients.locate import is_client_folder
+from prisma_doctor.schema.locate import SchemaNotFound, locate_schema
+
+# Folders that never hold a project of their own: dependencies, version control, build output and caches.
+_SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".cache", ".vercel", "dist", "build", "out"})
+MAX_FOLDERS_SEARCHED = 20_000
+
+
+def find_projects(root: Path) -> list[Path]:
+    """Every project root under `root` (itself included), shallowest first, never inside `node_modules`."""
+    root = root.resolve()
+    projects: list[Path] = []
+    claimed: set[Path] = set()
+    visited = 0
+    for directory, subdirectories, _ in os.walk(root):
+        visited += 1
+        if visited > MAX_FOLDERS_SEARCHED:
+            break
+        subdirectories[:] = sorted(d for d in subdirectories if d not in _SKIPPED_FOLDERS and not d.startswith("."))
+        here = Path(directory)
+        if here in claimed or is_client_folder(here):
+            # A generated `prisma-client-js` output holds a `schema.prisma` copy: not a project.
+            subdirectories.clear()
+            continue
+        try:
+            source = locate_schema(here)
+        except SchemaNotFound:
+            continue
+        files = {f.resolve() for f in source.files}
+        if files & claimed:
+            continue
+        projects.append(here)
+        claimed |= files
+        # The schema's own folders belong to this project, not to a project of their own.
+        claimed |= {f.parent for f in files}
+    return projects
