@@ -173,10 +173,21 @@ def test_each_project_of_a_monorepo_is_checked_on_its_own(prisma_project: Projec
     }
 
 
-def test_yarn_classic_layout(prisma_project: ProjectFactory) -> None:
-    project = prisma_project(schema_text("6.17.1", MODELS), package_manager="yarn")
-    assert (project.root / "yarn.lock").is_file()
+@pytest.mark.parametrize(
+    ("manager", "lockfile", "store"),
+    [("yarn", "yarn.lock", None), ("bun", "bun.lock", None), ("bun-isolated", "bun.lock", ".bun")],
+)
+def test_yarn_and_bun_layouts(prisma_project: ProjectFactory, manager: str, lockfile: str, store: str | None) -> None:
+    project = prisma_project(schema_text("6.17.1", MODELS), package_manager=manager)
+    assert (project.root / lockfile).is_file()
     project.generate()
+    client = inspect_project(project.root).clients[0].client
+    assert client is not None
+    # Hoisted layouts put the client in the project's own node_modules; bun's isolated linker in its store folder.
+    expected = project.root / "node_modules" / ".prisma" / "client"
+    assert (
+        (client.path == expected) if store is None else (f"/node_modules/{store}/@prisma+client@" in str(client.path))
+    )
     assert check_json(project.root)[0] == 0
     project.edit_schema("email String @unique", "email String? @unique")
     code, report = check_json(project.root)

@@ -8,7 +8,8 @@ ever generated inside the cache: a fresh install holds no `.prisma` folder, and 
 creates new files, so the links it shares with the cache are never written through (`test_toolchain.py` checks it).
 
 Versions: Prisma 5.22.0, 6.17.1 and 7.10.0 (the newest 7.x for which both `prisma` and `@prisma/client` exist), under
-npm (the machine's) and pnpm 10 (installed with npm into the cache), plus yarn classic for one layout test.
+npm (the machine's) and pnpm 10 (installed with npm into the cache); for layout tests also yarn classic (npm's
+`yarn@1`) and bun (npm's `bun`, whose platform package carries the binary), hoisted and isolated (`.bun` store).
 
 Generating offline (only the npm registry is reachable; binaries.prisma.sh is not):
 - Install scripts never run (npm 11 here skips them, and we pass `--ignore-scripts` everywhere so that a machine
@@ -32,6 +33,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import platform
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
@@ -45,6 +47,7 @@ PRISMA_VERSIONS = ("5.22.0", "6.17.1", "7.10.0")
 PACKAGE_MANAGERS = ("npm", "pnpm")
 PNPM_VERSION = "10.33.0"
 YARN_VERSION = "1.22.22"
+BUN_VERSION = "1.4.5"
 JS_GENERATOR = "prisma-client-js"
 TS_GENERATOR = "prisma-client"
 
@@ -78,6 +81,7 @@ def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "PRISMA_HIDE_UPDATE_MESSAGE": "1",
             "PRISMA_GENERATE_SKIP_AUTOINSTALL": "1",
             "NO_COLOR": "1",
+            "BUN_INSTALL_CACHE_DIR": str(CACHE / "bun-cache"),
             "npm_config_update_notifier": "false",
             "npm_config_fund": "false",
             "npm_config_audit": "false",
@@ -165,6 +169,16 @@ def yarn_command() -> list[str]:
     return _npm_tool("yarn", YARN_VERSION, "bin/yarn.js")
 
 
+def bun_command() -> list[str]:
+    """Bun from npm: the `bun` package's launcher is set up by an install script, so run the platform binary."""
+    _npm_tool("bun", BUN_VERSION, "bin/bun.exe")
+    arch = {"x86_64": "x64", "aarch64": "aarch64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
+    binary = CACHE / f"bun-{BUN_VERSION}" / "node_modules" / "@oven" / f"bun-linux-{arch}" / "bin" / "bun"
+    if not binary.is_file():
+        raise ToolchainError(f"the bun package from npm has no binary for this platform at {binary}")
+    return [str(binary)]
+
+
 def pnpm_store() -> Path:
     return CACHE / "pnpm-store"
 
@@ -180,17 +194,30 @@ def install_command(package_manager: str) -> list[str]:
             "--ignore-scripts",
             "--no-frozen-lockfile",
             "--config.confirmModulesPurge=false",
-            f"--store-dir={pnpm_store()}",
+            *_pnpm_folders(),
         ]
     if package_manager == "yarn":
         # Yarn's own registry host is an alias of npm's that this machine may not reach; npm's is the one we know.
         registry = os.environ.get("npm_config_registry", "https://registry.npmjs.org/")  # noqa: SIM112 (npm spells it so)
         return [*yarn_command(), "install", "--ignore-scripts", "--non-interactive", f"--registry={registry}"]
+    if package_manager in ("bun", "bun-isolated"):
+        linker = "isolated" if package_manager == "bun-isolated" else "hoisted"
+        return [*bun_command(), "install", "--ignore-scripts", f"--linker={linker}"]
     raise ValueError(f"unknown package manager {package_manager!r}")
 
 
+def _pnpm_folders() -> list[str]:
+    # Both in the cache: the store (package files) and the metadata cache that offline resolution reads.
+    return [f"--store-dir={pnpm_store()}", f"--cache-dir={CACHE / 'pnpm-cache'}"]
+
+
 def pnpm_add_offline(project: Path, *packages: str) -> str:
-    """`pnpm add` from the cached store only: how a project's Prisma gets upgraded or downgraded in a test."""
+    """`pnpm add` from the cached store only: how a project's Prisma gets upgraded or downgraded in a test.
+
+    Each `name@version` must be a Prisma version of `PRISMA_VERSIONS`, whose toolchain puts it in the store.
+    """
+    for version in sorted({spec.rsplit("@", 1)[1] for spec in packages}):
+        toolchain("pnpm", version)
     return run(
         [
             *pnpm_command(),
@@ -199,7 +226,7 @@ def pnpm_add_offline(project: Path, *packages: str) -> str:
             "--ignore-scripts",
             "--config.frozen-lockfile=false",
             "--config.confirmModulesPurge=false",
-            f"--store-dir={pnpm_store()}",
+            *_pnpm_folders(),
             *packages,
         ],
         project,

@@ -124,11 +124,14 @@ def default_js_output(schema_dir: Path, project_root: Path) -> Path | None:
     return None
 
 
+# Package managers that keep each package version in a folder of its own: pnpm, and bun's isolated linker.
+STORE_FOLDERS = (".pnpm", ".bun")
+
+
 def pnpm_client_copies(project_root: Path) -> list[Path]:
-    """Every `.prisma/client` in pnpm's virtual store folders of the project (and of the workspace root)."""
+    """Every `.prisma/client` in the store folders (pnpm's, bun's isolated) of the project and the workspace root."""
     copies: list[Path] = []
-    for node_modules in node_modules_chain(project_root):
-        store = node_modules / ".pnpm"
+    for store in (nm / name for nm in node_modules_chain(project_root) for name in STORE_FOLDERS):
         if not store.is_dir():
             continue
         try:
