@@ -184,3 +184,35 @@ def test_composite_types_added_changed_and_removed(prisma_project: ProjectFactor
     }
     project.generate()
     assert check_json(project.root)[0] == 0
+
+
+TWO_GENERATORS = """
+generator typed {
+  provider = "prisma-client"
+  output   = "../src/typed"
+}
+
+model Shop {
+  id   Int    @id
+  city String
+}
+"""
+
+
+@pytest.mark.parametrize("version", ["6.17.1", "7.10.0"])
+def test_each_generator_of_a_schema_is_compared_with_its_own_client(
+    prisma_project: ProjectFactory, version: str
+) -> None:
+    project = prisma_project(schema_text(version, TWO_GENERATORS, JS_GENERATOR), version=version)
+    project.generate()
+    assert check_json(project.root)[0] == 0
+    project.edit_schema("  city String\n", "  city String\n  zip  String\n")
+    code, report = check_json(project.root)
+    assert code == 1
+    assert sorted(f["message"] for f in report["findings"]) == [
+        f"Field `Shop.zip` is in the schema but not in the generated client of generator `{name}`. "
+        "Regenerate the client."
+        for name in ("client", "typed")
+    ]
+    project.generate()
+    assert check_json(project.root)[0] == 0

@@ -68,7 +68,7 @@ def inspect_project(
     for generator in generators:
         state = replace(_client_state(generator), left_behind=tuple(old_outputs(generator, root, searched)))
         states.append(state)
-        findings.extend(_client_findings(schema, state, root, installed))
+        findings.extend(_client_findings(schema, state, root, installed, several=len(generators) > 1))
     known = bool(states) and not any(f.code == "schema-unreadable" for f in findings)
     return ProjectState(root, schema, tuple(states), installed, Report.from_findings(str(root), findings, known=known))
 
@@ -113,7 +113,9 @@ def _client_state(generator: Generator) -> ClientState:
         return ClientState(generator, None, str(error), tuple(stale))
 
 
-def _client_findings(schema: LoadedSchema, state: ClientState, root: Path, installed: str | None) -> list[Finding]:
+def _client_findings(
+    schema: LoadedSchema, state: ClientState, root: Path, installed: str | None, several: bool = False
+) -> list[Finding]:
     generator = state.generator
     at_generator = Location(generator.schema_file, generator.block.name_span)
     label = f"{generator.provider} `{generator.name}` at {_shown_path(generator.output, root)}"
@@ -131,7 +133,7 @@ def _client_findings(schema: LoadedSchema, state: ClientState, root: Path, insta
             ),
         ]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
-    findings = drift_findings(drifts, label)
+    findings = drift_findings(drifts, label, generator.name if several else None)
     if installed and state.client.version and installed != state.client.version:
         findings.append(
             Finding(

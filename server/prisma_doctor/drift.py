@@ -284,12 +284,15 @@ def _compare_enum_values(enum: Enum, old: Enum) -> Iterator[SchemaDrift]:
             )
 
 
-def drift_findings(drifts: list[SchemaDrift], client_label: str) -> list[Finding]:
+def drift_findings(drifts: list[SchemaDrift], client_label: str, generator: str | None = None) -> list[Finding]:
+    """Findings for one client. `generator` names it in each message, for schemas with several client generators."""
+    which = f" of generator `{generator}`" if generator else ""
     return [
         Finding(
             code="client-out-of-sync",
             severity=Severity.ERROR,
-            message=f"{_capitalized(d.description)} ({client_label}). Regenerate the client.",
+            message=f"{_capitalized(d.description).replace('the generated client', 'the generated client' + which)}. "
+            "Regenerate the client.",
             location=d.location,
             fixes=FIXES_FOR_DRIFT,
             data={"drift": d.kind, "subject": d.subject, "client": client_label},
