@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import json
 from contextlib import redirect_stdout
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from prisma_doctor.check import inspect_project
 from prisma_doctor.cli import main
 from tests.toolchain import (
     JS_GENERATOR,
@@ -129,9 +131,15 @@ def test_every_edit_is_one_finding_until_regenerated(
 ) -> None:
     schema = schema_text(version, MODELS, provider, datasource="postgresql", preview_features=("views",))
     project = prisma_project(schema, version=version, package_manager=manager)
+    started = datetime.now(timezone.utc).replace(microsecond=0)
     project.generate()
     code, report = check_json(project.root)
     assert (code, report["state"], report["findings"]) == (0, "in-sync", [])
+    client = inspect_project(project.root).clients[0].client
+    assert client is not None and client.version == version
+    assert client.config_file.name == ("index.js" if provider == JS_GENERATOR else "class.ts")
+    assert started <= client.generated_at <= datetime.now(timezone.utc)
+    assert client.datamodel.model("User") == inspect_project(project.root).schema.datamodel.model("User")
 
     for old, new, *_ in EDITS:
         project.edit_schema(old, new)

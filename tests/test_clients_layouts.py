@@ -192,3 +192,16 @@ def test_yarn_and_bun_layouts(prisma_project: ProjectFactory, manager: str, lock
     project.edit_schema("email String @unique", "email String? @unique")
     code, report = check_json(project.root)
     assert code == 1 and [f["data"]["drift"] for f in report["findings"]] == ["field-optionality-changed"]
+
+
+def test_prisma_client_output_with_another_file_extension(prisma_project: ProjectFactory) -> None:
+    schema = schema_text("7.10.0", MODELS, TS_GENERATOR, output="../src/db")
+    schema = schema.replace('output   = "../src/db"', 'output   = "../src/db"\n  generatedFileExtension = "mts"')
+    project = prisma_project(schema, version="7.10.0")
+    project.generate()
+    client = inspect_project(project.root).clients[0].client
+    assert client is not None and client.config_file == project.root / "src" / "db" / "internal" / "class.mts"
+    project.edit_schema("email String @unique", "mail  String @unique")
+    code, report = check_json(project.root)
+    assert code == 1
+    assert sorted(f["data"]["drift"] for f in report["findings"]) == ["field-added", "field-removed"]

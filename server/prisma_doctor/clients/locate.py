@@ -146,6 +146,8 @@ def pnpm_client_copies(project_root: Path) -> list[Path]:
     return copies
 
 
+# `prisma-client` writes `.ts` by default; `generatedFileExtension` can make it any of these.
+TS_OUTPUT_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
 # Folders never searched for generated clients: dependencies, caches and build output of other tools.
 _SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".cache", ".vercel", "coverage"})
 # A project tree this large is searched no further: the search must stay cheap enough to run on every save.
@@ -154,7 +156,7 @@ MAX_FOLDERS_SEARCHED = 20_000
 
 def is_client_folder(folder: Path) -> bool:
     """A folder that `prisma generate` wrote: `prisma-client` output, or `prisma-client-js` with its schema copy."""
-    if (folder / "internal" / "class.ts").is_file() or (folder / "internal" / "class.js").is_file():
+    if any((folder / "internal" / f"class.{extension}").is_file() for extension in TS_OUTPUT_EXTENSIONS):
         return True
     return (folder / "index.js").is_file() and (folder / "schema.prisma").is_file()
 

@@ -14,20 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prisma_doctor.clients.locate import string_property
+from prisma_doctor.clients.locate import TS_OUTPUT_EXTENSIONS, string_property
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import SchemaFile
 
 # The files that hold the config object, in the order they are tried.
-CONFIG_FILES = (
-    "index.js",
-    "internal/class.ts",
-    "internal/class.mts",
-    "internal/class.cts",
-    "internal/class.js",
-    "internal/class.mjs",
-)
+CONFIG_FILES = ("index.js", *(f"internal/class.{extension}" for extension in TS_OUTPUT_EXTENSIONS))
 _INLINE_SCHEMA = re.compile(r'"?inlineSchema"?\s*:\s*(?=")')
 _CLIENT_VERSION = re.compile(r'"?clientVersion"?\s*:\s*"([^"]+)"')
 # Prisma 5 and 6 record the schema file a client was generated from; Prisma 7 does not.
