@@ -205,3 +205,18 @@ def test_prisma_client_output_with_another_file_extension(prisma_project: Projec
     code, report = check_json(project.root)
     assert code == 1
     assert sorted(f["data"]["drift"] for f in report["findings"]) == ["field-added", "field-removed"]
+
+
+def test_two_workspace_projects_sharing_the_hoisted_output(prisma_project: ProjectFactory) -> None:
+    db = prisma_project(schema_text("6.17.1", MODELS), workspace=True)
+    web = PrismaProject(db.root, db.package_manager, db.prisma_version, db.root / "packages" / "web")
+    web.write_schema(schema_text("6.17.1", POST))
+    db.generate()
+    web.generate()
+    code, reports = check_json(db.root)
+    assert code == 1
+    by_project = {Path(r["project"]): r for r in reports}
+    assert by_project[web.package]["state"] == "in-sync"
+    [shared] = by_project[db.package]["findings"]
+    assert shared["data"]["drift"] == "other-schema" and Path(shared["data"]["schema"]) == web.schema_file
+    assert "two projects generate into the same place" in shared["message"]

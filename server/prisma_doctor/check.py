@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from prisma_doctor.clients.leftovers import old_outputs
+from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs
 from prisma_doctor.clients.locate import (
     JS_GENERATOR,
     KNOWN_PROVIDERS,
@@ -95,9 +95,12 @@ def _client_state(generator: Generator) -> ClientState:
     stale: list[GeneratedClient] = []
     for copy in generator.other_copies:
         try:
-            stale.append(read_client(copy))
+            client = read_client(copy)
         except ClientUnreadable:
             continue
+        # In a workspace the root's store also holds the clients of the other projects.
+        if from_this_schema(client, generator):
+            stale.append(client)
     if generator.output is None:
         problem = (
             "`@prisma/client` is not installed, so the default output of prisma-client-js is unknown"
@@ -132,6 +135,9 @@ def _client_findings(
                 data={"generator": generator.name, "output": str(generator.output or "")},
             ),
         ]
+    elsewhere = generated_from_elsewhere(state.client, generator)
+    if elsewhere is not None:
+        return [_shared_output_finding(state, elsewhere, root, at_generator)]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
     findings = drift_findings(drifts, label, generator.name if several else None)
     if installed and state.client.version and installed != state.client.version:
@@ -163,6 +169,20 @@ def _client_findings(
             )
         )
     return findings
+
+
+def _shared_output_finding(state: ClientState, elsewhere: Path, root: Path, at_generator: Location) -> Finding:
+    generator = state.generator
+    return Finding(
+        "client-out-of-sync",
+        Severity.ERROR,
+        f"The client at {_shown_path(generator.output, root)} was generated from another schema, {elsewhere}: "
+        "two projects generate into the same place and the last `prisma generate` wins. Give the generator "
+        "its own `output`, then regenerate.",
+        at_generator,
+        ("regenerate", "edit-schema"),
+        data={"drift": "other-schema", "generator": generator.name, "schema": str(elsewhere)},
+    )
 
 
 def _older_copies(state: ClientState, root: Path) -> str:

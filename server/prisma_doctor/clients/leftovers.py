@@ -46,6 +46,27 @@ def old_outputs(generator: Generator, project_root: Path, searched: list[Path] |
     return left
 
 
+def from_this_schema(client: GeneratedClient, generator: Generator) -> bool:
+    """Whether a client in a shared place (a workspace root's pnpm store) may have come from this generator's schema.
+
+    Prisma 5 and 6 record the schema file; Prisma 7 does not, and then a client whose embedded schema has a
+    generator of this name is taken as ours.
+    """
+    if client.source_schema is not None:
+        return _real(client.source_schema).parent == _real(Path(generator.schema_file).parent)
+    return any(embedded.name == generator.name for embedded in client.generators)
+
+
+def generated_from_elsewhere(client: GeneratedClient, generator: Generator) -> Path | None:
+    """The other schema file a client was generated from, when it records one that exists and is not ours."""
+    source = client.source_schema
+    if source is None or not source.is_file():
+        return None
+    if _real(source).parent == _real(Path(generator.schema_file).parent):
+        return None
+    return source
+
+
 def _written_by(client: GeneratedClient, generator: Generator, schema_dir: Path, default: Path | None) -> bool:
     if client.source_schema is not None and _real(client.source_schema).parent != _real(schema_dir):
         return False
