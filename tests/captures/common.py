@@ -7,16 +7,17 @@ command, which versions and which scenario produced it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import pty
-import select
 import signal
 import struct
 import subprocess
 import tempfile
 import termios
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,10 +30,17 @@ FIXTURES = ROOT / "tests" / "fixtures" / "logs"
 class Project:
     """A temporary Node project whose `node_modules` is the shared, cached install."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, inside_install: bool = False) -> None:
+        """`inside_install` puts the project under the install folder, for tools that will not follow a
+        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile)."""
         self.modules = ensure_node_modules()
-        self.root = Path(tempfile.mkdtemp(prefix=f"pd-capture-{label}-"))
-        (self.root / "node_modules").symlink_to(self.modules / "node_modules", target_is_directory=True)
+        if inside_install:
+            parent = self.modules / "projects"
+            parent.mkdir(exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=parent))
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix=f"pd-capture-{label}-"))
+            (self.root / "node_modules").symlink_to(self.modules / "node_modules", target_is_directory=True)
         (self.root / "package.json").write_text(json.dumps({"name": label, "private": True}))
 
     def write(self, relative: str, text: str) -> Path:
@@ -63,62 +71,82 @@ def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
     return env
 
 
-def run_in_terminal(
-    cmd: Sequence[str],
-    cwd: Path,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 120,
-    stop_when: bytes | None = None,
-) -> tuple[bytes, int]:
-    """Run `cmd` under a pseudo-terminal, return everything it printed and its exit code.
+class Terminal:
+    """A command running under a pseudo-terminal; a thread collects everything it prints."""
 
-    With `stop_when`, the process group is interrupted once that text has appeared and output has settled
-    (for servers that never exit on their own).
-    """
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    process = subprocess.Popen(
-        list(cmd),
-        cwd=cwd,
-        env=_env({"TERM": "xterm-256color", **(env or {})}),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    output = bytearray()
-    deadline = time.monotonic() + timeout
-    seen_at: float | None = None
-    try:
+    def __init__(self, cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> None:
+        self.cmd = list(cmd)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=cwd,
+            env=_env({"TERM": "xterm-256color", **(env or {})}),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self._master = master
+        self._output = bytearray()
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
         while True:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{' '.join(cmd)} did not finish in {timeout}s:\n{output.decode(errors='replace')}")
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:  # EIO: the terminal closed, the process is done
-                    break
-                if not data:
-                    break
-                output += data
-                if stop_when and seen_at is None and stop_when in output:
-                    seen_at = time.monotonic()
-            elif seen_at is not None and time.monotonic() - seen_at > 2:
-                os.killpg(process.pid, signal.SIGINT)
-                seen_at = float("inf")
-            elif process.poll() is not None and not ready:
-                break
-    finally:
-        if process.poll() is None:
             try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        code = process.wait(timeout=30)
-        os.close(master)
-    return bytes(output), code
+                data = os.read(self._master, 65536)
+            except OSError:  # EIO: every process holding the terminal is gone
+                return
+            if not data:
+                return
+            with self._lock:
+                self._output += data
+
+    @property
+    def output(self) -> bytes:
+        with self._lock:
+            return bytes(self._output)
+
+    def wait_for(self, text: bytes, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            if time.monotonic() > deadline or (self.process.poll() is not None and not self._reader.is_alive()):
+                raise TimeoutError(f"{' '.join(self.cmd)}: {text!r} did not appear:\n{self.output.decode(errors='replace')}")
+            time.sleep(0.1)
+
+    def settle(self, quiet: float = 2.0, timeout: float = 60) -> None:
+        """Wait until nothing new has been printed for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        size, since = len(self.output), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - since < quiet:
+            time.sleep(0.1)
+            if len(self.output) != size:
+                size, since = len(self.output), time.monotonic()
+
+    def finish(self, timeout: float = 120, interrupt: bool = False) -> tuple[bytes, int]:
+        """Wait for the command to end (after Ctrl-C with `interrupt`); stop its process group if it does not."""
+        if interrupt and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            code = self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # children left behind by the command
+        self._reader.join(timeout=5)
+        os.close(self._master)
+        return self.output, code
+
+
+def run_in_terminal(
+    cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> tuple[bytes, int]:
+    """Run `cmd` under a pseudo-terminal to its end; return everything it printed and its exit code."""
+    return Terminal(cmd, cwd, env).finish(timeout=timeout)
 
 
 def save_capture(
