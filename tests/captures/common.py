@@ -56,9 +56,7 @@ class Project:
         self, cmd: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True, stdout_only: bool = False
     ) -> str:
         """Run a set-up step (not captured); its output is returned for the script's own checks."""
-        done = subprocess.run(
-            list(cmd), cwd=self.root, env=_env(env), capture_output=True, text=True, timeout=300
-        )
+        done = subprocess.run(list(cmd), cwd=self.root, env=_env(env), capture_output=True, text=True, timeout=300)
         if check and done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout if stdout_only else done.stdout + done.stderr
@@ -114,7 +112,8 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while text not in self.output:
             if time.monotonic() > deadline or (self.process.poll() is not None and not self._reader.is_alive()):
-                raise TimeoutError(f"{' '.join(self.cmd)}: {text!r} did not appear:\n{self.output.decode(errors='replace')}")
+                shown = self.output.decode(errors="replace")
+                raise TimeoutError(f"{' '.join(self.cmd)}: {text!r} did not appear:\n{shown}")
             time.sleep(0.1)
 
     def settle(self, quiet: float = 2.0, timeout: float = 60) -> None:

@@ -72,10 +72,19 @@ export default nextConfig;
     "tsconfig.json": json.dumps(
         {
             "compilerOptions": {
-                "target": "ES2017", "lib": ["dom", "dom.iterable", "esnext"], "allowJs": True,
-                "skipLibCheck": True, "strict": False, "noEmit": True, "esModuleInterop": True,
-                "module": "esnext", "moduleResolution": "bundler", "resolveJsonModule": True,
-                "isolatedModules": True, "jsx": "react-jsx", "incremental": True,
+                "target": "ES2017",
+                "lib": ["dom", "dom.iterable", "esnext"],
+                "allowJs": True,
+                "skipLibCheck": True,
+                "strict": False,
+                "noEmit": True,
+                "esModuleInterop": True,
+                "module": "esnext",
+                "moduleResolution": "bundler",
+                "resolveJsonModule": True,
+                "isolatedModules": True,
+                "jsx": "react-jsx",
+                "incremental": True,
                 "plugins": [{"name": "next"}],
             },
             "include": ["next-env.d.ts", "**/*.ts", "**/*.tsx"],
@@ -93,10 +102,13 @@ def submit_action(port: int) -> int:
     if action is None:
         raise RuntimeError(f"no server action id in the page:\n{page[:2000]}")
     boundary = "----prismadoctor"
-    body = "".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-        for name, value in ((action.group(1), ""), ("nickname", "ada"))
-    ) + f"--{boundary}--\r\n"
+    body = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in ((action.group(1), ""), ("nickname", "ada"))
+        )
+        + f"--{boundary}--\r\n"
+    )
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/",
         data=body.encode(),

@@ -68,13 +68,26 @@ class Cluster:
 
     def start(self) -> Cluster:
         self._as_postgres(
-            str(self.binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8",
+            str(self.binaries / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
         )
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._as_postgres(
-            str(self.binaries / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
-            "-w", "start",
+            str(self.binaries / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.folder / "log"),
+            "-w",
+            "start",
         )
         return self
 
@@ -84,9 +97,24 @@ class Cluster:
 
     def sql(self, database: str, statements: str) -> str:
         done = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-q", "-c", statements],
-            capture_output=True, text=True,
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-c",
+                statements,
+            ],
+            capture_output=True,
+            text=True,
         )
         if done.returncode:
             raise RuntimeError(f"psql failed: {done.stderr}")

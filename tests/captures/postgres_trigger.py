@@ -112,8 +112,16 @@ def prepare() -> Project:
 def capture(project: Project, name: str, script: str, url: str, scenario: str, notes: str = "") -> bytes:
     cmd = ["node", script]
     output, code = run_in_terminal(cmd, project.root, env={"DATABASE_URL": url})
-    save_capture(name, output, command=cmd, exit_code=code, project=project, scenario=scenario, notes=notes,
-                 extra={"database_url": url.rsplit("@", 1)[-1].split(":")[0] + ":<port>/" + url.rsplit("/", 1)[-1]})
+    save_capture(
+        name,
+        output,
+        command=cmd,
+        exit_code=code,
+        project=project,
+        scenario=scenario,
+        notes=notes,
+        extra={"database_url": url.rsplit("@", 1)[-1].split(":")[0] + ":<port>/" + url.rsplit("/", 1)[-1]},
+    )
     print(f"{name}: exit {code}, {len(output)} bytes")
     return output
 
@@ -124,7 +132,10 @@ def main(only_french: bool = False) -> int:
         french = cluster.create_database("app_fr", "fr_FR.UTF-8")
         cluster.sql("app_fr", DATABASE)
         capture(
-            project, "pg-fr-trigger-missing-field", "update-user.js", french,
+            project,
+            "pg-fr-trigger-missing-field",
+            "update-user.js",
+            french,
             "lc_messages = fr_FR.UTF-8; a BEFORE UPDATE trigger assigns NEW.emailverified, which the table lacks. "
             "The read succeeds, the update fails.",
             notes=ADAPTER_NOTE,
@@ -134,21 +145,35 @@ def main(only_french: bool = False) -> int:
         english = cluster.create_database("app_en", "C")
         cluster.sql("app_en", DATABASE)
         capture(
-            project, "pg-en-trigger-missing-field", "update-user.js", english,
-            "lc_messages = C (English); the same trigger as the French capture.", notes=ADAPTER_NOTE,
+            project,
+            "pg-en-trigger-missing-field",
+            "update-user.js",
+            english,
+            "lc_messages = C (English); the same trigger as the French capture.",
+            notes=ADAPTER_NOTE,
         )
         capture(
-            project, "pg-en-p2022-missing-column", "read-nickname.js", english,
+            project,
+            "pg-en-p2022-missing-column",
+            "read-nickname.js",
+            english,
             "User.nickname is in the schema and the generated client, the database lacks the column.",
             notes=ADAPTER_NOTE,
         )
         capture(
-            project, "pg-en-p2021-missing-table", "create-post.js", english,
+            project,
+            "pg-en-p2021-missing-table",
+            "create-post.js",
+            english,
             "Post is in the schema and the generated client, the database lacks the table.",
         )
         capture(
-            project, "pg-fr-p2022-missing-column", "read-nickname.js", french,
-            "The missing nickname column with French server messages.", notes=ADAPTER_NOTE,
+            project,
+            "pg-fr-p2022-missing-column",
+            "read-nickname.js",
+            french,
+            "The missing nickname column with French server messages.",
+            notes=ADAPTER_NOTE,
         )
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/app"
     capture(project, "pg-p1001-unreachable", "read-nickname.js", closed, "No server listens on the port.")

@@ -90,13 +90,16 @@ async function main() {
 main().catch((e) => { console.error(e); process.exit(1); });
 """,
 }
-BROKEN_SCHEMA = GENERATOR + """
+BROKEN_SCHEMA = (
+    GENERATOR
+    + """
 model User {
   id    Int     @id @default(autoincrement())
   email Strin   @unique
   posts Post[]
 }
 """
+)
 
 
 def db_env(project: Project) -> dict[str, str]:
@@ -113,8 +116,9 @@ def prepare(label: str, schema_models: str) -> Project:
     return project
 
 
-def capture(project: Project, name: str, cmd: list[str], scenario: str, env: dict[str, str] | None = None,
-            notes: str = "") -> None:
+def capture(
+    project: Project, name: str, cmd: list[str], scenario: str, env: dict[str, str] | None = None, notes: str = ""
+) -> None:
     output, code = run_in_terminal(cmd, project.root, env=env if env is not None else db_env(project))
     save_capture(name, output, command=cmd, exit_code=code, project=project, scenario=scenario, notes=notes)
     print(f"{name}: exit {code}, {len(output)} bytes")
@@ -129,9 +133,18 @@ def add_migration(project: Project, name: str, before: str, after: str) -> None:
     project.write("prisma/before.prisma", GENERATOR + before)
     project.write("prisma/after.prisma", GENERATOR + after)
     sql = project.run(
-        [project.bin("prisma"), "migrate", "diff", "--from-schema-datamodel", "prisma/before.prisma",
-         "--to-schema-datamodel", "prisma/after.prisma", "--script"],
-        env=db_env(project), stdout_only=True,
+        [
+            project.bin("prisma"),
+            "migrate",
+            "diff",
+            "--from-schema-datamodel",
+            "prisma/before.prisma",
+            "--to-schema-datamodel",
+            "prisma/after.prisma",
+            "--script",
+        ],
+        env=db_env(project),
+        stdout_only=True,
     )
     count = len(list((project.root / "prisma" / "migrations").glob("0*")))
     project.write(f"prisma/migrations/{count + 1:04d}_{name}/migration.sql", sql)
@@ -151,36 +164,48 @@ def main() -> int:
     deploy(project)
     project.run([project.bin("prisma"), "generate"], env=db_env(project))
     capture(
-        project, "sqlite-generate-ok", [project.bin("prisma"), "generate"],
+        project,
+        "sqlite-generate-ok",
+        [project.bin("prisma"), "generate"],
         "prisma generate succeeding on a valid schema (engineType client).",
     )
     project.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME + POST)
     project.run([project.bin("prisma"), "generate"], env=db_env(project))
     capture(
-        project, "sqlite-p2022-missing-column", ["node", "missing-column.js"],
+        project,
+        "sqlite-p2022-missing-column",
+        ["node", "missing-column.js"],
         "User.nickname added to the schema and generated, but not migrated: the database lacks the column.",
         notes="The libsql driver adapter reports the missing column without a table name.",
     )
     capture(
-        project, "sqlite-p2021-missing-table", ["node", "missing-table.js"],
+        project,
+        "sqlite-p2021-missing-table",
+        ["node", "missing-table.js"],
         "Post added to the schema and generated, but not migrated: the database lacks the table.",
     )
     # A pending migration: create the migration files without applying them.
     add_migration(project, "add_nickname_post", USER_V1, USER_WITH_NICKNAME + POST)
     capture(
-        project, "sqlite-migrate-status-pending", [project.bin("prisma"), "migrate", "status"],
+        project,
+        "sqlite-migrate-status-pending",
+        [project.bin("prisma"), "migrate", "status"],
         "A migration created with --create-only and never applied.",
     )
     # Without prisma.config.ts the CLI needs the native schema engine, which cannot be downloaded here.
     config = project.root / "prisma.config.ts"
     config.rename(project.root / "prisma.config.ts.off")
     capture(
-        project, "sqlite-engine-download-failed", [project.bin("prisma"), "migrate", "status"],
+        project,
+        "sqlite-engine-download-failed",
+        [project.bin("prisma"), "migrate", "status"],
         "prisma migrate status without prisma.config.ts: the CLI tries to download the native schema engine.",
         notes="Offline: the download of the schema engine fails with ENOTFOUND.",
     )
     capture(
-        project, "sqlite-env-missing", [project.bin("prisma"), "migrate", "status"],
+        project,
+        "sqlite-env-missing",
+        [project.bin("prisma"), "migrate", "status"],
         "prisma migrate status without prisma.config.ts and with DATABASE_URL unset.",
         env={"PRISMA_SCHEMA_ENGINE_BINARY": "/bin/false", "PRISMA_QUERY_ENGINE_LIBRARY": "/bin/false"},
         notes="PRISMA_SCHEMA_ENGINE_BINARY and PRISMA_QUERY_ENGINE_LIBRARY point at /bin/false only to skip the "
@@ -189,7 +214,9 @@ def main() -> int:
     )
     (project.root / "prisma.config.ts.off").rename(config)
     capture(
-        project, "sqlite-client-not-initialized", ["node", "not-initialized.js"],
+        project,
+        "sqlite-client-not-initialized",
+        ["node", "not-initialized.js"],
         "require('@prisma/client') when the default client output was never generated.",
     )
     # A stale client: the schema and database have the column, the generated client is from before.
@@ -201,7 +228,9 @@ def main() -> int:
     add_migration(stale, "nickname", USER_V1, USER_WITH_NICKNAME)
     deploy(stale)
     capture(
-        stale, "sqlite-unknown-argument-stale-client", ["node", "unknown-argument.js"],
+        stale,
+        "sqlite-unknown-argument-stale-client",
+        ["node", "unknown-argument.js"],
         "User.nickname is in the schema and the database; the client was generated before it was added.",
     )
     capture(stale, "sqlite-p2002-unique", ["node", "unique.js"], "Two users created with the same unique email.")
@@ -209,16 +238,22 @@ def main() -> int:
     # A migration whose SQL fails: deploy reports it, and status then lists it as failed.
     stale.write("prisma/migrations/0003_broken/migration.sql", 'ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n')
     capture(
-        stale, "sqlite-migrate-deploy-failed", [stale.bin("prisma"), "migrate", "deploy"],
+        stale,
+        "sqlite-migrate-deploy-failed",
+        [stale.bin("prisma"), "migrate", "deploy"],
         "prisma migrate deploy of a migration whose SQL refers to a table that does not exist.",
     )
     capture(
-        stale, "sqlite-migrate-status-failed", [stale.bin("prisma"), "migrate", "status"],
+        stale,
+        "sqlite-migrate-status-failed",
+        [stale.bin("prisma"), "migrate", "status"],
         "prisma migrate status after that migration failed.",
     )
     stale.write("prisma/schema.prisma", BROKEN_SCHEMA)
     capture(
-        stale, "sqlite-p1012-generate-broken-schema", [stale.bin("prisma"), "generate"],
+        stale,
+        "sqlite-p1012-generate-broken-schema",
+        [stale.bin("prisma"), "generate"],
         "prisma generate on a schema with an unknown type and a relation to a model that does not exist.",
     )
     return 0

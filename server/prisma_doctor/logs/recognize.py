@@ -21,13 +21,15 @@ from prisma_doctor.logs.stream import LineReader
 MAX_BLOCK_LINES = 200
 
 _PRISMA_ACTIONS = frozenset(
-    "findUnique findUniqueOrThrow findFirst findFirstOrThrow findMany create createMany createManyAndReturn "
-    "update updateMany updateManyAndReturn upsert delete deleteMany aggregate groupBy count findRaw "
-    "aggregateRaw".split()
+    {
+        *("findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "create", "createMany"),
+        *("createManyAndReturn", "update", "updateMany", "updateManyAndReturn", "upsert", "delete", "deleteMany"),
+        *("aggregate", "groupBy", "count", "findRaw", "aggregateRaw"),
+    }
 )
 
 _ERROR_CLASS = re.compile(
-    r"^\s*(?:⨯\s+|Error:\s+)?(?P<cls>PrismaClient\w*Error|DriverAdapterError|PrismaClientRustPanicError)"
+    r"^\s*(?:⨯\s+)?(?:Error:\s+|Error \[(?=\w+\]))?(?P<cls>PrismaClient\w*Error|DriverAdapterError)\]?"
     r"(?:\s*\[[^\]]*\])?:\s*(?P<rest>.*)$"
 )
 _INVOCATION = re.compile(r"Invalid `(?P<expr>.+)` invocation(?P<in> in)?:?\s*$")
@@ -43,6 +45,7 @@ _OBJECT_FIELD = {
     "client_version": re.compile(r"clientVersion: '(?P<v>[^']+)'"),
     "meta_column": re.compile(r"^\s*column: '(?P<v>[^']*)'"),
 }
+_OBJECT_LINE = re.compile(r"^\s+[\w$\[\]]+: ")
 _ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b")
 
 # Messages a client error can carry, each with the event it becomes.
@@ -54,7 +57,9 @@ _PG_COLUMN = re.compile(
     r"column \"(?P<col>[^\"]+)\" (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
     r"|la colonne « (?P<col_fr>[^»]+) » (?:de la relation « (?P<table_fr>[^»]+) » )?n'existe pas"
 )
-_PG_TABLE = re.compile(r"relation \"(?P<table>[^\"]+)\" does not exist|la relation « (?P<table_fr>[^»]+) » n'existe pas")
+_PG_TABLE = re.compile(
+    r"relation \"(?P<table>[^\"]+)\" does not exist|la relation « (?P<table_fr>[^»]+) » n'existe pas"
+)
 _PG_RECORD = re.compile(
     r"record \"(?P<rec>[^\"]+)\" has no field \"(?P<field>[^\"]+)\""
     r"|l'enregistrement « (?P<rec_fr>[^»]+) » n'a pas de champs? « (?P<field_fr>[^»]+) »"
@@ -66,7 +71,9 @@ _P2025 = re.compile(
 )
 _P1001 = re.compile(r"Can't reach database server at `?(?P<addr>[^`\s]+)`?|\bECONNREFUSED (?P<addr2>\S+)")
 _UNKNOWN_ARGUMENT = re.compile(r"Unknown argument `(?P<arg>[^`]+)`")
-_UNKNOWN_FIELD = re.compile(r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`")
+_UNKNOWN_FIELD = re.compile(
+    r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`"
+)
 _AVAILABLE_OPTION = re.compile(r"^\s*\?\s+(?P<name>[A-Za-z_]\w*)\??:")
 
 # One-line events.
@@ -90,7 +97,9 @@ _UP_TO_DATE = re.compile(r"Database schema is up to date!")
 _PENDING_HEADER = re.compile(r"Following migrations? ha(?:ve|s) not yet been applied:")
 _FAILED_HEADER = re.compile(r"Following migrations? ha(?:ve|s) failed:")
 _MIGRATION_NAME_IN_TRACE = re.compile(r"with migration_name=\"(?P<name>[^\"]+)\"")
-_MIGRATION_FAILED = re.compile(r"Migration name: (?P<name>\S+)|migrate found failed migrations|A migration failed to apply")
+_MIGRATION_FAILED = re.compile(
+    r"Migration name: (?P<name>\S+)|migrate found failed migrations|A migration failed to apply"
+)
 _P1012_START = re.compile(r"Prisma schema validation|^\s*Error code: P1012")
 _SCHEMA_ERROR = re.compile(r"^\s*error: (?P<msg>.+)$")
 _SCHEMA_POINTER = re.compile(r"^\s*-->\s+(?P<file>.+?):(?P<line>\d+)\s*$")
@@ -140,6 +149,7 @@ class _ClientBlock:
     lines: int = 0
     object_depth: int = 0
     object_done: bool = False
+    maybe_open: bool = False
 
     def to_event(self) -> ev.ClientError | None:
         if self.message is None and self.expression is None:
@@ -286,7 +296,8 @@ class Recognizer:
         if block.expects_path and line.strip():
             block.expects_path = False
             if m := _PATH_LINE.match(line):
-                block.invocation_location = ev.SourceLocation(m.group("file"), int(m.group("line")), int(m.group("col")))
+                line_number, column = int(m.group("line")), int(m.group("col"))
+                block.invocation_location = ev.SourceLocation(m.group("file"), line_number, column)
                 return True
         if block.message is None:
             if (m := _INVOCATION.search(line)) and block.expression is None:
@@ -316,19 +327,20 @@ class Recognizer:
 
     def _continue_after_message(self, block: _ClientBlock, line: str, out: list[ev.Event]) -> bool:
         stripped = line.strip()
-        frame = _STACK_FRAME.match(line)
-        if frame:
-            file = _first(frame, "file1", "file2") or ""
+        if _ERROR_CLASS.match(line) or _INVOCATION.search(line):
+            self._end_block(out)
+            return False
+        if frame := _STACK_FRAME.match(line):
             block.frames.append(
                 ev.SourceLocation(
-                    file=file,
+                    file=_first(frame, "file1", "file2") or "",
                     line=int(_first(frame, "line1", "line2") or 0),
                     column=int(_first(frame, "col1", "col2") or 0),
                     function=(frame.group("fn") or None),
                 )
             )
-            if stripped.endswith("{"):
-                block.object_depth += 1
+            # Node appends the error's own properties as ` {` after the last frame.
+            block.object_depth += stripped.endswith("{")
             return True
         if block.object_done and stripped:
             self._end_block(out)
@@ -336,15 +348,20 @@ class Recognizer:
         for name, pattern in _OBJECT_FIELD.items():
             if (m := pattern.search(line)) and name not in block.fields:
                 block.fields[name] = m.group("v")
-        if stripped.startswith(("{", "}")) or stripped.endswith(("{", "},", "}", ",")) or block.object_depth:
+        if block.object_depth == 0 and _CODE_FRAME.match(line):
+            # Next's code frame; its last line may carry the ` {` that opens the error's properties.
+            block.maybe_open = stripped.endswith("{")
+            return True
+        if block.object_depth == 0 and block.maybe_open and _OBJECT_LINE.match(line):
+            block.object_depth = 1
+        block.maybe_open = False
+        if block.object_depth or stripped.startswith("{"):
             block.object_depth += stripped.count("{") - stripped.count("}")
-            if block.object_depth <= 0 and "}" in stripped:
+            if block.object_depth <= 0:
                 block.object_depth = 0
                 block.object_done = True
             return True
-        if not stripped or _CODE_FRAME.match(line) or stripped.startswith(("^", "digest:", "[cause]")):
-            return True
-        if _ERROR_CODE_LINE.match(line):
+        if not stripped or stripped.startswith(("^", "digest:", "[cause]")) or _ERROR_CODE_LINE.match(line):
             return True
         self._end_block(out)
         return False
@@ -391,9 +408,8 @@ class Recognizer:
         for problem in env_problems:
             m = _ENV_MISSING.search(problem.message)
             assert m is not None
-            out.append(
-                ev.EnvVarMissing(line=start, text=problem.message, name=m.group("name"), schema_location=problem.location)
-            )
+            name = m.group("name")
+            out.append(ev.EnvVarMissing(line=start, text=problem.message, name=name, schema_location=problem.location))
         rest = tuple(p for p in problems if p not in env_problems)
         if rest or not env_problems:
             out.append(ev.SchemaInvalid(line=start, text=rest[0].message if rest else "", problems=rest))
