@@ -568,3 +568,32 @@ def _field_for_column(model: Model, column: str):
 def _client_field(client: ClientFacts, model_name: str, column: str):
     model = client.datamodel.model(model_name)
     return _field_for_column(model, column) if model else None
+
+
+def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
+    """Gather the facts from the project on disk (schema, clients, migrations folder, Next's dev server lock)."""
+    import psutil
+
+    from prisma_doctor.check import inspect_project
+    from prisma_doctor.logs.nextlog import read_lock
+
+    state = inspect_project(root, schema_path)
+    clients = tuple(
+        ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
+    )
+    migrations: tuple[str, ...] = ()
+    if state.schema is not None:
+        folder = state.schema.source.schema_dir / "migrations"
+        if folder.is_dir():
+            migrations = tuple(sorted(p.name for p in folder.iterdir() if (p / "migration.sql").is_file()))
+    lock = read_lock(root)
+    # A killed `next dev` leaves its lock behind: only a live process's start time counts.
+    running = lock is not None and psutil.pid_exists(lock.pid)
+    return ProjectFacts(
+        root=str(state.root),
+        schema=state.schema.datamodel if state.schema else None,
+        clients=clients,
+        dev_server_started_at=lock.started_at if running and lock else None,
+        dev_server_pid=lock.pid if running and lock else None,
+        migrations=migrations,
+    )

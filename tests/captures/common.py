@@ -148,6 +148,25 @@ def run_in_terminal(
     return Terminal(cmd, cwd, env).finish(timeout=timeout)
 
 
+def project_state(root: Path) -> dict[str, object]:
+    """The project as it was when the output was captured, so tests can diagnose the capture with its facts:
+    the schema on disk, the schema each generated client was built from, the migrations folder."""
+    schema = root / "prisma" / "schema.prisma"
+    clients = {}
+    for folder in ("generated/client", "node_modules/.prisma/client"):
+        copy = root / folder / "schema.prisma"
+        # A linked `node_modules` is the shared install, whose default client belongs to no capture.
+        shared = folder.startswith("node_modules") and (root / "node_modules").is_symlink()
+        if copy.is_file() and not shared:
+            clients[folder] = copy.read_text()
+    migrations = root / "prisma" / "migrations"
+    return {
+        "schema": schema.read_text() if schema.is_file() else None,
+        "clients": clients,
+        "migrations": sorted(sql.parent.name for sql in migrations.glob("*/migration.sql")),
+    }
+
+
 def save_capture(
     name: str,
     output: bytes,
@@ -170,6 +189,7 @@ def save_capture(
         "notes": notes,
         "project_root": str(project.root),
         "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "project": project_state(project.root),
         **(extra or {}),
     }
     (FIXTURES / f"{name}.json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")

@@ -16,6 +16,7 @@ import shutil
 import sys
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 
 from common import FIXTURES, Project, Terminal, save_capture
 from postgres import Cluster, free_port
@@ -137,51 +138,75 @@ def own_prisma_client(project: Project) -> None:
     (project.root / "node_modules" / "prisma").symlink_to(project.modules / "node_modules" / "prisma")
 
 
+WITHOUT_NICKNAME = "  nickname      String?\n"
+
+
 def capture(variant: str) -> None:
     """`bundled`: the client generated to `generated/client`, which Turbopack compiles into the server chunks.
     `external`: the default output beside `@prisma/client`, which Next keeps external (`serverExternalPackages`),
     so that the client's call site is a line of Turbopack's chunk and Next names the import `{imported module ...}`.
+    `stale`: external; the database has `nickname`, the schema gains it and is generated while `next dev` runs,
+    and the running server still uses the client it loaded first ("Unknown argument").
     """
     project = Project(f"next-{variant}", inside_install=True)
-    if variant == "external":
+    schema = SCHEMA
+    if variant in ("external", "stale"):
         own_prisma_client(project)
-        project.write("prisma/schema.prisma", SCHEMA.replace('  output     = "../generated/client"\n', ""))
-    else:
-        project.write("prisma/schema.prisma", SCHEMA)
+        schema = SCHEMA.replace('  output     = "../generated/client"\n', "")
+    project.write("prisma/schema.prisma", schema.replace(WITHOUT_NICKNAME, "") if variant == "stale" else schema)
     project.write("prisma.config.ts", CONFIG)
     for name, text in FILES.items():
-        if variant == "external":
+        if variant != "bundled":
             text = text.replace('"../generated/client"', '"@prisma/client"')
         project.write(name, text)
-    project.run([project.bin("prisma"), "generate"], env={"DATABASE_URL": "postgresql://unused@127.0.0.1/unused"})
+    generate = [project.bin("prisma"), "generate"]
+    project.run(generate, env={"DATABASE_URL": "postgresql://unused@127.0.0.1/unused"})
+    expected = b"Unknown argument" if variant == "stale" else b"does not exist in the current database"
+    extra: dict[str, object] = {}
     with Cluster() as cluster:
         url = cluster.create_database("app", "C")
         cluster.sql("app", DATABASE)
+        if variant == "stale":
+            cluster.sql("app", 'ALTER TABLE "User" ADD COLUMN nickname text')
         port = free_port()
         cmd = [project.bin("next"), "dev", "--port", str(port)]
         terminal = Terminal(cmd, project.root, env={"DATABASE_URL": url, "FORCE_COLOR": "1"})
         try:
             terminal.wait_for(b"Ready in", timeout=180)
+            if variant == "stale":
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()  # loads the first client
+                terminal.settle(quiet=2)
+                project.write("prisma/schema.prisma", schema)
+                project.run(generate, env={"DATABASE_URL": url})
+                client = project.root / "node_modules" / ".prisma" / "client" / "index.js"
+                extra["client_generated_at"] = _iso(client.stat().st_mtime)
             status = submit_action(port)
-            terminal.wait_for(b"does not exist in the current database", timeout=120)
+            terminal.wait_for(expected, timeout=120)
             terminal.settle(quiet=3)
             lock = (project.root / ".next" / "dev" / "lock").read_text()
+            extra["dev_server_started_at"] = _iso(json.loads(lock)["startedAt"] / 1000)
         except BaseException:
             sys.stderr.write(terminal.output.decode(errors="replace"))
             raise
         finally:
             output, code = terminal.finish(interrupt=True, timeout=30)
-    name = f"next-dev-p2022-server-action-{variant}"
+    name = f"next-dev-{'unknown-argument-stale-server' if variant == 'stale' else 'p2022-server-action'}-{variant}"
+    scenario = (
+        "next dev (Turbopack) started with a client without User.nickname; nickname then added to the schema and "
+        "generated while the server ran (the database has the column); a server action sets nickname"
+        if variant == "stale"
+        else "next dev (Turbopack); a server action updates User.nickname, which the database lacks"
+    )
     save_capture(
         name,
         output,
         command=cmd,
         exit_code=code,
         project=project,
-        scenario="next dev (Turbopack); a server action updates User.nickname, which the database lacks "
-        f"(the POST answered HTTP {status}). The dev server was stopped with Ctrl-C afterwards.",
+        scenario=f"{scenario} (the POST answered HTTP {status}). The dev server was stopped with Ctrl-C afterwards.",
         notes=f"Client {variant} (see capture()'s docstring). PostgreSQL through @prisma/adapter-pg; "
         "FORCE_COLOR=1 as in a terminal.",
+        extra=extra,
     )
     log = project.root / ".next" / "dev" / "logs" / "next-development.log"
     if log.exists():
@@ -190,8 +215,13 @@ def capture(variant: str) -> None:
     print(f"{name}: exit {code}, {len(output)} bytes, lock {lock}")
 
 
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
 def main() -> int:
-    for variant in ("bundled", "external"):
+    variants = [v for v in sys.argv[1:] if not v.startswith("-")] or ["bundled", "external", "stale"]
+    for variant in variants:
         capture(variant)
     return 0
 

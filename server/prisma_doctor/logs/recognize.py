@@ -242,7 +242,7 @@ class Recognizer:
 
     def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
         text = line.strip()
-        if _NOT_INITIALIZED.search(line):
+        if _NOT_INITIALIZED.search(line) and "throw new Error(" not in line:  # not Node's echo of the source
             yield ev.ClientNotInitialized(line=n, text=text)
         elif m := _ENGINE_NOT_FOUND.search(line):
             yield ev.EngineNotFound(line=n, text=text, runtime=m.group("rt"))
@@ -348,12 +348,13 @@ class Recognizer:
         for name, pattern in _OBJECT_FIELD.items():
             if (m := pattern.search(line)) and name not in block.fields:
                 block.fields[name] = m.group("v")
-        if block.object_depth == 0 and _CODE_FRAME.match(line):
-            # Next's code frame; its last line may carry the ` {` that opens the error's properties.
+        if _CODE_FRAME.match(line) and not _OBJECT_LINE.match(line):
+            # Next's code frame (braces in code count for nothing); its last line may carry the ` {` that opens
+            # the error's properties, which shows only once the next line is a property.
             block.maybe_open = stripped.endswith("{")
             return True
-        if block.object_depth == 0 and block.maybe_open and _OBJECT_LINE.match(line):
-            block.object_depth = 1
+        if block.maybe_open and _OBJECT_LINE.match(line):
+            block.object_depth += 1
         block.maybe_open = False
         if block.object_depth or stripped.startswith("{"):
             block.object_depth += stripped.count("{") - stripped.count("}")

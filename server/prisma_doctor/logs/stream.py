@@ -63,12 +63,28 @@ def _encode_cp1252(text: str) -> bytes:
     return b"".join(ch.encode("latin-1") if "\x80" <= ch <= "\x9f" else ch.encode("cp1252") for ch in text)
 
 
+# Where the characters of real text live; a "repair" that produces anything else (`ÀÉ` read as Mac Roman gives
+# U+02C3) was not mojibake in the first place.
+_PLAUSIBLE_RANGES = (
+    (0x00A0, 0x024F),  # Latin-1 Supplement, Latin Extended-A and -B
+    (0x0370, 0x052F),  # Greek, Cyrillic
+    (0x2010, 0x2BFF),  # punctuation, currency, arrows, math, box drawing, shapes, dingbats (✔ ✓ ⨯ ⚠)
+    (0x3000, 0x9FFF),  # CJK
+    (0xAC00, 0xD7AF),  # Hangul
+    (0x1F300, 0x1FAFF),  # emoji
+)
+
+
+def _plausible(text: str) -> bool:
+    return all(ch.isascii() or any(lo <= ord(ch) <= hi for lo, hi in _PLAUSIBLE_RANGES) for ch in text)
+
+
 def _redecode(run: str, encode: object) -> str:
     try:
         repaired = encode(run).decode("utf-8")  # type: ignore[operator]
     except (UnicodeEncodeError, UnicodeDecodeError):
         return _redecode_prefixes(run, encode)
-    return repaired
+    return repaired if _plausible(repaired) else run
 
 
 def _redecode_prefixes(run: str, encode: object) -> str:
@@ -80,6 +96,8 @@ def _redecode_prefixes(run: str, encode: object) -> str:
             try:
                 piece = encode(run[i:j]).decode("utf-8")  # type: ignore[operator]
             except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if not _plausible(piece):
                 continue
             out.append(piece)
             i = j
