@@ -10,7 +10,8 @@ offers a cache reset or a regeneration: they cannot help.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,11 @@ class ProjectFacts:
     dev_server_started_at: datetime | None = None
     dev_server_pid: int | None = None
     migrations: tuple[str, ...] = ()
+    # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
+    migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def migration_creating(self, table: str, column: str = "") -> str | None:
+        return self.migrated.get(table, {}).get(column)
 
 
 @dataclass
@@ -174,12 +180,13 @@ def _missing_column(event: ev.MissingColumn, context: _Context) -> Iterator[Find
             related,
         )
     elif in_schema is not None:
+        remedy, fixes = _migration_remedy(context, model.db_name or model.name, column)
         yield _finding(
             "db-missing-column",
             f"`{model.name}.{in_schema.name}` is in the schema and the client, but the database lacks its column "
-            f"`{column}`: create and apply a migration.",
+            f"`{column}`: {remedy}.",
             where,
-            ("migrate-dev", "migrate-deploy"),
+            fixes,
             data,
             related,
         )
@@ -211,20 +218,36 @@ def _misread_column(
     if column != "(not available)":
         yield _db_object(event, context, f"Prisma read `{column}` from the database's message as a column name", None)
         return
-    # The driver adapter could not read a name at all: a trigger, or a column that is really missing.
+    # The driver adapter could not read a name at all: a trigger, or a column that is really missing. The
+    # migrations tell which columns the database should have; a column no migration creates is the likely one.
     action = event.invocation.action if event.invocation else None
+    facts = context.facts
+    unmigrated: list[str] = []
+    if model is not None and facts is not None and facts.migrated:
+        table = model.db_name or model.name
+        unmigrated = [
+            f.db_name or f.name
+            for f in model.fields
+            if f.kind != "object" and facts.migration_creating(table, f.db_name or f.name) is None
+        ]
+    which = (
+        f"probably {', '.join(f'`{c}`' for c in unmigrated)}, which no migration creates"
+        if unmigrated
+        else ("the adapter did not say which")
+    )
     missing = _finding(
         "db-missing-column",
-        "The database lacks a column of "
-        f"{'`' + model.name + '`' if model else 'the model'} that the client expects (the adapter did not say "
-        "which): compare the database with the schema and apply its migrations.",
+        f"The database lacks a column of {'`' + model.name + '`' if model else 'the model'} that the client "
+        f"expects ({which}): compare the database with the schema and apply its migrations.",
         where,
         ("migrate-dev", "migrate-deploy"),
-        data,
+        {**data, "candidates": unmigrated or None},
         _related(model.location if model else None),
     )
     trigger = _db_object(event, context, "the adapter could not name the column", rank=None)
-    yield from _ranked([trigger, missing] if action in WRITE_ACTIONS else [missing, trigger])
+    every_column_migrated = bool(facts and facts.migrated and model is not None and not unmigrated)
+    trigger_first = every_column_migrated and action in WRITE_ACTIONS
+    yield from _ranked([trigger, missing] if trigger_first else [missing, trigger])
 
 
 def _missing_table(event: ev.MissingTable, context: _Context) -> Iterator[Finding]:
@@ -254,14 +277,13 @@ def _missing_table(event: ev.MissingTable, context: _Context) -> Iterator[Findin
             _related(model.location),
         )
     elif model is not None:
-        count = len(context.facts.migrations) if context.facts else 0
-        pending = f" ({count} migrations in the folder)" if count else ""
+        remedy, fixes = _migration_remedy(context, model.db_name or model.name)
         yield _finding(
             "db-missing-table",
             f"Model `{model.name}` is in the schema and the client, but the database lacks its table "
-            f"`{event.table}`{pending}: create and apply a migration.",
+            f"`{event.table}`: {remedy}.",
             where,
-            ("migrate-dev", "migrate-deploy"),
+            fixes,
             data,
             _related(model.location),
         )
@@ -530,6 +552,20 @@ def _ranked(findings: list[Finding]) -> Iterator[Finding]:
         )
 
 
+def _migration_remedy(context: _Context, table: str, column: str = "") -> tuple[str, tuple[str, ...]]:
+    """What to do about a table or column the database lacks, from whether a migration already creates it."""
+    facts = context.facts
+    if facts is None or not facts.migrations:
+        return "create and apply a migration (`prisma migrate dev`)", ("migrate-dev", "migrate-deploy")
+    migration = facts.migration_creating(table, column)
+    if migration is not None:
+        return f"the migration `{migration}` creates it: apply it (`prisma migrate deploy`)", (
+            "migrate-deploy",
+            "migrate-dev",
+        )
+    return "no migration creates it: create one (`prisma migrate dev`)", ("migrate-dev",)
+
+
 def _related(location: Location | None) -> tuple[Location, ...]:
     return (location,) if location is not None else ()
 
@@ -581,11 +617,14 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
     )
-    migrations: tuple[str, ...] = ()
+    sql: dict[str, str] = {}
     if state.schema is not None:
         folder = state.schema.source.schema_dir / "migrations"
-        if folder.is_dir():
-            migrations = tuple(sorted(p.name for p in folder.iterdir() if (p / "migration.sql").is_file()))
+        for path in sorted(folder.glob("*/migration.sql")) if folder.is_dir() else []:
+            try:
+                sql[path.parent.name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_MIGRATION_CHARS]
+            except OSError:
+                continue
     lock = read_lock(root)
     # A killed `next dev` leaves its lock behind: only a live process's start time counts.
     running = lock is not None and psutil.pid_exists(lock.pid)
@@ -595,5 +634,50 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
         clients=clients,
         dev_server_started_at=lock.started_at if running and lock else None,
         dev_server_pid=lock.pid if running and lock else None,
-        migrations=migrations,
+        migrations=tuple(sql),
+        migrated=migrated_columns(sql),
     )
+
+
+MAX_MIGRATION_CHARS = 4 * 1024 * 1024
+_IDENT = r"[`\"\[]?(?P<{name}>[^`\"\]\s.(]+)[`\"\]]?"
+_QUALIFIED = r"(?:[`\"\[]?[^`\"\]\s.(]+[`\"\]]?\.)?"
+_CREATE_TABLE = re.compile(
+    r"CREATE TABLE\s+(?:IF NOT EXISTS\s+)?" + _QUALIFIED + _IDENT.format(name="table") + r"\s*\((?P<body>.*?)\n\)",
+    re.S | re.I,
+)
+_ALTER_TABLE = re.compile(
+    r"ALTER TABLE\s+" + _QUALIFIED + _IDENT.format(name="table") + r"\s+(?P<rest>[^;]*);", re.S | re.I
+)
+_COLUMN_LINE = re.compile(r"^\s*[`\"\[](?P<column>[^`\"\]]+)[`\"\]]\s", re.M)
+_ADD_COLUMN = re.compile(r"ADD(?: COLUMN)?\s+[`\"\[](?P<column>[^`\"\]]+)[`\"\]]", re.I)
+_RENAME_COLUMN = re.compile(r"RENAME COLUMN\s+[`\"\[](?P<old>[^`\"\]]+)[`\"\]]\s+TO\s+[`\"\[](?P<new>[^`\"\]]+)", re.I)
+_RENAME_TABLE = re.compile(r"RENAME TO\s+[`\"\[](?P<new>[^`\"\]]+)", re.I)
+
+
+def migrated_columns(sql_by_migration: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Table -> column -> the first migration whose SQL creates it, for the SQL that `prisma migrate` writes
+    (quoted identifiers; SQLite's redefine-and-rename of tables)."""
+    tables: dict[str, dict[str, str]] = {}
+    for name, sql in sql_by_migration.items():
+        for statement in re.split(r";\s*\n", sql):
+            statement = statement.strip() + ";"
+            if created := _CREATE_TABLE.search(statement):
+                columns = tables.setdefault(created.group("table"), {"": name})
+                for column in _COLUMN_LINE.finditer(created.group("body")):
+                    columns.setdefault(column.group("column"), name)
+            elif altered := _ALTER_TABLE.search(statement):
+                table, rest = altered.group("table"), altered.group("rest")
+                if renamed := _RENAME_TABLE.search(rest):
+                    tables[renamed.group("new")] = {
+                        **tables.get(renamed.group("new"), {}),
+                        **tables.pop(table, {}),
+                        "": name,
+                    }
+                    continue
+                columns = tables.setdefault(table, {})
+                for column in _ADD_COLUMN.finditer(rest):
+                    columns.setdefault(column.group("column"), name)
+                for column in _RENAME_COLUMN.finditer(rest):
+                    columns[column.group("new")] = name
+    return tables

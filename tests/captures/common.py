@@ -163,7 +163,7 @@ def project_state(root: Path) -> dict[str, object]:
     return {
         "schema": schema.read_text() if schema.is_file() else None,
         "clients": clients,
-        "migrations": sorted(sql.parent.name for sql in migrations.glob("*/migration.sql")),
+        "migrations": {sql.parent.name: sql.read_text() for sql in sorted(migrations.glob("*/migration.sql"))},
     }
 
 

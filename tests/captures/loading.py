@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prisma_doctor.diagnosis import ClientFacts, ProjectFacts
+from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, migrated_columns
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 
@@ -26,6 +26,7 @@ class Capture:
         project = self.sidecar["project"]
         started = self.sidecar.get("dev_server_started_at")
         generated = self.sidecar.get("client_generated_at")
+        migrations = project["migrations"] if isinstance(project["migrations"], dict) else {}
         return ProjectFacts(
             root=root,
             schema=_datamodel(project["schema"], f"{root}/prisma/schema.prisma") if project["schema"] else None,
@@ -38,7 +39,8 @@ class Capture:
                 for folder, text in project["clients"].items()
             ),
             dev_server_started_at=datetime.fromisoformat(started) if started else None,
-            migrations=tuple(project["migrations"]),
+            migrations=tuple(migrations),
+            migrated=migrated_columns(migrations),
         )
 
 
