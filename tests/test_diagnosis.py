@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, diagnose, diagnose_report
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs.recognize import read_events, recognize
-from prisma_doctor.schema.datamodel import build_datamodel
+from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from tests.captures.loading import load, names
 
@@ -122,7 +122,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def facts(schema: str, client: str | None = None, started: datetime | None = None, **extra: object) -> ProjectFacts:
-    def model(text: str):  # noqa: ANN202 - a Datamodel
+    def model(text: str) -> Datamodel:
         return build_datamodel([parse_schema(text, "/p/prisma/schema.prisma")])
 
     clients = (ClientFacts("/p/node_modules/.prisma/client", model(client), NOW),) if client is not None else ()
@@ -233,7 +233,7 @@ def test_missing_table_that_no_model_maps_is_a_database_object() -> None:
     assert codes(diagnose(events, facts(SCHEMA, SCHEMA))) == ["db-object-error"]
 
 
-def test_locked_engine_names_the_process_that_holds_it(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
+def test_locked_engine_names_the_process_that_holds_it(tmp_path: Path) -> None:
     engine = tmp_path / "query_engine-windows.dll.node"
     engine.write_bytes(b"\0")
     holder = subprocess.Popen(
@@ -255,4 +255,3 @@ def test_locked_engine_names_the_process_that_holds_it(tmp_path) -> None:  # noq
     finally:
         holder.kill()
         holder.wait()
-        time.sleep(0)
