@@ -41,11 +41,12 @@ FORWARDED_SIGNALS = tuple(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="the project folder (default: .)")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, after --")
+    # Not `command`: the dispatcher keeps the subcommand's name there.
+    parser.add_argument("cmd", metavar="COMMAND", nargs=argparse.REMAINDER, help="the command to run, after --")
 
 
 def run(args: argparse.Namespace) -> int:
-    command = list(args.command)
+    command = list(args.cmd)
     if command and command[0] == "--":
         command = command[1:]
     if not command:
