@@ -7,11 +7,13 @@ command, which versions and which scenario produced it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
 import os
 import pty
+import shutil
 import signal
 import struct
 import subprocess
@@ -24,7 +26,8 @@ from pathlib import Path
 
 from toolchain import ROOT, ensure_node_modules, versions
 
-FIXTURES = ROOT / "tests" / "fixtures" / "logs"
+# Where captures are written: the committed fixtures, unless a test asks for a scratch folder.
+FIXTURES = Path(os.environ.get("PRISMA_DOCTOR_CAPTURE_DIR") or ROOT / "tests" / "fixtures" / "logs")
 
 
 class Project:
@@ -42,6 +45,8 @@ class Project:
             self.root = Path(tempfile.mkdtemp(prefix=f"pd-capture-{label}-"))
             (self.root / "node_modules").symlink_to(self.modules / "node_modules", target_is_directory=True)
         (self.root / "package.json").write_text(json.dumps({"name": label, "private": True}))
+        if not os.environ.get("PRISMA_DOCTOR_KEEP_CAPTURE_PROJECTS"):
+            atexit.register(shutil.rmtree, self.root, True)
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative
