@@ -1,7 +1,8 @@
 """`prisma-doctor explain [FILE|-] [--project DIR] [--json]`: name the causes of the Prisma errors in a finished log.
 
 FILE is raw terminal output (ANSI kept or not) or Next 16's `.next/dev/logs/next-development.log` (JSON lines);
-`-` or nothing reads standard input. Exit codes: 0 nothing wrong found, 1 findings, 2 bad usage.
+`-` or nothing reads standard input, or, when nothing is piped in, the project's Next dev log.
+Exit codes: 0 nothing wrong found, 1 findings, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.project is not None and not root.is_dir():
         raise UsageError(f"{args.project} is not a folder")
     facts = load_facts(root)
-    events = read_log_events(_open(args.file))
+    events = read_log_events(_open(args.file, root))
     report = diagnose_report(events, facts, str(root))
     print_report(report, args.json)
     return 1 if any(f.severity.value in ("error", "warning") for f in report.findings) else 0
@@ -53,11 +54,17 @@ def load_facts(root: Path) -> ProjectFacts | None:
     return facts if facts.schema is not None else None
 
 
-def _open(name: str) -> BinaryIO:
+def _open(name: str, root: Path) -> BinaryIO:
     if name == "-":
-        if sys.stdin.isatty():
+        if not sys.stdin.isatty():
+            return sys.stdin.buffer
+        # Nothing piped in: the log of the project's Next dev server, wherever it was started.
+        from prisma_doctor.logs.nextlog import LOG
+
+        if (root / LOG).is_file():
+            name = str(root / LOG)
+        else:
             raise UsageError("give a log file, or pipe the output into `prisma-doctor explain -`")
-        return sys.stdin.buffer
     try:
         return open(name, "rb")
     except OSError as error:
