@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.recognize import Recognizer, parse_invocation, read_events, recognize
@@ -133,7 +135,7 @@ def test_random_chunks_and_mojibake_give_the_same_events(name: str) -> None:
     data = load(name).output
     expected = read_events([data])
     rng = random.Random(name)
-    for variant in (data, _mojibake(data, "cp1252"), _mojibake(data, "latin-1")):
+    for variant in (data, _mojibake(data, "cp1252"), _mojibake(data, "latin-1"), _mojibake(data, "mac_roman")):
         chunks, position = [], 0
         while position < len(variant):
             size = rng.choice([1, 2, 3, 7, 64, 500, 4096])
@@ -213,3 +215,18 @@ def test_invocation_expressions() -> None:
     assert parse_invocation('{imported module ./lib/db.ts}["db"].post.create()', None).model_accessor == "post"
     assert parse_invocation("prisma.$queryRaw()", None).action == "$queryRaw"
     assert parse_invocation("t=Object.create()", None).action is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=300), max_size=60))
+def test_any_text_gives_events_or_nothing_but_never_fails(lines: list[str]) -> None:
+    for event in recognize(lines):
+        assert isinstance(event, ev.Event)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(load("next-dev-p2022-server-action-external").output.decode().splitlines()), max_size=80)
+)
+def test_shuffled_pieces_of_real_output_never_fail(lines: list[str]) -> None:
+    recognize(lines)
