@@ -255,3 +255,10 @@ def test_locked_engine_names_the_process_that_holds_it(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_databases_own_trigger_message_is_a_database_object() -> None:
+    events = recognize(["DriverAdapterError: l'enregistrement « new » n'a pas de champs « emailverified »"])
+    (finding,) = diagnose(events, facts(SCHEMA, SCHEMA))
+    assert finding.code == "db-object-error"
+    assert "`new` has no field `emailverified`" in finding.message

@@ -230,3 +230,30 @@ def test_any_text_gives_events_or_nothing_but_never_fails(lines: list[str]) -> N
 )
 def test_shuffled_pieces_of_real_output_never_fail(lines: list[str]) -> None:
     recognize(lines)
+
+
+@pytest.mark.parametrize(
+    ("message", "table", "column"),
+    [
+        # PostgreSQL's own words (checked with psql 15), as a driver error carries them.
+        ("column User.nickname does not exist", "User", "nickname"),
+        ('column "nickname" does not exist', None, "nickname"),
+        ('column "nickname" of relation "User" does not exist', "User", "nickname"),
+        ("la colonne User.nickname n'existe pas", "User", "nickname"),
+        ("la colonne « nickname » n'existe pas", None, "nickname"),
+    ],
+)
+def test_postgres_missing_column_messages_inside_a_driver_error(message: str, table: str | None, column: str) -> None:
+    (event,) = recognize([f"DriverAdapterError: {message}"])
+    assert isinstance(event, ev.MissingColumn)
+    assert (event.table, event.column) == (table, column)
+
+
+def test_postgres_trigger_messages_inside_a_driver_error() -> None:
+    for message in (
+        'record "new" has no field "emailverified"',
+        "l'enregistrement « new » n'a pas de champs « emailverified »",
+    ):
+        (event,) = recognize([f"DriverAdapterError: {message}"])
+        assert isinstance(event, ev.DatabaseObjectError)
+        assert (event.record, event.field) == ("new", "emailverified")

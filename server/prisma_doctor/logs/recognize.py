@@ -54,8 +54,9 @@ _P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current
 _SQLITE_COLUMN = re.compile(r"no such column: (?P<col>\S+)")
 _SQLITE_TABLE = re.compile(r"no such table: (?P<table>\S+)")
 _PG_COLUMN = re.compile(
-    r"column \"(?P<col>[^\"]+)\" (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
-    r"|la colonne « (?P<col_fr>[^»]+) » (?:de la relation « (?P<table_fr>[^»]+) » )?n'existe pas"
+    r"column (?:\"(?P<col>[^\"]+)\"|(?P<qcol>\S+\.\S+)) (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
+    r"|la colonne (?:« (?P<col_fr>[^»]+) »|(?P<qcol_fr>\S+\.\S+)) (?:de la relation « (?P<table_fr>[^»]+) » )?"
+    r"n'existe pas"
 )
 _PG_TABLE = re.compile(
     r"relation \"(?P<table>[^\"]+)\" does not exist|la relation « (?P<table_fr>[^»]+) » n'existe pas"
@@ -458,6 +459,8 @@ def _classify_message(
     elif m := _SQLITE_TABLE.search(line):
         return ev.MissingTable, _split_table(m.group("table"))
     elif m := _PG_COLUMN.search(line):
+        if qualified := _first(m, "qcol", "qcol_fr"):
+            return ev.MissingColumn, _split_column(qualified)
         return ev.MissingColumn, {"column": _first(m, "col", "col_fr"), "table": _first(m, "table", "table_fr")}
     elif m := _PG_TABLE.search(line):
         return ev.MissingTable, _split_table(_first(m, "table", "table_fr") or "")
