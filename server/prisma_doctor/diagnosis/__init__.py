@@ -62,7 +62,7 @@ def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
     elif isinstance(event, ev.MissingTable):
         yield from missing_table(event, context)
     elif isinstance(event, ev.DatabaseObjectError):
-        yield db_object(event, context, f"`{event.record}` has no field `{event.field}`", rank=None)
+        yield db_object(event, context, f"`{event.record}` has no field `{event.field}`")
     elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
         yield from unknown_argument(event, context)
     else:

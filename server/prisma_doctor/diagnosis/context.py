@@ -71,7 +71,7 @@ def make_finding(
     return Finding(code, severity, message, location, fixes, related, 1, clean)
 
 
-def db_object(event: ev.ClientError, context: Context, reason: str, rank: int | None) -> Finding:
+def db_object(event: ev.ClientError, context: Context, reason: str) -> Finding:
     table = getattr(event, "table", None) or event.model or "the table"
     model = event.model
     return make_finding(

@@ -99,11 +99,11 @@ def missing_column(event: ev.MissingColumn, context: Context) -> Iterator[Findin
         yield from ranked(
             [
                 stale_dev_server(where, data, f"the column `{column}` is in neither the schema nor the client"),
-                db_object(event, context, f"no field of `{model.name}` maps to `{column}`", rank=None),
+                db_object(event, context, f"no field of `{model.name}` maps to `{column}`"),
             ]
         )
     else:
-        yield db_object(event, context, f"no field of `{model.name}` maps to the column `{column}`", rank=None)
+        yield db_object(event, context, f"no field of `{model.name}` maps to the column `{column}`")
 
 
 def _misread_column(
@@ -111,7 +111,7 @@ def _misread_column(
 ) -> Iterator[Finding]:
     column = event.column
     if column != "(not available)":
-        yield db_object(event, context, f"Prisma read `{column}` from the database's message as a column name", None)
+        yield db_object(event, context, f"Prisma read `{column}` from the database's message as a column name")
         return
     # The driver adapter could not read a name at all: a trigger, or a column that is really missing. The
     # migrations tell which columns the database should have; a column no migration creates is the likely one.
@@ -139,7 +139,7 @@ def _misread_column(
         {**data, "candidates": unmigrated or None},
         related_to(model.location if model else None),
     )
-    trigger = db_object(event, context, "the adapter could not name the column", rank=None)
+    trigger = db_object(event, context, "the adapter could not name the column")
     every_column_migrated = bool(facts and facts.migrated and model is not None and not unmigrated)
     trigger_first = every_column_migrated and action in WRITE_ACTIONS
     yield from ranked([trigger, missing] if trigger_first else [missing, trigger])
