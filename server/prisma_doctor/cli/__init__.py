@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _load(module_name: str):  # noqa: ANN202 - a module object
+def _load(module_name: str):
     return importlib.import_module(f"prisma_doctor.cli.{module_name}")
 
 

@@ -1,0 +1,34 @@
+"""`prisma-doctor schema FILE|DIR [--json]`: the parsed schema in the shape of Prisma's DMMF datamodel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from prisma_doctor.cli import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="a schema file, or a folder of .prisma files")
+    parser.add_argument("--json", action="store_true", help="print JSON (the default; kept for symmetry)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from prisma_doctor.schema.locate import SchemaNotFound, load_schema_at
+
+    try:
+        schema = load_schema_at(args.path)
+    except SchemaNotFound as error:
+        raise UsageError(str(error)) from error
+    except OSError as error:
+        raise UsageError(f"cannot read {args.path}: {error.strerror or error}") from error
+    json.dump(schema.datamodel.to_dmmf(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    for path, error in schema.syntax_errors:
+        start = error.span.start
+        print(f"{path}:{start.line + 1}:{start.character + 1}: error: {error.message}", file=sys.stderr)
+    for problem in schema.read_errors:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 1 if schema.syntax_errors or schema.read_errors else 0

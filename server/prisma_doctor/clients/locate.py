@@ -1,0 +1,143 @@
+"""Every generator of a schema, resolved to where its client really is (and every stale copy of it).
+
+`prisma-client-js` without `output` writes to the real path of `@prisma/client`, then `../../.prisma/client`: under
+pnpm that is inside `node_modules/.pnpm/@prisma+client@<version>_.../node_modules/.prisma/client`, and several
+such folders can coexist. A custom `output` is relative to the schema file that declares the generator.
+`prisma-client` (Prisma 6.6+, the default of 7) requires `output`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from prisma_doctor.schema.locate import LoadedSchema
+from prisma_doctor.schema.syntax import Block, FunctionValue, StringValue
+
+JS_GENERATOR = "prisma-client-js"
+TS_GENERATOR = "prisma-client"
+KNOWN_PROVIDERS = frozenset({JS_GENERATOR, TS_GENERATOR})
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    provider: str
+    # The `output` as written, or None for the default.
+    declared_output: str | None
+    # Where the client is (or would be written): absolute, symlinks resolved. None when it cannot be known,
+    # e.g. `prisma-client-js` without output and no `@prisma/client` installed.
+    output: Path | None
+    # Other folders that hold a client for this generator (older pnpm store copies).
+    other_copies: tuple[Path, ...]
+    schema_file: str
+    block: Block
+    engine_type: str | None = None
+
+    @property
+    def is_client(self) -> bool:
+        return self.provider in KNOWN_PROVIDERS
+
+
+def find_generators(schema: LoadedSchema, project_root: Path) -> list[Generator]:
+    generators: list[Generator] = []
+    for schema_file in schema.files:
+        for block in schema_file.blocks_of("generator"):
+            generators.append(_resolve(block, Path(schema_file.path), project_root))
+    return generators
+
+
+def _string_property(block: Block, key: str) -> str | None:
+    prop = block.property(key)
+    if prop is None or prop.value is None:
+        return None
+    if isinstance(prop.value, StringValue):
+        return prop.value.value
+    if isinstance(prop.value, FunctionValue) and prop.value.name == "env" and prop.value.arguments:
+        variable = prop.value.arguments[0].value
+        if isinstance(variable, StringValue):
+            return os.environ.get(variable.value)
+    return None
+
+
+def _resolve(block: Block, schema_file: Path, project_root: Path) -> Generator:
+    provider = _string_property(block, "provider") or ""
+    declared = _string_property(block, "output")
+    output: Path | None
+    copies: tuple[Path, ...] = ()
+    if declared is not None:
+        output = _real(schema_file.parent / declared)
+    elif provider == JS_GENERATOR:
+        output = default_js_output(schema_file.parent, project_root)
+        copies = tuple(c for c in pnpm_client_copies(project_root) if c != output)
+    else:
+        output = None
+    return Generator(
+        name=block.name,
+        provider=provider,
+        declared_output=declared,
+        output=output,
+        other_copies=copies,
+        schema_file=str(schema_file),
+        block=block,
+        engine_type=_string_property(block, "engineType"),
+    )
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def node_modules_chain(start: Path, stop: Path | None = None) -> Iterator[Path]:
+    """`node_modules` folders from `start` upwards, as Node's resolution visits them."""
+    current = start.resolve()
+    while True:
+        candidate = current / "node_modules"
+        if candidate.is_dir():
+            yield candidate
+        if stop is not None and current == stop.resolve().parent:
+            return
+        if current.parent == current:
+            return
+        current = current.parent
+
+
+def find_package(name: str, start: Path) -> Path | None:
+    """The real folder of an installed package, resolved as Node would from `start`."""
+    for node_modules in node_modules_chain(start):
+        candidate = node_modules / name
+        if (candidate / "package.json").is_file():
+            return _real(candidate)
+    return None
+
+
+def default_js_output(schema_dir: Path, project_root: Path) -> Path | None:
+    for start in (schema_dir, project_root):
+        client_package = find_package("@prisma/client", start)
+        if client_package is not None:
+            return client_package.parent.parent / ".prisma" / "client"
+    return None
+
+
+def pnpm_client_copies(project_root: Path) -> list[Path]:
+    """Every `.prisma/client` in pnpm's virtual store folders of the project (and of the workspace root)."""
+    copies: list[Path] = []
+    for node_modules in node_modules_chain(project_root):
+        store = node_modules / ".pnpm"
+        if not store.is_dir():
+            continue
+        try:
+            entries = sorted(store.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("@prisma+client@"):
+                candidate = entry / "node_modules" / ".prisma" / "client"
+                if candidate.is_dir():
+                    copies.append(_real(candidate))
+    return copies

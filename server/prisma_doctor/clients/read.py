@@ -1,0 +1,105 @@
+"""What a generated client was built from: its version, generation time and datamodel.
+
+Both generators embed the schema they were generated from as `inlineSchema` in a `config` object: in `index.js`
+for `prisma-client-js`, in `internal/class.ts` for `prisma-client`. That text is the merged, reformatted schema
+(Prisma 5.14+), so we parse it with our own parser and compare datamodels, never bytes. The
+`runtimeDataModel` beside it is pruned in Prisma 6+ (no optionality or list-ness) and is not enough on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
+from prisma_doctor.schema.parser import parse_schema
+
+# The files that hold the config object, in the order they are tried.
+CONFIG_FILES = (
+    "index.js",
+    "internal/class.ts",
+    "internal/class.mts",
+    "internal/class.cts",
+    "internal/class.js",
+    "internal/class.mjs",
+)
+_INLINE_SCHEMA = re.compile(r'"?inlineSchema"?\s*:\s*(?=")')
+_CLIENT_VERSION = re.compile(r'"?clientVersion"?\s*:\s*"([^"]+)"')
+_ENGINE_LIBRARY = re.compile(r"^(lib)?query_engine[-_].*\.(node|dll\.node|so\.node|dylib\.node)$")
+# A client's config file is small for small schemas but can reach several MB; never read more than this.
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GeneratedClient:
+    """One generated client folder, as found on disk."""
+
+    path: Path
+    config_file: Path
+    version: str | None
+    generated_at: datetime
+    inline_schema: str
+    datamodel: Datamodel
+    engine_files: tuple[Path, ...] = ()
+
+
+class ClientUnreadable(Exception):
+    """The folder exists but holds no generated client we can read (an install stub, a partial write)."""
+
+
+def read_client(folder: Path) -> GeneratedClient:
+    config_file = next((folder / name for name in CONFIG_FILES if (folder / name).is_file()), None)
+    if config_file is None:
+        raise ClientUnreadable(f"{folder} has no generated client (none of {', '.join(CONFIG_FILES)})")
+    try:
+        with config_file.open("rb") as handle:
+            text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+        stat = config_file.stat()
+    except OSError as error:
+        raise ClientUnreadable(f"cannot read {config_file}: {error.strerror or error}") from error
+    inline_schema = _inline_schema(text)
+    if inline_schema is None:
+        if "did not initialize yet" in text:
+            raise ClientUnreadable(f"{folder} holds only the placeholder that `npm install` writes: never generated")
+        raise ClientUnreadable(f"{config_file} has no embedded schema (`inlineSchema`)")
+    version_match = _CLIENT_VERSION.search(text)
+    schema_file = parse_schema(inline_schema, str(folder / "schema.prisma"))
+    return GeneratedClient(
+        path=folder,
+        config_file=config_file,
+        version=version_match.group(1) if version_match else _package_version(folder),
+        generated_at=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+        inline_schema=inline_schema,
+        datamodel=build_datamodel([schema_file]),
+        engine_files=_engine_files(folder),
+    )
+
+
+def _inline_schema(text: str) -> str | None:
+    match = _INLINE_SCHEMA.search(text)
+    if match is None:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, match.end())
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _package_version(folder: Path) -> str | None:
+    try:
+        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def _engine_files(folder: Path) -> tuple[Path, ...]:
+    try:
+        return tuple(sorted(p for p in folder.iterdir() if _ENGINE_LIBRARY.match(p.name)))
+    except OSError:
+        return ()

@@ -1,0 +1,178 @@
+"""The datamodel a schema describes, in the shape of Prisma's DMMF, with where each part was written.
+
+Both the schema on disk and every generated client are read into this one shape, so drift is a comparison of two
+values of the same type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from prisma_doctor.findings import Location
+from prisma_doctor.schema.syntax import Block, FieldDeclaration, SchemaFile
+
+SCALAR_TYPES = frozenset({"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"})
+
+FieldKind = Literal["scalar", "object", "enum", "unsupported"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    db_name: str | None
+    kind: FieldKind
+    type: str
+    is_list: bool
+    is_required: bool
+    location: Location | None = field(default=None, compare=False)
+
+    def to_dmmf(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dbName": self.db_name,
+            "kind": self.kind,
+            "type": self.type,
+            "isList": self.is_list,
+            "isRequired": self.is_required,
+        }
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model, a view or a composite type (composite types never have a `dbName`)."""
+
+    name: str
+    db_name: str | None
+    fields: tuple[Field, ...]
+    location: Location | None = field(default=None, compare=False)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def to_dmmf(self) -> dict[str, Any]:
+        return {"name": self.name, "dbName": self.db_name, "fields": [f.to_dmmf() for f in self.fields]}
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    name: str
+    db_name: str | None
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Enum:
+    name: str
+    db_name: str | None
+    values: tuple[EnumValue, ...]
+    location: Location | None = field(default=None, compare=False)
+
+    def to_dmmf(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dbName": self.db_name,
+            "values": [{"name": v.name, "dbName": v.db_name} for v in self.values],
+        }
+
+
+@dataclass(frozen=True)
+class Datamodel:
+    models: tuple[Model, ...] = ()
+    views: tuple[Model, ...] = ()
+    enums: tuple[Enum, ...] = ()
+    types: tuple[Model, ...] = ()
+
+    def model(self, name: str) -> Model | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    def to_dmmf(self) -> dict[str, Any]:
+        return {
+            "models": [m.to_dmmf() for m in self.models],
+            "views": [m.to_dmmf() for m in self.views],
+            "enums": [e.to_dmmf() for e in self.enums],
+            "types": [t.to_dmmf() for t in self.types],
+        }
+
+
+def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
+    """Merge the blocks of every file of a (possibly multi-file) schema into one datamodel."""
+    blocks = [(schema_file.path, block) for schema_file in files for block in schema_file.blocks]
+    enum_names = {b.name for _, b in blocks if b.kind == "enum"}
+
+    def kind_of(declaration: FieldDeclaration) -> FieldKind:
+        assert declaration.type is not None
+        type_name = declaration.type.name
+        if declaration.type.unsupported is not None:
+            return "unsupported"
+        if type_name in SCALAR_TYPES:
+            return "scalar"
+        if type_name in enum_names:
+            return "enum"
+        # Models, views and composite types are all "object" in the DMMF; an unknown type is read as one too,
+        # since that is what it would be once the schema is fixed.
+        return "object"
+
+    def read_fields(path: str, block: Block, composite: bool) -> tuple[Field, ...]:
+        fields: list[Field] = []
+        for declaration in block.fields:
+            if declaration.type is None:
+                continue
+            mapped = declaration.attribute("map")
+            db_name = mapped.string_argument("name") if mapped else None
+            kind = kind_of(declaration)
+            fields.append(
+                Field(
+                    name=declaration.name,
+                    db_name=db_name,
+                    kind=kind,
+                    type=_dmmf_type(declaration),
+                    is_list=declaration.type.is_list,
+                    is_required=not declaration.type.optional,
+                    location=Location(path, declaration.name_span),
+                )
+            )
+        return tuple(fields)
+
+    def read_model(path: str, block: Block, composite: bool = False) -> Model:
+        mapped = block.attribute("map")
+        return Model(
+            name=block.name,
+            db_name=None if composite else (mapped.string_argument("name") if mapped else None),
+            fields=read_fields(path, block, composite),
+            location=Location(path, block.name_span),
+        )
+
+    def read_enum(path: str, block: Block) -> Enum:
+        mapped = block.attribute("map")
+        values = []
+        for value in block.values:
+            value_map = value.attribute("map")
+            values.append(
+                EnumValue(
+                    value.name,
+                    value_map.string_argument("name") if value_map else None,
+                    Location(path, value.name_span),
+                )
+            )
+        return Enum(
+            block.name,
+            mapped.string_argument("name") if mapped else None,
+            tuple(values),
+            Location(path, block.name_span),
+        )
+
+    return Datamodel(
+        models=tuple(read_model(p, b) for p, b in blocks if b.kind == "model"),
+        views=tuple(read_model(p, b) for p, b in blocks if b.kind == "view"),
+        enums=tuple(read_enum(p, b) for p, b in blocks if b.kind == "enum"),
+        types=tuple(read_model(p, b, composite=True) for p, b in blocks if b.kind == "type"),
+    )
+
+
+def _dmmf_type(declaration: FieldDeclaration) -> str:
+    assert declaration.type is not None
+    if declaration.type.unsupported is not None:
+        return declaration.type.unsupported
+    return declaration.type.name
