@@ -73,8 +73,12 @@ export class Commands {
 
     private async forward(command: string, argument?: ProjectArgument, extra: object = {}): Promise<unknown> {
         const project = await this.projectOf(argument);
+        return this.send(command, { ...(project ? { project } : {}), ...extra });
+    }
+
+    private async send(command: string, payload: object): Promise<unknown> {
         try {
-            return await this.server.executeCommand(command, [{ ...(project ? { project } : {}), ...extra }]);
+            return await this.server.executeCommand(command, [payload]);
         } catch (error) {
             logError(`${command} failed`, error);
             const choice = await window.showErrorMessage(`Prisma Doctor: ${describeError(error)}`, 'Show Output');
@@ -122,20 +126,13 @@ export class Commands {
     }
 
     private async showSyncReport(argument?: ProjectArgument): Promise<void> {
-        const projects = argument?.project ? [argument.project] : this.statusBar.projects();
-        const reports: Report[] = [];
-        for (const project of projects.length > 0 ? projects : [undefined]) {
-            const answer = (await this.forward(
-                SERVER_COMMANDS.showSyncReport,
-                project ? { project } : undefined,
-            )) as Report | Report[] | undefined;
-            if (answer) {
-                reports.push(...(Array.isArray(answer) ? answer : [answer]));
-            }
-        }
+        // Without a project the server answers for every project it knows.
+        const answer = (await this.send(SERVER_COMMANDS.showSyncReport, argument?.project ? argument : {})) as
+            | { reports?: Report[] }
+            | undefined;
         const document = await workspace.openTextDocument({
             language: 'markdown',
-            content: renderReports(reports, new Date()),
+            content: renderReports(answer?.reports ?? [], new Date()),
         });
         await window.showTextDocument(document, { preview: true });
     }

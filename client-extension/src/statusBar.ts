@@ -43,7 +43,7 @@ export function classify(state: State, findings: Finding[]): Display {
     return 'out-of-sync';
 }
 
-export function statusText(display: Display, problems: number, summary?: string): string {
+export function statusText(display: Display, problems: number): string {
     switch (display) {
         case 'starting':
             return '$(loading~spin) Prisma Doctor';
@@ -58,7 +58,7 @@ export function statusText(display: Display, problems: number, summary?: string)
         case 'dev-server-stale':
             return '$(debug-restart) Prisma: dev server stale';
         case 'repairing':
-            return `$(sync~spin) Prisma: repairing${summary ? `: ${summary}` : '…'}`;
+            return '$(sync~spin) Prisma: repairing…';
         case 'error':
             return '$(error) Prisma: error';
     }
@@ -128,7 +128,7 @@ export class SyncStatusBar implements Disposable {
             display = classify(worst.state, findings);
             summary = states.length === 1 ? worst.summary : `${states.length} projects; worst: ${basename(worst.project)}`;
         }
-        this.item.text = statusText(display, problemCount(findings), display === 'repairing' ? summary : undefined);
+        this.item.text = statusText(display, problemCount(findings));
         this.item.backgroundColor =
             display === 'error'
                 ? new ThemeColor('statusBarItem.errorBackground')

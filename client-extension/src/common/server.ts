@@ -14,7 +14,7 @@ import {
 import { RESTART_TS_SERVER, SYNC_STATE, SyncState } from '../protocol';
 import { describeError, logError, logInfo, outputChannel } from './log';
 import { Interpreter, NoUsableInterpreter, findInterpreter, reportNoInterpreter } from './python';
-import { SECTION, readAllSettings } from './settings';
+import { SECTION, readSettings } from './settings';
 
 export interface ServerEvents {
     onSyncState(state: SyncState): void;
@@ -150,10 +150,10 @@ export class LanguageServer implements Disposable {
             synchronize: { configurationSection: SECTION },
             outputChannel: outputChannel(),
             revealOutputChannelOn: RevealOutputChannelOn.Never,
+            // The server reads its settings through workspace/configuration; these are the defaults until then.
             initializationOptions: {
-                settings: readAllSettings(),
+                [SECTION]: readSettings(firstFolder()),
                 workspaceTrusted: workspace.isTrusted,
-                client: 'prisma-doctor-vscode',
             },
         };
         return new PrismaDoctorClient('prismaDoctor', 'Prisma Doctor', serverOptions, clientOptions);

@@ -13,6 +13,7 @@ export interface Settings {
     devCommand: string;
     regenerateOnSave: boolean;
     deepClean: boolean;
+    hiddenFindings: string[];
 }
 
 export function readSettings(folder?: WorkspaceFolder): Settings {
@@ -23,17 +24,10 @@ export function readSettings(folder?: WorkspaceFolder): Settings {
         devCommand: config.get<string>('devCommand', '').trim(),
         regenerateOnSave: config.get<boolean>('regenerateOnSave', false),
         deepClean: config.get<boolean>('deepClean', false),
+        hiddenFindings: config.get<string[]>('hiddenFindings', []),
     };
 }
 
-/** Settings for every workspace folder, sent to the server as initialization options. */
-export function readAllSettings(): { folder: string | null; settings: Settings }[] {
-    const folders = workspace.workspaceFolders ?? [];
-    if (folders.length === 0) {
-        return [{ folder: null, settings: readSettings() }];
-    }
-    return folders.map((folder) => ({ folder: folder.uri.fsPath, settings: readSettings(folder) }));
-}
 
 /** A change that needs a new server process (the server reads the other settings on its own). */
 export function changesServerProcess(event: ConfigurationChangeEvent): boolean {
