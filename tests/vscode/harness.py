@@ -1,4 +1,4 @@
-"""Builds what the real-VS-Code tests need: the npm packages, the .vsix, code-server, and a Prisma project.
+"""Builds what the real-VS-Code tests need: the extension's npm packages, the .vsix and code-server.
 
 Everything heavy is installed once into `tests/.cache/` (keyed by version) so that a second run is quick;
 anything that cannot be installed fails the test with the installer's own output.
@@ -7,7 +7,6 @@ anything that cannot be installed fails the test with the installer's own output
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,16 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "tests" / ".cache"
 DRIVER = Path(__file__).with_name("drive.mjs")
 VSIX = ROOT / "dist" / "prisma-doctor.vsix"
-PRISMA_VERSION = "6.17.1"
-LIBSQL_CLIENT_VERSION = "0.8.1"
 
 
 def run(command: list[str], cwd: Path, what: str, timeout: float = 1800, **kwargs: Any) -> str:
     """Runs a setup step; a failure fails the test with the step's output."""
     try:
-        done = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
-        )
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
     except (OSError, subprocess.TimeoutExpired) as error:
         pytest.fail(f"{what} could not run: {error}")
     if done.returncode != 0:
@@ -64,79 +59,6 @@ def install_code_server() -> Path:
     if not binary.is_file():
         pytest.fail(f"install-code-server.sh did not print an executable code-server path: {output!r}")
     return binary
-
-
-TINY_PACKAGE = {
-    "name": "tiny-prisma-app",
-    "private": True,
-    "version": "0.0.0",
-    "dependencies": {
-        "@prisma/client": PRISMA_VERSION,
-        "@prisma/adapter-libsql": PRISMA_VERSION,
-        "@libsql/client": LIBSQL_CLIENT_VERSION,
-    },
-    "devDependencies": {"prisma": PRISMA_VERSION},
-}
-
-TINY_SCHEMA = """generator client {
-  provider   = "prisma-client-js"
-  engineType = "client"
-}
-
-datasource db {
-  provider = "sqlite"
-  url      = "file:./dev.db"
-}
-
-model User {
-  id    Int     @id @default(autoincrement())
-  email String  @unique
-  name  String?
-}
-"""
-
-# Prisma's native schema engine cannot be downloaded here; a driver adapter in the config does without it.
-TINY_CONFIG = """import { PrismaLibSQL } from "@prisma/adapter-libsql";
-import { defineConfig } from "prisma/config";
-
-export default defineConfig({
-  experimental: { adapter: true },
-  schema: "prisma/schema.prisma",
-  async adapter() {
-    return new PrismaLibSQL({ url: "file:./prisma/dev.db" });
-  },
-});
-"""
-
-
-def tiny_project_template() -> Path:
-    """A minimal Prisma 6 project, installed and generated once: schema, client and disk agree."""
-    folder = CACHE / f"vscode-tiny-prisma-{PRISMA_VERSION}"
-    if (folder / ".ready").exists():
-        return folder
-    shutil.rmtree(folder, ignore_errors=True)
-    (folder / "prisma").mkdir(parents=True)
-    (folder / "package.json").write_text(json.dumps(TINY_PACKAGE, indent=2) + "\n", encoding="utf-8")
-    (folder / "prisma" / "schema.prisma").write_text(TINY_SCHEMA, encoding="utf-8")
-    (folder / "prisma.config.ts").write_text(TINY_CONFIG, encoding="utf-8")
-    env = {**os.environ, "PRISMA_HIDE_UPDATE_MESSAGE": "1", "CHECKPOINT_DISABLE": "1"}
-    install = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
-    run(install, folder, "npm install (Prisma)", env=env)
-    run([str(folder / "node_modules" / ".bin" / "prisma"), "generate"], folder, "prisma generate", env=env)
-    (folder / ".ready").write_text("ok\n", encoding="utf-8")
-    return folder
-
-
-def out_of_sync_project(destination: Path) -> Path:
-    """A copy of the tiny project whose schema gained a field after the last generate: what a user meets."""
-    project = destination / "tiny-prisma-app"
-    shutil.copytree(tiny_project_template(), project, symlinks=True, ignore=shutil.ignore_patterns(".ready"))
-    schema = project / "prisma" / "schema.prisma"
-    text = schema.read_text(encoding="utf-8")
-    schema.write_text(
-        text.replace("  name  String?\n", "  name  String?\n  nickname String?\n"), encoding="utf-8"
-    )
-    return project
 
 
 def drive(code_server: Path, vsix: Path, project: Path, work: Path, screenshots: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import sys
 import zipfile
 
 import pytest
+
 from tests.vscode.harness import ROOT, ensure_npm_packages, package_vsix
 
 pytestmark = pytest.mark.node

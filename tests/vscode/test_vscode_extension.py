@@ -10,7 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.vscode.harness import ROOT, drive, install_code_server, out_of_sync_project, package_vsix
+
+from tests.example_app import run_script
+from tests.vscode.harness import ROOT, drive, install_code_server, package_vsix
 
 pytestmark = pytest.mark.browser
 
@@ -32,9 +34,11 @@ def screenshots_folder(tmp_path: Path) -> Path:
 
 
 def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
-    code_server: Path, vsix: Path, tmp_path: Path
+    code_server: Path, vsix: Path, example_app: Path, tmp_path: Path
 ) -> None:
-    project = out_of_sync_project(tmp_path)
+    # The bundled example as a developer meets it: User.nickname added to the schema and the code, not generated.
+    project = example_app
+    run_script(project, "break.sh")
     shots = screenshots_folder(tmp_path)
 
     seen = drive(code_server, vsix, project, tmp_path / "vscode", shots)
