@@ -1,4 +1,5 @@
 // Renders the sync report (prismaDoctor.showSyncReport's answer) as a Markdown document a person can read.
+import { isAbsolute, relative } from 'node:path';
 import { Finding, JsonLocation, Report } from './protocol';
 
 const STATE_WORDS: Record<string, string> = {
@@ -9,18 +10,21 @@ const STATE_WORDS: Record<string, string> = {
     error: 'error',
 };
 
-function place(location: JsonLocation): string {
-    return `${location.file}:${location.line}:${location.column}`;
+/** file:line:column, the file relative to the project when it lies inside it. */
+function place(location: JsonLocation, project?: string): string {
+    const inside = project ? relative(project, location.file) : '';
+    const file = inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : location.file;
+    return `${file}:${location.line}:${location.column}`;
 }
 
-function renderFinding(finding: Finding, index: number): string[] {
+function renderFinding(finding: Finding, index: number, project?: string): string[] {
     const count = finding.count && finding.count > 1 ? ` (×${finding.count})` : '';
     const lines = [`${index + 1}. **${finding.severity}** \`${finding.code}\`${count}: ${finding.message}`];
     if (finding.location) {
-        lines.push(`   - at \`${place(finding.location)}\``);
+        lines.push(`   - at \`${place(finding.location, project)}\``);
     }
     for (const related of finding.related ?? []) {
-        lines.push(`   - see also \`${place(related)}\``);
+        lines.push(`   - see also \`${place(related, project)}\``);
     }
     if (finding.fixes.length > 0) {
         lines.push(`   - fixes: ${finding.fixes.map((fix) => `${fix.title} (\`${fix.id}\`)`).join(', ')}`);
@@ -39,7 +43,7 @@ export function renderReports(reports: Report[], generatedAt: Date): string {
             lines.push('Schema, generated client, database and dev server agree.', '');
             continue;
         }
-        report.findings.forEach((finding, index) => lines.push(...renderFinding(finding, index)));
+        report.findings.forEach((finding, index) => lines.push(...renderFinding(finding, index, report.project)));
         lines.push('');
     }
     return lines.join('\n');

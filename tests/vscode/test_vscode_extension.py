@@ -50,6 +50,10 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
     assert "Regenerate Prisma Client" in seen["quickFixes"]
     assert any(entry.startswith("Full Reset") for entry in seen["quickFixes"])
     assert any("User.nickname" in row and "client-out-of-sync" in row for row in seen["problemsBefore"])
+    # The status bar's click offers the findings' fixes; the sync report names the finding and where it is.
+    assert any(row.startswith("Regenerate Prisma Client") for row in seen["statusBarPick"])
+    assert "client-out-of-sync" in seen["syncReport"]
+    assert "at `prisma/schema.prisma:17:3`" in seen["syncReport"]
 
     # After "Prisma: Full Reset": the status bar says in sync, no squiggle, and the client on disk is new.
     assert seen["statusAfter"] == "Prisma: in sync"
@@ -61,7 +65,9 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
         "01-schema-out-of-sync",
         "02-status-bar-tooltip",
         "03-quick-fix-menu",
-        "06-after-full-reset-in-sync",
+        "05-status-bar-fixes",
+        "06-sync-report",
+        "08-after-full-reset-in-sync",
     ]
     for name in steps:
         assert (shots / f"{name}.png").stat().st_size > 10_000
