@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+import pytest_lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.schema_corpus import corpus_root
 
 PAIR_NAME = Path("generated-pairs") / "NostemLucas__adc@ff1acca" / "prisma"
 SERVER = [sys.executable, "-m", "prisma_doctor", "serve"]
+SERVER_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
+# pytest-lsp's recorded capabilities of the two real clients every feature is tested with.
+CLIENTS = ["visual-studio-code", "neovim"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV), params=CLIENTS)
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    lsp_client.capabilities_name = request.param
+    yield lsp_client
+    await lsp_client.shutdown_session()
 
 
 @pytest.fixture

@@ -166,6 +166,9 @@ def create_server() -> PrismaDoctorServer:
 
 def serve_stdio() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # pygls logs every message it sends at INFO: under a stream of terminal output that is most of the server's work.
+    logging.getLogger("pygls.protocol").setLevel(logging.WARNING)
+    logging.getLogger("pygls.feature_manager").setLevel(logging.WARNING)
     server = create_server()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         server.start_io()
