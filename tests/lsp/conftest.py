@@ -43,3 +43,19 @@ def synced_project(tmp_path: Path) -> Path:
     (project / "prisma" / "schema.prisma").write_text(schema, encoding="utf-8")
     (project / "package.json").write_text('{"name": "app", "private": true}\n', encoding="utf-8")
     return project
+
+
+APP_SOURCE = "import { PrismaClient } from './prisma/generated/prisma'\nconst prisma = new PrismaClient()\n" + (
+    "await prisma.user.create({ data: { email: 'a@b.c', nickname: 'x' } })\n"
+)
+
+
+@pytest.fixture
+def drifted_project(synced_project: Path) -> Path:
+    """`User.nickname` added to the schema and not generated: what the captured error is about."""
+    schema = synced_project / "prisma" / "schema.prisma"
+    lines = schema.read_text(encoding="utf-8").splitlines()
+    user = next(i for i, line in enumerate(lines) if line.startswith("model User "))
+    schema.write_text("\n".join([*lines[: user + 1], "  nickname String?", *lines[user + 1 :]]) + "\n", "utf-8")
+    (synced_project / "unknown-argument.js").write_text(APP_SOURCE, encoding="utf-8")
+    return synced_project

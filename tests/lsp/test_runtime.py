@@ -6,7 +6,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -15,9 +14,6 @@ from tests.lsp.session import start, sync_states, wait_for
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 CAPTURE = "sqlite-unknown-argument-stale-client"
 NEXT_CAPTURE = "next-dev-p2022-server-action-external"
-APP_SOURCE = "import { PrismaClient } from './prisma/generated/prisma'\nconst prisma = new PrismaClient()\n" + (
-    "await prisma.user.create({ data: { email: 'a@b.c', nickname: 'x' } })\n"
-)
 
 
 def captured_output(name: str, project: Path) -> str:
@@ -25,17 +21,6 @@ def captured_output(name: str, project: Path) -> str:
     meta = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     text = (FIXTURES / f"{name}.log").read_text(encoding="utf-8")
     return text.replace(meta["project_root"].rstrip("/") + "/", f"{project}/")
-
-
-@pytest.fixture
-def drifted_project(synced_project: Path) -> Path:
-    """`User.nickname` added to the schema and not generated: what the captured error is about."""
-    schema = synced_project / "prisma" / "schema.prisma"
-    lines = schema.read_text(encoding="utf-8").splitlines()
-    user = next(i for i, line in enumerate(lines) if line.startswith("model User "))
-    schema.write_text("\n".join([*lines[: user + 1], "  nickname String?", *lines[user + 1 :]]) + "\n", "utf-8")
-    (synced_project / "unknown-argument.js").write_text(APP_SOURCE, encoding="utf-8")
-    return synced_project
 
 
 def diagnostics_with(client: LanguageClient, uri: str, code: str) -> list[types.Diagnostic]:
