@@ -63,7 +63,9 @@ async def test_a_cancel_from_the_client_cancels_the_repair(client: LanguageClien
     await wait_for(lambda: client.progress_reports, timeout=60)
     [token] = list(client.progress_reports)
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
-    outcome = await asyncio.wait_for(running, 180)
+    answer = await asyncio.wait_for(running, 180)
+    assert answer["ok"] is False, answer
+    [outcome] = answer["results"]
     assert outcome["cancelled"] is True, outcome
     assert outcome["ok"] is False
     statuses = [step["status"] for step in outcome["steps"]]
