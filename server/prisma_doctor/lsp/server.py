@@ -29,6 +29,7 @@ from prisma_doctor.lsp.protocol import AnsweringProtocol
 from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
 
 log = logging.getLogger(__name__)
+CONFIGURATION_TIMEOUT = 10.0
 FEATURES: tuple[type[LanguageFeature], ...] = (
     SyncFeature,
     RuntimeFeature,
@@ -82,11 +83,17 @@ class PrismaDoctorServer(LanguageServer):
             feature.files_changed(paths)
 
     async def load_settings(self) -> None:
+        workspace = self.client_capabilities.workspace
+        if not (workspace and workspace.configuration):
+            return  # the client cannot answer: the initialization options stay the settings
         try:
-            result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+                ),
+                CONFIGURATION_TIMEOUT,
             )
-        except Exception:  # a client without workspace/configuration keeps the initialization options
+        except Exception:  # a client that fails or never answers keeps the initialization options
             return
         if result:
             self.settings = ServerSettings.from_client(result[0])
