@@ -21,6 +21,7 @@ import psutil
 from common import PYTHON, SERVER, python_env, summary_ms
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from schema_bench import import_costs
 
 # The server as `python -m prisma_doctor serve` would run it, optionally with another debounce.
 _LAUNCH = (
@@ -110,11 +111,13 @@ def _rss_mb(client: BenchClient) -> float:
 
 async def startup_and_idle(project: Path, runs: int) -> dict[str, object]:
     """Start-up to `initialize` answered (empty workspace and the large project); RSS idle after the first check."""
-    empty, with_project, idle_project, idle_empty = [], [], [], []
+    empty, with_project, idle_project, idle_empty, startup_cpu = [], [], [], [], []
     for _ in range(runs):
         client = BenchClient()
         try:
             empty.append(await _start(client, None, None))
+            times = psutil.Process(client._server.pid).cpu_times()
+            startup_cpu.append(times.user + times.system)
             await asyncio.sleep(1.0)
             idle_empty.append(_rss_mb(client))
         finally:
@@ -130,6 +133,8 @@ async def startup_and_idle(project: Path, runs: int) -> dict[str, object]:
     return {
         "startup_empty_workspace": summary_ms(empty),
         "startup_with_project": summary_ms(with_project),
+        # CPU the server process spent until it answered `initialize`: what the machine's other load disturbs least.
+        "startup_cpu_ms_empty_workspace": statistics.median(startup_cpu) * 1000,
         "idle_rss_mb_empty_workspace": statistics.median(idle_empty),
         "idle_rss_mb_after_checking_project": statistics.median(idle_project),
     }
@@ -195,6 +200,7 @@ async def _run(project: Path, edits: int, startups: int) -> dict[str, object]:
     result: dict[str, object] = {"project": str(project), "debounce_ms": debounce * 1000}
     print("lsp: start-up and idle memory", file=sys.stderr)
     result.update(await startup_and_idle(project, startups))
+    result["imports"] = import_costs(["-c", "import prisma_doctor.lsp.server"])
     print(f"lsp: {edits} edits with the server's debounce", file=sys.stderr)
     with_debounce = await change_latency(project, edits, None, pause=0.05)
     print(f"lsp: {edits} edits without debounce", file=sys.stderr)

@@ -130,17 +130,14 @@ def generated_project(schema: Path) -> Path:
     return project
 
 
-def import_costs(path: Path, runs: int = 7) -> dict[str, object]:
-    """What `schema FILE --json` imports, and what each import costs (median self and cumulative, microseconds)."""
+def import_costs(arguments: list[str], runs: int = 7) -> dict[str, object]:
+    """What `python ARGUMENTS` imports, and what each import costs (median self and cumulative, microseconds)."""
     self_us: dict[str, list[int]] = {}
     cumulative_us: dict[str, list[int]] = {}
     top_level: dict[str, list[int]] = {}
     for _ in range(runs):
         out = subprocess.run(
-            [PYTHON, "-X", "importtime", "-m", "prisma_doctor", "schema", str(path), "--json"],
-            env=python_env(),
-            capture_output=True,
-            text=True,
+            [PYTHON, "-X", "importtime", *arguments], env=python_env(), capture_output=True, text=True, cwd=BENCH
         )
         for line in out.stderr.splitlines():
             match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
@@ -213,7 +210,7 @@ def run(loops: int = 50, runs: int = 30, count: int = 3) -> dict[str, object]:
         },
         runs=runs,
     )
-    results["imports"] = import_costs(largest)
+    results["imports"] = import_costs(["-m", "prisma_doctor", "schema", str(largest), "--json"])
     return results
 
 
