@@ -154,6 +154,8 @@ async def change_latency(project: Path, edits: int, debounce: float | None, paus
         )
         await asyncio.sleep(1.0)
         _drain(client.diagnostics)
+        server = psutil.Process(client._server.pid)
+        cpu_before = sum(server.cpu_times()[:2])
         for version in range(2, edits + 2):
             marker = f"BenchEdit{version}"
             text = f"{base}\nmodel {marker} {{\n  id Int @id\n}}\n"
@@ -170,10 +172,13 @@ async def change_latency(project: Path, edits: int, debounce: float | None, paus
                     samples.append(received - start)
                     break
             await asyncio.sleep(pause)
+        # The server's own CPU per edit (one check each): what the machine's other load disturbs least.
+        cpu_per_edit = (sum(server.cpu_times()[:2]) - cpu_before) / edits
         rss_after = _rss_mb(client)
     finally:
         await _stop(client)
     result = summary_ms(samples)
+    result["server_cpu_ms_per_edit"] = cpu_per_edit * 1000
     result["rss_mb_after_edits"] = rss_after
     return result
 
