@@ -114,6 +114,8 @@ def render_table(results: dict) -> str:
                 )
             )
             rows.append(("", "node wasm_parse.js FILE (get_datamodel)", _hf(whole["node wasm get_datamodel"])))
+        for name, r in results["schema"]["check"]["in_process"].items():
+            rows.append(("check in process, largest schema", name, _ms(r)))
         check = results["schema"]["check"]["whole_process"]["prisma-doctor check --json"]
         rows.append(("whole process, generated client", "prisma-doctor check --json (largest schema)", _hf(check)))
         base = results["schema"]["baselines"]

@@ -130,6 +130,35 @@ def generated_project(schema: Path) -> Path:
     return project
 
 
+def check_breakdown(project: Path, loops: int) -> dict[str, object]:
+    """Where one check of the project goes, in process: the whole check and its two parses (CPU medians)."""
+    sys.path.insert(0, str(SERVER))
+    from prisma_doctor.check import inspect_project
+    from prisma_doctor.clients.read import read_client
+    from prisma_doctor.schema.locate import load_schema, locate_schema
+
+    schema = project / "prisma" / "schema.prisma"
+    # As the language server checks it: with the editor's unsaved text (a model the client lacks) as an override.
+    overrides = {str(schema.resolve()): schema.read_text(encoding="utf-8") + "\nmodel BenchEdit {\n  id Int @id\n}\n"}
+    client = project / "generated" / "prisma"
+    parts = {
+        "inspect_project (the whole check)": lambda: inspect_project(project, None, overrides),
+        "load_schema (read + parse + datamodel)": lambda: load_schema(locate_schema(project), overrides),
+        "read_client (its embedded schema parsed again)": lambda: read_client(client),
+    }
+    result: dict[str, object] = {}
+    for name, work in parts.items():
+        work()
+        samples, cpu = [], []
+        for _ in range(loops):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            work()
+            samples.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        result[name] = summary_ms(samples, cpu)
+    return result
+
+
 def import_costs(arguments: list[str], runs: int = 7) -> dict[str, object]:
     """What `python ARGUMENTS` imports, and what each import costs (median self and cumulative, microseconds)."""
     self_us: dict[str, list[int]] = {}
@@ -195,6 +224,7 @@ def run(loops: int = 50, runs: int = 30, count: int = 3) -> dict[str, object]:
     results["check"] = {
         "project_schema": largest.name,
         "prisma": PRISMA_VERSION,
+        "in_process": check_breakdown(project, max(5, loops // 3)),
         "whole_process": hyperfine(
             {"prisma-doctor check --json": [PYTHON, "-m", "prisma_doctor", "check", str(project), "--json"]},
             runs=runs,
