@@ -9,7 +9,11 @@ peak resident memory belongs to that size alone.
 
 from __future__ import annotations
 
+import cProfile
+import hashlib
+import io
 import json
+import pstats
 import random
 import resource
 import subprocess
@@ -53,13 +57,14 @@ def ordinary_line(rng: random.Random) -> bytes:
 
 
 def build_log(megabytes: int, seed: int = 6) -> Path:
-    """A dev-server log of the given size (cached by size and seed)."""
-    target = CACHE / "logs" / f"dev-{megabytes}MB-seed{seed}.log"
+    """A dev-server log of the given size (cached by size, seed and the captures it is made of)."""
+    blocks = captured_blocks()
+    key = hashlib.sha256(b"".join(blocks)).hexdigest()[:10]
+    target = CACHE / "logs" / f"dev-{megabytes}MB-seed{seed}-{key}.log"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    blocks = captured_blocks()
     size, limit, block_index = 0, megabytes * 2**20, 0
     partial = target.with_suffix(".tmp")
     with partial.open("wb") as out:
@@ -103,6 +108,30 @@ def read(path: Path) -> dict[str, object]:
     }
 
 
+def hot_spots(path: Path, megabytes: float = 3, top: int = 12) -> list[dict[str, object]]:
+    """Run in a fresh process: cProfile over the first megabytes of the log, the functions with most own time."""
+    sys.path.insert(0, str(SERVER))
+    from prisma_doctor.logs.recognize import LogReader
+
+    with path.open("rb") as handle:
+        data = handle.read(int(megabytes * 2**20))
+    reader = LogReader()
+    profile = cProfile.Profile()
+    profile.enable()
+    for offset in range(0, len(data), CHUNK):
+        reader.feed(data[offset : offset + CHUNK])
+    reader.close()
+    profile.disable()
+    stats = pstats.Stats(profile, stream=io.StringIO())
+    total = stats.total_tt
+    rows = []
+    for (file, line, function), (_, calls, own, cumulative, _) in stats.stats.items():
+        where = f"{Path(file).name}:{line} {function}" if line else function
+        rows.append({"function": where, "calls": calls, "own_share": own / total, "with_callees": cumulative / total})
+    rows.sort(key=lambda r: -r["own_share"])
+    return rows[:top]
+
+
 def read_in_fresh_process(path: Path) -> dict[str, object]:
     out = subprocess.run(
         [PYTHON, str(Path(__file__).resolve()), "read", str(path)],
@@ -129,11 +158,22 @@ def run(sizes: tuple[int, ...] = (10, 100, 200)) -> dict[str, object]:
             subprocess.run(["grep", "-c", "Invalid", str(path)], capture_output=True, text=True).stdout
         )
         result["sizes"][f"{megabytes}MB"] = entry
+    print("logs: profiling the reader", file=sys.stderr)
+    out = subprocess.run(
+        [PYTHON, str(Path(__file__).resolve()), "profile", str(build_log(sizes[0]))],
+        env=python_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result["hot_spots_first_3MB"] = json.loads(out.stdout)
     return result
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "read":
         print(json.dumps(read(Path(sys.argv[2]))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "profile":
+        print(json.dumps(hot_spots(Path(sys.argv[2]))))
     else:
         print(json.dumps(run(tuple(int(a) for a in sys.argv[1:]) or (10, 100, 200)), indent=2))
