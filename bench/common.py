@@ -74,12 +74,20 @@ def require_tool(name: str, apt_package: str | None = None) -> str:
     return found
 
 
-def hyperfine(commands: dict[str, list[str]], runs: int = 30, warmup: int = 3, env: dict | None = None) -> dict:
-    """Whole-process timings in milliseconds: {name: {mean, median, min, max, stddev, runs}}."""
+def hyperfine(
+    commands: dict[str, list[str]],
+    runs: int = 30,
+    warmup: int = 3,
+    env: dict | None = None,
+    ignore_failure: bool = False,
+) -> dict:
+    """Whole-process timings in milliseconds: {name: {mean, median, min, max, stddev, cpu, runs}}."""
     exe = require_tool("hyperfine", "hyperfine")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "h.json"
         args = [exe, "--style", "none", "--warmup", str(warmup), "--runs", str(runs), "--export-json", str(out), "-N"]
+        if ignore_failure:
+            args.append("--ignore-failure")
         for name, command in commands.items():
             args += ["--command-name", name, " ".join(_quote(c) for c in command)]
         subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)

@@ -116,6 +116,12 @@ def render_table(results: dict) -> str:
             rows.append(("", "node wasm_parse.js FILE (get_datamodel)", _hf(whole["node wasm get_datamodel"])))
         for name, r in results["schema"]["check"]["in_process"].items():
             rows.append(("check in process, largest schema", name, _ms(r)))
+        answer = results["schema"]["check"]["answer"]
+        states = "; ".join(
+            f"{Path(p['project']).name}: {p['state']}" + (f" ({', '.join(p['codes'])})" if p["codes"] else "")
+            for p in answer.get("projects", [])
+        )
+        rows.append(("", "what check answered", f"exit {answer['exit_code']}; {states}"))
         check = results["schema"]["check"]["whole_process"]["prisma-doctor check --json"]
         rows.append(("whole process, generated client", "prisma-doctor check --json (largest schema)", _hf(check)))
         base = results["schema"]["baselines"]

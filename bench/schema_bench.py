@@ -130,6 +130,23 @@ def generated_project(schema: Path) -> Path:
     return project
 
 
+def check_answer(command: list[str]) -> dict[str, object]:
+    """What the timed `check` answered: its exit code and each project's state and finding codes."""
+    done = subprocess.run(command, env=python_env(), capture_output=True, text=True)
+    try:
+        reports = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return {"exit_code": done.returncode, "stdout_head": done.stdout[:500], "stderr_tail": done.stderr[-500:]}
+    reports = reports if isinstance(reports, list) else [reports]
+    return {
+        "exit_code": done.returncode,
+        "projects": [
+            {"project": r["project"], "state": r["state"], "codes": sorted({f["code"] for f in r["findings"]})}
+            for r in reports
+        ],
+    }
+
+
 def check_breakdown(project: Path, loops: int) -> dict[str, object]:
     """Where one check of the project goes, in process: the whole check and its two parses (CPU medians)."""
     sys.path.insert(0, str(SERVER))
@@ -221,15 +238,18 @@ def run(loops: int = 50, runs: int = 30, count: int = 3) -> dict[str, object]:
     largest = files[0]
     print("schema: check on a project with a generated client", file=sys.stderr)
     project = generated_project(largest)
+    check_command = [PYTHON, "-m", "prisma_doctor", "check", str(project), "--json"]
     results["check"] = {
         "project_schema": largest.name,
         "prisma": PRISMA_VERSION,
         "in_process": check_breakdown(project, max(5, loops // 3)),
         "whole_process": hyperfine(
-            {"prisma-doctor check --json": [PYTHON, "-m", "prisma_doctor", "check", str(project), "--json"]},
+            {"prisma-doctor check --json": check_command},
             runs=runs,
             env=python_env(),
+            ignore_failure=True,  # exit code 1 means "out of sync", still a full check; the answer is kept below
         ),
+        "answer": check_answer(check_command),
     }
     results["baselines"] = hyperfine(
         {
