@@ -86,6 +86,9 @@ def hyperfine(
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "h.json"
         args = [exe, "--style", "none", "--warmup", str(warmup), "--runs", str(runs), "--export-json", str(out), "-N"]
+        # Output into a pipe that hyperfine drains, not /dev/null: GNU grep notices /dev/null and stops at the first
+        # match, and every command should pay for writing what it prints.
+        args += ["--output", "pipe"]
         if ignore_failure:
             args.append("--ignore-failure")
         for name, command in commands.items():
@@ -111,6 +114,17 @@ def _quote(word: str) -> str:
     import shlex
 
     return shlex.quote(word)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Unlike `ru_maxrss`, it starts afresh at `exec`, so a child
+    does not report the peak of the process that started it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def summary_ms(samples_s: list[float], cpu_s: list[float] | None = None) -> dict[str, float]:

@@ -15,14 +15,13 @@ import io
 import json
 import pstats
 import random
-import resource
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from common import CACHE, PYTHON, REPO, SERVER, hyperfine, python_env, require_tool
+from common import CACHE, PYTHON, REPO, SERVER, hyperfine, peak_rss_mb, python_env, require_tool
 
 FIXTURES = REPO / "tests" / "fixtures" / "logs"
 CHUNK = 64 * 1024
@@ -84,7 +83,7 @@ def read(path: Path) -> dict[str, object]:
     sys.path.insert(0, str(SERVER))
     from prisma_doctor.logs.recognize import LogReader
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = peak_rss_mb()
     reader = LogReader()
     events: Counter[str] = Counter()
     start, start_cpu = time.perf_counter(), time.process_time()
@@ -102,7 +101,7 @@ def read(path: Path) -> dict[str, object]:
         "cpu_seconds": cpu,
         "mb_per_s": size_mb / wall,
         "mb_per_cpu_s": size_mb / cpu,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "rss_after_imports_mb": rss_before,
         "events": dict(events.most_common()),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,9 @@ def run_repair() -> dict[str, object]:
     script = BENCH / "repair_bench.py"
     if not script.exists():
         return {"skipped": "bench/repair_bench.py is not on this branch"}
+    if shutil.which("pnpm") is None:
+        # The incident script it replays runs `pnpm store prune`; pnpm 10 is the newest that runs on Node 20.
+        subprocess.run(["npm", "install", "--global", "--no-audit", "--no-fund", "pnpm@10"], check=True)
     done = subprocess.run([PYTHON, str(script)], env=python_env(), capture_output=True, text=True, timeout=3600)
     rows = []
     for line in done.stdout.splitlines()[1:]:
@@ -57,7 +61,15 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
 
-    results: dict[str, object] = {"machine": machine(), "quick": args.quick}
+    out = RESULTS / "latest.json"
+    results: dict[str, object] = {}
+    if set(parts) != set(PARTS) and out.exists():
+        # A partial run refreshes its parts and keeps the others' latest figures, each part with its own date.
+        results = json.loads(out.read_text(encoding="utf-8"))
+    results.update({"machine": machine(), "quick": args.quick})
+    measured_at = results.setdefault("measured_at", {})
+    for part in parts:
+        measured_at[part] = results["machine"]["date"]
     if "schema" in parts or "lsp" in parts:
         import schema_bench
 
@@ -80,7 +92,6 @@ def main() -> int:
     results["machine"]["load_average_1m_at_end"] = machine()["load_average_1m"]
 
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "latest.json"
     partial = out.with_suffix(".tmp")
     partial.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     partial.replace(out)
@@ -184,6 +195,8 @@ def render_table(results: dict) -> str:
             )
         if "skipped" in results["repair"]:
             rows.append(("repair", "skipped", results["repair"]["skipped"]))
+    if results.get("measured_at"):
+        head += "; measured " + ", ".join(f"{part} {date}" for part, date in results["measured_at"].items())
     lines = [head, "", "| part | measure | figure |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
