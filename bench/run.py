@@ -185,7 +185,8 @@ def render_table(results: dict) -> str:
                     f"log reader, {size}",
                     "LogReader / grep -c Invalid",
                     f"{r['mb_per_s']:.1f} MB/s ({r['mb_per_cpu_s']:.1f} per CPU-s) / "
-                    f"{r['grep_mb_per_s']:.0f} MB/s; peak RSS {r['peak_rss_mb']:.0f} MB (target >= 50 MB/s)",
+                    f"{r['grep_mb_per_s']:.0f} MB/s (target >= 50 MB/s); peak RSS {r['peak_rss_mb']:.0f} MB "
+                    f"(after imports {r['rss_after_imports_mb']:.0f})",
                 )
             )
     if "repair" in results:
