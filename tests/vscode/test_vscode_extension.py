@@ -7,10 +7,13 @@ them); otherwise they go to the test's temporary folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
+from tests.dev_server import free_port
 from tests.example_app import run_script
 from tests.vscode.harness import ROOT, drive, install_code_server, package_vsix
 
@@ -27,6 +30,21 @@ def vsix() -> Path:
     return package_vsix()
 
 
+@pytest.fixture
+def broken_example(example_app: Path) -> Iterator[Path]:
+    """The bundled example as a developer meets it: User.nickname added to the schema and code, not generated.
+
+    At teardown, stops whatever still runs in it (a dev server started in a VS Code terminal belongs to the
+    terminal's own session, not to code-server's process group).
+    """
+    run_script(example_app, "break.sh")
+    yield example_app
+    for process in psutil.process_iter(["cwd"]):
+        cwd = process.info.get("cwd")
+        if cwd and Path(cwd).is_relative_to(example_app):
+            process.kill()
+
+
 def screenshots_folder(tmp_path: Path) -> Path:
     if os.environ.get("PRISMA_DOCTOR_UPDATE_SCREENSHOTS") == "1":
         return ROOT / "docs" / "screenshots"
@@ -34,11 +52,9 @@ def screenshots_folder(tmp_path: Path) -> Path:
 
 
 def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
-    code_server: Path, vsix: Path, example_app: Path, tmp_path: Path
+    code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path
 ) -> None:
-    # The bundled example as a developer meets it: User.nickname added to the schema and the code, not generated.
-    project = example_app
-    run_script(project, "break.sh")
+    project = broken_example
     shots = screenshots_folder(tmp_path)
 
     seen = drive(code_server, vsix, project, tmp_path / "vscode", shots)
@@ -71,3 +87,31 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
     ]
     for name in steps:
         assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(
+    code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    seen = drive(
+        code_server,
+        vsix,
+        broken_example,
+        tmp_path / "vscode",
+        screenshots_folder(tmp_path),
+        "--scenario",
+        "runtime-error",
+        "--dev-port",
+        str(port),
+        "--source-file",
+        "app/page.tsx",
+    )
+
+    # The page selects User.nickname with a client generated before it existed: Prisma throws, the page fails.
+    assert seen["pageStatus"] == 500
+    # The terminal's output reached the server, which put the error on the call in app/page.tsx.
+    rows = seen["problemsRuntime"]
+    page_row = next(index for index, row in enumerate(rows) if row.startswith("page.tsx"))
+    assert any("prisma-doctor" in row and "nickname" in row for row in rows[page_row + 1 :])
+    assert seen["sourceSquiggles"] >= 1
+    assert "out of sync" in seen["statusRuntime"]
