@@ -83,18 +83,18 @@ class DevServer:
         raise TimeoutError(f"next dev did not answer on {self.url} within {timeout:.0f}s:\n{self.output}")
 
     def stop(self) -> None:
-        """Ask the whole process group to stop, then kill what is left."""
-        if self.process is None or self.process.poll() is not None:
+        """Ask the whole process group to stop, then kill what is left of it (Next's worker included)."""
+        if self.process is None:
             return
-        group = os.getpgid(self.process.pid)
-        os.killpg(group, signal.SIGTERM)
-        try:
-            self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        group = self.process.pid  # start_new_session made the server the leader of its own group
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(STOP_TIMEOUT)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
-            self.process.wait()
-        with contextlib.suppress(ProcessLookupError):  # Next's worker can outlive the main process by a moment
-            os.killpg(group, signal.SIGKILL)
+        self.process.wait()
 
     @property
     def output(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,10 @@ def test_serves_the_seeded_users(example_app: Path, start_dev_server: Callable[[
     page = server.get("/")
     assert page.status == 200, server.output
     assert user_names(page.body) == list(SEEDED)
+    lock = example_app / ".next" / "dev" / "lock"
+    assert json.loads(lock.read_text())["port"] == server.port
+    server.stop()
+    assert not lock.exists(), "a clean stop removes Next's dev lock"
 
 
 def test_the_server_action_renames_a_user(example_app: Path, start_dev_server: Callable[[Path], DevServer]) -> None:

@@ -17,7 +17,7 @@ apply_db=false
 for arg in "$@"; do
   case "$arg" in
     --db) apply_db=true ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "break.sh: unknown option '$arg' (expected --db)" >&2; exit 2 ;;
   esac
 done
@@ -68,6 +68,10 @@ if $apply_db; then
   else
     # `prisma migrate dev` would be the usual command, but with the libSQL adapter Prisma 6.17's
     # WebAssembly schema engine fails there (see README); diff + deploy writes and applies the same migration.
+    if [[ ! -f scripts/.clean/prisma/schema.prisma ]]; then
+      echo "break.sh: scripts/.clean/prisma/schema.prisma is missing, cannot write the migration; run scripts/restore.sh first" >&2
+      exit 1
+    fi
     migration="prisma/migrations/$(date -u +%Y%m%d%H%M%S)_add_user_nickname"
     mkdir -p "$migration"
     npx --no-install prisma migrate diff --from-schema-datamodel scripts/.clean/prisma/schema.prisma \
