@@ -1,7 +1,7 @@
 // The commands a person runs (palette, status bar, quick fixes). Most forward to the server with the project they
 // concern; restarting the dev server first tries the VS Code terminal it runs in.
 import { commands, Disposable, QuickPickItem, window, workspace } from 'vscode';
-import { describeError, logError, outputChannel } from './common/log';
+import { describeError, logError, logInfo, outputChannel } from './common/log';
 import { LanguageServer } from './common/server';
 import { DevServerTerminals } from './devServer';
 import { Report, SERVER_COMMANDS } from './protocol';
@@ -175,7 +175,9 @@ export class Commands {
 }
 
 export function restartTypeScriptServer(): void {
-    commands.executeCommand('typescript.restartTsServer').then(undefined, (error: unknown) =>
-        logError('typescript.restartTsServer failed (is the TypeScript extension enabled?)', error),
+    // The TypeScript server caches the generated client's types: after a regeneration it must read them again.
+    commands.executeCommand('typescript.restartTsServer').then(
+        () => logInfo('Restarted the TypeScript server after a regeneration.'),
+        (error: unknown) => logError('typescript.restartTsServer failed (is the TypeScript extension enabled?)', error),
     );
 }

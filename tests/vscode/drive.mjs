@@ -25,7 +25,8 @@ const { values: options } = parseArgs({
         schema: { type: 'string', default: 'prisma/schema.prisma' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
         // full-reset: squiggle, status bar, quick fixes, report, Full Reset. runtime-error: the dev server in a
-        // VS Code terminal prints a Prisma error, which must become a diagnostic on the source line.
+        // VS Code terminal prints a Prisma error, which must become a diagnostic on the source line. no-python:
+        // --python names no usable interpreter, and the extension must say what to do.
         scenario: { type: 'string', default: 'full-reset' },
         'dev-port': { type: 'string' },
         'source-file': { type: 'string', default: 'app/page.tsx' },
@@ -157,7 +158,7 @@ function extensionLog() {
     } catch {
         // no logs yet
     }
-    return found.join('\n').slice(-6000);
+    return found.join('\n');
 }
 
 function stopCodeServer(child) {
@@ -373,6 +374,26 @@ async function runtimeErrorScenario(page) {
     await screenshot(page, '10-runtime-error-on-source-line');
 }
 
+// No usable Python: the extension must say so, and what to do, instead of failing silently.
+async function noPythonScenario(page) {
+    step(`open ${options.schema}`);
+    await openFile(page, options.schema);
+    step('wait for the message about Python');
+    const toast = page.locator('.notification-toast').filter({ hasText: 'needs Python' }).first();
+    await toast.waitFor({ state: 'visible', timeout: LONG });
+    result.message = (await toast.innerText()).replace(/\s+/g, ' ').trim();
+    result.messageActions = (await toast.locator('.monaco-button').allInnerTexts()).map((text) => text.trim());
+    result.statusNoPython = await waitForStatusText(page, /error/);
+    await screenshot(page, '11-no-python');
+}
+
+async function waitForStatusText(page, pattern) {
+    await statusItem(page).filter({ hasText: pattern }).waitFor({ state: 'visible', timeout: SHORT });
+    return statusText(page);
+}
+
+const SCENARIOS = { 'full-reset': fullResetScenario, 'runtime-error': runtimeErrorScenario, 'no-python': noPythonScenario };
+
 async function main() {
     mkdirSync(shots, { recursive: true });
     mkdirSync(work, { recursive: true });
@@ -396,13 +417,17 @@ async function main() {
         await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: LONG });
         await page.locator('.statusbar').waitFor({ state: 'visible', timeout: SHORT });
 
-        await (options.scenario === 'runtime-error' ? runtimeErrorScenario(page) : fullResetScenario(page));
+        const scenario = SCENARIOS[options.scenario];
+        if (!scenario) throw new Error(`unknown --scenario ${options.scenario}`);
+        await scenario(page);
         result.ok = true;
+        // The extension's own lines, without the protocol traffic the server logs.
+        result.extensionLog = extensionLog().split('\n').filter((line) => !/pygls|json_rpc/.test(line)).join('\n');
     } catch (error) {
         result.ok = false;
         result.error = String(error?.stack ?? error);
         result.codeServerLog = log.join('').slice(-4000);
-        result.extensionLog = extensionLog();
+        result.extensionLog = extensionLog().slice(-6000);
         if (page) {
             result.statusAtFailure = await statusText(page).catch(() => null);
             await screenshot(page, 'failure').catch(() => {});

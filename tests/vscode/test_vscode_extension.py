@@ -75,6 +75,8 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
     assert seen["statusAfter"] == "Prisma: in sync"
     assert seen["squigglesAfter"] == 0
     assert not any("client-out-of-sync" in row for row in seen["problemsAfter"])
+    # The server's prismaDoctor/restartTsServer reached the extension, which restarted the TypeScript server.
+    assert "Restarted the TypeScript server after a regeneration." in seen["extensionLog"]
     generated = project / "node_modules" / ".prisma" / "client" / "schema.prisma"
     assert "nickname" in generated.read_text(encoding="utf-8")
     steps = [
@@ -115,3 +117,24 @@ def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(
     assert any("prisma-doctor" in row and "nickname" in row for row in rows[page_row + 1 :])
     assert seen["sourceSquiggles"] >= 1
     assert "out of sync" in seen["statusRuntime"]
+
+
+def test_without_a_usable_python_the_extension_says_what_to_do(
+    code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-python" / "python3"
+    seen = drive(
+        code_server,
+        vsix,
+        broken_example,
+        tmp_path / "vscode",
+        screenshots_folder(tmp_path),
+        "--scenario",
+        "no-python",
+        python=str(missing),
+    )
+
+    assert "needs Python 3.10 or newer" in seen["message"]
+    assert str(missing) in seen["message"]
+    assert "Set prismaDoctor.interpreter" in seen["messageActions"]
+    assert seen["statusNoPython"] == "Prisma: error"
