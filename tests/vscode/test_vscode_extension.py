@@ -7,8 +7,10 @@ them); otherwise they go to the test's temporary folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -51,13 +53,28 @@ def screenshots_folder(tmp_path: Path) -> Path:
     return tmp_path / "screenshots"
 
 
+Scenario = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def scenario(code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path) -> Scenario:
+    """Runs one scenario of drive.mjs on the broken example; returns what VS Code showed."""
+
+    def run(name: str, *options: str, python: str = sys.executable) -> dict[str, Any]:
+        shots = screenshots_folder(tmp_path)
+        work = tmp_path / "vscode"
+        return drive(code_server, vsix, broken_example, work, shots, "--scenario", name, *options, python=python)
+
+    return run
+
+
 def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
-    code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path
+    scenario: Scenario, broken_example: Path, tmp_path: Path
 ) -> None:
     project = broken_example
     shots = screenshots_folder(tmp_path)
 
-    seen = drive(code_server, vsix, project, tmp_path / "vscode", shots)
+    seen = scenario("full-reset")
 
     # Before: a squiggle on the new field, the status bar and its tooltip, quick fixes, the Problems panel.
     assert seen["squigglesBefore"] >= 1
@@ -91,23 +108,8 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
         assert (shots / f"{name}.png").stat().st_size > 10_000
 
 
-def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(
-    code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path
-) -> None:
-    port = free_port()
-    seen = drive(
-        code_server,
-        vsix,
-        broken_example,
-        tmp_path / "vscode",
-        screenshots_folder(tmp_path),
-        "--scenario",
-        "runtime-error",
-        "--dev-port",
-        str(port),
-        "--source-file",
-        "app/page.tsx",
-    )
+def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(scenario: Scenario) -> None:
+    seen = scenario("runtime-error", "--dev-port", str(free_port()), "--source-file", "app/page.tsx")
 
     # The page selects User.nickname with a client generated before it existed: Prisma throws, the page fails.
     assert seen["pageStatus"] == 500
@@ -119,20 +121,9 @@ def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(
     assert "out of sync" in seen["statusRuntime"]
 
 
-def test_without_a_usable_python_the_extension_says_what_to_do(
-    code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path
-) -> None:
+def test_without_a_usable_python_the_extension_says_what_to_do(scenario: Scenario, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-python" / "python3"
-    seen = drive(
-        code_server,
-        vsix,
-        broken_example,
-        tmp_path / "vscode",
-        screenshots_folder(tmp_path),
-        "--scenario",
-        "no-python",
-        python=str(missing),
-    )
+    seen = scenario("no-python", python=str(missing))
 
     assert "needs Python 3.10 or newer" in seen["message"]
     assert str(missing) in seen["message"]
