@@ -3,7 +3,7 @@
 import { commands, Disposable, QuickPickItem, window, workspace } from 'vscode';
 import { describeError, logError, logInfo, outputChannel } from './common/log';
 import { LanguageServer } from './common/server';
-import { DevServerTerminals } from './devServer';
+import { DevServerTerminals, isInside } from './devServer';
 import { Report, SERVER_COMMANDS } from './protocol';
 import { renderReports } from './report';
 import { SyncStatusBar } from './statusBar';
@@ -64,7 +64,7 @@ export class Commands {
             return known[0];
         }
         const active = window.activeTextEditor?.document.uri.fsPath;
-        const containing = known.filter((project) => active?.startsWith(project));
+        const containing = known.filter((project) => active !== undefined && isInside(active, project));
         if (containing.length > 0) {
             return containing.sort((a, b) => b.length - a.length)[0];
         }
