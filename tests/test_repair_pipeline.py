@@ -204,3 +204,12 @@ def test_deep_dry_run_names_processes_caches_and_the_prune(tmp_path: Path) -> No
     assert f"{project / 'node_modules/.cache'} (2.0 KB)" in done.stdout
     assert "pnpm store prune" in done.stdout
     assert (project / ".turbo" / "entry").exists()
+
+
+def test_restart_dev_without_a_running_server_exits_1(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+
+    done = doctor("restart-dev", "--project", str(project), "--yes")
+
+    assert done.returncode == 1
+    assert "no dev server of this project is running" in done.stdout
