@@ -364,3 +364,12 @@ def test_what_prisma_refuses_inside_a_line() -> None:
         ("unexpected text at the end of the line", span(7, 7, 7, 10)),
     ]
     assert [f.name for f in schema.blocks[1].fields] == ["id", "b", "c", "d"]
+
+
+def test_columns_on_a_very_long_non_ascii_line() -> None:
+    # One line of 60,000 attributes after an emoji: each column is still exact (and found without rescanning).
+    count = 60_000
+    schema = parse_schema('model A {\n  é Int @map("😀")' + " @a" * count + "\n}\n")
+    attributes = schema.blocks[0].fields[0].attributes
+    assert len(attributes) == count + 1
+    assert attributes[-1].span == span(1, 3 * count + 16, 1, 3 * count + 18)

@@ -13,7 +13,7 @@ and `///` lines are kept as documentation of what follows them (a trailing `///`
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,6 +59,7 @@ _TOKEN = re.compile(
 )
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/", "b": "\b", "f": "\f"}
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
@@ -71,13 +72,17 @@ class _Token:
 
 
 class _Positions:
-    """Offsets to LSP positions: zero-based lines, columns in UTF-16 code units."""
+    """Offsets to LSP positions: zero-based lines, columns in UTF-16 code units.
+
+    Characters outside the Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16; their offsets are
+    found once, so that a column costs two binary searches however long its line (a one-line file of garbage
+    must not take quadratic time).
+    """
 
     def __init__(self, text: str) -> None:
-        self._text = text
         self._line_starts = [0]
         self._line_starts.extend(match.end() for match in re.finditer(r"\r\n|\n|\r", text))
-        self._all_ascii = text.isascii()
+        self._astral = [] if text.isascii() else [match.start() for match in _ASTRAL.finditer(text)]
         # Many ranges share an offset (a field and its name, an attribute and its `@`): build each position once.
         self._cache: dict[int, Position] = {}
 
@@ -88,11 +93,8 @@ class _Positions:
         line = bisect_right(self._line_starts, offset) - 1
         start = self._line_starts[line]
         column = offset - start
-        if not self._all_ascii:
-            prefix = self._text[start:offset]
-            if not prefix.isascii():
-                # Characters outside the Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16.
-                column += sum(1 for char in prefix if ord(char) > 0xFFFF)
+        if self._astral:
+            column += bisect_left(self._astral, offset) - bisect_left(self._astral, start)
         position = self._cache[offset] = Position(line, column)
         return position
 
