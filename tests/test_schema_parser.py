@@ -373,3 +373,11 @@ def test_columns_on_a_very_long_non_ascii_line() -> None:
     attributes = schema.blocks[0].fields[0].attributes
     assert len(attributes) == count + 1
     assert attributes[-1].span == span(1, 3 * count + 16, 1, 3 * count + 18)
+
+
+def test_values_nested_past_reason_are_reported_not_recursed_into() -> None:
+    for opener in ("[", "{a: ", "f("):
+        schema = parse_schema("model A {\n  id Int @default(" + opener * 10_000 + ") @unique\n  b Int\n}\n")
+        assert [f.name for f in schema.blocks[0].fields] == ["id", "b"]
+        assert schema.errors[0].message == "values nested more than 64 deep"
+        assert schema.errors[0].span.start.line == 1

@@ -16,6 +16,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prisma_doctor.findings import Position, Span
 from prisma_doctor.schema.syntax import (
@@ -63,12 +64,24 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
+MAX_NESTING = 64
+_T = TypeVar("_T")
+
+
 @dataclass(slots=True)
 class _Token:
     kind: str
     text: str
     start: int
     end: int
+
+
+class _TooDeep(Exception):
+    """Values nested past MAX_NESTING: unwinds the descent to the attribute or property that holds them."""
+
+    def __init__(self, token: _Token) -> None:
+        super().__init__(token.text)
+        self.token = token
 
 
 class _Positions:
@@ -131,6 +144,7 @@ class _Parser:
         self.index = 0
         self.positions = _Positions(text)
         self.errors: list[SyntaxError_] = []
+        self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
         for comment, following in comments:
             if not comment.text.startswith("/*"):
                 continue
@@ -506,7 +520,7 @@ class _Parser:
         value: Expression | None = None
         if self.at("="):
             self.index += 1
-            value = self.parse_expression()
+            value = self.guarded(self.parse_expression, None)
             if value is None:
                 self.error(f"`{key.text}` has no value", key.start, self.end_of_previous())
         else:
@@ -538,7 +552,7 @@ class _Parser:
         name, name_end = self._dotted_path(name_token)
         arguments: tuple[Argument, ...] = ()
         if self.at("("):
-            arguments = self.parse_arguments()
+            arguments = self.guarded(self.parse_arguments, ())
         return Attribute(
             name=name,
             is_block=is_block,
@@ -620,10 +634,30 @@ class _Parser:
         self._delimited(")", "arguments", read_argument)
         return tuple(arguments)
 
+    def guarded(self, read: Callable[[], _T], fallback: _T) -> _T:
+        """Read a value; one nested past all reason is reported and its line skipped (no recursion error)."""
+        try:
+            return read()
+        except _TooDeep as deep:
+            self.error(f"values nested more than {MAX_NESTING} deep", deep.token.start, deep.token.end)
+            self.depth = 0
+            while (token := self.peek()) is not None and token.kind != "newline":
+                self.index += 1
+            return fallback
+
     def parse_expression(self) -> Expression | None:
         token = self.peek()
         if token is None:
             return None
+        if self.depth >= MAX_NESTING:
+            raise _TooDeep(token)
+        self.depth += 1
+        try:
+            return self._parse_expression(token)
+        finally:
+            self.depth -= 1
+
+    def _parse_expression(self, token: _Token) -> Expression | None:
         if token.kind == "string":
             self.index += 1
             if len(token.text) < 2 or not token.text.endswith('"') or _escaped_quote_at_end(token.text):
