@@ -381,3 +381,10 @@ def test_values_nested_past_reason_are_reported_not_recursed_into() -> None:
         assert [f.name for f in schema.blocks[0].fields] == ["id", "b"]
         assert schema.errors[0].message == "values nested more than 64 deep"
         assert schema.errors[0].span.start.line == 1
+
+
+def test_a_backslash_at_the_end_of_a_line_does_not_swallow_the_line_break() -> None:
+    schema = parse_schema('model A {\r\n  id Int @map("abc\\\r\n  b Int\r\n}\r\n')
+    assert [f.name for f in schema.blocks[0].fields] == ["id", "b"]
+    assert schema.errors[0].message == "unterminated string"
+    assert schema.errors[0].span == span(1, 14, 1, 19)
