@@ -25,6 +25,7 @@ from prisma_doctor.schema.datamodel import build_datamodel
 from prisma_doctor.schema.format import format_schema
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import SchemaFile
+from prisma_doctor.schema.validate import validate_schema
 from tests.schema_corpus import corpus_schemas, read_text
 
 CORPUS_TEXTS = [read_text(path) for schema in corpus_schemas() for path in schema.files()]
@@ -116,6 +117,9 @@ def mutated_corpus_schema(draw: st.DrawFn) -> str:
     return text
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def utf16_line_lengths(text: str) -> list[int]:
     return [len(line.encode("utf-16-le", "surrogatepass")) // 2 for line in re.split(r"\r\n|\n|\r", text)]
 
@@ -149,7 +153,11 @@ def check_any_input(text: str) -> SchemaFile:
         for position in (span.start, span.end):
             assert 0 <= position.line < len(lengths), (position, len(lengths))
             assert 0 <= position.character <= lengths[position.line], (position, lengths[position.line])
-    json.dumps(build_datamodel([schema]).to_dmmf())
+    validate_schema([schema])
+    dmmf = json.dumps(build_datamodel([schema]).to_dmmf(), ensure_ascii=False)
+    if not _SURROGATE.search(text):
+        # What a file can hold never turns into a lone surrogate (which no UTF-8 output could print).
+        dmmf.encode("utf-8")
     return schema
 
 

@@ -388,3 +388,13 @@ def test_a_backslash_at_the_end_of_a_line_does_not_swallow_the_line_break() -> N
     assert [f.name for f in schema.blocks[0].fields] == ["id", "b"]
     assert schema.errors[0].message == "unterminated string"
     assert schema.errors[0].span == span(1, 14, 1, 19)
+
+
+def test_unicode_escapes_pair_up_as_in_json_and_a_lone_half_is_an_error() -> None:
+    schema = parse_schema('model A {\n  id Int @id @map("\\ud83d\\ude00")\n  b Int @map("\\ud800x")\n}\n')
+    first, second = schema.blocks[0].fields
+    assert first.attributes[1].string_argument("name") == "😀"
+    assert second.attributes[0].string_argument("name") == "\ufffdx"
+    assert [(e.message, e.span) for e in schema.errors] == [
+        ("a `\\u` escape in this string is half of a UTF-16 pair", span(2, 13, 2, 22))
+    ]

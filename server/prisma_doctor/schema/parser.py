@@ -660,13 +660,16 @@ class _Parser:
     def _parse_expression(self, token: _Token) -> Expression | None:
         if token.kind == "string":
             self.index += 1
+            value = _unquote(token.text)
             if len(token.text) < 2 or not token.text.endswith('"') or _escaped_quote_at_end(token.text):
                 self.error("unterminated string", token.start, token.end)
+            elif "\ufffd" in value and "\ufffd" not in token.text:
+                self.error("a `\\u` escape in this string is half of a UTF-16 pair", token.start, token.end)
             elif _CONTROL.search(token.text):
                 self.error(
                     "a string cannot hold a control character such as a tab: write it as `\\t`", token.start, token.end
                 )
-            return StringValue(_unquote(token.text), self.span(token.start, token.end))
+            return StringValue(value, self.span(token.start, token.end))
         if token.kind == "number":
             self.index += 1
             return ConstantValue(token.text, self.span(token.start, token.end))
@@ -749,7 +752,8 @@ def _unquote(literal: str) -> str:
             continue
         out.append(char)
         i += 1
-    return "".join(out)
+    # `\ud83d\ude00` is one character written as a UTF-16 pair, as in JSON; a lone half is no character at all.
+    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _doc_text(comment: str) -> str:
