@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.example_app"]
+pytest_plugins = ["tests.example_app", "tests.toolchain"]

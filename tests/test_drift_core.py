@@ -38,15 +38,17 @@ def test_every_kind_of_change_is_named_and_located() -> None:
     drifts = {(d.kind, d.subject): d for d in compare(datamodel(after), datamodel(BEFORE), None)}
     assert set(drifts) == {
         ("model-mapped", "User"),
-        ("field-changed", "User.email"),
-        ("field-changed", "User.name"),
+        ("field-mapped", "User.email"),
+        ("field-optionality-changed", "User.name"),
         ("field-added", "User.nickname"),
         ("model-added", "Post"),
         ("enum-value-added", "Role.GUEST"),
         ("enum-value-removed", "Role.ADMIN"),
     }
-    assert "column `email_address` → `email`" in drifts[("field-changed", "User.email")].description
-    assert "now required" in drifts[("field-changed", "User.name")].description
+    assert "maps to column `email` in the schema, but the generated client still uses `email_address`" in (
+        drifts[("field-mapped", "User.email")].description
+    )
+    assert "is required in the schema but optional" in drifts[("field-optionality-changed", "User.name")].description
     nickname = drifts[("field-added", "User.nickname")].location
     assert nickname is not None and nickname.span is not None
     assert (nickname.span.start.line, nickname.span.start.character) == (5, 2)

@@ -184,3 +184,23 @@ def test_a_failed_generate_exits_1_and_names_the_step(project: Path) -> None:
     assert done.returncode == 1
     failed = [s for s in result["steps"] if s["status"] == "failed"]
     assert failed and failed[0]["name"] == "generate"
+
+
+def test_deep_dry_run_names_processes_caches_and_the_prune(tmp_path: Path) -> None:
+    project = project_copy("pnpm", tmp_path / "app")
+    for cache in (".turbo", "node_modules/.cache"):
+        (project / cache).mkdir(parents=True, exist_ok=True)
+        (project / cache / "entry").write_bytes(b"z" * 2048)
+    idle = subprocess.Popen(["node", "-e", "setInterval(() => {}, 1000)"], cwd=project)
+    try:
+        done = doctor("reset", "--project", str(project), "--dry-run", "--deep")
+    finally:
+        idle.kill()
+        idle.wait()
+
+    assert done.returncode == 0, done.stderr
+    assert f"pid {idle.pid}: node -e setInterval(() => {{}}, 1000) (in {project}" in done.stdout
+    assert f"{project / '.turbo'} (2.0 KB)" in done.stdout
+    assert f"{project / 'node_modules/.cache'} (2.0 KB)" in done.stdout
+    assert "pnpm store prune" in done.stdout
+    assert (project / ".turbo" / "entry").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _ctypes
 import os
 import shutil
 import signal
@@ -96,6 +97,26 @@ def test_a_process_with_the_client_open_is_found_even_from_outside(tmp_path: Pat
 
     assert [(p.pid, p.reason) for p in found] == [(holder.pid, "has the generated client open")]
     assert [h.pid for h in holders_of(client)] == [holder.pid]
+
+
+def test_a_process_that_maps_the_engine_library_is_found(tmp_path: Path, spawn) -> None:
+    project = _project(tmp_path)
+    client = project / "node_modules" / ".prisma" / "client"
+    client.mkdir(parents=True)
+    engine = client / "libquery_engine-debian-openssl-3.0.x.so.node"
+    # A real shared library, loaded the way Node loads the engine: dlopen maps it and keeps no descriptor open.
+    shutil.copy(_ctypes.__file__, engine)
+    script = f"import ctypes, time; ctypes.CDLL({str(engine)!r}); time.sleep(60)"
+    mapper = spawn([sys.executable, "-c", script], tmp_path)
+    for _ in range(200):
+        if any(m.path == str(engine) for m in psutil.Process(mapper.pid).memory_maps()):
+            break
+        psutil.wait_procs([], timeout=0.05)
+    assert psutil.Process(mapper.pid).open_files() == []
+
+    found = find_project_processes(project, [client])
+
+    assert [p.pid for p in found] == [mapper.pid]
 
 
 def _immutable(path: Path, on: bool) -> None:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs
 from prisma_doctor.clients.locate import (
     JS_GENERATOR,
     KNOWN_PROVIDERS,
     Generator,
+    find_client_folders,
     find_generators,
     find_package,
 )
@@ -31,6 +33,8 @@ class ClientState:
     # Why there is no readable client, when there is none.
     problem: str | None = None
     stale_copies: tuple[GeneratedClient, ...] = ()
+    # Clients this generator wrote at an output it no longer uses.
+    left_behind: tuple[GeneratedClient, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,12 @@ def inspect_project(
     findings: list[Finding] = [*_schema_findings(schema)]
     installed = _installed_version("prisma", source.schema_dir, root)
     states: list[ClientState] = []
-    for generator in find_generators(schema, root):
-        if generator.provider not in KNOWN_PROVIDERS:
-            continue
-        state = _client_state(generator)
+    generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
+    searched = find_client_folders(root) if generators else []
+    for generator in generators:
+        state = replace(_client_state(generator), left_behind=tuple(old_outputs(generator, root, searched)))
         states.append(state)
-        findings.extend(_client_findings(schema, state, root, installed))
+        findings.extend(_client_findings(schema, state, root, installed, several=len(generators) > 1))
     known = bool(states) and not any(f.code == "schema-unreadable" for f in findings)
     return ProjectState(root, schema, tuple(states), installed, Report.from_findings(str(root), findings, known=known))
 
@@ -91,9 +95,12 @@ def _client_state(generator: Generator) -> ClientState:
     stale: list[GeneratedClient] = []
     for copy in generator.other_copies:
         try:
-            stale.append(read_client(copy))
+            client = read_client(copy)
         except ClientUnreadable:
             continue
+        # In a workspace the root's store also holds the clients of the other projects.
+        if from_this_schema(client, generator):
+            stale.append(client)
     if generator.output is None:
         problem = (
             "`@prisma/client` is not installed, so the default output of prisma-client-js is unknown"
@@ -109,23 +116,30 @@ def _client_state(generator: Generator) -> ClientState:
         return ClientState(generator, None, str(error), tuple(stale))
 
 
-def _client_findings(schema: LoadedSchema, state: ClientState, root: Path, installed: str | None) -> list[Finding]:
+def _client_findings(
+    schema: LoadedSchema, state: ClientState, root: Path, installed: str | None, several: bool = False
+) -> list[Finding]:
     generator = state.generator
     at_generator = Location(generator.schema_file, generator.block.name_span)
     label = f"{generator.provider} `{generator.name}` at {_shown_path(generator.output, root)}"
     if state.client is None:
         return [
+            *_left_behind_findings(state, root),
             Finding(
                 "client-not-generated",
                 Severity.ERROR,
-                f"Generator `{generator.name}` ({generator.provider}) has no client: {state.problem}. "
-                "Run `prisma generate`.",
+                f"Generator `{generator.name}` ({generator.provider}) has no client: {state.problem}"
+                f"{_older_copies(state, root)}. Run `prisma generate`.",
                 at_generator,
                 ("regenerate", "full-reset"),
                 data={"generator": generator.name, "output": str(generator.output or "")},
-            )
+            ),
         ]
-    findings = drift_findings(compare(schema.datamodel, state.client.datamodel, at_generator), label)
+    elsewhere = generated_from_elsewhere(state.client, generator)
+    if elsewhere is not None:
+        return [_shared_output_finding(state, elsewhere, root, at_generator)]
+    drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
+    findings = drift_findings(drifts, label, generator.name if several else None)
     if installed and state.client.version and installed != state.client.version:
         findings.append(
             Finding(
@@ -138,21 +152,65 @@ def _client_findings(schema: LoadedSchema, state: ClientState, root: Path, insta
                 data={"generator": generator.name, "client": state.client.version, "installed": installed},
             )
         )
+    findings.extend(_left_behind_findings(state, root))
     stale = [c for c in state.stale_copies if compare(schema.datamodel, c.datamodel, None)]
     if stale:
-        paths = ", ".join(_shown_path(c.path, root) for c in stale)
+        paths = ", ".join(f"{_shown_path(c.path, root)} (Prisma {c.version or 'unknown'})" for c in stale)
         findings.append(
             Finding(
                 "client-stale-copies",
                 Severity.WARNING,
                 f"{len(stale)} other cop{'y' if len(stale) == 1 else 'ies'} of the `{generator.name}` client "
-                f"differ from the schema ({paths}); code that resolves another @prisma/client version loads them.",
+                f"{'was' if len(stale) == 1 else 'were'} generated from an older schema: {paths}. Code that "
+                "resolves another @prisma/client version loads them.",
                 at_generator,
                 ("full-reset",),
                 data={"generator": generator.name, "copies": [str(c.path) for c in stale]},
             )
         )
     return findings
+
+
+def _shared_output_finding(state: ClientState, elsewhere: Path, root: Path, at_generator: Location) -> Finding:
+    generator = state.generator
+    return Finding(
+        "client-out-of-sync",
+        Severity.ERROR,
+        f"The client at {_shown_path(generator.output, root)} was generated from another schema, {elsewhere}: "
+        "two projects generate into the same place and the last `prisma generate` wins. Give the generator "
+        "its own `output`, then regenerate.",
+        at_generator,
+        ("regenerate", "edit-schema"),
+        data={"drift": "other-schema", "generator": generator.name, "schema": str(elsewhere)},
+    )
+
+
+def _older_copies(state: ClientState, root: Path) -> str:
+    """Where the clients generated before are, when `@prisma/client` moved to another pnpm store folder."""
+    if not state.stale_copies:
+        return ""
+    copies = ", ".join(f"{_shown_path(c.path, root)} (Prisma {c.version or 'unknown'})" for c in state.stale_copies)
+    return f"; @prisma/client now resolves to another pnpm folder, and the client generated before is in {copies}"
+
+
+def _left_behind_findings(state: ClientState, root: Path) -> list[Finding]:
+    generator = state.generator
+    output_property = generator.block.property("output")
+    span = output_property.span if output_property is not None else generator.block.name_span
+    now = _shown_path(generator.output, root) if generator.declared_output else "its default place"
+    return [
+        Finding(
+            "client-output-moved",
+            Severity.WARNING,
+            f"Generator `{generator.name}` now writes its client to {now}, but the client it generated before "
+            f"(Prisma {old.version or 'unknown'}, {old.generated_at:%Y-%m-%d %H:%M} UTC) is still at "
+            f"{_shown_path(old.path, root)}. Code that imports from there gets the old client: update the imports, "
+            "then delete the old folder.",
+            Location(generator.schema_file, span),
+            data={"generator": generator.name, "old_output": str(old.path), "output": str(generator.output or "")},
+        )
+        for old in state.left_behind
+    ]
 
 
 def _installed_version(package: str, *starts: Path) -> str | None:

@@ -1,40 +1,33 @@
-"""Prisma projects in a folder tree: which folder is a project's root, and every project of a monorepo."""
+"""Prisma projects in a folder: each folder with a schema of its own, as `prisma` run there would find it.
+
+A monorepo holds several (`apps/web`, `packages/db`, ...), each checked on its own. A project's own schema folder
+(`prisma/`, `prisma/schema/`) is part of it, not another project.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
+from prisma_doctor.clients.locate import is_client_folder
 from prisma_doctor.schema.locate import CONFIG_NAMES, SchemaNotFound, locate_schema
 
-# Folders never searched for projects: installed packages, build output, version control.
-SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".prisma-doctor", "dist", "build", ".cache"})
-MAX_DEPTH = 6
+# Folders that never hold a project of their own: dependencies, version control, build output and caches.
+_SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".cache", ".vercel", "dist", "build", "out"})
+MAX_FOLDERS_SEARCHED = 20_000
 
 
 def is_project_root(folder: Path) -> bool:
     """A folder Prisma itself would treat as a project: its schema resolves from there."""
     if not (folder / "package.json").is_file() and not any((folder / n).is_file() for n in CONFIG_NAMES):
         return False
-    if _is_generated_client(folder):
+    if is_client_folder(folder):
         return False
     try:
         locate_schema(folder)
     except SchemaNotFound:
         return False
     return True
-
-
-def _is_generated_client(folder: Path) -> bool:
-    """prisma-client-js output has a package.json named `prisma-client-<hash>` and a schema copy: not a project."""
-    try:
-        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    name = data.get("name") if isinstance(data, dict) else None
-    return isinstance(name, str) and name.startswith("prisma-client-")
 
 
 def project_root_for(path: Path, boundary: Path | None = None) -> Path | None:
@@ -51,22 +44,31 @@ def project_root_for(path: Path, boundary: Path | None = None) -> Path | None:
         current = current.parent
 
 
-def find_projects(root: Path, max_depth: int = MAX_DEPTH) -> list[Path]:
-    """Every Prisma project at or below `root`, outermost first, skipping installed packages and build output."""
-    return sorted(set(_walk(root.resolve(), max_depth)), key=lambda p: (len(p.parts), str(p)))
-
-
-def _walk(folder: Path, depth: int) -> Iterator[Path]:
-    if is_project_root(folder):
-        yield folder
-    if depth <= 0:
-        return
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        # Symlinked folders are not followed: pnpm and workspaces link packages everywhere.
-        if entry.name in SKIPPED_FOLDERS or not entry.is_dir(follow_symlinks=False):
+def find_projects(root: Path) -> list[Path]:
+    """Every project root under `root` (itself included), shallowest first, never inside `node_modules`."""
+    root = root.resolve()
+    projects: list[Path] = []
+    claimed: set[Path] = set()
+    visited = 0
+    for directory, subdirectories, _ in os.walk(root):
+        visited += 1
+        if visited > MAX_FOLDERS_SEARCHED:
+            break
+        subdirectories[:] = sorted(d for d in subdirectories if d not in _SKIPPED_FOLDERS and not d.startswith("."))
+        here = Path(directory)
+        if here in claimed or is_client_folder(here):
+            # A generated `prisma-client-js` output holds a `schema.prisma` copy: not a project.
+            subdirectories.clear()
             continue
-        yield from _walk(Path(entry.path), depth - 1)
+        try:
+            source = locate_schema(here)
+        except SchemaNotFound:
+            continue
+        files = {f.resolve() for f in source.files}
+        if files & claimed:
+            continue
+        projects.append(here)
+        claimed |= files
+        # The schema's own folders belong to this project, not to a project of their own.
+        claimed |= {f.parent for f in files}
+    return projects

@@ -1,8 +1,14 @@
-"""`prisma-doctor check [DIR] [--schema FILE] [--json]`: the schema against every generated client."""
+"""`prisma-doctor check [DIR] [--schema FILE] [--json]`: the schema against every generated client.
+
+A folder that holds several Prisma projects (a monorepo) has each checked on its own: the text output lists each
+project's findings in turn, `--json` prints a list of reports instead of one, and the exit code is the worst.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 from prisma_doctor.cli import UsageError
@@ -17,13 +23,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from prisma_doctor.check import check_project
-    from prisma_doctor.findings import SyncState
+    from prisma_doctor.findings import Report, SyncState
+    from prisma_doctor.project import find_projects
 
     root = Path(args.project)
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder")
-    report = check_project(root, args.schema)
-    print_report(report, args.json)
-    if report.state is SyncState.UNKNOWN:
-        return 2
-    return 0 if report.state is SyncState.IN_SYNC else 1
+    roots = [root] if args.schema is not None else find_projects(root) or [root]
+    reports: list[Report] = [check_project(project, args.schema) for project in roots]
+    if args.json and len(reports) > 1:
+        json.dump([r.to_json() for r in reports], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for report in reports:
+            print_report(report, args.json)
+    exit_codes = {SyncState.IN_SYNC: 0, SyncState.OUT_OF_SYNC: 1, SyncState.UNKNOWN: 2}
+    return max(exit_codes[r.state] for r in reports)

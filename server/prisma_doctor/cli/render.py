@@ -38,12 +38,15 @@ def finding_line(finding: Finding) -> str:
     return "\n".join(lines)
 
 
-def print_findings(findings: Iterable[Finding], out: TextIO = sys.stdout) -> None:
+def print_findings(findings: Iterable[Finding], out: TextIO | None = None) -> None:
+    # Resolved at call time, so that a redirected `sys.stdout` is honoured.
+    out = out or sys.stdout
     for finding in findings:
         print(finding_line(finding), file=out)
 
 
-def print_report(report: Report, as_json: bool, out: TextIO = sys.stdout) -> None:
+def print_report(report: Report, as_json: bool, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     if as_json:
         json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
         out.write("\n")

@@ -49,7 +49,7 @@ def find_generators(schema: LoadedSchema, project_root: Path) -> list[Generator]
     return generators
 
 
-def _string_property(block: Block, key: str) -> str | None:
+def string_property(block: Block, key: str) -> str | None:
     prop = block.property(key)
     if prop is None or prop.value is None:
         return None
@@ -63,8 +63,8 @@ def _string_property(block: Block, key: str) -> str | None:
 
 
 def _resolve(block: Block, schema_file: Path, project_root: Path) -> Generator:
-    provider = _string_property(block, "provider") or ""
-    declared = _string_property(block, "output")
+    provider = string_property(block, "provider") or ""
+    declared = string_property(block, "output")
     output: Path | None
     copies: tuple[Path, ...] = ()
     if declared is not None:
@@ -82,7 +82,7 @@ def _resolve(block: Block, schema_file: Path, project_root: Path) -> Generator:
         other_copies=copies,
         schema_file=str(schema_file),
         block=block,
-        engine_type=_string_property(block, "engineType"),
+        engine_type=string_property(block, "engineType"),
     )
 
 
@@ -124,11 +124,14 @@ def default_js_output(schema_dir: Path, project_root: Path) -> Path | None:
     return None
 
 
+# Package managers that keep each package version in a folder of its own: pnpm, and bun's isolated linker.
+STORE_FOLDERS = (".pnpm", ".bun")
+
+
 def pnpm_client_copies(project_root: Path) -> list[Path]:
-    """Every `.prisma/client` in pnpm's virtual store folders of the project (and of the workspace root)."""
+    """Every `.prisma/client` in the store folders (pnpm's, bun's isolated) of the project and the workspace root."""
     copies: list[Path] = []
-    for node_modules in node_modules_chain(project_root):
-        store = node_modules / ".pnpm"
+    for store in (nm / name for nm in node_modules_chain(project_root) for name in STORE_FOLDERS):
         if not store.is_dir():
             continue
         try:
@@ -141,3 +144,35 @@ def pnpm_client_copies(project_root: Path) -> list[Path]:
                 if candidate.is_dir():
                     copies.append(_real(candidate))
     return copies
+
+
+# `prisma-client` writes `.ts` by default; `generatedFileExtension` can make it any of these.
+TS_OUTPUT_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
+# Folders never searched for generated clients: dependencies, caches and build output of other tools.
+_SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".cache", ".vercel", "coverage"})
+# A project tree this large is searched no further: the search must stay cheap enough to run on every save.
+MAX_FOLDERS_SEARCHED = 20_000
+
+
+def is_client_folder(folder: Path) -> bool:
+    """A folder that `prisma generate` wrote: `prisma-client` output, or `prisma-client-js` with its schema copy."""
+    if any((folder / "internal" / f"class.{extension}").is_file() for extension in TS_OUTPUT_EXTENSIONS):
+        return True
+    return (folder / "index.js").is_file() and (folder / "schema.prisma").is_file()
+
+
+def find_client_folders(project_root: Path) -> list[Path]:
+    """Every generated client folder in the project's own files (outside `node_modules`), for custom outputs."""
+    found: list[Path] = []
+    visited = 0
+    for directory, subdirectories, _ in os.walk(project_root):
+        visited += 1
+        if visited > MAX_FOLDERS_SEARCHED:
+            break
+        here = Path(directory)
+        if here != project_root and is_client_folder(here):
+            found.append(_real(here))
+            subdirectories.clear()
+            continue
+        subdirectories[:] = sorted(d for d in subdirectories if d not in _SKIPPED_FOLDERS)
+    return found

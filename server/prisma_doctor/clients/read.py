@@ -14,23 +14,29 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from prisma_doctor.clients.locate import TS_OUTPUT_EXTENSIONS, string_property
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
+from prisma_doctor.schema.syntax import SchemaFile
 
 # The files that hold the config object, in the order they are tried.
-CONFIG_FILES = (
-    "index.js",
-    "internal/class.ts",
-    "internal/class.mts",
-    "internal/class.cts",
-    "internal/class.js",
-    "internal/class.mjs",
-)
+CONFIG_FILES = ("index.js", *(f"internal/class.{extension}" for extension in TS_OUTPUT_EXTENSIONS))
 _INLINE_SCHEMA = re.compile(r'"?inlineSchema"?\s*:\s*(?=")')
 _CLIENT_VERSION = re.compile(r'"?clientVersion"?\s*:\s*"([^"]+)"')
+# Prisma 5 and 6 record the schema file a client was generated from; Prisma 7 does not.
+_SOURCE_FILE = re.compile(r'"?sourceFilePath"?\s*:\s*(?=")')
 _ENGINE_LIBRARY = re.compile(r"^(lib)?query_engine[-_].*\.(node|dll\.node|so\.node|dylib\.node)$")
 # A client's config file is small for small schemas but can reach several MB; never read more than this.
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EmbeddedGenerator:
+    """A generator block as the client's embedded schema has it: the generator that wrote it names its output."""
+
+    name: str
+    provider: str
+    output: str | None
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,9 @@ class GeneratedClient:
     inline_schema: str
     datamodel: Datamodel
     engine_files: tuple[Path, ...] = ()
+    generators: tuple[EmbeddedGenerator, ...] = ()
+    # The schema file it was generated from, when the client records it (Prisma 5 and 6).
+    source_schema: Path | None = None
 
 
 class ClientUnreadable(Exception):
@@ -75,11 +84,29 @@ def read_client(folder: Path) -> GeneratedClient:
         inline_schema=inline_schema,
         datamodel=build_datamodel([schema_file]),
         engine_files=_engine_files(folder),
+        generators=_embedded_generators(schema_file),
+        source_schema=_source_schema(text),
     )
 
 
+def _embedded_generators(schema_file: SchemaFile) -> tuple[EmbeddedGenerator, ...]:
+    return tuple(
+        EmbeddedGenerator(block.name, string_property(block, "provider") or "", string_property(block, "output"))
+        for block in schema_file.blocks_of("generator")
+    )
+
+
+def _source_schema(text: str) -> Path | None:
+    value = _json_string_after(_SOURCE_FILE, text)
+    return Path(value) if value else None
+
+
 def _inline_schema(text: str) -> str | None:
-    match = _INLINE_SCHEMA.search(text)
+    return _json_string_after(_INLINE_SCHEMA, text)
+
+
+def _json_string_after(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
     if match is None:
         return None
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 import urllib.error
@@ -116,7 +117,7 @@ def _describe(
         chain.append(parent)
     launcher = chain[-1]
     try:
-        command = tuple(launcher.cmdline())
+        command = launchable(launcher.cmdline())
         cwd = launcher.cwd()
         try:
             environ: dict[str, str] | None = dict(launcher.environ())
@@ -135,6 +136,15 @@ def _describe(
         source=source,
         environ=environ,
     )
+
+
+def launchable(cmdline: list[str]) -> tuple[str, ...]:
+    """A command line that can be run again: npm and Next rewrite their titles (`npm run dev` as one string,
+    padded with empty arguments), which reads back as a single argument with spaces."""
+    args = [arg for arg in cmdline if arg]
+    if len(args) == 1 and " " in args[0]:
+        args = shlex.split(args[0])
+    return tuple(args)
 
 
 def _launcher(process: psutil.Process, root: Path) -> bool:

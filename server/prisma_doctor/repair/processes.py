@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,8 @@ class ProjectProcess:
 
     @property
     def command(self) -> str:
-        return " ".join(self.cmdline) or self.name
+        # Retitled processes (`npm run dev`, `next-server (v16)`) pad their command line with spaces.
+        return " ".join(arg.strip() for arg in self.cmdline if arg.strip()) or self.name
 
     def to_json(self) -> dict[str, Any]:
         return {"pid": self.pid, "command": self.command, "cwd": self.cwd, "reason": self.reason}
@@ -64,7 +66,9 @@ def protected_pids() -> set[int]:
 
 
 def is_runtime(process: psutil.Process) -> bool:
-    names = [process.info.get("name") or ""]
+    names: list[str] = []
+    with contextlib.suppress(psutil.Error, OSError):
+        names.append(process.name())
     with contextlib.suppress(psutil.Error, OSError):
         names.append(os.path.basename(process.exe()))
     return any(_stem(name) in RUNTIMES for name in names)
@@ -85,12 +89,15 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     """Every process of this project that may hold its client, parents before children."""
     protected = protected_pids()
     held = [Path(p) for p in client_paths]
+    # Only a native engine library (`*.node`) is mapped into a process; reading memory maps is slow, so skip it
+    # when there is none (engineType "client" and Prisma 7 have none).
+    maps = any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node"))
     found: list[ProjectProcess] = []
     for process in psutil.process_iter(["pid", "ppid", "name", "create_time"]):
         if process.pid in protected:
             continue
         try:
-            reason = _belongs(process, root, held)
+            reason = _belongs(process, root, held, maps)
             if reason is None:
                 continue
             cmdline = tuple(process.cmdline())
@@ -113,7 +120,7 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     return sorted(found, key=lambda p: p.create_time)
 
 
-def _belongs(process: psutil.Process, root: Path, held: list[Path]) -> str | None:
+def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
     runtime = is_runtime(process)
     if runtime:
         cwd = _cwd(process)
@@ -121,7 +128,7 @@ def _belongs(process: psutil.Process, root: Path, held: list[Path]) -> str | Non
             return "working directory in the project"
         if any(_arg_inside(arg, cwd, root) for arg in process.cmdline()[1:]):
             return "command line in the project"
-    if held and _holds(process, held):
+    if held and _holds(process, held, maps):
         return "has the generated client open"
     return None
 
@@ -133,9 +140,9 @@ def _arg_inside(arg: str, cwd: str | None, root: Path) -> bool:
     return is_inside(Path(os.path.abspath(candidate)), root)
 
 
-def _holds(process: psutil.Process, held: list[Path]) -> bool:
+def _holds(process: psutil.Process, held: list[Path], maps: bool) -> bool:
     names = [f.path for f in process.open_files()]
-    if hasattr(process, "memory_maps"):
+    if maps and hasattr(process, "memory_maps"):
         names += [m.path for m in process.memory_maps(grouped=True)]
     return any(is_inside(Path(name), path) for name in names for path in held)
 
@@ -152,6 +159,27 @@ def _environ(process: psutil.Process) -> dict[str, str] | None:
         return dict(process.environ())
     except (psutil.Error, OSError):
         return None
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited; return those still running after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while True:
+        # A zombie has stopped; it only waits for its parent (a shell, a test) to reap it.
+        alive = [p for p in alive if p.is_running() and not _is_zombie(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _is_zombie(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
 
 
 @dataclass(frozen=True)
@@ -175,7 +203,7 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
             continue
         except psutil.AccessDenied:
             live[psutil.Process(item.pid)] = item
-    _, remaining = psutil.wait_procs(list(live), timeout=grace)
+    remaining = _wait_gone(list(live), grace)
     killed: list[ProjectProcess] = []
     for process in remaining:
         try:
@@ -185,7 +213,7 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
             pass
         except psutil.AccessDenied:
             continue
-    _, survivors = psutil.wait_procs(remaining, timeout=grace)
+    survivors = _wait_gone(remaining, grace)
     return StopResult(
         stopped=[live[p] for p in live if p not in survivors],
         killed=killed,

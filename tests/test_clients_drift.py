@@ -1,0 +1,226 @@
+"""Real clients from the real Prisma CLI (5.22, 6.17, 7.x; both generators; npm and pnpm): every kind of drift.
+
+Each test generates a client, edits the schema in many ways at once, runs `prisma-doctor check --json` and expects
+exactly one finding per edit, each on the part of the schema that changed; then regenerates and expects exit 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prisma_doctor.check import inspect_project
+from prisma_doctor.cli import main
+from tests.toolchain import (
+    JS_GENERATOR,
+    PACKAGE_MANAGERS,
+    PRISMA_VERSIONS,
+    PrismaProject,
+    ProjectFactory,
+    generators_of,
+    schema_text,
+)
+
+pytestmark = pytest.mark.node
+
+MODELS = """
+model User {
+  id    Int     @id @default(autoincrement())
+  email String  @unique @map("email_address")
+  name  String?
+  age   Int
+  tags  String
+  role  Role    @default(USER)
+  posts Post[]
+
+  @@map("users")
+}
+
+model Post {
+  id       Int    @id @default(autoincrement())
+  title    String
+  body     String
+  authorId Int
+  author   User   @relation(fields: [authorId], references: [id])
+}
+
+model Tag {
+  id    Int    @id
+  label String
+}
+
+enum Role {
+  USER
+  ADMIN
+}
+
+enum Status {
+  DRAFT
+  LIVE
+  ARCHIVED
+}
+
+enum Legacy {
+  OLD
+}
+
+view UserInfo {
+  id    Int    @unique
+  email String
+}
+"""
+
+# (old text, new text, the drift it must cause, its subject, the text the finding's range must cover)
+EDITS: list[tuple[str, str, str, str, str]] = [
+    ('@map("email_address")', '@map("mail")', "field-mapped", "User.email", '@map("mail")'),
+    ("name  String?", "name  String ", "field-optionality-changed", "User.name", "String"),
+    ("age   Int", "age   BigInt", "field-type-changed", "User.age", "BigInt"),
+    ("tags  String", "tags  String[]", "field-list-changed", "User.tags", "String[]"),
+    ('@@map("users")', '@@map("people")', "model-mapped", "User", '@@map("people")'),
+    ("  title    String\n", '  headline String @map("title")\n', "field-renamed", "Post.headline", "headline"),
+    ("  body     String\n", "", "field-removed", "Post.body", "Post"),
+    ("posts Post[]\n", "posts Post[]\n  nickname String?\n", "field-added", "User.nickname", "nickname"),
+    ("model Tag {\n  id    Int    @id\n  label String\n}\n", "", "model-removed", "Tag", "client"),
+    ("enum Role {", "model Comment {\n  id Int @id\n}\n\nenum Role {", "model-added", "Comment", "Comment"),
+    ("  ADMIN\n", "  ADMIN\n  GUEST\n", "enum-value-added", "Role.GUEST", "GUEST"),
+    ("  ARCHIVED\n", "", "enum-value-removed", "Status.ARCHIVED", "Status"),
+    ("enum Legacy {\n  OLD\n}\n", "enum Color {\n  RED\n}\n", "enum-removed", "Legacy", "client"),
+    (
+        "view UserInfo {",
+        "view PostInfo {\n  id Int @unique\n}\n\nview UserInfo {",
+        "view-added",
+        "PostInfo",
+        "PostInfo",
+    ),
+]
+# Adding enum Color in the same edit as removing Legacy is a second drift.
+EXTRA = {("enum-added", "Color")}
+
+
+def check_json(root: Path) -> tuple[int, dict[str, Any]]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["check", "--json", str(root)])
+    return code, json.loads(out.getvalue())
+
+
+def covered_text(project: PrismaProject, location: dict[str, Any]) -> str:
+    lines = Path(location["file"]).read_text(encoding="utf-8").splitlines()
+    assert location["line"] == location["endLine"], location
+    return lines[location["line"] - 1][location["column"] - 1 : location["endColumn"] - 1]
+
+
+def matrix() -> list[Any]:
+    return [
+        pytest.param(version, provider, manager, id=f"{version}-{provider}-{manager}")
+        for version in PRISMA_VERSIONS
+        for provider in generators_of(version)
+        for manager in PACKAGE_MANAGERS
+    ]
+
+
+@pytest.mark.parametrize(("version", "provider", "manager"), matrix())
+def test_every_edit_is_one_finding_until_regenerated(
+    prisma_project: ProjectFactory, version: str, provider: str, manager: str
+) -> None:
+    schema = schema_text(version, MODELS, provider, datasource="postgresql", preview_features=("views",))
+    project = prisma_project(schema, version=version, package_manager=manager)
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    project.generate()
+    code, report = check_json(project.root)
+    assert (code, report["state"], report["findings"]) == (0, "in-sync", [])
+    client = inspect_project(project.root).clients[0].client
+    assert client is not None and client.version == version
+    assert client.config_file.name == ("index.js" if provider == JS_GENERATOR else "class.ts")
+    assert started <= client.generated_at <= datetime.now(timezone.utc)
+    assert client.datamodel.model("User") == inspect_project(project.root).schema.datamodel.model("User")
+
+    for old, new, *_ in EDITS:
+        project.edit_schema(old, new)
+    code, report = check_json(project.root)
+    assert code == 1 and report["state"] == "out-of-sync"
+    found = {(f["data"]["drift"], f["data"]["subject"]): f for f in report["findings"]}
+    assert all(f["code"] == "client-out-of-sync" for f in report["findings"])
+    expected = {(drift, subject) for _, _, drift, subject, _ in EDITS} | EXTRA
+    assert set(found) == expected
+    assert len(report["findings"]) == len(expected)
+    for _, _, drift, subject, covered in EDITS:
+        assert covered_text(project, found[drift, subject]["location"]) == covered, (drift, subject)
+
+    project.generate()
+    code, report = check_json(project.root)
+    assert (code, report["state"], report["findings"]) == (0, "in-sync", [])
+
+
+COMPOSITE = """
+model Shop {
+  id      String  @id @map("_id")
+  address Address
+}
+
+type Address {
+  street String
+  city   String
+}
+
+type Legacy {
+  code String
+}
+"""
+
+
+@pytest.mark.parametrize("version", PRISMA_VERSIONS)
+def test_composite_types_added_changed_and_removed(prisma_project: ProjectFactory, version: str) -> None:
+    project = prisma_project(schema_text(version, COMPOSITE, JS_GENERATOR, datasource="mongodb"), version=version)
+    project.generate()
+    project.edit_schema("type Legacy {\n  code String\n}\n", "type Geo {\n  lat Float\n}\n")
+    project.edit_schema("  city   String\n", "  city   String?\n  zip    String\n")
+    code, report = check_json(project.root)
+    assert code == 1
+    found = {(f["data"]["drift"], f["data"]["subject"]) for f in report["findings"]}
+    assert found == {
+        ("composite-type-added", "Geo"),
+        ("composite-type-removed", "Legacy"),
+        ("field-optionality-changed", "Address.city"),
+        ("field-added", "Address.zip"),
+    }
+    project.generate()
+    assert check_json(project.root)[0] == 0
+
+
+TWO_GENERATORS = """
+generator typed {
+  provider = "prisma-client"
+  output   = "../src/typed"
+}
+
+model Shop {
+  id   Int    @id
+  city String
+}
+"""
+
+
+@pytest.mark.parametrize("version", ["6.17.1", "7.10.0"])
+def test_each_generator_of_a_schema_is_compared_with_its_own_client(
+    prisma_project: ProjectFactory, version: str
+) -> None:
+    project = prisma_project(schema_text(version, TWO_GENERATORS, JS_GENERATOR), version=version)
+    project.generate()
+    assert check_json(project.root)[0] == 0
+    project.edit_schema("  city String\n", "  city String\n  zip  String\n")
+    code, report = check_json(project.root)
+    assert code == 1
+    assert sorted(f["message"] for f in report["findings"]) == [
+        f"Field `Shop.zip` is in the schema but not in the generated client of generator `{name}`. "
+        "Regenerate the client."
+        for name in ("client", "typed")
+    ]
+    project.generate()
+    assert check_json(project.root)[0] == 0

@@ -1,0 +1,429 @@
+"""The real Prisma CLI and @prisma/client from npm, installed once into a cache, and temporary projects that use them.
+
+A pytest plugin (listed in `tests/conftest.py`). Toolchains live in `tests/.cache/toolchains/<pm>-prisma-<version>/`
+(`<pm>-workspace-prisma-<version>/` for a monorepo layout), each installed the first time a test asks for it and
+marked complete by a `.complete` file; the pnpm store and pnpm itself live beside them. A test gets a temporary
+project whose `node_modules` is a hard-link copy of a toolchain's: milliseconds instead of an install. Nothing is
+ever generated inside the cache: a fresh install holds no `.prisma` folder, and `prisma generate` in a project only
+creates new files, so the links it shares with the cache are never written through (`test_toolchain.py` checks it).
+
+Versions: Prisma 5.22.0, 6.17.1 and 7.10.0 (the newest 7.x for which both `prisma` and `@prisma/client` exist), under
+npm (the machine's) and pnpm 10 (installed with npm into the cache); for layout tests also yarn classic (npm's
+`yarn@1`) and bun (npm's `bun`, whose platform package carries the binary), hoisted and isolated (`.bun` store).
+
+Generating offline (only the npm registry is reachable; binaries.prisma.sh is not):
+- Install scripts never run (npm 11 here skips them, and we pass `--ignore-scripts` everywhere so that a machine
+  whose npm runs them behaves the same): `@prisma/engines` never downloads its engines.
+- Every version then looks for the schema engine before generating and tries to download it. The variable
+  `PRISMA_SCHEMA_ENGINE_BINARY` naming any existing executable file stops that; `generate` never runs it.
+- Prisma 5.22 and 6.17 with `prisma-client-js` or `prisma-client` also fetch the native query engine to copy it
+  beside the client. `PRISMA_QUERY_ENGINE_LIBRARY` naming an existing file stops the download, and `--no-engine`
+  stops the copy (else the placeholder lands in the output). `--no-engine` changes only how the client connects at
+  run time (it expects Accelerate), not the embedded schema, so it is right for reading clients. A schema with
+  `engineType = "client"` (6.16+, driver adapters) has no native engine and is generated without `--no-engine`.
+- Prisma 7.10 has no native query engine (its client embeds a Wasm query compiler) and rejects `--no-engine`;
+  `PRISMA_SCHEMA_ENGINE_BINARY` alone is enough. Prisma 7 refuses a `url` in the datasource block
+  (`schema_text` leaves it out). No driver adapter is needed to generate, for any version; only running a client does.
+- Prisma 7 warns that `@prisma/streams-local` wants Node 22 (EBADENGINE); `prisma` itself accepts Node 20.19+.
+- pnpm: `CI=true` turns on `--frozen-lockfile`, which refuses a first install, hence `--no-frozen-lockfile`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import platform
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PRISMA_VERSIONS = ("5.22.0", "6.17.1", "7.10.0")
+PACKAGE_MANAGERS = ("npm", "pnpm")
+PNPM_VERSION = "10.33.0"
+YARN_VERSION = "1.22.22"
+BUN_VERSION = "1.4.5"
+JS_GENERATOR = "prisma-client-js"
+TS_GENERATOR = "prisma-client"
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "toolchains"
+INSTALL_TIMEOUT = 600
+GENERATE_TIMEOUT = 180
+
+
+class ToolchainError(Exception):
+    """An install or a `prisma` command failed; the message carries its output."""
+
+
+def major(version: str) -> int:
+    return int(version.split(".", 1)[0])
+
+
+def generators_of(version: str) -> tuple[str, ...]:
+    """The client generators a Prisma version has (`prisma-client` arrived in 6.6)."""
+    return (JS_GENERATOR,) if major(version) < 6 else (JS_GENERATOR, TS_GENERATOR)
+
+
+def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every node, npm, pnpm and prisma command of the tests runs with."""
+    env = dict(os.environ)
+    stand_in = _engine_stand_in()
+    env.update(
+        {
+            "PRISMA_SCHEMA_ENGINE_BINARY": str(stand_in),
+            "PRISMA_QUERY_ENGINE_LIBRARY": str(stand_in),
+            "CHECKPOINT_DISABLE": "1",
+            "PRISMA_HIDE_UPDATE_MESSAGE": "1",
+            "PRISMA_GENERATE_SKIP_AUTOINSTALL": "1",
+            "NO_COLOR": "1",
+            "BUN_INSTALL_CACHE_DIR": str(CACHE / "bun-cache"),
+            "npm_config_update_notifier": "false",
+            "npm_config_fund": "false",
+            "npm_config_audit": "false",
+        }
+    )
+    env.pop("DATABASE_URL", None)
+    env.update(extra or {})
+    return env
+
+
+def _engine_stand_in() -> Path:
+    stand_in = CACHE / "engine-stand-in"
+    if not stand_in.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        stand_in.write_text("#!/bin/sh\necho 'prisma-doctor tests: no schema engine here' >&2\nexit 1\n")
+        stand_in.chmod(0o755)
+    return stand_in
+
+
+def run(command: list[str], cwd: Path, timeout: float = INSTALL_TIMEOUT, env: Mapping[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            env=tool_environment(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise ToolchainError(f"{command[0]} is not installed: {error}") from error
+    except subprocess.TimeoutExpired as error:
+        raise ToolchainError(f"`{' '.join(command)}` in {cwd} took more than {timeout}s") from error
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise ToolchainError(f"`{' '.join(command)}` in {cwd} exited with {done.returncode}:\n{output}")
+    return output
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """Serialise installs of one cache entry between test processes (several checkouts may run at once)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f".{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _cached(name: str, install: Callable[[Path], None]) -> Path:
+    folder = CACHE / name
+    marker = folder / ".complete"
+    if marker.is_file():
+        return folder
+    with _locked(name):
+        if marker.is_file():
+            return folder
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        install(folder)
+        marker.write_text("ok\n")
+    return folder
+
+
+def _npm_tool(package: str, version: str, script: str) -> list[str]:
+    """A package manager installed with npm into the cache, as a command."""
+
+    def install(folder: Path) -> None:
+        (folder / "package.json").write_text(f'{{"name": "{package}-tool", "private": true}}\n')
+        run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", f"{package}@{version}"], folder)
+
+    folder = _cached(f"{package}-{version}", install)
+    return ["node", str(folder / "node_modules" / package / script)]
+
+
+def pnpm_command() -> list[str]:
+    return _npm_tool("pnpm", PNPM_VERSION, "bin/pnpm.cjs")
+
+
+def yarn_command() -> list[str]:
+    return _npm_tool("yarn", YARN_VERSION, "bin/yarn.js")
+
+
+def bun_command() -> list[str]:
+    """Bun from npm: the `bun` package's launcher is set up by an install script, so run the platform binary."""
+    _npm_tool("bun", BUN_VERSION, "bin/bun.exe")
+    arch = {"x86_64": "x64", "aarch64": "aarch64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
+    binary = CACHE / f"bun-{BUN_VERSION}" / "node_modules" / "@oven" / f"bun-linux-{arch}" / "bin" / "bun"
+    if not binary.is_file():
+        raise ToolchainError(f"the bun package from npm has no binary for this platform at {binary}")
+    return [str(binary)]
+
+
+def pnpm_store() -> Path:
+    return CACHE / "pnpm-store"
+
+
+def install_command(package_manager: str) -> list[str]:
+    """The package manager's install command for the toolchain folders (never runs install scripts)."""
+    if package_manager == "npm":
+        return ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund"]
+    if package_manager == "pnpm":
+        return [
+            *pnpm_command(),
+            "install",
+            "--ignore-scripts",
+            "--no-frozen-lockfile",
+            "--config.confirmModulesPurge=false",
+            *_pnpm_folders(),
+        ]
+    if package_manager == "yarn":
+        # Yarn's own registry host is an alias of npm's that this machine may not reach; npm's is the one we know.
+        registry = os.environ.get("npm_config_registry", "https://registry.npmjs.org/")  # noqa: SIM112 (npm spells it so)
+        return [*yarn_command(), "install", "--ignore-scripts", "--non-interactive", f"--registry={registry}"]
+    if package_manager in ("bun", "bun-isolated"):
+        linker = "isolated" if package_manager == "bun-isolated" else "hoisted"
+        return [*bun_command(), "install", "--ignore-scripts", f"--linker={linker}"]
+    raise ValueError(f"unknown package manager {package_manager!r}")
+
+
+def _pnpm_folders() -> list[str]:
+    # Both in the cache: the store (package files) and the metadata cache that offline resolution reads.
+    return [f"--store-dir={pnpm_store()}", f"--cache-dir={CACHE / 'pnpm-cache'}"]
+
+
+def pnpm_add_offline(project: Path, *packages: str) -> str:
+    """`pnpm add` from the cached store only: how a project's Prisma gets upgraded or downgraded in a test.
+
+    Each `name@version` must be a Prisma version of `PRISMA_VERSIONS`, whose toolchain puts it in the store.
+    """
+    for version in sorted({spec.rsplit("@", 1)[1] for spec in packages}):
+        toolchain("pnpm", version)
+    return run(
+        [
+            *pnpm_command(),
+            "add",
+            "--offline",
+            "--ignore-scripts",
+            "--config.frozen-lockfile=false",
+            "--config.confirmModulesPurge=false",
+            *_pnpm_folders(),
+            *packages,
+        ],
+        project,
+    )
+
+
+def _prisma_dependencies(version: str) -> dict[str, str]:
+    return {"prisma": version, "@prisma/client": version}
+
+
+def toolchain(package_manager: str, version: str, workspace: bool = False) -> Path:
+    """The cached install of Prisma `version` with `package_manager` (a monorepo layout when `workspace`)."""
+    name = f"{package_manager}-{'workspace-' if workspace else ''}prisma-{version}"
+
+    def install(folder: Path) -> None:
+        if workspace:
+            _write_workspace(folder, package_manager, _prisma_dependencies(version))
+        else:
+            manifest = {"name": "app", "private": True, "dependencies": _prisma_dependencies(version)}
+            (folder / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if package_manager == "pnpm":
+            # The versions this toolchain needs must stay in the store for offline `pnpm add` in tests.
+            pnpm_store().mkdir(parents=True, exist_ok=True)
+        run(install_command(package_manager), folder)
+        if any(folder.rglob(".prisma")):
+            raise ToolchainError(f"{folder} already holds a generated client after install")
+
+    return _cached(name, install)
+
+
+def _write_workspace(folder: Path, package_manager: str, dependencies: dict[str, str]) -> None:
+    """A monorepo: a root and `packages/db` (which depends on Prisma) and `packages/web` (which does not)."""
+    root: dict[str, object] = {"name": "monorepo", "private": True}
+    if package_manager == "pnpm":
+        (folder / "pnpm-workspace.yaml").write_text("packages:\n  - packages/*\n")
+    else:
+        root["workspaces"] = ["packages/*"]
+    (folder / "package.json").write_text(json.dumps(root, indent=2) + "\n")
+    for name, deps in (("db", dependencies), ("web", {})):
+        package = folder / "packages" / name
+        package.mkdir(parents=True)
+        manifest = {"name": name, "version": "1.0.0", "private": True, "dependencies": deps}
+        (package / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def link_copy(source: Path, destination: Path) -> None:
+    """Copy a toolchain tree: package files as hard links, everything a package manager rewrites as real copies.
+
+    Files inside an installed package never change after install, so they can be shared with the cache. A package
+    manager's own bookkeeping (`.modules.yaml`, `.package-lock.json`, `.pnpm/lock.yaml`, `.bin` shims) and every
+    file outside `node_modules` are rewritten in place by later commands, so each project gets its own copy.
+    """
+    for directory, subdirectories, files in os.walk(source):
+        here = Path(directory)
+        target = destination / here.relative_to(source)
+        target.mkdir(parents=True, exist_ok=True)
+        inside_packages = "node_modules" in here.relative_to(source).parts
+        for name in list(subdirectories):
+            path = here / name
+            if path.is_symlink():
+                os.symlink(os.readlink(path), target / name)
+                subdirectories.remove(name)
+        for name in files:
+            path = here / name
+            if path.is_symlink():
+                os.symlink(os.readlink(path), target / name)
+            elif name == ".complete" and here == source:
+                continue
+            elif inside_packages and not _bookkeeping(here, name):
+                try:
+                    os.link(path, target / name)
+                except OSError:
+                    shutil.copy2(path, target / name)
+            else:
+                shutil.copy2(path, target / name)
+
+
+def _bookkeeping(directory: Path, name: str) -> bool:
+    return name.startswith(".") or directory.name in (".bin", ".pnpm") or name.endswith(".yaml")
+
+
+@dataclass
+class PrismaProject:
+    """A temporary project with its own copy of a toolchain and a schema at `prisma/schema.prisma` of `package`."""
+
+    root: Path
+    package_manager: str
+    prisma_version: str
+    # The folder of the package that holds the schema: the root, or `packages/db` in a workspace.
+    package: Path
+    generate_log: list[str] = field(default_factory=list)
+
+    @property
+    def schema_file(self) -> Path:
+        return self.package / "prisma" / "schema.prisma"
+
+    def write_schema(self, text: str) -> None:
+        self.schema_file.parent.mkdir(parents=True, exist_ok=True)
+        self.schema_file.write_text(text, encoding="utf-8")
+
+    def schema(self) -> str:
+        return self.schema_file.read_text(encoding="utf-8")
+
+    def edit_schema(self, old: str, new: str) -> None:
+        text = self.schema()
+        if old not in text:
+            raise AssertionError(f"the schema has no {old!r} to replace:\n{text}")
+        self.write_schema(text.replace(old, new, 1))
+
+    def prisma(self, *arguments: str, env: Mapping[str, str] | None = None) -> str:
+        """Run the project's own Prisma CLI, as `npx prisma` would find it from the schema's package."""
+        cli = _find_up(self.package, Path("node_modules") / "prisma" / "build" / "index.js")
+        if cli is None:
+            raise ToolchainError(f"no prisma CLI installed for {self.package}")
+        return run(["node", str(cli), *arguments], self.package, GENERATE_TIMEOUT, env)
+
+    def generate(self) -> str:
+        arguments = ["generate", f"--schema={self.schema_file}"]
+        if major(self.installed_prisma()) < 7 and "engineType" not in self.schema():
+            arguments.append("--no-engine")
+        output = self.prisma(*arguments)
+        self.generate_log.append(output)
+        return output
+
+    def installed_prisma(self) -> str:
+        manifest = _find_up(self.package, Path("node_modules") / "prisma" / "package.json")
+        if manifest is None:
+            return self.prisma_version
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+
+
+def _find_up(start: Path, relative: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / relative
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def schema_text(
+    version: str,
+    models: str,
+    provider: str = JS_GENERATOR,
+    output: str | None = None,
+    datasource: str = "sqlite",
+    generator_name: str = "client",
+    preview_features: tuple[str, ...] = (),
+) -> str:
+    """A whole schema for `version`: the datasource and generator blocks it accepts, then `models`."""
+    url = ""
+    if major(version) < 7:
+        url = f'\n  url      = "{EXAMPLE_URLS.get(datasource, "file:./dev.db")}"'
+    if provider == TS_GENERATOR and output is None:
+        output = "../src/generated/prisma"
+    lines = [f'  provider = "{provider}"']
+    if output is not None:
+        lines.append(f'  output   = "{output}"')
+    if preview_features:
+        lines.append("  previewFeatures = [" + ", ".join(f'"{p}"' for p in preview_features) + "]")
+    generator = "\n".join(lines)
+    return (
+        f'datasource db {{\n  provider = "{datasource}"{url}\n}}\n\n'
+        f"generator {generator_name} {{\n{generator}\n}}\n\n{models.strip()}\n"
+    )
+
+
+EXAMPLE_URLS = {
+    "postgresql": "postgresql://localhost:5432/app",
+    "mysql": "mysql://localhost:3306/app",
+    "mongodb": "mongodb://localhost:27017/app",
+}
+
+
+ProjectFactory = Callable[..., PrismaProject]
+
+
+@pytest.fixture
+def prisma_project(tmp_path: Path) -> ProjectFactory:
+    """A factory: `prisma_project(schema, version=..., package_manager=..., workspace=False, name="app")`.
+
+    The project's `node_modules` is a link copy of the cached toolchain; `schema` is written to
+    `prisma/schema.prisma` of the project (of `packages/db` in a workspace). Nothing is generated yet.
+    """
+
+    def make(
+        schema: str,
+        version: str = PRISMA_VERSIONS[1],
+        package_manager: str = "npm",
+        workspace: bool = False,
+        name: str = "app",
+    ) -> PrismaProject:
+        source = toolchain(package_manager, version, workspace)
+        root = tmp_path / name
+        link_copy(source, root)
+        package = root / "packages" / "db" if workspace else root
+        project = PrismaProject(root, package_manager, version, package)
+        project.write_schema(schema)
+        return project
+
+    return make
