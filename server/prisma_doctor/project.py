@@ -11,11 +11,38 @@ import os
 from pathlib import Path
 
 from prisma_doctor.clients.locate import is_client_folder
-from prisma_doctor.schema.locate import SchemaNotFound, locate_schema
+from prisma_doctor.schema.locate import CONFIG_NAMES, SchemaNotFound, locate_schema
 
 # Folders that never hold a project of their own: dependencies, version control, build output and caches.
 _SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".cache", ".vercel", "dist", "build", "out"})
 MAX_FOLDERS_SEARCHED = 20_000
+
+
+def is_project_root(folder: Path) -> bool:
+    """A folder Prisma itself would treat as a project: its schema resolves from there."""
+    if not (folder / "package.json").is_file() and not any((folder / n).is_file() for n in CONFIG_NAMES):
+        return False
+    if is_client_folder(folder):
+        return False
+    try:
+        locate_schema(folder)
+    except SchemaNotFound:
+        return False
+    return True
+
+
+def project_root_for(path: Path, boundary: Path | None = None) -> Path | None:
+    """The nearest folder at or above `path` (a schema file, a source file) that is a Prisma project."""
+    current = path.resolve()
+    if current.is_file() or not current.exists():
+        current = current.parent
+    stop = boundary.resolve() if boundary is not None else None
+    while True:
+        if is_project_root(current):
+            return current
+        if current == stop or current.parent == current:
+            return None
+        current = current.parent
 
 
 def find_projects(root: Path) -> list[Path]:

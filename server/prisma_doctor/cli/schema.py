@@ -26,9 +26,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.path}: {error.strerror or error}") from error
     json.dump(schema.datamodel.to_dmmf(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-    for path, error in schema.syntax_errors:
+    problems = [*schema.syntax_errors, *schema.validation_errors]
+    for path, error in problems:
         start = error.span.start
         print(f"{path}:{start.line + 1}:{start.character + 1}: error: {error.message}", file=sys.stderr)
     for problem in schema.read_errors:
         print(f"warning: {problem}", file=sys.stderr)
-    return 1 if schema.syntax_errors or schema.read_errors else 0
+    return 1 if problems or schema.read_errors else 0

@@ -1,7 +1,9 @@
 """The datamodel a schema describes, in the shape of Prisma's DMMF, with where each part was written.
 
 Both the schema on disk and every generated client are read into this one shape, so drift is a comparison of two
-values of the same type.
+values of the same type. As in Prisma's DMMF, models and views marked `@@ignore` and fields marked `@ignore` are
+left out: the client has no API for them. Unlike the DMMF, `Unsupported(...)` fields are kept, with kind
+"unsupported" (Prisma's DMMF leaves them out), and views have their own list (the DMMF puts them after the models).
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
     def read_fields(path: str, block: Block, composite: bool) -> tuple[Field, ...]:
         fields: list[Field] = []
         for declaration in block.fields:
-            if declaration.type is None:
+            if declaration.type is None or declaration.attribute("ignore") is not None:
                 continue
             mapped = declaration.attribute("map")
             db_name = mapped.string_argument("name") if mapped else None
@@ -164,8 +166,8 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
         )
 
     return Datamodel(
-        models=tuple(read_model(p, b) for p, b in blocks if b.kind == "model"),
-        views=tuple(read_model(p, b) for p, b in blocks if b.kind == "view"),
+        models=tuple(read_model(p, b) for p, b in blocks if b.kind == "model" and b.attribute("ignore") is None),
+        views=tuple(read_model(p, b) for p, b in blocks if b.kind == "view" and b.attribute("ignore") is None),
         enums=tuple(read_enum(p, b) for p, b in blocks if b.kind == "enum"),
         types=tuple(read_model(p, b, composite=True) for p, b in blocks if b.kind == "type"),
     )

@@ -1,8 +1,10 @@
 """Where a project's schema lives, resolved in the order Prisma itself uses, and reading it safely.
 
-Order: an explicit `--schema`, the `schema` entry of `prisma.config.ts` (or .js/.mjs/.cjs/.mts/.cts), the
-`prisma.schema` key of package.json, `prisma/schema.prisma`, `schema.prisma`, then a multi-file folder
-`prisma/schema/`. A path that names a folder means every `.prisma` file below it (multi-file schemas).
+Order: an explicit `--schema`, the `schema` entry of `prisma.config.ts` (or .js/.mjs/.cjs/.mts/.cts, or
+`.config/prisma.ts`), the `prisma.schema` key of package.json (Prisma 6 and earlier), then the default places
+`schema.prisma`, `prisma/schema.prisma` and the multi-file folder `prisma/schema/` (having both of the last two is
+an error, as it is for Prisma). A path that names a folder means every `.prisma` file below it, read in Prisma's
+order: a depth-first walk with each folder's entries sorted by name.
 """
 
 from __future__ import annotations
@@ -15,11 +17,22 @@ from pathlib import Path
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import SchemaFile, SyntaxError_
+from prisma_doctor.schema.validate import validate_schema
 
-CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in ("ts", "mts", "cts", "js", "mjs", "cjs"))
+_CONFIG_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
+CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in _CONFIG_EXTENSIONS)
+# The `.config/` folder proposal that Prisma also reads; a relative schema path there is relative to the project.
+DOT_CONFIG_NAMES = tuple(f".config/prisma.{ext}" for ext in _CONFIG_EXTENSIONS)
 # Generous: a schema of several MB is already absurd; beyond this we refuse rather than stall the editor.
 MAX_SCHEMA_BYTES = 16 * 1024 * 1024
-_CONFIG_SCHEMA = re.compile(r"""\bschema\s*:\s*(?:path\.(?:join|resolve)\([^)]*?)?['"`]([^'"`]+)['"`]""")
+# `schema: "prisma/schema.prisma"`, or `schema: path.join(__dirname, "prisma", "schema")` (also `resolve`, and
+# `import.meta.dirname`): the two forms Prisma's docs and templates use.
+_CONFIG_SCHEMA = re.compile(
+    r"""(?<![\w$.])['"]?schema['"]?\s*:\s*(?:(?P<literal>'[^'\n]*'|"[^"\n]*"|`[^`$\n]*`)"""
+    r"""|(?:path\.)?(?:join|resolve)\((?P<parts>[^()]*)\))"""
+)
+_STRING = re.compile(r"""'([^'\n]*)'|"([^"\n]*)"|`([^`$\n]*)`""")
+_BASE_DIRS = frozenset({"__dirname", "import.meta.dirname"})
 
 
 class SchemaNotFound(Exception):
@@ -33,15 +46,17 @@ class SchemaSource:
     files: tuple[Path, ...]
     origin: str
     config_file: Path | None = None
+    # The file that declares the datasource or a generator (for a folder), else the first file.
+    main: Path | None = None
 
     @property
     def main_file(self) -> Path:
-        return self.files[0]
+        return self.main or self.files[0]
 
     @property
     def schema_dir(self) -> Path:
         """The folder that relative paths in the schema (a generator's `output`) resolve against."""
-        return self.files[0].parent
+        return self.main_file.parent
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,8 @@ class LoadedSchema:
     datamodel: Datamodel
     # Problems reading the files themselves (encoding, binary content), beside each file's syntax errors.
     read_errors: tuple[str, ...] = ()
+    # Problems of meaning across the files (a type that names nothing, a name defined twice): see validate.py.
+    validation_errors: tuple[tuple[str, SyntaxError_], ...] = ()
 
     @property
     def syntax_errors(self) -> list[tuple[str, SyntaxError_]]:
@@ -65,51 +82,71 @@ def locate_schema(project_root: Path, explicit: Path | None = None) -> SchemaSou
     if explicit is not None:
         target = explicit if explicit.is_absolute() else (Path.cwd() / explicit)
         return _source_from_path(target, "--schema")
-    for name in CONFIG_NAMES:
+    for name in (*CONFIG_NAMES, *DOT_CONFIG_NAMES):
         config = root / name
         if config.is_file():
             declared = _schema_from_config(config)
             if declared is not None:
-                return _source_from_path(config.parent / declared, f"{name} `schema`", config)
+                base = root if name in DOT_CONFIG_NAMES else config.parent
+                return _source_from_path(base / declared, f"{name} `schema`", config)
     package_json = root / "package.json"
     declared = _schema_from_package_json(package_json)
     if declared is not None:
         return _source_from_path(root / declared, "package.json `prisma.schema`")
-    for candidate, origin in (
-        (root / "prisma" / "schema.prisma", "prisma/schema.prisma"),
-        (root / "schema.prisma", "schema.prisma"),
-    ):
-        if candidate.is_file():
-            return SchemaSource((candidate,), origin)
-    folder = root / "prisma" / "schema"
+    if (root / "schema.prisma").is_file():
+        return SchemaSource((root / "schema.prisma",), "schema.prisma")
+    single, folder = root / "prisma" / "schema.prisma", root / "prisma" / "schema"
+    if single.is_file() and folder.is_dir() and _prisma_files(folder):
+        raise SchemaNotFound(
+            f"found Prisma schemas at both {single} and {folder}; Prisma refuses to choose: remove one, or name one "
+            "with `schema` in prisma.config.ts"
+        )
+    if single.is_file():
+        return SchemaSource((single,), "prisma/schema.prisma")
     if folder.is_dir():
         return _source_from_path(folder, "prisma/schema/")
     raise SchemaNotFound(
-        f"no Prisma schema in {root}: looked for prisma.config.ts, package.json `prisma.schema`, "
-        "prisma/schema.prisma, schema.prisma and prisma/schema/"
+        f"no Prisma schema in {root}: looked for prisma.config.ts, package.json `prisma.schema`, schema.prisma, "
+        "prisma/schema.prisma and prisma/schema/"
     )
 
 
 def _source_from_path(target: Path, origin: str, config: Path | None = None) -> SchemaSource:
     if target.is_dir():
-        files = tuple(sorted(_prisma_files(target)))
+        files = tuple(_prisma_files(target))
         if not files:
             raise SchemaNotFound(f"{target} ({origin}) holds no .prisma file")
-        # Prisma reads the generator and datasource from whichever file has them; put that file first so that
-        # relative generator outputs resolve against the right folder.
-        files = tuple(sorted(files, key=lambda f: (not _declares_config(f), str(f))))
-        return SchemaSource(files, origin, config)
+        # Prisma takes the generators and the datasource from whichever file has them: relative generator
+        # outputs resolve against that file's folder.
+        main = next((f for f in files if _declares_config(f)), files[0])
+        return SchemaSource(files, origin, config, main)
     if target.is_file():
         return SchemaSource((target,), origin, config)
     raise SchemaNotFound(f"{target} ({origin}) does not exist")
 
 
-def _prisma_files(folder: Path) -> list[Path]:
+def _prisma_files(folder: Path, seen: set[Path] | None = None) -> list[Path]:
+    """Every `.prisma` file below `folder` in Prisma's order, following links but never around a loop."""
+    seen = set() if seen is None else seen
+    try:
+        real = folder.resolve()
+        if real in seen:
+            return []
+        seen.add(real)
+        entries = sorted(folder.iterdir(), key=lambda p: p.name.encode("utf-8", "surrogateescape"))
+    except OSError:
+        return []
     found: list[Path] = []
-    for path in folder.rglob("*.prisma"):
-        if "node_modules" in path.parts or not path.is_file():
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                # Installed packages are never part of a schema, and a generated client's copy would clash.
+                if entry.name != "node_modules":
+                    found.extend(_prisma_files(entry, seen))
+            elif entry.suffix == ".prisma" and entry.is_file():
+                found.append(entry)
+        except OSError:
             continue
-        found.append(path)
     return found
 
 
@@ -126,15 +163,27 @@ def _schema_from_config(config: Path) -> str | None:
         text = config.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    # A regular expression, not a TypeScript evaluator: the `schema:` entry is a string literal in every config
-    # Prisma's docs show. A computed path is not read, and we fall back to the defaults as Prisma would not.
+    # A regular expression, not a TypeScript evaluator: the `schema:` entry is a string literal or a path.join of
+    # literals in every config Prisma's docs show. A path computed otherwise is not read: the defaults apply.
     match = _CONFIG_SCHEMA.search(_strip_js_comments(text))
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    if match.group("literal") is not None:
+        return match.group("literal")[1:-1] or None
+    parts: list[str] = []
+    for argument in match.group("parts").split(","):
+        argument = argument.strip()
+        literal = _STRING.fullmatch(argument)
+        if literal is not None:
+            parts.append(next(group for group in literal.groups() if group is not None))
+        elif argument not in _BASE_DIRS:
+            return None
+    return "/".join(parts) or None
 
 
 def _strip_js_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
-    return re.sub(r"(?m)^\s*//.*$", "", text)
+    return re.sub(r"(?m)(^|\s)//.*$", r"\1", text)
 
 
 def _schema_from_package_json(package_json: Path) -> str | None:
@@ -160,7 +209,7 @@ def read_schema_text(path: Path) -> tuple[str, str | None]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8-sig", errors="replace")
         problem = problem or f"{path} is not valid UTF-8 (byte {error.start}); undecodable bytes were replaced"
     return text, problem
 
@@ -183,7 +232,7 @@ def load_schema(source: SchemaSource, overrides: dict[str, str] | None = None) -
             if problem:
                 problems.append(problem)
         files.append(parse_schema(text, key))
-    return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems))
+    return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems), tuple(validate_schema(files)))
 
 
 def load_schema_at(path: Path) -> LoadedSchema:

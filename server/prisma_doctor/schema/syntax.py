@@ -38,7 +38,25 @@ class FunctionValue:
     span: Span
 
 
-Expression = StringValue | ConstantValue | ArrayValue | FunctionValue
+@dataclass(frozen=True, slots=True)
+class ObjectMember:
+    key: str
+    value: Expression
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectValue:
+    """`{published: {not: false}}`, as in the `where` argument of a partial index."""
+
+    members: tuple[ObjectMember, ...]
+    span: Span
+
+    def member(self, key: str) -> Expression | None:
+        return next((m.value for m in self.members if m.key == key), None)
+
+
+Expression = StringValue | ConstantValue | ArrayValue | FunctionValue | ObjectValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +104,8 @@ class FieldType:
 
 @dataclass(frozen=True, slots=True)
 class FieldDeclaration:
+    """A field; `documentation` joins the `///` lines above it and a trailing `///` on its own line."""
+
     name: str
     name_span: Span
     type: FieldType | None

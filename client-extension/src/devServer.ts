@@ -1,0 +1,143 @@
+// Dev servers running in VS Code terminals that the extension can read: which terminal runs one, how to restart it
+// there (a regenerated client reaches a running `next dev` only through a restart), and how to start one.
+import { existsSync } from 'node:fs';
+import { join, relative, isAbsolute } from 'node:path';
+import {
+    Disposable,
+    Terminal,
+    TerminalShellExecution,
+    TerminalShellExecutionStartEvent,
+    Uri,
+    window,
+    workspace,
+} from 'vscode';
+import { logInfo, logWarning } from './common/log';
+import { PackageManager, readSettings } from './common/settings';
+
+interface RunningDevServer {
+    terminal: Terminal;
+    execution: TerminalShellExecution;
+    commandLine: string;
+    cwd: string | undefined;
+}
+
+const DEV_COMMAND = /\bnext\s+dev\b|\b(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b/;
+const SHELL_INTEGRATION_WAIT_MS = 5000;
+const STOP_WAIT_MS = 15000;
+
+function isInside(child: string, parent: string): boolean {
+    const path = relative(parent, child);
+    return path === '' || (!path.startsWith('..') && !isAbsolute(path));
+}
+
+export function packageManagerOf(project: string, configured: PackageManager): Exclude<PackageManager, 'auto'> {
+    if (configured !== 'auto') {
+        return configured;
+    }
+    if (existsSync(join(project, 'pnpm-lock.yaml'))) return 'pnpm';
+    if (existsSync(join(project, 'yarn.lock'))) return 'yarn';
+    if (existsSync(join(project, 'bun.lock')) || existsSync(join(project, 'bun.lockb'))) return 'bun';
+    return 'npm';
+}
+
+export function devCommandFor(project: string): string {
+    const settings = readSettings(workspace.getWorkspaceFolder(Uri.file(project)));
+    return settings.devCommand || `${packageManagerOf(project, settings.packageManager)} run dev`;
+}
+
+function waitFor<T>(register: (resolve: (value: T) => void) => Disposable, timeoutMs: number): Promise<T | undefined> {
+    return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+            subscription.dispose();
+            resolve(undefined);
+        }, timeoutMs);
+        const subscription = register((value) => {
+            clearTimeout(timer);
+            subscription.dispose();
+            resolve(value);
+        });
+    });
+}
+
+export class DevServerTerminals implements Disposable {
+    private readonly running = new Map<Terminal, RunningDevServer>();
+    private readonly subscriptions: Disposable[];
+
+    constructor() {
+        this.subscriptions = [
+            window.onDidEndTerminalShellExecution((event) => {
+                if (this.running.get(event.terminal)?.execution === event.execution) {
+                    this.running.delete(event.terminal);
+                }
+            }),
+            window.onDidCloseTerminal((terminal) => this.running.delete(terminal)),
+        ];
+    }
+
+    /** Called for every command that starts in a readable terminal. */
+    noticeExecution(event: TerminalShellExecutionStartEvent): void {
+        const commandLine = event.execution.commandLine.value;
+        const cwd = event.execution.cwd?.fsPath;
+        const configured = cwd ? readSettings(workspace.getWorkspaceFolder(Uri.file(cwd))).devCommand : '';
+        if (DEV_COMMAND.test(commandLine) || (configured !== '' && commandLine.trim() === configured)) {
+            logInfo(`Dev server seen in terminal "${event.terminal.name}": ${commandLine}`);
+            this.running.set(event.terminal, { terminal: event.terminal, execution: event.execution, commandLine, cwd });
+        }
+    }
+
+    /** The readable dev server of a project (the only one when no project is given). */
+    find(project?: string): RunningDevServer | undefined {
+        const all = [...this.running.values()];
+        if (!project) {
+            return all.length === 1 ? all[0] : undefined;
+        }
+        return all.find((server) => server.cwd !== undefined && isInside(server.cwd, project));
+    }
+
+    /** Stops the dev server with Ctrl+C and runs the same command line in the same terminal. */
+    async restart(server: RunningDevServer): Promise<void> {
+        logInfo(`Restarting the dev server in terminal "${server.terminal.name}"`);
+        const stopped = waitFor<void>(
+            (resolve) =>
+                window.onDidEndTerminalShellExecution((event) => {
+                    if (event.execution === server.execution) resolve();
+                }),
+            STOP_WAIT_MS,
+        );
+        server.terminal.sendText('\u0003', false);
+        if ((await stopped) === undefined && this.running.get(server.terminal)?.execution === server.execution) {
+            logWarning('The dev server did not stop within 15 s after Ctrl+C; starting it again anyway.');
+        }
+        this.running.delete(server.terminal);
+        this.run(server.terminal, server.commandLine);
+    }
+
+    /** Starts the project's dev script in a new terminal whose output the extension reads. */
+    async start(project: string): Promise<void> {
+        const terminal = window.createTerminal({ name: 'Prisma Doctor: dev', cwd: project });
+        terminal.show(true);
+        if (!terminal.shellIntegration) {
+            await waitFor<void>(
+                (resolve) =>
+                    window.onDidChangeTerminalShellIntegration((event) => {
+                        if (event.terminal === terminal) resolve();
+                    }),
+                SHELL_INTEGRATION_WAIT_MS,
+            );
+        }
+        this.run(terminal, devCommandFor(project));
+    }
+
+    dispose(): void {
+        this.subscriptions.forEach((subscription) => subscription.dispose());
+    }
+
+    private run(terminal: Terminal, commandLine: string): void {
+        if (terminal.shellIntegration) {
+            terminal.shellIntegration.executeCommand(commandLine);
+        } else {
+            logWarning(`No shell integration in "${terminal.name}": its output cannot be read.`);
+            terminal.sendText(commandLine, true);
+        }
+    }
+}

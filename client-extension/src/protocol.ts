@@ -1,0 +1,59 @@
+// The custom part of the protocol between this extension and `prisma-doctor serve` (docs/architecture.md).
+
+export const SERVER_COMMANDS = {
+    fullReset: 'prismaDoctor.fullReset',
+    regenerate: 'prismaDoctor.regenerate',
+    restartDevServer: 'prismaDoctor.restartDevServer',
+    check: 'prismaDoctor.check',
+    showSyncReport: 'prismaDoctor.showSyncReport',
+    applyFix: 'prismaDoctor.applyFix',
+} as const;
+
+export const SYNC_STATE = 'prismaDoctor/syncState';
+export const RESTART_TS_SERVER = 'prismaDoctor/restartTsServer';
+export const TERMINAL_OUTPUT = 'prismaDoctor/terminalOutput';
+
+export type State = 'in-sync' | 'out-of-sync' | 'unknown' | 'repairing' | 'error';
+
+export interface JsonLocation {
+    file: string;
+    line: number;
+    column: number;
+    endLine?: number;
+    endColumn?: number;
+}
+
+export interface Fix {
+    id: string;
+    title: string;
+}
+
+export interface Finding {
+    code: string;
+    severity: 'error' | 'warning' | 'info' | 'hint';
+    message: string;
+    location: JsonLocation | null;
+    fixes: Fix[];
+    related?: JsonLocation[];
+    count?: number;
+}
+
+export interface SyncState {
+    project: string;
+    state: State;
+    summary?: string;
+    findings: Finding[];
+}
+
+/** The report `prismaDoctor.showSyncReport` returns. */
+export interface Report {
+    project?: string;
+    state: State;
+    findings: Finding[];
+}
+
+export interface TerminalOutput {
+    data: string;
+    terminal: string;
+    cwd: string | null;
+}

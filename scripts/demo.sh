@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The main job on the bundled example: set it up, break it the way a user meets it, and let the doctor say what
+# is wrong. Works on a copy under .demo/, so the repository stays clean. Run it again to start over.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+demo=.demo/next-prisma-app
+rm -rf "$demo"
+mkdir -p .demo
+cp -r examples/next-prisma-app "$demo"
+rm -rf "$demo/node_modules" "$demo/.next"
+(cd "$demo" && bash scripts/setup.sh && bash scripts/break.sh)
+printf '\n\033[1m==> prisma-doctor check %s\033[0m\n' "$demo"
+status=0
+.venv/bin/prisma-doctor check "$demo" || status=$?
+cat <<MSG
+
+The doctor exited with $status (0 in sync, 1 something is wrong, 2 unreadable project).
+Next steps on the same copy:
+  .venv/bin/prisma-doctor reset --project $demo --dry-run   # the repair plan, touching nothing
+  .venv/bin/prisma-doctor reset --project $demo --yes       # run it, then verify
+  .venv/bin/prisma-doctor check $demo                       # in sync again
+In VS Code: install the extension (npm run package at the root builds prisma-doctor-*.vsix;
+code --install-extension prisma-doctor-*.vsix), open $demo, and watch the status bar.
+MSG

@@ -1,0 +1,112 @@
+"""`prisma-doctor explain [FILE|-] [--project DIR] [--json]`: name the causes of the Prisma errors in a finished log.
+
+FILE is raw terminal output (ANSI kept or not) or Next 16's `.next/dev/logs/next-development.log` (JSON lines);
+`-` or nothing reads standard input, or, when nothing is piped in, the project's Next dev log.
+Exit codes: 0 nothing wrong found, 1 findings, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from prisma_doctor.cli import UsageError
+
+if TYPE_CHECKING:
+    from prisma_doctor.diagnosis import ProjectFacts
+    from prisma_doctor.logs.events import Event
+
+CHUNK = 64 * 1024
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", default="-", help="the log to read (default: standard input)")
+    parser.add_argument("--project", type=Path, help="the project the log came from (default: .)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from prisma_doctor.cli.render import print_report
+    from prisma_doctor.diagnosis import diagnose_report
+
+    root = (args.project or Path(".")).resolve()
+    if args.project is not None and not root.is_dir():
+        raise UsageError(f"{args.project} is not a folder")
+    facts = load_facts(root)
+    events = read_log_events(_open(args.file, root))
+    report = diagnose_report(events, facts, str(root))
+    print_report(report, args.json)
+    return 1 if any(f.severity.value in ("error", "warning") for f in report.findings) else 0
+
+
+def load_facts(root: Path) -> ProjectFacts | None:
+    """The project's facts, or None when the folder holds no readable Prisma project (the log alone still speaks)."""
+    from prisma_doctor.diagnosis import project_facts
+
+    try:
+        facts = project_facts(root)
+    except (OSError, ValueError):
+        return None
+    return facts if facts.schema is not None else None
+
+
+def _open(name: str, root: Path) -> BinaryIO:
+    if name == "-":
+        if not sys.stdin.isatty():
+            return sys.stdin.buffer
+        # Nothing piped in: the log of the project's Next dev server, wherever it was started.
+        from prisma_doctor.logs.nextlog import LOG
+
+        if (root / LOG).is_file():
+            name = str(root / LOG)
+        else:
+            raise UsageError("give a log file, or pipe the output into `prisma-doctor explain -`")
+    try:
+        return open(name, "rb")
+    except OSError as error:
+        raise UsageError(f"cannot read {name}: {error.strerror or error}") from error
+
+
+def read_log_events(stream: BinaryIO) -> list[Event]:
+    """Every event of a log; a Next dev log (JSON lines) is read through its `message` fields."""
+    from prisma_doctor.logs.nextlog import message_lines
+    from prisma_doctor.logs.recognize import LogReader, Recognizer
+
+    with stream:
+        first = stream.read(CHUNK)
+        if first.lstrip().startswith(b'{"timestamp"'):
+            recognizer = Recognizer()
+            events: list[Event] = []
+            for record in _records(first, stream):
+                for line in message_lines(record):
+                    events.extend(recognizer.feed_line(line))
+            return events + recognizer.flush()
+        reader = LogReader()
+        events = reader.feed(first)
+        for chunk in _chunks(stream):
+            events.extend(reader.feed(chunk))
+        return events + reader.close()
+
+
+def _records(first: bytes, stream: BinaryIO) -> Iterator[str]:
+    """JSON lines, each cut at `MAX_RECORD` bytes, without holding more than one in memory."""
+    from prisma_doctor.logs.nextlog import MAX_RECORD
+
+    pending = first
+    for chunk in itertools.chain([b""], _chunks(stream)):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        pending = pending[:MAX_RECORD]
+        for record in complete:
+            yield record[:MAX_RECORD].decode("utf-8", errors="replace")
+    if pending.strip():
+        yield pending.decode("utf-8", errors="replace")
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk

@@ -1,0 +1,210 @@
+"""`prisma-doctor run [--project DIR] -- CMD ARGS...`: run a dev command and report Prisma problems as they appear.
+
+The command's output passes through unchanged: under a terminal the command gets a pseudo-terminal of its own, so
+it keeps its colours; otherwise its stdout and stderr are passed to ours as they are. Its exit code is ours, and
+SIGINT, SIGTERM and SIGHUP sent to us are sent on to it. Each new finding is printed on stderr as
+`prisma-doctor: ...` the moment its evidence is complete. The raw output is also written to
+`<project>/.prisma-doctor/dev-output.log`, which the language server follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from prisma_doctor.cli import UsageError
+
+if TYPE_CHECKING:
+    from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
+    from prisma_doctor.logs.events import Event
+
+RECORD = Path(".prisma-doctor") / "dev-output.log"
+# The record starts over past this size; the language server's follower notices the truncation.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+# Output quiet for this long ends any error block still open (its stack trace has surely been printed).
+IDLE_FLUSH_SECONDS = 0.5
+# Project facts are read again at most this often, when an event needs them (a generate may have run since).
+FACTS_MAX_AGE_SECONDS = 2.0
+FORWARDED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", type=Path, help="the project folder (default: .)")
+    # Not `command`: the dispatcher keeps the subcommand's name there.
+    parser.add_argument("cmd", metavar="COMMAND", nargs=argparse.REMAINDER, help="the command to run, after --")
+
+
+def run(args: argparse.Namespace) -> int:
+    command = list(args.cmd)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("give the command to run after --, e.g. `prisma-doctor run -- npm run dev`")
+    root = (args.project or Path(".")).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{args.project} is not a folder")
+    return DevCommand(command, root).run()
+
+
+class _Record:
+    """The output as it came, for the language server to follow."""
+
+    def __init__(self, path: Path) -> None:
+        self.handle: BinaryIO | None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(path, "wb")  # noqa: SIM115 - open for the whole run, closed in close()
+        except OSError as error:
+            print(f"prisma-doctor: cannot record the output at {path}: {error.strerror}", file=sys.stderr)
+            self.handle = None
+
+    def write(self, data: bytes) -> None:
+        if self.handle is None:
+            return
+        if self.handle.tell() + len(data) > MAX_RECORD_BYTES:
+            self.handle.seek(0)
+            self.handle.truncate()
+        self.handle.write(data)
+        self.handle.flush()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+class DevCommand:
+    def __init__(self, command: list[str], root: Path) -> None:
+        self.command = command
+        self.root = root
+        self.started_at = datetime.now(timezone.utc)
+        self._facts: ProjectFacts | None = None
+        self._facts_read_at = 0.0
+        self._diagnoser: Diagnoser | None = None
+        self._shown: set[tuple] = set()
+
+    def run(self) -> int:
+        from prisma_doctor.logs.recognize import LogReader
+
+        use_pty = os.name == "posix" and sys.stdout.isatty()
+        try:
+            process, streams = self._spawn(use_pty)
+        except OSError as error:
+            raise UsageError(f"cannot run {self.command[0]}: {error.strerror or error}") from error
+        record = _Record(self.root / RECORD)
+        forward = lambda number, _frame: _forward(process, number)  # noqa: E731 - one handler for every signal
+        previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+        readers = {fd: LogReader() for fd in streams}
+        try:
+            self._pump(streams, readers, record)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            record.close()
+        code = process.wait()
+        for reader in readers.values():
+            self._report(reader.close())
+        return 128 - code if code < 0 else code
+
+    def _spawn(self, use_pty: bool) -> tuple[subprocess.Popen[bytes], dict[int, BinaryIO]]:
+        if use_pty:
+            import pty
+
+            master, slave = pty.openpty()
+            _copy_window_size(sys.stdout.fileno(), slave)
+            # stdin stays ours (a dev server may read keys); stdout and stderr go to the new terminal.
+            process = subprocess.Popen(self.command, stdout=slave, stderr=slave, cwd=self.root)
+            os.close(slave)
+            return process, {master: sys.stdout.buffer}
+        process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.root)
+        assert process.stdout is not None and process.stderr is not None
+        return process, {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
+
+    def _pump(self, streams: dict[int, BinaryIO], readers: dict, record: _Record) -> None:
+        selector = selectors.DefaultSelector()
+        for fd in streams:
+            selector.register(fd, selectors.EVENT_READ)
+        open_fds = set(streams)
+        last_output = time.monotonic()
+        flushed = True
+        while open_fds:
+            ready = selector.select(timeout=IDLE_FLUSH_SECONDS)
+            if not ready and not flushed and time.monotonic() - last_output >= IDLE_FLUSH_SECONDS:
+                for reader in readers.values():
+                    self._report(reader.flush())
+                flushed = True
+            for key, _ in ready:
+                fd = key.fd
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:  # EIO from a pseudo-terminal whose last writer closed it
+                    data = b""
+                if not data:
+                    selector.unregister(fd)
+                    open_fds.discard(fd)
+                    continue
+                out = streams[fd]
+                out.write(data)
+                out.flush()
+                record.write(data)
+                self._report(readers[fd].feed(data))
+                last_output, flushed = time.monotonic(), False
+        selector.close()
+
+    def _report(self, events: list[Event]) -> None:
+        from prisma_doctor.cli.render import finding_line
+        from prisma_doctor.logs.events import ClientError
+
+        for event in events:
+            diagnoser = self._diagnoser_for(needs_facts=isinstance(event, ClientError))
+            for finding in diagnoser.findings_for(event):
+                if finding.key in self._shown:
+                    continue
+                self._shown.add(finding.key)
+                text = finding_line(finding).replace("\n", "\n    ")
+                print(f"prisma-doctor: {text}", file=sys.stderr, flush=True)
+
+    def _diagnoser_for(self, needs_facts: bool) -> Diagnoser:
+        from dataclasses import replace
+
+        from prisma_doctor.cli.explain import load_facts
+        from prisma_doctor.diagnosis import Diagnoser
+
+        if self._diagnoser is None:
+            self._diagnoser = Diagnoser(None)
+        if needs_facts and time.monotonic() - self._facts_read_at > FACTS_MAX_AGE_SECONDS:
+            facts = load_facts(self.root)
+            if facts is not None and facts.dev_server_started_at is None:
+                # The command we run is the dev server: it loaded the client when we started it.
+                facts = replace(facts, dev_server_started_at=self.started_at)
+            self._facts, self._facts_read_at = facts, time.monotonic()
+            self._diagnoser.facts = facts
+        return self._diagnoser
+
+
+def _forward(process: subprocess.Popen[bytes], number: int) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(number)
+
+
+def _copy_window_size(source: int, target: int) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    try:
+        size = fcntl.ioctl(source, termios.TIOCGWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+        fcntl.ioctl(target, termios.TIOCSWINSZ, size)
+    except OSError:
+        pass

@@ -1,0 +1,71 @@
+"""Events from terminal output + what the project says = findings with a root cause.
+
+The same error text has different causes. ``The column `X` does not exist`` can mean a client generated from another
+schema, a database that was never migrated, a dev server that still runs an older client, or a trigger, view or
+function inside the database that refers to something missing. Which one is decided by comparing the reported
+name with the schema, the generated clients and the dev server's start time (`ProjectFacts`). When the evidence
+allows two causes, both are reported, ranked (`data["rank"]`, 1 is the likeliest). A database-side cause never
+offers a cache reset or a regeneration: they cannot help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from prisma_doctor.diagnosis.client import unknown_argument
+from prisma_doctor.diagnosis.context import Context, StreamState, db_object
+from prisma_doctor.diagnosis.database import missing_column, missing_table
+from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
+from prisma_doctor.diagnosis.single import single_cause
+from prisma_doctor.findings import Finding, Report
+from prisma_doctor.logs import events as ev
+
+__all__ = [
+    "ClientFacts",
+    "Diagnoser",
+    "ProjectFacts",
+    "diagnose",
+    "diagnose_report",
+    "migrated_columns",
+    "project_facts",
+]
+
+
+@dataclass
+class Diagnoser:
+    """Turns events into findings one at a time, remembering what the stream said before."""
+
+    facts: ProjectFacts | None = None
+    state: StreamState = field(default_factory=StreamState)
+
+    def findings_for(self, event: ev.Event) -> list[Finding]:
+        if isinstance(event, ev.DevServerReady):
+            self.state = StreamState(dev_server_ready_line=event.line)
+        elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
+            self.state.generated_after_ready = True
+        return list(_findings(event, Context(self.facts, self.state)))
+
+
+def diagnose(events: Iterable[ev.Event], facts: ProjectFacts | None = None) -> list[Finding]:
+    diagnoser = Diagnoser(facts)
+    return [finding for event in events for finding in diagnoser.findings_for(event)]
+
+
+def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, project: str) -> Report:
+    return Report.from_findings(project, diagnose(events, facts), known=facts is not None and facts.schema is not None)
+
+
+def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
+    if isinstance(event, ev.MissingColumn):
+        yield from missing_column(event, context)
+    elif isinstance(event, ev.MissingTable):
+        yield from missing_table(event, context)
+    elif isinstance(event, ev.DatabaseObjectError):
+        yield db_object(event, context, f"`{event.record}` has no field `{event.field}`")
+    elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
+        yield from unknown_argument(event, context)
+    else:
+        finding = single_cause(event, context)
+        if finding is not None:
+            yield finding

@@ -1,0 +1,113 @@
+"""What the project says, gathered once for the diagnosis: schema, generated clients, dev server, migrations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from prisma_doctor.schema.datamodel import Datamodel
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    path: str
+    datamodel: Datamodel
+    generated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the project says, gathered once: the schema's datamodel, each generated client, the dev server, the
+    migrations folder. Every part is optional; a missing part only narrows what can be concluded."""
+
+    root: str
+    schema: Datamodel | None = None
+    clients: tuple[ClientFacts, ...] = ()
+    dev_server_started_at: datetime | None = None
+    dev_server_pid: int | None = None
+    migrations: tuple[str, ...] = ()
+    # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
+    migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def migration_creating(self, table: str, column: str = "") -> str | None:
+        return self.migrated.get(table, {}).get(column)
+
+
+def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
+    """Gather the facts from the project on disk (schema, clients, migrations folder, Next's dev server lock)."""
+    import psutil
+
+    from prisma_doctor.check import inspect_project
+    from prisma_doctor.logs.nextlog import read_lock
+
+    state = inspect_project(root, schema_path)
+    clients = tuple(
+        ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
+    )
+    sql: dict[str, str] = {}
+    if state.schema is not None:
+        folder = state.schema.source.schema_dir / "migrations"
+        for path in sorted(folder.glob("*/migration.sql")) if folder.is_dir() else []:
+            try:
+                sql[path.parent.name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_MIGRATION_CHARS]
+            except OSError:
+                continue
+    lock = read_lock(root)
+    # A killed `next dev` leaves its lock behind: only a live process's start time counts.
+    running = lock is not None and psutil.pid_exists(lock.pid)
+    return ProjectFacts(
+        root=str(state.root),
+        schema=state.schema.datamodel if state.schema else None,
+        clients=clients,
+        dev_server_started_at=lock.started_at if running and lock else None,
+        dev_server_pid=lock.pid if running and lock else None,
+        migrations=tuple(sql),
+        migrated=migrated_columns(sql),
+    )
+
+
+MAX_MIGRATION_CHARS = 4 * 1024 * 1024
+_IDENT = r"[`\"\[]?(?P<{name}>[^`\"\]\s.(]+)[`\"\]]?"
+_QUALIFIED = r"(?:[`\"\[]?[^`\"\]\s.(]+[`\"\]]?\.)?"
+_CREATE_TABLE = re.compile(
+    r"CREATE TABLE\s+(?:IF NOT EXISTS\s+)?" + _QUALIFIED + _IDENT.format(name="table") + r"\s*\((?P<body>.*?)\n\)",
+    re.S | re.I,
+)
+_ALTER_TABLE = re.compile(
+    r"ALTER TABLE\s+" + _QUALIFIED + _IDENT.format(name="table") + r"\s+(?P<rest>[^;]*);", re.S | re.I
+)
+_COLUMN_LINE = re.compile(r"^\s*[`\"\[](?P<column>[^`\"\]]+)[`\"\]]\s", re.M)
+_ADD_COLUMN = re.compile(r"ADD(?: COLUMN)?\s+[`\"\[](?P<column>[^`\"\]]+)[`\"\]]", re.I)
+_RENAME_COLUMN = re.compile(r"RENAME COLUMN\s+[`\"\[](?P<old>[^`\"\]]+)[`\"\]]\s+TO\s+[`\"\[](?P<new>[^`\"\]]+)", re.I)
+_RENAME_TABLE = re.compile(r"RENAME TO\s+[`\"\[](?P<new>[^`\"\]]+)", re.I)
+
+
+def migrated_columns(sql_by_migration: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Table -> column -> the first migration whose SQL creates it, for the SQL that `prisma migrate` writes
+    (quoted identifiers; SQLite's redefine-and-rename of tables)."""
+    tables: dict[str, dict[str, str]] = {}
+    for name, sql in sql_by_migration.items():
+        for statement in re.split(r";\s*\n", sql):
+            statement = statement.strip() + ";"
+            if created := _CREATE_TABLE.search(statement):
+                columns = tables.setdefault(created.group("table"), {"": name})
+                for column in _COLUMN_LINE.finditer(created.group("body")):
+                    columns.setdefault(column.group("column"), name)
+            elif altered := _ALTER_TABLE.search(statement):
+                table, rest = altered.group("table"), altered.group("rest")
+                if renamed := _RENAME_TABLE.search(rest):
+                    tables[renamed.group("new")] = {
+                        **tables.get(renamed.group("new"), {}),
+                        **tables.pop(table, {}),
+                        "": name,
+                    }
+                    continue
+                columns = tables.setdefault(table, {})
+                for column in _ADD_COLUMN.finditer(rest):
+                    columns.setdefault(column.group("column"), name)
+                for column in _RENAME_COLUMN.finditer(rest):
+                    columns[column.group("new")] = name
+    return tables

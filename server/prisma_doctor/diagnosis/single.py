@@ -1,0 +1,130 @@
+"""Problems with one cause each: data errors, an unreachable database, engines, environment, schema, migrations."""
+
+from __future__ import annotations
+
+from prisma_doctor.diagnosis.context import Context, make_finding, on_model
+from prisma_doctor.findings import Finding, Severity
+from prisma_doctor.logs import events as ev
+
+
+# Everything with one cause.
+def single_cause(event: ev.Event, context: Context) -> Finding | None:
+    where = context.resolve(getattr(event, "source", None)) if isinstance(event, ev.ClientError) else None
+    if isinstance(event, ev.UniqueConstraintFailed):
+        fields = ", ".join(event.fields)
+        return make_finding(
+            "unique-constraint-failed",
+            f"A write broke the unique constraint on ({fields}){on_model(event.model)}: the data, not the setup, is "
+            "the problem.",
+            where,
+            (),
+            {"fields": list(event.fields), "model": event.model},
+            severity=Severity.INFO,
+        )
+    if isinstance(event, ev.RecordNotFound):
+        return make_finding(
+            "record-not-found",
+            f"A record that the operation needed was not found{on_model(event.model)}: the data, not the setup, is the "
+            "problem.",
+            where,
+            (),
+            {"model": event.model},
+            severity=Severity.INFO,
+        )
+    if isinstance(event, ev.DatabaseUnreachable):
+        return make_finding(
+            "db-unreachable",
+            f"The database server{' at ' + event.address if event.address else ''} cannot be reached: start it or "
+            "check the connection string.",
+            where,
+            (),
+            {"address": event.address},
+        )
+    if isinstance(event, ev.ClientNotInitialized):
+        return make_finding(
+            "client-not-generated",
+            "`@prisma/client` was imported but never generated: run `prisma generate`.",
+            None,
+            ("regenerate", "restart-dev-server"),
+            {},
+        )
+    if isinstance(event, ev.EngineNotFound):
+        return make_finding(
+            "engine-unavailable",
+            f"The client could not find its query engine{' for ' + event.runtime if event.runtime else ''}: "
+            "regenerate it on this machine.",
+            None,
+            ("regenerate",),
+            {"runtime": event.runtime},
+        )
+    if isinstance(event, ev.EngineDownloadFailed):
+        return make_finding(
+            "engine-unavailable",
+            "The Prisma CLI could not download an engine"
+            f'{" (" + event.reason + ")" if event.reason else ""}: use `engineType = "client"` with a driver '
+            "adapter and prisma.config.ts, or give the CLI network access (a broken schema can cause this too).",
+            None,
+            (),
+            {"url": event.url, "reason": event.reason},
+        )
+    if isinstance(event, ev.EnvVarMissing):
+        return make_finding(
+            "env-missing",
+            f"The environment variable `{event.name}` is not set (with prisma.config.ts present, Prisma does not "
+            "load .env): set it.",
+            context.resolve(event.schema_location),
+            ("set-env-var",),
+            {"name": event.name},
+        )
+    if isinstance(event, ev.EngineLocked):
+        from prisma_doctor.logs.holders import processes_holding
+
+        holders = processes_holding(event.path)
+        who = ", ".join(f"{h.name} (pid {h.pid})" for h in holders)
+        return make_finding(
+            "engine-locked",
+            f"{event.error}: the query engine {event.path} is in use"
+            f"{' by ' + who if who else ' by a running process (usually the dev server)'}; stop it, then "
+            "regenerate.",
+            None,
+            ("stop-locking-process", "regenerate"),
+            {"path": event.path, "error": event.error, "holders": [{"pid": h.pid, "name": h.name} for h in holders]},
+        )
+    if isinstance(event, ev.SchemaInvalid):
+        first = event.problems[0] if event.problems else None
+        count = len(event.problems)
+        return make_finding(
+            "schema-invalid",
+            f"The schema does not validate ({count} error{'s' if count != 1 else ''})"
+            f"{': ' + first.message if first else ''}",
+            context.resolve(first.location) if first else None,
+            ("edit-schema",),
+            {"problems": [p.message for p in event.problems]},
+            tuple(loc for p in event.problems[1:] if (loc := context.resolve(p.location)) is not None),
+        )
+    if isinstance(event, ev.MigrationsPending):
+        return make_finding(
+            "migrations-pending",
+            f"{len(event.names)} migration(s) have not been applied to the database: {', '.join(event.names)}.",
+            None,
+            ("migrate-deploy", "migrate-dev"),
+            {"migrations": list(event.names)},
+        )
+    if isinstance(event, ev.MigrationFailed):
+        names = ", ".join(event.names) or "a migration"
+        return make_finding(
+            "migration-failed",
+            f"The migration {names} failed to apply: fix its SQL, then mark it with `prisma migrate resolve`.",
+            None,
+            (),
+            {"migrations": list(event.names)},
+        )
+    if isinstance(event, ev.DatabaseDrift):
+        return make_finding(
+            "db-drift",
+            "The database schema differs from what the migrations describe: create a migration for the difference.",
+            None,
+            ("migrate-dev",),
+            {},
+        )
+    return None

@@ -1,0 +1,199 @@
+"""What the recognizer finds in terminal output: one frozen dataclass per kind of event.
+
+Events carry only what the text says (names exactly as printed, locations as printed); what they mean for a given
+project is `diagnosis.py`'s job. `line` is the one-based line of the stream where the event's text began.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Frames in these places are library or generated code, never the line a person wrote.
+_LIBRARY_PATH = re.compile(
+    r"(?:^|[/\\])(?:node_modules|\.next|\.prisma)[/\\]|^node:|^\[eval\]|<anonymous>|[/\\]runtime[/\\]"
+    r"(?:client|library|binary|edge|wasm[\w-]*)\.m?js$|^internal[/\\]"
+)
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in source code as printed (`file` may be relative to the dev server's directory)."""
+
+    file: str
+    line: int
+    column: int | None = None
+    function: str | None = None
+
+    @property
+    def is_library(self) -> bool:
+        return bool(_LIBRARY_PATH.search(self.file.replace("\\", "/")))
+
+    @property
+    def is_build_output(self) -> bool:
+        """A bundle the dev server built (`.next/...`): the real source is elsewhere."""
+        return "/.next/" in "/" + self.file.replace("\\", "/")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """``Invalid `<expression>.<action>()` invocation``: the client call that failed."""
+
+    expression: str
+    action: str | None
+    model_accessor: str | None  # `user` in `prisma.user.update()`; None for `$queryRaw` or an unreadable expression
+    location: SourceLocation | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    line: int
+    text: str  # the line that says what is wrong, cleaned of colours
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientError(Event):
+    """A Prisma Client error at run time, with whatever of its frame the output showed."""
+
+    invocation: Invocation | None = None
+    call_site: SourceLocation | None = None  # the first frame in the application's own code
+    code: str | None = None  # `P2022`..., from the message or the `code:` line
+    model: str | None = None  # `meta.modelName`
+    client_version: str | None = None
+    error_class: str | None = None  # `PrismaClientKnownRequestError`, `DriverAdapterError`...
+
+    @property
+    def source(self) -> SourceLocation | None:
+        """Where the failing call is in the application: the invocation path unless it points at built code."""
+        located = self.invocation.location if self.invocation else None
+        if located and not located.is_library and not located.is_build_output:
+            return located
+        return self.call_site or located
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingColumn(ClientError):
+    """P2022 or a driver's "no such column": `column` exactly as reported (it may be `«` or `new`)."""
+
+    column: str
+    table: str | None = None
+    schema: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingTable(ClientError):
+    """P2021 or a driver's "no such table"."""
+
+    table: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseObjectError(ClientError):
+    """The database's own message names a trigger/function record (`record "new" has no field "x"`)."""
+
+    record: str
+    field: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UniqueConstraintFailed(ClientError):
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordNotFound(ClientError):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseUnreachable(ClientError):
+    address: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownArgument(ClientError):
+    argument: str
+    available: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownField(ClientError):
+    field: str
+    on_model: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OtherClientError(ClientError):
+    """A Prisma Client error of a kind the doctor has no cause for; kept so it is counted and shown."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientNotInitialized(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineNotFound(Event):
+    runtime: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineDownloadFailed(Event):
+    url: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvVarMissing(Event):
+    name: str
+    schema_location: SourceLocation | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineLocked(Event):
+    error: str  # EPERM, EBUSY, EACCES
+    path: str
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    message: str
+    location: SourceLocation | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchemaInvalid(Event):
+    problems: tuple[SchemaProblem, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationsPending(Event):
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationFailed(Event):
+    names: tuple[str, ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseDrift(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationsUpToDate(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientGenerated(Event):
+    version: str
+    output: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DevServerReady(Event):
+    """`next dev` printed `✓ Ready`: a (re)start, after which the server loads the client anew."""

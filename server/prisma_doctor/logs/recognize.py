@@ -1,0 +1,532 @@
+"""Clean lines to events, incrementally.
+
+Most problems are one line. A Prisma Client error is a block: an optional class name, the
+``Invalid `...` invocation`` header with a path and a code frame, the message, stack frames, then the
+`{ code, meta, clientVersion }` object; a P1012 validation error is a block ending in `Validation Error Count`;
+`migrate status` lists migration names under a heading. Blocks are held until they end (a line that cannot belong
+to them, the block's own end, or `flush()` when output goes quiet) and then become one event each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.stream import LineReader
+
+# A block that has not ended after this many lines is closed anyway (bounded memory for endless stacks).
+MAX_BLOCK_LINES = 200
+
+_PRISMA_ACTIONS = frozenset(
+    {
+        *("findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "create", "createMany"),
+        *("createManyAndReturn", "update", "updateMany", "updateManyAndReturn", "upsert", "delete", "deleteMany"),
+        *("aggregate", "groupBy", "count", "findRaw", "aggregateRaw"),
+    }
+)
+
+_ERROR_CLASS = re.compile(
+    r"^\s*(?:⨯\s+)?(?:Error:\s+|Error \[(?=\w+\]))?(?P<cls>PrismaClient\w*Error|DriverAdapterError)\]?"
+    r"(?:\s*\[[^\]]*\])?:\s*(?P<rest>.*)$"
+)
+_INVOCATION = re.compile(r"Invalid `(?P<expr>.+)` invocation(?P<in> in)?:?\s*$")
+_PATH_LINE = re.compile(r"^\s*(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+)\s*$")
+_STACK_FRAME = re.compile(
+    r"^\s*at (?:(?P<async>async )?(?P<fn>[^(]*?) \((?P<file1>.+?):(?P<line1>\d+):(?P<col1>\d+)\)"
+    r"|(?:async )?(?P<file2>[^\s(][^(]*?):(?P<line2>\d+):(?P<col2>\d+))\s*\{?\s*$"
+)
+_CODE_FRAME = re.compile(r"^\s*(?:→|>)?\s*\d+\s*(?:\||\s)|^\s*\|")
+_OBJECT_FIELD = {
+    "code": re.compile(r"^\s*(?:error)?[cC]ode: '(?P<v>P\d{4})'"),
+    "model": re.compile(r"modelName: '(?P<v>[^']+)'"),
+    "client_version": re.compile(r"clientVersion: '(?P<v>[^']+)'"),
+    "meta_column": re.compile(r"^\s*column: '(?P<v>[^']*)'"),
+}
+_OBJECT_LINE = re.compile(r"^\s+[\w$\[\]]+: ")
+_ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b")
+
+# Messages a client error can carry, each with the event it becomes.
+_P2022 = re.compile(r"The column `(?P<col>[^`]*)` does not exist in the current database")
+_P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current database")
+_SQLITE_COLUMN = re.compile(r"no such column: (?P<col>\S+)")
+_SQLITE_TABLE = re.compile(r"no such table: (?P<table>\S+)")
+_PG_COLUMN = re.compile(
+    r"column (?:\"(?P<col>[^\"]+)\"|(?P<qcol>\S+\.\S+)) (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
+    r"|la colonne (?:« (?P<col_fr>[^»]+) »|(?P<qcol_fr>\S+\.\S+)) (?:de la relation « (?P<table_fr>[^»]+) » )?"
+    r"n'existe pas"
+)
+_PG_TABLE = re.compile(
+    r"relation \"(?P<table>[^\"]+)\" does not exist|la relation « (?P<table_fr>[^»]+) » n'existe pas"
+)
+_PG_RECORD = re.compile(
+    r"record \"(?P<rec>[^\"]+)\" has no field \"(?P<field>[^\"]+)\""
+    r"|l'enregistrement « (?P<rec_fr>[^»]+) » n'a pas de champs? « (?P<field_fr>[^»]+) »"
+)
+_P2002 = re.compile(r"Unique constraint failed on the (?:fields|constraint): \(?(?P<fields>[^)]*)\)?")
+_P2025 = re.compile(
+    r"depends on one or more records that were required but not found|Record to (?:update|delete) not found"
+    r"|No record was found for an? "
+)
+_P1001 = re.compile(r"Can't reach database server at `?(?P<addr>[^`\s]+)`?|\bECONNREFUSED (?P<addr2>\S+)")
+_UNKNOWN_ARGUMENT = re.compile(r"Unknown argument `(?P<arg>[^`]+)`")
+_UNKNOWN_FIELD = re.compile(
+    r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`"
+)
+_AVAILABLE_OPTION = re.compile(r"^\s*\?\s+(?P<name>[A-Za-z_]\w*)\??:")
+
+# One-line events.
+_NOT_INITIALIZED = re.compile(r"@prisma/client did not initialize yet")
+_ENGINE_NOT_FOUND = re.compile(r"could not locate the Query Engine for runtime \"(?P<rt>[^\"]+)\"")
+_ENGINE_DOWNLOAD = re.compile(
+    r"request to (?P<url>https?://\S+) failed, reason: (?P<reason>.+)"
+    r"|(?:Failed to fetch (?:the engine file|sha256 checksum) at|Error downloading) (?P<url2>\S+)"
+)
+_ENV_MISSING = re.compile(r"Environment variable not found: (?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+_ENGINE_LOCKED = re.compile(
+    r"\b(?P<err>EPERM|EBUSY|EACCES)\b.*?'(?P<path>[^']*(?:query_engine|libquery_engine|query-engine)[^']*)'"
+)
+_GENERATED = re.compile(r"Generated Prisma Client \(v?(?P<version>[^)\s]+)[^)]*\) to (?P<output>\S+)")
+_READY = re.compile(r"^\s*✓ Ready in\b")
+_DRIFT = re.compile(
+    r"Drift detected: Your database schema is not in sync"
+    r"|Your local migration history and the migrations table from your database are different"
+)
+_UP_TO_DATE = re.compile(r"Database schema is up to date!")
+_PENDING_HEADER = re.compile(r"Following migrations? ha(?:ve|s) not yet been applied:")
+_FAILED_HEADER = re.compile(r"Following migrations? ha(?:ve|s) failed:")
+_MIGRATION_NAME_IN_TRACE = re.compile(r"with migration_name=\"(?P<name>[^\"]+)\"")
+_MIGRATION_FAILED = re.compile(
+    r"Migration name: (?P<name>\S+)|migrate found failed migrations|A migration failed to apply"
+)
+_P1012_START = re.compile(r"Prisma schema validation|^\s*Error code: P1012")
+_SCHEMA_ERROR = re.compile(r"^\s*error: (?P<msg>.+)$")
+_SCHEMA_POINTER = re.compile(r"^\s*-->\s+(?P<file>.+?):(?P<line>\d+)\s*$")
+_VALIDATION_COUNT = re.compile(r"Validation Error Count: \d+")
+
+
+def _first(match: re.Match[str], *names: str) -> str | None:
+    return next((match.group(n) for n in names if match.group(n) is not None), None)
+
+
+def parse_invocation(expression: str, location: ev.SourceLocation | None) -> ev.Invocation:
+    """`prisma.user.update()` -> accessor `user`, action `update`; tolerant of any expression before them."""
+    body = expression[:-2] if expression.endswith("()") else expression
+    action = body.rsplit(".", 1)[-1] if "." in body else None
+    before = body.rsplit(".", 1)[0] if action else ""
+    accessor_match = re.search(r"(?:^|[.\]])(?P<acc>[a-z_$][\w$]*)$", before)
+    accessor = accessor_match.group("acc") if accessor_match else None
+    if action not in _PRISMA_ACTIONS:
+        # `prisma.$queryRaw()`, or a call site the client guessed wrong (`t=Object.create()`): keep the action only
+        # when it is a client method, and the accessor only when it is a model's.
+        accessor = None
+        action = action if action and action.startswith("$") else None
+    elif "=" in before or before.endswith("Object"):
+        # The client took a frame inside its own bundle for the call site: the expression names nothing real.
+        accessor, action = None, None
+    elif accessor is None or accessor.startswith("$"):
+        accessor = None
+    return ev.Invocation(expression=expression, action=action, model_accessor=accessor, location=location)
+
+
+@dataclass
+class _ClientBlock:
+    """A client error being read; becomes one `ClientError` event when it ends."""
+
+    start: int
+    error_class: str | None = None
+    expression: str | None = None
+    expects_path: bool = False
+    invocation_location: ev.SourceLocation | None = None
+    message: str | None = None
+    message_line: int | None = None
+    kind: Callable[..., ev.ClientError] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    frames: list[ev.SourceLocation] = field(default_factory=list)
+    available: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    lines: int = 0
+    object_depth: int = 0
+    object_done: bool = False
+    maybe_open: bool = False
+
+    def to_event(self) -> ev.ClientError | None:
+        if self.message is None and self.expression is None:
+            return None
+        invocation = parse_invocation(self.expression, self.invocation_location) if self.expression else None
+        details = dict(self.details)
+        message_code = details.pop("code", None)
+        call_site = next((f for f in self.frames if not f.is_library), None)
+        common: dict[str, Any] = {
+            "line": self.message_line or self.start,
+            "text": self.message or "",
+            "invocation": invocation,
+            "call_site": call_site,
+            "code": self.fields.get("code") or message_code,
+            "model": self.fields.get("model"),
+            "client_version": self.fields.get("client_version"),
+            "error_class": self.error_class,
+        }
+        kind = self.kind or ev.OtherClientError
+        if kind is ev.UnknownArgument:
+            details["available"] = tuple(self.available)
+        if kind is ev.MissingColumn and "meta_column" in self.fields and details.get("column") is None:
+            details["column"] = self.fields["meta_column"]
+        if kind is ev.MissingColumn and details.get("column") is None:
+            details["column"] = ""
+        return kind(**common, **details)
+
+
+class Recognizer:
+    """Feed clean lines one at a time; get events as soon as they are complete."""
+
+    def __init__(self) -> None:
+        self._line_number = 0
+        self._block: _ClientBlock | None = None
+        self._schema: list[ev.SchemaProblem] | None = None
+        self._schema_start = 0
+        self._schema_pending_message: tuple[str, int] | None = None
+        self._migrations: tuple[str, int, list[str]] | None = None  # ("pending" | "failed", start, names)
+        self._failed_in_trace: set[str] = set()
+
+    def feed_line(self, line: str) -> list[ev.Event]:
+        self._line_number += 1
+        out: list[ev.Event] = []
+        if self._migrations is not None and self._continue_migrations(line, out):
+            return out
+        if self._schema is not None and self._continue_schema(line, out):
+            return out
+        if self._block is not None and self._continue_block(line, out):
+            return out
+        self._start(line, out)
+        return out
+
+    def flush(self) -> list[ev.Event]:
+        """End every open block: call at the end of the stream, or when output has gone quiet."""
+        out: list[ev.Event] = []
+        self._end_block(out)
+        self._end_schema(out)
+        self._end_migrations(out)
+        return out
+
+    # A line outside any block.
+    def _start(self, line: str, out: list[ev.Event]) -> None:
+        n = self._line_number
+        error_class = _ERROR_CLASS.match(line)
+        invocation = _INVOCATION.search(line)
+        if error_class or invocation:
+            self._block = _ClientBlock(start=n)
+            if error_class:
+                self._block.error_class = error_class.group("cls")
+                rest = error_class.group("rest")
+                if rest.strip():
+                    self._continue_block(rest, out, count=False)
+            if invocation:
+                self._open_invocation(invocation)
+            return
+        if self._start_client_message(line, out):
+            return
+        if _P1012_START.search(line):
+            self._schema, self._schema_start = [], n
+            return
+        if _SCHEMA_ERROR.match(line) and _ENV_MISSING.search(line):
+            self._schema, self._schema_start = [], n
+            self._continue_schema(line, out)
+            return
+        pending, failed = _PENDING_HEADER.search(line), _FAILED_HEADER.search(line)
+        if pending or failed:
+            self._migrations = ("pending" if pending else "failed", n, [])
+            return
+        out.extend(self._one_line_event(line, n))
+
+    def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
+        text = line.strip()
+        if _NOT_INITIALIZED.search(line) and "throw new Error(" not in line:  # not Node's echo of the source
+            yield ev.ClientNotInitialized(line=n, text=text)
+        elif m := _ENGINE_NOT_FOUND.search(line):
+            yield ev.EngineNotFound(line=n, text=text, runtime=m.group("rt"))
+        elif m := _ENGINE_DOWNLOAD.search(line):
+            yield ev.EngineDownloadFailed(line=n, text=text, url=_first(m, "url", "url2"), reason=m.group("reason"))
+        elif m := _ENGINE_LOCKED.search(line):
+            yield ev.EngineLocked(line=n, text=text, error=m.group("err"), path=m.group("path"))
+        elif m := _ENV_MISSING.search(line):
+            yield ev.EnvVarMissing(line=n, text=text, name=m.group("name"))
+        elif m := _GENERATED.search(line):
+            yield ev.ClientGenerated(line=n, text=text, version=m.group("version"), output=m.group("output"))
+        elif _READY.search(line):
+            yield ev.DevServerReady(line=n, text=text)
+        elif _DRIFT.search(line):
+            yield ev.DatabaseDrift(line=n, text=text)
+        elif _UP_TO_DATE.search(line):
+            yield ev.MigrationsUpToDate(line=n, text=text)
+        elif m := _MIGRATION_NAME_IN_TRACE.search(line):
+            # The schema engine's trace names the failing migration once per span; report it once.
+            if m.group("name") not in self._failed_in_trace:
+                self._failed_in_trace.add(m.group("name"))
+                yield ev.MigrationFailed(line=n, text=text, names=(m.group("name"),))
+        elif m := _MIGRATION_FAILED.search(line):
+            name = m.group("name")
+            yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
+        elif m := _P1001.search(line):
+            yield ev.DatabaseUnreachable(line=n, text=text, code="P1001", address=_first(m, "addr", "addr2"))
+
+    # Client error blocks.
+    def _start_client_message(self, line: str, out: list[ev.Event]) -> bool:
+        """A client error message seen without a header (a driver's error printed on its own)."""
+        block = _ClientBlock(start=self._line_number)
+        if not self._read_message(block, line, raw_driver_text=False):
+            return False
+        self._block = block
+        return True
+
+    def _open_invocation(self, match: re.Match[str]) -> None:
+        assert self._block is not None
+        self._block.expression = match.group("expr")
+        self._block.expects_path = bool(match.group("in"))
+
+    def _continue_block(self, line: str, out: list[ev.Event], count: bool = True) -> bool:
+        block = self._block
+        assert block is not None
+        if count:
+            block.lines += 1
+        if block.lines > MAX_BLOCK_LINES:
+            self._end_block(out)
+            return False
+        if block.expects_path and line.strip():
+            block.expects_path = False
+            if m := _PATH_LINE.match(line):
+                line_number, column = int(m.group("line")), int(m.group("col"))
+                block.invocation_location = ev.SourceLocation(m.group("file"), line_number, column)
+                return True
+        if block.message is None:
+            if (m := _INVOCATION.search(line)) and block.expression is None:
+                self._open_invocation(m)
+                return True
+            if self._read_message(block, line):
+                return True
+            if m := _AVAILABLE_OPTION.match(line):
+                block.available.append(m.group("name"))
+            if _ERROR_CLASS.match(line) or _P1012_START.search(line):
+                self._end_block(out)
+                return False
+            # The header's code frame and the rendered query arguments.
+            return True
+        return self._continue_after_message(block, line, out)
+
+    def _read_message(self, block: _ClientBlock, line: str, raw_driver_text: bool = True) -> bool:
+        found = _classify_message(line, raw_driver_text)
+        if found is None:
+            return False
+        if block.message is not None:
+            return False
+        block.kind, block.details = found
+        block.message = line.strip()
+        block.message_line = self._line_number
+        return True
+
+    def _continue_after_message(self, block: _ClientBlock, line: str, out: list[ev.Event]) -> bool:
+        stripped = line.strip()
+        if _ERROR_CLASS.match(line) or _INVOCATION.search(line):
+            self._end_block(out)
+            return False
+        if frame := _STACK_FRAME.match(line):
+            block.frames.append(
+                ev.SourceLocation(
+                    file=_first(frame, "file1", "file2") or "",
+                    line=int(_first(frame, "line1", "line2") or 0),
+                    column=int(_first(frame, "col1", "col2") or 0),
+                    function=(frame.group("fn") or None),
+                )
+            )
+            # Node appends the error's own properties as ` {` after the last frame.
+            block.object_depth += stripped.endswith("{")
+            return True
+        if block.object_done and stripped:
+            self._end_block(out)
+            return False
+        for name, pattern in _OBJECT_FIELD.items():
+            if (m := pattern.search(line)) and name not in block.fields:
+                block.fields[name] = m.group("v")
+        if _CODE_FRAME.match(line) and not _OBJECT_LINE.match(line):
+            # Next's code frame (braces in code count for nothing); its last line may carry the ` {` that opens
+            # the error's properties, which shows only once the next line is a property.
+            block.maybe_open = stripped.endswith("{")
+            return True
+        if block.maybe_open and _OBJECT_LINE.match(line):
+            block.object_depth += 1
+        block.maybe_open = False
+        if block.object_depth or stripped.startswith("{"):
+            block.object_depth += stripped.count("{") - stripped.count("}")
+            if block.object_depth <= 0:
+                block.object_depth = 0
+                block.object_done = True
+            return True
+        if not stripped or stripped.startswith(("^", "digest:", "[cause]")) or _ERROR_CODE_LINE.match(line):
+            return True
+        self._end_block(out)
+        return False
+
+    def _end_block(self, out: list[ev.Event]) -> None:
+        if self._block is not None:
+            event = self._block.to_event()
+            self._block = None
+            if event is not None:
+                out.append(event)
+
+    # P1012 schema validation blocks.
+    def _continue_schema(self, line: str, out: list[ev.Event]) -> bool:
+        assert self._schema is not None
+        if self._line_number - self._schema_start > MAX_BLOCK_LINES:
+            self._end_schema(out)
+            return False
+        if m := _SCHEMA_ERROR.match(line):
+            self._close_schema_message()
+            self._schema_pending_message = (m.group("msg").strip(), self._line_number)
+            return True
+        if (m := _SCHEMA_POINTER.match(line)) and self._schema_pending_message:
+            message, _ = self._schema_pending_message
+            self._schema.append(ev.SchemaProblem(message, ev.SourceLocation(m.group("file"), int(m.group("line")))))
+            self._schema_pending_message = None
+            return True
+        if _VALIDATION_COUNT.search(line):
+            self._end_schema(out)
+            return True
+        return True
+
+    def _close_schema_message(self) -> None:
+        if self._schema_pending_message and self._schema is not None:
+            self._schema.append(ev.SchemaProblem(self._schema_pending_message[0], None))
+        self._schema_pending_message = None
+
+    def _end_schema(self, out: list[ev.Event]) -> None:
+        if self._schema is None:
+            return
+        self._close_schema_message()
+        problems, start = self._schema, self._schema_start
+        self._schema = None
+        env_problems = [p for p in problems if _ENV_MISSING.search(p.message)]
+        for problem in env_problems:
+            m = _ENV_MISSING.search(problem.message)
+            assert m is not None
+            name = m.group("name")
+            out.append(ev.EnvVarMissing(line=start, text=problem.message, name=name, schema_location=problem.location))
+        rest = tuple(p for p in problems if p not in env_problems)
+        if rest or not env_problems:
+            out.append(ev.SchemaInvalid(line=start, text=rest[0].message if rest else "", problems=rest))
+
+    # `migrate status` lists.
+    def _continue_migrations(self, line: str, out: list[ev.Event]) -> bool:
+        assert self._migrations is not None
+        name = line.strip()
+        if name and re.fullmatch(r"[\w.-]+", name) and len(self._migrations[2]) < 1000:
+            self._migrations[2].append(name)
+            return True
+        self._end_migrations(out)
+        return False
+
+    def _end_migrations(self, out: list[ev.Event]) -> None:
+        if self._migrations is None:
+            return
+        kind, start, names = self._migrations
+        self._migrations = None
+        text = f"{len(names)} migration(s) {'not yet applied' if kind == 'pending' else 'failed'}"
+        if kind == "pending":
+            out.append(ev.MigrationsPending(line=start, text=text, names=tuple(names)))
+        else:
+            out.append(ev.MigrationFailed(line=start, text=text, names=tuple(names)))
+
+
+def _classify_message(
+    line: str, raw_driver_text: bool = True
+) -> tuple[Callable[..., ev.ClientError], dict[str, Any]] | None:
+    """The event kind and details of a client error message, or None if the line is not one.
+
+    A database's own wording (`no such column`, `relation "x" does not exist`) counts only inside a client error's
+    frame: the same words come from `migrate deploy` when a migration's SQL fails.
+    """
+    if m := _P2022.search(line):
+        return ev.MissingColumn, {**_split_column(m.group("col")), "code": "P2022"}
+    if m := _P2021.search(line):
+        return ev.MissingTable, {**_split_table(m.group("table")), "code": "P2021"}
+    if not raw_driver_text:
+        pass
+    elif m := _PG_RECORD.search(line):
+        return ev.DatabaseObjectError, {"record": _first(m, "rec", "rec_fr"), "field": _first(m, "field", "field_fr")}
+    elif m := _SQLITE_COLUMN.search(line):
+        return ev.MissingColumn, _split_column(m.group("col"))
+    elif m := _SQLITE_TABLE.search(line):
+        return ev.MissingTable, _split_table(m.group("table"))
+    elif m := _PG_COLUMN.search(line):
+        if qualified := _first(m, "qcol", "qcol_fr"):
+            return ev.MissingColumn, _split_column(qualified)
+        return ev.MissingColumn, {"column": _first(m, "col", "col_fr"), "table": _first(m, "table", "table_fr")}
+    elif m := _PG_TABLE.search(line):
+        return ev.MissingTable, _split_table(_first(m, "table", "table_fr") or "")
+    if m := _P2002.search(line):
+        fields = tuple(f.strip(" `") for f in m.group("fields").split(",") if f.strip(" `"))
+        return ev.UniqueConstraintFailed, {"fields": fields, "code": "P2002"}
+    if _P2025.search(line):
+        return ev.RecordNotFound, {"code": "P2025"}
+    if m := _UNKNOWN_ARGUMENT.search(line):
+        return ev.UnknownArgument, {"argument": m.group("arg")}
+    if m := _UNKNOWN_FIELD.search(line):
+        return ev.UnknownField, {"field": m.group("field"), "on_model": m.group("model")}
+    if (m := _P1001.search(line)) and "Can't reach" in line:
+        return ev.DatabaseUnreachable, {"address": m.group("addr"), "code": "P1001"}
+    return None
+
+
+def _split_column(name: str) -> dict[str, Any]:
+    """`schema.Table.column`, `Table.column` or `column`, as the client prints them."""
+    parts = name.split(".")
+    if len(parts) >= 3:
+        return {"schema": ".".join(parts[:-2]), "table": parts[-2], "column": parts[-1]}
+    if len(parts) == 2 and parts[0] and parts[1]:
+        return {"table": parts[0], "column": parts[1]}
+    return {"column": name}
+
+
+def _split_table(name: str) -> dict[str, Any]:
+    schema, _, table = name.rpartition(".")
+    return {"table": table, "schema": schema or None}
+
+
+class LogReader:
+    """Chunks in, events out: a `LineReader` and a `Recognizer` together."""
+
+    def __init__(self) -> None:
+        self.lines = LineReader()
+        self.recognizer = Recognizer()
+
+    def feed(self, chunk: bytes | str) -> list[ev.Event]:
+        out: list[ev.Event] = []
+        for line in self.lines.feed(chunk):
+            out.extend(self.recognizer.feed_line(line))
+        return out
+
+    def flush(self) -> list[ev.Event]:
+        return self.recognizer.flush()
+
+    def close(self) -> list[ev.Event]:
+        out: list[ev.Event] = []
+        for line in self.lines.close():
+            out.extend(self.recognizer.feed_line(line))
+        return out + self.recognizer.flush()
+
+
+def recognize(lines: Iterable[str]) -> list[ev.Event]:
+    recognizer = Recognizer()
+    out: list[ev.Event] = []
+    for line in lines:
+        out.extend(recognizer.feed_line(line))
+    return out + recognizer.flush()
+
+
+def read_events(chunks: Iterable[bytes | str]) -> list[ev.Event]:
+    reader = LogReader()
+    out: list[ev.Event] = []
+    for chunk in chunks:
+        out.extend(reader.feed(chunk))
+    return out + reader.close()

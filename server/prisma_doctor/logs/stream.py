@@ -1,0 +1,189 @@
+"""Terminal output to clean text lines, incrementally and in bounded memory.
+
+Output arrives in chunks cut anywhere: inside an escape sequence, between `\\r` and `\\n`, inside a UTF-8 character.
+`LineReader.feed` takes each chunk (bytes or text) and returns the lines it completed, with ANSI/OSC sequences and
+control characters removed, overlong lines cut, binary noise dropped and UTF-8 that was decoded as cp1252, latin-1
+or Mac Roman on its way here repaired. Nothing is kept but the current partial line (at most `max_line` characters)
+and an unfinished escape sequence (at most `_MAX_ESCAPE` characters).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+
+DEFAULT_MAX_LINE = 4096
+# An escape sequence longer than this is not one we know (OSC 8 links are the longest in practice).
+_MAX_ESCAPE = 2048
+TRUNCATION_MARK = " …"
+
+# CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ST), DCS/PM/APC strings, and two-byte ESC sequences.
+_ESCAPE = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]                     # CSI: colours, cursor moves, erase line
+  | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)           # OSC: titles, hyperlinks, shell integration
+  | \x1b[PX^_][^\x1b]*\x1b\\                    # DCS, SOS, PM, APC strings
+  | \x1b[ -/]*[0-~]                             # other ESC sequences (charset selection, keypad modes)
+    """,
+    re.VERBOSE,
+)
+# An escape sequence that has started but whose end has not arrived yet.
+_UNFINISHED_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)?\Z")
+# Control characters other than tab and the line breaks handled separately.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+
+# UTF-8 bytes shown through a single-byte code page: a lead byte's character followed by continuation characters.
+_CP1252_CHARS = "".join(sorted({bytes([b]).decode("cp1252", "ignore") for b in range(0x80, 0x100)} - {""}))
+_MAC_ROMAN_CHARS = "".join(sorted({bytes([b]).decode("mac_roman") for b in range(0x80, 0x100)}))
+_LATIN1_CONTROLS = "".join(chr(c) for c in range(0x80, 0xA0))
+_CP1252_RUN = re.compile(f"[{re.escape(_CP1252_CHARS + _LATIN1_CONTROLS)}]{{2,}}")
+_MAC_ROMAN_RUN = re.compile(f"[{re.escape(_MAC_ROMAN_CHARS)}]{{2,}}")
+
+
+def strip_ansi(text: str) -> str:
+    """Remove terminal escape sequences from complete text."""
+    return _ESCAPE.sub("", text)
+
+
+def repair_mojibake(line: str) -> str:
+    """Undo UTF-8 that was decoded as cp1252, latin-1 or Mac Roman (`Â«` -> `«`, `Ã©` -> `é`, `¬´` -> `«`).
+
+    A run of such characters is replaced only when its bytes form valid UTF-8 that differs from it; legitimate
+    accented text almost never does, because UTF-8 continuation bytes must follow a lead byte exactly.
+    """
+    if line.isascii():
+        return line
+    line = _CP1252_RUN.sub(lambda m: _redecode(m.group(0), _encode_cp1252), line)
+    return _MAC_ROMAN_RUN.sub(lambda m: _redecode(m.group(0), lambda s: s.encode("mac_roman")), line)
+
+
+def _encode_cp1252(text: str) -> bytes:
+    # cp1252 leaves five bytes undefined; a latin-1 decoder turned them (and all of 0x80-0x9f) into C1 controls.
+    return b"".join(ch.encode("latin-1") if "\x80" <= ch <= "\x9f" else ch.encode("cp1252") for ch in text)
+
+
+# Where the characters of real text live; a "repair" that produces anything else (`ÀÉ` read as Mac Roman gives
+# U+02C3) was not mojibake in the first place.
+_PLAUSIBLE_RANGES = (
+    (0x00A0, 0x024F),  # Latin-1 Supplement, Latin Extended-A and -B
+    (0x0370, 0x052F),  # Greek, Cyrillic
+    (0x2010, 0x2BFF),  # punctuation, currency, arrows, math, box drawing, shapes, dingbats (✔ ✓ ⨯ ⚠)
+    (0x3000, 0x9FFF),  # CJK
+    (0xAC00, 0xD7AF),  # Hangul
+    (0x1F300, 0x1FAFF),  # emoji
+)
+
+
+def _plausible(text: str) -> bool:
+    return all(ch.isascii() or any(lo <= ord(ch) <= hi for lo, hi in _PLAUSIBLE_RANGES) for ch in text)
+
+
+def _redecode(run: str, encode: object) -> str:
+    try:
+        repaired = encode(run).decode("utf-8")  # type: ignore[operator]
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return _redecode_prefixes(run, encode)
+    return repaired if _plausible(repaired) else run
+
+
+def _redecode_prefixes(run: str, encode: object) -> str:
+    """Repair the valid pieces of a run that also holds characters that were never mojibake."""
+    out: list[str] = []
+    i = 0
+    while i < len(run):
+        for j in range(min(len(run), i + 4), i + 1, -1):
+            try:
+                piece = encode(run[i:j]).decode("utf-8")  # type: ignore[operator]
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if not _plausible(piece):
+                continue
+            out.append(piece)
+            i = j
+            break
+        else:
+            out.append(run[i])
+            i += 1
+    return "".join(out)
+
+
+def is_binary_noise(line: str) -> bool:
+    """A line that is mostly replacement characters or symbols from a binary file, not text anyone printed."""
+    if len(line) < 8:
+        return False
+    bad = sum(1 for ch in line if ch == "\ufffd" or ("\x00" <= ch < " " and ch != "\t"))
+    return bad * 4 > len(line)
+
+
+class LineReader:
+    """Feeds on chunks, returns complete clean lines. Call `close()` at the end of the stream for the last one."""
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self.max_line = max_line
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""  # an unfinished escape sequence or a trailing `\r`
+        self._line: list[str] = []
+        self._line_length = 0
+        self._truncated = False
+
+    def feed(self, chunk: bytes | str) -> list[str]:
+        text = self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
+        text = self._pending + text
+        self._pending = ""
+        unfinished = _UNFINISHED_ESCAPE.search(text)
+        if unfinished and unfinished.start() < len(text) and len(text) - unfinished.start() <= _MAX_ESCAPE:
+            self._pending = text[unfinished.start() :]
+            text = text[: unfinished.start()]
+        if text.endswith("\r"):
+            # It may be the first half of a CRLF cut by the chunk boundary.
+            self._pending = "\r" + self._pending
+            text = text[:-1]
+        return list(self._split(strip_ansi(text)))
+
+    def close(self) -> list[str]:
+        tail = self._decoder.decode(b"", final=True) + self._pending
+        self._pending = ""
+        lines = list(self._split(strip_ansi(tail).rstrip("\r")))
+        if self._line_length or self._truncated:
+            lines.extend(self._finish_line())
+        return lines
+
+    def _split(self, text: str) -> Iterator[str]:
+        text = text.replace("\r\n", "\n")
+        parts = text.split("\n")
+        for index, part in enumerate(parts):
+            if "\r" in part:
+                # A lone carriage return redraws the line (spinners, progress bars): keep what was drawn last.
+                self._line, self._line_length, self._truncated = [], 0, False
+                part = part.rsplit("\r", 1)[1]
+            self._append(part)
+            if index < len(parts) - 1:
+                yield from self._finish_line()
+
+    def _append(self, part: str) -> None:
+        if self._truncated or not part:
+            return
+        room = self.max_line - self._line_length
+        if len(part) > room:
+            part = part[:room]
+            self._truncated = True
+        self._line.append(part)
+        self._line_length += len(part)
+
+    def _finish_line(self) -> Iterator[str]:
+        line = "".join(self._line)
+        truncated = self._truncated
+        self._line, self._line_length, self._truncated = [], 0, False
+        if is_binary_noise(line):
+            return
+        line = _CONTROL.sub("", repair_mojibake(line))
+        yield line + TRUNCATION_MARK if truncated else line
+
+
+def read_lines(chunks: Iterable[bytes | str], max_line: int = DEFAULT_MAX_LINE) -> Iterator[str]:
+    """All clean lines of a finished stream."""
+    reader = LineReader(max_line)
+    for chunk in chunks:
+        yield from reader.feed(chunk)
+    yield from reader.close()

@@ -1,0 +1,70 @@
+"""Between the core's values and LSP's: findings to diagnostics, paths to URIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from prisma_doctor.findings import Finding, Location, Severity
+
+SOURCE = "prisma-doctor"
+
+_SEVERITIES = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+    Severity.HINT: types.DiagnosticSeverity.Hint,
+}
+
+
+def uri_of(path: str | Path) -> str:
+    return from_fs_path(str(path)) or Path(path).as_uri()
+
+
+def path_of(uri: str) -> Path | None:
+    fs_path = to_fs_path(uri)
+    return Path(fs_path) if fs_path else None
+
+
+def lsp_range(location: Location) -> types.Range:
+    if location.span is None:
+        return types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    start, end = location.span.start, location.span.end
+    return types.Range(
+        start=types.Position(line=start.line, character=start.character),
+        end=types.Position(line=end.line, character=end.character),
+    )
+
+
+def diagnostic(finding: Finding, project: str, location: Location) -> types.Diagnostic:
+    """`location` is where this diagnostic is shown: the finding's own place or one of its related places."""
+    others = [loc for loc in (finding.location, *finding.related) if loc is not None and loc != location]
+    return types.Diagnostic(
+        range=lsp_range(location),
+        message=finding.message + (f" (×{finding.count})" if finding.count > 1 else ""),
+        severity=_SEVERITIES[finding.severity],
+        code=finding.code,
+        source=SOURCE,
+        related_information=[
+            types.DiagnosticRelatedInformation(
+                location=types.Location(uri=uri_of(o.file), range=lsp_range(o)), message="related"
+            )
+            for o in others
+        ]
+        or None,
+        # What a code action needs to offer the fixes, without looking the finding up again.
+        data={"project": project, "code": finding.code, "fixes": list(finding.fixes)},
+    )
+
+
+def diagnostics_by_file(findings: tuple[Finding, ...], project: str) -> dict[str, list[types.Diagnostic]]:
+    """Every finding shown at its own place and at each related place (a runtime error's call site)."""
+    by_file: dict[str, list[types.Diagnostic]] = {}
+    for finding in findings:
+        for location in (finding.location, *finding.related):
+            if location is None or location.span is None:
+                continue
+            by_file.setdefault(location.file, []).append(diagnostic(finding, project, location))
+    return by_file

@@ -1,0 +1,1 @@
+"""The server's capabilities, one module each; `server.py` lists them."""

@@ -1,0 +1,29 @@
+"""The hooks every feature may implement; the server calls each feature's hook in turn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prisma_doctor.lsp.server import PrismaDoctorServer
+
+
+class LanguageFeature:
+    def __init__(self, server: PrismaDoctorServer) -> None:
+        self.server = server
+
+    async def initialized(self) -> None:
+        """The client is ready: register watchers, read settings, run first checks."""
+
+    def document_changed(self, path: Path) -> None:
+        """A document was opened, edited or saved (its current text is in the server's workspace)."""
+
+    def document_saved(self, path: Path) -> None:
+        """A document was saved."""
+
+    def files_changed(self, paths: list[Path]) -> None:
+        """Watched files changed on disk (schema, generated clients, migrations, package files)."""
+
+    def shutdown(self) -> None:
+        """The server is stopping: stop background work."""

@@ -1,0 +1,195 @@
+"""Commands: the repairs (with work-done progress and cancellation), a re-check, the sync report, and fixes.
+
+A repair runs the core's pipeline (`prisma_doctor.repair`) in a worker thread; its progress events become
+`$/progress` reports and a cancel from the client sets the pipeline's cancellation token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+
+from prisma_doctor.findings import FIXES
+from prisma_doctor.lsp.features.base import LanguageFeature
+from prisma_doctor.lsp.features.code_actions import APPLY_FIX, plain
+from prisma_doctor.lsp.features.sync import SyncFeature
+from prisma_doctor.lsp.projects import ProjectSession
+
+RESTART_TS_SERVER = "prismaDoctor/restartTsServer"
+# Fix ids that a repair kind of the pipeline carries out.
+REPAIR_FOR_FIX = {"regenerate": "regenerate", "full-reset": "reset", "restart-dev-server": "restart-dev"}
+TITLES = {
+    "reset": "Prisma: Full Reset",
+    "regenerate": "Prisma: Regenerate Client",
+    "restart-dev": "Prisma: Restart Dev Server",
+}
+# Fixes that are a command for the person to run: we say which, rather than run a database change unasked.
+ADVICE = {
+    "migrate-dev": "Run `prisma migrate dev` in the project to create and apply a migration for the schema changes.",
+    "migrate-deploy": "Run `prisma migrate deploy` to apply the pending migrations.",
+    "db-push": "Run `prisma db push` to push the schema to the database (no migration is recorded).",
+    "set-env-var": "Set the missing variable in the project's .env (or the environment of the dev server).",
+    "inspect-database-objects": "Connect to the database with `SET lc_messages = 'C'` and list the triggers, views "
+    "and functions on the table named in the error: the database's own message names the missing column.",
+    "stop-locking-process": "Stop the process named in the finding (usually the dev server), then regenerate.",
+    "edit-schema": "Fix the schema where the diagnostic points.",
+}
+
+
+class CommandFeature(LanguageFeature):
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        """Command name to handler; pygls passes the server as `ls`, then the command's arguments."""
+        methods: dict[str, Callable[..., Any]] = {
+            "prismaDoctor.fullReset": self._repair_command("reset"),
+            "prismaDoctor.regenerate": self._repair_command("regenerate"),
+            "prismaDoctor.restartDevServer": self._repair_command("restart-dev"),
+            "prismaDoctor.check": self.check,
+            "prismaDoctor.showSyncReport": self.show_sync_report,
+            APPLY_FIX: self.apply_fix,
+        }
+        return {name: _handler(method) for name, method in methods.items()}
+
+    def _sessions(self, args: tuple[Any, ...]) -> list[ProjectSession]:
+        argument = plain(args[0]) if args else None
+        project = argument.get("project") if isinstance(argument, dict) else argument
+        return self.server.projects.find(project if isinstance(project, str) else None)
+
+    def _repair_command(self, kind: str) -> Callable[..., Any]:
+        async def run(*args: Any) -> dict[str, Any]:
+            sessions = self._sessions(args)
+            if not sessions:
+                return self._no_project(args)
+            results = [await self.repair(session, kind) for session in sessions]
+            return {"ok": all(r.get("ok") for r in results), "results": results}
+
+        return run
+
+    def _no_project(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        message = "Prisma Doctor found no Prisma project" + (f" at {args[0]}" if args and args[0] else "") + "."
+        self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+        return {"ok": False, "error": message}
+
+    async def check(self, *args: Any) -> dict[str, Any]:
+        sync: SyncFeature = self.server.feature_of(SyncFeature)
+        reports = []
+        for session in self._sessions(args):
+            await sync.check_now(session)
+            reports.append(session.report.to_json())
+        return {"reports": reports}
+
+    async def show_sync_report(self, *args: Any) -> dict[str, Any]:
+        return {"reports": [session.report.to_json() for session in self._sessions(args)]}
+
+    async def apply_fix(self, *args: Any) -> dict[str, Any]:
+        argument = plain(args[0]) if args else {}
+        argument = argument if isinstance(argument, dict) else {}
+        fix = argument.get("fix")
+        if fix not in FIXES:
+            return {"ok": False, "error": f"unknown fix {fix!r}"}
+        if fix in REPAIR_FOR_FIX:
+            return await self._repair_command(REPAIR_FOR_FIX[fix])(argument)
+        if fix == "restart-ts-server":
+            self.server.protocol.notify(RESTART_TS_SERVER, {})
+            return {"ok": True}
+        advice = ADVICE.get(fix, FIXES[fix])
+        self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=advice))
+        return {"ok": True, "advice": advice}
+
+    async def repair(self, session: ProjectSession, kind: str) -> dict[str, Any]:
+        from prisma_doctor.repair.pipeline import CancellationToken, run_plan
+        from prisma_doctor.repair.plan import build_plan
+        from prisma_doctor.repair.safe_fs import RefusedRoot
+
+        sync: SyncFeature = self.server.feature_of(SyncFeature)
+        if session.repairing:
+            return {"ok": False, "error": "a repair is already running for this project"}
+        token = CancellationToken()
+        progress_token = str(uuid.uuid4())
+        title = TITLES[kind]
+        loop = asyncio.get_running_loop()
+        session.repairing = True
+        sync.send_state(session, "repairing", f"{title}…")
+        created = await self._create_progress(progress_token)
+        if created:
+            self.server.work_done_progress.begin(
+                progress_token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
+            )
+            # A cancel from the client cancels this future; the pipeline's token follows it.
+            future = self.server.work_done_progress.tokens.get(progress_token)
+            if future is not None:
+                future.add_done_callback(lambda f: token.cancel() if f.cancelled() else None)
+
+        def on_progress(event: Any) -> None:
+            message = f"{event.title}: {event.message}" if event.message else event.title
+            if created:
+                loop.call_soon_threadsafe(
+                    self.server.work_done_progress.report,
+                    progress_token,
+                    types.WorkDoneProgressReport(message=message, percentage=event.percentage, cancellable=True),
+                )
+            loop.call_soon_threadsafe(sync.send_state, session, "repairing", f"{title}: {message}")
+
+        def run() -> Any:
+            plan = build_plan(session.root, kind, deep=self.server.settings.deep_clean)
+            return run_plan(plan, progress=on_progress, token=token)
+
+        try:
+            result = await asyncio.to_thread(run)
+        except RefusedRoot as error:
+            return self._failed(session, progress_token, created, title, str(error))
+        except Exception as error:  # the pipeline reports failures itself; this is a bug of ours
+            return self._failed(session, progress_token, created, title, f"{type(error).__name__}: {error}")
+        finally:
+            session.repairing = False
+        outcome = result.to_json()
+        if result.restart_ts_server:
+            self.server.protocol.notify(RESTART_TS_SERVER, {})
+        message = _summary(title, result)
+        if created:
+            self.server.work_done_progress.end(progress_token, types.WorkDoneProgressEnd(message=message))
+        level = types.MessageType.Info if result.ok else types.MessageType.Error
+        self.server.window_show_message(types.ShowMessageParams(type=level, message=message))
+        session.last_sync_state = None  # always tell the client the state after a repair
+        await sync.check_now(session)
+        return outcome
+
+    async def _create_progress(self, token: str) -> bool:
+        window = self.server.client_capabilities.window
+        if not (window and window.work_done_progress):
+            return False
+        try:
+            await self.server.work_done_progress.create_async(token)
+        except Exception:
+            return False
+        return True
+
+    def _failed(self, session: ProjectSession, token: str, created: bool, title: str, error: str) -> dict[str, Any]:
+        message = f"{title} failed: {error}"
+        if created:
+            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
+        self.server.feature_of(SyncFeature).send_state(session, "error", message)
+        return {"ok": False, "error": message}
+
+
+def _handler(method: Callable[..., Any]) -> Callable[..., Any]:
+    async def handler(ls: Any, *args: Any) -> Any:
+        return await method(*args)
+
+    return handler
+
+
+def _summary(title: str, result: Any) -> str:
+    if result.busy:
+        return f"{title}: another repair of this project is running."
+    if result.cancelled:
+        return f"{title} was cancelled; run it again to complete it."
+    if result.ok:
+        return f"{title} done and verified."
+    failed = next((s for s in result.steps if s.status == "failed"), None)
+    detail = f" at “{failed.title}”: {failed.message}" if failed else ""
+    return f"{title} failed{detail}"

@@ -1,0 +1,112 @@
+"""Keeps each project's sync state current: re-checks on change, publishes diagnostics and `prismaDoctor/syncState`.
+
+Checks are debounced per project (a person typing in the schema triggers one check per pause, not per keystroke)
+and run in a worker thread so that a large schema never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from lsprotocol import types
+
+from prisma_doctor.check import inspect_project
+from prisma_doctor.findings import Severity
+from prisma_doctor.lsp.convert import diagnostics_by_file, uri_of
+from prisma_doctor.lsp.features.base import LanguageFeature
+from prisma_doctor.lsp.projects import ProjectSession
+
+SYNC_STATE = "prismaDoctor/syncState"
+DEBOUNCE_SECONDS = 0.1
+log = logging.getLogger(__name__)
+
+
+class SyncFeature(LanguageFeature):
+    def __init__(self, server) -> None:
+        super().__init__(server)
+        self._pending: dict[Path, asyncio.Task[None]] = {}
+
+    async def initialized(self) -> None:
+        for session in list(self.server.projects.sessions.values()):
+            await self.check_now(session)
+
+    def document_changed(self, path: Path) -> None:
+        if path.suffix == ".prisma":
+            session = self.server.projects.session_for(path)
+            if session is not None:
+                self.schedule(session)
+
+    def files_changed(self, paths: list[Path]) -> None:
+        for session in {id(s): s for p in paths if (s := self.server.projects.session_for(p)) is not None}.values():
+            self.schedule(session)
+
+    def schedule(self, session: ProjectSession, delay: float = DEBOUNCE_SECONDS) -> None:
+        pending = self._pending.pop(session.root, None)
+        if pending is not None:
+            pending.cancel()
+        self._pending[session.root] = asyncio.get_running_loop().create_task(self._later(session, delay))
+
+    async def _later(self, session: ProjectSession, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._pending.pop(session.root, None)
+        await self.check_now(session)
+
+    async def check_now(self, session: ProjectSession) -> None:
+        overrides = self.server.open_schema_texts()
+        try:
+            session.state = await asyncio.to_thread(inspect_project, session.root, None, overrides)
+        except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
+            log.exception("check of %s failed", session.root)
+            self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
+            return
+        self.publish(session)
+
+    def publish(self, session: ProjectSession) -> None:
+        """Diagnostics for every file with findings, cleared where findings went away, then the sync state."""
+        report = session.report
+        shown = self.server.settings.shown_findings(report.findings)
+        by_file = diagnostics_by_file(tuple(shown), str(session.root))
+        for file in session.published - set(by_file):
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri_of(file), diagnostics=[])
+            )
+        for file, diagnostics in by_file.items():
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri_of(file), diagnostics=diagnostics)
+            )
+        session.published = set(by_file)
+        if not session.repairing:
+            self.send_state(session, report.state.value, summarize(session))
+
+    def send_state(self, session: ProjectSession, state: str, summary: str) -> None:
+        report = session.report
+        payload = {
+            "project": str(session.root),
+            "state": state,
+            "summary": summary,
+            "findings": [f.to_json() for f in report.findings],
+        }
+        if payload != session.last_sync_state:
+            session.last_sync_state = payload
+            self.server.protocol.notify(SYNC_STATE, payload)
+
+    def shutdown(self) -> None:
+        for task in self._pending.values():
+            task.cancel()
+
+
+def summarize(session: ProjectSession) -> str:
+    report = session.report
+    problems = [f for f in report.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+    if report.state.value == "unknown":
+        return "Prisma: state unknown" + (f" ({problems[0].message})" if problems else "")
+    if not problems:
+        return "Prisma: in sync"
+    codes = {f.code for f in problems}
+    if codes & {"db-missing-column", "db-missing-table", "migrations-pending", "db-drift"}:
+        return f"Prisma: database behind ({len(problems)})"
+    if "dev-server-stale" in codes:
+        return "Prisma: dev server stale"
+    return f"Prisma: out of sync ({len(problems)} problem{'s' if len(problems) != 1 else ''})"

@@ -1,0 +1,154 @@
+"""The language server: LSP methods fanned out to feature modules.
+
+Each capability is a feature module under `features/` (see `LanguageFeature`); this file only wires LSP methods to
+their hooks. Adding a capability means adding a module and listing it in `FEATURES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from prisma_doctor import __version__
+from prisma_doctor.lsp.convert import path_of
+from prisma_doctor.lsp.features.base import LanguageFeature
+from prisma_doctor.lsp.features.code_actions import APPLY_FIX, CodeActionFeature
+from prisma_doctor.lsp.features.commands import CommandFeature
+from prisma_doctor.lsp.features.sync import SyncFeature
+from prisma_doctor.lsp.features.watching import WatchingFeature
+from prisma_doctor.lsp.projects import ProjectRegistry
+from prisma_doctor.lsp.settings import SECTION, ServerSettings
+
+log = logging.getLogger(__name__)
+FEATURES: tuple[type[LanguageFeature], ...] = (SyncFeature, WatchingFeature, CodeActionFeature, CommandFeature)
+
+
+class PrismaDoctorServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("prisma-doctor", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        self.projects = ProjectRegistry()
+        self.settings = ServerSettings()
+        self.features: list[LanguageFeature] = [feature(self) for feature in FEATURES]
+
+    def feature_of(self, kind: type[LanguageFeature]) -> Any:
+        return next(f for f in self.features if isinstance(f, kind))
+
+    def open_schema_texts(self) -> dict[str, str]:
+        """Unsaved editor text of every open schema file, so checks see what the person sees."""
+        texts: dict[str, str] = {}
+        for uri, document in list(self.workspace.text_documents.items()):
+            path = path_of(uri)
+            if path is not None and path.suffix == ".prisma":
+                texts[str(path.resolve())] = document.source
+        return texts
+
+    def document_changed(self, uri: str) -> None:
+        path = path_of(uri)
+        if path is not None:
+            for feature in self.features:
+                feature.document_changed(path)
+
+    def files_changed(self, paths: list[Path]) -> None:
+        for feature in self.features:
+            feature.files_changed(paths)
+
+    async def load_settings(self) -> None:
+        try:
+            result = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            )
+        except Exception:  # a client without workspace/configuration keeps the initialization options
+            return
+        if result:
+            self.settings = ServerSettings.from_client(result[0])
+
+
+def create_server() -> PrismaDoctorServer:
+    server = PrismaDoctorServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: PrismaDoctorServer, params: types.InitializeParams) -> None:
+        ls.settings = ServerSettings.from_client(params.initialization_options)
+        folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+        for uri in folders:
+            folder = path_of(uri)
+            if folder is not None and folder.is_dir():
+                ls.projects.add_folder(folder)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: PrismaDoctorServer, params: types.InitializedParams) -> None:
+        await ls.load_settings()
+        for feature in ls.features:
+            await feature.initialized()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def configuration_changed(ls: PrismaDoctorServer, params: types.DidChangeConfigurationParams) -> None:
+        await ls.load_settings()
+        sync = ls.feature_of(SyncFeature)
+        for session in ls.projects.sessions.values():
+            sync.publish(session)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def folders_changed(ls: PrismaDoctorServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for added in params.event.added:
+            folder = path_of(added.uri)
+            if folder is not None and folder.is_dir():
+                for session in ls.projects.add_folder(folder):
+                    await ls.feature_of(SyncFeature).check_now(session)
+        await ls.feature_of(WatchingFeature).refresh()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PrismaDoctorServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PrismaDoctorServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PrismaDoctorServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = path_of(params.text_document.uri)
+        if path is not None:
+            for feature in ls.features:
+                feature.document_saved(path)
+        ls.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PrismaDoctorServer, params: types.DidCloseTextDocumentParams) -> None:
+        # The file on disk is the truth again once its editor closes.
+        ls.document_changed(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files_changed(ls: PrismaDoctorServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.feature_of(WatchingFeature).did_change_watched_files(params)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
+    )
+    def code_action(ls: PrismaDoctorServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return ls.feature_of(CodeActionFeature).code_actions(params)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: PrismaDoctorServer, params: None) -> None:
+        for feature in ls.features:
+            feature.shutdown()
+
+    commands = server.feature_of(CommandFeature)
+    for name, handler in commands.handlers().items():
+        server.command(name)(handler)
+    assert APPLY_FIX in commands.handlers()
+    return server
+
+
+def serve_stdio() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    server = create_server()
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        server.start_io()

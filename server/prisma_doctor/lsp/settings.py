@@ -1,0 +1,45 @@
+"""Typed settings: read once from the client (camelCase keys) and converted at this edge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from prisma_doctor.findings import Finding
+
+SECTION = "prismaDoctor"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    package_manager: str | None = None
+    dev_command: str | None = None
+    deep_clean: bool = False
+    regenerate_on_save: bool = False
+    # Finding codes the user chose not to see.
+    hidden_codes: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_client(cls, raw: Any) -> ServerSettings:
+        if not isinstance(raw, Mapping):
+            return cls()
+        if SECTION in raw and isinstance(raw[SECTION], Mapping):
+            raw = raw[SECTION]
+        hidden = raw.get("hiddenFindings") or []
+        return cls(
+            package_manager=_text(raw.get("packageManager")),
+            dev_command=_text(raw.get("devCommand")),
+            deep_clean=bool(raw.get("deepClean", False)),
+            regenerate_on_save=bool(raw.get("regenerateOnSave", False)),
+            hidden_codes=frozenset(c for c in hidden if isinstance(c, str))
+            if isinstance(hidden, list)
+            else frozenset(),
+        )
+
+    def shown_findings(self, findings: Iterable[Finding]) -> list[Finding]:
+        return [f for f in findings if f.code not in self.hidden_codes]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() and value != "auto" else None

@@ -1,0 +1,73 @@
+"""What the steps of one repair share: the project, cancellation, progress, and what earlier steps learned."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prisma_doctor.findings import Report
+from prisma_doctor.repair.devserver import DevServer
+from prisma_doctor.repair.locks import Interrupted
+from prisma_doctor.repair.processes import ProjectProcess
+
+
+class Cancelled(Interrupted):
+    """The repair was cancelled through its token."""
+
+
+class CancellationToken:
+    """Set from any thread (an LSP cancel request, Ctrl+C); steps look at it between and inside their work."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("the repair was cancelled")
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One report of progress. `status` is "started", "progress", "done", "failed", "skipped" or "cancelled"."""
+
+    step: str
+    title: str
+    index: int  # zero-based position of the step in the plan
+    total: int
+    status: str
+    message: str = ""
+
+    @property
+    def percentage(self) -> int:
+        finished = self.index + (1 if self.status in ("done", "failed", "skipped") else 0)
+        return int(100 * finished / max(self.total, 1))
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class StepContext:
+    root: Path
+    token: CancellationToken
+    # Steps call `say("...")` for progress inside their work; the pipeline turns it into a ProgressEvent.
+    say: Callable[[str], None]
+    before: Report | None = None
+    stopped: list[ProjectProcess] = field(default_factory=list)
+    dev_servers: list[DevServer] = field(default_factory=list)
+    # Flags that later steps and adapters read: the editor's TypeScript server should restart.
+    restart_ts_server: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def should_stop(self) -> bool:
+        return self.token.cancelled

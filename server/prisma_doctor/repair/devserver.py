@@ -1,0 +1,278 @@
+"""The project's running dev server: find it, and start it again the way it was started.
+
+Next 16 writes `.next/dev/lock` (`{"pid", "port", "hostname", "appUrl", "startedAt"}`) while `next dev` runs.
+Without it, a node process of the project whose command line runs `next dev` is the server. Either way the
+command to restart is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` ->
+`node next dev`), taken with its working directory and environment. A restart is detached (it outlives the
+repair), writes its output to `.prisma-doctor/dev-output.log`, and counts as done once the port answers HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from prisma_doctor.repair.journal import state_dir
+from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids
+from prisma_doctor.repair.safe_fs import is_inside
+
+LOCK = Path(".next") / "dev" / "lock"
+_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
+_PORT_FLAG = re.compile(r"^(?:-p|--port)(?:=(\d+))?$")
+
+
+@dataclass(frozen=True)
+class DevServer:
+    pid: int  # the process that serves (from the lock, or the `next dev` process)
+    command: tuple[str, ...]  # the launcher's command line, to run again
+    cwd: str
+    port: int | None
+    launcher_pids: tuple[int, ...]  # the chain from the launcher down to the server
+    source: str  # "next-lock" or "process"
+    environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "command": list(self.command),
+            "cwd": self.cwd,
+            "port": self.port,
+            "launcherPids": list(self.launcher_pids),
+            "source": self.source,
+            "environ": self.environ,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DevServer:
+        return cls(
+            pid=int(data["pid"]),
+            command=tuple(data["command"]),
+            cwd=str(data["cwd"]),
+            port=data.get("port"),
+            launcher_pids=tuple(data.get("launcherPids", ())),
+            source=str(data.get("source", "journal")),
+            environ=data.get("environ"),
+        )
+
+
+def read_next_lock(root: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((root / LOCK).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
+
+
+def find_dev_servers(root: Path) -> list[DevServer]:
+    protected = protected_pids()
+    servers: list[DevServer] = []
+    lock = read_next_lock(root)
+    if lock is not None and psutil.pid_exists(lock["pid"]) and lock["pid"] not in protected:
+        server = _describe(psutil.Process(lock["pid"]), root, protected, lock.get("port"), "next-lock")
+        if server is not None:
+            servers.append(server)
+    claimed = {pid for server in servers for pid in server.launcher_pids}
+    for process in psutil.process_iter(["pid", "name"]):
+        if process.pid in claimed or process.pid in protected:
+            continue
+        try:
+            if not is_runtime(process) or not _runs_next_dev(process.cmdline()):
+                continue
+            cwd = process.cwd()
+            if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
+                continue
+            server = _describe(process, root, protected, None, "process")
+        except (psutil.Error, OSError):
+            continue
+        if server is not None and not claimed.intersection(server.launcher_pids):
+            servers.append(server)
+            claimed.update(server.launcher_pids)
+    return servers
+
+
+def _runs_next_dev(cmdline: list[str]) -> bool:
+    names = [os.path.basename(arg) for arg in cmdline]
+    return "dev" in cmdline and any(name in ("next", "next.js", "next.cmd") for name in names)
+
+
+def _describe(
+    server: psutil.Process, root: Path, protected: set[int], port: int | None, source: str
+) -> DevServer | None:
+    chain = [server]
+    for parent in server.parents():
+        if parent.pid in protected or not _launcher(parent, root):
+            break
+        chain.append(parent)
+    launcher = chain[-1]
+    try:
+        command = launchable(launcher.cmdline())
+        cwd = launcher.cwd()
+        try:
+            environ: dict[str, str] | None = dict(launcher.environ())
+        except (psutil.Error, OSError):
+            environ = None
+    except (psutil.Error, OSError):
+        return None
+    if port is None:
+        port = _listening_port(chain) or _port_from_command(command)
+    return DevServer(
+        pid=server.pid,
+        command=command,
+        cwd=cwd,
+        port=port,
+        launcher_pids=tuple(p.pid for p in reversed(chain)),
+        source=source,
+        environ=environ,
+    )
+
+
+def launchable(cmdline: list[str]) -> tuple[str, ...]:
+    """A command line that can be run again: npm and Next rewrite their titles (`npm run dev` as one string,
+    padded with empty arguments), which reads back as a single argument with spaces."""
+    args = [arg for arg in cmdline if arg]
+    if len(args) == 1 and " " in args[0]:
+        args = shlex.split(args[0])
+    return tuple(args)
+
+
+def _launcher(process: psutil.Process, root: Path) -> bool:
+    """A parent that is part of how the server was launched: a runtime in the project or `sh -c` between them."""
+    try:
+        if not is_inside(Path(process.cwd()), root):
+            return False
+        cmdline = process.cmdline()
+        if is_editor(cmdline, root):
+            return False
+        return is_runtime(process) or (len(cmdline) >= 2 and cmdline[1] == "-c")
+    except (psutil.Error, OSError):
+        return False
+
+
+def _listening_port(chain: list[psutil.Process]) -> int | None:
+    for process in chain:
+        try:
+            for connection in process.net_connections(kind="inet"):
+                if connection.status == psutil.CONN_LISTEN and connection.laddr:
+                    return int(connection.laddr.port)
+        except (psutil.Error, OSError):
+            continue
+    return None
+
+
+def _port_from_command(command: tuple[str, ...]) -> int | None:
+    for index, arg in enumerate(command):
+        match = _PORT_FLAG.match(arg)
+        if match:
+            value = match.group(1) or (command[index + 1] if index + 1 < len(command) else "")
+            if value.isdigit():
+                return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Restarted:
+    pid: int
+    port: int | None
+    log: str
+    answered: bool
+    message: str
+
+
+def restart(
+    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+) -> Restarted:
+    """Start `server.command` again, detached, and wait until its port answers (or it exits, or time runs out)."""
+    _remove_stale_next_lock(root)
+    log_path = state_dir(root) / "dev-output.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+    log.write(f"\n--- prisma-doctor restarted: {' '.join(server.command)} (in {server.cwd})\n".encode())
+    log.flush()
+    try:
+        child = subprocess.Popen(
+            list(server.command),
+            cwd=server.cwd,
+            env=server.environ or dict(os.environ),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **_detached(),
+        )
+    except OSError as error:
+        return Restarted(0, None, str(log_path), False, f"could not start {server.command[0]}: {error}")
+    finally:
+        log.close()
+    return _wait_until_answering(child, server, root, log_path, timeout, should_stop)
+
+
+def _detached() -> dict[str, Any]:
+    if os.name == "nt":
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "DETACHED_PROCESS", 0)
+        return {"creationflags": flags}
+    return {"start_new_session": True}
+
+
+def _remove_stale_next_lock(root: Path) -> None:
+    # After a kill Next leaves its lock behind; a new `next dev` may take it for a running server.
+    lock = read_next_lock(root)
+    if lock is not None and not psutil.pid_exists(lock["pid"]):
+        (root / LOCK).unlink(missing_ok=True)
+
+
+def _wait_until_answering(
+    child: subprocess.Popen[bytes],
+    server: DevServer,
+    root: Path,
+    log_path: Path,
+    timeout: float,
+    should_stop: Callable[[], bool],
+) -> Restarted:
+    deadline = time.monotonic() + timeout
+    port = server.port
+    while time.monotonic() < deadline:
+        if should_stop():
+            return Restarted(child.pid, port, str(log_path), False, "cancelled while waiting for the dev server")
+        if child.poll() is not None:
+            return Restarted(
+                child.pid, port, str(log_path), False, f"the dev server exited with code {child.returncode}"
+            )
+        port = port or _announced_port(root, log_path)
+        if port and _answers(port):
+            return Restarted(child.pid, port, str(log_path), True, f"the dev server answers on port {port}")
+        time.sleep(0.5)
+    return Restarted(child.pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
+
+
+def _announced_port(root: Path, log_path: Path) -> int | None:
+    lock = read_next_lock(root)
+    if lock is not None and isinstance(lock.get("port"), int):
+        return int(lock["port"])
+    try:
+        tail = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
+    except OSError:
+        return None
+    last_run = tail.rsplit("--- prisma-doctor restarted", 1)[-1]
+    found = _URL.findall(last_run)
+    return int(found[-1]) if found else None
+
+
+def _answers(port: int) -> bool:
+    """Any HTTP answer counts, even an error page: the server is up and serving."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False

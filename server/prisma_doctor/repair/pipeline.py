@@ -1,0 +1,160 @@
+"""Run a repair plan: the entry point for the CLI and the language server alike.
+
+    from prisma_doctor.repair.plan import build_plan
+    from prisma_doctor.repair.pipeline import CancellationToken, run_plan
+
+    plan = build_plan(root, "reset", deep=False)      # RefusedRoot for "/", a home folder...
+    token = CancellationToken()                       # token.cancel() from any thread
+    result = run_plan(plan, progress=on_progress, token=token)
+    result.ok, result.cancelled, result.to_json()
+
+`run_plan` is synchronous and blocking: the language server runs it in a worker thread (never on its event loop)
+and maps `ProgressEvent`s to work-done progress (`event.title`, `event.message`, `event.percentage`) and a
+`$/cancelRequest` or a progress cancel to `token.cancel()`. The callback runs on the repair's thread and must
+return quickly. Events come per step: "started", any number of "progress", then one of "done", "failed",
+"skipped" or "cancelled". After a run, `result.restart_ts_server` says whether the editor should restart its
+TypeScript server (the server sends `prismaDoctor/restartTsServer`).
+Only one repair runs per project at a time: a second one returns at once with `busy` set. Each step is
+recorded in `.prisma-doctor/journal.json` as it runs; a run that ends early is reported by the next plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from prisma_doctor.findings import Report
+from prisma_doctor.repair.context import (
+    CancellationToken,
+    Cancelled,
+    ProgressCallback,
+    ProgressEvent,
+    StepContext,
+)
+from prisma_doctor.repair.devserver import Restarted
+from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
+from prisma_doctor.repair.locks import Interrupted
+from prisma_doctor.repair.plan import RepairPlan
+from prisma_doctor.repair.steps import StepOutcome
+
+__all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "run_plan"]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    name: str
+    title: str
+    status: str  # "done", "failed", "skipped", "cancelled" or "not run"
+    message: str
+    details: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": self.status,
+            "message": self.message,
+            "details": list(self.details),
+        }
+
+
+@dataclass
+class RepairResult:
+    project: str
+    kind: str
+    steps: list[StepRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    busy: bool = False
+    restart_ts_server: bool = False
+    bytes_freed: int = 0
+    before: Report | None = None
+    after: Report | None = None
+    restarted: list[Restarted] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every step done or skipped; a plan with a verify step must have verified."""
+        if self.cancelled or self.busy or not self.steps:
+            return False
+        return all(step.status in ("done", "skipped") for step in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "kind": self.kind,
+            "ok": self.ok,
+            "cancelled": self.cancelled,
+            "busy": self.busy,
+            "restartTsServer": self.restart_ts_server,
+            "bytesFreed": self.bytes_freed,
+            "notes": self.notes,
+            "steps": [step.to_json() for step in self.steps],
+            "devServers": [
+                {"pid": r.pid, "port": r.port, "log": r.log, "answered": r.answered} for r in self.restarted
+            ],
+            "after": self.after.to_json() if self.after else None,
+        }
+
+
+def run_plan(
+    plan: RepairPlan, progress: ProgressCallback | None = None, token: CancellationToken | None = None
+) -> RepairResult:
+    token = token or CancellationToken()
+    result = RepairResult(str(plan.root), plan.kind, notes=list(plan.notes), before=plan.before)
+    lock = RepairLock(plan.root)
+    try:
+        lock.acquire()
+    except RepairBusy as error:
+        result.busy = True
+        result.notes.append(str(error))
+        return result
+    try:
+        _run_steps(plan, result, token, progress or (lambda event: None))
+    finally:
+        lock.release()
+    return result
+
+
+def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken, progress: ProgressCallback) -> None:
+    journal = Journal.start(
+        plan.root, plan.kind, [s.name for s in plan.steps], {"dev_servers": [s.to_json() for s in plan.dev_servers]}
+    )
+    total = len(plan.steps)
+    index = 0
+
+    def say(message: str) -> None:
+        step = plan.steps[index]
+        progress(ProgressEvent(step.name, step.title, index, total, "progress", message))
+
+    ctx = StepContext(plan.root, token, say, before=plan.before)
+    outcome_word = "done"
+    for index, step in enumerate(plan.steps):
+        if outcome_word != "done":
+            result.steps.append(StepRecord(step.name, step.title, "not run", ""))
+            continue
+        progress(ProgressEvent(step.name, step.title, index, total, "started"))
+        journal.mark(step.name, "running")
+        try:
+            token.raise_if_cancelled()
+            outcome = step.run(ctx)
+        except (Cancelled, Interrupted) as error:
+            outcome = StepOutcome("cancelled", str(error) or "cancelled")
+        except Exception as error:  # a bug or an unexpected system error: report it as this step's failure
+            outcome = StepOutcome("failed", f"{type(error).__name__}: {error}")
+        journal.mark(step.name, outcome.status, outcome.message)
+        if step.name == "stop":
+            journal.data["stopped"] = [p.to_json() for p in ctx.stopped]
+            journal.save()
+        result.bytes_freed += outcome.bytes_freed
+        result.steps.append(StepRecord(step.name, step.title, outcome.status, outcome.message, outcome.details))
+        progress(ProgressEvent(step.name, step.title, index, total, outcome.status, outcome.message))
+        if outcome.status == "cancelled":
+            result.cancelled = True
+            outcome_word = "cancelled"
+        elif outcome.status == "failed":
+            outcome_word = "failed"
+    result.restart_ts_server = ctx.restart_ts_server
+    result.after = ctx.extra.get("after")
+    result.restarted = list(ctx.extra.get("restarted", []))
+    journal.finish(outcome_word)

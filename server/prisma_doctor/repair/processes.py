@@ -1,0 +1,221 @@
+"""The project's own processes that hold its generated client, and how to stop them.
+
+A process belongs to the project when it is a JavaScript runtime (node, bun, deno) whose working directory or
+command line lies in the project, or when any process has the project's engine library or generated client files
+open or mapped. Never this tool, its ancestors (the editor that started the language server, the shell that ran
+the command), the editor's own helpers (extension host, tsserver), nor anything outside the project.
+Stopping asks first (terminate), waits, then kills; what was stopped is reported with its command line, working
+directory and environment so that it can be started again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from prisma_doctor.repair.safe_fs import is_inside
+
+RUNTIMES = ("node", "bun", "deno")
+# Command-line fragments of editor processes that may run with the project as working directory.
+EDITOR_MARKERS = (
+    "extensionhost",
+    "tsserver",
+    "typingsinstaller",
+    "code-server",
+    "vscode",
+    "electron",
+    "language-server",
+    "languageserver",
+    "prisma-doctor",
+)
+
+
+@dataclass(frozen=True)
+class ProjectProcess:
+    pid: int
+    ppid: int
+    name: str
+    cmdline: tuple[str, ...]
+    cwd: str | None
+    create_time: float
+    reason: str
+    environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def command(self) -> str:
+        # Retitled processes (`npm run dev`, `next-server (v16)`) pad their command line with spaces.
+        return " ".join(arg.strip() for arg in self.cmdline if arg.strip()) or self.name
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pid": self.pid, "command": self.command, "cwd": self.cwd, "reason": self.reason}
+
+
+def protected_pids() -> set[int]:
+    """This process and every ancestor: stopping any of them would stop the repair itself or its editor."""
+    pids = {os.getpid()}
+    with contextlib.suppress(psutil.Error):
+        pids.update(parent.pid for parent in psutil.Process().parents())
+    return pids
+
+
+def is_runtime(process: psutil.Process) -> bool:
+    names: list[str] = []
+    with contextlib.suppress(psutil.Error, OSError):
+        names.append(process.name())
+    with contextlib.suppress(psutil.Error, OSError):
+        names.append(os.path.basename(process.exe()))
+    return any(_stem(name) in RUNTIMES for name in names)
+
+
+def _stem(name: str) -> str:
+    base = name.lower()
+    return base[:-4] if base.endswith(".exe") else base
+
+
+def is_editor(cmdline: Sequence[str], root: Path) -> bool:
+    # The project's own path may contain any of the markers (a project named `vscode-demo`): leave it out.
+    joined = " ".join(cmdline).replace(str(root), "<project>").lower()
+    return any(marker in joined for marker in EDITOR_MARKERS)
+
+
+def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> list[ProjectProcess]:
+    """Every process of this project that may hold its client, parents before children."""
+    protected = protected_pids()
+    held = [Path(p) for p in client_paths]
+    # Only a native engine library (`*.node`) is mapped into a process; reading memory maps is slow, so skip it
+    # when there is none (engineType "client" and Prisma 7 have none).
+    maps = any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node"))
+    found: list[ProjectProcess] = []
+    for process in psutil.process_iter(["pid", "ppid", "name", "create_time"]):
+        if process.pid in protected:
+            continue
+        try:
+            reason = _belongs(process, root, held, maps)
+            if reason is None:
+                continue
+            cmdline = tuple(process.cmdline())
+            if is_editor(cmdline, root):
+                continue
+            found.append(
+                ProjectProcess(
+                    pid=process.pid,
+                    ppid=process.info["ppid"] or 0,
+                    name=process.info["name"] or "",
+                    cmdline=cmdline,
+                    cwd=_cwd(process),
+                    create_time=process.info["create_time"],
+                    reason=reason,
+                    environ=_environ(process),
+                )
+            )
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return sorted(found, key=lambda p: p.create_time)
+
+
+def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
+    runtime = is_runtime(process)
+    if runtime:
+        cwd = _cwd(process)
+        if cwd and is_inside(Path(cwd), root):
+            return "working directory in the project"
+        if any(_arg_inside(arg, cwd, root) for arg in process.cmdline()[1:]):
+            return "command line in the project"
+    if held and _holds(process, held, maps):
+        return "has the generated client open"
+    return None
+
+
+def _arg_inside(arg: str, cwd: str | None, root: Path) -> bool:
+    if arg.startswith("-") or ("/" not in arg and os.sep not in arg):
+        return False
+    candidate = Path(cwd or "/", arg) if not os.path.isabs(arg) else Path(arg)
+    return is_inside(Path(os.path.abspath(candidate)), root)
+
+
+def _holds(process: psutil.Process, held: list[Path], maps: bool) -> bool:
+    names = [f.path for f in process.open_files()]
+    if maps and hasattr(process, "memory_maps"):
+        names += [m.path for m in process.memory_maps(grouped=True)]
+    return any(is_inside(Path(name), path) for name in names for path in held)
+
+
+def _cwd(process: psutil.Process) -> str | None:
+    try:
+        return process.cwd()
+    except (psutil.Error, OSError):
+        return None
+
+
+def _environ(process: psutil.Process) -> dict[str, str] | None:
+    try:
+        return dict(process.environ())
+    except (psutil.Error, OSError):
+        return None
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited; return those still running after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while True:
+        # A zombie has stopped; it only waits for its parent (a shell, a test) to reap it.
+        alive = [p for p in alive if p.is_running() and not _is_zombie(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _is_zombie(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+@dataclass(frozen=True)
+class StopResult:
+    stopped: list[ProjectProcess]
+    killed: list[ProjectProcess]
+    survivors: list[ProjectProcess]
+
+
+def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> StopResult:
+    """Terminate, wait `grace` seconds, then kill what is left. A pid reused by another process is left alone."""
+    live: dict[psutil.Process, ProjectProcess] = {}
+    for item in processes:
+        try:
+            process = psutil.Process(item.pid)
+            if abs(process.create_time() - item.create_time) > 0.01:
+                continue  # the pid now names another process
+            process.terminate()
+            live[process] = item
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.AccessDenied:
+            live[psutil.Process(item.pid)] = item
+    remaining = _wait_gone(list(live), grace)
+    killed: list[ProjectProcess] = []
+    for process in remaining:
+        try:
+            process.kill()
+            killed.append(live[process])
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.AccessDenied:
+            continue
+    survivors = _wait_gone(remaining, grace)
+    return StopResult(
+        stopped=[live[p] for p in live if p not in survivors],
+        killed=killed,
+        survivors=[live[p] for p in survivors],
+    )

@@ -1,0 +1,71 @@
+"""Run a package-manager command for a step: output kept in a log, cancellable while it runs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from prisma_doctor.repair.context import Cancelled, StepContext
+from prisma_doctor.repair.journal import state_dir
+from prisma_doctor.repair.package_manager import subprocess_env
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int
+    output: str
+    log: Path
+
+    def tail(self, lines: int = 12) -> str:
+        return "\n".join(self.output.strip().splitlines()[-lines:])
+
+
+def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> CommandResult:
+    """Run `command` in `cwd`; on cancellation stop it (and its children) and raise `Cancelled`."""
+    log = state_dir(ctx.root) / f"{name}.log"
+    ctx.say(" ".join(command))
+    with open(log, "wb") as out:
+        try:
+            child = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=subprocess_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                **({"start_new_session": True} if os.name != "nt" else {}),
+            )
+        except OSError as error:
+            out.write(f"could not run {command[0]}: {error}\n".encode())
+            return CommandResult(127, f"could not run {command[0]}: {error}", log)
+        while child.poll() is None:
+            if ctx.should_stop():
+                _stop_tree(child)
+                raise Cancelled(f"cancelled while running {' '.join(command)}")
+            time.sleep(0.1)
+    return CommandResult(child.returncode, log.read_text(encoding="utf-8", errors="replace"), log)
+
+
+def _stop_tree(child: subprocess.Popen[bytes]) -> None:
+    try:
+        children = psutil.Process(child.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    if os.name != "nt":
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signal.SIGTERM)
+    for process in [psutil.Process(child.pid), *children] if psutil.pid_exists(child.pid) else children:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

@@ -1,0 +1,255 @@
+"""The steps a repair is made of. Each knows how to preview itself (for `--dry-run`) and how to run.
+
+A step returns a `StepOutcome` ("done", "failed" or "skipped") and never raises for an expected failure; it
+raises `Cancelled` when the token is set. Steps are idempotent, so that an interrupted repair can run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prisma_doctor.check import check_project
+from prisma_doctor.clients.locate import find_package
+from prisma_doctor.findings import Finding, Report, Severity
+from prisma_doctor.repair import devserver
+from prisma_doctor.repair.context import StepContext
+from prisma_doctor.repair.devserver import DevServer
+from prisma_doctor.repair.locks import LockedFile
+from prisma_doctor.repair.package_manager import PackageManager, read_package_json
+from prisma_doctor.repair.processes import ProjectProcess, stop_processes
+from prisma_doctor.repair.run_command import run_command
+from prisma_doctor.repair.safe_fs import OutsideProject, remove_tree, size_of
+from prisma_doctor.repair.targets import ClientFolder
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    status: str  # "done", "failed" or "skipped"
+    message: str
+    details: tuple[str, ...] = ()
+    bytes_freed: int = 0
+
+
+class Step:
+    name = "step"
+    title = "Step"
+
+    def preview(self) -> list[str]:
+        return []
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        raise NotImplementedError
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+@dataclass
+class StopProcesses(Step):
+    processes: list[ProjectProcess]
+    name = "stop"
+    title = "Stop the project's processes that hold the client"
+
+    def preview(self) -> list[str]:
+        if not self.processes:
+            return ["no process of this project is running"]
+        return [f"pid {p.pid}: {p.command} (in {p.cwd}; {p.reason})" for p in self.processes]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        if not self.processes:
+            return StepOutcome("skipped", "no process of this project is running")
+        ctx.token.raise_if_cancelled()
+        result = stop_processes(self.processes)
+        ctx.stopped.extend(result.stopped)
+        details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
+        details += [f"had to kill pid {p.pid}" for p in result.killed]
+        if result.survivors:
+            names = ", ".join(f"pid {p.pid} ({p.command})" for p in result.survivors)
+            return StepOutcome("failed", f"could not stop {names}", tuple(details))
+        return StepOutcome("done", f"stopped {len(result.stopped)} process(es)", tuple(details))
+
+
+@dataclass
+class RemovePaths(Step):
+    paths: list[Path]
+    outside: list[ClientFolder] = field(default_factory=list)
+    name = "remove"
+    title = "Remove the stale generated clients and caches"
+
+    def preview(self) -> list[str]:
+        lines = [f"{path} ({human_size(size_of(path))})" for path in self.paths if path.exists()]
+        lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT deleted" for c in self.outside]
+        return lines or ["nothing to remove"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        freed = 0
+        details: list[str] = []
+        for path in self.paths:
+            ctx.token.raise_if_cancelled()
+            ctx.say(f"removing {path}")
+            try:
+                removal = remove_tree(path, ctx.root, should_stop=ctx.should_stop)
+            except OutsideProject as error:
+                details.append(f"not deleted: {error}")
+                continue
+            except LockedFile as error:
+                return StepOutcome("failed", str(error), tuple(details), freed)
+            if removal.existed:
+                freed += removal.bytes_freed
+                details.append(f"removed {removal.path} ({human_size(removal.bytes_freed)})")
+        for client in self.outside:
+            details.append(f"not deleted: {client.path} (generator `{client.generator}`) is outside the project")
+        return StepOutcome("done", f"freed {human_size(freed)}", tuple(details), freed)
+
+
+def missing_packages(root: Path) -> list[str]:
+    """Prisma packages the project declares but Node cannot resolve (or the CLI's own `@prisma/engines`)."""
+    package = read_package_json(root) or {}
+    declared = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
+    missing: list[str] = []
+    for name in ("prisma", "@prisma/client"):
+        if name not in declared:
+            continue
+        folder = find_package(name, root)
+        if folder is None:
+            missing.append(name)
+        elif name == "prisma" and find_package("@prisma/engines", folder) is None:
+            missing.append("@prisma/engines")
+    return missing
+
+
+@dataclass
+class Reinstall(Step):
+    manager: PackageManager
+    missing: list[str]
+    name = "reinstall"
+    title = "Reinstall the removed packages"
+
+    def preview(self) -> list[str]:
+        return [f"missing: {', '.join(self.missing)}", f"run: {' '.join(self.manager.install_command())}"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        still_missing = missing_packages(self.manager.project)
+        if not still_missing:
+            return StepOutcome("skipped", "every Prisma package is installed")
+        result = run_command(ctx, self.name, self.manager.install_command(), self.manager.workspace_root)
+        if result.returncode != 0:
+            return StepOutcome("failed", f"the install failed (exit {result.returncode})", (result.tail(),))
+        after = missing_packages(self.manager.project)
+        if after:
+            return StepOutcome("failed", f"still missing after the install: {', '.join(after)}", (result.tail(),))
+        return StepOutcome("done", f"reinstalled {', '.join(still_missing)}")
+
+
+@dataclass
+class PruneStore(Step):
+    manager: PackageManager
+    name = "prune"
+    title = "Clean the package manager's cache"
+
+    def preview(self) -> list[str]:
+        return [f"run: {' '.join(self.manager.prune_command())}"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        result = run_command(ctx, self.name, self.manager.prune_command(), self.manager.workspace_root)
+        if result.returncode != 0:
+            return StepOutcome("failed", f"the cache clean failed (exit {result.returncode})", (result.tail(),))
+        return StepOutcome("done", "cache cleaned")
+
+
+@dataclass
+class Generate(Step):
+    manager: PackageManager
+    schema_argument: str | None = None
+    name = "generate"
+    title = "Regenerate Prisma Client with the project's own Prisma"
+
+    def command(self) -> list[str]:
+        schema = ["--schema", self.schema_argument] if self.schema_argument else []
+        return self.manager.prisma("generate", *schema)
+
+    def preview(self) -> list[str]:
+        return [f"run: {' '.join(self.command())} (in {self.manager.project})"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        result = run_command(ctx, self.name, self.command(), self.manager.project)
+        ctx.restart_ts_server = True
+        if result.returncode != 0:
+            return StepOutcome("failed", f"prisma generate failed (exit {result.returncode})", (result.tail(),))
+        generated = [line.strip() for line in result.output.splitlines() if "Generated" in line]
+        return StepOutcome("done", "generated", tuple(generated))
+
+
+@dataclass
+class RestartDevServers(Step):
+    servers: list[DevServer]
+    name = "restart-dev"
+    title = "Restart the dev server"
+
+    def preview(self) -> list[str]:
+        if not self.servers:
+            return ["no dev server is running"]
+        return [f"{' '.join(s.command)} (in {s.cwd}, port {s.port or 'unknown'})" for s in self.servers]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        if not self.servers:
+            return StepOutcome("skipped", "no dev server was running")
+        details: list[str] = []
+        failed = False
+        for server in self.servers:
+            ctx.say(f"starting {' '.join(server.command)}")
+            restarted = devserver.restart(server, ctx.root, should_stop=ctx.should_stop)
+            ctx.token.raise_if_cancelled()
+            ctx.extra.setdefault("restarted", []).append(restarted)
+            details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
+            failed = failed or not restarted.answered
+        if failed:
+            return StepOutcome("failed", "the dev server did not come back", tuple(details))
+        return StepOutcome("done", "the dev server runs again", tuple(details))
+
+
+class RestartTypeScriptServer(Step):
+    name = "restart-ts-server"
+    title = "Restart the editor's TypeScript server"
+
+    def preview(self) -> list[str]:
+        return ["the editor is asked to restart its TypeScript server to see the new client types"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        ctx.restart_ts_server = True
+        return StepOutcome("done", "restart the TypeScript server so the editor sees the new client types")
+
+
+@dataclass
+class Verify(Step):
+    name = "verify"
+    title = "Check that the client matches the schema"
+
+    def preview(self) -> list[str]:
+        return ["run the check again: every client must match the schema, and nothing found before may remain"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        after = check_project(ctx.root)
+        ctx.extra["after"] = after
+        remaining = unresolved(ctx.before, after)
+        if remaining:
+            return StepOutcome("failed", "not verified", tuple(f"{f.code}: {f.message}" for f in remaining))
+        return StepOutcome("done", f"verified: {after.state.value}")
+
+
+def unresolved(before: Report | None, after: Report) -> list[Finding]:
+    """Problems after the repair: a client still wrong, or an error or warning that was already there before."""
+    earlier = {f.key for f in before.findings} if before else set()
+    serious = (Severity.ERROR, Severity.WARNING)
+    return [
+        f
+        for f in after.findings
+        if f.severity in serious and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
+    ]

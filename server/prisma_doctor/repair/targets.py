@@ -1,0 +1,51 @@
+"""What the repair acts on: every generator's client folders (every pnpm copy), split into inside and outside.
+
+Built on the check's own view of the project (`prisma_doctor.check.inspect_project`), so that the repair removes
+exactly the clients the check judged and verification compares like with like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.repair.safe_fs import is_inside
+
+
+@dataclass(frozen=True)
+class ClientFolder:
+    generator: str
+    path: Path  # absolute, resolved
+    inside: bool  # False: outside the project, reported and never deleted
+
+
+@dataclass(frozen=True)
+class Targets:
+    state: ProjectState
+    clients: tuple[ClientFolder, ...]
+    # The `--schema` argument for `prisma generate`, or None when Prisma finds the schema by itself.
+    schema_argument: str | None
+
+    @property
+    def inside(self) -> list[ClientFolder]:
+        return [c for c in self.clients if c.inside]
+
+    @property
+    def outside(self) -> list[ClientFolder]:
+        return [c for c in self.clients if not c.inside]
+
+
+def find_targets(root: Path, schema_path: Path | None = None) -> Targets:
+    state = inspect_project(root, schema_path)
+    folders: list[ClientFolder] = []
+    for client in state.clients:
+        generator = client.generator
+        paths = [generator.output] if generator.output is not None else []
+        paths += list(generator.other_copies)
+        for path in dict.fromkeys(paths):
+            folders.append(ClientFolder(generator.name, path, is_inside(path, root) and path != root))
+    argument = None
+    if schema_path is not None:
+        argument = str(schema_path if schema_path.is_absolute() else Path.cwd() / schema_path)
+    return Targets(state, tuple(folders), argument)

@@ -1,0 +1,135 @@
+"""The checks of meaning that the doctor's answers rest on, a small part of Prisma's own validation.
+
+A schema can be whole as text and still be refused by Prisma. These checks cover what changes the datamodel the
+doctor compares (a type that names nothing, two blocks or fields of one name, an unknown attribute that was
+probably meant to be a known one, a model Prisma cannot identify rows of); Prisma's other rules (native types per
+connector, referential actions, preview features) are left to `prisma validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prisma_doctor.findings import Span
+from prisma_doctor.schema.datamodel import SCALAR_TYPES
+from prisma_doctor.schema.syntax import ArrayValue, Attribute, Block, ConstantValue, SchemaFile, SyntaxError_
+
+FIELD_ATTRIBUTES = frozenset({"id", "unique", "default", "map", "relation", "updatedAt", "ignore", "shardKey"})
+BLOCK_ATTRIBUTES = frozenset({"id", "unique", "index", "fulltext", "map", "ignore", "schema", "shardKey"})
+ENUM_VALUE_ATTRIBUTES = frozenset({"map"})
+ENUM_ATTRIBUTES = frozenset({"map", "schema"})
+_TYPE_BLOCKS = ("model", "view", "enum", "type")
+
+
+def validate_schema(files: Iterable[SchemaFile]) -> list[tuple[str, SyntaxError_]]:
+    """Problems of meaning across every file of one schema, each with its file and range."""
+    files = list(files)
+    problems: list[tuple[str, SyntaxError_]] = []
+    declared: dict[str, Block] = {}
+    for schema_file in files:
+        for block in schema_file.blocks:
+            if block.kind not in _TYPE_BLOCKS:
+                continue
+            first = declared.get(block.name)
+            if first is not None:
+                problems.append(
+                    _problem(
+                        schema_file.path,
+                        f"the {block.kind} `{block.name}` cannot be defined: a {first.kind} of that name exists",
+                        block.name_span,
+                    )
+                )
+            else:
+                declared[block.name] = block
+    for schema_file in files:
+        for block in schema_file.blocks:
+            problems.extend((schema_file.path, p) for p in _block_problems(block, declared))
+    return problems
+
+
+def _problem(path: str, message: str, span: Span) -> tuple[str, SyntaxError_]:
+    return path, SyntaxError_(message, span)
+
+
+def _block_problems(block: Block, declared: dict[str, Block]) -> list[SyntaxError_]:
+    problems: list[SyntaxError_] = []
+    if block.kind == "enum":
+        problems.extend(_unknown_attributes(block.attributes, ENUM_ATTRIBUTES, "@@", block.name))
+        seen: set[str] = set()
+        for value in block.values:
+            if value.name in seen:
+                problems.append(
+                    SyntaxError_(f"value `{value.name}` is already defined on enum `{block.name}`", value.name_span)
+                )
+            seen.add(value.name)
+            problems.extend(_unknown_attributes(value.attributes, ENUM_VALUE_ATTRIBUTES, "@", value.name))
+        if not block.values:
+            problems.append(SyntaxError_(f"enum `{block.name}` must have at least one value", block.name_span))
+        return problems
+    if block.kind not in ("model", "view", "type"):
+        return problems
+    problems.extend(_unknown_attributes(block.attributes, BLOCK_ATTRIBUTES, "@@", block.name))
+    seen = set()
+    for declaration in block.fields:
+        if declaration.name in seen:
+            problems.append(
+                SyntaxError_(
+                    f"field `{declaration.name}` is already defined on {block.kind} `{block.name}`",
+                    declaration.name_span,
+                )
+            )
+        seen.add(declaration.name)
+        problems.extend(_unknown_attributes(declaration.attributes, FIELD_ATTRIBUTES, "@", declaration.name))
+        field_type = declaration.type
+        if field_type is None or field_type.unsupported is not None:
+            continue
+        if field_type.name not in SCALAR_TYPES and field_type.name not in declared:
+            problems.append(
+                SyntaxError_(
+                    f"type `{field_type.name}` is neither a built-in type nor a model, view, enum or composite type",
+                    field_type.span,
+                )
+            )
+    if block.kind == "model" and block.attribute("ignore") is None and not _identifies_rows(block):
+        problems.append(
+            SyntaxError_(
+                f"model `{block.name}` needs a unique criterion of required fields "
+                "(`@id`, `@unique`, `@@id` or `@@unique`)",
+                block.name_span,
+            )
+        )
+    return problems
+
+
+def _unknown_attributes(
+    attributes: tuple[Attribute, ...], known: frozenset[str], marker: str, owner: str
+) -> list[SyntaxError_]:
+    # `@db.VarChar` and the like are native types, checked per connector by Prisma; any namespace is let through.
+    return [
+        SyntaxError_(f"attribute `{marker}{a.name}` on `{owner}` is not known", a.name_span)
+        for a in attributes
+        if "." not in a.name and a.name not in known
+    ]
+
+
+def _identifies_rows(block: Block) -> bool:
+    required = {f.name for f in block.fields if f.type is not None and not f.type.optional and not f.type.is_list}
+    for declaration in block.fields:
+        if declaration.name in required and (declaration.attribute("id") or declaration.attribute("unique")):
+            return True
+    for attribute in block.attributes:
+        if attribute.name not in ("id", "unique"):
+            continue
+        columns = attribute.argument("fields")
+        if isinstance(columns, ArrayValue):
+            names = [_column_name(item) for item in columns.items]
+            if names and all(name in required for name in names):
+                return True
+    return False
+
+
+def _column_name(item: object) -> str | None:
+    if isinstance(item, ConstantValue):
+        return item.text
+    name = getattr(item, "name", None)  # `a(sort: Desc)`, `a(length: 10)`
+    return name if isinstance(name, str) else None

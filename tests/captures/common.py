@@ -1,0 +1,201 @@
+"""What every capture script shares: a throw-away project, a terminal to run commands in, and the fixture writer.
+
+A capture is the raw output of a real command run under a pseudo-terminal (so colours and CRLF are what a person
+sees), saved byte for byte as `tests/fixtures/logs/<name>.log`, with a sidecar `<name>.json` that says which
+command, which versions and which scenario produced it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from toolchain import ROOT, ensure_node_modules, versions
+
+# Where captures are written: the committed fixtures, unless a test asks for a scratch folder.
+FIXTURES = Path(os.environ.get("PRISMA_DOCTOR_CAPTURE_DIR") or ROOT / "tests" / "fixtures" / "logs")
+
+
+class Project:
+    """A temporary Node project whose `node_modules` is the shared, cached install."""
+
+    def __init__(self, label: str, inside_install: bool = False) -> None:
+        """`inside_install` puts the project under the install folder, for tools that will not follow a
+        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile)."""
+        self.modules = ensure_node_modules()
+        if inside_install:
+            parent = self.modules / "projects"
+            parent.mkdir(exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=parent))
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix=f"pd-capture-{label}-"))
+            (self.root / "node_modules").symlink_to(self.modules / "node_modules", target_is_directory=True)
+        (self.root / "package.json").write_text(json.dumps({"name": label, "private": True}))
+        if not os.environ.get("PRISMA_DOCTOR_KEEP_CAPTURE_PROJECTS"):
+            atexit.register(shutil.rmtree, self.root, True)
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def bin(self, name: str) -> str:
+        return str(self.modules / "node_modules" / ".bin" / name)
+
+    def run(
+        self, cmd: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True, stdout_only: bool = False
+    ) -> str:
+        """Run a set-up step (not captured); its output is returned for the script's own checks."""
+        done = subprocess.run(list(cmd), cwd=self.root, env=_env(env), capture_output=True, text=True, timeout=300)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done.stdout if stdout_only else done.stdout + done.stderr
+
+
+def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL"))}
+    env.update({"PRISMA_HIDE_UPDATE_MESSAGE": "1", "CHECKPOINT_DISABLE": "1", "NEXT_TELEMETRY_DISABLED": "1"})
+    env.update(extra or {})
+    return env
+
+
+class Terminal:
+    """A command running under a pseudo-terminal; a thread collects everything it prints."""
+
+    def __init__(self, cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> None:
+        self.cmd = list(cmd)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=cwd,
+            env=_env({"TERM": "xterm-256color", **(env or {})}),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self._master = master
+        self._output = bytearray()
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:  # EIO: every process holding the terminal is gone
+                return
+            if not data:
+                return
+            with self._lock:
+                self._output += data
+
+    @property
+    def output(self) -> bytes:
+        with self._lock:
+            return bytes(self._output)
+
+    def wait_for(self, text: bytes, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            if time.monotonic() > deadline or (self.process.poll() is not None and not self._reader.is_alive()):
+                shown = self.output.decode(errors="replace")
+                raise TimeoutError(f"{' '.join(self.cmd)}: {text!r} did not appear:\n{shown}")
+            time.sleep(0.1)
+
+    def settle(self, quiet: float = 2.0, timeout: float = 60) -> None:
+        """Wait until nothing new has been printed for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        size, since = len(self.output), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - since < quiet:
+            time.sleep(0.1)
+            if len(self.output) != size:
+                size, since = len(self.output), time.monotonic()
+
+    def finish(self, timeout: float = 120, interrupt: bool = False) -> tuple[bytes, int]:
+        """Wait for the command to end (after Ctrl-C with `interrupt`); stop its process group if it does not."""
+        if interrupt and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            code = self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # children left behind by the command
+        self._reader.join(timeout=5)
+        os.close(self._master)
+        return self.output, code
+
+
+def run_in_terminal(
+    cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> tuple[bytes, int]:
+    """Run `cmd` under a pseudo-terminal to its end; return everything it printed and its exit code."""
+    return Terminal(cmd, cwd, env).finish(timeout=timeout)
+
+
+def project_state(root: Path) -> dict[str, object]:
+    """The project as it was when the output was captured, so tests can diagnose the capture with its facts:
+    the schema on disk, the schema each generated client was built from, the migrations folder."""
+    schema = root / "prisma" / "schema.prisma"
+    clients = {}
+    for folder in ("generated/client", "node_modules/.prisma/client"):
+        copy = root / folder / "schema.prisma"
+        # A linked `node_modules` is the shared install, whose default client belongs to no capture.
+        shared = folder.startswith("node_modules") and (root / "node_modules").is_symlink()
+        if copy.is_file() and not shared:
+            clients[folder] = copy.read_text()
+    migrations = root / "prisma" / "migrations"
+    return {
+        "schema": schema.read_text() if schema.is_file() else None,
+        "clients": clients,
+        "migrations": {sql.parent.name: sql.read_text() for sql in sorted(migrations.glob("*/migration.sql"))},
+    }
+
+
+def save_capture(
+    name: str,
+    output: bytes,
+    *,
+    command: Sequence[str],
+    exit_code: int,
+    project: Project,
+    scenario: str,
+    notes: str = "",
+    extra: Mapping[str, object] | None = None,
+) -> Path:
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    log = FIXTURES / f"{name}.log"
+    log.write_bytes(output)
+    sidecar = {
+        "command": list(command),
+        "exit_code": exit_code,
+        "versions": versions(project.modules),
+        "scenario": scenario,
+        "notes": notes,
+        "project_root": str(project.root),
+        "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "project": project_state(project.root),
+        **(extra or {}),
+    }
+    (FIXTURES / f"{name}.json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+    return log

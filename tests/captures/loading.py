@@ -1,0 +1,60 @@
+"""The committed captures, for tests: raw output, sidecar, and the project's facts at capture time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, migrated_columns
+from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
+from prisma_doctor.schema.parser import parse_schema
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+
+
+@dataclass(frozen=True)
+class Capture:
+    name: str
+    output: bytes
+    sidecar: dict[str, Any]
+
+    def facts(self, root: str = "/project") -> ProjectFacts:
+        """The project as it was when the capture ran, read with the doctor's own schema parser."""
+        project = self.sidecar["project"]
+        started = self.sidecar.get("dev_server_started_at")
+        generated = self.sidecar.get("client_generated_at")
+        migrations = project["migrations"] if isinstance(project["migrations"], dict) else {}
+        return ProjectFacts(
+            root=root,
+            schema=_datamodel(project["schema"], f"{root}/prisma/schema.prisma") if project["schema"] else None,
+            clients=tuple(
+                ClientFacts(
+                    f"{root}/{folder}",
+                    _datamodel(text, f"{root}/{folder}/schema.prisma"),
+                    datetime.fromisoformat(generated) if generated else None,
+                )
+                for folder, text in project["clients"].items()
+            ),
+            dev_server_started_at=datetime.fromisoformat(started) if started else None,
+            migrations=tuple(migrations),
+            migrated=migrated_columns(migrations),
+        )
+
+
+def _datamodel(text: str, path: str) -> Datamodel:
+    return build_datamodel([parse_schema(text, path)])
+
+
+def load(name: str) -> Capture:
+    return Capture(
+        name,
+        (FIXTURES / f"{name}.log").read_bytes(),
+        json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8")),
+    )
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in FIXTURES.glob("*.log") if not p.name.endswith(".next-development.log"))

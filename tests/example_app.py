@@ -1,0 +1,119 @@
+"""Pytest plugin: fresh, ready copies of the bundled example (examples/next-prisma-app) and its `next dev`.
+
+The example's packages are installed once into `tests/.cache/example-<hash of package-lock.json>/` and reused
+across runs. Each copy hard-links that `node_modules` (cheap), except the generated client folder
+`node_modules/.prisma`, which is a real copy because `prisma generate` rewrites it. Whatever rewrites another
+hard-linked file in place writes into the cache: a test that reinstalls packages should delete them first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dev_server import DevServer
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "next-prisma-app"
+CACHE = ROOT / "tests" / ".cache"
+# What a run of the example leaves behind and a copy must not inherit.
+NOT_SOURCES = shutil.ignore_patterns(
+    "node_modules", ".next", "dev.db", "dev.db-journal", "next-env.d.ts", "*.tsbuildinfo", ".clean"
+)
+INSTALLED_MARKER = ".installed"
+# scripts/setup.sh skips `npm ci` when node_modules holds this copy of the lock file it was installed from.
+SETUP_MARKER = Path("node_modules") / ".package-lock.json.setup"
+QUIET_ENV = {"PRISMA_HIDE_UPDATE_MESSAGE": "1", "NEXT_TELEMETRY_DISABLED": "1"}
+
+
+def run_checked(command: list[str], cwd: Path, what: str) -> None:
+    """Run a setup command; a failure fails the test with the command's own output."""
+    if shutil.which(command[0]) is None:
+        pytest.fail(f"{what} needs `{command[0]}` on PATH (Node.js 20 and npm)")
+    done = subprocess.run(
+        command, cwd=cwd, env={**os.environ, **QUIET_ENV}, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"{what} failed ({' '.join(command)}, exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def _lock_hash() -> str:
+    return hashlib.sha256((EXAMPLE / "package-lock.json").read_bytes()).hexdigest()[:12]
+
+
+def installed_example_packages() -> Path:
+    """The cache folder whose `node_modules` holds the example's packages, installing them on first use."""
+    folder = CACHE / f"example-{_lock_hash()}"
+    if (folder / INSTALLED_MARKER).exists():
+        return folder
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Install beside the final place and rename, so an interrupted install never looks complete.
+    staging = Path(tempfile.mkdtemp(prefix="example-installing-", dir=CACHE))
+    try:
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy2(EXAMPLE / name, staging / name)
+        run_checked(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], staging, "Installing the example")
+        shutil.copy2(EXAMPLE / "package-lock.json", staging / SETUP_MARKER)
+        (staging / INSTALLED_MARKER).write_text("ok\n")
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def copy_example(destination: Path, packages: Path) -> Path:
+    """A copy of the example's sources with the cached packages hard-linked in (the generated client copied)."""
+    shutil.copytree(EXAMPLE, destination, ignore=NOT_SOURCES)
+    shutil.copytree(
+        packages / "node_modules",
+        destination / "node_modules",
+        symlinks=True,
+        copy_function=os.link,
+        ignore=lambda folder, names: [".prisma"] if Path(folder) == packages / "node_modules" else [],
+    )
+    shutil.copytree(packages / "node_modules" / ".prisma", destination / "node_modules" / ".prisma", symlinks=True)
+    return destination
+
+
+def run_script(project: Path, script: str, *args: str) -> None:
+    """Run one of the example's scripts (`setup.sh`, `break.sh`, `restore.sh`) in `project`."""
+    run_checked(["bash", str(project / "scripts" / script), *args], project, f"scripts/{script}")
+
+
+@pytest.fixture(scope="session")
+def example_packages() -> Path:
+    return installed_example_packages()
+
+
+@pytest.fixture
+def example_app(tmp_path: Path, example_packages: Path) -> Path:
+    """A fresh copy of the example: Prisma Client generated, migrations applied, users seeded."""
+    project = copy_example(tmp_path / "next-prisma-app", example_packages)
+    run_script(project, "setup.sh")
+    return project
+
+
+@pytest.fixture
+def start_dev_server(tmp_path: Path) -> Iterator[Callable[[Path], DevServer]]:
+    """Starts `next dev` in a project and answers once it serves; every server started is stopped at teardown.
+
+    Each server's output goes to its own `next-dev-<n>.log` under the test's tmp_path (`server.output`).
+    """
+    started: list[DevServer] = []
+
+    def start(project: Path) -> DevServer:
+        server = DevServer(project, tmp_path / f"next-dev-{len(started) + 1}.log")
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()

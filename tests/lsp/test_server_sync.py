@@ -1,0 +1,164 @@
+"""The language server end to end over stdio with pytest-lsp, as VS Code and Neovim would drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from prisma_doctor.lsp.features.code_actions import plain
+from tests.lsp.conftest import SERVER
+
+SERVER_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
+
+
+def _client_named(name: str):
+    @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV), params=[name])
+    async def fixture(lsp_client: LanguageClient):
+        yield lsp_client
+        await lsp_client.shutdown_session()
+
+    return fixture
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV),
+    params=["visual-studio-code", "neovim"],
+)
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    lsp_client.capabilities_name = request.param
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def sync_states(client: LanguageClient) -> list:
+    return [params for method, params in _custom(client) if method == "prismaDoctor/syncState"]
+
+
+def _custom(client: LanguageClient) -> list:
+    return getattr(client, "custom_notifications", [])
+
+
+async def start(client: LanguageClient, project: Path) -> None:
+    client.custom_notifications = []
+
+    @client.feature("prismaDoctor/syncState")
+    def on_state(params) -> None:
+        client.custom_notifications.append(("prismaDoctor/syncState", params))
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(params) -> None:
+        client.registrations = [*getattr(client, "registrations", []), params]
+
+    @client.feature("prismaDoctor/restartTsServer")
+    def on_restart(params) -> None:
+        client.custom_notifications.append(("prismaDoctor/restartTsServer", params))
+
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(client.capabilities_name),
+            workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="app")],
+            root_uri=project.as_uri(),
+        )
+    )
+
+
+async def wait_for(predicate, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the server")
+        await asyncio.sleep(0.05)
+
+
+async def test_in_sync_project_reports_in_sync(client: LanguageClient, synced_project: Path) -> None:
+    await start(client, synced_project)
+    await wait_for(lambda: sync_states(client))
+    state = sync_states(client)[-1]
+    assert state.state == "in-sync", state
+    assert state.project == str(synced_project.resolve())
+
+
+async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageClient, synced_project: Path) -> None:
+    await start(client, synced_project)
+    await wait_for(lambda: sync_states(client))
+    schema = synced_project / "prisma" / "schema.prisma"
+    text = schema.read_text(encoding="utf-8")
+    uri = schema.resolve().as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="prisma", version=1, text=text)
+        )
+    )
+    lines = text.splitlines()
+    user_line = next(i for i, line in enumerate(lines) if line.startswith("model User "))
+    edited = "\n".join([*lines[: user_line + 1], "  nickname String?", *lines[user_line + 1 :]]) + "\n"
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+        )
+    )
+    await wait_for(lambda: any(d.code == "client-out-of-sync" for d in client.diagnostics.get(uri, [])))
+    diagnostic = next(d for d in client.diagnostics[uri] if d.code == "client-out-of-sync")
+    assert "User.nickname" in diagnostic.message
+    assert diagnostic.range.start == types.Position(line=user_line + 1, character=2)
+    await wait_for(lambda: sync_states(client)[-1].state == "out-of-sync")
+
+    # pytest-lsp hands `data` over as a named tuple, which would go back as a JSON array; an editor sends back the
+    # object it received, so send the object.
+    diagnostic.data = plain(diagnostic.data)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    # pytest-lsp reads `Command | CodeAction` results as Commands; the titles are what a person picks from.
+    titles = [a.title for a in actions or []]
+    assert titles == ["Regenerate Prisma Client", "Full Reset (stop, clean, regenerate, restart)"]
+
+    # Undo the edit: the diagnostic clears and the state returns to in sync.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(version=3, uri=uri),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    await wait_for(lambda: uri in client.diagnostics and not client.diagnostics[uri])
+    await wait_for(lambda: sync_states(client)[-1].state == "in-sync")
+
+
+async def test_a_schema_saved_on_disk_is_rechecked(client: LanguageClient, synced_project: Path) -> None:
+    await start(client, synced_project)
+    await wait_for(lambda: sync_states(client))
+    schema = synced_project / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\nmodel Extra {\n  id Int @id\n}\n", encoding="utf-8")
+    uri = schema.resolve().as_uri()
+    # VS Code's watcher would send this; Neovim 0.7 has none, and the server polls instead.
+    if client.capabilities_name == "visual-studio-code":
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=uri, type=types.FileChangeType.Changed)])
+        )
+    await wait_for(lambda: any("Extra" in d.message for d in client.diagnostics.get(uri, [])))
+
+
+async def test_sync_report_and_unknown_fix(client: LanguageClient, synced_project: Path) -> None:
+    await start(client, synced_project)
+    await wait_for(lambda: sync_states(client))
+    report = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="prismaDoctor.showSyncReport", arguments=[{"project": str(synced_project)}])
+    )
+    assert report["reports"][0]["state"] == "in-sync"
+    answer = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="prismaDoctor.applyFix", arguments=[{"project": str(synced_project), "fix": "nope"}]
+        )
+    )
+    assert answer == {"ok": False, "error": "unknown fix 'nope'"}

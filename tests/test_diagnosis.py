@@ -1,0 +1,264 @@
+"""Events + project facts to findings: every finding code against the captures, and the causes that compete."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, diagnose, diagnose_report
+from prisma_doctor.findings import Finding
+from prisma_doctor.logs.recognize import read_events, recognize
+from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
+from prisma_doctor.schema.parser import parse_schema
+from tests.captures.loading import load, names
+
+DB_SIDE = {"db-object-error", "db-missing-column", "db-missing-table", "db-unreachable", "migration-failed"}
+CACHE_FIXES = {"full-reset", "regenerate"}
+
+# Capture -> the findings its output and its project give: (code, rank or None, count).
+EXPECTED = {
+    "sqlite-generate-ok": [],
+    "sqlite-p2022-missing-column": [("db-missing-column", None, 1)],
+    "sqlite-p2021-missing-table": [("db-missing-table", None, 1)],
+    "sqlite-migrate-status-pending": [("migrations-pending", None, 1)],
+    "sqlite-engine-download-failed": [("engine-unavailable", None, 1)],
+    "sqlite-env-missing": [("env-missing", None, 1)],
+    "sqlite-client-not-initialized": [("client-not-generated", None, 1)],
+    "sqlite-unknown-argument-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-p2002-unique": [("unique-constraint-failed", None, 1)],
+    "sqlite-p2025-not-found": [("record-not-found", None, 1)],
+    "sqlite-migrate-deploy-failed": [("migration-failed", None, 1)],
+    "sqlite-migrate-status-failed": [("migration-failed", None, 1)],
+    "sqlite-p1012-generate-broken-schema": [("schema-invalid", None, 1)],
+    "pg-en-trigger-missing-field": [("db-object-error", None, 1)],
+    "pg-fr-trigger-missing-field": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
+    "pg-en-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
+    "pg-fr-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
+    "pg-en-p2021-missing-table": [("db-missing-table", None, 1)],
+    "pg-p1001-unreachable": [("db-unreachable", None, 1)],
+    "next-dev-p2022-server-action-bundled": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
+    "next-dev-p2022-server-action-external": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
+    "next-dev-unknown-argument-stale-server-stale": [("dev-server-stale", None, 2)],
+}
+
+
+def report_of(name: str, facts: ProjectFacts | None = None) -> list[Finding]:
+    capture = load(name)
+    events = read_events([capture.output])
+    return list(diagnose_report(events, facts or capture.facts(), "/project").findings)
+
+
+def summary(findings: list[Finding]) -> list[tuple[str, int | None, int]]:
+    return [(f.code, f.data.get("rank"), f.count) for f in findings]
+
+
+def test_every_capture_has_expectations() -> None:
+    assert sorted(EXPECTED) == names()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_capture_gives_its_findings(name: str) -> None:
+    findings = report_of(name)
+    assert summary(findings) == EXPECTED[name]
+    for finding in findings:
+        if finding.code in DB_SIDE:
+            assert not CACHE_FIXES & set(finding.fixes), finding
+
+
+def test_incident_in_english_is_a_database_object_with_the_way_to_read_its_message() -> None:
+    (finding,) = report_of("pg-en-trigger-missing-field")
+    assert finding.fixes == ("inspect-database-objects",)
+    assert "SET lc_messages = 'C'" in finding.message
+    assert finding.location is not None and finding.location.file.endswith("update-user.js")
+
+
+def test_next_finding_points_at_the_server_action_not_the_bundle() -> None:
+    finding = report_of("next-dev-p2022-server-action-external")[0]
+    assert finding.location is not None
+    assert finding.location.to_json()["file"] == "/project/app/actions.ts"
+    assert (finding.location.to_json()["line"], finding.location.to_json()["column"]) == (8, 3)
+
+
+def test_stale_dev_server_needs_the_start_time() -> None:
+    capture = load("next-dev-unknown-argument-stale-server-stale")
+    facts = capture.facts()
+    assert facts.dev_server_started_at is not None and facts.clients[0].generated_at is not None
+    assert facts.dev_server_started_at < facts.clients[0].generated_at
+    unknown_start = replace(facts, dev_server_started_at=None)
+    assert [f.code for f in report_of(capture.name, unknown_start)] == ["unknown-argument"]
+
+
+def test_column_in_schema_and_migration_but_not_in_database_says_deploy() -> None:
+    (finding,) = report_of("sqlite-p2022-missing-column")
+    assert finding.fixes == ("migrate-dev",)
+    assert "no migration creates it" in finding.message
+    capture = load("sqlite-p2022-missing-column")
+    facts = capture.facts()
+    with_migration = replace(
+        facts,
+        migrations=(*facts.migrations, "0002_nickname"),
+        migrated={**facts.migrated, "User": {**facts.migrated["User"], "nickname": "0002_nickname"}},
+    )
+    (finding,) = report_of(capture.name, with_migration)
+    assert finding.code == "db-missing-column"
+    assert finding.fixes[0] == "migrate-deploy" and "`0002_nickname`" in finding.message
+
+
+# The same text, other project states.
+SCHEMA = """
+model User {
+  id            Int       @id
+  email         String
+  emailVerified DateTime? @map("email_verified")
+}
+"""
+SCHEMA_WITH_NICKNAME = SCHEMA.replace("  email         String\n", "  email         String\n  nickname String?\n")
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def facts(schema: str, client: str | None = None, started: datetime | None = None, **extra: object) -> ProjectFacts:
+    def model(text: str) -> Datamodel:
+        return build_datamodel([parse_schema(text, "/p/prisma/schema.prisma")])
+
+    clients = (ClientFacts("/p/node_modules/.prisma/client", model(client), NOW),) if client is not None else ()
+    return ProjectFacts(root="/p", schema=model(schema), clients=clients, dev_server_started_at=started, **extra)
+
+
+def p2022(column: str, action: str = "update") -> list:
+    return recognize(
+        [
+            f"Invalid `prisma.user.{action}()` invocation in",
+            "/p/app/actions.ts:9:3",
+            f"The column `{column}` does not exist in the current database.",
+            "  code: 'P2022',",
+            "  meta: { modelName: 'User' },",
+            "  clientVersion: '6.17.1'",
+            "}",
+        ]
+    )
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+@pytest.mark.parametrize("column", ["«", "»", "new", "old"])
+def test_misread_column_names_are_database_objects_whatever_the_project(column: str) -> None:
+    for state in (None, facts(SCHEMA, SCHEMA)):
+        (finding,) = diagnose(p2022(column), state)
+        assert finding.code == "db-object-error"
+        assert finding.fixes == ("inspect-database-objects",)
+        assert "lc_messages" in finding.message
+
+
+def test_column_matching_no_field_or_map_is_a_database_object() -> None:
+    assert codes(diagnose(p2022("emailverified"), facts(SCHEMA, SCHEMA))) == ["db-object-error"]
+
+
+def test_column_named_by_its_map_is_missing_from_the_database() -> None:
+    (finding,) = diagnose(p2022("User.email_verified"), facts(SCHEMA, SCHEMA))
+    assert finding.code == "db-missing-column"
+    assert finding.related and finding.related[0].file == "/p/prisma/schema.prisma"
+
+
+def test_column_in_schema_but_not_in_client_is_an_old_client() -> None:
+    (finding,) = diagnose(p2022("nickname"), facts(SCHEMA_WITH_NICKNAME, SCHEMA))
+    assert finding.code == "client-out-of-sync"
+    assert finding.fixes == ("regenerate", "restart-dev-server")
+
+
+def test_column_only_the_client_has_is_an_old_client() -> None:
+    assert codes(diagnose(p2022("nickname"), facts(SCHEMA, SCHEMA_WITH_NICKNAME))) == ["client-out-of-sync"]
+
+
+def test_renamed_column_while_the_dev_server_ran_ranks_the_stale_server_first() -> None:
+    # The database and the client on disk both moved on; the server started before that client was generated.
+    state = facts(SCHEMA, SCHEMA, started=NOW - timedelta(minutes=5))
+    first, second = diagnose(p2022("nickname"), state)
+    assert (first.code, first.data["rank"], second.code, second.data["rank"]) == (
+        "dev-server-stale",
+        1,
+        "db-object-error",
+        2,
+    )
+    assert first.message.startswith("Most likely")
+
+
+def test_not_available_with_every_column_migrated_and_a_write_ranks_the_trigger_first() -> None:
+    migrated = {"User": {"": "0001", "id": "0001", "email": "0001", "email_verified": "0001"}}
+    state = facts(SCHEMA, SCHEMA, migrations=("0001",), migrated=migrated)
+    assert codes(diagnose(p2022("(not available)", "update"), state)) == ["db-object-error", "db-missing-column"]
+    assert codes(diagnose(p2022("(not available)", "findMany"), state)) == ["db-missing-column", "db-object-error"]
+    unmigrated = facts(SCHEMA, SCHEMA, migrations=("0001",), migrated={"User": {"": "0001", "id": "0001"}})
+    first = diagnose(p2022("(not available)", "update"), unmigrated)[0]
+    assert first.code == "db-missing-column" and first.data["candidates"] == ["email", "email_verified"]
+
+
+def test_unknown_argument_for_a_field_the_schema_lacks_is_code_ahead_of_schema() -> None:
+    capture = load("sqlite-unknown-argument-stale-client")
+    state = facts(SCHEMA, SCHEMA)
+    (finding,) = diagnose(read_events([capture.output]), state)
+    assert finding.code == "code-ahead-of-schema"
+    assert finding.fixes == ("edit-schema",)
+
+
+def test_unknown_argument_without_a_project_stays_unknown() -> None:
+    capture = load("sqlite-unknown-argument-stale-client")
+    assert codes(diagnose(read_events([capture.output]), None)) == ["unknown-argument"]
+
+
+def test_generate_after_the_dev_server_started_in_the_same_stream_means_a_stale_server() -> None:
+    lines = [
+        " ✓ Ready in 463ms",
+        "✔ Generated Prisma Client (v6.17.1) to ./node_modules/@prisma/client in 62ms",
+        "Invalid `prisma.user.update()` invocation:",
+        "Unknown argument `nickname`. Available options are marked with ?.",
+    ]
+    state = facts(SCHEMA_WITH_NICKNAME, SCHEMA_WITH_NICKNAME)
+    assert codes(diagnose(recognize(lines), state)) == ["dev-server-stale"]
+
+
+def test_missing_table_that_no_model_maps_is_a_database_object() -> None:
+    events = recognize(
+        [
+            "Invalid `prisma.user.findMany()` invocation:",
+            "The table `audit_log` does not exist in the current database.",
+        ]
+    )
+    assert codes(diagnose(events, facts(SCHEMA, SCHEMA))) == ["db-object-error"]
+
+
+def test_locked_engine_names_the_process_that_holds_it(tmp_path: Path) -> None:
+    engine = tmp_path / "query_engine-windows.dll.node"
+    engine.write_bytes(b"\0")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"f = open({str(engine)!r}, 'rb'); print('ready', flush=True); import time; time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"ready"
+        line = f"Error: EPERM: operation not permitted, rename '{engine}.tmp4242' -> '{engine}'"
+        (finding,) = diagnose(recognize([line]), None)
+        assert finding.code == "engine-locked"
+        assert {"pid": holder.pid, "name": finding.data["holders"][0]["name"]} in finding.data["holders"]
+        assert f"pid {holder.pid}" in finding.message
+        assert finding.fixes[0] == "stop-locking-process"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_databases_own_trigger_message_is_a_database_object() -> None:
+    events = recognize(["DriverAdapterError: l'enregistrement « new » n'a pas de champs « emailverified »"])
+    (finding,) = diagnose(events, facts(SCHEMA, SCHEMA))
+    assert finding.code == "db-object-error"
+    assert "`new` has no field `emailverified`" in finding.message

@@ -1,0 +1,51 @@
+"""The capture scripts still reproduce what the committed fixtures hold: the French trigger capture, end to end.
+
+Installs the npm packages into `tests/.cache/` once, and PostgreSQL with the fr_FR.UTF-8 locale through apt when
+they are missing; starts its own cluster on a free port and stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.diagnosis import diagnose
+from prisma_doctor.logs.recognize import read_events
+from tests.captures.loading import Capture, load
+
+SCRIPTS = Path(__file__).resolve().parent / "captures"
+
+
+@pytest.mark.postgres
+@pytest.mark.node
+@pytest.mark.timeout(900)
+def test_french_trigger_capture_reproduces_the_fixture(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "postgres_trigger.py"), "--only-fr"],
+        cwd=SCRIPTS,
+        env={**os.environ, "PRISMA_DOCTOR_CAPTURE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    name = "pg-fr-trigger-missing-field"
+    fresh = Capture(name, (tmp_path / f"{name}.log").read_bytes(), json.loads((tmp_path / f"{name}.json").read_text()))
+    committed = load(name)
+    assert fresh.sidecar["versions"]["prisma"] == committed.sidecar["versions"]["prisma"]
+    assert b"read ok: ada@example.com" in fresh.output
+    (fresh_event,) = read_events([fresh.output])
+    (committed_event,) = read_events([committed.output])
+    assert (fresh_event.column, fresh_event.code, fresh_event.model) == (  # type: ignore[attr-defined]
+        committed_event.column,  # type: ignore[attr-defined]
+        committed_event.code,
+        committed_event.model,
+    )
+    fresh_codes = [f.code for f in diagnose([fresh_event], fresh.facts())]
+    assert fresh_codes == [f.code for f in diagnose([committed_event], committed.facts())]
+    assert "db-object-error" in fresh_codes

@@ -1,0 +1,259 @@
+"""Lines to events, on the committed captures (real output of real failures) and on forms we cannot produce here."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.recognize import Recognizer, parse_invocation, read_events, recognize
+from tests.captures.loading import load, names
+
+
+def kinds(events: list[ev.Event]) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+# Capture -> the events it must give, in order (repeated errors are repeated events; diagnosis counts them).
+EXPECTED_KINDS = {
+    "sqlite-generate-ok": ["ClientGenerated"],
+    "sqlite-p2022-missing-column": ["MissingColumn"],
+    "sqlite-p2021-missing-table": ["MissingTable"],
+    "sqlite-migrate-status-pending": ["MigrationsPending"],
+    "sqlite-engine-download-failed": ["EngineDownloadFailed"],
+    "sqlite-env-missing": ["EnvVarMissing"],
+    "sqlite-client-not-initialized": ["ClientNotInitialized"],
+    "sqlite-unknown-argument-stale-client": ["UnknownArgument"],
+    "sqlite-p2002-unique": ["UniqueConstraintFailed"],
+    "sqlite-p2025-not-found": ["RecordNotFound"],
+    "sqlite-migrate-deploy-failed": ["MigrationFailed"],
+    "sqlite-migrate-status-failed": ["MigrationFailed"],
+    "sqlite-p1012-generate-broken-schema": ["SchemaInvalid"],
+    "pg-fr-trigger-missing-field": ["MissingColumn"],
+    "pg-en-trigger-missing-field": ["MissingColumn"],
+    "pg-en-p2022-missing-column": ["MissingColumn"],
+    "pg-fr-p2022-missing-column": ["MissingColumn"],
+    "pg-en-p2021-missing-table": ["MissingTable"],
+    "pg-p1001-unreachable": ["DatabaseUnreachable"],
+    "next-dev-p2022-server-action-bundled": ["DevServerReady", "MissingColumn", "MissingColumn"],
+    "next-dev-p2022-server-action-external": ["DevServerReady", "MissingColumn", "MissingColumn"],
+    "next-dev-unknown-argument-stale-server-stale": ["DevServerReady", "UnknownArgument", "UnknownArgument"],
+}
+
+
+def test_every_capture_has_expectations() -> None:
+    assert sorted(EXPECTED_KINDS) == names()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_KINDS))
+def test_capture_gives_its_events(name: str) -> None:
+    assert kinds(read_events([load(name).output])) == EXPECTED_KINDS[name]
+
+
+def test_sqlite_adapter_error_names_schema_table_and_column() -> None:
+    (event,) = read_events([load("sqlite-p2022-missing-column").output])
+    assert isinstance(event, ev.MissingColumn)
+    assert (event.schema, event.table, event.column) == ("main", "User", "nickname")
+    assert event.error_class == "DriverAdapterError"
+    assert event.client_version == "6.17.1"
+
+
+def test_the_incident_column_names_are_kept_as_printed() -> None:
+    french = read_events([load("pg-fr-trigger-missing-field").output])[0]
+    english = read_events([load("pg-en-trigger-missing-field").output])[0]
+    assert isinstance(french, ev.MissingColumn) and isinstance(english, ev.MissingColumn)
+    assert french.column == "(not available)"
+    assert english.column == "new"
+    assert english.code == "P2022" and english.model == "User"
+    # The client's own call-site guess points into its bundle; the real call is the first frame of our script.
+    assert english.invocation is not None and english.invocation.model_accessor is None
+    assert english.call_site is not None and english.call_site.file.endswith("update-user.js")
+    assert (english.call_site.line, english.call_site.function) == (5, "main")
+
+
+def test_turbopack_invocation_and_next_frame_give_the_real_source() -> None:
+    event = read_events([load("next-dev-p2022-server-action-external").output])[1]
+    assert isinstance(event, ev.MissingColumn)
+    assert event.invocation is not None
+    assert event.invocation.expression.startswith("{imported module ")
+    assert (event.invocation.model_accessor, event.invocation.action) == ("user", "update")
+    assert event.invocation.location is not None and event.invocation.location.is_build_output
+    assert event.source == ev.SourceLocation("app/actions.ts", 8, 3, "renameUser")
+    assert (event.code, event.model, event.client_version) == ("P2022", "User", "6.17.1")
+
+
+def test_invocation_without_call_site() -> None:
+    event = read_events([load("next-dev-p2022-server-action-bundled").output])[1]
+    assert isinstance(event, ev.MissingColumn)
+    assert event.invocation == ev.Invocation("prisma.user.update()", "update", "user", None)
+    assert event.source == ev.SourceLocation("app/actions.ts", 8, 3, "renameUser")
+
+
+def test_unknown_argument_lists_the_available_options() -> None:
+    (event,) = read_events([load("sqlite-unknown-argument-stale-client").output])
+    assert isinstance(event, ev.UnknownArgument)
+    assert event.argument == "nickname"
+    assert event.available == ("email", "name")
+
+
+def test_p1012_block_keeps_every_problem_and_its_pointer() -> None:
+    (event,) = read_events([load("sqlite-p1012-generate-broken-schema").output])
+    assert isinstance(event, ev.SchemaInvalid)
+    assert [(p.location.file, p.location.line) for p in event.problems if p.location] == [
+        ("prisma/schema.prisma", 14),
+        ("prisma/schema.prisma", 15),
+    ]
+    assert event.problems[0].message.startswith('Type "Strin" is neither')
+
+
+def test_env_var_inside_a_p1012_block_is_an_env_event_with_its_schema_line() -> None:
+    (event,) = read_events([load("sqlite-env-missing").output])
+    assert isinstance(event, ev.EnvVarMissing)
+    assert event.name == "DATABASE_URL"
+    assert event.schema_location == ev.SourceLocation("prisma/schema.prisma", 9)
+
+
+def test_migration_names() -> None:
+    (pending,) = read_events([load("sqlite-migrate-status-pending").output])
+    (failed,) = read_events([load("sqlite-migrate-status-failed").output])
+    (deploy,) = read_events([load("sqlite-migrate-deploy-failed").output])
+    assert isinstance(pending, ev.MigrationsPending) and pending.names == ("0002_add_nickname_post",)
+    assert isinstance(failed, ev.MigrationFailed) and failed.names == ("0003_broken",)
+    assert isinstance(deploy, ev.MigrationFailed) and deploy.names == ("0003_broken",)
+
+
+def _mojibake(data: bytes, codec: str) -> bytes:
+    """The same output after a hop that decoded UTF-8 as `codec` and encoded the result as UTF-8 again."""
+    return data.decode(codec, errors="replace").encode("utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_KINDS))
+def test_random_chunks_and_mojibake_give_the_same_events(name: str) -> None:
+    data = load(name).output
+    expected = read_events([data])
+    rng = random.Random(name)
+    for variant in (data, _mojibake(data, "cp1252"), _mojibake(data, "latin-1"), _mojibake(data, "mac_roman")):
+        chunks, position = [], 0
+        while position < len(variant):
+            size = rng.choice([1, 2, 3, 7, 64, 500, 4096])
+            chunks.append(variant[position : position + size])
+            position += size
+        assert read_events(chunks) == expected, name
+
+
+# Forms that cannot be produced on this machine (Windows locks, the native engine), as Prisma prints them.
+def test_windows_engine_lock() -> None:
+    line = (
+        "Error: EPERM: operation not permitted, rename 'C:\\app\\node_modules\\.prisma\\client\\"
+        "query_engine-windows.dll.node.tmp43516' -> 'C:\\app\\node_modules\\.prisma\\client\\"
+        "query_engine-windows.dll.node'"
+    )
+    (event,) = recognize([line])
+    assert isinstance(event, ev.EngineLocked)
+    assert event.error == "EPERM"
+    assert event.path.endswith("query_engine-windows.dll.node.tmp43516")
+
+
+def test_native_engine_messages() -> None:
+    found = recognize(
+        [
+            'Prisma Client could not locate the Query Engine for runtime "debian-openssl-3.0.x".',
+            "Can't reach database server at `localhost:5432`",
+            "Drift detected: Your database schema is not in sync with your migration history.",
+        ]
+    )
+    assert kinds(found) == ["EngineNotFound", "DatabaseUnreachable", "DatabaseDrift"]
+    assert found[0].runtime == "debian-openssl-3.0.x"
+
+
+@pytest.mark.parametrize(
+    ("printed", "schema", "table", "column"),
+    [
+        ("User.nickname", None, "User", "nickname"),
+        ("public.User.nickname", "public", "User", "nickname"),
+        ("nickname", None, None, "nickname"),
+        ("«", None, None, "«"),
+    ],
+)
+def test_native_p2022_column_forms(printed: str, schema: str | None, table: str | None, column: str) -> None:
+    lines = [
+        "",
+        "Invalid `prisma.user.update()` invocation in",
+        "/app/src/users.ts:12:21",
+        "",
+        "  11 export async function rename() {",
+        "→ 12   await prisma.user.update(",
+        f"The column `{printed}` does not exist in the current database.",
+        "  code: 'P2022',",
+    ]
+    (event,) = recognize(lines)
+    assert isinstance(event, ev.MissingColumn)
+    assert (event.schema, event.table, event.column) == (schema, table, column)
+    assert event.invocation is not None and event.invocation.location == ev.SourceLocation("/app/src/users.ts", 12, 21)
+    assert event.source == event.invocation.location
+
+
+def test_unknown_field_on_select() -> None:
+    (event,) = recognize(["Unknown field `nickname` for select statement on model `User`. Available options..."])
+    assert isinstance(event, ev.UnknownField)
+    assert (event.field, event.on_model) == ("nickname", "User")
+
+
+def test_flush_ends_an_open_block() -> None:
+    recognizer = Recognizer()
+    assert recognizer.feed_line("Invalid `prisma.post.create()` invocation:") == []
+    assert recognizer.feed_line("The table `main.Post` does not exist in the current database.") == []
+    (event,) = recognizer.flush()
+    assert isinstance(event, ev.MissingTable) and event.table == "Post"
+
+
+def test_invocation_expressions() -> None:
+    assert parse_invocation("this.prisma.user.findMany()", None).model_accessor == "user"
+    assert parse_invocation('{imported module ./lib/db.ts}["db"].post.create()', None).model_accessor == "post"
+    assert parse_invocation("prisma.$queryRaw()", None).action == "$queryRaw"
+    assert parse_invocation("t=Object.create()", None).action is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=300), max_size=60))
+def test_any_text_gives_events_or_nothing_but_never_fails(lines: list[str]) -> None:
+    for event in recognize(lines):
+        assert isinstance(event, ev.Event)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(load("next-dev-p2022-server-action-external").output.decode().splitlines()), max_size=80)
+)
+def test_shuffled_pieces_of_real_output_never_fail(lines: list[str]) -> None:
+    recognize(lines)
+
+
+@pytest.mark.parametrize(
+    ("message", "table", "column"),
+    [
+        # PostgreSQL's own words (checked with psql 15), as a driver error carries them.
+        ("column User.nickname does not exist", "User", "nickname"),
+        ('column "nickname" does not exist', None, "nickname"),
+        ('column "nickname" of relation "User" does not exist', "User", "nickname"),
+        ("la colonne User.nickname n'existe pas", "User", "nickname"),
+        ("la colonne « nickname » n'existe pas", None, "nickname"),
+    ],
+)
+def test_postgres_missing_column_messages_inside_a_driver_error(message: str, table: str | None, column: str) -> None:
+    (event,) = recognize([f"DriverAdapterError: {message}"])
+    assert isinstance(event, ev.MissingColumn)
+    assert (event.table, event.column) == (table, column)
+
+
+def test_postgres_trigger_messages_inside_a_driver_error() -> None:
+    for message in (
+        'record "new" has no field "emailverified"',
+        "l'enregistrement « new » n'a pas de champs « emailverified »",
+    ):
+        (event,) = recognize([f"DriverAdapterError: {message}"])
+        assert isinstance(event, ev.DatabaseObjectError)
+        assert (event.record, event.field) == ("new", "emailverified")

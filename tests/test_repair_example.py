@@ -1,0 +1,114 @@
+"""End to end on the bundled example with a real `next dev`: a schema change breaks the running server, the
+repair brings it back with the same command, and the page answers 200 with the new field."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.dev_server import DevServer, free_port
+from tests.example_app import run_script
+
+pytestmark = pytest.mark.node
+SERVER = Path(__file__).resolve().parents[1] / "server"
+
+
+def doctor(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
+    done = subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", *args, "--yes", "--json"],
+        env={**(env or os.environ), "PYTHONPATH": str(SERVER)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    try:
+        return done.returncode, json.loads(done.stdout)
+    except ValueError:
+        return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
+
+
+@pytest.fixture
+def restarted_groups() -> Iterator[list[int]]:
+    """Process groups of the servers the repair started (detached, so the dev-server fixture does not own them)."""
+    groups: list[int] = []
+    yield groups
+    for group in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(group, signal.SIGKILL)
+
+
+def test_reset_on_the_running_example_serves_the_new_field(
+    example_app: Path,
+    start_dev_server: Callable[[Path], DevServer],
+    restarted_groups: list[int],
+) -> None:
+    server = start_dev_server(example_app)
+    assert server.get("/").status == 200
+    original = psutil.Process(server.process.pid)
+    command, cwd = original.cmdline(), original.cwd()
+
+    run_script(example_app, "break.sh", "--db")  # schema and code gain `nickname`; the database gets the column
+    assert server.get("/").status == 500
+    server.wait_for_output("Unknown field `nickname`")
+
+    code, result = doctor("reset", "--project", str(example_app))
+    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+    assert code == 0, result
+    assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
+    assert server.process.wait(timeout=30) is not None
+    (restarted,) = result["devServers"]
+    assert restarted["answered"] and restarted["port"] == server.port
+    page = server.get("/")
+    assert page.status == 200, page.body[-3000:]
+    assert 'class="user-nickname"' in page.body
+    again = psutil.Process(restarted["pid"])
+    assert again.cmdline() == command and again.cwd() == cwd
+    assert result["restartTsServer"] is True
+
+
+def test_restart_dev_restarts_the_launcher_with_its_environment(
+    example_app: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "NEXT_TELEMETRY_DISABLED": "1"}
+    with (tmp_path / "npm-run-dev.log").open("ab") as log:
+        launcher = subprocess.Popen(
+            ["npm", "run", "dev"],
+            cwd=example_app,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    restarted_groups.append(launcher.pid)
+    lock = example_app / ".next" / "dev" / "lock"
+    for _ in range(600):
+        if lock.exists() or launcher.poll() is not None:
+            break
+        time.sleep(0.2)
+    assert lock.exists(), (tmp_path / "npm-run-dev.log").read_text()
+    command = psutil.Process(launcher.pid).cmdline()
+
+    code, result = doctor("restart-dev", "--project", str(example_app), env=env)
+    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+    assert code == 0, result
+    stop = next(s for s in result["steps"] if s["name"] == "stop")
+    assert any(f"pid {launcher.pid}: npm run dev" in d for d in stop["details"])
+    assert launcher.wait(timeout=30) is not None
+    (restarted,) = result["devServers"]
+    new_launcher = psutil.Process(restarted["pid"])
+    assert new_launcher.cmdline() == command
+    assert new_launcher.environ().get("PORT") == str(port)
+    assert restarted["port"] == port and restarted["answered"]

@@ -1,0 +1,206 @@
+"""The repair pipeline on real Prisma 6.17 projects (npm and pnpm 10 layouts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.findings import SyncState
+from prisma_doctor.repair.context import ProgressEvent
+from prisma_doctor.repair.journal import Journal
+from prisma_doctor.repair.pipeline import CancellationToken, run_plan
+from prisma_doctor.repair.plan import build_plan
+from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
+
+pytestmark = pytest.mark.node
+
+SERVER = Path(__file__).resolve().parents[1] / "server"
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(params=["npm", "pnpm"])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return project_copy(request.param, tmp_path / f"app-{request.param}")
+
+
+def doctor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
+    return subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def client_schema_copies(project: Path) -> list[Path]:
+    return [p for p in project.rglob("node_modules/**/.prisma/client/schema.prisma")]
+
+
+def test_reset_regenerates_a_changed_schema_and_verifies(project: Path) -> None:
+    add_field(project, "email")
+    plan = build_plan(project, "reset")
+    assert plan.before is not None and plan.before.state is SyncState.OUT_OF_SYNC
+    events: list[ProgressEvent] = []
+
+    result = run_plan(plan, progress=events.append)
+
+    assert result.ok, result.to_json()
+    assert result.after is not None and result.after.state is SyncState.IN_SYNC
+    assert result.restart_ts_server
+    assert [e.step for e in events if e.status == "started"] == [s.name for s in plan.steps]
+    assert all("email" in p.read_text() for p in client_schema_copies(project))
+    assert run_query(project, "email").returncode == 0
+    journal = Journal.previous(project)
+    assert journal is not None and journal["outcome"] == "done"
+    assert (project / ".prisma-doctor" / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_dry_run_lists_paths_with_sizes_and_changes_nothing(project: Path) -> None:
+    (project / ".next" / "cache").mkdir(parents=True)
+    (project / ".next" / "cache" / "blob").write_bytes(b"x" * 4096)
+    before = sorted(p.name for p in project.iterdir())
+
+    done = doctor("reset", "--project", str(project), "--dry-run")
+
+    assert done.returncode == 0, done.stderr
+    assert ".prisma/client (" in done.stdout and "KB)" in done.stdout
+    assert f"{project / '.next'} (4.0 KB)" in done.stdout
+    assert sorted(p.name for p in project.iterdir()) == before
+    assert (project / ".next" / "cache" / "blob").exists()
+
+
+def test_incident_deletion_then_reset_leaves_a_working_project(project: Path) -> None:
+    # The incident's script: delete the Prisma packages themselves, then expect generate to work.
+    shutil.rmtree(project / "node_modules" / "@prisma")
+    for folder in (project / "node_modules" / ".pnpm").glob("@prisma*"):
+        shutil.rmtree(folder)
+    add_field(project, "email")
+
+    done = doctor("reset", "--project", str(project), "--yes", "--json")
+
+    result = json.loads(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [s["name"] for s in result["steps"] if s["status"] == "done"][:2] == ["remove", "reinstall"]
+    assert result["after"]["state"] == "in-sync"
+    query = run_query(project, "email")
+    assert query.returncode == 0, query.stderr
+    assert "users: 1" in query.stdout
+
+
+def test_generator_output_outside_the_project_is_reported_not_deleted(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "workspace" / "app")
+    outside = tmp_path / "workspace" / "shared-client"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the project's")
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace('engineType = "client"', 'engineType = "client"\n  output = "../../"'))
+
+    plan = build_plan(project, "regenerate")
+    text = "\n".join(plan.describe())
+
+    assert f"{tmp_path / 'workspace'}: generator `client` outputs outside the project; NOT deleted" in text
+    remove = next(s for s in plan.steps if s.name == "remove")
+    result = run_plan(type(plan)(plan.root, plan.kind, [remove], plan.before))
+    assert result.ok
+    assert (outside / "keep.txt").read_text() == "not the project's"
+    assert any("outside the project" in d for s in result.steps for d in s.details)
+
+
+def test_links_out_of_the_project_survive_with_their_targets(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.txt").write_text("precious")
+    (project / ".next" / "dev").mkdir(parents=True)
+    (project / ".next" / "dev" / "linked-folder").symlink_to(elsewhere, target_is_directory=True)
+    (project / ".next" / "linked-file").symlink_to(elsewhere / "data.txt")
+    (project / "node_modules" / ".prisma" / "client" / "linked").symlink_to(elsewhere)
+
+    result = run_plan(build_plan(project, "reset"))
+
+    assert result.ok, result.to_json()
+    assert not (project / ".next").exists()
+    assert (elsewhere / "data.txt").read_text() == "precious"
+
+
+def test_interrupted_repair_is_reported_and_completed_by_the_next_run(project: Path) -> None:
+    add_field(project, "email")
+    token = CancellationToken()
+
+    def cancel_after_remove(event: ProgressEvent) -> None:
+        if event.step == "remove" and event.status == "done":
+            token.cancel()
+
+    first = run_plan(build_plan(project, "reset"), progress=cancel_after_remove, token=token)
+
+    assert first.cancelled and not first.ok
+    assert [s.status for s in first.steps][:3] == ["skipped", "done", "cancelled"]
+    assert client_schema_copies(project) == []
+    second_plan = build_plan(project, "reset")
+    assert any("was interrupted" in note and "left generate" in note for note in second_plan.notes)
+    second = run_plan(second_plan)
+    assert second.ok, second.to_json()
+    assert all("email" in p.read_text() for p in client_schema_copies(project))
+    assert build_plan(project, "reset").notes == []
+
+
+def test_a_stale_repair_lock_is_taken_over(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    crashed = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = __import__("psutil").Process(crashed.pid).create_time()
+    crashed.wait()
+    (project / ".prisma-doctor").mkdir()
+    (project / ".prisma-doctor" / "repair.lock").write_text(json.dumps({"pid": crashed.pid, "started": started}))
+
+    result = run_plan(build_plan(project, "regenerate"))
+
+    assert result.ok, result.to_json()
+    assert not (project / ".prisma-doctor" / "repair.lock").exists()
+
+
+def test_refused_roots_exit_2() -> None:
+    for root in ("/", str(Path.home())):
+        done = doctor("reset", "--project", root, "--yes")
+        assert done.returncode == 2
+        assert "refused" in done.stderr
+
+
+def test_a_failed_generate_exits_1_and_names_the_step(project: Path) -> None:
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace("model User {", "model User {\n  broken Strin"))
+
+    done = doctor("regenerate", "--project", str(project), "--yes", "--json")
+
+    result = json.loads(done.stdout)
+    assert done.returncode == 1
+    failed = [s for s in result["steps"] if s["status"] == "failed"]
+    assert failed and failed[0]["name"] == "generate"
+
+
+def test_deep_dry_run_names_processes_caches_and_the_prune(tmp_path: Path) -> None:
+    project = project_copy("pnpm", tmp_path / "app")
+    for cache in (".turbo", "node_modules/.cache"):
+        (project / cache).mkdir(parents=True, exist_ok=True)
+        (project / cache / "entry").write_bytes(b"z" * 2048)
+    idle = subprocess.Popen(["node", "-e", "setInterval(() => {}, 1000)"], cwd=project)
+    try:
+        done = doctor("reset", "--project", str(project), "--dry-run", "--deep")
+    finally:
+        idle.kill()
+        idle.wait()
+
+    assert done.returncode == 0, done.stderr
+    assert f"pid {idle.pid}: node -e setInterval(() => {{}}, 1000) (in {project}" in done.stdout
+    assert f"{project / '.turbo'} (2.0 KB)" in done.stdout
+    assert f"{project / 'node_modules/.cache'} (2.0 KB)" in done.stdout
+    assert "pnpm store prune" in done.stdout
+    assert (project / ".turbo" / "entry").exists()

@@ -1,0 +1,177 @@
+"""Finding and stopping the project's own node processes, and only those (real node processes)."""
+
+from __future__ import annotations
+
+import _ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from prisma_doctor.repair.locks import LockedFile, holders_of, retry_while_locked
+from prisma_doctor.repair.pipeline import run_plan
+from prisma_doctor.repair.plan import build_plan
+from prisma_doctor.repair.processes import find_project_processes, stop_processes
+from tests.repair_fixtures import project_copy, repair_environment
+
+pytestmark = pytest.mark.node
+IDLE = "setInterval(() => {}, 1000)"
+
+
+@pytest.fixture
+def spawn() -> Iterator:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(args, cwd=cwd, start_new_session=True)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "app"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts" / "server.js").write_text(IDLE)
+    (project / "package.json").write_text('{"name": "app"}')
+    return project
+
+
+def _wait_started(*processes: subprocess.Popen[bytes]) -> None:
+    # psutil reads the command line once node has replaced the forked Python image.
+    for process in processes:
+        for _ in range(100):
+            if "node" in " ".join(psutil.Process(process.pid).cmdline()):
+                break
+            psutil.wait_procs([], timeout=0.05)
+
+
+def test_only_the_projects_node_processes_are_found_and_stopped(tmp_path: Path, spawn) -> None:
+    project = _project(tmp_path)
+    sibling = tmp_path / "app-other"  # a name that starts like the project's but is not inside it
+    sibling.mkdir()
+    inside_cwd = spawn(["node", "-e", IDLE], project)
+    inside_script = spawn(["node", str(project / "scripts" / "server.js")], tmp_path)
+    decoy_outside = spawn(["node", "-e", IDLE], tmp_path)
+    decoy_sibling = spawn(["node", "-e", IDLE], sibling)
+    not_node = spawn([sys.executable, "-c", "import time; time.sleep(60)"], project)
+    _wait_started(inside_cwd, inside_script, decoy_outside, decoy_sibling)
+
+    found = {p.pid: p for p in find_project_processes(project)}
+
+    assert set(found) == {inside_cwd.pid, inside_script.pid}
+    assert found[inside_script.pid].reason == "command line in the project"
+    result = stop_processes(list(found.values()))
+    assert {p.pid for p in result.stopped} == {inside_cwd.pid, inside_script.pid}
+    assert inside_cwd.wait(timeout=10) is not None and inside_script.wait(timeout=10) is not None
+    for survivor in (decoy_outside, decoy_sibling, not_node):
+        assert survivor.poll() is None
+
+
+def test_a_process_with_the_client_open_is_found_even_from_outside(tmp_path: Path, spawn) -> None:
+    project = _project(tmp_path)
+    client = project / "node_modules" / ".prisma" / "client"
+    client.mkdir(parents=True)
+    (client / "index.js").write_text("module.exports = {}")
+    holder = spawn(
+        [sys.executable, "-c", f"f = open({str(client / 'index.js')!r}); import time; time.sleep(60)"], tmp_path
+    )
+    for _ in range(100):
+        if psutil.Process(holder.pid).open_files():
+            break
+        psutil.wait_procs([], timeout=0.05)
+
+    found = find_project_processes(project, [client])
+
+    assert [(p.pid, p.reason) for p in found] == [(holder.pid, "has the generated client open")]
+    assert [h.pid for h in holders_of(client)] == [holder.pid]
+
+
+def test_a_process_that_maps_the_engine_library_is_found(tmp_path: Path, spawn) -> None:
+    project = _project(tmp_path)
+    client = project / "node_modules" / ".prisma" / "client"
+    client.mkdir(parents=True)
+    engine = client / "libquery_engine-debian-openssl-3.0.x.so.node"
+    # A real shared library, loaded the way Node loads the engine: dlopen maps it and keeps no descriptor open.
+    shutil.copy(_ctypes.__file__, engine)
+    script = f"import ctypes, time; ctypes.CDLL({str(engine)!r}); time.sleep(60)"
+    mapper = spawn([sys.executable, "-c", script], tmp_path)
+    for _ in range(200):
+        if any(m.path == str(engine) for m in psutil.Process(mapper.pid).memory_maps()):
+            break
+        psutil.wait_procs([], timeout=0.05)
+    assert psutil.Process(mapper.pid).open_files() == []
+
+    found = find_project_processes(project, [client])
+
+    assert [p.pid for p in found] == [mapper.pid]
+
+
+def _immutable(path: Path, on: bool) -> None:
+    # `chattr +i` makes unlink fail with EPERM even for root: the same error Windows gives for a loaded engine.
+    subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True)
+
+
+def test_a_locked_file_is_retried_until_released(tmp_path: Path) -> None:
+    locked = tmp_path / "query_engine.node"
+    locked.write_text("x")
+    _immutable(locked, True)
+    releaser = threading.Timer(0.3, _immutable, (locked, False))
+    releaser.start()
+    try:
+        retry_while_locked(lambda: os.unlink(locked), locked)
+    finally:
+        releaser.join()
+        if locked.exists():
+            _immutable(locked, False)
+    assert not locked.exists()
+
+
+def test_a_file_that_stays_locked_names_its_holder(tmp_path: Path, spawn) -> None:
+    locked = tmp_path / "query_engine.node"
+    locked.write_text("x")
+    holder = spawn([sys.executable, "-c", f"f = open({str(locked)!r}); import time; time.sleep(60)"], tmp_path)
+    for _ in range(100):
+        if psutil.Process(holder.pid).open_files():
+            break
+        psutil.wait_procs([], timeout=0.05)
+    _immutable(locked, True)
+    try:
+        with pytest.raises(LockedFile) as caught:
+            retry_while_locked(lambda: os.unlink(locked), locked, backoff=(0.01, 0.02))
+    finally:
+        _immutable(locked, False)
+    assert f"pid {holder.pid}" in str(caught.value)
+    assert [h.pid for h in caught.value.holders] == [holder.pid]
+
+
+def test_reset_stops_the_project_and_spares_the_decoys(tmp_path: Path, spawn) -> None:
+
+    for name, value in repair_environment().items():
+        os.environ[name] = value
+    project = project_copy("npm", tmp_path / "app")
+    (project / "server.js").write_text(IDLE)
+    decoy = spawn(["node", "-e", IDLE], tmp_path)
+    in_project = spawn(["node", "server.js"], project)
+    _wait_started(decoy, in_project)
+
+    result = run_plan(build_plan(project, "reset"))
+
+    assert result.ok, result.to_json()
+    stop = next(s for s in result.steps if s.name == "stop")
+    assert any(f"pid {in_project.pid}: node server.js" in d for d in stop.details)
+    assert in_project.wait(timeout=10) is not None
+    assert decoy.poll() is None
+    assert shutil.which("node")

@@ -1,0 +1,139 @@
+"""Removal never reaches outside the project: refused roots, links unlinked not followed, paths resolved."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.repair.journal import RepairBusy, RepairLock, interrupted
+from prisma_doctor.repair.package_manager import detect
+from prisma_doctor.repair.safe_fs import OutsideProject, RefusedRoot, checked_root, remove_tree, size_of
+
+
+@pytest.mark.parametrize("root", ["/", str(Path.home()), str(Path.home().parent)])
+def test_broad_roots_are_refused(root: str) -> None:
+    with pytest.raises(RefusedRoot):
+        checked_root(root)
+
+
+def test_a_project_folder_is_accepted(tmp_path: Path) -> None:
+    assert checked_root(tmp_path / ".") == tmp_path.resolve()
+
+
+def test_links_are_unlinked_and_their_targets_kept(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    target = tmp_path / "outside"
+    (target / "deep").mkdir(parents=True)
+    (target / "deep" / "file").write_bytes(b"x" * 100)
+    cache = project / ".next" / "cache"
+    cache.mkdir(parents=True)
+    (cache / "own").write_bytes(b"y" * 10)
+    (cache / "to-folder").symlink_to(target, target_is_directory=True)
+    (cache / "to-file").symlink_to(target / "deep" / "file")
+    (cache / "dangling").symlink_to(tmp_path / "missing")
+
+    assert size_of(project / ".next") == 10
+    removal = remove_tree(".next", project.resolve())
+
+    assert removal.existed and removal.bytes_freed == 10
+    assert not (project / ".next").exists()
+    assert (target / "deep" / "file").read_bytes() == b"x" * 100
+
+
+def test_a_link_named_as_the_target_is_removed_as_a_link(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    outside = tmp_path / "real-client"
+    outside.mkdir()
+    (outside / "index.js").write_text("kept")
+    (project / "client").symlink_to(outside, target_is_directory=True)
+
+    remove_tree(project / "client", project)
+
+    assert not (project / "client").is_symlink()
+    assert (outside / "index.js").read_text() == "kept"
+
+
+@pytest.mark.parametrize("path", ["..", "../sibling", "/etc", "a/../../x", "."])
+def test_paths_outside_the_project_or_the_root_itself_are_refused(tmp_path: Path, path: str) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (tmp_path / "sibling").mkdir()
+    with pytest.raises(OutsideProject):
+        remove_tree(path, project)
+    assert (tmp_path / "sibling").is_dir() and project.is_dir()
+
+
+def test_a_linked_parent_folder_cannot_smuggle_a_path_out(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    outside = tmp_path / "outside"
+    (outside / "victim").mkdir(parents=True)
+    (project / "node_modules").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(OutsideProject):
+        remove_tree(project / "node_modules" / "victim", project)
+    assert (outside / "victim").is_dir()
+
+
+def test_one_repair_at_a_time_and_a_crashed_lock_is_stale(tmp_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        lock = RepairLock(tmp_path)
+        import psutil
+
+        started = psutil.Process(holder.pid).create_time()
+        lock.path.write_text(json.dumps({"pid": holder.pid, "started": started}))
+        with pytest.raises(RepairBusy, match=str(holder.pid)):
+            lock.acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    lock.acquire()  # the holder is gone: its lock is stale
+    assert json.loads(lock.path.read_text())["pid"] != holder.pid
+    lock.release()
+    assert (tmp_path / ".prisma-doctor" / ".gitignore").exists()
+
+
+def test_interrupted_means_unfinished_steps_without_success() -> None:
+    steps = [{"name": "remove", "status": "done"}, {"name": "generate", "status": "pending"}]
+    assert interrupted({"outcome": None, "steps": steps})
+    assert interrupted({"outcome": "failed", "steps": steps})
+    assert not interrupted({"outcome": "done", "steps": steps[:1]})
+    assert not interrupted(None)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pnpm-lock.yaml": ""}, "pnpm"),
+        ({"yarn.lock": ""}, "yarn"),
+        ({"bun.lock": ""}, "bun"),
+        ({"package-lock.json": "{}"}, "npm"),
+        ({}, "npm"),
+        ({"package-lock.json": "{}", "package.json": '{"packageManager": "pnpm@10.0.0"}'}, "pnpm"),
+    ],
+)
+def test_package_manager_from_lock_files_and_field(tmp_path: Path, files: dict[str, str], expected: str) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    for name, text in files.items():
+        (project / name).write_text(text)
+    assert detect(project).name == expected
+
+
+def test_a_monorepo_package_uses_the_workspace_roots_manager(tmp_path: Path) -> None:
+    (tmp_path / "repo" / "apps" / "web").mkdir(parents=True)
+    (tmp_path / "repo" / "pnpm-workspace.yaml").write_text("packages: ['apps/*']\n")
+    (tmp_path / "repo" / "pnpm-lock.yaml").write_text("")
+    (tmp_path / "repo" / "apps" / "web" / "package.json").write_text('{"name": "web"}')
+
+    manager = detect(tmp_path / "repo" / "apps" / "web")
+
+    assert manager.name == "pnpm"
+    assert manager.workspace_root == tmp_path / "repo"
+    assert manager.prisma("generate")[-3:] == ["exec", "prisma", "generate"]

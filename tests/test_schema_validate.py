@@ -1,0 +1,57 @@
+"""The checks of meaning: what Prisma refuses that changes the datamodel the doctor compares."""
+
+from __future__ import annotations
+
+from prisma_doctor.findings import Position, Span
+from prisma_doctor.schema.parser import parse_schema
+from prisma_doctor.schema.validate import validate_schema
+
+
+def problems(*texts: str) -> list[tuple[str, str, Span]]:
+    files = [parse_schema(text, f"/p/{i}.prisma") for i, text in enumerate(texts)]
+    assert all(f.errors == () for f in files)
+    return [(path, error.message, error.span) for path, error in validate_schema(files)]
+
+
+def test_a_sound_schema_has_no_problem() -> None:
+    assert (
+        problems(
+            "model A {\n  id Int @id @db.Integer\n  b B? @relation(fields: [bId], references: [id])\n  bId Int?\n"
+            '  e E @default(X)\n  u Unsupported("circle")?\n  @@index([bId(sort: Desc)])\n}\n',
+            'model B {\n  x Int\n  y Int\n  a A[]\n  @@id([x, y])\n}\nenum E {\n  X @map("x")\n  @@map("e")\n}\n',
+            'type T {\n  s String @map("_s")\n}\nmodel C {\n  id Int @unique\n  t T\n  @@map("c")\n}\n',
+        )
+        == []
+    )
+
+
+def test_a_type_that_names_nothing() -> None:
+    assert problems("model A {\n  id Int @id\n  b Missing?\n}\n") == [
+        (
+            "/p/0.prisma",
+            "type `Missing` is neither a built-in type nor a model, view, enum or composite type",
+            Span(Position(2, 4), Position(2, 12)),
+        )
+    ]
+
+
+def test_names_defined_twice_across_files() -> None:
+    found = problems("model A {\n  id Int @id\n  id String\n}\n", "enum A {\n  X\n  X\n}\n")
+    assert [(path, message) for path, message, _ in found] == [
+        ("/p/1.prisma", "the enum `A` cannot be defined: a model of that name exists"),
+        ("/p/0.prisma", "field `id` is already defined on model `A`"),
+        ("/p/1.prisma", "value `X` is already defined on enum `A`"),
+    ]
+
+
+def test_unknown_attributes_and_models_without_identity() -> None:
+    found = problems('model A {\n  id Int @namespace\n  b Int? @unique\n  @@allow("all")\n}\n')
+    assert [(message, span.start) for _, message, span in found] == [
+        ("attribute `@@allow` on `A` is not known", Position(3, 2)),
+        ("attribute `@namespace` on `id` is not known", Position(1, 9)),
+        (
+            "model `A` needs a unique criterion of required fields (`@id`, `@unique`, `@@id` or `@@unique`)",
+            Position(0, 6),
+        ),
+    ]
+    assert problems("model Legacy {\n  x Int?\n  @@ignore\n}\n") == []
