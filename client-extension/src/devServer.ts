@@ -25,7 +25,7 @@ const DEV_COMMAND = /\bnext\s+dev\b|\b(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b/;
 const SHELL_INTEGRATION_WAIT_MS = 5000;
 const STOP_WAIT_MS = 15000;
 
-function isInside(child: string, parent: string): boolean {
+export function isInside(child: string, parent: string): boolean {
     const path = relative(parent, child);
     return path === '' || (!path.startsWith('..') && !isAbsolute(path));
 }
