@@ -7,8 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prisma_doctor.schema.datamodel import Datamodel
+
+if TYPE_CHECKING:
+    from prisma_doctor.check import ProjectState
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,17 @@ class ProjectFacts:
 
 def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     """Gather the facts from the project on disk (schema, clients, migrations folder, Next's dev server lock)."""
+    from prisma_doctor.check import inspect_project
+
+    return facts_from_state(inspect_project(root, schema_path))
+
+
+def facts_from_state(state: ProjectState) -> ProjectFacts:
+    """The facts of a project already inspected (the language server keeps each project's last state)."""
     import psutil
 
-    from prisma_doctor.check import inspect_project
     from prisma_doctor.logs.nextlog import read_lock
 
-    state = inspect_project(root, schema_path)
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
     )
@@ -55,7 +64,7 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
                 sql[path.parent.name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_MIGRATION_CHARS]
             except OSError:
                 continue
-    lock = read_lock(root)
+    lock = read_lock(state.root)
     # A killed `next dev` leaves its lock behind: only a live process's start time counts.
     running = lock is not None and psutil.pid_exists(lock.pid)
     return ProjectFacts(

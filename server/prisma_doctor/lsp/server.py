@@ -20,13 +20,22 @@ from prisma_doctor.lsp.convert import path_of
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.features.code_actions import APPLY_FIX, CodeActionFeature
 from prisma_doctor.lsp.features.commands import CommandFeature
+from prisma_doctor.lsp.features.regenerate_on_save import RegenerateOnSaveFeature
+from prisma_doctor.lsp.features.runtime import TERMINAL_OUTPUT, RuntimeFeature
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.features.watching import WatchingFeature
 from prisma_doctor.lsp.projects import ProjectRegistry
-from prisma_doctor.lsp.settings import SECTION, ServerSettings
+from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
 
 log = logging.getLogger(__name__)
-FEATURES: tuple[type[LanguageFeature], ...] = (SyncFeature, WatchingFeature, CodeActionFeature, CommandFeature)
+FEATURES: tuple[type[LanguageFeature], ...] = (
+    SyncFeature,
+    RuntimeFeature,
+    WatchingFeature,
+    CodeActionFeature,
+    CommandFeature,
+    RegenerateOnSaveFeature,
+)
 
 
 class PrismaDoctorServer(LanguageServer):
@@ -34,6 +43,8 @@ class PrismaDoctorServer(LanguageServer):
         super().__init__("prisma-doctor", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.projects = ProjectRegistry()
         self.settings = ServerSettings()
+        # An untrusted workspace is read, never acted on: no repair, no regeneration, no process started.
+        self.trusted = True
         self.features: list[LanguageFeature] = [feature(self) for feature in FEATURES]
 
     def feature_of(self, kind: type[LanguageFeature]) -> Any:
@@ -75,6 +86,7 @@ def create_server() -> PrismaDoctorServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PrismaDoctorServer, params: types.InitializeParams) -> None:
         ls.settings = ServerSettings.from_client(params.initialization_options)
+        ls.trusted = is_trusted(params.initialization_options)
         folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
         for uri in folders:
             folder = path_of(uri)
@@ -89,10 +101,11 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(ls: PrismaDoctorServer, params: types.DidChangeConfigurationParams) -> None:
+        # Settings decide what is shown and how a project is read (package manager): check again.
         await ls.load_settings()
         sync = ls.feature_of(SyncFeature)
-        for session in ls.projects.sessions.values():
-            sync.publish(session)
+        for session in list(ls.projects.sessions.values()):
+            await sync.check_now(session)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def folders_changed(ls: PrismaDoctorServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
@@ -127,6 +140,10 @@ def create_server() -> PrismaDoctorServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files_changed(ls: PrismaDoctorServer, params: types.DidChangeWatchedFilesParams) -> None:
         ls.feature_of(WatchingFeature).did_change_watched_files(params)
+
+    @server.feature(TERMINAL_OUTPUT)
+    def terminal_output(ls: PrismaDoctorServer, params: Any) -> None:
+        ls.feature_of(RuntimeFeature).terminal_output(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

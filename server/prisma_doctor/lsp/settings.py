@@ -41,5 +41,19 @@ class ServerSettings:
         return [f for f in findings if f.code not in self.hidden_codes]
 
 
+def is_trusted(initialization_options: Any) -> bool:
+    """Workspace trust from the client: only an explicit `false` (`trusted`, or the extension's `workspaceTrusted`)
+    makes the server read-only; editors without a notion of trust run everything."""
+    if not isinstance(initialization_options, Mapping):
+        return True
+    return all(initialization_options.get(key) is not False for key in ("trusted", "workspaceTrusted"))
+
+
+UNTRUSTED_REFUSAL = (
+    "This workspace is not trusted, so Prisma Doctor only reads it: no repair, regeneration or process is run. "
+    "Trust the workspace to allow them."
+)
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() and value != "auto" else None

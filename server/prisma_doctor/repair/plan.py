@@ -79,7 +79,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False) -> RepairPlan
     if kind == "restart-dev":
         chain = {pid for server in running for pid in server.launcher_pids}
         processes = [p for p in find_project_processes(project) if p.pid in chain or p.ppid in chain]
-        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers)]
+        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers, required=True)]
         return RepairPlan(project, kind, steps, None, servers, notes)
 
     targets = find_targets(project)

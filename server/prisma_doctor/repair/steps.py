@@ -190,6 +190,8 @@ class Generate(Step):
 @dataclass
 class RestartDevServers(Step):
     servers: list[DevServer]
+    # True for the targeted `restart-dev`: with no server to restart, that repair has failed to do its one job.
+    required: bool = False
     name = "restart-dev"
     title = "Restart the dev server"
 
@@ -200,6 +202,8 @@ class RestartDevServers(Step):
 
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.servers:
+            if self.required:
+                return StepOutcome("failed", "no dev server of this project is running; start it yourself")
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
         failed = False

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from prisma_doctor.lsp.projects import ProjectSession
     from prisma_doctor.lsp.server import PrismaDoctorServer
 
 
@@ -24,6 +25,9 @@ class LanguageFeature:
 
     def files_changed(self, paths: list[Path]) -> None:
         """Watched files changed on disk (schema, generated clients, migrations, package files)."""
+
+    def checked(self, session: ProjectSession) -> None:
+        """A static check of the project finished (`session.state` is new); called before anything is published."""
 
     def shutdown(self) -> None:
         """The server is stopping: stop background work."""

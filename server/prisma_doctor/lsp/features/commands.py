@@ -18,6 +18,7 @@ from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.features.code_actions import APPLY_FIX, plain
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.projects import ProjectSession
+from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 
 RESTART_TS_SERVER = "prismaDoctor/restartTsServer"
 # Fix ids that a repair kind of the pipeline carries out.
@@ -100,6 +101,11 @@ class CommandFeature(LanguageFeature):
         return {"ok": True, "advice": advice}
 
     async def repair(self, session: ProjectSession, kind: str) -> dict[str, Any]:
+        if not self.server.trusted:
+            self.server.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=UNTRUSTED_REFUSAL)
+            )
+            return {"ok": False, "error": UNTRUSTED_REFUSAL}
         from prisma_doctor.repair.pipeline import CancellationToken, run_plan
         from prisma_doctor.repair.plan import build_plan
         from prisma_doctor.repair.safe_fs import RefusedRoot

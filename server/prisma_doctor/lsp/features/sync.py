@@ -61,6 +61,8 @@ class SyncFeature(LanguageFeature):
             log.exception("check of %s failed", session.root)
             self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
             return
+        for feature in self.server.features:
+            feature.checked(session)
         self.publish(session)
 
     def publish(self, session: ProjectSession) -> None:

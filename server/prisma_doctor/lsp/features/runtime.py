@@ -1,0 +1,193 @@
+"""Runtime errors in the editor: terminal output and followed log files, read and diagnosed, shown where they happen.
+
+Output arrives from the extension (`prismaDoctor/terminalOutput`, chunks of any VS Code terminal) and from files the
+server follows (`.prisma-doctor/dev-output.log` written by `prisma-doctor run`, Next 16's own dev log). Each stream
+has its own `LogReader` (blocks never mix between terminals) and its own `Diagnoser` (which remembers a `✓ Ready`
+or a generate earlier in the same stream). Findings land on the call site, with the schema field as related
+information, and are retired by the rules of `runtime_findings`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
+from prisma_doctor.diagnosis.facts import facts_from_state
+from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.nextlog import read_lock
+from prisma_doctor.logs.recognize import LogReader
+from prisma_doctor.lsp.features.base import LanguageFeature
+from prisma_doctor.lsp.features.code_actions import plain
+from prisma_doctor.lsp.followers import ProjectOutputFollowers
+from prisma_doctor.lsp.projects import ProjectSession
+from prisma_doctor.lsp.runtime_findings import (
+    RuntimeFindings,
+    generation_location,
+    newest_generation,
+    stale_dev_server,
+)
+
+TERMINAL_OUTPUT = "prismaDoctor/terminalOutput"
+# A block (an error with its stack) is complete once its stream has been quiet this long.
+QUIET_SECONDS = 0.3
+POLL_SECONDS = 0.5
+PUBLISH_SECONDS = 0.1
+MAX_STREAMS = 32
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Stream:
+    reader: LogReader = field(default_factory=LogReader)
+    diagnoser: Diagnoser = field(default_factory=Diagnoser)
+    flush: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class _ProjectRuntime:
+    followers: ProjectOutputFollowers
+    findings: RuntimeFindings = field(default_factory=RuntimeFindings)
+    streams: OrderedDict[str, _Stream] = field(default_factory=OrderedDict)
+    # The last dev server (re)start: seen in output, or from Next's lock.
+    ready_at: datetime | None = None
+    lock_started_at: datetime | None = None
+    # The diagnosis's view of the project, refreshed after every static check.
+    facts: ProjectFacts | None = None
+
+
+class RuntimeFeature(LanguageFeature):
+    def __init__(self, server) -> None:
+        super().__init__(server)
+        self._projects: dict[Path, _ProjectRuntime] = {}
+        self._poll: asyncio.Task[None] | None = None
+        self._publish: dict[Path, asyncio.TimerHandle] = {}
+
+    async def initialized(self) -> None:
+        for session in list(self.server.projects.sessions.values()):
+            self._runtime(session)
+        self._poll = asyncio.get_running_loop().create_task(self._poll_forever())
+
+    def _runtime(self, session: ProjectSession) -> _ProjectRuntime:
+        runtime = self._projects.get(session.root)
+        if runtime is None:
+            runtime = self._projects[session.root] = _ProjectRuntime(ProjectOutputFollowers(session.root))
+        return runtime
+
+    # Terminal output from the extension.
+    def terminal_output(self, params: Any) -> None:
+        raw = plain(params)
+        if not isinstance(raw, dict) or not isinstance(raw.get("data"), str):
+            log.warning("ignored a terminalOutput notification without a `data` string")
+            return
+        terminal = raw.get("terminal") if isinstance(raw.get("terminal"), str) else "terminal"
+        cwd = raw.get("cwd") if isinstance(raw.get("cwd"), str) else None
+        for session in self._sessions_for(cwd):
+            self.feed(session, f"terminal:{terminal}", raw["data"])
+
+    def _sessions_for(self, cwd: str | None) -> list[ProjectSession]:
+        """The project a terminal runs in; without a known folder, every project (each reads its own paths)."""
+        if cwd:
+            session = self.server.projects.session_for(Path(cwd))
+            if session is not None:
+                return [session]
+            inside = [s for s in self.server.projects.sessions.values() if s.root.is_relative_to(Path(cwd))]
+            if inside:
+                return inside
+        return list(self.server.projects.sessions.values())
+
+    def feed(self, session: ProjectSession, name: str, chunk: bytes | str) -> None:
+        runtime = self._runtime(session)
+        stream = runtime.streams.pop(name, None) or _Stream()
+        runtime.streams[name] = stream  # most recently used last
+        while len(runtime.streams) > MAX_STREAMS:
+            runtime.streams.popitem(last=False)
+        self._handle(session, stream, stream.reader.feed(chunk))
+        loop = asyncio.get_running_loop()
+        if stream.flush is not None:
+            stream.flush.cancel()
+        stream.flush = loop.call_later(QUIET_SECONDS, self._flush, session, stream)
+
+    def _flush(self, session: ProjectSession, stream: _Stream) -> None:
+        stream.flush = None
+        self._handle(session, stream, stream.reader.flush())
+
+    def _handle(self, session: ProjectSession, stream: _Stream, events: list[ev.Event]) -> None:
+        if not events:
+            return
+        runtime = self._runtime(session)
+        now = datetime.now(timezone.utc)
+        stream.diagnoser.facts = self._facts(session)
+        for event in events:
+            if isinstance(event, ev.DevServerReady):
+                runtime.ready_at = now
+                runtime.findings.dev_server_restarted(now)
+            for finding in stream.diagnoser.findings_for(event):
+                runtime.findings.add(finding, now)
+        self._changed(session)
+
+    def _changed(self, session: ProjectSession) -> None:
+        session.runtime_findings = self._runtime(session).findings.findings()
+        if session.root in self._publish:
+            return
+        from prisma_doctor.lsp.features.sync import SyncFeature
+
+        def publish() -> None:
+            self._publish.pop(session.root, None)
+            self.server.feature_of(SyncFeature).publish(session)
+
+        self._publish[session.root] = asyncio.get_running_loop().call_later(PUBLISH_SECONDS, publish)
+
+    # The static check finished: retire what it shows gone, and say when a running dev server is behind.
+    def checked(self, session: ProjectSession) -> None:
+        if session.state is None:
+            return
+        runtime = self._runtime(session)
+        runtime.facts = facts_from_state(session.state)
+        # Next's lock says when a running `next dev` started; without one, the last `✓ Ready` seen in its output.
+        running = runtime.facts.dev_server_started_at
+        runtime.findings.reconsider(session.state, running or runtime.ready_at)
+        generated = newest_generation(session.state)
+        if running is not None and generated is not None and running < generated:
+            runtime.findings.add(stale_dev_server(generation_location(session.state)), generated)
+        session.runtime_findings = runtime.findings.findings()
+
+    def _facts(self, session: ProjectSession) -> ProjectFacts:
+        runtime = self._runtime(session)
+        facts = runtime.facts or ProjectFacts(root=str(session.root))
+        if facts.dev_server_started_at is None and runtime.ready_at is not None:
+            facts = replace(facts, dev_server_started_at=runtime.ready_at)
+        return facts
+
+    async def _poll_forever(self) -> None:
+        while True:
+            for session in list(self.server.projects.sessions.values()):
+                try:
+                    self._poll_project(session)
+                except Exception:  # one unreadable project must not stop the others from being followed
+                    log.exception("following the output of %s failed", session.root)
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _poll_project(self, session: ProjectSession) -> None:
+        runtime = self._runtime(session)
+        for name, chunk in runtime.followers.poll().items():
+            self.feed(session, f"file:{name}", chunk)
+        lock = read_lock(session.root)
+        started = lock.started_at if lock is not None else None
+        if started is not None and started != runtime.lock_started_at:
+            # A new `next dev` (its lock is rewritten at start): errors seen before it are history.
+            first = runtime.lock_started_at is None
+            runtime.lock_started_at = started
+            if not first and runtime.findings.dev_server_restarted(started):
+                self._changed(session)
+
+    def shutdown(self) -> None:
+        if self._poll is not None:
+            self._poll.cancel()
+        for handle in self._publish.values():
+            handle.cancel()

@@ -1,0 +1,109 @@
+"""What runtime findings a project still has: kept while their cause stands, retired when a check shows it gone.
+
+Pure rules over findings and times, so that the language server only has to call them. A runtime finding lives until
+- the dev server restarted after it was seen (a `✓ Ready`, a new Next lock): the error may not happen again; or
+- its cause was the generated client and a client was generated after it was seen, with the static check now clean:
+  if a dev server started before that generation still runs, it becomes `dev-server-stale` (a regenerate alone does
+  not reach a running server); or
+- it reported an invalid schema and the static check now finds the schema valid.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from prisma_doctor.check import ProjectState
+from prisma_doctor.findings import Finding, Location, Severity
+
+# Findings whose cause is the generated client: a fresh generation removes it.
+CLIENT_CAUSED = frozenset(
+    {
+        "client-out-of-sync",
+        "unknown-argument",
+        "code-ahead-of-schema",
+        "client-not-generated",
+        "client-version-mismatch",
+        "engine-locked",
+        "engine-unavailable",
+    }
+)
+# Static findings that mean the client is still wrong, whatever was generated.
+STATIC_CLIENT_PROBLEMS = frozenset({"client-out-of-sync", "client-not-generated", "client-version-mismatch"})
+MAX_RECORDS = 200
+
+
+@dataclass(frozen=True)
+class RuntimeRecord:
+    finding: Finding
+    seen_at: datetime
+
+
+class RuntimeFindings:
+    """The runtime findings of one project, newest last, at most `MAX_RECORDS` distinct ones."""
+
+    def __init__(self) -> None:
+        self._records: OrderedDict[tuple[Any, ...], RuntimeRecord] = OrderedDict()
+
+    def add(self, finding: Finding, seen_at: datetime) -> None:
+        previous = self._records.pop(finding.key, None)
+        count = finding.count + (previous.finding.count if previous else 0)
+        self._records[finding.key] = RuntimeRecord(replace(finding, count=count), seen_at)
+        while len(self._records) > MAX_RECORDS:
+            self._records.popitem(last=False)
+
+    def findings(self) -> list[Finding]:
+        return [record.finding for record in self._records.values()]
+
+    def dev_server_restarted(self, at: datetime) -> bool:
+        """Forget everything seen before a dev server (re)start; True when something was forgotten."""
+        kept = OrderedDict((k, r) for k, r in self._records.items() if r.seen_at >= at)
+        changed = len(kept) != len(self._records)
+        self._records = kept
+        return changed
+
+    def reconsider(self, state: ProjectState, dev_server_started: datetime | None) -> None:
+        """Apply the static check's verdict to every record (see the module's rules)."""
+        static_codes = {f.code for f in state.report.findings}
+        generated = newest_generation(state)
+        client_still_wrong = bool(static_codes & STATIC_CLIENT_PROBLEMS)
+        records: OrderedDict[tuple[Any, ...], RuntimeRecord] = OrderedDict()
+        for record in self._records.values():
+            finding = record.finding
+            if finding.code == "schema-invalid" and "schema-invalid" not in static_codes:
+                continue
+            regenerated = generated is not None and generated > record.seen_at and not client_still_wrong
+            if finding.code in CLIENT_CAUSED and regenerated:
+                if dev_server_started is not None and generated is not None and dev_server_started < generated:
+                    stale = stale_dev_server(finding.location, finding.related)
+                    records[stale.key] = RuntimeRecord(stale, record.seen_at)
+                continue
+            records[finding.key] = record
+        self._records = records
+
+
+def newest_generation(state: ProjectState) -> datetime | None:
+    times = [c.client.generated_at for c in state.clients if c.client is not None]
+    return max(times) if times else None
+
+
+def stale_dev_server(location: Location | None, related: tuple[Location, ...] = ()) -> Finding:
+    return Finding(
+        "dev-server-stale",
+        Severity.WARNING,
+        "The client on disk was regenerated, but the running dev server still uses the one it loaded at start: "
+        "restart the dev server.",
+        location,
+        ("restart-dev-server",),
+        related,
+    )
+
+
+def generation_location(state: ProjectState) -> Location | None:
+    """Where a finding about the whole client is shown: the first generator's name in the schema."""
+    for client_state in state.clients:
+        generator = client_state.generator
+        return Location(generator.schema_file, generator.block.name_span)
+    return None
