@@ -18,10 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from common import PYTHON, SERVER, python_env, summary_ms
+from common import PYTHON, REPO, SERVER, python_env, summary_ms
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from schema_bench import import_costs
+
+FIXTURES = REPO / "tests" / "fixtures" / "logs"
+sys.path.insert(0, str(SERVER))
+try:  # the runtime feature (terminal output to diagnostics) exists from issue 4 on
+    from prisma_doctor.lsp.features.runtime import PUBLISH_SECONDS, QUIET_SECONDS, TERMINAL_OUTPUT
+except ImportError:
+    TERMINAL_OUTPUT, QUIET_SECONDS, PUBLISH_SECONDS = "", 0.0, 0.0
 
 # The server as `python -m prisma_doctor serve` would run it, optionally with another debounce.
 _LAUNCH = (
@@ -183,6 +190,38 @@ async def change_latency(project: Path, edits: int, debounce: float | None, paus
     return result
 
 
+async def terminal_latency(project: Path, repeats: int, pause: float = 0.5) -> dict[str, object]:
+    """From a `prismaDoctor/terminalOutput` chunk holding a real captured P2022 block to the diagnostic it yields.
+
+    Two shapes: the block followed by an ordinary line in the same chunk (the block ends at once), and the block
+    alone at the end of its chunk (it ends when the stream has been quiet for the runtime feature's QUIET_SECONDS).
+    """
+    block = (FIXTURES / "pg-en-p2022-missing-column.log").read_text(encoding="utf-8").rstrip("\n") + "\n"
+    shapes = {"block_then_next_line": block + " GET / 500 in 12ms\n", "block_at_end_of_chunk": block}
+    client = BenchClient()
+    result: dict[str, object] = {}
+    try:
+        await _start(client, project, None)
+        await asyncio.wait_for(client.states.get(), 60)
+        await asyncio.sleep(1.0)
+        for shape, data in shapes.items():
+            samples: list[float] = []
+            for _ in range(repeats):
+                _drain(client.diagnostics)
+                start = time.perf_counter()
+                client.protocol.notify(TERMINAL_OUTPUT, {"data": data, "terminal": "bench", "cwd": str(project)})
+                while True:
+                    received, params = await asyncio.wait_for(client.diagnostics.get(), 30)
+                    if any("column" in d.message for d in params.diagnostics):
+                        samples.append(received - start)
+                        break
+                await asyncio.sleep(pause)
+            result[shape] = summary_ms(samples)
+    finally:
+        await _stop(client)
+    return result
+
+
 async def _drain_stream(stream: asyncio.StreamReader) -> None:
     while await stream.read(65536):
         pass
@@ -215,6 +254,10 @@ async def _run(project: Path, edits: int, startups: int) -> dict[str, object]:
         k: v - debounce * 1000 for k, v in with_debounce.items() if k.endswith("_ms")
     }
     result["change_to_diagnostics_debounce_0"] = without
+    if TERMINAL_OUTPUT:
+        print(f"lsp: {edits // 2} terminal chunks of each shape", file=sys.stderr)
+        result["terminal_chunk_to_diagnostics"] = await terminal_latency(project, max(5, edits // 2))
+        result["terminal_timers_ms"] = {"quiet": QUIET_SECONDS * 1000, "publish": PUBLISH_SECONDS * 1000}
     return result
 
 

@@ -178,6 +178,14 @@ def render_table(results: dict) -> str:
             r = lsp[key]
             cpu = f"; server CPU {r['server_cpu_ms_per_edit']:.0f} ms/edit" if "server_cpu_ms_per_edit" in r else ""
             rows.append(("", label, f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms{cpu} (target p95 < 50)"))
+        timers = lsp.get("terminal_timers_ms", {})
+        for shape, r in lsp.get("terminal_chunk_to_diagnostics", {}).items():
+            label = {
+                "block_then_next_line": "terminal chunk -> diagnostics, block then a line "
+                f"(publish {timers.get('publish', 0):.0f} ms)",
+                "block_at_end_of_chunk": f"  block at the chunk's end (+ quiet {timers.get('quiet', 0):.0f} ms)",
+            }.get(shape, shape)
+            rows.append(("", label, f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms"))
     if "logs" in results:
         for size, r in results["logs"]["sizes"].items():
             rows.append(
@@ -185,7 +193,8 @@ def render_table(results: dict) -> str:
                     f"log reader, {size}",
                     "LogReader / grep -c Invalid",
                     f"{r['mb_per_s']:.1f} MB/s ({r['mb_per_cpu_s']:.1f} per CPU-s) / "
-                    f"{r['grep_mb_per_s']:.0f} MB/s; peak RSS {r['peak_rss_mb']:.0f} MB (target >= 50 MB/s)",
+                    f"{r['grep_mb_per_s']:.0f} MB/s (target >= 50 MB/s); peak RSS {r['peak_rss_mb']:.0f} MB "
+                    f"(after imports {r['rss_after_imports_mb']:.0f})",
                 )
             )
     if "repair" in results:
