@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+import pytest_lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.schema_corpus import corpus_root
 
 PAIR_NAME = Path("generated-pairs") / "NostemLucas__adc@ff1acca" / "prisma"
 SERVER = [sys.executable, "-m", "prisma_doctor", "serve"]
+SERVER_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
+# pytest-lsp's recorded capabilities of the two real clients every feature is tested with.
+CLIENTS = ["visual-studio-code", "neovim"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV), params=CLIENTS)
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    lsp_client.capabilities_name = request.param
+    yield lsp_client
+    await lsp_client.shutdown_session()
 
 
 @pytest.fixture
@@ -30,3 +43,19 @@ def synced_project(tmp_path: Path) -> Path:
     (project / "prisma" / "schema.prisma").write_text(schema, encoding="utf-8")
     (project / "package.json").write_text('{"name": "app", "private": true}\n', encoding="utf-8")
     return project
+
+
+APP_SOURCE = "import { PrismaClient } from './prisma/generated/prisma'\nconst prisma = new PrismaClient()\n" + (
+    "await prisma.user.create({ data: { email: 'a@b.c', nickname: 'x' } })\n"
+)
+
+
+@pytest.fixture
+def drifted_project(synced_project: Path) -> Path:
+    """`User.nickname` added to the schema and not generated: what the captured error is about."""
+    schema = synced_project / "prisma" / "schema.prisma"
+    lines = schema.read_text(encoding="utf-8").splitlines()
+    user = next(i for i, line in enumerate(lines) if line.startswith("model User "))
+    schema.write_text("\n".join([*lines[: user + 1], "  nickname String?", *lines[user + 1 :]]) + "\n", "utf-8")
+    (synced_project / "unknown-argument.js").write_text(APP_SOURCE, encoding="utf-8")
+    return synced_project

@@ -2,78 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 
-import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from prisma_doctor.lsp.features.code_actions import plain
-from tests.lsp.conftest import SERVER
-
-SERVER_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
-
-
-def _client_named(name: str):
-    @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV), params=[name])
-    async def fixture(lsp_client: LanguageClient):
-        yield lsp_client
-        await lsp_client.shutdown_session()
-
-    return fixture
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV),
-    params=["visual-studio-code", "neovim"],
-)
-async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
-    lsp_client.capabilities_name = request.param
-    yield lsp_client
-    await lsp_client.shutdown_session()
-
-
-def sync_states(client: LanguageClient) -> list:
-    return [params for method, params in _custom(client) if method == "prismaDoctor/syncState"]
-
-
-def _custom(client: LanguageClient) -> list:
-    return getattr(client, "custom_notifications", [])
-
-
-async def start(client: LanguageClient, project: Path) -> None:
-    client.custom_notifications = []
-
-    @client.feature("prismaDoctor/syncState")
-    def on_state(params) -> None:
-        client.custom_notifications.append(("prismaDoctor/syncState", params))
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def on_register(params) -> None:
-        client.registrations = [*getattr(client, "registrations", []), params]
-
-    @client.feature("prismaDoctor/restartTsServer")
-    def on_restart(params) -> None:
-        client.custom_notifications.append(("prismaDoctor/restartTsServer", params))
-
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(client.capabilities_name),
-            workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="app")],
-            root_uri=project.as_uri(),
-        )
-    )
-
-
-async def wait_for(predicate, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting for the server")
-        await asyncio.sleep(0.05)
+from tests.lsp.session import start, sync_states, wait_for
 
 
 async def test_in_sync_project_reports_in_sync(client: LanguageClient, synced_project: Path) -> None:

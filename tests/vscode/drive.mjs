@@ -341,17 +341,8 @@ async function runtimeErrorScenario(page) {
     step('run "Prisma Doctor: Run the Dev Server in a Terminal"');
     await runCommand(page, 'Prisma Doctor: Run the Dev Server in a Terminal');
     step(`request the page on port ${port} until the dev server answers`);
-    const deadline = Date.now() + LONG;
-    for (;;) {
-        try {
-            const response = await fetch(`http://127.0.0.1:${port}/`);
-            result.pageStatus = response.status;
-            break;
-        } catch {
-            if (Date.now() > deadline) throw new Error(`the dev server never answered on port ${port}`);
-            await new Promise((r) => setTimeout(r, 1000));
-        }
-    }
+    result.pageStatus = await pageStatusOnceUp(port);
+    if (result.pageStatus === undefined) throw new Error(`the dev server never answered on port ${port}`);
     await screenshot(page, '09-dev-server-terminal');
 
     step('wait for the runtime error in the Problems panel');
@@ -373,6 +364,36 @@ async function runtimeErrorScenario(page) {
     result.sourceSquiggles = await page.locator('.squiggly-error, .squiggly-warning').count();
     result.statusRuntime = await statusText(page);
     await screenshot(page, '10-runtime-error-on-source-line');
+
+    step('run "Prisma: Regenerate Client"');
+    await runCommand(page, 'Prisma: Regenerate Client');
+    await waitForStatus(page, /repairing/, 10_000).catch(() => null);
+    result.statusAfterRegenerate = await waitForStatus(page, /dev server stale|in sync|out of sync/, LONG);
+    await screenshot(page, '11-after-regenerate');
+    step('run "Prisma: Restart Dev Server": the dev server restarts in its terminal');
+    await runCommand(page, 'Prisma: Restart Dev Server');
+    result.pageStatusAfterRestart = await pageStatusOnceUp(port, 200);
+    await page.locator('.squiggly-error, .squiggly-warning').first()
+        .waitFor({ state: 'detached', timeout: 2 * SHORT }).catch(() => {});
+    result.sourceSquigglesAfterRestart = await page.locator('.squiggly-error, .squiggly-warning').count();
+    result.statusAfterRestart = await waitForStatus(page, /in sync/, 2 * SHORT).catch(() => statusText(page));
+    await screenshot(page, '12-dev-server-restarted');
+}
+
+// Requests the page until the dev server answers (with `wanted` when given); returns the status.
+async function pageStatusOnceUp(port, wanted) {
+    const deadline = Date.now() + LONG;
+    let last;
+    for (;;) {
+        try {
+            last = (await fetch(`http://127.0.0.1:${port}/`)).status;
+            if (wanted === undefined || last === wanted) return last;
+        } catch {
+            // not listening (yet, or again)
+        }
+        if (Date.now() > deadline) return last;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
 }
 
 // No usable Python: the extension must say so, and what to do, instead of failing silently.
@@ -385,7 +406,7 @@ async function noPythonScenario(page) {
     result.message = (await toast.innerText()).replace(/\s+/g, ' ').trim();
     result.messageActions = (await toast.locator('.monaco-button').allInnerTexts()).map((text) => text.trim());
     result.statusNoPython = await waitForStatusText(page, /error/);
-    await screenshot(page, '11-no-python');
+    await screenshot(page, '13-no-python');
 }
 
 async function waitForStatusText(page, pattern) {

@@ -108,7 +108,11 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
         assert (shots / f"{name}.png").stat().st_size > 10_000
 
 
-def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(scenario: Scenario) -> None:
+def test_a_runtime_error_in_a_vscode_terminal_is_diagnosed_and_repaired_there(
+    scenario: Scenario, broken_example: Path
+) -> None:
+    # The column exists in the database too: only the client (and the dev server holding it) is behind.
+    run_script(broken_example, "break.sh", "--db")
     seen = scenario("runtime-error", "--dev-port", str(free_port()), "--source-file", "app/page.tsx")
 
     # The page selects User.nickname with a client generated before it existed: Prisma throws, the page fails.
@@ -119,6 +123,14 @@ def test_a_runtime_error_in_a_vscode_terminal_becomes_a_diagnostic_on_the_call(s
     assert any("prisma-doctor" in row and "nickname" in row for row in rows[page_row + 1 :])
     assert seen["sourceSquiggles"] >= 1
     assert "out of sync" in seen["statusRuntime"]
+
+    # Regenerating is not enough while next dev holds the old client...
+    assert seen["statusAfterRegenerate"] == "Prisma: dev server stale"
+    # ...and "Prisma: Restart Dev Server" restarts it in the terminal it runs in: the page works, all is green.
+    assert 'Restarting the dev server in terminal "Prisma Doctor: dev"' in seen["extensionLog"]
+    assert seen["pageStatusAfterRestart"] == 200
+    assert seen["sourceSquigglesAfterRestart"] == 0
+    assert seen["statusAfterRestart"] == "Prisma: in sync"
 
 
 def test_without_a_usable_python_the_extension_says_what_to_do(scenario: Scenario, tmp_path: Path) -> None:

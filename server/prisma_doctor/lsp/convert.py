@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types
@@ -10,6 +12,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from prisma_doctor.findings import Finding, Location, Severity
 
 SOURCE = "prisma-doctor"
+MAX_UNDERLINE = 120
 
 _SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -32,10 +35,36 @@ def lsp_range(location: Location) -> types.Range:
     if location.span is None:
         return types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     start, end = location.span.start, location.span.end
+    end_character = end.character
+    if (start.line, start.character) == (end.line, end.character):
+        # A stack frame names a point; underline the expression that starts there, as far as the line goes.
+        end_character = start.character + _rest_of_line(location.file, start.line, start.character)
     return types.Range(
         start=types.Position(line=start.line, character=start.character),
-        end=types.Position(line=end.line, character=end.character),
+        end=types.Position(line=end.line, character=end_character),
     )
+
+
+def _rest_of_line(file: str, line: int, character: int) -> int:
+    try:
+        stamp = os.stat(file).st_mtime_ns
+    except OSError:
+        return 0
+    return _line_rest(file, stamp, line, character)
+
+
+@lru_cache(maxsize=256)
+def _line_rest(file: str, stamp: int, line: int, character: int) -> int:
+    """UTF-16 units from `character` to the end of `line` (trailing blanks and `;` left out), at most MAX_UNDERLINE."""
+    try:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            for number, text in enumerate(handle):
+                if number == line:
+                    rest = text.rstrip("\r\n ;\t").encode("utf-16-le")[character * 2 :]
+                    return min(len(rest) // 2, MAX_UNDERLINE)
+    except OSError:
+        pass
+    return 0
 
 
 def diagnostic(finding: Finding, project: str, location: Location) -> types.Diagnostic:

@@ -25,6 +25,7 @@ from prisma_doctor.lsp.features.runtime import TERMINAL_OUTPUT, RuntimeFeature
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.features.watching import WatchingFeature
 from prisma_doctor.lsp.projects import ProjectRegistry
+from prisma_doctor.lsp.protocol import AnsweringProtocol
 from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,23 @@ FEATURES: tuple[type[LanguageFeature], ...] = (
 
 class PrismaDoctorServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("prisma-doctor", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__(
+            "prisma-doctor",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            protocol_cls=AnsweringProtocol,
+        )
         self.projects = ProjectRegistry()
         self.settings = ServerSettings()
         # An untrusted workspace is read, never acted on: no repair, no regeneration, no process started.
         self.trusted = True
         self.features: list[LanguageFeature] = [feature(self) for feature in FEATURES]
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # A frame that is not JSON is answered with a parse error; other errors are logged, not shown in the editor.
+        if isinstance(self.protocol, AnsweringProtocol) and self.protocol.answer_unreadable(error):
+            return
+        log.error("%s: %s", getattr(source, "__name__", source), error)
 
     def feature_of(self, kind: type[LanguageFeature]) -> Any:
         return next(f for f in self.features if isinstance(f, kind))
@@ -166,6 +178,9 @@ def create_server() -> PrismaDoctorServer:
 
 def serve_stdio() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # pygls logs every message it sends at INFO: under a stream of terminal output that is most of the server's work.
+    logging.getLogger("pygls.protocol").setLevel(logging.WARNING)
+    logging.getLogger("pygls.feature_manager").setLevel(logging.WARNING)
     server = create_server()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         server.start_io()

@@ -1,0 +1,36 @@
+"""JSON-RPC as the server speaks it: every request gets an answer, even one that cannot be read.
+
+pygls drops a request whose params do not fit the method's type and any frame that is not JSON, leaving the client
+waiting. Here the first is answered with `InvalidParams` (its id is known) and the second with a `ParseError`
+whose id is null, as JSON-RPC 2.0 asks; the server then reads on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from lsprotocol.types import ResponseError
+from pygls.exceptions import JsonRpcException, JsonRpcParseError
+from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger(__name__)
+
+
+class AnsweringProtocol(LanguageServerProtocol):
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if isinstance(data, dict) and "method" in data and isinstance(data.get("id"), (int, str)):
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
+
+    def answer_unreadable(self, error: Exception) -> bool:
+        """Answer a frame that is not JSON; True when `error` was one."""
+        if not isinstance(error, json.JSONDecodeError):
+            return False
+        log.warning("a message from the client is not JSON: %s", error)
+        self._send_response(None, error=ResponseError(code=JsonRpcParseError.CODE, message=f"Parse error: {error}"))
+        return True

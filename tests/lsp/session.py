@@ -1,0 +1,59 @@
+"""Driving the server with pytest-lsp: start a session on a project, collect its custom notifications, wait."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+
+def sync_states(client: LanguageClient) -> list:
+    return [params for method, params in _custom(client) if method == "prismaDoctor/syncState"]
+
+
+def _custom(client: LanguageClient) -> list:
+    return getattr(client, "custom_notifications", [])
+
+
+async def start(
+    client: LanguageClient, project: Path, initialization_options: Any = None, folders: list[Path] | None = None
+) -> None:
+    client.custom_notifications = []
+
+    @client.feature("prismaDoctor/syncState")
+    def on_state(params) -> None:
+        client.custom_notifications.append(("prismaDoctor/syncState", params))
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(params) -> None:
+        client.registrations = [*getattr(client, "registrations", []), params]
+
+    @client.feature("prismaDoctor/restartTsServer")
+    def on_restart(params) -> None:
+        client.custom_notifications.append(("prismaDoctor/restartTsServer", params))
+
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(client.capabilities_name),
+            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders or [project]],
+            root_uri=project.as_uri(),
+            initialization_options=initialization_options,
+        )
+    )
+
+
+async def wait_for(predicate, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the server")
+        await asyncio.sleep(0.05)
+
+
+async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=name, arguments=list(arguments))
+    )

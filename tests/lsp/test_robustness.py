@@ -1,0 +1,166 @@
+"""The server over a raw stdio pipe, fed what no well-behaved client sends: it answers errors and keeps serving."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+import pytest
+
+from tests.lsp.conftest import SERVER, SERVER_ENV
+
+ANSWER_SECONDS = 30
+
+
+class RawClient:
+    """Frames JSON-RPC by hand, so that broken frames can be sent too."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=SERVER_ENV
+        )
+        self.messages: Queue[dict[str, Any]] = Queue()
+        self.answers: dict[Any, dict[str, Any]] = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        while True:
+            length = None
+            while True:
+                header = stream.readline()
+                if not header:
+                    return
+                if header in (b"\r\n", b"\n"):
+                    break
+                name, _, value = header.decode("ascii", "replace").partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            if length is not None:
+                self.messages.put(json.loads(stream.read(length)))
+
+    def send_bytes(self, body: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
+
+    def answer(self, request_id: int | None) -> dict[str, Any]:
+        """The response to one request; requests from the server are answered with null on the way."""
+        while request_id not in self.answers:
+            try:
+                message = self.messages.get(timeout=ANSWER_SECONDS)
+            except Empty:
+                raise AssertionError(f"no answer to request {request_id}") from None
+            if "method" in message and "id" in message:
+                result = [{}] if message["method"] == "workspace/configuration" else None
+                self.send({"id": message["id"], "result": result})
+            elif "method" not in message:
+                self.answers[message.get("id")] = message
+        return self.answers.pop(request_id)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def raw(synced_project: Path) -> Iterator[RawClient]:
+    client = RawClient()
+    client.send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "rootUri": synced_project.as_uri()}})
+    assert "result" in client.answer(1)
+    client.send({"method": "initialized", "params": {}})
+    yield client
+    client.close()
+
+
+def still_serving(client: RawClient, request_id: int) -> None:
+    client.send(
+        {"id": request_id, "method": "workspace/executeCommand", "params": {"command": "prismaDoctor.showSyncReport"}}
+    )
+    answer = client.answer(request_id)
+    assert answer["result"]["reports"][0]["state"] in ("in-sync", "unknown"), answer
+
+
+def test_malformed_frames_are_answered_and_survived(raw: RawClient) -> None:
+    raw.send_bytes(b"{this is not json")
+    assert raw.answer(None)["error"]["code"] == -32700
+    raw.send_bytes(b'{"jsonrpc": "2.0", "id": 7, "method": "textDocument/codeAction", "params": "not an object"}')
+    assert raw.answer(7)["error"]["code"] == -32602
+    raw.send_bytes(b'["a", "batch", "of", "nonsense"]')
+    raw.send_bytes(
+        '{"jsonrpc": "2.0", "method": "prismaDoctor/terminalOutput", "params": {"data": "\udc80"}}'.encode(
+            "utf-8", "surrogatepass"
+        )
+    )
+    still_serving(raw, 8)
+
+
+def test_unknown_methods_get_method_not_found(raw: RawClient) -> None:
+    raw.send({"id": 2, "method": "nobody/knowsThis", "params": {}})
+    assert raw.answer(2)["error"]["code"] == -32601
+    raw.send({"method": "nobody/notifiesThis", "params": {}})
+    raw.send({"method": "$/cancelRequest", "params": {"id": 12345}})
+    still_serving(raw, 3)
+
+
+def test_documents_for_unknown_files_are_harmless(raw: RawClient, tmp_path: Path) -> None:
+    for number, uri in enumerate(
+        [
+            (tmp_path / "nowhere" / "schema.prisma").as_uri(),
+            "untitled:Untitled-1",
+            "vscode-notebook-cell:/x.ipynb#cell1",
+            "file:///",
+        ]
+    ):
+        document = {"uri": uri, "languageId": "prisma", "version": 1, "text": "model A {\n  id Int @id\n}\n"}
+        raw.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
+        raw.send({"method": "textDocument/didSave", "params": {"textDocument": {"uri": uri}}})
+        raw.send(
+            {
+                "id": 100 + number,
+                "method": "textDocument/codeAction",
+                "params": {
+                    "textDocument": {"uri": uri},
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
+                    "context": {"diagnostics": []},
+                },
+            }
+        )
+        assert raw.answer(100 + number).get("result") in ([], None)
+        raw.send({"method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}})
+    still_serving(raw, 4)
+
+
+def test_concurrent_commands_are_all_answered(raw: RawClient, synced_project: Path) -> None:
+    commands = ["prismaDoctor.check", "prismaDoctor.showSyncReport", "prismaDoctor.applyFix"]
+    arguments: list[Any] = [
+        [{"project": str(synced_project)}],
+        [],
+        [42],
+        ["not an object"],
+        [{"fix": "regenerate", "project": "/nope"}],
+    ]
+    ids = []
+    for number in range(30):
+        request_id = 1000 + number
+        ids.append(request_id)
+        raw.send(
+            {
+                "id": request_id,
+                "method": "workspace/executeCommand",
+                "params": {"command": commands[number % 3], "arguments": arguments[number % 5]},
+            }
+        )
+    for request_id in ids:
+        answer = raw.answer(request_id)
+        assert "result" in answer or "error" in answer
+    still_serving(raw, 5)

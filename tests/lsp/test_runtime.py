@@ -1,0 +1,107 @@
+"""Runtime errors from real captured output reaching the editor: on the call site and the schema field, then cleared."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.lsp.session import start, sync_states, wait_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+CAPTURE = "sqlite-unknown-argument-stale-client"
+NEXT_CAPTURE = "next-dev-p2022-server-action-external"
+
+
+def captured_output(name: str, project: Path) -> str:
+    """A captured terminal log, as if it had been printed by this project (its paths moved here)."""
+    meta = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    text = (FIXTURES / f"{name}.log").read_text(encoding="utf-8")
+    return text.replace(meta["project_root"].rstrip("/") + "/", f"{project}/")
+
+
+def diagnostics_with(client: LanguageClient, uri: str, code: str) -> list[types.Diagnostic]:
+    return [d for d in client.diagnostics.get(uri, []) if d.code == code]
+
+
+async def test_terminal_output_puts_the_error_on_the_call_site_and_the_schema_field(
+    client: LanguageClient, drifted_project: Path
+) -> None:
+    await start(client, drifted_project)
+    await wait_for(lambda: sync_states(client))
+    output = captured_output(CAPTURE, drifted_project)
+    # Chunks cut anywhere, as a terminal delivers them.
+    for piece in (output[:700], output[700:5000], output[5000:]):
+        client.protocol.notify("prismaDoctor/terminalOutput", {"data": piece, "terminal": "dev", "cwd": None})
+
+    call_site = (drifted_project / "unknown-argument.js").resolve().as_uri()
+    schema = (drifted_project / "prisma" / "schema.prisma").resolve().as_uri()
+    await wait_for(lambda: diagnostics_with(client, call_site, "client-out-of-sync"))
+    [at_call] = diagnostics_with(client, call_site, "client-out-of-sync")
+    assert at_call.range.start == types.Position(line=2, character=2)
+    assert at_call.range.end.character > 2, "the call is underlined, not a zero-width point"
+    assert "User.nickname" in at_call.message
+    assert [r.location.uri for r in at_call.related_information or []] == [schema]
+    # The same finding on the schema field links back to the call site.
+    at_field = [
+        d
+        for d in diagnostics_with(client, schema, "client-out-of-sync")
+        if any(r.location.uri == call_site for r in d.related_information or [])
+    ]
+    assert at_field, client.diagnostics.get(schema)
+
+    # The dev server restarts (a real `next dev` line): the error is history, its diagnostic goes.
+    client.protocol.notify(
+        "prismaDoctor/terminalOutput", {"data": "\x1b[32m ✓\x1b[39m Ready in 1204ms\r\n", "terminal": "dev"}
+    )
+    await wait_for(lambda: call_site in client.diagnostics and not client.diagnostics[call_site])
+    # The static drift on the schema stays: its cause is still there.
+    assert any(d.code == "client-out-of-sync" for d in client.diagnostics[schema])
+
+
+async def test_prisma_doctor_run_output_file_is_followed(client: LanguageClient, drifted_project: Path) -> None:
+    record = drifted_project / ".prisma-doctor" / "dev-output.log"
+    record.parent.mkdir()
+    record.write_text("output of an earlier run, already read\n", encoding="utf-8")
+    await start(client, drifted_project)
+    await wait_for(lambda: sync_states(client))
+    output = captured_output(CAPTURE, drifted_project)
+    call_site = (drifted_project / "unknown-argument.js").resolve().as_uri()
+    with record.open("a", encoding="utf-8") as handle:
+        handle.write(output[:3000])
+        handle.flush()
+        # Let the server read the first half alone: a block cut between two polls must still be read whole.
+        await asyncio.sleep(1.0)
+        handle.write(output[3000:])
+    await wait_for(lambda: diagnostics_with(client, call_site, "client-out-of-sync"))
+
+
+async def test_next_dev_log_is_followed(client: LanguageClient, drifted_project: Path) -> None:
+    log = drifted_project / ".next" / "dev" / "logs" / "next-development.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("", encoding="utf-8")
+    await start(client, drifted_project)
+    await wait_for(lambda: sync_states(client))
+    meta = json.loads((FIXTURES / f"{NEXT_CAPTURE}.json").read_text(encoding="utf-8"))
+    records = (FIXTURES / f"{NEXT_CAPTURE}.next-development.log").read_text(encoding="utf-8")
+    log.write_text(records.replace(meta["project_root"], str(drifted_project)), encoding="utf-8")
+
+    def reported() -> list:
+        return [f for s in sync_states(client) for f in s.findings if f.code == "db-missing-column"]
+
+    await wait_for(reported)
+    assert reported()[-1].location.file.startswith(str(drifted_project))
+
+
+async def test_a_notification_without_data_is_ignored(client: LanguageClient, synced_project: Path) -> None:
+    await start(client, synced_project)
+    await wait_for(lambda: sync_states(client))
+    client.protocol.notify("prismaDoctor/terminalOutput", {"terminal": "dev"})
+    client.protocol.notify("prismaDoctor/terminalOutput", {"data": 42})
+    report = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="prismaDoctor.showSyncReport", arguments=[])
+    )
+    assert report["reports"][0]["state"] == "in-sync"
