@@ -36,6 +36,15 @@ def test_schema_folders_installed_packages_and_generated_copies_are_not_projects
     assert find_projects(tmp_path) == [tmp_path, tmp_path / "apps" / "admin"]
 
 
+def test_a_client_generated_to_a_prisma_folder_is_no_second_project(tmp_path: Path) -> None:
+    # trigger.dev's layout: `output = "../generated/prisma"` puts a schema copy at generated/prisma/schema.prisma,
+    # which from generated/ looks like a project's prisma/schema.prisma.
+    make_project(tmp_path, "root", "prisma/schema.prisma")
+    make_project(tmp_path / "generated" / "prisma", "prisma-client-0123abcd", "schema.prisma", "index.js")
+    (tmp_path / "generated" / "package.json").write_text('{"name": "generated"}\n')
+    assert find_projects(tmp_path) == [tmp_path]
+
+
 def test_the_package_manager_comes_from_package_json_or_the_nearest_lockfile(tmp_path: Path) -> None:
     make_project(tmp_path / "app", "app")
     assert package_manager(tmp_path / "app") == "npm"

@@ -25,10 +25,16 @@ def is_project_root(folder: Path) -> bool:
     if is_client_folder(folder):
         return False
     try:
-        locate_schema(folder)
+        source = locate_schema(folder)
     except SchemaNotFound:
         return False
-    return True
+    return not _only_client_copies(set(source.files))
+
+
+def _only_client_copies(files: set[Path]) -> bool:
+    """A folder whose `prisma/schema.prisma` is a generated client's schema copy (`output = "../generated/prisma"`
+    puts the client at `generated/prisma/`, which looks like a project `generated/` with its schema)."""
+    return all(is_client_folder(f.parent) for f in files)
 
 
 def project_root_for(path: Path, boundary: Path | None = None) -> Path | None:
@@ -66,7 +72,7 @@ def find_projects(root: Path) -> list[Path]:
         except SchemaNotFound:
             continue
         files = {f.resolve() for f in source.files}
-        if files & claimed:
+        if files & claimed or _only_client_copies(files):
             continue
         projects.append(here)
         claimed |= files
