@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("reset", "the full repair: stop, clean, regenerate, restart, verify"),
     "regenerate": ("regenerate", "remove and regenerate the generated clients, then verify"),
     "restart-dev": ("restart_dev", "restart the project's dev server"),
+    "migrate": ("migrate", "bring the database up to date: migrate deploy, migrate dev or db push"),
     "serve": ("serve", "start the language server over stdio"),
 }
 
