@@ -20,6 +20,6 @@ Next steps on the same copy:
   .venv/bin/prisma-doctor reset --project $demo --dry-run   # the repair plan, touching nothing
   .venv/bin/prisma-doctor reset --project $demo --yes       # run it, then verify
   .venv/bin/prisma-doctor check $demo                       # in sync again
-In VS Code: install the extension (npm run package at the root builds prisma-doctor-*.vsix;
-code --install-extension prisma-doctor-*.vsix), open $demo, and watch the status bar.
+In VS Code: install the extension (npm ci && npm run package at the root builds dist/prisma-doctor.vsix;
+code --install-extension dist/prisma-doctor.vsix), open $demo, and watch the status bar.
 MSG

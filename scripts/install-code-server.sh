@@ -99,6 +99,11 @@ ensure_extension_dev_dependencies() {
     fi
 }
 
+# One installer at a time (parallel test sessions share the cache).
+mkdir -p "$ROOT/tests/.cache"
+exec 9>"$ROOT/tests/.cache/code-server.lock"
+flock 9
+
 ensure_apt_packages
 ensure_node_20
 [ -f "$STAMP" ] && [ -x "$BIN" ] || install_code_server

@@ -50,6 +50,10 @@ class CorpusSchema:
     def is_folder(self) -> bool:
         return self.path.is_dir()
 
+    def relative(self, file: Path) -> str:
+        """A file's name inside its schema (files in different subfolders may share a name)."""
+        return file.relative_to(self.path).as_posix() if self.is_folder else file.name
+
     def files(self) -> list[Path]:
         """The files in the order Prisma reads them: a depth-first walk, each folder's entries sorted by name."""
         if not self.is_folder:

@@ -224,3 +224,29 @@ def test_each_generator_of_a_schema_is_compared_with_its_own_client(
     ]
     project.generate()
     assert check_json(project.root)[0] == 0
+
+
+@pytest.mark.parametrize("version", ["6.17.1", "7.10.0"])
+def test_a_multi_file_schema_places_each_finding_in_its_own_file(prisma_project: ProjectFactory, version: str) -> None:
+    header, models = schema_text(version, MODELS, datasource="postgresql", preview_features=("views",)).split(
+        "\nmodel User", 1
+    )
+    project = prisma_project(header, version=version)
+    folder = project.package / "prisma" / "schema"
+    folder.mkdir()
+    project.schema_file.rename(folder / "main.prisma")
+    user, rest = ("model User" + models).split("\nmodel Post", 1)
+    (folder / "user.prisma").write_text(user)
+    (folder / "models").mkdir()
+    (folder / "models" / "rest.prisma").write_text("model Post" + rest)
+    project.schema_location = folder
+    project.generate()
+    assert check_json(project.root)[0] == 0
+
+    (folder / "user.prisma").write_text(user.replace("age   Int", "age   Int?"))
+    code, report = check_json(project.root)
+    [finding] = report["findings"]
+    assert (code, finding["data"]["drift"]) == (1, "field-optionality-changed")
+    assert finding["location"]["file"] == str(folder / "user.prisma")
+    project.generate()
+    assert check_json(project.root)[0] == 0

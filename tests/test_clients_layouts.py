@@ -9,7 +9,7 @@ import pytest
 
 from prisma_doctor.check import inspect_project
 from prisma_doctor.clients.read import read_client
-from prisma_doctor.project import find_projects
+from prisma_doctor.project import find_projects, package_manager
 from tests.test_clients_drift import check_json
 from tests.toolchain import (
     JS_GENERATOR,
@@ -38,18 +38,26 @@ def codes(report: dict) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("version", "provider", "old_output", "new_output"),
+    ("version", "provider", "old_output", "new_output", "manager"),
     [
-        pytest.param("6.17.1", JS_GENERATOR, None, "../src/db", id="6.17-js-default-to-custom"),
-        pytest.param("5.22.0", JS_GENERATOR, "../generated/client", None, id="5.22-js-custom-to-default"),
-        pytest.param("7.10.0", TS_GENERATOR, "../src/generated/prisma", "../src/prisma", id="7.10-ts-custom-moved"),
-        pytest.param("7.10.0", JS_GENERATOR, None, "../src/db", id="7.10-js-default-to-custom"),
+        pytest.param("6.17.1", JS_GENERATOR, None, "../src/db", "npm", id="6.17-js-default-to-custom"),
+        pytest.param("6.17.1", JS_GENERATOR, None, "../src/db", "pnpm", id="6.17-js-pnpm-store-to-custom"),
+        pytest.param("5.22.0", JS_GENERATOR, "../generated/client", None, "npm", id="5.22-js-custom-to-default"),
+        pytest.param("7.10.0", TS_GENERATOR, "../src/generated/prisma", "../src/prisma", "pnpm", id="7.10-ts-moved"),
+        pytest.param("7.10.0", JS_GENERATOR, None, "../src/db", "npm", id="7.10-js-default-to-custom"),
     ],
 )
 def test_a_moved_output_leaves_the_old_client_behind(
-    prisma_project: ProjectFactory, version: str, provider: str, old_output: str | None, new_output: str | None
+    prisma_project: ProjectFactory,
+    version: str,
+    provider: str,
+    old_output: str | None,
+    new_output: str | None,
+    manager: str,
 ) -> None:
-    project = prisma_project(schema_text(version, MODELS, provider, output=old_output), version=version)
+    schema = schema_text(version, MODELS, provider, output=old_output)
+    project = prisma_project(schema, version=version, package_manager=manager)
+    assert package_manager(project.root) == manager
     project.generate()
     old_place = inspect_project(project.root).clients[0].client
     assert old_place is not None
@@ -132,7 +140,7 @@ def change_packages(project: PrismaProject, *packages: str) -> None:
 @pytest.mark.parametrize("manager", ["npm", "pnpm"])
 def test_a_workspace_package_uses_the_client_hoisted_to_the_root(prisma_project: ProjectFactory, manager: str) -> None:
     project = prisma_project(schema_text("6.17.1", MODELS), package_manager=manager, workspace=True)
-    assert project.package == project.root / "packages" / "db"
+    assert project.package == project.root / "packages" / "db" and package_manager(project.package) == manager
     project.generate()
     client = inspect_project(project.package).clients[0].client
     assert client is not None
@@ -179,7 +187,7 @@ def test_each_project_of_a_monorepo_is_checked_on_its_own(prisma_project: Projec
 )
 def test_yarn_and_bun_layouts(prisma_project: ProjectFactory, manager: str, lockfile: str, store: str | None) -> None:
     project = prisma_project(schema_text("6.17.1", MODELS), package_manager=manager)
-    assert (project.root / lockfile).is_file()
+    assert (project.root / lockfile).is_file() and package_manager(project.root) == manager.split("-")[0]
     project.generate()
     client = inspect_project(project.root).clients[0].client
     assert client is not None

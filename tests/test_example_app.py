@@ -28,8 +28,9 @@ def test_serves_the_seeded_users(example_app: Path, start_dev_server: Callable[[
     assert user_names(page.body) == list(SEEDED)
     lock = example_app / ".next" / "dev" / "lock"
     assert json.loads(lock.read_text())["port"] == server.port
+    # Whether Next removes its lock on stop depends on how fast its worker exits under SIGTERM (under load our
+    # helper kills the group first): the repair reads the lock's pid and start time rather than trusting its presence.
     server.stop()
-    assert not lock.exists(), "a clean stop removes Next's dev lock"
 
 
 def test_the_server_action_renames_a_user(example_app: Path, start_dev_server: Callable[[Path], DevServer]) -> None:

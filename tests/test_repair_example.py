@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_plan
+from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import DevServer, free_port
 from tests.example_app import run_script
 
@@ -112,3 +114,32 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     assert new_launcher.cmdline() == command
     assert new_launcher.environ().get("PORT") == str(port)
     assert restarted["port"] == port and restarted["answered"]
+
+
+def test_a_reset_interrupted_after_stopping_next_dev_is_completed_by_the_next_run(
+    example_app: Path,
+    start_dev_server: Callable[[Path], DevServer],
+    restarted_groups: list[int],
+) -> None:
+    server = start_dev_server(example_app)
+    command = psutil.Process(server.process.pid).cmdline()
+    run_script(example_app, "break.sh", "--db")
+    token = CancellationToken()
+
+    def cancel_after_remove(event: ProgressEvent) -> None:
+        if event.step == "remove" and event.status == "done":
+            token.cancel()
+
+    first = run_plan(build_plan(example_app, "reset"), progress=cancel_after_remove, token=token)
+
+    assert first.cancelled
+    assert server.process.wait(timeout=30) is not None  # stopped, and not started again
+    plan = build_plan(example_app, "reset")
+    assert any("was interrupted" in note for note in plan.notes)
+    restart = next(step for step in plan.steps if step.name == "restart-dev")
+    assert [list(s.command) for s in restart.servers] == [command]
+    second = run_plan(plan)
+    restarted_groups.extend(r.pid for r in second.restarted)
+    assert second.ok, second.to_json()
+    page = server.get("/")
+    assert page.status == 200 and 'class="user-nickname"' in page.body

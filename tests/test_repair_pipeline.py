@@ -13,7 +13,7 @@ import pytest
 
 from prisma_doctor.findings import SyncState
 from prisma_doctor.repair.context import ProgressEvent
-from prisma_doctor.repair.journal import Journal
+from prisma_doctor.repair.journal import Journal, RepairLock
 from prisma_doctor.repair.pipeline import CancellationToken, run_plan
 from prisma_doctor.repair.plan import build_plan
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
@@ -204,3 +204,25 @@ def test_deep_dry_run_names_processes_caches_and_the_prune(tmp_path: Path) -> No
     assert f"{project / 'node_modules/.cache'} (2.0 KB)" in done.stdout
     assert "pnpm store prune" in done.stdout
     assert (project / ".turbo" / "entry").exists()
+
+
+def test_restart_dev_without_a_running_server_exits_1(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+
+    done = doctor("restart-dev", "--project", str(project), "--yes")
+
+    assert done.returncode == 1
+    assert "no dev server of this project is running" in done.stdout
+
+
+def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    running = RepairLock(project)
+    running.acquire()  # held by this live process, as a repair in the language server would hold it
+    try:
+        result = run_plan(build_plan(project, "regenerate"))
+    finally:
+        running.release()
+
+    assert result.busy and not result.ok and result.steps == []
+    assert any(f"pid {os.getpid()}" in note for note in result.notes)

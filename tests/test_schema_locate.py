@@ -181,3 +181,18 @@ def test_the_schema_command_as_a_process(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1 and f"{broken}:1:1: error: `model A` is missing its closing `}}`" in done.stderr
+
+
+def test_the_schema_command_on_a_console_that_cannot_show_the_names(tmp_path: Path) -> None:
+    schema = write(tmp_path, "schema.prisma", 'model 名前 {\n  id Int @id @map("😀")\n}\n')
+    server = Path(__file__).resolve().parent.parent / "server"
+    done = subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", "schema", str(schema)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(server), "PYTHONIOENCODING": "cp1252"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    model = json.loads(done.stdout)["models"][0]
+    assert model["name"] == "名前" and model["fields"][0]["dbName"] == "😀"

@@ -98,7 +98,7 @@ def run_schema_command(path: Path) -> tuple[int, dict[str, Any] | None, str]:
 def oracle() -> dict[str, dict[str, Any]]:
     script = install_oracle()
     units = [
-        {"id": schema.id, "files": [[str(p.name), read_text(p)] for p in schema.files()], "build": "auto"}
+        {"id": schema.id, "files": [[schema.relative(p), read_text(p)] for p in schema.files()], "build": "auto"}
         for schema in SCHEMAS
     ]
     return {answer["id"]: answer for answer in run_oracle(script, units)}

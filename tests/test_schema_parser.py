@@ -364,3 +364,37 @@ def test_what_prisma_refuses_inside_a_line() -> None:
         ("unexpected text at the end of the line", span(7, 7, 7, 10)),
     ]
     assert [f.name for f in schema.blocks[1].fields] == ["id", "b", "c", "d"]
+
+
+def test_columns_on_a_very_long_non_ascii_line() -> None:
+    # One line of 60,000 attributes after an emoji: each column is still exact (and found without rescanning).
+    count = 60_000
+    schema = parse_schema('model A {\n  é Int @map("😀")' + " @a" * count + "\n}\n")
+    attributes = schema.blocks[0].fields[0].attributes
+    assert len(attributes) == count + 1
+    assert attributes[-1].span == span(1, 3 * count + 16, 1, 3 * count + 18)
+
+
+def test_values_nested_past_reason_are_reported_not_recursed_into() -> None:
+    for opener in ("[", "{a: ", "f("):
+        schema = parse_schema("model A {\n  id Int @default(" + opener * 10_000 + ") @unique\n  b Int\n}\n")
+        assert [f.name for f in schema.blocks[0].fields] == ["id", "b"]
+        assert schema.errors[0].message == "values nested more than 64 deep"
+        assert schema.errors[0].span.start.line == 1
+
+
+def test_a_backslash_at_the_end_of_a_line_does_not_swallow_the_line_break() -> None:
+    schema = parse_schema('model A {\r\n  id Int @map("abc\\\r\n  b Int\r\n}\r\n')
+    assert [f.name for f in schema.blocks[0].fields] == ["id", "b"]
+    assert schema.errors[0].message == "unterminated string"
+    assert schema.errors[0].span == span(1, 14, 1, 19)
+
+
+def test_unicode_escapes_pair_up_as_in_json_and_a_lone_half_is_an_error() -> None:
+    schema = parse_schema('model A {\n  id Int @id @map("\\ud83d\\ude00")\n  b Int @map("\\ud800x")\n}\n')
+    first, second = schema.blocks[0].fields
+    assert first.attributes[1].string_argument("name") == "😀"
+    assert second.attributes[0].string_argument("name") == "\ufffdx"
+    assert [(e.message, e.span) for e in schema.errors] == [
+        ("a `\\u` escape in this string is half of a UTF-16 pair", span(2, 13, 2, 22))
+    ]

@@ -318,16 +318,21 @@ class PrismaProject:
     # The folder of the package that holds the schema: the root, or `packages/db` in a workspace.
     package: Path
     generate_log: list[str] = field(default_factory=list)
+    # What `prisma generate --schema` is given: `prisma/schema.prisma` unless a test points it at a schema folder.
+    schema_location: Path | None = None
 
     @property
     def schema_file(self) -> Path:
-        return self.package / "prisma" / "schema.prisma"
+        return self.schema_location or self.package / "prisma" / "schema.prisma"
 
     def write_schema(self, text: str) -> None:
         self.schema_file.parent.mkdir(parents=True, exist_ok=True)
         self.schema_file.write_text(text, encoding="utf-8")
 
     def schema(self) -> str:
+        """The schema's text (every file's, in path order, for a schema folder)."""
+        if self.schema_file.is_dir():
+            return "\n".join(p.read_text(encoding="utf-8") for p in sorted(self.schema_file.rglob("*.prisma")))
         return self.schema_file.read_text(encoding="utf-8")
 
     def edit_schema(self, old: str, new: str) -> None:

@@ -1,9 +1,9 @@
 // The commands a person runs (palette, status bar, quick fixes). Most forward to the server with the project they
 // concern; restarting the dev server first tries the VS Code terminal it runs in.
 import { commands, Disposable, QuickPickItem, window, workspace } from 'vscode';
-import { describeError, logError, outputChannel } from './common/log';
+import { describeError, logError, logInfo, outputChannel } from './common/log';
 import { LanguageServer } from './common/server';
-import { DevServerTerminals } from './devServer';
+import { DevServerTerminals, isInside } from './devServer';
 import { Report, SERVER_COMMANDS } from './protocol';
 import { renderReports } from './report';
 import { SyncStatusBar } from './statusBar';
@@ -64,7 +64,7 @@ export class Commands {
             return known[0];
         }
         const active = window.activeTextEditor?.document.uri.fsPath;
-        const containing = known.filter((project) => active?.startsWith(project));
+        const containing = known.filter((project) => active !== undefined && isInside(active, project));
         if (containing.length > 0) {
             return containing.sort((a, b) => b.length - a.length)[0];
         }
@@ -175,7 +175,9 @@ export class Commands {
 }
 
 export function restartTypeScriptServer(): void {
-    commands.executeCommand('typescript.restartTsServer').then(undefined, (error: unknown) =>
-        logError('typescript.restartTsServer failed (is the TypeScript extension enabled?)', error),
+    // The TypeScript server caches the generated client's types: after a regeneration it must read them again.
+    commands.executeCommand('typescript.restartTsServer').then(
+        () => logInfo('Restarted the TypeScript server after a regeneration.'),
+        (error: unknown) => logError('typescript.restartTsServer failed (is the TypeScript extension enabled?)', error),
     );
 }

@@ -5,6 +5,7 @@ import { join, relative, isAbsolute } from 'node:path';
 import {
     Disposable,
     Terminal,
+    TerminalOptions,
     TerminalShellExecution,
     TerminalShellExecutionStartEvent,
     Uri,
@@ -25,9 +26,19 @@ const DEV_COMMAND = /\bnext\s+dev\b|\b(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b/;
 const SHELL_INTEGRATION_WAIT_MS = 5000;
 const STOP_WAIT_MS = 15000;
 
-function isInside(child: string, parent: string): boolean {
+export function isInside(child: string, parent: string): boolean {
     const path = relative(parent, child);
     return path === '' || (!path.startsWith('..') && !isAbsolute(path));
+}
+
+// Shell integration may report the folder only after the command started: fall back to where the terminal opened.
+function workingDirectory(event: TerminalShellExecutionStartEvent): string | undefined {
+    const opened = (event.terminal.creationOptions as TerminalOptions).cwd;
+    return (
+        event.execution.cwd?.fsPath ??
+        event.terminal.shellIntegration?.cwd?.fsPath ??
+        (typeof opened === 'string' ? opened : opened?.fsPath)
+    );
 }
 
 export function packageManagerOf(project: string, configured: PackageManager): Exclude<PackageManager, 'auto'> {
@@ -77,7 +88,7 @@ export class DevServerTerminals implements Disposable {
     /** Called for every command that starts in a readable terminal. */
     noticeExecution(event: TerminalShellExecutionStartEvent): void {
         const commandLine = event.execution.commandLine.value;
-        const cwd = event.execution.cwd?.fsPath;
+        const cwd = workingDirectory(event);
         const configured = cwd ? readSettings(workspace.getWorkspaceFolder(Uri.file(cwd))).devCommand : '';
         if (DEV_COMMAND.test(commandLine) || (configured !== '' && commandLine.trim() === configured)) {
             logInfo(`Dev server seen in terminal "${event.terminal.name}": ${commandLine}`);
@@ -85,13 +96,14 @@ export class DevServerTerminals implements Disposable {
         }
     }
 
-    /** The readable dev server of a project (the only one when no project is given). */
+    /** The readable dev server of a project; else the only one running, when its folder is unknown. */
     find(project?: string): RunningDevServer | undefined {
         const all = [...this.running.values()];
-        if (!project) {
-            return all.length === 1 ? all[0] : undefined;
-        }
-        return all.find((server) => server.cwd !== undefined && isInside(server.cwd, project));
+        const inProject = project
+            ? all.find((server) => server.cwd !== undefined && isInside(server.cwd, project))
+            : undefined;
+        const unplaced = all.filter((server) => server.cwd === undefined);
+        return inProject ?? (all.length === 1 && (!project || unplaced.length === 1) ? all[0] : undefined);
     }
 
     /** Stops the dev server with Ctrl+C and runs the same command line in the same terminal. */

@@ -6,6 +6,7 @@ A monorepo holds several (`apps/web`, `packages/db`, ...), each checked on its o
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -24,10 +25,16 @@ def is_project_root(folder: Path) -> bool:
     if is_client_folder(folder):
         return False
     try:
-        locate_schema(folder)
+        source = locate_schema(folder)
     except SchemaNotFound:
         return False
-    return True
+    return not _only_client_copies(set(source.files))
+
+
+def _only_client_copies(files: set[Path]) -> bool:
+    """A folder whose `prisma/schema.prisma` is a generated client's schema copy (`output = "../generated/prisma"`
+    puts the client at `generated/prisma/`, which looks like a project `generated/` with its schema)."""
+    return all(is_client_folder(f.parent) for f in files)
 
 
 def project_root_for(path: Path, boundary: Path | None = None) -> Path | None:
@@ -65,10 +72,45 @@ def find_projects(root: Path) -> list[Path]:
         except SchemaNotFound:
             continue
         files = {f.resolve() for f in source.files}
-        if files & claimed:
+        if files & claimed or _only_client_copies(files):
             continue
         projects.append(here)
         claimed |= files
         # The schema's own folders belong to this project, not to a project of their own.
         claimed |= {f.parent for f in files}
     return projects
+
+
+# Lockfiles in the order a folder is tested; the first found, walking up to the workspace root, names the manager.
+_LOCKFILES = (
+    ("pnpm-lock.yaml", "pnpm"),
+    ("bun.lock", "bun"),
+    ("bun.lockb", "bun"),
+    ("yarn.lock", "yarn"),
+    ("package-lock.json", "npm"),
+    ("npm-shrinkwrap.json", "npm"),
+)
+
+
+def package_manager(project_root: Path) -> str:
+    """The package manager a project uses: `packageManager` in package.json, else its (workspace's) lockfile."""
+    for folder in (project_root, *project_root.resolve().parents):
+        declared = _declared_manager(folder / "package.json")
+        if declared is not None:
+            return declared
+        for lockfile, manager in _LOCKFILES:
+            if (folder / lockfile).is_file():
+                return manager
+    return "npm"
+
+
+def _declared_manager(package_json: Path) -> str | None:
+    try:
+        data = json.loads(package_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    declared = data.get("packageManager") if isinstance(data, dict) else None
+    if not isinstance(declared, str) or "@" not in declared:
+        return None
+    name = declared.split("@", 1)[0]
+    return name if name in ("npm", "pnpm", "yarn", "bun") else None

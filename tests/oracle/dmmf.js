@@ -2,15 +2,21 @@
 // Prisma's own reading of schemas: the oracle of tests/test_schema_oracle.py.
 //
 // Input on stdin: a JSON list of {"id": string, "files": [[path, text], ...], "build": "6" | "7" | "auto"}.
-// Output on stdout: a JSON list of {"id", "build", "datamodel"} or {"id", "build", "error"}, one per input.
+// Output on stdout: a JSON list of {"id", "build", "datamodel"} or {"id", "build", "error", "panic"}, one per input.
 // "auto" follows Prisma's own history: a datasource with a `url` needs a 6.x build (7 rejects it), one without
 // needs 7+ (6 requires it).
 "use strict";
 
-const builds = {
-  6: require("prisma-schema-wasm-6"),
-  7: require("prisma-schema-wasm-7"),
-};
+const packages = { 6: "prisma-schema-wasm-6", 7: "prisma-schema-wasm-7" };
+const builds = { 6: require(packages[6]), 7: require(packages[7]) };
+
+// A panic inside the wasm module can leave its memory unusable: load a fresh instance for the next schema.
+function reload(build) {
+  for (const key of Object.keys(require.cache)) {
+    if (key.includes(`${packages[build]}`)) delete require.cache[key];
+  }
+  builds[build] = require(packages[build]);
+}
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 const DATASOURCE = /^[ \t]*datasource\s+\w+\s*\{([^}]*)\}/gm;
@@ -28,15 +34,16 @@ function chooseBuild(files) {
   return "7";
 }
 
+// Prisma's own refusals come as JSON with a message; anything else is a panic of the module.
 function errorMessage(error) {
-  let text = String(error && error.message !== undefined ? error.message : error);
+  const text = String(error && error.message !== undefined ? error.message : error);
   try {
     const parsed = JSON.parse(text);
-    if (parsed && typeof parsed.message === "string") text = parsed.message;
+    if (parsed && typeof parsed.message === "string") return { message: parsed.message.replace(ANSI, ""), panic: false };
   } catch {
-    // Not JSON: a panic or a plain message, kept as it is.
+    // Not JSON: see below.
   }
-  return text.replace(ANSI, "");
+  return { message: text.replace(ANSI, ""), panic: true };
 }
 
 function read(unit) {
@@ -45,7 +52,9 @@ function read(unit) {
     const dmmf = JSON.parse(builds[build].get_dmmf(JSON.stringify({ prismaSchema: unit.files })));
     return { id: unit.id, build, datamodel: dmmf.datamodel };
   } catch (error) {
-    return { id: unit.id, build, error: errorMessage(error) };
+    const { message, panic } = errorMessage(error);
+    if (panic) reload(build);
+    return { id: unit.id, build, error: message, panic };
   }
 }
 

@@ -24,6 +24,12 @@ const { values: options } = parseArgs({
         screenshots: { type: 'string' },
         schema: { type: 'string', default: 'prisma/schema.prisma' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
+        // full-reset: squiggle, status bar, quick fixes, report, Full Reset. runtime-error: the dev server in a
+        // VS Code terminal prints a Prisma error, which must become a diagnostic on the source line. no-python:
+        // --python names no usable interpreter, and the extension must say what to do.
+        scenario: { type: 'string', default: 'full-reset' },
+        'dev-port': { type: 'string' },
+        'source-file': { type: 'string', default: 'app/page.tsx' },
     },
 });
 for (const required of ['code-server', 'vsix', 'folder', 'python', 'work', 'screenshots']) {
@@ -73,7 +79,13 @@ function writeUserSettings() {
         'extensions.autoCheckUpdates': false,
         'extensions.ignoreRecommendations': true,
         'git.enabled': false,
+        ...(options['dev-port']
+            ? { 'prismaDoctor.devCommand': `npx --no-install next dev --port ${options['dev-port']}` }
+            : {}),
         'typescript.disableAutomaticTypeAcquisition': true,
+        // TypeScript's own errors would land on the same files: only Prisma Doctor's diagnostics are under test.
+        'typescript.validate.enable': false,
+        'javascript.validate.enable': false,
     };
     writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
 }
@@ -146,7 +158,7 @@ function extensionLog() {
     } catch {
         // no logs yet
     }
-    return found.join('\n').slice(-6000);
+    return found.join('\n');
 }
 
 function stopCodeServer(child) {
@@ -219,8 +231,16 @@ async function openFile(page, relativePath) {
     await page.locator('.tab.active').filter({ hasText: name }).waitFor({ state: 'visible', timeout: SHORT });
 }
 
+async function showProblems(page) {
+    // Ctrl+Shift+M toggles: press it only when the panel is not showing.
+    if (!(await page.locator('.markers-panel').isVisible())) {
+        await page.keyboard.press('Control+Shift+M');
+    }
+    await page.locator('.markers-panel').waitFor({ state: 'visible', timeout: SHORT });
+}
+
 async function problemsPanel(page) {
-    await page.keyboard.press('Control+Shift+M');
+    await showProblems(page);
     const markers = page.locator('.markers-panel .monaco-list-row');
     await markers.first().waitFor({ state: 'visible', timeout: SHORT }).catch(() => {});
     return (await markers.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
@@ -251,6 +271,151 @@ async function quickFixMenu(page) {
     return entries.filter((entry) => entry !== '');
 }
 
+async function fullResetScenario(page) {
+    step(`open ${options.schema}`);
+    await openFile(page, options.schema);
+
+    step('wait for the squiggle');
+    await page.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'visible', timeout: LONG });
+    result.squigglesBefore = await page.locator('.squiggly-error, .squiggly-warning').count();
+    result.statusBefore = await waitForStatus(page, /out of sync|database behind|dev server stale/, LONG);
+    await screenshot(page, '01-schema-out-of-sync');
+
+    step('hover the status bar item');
+    await statusItem(page).hover();
+    const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Prisma Doctor' }).first();
+    await hover.waitFor({ state: 'visible', timeout: SHORT });
+    result.tooltip = (await hover.innerText()).trim();
+    await screenshot(page, '02-status-bar-tooltip');
+    await page.mouse.move(700, 400);
+
+    step('open the quick-fix menu on the squiggle');
+    result.quickFixes = await quickFixMenu(page);
+
+    step('read the Problems panel');
+    result.problemsBefore = await problemsPanel(page);
+    await screenshot(page, '04-problems-panel');
+
+    step('click the status bar item: the fixes of the current findings');
+    await statusItem(page).click();
+    const pickRows = page.locator('.quick-input-list .monaco-list-row');
+    await pickRows.first().waitFor({ state: 'visible', timeout: SHORT });
+    result.statusBarPick = (await pickRows.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+    await screenshot(page, '05-status-bar-fixes');
+    await page.keyboard.press('Escape');
+
+    step('run "Prisma: Show Sync Report"');
+    await runCommand(page, 'Prisma: Show Sync Report');
+    const report = page.locator('.editor-group-container.active .view-lines');
+    await report.filter({ hasText: 'sync report' }).waitFor({ state: 'visible', timeout: SHORT });
+    result.syncReport = (await report.innerText()).replace(/\u00a0/g, ' ');
+    await screenshot(page, '06-sync-report');
+    const schemaName = options.schema.split('/').pop();
+    await page.locator('.tab').filter({ hasText: schemaName }).first().click();
+    await page.locator('.tab.active').filter({ hasText: schemaName }).waitFor({ state: 'visible', timeout: SHORT });
+
+    step('run "Prisma: Full Reset" from the command palette');
+    await runCommand(page, 'Prisma: Full Reset');
+    // The repair may be over before a screenshot could catch it; the picture is a bonus, not a check.
+    if (await waitForStatus(page, /repairing/, 5_000).catch(() => null)) {
+        await screenshot(page, '07-repairing');
+    }
+    step('wait for the status bar to say in sync');
+    result.statusAfter = await waitForStatus(page, /in sync/, LONG);
+    await page.locator('.squiggly-error, .squiggly-warning').first()
+        .waitFor({ state: 'detached', timeout: SHORT }).catch(() => {});
+    result.squigglesAfter = await page.locator('.squiggly-error, .squiggly-warning').count();
+    result.problemsAfter = await problemsPanel(page);
+    await screenshot(page, '08-after-full-reset-in-sync');
+}
+
+// The dev server runs in a VS Code terminal started by the extension (shell integration lets it read the
+// output); a request to the page makes Prisma throw, and the error must land on the source line.
+async function runtimeErrorScenario(page) {
+    const port = options['dev-port'];
+    if (!port) throw new Error('--dev-port is required for the runtime-error scenario');
+    step(`open ${options.schema}`);
+    await openFile(page, options.schema);
+    result.statusBefore = await waitForStatus(page, /out of sync|in sync|database behind|dev server stale/, LONG);
+
+    step('run "Prisma Doctor: Run the Dev Server in a Terminal"');
+    await runCommand(page, 'Prisma Doctor: Run the Dev Server in a Terminal');
+    step(`request the page on port ${port} until the dev server answers`);
+    result.pageStatus = await pageStatusOnceUp(port);
+    if (result.pageStatus === undefined) throw new Error(`the dev server never answered on port ${port}`);
+    await screenshot(page, '09-dev-server-terminal');
+
+    step('wait for the runtime error in the Problems panel');
+    const sourceName = options['source-file'].split('/').pop();
+    await showProblems(page);
+    // The page has answered, so the error is in the terminal already: the server needs only to read it.
+    await page
+        .locator('.markers-panel .monaco-list-row')
+        .filter({ hasText: sourceName })
+        .first()
+        .waitFor({ state: 'visible', timeout: 2 * SHORT });
+    await page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'prisma-doctor' }).first()
+        .waitFor({ state: 'visible', timeout: SHORT });
+    result.problemsRuntime = await problemsPanel(page);
+
+    step(`open ${options['source-file']} and see the squiggle on the call`);
+    await openFile(page, options['source-file']);
+    await page.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'visible', timeout: SHORT });
+    result.sourceSquiggles = await page.locator('.squiggly-error, .squiggly-warning').count();
+    result.statusRuntime = await statusText(page);
+    await screenshot(page, '10-runtime-error-on-source-line');
+
+    step('run "Prisma: Regenerate Client"');
+    await runCommand(page, 'Prisma: Regenerate Client');
+    await waitForStatus(page, /repairing/, 10_000).catch(() => null);
+    result.statusAfterRegenerate = await waitForStatus(page, /dev server stale|in sync|out of sync/, LONG);
+    await screenshot(page, '11-after-regenerate');
+    step('run "Prisma: Restart Dev Server": the dev server restarts in its terminal');
+    await runCommand(page, 'Prisma: Restart Dev Server');
+    result.pageStatusAfterRestart = await pageStatusOnceUp(port, 200);
+    await page.locator('.squiggly-error, .squiggly-warning').first()
+        .waitFor({ state: 'detached', timeout: 2 * SHORT }).catch(() => {});
+    result.sourceSquigglesAfterRestart = await page.locator('.squiggly-error, .squiggly-warning').count();
+    result.statusAfterRestart = await waitForStatus(page, /in sync/, 2 * SHORT).catch(() => statusText(page));
+    await screenshot(page, '12-dev-server-restarted');
+}
+
+// Requests the page until the dev server answers (with `wanted` when given); returns the status.
+async function pageStatusOnceUp(port, wanted) {
+    const deadline = Date.now() + LONG;
+    let last;
+    for (;;) {
+        try {
+            last = (await fetch(`http://127.0.0.1:${port}/`)).status;
+            if (wanted === undefined || last === wanted) return last;
+        } catch {
+            // not listening (yet, or again)
+        }
+        if (Date.now() > deadline) return last;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
+// No usable Python: the extension must say so, and what to do, instead of failing silently.
+async function noPythonScenario(page) {
+    step(`open ${options.schema}`);
+    await openFile(page, options.schema);
+    step('wait for the message about Python');
+    const toast = page.locator('.notification-toast').filter({ hasText: 'needs Python' }).first();
+    await toast.waitFor({ state: 'visible', timeout: LONG });
+    result.message = (await toast.innerText()).replace(/\s+/g, ' ').trim();
+    result.messageActions = (await toast.locator('.monaco-button').allInnerTexts()).map((text) => text.trim());
+    result.statusNoPython = await waitForStatusText(page, /error/);
+    await screenshot(page, '13-no-python');
+}
+
+async function waitForStatusText(page, pattern) {
+    await statusItem(page).filter({ hasText: pattern }).waitFor({ state: 'visible', timeout: SHORT });
+    return statusText(page);
+}
+
+const SCENARIOS = { 'full-reset': fullResetScenario, 'runtime-error': runtimeErrorScenario, 'no-python': noPythonScenario };
+
 async function main() {
     mkdirSync(shots, { recursive: true });
     mkdirSync(work, { recursive: true });
@@ -274,67 +439,17 @@ async function main() {
         await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: LONG });
         await page.locator('.statusbar').waitFor({ state: 'visible', timeout: SHORT });
 
-        step(`open ${options.schema}`);
-        await openFile(page, options.schema);
-
-        step('wait for the squiggle');
-        await page.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'visible', timeout: LONG });
-        result.squigglesBefore = await page.locator('.squiggly-error, .squiggly-warning').count();
-        result.statusBefore = await waitForStatus(page, /out of sync|database behind|dev server stale/, LONG);
-        await screenshot(page, '01-schema-out-of-sync');
-
-        step('hover the status bar item');
-        await statusItem(page).hover();
-        const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Prisma Doctor' }).first();
-        await hover.waitFor({ state: 'visible', timeout: SHORT });
-        result.tooltip = (await hover.innerText()).trim();
-        await screenshot(page, '02-status-bar-tooltip');
-        await page.mouse.move(700, 400);
-
-        step('open the quick-fix menu on the squiggle');
-        result.quickFixes = await quickFixMenu(page);
-
-        step('read the Problems panel');
-        result.problemsBefore = await problemsPanel(page);
-        await screenshot(page, '04-problems-panel');
-
-        step('click the status bar item: the fixes of the current findings');
-        await statusItem(page).click();
-        const pickRows = page.locator('.quick-input-list .monaco-list-row');
-        await pickRows.first().waitFor({ state: 'visible', timeout: SHORT });
-        result.statusBarPick = (await pickRows.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
-        await screenshot(page, '05-status-bar-fixes');
-        await page.keyboard.press('Escape');
-
-        step('run "Prisma: Show Sync Report"');
-        await runCommand(page, 'Prisma: Show Sync Report');
-        const report = page.locator('.editor-group-container.active .view-lines');
-        await report.filter({ hasText: 'sync report' }).waitFor({ state: 'visible', timeout: SHORT });
-        result.syncReport = (await report.innerText()).replace(/\u00a0/g, ' ');
-        await screenshot(page, '06-sync-report');
-        const schemaName = options.schema.split('/').pop();
-        await page.locator('.tab').filter({ hasText: schemaName }).first().click();
-        await page.locator('.tab.active').filter({ hasText: schemaName }).waitFor({ state: 'visible', timeout: SHORT });
-
-        step('run "Prisma: Full Reset" from the command palette');
-        await runCommand(page, 'Prisma: Full Reset');
-        // The repair may be over before a screenshot could catch it; the picture is a bonus, not a check.
-        if (await waitForStatus(page, /repairing/, 5_000).catch(() => null)) {
-            await screenshot(page, '07-repairing');
-        }
-        step('wait for the status bar to say in sync');
-        result.statusAfter = await waitForStatus(page, /in sync/, LONG);
-        await page.locator('.squiggly-error, .squiggly-warning').first()
-            .waitFor({ state: 'detached', timeout: SHORT }).catch(() => {});
-        result.squigglesAfter = await page.locator('.squiggly-error, .squiggly-warning').count();
-        result.problemsAfter = await problemsPanel(page);
-        await screenshot(page, '08-after-full-reset-in-sync');
+        const scenario = SCENARIOS[options.scenario];
+        if (!scenario) throw new Error(`unknown --scenario ${options.scenario}`);
+        await scenario(page);
         result.ok = true;
+        // The extension's own lines, without the protocol traffic the server logs.
+        result.extensionLog = extensionLog().split('\n').filter((line) => !/pygls|json_rpc/.test(line)).join('\n');
     } catch (error) {
         result.ok = false;
         result.error = String(error?.stack ?? error);
         result.codeServerLog = log.join('').slice(-4000);
-        result.extensionLog = extensionLog();
+        result.extensionLog = extensionLog().slice(-6000);
         if (page) {
             result.statusAtFailure = await statusText(page).catch(() => null);
             await screenshot(page, 'failure').catch(() => {});

@@ -61,16 +61,25 @@ def install_code_server() -> Path:
     return binary
 
 
-def drive(code_server: Path, vsix: Path, project: Path, work: Path, screenshots: Path) -> dict[str, Any]:
+def drive(
+    code_server: Path,
+    vsix: Path,
+    project: Path,
+    work: Path,
+    screenshots: Path,
+    *extra: str,
+    python: str = sys.executable,
+) -> dict[str, Any]:
     """Runs tests/vscode/drive.mjs and returns what it saw; a failed step fails the test with its evidence."""
     command = [
         "node", str(DRIVER),
         "--code-server", str(code_server),
         "--vsix", str(vsix),
         "--folder", str(project),
-        "--python", sys.executable,
+        "--python", python,
         "--work", str(work),
         "--screenshots", str(screenshots),
+        *extra,
     ]  # fmt: skip
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)

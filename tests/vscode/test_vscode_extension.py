@@ -7,10 +7,15 @@ them); otherwise they go to the test's temporary folder.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 
+from tests.dev_server import free_port
 from tests.example_app import run_script
 from tests.vscode.harness import ROOT, drive, install_code_server, package_vsix
 
@@ -27,21 +32,49 @@ def vsix() -> Path:
     return package_vsix()
 
 
+@pytest.fixture
+def broken_example(example_app: Path) -> Iterator[Path]:
+    """The bundled example as a developer meets it: User.nickname added to the schema and code, not generated.
+
+    At teardown, stops whatever still runs in it (a dev server started in a VS Code terminal belongs to the
+    terminal's own session, not to code-server's process group).
+    """
+    run_script(example_app, "break.sh")
+    yield example_app
+    for process in psutil.process_iter(["cwd"]):
+        cwd = process.info.get("cwd")
+        if cwd and Path(cwd).is_relative_to(example_app):
+            process.kill()
+
+
 def screenshots_folder(tmp_path: Path) -> Path:
     if os.environ.get("PRISMA_DOCTOR_UPDATE_SCREENSHOTS") == "1":
         return ROOT / "docs" / "screenshots"
     return tmp_path / "screenshots"
 
 
+Scenario = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def scenario(code_server: Path, vsix: Path, broken_example: Path, tmp_path: Path) -> Scenario:
+    """Runs one scenario of drive.mjs on the broken example; returns what VS Code showed."""
+
+    def run(name: str, *options: str, python: str = sys.executable) -> dict[str, Any]:
+        shots = screenshots_folder(tmp_path)
+        work = tmp_path / "vscode"
+        return drive(code_server, vsix, broken_example, work, shots, "--scenario", name, *options, python=python)
+
+    return run
+
+
 def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
-    code_server: Path, vsix: Path, example_app: Path, tmp_path: Path
+    scenario: Scenario, broken_example: Path, tmp_path: Path
 ) -> None:
-    # The bundled example as a developer meets it: User.nickname added to the schema and the code, not generated.
-    project = example_app
-    run_script(project, "break.sh")
+    project = broken_example
     shots = screenshots_folder(tmp_path)
 
-    seen = drive(code_server, vsix, project, tmp_path / "vscode", shots)
+    seen = scenario("full-reset")
 
     # Before: a squiggle on the new field, the status bar and its tooltip, quick fixes, the Problems panel.
     assert seen["squigglesBefore"] >= 1
@@ -59,6 +92,8 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
     assert seen["statusAfter"] == "Prisma: in sync"
     assert seen["squigglesAfter"] == 0
     assert not any("client-out-of-sync" in row for row in seen["problemsAfter"])
+    # The server's prismaDoctor/restartTsServer reached the extension, which restarted the TypeScript server.
+    assert "Restarted the TypeScript server after a regeneration." in seen["extensionLog"]
     generated = project / "node_modules" / ".prisma" / "client" / "schema.prisma"
     assert "nickname" in generated.read_text(encoding="utf-8")
     steps = [
@@ -71,3 +106,38 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
     ]
     for name in steps:
         assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+def test_a_runtime_error_in_a_vscode_terminal_is_diagnosed_and_repaired_there(
+    scenario: Scenario, broken_example: Path
+) -> None:
+    # The column exists in the database too: only the client (and the dev server holding it) is behind.
+    run_script(broken_example, "break.sh", "--db")
+    seen = scenario("runtime-error", "--dev-port", str(free_port()), "--source-file", "app/page.tsx")
+
+    # The page selects User.nickname with a client generated before it existed: Prisma throws, the page fails.
+    assert seen["pageStatus"] == 500
+    # The terminal's output reached the server, which put the error on the call in app/page.tsx.
+    rows = seen["problemsRuntime"]
+    page_row = next(index for index, row in enumerate(rows) if row.startswith("page.tsx"))
+    assert any("prisma-doctor" in row and "nickname" in row for row in rows[page_row + 1 :])
+    assert seen["sourceSquiggles"] >= 1
+    assert "out of sync" in seen["statusRuntime"]
+
+    # Regenerating is not enough while next dev holds the old client...
+    assert seen["statusAfterRegenerate"] == "Prisma: dev server stale"
+    # ...and "Prisma: Restart Dev Server" restarts it in the terminal it runs in: the page works, all is green.
+    assert 'Restarting the dev server in terminal "Prisma Doctor: dev"' in seen["extensionLog"]
+    assert seen["pageStatusAfterRestart"] == 200
+    assert seen["sourceSquigglesAfterRestart"] == 0
+    assert seen["statusAfterRestart"] == "Prisma: in sync"
+
+
+def test_without_a_usable_python_the_extension_says_what_to_do(scenario: Scenario, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-python" / "python3"
+    seen = scenario("no-python", python=str(missing))
+
+    assert "needs Python 3.10 or newer" in seen["message"]
+    assert str(missing) in seen["message"]
+    assert "Set prismaDoctor.interpreter" in seen["messageActions"]
+    assert seen["statusNoPython"] == "Prisma: error"

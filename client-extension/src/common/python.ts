@@ -78,10 +78,15 @@ async function fromPythonExtension(folder?: WorkspaceFolder): Promise<string[] |
     if (!api) {
         return undefined;
     }
-    const active = api.environments.getActiveEnvironmentPath(folder?.uri);
-    const resolved = await api.environments.resolveEnvironment(active.path);
-    const executable = resolved?.executable.uri?.fsPath;
-    return executable ? [executable] : undefined;
+    try {
+        const active = api.environments.getActiveEnvironmentPath(folder?.uri);
+        const resolved = await api.environments.resolveEnvironment(active.path);
+        const executable = resolved?.executable.uri?.fsPath;
+        return executable ? [executable] : undefined;
+    } catch (error) {
+        logWarning(`The Python extension could not name its interpreter: ${String(error)}`);
+        return undefined;
+    }
 }
 
 /** The first candidate that runs and is new enough; throws NoUsableInterpreter naming what was tried. */

@@ -62,7 +62,8 @@ export class LanguageServer implements Disposable {
 
     /** Stops the running server (if any) and starts a new one; serialised so that restarts never overlap. */
     restart(): Promise<void> {
-        const previous = this.starting ?? Promise.resolve();
+        // A failed start must not block the next one.
+        const previous = (this.starting ?? Promise.resolve()).catch(() => undefined);
         this.starting = previous.then(() => this.stop()).then(() => this.start());
         return this.starting;
     }
@@ -105,9 +106,11 @@ export class LanguageServer implements Disposable {
             if (error instanceof NoUsableInterpreter) {
                 this.events.onUnavailable('no Python 3.10+ found');
                 void reportNoInterpreter(error);
-                return;
+            } else {
+                logError('Looking for Python failed', error);
+                this.events.onUnavailable(`looking for Python failed: ${describeError(error)}`);
             }
-            throw error;
+            return;
         }
         const client = this.createClient(interpreter);
         client.onNotification(SYNC_STATE, (state: SyncState) => this.events.onSyncState(state));

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("reset", "the full repair: stop, clean, regenerate, restart, verify"),
     "regenerate": ("regenerate", "remove and regenerate the generated clients, then verify"),
     "restart-dev": ("restart_dev", "restart the project's dev server"),
+    "migrate": ("migrate", "bring the database up to date: migrate deploy, migrate dev or db push"),
     "serve": ("serve", "start the language server over stdio"),
 }
 
@@ -29,12 +31,39 @@ class UsageError(Exception):
     """Bad usage or an unreadable project: exit code 2."""
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own formatter, sized as it sizes it but without `shutil`.
+
+    argparse builds a formatter for every `add_argument`, and its default one imports `shutil` (and with it bz2 and
+    lzma) to ask the terminal's width: about 3 ms of every start-up, for help that is rarely printed.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _terminal_width() - 2 if width is None else width)
+
+
+def _terminal_width() -> int:
+    # The same order as shutil.get_terminal_size: $COLUMNS, then the terminal behind stdout, then 80.
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="prisma-doctor", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="prisma-doctor", description=__doc__.splitlines()[0], formatter_class=_HelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"prisma-doctor {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_HelpFormatter)
         if name == command:
             _load(module_name).add_arguments(sub_parser)
         else:

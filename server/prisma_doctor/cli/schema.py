@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from error
     except OSError as error:
         raise UsageError(f"cannot read {args.path}: {error.strerror or error}") from error
-    json.dump(schema.datamodel.to_dmmf(), sys.stdout, indent=2, ensure_ascii=False)
+    # Names may be in any script; a console that cannot show them (a legacy Windows code page) gets \u escapes.
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    json.dump(schema.datamodel.to_dmmf(), sys.stdout, indent=2, ensure_ascii=not utf8)
     sys.stdout.write("\n")
     problems = [*schema.syntax_errors, *schema.validation_errors]
     for path, error in problems:

@@ -8,6 +8,7 @@ such folders can coexist. A custom `output` is relative to the schema file that 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,7 +159,15 @@ def is_client_folder(folder: Path) -> bool:
     """A folder that `prisma generate` wrote: `prisma-client` output, or `prisma-client-js` with its schema copy."""
     if any((folder / "internal" / f"class.{extension}").is_file() for extension in TS_OUTPUT_EXTENSIONS):
         return True
-    return (folder / "index.js").is_file() and (folder / "schema.prisma").is_file()
+    if not ((folder / "index.js").is_file() and (folder / "schema.prisma").is_file()):
+        return False
+    # A project of one's own may have both files too; a generated client's package.json is `prisma-client-<hash>`.
+    try:
+        with (folder / "package.json").open(encoding="utf-8") as handle:
+            name = json.load(handle).get("name", "")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(name, str) and name.startswith("prisma-client-")
 
 
 def find_client_folders(project_root: Path) -> list[Path]:

@@ -9,6 +9,7 @@ for `prisma-client-js`, in `internal/class.ts` for `prisma-client`. That text is
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -60,13 +61,33 @@ class ClientUnreadable(Exception):
 
 
 def read_client(folder: Path) -> GeneratedClient:
+    """The client in `folder`; read once per version of its config file (the editor re-checks on every edit of
+    the schema, while the client only changes when it is regenerated)."""
     config_file = next((folder / name for name in CONFIG_FILES if (folder / name).is_file()), None)
     if config_file is None:
         raise ClientUnreadable(f"{folder} has no generated client (none of {', '.join(CONFIG_FILES)})")
     try:
+        stat = config_file.stat()
+    except OSError as error:
+        raise ClientUnreadable(f"cannot read {config_file}: {error.strerror or error}") from error
+    key = (str(config_file), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _read_client(folder, config_file, stat)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = cached
+    return cached
+
+
+_CACHE: dict[tuple[str, int, int, int], GeneratedClient] = {}
+_CACHE_SIZE = 32
+
+
+def _read_client(folder: Path, config_file: Path, stat: os.stat_result) -> GeneratedClient:
+    try:
         with config_file.open("rb") as handle:
             text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
-        stat = config_file.stat()
     except OSError as error:
         raise ClientUnreadable(f"cannot read {config_file}: {error.strerror or error}") from error
     inline_schema = _inline_schema(text)

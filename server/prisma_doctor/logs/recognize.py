@@ -106,6 +106,18 @@ _SCHEMA_ERROR = re.compile(r"^\s*error: (?P<msg>.+)$")
 _SCHEMA_POINTER = re.compile(r"^\s*-->\s+(?P<file>.+?):(?P<line>\d+)\s*$")
 _VALIDATION_COUNT = re.compile(r"Validation Error Count: \d+")
 
+# Every line that can open a block or be a one-line event contains one of these words. Ordinary dev-server output
+# (the great majority of a log) is dismissed with this one search instead of the twenty-odd patterns above.
+# When a pattern used by `_start`, `_start_client_message` or `_one_line_event` changes, its anchor changes here.
+_START_ANCHOR = re.compile(
+    r"PrismaClient|DriverAdapterError|Invalid `|does not exist|Unique constraint failed|records that were required"
+    r"|Record to |No record was found|Unknown argument|Unknown field|Can't reach|ECONNREFUSED|did not initialize"
+    r"|could not locate|request to |Failed to fetch|Error downloading|Environment variable not found"
+    r"|EPERM|EBUSY|EACCES|Generated Prisma Client|Ready in|Drift detected|migration history"
+    r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
+    r"|migration failed|Prisma schema validation|P1012"
+)
+
 
 def _first(match: re.Match[str], *names: str) -> str | None:
     return next((match.group(n) for n in names if match.group(n) is not None), None)
@@ -213,6 +225,8 @@ class Recognizer:
 
     # A line outside any block.
     def _start(self, line: str, out: list[ev.Event]) -> None:
+        if not _START_ANCHOR.search(line):
+            return
         n = self._line_number
         error_class = _ERROR_CLASS.match(line)
         invocation = _INVOCATION.search(line)

@@ -110,7 +110,8 @@ def _redecode_prefixes(run: str, encode: object) -> str:
 
 def is_binary_noise(line: str) -> bool:
     """A line that is mostly replacement characters or symbols from a binary file, not text anyone printed."""
-    if len(line) < 8:
+    if len(line) < 8 or (line.isprintable() and "\ufffd" not in line):
+        # The common case, decided in C: ordinary text has neither control characters nor replacements.
         return False
     bad = sum(1 for ch in line if ch == "\ufffd" or ("\x00" <= ch < " " and ch != "\t"))
     return bad * 4 > len(line)
@@ -152,7 +153,15 @@ class LineReader:
     def _split(self, text: str) -> Iterator[str]:
         text = text.replace("\r\n", "\n")
         parts = text.split("\n")
+        last = len(parts) - 1
         for index, part in enumerate(parts):
+            whole = index < last and not self._line_length and not self._truncated
+            if whole and len(part) <= self.max_line and "\r" not in part:
+                # The hot path: a whole line inside one chunk, nothing to join or cut.
+                line = clean_line(part)
+                if line is not None:
+                    yield line
+                continue
             if "\r" in part:
                 # A lone carriage return redraws the line (spinners, progress bars): keep what was drawn last.
                 self._line, self._line_length, self._truncated = [], 0, False
@@ -172,13 +181,20 @@ class LineReader:
         self._line_length += len(part)
 
     def _finish_line(self) -> Iterator[str]:
-        line = "".join(self._line)
+        line = clean_line("".join(self._line))
         truncated = self._truncated
         self._line, self._line_length, self._truncated = [], 0, False
-        if is_binary_noise(line):
-            return
-        line = _CONTROL.sub("", repair_mojibake(line))
-        yield line + TRUNCATION_MARK if truncated else line
+        if line is not None:
+            yield line + TRUNCATION_MARK if truncated else line
+
+
+def clean_line(line: str) -> str | None:
+    """A complete line without control characters and with mojibake repaired; None for binary noise."""
+    if line.isascii() and line.isprintable():
+        return line  # most lines: nothing to repair or remove, decided in C
+    if is_binary_noise(line):
+        return None
+    return _CONTROL.sub("", repair_mojibake(line))
 
 
 def read_lines(chunks: Iterable[bytes | str], max_line: int = DEFAULT_MAX_LINE) -> Iterator[str]:

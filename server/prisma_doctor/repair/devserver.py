@@ -79,7 +79,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     protected = protected_pids()
     servers: list[DevServer] = []
     lock = read_next_lock(root)
-    if lock is not None and psutil.pid_exists(lock["pid"]) and lock["pid"] not in protected:
+    if lock is not None and _serves_project(lock["pid"], root, protected):
         server = _describe(psutil.Process(lock["pid"]), root, protected, lock.get("port"), "next-lock")
         if server is not None:
             servers.append(server)
@@ -100,6 +100,17 @@ def find_dev_servers(root: Path) -> list[DevServer]:
             servers.append(server)
             claimed.update(server.launcher_pids)
     return servers
+
+
+def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:
+    """The lock's pid is still this project's server (after a kill the lock stays, and the pid may be reused)."""
+    if pid in protected:
+        return False
+    try:
+        process = psutil.Process(pid)
+        return is_runtime(process) and is_inside(Path(process.cwd()), root)
+    except (psutil.Error, OSError):
+        return False
 
 
 def _runs_next_dev(cmdline: list[str]) -> bool:

@@ -18,6 +18,8 @@ from prisma_doctor.repair.package_manager import detect
 from prisma_doctor.repair.processes import find_project_processes
 from prisma_doctor.repair.safe_fs import checked_root
 from prisma_doctor.repair.steps import (
+    DATABASE_COMMANDS,
+    DatabaseCommand,
     Generate,
     PruneStore,
     Reinstall,
@@ -31,7 +33,7 @@ from prisma_doctor.repair.steps import (
 )
 from prisma_doctor.repair.targets import find_targets
 
-KINDS = ("reset", "regenerate", "restart-dev")
+KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 NEXT_CACHE = ".next"
 DEEP_CACHES = (".turbo", "node_modules/.cache")
 
@@ -79,10 +81,14 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False) -> RepairPlan
     if kind == "restart-dev":
         chain = {pid for server in running for pid in server.launcher_pids}
         processes = [p for p in find_project_processes(project) if p.pid in chain or p.ppid in chain]
-        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers)]
+        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers, required=True)]
         return RepairPlan(project, kind, steps, None, servers, notes)
 
     targets = find_targets(project)
+    if kind in DATABASE_COMMANDS:
+        # Prisma's own exit status is the verification: the client check would judge the client, not the database.
+        steps = [DatabaseCommand(detect(project), kind, targets.schema_argument), RestartTypeScriptServer()]
+        return RepairPlan(project, kind, steps, targets.state.report, [], notes)
     clients = [c.path for c in targets.inside]
     notes += [
         f"generator `{c.generator}` writes to {c.path}, outside the project: not deleted" for c in targets.outside

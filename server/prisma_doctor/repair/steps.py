@@ -187,9 +187,47 @@ class Generate(Step):
         return StepOutcome("done", "generated", tuple(generated))
 
 
+# The database repairs, each a Prisma command run only when asked. None is destructive: `db push` is never given
+# `--accept-data-loss` and `migrate dev` never `--force`, so Prisma refuses, and says why, rather than reset data.
+DATABASE_COMMANDS = {
+    "migrate-deploy": (("migrate", "deploy"), "Apply pending migrations (prisma migrate deploy)"),
+    "migrate-dev": (("migrate", "dev", "--name", "prisma-doctor"), "Create and apply a migration (prisma migrate dev)"),
+    "db-push": (("db", "push"), "Push the schema to the database (prisma db push)"),
+}
+
+
+@dataclass
+class DatabaseCommand(Step):
+    manager: PackageManager
+    kind: str  # a key of DATABASE_COMMANDS
+    schema_argument: str | None = None
+    name = "database"
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return DATABASE_COMMANDS[self.kind][1]
+
+    def command(self) -> list[str]:
+        schema = ["--schema", self.schema_argument] if self.schema_argument else []
+        return self.manager.prisma(*DATABASE_COMMANDS[self.kind][0], *schema)
+
+    def preview(self) -> list[str]:
+        return [f"run: {' '.join(self.command())} (in {self.manager.project})"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        result = run_command(ctx, self.name, self.command(), self.manager.project)
+        # `migrate dev` and `db push` regenerate the client too (Prisma 5 and 6).
+        ctx.restart_ts_server = True
+        if result.returncode != 0:
+            return StepOutcome("failed", f"{' '.join(DATABASE_COMMANDS[self.kind][0])} failed", (result.tail(),))
+        return StepOutcome("done", "the database is up to date", (result.tail(),))
+
+
 @dataclass
 class RestartDevServers(Step):
     servers: list[DevServer]
+    # True for the targeted `restart-dev`: with no server to restart, that repair has failed to do its one job.
+    required: bool = False
     name = "restart-dev"
     title = "Restart the dev server"
 
@@ -200,6 +238,8 @@ class RestartDevServers(Step):
 
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.servers:
+            if self.required:
+                return StepOutcome("failed", "no dev server of this project is running; start it yourself")
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
         failed = False

@@ -13,9 +13,10 @@ and `///` lines are kept as documentation of what follows them (a trailing `///`
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prisma_doctor.findings import Position, Span
 from prisma_doctor.schema.syntax import (
@@ -47,7 +48,7 @@ _TOKEN = re.compile(
       (?P<newline>\r\n|\n|\r)
     | (?P<ident>[^\W\d_][\w\-]*)
     | (?P<punct>[{}()\[\],:=?.!]|@(?!@))
-    | (?P<string>"(?:[^"\\\r\n]|\\.)*"?)
+    | (?P<string>"(?:[^"\\\r\n]|\\[^\r\n]?)*"?)
     | (?P<doc>///[^\r\n]*)
     | (?P<comment>//[^\r\n]*|/\*.*?(?:\*/|\Z))
     | (?P<number>-?[0-9]+(?:\.[0-9]+)?)
@@ -59,7 +60,12 @@ _TOKEN = re.compile(
 )
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/", "b": "\b", "f": "\f"}
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+MAX_NESTING = 64
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -70,14 +76,26 @@ class _Token:
     end: int
 
 
+class _TooDeep(Exception):
+    """Values nested past MAX_NESTING: unwinds the descent to the attribute or property that holds them."""
+
+    def __init__(self, token: _Token) -> None:
+        super().__init__(token.text)
+        self.token = token
+
+
 class _Positions:
-    """Offsets to LSP positions: zero-based lines, columns in UTF-16 code units."""
+    """Offsets to LSP positions: zero-based lines, columns in UTF-16 code units.
+
+    Characters outside the Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16; their offsets are
+    found once, so that a column costs two binary searches however long its line (a one-line file of garbage
+    must not take quadratic time).
+    """
 
     def __init__(self, text: str) -> None:
-        self._text = text
         self._line_starts = [0]
         self._line_starts.extend(match.end() for match in re.finditer(r"\r\n|\n|\r", text))
-        self._all_ascii = text.isascii()
+        self._astral = [] if text.isascii() else [match.start() for match in _ASTRAL.finditer(text)]
         # Many ranges share an offset (a field and its name, an attribute and its `@`): build each position once.
         self._cache: dict[int, Position] = {}
 
@@ -88,11 +106,8 @@ class _Positions:
         line = bisect_right(self._line_starts, offset) - 1
         start = self._line_starts[line]
         column = offset - start
-        if not self._all_ascii:
-            prefix = self._text[start:offset]
-            if not prefix.isascii():
-                # Characters outside the Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16.
-                column += sum(1 for char in prefix if ord(char) > 0xFFFF)
+        if self._astral:
+            column += bisect_left(self._astral, offset) - bisect_left(self._astral, start)
         position = self._cache[offset] = Position(line, column)
         return position
 
@@ -129,6 +144,7 @@ class _Parser:
         self.index = 0
         self.positions = _Positions(text)
         self.errors: list[SyntaxError_] = []
+        self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
         for comment, following in comments:
             if not comment.text.startswith("/*"):
                 continue
@@ -504,7 +520,7 @@ class _Parser:
         value: Expression | None = None
         if self.at("="):
             self.index += 1
-            value = self.parse_expression()
+            value = self.guarded(self.parse_expression, None)
             if value is None:
                 self.error(f"`{key.text}` has no value", key.start, self.end_of_previous())
         else:
@@ -536,7 +552,7 @@ class _Parser:
         name, name_end = self._dotted_path(name_token)
         arguments: tuple[Argument, ...] = ()
         if self.at("("):
-            arguments = self.parse_arguments()
+            arguments = self.guarded(self.parse_arguments, ())
         return Attribute(
             name=name,
             is_block=is_block,
@@ -618,19 +634,42 @@ class _Parser:
         self._delimited(")", "arguments", read_argument)
         return tuple(arguments)
 
+    def guarded(self, read: Callable[[], _T], fallback: _T) -> _T:
+        """Read a value; one nested past all reason is reported and its line skipped (no recursion error)."""
+        try:
+            return read()
+        except _TooDeep as deep:
+            self.error(f"values nested more than {MAX_NESTING} deep", deep.token.start, deep.token.end)
+            self.depth = 0
+            while (token := self.peek()) is not None and token.kind != "newline":
+                self.index += 1
+            return fallback
+
     def parse_expression(self) -> Expression | None:
         token = self.peek()
         if token is None:
             return None
+        if self.depth >= MAX_NESTING:
+            raise _TooDeep(token)
+        self.depth += 1
+        try:
+            return self._parse_expression(token)
+        finally:
+            self.depth -= 1
+
+    def _parse_expression(self, token: _Token) -> Expression | None:
         if token.kind == "string":
             self.index += 1
+            value = _unquote(token.text)
             if len(token.text) < 2 or not token.text.endswith('"') or _escaped_quote_at_end(token.text):
                 self.error("unterminated string", token.start, token.end)
+            elif "\ufffd" in value and "\ufffd" not in token.text:
+                self.error("a `\\u` escape in this string is half of a UTF-16 pair", token.start, token.end)
             elif _CONTROL.search(token.text):
                 self.error(
                     "a string cannot hold a control character such as a tab: write it as `\\t`", token.start, token.end
                 )
-            return StringValue(_unquote(token.text), self.span(token.start, token.end))
+            return StringValue(value, self.span(token.start, token.end))
         if token.kind == "number":
             self.index += 1
             return ConstantValue(token.text, self.span(token.start, token.end))
@@ -713,7 +752,8 @@ def _unquote(literal: str) -> str:
             continue
         out.append(char)
         i += 1
-    return "".join(out)
+    # `\ud83d\ude00` is one character written as a UTF-16 pair, as in JSON; a lone half is no character at all.
+    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _doc_text(comment: str) -> str:

@@ -22,17 +22,24 @@ from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 
 RESTART_TS_SERVER = "prismaDoctor/restartTsServer"
 # Fix ids that a repair kind of the pipeline carries out.
-REPAIR_FOR_FIX = {"regenerate": "regenerate", "full-reset": "reset", "restart-dev-server": "restart-dev"}
+REPAIR_FOR_FIX = {
+    "regenerate": "regenerate",
+    "full-reset": "reset",
+    "restart-dev-server": "restart-dev",
+    "migrate-deploy": "migrate-deploy",
+    "migrate-dev": "migrate-dev",
+    "db-push": "db-push",
+}
 TITLES = {
     "reset": "Prisma: Full Reset",
     "regenerate": "Prisma: Regenerate Client",
     "restart-dev": "Prisma: Restart Dev Server",
+    "migrate-deploy": "Prisma: Apply Pending Migrations",
+    "migrate-dev": "Prisma: Create and Apply a Migration",
+    "db-push": "Prisma: Push the Schema to the Database",
 }
 # Fixes that are a command for the person to run: we say which, rather than run a database change unasked.
 ADVICE = {
-    "migrate-dev": "Run `prisma migrate dev` in the project to create and apply a migration for the schema changes.",
-    "migrate-deploy": "Run `prisma migrate deploy` to apply the pending migrations.",
-    "db-push": "Run `prisma db push` to push the schema to the database (no migration is recorded).",
     "set-env-var": "Set the missing variable in the project's .env (or the environment of the dev server).",
     "inspect-database-objects": "Connect to the database with `SET lc_messages = 'C'` and list the triggers, views "
     "and functions on the table named in the error: the database's own message names the missing column.",

@@ -1,0 +1,54 @@
+"""Finding the Prisma projects of a folder without Node: which folders are projects and which are generated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prisma_doctor.clients.locate import is_client_folder
+from prisma_doctor.project import find_projects, package_manager
+
+SCHEMA = 'generator client {\n  provider = "prisma-client-js"\n}\n\nmodel User {\n  id Int @id\n}\n'
+
+
+def make_project(folder: Path, name: str, *files: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "package.json").write_text(json.dumps({"name": name}) + "\n")
+    for file in files:
+        (folder / file).parent.mkdir(parents=True, exist_ok=True)
+        (folder / file).write_text(SCHEMA if file.endswith(".prisma") else "console.log('hello')\n")
+
+
+def test_a_project_with_index_js_beside_its_schema_is_no_generated_client(tmp_path: Path) -> None:
+    make_project(tmp_path / "shop", "shop", "schema.prisma", "index.js")
+    make_project(tmp_path / "blog", "blog", "prisma/schema.prisma", "prisma/migrations/0_init/migration.sql")
+    assert not is_client_folder(tmp_path / "shop")
+    assert find_projects(tmp_path) == [tmp_path / "blog", tmp_path / "shop"]
+
+
+def test_schema_folders_installed_packages_and_generated_copies_are_not_projects(tmp_path: Path) -> None:
+    make_project(tmp_path, "root", "prisma/schema/user.prisma", "prisma/schema/models/post.prisma")
+    # What `prisma-client-js` writes at a custom output: a copy of the schema beside index.js.
+    make_project(tmp_path / "generated" / "client", "prisma-client-0123abcd", "schema.prisma", "index.js")
+    make_project(tmp_path / "node_modules" / "other", "other", "prisma/schema.prisma")
+    make_project(tmp_path / "apps" / "admin", "admin", "prisma/schema.prisma")
+    assert is_client_folder(tmp_path / "generated" / "client")
+    assert find_projects(tmp_path) == [tmp_path, tmp_path / "apps" / "admin"]
+
+
+def test_a_client_generated_to_a_prisma_folder_is_no_second_project(tmp_path: Path) -> None:
+    # trigger.dev's layout: `output = "../generated/prisma"` puts a schema copy at generated/prisma/schema.prisma,
+    # which from generated/ looks like a project's prisma/schema.prisma.
+    make_project(tmp_path, "root", "prisma/schema.prisma")
+    make_project(tmp_path / "generated" / "prisma", "prisma-client-0123abcd", "schema.prisma", "index.js")
+    (tmp_path / "generated" / "package.json").write_text('{"name": "generated"}\n')
+    assert find_projects(tmp_path) == [tmp_path]
+
+
+def test_the_package_manager_comes_from_package_json_or_the_nearest_lockfile(tmp_path: Path) -> None:
+    make_project(tmp_path / "app", "app")
+    assert package_manager(tmp_path / "app") == "npm"
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
+    assert package_manager(tmp_path / "app") == "pnpm"
+    (tmp_path / "app" / "package.json").write_text(json.dumps({"packageManager": "yarn@1.22.22"}))
+    assert package_manager(tmp_path / "app") == "yarn"
