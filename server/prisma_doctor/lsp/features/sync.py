@@ -1,7 +1,9 @@
 """Keeps each project's sync state current: re-checks on change, publishes diagnostics and `prismaDoctor/syncState`.
 
-Checks are debounced per project (a person typing in the schema triggers one check per pause, not per keystroke)
-and run in a worker thread so that a large schema never blocks the event loop.
+Checks are debounced per project (a person typing in the schema triggers one check per pause, not per keystroke),
+run in a worker thread so that a large schema never blocks the event loop, and run one at a time per project: a
+check reads the open documents' text only once it holds the project's lock, so an older check can never publish
+after a newer one (which would show diagnostics for text that is no longer there).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.projects import ProjectSession
 
 SYNC_STATE = "prismaDoctor/syncState"
-DEBOUNCE_SECONDS = 0.1
+# Short: the check itself takes tens of milliseconds, and the lock already folds a burst of edits into one re-check.
+DEBOUNCE_SECONDS = 0.03
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +30,7 @@ class SyncFeature(LanguageFeature):
     def __init__(self, server) -> None:
         super().__init__(server)
         self._pending: dict[Path, asyncio.Task[None]] = {}
+        self._locks: dict[Path, asyncio.Lock] = {}
 
     async def initialized(self) -> None:
         for session in list(self.server.projects.sessions.values()):
@@ -54,16 +58,17 @@ class SyncFeature(LanguageFeature):
         await self.check_now(session)
 
     async def check_now(self, session: ProjectSession) -> None:
-        overrides = self.server.open_schema_texts()
-        try:
-            session.state = await asyncio.to_thread(inspect_project, session.root, None, overrides)
-        except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
-            log.exception("check of %s failed", session.root)
-            self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
-            return
-        for feature in self.server.features:
-            feature.checked(session)
-        self.publish(session)
+        async with self._locks.setdefault(session.root, asyncio.Lock()):
+            overrides = self.server.open_schema_texts()
+            try:
+                session.state = await asyncio.to_thread(inspect_project, session.root, None, overrides)
+            except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
+                log.exception("check of %s failed", session.root)
+                self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
+                return
+            for feature in self.server.features:
+                feature.checked(session)
+            self.publish(session)
 
     def publish(self, session: ProjectSession) -> None:
         """Diagnostics for every file with findings, cleared where findings went away, then the sync state."""
