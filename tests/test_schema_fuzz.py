@@ -243,6 +243,7 @@ INPUTS_PER_EXAMPLE = 100
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(4 * 3600)  # about 35 CPU minutes on one core: far past the suite's default timeout
 @settings(
     max_examples=max(1, MILLION // INPUTS_PER_EXAMPLE),
     deadline=None,
