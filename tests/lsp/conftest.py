@@ -11,6 +11,7 @@ import pytest
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests.lsp.session import stop
 from tests.schema_corpus import corpus_root
 
 PAIR_NAME = Path("generated-pairs") / "NostemLucas__adc@ff1acca" / "prisma"
@@ -24,7 +25,7 @@ CLIENTS = ["visual-studio-code", "neovim"]
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     lsp_client.capabilities_name = request.param
     yield lsp_client
-    await lsp_client.shutdown_session()
+    await stop(lsp_client)
 
 
 @pytest.fixture

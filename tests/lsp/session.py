@@ -35,6 +35,7 @@ async def start(
     def on_restart(params) -> None:
         client.custom_notifications.append(("prismaDoctor/restartTsServer", params))
 
+    client.started = True
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(client.capabilities_name),
@@ -57,3 +58,10 @@ async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
     return await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=name, arguments=list(arguments))
     )
+
+
+async def stop(client: LanguageClient) -> None:
+    """End the session of a client that `start` began. A test that skipped or failed before starting one must not
+    send `shutdown` to a server that was never initialized: pytest-lsp would wait for its answer forever."""
+    if getattr(client, "started", False):
+        await client.shutdown_session()

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.lsp.conftest import CLIENTS, SERVER, SERVER_ENV
-from tests.lsp.session import command, start, sync_states, wait_for
+from tests.lsp.session import command, start, stop, sync_states, wait_for
 from tests.toolchain import PRISMA_VERSIONS, ProjectFactory, schema_text, tool_environment
 
 pytestmark = pytest.mark.node
@@ -28,7 +28,7 @@ MODELS = "model User {\n  id    Int    @id\n  email String @unique\n}\n"
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     lsp_client.capabilities_name = request.param
     yield lsp_client
-    await lsp_client.shutdown_session()
+    await stop(lsp_client)
 
 
 @pytest.fixture
