@@ -126,6 +126,12 @@ def test_package_manager_from_lock_files_and_field(tmp_path: Path, files: dict[s
     assert detect(project).name == expected
 
 
+def test_the_editors_package_manager_setting_overrides_detection(tmp_path: Path) -> None:
+    (tmp_path / "package-lock.json").write_text("{}")
+    assert detect(tmp_path, "pnpm").name == "pnpm"
+    assert detect(tmp_path, "not-a-manager").name == "npm"
+
+
 def test_a_monorepo_package_uses_the_workspace_roots_manager(tmp_path: Path) -> None:
     (tmp_path / "repo" / "apps" / "web").mkdir(parents=True)
     (tmp_path / "repo" / "pnpm-workspace.yaml").write_text("packages: ['apps/*']\n")

@@ -6,7 +6,6 @@ A monorepo holds several (`apps/web`, `packages/db`, ...), each checked on its o
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -81,36 +80,8 @@ def find_projects(root: Path) -> list[Path]:
     return projects
 
 
-# Lockfiles in the order a folder is tested; the first found, walking up to the workspace root, names the manager.
-_LOCKFILES = (
-    ("pnpm-lock.yaml", "pnpm"),
-    ("bun.lock", "bun"),
-    ("bun.lockb", "bun"),
-    ("yarn.lock", "yarn"),
-    ("package-lock.json", "npm"),
-    ("npm-shrinkwrap.json", "npm"),
-)
-
-
 def package_manager(project_root: Path) -> str:
     """The package manager a project uses: `packageManager` in package.json, else its (workspace's) lockfile."""
-    for folder in (project_root, *project_root.resolve().parents):
-        declared = _declared_manager(folder / "package.json")
-        if declared is not None:
-            return declared
-        for lockfile, manager in _LOCKFILES:
-            if (folder / lockfile).is_file():
-                return manager
-    return "npm"
+    from prisma_doctor.repair.package_manager import detect
 
-
-def _declared_manager(package_json: Path) -> str | None:
-    try:
-        data = json.loads(package_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    declared = data.get("packageManager") if isinstance(data, dict) else None
-    if not isinstance(declared, str) or "@" not in declared:
-        return None
-    name = declared.split("@", 1)[0]
-    return name if name in ("npm", "pnpm", "yarn", "bun") else None
+    return detect(project_root).name

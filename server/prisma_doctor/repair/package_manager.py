@@ -86,8 +86,11 @@ def workspace_root(project: Path) -> Path:
     return project
 
 
-def detect(project: Path) -> PackageManager:
+def detect(project: Path, override: str | None = None) -> PackageManager:
+    """The project's package manager; `override` (the editor's `prismaDoctor.packageManager`) wins when valid."""
     root = workspace_root(project)
+    if override in EXEC:
+        return PackageManager(override, project, root)
     for folder in dict.fromkeys((project, root)):
         package = read_package_json(folder) or {}
         declared = str(package.get("packageManager", "")).split("@", 1)[0]

@@ -64,7 +64,7 @@ class RepairPlan:
         }
 
 
-def build_plan(root: Path | str, kind: str, *, deep: bool = False) -> RepairPlan:
+def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manager: str | None = None) -> RepairPlan:
     """Look at the project and decide the steps. Raises `safe_fs.RefusedRoot` for a root that is too broad."""
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -87,13 +87,14 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False) -> RepairPlan
     targets = find_targets(project)
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
-        steps = [DatabaseCommand(detect(project), kind, targets.schema_argument), RestartTypeScriptServer()]
+        database = DatabaseCommand(detect(project, package_manager), kind, targets.schema_argument)
+        steps = [database, RestartTypeScriptServer()]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes)
     clients = [c.path for c in targets.inside]
     notes += [
         f"generator `{c.generator}` writes to {c.path}, outside the project: not deleted" for c in targets.outside
     ]
-    manager = detect(project)
+    manager = detect(project, package_manager)
     missing = missing_packages(project)
     steps = []
     if kind == "reset":

@@ -147,7 +147,8 @@ class CommandFeature(LanguageFeature):
             loop.call_soon_threadsafe(sync.send_state, session, "repairing", f"{title}: {message}")
 
         def run() -> Any:
-            plan = build_plan(session.root, kind, deep=self.server.settings.deep_clean)
+            settings = self.server.settings
+            plan = build_plan(session.root, kind, deep=settings.deep_clean, package_manager=settings.package_manager)
             return run_plan(plan, progress=on_progress, token=token)
 
         try:
