@@ -87,7 +87,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     targets = find_targets(project)
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
-        database = DatabaseCommand(detect(project, package_manager), kind, targets.schema_argument)
+        database = DatabaseCommand(detect(project, package_manager), targets.schema_argument, kind)
         steps = [database, RestartTypeScriptServer()]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes)
     clients = [c.path for c in targets.inside]

@@ -165,25 +165,47 @@ class PruneStore(Step):
 
 
 @dataclass
-class Generate(Step):
+class PrismaCommand(Step):
+    """A step that runs the project's own Prisma CLI with `prisma_args()` (and `--schema` when not the default)."""
+
     manager: PackageManager
     schema_argument: str | None = None
-    name = "generate"
-    title = "Regenerate Prisma Client with the project's own Prisma"
+    done_message = "done"
+
+    def prisma_args(self) -> tuple[str, ...]:
+        raise NotImplementedError
 
     def command(self) -> list[str]:
         schema = ["--schema", self.schema_argument] if self.schema_argument else []
-        return self.manager.prisma("generate", *schema)
+        return self.manager.prisma(*self.prisma_args(), *schema)
 
     def preview(self) -> list[str]:
         return [f"run: {' '.join(self.command())} (in {self.manager.project})"]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         result = run_command(ctx, self.name, self.command(), self.manager.project)
+        # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6).
         ctx.restart_ts_server = True
         if result.returncode != 0:
-            return StepOutcome("failed", f"prisma generate failed (exit {result.returncode})", (result.tail(),))
-        generated = [line.strip() for line in result.output.splitlines() if "Generated" in line]
+            what = " ".join(("prisma", *self.prisma_args()))
+            return StepOutcome("failed", f"{what} failed (exit {result.returncode})", (result.tail(),))
+        return self.succeeded(result.output)
+
+    def succeeded(self, output: str) -> StepOutcome:
+        last_line = output.strip().splitlines()[-1:] if output.strip() else []
+        return StepOutcome("done", self.done_message, tuple(last_line))
+
+
+@dataclass
+class Generate(PrismaCommand):
+    name = "generate"
+    title = "Regenerate Prisma Client with the project's own Prisma"
+
+    def prisma_args(self) -> tuple[str, ...]:
+        return ("generate",)
+
+    def succeeded(self, output: str) -> StepOutcome:
+        generated = [line.strip() for line in output.splitlines() if "Generated" in line]
         return StepOutcome("done", "generated", tuple(generated))
 
 
@@ -197,30 +219,17 @@ DATABASE_COMMANDS = {
 
 
 @dataclass
-class DatabaseCommand(Step):
-    manager: PackageManager
-    kind: str  # a key of DATABASE_COMMANDS
-    schema_argument: str | None = None
+class DatabaseCommand(PrismaCommand):
+    kind: str = "migrate-deploy"  # a key of DATABASE_COMMANDS
     name = "database"
+    done_message = "the database is up to date"
 
     @property
     def title(self) -> str:  # type: ignore[override]
         return DATABASE_COMMANDS[self.kind][1]
 
-    def command(self) -> list[str]:
-        schema = ["--schema", self.schema_argument] if self.schema_argument else []
-        return self.manager.prisma(*DATABASE_COMMANDS[self.kind][0], *schema)
-
-    def preview(self) -> list[str]:
-        return [f"run: {' '.join(self.command())} (in {self.manager.project})"]
-
-    def run(self, ctx: StepContext) -> StepOutcome:
-        result = run_command(ctx, self.name, self.command(), self.manager.project)
-        # `migrate dev` and `db push` regenerate the client too (Prisma 5 and 6).
-        ctx.restart_ts_server = True
-        if result.returncode != 0:
-            return StepOutcome("failed", f"{' '.join(DATABASE_COMMANDS[self.kind][0])} failed", (result.tail(),))
-        return StepOutcome("done", "the database is up to date", (result.tail(),))
+    def prisma_args(self) -> tuple[str, ...]:
+        return DATABASE_COMMANDS[self.kind][0]
 
 
 @dataclass
