@@ -85,6 +85,16 @@ def _schema_findings(schema: LoadedSchema) -> list[Finding]:
         for path, error in schema.syntax_errors
     ]
     findings.extend(
+        Finding(
+            "schema-invalid",
+            Severity.ERROR,
+            f"Schema: {error.message[:1].upper() + error.message[1:]}. Prisma refuses it, so `generate` fails.",
+            Location(path, error.span),
+            ("edit-schema",),
+        )
+        for path, error in schema.validation_errors
+    )
+    findings.extend(
         Finding("schema-unreadable", Severity.WARNING, problem[:1].upper() + problem[1:] + ".", None)
         for problem in schema.read_errors
     )
