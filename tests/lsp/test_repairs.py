@@ -54,10 +54,12 @@ async def test_regenerate_on_save_brings_the_client_back_in_sync(client: Languag
 
 
 async def test_a_cancel_from_the_client_cancels_the_repair(client: LanguageClient, generated) -> None:
-    if client.capabilities_name != "visual-studio-code":
-        pytest.skip("Neovim 0.7 offers no cancel for work-done progress")
     root = Path(generated.root)
     await start(client, root)
+    if client.capabilities_name != "visual-studio-code":
+        # Skipped only once the session has started: pytest-lsp's teardown of a server that was never initialized
+        # waits for it forever.
+        pytest.skip("Neovim 0.7 offers no cancel for work-done progress")
     await wait_for(lambda: sync_states(client), timeout=60)
     running = asyncio.ensure_future(command(client, "prismaDoctor.fullReset", {"project": str(root)}))
     await wait_for(lambda: client.progress_reports, timeout=60)

@@ -24,10 +24,10 @@ ALLOWED_GROWTH_MB = 15
 
 
 async def test_a_long_stream_keeps_memory_flat_and_every_finding(client: LanguageClient, drifted_project: Path) -> None:
+    await start(client, drifted_project)  # before any skip: pytest-lsp cannot tear down a server never started
     if client.capabilities_name != "visual-studio-code":
         pytest.skip("one client is enough for the soak: the stream does not depend on the client's capabilities")
     seconds = int(os.environ.get("PRISMA_DOCTOR_SOAK_SECONDS", "600"))
-    await start(client, drifted_project)
     await wait_for(lambda: sync_states(client))
     server = psutil.Process(client._server.pid)  # the server process pytest-lsp started
     error_block = captured_output(CAPTURE, drifted_project)
