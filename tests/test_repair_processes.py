@@ -88,8 +88,10 @@ def test_a_process_with_the_client_open_is_found_even_from_outside(tmp_path: Pat
     holder = spawn(
         [sys.executable, "-c", f"f = open({str(client / 'index.js')!r}); import time; time.sleep(60)"], tmp_path
     )
-    for _ in range(100):
-        if psutil.Process(holder.pid).open_files():
+    # Wait for that very file: while Python starts it opens (and closes) its own modules too.
+    target = str((client / "index.js").resolve())
+    for _ in range(400):
+        if any(f.path == target for f in psutil.Process(holder.pid).open_files()):
             break
         psutil.wait_procs([], timeout=0.05)
 
