@@ -102,8 +102,18 @@ class FieldType:
     unsupported: str | None = None
 
 
+class _Attributed:
+    """What declarations that carry attributes share: finding one by name (`map`, `relation`, `@@map`...)."""
+
+    __slots__ = ()
+    attributes: tuple[Attribute, ...]
+
+    def attribute(self, name: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
 @dataclass(frozen=True, slots=True)
-class FieldDeclaration:
+class FieldDeclaration(_Attributed):
     """A field; `documentation` joins the `///` lines above it and a trailing `///` on its own line."""
 
     name: str
@@ -113,20 +123,14 @@ class FieldDeclaration:
     span: Span
     documentation: str | None = None
 
-    def attribute(self, name: str) -> Attribute | None:
-        return next((a for a in self.attributes if a.name == name), None)
-
 
 @dataclass(frozen=True, slots=True)
-class EnumValueDeclaration:
+class EnumValueDeclaration(_Attributed):
     name: str
     name_span: Span
     attributes: tuple[Attribute, ...]
     span: Span
     documentation: str | None = None
-
-    def attribute(self, name: str) -> Attribute | None:
-        return next((a for a in self.attributes if a.name == name), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +142,7 @@ class ConfigProperty:
 
 
 @dataclass(frozen=True, slots=True)
-class Block:
+class Block(_Attributed):
     kind: str
     name: str
     name_span: Span
@@ -149,9 +153,6 @@ class Block:
     properties: tuple[ConfigProperty, ...] = ()
     attributes: tuple[Attribute, ...] = ()
     documentation: str | None = None
-
-    def attribute(self, name: str) -> Attribute | None:
-        return next((a for a in self.attributes if a.name == name), None)
 
     def property(self, key: str) -> ConfigProperty | None:
         return next((p for p in self.properties if p.key == key), None)
