@@ -3,8 +3,8 @@
 The project is the largest corpus schema with a client generated from it by the real Prisma CLI (see
 `schema_bench.generated_project`). Each edit adds a model the client lacks, with a new name each time, so every
 check publishes a diagnostic that names it; latency runs from sending `didChange` to receiving that diagnostic.
-The server debounces checks (`lsp/features/sync.py`); the run is repeated with the debounce at zero, the server
-otherwise untouched, to see the check's own cost.
+The server checks a change at once when no check of the project runs (`lsp/features/sync.py`), so the latency is
+the check's own cost plus the messages' way.
 """
 
 from __future__ import annotations
@@ -25,27 +25,11 @@ from schema_bench import import_costs
 
 FIXTURES = REPO / "tests" / "fixtures" / "logs"
 sys.path.insert(0, str(SERVER))
-try:  # the runtime feature (terminal output to diagnostics) exists from issue 4 on
-    from prisma_doctor.lsp.features.runtime import PUBLISH_SECONDS, QUIET_SECONDS, TERMINAL_OUTPUT
-except ImportError:
-    TERMINAL_OUTPUT, QUIET_SECONDS, PUBLISH_SECONDS = "", 0.0, 0.0
+from prisma_doctor.lsp.features.base import TERMINAL_OUTPUT  # noqa: E402 (the server's package is put on the path)
+from prisma_doctor.lsp.features.runtime import PUBLISH_SECONDS, QUIET_SECONDS  # noqa: E402
 
-# The server as `python -m prisma_doctor serve` would run it, optionally with another debounce.
-_LAUNCH = (
-    "import sys; sys.argv = ['prisma-doctor', 'serve']\n"
-    "from prisma_doctor.lsp.features import sync\n"
-    "debounce = float({debounce!r})\n"
-    "sync.DEBOUNCE_SECONDS = debounce\n"
-    "sync.SyncFeature.schedule.__defaults__ = (debounce,)\n"
-    "from prisma_doctor.cli import main\n"
-    "raise SystemExit(main())\n"
-)
-
-
-def server_command(debounce: float | None) -> list[str]:
-    if debounce is None:
-        return [PYTHON, "-m", "prisma_doctor", "serve"]
-    return [PYTHON, "-c", _LAUNCH.format(debounce=debounce)]
+# The server as the extension and the tests start it.
+SERVER_COMMAND = [PYTHON, "-m", "prisma_doctor", "serve"]
 
 
 class BenchClient(LanguageClient):
@@ -75,11 +59,10 @@ class BenchClient(LanguageClient):
             return None
 
 
-async def _start(client: BenchClient, project: Path | None, debounce: float | None) -> float:
+async def _start(client: BenchClient, project: Path | None) -> float:
     """Spawn the server and initialize it; return seconds from spawn to the `initialize` answer."""
-    command = server_command(debounce)
     start = time.perf_counter()
-    await client.start_io(command[0], *command[1:], env=python_env(), cwd=str(SERVER.parent))
+    await client.start_io(SERVER_COMMAND[0], *SERVER_COMMAND[1:], env=python_env(), cwd=str(SERVER.parent))
     # The server logs to stderr; a pipe nobody reads fills up and blocks it.
     client.stderr_task = asyncio.create_task(_drain_stream(client._server.stderr))
     await client.initialize_async(
@@ -122,7 +105,7 @@ async def startup_and_idle(project: Path, runs: int) -> dict[str, object]:
     for _ in range(runs):
         client = BenchClient()
         try:
-            empty.append(await _start(client, None, None))
+            empty.append(await _start(client, None))
             times = psutil.Process(client._server.pid).cpu_times()
             startup_cpu.append(times.user + times.system)
             await asyncio.sleep(1.0)
@@ -131,7 +114,7 @@ async def startup_and_idle(project: Path, runs: int) -> dict[str, object]:
             await _stop(client)
         client = BenchClient()
         try:
-            with_project.append(await _start(client, project, None))
+            with_project.append(await _start(client, project))
             await asyncio.wait_for(client.states.get(), 60)  # the first check of the project is done
             await asyncio.sleep(1.0)
             idle_project.append(_rss_mb(client))
@@ -147,14 +130,14 @@ async def startup_and_idle(project: Path, runs: int) -> dict[str, object]:
     }
 
 
-async def change_latency(project: Path, edits: int, debounce: float | None, pause: float) -> dict[str, object]:
+async def change_latency(project: Path, edits: int, pause: float) -> dict[str, object]:
     schema = project / "prisma" / "schema.prisma"
     uri = schema.as_uri()
     base = schema.read_text(encoding="utf-8")
     client = BenchClient()
     samples: list[float] = []
     try:
-        await _start(client, project, debounce)
+        await _start(client, project)
         await asyncio.wait_for(client.states.get(), 60)
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="prisma", version=1, text=base))
@@ -201,7 +184,7 @@ async def terminal_latency(project: Path, repeats: int, pause: float = 0.5) -> d
     client = BenchClient()
     result: dict[str, object] = {}
     try:
-        await _start(client, project, None)
+        await _start(client, project)
         await asyncio.wait_for(client.states.get(), 60)
         await asyncio.sleep(1.0)
         for shape, data in shapes.items():
@@ -232,32 +215,16 @@ def _drain(queue: asyncio.Queue) -> None:
         queue.get_nowait()
 
 
-def current_debounce() -> float:
-    sys.path.insert(0, str(SERVER))
-    from prisma_doctor.lsp.features.sync import DEBOUNCE_SECONDS
-
-    return DEBOUNCE_SECONDS
-
-
 async def _run(project: Path, edits: int, startups: int) -> dict[str, object]:
-    debounce = current_debounce()
-    result: dict[str, object] = {"project": str(project), "debounce_ms": debounce * 1000}
+    result: dict[str, object] = {"project": str(project)}
     print("lsp: start-up and idle memory", file=sys.stderr)
     result.update(await startup_and_idle(project, startups))
     result["imports"] = import_costs(["-c", "import prisma_doctor.lsp.server"])
-    print(f"lsp: {edits} edits with the server's debounce", file=sys.stderr)
-    with_debounce = await change_latency(project, edits, None, pause=0.05)
-    print(f"lsp: {edits} edits without debounce", file=sys.stderr)
-    without = await change_latency(project, edits, 0.0, pause=0.05)
-    result["change_to_diagnostics"] = with_debounce
-    result["change_to_diagnostics_net_of_debounce"] = {
-        k: v - debounce * 1000 for k, v in with_debounce.items() if k.endswith("_ms")
-    }
-    result["change_to_diagnostics_debounce_0"] = without
-    if TERMINAL_OUTPUT:
-        print(f"lsp: {edits // 2} terminal chunks of each shape", file=sys.stderr)
-        result["terminal_chunk_to_diagnostics"] = await terminal_latency(project, max(5, edits // 2))
-        result["terminal_timers_ms"] = {"quiet": QUIET_SECONDS * 1000, "publish": PUBLISH_SECONDS * 1000}
+    print(f"lsp: {edits} edits", file=sys.stderr)
+    result["change_to_diagnostics"] = await change_latency(project, edits, pause=0.05)
+    print(f"lsp: {edits // 2} terminal chunks of each shape", file=sys.stderr)
+    result["terminal_chunk_to_diagnostics"] = await terminal_latency(project, max(5, edits // 2))
+    result["terminal_timers_ms"] = {"quiet": QUIET_SECONDS * 1000, "publish": PUBLISH_SECONDS * 1000}
     return result
 
 

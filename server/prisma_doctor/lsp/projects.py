@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prisma_doctor.check import ProjectState
 from prisma_doctor.findings import Finding, Report, SyncState
-from prisma_doctor.project import find_projects, project_root_for
+
+if TYPE_CHECKING:  # the check and the project search import the core: the server loads them after start-up
+    from prisma_doctor.check import ProjectState
 
 
 @dataclass
@@ -35,6 +37,8 @@ class ProjectRegistry:
         self.folders: list[Path] = []
 
     def add_folder(self, folder: Path) -> list[ProjectSession]:
+        from prisma_doctor.project import find_projects
+
         self.folders.append(folder.resolve())
         return [self.session(root) for root in find_projects(folder)]
 
@@ -50,6 +54,8 @@ class ProjectRegistry:
         containing = [root for root in self.sessions if resolved.is_relative_to(root)]
         if containing:
             return self.sessions[max(containing, key=lambda r: len(r.parts))]
+        from prisma_doctor.project import project_root_for
+
         boundary = next((f for f in self.folders if resolved.is_relative_to(f)), None)
         root = project_root_for(resolved, boundary)
         return self.session(root) if root is not None else None

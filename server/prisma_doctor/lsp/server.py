@@ -1,14 +1,20 @@
 """The language server: LSP methods fanned out to feature modules.
 
 Each capability is a feature module under `features/` (see `LanguageFeature`); this file only wires LSP methods to
-their hooks. Adding a capability means adding a module and listing it in `FEATURES`.
+their hooks. Adding a capability means adding a module and listing it in `features.all_features`.
+
+Start-up imports pygls and this adapter only: the features and the core they use (schema, clients, diagnosis) are
+imported when the features are first needed, on `initialized`, so that `initialize` is answered as soon as pygls can.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+from collections.abc import Awaitable, Callable, Generator
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +23,10 @@ from pygls.lsp.server import LanguageServer
 
 from prisma_doctor import __version__
 from prisma_doctor.lsp.convert import path_of
-from prisma_doctor.lsp.features.base import LanguageFeature
-from prisma_doctor.lsp.features.code_actions import APPLY_FIX, CodeActionFeature
-from prisma_doctor.lsp.features.commands import CommandFeature
-from prisma_doctor.lsp.features.regenerate_on_save import RegenerateOnSaveFeature
-from prisma_doctor.lsp.features.runtime import TERMINAL_OUTPUT, RuntimeFeature
+from prisma_doctor.lsp.features import all_features
+from prisma_doctor.lsp.features.base import TERMINAL_OUTPUT, LanguageFeature
+from prisma_doctor.lsp.features.code_actions import CodeActionFeature
+from prisma_doctor.lsp.features.commands import COMMANDS, CommandFeature
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.features.watching import WatchingFeature
 from prisma_doctor.lsp.projects import ProjectRegistry
@@ -30,14 +35,6 @@ from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
 
 log = logging.getLogger(__name__)
 CONFIGURATION_TIMEOUT = 10.0
-FEATURES: tuple[type[LanguageFeature], ...] = (
-    SyncFeature,
-    RuntimeFeature,
-    WatchingFeature,
-    CodeActionFeature,
-    CommandFeature,
-    RegenerateOnSaveFeature,
-)
 
 
 class PrismaDoctorServer(LanguageServer):
@@ -52,7 +49,13 @@ class PrismaDoctorServer(LanguageServer):
         self.settings = ServerSettings()
         # An untrusted workspace is read, never acted on: no repair, no regeneration, no process started.
         self.trusted = True
-        self.features: list[LanguageFeature] = [feature(self) for feature in FEATURES]
+        # Workspace folders from `initialize`, searched for projects on `initialized`.
+        self.initial_folders: list[Path] = []
+
+    @cached_property
+    def features(self) -> list[LanguageFeature]:
+        """Every feature, built at first use (on `initialized`): building them imports the core."""
+        return all_features(self)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A frame that is not JSON is answered with a parse error; other errors are logged, not shown in the editor.
@@ -98,6 +101,11 @@ class PrismaDoctorServer(LanguageServer):
         if result:
             self.settings = ServerSettings.from_client(result[0])
 
+    async def start_features(self) -> None:
+        await self.load_settings()
+        for feature in self.features:
+            await feature.initialized()
+
 
 def create_server() -> PrismaDoctorServer:
     server = PrismaDoctorServer()
@@ -107,16 +115,17 @@ def create_server() -> PrismaDoctorServer:
         ls.settings = ServerSettings.from_client(params.initialization_options)
         ls.trusted = is_trusted(params.initialization_options)
         folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
-        for uri in folders:
-            folder = path_of(uri)
-            if folder is not None and folder.is_dir():
-                ls.projects.add_folder(folder)
+        ls.initial_folders = [p for uri in folders if (p := path_of(uri)) is not None]
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: PrismaDoctorServer, params: types.InitializedParams) -> None:
-        await ls.load_settings()
-        for feature in ls.features:
-            await feature.initialized()
+    def initialized(ls: PrismaDoctorServer, params: types.InitializedParams) -> Generator[Any, Any, None]:
+        # The projects are searched for here rather than in `initialize` (whose answer does not depend on them), and
+        # synchronously: any message after this one may concern them.
+        for folder in ls.initial_folders:
+            if folder.is_dir():
+                ls.projects.add_folder(folder)
+        # pygls runs what a handler yields as a handler of its own: the settings and the features' first work.
+        yield ls.start_features, (), None
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(ls: PrismaDoctorServer, params: types.DidChangeConfigurationParams) -> None:
@@ -162,7 +171,8 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(TERMINAL_OUTPUT)
     def terminal_output(ls: PrismaDoctorServer, params: Any) -> None:
-        ls.feature_of(RuntimeFeature).terminal_output(params)
+        for feature in ls.features:
+            feature.terminal_output(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -176,11 +186,18 @@ def create_server() -> PrismaDoctorServer:
         for feature in ls.features:
             feature.shutdown()
 
-    commands = server.feature_of(CommandFeature)
-    for name, handler in commands.handlers().items():
-        server.command(name)(handler)
-    assert APPLY_FIX in commands.handlers()
+    for name in COMMANDS:
+        server.command(name)(_command(name))
     return server
+
+
+def _command(name: str) -> Callable[..., Awaitable[Any]]:
+    """The handler of one command: pygls passes the server, then the command's arguments."""
+
+    async def handler(ls: PrismaDoctorServer, *args: Any) -> Any:
+        return await ls.feature_of(CommandFeature).run(name, *args)
+
+    return handler
 
 
 def serve_stdio() -> None:
@@ -189,5 +206,8 @@ def serve_stdio() -> None:
     logging.getLogger("pygls.protocol").setLevel(logging.WARNING)
     logging.getLogger("pygls.feature_manager").setLevel(logging.WARNING)
     server = create_server()
+    # What start-up built stays until the end: out of the collector's way, so that later collections stay short.
+    gc.freeze()
+    gc.enable()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         server.start_io()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prisma_doctor.lsp.projects import ProjectSession
     from prisma_doctor.lsp.server import PrismaDoctorServer
+
+# The extension's notification carrying a chunk of a VS Code terminal's output.
+TERMINAL_OUTPUT = "prismaDoctor/terminalOutput"
 
 
 class LanguageFeature:
@@ -25,6 +28,9 @@ class LanguageFeature:
 
     def files_changed(self, paths: list[Path]) -> None:
         """Watched files changed on disk (schema, generated clients, migrations, package files)."""
+
+    def terminal_output(self, params: Any) -> None:
+        """A chunk of terminal output from the extension (`TERMINAL_OUTPUT`)."""
 
     def checked(self, session: ProjectSession) -> None:
         """A static check of the project finished (`session.state` is new); called before anything is published."""

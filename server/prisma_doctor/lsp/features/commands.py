@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lsprotocol import types
@@ -48,10 +48,21 @@ ADVICE = {
 }
 
 
+# The commands the server offers (registered before `initialize` is answered: they are among its capabilities).
+COMMANDS = (
+    "prismaDoctor.fullReset",
+    "prismaDoctor.regenerate",
+    "prismaDoctor.restartDevServer",
+    "prismaDoctor.check",
+    "prismaDoctor.showSyncReport",
+    APPLY_FIX,
+)
+
+
 class CommandFeature(LanguageFeature):
-    def handlers(self) -> dict[str, Callable[..., Any]]:
-        """Command name to handler; pygls passes the server as `ls`, then the command's arguments."""
-        methods: dict[str, Callable[..., Any]] = {
+    def __init__(self, server) -> None:
+        super().__init__(server)
+        self._handlers: dict[str, Callable[..., Awaitable[Any]]] = {
             "prismaDoctor.fullReset": self._repair_command("reset"),
             "prismaDoctor.regenerate": self._repair_command("regenerate"),
             "prismaDoctor.restartDevServer": self._repair_command("restart-dev"),
@@ -59,7 +70,11 @@ class CommandFeature(LanguageFeature):
             "prismaDoctor.showSyncReport": self.show_sync_report,
             APPLY_FIX: self.apply_fix,
         }
-        return {name: _handler(method) for name, method in methods.items()}
+        assert set(self._handlers) == set(COMMANDS)
+
+    async def run(self, command: str, *args: Any) -> Any:
+        """Run one of `COMMANDS` with the command's arguments."""
+        return await self._handlers[command](*args)
 
     def _sessions(self, args: tuple[Any, ...]) -> list[ProjectSession]:
         argument = plain(args[0]) if args else None
@@ -188,13 +203,6 @@ class CommandFeature(LanguageFeature):
         self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
         self.server.feature_of(SyncFeature).send_state(session, "error", message)
         return {"ok": False, "error": message}
-
-
-def _handler(method: Callable[..., Any]) -> Callable[..., Any]:
-    async def handler(ls: Any, *args: Any) -> Any:
-        return await method(*args)
-
-    return handler
 
 
 def _summary(title: str, result: Any) -> str:

@@ -33,7 +33,6 @@ from prisma_doctor.lsp.runtime_findings import (
     stale_dev_server,
 )
 
-TERMINAL_OUTPUT = "prismaDoctor/terminalOutput"
 # A block (an error with its stack) is complete once its stream has been quiet this long.
 QUIET_SECONDS = 0.3
 POLL_SECONDS = 0.5

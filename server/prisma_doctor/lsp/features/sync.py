@@ -1,9 +1,11 @@
 """Keeps each project's sync state current: re-checks on change, publishes diagnostics and `prismaDoctor/syncState`.
 
-Checks are debounced per project (a person typing in the schema triggers one check per pause, not per keystroke),
-run in a worker thread so that a large schema never blocks the event loop, and run one at a time per project: a
-check reads the open documents' text only once it holds the project's lock, so an older check can never publish
-after a newer one (which would show diagnostics for text that is no longer there).
+A change is checked at once when no check of its project is running; while one runs, the project is only marked
+changed, and one more check follows when it ends, with the text as it is then (at most one check running and one
+waiting per project, however fast a person types). Checks run in a worker thread, so that a large schema never
+blocks the event loop, and one at a time per project: a check reads the open documents' text only once it holds the
+project's lock, so an older check can never publish after a newer one (which would show diagnostics for text that
+is no longer there).
 """
 
 from __future__ import annotations
@@ -11,25 +13,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from prisma_doctor.check import inspect_project
 from prisma_doctor.findings import Severity
 from prisma_doctor.lsp.convert import diagnostics_by_file, uri_of
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.projects import ProjectSession
 
+if TYPE_CHECKING:
+    from prisma_doctor.check import ProjectState
+
 SYNC_STATE = "prismaDoctor/syncState"
-# Short: the check itself takes tens of milliseconds, and the lock already folds a burst of edits into one re-check.
-DEBOUNCE_SECONDS = 0.03
 log = logging.getLogger(__name__)
 
 
 class SyncFeature(LanguageFeature):
     def __init__(self, server) -> None:
         super().__init__(server)
-        self._pending: dict[Path, asyncio.Task[None]] = {}
+        # Per project: the task checking it after changes, and whether it changed again since that check began.
+        self._rechecks: dict[Path, asyncio.Task[None]] = {}
+        self._changed_again: set[Path] = set()
         self._locks: dict[Path, asyncio.Lock] = {}
 
     async def initialized(self) -> None:
@@ -46,29 +51,44 @@ class SyncFeature(LanguageFeature):
         for session in {id(s): s for p in paths if (s := self.server.projects.session_for(p)) is not None}.values():
             self.schedule(session)
 
-    def schedule(self, session: ProjectSession, delay: float = DEBOUNCE_SECONDS) -> None:
-        pending = self._pending.pop(session.root, None)
-        if pending is not None:
-            pending.cancel()
-        self._pending[session.root] = asyncio.get_running_loop().create_task(self._later(session, delay))
+    def schedule(self, session: ProjectSession) -> None:
+        """Check the project now, or once more when its running check ends."""
+        if session.root in self._rechecks:
+            self._changed_again.add(session.root)
+            return
+        self._rechecks[session.root] = asyncio.get_running_loop().create_task(self._recheck(session))
 
-    async def _later(self, session: ProjectSession, delay: float) -> None:
-        await asyncio.sleep(delay)
-        self._pending.pop(session.root, None)
-        await self.check_now(session)
+    async def _recheck(self, session: ProjectSession) -> None:
+        try:
+            while True:
+                async with self._lock(session):
+                    # The check about to start reads the text as it is now: every change so far is in it.
+                    self._changed_again.discard(session.root)
+                    await self._check(session)
+                if session.root not in self._changed_again:
+                    return
+        finally:
+            self._rechecks.pop(session.root, None)
 
     async def check_now(self, session: ProjectSession) -> None:
-        async with self._locks.setdefault(session.root, asyncio.Lock()):
-            overrides = self.server.open_schema_texts()
-            try:
-                session.state = await asyncio.to_thread(inspect_project, session.root, None, overrides)
-            except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
-                log.exception("check of %s failed", session.root)
-                self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
-                return
-            for feature in self.server.features:
-                feature.checked(session)
-            self.publish(session)
+        async with self._lock(session):
+            await self._check(session)
+
+    def _lock(self, session: ProjectSession) -> asyncio.Lock:
+        return self._locks.setdefault(session.root, asyncio.Lock())
+
+    async def _check(self, session: ProjectSession) -> None:
+        """Check with the open documents' current text and publish; the caller holds the project's lock."""
+        overrides = self.server.open_schema_texts()
+        try:
+            session.state = await asyncio.to_thread(_inspect, session.root, overrides)
+        except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
+            log.exception("check of %s failed", session.root)
+            self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
+            return
+        for feature in self.server.features:
+            feature.checked(session)
+        self.publish(session)
 
     def publish(self, session: ProjectSession) -> None:
         """Diagnostics for every file with findings, cleared where findings went away, then the sync state."""
@@ -100,8 +120,15 @@ class SyncFeature(LanguageFeature):
             self.server.protocol.notify(SYNC_STATE, payload)
 
     def shutdown(self) -> None:
-        for task in self._pending.values():
+        for task in self._rechecks.values():
             task.cancel()
+
+
+def _inspect(root: Path, overrides: dict[str, str]) -> ProjectState:
+    # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
+    from prisma_doctor.check import inspect_project
+
+    return inspect_project(root, None, overrides)
 
 
 def summarize(session: ProjectSession) -> str:
