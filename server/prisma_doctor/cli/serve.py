@@ -12,8 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Start-up builds tens of thousands of objects that live as long as the server (lsprotocol's classes, pygls'
-    # converter): collecting garbage among them is wasted work. `serve_stdio` sets them aside and collects again.
-    gc.disable()
+    # converter): walking them again and again for garbage is wasted work (about 30 ms). Fewer collections, not none:
+    # without any, start-up's garbage keeps 9 MB more resident. The server sets the thresholds back after start-up.
+    gc.set_threshold(5000, 50, 100)
     from prisma_doctor.lsp.server import serve_stdio
 
     serve_stdio()

@@ -35,6 +35,7 @@ from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
 
 log = logging.getLogger(__name__)
 CONFIGURATION_TIMEOUT = 10.0
+PYTHON_GC_THRESHOLD = (700, 10, 10)
 
 
 class PrismaDoctorServer(LanguageServer):
@@ -56,6 +57,16 @@ class PrismaDoctorServer(LanguageServer):
     def features(self) -> list[LanguageFeature]:
         """Every feature, built at first use (on `initialized`): building them imports the core."""
         return all_features(self)
+
+    def settle_memory(self) -> None:
+        """Once start-up is over (`cli.serve` collects less often during it): collect, set what remains aside for good
+        (it lives as long as the server, later collections need not walk it again), back to Python's thresholds."""
+        if gc.get_threshold() == PYTHON_GC_THRESHOLD:
+            return
+        _ = self.features  # the core they import belongs to start-up too
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*PYTHON_GC_THRESHOLD)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A frame that is not JSON is answered with a parse error; other errors are logged, not shown in the editor.
@@ -102,6 +113,7 @@ class PrismaDoctorServer(LanguageServer):
             self.settings = ServerSettings.from_client(result[0])
 
     async def start_features(self) -> None:
+        self.settle_memory()
         await self.load_settings()
         for feature in self.features:
             await feature.initialized()
@@ -206,8 +218,5 @@ def serve_stdio() -> None:
     logging.getLogger("pygls.protocol").setLevel(logging.WARNING)
     logging.getLogger("pygls.feature_manager").setLevel(logging.WARNING)
     server = create_server()
-    # What start-up built stays until the end: out of the collector's way, so that later collections stay short.
-    gc.freeze()
-    gc.enable()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         server.start_io()
