@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Start-up builds tens of thousands of objects that live as long as the server (lsprotocol's classes, pygls'
     # converter): walking them again and again for garbage is wasted work (about 30 ms). Fewer collections, not none:
-    # without any, start-up's garbage keeps 9 MB more resident. The server sets the thresholds back after start-up.
+    # without any, start-up's garbage keeps 9 MB more resident. The server sets its own once started.
     gc.set_threshold(5000, 50, 100)
     from prisma_doctor.lsp.server import serve_stdio
 
