@@ -130,7 +130,8 @@ async def startup_and_idle(project: Path, runs: int) -> dict[str, object]:
     }
 
 
-async def change_latency(project: Path, edits: int, pause: float) -> dict[str, object]:
+async def change_latency(project: Path, edits: int, pause: float, bursts: int = 10) -> dict[str, object]:
+    """One edit at a time (each waits for its diagnostic), then bursts of typing (`_typing_burst`)."""
     schema = project / "prisma" / "schema.prisma"
     uri = schema.as_uri()
     base = schema.read_text(encoding="utf-8")
@@ -147,15 +148,8 @@ async def change_latency(project: Path, edits: int, pause: float) -> dict[str, o
         server = psutil.Process(client._server.pid)
         cpu_before = sum(server.cpu_times()[:2])
         for version in range(2, edits + 2):
-            marker = f"BenchEdit{version}"
-            text = f"{base}\nmodel {marker} {{\n  id Int @id\n}}\n"
             start = time.perf_counter()
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-                )
-            )
+            marker = _edit(client, uri, base, version)
             while True:
                 received, params = await asyncio.wait_for(client.diagnostics.get(), 30)
                 if params.uri == uri and any(marker in d.message for d in params.diagnostics):
@@ -165,11 +159,70 @@ async def change_latency(project: Path, edits: int, pause: float) -> dict[str, o
         # The server's own CPU per edit (one check each): what the machine's other load disturbs least.
         cpu_per_edit = (sum(server.cpu_times()[:2]) - cpu_before) / edits
         rss_after = _rss_mb(client)
+        typing = await _typing_bursts(client, uri, base, edits + 2, bursts)
     finally:
         await _stop(client)
     result = summary_ms(samples)
     result["server_cpu_ms_per_edit"] = cpu_per_edit * 1000
     result["rss_mb_after_edits"] = rss_after
+    result["typing"] = typing
+    return result
+
+
+def _edit(client: BenchClient, uri: str, base: str, version: int) -> str:
+    """Send the schema with a model named after `version` appended; return that name."""
+    marker = f"BenchEdit{version}"
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangeWholeDocument(text=f"{base}\nmodel {marker} {{\n  id Int @id\n}}\n")
+            ],
+        )
+    )
+    return marker
+
+
+async def _typing_bursts(
+    client: BenchClient, uri: str, base: str, version: int, bursts: int, keys: int = 10, gap: float = 0.02
+) -> dict[str, object]:
+    """Bursts of `keys` edits `gap` apart, as a person types: from the last edit to the diagnostic for its text;
+    how many checks each burst cost (publications for the schema); and whether any publication came from text
+    older than one already published."""
+    samples: list[float] = []
+    checks: list[int] = []
+    older_after_newer = 0
+    for _ in range(bursts):
+        _drain(client.diagnostics)
+        markers: list[str] = []
+        for key in range(keys):
+            if key:
+                await asyncio.sleep(gap)
+            start = time.perf_counter()
+            markers.append(_edit(client, uri, base, version))
+            version += 1
+        published, newest = 0, -1
+        while True:
+            received, params = await asyncio.wait_for(client.diagnostics.get(), 30)
+            if params.uri != uri:
+                continue
+            published += 1
+            shown = [i for i, m in enumerate(markers) if any(m in d.message for d in params.diagnostics)]
+            if shown:
+                older_after_newer += shown[0] < newest
+                newest = max(newest, shown[0])
+            if newest == keys - 1:
+                samples.append(received - start)
+                break
+        checks.append(published)
+        await asyncio.sleep(0.2)
+    result = summary_ms(samples)
+    result.update(
+        keys_per_burst=keys,
+        gap_ms=gap * 1000,
+        checks_per_burst=statistics.median(checks),
+        older_text_published_after_newer=older_after_newer,
+    )
     return result
 
 

@@ -174,6 +174,16 @@ def render_table(results: dict) -> str:
         cpu = f"; server CPU {r['server_cpu_ms_per_edit']:.0f} ms/edit"
         figures = f"p50 {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms{cpu} (target p95 < 50)"
         rows.append(("", "didChange -> publishDiagnostics", figures))
+        t = r.get("typing")
+        if t:
+            rows.append(
+                (
+                    "",
+                    f"  typing: {t['keys_per_burst']} edits {t['gap_ms']:.0f} ms apart, last edit -> its diagnostics",
+                    f"p50 {t['median_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms; {t['checks_per_burst']:.0f} checks a "
+                    f"burst; older text after newer: {t['older_text_published_after_newer']}",
+                )
+            )
         timers = lsp.get("terminal_timers_ms", {})
         for shape, r in lsp.get("terminal_chunk_to_diagnostics", {}).items():
             label = {
