@@ -135,8 +135,11 @@ def create_server() -> PrismaDoctorServer:
         # The projects are searched for here rather than in `initialize` (whose answer does not depend on them), and
         # synchronously: any message after this one may concern them.
         for folder in ls.initial_folders:
-            if folder.is_dir():
-                ls.projects.add_folder(folder)
+            try:
+                if folder.is_dir():
+                    ls.projects.add_folder(folder)
+            except Exception:  # one folder that cannot be searched must not keep the server from the others
+                log.exception("searching %s for Prisma projects failed", folder)
         # pygls runs what a handler yields as a handler of its own: the settings and the features' first work.
         yield ls.start_features, (), None
 
