@@ -14,7 +14,7 @@ from tests.captures.postgres import Cluster
 CAPTURE_SCRIPT = Path(__file__).resolve().parent / "captures" / "postgres_trigger.py"
 
 
-def _capture_constant(name: str) -> str:
+def _capture_constant(name: str) -> object:
     """A string constant of the capture script, read without running it (it imports the capture toolchain)."""
     tree = ast.parse(CAPTURE_SCRIPT.read_text(encoding="utf-8"))
     for node in tree.body:
@@ -25,8 +25,9 @@ def _capture_constant(name: str) -> str:
 
 # The capture script's own project and database (the incident: no "nickname", no "Post", a trigger writing
 # NEW.emailverified), so the live state is the one that printed the committed logs.
-INCIDENT_SCHEMA = _capture_constant("SCHEMA")
-INCIDENT_DATABASE = _capture_constant("DATABASE")
+INCIDENT_SCHEMA = str(_capture_constant("SCHEMA"))
+INCIDENT_DATABASE = str(_capture_constant("DATABASE"))
+INCIDENT_SCRIPTS: dict[str, str] = _capture_constant("SCRIPTS")  # type: ignore[assignment]
 
 
 class PostgresServer:

@@ -282,6 +282,6 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
         relations,
         triggers,
         answer.get("schema") or wanted_schema,
-        f"PostgreSQL {answer.get('server', '')}".strip(),
+        f"PostgreSQL {(answer.get('server') or '').split(' ')[0]}".strip(),
         answer.get("lc_messages") or None,
     )

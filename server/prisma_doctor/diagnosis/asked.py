@@ -9,6 +9,7 @@ ranking stands and says why. Client-side causes (a client older than the schema)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -47,6 +48,8 @@ READ_ACTIONS = frozenset(
 # Names that come from a trigger's record in the database's message (`record "new" has no field`), not a column.
 RECORD_NAMES = frozenset({"new", "old", "«", "»"})
 ASKED = "The database was asked ({server}): "
+MAX_SOURCE_BYTES = 1024 * 1024
+_CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
 
 
 def decided_by_database(event: ev.ClientError, context: Context, today: list[Finding]) -> list[Finding]:
@@ -93,7 +96,7 @@ def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list
     relation = catalog.relation(event.table or _table_name(model, event.model) or "", event.schema)
     if relation is None:
         return _missing_relation(event, context, catalog, event.table or _table_name(model, event.model))
-    action = event.invocation.action if event.invocation else None
+    action = _action(event, context)
     fires = (
         None if action is None or action not in (*TRIGGER_EVENTS, *READ_ACTIONS) else TRIGGER_EVENTS.get(action, set())
     )
@@ -181,13 +184,13 @@ def _lacking_findings(
             )
         ]
     remedies = [(c, *migration_remedy(context, relation.name, c)) for c in lacking]
-    said = "; ".join(f"`{c}`: {remedy}" for c, remedy, _ in remedies)
+    said = remedies[0][1] if len(remedies) == 1 else "; ".join(f"`{c}`: {remedy}" for c, remedy, _ in remedies)
     fixes = tuple(dict.fromkeys(f for _, _, fs in remedies for f in fs))
     return [
         make_finding(
             "db-missing-column",
             ASKED.format(server=catalog.server)
-            + f"the table `{relation.qualified}` has no column {names} that the client queries ({said}).",
+            + f"the table `{relation.qualified}` has no column {names} that the client queries: {said}.",
             where,
             fixes,
             data,
@@ -243,6 +246,24 @@ def _expected_columns(context: Context, model: Model | None) -> list[str]:
             model = known
             break
     return [f.db_name or f.name for f in model.fields if f.kind != "object"]
+
+
+def _action(event: ev.ClientError, context: Context) -> str | None:
+    """The client method called: from the invocation line, else from the call site's own source line (a minified
+    runtime can hide the expression, as `t=Object.create()` in Prisma 6's client with a driver adapter)."""
+    if event.invocation is not None and event.invocation.action:
+        return event.invocation.action
+    where = context.resolve(event.call_site)
+    if where is None:
+        return None
+    try:
+        with open(where.file, "rb") as handle:
+            lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    line = lines[where.span.start.line] if where.span.start.line < len(lines) else ""
+    called = [m for m in _CALL.findall(line) if m in TRIGGER_EVENTS or m in READ_ACTIONS]
+    return called[-1] if called else None
 
 
 def _same(a: str, b: str, catalog: Catalog) -> bool:
