@@ -28,6 +28,7 @@ _DELETE = re.compile(rf"\bDELETE\s+FROM\s+(?:ONLY\s+)?{_QUALIFIED}", re.I)
 _ASSIGNED = re.compile(rf"(?:^|,)\s*(?P<column>{_IDENT})\s*=", re.S)
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _ROW_RECORDS = frozenset({"new", "old"})
+MAX_SOURCE_CHARS = 65536
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def trigger_problems(catalog: Catalog, relation: Relation, events: Iterable[str]
 
 
 def _problems(catalog: Catalog, relation: Relation, trigger: Trigger) -> Iterable[TriggerProblem]:
-    code = _NOISE.sub(" ", trigger.source)
+    code = _NOISE.sub(" ", trigger.source[:MAX_SOURCE_CHARS])
     fold = catalog.case_sensitive
     seen: set[tuple[str, str | None]] = set()
 
@@ -123,6 +124,7 @@ def _columns(listed: str, fold: bool) -> list[str]:
 
 def _assigned(assignments: str, fold: bool) -> list[str]:
     flat = assignments
+    # Innermost parentheses first, until none is left: `coalesce(a, b)` must not split into two assignments.
     while _PARENTHESES.search(flat):
-        flat = _PARENTHESES.sub("()", flat)
+        flat = _PARENTHESES.sub(" ", flat)
     return [_name(m["column"], fold) for m in _ASSIGNED.finditer(flat)]
