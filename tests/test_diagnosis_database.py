@@ -259,3 +259,18 @@ def test_sqlite_trigger_on_another_table_and_a_really_missing_column(tmp_path: P
     (missing,) = explain_text(root, p2022_lines("(not available)", "findMany"))
     assert (missing["code"], missing["data"]["columns"]) == ("db-missing-column", ["name"])
     assert missing["data"]["database"]["server"].startswith("SQLite")
+
+
+def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Path) -> None:
+    root = sqlite_project(
+        tmp_path / "app",
+        """
+        CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);
+        CREATE TRIGGER touch BEFORE UPDATE ON "User" BEGIN UPDATE "User" SET verified = 1 WHERE id = NEW.id; END;
+        """,
+    )
+    (root / "error.log").write_text("\n".join(p2022_lines("(not available)", "update")) + "\n")
+    done = doctor("run", "--project", str(root), "--", "cat", "error.log", cwd=root)
+    said = done.stderr.decode()
+    assert "prisma-doctor: " in said and "trigger `touch` on `User`" in said, said
+    assert "`User` has no column `verified`" in said
