@@ -174,7 +174,7 @@ def test_a_silent_server_times_out_and_never_blocks_an_event_loop() -> None:
             return probe.inspection()
 
         pending = asyncio.run(from_the_language_server())
-        assert isinstance(pending, InspectionFailed) and "still being asked" in pending.reason
+        assert isinstance(pending, InspectionFailed) and "had not come yet" in pending.reason
         answer = probe.inspection()
     assert isinstance(answer, InspectionFailed)
     assert "timeout" in answer.reason.lower() or "no answer" in answer.reason.lower(), answer.reason
@@ -220,3 +220,18 @@ def test_sqlite_file_that_does_not_exist_is_a_reason(tmp_path: Path) -> None:
     failed = inspect_sqlite(DatabaseTarget("sqlite", "file:./nothing.db", "test", (tmp_path,)))
     assert isinstance(failed, InspectionFailed) and "does not exist" in failed.reason
     assert not (tmp_path / "nothing.db").exists(), "read-only: never created"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("use_psql", [True, False], ids=["psql", "pg8000"])
+def test_a_role_that_may_not_set_lc_messages_is_still_answered(postgres: PostgresServer, use_psql: bool) -> None:
+    url = postgres.database(
+        INCIDENT_DATABASE
+        + "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app LOGIN; "
+        "END IF; END $$;",
+        lc_messages="fr_FR.UTF-8",
+    )
+    catalog = inspect_postgres(DatabaseTarget("postgresql", url.replace("postgres@", "app:pw@"), "test"), use_psql)
+    assert isinstance(catalog, Catalog), catalog
+    assert catalog.messages_language == "fr_FR.UTF-8"
+    assert [t.name for t in catalog.triggers] == ["user_touch"]

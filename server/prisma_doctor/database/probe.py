@@ -83,7 +83,7 @@ class DatabaseProbe:
             if running.is_alive():
                 return InspectionFailed(f"no answer within {WAIT_SECONDS:.0f} s")
         latest = self._latest
-        return latest if latest is not None else InspectionFailed("the database was still being asked")
+        return latest if latest is not None else InspectionFailed("its answer had not come yet when the error arrived")
 
 
 def _age(moment: datetime) -> float:
