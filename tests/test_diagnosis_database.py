@@ -274,3 +274,27 @@ def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Pat
     said = done.stderr.decode()
     assert "prisma-doctor: " in said and "trigger `touch` on `User`" in said, said
     assert "`User` has no column `verified`" in said
+
+
+@pytest.mark.postgres
+def test_a_missing_table_that_only_a_trigger_writes_is_the_trigger(postgres: PostgresServer) -> None:
+    url = postgres.database(
+        AUDIT + "CREATE FUNCTION log_it() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO audit_log (at) VALUES (now()); RETURN NEW; END $$; "
+        'CREATE TRIGGER log_it AFTER INSERT ON "User" FOR EACH ROW EXECUTE FUNCTION log_it();'
+    )
+    lines = [
+        "Invalid `prisma.user.create()` invocation in",
+        "/p/app/actions.ts:9:3",
+        "The table `audit_log` does not exist in the current database.",
+        "  code: 'P2021',",
+        "  meta: { modelName: 'User' },",
+        "}",
+    ]
+    (finding,) = diagnose(recognize(lines), schema_facts(pg(url)))
+    assert (finding.code, finding.data["trigger"], finding.data["missing_table"]) == (
+        "db-object-error",
+        "log_it",
+        "audit_log",
+    )
+    assert "there is no table `audit_log`" in finding.message

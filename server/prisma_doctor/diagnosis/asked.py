@@ -15,7 +15,15 @@ from dataclasses import replace
 
 from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
-from prisma_doctor.diagnosis.context import DB_SIDE_FIXES, Context, make_finding, migration_remedy, model_of, ranked
+from prisma_doctor.diagnosis.context import (
+    DB_SIDE_FIXES,
+    Context,
+    make_finding,
+    migration_remedy,
+    model_for_table,
+    model_of,
+    ranked,
+)
 from prisma_doctor.findings import Finding, Location
 from prisma_doctor.logs import events as ev
 from prisma_doctor.schema.datamodel import Model
@@ -134,6 +142,9 @@ def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[F
         ]
         if referring:
             return _trigger_findings(referring, context, event, catalog)
+        schema = context.schema
+        if schema is not None and model_for_table(schema, event.table) is None:
+            return []  # no model maps it and nothing the database holds refers to it: not decided here
         return _missing_relation(event, context, catalog, event.table)
     return []
 
