@@ -298,3 +298,16 @@ def test_a_missing_table_that_only_a_trigger_writes_is_the_trigger(postgres: Pos
         "audit_log",
     )
     assert "there is no table `audit_log`" in finding.message
+
+
+@pytest.mark.postgres
+def test_the_incidents_own_text_names_the_trigger(postgres: PostgresServer) -> None:
+    # The native engine of the incident read `«` from `l'enregistrement « new » n'a pas de champs « emailverified »`.
+    url = postgres.database(INCIDENT_DATABASE, "fr_FR.UTF-8")
+    facts = replace(load("pg-fr-trigger-missing-field").facts(), database=DatabaseProbe(pg(url)))
+    (finding,) = diagnose(p2022("«", "user", "update", "User"), facts)
+    assert (finding.code, finding.data["trigger"], finding.data["missing_column"]) == (
+        "db-object-error",
+        "user_touch",
+        "User.emailverified",
+    )
