@@ -105,9 +105,8 @@ def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list
     if relation is None:
         return _missing_relation(event, context, catalog, event.table or _table_name(model, event.model))
     action = _action(event, context)
-    fires = (
-        None if action is None or action not in (*TRIGGER_EVENTS, *READ_ACTIONS) else TRIGGER_EVENTS.get(action, set())
-    )
+    # The trigger events the call fires (none for a read); every trigger when the call is not known.
+    fires = TRIGGER_EVENTS.get(action, set()) if action in TRIGGER_EVENTS or action in READ_ACTIONS else None
     problems = trigger_problems(catalog, relation, fires)
     reported = event.column.split(".")[-1] if event.column not in RECORD_NAMES else event.column
     expected = _expected_columns(context, model)
@@ -136,8 +135,7 @@ def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[F
     if catalog.relation(event.table, event.schema) is None:
         referring = [
             p
-            for r in catalog.relations
-            for p in _all_problems(catalog, r)
+            for p in _all_problems(catalog, None)
             if p.column is None and p.table.split(".")[-1].lower() == event.table.lower()
         ]
         if referring:
