@@ -13,8 +13,7 @@ class Relation:
     kind: str
     columns: tuple[str, ...]
     schema: str | None = None
-    # A view's definition; for SQLite, why reading the view failed (a view may refer to what no longer exists).
-    definition: str | None = None
+    # SQLite: why describing a view failed (its definition may name what no longer exists).
     broken: str | None = None
 
     @property

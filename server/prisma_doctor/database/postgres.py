@@ -1,4 +1,4 @@
-"""Read a PostgreSQL database's catalog: relations with their columns, views' definitions, triggers with their
+"""Read a PostgreSQL database's catalog: relations with their columns, whether each is a view, triggers with their
 functions' source. One read-only query, through `psql` when it is on PATH, else the pure-Python driver pg8000.
 
 The session never writes: the connection starts with `default_transaction_read_only=on` and the query runs in a
@@ -24,8 +24,10 @@ CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 5000
 # psql's whole run: connect, one query, the answer.
 RUN_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000 + 2
+# Bounds on the answer's size (a few MB at worst): real projects have far fewer relations and triggers.
 MAX_RELATIONS = 5000
-MAX_SOURCE_CHARS = 65536
+MAX_TRIGGERS = 1000
+MAX_SOURCE_CHARS = 16384
 SESSION_OPTIONS = (
     f"-c default_transaction_read_only=on -c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout=1000 "
     "-c idle_in_transaction_session_timeout=10000"
@@ -49,8 +51,7 @@ SELECT json_build_object(
   'relations', (SELECT coalesce(json_agg(r), '[]') FROM (
     SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
       (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_attribute a
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
-      CASE WHEN c.relkind IN ('v', 'm') THEN left(pg_get_viewdef(c.oid), {MAX_SOURCE_CHARS}) END AS definition
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_SYSTEM}
     ORDER BY n.nspname = current_schema() DESC, c.relname LIMIT {MAX_RELATIONS}) r),
@@ -59,7 +60,7 @@ SELECT json_build_object(
       p.proname AS function, l.lanname AS language, left(p.prosrc, {MAX_SOURCE_CHARS}) AS source
     FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_proc p ON p.oid = g.tgfoid JOIN pg_language l ON l.oid = p.prolang
-    WHERE NOT g.tgisinternal AND {_SYSTEM} LIMIT {MAX_RELATIONS}) t)
+    WHERE NOT g.tgisinternal AND {_SYSTEM} LIMIT {MAX_TRIGGERS}) t)
 )
 """
 # pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h).
@@ -259,7 +260,6 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
             kind="view" if r["kind"] in ("v", "m") else "table",
             columns=tuple(r["columns"]),
             schema=r["schema"],
-            definition=r.get("definition"),
         )
         for r in answer.get("relations", [])
     )

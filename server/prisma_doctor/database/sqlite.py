@@ -46,7 +46,7 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT ?",
             (MAX_OBJECTS,),
         ).fetchall()
-        relations = tuple(_relation(connection, kind, name, sql) for kind, name, _, sql in rows if kind != "trigger")
+        relations = tuple(_relation(connection, kind, name) for kind, name, _, _ in rows if kind != "trigger")
         triggers = tuple(_trigger(name, table, sql or "") for kind, name, table, sql in rows if kind == "trigger")
     except sqlite3.Error as error:
         return InspectionFailed(f"cannot read {path}: {error}")
@@ -55,7 +55,7 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
     return Catalog("sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}")
 
 
-def _relation(connection: sqlite3.Connection, kind: str, name: str, sql: str | None) -> Relation:
+def _relation(connection: sqlite3.Connection, kind: str, name: str) -> Relation:
     quoted = name.replace('"', '""')
     try:
         columns = tuple(row[1] for row in connection.execute(f'PRAGMA table_info("{quoted}")'))
@@ -63,7 +63,7 @@ def _relation(connection: sqlite3.Connection, kind: str, name: str, sql: str | N
     except sqlite3.Error as error:
         # A view whose definition names a column or table that is gone cannot even be described.
         columns, broken = (), str(error)
-    return Relation(name, kind, columns, None, sql if kind == "view" else None, broken)
+    return Relation(name, kind, columns, None, broken)
 
 
 def _trigger(name: str, table: str, sql: str) -> Trigger:
