@@ -71,8 +71,14 @@ def test_url_expands_variables_and_prefers_direct_url(tmp_path: Path) -> None:
     assert "s3cr3t" not in target.shown and "s3cr3t" not in repr(target)
 
 
-def test_url_comes_from_prisma_config_when_the_datasource_has_none(tmp_path: Path) -> None:
-    config = 'export default defineConfig({\n  datasource: { url: env("PG_URL") },\n});\n'
+@pytest.mark.parametrize(
+    "config",
+    [
+        'export default defineConfig({\n  datasource: { url: env("PG_URL") },\n});\n',
+        "export default defineConfig({ adapter: () => new PrismaPg({ connectionString: process.env.PG_URL }) });\n",
+    ],
+)
+def test_url_comes_from_prisma_config_when_the_datasource_has_none(tmp_path: Path, config: str) -> None:
     root, schema = project(tmp_path, "", files={"prisma.config.ts": config, ".env": "PG_URL=postgresql://h/db\n"})
     assert locate_database(root, schema, environ={}).origin == "PG_URL from .env"
 
