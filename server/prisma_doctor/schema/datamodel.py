@@ -9,26 +9,51 @@ left out: the client has no API for them. Unlike the DMMF, `Unsupported(...)` fi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from prisma_doctor.findings import Location
-from prisma_doctor.schema.syntax import Block, FieldDeclaration, SchemaFile
+from prisma_doctor.schema.syntax import Block, EnumValueDeclaration, FieldDeclaration, Record, SchemaFile
 
 SCALAR_TYPES = frozenset({"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"})
 
 FieldKind = Literal["scalar", "object", "enum", "unsupported"]
 
+# Where a part was written: its file and its declaration. The `Location` is made when asked for, as most never are.
+_Written = tuple[str, Block | FieldDeclaration | EnumValueDeclaration]
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    db_name: str | None
-    kind: FieldKind
-    type: str
-    is_list: bool
-    is_required: bool
-    location: Location | None = field(default=None, compare=False)
+
+class _Located(Record):
+    """A part of the datamodel with a `location` (its name in the schema); equality leaves the location out."""
+
+    __slots__ = ("_written",)
+
+    @property
+    def location(self) -> Location | None:
+        written = self._written
+        return None if written is None else Location(written[0], written[1].name_span)
+
+
+class Field(_Located):
+    __slots__ = ("db_name", "is_list", "is_required", "kind", "name", "type")
+    FIELDS = ("name", "db_name", "kind", "type", "is_list", "is_required")
+
+    def __init__(
+        self,
+        name: str,
+        db_name: str | None,
+        kind: FieldKind,
+        type: str,
+        is_list: bool,
+        is_required: bool,
+        written: _Written | None = None,
+    ) -> None:
+        self.name = name
+        self.db_name = db_name
+        self.kind = kind
+        self.type = type
+        self.is_list = is_list
+        self.is_required = is_required
+        self._written = written
 
     def to_dmmf(self) -> dict[str, Any]:
         return {
@@ -41,14 +66,19 @@ class Field:
         }
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(_Located):
     """A model, a view or a composite type (composite types never have a `dbName`)."""
 
-    name: str
-    db_name: str | None
-    fields: tuple[Field, ...]
-    location: Location | None = field(default=None, compare=False)
+    __slots__ = ("db_name", "fields", "name")
+    FIELDS = ("name", "db_name", "fields")
+
+    def __init__(
+        self, name: str, db_name: str | None, fields: tuple[Field, ...], written: _Written | None = None
+    ) -> None:
+        self.name = name
+        self.db_name = db_name
+        self.fields = fields
+        self._written = written
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -57,19 +87,27 @@ class Model:
         return {"name": self.name, "dbName": self.db_name, "fields": [f.to_dmmf() for f in self.fields]}
 
 
-@dataclass(frozen=True)
-class EnumValue:
-    name: str
-    db_name: str | None
-    location: Location | None = field(default=None, compare=False)
+class EnumValue(_Located):
+    __slots__ = ("db_name", "name")
+    FIELDS = ("name", "db_name")
+
+    def __init__(self, name: str, db_name: str | None, written: _Written | None = None) -> None:
+        self.name = name
+        self.db_name = db_name
+        self._written = written
 
 
-@dataclass(frozen=True)
-class Enum:
-    name: str
-    db_name: str | None
-    values: tuple[EnumValue, ...]
-    location: Location | None = field(default=None, compare=False)
+class Enum(_Located):
+    __slots__ = ("db_name", "name", "values")
+    FIELDS = ("name", "db_name", "values")
+
+    def __init__(
+        self, name: str, db_name: str | None, values: tuple[EnumValue, ...], written: _Written | None = None
+    ) -> None:
+        self.name = name
+        self.db_name = db_name
+        self.values = values
+        self._written = written
 
     def to_dmmf(self) -> dict[str, Any]:
         return {
@@ -79,12 +117,21 @@ class Enum:
         }
 
 
-@dataclass(frozen=True)
-class Datamodel:
-    models: tuple[Model, ...] = ()
-    views: tuple[Model, ...] = ()
-    enums: tuple[Enum, ...] = ()
-    types: tuple[Model, ...] = ()
+class Datamodel(Record):
+    __slots__ = ("enums", "models", "types", "views")
+    FIELDS = ("models", "views", "enums", "types")
+
+    def __init__(
+        self,
+        models: tuple[Model, ...] = (),
+        views: tuple[Model, ...] = (),
+        enums: tuple[Enum, ...] = (),
+        types: tuple[Model, ...] = (),
+    ) -> None:
+        self.models = models
+        self.views = views
+        self.enums = enums
+        self.types = types
 
     def model(self, name: str) -> Model | None:
         return next((m for m in self.models if m.name == name), None)
@@ -126,13 +173,13 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
             kind = kind_of(declaration)
             fields.append(
                 Field(
-                    name=declaration.name,
-                    db_name=db_name,
-                    kind=kind,
-                    type=_dmmf_type(declaration),
-                    is_list=declaration.type.is_list,
-                    is_required=not declaration.type.optional,
-                    location=Location(path, declaration.name_span),
+                    declaration.name,
+                    db_name,
+                    kind,
+                    _dmmf_type(declaration),
+                    declaration.type.is_list,
+                    not declaration.type.optional,
+                    (path, declaration),
                 )
             )
         return tuple(fields)
@@ -140,10 +187,10 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
     def read_model(path: str, block: Block, composite: bool = False) -> Model:
         mapped = block.attribute("map")
         return Model(
-            name=block.name,
-            db_name=None if composite else (mapped.string_argument("name") if mapped else None),
-            fields=read_fields(path, block, composite),
-            location=Location(path, block.name_span),
+            block.name,
+            None if composite else (mapped.string_argument("name") if mapped else None),
+            read_fields(path, block, composite),
+            (path, block),
         )
 
     def read_enum(path: str, block: Block) -> Enum:
@@ -155,14 +202,14 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
                 EnumValue(
                     value.name,
                     value_map.string_argument("name") if value_map else None,
-                    Location(path, value.name_span),
+                    (path, value),
                 )
             )
         return Enum(
             block.name,
             mapped.string_argument("name") if mapped else None,
             tuple(values),
-            Location(path, block.name_span),
+            (path, block),
         )
 
     return Datamodel(

@@ -72,8 +72,8 @@ class LineIndex:
         return Span(self.position(start), self.position(end))
 
 
-class _Node:
-    """Equality, hashing and `repr` from `FIELDS`, as a frozen dataclass would have them."""
+class Record:
+    """Equality, hashing and `repr` from `FIELDS`, as a frozen dataclass would have them (without its import cost)."""
 
     __slots__ = ()
     FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -98,7 +98,7 @@ class _Node:
 Range = Span | tuple[int, int, LineIndex]
 
 
-class _Ranged(_Node):
+class _Ranged(Record):
     """A node with a range (`span`): a `Span`, or offsets made into one on demand."""
 
     __slots__ = ("_at",)
@@ -363,7 +363,7 @@ class Block(_Attributed):
         return next((p for p in self.properties if p.key == key), None)
 
 
-class SyntaxError_(_Node):
+class SyntaxError_(Record):
     """A problem in the text, with the range it concerns. Named so as not to shadow Python's SyntaxError."""
 
     __slots__ = ("message", "span")
@@ -374,7 +374,7 @@ class SyntaxError_(_Node):
         self.span = span
 
 
-class SchemaFile(_Node):
+class SchemaFile(Record):
     __slots__ = ("blocks", "errors", "path", "text")
     FIELDS = ("path", "blocks", "errors", "text")
 
