@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Callable
-from itertools import accumulate, chain, compress
+from itertools import accumulate, chain
 from typing import TypeVar
 
 from prisma_doctor.schema.syntax import (
@@ -44,22 +44,22 @@ from prisma_doctor.schema.syntax import (
 # `findall` hands back (whitespace, token) pairs without a match object per token; the offsets are the running sum
 # of their lengths, and a token's kind follows from its text (see `_kind`).
 _WHITESPACE = r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]"
-_TOKEN = re.compile(
-    rf"""
-    ({_WHITESPACE}*)
-    (
+_TOKEN_ALTERNATIVES = rf"""
       \r\n|\n|\r                          # newline
     | [^\W\d_][\w\-]*                     # ident
     | [{{}}()\[\],:=?.!]|@(?!@)           # punct
     | "(?:[^"\\\r\n]|\\[^\r\n]?)*"?       # string, perhaps unterminated
-    | //[^\r\n]*|/\*.*?(?:\*/|\Z)         # doc (`///`) and comment
+    | ///[^\r\n]*                        # doc
     | -?[0-9]+(?:\.[0-9]+)?               # number
     | @@                                  # atat
     | (?!{_WHITESPACE}).                  # other
-    )
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+"""
+# Comments go with the whitespace before a token: the parser never sees them. What precedes a token is taken whole
+# (`*+`: a comment that ends the file must not give back its last characters as a token), so the end of the text
+# is a last, empty token.
+_COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
+_TOKEN = re.compile(rf"((?:{_WHITESPACE}|{_COMMENT})*+)({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
+_COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
 _IDENT_START = re.compile(r"[^\W\d_]")
 _FIXED_KINDS: dict[str, str] = {
     **{newline: "newline" for newline in ("\n", "\r\n", "\r")},
@@ -71,6 +71,8 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'
 _CONTROL = re.compile(r"[\x00-\x1f]")
 # What may follow a type name and make it more than a bare `Type` (a list, optional, `!`, `Unsupported(...)`).
 _TYPE_SUFFIXES = frozenset({"[", "?", "!", "("})
+# The kinds of token that are a whole value on their own (a name, unless a `.`, `(` or `:` follows it).
+_ONE_TOKEN_VALUES = frozenset({"ident", "number", "string"})
 
 
 MAX_NESTING = 64
@@ -109,38 +111,38 @@ def _kind(text: str) -> str:
     if first == '"':
         return "string"
     if first == "/":
-        if text.startswith("///"):
-            return "doc"
-        return "comment" if len(text) > 1 else "other"
+        return "doc" if len(text) > 1 else "other"
     if "0" <= first <= "9" or (first == "-" and len(text) > 1):
         return "number"
     return "ident" if _IDENT_START.match(first) else "other"
 
 
-def _tokens(text: str) -> tuple[list[_Token], list[tuple[_Token, int]]]:
-    """The significant tokens, and the comments apart, each with the index of the token that follows it."""
+def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
+    """The tokens, and the block comments apart: each with its offset and the index of the token that follows it."""
     pairs = _TOKEN.findall(text)
     offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=0))
+    comments = _block_comments(pairs, offsets) if "/*" in text else []
+    while pairs and not pairs[-1][1]:
+        pairs.pop()  # the empty matches at the end: after what ends the text, and at its very end
     texts = [pair[1] for pair in pairs]
     kinds_by_text = dict(_FIXED_KINDS)
     for new in set(texts).difference(kinds_by_text):
         kinds_by_text[new] = _kind(new)
     kinds = list(map(kinds_by_text.__getitem__, texts))
-    # The whitespace before token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
-    tokens = list(zip(kinds, texts, offsets[1::2], offsets[2::2], strict=True))
-    if "comment" not in kinds:
-        return tokens, []
-    significant = list(compress(tokens, map("comment".__ne__, kinds)))
-    if not any(text.startswith("/*") and kind == "comment" for text, kind in kinds_by_text.items()):
-        return significant, []  # line comments need no more checks: only block comments are placed
-    comments: list[tuple[_Token, int]] = []
-    kept = 0
-    for token in tokens:
-        if token[KIND] == "comment":
-            comments.append((token, kept))
-        else:
-            kept += 1
-    return significant, comments
+    # What precedes token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
+    count = len(pairs)
+    return list(zip(kinds, texts, offsets[1 : 2 * count : 2], offsets[2 : 2 * count + 1 : 2], strict=True)), comments
+
+
+def _block_comments(pairs: list[tuple[str, str]], offsets: list[int]) -> list[tuple[str, int, int]]:
+    """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
+    found: list[tuple[str, int, int]] = []
+    for index, (before, _) in enumerate(pairs):
+        if "/*" in before:
+            for match in _COMMENT_IN_TRIVIA.finditer(before):
+                if match.group().startswith("/*"):
+                    found.append((match.group(), offsets[2 * index] + match.start(), index))
+    return found
 
 
 class _Parser:
@@ -156,9 +158,7 @@ class _Parser:
         self.lines = LineIndex(text)
         self.errors: list[SyntaxError_] = []
         self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
-        for (_, comment, start, _end), following in comments:
-            if not comment.startswith("/*"):
-                continue
+        for comment, start, following in comments:
             if not comment[2:].endswith("*/"):
                 self.error("unterminated block comment: `/*` has no closing `*/`", start, start + 2)
             elif ("\n" in comment or "\r" in comment) and self._inside_a_line(following):
@@ -330,24 +330,28 @@ class _Parser:
         properties: list[ConfigProperty] = []
         attributes: list[Attribute] = []
         doc_lines: list[str] = []
-        while not closed and (token := self.peek()) is not None:
-            if token[KIND] == "newline":
+        tokens = self.tokens
+        while not closed and self.index < self.count:
+            token_kind, token_text = tokens[self.index][:2]
+            if token_kind == "newline":
                 self.index += 1
                 continue
-            if token[KIND] == "punct" and token[TEXT] == "}":
+            if token_text == "}":
                 self.index += 1
                 closed = True
                 break
-            if token[KIND] == "doc":
-                doc_lines.append(_doc_text(token[TEXT]))
+            if token_kind == "doc":
+                doc_lines.append(_doc_text(token_text))
                 self.index += 1
                 continue
-            if token[KIND] == "ident" and token[TEXT] in BLOCK_KINDS and self._starts_new_block():
+            if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
                 break
-            doc = _join_doc(doc_lines)
-            doc_lines = []
-            if token[KIND] == "atat":
+            doc = None
+            if doc_lines:
+                doc = _join_doc(doc_lines)
+                doc_lines = []
+            if token_kind == "atat":
                 attribute = self.parse_attribute()
                 if attribute is not None:
                     attributes.append(attribute)
@@ -582,17 +586,19 @@ class _Parser:
         """
         opening = self.advance()
         expect_separator = False
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            if token is None or token[KIND] in ("newline", "doc"):
+            token = tokens[self.index]
+            kind, text = token[:2]
+            if kind in ("newline", "doc", "end"):
                 self.error(
                     f"expected `{closer}`: {items} must close on the line they open", opening[START], opening[END]
                 )
                 return
-            if token[KIND] == "punct" and token[TEXT] == closer:
+            if text == closer:
                 self.index += 1
                 return
-            if token[KIND] == "punct" and token[TEXT] == ",":
+            if text == ",":
                 if not expect_separator:
                     self.error(f"expected one of the {items} before `,`", token[START], token[END])
                 elif self.index + 1 < self.count and self.tokens[self.index + 1][TEXT] == closer:
@@ -600,7 +606,7 @@ class _Parser:
                 self.index += 1
                 expect_separator = False
                 continue
-            if token[KIND] == "punct" and token[TEXT] in ")]}":
+            if kind == "punct" and text in ")]}":
                 # Someone else's closing bracket: ours is missing.
                 self.error(f"expected `{closer}`", opening[START], opening[END])
                 return
@@ -609,6 +615,18 @@ class _Parser:
             expect_separator = read_item(token)
 
     def parse_arguments(self) -> tuple[Argument, ...]:
+        tokens, i = self.tokens, self.index
+        first = tokens[i + 1]
+        if first[TEXT] == ")":
+            # `now()`: what the loop below would read, without it.
+            self.index = i + 2
+            return ()
+        if first[KIND] in _ONE_TOKEN_VALUES and tokens[i + 2][TEXT] == ")" and self.depth < MAX_NESTING:
+            # `@map("x")`, `@default(0)`, `@db.VarChar(255)`: one unnamed value of one token.
+            self.index = i + 1
+            value = self._parse_expression(first)
+            self.index = i + 3
+            return (Argument(None, value, (first[START], first[END], self.lines)),)  # type: ignore[arg-type]
         arguments: list[Argument] = []
 
         def read_argument(token: _Token) -> bool:
@@ -646,8 +664,8 @@ class _Parser:
             return fallback
 
     def parse_expression(self) -> Expression | None:
-        token = self.peek()
-        if token is None:
+        token = self.tokens[self.index]
+        if token[KIND] == "end":
             return None
         if self.depth >= MAX_NESTING:
             raise _TooDeep(token)
@@ -658,7 +676,15 @@ class _Parser:
             self.depth -= 1
 
     def _parse_expression(self, token: _Token) -> Expression | None:
-        if token[KIND] == "string":
+        kind = token[KIND]
+        if kind == "ident":
+            self.index += 1
+            text, _ = self._dotted_path(token)
+            if self.tokens[self.index][TEXT] == "(":
+                arguments = self.parse_arguments()
+                return FunctionValue(text, arguments, (token[START], self.end_of_previous(), self.lines))
+            return ConstantValue(text, (token[START], self.end_of_previous(), self.lines))
+        if kind == "string":
             self.index += 1
             value = _unquote(token[TEXT])
             if len(token[TEXT]) < 2 or not token[TEXT].endswith('"') or _escaped_quote_at_end(token[TEXT]):
@@ -675,13 +701,6 @@ class _Parser:
         if token[KIND] == "number":
             self.index += 1
             return ConstantValue(token[TEXT], (token[START], token[END], self.lines))
-        if token[KIND] == "ident":
-            self.index += 1
-            text, _ = self._dotted_path(token)
-            if self.at("("):
-                arguments = self.parse_arguments()
-                return FunctionValue(text, arguments, (token[START], self.end_of_previous(), self.lines))
-            return ConstantValue(text, (token[START], self.end_of_previous(), self.lines))
         if token[KIND] == "punct" and token[TEXT] == "[":
             return self.parse_array()
         if token[KIND] == "punct" and token[TEXT] == "{":
@@ -690,6 +709,8 @@ class _Parser:
 
     def parse_array(self) -> ArrayValue:
         start = self.tokens[self.index][START]
+        if self.depth < MAX_NESTING and (plain := self._plain_list(start)) is not None:
+            return plain
         values: list[Expression] = []
 
         def read_value(token: _Token) -> bool:
@@ -703,6 +724,24 @@ class _Parser:
 
         self._delimited("]", "list items", read_value)
         return ArrayValue(tuple(values), (start, self.end_of_previous(), self.lines))
+
+    def _plain_list(self, start: int) -> ArrayValue | None:
+        """`[a, b]`, a list of bare names (most lists in schemas), read in one pass; None for any other list."""
+        tokens, lines = self.tokens, self.lines
+        j = self.index + 1
+        items: list[Expression] = []
+        while True:
+            kind, text, item_start, item_end = tokens[j]
+            if kind != "ident":
+                return None
+            following = tokens[j + 1]
+            if following[TEXT] not in (",", "]"):
+                return None
+            items.append(ConstantValue(text, (item_start, item_end, lines)))
+            j += 2
+            if following[TEXT] == "]":
+                self.index = j
+                return ArrayValue(tuple(items), (start, following[END], lines))
 
     def parse_object(self) -> ObjectValue:
         """`{key: value, ...}` on one line (the `where` of partial indexes)."""
