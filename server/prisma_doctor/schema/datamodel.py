@@ -8,18 +8,20 @@ left out: the client has no API for them. Unlike the DMMF, `Unsupported(...)` fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Literal
+from prisma_doctor.schema.syntax import TYPE_CHECKING, Record
 
-from prisma_doctor.findings import Location
-from prisma_doctor.schema.syntax import Block, EnumValueDeclaration, FieldDeclaration, Record, SchemaFile
+if TYPE_CHECKING:  # see syntax.py: `typing` and `findings` are left out of start-up
+    from collections.abc import Iterable
+    from typing import Any, Literal
+
+    from prisma_doctor.findings import Location
+    from prisma_doctor.schema.syntax import Block, EnumValueDeclaration, FieldDeclaration, SchemaFile
+
+    FieldKind = Literal["scalar", "object", "enum", "unsupported"]
+    # Where a part was written: its file and its declaration.
+    _Written = tuple[str, Block | FieldDeclaration | EnumValueDeclaration]
 
 SCALAR_TYPES = frozenset({"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"})
-
-FieldKind = Literal["scalar", "object", "enum", "unsupported"]
-
-# Where a part was written: its file and its declaration. The `Location` is made when asked for, as most never are.
-_Written = tuple[str, Block | FieldDeclaration | EnumValueDeclaration]
 
 
 class _Located(Record):
@@ -29,6 +31,9 @@ class _Located(Record):
 
     @property
     def location(self) -> Location | None:
+        """Where the part's name was written, made when asked for (most never are)."""
+        from prisma_doctor.findings import Location  # late: see the imports above
+
         written = self._written
         return None if written is None else Location(written[0], written[1].name_span)
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable
-from itertools import accumulate, chain
-from typing import TypeVar
+from itertools import accumulate, chain, compress, count, repeat
+from operator import contains, itemgetter
 
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
+    TYPE_CHECKING,
     Argument,
     ArrayValue,
     Attribute,
@@ -76,7 +76,11 @@ _ONE_TOKEN_VALUES = frozenset({"ident", "number", "string"})
 
 
 MAX_NESTING = 64
-_T = TypeVar("_T")
+if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
 
 # A token is a tuple (kind, text, start, end): tuples are built by `zip` in C, far cheaper than an object per token.
 _Token = tuple[str, str, int, int]
@@ -124,7 +128,7 @@ def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
     comments = _block_comments(pairs, offsets) if "/*" in text else []
     while pairs and not pairs[-1][1]:
         pairs.pop()  # the empty matches at the end: after what ends the text, and at its very end
-    texts = [pair[1] for pair in pairs]
+    texts = list(map(itemgetter(1), pairs))
     kinds_by_text = dict(_FIXED_KINDS)
     for new in set(texts).difference(kinds_by_text):
         kinds_by_text[new] = _kind(new)
@@ -137,11 +141,12 @@ def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
 def _block_comments(pairs: list[tuple[str, str]], offsets: list[int]) -> list[tuple[str, int, int]]:
     """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
     found: list[tuple[str, int, int]] = []
-    for index, (before, _) in enumerate(pairs):
-        if "/*" in before:
-            for match in _COMMENT_IN_TRIVIA.finditer(before):
-                if match.group().startswith("/*"):
-                    found.append((match.group(), offsets[2 * index] + match.start(), index))
+    befores = list(map(itemgetter(0), pairs))
+    # The pairs whose leading text holds `/*`, picked out without a Python loop over every token.
+    for index in compress(count(), map(contains, befores, repeat("/*"))):
+        for match in _COMMENT_IN_TRIVIA.finditer(befores[index]):
+            if match.group().startswith("/*"):
+                found.append((match.group(), offsets[2 * index] + match.start(), index))
     return found
 
 

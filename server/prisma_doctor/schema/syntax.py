@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from typing import Any, ClassVar
 
-from prisma_doctor.findings import Position, Span
+# `typing` and `findings` (with `dataclasses`, `inspect`, `enum`) are a fifth of `prisma-doctor schema`'s start-up:
+# this module needs them only for annotations, and `Position` and `Span` once a range is first asked for.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
+    from prisma_doctor.findings import Position, Span
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
 
@@ -30,7 +35,7 @@ class LineIndex:
     time).
     """
 
-    __slots__ = ("_astral", "_cache", "_line_starts", "text")
+    __slots__ = ("_astral", "_cache", "_line_starts", "_new_position", "_new_span", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -40,6 +45,9 @@ class LineIndex:
         self._cache: dict[int, Position] = {}
 
     def _build(self) -> list[int]:
+        from prisma_doctor.findings import Position, Span  # late: see the imports above
+
+        self._new_position, self._new_span = Position, Span
         text = self.text
         starts = [0]
         if "\r" in text:
@@ -65,11 +73,12 @@ class LineIndex:
         column = offset - start
         if self._astral:
             column += bisect_left(self._astral, offset) - bisect_left(self._astral, start)
-        position = self._cache[offset] = Position(line, column)
+        position = self._cache[offset] = self._new_position(line, column)
         return position
 
     def span(self, start: int, end: int) -> Span:
-        return Span(self.position(start), self.position(end))
+        start_position = self.position(start)  # first: it makes the index, and with it `_new_span`
+        return self._new_span(start_position, self.position(end))
 
 
 class Record:
@@ -95,7 +104,8 @@ class Record:
 
 
 # Where a node stands: a `Span` as given, or (start, end, index) offsets into the text, as the parser gives them.
-Range = Span | tuple[int, int, LineIndex]
+if TYPE_CHECKING:
+    Range = Span | tuple[int, int, LineIndex]
 
 
 class _Ranged(Record):
@@ -107,7 +117,7 @@ class _Ranged(Record):
     @property
     def span(self) -> Span:
         at = self._at
-        return at if at.__class__ is Span else at[2].span(at[0], at[1])  # type: ignore[union-attr,index,return-value]
+        return at[2].span(at[0], at[1]) if at.__class__ is tuple else at  # type: ignore[union-attr,index,return-value]
 
     def _span_to(self, end: int) -> Span:
         """From the node's start to `end` (for the ranges of names: `name_span`, `key_span`)."""
