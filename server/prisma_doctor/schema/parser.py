@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import gc
 import re
-from itertools import accumulate, chain, compress, count, repeat
-from operator import contains, itemgetter
+from bisect import bisect_right
+from itertools import accumulate, chain
+from operator import itemgetter
 
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
@@ -125,7 +126,7 @@ def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
     """The tokens, and the block comments apart: each with its offset and the index of the token that follows it."""
     pairs = _TOKEN.findall(text)
     offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=0))
-    comments = _block_comments(pairs, offsets) if "/*" in text else []
+    comments = _block_comments(text, pairs, offsets) if "/*" in text else []
     while pairs and not pairs[-1][1]:
         pairs.pop()  # the empty matches at the end: after what ends the text, and at its very end
     texts = list(map(itemgetter(1), pairs))
@@ -138,15 +139,21 @@ def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
     return list(zip(kinds, texts, offsets[1 : 2 * count : 2], offsets[2 : 2 * count + 1 : 2], strict=True)), comments
 
 
-def _block_comments(pairs: list[tuple[str, str]], offsets: list[int]) -> list[tuple[str, int, int]]:
+def _block_comments(text: str, pairs: list[tuple[str, str]], offsets: list[int]) -> list[tuple[str, int, int]]:
     """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
     found: list[tuple[str, int, int]] = []
-    befores = list(map(itemgetter(0), pairs))
-    # The pairs whose leading text holds `/*`, picked out without a Python loop over every token.
-    for index in compress(count(), map(contains, befores, repeat("/*"))):
-        for match in _COMMENT_IN_TRIVIA.finditer(befores[index]):
-            if match.group().startswith("/*"):
-                found.append((match.group(), offsets[2 * index] + match.start(), index))
+    searched: set[int] = set()
+    at = text.find("/*")
+    while at >= 0:
+        # offsets[2i] to offsets[2i + 1] is what precedes token i; a `/*` elsewhere is inside a token (a string).
+        slot = bisect_right(offsets, at) - 1
+        index = slot // 2
+        if slot % 2 == 0 and index not in searched:
+            searched.add(index)
+            for match in _COMMENT_IN_TRIVIA.finditer(pairs[index][0]):
+                if match.group().startswith("/*"):
+                    found.append((match.group(), offsets[slot] + match.start(), index))
+        at = text.find("/*", at + 1)
     return found
 
 
@@ -552,19 +559,22 @@ class _Parser:
         return attributes
 
     def parse_attribute(self) -> Attribute | None:
-        marker = self.advance()
-        is_block = marker[TEXT] == "@@"
-        name_token = self.peek()
-        if name_token is None or name_token[KIND] != "ident":
+        tokens, i = self.tokens, self.index
+        marker, name_token = tokens[i], tokens[i + 1]
+        if name_token[KIND] != "ident":
+            self.index = i + 1
             self.error("expected an attribute name", marker[START], marker[END])
             return None
-        self.index += 1
+        self.index = i + 2
         name, name_end = self._dotted_path(name_token)
         arguments: tuple[Argument, ...] = ()
-        if self.tokens[self.index][TEXT] == "(":
-            arguments = self.guarded(self.parse_arguments, ())
-        end = self.tokens[self.index - 1][END]
-        return Attribute(name, is_block, arguments, name_end, (marker[START], end, self.lines))
+        if tokens[self.index][TEXT] == "(":
+            try:  # `guarded`, inline: every attribute with arguments comes here
+                arguments = self.parse_arguments()
+            except _TooDeep as deep:
+                arguments = self._too_deep(deep, ())
+        end = tokens[self.index - 1][END]
+        return Attribute(name, marker[TEXT] == "@@", arguments, name_end, (marker[START], end, self.lines))
 
     def _dotted_path(self, first: _Token) -> tuple[str, int]:
         """`db.VarChar`: the dots and parts must touch, as in Prisma's grammar."""
@@ -662,11 +672,14 @@ class _Parser:
         try:
             return read()
         except _TooDeep as deep:
-            self.error(f"values nested more than {MAX_NESTING} deep", deep.token[START], deep.token[END])
-            self.depth = 0
-            while (token := self.peek()) is not None and token[KIND] != "newline":
-                self.index += 1
-            return fallback
+            return self._too_deep(deep, fallback)
+
+    def _too_deep(self, deep: _TooDeep, fallback: _T) -> _T:
+        self.error(f"values nested more than {MAX_NESTING} deep", deep.token[START], deep.token[END])
+        self.depth = 0
+        while (token := self.peek()) is not None and token[KIND] != "newline":
+            self.index += 1
+        return fallback
 
     def parse_expression(self) -> Expression | None:
         token = self.tokens[self.index]
