@@ -47,6 +47,7 @@ from prisma_doctor.schema.syntax import (
 _WHITESPACE = r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]"
 _TOKEN_ALTERNATIVES = rf"""
       \r\n|\n|\r                          # newline
+    | [A-Za-z][A-Za-z0-9_\-]*+(?![^\W_])  # ident, when ASCII (faster to match than the Unicode classes)
     | [^\W\d_][\w\-]*                     # ident
     | [{{}}()\[\],:=?.!]|@(?!@)           # punct
     | "(?:[^"\\\r\n]|\\[^\r\n]?)*"?       # string, perhaps unterminated
@@ -59,7 +60,9 @@ _TOKEN_ALTERNATIVES = rf"""
 # (`*+`: a comment that ends the file must not give back its last characters as a token), so the end of the text
 # is a last, empty token.
 _COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
-_TOKEN = re.compile(rf"((?:{_WHITESPACE}|{_COMMENT})*+)({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
+_TOKEN = re.compile(
+    rf"({_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+)({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
+)
 _COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
 _IDENT_START = re.compile(r"[^\W\d_]")
 _FIXED_KINDS: dict[str, str] = {
@@ -344,7 +347,8 @@ class _Parser:
         doc_lines: list[str] = []
         tokens = self.tokens
         while not closed and self.index < self.count:
-            token_kind, token_text = tokens[self.index][:2]
+            token = tokens[self.index]
+            token_kind, token_text = token[KIND], token[TEXT]
             if token_kind == "newline":
                 self.index += 1
                 continue
@@ -438,25 +442,26 @@ class _Parser:
 
     # -- members -------------------------------------------------------------------------------------------------
     def parse_field(self, documentation: str | None) -> FieldDeclaration | None:
-        name = self.advance()
+        tokens = self.tokens
+        name = tokens[self.index]
         if name[KIND] != "ident":
             self.error(f"expected a field name, found `{_shown(name[TEXT])}`", name[START], name[END])
-            self.index -= 1
             self.skip_line()
             return None
-        if self.tokens[self.index][TEXT] == ":":
+        self.index += 1
+        if tokens[self.index][TEXT] == ":":
             colon = self.advance()
             self.error("field declarations take no `:` between the name and the type", colon[START], colon[END])
         field_type = self.parse_field_type(name)
-        attributes = self.parse_attributes() if self.tokens[self.index][TEXT] == "@" else ()
-        end = self.tokens[self.index - 1][END]
-        following = self.tokens[self.index][KIND]
+        attributes = tuple(self.parse_attributes()) if tokens[self.index][TEXT] == "@" else ()
+        end = tokens[self.index - 1][END]
+        following = tokens[self.index][KIND]
         if following == "doc":
             documentation = self.trailing_doc(documentation)
         if following != "newline":
             self.expect_line_end()
         return FieldDeclaration(
-            name[TEXT], field_type, tuple(attributes), documentation, name[END], (name[START], end, self.lines)
+            name[TEXT], field_type, attributes, documentation, name[END], (name[START], end, self.lines)
         )
 
     def parse_field_type(self, name: _Token) -> FieldType | None:
@@ -636,12 +641,19 @@ class _Parser:
             # `now()`: what the loop below would read, without it.
             self.index = i + 2
             return ()
-        if first[KIND] in _ONE_TOKEN_VALUES and tokens[i + 2][TEXT] == ")" and self.depth < MAX_NESTING:
-            # `@map("x")`, `@default(0)`, `@db.VarChar(255)`: one unnamed value of one token.
-            self.index = i + 1
-            value = self._parse_expression(first)
-            self.index = i + 3
-            return (Argument(None, value, (first[START], first[END], self.lines)),)  # type: ignore[arg-type]
+        if first[KIND] in _ONE_TOKEN_VALUES and self.depth < MAX_NESTING:
+            after = tokens[i + 2][TEXT]
+            if after == ")":
+                # `@map("x")`, `@default(0)`, `@db.VarChar(255)`: one unnamed value of one token.
+                self.index = i + 1
+                value = self._parse_expression(first)
+                self.index = i + 3
+                return (Argument(None, value, (first[START], first[END], self.lines)),)  # type: ignore[arg-type]
+            if after == "(" and first[KIND] == "ident" and tokens[i + 3][TEXT] == ")" and tokens[i + 4][TEXT] == ")":
+                # `@default(now())`, `@default(cuid())`: a function of no arguments.
+                self.index = i + 5
+                at = (first[START], tokens[i + 3][END], self.lines)
+                return (Argument(None, FunctionValue(first[TEXT], (), at), at),)
         arguments: list[Argument] = []
 
         def read_argument(token: _Token) -> bool:
