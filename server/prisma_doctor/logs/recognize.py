@@ -580,6 +580,11 @@ class LogReader:
             out.extend(recognizer.feed_line(whole_line(body[line_start:line_end])))
             position = line_end + 1
 
+    @property
+    def reading_block(self) -> bool:
+        """Output so far ends inside a block: `flush` ends it if no more output comes."""
+        return self.recognizer.reading_block
+
     def flush(self) -> list[ev.Event]:
         return self.recognizer.flush()
 
