@@ -169,6 +169,7 @@ class LineReader:
         come first; in a chunk that needs line-by-line work they are all the lines and the body is empty.
         """
         plain_bytes = False
+        # Text held back from the last chunk (an escape sequence that may not be one) is not in these bytes.
         if isinstance(chunk, bytes) and not self._pending:
             buffered = self._decoder.getstate()[0]
             plain_bytes = _plain_bytes(buffered + chunk if buffered else chunk)
@@ -193,7 +194,7 @@ class LineReader:
         return (clean_line(raw[: self.max_line]) or "") + TRUNCATION_MARK
 
     def _prepare(self, chunk: bytes | str) -> str:
-        """Decoded text without escape sequences, up to the last character that cannot change with the next chunk."""
+        """Decoded text without escape sequences, `\\n` line breaks, up to where the next chunk may still change it."""
         text = self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
         text = self._pending + text
         self._pending = ""
