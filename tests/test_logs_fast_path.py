@@ -173,6 +173,11 @@ def test_controls_held_back_with_an_unfinished_escape() -> None:
     assert isinstance(ready, ev.DevServerReady) and ready.line == 4
 
 
+def test_a_line_redrawn_across_chunks() -> None:
+    """A spinner's line that a chunk boundary cuts after its carriage return: only what was drawn last is read."""
+    assert assert_same_events([b"a\n\xe2\x9c\x93 Ready in 1s\rre", b"drawn\n"]) == []
+
+
 _FRAGMENTS = [
     *_START_ANCHOR.pattern.split("|"),
     "\n",

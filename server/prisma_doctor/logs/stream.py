@@ -34,9 +34,9 @@ _ESCAPE = re.compile(
 # An escape sequence that has started but whose end has not arrived yet. It holds at most two ESCs, the second only as
 # its last character (the first half of an ST), so it can only start at one of the text's last two ESCs.
 _UNFINISHED_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)?\Z")
-# Characters that make a line's cleaning more than a mojibake repair and a cut: controls (a lone carriage return
-# included), and the replacement characters that may make it binary noise.
-_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+# Characters that make a line's cleaning more than a redraw, a mojibake repair and a cut: controls other than tab
+# and carriage return, and the replacement characters that may make it binary noise.
+_SUSPECT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 # The same test on UTF-8 bytes, where it is quicker: C0 controls and DEL (carriage returns and ESC are judged after
 # decoding and stripping escape sequences), and C1 controls.
 _CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\x1b") + b"\x7f"
@@ -163,8 +163,9 @@ class LineReader:
         """The lines `feed` would return, as clean lines and a body of raw whole lines that cost nothing to cut.
 
         The body is empty or ends with `\\n`; each of its lines becomes the clean line `whole_line(raw)` (never None):
-        it holds no control character, replacement character or carriage return, so no line in it is noise and
-        cleaning it only repairs mojibake and cuts an overlong line. Callers that look at few lines (the recognizer
+        it holds no control character (but tab and the carriage return that redraws a line) and no replacement
+        character, so no line in it is noise and cleaning it only keeps what was drawn last, repairs mojibake and cuts
+        an overlong line. Callers that look at few lines (the recognizer
         looks for a handful of words) then pay for the lines they look at, not for every line. The clean lines
         come first; in a chunk that needs line-by-line work they are all the lines and the body is empty.
         """
@@ -175,20 +176,19 @@ class LineReader:
             plain_bytes = _plain_bytes(buffered + chunk if buffered else chunk)
         text = self._prepare(chunk)
         first = text.find("\n")
-        if plain_bytes:
-            # The bytes had no control character; what decoding and stripping leave to check is quick to find.
-            plain = "\ufffd" not in text and "\x1b" not in text and "\r" not in text
-        else:
-            plain = not _SUSPECT.search(text)
+        # When the bytes had no control character, what decoding and stripping may leave is quick to look for.
+        plain = ("\ufffd" not in text and "\x1b" not in text) if plain_bytes else not _SUSPECT.search(text)
         if first < 0 or not plain:
             return list(self._split(text)), ""
         last = text.rfind("\n")
         head = list(self._split(text[: first + 1]))  # ends the line carried over from the previous chunk
-        self._append(text[last + 1 :])
+        head.extend(self._split(text[last + 1 :]))  # starts the next one: nothing to return
         return head, text[first + 1 : last + 1]
 
     def whole_line(self, raw: str) -> str:
         """One line of a `feed_parts` body, clean."""
+        if "\r" in raw:
+            raw = raw[raw.rfind("\r") + 1 :]  # a lone carriage return redraws the line (spinners, progress bars)
         if len(raw) <= self.max_line:
             return clean_line(raw) or ""
         return (clean_line(raw[: self.max_line]) or "") + TRUNCATION_MARK
