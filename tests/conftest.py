@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.example_app", "tests.toolchain"]
+pytest_plugins = ["tests.example_app", "tests.toolchain", "tests.database_fixtures"]

@@ -9,7 +9,6 @@ The default run tries a few hundred inputs per property. The reliability suite r
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -126,9 +125,8 @@ def utf16_line_lengths(text: str) -> list[int]:
 
 @functools.cache
 def _child_names(cls: type) -> tuple[str, ...]:
-    if not dataclasses.is_dataclass(cls):
-        return ()
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "text")
+    """A syntax node's fields, ranges included (`FIELDS`); `Span` and `Position` are walked as leaves."""
+    return tuple(name for name in getattr(cls, "FIELDS", ()) if name != "text")
 
 
 def spans_of(node: object) -> list[Span]:
@@ -190,11 +188,8 @@ def _shape(schema: SchemaFile) -> object:
             return None
         if isinstance(node, tuple | list):
             return tuple(strip(item) for item in node)
-        if dataclasses.is_dataclass(node) and not isinstance(node, type):
-            return (
-                type(node).__name__,
-                *(strip(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "text"),
-            )
+        if _child_names(type(node)):
+            return (type(node).__name__, *(strip(getattr(node, name)) for name in _child_names(type(node))))
         return node
 
     return strip(schema.blocks)

@@ -153,6 +153,7 @@ def test_the_schema_command_as_a_process(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1, "piped, the datamodel is one line of JSON"
     fields = json.loads(done.stdout)["models"][0]["fields"]
     assert fields[1] == {
         "name": "b",

@@ -22,7 +22,7 @@ from prisma_doctor.clients.locate import (
 )
 from prisma_doctor.clients.read import ClientUnreadable, GeneratedClient, read_client
 from prisma_doctor.drift import compare, drift_findings
-from prisma_doctor.findings import Finding, Location, Report, Severity
+from prisma_doctor.findings import Finding, Location, Position, Report, Severity, Span
 from prisma_doctor.schema.locate import LoadedSchema, SchemaNotFound, load_schema, locate_schema
 
 
@@ -58,9 +58,10 @@ def inspect_project(
         source = locate_schema(root, schema_path)
     except SchemaNotFound as error:
         finding = Finding("schema-unreadable", Severity.ERROR, f"{error}.", None, ("edit-schema",))
-        return ProjectState(root, None, (), None, Report.from_findings(str(root), [finding], known=False))
+        findings = [*_package_json_findings(root), finding]
+        return ProjectState(root, None, (), None, Report.from_findings(str(root), findings, known=False))
     schema = load_schema(source, dict(overrides or {}))
-    findings: list[Finding] = [*_schema_findings(schema)]
+    findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
     installed = _installed_version("prisma", source.schema_dir, root)
     states: list[ClientState] = []
     generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
@@ -99,6 +100,40 @@ def _schema_findings(schema: LoadedSchema) -> list[Finding]:
         for problem in schema.read_errors
     )
     return findings
+
+
+def _package_json_findings(root: Path) -> list[Finding]:
+    """A package.json that is not JSON: its `prisma.schema` and `packageManager` are silently unknown otherwise, and
+    npm, pnpm and Prisma's own CLI all fail on it with messages that do not say so."""
+    path = root / "package.json"
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        problem, span = f"cannot be read as UTF-8 text ({error})", None
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            line, column = getattr(error, "lineno", 1), getattr(error, "colno", 1)
+            line_text = text.splitlines()[line - 1] if text.splitlines()[line - 1 : line] else ""
+            character = len(line_text[: column - 1].encode("utf-16-le")) // 2
+            problem = f"is not valid JSON: {getattr(error, 'msg', error)} at line {line}, column {column}"
+            span = Span(Position(line - 1, character), Position(line - 1, character + 1))
+        else:
+            if isinstance(data, dict):
+                return []
+            problem, span = f"holds a JSON {type(data).__name__}, not an object", Span.at(0)
+    return [
+        Finding(
+            "package-json-invalid",
+            Severity.WARNING,
+            f"package.json {problem}. Its `prisma` settings and `packageManager` cannot be read, so the defaults "
+            "are used; npm, pnpm and `prisma generate` will fail on it too. Fix the file.",
+            Location(str(path), span),
+        )
+    ]
 
 
 def _client_state(generator: Generator) -> ClientState:

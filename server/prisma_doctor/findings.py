@@ -47,6 +47,7 @@ CODES: Mapping[str, str] = {
     "env-missing": "An environment variable that the schema needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
+    "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",
     "record-not-found": "A record that a write needed was not found (P2025): a data problem, not drift.",
 }

@@ -102,6 +102,7 @@ class DevCommand:
         except OSError as error:
             raise UsageError(f"cannot run {self.command[0]}: {error.strerror or error}") from error
         record = _Record(self.root / RECORD)
+        self._diagnoser_for(needs_facts=True)  # starts asking the database now: no later error waits for it
         forward = lambda number, _frame: _forward(process, number)  # noqa: E731 - one handler for every signal
         previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
         readers = {fd: LogReader() for fd in streams}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from prisma_doctor.diagnosis.asked import decided_by_database
 from prisma_doctor.diagnosis.client import unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
 from prisma_doctor.diagnosis.database import missing_column, missing_table
@@ -57,6 +58,13 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
+    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError)):
+        yield from decided_by_database(event, context, list(_from_project(event, context)))
+    else:
+        yield from _from_project(event, context)
+
+
+def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
     if isinstance(event, ev.MissingColumn):
         yield from missing_column(event, context)
     elif isinstance(event, ev.MissingTable):

@@ -13,6 +13,7 @@ from prisma_doctor.schema.datamodel import Datamodel
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
+    from prisma_doctor.database.probe import DatabaseProbe
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class ProjectFacts:
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The project's database, asked in the background (None: no project to find it from).
+    database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
@@ -51,6 +54,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state)."""
     import psutil
 
+    from prisma_doctor.database.probe import probe_for
     from prisma_doctor.logs.nextlog import read_lock
 
     clients = tuple(
@@ -75,6 +79,8 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         dev_server_pid=lock.pid if running and lock else None,
         migrations=tuple(sql),
         migrated=migrated_columns(sql),
+        # Started now, in a thread: the answer is usually there before a runtime error needs it.
+        database=probe_for(state.root, state.schema),
     )
 
 

@@ -8,27 +8,64 @@ left out: the client has no API for them. Unlike the DMMF, `Unsupported(...)` fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from prisma_doctor.schema.syntax import TYPE_CHECKING, Record
 
-from prisma_doctor.findings import Location
-from prisma_doctor.schema.syntax import Block, FieldDeclaration, SchemaFile
+if TYPE_CHECKING:  # see syntax.py: `typing` and `findings` are left out of start-up
+    from collections.abc import Iterable
+    from typing import Any, Literal
+
+    from prisma_doctor.findings import Location
+    from prisma_doctor.schema.syntax import (
+        Attribute,
+        Block,
+        EnumValueDeclaration,
+        FieldDeclaration,
+        FieldType,
+        SchemaFile,
+    )
+
+    FieldKind = Literal["scalar", "object", "enum", "unsupported"]
+    # Where a part was written: its file and its declaration.
+    _Written = tuple[str, Block | FieldDeclaration | EnumValueDeclaration]
 
 SCALAR_TYPES = frozenset({"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"})
 
-FieldKind = Literal["scalar", "object", "enum", "unsupported"]
+
+class _Located(Record):
+    """A part of the datamodel with a `location` (its name in the schema); equality leaves the location out."""
+
+    __slots__ = ("_written",)
+
+    @property
+    def location(self) -> Location | None:
+        """Where the part's name was written, made when asked for (most never are)."""
+        from prisma_doctor.findings import Location  # late: see the imports above
+
+        written = self._written
+        return None if written is None else Location(written[0], written[1].name_span)
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    db_name: str | None
-    kind: FieldKind
-    type: str
-    is_list: bool
-    is_required: bool
-    location: Location | None = field(default=None, compare=False)
+class Field(_Located):
+    __slots__ = ("db_name", "is_list", "is_required", "kind", "name", "type")
+    FIELDS = ("name", "db_name", "kind", "type", "is_list", "is_required")
+
+    def __init__(
+        self,
+        name: str,
+        db_name: str | None,
+        kind: FieldKind,
+        type: str,
+        is_list: bool,
+        is_required: bool,
+        written: _Written | None = None,
+    ) -> None:
+        self.name = name
+        self.db_name = db_name
+        self.kind = kind
+        self.type = type
+        self.is_list = is_list
+        self.is_required = is_required
+        self._written = written
 
     def to_dmmf(self) -> dict[str, Any]:
         return {
@@ -41,14 +78,19 @@ class Field:
         }
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(_Located):
     """A model, a view or a composite type (composite types never have a `dbName`)."""
 
-    name: str
-    db_name: str | None
-    fields: tuple[Field, ...]
-    location: Location | None = field(default=None, compare=False)
+    __slots__ = ("db_name", "fields", "name")
+    FIELDS = ("name", "db_name", "fields")
+
+    def __init__(
+        self, name: str, db_name: str | None, fields: tuple[Field, ...], written: _Written | None = None
+    ) -> None:
+        self.name = name
+        self.db_name = db_name
+        self.fields = fields
+        self._written = written
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -57,19 +99,27 @@ class Model:
         return {"name": self.name, "dbName": self.db_name, "fields": [f.to_dmmf() for f in self.fields]}
 
 
-@dataclass(frozen=True)
-class EnumValue:
-    name: str
-    db_name: str | None
-    location: Location | None = field(default=None, compare=False)
+class EnumValue(_Located):
+    __slots__ = ("db_name", "name")
+    FIELDS = ("name", "db_name")
+
+    def __init__(self, name: str, db_name: str | None, written: _Written | None = None) -> None:
+        self.name = name
+        self.db_name = db_name
+        self._written = written
 
 
-@dataclass(frozen=True)
-class Enum:
-    name: str
-    db_name: str | None
-    values: tuple[EnumValue, ...]
-    location: Location | None = field(default=None, compare=False)
+class Enum(_Located):
+    __slots__ = ("db_name", "name", "values")
+    FIELDS = ("name", "db_name", "values")
+
+    def __init__(
+        self, name: str, db_name: str | None, values: tuple[EnumValue, ...], written: _Written | None = None
+    ) -> None:
+        self.name = name
+        self.db_name = db_name
+        self.values = values
+        self._written = written
 
     def to_dmmf(self) -> dict[str, Any]:
         return {
@@ -79,12 +129,21 @@ class Enum:
         }
 
 
-@dataclass(frozen=True)
-class Datamodel:
-    models: tuple[Model, ...] = ()
-    views: tuple[Model, ...] = ()
-    enums: tuple[Enum, ...] = ()
-    types: tuple[Model, ...] = ()
+class Datamodel(Record):
+    __slots__ = ("enums", "models", "types", "views")
+    FIELDS = ("models", "views", "enums", "types")
+
+    def __init__(
+        self,
+        models: tuple[Model, ...] = (),
+        views: tuple[Model, ...] = (),
+        enums: tuple[Enum, ...] = (),
+        types: tuple[Model, ...] = (),
+    ) -> None:
+        self.models = models
+        self.views = views
+        self.enums = enums
+        self.types = types
 
     def model(self, name: str) -> Model | None:
         return next((m for m in self.models if m.name == name), None)
@@ -103,14 +162,12 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
     blocks = [(schema_file.path, block) for schema_file in files for block in schema_file.blocks]
     enum_names = {b.name for _, b in blocks if b.kind == "enum"}
 
-    def kind_of(declaration: FieldDeclaration) -> FieldKind:
-        assert declaration.type is not None
-        type_name = declaration.type.name
-        if declaration.type.unsupported is not None:
+    def kind_of(field_type: FieldType) -> FieldKind:
+        if field_type.unsupported is not None:
             return "unsupported"
-        if type_name in SCALAR_TYPES:
+        if field_type.name in SCALAR_TYPES:
             return "scalar"
-        if type_name in enum_names:
+        if field_type.name in enum_names:
             return "enum"
         # Models, views and composite types are all "object" in the DMMF; an unknown type is read as one too,
         # since that is what it would be once the schema is fixed.
@@ -119,31 +176,37 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
     def read_fields(path: str, block: Block, composite: bool) -> tuple[Field, ...]:
         fields: list[Field] = []
         for declaration in block.fields:
-            if declaration.type is None or declaration.attribute("ignore") is not None:
+            field_type = declaration.type
+            if field_type is None:
                 continue
-            mapped = declaration.attribute("map")
-            db_name = mapped.string_argument("name") if mapped else None
-            kind = kind_of(declaration)
-            fields.append(
-                Field(
-                    name=declaration.name,
-                    db_name=db_name,
-                    kind=kind,
-                    type=_dmmf_type(declaration),
-                    is_list=declaration.type.is_list,
-                    is_required=not declaration.type.optional,
-                    location=Location(path, declaration.name_span),
+            # `@ignore` and the first `@map` in one pass over the attributes (the hot loop of a large schema).
+            mapped: Attribute | None = None
+            for attribute in declaration.attributes:
+                if attribute.name == "ignore":
+                    break
+                if attribute.name == "map" and mapped is None:
+                    mapped = attribute
+            else:
+                fields.append(
+                    Field(
+                        declaration.name,
+                        mapped.string_argument("name") if mapped else None,
+                        kind_of(field_type),
+                        field_type.unsupported if field_type.unsupported is not None else field_type.name,
+                        field_type.is_list,
+                        not field_type.optional,
+                        (path, declaration),
+                    )
                 )
-            )
         return tuple(fields)
 
     def read_model(path: str, block: Block, composite: bool = False) -> Model:
         mapped = block.attribute("map")
         return Model(
-            name=block.name,
-            db_name=None if composite else (mapped.string_argument("name") if mapped else None),
-            fields=read_fields(path, block, composite),
-            location=Location(path, block.name_span),
+            block.name,
+            None if composite else (mapped.string_argument("name") if mapped else None),
+            read_fields(path, block, composite),
+            (path, block),
         )
 
     def read_enum(path: str, block: Block) -> Enum:
@@ -155,14 +218,14 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
                 EnumValue(
                     value.name,
                     value_map.string_argument("name") if value_map else None,
-                    Location(path, value.name_span),
+                    (path, value),
                 )
             )
         return Enum(
             block.name,
             mapped.string_argument("name") if mapped else None,
             tuple(values),
-            Location(path, block.name_span),
+            (path, block),
         )
 
     return Datamodel(
@@ -171,10 +234,3 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
         enums=tuple(read_enum(p, b) for p, b in blocks if b.kind == "enum"),
         types=tuple(read_model(p, b, composite=True) for p, b in blocks if b.kind == "type"),
     )
-
-
-def _dmmf_type(declaration: FieldDeclaration) -> str:
-    assert declaration.type is not None
-    if declaration.type.unsupported is not None:
-        return declaration.type.unsupported
-    return declaration.type.name

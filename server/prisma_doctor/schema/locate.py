@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
-from prisma_doctor.schema.syntax import SchemaFile, SyntaxError_
+from prisma_doctor.schema.syntax import Record, SchemaFile, SyntaxError_
 from prisma_doctor.schema.validate import validate_schema
 
 _CONFIG_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
@@ -39,15 +38,23 @@ class SchemaNotFound(Exception):
     """No schema could be found or read for a project; the message says where we looked."""
 
 
-@dataclass(frozen=True)
-class SchemaSource:
-    """The files that make up one schema, and how they were found."""
+class SchemaSource(Record):
+    """The files that make up one schema, and how they were found.
 
-    files: tuple[Path, ...]
-    origin: str
-    config_file: Path | None = None
-    # The file that declares the datasource or a generator (for a folder), else the first file.
-    main: Path | None = None
+    `main` is the file that declares the datasource or a generator (for a folder), else the first file. (A plain
+    class rather than a dataclass, as the syntax tree: see syntax.py.)
+    """
+
+    __slots__ = ("config_file", "files", "main", "origin")
+    FIELDS = ("files", "origin", "config_file", "main")
+
+    def __init__(
+        self, files: tuple[Path, ...], origin: str, config_file: Path | None = None, main: Path | None = None
+    ) -> None:
+        self.files = files
+        self.origin = origin
+        self.config_file = config_file
+        self.main = main
 
     @property
     def main_file(self) -> Path:
@@ -59,15 +66,26 @@ class SchemaSource:
         return self.main_file.parent
 
 
-@dataclass(frozen=True)
-class LoadedSchema:
-    source: SchemaSource
-    files: tuple[SchemaFile, ...]
-    datamodel: Datamodel
-    # Problems reading the files themselves (encoding, binary content), beside each file's syntax errors.
-    read_errors: tuple[str, ...] = ()
-    # Problems of meaning across the files (a type that names nothing, a name defined twice): see validate.py.
-    validation_errors: tuple[tuple[str, SyntaxError_], ...] = ()
+class LoadedSchema(Record):
+    """A schema read: `read_errors` are problems reading the files themselves (encoding, binary content), beside
+    each file's syntax errors; `validation_errors` problems of meaning across the files (see validate.py)."""
+
+    __slots__ = ("datamodel", "files", "read_errors", "source", "validation_errors")
+    FIELDS = ("source", "files", "datamodel", "read_errors", "validation_errors")
+
+    def __init__(
+        self,
+        source: SchemaSource,
+        files: tuple[SchemaFile, ...],
+        datamodel: Datamodel,
+        read_errors: tuple[str, ...] = (),
+        validation_errors: tuple[tuple[str, SyntaxError_], ...] = (),
+    ) -> None:
+        self.source = source
+        self.files = files
+        self.datamodel = datamodel
+        self.read_errors = read_errors
+        self.validation_errors = validation_errors
 
     @property
     def syntax_errors(self) -> list[tuple[str, SyntaxError_]]:

@@ -2,7 +2,10 @@
 
 The parser never raises on bad input: a missing brace, a truncated file or binary garbage gives every block that
 can be read plus errors with ranges. It tokenizes with one regular expression (the hot path of `check` and of the
-language server on every keystroke) and then descends over the tokens.
+language server on every keystroke) and then descends over the tokens. Speed is kept the plain way: a tuple per
+token, offsets rather than ranges in the nodes (syntax.py), and single passes for the common shapes (a bare type, a
+list of names, `(value)`, `(f())`) that build exactly what the general path would; each falls back to it at the
+first token it does not expect.
 
 It follows Prisma's own grammar where that grammar is strict about lines: a declaration ends at its line's end, so
 attribute arguments and lists never span lines; whatever follows `{` on a block's opening line is ignored (Prisma
@@ -12,15 +15,15 @@ and `///` lines are kept as documentation of what follows them (a trailing `///`
 
 from __future__ import annotations
 
+import gc
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from bisect import bisect_right
+from itertools import accumulate, chain
+from operator import itemgetter
 
-from prisma_doctor.findings import Position, Span
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
+    TYPE_CHECKING,
     Argument,
     ArrayValue,
     Attribute,
@@ -32,6 +35,7 @@ from prisma_doctor.schema.syntax import (
     FieldDeclaration,
     FieldType,
     FunctionValue,
+    LineIndex,
     ObjectMember,
     ObjectValue,
     SchemaFile,
@@ -41,99 +45,122 @@ from prisma_doctor.schema.syntax import (
 
 # Whitespace is what Prisma's grammar calls whitespace (Unicode space separators and tabs), plus a stray BOM. It is
 # matched in front of each token rather than as a token of its own: half as many matches on an indented file.
+# `findall` hands back (whitespace, token) pairs without a match object per token; the offsets are the running sum
+# of their lengths, and a token's kind follows from its text (see `_kind`).
+_WHITESPACE = r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]"
+_TOKEN_ALTERNATIVES = rf"""
+      \r\n|\n|\r                          # newline
+    | [A-Za-z][A-Za-z0-9_\-]*+(?![^\W_])  # ident, when ASCII (faster to match than the Unicode classes)
+    | [^\W\d_][\w\-]*                     # ident
+    | [{{}}()\[\],:=?.!]|@(?!@)           # punct
+    | "(?:[^"\\\r\n]|\\[^\r\n]?)*"?       # string, perhaps unterminated
+    | ///[^\r\n]*                        # doc
+    | -?[0-9]+(?:\.[0-9]+)?               # number
+    | @@                                  # atat
+    | (?!{_WHITESPACE}).                  # other
+"""
+# Comments go with the whitespace before a token: the parser never sees them. What precedes a token is taken whole
+# (`*+`: a comment that ends the file must not give back its last characters as a token), so the end of the text
+# is a last, empty token.
+_COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
 _TOKEN = re.compile(
-    r"""
-    [ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]*
-    (?:
-      (?P<newline>\r\n|\n|\r)
-    | (?P<ident>[^\W\d_][\w\-]*)
-    | (?P<punct>[{}()\[\],:=?.!]|@(?!@))
-    | (?P<string>"(?:[^"\\\r\n]|\\[^\r\n]?)*"?)
-    | (?P<doc>///[^\r\n]*)
-    | (?P<comment>//[^\r\n]*|/\*.*?(?:\*/|\Z))
-    | (?P<number>-?[0-9]+(?:\.[0-9]+)?)
-    | (?P<atat>@@)
-    | (?P<other>[^ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff])
-    )
-    """,
-    re.VERBOSE | re.DOTALL,
+    rf"({_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+)({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
 )
+_COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
+_IDENT_START = re.compile(r"[^\W\d_]")
+_FIXED_KINDS: dict[str, str] = {
+    **{newline: "newline" for newline in ("\n", "\r\n", "\r")},
+    **{punct: "punct" for punct in "{}()[],:=?.!@"},
+    "@@": "atat",
+}
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/", "b": "\b", "f": "\f"}
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x1f]")
+# What may follow a type name and make it more than a bare `Type` (a list, optional, `!`, `Unsupported(...)`).
+_TYPE_SUFFIXES = frozenset({"[", "?", "!", "("})
+# The kinds of token that are a whole value on their own (a name, unless a `.`, `(` or `:` follows it).
+_ONE_TOKEN_VALUES = frozenset({"ident", "number", "string"})
 
 
 MAX_NESTING = 64
-_T = TypeVar("_T")
+if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
+    from collections.abc import Callable
+    from typing import TypeVar
 
+    _T = TypeVar("_T")
 
-@dataclass(slots=True)
-class _Token:
-    kind: str
-    text: str
-    start: int
-    end: int
+# A token is a tuple (kind, text, start, end): tuples are built by `zip` in C, far cheaper than an object per token.
+_Token = tuple[str, str, int, int]
+KIND, TEXT, START, END = 0, 1, 2, 3
 
 
 class _TooDeep(Exception):
     """Values nested past MAX_NESTING: unwinds the descent to the attribute or property that holds them."""
 
     def __init__(self, token: _Token) -> None:
-        super().__init__(token.text)
+        super().__init__(token[TEXT])
         self.token = token
-
-
-class _Positions:
-    """Offsets to LSP positions: zero-based lines, columns in UTF-16 code units.
-
-    Characters outside the Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16; their offsets are
-    found once, so that a column costs two binary searches however long its line (a one-line file of garbage
-    must not take quadratic time).
-    """
-
-    def __init__(self, text: str) -> None:
-        self._line_starts = [0]
-        self._line_starts.extend(match.end() for match in re.finditer(r"\r\n|\n|\r", text))
-        self._astral = [] if text.isascii() else [match.start() for match in _ASTRAL.finditer(text)]
-        # Many ranges share an offset (a field and its name, an attribute and its `@`): build each position once.
-        self._cache: dict[int, Position] = {}
-
-    def position(self, offset: int) -> Position:
-        cached = self._cache.get(offset)
-        if cached is not None:
-            return cached
-        line = bisect_right(self._line_starts, offset) - 1
-        start = self._line_starts[line]
-        column = offset - start
-        if self._astral:
-            column += bisect_left(self._astral, offset) - bisect_left(self._astral, start)
-        position = self._cache[offset] = Position(line, column)
-        return position
-
-    def span(self, start: int, end: int) -> Span:
-        return Span(self.position(start), self.position(end))
 
 
 def parse_schema(text: str, path: str = "schema.prisma") -> SchemaFile:
     """Parse one schema file. Never raises for any `str` input."""
-    return _Parser(text, path).parse()
+    # A parse makes tens of thousands of tuples and nodes that all live until it ends and hold no cycles: the
+    # collector's passes over them (one per 700 new objects) are a sixth of the parse and free nothing.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
+    try:
+        return _Parser(text, path).parse()
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _tokens(text: str) -> tuple[list[_Token], list[tuple[_Token, int]]]:
-    """The significant tokens, and the comments apart, each with the index of the token that follows it."""
-    tokens: list[_Token] = []
-    comments: list[tuple[_Token, int]] = []
-    append = tokens.append
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        start = match.start(kind)
-        token = _Token(kind, text[start : match.end()], start, match.end())
-        if kind == "comment":
-            comments.append((token, len(tokens)))
-        else:
-            append(token)
-    return tokens, comments
+def _kind(text: str) -> str:
+    """The kind of a token from its text: which alternative of `_TOKEN` matched it."""
+    first = text[0]
+    if first == '"':
+        return "string"
+    if first == "/":
+        return "doc" if len(text) > 1 else "other"
+    if "0" <= first <= "9" or (first == "-" and len(text) > 1):
+        return "number"
+    return "ident" if _IDENT_START.match(first) else "other"
+
+
+def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
+    """The tokens, and the block comments apart: each with its offset and the index of the token that follows it."""
+    pairs = _TOKEN.findall(text)
+    offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=0))
+    comments = _block_comments(text, pairs, offsets) if "/*" in text else []
+    while pairs and not pairs[-1][1]:
+        pairs.pop()  # the empty matches at the end: after what ends the text, and at its very end
+    texts = list(map(itemgetter(1), pairs))
+    kinds_by_text = dict(_FIXED_KINDS)
+    for new in set(texts).difference(kinds_by_text):
+        kinds_by_text[new] = _kind(new)
+    kinds = list(map(kinds_by_text.__getitem__, texts))
+    # What precedes token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
+    count = len(pairs)
+    return list(zip(kinds, texts, offsets[1 : 2 * count : 2], offsets[2 : 2 * count + 1 : 2], strict=True)), comments
+
+
+def _block_comments(text: str, pairs: list[tuple[str, str]], offsets: list[int]) -> list[tuple[str, int, int]]:
+    """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
+    found: list[tuple[str, int, int]] = []
+    searched: set[int] = set()
+    at = text.find("/*")
+    while at >= 0:
+        # offsets[2i] to offsets[2i + 1] is what precedes token i; a `/*` elsewhere is inside a token (a string).
+        slot = bisect_right(offsets, at) - 1
+        index = slot // 2
+        if slot % 2 == 0 and index not in searched:
+            searched.add(index)
+            for match in _COMMENT_IN_TRIVIA.finditer(pairs[index][0]):
+                if match.group().startswith("/*"):
+                    found.append((match.group(), offsets[slot] + match.start(), index))
+        at = text.find("/*", at + 1)
+    return found
 
 
 class _Parser:
@@ -141,111 +168,104 @@ class _Parser:
         self.text = text
         self.path = path
         self.tokens, comments = _tokens(text)
+        self.count = len(self.tokens)
+        # A sentinel past the end, of no kind and no text, so that hot paths may look at the next token unguarded;
+        # `peek` and every bound below still stop at `count`.
+        self.tokens.append(("end", "", len(text), len(text)))
         self.index = 0
-        self.positions = _Positions(text)
+        self.lines = LineIndex(text)
         self.errors: list[SyntaxError_] = []
         self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
-        for comment, following in comments:
-            if not comment.text.startswith("/*"):
-                continue
-            if not comment.text[2:].endswith("*/"):
-                self.error("unterminated block comment: `/*` has no closing `*/`", comment.start, comment.start + 2)
-            elif ("\n" in comment.text or "\r" in comment.text) and self._inside_a_line(following):
+        for comment, start, following in comments:
+            if not comment[2:].endswith("*/"):
+                self.error("unterminated block comment: `/*` has no closing `*/`", start, start + 2)
+            elif ("\n" in comment or "\r" in comment) and self._inside_a_line(following):
                 # Prisma reads declarations line by line: a comment over several lines cannot join two halves.
-                self.error(
-                    "a block comment over several lines cannot sit inside a line", comment.start, comment.start + 2
-                )
+                self.error("a block comment over several lines cannot sit inside a line", start, start + 2)
 
     def _inside_a_line(self, following: int) -> bool:
         """Whether significant tokens stand on both sides of the position `following` with no line break between."""
-        if not 0 < following < len(self.tokens):
+        if not 0 < following < self.count:
             return False
-        return self.tokens[following - 1].kind not in ("newline", "doc") and self.tokens[following].kind != "newline"
+        return self.tokens[following - 1][KIND] not in ("newline", "doc") and self.tokens[following][KIND] != "newline"
 
     # -- token helpers -------------------------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> _Token | None:
         i = self.index + ahead
-        return self.tokens[i] if i < len(self.tokens) else None
+        return self.tokens[i] if i < self.count else None
 
     def at(self, text: str) -> bool:
         """Whether the next token is the punctuation `text` (no other kind of token can have that text)."""
-        return self.index < len(self.tokens) and self.tokens[self.index].text == text
-
-    def at_line_end(self) -> bool:
-        token = self.peek()
-        return token is None or token.kind == "newline"
+        return self.tokens[self.index][TEXT] == text
 
     def advance(self) -> _Token:
         token = self.tokens[self.index]
         self.index += 1
         return token
 
-    def span(self, start: int, end: int) -> Span:
-        return self.positions.span(start, end)
-
     def error(self, message: str, start: int, end: int) -> None:
-        self.errors.append(SyntaxError_(message, self.span(start, max(end, start))))
+        self.errors.append(SyntaxError_(message, self.lines.span(start, max(end, start))))
 
     def skip_line(self) -> None:
         """Skip to the end of the line, but never past a `}` that closes the enclosing block."""
         depth = 0
         while (token := self.peek()) is not None:
-            if token.kind == "newline":
+            kind, text = token[KIND], token[TEXT]
+            if kind == "newline":
                 return
-            if token.kind == "punct":
-                if token.text in "([{":
+            if kind == "punct":
+                if text in "([{":
                     depth += 1
-                elif token.text in ")]":
+                elif text in ")]":
                     depth -= 1
-                elif token.text == "}":
+                elif text == "}":
                     if depth <= 0:
                         return
                     depth -= 1
             self.index += 1
 
     def end_of_previous(self) -> int:
-        return self.tokens[self.index - 1].end if self.index > 0 else 0
+        return self.tokens[self.index - 1][END] if self.index else 0
 
     def _starts_line(self) -> bool:
-        previous = self.tokens[self.index - 1] if self.index > 0 else None
-        return previous is None or previous.kind in ("newline", "doc")
+        return self.index == 0 or self.tokens[self.index - 1][KIND] in ("newline", "doc")
 
     def _adjacent(self, ahead: int = 0) -> bool:
         """Whether the token `ahead` follows the one before it with nothing in between (Prisma's dotted paths)."""
         i = self.index + ahead
-        return 0 < i < len(self.tokens) and self.tokens[i - 1].end == self.tokens[i].start
+        return 0 < i < self.count and self.tokens[i - 1][END] == self.tokens[i][START]
 
     # -- top level -----------------------------------------------------------------------------------------------
     def parse(self) -> SchemaFile:
         blocks: list[Block] = []
         doc_lines: list[str] = []
         while (token := self.peek()) is not None:
-            if token.kind == "newline":
+            if token[KIND] == "newline":
                 self.index += 1
-                if (following := self.peek()) is not None and following.kind == "newline":
+                if (following := self.peek()) is not None and following[KIND] == "newline":
                     doc_lines = []  # a blank line parts a `///` comment from the block below it
                 continue
-            if token.kind == "doc":
-                doc_lines.append(_doc_text(token.text))
+            if token[KIND] == "doc":
+                doc_lines.append(_doc_text(token[TEXT]))
                 self.index += 1
                 continue
-            if token.kind == "ident" and token.text == "type" and self._is_type_alias():
+            if token[KIND] == "ident" and token[TEXT] == "type" and self._is_type_alias():
                 self.error(
                     "type aliases (`type Name = Type`) are not supported by Prisma; use a composite type "
                     "`type Name { ... }` (MongoDB) or the type itself",
-                    token.start,
+                    token[START],
                     self._line_end_offset(),
                 )
                 self.skip_line()
                 doc_lines = []
                 continue
-            if token.kind == "ident" and token.text in BLOCK_KINDS and self._names_block():
+            if token[KIND] == "ident" and token[TEXT] in BLOCK_KINDS and self._names_block():
                 block = self.parse_block(_join_doc(doc_lines))
                 if block is not None:
                     blocks.append(block)
                 doc_lines = []
                 continue
-            self.error(_unexpected_top_level(token), token.start, token.end)
+            self.error(_unexpected_top_level(token), token[START], token[END])
             self.recover_top_level()
             doc_lines = []
         return SchemaFile(self.path, tuple(blocks), tuple(self.errors), self.text)
@@ -253,17 +273,17 @@ class _Parser:
     def _names_block(self) -> bool:
         """`model Name`: a keyword followed by a name (a field called `view` inside a block is not a block)."""
         following = self.peek(1)
-        return following is not None and following.kind == "ident"
+        return following is not None and following[KIND] == "ident"
 
     def _is_type_alias(self) -> bool:
         name, equals = self.peek(1), self.peek(2)
-        return name is not None and name.kind == "ident" and equals is not None and equals.text == "="
+        return name is not None and name[KIND] == "ident" and equals is not None and equals[TEXT] == "="
 
     def _line_end_offset(self) -> int:
         i = self.index
-        end = self.tokens[i].end if i < len(self.tokens) else len(self.text)
-        while i < len(self.tokens) and self.tokens[i].kind != "newline":
-            end = self.tokens[i].end
+        end = self.tokens[i][END] if i < self.count else len(self.text)
+        while i < self.count and self.tokens[i][KIND] != "newline":
+            end = self.tokens[i][END]
             i += 1
         return end
 
@@ -271,15 +291,15 @@ class _Parser:
         """Skip what cannot be read: a braced region whole (as Prisma does), else the rest of the line."""
         depth = 0
         while (token := self.peek()) is not None:
-            if token.kind == "punct" and token.text == "{":
+            if token[KIND] == "punct" and token[TEXT] == "{":
                 depth += 1
-            elif token.kind == "punct" and token.text == "}":
+            elif token[KIND] == "punct" and token[TEXT] == "}":
                 depth -= 1
                 if depth <= 0:
                     self.index += 1
                     return
-            elif (token.kind == "newline" and depth <= 0) or (
-                depth > 0 and token.kind == "ident" and token.text in BLOCK_KINDS and self._starts_new_block()
+            elif (token[KIND] == "newline" and depth <= 0) or (
+                depth > 0 and token[KIND] == "ident" and token[TEXT] in BLOCK_KINDS and self._starts_new_block()
             ):
                 return
             self.index += 1
@@ -290,62 +310,67 @@ class _Parser:
         return (
             self._starts_line()
             and following is not None
-            and following.kind == "ident"
+            and following[KIND] == "ident"
             and after is not None
-            and after.kind == "punct"
-            and after.text == "{"
+            and after[KIND] == "punct"
+            and after[TEXT] == "{"
         )
 
     # -- blocks --------------------------------------------------------------------------------------------------
     def parse_block(self, documentation: str | None) -> Block | None:
         keyword = self.advance()
         name_token = self.advance()
-        kind = keyword.text
+        kind = keyword[TEXT]
         opening = self.peek()
-        if opening is not None and opening.kind == "newline":
+        if opening is not None and opening[KIND] == "newline":
             # `model A` with `{` on the next line: Prisma rejects it; read the block all the same.
             ahead = self.index
-            while ahead < len(self.tokens) and self.tokens[ahead].kind == "newline":
+            while ahead < self.count and self.tokens[ahead][KIND] == "newline":
                 ahead += 1
-            if ahead < len(self.tokens) and self.tokens[ahead].text == "{":
+            if ahead < self.count and self.tokens[ahead][TEXT] == "{":
                 self.error(
-                    f"`{{` must be on the same line as `{kind} {name_token.text}`", keyword.start, name_token.end
+                    f"`{{` must be on the same line as `{kind} {name_token[TEXT]}`", keyword[START], name_token[END]
                 )
                 self.index = ahead
         if not self.at("{"):
             token = self.peek()
             self.error(
-                f"expected `{{` after `{kind} {name_token.text}`",
-                name_token.start,
-                token.end if token is not None and token.kind != "newline" else name_token.end,
+                f"expected `{{` after `{kind} {name_token[TEXT]}`",
+                name_token[START],
+                token[END] if token is not None and token[KIND] != "newline" else name_token[END],
             )
             self.recover_top_level()
             return None
         self.index += 1
-        closed = self._skip_rest_of_opening_line(kind, name_token.text)
+        closed = self._skip_rest_of_opening_line(kind, name_token[TEXT])
         fields: list[FieldDeclaration] = []
         values: list[EnumValueDeclaration] = []
         properties: list[ConfigProperty] = []
         attributes: list[Attribute] = []
         doc_lines: list[str] = []
-        while not closed and (token := self.peek()) is not None:
-            if token.kind == "newline":
+        tokens = self.tokens
+        while not closed and self.index < self.count:
+            token = tokens[self.index]
+            token_kind, token_text = token[KIND], token[TEXT]
+            if token_kind == "newline":
                 self.index += 1
                 continue
-            if token.kind == "punct" and token.text == "}":
+            if token_text == "}":
                 self.index += 1
                 closed = True
                 break
-            if token.kind == "doc":
-                doc_lines.append(_doc_text(token.text))
+            if token_kind == "doc":
+                doc_lines.append(_doc_text(token_text))
                 self.index += 1
                 continue
-            if token.kind == "ident" and token.text in BLOCK_KINDS and self._starts_new_block():
+            if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
                 break
-            doc = _join_doc(doc_lines)
-            doc_lines = []
-            if token.kind == "atat":
+            doc = None
+            if doc_lines:
+                doc = _join_doc(doc_lines)
+                doc_lines = []
+            if token_kind == "atat":
                 attribute = self.parse_attribute()
                 if attribute is not None:
                     attributes.append(attribute)
@@ -364,121 +389,124 @@ class _Parser:
                     fields.append(declaration)
         end = self.end_of_previous()
         if not closed:
-            self.error(f"`{kind} {name_token.text}` is missing its closing `}}`", keyword.start, name_token.end)
+            self.error(f"`{kind} {name_token[TEXT]}` is missing its closing `}}`", keyword[START], name_token[END])
         return Block(
-            kind=kind,
-            name=name_token.text,
-            name_span=self.span(name_token.start, name_token.end),
-            span=self.span(keyword.start, end),
-            keyword_span=self.span(keyword.start, keyword.end),
-            fields=tuple(fields),
-            values=tuple(values),
-            properties=tuple(properties),
-            attributes=tuple(attributes),
-            documentation=documentation,
+            kind,
+            name_token[TEXT],
+            (tuple(fields), tuple(values), tuple(properties)),
+            tuple(attributes),
+            documentation,
+            keyword[END],
+            (name_token[START], name_token[END]),
+            (keyword[START], end, self.lines),
         )
 
     def _skip_rest_of_opening_line(self, kind: str, name: str) -> bool:
         """Prisma ignores what follows `{` on its line; say so. True when that text closed the block."""
         start = self.index
-        while (token := self.peek()) is not None and token.kind != "newline":
-            if token.kind == "punct" and token.text == "}":
+        while (token := self.peek()) is not None and token[KIND] != "newline":
+            if token[KIND] == "punct" and token[TEXT] == "}":
                 self.error(
                     f"`{kind} {name}` opens and closes on one line; Prisma needs `}}` on a line of its own",
-                    token.start,
-                    token.end,
+                    token[START],
+                    token[END],
                 )
                 self.index += 1
                 return True
             self.index += 1
         if self.index > start:
             first, last = self.tokens[start], self.tokens[self.index - 1]
-            if not (first.kind == "doc" and self.index - start == 1):
+            if not (first[KIND] == "doc" and self.index - start == 1):
                 self.error(
                     f"Prisma ignores text after `{{` on the line that opens `{kind} {name}`; start it on the next line",
-                    first.start,
-                    last.end,
+                    first[START],
+                    last[END],
                 )
         return False
 
     def expect_line_end(self) -> None:
         token = self.peek()
-        if token is None or token.kind in ("newline", "doc") or (token.kind == "punct" and token.text == "}"):
-            if token is not None and token.kind == "punct" and token.text == "}":
-                self.error("`}` must be on a line of its own", token.start, token.end)
+        if token is None or token[KIND] in ("newline", "doc") or (token[KIND] == "punct" and token[TEXT] == "}"):
+            if token is not None and token[KIND] == "punct" and token[TEXT] == "}":
+                self.error("`}` must be on a line of its own", token[START], token[END])
             return
-        start = token.start
+        start = token[START]
         self.skip_line()
         self.error("unexpected text at the end of the line", start, self.end_of_previous())
 
     def trailing_doc(self, documentation: str | None) -> str | None:
         """A `///` comment at the end of a declaration's line documents that declaration."""
         token = self.peek()
-        if token is None or token.kind != "doc":
+        if token is None or token[KIND] != "doc":
             return documentation
         self.index += 1
-        text = _doc_text(token.text)
+        text = _doc_text(token[TEXT])
         return f"{documentation}\n{text}" if documentation is not None else text
 
     # -- members -------------------------------------------------------------------------------------------------
     def parse_field(self, documentation: str | None) -> FieldDeclaration | None:
-        name = self.advance()
-        if name.kind != "ident":
-            self.error(f"expected a field name, found `{_shown(name.text)}`", name.start, name.end)
-            self.index -= 1
+        tokens = self.tokens
+        name = tokens[self.index]
+        if name[KIND] != "ident":
+            self.error(f"expected a field name, found `{_shown(name[TEXT])}`", name[START], name[END])
             self.skip_line()
             return None
-        if self.at(":"):
+        self.index += 1
+        if tokens[self.index][TEXT] == ":":
             colon = self.advance()
-            self.error("field declarations take no `:` between the name and the type", colon.start, colon.end)
+            self.error("field declarations take no `:` between the name and the type", colon[START], colon[END])
         field_type = self.parse_field_type(name)
-        attributes = self.parse_attributes()
-        end = self.end_of_previous()
-        documentation = self.trailing_doc(documentation)
-        self.expect_line_end()
+        attributes = tuple(self.parse_attributes()) if tokens[self.index][TEXT] == "@" else ()
+        end = tokens[self.index - 1][END]
+        following = tokens[self.index][KIND]
+        if following == "doc":
+            documentation = self.trailing_doc(documentation)
+        if following != "newline":
+            self.expect_line_end()
         return FieldDeclaration(
-            name=name.text,
-            name_span=self.span(name.start, name.end),
-            type=field_type,
-            attributes=tuple(attributes),
-            span=self.span(name.start, end),
-            documentation=documentation,
+            name[TEXT], field_type, attributes, documentation, name[END], (name[START], end, self.lines)
         )
 
     def parse_field_type(self, name: _Token) -> FieldType | None:
+        tokens, i = self.tokens, self.index
+        kind, type_name, start, end = tokens[i]
+        if kind == "ident" and type_name != "Unsupported" and tokens[i + 1][TEXT] not in _TYPE_SUFFIXES:
+            # The common case, a bare `Type`.
+            self.index = i + 1
+            return FieldType(type_name, False, False, None, (start, end, self.lines))
         token = self.peek()
         legacy_list: _Token | None = None
-        if token is not None and token.kind == "punct" and token.text == "[":
+        if token is not None and token[KIND] == "punct" and token[TEXT] == "[":
             # `[Int]`, the list syntax of Prisma 1.
             legacy_list = token
             self.index += 1
             token = self.peek()
-        if token is None or token.kind != "ident":
-            self.error(f"field `{name.text}` has no type", name.start, name.end)
+        if token is None or token[KIND] != "ident":
+            self.error(f"field `{name[TEXT]}` has no type", name[START], name[END])
             return None
         self.index += 1
-        start, type_name, unsupported = token.start, token.text, None
+        start, type_name, unsupported = token[START], token[TEXT], None
         if type_name == "Unsupported" and self.at("("):
             self.index += 1
             literal = self.peek()
-            if literal is not None and literal.kind == "string":
-                unsupported = _unquote(literal.text)
+            if literal is not None and literal[KIND] == "string":
+                unsupported = _unquote(literal[TEXT])
                 self.index += 1
             else:
-                self.error("`Unsupported` takes the database type as a string", token.start, token.end)
+                self.error("`Unsupported` takes the database type as a string", token[START], token[END])
             if self.at(")"):
                 self.index += 1
             else:
-                self.error("expected `)` after `Unsupported(...`", token.start, self.end_of_previous())
+                self.error("expected `)` after `Unsupported(...`", token[START], self.end_of_previous())
         optional = is_list = False
         if legacy_list is not None:
             is_list = True
             if self.at("]"):
                 self.index += 1
             self.error(
-                f"write a list as `{type_name}[]`, not `[{type_name}]`", legacy_list.start, self.end_of_previous()
+                f"write a list as `{type_name}[]`, not `[{type_name}]`", legacy_list[START], self.end_of_previous()
             )
-        elif self.at("[") and (closing := self.peek(1)) is not None and closing.text == "]" and self._adjacent(1):
+        elif self.at("[") and (closing := self.peek(1)) is not None and closing[TEXT] == "]" and self._adjacent(1):
             self.index += 2
             is_list = True
         if self.at("?"):
@@ -488,32 +516,28 @@ class _Parser:
                 self.error("a list cannot be optional: use `Type[]` or `Type?`", start, self.end_of_previous())
         if self.at("!"):
             bang = self.advance()
-            self.error("fields are required by default: `!` is not valid in a field type", start, bang.end)
-        return FieldType(type_name, self.span(start, self.end_of_previous()), optional, is_list, unsupported)
+            self.error("fields are required by default: `!` is not valid in a field type", start, bang[END])
+        return FieldType(type_name, optional, is_list, unsupported, (start, self.end_of_previous(), self.lines))
 
     def parse_enum_value(self, documentation: str | None) -> EnumValueDeclaration | None:
         name = self.advance()
-        if name.kind != "ident":
-            self.error(f"expected an enum value, found `{_shown(name.text)}`", name.start, name.end)
+        if name[KIND] != "ident":
+            self.error(f"expected an enum value, found `{_shown(name[TEXT])}`", name[START], name[END])
             self.index -= 1
             self.skip_line()
             return None
-        attributes = self.parse_attributes()
+        attributes = self.parse_attributes() if self.tokens[self.index][TEXT] == "@" else ()
         end = self.end_of_previous()
         documentation = self.trailing_doc(documentation)
         self.expect_line_end()
         return EnumValueDeclaration(
-            name=name.text,
-            name_span=self.span(name.start, name.end),
-            attributes=tuple(attributes),
-            span=self.span(name.start, end),
-            documentation=documentation,
+            name[TEXT], tuple(attributes), documentation, name[END], (name[START], end, self.lines)
         )
 
     def parse_property(self) -> ConfigProperty | None:
         key = self.advance()
-        if key.kind != "ident":
-            self.error(f"expected a property name, found `{_shown(key.text)}`", key.start, key.end)
+        if key[KIND] != "ident":
+            self.error(f"expected a property name, found `{_shown(key[TEXT])}`", key[START], key[END])
             self.index -= 1
             self.skip_line()
             return None
@@ -522,19 +546,20 @@ class _Parser:
             self.index += 1
             value = self.guarded(self.parse_expression, None)
             if value is None:
-                self.error(f"`{key.text}` has no value", key.start, self.end_of_previous())
+                self.error(f"`{key[TEXT]}` has no value", key[START], self.end_of_previous())
         else:
-            self.error(f"expected `=` after `{key.text}`", key.start, key.end)
+            self.error(f"expected `=` after `{key[TEXT]}`", key[START], key[END])
         end = self.end_of_previous()
         self.trailing_doc(None)
         self.expect_line_end()
-        return ConfigProperty(key.text, self.span(key.start, key.end), value, self.span(key.start, end))
+        return ConfigProperty(key[TEXT], value, key[END], (key[START], end, self.lines))
 
     # -- attributes and expressions -----------------------------------------------------------------------------
     def parse_attributes(self) -> list[Attribute]:
         """Field attributes: `@` only (a `@@` on a field's line is an error, reported by the line's end)."""
         attributes: list[Attribute] = []
-        while (token := self.peek()) is not None and token.kind == "punct" and token.text == "@":
+        tokens = self.tokens
+        while tokens[self.index][TEXT] == "@":
             attribute = self.parse_attribute()
             if attribute is None:
                 break
@@ -542,38 +567,38 @@ class _Parser:
         return attributes
 
     def parse_attribute(self) -> Attribute | None:
-        marker = self.advance()
-        is_block = marker.text == "@@"
-        name_token = self.peek()
-        if name_token is None or name_token.kind != "ident":
-            self.error("expected an attribute name", marker.start, marker.end)
+        tokens, i = self.tokens, self.index
+        marker, name_token = tokens[i], tokens[i + 1]
+        if name_token[KIND] != "ident":
+            self.index = i + 1
+            self.error("expected an attribute name", marker[START], marker[END])
             return None
-        self.index += 1
+        self.index = i + 2
         name, name_end = self._dotted_path(name_token)
         arguments: tuple[Argument, ...] = ()
-        if self.at("("):
-            arguments = self.guarded(self.parse_arguments, ())
-        return Attribute(
-            name=name,
-            is_block=is_block,
-            arguments=arguments,
-            span=self.span(marker.start, self.end_of_previous()),
-            name_span=self.span(marker.start, name_end),
-        )
+        if tokens[self.index][TEXT] == "(":
+            try:  # `guarded`, inline: every attribute with arguments comes here
+                arguments = self.parse_arguments()
+            except _TooDeep as deep:
+                arguments = self._too_deep(deep, ())
+        end = tokens[self.index - 1][END]
+        return Attribute(name, marker[TEXT] == "@@", arguments, name_end, (marker[START], end, self.lines))
 
     def _dotted_path(self, first: _Token) -> tuple[str, int]:
         """`db.VarChar`: the dots and parts must touch, as in Prisma's grammar."""
-        text, end = first.text, first.end
+        text, end = first[TEXT], first[END]
+        if self.tokens[self.index][TEXT] != ".":
+            return text, end
         while (
             self.at(".")
             and self._adjacent()
             and (part := self.peek(1)) is not None
-            and part.kind == "ident"
+            and part[KIND] == "ident"
             and self._adjacent(1)
         ):
             self.index += 2
-            text += "." + part.text
-            end = part.end
+            text += "." + part[TEXT]
+            end = part[END]
         return text, end
 
     def _delimited(self, closer: str, items: str, read_item: Callable[[_Token], bool]) -> None:
@@ -584,51 +609,74 @@ class _Parser:
         """
         opening = self.advance()
         expect_separator = False
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            if token is None or token.kind in ("newline", "doc"):
-                self.error(f"expected `{closer}`: {items} must close on the line they open", opening.start, opening.end)
+            token = tokens[self.index]
+            kind, text = token[:2]
+            if kind in ("newline", "doc", "end"):
+                self.error(
+                    f"expected `{closer}`: {items} must close on the line they open", opening[START], opening[END]
+                )
                 return
-            if token.kind == "punct" and token.text == closer:
+            if text == closer:
                 self.index += 1
                 return
-            if token.kind == "punct" and token.text == ",":
+            if text == ",":
                 if not expect_separator:
-                    self.error(f"expected one of the {items} before `,`", token.start, token.end)
-                elif self.index + 1 < len(self.tokens) and self.tokens[self.index + 1].text == closer:
-                    self.error("Prisma allows no trailing comma here", token.start, token.end)
+                    self.error(f"expected one of the {items} before `,`", token[START], token[END])
+                elif self.index + 1 < self.count and self.tokens[self.index + 1][TEXT] == closer:
+                    self.error("Prisma allows no trailing comma here", token[START], token[END])
                 self.index += 1
                 expect_separator = False
                 continue
-            if token.kind == "punct" and token.text in ")]}":
+            if kind == "punct" and text in ")]}":
                 # Someone else's closing bracket: ours is missing.
-                self.error(f"expected `{closer}`", opening.start, opening.end)
+                self.error(f"expected `{closer}`", opening[START], opening[END])
                 return
             if expect_separator:
-                self.error(f"expected `,` between {items}", token.start, token.end)
+                self.error(f"expected `,` between {items}", token[START], token[END])
             expect_separator = read_item(token)
 
     def parse_arguments(self) -> tuple[Argument, ...]:
+        tokens, i = self.tokens, self.index
+        first = tokens[i + 1]
+        if first[TEXT] == ")":
+            # `now()`: what the loop below would read, without it.
+            self.index = i + 2
+            return ()
+        if first[KIND] in _ONE_TOKEN_VALUES and self.depth < MAX_NESTING:
+            after = tokens[i + 2][TEXT]
+            if after == ")":
+                # `@map("x")`, `@default(0)`, `@db.VarChar(255)`: one unnamed value of one token.
+                self.index = i + 1
+                value = self._parse_expression(first)
+                self.index = i + 3
+                return (Argument(None, value, (first[START], first[END], self.lines)),)  # type: ignore[arg-type]
+            if after == "(" and first[KIND] == "ident" and tokens[i + 3][TEXT] == ")" and tokens[i + 4][TEXT] == ")":
+                # `@default(now())`, `@default(cuid())`: a function of no arguments.
+                self.index = i + 5
+                at = (first[START], tokens[i + 3][END], self.lines)
+                return (Argument(None, FunctionValue(first[TEXT], (), at), at),)
         arguments: list[Argument] = []
 
         def read_argument(token: _Token) -> bool:
             name: str | None = None
-            if token.kind == "ident" and (colon := self.peek(1)) is not None and colon.text == ":":
-                name = token.text
+            if token[KIND] == "ident" and (colon := self.peek(1)) is not None and colon[TEXT] == ":":
+                name = token[TEXT]
                 self.index += 2
                 following = self.peek()
-                if following is not None and following.kind == "punct" and following.text in ",)":
+                if following is not None and following[KIND] == "punct" and following[TEXT] in ",)":
                     # `fields: ` with nothing after it: valid syntax in Prisma, an error of meaning.
-                    self.error(f"argument `{name}` has no value", token.start, colon.end)
+                    self.error(f"argument `{name}` has no value", token[START], colon[END])
                     return True
             value = self.parse_expression()
             if value is None:
                 bad = self.peek()
-                if bad is not None and bad.kind not in ("newline", "doc") and bad.text not in ")]}":
-                    self.error(f"unexpected `{_shown(bad.text)}` in arguments", bad.start, bad.end)
+                if bad is not None and bad[KIND] not in ("newline", "doc") and bad[TEXT] not in ")]}":
+                    self.error(f"unexpected `{_shown(bad[TEXT])}` in arguments", bad[START], bad[END])
                     self.index += 1
                 return False
-            arguments.append(Argument(name, value, self.span(token.start, self.end_of_previous())))
+            arguments.append(Argument(name, value, (token[START], self.end_of_previous(), self.lines)))
             return True
 
         self._delimited(")", "arguments", read_argument)
@@ -639,15 +687,18 @@ class _Parser:
         try:
             return read()
         except _TooDeep as deep:
-            self.error(f"values nested more than {MAX_NESTING} deep", deep.token.start, deep.token.end)
-            self.depth = 0
-            while (token := self.peek()) is not None and token.kind != "newline":
-                self.index += 1
-            return fallback
+            return self._too_deep(deep, fallback)
+
+    def _too_deep(self, deep: _TooDeep, fallback: _T) -> _T:
+        self.error(f"values nested more than {MAX_NESTING} deep", deep.token[START], deep.token[END])
+        self.depth = 0
+        while (token := self.peek()) is not None and token[KIND] != "newline":
+            self.index += 1
+        return fallback
 
     def parse_expression(self) -> Expression | None:
-        token = self.peek()
-        if token is None:
+        token = self.tokens[self.index]
+        if token[KIND] == "end":
             return None
         if self.depth >= MAX_NESTING:
             raise _TooDeep(token)
@@ -658,72 +709,97 @@ class _Parser:
             self.depth -= 1
 
     def _parse_expression(self, token: _Token) -> Expression | None:
-        if token.kind == "string":
-            self.index += 1
-            value = _unquote(token.text)
-            if len(token.text) < 2 or not token.text.endswith('"') or _escaped_quote_at_end(token.text):
-                self.error("unterminated string", token.start, token.end)
-            elif "\ufffd" in value and "\ufffd" not in token.text:
-                self.error("a `\\u` escape in this string is half of a UTF-16 pair", token.start, token.end)
-            elif _CONTROL.search(token.text):
-                self.error(
-                    "a string cannot hold a control character such as a tab: write it as `\\t`", token.start, token.end
-                )
-            return StringValue(value, self.span(token.start, token.end))
-        if token.kind == "number":
-            self.index += 1
-            return ConstantValue(token.text, self.span(token.start, token.end))
-        if token.kind == "ident":
+        kind = token[KIND]
+        if kind == "ident":
             self.index += 1
             text, _ = self._dotted_path(token)
-            if self.at("("):
+            if self.tokens[self.index][TEXT] == "(":
                 arguments = self.parse_arguments()
-                return FunctionValue(text, arguments, self.span(token.start, self.end_of_previous()))
-            return ConstantValue(text, self.span(token.start, self.end_of_previous()))
-        if token.kind == "punct" and token.text == "[":
+                return FunctionValue(text, arguments, (token[START], self.end_of_previous(), self.lines))
+            return ConstantValue(text, (token[START], self.end_of_previous(), self.lines))
+        if kind == "string":
+            self.index += 1
+            value = _unquote(token[TEXT])
+            if len(token[TEXT]) < 2 or not token[TEXT].endswith('"') or _escaped_quote_at_end(token[TEXT]):
+                self.error("unterminated string", token[START], token[END])
+            elif "\ufffd" in value and "\ufffd" not in token[TEXT]:
+                self.error("a `\\u` escape in this string is half of a UTF-16 pair", token[START], token[END])
+            elif _CONTROL.search(token[TEXT]):
+                self.error(
+                    "a string cannot hold a control character such as a tab: write it as `\\t`",
+                    token[START],
+                    token[END],
+                )
+            return StringValue(value, (token[START], token[END], self.lines))
+        if token[KIND] == "number":
+            self.index += 1
+            return ConstantValue(token[TEXT], (token[START], token[END], self.lines))
+        if token[KIND] == "punct" and token[TEXT] == "[":
             return self.parse_array()
-        if token.kind == "punct" and token.text == "{":
+        if token[KIND] == "punct" and token[TEXT] == "{":
             return self.parse_object()
         return None
 
     def parse_array(self) -> ArrayValue:
-        start = self.tokens[self.index].start
+        start = self.tokens[self.index][START]
+        if self.depth < MAX_NESTING and (plain := self._plain_list(start)) is not None:
+            return plain
         values: list[Expression] = []
 
         def read_value(token: _Token) -> bool:
             value = self.parse_expression()
             if value is None:
-                self.error(f"unexpected `{_shown(token.text)}` in a list", token.start, token.end)
+                self.error(f"unexpected `{_shown(token[TEXT])}` in a list", token[START], token[END])
                 self.index += 1
                 return False
             values.append(value)
             return True
 
         self._delimited("]", "list items", read_value)
-        return ArrayValue(tuple(values), self.span(start, self.end_of_previous()))
+        return ArrayValue(tuple(values), (start, self.end_of_previous(), self.lines))
+
+    def _plain_list(self, start: int) -> ArrayValue | None:
+        """`[a, b]`, a list of bare names (most lists in schemas), read in one pass; None for any other list."""
+        tokens, lines = self.tokens, self.lines
+        j = self.index + 1
+        items: list[Expression] = []
+        while True:
+            kind, text, item_start, item_end = tokens[j]
+            if kind != "ident":
+                return None
+            following = tokens[j + 1]
+            if following[TEXT] not in (",", "]"):
+                return None
+            items.append(ConstantValue(text, (item_start, item_end, lines)))
+            j += 2
+            if following[TEXT] == "]":
+                self.index = j
+                return ArrayValue(tuple(items), (start, following[END], lines))
 
     def parse_object(self) -> ObjectValue:
         """`{key: value, ...}` on one line (the `where` of partial indexes)."""
-        start = self.tokens[self.index].start
+        start = self.tokens[self.index][START]
         members: list[ObjectMember] = []
 
         def read_member(token: _Token) -> bool:
             colon = self.peek(1)
-            if token.kind not in ("ident", "string") or colon is None or colon.text != ":":
-                self.error(f"expected `key: value` in an object, found `{_shown(token.text)}`", token.start, token.end)
+            if token[KIND] not in ("ident", "string") or colon is None or colon[TEXT] != ":":
+                self.error(
+                    f"expected `key: value` in an object, found `{_shown(token[TEXT])}`", token[START], token[END]
+                )
                 self.index += 1
                 return False
             self.index += 2
             value = self.parse_expression()
             if value is None:
-                self.error("expected a value after `:`", token.start, colon.end)
+                self.error("expected a value after `:`", token[START], colon[END])
                 return True
-            key = _unquote(token.text) if token.kind == "string" else token.text
-            members.append(ObjectMember(key, value, self.span(token.start, self.end_of_previous())))
+            key = _unquote(token[TEXT]) if token[KIND] == "string" else token[TEXT]
+            members.append(ObjectMember(key, value, (token[START], self.end_of_previous(), self.lines)))
             return True
 
         self._delimited("}", "object members", read_member)
-        return ObjectValue(tuple(members), self.span(start, self.end_of_previous()))
+        return ObjectValue(tuple(members), (start, self.end_of_previous(), self.lines))
 
 
 def _escaped_quote_at_end(literal: str) -> bool:
@@ -771,9 +847,9 @@ def _shown(text: str) -> str:
 
 
 def _unexpected_top_level(token: _Token) -> str:
-    if token.kind == "ident" and token.text in BLOCK_KINDS:
-        return f"`{token.text}` must be followed by a name and `{{`"
-    if token.kind == "ident":
+    if token[KIND] == "ident" and token[TEXT] in BLOCK_KINDS:
+        return f"`{token[TEXT]}` must be followed by a name and `{{`"
+    if token[KIND] == "ident":
         kinds = ", ".join(f"`{k}`" for k in sorted(BLOCK_KINDS))
-        return f"`{_shown(token.text)}` is not a block type; expected one of {kinds}"
-    return f"unexpected `{_shown(token.text)}` outside of a block"
+        return f"`{_shown(token[TEXT])}` is not a block type; expected one of {kinds}"
+    return f"unexpected `{_shown(token[TEXT])}` outside of a block"

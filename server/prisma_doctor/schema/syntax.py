@@ -1,56 +1,190 @@
-"""The syntax tree of a Prisma schema file: what was written, where, and nothing inferred."""
+"""The syntax tree of a Prisma schema file: what was written, where, and nothing inferred.
+
+Reading a schema is on the hot path of `check` and of the language server on every keystroke, so the nodes are
+plain slotted classes rather than dataclasses (cheaper to build and to import), and they keep offsets into the text
+rather than ranges: a range (`span`, `name_span`...) is computed when it is asked for, which for most nodes is
+never. The nodes behave as frozen dataclasses otherwise: equal when their fields are equal, hashable, and with a
+readable `repr`. `FIELDS` of each class names its fields in order, ranges included (for code that walks the tree).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from bisect import bisect_left, bisect_right
 
-from prisma_doctor.findings import Span
+# `typing` and `findings` (with `dataclasses`, `inspect`, `enum`) are a fifth of `prisma-doctor schema`'s start-up:
+# this module needs them only for annotations, and `Position` and `Span` once a range is first asked for.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
+    from prisma_doctor.findings import Position, Span
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
 
-
-@dataclass(frozen=True, slots=True)
-class StringValue:
-    value: str
-    span: Span
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-@dataclass(frozen=True, slots=True)
-class ConstantValue:
+class LineIndex:
+    """Offsets in one text to LSP positions: zero-based lines, columns in UTF-16 code units.
+
+    One index is shared by every node of a parse and built on the first range asked for. Characters outside the
+    Basic Multilingual Plane (emoji, rare CJK) count twice in UTF-16; their offsets are found once, so that a
+    column costs two binary searches however long its line (a one-line file of garbage must not take quadratic
+    time).
+    """
+
+    __slots__ = ("_astral", "_cache", "_line_starts", "_new_position", "_new_span", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts: list[int] | None = None
+        self._astral: list[int] = []
+        # Many ranges share an offset (a field and its name, an attribute and its `@`): build each position once.
+        self._cache: dict[int, Position] = {}
+
+    def _build(self) -> list[int]:
+        from prisma_doctor.findings import Position, Span  # late: see the imports above
+
+        self._new_position, self._new_span = Position, Span
+        text = self.text
+        starts = [0]
+        if "\r" in text:
+            starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
+        else:
+            find = text.find
+            at = find("\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = find("\n", at + 1)
+        if not text.isascii():
+            self._astral = [match.start() for match in _ASTRAL.finditer(text)]
+        self._line_starts = starts
+        return starts
+
+    def position(self, offset: int) -> Position:
+        cached = self._cache.get(offset)
+        if cached is not None:
+            return cached
+        line_starts = self._line_starts if self._line_starts is not None else self._build()
+        line = bisect_right(line_starts, offset) - 1
+        start = line_starts[line]
+        column = offset - start
+        if self._astral:
+            column += bisect_left(self._astral, offset) - bisect_left(self._astral, start)
+        position = self._cache[offset] = self._new_position(line, column)
+        return position
+
+    def span(self, start: int, end: int) -> Span:
+        start_position = self.position(start)  # first: it makes the index, and with it `_new_span`
+        return self._new_span(start_position, self.position(end))
+
+
+class Record:
+    """Equality, hashing and `repr` from `FIELDS`, as a frozen dataclass would have them (without its import cost)."""
+
+    __slots__ = ()
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"{type(self).__name__}({shown})"
+
+
+# Where a node stands: a `Span` as given, or (start, end, index) offsets into the text, as the parser gives them.
+if TYPE_CHECKING:
+    Range = Span | tuple[int, int, LineIndex]
+
+
+class _Ranged(Record):
+    """A node with a range (`span`): a `Span`, or offsets made into one on demand."""
+
+    __slots__ = ("_at",)
+    _at: Range
+
+    @property
+    def span(self) -> Span:
+        at = self._at
+        return at[2].span(at[0], at[1]) if at.__class__ is tuple else at  # type: ignore[union-attr,index,return-value]
+
+    def _span_to(self, end: int) -> Span:
+        """From the node's start to `end` (for the ranges of names: `name_span`, `key_span`)."""
+        start, _, lines = self._at  # type: ignore[misc]
+        return lines.span(start, end)
+
+
+class StringValue(_Ranged):
+    __slots__ = ("value",)
+    FIELDS = ("value", "span")
+
+    def __init__(self, value: str, span: Range) -> None:
+        self.value = value
+        self._at = span
+
+
+class ConstantValue(_Ranged):
     """A bare word or number: `true`, `Desc`, `42`, `cuid`, a field name in `fields: [id]`."""
 
-    text: str
-    span: Span
+    __slots__ = ("text",)
+    FIELDS = ("text", "span")
+
+    def __init__(self, text: str, span: Range) -> None:
+        self.text = text
+        self._at = span
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayValue:
-    items: tuple[Expression, ...]
-    span: Span
+class ArrayValue(_Ranged):
+    __slots__ = ("items",)
+    FIELDS = ("items", "span")
+
+    def __init__(self, items: tuple[Expression, ...], span: Range) -> None:
+        self.items = items
+        self._at = span
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionValue:
+class FunctionValue(_Ranged):
     """`now()`, `env("DATABASE_URL")`, `dbgenerated("...")`, and `a(sort: Desc)` inside index lists."""
 
-    name: str
-    arguments: tuple[Argument, ...]
-    span: Span
+    __slots__ = ("arguments", "name")
+    FIELDS = ("name", "arguments", "span")
+
+    def __init__(self, name: str, arguments: tuple[Argument, ...], span: Range) -> None:
+        self.name = name
+        self.arguments = arguments
+        self._at = span
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectMember:
-    key: str
-    value: Expression
-    span: Span
+class ObjectMember(_Ranged):
+    __slots__ = ("key", "value")
+    FIELDS = ("key", "value", "span")
+
+    def __init__(self, key: str, value: Expression, span: Range) -> None:
+        self.key = key
+        self.value = value
+        self._at = span
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectValue:
+class ObjectValue(_Ranged):
     """`{published: {not: false}}`, as in the `where` argument of a partial index."""
 
-    members: tuple[ObjectMember, ...]
-    span: Span
+    __slots__ = ("members",)
+    FIELDS = ("members", "span")
+
+    def __init__(self, members: tuple[ObjectMember, ...], span: Range) -> None:
+        self.members = members
+        self._at = span
 
     def member(self, key: str) -> Expression | None:
         return next((m.value for m in self.members if m.key == key), None)
@@ -59,22 +193,42 @@ class ObjectValue:
 Expression = StringValue | ConstantValue | ArrayValue | FunctionValue | ObjectValue
 
 
-@dataclass(frozen=True, slots=True)
-class Argument:
-    name: str | None
-    value: Expression
-    span: Span
+class Argument(_Ranged):
+    __slots__ = ("name", "value")
+    FIELDS = ("name", "value", "span")
+
+    def __init__(self, name: str | None, value: Expression, span: Range) -> None:
+        self.name = name
+        self.value = value
+        self._at = span
 
 
-@dataclass(frozen=True, slots=True)
-class Attribute:
+# The range of a node the parser built: offsets into the text of a `LineIndex`.
+Offsets = tuple[int, int, LineIndex]
+
+
+class _Named(_Ranged):
+    """A node whose name starts its range (an attribute from its `@`): `name_span` runs to `_name_end`."""
+
+    __slots__ = ("_name_end", "name")
+
+    @property
+    def name_span(self) -> Span:
+        return self._span_to(self._name_end)
+
+
+class Attribute(_Named):
     """`@id`, `@db.VarChar(255)`, `@@index([a, b])`; `name` has no `@` and keeps its namespace (`db.VarChar`)."""
 
-    name: str
-    is_block: bool
-    arguments: tuple[Argument, ...]
-    span: Span
-    name_span: Span
+    __slots__ = ("arguments", "is_block")
+    FIELDS = ("name", "is_block", "arguments", "span", "name_span")
+
+    def __init__(self, name: str, is_block: bool, arguments: tuple[Argument, ...], name_end: int, at: Offsets) -> None:
+        self.name = name
+        self.is_block = is_block
+        self.arguments = arguments
+        self._name_end = name_end
+        self._at = at
 
     def argument(self, name: str, position: int | None = 0) -> Expression | None:
         """The named argument, else the positional one at `position` (Prisma's first argument is unnamed)."""
@@ -92,87 +246,160 @@ class Attribute:
         return value.value if isinstance(value, StringValue) else None
 
 
-@dataclass(frozen=True, slots=True)
-class FieldType:
-    name: str
-    span: Span
-    optional: bool = False
-    is_list: bool = False
-    # For `Unsupported("circle")`: the database type in quotes.
-    unsupported: str | None = None
+class FieldType(_Ranged):
+    # For `Unsupported("circle")`, `unsupported` is the database type in quotes.
+    __slots__ = ("is_list", "name", "optional", "unsupported")
+    FIELDS = ("name", "span", "optional", "is_list", "unsupported")
+
+    def __init__(self, name: str, optional: bool, is_list: bool, unsupported: str | None, at: Offsets) -> None:
+        self.name = name
+        self.optional = optional
+        self.is_list = is_list
+        self.unsupported = unsupported
+        self._at = at
 
 
-class _Attributed:
-    """What declarations that carry attributes share: finding one by name (`map`, `relation`, `@@map`...)."""
+class _Attributed(_Named):
+    """A declaration that carries attributes: finding one by name (`map`, `relation`, `@@map`...)."""
 
-    __slots__ = ()
+    __slots__ = ("attributes", "documentation")
     attributes: tuple[Attribute, ...]
 
     def attribute(self, name: str) -> Attribute | None:
-        return next((a for a in self.attributes if a.name == name), None)
+        for attribute in self.attributes:
+            if attribute.name == name:
+                return attribute
+        return None
 
 
-@dataclass(frozen=True, slots=True)
 class FieldDeclaration(_Attributed):
     """A field; `documentation` joins the `///` lines above it and a trailing `///` on its own line."""
 
-    name: str
-    name_span: Span
-    type: FieldType | None
-    attributes: tuple[Attribute, ...]
-    span: Span
-    documentation: str | None = None
+    __slots__ = ("type",)
+    FIELDS = ("name", "name_span", "type", "attributes", "span", "documentation")
+
+    def __init__(
+        self,
+        name: str,
+        type: FieldType | None,
+        attributes: tuple[Attribute, ...],
+        documentation: str | None,
+        name_end: int,
+        at: Offsets,
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.attributes = attributes
+        self.documentation = documentation
+        self._name_end = name_end
+        self._at = at
 
 
-@dataclass(frozen=True, slots=True)
 class EnumValueDeclaration(_Attributed):
-    name: str
-    name_span: Span
-    attributes: tuple[Attribute, ...]
-    span: Span
-    documentation: str | None = None
+    __slots__ = ()
+    FIELDS = ("name", "name_span", "attributes", "span", "documentation")
+
+    def __init__(
+        self, name: str, attributes: tuple[Attribute, ...], documentation: str | None, name_end: int, at: Offsets
+    ) -> None:
+        self.name = name
+        self.attributes = attributes
+        self.documentation = documentation
+        self._name_end = name_end
+        self._at = at
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigProperty:
-    key: str
-    key_span: Span
-    value: Expression | None
-    span: Span
+class ConfigProperty(_Ranged):
+    __slots__ = ("_key_end", "key", "value")
+    FIELDS = ("key", "key_span", "value", "span")
+
+    def __init__(self, key: str, value: Expression | None, key_end: int, at: Offsets) -> None:
+        self.key = key
+        self.value = value
+        self._key_end = key_end
+        self._at = at
+
+    @property
+    def key_span(self) -> Span:
+        return self._span_to(self._key_end)
 
 
-@dataclass(frozen=True, slots=True)
 class Block(_Attributed):
-    kind: str
-    name: str
-    name_span: Span
-    span: Span
-    keyword_span: Span
-    fields: tuple[FieldDeclaration, ...] = ()
-    values: tuple[EnumValueDeclaration, ...] = ()
-    properties: tuple[ConfigProperty, ...] = ()
-    attributes: tuple[Attribute, ...] = ()
-    documentation: str | None = None
+    """A block, ranged from its keyword on; its name stands from `_name_start` to `_name_end`."""
+
+    __slots__ = ("_keyword_end", "_name_start", "fields", "kind", "properties", "values")
+    FIELDS = (
+        "kind",
+        "name",
+        "name_span",
+        "span",
+        "keyword_span",
+        "fields",
+        "values",
+        "properties",
+        "attributes",
+        "documentation",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        members: tuple[tuple[FieldDeclaration, ...], tuple[EnumValueDeclaration, ...], tuple[ConfigProperty, ...]],
+        attributes: tuple[Attribute, ...],
+        documentation: str | None,
+        keyword_end: int,
+        name_range: tuple[int, int],
+        at: Offsets,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.fields, self.values, self.properties = members
+        self.attributes = attributes
+        self.documentation = documentation
+        self._keyword_end = keyword_end
+        self._name_start, self._name_end = name_range
+        self._at = at
+
+    @property
+    def name_span(self) -> Span:
+        return self._at[2].span(self._name_start, self._name_end)  # type: ignore[index]
+
+    @property
+    def keyword_span(self) -> Span:
+        return self._span_to(self._keyword_end)
 
     def property(self, key: str) -> ConfigProperty | None:
         return next((p for p in self.properties if p.key == key), None)
 
 
-@dataclass(frozen=True, slots=True)
-class SyntaxError_:
+class SyntaxError_(Record):
     """A problem in the text, with the range it concerns. Named so as not to shadow Python's SyntaxError."""
 
-    message: str
-    span: Span
+    __slots__ = ("message", "span")
+    FIELDS = ("message", "span")
+
+    def __init__(self, message: str, span: Span) -> None:
+        self.message = message
+        self.span = span
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaFile:
-    path: str
-    blocks: tuple[Block, ...]
-    errors: tuple[SyntaxError_, ...] = ()
-    # The text as read, kept so that adapters can map ranges back without reading the file again.
-    text: str = field(default="", repr=False)
+class SchemaFile(Record):
+    __slots__ = ("blocks", "errors", "path", "text")
+    FIELDS = ("path", "blocks", "errors", "text")
+
+    def __init__(
+        self, path: str, blocks: tuple[Block, ...], errors: tuple[SyntaxError_, ...] = (), text: str = ""
+    ) -> None:
+        self.path = path
+        self.blocks = blocks
+        self.errors = errors
+        # The text as read, kept so that adapters can map ranges back without reading the file again.
+        self.text = text
+
+    def __repr__(self) -> str:
+        # As the dataclass had it: the text is left out, it can be long.
+        return f"SchemaFile(path={self.path!r}, blocks={self.blocks!r}, errors={self.errors!r})"
 
     def blocks_of(self, kind: str) -> list[Block]:
         return [b for b in self.blocks if b.kind == kind]

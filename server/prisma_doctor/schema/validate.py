@@ -8,11 +8,21 @@ connector, referential actions, preview features) are left to `prisma validate`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from prisma_doctor.findings import Span
 from prisma_doctor.schema.datamodel import SCALAR_TYPES
-from prisma_doctor.schema.syntax import ArrayValue, Attribute, Block, ConstantValue, SchemaFile, SyntaxError_
+from prisma_doctor.schema.syntax import (
+    TYPE_CHECKING,
+    ArrayValue,
+    Attribute,
+    Block,
+    ConstantValue,
+    SchemaFile,
+    SyntaxError_,
+)
+
+if TYPE_CHECKING:  # see syntax.py: `findings` is left out of start-up
+    from collections.abc import Iterable
+
+    from prisma_doctor.findings import Span
 
 FIELD_ATTRIBUTES = frozenset({"id", "unique", "default", "map", "relation", "updatedAt", "ignore", "shardKey"})
 BLOCK_ATTRIBUTES = frozenset({"id", "unique", "index", "fulltext", "map", "ignore", "schema", "shardKey"})

@@ -1,0 +1,100 @@
+"""What the database itself says about its relations and triggers: the facts that decide a runtime error's cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    # "table" or "view" (a materialized view counts as a view).
+    kind: str
+    columns: tuple[str, ...]
+    schema: str | None = None
+    # SQLite: why describing a view failed (its definition may name what no longer exists).
+    broken: str | None = None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def has_column(self, name: str, case_sensitive: bool = True) -> bool:
+        return self.column_named(name, case_sensitive) is not None
+
+    def column_named(self, name: str, case_sensitive: bool = True) -> str | None:
+        if name in self.columns:
+            return name
+        if not case_sensitive:
+            return next((c for c in self.columns if c.lower() == name.lower()), None)
+        return None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    table: str
+    # "INSERT", "UPDATE", "DELETE" (and "TRUNCATE" on PostgreSQL).
+    events: tuple[str, ...]
+    timing: str
+    # The function it calls (PostgreSQL) or "" (SQLite, whose trigger body is its own source).
+    function: str
+    source: str
+    schema: str | None = None
+    enabled: bool = True
+    language: str = "sql"
+
+    @property
+    def shown(self) -> str:
+        return f"trigger `{self.name}` (function `{self.function}()`)" if self.function else f"trigger `{self.name}`"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The relations and triggers of one database, read at `taken_at`."""
+
+    provider: str
+    relations: tuple[Relation, ...]
+    triggers: tuple[Trigger, ...]
+    # The schema unqualified names resolve to first (PostgreSQL's current schema; None for SQLite).
+    default_schema: str | None = None
+    server: str = ""
+    # The language of the server's messages to the application (PostgreSQL's lc_messages), as it was before we
+    # asked for English.
+    messages_language: str | None = None
+    taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def case_sensitive(self) -> bool:
+        # SQLite compares identifiers without regard to case; PostgreSQL compares them exactly once folded.
+        return self.provider != "sqlite"
+
+    @property
+    def english_messages(self) -> bool:
+        language = (self.messages_language or "").lower()
+        return self.provider == "postgresql" and language.startswith(("c", "posix", "en"))
+
+    def relation(self, name: str, schema: str | None = None) -> Relation | None:
+        wanted = schema or self.default_schema
+        same = [r for r in self.relations if self._same(r.name, name)]
+        return next((r for r in same if r.schema == wanted), None) or (same[0] if same and schema is None else None)
+
+    def triggers_on(self, relation: Relation) -> list[Trigger]:
+        return [
+            t for t in self.triggers if self._same(t.table, relation.name) and t.schema == relation.schema and t.enabled
+        ]
+
+    def _same(self, a: str, b: str) -> bool:
+        return a == b if self.case_sensitive else a.lower() == b.lower()
+
+
+@dataclass(frozen=True)
+class InspectionFailed:
+    """The database could not be asked; `reason` is safe to show (no password)."""
+
+    reason: str
+    taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+Inspection = Catalog | InspectionFailed

@@ -1,0 +1,287 @@
+"""Read a PostgreSQL database's catalog: relations with their columns, whether each is a view, triggers with their
+functions' source. One read-only query, through `psql` when it is on PATH, else the pure-Python driver pg8000.
+
+The session never writes: the connection starts with `default_transaction_read_only=on` and the query runs in a
+`READ ONLY` transaction that is rolled back. Timeouts bound the connection and the statement. Server messages are
+asked in English (`lc_messages = 'C'`) when the role may set it, so that the reasons shown are readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, Trigger
+from prisma_doctor.database.target import DatabaseTarget
+
+CONNECT_TIMEOUT_SECONDS = 3
+STATEMENT_TIMEOUT_MS = 5000
+# psql's whole run: connect, one query, the answer.
+RUN_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000 + 2
+# Bounds on the answer's size (a few MB at worst): real projects have far fewer relations and triggers.
+MAX_RELATIONS = 5000
+MAX_TRIGGERS = 1000
+MAX_SOURCE_CHARS = 16384
+SESSION_OPTIONS = (
+    f"-c default_transaction_read_only=on -c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout=1000 "
+    "-c idle_in_transaction_session_timeout=10000"
+)
+# The language the application's sessions get is kept first (it tells how Prisma misread a message), then ours is
+# set to English. Only a role allowed to set lc_messages can; for the others the server keeps its language.
+ENGLISH_MESSAGES = (
+    "DO $$ BEGIN PERFORM set_config('prisma_doctor.lc_messages', current_setting('lc_messages'), false); "
+    "BEGIN PERFORM set_config('lc_messages', 'C', false); "
+    "EXCEPTION WHEN insufficient_privilege THEN NULL; END; END $$"
+)
+_SYSTEM = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_to%' AND n.nspname NOT LIKE 'pg\\_temp%'"
+)
+CATALOG_QUERY = f"""
+SELECT json_build_object(
+  'schema', current_schema(),
+  'server', current_setting('server_version'),
+  'lc_messages', current_setting('prisma_doctor.lc_messages', true),
+  'relations', (SELECT coalesce(json_agg(r), '[]') FROM (
+    SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
+      (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_SYSTEM}
+    ORDER BY n.nspname = current_schema() DESC, c.relname LIMIT {MAX_RELATIONS}) r),
+  'triggers', (SELECT coalesce(json_agg(t), '[]') FROM (
+    SELECT n.nspname AS schema, c.relname AS table, g.tgname AS name, g.tgtype AS type, g.tgenabled <> 'D' AS enabled,
+      p.proname AS function, l.lanname AS language, left(p.prosrc, {MAX_SOURCE_CHARS}) AS source
+    FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_proc p ON p.oid = g.tgfoid JOIN pg_language l ON l.oid = p.prolang
+    WHERE NOT g.tgisinternal AND {_SYSTEM} LIMIT {MAX_TRIGGERS}) t)
+)
+"""
+# pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h).
+_BEFORE, _INSERT, _DELETE, _UPDATE, _TRUNCATE, _INSTEAD = 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5, 1 << 6
+_EVENT_BITS = ((_INSERT, "INSERT"), (_UPDATE, "UPDATE"), (_DELETE, "DELETE"), (_TRUNCATE, "TRUNCATE"))
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    host: str
+    port: int
+    user: str
+    password: str | None
+    database: str
+    sslmode: str
+    schema: str
+    # Prisma's `sslaccept=strict` verifies the server's certificate; its default accepts any.
+    verify: bool
+
+
+def connection_params(url: str) -> ConnectionParams:
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = query.get("host") or unquote(parts.hostname or "") or "localhost"
+    return ConnectionParams(
+        host=host,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "") or os.environ.get("PGUSER", "postgres"),
+        password=unquote(parts.password) if parts.password is not None else None,
+        database=unquote(parts.path.lstrip("/")) or unquote(parts.username or "") or "postgres",
+        sslmode=query.get("sslmode", "prefer"),
+        schema=query.get("schema", "public"),
+        verify=query.get("sslaccept") == "strict" or query.get("sslmode") in ("verify-ca", "verify-full"),
+    )
+
+
+def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Catalog | InspectionFailed:
+    """`use_psql` None: psql when it is on PATH, else pg8000."""
+    try:
+        params = connection_params(target.url)
+    except ValueError as error:
+        return InspectionFailed(f"the URL {target.shown} cannot be read: {target.mask(str(error))}")
+    psql = shutil.which("psql") if use_psql is not False else None
+    if use_psql and psql is None:
+        return InspectionFailed("psql is not on PATH")
+    try:
+        answer = _with_psql(psql, params) if psql else _with_pg8000(params)
+    except _Failed as failure:
+        return InspectionFailed(target.mask(f"{failure} ({target.shown})"))
+    return _catalog(answer, params.schema)
+
+
+class _Failed(Exception):
+    pass
+
+
+def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
+        "PGHOST": params.host,
+        "PGPORT": str(params.port),
+        "PGUSER": params.user,
+        "PGDATABASE": params.database,
+        "PGSSLMODE": params.sslmode if params.sslmode in ("disable", "allow", "prefer", "require") else "require",
+        "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+        "PGOPTIONS": SESSION_OPTIONS,
+        "PGAPPNAME": "prisma-doctor",
+        # libpq's own messages (connection refused, timeout) follow the client's locale: English.
+        "LC_ALL": "C",
+        "LANG": "C",
+    }
+    if params.verify:
+        env["PGSSLMODE"] = "verify-full"
+    if params.password is not None:
+        env["PGPASSWORD"] = params.password
+    script = "".join(
+        f"{statement};\n"
+        for statement in (
+            ENGLISH_MESSAGES,
+            _search_path(params),
+            "BEGIN TRANSACTION READ ONLY",
+            CATALOG_QUERY,
+            "ROLLBACK",
+        )
+    )
+    try:
+        done = subprocess.run(
+            [psql, "-X", "-q", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+            input=script,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=env,
+            timeout=RUN_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise _Failed(f"no answer within {RUN_TIMEOUT_SECONDS:.0f} s") from error
+    except OSError as error:
+        raise _Failed(f"psql could not run: {error.strerror or error}") from error
+    if done.returncode != 0:
+        raise _Failed(_first_error(done.stderr) or f"psql exited with code {done.returncode}")
+    try:
+        return json.loads(done.stdout.strip())
+    except (ValueError, IndexError) as error:
+        raise _Failed("psql's answer could not be read") from error
+
+
+def _search_path(params: ConnectionParams) -> str:
+    """Prisma's `?schema=` names the schema its tables live in."""
+    quoted = params.schema.replace('"', '""')
+    return f'SET search_path TO "{quoted}", public'
+
+
+def _first_error(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("psql:", "psql: error:")) or "FATAL" in line or "ERROR" in line:
+            return line.removeprefix("psql: error: ").split(": ERROR:  ", 1)[-1]
+    return lines[0] if lines else ""
+
+
+def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
+    try:
+        import pg8000.native
+    except ImportError as error:
+        raise _Failed("neither psql nor the Python driver pg8000 is available to ask the database") from error
+    attempts = [_ssl_context(params)] if params.sslmode != "prefer" else [_ssl_context(params), None]
+    failure: Exception | None = None
+    for context in attempts:
+        try:
+            return _pg8000_query(pg8000.native, params, context)
+        except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as error:
+            failure = error
+            if "SSL" not in str(error):
+                break
+    raise _Failed(_driver_message(failure))
+
+
+def _pg8000_query(driver: Any, params: ConnectionParams, context: ssl.SSLContext | None) -> dict[str, Any]:
+    socket_path = params.host if params.host.startswith("/") else None
+    connection = driver.Connection(
+        params.user,
+        host=params.host if socket_path is None else "localhost",
+        unix_sock=f"{socket_path}/.s.PGSQL.{params.port}" if socket_path else None,
+        database=params.database,
+        port=params.port,
+        password=params.password,
+        ssl_context=context,
+        timeout=CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000,
+        application_name="prisma-doctor",
+        startup_params={"options": SESSION_OPTIONS},
+    )
+    try:
+        connection.run(ENGLISH_MESSAGES)
+        connection.run(_search_path(params))
+        connection.run("BEGIN TRANSACTION READ ONLY")
+        (row,) = connection.run(CATALOG_QUERY)
+        connection.run("ROLLBACK")
+    finally:
+        connection.close()
+    value = row[0]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _ssl_context(params: ConnectionParams) -> ssl.SSLContext | None:
+    if params.sslmode == "disable":
+        return None
+    context = ssl.create_default_context()
+    if not params.verify:
+        # libpq's `require` and Prisma's default `sslaccept=accept_invalid_certs` encrypt without verifying.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _driver_message(error: Exception | None) -> str:
+    if error is None:
+        return "the database could not be asked"
+    cause = error.__cause__ or error.__context__
+    if isinstance(error, TimeoutError) or isinstance(cause, TimeoutError):
+        return "no answer within the timeout"
+    if isinstance(cause, OSError) and cause.strerror:
+        return f"cannot connect: {cause.strerror}"
+    arguments = error.args[0] if error.args else error
+    if isinstance(arguments, dict):
+        return str(arguments.get("M") or arguments)
+    if isinstance(error, OSError) and error.strerror:
+        return f"cannot connect: {error.strerror}"
+    return str(arguments)
+
+
+def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
+    relations = tuple(
+        Relation(
+            name=r["name"],
+            kind="view" if r["kind"] in ("v", "m") else "table",
+            columns=tuple(r["columns"]),
+            schema=r["schema"],
+        )
+        for r in answer.get("relations", [])
+    )
+    triggers = tuple(
+        Trigger(
+            name=t["name"],
+            table=t["table"],
+            events=tuple(name for bit, name in _EVENT_BITS if t["type"] & bit),
+            timing="INSTEAD OF" if t["type"] & _INSTEAD else ("BEFORE" if t["type"] & _BEFORE else "AFTER"),
+            function=t["function"],
+            source=t["source"] or "",
+            schema=t["schema"],
+            enabled=bool(t["enabled"]),
+            language=t["language"],
+        )
+        for t in answer.get("triggers", [])
+    )
+    return Catalog(
+        "postgresql",
+        relations,
+        triggers,
+        answer.get("schema") or wanted_schema,
+        f"PostgreSQL {(answer.get('server') or '').split(' ')[0]}".strip(),
+        answer.get("lc_messages") or None,
+    )

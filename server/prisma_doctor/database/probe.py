@@ -1,0 +1,118 @@
+"""Ask the database in the background, and hand out the latest answer without ever blocking an event loop.
+
+A project's probe is shared (one per database URL), so the facts gathered after every static check reuse it: each
+gathering starts a refresh when the last answer is older than `FRESH_SECONDS`, in a daemon thread bounded by the
+connection and statement timeouts. Outside an event loop (the CLI) `inspection()` waits for the refresh; inside one
+(the language server) it returns at once with the latest answer, which the refresh started at the last check has
+usually produced long before a runtime error arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prisma_doctor.database.catalog import Inspection, InspectionFailed
+from prisma_doctor.database.target import DatabaseTarget, NoDatabase, locate_database
+
+if TYPE_CHECKING:
+    from prisma_doctor.schema.locate import LoadedSchema
+
+FRESH_SECONDS = 2.0
+# Past the inspection's own timeouts (connect + statement): a refresh that runs longer is given up on.
+WAIT_SECONDS = 12.0
+MAX_PROBES = 16
+
+
+def inspect_now(target: DatabaseTarget) -> Inspection:
+    """Ask the database once, here and now (a thread of its own is the caller's business)."""
+    try:
+        if target.provider == "sqlite":
+            from prisma_doctor.database.sqlite import inspect_sqlite
+
+            return inspect_sqlite(target)
+        from prisma_doctor.database.postgres import inspect_postgres
+
+        return inspect_postgres(target)
+    except Exception as error:  # an unexpected answer must cost a fallback ranking, never the diagnosis
+        return InspectionFailed(target.mask(f"reading the catalog failed: {type(error).__name__}: {error}"))
+
+
+class DatabaseProbe:
+    def __init__(self, target: DatabaseTarget | None, unavailable: str | None = None) -> None:
+        self.target = target
+        self._latest: Inspection | None = InspectionFailed(unavailable) if unavailable else None
+        self._lock = threading.Lock()
+        self._running: threading.Thread | None = None
+
+    @property
+    def shown(self) -> str | None:
+        return self.target.shown if self.target else None
+
+    def refresh(self) -> None:
+        """Start asking again unless an answer is fresh or a question is under way."""
+        if self.target is None:
+            return
+        with self._lock:
+            if self._running is not None and self._running.is_alive():
+                return
+            latest = self._latest
+            if latest is not None and _age(latest.taken_at) < FRESH_SECONDS:
+                return
+            self._running = threading.Thread(target=self._ask, name="prisma-doctor-database", daemon=True)
+            self._running.start()
+
+    def _ask(self) -> None:
+        assert self.target is not None
+        answer = inspect_now(self.target)
+        with self._lock:
+            self._latest = answer
+
+    def inspection(self, wait: bool | None = None) -> Inspection:
+        """The latest answer. `wait` defaults to waiting only outside a running event loop."""
+        self.refresh()
+        if wait is None:
+            wait = not _in_event_loop()
+        running = self._running
+        if wait and running is not None:
+            running.join(WAIT_SECONDS)
+            if running.is_alive():
+                return InspectionFailed(f"no answer within {WAIT_SECONDS:.0f} s")
+        latest = self._latest
+        return latest if latest is not None else InspectionFailed("its answer had not come yet when the error arrived")
+
+
+def _age(moment: datetime) -> float:
+    return (datetime.now(timezone.utc) - moment).total_seconds()
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+_probes: OrderedDict[tuple[str, str, tuple[Path, ...]], DatabaseProbe] = OrderedDict()
+_probes_lock = threading.Lock()
+
+
+def probe_for(root: Path, schema: LoadedSchema | None) -> DatabaseProbe:
+    """The shared probe of a project's database (found from its datasource and .env files), refreshed if stale."""
+    try:
+        target = locate_database(root, schema)
+    except NoDatabase as reason:
+        return DatabaseProbe(None, f"{reason}")
+    key = (target.provider, target.url, target.search_dirs)
+    with _probes_lock:
+        probe = _probes.pop(key, None) or DatabaseProbe(target)
+        _probes[key] = probe
+        while len(_probes) > MAX_PROBES:
+            _probes.popitem(last=False)
+    probe.refresh()
+    return probe

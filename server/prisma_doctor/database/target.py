@@ -1,0 +1,184 @@
+"""Which database a project uses: the datasource's provider and URL, as Prisma and the dev server would find it.
+
+The URL comes from the schema's datasource (`url`, or `directUrl` when set: a pooler such as PgBouncer may not
+allow the catalog queries), else from prisma.config.ts (`datasource: { url: env("X") }`, `process.env.X`, an
+adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment first, then in the
+project's .env files in the order Next.js reads them, then in the schema folder's .env (Prisma's second place).
+URLs hold passwords: `shown` and `mask_secrets` are the only way they reach a message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from prisma_doctor.database.dotenv import expand, read_env_file
+
+if TYPE_CHECKING:
+    from prisma_doctor.schema.locate import LoadedSchema
+
+ENV_FILES = (".env.development.local", ".env.local", ".env.development", ".env")
+PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+MAX_CONFIG_BYTES = 256 * 1024
+_ENV_REFERENCE = (
+    r"""(?:env\(\s*['"](?P<env>\w+)['"]\s*\)|process\.env\.(?P<dot>\w+)"""
+    r"""|process\.env\[\s*['"](?P<index>\w+)['"]\s*\]|(?P<literal>'[^'\n]*'|"[^"\n]*"))"""
+)
+_URL_KEYS = ("directUrl", "url", "connectionString")
+_CONFIG_URL = re.compile(r"""(?<![\w$.])['"]?(?P<key>directUrl|url|connectionString)['"]?\s*:\s*""" + _ENV_REFERENCE)
+
+
+class NoDatabase(Exception):
+    """The project's database cannot be named; the message says why (never with a secret in it)."""
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    provider: str
+    url: str = field(repr=False)
+    # Where the URL came from, e.g. "DATABASE_URL from .env".
+    origin: str
+    # Where a relative SQLite path is looked for: the schema's folder (Prisma), then the project (driver adapters).
+    search_dirs: tuple[Path, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        return mask_url(self.url)
+
+    def mask(self, text: str) -> str:
+        return mask_secrets(text, self.url)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password (and any password-like query parameter) replaced by `****`."""
+    masked = re.sub(r"(?P<head>^[a-z][a-z0-9+.-]*://[^/@:?#]*:)[^@/?#]*(?=@)", r"\g<head>****", url, flags=re.I)
+    return re.sub(r"(?P<key>[?&](?:password|sslpassword|pass|pwd)=)[^&#]*", r"\g<key>****", masked, flags=re.I)
+
+
+def mask_secrets(text: str, url: str) -> str:
+    """`text` with the URL masked, and its password removed wherever it appears on its own (raw or decoded)."""
+    text = text.replace(url, mask_url(url))
+    for secret in _secrets(url):
+        text = text.replace(secret, "****")
+    return text
+
+
+def _secrets(url: str) -> list[str]:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    found = re.findall(r"[?&](?:password|sslpassword|pass|pwd)=([^&#]*)", url, flags=re.I)
+    secrets = {s for raw in [password or "", *found] if raw for s in (raw, unquote(raw))}
+    # Longest first, so that a decoded form containing the raw one is masked whole.
+    return sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)
+
+
+def locate_database(
+    root: Path, schema: LoadedSchema | None, environ: Mapping[str, str] | None = None
+) -> DatabaseTarget:
+    environ = os.environ if environ is None else environ
+    if schema is None:
+        raise NoDatabase("the schema could not be read")
+    blocks = schema.blocks_of("datasource")
+    if not blocks:
+        raise NoDatabase("the schema has no datasource block")
+    _, block = blocks[0]
+    provider_name = _string(block.property("provider"))
+    provider = PROVIDERS.get(provider_name or "")
+    if provider is None:
+        raise NoDatabase(f"the datasource's provider `{provider_name}` is not inspected (PostgreSQL and SQLite are)")
+    schema_dir = schema.source.schema_dir
+    variables = _env_variables(root, schema_dir, environ)
+    reference = _datasource_reference(block) or _config_reference(root, schema)
+    if reference is None:
+        raise NoDatabase("neither the datasource nor prisma.config.ts names a database URL")
+    kind, name = reference
+    if kind == "literal":
+        url, origin = name, "the URL written in the project"
+    else:
+        value, where = variables.get(name, ("", ""))
+        if not value:
+            raise NoDatabase(f"the environment variable {name} is not set (not in the environment nor in .env files)")
+        url = expand(value, {k: v for k, (v, _) in variables.items()})
+        origin = f"{name} from {where}"
+    _check_scheme(provider, url)
+    return DatabaseTarget(provider, url, origin, (schema_dir, root))
+
+
+def _string(prop: object) -> str | None:
+    from prisma_doctor.schema.syntax import StringValue
+
+    value = getattr(prop, "value", None)
+    return value.value if isinstance(value, StringValue) else None
+
+
+def _datasource_reference(block: object) -> tuple[str, str] | None:
+    from prisma_doctor.schema.syntax import FunctionValue, StringValue
+
+    for key in ("directUrl", "url"):
+        value = getattr(block.property(key), "value", None)  # type: ignore[attr-defined]
+        if isinstance(value, StringValue):
+            return "literal", value.value
+        if isinstance(value, FunctionValue) and value.name == "env" and value.arguments:
+            argument = value.arguments[0].value
+            if isinstance(argument, StringValue):
+                return "env", argument.value
+    return None
+
+
+def _config_reference(root: Path, schema: LoadedSchema) -> tuple[str, str] | None:
+    from prisma_doctor.schema.locate import CONFIG_NAMES
+
+    candidates = [schema.source.config_file] if schema.source.config_file else [root / n for n in CONFIG_NAMES]
+    for path in candidates:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+        except (OSError, TypeError):
+            continue
+        matches = sorted(_CONFIG_URL.finditer(text), key=lambda m: _URL_KEYS.index(m["key"]))
+        for match in matches:
+            if match["literal"]:
+                return "literal", match["literal"][1:-1]
+            return "env", match["env"] or match["dot"] or match["index"]
+    return None
+
+
+def _env_variables(root: Path, schema_dir: Path, environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Name -> (value, where it was found); the environment wins, then the files in Next's order."""
+    found: dict[str, tuple[str, str]] = {}
+    places = [root / name for name in ENV_FILES]
+    if schema_dir != root:
+        places.append(schema_dir / ".env")
+    for path in places:
+        for key, value in read_env_file(path).items():
+            found.setdefault(key, (value, _relative(path, root)))
+    for key, value in environ.items():
+        found[key] = (value, "the environment")
+    return found
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _check_scheme(provider: str, url: str) -> None:
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if provider == "postgresql" and scheme not in ("postgresql", "postgres"):
+        if scheme.startswith("prisma"):
+            raise NoDatabase(
+                "the URL is a Prisma Accelerate / Prisma Postgres URL: the database behind it cannot be "
+                "asked directly (set directUrl)"
+            )
+        raise NoDatabase(f"the URL ({mask_url(url)}) is not a postgresql:// URL")
+    if provider == "sqlite" and scheme != "file":
+        raise NoDatabase(f"the URL ({mask_url(url)}) is not a file: URL")

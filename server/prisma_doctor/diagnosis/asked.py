@@ -1,0 +1,290 @@
+"""The database's own answer decides between the causes that the same error text allows.
+
+Today's ranking (from the schema, the clients, the migrations' SQL and the kind of call) is computed first. When
+the project's database could be asked (`ProjectFacts.database`), its catalog decides for database-side causes: a
+trigger named with its function and the name its code refers to, a column the table really lacks with the
+migration that adds it, a view that lacks a column, a table that is not there. When it could not be asked, today's
+ranking stands and says why. Client-side causes (a client older than the schema) are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation
+from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
+from prisma_doctor.diagnosis.context import (
+    DB_SIDE_FIXES,
+    Context,
+    make_finding,
+    migration_remedy,
+    model_for_table,
+    model_of,
+    ranked,
+)
+from prisma_doctor.findings import Finding, Location
+from prisma_doctor.logs import events as ev
+from prisma_doctor.schema.datamodel import Model
+
+DATABASE_SIDE = frozenset({"db-missing-column", "db-missing-table", "db-object-error"})
+# What fires triggers: a read fires none.
+TRIGGER_EVENTS = {
+    "create": {"INSERT"},
+    "createMany": {"INSERT"},
+    "createManyAndReturn": {"INSERT"},
+    "update": {"UPDATE"},
+    "updateMany": {"UPDATE"},
+    "updateManyAndReturn": {"UPDATE"},
+    "upsert": {"INSERT", "UPDATE"},
+    "delete": {"DELETE"},
+    "deleteMany": {"DELETE"},
+}
+READ_ACTIONS = frozenset(
+    {
+        "findUnique",
+        "findUniqueOrThrow",
+        "findFirst",
+        "findFirstOrThrow",
+        "findMany",
+        "count",
+        "aggregate",
+        "groupBy",
+    }
+)
+# Names that come from a trigger's record in the database's message (`record "new" has no field`), not a column.
+RECORD_NAMES = frozenset({"new", "old", "«", "»"})
+ASKED = "The database was asked ({server}): "
+MAX_SOURCE_BYTES = 1024 * 1024
+_CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
+
+
+def decided_by_database(event: ev.ClientError, context: Context, today: list[Finding]) -> list[Finding]:
+    if not any(f.code in DATABASE_SIDE for f in today):
+        return today
+    probe = context.facts.database if context.facts is not None else None
+    if probe is None:
+        return today
+    answer = probe.inspection()
+    if isinstance(answer, InspectionFailed):
+        return [_not_asked(f, answer.reason) for f in today]
+    decided = _decide(event, context, answer)
+    shown = {"asked": True, "url": probe.shown, "server": answer.server}
+    if decided:
+        return [replace(f, data={**f.data, "database": shown}) for f in decided]
+    note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
+    return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
+
+
+def _not_asked(finding: Finding, reason: str) -> Finding:
+    if finding.code not in DATABASE_SIDE:
+        return finding
+    note = f" The database could not be asked ({reason}), so this comes from the migrations, the schema and the client."
+    return replace(
+        finding, message=finding.message + note, data={**finding.data, "database": {"asked": False, "reason": reason}}
+    )
+
+
+def _decide(event: ev.ClientError, context: Context, catalog: Catalog) -> list[Finding]:
+    if isinstance(event, ev.MissingColumn):
+        return _column(event, context, catalog)
+    if isinstance(event, ev.MissingTable):
+        return _table(event, context, catalog)
+    if isinstance(event, ev.DatabaseObjectError):
+        model = model_of(event, context.schema)
+        relation = catalog.relation(_table_name(model, event.model) or "")
+        problems = [p for p in _all_problems(catalog, relation) if p.column and p.column.lower() == event.field.lower()]
+        return _trigger_findings(problems, context, event, catalog)
+    return []
+
+
+def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list[Finding]:
+    model = model_of(event, context.schema)
+    relation = catalog.relation(event.table or _table_name(model, event.model) or "", event.schema)
+    if relation is None:
+        return _missing_relation(event, context, catalog, event.table or _table_name(model, event.model))
+    action = _action(event, context)
+    # The trigger events the call fires (none for a read); every trigger when the call is not known.
+    fires = TRIGGER_EVENTS.get(action, set()) if action in TRIGGER_EVENTS or action in READ_ACTIONS else None
+    problems = trigger_problems(catalog, relation, fires)
+    reported = event.column.split(".")[-1] if event.column not in RECORD_NAMES else event.column
+    expected = _expected_columns(context, model)
+    if event.column in RECORD_NAMES:
+        # The message named a trigger's record: the trigger is the cause, whatever else the table lacks.
+        lacking, triggers_first = [], True
+    elif event.column == "(not available)" or not event.column:
+        lacking = [c for c in expected if not relation.has_column(c, catalog.case_sensitive)]
+        if catalog.english_messages:
+            # In English a trigger's message gives `new`/`old`; only `column T.c does not exist` gives no name.
+            problems = []
+        triggers_first = bool(problems) and action in TRIGGER_EVENTS
+    else:
+        problems = sorted(problems, key=lambda p: not p.mentions(reported))
+        # A name that no field maps to is not a column the client asked for: only a trigger's code can name it.
+        asked_for = not expected or any(_same(c, reported, catalog) for c in expected)
+        lacking = [reported] if asked_for and not relation.has_column(reported, catalog.case_sensitive) else []
+        triggers_first = any(p.mentions(reported) for p in problems)
+    columns = _lacking_findings(catalog, relation, lacking, event, context, model)
+    triggers = _trigger_findings(problems, context, event, catalog)
+    found = triggers + columns if triggers_first else columns + triggers
+    return list(ranked(found)) if len(found) > 1 else found
+
+
+def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[Finding]:
+    if catalog.relation(event.table, event.schema) is None:
+        referring = [
+            p
+            for p in _all_problems(catalog, None)
+            if p.column is None and p.table.split(".")[-1].lower() == event.table.lower()
+        ]
+        if referring:
+            return _trigger_findings(referring, context, event, catalog)
+        schema = context.schema
+        if schema is not None and model_for_table(schema, event.table) is None:
+            return []  # no model maps it and nothing the database holds refers to it: not decided here
+        return _missing_relation(event, context, catalog, event.table)
+    return []
+
+
+def _missing_relation(event: ev.ClientError, context: Context, catalog: Catalog, table: str | None) -> list[Finding]:
+    if not table:
+        return []
+    remedy, fixes = migration_remedy(context, table)
+    return [
+        make_finding(
+            "db-missing-table",
+            ASKED.format(server=catalog.server) + f"it has no table or view `{table}`: {remedy}.",
+            context.resolve(event.source),
+            fixes,
+            {"table": table, "model": event.model},
+        )
+    ]
+
+
+def _lacking_findings(
+    catalog: Catalog,
+    relation: Relation,
+    lacking: list[str],
+    event: ev.MissingColumn,
+    context: Context,
+    model: Model | None,
+) -> list[Finding]:
+    if relation.broken:
+        lacking = lacking or [c for c in _expected_columns(context, model)]
+    if not lacking:
+        return []
+    where = context.resolve(event.source)
+    names = ", ".join(f"`{c}`" for c in lacking)
+    related = tuple(loc for loc in (_field_location(model, c) for c in lacking) if loc is not None)
+    data = {"table": relation.name, "columns": lacking, "model": model.name if model else event.model}
+    if relation.kind == "view":
+        return [
+            make_finding(
+                "db-object-error",
+                ASKED.format(server=catalog.server)
+                + f"`{relation.qualified}` is a view, and "
+                + (f"its definition fails ({relation.broken})" if relation.broken else f"it has no column {names}")
+                + ": change the view's definition (in a migration) or the model; the client is not the cause.",
+                where,
+                DB_SIDE_FIXES,
+                {**data, "view": relation.qualified},
+                related,
+            )
+        ]
+    remedies = [(c, *migration_remedy(context, relation.name, c)) for c in lacking]
+    said = remedies[0][1] if len(remedies) == 1 else "; ".join(f"`{c}`: {remedy}" for c, remedy, _ in remedies)
+    fixes = tuple(dict.fromkeys(f for _, _, fs in remedies for f in fs))
+    return [
+        make_finding(
+            "db-missing-column",
+            ASKED.format(server=catalog.server)
+            + f"the table `{relation.qualified}` has no column {names} that the client queries: {said}.",
+            where,
+            fixes,
+            data,
+            related,
+        )
+    ]
+
+
+def _trigger_findings(
+    problems: list[TriggerProblem], context: Context, event: ev.ClientError, catalog: Catalog
+) -> list[Finding]:
+    if not problems:
+        return []
+    first = problems[0]
+    others = "".join(f"; also {p.describe()}" for p in problems[1:4])
+    fix = (
+        f"fix the function `{first.trigger.function}()` (`CREATE OR REPLACE FUNCTION` in a migration)"
+        if first.trigger.function
+        else f"recreate the trigger `{first.trigger.name}` (in a migration)"
+    )
+    return [
+        make_finding(
+            "db-object-error",
+            ASKED.format(server=catalog.server)
+            + f"the {first.describe()}{others}. The schema and the client are not the cause: {fix}.",
+            context.resolve(event.source),
+            DB_SIDE_FIXES,
+            {
+                "model": event.model,
+                "trigger": first.trigger.name,
+                "function": first.trigger.function or None,
+                "table": first.trigger.table,
+                "refers_to": first.reference,
+                "missing_table": first.table if first.column is None else None,
+                "missing_column": f"{first.table}.{first.column}" if first.column else None,
+                "triggers": [p.trigger.name for p in problems],
+            },
+        )
+    ]
+
+
+def _all_problems(catalog: Catalog, relation: Relation | None) -> Iterable[TriggerProblem]:
+    relations = [relation] if relation is not None else list(catalog.relations)
+    return [p for r in relations for p in trigger_problems(catalog, r)]
+
+
+def _expected_columns(context: Context, model: Model | None) -> list[str]:
+    """The columns the running client queries: the generated client's model, else the schema's."""
+    if model is None:
+        return []
+    for client in context.clients():
+        if (known := client.datamodel.model(model.name)) is not None:
+            model = known
+            break
+    return [f.db_name or f.name for f in model.fields if f.kind != "object"]
+
+
+def _action(event: ev.ClientError, context: Context) -> str | None:
+    """The client method called: from the invocation line, else from the call site's own source line (a minified
+    runtime can hide the expression, as `t=Object.create()` in Prisma 6's client with a driver adapter)."""
+    if event.invocation is not None and event.invocation.action:
+        return event.invocation.action
+    where = context.resolve(event.call_site)
+    if where is None:
+        return None
+    try:
+        with open(where.file, "rb") as handle:
+            lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    line = lines[where.span.start.line] if where.span.start.line < len(lines) else ""
+    called = [m for m in _CALL.findall(line) if m in TRIGGER_EVENTS or m in READ_ACTIONS]
+    return called[-1] if called else None
+
+
+def _same(a: str, b: str, catalog: Catalog) -> bool:
+    return a == b if catalog.case_sensitive else a.lower() == b.lower()
+
+
+def _table_name(model: Model | None, fallback: str | None) -> str | None:
+    return (model.db_name or model.name) if model is not None else fallback
+
+
+def _field_location(model: Model | None, column: str) -> Location | None:
+    if model is None:
+        return None
+    found = next((f for f in model.fields if (f.db_name or f.name) == column), None)
+    return found.location if found is not None else None

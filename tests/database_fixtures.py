@@ -1,0 +1,61 @@
+"""Real databases for the inspection tests: one PostgreSQL cluster per session (Debian's postgresql, installed with
+apt when missing, fr_FR.UTF-8 generated), with databases in the states that produced the captured logs."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.captures.postgres import Cluster
+
+CAPTURE_SCRIPT = Path(__file__).resolve().parent / "captures" / "postgres_trigger.py"
+
+
+def _capture_constant(name: str) -> object:
+    """A string constant of the capture script, read without running it (it imports the capture toolchain)."""
+    tree = ast.parse(CAPTURE_SCRIPT.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{name} is not in {CAPTURE_SCRIPT}")
+
+
+# The capture script's own project and database (the incident: no "nickname", no "Post", a trigger writing
+# NEW.emailverified), so the live state is the one that printed the committed logs.
+INCIDENT_SCHEMA = str(_capture_constant("SCHEMA"))
+INCIDENT_DATABASE = str(_capture_constant("DATABASE"))
+INCIDENT_SCRIPTS: dict[str, str] = _capture_constant("SCRIPTS")  # type: ignore[assignment]
+
+
+class PostgresServer:
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self._count = 0
+
+    def database(self, statements: str, lc_messages: str = "C") -> str:
+        """A new database in the given state; returns its URL (trust authentication: any password is accepted)."""
+        self._count += 1
+        name = f"db{self._count}"
+        self.cluster.create_database(name, lc_messages)
+        if statements.strip():
+            self.cluster.sql(name, statements)
+        return self.cluster.url(name)
+
+    def sql(self, url: str, statements: str) -> str:
+        return self.cluster.sql(url.rsplit("/", 1)[-1], statements)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    cluster = Cluster().start()
+    try:
+        yield PostgresServer(cluster)
+    finally:
+        cluster.stop()
+
+
+def with_password(url: str, password: str) -> str:
+    return url.replace("postgres@", f"postgres:{password}@", 1)

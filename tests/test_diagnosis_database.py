@@ -1,0 +1,313 @@
+"""The database decides: the captured logs diagnosed against a live database in the state that printed them, the
+same text against other states, and the fallback (with its reason) when the database cannot be asked."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.database import DatabaseProbe, DatabaseTarget
+from prisma_doctor.diagnosis import ProjectFacts, diagnose
+from prisma_doctor.findings import Finding
+from prisma_doctor.logs.recognize import read_events, recognize
+from prisma_doctor.schema.datamodel import build_datamodel
+from prisma_doctor.schema.parser import parse_schema
+from tests.captures.loading import load
+from tests.captures.postgres import free_port
+from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, PostgresServer, with_password
+from tests.test_cli_explain import FIXTURES, doctor, project_from_capture
+
+PASSWORD = "hunter2-s3cret"
+
+
+def summary(findings: list[dict] | list[Finding]) -> list[tuple[str, int | None]]:
+    return [
+        (f["code"], f["data"].get("rank")) if isinstance(f, dict) else (f.code, f.data.get("rank")) for f in findings
+    ]
+
+
+def incident_database(postgres: PostgresServer, capture: str, extra: str = "") -> str:
+    """A database in the state the capture ran against, in the capture's language (its sidecar names it)."""
+    french = load(capture).sidecar["database_url"].endswith("app_fr")
+    return postgres.database(INCIDENT_DATABASE + extra, "fr_FR.UTF-8" if french else "C")
+
+
+# The captures, through `prisma-doctor explain` as a person runs it, with the URL (and its password) in .env.
+LIVE = {
+    "pg-en-trigger-missing-field": [("db-object-error", None)],
+    "pg-fr-trigger-missing-field": [("db-object-error", 1), ("db-missing-column", 2)],
+    "pg-en-p2022-missing-column": [("db-missing-column", None)],
+    "pg-fr-p2022-missing-column": [("db-missing-column", None)],
+    "pg-en-p2021-missing-table": [("db-missing-table", None)],
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", sorted(LIVE))
+def test_capture_against_the_live_database_that_printed_it(postgres: PostgresServer, tmp_path: Path, name: str) -> None:
+    root = project_from_capture(name, tmp_path / "app")
+    for script, text in INCIDENT_SCRIPTS.items():
+        (root / script).write_text(text)
+    url = with_password(incident_database(postgres, name), PASSWORD)
+    (root / ".env").write_text(f'DATABASE_URL="{url}"\n')
+    # The log as this project would print it: the capture's paths moved here (the call site's line gives the call).
+    capture = load(name)
+    log = capture.output.replace(capture.sidecar["project_root"].encode(), str(root).encode())
+    done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, stdin=log)
+    assert PASSWORD not in (done.stdout + done.stderr).decode(), "the password never reaches the output"
+    findings = json.loads(done.stdout)["findings"]
+    assert summary(findings) == LIVE[name], [f["message"] for f in findings]
+    for finding in findings:
+        assert finding["data"]["database"]["asked"] is True
+        assert finding["data"]["database"]["url"].startswith("postgresql://postgres:****@")
+        assert "The database was asked (PostgreSQL " in finding["message"]
+    by_code = {f["code"]: f for f in findings}
+    if "db-object-error" in by_code:
+        trigger = by_code["db-object-error"]
+        assert (trigger["data"]["trigger"], trigger["data"]["function"]) == ("user_touch", "user_touch")
+        assert trigger["data"]["missing_column"] == "User.emailverified"
+        assert 'quote it as "emailVerified"' in trigger["message"]
+    if "db-missing-column" in by_code:
+        assert by_code["db-missing-column"]["data"]["columns"] == ["nickname"]
+        assert by_code["db-missing-column"]["location"]["file"].endswith(".js")
+
+
+def facts_with_database(name: str, target: DatabaseTarget) -> ProjectFacts:
+    return replace(load(name).facts(), database=DatabaseProbe(target))
+
+
+def pg(url: str) -> DatabaseTarget:
+    return DatabaseTarget("postgresql", url, "test")
+
+
+def findings_of(name: str, facts: ProjectFacts) -> list[Finding]:
+    return diagnose(read_events([load(name).output]), facts)
+
+
+@pytest.mark.postgres
+def test_the_same_french_text_follows_the_databases_state(postgres: PostgresServer) -> None:
+    name = "pg-fr-trigger-missing-field"
+    fixed_trigger = incident_database(
+        postgres,
+        name,
+        "CREATE OR REPLACE FUNCTION user_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        'NEW."emailVerified" := now(); RETURN NEW; END $$;',
+    )
+    (missing,) = findings_of(name, facts_with_database(name, pg(fixed_trigger)))
+    assert missing.code == "db-missing-column" and missing.data["columns"] == ["nickname"]
+    assert "no migration" in missing.message or "migrate" in missing.message
+    migrated = incident_database(postgres, name, 'ALTER TABLE "User" ADD COLUMN nickname text;')
+    (trigger,) = findings_of(name, facts_with_database(name, pg(migrated)))
+    assert trigger.code == "db-object-error" and trigger.data["trigger"] == "user_touch"
+    assert "function `user_touch()`" in trigger.message and "`NEW.emailverified`" in trigger.message
+
+
+@pytest.mark.postgres
+def test_unreachable_database_keeps_the_ranking_and_says_why() -> None:
+    name = "pg-fr-trigger-missing-field"
+    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/app_fr"
+    findings = findings_of(name, facts_with_database(name, pg(url)))
+    assert summary(findings) == [("db-missing-column", 1), ("db-object-error", 2)]
+    for finding in findings:
+        assert "The database could not be asked (" in finding.message and "refused" in finding.message.lower()
+        assert PASSWORD not in finding.message and PASSWORD not in json.dumps(finding.data)
+        assert finding.data["database"]["asked"] is False
+
+
+def test_no_database_url_keeps_the_ranking_and_says_why(tmp_path: Path) -> None:
+    root = project_from_capture("pg-en-p2022-missing-column", tmp_path / "app")
+    done = doctor(
+        "explain", str(FIXTURES / "pg-en-p2022-missing-column.log"), "--project", str(root), "--json", cwd=root
+    )
+    findings = json.loads(done.stdout)["findings"]
+    assert summary(findings) == [("db-missing-column", 1), ("db-object-error", 2)]
+    assert all("DATABASE_URL is not set" in f["data"]["database"]["reason"] for f in findings)
+
+
+# Text the captures do not cover, on live databases: a trigger writing to another table, a model mapped to a view.
+SCHEMA = """
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model User {
+  id    Int     @id
+  email String
+  name  String?
+}
+
+model UserSummary {
+  id    Int     @id
+  email String
+  name  String?
+
+  @@map("user_summary")
+}
+"""
+AUDIT = """
+CREATE TABLE "User" (id serial PRIMARY KEY, email text NOT NULL, name text);
+CREATE TABLE "Audit" (id serial PRIMARY KEY, at timestamp);
+CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO "Audit" (at, who) VALUES (now(), NEW.email);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit AFTER UPDATE ON "User" FOR EACH ROW EXECUTE FUNCTION audit();
+CREATE VIEW user_summary AS SELECT id, email FROM "User";
+"""
+
+
+def p2022(column: str, accessor: str, action: str, model: str) -> list:
+    return recognize(
+        [
+            f"Invalid `prisma.{accessor}.{action}()` invocation in",
+            "/p/app/actions.ts:9:3",
+            f"The column `{column}` does not exist in the current database.",
+            "  code: 'P2022',",
+            f"  meta: {{ modelName: '{model}' }},",
+            "}",
+        ]
+    )
+
+
+def schema_facts(target: DatabaseTarget, schema: str = SCHEMA) -> ProjectFacts:
+    datamodel = build_datamodel([parse_schema(schema, "/p/prisma/schema.prisma")])
+    return ProjectFacts(root="/p", schema=datamodel, database=DatabaseProbe(target))
+
+
+@pytest.mark.postgres
+def test_a_trigger_writing_a_column_another_table_lacks_is_named(postgres: PostgresServer) -> None:
+    facts = schema_facts(pg(postgres.database(AUDIT)))
+    # PostgreSQL: `column "who" of relation "Audit" does not exist`, which the adapter reads as `who`.
+    (finding,) = diagnose(p2022("who", "user", "update", "User"), facts)
+    assert finding.code == "db-object-error"
+    assert (finding.data["trigger"], finding.data["function"], finding.data["missing_column"]) == (
+        "audit",
+        "audit",
+        "Audit.who",
+    )
+    assert "`Audit` has no column `who`" in finding.message
+    assert not {"regenerate", "full-reset"} & set(finding.fixes)
+
+
+@pytest.mark.postgres
+def test_a_model_mapped_to_a_view_that_lacks_a_column_is_the_view(postgres: PostgresServer) -> None:
+    facts = schema_facts(pg(postgres.database(AUDIT)))
+    (finding,) = diagnose(p2022("(not available)", "userSummary", "findMany", "UserSummary"), facts)
+    assert finding.code == "db-object-error" and finding.data["view"] == "public.user_summary"
+    assert "is a view, and it has no column `name`" in finding.message
+
+
+# SQLite, read-only, through the CLI's own project reading.
+SQLITE_SCHEMA = SCHEMA.replace('"postgresql"', '"sqlite"')
+
+
+def sqlite_project(root: Path, statements: str) -> Path:
+    (root / "prisma").mkdir(parents=True)
+    (root / "prisma" / "schema.prisma").write_text(SQLITE_SCHEMA)
+    (root / "package.json").write_text('{"name": "app"}')
+    (root / ".env").write_text('DATABASE_URL="file:./dev.db"\n')
+    with sqlite3.connect(root / "prisma" / "dev.db") as connection:
+        connection.executescript(statements)
+    connection.close()
+    return root
+
+
+def explain_text(root: Path, lines: list[str]) -> list[dict]:
+    done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, stdin="\n".join(lines).encode())
+    return json.loads(done.stdout)["findings"]
+
+
+def p2022_lines(column: str, action: str) -> list[str]:
+    return [
+        f"Invalid `prisma.user.{action}()` invocation in",
+        "/p/app/actions.ts:9:3",
+        f"The column `{column}` does not exist in the current database.",
+        "  code: 'P2022',",
+        "  meta: { modelName: 'User' },",
+        "}",
+    ]
+
+
+def test_sqlite_trigger_on_another_table_and_a_really_missing_column(tmp_path: Path) -> None:
+    root = sqlite_project(
+        tmp_path / "app",
+        """
+        CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);
+        CREATE TABLE "Audit" (id INTEGER PRIMARY KEY, at TEXT);
+        CREATE TRIGGER audit AFTER UPDATE ON "User" BEGIN
+          INSERT INTO "Audit" (at, who) VALUES (datetime('now'), NEW.email);
+        END;
+        CREATE VIEW user_summary AS SELECT id, email FROM "User";
+        """,
+    )
+    (trigger,) = explain_text(root, p2022_lines("(not available)", "update"))
+    assert (trigger["code"], trigger["data"]["trigger"], trigger["data"]["missing_column"]) == (
+        "db-object-error",
+        "audit",
+        "Audit.who",
+    )
+    with sqlite3.connect(root / "prisma" / "dev.db") as connection:
+        connection.execute("DROP TRIGGER audit")
+        connection.execute('ALTER TABLE "User" DROP COLUMN name')
+    connection.close()
+    (missing,) = explain_text(root, p2022_lines("(not available)", "findMany"))
+    assert (missing["code"], missing["data"]["columns"]) == ("db-missing-column", ["name"])
+    assert missing["data"]["database"]["server"].startswith("SQLite")
+
+
+def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Path) -> None:
+    root = sqlite_project(
+        tmp_path / "app",
+        """
+        CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);
+        CREATE TRIGGER touch BEFORE UPDATE ON "User" BEGIN UPDATE "User" SET verified = 1 WHERE id = NEW.id; END;
+        """,
+    )
+    (root / "error.log").write_text("\n".join(p2022_lines("(not available)", "update")) + "\n")
+    done = doctor("run", "--project", str(root), "--", "cat", "error.log", cwd=root)
+    said = done.stderr.decode()
+    assert "prisma-doctor: " in said and "trigger `touch` on `User`" in said, said
+    assert "`User` has no column `verified`" in said
+
+
+@pytest.mark.postgres
+def test_a_missing_table_that_only_a_trigger_writes_is_the_trigger(postgres: PostgresServer) -> None:
+    url = postgres.database(
+        AUDIT + "CREATE FUNCTION log_it() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO audit_log (at) VALUES (now()); RETURN NEW; END $$; "
+        'CREATE TRIGGER log_it AFTER INSERT ON "User" FOR EACH ROW EXECUTE FUNCTION log_it();'
+    )
+    lines = [
+        "Invalid `prisma.user.create()` invocation in",
+        "/p/app/actions.ts:9:3",
+        "The table `audit_log` does not exist in the current database.",
+        "  code: 'P2021',",
+        "  meta: { modelName: 'User' },",
+        "}",
+    ]
+    (finding,) = diagnose(recognize(lines), schema_facts(pg(url)))
+    assert (finding.code, finding.data["trigger"], finding.data["missing_table"]) == (
+        "db-object-error",
+        "log_it",
+        "audit_log",
+    )
+    assert "there is no table `audit_log`" in finding.message
+
+
+@pytest.mark.postgres
+def test_the_incidents_own_text_names_the_trigger(postgres: PostgresServer) -> None:
+    # The native engine of the incident read `«` from `l'enregistrement « new » n'a pas de champs « emailverified »`.
+    url = postgres.database(INCIDENT_DATABASE, "fr_FR.UTF-8")
+    facts = replace(load("pg-fr-trigger-missing-field").facts(), database=DatabaseProbe(pg(url)))
+    (finding,) = diagnose(p2022("«", "user", "update", "User"), facts)
+    assert (finding.code, finding.data["trigger"], finding.data["missing_column"]) == (
+        "db-object-error",
+        "user_touch",
+        "User.emailverified",
+    )

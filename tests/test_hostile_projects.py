@@ -1,0 +1,119 @@
+"""Projects that fight back: a package.json that is not JSON, a file nobody may delete, links that loop or lead out.
+
+Every case must end with a clear message, a meaningful exit code and nothing outside the project touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.repair_fixtures import SCHEMA, project_copy, repair_environment
+
+SERVER = Path(__file__).resolve().parents[1] / "server"
+
+
+def doctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
+    return subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def schema_project(folder: Path, package_json: bytes) -> Path:
+    (folder / "prisma").mkdir(parents=True)
+    (folder / "prisma" / "schema.prisma").write_text(SCHEMA)
+    (folder / "package.json").write_bytes(package_json)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "column", "says"),
+    [
+        (b'{\n  "name": "app",\n  oops\n}\n', 3, 3, "is not valid JSON: Expecting property name"),
+        # Columns count UTF-16 code units, as editors do: the emoji before the error counts twice.
+        ('{\n  "name": "\U0001f600", "x": }'.encode(), 2, 22, "is not valid JSON: Expecting value"),
+        (b"[1, 2]", 1, 1, "holds a JSON list, not an object"),
+        (b"\xff\xfe{}", None, None, "cannot be read as UTF-8 text"),
+    ],
+)
+def test_a_package_json_that_is_not_json_is_named_where_it_breaks(
+    tmp_path: Path, content: bytes, line: int | None, column: int | None, says: str
+) -> None:
+    project = schema_project(tmp_path / "app", content)
+    result = doctor("check", "--json", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    invalid = [f for f in findings if f["code"] == "package-json-invalid"]
+    assert len(invalid) == 1
+    assert says in invalid[0]["message"]
+    assert invalid[0]["location"]["file"] == str(project / "package.json")
+    assert (invalid[0]["location"]["line"], invalid[0]["location"]["column"]) == (line, column)
+    # The rest of the check still runs: the schema was found and its generator judged.
+    assert any(f["code"] == "client-not-generated" for f in findings)
+    # The repair's preview still works and names its steps; the file itself is left as it was.
+    preview = doctor("reset", "--dry-run", cwd=project)
+    assert preview.returncode == 0, preview.stderr
+    assert "Regenerate Prisma Client" in preview.stdout
+    assert (project / "package.json").read_bytes() == content
+
+
+def test_a_package_json_declaring_the_schema_is_named_when_no_schema_is_found(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "db").mkdir()
+    (project / "db" / "main.prisma").write_text(SCHEMA)
+    (project / "package.json").write_text('{"prisma": {"schema": "db/main.prisma"},}')
+    result = doctor("check", "--json", cwd=project)
+    assert "Traceback" not in result.stderr
+    codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
+    # Why the schema was not found is the broken file that names it.
+    assert codes == ["package-json-invalid", "schema-unreadable"]
+
+
+def _immutable(path: Path, on: bool) -> None:
+    # `chattr +i` makes unlink fail with EPERM even for root, as a file held open by a process does on Windows.
+    subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True)
+
+
+@pytest.mark.node
+def test_a_file_that_cannot_be_deleted_stops_the_repair_with_its_name(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    locked = project / "node_modules" / ".prisma" / "client" / "index.js"
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    (project / "node_modules" / "outside-link").symlink_to(outside)
+    with (project / "prisma" / "schema.prisma").open("a") as schema:
+        schema.write("\nmodel Post {\n  id Int @id\n}\n")
+    _immutable(locked, True)
+    try:
+        result = doctor("regenerate", "--yes", cwd=project)
+    finally:
+        _immutable(locked, False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{locked} stayed locked" in result.stdout
+    assert "repair NOT complete" in result.stdout
+    assert outside.read_text() == "keep"
+    # Once the file is free, the same repair completes and the client knows the new model.
+    again = doctor("regenerate", "--yes", cwd=project)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert doctor("check", cwd=project).returncode == 0
+
+
+def test_link_loops_and_links_out_of_the_tree_end_the_search_for_projects(tmp_path: Path) -> None:
+    project = schema_project(tmp_path / "repo" / "app", b'{"name": "app"}')
+    (project / "loop").symlink_to(project, target_is_directory=True)
+    (project / "self").symlink_to("self")
+    (tmp_path / "repo" / "root").symlink_to("/", target_is_directory=True)
+    result = doctor("check", "--json", str(tmp_path / "repo"), cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    reports = json.loads(result.stdout)
+    projects = [r["project"] for r in reports] if isinstance(reports, list) else [reports["project"]]
+    assert projects == [str(project)]
