@@ -229,8 +229,9 @@ async def _typing_bursts(
 async def terminal_latency(project: Path, repeats: int, pause: float = 0.5) -> dict[str, object]:
     """From a `prismaDoctor/terminalOutput` chunk holding a real captured P2022 block to the diagnostic it yields.
 
-    Two shapes: the block followed by an ordinary line in the same chunk (the block ends at once), and the block
-    alone at the end of its chunk (it ends when the stream has been quiet for the runtime feature's QUIET_SECONDS).
+    Two shapes: the block followed by an ordinary line in the same chunk, and the block alone at the end of its chunk
+    (it ends on the closing brace of the error's properties; a form without them would wait for the runtime
+    feature's QUIET_SECONDS of quiet).
     """
     block = (FIXTURES / "pg-en-p2022-missing-column.log").read_text(encoding="utf-8").rstrip("\n") + "\n"
     shapes = {"block_then_next_line": block + " GET / 500 in 12ms\n", "block_at_end_of_chunk": block}

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.recognize import Recognizer, parse_invocation, read_events, recognize
+from prisma_doctor.logs.stream import read_lines
 from tests.captures.loading import load, names
 
 
@@ -257,3 +258,31 @@ def test_postgres_trigger_messages_inside_a_driver_error() -> None:
         (event,) = recognize([f"DriverAdapterError: {message}"])
         assert isinstance(event, ev.DatabaseObjectError)
         assert (event.record, event.field) == ("new", "emailverified")
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("It depends on one or more records that were required but not found.", "RecordNotFound"),
+        ("Record to update not found.", "RecordNotFound"),
+        ("Record to delete not found.", "RecordNotFound"),
+        ("No record was found for an update.", "RecordNotFound"),
+        ("Can't reach database server at `db:5432`", "DatabaseUnreachable"),
+        ('relation "User" does not exist', "MissingTable"),
+        ("la relation « User » n'existe pas", "MissingTable"),
+    ],
+)
+def test_messages_inside_a_client_error(message: str, kind: str) -> None:
+    """Each wording the recognizer knows, as the line after an invocation header (where a code frame may be long)."""
+    (event,) = recognize(["Invalid `prisma.user.update()` invocation:", "x" * 4000, message])
+    assert type(event).__name__ == kind
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(EXPECTED_KINDS) if load(n).output.rstrip().endswith(b"}")])
+def test_a_client_error_ends_with_its_properties(name: str) -> None:
+    """Node prints the error's `{ code, meta, clientVersion }` last: the event comes with its closing brace, not when
+    more output or a quiet stream shows that the block is over."""
+    recognizer = Recognizer()
+    events = [event for line in read_lines([load(name).output]) for event in recognizer.feed_line(line)]
+    assert kinds(events) == EXPECTED_KINDS[name]
+    assert recognizer.flush() == []

@@ -18,18 +18,29 @@ DEFAULT_MAX_LINE = 4096
 _MAX_ESCAPE = 2048
 TRUNCATION_MARK = " …"
 
-# CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ST), DCS/PM/APC strings, and two-byte ESC sequences.
+# CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ST), DCS/PM/APC strings, and two-byte ESC sequences. Factored
+# behind one ESC so that the search skips from ESC to ESC instead of trying four alternatives at every character.
 _ESCAPE = re.compile(
     r"""
-    \x1b\[[0-?]*[ -/]*[@-~]                     # CSI: colours, cursor moves, erase line
-  | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)           # OSC: titles, hyperlinks, shell integration
-  | \x1b[PX^_][^\x1b]*\x1b\\                    # DCS, SOS, PM, APC strings
-  | \x1b[ -/]*[0-~]                             # other ESC sequences (charset selection, keypad modes)
+    \x1b(?:
+        \[[0-?]*[ -/]*[@-~]                     # CSI: colours, cursor moves, erase line
+      | \][^\x07\x1b]*(?:\x07|\x1b\\)           # OSC: titles, hyperlinks, shell integration
+      | [PX^_][^\x1b]*\x1b\\                    # DCS, SOS, PM, APC strings
+      | [ -/]*[0-~]                             # other ESC sequences (charset selection, keypad modes)
+    )
     """,
     re.VERBOSE,
 )
-# An escape sequence that has started but whose end has not arrived yet.
+# An escape sequence that has started but whose end has not arrived yet. It holds at most two ESCs, the second only as
+# its last character (the first half of an ST), so it can only start at one of the text's last two ESCs.
 _UNFINISHED_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)?\Z")
+# Characters that make a line's cleaning more than a redraw, a mojibake repair and a cut: controls other than tab
+# and carriage return, and the replacement characters that may make it binary noise.
+_SUSPECT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+# The same test on UTF-8 bytes, where it is quicker: C0 controls and DEL (carriage returns and ESC are judged after
+# decoding and stripping escape sequences), and C1 controls.
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\x1b") + b"\x7f"
+_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
 # Control characters other than tab and the line breaks handled separately.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 
@@ -39,6 +50,23 @@ _MAC_ROMAN_CHARS = "".join(sorted({bytes([b]).decode("mac_roman") for b in range
 _LATIN1_CONTROLS = "".join(chr(c) for c in range(0x80, 0xA0))
 _CP1252_RUN = re.compile(f"[{re.escape(_CP1252_CHARS + _LATIN1_CONTROLS)}]{{2,}}")
 _MAC_ROMAN_RUN = re.compile(f"[{re.escape(_MAC_ROMAN_CHARS)}]{{2,}}")
+
+
+def _unfinished_escape(text: str) -> int:
+    """Where an unfinished escape sequence at the end of `text` starts (`len(text)` if there is none)."""
+    last = text.rfind("\x1b")
+    if last < 0:
+        return len(text)
+    if last == len(text) - 1:
+        before = text.rfind("\x1b", 0, last)
+        if before >= 0 and _UNFINISHED_ESCAPE.match(text, before):
+            return before
+    return last if _UNFINISHED_ESCAPE.match(text, last) else len(text)
+
+
+def _plain_bytes(raw: bytes) -> bool:
+    """No control character but tab, line breaks and ESC in these UTF-8 bytes."""
+    return len(raw.translate(None, _CONTROL_BYTES)) == len(raw) and not (b"\xc2" in raw and _C1_BYTES.search(raw))
 
 
 def strip_ansi(text: str) -> str:
@@ -129,29 +157,67 @@ class LineReader:
         self._truncated = False
 
     def feed(self, chunk: bytes | str) -> list[str]:
+        return list(self._split(self._prepare(chunk)))
+
+    def feed_parts(self, chunk: bytes | str) -> tuple[list[str], str]:
+        """The lines `feed` would return, as clean lines and a body of raw whole lines that cost nothing to cut.
+
+        The body is empty or ends with `\\n`; each of its lines becomes the clean line `whole_line(raw)` (never None):
+        it holds no control character (but tab and the carriage return that redraws a line) and no replacement
+        character, so no line in it is noise and cleaning it only keeps what was drawn last, repairs mojibake and cuts
+        an overlong line. Callers that look at few lines (the recognizer
+        looks for a handful of words) then pay for the lines they look at, not for every line. The clean lines
+        come first; in a chunk that needs line-by-line work they are all the lines and the body is empty.
+        """
+        plain_bytes = False
+        # Text held back from the last chunk (an escape sequence that may not be one) is not in these bytes.
+        if isinstance(chunk, bytes) and not self._pending:
+            buffered = self._decoder.getstate()[0]
+            plain_bytes = _plain_bytes(buffered + chunk if buffered else chunk)
+        text = self._prepare(chunk)
+        first = text.find("\n")
+        # When the bytes had no control character, what decoding and stripping may leave is quick to look for.
+        plain = ("\ufffd" not in text and "\x1b" not in text) if plain_bytes else not _SUSPECT.search(text)
+        if first < 0 or not plain:
+            return list(self._split(text)), ""
+        last = text.rfind("\n")
+        head = list(self._split(text[: first + 1]))  # ends the line carried over from the previous chunk
+        head.extend(self._split(text[last + 1 :]))  # starts the next one: nothing to return
+        return head, text[first + 1 : last + 1]
+
+    def whole_line(self, raw: str) -> str:
+        """One line of a `feed_parts` body, clean."""
+        if "\r" in raw:
+            raw = raw[raw.rfind("\r") + 1 :]  # a lone carriage return redraws the line (spinners, progress bars)
+        if len(raw) <= self.max_line:
+            return clean_line(raw) or ""
+        return (clean_line(raw[: self.max_line]) or "") + TRUNCATION_MARK
+
+    def _prepare(self, chunk: bytes | str) -> str:
+        """Decoded text without escape sequences, `\\n` line breaks, up to where the next chunk may still change it."""
         text = self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
         text = self._pending + text
         self._pending = ""
-        unfinished = _UNFINISHED_ESCAPE.search(text)
-        if unfinished and unfinished.start() < len(text) and len(text) - unfinished.start() <= _MAX_ESCAPE:
-            self._pending = text[unfinished.start() :]
-            text = text[: unfinished.start()]
+        unfinished = _unfinished_escape(text)
+        if unfinished < len(text) and len(text) - unfinished <= _MAX_ESCAPE:
+            self._pending = text[unfinished:]
+            text = text[:unfinished]
         if text.endswith("\r"):
             # It may be the first half of a CRLF cut by the chunk boundary.
             self._pending = "\r" + self._pending
             text = text[:-1]
-        return list(self._split(strip_ansi(text)))
+        text = strip_ansi(text) if "\x1b" in text else text
+        return text.replace("\r\n", "\n") if "\r" in text else text
 
     def close(self) -> list[str]:
         tail = self._decoder.decode(b"", final=True) + self._pending
         self._pending = ""
-        lines = list(self._split(strip_ansi(tail).rstrip("\r")))
+        lines = list(self._split(strip_ansi(tail).rstrip("\r").replace("\r\n", "\n")))
         if self._line_length or self._truncated:
             lines.extend(self._finish_line())
         return lines
 
     def _split(self, text: str) -> Iterator[str]:
-        text = text.replace("\r\n", "\n")
         parts = text.split("\n")
         last = len(parts) - 1
         for index, part in enumerate(parts):

@@ -33,10 +33,13 @@ from prisma_doctor.lsp.runtime_findings import (
     stale_dev_server,
 )
 
-# A block (an error with its stack) is complete once its stream has been quiet this long.
+# A block whose end the recognizer cannot see (a client error printed without its properties) is complete once its
+# stream has been quiet this long; the common forms end on their own last line and are diagnosed with it.
 QUIET_SECONDS = 0.3
 POLL_SECONDS = 0.5
-PUBLISH_SECONDS = 0.1
+# Findings are published as soon as the chunk that gave them is handled, at most once this often per project (a
+# flood of errors would otherwise send diagnostics for every chunk).
+PUBLISH_SECONDS = 0.05
 MAX_STREAMS = 32
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,8 @@ class RuntimeFeature(LanguageFeature):
         super().__init__(server)
         self._projects: dict[Path, _ProjectRuntime] = {}
         self._poll: asyncio.Task[None] | None = None
-        self._publish: dict[Path, asyncio.TimerHandle] = {}
+        self._publish: dict[Path, asyncio.Handle] = {}
+        self._published_at: dict[Path, float] = {}
 
     async def initialized(self) -> None:
         for session in list(self.server.projects.sessions.values()):
@@ -107,10 +111,11 @@ class RuntimeFeature(LanguageFeature):
         while len(runtime.streams) > MAX_STREAMS:
             runtime.streams.popitem(last=False)
         self._handle(session, stream, stream.reader.feed(chunk))
-        loop = asyncio.get_running_loop()
         if stream.flush is not None:
             stream.flush.cancel()
-        stream.flush = loop.call_later(QUIET_SECONDS, self._flush, session, stream)
+            stream.flush = None
+        if stream.reader.reading_block:
+            stream.flush = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._flush, session, stream)
 
     def _flush(self, session: ProjectSession, stream: _Stream) -> None:
         stream.flush = None
@@ -136,11 +141,18 @@ class RuntimeFeature(LanguageFeature):
             return
         from prisma_doctor.lsp.features.sync import SyncFeature
 
+        loop = asyncio.get_running_loop()
+
         def publish() -> None:
             self._publish.pop(session.root, None)
+            self._published_at[session.root] = loop.time()
             self.server.feature_of(SyncFeature).publish(session)
 
-        self._publish[session.root] = asyncio.get_running_loop().call_later(PUBLISH_SECONDS, publish)
+        # After the handler that found them returns (so that every finding of one notification or one poll goes
+        # out together), or when the last publish is far enough behind.
+        last = self._published_at.get(session.root)
+        wait = 0.0 if last is None else last + PUBLISH_SECONDS - loop.time()
+        self._publish[session.root] = loop.call_later(wait, publish) if wait > 0 else loop.call_soon(publish)
 
     # The static check finished: retire what it shows gone, and say when a running dev server is behind.
     def checked(self, session: ProjectSession) -> None:
