@@ -41,6 +41,8 @@ POLL_SECONDS = 0.5
 # flood of errors would otherwise send diagnostics for every chunk).
 PUBLISH_SECONDS = 0.05
 MAX_STREAMS = 32
+# Events whose cause the database's own catalog decides (diagnosis.asked).
+_ASKS_DATABASE = (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError)
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +51,8 @@ class _Stream:
     reader: LogReader = field(default_factory=LogReader)
     diagnoser: Diagnoser = field(default_factory=Diagnoser)
     flush: asyncio.TimerHandle | None = None
+    # The diagnosis that waits for the database's answer; the stream's later events queue behind it.
+    diagnosing: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -124,8 +128,41 @@ class RuntimeFeature(LanguageFeature):
     def _handle(self, session: ProjectSession, stream: _Stream, events: list[ev.Event]) -> None:
         if not events:
             return
-        runtime = self._runtime(session)
         now = datetime.now(timezone.utc)
+        probe = self._facts(session).database
+        asks = probe is not None and probe.target is not None and any(isinstance(e, _ASKS_DATABASE) for e in events)
+        behind = stream.diagnosing is not None and not stream.diagnosing.done()
+        if not asks and not behind:
+            self._diagnose(session, stream, events, now)
+            return
+        previous = stream.diagnosing
+        stream.diagnosing = asyncio.get_running_loop().create_task(
+            self._diagnose_in_order(session, stream, events, now, previous, asks)
+        )
+
+    async def _diagnose_in_order(
+        self,
+        session: ProjectSession,
+        stream: _Stream,
+        events: list[ev.Event],
+        now: datetime,
+        previous: asyncio.Task[None] | None,
+        asks: bool,
+    ) -> None:
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])  # the stream's events are diagnosed in the order they came
+            probe = self._facts(session).database
+            if asks and probe is not None:
+                # The same text can mean a trigger or a missing column: the database decides, so wait (off the
+                # event loop, bounded by the probe's own timeouts) for an answer taken after the error came.
+                await asyncio.to_thread(probe.inspection, True)
+            self._diagnose(session, stream, events, now)
+        except Exception:  # a failed diagnosis must not stop the stream's later ones
+            log.exception("diagnosing runtime output of %s failed", session.root)
+
+    def _diagnose(self, session: ProjectSession, stream: _Stream, events: list[ev.Event], now: datetime) -> None:
+        runtime = self._runtime(session)
         stream.diagnoser.facts = self._facts(session)
         for event in events:
             if isinstance(event, ev.DevServerReady):
