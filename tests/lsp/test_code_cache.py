@@ -1,0 +1,81 @@
+"""The start-up cache of attrs' generated code: the classes it builds are the classes attrs builds without it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SERVER = Path(__file__).resolve().parents[2] / "server"
+# Imports lsprotocol's types under the cache, then prints a fingerprint of every generated method of every class.
+FINGERPRINT = """
+import hashlib, json, sys, types as pytypes
+from prisma_doctor.lsp.code_cache import cache_file, cached_attrs_code
+with cached_attrs_code(cache_file()):
+    from lsprotocol import types
+import attr._make
+def describe(code):
+    # What the code is, not how marshal happens to share its objects (its bytes vary with reference counts).
+    consts = tuple(describe(c) if isinstance(c, pytypes.CodeType) else repr(c) for c in code.co_consts)
+    return (code.co_code.hex(), consts, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars,
+            code.co_flags, code.co_filename, code.co_qualname, code.co_firstlineno, code.co_linetable.hex(),
+            code.co_exceptiontable.hex(), code.co_argcount, code.co_kwonlyargcount, code.co_posonlyargcount)
+prints = {}
+for name, cls in sorted(vars(types).items()):
+    if not hasattr(cls, "__attrs_attrs__"):
+        continue
+    for method in ("__init__", "__eq__", "__repr__", "__hash__", "__lt__", "__getstate__", "__setstate__"):
+        code = getattr(getattr(cls, method, None), "__code__", None)
+        if code is not None:
+            prints[f"{name}.{method}"] = hashlib.sha1(repr(describe(code)).encode()).hexdigest()
+prints["hook left behind"] = "compile" in vars(attr._make)
+prints["sample"] = repr(types.Position(line=1, character=2)) + str(types.Position(1, 2) == types.Position(1, 2))
+json.dump(prints, sys.stdout)
+"""
+
+
+def fingerprint(cache_home: Path, enabled: bool = True) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(SERVER), "XDG_CACHE_HOME": str(cache_home)}
+    env["PRISMA_DOCTOR_CODE_CACHE"] = "1" if enabled else "0"
+    done = subprocess.run(
+        [sys.executable, "-c", FINGERPRINT], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def cache_files(cache_home: Path) -> list[Path]:
+    return sorted((cache_home / "prisma-doctor").glob("attrs-code-*.marshal"))
+
+
+def test_cached_code_is_the_code_attrs_compiles(tmp_path: Path) -> None:
+    plain = fingerprint(tmp_path / "unused", enabled=False)
+    assert not cache_files(tmp_path / "unused")
+    assert len(plain) > 500
+    cold = fingerprint(tmp_path)
+    [stored] = cache_files(tmp_path)
+    written = stored.stat().st_mtime_ns
+    warm = fingerprint(tmp_path)
+    assert cold == plain
+    assert warm == plain
+    assert plain["hook left behind"] is False
+    # The warm start found every method in the cache: nothing new to store, the file is untouched.
+    assert stored.stat().st_mtime_ns == written
+
+
+def test_a_corrupt_cache_costs_a_compile_and_is_rewritten(tmp_path: Path) -> None:
+    plain = fingerprint(tmp_path / "unused", enabled=False)
+    fingerprint(tmp_path)
+    [stored] = cache_files(tmp_path)
+    size = stored.stat().st_size
+    stored.write_bytes(b"\x00not marshal" * 100)
+    assert fingerprint(tmp_path) == plain
+    assert stored.stat().st_size == size
+
+
+def test_an_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the cache folder would go")
+    plain = fingerprint(tmp_path / "unused", enabled=False)
+    assert fingerprint(blocker) == plain
