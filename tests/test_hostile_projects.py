@@ -40,6 +40,10 @@ def schema_project(folder: Path, package_json: bytes) -> Path:
         ('{\n  "name": "\U0001f600", "x": }'.encode(), 2, 22, "is not valid JSON: Expecting value"),
         (b"[1, 2]", 1, 1, "holds a JSON list, not an object"),
         (b"\xff\xfe{}", None, None, "cannot be read as UTF-8 text"),
+        # Deeper than the decoder's recursion limit, and a number too long for int(): neither may crash anything
+        # that reads package.json (schema location, the installed Prisma's version, the package manager).
+        (b"[" * 100_000, None, None, "cannot be read as JSON (maximum recursion depth exceeded"),
+        (b'{"version": ' + b"9" * 5000 + b"}", None, None, "cannot be read as JSON (Exceeds the limit"),
     ],
 )
 def test_a_package_json_that_is_not_json_is_named_where_it_breaks(

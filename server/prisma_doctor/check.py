@@ -22,8 +22,10 @@ from prisma_doctor.clients.locate import (
 )
 from prisma_doctor.clients.read import ClientUnreadable, GeneratedClient, read_client
 from prisma_doctor.drift import compare, drift_findings
-from prisma_doctor.findings import Finding, Location, Position, Report, Severity, Span
+from prisma_doctor.findings import Finding, Location, Report, Severity, Span
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.locate import LoadedSchema, SchemaNotFound, load_schema, locate_schema
+from prisma_doctor.schema.syntax import LineIndex
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,11 @@ def _package_json_findings(root: Path) -> list[Finding]:
     else:
         try:
             data = json.loads(text)
-        except ValueError as error:
-            line, column = getattr(error, "lineno", 1), getattr(error, "colno", 1)
-            line_text = text.splitlines()[line - 1] if text.splitlines()[line - 1 : line] else ""
-            character = len(line_text[: column - 1].encode("utf-16-le")) // 2
-            problem = f"is not valid JSON: {getattr(error, 'msg', error)} at line {line}, column {column}"
-            span = Span(Position(line - 1, character), Position(line - 1, character + 1))
+        except json.JSONDecodeError as error:
+            problem = f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            span = LineIndex(text).span(error.pos, error.pos + 1)
+        except (ValueError, RecursionError) as error:  # a number too long to convert, nesting too deep
+            problem, span = f"cannot be read as JSON ({error})", None
         else:
             if isinstance(data, dict):
                 return []
@@ -263,10 +264,7 @@ def _installed_version(package: str, *starts: Path) -> str | None:
         folder = find_package(package, start)
         if folder is None:
             continue
-        try:
-            version = json.loads((folder / "package.json").read_text(encoding="utf-8")).get("version")
-        except (OSError, ValueError, AttributeError):
-            continue
+        version = (read_package_json(folder) or {}).get("version")
         if isinstance(version, str):
             return version
     return None

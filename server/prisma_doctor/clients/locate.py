@@ -8,12 +8,12 @@ such folders can coexist. A custom `output` is relative to the schema file that 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block, FunctionValue, StringValue
 
@@ -162,11 +162,7 @@ def is_client_folder(folder: Path) -> bool:
     if not ((folder / "index.js").is_file() and (folder / "schema.prisma").is_file()):
         return False
     # A project of one's own may have both files too; a generated client's package.json is `prisma-client-<hash>`.
-    try:
-        with (folder / "package.json").open(encoding="utf-8") as handle:
-            name = json.load(handle).get("name", "")
-    except (OSError, ValueError, AttributeError):
-        return False
+    name = (read_package_json(folder) or {}).get("name", "")
     return isinstance(name, str) and name.startswith("prisma-client-")
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from prisma_doctor.clients.locate import TS_OUTPUT_EXTENSIONS, string_property
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import SchemaFile
@@ -138,11 +139,7 @@ def _json_string_after(pattern: re.Pattern[str], text: str) -> str | None:
 
 
 def _package_version(folder: Path) -> str | None:
-    try:
-        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    version = data.get("version") if isinstance(data, dict) else None
+    version = (read_package_json(folder) or {}).get("version")
     return version if isinstance(version, str) else None
 
 

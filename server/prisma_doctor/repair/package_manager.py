@@ -7,12 +7,12 @@ workspace root above it (a monorepo keeps one lock file at the top). Prisma alwa
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from prisma_doctor.package_json import read_package_json
 
 LOCK_FILES = (
     ("pnpm-lock.yaml", "pnpm"),
@@ -62,14 +62,6 @@ def _program(command: list[str]) -> list[str]:
     # On Windows `npx`, `pnpm` and `yarn` are .cmd files that subprocess finds only by their full name.
     found = shutil.which(command[0])
     return [found or command[0], *command[1:]]
-
-
-def read_package_json(folder: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def workspace_root(project: Path) -> Path:

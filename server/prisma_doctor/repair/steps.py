@@ -12,11 +12,12 @@ from pathlib import Path
 from prisma_doctor.check import check_project
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Finding, Report, Severity
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair import devserver
 from prisma_doctor.repair.context import StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
-from prisma_doctor.repair.package_manager import PackageManager, read_package_json
+from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, stop_processes
 from prisma_doctor.repair.run_command import run_command
 from prisma_doctor.repair.safe_fs import OutsideProject, remove_tree, size_of

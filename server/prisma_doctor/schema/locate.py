@@ -9,10 +9,10 @@ order: a depth-first walk with each folder's entries sorted by name.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import Record, SchemaFile, SyntaxError_
@@ -205,11 +205,8 @@ def _strip_js_comments(text: str) -> str:
 
 
 def _schema_from_package_json(package_json: Path) -> str | None:
-    try:
-        data = json.loads(package_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    prisma = data.get("prisma") if isinstance(data, dict) else None
+    data = read_package_json(package_json.parent) or {}
+    prisma = data.get("prisma")
     schema = prisma.get("schema") if isinstance(prisma, dict) else None
     return schema if isinstance(schema, str) and schema else None
 

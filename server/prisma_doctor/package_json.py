@@ -1,0 +1,17 @@
+"""package.json, read in one place that knows every way the file can be wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def read_package_json(folder: Path) -> dict[str, Any] | None:
+    """The object in `folder/package.json`; None when the file is missing, unreadable or not a JSON object (a
+    number too long to convert and nesting too deep for the decoder included: a hostile file must not crash)."""
+    try:
+        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
