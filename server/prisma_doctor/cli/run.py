@@ -102,7 +102,9 @@ class DevCommand:
         except OSError as error:
             raise UsageError(f"cannot run {self.command[0]}: {error.strerror or error}") from error
         record = _Record(self.root / RECORD)
-        self._diagnoser_for(needs_facts=True)  # starts asking the database now: no later error waits for it
+        facts = self._diagnoser_for(needs_facts=True).facts
+        if facts is not None and facts.database is not None:
+            facts.database.refresh()  # ask the database now, so that no later error waits for its answer
         forward = lambda number, _frame: _forward(process, number)  # noqa: E731 - one handler for every signal
         previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
         readers = {fd: LogReader() for fd in streams}

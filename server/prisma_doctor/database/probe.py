@@ -1,10 +1,11 @@
 """Ask the database in the background, and hand out the latest answer without ever blocking an event loop.
 
-A project's probe is shared (one per database URL), so the facts gathered after every static check reuse it: each
-gathering starts a refresh when the last answer is older than `FRESH_SECONDS`, in a daemon thread bounded by the
-connection and statement timeouts. Outside an event loop (the CLI) `inspection()` waits for the refresh; inside one
-(the language server) it returns at once with the latest answer, which the refresh started at the last check has
-usually produced long before a runtime error arrives.
+A project's probe is shared (one per database URL), so the facts gathered after every static check reuse it. The
+database is asked only when an answer is wanted: `inspection()` starts a refresh when the last answer is older than
+`FRESH_SECONDS`, in a daemon thread bounded by the connection and statement timeouts, and waits for it outside an
+event loop (the CLI, or the language server's worker thread, which asks before diagnosing an error the database
+can decide); inside one it returns at once with the latest answer. `refresh()` starts one ahead of need (`run`
+does when it starts the dev server). Nothing is asked while a person only types.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ _probes_lock = threading.Lock()
 
 
 def probe_for(root: Path, schema: LoadedSchema | None) -> DatabaseProbe:
-    """The shared probe of a project's database (found from its datasource and .env files), refreshed if stale."""
+    """The shared probe of a project's database (found from its datasource and .env files); it asks nothing yet."""
     try:
         target = locate_database(root, schema)
     except NoDatabase as reason:
@@ -114,5 +115,4 @@ def probe_for(root: Path, schema: LoadedSchema | None) -> DatabaseProbe:
         _probes[key] = probe
         while len(_probes) > MAX_PROBES:
             _probes.popitem(last=False)
-    probe.refresh()
     return probe

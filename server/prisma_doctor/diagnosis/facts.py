@@ -79,7 +79,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         dev_server_pid=lock.pid if running and lock else None,
         migrations=tuple(sql),
         migrated=migrated_columns(sql),
-        # Started now, in a thread: the answer is usually there before a runtime error needs it.
+        # Asked when a runtime error needs its answer (probe.py).
         database=probe_for(state.root, state.schema),
     )
 
