@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -69,7 +70,12 @@ def test_a_corrupt_cache_costs_a_compile_and_is_rewritten(tmp_path: Path) -> Non
     fingerprint(tmp_path)
     [stored] = cache_files(tmp_path)
     size = stored.stat().st_size
+    keys = marshal.loads(stored.read_bytes()).keys()
     stored.write_bytes(b"\x00not marshal" * 100)
+    assert fingerprint(tmp_path) == plain
+    assert stored.stat().st_size == size
+    # A cache that still unmarshals but holds no code under the very keys asked for.
+    stored.write_bytes(marshal.dumps(dict.fromkeys(keys, "not code")))
     assert fingerprint(tmp_path) == plain
     assert stored.stat().st_size == size
 

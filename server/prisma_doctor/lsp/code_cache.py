@@ -21,6 +21,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 FORMAT = 1
@@ -43,11 +44,13 @@ def cached_attrs_code(path: Path | None) -> Iterator[None]:
     if path is None or "compile" in vars(attrs_make):
         yield
         return
-    from _blake2 import blake2b
+    try:
+        from _blake2 import blake2b  # what hashlib would give, without importing OpenSSL's bindings at start-up
+    except ImportError:
+        from hashlib import blake2b
 
     known = _load(path)
-    used: dict[bytes, Any] = {}
-    compiled: dict[bytes, Any] = {}
+    used: dict[bytes, CodeType] = {}
     # attrs compiles with the future flags of its own module (`compile` inherits them from its caller): the same
     # flags, explicitly, since the caller is now this module.
     inherits = getattr(attrs_make, "annotations", None) is __future__.annotations
@@ -58,8 +61,8 @@ def cached_attrs_code(path: Path | None) -> Iterator[None]:
             return compile(source, filename, mode, *args, **kwargs)
         key = blake2b(f"{mode}\0{filename}\0{source}".encode(), digest_size=16).digest()
         code = known.get(key)
-        if code is None:
-            code = compiled[key] = compile(source, filename, mode, flags, True)
+        if type(code) is not CodeType:  # not cached (or a damaged cache that still unmarshals)
+            code = compile(source, filename, mode, flags, True)
         used[key] = code
         return code
 
@@ -68,7 +71,7 @@ def cached_attrs_code(path: Path | None) -> Iterator[None]:
         yield
     finally:
         del attrs_make.compile  # type: ignore[attr-defined]
-        if compiled:
+        if any(known.get(key) is not code for key, code in used.items()):
             # Only what this start used: entries of older attrs or lsprotocol versions go at their first upgrade.
             _store(path, used)
 
