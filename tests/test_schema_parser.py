@@ -19,6 +19,12 @@ def span(line: int, start: int, end_line: int, end: int) -> Span:
     return Span(Position(line, start), Position(end_line, end))
 
 
+def described(value: object) -> tuple[type, str, Span]:
+    """A one-token value as (its class, its text, its range)."""
+    assert isinstance(value, StringValue | ConstantValue), value
+    return type(value), value.value if isinstance(value, StringValue) else value.text, value.span
+
+
 def messages(schema: SchemaFile) -> list[str]:
     return [error.message for error in schema.errors]
 
@@ -115,10 +121,10 @@ def test_the_whole_language_is_read() -> None:
     assert default is not None
     generated = default.argument("value")
     assert isinstance(generated, FunctionValue) and generated.name == "dbgenerated"
-    assert generated.arguments[0].value == StringValue("gen_random_uuid()", span(20, 46, 20, 65))
+    assert described(generated.arguments[0].value) == (StringValue, "gen_random_uuid()", span(20, 46, 20, 65))
     assert fields["id"].attribute("db.Uuid") is not None
     varchar = fields["email"].attribute("db.VarChar")
-    assert varchar is not None and varchar.argument("length") == ConstantValue("255", span(21, 41, 21, 44))
+    assert varchar is not None and described(varchar.argument("length")) == (ConstantValue, "255", span(21, 41, 21, 44))
     assert varchar.name_span == span(21, 29, 21, 40)
     assert fields["name"].type is not None and fields["name"].type.optional
     assert fields["tags"].type is not None and fields["tags"].type.is_list
@@ -131,22 +137,28 @@ def test_the_whole_language_is_read() -> None:
     assert isinstance(columns, ArrayValue)
     email, name = columns.items
     assert isinstance(email, FunctionValue) and email.arguments[0].name == "sort"
-    assert email.arguments[0].value == ConstantValue("Desc", span(30, 23, 30, 27))
+    assert described(email.arguments[0].value) == (ConstantValue, "Desc", span(30, 23, 30, 27))
     assert isinstance(name, FunctionValue)
     ops = name.arguments[0].value
     assert isinstance(ops, FunctionValue) and ops.name == "raw"
-    assert index.argument("type", position=None) == ConstantValue("Gin", span(30, 69, 30, 72))
+    assert described(index.argument("type", position=None)) == (ConstantValue, "Gin", span(30, 69, 30, 72))
     unique = user.attribute("unique")
     assert unique is not None
     where = unique.argument("where", position=None)
     assert isinstance(where, ObjectValue)
     condition = where.member("role")
-    assert isinstance(condition, ObjectValue) and condition.member("not") == StringValue("ADMIN", span(31, 40, 31, 47))
+    assert isinstance(condition, ObjectValue) and described(condition.member("not")) == (
+        StringValue,
+        "ADMIN",
+        span(31, 40, 31, 47),
+    )
     assert user.attribute("map") is not None and user.attribute("schema") is not None
 
     relation = post.fields[2].attribute("relation")
-    assert relation is not None and relation.argument("onDelete", None) == ConstantValue(
-        "Cascade", span(39, 76, 39, 83)
+    assert relation is not None and described(relation.argument("onDelete", None)) == (
+        ConstantValue,
+        "Cascade",
+        span(39, 76, 39, 83),
     )
     assert view.attribute("schema") is not None
     assert [(v.name, v.documentation) for v in role.values] == [("USER", None), ("ADMIN", "the boss")]

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from itertools import accumulate, chain
 from operator import itemgetter
 
+from prisma_doctor.schema.field_lines import MEMBER_AHEAD, MEMBER_LINE, read_field_line
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
     TYPE_CHECKING,
@@ -63,9 +64,17 @@ _TOKEN_ALTERNATIVES = rf"""
 # (`*+`: a comment that ends the file must not give back its last characters as a token), so the end of the text
 # is a last, empty token.
 _COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
-_TOKEN = re.compile(
-    rf"({_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+)({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
+_TRIVIA = rf"{_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+"
+_TOKEN = re.compile(rf"({_TRIVIA})({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
+# The same, and a field's whole line as one `member` token where it looks like one (see field_lines.py): a third of
+# the tokens of a large schema, and the fields built without walking them.
+_TOKEN_OR_MEMBER = re.compile(
+    rf"({MEMBER_AHEAD}|{_TRIVIA})({MEMBER_LINE}|{_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
 )
+# The blocks whose lines are fields.
+_FIELD_BLOCKS = frozenset({"model", "view", "type"})
+# The kinds of token after which a new line starts: a member token ends with its line break.
+_LINE_ENDS = frozenset({"newline", "doc", "member"})
 _COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
 _IDENT_START = re.compile(r"[^\W\d_]")
 _FIXED_KINDS: dict[str, str] = {
@@ -102,15 +111,18 @@ class _TooDeep(Exception):
         self.token = token
 
 
-def parse_schema(text: str, path: str = "schema.prisma") -> SchemaFile:
-    """Parse one schema file. Never raises for any `str` input."""
+def parse_schema(text: str, path: str = "schema.prisma", *, field_lines: bool = True) -> SchemaFile:
+    """Parse one schema file. Never raises for any `str` input.
+
+    `field_lines=False` reads every line token by token: the same tree, slower (the tests compare the two).
+    """
     # A parse makes tens of thousands of tuples and nodes that all live until it ends and hold no cycles: the
     # collector's passes over them (one per 700 new objects) are a sixth of the parse and free nothing.
     collecting = gc.isenabled()
     if collecting:
         gc.disable()
     try:
-        return _Parser(text, path).parse()
+        return _Parser(text, path, field_lines).parse()
     finally:
         if collecting:
             gc.enable()
@@ -118,6 +130,8 @@ def parse_schema(text: str, path: str = "schema.prisma") -> SchemaFile:
 
 def _kind(text: str) -> str:
     """The kind of a token from its text: which alternative of `_TOKEN` matched it."""
+    if text[-1] in "\r\n":
+        return "member"  # a field's line (a newline alone is in _FIXED_KINDS)
     first = text[0]
     if first == '"':
         return "string"
@@ -128,28 +142,37 @@ def _kind(text: str) -> str:
     return "ident" if _IDENT_START.match(first) else "other"
 
 
-def _tokens(text: str) -> tuple[list[_Token], list[tuple[str, int, int]]]:
-    """The tokens, and the block comments apart: each with its offset and the index of the token that follows it."""
-    pairs = _TOKEN.findall(text)
-    offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=0))
-    comments = _block_comments(text, pairs, offsets) if "/*" in text else []
+def _tokens(
+    text: str, field_lines: bool = True, start: int = 0, end: int | None = None
+) -> tuple[list[_Token], list[tuple[str, int, int]]]:
+    """The tokens of `text[start:end]`, and the block comments apart: each with its offset and the index of the
+    token that follows it. With `field_lines`, a field's line may be one `member` token, its line break included."""
+    end = len(text) if end is None else end
+    comments_possible = text.find("/*", start, end) >= 0
+    pattern = _TOKEN_OR_MEMBER if field_lines else _TOKEN
+    pairs = pattern.findall(text, start, end)
+    offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=start))
+    comments = _block_comments(text, pairs, offsets, end) if comments_possible else []
     while pairs and not pairs[-1][1]:
         pairs.pop()  # the empty matches at the end: after what ends the text, and at its very end
     texts = list(map(itemgetter(1), pairs))
     kinds_by_text = dict(_FIXED_KINDS)
     for new in set(texts).difference(kinds_by_text):
-        kinds_by_text[new] = _kind(new)
+        # Most new texts are field lines: told apart here, without a call each.
+        kinds_by_text[new] = "member" if new[-1] in "\r\n" else _kind(new)
     kinds = list(map(kinds_by_text.__getitem__, texts))
     # What precedes token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
     count = len(pairs)
     return list(zip(kinds, texts, offsets[1 : 2 * count : 2], offsets[2 : 2 * count + 1 : 2], strict=True)), comments
 
 
-def _block_comments(text: str, pairs: list[tuple[str, str]], offsets: list[int]) -> list[tuple[str, int, int]]:
+def _block_comments(
+    text: str, pairs: list[tuple[str, str]], offsets: list[int], end: int
+) -> list[tuple[str, int, int]]:
     """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
     found: list[tuple[str, int, int]] = []
     searched: set[int] = set()
-    at = text.find("/*")
+    at = text.find("/*", offsets[0], end)
     while at >= 0:
         # offsets[2i] to offsets[2i + 1] is what precedes token i; a `/*` elsewhere is inside a token (a string).
         slot = bisect_right(offsets, at) - 1
@@ -159,15 +182,15 @@ def _block_comments(text: str, pairs: list[tuple[str, str]], offsets: list[int])
             for match in _COMMENT_IN_TRIVIA.finditer(pairs[index][0]):
                 if match.group().startswith("/*"):
                     found.append((match.group(), offsets[slot] + match.start(), index))
-        at = text.find("/*", at + 1)
+        at = text.find("/*", at + 1, end)
     return found
 
 
 class _Parser:
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, field_lines: bool = True) -> None:
         self.text = text
         self.path = path
-        self.tokens, comments = _tokens(text)
+        self.tokens, comments = _tokens(text, field_lines)
         self.count = len(self.tokens)
         # A sentinel past the end, of no kind and no text, so that hot paths may look at the next token unguarded;
         # `peek` and every bound below still stop at `count`.
@@ -187,7 +210,7 @@ class _Parser:
         """Whether significant tokens stand on both sides of the position `following` with no line break between."""
         if not 0 < following < self.count:
             return False
-        return self.tokens[following - 1][KIND] not in ("newline", "doc") and self.tokens[following][KIND] != "newline"
+        return self.tokens[following - 1][KIND] not in _LINE_ENDS and self.tokens[following][KIND] != "newline"
 
     # -- token helpers -------------------------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> _Token | None:
@@ -228,7 +251,7 @@ class _Parser:
         return self.tokens[self.index - 1][END] if self.index else 0
 
     def _starts_line(self) -> bool:
-        return self.index == 0 or self.tokens[self.index - 1][KIND] in ("newline", "doc")
+        return self.index == 0 or self.tokens[self.index - 1][KIND] in _LINE_ENDS
 
     def _adjacent(self, ahead: int = 0) -> bool:
         """Whether the token `ahead` follows the one before it with nothing in between (Prisma's dotted paths)."""
@@ -248,6 +271,9 @@ class _Parser:
             if token[KIND] == "doc":
                 doc_lines.append(_doc_text(token[TEXT]))
                 self.index += 1
+                continue
+            if token[KIND] == "member":
+                self._tokens_from_here()  # a field's line outside a block: an error, read token by token
                 continue
             if token[KIND] == "ident" and token[TEXT] == "type" and self._is_type_alias():
                 self.error(
@@ -291,6 +317,9 @@ class _Parser:
         """Skip what cannot be read: a braced region whole (as Prisma does), else the rest of the line."""
         depth = 0
         while (token := self.peek()) is not None:
+            if token[KIND] == "member":
+                self._tokens_from_here()
+                continue
             if token[KIND] == "punct" and token[TEXT] == "{":
                 depth += 1
             elif token[KIND] == "punct" and token[TEXT] == "}":
@@ -363,6 +392,15 @@ class _Parser:
                 doc_lines.append(_doc_text(token_text))
                 self.index += 1
                 continue
+            if token_kind == "member":
+                if kind not in _FIELD_BLOCKS:
+                    self._tokens_from_here()  # not a field here: read the line (and the rest) token by token
+                    continue
+                field = self._field_line(token, _join_doc(doc_lines) if doc_lines else None)
+                doc_lines = []
+                if field is not None:
+                    fields.append(field)
+                continue
             if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
                 break
@@ -397,9 +435,36 @@ class _Parser:
             tuple(attributes),
             documentation,
             keyword[END],
-            (name_token[START], name_token[END]),
-            (keyword[START], end, self.lines),
+            name_token[START],
+            name_token[END],
+            keyword[START],
+            end,
+            self.lines,
         )
+
+    def _field_line(self, token: _Token, documentation: str | None) -> FieldDeclaration | None:
+        """A `member` token: the field read in one pass, or else from the line's tokens, as any other line."""
+        self.index += 1
+        field = read_field_line(self.text, token[START], token[END], self.lines, documentation)
+        if field is not None:
+            return field
+        outer = self.tokens, self.index, self.count
+        line, _ = _tokens(self.text, False, token[START], token[END])
+        self.count = len(line)
+        line.append(("end", "", token[END], token[END]))
+        self.tokens, self.index = line, 0
+        try:
+            return self.parse_field(documentation)
+        finally:
+            self.tokens, self.index, self.count = outer
+
+    def _tokens_from_here(self) -> None:
+        """Make the tokens from the current one on plain tokens, without `member` lines (once per parse at most)."""
+        start = self.tokens[self.index][START]
+        rest, _ = _tokens(self.text, False, start)
+        rest.append(("end", "", len(self.text), len(self.text)))
+        self.tokens[self.index :] = rest
+        self.count = len(self.tokens) - 1
 
     def _skip_rest_of_opening_line(self, kind: str, name: str) -> bool:
         """Prisma ignores what follows `{` on its line; say so. True when that text closed the block."""
@@ -464,7 +529,7 @@ class _Parser:
         if following != "newline":
             self.expect_line_end()
         return FieldDeclaration(
-            name[TEXT], field_type, attributes, documentation, name[END], (name[START], end, self.lines)
+            name[TEXT], field_type, attributes, documentation, name[END], name[START], end, self.lines
         )
 
     def parse_field_type(self, name: _Token) -> FieldType | None:
@@ -473,7 +538,7 @@ class _Parser:
         if kind == "ident" and type_name != "Unsupported" and tokens[i + 1][TEXT] not in _TYPE_SUFFIXES:
             # The common case, a bare `Type`.
             self.index = i + 1
-            return FieldType(type_name, False, False, None, (start, end, self.lines))
+            return FieldType(type_name, False, False, None, start, end, self.lines)
         token = self.peek()
         legacy_list: _Token | None = None
         if token is not None and token[KIND] == "punct" and token[TEXT] == "[":
@@ -517,7 +582,7 @@ class _Parser:
         if self.at("!"):
             bang = self.advance()
             self.error("fields are required by default: `!` is not valid in a field type", start, bang[END])
-        return FieldType(type_name, optional, is_list, unsupported, (start, self.end_of_previous(), self.lines))
+        return FieldType(type_name, optional, is_list, unsupported, start, self.end_of_previous(), self.lines)
 
     def parse_enum_value(self, documentation: str | None) -> EnumValueDeclaration | None:
         name = self.advance()
@@ -531,7 +596,7 @@ class _Parser:
         documentation = self.trailing_doc(documentation)
         self.expect_line_end()
         return EnumValueDeclaration(
-            name[TEXT], tuple(attributes), documentation, name[END], (name[START], end, self.lines)
+            name[TEXT], tuple(attributes), documentation, name[END], name[START], end, self.lines
         )
 
     def parse_property(self) -> ConfigProperty | None:
@@ -552,7 +617,7 @@ class _Parser:
         end = self.end_of_previous()
         self.trailing_doc(None)
         self.expect_line_end()
-        return ConfigProperty(key[TEXT], value, key[END], (key[START], end, self.lines))
+        return ConfigProperty(key[TEXT], value, key[END], key[START], end, self.lines)
 
     # -- attributes and expressions -----------------------------------------------------------------------------
     def parse_attributes(self) -> list[Attribute]:
@@ -582,7 +647,7 @@ class _Parser:
             except _TooDeep as deep:
                 arguments = self._too_deep(deep, ())
         end = tokens[self.index - 1][END]
-        return Attribute(name, marker[TEXT] == "@@", arguments, name_end, (marker[START], end, self.lines))
+        return Attribute(name, marker[TEXT] == "@@", arguments, name_end, marker[START], end, self.lines)
 
     def _dotted_path(self, first: _Token) -> tuple[str, int]:
         """`db.VarChar`: the dots and parts must touch, as in Prisma's grammar."""
@@ -651,12 +716,12 @@ class _Parser:
                 self.index = i + 1
                 value = self._parse_expression(first)
                 self.index = i + 3
-                return (Argument(None, value, (first[START], first[END], self.lines)),)  # type: ignore[arg-type]
+                return (Argument(None, value, first[START], first[END], self.lines),)  # type: ignore[arg-type]
             if after == "(" and first[KIND] == "ident" and tokens[i + 3][TEXT] == ")" and tokens[i + 4][TEXT] == ")":
                 # `@default(now())`, `@default(cuid())`: a function of no arguments.
                 self.index = i + 5
-                at = (first[START], tokens[i + 3][END], self.lines)
-                return (Argument(None, FunctionValue(first[TEXT], (), at), at),)
+                start, end = first[START], tokens[i + 3][END]
+                return (Argument(None, FunctionValue(first[TEXT], (), start, end, self.lines), start, end, self.lines),)
         arguments: list[Argument] = []
 
         def read_argument(token: _Token) -> bool:
@@ -676,7 +741,7 @@ class _Parser:
                     self.error(f"unexpected `{_shown(bad[TEXT])}` in arguments", bad[START], bad[END])
                     self.index += 1
                 return False
-            arguments.append(Argument(name, value, (token[START], self.end_of_previous(), self.lines)))
+            arguments.append(Argument(name, value, token[START], self.end_of_previous(), self.lines))
             return True
 
         self._delimited(")", "arguments", read_argument)
@@ -715,8 +780,8 @@ class _Parser:
             text, _ = self._dotted_path(token)
             if self.tokens[self.index][TEXT] == "(":
                 arguments = self.parse_arguments()
-                return FunctionValue(text, arguments, (token[START], self.end_of_previous(), self.lines))
-            return ConstantValue(text, (token[START], self.end_of_previous(), self.lines))
+                return FunctionValue(text, arguments, token[START], self.end_of_previous(), self.lines)
+            return ConstantValue(text, token[START], self.end_of_previous(), self.lines)
         if kind == "string":
             self.index += 1
             value = _unquote(token[TEXT])
@@ -730,10 +795,10 @@ class _Parser:
                     token[START],
                     token[END],
                 )
-            return StringValue(value, (token[START], token[END], self.lines))
+            return StringValue(value, token[START], token[END], self.lines)
         if token[KIND] == "number":
             self.index += 1
-            return ConstantValue(token[TEXT], (token[START], token[END], self.lines))
+            return ConstantValue(token[TEXT], token[START], token[END], self.lines)
         if token[KIND] == "punct" and token[TEXT] == "[":
             return self.parse_array()
         if token[KIND] == "punct" and token[TEXT] == "{":
@@ -756,7 +821,7 @@ class _Parser:
             return True
 
         self._delimited("]", "list items", read_value)
-        return ArrayValue(tuple(values), (start, self.end_of_previous(), self.lines))
+        return ArrayValue(tuple(values), start, self.end_of_previous(), self.lines)
 
     def _plain_list(self, start: int) -> ArrayValue | None:
         """`[a, b]`, a list of bare names (most lists in schemas), read in one pass; None for any other list."""
@@ -770,11 +835,11 @@ class _Parser:
             following = tokens[j + 1]
             if following[TEXT] not in (",", "]"):
                 return None
-            items.append(ConstantValue(text, (item_start, item_end, lines)))
+            items.append(ConstantValue(text, item_start, item_end, lines))
             j += 2
             if following[TEXT] == "]":
                 self.index = j
-                return ArrayValue(tuple(items), (start, following[END], lines))
+                return ArrayValue(tuple(items), start, following[END], lines)
 
     def parse_object(self) -> ObjectValue:
         """`{key: value, ...}` on one line (the `where` of partial indexes)."""
@@ -795,11 +860,11 @@ class _Parser:
                 self.error("expected a value after `:`", token[START], colon[END])
                 return True
             key = _unquote(token[TEXT]) if token[KIND] == "string" else token[TEXT]
-            members.append(ObjectMember(key, value, (token[START], self.end_of_previous(), self.lines)))
+            members.append(ObjectMember(key, value, token[START], self.end_of_previous(), self.lines))
             return True
 
         self._delimited("}", "object members", read_member)
-        return ObjectValue(tuple(members), (start, self.end_of_previous(), self.lines))
+        return ObjectValue(tuple(members), start, self.end_of_previous(), self.lines)
 
 
 def _escaped_quote_at_end(literal: str) -> bool:

@@ -103,35 +103,34 @@ class Record:
         return f"{type(self).__name__}({shown})"
 
 
-# Where a node stands: a `Span` as given, or (start, end, index) offsets into the text, as the parser gives them.
-if TYPE_CHECKING:
-    Range = Span | tuple[int, int, LineIndex]
-
-
 class _Ranged(Record):
-    """A node with a range (`span`): a `Span`, or offsets made into one on demand."""
+    """A node with a range (`span`): offsets into the text, made into a range on demand by the text's `LineIndex`.
 
-    __slots__ = ("_at",)
-    _at: Range
+    The offsets are slots of their own rather than a tuple: a large schema has some ten thousand nodes, and each
+    tuple would be one more object to allocate, for the garbage collector to walk, and to free.
+    """
+
+    __slots__ = ("_end", "_lines", "_start")
+    _start: int
+    _end: int
+    _lines: LineIndex
 
     @property
     def span(self) -> Span:
-        at = self._at
-        return at[2].span(at[0], at[1]) if at.__class__ is tuple else at  # type: ignore[union-attr,index,return-value]
+        return self._lines.span(self._start, self._end)
 
     def _span_to(self, end: int) -> Span:
         """From the node's start to `end` (for the ranges of names: `name_span`, `key_span`)."""
-        start, _, lines = self._at  # type: ignore[misc]
-        return lines.span(start, end)
+        return self._lines.span(self._start, end)
 
 
 class StringValue(_Ranged):
     __slots__ = ("value",)
     FIELDS = ("value", "span")
 
-    def __init__(self, value: str, span: Range) -> None:
+    def __init__(self, value: str, start: int, end: int, lines: LineIndex) -> None:
         self.value = value
-        self._at = span
+        self._start, self._end, self._lines = start, end, lines
 
 
 class ConstantValue(_Ranged):
@@ -140,18 +139,18 @@ class ConstantValue(_Ranged):
     __slots__ = ("text",)
     FIELDS = ("text", "span")
 
-    def __init__(self, text: str, span: Range) -> None:
+    def __init__(self, text: str, start: int, end: int, lines: LineIndex) -> None:
         self.text = text
-        self._at = span
+        self._start, self._end, self._lines = start, end, lines
 
 
 class ArrayValue(_Ranged):
     __slots__ = ("items",)
     FIELDS = ("items", "span")
 
-    def __init__(self, items: tuple[Expression, ...], span: Range) -> None:
+    def __init__(self, items: tuple[Expression, ...], start: int, end: int, lines: LineIndex) -> None:
         self.items = items
-        self._at = span
+        self._start, self._end, self._lines = start, end, lines
 
 
 class FunctionValue(_Ranged):
@@ -160,20 +159,20 @@ class FunctionValue(_Ranged):
     __slots__ = ("arguments", "name")
     FIELDS = ("name", "arguments", "span")
 
-    def __init__(self, name: str, arguments: tuple[Argument, ...], span: Range) -> None:
+    def __init__(self, name: str, arguments: tuple[Argument, ...], start: int, end: int, lines: LineIndex) -> None:
         self.name = name
         self.arguments = arguments
-        self._at = span
+        self._start, self._end, self._lines = start, end, lines
 
 
 class ObjectMember(_Ranged):
     __slots__ = ("key", "value")
     FIELDS = ("key", "value", "span")
 
-    def __init__(self, key: str, value: Expression, span: Range) -> None:
+    def __init__(self, key: str, value: Expression, start: int, end: int, lines: LineIndex) -> None:
         self.key = key
         self.value = value
-        self._at = span
+        self._start, self._end, self._lines = start, end, lines
 
 
 class ObjectValue(_Ranged):
@@ -182,9 +181,9 @@ class ObjectValue(_Ranged):
     __slots__ = ("members",)
     FIELDS = ("members", "span")
 
-    def __init__(self, members: tuple[ObjectMember, ...], span: Range) -> None:
+    def __init__(self, members: tuple[ObjectMember, ...], start: int, end: int, lines: LineIndex) -> None:
         self.members = members
-        self._at = span
+        self._start, self._end, self._lines = start, end, lines
 
     def member(self, key: str) -> Expression | None:
         return next((m.value for m in self.members if m.key == key), None)
@@ -197,14 +196,10 @@ class Argument(_Ranged):
     __slots__ = ("name", "value")
     FIELDS = ("name", "value", "span")
 
-    def __init__(self, name: str | None, value: Expression, span: Range) -> None:
+    def __init__(self, name: str | None, value: Expression, start: int, end: int, lines: LineIndex) -> None:
         self.name = name
         self.value = value
-        self._at = span
-
-
-# The range of a node the parser built: offsets into the text of a `LineIndex`.
-Offsets = tuple[int, int, LineIndex]
+        self._start, self._end, self._lines = start, end, lines
 
 
 class _Named(_Ranged):
@@ -223,12 +218,21 @@ class Attribute(_Named):
     __slots__ = ("arguments", "is_block")
     FIELDS = ("name", "is_block", "arguments", "span", "name_span")
 
-    def __init__(self, name: str, is_block: bool, arguments: tuple[Argument, ...], name_end: int, at: Offsets) -> None:
+    def __init__(
+        self,
+        name: str,
+        is_block: bool,
+        arguments: tuple[Argument, ...],
+        name_end: int,
+        start: int,
+        end: int,
+        lines: LineIndex,
+    ) -> None:
         self.name = name
         self.is_block = is_block
         self.arguments = arguments
         self._name_end = name_end
-        self._at = at
+        self._start, self._end, self._lines = start, end, lines
 
     def argument(self, name: str, position: int | None = 0) -> Expression | None:
         """The named argument, else the positional one at `position` (Prisma's first argument is unnamed)."""
@@ -251,12 +255,14 @@ class FieldType(_Ranged):
     __slots__ = ("is_list", "name", "optional", "unsupported")
     FIELDS = ("name", "span", "optional", "is_list", "unsupported")
 
-    def __init__(self, name: str, optional: bool, is_list: bool, unsupported: str | None, at: Offsets) -> None:
+    def __init__(
+        self, name: str, optional: bool, is_list: bool, unsupported: str | None, start: int, end: int, lines: LineIndex
+    ) -> None:
         self.name = name
         self.optional = optional
         self.is_list = is_list
         self.unsupported = unsupported
-        self._at = at
+        self._start, self._end, self._lines = start, end, lines
 
 
 class _Attributed(_Named):
@@ -285,14 +291,16 @@ class FieldDeclaration(_Attributed):
         attributes: tuple[Attribute, ...],
         documentation: str | None,
         name_end: int,
-        at: Offsets,
+        start: int,
+        end: int,
+        lines: LineIndex,
     ) -> None:
         self.name = name
         self.type = type
         self.attributes = attributes
         self.documentation = documentation
         self._name_end = name_end
-        self._at = at
+        self._start, self._end, self._lines = start, end, lines
 
 
 class EnumValueDeclaration(_Attributed):
@@ -300,24 +308,33 @@ class EnumValueDeclaration(_Attributed):
     FIELDS = ("name", "name_span", "attributes", "span", "documentation")
 
     def __init__(
-        self, name: str, attributes: tuple[Attribute, ...], documentation: str | None, name_end: int, at: Offsets
+        self,
+        name: str,
+        attributes: tuple[Attribute, ...],
+        documentation: str | None,
+        name_end: int,
+        start: int,
+        end: int,
+        lines: LineIndex,
     ) -> None:
         self.name = name
         self.attributes = attributes
         self.documentation = documentation
         self._name_end = name_end
-        self._at = at
+        self._start, self._end, self._lines = start, end, lines
 
 
 class ConfigProperty(_Ranged):
     __slots__ = ("_key_end", "key", "value")
     FIELDS = ("key", "key_span", "value", "span")
 
-    def __init__(self, key: str, value: Expression | None, key_end: int, at: Offsets) -> None:
+    def __init__(
+        self, key: str, value: Expression | None, key_end: int, start: int, end: int, lines: LineIndex
+    ) -> None:
         self.key = key
         self.value = value
         self._key_end = key_end
-        self._at = at
+        self._start, self._end, self._lines = start, end, lines
 
     @property
     def key_span(self) -> Span:
@@ -349,8 +366,11 @@ class Block(_Attributed):
         attributes: tuple[Attribute, ...],
         documentation: str | None,
         keyword_end: int,
-        name_range: tuple[int, int],
-        at: Offsets,
+        name_start: int,
+        name_end: int,
+        start: int,
+        end: int,
+        lines: LineIndex,
     ) -> None:
         self.kind = kind
         self.name = name
@@ -358,12 +378,12 @@ class Block(_Attributed):
         self.attributes = attributes
         self.documentation = documentation
         self._keyword_end = keyword_end
-        self._name_start, self._name_end = name_range
-        self._at = at
+        self._name_start, self._name_end = name_start, name_end
+        self._start, self._end, self._lines = start, end, lines
 
     @property
     def name_span(self) -> Span:
-        return self._at[2].span(self._name_start, self._name_end)  # type: ignore[index]
+        return self._lines.span(self._name_start, self._name_end)
 
     @property
     def keyword_span(self) -> Span:

@@ -1,0 +1,187 @@
+"""The one-pass reading of field lines (schema/field_lines.py) against the token-by-token reading it stands in for.
+
+`parse_schema(text)` reads most field lines in one pass; `parse_schema(text, field_lines=False)` reads every line
+token by token. Both must give the same tree, ranges and errors included, on any text: the corpus, text made of the
+pieces field lines are made of, and corpus schemas with lines mutated. The slow suite runs many more examples:
+
+    PRISMA_DOCTOR_FUZZ_EXAMPLES=100000 /work/venv/bin/pytest -m slow tests/test_schema_field_lines.py
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from prisma_doctor.schema import parser
+from prisma_doctor.schema.field_lines import read_field_line
+from prisma_doctor.schema.parser import parse_schema
+from prisma_doctor.schema.syntax import LineIndex
+from tests.schema_corpus import corpus_schemas, read_text
+
+CORPUS_TEXTS = [read_text(path) for schema in corpus_schemas() for path in schema.files()]
+
+
+def assert_same_reading(text: str) -> None:
+    fast = parse_schema(text, "/t/schema.prisma")
+    plain = parse_schema(text, "/t/schema.prisma", field_lines=False)
+    assert fast.errors == plain.errors
+    assert fast.blocks == plain.blocks
+    assert fast == plain
+
+
+def test_every_corpus_schema_reads_the_same_both_ways() -> None:
+    for text in CORPUS_TEXTS:
+        assert_same_reading(text)
+
+
+def test_the_common_lines_are_read_in_one_pass() -> None:
+    """Guards the speed-up itself: the corpus's field lines come as member tokens and are read without tokens."""
+    members = read = 0
+    for text in CORPUS_TEXTS:
+        tokens, _ = parser._tokens(text)
+        lines = LineIndex(text)
+        for kind, _, start, end in tokens:
+            if kind == "member":
+                members += 1
+                read += read_field_line(text, start, end, lines, None) is not None
+    assert members > 10_000
+    assert read / members > 0.95, (read, members)
+
+
+def test_a_typical_model_is_all_member_lines() -> None:
+    text = (
+        "model User {\n"
+        '  id        String   @id @default(auto()) @map("_id") @db.ObjectId\n'
+        "  email     String?  @unique // the login\n"
+        "  posts     Post[]   @relation(\"author\", fields: [a, b], references: [id], onDelete: Cascade)\n"
+        "  score     Float    @default(-1.5)\r\n"
+        "  tags      String[] @default([])\n"
+        "  @@index([email])\n"
+        "}\n"
+    )
+    tokens, _ = parser._tokens(text)
+    assert [kind for kind, *_ in tokens].count("member") == 5
+    assert_same_reading(text)
+    user = parse_schema(text).blocks[0]
+    posts = user.fields[2]
+    relation = posts.attributes[0]
+    assert relation.argument("fields").items[1].text == "b"  # type: ignore[union-attr]
+    line = text.splitlines()[3]
+    assert (relation.span.start.character, relation.span.end.character) == (line.index("@"), len(line))
+    assert user.fields[1].span.end.character == text.splitlines()[2].index(" //")  # the comment is not the field's
+
+
+# Pieces of field lines and of what surrounds them, so that random text lands on the edges of the one-pass shapes.
+_PIECES = [
+    "model M {\n",
+    "enum E {\n",
+    "type T {\n",
+    "datasource db {\n",
+    "}\n",
+    "\n",
+    "\r\n",
+    "\r",
+    "  ",
+    "\t",
+    " ",
+    "\u00a0",
+    "id",
+    "name",
+    "model",
+    "String",
+    "Int",
+    "Unsupported",
+    "Post",
+    "é",
+    "a-b",
+    "[]",
+    "?",
+    "[]?",
+    "!",
+    "@id",
+    "@@id",
+    "@",
+    "@map",
+    "@db.VarChar",
+    "@db.",
+    "@default",
+    "@relation",
+    "(",
+    ")",
+    "()",
+    '("x")',
+    '("a//b")',
+    '("a\\"b")',
+    '"',
+    "(now())",
+    "(dbgenerated(\"x\"))",
+    "(0)",
+    "(-1.5)",
+    "(1.)",
+    "(a.b)",
+    "(a, b)",
+    "(a,)",
+    "([a, b])",
+    "([])",
+    "([a,])",
+    "([a.b])",
+    "fields: [a]",
+    "name: ",
+    ", ",
+    ":",
+    "{",
+    "// note",
+    "/// doc",
+    "/* c */",
+    "/*\n*/",
+    "\x00",
+]
+field_line_text = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=2)), max_size=50).map("".join)
+
+
+@st.composite
+def corpus_with_changed_lines(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(CORPUS_TEXTS))
+    lines = text.splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 6))):
+        if not lines:
+            break
+        at = draw(st.integers(0, len(lines) - 1))
+        line = lines[at]
+        cut = draw(st.integers(0, len(line)))
+        lines[at] = line[:cut] + draw(st.sampled_from(_PIECES)) + line[cut + draw(st.integers(0, 3)) :]
+    return "".join(lines)
+
+
+EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@EXAMPLES
+@given(field_line_text)
+def test_pieces_of_field_lines_read_the_same_both_ways(text: str) -> None:
+    assert_same_reading(text)
+
+
+@EXAMPLES
+@given(field_line_text)
+def test_pieces_inside_a_model_read_the_same_both_ways(text: str) -> None:
+    assert_same_reading("model M {\n" + text + "\n}\n")
+
+
+@EXAMPLES
+@given(corpus_with_changed_lines())
+def test_corpus_schemas_with_changed_lines_read_the_same_both_ways(text: str) -> None:
+    assert_same_reading(text)
+
+
+MANY = int(os.environ.get("PRISMA_DOCTOR_FUZZ_EXAMPLES", "100000"))
+
+
+@pytest.mark.slow
+@settings(max_examples=MANY, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(field_line_text.map(lambda text: "model M {\n" + text + "\n}\n"), corpus_with_changed_lines()))
+def test_many_texts_read_the_same_both_ways(text: str) -> None:
+    assert_same_reading(text)
