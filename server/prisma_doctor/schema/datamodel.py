@@ -20,29 +20,34 @@ if TYPE_CHECKING:  # see syntax.py: `typing` and `findings` are left out of star
         Block,
         EnumValueDeclaration,
         FieldDeclaration,
-        FieldType,
         SchemaFile,
     )
 
     FieldKind = Literal["scalar", "object", "enum", "unsupported"]
-    # Where a part was written: its file and its declaration.
-    _Written = tuple[str, Block | FieldDeclaration | EnumValueDeclaration]
+    # Where a part was written: its declaration (its file is `_path`).
+    _Declaration = Block | FieldDeclaration | EnumValueDeclaration
 
 SCALAR_TYPES = frozenset({"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"})
 
 
 class _Located(Record):
-    """A part of the datamodel with a `location` (its name in the schema); equality leaves the location out."""
+    """A part of the datamodel with a `location` (its name in the schema); equality leaves the location out.
 
-    __slots__ = ("_written",)
+    The file and the declaration are two slots rather than a pair: one object fewer per field of a large schema.
+    """
+
+    __slots__ = ("_declaration", "_path")
+    _path: str | None
+    _declaration: _Declaration | None
 
     @property
     def location(self) -> Location | None:
         """Where the part's name was written, made when asked for (most never are)."""
         from prisma_doctor.findings import Location  # late: see the imports above
 
-        written = self._written
-        return None if written is None else Location(written[0], written[1].name_span)
+        if self._path is None or self._declaration is None:
+            return None
+        return Location(self._path, self._declaration.name_span)
 
 
 class Field(_Located):
@@ -57,7 +62,8 @@ class Field(_Located):
         type: str,
         is_list: bool,
         is_required: bool,
-        written: _Written | None = None,
+        path: str | None = None,
+        declaration: _Declaration | None = None,
     ) -> None:
         self.name = name
         self.db_name = db_name
@@ -65,7 +71,7 @@ class Field(_Located):
         self.type = type
         self.is_list = is_list
         self.is_required = is_required
-        self._written = written
+        self._path, self._declaration = path, declaration
 
     def to_dmmf(self) -> dict[str, Any]:
         return {
@@ -85,12 +91,17 @@ class Model(_Located):
     FIELDS = ("name", "db_name", "fields")
 
     def __init__(
-        self, name: str, db_name: str | None, fields: tuple[Field, ...], written: _Written | None = None
+        self,
+        name: str,
+        db_name: str | None,
+        fields: tuple[Field, ...],
+        path: str | None = None,
+        declaration: _Declaration | None = None,
     ) -> None:
         self.name = name
         self.db_name = db_name
         self.fields = fields
-        self._written = written
+        self._path, self._declaration = path, declaration
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -103,10 +114,12 @@ class EnumValue(_Located):
     __slots__ = ("db_name", "name")
     FIELDS = ("name", "db_name")
 
-    def __init__(self, name: str, db_name: str | None, written: _Written | None = None) -> None:
+    def __init__(
+        self, name: str, db_name: str | None, path: str | None = None, declaration: _Declaration | None = None
+    ) -> None:
         self.name = name
         self.db_name = db_name
-        self._written = written
+        self._path, self._declaration = path, declaration
 
 
 class Enum(_Located):
@@ -114,12 +127,17 @@ class Enum(_Located):
     FIELDS = ("name", "db_name", "values")
 
     def __init__(
-        self, name: str, db_name: str | None, values: tuple[EnumValue, ...], written: _Written | None = None
+        self,
+        name: str,
+        db_name: str | None,
+        values: tuple[EnumValue, ...],
+        path: str | None = None,
+        declaration: _Declaration | None = None,
     ) -> None:
         self.name = name
         self.db_name = db_name
         self.values = values
-        self._written = written
+        self._path, self._declaration = path, declaration
 
     def to_dmmf(self) -> dict[str, Any]:
         return {
@@ -162,16 +180,10 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
     blocks = [(schema_file.path, block) for schema_file in files for block in schema_file.blocks]
     enum_names = {b.name for _, b in blocks if b.kind == "enum"}
 
-    def kind_of(field_type: FieldType) -> FieldKind:
-        if field_type.unsupported is not None:
-            return "unsupported"
-        if field_type.name in SCALAR_TYPES:
-            return "scalar"
-        if field_type.name in enum_names:
-            return "enum"
-        # Models, views and composite types are all "object" in the DMMF; an unknown type is read as one too,
-        # since that is what it would be once the schema is fixed.
-        return "object"
+    # A field's kind by its type's name; models, views and composite types are all "object" in the DMMF, and an
+    # unknown type is read as one too, since that is what it would be once the schema is fixed.
+    kinds: dict[str, FieldKind] = {name: "enum" for name in enum_names}
+    kinds.update({name: "scalar" for name in SCALAR_TYPES})
 
     def read_fields(path: str, block: Block, composite: bool) -> tuple[Field, ...]:
         fields: list[Field] = []
@@ -187,15 +199,17 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
                 if attribute.name == "map" and mapped is None:
                     mapped = attribute
             else:
+                unsupported = field_type.unsupported
                 fields.append(
                     Field(
                         declaration.name,
                         mapped.string_argument("name") if mapped else None,
-                        kind_of(field_type),
-                        field_type.unsupported if field_type.unsupported is not None else field_type.name,
+                        kinds.get(field_type.name, "object") if unsupported is None else "unsupported",
+                        field_type.name if unsupported is None else unsupported,
                         field_type.is_list,
                         not field_type.optional,
-                        (path, declaration),
+                        path,
+                        declaration,
                     )
                 )
         return tuple(fields)
@@ -206,7 +220,8 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
             block.name,
             None if composite else (mapped.string_argument("name") if mapped else None),
             read_fields(path, block, composite),
-            (path, block),
+            path,
+            block,
         )
 
     def read_enum(path: str, block: Block) -> Enum:
@@ -218,14 +233,16 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
                 EnumValue(
                     value.name,
                     value_map.string_argument("name") if value_map else None,
-                    (path, value),
+                    path,
+                    value,
                 )
             )
         return Enum(
             block.name,
             mapped.string_argument("name") if mapped else None,
             tuple(values),
-            (path, block),
+            path,
+            block,
         )
 
     return Datamodel(

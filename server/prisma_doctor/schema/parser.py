@@ -21,7 +21,7 @@ from bisect import bisect_right
 from itertools import accumulate, chain
 from operator import itemgetter
 
-from prisma_doctor.schema.field_lines import MEMBER_AHEAD, MEMBER_LINE, read_field_line
+from prisma_doctor.schema.common_lines import COMMON_LINE, LINE_AHEAD, read_attribute_line, read_field_line
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
     TYPE_CHECKING,
@@ -66,15 +66,17 @@ _TOKEN_ALTERNATIVES = rf"""
 _COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
 _TRIVIA = rf"{_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+"
 _TOKEN = re.compile(rf"({_TRIVIA})({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
-# The same, and a field's whole line as one `member` token where it looks like one (see field_lines.py): a third of
-# the tokens of a large schema, and the fields built without walking them.
-_TOKEN_OR_MEMBER = re.compile(
-    rf"({MEMBER_AHEAD}|{_TRIVIA})({MEMBER_LINE}|{_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
+# The same, and a common line whole as one token where it looks like one (see common_lines.py): a field's line
+# (`field_line`) or a block attribute's (`attribute_line`). They are most of the tokens of a large schema, and their
+# nodes are built without walking them.
+_TOKEN_OR_LINE = re.compile(
+    rf"({LINE_AHEAD}|{_TRIVIA})({COMMON_LINE}|{_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
 )
+_COMMON_LINES = frozenset({"field_line", "attribute_line"})
 # The blocks whose lines are fields.
 _FIELD_BLOCKS = frozenset({"model", "view", "type"})
-# The kinds of token after which a new line starts: a member token ends with its line break.
-_LINE_ENDS = frozenset({"newline", "doc", "member"})
+# The kinds of token after which a new line starts: a common line ends with its line break.
+_LINE_ENDS = frozenset({"newline", "doc", *_COMMON_LINES})
 _COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
 _IDENT_START = re.compile(r"[^\W\d_]")
 _FIXED_KINDS: dict[str, str] = {
@@ -96,6 +98,8 @@ if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
     from collections.abc import Callable
     from typing import TypeVar
 
+    from prisma_doctor.schema.common_lines import AttributeMemo
+
     _T = TypeVar("_T")
 
 # A token is a tuple (kind, text, start, end): tuples are built by `zip` in C, far cheaper than an object per token.
@@ -111,10 +115,10 @@ class _TooDeep(Exception):
         self.token = token
 
 
-def parse_schema(text: str, path: str = "schema.prisma", *, field_lines: bool = True) -> SchemaFile:
+def parse_schema(text: str, path: str = "schema.prisma", *, common_lines: bool = True) -> SchemaFile:
     """Parse one schema file. Never raises for any `str` input.
 
-    `field_lines=False` reads every line token by token: the same tree, slower (the tests compare the two).
+    `common_lines=False` reads every line token by token: the same tree, slower (the tests compare the two).
     """
     # A parse makes tens of thousands of tuples and nodes that all live until it ends and hold no cycles: the
     # collector's passes over them (one per 700 new objects) are a sixth of the parse and free nothing.
@@ -122,7 +126,7 @@ def parse_schema(text: str, path: str = "schema.prisma", *, field_lines: bool = 
     if collecting:
         gc.disable()
     try:
-        return _Parser(text, path, field_lines).parse()
+        return _Parser(text, path, common_lines).parse()
     finally:
         if collecting:
             gc.enable()
@@ -131,7 +135,7 @@ def parse_schema(text: str, path: str = "schema.prisma", *, field_lines: bool = 
 def _kind(text: str) -> str:
     """The kind of a token from its text: which alternative of `_TOKEN` matched it."""
     if text[-1] in "\r\n":
-        return "member"  # a field's line (a newline alone is in _FIXED_KINDS)
+        return _line_kind(text)
     first = text[0]
     if first == '"':
         return "string"
@@ -142,14 +146,21 @@ def _kind(text: str) -> str:
     return "ident" if _IDENT_START.match(first) else "other"
 
 
+def _line_kind(text: str) -> str:
+    """A common line's kind (a token that ends with a line break and is not one)."""
+    if "@@" in text and text.lstrip(" \t").startswith("@@"):  # (most lines hold no `@@`: the cheap test first)
+        return "attribute_line"
+    return "field_line"
+
+
 def _tokens(
-    text: str, field_lines: bool = True, start: int = 0, end: int | None = None
+    text: str, common_lines: bool = True, start: int = 0, end: int | None = None
 ) -> tuple[list[_Token], list[tuple[str, int, int]]]:
     """The tokens of `text[start:end]`, and the block comments apart: each with its offset and the index of the
-    token that follows it. With `field_lines`, a field's line may be one `member` token, its line break included."""
+    token that follows it. With `common_lines`, a common line may be one token, its line break included."""
     end = len(text) if end is None else end
     comments_possible = text.find("/*", start, end) >= 0
-    pattern = _TOKEN_OR_MEMBER if field_lines else _TOKEN
+    pattern = _TOKEN_OR_LINE if common_lines else _TOKEN
     pairs = pattern.findall(text, start, end)
     offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=start))
     comments = _block_comments(text, pairs, offsets, end) if comments_possible else []
@@ -158,8 +169,8 @@ def _tokens(
     texts = list(map(itemgetter(1), pairs))
     kinds_by_text = dict(_FIXED_KINDS)
     for new in set(texts).difference(kinds_by_text):
-        # Most new texts are field lines: told apart here, without a call each.
-        kinds_by_text[new] = "member" if new[-1] in "\r\n" else _kind(new)
+        # Most new texts are common lines: told apart here, with one call fewer each.
+        kinds_by_text[new] = _line_kind(new) if new[-1] in "\r\n" else _kind(new)
     kinds = list(map(kinds_by_text.__getitem__, texts))
     # What precedes token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
     count = len(pairs)
@@ -187,10 +198,10 @@ def _block_comments(
 
 
 class _Parser:
-    def __init__(self, text: str, path: str, field_lines: bool = True) -> None:
+    def __init__(self, text: str, path: str, common_lines: bool = True) -> None:
         self.text = text
         self.path = path
-        self.tokens, comments = _tokens(text, field_lines)
+        self.tokens, comments = _tokens(text, common_lines)
         self.count = len(self.tokens)
         # A sentinel past the end, of no kind and no text, so that hot paths may look at the next token unguarded;
         # `peek` and every bound below still stop at `count`.
@@ -199,6 +210,7 @@ class _Parser:
         self.lines = LineIndex(text)
         self.errors: list[SyntaxError_] = []
         self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
+        self.attribute_memo: AttributeMemo = {}
         for comment, start, following in comments:
             if not comment[2:].endswith("*/"):
                 self.error("unterminated block comment: `/*` has no closing `*/`", start, start + 2)
@@ -272,7 +284,7 @@ class _Parser:
                 doc_lines.append(_doc_text(token[TEXT]))
                 self.index += 1
                 continue
-            if token[KIND] == "member":
+            if token[KIND] in _COMMON_LINES:
                 self._tokens_from_here()  # a field's line outside a block: an error, read token by token
                 continue
             if token[KIND] == "ident" and token[TEXT] == "type" and self._is_type_alias():
@@ -317,7 +329,7 @@ class _Parser:
         """Skip what cannot be read: a braced region whole (as Prisma does), else the rest of the line."""
         depth = 0
         while (token := self.peek()) is not None:
-            if token[KIND] == "member":
+            if token[KIND] in _COMMON_LINES:
                 self._tokens_from_here()
                 continue
             if token[KIND] == "punct" and token[TEXT] == "{":
@@ -392,14 +404,19 @@ class _Parser:
                 doc_lines.append(_doc_text(token_text))
                 self.index += 1
                 continue
-            if token_kind == "member":
-                if kind not in _FIELD_BLOCKS:
+            if token_kind in _COMMON_LINES:
+                if token_kind == "attribute_line":
+                    attribute = self._attribute_line(token)
+                    if attribute is not None:
+                        attributes.append(attribute)
+                elif kind in _FIELD_BLOCKS:
+                    field = self._field_line(token, _join_doc(doc_lines) if doc_lines else None)
+                    if field is not None:
+                        fields.append(field)
+                else:
                     self._tokens_from_here()  # not a field here: read the line (and the rest) token by token
                     continue
-                field = self._field_line(token, _join_doc(doc_lines) if doc_lines else None)
-                doc_lines = []
-                if field is not None:
-                    fields.append(field)
+                doc_lines = []  # (documentation above a block attribute documents nothing)
                 continue
             if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
@@ -443,23 +460,41 @@ class _Parser:
         )
 
     def _field_line(self, token: _Token, documentation: str | None) -> FieldDeclaration | None:
-        """A `member` token: the field read in one pass, or else from the line's tokens, as any other line."""
+        """A field's common line: read in one pass, or else from the line's tokens, as any other line."""
         self.index += 1
-        field = read_field_line(self.text, token[START], token[END], self.lines, documentation)
-        if field is not None:
-            return field
+        start, end = token[START], token[END]
+        field = read_field_line(self.text, start, end, self.lines, documentation, self.attribute_memo)
+        return (
+            field if field is not None else self._from_line_tokens(start, end, lambda: self.parse_field(documentation))
+        )
+
+    def _attribute_line(self, token: _Token) -> Attribute | None:
+        """A block attribute's common line: read in one pass, or else from the line's tokens."""
+        self.index += 1
+        start, end = token[START], token[END]
+        attribute = read_attribute_line(self.text, start, end, self.lines)
+        return attribute if attribute is not None else self._from_line_tokens(start, end, self._block_attribute)
+
+    def _block_attribute(self) -> Attribute | None:
+        """`@@name(...)` and the end of its line, as the block's loop reads them."""
+        attribute = self.parse_attribute()
+        self.expect_line_end()
+        return attribute
+
+    def _from_line_tokens(self, start: int, end: int, read: Callable[[], _T]) -> _T:
+        """What `read` makes of the line `text[start:end]` (a common line) tokenized the general way."""
         outer = self.tokens, self.index, self.count
-        line, _ = _tokens(self.text, False, token[START], token[END])
+        line, _ = _tokens(self.text, False, start, end)
         self.count = len(line)
-        line.append(("end", "", token[END], token[END]))
+        line.append(("end", "", end, end))
         self.tokens, self.index = line, 0
         try:
-            return self.parse_field(documentation)
+            return read()
         finally:
             self.tokens, self.index, self.count = outer
 
     def _tokens_from_here(self) -> None:
-        """Make the tokens from the current one on plain tokens, without `member` lines (once per parse at most)."""
+        """Make the tokens from the current one on plain tokens, without common lines (once per parse at most)."""
         start = self.tokens[self.index][START]
         rest, _ = _tokens(self.text, False, start)
         rest.append(("end", "", len(self.text), len(self.text)))

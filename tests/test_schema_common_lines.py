@@ -1,10 +1,10 @@
-"""The one-pass reading of field lines (schema/field_lines.py) against the token-by-token reading it stands in for.
+"""The one-pass reading of common lines (schema/common_lines.py) against the token-by-token reading it stands for.
 
-`parse_schema(text)` reads most field lines in one pass; `parse_schema(text, field_lines=False)` reads every line
-token by token. Both must give the same tree, ranges and errors included, on any text: the corpus, text made of the
+`parse_schema(text)` reads most field and block attribute lines in one pass; `parse_schema(text,
+common_lines=False)` reads every line token by token. Both must give the same tree, ranges and errors included, on any text: the corpus, text made of the
 pieces field lines are made of, and corpus schemas with lines mutated. The slow suite runs many more examples:
 
-    PRISMA_DOCTOR_FUZZ_EXAMPLES=100000 /work/venv/bin/pytest -m slow tests/test_schema_field_lines.py
+    PRISMA_DOCTOR_FUZZ_EXAMPLES=100000 /work/venv/bin/pytest -m slow tests/test_schema_common_lines.py
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prisma_doctor.schema import parser
-from prisma_doctor.schema.field_lines import read_field_line
+from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import LineIndex
 from tests.schema_corpus import corpus_schemas, read_text
@@ -26,7 +26,7 @@ CORPUS_TEXTS = [read_text(path) for schema in corpus_schemas() for path in schem
 
 def assert_same_reading(text: str) -> None:
     fast = parse_schema(text, "/t/schema.prisma")
-    plain = parse_schema(text, "/t/schema.prisma", field_lines=False)
+    plain = parse_schema(text, "/t/schema.prisma", common_lines=False)
     assert fast.errors == plain.errors
     assert fast.blocks == plain.blocks
     assert fast == plain
@@ -38,20 +38,24 @@ def test_every_corpus_schema_reads_the_same_both_ways() -> None:
 
 
 def test_the_common_lines_are_read_in_one_pass() -> None:
-    """Guards the speed-up itself: the corpus's field lines come as member tokens and are read without tokens."""
-    members = read = 0
+    """Guards the speed-up itself: the corpus's common lines come as one token each and are read without tokens."""
+    counts = {"field_line": 0, "attribute_line": 0}
+    read = 0
     for text in CORPUS_TEXTS:
         tokens, _ = parser._tokens(text)
         lines = LineIndex(text)
         for kind, _, start, end in tokens:
-            if kind == "member":
-                members += 1
-                read += read_field_line(text, start, end, lines, None) is not None
-    assert members > 10_000
-    assert read / members > 0.95, (read, members)
+            if kind == "field_line":
+                read += read_field_line(text, start, end, lines, None, {}) is not None
+            elif kind == "attribute_line":
+                read += read_attribute_line(text, start, end, lines) is not None
+            counts[kind] = counts.get(kind, 0) + 1
+    assert counts["field_line"] > 10_000 and counts["attribute_line"] > 1_000, counts
+    lines_read = counts["field_line"] + counts["attribute_line"]
+    assert read / lines_read > 0.95, (read, lines_read)
 
 
-def test_a_typical_model_is_all_member_lines() -> None:
+def test_a_typical_model_is_all_common_lines() -> None:
     text = (
         "model User {\n"
         '  id        String   @id @default(auto()) @map("_id") @db.ObjectId\n'
@@ -63,7 +67,8 @@ def test_a_typical_model_is_all_member_lines() -> None:
         "}\n"
     )
     tokens, _ = parser._tokens(text)
-    assert [kind for kind, *_ in tokens].count("member") == 5
+    kinds = [kind for kind, *_ in tokens]
+    assert (kinds.count("field_line"), kinds.count("attribute_line")) == (5, 1)
     assert_same_reading(text)
     user = parse_schema(text).blocks[0]
     posts = user.fields[2]
@@ -103,6 +108,9 @@ _PIECES = [
     "!",
     "@id",
     "@@id",
+    "  @@index([a, b])\n",
+    "@@map(\"m\")",
+    "@@unique([a], map: \"u\")",
     "@",
     "@map",
     "@db.VarChar",
