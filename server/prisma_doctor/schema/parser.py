@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import re
 from bisect import bisect_right
+from functools import partial
 from itertools import accumulate, chain
 from operator import itemgetter
 
@@ -50,7 +51,7 @@ from prisma_doctor.schema.syntax import (
 # of their lengths, and a token's kind follows from its text (see `_kind`).
 _WHITESPACE = r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]"
 _TOKEN_ALTERNATIVES = rf"""
-      \r\n|\n|\r                          # newline
+      (?:\r\n|\n|\r)(?:[ \t]*+(?:\r\n|\n|\r))*+  # newline, with the blank lines after it
     | [A-Za-z][A-Za-z0-9_\-]*+(?![^\W_])  # ident, when ASCII (faster to match than the Unicode classes)
     | [^\W\d_][\w\-]*                     # ident
     | [{{}}()\[\],:=?.!]|@(?!@)           # punct
@@ -75,6 +76,7 @@ _TOKEN_OR_LINE = re.compile(
 _COMMON_LINES = frozenset({"field_line", "attribute_line"})
 # The blocks whose lines are fields.
 _FIELD_BLOCKS = frozenset({"model", "view", "type"})
+_ONE_LINE_BREAK = frozenset({"\n", "\r\n", "\r"})
 # The kinds of token after which a new line starts: a common line ends with its line break.
 _LINE_ENDS = frozenset({"newline", "doc", *_COMMON_LINES})
 _COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
@@ -134,9 +136,11 @@ def parse_schema(text: str, path: str = "schema.prisma", *, common_lines: bool =
 
 def _kind(text: str) -> str:
     """The kind of a token from its text: which alternative of `_TOKEN` matched it."""
+    first = text[0]
+    if first in "\r\n":
+        return "newline"  # several: a line break and blank lines (one alone is in _FIXED_KINDS)
     if text[-1] in "\r\n":
         return _line_kind(text)
-    first = text[0]
     if first == '"':
         return "string"
     if first == "/":
@@ -170,7 +174,7 @@ def _tokens(
     kinds_by_text = dict(_FIXED_KINDS)
     for new in set(texts).difference(kinds_by_text):
         # Most new texts are common lines: told apart here, with one call fewer each.
-        kinds_by_text[new] = _line_kind(new) if new[-1] in "\r\n" else _kind(new)
+        kinds_by_text[new] = _line_kind(new) if new[-1] in "\r\n" and new[0] not in "\r\n" else _kind(new)
     kinds = list(map(kinds_by_text.__getitem__, texts))
     # What precedes token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
     count = len(pairs)
@@ -277,8 +281,10 @@ class _Parser:
         while (token := self.peek()) is not None:
             if token[KIND] == "newline":
                 self.index += 1
-                if (following := self.peek()) is not None and following[KIND] == "newline":
-                    doc_lines = []  # a blank line parts a `///` comment from the block below it
+                if token[TEXT] not in _ONE_LINE_BREAK or (
+                    (following := self.peek()) is not None and following[KIND] == "newline"
+                ):
+                    doc_lines = []  # a blank line (or one of only a comment) parts a `///` comment from what follows
                 continue
             if token[KIND] == "doc":
                 doc_lines.append(_doc_text(token[TEXT]))
@@ -389,10 +395,23 @@ class _Parser:
         properties: list[ConfigProperty] = []
         attributes: list[Attribute] = []
         doc_lines: list[str] = []
-        tokens = self.tokens
+        tokens, text, lines, memo = self.tokens, self.text, self.lines, self.attribute_memo
+        reads_fields = kind in _FIELD_BLOCKS
         while not closed and self.index < self.count:
             token = tokens[self.index]
             token_kind, token_text = token[KIND], token[TEXT]
+            if token_kind == "field_line" and reads_fields:
+                # The most common line of all, first; read here rather than in a method of its own (the hot path).
+                self.index += 1
+                field_doc = _join_doc(doc_lines) if doc_lines else None
+                doc_lines = []
+                start, end = token[START], token[END]
+                field = read_field_line(text, start, end, lines, field_doc, memo)
+                if field is None:
+                    field = self._from_line_tokens(start, end, partial(self.parse_field, field_doc))
+                if field is not None:
+                    fields.append(field)
+                continue
             if token_kind == "newline":
                 self.index += 1
                 continue
@@ -404,19 +423,14 @@ class _Parser:
                 doc_lines.append(_doc_text(token_text))
                 self.index += 1
                 continue
-            if token_kind in _COMMON_LINES:
-                if token_kind == "attribute_line":
-                    attribute = self._attribute_line(token)
-                    if attribute is not None:
-                        attributes.append(attribute)
-                elif kind in _FIELD_BLOCKS:
-                    field = self._field_line(token, _join_doc(doc_lines) if doc_lines else None)
-                    if field is not None:
-                        fields.append(field)
-                else:
-                    self._tokens_from_here()  # not a field here: read the line (and the rest) token by token
-                    continue
+            if token_kind == "attribute_line":
+                attribute = self._attribute_line(token)
+                if attribute is not None:
+                    attributes.append(attribute)
                 doc_lines = []  # (documentation above a block attribute documents nothing)
+                continue
+            if token_kind == "field_line":
+                self._tokens_from_here()  # not a field in this block: read the line (and the rest) token by token
                 continue
             if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
@@ -457,15 +471,6 @@ class _Parser:
             keyword[START],
             end,
             self.lines,
-        )
-
-    def _field_line(self, token: _Token, documentation: str | None) -> FieldDeclaration | None:
-        """A field's common line: read in one pass, or else from the line's tokens, as any other line."""
-        self.index += 1
-        start, end = token[START], token[END]
-        field = read_field_line(self.text, start, end, self.lines, documentation, self.attribute_memo)
-        return (
-            field if field is not None else self._from_line_tokens(start, end, lambda: self.parse_field(documentation))
         )
 
     def _attribute_line(self, token: _Token) -> Attribute | None:
