@@ -1,8 +1,9 @@
 """The one-pass reading of common lines (schema/common_lines.py) against the token-by-token reading it stands for.
 
-`parse_schema(text)` reads most field and block attribute lines in one pass; `parse_schema(text,
-common_lines=False)` reads every line token by token. Both must give the same tree, ranges and errors included, on any text: the corpus, text made of the
-pieces field lines are made of, and corpus schemas with lines mutated. The slow suite runs many more examples:
+`parse_schema(text)` reads most field, enum value and block attribute lines in one pass;
+`parse_schema(text, common_lines=False)` reads every line token by token. Both must give the same tree, ranges and
+errors included, on any text: the corpus, text made of the pieces such lines are made of, and corpus schemas with
+lines changed. The slow suite runs many more examples:
 
     PRISMA_DOCTOR_FUZZ_EXAMPLES=100000 /work/venv/bin/pytest -m slow tests/test_schema_common_lines.py
 """
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prisma_doctor.schema import parser
-from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line
+from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line, read_value_line
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import LineIndex
 from tests.schema_corpus import corpus_schemas, read_text
@@ -39,19 +40,22 @@ def test_every_corpus_schema_reads_the_same_both_ways() -> None:
 
 def test_the_common_lines_are_read_in_one_pass() -> None:
     """Guards the speed-up itself: the corpus's common lines come as one token each and are read without tokens."""
-    counts = {"field_line": 0, "attribute_line": 0}
+    counts = {"member_line": 0, "attribute_line": 0}
     read = 0
     for text in CORPUS_TEXTS:
         tokens, _ = parser._tokens(text)
         lines = LineIndex(text)
         for kind, _, start, end in tokens:
-            if kind == "field_line":
-                read += read_field_line(text, start, end, lines, None, {}) is not None
+            if kind == "member_line":
+                read += (
+                    read_field_line(text, start, end, lines, None, {}) is not None
+                    or read_value_line(text, start, end, lines, None, {}) is not None
+                )
             elif kind == "attribute_line":
                 read += read_attribute_line(text, start, end, lines) is not None
             counts[kind] = counts.get(kind, 0) + 1
-    assert counts["field_line"] > 10_000 and counts["attribute_line"] > 1_000, counts
-    lines_read = counts["field_line"] + counts["attribute_line"]
+    assert counts["member_line"] > 10_000 and counts["attribute_line"] > 1_000, counts
+    lines_read = counts["member_line"] + counts["attribute_line"]
     assert read / lines_read > 0.95, (read, lines_read)
 
 
@@ -60,15 +64,19 @@ def test_a_typical_model_is_all_common_lines() -> None:
         "model User {\n"
         '  id        String   @id @default(auto()) @map("_id") @db.ObjectId\n'
         "  email     String?  @unique // the login\n"
-        "  posts     Post[]   @relation(\"author\", fields: [a, b], references: [id], onDelete: Cascade)\n"
+        '  posts     Post[]   @relation("author", fields: [a, b], references: [id], onDelete: Cascade)\n'
         "  score     Float    @default(-1.5)\r\n"
         "  tags      String[] @default([])\n"
         "  @@index([email])\n"
         "}\n"
+        "enum Role {\n"
+        "  USER\n"
+        '  ADMIN @map("admin") // the boss\n'
+        "}\n"
     )
     tokens, _ = parser._tokens(text)
     kinds = [kind for kind, *_ in tokens]
-    assert (kinds.count("field_line"), kinds.count("attribute_line")) == (5, 1)
+    assert (kinds.count("member_line"), kinds.count("attribute_line")) == (7, 1)
     assert_same_reading(text)
     user = parse_schema(text).blocks[0]
     posts = user.fields[2]
@@ -83,6 +91,8 @@ def test_a_typical_model_is_all_common_lines() -> None:
 _PIECES = [
     "model M {\n",
     "enum E {\n",
+    "  A\n",
+    '  B @map("b")\n',
     "type T {\n",
     "datasource db {\n",
     "}\n",
@@ -109,8 +119,8 @@ _PIECES = [
     "@id",
     "@@id",
     "  @@index([a, b])\n",
-    "@@map(\"m\")",
-    "@@unique([a], map: \"u\")",
+    '@@map("m")',
+    '@@unique([a], map: "u")',
     "@",
     "@map",
     "@db.VarChar",
@@ -125,7 +135,7 @@ _PIECES = [
     '("a\\"b")',
     '"',
     "(now())",
-    "(dbgenerated(\"x\"))",
+    '(dbgenerated("x"))',
     "(0)",
     "(-1.5)",
     "(1.)",

@@ -1,9 +1,9 @@
-"""The common lines of a schema read in one pass: a field (`name Type? @attribute(arguments) ...`) and a block
-attribute (`@@index([a, b])`), when they are written the common way.
+"""The common lines of a schema read in one pass: a field (`name Type? @attribute(arguments) ...`), an enum value
+(`NAME @map("name")`) and a block attribute (`@@index([a, b])`), when they are written the common way.
 
 Most lines of a large schema are fields of a handful of shapes, and reading them token by token is most of the
-parse. The tokenizer (parser.py) hands such a line over whole, as one token; `read_field_line` and
-`read_attribute_line` build the node the token-by-token reading would build from it, or answer None at the first
+parse. The tokenizer (parser.py) hands such a line over whole, as one token; `read_field_line`, `read_value_line`
+and `read_attribute_line` build the node the token-by-token reading would build from it, or answer None at the first
 thing they do not know, and the line is then read token by token after all. They accept only what that reading
 takes without an error (plain strings, lists of names, `f()`, arguments without a trailing comma...), so they never
 have one to report; tests/test_schema_common_lines.py holds both readings equal on every corpus schema and on random
@@ -20,6 +20,7 @@ from prisma_doctor.schema.syntax import (
     ArrayValue,
     Attribute,
     ConstantValue,
+    EnumValueDeclaration,
     FieldDeclaration,
     FieldType,
     FunctionValue,
@@ -39,21 +40,23 @@ if TYPE_CHECKING:
 _NAME = r"[A-Za-z][A-Za-z0-9_]*+(?![\w\-])"
 _FIELD_HEAD = rf"{_NAME}[ \t]++{_NAME}(?:\[\])?+\??+"
 
-# For the tokenizer. A common line is a whole line, from its indentation to its line break included: a name, a type
-# and perhaps text starting with `@` (a field), or `@@name` and more (a block attribute); then perhaps a `//`
+# For the tokenizer. A common line is a whole line, from its indentation to its line break included: a name, perhaps
+# a type, perhaps text starting with `@` (a field, an enum value), or `@@name` and more (a block attribute); then
+# perhaps a `//`
 # comment. No other `/` (a `/*` comment is the general path's), no braces (a `}` there would close the block), no
 # `///` documentation (read by the general path). The tokenizer's whitespace would swallow the indentation, so
 # LINE_AHEAD stands in for it, empty, where a line starts with a letter or `@` (a cheap test: where the line is
 # not a common one after all, the tokenizer takes the whitespace as usual).
 LINE_AHEAD = r"(?<![^\r\n])(?=[ \t]*+[A-Za-z@])"
 COMMON_LINE = (
-    rf"(?<![^\r\n])[ \t]*+(?:{_FIELD_HEAD}(?:[ \t]++@[^\r\n/{{}}]*+)?+|@@{_NAME}[^\r\n/{{}}]*+)"
+    rf"(?<![^\r\n])[ \t]*+(?:(?:{_FIELD_HEAD}|{_NAME})(?:[ \t]++@[^\r\n/{{}}]*+)?+|@@{_NAME}[^\r\n/{{}}]*+)"
     r"[ \t]*+(?://(?!/)[^\r\n]*+)?+(?:\r\n|\n|\r)"
 )
 
 # A field line's start, for a line the tokenizer took as one: the names were checked there (`_NAME`), so a name is
 # just the ASCII letters here.
 _HEAD = re.compile(r"[ \t]*+([A-Za-z][A-Za-z0-9_]*+)[ \t]++([A-Za-z][A-Za-z0-9_]*+)(\[\])?+(\?)?+")
+_VALUE = re.compile(r"[ \t]*+([A-Za-z][A-Za-z0-9_]*+)")
 _BLANK = re.compile(r"[ \t]*+")
 _STRING = r'"[^"\\\x00-\x1f]*+"'  # a string without escapes or control characters
 _NUMBER = r"-?[0-9]++(?:\.[0-9]++)?+"
@@ -106,20 +109,32 @@ def read_field_line(
     attributes: tuple[Attribute, ...] = ()
     field_end = head_end
     if head_end != end and _BLANK.fullmatch(text, head_end, end) is None:
-        first = text.find("@", head_end, end)
-        written = text[first:end]
-        known = memo.get(written)
-        if known is not None:
-            attributes = _moved(known[0], first - known[1], lines)
-        else:
-            read = _read_attributes(text, head_end, end, lines)
-            if read is None:
-                return None
-            attributes = read
-            memo[written] = (attributes, first)
+        read = _attributes_after(text, head_end, end, lines, memo)
+        if read is None:
+            return None
+        attributes = read
         field_end = attributes[-1]._end
     name_start, name_end = head.span(1)
     return FieldDeclaration(name, field_type, attributes, documentation, name_end, name_start, field_end, lines)
+
+
+def read_value_line(
+    text: str, start: int, end: int, lines: LineIndex, documentation: str | None, memo: AttributeMemo
+) -> EnumValueDeclaration | None:
+    """The enum value declared by `text[start:end]` (a common line), or None when it is not of a shape read here."""
+    end = _content_end(text, start, end)
+    found = _VALUE.match(text, start, end)
+    if found is None:
+        return None
+    name_start, name_end = found.span(1)
+    attributes: tuple[Attribute, ...] = ()
+    if name_end != end and _BLANK.fullmatch(text, name_end, end) is None:
+        read = _attributes_after(text, name_end, end, lines, memo)
+        if read is None:
+            return None
+        attributes = read
+    value_end = attributes[-1]._end if attributes else name_end
+    return EnumValueDeclaration(found.group(1), attributes, documentation, name_end, name_start, value_end, lines)
 
 
 def read_attribute_line(text: str, start: int, end: int, lines: LineIndex) -> Attribute | None:
@@ -132,6 +147,21 @@ def read_attribute_line(text: str, start: int, end: int, lines: LineIndex) -> At
     if attribute is None or (attribute._end != end and _BLANK.fullmatch(text, attribute._end, end) is None):
         return None
     return attribute
+
+
+def _attributes_after(
+    text: str, at: int, end: int, lines: LineIndex, memo: AttributeMemo
+) -> tuple[Attribute, ...] | None:
+    """The attributes from `at` to `end`: moved from an earlier line that had the same, else read."""
+    first = text.find("@", at, end)
+    written = text[first:end]
+    known = memo.get(written)
+    if known is not None:
+        return _moved(known[0], first - known[1], lines)
+    read = _read_attributes(text, at, end, lines)
+    if read is not None:
+        memo[written] = (read, first)
+    return read
 
 
 def _content_end(text: str, start: int, end: int) -> int:

@@ -22,7 +22,13 @@ from functools import partial
 from itertools import accumulate, chain
 from operator import itemgetter
 
-from prisma_doctor.schema.common_lines import COMMON_LINE, LINE_AHEAD, read_attribute_line, read_field_line
+from prisma_doctor.schema.common_lines import (
+    COMMON_LINE,
+    LINE_AHEAD,
+    read_attribute_line,
+    read_field_line,
+    read_value_line,
+)
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
     TYPE_CHECKING,
@@ -67,13 +73,13 @@ _TOKEN_ALTERNATIVES = rf"""
 _COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
 _TRIVIA = rf"{_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+"
 _TOKEN = re.compile(rf"({_TRIVIA})({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
-# The same, and a common line whole as one token where it looks like one (see common_lines.py): a field's line
-# (`field_line`) or a block attribute's (`attribute_line`). They are most of the tokens of a large schema, and their
-# nodes are built without walking them.
+# The same, and a common line whole as one token where it looks like one (see common_lines.py): a field's or an enum
+# value's line (`member_line`) or a block attribute's (`attribute_line`). They are most of the tokens of a large
+# schema, and their nodes are built without walking them.
 _TOKEN_OR_LINE = re.compile(
     rf"({LINE_AHEAD}|{_TRIVIA})({COMMON_LINE}|{_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
 )
-_COMMON_LINES = frozenset({"field_line", "attribute_line"})
+_COMMON_LINES = frozenset({"member_line", "attribute_line"})
 # The blocks whose lines are fields.
 _FIELD_BLOCKS = frozenset({"model", "view", "type"})
 _ONE_LINE_BREAK = frozenset({"\n", "\r\n", "\r"})
@@ -154,7 +160,7 @@ def _line_kind(text: str) -> str:
     """A common line's kind (a token that ends with a line break and is not one)."""
     if "@@" in text and text.lstrip(" \t").startswith("@@"):  # (most lines hold no `@@`: the cheap test first)
         return "attribute_line"
-    return "field_line"
+    return "member_line"
 
 
 def _tokens(
@@ -400,7 +406,7 @@ class _Parser:
         while not closed and self.index < self.count:
             token = tokens[self.index]
             token_kind, token_text = token[KIND], token[TEXT]
-            if token_kind == "field_line" and reads_fields:
+            if token_kind == "member_line" and reads_fields:
                 # The most common line of all, first; read here rather than in a method of its own (the hot path).
                 self.index += 1
                 field_doc = _join_doc(doc_lines) if doc_lines else None
@@ -411,6 +417,17 @@ class _Parser:
                     field = self._from_line_tokens(start, end, partial(self.parse_field, field_doc))
                 if field is not None:
                     fields.append(field)
+                continue
+            if token_kind == "member_line" and kind == "enum":
+                self.index += 1
+                value_doc = _join_doc(doc_lines) if doc_lines else None
+                doc_lines = []
+                start, end = token[START], token[END]
+                value = read_value_line(text, start, end, lines, value_doc, memo)
+                if value is None:
+                    value = self._from_line_tokens(start, end, partial(self.parse_enum_value, value_doc))
+                if value is not None:
+                    values.append(value)
                 continue
             if token_kind == "newline":
                 self.index += 1
@@ -429,8 +446,8 @@ class _Parser:
                     attributes.append(attribute)
                 doc_lines = []  # (documentation above a block attribute documents nothing)
                 continue
-            if token_kind == "field_line":
-                self._tokens_from_here()  # not a field in this block: read the line (and the rest) token by token
+            if token_kind == "member_line":
+                self._tokens_from_here()  # no member of this block: read the line (and the rest) token by token
                 continue
             if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
