@@ -41,17 +41,15 @@ _NAME = r"[A-Za-z][A-Za-z0-9_]*+(?![\w\-])"
 _FIELD_HEAD = rf"{_NAME}[ \t]++{_NAME}(?:\[\])?+\??+"
 
 # For the tokenizer. A common line is a whole line, from its indentation to its line break included: a name, perhaps
-# a type, perhaps text starting with `@` (a field, an enum value), or `@@name` and more (a block attribute); then
-# perhaps a `//`
-# comment. No other `/` (a `/*` comment is the general path's), no braces (a `}` there would close the block), no
-# `///` documentation (read by the general path). The tokenizer's whitespace would swallow the indentation, so
-# LINE_AHEAD stands in for it, empty, where a line starts with a letter or `@` (a cheap test: where the line is
-# not a common one after all, the tokenizer takes the whitespace as usual).
+# a type, perhaps text starting with `@` (a member: a field, an enum value), or `@@name` and more (a block
+# attribute); then perhaps a `//` comment. No other `/` (a `/*` comment is the general path's), no braces (a `}`
+# there would close the block), no `///` documentation (read by the general path). The tokenizer's whitespace would
+# swallow the indentation, so LINE_AHEAD stands in for it, empty, where a line starts with a letter or `@` (a cheap
+# test: where the line is not a common one after all, the tokenizer takes the whitespace as usual).
 LINE_AHEAD = r"(?<![^\r\n])(?=[ \t]*+[A-Za-z@])"
-COMMON_LINE = (
-    rf"(?<![^\r\n])[ \t]*+(?:(?:{_FIELD_HEAD}|{_NAME})(?:[ \t]++@[^\r\n/{{}}]*+)?+|@@{_NAME}[^\r\n/{{}}]*+)"
-    r"[ \t]*+(?://(?!/)[^\r\n]*+)?+(?:\r\n|\n|\r)"
-)
+_LINE_END = r"[ \t]*+(?://(?!/)[^\r\n]*+)?+(?:\r\n|\n|\r)"
+MEMBER_LINE = rf"(?<![^\r\n])[ \t]*+(?:{_FIELD_HEAD}|{_NAME})(?:[ \t]++@[^\r\n/{{}}]*+)?+{_LINE_END}"
+ATTRIBUTE_LINE = rf"(?<![^\r\n])[ \t]*+@@{_NAME}[^\r\n/{{}}]*+{_LINE_END}"
 
 # A field line's start, for a line the tokenizer took as one: the names were checked there (`_NAME`), so a name is
 # just the ASCII letters here.

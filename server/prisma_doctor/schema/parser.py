@@ -23,8 +23,9 @@ from itertools import accumulate, chain
 from operator import itemgetter
 
 from prisma_doctor.schema.common_lines import (
-    COMMON_LINE,
+    ATTRIBUTE_LINE,
     LINE_AHEAD,
+    MEMBER_LINE,
     read_attribute_line,
     read_field_line,
     read_value_line,
@@ -72,12 +73,16 @@ _TOKEN_ALTERNATIVES = rf"""
 # is a last, empty token.
 _COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
 _TRIVIA = rf"{_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+"
-_TOKEN = re.compile(rf"({_TRIVIA})({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
+# `findall` gives (what precedes, a member line, a token) for each: the middle is always empty here.
+_TOKEN = re.compile(rf"({_TRIVIA})()({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
 # The same, and a common line whole as one token where it looks like one (see common_lines.py): a field's or an enum
 # value's line (`member_line`) or a block attribute's (`attribute_line`). They are most of the tokens of a large
-# schema, and their nodes are built without walking them.
+# schema, and their nodes are built without walking them. Member lines come in a group of their own: their kind is
+# known without a look at each (they are mostly all different), and their text is not kept (the parser reads them
+# from the text by their offsets).
 _TOKEN_OR_LINE = re.compile(
-    rf"({LINE_AHEAD}|{_TRIVIA})({COMMON_LINE}|{_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL
+    rf"({LINE_AHEAD}|{_TRIVIA})(?:({MEMBER_LINE})|({ATTRIBUTE_LINE}|{_TOKEN_ALTERNATIVES}|\Z))",
+    re.VERBOSE | re.DOTALL,
 )
 _COMMON_LINES = frozenset({"member_line", "attribute_line"})
 # The blocks whose lines are fields.
@@ -88,6 +93,7 @@ _LINE_ENDS = frozenset({"newline", "doc", *_COMMON_LINES})
 _COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
 _IDENT_START = re.compile(r"[^\W\d_]")
 _FIXED_KINDS: dict[str, str] = {
+    "": "member_line",  # (its text is in the middle group, not kept)
     **{newline: "newline" for newline in ("\n", "\r\n", "\r")},
     **{punct: "punct" for punct in "{}()[],:=?.!@"},
     "@@": "atat",
@@ -146,7 +152,7 @@ def _kind(text: str) -> str:
     if first in "\r\n":
         return "newline"  # several: a line break and blank lines (one alone is in _FIXED_KINDS)
     if text[-1] in "\r\n":
-        return _line_kind(text)
+        return "attribute_line"  # (member lines are told apart by the tokenizer)
     if first == '"':
         return "string"
     if first == "/":
@@ -154,13 +160,6 @@ def _kind(text: str) -> str:
     if "0" <= first <= "9" or (first == "-" and len(text) > 1):
         return "number"
     return "ident" if _IDENT_START.match(first) else "other"
-
-
-def _line_kind(text: str) -> str:
-    """A common line's kind (a token that ends with a line break and is not one)."""
-    if "@@" in text and text.lstrip(" \t").startswith("@@"):  # (most lines hold no `@@`: the cheap test first)
-        return "attribute_line"
-    return "member_line"
 
 
 def _tokens(
@@ -171,36 +170,35 @@ def _tokens(
     end = len(text) if end is None else end
     comments_possible = text.find("/*", start, end) >= 0
     pattern = _TOKEN_OR_LINE if common_lines else _TOKEN
-    pairs = pattern.findall(text, start, end)
-    offsets = list(accumulate(map(len, chain.from_iterable(pairs)), initial=start))
-    comments = _block_comments(text, pairs, offsets, end) if comments_possible else []
-    while pairs and not pairs[-1][1]:
-        pairs.pop()  # the empty matches at the end: after what ends the text, and at its very end
-    texts = list(map(itemgetter(1), pairs))
+    triples = pattern.findall(text, start, end)
+    offsets = list(accumulate(map(len, chain.from_iterable(triples)), initial=start))
+    comments = _block_comments(text, triples, offsets, end) if comments_possible else []
+    while triples and not triples[-1][1] and not triples[-1][2]:
+        triples.pop()  # the empty matches at the end: after what ends the text, and at its very end
+    texts = list(map(itemgetter(2), triples))  # empty for a member line
     kinds_by_text = dict(_FIXED_KINDS)
     for new in set(texts).difference(kinds_by_text):
-        # Most new texts are common lines: told apart here, with one call fewer each.
-        kinds_by_text[new] = _line_kind(new) if new[-1] in "\r\n" and new[0] not in "\r\n" else _kind(new)
+        kinds_by_text[new] = _kind(new)
     kinds = list(map(kinds_by_text.__getitem__, texts))
-    # What precedes token i ends where the token starts: offsets[2i + 1]; the token ends at offsets[2i + 2].
-    count = len(pairs)
-    return list(zip(kinds, texts, offsets[1 : 2 * count : 2], offsets[2 : 2 * count + 1 : 2], strict=True)), comments
+    # What precedes token i ends where the token starts: offsets[3i + 1]; the token ends at offsets[3i + 3].
+    count = len(triples)
+    return list(zip(kinds, texts, offsets[1 : 3 * count : 3], offsets[3 : 3 * count + 1 : 3], strict=True)), comments
 
 
 def _block_comments(
-    text: str, pairs: list[tuple[str, str]], offsets: list[int], end: int
+    text: str, triples: list[tuple[str, str, str]], offsets: list[int], end: int
 ) -> list[tuple[str, int, int]]:
     """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
     found: list[tuple[str, int, int]] = []
     searched: set[int] = set()
     at = text.find("/*", offsets[0], end)
     while at >= 0:
-        # offsets[2i] to offsets[2i + 1] is what precedes token i; a `/*` elsewhere is inside a token (a string).
+        # offsets[3i] to offsets[3i + 1] is what precedes token i; a `/*` elsewhere is inside a token (a string).
         slot = bisect_right(offsets, at) - 1
-        index = slot // 2
-        if slot % 2 == 0 and index not in searched:
+        index = slot // 3
+        if slot % 3 == 0 and index not in searched:
             searched.add(index)
-            for match in _COMMENT_IN_TRIVIA.finditer(pairs[index][0]):
+            for match in _COMMENT_IN_TRIVIA.finditer(triples[index][0]):
                 if match.group().startswith("/*"):
                     found.append((match.group(), offsets[slot] + match.start(), index))
         at = text.find("/*", at + 1, end)
