@@ -231,7 +231,7 @@ def _read_arguments(text: str, at: int, end: int, lines: LineIndex) -> tuple[tup
             value = StringValue(string[1:-1], value_start, value_end, lines)
         elif opening is not None:
             value_start, value_end = found.start(3), found.end(5)
-            items = () if names is None else _names(text, found.start(4), found.end(4), lines)
+            items = () if names is None else _names(names, *found.span(4), lines)
             value = ArrayValue(items, value_start, value_end, lines)
         elif word is not None:
             value_start = found.start(6)
@@ -251,8 +251,11 @@ def _read_arguments(text: str, at: int, end: int, lines: LineIndex) -> tuple[tup
             return tuple(arguments), at
 
 
-def _names(text: str, start: int, end: int, lines: LineIndex) -> tuple[ConstantValue, ...]:
-    found = _NAME_ONLY.finditer(text, start, end)
+def _names(written: str, start: int, end: int, lines: LineIndex) -> tuple[ConstantValue, ...]:
+    """The names of a list, `written` from `start` to `end` of the text of `lines`."""
+    if "," not in written:
+        return (ConstantValue(written, start, end, lines),)  # most lists hold one name
+    found = _NAME_ONLY.finditer(lines.text, start, end)
     return tuple(ConstantValue(name.group(), *name.span(), lines) for name in found)
 
 

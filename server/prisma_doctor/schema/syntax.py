@@ -236,14 +236,16 @@ class Attribute(_Named):
 
     def argument(self, name: str, position: int | None = 0) -> Expression | None:
         """The named argument, else the positional one at `position` (Prisma's first argument is unnamed)."""
+        found: Expression | None = None
+        seen = 0
         for arg in self.arguments:
             if arg.name == name:
                 return arg.value
-        if position is not None:
-            positional = [arg for arg in self.arguments if arg.name is None]
-            if len(positional) > position:
-                return positional[position].value
-        return None
+            if arg.name is None and found is None and position is not None:
+                if seen == position:
+                    found = arg.value
+                seen += 1
+        return found
 
     def string_argument(self, name: str, position: int | None = 0) -> str | None:
         value = self.argument(name, position)
