@@ -261,29 +261,18 @@ def _names(written: str, start: int, end: int, lines: LineIndex) -> tuple[Consta
 
 def _moved(attributes: tuple[Attribute, ...], by: int, lines: LineIndex) -> tuple[Attribute, ...]:
     """The same attributes `by` characters further on: only the shapes read here (no objects, no nested calls)."""
-    return tuple(
-        Attribute(
-            attribute.name,
-            attribute.is_block,
-            tuple(
-                Argument(
-                    argument.name,
-                    _moved_value(argument.value, by, lines),
-                    argument._start + by,
-                    argument._end + by,
-                    lines,
-                )
-                for argument in attribute.arguments
-            )
-            if attribute.arguments
-            else (),
-            attribute._name_end + by,
-            attribute._start + by,
-            attribute._end + by,
-            lines,
-        )
-        for attribute in attributes
-    )
+    moved: list[Attribute] = []
+    for attribute in attributes:
+        arguments = attribute.arguments
+        if arguments:
+            moved_arguments = []
+            for argument in arguments:
+                value = _moved_value(argument.value, by, lines)
+                moved_arguments.append(Argument(argument.name, value, argument._start + by, argument._end + by, lines))
+            arguments = tuple(moved_arguments)
+        start, end, name_end = attribute._start + by, attribute._end + by, attribute._name_end + by
+        moved.append(Attribute(attribute.name, attribute.is_block, arguments, name_end, start, end, lines))
+    return tuple(moved)
 
 
 def _moved_value(value: Expression, by: int, lines: LineIndex) -> Expression:
