@@ -405,16 +405,24 @@ class _Parser:
             token = tokens[self.index]
             token_kind, token_text = token[KIND], token[TEXT]
             if token_kind == "member_line" and reads_fields:
-                # The most common line of all, first; read here rather than in a method of its own (the hot path).
-                self.index += 1
+                # The most common line of all, first, and the lines of fields that follow it in one go (the hot path).
                 field_doc = _join_doc(doc_lines) if doc_lines else None
                 doc_lines = []
-                start, end = token[START], token[END]
-                field = read_field_line(text, start, end, lines, field_doc, memo)
-                if field is None:
-                    field = self._from_line_tokens(start, end, partial(self.parse_field, field_doc))
-                if field is not None:
-                    fields.append(field)
+                index = self.index
+                while True:
+                    index += 1
+                    start, end = token[START], token[END]
+                    field = read_field_line(text, start, end, lines, field_doc, memo)
+                    if field is None:
+                        self.index = index
+                        field = self._from_line_tokens(start, end, partial(self.parse_field, field_doc))
+                    if field is not None:
+                        fields.append(field)
+                    token = tokens[index]
+                    if token[KIND] != "member_line":
+                        break
+                    field_doc = None
+                self.index = index
                 continue
             if token_kind == "member_line" and kind == "enum":
                 self.index += 1
