@@ -47,7 +47,8 @@ _FIELD_HEAD = rf"{_NAME}[ \t]++{_NAME}(?:\[\])?+\??+"
 # swallow the indentation, so LINE_AHEAD stands in for it, empty, where a line starts with a letter or `@` (a cheap
 # test: where the line is not a common one after all, the tokenizer takes the whitespace as usual).
 LINE_AHEAD = r"(?<![^\r\n])(?=[ \t]*+[A-Za-z@])"
-_LINE_END = r"[ \t]*+(?://(?!/)[^\r\n]*+)?+(?:\r\n|\n|\r)"
+# (The line break takes the blank lines after it along, as the tokenizer's line breaks do.)
+_LINE_END = r"[ \t]*+(?://(?!/)[^\r\n]*+)?+(?:\r\n|\n|\r)(?:[ \t]*+(?:\r\n|\n|\r))*+"
 MEMBER_LINE = rf"(?<![^\r\n])[ \t]*+(?:{_FIELD_HEAD}|{_NAME})(?:[ \t]++@[^\r\n/{{}}]*+)?+{_LINE_END}"
 ATTRIBUTE_LINE = rf"(?<![^\r\n])[ \t]*+@@{_NAME}[^\r\n/{{}}]*+{_LINE_END}"
 
@@ -90,7 +91,10 @@ def read_field_line(
     `memo` keeps the attributes read on earlier lines of the same text: most lines repeat a few dozen attribute
     lists (`@id @default(cuid())`, `@db.ObjectId`...), and moving nodes to a new offset is cheaper than reading them.
     """
-    end -= 2 if text.startswith("\r\n", end - 2) else 1  # (`_content_end`, inline: this is the hot path)
+    # (`_content_end`, inline: this is the hot path)
+    line_break = text.find("\n", start, end)
+    carriage_return = text.find("\r", start, end if line_break < 0 else line_break)
+    end = line_break if carriage_return < 0 else carriage_return
     comment = text.find("//", start, end)
     if comment >= 0:
         end = comment
@@ -164,7 +168,9 @@ def _attributes_after(
 
 def _content_end(text: str, start: int, end: int) -> int:
     """Where a common line's text ends: before its line break, and before a `//` comment."""
-    end -= 2 if text.startswith("\r\n", end - 2) else 1
+    line_break = text.find("\n", start, end)
+    carriage_return = text.find("\r", start, end if line_break < 0 else line_break)
+    end = line_break if carriage_return < 0 else carriage_return
     comment = text.find("//", start, end)
     # A `//` inside a string leaves that string unterminated here: it is not read, the general path reads the line.
     return end if comment < 0 else comment
