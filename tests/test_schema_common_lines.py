@@ -5,7 +5,7 @@
 errors included, on any text: the corpus, text made of the pieces such lines are made of, and corpus schemas with
 lines changed. The slow suite runs many more examples:
 
-    PRISMA_DOCTOR_FUZZ_EXAMPLES=100000 /work/venv/bin/pytest -m slow tests/test_schema_common_lines.py
+    PRISMA_DOCTOR_COMMON_LINES_EXAMPLES=100000 /work/venv/bin/pytest -m slow tests/test_schema_common_lines.py
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def test_corpus_schemas_with_changed_lines_read_the_same_both_ways(text: str) ->
     assert_same_reading(text)
 
 
-MANY = int(os.environ.get("PRISMA_DOCTOR_FUZZ_EXAMPLES", "100000"))
+MANY = int(os.environ.get("PRISMA_DOCTOR_COMMON_LINES_EXAMPLES", "100000"))
 
 
 @pytest.mark.slow
