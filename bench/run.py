@@ -120,6 +120,8 @@ def render_table(results: dict) -> str:
             rows.append((f"in process, {short}", "ours parse+datamodel", _ms(ours["parse+datamodel"])))
             rows.append(("", "ours parse+datamodel+DMMF JSON", _ms(ours["parse+datamodel+json"])))
             rows.append(("", f"wasm get_datamodel ({entry['wasm_build']})", _ms(wasm["get_datamodel"])))
+            if "get_datamodel+parse" in wasm:
+                rows.append(("", "wasm get_datamodel + JSON.parse (objects)", _ms(wasm["get_datamodel+parse"])))
             rows.append(("", "wasm validate", _ms(wasm["validate"])))
             whole = entry["whole_process"]
             rows.append(

@@ -75,7 +75,7 @@ def ours_in_process(path: Path, loops: int) -> dict[str, object]:
 
 def wasm_in_process(module: Path, path: Path, loops: int) -> dict[str, object]:
     result: dict[str, object] = {}
-    for fn in ("get_datamodel", "validate"):
+    for fn in ("get_datamodel", "get_datamodel+parse", "validate"):
         out = subprocess.run(
             ["node", str(WASM_SCRIPT), str(module), str(path), "--loop", str(loops + 3), fn],
             capture_output=True,

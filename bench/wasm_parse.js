@@ -1,6 +1,7 @@
 // Prisma's own schema parser (@prisma/prisma-schema-wasm) on one schema file.
 //   node wasm_parse.js MODULE_DIR FILE                 one get_datamodel call, as a whole process (JSON to stdout)
-//   node wasm_parse.js MODULE_DIR FILE --loop N FN     N calls of FN (get_datamodel | validate) in process;
+//   node wasm_parse.js MODULE_DIR FILE --loop N FN     N calls of FN (get_datamodel | get_datamodel+parse |
+//                                                      validate) in process;
 //                                                      prints {"fn", "samples_s": [...], "cpu_s": [...]}
 'use strict';
 const fs = require('fs');
@@ -16,7 +17,13 @@ if (flag !== '--loop') {
   process.stdout.write('\n');
 } else {
   const text = fs.readFileSync(file, 'utf8');
-  const call = fn === 'validate' ? (p) => wasm.validate(p) : (p) => wasm.get_datamodel(p);
+  // get_datamodel+parse: the datamodel as objects a JS caller can use, as ours are Python objects.
+  const calls = {
+    validate: (p) => wasm.validate(p),
+    get_datamodel: (p) => wasm.get_datamodel(p),
+    'get_datamodel+parse': (p) => JSON.parse(wasm.get_datamodel(p)),
+  };
+  const call = calls[fn || 'get_datamodel'];
   const samples = [];
   const cpu = [];
   for (let i = 0; i < Number(count); i++) {

@@ -87,6 +87,13 @@ def test_a_typical_model_is_all_common_lines() -> None:
     assert user.fields[1].span.end.character == text.splitlines()[2].index(" //")  # the comment is not the field's
 
 
+def test_a_field_shaped_line_in_an_enum_is_not_read_as_a_value_with_known_attributes() -> None:
+    """`b Float @x` in an enum after a field with `@x`: the attributes are known, the `Float` before them is wrong."""
+    text = "model A {\n  a  BigInt   @test.BinData\n}\nenum E {\n  b  Float    @test.BinData\n}\n"
+    assert_same_reading(text)
+    assert [error.message for error in parse_schema(text).errors] == ["unexpected text at the end of the line"]
+
+
 # Pieces of field lines and of what surrounds them, so that random text lands on the edges of the one-pass shapes.
 _PIECES = [
     "model M {\n",

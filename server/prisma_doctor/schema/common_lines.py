@@ -156,6 +156,8 @@ def _attributes_after(
 ) -> tuple[Attribute, ...] | None:
     """The attributes from `at` to `end`: moved from an earlier line that had the same, else read."""
     first = text.find("@", at, end)
+    if first < 0 or _BLANK.fullmatch(text, at, first) is None:
+        return None  # a second name where none belongs (`A B @map("a")` in an enum): the general path's error
     written = text[first:end]
     known = memo.get(written)
     if known is not None:

@@ -3,9 +3,10 @@
 The parser never raises on bad input: a missing brace, a truncated file or binary garbage gives every block that
 can be read plus errors with ranges. It tokenizes with one regular expression (the hot path of `check` and of the
 language server on every keystroke) and then descends over the tokens. Speed is kept the plain way: a tuple per
-token, offsets rather than ranges in the nodes (syntax.py), and single passes for the common shapes (a bare type, a
-list of names, `(value)`, `(f())`) that build exactly what the general path would; each falls back to it at the
-first token it does not expect.
+token, offsets rather than ranges in the nodes (syntax.py), a common line (a field, an enum value, a block
+attribute written the common way) taken whole as one token and read in one pass (common_lines.py), and single
+passes for the common shapes (a bare type, a list of names, `(value)`, `(f())`); each builds exactly what the
+general path would, and falls back to it at the first thing it does not expect.
 
 It follows Prisma's own grammar where that grammar is strict about lines: a declaration ends at its line's end, so
 attribute arguments and lists never span lines; whatever follows `{` on a block's opening line is ignored (Prisma
@@ -295,7 +296,7 @@ class _Parser:
                 self.index += 1
                 continue
             if token[KIND] in _COMMON_LINES:
-                self._tokens_from_here()  # a field's line outside a block: an error, read token by token
+                self._tokens_from_here()  # a common line outside a block: an error, read token by token
                 continue
             if token[KIND] == "ident" and token[TEXT] == "type" and self._is_type_alias():
                 self.error(
