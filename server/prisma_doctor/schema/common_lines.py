@@ -195,6 +195,7 @@ def _read_attributes(text: str, at: int, end: int, lines: LineIndex) -> tuple[At
 
 
 def _attribute(found: Match[str], text: str, end: int, lines: LineIndex, is_block: bool) -> Attribute | None:
+    """The attribute `_FIELD_ATTRIBUTE` or `_BLOCK_ATTRIBUTE` found, its other arguments read up to `end`."""
     _, name, string, word, call_end, number, closing, opening = found.groups()
     name_end = found.end(2)
     arguments: tuple[Argument, ...] = ()
