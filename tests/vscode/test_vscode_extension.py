@@ -91,7 +91,7 @@ def test_full_reset_from_the_command_palette_brings_the_project_in_sync(
     # After "Prisma: Full Reset": the status bar says in sync, no squiggle, and the client on disk is new.
     assert seen["statusAfter"] == "Prisma: in sync"
     assert seen["squigglesAfter"] == 0
-    assert not any("client-out-of-sync" in row for row in seen["problemsAfter"])
+    assert not any("client-out-of-sync" in row for row in seen["problemsAfter"]), seen["problemsAfter"]
     # The server's prismaDoctor/restartTsServer reached the extension, which restarted the TypeScript server.
     assert "Restarted the TypeScript server after a regeneration." in seen["extensionLog"]
     generated = project / "node_modules" / ".prisma" / "client" / "schema.prisma"
