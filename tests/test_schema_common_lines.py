@@ -94,6 +94,13 @@ def test_a_field_shaped_line_in_an_enum_is_not_read_as_a_value_with_known_attrib
     assert [error.message for error in parse_schema(text).errors] == ["unexpected text at the end of the line"]
 
 
+def test_a_string_holding_two_slashes_does_not_hide_the_closing_brace_after_it() -> None:
+    """`"a//b")}`: what follows `//` is not a comment, and the `}` closes the model."""
+    text = 'model A {\n  id Int @id\n  aId Int? @uniq("a//b")}\n'
+    assert_same_reading(text)
+    assert not any("missing its closing" in error.message for error in parse_schema(text).errors)
+
+
 # Pieces of field lines and of what surrounds them, so that random text lands on the edges of the one-pass shapes.
 _PIECES = [
     "model M {\n",
