@@ -101,6 +101,13 @@ def test_a_string_holding_two_slashes_does_not_hide_the_closing_brace_after_it()
     assert not any("missing its closing" in error.message for error in parse_schema(text).errors)
 
 
+def test_a_string_holding_two_slashes_does_not_hide_a_block_comment_after_it() -> None:
+    """`"a//b") /*`: the block comment after the string runs over the next line, which is no field."""
+    text = 'model A {\n  id Int @id\n  b Int @uniq("a//b") /* from here\n  c Int\n  */\n}\n'
+    assert_same_reading(text)
+    assert [field.name for field in parse_schema(text).blocks[0].fields] == ["id", "b"]
+
+
 # Pieces of field lines and of what surrounds them, so that random text lands on the edges of the one-pass shapes.
 _PIECES = [
     "model M {\n",
@@ -168,6 +175,8 @@ _PIECES = [
     "// note",
     "/// doc",
     "/* c */",
+    '("a//b")',
+    '("a//b") /* c',
     "/*\n*/",
     "\x00",
 ]

@@ -48,9 +48,9 @@ _FIELD_HEAD = rf"{_NAME}[ \t]++{_NAME}(?:\[\])?+\??+"
 # test: where the line is not a common one after all, the tokenizer takes the whitespace as usual).
 LINE_AHEAD = r"(?<![^\r\n])(?=[ \t]*+[A-Za-z@])"
 # (The line break takes the blank lines after it along, as the tokenizer's line breaks do. What looks like a comment
-# may be the inside of a string (`@default("a//b")}`): no brace there either, so that a common line never holds one
-# and whatever it is read as, nothing in it reaches another line.)
-_LINE_END = r"[ \t]*+(?://(?!/)[^\r\n{}]*+)?+(?:\r\n|\n|\r)(?:[ \t]*+(?:\r\n|\n|\r))*+"
+# may be the inside of a string followed by code (`@default("a//b")}`, `@default("a//b") /* ...`): no brace and no
+# `/*` there either, so that whatever the line is read as, nothing in it reaches another line.)
+_LINE_END = r"[ \t]*+(?://(?!/)(?:[^\r\n{}/]++|/(?!\*))*+)?+(?:\r\n|\n|\r)(?:[ \t]*+(?:\r\n|\n|\r))*+"
 MEMBER_LINE = rf"(?<![^\r\n])[ \t]*+(?:{_FIELD_HEAD}|{_NAME})(?:[ \t]++@[^\r\n/{{}}]*+)?+{_LINE_END}"
 ATTRIBUTE_LINE = rf"(?<![^\r\n])[ \t]*+@@{_NAME}[^\r\n/{{}}]*+{_LINE_END}"
 
