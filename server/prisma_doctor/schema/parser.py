@@ -88,14 +88,14 @@ _TOKEN_OR_LINE = re.compile(
 _COMMON_LINES = frozenset({"member_line", "attribute_line"})
 # The blocks whose lines are fields.
 _FIELD_BLOCKS = frozenset({"model", "view", "type"})
-_ONE_LINE_BREAK = frozenset({"\n", "\r\n", "\r"})
+_ONE_LINE_BREAK = ("\n", "\r\n", "\r")
 # The kinds of token after which a new line starts: a common line ends with its line break.
 _LINE_ENDS = frozenset({"newline", "doc", *_COMMON_LINES})
 _COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
 _IDENT_START = re.compile(r"[^\W\d_]")
 _FIXED_KINDS: dict[str, str] = {
     "": "member_line",  # (its text is in the middle group, not kept)
-    **{newline: "newline" for newline in ("\n", "\r\n", "\r")},
+    **{newline: "newline" for newline in _ONE_LINE_BREAK},
     **{punct: "punct" for punct in "{}()[],:=?.!@"},
     "@@": "atat",
 }
@@ -401,40 +401,34 @@ class _Parser:
         attributes: list[Attribute] = []
         doc_lines: list[str] = []
         tokens, text, lines, memo = self.tokens, self.text, self.lines, self.attribute_memo
-        reads_fields = kind in _FIELD_BLOCKS
+        # How this block's member lines are read: in one pass, else token by token (fields or enum values).
+        members: list[FieldDeclaration] | list[EnumValueDeclaration] | None = None
+        if kind in _FIELD_BLOCKS:
+            members, read_member, read_tokens = fields, read_field_line, self.parse_field
+        elif kind == "enum":
+            members, read_member, read_tokens = values, read_value_line, self.parse_enum_value  # type: ignore[assignment]
         while not closed and self.index < self.count:
             token = tokens[self.index]
             token_kind, token_text = token[KIND], token[TEXT]
-            if token_kind == "member_line" and reads_fields:
-                # The most common line of all, first, and the lines of fields that follow it in one go (the hot path).
-                field_doc = _join_doc(doc_lines) if doc_lines else None
+            if token_kind == "member_line" and members is not None:
+                # The most common line of all, first, and the member lines that follow it in one go (the hot path).
+                member_doc = _join_doc(doc_lines) if doc_lines else None
                 doc_lines = []
                 index = self.index
                 while True:
                     index += 1
                     start, end = token[START], token[END]
-                    field = read_field_line(text, start, end, lines, field_doc, memo)
-                    if field is None:
+                    member = read_member(text, start, end, lines, member_doc, memo)
+                    if member is None:
                         self.index = index
-                        field = self._from_line_tokens(start, end, partial(self.parse_field, field_doc))
-                    if field is not None:
-                        fields.append(field)
+                        member = self._from_line_tokens(start, end, partial(read_tokens, member_doc))
+                    if member is not None:
+                        members.append(member)  # type: ignore[arg-type]
                     token = tokens[index]
                     if token[KIND] != "member_line":
                         break
-                    field_doc = None
+                    member_doc = None
                 self.index = index
-                continue
-            if token_kind == "member_line" and kind == "enum":
-                self.index += 1
-                value_doc = _join_doc(doc_lines) if doc_lines else None
-                doc_lines = []
-                start, end = token[START], token[END]
-                value = read_value_line(text, start, end, lines, value_doc, memo)
-                if value is None:
-                    value = self._from_line_tokens(start, end, partial(self.parse_enum_value, value_doc))
-                if value is not None:
-                    values.append(value)
                 continue
             if token_kind == "newline":
                 self.index += 1
