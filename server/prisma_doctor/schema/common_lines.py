@@ -93,13 +93,7 @@ def read_field_line(
     `memo` keeps the attributes read on earlier lines of the same text: most lines repeat a few dozen attribute
     lists (`@id @default(cuid())`, `@db.ObjectId`...), and moving nodes to a new offset is cheaper than reading them.
     """
-    # (`_content_end`, inline: this is the hot path)
-    line_break = text.find("\n", start, end)
-    carriage_return = text.find("\r", start, end if line_break < 0 else line_break)
-    end = line_break if carriage_return < 0 else carriage_return
-    comment = text.find("//", start, end)
-    if comment >= 0:
-        end = comment
+    end = _content_end(text, start, end)
     head = _HEAD.match(text, start, end)
     if head is None:
         return None
