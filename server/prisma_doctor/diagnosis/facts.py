@@ -14,6 +14,7 @@ from prisma_doctor.schema.datamodel import Datamodel
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
     from prisma_doctor.database.probe import DatabaseProbe
+    from prisma_doctor.logs.nextlog import DevServerLock
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,19 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     return facts_from_state(inspect_project(root, schema_path))
 
 
-def facts_from_state(state: ProjectState) -> ProjectFacts:
-    """The facts of a project already inspected (the language server keeps each project's last state)."""
+def running_dev_server(root: Path) -> DevServerLock | None:
+    """The lock of the project's `next dev` while its process lives (a killed one leaves its lock behind)."""
     import psutil
 
-    from prisma_doctor.database.probe import probe_for
     from prisma_doctor.logs.nextlog import read_lock
+
+    lock = read_lock(root)
+    return lock if lock is not None and psutil.pid_exists(lock.pid) else None
+
+
+def facts_from_state(state: ProjectState) -> ProjectFacts:
+    """The facts of a project already inspected (the language server keeps each project's last state)."""
+    from prisma_doctor.database.probe import probe_for
 
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
@@ -68,15 +76,13 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
                 sql[path.parent.name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_MIGRATION_CHARS]
             except OSError:
                 continue
-    lock = read_lock(state.root)
-    # A killed `next dev` leaves its lock behind: only a live process's start time counts.
-    running = lock is not None and psutil.pid_exists(lock.pid)
+    lock = running_dev_server(state.root)
     return ProjectFacts(
         root=str(state.root),
         schema=state.schema.datamodel if state.schema else None,
         clients=clients,
-        dev_server_started_at=lock.started_at if running and lock else None,
-        dev_server_pid=lock.pid if running and lock else None,
+        dev_server_started_at=lock.started_at if lock else None,
+        dev_server_pid=lock.pid if lock else None,
         migrations=tuple(sql),
         migrated=migrated_columns(sql),
         # Asked when a runtime error needs its answer (probe.py).

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
-from prisma_doctor.diagnosis.facts import facts_from_state
+from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.nextlog import read_lock
 from prisma_doctor.logs.recognize import LogReader
@@ -63,7 +63,8 @@ class _ProjectRuntime:
     # The last dev server (re)start: seen in output, or from Next's lock.
     ready_at: datetime | None = None
     lock_started_at: datetime | None = None
-    # The diagnosis's view of the project, refreshed after every static check.
+    # The diagnosis's view of the project, gathered when runtime output needs it (it reads every migration and the
+    # .env files: not work for each keystroke's check) and dropped by the next static check.
     facts: ProjectFacts | None = None
 
 
@@ -196,9 +197,10 @@ class RuntimeFeature(LanguageFeature):
         if session.state is None:
             return
         runtime = self._runtime(session)
-        runtime.facts = facts_from_state(session.state)
+        runtime.facts = None
         # Next's lock says when a running `next dev` started; without one, the last `✓ Ready` seen in its output.
-        running = runtime.facts.dev_server_started_at
+        lock = running_dev_server(session.root)
+        running = lock.started_at if lock is not None else None
         runtime.findings.reconsider(session.state, running or runtime.ready_at)
         generated = newest_generation(session.state)
         if running is not None and generated is not None and running < generated:
@@ -207,6 +209,8 @@ class RuntimeFeature(LanguageFeature):
 
     def _facts(self, session: ProjectSession) -> ProjectFacts:
         runtime = self._runtime(session)
+        if runtime.facts is None and session.state is not None:
+            runtime.facts = facts_from_state(session.state)
         facts = runtime.facts or ProjectFacts(root=str(session.root))
         if facts.dev_server_started_at is None and runtime.ready_at is not None:
             facts = replace(facts, dev_server_started_at=runtime.ready_at)
