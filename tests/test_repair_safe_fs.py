@@ -11,17 +11,30 @@ import pytest
 
 from prisma_doctor.repair.journal import RepairBusy, RepairLock, interrupted
 from prisma_doctor.repair.package_manager import detect
-from prisma_doctor.repair.safe_fs import OutsideProject, RefusedRoot, checked_root, remove_tree, size_of
+from prisma_doctor.repair.roots import RefusedRoot, checked_root
+from prisma_doctor.repair.safe_fs import OutsideProject, remove_tree, size_of
+
+SCHEMA = 'datasource db {\n  provider = "sqlite"\n  url = "file:./dev.db"\n}\n'
 
 
-@pytest.mark.parametrize("root", ["/", str(Path.home()), str(Path.home().parent)])
-def test_broad_roots_are_refused(root: str) -> None:
+@pytest.mark.parametrize(
+    "root", ["/", str(Path.home()), str(Path.home().parent), "/tmp", "/usr", "/etc", "/usr/lib", "/var"]
+)
+def test_broad_roots_are_refused_even_with_a_schema_in_them(root: str) -> None:
     with pytest.raises(RefusedRoot):
         checked_root(root)
 
 
 def test_a_project_folder_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
     assert checked_root(tmp_path / ".") == tmp_path.resolve()
+
+
+def test_a_folder_without_a_prisma_schema_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text("{}")
+    with pytest.raises(RefusedRoot, match="no Prisma schema"):
+        checked_root(tmp_path)
 
 
 def test_links_are_unlinked_and_their_targets_kept(tmp_path: Path) -> None:
@@ -80,21 +93,25 @@ def test_a_linked_parent_folder_cannot_smuggle_a_path_out(tmp_path: Path) -> Non
     assert (outside / "victim").is_dir()
 
 
-def test_one_repair_at_a_time_and_a_crashed_lock_is_stale(tmp_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+def test_one_repair_at_a_time_and_a_crashed_holder_frees_the_lock(tmp_path: Path) -> None:
+    # Another process takes the same lock the way a repair does, then is killed: the system frees its lock.
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]);"
+        "from pathlib import Path; from prisma_doctor.repair.journal import RepairLock;"
+        "RepairLock(Path(sys.argv[2])).acquire(); print('held', flush=True); time.sleep(60)"
+    )
+    server = str(Path(__file__).resolve().parents[1] / "server")
+    holder = subprocess.Popen([sys.executable, "-c", code, server, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
-        lock = RepairLock(tmp_path)
-        import psutil
-
-        started = psutil.Process(holder.pid).create_time()
-        lock.path.write_text(json.dumps({"pid": holder.pid, "started": started}))
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(RepairBusy, match=str(holder.pid)):
-            lock.acquire()
+            RepairLock(tmp_path).acquire()
     finally:
         holder.kill()
         holder.wait()
-    lock.acquire()  # the holder is gone: its lock is stale
-    assert json.loads(lock.path.read_text())["pid"] != holder.pid
+    lock = RepairLock(tmp_path)
+    lock.acquire()  # the holder is gone, and so is its lock
+    assert json.loads((tmp_path / ".prisma-doctor" / "repair.lock").read_text())["pid"] != holder.pid
     lock.release()
     assert (tmp_path / ".prisma-doctor" / ".gitignore").exists()
 

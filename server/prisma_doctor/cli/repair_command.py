@@ -1,7 +1,8 @@
 """What `reset`, `regenerate` and `restart-dev` share: their flags, the plan preview, the confirmation, the run.
 
 Exit codes: 0 the repair is done and verified, 1 a step failed or the result could not be verified (or another
-repair of the project is running), 2 bad usage or a refused project root.
+repair of the project is running), 2 bad usage, a refused project root, or a repair that refuses before it changes
+anything because it could not succeed (the reasons are printed).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) 
 def run_repair(args: argparse.Namespace, kind: str) -> int:
     from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_plan
     from prisma_doctor.repair.plan import build_plan
-    from prisma_doctor.repair.safe_fs import RefusedRoot
+    from prisma_doctor.repair.roots import RefusedRoot
 
     try:
         plan = build_plan(args.project, kind, deep=getattr(args, "deep", False))
@@ -39,7 +40,11 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             print(json.dumps(plan.to_json(), indent=2))
         else:
             print("\n".join(plan.describe()))
-        return 0
+        return 2 if plan.refusals else 0
+    if plan.refusals:
+        if args.json:
+            print(json.dumps(plan.to_json(), indent=2))
+        raise UsageError("refused, nothing was changed:\n  " + "\n  ".join(plan.refusals))
     if not args.yes and not _confirmed(plan.describe()):
         raise UsageError("not confirmed; pass --yes to run without asking")
 

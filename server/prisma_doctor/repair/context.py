@@ -56,6 +56,12 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+@dataclass(frozen=True)
+class SetAsidePath:
+    path: Path
+    provider: str | None  # the generator of a client folder (checked again when put back), None for a cache
+
+
 @dataclass
 class StepContext:
     root: Path
@@ -65,6 +71,8 @@ class StepContext:
     before: Report | None = None
     stopped: list[ProjectProcess] = field(default_factory=list)
     dev_servers: list[DevServer] = field(default_factory=list)
+    # What `SetAside` moved, and where to: put back when the repair fails, removed when it succeeds.
+    set_aside: list[tuple[SetAsidePath, Path]] = field(default_factory=list)
     # Flags that later steps and adapters read: the editor's TypeScript server should restart.
     restart_ts_server: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

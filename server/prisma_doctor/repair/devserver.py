@@ -3,8 +3,13 @@
 Next 16 writes `.next/dev/lock` (`{"pid", "port", "hostname", "appUrl", "startedAt"}`) while `next dev` runs.
 Without it, a node process of the project whose command line runs `next dev` is the server. Either way the
 command to restart is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` ->
-`node next dev`), taken with its working directory and environment. A restart is detached (it outlives the
-repair), writes its output to `.prisma-doctor/dev-output.log`, and counts as done once the port answers HTTP.
+`node next dev`), taken with its working directory and environment. A package manager rewrites its own title
+(`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so its command is rebuilt from what it handed its
+child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
+A restart is detached (it outlives the repair), writes its output to `.prisma-doctor/dev-output.log`, and counts
+as done once a process of the new server's own tree listens and answers HTTP.
+A server read back from a journal (an interrupted repair's record) is restarted only as one of the project's own
+package.json scripts, run by the package manager found here, never as the command the record holds.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor.repair.journal import state_dir
-from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids
+from prisma_doctor.package_json import read_package_json
+from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import is_inside
+from prisma_doctor.state_folder import StateFolder
 
 LOCK = Path(".next") / "dev" / "lock"
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
@@ -40,10 +46,13 @@ class DevServer:
     cwd: str
     port: int | None
     launcher_pids: tuple[int, ...]  # the chain from the launcher down to the server
-    source: str  # "next-lock" or "process"
+    source: str  # "next-lock", "process" or "record"
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    # When it was found running: a process with one of its pids started later is another process.
+    seen_at: float = field(default_factory=time.time, compare=False)
 
     def to_json(self) -> dict[str, Any]:
+        """What a record keeps: no environment (a server's variables hold secrets)."""
         return {
             "pid": self.pid,
             "command": list(self.command),
@@ -51,20 +60,59 @@ class DevServer:
             "port": self.port,
             "launcherPids": list(self.launcher_pids),
             "source": self.source,
-            "environ": self.environ,
         }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DevServer:
-        return cls(
-            pid=int(data["pid"]),
-            command=tuple(data["command"]),
-            cwd=str(data["cwd"]),
-            port=data.get("port"),
-            launcher_pids=tuple(data.get("launcherPids", ())),
-            source=str(data.get("source", "journal")),
-            environ=data.get("environ"),
-        )
+
+def from_record(data: Any, root: Path) -> DevServer | str:
+    """A server an interrupted repair stopped, as one of the project's own scripts; or why it cannot be restarted."""
+    if not isinstance(data, dict) or not isinstance(data.get("command"), list) or not isinstance(data.get("cwd"), str):
+        return "a record that is not a dev server's"
+    shown = " ".join(str(a) for a in data["command"])
+    cwd = Path(data["cwd"])
+    try:
+        real = cwd.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return f"`{shown}` ran in {cwd}, which no longer exists"
+    if not is_inside(real, root) or not real.is_dir():
+        return f"`{shown}` ran in {cwd}, outside the project"
+    command = _project_script(data["command"], real)
+    if command is None:
+        return f"`{shown}` is not one of the project's package.json scripts"
+    port = data.get("port")
+    return DevServer(
+        pid=0,
+        command=command,
+        cwd=str(real),
+        port=port if isinstance(port, int) and 0 < port < 65536 else None,
+        launcher_pids=(),
+        source="record",
+    )
+
+
+# Arguments a recorded script may pass on: flags and plain values, nothing a shell would read twice.
+_PLAIN_ARGUMENT = re.compile(r"^[\w.:=/@+-]{1,200}$")
+
+
+def _project_script(command: list[Any], cwd: Path) -> tuple[str, ...] | None:
+    """`<manager> run <script> [args]` rebuilt with this machine's package manager, when `script` is the project's."""
+    from prisma_doctor.repair.package_manager import detect
+
+    words = [str(a) for a in command]
+    if len(words) < 2:
+        return None
+    manager = os.path.basename(words[0]).lower().removesuffix(".cmd").removesuffix(".exe")
+    rest = words[1:]
+    if rest and rest[0] == "run":
+        rest = rest[1:]
+    if manager not in ("npm", "pnpm", "yarn", "bun") or not rest:
+        return None
+    script, arguments = rest[0], [a for a in rest[1:] if a != "--"]
+    scripts = (read_package_json(cwd) or {}).get("scripts")
+    if not isinstance(scripts, dict) or not isinstance(scripts.get(script), str):
+        return None
+    if not all(_PLAIN_ARGUMENT.match(a) for a in arguments):
+        return None
+    return tuple(detect(cwd).run_script(script, arguments))
 
 
 def read_next_lock(root: Path) -> dict[str, Any] | None:
@@ -88,7 +136,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if process.pid in claimed or process.pid in protected:
             continue
         try:
-            if not is_runtime(process) or not _runs_next_dev(process.cmdline()):
+            if not same_user(process) or not is_runtime(process) or not _runs_next_dev(process.cmdline()):
                 continue
             cwd = process.cwd()
             if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
@@ -108,7 +156,7 @@ def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:
         return False
     try:
         process = psutil.Process(pid)
-        return is_runtime(process) and is_inside(Path(process.cwd()), root)
+        return same_user(process) and is_runtime(process) and is_inside(Path(process.cwd()), root)
     except (psutil.Error, OSError):
         return False
 
@@ -126,14 +174,8 @@ def _describe(
         if parent.pid in protected or not _launcher(parent, root):
             break
         chain.append(parent)
-    launcher = chain[-1]
     try:
-        command = launchable(launcher.cmdline())
-        cwd = launcher.cwd()
-        try:
-            environ: dict[str, str] | None = dict(launcher.environ())
-        except (psutil.Error, OSError):
-            environ = None
+        command, cwd, environ = _how_launched(chain)
     except (psutil.Error, OSError):
         return None
     if port is None:
@@ -150,18 +192,67 @@ def _describe(
 
 
 def launchable(cmdline: list[str]) -> tuple[str, ...]:
-    """A command line that can be run again: npm and Next rewrite their titles (`npm run dev` as one string,
-    padded with empty arguments), which reads back as a single argument with spaces."""
+    """A command line that can be run again: Next rewrites its title (`next-server (v16)`, padded with empty
+    arguments), which reads back as a single argument with spaces."""
     args = [arg for arg in cmdline if arg]
     if len(args) == 1 and " " in args[0]:
         args = shlex.split(args[0])
     return tuple(args)
 
 
+def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, dict[str, str] | None]:
+    """The command, folder and environment that start the chain again; `chain` runs from the server upwards."""
+    launcher = chain[-1]
+    cwd = launcher.cwd()
+    environ = _environ(launcher)
+    # The topmost process a package manager started carries the script it ran; its parent is the manager.
+    for index in range(len(chain) - 2, -1, -1):
+        child_environ = _environ(chain[index])
+        if child_environ and child_environ.get("npm_lifecycle_event") and child_environ.get("npm_execpath"):
+            rebuilt = _package_manager_command(chain[index], child_environ)
+            if rebuilt is not None:
+                return rebuilt, cwd, environ
+            break
+    return launchable(launcher.cmdline()), cwd, environ
+
+
+def _package_manager_command(child: psutil.Process, environ: dict[str, str]) -> tuple[str, ...] | None:
+    event = environ["npm_lifecycle_event"]
+    script = environ.get("npm_lifecycle_script", "")
+    execpath = environ["npm_execpath"]
+    cmdline = child.cmdline()
+    # `sh -c "<script> <arguments the manager appended, quoted>"`; a manager that runs the script without a shell
+    # hands its arguments over as they are.
+    line = cmdline[2] if len(cmdline) >= 3 and cmdline[1] == "-c" else " ".join(cmdline)
+    if not script or not line.startswith(script):
+        return None
+    try:
+        extra = shlex.split(line[len(script) :])
+    except ValueError:
+        return None
+    name = os.path.basename(execpath).lower()
+    runner: list[str]
+    if name.endswith((".js", ".cjs", ".mjs")):
+        node = environ.get("npm_node_execpath") or environ.get("NODE") or "node"
+        runner = [node, execpath]
+    else:
+        runner = [execpath]
+    # npm passes arguments after `--` only; pnpm, yarn and bun pass those after the script's name.
+    separator = ["--"] if extra and "npm" in name and "pnpm" not in name else []
+    return (*runner, "run", event, *separator, *extra)
+
+
+def _environ(process: psutil.Process) -> dict[str, str] | None:
+    try:
+        return dict(process.environ())
+    except (psutil.Error, OSError):
+        return None
+
+
 def _launcher(process: psutil.Process, root: Path) -> bool:
     """A parent that is part of how the server was launched: a runtime in the project or `sh -c` between them."""
     try:
-        if not is_inside(Path(process.cwd()), root):
+        if not same_user(process) or not is_inside(Path(process.cwd()), root):
             return False
         cmdline = process.cmdline()
         if is_editor(cmdline, root):
@@ -169,6 +260,26 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         return is_runtime(process) or (len(cmdline) >= 2 and cmdline[1] == "-c")
     except (psutil.Error, OSError):
         return False
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        process = psutil.Process(pid)
+        return [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _listening_ports(processes: list[psutil.Process]) -> set[int]:
+    ports: set[int] = set()
+    for process in processes:
+        try:
+            for connection in process.net_connections(kind="inet"):
+                if connection.status == psutil.CONN_LISTEN and connection.laddr:
+                    ports.add(int(connection.laddr.port))
+        except (psutil.Error, OSError):
+            continue
+    return ports
 
 
 def _listening_port(chain: list[psutil.Process]) -> int | None:
@@ -192,6 +303,20 @@ def _port_from_command(command: tuple[str, ...]) -> int | None:
     return None
 
 
+def still_running(server: DevServer) -> bool:
+    """Whether a process of the server's launcher chain is still alive (the same process, not a reused pid)."""
+    for pid in (*server.launcher_pids, server.pid):
+        if pid <= 0:
+            continue
+        try:
+            process = psutil.Process(pid)
+            if process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= server.seen_at:
+                return True
+        except psutil.Error:
+            continue
+    return False
+
+
 @dataclass(frozen=True)
 class Restarted:
     pid: int
@@ -206,8 +331,9 @@ def restart(
 ) -> Restarted:
     """Start `server.command` again, detached, and wait until its port answers (or it exits, or time runs out)."""
     _remove_stale_next_lock(root)
-    log_path = state_dir(root) / "dev-output.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+    folder = StateFolder(root)
+    log_path = folder.path / "dev-output.log"
+    log = folder.append("dev-output.log")
     log.write(f"\n--- prisma-doctor restarted: {' '.join(server.command)} (in {server.cwd})\n".encode())
     log.flush()
     try:
@@ -258,8 +384,14 @@ def _wait_until_answering(
             return Restarted(
                 child.pid, port, str(log_path), False, f"the dev server exited with code {child.returncode}"
             )
-        port = port or _announced_port(root, log_path)
-        if port and _answers(port):
+        tree = _tree(child.pid)
+        # The port is the one this server's own processes listen on: another server answering on the recorded
+        # port (a second copy, an older one) proves nothing about this one.
+        listening = _listening_ports(tree)
+        if port is None:
+            announced = _announced_port(root, log_path)
+            port = announced if announced in listening else (min(listening) if listening else None)
+        if port is not None and port in listening and _answers(port):
             return Restarted(child.pid, port, str(log_path), True, f"the dev server answers on port {port}")
         time.sleep(0.5)
     return Restarted(child.pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")

@@ -1,10 +1,11 @@
-"""The repair's state folder `.prisma-doctor/` in the project: one repair at a time, and a journal of its steps.
+"""The repair's record in `.prisma-doctor/` (see `prisma_doctor.state_folder`): one repair at a time, and a journal.
 
-The folder carries its own `.gitignore` (`*`), so it never shows up in the project's git status.
-The lock file names the pid and start time of the process that holds it; a lock whose process has exited (or
-whose pid now belongs to a process started at another time) is stale and taken over, so a crashed run never
-blocks the project forever. The journal (`journal.json`) records each step as it starts and ends, and what was
-stopped, so that the next run can say what an interrupted repair left undone and finish it.
+The lock is an operating-system lock on `repair.lock` (`flock`, `msvcrt.locking` on Windows): it is taken
+atomically, and it is released by the system when its process ends, so a crashed run never blocks the project
+and two runs can never both take over a stale lock. The file names the holder's pid for the message.
+The journal (`journal.json`, 0600) records each step as it starts and ends and what was stopped, so that the next
+run can say what an interrupted repair left undone. It is a record, never a source of commands: a repository can
+carry one. It keeps no environment: a stopped server's variables hold secrets.
 """
 
 from __future__ import annotations
@@ -16,67 +17,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
+from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
-STATE_DIR = ".prisma-doctor"
+JOURNAL = "journal.json"
+LOCK = "repair.lock"
 
 
 class RepairBusy(Exception):
-    """Another repair of the same project is running."""
-
-
-def state_dir(root: Path) -> Path:
-    folder = root / STATE_DIR
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# Written by prisma-doctor: its repair journal and logs stay out of git.\n*\n")
-    return folder
-
-
-def _process_start(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
+    """Another repair of the same project is running (or the lock cannot be used safely)."""
 
 
 class RepairLock:
-    """An exclusive, crash-tolerant lock on one project's repairs. Use as a context manager."""
+    """An exclusive lock on one project's repairs, held by the operating system. Use as a context manager."""
 
     def __init__(self, root: Path) -> None:
-        self.path = state_dir(root) / "repair.lock"
-
-    def holder(self) -> dict[str, Any] | None:
-        """The live process that holds the lock, or None when it is free or stale."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            pid, started = int(data["pid"]), float(data["started"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        actual = _process_start(pid)
-        if actual is None or abs(actual - started) > 1.0:
-            return None
-        return data
+        self.folder = StateFolder(root)
+        self._descriptor: int | None = None
 
     def acquire(self) -> None:
-        record = json.dumps({"pid": os.getpid(), "started": _process_start(os.getpid()), "at": time.time()})
-        for _ in range(2):
-            try:
-                descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self.holder()
-                if holder is not None:
-                    raise RepairBusy(f"another repair of this project is running (pid {holder['pid']})") from None
-                self.path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(record)
-            return
-        raise RepairBusy("could not take the repair lock")
+        try:
+            descriptor = self.folder.open_lock(LOCK)
+        except (UnsafeStateFolder, OSError) as error:
+            raise RepairBusy(f"the repair lock cannot be used: {error}") from None
+        if not _try_lock(descriptor):
+            holder = _read_holder(descriptor)
+            os.close(descriptor)
+            who = f" (pid {holder})" if holder else ""
+            raise RepairBusy(f"another repair of this project is running{who}")
+        os.ftruncate(descriptor, 0)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        os.write(descriptor, json.dumps({"pid": os.getpid(), "at": time.time()}).encode())
+        self._descriptor = descriptor
 
     def release(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self._descriptor is not None:
+            # Closing the descriptor releases the lock; the file stays, empty of meaning, for the next run.
+            os.close(self._descriptor)
+            self._descriptor = None
 
     def __enter__(self) -> RepairLock:
         self.acquire()
@@ -86,11 +63,38 @@ class RepairLock:
         self.release()
 
 
+def _try_lock(descriptor: int) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _read_holder(descriptor: int) -> int | None:
+    try:
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        data = json.loads(os.read(descriptor, 4096) or b"{}")
+        return int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @dataclass
 class Journal:
     """What one repair did, step by step, saved after every change."""
 
-    path: Path
+    folder: StateFolder
     data: dict[str, Any]
 
     @classmethod
@@ -104,25 +108,25 @@ class Journal:
             "steps": [{"name": name, "status": "pending", "detail": ""} for name in steps],
             "stopped": [],
             "dev_servers": [],
-            "packages_removed": False,
         }
         data.update(carried or {})
-        journal = cls(state_dir(root) / "journal.json", data)
+        journal = cls(StateFolder(root), data)
         journal.save()
         return journal
 
     @staticmethod
     def previous(root: Path) -> dict[str, Any] | None:
+        text = StateFolder(root).read_text(JOURNAL)
+        if text is None:
+            return None
         try:
-            data = json.loads((root / STATE_DIR / "journal.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(text)
+        except ValueError:
             return None
         return data if isinstance(data, dict) else None
 
     def save(self) -> None:
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.data, indent=2), encoding="utf-8")
-        os.replace(temporary, self.path)
+        self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
 
     def mark(self, name: str, status: str, detail: str = "") -> None:
         for step in self.data["steps"]:
@@ -142,14 +146,21 @@ def interrupted(previous: dict[str, Any] | None) -> bool:
     return previous is not None and previous.get("outcome") != "done" and bool(unfinished_steps(previous))
 
 
+def _steps(previous: dict[str, Any]) -> list[dict[str, Any]]:
+    # A record can be anything a repository carries: read only what has the expected shape.
+    steps = previous.get("steps", [])
+    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+
 def unfinished_steps(previous: dict[str, Any]) -> list[str]:
-    return [step["name"] for step in previous.get("steps", []) if step.get("status") not in ("done", "skipped")]
+    return [str(s.get("name")) for s in _steps(previous) if s.get("status") not in ("done", "skipped")]
 
 
 def describe_interruption(previous: dict[str, Any]) -> str:
-    done = [step["name"] for step in previous.get("steps", []) if step.get("status") in ("done", "skipped")]
+    done = [str(step.get("name")) for step in _steps(previous) if step.get("status") in ("done", "skipped")]
     left = unfinished_steps(previous)
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(previous.get("started", 0)))
+    started = previous.get("started", 0)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started if isinstance(started, (int, float)) else 0))
     how = "was interrupted" if previous.get("outcome") in (None, "cancelled") else "failed"
     return (
         f"a {previous.get('kind', 'repair')} started at {when} (pid {previous.get('pid')}) {how}: "

@@ -1,7 +1,8 @@
 """Files that a running process holds: retry with backoff, then name the holder.
 
 On Windows a loaded engine library (`query_engine-windows.dll.node`) or an open file cannot be deleted or renamed
-(EPERM, EACCES, EBUSY); elsewhere the same shape appears as EBUSY on a busy mount or ETXTBSY on a running binary.
+(EPERM, EACCES, EBUSY); elsewhere the same shape appears as EBUSY on a busy mount or ETXTBSY on a running binary,
+and EPERM/EACCES are permission errors, named as such by `safe_fs` rather than retried.
 The platform-specific part is `_clear_read_only` and the set of error numbers; finding the holder uses psutil,
 which works the same on every system.
 """
@@ -22,7 +23,12 @@ import psutil
 
 T = TypeVar("T")
 
-LOCKED_ERRNOS = frozenset({errno.EPERM, errno.EACCES, errno.EBUSY, getattr(errno, "ETXTBSY", errno.EBUSY)})
+# On Windows a file in use refuses with EPERM or EACCES (winerror 5, 32, 33); elsewhere those mean "not allowed",
+# which no waiting changes, and only a busy mount or a running binary (EBUSY, ETXTBSY) is a lock.
+if os.name == "nt":
+    LOCKED_ERRNOS = frozenset({errno.EPERM, errno.EACCES, errno.EBUSY})
+else:
+    LOCKED_ERRNOS = frozenset({errno.EBUSY, getattr(errno, "ETXTBSY", errno.EBUSY)})
 # Seconds to wait between attempts: about three seconds in all, long enough for a process that is exiting.
 BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8, 1.5)
 

@@ -23,19 +23,14 @@ LOCK_FILES = (
     ("npm-shrinkwrap.json", "npm"),
 )
 
-# How each package manager runs a binary of the project, installs, and cleans its cache on --deep.
+# How each package manager runs a binary of the project and installs. None of their cache commands is here: a
+# package manager's cache or store is shared by every project of the user (`yarn cache clean` wipes them all).
 EXEC = {"npm": ["npx", "--no-install"], "pnpm": ["pnpm", "exec"], "yarn": ["yarn"], "bun": ["bunx"]}
 INSTALL = {
     "npm": ["npm", "install"],
     "pnpm": ["pnpm", "install"],
     "yarn": ["yarn", "install"],
     "bun": ["bun", "install"],
-}
-PRUNE = {
-    "npm": ["npm", "cache", "verify"],
-    "pnpm": ["pnpm", "store", "prune"],
-    "yarn": ["yarn", "cache", "clean"],
-    "bun": ["bun", "pm", "cache", "rm"],
 }
 
 
@@ -54,8 +49,10 @@ class PackageManager:
     def install_command(self) -> list[str]:
         return _program(INSTALL[self.name])
 
-    def prune_command(self) -> list[str]:
-        return _program(PRUNE[self.name])
+    def run_script(self, script: str, arguments: list[str]) -> list[str]:
+        """`<manager> run <script> <arguments>`: npm passes arguments on only after `--`."""
+        separator = ["--"] if arguments and self.name == "npm" else []
+        return [*_program([self.name]), "run", script, *separator, *arguments]
 
 
 def _program(command: list[str]) -> list[str]:

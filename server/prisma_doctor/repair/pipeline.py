@@ -14,13 +14,16 @@ and maps `ProgressEvent`s to work-done progress (`event.title`, `event.message`,
 return quickly. Events come per step: "started", any number of "progress", then one of "done", "failed",
 "skipped" or "cancelled". After a run, `result.restart_ts_server` says whether the editor should restart its
 TypeScript server (the server sends `prismaDoctor/restartTsServer`).
-Only one repair runs per project at a time: a second one returns at once with `busy` set. Each step is
-recorded in `.prisma-doctor/journal.json` as it runs; a run that ends early is reported by the next plan.
+Only one repair runs per project at a time: a second one returns at once with `busy` set. A plan with
+`refusals` runs nothing and returns with `refused` set. Each step is recorded in `.prisma-doctor/journal.json` as
+it runs; a run that ends early is reported by the next plan. When a step fails or the repair is cancelled, what
+was set aside is put back (a "rollback" record) and the steps that must run anyway (restarting the dev servers the
+repair stopped) still run, so a failed repair leaves the project as it was.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prisma_doctor.findings import Report
@@ -35,7 +38,7 @@ from prisma_doctor.repair.devserver import Restarted
 from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
-from prisma_doctor.repair.steps import StepOutcome
+from prisma_doctor.repair.steps import Step, StepOutcome, put_back
 
 __all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "run_plan"]
 
@@ -66,6 +69,7 @@ class RepairResult:
     notes: list[str] = field(default_factory=list)
     cancelled: bool = False
     busy: bool = False
+    refused: list[str] = field(default_factory=list)
     restart_ts_server: bool = False
     bytes_freed: int = 0
     before: Report | None = None
@@ -75,7 +79,7 @@ class RepairResult:
     @property
     def ok(self) -> bool:
         """Every step done or skipped; a plan with a verify step must have verified."""
-        if self.cancelled or self.busy or not self.steps:
+        if self.cancelled or self.busy or self.refused or not self.steps:
             return False
         return all(step.status in ("done", "skipped") for step in self.steps)
 
@@ -86,6 +90,7 @@ class RepairResult:
             "ok": self.ok,
             "cancelled": self.cancelled,
             "busy": self.busy,
+            "refused": self.refused,
             "restartTsServer": self.restart_ts_server,
             "bytesFreed": self.bytes_freed,
             "notes": self.notes,
@@ -102,6 +107,9 @@ def run_plan(
 ) -> RepairResult:
     token = token or CancellationToken()
     result = RepairResult(str(plan.root), plan.kind, notes=list(plan.notes), before=plan.before)
+    if plan.refusals:
+        result.refused = list(plan.refusals)
+        return result
     lock = RepairLock(plan.root)
     try:
         lock.acquire()
@@ -130,31 +138,67 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
     ctx = StepContext(plan.root, token, say, before=plan.before)
     outcome_word = "done"
     for index, step in enumerate(plan.steps):
-        if outcome_word != "done":
+        if outcome_word != "done" and not step.runs_after_failure:
             result.steps.append(StepRecord(step.name, step.title, "not run", ""))
             continue
-        progress(ProgressEvent(step.name, step.title, index, total, "started"))
-        journal.mark(step.name, "running")
-        try:
-            token.raise_if_cancelled()
-            outcome = step.run(ctx)
-        except (Cancelled, Interrupted) as error:
-            outcome = StepOutcome("cancelled", str(error) or "cancelled")
-        except Exception as error:  # a bug or an unexpected system error: report it as this step's failure
-            outcome = StepOutcome("failed", f"{type(error).__name__}: {error}")
-        journal.mark(step.name, outcome.status, outcome.message)
-        if step.name == "stop":
-            journal.data["stopped"] = [p.to_json() for p in ctx.stopped]
-            journal.save()
+        if outcome_word != "done" and ctx.set_aside:
+            _roll_back(ctx, result, journal)
+        outcome = _run_step(step, index, total, ctx, journal, progress, resumed=outcome_word != "done")
         result.bytes_freed += outcome.bytes_freed
         result.steps.append(StepRecord(step.name, step.title, outcome.status, outcome.message, outcome.details))
-        progress(ProgressEvent(step.name, step.title, index, total, outcome.status, outcome.message))
+        if outcome_word != "done":
+            continue
         if outcome.status == "cancelled":
             result.cancelled = True
             outcome_word = "cancelled"
         elif outcome.status == "failed":
             outcome_word = "failed"
+    if ctx.set_aside:
+        _roll_back(ctx, result, journal)
     result.restart_ts_server = ctx.restart_ts_server
     result.after = ctx.extra.get("after")
     result.restarted = list(ctx.extra.get("restarted", []))
     journal.finish(outcome_word)
+
+
+def _run_step(
+    step: Step,
+    index: int,
+    total: int,
+    ctx: StepContext,
+    journal: Journal,
+    progress: ProgressCallback,
+    *,
+    resumed: bool,
+) -> StepOutcome:
+    progress(ProgressEvent(step.name, step.title, index, total, "started"))
+    journal.mark(step.name, "running")
+    try:
+        if not resumed:
+            # After a failure or a cancel, the steps that must run anyway are not themselves cancelled.
+            ctx.token.raise_if_cancelled()
+        outcome = step.run(_uncancelled(ctx) if resumed else ctx)
+    except (Cancelled, Interrupted) as error:
+        outcome = StepOutcome("cancelled", str(error) or "cancelled")
+    except Exception as error:  # a bug or an unexpected system error: report it as this step's failure
+        outcome = StepOutcome("failed", f"{type(error).__name__}: {error}")
+    journal.mark(step.name, outcome.status, outcome.message)
+    if step.name == "stop":
+        journal.data["stopped"] = [p.to_json() for p in ctx.stopped]
+        journal.save()
+    progress(ProgressEvent(step.name, step.title, index, total, outcome.status, outcome.message))
+    return outcome
+
+
+def _uncancelled(ctx: StepContext) -> StepContext:
+    return replace(ctx, token=CancellationToken())
+
+
+def _roll_back(ctx: StepContext, result: RepairResult, journal: Journal) -> None:
+    details = put_back(ctx)
+    failed = any(d.startswith(("could not", "kept the old")) for d in details)
+    status = "failed" if failed else "done"
+    message = "what the repair set aside is back in place" if not failed else "not everything could be put back"
+    result.steps.append(StepRecord("rollback", "Put back what the repair set aside", status, message, tuple(details)))
+    journal.data.setdefault("rollback", details)
+    journal.save()

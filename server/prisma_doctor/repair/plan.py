@@ -1,37 +1,45 @@
 """A repair plan: the ordered steps of one repair, built by looking at the project, previewable before it runs.
 
-Kinds: "reset" (stop, remove, reinstall when packages are missing, prune on --deep, generate, restart the dev
-server, TypeScript hint, verify), "regenerate" (remove the generated clients, reinstall when needed, generate,
-hint, verify) and "restart-dev" (stop the dev server's process chain, start it again).
+Kinds: "reset" (stop, set aside the clients and caches, reinstall when packages are missing, generate, discard
+what was set aside, restart the dev server, TypeScript hint, verify), "regenerate" (the same without stop and
+restart) and "restart-dev" (stop the dev server's process chain, start it again); and the database commands.
+A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate, Prisma or the
+package manager is missing, a folder to set aside holds a mount point or may not be changed by this user.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.repair import journal
-from prisma_doctor.repair.devserver import DevServer, find_dev_servers
-from prisma_doctor.repair.package_manager import detect
+from prisma_doctor.repair.context import SetAsidePath
+from prisma_doctor.repair.devserver import DevServer, find_dev_servers, from_record
+from prisma_doctor.repair.mounts import MountTable
+from prisma_doctor.repair.ownership import not_a_generated_client
+from prisma_doctor.repair.package_manager import PackageManager, detect
 from prisma_doctor.repair.processes import find_project_processes
-from prisma_doctor.repair.safe_fs import checked_root
+from prisma_doctor.repair.roots import checked_root
+from prisma_doctor.repair.safe_fs import removal_problems
 from prisma_doctor.repair.steps import (
     DATABASE_COMMANDS,
     DatabaseCommand,
+    DiscardSetAside,
     Generate,
-    PruneStore,
     Reinstall,
-    RemovePaths,
     RestartDevServers,
     RestartTypeScriptServer,
+    SetAside,
     Step,
     StopProcesses,
     Verify,
     missing_packages,
 )
-from prisma_doctor.repair.targets import find_targets
+from prisma_doctor.repair.targets import Targets, find_targets
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 NEXT_CACHE = ".next"
@@ -46,9 +54,12 @@ class RepairPlan:
     before: Report | None
     dev_servers: list[DevServer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why this repair cannot succeed; a refused plan runs nothing.
+    refusals: list[str] = field(default_factory=list)
 
     def describe(self) -> list[str]:
         lines = [f"{self.kind} of {self.root}:"]
+        lines += [f"refused: {reason}" for reason in self.refusals]
         lines += [f"note: {note}" for note in self.notes]
         for number, step in enumerate(self.steps, 1):
             lines.append(f"{number}. {step.title} [{step.name}]")
@@ -60,12 +71,13 @@ class RepairPlan:
             "project": str(self.root),
             "kind": self.kind,
             "notes": self.notes,
+            "refusals": self.refusals,
             "steps": [{"name": s.name, "title": s.title, "preview": s.preview()} for s in self.steps],
         }
 
 
 def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manager: str | None = None) -> RepairPlan:
-    """Look at the project and decide the steps. Raises `safe_fs.RefusedRoot` for a root that is too broad."""
+    """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project."""
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
@@ -75,7 +87,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     if journal.interrupted(previous):
         assert previous is not None
         notes.append(journal.describe_interruption(previous) + "; this run completes it")
-        carried = _servers_left_stopped(previous)
+        carried = _servers_left_stopped(previous, project, notes)
     running = find_dev_servers(project)
     servers = running + [s for s in carried if not _same_server(s, running)]
     if kind == "restart-dev":
@@ -85,49 +97,91 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         return RepairPlan(project, kind, steps, None, servers, notes)
 
     targets = find_targets(project)
+    manager = detect(project, package_manager)
+    refusals = _schema_refusals(targets) + _tool_refusals(project, manager)
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
-        database = DatabaseCommand(detect(project, package_manager), targets.schema_argument, kind)
+        database = DatabaseCommand(manager, targets.schema_argument, kind)
         steps = [database, RestartTypeScriptServer()]
-        return RepairPlan(project, kind, steps, targets.state.report, [], notes)
-    clients = [c.path for c in targets.inside]
-    notes += [
-        f"generator `{c.generator}` writes to {c.path}, outside the project: not deleted" for c in targets.outside
-    ]
-    manager = detect(project, package_manager)
+        return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
+    aside, not_ours = _clients_to_set_aside(targets, project)
+    if kind == "reset":
+        caches = [NEXT_CACHE, *(DEEP_CACHES if deep else ())]
+        aside += [SetAsidePath(project / cache, None) for cache in caches if (project / cache).exists()]
+    mounts = MountTable()
+    for item in aside:
+        refusals += removal_problems(item.path, project, mounts)
     missing = missing_packages(project)
     steps = []
     if kind == "reset":
+        clients = [item.path for item in aside if item.provider is not None]
         steps.append(StopProcesses(find_project_processes(project, clients)))
-        caches = [project / NEXT_CACHE] + ([project / p for p in DEEP_CACHES] if deep else [])
-        steps.append(RemovePaths(clients + caches, targets.outside))
-    else:
-        steps.append(RemovePaths(clients, targets.outside))
+    steps.append(SetAside(aside, targets.outside, not_ours))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         steps.append(Reinstall(manager, missing))
-    if kind == "reset" and deep:
-        # After the reinstall, never before it: a pruned store cannot serve an offline reinstall.
-        steps.append(PruneStore(manager))
-    steps.append(Generate(manager, targets.schema_argument))
+    steps += [Generate(manager, targets.schema_argument), DiscardSetAside()]
     if kind == "reset":
         steps.append(RestartDevServers(servers))
     steps += [RestartTypeScriptServer(), Verify()]
-    return RepairPlan(project, kind, steps, targets.state.report, servers if kind == "reset" else [], notes)
+    plan_servers = servers if kind == "reset" else []
+    return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
 
 
-def _servers_left_stopped(previous: dict[str, Any]) -> list[DevServer]:
-    restarted = any(s.get("name") == "restart-dev" and s.get("status") == "done" for s in previous.get("steps", []))
-    if restarted:
+def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsidePath], list[str]]:
+    """The client folders that are provably Prisma's, and why each other one is left alone."""
+    schema = targets.state.schema
+    protected = [Path(f.path) for f in (schema.files if schema else ())] + [
+        project / name for name in ("package.json", "prisma.config.ts", "prisma.config.js", "prisma.config.mjs")
+    ]
+    providers = {client.generator.name: client.generator.provider for client in targets.state.clients}
+    aside: list[SetAsidePath] = []
+    not_ours: list[str] = []
+    for client in targets.inside:
+        provider = providers.get(client.generator, "")
+        reason = not_a_generated_client(client.path, provider, protected)
+        if reason is None:
+            aside.append(SetAsidePath(client.path, provider))
+        else:
+            not_ours.append(f"{reason} (generator `{client.generator}`): Prisma's generate writes over it")
+    return aside, not_ours
+
+
+def _schema_refusals(targets: Targets) -> list[str]:
+    report = targets.state.report
+    broken = [f for f in report.findings if f.code in ("schema-invalid", "schema-unreadable")]
+    return [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
+
+
+def _tool_refusals(project: Path, manager: PackageManager) -> list[str]:
+    refusals: list[str] = []
+    program = manager.exec_command()[0]
+    if not shutil.which(program):
+        refusals.append(f"`{program}` ({manager.name}) is not on the PATH: nothing could run Prisma")
+    declared = missing_packages(project)
+    if find_package("prisma", project) is None and "prisma" not in declared:
+        refusals.append("the `prisma` package is neither installed nor declared in package.json: add it first")
+    return refusals
+
+
+def _servers_left_stopped(previous: dict[str, Any], project: Path, notes: list[str]) -> list[DevServer]:
+    """Servers an interrupted repair stopped and did not start again, as the project's own scripts."""
+    steps = previous.get("steps", [])
+    restarted = isinstance(steps, list) and any(
+        isinstance(s, dict) and s.get("name") == "restart-dev" and s.get("status") == "done" for s in steps
+    )
+    records = previous.get("dev_servers", [])
+    if restarted or not isinstance(records, list):
         return []
     servers: list[DevServer] = []
-    for data in previous.get("dev_servers", []):
-        try:
-            servers.append(DevServer.from_json(data))
-        except (KeyError, TypeError, ValueError):
-            continue
+    for data in records[:8]:
+        server = from_record(data, project)
+        if isinstance(server, str):
+            notes.append(f"an earlier repair stopped a dev server that is not started again from its record: {server}")
+        else:
+            servers.append(server)
     return servers
 
 
 def _same_server(server: DevServer, running: list[DevServer]) -> bool:
-    return any(r.cwd == server.cwd and r.command == server.command for r in running)
+    return any(Path(r.cwd) == Path(server.cwd) for r in running)

@@ -1,11 +1,13 @@
 """The project's own processes that hold its generated client, and how to stop them.
 
-A process belongs to the project when it is a JavaScript runtime (node, bun, deno) whose working directory or
-command line lies in the project, or when any process has the project's engine library or generated client files
-open or mapped. Never this tool, its ancestors (the editor that started the language server, the shell that ran
-the command), the editor's own helpers (extension host, tsserver), nor anything outside the project.
-Stopping asks first (terminate), waits, then kills; what was stopped is reported with its command line, working
-directory and environment so that it can be started again.
+A process is stopped only when it is this user's (its real uid, or its user name on Windows) and either a
+JavaScript runtime (node, bun, deno) whose working directory really lies in the project, or, on Windows only, a
+process that has a file to be removed open or loaded, which is what blocks the removal there. Elsewhere an open
+file blocks nothing, so a `tail -f` on a client file or a node whose argument merely names a project file is left
+alone. Never this tool, its ancestors (the editor that started the language server, the shell that ran the
+command), the editor's own helpers (extension host, tsserver), nor anything outside the project.
+Stopping asks first (terminate), waits, then kills; what was stopped is reported with its command line and
+working directory, and its environment is kept in memory only, so that it can be started again.
 """
 
 from __future__ import annotations
@@ -121,23 +123,25 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
 
 
 def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
-    runtime = is_runtime(process)
-    if runtime:
+    if not same_user(process):
+        return None
+    if is_runtime(process):
         cwd = _cwd(process)
         if cwd and is_inside(Path(cwd), root):
             return "working directory in the project"
-        if any(_arg_inside(arg, cwd, root) for arg in process.cmdline()[1:]):
-            return "command line in the project"
-    if held and _holds(process, held, maps):
-        return "has the generated client open"
+    if os.name == "nt" and held and _holds(process, held, maps):
+        return "has a file of the generated client open, which blocks its removal"
     return None
 
 
-def _arg_inside(arg: str, cwd: str | None, root: Path) -> bool:
-    if arg.startswith("-") or ("/" not in arg and os.sep not in arg):
+def same_user(process: psutil.Process) -> bool:
+    """Whether `process` runs as the user running this tool (as root too: root stops no one else's process)."""
+    try:
+        if hasattr(os, "getuid"):
+            return bool(process.uids().real == os.getuid())
+        return bool(process.username() == psutil.Process().username())
+    except (psutil.Error, OSError):
         return False
-    candidate = Path(cwd or "/", arg) if not os.path.isabs(arg) else Path(arg)
-    return is_inside(Path(os.path.abspath(candidate)), root)
 
 
 def _holds(process: psutil.Process, held: list[Path], maps: bool) -> bool:

@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 
 from prisma_doctor.repair.context import Cancelled, StepContext
-from prisma_doctor.repair.journal import state_dir
 from prisma_doctor.repair.package_manager import subprocess_env
+from prisma_doctor.state_folder import StateFolder
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,10 @@ class CommandResult:
 
 def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> CommandResult:
     """Run `command` in `cwd`; on cancellation stop it (and its children) and raise `Cancelled`."""
-    log = state_dir(ctx.root) / f"{name}.log"
+    folder = StateFolder(ctx.root)
+    log = folder.path / f"{name}.log"
     ctx.say(" ".join(command))
-    with open(log, "wb") as out:
+    with folder.create(f"{name}.log") as out:
         try:
             child = subprocess.Popen(
                 command,
@@ -50,7 +51,7 @@ def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> C
                 _stop_tree(child)
                 raise Cancelled(f"cancelled while running {' '.join(command)}")
             time.sleep(0.1)
-    return CommandResult(child.returncode, log.read_text(encoding="utf-8", errors="replace"), log)
+    return CommandResult(child.returncode, folder.read_text(f"{name}.log") or "", log)
 
 
 def _stop_tree(child: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,8 @@ raises `Cancelled` when the token is set. Steps are idempotent, so that an inter
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,14 +16,19 @@ from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair import devserver
-from prisma_doctor.repair.context import StepContext
+from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
+from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, stop_processes
 from prisma_doctor.repair.run_command import run_command
-from prisma_doctor.repair.safe_fs import OutsideProject, remove_tree, size_of
+from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
 from prisma_doctor.repair.targets import ClientFolder
+from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
+
+# What stops a removal or a move, each named in the step's message.
+FS_REFUSALS = (OutsideProject, CrossesMount, NotPermitted, LockedFile, UnsafeStateFolder)
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class StepOutcome:
 class Step:
     name = "step"
     title = "Step"
+    # Run even after an earlier step failed or the repair was cancelled (restarting what the repair stopped).
+    runs_after_failure = False
 
     def preview(self) -> list[str]:
         return []
@@ -78,35 +87,102 @@ class StopProcesses(Step):
 
 
 @dataclass
-class RemovePaths(Step):
-    paths: list[Path]
+class SetAside(Step):
+    """Move the stale clients and caches out of the way, kept until the new client is in place.
+
+    A rename in the same filesystem, so it is instant and can be undone: when a later step fails or the repair is
+    cancelled, `undo` puts every folder back (removing a half-written new client first, when it is provably one).
+    """
+
+    paths: list[SetAsidePath]
     outside: list[ClientFolder] = field(default_factory=list)
-    name = "remove"
-    title = "Remove the stale generated clients and caches"
+    not_ours: list[str] = field(default_factory=list)
+    name = "set-aside"
+    title = "Set the stale generated clients and caches aside"
 
     def preview(self) -> list[str]:
-        lines = [f"{path} ({human_size(size_of(path))})" for path in self.paths if path.exists()]
-        lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT deleted" for c in self.outside]
-        return lines or ["nothing to remove"]
+        lines = [f"{p.path} ({human_size(size_of(p.path))})" for p in self.paths if os.path.lexists(p.path)]
+        lines = [f"{line}: kept aside until the new client is in place" for line in lines]
+        lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT touched" for c in self.outside]
+        lines += [f"NOT touched: {reason}" for reason in self.not_ours]
+        return lines or ["nothing to set aside"]
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        details: list[str] = [f"not touched: {reason}" for reason in self.not_ours]
+        details += [f"not touched: {c.path} (generator `{c.generator}`) is outside the project" for c in self.outside]
+        moved = 0
+        for item in self.paths:
+            ctx.token.raise_if_cancelled()
+            if not os.path.lexists(item.path):
+                continue
+            ctx.say(f"setting {item.path} aside")
+            try:
+                aside = _aside_place(ctx.root, item.path, moved)
+                move_aside(item.path, ctx.root, aside)
+            except FS_REFUSALS as error:
+                return StepOutcome("failed", str(error), tuple(details))
+            except OSError as error:
+                return StepOutcome("failed", f"{item.path} could not be set aside: {error.strerror}", tuple(details))
+            moved += 1
+            ctx.set_aside.append((item, aside))
+            details.append(f"set aside {item.path}")
+        return StepOutcome("done", f"set {moved} folder(s) aside", tuple(details))
+
+
+def _aside_place(root: Path, path: Path, number: int) -> Path:
+    """Inside `.prisma-doctor/aside/` when it shares the folder's filesystem, else beside the folder itself."""
+    folder = StateFolder(root).make_folder("aside")
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{number}-{path.name}"
+    try:
+        same_device = os.stat(folder).st_dev == os.lstat(path.parent).st_dev
+    except OSError:
+        same_device = False
+    return folder / name if same_device else path.parent / f".{path.name}.prisma-doctor-aside-{os.getpid()}"
+
+
+def put_back(ctx: StepContext) -> list[str]:
+    """Undo `SetAside`: each folder back at its place; a new client written there meanwhile is removed first."""
+    details: list[str] = []
+    for item, aside in reversed(ctx.set_aside):
+        try:
+            if os.path.lexists(item.path):
+                reason = not_a_generated_client(item.path, item.provider) if item.provider else None
+                if item.provider is None or reason is not None:
+                    details.append(f"kept the old {item.path.name} at {aside}: {item.path} holds new files")
+                    continue
+                remove_tree(item.path, ctx.root)
+            move_aside(aside, ctx.root, item.path)
+            details.append(f"put back {item.path}")
+        except (*FS_REFUSALS, OSError) as error:
+            details.append(f"could not put back {item.path} (it is at {aside}): {error}")
+    ctx.set_aside.clear()
+    return details
+
+
+@dataclass
+class DiscardSetAside(Step):
+    """Remove what `SetAside` kept, once the new client is in place."""
+
+    name = "discard"
+    title = "Remove the old clients and caches set aside"
+
+    def preview(self) -> list[str]:
+        return ["after a successful generate, what was set aside is removed"]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         freed = 0
         details: list[str] = []
-        for path in self.paths:
+        for item, aside in list(ctx.set_aside):
             ctx.token.raise_if_cancelled()
-            ctx.say(f"removing {path}")
             try:
-                removal = remove_tree(path, ctx.root, should_stop=ctx.should_stop)
-            except OutsideProject as error:
-                details.append(f"not deleted: {error}")
+                removal = remove_tree(aside, ctx.root, should_stop=ctx.should_stop)
+            except FS_REFUSALS as error:
+                # The repair itself is done; what could not be removed is named for the user to remove.
+                details.append(f"left at {aside} (was {item.path}): {error}")
                 continue
-            except LockedFile as error:
-                return StepOutcome("failed", str(error), tuple(details), freed)
-            if removal.existed:
-                freed += removal.bytes_freed
-                details.append(f"removed {removal.path} ({human_size(removal.bytes_freed)})")
-        for client in self.outside:
-            details.append(f"not deleted: {client.path} (generator `{client.generator}`) is outside the project")
+            freed += removal.bytes_freed
+            details.append(f"removed the old {item.path} ({human_size(removal.bytes_freed)})")
+        ctx.set_aside.clear()
         return StepOutcome("done", f"freed {human_size(freed)}", tuple(details), freed)
 
 
@@ -147,22 +223,6 @@ class Reinstall(Step):
         if after:
             return StepOutcome("failed", f"still missing after the install: {', '.join(after)}", (result.tail(),))
         return StepOutcome("done", f"reinstalled {', '.join(still_missing)}")
-
-
-@dataclass
-class PruneStore(Step):
-    manager: PackageManager
-    name = "prune"
-    title = "Clean the package manager's cache"
-
-    def preview(self) -> list[str]:
-        return [f"run: {' '.join(self.manager.prune_command())}"]
-
-    def run(self, ctx: StepContext) -> StepOutcome:
-        result = run_command(ctx, self.name, self.manager.prune_command(), self.manager.workspace_root)
-        if result.returncode != 0:
-            return StepOutcome("failed", f"the cache clean failed (exit {result.returncode})", (result.tail(),))
-        return StepOutcome("done", "cache cleaned")
 
 
 @dataclass
@@ -240,6 +300,7 @@ class RestartDevServers(Step):
     required: bool = False
     name = "restart-dev"
     title = "Restart the dev server"
+    runs_after_failure = True
 
     def preview(self) -> list[str]:
         if not self.servers:
@@ -254,6 +315,10 @@ class RestartDevServers(Step):
         details: list[str] = []
         failed = False
         for server in self.servers:
+            if devserver.still_running(server):
+                # Never a second copy: a server this repair did not manage to stop keeps running as it is.
+                details.append(f"pid {server.pid} still runs: not started again")
+                continue
             ctx.say(f"starting {' '.join(server.command)}")
             restarted = devserver.restart(server, ctx.root, should_stop=ctx.should_stop)
             ctx.token.raise_if_cancelled()

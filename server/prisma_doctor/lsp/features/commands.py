@@ -130,7 +130,7 @@ class CommandFeature(LanguageFeature):
             return {"ok": False, "error": UNTRUSTED_REFUSAL}
         from prisma_doctor.repair.pipeline import CancellationToken, run_plan
         from prisma_doctor.repair.plan import build_plan
-        from prisma_doctor.repair.safe_fs import RefusedRoot
+        from prisma_doctor.repair.roots import RefusedRoot
 
         sync: SyncFeature = self.server.feature_of(SyncFeature)
         if session.repairing:
@@ -208,6 +208,8 @@ class CommandFeature(LanguageFeature):
 def _summary(title: str, result: Any) -> str:
     if result.busy:
         return f"{title}: another repair of this project is running."
+    if result.refused:
+        return f"{title} refused before changing anything: " + "; ".join(result.refused)
     if result.cancelled:
         return f"{title} was cancelled; run it again to complete it."
     if result.ok:

@@ -1,0 +1,87 @@
+"""Which folders a repair may take as a project root: a folder with a Prisma schema that is nobody else's too.
+
+Refused: a filesystem root; a system or shared folder (`/tmp`, `/usr`, `/etc`, `/home`, `C:\\Users`...); a home
+folder or an ancestor of one, read from the password database rather than `$HOME`, which a caller can set to
+anything; a mount root, unless it is itself a project (a dev container's `/workspaces/app` is one: it has its
+package.json); and any folder where Prisma would find no schema. As root, `reset --project /tmp` once planned to
+stop processes all over `/tmp`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from prisma_doctor.schema.locate import SchemaNotFound, locate_schema
+
+POSIX_SHARED = (
+    "/tmp", "/var/tmp", "/var", "/usr", "/usr/local", "/usr/src", "/etc", "/opt", "/srv", "/home", "/root",
+    "/mnt", "/media", "/run", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/snap",
+    "/Users", "/Volumes", "/Applications", "/Library", "/System", "/private", "/private/tmp", "/private/var",
+)  # fmt: skip
+# Everything below these is the system's, whatever its name.
+POSIX_SYSTEM_TREES = ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/System")
+
+
+class RefusedRoot(Exception):
+    """The folder cannot be a project root for a repair; the message says why."""
+
+
+def checked_root(path: str | os.PathLike[str]) -> Path:
+    """The resolved project root, or `RefusedRoot` with the reason."""
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise RefusedRoot(f"{root} is not a folder")
+    if root.parent == root:
+        raise RefusedRoot(f"{root} is a filesystem root, not a project")
+    if root in shared_folders():
+        raise RefusedRoot(f"{root} is a system or shared folder, not a project")
+    if any(root == Path(tree) or Path(tree) in root.parents for tree in POSIX_SYSTEM_TREES if os.name != "nt"):
+        raise RefusedRoot(f"{root} is inside a system folder, not a project")
+    homes = home_folders()
+    if root in homes:
+        raise RefusedRoot(f"{root} is a home folder, not a project")
+    if any(root in home.parents for home in homes):
+        raise RefusedRoot(f"{root} holds home folders, not a project")
+    try:
+        locate_schema(root)
+    except SchemaNotFound as error:
+        raise RefusedRoot(f"{root} holds no Prisma schema ({error}); run the repair in the project's folder") from None
+    if os.path.ismount(root) and not (root / "package.json").is_file():
+        raise RefusedRoot(f"{root} is a mount root without a package.json of its own, not a project")
+    return root
+
+
+def shared_folders() -> set[Path]:
+    folders = {Path(tempfile.gettempdir()).resolve()}
+    if os.name == "nt":
+        for variable in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData", "PUBLIC", "TEMP"):
+            value = os.environ.get(variable)
+            if value:
+                folders.add(Path(value).resolve())
+        return folders
+    for name in POSIX_SHARED:
+        folders.add(Path(name))
+        if os.path.exists(name):
+            folders.add(Path(name).resolve())
+    return folders
+
+
+def home_folders() -> set[Path]:
+    """This user's home from the password database (and the Windows profile), with each home's parent."""
+    homes: set[Path] = set()
+    try:
+        import pwd
+
+        homes.add(Path(pwd.getpwuid(os.getuid()).pw_dir).resolve())
+    except (ImportError, KeyError):
+        profile = os.environ.get("USERPROFILE")
+        if profile:
+            homes.add(Path(profile).resolve())
+    with_parents = set(homes)
+    for home in homes:
+        # The parent of a home folder (/home, /Users, C:\Users) holds other people's homes.
+        if home.parent != home:
+            with_parents.add(home.parent)
+    return with_parents

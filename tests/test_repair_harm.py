@@ -1,0 +1,450 @@
+"""First, do no harm: a repair never destroys, stops or runs what is not the project's (issue 12's regressions).
+
+Real projects (Prisma 6.17 from npm), real processes, real links and a real bind mount; every case checks that what
+lies outside the project is byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from prisma_doctor.repair.journal import RepairBusy, RepairLock
+from prisma_doctor.repair.locks import Interrupted
+from prisma_doctor.repair.safe_fs import CrossesMount, OutsideProject, remove_tree
+from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
+
+SERVER = Path(__file__).resolve().parents[1] / "server"
+IDLE = "setInterval(() => {}, 1000)"
+OTHER_USER = "prisma-doctor-other"
+
+
+def doctor(*args: str, cwd: Path, user: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
+    return subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        user=user,
+    )
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every entry under `folder`: a file's content hash, a link's target, a folder's mode. Links not followed."""
+    seen: dict[str, str] = {}
+    for here, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(here, name)
+            info = os.lstat(path)
+            key = str(path.relative_to(folder))
+            if stat.S_ISLNK(info.st_mode):
+                seen[key] = "link:" + os.readlink(path)
+            elif stat.S_ISREG(info.st_mode):
+                seen[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                seen[key] = f"dir:{stat.S_IMODE(info.st_mode):o}"
+    return seen
+
+
+def set_output(project: Path, output: str) -> None:
+    schema = project / "prisma" / "schema.prisma"
+    text = schema.read_text().replace('engineType = "client"', f'engineType = "client"\n  output     = "{output}"')
+    schema.write_text(text)
+
+
+@pytest.fixture
+def spawn() -> Iterator:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str], cwd: Path, user: str | None = None) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(args, cwd=cwd, start_new_session=True, user=user)
+        started.append(process)
+        for _ in range(100):  # psutil reads the command line once the program has replaced the forked image
+            try:
+                if args[0] in " ".join(psutil.Process(process.pid).cmdline()):
+                    break
+            except psutil.Error:
+                break
+            time.sleep(0.05)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def other_user() -> str:
+    """A second user of this machine, created for the tests (root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a second user needs root")
+    if subprocess.run(["id", OTHER_USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", OTHER_USER], check=True)
+    return OTHER_USER
+
+
+# 1. A folder is removed only when it is provably a generated client.
+
+
+@pytest.mark.node
+@pytest.mark.parametrize(
+    ("output", "users_files"),
+    [
+        ("../lib", {"lib/prisma.ts": "export const prisma = 1\n"}),
+        (".", {"prisma/migrations/20240101_init/migration.sql": "CREATE TABLE x (id int);\n"}),
+        ("../node_modules", {}),
+        ("../src", {"src/index.ts": "console.log(1)\n", "src/util.js": "// mine\n"}),
+    ],
+)
+def test_an_output_that_holds_the_users_files_is_never_removed(
+    tmp_path: Path, output: str, users_files: dict[str, str]
+) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    for name, text in users_files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    set_output(project, output)
+    subprocess.run(
+        ["npx", "--no-install", "prisma", "generate"],
+        cwd=project,
+        env={**os.environ, **repair_environment()},
+        capture_output=True,
+        check=True,
+    )
+    schema_text = (project / "prisma" / "schema.prisma").read_text()
+    modules = sorted(p.name for p in (project / "node_modules").iterdir())
+
+    plan = doctor("regenerate", "--dry-run", cwd=project)
+    done = doctor("regenerate", "--yes", cwd=project)
+
+    assert "NOT touched" in plan.stdout, plan.stdout
+    assert "Traceback" not in done.stderr
+    for name, text in users_files.items():
+        assert (project / name).read_text() == text, name
+    assert (project / "prisma" / "schema.prisma").read_text() == schema_text
+    assert {p.name for p in (project / "node_modules").iterdir()} >= set(modules)
+
+
+# 2. The state folder: nothing written through a link, 0700, 0600, no secrets.
+
+
+@pytest.mark.node
+def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("victim-log", "victim-journal", "victim-dev", "victim-lock"):
+        (outside / name).write_text("precious\n")
+    state = project / ".prisma-doctor"
+    state.mkdir()
+    (state / "generate.log").symlink_to(outside / "victim-log")
+    (state / "journal.json").symlink_to(outside / "victim-journal")
+    (state / f"journal.json.{os.getpid()}.tmp").symlink_to(outside / "victim-journal")
+    (state / "dev-output.log").symlink_to(outside / "victim-dev")
+    os.link(outside / "victim-lock", state / "repair.lock")  # a hard link: refused as a lock
+    before = snapshot(outside)
+
+    done = doctor("reset", "--yes", cwd=project)
+
+    assert snapshot(outside) == before
+    assert "Traceback" not in done.stderr
+    assert "repair lock cannot be used" in done.stdout + done.stderr
+    os.unlink(state / "repair.lock")
+    again = doctor("reset", "--yes", cwd=project)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert snapshot(outside) == before
+    assert stat.S_IMODE(os.lstat(state).st_mode) == 0o700
+    for name in ("journal.json", "generate.log"):
+        info = os.lstat(state / name)
+        assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600, name
+
+
+@pytest.mark.node
+def test_a_state_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "journal.json").write_text("precious\n")
+    (project / ".prisma-doctor").symlink_to(outside, target_is_directory=True)
+    before = snapshot(outside)
+
+    done = doctor("regenerate", "--yes", cwd=project)
+
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert snapshot(outside) == before
+
+
+# A stand-in for `next dev` (the real one takes a minute to start here): it serves on the port given by -p, as
+# `next dev -p` does, so that what is under test, npm's rewritten title and the journal, stays real.
+STAND_IN_NEXT = """#!/usr/bin/env node
+const port = Number(process.argv[process.argv.indexOf('-p') + 1]);
+require('http').createServer((q, s) => s.end('ok')).listen(port, '127.0.0.1');
+"""
+
+
+def _kill_project_processes(project: Path) -> None:
+    for process in psutil.process_iter(["cwd"]):
+        if process.info["cwd"] and process.info["cwd"].startswith(str(project)):
+            process.kill()
+
+
+def _answers(port: int) -> bool:
+    try:
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.node
+def test_restart_runs_npms_real_command_and_the_journal_keeps_no_secret(tmp_path: Path) -> None:
+    from tests.dev_server import free_port
+
+    project = project_copy("npm", tmp_path / "app")
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": "next dev"}}))
+    bin_next = project / "node_modules" / ".bin" / "next"
+    bin_next.write_text(STAND_IN_NEXT)
+    bin_next.chmod(0o755)
+    port = free_port()
+    secret = "s3cr3t-token-value"
+    env = {**os.environ, **repair_environment(), "SECRET_TOKEN": secret}
+    # npm shows this as `npm run dev -p PORT -H 127.0.0.1`: run again as shown, that prints npm's usage.
+    npm = subprocess.Popen(
+        ["npm", "run", "dev", "--", "-p", str(port), "-H", "127.0.0.1"], cwd=project, env=env, start_new_session=True
+    )
+    try:
+        for _ in range(200):
+            if _answers(port):
+                break
+            time.sleep(0.1)
+        assert _answers(port)
+
+        done = doctor("restart-dev", "--yes", "--json", cwd=project)
+
+        result = json.loads(done.stdout)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert npm.wait(timeout=10) is not None
+        restart = next(s for s in result["steps"] if s["name"] == "restart-dev")
+        assert restart["status"] == "done", restart
+        assert _answers(port)
+        journal_file = project / ".prisma-doctor" / "journal.json"
+        journal = json.loads(journal_file.read_text())
+        command = journal["dev_servers"][0]["command"]
+        assert command[-5:] == ["--", "-p", str(port), "-H", "127.0.0.1"], command
+        assert secret not in journal_file.read_text() and "SECRET_TOKEN" not in journal_file.read_text()
+        assert stat.S_IMODE(os.lstat(journal_file).st_mode) == 0o600
+    finally:
+        if npm.poll() is None:
+            npm.kill()
+            npm.wait()
+        _kill_project_processes(project)
+
+
+# 3. A journal is a record, never a source of commands.
+
+
+@pytest.mark.node
+def test_a_planted_journal_command_is_never_run(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    marker = tmp_path / "pwned"
+    planted = {
+        "kind": "reset",
+        "pid": 1,
+        "started": 0,
+        "outcome": None,
+        "steps": [{"name": "stop", "status": "done"}, {"name": "restart-dev", "status": "pending"}],
+        "dev_servers": [
+            {"pid": 1, "command": ["sh", "-c", f"touch {marker}"], "cwd": str(tmp_path), "port": 1},
+            {"pid": 1, "command": ["npm", "run", "evil"], "cwd": str(project), "port": 1},
+            {"pid": 1, "command": ["npm", "run", "dev", "--", "$(touch x)"], "cwd": str(project), "port": 1},
+        ],
+    }
+    (project / ".prisma-doctor").mkdir(mode=0o700)
+    (project / ".prisma-doctor" / "journal.json").write_text(json.dumps(planted))
+
+    plan = doctor("restart-dev", "--dry-run", cwd=project)
+    done = doctor("restart-dev", "--yes", cwd=project)
+
+    assert not marker.exists()
+    assert "not started again from its record" in plan.stdout
+    assert f"touch {marker}" not in plan.stdout.split("note:")[0]
+    assert done.returncode == 1
+    assert not marker.exists()
+
+
+# 4. Removal never crosses a mount point, and a swap during removal never leads it outside.
+
+
+@pytest.mark.node
+def test_a_bind_mount_inside_next_is_refused_and_its_contents_kept(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    outside = tmp_path / "outside"
+    (outside / "data").mkdir(parents=True)
+    (outside / "data" / "precious.txt").write_text("keep me\n")
+    point = project / ".next" / "cache" / "mounted"
+    point.mkdir(parents=True)
+    if subprocess.run(["mount", "--bind", str(outside), str(point)], capture_output=True).returncode != 0:
+        pytest.skip("this machine does not allow bind mounts")
+    try:
+        before = snapshot(outside)
+        done = doctor("reset", "--yes", cwd=project)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "mount point" in done.stderr
+        assert snapshot(outside) == before
+        with pytest.raises(CrossesMount):
+            remove_tree(project / ".next", project)
+        assert snapshot(outside) == before
+    finally:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+def test_a_folder_swapped_for_a_link_during_removal_never_leads_outside(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for index in range(20):
+        (outside / f"victim-{index}").write_text("precious")
+    before = snapshot(outside)
+    project = tmp_path / "app"
+    refused = 0
+    for attempt in range(60):
+        cache = project / ".next"
+        shutil.rmtree(cache, ignore_errors=True)
+        for folder in range(4):
+            (cache / f"d{folder}").mkdir(parents=True)
+            for index in range(40):
+                (cache / f"d{folder}" / f"f{index}").write_text("x")
+
+        def swap(cache: Path = cache, attempt: int = attempt) -> None:
+            # Replace a folder the removal is about to enter (or is in) with a link to the outside folder.
+            victim = cache / f"d{attempt % 4}"
+            try:
+                victim.rename(project / f"moved-{attempt}")
+                victim.symlink_to(outside, target_is_directory=True)
+            except OSError:
+                pass
+
+        swapper = threading.Thread(target=swap)
+        swapper.start()
+        try:
+            remove_tree(cache, project)
+        except OutsideProject:
+            refused += 1
+        swapper.join()
+        assert snapshot(outside) == before, f"attempt {attempt}"
+    assert os.path.isdir(outside)
+
+
+# 5. Processes: same user, cwd really inside; no mere holder of a file is stopped outside Windows.
+
+
+@pytest.mark.node
+def test_reset_stops_only_this_users_processes_in_the_project(tmp_path: Path, spawn, other_user: str) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    tmp_path.chmod(0o755)
+    project.chmod(0o755)
+    own = spawn(["node", "-e", IDLE], project)
+    foreign = spawn(["node", "-e", IDLE], project, user=other_user)
+    (project / "idle.js").write_text(IDLE)
+    outside_naming_a_project_file = spawn(["node", str(project / "idle.js")], tmp_path)
+    client_file = project / "node_modules" / ".prisma" / "client" / "index.js"
+    tail = spawn(["tail", "-f", str(client_file)], tmp_path)
+
+    done = doctor("reset", "--yes", cwd=project)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert own.wait(timeout=10) is not None
+    for survivor in (foreign, outside_naming_a_project_file, tail):
+        assert survivor.poll() is None, survivor.args
+    assert f"pid {foreign.pid}" not in done.stdout
+
+
+# 8. A repair that cannot succeed refuses before it changes anything.
+
+
+@pytest.mark.node
+def test_a_folder_that_may_not_be_changed_is_refused_up_front(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    locked = project / ".next" / "server"
+    locked.mkdir(parents=True)
+    (locked / "page.js").write_text("built")
+    add_field(project, "email")
+    # An immutable folder: no user, root included, may remove its entries (as a root-owned folder is for a user).
+    subprocess.run(["chattr", "+i", str(locked)], check=True)
+    try:
+        before = snapshot(project)
+        done = doctor("reset", "--yes", cwd=project)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "permission denied" in done.stderr and str(locked) in done.stderr
+        assert "locked" not in done.stderr
+        assert snapshot(project) == before
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    assert run_query(project).returncode == 0
+
+
+# 10. Two repairs at once: exactly one holds the lock, every time.
+
+
+def test_two_repairs_racing_for_the_lock_never_both_win(tmp_path: Path) -> None:
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path;"
+        "from prisma_doctor.repair.journal import RepairLock, RepairBusy\n"
+        "start = float(sys.argv[3])\n"
+        "while time.time() < start: pass\n"
+        "try:\n"
+        "    RepairLock(Path(sys.argv[2])).acquire(); print('won', flush=True); time.sleep(0.3)\n"
+        "except RepairBusy:\n"
+        "    print('busy', flush=True)\n"
+    )
+    for _ in range(15):
+        start = time.time() + 0.4
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(SERVER), str(tmp_path), str(start)], stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        answers = sorted(racer.communicate(timeout=30)[0].strip() for racer in racers)
+        assert answers == ["busy", "busy", "won"]
+    lock = RepairLock(tmp_path)
+    lock.acquire()
+    with pytest.raises(RepairBusy):
+        RepairLock(tmp_path).acquire()
+    lock.release()
+
+
+def test_a_cancelled_removal_stops_between_entries(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    (project / ".next").mkdir(parents=True)
+    for index in range(50):
+        (project / ".next" / f"f{index}").write_text("x")
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 10
+
+    with pytest.raises(Interrupted):
+        remove_tree(project / ".next", project, should_stop=stop)
+    assert 0 < len(list((project / ".next").iterdir())) < 50
