@@ -20,7 +20,7 @@ def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) 
     parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     if deep:
         parser.add_argument(
-            "--deep", action="store_true", help="also remove .turbo and node_modules/.cache, prune the store"
+            "--deep", action="store_true", help="also clear .turbo and node_modules/.cache (never a shared cache)"
         )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
