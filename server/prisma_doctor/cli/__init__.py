@@ -92,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except UsageError as error:
-        print(f"prisma-doctor {args.command}: {error}", file=sys.stderr)
+        from prisma_doctor.cli.render import escaped  # (the message may name a path with a line break)
+
+        print(f"prisma-doctor {args.command}: {escaped(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
