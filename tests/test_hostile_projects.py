@@ -38,6 +38,9 @@ def schema_project(folder: Path, package_json: bytes) -> Path:
         (b'{\n  "name": "app",\n  oops\n}\n', 3, 3, "is not valid JSON: Expecting property name"),
         # Columns count UTF-16 code units, as editors do: the emoji before the error counts twice.
         ('{\n  "name": "\U0001f600", "x": }'.encode(), 2, 22, "is not valid JSON: Expecting value"),
+        # json's own message ends in "at", to be followed by a position: not "starting at at line 1".
+        (b'{"name": "app}', 1, 10, "is not valid JSON: Unterminated string starting at line 1, column 10. "),
+        (b'{"name": "a\tb"}', 1, 12, "is not valid JSON: Invalid control character at line 1, column 12. "),
         (b"[1, 2]", 1, 1, "holds a JSON list, not an object"),
         (b"\xff\xfe{}", None, None, "cannot be read as UTF-8 text"),
         # Deeper than the decoder's recursion limit, and a number too long for int(): neither may crash anything

@@ -118,7 +118,9 @@ def _package_json_findings(root: Path) -> list[Finding]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            problem = f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            # Some of json's messages end in "at", to be followed by a position ("Unterminated string starting at").
+            reason = error.msg.removesuffix(" at")
+            problem = f"is not valid JSON: {reason} at line {error.lineno}, column {error.colno}"
             span = LineIndex(text).span(error.pos, error.pos + 1)
         except (ValueError, RecursionError) as error:  # a number too long to convert, nesting too deep
             problem, span = f"cannot be read as JSON ({error})", None

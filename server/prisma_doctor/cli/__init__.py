@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module with `add_arguments(parser)` and `run(args) -> int`. Modules are imported
 only when their command runs, so that `prisma-doctor schema` does not pay for the language server's imports.
-Exit codes: 0 all is well, 1 something is wrong (or a repair failed), 2 bad usage or an unreadable project.
+Exit codes: 0 all is well, 1 something is wrong (or a repair failed), 2 bad usage or an unreadable project, 141
+when whoever read our output stopped reading (`| head`), as a shell reports a command that SIGPIPE ended.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "bring the database up to date: migrate deploy, migrate dev or db push"),
     "serve": ("serve", "start the language server over stdio"),
 }
+
+
+# 128 + SIGPIPE: what a shell reports for a command that wrote into a pipe nobody reads any more.
+BROKEN_PIPE = 141
 
 
 class UsageError(Exception):
@@ -82,15 +87,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module = _load(COMMANDS[args.command][0])
     try:
-        return int(module.run(args))
+        code = int(module.run(args))
+        # Flushed here, not at exit: a pipe closed early must fail where it is handled below.
+        sys.stdout.flush()
+        return code
     except UsageError as error:
-        print(f"prisma-doctor {args.command}: {error}", file=sys.stderr)
+        from prisma_doctor.cli.render import escaped  # (the message may name a path with a line break)
+
+        print(f"prisma-doctor {args.command}: {escaped(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # `prisma-doctor explain | head` closes stdout early; that is not an error of ours.
-        return 0
+        # `prisma-doctor explain | head` closes stdout early: no traceback, and the exit code says so.
+        silence_stdout()
+        return BROKEN_PIPE
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after a broken pipe, so that the interpreter's last flush of what is still buffered
+    does not fail again at exit (the recipe of the Python docs' note on SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _load(module_name: str):

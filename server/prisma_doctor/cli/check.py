@@ -7,12 +7,10 @@ project's findings in turn, `--json` prints a list of reports instead of one, an
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 from prisma_doctor.cli import UsageError
-from prisma_doctor.cli.render import print_report
+from prisma_doctor.cli.render import print_json, print_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
     roots = [root] if args.schema is not None else find_projects(root) or [root]
     reports: list[Report] = [check_project(project, args.schema) for project in roots]
     if args.json and len(reports) > 1:
-        json.dump([r.to_json() for r in reports], sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json([r.to_json() for r in reports])
     else:
         for report in reports:
             print_report(report, args.json)

@@ -1,22 +1,43 @@
-"""Findings as text for a terminal: `file:line:column: severity: message [code]`, one per finding."""
+"""Findings as text for a terminal: `file:line:column: severity: message [code]`, one per finding.
+
+A finding is one line however odd the names in it: a path holding a line break, an escape sequence or bytes that
+are not UTF-8 is shown quoted and escaped as Python writes it (`'my\\napp/schema.prisma':3:1`), and the same
+characters in a message (which may quote such a path) are escaped in place. JSON output keeps the text as it is.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
 from prisma_doctor.findings import Finding, Report
 
+# Control characters (C0, DEL, C1), the Unicode line and paragraph separators, and the lone surrogates that stand
+# for undecodable bytes in a file name (printing one would raise UnicodeEncodeError).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
 
 def relative(path: str) -> str:
     try:
         shown = os.path.relpath(path)
     except ValueError:  # another drive on Windows
-        return path
-    return path if shown.startswith("..") else shown
+        shown = path
+    return shown_path(path if shown.startswith("..") else shown)
+
+
+def shown_path(path: str) -> str:
+    """The path itself, or quoted and escaped (`repr`) when it holds a character that would break the line."""
+    return repr(path) if _UNPRINTABLE.search(path) else path
+
+
+def escaped(text: str) -> str:
+    """`text` with each character that would break the line written as its escape (`\\n`, `\\x1b`, `\\udcff`)."""
+    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def finding_line(finding: Finding) -> str:
@@ -28,7 +49,7 @@ def finding_line(finding: Finding) -> str:
             where += f":{start.line + 1}:{start.character + 1}"
         where += ": "
     count = f" (×{finding.count})" if finding.count > 1 else ""
-    lines = [f"{where}{finding.severity.value}: {finding.message}{count} [{finding.code}]"]
+    lines = [f"{where}{finding.severity.value}: {escaped(finding.message)}{count} [{finding.code}]"]
     for related in finding.related:
         span = related.span
         position = f":{span.start.line + 1}:{span.start.character + 1}" if span else ""
@@ -45,11 +66,17 @@ def print_findings(findings: Iterable[Finding], out: TextIO | None = None) -> No
         print(finding_line(finding), file=out)
 
 
+def print_json(data: object, out: TextIO | None = None) -> None:
+    """`data` as indented JSON. A file name's undecodable bytes (lone surrogates, which no encoder writes) become
+    `\\udcXX` escapes: still valid JSON, and `json.loads` + `os.fsencode` give the bytes back."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    (out or sys.stdout).write(_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n")
+
+
 def print_report(report: Report, as_json: bool, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if as_json:
-        json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        print_json(report.to_json(), out)
         return
     print_findings(report.findings, out)
     problems = sum(1 for f in report.findings if f.severity.value in ("error", "warning"))

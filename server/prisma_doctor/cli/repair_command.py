@@ -70,7 +70,9 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         for step in result.steps:
             for detail in step.details:
                 print(f"  {step.name}: {detail}")
-        if result.restart_ts_server:
+        # Only new types are worth a restart: after a failed generate the old client is all there is.
+        generated = any(step.name == "generate" and step.status == "done" for step in result.steps)
+        if result.restart_ts_server and generated:
             print("Restart your editor's TypeScript server to see the new client types.")
         print("repair verified" if result.ok else "repair NOT complete")
     return 0 if result.ok else 1

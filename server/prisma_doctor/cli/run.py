@@ -1,16 +1,16 @@
 """`prisma-doctor run [--project DIR] -- CMD ARGS...`: run a dev command and report Prisma problems as they appear.
 
 The command's output passes through unchanged: under a terminal the command gets a pseudo-terminal of its own, so
-it keeps its colours; otherwise its stdout and stderr are passed to ours as they are. Its exit code is ours, and
-SIGINT, SIGTERM and SIGHUP sent to us are sent on to it. Each new finding is printed on stderr as
-`prisma-doctor: ...` the moment its evidence is complete. The raw output is also written to
+it keeps its colours; otherwise its stdout and stderr are passed to ours as they are. Its exit code is ours (127
+and 126 when it cannot be started, as in a shell; 141 when our output's reader went away, after the command and all
+it started were stopped), and SIGINT, SIGTERM and SIGHUP sent to us are sent on to it. Each new finding is printed
+on stderr as `prisma-doctor: ...` the moment its evidence is complete. The raw output is also written to
 `<project>/.prisma-doctor/dev-output.log`, which the language server follows.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import selectors
 import signal
@@ -94,22 +94,30 @@ class DevCommand:
         self._shown: set[tuple] = set()
 
     def run(self) -> int:
+        from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
+        from prisma_doctor.cli.child_process import send_signal, stop
         from prisma_doctor.logs.recognize import LogReader
 
         use_pty = os.name == "posix" and sys.stdout.isatty()
         try:
-            process, streams = self._spawn(use_pty)
+            process, own_group, streams = self._spawn(use_pty)
         except OSError as error:
-            raise UsageError(f"cannot run {self.command[0]}: {error.strerror or error}") from error
+            return _not_started(self.command[0], self.root, error)
         record = _Record(self.root / RECORD)
         facts = self._diagnoser_for(needs_facts=True).facts
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
-        forward = lambda number, _frame: _forward(process, number)  # noqa: E731 - one handler for every signal
+        forward = lambda number, _frame: send_signal(process, number, own_group)  # noqa: E731 - one handler for all
         previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
         readers = {fd: LogReader() for fd in streams}
         try:
             self._pump(streams, readers, record)
+        except BrokenPipeError:
+            # Whoever read our output is gone (`| head`): the command's output has nowhere to go, as `seq | head`
+            # ends `seq`. Stop it and all it started, then exit as a command that SIGPIPE ended.
+            stop(process, own_group)
+            silence_stdout()
+            return BROKEN_PIPE
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -119,19 +127,27 @@ class DevCommand:
             self._report(reader.close())
         return 128 - code if code < 0 else code
 
-    def _spawn(self, use_pty: bool) -> tuple[subprocess.Popen[bytes], dict[int, BinaryIO]]:
+    def _spawn(self, use_pty: bool) -> tuple[subprocess.Popen[bytes], bool, dict[int, BinaryIO]]:
+        from prisma_doctor.cli.child_process import spawn
+
         if use_pty:
             import pty
 
             master, slave = pty.openpty()
             _copy_window_size(sys.stdout.fileno(), slave)
             # stdin stays ours (a dev server may read keys); stdout and stderr go to the new terminal.
-            process = subprocess.Popen(self.command, stdout=slave, stderr=slave, cwd=self.root)
-            os.close(slave)
-            return process, {master: sys.stdout.buffer}
-        process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.root)
+            try:
+                process, own_group = spawn(self.command, self.root, slave, slave)
+            except OSError:
+                os.close(master)
+                raise
+            finally:
+                os.close(slave)
+            return process, own_group, {master: sys.stdout.buffer}
+        process, own_group = spawn(self.command, self.root, subprocess.PIPE, subprocess.PIPE)
         assert process.stdout is not None and process.stderr is not None
-        return process, {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
+        streams = {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
+        return process, own_group, streams
 
     def _pump(self, streams: dict[int, BinaryIO], readers: dict, record: _Record) -> None:
         selector = selectors.DefaultSelector()
@@ -195,10 +211,26 @@ class DevCommand:
         return self._diagnoser
 
 
-def _forward(process: subprocess.Popen[bytes], number: int) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(number)
+def _not_started(name: str, root: Path, error: OSError) -> int:
+    """A command that could not be started, reported in one line with a shell's exit code: 127 for one that does
+    not exist, 126 for one that exists but cannot be run (not executable, a folder, a missing interpreter)."""
+    import errno
+
+    if error.errno == errno.ENOENT:
+        if "/" not in name:
+            print(f"prisma-doctor run: {name}: command not found", file=sys.stderr)
+            return 127
+        if not (root / name).exists():
+            print(f"prisma-doctor run: {name}: no such file", file=sys.stderr)
+            return 127
+        # The file is there: what exec could not find is the interpreter its `#!` line names.
+        print(
+            f"prisma-doctor run: {name}: bad interpreter (its #! line names a program that does not exist)",
+            file=sys.stderr,
+        )
+        return 126
+    print(f"prisma-doctor run: {name}: cannot run it: {error.strerror or error}", file=sys.stderr)
+    return 126
 
 
 def _copy_window_size(source: int, target: int) -> None:

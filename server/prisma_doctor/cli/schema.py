@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from prisma_doctor.cli.render import escaped, shown_path
     from prisma_doctor.schema.locate import SchemaNotFound, load_schema_at
 
     try:
@@ -34,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     problems = [*schema.syntax_errors, *schema.validation_errors]
     for path, error in problems:
         start = error.span.start
-        print(f"{path}:{start.line + 1}:{start.character + 1}: error: {error.message}", file=sys.stderr)
+        where = f"{shown_path(path)}:{start.line + 1}:{start.character + 1}"
+        print(f"{where}: error: {escaped(error.message)}", file=sys.stderr)
     for problem in schema.read_errors:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {escaped(problem)}", file=sys.stderr)
     return 1 if problems or schema.read_errors else 0

@@ -9,7 +9,9 @@ order: a depth-first walk with each folder's entries sorted by name.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from prisma_doctor.package_json import read_package_json
@@ -140,7 +142,29 @@ def _source_from_path(target: Path, origin: str, config: Path | None = None) -> 
         return SchemaSource(files, origin, config, main)
     if target.is_file():
         return SchemaSource((target,), origin, config)
-    raise SchemaNotFound(f"{target} ({origin}) does not exist")
+    raise SchemaNotFound(f"{target} ({origin}) {_why_not_a_schema(target)}")
+
+
+# What `stat` calls the kinds of file that are neither a regular file nor a folder.
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _why_not_a_schema(target: Path) -> str:
+    """Why a path that is neither a file nor a folder cannot be a schema: it is missing, a dangling link, or a
+    special file (a FIFO would block the read until someone writes to it; `/dev/null` reads as nothing)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        if target.is_symlink():
+            return f"is a link to {os.readlink(target)}, which does not exist"
+        return "does not exist"
+    kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "a special file")
+    return f"is not a regular file but {kind}; give a .prisma file or a folder of them"
 
 
 def _prisma_files(folder: Path, seen: set[Path] | None = None) -> list[Path]:

@@ -1,0 +1,86 @@
+"""Starting the command `run` wraps, and stopping it with everything it started, so that nothing outlives us.
+
+The command gets a process group of its own when our standard input is not a terminal: then a stop can reach every
+process it started, even one whose parent has already exited. With a terminal on standard input it stays in ours,
+as a shell would leave it: a process outside the terminal's foreground group that reads a key (Vite's "press h")
+is stopped by SIGTTIN. Its descendants are then found by walking the process tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+# How long the command has to exit after SIGTERM before the rest is killed.
+STOP_GRACE_SECONDS = 3.0
+_POLL_SECONDS = 0.05
+
+
+def spawn(
+    command: Sequence[str], cwd: Path, stdout: int | IO[Any], stderr: int | IO[Any]
+) -> tuple[subprocess.Popen[bytes], bool]:
+    """The command started, and whether it leads a process group of its own."""
+    own_group = os.name == "posix" and not sys.stdin.isatty()
+    # `start_new_session` (setsid in the child, before exec) rather than `process_group`, which needs Python 3.11.
+    process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=cwd, start_new_session=own_group)
+    return process, own_group
+
+
+def send_signal(process: subprocess.Popen[bytes], number: int, own_group: bool) -> None:
+    """A signal for the command, to its whole group when it has one (as the terminal sends Ctrl-C to a job)."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if own_group:
+            os.killpg(process.pid, number)
+        else:
+            process.send_signal(number)
+
+
+def stop(process: subprocess.Popen[bytes], own_group: bool, grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM to the command, its descendants and its group; after `grace`, SIGKILL to whatever is left.
+
+    The command is reaped last: until then its pid stays a zombie, so its process group's id cannot be given to
+    another group and the final `killpg` cannot reach anyone else's processes.
+    """
+    import psutil
+
+    try:
+        root = psutil.Process(process.pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        tree = []
+    for number, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        if own_group:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, number)
+        for member in tree:
+            with contextlib.suppress(psutil.Error):
+                member.send_signal(number)
+        deadline = time.monotonic() + wait
+        while (tree := [m for m in tree if _running(m)]) and time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS)
+        if not tree:
+            break
+    if own_group:
+        # Members that left the tree (their parent exited) but not the group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _running(process: Any) -> bool:
+    import psutil
+
+    try:
+        # `is_running` also tells a reused pid apart (by its start time).
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

@@ -1,0 +1,72 @@
+"""Project paths with a line break, an escape sequence or bytes that are not UTF-8: each finding stays one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVER = str(Path(__file__).resolve().parents[1] / "server")
+# Two problems Prisma would refuse, and a generator without a client: three findings, each with a location.
+SCHEMA = """generator client {
+  provider = "prisma-client-js"
+}
+
+datasource db {
+  provider = "sqlite"
+  url      = "file:./dev.db"
+}
+
+model Bad {
+  x Foo
+}
+"""
+# A finding's first line: where, severity, message, [code]; its other lines are indented.
+FINDING = re.compile(r"^(?P<where>.+):\d+:\d+: (error|warning|info): .* \[[a-z-]+\]$")
+
+
+def doctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", *args],
+        cwd=cwd,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": SERVER, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (b"my\napp", r"'my\napp/prisma/schema.prisma'"),
+        (b"red\x1b[31mapp", r"'red\x1b[31mapp/prisma/schema.prisma'"),
+        (b"latin\xe9app", r"'latin\udce9app/prisma/schema.prisma'"),
+    ],
+)
+def test_each_finding_stays_one_line_whatever_the_project_is_called(tmp_path: Path, name: bytes, shown: str) -> None:
+    project = Path(os.fsdecode(bytes(tmp_path) + b"/" + name))
+    (project / "prisma").mkdir(parents=True)
+    (project / "prisma" / "schema.prisma").write_text(SCHEMA)
+    (project / "package.json").write_text('{"name": "app"}')
+
+    done = doctor("check", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.decode().splitlines()
+    heads = [line for line in lines if not line.startswith("    ")]
+    *findings, summary = heads
+    assert len(findings) == 3, lines
+    for line in findings:
+        match = FINDING.match(line)
+        assert match is not None, line
+        assert match["where"] == shown
+    folder = shown.removesuffix("/prisma/schema.prisma'") + "'"
+    assert summary == f"{folder}: out of sync (3 problems)"
+
+    # JSON keeps the path as it is.
+    data = json.loads(doctor("check", "--json", cwd=tmp_path).stdout)
+    assert {f["location"]["file"] for f in data["findings"]} == {str(project / "prisma" / "schema.prisma")}

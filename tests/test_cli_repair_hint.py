@@ -1,0 +1,44 @@
+"""The repair commands' closing advice: "restart the TypeScript server" only when there are new types to see."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.repair_fixtures import project_copy, repair_environment
+
+SERVER = Path(__file__).resolve().parents[1] / "server"
+HINT = "Restart your editor's TypeScript server"
+
+
+def regenerate(project: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
+    return subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", "regenerate", "--yes", "--project", str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.node
+def test_the_typescript_hint_follows_a_generate_that_worked_and_only_then(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    schema = project / "prisma" / "schema.prisma"
+    good = schema.read_text()
+    # A field type Prisma does not know: `prisma generate` refuses the schema.
+    schema.write_text(good + "\nmodel Post {\n  id Int @id\n  body Txet\n}\n")
+    failed = regenerate(project)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "repair NOT complete" in failed.stdout
+    assert HINT not in failed.stdout
+
+    schema.write_text(good + "\nmodel Post {\n  id Int @id\n  body String\n}\n")
+    worked = regenerate(project)
+    assert worked.returncode == 0, worked.stdout + worked.stderr
+    assert HINT in worked.stdout

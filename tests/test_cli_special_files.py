@@ -1,0 +1,74 @@
+"""Files that are not regular files, given where a file is expected: named as what they are, or read as streams."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.captures.loading import FIXTURES
+
+SERVER = str(Path(__file__).resolve().parents[1] / "server")
+ENV = {**os.environ, "PYTHONPATH": SERVER}
+
+
+def doctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,  # a FIFO opened for reading would wait for a writer forever
+    )
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "schema.prisma"
+    os.mkfifo(path)
+    return path
+
+
+def test_schema_names_a_fifo_and_a_device_as_what_they_are(tmp_path: Path, fifo: Path) -> None:
+    for path, kind in ((fifo, "a FIFO (named pipe)"), (Path("/dev/null"), "a character device")):
+        done = doctor("schema", str(path), cwd=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr == f"prisma-doctor schema: {path} (argument) is not a regular file but {kind}; give a " + (
+            ".prisma file or a folder of them\n"
+        )
+
+
+def test_check_names_a_fifo_given_as_the_schema(tmp_path: Path, fifo: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "app"}')
+    done = doctor("check", "--schema", str(fifo), "--json", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    (finding,) = json.loads(done.stdout)["findings"]
+    assert finding["code"] == "schema-unreadable"
+    assert "is not a regular file but a FIFO (named pipe)" in finding["message"]
+    assert "does not exist" not in finding["message"]
+
+
+def test_explain_reads_a_fifo_as_the_stream_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "dev.log"
+    os.mkfifo(fifo)
+    log = FIXTURES / "sqlite-p2022-missing-column.log"
+    writer = subprocess.Popen(["sh", "-c", f"cat '{log}' > '{fifo}'"])
+    try:
+        done = doctor("explain", str(fifo), "--json", cwd=tmp_path)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert done.returncode == 1, done.stderr
+    assert [f["code"] for f in json.loads(done.stdout)["findings"]] == ["db-missing-column"]
+
+
+def test_explain_reads_dev_null_as_an_empty_log(tmp_path: Path) -> None:
+    done = doctor("explain", "/dev/null", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["findings"] == []
