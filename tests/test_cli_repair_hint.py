@@ -31,8 +31,8 @@ def test_the_typescript_hint_follows_a_generate_that_worked_and_only_then(tmp_pa
     project = project_copy("npm", tmp_path / "app")
     schema = project / "prisma" / "schema.prisma"
     good = schema.read_text()
-    # A field type Prisma does not know: `prisma generate` refuses the schema.
-    schema.write_text(good + "\nmodel Post {\n  id Int @id\n  body Txet\n}\n")
+    # A generator Prisma cannot run: the schema validates (an invalid one is refused before any step), generate fails.
+    schema.write_text(good + '\ngenerator broken {\n  provider = "node ./no-such-generator.js"\n}\n')
     failed = regenerate(project)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "repair NOT complete" in failed.stdout
