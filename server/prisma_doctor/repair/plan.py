@@ -9,6 +9,7 @@ package manager is missing, a folder to set aside holds a mount point or may not
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from prisma_doctor.repair.devserver import DevServer, find_dev_servers, from_rec
 from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect
-from prisma_doctor.repair.processes import find_project_processes
+from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
 from prisma_doctor.repair.steps import (
@@ -115,7 +116,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     steps = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        steps.append(StopProcesses(find_project_processes(project, clients)))
+        steps.append(StopProcesses(_must_stop(find_project_processes(project, clients), servers, notes)))
     steps.append(SetAside(aside, targets.outside, not_ours))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
@@ -126,6 +127,24 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     steps += [RestartTypeScriptServer(), Verify()]
     plan_servers = servers if kind == "reset" else []
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
+
+
+def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes: list[str]) -> list[ProjectProcess]:
+    """The processes a reset stops: a dev server it will start again (its whole chain), and on Windows a process
+    that holds a file to be moved. Any other process of the project is named and left running: stopping what the
+    repair cannot start again would leave the app down."""
+    chain = {pid for server in servers for pid in server.launcher_pids}
+    kept: list[ProjectProcess] = []
+    for process in processes:
+        if process.pid in chain or process.ppid in chain or (os.name == "nt" and "blocks" in process.reason):
+            kept.append(process)
+            chain.add(process.pid)
+        else:
+            notes.append(
+                f"pid {process.pid} ({process.command}) runs in the project but is no dev server this repair can "
+                "start again: left running; restart it yourself so that it loads the new client"
+            )
+    return kept
 
 
 def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsidePath], list[str]]:
