@@ -134,7 +134,10 @@ def test_an_output_that_holds_the_users_files_is_never_removed(
     plan = doctor("regenerate", "--dry-run", cwd=project)
     done = doctor("regenerate", "--yes", cwd=project)
 
-    assert "NOT touched" in plan.stdout, plan.stdout
+    # Not Prisma's folder: nothing is moved, and since `prisma generate` would write over the user's files there,
+    # the repair refuses before anything runs.
+    assert plan.returncode == 2 and "refused:" in plan.stdout, plan.stdout
+    assert done.returncode == 2 and "would write over them" in done.stderr, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     for name, text in users_files.items():
         assert (project / name).read_text() == text, name
@@ -449,3 +452,158 @@ def test_a_cancelled_removal_stops_between_entries(tmp_path: Path) -> None:
     with pytest.raises(Interrupted):
         remove_tree(project / ".next", project, should_stop=stop)
     assert 0 < len(list((project / ".next").iterdir())) < 50
+
+
+# The attacker's trial: generate would write outside, a link leads the client outside, Ctrl+C mid-way.
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("how", ["second generator outside", "client folder linked outside", "root in prisma/"])
+def test_a_repair_whose_generate_would_write_outside_refuses(tmp_path: Path, how: str) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "index.js").write_text("// mine\n")
+    where = project
+    if how == "second generator outside":
+        with (project / "prisma" / "schema.prisma").open("a") as schema:
+            schema.write('\ngenerator other {\n  provider = "prisma-client-js"\n  output = "../../outside"\n}\n')
+    elif how == "client folder linked outside":
+        shutil.rmtree(project / "node_modules" / ".prisma" / "client")
+        (project / "node_modules" / ".prisma" / "client").symlink_to(outside, target_is_directory=True)
+    else:
+        where = project / "prisma"
+        (where / "schema.prisma").write_text((where / "schema.prisma").read_text())
+    before = snapshot(outside)
+    modules = snapshot(project / "node_modules" / ".prisma")
+
+    done = doctor("reset", "--yes", "--project", str(where), cwd=project)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "outside the project" in done.stderr
+    assert snapshot(outside) == before
+    assert snapshot(project / "node_modules" / ".prisma") == modules
+
+
+SLOW_NPX = """#!/bin/sh
+sleep 6
+exec "$REAL_NPX" "$@"
+"""
+
+
+@pytest.mark.node
+def test_ctrl_c_mid_reset_puts_the_client_back_and_starts_the_server_again(tmp_path: Path) -> None:
+    from tests.dev_server import free_port
+
+    project = project_copy("npm", tmp_path / "app")
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": "next dev"}}))
+    bin_next = project / "node_modules" / ".bin" / "next"
+    bin_next.write_text(STAND_IN_NEXT)
+    bin_next.chmod(0o755)
+    add_field(project, "email")
+    client = project / "node_modules" / ".prisma" / "client"
+    old_client = snapshot(client)
+    slow = tmp_path / "slow-bin"
+    slow.mkdir()
+    (slow / "npx").write_text(SLOW_NPX)
+    (slow / "npx").chmod(0o755)
+    port = free_port()
+    env = {**os.environ, **repair_environment()}
+    server = subprocess.Popen(
+        ["npm", "run", "dev", "--", "-p", str(port)], cwd=project, env=env, start_new_session=True
+    )
+    try:
+        for _ in range(200):
+            if _answers(port):
+                break
+            time.sleep(0.1)
+        env = {
+            **env,
+            "PYTHONPATH": str(SERVER),
+            "REAL_NPX": shutil.which("npx") or "npx",
+            "PATH": f"{slow}{os.pathsep}{env['PATH']}",
+        }
+        repair = subprocess.Popen(
+            [sys.executable, "-m", "prisma_doctor", "reset", "--yes"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3.5)  # stopped, set aside, and now in the slow generate
+        repair.send_signal(2)
+        out, err = repair.communicate(timeout=120)
+
+        assert repair.returncode == 130, out + err
+        assert "Traceback" not in err
+        assert snapshot(client) == old_client
+        assert not any((project / ".prisma-doctor" / "aside").iterdir())
+        assert _answers(port), out
+        journal = json.loads((project / ".prisma-doctor" / "journal.json").read_text())
+        assert journal["outcome"] == "cancelled"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        _kill_project_processes(project)
+
+
+@pytest.mark.node
+def test_a_linked_next_folder_keeps_its_outside_lock(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    outside = tmp_path / "outside"
+    (outside / "dev").mkdir(parents=True)
+    (outside / "dev" / "lock").write_text(json.dumps({"pid": 999999, "port": 1}))
+    (project / ".next").symlink_to(outside, target_is_directory=True)
+    before = snapshot(outside)
+
+    doctor("restart-dev", "--yes", cwd=project)
+    doctor("reset", "--yes", cwd=project)
+
+    assert snapshot(outside) == before
+
+
+@pytest.mark.node
+def test_a_planted_journal_names_scripts_it_never_runs(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    marker = tmp_path / "wipe-ran.txt"
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "scripts": {"wipe": f"echo ran > {marker}"}}))
+    planted = {
+        "kind": "reset",
+        "outcome": None,
+        "started": 1e308,
+        "steps": [{"name": "restart-dev", "status": "pending"}],
+        "dev_servers": [
+            {"command": ["npm", "run", "wipe", "--force"], "cwd": str(project)},
+            {"command": ["npm", "run", "wipe"], "cwd": "\u0000"},
+        ],
+    }
+    (project / ".prisma-doctor").mkdir(mode=0o700)
+    (project / ".prisma-doctor" / "journal.json").write_text(json.dumps(planted))
+
+    plan = doctor("reset", "--dry-run", cwd=project)
+    assert "not started again from its record" in plan.stdout and "Traceback" not in plan.stderr
+    for kind in ("reset", "restart-dev", "regenerate"):
+        done = doctor(kind, "--yes", cwd=project)
+        assert "Traceback" not in done.stderr, done.stderr
+        assert not marker.exists(), kind
+    # The record does not carry itself into the next one: the planted servers are gone from the journal.
+    assert "wipe" not in (project / ".prisma-doctor" / "journal.json").read_text()
+
+
+@pytest.mark.node
+def test_run_never_records_through_a_planted_link(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (project / ".prisma-doctor").mkdir(mode=0o700)
+    (project / ".prisma-doctor" / "dev-output.log").symlink_to(victim)
+
+    done = doctor("run", "--", "echo", "hi", cwd=project)
+
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "precious\n"
+    assert (project / ".prisma-doctor" / "dev-output.log").read_text().strip() == "hi"

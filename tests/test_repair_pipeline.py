@@ -230,7 +230,8 @@ def test_deep_dry_run_names_processes_and_local_caches_and_nothing_global(tmp_pa
         idle.wait()
 
     assert done.returncode == 0, done.stderr
-    assert f"pid {idle.pid}: node -e setInterval(() => {{}}, 1000) (in {project}" in done.stdout
+    # An idle node in the project is no dev server the repair could start again: named, and left running.
+    assert f"note: pid {idle.pid} (node -e setInterval(() => {{}}, 1000)) runs in the project" in done.stdout
     assert f"{project / '.turbo'} (2.0 KB)" in done.stdout
     assert f"{project / 'node_modules/.cache'} (2.0 KB)" in done.stdout
     # A package manager's cache or store is every project's: --deep never cleans it.

@@ -160,3 +160,24 @@ def test_a_monorepo_package_uses_the_workspace_roots_manager(tmp_path: Path) -> 
     assert manager.name == "pnpm"
     assert manager.workspace_root == tmp_path / "repo"
     assert manager.prisma("generate")[-3:] == ["exec", "prisma", "generate"]
+
+
+def test_a_lock_file_above_the_project_does_not_make_a_workspace(tmp_path: Path) -> None:
+    # A folder that only holds a lock file (a parent of unrelated checkouts, /tmp) is not the project's to install in.
+    (tmp_path / "mono" / "app").mkdir(parents=True)
+    (tmp_path / "mono" / "package.json").write_text('{"name": "not-a-workspace"}')
+    (tmp_path / "mono" / "package-lock.json").write_text("{}")
+    (tmp_path / "mono" / "app" / "package.json").write_text('{"name": "app"}')
+
+    manager = detect(tmp_path / "mono" / "app")
+
+    assert manager.workspace_root == tmp_path / "mono" / "app"
+
+
+def test_npm_workspaces_and_their_exclusions_are_read(tmp_path: Path) -> None:
+    (tmp_path / "repo" / "packages" / "db").mkdir(parents=True)
+    (tmp_path / "repo" / "packages" / "legacy").mkdir(parents=True)
+    (tmp_path / "repo" / "package.json").write_text('{"workspaces": ["packages/*", "!packages/legacy"]}')
+
+    assert detect(tmp_path / "repo" / "packages" / "db").workspace_root == tmp_path / "repo"
+    assert detect(tmp_path / "repo" / "packages" / "legacy").workspace_root == tmp_path / "repo" / "packages" / "legacy"

@@ -8,11 +8,18 @@ anything because it could not succeed (the reasons are printed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prisma_doctor.cli import UsageError
+
+if TYPE_CHECKING:
+    from prisma_doctor.repair.context import CancellationToken
 
 
 def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) -> None:
@@ -57,11 +64,10 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             print(f"      {event.status}: {event.message}", flush=True)
 
     token = CancellationToken()
-    try:
+    # Ctrl+C or a polite kill cancels through the token, so that the pipeline puts back what it set aside and
+    # starts again the dev servers it stopped, rather than dying half-way.
+    with _signals_cancel(token):
         result = run_plan(plan, progress=show, token=token)
-    except KeyboardInterrupt:
-        token.cancel()
-        raise
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -75,7 +81,29 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         if result.restart_ts_server and generated:
             print("Restart your editor's TypeScript server to see the new client types.")
         print("repair verified" if result.ok else "repair NOT complete")
+    if result.cancelled:
+        return 130
     return 0 if result.ok else 1
+
+
+@contextlib.contextmanager
+def _signals_cancel(token: CancellationToken) -> Iterator[None]:
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+
+    def cancel(number: int, _frame: object) -> None:
+        print(f"\n{signal.Signals(number).name}: cancelling; what was changed is being put back", file=sys.stderr)
+        token.cancel()
+
+    try:
+        previous = {number: signal.signal(number, cancel) for number in numbers}
+    except ValueError:  # not the main thread: nobody will send it signals anyway
+        previous = {}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _confirmed(plan_lines: list[str]) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from prisma_doctor.cli import UsageError
+from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 if TYPE_CHECKING:
     from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
@@ -60,13 +61,15 @@ def run(args: argparse.Namespace) -> int:
 class _Record:
     """The output as it came, for the language server to follow."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, root: Path) -> None:
         self.handle: BinaryIO | None
+        folder = StateFolder(root)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(path, "wb")  # noqa: SIM115 - open for the whole run, closed in close()
-        except OSError as error:
-            print(f"prisma-doctor: cannot record the output at {path}: {error.strerror}", file=sys.stderr)
+            # Through the state folder: never written through a link a repository planted there.
+            self.handle = folder.create(RECORD.name)
+        except (OSError, UnsafeStateFolder) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            print(f"prisma-doctor: cannot record the output at {root / RECORD}: {reason}", file=sys.stderr)
             self.handle = None
 
     def write(self, data: bytes) -> None:
@@ -103,7 +106,7 @@ class DevCommand:
             process, own_group, streams = self._spawn(use_pty)
         except OSError as error:
             return _not_started(self.command[0], self.root, error)
-        record = _Record(self.root / RECORD)
+        record = _Record(self.root)
         facts = self._diagnoser_for(needs_facts=True).facts
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer

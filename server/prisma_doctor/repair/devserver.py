@@ -8,12 +8,13 @@ command to restart is the top of its launcher chain inside the project (`pnpm de
 child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
 A restart is detached (it outlives the repair), writes its output to `.prisma-doctor/dev-output.log`, and counts
 as done once a process of the new server's own tree listens and answers HTTP.
-A server read back from a journal (an interrupted repair's record) is restarted only as one of the project's own
-package.json scripts, run by the package manager found here, never as the command the record holds.
+A server read back from a journal (an interrupted repair's record) is never restarted: a record is not a source of
+commands, since a repository can carry one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,9 +30,9 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor.package_json import read_package_json
+from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids, same_user
-from prisma_doctor.repair.safe_fs import is_inside
+from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
 from prisma_doctor.state_folder import StateFolder
 
 LOCK = Path(".next") / "dev" / "lock"
@@ -61,58 +62,6 @@ class DevServer:
             "launcherPids": list(self.launcher_pids),
             "source": self.source,
         }
-
-
-def from_record(data: Any, root: Path) -> DevServer | str:
-    """A server an interrupted repair stopped, as one of the project's own scripts; or why it cannot be restarted."""
-    if not isinstance(data, dict) or not isinstance(data.get("command"), list) or not isinstance(data.get("cwd"), str):
-        return "a record that is not a dev server's"
-    shown = " ".join(str(a) for a in data["command"])
-    cwd = Path(data["cwd"])
-    try:
-        real = cwd.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return f"`{shown}` ran in {cwd}, which no longer exists"
-    if not is_inside(real, root) or not real.is_dir():
-        return f"`{shown}` ran in {cwd}, outside the project"
-    command = _project_script(data["command"], real)
-    if command is None:
-        return f"`{shown}` is not one of the project's package.json scripts"
-    port = data.get("port")
-    return DevServer(
-        pid=0,
-        command=command,
-        cwd=str(real),
-        port=port if isinstance(port, int) and 0 < port < 65536 else None,
-        launcher_pids=(),
-        source="record",
-    )
-
-
-# Arguments a recorded script may pass on: flags and plain values, nothing a shell would read twice.
-_PLAIN_ARGUMENT = re.compile(r"^[\w.:=/@+-]{1,200}$")
-
-
-def _project_script(command: list[Any], cwd: Path) -> tuple[str, ...] | None:
-    """`<manager> run <script> [args]` rebuilt with this machine's package manager, when `script` is the project's."""
-    from prisma_doctor.repair.package_manager import detect
-
-    words = [str(a) for a in command]
-    if len(words) < 2:
-        return None
-    manager = os.path.basename(words[0]).lower().removesuffix(".cmd").removesuffix(".exe")
-    rest = words[1:]
-    if rest and rest[0] == "run":
-        rest = rest[1:]
-    if manager not in ("npm", "pnpm", "yarn", "bun") or not rest:
-        return None
-    script, arguments = rest[0], [a for a in rest[1:] if a != "--"]
-    scripts = (read_package_json(cwd) or {}).get("scripts")
-    if not isinstance(scripts, dict) or not isinstance(scripts.get(script), str):
-        return None
-    if not all(_PLAIN_ARGUMENT.match(a) for a in arguments):
-        return None
-    return tuple(detect(cwd).run_script(script, arguments))
 
 
 def read_next_lock(root: Path) -> dict[str, Any] | None:
@@ -361,10 +310,12 @@ def _detached() -> dict[str, Any]:
 
 
 def _remove_stale_next_lock(root: Path) -> None:
-    # After a kill Next leaves its lock behind; a new `next dev` may take it for a running server.
+    # After a kill Next leaves its lock behind; a new `next dev` may take it for a running server. Removed as any
+    # other path of the project: never through a link (`.next` may lead elsewhere).
     lock = read_next_lock(root)
     if lock is not None and not psutil.pid_exists(lock["pid"]):
-        (root / LOCK).unlink(missing_ok=True)
+        with contextlib.suppress(OutsideProject, CrossesMount, NotPermitted, LockedFile, OSError):
+            remove_tree(root / LOCK, root)
 
 
 def _wait_until_answering(

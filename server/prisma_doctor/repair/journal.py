@@ -160,9 +160,13 @@ def describe_interruption(previous: dict[str, Any]) -> str:
     done = [str(step.get("name")) for step in _steps(previous) if step.get("status") in ("done", "skipped")]
     left = unfinished_steps(previous)
     started = previous.get("started", 0)
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started if isinstance(started, (int, float)) else 0))
+    try:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(started)))
+    except (TypeError, ValueError, OverflowError, OSError):
+        when = "an unknown time"
     how = "was interrupted" if previous.get("outcome") in (None, "cancelled") else "failed"
     return (
-        f"a {previous.get('kind', 'repair')} started at {when} (pid {previous.get('pid')}) {how}: "
+        f"a {str(previous.get('kind', 'repair'))[:40]} started at {when} "
+        f"(pid {str(previous.get('pid'))[:20]}) {how}: "
         f"done {', '.join(done) or 'nothing'}; left {', '.join(left) or 'nothing'}"
     )

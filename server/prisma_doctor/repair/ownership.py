@@ -124,6 +124,8 @@ def _foreign_entries(folder: Path, names: list[str], provider: str, engines: set
                 if provider == JS_GENERATOR and (depth > 0 or name not in CODE_FOLDERS):
                     foreign.append(shown + "/")
                 continue
+            if stat.S_ISLNK(info.st_mode):
+                continue  # a link is removed as a link, its target never touched
             if not stat.S_ISREG(info.st_mode):
                 foreign.append(shown)
                 continue

@@ -7,6 +7,7 @@ workspace root above it (a monorepo keeps one lock file at the top). Prisma alwa
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 from dataclasses import dataclass
@@ -49,11 +50,6 @@ class PackageManager:
     def install_command(self) -> list[str]:
         return _program(INSTALL[self.name])
 
-    def run_script(self, script: str, arguments: list[str]) -> list[str]:
-        """`<manager> run <script> <arguments>`: npm passes arguments on only after `--`."""
-        separator = ["--"] if arguments and self.name == "npm" else []
-        return [*_program([self.name]), "run", script, *separator, *arguments]
-
 
 def _program(command: list[str]) -> list[str]:
     # On Windows `npx`, `pnpm` and `yarn` are .cmd files that subprocess finds only by their full name.
@@ -62,17 +58,59 @@ def _program(command: list[str]) -> list[str]:
 
 
 def workspace_root(project: Path) -> Path:
-    """The nearest folder at or above `project` that holds a lock file or declares workspaces."""
+    """The workspace that declares `project` as one of its packages (npm, yarn and bun `workspaces`, pnpm's
+    `pnpm-workspace.yaml`), or `project` itself. A lock file above the project proves nothing: a folder that merely
+    holds one (`/tmp`, a parent of unrelated checkouts) is not the project's to install into."""
     home = Path.home().resolve()
-    for folder in (project, *project.parents):
+    for folder in project.parents:
         if folder == home or folder.parent == folder:
             break
-        if any((folder / name).exists() for name, _ in LOCK_FILES) or (folder / "pnpm-workspace.yaml").exists():
-            return folder
-        package = read_package_json(folder)
-        if package is not None and "workspaces" in package:
+        patterns = _workspace_patterns(folder)
+        if patterns and _matches(project.relative_to(folder).as_posix(), patterns):
             return folder
     return project
+
+
+def _workspace_patterns(folder: Path) -> list[str]:
+    patterns: list[str] = []
+    package = read_package_json(folder)
+    declared = package.get("workspaces") if package else None
+    if isinstance(declared, dict):  # yarn classic: {"packages": [...]}
+        declared = declared.get("packages")
+    if isinstance(declared, list):
+        patterns += [p for p in declared if isinstance(p, str)]
+    try:
+        text = (folder / "pnpm-workspace.yaml").read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        text = ""
+    # The `packages:` list of pnpm-workspace.yaml, read as plain lines (`  - 'apps/*'`).
+    in_packages = False
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            key, _, value = line.partition(":")
+            in_packages = key.strip() == "packages"
+            if in_packages and value.strip().startswith("["):  # the flow style: `packages: ['apps/*']`
+                patterns += [v.strip().strip("'\"") for v in value.strip().strip("[]").split(",") if v.strip()]
+            continue
+        item = line.strip()
+        if in_packages and item.startswith("- "):
+            patterns.append(item[2:].strip().strip("'\""))
+    return patterns
+
+
+def _matches(relative: str, patterns: list[str]) -> bool:
+    included = any(
+        fnmatch.fnmatchcase(relative, p.rstrip("/")) or _globstar(relative, p) for p in patterns if p[:1] != "!"
+    )
+    excluded = any(fnmatch.fnmatchcase(relative, p[1:].rstrip("/")) for p in patterns if p[:1] == "!")
+    return included and not excluded
+
+
+def _globstar(relative: str, pattern: str) -> bool:
+    # `packages/**` takes every folder below `packages`.
+    return pattern.endswith("/**") and (relative + "/").startswith(pattern[:-2])
 
 
 def detect(project: Path, override: str | None = None) -> PackageManager:

@@ -19,7 +19,7 @@ from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
-from prisma_doctor.repair.devserver import DevServer, find_dev_servers, from_record
+from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect
@@ -84,13 +84,12 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     project = checked_root(root)
     notes: list[str] = []
     previous = journal.Journal.previous(project)
-    carried: list[DevServer] = []
     if journal.interrupted(previous):
         assert previous is not None
-        notes.append(journal.describe_interruption(previous) + "; this run completes it")
-        carried = _servers_left_stopped(previous, project, notes)
+        notes.append(journal.describe_interruption(previous))
+        notes += _servers_left_stopped(previous, project)
     running = find_dev_servers(project)
-    servers = running + [s for s in carried if not _same_server(s, running)]
+    servers = running
     if kind == "restart-dev":
         chain = {pid for server in running for pid in server.launcher_pids}
         processes = [p for p in find_project_processes(project) if p.pid in chain or p.ppid in chain]
@@ -100,12 +99,25 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     targets = find_targets(project)
     manager = detect(project, package_manager)
     refusals = _schema_refusals(targets) + _tool_refusals(project, manager)
+    if kind not in DATABASE_COMMANDS:
+        # Generate writes where each generator's output leads: a repair that would write outside refuses.
+        refusals += [
+            f"generator `{c.generator}` writes to {c.path}, outside the project {project} (or through a link to "
+            "outside it): run the repair where that folder belongs, or point `output` inside the project"
+            for c in targets.outside
+            if c.is_output
+        ]
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         database = DatabaseCommand(manager, targets.schema_argument, kind)
         steps = [database, RestartTypeScriptServer()]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
     aside, not_ours = _clients_to_set_aside(targets, project)
+    # A folder of the user's files that a generator writes into: generate itself would overwrite them.
+    refusals += [
+        f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
+        for reason in not_ours
+    ]
     if kind == "reset":
         caches = [NEXT_CACHE, *(DEEP_CACHES if deep else ())]
         aside += [SetAsidePath(project / cache, None) for cache in caches if (project / cache).exists()]
@@ -161,8 +173,8 @@ def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsid
         reason = not_a_generated_client(client.path, provider, protected)
         if reason is None:
             aside.append(SetAsidePath(client.path, provider))
-        else:
-            not_ours.append(f"{reason} (generator `{client.generator}`): Prisma's generate writes over it")
+        elif client.is_output:
+            not_ours.append(f"{reason} (generator `{client.generator}`)")
     return aside, not_ours
 
 
@@ -183,8 +195,9 @@ def _tool_refusals(project: Path, manager: PackageManager) -> list[str]:
     return refusals
 
 
-def _servers_left_stopped(previous: dict[str, Any], project: Path, notes: list[str]) -> list[DevServer]:
-    """Servers an interrupted repair stopped and did not start again, as the project's own scripts."""
+def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
+    """What an interrupted repair stopped and did not start again, for the user to start: a record is never a
+    source of commands (a repository can carry one)."""
     steps = previous.get("steps", [])
     restarted = isinstance(steps, list) and any(
         isinstance(s, dict) and s.get("name") == "restart-dev" and s.get("status") == "done" for s in steps
@@ -192,15 +205,20 @@ def _servers_left_stopped(previous: dict[str, Any], project: Path, notes: list[s
     records = previous.get("dev_servers", [])
     if restarted or not isinstance(records, list):
         return []
-    servers: list[DevServer] = []
+    notes: list[str] = []
     for data in records[:8]:
-        server = from_record(data, project)
-        if isinstance(server, str):
-            notes.append(f"an earlier repair stopped a dev server that is not started again from its record: {server}")
-        else:
-            servers.append(server)
-    return servers
+        if not isinstance(data, dict) or not isinstance(data.get("command"), list):
+            continue
+        command = _shown(" ".join(str(word) for word in data["command"][:40]))
+        where = _shown(str(data.get("cwd", "?")))
+        notes.append(
+            f"an earlier repair stopped `{command}` (in {where}), which is not started again from its record: "
+            "start your dev server yourself"
+        )
+    return notes
 
 
-def _same_server(server: DevServer, running: list[DevServer]) -> bool:
-    return any(Path(r.cwd) == Path(server.cwd) for r in running)
+def _shown(text: str) -> str:
+    """A recorded text made safe to print on one line: control characters escaped, length bounded."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return shown if len(shown) <= 200 else shown[:200] + "…"

@@ -210,7 +210,8 @@ class Reinstall(Step):
     title = "Reinstall the removed packages"
 
     def preview(self) -> list[str]:
-        return [f"missing: {', '.join(self.missing)}", f"run: {' '.join(self.manager.install_command())}"]
+        command = " ".join(self.manager.install_command())
+        return [f"missing: {', '.join(self.missing)}", f"run: {command} (in {self.manager.workspace_root})"]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         still_missing = missing_packages(self.manager.project)

@@ -16,8 +16,9 @@ from prisma_doctor.repair.safe_fs import is_inside
 @dataclass(frozen=True)
 class ClientFolder:
     generator: str
-    path: Path  # absolute, resolved
-    inside: bool  # False: outside the project, reported and never deleted
+    path: Path  # absolute, as found (its last part may be a link)
+    inside: bool  # False: it, or what its link leads to, is outside the project: reported and never touched
+    is_output: bool = True  # where `prisma generate` writes; False for an older copy it leaves alone
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,25 @@ class Targets:
         return [c for c in self.clients if not c.inside]
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Inside the project both as written and where its links lead: generate follows links when it writes."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return is_inside(path, root) and is_inside(real, root) and real != root and path != root
+
+
 def find_targets(root: Path, schema_path: Path | None = None) -> Targets:
     state = inspect_project(root, schema_path)
     folders: list[ClientFolder] = []
     for client in state.clients:
         generator = client.generator
-        paths = [generator.output] if generator.output is not None else []
-        paths += list(generator.other_copies)
-        for path in dict.fromkeys(paths):
-            folders.append(ClientFolder(generator.name, path, is_inside(path, root) and path != root))
+        if generator.output is not None:
+            folders.append(ClientFolder(generator.name, generator.output, _inside(generator.output, root)))
+        for path in dict.fromkeys(generator.other_copies):
+            if path != generator.output:
+                folders.append(ClientFolder(generator.name, path, _inside(path, root), is_output=False))
     argument = None
     if schema_path is not None:
         argument = str(schema_path if schema_path.is_absolute() else Path.cwd() / schema_path)
