@@ -237,7 +237,8 @@ def _schema_from_package_json(package_json: Path) -> str | None:
 
 def read_schema_text(path: Path) -> tuple[str, str | None]:
     """The text of a schema file and, when it was not clean UTF-8 text, a sentence saying what was wrong."""
-    data = path.read_bytes()[: MAX_SCHEMA_BYTES + 1]
+    with path.open("rb") as handle:
+        data = handle.read(MAX_SCHEMA_BYTES + 1)  # (not the whole of a huge file, to keep only its start)
     problem: str | None = None
     if len(data) > MAX_SCHEMA_BYTES:
         data = data[:MAX_SCHEMA_BYTES]
