@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from prisma_doctor.clients.locate import is_client_folder
+from prisma_doctor.clients.locate import find_client_folders, is_client_folder
 from prisma_doctor.project import find_projects, package_manager
 
 SCHEMA = 'generator client {\n  provider = "prisma-client-js"\n}\n\nmodel User {\n  id Int @id\n}\n'
@@ -43,6 +43,21 @@ def test_a_client_generated_to_a_prisma_folder_is_no_second_project(tmp_path: Pa
     make_project(tmp_path / "generated" / "prisma", "prisma-client-0123abcd", "schema.prisma", "index.js")
     (tmp_path / "generated" / "package.json").write_text('{"name": "generated"}\n')
     assert find_projects(tmp_path) == [tmp_path]
+
+
+def test_the_clients_searched_for_are_the_projects_own_not_those_of_projects_inside_it(tmp_path: Path) -> None:
+    make_project(tmp_path, "root", "prisma/schema.prisma")
+    make_project(tmp_path / "generated" / "client", "prisma-client-0123abcd", "schema.prisma", "index.js")
+    # A package without a schema is still the root project's ground; one with a schema of its own is not.
+    make_project(tmp_path / "apps" / "web", "web", "src/page.js")
+    make_project(tmp_path / "apps" / "web" / "src" / "db", "prisma-client-4567cdef", "schema.prisma", "index.js")
+    make_project(tmp_path / "apps" / "admin", "admin", "prisma/schema.prisma")
+    make_project(tmp_path / "apps" / "admin" / "generated", "prisma-client-89abcdef", "schema.prisma", "index.js")
+    assert sorted(find_client_folders(tmp_path)) == [
+        tmp_path / "apps" / "web" / "src" / "db",
+        tmp_path / "generated" / "client",
+    ]
+    assert find_client_folders(tmp_path / "apps" / "admin") == [tmp_path / "apps" / "admin" / "generated"]
 
 
 def test_the_package_manager_comes_from_package_json_or_the_nearest_lockfile(tmp_path: Path) -> None:

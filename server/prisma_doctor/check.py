@@ -26,6 +26,7 @@ from prisma_doctor.findings import Finding, Location, Report, Severity, Span
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.locate import LoadedSchema, SchemaNotFound, load_schema, locate_schema
 from prisma_doctor.schema.syntax import LineIndex
+from prisma_doctor.snapshot import real_path
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def check_project(root: Path, schema_path: Path | None = None) -> Report:
 def inspect_project(
     root: Path, schema_path: Path | None = None, overrides: Mapping[str, str] | None = None
 ) -> ProjectState:
-    root = root.resolve()
+    root = real_path(root)
     try:
         source = locate_schema(root, schema_path)
     except SchemaNotFound as error:

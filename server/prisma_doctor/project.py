@@ -11,15 +11,18 @@ from pathlib import Path
 
 from prisma_doctor.clients.locate import is_client_folder
 from prisma_doctor.schema.locate import CONFIG_NAMES, SchemaNotFound, locate_schema
+from prisma_doctor.snapshot import real_path
 
 # Folders that never hold a project of their own: dependencies, version control, build output and caches.
 _SKIPPED_FOLDERS = frozenset({"node_modules", ".git", ".next", ".turbo", ".cache", ".vercel", "dist", "build", "out"})
 MAX_FOLDERS_SEARCHED = 20_000
+# The files one of which a project root holds (see `is_project_root`).
+PROJECT_MARKERS = frozenset({"package.json", *CONFIG_NAMES})
 
 
 def is_project_root(folder: Path) -> bool:
     """A folder Prisma itself would treat as a project: its schema resolves from there."""
-    if not (folder / "package.json").is_file() and not any((folder / n).is_file() for n in CONFIG_NAMES):
+    if not any((folder / name).is_file() for name in PROJECT_MARKERS):
         return False
     if is_client_folder(folder):
         return False
@@ -70,7 +73,7 @@ def find_projects(root: Path) -> list[Path]:
             source = locate_schema(here)
         except SchemaNotFound:
             continue
-        files = {f.resolve() for f in source.files}
+        files = {real_path(f) for f in source.files}
         if files & claimed or _only_client_copies(files):
             continue
         projects.append(here)

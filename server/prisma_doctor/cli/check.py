@@ -23,12 +23,14 @@ def run(args: argparse.Namespace) -> int:
     from prisma_doctor.check import check_project
     from prisma_doctor.findings import Report, SyncState
     from prisma_doctor.project import find_projects
+    from prisma_doctor.snapshot import snapshot
 
     root = Path(args.project)
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder")
-    roots = [root] if args.schema is not None else find_projects(root) or [root]
-    reports: list[Report] = [check_project(project, args.schema) for project in roots]
+    with snapshot():  # (projects nested in one another share the folders above them)
+        roots = [root] if args.schema is not None else find_projects(root) or [root]
+        reports: list[Report] = [check_project(project, args.schema) for project in roots]
     if args.json and len(reports) > 1:
         print_json([r.to_json() for r in reports])
     else:

@@ -16,6 +16,7 @@ from pathlib import Path
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block, FunctionValue, StringValue
+from prisma_doctor.snapshot import kept, real_path
 
 JS_GENERATOR = "prisma-client-js"
 TS_GENERATOR = "prisma-client"
@@ -96,6 +97,10 @@ def _real(path: Path) -> Path:
 
 def node_modules_chain(start: Path, stop: Path | None = None) -> Iterator[Path]:
     """`node_modules` folders from `start` upwards, as Node's resolution visits them."""
+    chains = kept("node_modules")
+    if chains is not None and stop is None:
+        yield from _remembered_chain(start, chains)
+        return
     current = start.resolve()
     while True:
         candidate = current / "node_modules"
@@ -106,6 +111,28 @@ def node_modules_chain(start: Path, stop: Path | None = None) -> Iterator[Path]:
         if current.parent == current:
             return
         current = current.parent
+
+
+def _remembered_chain(start: Path, chains: dict[Path, tuple[Path, ...]]) -> tuple[Path, ...]:
+    """`node_modules_chain` inside a snapshot: each folder looked at once, whichever project it is above."""
+    start = Path(os.path.abspath(start))  # (as written: a link's chain is its target's, found below)
+    known = chains.get(start)
+    if known is not None:
+        return known
+    # Up to the first folder whose chain is known, then down again, each chain from its parent's.
+    climbed: list[Path] = []
+    current = real_path(start)
+    while current not in chains:
+        climbed.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    above = chains.get(current, ())
+    for folder in reversed(climbed):
+        candidate = folder / "node_modules"
+        above = chains[folder] = (candidate, *above) if candidate.is_dir() else above
+    chains[start] = above
+    return above
 
 
 def find_package(name: str, start: Path) -> Path | None:
@@ -167,17 +194,27 @@ def is_client_folder(folder: Path) -> bool:
 
 
 def find_client_folders(project_root: Path) -> list[Path]:
-    """Every generated client folder in the project's own files (outside `node_modules`), for custom outputs."""
+    """Every generated client folder in the project's own files (outside `node_modules`), for custom outputs.
+
+    A project inside this one (a monorepo's package with a schema of its own) has files of its own: its clients are
+    not searched here. Were they, projects nested in one another would each search all those below them.
+    """
+    from prisma_doctor.project import PROJECT_MARKERS, is_project_root  # (project.py imports this module)
+
     found: list[Path] = []
     visited = 0
-    for directory, subdirectories, _ in os.walk(project_root):
+    for directory, subdirectories, files in os.walk(project_root):
         visited += 1
         if visited > MAX_FOLDERS_SEARCHED:
             break
         here = Path(directory)
-        if here != project_root and is_client_folder(here):
-            found.append(_real(here))
-            subdirectories.clear()
-            continue
+        if here != project_root:
+            if is_client_folder(here):
+                found.append(_real(here))
+                subdirectories.clear()
+                continue
+            if not PROJECT_MARKERS.isdisjoint(files) and is_project_root(here):
+                subdirectories.clear()
+                continue
         subdirectories[:] = sorted(d for d in subdirectories if d not in _SKIPPED_FOLDERS)
     return found

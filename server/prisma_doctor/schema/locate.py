@@ -19,6 +19,7 @@ from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import Record, SchemaFile, SyntaxError_
 from prisma_doctor.schema.validate import validate_schema
+from prisma_doctor.snapshot import real_path
 
 _CONFIG_EXTENSIONS = ("ts", "mts", "cts", "js", "mjs", "cjs")
 CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in _CONFIG_EXTENSIONS)
@@ -98,7 +99,7 @@ class LoadedSchema(Record):
 
 
 def locate_schema(project_root: Path, explicit: Path | None = None) -> SchemaSource:
-    root = project_root.resolve()
+    root = real_path(project_root)
     if explicit is not None:
         target = explicit if explicit.is_absolute() else (Path.cwd() / explicit)
         return _source_from_path(target, "--schema")
@@ -237,7 +238,8 @@ def _schema_from_package_json(package_json: Path) -> str | None:
 
 def read_schema_text(path: Path) -> tuple[str, str | None]:
     """The text of a schema file and, when it was not clean UTF-8 text, a sentence saying what was wrong."""
-    data = path.read_bytes()[: MAX_SCHEMA_BYTES + 1]
+    with path.open("rb") as handle:
+        data = handle.read(MAX_SCHEMA_BYTES + 1)  # (not the whole of a huge file, to keep only its start)
     problem: str | None = None
     if len(data) > MAX_SCHEMA_BYTES:
         data = data[:MAX_SCHEMA_BYTES]

@@ -109,6 +109,17 @@ _ONE_TOKEN_VALUES = frozenset({"ident", "number", "string"})
 
 
 MAX_NESTING = 64
+# A token costs about 150 bytes while the parse lasts (a tuple and two offsets), and 300 while it is made: a file of
+# one-character tokens would take 300 times its size. Past these bounds what is left is not read, with an error
+# saying so. A file: a real schema has a token for each 30 characters or so (6 when read token by token), so only a
+# schema of 3 to 15 MB meets the bound (the largest real ones are a few hundred KB), or garbage. A line longer than
+# a megabyte is no declaration (a common line is one token however long): it is left out whole, rather than spend
+# the file's budget on it.
+MAX_LINE_CHARS = 1 << 20
+MAX_TOKENS = 500_000
+# Errors past this many in a file are counted, not listed: nobody reads the ten-thousandth, and garbage gives one a
+# line.
+MAX_ERRORS = 1_000
 if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
     from collections.abc import Callable
     from typing import TypeVar
@@ -168,10 +179,21 @@ def _tokens(
 ) -> tuple[list[_Token], list[tuple[str, int, int]]]:
     """The tokens of `text[start:end]`, and the block comments apart: each with its offset and the index of the
     token that follows it. With `common_lines`, a common line may be one token, its line break included."""
-    end = len(text) if end is None else end
+    tokens, comments, _ = _scan(text, common_lines, start, len(text) if end is None else end, None)
+    return tokens, comments
+
+
+def _scan(
+    text: str, common_lines: bool, start: int, end: int, budget: int | None
+) -> tuple[list[_Token], list[tuple[str, int, int]], int | None]:
+    """`_tokens`, stopping after `budget` tokens: the third item is where it stopped, None when it reached `end`."""
     comments_possible = text.find("/*", start, end) >= 0
     pattern = _TOKEN_OR_LINE if common_lines else _TOKEN
-    triples = pattern.findall(text, start, end)
+    stopped = None
+    if budget is None or end - start < budget:  # (fewer characters than the budget: fewer tokens too)
+        triples = pattern.findall(text, start, end)
+    else:
+        triples, stopped = _at_most(pattern, text, start, end, budget)
     offsets = list(accumulate(map(len, chain.from_iterable(triples)), initial=start))
     comments = _block_comments(text, triples, offsets, end) if comments_possible else []
     while triples and not triples[-1][1] and not triples[-1][2]:
@@ -183,7 +205,69 @@ def _tokens(
     kinds = list(map(kinds_by_text.__getitem__, texts))
     # What precedes token i ends where the token starts: offsets[3i + 1]; the token ends at offsets[3i + 3].
     count = len(triples)
-    return list(zip(kinds, texts, offsets[1 : 3 * count : 3], offsets[3 : 3 * count + 1 : 3], strict=True)), comments
+    tokens = list(zip(kinds, texts, offsets[1 : 3 * count : 3], offsets[3 : 3 * count + 1 : 3], strict=True))
+    return tokens, comments, stopped
+
+
+def _at_most(
+    pattern: re.Pattern[str], text: str, start: int, end: int, budget: int
+) -> tuple[list[tuple[str, str, str]], int | None]:
+    """What `findall` gives, but no more than `budget` matches, and where it stopped (None: at `end`). One match
+    object per token: slower than `findall`, and only for a text longer than the budget."""
+    triples: list[tuple[str, str, str]] = []
+    append = triples.append
+    for match in pattern.finditer(text, start, end):
+        groups = match.groups("")  # (`findall` gives "" for a group that took no part, as `groups("")` does)
+        if len(triples) == budget and (groups[1] or groups[2]):  # (not the empty match at the very end)
+            return triples, match.start()
+        append(groups)
+    return triples, None
+
+
+def _long_lines(text: str) -> list[tuple[int, int]]:
+    """The lines longer than MAX_LINE_CHARS, each as (start, end) without its line break.
+
+    A line at least that long holds a whole one of the windows of half that length laid end to end from the start,
+    and no line break in it: a few hundred `find` calls on the largest file, instead of a look at every line.
+    """
+    half, length = MAX_LINE_CHARS // 2, len(text)
+    if length <= MAX_LINE_CHARS:
+        return []
+    found: list[tuple[int, int]] = []
+    past = 0  # the end of the last long line found: windows before it lie inside it
+    for window in range(0, length - half + 1, half):
+        window_end = window + half
+        if window < past or text.find("\n", window, window_end) >= 0 or text.find("\r", window, window_end) >= 0:
+            continue
+        start = max(text.rfind("\n", 0, window), text.rfind("\r", 0, window)) + 1
+        ends = [at for at in (text.find("\n", window_end), text.find("\r", window_end)) if at >= 0]
+        end = min(ends, default=length)
+        if end - start > MAX_LINE_CHARS:
+            found.append((start, end))
+        past = end
+    return found
+
+
+def _file_tokens(
+    text: str, common_lines: bool, start: int, long_lines: list[tuple[int, int]], budget: int
+) -> tuple[list[_Token], list[tuple[str, int, int]], int | None]:
+    """The tokens from `start` to the end, the long lines left out, at most `budget` of them; and where they stopped
+    (None: at the end). What is left out of a line is its text: its line break is a token as always."""
+    tokens: list[_Token] = []
+    comments: list[tuple[str, int, int]] = []
+    for line_start, line_end in [*long_lines, (len(text), len(text))]:
+        if line_end <= start:
+            continue
+        part, part_comments, stopped = _scan(text, common_lines, start, line_start, budget - len(tokens))
+        comments.extend((comment, at, following + len(tokens)) for comment, at, following in part_comments)
+        if tokens:
+            tokens.extend(part)
+        else:
+            tokens = part  # (most files: one part, not copied)
+        if stopped is not None:
+            return tokens, comments, stopped
+        start = line_end
+    return tokens, comments, None
 
 
 def _block_comments(
@@ -210,7 +294,8 @@ class _Parser:
     def __init__(self, text: str, path: str, common_lines: bool = True) -> None:
         self.text = text
         self.path = path
-        self.tokens, comments = _tokens(text, common_lines)
+        self.long_lines = _long_lines(text)
+        self.tokens, comments, stopped = _file_tokens(text, common_lines, 0, self.long_lines, MAX_TOKENS)
         self.count = len(self.tokens)
         # A sentinel past the end, of no kind and no text, so that hot paths may look at the next token unguarded;
         # `peek` and every bound below still stop at `count`.
@@ -220,12 +305,33 @@ class _Parser:
         self.errors: list[SyntaxError_] = []
         self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
         self.attribute_memo: AttributeMemo = {}
+        self.stopped = False  # at MAX_TOKENS
+        self.errors_left_out, self.first_left_out = 0, 0  # past MAX_ERRORS
+        for start, end in self.long_lines:
+            if stopped is None or start < stopped:
+                self.error(
+                    f"this line is {end - start:,} characters long, more than a schema line may be "
+                    f"({MAX_LINE_CHARS:,}); it was not read",
+                    start,
+                    end,
+                )
+        if stopped is not None:
+            self._stop_reading(stopped)
         for comment, start, following in comments:
             if not comment[2:].endswith("*/"):
                 self.error("unterminated block comment: `/*` has no closing `*/`", start, start + 2)
             elif ("\n" in comment or "\r" in comment) and self._inside_a_line(following):
                 # Prisma reads declarations line by line: a comment over several lines cannot join two halves.
                 self.error("a block comment over several lines cannot sit inside a line", start, start + 2)
+
+    def _stop_reading(self, at: int) -> None:
+        self.stopped = True
+        self.error(
+            f"the file holds more than {MAX_TOKENS:,} words and symbols, far more than any schema: the rest of it "
+            "was not read",
+            at,
+            at,
+        )
 
     def _inside_a_line(self, following: int) -> bool:
         """Whether significant tokens stand on both sides of the position `following` with no line break between."""
@@ -248,7 +354,12 @@ class _Parser:
         return token
 
     def error(self, message: str, start: int, end: int) -> None:
-        self.errors.append(SyntaxError_(message, self.lines.span(start, max(end, start))))
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(SyntaxError_(message, self.lines.span(start, max(end, start))))
+        elif self.errors_left_out == 0:
+            self.errors_left_out, self.first_left_out = 1, start
+        else:
+            self.errors_left_out += 1
 
     def skip_line(self) -> None:
         """Skip to the end of the line, but never past a `}` that closes the enclosing block."""
@@ -317,6 +428,13 @@ class _Parser:
             self.error(_unexpected_top_level(token), token[START], token[END])
             self.recover_top_level()
             doc_lines = []
+        if self.errors_left_out:
+            self.errors.append(
+                SyntaxError_(
+                    f"{self.errors_left_out:,} more errors from here on are not listed (only the first {MAX_ERRORS:,})",
+                    self.lines.span(self.first_left_out, self.first_left_out),
+                )
+            )
         return SchemaFile(self.path, tuple(blocks), tuple(self.errors), self.text)
 
     def _names_block(self) -> bool:
@@ -519,7 +637,9 @@ class _Parser:
     def _tokens_from_here(self) -> None:
         """Make the tokens from the current one on plain tokens, without common lines (once per parse at most)."""
         start = self.tokens[self.index][START]
-        rest, _ = _tokens(self.text, False, start)
+        rest, _, stopped = _file_tokens(self.text, False, start, self.long_lines, MAX_TOKENS - self.index)
+        if stopped is not None and not self.stopped:
+            self._stop_reading(stopped)
         rest.append(("end", "", len(self.text), len(self.text)))
         self.tokens[self.index :] = rest
         self.count = len(self.tokens) - 1
