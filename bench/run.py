@@ -1,6 +1,6 @@
 """Run every benchmark, write bench/results/latest.json and print a table of the figures.
 
-    /work/venv/bin/python bench/run.py [--quick] [--only schema,lsp,logs,repair] [--skip ...]
+    bash bench/run.sh [--quick] [--only schema,lsp,logs,repair] [--skip ...]
 
 Everything it needs installs itself: npm packages into bench/.cache (keyed by version), hyperfine from Debian.
 `repair` runs bench/repair_bench.py (the repair pipeline's own benchmark) when it is present.

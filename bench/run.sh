@@ -3,5 +3,6 @@
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-python3}
-[ -x /work/venv/bin/python ] && [ -z "$PYTHON" ] && python=/work/venv/bin/python
+# The project's own environment (scripts/bootstrap.sh makes it): a fresh clone has psutil nowhere else.
+[ -x "$here/../.venv/bin/python" ] && [ -z "$PYTHON" ] && python="$here/../.venv/bin/python"
 exec "$python" "$here/run.py" "$@"
