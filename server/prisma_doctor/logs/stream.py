@@ -3,15 +3,17 @@
 Output arrives in chunks cut anywhere: inside an escape sequence, between `\\r` and `\\n`, inside a UTF-8 character.
 `LineReader.feed` takes each chunk (bytes or text) and returns the lines it completed, with ANSI/OSC sequences and
 control characters removed, overlong lines cut, binary noise dropped and UTF-8 that was decoded as cp1252, latin-1
-or Mac Roman on its way here repaired. Nothing is kept but the current partial line (at most `max_line` characters)
+or Mac Roman on its way here repaired. Bytes are read as UTF-8, or as UTF-16 or UTF-32 when their first bytes say so
+(encoding.py). Nothing is kept but the current partial line (at most `max_line` characters)
 and an unfinished escape sequence (at most `_MAX_ESCAPE` characters).
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Callable, Iterable, Iterator
+
+from prisma_doctor.logs.encoding import StreamDecoder
 
 DEFAULT_MAX_LINE = 4096
 # An escape sequence longer than this is not one we know (OSC 8 links are the longest in practice).
@@ -193,11 +195,12 @@ class LineReader:
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.max_line = max_line
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = StreamDecoder()
         self._pending = ""  # an unfinished escape sequence or a trailing `\r`
         self._line: list[str] = []
         self._line_length = 0
         self._truncated = False
+        self.noise_lines = 0  # lines dropped as binary noise
 
     def feed(self, chunk: bytes | str) -> list[str]:
         return list(self._split(self._prepare(chunk)))
@@ -213,10 +216,10 @@ class LineReader:
         come first; in a chunk that needs line-by-line work they are all the lines and the body is empty.
         """
         plain_bytes = False
-        # Text held back from the last chunk (an escape sequence that may not be one) is not in these bytes.
-        if isinstance(chunk, bytes) and not self._pending:
-            buffered = self._decoder.getstate()[0]
-            plain_bytes = _plain_bytes(buffered + chunk if buffered else chunk)
+        # Text held back from the last chunk (an escape sequence that may not be one) is not in these bytes, and
+        # bytes of a stream not known to be UTF-8 yet are no UTF-8 to look at.
+        if isinstance(chunk, bytes) and not self._pending and (held := self._decoder.utf8_held()) is not None:
+            plain_bytes = _plain_bytes(held + chunk if held else chunk)
         text = self._prepare(chunk)
         first = text.find("\n")
         # When the bytes had no control character, what decoding and stripping may leave is quick to look for.
@@ -270,6 +273,8 @@ class LineReader:
                 line = clean_line(part)
                 if line is not None:
                     yield line
+                else:
+                    self.noise_lines += 1
                 continue
             if "\r" in part:
                 # A lone carriage return redraws the line (spinners, progress bars): keep what was drawn last.
@@ -295,6 +300,8 @@ class LineReader:
         self._line, self._line_length, self._truncated = [], 0, False
         if line is not None:
             yield line + TRUNCATION_MARK if truncated else line
+        else:
+            self.noise_lines += 1
 
 
 def clean_line(line: str) -> str | None:
