@@ -253,6 +253,10 @@ class Recognizer:
         """A block is open: every line matters until it ends."""
         return self._block is not None or self._schema is not None or self._migrations is not None
 
+    @property
+    def lines_read(self) -> int:
+        return self._line_number
+
     def skip_lines(self, count: int) -> None:
         """Count lines known to hold no anchor word while no block is open: `feed_line` would only count them."""
         self._line_number += count
@@ -651,6 +655,11 @@ class LogReader:
     def reading_block(self) -> bool:
         """Output so far ends inside a block: `flush` ends it if no more output comes."""
         return self.recognizer.reading_block
+
+    @property
+    def mostly_binary(self) -> bool:
+        """More lines were binary noise than text: what was read is no log (an executable, an archive...)."""
+        return self.lines.noise_lines > self.recognizer.lines_read
 
     def flush(self) -> list[ev.Event]:
         return self.recognizer.flush()
