@@ -2,7 +2,7 @@
 
 FILE is raw terminal output (ANSI kept or not) or Next 16's `.next/dev/logs/next-development.log` (JSON lines);
 `-` or nothing reads standard input, or, when nothing is piped in, the project's Next dev log.
-Exit codes: 0 nothing wrong found, 1 findings, 2 bad usage.
+Exit codes: 0 nothing wrong found, 1 findings, 2 bad usage (binary data that holds no Prisma error among them).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.project is not None and not root.is_dir():
         raise UsageError(f"{args.project} is not a folder")
     facts = load_facts(root)
-    events = read_log_events(_open(args.file, root))
+    events = read_log_events(*_open(args.file, root))
     report = diagnose_report(events, facts, str(root))
     print_report(report, args.json)
     return 1 if any(f.severity.value in ("error", "warning") for f in report.findings) else 0
@@ -54,10 +54,11 @@ def load_facts(root: Path) -> ProjectFacts | None:
     return facts if facts.schema is not None else None
 
 
-def _open(name: str, root: Path) -> BinaryIO:
+def _open(name: str, root: Path) -> tuple[BinaryIO, str]:
+    """The log and the name to call it by."""
     if name == "-":
         if not sys.stdin.isatty():
-            return sys.stdin.buffer
+            return sys.stdin.buffer, "standard input"
         # Nothing piped in: the log of the project's Next dev server, wherever it was started.
         from prisma_doctor.logs.nextlog import LOG
 
@@ -66,45 +67,64 @@ def _open(name: str, root: Path) -> BinaryIO:
         else:
             raise UsageError("give a log file, or pipe the output into `prisma-doctor explain -`")
     try:
-        return open(name, "rb")
+        return open(name, "rb"), name
     except OSError as error:
         raise UsageError(f"cannot read {name}: {error.strerror or error}") from error
 
 
-def read_log_events(stream: BinaryIO) -> list[Event]:
-    """Every event of a log; a Next dev log (JSON lines) is read through its `message` fields."""
-    from prisma_doctor.logs.nextlog import message_lines
-    from prisma_doctor.logs.recognize import LogReader, Recognizer
+def read_log_events(stream: BinaryIO, name: str = "the input") -> list[Event]:
+    """Every event of a log; a Next dev log (JSON lines) is read through its `message` fields.
+
+    Raw terminal output goes to the reader as bytes (it tells UTF-16 and UTF-32 from UTF-8 itself); a Next dev log
+    is decoded here to find its records, and their messages go to the same reader as text.
+    """
+    from prisma_doctor.logs.encoding import StreamDecoder
+    from prisma_doctor.logs.recognize import LogReader
 
     with stream:
         first = stream.read(CHUNK)
-        if first.lstrip().startswith(b'{"timestamp"'):
-            recognizer = Recognizer()
-            events: list[Event] = []
-            for record in _records(first, stream):
-                for line in message_lines(record):
-                    events.extend(recognizer.feed_line(line))
-            return events + recognizer.flush()
         reader = LogReader()
-        events = reader.feed(first)
-        for chunk in _chunks(stream):
+        if StreamDecoder().decode(first, final=True).lstrip().startswith('{"timestamp"'):
+            chunks: Iterator[bytes | str] = _messages(first, stream)
+        else:
+            chunks = itertools.chain([first], _chunks(stream))
+        events: list[Event] = []
+        for chunk in chunks:
             events.extend(reader.feed(chunk))
-        return events + reader.close()
+        events.extend(reader.close())
+    if reader.mostly_binary:
+        # Said rather than a quiet "nothing found": an executable or an archive given by mistake is no clean log.
+        problem = f"{name} does not look like a log: most of its lines are binary data"
+        if not events:
+            raise UsageError(problem)
+        print(f"prisma-doctor explain: {problem}", file=sys.stderr)
+    return events
+
+
+def _messages(first: bytes, stream: BinaryIO) -> Iterator[str]:
+    """The message lines of a Next dev log's JSON records, a record's at a time, one record in memory at most."""
+    from prisma_doctor.logs.nextlog import message_lines
+
+    for record in _records(first, stream):
+        if lines := message_lines(record):
+            yield "\n".join(lines) + "\n"
 
 
 def _records(first: bytes, stream: BinaryIO) -> Iterator[str]:
-    """JSON lines, each cut at `MAX_RECORD` bytes, without holding more than one in memory."""
+    """JSON lines, each cut at `MAX_RECORD` characters."""
+    from prisma_doctor.logs.encoding import StreamDecoder
     from prisma_doctor.logs.nextlog import MAX_RECORD
 
-    pending = first
-    for chunk in itertools.chain([b""], _chunks(stream)):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
+    decoder = StreamDecoder()
+    pending = ""
+    for chunk in itertools.chain([first], _chunks(stream), [b""]):
+        pending += decoder.decode(chunk, final=not chunk)
+        *complete, pending = pending.split("\n")
         pending = pending[:MAX_RECORD]
         for record in complete:
-            yield record[:MAX_RECORD].decode("utf-8", errors="replace")
+            yield record[:MAX_RECORD]
     if pending.strip():
-        yield pending.decode("utf-8", errors="replace")
+        yield pending
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -93,17 +93,22 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
 MAX_MIGRATION_CHARS = 4 * 1024 * 1024
 _IDENT = r"[`\"\[]?(?P<{name}>[^`\"\]\s.(]+)[`\"\]]?"
 _QUALIFIED = r"(?:[`\"\[]?[^`\"\]\s.(]+[`\"\]]?\.)?"
+# Statement heads only: where a head's body or rest ends is found with `str.find`. In one pattern, `.*?\n\)` or
+# `[^;]*;` would scan to the end of the text again from every head that has no end.
 _CREATE_TABLE = re.compile(
-    r"CREATE TABLE\s+(?:IF NOT EXISTS\s+)?" + _QUALIFIED + _IDENT.format(name="table") + r"\s*\((?P<body>.*?)\n\)",
-    re.S | re.I,
+    r"CREATE TABLE\s+(?:IF NOT EXISTS\s+)?" + _QUALIFIED + _IDENT.format(name="table") + r"\s*\(", re.I
 )
-_ALTER_TABLE = re.compile(
-    r"ALTER TABLE\s+" + _QUALIFIED + _IDENT.format(name="table") + r"\s+(?P<rest>[^;]*);", re.S | re.I
+_ALTER_TABLE = re.compile(r"ALTER TABLE\s+" + _QUALIFIED + _IDENT.format(name="table") + r"\s+", re.I)
+# A quoted identifier holds no quote, opening ones included: the next `[` ends a name that is not closed instead of
+# every `[` scanning to the end. `[^\S\n]*`, not `\s*`: from every line start, `\s*` would cross the blank lines below.
+_NAME = r"[`\"\[](?P<{name}>[^`\"\[\]]+)[`\"\]]"
+_COLUMN_LINE = re.compile(r"^[^\S\n]*" + _NAME.format(name="column") + r"\s", re.M)
+_ADD_COLUMN = re.compile(r"ADD(?: COLUMN)?\s+" + _NAME.format(name="column"), re.I)
+_RENAME_COLUMN = re.compile(
+    r"RENAME COLUMN\s+" + _NAME.format(name="old") + r"\s+TO\s+[`\"\[](?P<new>[^`\"\[\]]+)", re.I
 )
-_COLUMN_LINE = re.compile(r"^\s*[`\"\[](?P<column>[^`\"\]]+)[`\"\]]\s", re.M)
-_ADD_COLUMN = re.compile(r"ADD(?: COLUMN)?\s+[`\"\[](?P<column>[^`\"\]]+)[`\"\]]", re.I)
-_RENAME_COLUMN = re.compile(r"RENAME COLUMN\s+[`\"\[](?P<old>[^`\"\]]+)[`\"\]]\s+TO\s+[`\"\[](?P<new>[^`\"\]]+)", re.I)
-_RENAME_TABLE = re.compile(r"RENAME TO\s+[`\"\[](?P<new>[^`\"\]]+)", re.I)
+_RENAME_TABLE = re.compile(r"RENAME TO\s+[`\"\[](?P<new>[^`\"\[\]]+)", re.I)
+_STATEMENT_END = re.compile(r";\s*\n")
 
 
 def migrated_columns(sql_by_migration: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -111,14 +116,17 @@ def migrated_columns(sql_by_migration: Mapping[str, str]) -> dict[str, dict[str,
     (quoted identifiers; SQLite's redefine-and-rename of tables)."""
     tables: dict[str, dict[str, str]] = {}
     for name, sql in sql_by_migration.items():
-        for statement in re.split(r";\s*\n", sql):
+        for statement in _STATEMENT_END.split(sql):
             statement = statement.strip() + ";"
-            if created := _CREATE_TABLE.search(statement):
+            created = _CREATE_TABLE.search(statement)
+            body_end = statement.find("\n)", created.end()) if created else -1
+            altered = _ALTER_TABLE.search(statement) if body_end < 0 else None
+            if created and body_end >= 0:
                 columns = tables.setdefault(created.group("table"), {"": name})
-                for column in _COLUMN_LINE.finditer(created.group("body")):
+                for column in _COLUMN_LINE.finditer(statement[created.end() : body_end]):
                     columns.setdefault(column.group("column"), name)
-            elif altered := _ALTER_TABLE.search(statement):
-                table, rest = altered.group("table"), altered.group("rest")
+            elif altered:
+                table, rest = altered.group("table"), statement[altered.end() : statement.index(";", altered.end())]
                 if renamed := _RENAME_TABLE.search(rest):
                     tables[renamed.group("new")] = {
                         **tables.get(renamed.group("new"), {}),

@@ -32,13 +32,20 @@ _ERROR_CLASS = re.compile(
     r"^\s*(?:⨯\s+)?(?:Error:\s+|Error \[(?=\w+\]))?(?P<cls>PrismaClient\w*Error|DriverAdapterError)\]?"
     r"(?:\s*\[[^\]]*\])?:\s*(?P<rest>.*)$"
 )
-_INVOCATION = re.compile(r"Invalid `(?P<expr>.+)` invocation(?P<in> in)?:?\s*$")
-_PATH_LINE = re.compile(r"^\s*(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+)\s*$")
+# ``Invalid `<expression>` invocation[ in][:]`` ends its line. The header is found with `str.find` and its end with
+# this: one pattern `Invalid `(.+)` invocation...$` would scan the rest of the line again from every ``Invalid ` ``.
+_INVOCATION_START = "Invalid `"
+_INVOCATION_END = re.compile(r"` invocation(?P<in> in)?:?\s*\Z")
+# A path and its position end the line, so there is one place for them whatever the quantifiers: greedy ones get
+# there ~2x sooner than lazy ones trying every character of a long line.
+_PATH_LINE = re.compile(r"^\s*(?P<file>\S.*):(?P<line>\d+):(?P<col>\d+)\s*$")
 _STACK_FRAME = re.compile(
-    r"^\s*at (?:(?P<async>async )?(?P<fn>[^(]*?) \((?P<file1>.+?):(?P<line1>\d+):(?P<col1>\d+)\)"
-    r"|(?:async )?(?P<file2>[^\s(][^(]*?):(?P<line2>\d+):(?P<col2>\d+))\s*\{?\s*$"
+    r"^\s*at (?:(?P<async>async )?(?P<fn>[^(]*) \((?P<file1>.+):(?P<line1>\d+):(?P<col1>\d+)\)"
+    r"|(?:async )?(?P<file2>[^\s(][^(]*):(?P<line2>\d+):(?P<col2>\d+))\s*(?:\{\s*)?$"
 )
-_CODE_FRAME = re.compile(r"^\s*(?:→|>)?\s*\d+\s*(?:\||\s)|^\s*\|")
+# Two `\s*` with only optional text between them split a run of spaces every possible way (quadratic): each `\s*`
+# here follows something that is not a space.
+_CODE_FRAME = re.compile(r"^\s*(?:[→>]\s*)?\d+[\s|]|^\s*\|")
 _OBJECT_FIELD = {
     "code": re.compile(r"^\s*(?:error)?[cC]ode: '(?P<v>P\d{4})'"),
     "model": re.compile(r"modelName: '(?P<v>[^']+)'"),
@@ -48,22 +55,25 @@ _OBJECT_FIELD = {
 _OBJECT_LINE = re.compile(r"^\s+[\w$\[\]]+: ")
 _ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b")
 
-# Messages a client error can carry, each with the event it becomes.
+# Messages a client error can carry, each with the event it becomes. A quoted name never holds its own opening
+# quote (`[^«»]`, not `[^»]`): then the next ``la colonne « `` ends a name that is not closed, instead of every
+# opening scanning to the end of the line. `\S[^\s.]*\.\S+` is `\S+\.\S+` (a dot inside the name) without trying
+# every dot of a long run as the one.
 _P2022 = re.compile(r"The column `(?P<col>[^`]*)` does not exist in the current database")
 _P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current database")
 _SQLITE_COLUMN = re.compile(r"no such column: (?P<col>\S+)")
 _SQLITE_TABLE = re.compile(r"no such table: (?P<table>\S+)")
 _PG_COLUMN = re.compile(
-    r"column (?:\"(?P<col>[^\"]+)\"|(?P<qcol>\S+\.\S+)) (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
-    r"|la colonne (?:« (?P<col_fr>[^»]+) »|(?P<qcol_fr>\S+\.\S+)) (?:de la relation « (?P<table_fr>[^»]+) » )?"
+    r"column (?:\"(?P<col>[^\"]+)\"|(?P<qcol>\S[^\s.]*\.\S+)) (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
+    r"|la colonne (?:« (?P<col_fr>[^«»]+) »|(?P<qcol_fr>\S[^\s.]*\.\S+)) (?:de la relation « (?P<table_fr>[^«»]+) » )?"
     r"n'existe pas"
 )
 _PG_TABLE = re.compile(
-    r"relation \"(?P<table>[^\"]+)\" does not exist|la relation « (?P<table_fr>[^»]+) » n'existe pas"
+    r"relation \"(?P<table>[^\"]+)\" does not exist|la relation « (?P<table_fr>[^«»]+) » n'existe pas"
 )
 _PG_RECORD = re.compile(
     r"record \"(?P<rec>[^\"]+)\" has no field \"(?P<field>[^\"]+)\""
-    r"|l'enregistrement « (?P<rec_fr>[^»]+) » n'a pas de champs? « (?P<field_fr>[^»]+) »"
+    r"|l'enregistrement « (?P<rec_fr>[^«»]+) » n'a pas de champs? « (?P<field_fr>[^«»]+) »"
 )
 _P2002 = re.compile(r"Unique constraint failed on the (?:fields|constraint): \(?(?P<fields>[^)]*)\)?")
 _P2025 = re.compile(
@@ -82,13 +92,15 @@ _NOT_INITIALIZED = re.compile(r"@prisma/client did not initialize yet")
 _ENGINE_NOT_FOUND = re.compile(r"could not locate the Query Engine for runtime \"(?P<rt>[^\"]+)\"")
 _ENGINE_DOWNLOAD = re.compile(
     r"request to (?P<url>https?://\S+) failed, reason: (?P<reason>.+)"
-    r"|(?:Failed to fetch (?:the engine file|sha256 checksum) at|Error downloading) (?P<url2>\S+)"
+    r"|Failed to fetch (?:the engine file|sha256 checksum) at (?P<url2>\S+)|Error downloading (?P<url3>\S+)"
 )
 _ENV_MISSING = re.compile(r"Environment variable not found: (?P<name>[A-Za-z_][A-Za-z0-9_]*)")
-_ENGINE_LOCKED = re.compile(
-    r"\b(?P<err>EPERM|EBUSY|EACCES)\b.*?'(?P<path>[^']*(?:query_engine|libquery_engine|query-engine)[^']*)'"
-)
-_GENERATED = re.compile(r"Generated Prisma Client \(v?(?P<version>[^)\s]+)[^)]*\) to (?P<output>\S+)")
+# A locking error; the engine it names is found by `_locked_engine` (one pattern `ERR.*?'(path)'` would walk every
+# later quote from every `EPERM` of a line).
+_ENGINE_ERROR = re.compile(r"\b(?P<err>EPERM|EBUSY|EACCES)\b")
+# What the parentheses hold is read by `_generated_version`: `\(v?([^)\s]+)[^)]*\)` would give every shorter version
+# the rest to rescan. No `(` inside, so that the next header ends one that is not closed.
+_GENERATED = re.compile(r"Generated Prisma Client \((?P<inside>[^()]*)\) to (?P<output>\S+)")
 _READY = re.compile(r"^\s*✓ Ready in\b")
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
@@ -101,10 +113,12 @@ _MIGRATION_NAME_IN_TRACE = re.compile(r"with migration_name=\"(?P<name>[^\"]+)\"
 _MIGRATION_FAILED = re.compile(
     r"Migration name: (?P<name>\S+)|migrate found failed migrations|A migration failed to apply"
 )
-_P1012_CODE_LINE = re.compile(r"\s*Error code: P1012")
+_P1012_CODE_LINE = re.compile(r"^\s*Error code: P1012")
 _SCHEMA_ERROR = re.compile(r"^\s*error: (?P<msg>.+)$")
-_SCHEMA_POINTER = re.compile(r"^\s*-->\s+(?P<file>.+?):(?P<line>\d+)\s*$")
+_SCHEMA_POINTER = re.compile(r"^\s*-->\s+(?P<file>\S.*):(?P<line>\d+)\s*$")
 _VALIDATION_COUNT = re.compile(r"Validation Error Count: \d+")
+_ACCESSOR = re.compile(r"(?:^|[.\]])(?P<acc>[a-z_$][\w$]*)$")
+_MIGRATION_NAME = re.compile(r"[\w.-]+")
 
 # Every line that can open a block or be a one-line event contains one of these words. Ordinary dev-server output
 # (the great majority of a log) is dismissed with this one search instead of the twenty-odd patterns above.
@@ -144,7 +158,7 @@ def parse_invocation(expression: str, location: ev.SourceLocation | None) -> ev.
     body = expression[:-2] if expression.endswith("()") else expression
     action = body.rsplit(".", 1)[-1] if "." in body else None
     before = body.rsplit(".", 1)[0] if action else ""
-    accessor_match = re.search(r"(?:^|[.\]])(?P<acc>[a-z_$][\w$]*)$", before)
+    accessor_match = _ACCESSOR.search(before)
     accessor = accessor_match.group("acc") if accessor_match else None
     if action not in _PRISMA_ACTIONS:
         # `prisma.$queryRaw()`, or a call site the client guessed wrong (`t=Object.create()`): keep the action only
@@ -221,6 +235,10 @@ class Recognizer:
     def feed_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
         out: list[ev.Event] = []
+        if line[:1].isspace():
+            # Only whether a line is indented counts (an error's properties are): its indentation becomes one space,
+            # which the `^\s*` of a dozen patterns would otherwise backtrack over, character by character, each.
+            line = " " + line.lstrip()
         if self._migrations is not None and self._continue_migrations(line, out):
             return out
         if self._schema is not None and self._continue_schema(line, out):
@@ -234,6 +252,10 @@ class Recognizer:
     def reading_block(self) -> bool:
         """A block is open: every line matters until it ends."""
         return self._block is not None or self._schema is not None or self._migrations is not None
+
+    @property
+    def lines_read(self) -> int:
+        return self._line_number
 
     def skip_lines(self, count: int) -> None:
         """Count lines known to hold no anchor word while no block is open: `feed_line` would only count them."""
@@ -253,7 +275,7 @@ class Recognizer:
             return
         n = self._line_number
         error_class = _ERROR_CLASS.match(line)
-        invocation = _INVOCATION.search(line)
+        invocation = _invocation(line)
         if error_class or invocation:
             self._block = _ClientBlock(start=n)
             if error_class:
@@ -262,7 +284,7 @@ class Recognizer:
                 if rest.strip():
                     self._continue_block(rest, out, count=False)
             if invocation:
-                self._open_invocation(invocation)
+                self._open_invocation(*invocation)
             return
         if self._start_client_message(line, out):
             return
@@ -280,22 +302,27 @@ class Recognizer:
         out.extend(self._one_line_event(line, n))
 
     def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
+        # A pattern that starts with an alternation is tried at every position of the line (~20x slower than one
+        # that starts with a literal): a substring test first, so that a long line pays for it only when it may match.
         text = line.strip()
         if _NOT_INITIALIZED.search(line) and "throw new Error(" not in line:  # not Node's echo of the source
             yield ev.ClientNotInitialized(line=n, text=text)
         elif m := _ENGINE_NOT_FOUND.search(line):
             yield ev.EngineNotFound(line=n, text=text, runtime=m.group("rt"))
-        elif m := _ENGINE_DOWNLOAD.search(line):
-            yield ev.EngineDownloadFailed(line=n, text=text, url=_first(m, "url", "url2"), reason=m.group("reason"))
-        elif m := _ENGINE_LOCKED.search(line):
-            yield ev.EngineLocked(line=n, text=text, error=m.group("err"), path=m.group("path"))
+        elif ("request to " in line or "Failed to fetch" in line or "Error downloading" in line) and (
+            m := _ENGINE_DOWNLOAD.search(line)
+        ):
+            url = _first(m, "url", "url2", "url3")
+            yield ev.EngineDownloadFailed(line=n, text=text, url=url, reason=m.group("reason"))
+        elif ("EPERM" in line or "EBUSY" in line or "EACCES" in line) and (locked := _locked_engine(line)):
+            yield ev.EngineLocked(line=n, text=text, error=locked[0], path=locked[1])
         elif m := _ENV_MISSING.search(line):
             yield ev.EnvVarMissing(line=n, text=text, name=m.group("name"))
-        elif m := _GENERATED.search(line):
-            yield ev.ClientGenerated(line=n, text=text, version=m.group("version"), output=m.group("output"))
+        elif (m := _GENERATED.search(line)) and (version := _generated_version(m.group("inside"))):
+            yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
         elif _READY.search(line):
             yield ev.DevServerReady(line=n, text=text)
-        elif _DRIFT.search(line):
+        elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
             yield ev.DatabaseDrift(line=n, text=text)
         elif _UP_TO_DATE.search(line):
             yield ev.MigrationsUpToDate(line=n, text=text)
@@ -304,10 +331,10 @@ class Recognizer:
             if m.group("name") not in self._failed_in_trace:
                 self._failed_in_trace.add(m.group("name"))
                 yield ev.MigrationFailed(line=n, text=text, names=(m.group("name"),))
-        elif m := _MIGRATION_FAILED.search(line):
+        elif "igration" in line and (m := _MIGRATION_FAILED.search(line)):
             name = m.group("name")
             yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
-        elif m := _P1001.search(line):
+        elif ("Can't reach" in line or "ECONNREFUSED" in line) and (m := _P1001.search(line)):
             yield ev.DatabaseUnreachable(line=n, text=text, code="P1001", address=_first(m, "addr", "addr2"))
 
     # Client error blocks.
@@ -319,10 +346,10 @@ class Recognizer:
         self._block = block
         return True
 
-    def _open_invocation(self, match: re.Match[str]) -> None:
+    def _open_invocation(self, expression: str, expects_path: bool) -> None:
         assert self._block is not None
-        self._block.expression = match.group("expr")
-        self._block.expects_path = bool(match.group("in"))
+        self._block.expression = expression
+        self._block.expects_path = expects_path
 
     def _continue_block(self, line: str, out: list[ev.Event], count: bool = True) -> bool:
         block = self._block
@@ -339,8 +366,8 @@ class Recognizer:
                 block.invocation_location = ev.SourceLocation(m.group("file"), line_number, column)
                 return True
         if block.message is None:
-            if (m := _INVOCATION.search(line)) and block.expression is None:
-                self._open_invocation(m)
+            if (found := _invocation(line)) and block.expression is None:
+                self._open_invocation(*found)
                 return True
             if self._read_message(block, line):
                 return True
@@ -366,7 +393,7 @@ class Recognizer:
 
     def _continue_after_message(self, block: _ClientBlock, line: str, out: list[ev.Event]) -> bool:
         stripped = line.strip()
-        if _ERROR_CLASS.match(line) or _INVOCATION.search(line):
+        if _ERROR_CLASS.match(line) or _invocation(line):
             self._end_block(out)
             return False
         if frame := _STACK_FRAME.match(line):
@@ -456,7 +483,7 @@ class Recognizer:
     def _continue_migrations(self, line: str, out: list[ev.Event]) -> bool:
         assert self._migrations is not None
         name = line.strip()
-        if name and re.fullmatch(r"[\w.-]+", name) and len(self._migrations[2]) < 1000:
+        if name and _MIGRATION_NAME.fullmatch(name) and len(self._migrations[2]) < 1000:
             self._migrations[2].append(name)
             return True
         self._end_migrations(out)
@@ -472,6 +499,38 @@ class Recognizer:
             out.append(ev.MigrationsPending(line=start, text=text, names=tuple(names)))
         else:
             out.append(ev.MigrationFailed(line=start, text=text, names=tuple(names)))
+
+
+def _invocation(line: str) -> tuple[str, bool] | None:
+    """The expression of an ``Invalid `...` invocation`` header, and whether the path line follows (`in`)."""
+    start = line.find(_INVOCATION_START)
+    if start < 0:
+        return None
+    start += len(_INVOCATION_START)
+    # The expression is never empty; `\Z` makes the end unique, so the first one found is the header's.
+    end = _INVOCATION_END.search(line, start + 1)
+    return (line[start : end.start()], end.group("in") is not None) if end else None
+
+
+def _locked_engine(line: str) -> tuple[str, str] | None:
+    """`EPERM ... 'path/libquery_engine-*.node'`: the error, and the first quoted text after it that names an engine."""
+    error = _ENGINE_ERROR.search(line)
+    first_quote = line.find("'", error.end()) if error else -1
+    if first_quote < 0:
+        return None
+    names = [at for at in (line.find("query_engine", first_quote), line.find("query-engine", first_quote)) if at >= 0]
+    if not names:
+        return None
+    # The text between the two quotes around the first engine name is the first quoted text that names one.
+    at = min(names)
+    opening, closing = line.rfind("'", first_quote, at), line.find("'", at)
+    return (error.group("err"), line[opening + 1 : closing]) if error and closing >= 0 else None
+
+
+def _generated_version(inside: str) -> str | None:
+    """`v6.17.1 | library` -> `6.17.1`: the first word, without its `v`; None when the parentheses open on a space."""
+    word = inside.split(None, 1)[0] if inside and not inside[0].isspace() else ""
+    return word[1:] if word.startswith("v") and len(word) > 1 else word or None
 
 
 def _p1012_start(line: str) -> bool:
@@ -567,16 +626,22 @@ class LogReader:
 
     def _read_body(self, body: str, out: list[ev.Event]) -> None:
         recognizer, whole_line = self.recognizer, self.lines.whole_line
-        candidates = iter(sorted(m.start() for pattern in _ANCHOR_CANDIDATES for m in pattern.finditer(body)))
         position, end = 0, len(body)
+        # Where each candidate pattern matches next, searched again only once reading has passed it: a line full of
+        # anchor words (`EPERM 'EPERM '...`) costs one search per pattern, not a match object for every word.
+        ahead = [-1] * len(_ANCHOR_CANDIDATES)
         while position < end:
             if recognizer.reading_block:
                 line_end = body.index("\n", position)
                 out.extend(recognizer.feed_line(whole_line(body[position:line_end])))
                 position = line_end + 1
                 continue
-            found = next((c for c in candidates if c >= position), -1)
-            if found < 0:
+            for index, at in enumerate(ahead):
+                if at < position:
+                    match = _ANCHOR_CANDIDATES[index].search(body, position)
+                    ahead[index] = match.start() if match else end
+            found = min(ahead)
+            if found == end:
                 recognizer.skip_lines(body.count("\n", position))
                 return
             before = body.rfind("\n", position, found)
@@ -590,6 +655,11 @@ class LogReader:
     def reading_block(self) -> bool:
         """Output so far ends inside a block: `flush` ends it if no more output comes."""
         return self.recognizer.reading_block
+
+    @property
+    def mostly_binary(self) -> bool:
+        """More lines were binary noise than text: what was read is no log (an executable, an archive...)."""
+        return self.lines.noise_lines > self.recognizer.lines_read
 
     def flush(self) -> list[ev.Event]:
         return self.recognizer.flush()

@@ -3,15 +3,17 @@
 Output arrives in chunks cut anywhere: inside an escape sequence, between `\\r` and `\\n`, inside a UTF-8 character.
 `LineReader.feed` takes each chunk (bytes or text) and returns the lines it completed, with ANSI/OSC sequences and
 control characters removed, overlong lines cut, binary noise dropped and UTF-8 that was decoded as cp1252, latin-1
-or Mac Roman on its way here repaired. Nothing is kept but the current partial line (at most `max_line` characters)
+or Mac Roman on its way here repaired. Bytes are read as UTF-8, or as UTF-16 or UTF-32 when their first bytes say so
+(encoding.py). Nothing is kept but the current partial line (at most `max_line` characters)
 and an unfinished escape sequence (at most `_MAX_ESCAPE` characters).
 """
 
 from __future__ import annotations
 
-import codecs
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+
+from prisma_doctor.logs.encoding import StreamDecoder
 
 DEFAULT_MAX_LINE = 4096
 # An escape sequence longer than this is not one we know (OSC 8 links are the longest in practice).
@@ -48,8 +50,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 _CP1252_CHARS = "".join(sorted({bytes([b]).decode("cp1252", "ignore") for b in range(0x80, 0x100)} - {""}))
 _MAC_ROMAN_CHARS = "".join(sorted({bytes([b]).decode("mac_roman") for b in range(0x80, 0x100)}))
 _LATIN1_CONTROLS = "".join(chr(c) for c in range(0x80, 0xA0))
-_CP1252_RUN = re.compile(f"[{re.escape(_CP1252_CHARS + _LATIN1_CONTROLS)}]{{2,}}")
-_MAC_ROMAN_RUN = re.compile(f"[{re.escape(_MAC_ROMAN_CHARS)}]{{2,}}")
+# Written `[c][c]+`, not `[c]{2,}`: a pattern that starts with a class skips to the places where it may match in C.
+_CP1252_CLASS = f"[{re.escape(_CP1252_CHARS + _LATIN1_CONTROLS)}]"
+_MAC_ROMAN_CLASS = f"[{re.escape(_MAC_ROMAN_CHARS)}]"
+_CP1252_RUN = re.compile(f"{_CP1252_CLASS}{_CP1252_CLASS}+")
+_MAC_ROMAN_RUN = re.compile(f"{_MAC_ROMAN_CLASS}{_MAC_ROMAN_CLASS}+")
 
 
 def _unfinished_escape(text: str) -> int:
@@ -83,12 +88,28 @@ def repair_mojibake(line: str) -> str:
     if line.isascii():
         return line
     line = _CP1252_RUN.sub(lambda m: _redecode(m.group(0), _encode_cp1252), line)
-    return _MAC_ROMAN_RUN.sub(lambda m: _redecode(m.group(0), lambda s: s.encode("mac_roman")), line)
+    return _MAC_ROMAN_RUN.sub(lambda m: _redecode(m.group(0), _encode_mac_roman), line)
+
+
+# cp1252's characters for bytes 0x80-0x9f, back to the latin-1 characters of those bytes. cp1252 leaves five of them
+# undefined; a latin-1 decoder turned those (and all of 0x80-0x9f) into C1 controls, which latin-1 encodes as they are.
+_CP1252_TO_LATIN1 = {
+    ord(bytes([b]).decode("cp1252")): b for b in range(0x80, 0xA0) if bytes([b]).decode("cp1252", "ignore")
+}
+
+
+def _encode_mac_roman(text: str) -> bytes:
+    return text.encode("mac_roman")
 
 
 def _encode_cp1252(text: str) -> bytes:
-    # cp1252 leaves five bytes undefined; a latin-1 decoder turned them (and all of 0x80-0x9f) into C1 controls.
-    return b"".join(ch.encode("latin-1") if "\x80" <= ch <= "\x9f" else ch.encode("cp1252") for ch in text)
+    # A run holds cp1252's characters or latin-1's C1 controls, seldom both: each alone is one encoding, in C.
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return text.encode(encoding)
+        except UnicodeEncodeError:
+            pass
+    return text.translate(_CP1252_TO_LATIN1).encode("latin-1")
 
 
 # Where the characters of real text live; a "repair" that produces anything else (`ÀÉ` read as Mac Roman gives
@@ -103,37 +124,60 @@ _PLAUSIBLE_RANGES = (
 )
 
 
+# Anything else, searched in C rather than tested character by character.
+_IMPLAUSIBLE = re.compile("[^\x00-\x7f" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _PLAUSIBLE_RANGES) + "]")
+# The bytes that are no UTF-8, as a `surrogateescape` decoding keeps them.
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+
+
 def _plausible(text: str) -> bool:
-    return all(ch.isascii() or any(lo <= ord(ch) <= hi for lo, hi in _PLAUSIBLE_RANGES) for ch in text)
+    return not _IMPLAUSIBLE.search(text)
 
 
-def _redecode(run: str, encode: object) -> str:
+def _redecode(run: str, encode: Callable[[str], bytes]) -> str:
+    data = encode(run)
     try:
-        repaired = encode(run).decode("utf-8")  # type: ignore[operator]
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return _redecode_prefixes(run, encode)
+        repaired = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _redecode_pieces(run, data)
     return repaired if _plausible(repaired) else run
 
 
-def _redecode_prefixes(run: str, encode: object) -> str:
-    """Repair the valid pieces of a run that also holds characters that were never mojibake."""
+def _redecode_pieces(run: str, data: bytes) -> str:
+    """Repair the valid pieces of a run that also holds characters that were never mojibake.
+
+    `data` is the run in its single-byte code page: byte i is character i. Decoding it once, with the bytes that are
+    no UTF-8 kept as escapes, finds the pieces that trying every position would (a UTF-8 sequence has one length, set
+    by its first byte), and handles each stretch of them, or of bytes that are none, in one step.
+    """
+    decoded = data.decode("utf-8", "surrogateescape")
     out: list[str] = []
-    i = 0
-    while i < len(run):
-        for j in range(min(len(run), i + 4), i + 1, -1):
-            try:
-                piece = encode(run[i:j]).decode("utf-8")  # type: ignore[operator]
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                continue
-            if not _plausible(piece):
-                continue
-            out.append(piece)
-            i = j
-            break
-        else:
-            out.append(run[i])
-            i += 1
+    at = 0  # where in `run` the text read so far ends
+    done = 0  # where in `decoded`
+    for escaped in _ESCAPED_BYTES.finditer(decoded):
+        at = _repaired(run, at, decoded[done : escaped.start()], out)
+        out.append(run[at : at + len(escaped.group())])  # bytes that are no UTF-8: the characters as they were
+        at += len(escaped.group())
+        done = escaped.end()
+    _repaired(run, at, decoded[done:], out)
     return "".join(out)
+
+
+def _repaired(run: str, at: int, pieces: str, out: list[str]) -> int:
+    """Append what valid UTF-8 pieces read from `run[at:]` become; return where they end in `run`."""
+    if _plausible(pieces):
+        out.append(pieces)
+        return at + len(pieces.encode("utf-8"))
+    for ch in pieces:  # an implausible character stays as it was; its neighbours are still repaired
+        size = len(ch.encode("utf-8"))
+        out.append(ch if _plausible(ch) else run[at : at + size])
+        at += size
+    return at
+
+
+# Controls but tab, and the replacement character, in UTF-8: counted in bytes, where C does it for any text.
+_NOISE_CONTROL_BYTES = bytes([*range(0x09), *range(0x0A, 0x20)])
+_REPLACEMENT_BYTES = "\ufffd".encode()
 
 
 def is_binary_noise(line: str) -> bool:
@@ -141,7 +185,8 @@ def is_binary_noise(line: str) -> bool:
     if len(line) < 8 or (line.isprintable() and "\ufffd" not in line):
         # The common case, decided in C: ordinary text has neither control characters nor replacements.
         return False
-    bad = sum(1 for ch in line if ch == "\ufffd" or ("\x00" <= ch < " " and ch != "\t"))
+    data = line.encode("utf-8", "surrogatepass")
+    bad = len(data) - len(data.translate(None, _NOISE_CONTROL_BYTES)) + data.count(_REPLACEMENT_BYTES)
     return bad * 4 > len(line)
 
 
@@ -150,11 +195,12 @@ class LineReader:
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.max_line = max_line
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = StreamDecoder()
         self._pending = ""  # an unfinished escape sequence or a trailing `\r`
         self._line: list[str] = []
         self._line_length = 0
         self._truncated = False
+        self.noise_lines = 0  # lines dropped as binary noise
 
     def feed(self, chunk: bytes | str) -> list[str]:
         return list(self._split(self._prepare(chunk)))
@@ -170,10 +216,10 @@ class LineReader:
         come first; in a chunk that needs line-by-line work they are all the lines and the body is empty.
         """
         plain_bytes = False
-        # Text held back from the last chunk (an escape sequence that may not be one) is not in these bytes.
-        if isinstance(chunk, bytes) and not self._pending:
-            buffered = self._decoder.getstate()[0]
-            plain_bytes = _plain_bytes(buffered + chunk if buffered else chunk)
+        # Text held back from the last chunk (an escape sequence that may not be one) is not in these bytes, and
+        # bytes of a stream not known to be UTF-8 yet are no UTF-8 to look at.
+        if isinstance(chunk, bytes) and not self._pending and (held := self._decoder.utf8_held()) is not None:
+            plain_bytes = _plain_bytes(held + chunk if held else chunk)
         text = self._prepare(chunk)
         first = text.find("\n")
         # When the bytes had no control character, what decoding and stripping may leave is quick to look for.
@@ -227,6 +273,8 @@ class LineReader:
                 line = clean_line(part)
                 if line is not None:
                     yield line
+                else:
+                    self.noise_lines += 1
                 continue
             if "\r" in part:
                 # A lone carriage return redraws the line (spinners, progress bars): keep what was drawn last.
@@ -252,6 +300,8 @@ class LineReader:
         self._line, self._line_length, self._truncated = [], 0, False
         if line is not None:
             yield line + TRUNCATION_MARK if truncated else line
+        else:
+            self.noise_lines += 1
 
 
 def clean_line(line: str) -> str | None:
@@ -260,7 +310,8 @@ def clean_line(line: str) -> str | None:
         return line  # most lines: nothing to repair or remove, decided in C
     if is_binary_noise(line):
         return None
-    return _CONTROL.sub("", repair_mojibake(line))
+    line = repair_mojibake(line)
+    return line if line.isprintable() else _CONTROL.sub("", line)  # a printable line holds no control character
 
 
 def read_lines(chunks: Iterable[bytes | str], max_line: int = DEFAULT_MAX_LINE) -> Iterator[str]:
