@@ -157,7 +157,8 @@ def unfinished_steps(previous: dict[str, Any]) -> list[str]:
 
 
 def describe_interruption(previous: dict[str, Any]) -> str:
-    done = [str(step.get("name")) for step in _steps(previous) if step.get("status") in ("done", "skipped")]
+    done = [str(step.get("name")) for step in _steps(previous) if step.get("status") == "done"]
+    skipped = [str(step.get("name")) for step in _steps(previous) if step.get("status") == "skipped"]
     left = unfinished_steps(previous)
     started = previous.get("started", 0)
     try:
@@ -168,5 +169,7 @@ def describe_interruption(previous: dict[str, Any]) -> str:
     return (
         f"a {str(previous.get('kind', 'repair'))[:40]} started at {when} "
         f"(pid {str(previous.get('pid'))[:20]}) {how}: "
-        f"done {', '.join(done) or 'nothing'}; left {', '.join(left) or 'nothing'}"
+        f"done {', '.join(done) or 'nothing'}; "
+        + (f"skipped {', '.join(skipped)}; " if skipped else "")
+        + f"left {', '.join(left) or 'nothing'}"
     )

@@ -183,7 +183,9 @@ class DiscardSetAside(Step):
             freed += removal.bytes_freed
             details.append(f"removed the old {item.path} ({human_size(removal.bytes_freed)})")
         ctx.set_aside.clear()
-        return StepOutcome("done", f"freed {human_size(freed)}", tuple(details), freed)
+        left = sum(1 for detail in details if detail.startswith("left at"))
+        message = f"freed {human_size(freed)}" + (f"; {left} old folder(s) partly left, named below" if left else "")
+        return StepOutcome("done", message, tuple(details), freed)
 
 
 def missing_packages(root: Path) -> list[str]:
