@@ -177,11 +177,11 @@ def test_a_silent_server_times_out_and_never_blocks_an_event_loop() -> None:
         probe = DatabaseProbe(DatabaseTarget("postgresql", url, "test"))
 
         async def from_the_language_server() -> object:
-            return probe.inspection()
+            return probe.inspection(wait=False)
 
         pending = asyncio.run(from_the_language_server())
         assert isinstance(pending, InspectionFailed) and "had not come yet" in pending.reason
-        answer = probe.inspection()
+        answer = probe.inspection(wait=True)
     assert isinstance(answer, InspectionFailed)
     assert "timeout" in answer.reason.lower() or "no answer" in answer.reason.lower(), answer.reason
     assert "hunter2" not in answer.reason

@@ -2,15 +2,15 @@
 
 A project's probe is shared (one per database URL), so the facts gathered after every static check reuse it. The
 database is asked only when an answer is wanted: `inspection()` starts a refresh when the last answer is older than
-`FRESH_SECONDS`, in a daemon thread bounded by the connection and statement timeouts, and waits for it outside an
-event loop (the CLI, or the language server's worker thread, which asks before diagnosing an error the database
-can decide); inside one it returns at once with the latest answer. `refresh()` starts one ahead of need (`run`
-does when it starts the dev server). Nothing is asked while a person only types.
+`FRESH_SECONDS`, in a daemon thread bounded by the connection and statement timeouts. The caller says whether it may
+wait for it (`wait=True`: the CLI, or the language server's worker thread, which asks before diagnosing an error
+the database can decide); on an event loop it passes `wait=False` and gets the latest answer at once.
+`refresh()` starts one ahead of need (`run` does when it starts the dev server). Nothing is asked while a person
+only types.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -73,11 +73,9 @@ class DatabaseProbe:
         with self._lock:
             self._latest = answer
 
-    def inspection(self, wait: bool | None = None) -> Inspection:
-        """The latest answer. `wait` defaults to waiting only outside a running event loop."""
+    def inspection(self, wait: bool) -> Inspection:
+        """The latest answer; with `wait`, after waiting (bounded) for one taken now. Never wait on an event loop."""
         self.refresh()
-        if wait is None:
-            wait = not _in_event_loop()
         running = self._running
         if wait and running is not None:
             running.join(WAIT_SECONDS)
@@ -89,14 +87,6 @@ class DatabaseProbe:
 
 def _age(moment: datetime) -> float:
     return (datetime.now(timezone.utc) - moment).total_seconds()
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 _probes: OrderedDict[tuple[str, str, tuple[Path, ...]], DatabaseProbe] = OrderedDict()

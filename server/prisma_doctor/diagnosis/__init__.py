@@ -39,13 +39,16 @@ class Diagnoser:
 
     facts: ProjectFacts | None = None
     state: StreamState = field(default_factory=StreamState)
+    # Whether an error the database decides may wait (bounded) for its answer: yes in the CLI and in a worker
+    # thread; no on an event loop, which asks ahead and diagnoses once the answer is there.
+    wait_for_database: bool = True
 
     def findings_for(self, event: ev.Event) -> list[Finding]:
         if isinstance(event, ev.DevServerReady):
             self.state = StreamState(dev_server_ready_line=event.line)
         elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
             self.state.generated_after_ready = True
-        return list(_findings(event, Context(self.facts, self.state)))
+        return list(_findings(event, Context(self.facts, self.state, self.wait_for_database)))
 
 
 def diagnose(events: Iterable[ev.Event], facts: ProjectFacts | None = None) -> list[Finding]:

@@ -66,7 +66,7 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     probe = context.facts.database if context.facts is not None else None
     if probe is None:
         return today
-    answer = probe.inspection()
+    answer = probe.inspection(wait=context.wait_for_database)
     if isinstance(answer, InspectionFailed):
         return [_not_asked(f, answer.reason) for f in today]
     decided = _decide(event, context, answer)

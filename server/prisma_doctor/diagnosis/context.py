@@ -30,6 +30,7 @@ class StreamState:
 class Context:
     facts: ProjectFacts | None
     stream: StreamState
+    wait_for_database: bool = True
 
     @property
     def schema(self) -> Datamodel | None:

@@ -77,9 +77,9 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             {"name": event.name},
         )
     if isinstance(event, ev.EngineLocked):
-        from prisma_doctor.logs.holders import processes_holding
+        from prisma_doctor.holders import processes_holding
 
-        holders = processes_holding(event.path)
+        holders = processes_holding(event.path, same_name=True)
         who = ", ".join(f"{h.name} (pid {h.pid})" for h in holders)
         return make_finding(
             "engine-locked",

@@ -15,7 +15,6 @@ commands, since a repository can carry one.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -30,12 +29,12 @@ from typing import Any
 
 import psutil
 
+from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
 from prisma_doctor.state_folder import StateFolder
 
-LOCK = Path(".next") / "dev" / "lock"
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
 _PORT_FLAG = re.compile(r"^(?:-p|--port)(?:=(\d+))?$")
 
@@ -64,20 +63,12 @@ class DevServer:
         }
 
 
-def read_next_lock(root: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((root / LOCK).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
-
-
 def find_dev_servers(root: Path) -> list[DevServer]:
     protected = protected_pids()
     servers: list[DevServer] = []
-    lock = read_next_lock(root)
-    if lock is not None and _serves_project(lock["pid"], root, protected):
-        server = _describe(psutil.Process(lock["pid"]), root, protected, lock.get("port"), "next-lock")
+    lock = read_lock(root)
+    if lock is not None and _serves_project(lock.pid, root, protected):
+        server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock")
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
@@ -312,8 +303,8 @@ def _detached() -> dict[str, Any]:
 def _remove_stale_next_lock(root: Path) -> None:
     # After a kill Next leaves its lock behind; a new `next dev` may take it for a running server. Removed as any
     # other path of the project: never through a link (`.next` may lead elsewhere).
-    lock = read_next_lock(root)
-    if lock is not None and not psutil.pid_exists(lock["pid"]):
+    lock = read_lock(root)
+    if lock is not None and not psutil.pid_exists(lock.pid):
         with contextlib.suppress(OutsideProject, CrossesMount, NotPermitted, LockedFile, OSError):
             remove_tree(root / LOCK, root)
 
@@ -349,9 +340,9 @@ def _wait_until_answering(
 
 
 def _announced_port(root: Path, log_path: Path) -> int | None:
-    lock = read_next_lock(root)
-    if lock is not None and isinstance(lock.get("port"), int):
-        return int(lock["port"])
+    lock = read_lock(root)
+    if lock is not None and lock.port is not None:
+        return lock.port
     try:
         tail = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
     except OSError:

@@ -15,11 +15,10 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import psutil
+from prisma_doctor.holders import Holder, processes_holding
 
 T = TypeVar("T")
 
@@ -35,16 +34,6 @@ BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8, 1.5)
 
 class Interrupted(Exception):
     """The repair was cancelled while this path was being handled."""
-
-
-@dataclass(frozen=True)
-class Holder:
-    pid: int
-    name: str
-    cmdline: str
-
-    def describe(self) -> str:
-        return f"pid {self.pid} ({self.cmdline or self.name})"
 
 
 class LockedFile(Exception):
@@ -91,20 +80,4 @@ def _clear_read_only(path: Path) -> None:
 
 def holders_of(path: Path) -> list[Holder]:
     """Processes that have `path` (or a file under it) open or mapped, as far as this user may see."""
-    target = os.path.normcase(os.path.abspath(path))
-    found: list[Holder] = []
-    for process in psutil.process_iter(["pid", "name"]):
-        try:
-            names = [f.path for f in process.open_files()]
-            if hasattr(process, "memory_maps"):
-                names += [m.path for m in process.memory_maps(grouped=True)]
-            if any(_covers(target, name) for name in names):
-                found.append(Holder(process.pid, process.info["name"] or "", " ".join(process.cmdline())))
-        except (psutil.Error, OSError):
-            continue
-    return found
-
-
-def _covers(target: str, name: str) -> bool:
-    name = os.path.normcase(name)
-    return name == target or name.startswith(target.rstrip(os.sep) + os.sep)
+    return processes_holding(path, below=True)

@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Stream:
     reader: LogReader = field(default_factory=LogReader)
-    diagnoser: Diagnoser = field(default_factory=Diagnoser)
+    # On the event loop: an answer the database must give is awaited in a thread before, never inside, a diagnosis.
+    diagnoser: Diagnoser = field(default_factory=lambda: Diagnoser(wait_for_database=False))
     flush: asyncio.TimerHandle | None = None
     # The diagnosis that waits for the database's answer; the stream's later events queue behind it.
     diagnosing: asyncio.Task[None] | None = None
@@ -157,7 +158,7 @@ class RuntimeFeature(LanguageFeature):
             if asks and probe is not None:
                 # The same text can mean a trigger or a missing column: the database decides, so wait (off the
                 # event loop, bounded by the probe's own timeouts) for an answer taken after the error came.
-                await asyncio.to_thread(probe.inspection, True)
+                await asyncio.to_thread(probe.inspection, wait=True)
             self._diagnose(session, stream, events, now)
         except Exception:  # a failed diagnosis must not stop the stream's later ones
             log.exception("diagnosing runtime output of %s failed", session.root)

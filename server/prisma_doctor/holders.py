@@ -1,0 +1,59 @@
+"""Which processes hold a file open or mapped: the owner of a locked query engine, or of a folder being removed.
+
+A native engine (`query_engine-*.node`) is loaded as a shared library inside the dev server's node process, so it
+shows among the process's memory maps (Linux, macOS) or open files (Windows). Best effort: processes this user may
+not inspect are skipped. Both the diagnosis (a log's `EPERM ... query_engine-windows.dll.node`) and the repair (a
+file that stays locked) ask here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    name: str
+    cmdline: str = ""
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.cmdline or self.name})"
+
+
+def processes_holding(path: str | Path, *, below: bool = False, same_name: bool = False) -> list[Holder]:
+    """Processes that have `path` open or mapped; with `below`, any file under it; with `same_name`, a file of the
+    same name elsewhere (a log names the file as the process saw it, maybe with a `.tmp1234` suffix)."""
+    target = os.path.normcase(os.path.abspath(str(path).strip("'\"")))
+    holders: list[Holder] = []
+    for process in psutil.process_iter(["pid", "name"]):
+        try:
+            paths = _mapped_paths(process) + [f.path for f in process.open_files()]
+            if any(_matches(os.path.normcase(p), target, below, same_name) for p in paths):
+                holders.append(Holder(process.pid, process.info["name"] or "?", " ".join(process.cmdline())))
+        except (psutil.Error, OSError):
+            continue
+    return holders
+
+
+def _matches(candidate: str, target: str, below: bool, same_name: bool) -> bool:
+    if candidate == target:
+        return True
+    if below and candidate.startswith(target.rstrip(os.sep) + os.sep):
+        return True
+    return same_name and os.path.basename(candidate) == os.path.basename(target.split(".tmp")[0])
+
+
+def _mapped_paths(process: psutil.Process) -> list[str]:
+    if sys.platform.startswith("linux"):
+        # /proc/<pid>/maps is cheap; psutil's memory_maps parses smaps, which is slow for big processes.
+        with open(f"/proc/{process.pid}/maps", encoding="utf-8", errors="replace") as maps:
+            return [parts[5].strip() for line in maps if len(parts := line.split(None, 5)) == 6]
+    if hasattr(process, "memory_maps"):
+        return [m.path for m in process.memory_maps(grouped=True)]
+    return []
