@@ -343,8 +343,8 @@ async function runtimeErrorScenario(page) {
     await openFile(page, options.schema);
     result.statusBefore = await waitForStatus(page, /out of sync|in sync|database behind|dev server stale/, LONG);
 
-    step('run "Prisma Doctor: Run the Dev Server in a Terminal"');
-    await runCommand(page, 'Prisma Doctor: Run the Dev Server in a Terminal');
+    step('run "Prisma: Run the Dev Server in a Terminal"');
+    await runCommand(page, 'Prisma: Run the Dev Server in a Terminal');
     step(`request the page on port ${port} until the dev server answers`);
     result.pageStatus = await pageStatusOnceUp(port);
     if (result.pageStatus === undefined) throw new Error(`the dev server never answered on port ${port}`);

@@ -83,7 +83,7 @@ export class LanguageServer implements Disposable {
     async executeCommand<T = unknown>(command: string, args: unknown[]): Promise<T> {
         await this.starting;
         if (!this.client || !this.isRunning) {
-            throw new Error('The Prisma Doctor language server is not running (see Prisma Doctor: Show Output).');
+            throw new Error('The Prisma Doctor language server is not running (see Prisma: Show Prisma Doctor Output).');
         }
         return this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }) as Promise<T>;
     }

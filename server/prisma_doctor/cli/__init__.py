@@ -14,6 +14,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+# What `prisma-doctor --help` says the tool is (the module's docstring says what this module is).
+DESCRIPTION = (
+    "Finds and repairs drift between a Prisma schema, its generated clients, the database and a running dev "
+    "server: which models and fields a client lacks, the real cause of a Prisma error in your dev server's output, "
+    "and a safe, previewable repair."
+)
+
 # command name -> (module under prisma_doctor.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "compare the schema with every generated client"),
@@ -62,9 +69,7 @@ def _terminal_width() -> int:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="prisma-doctor", description=__doc__.splitlines()[0], formatter_class=_HelpFormatter
-    )
+    parser = argparse.ArgumentParser(prog="prisma-doctor", description=DESCRIPTION, formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"prisma-doctor {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
