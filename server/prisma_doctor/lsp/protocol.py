@@ -1,8 +1,9 @@
 """JSON-RPC as the server speaks it: every request gets an answer, even one that cannot be read.
 
 pygls drops a request whose params do not fit the method's type and any frame that is not JSON, leaving the client
-waiting. Here the first is answered with `InvalidParams` (its id is known) and the second with a `ParseError`
-whose id is null, as JSON-RPC 2.0 asks; the server then reads on.
+waiting. Here the first is answered with `InvalidParams` (its id is known) and the second, like a frame whose
+headers cannot be read (frames.py), with a `ParseError` whose id is null, as JSON-RPC 2.0 asks; the server then
+reads on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException, JsonRpcParseError
 from pygls.protocol import LanguageServerProtocol
+
+from prisma_doctor.lsp.frames import FrameError
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +31,9 @@ class AnsweringProtocol(LanguageServerProtocol):
             raise
 
     def answer_unreadable(self, error: Exception) -> bool:
-        """Answer a frame that is not JSON; True when `error` was one."""
-        if not isinstance(error, json.JSONDecodeError):
+        """Answer a frame that cannot be read or is not JSON; True when `error` was one."""
+        if not isinstance(error, (FrameError, json.JSONDecodeError, UnicodeDecodeError)):
             return False
-        log.warning("a message from the client is not JSON: %s", error)
+        log.warning("a message from the client cannot be read: %s", error)
         self._send_response(None, error=ResponseError(code=JsonRpcParseError.CODE, message=f"Parse error: {error}"))
         return True
