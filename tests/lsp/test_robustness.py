@@ -215,3 +215,27 @@ def test_a_message_near_the_limit_is_read(raw: RawClient, synced_project: Path) 
     )
     del comment
     still_serving(raw, 9)
+
+
+def test_requests_before_initialize_are_refused(synced_project: Path) -> None:
+    client = RawClient()
+    try:
+        report = {"command": "prismaDoctor.showSyncReport"}
+        client.send({"id": 1, "method": "workspace/executeCommand", "params": report})
+        assert client.answer(1)["error"]["code"] == -32002
+        client.send({"id": 2, "method": "shutdown"})
+        assert client.answer(2)["error"]["code"] == -32002
+        client.send({"method": "initialized", "params": {}})  # dropped: the features would start on no workspace
+        initialize(client, synced_project, 3)
+        still_serving(client, 4)
+    finally:
+        client.close()
+
+
+def test_exit_before_initialize_ends_the_server() -> None:
+    client = RawClient()
+    try:
+        client.send({"method": "exit"})
+        assert client.process.wait(timeout=ANSWER_SECONDS) is not None
+    finally:
+        client.close()

@@ -3,7 +3,7 @@
 pygls drops a request whose params do not fit the method's type and any frame that is not JSON, leaving the client
 waiting. Here the first is answered with `InvalidParams` (its id is known) and the second, like a frame whose
 headers cannot be read (frames.py), with a `ParseError` whose id is null, as JSON-RPC 2.0 asks; the server then
-reads on.
+reads on. A request before `initialize` is refused with `ServerNotInitialized`, as LSP asks.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 import logging
 from typing import Any
 
-from lsprotocol.types import ResponseError
-from pygls.exceptions import JsonRpcException, JsonRpcParseError
+from lsprotocol.types import EXIT, INITIALIZE, ResponseError
+from pygls.exceptions import JsonRpcException, JsonRpcParseError, JsonRpcServerNotInitialized
 from pygls.protocol import LanguageServerProtocol
 
 from prisma_doctor.lsp.frames import FrameError
@@ -22,6 +22,26 @@ log = logging.getLogger(__name__)
 
 
 class AnsweringProtocol(LanguageServerProtocol):
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self._initialize_received = False
+
+    def handle_message(self, message: Any) -> None:
+        # Until `initialize`, LSP allows `exit` only: other requests are refused with ServerNotInitialized and other
+        # notifications dropped. pygls would run them, on a workspace and settings that do not exist yet.
+        method = getattr(message, "method", None)
+        if method is not None and not self._initialize_received:
+            if method == INITIALIZE:
+                self._initialize_received = True
+            elif method != EXIT:
+                if hasattr(message, "id"):
+                    error = ResponseError(code=JsonRpcServerNotInitialized.CODE, message="Server not initialized")
+                    self._send_response(message.id, error=error)
+                else:
+                    log.warning("dropped %s: the client sent it before `initialize`", method)
+                return
+        super().handle_message(message)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
