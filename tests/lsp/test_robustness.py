@@ -26,6 +26,8 @@ class RawClient:
         )
         self.messages: Queue[dict[str, Any]] = Queue()
         self.answers: dict[Any, dict[str, Any]] = {}
+        # Notifications from the server, in order, as `answer` came across them.
+        self.notifications: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -57,17 +59,19 @@ class RawClient:
     def send(self, message: dict[str, Any]) -> None:
         self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
-    def answer(self, request_id: int | None) -> dict[str, Any]:
+    def answer(self, request_id: int | None, seconds: float = ANSWER_SECONDS) -> dict[str, Any]:
         """The response to one request; requests from the server are answered with null on the way."""
         while request_id not in self.answers:
             try:
-                message = self.messages.get(timeout=ANSWER_SECONDS)
+                message = self.messages.get(timeout=seconds)
             except Empty:
                 raise AssertionError(f"no answer to request {request_id}") from None
             if "method" in message and "id" in message:
                 result = [{}] if message["method"] == "workspace/configuration" else None
                 self.send({"id": message["id"], "result": result})
-            elif "method" not in message:
+            elif "method" in message:
+                self.notifications.append(message)
+            else:
                 self.answers[message.get("id")] = message
         return self.answers.pop(request_id)
 

@@ -42,6 +42,16 @@ class AnsweringProtocol(LanguageServerProtocol):
                 return
         super().handle_message(message)
 
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
+        # pygls files the future of a running handler under `msg_id`, for `$/cancelRequest`, but takes it out again
+        # only for a request's own handler: the handlers it runs for a command or a notification (each under an id
+        # of its own) stayed for good, with their results (a large sync report: megabytes each time). The done ones
+        # go here, as the next handler starts; not from a done callback, which may run while pygls walks the
+        # futures to cancel them (on `shutdown`).
+        for done in [key for key, future in self._request_futures.items() if future.done()]:
+            del self._request_futures[done]
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
