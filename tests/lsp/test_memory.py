@@ -85,6 +85,32 @@ def raw(synced_project: Path) -> Iterator[RawClient]:
     client.close()
 
 
+def test_a_huge_schema_of_errors_keeps_memory_bounded(raw: RawClient, synced_project: Path) -> None:
+    schema = synced_project / "prisma" / "schema.prisma"
+    text = schema_of_errors(synced_project, 20)
+    watch = MemoryWatch(raw, MAX_RSS_MB)
+    try:
+        open_document(raw, schema, text)
+        del text
+        report = run_command(raw, 3, "prismaDoctor.check")["reports"][0]
+    finally:
+        watch.stop()
+        assert not watch.killed, f"the server took more than {MAX_RSS_MB} MB"
+    assert any("only the start was read" in f["message"] for f in report["findings"])
+    # The first 1,000 findings of each kind, then one that counts the rest.
+    more = [f for f in report["findings"] if "more" in f["data"]]
+    assert {f["code"] for f in more} == {"schema-invalid", "client-out-of-sync"}
+    assert len(report["findings"]) < 2100
+    published = [
+        n["params"]["diagnostics"]
+        for n in raw.notifications
+        if n["method"] == "textDocument/publishDiagnostics" and n["params"]["uri"] == schema.as_uri()
+    ]
+    diagnostics = published[-1]
+    assert len(diagnostics) == 1000 + 1
+    assert "more problems in this file are not shown" in diagnostics[-1]["message"]
+
+
 def test_sync_reports_are_not_kept_after_they_are_answered(raw: RawClient, synced_project: Path) -> None:
     open_document(raw, synced_project / "prisma" / "schema.prisma", schema_of_errors(synced_project, 0.2))
     findings = run_command(raw, 3, "prismaDoctor.check")["reports"][0]["findings"]
