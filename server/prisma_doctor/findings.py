@@ -6,6 +6,7 @@ A finding is built in one place only, so codes, severities and fix titles never 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -157,6 +158,35 @@ def merge_repeated(findings: Iterable[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
+# Findings of one code in one file past this many are summed up in one: a 22 MB schema of errors made 400,000,
+# which cost gigabytes to hold and send, and no one reads that far.
+MAX_FINDINGS_PER_FILE_AND_CODE = 1000
+
+
+def at_most_per_file(findings: Iterable[Finding], limit: int = MAX_FINDINGS_PER_FILE_AND_CODE) -> list[Finding]:
+    """The first `limit` findings of each code in each file, then, where there were more, one that says how many."""
+    kept: list[Finding] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    first_left_out: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        if finding.location is None:
+            kept.append(finding)
+            continue
+        where = (finding.location.file, finding.code)
+        counts[where] += 1
+        if counts[where] <= limit:
+            kept.append(finding)
+        else:
+            first_left_out.setdefault(where, finding)
+    for (file, code), example in first_left_out.items():
+        more = counts[(file, code)] - limit
+        message = f"{more:,} more findings like these in {file} are not listed: the first {limit:,} are."
+        kept.append(
+            Finding(code, example.severity, message, Location(file, Span.at(0)), example.fixes, data={"more": more})
+        )
+    return kept
+
+
 def _with_count(finding: Finding, count: int) -> Finding:
     from dataclasses import replace
 
@@ -173,7 +203,8 @@ class Report:
 
     @classmethod
     def from_findings(cls, project: str, findings: Iterable[Finding], *, known: bool = True) -> Report:
-        items = tuple(merge_repeated(findings))
+        """The findings merged (`merge_repeated`) and bounded (`at_most_per_file`)."""
+        items = tuple(at_most_per_file(merge_repeated(findings)))
         if not known:
             state = SyncState.UNKNOWN
         elif any(f.severity in (Severity.ERROR, Severity.WARNING) for f in items):

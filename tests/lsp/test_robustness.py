@@ -26,6 +26,8 @@ class RawClient:
         )
         self.messages: Queue[dict[str, Any]] = Queue()
         self.answers: dict[Any, dict[str, Any]] = {}
+        # Notifications from the server, in order, as `answer` came across them.
+        self.notifications: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -46,24 +48,30 @@ class RawClient:
                 self.messages.put(json.loads(stream.read(length)))
 
     def send_bytes(self, body: bytes) -> None:
+        self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes as they are, headers and all."""
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.write(data)
         self.process.stdin.flush()
 
     def send(self, message: dict[str, Any]) -> None:
         self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
-    def answer(self, request_id: int | None) -> dict[str, Any]:
+    def answer(self, request_id: int | None, seconds: float = ANSWER_SECONDS) -> dict[str, Any]:
         """The response to one request; requests from the server are answered with null on the way."""
         while request_id not in self.answers:
             try:
-                message = self.messages.get(timeout=ANSWER_SECONDS)
+                message = self.messages.get(timeout=seconds)
             except Empty:
                 raise AssertionError(f"no answer to request {request_id}") from None
             if "method" in message and "id" in message:
                 result = [{}] if message["method"] == "workspace/configuration" else None
                 self.send({"id": message["id"], "result": result})
-            elif "method" not in message:
+            elif "method" in message:
+                self.notifications.append(message)
+            else:
                 self.answers[message.get("id")] = message
         return self.answers.pop(request_id)
 
@@ -72,12 +80,16 @@ class RawClient:
         self.process.wait()
 
 
+def initialize(client: RawClient, project: Path, request_id: int = 1) -> None:
+    client.send({"id": request_id, "method": "initialize", "params": {"capabilities": {}, "rootUri": project.as_uri()}})
+    assert "result" in client.answer(request_id)
+    client.send({"method": "initialized", "params": {}})
+
+
 @pytest.fixture
 def raw(synced_project: Path) -> Iterator[RawClient]:
     client = RawClient()
-    client.send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "rootUri": synced_project.as_uri()}})
-    assert "result" in client.answer(1)
-    client.send({"method": "initialized", "params": {}})
+    initialize(client, synced_project)
     yield client
     client.close()
 
@@ -164,3 +176,70 @@ def test_concurrent_commands_are_all_answered(raw: RawClient, synced_project: Pa
         answer = raw.answer(request_id)
         assert "result" in answer or "error" in answer
     still_serving(raw, 5)
+
+
+UNKNOWN_REQUEST = b'{"jsonrpc": "2.0", "id": 50, "method": "nobody/knowsThis"}'
+# Frames whose headers lie, each with whether the server can tell that a frame was there (and answers a parse error).
+BROKEN_FRAMES = {
+    "no Content-Length": (b"Content-Type: application/vscode-jsonrpc\r\n\r\n" + UNKNOWN_REQUEST, True),
+    "a misspelt Content-Length": (b"Content-Lenght: %d\r\n\r\n" % len(UNKNOWN_REQUEST) + UNKNOWN_REQUEST, True),
+    "a Content-Length that is no number": (b"Content-Length: fifty\r\n\r\n" + UNKNOWN_REQUEST, True),
+    "a negative Content-Length": (b"Content-Length: -58\r\n\r\n" + UNKNOWN_REQUEST, True),
+    "a Content-Length far over the limit": (b"Content-Length: 1000000000000\r\n\r\n" + UNKNOWN_REQUEST, True),
+    "a Content-Length of 64 MiB and one byte": (b"Content-Length: 67108865\r\n\r\n" + UNKNOWN_REQUEST, True),
+    "a Content-Length too small for the body": (
+        b"Content-Length: %d\r\n\r\n" % (len(UNKNOWN_REQUEST) - 12) + UNKNOWN_REQUEST,
+        True,
+    ),
+    "a body without headers": (UNKNOWN_REQUEST, False),
+    "headers without the empty line": (b"Content-Length: %d\r\n" % len(UNKNOWN_REQUEST) + UNKNOWN_REQUEST, True),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN_FRAMES, ids=list(BROKEN_FRAMES))
+def test_a_frame_with_lying_headers_costs_that_frame_only(raw: RawClient, broken: str) -> None:
+    frame, answered = BROKEN_FRAMES[broken]
+    raw.send_raw(frame)
+    raw.send({"id": 51, "method": "nobody/knowsThis", "params": {}})
+    assert raw.answer(51)["error"]["code"] == -32601
+    if answered:
+        assert raw.answer(None)["error"]["code"] == -32700
+    assert 50 not in raw.answers  # the broken frame's request is not read as a request
+    still_serving(raw, 52)
+
+
+def test_a_message_near_the_limit_is_read(raw: RawClient, synced_project: Path) -> None:
+    comment = "// " + "x" * (60 * 1024 * 1024) + "\n"  # a 60 MiB schema, under the 64 MiB limit with its JSON
+    schema = synced_project / "prisma" / "other.prisma"
+    raw.send(
+        {
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": schema.as_uri(), "languageId": "prisma", "version": 1, "text": comment}},
+        }
+    )
+    del comment
+    still_serving(raw, 9)
+
+
+def test_requests_before_initialize_are_refused(synced_project: Path) -> None:
+    client = RawClient()
+    try:
+        report = {"command": "prismaDoctor.showSyncReport"}
+        client.send({"id": 1, "method": "workspace/executeCommand", "params": report})
+        assert client.answer(1)["error"]["code"] == -32002
+        client.send({"id": 2, "method": "shutdown"})
+        assert client.answer(2)["error"]["code"] == -32002
+        client.send({"method": "initialized", "params": {}})  # dropped: the features would start on no workspace
+        initialize(client, synced_project, 3)
+        still_serving(client, 4)
+    finally:
+        client.close()
+
+
+def test_exit_before_initialize_ends_the_server() -> None:
+    client = RawClient()
+    try:
+        client.send({"method": "exit"})
+        assert client.process.wait(timeout=ANSWER_SECONDS) is not None
+    finally:
+        client.close()

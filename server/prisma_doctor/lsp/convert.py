@@ -13,6 +13,9 @@ from prisma_doctor.findings import Finding, Location, Severity
 
 SOURCE = "prisma-doctor"
 MAX_UNDERLINE = 120
+# A document's diagnostics past this many are summed up in one: a 22 MB schema of errors made 400,000, which cost
+# the server and the editor gigabytes, and no one reads past the first screens of them.
+MAX_DIAGNOSTICS_PER_DOCUMENT = 1000
 
 _SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -89,11 +92,30 @@ def diagnostic(finding: Finding, project: str, location: Location) -> types.Diag
 
 
 def diagnostics_by_file(findings: tuple[Finding, ...], project: str) -> dict[str, list[types.Diagnostic]]:
-    """Every finding shown at its own place and at each related place (a runtime error's call site)."""
+    """Every finding shown at its own place and at each related place (a runtime error's call site), at most
+    `MAX_DIAGNOSTICS_PER_DOCUMENT` in a file, then one that says how many more there are."""
     by_file: dict[str, list[types.Diagnostic]] = {}
+    left_out: dict[str, int] = {}
     for finding in findings:
         for location in (finding.location, *finding.related):
             if location is None or location.span is None:
                 continue
-            by_file.setdefault(location.file, []).append(diagnostic(finding, project, location))
+            shown = by_file.setdefault(location.file, [])
+            if len(shown) < MAX_DIAGNOSTICS_PER_DOCUMENT:
+                shown.append(diagnostic(finding, project, location))
+            else:
+                left_out[location.file] = left_out.get(location.file, 0) + 1
+    for file, count in left_out.items():
+        by_file[file].append(_more_than_shown(count))
     return by_file
+
+
+def _more_than_shown(count: int) -> types.Diagnostic:
+    start = types.Position(line=0, character=0)
+    return types.Diagnostic(
+        range=types.Range(start=start, end=start),
+        message=f"{count:,} more problems in this file are not shown: Prisma Doctor shows the first "
+        f"{MAX_DIAGNOSTICS_PER_DOCUMENT:,}. Fix those, and the next ones appear.",
+        severity=types.DiagnosticSeverity.Warning,
+        source=SOURCE,
+    )

@@ -12,13 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import io
 import logging
+import sys
+import threading
 from collections.abc import Awaitable, Callable, Generator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from prisma_doctor import __version__
@@ -32,6 +36,7 @@ from prisma_doctor.lsp.features.watching import WatchingFeature
 from prisma_doctor.lsp.projects import ProjectRegistry
 from prisma_doctor.lsp.protocol import AnsweringProtocol
 from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
+from prisma_doctor.lsp.stdio import read_messages
 
 log = logging.getLogger(__name__)
 CONFIGURATION_TIMEOUT = 10.0
@@ -68,6 +73,20 @@ class PrismaDoctorServer(LanguageServer):
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLD)
+
+    def start_io(self, stdin: io.BufferedIOBase | None = None, stdout: io.BufferedIOBase | None = None) -> None:
+        """As pygls' `start_io`, with a reader that survives frames it cannot read (see frames.py)."""
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = stdin or sys.stdin.buffer
+        try:
+            asyncio.run(read_messages(reader, self.thread_pool, self.protocol, stop, self.report_server_error))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost: stopping")
+        except (KeyboardInterrupt, SystemExit):  # `exit` ends the server by raising SystemExit, as in pygls
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A frame that is not JSON is answered with a parse error; other errors are logged, not shown in the editor.
