@@ -311,3 +311,25 @@ def test_the_incidents_own_text_names_the_trigger(postgres: PostgresServer) -> N
         "user_touch",
         "User.emailverified",
     )
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Prisma 7 and the SQLite adapters qualify the column with SQLite's schema name `main`.
+        p2022_lines("main.User.name", "findMany"),
+        [
+            "Invalid `prisma.user.findMany()` invocation in",
+            "/p/app/actions.ts:9:3",
+            "Error [DriverAdapterError]: SQLITE_ERROR: no such column: main.User.name",
+        ],
+    ],
+)
+def test_sqlites_main_schema_is_not_a_table(tmp_path: Path, lines: list[str]) -> None:
+    root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL);')
+
+    findings = explain_text(root, lines)
+
+    assert [f["code"] for f in findings] == ["db-missing-column"], findings
+    assert findings[0]["data"]["columns"] == ["name"]
+    assert "no table" not in findings[0]["message"]

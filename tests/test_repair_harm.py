@@ -607,3 +607,61 @@ def test_run_never_records_through_a_planted_link(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert victim.read_text() == "precious\n"
     assert (project / ".prisma-doctor" / "dev-output.log").read_text().strip() == "hi"
+
+
+@pytest.mark.node
+def test_restart_under_npx_runs_the_script_with_the_manager_that_ran_it(tmp_path: Path) -> None:
+    # `npx yarn dev` leaves npm's `npm_lifecycle_event=npx` to yarn: no script of the project, so not the command.
+    from tests.dev_server import free_port
+    from tests.toolchain import yarn_command
+
+    project = project_copy("npm", tmp_path / "app")
+    port = free_port()
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": f"next dev -p {port}"}}))
+    bin_next = project / "node_modules" / ".bin" / "next"
+    bin_next.write_text(STAND_IN_NEXT)
+    bin_next.chmod(0o755)
+    env = {**os.environ, **repair_environment()}
+    command = ["npm", "exec", "--", *yarn_command(), "dev"]
+    launcher = subprocess.Popen(command, cwd=project, env=env, start_new_session=True)
+    try:
+        for _ in range(300):
+            if _answers(port):
+                break
+            time.sleep(0.1)
+        assert _answers(port)
+
+        done = doctor("restart-dev", "--yes", "--json", cwd=project)
+
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _answers(port)
+        command = json.loads((project / ".prisma-doctor" / "journal.json").read_text())["dev_servers"][0]["command"]
+        assert command[1].endswith("yarn.js") and command[2:] == ["run", "dev"], command
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        _kill_project_processes(project)
+
+
+@pytest.mark.node
+def test_without_the_projects_package_manager_the_repair_runs_its_own_prisma(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    (project / "package-lock.json").unlink()
+    (project / "yarn.lock").write_text("")  # a yarn project on a machine without yarn (npx, corepack users)
+    add_field(project, "email")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "yarn").exists())
+    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER), "PATH": path}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "prisma_doctor", "regenerate", "--yes"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "email" in (project / "node_modules" / ".prisma" / "client" / "schema.prisma").read_text()

@@ -51,7 +51,11 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
     if plan.refusals:
         if args.json:
             print(json.dumps(plan.to_json(), indent=2))
-        raise UsageError("refused, nothing was changed:\n  " + "\n  ".join(plan.refusals))
+        from prisma_doctor.cli.render import escaped  # (a reason may name a path with a line break)
+
+        for reason in plan.refusals:
+            print(f"refused: {escaped(reason)}", file=sys.stderr)
+        raise UsageError("refused, nothing was changed (the reasons are above)")
     if not args.yes and not _confirmed(plan.describe()):
         raise UsageError("not confirmed; pass --yes to run without asking")
 

@@ -76,6 +76,10 @@ class Catalog:
         return self.provider == "postgresql" and language.startswith(("c", "posix", "en"))
 
     def relation(self, name: str, schema: str | None = None) -> Relation | None:
+        if self.provider == "sqlite" and schema is not None and schema.lower() in ("main", "temp"):
+            # SQLite's own schema names: `main.User.nickname` (libSQL, better-sqlite3, Prisma 7) is the table `User`
+            # of the one database file, not a table `main`.
+            schema = None
         wanted = schema or self.default_schema
         same = [r for r in self.relations if self._same(r.name, name)]
         return next((r for r in same if r.schema == wanted), None) or (same[0] if same and schema is None else None)

@@ -30,6 +30,7 @@ from typing import Any
 import psutil
 
 from prisma_doctor.logs.nextlog import LOCK, read_lock
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -145,14 +146,15 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
     launcher = chain[-1]
     cwd = launcher.cwd()
     environ = _environ(launcher)
-    # The topmost process a package manager started carries the script it ran; its parent is the manager.
+    # The topmost process a package manager started for one of the project's scripts carries that script; its parent
+    # is the manager. Variables a process merely inherited (`npx yarn dev` leaves `npm_lifecycle_event=npx` to
+    # yarn) name no script of the project: the search goes on below them.
     for index in range(len(chain) - 2, -1, -1):
         child_environ = _environ(chain[index])
         if child_environ and child_environ.get("npm_lifecycle_event") and child_environ.get("npm_execpath"):
             rebuilt = _package_manager_command(chain[index], child_environ)
             if rebuilt is not None:
                 return rebuilt, cwd, environ
-            break
     return launchable(launcher.cmdline()), cwd, environ
 
 
@@ -164,22 +166,53 @@ def _package_manager_command(child: psutil.Process, environ: dict[str, str]) -> 
     # `sh -c "<script> <arguments the manager appended, quoted>"`; a manager that runs the script without a shell
     # hands its arguments over as they are.
     line = cmdline[2] if len(cmdline) >= 3 and cmdline[1] == "-c" else " ".join(cmdline)
-    if not script or not line.startswith(script):
+    if not script or not line.startswith(script) or not _is_project_script(child, event, script):
         return None
     try:
         extra = shlex.split(line[len(script) :])
     except ValueError:
         return None
-    name = os.path.basename(execpath).lower()
-    runner: list[str]
-    if name.endswith((".js", ".cjs", ".mjs")):
-        node = environ.get("npm_node_execpath") or environ.get("NODE") or "node"
-        runner = [node, execpath]
-    else:
-        runner = [execpath]
+    # The manager that ran the script is the script's parent; `npm_execpath` may be inherited from another one
+    # (yarn classic under `npx` keeps npm's).
+    runner = _manager_of(child) or _manager_from(environ, execpath)
+    name = os.path.basename(runner[-1]).lower()
     # npm passes arguments after `--` only; pnpm, yarn and bun pass those after the script's name.
     separator = ["--"] if extra and "npm" in name and "pnpm" not in name else []
     return (*runner, "run", event, *separator, *extra)
+
+
+# The entry points of the package managers' own scripts, as node runs them.
+_MANAGER_ENTRIES = ("npm-cli.js", "pnpm.cjs", "pnpm.js", "pnpm.mjs", "yarn.js", "yarn.cjs")
+
+
+def _manager_of(child: psutil.Process) -> list[str] | None:
+    """`[node, <manager's entry>]` or `[bun]` from the process that started `child`, when it is a package manager."""
+    try:
+        parent = child.parent()
+        cmdline = parent.cmdline() if parent is not None else []
+    except (psutil.Error, OSError):
+        return None
+    if len(cmdline) >= 2 and os.path.basename(cmdline[1]).lower() in _MANAGER_ENTRIES:
+        return cmdline[:2]
+    if cmdline and os.path.basename(cmdline[0]).lower().removesuffix(".exe") == "bun":
+        return cmdline[:1]
+    return None
+
+
+def _manager_from(environ: dict[str, str], execpath: str) -> list[str]:
+    if execpath.lower().endswith((".js", ".cjs", ".mjs")):
+        return [environ.get("npm_node_execpath") or environ.get("NODE") or "node", execpath]
+    return [execpath]
+
+
+def _is_project_script(process: psutil.Process, event: str, script: str) -> bool:
+    """Whether `event` is a script of the package.json where it ran, with the text the manager ran."""
+    try:
+        folder = Path(process.cwd())
+    except (psutil.Error, OSError):
+        return False
+    scripts = (read_package_json(folder) or {}).get("scripts")
+    return isinstance(scripts, dict) and scripts.get(event) == script
 
 
 def _environ(process: psutil.Process) -> dict[str, str] | None:

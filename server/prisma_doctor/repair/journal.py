@@ -166,6 +166,8 @@ def describe_interruption(previous: dict[str, Any]) -> str:
     except (TypeError, ValueError, OverflowError, OSError):
         when = "an unknown time"
     how = "was interrupted" if previous.get("outcome") in (None, "cancelled") else "failed"
+    if previous.get("rollback"):
+        how += " and put back what it had set aside"
     return (
         f"a {str(previous.get('kind', 'repair'))[:40]} started at {when} "
         f"(pid {str(previous.get('pid'))[:20]}) {how}: "

@@ -45,7 +45,30 @@ class PackageManager:
         return [*_program(EXEC[self.name]), *args]
 
     def prisma(self, *args: str) -> list[str]:
+        """The project's own Prisma CLI: through the package manager, or, when that is not installed here (yarn run
+        through npx or corepack), with node straight from the installed `prisma` package."""
+        if shutil.which(EXEC[self.name][0]) is None:
+            local = local_prisma(self.project)
+            if local is not None:
+                return [*local, *args]
         return self.exec_command("prisma", *args)
+
+
+def local_prisma(project: Path) -> list[str] | None:
+    """`node <prisma>/build/index.js` for the `prisma` package Node resolves from `project`, when node is here."""
+    from prisma_doctor.clients.locate import find_package
+
+    node = shutil.which("node")
+    folder = find_package("prisma", project)
+    if node is None or folder is None:
+        return None
+    package = read_package_json(folder) or {}
+    binary = package.get("bin")
+    entry = binary.get("prisma") if isinstance(binary, dict) else binary
+    if not isinstance(entry, str):
+        return None
+    script = (folder / entry).resolve()
+    return [node, str(script)] if script.is_file() else None
 
     def install_command(self) -> list[str]:
         return _program(INSTALL[self.name])

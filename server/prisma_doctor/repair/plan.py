@@ -186,9 +186,9 @@ def _schema_refusals(targets: Targets) -> list[str]:
 
 def _tool_refusals(project: Path, manager: PackageManager) -> list[str]:
     refusals: list[str] = []
-    program = manager.exec_command()[0]
-    if not shutil.which(program):
-        refusals.append(f"`{program}` ({manager.name}) is not on the PATH: nothing could run Prisma")
+    program = manager.prisma()[0]
+    if not shutil.which(program) and not Path(program).is_file():
+        refusals.append(f"`{program}` ({manager.name}) is not on the PATH and node cannot run the project's own Prisma")
     declared = missing_packages(project)
     if find_package("prisma", project) is None and "prisma" not in declared:
         refusals.append("the `prisma` package is neither installed nor declared in package.json: add it first")
