@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.captures.loading import FIXTURES, load
@@ -155,3 +158,33 @@ def test_run_forwards_signals(tmp_path: Path) -> None:
 def test_run_without_a_command_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
     done = doctor(*args, cwd=tmp_path)
     assert done.returncode == 2 and b"give the command" in done.stderr
+
+
+def test_a_long_log_of_the_same_error_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    block = (
+        "Invalid `prisma.user.findMany()` invocation in\n/app/src/x.ts:12:3\n"
+        "The column `User.nickname` does not exist in the current database.\n  code: 'P2022',\n}\n"
+    )
+    log = tmp_path / "long.log"
+    with log.open("w") as out:
+        for _ in range(20):
+            out.write(block * 10_000)  # about 27 MB in all
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prisma_doctor", "explain", str(log), "--json"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": SERVER},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    peak = 0
+    watched = psutil.Process(process.pid)
+    while process.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, watched.memory_info().rss)
+        time.sleep(0.05)
+    out, err = process.communicate()
+
+    assert process.returncode == 1, err
+    assert len(json.loads(out)["findings"]) == 1
+    # The reader keeps a block at a time and the report its distinct findings: not the whole log's events.
+    assert peak < 120 * 1024 * 1024, peak / 1024 / 1024

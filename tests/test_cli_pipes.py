@@ -79,6 +79,20 @@ def test_run_stops_the_command_and_all_it_started_when_the_reader_goes(tmp_path:
     assert survivors(tmp_path / "pids") == []
 
 
+# A daemon that ignores SIGTERM and leaves both the command's group (setsid) and its parent (a double fork).
+DAEMON = (
+    "echo $$ >>pids; (setsid sh -c 'trap \"\" TERM HUP; echo $$ >>pids; while :; do sleep 0.2; done' &); "
+    "while :; do echo line; done"
+)
+
+
+def test_run_stops_even_a_daemon_that_detached_itself(tmp_path: Path) -> None:
+    code, _ = pipeline(f"{DOCTOR} run -- sh -c {shlex.quote(DAEMON)} | head -1", tmp_path)
+    assert code == 141
+    assert len((tmp_path / "pids").read_text().split()) == 2
+    assert survivors(tmp_path / "pids") == []
+
+
 def test_run_under_a_terminal_stops_the_command_and_its_children(tmp_path: Path) -> None:
     # In our process group the tree is all we can follow: the sleeper whose parent exited is not in it.
     script = "echo $$ >>pids; sleep 600 & echo $! >>pids; while :; do echo line; done"

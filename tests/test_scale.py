@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from prisma_doctor.schema.locate import MAX_SCHEMA_BYTES
+
 SERVER = str(Path(__file__).resolve().parents[1] / "server")
 ADDRESS_SPACE_LIMIT = 2 * 1024**3
 
@@ -78,7 +80,7 @@ def test_schema_of_20_mb_of_garbage_ends_quickly_with_a_reason(tmp_path: Path, a
     run = run_measured(["schema", str(path)], tmp_path)
     assert run.code == 1, run.stderr[-2000:]
     assert "Traceback" not in run.stderr and "MemoryError" not in run.stderr
-    assert "is larger than 16 MiB; only the start was read" in run.stderr
+    assert f"is larger than {MAX_SCHEMA_BYTES // (1024 * 1024)} MiB; only the start was read" in run.stderr
     assert says in run.stderr
     # Unbounded, the same files took 4 to 5 GB and 20 to 30 s.
     assert run.peak_mb < 400, run.peak_mb

@@ -163,12 +163,23 @@ def merge_repeated(findings: Iterable[Finding]) -> list[Finding]:
 MAX_FINDINGS_PER_FILE_AND_CODE = 1000
 
 
-def at_most_per_file(findings: Iterable[Finding], limit: int = MAX_FINDINGS_PER_FILE_AND_CODE) -> list[Finding]:
-    """The first `limit` findings of each code in each file, then, where there were more, one that says how many."""
+# And in a whole report: a log with an error in each of 200,000 files made 400,000 lines.
+MAX_FINDINGS = 10_000
+
+
+def at_most_per_file(
+    findings: Iterable[Finding], limit: int = MAX_FINDINGS_PER_FILE_AND_CODE, total: int = MAX_FINDINGS
+) -> list[Finding]:
+    """The first `limit` findings of each code in each file, then, where there were more, one that says how many;
+    past `total` findings in all, one more that says how many were left out."""
     kept: list[Finding] = []
     counts: Counter[tuple[str, str]] = Counter()
     first_left_out: dict[tuple[str, str], Finding] = {}
+    beyond = 0
     for finding in findings:
+        if len(kept) >= total:
+            beyond += 1
+            continue
         if finding.location is None:
             kept.append(finding)
             continue
@@ -178,6 +189,10 @@ def at_most_per_file(findings: Iterable[Finding], limit: int = MAX_FINDINGS_PER_
             kept.append(finding)
         else:
             first_left_out.setdefault(where, finding)
+    if beyond:
+        example = kept[-1]
+        message = f"{beyond:,} more findings are not listed: the first {total:,} are."
+        kept.append(Finding(example.code, example.severity, message, None, (), data={"more": beyond}))
     for (file, code), example in first_left_out.items():
         more = counts[(file, code)] - limit
         message = f"{more:,} more findings like these in {file} are not listed: the first {limit:,} are."

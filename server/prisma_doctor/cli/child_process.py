@@ -1,9 +1,11 @@
 """Starting the command `run` wraps, and stopping it with everything it started, so that nothing outlives us.
 
 The command gets a process group of its own when our standard input is not a terminal: then a stop can reach every
-process it started, even one whose parent has already exited. With a terminal on standard input it stays in ours,
-as a shell would leave it: a process outside the terminal's foreground group that reads a key (Vite's "press h")
-is stopped by SIGTTIN. Its descendants are then found by walking the process tree.
+process it started, even one whose parent has already exited. On Linux `run` is also the command's subreaper, so a
+daemon that leaves the group (setsid) and its parent (double fork) is handed to us and stopped with the rest. With a
+terminal on standard input it stays in ours, as a shell would leave it: a process outside the terminal's foreground
+group that reads a key (Vite's "press h") is stopped by SIGTTIN. Its descendants are then found by walking the
+process tree.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def spawn(
 ) -> tuple[subprocess.Popen[bytes], bool]:
     """The command started, and whether it leads a process group of its own."""
     own_group = os.name == "posix" and not sys.stdin.isatty()
+    _become_subreaper()
     # `start_new_session` (setsid in the child, before exec) rather than `process_group`, which needs Python 3.11.
     process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=cwd, start_new_session=own_group)
     return process, own_group
@@ -55,6 +58,8 @@ def stop(process: subprocess.Popen[bytes], own_group: bool, grace: float = STOP_
     try:
         root = psutil.Process(process.pid)
         tree = [root, *root.children(recursive=True)]
+        # A daemon that left the command (setsid and a double fork) was handed to us, its subreaper: it is ours too.
+        tree += [p for p in psutil.Process().children(recursive=True) if p not in tree]
     except psutil.Error:
         tree = []
     for number, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
@@ -74,6 +79,18 @@ def stop(process: subprocess.Popen[bytes], own_group: bool, grace: float = STOP_
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def _become_subreaper() -> None:
+    """On Linux, ask that the command's orphans be handed to this process rather than to init, so that a daemon the
+    command detached (setsid, double fork) is still among our descendants when the command is stopped."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 def _running(process: Any) -> bool:

@@ -72,8 +72,9 @@ def _open(name: str, root: Path) -> tuple[BinaryIO, str]:
         raise UsageError(f"cannot read {name}: {error.strerror or error}") from error
 
 
-def read_log_events(stream: BinaryIO, name: str = "the input") -> list[Event]:
-    """Every event of a log; a Next dev log (JSON lines) is read through its `message` fields.
+def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event]:
+    """Every event of a log, as it is read (a log of any size in bounded memory); a Next dev log (JSON lines) is read
+    through its `message` fields.
 
     Raw terminal output goes to the reader as bytes (it tells UTF-16 and UTF-32 from UTF-8 itself); a Next dev log
     is decoded here to find its records, and their messages go to the same reader as text.
@@ -81,6 +82,7 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> list[Event]:
     from prisma_doctor.logs.encoding import StreamDecoder
     from prisma_doctor.logs.recognize import LogReader
 
+    seen = 0
     with stream:
         first = stream.read(CHUNK)
         reader = LogReader()
@@ -88,17 +90,19 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> list[Event]:
             chunks: Iterator[bytes | str] = _messages(first, stream)
         else:
             chunks = itertools.chain([first], _chunks(stream))
-        events: list[Event] = []
         for chunk in chunks:
-            events.extend(reader.feed(chunk))
-        events.extend(reader.close())
+            for event in reader.feed(chunk):
+                seen += 1
+                yield event
+        for event in reader.close():
+            seen += 1
+            yield event
     if reader.mostly_binary:
         # Said rather than a quiet "nothing found": an executable or an archive given by mistake is no clean log.
         problem = f"{name} does not look like a log: most of its lines are binary data"
-        if not events:
+        if not seen:
             raise UsageError(problem)
         print(f"prisma-doctor explain: {problem}", file=sys.stderr)
-    return events
 
 
 def _messages(first: bytes, stream: BinaryIO) -> Iterator[str]:

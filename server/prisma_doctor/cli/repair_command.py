@@ -92,7 +92,7 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
 
 @contextlib.contextmanager
 def _signals_cancel(token: CancellationToken) -> Iterator[None]:
-    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    names = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
     numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
 
     def cancel(number: int, _frame: object) -> None:

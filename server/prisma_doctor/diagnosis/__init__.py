@@ -57,7 +57,11 @@ def diagnose(events: Iterable[ev.Event], facts: ProjectFacts | None = None) -> l
 
 
 def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, project: str) -> Report:
-    return Report.from_findings(project, diagnose(events, facts), known=facts is not None and facts.schema is not None)
+    """The report of every event, read lazily: repeated findings are merged as they come, so a log of any length
+    costs memory for its distinct findings only."""
+    diagnoser = Diagnoser(facts)
+    findings = (finding for event in events for finding in diagnoser.findings_for(event))
+    return Report.from_findings(project, findings, known=facts is not None and facts.schema is not None)
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:

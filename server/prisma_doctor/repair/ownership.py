@@ -57,6 +57,8 @@ ENGINE = re.compile(r"^(?:lib)?query[_-](?:engine|compiler)[\w.-]*$|\.node$")
 # Engines named by these variables are copied into the client under their own names.
 ENGINE_VARIABLES = ("PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_QUERY_ENGINE_BINARY")
 MAX_ENTRIES = 5_000
+# Prisma's folders nest two deep at most (`models/`, `internal/`, `sql/`); the walk reads one level more.
+MAX_DEPTH = 3
 
 
 def not_a_generated_client(folder: Path, provider: str, protected: Iterable[Path] = ()) -> str | None:
@@ -119,9 +121,10 @@ def _foreign_entries(folder: Path, names: list[str], provider: str, engines: set
             path = directory / name
             shown = str(path.relative_to(folder))
             if stat.S_ISDIR(info.st_mode):
-                # `prisma-client` writes `models/`, `internal/`...: any folder whose files all pass the test below;
+                # `prisma-client` writes `models/`, `internal/`...: any folder whose files all pass the test below,
+                # no deeper than Prisma nests (the walk stops below that, so a deeper folder is not provably its);
                 # `prisma-client-js` writes only its code folders.
-                if provider == JS_GENERATOR and (depth > 0 or name not in CODE_FOLDERS):
+                if (provider == JS_GENERATOR and (depth > 0 or name not in CODE_FOLDERS)) or depth >= MAX_DEPTH:
                     foreign.append(shown + "/")
                 continue
             if stat.S_ISLNK(info.st_mode):
@@ -146,7 +149,7 @@ def _walk(folder: Path, names: list[str]):
             except OSError:
                 continue
             entries.append((name, info))
-            if stat.S_ISDIR(info.st_mode) and depth < 8:
+            if stat.S_ISDIR(info.st_mode) and depth < MAX_DEPTH:
                 try:
                     pending.append((directory / name, sorted(os.listdir(directory / name)), depth + 1))
                 except OSError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,15 @@ class PackageManager:
                 return [*local, *args]
         return self.exec_command("prisma", *args)
 
+    def install_command(self) -> list[str]:
+        return _program(INSTALL[self.name])
+
+
+def _program(command: list[str]) -> list[str]:
+    # On Windows `npx`, `pnpm` and `yarn` are .cmd files that subprocess finds only by their full name.
+    found = shutil.which(command[0])
+    return [found or command[0], *command[1:]]
+
 
 def local_prisma(project: Path) -> list[str] | None:
     """`node <prisma>/build/index.js` for the `prisma` package Node resolves from `project`, when node is here."""
@@ -69,15 +79,6 @@ def local_prisma(project: Path) -> list[str] | None:
         return None
     script = (folder / entry).resolve()
     return [node, str(script)] if script.is_file() else None
-
-    def install_command(self) -> list[str]:
-        return _program(INSTALL[self.name])
-
-
-def _program(command: list[str]) -> list[str]:
-    # On Windows `npx`, `pnpm` and `yarn` are .cmd files that subprocess finds only by their full name.
-    found = shutil.which(command[0])
-    return [found or command[0], *command[1:]]
 
 
 def workspace_root(project: Path) -> Path:
@@ -146,13 +147,30 @@ def detect(project: Path, override: str | None = None) -> PackageManager:
         declared = str(package.get("packageManager", "")).split("@", 1)[0]
         if declared in EXEC:
             return PackageManager(declared, project, root)
-    for folder in dict.fromkeys((project, root)):
+    found = _lock_file_manager((project, root))
+    if found is not None:
+        return PackageManager(found, project, root)
+    if any((folder / "node_modules" / ".pnpm").is_dir() for folder in (project, root)):
+        return PackageManager("pnpm", project, root)
+    if (root / "pnpm-workspace.yaml").exists():
+        return PackageManager("pnpm", project, root)
+    # The nearest lock file above names the manager the user runs, though it never makes that folder the place to
+    # install in (see `workspace_root`).
+    home = Path.home().resolve()
+    above: list[Path] = []
+    for folder in project.parents:
+        if folder == home or folder.parent == folder:
+            break
+        above.append(folder)
+    return PackageManager(_lock_file_manager(above) or "npm", project, root)
+
+
+def _lock_file_manager(folders: Iterable[Path]) -> str | None:
+    for folder in dict.fromkeys(folders):
         for name, manager in LOCK_FILES:
             if (folder / name).exists():
-                return PackageManager(manager, project, root)
-    if (root / "pnpm-workspace.yaml").exists() or (root / "node_modules" / ".pnpm").is_dir():
-        return PackageManager("pnpm", project, root)
-    return PackageManager("npm", project, root)
+                return manager
+    return None
 
 
 def subprocess_env() -> dict[str, str]:

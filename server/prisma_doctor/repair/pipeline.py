@@ -23,6 +23,7 @@ repair stopped) still run, so a failed repair leaves the project as it was.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -106,6 +107,7 @@ def run_plan(
     plan: RepairPlan, progress: ProgressCallback | None = None, token: CancellationToken | None = None
 ) -> RepairResult:
     token = token or CancellationToken()
+    progress = _never_raising(progress or (lambda event: None))
     result = RepairResult(str(plan.root), plan.kind, notes=list(plan.notes), before=plan.before)
     if plan.refusals:
         result.refused = list(plan.refusals)
@@ -118,10 +120,21 @@ def run_plan(
         result.notes.append(str(error))
         return result
     try:
-        _run_steps(plan, result, token, progress or (lambda event: None))
+        _run_steps(plan, result, token, progress)
     finally:
         lock.release()
     return result
+
+
+def _never_raising(progress: ProgressCallback) -> ProgressCallback:
+    """A reporter that fails (a closed pipe, an editor gone) must not stop a repair half-way: it is the repair, not
+    its report, that must reach an end where the project is whole."""
+
+    def report(event: ProgressEvent) -> None:
+        with contextlib.suppress(Exception):
+            progress(event)
+
+    return report
 
 
 def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken, progress: ProgressCallback) -> None:

@@ -41,6 +41,7 @@ from prisma_doctor.repair.steps import (
     missing_packages,
 )
 from prisma_doctor.repair.targets import Targets, find_targets
+from prisma_doctor.state_folder import STATE_DIR
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 NEXT_CACHE = ".next"
@@ -88,6 +89,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         assert previous is not None
         notes.append(journal.describe_interruption(previous))
         notes += _servers_left_stopped(previous, project)
+    notes += _left_aside(project)
     running = find_dev_servers(project)
     servers = running
     if kind == "restart-dev":
@@ -216,6 +218,19 @@ def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
             "start your dev server yourself"
         )
     return notes
+
+
+def _left_aside(project: Path) -> list[str]:
+    """What an interrupted repair left set aside (a crash, a kill -9): named, for the user to put back or remove."""
+    folder = project / STATE_DIR / "aside"
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError:
+        return []
+    if not names:
+        return []
+    shown = ", ".join(_shown(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [f"an earlier repair left these set aside in {folder}: {shown}; remove them when you no longer need them"]
 
 
 def _shown(text: str) -> str:

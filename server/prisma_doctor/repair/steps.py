@@ -145,6 +145,10 @@ def put_back(ctx: StepContext) -> list[str]:
     details: list[str] = []
     for item, aside in reversed(ctx.set_aside):
         try:
+            if not os.path.lexists(aside):
+                # Nothing complete to put back: whatever stands at the place now stays.
+                details.append(f"could not put back {item.path}: its old copy at {aside} is gone")
+                continue
             if os.path.lexists(item.path):
                 reason = not_a_generated_client(item.path, item.provider) if item.provider else None
                 if item.provider is None or reason is not None:
@@ -172,10 +176,12 @@ class DiscardSetAside(Step):
     def run(self, ctx: StepContext) -> StepOutcome:
         freed = 0
         details: list[str] = []
+        # Not cancellable: the new client is in place, and an old copy half removed could no longer be put back. Each
+        # copy leaves the list before its removal starts, so that a rollback never touches it.
         for item, aside in list(ctx.set_aside):
-            ctx.token.raise_if_cancelled()
+            ctx.set_aside.remove((item, aside))
             try:
-                removal = remove_tree(aside, ctx.root, should_stop=ctx.should_stop)
+                removal = remove_tree(aside, ctx.root)
             except FS_REFUSALS as error:
                 # The repair itself is done; what could not be removed is named for the user to remove.
                 details.append(f"left at {aside} (was {item.path}): {error}")
