@@ -11,14 +11,14 @@ import os
 import random
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-SERVER = str(Path(__file__).resolve().parents[1] / "server")
+from tests.helpers import DOCTOR, doctor_environment
+
 ADDRESS_SPACE_LIMIT = 2 * 1024**3
 
 
@@ -38,11 +38,11 @@ def run_measured(args: list[str], cwd: Path) -> Measured:
     started = time.monotonic()
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prisma_doctor", *args],
+            [*DOCTOR, *args],
             cwd=cwd,
             stdout=stdout,
             stderr=stderr,
-            env={**os.environ, "PYTHONPATH": SERVER},
+            env=doctor_environment(),
             preexec_fn=limit,
         )
         try:
