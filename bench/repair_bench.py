@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "server"), str(REPO)]
 
 from tests.example_app import EXAMPLE, NOT_SOURCES, installed_example_packages  # noqa: E402
-from tests.repair_fixtures import ensure_pnpm  # noqa: E402
+from tests.npm_cache import pnpm_command  # noqa: E402
 
 from prisma_doctor.repair.processes import find_project_processes, stop_processes  # noqa: E402
 
@@ -112,7 +112,7 @@ def incident_script(copy: Copy, reinstall: bool) -> bool:
     for folder in (".next", ".turbo", "node_modules/.cache"):
         shutil.rmtree(copy.project / folder, ignore_errors=True)
     store = copy.project / ".bench-pnpm-store"
-    copy.run(str(ensure_pnpm()), "store", "prune", "--store-dir", str(store))
+    copy.run(*pnpm_command(), "store", "prune", "--store-dir", str(store))
     shutil.rmtree(copy.project / "node_modules" / "@prisma", ignore_errors=True)
     for folder in (copy.project / "node_modules" / ".pnpm").glob("@prisma*"):
         shutil.rmtree(folder, ignore_errors=True)

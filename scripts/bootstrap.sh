@@ -4,7 +4,7 @@
 #   scripts/bootstrap.sh --system   also the Debian packages the real-parts tests use (PostgreSQL, Neovim,
 #                                   Chromium, ripgrep, a compiler for code-server's native module)
 # Node.js 20 and npm come with the machine; npm packages are installed by the tests themselves, once, into
-# tests/.cache/ (see tests/toolchain.py), so that a second run is fast.
+# tests/.cache/ (see tests/npm_cache.py), so that a second run is fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,9 +1,10 @@
 """Pytest plugin: fresh, ready copies of the bundled example (examples/next-prisma-app) and its `next dev`.
 
-The example's packages are installed once into `tests/.cache/example-<hash of package-lock.json>/` and reused
-across runs. Each copy hard-links that `node_modules` (cheap), except the generated client folder
-`node_modules/.prisma`, which is a real copy because `prisma generate` rewrites it. Whatever rewrites another
-hard-linked file in place writes into the cache: a test that reinstalls packages should delete them first.
+The example's packages are installed once into `tests/.cache/example-<hash of package-lock.json>/` (by
+`tests/npm_cache.py`, under its lock) and reused across runs. Each copy hard-links that `node_modules` (cheap),
+except the generated client folder `node_modules/.prisma`, which is a real copy because `prisma generate` rewrites
+it. Whatever rewrites another hard-linked file in place writes into the cache: a test that reinstalls packages
+should delete them first.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dev_server import DevServer
+from tests.npm_cache import CACHE, cached
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "next-prisma-app"
-CACHE = ROOT / "tests" / ".cache"
 # What a run of the example leaves behind and a copy must not inherit.
 NOT_SOURCES = shutil.ignore_patterns(
     "node_modules", ".next", "dev.db", "dev.db-journal", "next-env.d.ts", "*.tsbuildinfo", ".clean"
@@ -50,23 +50,14 @@ def _lock_hash() -> str:
 
 def installed_example_packages() -> Path:
     """The cache folder whose `node_modules` holds the example's packages, installing them on first use."""
-    folder = CACHE / f"example-{_lock_hash()}"
-    if (folder / INSTALLED_MARKER).exists():
-        return folder
-    CACHE.mkdir(parents=True, exist_ok=True)
-    # Install beside the final place and rename, so an interrupted install never looks complete.
-    staging = Path(tempfile.mkdtemp(prefix="example-installing-", dir=CACHE))
-    try:
+
+    def install(folder: Path) -> None:
         for name in ("package.json", "package-lock.json"):
-            shutil.copy2(EXAMPLE / name, staging / name)
-        run_checked(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], staging, "Installing the example")
-        shutil.copy2(EXAMPLE / "package-lock.json", staging / SETUP_MARKER)
-        (staging / INSTALLED_MARKER).write_text("ok\n")
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder
+            shutil.copy2(EXAMPLE / name, folder / name)
+        run_checked(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], folder, "Installing the example")
+        shutil.copy2(EXAMPLE / "package-lock.json", folder / SETUP_MARKER)
+
+    return cached(CACHE / f"example-{_lock_hash()}", install, marker=INSTALLED_MARKER)
 
 
 def copy_example(destination: Path, packages: Path) -> Path:

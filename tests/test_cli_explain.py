@@ -15,33 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.captures.loading import FIXTURES, load
-
-SERVER = str(Path(__file__).resolve().parents[1] / "server")
-
-
-def doctor(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": SERVER},
-        timeout=120,
-    )
-
-
-def project_from_capture(name: str, root: Path) -> Path:
-    """The capture's project as it was on disk: its schema and its migrations (the generated client is not kept)."""
-    state = load(name).sidecar["project"]
-    (root / "prisma").mkdir(parents=True)
-    (root / "prisma" / "schema.prisma").write_text(state["schema"])
-    (root / "package.json").write_text('{"name": "app"}')
-    for migration, sql in (state["migrations"] or {}).items():
-        folder = root / "prisma" / "migrations" / migration
-        folder.mkdir(parents=True)
-        (folder / "migration.sql").write_text(sql)
-    return root
+from tests.captures.loading import FIXTURES, load, project_from_capture
+from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment
 
 
 def codes(output: bytes) -> list[str]:
@@ -49,7 +24,7 @@ def codes(output: bytes) -> list[str]:
 
 
 def test_explain_a_log_file_without_a_project(tmp_path: Path) -> None:
-    done = doctor("explain", str(FIXTURES / "pg-en-trigger-missing-field.log"), "--json", cwd=tmp_path)
+    done = doctor("explain", str(FIXTURES / "pg-en-trigger-missing-field.log"), "--json", cwd=tmp_path, text=False)
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert report["state"] == "unknown"
@@ -63,7 +38,13 @@ def test_explain_a_log_file_without_a_project(tmp_path: Path) -> None:
 def test_explain_with_the_project_names_the_field_and_the_migration_to_make(tmp_path: Path) -> None:
     root = project_from_capture("sqlite-p2022-missing-column", tmp_path / "app")
     done = doctor(
-        "explain", str(FIXTURES / "sqlite-p2022-missing-column.log"), "--project", str(root), "--json", cwd=tmp_path
+        "explain",
+        str(FIXTURES / "sqlite-p2022-missing-column.log"),
+        "--project",
+        str(root),
+        "--json",
+        cwd=tmp_path,
+        text=False,
     )
     assert done.returncode == 1, done.stderr
     (finding,) = json.loads(done.stdout)["findings"]
@@ -73,7 +54,7 @@ def test_explain_with_the_project_names_the_field_and_the_migration_to_make(tmp_
 
 
 def test_explain_reads_standard_input_and_prints_text(tmp_path: Path) -> None:
-    done = doctor("explain", "-", cwd=tmp_path, stdin=load("sqlite-migrate-status-pending").output)
+    done = doctor("explain", "-", cwd=tmp_path, text=False, input=load("sqlite-migrate-status-pending").output)
     assert done.returncode == 1
     text = done.stdout.decode()
     assert "[migrations-pending]" in text and "0002_add_nickname_post" in text
@@ -81,21 +62,21 @@ def test_explain_reads_standard_input_and_prints_text(tmp_path: Path) -> None:
 
 def test_explain_reads_next_dev_log_json_lines(tmp_path: Path) -> None:
     log = FIXTURES / "next-dev-p2022-server-action-external.next-development.log"
-    done = doctor("explain", str(log), "--json", cwd=tmp_path)
+    done = doctor("explain", str(log), "--json", cwd=tmp_path, text=False)
     assert codes(done.stdout) == ["db-missing-column", "db-object-error"]
     assert json.loads(done.stdout)["findings"][0]["count"] == 2
 
 
 def test_explain_exit_codes(tmp_path: Path) -> None:
-    assert doctor("explain", str(FIXTURES / "sqlite-generate-ok.log"), cwd=tmp_path).returncode == 0
-    missing = doctor("explain", str(tmp_path / "nope.log"), cwd=tmp_path)
+    assert doctor("explain", str(FIXTURES / "sqlite-generate-ok.log"), cwd=tmp_path, text=False).returncode == 0
+    missing = doctor("explain", str(tmp_path / "nope.log"), cwd=tmp_path, text=False)
     assert missing.returncode == 2 and b"cannot read" in missing.stderr and b"Traceback" not in missing.stderr
 
 
 def test_run_passes_output_through_records_it_and_keeps_the_exit_code(tmp_path: Path) -> None:
     root = project_from_capture("sqlite-p2021-missing-table", tmp_path / "app")
     log = FIXTURES / "sqlite-p2021-missing-table.log"
-    done = doctor("run", "--project", str(root), "--", "sh", "-c", f"cat '{log}'; exit 3", cwd=tmp_path)
+    done = doctor("run", "--project", str(root), "--", "sh", "-c", f"cat '{log}'; exit 3", cwd=tmp_path, text=False)
     assert done.returncode == 3
     assert done.stdout == log.read_bytes()
     assert (root / ".prisma-doctor" / "dev-output.log").read_bytes() == log.read_bytes()
@@ -104,7 +85,7 @@ def test_run_passes_output_through_records_it_and_keeps_the_exit_code(tmp_path: 
 
 def test_run_keeps_stderr_apart_and_reports_each_finding_once(tmp_path: Path) -> None:
     log = FIXTURES / "next-dev-p2022-server-action-external.log"
-    done = doctor("run", "--", "sh", "-c", f"cat '{log}' >&2", cwd=tmp_path)
+    done = doctor("run", "--", "sh", "-c", f"cat '{log}' >&2", cwd=tmp_path, text=False)
     assert done.returncode == 0
     assert done.stdout == b""
     assert done.stderr.startswith(log.read_bytes())
@@ -115,11 +96,8 @@ def test_run_gives_the_command_a_terminal_when_it_has_one(tmp_path: Path) -> Non
     pid, fd = pty.fork()
     if pid == 0:  # the child: prisma-doctor under a terminal
         os.chdir(tmp_path)
-        os.environ["PYTHONPATH"] = SERVER
-        os.execv(
-            sys.executable,
-            [sys.executable, "-m", "prisma_doctor", "run", "--", "sh", "-c", "test -t 1 && echo tty-seen"],
-        )
+        os.environ["PYTHONPATH"] = str(SERVER)
+        os.execv(DOCTOR[0], [*DOCTOR, "run", "--", "sh", "-c", "test -t 1 && echo tty-seen"])
     output = b""
     while True:
         try:
@@ -142,10 +120,10 @@ def test_run_forwards_signals(tmp_path: Path) -> None:
         "time.sleep(60)\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "prisma_doctor", "run", "--", sys.executable, "-c", script],
+        [*DOCTOR, "run", "--", sys.executable, "-c", script],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": SERVER},
+        env=doctor_environment(),
     )
     assert process.stdout is not None
     assert process.stdout.readline() == b"ready\n"
@@ -156,7 +134,7 @@ def test_run_forwards_signals(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [["run"], ["run", "--"]])
 def test_run_without_a_command_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
-    done = doctor(*args, cwd=tmp_path)
+    done = doctor(*args, cwd=tmp_path, text=False)
     assert done.returncode == 2 and b"give the command" in done.stderr
 
 

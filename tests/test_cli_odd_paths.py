@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SERVER = str(Path(__file__).resolve().parents[1] / "server")
+from tests.helpers import doctor
+
+UTF8 = {"PYTHONIOENCODING": "utf-8"}
 # Two problems Prisma would refuse, and a generator without a client: three findings, each with a location.
 SCHEMA = """generator client {
   provider = "prisma-client-js"
@@ -30,16 +30,6 @@ model Bad {
 FINDING = re.compile(r"^(?P<where>.+):\d+:\d+: (error|warning|info): .* \[[a-z-]+\]$")
 
 
-def doctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args],
-        cwd=cwd,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": SERVER, "PYTHONIOENCODING": "utf-8"},
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     ("name", "shown"),
     [
@@ -54,7 +44,7 @@ def test_each_finding_stays_one_line_whatever_the_project_is_called(tmp_path: Pa
     (project / "prisma" / "schema.prisma").write_text(SCHEMA)
     (project / "package.json").write_text('{"name": "app"}')
 
-    done = doctor("check", cwd=tmp_path)
+    done = doctor("check", cwd=tmp_path, env=UTF8, text=False)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.decode().splitlines()
     heads = [line for line in lines if not line.startswith("    ")]
@@ -68,5 +58,5 @@ def test_each_finding_stays_one_line_whatever_the_project_is_called(tmp_path: Pa
     assert summary == f"{folder}: out of sync (3 problems)"
 
     # JSON keeps the path as it is.
-    data = json.loads(doctor("check", "--json", cwd=tmp_path).stdout)
+    data = json.loads(doctor("check", "--json", cwd=tmp_path, env=UTF8, text=False).stdout)
     assert {f["location"]["file"] for f in data["findings"]} == {str(project / "prisma" / "schema.prisma")}

@@ -10,7 +10,6 @@ import os
 import pty
 import shlex
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,10 +17,11 @@ import psutil
 import pytest
 
 from tests.captures.loading import FIXTURES
+from tests.helpers import DOCTOR, doctor, doctor_environment
 
-SERVER = str(Path(__file__).resolve().parents[1] / "server")
-DOCTOR = f"{shlex.quote(sys.executable)} -m prisma_doctor"
-ENV = {**os.environ, "PYTHONPATH": SERVER}
+# `prisma-doctor` in a shell command line.
+SHELL_DOCTOR = shlex.join(DOCTOR)
+ENV = doctor_environment()
 
 
 def pipeline(script: str, cwd: Path) -> tuple[int, str]:
@@ -72,7 +72,7 @@ FLOODER = "echo $$ >>pids; sleep 600 & echo $! >>pids; (sleep 601 & echo $! >>pi
 
 
 def test_run_stops_the_command_and_all_it_started_when_the_reader_goes(tmp_path: Path) -> None:
-    code, err = pipeline(f"{DOCTOR} run -- sh -c {shlex.quote(FLOODER)} | head -1", tmp_path)
+    code, err = pipeline(f"{SHELL_DOCTOR} run -- sh -c {shlex.quote(FLOODER)} | head -1", tmp_path)
     assert code == 141
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert len((tmp_path / "pids").read_text().split()) == 3
@@ -96,20 +96,20 @@ def test_run_stops_even_a_daemon_that_detached_itself(tmp_path: Path) -> None:
 def test_run_under_a_terminal_stops_the_command_and_its_children(tmp_path: Path) -> None:
     # In our process group the tree is all we can follow: the sleeper whose parent exited is not in it.
     script = "echo $$ >>pids; sleep 600 & echo $! >>pids; while :; do echo line; done"
-    assert pipeline_under_terminal(f"{DOCTOR} run -- sh -c {shlex.quote(script)} | head -1", tmp_path) == 141
+    assert pipeline_under_terminal(f"{SHELL_DOCTOR} run -- sh -c {shlex.quote(script)} | head -1", tmp_path) == 141
     assert survivors(tmp_path / "pids") == []
 
 
 def test_run_as_in_the_issue_exits_141_and_leaves_nothing(tmp_path: Path) -> None:
     before = time.monotonic()
-    code, _ = pipeline(f"{DOCTOR} run -- sh -c 'echo $$ >pids; seq 1 200000; exit 7' | head -1", tmp_path)
+    code, _ = pipeline(f"{SHELL_DOCTOR} run -- sh -c 'echo $$ >pids; seq 1 200000; exit 7' | head -1", tmp_path)
     assert code == 141
     assert survivors(tmp_path / "pids") == []
     assert time.monotonic() - before < 30
 
 
 def test_run_keeps_the_exit_code_when_the_reader_stays(tmp_path: Path) -> None:
-    code, _ = pipeline(f"{DOCTOR} run -- sh -c 'seq 1 20; exit 7' | head -1", tmp_path)
+    code, _ = pipeline(f"{SHELL_DOCTOR} run -- sh -c 'seq 1 20; exit 7' | head -1", tmp_path)
     assert code == 7
 
 
@@ -117,7 +117,7 @@ def test_explain_into_head_exits_141_without_a_traceback(tmp_path: Path) -> None
     # 1,500 different missing columns: far more findings than a pipe holds.
     block = (FIXTURES / "sqlite-p2022-missing-column.log").read_text()
     (tmp_path / "many.log").write_text("".join(block.replace("nickname", f"col{i}") for i in range(1500)))
-    code, err = pipeline(f"{DOCTOR} explain many.log | head -1", tmp_path)
+    code, err = pipeline(f"{SHELL_DOCTOR} explain many.log | head -1", tmp_path)
     assert (code, err) == (141, "")
 
 
@@ -125,7 +125,7 @@ def test_check_into_head_exits_141_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "prisma").mkdir()
     (tmp_path / "package.json").write_text('{"name": "app"}')
     (tmp_path / "prisma" / "schema.prisma").write_text("".join(f"garbage{i} ?\n" for i in range(3000)))
-    code, err = pipeline(f"{DOCTOR} check | head -1", tmp_path)
+    code, err = pipeline(f"{SHELL_DOCTOR} check | head -1", tmp_path)
     assert (code, err) == (141, "")
 
 
@@ -145,13 +145,6 @@ def test_run_reports_a_command_it_cannot_start_as_a_shell_does(
     (tmp_path / "plain.txt").write_text("not a program\n")
     (tmp_path / "bad-interpreter.sh").write_text("#!/no/such/interpreter\n")
     (tmp_path / "bad-interpreter.sh").chmod(0o755)
-    done = subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", "run", "--", command],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-    )
+    done = doctor("run", "--", command, cwd=tmp_path, timeout=60)
     assert done.returncode == code
     assert done.stderr.startswith(f"prisma-doctor run: {message}") and done.stderr.count("\n") == 1, done.stderr

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.repair_fixtures import project_copy, repair_environment
+from tests.helpers import doctor
+from tests.repair_fixtures import project_copy
 
-SERVER = Path(__file__).resolve().parents[1] / "server"
 HINT = "Restart your editor's TypeScript server"
-
-
-def regenerate(project: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", "regenerate", "--yes", "--project", str(project)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.mark.node
@@ -33,12 +19,12 @@ def test_the_typescript_hint_follows_a_generate_that_worked_and_only_then(tmp_pa
     good = schema.read_text()
     # A generator Prisma cannot run: the schema validates (an invalid one is refused before any step), generate fails.
     schema.write_text(good + '\ngenerator broken {\n  provider = "node ./no-such-generator.js"\n}\n')
-    failed = regenerate(project)
+    failed = doctor("regenerate", "--yes", "--project", str(project), repair=True)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "repair NOT complete" in failed.stdout
     assert HINT not in failed.stdout
 
     schema.write_text(good + "\nmodel Post {\n  id Int @id\n  body String\n}\n")
-    worked = regenerate(project)
+    worked = doctor("regenerate", "--yes", "--project", str(project), repair=True)
     assert worked.returncode == 0, worked.stdout + worked.stderr
     assert HINT in worked.stdout

@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.captures.loading import FIXTURES
+from tests.helpers import doctor
 
-SERVER = str(Path(__file__).resolve().parents[1] / "server")
-ENV = {**os.environ, "PYTHONPATH": SERVER}
-
-
-def doctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,  # a FIFO opened for reading would wait for a writer forever
-    )
+# A FIFO opened for reading would wait for a writer forever: each command gets a minute, and no stdin.
+LIMIT = 60
 
 
 @pytest.fixture
@@ -37,7 +25,7 @@ def fifo(tmp_path: Path) -> Path:
 
 def test_schema_names_a_fifo_and_a_device_as_what_they_are(tmp_path: Path, fifo: Path) -> None:
     for path, kind in ((fifo, "a FIFO (named pipe)"), (Path("/dev/null"), "a character device")):
-        done = doctor("schema", str(path), cwd=tmp_path)
+        done = doctor("schema", str(path), cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
         assert done.returncode == 2
         assert done.stderr == f"prisma-doctor schema: {path} (argument) is not a regular file but {kind}; give a " + (
             ".prisma file or a folder of them\n"
@@ -46,7 +34,7 @@ def test_schema_names_a_fifo_and_a_device_as_what_they_are(tmp_path: Path, fifo:
 
 def test_check_names_a_fifo_given_as_the_schema(tmp_path: Path, fifo: Path) -> None:
     (tmp_path / "package.json").write_text('{"name": "app"}')
-    done = doctor("check", "--schema", str(fifo), "--json", cwd=tmp_path)
+    done = doctor("check", "--schema", str(fifo), "--json", cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
     assert done.returncode == 2, done.stderr
     (finding,) = json.loads(done.stdout)["findings"]
     assert finding["code"] == "schema-unreadable"
@@ -60,7 +48,7 @@ def test_explain_reads_a_fifo_as_the_stream_it_is(tmp_path: Path) -> None:
     log = FIXTURES / "sqlite-p2022-missing-column.log"
     writer = subprocess.Popen(["sh", "-c", f"cat '{log}' > '{fifo}'"])
     try:
-        done = doctor("explain", str(fifo), "--json", cwd=tmp_path)
+        done = doctor("explain", str(fifo), "--json", cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
     finally:
         writer.kill()
         writer.wait()
@@ -69,6 +57,6 @@ def test_explain_reads_a_fifo_as_the_stream_it_is(tmp_path: Path) -> None:
 
 
 def test_explain_reads_dev_null_as_an_empty_log(tmp_path: Path) -> None:
-    done = doctor("explain", "/dev/null", "--json", cwd=tmp_path)
+    done = doctor("explain", "/dev/null", "--json", cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["findings"] == []

@@ -6,9 +6,6 @@ exactly one finding per edit, each on the part of the schema that changed; then 
 
 from __future__ import annotations
 
-import io
-import json
-from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ from typing import Any
 import pytest
 
 from prisma_doctor.check import inspect_project
-from prisma_doctor.cli import main
+from tests.helpers import check_json
 from tests.toolchain import (
     JS_GENERATOR,
     PACKAGE_MANAGERS,
@@ -101,13 +98,6 @@ EDITS: list[tuple[str, str, str, str, str]] = [
 ]
 # Adding enum Color in the same edit as removing Legacy is a second drift.
 EXTRA = {("enum-added", "Color")}
-
-
-def check_json(root: Path) -> tuple[int, dict[str, Any]]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(["check", "--json", str(root)])
-    return code, json.loads(out.getvalue())
 
 
 def covered_text(project: PrismaProject, location: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ import pytest
 from prisma_doctor.check import inspect_project
 from prisma_doctor.clients.read import read_client
 from prisma_doctor.project import find_projects, package_manager
-from tests.test_clients_drift import check_json
+from tests.helpers import check_json
 from tests.toolchain import (
     JS_GENERATOR,
     TS_GENERATOR,

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from prisma_doctor.check import inspect_project
+from tests.helpers import tree_times
 from tests.toolchain import JS_GENERATOR, ProjectFactory, pnpm_add_offline, schema_text, toolchain
 
 pytestmark = pytest.mark.node
 
 MODELS = "model User {\n  id Int @id\n}\n"
-
-
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    state: dict[str, tuple[int, int]] = {}
-    for directory, _, files in os.walk(folder):
-        for name in files:
-            path = Path(directory) / name
-            info = path.lstat()
-            state[str(path.relative_to(folder))] = (info.st_mtime_ns, info.st_size)
-    return state
 
 
 @pytest.mark.parametrize("manager", ["npm", "pnpm"])
@@ -31,7 +19,7 @@ def test_generating_and_reinstalling_in_a_project_leave_the_cache_untouched(
 ) -> None:
     version = "7.10.0"
     cache = toolchain(manager, version)
-    before = snapshot(cache)
+    before = tree_times(cache, folders=False)
     project = prisma_project(schema_text(version, MODELS, JS_GENERATOR), version=version, package_manager=manager)
     # The copy really shares the installed files (else it would be neither cheap nor a test of anything).
     cli = project.root / "node_modules" / "prisma" / "package.json"
@@ -40,7 +28,7 @@ def test_generating_and_reinstalling_in_a_project_leave_the_cache_untouched(
     if manager == "pnpm":
         pnpm_add_offline(project.root, "@prisma/client@6.17.1", "prisma@6.17.1")
 
-    assert snapshot(cache) == before
+    assert tree_times(cache, folders=False) == before
     assert not any(cache.rglob(".prisma"))
     client = inspect_project(project.root).clients[0].client
     assert client is not None or manager == "pnpm"

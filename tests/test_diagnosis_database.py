@@ -16,10 +16,10 @@ from prisma_doctor.findings import Finding
 from prisma_doctor.logs.recognize import read_events, recognize
 from prisma_doctor.schema.datamodel import build_datamodel
 from prisma_doctor.schema.parser import parse_schema
-from tests.captures.loading import load
+from tests.captures.loading import FIXTURES, load, project_from_capture
 from tests.captures.postgres import free_port
 from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, PostgresServer, with_password
-from tests.test_cli_explain import FIXTURES, doctor, project_from_capture
+from tests.helpers import doctor
 
 PASSWORD = "hunter2-s3cret"
 
@@ -57,7 +57,7 @@ def test_capture_against_the_live_database_that_printed_it(postgres: PostgresSer
     # The log as this project would print it: the capture's paths moved here (the call site's line gives the call).
     capture = load(name)
     log = capture.output.replace(capture.sidecar["project_root"].encode(), str(root).encode())
-    done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, stdin=log)
+    done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, text=False, input=log)
     assert PASSWORD not in (done.stdout + done.stderr).decode(), "the password never reaches the output"
     findings = json.loads(done.stdout)["findings"]
     assert summary(findings) == LIVE[name], [f["message"] for f in findings]
@@ -121,7 +121,13 @@ def test_unreachable_database_keeps_the_ranking_and_says_why() -> None:
 def test_no_database_url_keeps_the_ranking_and_says_why(tmp_path: Path) -> None:
     root = project_from_capture("pg-en-p2022-missing-column", tmp_path / "app")
     done = doctor(
-        "explain", str(FIXTURES / "pg-en-p2022-missing-column.log"), "--project", str(root), "--json", cwd=root
+        "explain",
+        str(FIXTURES / "pg-en-p2022-missing-column.log"),
+        "--project",
+        str(root),
+        "--json",
+        cwd=root,
+        text=False,
     )
     findings = json.loads(done.stdout)["findings"]
     assert summary(findings) == [("db-missing-column", 1), ("db-object-error", 2)]
@@ -219,7 +225,9 @@ def sqlite_project(root: Path, statements: str) -> Path:
 
 
 def explain_text(root: Path, lines: list[str]) -> list[dict]:
-    done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, stdin="\n".join(lines).encode())
+    done = doctor(
+        "explain", "-", "--project", str(root), "--json", cwd=root, text=False, input="\n".join(lines).encode()
+    )
     return json.loads(done.stdout)["findings"]
 
 
@@ -270,7 +278,7 @@ def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Pat
         """,
     )
     (root / "error.log").write_text("\n".join(p2022_lines("(not available)", "update")) + "\n")
-    done = doctor("run", "--project", str(root), "--", "cat", "error.log", cwd=root)
+    done = doctor("run", "--project", str(root), "--", "cat", "error.log", cwd=root, text=False)
     said = done.stderr.decode()
     assert "prisma-doctor: " in said and "trigger `touch` on `User`" in said, said
     assert "`User` has no column `verified`" in said

@@ -61,18 +61,3 @@ def test_removed_model_is_reported_at_the_fallback() -> None:
     after = BEFORE.split("enum Role")[0]
     drifts = compare(datamodel(after), datamodel(BEFORE), fallback)
     assert [(d.kind, d.subject, d.location) for d in drifts] == [("enum-removed", "Role", fallback)]
-
-
-def test_check_reports_a_type_that_names_nothing_as_schema_invalid(tmp_path) -> None:
-    from prisma_doctor.check import check_project
-
-    (tmp_path / "package.json").write_text('{"name": "app"}\n')
-    (tmp_path / "schema.prisma").write_text(
-        'generator client {\n  provider = "prisma-client-js"\n  output = "./client"\n}\n\n'
-        "model User {\n  id   Int  @id\n  role Rolee\n}\n"
-    )
-    report = check_project(tmp_path)
-    invalid = [f for f in report.findings if f.code == "schema-invalid"]
-    assert len(invalid) == 1 and "Rolee" in invalid[0].message
-    assert invalid[0].location is not None and invalid[0].location.span is not None
-    assert invalid[0].location.span.start.line == 7

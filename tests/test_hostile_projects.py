@@ -6,23 +6,12 @@ Every case must end with a clear message, a meaningful exit code and nothing out
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.repair_fixtures import SCHEMA, project_copy, repair_environment
-
-SERVER = Path(__file__).resolve().parents[1] / "server"
-
-
-def doctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
-    )
+from tests.helpers import doctor, set_immutable
+from tests.repair_fixtures import SCHEMA, project_copy
 
 
 def schema_project(folder: Path, package_json: bytes) -> Path:
@@ -53,7 +42,7 @@ def test_a_package_json_that_is_not_json_is_named_where_it_breaks(
     tmp_path: Path, content: bytes, line: int | None, column: int | None, says: str
 ) -> None:
     project = schema_project(tmp_path / "app", content)
-    result = doctor("check", "--json", cwd=project)
+    result = doctor("check", "--json", cwd=project, repair=True)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     findings = json.loads(result.stdout)["findings"]
@@ -66,7 +55,7 @@ def test_a_package_json_that_is_not_json_is_named_where_it_breaks(
     assert any(f["code"] == "client-not-generated" for f in findings)
     # The repair's preview still works and names its steps, and says why it would refuse (no Prisma to run);
     # the file itself is left as it was.
-    preview = doctor("reset", "--dry-run", cwd=project)
+    preview = doctor("reset", "--dry-run", cwd=project, repair=True)
     assert preview.returncode == 2, preview.stderr
     assert "Regenerate Prisma Client" in preview.stdout
     assert "refused: the `prisma` package is neither installed nor declared" in preview.stdout
@@ -79,16 +68,11 @@ def test_a_package_json_declaring_the_schema_is_named_when_no_schema_is_found(tm
     (project / "db").mkdir()
     (project / "db" / "main.prisma").write_text(SCHEMA)
     (project / "package.json").write_text('{"prisma": {"schema": "db/main.prisma"},}')
-    result = doctor("check", "--json", cwd=project)
+    result = doctor("check", "--json", cwd=project, repair=True)
     assert "Traceback" not in result.stderr
     codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
     # Why the schema was not found is the broken file that names it.
     assert codes == ["package-json-invalid", "schema-unreadable"]
-
-
-def _immutable(path: Path, on: bool) -> None:
-    # `chattr +i` makes unlink fail with EPERM even for root, as a file held open by a process does on Windows.
-    subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True)
 
 
 @pytest.mark.node
@@ -102,9 +86,9 @@ def test_a_file_that_cannot_be_deleted_is_named_as_a_permission_error_and_the_re
     (project / "node_modules" / "outside-link").symlink_to(outside)
     with (project / "prisma" / "schema.prisma").open("a") as schema:
         schema.write("\nmodel Post {\n  id Int @id\n}\n")
-    _immutable(locked, True)
+    set_immutable(locked, True)
     try:
-        result = doctor("regenerate", "--yes", cwd=project)
+        result = doctor("regenerate", "--yes", cwd=project, repair=True)
         # The old client was set aside whole (a rename), the new one generated; only the old copy's removal
         # meets the file nobody may delete, and that is named for what it is.
         assert result.returncode == 0, result.stdout + result.stderr
@@ -112,12 +96,12 @@ def test_a_file_that_cannot_be_deleted_is_named_as_a_permission_error_and_the_re
         assert "permission denied" in result.stdout and "not a lock" in result.stdout
         assert "stayed locked" not in result.stdout
         assert outside.read_text() == "keep"
-        assert doctor("check", cwd=project).returncode == 0
+        assert doctor("check", cwd=project, repair=True).returncode == 0
     finally:
         for kept in (project / ".prisma-doctor" / "aside").rglob("index.js"):
-            _immutable(kept, False)
+            set_immutable(kept, False)
         if locked.exists():
-            _immutable(locked, False)
+            set_immutable(locked, False)
 
 
 def test_link_loops_and_links_out_of_the_tree_end_the_search_for_projects(tmp_path: Path) -> None:
@@ -125,7 +109,7 @@ def test_link_loops_and_links_out_of_the_tree_end_the_search_for_projects(tmp_pa
     (project / "loop").symlink_to(project, target_is_directory=True)
     (project / "self").symlink_to("self")
     (tmp_path / "repo" / "root").symlink_to("/", target_is_directory=True)
-    result = doctor("check", "--json", str(tmp_path / "repo"), cwd=tmp_path)
+    result = doctor("check", "--json", str(tmp_path / "repo"), cwd=tmp_path, repair=True)
     assert "Traceback" not in result.stderr
     reports = json.loads(result.stdout)
     projects = [r["project"] for r in reports] if isinstance(reports, list) else [reports["project"]]

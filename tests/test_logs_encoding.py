@@ -19,8 +19,8 @@ import pytest
 from prisma_doctor.logs.encoding import MIN_SAMPLE, StreamDecoder, sniff
 from prisma_doctor.logs.recognize import read_events
 from prisma_doctor.logs.stream import LineReader, read_lines
-from tests.captures.loading import FIXTURES, load, names
-from tests.test_cli_explain import doctor, project_from_capture
+from tests.captures.loading import FIXTURES, load, names, project_from_capture
+from tests.helpers import doctor
 
 
 def crlf(text: str) -> str:
@@ -55,7 +55,7 @@ def utf8_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[li
         args = ["--json"]
         if load(name).sidecar["project"]["schema"]:
             args += ["--project", str(project_from_capture(name, root / "app"))]
-        done = doctor("explain", str(FIXTURES / f"{name}.log"), *args, cwd=root)
+        done = doctor("explain", str(FIXTURES / f"{name}.log"), *args, cwd=root, text=False)
         report = json.loads(done.stdout)
         assert report["findings"], f"{name}: the original gives findings to compare with"
         reports[name] = (args, root, report)
@@ -68,7 +68,7 @@ def test_explain_a_file_gives_the_findings_of_the_utf8_original(name: str, encod
     args, root, report = utf8_reports[name]
     log = root / f"{encoding}.log"
     log.write_bytes(ENCODINGS[encoding](text_of(name)))
-    done = doctor("explain", str(log), *args, cwd=root)
+    done = doctor("explain", str(log), *args, cwd=root, text=False)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["findings"] == report["findings"]
 
@@ -77,7 +77,7 @@ def test_explain_standard_input_in_utf16(utf8_reports) -> None:
     name = "next-dev-p2022-server-action-external"
     args, root, report = utf8_reports[name]
     data = ENCODINGS["utf-16le BOM CRLF (PowerShell 5 >)"](text_of(name))
-    done = doctor("explain", "-", *args, cwd=root, stdin=data)
+    done = doctor("explain", "-", *args, cwd=root, text=False, input=data)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["findings"] == report["findings"]
 
@@ -87,8 +87,8 @@ def test_explain_a_next_dev_log_copied_by_powershell(tmp_path: Path) -> None:
     original = FIXTURES / "next-dev-p2022-server-action-external.next-development.log"
     copy = tmp_path / "copy.log"
     copy.write_bytes(ENCODINGS["utf-16le BOM CRLF (PowerShell 5 >)"](original.read_text(encoding="utf-8")))
-    expected = doctor("explain", str(original), "--json", cwd=tmp_path)
-    done = doctor("explain", str(copy), "--json", cwd=tmp_path)
+    expected = doctor("explain", str(original), "--json", cwd=tmp_path, text=False)
+    done = doctor("explain", str(copy), "--json", cwd=tmp_path, text=False)
     assert done.returncode == expected.returncode == 1, done.stderr
     findings = json.loads(done.stdout)["findings"]
     assert findings == json.loads(expected.stdout)["findings"]
@@ -98,7 +98,7 @@ def test_explain_a_next_dev_log_copied_by_powershell(tmp_path: Path) -> None:
 def test_run_reads_a_command_that_prints_utf16(tmp_path: Path) -> None:
     log = tmp_path / "utf16.log"
     log.write_bytes(ENCODINGS["utf-16le BOM"](text_of("next-dev-p2022-server-action-external")))
-    done = doctor("run", "--", "sh", "-c", f"cat '{log}'", cwd=tmp_path)
+    done = doctor("run", "--", "sh", "-c", f"cat '{log}'", cwd=tmp_path, text=False)
     assert done.returncode == 0
     assert done.stdout == log.read_bytes()  # passed through as it came
     assert done.stderr.count(b"[db-missing-column]") == 1
@@ -190,7 +190,7 @@ def test_explain_refuses_binary_data_clearly(data: bytes | Path, tmp_path: Path)
     log = tmp_path / "garbage.bin"
     log.write_bytes(data)
     for args, stdin in (([str(log)], None), (["-"], data)):
-        done = doctor("explain", *args, "--json", cwd=tmp_path, stdin=stdin)
+        done = doctor("explain", *args, "--json", cwd=tmp_path, text=False, input=stdin)
         assert done.returncode == 2
         assert b"does not look like a log: most of its lines are binary data" in done.stderr
         assert b"Traceback" not in done.stderr and done.stdout == b""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_repair_example import doctor
+from tests.helpers import doctor_json
 
 pytestmark = pytest.mark.node
 
@@ -23,12 +23,12 @@ def test_migrate_deploy_applies_a_pending_migration(example_app: Path) -> None:
     (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
     assert "nickname" not in columns(example_app / "dev.db")
 
-    status, plan = doctor("migrate", "deploy", "--project", str(example_app), "--dry-run")
+    status, plan = doctor_json("migrate", "deploy", "--project", str(example_app), "--dry-run")
     assert status == 0, plan
     assert [step["name"] for step in plan["steps"]] == ["database", "restart-ts-server"]
     assert "nickname" not in columns(example_app / "dev.db"), "a dry run changes nothing"
 
-    status, result = doctor("migrate", "deploy", "--project", str(example_app))
+    status, result = doctor_json("migrate", "deploy", "--project", str(example_app))
     assert status == 0, result
     assert result["ok"] is True
     assert "nickname" in columns(example_app / "dev.db")
@@ -38,7 +38,7 @@ def test_a_failing_migration_fails_the_repair_with_prismas_message(example_app: 
     migration = example_app / "prisma" / "migrations" / "20260201000000_broken"
     migration.mkdir()
     (migration / "migration.sql").write_text('ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n', encoding="utf-8")
-    status, result = doctor("migrate", "deploy", "--project", str(example_app))
+    status, result = doctor_json("migrate", "deploy", "--project", str(example_app))
     assert status == 1, result
     failed = next(step for step in result["steps"] if step["status"] == "failed")
     assert "no such table" in " ".join(failed["details"]).lower() or "P3018" in " ".join(failed["details"])

@@ -4,11 +4,9 @@ repair brings it back with the same command, and the page answers 200 with the n
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,23 +18,9 @@ from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_
 from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import DevServer, free_port
 from tests.example_app import run_script
+from tests.helpers import doctor_json
 
 pytestmark = pytest.mark.node
-SERVER = Path(__file__).resolve().parents[1] / "server"
-
-
-def doctor(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
-    done = subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args, "--yes", "--json"],
-        env={**(env or os.environ), "PYTHONPATH": str(SERVER)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    try:
-        return done.returncode, json.loads(done.stdout)
-    except ValueError:
-        return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
 
 
 @pytest.fixture
@@ -63,7 +47,7 @@ def test_reset_on_the_running_example_serves_the_new_field(
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
 
-    code, result = doctor("reset", "--project", str(example_app))
+    code, result = doctor_json("reset", "--project", str(example_app))
     restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
 
     assert code == 0, result
@@ -102,7 +86,7 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     assert lock.exists(), (tmp_path / "npm-run-dev.log").read_text()
     command = psutil.Process(launcher.pid).cmdline()
 
-    code, result = doctor("restart-dev", "--project", str(example_app), env=env)
+    code, result = doctor_json("restart-dev", "--project", str(example_app), env=env)
     restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
 
     assert code == 0, result

@@ -6,7 +6,6 @@ lies outside the project is byte for byte as it was.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
@@ -25,41 +24,11 @@ import pytest
 from prisma_doctor.repair.journal import RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.safe_fs import CrossesMount, OutsideProject, remove_tree
+from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, set_immutable, tree_contents
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
 
-SERVER = Path(__file__).resolve().parents[1] / "server"
 IDLE = "setInterval(() => {}, 1000)"
 OTHER_USER = "prisma-doctor-other"
-
-
-def doctor(*args: str, cwd: Path, user: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        user=user,
-    )
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every entry under `folder`: a file's content hash, a link's target, a folder's mode. Links not followed."""
-    seen: dict[str, str] = {}
-    for here, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            path = Path(here, name)
-            info = os.lstat(path)
-            key = str(path.relative_to(folder))
-            if stat.S_ISLNK(info.st_mode):
-                seen[key] = "link:" + os.readlink(path)
-            elif stat.S_ISREG(info.st_mode):
-                seen[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                seen[key] = f"dir:{stat.S_IMODE(info.st_mode):o}"
-    return seen
 
 
 def set_output(project: Path, output: str) -> None:
@@ -132,8 +101,8 @@ def test_an_output_that_holds_the_users_files_is_never_removed(
     schema_text = (project / "prisma" / "schema.prisma").read_text()
     modules = sorted(p.name for p in (project / "node_modules").iterdir())
 
-    plan = doctor("regenerate", "--dry-run", cwd=project)
-    done = doctor("regenerate", "--yes", cwd=project)
+    plan = doctor("regenerate", "--dry-run", cwd=project, repair=True)
+    done = doctor("regenerate", "--yes", cwd=project, repair=True)
 
     # Not Prisma's folder: nothing is moved, and since `prisma generate` would write over the user's files there,
     # the repair refuses before anything runs.
@@ -163,17 +132,17 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
     (state / f"journal.json.{os.getpid()}.tmp").symlink_to(outside / "victim-journal")
     (state / "dev-output.log").symlink_to(outside / "victim-dev")
     os.link(outside / "victim-lock", state / "repair.lock")  # a hard link: refused as a lock
-    before = snapshot(outside)
+    before = tree_contents(outside)
 
-    done = doctor("reset", "--yes", cwd=project)
+    done = doctor("reset", "--yes", cwd=project, repair=True)
 
-    assert snapshot(outside) == before
+    assert tree_contents(outside) == before
     assert "Traceback" not in done.stderr
     assert "repair lock cannot be used" in done.stdout + done.stderr
     os.unlink(state / "repair.lock")
-    again = doctor("reset", "--yes", cwd=project)
+    again = doctor("reset", "--yes", cwd=project, repair=True)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert snapshot(outside) == before
+    assert tree_contents(outside) == before
     assert stat.S_IMODE(os.lstat(state).st_mode) == 0o700
     for name in ("journal.json", "generate.log"):
         info = os.lstat(state / name)
@@ -187,13 +156,13 @@ def test_a_state_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
     outside.mkdir()
     (outside / "journal.json").write_text("precious\n")
     (project / ".prisma-doctor").symlink_to(outside, target_is_directory=True)
-    before = snapshot(outside)
+    before = tree_contents(outside)
 
-    done = doctor("regenerate", "--yes", cwd=project)
+    done = doctor("regenerate", "--yes", cwd=project, repair=True)
 
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
-    assert snapshot(outside) == before
+    assert tree_contents(outside) == before
 
 
 # A stand-in for `next dev` (the real one takes a minute to start here): it serves on the port given by -p, as
@@ -244,7 +213,7 @@ def test_restart_runs_npms_real_command_and_the_journal_keeps_no_secret(tmp_path
             time.sleep(0.1)
         assert _answers(port)
 
-        done = doctor("restart-dev", "--yes", "--json", cwd=project)
+        done = doctor("restart-dev", "--yes", "--json", cwd=project, repair=True)
 
         result = json.loads(done.stdout)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -287,8 +256,8 @@ def test_a_planted_journal_command_is_never_run(tmp_path: Path) -> None:
     (project / ".prisma-doctor").mkdir(mode=0o700)
     (project / ".prisma-doctor" / "journal.json").write_text(json.dumps(planted))
 
-    plan = doctor("restart-dev", "--dry-run", cwd=project)
-    done = doctor("restart-dev", "--yes", cwd=project)
+    plan = doctor("restart-dev", "--dry-run", cwd=project, repair=True)
+    done = doctor("restart-dev", "--yes", cwd=project, repair=True)
 
     assert not marker.exists()
     assert "not started again from its record" in plan.stdout
@@ -311,14 +280,14 @@ def test_a_bind_mount_inside_next_is_refused_and_its_contents_kept(tmp_path: Pat
     if subprocess.run(["mount", "--bind", str(outside), str(point)], capture_output=True).returncode != 0:
         pytest.skip("this machine does not allow bind mounts")
     try:
-        before = snapshot(outside)
-        done = doctor("reset", "--yes", cwd=project)
+        before = tree_contents(outside)
+        done = doctor("reset", "--yes", cwd=project, repair=True)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "mount point" in done.stderr
-        assert snapshot(outside) == before
+        assert tree_contents(outside) == before
         with pytest.raises(CrossesMount):
             remove_tree(project / ".next", project)
-        assert snapshot(outside) == before
+        assert tree_contents(outside) == before
     finally:
         subprocess.run(["umount", "-l", str(point)], capture_output=True)
 
@@ -328,7 +297,7 @@ def test_a_folder_swapped_for_a_link_during_removal_never_leads_outside(tmp_path
     outside.mkdir()
     for index in range(20):
         (outside / f"victim-{index}").write_text("precious")
-    before = snapshot(outside)
+    before = tree_contents(outside)
     project = tmp_path / "app"
     refused = 0
     for attempt in range(60):
@@ -355,7 +324,7 @@ def test_a_folder_swapped_for_a_link_during_removal_never_leads_outside(tmp_path
         except OutsideProject:
             refused += 1
         swapper.join()
-        assert snapshot(outside) == before, f"attempt {attempt}"
+        assert tree_contents(outside) == before, f"attempt {attempt}"
     assert os.path.isdir(outside)
 
 
@@ -374,7 +343,7 @@ def test_reset_stops_no_process_that_is_not_the_projects_to_stop(tmp_path: Path,
     client_file = project / "node_modules" / ".prisma" / "client" / "index.js"
     tail = spawn(["tail", "-f", str(client_file)], tmp_path)
 
-    done = doctor("reset", "--yes", cwd=project)
+    done = doctor("reset", "--yes", cwd=project, repair=True)
 
     assert done.returncode == 0, done.stdout + done.stderr
     # This user's node in the project is no dev server the repair can start again: named, and left running.
@@ -395,16 +364,16 @@ def test_a_folder_that_may_not_be_changed_is_refused_up_front(tmp_path: Path) ->
     (locked / "page.js").write_text("built")
     add_field(project, "email")
     # An immutable folder: no user, root included, may remove its entries (as a root-owned folder is for a user).
-    subprocess.run(["chattr", "+i", str(locked)], check=True)
+    set_immutable(locked, True)
     try:
-        before = snapshot(project)
-        done = doctor("reset", "--yes", cwd=project)
+        before = tree_contents(project)
+        done = doctor("reset", "--yes", cwd=project, repair=True)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "permission denied" in done.stderr and str(locked) in done.stderr
         assert "locked" not in done.stderr
-        assert snapshot(project) == before
+        assert tree_contents(project) == before
     finally:
-        subprocess.run(["chattr", "-i", str(locked)], check=True)
+        set_immutable(locked, False)
     assert run_query(project).returncode == 0
 
 
@@ -475,15 +444,15 @@ def test_a_repair_whose_generate_would_write_outside_refuses(tmp_path: Path, how
     else:
         where = project / "prisma"
         (where / "schema.prisma").write_text((where / "schema.prisma").read_text())
-    before = snapshot(outside)
-    modules = snapshot(project / "node_modules" / ".prisma")
+    before = tree_contents(outside)
+    modules = tree_contents(project / "node_modules" / ".prisma")
 
-    done = doctor("reset", "--yes", "--project", str(where), cwd=project)
+    done = doctor("reset", "--yes", "--project", str(where), cwd=project, repair=True)
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert "outside the project" in done.stderr
-    assert snapshot(outside) == before
-    assert snapshot(project / "node_modules" / ".prisma") == modules
+    assert tree_contents(outside) == before
+    assert tree_contents(project / "node_modules" / ".prisma") == modules
 
 
 SLOW_NPX = """#!/bin/sh
@@ -504,7 +473,7 @@ def test_ctrl_c_mid_reset_puts_the_client_back_and_starts_the_server_again(tmp_p
     bin_next.chmod(0o755)
     add_field(project, "email")
     client = project / "node_modules" / ".prisma" / "client"
-    old_client = snapshot(client)
+    old_client = tree_contents(client)
     slow = tmp_path / "slow-bin"
     slow.mkdir()
     (slow / "npx").write_text(SLOW_NPX)
@@ -519,16 +488,11 @@ def test_ctrl_c_mid_reset_puts_the_client_back_and_starts_the_server_again(tmp_p
             if _answers(port):
                 break
             time.sleep(0.1)
-        env = {
-            **env,
-            "PYTHONPATH": str(SERVER),
-            "REAL_NPX": shutil.which("npx") or "npx",
-            "PATH": f"{slow}{os.pathsep}{env['PATH']}",
-        }
+        extra = {"REAL_NPX": shutil.which("npx") or "npx", "PATH": f"{slow}{os.pathsep}{env['PATH']}"}
         repair = subprocess.Popen(
-            [sys.executable, "-m", "prisma_doctor", "reset", "--yes"],
+            [*DOCTOR, "reset", "--yes"],
             cwd=project,
-            env=env,
+            env=doctor_environment(extra, repair=True),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -539,7 +503,7 @@ def test_ctrl_c_mid_reset_puts_the_client_back_and_starts_the_server_again(tmp_p
 
         assert repair.returncode == 130, out + err
         assert "Traceback" not in err
-        assert snapshot(client) == old_client
+        assert tree_contents(client) == old_client
         assert not any((project / ".prisma-doctor" / "aside").iterdir())
         assert _answers(port), out
         journal = json.loads((project / ".prisma-doctor" / "journal.json").read_text())
@@ -558,12 +522,12 @@ def test_a_linked_next_folder_keeps_its_outside_lock(tmp_path: Path) -> None:
     (outside / "dev").mkdir(parents=True)
     (outside / "dev" / "lock").write_text(json.dumps({"pid": 999999, "port": 1}))
     (project / ".next").symlink_to(outside, target_is_directory=True)
-    before = snapshot(outside)
+    before = tree_contents(outside)
 
-    doctor("restart-dev", "--yes", cwd=project)
-    doctor("reset", "--yes", cwd=project)
+    doctor("restart-dev", "--yes", cwd=project, repair=True)
+    doctor("reset", "--yes", cwd=project, repair=True)
 
-    assert snapshot(outside) == before
+    assert tree_contents(outside) == before
 
 
 @pytest.mark.node
@@ -585,10 +549,10 @@ def test_a_planted_journal_names_scripts_it_never_runs(tmp_path: Path) -> None:
     (project / ".prisma-doctor").mkdir(mode=0o700)
     (project / ".prisma-doctor" / "journal.json").write_text(json.dumps(planted))
 
-    plan = doctor("reset", "--dry-run", cwd=project)
+    plan = doctor("reset", "--dry-run", cwd=project, repair=True)
     assert "not started again from its record" in plan.stdout and "Traceback" not in plan.stderr
     for kind in ("reset", "restart-dev", "regenerate"):
-        done = doctor(kind, "--yes", cwd=project)
+        done = doctor(kind, "--yes", cwd=project, repair=True)
         assert "Traceback" not in done.stderr, done.stderr
         assert not marker.exists(), kind
     # The record does not carry itself into the next one: the planted servers are gone from the journal.
@@ -603,7 +567,7 @@ def test_run_never_records_through_a_planted_link(tmp_path: Path) -> None:
     (project / ".prisma-doctor").mkdir(mode=0o700)
     (project / ".prisma-doctor" / "dev-output.log").symlink_to(victim)
 
-    done = doctor("run", "--", "echo", "hi", cwd=project)
+    done = doctor("run", "--", "echo", "hi", cwd=project, repair=True)
 
     assert done.returncode == 0, done.stderr
     assert victim.read_text() == "precious\n"

@@ -9,9 +9,7 @@ repaired by the real command line. A modest count runs in the default suite; the
 
 from __future__ import annotations
 
-import hashlib
 import os
-import stat
 import subprocess
 import sys
 import time
@@ -22,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.repair_fixtures import project_copy, repair_environment
+from tests.helpers import doctor, tree_contents
+from tests.repair_fixtures import project_copy
 
-SERVER = Path(__file__).resolve().parents[1] / "server"
 IDLE = "setInterval(() => {}, 1000)"
 OUTPUTS = (None, "../lib", ".", "../node_modules", "../../outside/shared", "../generated", "../src")
 LINKS = (
@@ -48,22 +46,6 @@ hostile = st.fixed_dictionaries(
         "user_files": st.booleans(),
     }
 )
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    seen: dict[str, str] = {}
-    for here, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            path = Path(here, name)
-            info = os.lstat(path)
-            key = str(path.relative_to(folder))
-            if stat.S_ISLNK(info.st_mode):
-                seen[key] = "link:" + os.readlink(path)
-            elif stat.S_ISREG(info.st_mode):
-                seen[key] = f"{stat.S_IMODE(info.st_mode):o}:" + hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                seen[key] = f"dir:{stat.S_IMODE(info.st_mode):o}"
-    return seen
 
 
 def build(base: Path, case: dict) -> tuple[Path, Path]:
@@ -109,22 +91,14 @@ def start_decoys(project: Path, outside: Path, names: set[str]) -> list[subproce
 
 def run_case(base: Path, case: dict) -> None:
     project, outside = build(base, case)
-    before = snapshot(outside)
+    before = tree_contents(outside, file_modes=True)
     decoys = start_decoys(project, outside, case["decoys"])
-    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
     args = [case["kind"], "--yes"] + (["--deep"] if case["deep"] and case["kind"] == "reset" else [])
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "prisma_doctor", *args],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = doctor(*args, cwd=project, repair=True, timeout=300)
         assert "Traceback" not in done.stderr, done.stderr
         assert done.returncode in (0, 1, 2), done
-        assert snapshot(outside) == before, (case, done.stdout, done.stderr)
+        assert tree_contents(outside, file_modes=True) == before, (case, done.stdout, done.stderr)
         for decoy in decoys:
             assert decoy.poll() is None, (case, decoy.args, done.stdout)
     finally:

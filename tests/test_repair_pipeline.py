@@ -16,11 +16,10 @@ from prisma_doctor.repair.context import ProgressEvent
 from prisma_doctor.repair.journal import Journal, RepairLock
 from prisma_doctor.repair.pipeline import CancellationToken, run_plan
 from prisma_doctor.repair.plan import build_plan
+from tests.helpers import doctor, tree_times
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
 
 pytestmark = pytest.mark.node
-
-SERVER = Path(__file__).resolve().parents[1] / "server"
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +31,6 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(params=["npm", "pnpm"])
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return project_copy(request.param, tmp_path / f"app-{request.param}")
-
-
-def doctor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
-    return subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
-    )
 
 
 def client_schema_copies(project: Path) -> list[Path]:
@@ -69,7 +61,7 @@ def test_dry_run_lists_paths_with_sizes_and_changes_nothing(project: Path) -> No
     (project / ".next" / "cache" / "blob").write_bytes(b"x" * 4096)
     before = sorted(p.name for p in project.iterdir())
 
-    done = doctor("reset", "--project", str(project), "--dry-run")
+    done = doctor("reset", "--project", str(project), "--dry-run", repair=True)
 
     assert done.returncode == 0, done.stderr
     assert ".prisma/client (" in done.stdout and "KB)" in done.stdout
@@ -85,7 +77,7 @@ def test_incident_deletion_then_reset_leaves_a_working_project(project: Path) ->
         shutil.rmtree(folder)
     add_field(project, "email")
 
-    done = doctor("reset", "--project", str(project), "--yes", "--json")
+    done = doctor("reset", "--project", str(project), "--yes", "--json", repair=True)
 
     result = json.loads(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -171,7 +163,7 @@ def test_a_crashed_repairs_lock_file_does_not_block_the_next(tmp_path: Path) -> 
 
 def test_refused_roots_exit_2() -> None:
     for root in ("/", str(Path.home())):
-        done = doctor("reset", "--project", root, "--yes")
+        done = doctor("reset", "--project", root, "--yes", repair=True)
         assert done.returncode == 2
         assert "refused" in done.stderr
 
@@ -179,13 +171,13 @@ def test_refused_roots_exit_2() -> None:
 def test_an_invalid_schema_is_refused_before_anything_changes(project: Path) -> None:
     schema = project / "prisma" / "schema.prisma"
     schema.write_text(schema.read_text().replace("model User {", "model User {\n  broken Strin"))
-    before = tree_state(project)
+    before = tree_times(project)
 
-    done = doctor("regenerate", "--project", str(project), "--yes")
+    done = doctor("regenerate", "--project", str(project), "--yes", repair=True)
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert "refused, nothing was changed" in done.stderr and "schema does not validate" in done.stderr
-    assert tree_state(project) == before
+    assert tree_times(project) == before
     assert run_query(project).returncode == 0
 
 
@@ -195,7 +187,7 @@ def test_a_generate_that_fails_puts_the_old_client_back(project: Path) -> None:
     schema.write_text(schema.read_text() + '\ngenerator broken {\n  provider = "node ./no-such-generator.js"\n}\n')
     old_copies = {p: p.read_text() for p in client_schema_copies(project)}
 
-    done = doctor("regenerate", "--project", str(project), "--yes", "--json")
+    done = doctor("regenerate", "--project", str(project), "--yes", "--json", repair=True)
 
     result = json.loads(done.stdout)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -207,16 +199,6 @@ def test_a_generate_that_fails_puts_the_old_client_back(project: Path) -> None:
     assert "Restart your editor's TypeScript server" not in done.stdout
 
 
-def tree_state(root: Path) -> dict[str, tuple[int, int]]:
-    """Every entry under `root` with its size and modification time, links not followed."""
-    state: dict[str, tuple[int, int]] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            info = os.lstat(os.path.join(folder, name))
-            state[os.path.relpath(os.path.join(folder, name), root)] = (info.st_size, info.st_mtime_ns)
-    return state
-
-
 def test_deep_dry_run_names_processes_and_local_caches_and_nothing_global(tmp_path: Path) -> None:
     project = project_copy("pnpm", tmp_path / "app")
     for cache in (".turbo", "node_modules/.cache"):
@@ -224,7 +206,7 @@ def test_deep_dry_run_names_processes_and_local_caches_and_nothing_global(tmp_pa
         (project / cache / "entry").write_bytes(b"z" * 2048)
     idle = subprocess.Popen(["node", "-e", "setInterval(() => {}, 1000)"], cwd=project)
     try:
-        done = doctor("reset", "--project", str(project), "--dry-run", "--deep")
+        done = doctor("reset", "--project", str(project), "--dry-run", "--deep", repair=True)
     finally:
         idle.kill()
         idle.wait()
@@ -242,7 +224,7 @@ def test_deep_dry_run_names_processes_and_local_caches_and_nothing_global(tmp_pa
 def test_restart_dev_without_a_running_server_exits_1(tmp_path: Path) -> None:
     project = project_copy("npm", tmp_path / "app")
 
-    done = doctor("restart-dev", "--project", str(project), "--yes")
+    done = doctor("restart-dev", "--project", str(project), "--yes", repair=True)
 
     assert done.returncode == 1
     assert "no dev server of this project is running" in done.stdout

@@ -11,7 +11,6 @@ import os
 import random
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.schema.locate import MAX_SCHEMA_BYTES
+from tests.helpers import DOCTOR, doctor_environment
 
-SERVER = str(Path(__file__).resolve().parents[1] / "server")
 ADDRESS_SPACE_LIMIT = 2 * 1024**3
 
 
@@ -40,11 +39,11 @@ def run_measured(args: list[str], cwd: Path) -> Measured:
     started = time.monotonic()
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prisma_doctor", *args],
+            [*DOCTOR, *args],
             cwd=cwd,
             stdout=stdout,
             stderr=stderr,
-            env={**os.environ, "PYTHONPATH": SERVER},
+            env=doctor_environment(),
             preexec_fn=limit,
         )
         try:

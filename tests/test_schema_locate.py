@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from prisma_doctor.schema.locate import SchemaNotFound, load_schema, load_schema_at, locate_schema
+from tests.helpers import doctor
 
 MODEL = "model {name} {{\n  id Int @id\n}}\n"
 DATASOURCE = 'datasource db {\n  provider = "sqlite"\n}\n'
@@ -142,16 +141,7 @@ def test_unreadable_bytes_are_reported_not_raised(tmp_path: Path) -> None:
 
 def test_the_schema_command_as_a_process(tmp_path: Path) -> None:
     schema = write(tmp_path, "schema.prisma", 'model A {\n  id Int @id\n  b String? @map("bee")\n}\n')
-    server = Path(__file__).resolve().parent.parent / "server"
-    env = {**os.environ, "PYTHONPATH": str(server)}
-    done = subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", "schema", str(schema), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    done = doctor("schema", str(schema), "--json", timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1, "piped, the datamodel is one line of JSON"
     fields = json.loads(done.stdout)["models"][0]["fields"]
@@ -163,37 +153,16 @@ def test_the_schema_command_as_a_process(tmp_path: Path) -> None:
         "isList": False,
         "isRequired": False,
     }
-    missing = subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", "schema", str(tmp_path / "nope.prisma")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    missing = doctor("schema", str(tmp_path / "nope.prisma"), timeout=60)
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
     broken = write(tmp_path, "broken.prisma", "model A {\n  id Int @id\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", "schema", str(broken)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    done = doctor("schema", str(broken), timeout=60)
     assert done.returncode == 1 and f"{broken}:1:1: error: `model A` is missing its closing `}}`" in done.stderr
 
 
 def test_the_schema_command_on_a_console_that_cannot_show_the_names(tmp_path: Path) -> None:
     schema = write(tmp_path, "schema.prisma", 'model 名前 {\n  id Int @id @map("😀")\n}\n')
-    server = Path(__file__).resolve().parent.parent / "server"
-    done = subprocess.run(
-        [sys.executable, "-m", "prisma_doctor", "schema", str(schema)],
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(server), "PYTHONIOENCODING": "cp1252"},
-        timeout=60,
-        check=False,
-    )
+    done = doctor("schema", str(schema), env={"PYTHONIOENCODING": "cp1252"}, text=False, timeout=60)
     assert done.returncode == 0, done.stderr
     model = json.loads(done.stdout)["models"][0]
     assert model["name"] == "名前" and model["fields"][0]["dbName"] == "😀"

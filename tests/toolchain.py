@@ -2,7 +2,8 @@
 
 A pytest plugin (listed in `tests/conftest.py`). Toolchains live in `tests/.cache/toolchains/<pm>-prisma-<version>/`
 (`<pm>-workspace-prisma-<version>/` for a monorepo layout), each installed the first time a test asks for it and
-marked complete by a `.complete` file; the pnpm store and pnpm itself live beside them. A test gets a temporary
+marked complete by a `.complete` file; the pnpm store and pnpm itself live beside them (`tests/npm_cache.py`
+installs them, one entry at a time under its lock, and runs every tool). A test gets a temporary
 project whose `node_modules` is a hard-link copy of a toolchain's: milliseconds instead of an install. Nothing is
 ever generated inside the cache: a fresh install holds no `.prisma` folder, and `prisma generate` in a project only
 creates new files, so the links it shares with the cache are never written through (`test_toolchain.py` checks it).
@@ -30,34 +31,33 @@ Generating offline (only the npm registry is reachable; binaries.prisma.sh is no
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import platform
 import shutil
-import subprocess
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.npm_cache import (
+    TOOLCHAINS,
+    ToolchainError,
+    bun_command,
+    cached,
+    pnpm_command,
+    pnpm_folders,
+    pnpm_store,
+    run,
+    yarn_command,
+)
+
 PRISMA_VERSIONS = ("5.22.0", "6.17.1", "7.10.0")
 PACKAGE_MANAGERS = ("npm", "pnpm")
-PNPM_VERSION = "10.33.0"
-YARN_VERSION = "1.22.22"
-BUN_VERSION = "1.4.5"
 JS_GENERATOR = "prisma-client-js"
 TS_GENERATOR = "prisma-client"
 
-CACHE = Path(__file__).resolve().parent / ".cache" / "toolchains"
-INSTALL_TIMEOUT = 600
 GENERATE_TIMEOUT = 180
-
-
-class ToolchainError(Exception):
-    """An install or a `prisma` command failed; the message carries its output."""
 
 
 def major(version: str) -> int:
@@ -67,120 +67,6 @@ def major(version: str) -> int:
 def generators_of(version: str) -> tuple[str, ...]:
     """The client generators a Prisma version has (`prisma-client` arrived in 6.6)."""
     return (JS_GENERATOR,) if major(version) < 6 else (JS_GENERATOR, TS_GENERATOR)
-
-
-def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment every node, npm, pnpm and prisma command of the tests runs with."""
-    env = dict(os.environ)
-    stand_in = _engine_stand_in()
-    env.update(
-        {
-            "PRISMA_SCHEMA_ENGINE_BINARY": str(stand_in),
-            "PRISMA_QUERY_ENGINE_LIBRARY": str(stand_in),
-            "CHECKPOINT_DISABLE": "1",
-            "PRISMA_HIDE_UPDATE_MESSAGE": "1",
-            "PRISMA_GENERATE_SKIP_AUTOINSTALL": "1",
-            "NO_COLOR": "1",
-            "BUN_INSTALL_CACHE_DIR": str(CACHE / "bun-cache"),
-            "npm_config_update_notifier": "false",
-            "npm_config_fund": "false",
-            "npm_config_audit": "false",
-        }
-    )
-    env.pop("DATABASE_URL", None)
-    env.update(extra or {})
-    return env
-
-
-def _engine_stand_in() -> Path:
-    stand_in = CACHE / "engine-stand-in"
-    if not stand_in.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        stand_in.write_text("#!/bin/sh\necho 'prisma-doctor tests: no schema engine here' >&2\nexit 1\n")
-        stand_in.chmod(0o755)
-    return stand_in
-
-
-def run(command: list[str], cwd: Path, timeout: float = INSTALL_TIMEOUT, env: Mapping[str, str] | None = None) -> str:
-    try:
-        done = subprocess.run(
-            command,
-            cwd=cwd,
-            env=tool_environment(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError as error:
-        raise ToolchainError(f"{command[0]} is not installed: {error}") from error
-    except subprocess.TimeoutExpired as error:
-        raise ToolchainError(f"`{' '.join(command)}` in {cwd} took more than {timeout}s") from error
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        raise ToolchainError(f"`{' '.join(command)}` in {cwd} exited with {done.returncode}:\n{output}")
-    return output
-
-
-@contextmanager
-def _locked(name: str) -> Iterator[None]:
-    """Serialise installs of one cache entry between test processes (several checkouts may run at once)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f".{name}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _cached(name: str, install: Callable[[Path], None]) -> Path:
-    folder = CACHE / name
-    marker = folder / ".complete"
-    if marker.is_file():
-        return folder
-    with _locked(name):
-        if marker.is_file():
-            return folder
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        install(folder)
-        marker.write_text("ok\n")
-    return folder
-
-
-def _npm_tool(package: str, version: str, script: str) -> list[str]:
-    """A package manager installed with npm into the cache, as a command."""
-
-    def install(folder: Path) -> None:
-        (folder / "package.json").write_text(f'{{"name": "{package}-tool", "private": true}}\n')
-        run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", f"{package}@{version}"], folder)
-
-    folder = _cached(f"{package}-{version}", install)
-    return ["node", str(folder / "node_modules" / package / script)]
-
-
-def pnpm_command() -> list[str]:
-    return _npm_tool("pnpm", PNPM_VERSION, "bin/pnpm.cjs")
-
-
-def yarn_command() -> list[str]:
-    return _npm_tool("yarn", YARN_VERSION, "bin/yarn.js")
-
-
-def bun_command() -> list[str]:
-    """Bun from npm: the `bun` package's launcher is set up by an install script, so run the platform binary."""
-    _npm_tool("bun", BUN_VERSION, "bin/bun.exe")
-    arch = {"x86_64": "x64", "aarch64": "aarch64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
-    binary = CACHE / f"bun-{BUN_VERSION}" / "node_modules" / "@oven" / f"bun-linux-{arch}" / "bin" / "bun"
-    if not binary.is_file():
-        raise ToolchainError(f"the bun package from npm has no binary for this platform at {binary}")
-    return [str(binary)]
-
-
-def pnpm_store() -> Path:
-    return CACHE / "pnpm-store"
 
 
 def install_command(package_manager: str) -> list[str]:
@@ -194,7 +80,7 @@ def install_command(package_manager: str) -> list[str]:
             "--ignore-scripts",
             "--no-frozen-lockfile",
             "--config.confirmModulesPurge=false",
-            *_pnpm_folders(),
+            *pnpm_folders(),
         ]
     if package_manager == "yarn":
         # Yarn's own registry host is an alias of npm's that this machine may not reach; npm's is the one we know.
@@ -204,11 +90,6 @@ def install_command(package_manager: str) -> list[str]:
         linker = "isolated" if package_manager == "bun-isolated" else "hoisted"
         return [*bun_command(), "install", "--ignore-scripts", f"--linker={linker}"]
     raise ValueError(f"unknown package manager {package_manager!r}")
-
-
-def _pnpm_folders() -> list[str]:
-    # Both in the cache: the store (package files) and the metadata cache that offline resolution reads.
-    return [f"--store-dir={pnpm_store()}", f"--cache-dir={CACHE / 'pnpm-cache'}"]
 
 
 def pnpm_add_offline(project: Path, *packages: str) -> str:
@@ -226,7 +107,7 @@ def pnpm_add_offline(project: Path, *packages: str) -> str:
             "--ignore-scripts",
             "--config.frozen-lockfile=false",
             "--config.confirmModulesPurge=false",
-            *_pnpm_folders(),
+            *pnpm_folders(),
             *packages,
         ],
         project,
@@ -254,7 +135,7 @@ def toolchain(package_manager: str, version: str, workspace: bool = False) -> Pa
         if any(folder.rglob(".prisma")):
             raise ToolchainError(f"{folder} already holds a generated client after install")
 
-    return _cached(name, install)
+    return cached(TOOLCHAINS / name, install)
 
 
 def _write_workspace(folder: Path, package_manager: str, dependencies: dict[str, str]) -> None:

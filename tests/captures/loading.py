@@ -58,3 +58,16 @@ def load(name: str) -> Capture:
 
 def names() -> list[str]:
     return sorted(p.stem for p in FIXTURES.glob("*.log") if not p.name.endswith(".next-development.log"))
+
+
+def project_from_capture(name: str, root: Path) -> Path:
+    """The capture's project as it was on disk: its schema and its migrations (the generated client is not kept)."""
+    state = load(name).sidecar["project"]
+    (root / "prisma").mkdir(parents=True)
+    (root / "prisma" / "schema.prisma").write_text(state["schema"])
+    (root / "package.json").write_text('{"name": "app"}')
+    for migration, sql in (state["migrations"] or {}).items():
+        folder = root / "prisma" / "migrations" / migration
+        folder.mkdir(parents=True)
+        (folder / "migration.sql").write_text(sql)
+    return root

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests.helpers import DOCTOR, doctor_environment
 from tests.lsp.session import stop
 from tests.schema_corpus import corpus_root
 
 PAIR_NAME = Path("generated-pairs") / "NostemLucas__adc@ff1acca" / "prisma"
-SERVER = [sys.executable, "-m", "prisma_doctor", "serve"]
-SERVER_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
+SERVER = [*DOCTOR, "serve"]
+SERVER_ENV = doctor_environment()
 # pytest-lsp's recorded capabilities of the two real clients every feature is tested with.
 CLIENTS = ["visual-studio-code", "neovim"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import marshal
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-SERVER = Path(__file__).resolve().parents[2] / "server"
+from tests.helpers import doctor_environment
+
 # Imports lsprotocol's types under the cache, then prints a fingerprint of every generated method of every class.
 FINGERPRINT = """
 import hashlib, json, sys, types as pytypes
@@ -38,8 +38,7 @@ json.dump(prints, sys.stdout)
 
 
 def fingerprint(cache_home: Path, enabled: bool = True) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": str(SERVER), "XDG_CACHE_HOME": str(cache_home)}
-    env["PRISMA_DOCTOR_CODE_CACHE"] = "1" if enabled else "0"
+    env = doctor_environment({"XDG_CACHE_HOME": str(cache_home), "PRISMA_DOCTOR_CODE_CACHE": "1" if enabled else "0"})
     done = subprocess.run(
         [sys.executable, "-c", FINGERPRINT], env=env, capture_output=True, text=True, timeout=120, check=True
     )

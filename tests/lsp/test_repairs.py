@@ -13,7 +13,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.lsp.conftest import CLIENTS, SERVER, SERVER_ENV
 from tests.lsp.session import command, start, stop, sync_states, wait_for
-from tests.toolchain import PRISMA_VERSIONS, ProjectFactory, schema_text, tool_environment
+from tests.npm_cache import tool_environment
+from tests.toolchain import PRISMA_VERSIONS, ProjectFactory, schema_text
 
 pytestmark = pytest.mark.node
 VERSION = PRISMA_VERSIONS[1]

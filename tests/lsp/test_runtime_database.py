@@ -11,10 +11,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from prisma_doctor.database.probe import FRESH_SECONDS
-from tests.captures.loading import load
+from tests.captures.loading import load, project_from_capture
 from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, PostgresServer, with_password
 from tests.lsp.session import start, sync_states, wait_for
-from tests.test_cli_explain import project_from_capture
 
 CAPTURE = "pg-fr-trigger-missing-field"
 PASSWORD = "hunter2-s3cret"

@@ -1,0 +1,113 @@
+"""What many tests do the same way: run the command line as a person runs it, make a file nobody may delete, and
+record a folder's state to show that nothing in it changed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Mapping
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+from tests.repair_fixtures import repair_environment
+
+SERVER = Path(__file__).resolve().parents[1] / "server"
+# `prisma-doctor`, run from this checkout's server/ (with `doctor_environment`).
+DOCTOR = [sys.executable, "-m", "prisma_doctor"]
+
+
+def doctor_environment(env: Mapping[str, str] | None = None, *, repair: bool = False) -> dict[str, str]:
+    """This process's environment, then the repair tests' variables when `repair`, then `env`; PYTHONPATH names
+    this checkout's server/ whatever the others say."""
+    return {**os.environ, **(repair_environment() if repair else {}), **(env or {}), "PYTHONPATH": str(SERVER)}
+
+
+def doctor(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    repair: bool = False,
+    text: bool = True,
+    input: bytes | str | None = None,
+    stdin: int | None = None,
+    user: str | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[Any]:
+    """`prisma-doctor ARGS` as a separate process, its output captured (text unless `text=False`).
+
+    `env` adds variables to the environment (see `doctor_environment`; `repair` adds those every repair test runs
+    with); `input` is written to its stdin, or `stdin` is given as is (`subprocess.DEVNULL`); `user` runs it as
+    another user (root only).
+    """
+    return subprocess.run(
+        [*DOCTOR, *args],
+        cwd=cwd,
+        env=doctor_environment(env, repair=repair),
+        input=input,
+        stdin=stdin,
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+        user=user,
+    )
+
+
+def doctor_json(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """`prisma-doctor ARGS --yes --json`: a repair's exit code and JSON report (its output, when that is not JSON)."""
+    done = doctor(*args, "--yes", "--json", env=env)
+    try:
+        return done.returncode, json.loads(done.stdout)
+    except ValueError:
+        return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
+
+
+def check_json(root: Path) -> tuple[int, dict[str, Any]]:
+    """`prisma-doctor check --json ROOT`, run in this process (quicker than `doctor`): its exit code and report."""
+    from prisma_doctor.cli import main  # here: importing this module costs no CLI import
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["check", "--json", str(root)])
+    return code, json.loads(out.getvalue())
+
+
+def set_immutable(path: Path, on: bool) -> None:
+    """`chattr +i`: no user, root included, may then delete or rename the file, or change a folder's entries (as a
+    file held open on Windows, or a root-owned folder for a user). `on=False` takes it back."""
+    subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True)
+
+
+def tree_contents(folder: Path, *, file_modes: bool = False) -> dict[str, str]:
+    """Every entry under `folder`: a file's content hash (after its mode when `file_modes`), a link's target, a
+    folder's mode. Links are not followed."""
+    seen: dict[str, str] = {}
+    for here, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(here, name)
+            info = os.lstat(path)
+            key = str(path.relative_to(folder))
+            if stat.S_ISLNK(info.st_mode):
+                seen[key] = "link:" + os.readlink(path)
+            elif stat.S_ISREG(info.st_mode):
+                mode = f"{stat.S_IMODE(info.st_mode):o}:" if file_modes else ""
+                seen[key] = mode + hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                seen[key] = f"dir:{stat.S_IMODE(info.st_mode):o}"
+    return seen
+
+
+def tree_times(folder: Path, *, folders: bool = True) -> dict[str, tuple[int, int]]:
+    """Every entry under `folder` (not its folders when `folders=False`) with its size and modification time, links
+    not followed: cheap enough for a whole installed toolchain."""
+    state: dict[str, tuple[int, int]] = {}
+    for here, dirs, files in os.walk(folder):
+        for name in (dirs + files) if folders else files:
+            info = os.lstat(os.path.join(here, name))
+            state[os.path.relpath(os.path.join(here, name), folder)] = (info.st_size, info.st_mtime_ns)
+    return state
