@@ -87,7 +87,7 @@ DAEMON = (
 
 
 def test_run_stops_even_a_daemon_that_detached_itself(tmp_path: Path) -> None:
-    code, _ = pipeline(f"{DOCTOR} run -- sh -c {shlex.quote(DAEMON)} | head -1", tmp_path)
+    code, _ = pipeline(f"{SHELL_DOCTOR} run -- sh -c {shlex.quote(DAEMON)} | head -1", tmp_path)
     assert code == 141
     assert len((tmp_path / "pids").read_text().split()) == 2
     assert survivors(tmp_path / "pids") == []
