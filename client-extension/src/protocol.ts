@@ -1,4 +1,8 @@
-// The custom part of the protocol between this extension and `prisma-doctor serve` (docs/architecture.md).
+// The custom part of the protocol between this extension and `prisma-doctor serve` (docs/architecture.md). Every
+// name here mirrors server/prisma_doctor/lsp/protocol.py: a name changes in both files or in neither.
+
+/** The settings section (`workspace/configuration`, initialization options). */
+export const SECTION = 'prismaDoctor';
 
 export const SERVER_COMMANDS = {
     fullReset: 'prismaDoctor.fullReset',

@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from prisma_doctor.lsp.features.code_actions import plain
+from prisma_doctor.lsp.convert import plain
 from tests.lsp.session import start, sync_states, wait_for
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from prisma_doctor.lsp.features.code_actions import plain
+from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 from tests.lsp.session import command, start, sync_states, wait_for
 

@@ -2,8 +2,7 @@
 // workspace/configuration; the extension needs the interpreter (to start the server) and the dev command (to run
 // the dev server in a terminal it can read).
 import { ConfigurationChangeEvent, WorkspaceFolder, workspace } from 'vscode';
-
-export const SECTION = 'prismaDoctor';
+import { SECTION } from '../protocol';
 
 export type PackageManager = 'auto' | 'npm' | 'pnpm' | 'yarn' | 'bun';
 

@@ -28,14 +28,15 @@ from pygls.lsp.server import LanguageServer
 from prisma_doctor import __version__
 from prisma_doctor.lsp.convert import path_of
 from prisma_doctor.lsp.features import all_features
-from prisma_doctor.lsp.features.base import TERMINAL_OUTPUT, LanguageFeature
+from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.features.code_actions import CodeActionFeature
-from prisma_doctor.lsp.features.commands import COMMANDS, CommandFeature
+from prisma_doctor.lsp.features.commands import CommandFeature
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.features.watching import WatchingFeature
+from prisma_doctor.lsp.jsonrpc import AnsweringProtocol
 from prisma_doctor.lsp.projects import ProjectRegistry
-from prisma_doctor.lsp.protocol import AnsweringProtocol
-from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
+from prisma_doctor.lsp.protocol import COMMANDS, SECTION, TERMINAL_OUTPUT
+from prisma_doctor.lsp.settings import ServerSettings, is_trusted
 from prisma_doctor.lsp.stdio import read_messages
 
 log = logging.getLogger(__name__)

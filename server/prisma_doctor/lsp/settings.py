@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prisma_doctor.findings import Finding
-
-SECTION = "prismaDoctor"
+from prisma_doctor.lsp.protocol import SECTION
 
 
 @dataclass(frozen=True)

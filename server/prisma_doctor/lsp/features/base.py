@@ -9,9 +9,6 @@ if TYPE_CHECKING:
     from prisma_doctor.lsp.projects import ProjectSession
     from prisma_doctor.lsp.server import PrismaDoctorServer
 
-# The extension's notification carrying a chunk of a VS Code terminal's output.
-TERMINAL_OUTPUT = "prismaDoctor/terminalOutput"
-
 
 class LanguageFeature:
     def __init__(self, server: PrismaDoctorServer) -> None:
@@ -30,7 +27,7 @@ class LanguageFeature:
         """Watched files changed on disk (schema, generated clients, migrations, package files)."""
 
     def terminal_output(self, params: Any) -> None:
-        """A chunk of terminal output from the extension (`TERMINAL_OUTPUT`)."""
+        """A chunk of terminal output from the extension (`protocol.TERMINAL_OUTPUT`)."""
 
     def checked(self, session: ProjectSession) -> None:
         """A static check of the project finished (`session.state` is new); called before anything is published."""

@@ -14,13 +14,22 @@ from typing import Any
 from lsprotocol import types
 
 from prisma_doctor.findings import FIXES
+from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
-from prisma_doctor.lsp.features.code_actions import APPLY_FIX, plain
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.projects import ProjectSession
+from prisma_doctor.lsp.protocol import (
+    APPLY_FIX,
+    CHECK,
+    COMMANDS,
+    FULL_RESET,
+    REGENERATE,
+    RESTART_DEV_SERVER,
+    RESTART_TS_SERVER,
+    SHOW_SYNC_REPORT,
+)
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 
-RESTART_TS_SERVER = "prismaDoctor/restartTsServer"
 # Fix ids that a repair kind of the pipeline carries out.
 REPAIR_FOR_FIX = {
     "regenerate": "regenerate",
@@ -48,26 +57,15 @@ ADVICE = {
 }
 
 
-# The commands the server offers (registered before `initialize` is answered: they are among its capabilities).
-COMMANDS = (
-    "prismaDoctor.fullReset",
-    "prismaDoctor.regenerate",
-    "prismaDoctor.restartDevServer",
-    "prismaDoctor.check",
-    "prismaDoctor.showSyncReport",
-    APPLY_FIX,
-)
-
-
 class CommandFeature(LanguageFeature):
     def __init__(self, server) -> None:
         super().__init__(server)
         self._handlers: dict[str, Callable[..., Awaitable[Any]]] = {
-            "prismaDoctor.fullReset": self._repair_command("reset"),
-            "prismaDoctor.regenerate": self._repair_command("regenerate"),
-            "prismaDoctor.restartDevServer": self._repair_command("restart-dev"),
-            "prismaDoctor.check": self.check,
-            "prismaDoctor.showSyncReport": self.show_sync_report,
+            FULL_RESET: self._repair_command("reset"),
+            REGENERATE: self._repair_command("regenerate"),
+            RESTART_DEV_SERVER: self._repair_command("restart-dev"),
+            CHECK: self.check,
+            SHOW_SYNC_REPORT: self.show_sync_report,
             APPLY_FIX: self.apply_fix,
         }
         assert set(self._handlers) == set(COMMANDS)

@@ -22,8 +22,8 @@ from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.nextlog import read_lock
 from prisma_doctor.logs.recognize import LogReader
+from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
-from prisma_doctor.lsp.features.code_actions import plain
 from prisma_doctor.lsp.followers import ProjectOutputFollowers
 from prisma_doctor.lsp.projects import ProjectSession
 from prisma_doctor.lsp.runtime_findings import (

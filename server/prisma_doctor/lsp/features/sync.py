@@ -21,11 +21,11 @@ from prisma_doctor.findings import Severity
 from prisma_doctor.lsp.convert import diagnostics_by_file, uri_of
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.projects import ProjectSession
+from prisma_doctor.lsp.protocol import SYNC_STATE
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
 
-SYNC_STATE = "prismaDoctor/syncState"
 log = logging.getLogger(__name__)
 
 
