@@ -19,6 +19,12 @@ from typing import Any
 
 from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
 from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
+from prisma_doctor.diagnosis.runtime_findings import (
+    RuntimeFindings,
+    generation_location,
+    newest_generation,
+    stale_dev_server,
+)
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.nextlog import read_lock
 from prisma_doctor.logs.recognize import LogReader
@@ -26,12 +32,6 @@ from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.followers import ProjectOutputFollowers
 from prisma_doctor.lsp.projects import ProjectSession
-from prisma_doctor.lsp.runtime_findings import (
-    RuntimeFindings,
-    generation_location,
-    newest_generation,
-    stale_dev_server,
-)
 
 # A block whose end the recognizer cannot see (a client error printed without its properties) is complete once its
 # stream has been quiet this long; the common forms end on their own last line and are diagnosed with it.
