@@ -1,7 +1,8 @@
 """The language server: LSP methods fanned out to feature modules.
 
 Each capability is a feature module under `features/` (see `LanguageFeature`); this file only wires LSP methods to
-their hooks. Adding a capability means adding a module and listing it in `features.all_features`.
+their hooks. Adding a capability means adding a module and building it, with the peers it needs, in
+`features.build_features`.
 
 Start-up imports pygls and this adapter only: the features and the core they use (schema, clients, diagnosis) are
 imported when the features are first needed, on `initialized`, so that `initialize` is answered as soon as pygls can.
@@ -27,12 +28,7 @@ from pygls.lsp.server import LanguageServer
 
 from prisma_doctor import __version__
 from prisma_doctor.lsp.convert import path_of
-from prisma_doctor.lsp.features import all_features
-from prisma_doctor.lsp.features.base import LanguageFeature
-from prisma_doctor.lsp.features.code_actions import CodeActionFeature
-from prisma_doctor.lsp.features.commands import CommandFeature
-from prisma_doctor.lsp.features.sync import SyncFeature
-from prisma_doctor.lsp.features.watching import WatchingFeature
+from prisma_doctor.lsp.features import Features, build_features
 from prisma_doctor.lsp.jsonrpc import AnsweringProtocol
 from prisma_doctor.lsp.projects import ProjectRegistry
 from prisma_doctor.lsp.protocol import COMMANDS, SECTION, TERMINAL_OUTPUT
@@ -63,9 +59,9 @@ class PrismaDoctorServer(LanguageServer):
         self.initial_folders: list[Path] = []
 
     @cached_property
-    def features(self) -> list[LanguageFeature]:
+    def features(self) -> Features:
         """Every feature, built at first use (on `initialized`): building them imports the core."""
-        return all_features(self)
+        return build_features(self)
 
     def settle_memory(self) -> None:
         """Once start-up is over: collect what it left, set what remains aside for good (it lives as long as the
@@ -94,9 +90,6 @@ class PrismaDoctorServer(LanguageServer):
         if isinstance(self.protocol, AnsweringProtocol) and self.protocol.answer_unreadable(error):
             return
         log.error("%s: %s", getattr(source, "__name__", source), error)
-
-    def feature_of(self, kind: type[LanguageFeature]) -> Any:
-        return next(f for f in self.features if isinstance(f, kind))
 
     def open_schema_texts(self) -> dict[str, str]:
         """Unsaved editor text of every open schema file, so checks see what the person sees."""
@@ -167,7 +160,7 @@ def create_server() -> PrismaDoctorServer:
     async def configuration_changed(ls: PrismaDoctorServer, params: types.DidChangeConfigurationParams) -> None:
         # Settings decide what is shown and how a project is read (package manager): check again.
         await ls.load_settings()
-        sync = ls.feature_of(SyncFeature)
+        sync = ls.features.sync
         for session in list(ls.projects.sessions.values()):
             await sync.check_now(session)
 
@@ -177,8 +170,8 @@ def create_server() -> PrismaDoctorServer:
             folder = path_of(added.uri)
             if folder is not None and folder.is_dir():
                 for session in ls.projects.add_folder(folder):
-                    await ls.feature_of(SyncFeature).check_now(session)
-        await ls.feature_of(WatchingFeature).refresh()
+                    await ls.features.sync.check_now(session)
+        await ls.features.watching.refresh()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PrismaDoctorServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -203,7 +196,7 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files_changed(ls: PrismaDoctorServer, params: types.DidChangeWatchedFilesParams) -> None:
-        ls.feature_of(WatchingFeature).did_change_watched_files(params)
+        ls.features.watching.did_change_watched_files(params)
 
     @server.feature(TERMINAL_OUTPUT)
     def terminal_output(ls: PrismaDoctorServer, params: Any) -> None:
@@ -215,7 +208,7 @@ def create_server() -> PrismaDoctorServer:
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
     )
     def code_action(ls: PrismaDoctorServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return ls.feature_of(CodeActionFeature).code_actions(params)
+        return ls.features.code_actions.code_actions(params)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: PrismaDoctorServer, params: None) -> None:
@@ -231,7 +224,7 @@ def _command(name: str) -> Callable[..., Awaitable[Any]]:
     """The handler of one command: pygls passes the server, then the command's arguments."""
 
     async def handler(ls: PrismaDoctorServer, *args: Any) -> Any:
-        return await ls.feature_of(CommandFeature).run(name, *args)
+        return await ls.features.commands.run(name, *args)
 
     return handler
 
