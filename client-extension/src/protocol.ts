@@ -19,6 +19,16 @@ export const TERMINAL_OUTPUT = 'prismaDoctor/terminalOutput';
 
 export type State = 'in-sync' | 'out-of-sync' | 'unknown' | 'repairing' | 'error';
 
+/** What the status bar shows for a project, decided by the server (prisma_doctor/status.py). */
+export type Display =
+    | 'in-sync'
+    | 'out-of-sync'
+    | 'database-behind'
+    | 'dev-server-stale'
+    | 'unknown'
+    | 'repairing'
+    | 'error';
+
 export interface JsonLocation {
     file: string;
     line: number;
@@ -45,6 +55,9 @@ export interface Finding {
 export interface SyncState {
     project: string;
     state: State;
+    display: Display;
+    /** How many problems (errors and warnings, each as often as it was seen) the display counts. */
+    problems: number;
     summary?: string;
     findings: Finding[];
 }

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from prisma_doctor.findings import Finding, Report, Severity, SyncState
+from prisma_doctor.findings import Finding, Report, SyncState
 from prisma_doctor.lsp.convert import diagnostics_by_file, uri_of
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.projects import ProjectSession
 from prisma_doctor.lsp.protocol import SYNC_STATE
+from prisma_doctor.status import Status
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
@@ -112,7 +113,7 @@ class SyncFeature(LanguageFeature):
             session.state = await asyncio.to_thread(_inspect, session.root, overrides)
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
-            self._send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
+            self._fail(session, f"Prisma Doctor could not check this project: {error}")
             return
         for listener in self._check_listeners:
             listener(session)
@@ -133,16 +134,21 @@ class SyncFeature(LanguageFeature):
             )
         self._published[session.root] = set(by_file)
         if session.root not in self._repairing:
-            self._send_state(session, report.state.value, summarize(report), report)
+            self._send_state(session, Status.of(report), report)
 
     # A repair's course, as the client shows it: "repairing" from the start, until the check after it (or a failure).
     def show_repair(self, session: ProjectSession, message: str) -> None:
         self._repairing.add(session.root)
-        self._send_state(session, "repairing", message)
+        report = self.report(session)
+        self._send_state(session, Status.repairing(report, message), report)
 
     def show_repair_failure(self, session: ProjectSession, message: str) -> None:
         self._repairing.discard(session.root)
-        self._send_state(session, "error", message)
+        self._fail(session, message)
+
+    def _fail(self, session: ProjectSession, message: str) -> None:
+        report = self.report(session)
+        self._send_state(session, Status.failed(report, message), report)
 
     async def check_after_repair(self, session: ProjectSession) -> None:
         """Check the repaired project and publish its state again, even when it is the one sent before the repair:
@@ -151,12 +157,10 @@ class SyncFeature(LanguageFeature):
         self._sent.pop(session.root, None)
         await self.check_now(session)
 
-    def _send_state(self, session: ProjectSession, state: str, summary: str, report: Report | None = None) -> None:
-        report = report or self.report(session)
+    def _send_state(self, session: ProjectSession, status: Status, report: Report) -> None:
         payload = {
             "project": str(session.root),
-            "state": state,
-            "summary": summary,
+            **status.to_json(),
             "findings": [f.to_json() for f in report.findings],
         }
         if payload != self._sent.get(session.root):
@@ -173,17 +177,3 @@ def _inspect(root: Path, overrides: dict[str, str]) -> ProjectState:
     from prisma_doctor.check import inspect_project
 
     return inspect_project(root, None, overrides)
-
-
-def summarize(report: Report) -> str:
-    problems = [f for f in report.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
-    if report.state.value == "unknown":
-        return "Prisma: state unknown" + (f" ({problems[0].message})" if problems else "")
-    if not problems:
-        return "Prisma: in sync"
-    codes = {f.code for f in problems}
-    if codes & {"db-missing-column", "db-missing-table", "migrations-pending", "db-drift"}:
-        return f"Prisma: database behind ({len(problems)})"
-    if "dev-server-stale" in codes:
-        return "Prisma: dev server stale"
-    return f"Prisma: out of sync ({len(problems)} problem{'s' if len(problems) != 1 else ''})"
