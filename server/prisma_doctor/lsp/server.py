@@ -27,12 +27,12 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from prisma_doctor import __version__
-from prisma_doctor.lsp.convert import path_of
+from prisma_doctor.lsp.convert import path_of, uri_of
 from prisma_doctor.lsp.features import Features, build_features
 from prisma_doctor.lsp.jsonrpc import AnsweringProtocol
 from prisma_doctor.lsp.projects import ProjectRegistry
 from prisma_doctor.lsp.protocol import COMMANDS, SECTION, TERMINAL_OUTPUT
-from prisma_doctor.lsp.settings import ServerSettings, is_trusted
+from prisma_doctor.lsp.settings import ServerSettings, WorkspaceSettings, is_trusted
 from prisma_doctor.lsp.stdio import read_messages
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class PrismaDoctorServer(LanguageServer):
             protocol_cls=AnsweringProtocol,
         )
         self.projects = ProjectRegistry()
-        self.settings = ServerSettings()
+        self.settings = WorkspaceSettings()
         # An untrusted workspace is read, never acted on: no repair, no regeneration, no process started.
         self.trusted = True
         # Workspace folders from `initialize`, searched for projects on `initialized`.
@@ -111,20 +111,30 @@ class PrismaDoctorServer(LanguageServer):
             feature.files_changed(paths)
 
     async def load_settings(self) -> None:
+        """The settings of every workspace folder, and the workspace's own for projects outside them all."""
         workspace = self.client_capabilities.workspace
         if not (workspace and workspace.configuration):
             return  # the client cannot answer: the initialization options stay the settings
+        folders = list(self.projects.folders)
+        items = [types.ConfigurationItem(section=SECTION)]
+        items += [types.ConfigurationItem(scope_uri=uri_of(folder), section=SECTION) for folder in folders]
         try:
             result = await asyncio.wait_for(
-                self.workspace_configuration_async(
-                    types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
-                ),
+                self.workspace_configuration_async(types.ConfigurationParams(items=items)),
                 CONFIGURATION_TIMEOUT,
             )
-        except Exception:  # a client that fails or never answers keeps the initialization options
+        except Exception:  # a client that fails or never answers keeps the settings it had
             return
-        if result:
-            self.settings = ServerSettings.from_client(result[0])
+        if not result:
+            return
+        default = ServerSettings.from_client(result[0])
+        # A folder the client has no answer for (null, or left out) takes the workspace's settings.
+        answers = [*result[1:], *([None] * len(folders))]
+        by_folder = {
+            folder: default if answer is None else ServerSettings.from_client(answer)
+            for folder, answer in zip(folders, answers[: len(folders)], strict=True)
+        }
+        self.settings = WorkspaceSettings(default, by_folder)
 
     async def start_features(self) -> None:
         self.settle_memory()
@@ -138,7 +148,7 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: PrismaDoctorServer, params: types.InitializeParams) -> None:
-        ls.settings = ServerSettings.from_client(params.initialization_options)
+        ls.settings = WorkspaceSettings(ServerSettings.from_client(params.initialization_options))
         ls.trusted = is_trusted(params.initialization_options)
         folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
         ls.initial_folders = [p for uri in folders if (p := path_of(uri)) is not None]
@@ -166,11 +176,12 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def folders_changed(ls: PrismaDoctorServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        for added in params.event.added:
-            folder = path_of(added.uri)
-            if folder is not None and folder.is_dir():
-                for session in ls.projects.add_folder(folder):
-                    await ls.features.sync.check_now(session)
+        added = [p for f in params.event.added if (p := path_of(f.uri)) is not None and p.is_dir()]
+        sessions = [session for folder in added for session in ls.projects.add_folder(folder)]
+        if added:
+            await ls.load_settings()  # the new folders' own settings, before their projects are checked
+        for session in sessions:
+            await ls.features.sync.check_now(session)
         await ls.features.watching.refresh()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -166,7 +166,7 @@ class CommandFeature(LanguageFeature):
             loop.call_soon_threadsafe(sync.show_repair, session, f"{title}: {message}")
 
         def run() -> Any:
-            settings = self.server.settings
+            settings = self.server.settings.for_path(session.root)
             plan = build_plan(session.root, kind, deep=settings.deep_clean, package_manager=settings.package_manager)
             return run_plan(plan, progress=on_progress, token=token)
 

@@ -26,10 +26,10 @@ class RegenerateOnSaveFeature(LanguageFeature):
         self._pending: dict[Path, asyncio.TimerHandle] = {}
 
     def document_saved(self, path: Path) -> None:
-        if path.suffix != ".prisma" or not self.server.settings.regenerate_on_save:
+        if path.suffix != ".prisma":
             return
         session = self.server.projects.session_for(path)
-        if session is None:
+        if session is None or not self.server.settings.for_path(session.root).regenerate_on_save:
             return
         if not self.server.trusted:
             log.info("not regenerating %s on save: the workspace is not trusted", session.root)

@@ -122,7 +122,7 @@ class SyncFeature(LanguageFeature):
     def publish(self, session: ProjectSession) -> None:
         """Diagnostics for every file with findings, cleared where findings went away, then the sync state."""
         report = self.report(session)
-        shown = self.server.settings.shown_findings(report.findings)
+        shown = self.server.settings.for_path(session.root).shown_findings(report.findings)
         by_file = diagnostics_by_file(tuple(shown), str(session.root))
         for file in self._published.get(session.root, set()) - set(by_file):
             self.server.text_document_publish_diagnostics(
