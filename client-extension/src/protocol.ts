@@ -60,6 +60,9 @@ export interface SyncState {
     problems: number;
     summary?: string;
     findings: Finding[];
+    /** The command that starts the project's dev server in a terminal (the devCommand setting of its folder, else
+     * its package manager's `run dev`); empty until the server's first check of the project. */
+    devCommand: string;
 }
 
 /** The report `prismaDoctor.showSyncReport` returns. */

@@ -2,6 +2,7 @@
 // findings; a click opens the quick pick of their fixes (prismaDoctor.pickFix).
 import { basename } from 'node:path';
 import { Disposable, MarkdownString, StatusBarAlignment, StatusBarItem, ThemeColor, window } from 'vscode';
+import { isInside } from './devServer';
 import { Display, Finding, SyncState } from './protocol';
 
 /** What the status bar shows: a project's display as the server decided it, or that the server is starting. */
@@ -91,6 +92,15 @@ export class SyncStatusBar implements Disposable {
     setUnavailable(reason: string): void {
         this.unavailable = reason;
         this.render();
+    }
+
+    /** The latest state the server sent for the project that `folder` lies in (the deepest such project), else for
+     * the only project inside `folder` (a terminal at a monorepo's root). */
+    stateOf(folder: string): SyncState | undefined {
+        const containing = this.projects().filter((project) => isInside(folder, project));
+        const inside = this.projects().filter((project) => isInside(project, folder));
+        const project = containing.sort((a, b) => b.length - a.length)[0] ?? (inside.length === 1 ? inside[0] : undefined);
+        return project === undefined ? undefined : this.states.get(project);
     }
 
     /** The projects the server has reported on, in the order they appeared. */

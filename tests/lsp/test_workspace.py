@@ -99,7 +99,8 @@ async def test_each_project_takes_its_own_folders_settings(
     for folder in (web, admin):
         shutil.copytree(drifted_project, folder)
     client.set_configuration({"prismaDoctor": {"hiddenFindings": []}})
-    client.set_configuration({"prismaDoctor": {"hiddenFindings": ["client-out-of-sync"]}}, scope_uri=web.as_uri())
+    web_settings = {"hiddenFindings": ["client-out-of-sync"], "devCommand": "turbo dev --filter web"}
+    client.set_configuration({"prismaDoctor": web_settings}, scope_uri=web.as_uri())
     await start(client, web, folders=[web, admin])
     schemas = {folder: (folder / "prisma" / "schema.prisma").resolve().as_uri() for folder in (web, admin)}
 
@@ -110,6 +111,9 @@ async def test_each_project_takes_its_own_folders_settings(
     projects = {str(web.resolve()), str(admin.resolve())}
     await wait_for(lambda: {s.project for s in sync_states(client) if s.state == "out-of-sync"} >= projects)
     assert drift_shown(admin) and not drift_shown(web)
+    # The command that starts each dev server comes with its state: the folder's setting, else the package manager's.
+    dev_commands = {s.project: s.devCommand for s in sync_states(client)}
+    assert dev_commands == {str(web.resolve()): "turbo dev --filter web", str(admin.resolve()): "npm run dev"}
 
     # Each folder's settings change: each project follows its own.
     client.set_configuration({"prismaDoctor": {"hiddenFindings": []}}, scope_uri=web.as_uri())

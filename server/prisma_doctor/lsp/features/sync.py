@@ -30,6 +30,7 @@ from prisma_doctor.status import Status
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
+    from prisma_doctor.lsp.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ class SyncFeature(LanguageFeature):
         self._check_listeners: list[Callable[[ProjectSession], None]] = []
         self._finding_sources: list[Callable[[ProjectSession], Iterable[Finding]]] = []
         # Per project: the files diagnostics were published for (cleared when their findings go), the last state
-        # sent, and whether a repair holds the state at "repairing".
+        # sent, whether a repair holds the state at "repairing", and the dev command found by the last check.
         self._published: dict[Path, set[str]] = {}
+        self._dev_commands: dict[Path, str] = {}
         self._sent: dict[Path, dict[str, Any]] = {}
         self._repairing: set[Path] = set()
 
@@ -109,8 +111,10 @@ class SyncFeature(LanguageFeature):
     async def _check(self, session: ProjectSession) -> None:
         """Check with the open documents' current text and publish; the caller holds the project's lock."""
         overrides = self.server.open_schema_texts()
+        settings = self.server.settings.for_path(session.root)
         try:
-            session.state = await asyncio.to_thread(_inspect, session.root, overrides)
+            session.state, dev = await asyncio.to_thread(_inspect, session.root, overrides, settings)
+            self._dev_commands[session.root] = dev
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
             self._fail(session, f"Prisma Doctor could not check this project: {error}")
@@ -162,6 +166,8 @@ class SyncFeature(LanguageFeature):
             "project": str(session.root),
             **status.to_json(),
             "findings": [f.to_json() for f in report.findings],
+            # Empty until a check found it.
+            "devCommand": self._dev_commands.get(session.root, ""),
         }
         if payload != self._sent.get(session.root):
             self._sent[session.root] = payload
@@ -172,8 +178,12 @@ class SyncFeature(LanguageFeature):
             task.cancel()
 
 
-def _inspect(root: Path, overrides: dict[str, str]) -> ProjectState:
+def _inspect(root: Path, overrides: dict[str, str], settings: ServerSettings) -> tuple[ProjectState, str]:
+    """The project's check, and the command that starts its dev server (package files change it: they are watched,
+    and a change of them is checked again)."""
     # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
     from prisma_doctor.check import inspect_project
+    from prisma_doctor.repair.package_manager import dev_command
 
-    return inspect_project(root, None, overrides)
+    state = inspect_project(root, None, overrides)
+    return state, dev_command(root, settings.dev_command, settings.package_manager)
