@@ -25,8 +25,8 @@ from schema_bench import import_costs
 
 FIXTURES = REPO / "tests" / "fixtures" / "logs"
 sys.path.insert(0, str(SERVER))
-from prisma_doctor.lsp.features.base import TERMINAL_OUTPUT  # noqa: E402 (the server's package is put on the path)
 from prisma_doctor.lsp.features.runtime import PUBLISH_SECONDS, QUIET_SECONDS  # noqa: E402
+from prisma_doctor.lsp.protocol import TERMINAL_OUTPUT  # noqa: E402 (the server's package is put on the path)
 
 # The server as the extension and the tests start it.
 SERVER_COMMAND = [PYTHON, "-m", "prisma_doctor", "serve"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prisma_doctor.clients.locate import find_client_folders, is_client_folder
 from prisma_doctor.project import find_projects, package_manager
+from prisma_doctor.repair.package_manager import dev_command
 
 SCHEMA = 'generator client {\n  provider = "prisma-client-js"\n}\n\nmodel User {\n  id Int @id\n}\n'
 
@@ -67,3 +68,18 @@ def test_the_package_manager_comes_from_package_json_or_the_nearest_lockfile(tmp
     assert package_manager(tmp_path / "app") == "pnpm"
     (tmp_path / "app" / "package.json").write_text(json.dumps({"packageManager": "yarn@1.22.22"}))
     assert package_manager(tmp_path / "app") == "yarn"
+
+
+def test_the_dev_command_is_the_setting_else_the_dev_script_run_by_the_package_manager(tmp_path: Path) -> None:
+    # A pnpm workspace keeps its lock file at the top, not in the project.
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages:\n  - 'apps/*'\n")
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
+    make_project(tmp_path / "apps" / "web", "web", "prisma/schema.prisma")
+    web = tmp_path / "apps" / "web"
+    assert dev_command(web) == "pnpm run dev"
+    # `packageManager` in package.json says it outright.
+    (web / "package.json").write_text(json.dumps({"name": "web", "packageManager": "bun@1.2.0"}))
+    assert dev_command(web) == "bun run dev"
+    # The editor's settings win: `prismaDoctor.packageManager`, then `prismaDoctor.devCommand`.
+    assert dev_command(web, override="yarn") == "yarn run dev"
+    assert dev_command(web, "turbo dev --filter web", "yarn") == "turbo dev --filter web"

@@ -1,19 +1,20 @@
 // Dev servers running in VS Code terminals that the extension can read: which terminal runs one, how to restart it
-// there (a regenerated client reaches a running `next dev` only through a restart), and how to start one.
-import { existsSync } from 'node:fs';
-import { join, relative, isAbsolute } from 'node:path';
+// there (a regenerated client reaches a running `next dev` only through a restart), and how to start one. The
+// command that starts a project's dev server is the server's to say (its package manager, or the devCommand setting
+// of the project's folder): it comes with the project's sync state.
+import { relative, isAbsolute } from 'node:path';
 import {
     Disposable,
     Terminal,
     TerminalOptions,
     TerminalShellExecution,
     TerminalShellExecutionStartEvent,
-    Uri,
     window,
-    workspace,
 } from 'vscode';
 import { logInfo, logWarning } from './common/log';
-import { PackageManager, readSettings } from './common/settings';
+
+/** The dev command of the project a folder lies in, as the server last said it; undefined before it has. */
+export type DevCommandOf = (folder: string) => string | undefined;
 
 interface RunningDevServer {
     terminal: Terminal;
@@ -41,21 +42,6 @@ function workingDirectory(event: TerminalShellExecutionStartEvent): string | und
     );
 }
 
-export function packageManagerOf(project: string, configured: PackageManager): Exclude<PackageManager, 'auto'> {
-    if (configured !== 'auto') {
-        return configured;
-    }
-    if (existsSync(join(project, 'pnpm-lock.yaml'))) return 'pnpm';
-    if (existsSync(join(project, 'yarn.lock'))) return 'yarn';
-    if (existsSync(join(project, 'bun.lock')) || existsSync(join(project, 'bun.lockb'))) return 'bun';
-    return 'npm';
-}
-
-export function devCommandFor(project: string): string {
-    const settings = readSettings(workspace.getWorkspaceFolder(Uri.file(project)));
-    return settings.devCommand || `${packageManagerOf(project, settings.packageManager)} run dev`;
-}
-
 function waitFor<T>(register: (resolve: (value: T) => void) => Disposable, timeoutMs: number): Promise<T | undefined> {
     return new Promise((resolve) => {
         const timer = setTimeout(() => {
@@ -74,7 +60,7 @@ export class DevServerTerminals implements Disposable {
     private readonly running = new Map<Terminal, RunningDevServer>();
     private readonly subscriptions: Disposable[];
 
-    constructor() {
+    constructor(private readonly devCommandOf: DevCommandOf) {
         this.subscriptions = [
             window.onDidEndTerminalShellExecution((event) => {
                 if (this.running.get(event.terminal)?.execution === event.execution) {
@@ -89,8 +75,8 @@ export class DevServerTerminals implements Disposable {
     noticeExecution(event: TerminalShellExecutionStartEvent): void {
         const commandLine = event.execution.commandLine.value;
         const cwd = workingDirectory(event);
-        const configured = cwd ? readSettings(workspace.getWorkspaceFolder(Uri.file(cwd))).devCommand : '';
-        if (DEV_COMMAND.test(commandLine) || (configured !== '' && commandLine.trim() === configured)) {
+        const projectCommand = cwd ? this.devCommandOf(cwd) : undefined;
+        if (DEV_COMMAND.test(commandLine) || (projectCommand !== undefined && commandLine.trim() === projectCommand)) {
             logInfo(`Dev server seen in terminal "${event.terminal.name}": ${commandLine}`);
             this.running.set(event.terminal, { terminal: event.terminal, execution: event.execution, commandLine, cwd });
         }
@@ -126,6 +112,14 @@ export class DevServerTerminals implements Disposable {
 
     /** Starts the project's dev script in a new terminal whose output the extension reads. */
     async start(project: string): Promise<void> {
+        const commandLine = this.devCommandOf(project);
+        if (commandLine === undefined) {
+            void window.showWarningMessage(
+                'Prisma Doctor has not checked a project here yet, so it does not know its dev command. ' +
+                    'Try again once the status bar shows the project.',
+            );
+            return;
+        }
         const terminal = window.createTerminal({ name: 'Prisma Doctor: dev', cwd: project });
         terminal.show(true);
         if (!terminal.shellIntegration) {
@@ -137,7 +131,7 @@ export class DevServerTerminals implements Disposable {
                 SHELL_INTEGRATION_WAIT_MS,
             );
         }
-        this.run(terminal, devCommandFor(project));
+        this.run(terminal, commandLine);
     }
 
     dispose(): void {

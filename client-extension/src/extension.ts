@@ -16,7 +16,7 @@ let server: LanguageServer | undefined;
 export async function activate(context: ExtensionContext): Promise<void> {
     logInfo(`Prisma Doctor ${context.extension.packageJSON.version} activating`);
     const statusBar = new SyncStatusBar();
-    const devServers = new DevServerTerminals();
+    const devServers = new DevServerTerminals((folder) => statusBar.stateOf(folder)?.devCommand || undefined);
     const offeredDevTerminal = new Set<string>();
 
     // A stale dev server can be restarted only where the extension can reach it: offer, once per project, to run

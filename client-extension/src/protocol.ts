@@ -1,4 +1,8 @@
-// The custom part of the protocol between this extension and `prisma-doctor serve` (docs/architecture.md).
+// The custom part of the protocol between this extension and `prisma-doctor serve` (docs/architecture.md). Every
+// name here mirrors server/prisma_doctor/lsp/protocol.py: a name changes in both files or in neither.
+
+/** The settings section (`workspace/configuration`, initialization options). */
+export const SECTION = 'prismaDoctor';
 
 export const SERVER_COMMANDS = {
     fullReset: 'prismaDoctor.fullReset',
@@ -14,6 +18,16 @@ export const RESTART_TS_SERVER = 'prismaDoctor/restartTsServer';
 export const TERMINAL_OUTPUT = 'prismaDoctor/terminalOutput';
 
 export type State = 'in-sync' | 'out-of-sync' | 'unknown' | 'repairing' | 'error';
+
+/** What the status bar shows for a project, decided by the server (prisma_doctor/status.py). */
+export type Display =
+    | 'in-sync'
+    | 'out-of-sync'
+    | 'database-behind'
+    | 'dev-server-stale'
+    | 'unknown'
+    | 'repairing'
+    | 'error';
 
 export interface JsonLocation {
     file: string;
@@ -41,8 +55,14 @@ export interface Finding {
 export interface SyncState {
     project: string;
     state: State;
+    display: Display;
+    /** How many problems (errors and warnings, each as often as it was seen) the display counts. */
+    problems: number;
     summary?: string;
     findings: Finding[];
+    /** The command that starts the project's dev server in a terminal (the devCommand setting of its folder, else
+     * its package manager's `run dev`); empty until the server's first check of the project. */
+    devCommand: string;
 }
 
 /** The report `prismaDoctor.showSyncReport` returns. */

@@ -2,21 +2,23 @@
 // findings; a click opens the quick pick of their fixes (prismaDoctor.pickFix).
 import { basename } from 'node:path';
 import { Disposable, MarkdownString, StatusBarAlignment, StatusBarItem, ThemeColor, window } from 'vscode';
-import { Finding, State, SyncState } from './protocol';
+import { isInside } from './devServer';
+import { Display, Finding, SyncState } from './protocol';
 
-/** What the status bar shows, from best to worst news. */
-export type Display =
-    | 'starting'
-    | 'in-sync'
-    | 'unknown'
-    | 'out-of-sync'
-    | 'database-behind'
-    | 'dev-server-stale'
-    | 'repairing'
-    | 'error';
+/** What the status bar shows: a project's display as the server decided it, or that the server is starting. */
+export type Shown = Display | 'starting';
 
-const DATABASE_CODES = new Set(['db-missing-column', 'db-missing-table', 'migrations-pending', 'migration-failed', 'db-drift']);
-const STATE_RANK: Record<State, number> = { 'in-sync': 0, unknown: 1, 'out-of-sync': 2, error: 3, repairing: 4 };
+// From best to worst news; the three kinds of drift rank alike (several projects that differ in kind are "out of
+// sync").
+const DISPLAY_RANK: Record<Display, number> = {
+    'in-sync': 0,
+    unknown: 1,
+    'out-of-sync': 2,
+    'database-behind': 2,
+    'dev-server-stale': 2,
+    error: 3,
+    repairing: 4,
+};
 const MAX_TOOLTIP_FINDINGS = 12;
 
 export interface ProjectFinding {
@@ -24,26 +26,18 @@ export interface ProjectFinding {
     finding: Finding;
 }
 
-function problemCount(findings: Finding[]): number {
-    return findings.reduce((total, finding) => total + (finding.count ?? 1), 0);
+function worstOf(states: SyncState[]): SyncState {
+    return states.reduce((a, b) => (DISPLAY_RANK[b.display] > DISPLAY_RANK[a.display] ? b : a));
 }
 
-/** Names an out-of-sync state more precisely when every finding has one cause. */
-export function classify(state: State, findings: Finding[]): Display {
-    if (state !== 'out-of-sync') {
-        return state;
-    }
-    const codes = findings.filter((finding) => finding.severity !== 'hint').map((finding) => finding.code);
-    if (codes.length > 0 && codes.every((code) => DATABASE_CODES.has(code))) {
-        return 'database-behind';
-    }
-    if (codes.length > 0 && codes.every((code) => code === 'dev-server-stale')) {
-        return 'dev-server-stale';
-    }
-    return 'out-of-sync';
+/** The worst news of several projects; projects out of sync in different ways are "out of sync". */
+export function worstDisplay(states: SyncState[]): Display {
+    const worst = worstOf(states).display;
+    const alike = states.filter((state) => DISPLAY_RANK[state.display] === DISPLAY_RANK[worst]);
+    return alike.every((state) => state.display === worst) ? worst : 'out-of-sync';
 }
 
-export function statusText(display: Display, problems: number): string {
+export function statusText(display: Shown, problems: number): string {
     switch (display) {
         case 'starting':
             return '$(loading~spin) Prisma Doctor';
@@ -100,6 +94,15 @@ export class SyncStatusBar implements Disposable {
         this.render();
     }
 
+    /** The latest state the server sent for the project that `folder` lies in (the deepest such project), else for
+     * the only project inside `folder` (a terminal at a monorepo's root). */
+    stateOf(folder: string): SyncState | undefined {
+        const containing = this.projects().filter((project) => isInside(folder, project));
+        const inside = this.projects().filter((project) => isInside(project, folder));
+        const project = containing.sort((a, b) => b.length - a.length)[0] ?? (inside.length === 1 ? inside[0] : undefined);
+        return project === undefined ? undefined : this.states.get(project);
+    }
+
     /** The projects the server has reported on, in the order they appeared. */
     projects(): string[] {
         return [...this.states.keys()];
@@ -118,17 +121,18 @@ export class SyncStatusBar implements Disposable {
     private render(): void {
         const states = [...this.states.values()];
         const findings = states.flatMap((state) => state.findings);
-        let display: Display = 'starting';
+        let display: Shown = 'starting';
         let summary: string | undefined;
         if (this.unavailable) {
             display = 'error';
             summary = this.unavailable;
         } else if (states.length > 0) {
-            const worst = states.reduce((a, b) => (STATE_RANK[b.state] > STATE_RANK[a.state] ? b : a));
-            display = classify(worst.state, findings);
+            display = worstDisplay(states);
+            const worst = worstOf(states);
             summary = states.length === 1 ? worst.summary : `${states.length} projects; worst: ${basename(worst.project)}`;
         }
-        this.item.text = statusText(display, problemCount(findings));
+        const problems = states.reduce((total, state) => total + state.problems, 0);
+        this.item.text = statusText(display, problems);
         this.item.backgroundColor =
             display === 'error'
                 ? new ThemeColor('statusBarItem.errorBackground')

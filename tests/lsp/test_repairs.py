@@ -50,6 +50,7 @@ async def test_regenerate_on_save_brings_the_client_back_in_sync(client: Languag
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     # The save is seen as drift first, then the regeneration runs and the state comes back.
     await wait_for(lambda: any(s.state == "repairing" for s in sync_states(client)), timeout=60)
+    assert all(s.display == "repairing" for s in sync_states(client) if s.state == "repairing")
     await wait_for(lambda: sync_states(client)[-1].state == "in-sync", timeout=180)
     assert any(method == "prismaDoctor/restartTsServer" for method, _ in client.custom_notifications)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from prisma_doctor.lsp.features.code_actions import plain
+from prisma_doctor.lsp.convert import plain
 from tests.lsp.session import start, sync_states, wait_for
 
 
@@ -44,6 +44,7 @@ async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageC
     assert "User.nickname" in diagnostic.message
     assert diagnostic.range.start == types.Position(line=user_line + 1, character=2)
     await wait_for(lambda: sync_states(client)[-1].state == "out-of-sync")
+    assert (sync_states(client)[-1].display, sync_states(client)[-1].problems) == ("out-of-sync", 1)
 
     # pytest-lsp hands `data` over as a named tuple, which would go back as a JSON array; an editor sends back the
     # object it received, so send the object.

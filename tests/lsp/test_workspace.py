@@ -8,7 +8,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from prisma_doctor.lsp.features.code_actions import plain
+from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 from tests.lsp.session import command, start, sync_states, wait_for
 
@@ -90,3 +90,33 @@ async def test_watchers_cover_schema_clients_migrations_and_package_files(
     assert all("node_modules/**" not in g for g in globs), globs
     # Every watcher is anchored in the project: none watches the whole disk or node_modules recursively.
     assert all(root in g or synced_project.resolve().as_uri() in g for g in globs), globs
+
+
+async def test_each_project_takes_its_own_folders_settings(
+    client: LanguageClient, drifted_project: Path, tmp_path: Path
+) -> None:
+    web, admin = tmp_path / "folders" / "web", tmp_path / "folders" / "admin"
+    for folder in (web, admin):
+        shutil.copytree(drifted_project, folder)
+    client.set_configuration({"prismaDoctor": {"hiddenFindings": []}})
+    web_settings = {"hiddenFindings": ["client-out-of-sync"], "devCommand": "turbo dev --filter web"}
+    client.set_configuration({"prismaDoctor": web_settings}, scope_uri=web.as_uri())
+    await start(client, web, folders=[web, admin])
+    schemas = {folder: (folder / "prisma" / "schema.prisma").resolve().as_uri() for folder in (web, admin)}
+
+    def drift_shown(folder: Path) -> bool:
+        return any(d.code == "client-out-of-sync" for d in client.diagnostics.get(schemas[folder], []))
+
+    # Both projects are out of sync; only the one whose folder does not hide the finding shows it.
+    projects = {str(web.resolve()), str(admin.resolve())}
+    await wait_for(lambda: {s.project for s in sync_states(client) if s.state == "out-of-sync"} >= projects)
+    assert drift_shown(admin) and not drift_shown(web)
+    # The command that starts each dev server comes with its state: the folder's setting, else the package manager's.
+    dev_commands = {s.project: s.devCommand for s in sync_states(client)}
+    assert dev_commands == {str(web.resolve()): "turbo dev --filter web", str(admin.resolve()): "npm run dev"}
+
+    # Each folder's settings change: each project follows its own.
+    client.set_configuration({"prismaDoctor": {"hiddenFindings": []}}, scope_uri=web.as_uri())
+    client.set_configuration({"prismaDoctor": {"hiddenFindings": ["client-out-of-sync"]}}, scope_uri=admin.as_uri())
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await wait_for(lambda: drift_shown(web) and not drift_shown(admin))

@@ -11,10 +11,10 @@ import {
     ServerOptions,
     State,
 } from 'vscode-languageclient/node';
-import { RESTART_TS_SERVER, SYNC_STATE, SyncState } from '../protocol';
+import { RESTART_TS_SERVER, SECTION, SYNC_STATE, SyncState } from '../protocol';
 import { describeError, logError, logInfo, outputChannel } from './log';
 import { Interpreter, NoUsableInterpreter, findInterpreter, reportNoInterpreter } from './python';
-import { SECTION, readSettings } from './settings';
+import { readSettings } from './settings';
 
 export interface ServerEvents {
     onSyncState(state: SyncState): void;

@@ -1,9 +1,8 @@
-// The extension's settings, read per workspace folder. The server reads the same section itself through
-// workspace/configuration; the extension needs the interpreter (to start the server) and the dev command (to run
-// the dev server in a terminal it can read).
+// The extension's settings, read per workspace folder. The server reads the same section itself, for each workspace
+// folder (workspace/configuration with the folder as scope), and applies to each project its own folder's settings;
+// these are only its defaults until it has. The extension itself needs the interpreter, to start the server.
 import { ConfigurationChangeEvent, WorkspaceFolder, workspace } from 'vscode';
-
-export const SECTION = 'prismaDoctor';
+import { SECTION } from '../protocol';
 
 export type PackageManager = 'auto' | 'npm' | 'pnpm' | 'yarn' | 'bun';
 

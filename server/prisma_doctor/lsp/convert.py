@@ -1,10 +1,11 @@
-"""Between the core's values and LSP's: findings to diagnostics, paths to URIs."""
+"""Between the core's values and LSP's: findings to diagnostics, paths to URIs, LSPAny to plain Python."""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
@@ -32,6 +33,17 @@ def uri_of(path: str | Path) -> str:
 def path_of(uri: str) -> Path | None:
     fs_path = to_fs_path(uri)
     return Path(fs_path) if fs_path else None
+
+
+def plain(value: Any) -> Any:
+    """LSPAny as plain Python: pygls hands JSON objects over as named tuples, not dicts."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
 
 
 def lsp_range(location: Location) -> types.Range:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from prisma_doctor.findings import Finding, Report, SyncState
 
 if TYPE_CHECKING:  # the check and the project search import the core: the server loads them after start-up
     from prisma_doctor.check import ProjectState
@@ -14,21 +12,13 @@ if TYPE_CHECKING:  # the check and the project search import the core: the serve
 
 @dataclass
 class ProjectSession:
-    root: Path
-    state: ProjectState | None = None
-    # Findings from runtime output (terminal, dev server log), kept until the static check says their cause is gone.
-    runtime_findings: list[Finding] = field(default_factory=list)
-    repairing: bool = False
-    # Files we published diagnostics for, so that they can be cleared when their findings go away.
-    published: set[str] = field(default_factory=set)
-    last_sync_state: dict | None = None
+    """One project: where it is and its last static check. Each feature keeps what else it knows of the project
+    itself (the runtime feature its runtime findings, the sync feature what it published, the command feature
+    whether a repair runs)."""
 
-    @property
-    def report(self) -> Report:
-        static = self.state.report if self.state is not None else None
-        findings = [*(static.findings if static else ()), *self.runtime_findings]
-        known = static is not None and static.state is not SyncState.UNKNOWN
-        return Report.from_findings(str(self.root), findings, known=known)
+    root: Path
+    # Written by the sync feature only, when a check ends.
+    state: ProjectState | None = None
 
 
 class ProjectRegistry:

@@ -1,7 +1,8 @@
 """The language server: LSP methods fanned out to feature modules.
 
 Each capability is a feature module under `features/` (see `LanguageFeature`); this file only wires LSP methods to
-their hooks. Adding a capability means adding a module and listing it in `features.all_features`.
+their hooks. Adding a capability means adding a module and building it, with the peers it needs, in
+`features.build_features`.
 
 Start-up imports pygls and this adapter only: the features and the core they use (schema, clients, diagnosis) are
 imported when the features are first needed, on `initialized`, so that `initialize` is answered as soon as pygls can.
@@ -26,16 +27,12 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from prisma_doctor import __version__
-from prisma_doctor.lsp.convert import path_of
-from prisma_doctor.lsp.features import all_features
-from prisma_doctor.lsp.features.base import TERMINAL_OUTPUT, LanguageFeature
-from prisma_doctor.lsp.features.code_actions import CodeActionFeature
-from prisma_doctor.lsp.features.commands import COMMANDS, CommandFeature
-from prisma_doctor.lsp.features.sync import SyncFeature
-from prisma_doctor.lsp.features.watching import WatchingFeature
+from prisma_doctor.lsp.convert import path_of, uri_of
+from prisma_doctor.lsp.features import Features, build_features
+from prisma_doctor.lsp.jsonrpc import AnsweringProtocol
 from prisma_doctor.lsp.projects import ProjectRegistry
-from prisma_doctor.lsp.protocol import AnsweringProtocol
-from prisma_doctor.lsp.settings import SECTION, ServerSettings, is_trusted
+from prisma_doctor.lsp.protocol import COMMANDS, SECTION, TERMINAL_OUTPUT
+from prisma_doctor.lsp.settings import ServerSettings, WorkspaceSettings, is_trusted
 from prisma_doctor.lsp.stdio import read_messages
 
 log = logging.getLogger(__name__)
@@ -55,16 +52,16 @@ class PrismaDoctorServer(LanguageServer):
             protocol_cls=AnsweringProtocol,
         )
         self.projects = ProjectRegistry()
-        self.settings = ServerSettings()
+        self.settings = WorkspaceSettings()
         # An untrusted workspace is read, never acted on: no repair, no regeneration, no process started.
         self.trusted = True
         # Workspace folders from `initialize`, searched for projects on `initialized`.
         self.initial_folders: list[Path] = []
 
     @cached_property
-    def features(self) -> list[LanguageFeature]:
+    def features(self) -> Features:
         """Every feature, built at first use (on `initialized`): building them imports the core."""
-        return all_features(self)
+        return build_features(self)
 
     def settle_memory(self) -> None:
         """Once start-up is over: collect what it left, set what remains aside for good (it lives as long as the
@@ -94,9 +91,6 @@ class PrismaDoctorServer(LanguageServer):
             return
         log.error("%s: %s", getattr(source, "__name__", source), error)
 
-    def feature_of(self, kind: type[LanguageFeature]) -> Any:
-        return next(f for f in self.features if isinstance(f, kind))
-
     def open_schema_texts(self) -> dict[str, str]:
         """Unsaved editor text of every open schema file, so checks see what the person sees."""
         texts: dict[str, str] = {}
@@ -117,20 +111,30 @@ class PrismaDoctorServer(LanguageServer):
             feature.files_changed(paths)
 
     async def load_settings(self) -> None:
+        """The settings of every workspace folder, and the workspace's own for projects outside them all."""
         workspace = self.client_capabilities.workspace
         if not (workspace and workspace.configuration):
             return  # the client cannot answer: the initialization options stay the settings
+        folders = list(self.projects.folders)
+        items = [types.ConfigurationItem(section=SECTION)]
+        items += [types.ConfigurationItem(scope_uri=uri_of(folder), section=SECTION) for folder in folders]
         try:
             result = await asyncio.wait_for(
-                self.workspace_configuration_async(
-                    types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
-                ),
+                self.workspace_configuration_async(types.ConfigurationParams(items=items)),
                 CONFIGURATION_TIMEOUT,
             )
-        except Exception:  # a client that fails or never answers keeps the initialization options
+        except Exception:  # a client that fails or never answers keeps the settings it had
             return
-        if result:
-            self.settings = ServerSettings.from_client(result[0])
+        if not result:
+            return
+        default = ServerSettings.from_client(result[0])
+        # A folder the client has no answer for (null, or left out) takes the workspace's settings.
+        answers = [*result[1:], *([None] * len(folders))]
+        by_folder = {
+            folder: default if answer is None else ServerSettings.from_client(answer)
+            for folder, answer in zip(folders, answers[: len(folders)], strict=True)
+        }
+        self.settings = WorkspaceSettings(default, by_folder)
 
     async def start_features(self) -> None:
         self.settle_memory()
@@ -144,7 +148,7 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: PrismaDoctorServer, params: types.InitializeParams) -> None:
-        ls.settings = ServerSettings.from_client(params.initialization_options)
+        ls.settings = WorkspaceSettings(ServerSettings.from_client(params.initialization_options))
         ls.trusted = is_trusted(params.initialization_options)
         folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
         ls.initial_folders = [p for uri in folders if (p := path_of(uri)) is not None]
@@ -166,18 +170,19 @@ def create_server() -> PrismaDoctorServer:
     async def configuration_changed(ls: PrismaDoctorServer, params: types.DidChangeConfigurationParams) -> None:
         # Settings decide what is shown and how a project is read (package manager): check again.
         await ls.load_settings()
-        sync = ls.feature_of(SyncFeature)
+        sync = ls.features.sync
         for session in list(ls.projects.sessions.values()):
             await sync.check_now(session)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def folders_changed(ls: PrismaDoctorServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        for added in params.event.added:
-            folder = path_of(added.uri)
-            if folder is not None and folder.is_dir():
-                for session in ls.projects.add_folder(folder):
-                    await ls.feature_of(SyncFeature).check_now(session)
-        await ls.feature_of(WatchingFeature).refresh()
+        added = [p for f in params.event.added if (p := path_of(f.uri)) is not None and p.is_dir()]
+        sessions = [session for folder in added for session in ls.projects.add_folder(folder)]
+        if added:
+            await ls.load_settings()  # the new folders' own settings, before their projects are checked
+        for session in sessions:
+            await ls.features.sync.check_now(session)
+        await ls.features.watching.refresh()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PrismaDoctorServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -202,7 +207,7 @@ def create_server() -> PrismaDoctorServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files_changed(ls: PrismaDoctorServer, params: types.DidChangeWatchedFilesParams) -> None:
-        ls.feature_of(WatchingFeature).did_change_watched_files(params)
+        ls.features.watching.did_change_watched_files(params)
 
     @server.feature(TERMINAL_OUTPUT)
     def terminal_output(ls: PrismaDoctorServer, params: Any) -> None:
@@ -214,7 +219,7 @@ def create_server() -> PrismaDoctorServer:
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
     )
     def code_action(ls: PrismaDoctorServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return ls.feature_of(CodeActionFeature).code_actions(params)
+        return ls.features.code_actions.code_actions(params)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: PrismaDoctorServer, params: None) -> None:
@@ -230,7 +235,7 @@ def _command(name: str) -> Callable[..., Awaitable[Any]]:
     """The handler of one command: pygls passes the server, then the command's arguments."""
 
     async def handler(ls: PrismaDoctorServer, *args: Any) -> Any:
-        return await ls.feature_of(CommandFeature).run(name, *args)
+        return await ls.features.commands.run(name, *args)
 
     return handler
 

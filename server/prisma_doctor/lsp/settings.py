@@ -1,14 +1,18 @@
-"""Typed settings: read once from the client (camelCase keys) and converted at this edge."""
+"""Typed settings: read from the client (camelCase keys) and converted at this edge, one set per workspace folder.
+
+As in Microsoft's Python tool extensions, each workspace folder has its own settings (`workspace/configuration` with
+the folder as scope), and a project takes those of the folder it lies in.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from prisma_doctor.findings import Finding
-
-SECTION = "prismaDoctor"
+from prisma_doctor.lsp.protocol import SECTION
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,20 @@ class ServerSettings:
 
     def shown_findings(self, findings: Iterable[Finding]) -> list[Finding]:
         return [f for f in findings if f.code not in self.hidden_codes]
+
+
+class WorkspaceSettings:
+    """The settings of each workspace folder, and the defaults for a project outside every folder."""
+
+    def __init__(self, default: ServerSettings | None = None, folders: Mapping[Path, ServerSettings] | None = None):
+        self.default = default or ServerSettings()
+        self._folders = {folder.resolve(): settings for folder, settings in (folders or {}).items()}
+
+    def for_path(self, path: Path) -> ServerSettings:
+        """The settings of the deepest workspace folder holding `path` (a project's root), else the defaults."""
+        resolved = path.resolve()
+        holding = [folder for folder in self._folders if resolved.is_relative_to(folder)]
+        return self._folders[max(holding, key=lambda f: len(f.parts))] if holding else self.default
 
 
 def is_trusted(initialization_options: Any) -> bool:

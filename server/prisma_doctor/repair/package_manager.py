@@ -1,4 +1,5 @@
-"""Which package manager a project uses, and the commands that run its own, local Prisma.
+"""Which package manager a project uses, the commands that run its own, local Prisma, and the one that starts its
+dev server in a terminal (the language server hands that to the editor: no other place guesses it).
 
 Detected from the `packageManager` field of package.json, then from lock files, in the project and then in the
 workspace root above it (a monorepo keeps one lock file at the top). Prisma always runs from the project's
@@ -171,6 +172,13 @@ def _lock_file_manager(folders: Iterable[Path]) -> str | None:
             if (folder / name).exists():
                 return manager
     return None
+
+
+def dev_command(project: Path, configured: str | None = None, override: str | None = None) -> str:
+    """The command line that starts the project's dev server in a terminal: the editor's `prismaDoctor.devCommand`
+    (`configured`) when set, else the project's `dev` script run by its package manager (`override` as in `detect`).
+    A shell runs it, so the package manager is named as a person would type it."""
+    return configured or f"{detect(project, override).name} run dev"
 
 
 def subprocess_env() -> dict[str, str]:

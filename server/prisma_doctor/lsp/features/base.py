@@ -1,4 +1,7 @@
-"""The hooks every feature may implement; the server calls each feature's hook in turn."""
+"""The hooks every feature may implement; the server calls each feature's hook in turn.
+
+A feature that needs another takes it in its constructor (see `features.build_features`), and owns its own state:
+what another feature keeps is asked of it through its methods, never read or cleared from outside."""
 
 from __future__ import annotations
 
@@ -6,11 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from prisma_doctor.lsp.projects import ProjectSession
     from prisma_doctor.lsp.server import PrismaDoctorServer
-
-# The extension's notification carrying a chunk of a VS Code terminal's output.
-TERMINAL_OUTPUT = "prismaDoctor/terminalOutput"
 
 
 class LanguageFeature:
@@ -30,10 +29,7 @@ class LanguageFeature:
         """Watched files changed on disk (schema, generated clients, migrations, package files)."""
 
     def terminal_output(self, params: Any) -> None:
-        """A chunk of terminal output from the extension (`TERMINAL_OUTPUT`)."""
-
-    def checked(self, session: ProjectSession) -> None:
-        """A static check of the project finished (`session.state` is new); called before anything is published."""
+        """A chunk of terminal output from the extension (`protocol.TERMINAL_OUTPUT`)."""
 
     def shutdown(self) -> None:
         """The server is stopping: stop background work."""

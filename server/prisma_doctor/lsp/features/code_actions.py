@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lsprotocol import types
 
 from prisma_doctor.findings import FIXES
+from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
-
-APPLY_FIX = "prismaDoctor.applyFix"
+from prisma_doctor.lsp.protocol import APPLY_FIX
 
 
 class CodeActionFeature(LanguageFeature):
@@ -38,14 +36,3 @@ class CodeActionFeature(LanguageFeature):
                     )
                 )
         return actions
-
-
-def plain(value: Any) -> Any:
-    """LSPAny as plain Python: pygls hands JSON objects over as named tuples, not dicts."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value

@@ -9,18 +9,28 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
 from prisma_doctor.findings import FIXES
+from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
-from prisma_doctor.lsp.features.code_actions import APPLY_FIX, plain
 from prisma_doctor.lsp.features.sync import SyncFeature
 from prisma_doctor.lsp.projects import ProjectSession
+from prisma_doctor.lsp.protocol import (
+    APPLY_FIX,
+    CHECK,
+    COMMANDS,
+    FULL_RESET,
+    REGENERATE,
+    RESTART_DEV_SERVER,
+    RESTART_TS_SERVER,
+    SHOW_SYNC_REPORT,
+)
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 
-RESTART_TS_SERVER = "prismaDoctor/restartTsServer"
 # Fix ids that a repair kind of the pipeline carries out.
 REPAIR_FOR_FIX = {
     "regenerate": "regenerate",
@@ -48,26 +58,18 @@ ADVICE = {
 }
 
 
-# The commands the server offers (registered before `initialize` is answered: they are among its capabilities).
-COMMANDS = (
-    "prismaDoctor.fullReset",
-    "prismaDoctor.regenerate",
-    "prismaDoctor.restartDevServer",
-    "prismaDoctor.check",
-    "prismaDoctor.showSyncReport",
-    APPLY_FIX,
-)
-
-
 class CommandFeature(LanguageFeature):
-    def __init__(self, server) -> None:
+    def __init__(self, server, sync: SyncFeature) -> None:
         super().__init__(server)
+        self.sync = sync
+        # The projects a repair of this server is running for.
+        self._repairing: set[Path] = set()
         self._handlers: dict[str, Callable[..., Awaitable[Any]]] = {
-            "prismaDoctor.fullReset": self._repair_command("reset"),
-            "prismaDoctor.regenerate": self._repair_command("regenerate"),
-            "prismaDoctor.restartDevServer": self._repair_command("restart-dev"),
-            "prismaDoctor.check": self.check,
-            "prismaDoctor.showSyncReport": self.show_sync_report,
+            FULL_RESET: self._repair_command("reset"),
+            REGENERATE: self._repair_command("regenerate"),
+            RESTART_DEV_SERVER: self._repair_command("restart-dev"),
+            CHECK: self.check,
+            SHOW_SYNC_REPORT: self.show_sync_report,
             APPLY_FIX: self.apply_fix,
         }
         assert set(self._handlers) == set(COMMANDS)
@@ -97,15 +99,17 @@ class CommandFeature(LanguageFeature):
         return {"ok": False, "error": message}
 
     async def check(self, *args: Any) -> dict[str, Any]:
-        sync: SyncFeature = self.server.feature_of(SyncFeature)
         reports = []
         for session in self._sessions(args):
-            await sync.check_now(session)
-            reports.append(session.report.to_json())
+            await self.sync.check_now(session)
+            reports.append(self.sync.report(session).to_json())
         return {"reports": reports}
 
     async def show_sync_report(self, *args: Any) -> dict[str, Any]:
-        return {"reports": [session.report.to_json() for session in self._sessions(args)]}
+        return {"reports": [self.sync.report(session).to_json() for session in self._sessions(args)]}
+
+    def repairing(self, session: ProjectSession) -> bool:
+        return session.root in self._repairing
 
     async def apply_fix(self, *args: Any) -> dict[str, Any]:
         argument = plain(args[0]) if args else {}
@@ -132,15 +136,15 @@ class CommandFeature(LanguageFeature):
         from prisma_doctor.repair.plan import build_plan
         from prisma_doctor.repair.roots import RefusedRoot
 
-        sync: SyncFeature = self.server.feature_of(SyncFeature)
-        if session.repairing:
+        sync = self.sync
+        if session.root in self._repairing:
             return {"ok": False, "error": "a repair is already running for this project"}
         token = CancellationToken()
         progress_token = str(uuid.uuid4())
         title = TITLES[kind]
         loop = asyncio.get_running_loop()
-        session.repairing = True
-        sync.send_state(session, "repairing", f"{title}…")
+        self._repairing.add(session.root)
+        sync.show_repair(session, f"{title}…")
         created = await self._create_progress(progress_token)
         if created:
             self.server.work_done_progress.begin(
@@ -159,10 +163,10 @@ class CommandFeature(LanguageFeature):
                     progress_token,
                     types.WorkDoneProgressReport(message=message, percentage=event.percentage, cancellable=True),
                 )
-            loop.call_soon_threadsafe(sync.send_state, session, "repairing", f"{title}: {message}")
+            loop.call_soon_threadsafe(sync.show_repair, session, f"{title}: {message}")
 
         def run() -> Any:
-            settings = self.server.settings
+            settings = self.server.settings.for_path(session.root)
             plan = build_plan(session.root, kind, deep=settings.deep_clean, package_manager=settings.package_manager)
             return run_plan(plan, progress=on_progress, token=token)
 
@@ -173,7 +177,7 @@ class CommandFeature(LanguageFeature):
         except Exception as error:  # the pipeline reports failures itself; this is a bug of ours
             return self._failed(session, progress_token, created, title, f"{type(error).__name__}: {error}")
         finally:
-            session.repairing = False
+            self._repairing.discard(session.root)
         outcome = result.to_json()
         if result.restart_ts_server:
             self.server.protocol.notify(RESTART_TS_SERVER, {})
@@ -182,8 +186,7 @@ class CommandFeature(LanguageFeature):
             self.server.work_done_progress.end(progress_token, types.WorkDoneProgressEnd(message=message))
         level = types.MessageType.Info if result.ok else types.MessageType.Error
         self.server.window_show_message(types.ShowMessageParams(type=level, message=message))
-        session.last_sync_state = None  # always tell the client the state after a repair
-        await sync.check_now(session)
+        await sync.check_after_repair(session)
         return outcome
 
     async def _create_progress(self, token: str) -> bool:
@@ -201,7 +204,7 @@ class CommandFeature(LanguageFeature):
         if created:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
         self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
-        self.server.feature_of(SyncFeature).send_state(session, "error", message)
+        self.sync.show_repair_failure(session, message)
         return {"ok": False, "error": message}
 
 

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from prisma_doctor.lsp.features.base import LanguageFeature
+from prisma_doctor.lsp.features.commands import CommandFeature
 from prisma_doctor.lsp.projects import ProjectSession
 
 DEBOUNCE_SECONDS = 0.5
@@ -19,15 +20,16 @@ log = logging.getLogger(__name__)
 
 
 class RegenerateOnSaveFeature(LanguageFeature):
-    def __init__(self, server) -> None:
+    def __init__(self, server, commands: CommandFeature) -> None:
         super().__init__(server)
+        self.commands = commands
         self._pending: dict[Path, asyncio.TimerHandle] = {}
 
     def document_saved(self, path: Path) -> None:
-        if path.suffix != ".prisma" or not self.server.settings.regenerate_on_save:
+        if path.suffix != ".prisma":
             return
         session = self.server.projects.session_for(path)
-        if session is None:
+        if session is None or not self.server.settings.for_path(session.root).regenerate_on_save:
             return
         if not self.server.trusted:
             log.info("not regenerating %s on save: the workspace is not trusted", session.root)
@@ -40,15 +42,13 @@ class RegenerateOnSaveFeature(LanguageFeature):
 
     def _start(self, session: ProjectSession) -> None:
         self._pending.pop(session.root, None)
-        if session.repairing:
+        if self.commands.repairing(session):
             log.info("not regenerating %s on save: a repair of it is running", session.root)
             return
         asyncio.get_running_loop().create_task(self._regenerate(session))
 
     async def _regenerate(self, session: ProjectSession) -> None:
-        from prisma_doctor.lsp.features.commands import CommandFeature
-
-        result = await self.server.feature_of(CommandFeature).repair(session, "regenerate")
+        result = await self.commands.repair(session, "regenerate")
         if not result.get("ok"):
             log.warning("regenerate on save of %s did not succeed: %s", session.root, result.get("error", result))
 

@@ -4,7 +4,8 @@ Output arrives from the extension (`prismaDoctor/terminalOutput`, chunks of any 
 server follows (`.prisma-doctor/dev-output.log` written by `prisma-doctor run`, Next 16's own dev log). Each stream
 has its own `LogReader` (blocks never mix between terminals) and its own `Diagnoser` (which remembers a `✓ Ready`
 or a generate earlier in the same stream). Findings land on the call site, with the schema field as related
-information, and are retired by the rules of `runtime_findings`.
+information, and are retired by the rules of `diagnosis.runtime_findings`. This feature keeps them; the sync feature
+publishes them beside the static check's, and tells this one when a check ends.
 """
 
 from __future__ import annotations
@@ -19,19 +20,21 @@ from typing import Any
 
 from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
 from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
-from prisma_doctor.logs import events as ev
-from prisma_doctor.logs.nextlog import read_lock
-from prisma_doctor.logs.recognize import LogReader
-from prisma_doctor.lsp.features.base import LanguageFeature
-from prisma_doctor.lsp.features.code_actions import plain
-from prisma_doctor.lsp.followers import ProjectOutputFollowers
-from prisma_doctor.lsp.projects import ProjectSession
-from prisma_doctor.lsp.runtime_findings import (
+from prisma_doctor.diagnosis.runtime_findings import (
     RuntimeFindings,
     generation_location,
     newest_generation,
     stale_dev_server,
 )
+from prisma_doctor.findings import Finding
+from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.nextlog import read_lock
+from prisma_doctor.logs.recognize import LogReader
+from prisma_doctor.lsp.convert import plain
+from prisma_doctor.lsp.features.base import LanguageFeature
+from prisma_doctor.lsp.features.sync import SyncFeature
+from prisma_doctor.lsp.followers import ProjectOutputFollowers
+from prisma_doctor.lsp.projects import ProjectSession
 
 # A block whose end the recognizer cannot see (a client error printed without its properties) is complete once its
 # stream has been quiet this long; the common forms end on their own last line and are diagnosed with it.
@@ -70,8 +73,11 @@ class _ProjectRuntime:
 
 
 class RuntimeFeature(LanguageFeature):
-    def __init__(self, server) -> None:
+    def __init__(self, server, sync: SyncFeature) -> None:
         super().__init__(server)
+        self.sync = sync
+        sync.when_checked(self.checked)
+        sync.add_findings(self.findings_of)
         self._projects: dict[Path, _ProjectRuntime] = {}
         self._poll: asyncio.Task[None] | None = None
         self._publish: dict[Path, asyncio.Handle] = {}
@@ -174,18 +180,20 @@ class RuntimeFeature(LanguageFeature):
                 runtime.findings.add(finding, now)
         self._changed(session)
 
+    def findings_of(self, session: ProjectSession) -> list[Finding]:
+        """The project's runtime findings that still stand."""
+        runtime = self._projects.get(session.root)
+        return runtime.findings.findings() if runtime is not None else []
+
     def _changed(self, session: ProjectSession) -> None:
-        session.runtime_findings = self._runtime(session).findings.findings()
         if session.root in self._publish:
             return
-        from prisma_doctor.lsp.features.sync import SyncFeature
-
         loop = asyncio.get_running_loop()
 
         def publish() -> None:
             self._publish.pop(session.root, None)
             self._published_at[session.root] = loop.time()
-            self.server.feature_of(SyncFeature).publish(session)
+            self.sync.publish(session)
 
         # After the handler that found them returns (so that every finding of one notification or one poll goes
         # out together), or when the last publish is far enough behind.
@@ -206,7 +214,6 @@ class RuntimeFeature(LanguageFeature):
         generated = newest_generation(session.state)
         if running is not None and generated is not None and running < generated:
             runtime.findings.add(stale_dev_server(generation_location(session.state)), generated)
-        session.runtime_findings = runtime.findings.findings()
 
     def _facts(self, session: ProjectSession) -> ProjectFacts:
         runtime = self._runtime(session)

@@ -6,26 +6,32 @@ waiting per project, however fast a person types). Checks run in a worker thread
 blocks the event loop, and one at a time per project: a check reads the open documents' text only once it holds the
 project's lock, so an older check can never publish after a newer one (which would show diagnostics for text that
 is no longer there).
+
+What else a project has to show (its runtime findings) comes from the features that keep it, through
+`add_findings`; they learn of each check through `when_checked`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from prisma_doctor.findings import Severity
+from prisma_doctor.findings import Finding, Report, SyncState
 from prisma_doctor.lsp.convert import diagnostics_by_file, uri_of
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.projects import ProjectSession
+from prisma_doctor.lsp.protocol import SYNC_STATE
+from prisma_doctor.status import Status
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
+    from prisma_doctor.lsp.settings import ServerSettings
 
-SYNC_STATE = "prismaDoctor/syncState"
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +42,31 @@ class SyncFeature(LanguageFeature):
         self._rechecks: dict[Path, asyncio.Task[None]] = {}
         self._changed_again: set[Path] = set()
         self._locks: dict[Path, asyncio.Lock] = {}
+        self._check_listeners: list[Callable[[ProjectSession], None]] = []
+        self._finding_sources: list[Callable[[ProjectSession], Iterable[Finding]]] = []
+        # Per project: the files diagnostics were published for (cleared when their findings go), the last state
+        # sent, whether a repair holds the state at "repairing", and the dev command found by the last check.
+        self._published: dict[Path, set[str]] = {}
+        self._dev_commands: dict[Path, str] = {}
+        self._sent: dict[Path, dict[str, Any]] = {}
+        self._repairing: set[Path] = set()
+
+    def when_checked(self, listener: Callable[[ProjectSession], None]) -> None:
+        """Call `listener(session)` after every static check (`session.state` is new), before anything is published."""
+        self._check_listeners.append(listener)
+
+    def add_findings(self, source: Callable[[ProjectSession], Iterable[Finding]]) -> None:
+        """Publish the findings `source(session)` gives beside the static check's."""
+        self._finding_sources.append(source)
+
+    def report(self, session: ProjectSession) -> Report:
+        """Everything known of the project now: its static check and every other source's findings."""
+        static = session.state.report if session.state is not None else None
+        findings = [*(static.findings if static else ())]
+        for source in self._finding_sources:
+            findings.extend(source(session))
+        known = static is not None and static.state is not SyncState.UNKNOWN
+        return Report.from_findings(str(session.root), findings, known=known)
 
     async def initialized(self) -> None:
         for session in list(self.server.projects.sessions.values()):
@@ -80,22 +111,24 @@ class SyncFeature(LanguageFeature):
     async def _check(self, session: ProjectSession) -> None:
         """Check with the open documents' current text and publish; the caller holds the project's lock."""
         overrides = self.server.open_schema_texts()
+        settings = self.server.settings.for_path(session.root)
         try:
-            session.state = await asyncio.to_thread(_inspect, session.root, overrides)
+            session.state, dev = await asyncio.to_thread(_inspect, session.root, overrides, settings)
+            self._dev_commands[session.root] = dev
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
-            self.send_state(session, "error", f"Prisma Doctor could not check this project: {error}")
+            self._fail(session, f"Prisma Doctor could not check this project: {error}")
             return
-        for feature in self.server.features:
-            feature.checked(session)
+        for listener in self._check_listeners:
+            listener(session)
         self.publish(session)
 
     def publish(self, session: ProjectSession) -> None:
         """Diagnostics for every file with findings, cleared where findings went away, then the sync state."""
-        report = session.report
-        shown = self.server.settings.shown_findings(report.findings)
+        report = self.report(session)
+        shown = self.server.settings.for_path(session.root).shown_findings(report.findings)
         by_file = diagnostics_by_file(tuple(shown), str(session.root))
-        for file in session.published - set(by_file):
+        for file in self._published.get(session.root, set()) - set(by_file):
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri_of(file), diagnostics=[])
             )
@@ -103,20 +136,41 @@ class SyncFeature(LanguageFeature):
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri_of(file), diagnostics=diagnostics)
             )
-        session.published = set(by_file)
-        if not session.repairing:
-            self.send_state(session, report.state.value, summarize(session))
+        self._published[session.root] = set(by_file)
+        if session.root not in self._repairing:
+            self._send_state(session, Status.of(report), report)
 
-    def send_state(self, session: ProjectSession, state: str, summary: str) -> None:
-        report = session.report
+    # A repair's course, as the client shows it: "repairing" from the start, until the check after it (or a failure).
+    def show_repair(self, session: ProjectSession, message: str) -> None:
+        self._repairing.add(session.root)
+        report = self.report(session)
+        self._send_state(session, Status.repairing(report, message), report)
+
+    def show_repair_failure(self, session: ProjectSession, message: str) -> None:
+        self._repairing.discard(session.root)
+        self._fail(session, message)
+
+    def _fail(self, session: ProjectSession, message: str) -> None:
+        report = self.report(session)
+        self._send_state(session, Status.failed(report, message), report)
+
+    async def check_after_repair(self, session: ProjectSession) -> None:
+        """Check the repaired project and publish its state again, even when it is the one sent before the repair:
+        the client has shown "repairing" since."""
+        self._repairing.discard(session.root)
+        self._sent.pop(session.root, None)
+        await self.check_now(session)
+
+    def _send_state(self, session: ProjectSession, status: Status, report: Report) -> None:
         payload = {
             "project": str(session.root),
-            "state": state,
-            "summary": summary,
+            **status.to_json(),
             "findings": [f.to_json() for f in report.findings],
+            # Empty until a check found it.
+            "devCommand": self._dev_commands.get(session.root, ""),
         }
-        if payload != session.last_sync_state:
-            session.last_sync_state = payload
+        if payload != self._sent.get(session.root):
+            self._sent[session.root] = payload
             self.server.protocol.notify(SYNC_STATE, payload)
 
     def shutdown(self) -> None:
@@ -124,23 +178,12 @@ class SyncFeature(LanguageFeature):
             task.cancel()
 
 
-def _inspect(root: Path, overrides: dict[str, str]) -> ProjectState:
+def _inspect(root: Path, overrides: dict[str, str], settings: ServerSettings) -> tuple[ProjectState, str]:
+    """The project's check, and the command that starts its dev server (package files change it: they are watched,
+    and a change of them is checked again)."""
     # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
     from prisma_doctor.check import inspect_project
+    from prisma_doctor.repair.package_manager import dev_command
 
-    return inspect_project(root, None, overrides)
-
-
-def summarize(session: ProjectSession) -> str:
-    report = session.report
-    problems = [f for f in report.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
-    if report.state.value == "unknown":
-        return "Prisma: state unknown" + (f" ({problems[0].message})" if problems else "")
-    if not problems:
-        return "Prisma: in sync"
-    codes = {f.code for f in problems}
-    if codes & {"db-missing-column", "db-missing-table", "migrations-pending", "db-drift"}:
-        return f"Prisma: database behind ({len(problems)})"
-    if "dev-server-stale" in codes:
-        return "Prisma: dev server stale"
-    return f"Prisma: out of sync ({len(problems)} problem{'s' if len(problems) != 1 else ''})"
+    state = inspect_project(root, None, overrides)
+    return state, dev_command(root, settings.dev_command, settings.package_manager)

@@ -1,6 +1,7 @@
 """What runtime findings a project still has: kept while their cause stands, retired when a check shows it gone.
 
-Pure rules over findings and times, so that the language server only has to call them. A runtime finding lives until
+Rules of the core over findings and times, so that an adapter only has to call them (the language server does;
+`prisma-doctor run` prints each finding once as it appears and retracts none). A runtime finding lives until
 - the dev server restarted after it was seen (a `✓ Ready`, a new Next lock): the error may not happen again; or
 - its cause was the generated client and a client was generated after it was seen, with the static check now clean:
   if a dev server started before that generation still runs, it becomes `dev-server-stale` (a regenerate alone does

@@ -1,0 +1,70 @@
+"""What one glance says about a project: its display state, how many problems it has, and the line that says so.
+
+The one place that classifies a report for a person. The language server sends its result in
+`prismaDoctor/syncState` (`display`, `problems`, `summary`), and the editor shows it as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from prisma_doctor.findings import Report, Severity, SyncState
+
+
+class Display(str, Enum):
+    IN_SYNC = "in-sync"
+    OUT_OF_SYNC = "out-of-sync"
+    DATABASE_BEHIND = "database-behind"
+    DEV_SERVER_STALE = "dev-server-stale"
+    UNKNOWN = "unknown"
+    REPAIRING = "repairing"
+    ERROR = "error"
+
+
+# Problems that only the database catching up removes (applying migrations, a push): when every problem of a
+# project is one of these, its database is behind.
+DATABASE_BEHIND_CODES = frozenset(
+    {"db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
+)
+# What makes a project out of sync (`Report.from_findings`); info and hints never do, nor name its kind.
+_PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
+
+
+@dataclass(frozen=True)
+class Status:
+    # The report's sync state (`in-sync`, `out-of-sync`, `unknown`), or `repairing` / `error`.
+    state: str
+    display: Display
+    # Findings that are errors or warnings, each counted once however often it was seen.
+    problems: int
+    summary: str
+
+    @classmethod
+    def of(cls, report: Report) -> Status:
+        problems = [f for f in report.findings if f.severity in _PROBLEM_SEVERITIES]
+        count = len(problems)
+        state = report.state.value
+        if report.state is SyncState.UNKNOWN:
+            first = f" ({problems[0].message})" if problems else ""
+            return cls(state, Display.UNKNOWN, count, f"Prisma: state unknown{first}")
+        if not problems:
+            return cls(state, Display.IN_SYNC, 0, "Prisma: in sync")
+        codes = {f.code for f in problems}
+        if codes <= DATABASE_BEHIND_CODES:
+            return cls(state, Display.DATABASE_BEHIND, count, f"Prisma: database behind ({count})")
+        if codes == {"dev-server-stale"}:
+            return cls(state, Display.DEV_SERVER_STALE, count, "Prisma: dev server stale")
+        return cls(state, Display.OUT_OF_SYNC, count, f"Prisma: out of sync ({count} problem{'s' * (count != 1)})")
+
+    @classmethod
+    def repairing(cls, report: Report, message: str) -> Status:
+        return cls("repairing", Display.REPAIRING, cls.of(report).problems, message)
+
+    @classmethod
+    def failed(cls, report: Report, message: str) -> Status:
+        """The doctor itself failed (a check, a repair): `message` says what."""
+        return cls("error", Display.ERROR, cls.of(report).problems, message)
+
+    def to_json(self) -> dict[str, str | int]:
+        return {"state": self.state, "display": self.display.value, "problems": self.problems, "summary": self.summary}

@@ -1,0 +1,80 @@
+"""The one classification of a project's report for a person (`status.Status`): what the status bar shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from prisma_doctor.findings import Finding, Location, Report, Severity, Span
+from prisma_doctor.status import DATABASE_BEHIND_CODES, Display, Status
+
+
+def finding(code: str, severity: Severity = Severity.ERROR, line: int = 0, count: int = 1) -> Finding:
+    return Finding(code, severity, f"{code} here", Location("/p/schema.prisma", Span.at(line)), count=count)
+
+
+def status(*findings: Finding, known: bool = True) -> Status:
+    return Status.of(Report.from_findings("/p", findings, known=known))
+
+
+def test_no_problem_is_in_sync_whatever_the_hints_and_infos() -> None:
+    shown = status(finding("unique-constraint-failed", Severity.INFO), finding("client-stale-copies", Severity.HINT))
+    assert (shown.state, shown.display, shown.problems, shown.summary) == (
+        "in-sync",
+        Display.IN_SYNC,
+        0,
+        "Prisma: in sync",
+    )
+
+
+@pytest.mark.parametrize("code", sorted(DATABASE_BEHIND_CODES))
+def test_every_database_code_alone_is_database_behind(code: str) -> None:
+    shown = status(finding(code))
+    assert (shown.state, shown.display, shown.summary) == (
+        "out-of-sync",
+        Display.DATABASE_BEHIND,
+        "Prisma: database behind (1)",
+    )
+
+
+def test_a_failed_migration_beside_pending_ones_is_still_the_database() -> None:
+    assert status(finding("migration-failed"), finding("migrations-pending", line=1)).display is Display.DATABASE_BEHIND
+
+
+def test_only_a_stale_dev_server_says_so() -> None:
+    assert status(finding("dev-server-stale", Severity.WARNING)).display is Display.DEV_SERVER_STALE
+
+
+@pytest.mark.parametrize(
+    "others", [("client-out-of-sync",), ("dev-server-stale", "db-missing-column"), ("db-drift", "env-missing")]
+)
+def test_problems_of_several_kinds_are_out_of_sync(others: tuple[str, ...]) -> None:
+    shown = status(*(finding(code, line=n) for n, code in enumerate(others)))
+    count = len(others)
+    assert (shown.display, shown.problems) == (Display.OUT_OF_SYNC, count)
+    assert shown.summary == f"Prisma: out of sync ({count} problem{'s' * (count != 1)})"
+
+
+def test_infos_neither_count_nor_name_the_kind() -> None:
+    shown = status(finding("db-missing-column"), finding("record-not-found", Severity.INFO, line=1))
+    assert (shown.display, shown.problems) == (Display.DATABASE_BEHIND, 1)
+
+
+def test_a_finding_seen_often_is_one_problem() -> None:
+    assert status(finding("client-out-of-sync", count=7)).problems == 1
+
+
+def test_an_unknown_state_names_its_first_problem() -> None:
+    shown = status(finding("schema-unreadable"), known=False)
+    assert (shown.state, shown.display) == ("unknown", Display.UNKNOWN)
+    assert shown.summary == "Prisma: state unknown (schema-unreadable here)"
+
+
+def test_repairing_and_failed_keep_the_count_and_say_the_message() -> None:
+    report = Report.from_findings("/p", [finding("client-out-of-sync")])
+    assert Status.repairing(report, "Prisma: Regenerate Client…").to_json() == {
+        "state": "repairing",
+        "display": "repairing",
+        "problems": 1,
+        "summary": "Prisma: Regenerate Client…",
+    }
+    assert Status.failed(report, "it broke").to_json()["display"] == "error"
