@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prisma_doctor.schema import parser
+from prisma_doctor.schema import tokenizer
 from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line, read_value_line
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import LineIndex
@@ -43,7 +43,7 @@ def test_the_common_lines_are_read_in_one_pass() -> None:
     counts = {"member_line": 0, "attribute_line": 0}
     read = 0
     for text in CORPUS_TEXTS:
-        tokens, _ = parser._tokens(text)
+        tokens, _ = tokenizer.file_tokens(text)
         lines = LineIndex(text)
         for kind, _, start, end in tokens:
             if kind == "member_line":
@@ -74,7 +74,7 @@ def test_a_typical_model_is_all_common_lines() -> None:
         '  ADMIN @map("admin") // the boss\n'
         "}\n"
     )
-    tokens, _ = parser._tokens(text)
+    tokens, _ = tokenizer.file_tokens(text)
     kinds = [kind for kind, *_ in tokens]
     assert (kinds.count("member_line"), kinds.count("attribute_line")) == (7, 1)
     assert_same_reading(text)

@@ -18,19 +18,10 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_right
 from functools import partial
-from itertools import accumulate, chain
-from operator import itemgetter
 
-from prisma_doctor.schema.common_lines import (
-    ATTRIBUTE_LINE,
-    LINE_AHEAD,
-    MEMBER_LINE,
-    read_attribute_line,
-    read_field_line,
-    read_value_line,
-)
+from prisma_doctor.schema import tokenizer
+from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line, read_value_line
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
     TYPE_CHECKING,
@@ -52,54 +43,21 @@ from prisma_doctor.schema.syntax import (
     StringValue,
     SyntaxError_,
 )
-
-# Whitespace is what Prisma's grammar calls whitespace (Unicode space separators and tabs), plus a stray BOM. It is
-# matched in front of each token rather than as a token of its own: half as many matches on an indented file.
-# `findall` hands back (whitespace, token) pairs without a match object per token; the offsets are the running sum
-# of their lengths, and a token's kind follows from its text (see `_kind`).
-_WHITESPACE = r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]"
-_TOKEN_ALTERNATIVES = rf"""
-      (?:\r\n|\n|\r)(?:[ \t]*+(?:\r\n|\n|\r))*+  # newline, with the blank lines after it
-    | [A-Za-z][A-Za-z0-9_\-]*+(?![^\W_])  # ident, when ASCII (faster to match than the Unicode classes)
-    | [^\W\d_][\w\-]*                     # ident
-    | [{{}}()\[\],:=?.!]|@(?!@)           # punct
-    | "(?:[^"\\\r\n]|\\[^\r\n]?)*"?       # string, perhaps unterminated
-    | ///[^\r\n]*                        # doc
-    | -?[0-9]+(?:\.[0-9]+)?               # number
-    | @@                                  # atat
-    | (?!{_WHITESPACE}).                  # other
-"""
-# Comments go with the whitespace before a token: the parser never sees them. What precedes a token is taken whole
-# (`*+`: a comment that ends the file must not give back its last characters as a token), so the end of the text
-# is a last, empty token.
-_COMMENT = r"//(?!/)[^\r\n]*|/\*.*?(?:\*/|\Z)"
-_TRIVIA = rf"{_WHITESPACE}*+(?:(?:{_COMMENT}){_WHITESPACE}*+)*+"
-# `findall` gives (what precedes, a member line, a token) for each: the middle is always empty here.
-_TOKEN = re.compile(rf"({_TRIVIA})()({_TOKEN_ALTERNATIVES}|\Z)", re.VERBOSE | re.DOTALL)
-# The same, and a common line whole as one token where it looks like one (see common_lines.py): a field's or an enum
-# value's line (`member_line`) or a block attribute's (`attribute_line`). They are most of the tokens of a large
-# schema, and their nodes are built without walking them. Member lines come in a group of their own: their kind is
-# known without a look at each (they are mostly all different), and their text is not kept (the parser reads them
-# from the text by their offsets).
-_TOKEN_OR_LINE = re.compile(
-    rf"({LINE_AHEAD}|{_TRIVIA})(?:({MEMBER_LINE})|({ATTRIBUTE_LINE}|{_TOKEN_ALTERNATIVES}|\Z))",
-    re.VERBOSE | re.DOTALL,
+from prisma_doctor.schema.tokenizer import (
+    COMMON_LINES,
+    END,
+    KIND,
+    LINE_ENDS,
+    ONE_LINE_BREAK,
+    START,
+    TEXT,
+    Token,
+    file_tokens,
+    line_tokens,
 )
-_COMMON_LINES = frozenset({"member_line", "attribute_line"})
+
 # The blocks whose lines are fields.
 _FIELD_BLOCKS = frozenset({"model", "view", "type"})
-_ONE_LINE_BREAK = ("\n", "\r\n", "\r")
-# The kinds of token after which a new line starts: a common line ends with its line break.
-_LINE_ENDS = frozenset({"newline", "doc", *_COMMON_LINES})
-_COMMENT_IN_TRIVIA = re.compile(_COMMENT, re.DOTALL)
-_IDENT_START = re.compile(r"[^\W\d_]")
-_FIXED_KINDS: dict[str, str] = {
-    "": "member_line",  # (its text is in the middle group, not kept)
-    **{newline: "newline" for newline in _ONE_LINE_BREAK},
-    **{punct: "punct" for punct in "{}()[],:=?.!@"},
-    "@@": "atat",
-}
-
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "0": "\0", "'": "'", "/": "/", "b": "\b", "f": "\f"}
 _CONTROL = re.compile(r"[\x00-\x1f]")
 # What may follow a type name and make it more than a bare `Type` (a list, optional, `!`, `Unsupported(...)`).
@@ -109,14 +67,6 @@ _ONE_TOKEN_VALUES = frozenset({"ident", "number", "string"})
 
 
 MAX_NESTING = 64
-# A token costs about 150 bytes while the parse lasts (a tuple and two offsets), and 300 while it is made: a file of
-# one-character tokens would take 300 times its size. Past these bounds what is left is not read, with an error
-# saying so. A file: a real schema has a token for each 30 characters or so (6 when read token by token), so only a
-# schema of 3 to 15 MB meets the bound (the largest real ones are a few hundred KB), or garbage. A line longer than
-# a megabyte is no declaration (a common line is one token however long): it is left out whole, rather than spend
-# the file's budget on it.
-MAX_LINE_CHARS = 1 << 20
-MAX_TOKENS = 500_000
 # Errors past this many in a file are counted, not listed: nobody reads the ten-thousandth, and garbage gives one a
 # line.
 MAX_ERRORS = 1_000
@@ -128,15 +78,11 @@ if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
 
     _T = TypeVar("_T")
 
-# A token is a tuple (kind, text, start, end): tuples are built by `zip` in C, far cheaper than an object per token.
-_Token = tuple[str, str, int, int]
-KIND, TEXT, START, END = 0, 1, 2, 3
-
 
 class _TooDeep(Exception):
     """Values nested past MAX_NESTING: unwinds the descent to the attribute or property that holds them."""
 
-    def __init__(self, token: _Token) -> None:
+    def __init__(self, token: Token) -> None:
         super().__init__(token[TEXT])
         self.token = token
 
@@ -158,148 +104,14 @@ def parse_schema(text: str, path: str = "schema.prisma", *, common_lines: bool =
             gc.enable()
 
 
-def _kind(text: str) -> str:
-    """The kind of a token from its text: which alternative of `_TOKEN` matched it."""
-    first = text[0]
-    if first in "\r\n":
-        return "newline"  # several: a line break and blank lines (one alone is in _FIXED_KINDS)
-    if text[-1] in "\r\n":
-        return "attribute_line"  # (member lines are told apart by the tokenizer)
-    if first == '"':
-        return "string"
-    if first == "/":
-        return "doc" if len(text) > 1 else "other"
-    if "0" <= first <= "9" or (first == "-" and len(text) > 1):
-        return "number"
-    return "ident" if _IDENT_START.match(first) else "other"
-
-
-def _tokens(
-    text: str, common_lines: bool = True, start: int = 0, end: int | None = None
-) -> tuple[list[_Token], list[tuple[str, int, int]]]:
-    """The tokens of `text[start:end]`, and the block comments apart: each with its offset and the index of the
-    token that follows it. With `common_lines`, a common line may be one token, its line break included."""
-    tokens, comments, _ = _scan(text, common_lines, start, len(text) if end is None else end, None)
-    return tokens, comments
-
-
-def _scan(
-    text: str, common_lines: bool, start: int, end: int, budget: int | None
-) -> tuple[list[_Token], list[tuple[str, int, int]], int | None]:
-    """`_tokens`, stopping after `budget` tokens: the third item is where it stopped, None when it reached `end`."""
-    comments_possible = text.find("/*", start, end) >= 0
-    pattern = _TOKEN_OR_LINE if common_lines else _TOKEN
-    stopped = None
-    if budget is None or end - start < budget:  # (fewer characters than the budget: fewer tokens too)
-        triples = pattern.findall(text, start, end)
-    else:
-        triples, stopped = _at_most(pattern, text, start, end, budget)
-    offsets = list(accumulate(map(len, chain.from_iterable(triples)), initial=start))
-    comments = _block_comments(text, triples, offsets, end) if comments_possible else []
-    while triples and not triples[-1][1] and not triples[-1][2]:
-        triples.pop()  # the empty matches at the end: after what ends the text, and at its very end
-    texts = list(map(itemgetter(2), triples))  # empty for a member line
-    kinds_by_text = dict(_FIXED_KINDS)
-    for new in set(texts).difference(kinds_by_text):
-        kinds_by_text[new] = _kind(new)
-    kinds = list(map(kinds_by_text.__getitem__, texts))
-    # What precedes token i ends where the token starts: offsets[3i + 1]; the token ends at offsets[3i + 3].
-    count = len(triples)
-    tokens = list(zip(kinds, texts, offsets[1 : 3 * count : 3], offsets[3 : 3 * count + 1 : 3], strict=True))
-    return tokens, comments, stopped
-
-
-def _at_most(
-    pattern: re.Pattern[str], text: str, start: int, end: int, budget: int
-) -> tuple[list[tuple[str, str, str]], int | None]:
-    """What `findall` gives, but no more than `budget` matches, and where it stopped (None: at `end`). One match
-    object per token: slower than `findall`, and only for a text longer than the budget."""
-    triples: list[tuple[str, str, str]] = []
-    append = triples.append
-    for match in pattern.finditer(text, start, end):
-        groups = match.groups("")  # (`findall` gives "" for a group that took no part, as `groups("")` does)
-        if len(triples) == budget and (groups[1] or groups[2]):  # (not the empty match at the very end)
-            return triples, match.start()
-        append(groups)
-    return triples, None
-
-
-def _long_lines(text: str) -> list[tuple[int, int]]:
-    """The lines longer than MAX_LINE_CHARS, each as (start, end) without its line break.
-
-    A line at least that long holds a whole one of the windows of half that length laid end to end from the start,
-    and no line break in it: a few hundred `find` calls on the largest file, instead of a look at every line.
-    """
-    half, length = MAX_LINE_CHARS // 2, len(text)
-    if length <= MAX_LINE_CHARS:
-        return []
-    found: list[tuple[int, int]] = []
-    past = 0  # the end of the last long line found: windows before it lie inside it
-    for window in range(0, length - half + 1, half):
-        window_end = window + half
-        if window < past or text.find("\n", window, window_end) >= 0 or text.find("\r", window, window_end) >= 0:
-            continue
-        start = max(text.rfind("\n", 0, window), text.rfind("\r", 0, window)) + 1
-        ends = [at for at in (text.find("\n", window_end), text.find("\r", window_end)) if at >= 0]
-        end = min(ends, default=length)
-        if end - start > MAX_LINE_CHARS:
-            found.append((start, end))
-        past = end
-    return found
-
-
-def _file_tokens(
-    text: str, common_lines: bool, start: int, long_lines: list[tuple[int, int]], budget: int
-) -> tuple[list[_Token], list[tuple[str, int, int]], int | None]:
-    """The tokens from `start` to the end, the long lines left out, at most `budget` of them; and where they stopped
-    (None: at the end). What is left out of a line is its text: its line break is a token as always."""
-    tokens: list[_Token] = []
-    comments: list[tuple[str, int, int]] = []
-    for line_start, line_end in [*long_lines, (len(text), len(text))]:
-        if line_end <= start:
-            continue
-        part, part_comments, stopped = _scan(text, common_lines, start, line_start, budget - len(tokens))
-        comments.extend((comment, at, following + len(tokens)) for comment, at, following in part_comments)
-        if tokens:
-            tokens.extend(part)
-        else:
-            tokens = part  # (most files: one part, not copied)
-        if stopped is not None:
-            return tokens, comments, stopped
-        start = line_end
-    return tokens, comments, None
-
-
-def _block_comments(
-    text: str, triples: list[tuple[str, str, str]], offsets: list[int], end: int
-) -> list[tuple[str, int, int]]:
-    """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
-    found: list[tuple[str, int, int]] = []
-    searched: set[int] = set()
-    at = text.find("/*", offsets[0], end)
-    while at >= 0:
-        # offsets[3i] to offsets[3i + 1] is what precedes token i; a `/*` elsewhere is inside a token (a string).
-        slot = bisect_right(offsets, at) - 1
-        index = slot // 3
-        if slot % 3 == 0 and index not in searched:
-            searched.add(index)
-            for match in _COMMENT_IN_TRIVIA.finditer(triples[index][0]):
-                if match.group().startswith("/*"):
-                    found.append((match.group(), offsets[slot] + match.start(), index))
-        at = text.find("/*", at + 1, end)
-    return found
-
-
 class _Parser:
     def __init__(self, text: str, path: str, common_lines: bool = True) -> None:
         self.text = text
         self.path = path
-        self.long_lines = _long_lines(text)
-        self.tokens, comments, stopped = _file_tokens(text, common_lines, 0, self.long_lines, MAX_TOKENS)
-        self.count = len(self.tokens)
-        # A sentinel past the end, of no kind and no text, so that hot paths may look at the next token unguarded;
-        # `peek` and every bound below still stop at `count`.
-        self.tokens.append(("end", "", len(text), len(text)))
+        # The list ends with a sentinel of no kind and no text, so that hot paths may look at the next token
+        # unguarded; `peek` and every bound below still stop at `count`.
+        self.tokens, problems = file_tokens(text, common_lines)
+        self.count = len(self.tokens) - 1
         self.index = 0
         self.lines = LineIndex(text)
         self.errors: list[SyntaxError_] = []
@@ -307,40 +119,21 @@ class _Parser:
         self.attribute_memo: AttributeMemo = {}
         self.stopped = False  # at MAX_TOKENS
         self.errors_left_out, self.first_left_out = 0, 0  # past MAX_ERRORS
-        for start, end in self.long_lines:
-            if stopped is None or start < stopped:
-                self.error(
-                    f"this line is {end - start:,} characters long, more than a schema line may be "
-                    f"({MAX_LINE_CHARS:,}); it was not read",
-                    start,
-                    end,
-                )
-        if stopped is not None:
-            self._stop_reading(stopped)
-        for comment, start, following in comments:
-            if not comment[2:].endswith("*/"):
-                self.error("unterminated block comment: `/*` has no closing `*/`", start, start + 2)
-            elif ("\n" in comment or "\r" in comment) and self._inside_a_line(following):
-                # Prisma reads declarations line by line: a comment over several lines cannot join two halves.
-                self.error("a block comment over several lines cannot sit inside a line", start, start + 2)
+        for message, start, end in problems:
+            self.error(message, start, end)
+            self.stopped = self.stopped or message.startswith("the file holds more than")
 
     def _stop_reading(self, at: int) -> None:
         self.stopped = True
         self.error(
-            f"the file holds more than {MAX_TOKENS:,} words and symbols, far more than any schema: the rest of it "
-            "was not read",
+            f"the file holds more than {tokenizer.MAX_TOKENS:,} words and symbols, far more than any schema: the rest "
+            "of it was not read",
             at,
             at,
         )
 
-    def _inside_a_line(self, following: int) -> bool:
-        """Whether significant tokens stand on both sides of the position `following` with no line break between."""
-        if not 0 < following < self.count:
-            return False
-        return self.tokens[following - 1][KIND] not in _LINE_ENDS and self.tokens[following][KIND] != "newline"
-
     # -- token helpers -------------------------------------------------------------------------------------------
-    def peek(self, ahead: int = 0) -> _Token | None:
+    def peek(self, ahead: int = 0) -> Token | None:
         i = self.index + ahead
         return self.tokens[i] if i < self.count else None
 
@@ -348,7 +141,7 @@ class _Parser:
         """Whether the next token is the punctuation `text` (no other kind of token can have that text)."""
         return self.tokens[self.index][TEXT] == text
 
-    def advance(self) -> _Token:
+    def advance(self) -> Token:
         token = self.tokens[self.index]
         self.index += 1
         return token
@@ -383,7 +176,7 @@ class _Parser:
         return self.tokens[self.index - 1][END] if self.index else 0
 
     def _starts_line(self) -> bool:
-        return self.index == 0 or self.tokens[self.index - 1][KIND] in _LINE_ENDS
+        return self.index == 0 or self.tokens[self.index - 1][KIND] in LINE_ENDS
 
     def _adjacent(self, ahead: int = 0) -> bool:
         """Whether the token `ahead` follows the one before it with nothing in between (Prisma's dotted paths)."""
@@ -397,7 +190,7 @@ class _Parser:
         while (token := self.peek()) is not None:
             if token[KIND] == "newline":
                 self.index += 1
-                if token[TEXT] not in _ONE_LINE_BREAK or (
+                if token[TEXT] not in ONE_LINE_BREAK or (
                     (following := self.peek()) is not None and following[KIND] == "newline"
                 ):
                     doc_lines = []  # a blank line (or one of only a comment) parts a `///` comment from what follows
@@ -406,7 +199,7 @@ class _Parser:
                 doc_lines.append(_doc_text(token[TEXT]))
                 self.index += 1
                 continue
-            if token[KIND] in _COMMON_LINES:
+            if token[KIND] in COMMON_LINES:
                 self._tokens_from_here()  # a common line outside a block: an error, read token by token
                 continue
             if token[KIND] == "ident" and token[TEXT] == "type" and self._is_type_alias():
@@ -458,7 +251,7 @@ class _Parser:
         """Skip what cannot be read: a braced region whole (as Prisma does), else the rest of the line."""
         depth = 0
         while (token := self.peek()) is not None:
-            if token[KIND] in _COMMON_LINES:
+            if token[KIND] in COMMON_LINES:
                 self._tokens_from_here()
                 continue
             if token[KIND] == "punct" and token[TEXT] == "{":
@@ -609,7 +402,7 @@ class _Parser:
             self.lines,
         )
 
-    def _attribute_line(self, token: _Token) -> Attribute | None:
+    def _attribute_line(self, token: Token) -> Attribute | None:
         """A block attribute's common line: read in one pass, or else from the line's tokens."""
         self.index += 1
         start, end = token[START], token[END]
@@ -625,9 +418,8 @@ class _Parser:
     def _from_line_tokens(self, start: int, end: int, read: Callable[[], _T]) -> _T:
         """What `read` makes of the line `text[start:end]` (a common line) tokenized the general way."""
         outer = self.tokens, self.index, self.count
-        line, _ = _tokens(self.text, False, start, end)
-        self.count = len(line)
-        line.append(("end", "", end, end))
+        line = line_tokens(self.text, start, end)
+        self.count = len(line) - 1
         self.tokens, self.index = line, 0
         try:
             return read()
@@ -637,7 +429,9 @@ class _Parser:
     def _tokens_from_here(self) -> None:
         """Make the tokens from the current one on plain tokens, without common lines (once per parse at most)."""
         start = self.tokens[self.index][START]
-        rest, _, stopped = _file_tokens(self.text, False, start, self.long_lines, MAX_TOKENS - self.index)
+        rest, _, stopped = tokenizer._file_tokens(
+            self.text, False, start, tokenizer._long_lines(self.text), tokenizer.MAX_TOKENS - self.index
+        )
         if stopped is not None and not self.stopped:
             self._stop_reading(stopped)
         rest.append(("end", "", len(self.text), len(self.text)))
@@ -710,7 +504,7 @@ class _Parser:
             name[TEXT], field_type, attributes, documentation, name[END], name[START], end, self.lines
         )
 
-    def parse_field_type(self, name: _Token) -> FieldType | None:
+    def parse_field_type(self, name: Token) -> FieldType | None:
         tokens, i = self.tokens, self.index
         kind, type_name, start, end = tokens[i]
         if kind == "ident" and type_name != "Unsupported" and tokens[i + 1][TEXT] not in _TYPE_SUFFIXES:
@@ -718,7 +512,7 @@ class _Parser:
             self.index = i + 1
             return FieldType(type_name, False, False, None, start, end, self.lines)
         token = self.peek()
-        legacy_list: _Token | None = None
+        legacy_list: Token | None = None
         if token is not None and token[KIND] == "punct" and token[TEXT] == "[":
             # `[Int]`, the list syntax of Prisma 1.
             legacy_list = token
@@ -827,7 +621,7 @@ class _Parser:
         end = tokens[self.index - 1][END]
         return Attribute(name, marker[TEXT] == "@@", arguments, name_end, marker[START], end, self.lines)
 
-    def _dotted_path(self, first: _Token) -> tuple[str, int]:
+    def _dotted_path(self, first: Token) -> tuple[str, int]:
         """`db.VarChar`: the dots and parts must touch, as in Prisma's grammar."""
         text, end = first[TEXT], first[END]
         if self.tokens[self.index][TEXT] != ".":
@@ -844,7 +638,7 @@ class _Parser:
             end = part[END]
         return text, end
 
-    def _delimited(self, closer: str, items: str, read_item: Callable[[_Token], bool]) -> None:
+    def _delimited(self, closer: str, items: str, read_item: Callable[[Token], bool]) -> None:
         """A comma-separated list on one line, from the opening bracket at the cursor to `closer`.
 
         `read_item` reads one item starting at the given token and says whether it read one; when it cannot, it
@@ -902,7 +696,7 @@ class _Parser:
                 return (Argument(None, FunctionValue(first[TEXT], (), start, end, self.lines), start, end, self.lines),)
         arguments: list[Argument] = []
 
-        def read_argument(token: _Token) -> bool:
+        def read_argument(token: Token) -> bool:
             name: str | None = None
             if token[KIND] == "ident" and (colon := self.peek(1)) is not None and colon[TEXT] == ":":
                 name = token[TEXT]
@@ -951,7 +745,7 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def _parse_expression(self, token: _Token) -> Expression | None:
+    def _parse_expression(self, token: Token) -> Expression | None:
         kind = token[KIND]
         if kind == "ident":
             self.index += 1
@@ -989,7 +783,7 @@ class _Parser:
             return plain
         values: list[Expression] = []
 
-        def read_value(token: _Token) -> bool:
+        def read_value(token: Token) -> bool:
             value = self.parse_expression()
             if value is None:
                 self.error(f"unexpected `{_shown(token[TEXT])}` in a list", token[START], token[END])
@@ -1024,7 +818,7 @@ class _Parser:
         start = self.tokens[self.index][START]
         members: list[ObjectMember] = []
 
-        def read_member(token: _Token) -> bool:
+        def read_member(token: Token) -> bool:
             colon = self.peek(1)
             if token[KIND] not in ("ident", "string") or colon is None or colon[TEXT] != ":":
                 self.error(
@@ -1089,7 +883,7 @@ def _shown(text: str) -> str:
     return printable[:40]
 
 
-def _unexpected_top_level(token: _Token) -> str:
+def _unexpected_top_level(token: Token) -> str:
     if token[KIND] == "ident" and token[TEXT] in BLOCK_KINDS:
         return f"`{token[TEXT]}` must be followed by a name and `{{`"
     if token[KIND] == "ident":
