@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prisma_doctor.schema import tokenizer
-from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line, read_value_line
+from prisma_doctor.schema.common_lines import CommonLineReader
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import LineIndex
 from tests.schema_corpus import corpus_schemas, read_text
@@ -44,15 +44,12 @@ def test_the_common_lines_are_read_in_one_pass() -> None:
     read = 0
     for text in CORPUS_TEXTS:
         tokens, _ = tokenizer.file_tokens(text)
-        lines = LineIndex(text)
+        reader = CommonLineReader(LineIndex(text))
         for kind, _, start, end in tokens:
             if kind == "member_line":
-                read += (
-                    read_field_line(text, start, end, lines, None, {}) is not None
-                    or read_value_line(text, start, end, lines, None, {}) is not None
-                )
+                read += reader.field(start, end, None) is not None or reader.enum_value(start, end, None) is not None
             elif kind == "attribute_line":
-                read += read_attribute_line(text, start, end, lines) is not None
+                read += reader.block_attribute(start, end) is not None
             counts[kind] = counts.get(kind, 0) + 1
     assert counts["member_line"] > 10_000 and counts["attribute_line"] > 1_000, counts
     lines_read = counts["member_line"] + counts["attribute_line"]

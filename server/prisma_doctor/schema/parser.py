@@ -21,7 +21,7 @@ import re
 from functools import partial
 
 from prisma_doctor.schema import tokenizer
-from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line, read_value_line
+from prisma_doctor.schema.common_lines import CommonLineReader
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
     TYPE_CHECKING,
@@ -74,8 +74,6 @@ if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
     from collections.abc import Callable
     from typing import TypeVar
 
-    from prisma_doctor.schema.common_lines import AttributeMemo
-
     _T = TypeVar("_T")
 
 
@@ -116,7 +114,7 @@ class _Parser:
         self.lines = LineIndex(text)
         self.errors: list[SyntaxError_] = []
         self.depth = 0  # of values inside values: `[[...]]`, `f(g(...))`
-        self.attribute_memo: AttributeMemo = {}
+        self.common_lines = CommonLineReader(self.lines)
         self.stopped = False  # at MAX_TOKENS
         self.errors_left_out, self.first_left_out = 0, 0  # past MAX_ERRORS
         for message, start, end in problems:
@@ -311,13 +309,13 @@ class _Parser:
         properties: list[ConfigProperty] = []
         attributes: list[Attribute] = []
         doc_lines: list[str] = []
-        tokens, text, lines, memo = self.tokens, self.text, self.lines, self.attribute_memo
+        tokens = self.tokens
         # How this block's member lines are read: in one pass, else token by token (fields or enum values).
         members: list[FieldDeclaration] | list[EnumValueDeclaration] | None = None
         if kind in _FIELD_BLOCKS:
-            members, read_member, read_tokens = fields, read_field_line, self.parse_field
+            members, read_member, read_tokens = fields, self.common_lines.field, self.parse_field
         elif kind == "enum":
-            members, read_member, read_tokens = values, read_value_line, self.parse_enum_value  # type: ignore[assignment]
+            members, read_member, read_tokens = values, self.common_lines.enum_value, self.parse_enum_value  # type: ignore[assignment]
         while not closed and self.index < self.count:
             token = tokens[self.index]
             token_kind, token_text = token[KIND], token[TEXT]
@@ -329,7 +327,7 @@ class _Parser:
                 while True:
                     index += 1
                     start, end = token[START], token[END]
-                    member = read_member(text, start, end, lines, member_doc, memo)
+                    member = read_member(start, end, member_doc)
                     if member is None:
                         self.index = index
                         member = self._from_line_tokens(start, end, partial(read_tokens, member_doc))
@@ -406,7 +404,7 @@ class _Parser:
         """A block attribute's common line: read in one pass, or else from the line's tokens."""
         self.index += 1
         start, end = token[START], token[END]
-        attribute = read_attribute_line(self.text, start, end, self.lines)
+        attribute = self.common_lines.block_attribute(start, end)
         return attribute if attribute is not None else self._from_line_tokens(start, end, self._block_attribute)
 
     def _block_attribute(self) -> Attribute | None:
