@@ -105,6 +105,29 @@ def test_a_string_holding_two_slashes_does_not_hide_a_block_comment_after_it() -
     assert [field.name for field in parse_schema(text).blocks[0].fields] == ["id", "b"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model A\n{\n  id Int @id\n}\n",
+        "model A // c\n\n// x\n\n{\n  id Int @id\n}\n",
+        "/// doc\nview A\r\n\r\n{\r\n  a Int\r\n}\r\n",
+        "model A\nmodel B {\n  id Int\n}\n",
+        "model A @x\n  id Int\n",
+        "type A[]\n",
+        "enum\n",
+        '/// doc\n\nid Int @id\n@@map("x")\nenum E {\n  A\n}\n',
+        'datasource db {\n  provider "x"\n  url\n  a b @c\n  @@map("x")\n}\n',
+        "generator g {\n  previewFeatures\n}\n",
+        "{\n  a Int\n  b\n}\nmodel A {\n  id Int\n}\n",
+        "model {\n  id Int @id\n  model B\n}\nenum E {\n  A\n}\n",
+        "enum A\n  B\n}\n",
+    ],
+)
+def test_common_lines_where_no_block_reads_them_read_the_same_both_ways(text: str) -> None:
+    """Outside any block, in a datasource, inside a region skipped for an error: read from the line's own tokens."""
+    assert_same_reading(text)
+
+
 # Pieces of field lines and of what surrounds them, so that random text lands on the edges of the one-pass shapes.
 _PIECES = [
     "model M {\n",

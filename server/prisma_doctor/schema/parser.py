@@ -17,14 +17,11 @@ and `///` lines are kept as documentation of what follows them (a trailing `///`
 from __future__ import annotations
 
 import gc
-from functools import partial
 
-from prisma_doctor.schema import tokenizer
 from prisma_doctor.schema.common_lines import CommonLineReader
 from prisma_doctor.schema.declarations import DeclarationReader
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
-    TYPE_CHECKING,
     Attribute,
     Block,
     ConfigProperty,
@@ -46,12 +43,6 @@ from prisma_doctor.schema.tokenizer import (
     file_tokens,
     line_tokens,
 )
-
-if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
-    from collections.abc import Callable
-    from typing import TypeVar
-
-    _T = TypeVar("_T")
 
 # Errors past this many in a file are counted, not listed (a module constant read on each parse: the tests lower it).
 MAX_ERRORS = 1_000
@@ -85,19 +76,8 @@ class _Parser(DeclarationReader):
         super().__init__(tokens, lines, SyntaxErrors(lines, MAX_ERRORS))
         self.path = path
         self.common_lines = CommonLineReader(lines)
-        self.stopped = False  # at MAX_TOKENS
         for message, start, end in problems:
             self.error(message, start, end)
-            self.stopped = self.stopped or message.startswith("the file holds more than")
-
-    def _stop_reading(self, at: int) -> None:
-        self.stopped = True
-        self.error(
-            f"the file holds more than {tokenizer.MAX_TOKENS:,} words and symbols, far more than any schema: the rest "
-            "of it was not read",
-            at,
-            at,
-        )
 
     def _starts_line(self) -> bool:
         return self.index == 0 or self.tokens[self.index - 1][KIND] in LINE_ENDS
@@ -119,7 +99,10 @@ class _Parser(DeclarationReader):
                 self.index += 1
                 continue
             if token[KIND] in COMMON_LINES:
-                self._tokens_from_here()  # a common line outside a block: an error, read token by token
+                block = self._common_line_outside_blocks(token, _join_doc(doc_lines))
+                if block is not None:
+                    blocks.append(block)
+                doc_lines = []
                 continue
             if token[KIND] == "ident" and token[TEXT] == "type" and self._is_type_alias():
                 self.error(
@@ -163,9 +146,7 @@ class _Parser(DeclarationReader):
         """Skip what cannot be read: a braced region whole (as Prisma does), else the rest of the line."""
         depth = 0
         while (token := self.peek()) is not None:
-            if token[KIND] in COMMON_LINES:
-                self._tokens_from_here()
-                continue
+            # (A common line is met only inside braces here, and skipped whole: it holds no brace, nor any block.)
             if token[KIND] == "punct" and token[TEXT] == "{":
                 depth += 1
             elif token[KIND] == "punct" and token[TEXT] == "}":
@@ -196,17 +177,8 @@ class _Parser(DeclarationReader):
         keyword = self.advance()
         name_token = self.advance()
         kind = keyword[TEXT]
-        opening = self.peek()
-        if opening is not None and opening[KIND] == "newline":
-            # `model A` with `{` on the next line: Prisma rejects it; read the block all the same.
-            ahead = self.index
-            while ahead < self.count and self.tokens[ahead][KIND] == "newline":
-                ahead += 1
-            if ahead < self.count and self.tokens[ahead][TEXT] == "{":
-                self.error(
-                    f"`{{` must be on the same line as `{kind} {name_token[TEXT]}`", keyword[START], name_token[END]
-                )
-                self.index = ahead
+        if self.tokens[self.index][KIND] == "newline":
+            self._brace_on_a_later_line(keyword, name_token)
         if not self.at("{"):
             token = self.peek()
             self.error(
@@ -216,6 +188,10 @@ class _Parser(DeclarationReader):
             )
             self.recover_top_level()
             return None
+        return self._block_after_brace(keyword, name_token, documentation)
+
+    def _block_after_brace(self, keyword: Token, name_token: Token, documentation: str | None) -> Block:
+        kind = keyword[TEXT]
         self.index += 1
         closed = self._skip_rest_of_opening_line(kind, name_token[TEXT])
         fields: list[FieldDeclaration] = []
@@ -227,9 +203,9 @@ class _Parser(DeclarationReader):
         # How this block's member lines are read: in one pass, else token by token (fields or enum values).
         members: list[FieldDeclaration] | list[EnumValueDeclaration] | None = None
         if kind in _FIELD_BLOCKS:
-            members, read_member, read_tokens = fields, self.common_lines.field, self.parse_field
+            members, read_member, read_tokens = fields, self.common_lines.field, DeclarationReader.parse_field
         elif kind == "enum":
-            members, read_member, read_tokens = values, self.common_lines.enum_value, self.parse_enum_value  # type: ignore[assignment]
+            members, read_member, read_tokens = values, self.common_lines.enum_value, DeclarationReader.parse_enum_value  # type: ignore[assignment]
         while not closed and self.index < self.count:
             token = tokens[self.index]
             token_kind, token_text = token[KIND], token[TEXT]
@@ -243,8 +219,7 @@ class _Parser(DeclarationReader):
                     start, end = token[START], token[END]
                     member = read_member(start, end, member_doc)
                     if member is None:
-                        self.index = index
-                        member = self._from_line_tokens(start, end, partial(read_tokens, member_doc))
+                        member = read_tokens(self._line_reader(token), member_doc)
                     if member is not None:
                         members.append(member)  # type: ignore[arg-type]
                     token = tokens[index]
@@ -271,7 +246,12 @@ class _Parser(DeclarationReader):
                 doc_lines = []  # (documentation above a block attribute documents nothing)
                 continue
             if token_kind == "member_line":
-                self._tokens_from_here()  # no member of this block: read the line (and the rest) token by token
+                # No member of this block (a datasource's or a generator's): read as a property, for its errors.
+                self.index += 1
+                prop = self._line_reader(token).parse_property()
+                if prop is not None:
+                    properties.append(prop)
+                doc_lines = []
                 continue
             if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
                 # A new block starts at the left margin: the previous one lost its closing brace.
@@ -317,38 +297,39 @@ class _Parser(DeclarationReader):
     def _attribute_line(self, token: Token) -> Attribute | None:
         """A block attribute's common line: read in one pass, or else from the line's tokens."""
         self.index += 1
-        start, end = token[START], token[END]
-        attribute = self.common_lines.block_attribute(start, end)
-        return attribute if attribute is not None else self._from_line_tokens(start, end, self._block_attribute)
+        attribute = self.common_lines.block_attribute(token[START], token[END])
+        return attribute if attribute is not None else self._line_reader(token).parse_block_attribute()
 
-    def _block_attribute(self) -> Attribute | None:
-        """`@@name(...)` and the end of its line, as the block's loop reads them."""
-        attribute = self.parse_attribute()
-        self.expect_line_end()
-        return attribute
+    def _line_reader(self, line: Token, at_most: int | None = None) -> DeclarationReader:
+        """A reader of the common line `line` token by token, the general way (the errors go with the file's);
+        `at_most` tokens of it, when only the first few matter."""
+        tokens = line_tokens(self.text, line[START], line[END], at_most)
+        return DeclarationReader(tokens, self.lines, self.errors)
 
-    def _from_line_tokens(self, start: int, end: int, read: Callable[[], _T]) -> _T:
-        """What `read` makes of the line `text[start:end]` (a common line) tokenized the general way."""
-        outer = self.tokens, self.index, self.count
-        line = line_tokens(self.text, start, end)
-        self.count = len(line) - 1
-        self.tokens, self.index = line, 0
-        try:
-            return read()
-        finally:
-            self.tokens, self.index, self.count = outer
+    def _common_line_outside_blocks(self, line: Token, documentation: str | None) -> Block | None:
+        """A common line at the top level: read as the top level reads its tokens, which ends on the line (it holds
+        no brace), but for `model A` with its `{` on a later line."""
+        self.index += 1
+        first, second, third = self._line_reader(line, at_most=3).tokens[:3]
+        if first[KIND] == "ident" and first[TEXT] in BLOCK_KINDS and second[KIND] == "ident":
+            if third[KIND] == "newline" and self._brace_on_a_later_line(first, second):
+                return self._block_after_brace(first, second, documentation)
+            end = second[END] if third[KIND] == "newline" else third[END]
+            self.error(f"expected `{{` after `{first[TEXT]} {second[TEXT]}`", second[START], end)
+            return None
+        self.error(_unexpected_top_level(first), first[START], first[END])
+        return None
 
-    def _tokens_from_here(self) -> None:
-        """Make the tokens from the current one on plain tokens, without common lines (once per parse at most)."""
-        start = self.tokens[self.index][START]
-        rest, _, stopped = tokenizer._file_tokens(
-            self.text, False, start, tokenizer._long_lines(self.text), tokenizer.MAX_TOKENS - self.index
-        )
-        if stopped is not None and not self.stopped:
-            self._stop_reading(stopped)
-        rest.append(("end", "", len(self.text), len(self.text)))
-        self.tokens[self.index :] = rest
-        self.count = len(self.tokens) - 1
+    def _brace_on_a_later_line(self, keyword: Token, name: Token) -> bool:
+        """`model A` with `{` on a later line: Prisma rejects it; move to the `{`, to read the block all the same."""
+        ahead = self.index
+        while ahead < self.count and self.tokens[ahead][KIND] == "newline":
+            ahead += 1
+        if ahead < self.count and self.tokens[ahead][TEXT] == "{":
+            self.error(f"`{{` must be on the same line as `{keyword[TEXT]} {name[TEXT]}`", keyword[START], name[END])
+            self.index = ahead
+            return True
+        return False
 
     def _skip_rest_of_opening_line(self, kind: str, name: str) -> bool:
         """Prisma ignores what follows `{` on its line; say so. True when that text closed the block."""

@@ -120,10 +120,11 @@ def file_tokens(text: str, common_lines: bool = True) -> tuple[list[Token], list
     return tokens, problems
 
 
-def line_tokens(text: str, start: int, end: int) -> list[Token]:
-    """The tokens of the common line `text[start:end]` read the general way, ending with an `end` token as
-    `file_tokens` does. No bound is met: a common line holds no block comment and is shorter than MAX_LINE_CHARS."""
-    tokens, _, _ = _scan(text, False, start, end, None)
+def line_tokens(text: str, start: int, end: int, at_most: int | None = None) -> list[Token]:
+    """The tokens of the common line `text[start:end]` read the general way (the first `at_most` of them, if said),
+    ending with an `end` token as `file_tokens` does. No bound is met: a common line holds no block comment and is
+    shorter than MAX_LINE_CHARS."""
+    tokens, _, _ = _scan(text, False, start, end, at_most)
     tokens.append(("end", "", end, end))
     return tokens
 
