@@ -22,6 +22,7 @@ from prisma_doctor.schema.common_lines import CommonLineReader
 from prisma_doctor.schema.declarations import DeclarationReader
 from prisma_doctor.schema.syntax import (
     BLOCK_KINDS,
+    TYPE_CHECKING,
     Attribute,
     Block,
     ConfigProperty,
@@ -44,6 +45,12 @@ from prisma_doctor.schema.tokenizer import (
     line_tokens,
 )
 
+if TYPE_CHECKING:  # see syntax.py: `typing` is left out of start-up
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    _Member = TypeVar("_Member", FieldDeclaration, EnumValueDeclaration)
+
 # Errors past this many in a file are counted, not listed (a module constant read on each parse: the tests lower it).
 MAX_ERRORS = 1_000
 # The blocks whose lines are fields.
@@ -65,6 +72,28 @@ def parse_schema(text: str, path: str = "schema.prisma", *, common_lines: bool =
     finally:
         if collecting:
             gc.enable()
+
+
+class _BlockContents:
+    """What a block's lines have declared so far, and the `///` lines read since its last declaration."""
+
+    __slots__ = ("attributes", "doc_lines", "fields", "kind", "properties", "values")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.fields: list[FieldDeclaration] = []
+        self.values: list[EnumValueDeclaration] = []
+        self.properties: list[ConfigProperty] = []
+        self.attributes: list[Attribute] = []
+        self.doc_lines: list[str] = []
+
+    def take_documentation(self) -> str | None:
+        """The `///` lines read since the last declaration, joined: they document the next one, and no other."""
+        if not self.doc_lines:
+            return None
+        documentation = "\n".join(self.doc_lines)
+        self.doc_lines = []
+        return documentation
 
 
 class _Parser(DeclarationReader):
@@ -190,115 +219,128 @@ class _Parser(DeclarationReader):
             return None
         return self._block_after_brace(keyword, name_token, documentation)
 
-    def _block_after_brace(self, keyword: Token, name_token: Token, documentation: str | None) -> Block:
+    def _block_after_brace(self, keyword: Token, name: Token, documentation: str | None) -> Block:
+        """The block from its `{` on: its lines up to its closing `}`, or to where it is seen to have lost it."""
         kind = keyword[TEXT]
         self.index += 1
-        closed = self._skip_rest_of_opening_line(kind, name_token[TEXT])
-        fields: list[FieldDeclaration] = []
-        values: list[EnumValueDeclaration] = []
-        properties: list[ConfigProperty] = []
-        attributes: list[Attribute] = []
-        doc_lines: list[str] = []
-        tokens = self.tokens
-        # How this block's member lines are read: in one pass, else token by token (fields or enum values).
-        members: list[FieldDeclaration] | list[EnumValueDeclaration] | None = None
-        if kind in _FIELD_BLOCKS:
-            members, read_member, read_tokens = fields, self.common_lines.field, DeclarationReader.parse_field
-        elif kind == "enum":
-            members, read_member, read_tokens = values, self.common_lines.enum_value, DeclarationReader.parse_enum_value  # type: ignore[assignment]
-        while not closed and self.index < self.count:
-            token = tokens[self.index]
-            token_kind, token_text = token[KIND], token[TEXT]
-            if token_kind == "member_line" and members is not None:
-                # The most common line of all, first, and the member lines that follow it in one go (the hot path).
-                member_doc = _join_doc(doc_lines) if doc_lines else None
-                doc_lines = []
-                index = self.index
-                while True:
-                    index += 1
-                    start, end = token[START], token[END]
-                    member = read_member(start, end, member_doc)
-                    if member is None:
-                        member = read_tokens(self._line_reader(token), member_doc)
-                    if member is not None:
-                        members.append(member)  # type: ignore[arg-type]
-                    token = tokens[index]
-                    if token[KIND] != "member_line":
-                        break
-                    member_doc = None
-                self.index = index
-                continue
-            if token_kind == "newline":
-                self.index += 1
-                continue
-            if token_text == "}":
-                self.index += 1
-                closed = True
-                break
-            if token_kind == "doc":
-                doc_lines.append(doc_text(token_text))
-                self.index += 1
-                continue
-            if token_kind == "attribute_line":
-                attribute = self._attribute_line(token)
-                if attribute is not None:
-                    attributes.append(attribute)
-                doc_lines = []  # (documentation above a block attribute documents nothing)
-                continue
-            if token_kind == "member_line":
-                # No member of this block (a datasource's or a generator's): read as a property, for its errors.
-                self.index += 1
-                prop = self._line_reader(token).parse_property()
-                if prop is not None:
-                    properties.append(prop)
-                doc_lines = []
-                continue
-            if token_kind == "ident" and token_text in BLOCK_KINDS and self._starts_new_block():
-                # A new block starts at the left margin: the previous one lost its closing brace.
-                break
-            doc = None
-            if doc_lines:
-                doc = _join_doc(doc_lines)
-                doc_lines = []
-            if token_kind == "atat":
-                attribute = self.parse_attribute()
-                if attribute is not None:
-                    attributes.append(attribute)
-                self.expect_line_end()
-            elif kind in ("datasource", "generator"):
-                prop = self.parse_property()
-                if prop is not None:
-                    properties.append(prop)
-            elif kind == "enum":
-                value = self.parse_enum_value(doc)
-                if value is not None:
-                    values.append(value)
-            else:
-                declaration = self.parse_field(doc)
-                if declaration is not None:
-                    fields.append(declaration)
+        block = _BlockContents(kind)
+        closed = self._skip_rest_of_opening_line(kind, name[TEXT]) or self._block_lines(block)
         end = self.end_of_previous()
         if not closed:
-            self.error(f"`{kind} {name_token[TEXT]}` is missing its closing `}}`", keyword[START], name_token[END])
+            self.error(f"`{kind} {name[TEXT]}` is missing its closing `}}`", keyword[START], name[END])
         return Block(
             kind,
-            name_token[TEXT],
-            (tuple(fields), tuple(values), tuple(properties)),
-            tuple(attributes),
+            name[TEXT],
+            (tuple(block.fields), tuple(block.values), tuple(block.properties)),
+            tuple(block.attributes),
             documentation,
             keyword[END],
-            name_token[START],
-            name_token[END],
+            name[START],
+            name[END],
             keyword[START],
             end,
             self.lines,
         )
 
-    def _attribute_line(self, token: Token) -> Attribute | None:
+    def _block_lines(self, block: _BlockContents) -> bool:
+        """The lines of a block, each by what starts it, up to its closing `}`; False when the block ends without
+        one (at the end of the file, or where a new block starts)."""
+        tokens = self.tokens
+        while self.index < self.count:
+            token = tokens[self.index]
+            kind = token[KIND]
+            if kind == "member_line":  # the most common line of all, first
+                self._member_lines(block)
+            elif kind == "newline":
+                self.index += 1
+            elif token[TEXT] == "}":
+                self.index += 1
+                return True
+            elif kind == "doc":
+                block.doc_lines.append(doc_text(token[TEXT]))
+                self.index += 1
+            elif kind == "attribute_line":
+                self._attribute_line(block, token)
+            elif kind == "ident" and token[TEXT] in BLOCK_KINDS and self._starts_new_block():
+                return False  # a new block starts at the left margin: this one lost its closing brace
+            else:
+                self._declaration(block)
+        return False
+
+    def _member_lines(self, block: _BlockContents) -> None:
+        """The member lines at the cursor, fields or enum values by the block's kind."""
+        if block.kind in _FIELD_BLOCKS:
+            self._run_of_member_lines(block.fields, self.common_lines.field, DeclarationReader.parse_field, block)
+        elif block.kind == "enum":
+            self._run_of_member_lines(
+                block.values, self.common_lines.enum_value, DeclarationReader.parse_enum_value, block
+            )
+        else:
+            self._property_line(block)
+
+    def _run_of_member_lines(
+        self,
+        members: list[_Member],
+        read_line: Callable[[int, int, str | None], _Member | None],
+        read_tokens: Callable[[DeclarationReader, str | None], _Member | None],
+        block: _BlockContents,
+    ) -> None:
+        """The member line at the cursor and those that follow it, in one go (the hot path): each read in one pass
+        by `read_line`, else from its own tokens by `read_tokens`."""
+        tokens, index = self.tokens, self.index
+        token = tokens[index]
+        documentation = block.take_documentation()  # (only the first line can have any: the others follow it)
+        while True:
+            index += 1
+            member = read_line(token[START], token[END], documentation)
+            if member is None:
+                member = read_tokens(self._line_reader(token), documentation)
+            if member is not None:
+                members.append(member)
+            token = tokens[index]
+            if token[KIND] != "member_line":
+                break
+            documentation = None
+        self.index = index
+
+    def _property_line(self, block: _BlockContents) -> None:
+        """A member line in a block that has no members (a datasource, a generator): read as a property, for the
+        errors it holds."""
+        line = self.advance()
+        block.take_documentation()  # (a property keeps none)
+        prop = self._line_reader(line).parse_property()
+        if prop is not None:
+            block.properties.append(prop)
+
+    def _attribute_line(self, block: _BlockContents, line: Token) -> None:
         """A block attribute's common line: read in one pass, or else from the line's tokens."""
         self.index += 1
-        attribute = self.common_lines.block_attribute(token[START], token[END])
-        return attribute if attribute is not None else self._line_reader(token).parse_block_attribute()
+        block.take_documentation()  # (documentation above a block attribute documents nothing)
+        attribute = self.common_lines.block_attribute(line[START], line[END])
+        if attribute is None:
+            attribute = self._line_reader(line).parse_block_attribute()
+        if attribute is not None:
+            block.attributes.append(attribute)
+
+    def _declaration(self, block: _BlockContents) -> None:
+        """A line that is no common line, read token by token: a block attribute, or a member of the block."""
+        documentation = block.take_documentation()
+        if self.tokens[self.index][KIND] == "atat":
+            attribute = self.parse_block_attribute()
+            if attribute is not None:
+                block.attributes.append(attribute)
+        elif block.kind in ("datasource", "generator"):
+            prop = self.parse_property()
+            if prop is not None:
+                block.properties.append(prop)
+        elif block.kind == "enum":
+            value = self.parse_enum_value(documentation)
+            if value is not None:
+                block.values.append(value)
+        else:
+            field = self.parse_field(documentation)
+            if field is not None:
+                block.fields.append(field)
 
     def _line_reader(self, line: Token, at_most: int | None = None) -> DeclarationReader:
         """A reader of the common line `line` token by token, the general way (the errors go with the file's);
