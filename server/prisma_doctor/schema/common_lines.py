@@ -26,6 +26,7 @@ from prisma_doctor.schema.syntax import (
     FieldType,
     FunctionValue,
     StringValue,
+    each_moved,
 )
 
 if TYPE_CHECKING:
@@ -62,11 +63,11 @@ _BLANK = re.compile(r"[ \t]*+")
 _STRING = r'"[^"\\\x00-\x1f]*+"'  # a string without escapes or control characters
 _NUMBER = r"-?[0-9]++(?:\.[0-9]++)?+"
 _DOTTED = rf"{_NAME}(?:\.{_NAME})*+"
-# A value of one token, or `name()`: the groups `_value` reads.
+# A value of one token, or `name()`: the groups `_one_value_argument` reads.
 _ONE_VALUE = rf"(?P<string>{_STRING})|(?P<word>{_DOTTED})(?:[ \t]*+\([ \t]*+(?P<call_end>\)))?+|(?P<number>{_NUMBER})"
 # An attribute, with its arguments when they are none or one value (most are): up to their `closing` parenthesis;
 # else the `opening` one of the arguments that `_read_arguments` reads.
-_ATTRIBUTE_REST = rf"""(?P<name>{_DOTTED})
+_ATTRIBUTE_REST = rf"""(?P<attribute>{_DOTTED})
     (?:\([ \t]*+(?:{_ONE_VALUE})?+[ \t]*+(?P<closing>\)))?+
     (?P<opening>\()?+
 """
@@ -110,7 +111,7 @@ class CommonLineReader:
         head = _HEAD.match(text, start, end)
         if head is None:
             return None
-        name, type_name, list_marker, optional_marker = head.group("name", "type", "list", "optional")
+        name, type_name, list_marker, optional_marker = head["name"], head["type"], head["list"], head["optional"]
         if type_name == "Unsupported" or (list_marker and optional_marker):
             return None  # `Unsupported(...)` and the error of an optional list are the general path's
         head_end = head.end()
@@ -142,8 +143,8 @@ class CommonLineReader:
             if read is None:
                 return None
             attributes, value_end = read
-        name = found.group("name")
-        return EnumValueDeclaration(name, attributes, documentation, name_end, name_start, value_end, self._lines)
+        name, lines = found["name"], self._lines
+        return EnumValueDeclaration(name, attributes, documentation, name_end, name_start, value_end, lines)
 
     def block_attribute(self, start: int, end: int) -> Attribute | None:
         """The block attribute (`@@name(...)`) on the line."""
@@ -172,7 +173,7 @@ class CommonLineReader:
         if known is not None:
             attributes, known_first, known_end = known
             by = first - known_first
-            return tuple([attribute.moved(by) for attribute in attributes]), known_end + by
+            return each_moved(attributes, by), known_end + by
         read = self._read_attributes(at, end)
         if read is not None:
             self._known[written] = (read[0], first, read[1])
@@ -199,13 +200,13 @@ class CommonLineReader:
         """The attribute `_FIELD_ATTRIBUTE` or `_BLOCK_ATTRIBUTE` found, its other arguments read up to `end`; and
         where it ends."""
         lines = self._lines
-        name_end = found.end("name")
+        name_end = found.end("attribute")
         arguments: tuple[Argument, ...] = ()
-        if found.start("closing") >= 0:
-            at = found.end("closing")
-            value = _value(found, lines)
-            if value is not None:
-                arguments = (Argument(None, *value, lines),)
+        at = found.end("closing")
+        if at >= 0:
+            argument = _one_value_argument(found, None, 0, lines)
+            if argument is not None:
+                arguments = (argument,)
         elif found.start("opening") >= 0:
             read = self._read_arguments(found.end(), end)
             if read is None:
@@ -213,7 +214,7 @@ class CommonLineReader:
             arguments, at = read
         else:
             at = name_end
-        return Attribute(found.group("name"), is_block, arguments, name_end, found.start("marker"), at, lines), at
+        return Attribute(found["attribute"], is_block, arguments, name_end, found.start("marker"), at, lines), at
 
     def _read_arguments(self, at: int, end: int) -> tuple[tuple[Argument, ...], int] | None:
         """The arguments after `(` at `at`, and the end of the closing `)`."""
@@ -226,39 +227,41 @@ class CommonLineReader:
             found = _ARGUMENT.match(text, at, end)
             if found is None:
                 return None
-            if found.start("list") >= 0:
-                value_start, value_end = found.start("list"), found.end("list_end")
-                names = found.group("names")
+            name, name_start = found["name"], found.start("name")
+            list_start = found.start("list")
+            if list_start >= 0:
+                names, list_end = found["names"], found.end("list_end")
                 items = () if names is None else _names(names, *found.span("names"), lines)
-                value: Expression = ArrayValue(items, value_start, value_end, lines)
+                value = ArrayValue(items, list_start, list_end, lines)
+                arguments.append(Argument(name, value, list_start if name is None else name_start, list_end, lines))
             else:
-                value, value_start, value_end = _value(found, lines)  # type: ignore[misc]  # (one took part)
-            name = found.group("name")
-            argument_start = value_start if name is None else found.start("name")
-            arguments.append(Argument(name, value, argument_start, value_end, lines))
+                arguments.append(_one_value_argument(found, name, name_start, lines))  # type: ignore[arg-type]
             at = found.end()
             if found.start("more") < 0:
                 return tuple(arguments), at
 
 
-def _value(found: Match[str], lines: LineIndex) -> tuple[Expression, int, int] | None:
-    """The value of `_ONE_VALUE` in a match, and where it starts and ends; None when none took part."""
-    string, word = found.group("string", "word")
+def _one_value_argument(found: Match[str], name: str | None, name_start: int, lines: LineIndex) -> Argument | None:
+    """The argument whose value `_ONE_VALUE` matched in `found`, named `name` (and then starting at `name_start`) or
+    not; None when no value took part."""
+    string = found["string"]
     if string is not None:
         start, end = found.span("string")
-        return StringValue(string[1:-1], start, end, lines), start, end
-    if word is not None:
-        start = found.start("word")
-        if found.start("call_end") < 0:
-            end = found.end("word")
-            return ConstantValue(word, start, end, lines), start, end
-        end = found.end("call_end")
-        return FunctionValue(word, (), start, end, lines), start, end
-    number = found.group("number")
-    if number is None:
+        value: Expression = StringValue(string[1:-1], start, end, lines)
+    elif (word := found["word"]) is not None:
+        start, end = found.span("word")
+        call_end = found.end("call_end")
+        if call_end < 0:
+            value = ConstantValue(word, start, end, lines)
+        else:
+            end = call_end
+            value = FunctionValue(word, (), start, end, lines)
+    elif (number := found["number"]) is not None:
+        start, end = found.span("number")
+        value = ConstantValue(number, start, end, lines)
+    else:
         return None
-    start, end = found.span("number")
-    return ConstantValue(number, start, end, lines), start, end
+    return Argument(name, value, start if name is None else name_start, end, lines)
 
 
 def _content_end(text: str, start: int, end: int) -> int:

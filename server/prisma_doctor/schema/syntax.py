@@ -19,9 +19,11 @@ from bisect import bisect_left, bisect_right
 # this module needs them only for annotations, and `Position` and `Span` once a range is first asked for.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, ClassVar
+    from typing import Any, ClassVar, TypeVar
 
     from prisma_doctor.findings import Position, Span
+
+    _Movable = TypeVar("_Movable", "Expression", "Argument", "Attribute", "ObjectMember")
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
 
@@ -164,7 +166,7 @@ class ArrayValue(_Ranged):
         self._start, self._end, self._lines = start, end, lines
 
     def moved(self, by: int) -> ArrayValue:
-        items = tuple([item.moved(by) for item in self.items])
+        items = each_moved(self.items, by)
         return ArrayValue(items, self._start + by, self._end + by, self._lines)
 
 
@@ -180,7 +182,7 @@ class FunctionValue(_Ranged):
         self._start, self._end, self._lines = start, end, lines
 
     def moved(self, by: int) -> FunctionValue:
-        arguments = tuple([argument.moved(by) for argument in self.arguments]) if self.arguments else ()
+        arguments = each_moved(self.arguments, by) if self.arguments else ()
         return FunctionValue(self.name, arguments, self._start + by, self._end + by, self._lines)
 
 
@@ -208,7 +210,7 @@ class ObjectValue(_Ranged):
         self._start, self._end, self._lines = start, end, lines
 
     def moved(self, by: int) -> ObjectValue:
-        members = tuple([member.moved(by) for member in self.members])
+        members = each_moved(self.members, by)
         return ObjectValue(members, self._start + by, self._end + by, self._lines)
 
     def member(self, key: str) -> Expression | None:
@@ -264,7 +266,7 @@ class Attribute(_Named):
         self._start, self._end, self._lines = start, end, lines
 
     def moved(self, by: int) -> Attribute:
-        arguments = tuple([argument.moved(by) for argument in self.arguments]) if self.arguments else ()
+        arguments = each_moved(self.arguments, by) if self.arguments else ()
         start, end, name_end = self._start + by, self._end + by, self._name_end + by
         return Attribute(self.name, self.is_block, arguments, name_end, start, end, self._lines)
 
@@ -427,6 +429,18 @@ class Block(_Attributed):
 
     def property(self, key: str) -> ConfigProperty | None:
         return next((p for p in self.properties if p.key == key), None)
+
+
+def each_moved(nodes: tuple[_Movable, ...], by: int) -> tuple[_Movable, ...]:
+    """The nodes, each `moved(by)`."""
+    # One node (most attributes have one argument, most lines one attribute) without a loop, and a loop rather than a
+    # comprehension (a call of its own in Python 3.11): a large schema moves thousands of attributes (common_lines.py).
+    if len(nodes) == 1:
+        return (nodes[0].moved(by),)
+    moved = []
+    for node in nodes:
+        moved.append(node.moved(by))
+    return tuple(moved)
 
 
 class SyntaxError_(Record):
