@@ -1,12 +1,14 @@
 """Text of a Prisma schema file to its syntax tree, with exact ranges, for any input.
 
 The parser never raises on bad input: a missing brace, a truncated file or binary garbage gives every block that
-can be read plus errors with ranges. It tokenizes with one regular expression (the hot path of `check` and of the
-language server on every keystroke) and then descends over the tokens. Speed is kept the plain way: a tuple per
-token, offsets rather than ranges in the nodes (syntax.py), a common line (a field, an enum value, a block
-attribute written the common way) taken whole as one token and read in one pass (common_lines.py), and single
-passes for the common shapes (a bare type, a list of names, `(value)`, `(f())`); each builds exactly what the
-general path would, and falls back to it at the first thing it does not expect.
+can be read plus errors with ranges. It reads the file's tokens (tokenizer.py, the hot path of `check` and of the
+language server on every keystroke) block by block; the declaration on each line of a block is read by
+declarations.py and values.py. Speed is kept the plain way: a tuple per token, offsets rather than ranges in the
+nodes (syntax.py), a common line (a field, an enum value, a block attribute written the common way) taken whole as
+one token and read in one pass (common_lines.py), and single passes for the common shapes (a bare type, a list of
+names, `(value)`, `(f())`); each builds exactly what the general path would, and falls back to it at the first thing
+it does not expect. A common line that pass does not take, or that stands where no block reads such lines, is read
+from tokens of its own: the file's tokens are never rewritten.
 
 It follows Prisma's own grammar where that grammar is strict about lines: a declaration ends at its line's end, so
 attribute arguments and lists never span lines; whatever follows `{` on a block's opening line is ignored (Prisma
@@ -108,11 +110,9 @@ class _Parser(DeclarationReader):
         for message, start, end in problems:
             self.error(message, start, end)
 
-    def _starts_line(self) -> bool:
-        return self.index == 0 or self.tokens[self.index - 1][KIND] in LINE_ENDS
-
     # -- top level -----------------------------------------------------------------------------------------------
     def parse(self) -> SchemaFile:
+        """The file's blocks, and the errors met on the way."""
         blocks: list[Block] = []
         doc_lines: list[str] = []
         while (token := self.peek()) is not None:
@@ -154,16 +154,32 @@ class _Parser(DeclarationReader):
             doc_lines = []
         return SchemaFile(self.path, tuple(blocks), self.errors.all(), self.text)
 
+    def _common_line_outside_blocks(self, line: Token, documentation: str | None) -> Block | None:
+        """A common line at the top level: read as the top level reads its tokens, which ends on the line (it holds
+        no brace), but for `model A` with its `{` on a later line."""
+        self.index += 1
+        first, second, third = self._line_reader(line, at_most=3).tokens[:3]
+        if first[KIND] == "ident" and first[TEXT] in BLOCK_KINDS and second[KIND] == "ident":
+            if third[KIND] == "newline" and self._brace_on_a_later_line(first, second):
+                return self._block_after_brace(first, second, documentation)
+            end = second[END] if third[KIND] == "newline" else third[END]
+            self.error(f"expected `{{` after `{first[TEXT]} {second[TEXT]}`", second[START], end)
+            return None
+        self.error(_unexpected_top_level(first), first[START], first[END])
+        return None
+
     def _names_block(self) -> bool:
         """`model Name`: a keyword followed by a name (a field called `view` inside a block is not a block)."""
         following = self.peek(1)
         return following is not None and following[KIND] == "ident"
 
     def _is_type_alias(self) -> bool:
+        """`type Name = ...`, which Prisma has no such thing as."""
         name, equals = self.peek(1), self.peek(2)
         return name is not None and name[KIND] == "ident" and equals is not None and equals[TEXT] == "="
 
     def _line_end_offset(self) -> int:
+        """Where the last token of the cursor's line ends."""
         i = self.index
         end = self.tokens[i][END] if i < self.count else len(self.text)
         while i < self.count and self.tokens[i][KIND] != "newline":
@@ -201,23 +217,37 @@ class _Parser(DeclarationReader):
             and after[TEXT] == "{"
         )
 
+    def _starts_line(self) -> bool:
+        """Whether the token at the cursor is the first of its line."""
+        return self.index == 0 or self.tokens[self.index - 1][KIND] in LINE_ENDS
+
     # -- blocks --------------------------------------------------------------------------------------------------
     def parse_block(self, documentation: str | None) -> Block | None:
-        keyword = self.advance()
-        name_token = self.advance()
-        kind = keyword[TEXT]
+        """The block at the cursor, `model Name {` and on; None when no `{` follows its name."""
+        keyword, name = self.advance(), self.advance()
         if self.tokens[self.index][KIND] == "newline":
-            self._brace_on_a_later_line(keyword, name_token)
+            self._brace_on_a_later_line(keyword, name)
         if not self.at("{"):
-            token = self.peek()
+            token = self.tokens[self.index]
             self.error(
-                f"expected `{{` after `{kind} {name_token[TEXT]}`",
-                name_token[START],
-                token[END] if token is not None and token[KIND] != "newline" else name_token[END],
+                f"expected `{{` after `{keyword[TEXT]} {name[TEXT]}`",
+                name[START],
+                token[END] if self.index < self.count and token[KIND] != "newline" else name[END],
             )
             self.recover_top_level()
             return None
-        return self._block_after_brace(keyword, name_token, documentation)
+        return self._block_after_brace(keyword, name, documentation)
+
+    def _brace_on_a_later_line(self, keyword: Token, name: Token) -> bool:
+        """`model A` with `{` on a later line: Prisma rejects it; move to the `{`, to read the block all the same."""
+        ahead = self.index
+        while ahead < self.count and self.tokens[ahead][KIND] == "newline":
+            ahead += 1
+        if ahead < self.count and self.tokens[ahead][TEXT] == "{":
+            self.error(f"`{{` must be on the same line as `{keyword[TEXT]} {name[TEXT]}`", keyword[START], name[END])
+            self.index = ahead
+            return True
+        return False
 
     def _block_after_brace(self, keyword: Token, name: Token, documentation: str | None) -> Block:
         """The block from its `{` on: its lines up to its closing `}`, or to where it is seen to have lost it."""
@@ -241,6 +271,29 @@ class _Parser(DeclarationReader):
             end,
             self.lines,
         )
+
+    def _skip_rest_of_opening_line(self, kind: str, name: str) -> bool:
+        """Prisma ignores what follows `{` on its line; say so. True when that text closed the block."""
+        start = self.index
+        while (token := self.peek()) is not None and token[KIND] != "newline":
+            if token[KIND] == "punct" and token[TEXT] == "}":
+                self.error(
+                    f"`{kind} {name}` opens and closes on one line; Prisma needs `}}` on a line of its own",
+                    token[START],
+                    token[END],
+                )
+                self.index += 1
+                return True
+            self.index += 1
+        if self.index > start:
+            first, last = self.tokens[start], self.tokens[self.index - 1]
+            if not (first[KIND] == "doc" and self.index - start == 1):
+                self.error(
+                    f"Prisma ignores text after `{{` on the line that opens `{kind} {name}`; start it on the next line",
+                    first[START],
+                    last[END],
+                )
+        return False
 
     def _block_lines(self, block: _BlockContents) -> bool:
         """The lines of a block, each by what starts it, up to its closing `}`; False when the block ends without
@@ -348,60 +401,14 @@ class _Parser(DeclarationReader):
         tokens = line_tokens(self.text, line[START], line[END], at_most)
         return DeclarationReader(tokens, self.lines, self.errors)
 
-    def _common_line_outside_blocks(self, line: Token, documentation: str | None) -> Block | None:
-        """A common line at the top level: read as the top level reads its tokens, which ends on the line (it holds
-        no brace), but for `model A` with its `{` on a later line."""
-        self.index += 1
-        first, second, third = self._line_reader(line, at_most=3).tokens[:3]
-        if first[KIND] == "ident" and first[TEXT] in BLOCK_KINDS and second[KIND] == "ident":
-            if third[KIND] == "newline" and self._brace_on_a_later_line(first, second):
-                return self._block_after_brace(first, second, documentation)
-            end = second[END] if third[KIND] == "newline" else third[END]
-            self.error(f"expected `{{` after `{first[TEXT]} {second[TEXT]}`", second[START], end)
-            return None
-        self.error(_unexpected_top_level(first), first[START], first[END])
-        return None
-
-    def _brace_on_a_later_line(self, keyword: Token, name: Token) -> bool:
-        """`model A` with `{` on a later line: Prisma rejects it; move to the `{`, to read the block all the same."""
-        ahead = self.index
-        while ahead < self.count and self.tokens[ahead][KIND] == "newline":
-            ahead += 1
-        if ahead < self.count and self.tokens[ahead][TEXT] == "{":
-            self.error(f"`{{` must be on the same line as `{keyword[TEXT]} {name[TEXT]}`", keyword[START], name[END])
-            self.index = ahead
-            return True
-        return False
-
-    def _skip_rest_of_opening_line(self, kind: str, name: str) -> bool:
-        """Prisma ignores what follows `{` on its line; say so. True when that text closed the block."""
-        start = self.index
-        while (token := self.peek()) is not None and token[KIND] != "newline":
-            if token[KIND] == "punct" and token[TEXT] == "}":
-                self.error(
-                    f"`{kind} {name}` opens and closes on one line; Prisma needs `}}` on a line of its own",
-                    token[START],
-                    token[END],
-                )
-                self.index += 1
-                return True
-            self.index += 1
-        if self.index > start:
-            first, last = self.tokens[start], self.tokens[self.index - 1]
-            if not (first[KIND] == "doc" and self.index - start == 1):
-                self.error(
-                    f"Prisma ignores text after `{{` on the line that opens `{kind} {name}`; start it on the next line",
-                    first[START],
-                    last[END],
-                )
-        return False
-
 
 def _join_doc(lines: list[str]) -> str | None:
+    """The `///` lines of a block's documentation, joined; None for none."""
     return "\n".join(lines) if lines else None
 
 
 def _unexpected_top_level(token: Token) -> str:
+    """What to say of a token that starts no block at the top level."""
     if token[KIND] == "ident" and token[TEXT] in BLOCK_KINDS:
         return f"`{token[TEXT]}` must be followed by a name and `{{`"
     if token[KIND] == "ident":

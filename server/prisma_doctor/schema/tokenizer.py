@@ -81,42 +81,17 @@ _FIXED_KINDS: dict[str, str] = {
 
 
 def file_tokens(text: str, common_lines: bool = True) -> tuple[list[Token], list[Problem]]:
-    """The tokens of a whole file, and what the tokenizer found wrong: lines too long to read, the token budget
-    spent, block comments unterminated or where they cannot be.
+    """The tokens of a whole file, and what the tokenizer found wrong: what it left out (lines too long to read,
+    the rest of a file past the token budget), block comments unterminated or where they cannot be.
 
     The list ends with a token of kind `end` and no text, past the last, so that a reader may look at the token
     after any other without a bound check. With `common_lines`, a common line may be one token, its line break
     included.
     """
     long_lines = _long_lines(text)
-    tokens, comments, stopped = _file_tokens(text, common_lines, 0, long_lines, MAX_TOKENS)
-    count = len(tokens)
+    tokens, comments, stopped = _file_tokens(text, common_lines, long_lines, MAX_TOKENS)
+    problems = _left_out(long_lines, stopped) + _comment_problems(comments, tokens)
     tokens.append(("end", "", len(text), len(text)))
-    problems: list[Problem] = [
-        (
-            f"this line is {end - start:,} characters long, more than a schema line may be "
-            f"({MAX_LINE_CHARS:,}); it was not read",
-            start,
-            end,
-        )
-        for start, end in long_lines
-        if stopped is None or start < stopped
-    ]
-    if stopped is not None:
-        problems.append(
-            (
-                f"the file holds more than {MAX_TOKENS:,} words and symbols, far more than any schema: the rest of "
-                "it was not read",
-                stopped,
-                stopped,
-            )
-        )
-    for comment, start, following in comments:
-        if not comment[2:].endswith("*/"):
-            problems.append(("unterminated block comment: `/*` has no closing `*/`", start, start + 2))
-        elif ("\n" in comment or "\r" in comment) and _inside_a_line(tokens, count, following):
-            # Prisma reads declarations line by line: a comment over several lines cannot join two halves.
-            problems.append(("a block comment over several lines cannot sit inside a line", start, start + 2))
     return tokens, problems
 
 
@@ -129,9 +104,42 @@ def line_tokens(text: str, start: int, end: int, at_most: int | None = None) -> 
     return tokens
 
 
-def _inside_a_line(tokens: list[Token], count: int, following: int) -> bool:
+def _left_out(long_lines: list[tuple[int, int]], stopped: int | None) -> list[Problem]:
+    """What was not read: the lines too long (before where reading stopped), and the rest past the budget."""
+    problems: list[Problem] = [
+        (
+            f"this line is {end - start:,} characters long, more than a schema line may be "
+            f"({MAX_LINE_CHARS:,}); it was not read",
+            start,
+            end,
+        )
+        for start, end in long_lines
+        if stopped is None or start < stopped
+    ]
+    if stopped is not None:
+        message = (
+            f"the file holds more than {MAX_TOKENS:,} words and symbols, far more than any schema: the rest of it "
+            "was not read"
+        )
+        problems.append((message, stopped, stopped))
+    return problems
+
+
+def _comment_problems(comments: list[tuple[str, int, int]], tokens: list[Token]) -> list[Problem]:
+    """Block comments left open, and those over several lines that stand inside a line."""
+    problems: list[Problem] = []
+    for comment, start, following in comments:
+        if not comment[2:].endswith("*/"):
+            problems.append(("unterminated block comment: `/*` has no closing `*/`", start, start + 2))
+        elif ("\n" in comment or "\r" in comment) and _inside_a_line(tokens, following):
+            # Prisma reads declarations line by line: a comment over several lines cannot join two halves.
+            problems.append(("a block comment over several lines cannot sit inside a line", start, start + 2))
+    return problems
+
+
+def _inside_a_line(tokens: list[Token], following: int) -> bool:
     """Whether significant tokens stand on both sides of the position `following` with no line break between."""
-    if not 0 < following < count:
+    if not 0 < following < len(tokens):
         return False
     return tokens[following - 1][KIND] not in LINE_ENDS and tokens[following][KIND] != "newline"
 
@@ -219,10 +227,11 @@ def _long_lines(text: str) -> list[tuple[int, int]]:
 
 
 def _file_tokens(
-    text: str, common_lines: bool, start: int, long_lines: list[tuple[int, int]], budget: int
+    text: str, common_lines: bool, long_lines: list[tuple[int, int]], budget: int
 ) -> tuple[list[Token], list[tuple[str, int, int]], int | None]:
-    """The tokens from `start` to the end, the long lines left out, at most `budget` of them; and where they stopped
-    (None: at the end). What is left out of a line is its text: its line break is a token as always."""
+    """The tokens of the text, the long lines left out, at most `budget` of them; and where they stopped (None: at
+    the end). What is left out of a line is its text: its line break is a token as always."""
+    start = 0
     tokens: list[Token] = []
     comments: list[tuple[str, int, int]] = []
     for line_start, line_end in [*long_lines, (len(text), len(text))]:
