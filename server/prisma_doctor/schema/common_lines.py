@@ -107,8 +107,7 @@ class CommonLineReader:
     def field(self, start: int, end: int, documentation: str | None) -> FieldDeclaration | None:
         """The field declared on the line, with the `documentation` written above it."""
         text, lines = self._text, self._lines
-        end = _content_end(text, start, end)
-        head = _HEAD.match(text, start, end)
+        head = _HEAD.match(text, start, end)  # (it cannot reach the line's break, or a comment)
         if head is None:
             return None
         name, type_name, list_marker, optional_marker = head["name"], head["type"], head["list"], head["optional"]
@@ -120,29 +119,32 @@ class CommonLineReader:
         )
         attributes: tuple[Attribute, ...] = ()
         field_end = head_end
-        if head_end != end and _BLANK.fullmatch(text, head_end, end) is None:
-            read = self._attributes_after(head_end, end)
-            if read is None:
-                return None
-            attributes, field_end = read
+        if text[head_end] not in "\r\n":  # (most fields end with their type, as the tokenizer found)
+            end = _content_end(text, head_end, end)
+            if head_end != end and _BLANK.fullmatch(text, head_end, end) is None:
+                read = self._attributes_after(head_end, end)
+                if read is None:
+                    return None
+                attributes, field_end = read
         name_start, name_end = head.span("name")
         return FieldDeclaration(name, field_type, attributes, documentation, name_end, name_start, field_end, lines)
 
     def enum_value(self, start: int, end: int, documentation: str | None) -> EnumValueDeclaration | None:
         """The enum value declared on the line, with the `documentation` written above it."""
         text = self._text
-        end = _content_end(text, start, end)
-        found = _VALUE.match(text, start, end)
+        found = _VALUE.match(text, start, end)  # (it cannot reach the line's break, or a comment)
         if found is None:
             return None
         name_start, name_end = found.span("name")
         attributes: tuple[Attribute, ...] = ()
         value_end = name_end
-        if name_end != end and _BLANK.fullmatch(text, name_end, end) is None:
-            read = self._attributes_after(name_end, end)
-            if read is None:
-                return None
-            attributes, value_end = read
+        if text[name_end] not in "\r\n":  # (most values are a name alone, as the tokenizer found)
+            end = _content_end(text, name_end, end)
+            if name_end != end and _BLANK.fullmatch(text, name_end, end) is None:
+                read = self._attributes_after(name_end, end)
+                if read is None:
+                    return None
+                attributes, value_end = read
         name, lines = found["name"], self._lines
         return EnumValueDeclaration(name, attributes, documentation, name_end, name_start, value_end, lines)
 
