@@ -24,6 +24,7 @@ class DeclarationReader(ValueReader):
     """Reads the declaration on the line at the cursor."""
 
     def parse_field(self, documentation: str | None) -> FieldDeclaration | None:
+        """`name Type? @attribute...`, with the `documentation` written above it; None when no name starts it."""
         tokens = self.tokens
         name = tokens[self.index]
         if name[KIND] != "ident":
@@ -47,6 +48,7 @@ class DeclarationReader(ValueReader):
         )
 
     def parse_field_type(self, name: Token) -> FieldType | None:
+        """The type after the field `name`: `Type`, `Type?`, `Type[]`, `Unsupported("...")`, and errors for others."""
         tokens, i = self.tokens, self.index
         kind, type_name, start, end = tokens[i]
         if kind == "ident" and type_name != "Unsupported" and tokens[i + 1][TEXT] not in _TYPE_SUFFIXES:
@@ -99,6 +101,7 @@ class DeclarationReader(ValueReader):
         return FieldType(type_name, optional, is_list, unsupported, start, self.end_of_previous(), self.lines)
 
     def parse_enum_value(self, documentation: str | None) -> EnumValueDeclaration | None:
+        """`NAME @map("name")`, with the `documentation` written above it; None when no name starts it."""
         name = self.advance()
         if name[KIND] != "ident":
             self.error(f"expected an enum value, found `{shown(name[TEXT])}`", name[START], name[END])
@@ -114,6 +117,7 @@ class DeclarationReader(ValueReader):
         )
 
     def parse_property(self) -> ConfigProperty | None:
+        """`key = value` in a datasource or a generator; None when no name starts it."""
         key = self.advance()
         if key[KIND] != "ident":
             self.error(f"expected a property name, found `{shown(key[TEXT])}`", key[START], key[END])

@@ -68,6 +68,7 @@ class ValueReader(TokenReader):
         return attributes
 
     def parse_attribute(self) -> Attribute | None:
+        """`@name` or `@@name`, and its arguments; None when no name follows the `@`."""
         tokens, i = self.tokens, self.index
         marker, name_token = tokens[i], tokens[i + 1]
         if name_token[KIND] != "ident":
@@ -139,6 +140,7 @@ class ValueReader(TokenReader):
             expect_separator = read_item(token)
 
     def parse_arguments(self) -> tuple[Argument, ...]:
+        """`(a, name: b)` from its `(`."""
         tokens, i = self.tokens, self.index
         first = tokens[i + 1]
         if first[TEXT] == ")":
@@ -198,6 +200,7 @@ class ValueReader(TokenReader):
         return fallback
 
     def parse_expression(self) -> Expression | None:
+        """The value at the cursor; None when none starts there."""
         token = self.tokens[self.index]
         if token[KIND] == "end":
             return None
@@ -242,6 +245,7 @@ class ValueReader(TokenReader):
         return None
 
     def parse_array(self) -> ArrayValue:
+        """`[a, b]` from its `[`."""
         start = self.tokens[self.index][START]
         if self.depth < MAX_NESTING and (plain := self._plain_list(start)) is not None:
             return plain
