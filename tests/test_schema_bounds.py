@@ -12,7 +12,7 @@ import re
 import pytest
 
 from prisma_doctor.findings import Position, Span
-from prisma_doctor.schema import parser
+from prisma_doctor.schema import parser, tokenizer
 from prisma_doctor.schema.parser import parse_schema
 
 
@@ -20,15 +20,15 @@ def test_long_lines_are_found_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     # The search probes windows of half the limit; a plain scan of every line is the reference.
     rng = random.Random(7)
     for limit in (8, 9, 16):
-        monkeypatch.setattr(parser, "MAX_LINE_CHARS", limit)
+        monkeypatch.setattr(tokenizer, "MAX_LINE_CHARS", limit)
         for _ in range(300):
             text = "".join(rng.choice(["a" * rng.randint(0, 3 * limit), "\n", "\r", "\r\n"]) for _ in range(12))
             expected = [m.span() for m in re.finditer(r"[^\r\n]+", text) if m.end() - m.start() > limit]
-            assert parser._long_lines(text) == expected, (limit, text)
+            assert tokenizer._long_lines(text) == expected, (limit, text)
 
 
 def test_a_line_too_long_is_left_out_and_the_rest_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parser, "MAX_LINE_CHARS", 100)
+    monkeypatch.setattr(tokenizer, "MAX_LINE_CHARS", 100)
     long_line = "{" * 101
     schema = parse_schema(f"model A {{\n  id Int @id\n{long_line}\n  b Int\n}}\n/// B\nenum B {{\n  x\n}}\n")
     assert [(e.message, e.span) for e in schema.errors] == [
@@ -49,7 +49,7 @@ def test_a_line_too_long_is_left_out_and_the_rest_read(monkeypatch: pytest.Monke
 def test_reading_stops_after_the_token_budget_and_says_where(
     monkeypatch: pytest.MonkeyPatch, common_lines: bool
 ) -> None:
-    monkeypatch.setattr(parser, "MAX_TOKENS", 40)
+    monkeypatch.setattr(tokenizer, "MAX_TOKENS", 40)
     text = "model A {\n  id Int @id\n}\n" + "{\n" * 100
     schema = parse_schema(text, common_lines=common_lines)
     stop = schema.errors[0]

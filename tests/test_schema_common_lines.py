@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prisma_doctor.schema import parser
-from prisma_doctor.schema.common_lines import read_attribute_line, read_field_line, read_value_line
+from prisma_doctor.schema import tokenizer
+from prisma_doctor.schema.common_lines import CommonLineReader
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import LineIndex
 from tests.schema_corpus import corpus_schemas, read_text
@@ -43,16 +43,13 @@ def test_the_common_lines_are_read_in_one_pass() -> None:
     counts = {"member_line": 0, "attribute_line": 0}
     read = 0
     for text in CORPUS_TEXTS:
-        tokens, _ = parser._tokens(text)
-        lines = LineIndex(text)
+        tokens, _ = tokenizer.file_tokens(text)
+        reader = CommonLineReader(LineIndex(text))
         for kind, _, start, end in tokens:
             if kind == "member_line":
-                read += (
-                    read_field_line(text, start, end, lines, None, {}) is not None
-                    or read_value_line(text, start, end, lines, None, {}) is not None
-                )
+                read += reader.field(start, end, None) is not None or reader.enum_value(start, end, None) is not None
             elif kind == "attribute_line":
-                read += read_attribute_line(text, start, end, lines) is not None
+                read += reader.block_attribute(start, end) is not None
             counts[kind] = counts.get(kind, 0) + 1
     assert counts["member_line"] > 10_000 and counts["attribute_line"] > 1_000, counts
     lines_read = counts["member_line"] + counts["attribute_line"]
@@ -74,7 +71,7 @@ def test_a_typical_model_is_all_common_lines() -> None:
         '  ADMIN @map("admin") // the boss\n'
         "}\n"
     )
-    tokens, _ = parser._tokens(text)
+    tokens, _ = tokenizer.file_tokens(text)
     kinds = [kind for kind, *_ in tokens]
     assert (kinds.count("member_line"), kinds.count("attribute_line")) == (7, 1)
     assert_same_reading(text)
@@ -106,6 +103,29 @@ def test_a_string_holding_two_slashes_does_not_hide_a_block_comment_after_it() -
     text = 'model A {\n  id Int @id\n  b Int @uniq("a//b") /* from here\n  c Int\n  */\n}\n'
     assert_same_reading(text)
     assert [field.name for field in parse_schema(text).blocks[0].fields] == ["id", "b"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model A\n{\n  id Int @id\n}\n",
+        "model A // c\n\n// x\n\n{\n  id Int @id\n}\n",
+        "/// doc\nview A\r\n\r\n{\r\n  a Int\r\n}\r\n",
+        "model A\nmodel B {\n  id Int\n}\n",
+        "model A @x\n  id Int\n",
+        "type A[]\n",
+        "enum\n",
+        '/// doc\n\nid Int @id\n@@map("x")\nenum E {\n  A\n}\n',
+        'datasource db {\n  provider "x"\n  url\n  a b @c\n  @@map("x")\n}\n',
+        "generator g {\n  previewFeatures\n}\n",
+        "{\n  a Int\n  b\n}\nmodel A {\n  id Int\n}\n",
+        "model {\n  id Int @id\n  model B\n}\nenum E {\n  A\n}\n",
+        "enum A\n  B\n}\n",
+    ],
+)
+def test_common_lines_where_no_block_reads_them_read_the_same_both_ways(text: str) -> None:
+    """Outside any block, in a datasource, inside a region skipped for an error: read from the line's own tokens."""
+    assert_same_reading(text)
 
 
 # Pieces of field lines and of what surrounds them, so that random text lands on the edges of the one-pass shapes.

@@ -2,12 +2,13 @@
 (`NAME @map("name")`) and a block attribute (`@@index([a, b])`), when they are written the common way.
 
 Most lines of a large schema are fields of a handful of shapes, and reading them token by token is most of the
-parse. The tokenizer (parser.py) hands such a line over whole, as one token; `read_field_line`, `read_value_line`
-and `read_attribute_line` build the node the token-by-token reading would build from it, or answer None at the first
-thing they do not know, and the line is then read token by token after all. They accept only what that reading
-takes without an error (plain strings, lists of names, `f()`, arguments without a trailing comma...), so they never
-have one to report; tests/test_schema_common_lines.py holds both readings equal on every corpus schema and on random
-text.
+parse. The tokenizer (tokenizer.py) hands such a line over whole, as one token; a `CommonLineReader` builds the node
+the token-by-token reading would build from it, or answers None at the first thing it does not know, and the parser
+then reads the line token by token after all. The reader only returns nodes, built by their constructors (and
+`moved`, for attributes already read on an earlier line): it knows nothing of the parser. It accepts only what the
+token-by-token reading takes without an error (plain strings, lists of names, `f()`, arguments without a trailing
+comma...), so it never has one to report; tests/test_schema_common_lines.py holds both readings equal on every
+corpus schema and on random text.
 """
 
 from __future__ import annotations
@@ -25,15 +26,13 @@ from prisma_doctor.schema.syntax import (
     FieldType,
     FunctionValue,
     StringValue,
+    each_moved,
 )
 
 if TYPE_CHECKING:
     from re import Match
 
     from prisma_doctor.schema.syntax import Expression, LineIndex
-
-    # What the attributes after a field's type were read into, by their text: the attributes and where they start.
-    AttributeMemo = dict[str, tuple[tuple[Attribute, ...], int]]
 
 # An ASCII name that the tokenizer would end in the same place: not followed by a letter, a digit or `-` (which the
 # tokenizer's identifiers take in).
@@ -56,112 +55,215 @@ ATTRIBUTE_LINE = rf"(?<![^\r\n])[ \t]*+@@{_NAME}[^\r\n/{{}}]*+{_LINE_END}"
 
 # A field line's start, for a line the tokenizer took as one: the names were checked there (`_NAME`), so a name is
 # just the ASCII letters here.
-_HEAD = re.compile(r"[ \t]*+([A-Za-z][A-Za-z0-9_]*+)[ \t]++([A-Za-z][A-Za-z0-9_]*+)(\[\])?+(\?)?+")
-_VALUE = re.compile(r"[ \t]*+([A-Za-z][A-Za-z0-9_]*+)")
+_HEAD = re.compile(
+    r"[ \t]*+(?P<name>[A-Za-z][A-Za-z0-9_]*+)[ \t]++(?P<type>[A-Za-z][A-Za-z0-9_]*+)(?P<list>\[\])?+(?P<optional>\?)?+"
+)
+_VALUE = re.compile(r"[ \t]*+(?P<name>[A-Za-z][A-Za-z0-9_]*+)")
 _BLANK = re.compile(r"[ \t]*+")
 _STRING = r'"[^"\\\x00-\x1f]*+"'  # a string without escapes or control characters
 _NUMBER = r"-?[0-9]++(?:\.[0-9]++)?+"
 _DOTTED = rf"{_NAME}(?:\.{_NAME})*+"
-# An attribute, with its arguments when they are none or one value of one token or `name()` (most are), else the `(`
-# of the arguments that `_read_arguments` reads.
-_ATTRIBUTE_REST = rf"""({_DOTTED})                        # 2 name
-    (?:\([ \t]*+(?:({_STRING})|({_DOTTED})(?:[ \t]*+\([ \t]*+(\)))?+|({_NUMBER}))?+[ \t]*+(\)))?+
-                                                   # 3 string 4 name 5 the `)` of `name()` 6 number 7 `)`
-    (\()?+                                         # 8 other arguments
+# A value of one token, or `name()`: the groups `_one_value_argument` reads.
+_ONE_VALUE = rf"(?P<string>{_STRING})|(?P<word>{_DOTTED})(?:[ \t]*+\([ \t]*+(?P<call_end>\)))?+|(?P<number>{_NUMBER})"
+# An attribute, with its arguments when they are none or one value (most are): up to their `closing` parenthesis;
+# else the `opening` one of the arguments that `_read_arguments` reads.
+_ATTRIBUTE_REST = rf"""(?P<attribute>{_DOTTED})
+    (?:\([ \t]*+(?:{_ONE_VALUE})?+[ \t]*+(?P<closing>\)))?+
+    (?P<opening>\()?+
 """
-_FIELD_ATTRIBUTE = re.compile(rf"[ \t]*+(@){_ATTRIBUTE_REST}", re.VERBOSE)  # 1 the `@`
-_BLOCK_ATTRIBUTE = re.compile(rf"[ \t]*+(@@){_ATTRIBUTE_REST}", re.VERBOSE)
+_FIELD_ATTRIBUTE = re.compile(rf"[ \t]*+(?P<marker>@){_ATTRIBUTE_REST}", re.VERBOSE)
+_BLOCK_ATTRIBUTE = re.compile(rf"[ \t]*+(?P<marker>@@){_ATTRIBUTE_REST}", re.VERBOSE)
 _NO_ARGUMENTS = re.compile(r"[ \t]*+\)")
+# One argument, perhaps `name:`, and the `,` when `more` follow, else the closing `)`.
 _ARGUMENT = re.compile(
-    rf"""[ \t]*+(?:({_NAME})[ \t]*+:[ \t]*+)?+            # 1 name
-    (?:({_STRING})                                         # 2 a string
-      |(\[)[ \t]*+({_NAME}(?:[ \t]*+,[ \t]*+{_NAME})*+)?+[ \t]*+(\])  # 3 [ 4 names 5 ]
-      |({_DOTTED})(?:[ \t]*+\([ \t]*+(\)))?+               # 6 a name, 7 the `)` of `name()`
-      |({_NUMBER})                                          # 8 a number
-    )[ \t]*+(?:(,)|\))                                     # 9 more to come
+    rf"""[ \t]*+(?:(?P<name>{_NAME})[ \t]*+:[ \t]*+)?+
+    (?:(?P<list>\[)[ \t]*+(?P<names>{_NAME}(?:[ \t]*+,[ \t]*+{_NAME})*+)?+[ \t]*+(?P<list_end>\])
+      |{_ONE_VALUE}
+    )[ \t]*+(?:(?P<more>,)|\))
     """,
     re.VERBOSE,
 )
 _NAME_ONLY = re.compile(_NAME)
 
 
-def read_field_line(
-    text: str, start: int, end: int, lines: LineIndex, documentation: str | None, memo: AttributeMemo
-) -> FieldDeclaration | None:
-    """The field declared by `text[start:end]` (a common line), or None when it is not of a shape read here.
+class CommonLineReader:
+    """Reads the common lines of one text into the nodes the token-by-token reading would make of them.
 
-    `memo` keeps the attributes read on earlier lines of the same text: most lines repeat a few dozen attribute
-    lists (`@id @default(cuid())`, `@db.ObjectId`...), and moving nodes to a new offset is cheaper than reading them.
+    Each method takes a common line, `text[start:end]` as the tokenizer found it, and answers its node, or None when
+    the line is not of a shape read here. The reader keeps the attributes it has read, by their text: most lines
+    repeat a few dozen attribute lists (`@id @default(cuid())`, `@db.ObjectId`...), and moving nodes to a new offset
+    is cheaper than reading them.
     """
-    end = _content_end(text, start, end)
-    head = _HEAD.match(text, start, end)
-    if head is None:
-        return None
-    name, type_name, list_marker, optional_marker = head.groups()
-    if type_name == "Unsupported" or (list_marker and optional_marker):
-        return None  # `Unsupported(...)` and the error of an optional list are the general path's
-    head_end = head.end()
-    field_type = FieldType(
-        type_name, optional_marker is not None, list_marker is not None, None, head.start(2), head_end, lines
-    )
-    attributes: tuple[Attribute, ...] = ()
-    field_end = head_end
-    if head_end != end and _BLANK.fullmatch(text, head_end, end) is None:
-        read = _attributes_after(text, head_end, end, lines, memo)
+
+    __slots__ = ("_known", "_lines", "_text")
+
+    def __init__(self, lines: LineIndex) -> None:
+        self._text = lines.text
+        self._lines = lines
+        # The text of a line's attributes (from the first `@`) to what it was read into: the attributes, and where
+        # they started and ended.
+        self._known: dict[str, tuple[tuple[Attribute, ...], int, int]] = {}
+
+    def field(self, start: int, end: int, documentation: str | None) -> FieldDeclaration | None:
+        """The field declared on the line, with the `documentation` written above it."""
+        text, lines = self._text, self._lines
+        head = _HEAD.match(text, start, end)  # (it cannot reach the line's break, or a comment)
+        if head is None:
+            return None
+        name, type_name, list_marker, optional_marker = head["name"], head["type"], head["list"], head["optional"]
+        if type_name == "Unsupported" or (list_marker and optional_marker):
+            return None  # `Unsupported(...)` and the error of an optional list are the general path's
+        head_end = head.end()
+        field_type = FieldType(
+            type_name, optional_marker is not None, list_marker is not None, None, head.start("type"), head_end, lines
+        )
+        attributes: tuple[Attribute, ...] = ()
+        field_end = head_end
+        if text[head_end] not in "\r\n":  # (most fields end with their type, as the tokenizer found)
+            end = _content_end(text, head_end, end)
+            if head_end != end and _BLANK.fullmatch(text, head_end, end) is None:
+                read = self._attributes_after(head_end, end)
+                if read is None:
+                    return None
+                attributes, field_end = read
+        name_start, name_end = head.span("name")
+        return FieldDeclaration(name, field_type, attributes, documentation, name_end, name_start, field_end, lines)
+
+    def enum_value(self, start: int, end: int, documentation: str | None) -> EnumValueDeclaration | None:
+        """The enum value declared on the line, with the `documentation` written above it."""
+        text = self._text
+        found = _VALUE.match(text, start, end)  # (it cannot reach the line's break, or a comment)
+        if found is None:
+            return None
+        name_start, name_end = found.span("name")
+        attributes: tuple[Attribute, ...] = ()
+        value_end = name_end
+        if text[name_end] not in "\r\n":  # (most values are a name alone, as the tokenizer found)
+            end = _content_end(text, name_end, end)
+            if name_end != end and _BLANK.fullmatch(text, name_end, end) is None:
+                read = self._attributes_after(name_end, end)
+                if read is None:
+                    return None
+                attributes, value_end = read
+        name, lines = found["name"], self._lines
+        return EnumValueDeclaration(name, attributes, documentation, name_end, name_start, value_end, lines)
+
+    def block_attribute(self, start: int, end: int) -> Attribute | None:
+        """The block attribute (`@@name(...)`) on the line."""
+        text = self._text
+        end = _content_end(text, start, end)
+        found = _BLOCK_ATTRIBUTE.match(text, start, end)
+        if found is None:
+            return None
+        read = self._attribute(found, end, is_block=True)
         if read is None:
             return None
-        attributes = read
-        field_end = attributes[-1]._end
-    name_start, name_end = head.span(1)
-    return FieldDeclaration(name, field_type, attributes, documentation, name_end, name_start, field_end, lines)
-
-
-def read_value_line(
-    text: str, start: int, end: int, lines: LineIndex, documentation: str | None, memo: AttributeMemo
-) -> EnumValueDeclaration | None:
-    """The enum value declared by `text[start:end]` (a common line), or None when it is not of a shape read here."""
-    end = _content_end(text, start, end)
-    found = _VALUE.match(text, start, end)
-    if found is None:
-        return None
-    name_start, name_end = found.span(1)
-    attributes: tuple[Attribute, ...] = ()
-    if name_end != end and _BLANK.fullmatch(text, name_end, end) is None:
-        read = _attributes_after(text, name_end, end, lines, memo)
-        if read is None:
+        attribute, attribute_end = read
+        if attribute_end != end and _BLANK.fullmatch(text, attribute_end, end) is None:
             return None
-        attributes = read
-    value_end = attributes[-1]._end if attributes else name_end
-    return EnumValueDeclaration(found.group(1), attributes, documentation, name_end, name_start, value_end, lines)
+        return attribute
+
+    def _attributes_after(self, at: int, end: int) -> tuple[tuple[Attribute, ...], int] | None:
+        """The attributes from `at` to `end`, and where the last ends: moved from an earlier line that had the same,
+        else read."""
+        text = self._text
+        first = text.find("@", at, end)
+        if first < 0 or _BLANK.fullmatch(text, at, first) is None:
+            return None  # a second name where none belongs (`A B @map("a")` in an enum): the general path's error
+        written = text[first:end]
+        known = self._known.get(written)
+        if known is not None:
+            attributes, known_first, known_end = known
+            by = first - known_first
+            return each_moved(attributes, by), known_end + by
+        read = self._read_attributes(at, end)
+        if read is not None:
+            self._known[written] = (read[0], first, read[1])
+        return read
+
+    def _read_attributes(self, at: int, end: int) -> tuple[tuple[Attribute, ...], int] | None:
+        """`@a @b(...)` from `at` up to `end`, and where the last ends; None unless all of it is of a shape read
+        here."""
+        text = self._text
+        attributes: list[Attribute] = []
+        while True:
+            found = _FIELD_ATTRIBUTE.match(text, at, end)
+            if found is None or (found.start("marker") == at and attributes):
+                return None  # attributes written without a space between them are the general path's
+            read = self._attribute(found, end, is_block=False)
+            if read is None:
+                return None
+            attribute, at = read
+            attributes.append(attribute)
+            if at == end or _BLANK.fullmatch(text, at, end) is not None:
+                return tuple(attributes), at
+
+    def _attribute(self, found: Match[str], end: int, is_block: bool) -> tuple[Attribute, int] | None:
+        """The attribute `_FIELD_ATTRIBUTE` or `_BLOCK_ATTRIBUTE` found, its other arguments read up to `end`; and
+        where it ends."""
+        lines = self._lines
+        name_end = found.end("attribute")
+        arguments: tuple[Argument, ...] = ()
+        at = found.end("closing")
+        if at >= 0:
+            argument = _one_value_argument(found, None, 0, lines)
+            if argument is not None:
+                arguments = (argument,)
+        elif found.start("opening") >= 0:
+            read = self._read_arguments(found.end(), end)
+            if read is None:
+                return None
+            arguments, at = read
+        else:
+            at = name_end
+        return Attribute(found["attribute"], is_block, arguments, name_end, found.start("marker"), at, lines), at
+
+    def _read_arguments(self, at: int, end: int) -> tuple[tuple[Argument, ...], int] | None:
+        """The arguments after `(` at `at`, and the end of the closing `)`."""
+        text, lines = self._text, self._lines
+        empty = _NO_ARGUMENTS.match(text, at, end)
+        if empty is not None:
+            return (), empty.end()
+        arguments: list[Argument] = []
+        while True:
+            found = _ARGUMENT.match(text, at, end)
+            if found is None:
+                return None
+            name, name_start = found["name"], found.start("name")
+            list_start = found.start("list")
+            if list_start >= 0:
+                names, list_end = found["names"], found.end("list_end")
+                items = () if names is None else _names(names, *found.span("names"), lines)
+                value = ArrayValue(items, list_start, list_end, lines)
+                arguments.append(Argument(name, value, list_start if name is None else name_start, list_end, lines))
+            else:
+                arguments.append(_one_value_argument(found, name, name_start, lines))  # type: ignore[arg-type]
+            at = found.end()
+            if found.start("more") < 0:
+                return tuple(arguments), at
 
 
-def read_attribute_line(text: str, start: int, end: int, lines: LineIndex) -> Attribute | None:
-    """The block attribute on `text[start:end]` (a common line), or None when it is not of a shape read here."""
-    end = _content_end(text, start, end)
-    found = _BLOCK_ATTRIBUTE.match(text, start, end)
-    if found is None:
+def _one_value_argument(found: Match[str], name: str | None, name_start: int, lines: LineIndex) -> Argument | None:
+    """The argument whose value `_ONE_VALUE` matched in `found`, named `name` (and then starting at `name_start`) or
+    not; None when no value took part."""
+    string = found["string"]
+    if string is not None:
+        start, end = found.span("string")
+        value: Expression = StringValue(string[1:-1], start, end, lines)
+    elif (word := found["word"]) is not None:
+        start, end = found.span("word")
+        call_end = found.end("call_end")
+        if call_end < 0:
+            value = ConstantValue(word, start, end, lines)
+        else:
+            end = call_end
+            value = FunctionValue(word, (), start, end, lines)
+    elif (number := found["number"]) is not None:
+        start, end = found.span("number")
+        value = ConstantValue(number, start, end, lines)
+    else:
         return None
-    attribute = _attribute(found, text, end, lines, is_block=True)
-    if attribute is None or (attribute._end != end and _BLANK.fullmatch(text, attribute._end, end) is None):
-        return None
-    return attribute
-
-
-def _attributes_after(
-    text: str, at: int, end: int, lines: LineIndex, memo: AttributeMemo
-) -> tuple[Attribute, ...] | None:
-    """The attributes from `at` to `end`: moved from an earlier line that had the same, else read."""
-    first = text.find("@", at, end)
-    if first < 0 or _BLANK.fullmatch(text, at, first) is None:
-        return None  # a second name where none belongs (`A B @map("a")` in an enum): the general path's error
-    written = text[first:end]
-    known = memo.get(written)
-    if known is not None:
-        return _moved(known[0], first - known[1], lines)
-    read = _read_attributes(text, at, end, lines)
-    if read is not None:
-        memo[written] = (read, first)
-    return read
+    return Argument(name, value, start if name is None else name_start, end, lines)
 
 
 def _content_end(text: str, start: int, end: int) -> int:
@@ -174,120 +276,9 @@ def _content_end(text: str, start: int, end: int) -> int:
     return end if comment < 0 else comment
 
 
-def _read_attributes(text: str, at: int, end: int, lines: LineIndex) -> tuple[Attribute, ...] | None:
-    """`@a @b(...)` from `at` up to `end`; None unless all of it is of a shape read here."""
-    attributes: list[Attribute] = []
-    while True:
-        found = _FIELD_ATTRIBUTE.match(text, at, end)
-        if found is None or (found.start(1) == at and attributes):
-            return None  # attributes written without a space between them are the general path's
-        attribute = _attribute(found, text, end, lines, is_block=False)
-        if attribute is None:
-            return None
-        attributes.append(attribute)
-        at = attribute._end
-        if at == end or _BLANK.fullmatch(text, at, end) is not None:
-            return tuple(attributes)
-
-
-def _attribute(found: Match[str], text: str, end: int, lines: LineIndex, is_block: bool) -> Attribute | None:
-    """The attribute `_FIELD_ATTRIBUTE` or `_BLOCK_ATTRIBUTE` found, its other arguments read up to `end`."""
-    _, name, string, word, call_end, number, closing, opening = found.groups()
-    name_end = found.end(2)
-    arguments: tuple[Argument, ...] = ()
-    if closing is not None:
-        at = found.end(7)
-        value: Expression | None = None
-        if string is not None:
-            value = StringValue(string[1:-1], *found.span(3), lines)
-        elif word is not None:
-            if call_end is None:
-                value = ConstantValue(word, *found.span(4), lines)
-            else:
-                value = FunctionValue(word, (), found.start(4), found.end(5), lines)
-        elif number is not None:
-            value = ConstantValue(number, *found.span(6), lines)
-        if value is not None:
-            arguments = (Argument(None, value, value._start, value._end, lines),)
-    elif opening is not None:
-        read = _read_arguments(text, found.end(), end, lines)
-        if read is None:
-            return None
-        arguments, at = read
-    else:
-        at = name_end
-    return Attribute(name, is_block, arguments, name_end, found.start(1), at, lines)
-
-
-def _read_arguments(text: str, at: int, end: int, lines: LineIndex) -> tuple[tuple[Argument, ...], int] | None:
-    """The arguments after `(` at `at`, and the end of the closing `)`."""
-    empty = _NO_ARGUMENTS.match(text, at, end)
-    if empty is not None:
-        return (), empty.end()
-    arguments: list[Argument] = []
-    while True:
-        found = _ARGUMENT.match(text, at, end)
-        if found is None:
-            return None
-        name, string, opening, names, _, word, call_end, number, more = found.groups()
-        value: Expression
-        if string is not None:
-            value_start, value_end = found.span(2)
-            value = StringValue(string[1:-1], value_start, value_end, lines)
-        elif opening is not None:
-            value_start, value_end = found.start(3), found.end(5)
-            items = () if names is None else _names(names, *found.span(4), lines)
-            value = ArrayValue(items, value_start, value_end, lines)
-        elif word is not None:
-            value_start = found.start(6)
-            if call_end is None:
-                value_end = found.end(6)
-                value = ConstantValue(word, value_start, value_end, lines)
-            else:
-                value_end = found.end(7)
-                value = FunctionValue(word, (), value_start, value_end, lines)
-        else:
-            value_start, value_end = found.span(8)
-            value = ConstantValue(number, value_start, value_end, lines)
-        argument_start = value_start if name is None else found.start(1)
-        arguments.append(Argument(name, value, argument_start, value_end, lines))
-        at = found.end()
-        if more is None:
-            return tuple(arguments), at
-
-
 def _names(written: str, start: int, end: int, lines: LineIndex) -> tuple[ConstantValue, ...]:
     """The names of a list, `written` from `start` to `end` of the text of `lines`."""
     if "," not in written:
         return (ConstantValue(written, start, end, lines),)  # most lists hold one name
     found = _NAME_ONLY.finditer(lines.text, start, end)
     return tuple(ConstantValue(name.group(), *name.span(), lines) for name in found)
-
-
-def _moved(attributes: tuple[Attribute, ...], by: int, lines: LineIndex) -> tuple[Attribute, ...]:
-    """The same attributes `by` characters further on: only the shapes read here (no objects, no nested calls)."""
-    moved: list[Attribute] = []
-    for attribute in attributes:
-        arguments = attribute.arguments
-        if arguments:
-            moved_arguments = []
-            for argument in arguments:
-                value = _moved_value(argument.value, by, lines)
-                moved_arguments.append(Argument(argument.name, value, argument._start + by, argument._end + by, lines))
-            arguments = tuple(moved_arguments)
-        start, end, name_end = attribute._start + by, attribute._end + by, attribute._name_end + by
-        moved.append(Attribute(attribute.name, attribute.is_block, arguments, name_end, start, end, lines))
-    return tuple(moved)
-
-
-def _moved_value(value: Expression, by: int, lines: LineIndex) -> Expression:
-    start, end = value._start + by, value._end + by
-    kind = value.__class__
-    if kind is ConstantValue:
-        return ConstantValue(value.text, start, end, lines)  # type: ignore[union-attr]
-    if kind is StringValue:
-        return StringValue(value.value, start, end, lines)  # type: ignore[union-attr]
-    if kind is FunctionValue:
-        return FunctionValue(value.name, (), start, end, lines)  # type: ignore[union-attr]
-    items = tuple(_moved_value(item, by, lines) for item in value.items)  # type: ignore[union-attr]
-    return ArrayValue(items, start, end, lines)

@@ -5,6 +5,8 @@ plain slotted classes rather than dataclasses (cheaper to build and to import), 
 rather than ranges: a range (`span`, `name_span`...) is computed when it is asked for, which for most nodes is
 never. The nodes behave as frozen dataclasses otherwise: equal when their fields are equal, hashable, and with a
 readable `repr`. `FIELDS` of each class names its fields in order, ranges included (for code that walks the tree).
+`moved(by)` of a value, an argument or an attribute is the same node `by` characters further on in the same text:
+the parser builds a line's attributes that way when an earlier line had the very same (common_lines.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from bisect import bisect_left, bisect_right
 # this module needs them only for annotations, and `Position` and `Span` once a range is first asked for.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, ClassVar
+    from typing import Any, ClassVar, TypeVar
 
     from prisma_doctor.findings import Position, Span
+
+    _Movable = TypeVar("_Movable", "Expression", "Argument", "Attribute", "ObjectMember")
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
 
@@ -135,6 +139,9 @@ class StringValue(_Ranged):
         self.value = value
         self._start, self._end, self._lines = start, end, lines
 
+    def moved(self, by: int) -> StringValue:
+        return StringValue(self.value, self._start + by, self._end + by, self._lines)
+
 
 class ConstantValue(_Ranged):
     """A bare word or number: `true`, `Desc`, `42`, `cuid`, a field name in `fields: [id]`."""
@@ -146,6 +153,9 @@ class ConstantValue(_Ranged):
         self.text = text
         self._start, self._end, self._lines = start, end, lines
 
+    def moved(self, by: int) -> ConstantValue:
+        return ConstantValue(self.text, self._start + by, self._end + by, self._lines)
+
 
 class ArrayValue(_Ranged):
     __slots__ = ("items",)
@@ -154,6 +164,10 @@ class ArrayValue(_Ranged):
     def __init__(self, items: tuple[Expression, ...], start: int, end: int, lines: LineIndex) -> None:
         self.items = items
         self._start, self._end, self._lines = start, end, lines
+
+    def moved(self, by: int) -> ArrayValue:
+        items = each_moved(self.items, by)
+        return ArrayValue(items, self._start + by, self._end + by, self._lines)
 
 
 class FunctionValue(_Ranged):
@@ -167,6 +181,10 @@ class FunctionValue(_Ranged):
         self.arguments = arguments
         self._start, self._end, self._lines = start, end, lines
 
+    def moved(self, by: int) -> FunctionValue:
+        arguments = each_moved(self.arguments, by) if self.arguments else ()
+        return FunctionValue(self.name, arguments, self._start + by, self._end + by, self._lines)
+
 
 class ObjectMember(_Ranged):
     __slots__ = ("key", "value")
@@ -176,6 +194,9 @@ class ObjectMember(_Ranged):
         self.key = key
         self.value = value
         self._start, self._end, self._lines = start, end, lines
+
+    def moved(self, by: int) -> ObjectMember:
+        return ObjectMember(self.key, self.value.moved(by), self._start + by, self._end + by, self._lines)
 
 
 class ObjectValue(_Ranged):
@@ -187,6 +208,10 @@ class ObjectValue(_Ranged):
     def __init__(self, members: tuple[ObjectMember, ...], start: int, end: int, lines: LineIndex) -> None:
         self.members = members
         self._start, self._end, self._lines = start, end, lines
+
+    def moved(self, by: int) -> ObjectValue:
+        members = each_moved(self.members, by)
+        return ObjectValue(members, self._start + by, self._end + by, self._lines)
 
     def member(self, key: str) -> Expression | None:
         return next((m.value for m in self.members if m.key == key), None)
@@ -203,6 +228,9 @@ class Argument(_Ranged):
         self.name = name
         self.value = value
         self._start, self._end, self._lines = start, end, lines
+
+    def moved(self, by: int) -> Argument:
+        return Argument(self.name, self.value.moved(by), self._start + by, self._end + by, self._lines)
 
 
 class _Named(_Ranged):
@@ -236,6 +264,11 @@ class Attribute(_Named):
         self.arguments = arguments
         self._name_end = name_end
         self._start, self._end, self._lines = start, end, lines
+
+    def moved(self, by: int) -> Attribute:
+        arguments = each_moved(self.arguments, by) if self.arguments else ()
+        start, end, name_end = self._start + by, self._end + by, self._name_end + by
+        return Attribute(self.name, self.is_block, arguments, name_end, start, end, self._lines)
 
     def argument(self, name: str, position: int | None = 0) -> Expression | None:
         """The named argument, else the positional one at `position` (Prisma's first argument is unnamed)."""
@@ -396,6 +429,18 @@ class Block(_Attributed):
 
     def property(self, key: str) -> ConfigProperty | None:
         return next((p for p in self.properties if p.key == key), None)
+
+
+def each_moved(nodes: tuple[_Movable, ...], by: int) -> tuple[_Movable, ...]:
+    """The nodes, each `moved(by)`."""
+    # One node (most attributes have one argument, most lines one attribute) without a loop, and a loop rather than a
+    # comprehension (a call of its own in Python 3.11): a large schema moves thousands of attributes (common_lines.py).
+    if len(nodes) == 1:
+        return (nodes[0].moved(by),)
+    moved = []
+    for node in nodes:
+        moved.append(node.moved(by))
+    return tuple(moved)
 
 
 class SyntaxError_(Record):
