@@ -6,6 +6,7 @@ lies outside the project is byte for byte as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -644,11 +645,14 @@ def _big_next(project: Path, folders: int = 200, files: int = 150) -> None:
 
 
 @pytest.mark.node
-def test_a_cancel_while_the_old_copies_are_removed_keeps_the_new_client(tmp_path: Path) -> None:
+def test_a_cancel_while_the_old_copies_are_removed_keeps_the_new_client_and_the_server(tmp_path: Path) -> None:
     project = project_copy("npm", tmp_path / "app")
     _big_next(project)
     add_field(project, "email")
+    port = _stand_in_dev_script(project)
     env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
+    server = subprocess.Popen(["npm", "run", "dev"], cwd=project, env=env, start_new_session=True)
+    _wait_answering(port)
     repair = subprocess.Popen(
         [sys.executable, "-m", "prisma_doctor", "reset", "--yes"],
         cwd=project,
@@ -673,6 +677,126 @@ def test_a_cancel_while_the_old_copies_are_removed_keeps_the_new_client(tmp_path
     assert "email" in client.read_text()
     assert "Traceback" not in (repair.stderr.read() if repair.stderr else "")
     assert doctor("check", cwd=project).returncode == 0
+    try:
+        # The discard cannot be interrupted; the restart that must follow a cancel still ran.
+        assert repair.returncode == 130, out
+        assert _answers(port), out
+    finally:
+        server.kill()
+        server.wait()
+        _kill_project_processes(project)
+
+
+def _stand_in_dev_script(project: Path) -> int:
+    """`npm run dev` runs the stand-in `next dev` on a free port, which it returns."""
+    from tests.dev_server import free_port
+
+    port = free_port()
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": f"next dev -p {port}"}}))
+    bin_next = project / "node_modules" / ".bin" / "next"
+    bin_next.unlink(missing_ok=True)
+    bin_next.write_text(STAND_IN_NEXT)
+    bin_next.chmod(0o755)
+    return port
+
+
+def _wait_answering(port: int) -> None:
+    for _ in range(300):
+        if _answers(port):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing answers on port {port}")
+
+
+def _servers_in(project: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if process.info["cwd"] == str(project) and "next dev" in cmdline and cmdline.startswith("node"):
+            found.append(process)
+    return found
+
+
+@pytest.mark.node
+def test_a_server_a_supervisor_brings_back_is_never_doubled(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    port = _stand_in_dev_script(project)
+    add_field(project, "email")
+    serve = f"cd {shlex.quote(str(project))} && exec node node_modules/.bin/next dev -p {port}"
+    loop = f"while :; do ({serve}); sleep 0.3; done"
+    supervisor = subprocess.Popen(["bash", "-c", loop], cwd=tmp_path, start_new_session=True)
+    try:
+        _wait_answering(port)
+
+        done = doctor("reset", "--yes", cwd=project, repair=True)
+
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "not by it: not started twice" in done.stdout
+        time.sleep(1)
+        assert len(_servers_in(project)) == 1
+        assert _answers(port)
+    finally:
+        os.killpg(supervisor.pid, 9)
+        supervisor.wait()
+        _kill_project_processes(project)
+
+
+@pytest.mark.node
+def test_a_plan_that_went_stale_at_the_prompt_does_not_run(tmp_path: Path) -> None:
+    import pty
+
+    project = project_copy("npm", tmp_path / "app")
+    port = _stand_in_dev_script(project)
+    env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(project)
+        os.execve(sys.executable, [sys.executable, "-m", "prisma_doctor", "reset"], env)
+    server = None
+    try:
+        shown = b""
+        while b"[y/N]" not in shown:
+            shown += os.read(fd, 65536)
+        # While the user reads the plan, a dev server starts: the plan that was shown no longer fits.
+        server = subprocess.Popen(["npm", "run", "dev"], cwd=project, env=env, start_new_session=True)
+        _wait_answering(port)
+        os.write(fd, b"y\n")
+        rest = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, 65536):
+                rest += chunk
+        _, status = os.waitpid(pid, 0)
+
+        assert os.waitstatus_to_exitcode(status) == 2, rest
+        assert b"the project changed while the plan was read" in rest
+        assert _answers(port)
+    finally:
+        os.close(fd)
+        if server is not None:
+            server.kill()
+            server.wait()
+        _kill_project_processes(project)
+
+
+@pytest.mark.node
+def test_node_modules_bind_mounted_from_the_same_filesystem_is_repaired_in_place(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    shared = tmp_path / "volume"
+    shutil.move(str(project / "node_modules"), shared)
+    (project / "node_modules").mkdir()
+    if subprocess.run(["mount", "--bind", str(shared), str(project / "node_modules")], capture_output=True).returncode:
+        pytest.skip("this machine does not allow bind mounts")
+    try:
+        add_field(project, "email")
+
+        done = doctor("regenerate", "--yes", cwd=project, repair=True)
+
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "email" in (project / "node_modules" / ".prisma" / "client" / "schema.prisma").read_text()
+        assert not [p for p in (project / "node_modules" / ".prisma").iterdir() if "aside" in p.name]
+    finally:
+        subprocess.run(["umount", "-l", str(project / "node_modules")], capture_output=True)
 
 
 @pytest.mark.node

@@ -56,8 +56,15 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         for reason in plan.refusals:
             print(f"refused: {escaped(reason)}", file=sys.stderr)
         raise UsageError("refused, nothing was changed (the reasons are above)")
-    if not args.yes and not _confirmed(plan.describe()):
-        raise UsageError("not confirmed; pass --yes to run without asking")
+    if not args.yes:
+        if not _confirmed(plan.describe()):
+            raise UsageError("not confirmed; pass --yes to run without asking")
+        # What was shown is what runs: a project that changed while its plan was read (a server restarted, another
+        # repair done) is looked at again, and a plan that is not the one confirmed does not run.
+        again = build_plan(args.project, kind, deep=getattr(args, "deep", False))
+        if again.identity() != plan.identity():
+            raise UsageError("the project changed while the plan was read; nothing was changed: run the repair again")
+        plan = again
 
     def show(event: ProgressEvent) -> None:
         if args.json:

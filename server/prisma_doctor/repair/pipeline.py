@@ -154,6 +154,10 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
         if outcome_word != "done" and not step.runs_after_failure:
             result.steps.append(StepRecord(step.name, step.title, "not run", ""))
             continue
+        if outcome_word == "done" and step.runs_after_failure and token.cancelled:
+            # Cancelled while a step that could not be interrupted ran: what must run anyway still runs.
+            result.cancelled = True
+            outcome_word = "cancelled"
         if outcome_word != "done" and ctx.set_aside:
             _roll_back(ctx, result, journal)
         outcome = _run_step(step, index, total, ctx, journal, progress, resumed=outcome_word != "done")

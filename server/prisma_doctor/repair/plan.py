@@ -68,6 +68,10 @@ class RepairPlan:
             lines += [f"     {line}" for line in step.preview()]
         return lines
 
+    def identity(self) -> tuple[Any, ...]:
+        """What the plan would do, to tell whether the project changed since it was shown."""
+        return (self.kind, tuple(self.refusals), tuple((s.name, tuple(s.identity())) for s in self.steps))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "project": str(self.root),

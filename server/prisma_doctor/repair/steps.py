@@ -6,6 +6,7 @@ raises `Cancelled` when the token is set. Steps are idempotent, so that an inter
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ class Step:
 
     def preview(self) -> list[str]:
         return []
+
+    def identity(self) -> list[str]:
+        """What this step would act on, without what changes by itself (sizes): two plans that agree here are one."""
+        return self.preview()
 
     def run(self, ctx: StepContext) -> StepOutcome:
         raise NotImplementedError
@@ -107,6 +112,9 @@ class SetAside(Step):
         lines += [f"NOT touched: {reason}" for reason in self.not_ours]
         return lines or ["nothing to set aside"]
 
+    def identity(self) -> list[str]:
+        return [str(p.path) for p in self.paths if os.path.lexists(p.path)] + self.not_ours
+
     def run(self, ctx: StepContext) -> StepOutcome:
         details: list[str] = [f"not touched: {reason}" for reason in self.not_ours]
         details += [f"not touched: {c.path} (generator `{c.generator}`) is outside the project" for c in self.outside]
@@ -118,7 +126,14 @@ class SetAside(Step):
             ctx.say(f"setting {item.path} aside")
             try:
                 aside = _aside_place(ctx.root, item.path, moved)
-                move_aside(item.path, ctx.root, aside)
+                try:
+                    move_aside(item.path, ctx.root, aside)
+                except OSError as error:
+                    if error.errno != errno.EXDEV:
+                        raise
+                    # A bind mount of the same filesystem (same device, so not foreseen): beside the folder itself.
+                    aside = _beside(item.path)
+                    move_aside(item.path, ctx.root, aside)
             except FS_REFUSALS as error:
                 return StepOutcome("failed", str(error), tuple(details))
             except OSError as error:
@@ -137,7 +152,11 @@ def _aside_place(root: Path, path: Path, number: int) -> Path:
         same_device = os.stat(folder).st_dev == os.lstat(path.parent).st_dev
     except OSError:
         same_device = False
-    return folder / name if same_device else path.parent / f".{path.name}.prisma-doctor-aside-{os.getpid()}"
+    return folder / name if same_device else _beside(path)
+
+
+def _beside(path: Path) -> Path:
+    return path.parent / f".{path.name}.prisma-doctor-aside-{os.getpid()}"
 
 
 def put_back(ctx: StepContext) -> list[str]:
@@ -328,6 +347,14 @@ class RestartDevServers(Step):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
                 details.append(f"pid {server.pid} still runs: not started again")
                 continue
+            others = [s for s in devserver.find_dev_servers(ctx.root) if Path(s.cwd) == Path(server.cwd)]
+            if others:
+                # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
+                # the client while it was set aside, and a second copy would only fight it for the port.
+                pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
+                details.append(f"{pids} started while the repair ran, not by it: not started twice")
+                failed = True
+                continue
             ctx.say(f"starting {' '.join(server.command)}")
             restarted = devserver.restart(server, ctx.root, should_stop=ctx.should_stop)
             ctx.token.raise_if_cancelled()
@@ -335,7 +362,8 @@ class RestartDevServers(Step):
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
             failed = failed or not restarted.answered
         if failed:
-            return StepOutcome("failed", "the dev server did not come back", tuple(details))
+            message = "the dev server did not come back, or came back by other means; restart it yourself"
+            return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
 
