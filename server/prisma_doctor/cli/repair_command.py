@@ -1,6 +1,6 @@
 """What `reset`, `regenerate` and `restart-dev` share: their flags, the plan preview, the confirmation, the run.
 
-Exit codes: 0 the repair is done and verified, 1 a step failed or the result could not be verified (or another
+Exit codes: 0 the repair is done and its result checked, 1 a step failed or the result did not check out (or another
 repair of the project is running), 2 bad usage, a refused project root, or a repair that refuses before it changes
 anything because it could not succeed (the reasons are printed).
 """
@@ -20,6 +20,7 @@ from prisma_doctor.cli import UsageError
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
+    from prisma_doctor.repair.pipeline import RepairResult
 
 
 def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) -> None:
@@ -91,10 +92,27 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         generated = any(step.name == "generate" and step.status == "done" for step in result.steps)
         if result.restart_ts_server and generated:
             print("Restart your editor's TypeScript server to see the new client types.")
-        print("repair verified" if result.ok else "repair NOT complete")
+        print(_closing_line(result))
     if result.cancelled:
         return 130
     return 0 if result.ok else 1
+
+
+def _closing_line(result: RepairResult) -> str:
+    """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to work."""
+    if not result.ok:
+        return "repair NOT complete"
+    checked = [APP_NOT_CHECKED]
+    if any(step.name == "verify" for step in result.steps):
+        checked.insert(0, "the generated clients match the schema")
+    if result.restarted:
+        checked.insert(-1, "the dev server answers again")
+    return "repair done: " + "; ".join(checked)
+
+
+# Said after every repair until the repair requests the app's own pages (the route that failed): a page can still
+# fail, for a database that is behind or for any other reason.
+APP_NOT_CHECKED = "the app's own pages were not checked (run `prisma-doctor check`, then open the page that failed)"
 
 
 @contextlib.contextmanager

@@ -393,7 +393,7 @@ class Verify(Step):
         remaining = unresolved(ctx.before, after)
         if remaining:
             return StepOutcome("failed", "not verified", tuple(f"{f.code}: {f.message}" for f in remaining))
-        return StepOutcome("done", f"verified: {after.state.value}")
+        return StepOutcome("done", f"the clients match the schema ({after.state.value})")
 
 
 def unresolved(before: Report | None, after: Report) -> list[Finding]:
