@@ -174,6 +174,33 @@ require('http').createServer((q, s) => s.end('ok')).listen(port, '127.0.0.1');
 """
 
 
+def _stand_in_dev(project: Path, script: str) -> None:
+    """The project's `dev` script is `script`, and its `next` the stand-in above."""
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": script}}))
+    bin_next = project / "node_modules" / ".bin" / "next"
+    bin_next.unlink(missing_ok=True)
+    bin_next.write_text(STAND_IN_NEXT)
+    bin_next.chmod(0o755)
+
+
+def _stand_in_dev_script(project: Path) -> int:
+    """`npm run dev` runs the stand-in `next dev` on a free port, which it returns."""
+    from tests.dev_server import free_port
+
+    port = free_port()
+    _stand_in_dev(project, f"next dev -p {port}")
+    return port
+
+
+def _wait_answering(port: int) -> None:
+    for _ in range(300):
+        if _answers(port):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing answers on port {port}")
+
+
 def _kill_project_processes(project: Path) -> None:
     for process in psutil.process_iter(["cwd"]):
         if process.info["cwd"] and process.info["cwd"].startswith(str(project)):
@@ -195,11 +222,7 @@ def test_restart_runs_npms_real_command_and_the_journal_keeps_no_secret(tmp_path
     from tests.dev_server import free_port
 
     project = project_copy("npm", tmp_path / "app")
-    package = json.loads((project / "package.json").read_text())
-    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": "next dev"}}))
-    bin_next = project / "node_modules" / ".bin" / "next"
-    bin_next.write_text(STAND_IN_NEXT)
-    bin_next.chmod(0o755)
+    _stand_in_dev(project, "next dev")
     port = free_port()
     secret = "s3cr3t-token-value"
     env = {**os.environ, **repair_environment(), "SECRET_TOKEN": secret}
@@ -208,11 +231,7 @@ def test_restart_runs_npms_real_command_and_the_journal_keeps_no_secret(tmp_path
         ["npm", "run", "dev", "--", "-p", str(port), "-H", "127.0.0.1"], cwd=project, env=env, start_new_session=True
     )
     try:
-        for _ in range(200):
-            if _answers(port):
-                break
-            time.sleep(0.1)
-        assert _answers(port)
+        _wait_answering(port)
 
         done = doctor("restart-dev", "--yes", "--json", cwd=project, repair=True)
 
@@ -467,11 +486,7 @@ def test_ctrl_c_mid_reset_puts_the_client_back_and_starts_the_server_again(tmp_p
     from tests.dev_server import free_port
 
     project = project_copy("npm", tmp_path / "app")
-    package = json.loads((project / "package.json").read_text())
-    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": "next dev"}}))
-    bin_next = project / "node_modules" / ".bin" / "next"
-    bin_next.write_text(STAND_IN_NEXT)
-    bin_next.chmod(0o755)
+    _stand_in_dev(project, "next dev")
     add_field(project, "email")
     client = project / "node_modules" / ".prisma" / "client"
     old_client = tree_contents(client)
@@ -485,10 +500,7 @@ def test_ctrl_c_mid_reset_puts_the_client_back_and_starts_the_server_again(tmp_p
         ["npm", "run", "dev", "--", "-p", str(port)], cwd=project, env=env, start_new_session=True
     )
     try:
-        for _ in range(200):
-            if _answers(port):
-                break
-            time.sleep(0.1)
+        _wait_answering(port)
         extra = {"REAL_NPX": shutil.which("npx") or "npx", "PATH": f"{slow}{os.pathsep}{env['PATH']}"}
         repair = subprocess.Popen(
             [*DOCTOR, "reset", "--yes"],
@@ -578,25 +590,15 @@ def test_run_never_records_through_a_planted_link(tmp_path: Path) -> None:
 @pytest.mark.node
 def test_restart_under_npx_runs_the_script_with_the_manager_that_ran_it(tmp_path: Path) -> None:
     # `npx yarn dev` leaves npm's `npm_lifecycle_event=npx` to yarn: no script of the project, so not the command.
-    from tests.dev_server import free_port
     from tests.toolchain import yarn_command
 
     project = project_copy("npm", tmp_path / "app")
-    port = free_port()
-    package = json.loads((project / "package.json").read_text())
-    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": f"next dev -p {port}"}}))
-    bin_next = project / "node_modules" / ".bin" / "next"
-    bin_next.write_text(STAND_IN_NEXT)
-    bin_next.chmod(0o755)
+    port = _stand_in_dev_script(project)
     env = {**os.environ, **repair_environment()}
     command = ["npm", "exec", "--", *yarn_command(), "dev"]
     launcher = subprocess.Popen(command, cwd=project, env=env, start_new_session=True)
     try:
-        for _ in range(300):
-            if _answers(port):
-                break
-            time.sleep(0.1)
-        assert _answers(port)
+        _wait_answering(port)
 
         done = doctor("restart-dev", "--yes", "--json", cwd=project)
 
@@ -685,28 +687,6 @@ def test_a_cancel_while_the_old_copies_are_removed_keeps_the_new_client_and_the_
         server.kill()
         server.wait()
         _kill_project_processes(project)
-
-
-def _stand_in_dev_script(project: Path) -> int:
-    """`npm run dev` runs the stand-in `next dev` on a free port, which it returns."""
-    from tests.dev_server import free_port
-
-    port = free_port()
-    package = json.loads((project / "package.json").read_text())
-    (project / "package.json").write_text(json.dumps({**package, "scripts": {"dev": f"next dev -p {port}"}}))
-    bin_next = project / "node_modules" / ".bin" / "next"
-    bin_next.unlink(missing_ok=True)
-    bin_next.write_text(STAND_IN_NEXT)
-    bin_next.chmod(0o755)
-    return port
-
-
-def _wait_answering(port: int) -> None:
-    for _ in range(300):
-        if _answers(port):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing answers on port {port}")
 
 
 def _servers_in(project: Path) -> list[psutil.Process]:
