@@ -32,7 +32,7 @@ import psutil
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair.locks import LockedFile
-from prisma_doctor.repair.processes import is_editor, is_runtime, protected_pids, same_user
+from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
 from prisma_doctor.state_folder import StateFolder
 
@@ -145,12 +145,12 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
     """The command, folder and environment that start the chain again; `chain` runs from the server upwards."""
     launcher = chain[-1]
     cwd = launcher.cwd()
-    environ = _environ(launcher)
+    environ = process_environment(launcher)
     # The topmost process a package manager started for one of the project's scripts carries that script; its parent
     # is the manager. Variables a process merely inherited (`npx yarn dev` leaves `npm_lifecycle_event=npx` to
     # yarn) name no script of the project: the search goes on below them.
     for index in range(len(chain) - 2, -1, -1):
-        child_environ = _environ(chain[index])
+        child_environ = process_environment(chain[index])
         if child_environ and child_environ.get("npm_lifecycle_event") and child_environ.get("npm_execpath"):
             rebuilt = _package_manager_command(chain[index], child_environ)
             if rebuilt is not None:
@@ -213,13 +213,6 @@ def _is_project_script(process: psutil.Process, event: str, script: str) -> bool
         return False
     scripts = (read_package_json(folder) or {}).get("scripts")
     return isinstance(scripts, dict) and scripts.get(event) == script
-
-
-def _environ(process: psutil.Process) -> dict[str, str] | None:
-    try:
-        return dict(process.environ())
-    except (psutil.Error, OSError):
-        return None
 
 
 def _launcher(process: psutil.Process, root: Path) -> bool:

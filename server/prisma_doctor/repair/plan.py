@@ -104,7 +104,8 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
 
     targets = find_targets(project)
     manager = detect(project, package_manager)
-    refusals = _schema_refusals(targets) + _tool_refusals(project, manager)
+    missing = missing_packages(project)
+    refusals = _schema_refusals(targets) + _tool_refusals(project, manager, missing)
     if kind not in DATABASE_COMMANDS:
         # Generate writes where each generator's output leads: a repair that would write outside refuses.
         refusals += [
@@ -130,7 +131,6 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     mounts = MountTable()
     for item in aside:
         refusals += removal_problems(item.path, project, mounts)
-    missing = missing_packages(project)
     steps = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
@@ -190,13 +190,12 @@ def _schema_refusals(targets: Targets) -> list[str]:
     return [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
 
 
-def _tool_refusals(project: Path, manager: PackageManager) -> list[str]:
+def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -> list[str]:
     refusals: list[str] = []
     program = manager.prisma()[0]
     if not shutil.which(program) and not Path(program).is_file():
         refusals.append(f"`{program}` ({manager.name}) is not on the PATH and node cannot run the project's own Prisma")
-    declared = missing_packages(project)
-    if find_package("prisma", project) is None and "prisma" not in declared:
+    if find_package("prisma", project) is None and "prisma" not in missing:
         refusals.append("the `prisma` package is neither installed nor declared in package.json: add it first")
     return refusals
 

@@ -114,7 +114,7 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
                     cwd=_cwd(process),
                     create_time=process.info["create_time"],
                     reason=reason,
-                    environ=_environ(process),
+                    environ=process_environment(process),
                 )
             )
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
@@ -158,7 +158,8 @@ def _cwd(process: psutil.Process) -> str | None:
         return None
 
 
-def _environ(process: psutil.Process) -> dict[str, str] | None:
+def process_environment(process: psutil.Process) -> dict[str, str] | None:
+    """A process's environment, or None where this user may not read it."""
     try:
         return dict(process.environ())
     except (psutil.Error, OSError):
