@@ -18,6 +18,8 @@ else
 fi
 .venv/bin/ruff check server tests bench
 .venv/bin/ruff format --check server tests bench
+# Types: strict on the core, basic on the adapters ([tool.pyright] in pyproject.toml).
+.venv/bin/basedpyright
 status=0
 .venv/bin/pytest ${args[@]+"${args[@]}"} || status=$?
 if [ "$status" = 5 ]; then

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "server" / "prisma_doctor"
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
@@ -31,3 +33,11 @@ def test_every_module_is_on_the_map() -> None:
 
 def test_nothing_on_the_map_is_gone() -> None:
     assert sorted(_listed() - {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}) == []
+
+
+def test_the_core_is_type_checked_strictly() -> None:
+    """Every package but the adapters is in pyright's strict list (a new core package would otherwise be basic)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pyright"]
+    strict = {Path(entry).relative_to("server/prisma_doctor").as_posix() for entry in config["strict"]}
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert strict == {"*.py"} | (packages - {"cli", "lsp"})

@@ -197,9 +197,13 @@ def _field_changes(model: str, current: Field, previous: Field, syntax: _Syntax)
         )
     shape: tuple[str, str, str] | None = None
     if current.is_list != previous.is_list:
-        shape = ("field-list-changed", *(("a list", "a single value")[:: 1 if current.is_list else -1]))
+        shape = ("field-list-changed", "a list", "a single value")
+        if not current.is_list:
+            shape = ("field-list-changed", "a single value", "a list")
     elif current.is_required != previous.is_required and not current.is_list:
-        shape = ("field-optionality-changed", *(("required", "optional")[:: 1 if current.is_required else -1]))
+        shape = ("field-optionality-changed", "required", "optional")
+        if not current.is_required:
+            shape = ("field-optionality-changed", "optional", "required")
     if shape is not None:
         kind, now, before = shape
         yield SchemaDrift(

@@ -119,7 +119,7 @@ class Finding:
     # How many times the same evidence was seen (repeated runtime errors are one finding).
     count: int = 1
     # Structured facts behind the message (model, field, column, process id...), for adapters and tests.
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     def __post_init__(self) -> None:
         if self.code not in CODES:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor.json_values import is_object
+
 
 def read_package_json(folder: Path) -> dict[str, Any] | None:
     """The object in `folder/package.json`; None when the file is missing, unreadable or not a JSON object (a
@@ -14,4 +16,4 @@ def read_package_json(folder: Path) -> dict[str, Any] | None:
         data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+    return data if is_object(data) else None

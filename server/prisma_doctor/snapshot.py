@@ -9,18 +9,20 @@ projects nested in one another that way costs as much per project as the nesting
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # The real path of each folder looked at, by its absolute path as written; None outside a snapshot.
 _real_paths: dict[str, Path] | None = None
 # What else a snapshot keeps, by name (the `node_modules` folders above each folder: see clients/locate.py).
-_kept: dict[str, dict] | None = None
+# Each memory holds what its one owner puts in it (clients/locate.py: folder -> its chain).
+_kept: dict[str, dict[Any, Any]] | None = None
 
 
 @contextmanager
-def snapshot() -> Iterator[None]:
+def snapshot() -> Generator[None, None, None]:
     global _real_paths, _kept
     if _kept is not None:  # (inside another: the outer one keeps everything)
         yield
@@ -32,9 +34,17 @@ def snapshot() -> Iterator[None]:
         _real_paths = _kept = None
 
 
-def kept(name: str) -> dict | None:
+def kept(name: str) -> dict[Any, Any] | None:
     """The snapshot's memory called `name`, or None outside a snapshot."""
-    return None if _kept is None else _kept.setdefault(name, {})
+    if _kept is None:
+        return None
+    memory: dict[Any, Any] = _kept.setdefault(name, {})
+    return memory
+
+
+def _split(path: str) -> tuple[str, str]:
+    # (A function of its own so that the loop below, which splits what it split, has a declared type to go by.)
+    return os.path.split(path)
 
 
 def real_path(path: Path) -> Path:
@@ -47,7 +57,7 @@ def real_path(path: Path) -> Path:
     names: list[str] = []
     current = absolute
     while current not in memo:
-        parent, name = os.path.split(current)
+        parent, name = _split(current)
         if not name:  # the root
             memo[current] = Path(current)
             break

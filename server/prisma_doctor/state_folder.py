@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,7 +41,7 @@ class StateFolder:
         self.path = root / STATE_DIR
 
     @contextlib.contextmanager
-    def _folder(self, create: bool = True) -> Iterator[int | None]:
+    def _folder(self, create: bool = True) -> Generator[int | None, None, None]:
         """The folder's descriptor (None on systems without `dir_fd`), created and checked first."""
         if not create and not os.path.lexists(self.path):
             raise FileNotFoundError(self.path)

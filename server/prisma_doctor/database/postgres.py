@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, Trigger
 from prisma_doctor.database.target import DatabaseTarget
+from prisma_doctor.json_values import is_object
 
 CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 5000
@@ -185,7 +186,8 @@ def _first_error(stderr: str) -> str:
 
 def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
     try:
-        import pg8000.native
+        # pg8000 ships no types: `_pg8000_query` below is the one place that calls it, and takes it as Any.
+        import pg8000.native  # pyright: ignore[reportMissingTypeStubs]
     except ImportError as error:
         raise _Failed("neither psql nor the Python driver pg8000 is available to ask the database") from error
     attempts = [_ssl_context(params)] if params.sslmode != "prefer" else [_ssl_context(params), None]
@@ -246,7 +248,7 @@ def _driver_message(error: Exception | None) -> str:
     if isinstance(cause, OSError) and cause.strerror:
         return f"cannot connect: {cause.strerror}"
     arguments = error.args[0] if error.args else error
-    if isinstance(arguments, dict):
+    if is_object(arguments):  # pg8000's server error: PostgreSQL's fields by their one-letter codes
         return str(arguments.get("M") or arguments)
     if isinstance(error, OSError) and error.strerror:
         return f"cannot connect: {error.strerror}"

@@ -21,6 +21,7 @@ from prisma_doctor.database.dotenv import expand, read_env_file
 
 if TYPE_CHECKING:
     from prisma_doctor.schema.locate import LoadedSchema
+    from prisma_doctor.schema.syntax import Block, ConfigProperty
 
 ENV_FILES = (".env.development.local", ".env.local", ".env.development", ".env")
 PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
@@ -111,18 +112,18 @@ def locate_database(
     return DatabaseTarget(provider, url, origin, (schema_dir, root))
 
 
-def _string(prop: object) -> str | None:
+def _string(prop: ConfigProperty | None) -> str | None:
     from prisma_doctor.schema.syntax import StringValue
 
     value = getattr(prop, "value", None)
     return value.value if isinstance(value, StringValue) else None
 
 
-def _datasource_reference(block: object) -> tuple[str, str] | None:
+def _datasource_reference(block: Block) -> tuple[str, str] | None:
     from prisma_doctor.schema.syntax import FunctionValue, StringValue
 
     for key in ("directUrl", "url"):
-        value = getattr(block.property(key), "value", None)  # type: ignore[attr-defined]
+        value = getattr(block.property(key), "value", None)
         if isinstance(value, StringValue):
             return "literal", value.value
         if isinstance(value, FunctionValue) and value.name == "env" and value.arguments:

@@ -263,7 +263,7 @@ def _action(event: ev.ClientError, context: Context) -> str | None:
     if event.invocation is not None and event.invocation.action:
         return event.invocation.action
     where = context.resolve(event.call_site)
-    if where is None:
+    if where is None or where.span is None:
         return None
     try:
         with open(where.file, "rb") as handle:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -64,7 +64,7 @@ def make_finding(
     message: str,
     location: Location | None,
     fixes: tuple[str, ...],
-    data: dict,
+    data: Mapping[str, object],
     related: tuple[Location, ...] = (),
     severity: Severity = Severity.ERROR,
 ) -> Finding:
@@ -85,7 +85,7 @@ def db_object(event: ev.ClientError, context: Context, reason: str) -> Finding:
     )
 
 
-def stale_dev_server(where: Location | None, data: dict, reason: str) -> Finding:
+def stale_dev_server(where: Location | None, data: Mapping[str, object], reason: str) -> Finding:
     return make_finding(
         "dev-server-stale",
         f"The running dev server loaded a client older than the one on disk ({reason}): restart the dev server.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
@@ -107,7 +107,7 @@ def missing_column(event: ev.MissingColumn, context: Context) -> Iterator[Findin
 
 
 def _misread_column(
-    event: ev.MissingColumn, context: Context, model: Model | None, where: Location | None, data: dict
+    event: ev.MissingColumn, context: Context, model: Model | None, where: Location | None, data: Mapping[str, object]
 ) -> Iterator[Finding]:
     column = event.column
     if column != "(not available)":

@@ -36,7 +36,7 @@ class ProjectFacts:
     dev_server_pid: int | None = None
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
-    migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
     # The project's database, asked in the background (None: no project to find it from).
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
 

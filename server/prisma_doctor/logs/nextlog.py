@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from prisma_doctor.json_values import is_object
+
 LOCK = Path(".next") / "dev" / "lock"
 LOG = Path(".next") / "dev" / "logs" / "next-development.log"
 # A JSON line longer than this is cut: the log is read in bounded memory like any other stream.
@@ -33,7 +35,7 @@ def read_lock(project_root: str | Path) -> DevServerLock | None:
         data = json.loads((Path(project_root) / LOCK).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+    if not is_object(data) or not isinstance(data.get("pid"), int):
         return None
     started = data.get("startedAt")
     return DevServerLock(
@@ -52,7 +54,7 @@ def message_lines(record: str) -> list[str]:
         data = json.loads(record)
     except ValueError:
         return [record]
-    message = data.get("message") if isinstance(data, dict) else None
+    message = data.get("message") if is_object(data) else None
     return message.splitlines() if isinstance(message, str) else []
 
 

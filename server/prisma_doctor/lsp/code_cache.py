@@ -19,7 +19,7 @@ import contextlib
 import marshal
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -37,7 +37,7 @@ def cache_file() -> Path | None:
 
 
 @contextlib.contextmanager
-def cached_attrs_code(path: Path | None) -> Iterator[None]:
+def cached_attrs_code(path: Path | None) -> Generator[None, None, None]:
     """Serve attrs' compiles from `path` while the block runs; store the new ones when it ends."""
     import attr._make as attrs_make
 
@@ -66,11 +66,12 @@ def cached_attrs_code(path: Path | None) -> Iterator[None]:
         used[key] = code
         return code
 
-    attrs_make.compile = compile_cached  # type: ignore[attr-defined]
+    # A module global that shadows the builtin `compile` for attrs' code only; attrs' module declares no such name.
+    attrs_make.compile = compile_cached  # pyright: ignore[reportAttributeAccessIssue]
     try:
         yield
     finally:
-        del attrs_make.compile  # type: ignore[attr-defined]
+        del attrs_make.compile  # pyright: ignore[reportAttributeAccessIssue]
         if any(known.get(key) is not code for key, code in used.items()):
             # Only what this start used: entries of older attrs or lsprotocol versions go at their first upgrade.
             _store(path, used)

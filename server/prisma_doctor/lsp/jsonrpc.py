@@ -65,5 +65,6 @@ class AnsweringProtocol(LanguageServerProtocol):
         if not isinstance(error, (FrameError, json.JSONDecodeError, UnicodeDecodeError)):
             return False
         log.warning("a message from the client cannot be read: %s", error)
-        self._send_response(None, error=ResponseError(code=JsonRpcParseError.CODE, message=f"Parse error: {error}"))
+        # JSON-RPC answers a message whose id cannot be read with the id null; pygls' MsgId type leaves null out.
+        self._send_response(None, error=ResponseError(code=JsonRpcParseError.CODE, message=f"Parse error: {error}"))  # pyright: ignore[reportArgumentType]
         return True

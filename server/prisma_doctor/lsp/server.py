@@ -20,7 +20,7 @@ import threading
 from collections.abc import Awaitable, Callable, Generator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
@@ -71,11 +71,12 @@ class PrismaDoctorServer(LanguageServer):
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLD)
 
-    def start_io(self, stdin: io.BufferedIOBase | None = None, stdout: io.BufferedIOBase | None = None) -> None:
+    def start_io(self, stdin: io.BufferedIOBase | None = None, stdout: BinaryIO | None = None) -> None:
         """As pygls' `start_io`, with a reader that survives frames it cannot read (see frames.py)."""
         self._stop_event = stop = threading.Event()
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-        reader = stdin or sys.stdin.buffer
+        # typeshed types sys.stdin.buffer as BinaryIO; CPython's is a BufferedReader, whose `read1` the reader uses.
+        reader = stdin or cast(io.BufferedIOBase, sys.stdin.buffer)
         try:
             asyncio.run(read_messages(reader, self.thread_pool, self.protocol, stop, self.report_server_error))
         except BrokenPipeError:

@@ -29,6 +29,7 @@ from typing import Any
 
 import psutil
 
+from prisma_doctor.json_values import is_object
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair.locks import LockedFile
@@ -38,6 +39,10 @@ from prisma_doctor.state_folder import StateFolder
 
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
 _PORT_FLAG = re.compile(r"^(?:-p|--port)(?:=(\d+))?$")
+# A restarted server's own process group on Windows (Popen takes creationflags everywhere; elsewhere only 0).
+_DETACHED_ON_WINDOWS: int = (
+    subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "DETACHED_PROCESS", 0) if os.name == "nt" else 0
+)
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ def _is_project_script(process: psutil.Process, event: str, script: str) -> bool
     except (psutil.Error, OSError):
         return False
     scripts = (read_package_json(folder) or {}).get("scripts")
-    return isinstance(scripts, dict) and scripts.get(event) == script
+    return is_object(scripts) and scripts.get(event) == script
 
 
 def _launcher(process: psutil.Process, root: Path) -> bool:
@@ -310,20 +315,15 @@ def restart(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            **_detached(),
+            # Its own session (POSIX) or process group (Windows): it outlives the doctor, and is stopped as a tree.
+            start_new_session=os.name != "nt",
+            creationflags=_DETACHED_ON_WINDOWS,
         )
     except OSError as error:
         return Restarted(0, None, str(log_path), False, f"could not start {server.command[0]}: {error}")
     finally:
         log.close()
     return _wait_until_answering(child, server, root, log_path, timeout, should_stop)
-
-
-def _detached() -> dict[str, Any]:
-    if os.name == "nt":
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "DETACHED_PROCESS", 0)
-        return {"creationflags": flags}
-    return {"start_new_session": True}
 
 
 def _remove_stale_next_lock(root: Path) -> None:

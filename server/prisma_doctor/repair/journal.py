@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 JOURNAL = "journal.json"
@@ -123,7 +124,7 @@ class Journal:
             data = json.loads(text)
         except ValueError:
             return None
-        return data if isinstance(data, dict) else None
+        return data if is_object(data) else None
 
     def save(self) -> None:
         self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
@@ -149,7 +150,7 @@ def interrupted(previous: dict[str, Any] | None) -> bool:
 def _steps(previous: dict[str, Any]) -> list[dict[str, Any]]:
     # A record can be anything a repository carries: read only what has the expected shape.
     steps = previous.get("steps", [])
-    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+    return [s for s in steps if is_object(s)] if is_array(steps) else []
 
 
 def unfinished_steps(previous: dict[str, Any]) -> list[str]:

@@ -24,10 +24,11 @@ T = TypeVar("T")
 
 # On Windows a file in use refuses with EPERM or EACCES (winerror 5, 32, 33); elsewhere those mean "not allowed",
 # which no waiting changes, and only a busy mount or a running binary (EBUSY, ETXTBSY) is a lock.
-if os.name == "nt":
-    LOCKED_ERRNOS = frozenset({errno.EPERM, errno.EACCES, errno.EBUSY})
-else:
-    LOCKED_ERRNOS = frozenset({errno.EBUSY, getattr(errno, "ETXTBSY", errno.EBUSY)})
+LOCKED_ERRNOS = (
+    frozenset({errno.EPERM, errno.EACCES, errno.EBUSY})
+    if os.name == "nt"
+    else frozenset({errno.EBUSY, getattr(errno, "ETXTBSY", errno.EBUSY)})
+)
 # Seconds to wait between attempts: about three seconds in all, long enough for a process that is exiting.
 BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8, 1.5)
 

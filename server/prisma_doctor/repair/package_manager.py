@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.package_json import read_package_json
 
 LOCK_FILES = (
@@ -75,7 +76,7 @@ def local_prisma(project: Path) -> list[str] | None:
         return None
     package = read_package_json(folder) or {}
     binary = package.get("bin")
-    entry = binary.get("prisma") if isinstance(binary, dict) else binary
+    entry = binary.get("prisma") if is_object(binary) else binary
     if not isinstance(entry, str):
         return None
     script = (folder / entry).resolve()
@@ -100,9 +101,9 @@ def _workspace_patterns(folder: Path) -> list[str]:
     patterns: list[str] = []
     package = read_package_json(folder)
     declared = package.get("workspaces") if package else None
-    if isinstance(declared, dict):  # yarn classic: {"packages": [...]}
+    if is_object(declared):  # yarn classic: {"packages": [...]}
         declared = declared.get("packages")
-    if isinstance(declared, list):
+    if is_array(declared):
         patterns += [p for p in declared if isinstance(p, str)]
     try:
         text = (folder / "pnpm-workspace.yaml").read_text(encoding="utf-8", errors="replace")[:65536]

@@ -17,6 +17,7 @@ from typing import Any
 
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
+from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
@@ -204,15 +205,15 @@ def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
     """What an interrupted repair stopped and did not start again, for the user to start: a record is never a
     source of commands (a repository can carry one)."""
     steps = previous.get("steps", [])
-    restarted = isinstance(steps, list) and any(
-        isinstance(s, dict) and s.get("name") == "restart-dev" and s.get("status") == "done" for s in steps
+    restarted = is_array(steps) and any(
+        is_object(s) and s.get("name") == "restart-dev" and s.get("status") == "done" for s in steps
     )
     records = previous.get("dev_servers", [])
-    if restarted or not isinstance(records, list):
+    if restarted or not is_array(records):
         return []
     notes: list[str] = []
     for data in records[:8]:
-        if not isinstance(data, dict) or not isinstance(data.get("command"), list):
+        if not is_object(data) or not is_array(data.get("command")):
             continue
         command = _shown(" ".join(str(word) for word in data["command"][:40]))
         where = _shown(str(data.get("cwd", "?")))

@@ -41,7 +41,7 @@ def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> C
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                **({"start_new_session": True} if os.name != "nt" else {}),
+                start_new_session=os.name != "nt",  # (Windows has no sessions, and Popen ignores it there)
             )
         except OSError as error:
             out.write(f"could not run {command[0]}: {error}\n".encode())

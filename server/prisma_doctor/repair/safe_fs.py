@@ -16,7 +16,7 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +181,7 @@ def remove_tree(
 
 
 @contextlib.contextmanager
-def parent_descriptor(target: Path, root: Path) -> Iterator[int]:
+def parent_descriptor(target: Path, root: Path) -> Generator[int, None, None]:
     """A descriptor of `target`'s parent folder, reached from `root` one folder at a time, no link followed."""
     relative = target.relative_to(root)
     fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)

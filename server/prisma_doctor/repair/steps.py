@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prisma_doctor.check import check_project
 from prisma_doctor.clients.locate import find_package
@@ -313,9 +314,8 @@ class DatabaseCommand(PrismaCommand):
     name = "database"
     done_message = "the database is up to date"
 
-    @property
-    def title(self) -> str:  # type: ignore[override]
-        return DATABASE_COMMANDS[self.kind][1]
+    def __post_init__(self) -> None:
+        self.title = DATABASE_COMMANDS[self.kind][1]
 
     def prisma_args(self) -> tuple[str, ...]:
         return DATABASE_COMMANDS[self.kind][0]
@@ -398,7 +398,7 @@ class Verify(Step):
 
 def unresolved(before: Report | None, after: Report) -> list[Finding]:
     """Problems after the repair: a client still wrong, or an error or warning that was already there before."""
-    earlier = {f.key for f in before.findings} if before else set()
+    earlier: set[tuple[Any, ...]] = {f.key for f in before.findings} if before else set()
     serious = (Severity.ERROR, Severity.WARNING)
     return [
         f

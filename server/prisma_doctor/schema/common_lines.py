@@ -237,7 +237,10 @@ class CommonLineReader:
                 value = ArrayValue(items, list_start, list_end, lines)
                 arguments.append(Argument(name, value, list_start if name is None else name_start, list_end, lines))
             else:
-                arguments.append(_one_value_argument(found, name, name_start, lines))  # type: ignore[arg-type]
+                argument = _one_value_argument(found, name, name_start, lines)
+                if argument is None:  # (never: without a list, `_ARGUMENT` matched one value)
+                    return None
+                arguments.append(argument)
             at = found.end()
             if found.start("more") < 0:
                 return tuple(arguments), at

@@ -226,7 +226,7 @@ def build_datamodel(files: Iterable[SchemaFile]) -> Datamodel:
 
     def read_enum(path: str, block: Block) -> Enum:
         mapped = block.attribute("map")
-        values = []
+        values: list[EnumValue] = []
         for value in block.values:
             value_map = value.attribute("map")
             values.append(

@@ -16,7 +16,6 @@ from prisma_doctor.schema.syntax import (
     Expression,
     FieldDeclaration,
     FunctionValue,
-    ObjectValue,
     SchemaFile,
     StringValue,
 )
@@ -87,9 +86,7 @@ def _expression(value: Expression) -> str:
         return "[" + ", ".join(_expression(item) for item in value.items) + "]"
     if isinstance(value, FunctionValue):
         return f"{value.name}({_arguments(value.arguments)})"
-    if isinstance(value, ObjectValue):
-        return "{" + ", ".join(f"{m.key}: {_expression(m.value)}" for m in value.members) + "}"
-    raise TypeError(f"not an expression: {value!r}")
+    return "{" + ", ".join(f"{m.key}: {_expression(m.value)}" for m in value.members) + "}"
 
 
 def _string(text: str) -> str:

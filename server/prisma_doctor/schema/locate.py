@@ -14,10 +14,11 @@ import re
 import stat
 from pathlib import Path
 
+from prisma_doctor.json_values import is_object
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
-from prisma_doctor.schema.syntax import Record, SchemaFile, SyntaxError_
+from prisma_doctor.schema.syntax import Block, Record, SchemaFile, SyntaxError_
 from prisma_doctor.schema.validate import validate_schema
 from prisma_doctor.snapshot import real_path
 
@@ -97,7 +98,7 @@ class LoadedSchema(Record):
     def syntax_errors(self) -> list[tuple[str, SyntaxError_]]:
         return [(f.path, e) for f in self.files for e in f.errors]
 
-    def blocks_of(self, kind: str) -> list[tuple[str, object]]:
+    def blocks_of(self, kind: str) -> list[tuple[str, Block]]:
         return [(f.path, b) for f in self.files for b in f.blocks if b.kind == kind]
 
 
@@ -235,7 +236,7 @@ def _strip_js_comments(text: str) -> str:
 def _schema_from_package_json(package_json: Path) -> str | None:
     data = read_package_json(package_json.parent) or {}
     prisma = data.get("prisma")
-    schema = prisma.get("schema") if isinstance(prisma, dict) else None
+    schema = prisma.get("schema") if is_object(prisma) else None
     return schema if isinstance(schema, str) and schema else None
 
 

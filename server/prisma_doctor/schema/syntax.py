@@ -98,9 +98,9 @@ class Record:
         return tuple(getattr(self, name) for name in self.FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if other.__class__ is not self.__class__ or not isinstance(other, Record):
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash(self._values())
@@ -437,7 +437,7 @@ def each_moved(nodes: tuple[_Movable, ...], by: int) -> tuple[_Movable, ...]:
     # comprehension (a call of its own in Python 3.11): a large schema moves thousands of attributes (common_lines.py).
     if len(nodes) == 1:
         return (nodes[0].moved(by),)
-    moved = []
+    moved: list[_Movable] = []
     for node in nodes:
         moved.append(node.moved(by))
     return tuple(moved)

@@ -48,7 +48,8 @@ class TokenReader:
     def __init__(self, tokens: list[Token], lines: LineIndex, errors: SyntaxErrors) -> None:
         self.tokens = tokens
         self.count = len(tokens) - 1
-        self.index = 0
+        # Declared: the readers move it by expressions of itself, which a checker cannot infer a type from.
+        self.index: int = 0
         self.lines = lines
         self.text = lines.text
         self.errors = errors

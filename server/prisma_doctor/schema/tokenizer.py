@@ -189,10 +189,10 @@ def _scan(
 
 def _at_most(
     pattern: re.Pattern[str], text: str, start: int, end: int, budget: int
-) -> tuple[list[tuple[str, str, str]], int | None]:
+) -> tuple[list[tuple[str, ...]], int | None]:
     """What `findall` gives, but no more than `budget` matches, and where it stopped (None: at `end`). One match
     object per token: slower than `findall`, and only for a text longer than the budget."""
-    triples: list[tuple[str, str, str]] = []
+    triples: list[tuple[str, ...]] = []  # (trivia, nothing, token): `groups` is typed by no count
     append = triples.append
     for match in pattern.finditer(text, start, end):
         groups = match.groups("")  # (`findall` gives "" for a group that took no part, as `groups("")` does)
@@ -250,7 +250,7 @@ def _file_tokens(
 
 
 def _block_comments(
-    text: str, triples: list[tuple[str, str, str]], offsets: list[int], end: int
+    text: str, triples: list[tuple[str, ...]], offsets: list[int], end: int
 ) -> list[tuple[str, int, int]]:
     """`/* */` comments in what precedes each token (the only comments with rules of their own)."""
     found: list[tuple[str, int, int]] = []

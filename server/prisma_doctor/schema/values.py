@@ -153,8 +153,9 @@ class ValueReader(TokenReader):
                 # `@map("x")`, `@default(0)`, `@db.VarChar(255)`: one unnamed value of one token.
                 self.index = i + 1
                 value = self._parse_expression(first)
+                assert value is not None  # (a token of a kind in _ONE_TOKEN_VALUES is always a value)
                 self.index = i + 3
-                return (Argument(None, value, first[START], first[END], self.lines),)  # type: ignore[arg-type]
+                return (Argument(None, value, first[START], first[END], self.lines),)
             if after == "(" and first[KIND] == "ident" and tokens[i + 3][TEXT] == ")" and tokens[i + 4][TEXT] == ")":
                 # `@default(now())`, `@default(cuid())`: a function of no arguments.
                 self.index = i + 5

@@ -115,7 +115,7 @@ class CommandFeature(LanguageFeature):
         argument = plain(args[0]) if args else {}
         argument = argument if isinstance(argument, dict) else {}
         fix = argument.get("fix")
-        if fix not in FIXES:
+        if not isinstance(fix, str) or fix not in FIXES:
             return {"ok": False, "error": f"unknown fix {fix!r}"}
         if fix in REPAIR_FOR_FIX:
             return await self._repair_command(REPAIR_FOR_FIX[fix])(argument)
