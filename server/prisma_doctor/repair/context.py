@@ -12,6 +12,7 @@ from prisma_doctor.findings import Report
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.processes import ProjectProcess
+from prisma_doctor.repair.statuses import ProgressStatus
 
 
 class Cancelled(Interrupted):
@@ -44,7 +45,7 @@ class ProgressEvent:
     title: str
     index: int  # zero-based position of the step in the plan
     total: int
-    status: str
+    status: ProgressStatus
     message: str = ""
 
     @property

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prisma_doctor.json_values import is_array, is_object
+from prisma_doctor.repair.statuses import JournalStatus
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 JOURNAL = "journal.json"
@@ -129,7 +130,7 @@ class Journal:
     def save(self) -> None:
         self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
 
-    def mark(self, name: str, status: str, detail: str = "") -> None:
+    def mark(self, name: str, status: JournalStatus, detail: str = "") -> None:
         for step in self.data["steps"]:
             if step["name"] == name:
                 step["status"] = status

@@ -39,6 +39,7 @@ from prisma_doctor.repair.devserver import Restarted
 from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
+from prisma_doctor.repair.statuses import RecordStatus
 from prisma_doctor.repair.steps import Step, StepOutcome, put_back
 
 __all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "run_plan"]
@@ -48,7 +49,7 @@ __all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "
 class StepRecord:
     name: str
     title: str
-    status: str  # "done", "failed", "skipped", "cancelled" or "not run"
+    status: RecordStatus
     message: str
     details: tuple[str, ...] = ()
 

@@ -26,6 +26,7 @@ from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, stop_processes
 from prisma_doctor.repair.run_command import run_command
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
+from prisma_doctor.repair.statuses import StepStatus
 from prisma_doctor.repair.targets import ClientFolder
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
@@ -35,7 +36,7 @@ FS_REFUSALS = (OutsideProject, CrossesMount, NotPermitted, LockedFile, UnsafeSta
 
 @dataclass(frozen=True)
 class StepOutcome:
-    status: str  # "done", "failed" or "skipped"
+    status: StepStatus
     message: str
     details: tuple[str, ...] = ()
     bytes_freed: int = 0
