@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 from prisma_doctor.findings import Report, Severity, SyncState
+
+# The state `syncState` carries: the report's (findings.SyncState), or what the doctor itself is doing.
+ShownState = SyncState | Literal["repairing", "error"]
 
 
 class Display(str, Enum):
@@ -33,8 +37,7 @@ _PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
 
 @dataclass(frozen=True)
 class Status:
-    # The report's sync state (`in-sync`, `out-of-sync`, `unknown`), or `repairing` / `error`.
-    state: str
+    state: ShownState
     display: Display
     # Findings that are errors or warnings, each counted once however often it was seen.
     problems: int
@@ -44,7 +47,7 @@ class Status:
     def of(cls, report: Report) -> Status:
         problems = [f for f in report.findings if f.severity in _PROBLEM_SEVERITIES]
         count = len(problems)
-        state = report.state.value
+        state = report.state
         if report.state is SyncState.UNKNOWN:
             first = f" ({problems[0].message})" if problems else ""
             return cls(state, Display.UNKNOWN, count, f"Prisma: state unknown{first}")
@@ -67,4 +70,5 @@ class Status:
         return cls("error", Display.ERROR, cls.of(report).problems, message)
 
     def to_json(self) -> dict[str, str | int]:
-        return {"state": self.state, "display": self.display.value, "problems": self.problems, "summary": self.summary}
+        state = self.state.value if isinstance(self.state, SyncState) else self.state
+        return {"state": state, "display": self.display.value, "problems": self.problems, "summary": self.summary}
