@@ -135,7 +135,9 @@ export class DevServerTerminals implements Disposable {
     }
 
     dispose(): void {
-        this.subscriptions.forEach((subscription) => subscription.dispose());
+        for (const subscription of this.subscriptions) {
+            subscription.dispose();
+        }
     }
 
     private run(terminal: Terminal, commandLine: string): void {

@@ -14,7 +14,9 @@ import { forwardTerminalOutput } from './terminalOutput';
 let server: LanguageServer | undefined;
 
 export async function activate(context: ExtensionContext): Promise<void> {
-    logInfo(`Prisma Doctor ${context.extension.packageJSON.version} activating`);
+    // vscode types packageJSON as `any`: read the one field this needs as what package.json declares.
+    const manifest = context.extension.packageJSON as { version?: string };
+    logInfo(`Prisma Doctor ${manifest.version ?? '?'} activating`);
     const statusBar = new SyncStatusBar();
     const devServers = new DevServerTerminals((folder) => statusBar.stateOf(folder)?.devCommand || undefined);
     const offeredDevTerminal = new Set<string>();

@@ -33,10 +33,10 @@ def run(command: list[str], cwd: Path, what: str, timeout: float = 1800, **kwarg
 
 
 def ensure_npm_packages() -> None:
-    """The extension's build and test packages (esbuild, vsce, playwright-core), from package-lock.json."""
+    """The extension's build and test packages (esbuild, vsce, playwright-core, ESLint), from package-lock.json."""
     if shutil.which("npm") is None:
         pytest.fail("npm is not on PATH: the VS Code extension tests need Node.js 20 and npm")
-    needed = [ROOT / "node_modules" / "@vscode" / "vsce", ROOT / "node_modules" / "playwright-core"]
+    needed = [ROOT / "node_modules" / name for name in ("@vscode/vsce", "playwright-core", "typescript-eslint")]
     if not all(folder.is_dir() for folder in needed):
         run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], ROOT, "npm ci")
 

@@ -20,6 +20,13 @@ def test_typescript_compiles_without_errors() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_eslint_finds_nothing() -> None:
+    """typescript-eslint's type-checked recommended rules (client-extension/eslint.config.mjs), no warning let by."""
+    ensure_npm_packages()
+    done = subprocess.run(["npm", "run", "--silent", "lint"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_vsix_runs_the_server_without_any_pip_install(tmp_path) -> None:
     vsix = package_vsix()
     with zipfile.ZipFile(vsix) as archive:
