@@ -4,6 +4,7 @@ and what `check` and a repair act on when given a workspace's root or an app (no
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,31 @@ def test_check_of_an_app_checks_the_project_it_uses(tmp_path: Path) -> None:
     assert "schema-unreadable" not in {f["code"] for f in report["findings"]}
     _, report = check_json(root)
     assert report["project"] == str(root / "packages" / "db")
+
+
+STALE_SERVER_LOG = Path(__file__).parent / "fixtures" / "logs" / "next-dev-unknown-argument-stale-server-stale.log"
+
+
+def test_run_runs_the_command_where_the_user_is_and_frames_resolve_in_the_app(tmp_path: Path) -> None:
+    """`run --project packages/db -- CMD` from apps/web: CMD runs in apps/web, its output is recorded there (where
+    the language server follows it), and `app/actions.ts` in a frame is the app's file, not one under packages/db."""
+    root = monorepo(tmp_path / "mono", "npm").resolve()
+    web, db = root / "apps" / "web", root / "packages" / "db"
+    where = "import os, sys; print(os.getcwd()); sys.stdout.write(open(sys.argv[1]).read())"
+    done = doctor("run", "--project", str(db), "--", sys.executable, "-c", where, str(STALE_SERVER_LOG), cwd=web)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == str(web)
+    # Shown relative to the current folder (apps/web): under packages/db it would read `../../packages/db/app/...`.
+    assert "prisma-doctor: app/actions.ts:8:3: error:" in done.stderr, done.stderr
+    assert "packages/db/app" not in done.stderr
+    assert (web / ".prisma-doctor" / "dev-output.log").is_file()
+    assert not (db / ".prisma-doctor" / "dev-output.log").exists()
+
+
+def test_explain_from_an_app_resolves_frames_in_the_app(tmp_path: Path) -> None:
+    root = monorepo(tmp_path / "mono", "npm").resolve()
+    web = root / "apps" / "web"
+    done = doctor("explain", str(STALE_SERVER_LOG), "--project", str(web), "--json")
+    files = {f["location"]["file"] for f in json.loads(done.stdout)["findings"] if f["location"]}
+    assert str(web / "app" / "actions.ts") in files, done.stdout
+    assert not any(name.startswith(str(root / "packages")) and "actions" in name for name in files)
