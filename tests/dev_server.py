@@ -48,10 +48,13 @@ class DevServer:
     log_file: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # The `next` to run; by default the project's own `node_modules/.bin/next`.
+    next_bin: Path | None = None
 
     @property
     def command(self) -> list[str]:
-        return [str(self.project / "node_modules" / ".bin" / "next"), "dev", "--turbopack", "-p", str(self.port)]
+        binary = self.next_bin or self.project / "node_modules" / ".bin" / "next"
+        return [str(binary), "dev", "--turbopack", "-p", str(self.port)]
 
     @property
     def url(self) -> str:

@@ -9,9 +9,11 @@ should delete them first.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,6 +65,13 @@ def installed_example_packages() -> Path:
 def copy_example(destination: Path, packages: Path) -> Path:
     """A copy of the example's sources with the cached packages hard-linked in (the generated client copied)."""
     shutil.copytree(EXAMPLE, destination, ignore=NOT_SOURCES)
+    link_packages(packages, destination)
+    return destination
+
+
+def link_packages(packages: Path, destination: Path) -> None:
+    """The cached `node_modules` (Next, React, Prisma 6.17 with the libSQL adapter) hard-linked into `destination`,
+    the generated client folder `.prisma` copied (generate rewrites it)."""
     shutil.copytree(
         packages / "node_modules",
         destination / "node_modules",
@@ -71,7 +80,6 @@ def copy_example(destination: Path, packages: Path) -> Path:
         ignore=lambda folder, names: [".prisma"] if Path(folder) == packages / "node_modules" else [],
     )
     shutil.copytree(packages / "node_modules" / ".prisma", destination / "node_modules" / ".prisma", symlinks=True)
-    return destination
 
 
 def run_script(project: Path, script: str, *args: str) -> None:
@@ -93,18 +101,29 @@ def example_app(tmp_path: Path, example_packages: Path) -> Path:
 
 
 @pytest.fixture
-def start_dev_server(tmp_path: Path) -> Iterator[Callable[[Path], DevServer]]:
-    """Starts `next dev` in a project and answers once it serves; every server started is stopped at teardown.
+def start_dev_server(tmp_path: Path) -> Iterator[Callable[..., DevServer]]:
+    """Starts `next dev` in a project (with `next_bin`, a workspace's hoisted Next, for an app that has no
+    node_modules of its own) and answers once it serves; every server started is stopped at teardown.
 
     Each server's output goes to its own `next-dev-<n>.log` under the test's tmp_path (`server.output`).
     """
     started: list[DevServer] = []
 
-    def start(project: Path) -> DevServer:
-        server = DevServer(project, tmp_path / f"next-dev-{len(started) + 1}.log")
+    def start(project: Path, next_bin: Path | None = None) -> DevServer:
+        server = DevServer(project, tmp_path / f"next-dev-{len(started) + 1}.log", next_bin=next_bin)
         started.append(server)
         return server.start()
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def restarted_groups() -> Iterator[list[int]]:
+    """Process groups of the servers a repair started (detached, so the dev-server fixture does not own them)."""
+    groups: list[int] = []
+    yield groups
+    for group in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(group, signal.SIGKILL)

@@ -79,21 +79,70 @@ async def test_prisma_doctor_run_output_file_is_followed(client: LanguageClient,
     await wait_for(lambda: diagnostics_with(client, call_site, "client-out-of-sync"))
 
 
-async def test_next_dev_log_is_followed(client: LanguageClient, drifted_project: Path) -> None:
-    log = drifted_project / ".next" / "dev" / "logs" / "next-development.log"
+def empty_next_log(folder: Path) -> Path:
+    """Next 16's dev log in `folder`, there and empty before the server starts (it is followed from its end)."""
+    log = folder / ".next" / "dev" / "logs" / "next-development.log"
     log.parent.mkdir(parents=True)
     log.write_text("", encoding="utf-8")
-    await start(client, drifted_project)
-    await wait_for(lambda: sync_states(client))
+    return log
+
+
+def write_next_capture(log: Path, folder: Path) -> None:
+    """The captured Next dev log, as if its server had run in `folder`."""
     meta = json.loads((FIXTURES / f"{NEXT_CAPTURE}.json").read_text(encoding="utf-8"))
     records = (FIXTURES / f"{NEXT_CAPTURE}.next-development.log").read_text(encoding="utf-8")
-    log.write_text(records.replace(meta["project_root"], str(drifted_project)), encoding="utf-8")
+    log.write_text(records.replace(meta["project_root"], str(folder)), encoding="utf-8")
+
+
+async def test_next_dev_log_is_followed(client: LanguageClient, drifted_project: Path) -> None:
+    log = empty_next_log(drifted_project)
+    await start(client, drifted_project)
+    await wait_for(lambda: sync_states(client))
+    write_next_capture(log, drifted_project)
 
     def reported() -> list:
         return [f for s in sync_states(client) for f in s.findings if f.code == "db-missing-column"]
 
     await wait_for(reported)
     assert reported()[-1].location.file.startswith(str(drifted_project))
+
+
+async def test_an_apps_next_dev_log_is_followed_and_its_frames_land_in_the_app(
+    client: LanguageClient, drifted_project: Path
+) -> None:
+    """A workspace: the schema's package `app`, the Next app `web` that depends on it. Next's log in `web` is
+    followed for `app`'s project, and the frame `app/actions.ts` is web's file; a terminal in `web` reads for it."""
+    root = drifted_project.parent
+    (root / "package.json").write_text('{"name": "mono", "private": true, "workspaces": ["app", "web"]}\n')
+    web = root / "web"
+    log = empty_next_log(web)
+    (web / "package.json").write_text('{"name": "web", "private": true, "dependencies": {"app": "*"}}\n')
+    await start(client, root)
+    await wait_for(lambda: sync_states(client))
+    write_next_capture(log, web)
+
+    def reported() -> list:
+        return [(s.project, f) for s in sync_states(client) for f in s.findings if f.code == "db-missing-column"]
+
+    await wait_for(reported)
+    project, finding = reported()[-1]
+    assert project == str(drifted_project.resolve())
+    assert finding.location.file.startswith(str(web.resolve()) + "/.next/")  # the bundle's frame, in web's build
+
+    # A terminal in `web` prints a relative frame (`app/actions.ts:8:3`): it is web's file, not one under `app`.
+    output = (FIXTURES / "next-dev-unknown-argument-stale-server-stale.log").read_text(encoding="utf-8")
+    client.protocol.notify("prismaDoctor/terminalOutput", {"data": output, "terminal": "web", "cwd": str(web)})
+
+    def at_actions() -> list:
+        return [
+            f.location.file
+            for s in sync_states(client)
+            for f in s.findings
+            if f.location and "actions" in f.location.file
+        ]
+
+    await wait_for(at_actions)
+    assert set(at_actions()) == {str((web / "app" / "actions.ts").resolve())}
 
 
 async def test_a_notification_without_data_is_ignored(client: LanguageClient, synced_project: Path) -> None:

@@ -1,6 +1,7 @@
 """`prisma-doctor check [DIR] [--schema FILE] [--json]`: the schema against every generated client.
 
-A folder that holds several Prisma projects (a monorepo) has each checked on its own: the text output lists each
+A folder that holds several Prisma projects (a monorepo) has each checked on its own, and an app of a workspace
+(`apps/web`, see `workspace.py`) has the projects it uses checked: the text output lists each
 project's findings in turn, `--json` prints a list of reports instead of one, and the exit code is the worst.
 """
 
@@ -22,14 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from prisma_doctor.check import check_project
     from prisma_doctor.findings import Report, SyncState
-    from prisma_doctor.project import find_projects
     from prisma_doctor.snapshot import snapshot
+    from prisma_doctor.workspace import prisma_projects_for
 
     root = Path(args.project)
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder")
     with snapshot():  # (projects nested in one another share the folders above them)
-        roots = [root] if args.schema is not None else find_projects(root) or [root]
+        # An app of a workspace (`apps/web`) has no schema of its own: the projects whose clients it uses are checked.
+        roots = [root] if args.schema is not None else prisma_projects_for(root) or [root]
         reports: list[Report] = [check_project(project, args.schema) for project in roots]
     if args.json and len(reports) > 1:
         print_json([r.to_json() for r in reports])

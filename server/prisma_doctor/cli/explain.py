@@ -43,15 +43,23 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(f.severity.value in ("error", "warning") for f in report.findings) else 0
 
 
-def load_facts(root: Path) -> ProjectFacts | None:
-    """The project's facts, or None when the folder holds no readable Prisma project (the log alone still speaks)."""
-    from prisma_doctor.diagnosis import project_facts
+def load_facts(root: Path, ran_in: Path | None = None) -> ProjectFacts | None:
+    """The project's facts, or None when the folder holds no readable Prisma project (the log alone still speaks).
 
+    A workspace's app (`apps/web`) stands for the one Prisma project it uses. The log's relative frames resolve
+    against `ran_in`, the folder the dev server ran in (by default `root`)."""
+    from dataclasses import replace
+
+    from prisma_doctor.diagnosis import project_facts
+    from prisma_doctor.workspace import prisma_projects_for
+
+    projects = prisma_projects_for(root)
+    project = projects[0] if len(projects) == 1 else root
     try:
-        facts = project_facts(root)
+        facts = project_facts(project)
     except (OSError, ValueError):
         return None
-    return facts if facts.schema is not None else None
+    return replace(facts, source_root=str(ran_in or root)) if facts.schema is not None else None
 
 
 def _open(name: str, root: Path) -> tuple[BinaryIO, str]:

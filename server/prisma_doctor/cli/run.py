@@ -5,7 +5,9 @@ it keeps its colours; otherwise its stdout and stderr are passed to ours as they
 and 126 when it cannot be started, as in a shell; 141 when our output's reader went away, after the command and all
 it started were stopped), and SIGINT, SIGTERM and SIGHUP sent to us are sent on to it. Each new finding is printed
 on stderr as `prisma-doctor: ...` the moment its evidence is complete. The raw output is also written to
-`<project>/.prisma-doctor/dev-output.log`, which the language server follows.
+`<project>/.prisma-doctor/dev-output.log` (in a workspace, that of the app the command runs in), which the language
+server follows. The command runs in the current folder, whatever `--project` names: in a workspace that is the
+schema's package, while the dev server is the app's.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     root = (args.project or Path(".")).resolve()
     if not root.is_dir():
         raise UsageError(f"{args.project} is not a folder")
-    return DevCommand(command, root).run()
+    # The command runs where the user is (`--project packages/db` names the schema's package, not the app's).
+    return DevCommand(command, root, Path.cwd()).run()
 
 
 class _Record:
@@ -87,9 +90,10 @@ class _Record:
 
 
 class DevCommand:
-    def __init__(self, command: list[str], root: Path) -> None:
+    def __init__(self, command: list[str], root: Path, cwd: Path) -> None:
         self.command = command
         self.root = root
+        self.cwd = cwd
         self.started_at = datetime.now(timezone.utc)
         self._facts: ProjectFacts | None = None
         self._facts_read_at = 0.0
@@ -105,8 +109,8 @@ class DevCommand:
         try:
             process, own_group, streams = self._spawn(use_pty)
         except OSError as error:
-            return _not_started(self.command[0], self.root, error)
-        record = _Record(self.root)
+            return _not_started(self.command[0], self.cwd, error)
+        record = _Record(self._record_folder())
         facts = self._diagnoser_for(needs_facts=True).facts
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
@@ -130,6 +134,16 @@ class DevCommand:
             self._report(reader.close())
         return 128 - code if code < 0 else code
 
+    def _record_folder(self) -> Path:
+        """Where the output is recorded for the language server: the app the command runs in (which it follows for
+        the project the app uses), else the project."""
+        from prisma_doctor.workspace import app_folders, folder_of, prisma_projects_for
+
+        projects = prisma_projects_for(self.root)
+        if len(projects) != 1:
+            return self.root
+        return folder_of(self.cwd.resolve(), app_folders(projects[0])) or self.root
+
     def _spawn(self, use_pty: bool) -> tuple[subprocess.Popen[bytes], bool, dict[int, BinaryIO]]:
         from prisma_doctor.cli.child_process import spawn
 
@@ -140,14 +154,14 @@ class DevCommand:
             _copy_window_size(sys.stdout.fileno(), slave)
             # stdin stays ours (a dev server may read keys); stdout and stderr go to the new terminal.
             try:
-                process, own_group = spawn(self.command, self.root, slave, slave)
+                process, own_group = spawn(self.command, self.cwd, slave, slave)
             except OSError:
                 os.close(master)
                 raise
             finally:
                 os.close(slave)
             return process, own_group, {master: sys.stdout.buffer}
-        process, own_group = spawn(self.command, self.root, subprocess.PIPE, subprocess.PIPE)
+        process, own_group = spawn(self.command, self.cwd, subprocess.PIPE, subprocess.PIPE)
         assert process.stdout is not None and process.stderr is not None
         streams = {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
         return process, own_group, streams
@@ -205,7 +219,7 @@ class DevCommand:
         if self._diagnoser is None:
             self._diagnoser = Diagnoser(None)
         if needs_facts and time.monotonic() - self._facts_read_at > FACTS_MAX_AGE_SECONDS:
-            facts = load_facts(self.root)
+            facts = load_facts(self.root, ran_in=self.cwd)
             if facts is not None and facts.dev_server_started_at is None:
                 # The command we run is the dev server: it loaded the client when we started it.
                 facts = replace(facts, dev_server_started_at=self.started_at)

@@ -53,7 +53,7 @@ class Context:
             return None
         path = Path(location.file)
         if not path.is_absolute() and self.facts is not None:
-            path = Path(self.facts.root) / path
+            path = Path(self.facts.source_root or self.facts.root) / path
         column = max((location.column or 1) - 1, 0)
         return Location(str(path), Span.at(max(location.line - 1, 0), column))
 

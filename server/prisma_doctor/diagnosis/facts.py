@@ -31,6 +31,9 @@ class ProjectFacts:
 
     root: str
     schema: Datamodel | None = None
+    # The folder the dev server ran in, against which its relative frames (`app/actions.ts`) resolve: in a workspace
+    # the app (`apps/web`), not the schema's package. None: the project itself.
+    source_root: str | None = None
     clients: tuple[ClientFacts, ...] = ()
     dev_server_started_at: datetime | None = None
     dev_server_pid: int | None = None

@@ -48,9 +48,11 @@ class FileFollower:
 
 
 class ProjectOutputFollowers:
-    """Both followed outputs of one project, as text chunks ready for a `LogReader`."""
+    """Both followed outputs of one folder (a project, or an app of its workspace), as text chunks ready for a
+    `LogReader`."""
 
     def __init__(self, root: Path) -> None:
+        self.folder = root
         self.dev_output = FileFollower(root / DEV_OUTPUT)
         self.next_log = NextLogFollower(root)
 

@@ -48,6 +48,13 @@ class ProjectRegistry:
 
         boundary = next((f for f in self.folders if resolved.is_relative_to(f)), None)
         root = project_root_for(resolved, boundary)
+        if root is None:
+            # A file of a workspace's app (`apps/web/app/page.tsx`) belongs to the Prisma project the app uses.
+            from prisma_doctor.workspace import prisma_projects_for
+
+            folder = resolved if resolved.is_dir() else resolved.parent
+            used = prisma_projects_for(folder)
+            root = used[0] if len(used) == 1 else None
         return self.session(root) if root is not None else None
 
     def find(self, root: str | None) -> list[ProjectSession]:

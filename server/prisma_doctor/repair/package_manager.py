@@ -8,15 +8,15 @@ workspace root above it (a monorepo keeps one lock file at the top). Prisma alwa
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from prisma_doctor.json_values import is_array, is_object
+from prisma_doctor.json_values import is_object
 from prisma_doctor.package_json import read_package_json
+from prisma_doctor.workspace import declaring_root, folders_above
 
 LOCK_FILES = (
     ("pnpm-lock.yaml", "pnpm"),
@@ -84,59 +84,9 @@ def local_prisma(project: Path) -> list[str] | None:
 
 
 def workspace_root(project: Path) -> Path:
-    """The workspace that declares `project` as one of its packages (npm, yarn and bun `workspaces`, pnpm's
-    `pnpm-workspace.yaml`), or `project` itself. A lock file above the project proves nothing: a folder that merely
-    holds one (`/tmp`, a parent of unrelated checkouts) is not the project's to install into."""
-    home = Path.home().resolve()
-    for folder in project.parents:
-        if folder == home or folder.parent == folder:
-            break
-        patterns = _workspace_patterns(folder)
-        if patterns and _matches(project.relative_to(folder).as_posix(), patterns):
-            return folder
-    return project
-
-
-def _workspace_patterns(folder: Path) -> list[str]:
-    patterns: list[str] = []
-    package = read_package_json(folder)
-    declared = package.get("workspaces") if package else None
-    if is_object(declared):  # yarn classic: {"packages": [...]}
-        declared = declared.get("packages")
-    if is_array(declared):
-        patterns += [p for p in declared if isinstance(p, str)]
-    try:
-        text = (folder / "pnpm-workspace.yaml").read_text(encoding="utf-8", errors="replace")[:65536]
-    except OSError:
-        text = ""
-    # The `packages:` list of pnpm-workspace.yaml, read as plain lines (`  - 'apps/*'`).
-    in_packages = False
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            key, _, value = line.partition(":")
-            in_packages = key.strip() == "packages"
-            if in_packages and value.strip().startswith("["):  # the flow style: `packages: ['apps/*']`
-                patterns += [v.strip().strip("'\"") for v in value.strip().strip("[]").split(",") if v.strip()]
-            continue
-        item = line.strip()
-        if in_packages and item.startswith("- "):
-            patterns.append(item[2:].strip().strip("'\""))
-    return patterns
-
-
-def _matches(relative: str, patterns: list[str]) -> bool:
-    included = any(
-        fnmatch.fnmatchcase(relative, p.rstrip("/")) or _globstar(relative, p) for p in patterns if p[:1] != "!"
-    )
-    excluded = any(fnmatch.fnmatchcase(relative, p[1:].rstrip("/")) for p in patterns if p[:1] == "!")
-    return included and not excluded
-
-
-def _globstar(relative: str, pattern: str) -> bool:
-    # `packages/**` takes every folder below `packages`.
-    return pattern.endswith("/**") and (relative + "/").startswith(pattern[:-2])
+    """The workspace that declares `project` as one of its packages (see `workspace.declaring_root`), or `project`
+    itself: the place to install in."""
+    return declaring_root(project) or project
 
 
 def detect(project: Path, override: str | None = None) -> PackageManager:
@@ -158,13 +108,7 @@ def detect(project: Path, override: str | None = None) -> PackageManager:
         return PackageManager("pnpm", project, root)
     # The nearest lock file above names the manager the user runs, though it never makes that folder the place to
     # install in (see `workspace_root`).
-    home = Path.home().resolve()
-    above: list[Path] = []
-    for folder in project.parents:
-        if folder == home or folder.parent == folder:
-            break
-        above.append(folder)
-    return PackageManager(_lock_file_manager(above) or "npm", project, root)
+    return PackageManager(_lock_file_manager(folders_above(project)) or "npm", project, root)
 
 
 def _lock_file_manager(folders: Iterable[Path]) -> str | None:

@@ -43,6 +43,7 @@ from prisma_doctor.repair.steps import (
 )
 from prisma_doctor.repair.targets import Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR
+from prisma_doctor.workspace import app_folders
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 NEXT_CACHE = ".next"
@@ -89,18 +90,24 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
     notes: list[str] = []
+    # In a workspace the dev servers that load this project's client run in the apps that use it (`apps/web`).
+    apps = app_folders(project)
+    given = Path(root).resolve()
+    if given != project:
+        notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
+    if len(apps) > 1:
+        notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
     previous = journal.Journal.previous(project)
     if journal.interrupted(previous):
         assert previous is not None
         notes.append(journal.describe_interruption(previous))
         notes += _servers_left_stopped(previous, project)
     notes += _left_aside(project)
-    running = find_dev_servers(project)
-    servers = running
+    servers = _dev_servers(apps)
     if kind == "restart-dev":
-        chain = {pid for server in running for pid in server.launcher_pids}
-        processes = [p for p in find_project_processes(project) if p.pid in chain or p.ppid in chain]
-        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers, required=True)]
+        chain = {pid for server in servers for pid in server.launcher_pids}
+        processes = [p for p in _processes(apps) if p.pid in chain or p.ppid in chain]
+        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers, required=True, folders=apps)]
         return RepairPlan(project, kind, steps, None, servers, notes)
 
     targets = find_targets(project)
@@ -135,17 +142,35 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     steps = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        steps.append(StopProcesses(_must_stop(find_project_processes(project, clients), servers, notes)))
+        steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes)))
     steps.append(SetAside(aside, targets.outside, not_ours))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         steps.append(Reinstall(manager, missing))
     steps += [Generate(manager, targets.schema_argument), DiscardSetAside()]
     if kind == "reset":
-        steps.append(RestartDevServers(servers))
+        steps.append(RestartDevServers(servers, folders=apps))
     steps += [RestartTypeScriptServer(), Verify()]
     plan_servers = servers if kind == "reset" else []
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
+
+
+def _dev_servers(folders: list[Path]) -> list[DevServer]:
+    """The dev servers running in the project and in each app that uses it, each once."""
+    found: dict[int, DevServer] = {}
+    for folder in folders:
+        for server in find_dev_servers(folder):
+            found.setdefault(server.pid, server)
+    return list(found.values())
+
+
+def _processes(folders: list[Path], clients: list[Path] | None = None) -> list[ProjectProcess]:
+    """The processes of the project and of its apps (which may hold its client), each once, oldest first."""
+    found: dict[int, ProjectProcess] = {}
+    for folder in folders:
+        for process in find_project_processes(folder, clients or ()):
+            found.setdefault(process.pid, process)
+    return sorted(found.values(), key=lambda p: p.create_time)
 
 
 def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes: list[str]) -> list[ProjectProcess]:

@@ -3,8 +3,9 @@
 Refused: a filesystem root; a system or shared folder (`/tmp`, `/usr`, `/etc`, `/home`, `C:\\Users`...); a home
 folder or an ancestor of one, read from the password database rather than `$HOME`, which a caller can set to
 anything; a mount root, unless it is itself a project (a dev container's `/workspaces/app` is one: it has its
-package.json); and any folder where Prisma would find no schema. As root, `reset --project /tmp` once planned to
-stop processes all over `/tmp`.
+package.json); and any folder where Prisma would find no schema, unless it is a workspace's root or app that uses
+exactly one Prisma project (`workspace.py`): the repair then acts on that project. As root, `reset --project /tmp`
+once planned to stop processes all over `/tmp`.
 """
 
 from __future__ import annotations
@@ -47,10 +48,30 @@ def checked_root(path: str | os.PathLike[str]) -> Path:
     try:
         locate_schema(root)
     except SchemaNotFound as error:
+        chosen = _workspace_project(root)
+        if chosen is not None:
+            return checked_root(chosen)
         raise RefusedRoot(f"{root} holds no Prisma schema ({error}); run the repair in the project's folder") from None
     if os.path.ismount(root) and not (root / "package.json").is_file():
         raise RefusedRoot(f"{root} is a mount root without a package.json of its own, not a project")
     return root
+
+
+def _workspace_project(folder: Path) -> Path | None:
+    """For a workspace's root or one of its apps: the one Prisma project it means (the schema's package, where
+    generate runs). Several, with nothing to choose between them, is refused here, before anything is changed."""
+    from prisma_doctor.workspace import load_workspace
+
+    workspace = load_workspace(folder)
+    if workspace is None:
+        return None
+    candidates = workspace.projects_for(folder)
+    if len(candidates) > 1:
+        names = ", ".join(str(p.relative_to(workspace.root)) for p in candidates)
+        raise RefusedRoot(
+            f"{folder} uses several Prisma projects ({names}): name one with --project, e.g. --project {candidates[0]}"
+        )
+    return candidates[0] if candidates else None
 
 
 def shared_folders() -> set[Path]:

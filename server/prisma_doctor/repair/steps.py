@@ -29,6 +29,7 @@ from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProj
 from prisma_doctor.repair.statuses import StepStatus
 from prisma_doctor.repair.targets import ClientFolder
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
+from prisma_doctor.workspace import folder_of
 
 # What stops a removal or a move, each named in the step's message.
 FS_REFUSALS = (OutsideProject, CrossesMount, NotPermitted, LockedFile, UnsafeStateFolder)
@@ -327,6 +328,9 @@ class RestartDevServers(Step):
     servers: list[DevServer]
     # True for the targeted `restart-dev`: with no server to restart, that repair has failed to do its one job.
     required: bool = False
+    # The folders the servers were found in (the project and the workspace's apps that use it): each server is looked
+    # for and started again in its own, where its output and Next's lock are.
+    folders: list[Path] = field(default_factory=list)
     name = "restart-dev"
     title = "Restart the dev server"
     runs_after_failure = True
@@ -348,7 +352,8 @@ class RestartDevServers(Step):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
                 details.append(f"pid {server.pid} still runs: not started again")
                 continue
-            others = [s for s in devserver.find_dev_servers(ctx.root) if Path(s.cwd) == Path(server.cwd)]
+            home = folder_of(Path(server.cwd), self.folders) or ctx.root
+            others = [s for s in devserver.find_dev_servers(home) if Path(s.cwd) == Path(server.cwd)]
             if others:
                 # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
                 # the client while it was set aside, and a second copy would only fight it for the port.
@@ -357,7 +362,7 @@ class RestartDevServers(Step):
                 failed = True
                 continue
             ctx.say(f"starting {' '.join(server.command)}")
-            restarted = devserver.restart(server, ctx.root, should_stop=ctx.should_stop)
+            restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
             ctx.token.raise_if_cancelled()
             ctx.extra.setdefault("restarted", []).append(restarted)
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")

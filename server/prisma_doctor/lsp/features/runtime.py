@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from prisma_doctor.diagnosis.runtime_findings import (
 )
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
-from prisma_doctor.logs.nextlog import read_lock
+from prisma_doctor.logs.nextlog import DevServerLock, read_lock
 from prisma_doctor.logs.recognize import LogReader
 from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
@@ -57,11 +58,14 @@ class _Stream:
     flush: asyncio.TimerHandle | None = None
     # The diagnosis that waits for the database's answer; the stream's later events queue behind it.
     diagnosing: asyncio.Task[None] | None = None
+    # The folder its dev server runs in (a workspace's app), against which its relative frames resolve.
+    source_root: Path | None = None
 
 
 @dataclass
 class _ProjectRuntime:
-    followers: ProjectOutputFollowers
+    # The project's own outputs, then those of each app of its workspace that uses it (`workspace.app_folders`).
+    followers: list[ProjectOutputFollowers]
     findings: RuntimeFindings = field(default_factory=RuntimeFindings)
     streams: OrderedDict[str, _Stream] = field(default_factory=OrderedDict)
     # The last dev server (re)start: seen in output, or from Next's lock.
@@ -91,7 +95,10 @@ class RuntimeFeature(LanguageFeature):
     def _runtime(self, session: ProjectSession) -> _ProjectRuntime:
         runtime = self._projects.get(session.root)
         if runtime is None:
-            runtime = self._projects[session.root] = _ProjectRuntime(ProjectOutputFollowers(session.root))
+            from prisma_doctor.workspace import app_folders
+
+            followers = [ProjectOutputFollowers(folder) for folder in app_folders(session.root)]
+            runtime = self._projects[session.root] = _ProjectRuntime(followers)
         return runtime
 
     # Terminal output from the extension.
@@ -103,7 +110,7 @@ class RuntimeFeature(LanguageFeature):
         terminal = raw.get("terminal") if isinstance(raw.get("terminal"), str) else "terminal"
         cwd = raw.get("cwd") if isinstance(raw.get("cwd"), str) else None
         for session in self._sessions_for(cwd):
-            self.feed(session, f"terminal:{terminal}", raw["data"])
+            self.feed(session, f"terminal:{terminal}", raw["data"], Path(cwd) if cwd else None)
 
     def _sessions_for(self, cwd: str | None) -> list[ProjectSession]:
         """The project a terminal runs in; without a known folder, every project (each reads its own paths)."""
@@ -116,9 +123,9 @@ class RuntimeFeature(LanguageFeature):
                 return inside
         return list(self.server.projects.sessions.values())
 
-    def feed(self, session: ProjectSession, name: str, chunk: bytes | str) -> None:
+    def feed(self, session: ProjectSession, name: str, chunk: bytes | str, source_root: Path | None = None) -> None:
         runtime = self._runtime(session)
-        stream = runtime.streams.pop(name, None) or _Stream()
+        stream = runtime.streams.pop(name, None) or _Stream(source_root=source_root)
         runtime.streams[name] = stream  # most recently used last
         while len(runtime.streams) > MAX_STREAMS:
             runtime.streams.popitem(last=False)
@@ -171,7 +178,10 @@ class RuntimeFeature(LanguageFeature):
 
     def _diagnose(self, session: ProjectSession, stream: _Stream, events: list[ev.Event], now: datetime) -> None:
         runtime = self._runtime(session)
-        stream.diagnoser.facts = self._facts(session)
+        facts = self._facts(session)
+        if stream.source_root is not None:
+            facts = replace(facts, source_root=str(stream.source_root))
+        stream.diagnoser.facts = facts
         for event in events:
             if isinstance(event, ev.DevServerReady):
                 runtime.ready_at = now
@@ -208,8 +218,7 @@ class RuntimeFeature(LanguageFeature):
         runtime = self._runtime(session)
         runtime.facts = None
         # Next's lock says when a running `next dev` started; without one, the last `✓ Ready` seen in its output.
-        lock = running_dev_server(session.root)
-        running = lock.started_at if lock is not None else None
+        running = _newest(running_dev_server(f.folder) for f in runtime.followers)
         runtime.findings.reconsider(session.state, running or runtime.ready_at)
         generated = newest_generation(session.state)
         if running is not None and generated is not None and running < generated:
@@ -235,10 +244,12 @@ class RuntimeFeature(LanguageFeature):
 
     def _poll_project(self, session: ProjectSession) -> None:
         runtime = self._runtime(session)
-        for name, chunk in runtime.followers.poll().items():
-            self.feed(session, f"file:{name}", chunk)
-        lock = read_lock(session.root)
-        started = lock.started_at if lock is not None else None
+        for followers in runtime.followers:
+            for name, chunk in followers.poll().items():
+                folder = followers.folder
+                stream = f"file:{name}" if folder == session.root else f"file:{folder}/{name}"
+                self.feed(session, stream, chunk, folder)
+        started = _newest(read_lock(f.folder) for f in runtime.followers)
         if started is not None and started != runtime.lock_started_at:
             # A new `next dev` (its lock is rewritten at start): errors seen before it are history.
             first = runtime.lock_started_at is None
@@ -251,3 +262,9 @@ class RuntimeFeature(LanguageFeature):
             self._poll.cancel()
         for handle in self._publish.values():
             handle.cancel()
+
+
+def _newest(locks: Iterable[DevServerLock | None]) -> datetime | None:
+    """When the newest of the Next dev servers of the project and its apps started (by their locks)."""
+    times = [lock.started_at for lock in locks if lock is not None and lock.started_at is not None]
+    return max(times, default=None)
