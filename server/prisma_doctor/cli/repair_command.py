@@ -99,20 +99,24 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
 
 
 def _closing_line(result: RepairResult) -> str:
-    """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to work."""
+    """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to answer."""
+    app = next((step for step in result.steps if step.name == "verify-app"), None)
     if not result.ok:
+        if app is not None and app.status == "failed":
+            return f"repair NOT verified: {app.message}"
         return "repair NOT complete"
-    checked = [APP_NOT_CHECKED]
+    if app is not None and app.status == "done":
+        return f"repair verified: {app.message}"
+    checked = []
     if any(step.name == "verify" for step in result.steps):
-        checked.insert(0, "the generated clients match the schema")
-    if result.restarted:
-        checked.insert(-1, "the dev server answers again")
-    return "repair done: " + "; ".join(checked)
+        checked.append("the generated clients match the schema")
+    checked.append(app.message if app is not None else APP_NOT_CHECKED)
+    return "repair done: " + "; ".join(checked) + " (start the dev server, then open the page that failed)"
 
 
-# Said after every repair until the repair requests the app's own pages (the route that failed): a page can still
-# fail, for a database that is behind or for any other reason.
-APP_NOT_CHECKED = "the app's own pages were not checked (run `prisma-doctor check`, then open the page that failed)"
+# Said after a repair that did not ask the app (one without a dev server): a page can still fail, for a database
+# that is behind or for any other reason.
+APP_NOT_CHECKED = "the app was not asked"
 
 
 @contextlib.contextmanager

@@ -1,11 +1,13 @@
 """The project's running dev server: find it, and start it again the way it was started.
 
 Next 16 writes `.next/dev/lock` (`{"pid", "port", "hostname", "appUrl", "startedAt"}`) while `next dev` runs.
-Without it, a node process of the project whose command line runs `next dev` is the server. Either way the
-command to restart is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` ->
-`node next dev`), taken with its working directory and environment. A package manager rewrites its own title
-(`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so its command is rebuilt from what it handed its
-child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
+Without it, a process of the project whose command line runs a dev server (`devserver_kinds`: next, Vite and its
+frameworks, nest, tsx watch, node --watch, nodemon, ts-node-dev) is the server. Either way the command to restart
+is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` -> `node next dev`), taken
+with its working directory and environment, and the server is that whole tree: the launcher and every process
+under it (Next's `next-server`, tsx's child that runs the code), all stopped together. A package manager rewrites
+its own title (`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so its command is rebuilt from what it
+handed its child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
 A restart is detached (it outlives the repair), writes its output to `.prisma-doctor/dev-output.log`, and counts
 as done once a process of the new server's own tree listens and answers HTTP.
 A server read back from a journal (an interrupted repair's record) is never restarted: a record is not a source of
@@ -31,6 +33,7 @@ import psutil
 
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
+from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -48,6 +51,9 @@ class DevServer:
     port: int | None
     launcher_pids: tuple[int, ...]  # the chain from the launcher down to the server
     source: str  # "next-lock", "process" or "record"
+    tool: str = "next"  # what serves: "next", "vite", "tsx", "node --watch"... (devserver_kinds)
+    # The launcher and every process under it when it was found: what stopping the server stops.
+    tree_pids: tuple[int, ...] = ()
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
@@ -61,6 +67,7 @@ class DevServer:
             "port": self.port,
             "launcherPids": list(self.launcher_pids),
             "source": self.source,
+            "tool": self.tool,
         }
 
 
@@ -69,7 +76,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     servers: list[DevServer] = []
     lock = read_lock(root)
     if lock is not None and _serves_project(lock.pid, root, protected):
-        server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock")
+        server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock", "next")
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
@@ -77,12 +84,15 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if process.pid in claimed or process.pid in protected:
             continue
         try:
-            if not same_user(process) or not is_runtime(process) or not _runs_next_dev(process.cmdline()):
+            if not same_user(process) or not is_runtime(process):
+                continue
+            tool = dev_server_tool(process.cmdline())
+            if tool is None:
                 continue
             cwd = process.cwd()
             if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
                 continue
-            server = _describe(process, root, protected, None, "process")
+            server = _describe(process, root, protected, None, "process", tool)
         except (psutil.Error, OSError):
             continue
         if server is not None and not claimed.intersection(server.launcher_pids):
@@ -102,13 +112,8 @@ def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:
         return False
 
 
-def _runs_next_dev(cmdline: list[str]) -> bool:
-    names = [os.path.basename(arg) for arg in cmdline]
-    return "dev" in cmdline and any(name in ("next", "next.js", "next.cmd") for name in names)
-
-
 def _describe(
-    server: psutil.Process, root: Path, protected: set[int], port: int | None, source: str
+    server: psutil.Process, root: Path, protected: set[int], port: int | None, source: str, tool: str
 ) -> DevServer | None:
     chain = [server]
     for parent in server.parents():
@@ -119,8 +124,11 @@ def _describe(
         command, cwd, environ = _how_launched(chain)
     except (psutil.Error, OSError):
         return None
+    tree = _tree(chain[-1].pid)
     if port is None:
-        port = _listening_port(chain) or _port_from_command(command)
+        # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
+        listening, flagged = _listening_ports(tree), _port_from_command(command)
+        port = flagged if flagged in listening or not listening else min(listening)
     return DevServer(
         pid=server.pid,
         command=command,
@@ -128,17 +136,10 @@ def _describe(
         port=port,
         launcher_pids=tuple(p.pid for p in reversed(chain)),
         source=source,
+        tool=tool,
+        tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
         environ=environ,
     )
-
-
-def launchable(cmdline: list[str]) -> tuple[str, ...]:
-    """A command line that can be run again: Next rewrites its title (`next-server (v16)`, padded with empty
-    arguments), which reads back as a single argument with spaces."""
-    args = [arg for arg in cmdline if arg]
-    if len(args) == 1 and " " in args[0]:
-        args = shlex.split(args[0])
-    return tuple(args)
 
 
 def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, dict[str, str] | None]:
@@ -246,17 +247,6 @@ def _listening_ports(processes: list[psutil.Process]) -> set[int]:
         except (psutil.Error, OSError):
             continue
     return ports
-
-
-def _listening_port(chain: list[psutil.Process]) -> int | None:
-    for process in chain:
-        try:
-            for connection in process.net_connections(kind="inet"):
-                if connection.status == psutil.CONN_LISTEN and connection.laddr:
-                    return int(connection.laddr.port)
-        except (psutil.Error, OSError):
-            continue
-    return None
 
 
 def _port_from_command(command: tuple[str, ...]) -> int | None:

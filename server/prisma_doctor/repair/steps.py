@@ -16,7 +16,7 @@ from prisma_doctor.check import check_project
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.package_json import read_package_json
-from prisma_doctor.repair import devserver
+from prisma_doctor.repair import app_check, devserver
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -405,3 +405,73 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
         for f in after.findings
         if f.severity in serious and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
     ]
+
+
+@dataclass
+class VerifyApp(Step):
+    """Ask the app itself: the route that failed (or `/`) on each dev server that runs after the repair.
+
+    `servers` are those the repair leaves running as they were (regenerate, the database repairs); those it started
+    again are read from what `RestartDevServers` learned."""
+
+    servers: list[DevServer]
+    routes: list[str]
+    name = "verify-app"
+    title = "Check that the app answers"
+
+    def preview(self) -> list[str]:
+        routes = ", ".join(f"GET {route}" for route in self.routes)
+        return [f"request {routes} on each dev server that runs afterwards (localhost only): no 5xx, no error back"]
+
+    def identity(self) -> list[str]:
+        return list(self.routes)
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        targets = _servers_to_ask(self.servers, ctx)
+        if not targets:
+            return StepOutcome("skipped", "no dev server runs, so the app was not asked")
+        answers: list[app_check.AppAnswer] = []
+        for port, started_at in targets:
+            for route in self.routes:
+                ctx.say(f"requesting GET {route} on localhost:{port}")
+                answers.append(
+                    app_check.ask_app(
+                        ctx.root, port, route, started_at=started_at, say=ctx.say, should_stop=ctx.should_stop
+                    )
+                )
+                ctx.token.raise_if_cancelled()
+        ctx.extra["app_answers"] = answers
+        failed = [answer for answer in answers if not answer.ok]
+        if not failed:
+            return StepOutcome("done", "the app answers: " + "; ".join(a.describe() for a in answers))
+        details = [answer.describe() for answer in failed]
+        came_back = {f.key: f for answer in failed for f in answer.came_back}
+        details += [f"{f.code}: {f.message}" for f in came_back.values()]
+        fresh = check_project(ctx.root)
+        details += [f"check: {f.code}: {f.message}" for f in fresh.findings if f.severity == Severity.ERROR]
+        if not came_back and not fresh.findings:
+            details.append(
+                "a fresh check finds nothing wrong with the schema and clients: read the dev server's output"
+            )
+        return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
+
+
+def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, float | None]]:
+    """(port, start time) of each server that runs now: those restarted, then those left running."""
+    targets: list[tuple[int, float | None]] = []
+    for restarted in ctx.extra.get("restarted", []):
+        if restarted.answered and restarted.port is not None:
+            targets.append((restarted.port, _started(restarted.pid)))
+    for server in kept:
+        if server.port is not None and devserver.still_running(server) and server.port not in dict(targets):
+            targets.append((server.port, _started(server.pid)))
+    return targets
+
+
+def _started(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
