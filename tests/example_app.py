@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.dev_server import DevServer
-from tests.npm_cache import CACHE, cached
+from tests.npm_cache import CACHE, cached, link_packages
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "next-prisma-app"
@@ -63,14 +63,7 @@ def installed_example_packages() -> Path:
 def copy_example(destination: Path, packages: Path) -> Path:
     """A copy of the example's sources with the cached packages hard-linked in (the generated client copied)."""
     shutil.copytree(EXAMPLE, destination, ignore=NOT_SOURCES)
-    shutil.copytree(
-        packages / "node_modules",
-        destination / "node_modules",
-        symlinks=True,
-        copy_function=os.link,
-        ignore=lambda folder, names: [".prisma"] if Path(folder) == packages / "node_modules" else [],
-    )
-    shutil.copytree(packages / "node_modules" / ".prisma", destination / "node_modules" / ".prisma", symlinks=True)
+    link_packages(packages, destination)
     return destination
 
 

@@ -3,12 +3,10 @@ repair brings it back with the same command, and the page answers 200 with the n
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -21,16 +19,6 @@ from tests.example_app import run_script
 from tests.helpers import doctor_json
 
 pytestmark = pytest.mark.node
-
-
-@pytest.fixture
-def restarted_groups() -> Iterator[list[int]]:
-    """Process groups of the servers the repair started (detached, so the dev-server fixture does not own them)."""
-    groups: list[int] = []
-    yield groups
-    for group in groups:
-        with contextlib.suppress(OSError):
-            os.killpg(group, signal.SIGKILL)
 
 
 def test_reset_on_the_running_example_serves_the_new_field(

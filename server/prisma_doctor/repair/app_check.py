@@ -69,19 +69,37 @@ def ask_app(
     port: int,
     route: str,
     *,
-    started_at: float | None = None,
     say: Callable[[str], None] = lambda message: None,
     should_stop: Callable[[], bool] = lambda: False,
     timeout: float = ANSWER_TIMEOUT,
+    watcher_grace: float = 0.0,
 ) -> AppAnswer:
     """GET `route` on localhost:`port` and judge the answer and what the server printed meanwhile.
 
-    `started_at` (epoch seconds) is when the server's process started: a runtime error that comes back is then
-    diagnosed knowing whether the server is older than the client."""
+    A runtime error that comes back is diagnosed knowing when the process that listens started (older than the
+    client: a stale server). With `watcher_grace`, a failed answer is asked
+    again once after that many seconds: a server the repair left running may be a watcher (`node --watch`,
+    nodemon) that restarts by itself for the new client, a moment after the generate."""
+    answer = _ask(root, port, route, say, should_stop, timeout)
+    if answer.ok or watcher_grace <= 0 or should_stop():
+        return answer
+    say(f"GET {route} failed; asking again in {watcher_grace:.0f}s, in case the dev server restarts by itself")
+    time.sleep(watcher_grace)
+    return _ask(root, port, route, say, should_stop, timeout)
+
+
+def _ask(
+    root: Path,
+    port: int,
+    route: str,
+    say: Callable[[str], None],
+    should_stop: Callable[[], bool],
+    timeout: float,
+) -> AppAnswer:
     offsets = {output: _size(root / output) for output in OUTPUTS}
     status, error = _request(port, route, say, should_stop, timeout)
     time.sleep(SETTLE_SECONDS)
-    came_back = _errors_since(root, offsets, started_at)
+    came_back = _errors_since(root, offsets, _listener_started(port))
     if status is None:
         problem = f"no answer ({error})"
     elif status >= 500:
@@ -134,6 +152,19 @@ def _get(url: str, deadline: float) -> tuple[int | None, str]:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         return None, str(reason)
+
+
+def _listener_started(port: int) -> float | None:
+    """When the process that listens on `port` started (epoch seconds), where this user may see it."""
+    import psutil
+
+    try:
+        for connection in psutil.net_connections(kind="inet"):
+            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
+                return float(psutil.Process(connection.pid).create_time())
+    except (psutil.Error, OSError):
+        return None
+    return None
 
 
 def _size(path: Path) -> int:

@@ -407,6 +407,11 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
     ]
 
 
+# A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
+# the client's files change): a failed answer from it is asked again once, this much later.
+WATCHER_GRACE_SECONDS = 3.0
+
+
 @dataclass
 class VerifyApp(Step):
     """Ask the app itself: the route that failed (or `/`) on each dev server that runs after the repair.
@@ -431,12 +436,13 @@ class VerifyApp(Step):
         if not targets:
             return StepOutcome("skipped", "no dev server runs, so the app was not asked")
         answers: list[app_check.AppAnswer] = []
-        for port, started_at in targets:
+        for port, kept in targets:
             for route in self.routes:
                 ctx.say(f"requesting GET {route} on localhost:{port}")
+                grace = WATCHER_GRACE_SECONDS if kept else 0.0
                 answers.append(
                     app_check.ask_app(
-                        ctx.root, port, route, started_at=started_at, say=ctx.say, should_stop=ctx.should_stop
+                        ctx.root, port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
                     )
                 )
                 ctx.token.raise_if_cancelled()
@@ -456,22 +462,13 @@ class VerifyApp(Step):
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
 
 
-def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, float | None]]:
-    """(port, start time) of each server that runs now: those restarted, then those left running."""
-    targets: list[tuple[int, float | None]] = []
+def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, bool]]:
+    """(port, whether the repair left it running) of each server that runs now: those restarted, then the others."""
+    targets: dict[int, bool] = {}
     for restarted in ctx.extra.get("restarted", []):
         if restarted.answered and restarted.port is not None:
-            targets.append((restarted.port, _started(restarted.pid)))
+            targets[restarted.port] = False
     for server in kept:
-        if server.port is not None and devserver.still_running(server) and server.port not in dict(targets):
-            targets.append((server.port, _started(server.pid)))
-    return targets
-
-
-def _started(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return float(psutil.Process(pid).create_time())
-    except psutil.Error:
-        return None
+        if server.port is not None and devserver.still_running(server):
+            targets.setdefault(server.port, True)
+    return list(targets.items())
