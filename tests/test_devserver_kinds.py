@@ -43,6 +43,9 @@ def test_a_dev_server_is_told_by_the_script_it_runs(cmdline: list[str], tool: st
     [
         ["node", f"{P}/.bin/vite", "build"],
         ["node", f"{P}/.bin/next", "build"],
+        # Next's telemetry flush names `dev` after a script of the next package that is not its command line.
+        ["node", f"{P}/next/dist/telemetry/detached-flush.js", "dev", "/home/u/app", "_events_1.json"],
+        ["node", f"{P}/.bin/next", "build", "--dev"],
         ["node", f"{P}/@nestjs/cli/bin/nest.js", "start"],
         ["node", f"{P}/tsx/dist/cli.mjs", "src/migrate.ts"],
         ["node", "server.js"],

@@ -3,6 +3,7 @@ repair brings it back with the same command, and the page answers 200 with the n
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -77,7 +78,7 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     code, result = doctor_json("restart-dev", "--project", str(example_app), env=env)
     restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
 
-    assert code == 0, result
+    assert code == 0, json.dumps(result, indent=2)
     stop = next(s for s in result["steps"] if s["name"] == "stop")
     assert any(f"pid {launcher.pid}: npm run dev" in d for d in stop["details"])
     assert launcher.wait(timeout=30) is not None

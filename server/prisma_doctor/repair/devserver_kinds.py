@@ -36,17 +36,22 @@ def _has(*words: str) -> Callable[[Sequence[str]], bool]:
     return lambda args: any(word in args for word in words)
 
 
+def _command(*words: str) -> Callable[[Sequence[str]], bool]:
+    """The tool's subcommand (its first word) is one of `words`: `next dev`, not `next build --dev`."""
+    return lambda args: _first_word(args) in words
+
+
 # Each tool, and whether the arguments after its script make it serve in development mode.
 _DEV_ARGUMENTS: dict[str, Callable[[Sequence[str]], bool]] = {
-    "next": _has("dev"),
+    "next": _command("dev"),
     # Bare `vite` serves; so do `vite dev` and `vite serve` (SvelteKit runs `vite dev`).
     "vite": lambda args: _first_word(args) in ("", "dev", "serve"),
-    "react-router": _has("dev"),
-    "remix": _has("dev", "vite:dev"),
-    "nuxt": _has("dev"),
-    "astro": _has("dev"),
+    "react-router": _command("dev"),
+    "remix": _command("dev", "vite:dev"),
+    "nuxt": _command("dev"),
+    "astro": _command("dev"),
     "nest": lambda args: "start" in args and ("--watch" in args or "-w" in args),
-    "tsx": _has("watch"),
+    "tsx": _command("watch"),
     "nodemon": lambda args: True,
     "ts-node-dev": lambda args: True,
 }
@@ -95,8 +100,15 @@ def _tool_of(script: str) -> str:
     found = _PACKAGE.findall(script)
     # `node_modules/.bin/vite` names the bin, not a package: its file name is the tool.
     package = found[-1].replace("\\", "/") if found else ""
-    name = package if package else _stem(script)
-    return _ALIASES.get(name, name)
+    if not package:
+        name = _stem(script)
+        return _ALIASES.get(name, name)
+    tool = _ALIASES.get(package, package)
+    # A package's command-line entry is named after it or its tool (`vite/bin/vite.js`, `@nestjs/cli/bin/nest.js`)
+    # or is its `cli`/`bin` file (`tsx/dist/cli.mjs`): any other of its scripts (Next's telemetry flush, run as
+    # `node next/dist/telemetry/detached-flush.js dev ...`) is a helper, not the tool.
+    entry = _stem(script)
+    return tool if entry in (package.rsplit("/", 1)[-1], tool, "cli", "bin") else ""
 
 
 def _stem(path: str) -> str:
