@@ -119,3 +119,47 @@ def test_a_reset_cancelled_after_stopping_next_dev_restarts_it_and_the_next_run_
     assert second.ok, second.to_json()
     page = server.get("/")
     assert page.status == 200 and 'class="user-nickname"' in page.body
+
+
+def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
+    example_app: Path, start_dev_server: Callable[[Path], DevServer], restarted_groups: list[int]
+) -> None:
+    """A schema-only break (no migration): each repair the user might try in turn, judged by the page itself."""
+    server = start_dev_server(example_app)
+    run_script(example_app, "break.sh")  # the schema and code gain `nickname`; the database does not
+    assert server.get("/").status == 500
+
+    # 1. Regenerate with the old `next dev` running: the client is right, the server still has the old one.
+    code, result = doctor_json("regenerate", "--project", str(example_app))
+    assert code == 1, json.dumps(result, indent=2)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    # The route that failed is read from Next's own dev log.
+    assert app["status"] == "failed" and f"GET / on localhost:{server.port} answers 500" in app["message"], app
+
+    # 2. A restart loads the new client; the page still fails, now on the database, and says so.
+    code, result = doctor_json("restart-dev", "--project", str(example_app))
+    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    assert code == 1, json.dumps(result, indent=2)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "failed" and "answers 500" in app["message"], app
+    assert any("db-missing-column" in detail and "nickname" in detail for detail in app["details"]), app
+
+    # 3. An empty migration applied: Prisma succeeds, the page does not, and the repair is not verified.
+    empty = example_app / "prisma" / "migrations" / "20260301000000_nothing"
+    empty.mkdir()
+    (empty / "migration.sql").write_text("-- nothing\n", encoding="utf-8")
+    code, result = doctor_json("migrate", "deploy", "--project", str(example_app))
+    assert code == 1, json.dumps(result, indent=2)
+    assert next(s for s in result["steps"] if s["name"] == "database")["status"] == "done"
+    assert next(s for s in result["steps"] if s["name"] == "verify-app")["status"] == "failed"
+
+    # 4. The migration that adds the column: the page answers with the new field, and only now is it verified.
+    real = example_app / "prisma" / "migrations" / "20260301000001_add_user_nickname"
+    real.mkdir()
+    (real / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
+    code, result = doctor_json("migrate", "deploy", "--project", str(example_app))
+    assert code == 0, json.dumps(result, indent=2)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "done" and "answers 200" in app["message"], app
+    page = server.get("/")
+    assert page.status == 200 and 'class="user-nickname"' in page.body

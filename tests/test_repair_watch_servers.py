@@ -8,13 +8,16 @@ the old server running is not verified (it still answers 500); a restart or a re
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import doctor, doctor_json
+from tests.helpers import DOCTOR, doctor, doctor_environment, doctor_json
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 pytestmark = pytest.mark.node
@@ -101,3 +104,42 @@ def test_reset_restarts_the_server_and_says_verified_only_once_the_app_answers(
     assert closing == f"repair verified: the app answers: GET / on localhost:{server.port} answers 200", closing
     answer = server.users()
     assert answer.status == 200 and '"nickname":"countess"' in answer.body, tool
+
+
+def test_a_server_under_prisma_doctor_run_is_restarted_by_run_in_its_own_terminal(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    server = NpmRunDev(project, tmp_path / "unused.log")
+    terminal = tmp_path / "terminal.log"
+    with terminal.open("ab") as output:
+        run = subprocess.Popen(
+            [*DOCTOR, "run", "--project", str(project), "--", "npm", "run", "dev"],
+            cwd=project,
+            env=doctor_environment(server.environment),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        assert server.wait_for_status(200) == 200, terminal.read_text()
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, terminal.read_text()
+
+        done = doctor("reset", "--yes", "--project", str(project), env=server.environment)
+
+        assert done.returncode == 0, done.stdout + done.stderr + terminal.read_text()
+        # The route that failed is read from run's record of the output, and asked again.
+        closing = done.stdout.strip().splitlines()[-1]
+        assert closing == f"repair verified: the app answers: GET /users on localhost:{server.port} answers 200"
+        assert run.poll() is None, "run keeps running: it started its command again itself"
+        text = terminal.read_text()
+        assert "a repair stopped the dev server" in text and "starting `npm run dev` again" in text
+        after_restart = text.split("starting `npm run dev` again", 1)[1]
+        assert "GET /users 200" in after_restart, "the new server's output flows into the same terminal"
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=30)

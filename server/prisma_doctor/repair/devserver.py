@@ -31,6 +31,7 @@ from typing import Any
 
 import psutil
 
+from prisma_doctor import run_control
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
@@ -54,6 +55,8 @@ class DevServer:
     tool: str = "next"  # what serves: "next", "vite", "tsx", "node --watch"... (devserver_kinds)
     # The launcher and every process under it when it was found: what stopping the server stops.
     tree_pids: tuple[int, ...] = ()
+    # The `prisma-doctor run` whose child the launcher is: it starts the server again itself, in its terminal.
+    run_pid: int | None = None
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
@@ -68,6 +71,7 @@ class DevServer:
             "launcherPids": list(self.launcher_pids),
             "source": self.source,
             "tool": self.tool,
+            "runPid": self.run_pid,
         }
 
 
@@ -138,6 +142,7 @@ def _describe(
         source=source,
         tool=tool,
         tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
+        run_pid=_run_owner(root, chain[-1].pid),
         environ=environ,
     )
 
@@ -229,6 +234,11 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         return False
 
 
+def _run_owner(root: Path, launcher: int) -> int | None:
+    owner = run_control.owner_of(StateFolder(root), launcher)
+    return owner.pid if owner is not None else None
+
+
 def _tree(pid: int) -> list[psutil.Process]:
     try:
         process = psutil.Process(pid)
@@ -306,7 +316,41 @@ def restart(
         return Restarted(0, None, str(log_path), False, f"could not start {server.command[0]}: {error}")
     finally:
         log.close()
-    return _wait_until_answering(child, server, root, log_path, timeout, should_stop)
+    return _wait_until_answering(child.pid, child.poll, server, root, log_path, timeout, should_stop)
+
+
+def restart_in_run(
+    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+) -> Restarted:
+    """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
+    until the new server answers. Its output goes on into `run`'s terminal and record."""
+    folder = StateFolder(root)
+    log_path = folder.path / "dev-output.log"
+    assert server.run_pid is not None
+    owner = run_control.RunOwner(server.run_pid, server.launcher_pids[0])
+    if not psutil.pid_exists(owner.pid):
+        return Restarted(0, None, str(log_path), False, "the `prisma-doctor run` that ran it has exited: run it again")
+    run_control.ask(folder, run_control.START)
+    deadline = time.monotonic() + timeout
+    child = None
+    while time.monotonic() < deadline and not should_stop():
+        child = run_control.current_child(folder, owner)
+        if child is not None and child != owner.child:
+            break
+        if not psutil.pid_exists(owner.pid):
+            return Restarted(0, None, str(log_path), False, "the `prisma-doctor run` that ran it exited meanwhile")
+        time.sleep(0.2)
+    if child is None or child == owner.child:
+        return Restarted(0, None, str(log_path), False, "`prisma-doctor run` did not start the dev server again")
+    return _wait_until_answering(child, lambda: _exit_code(child), server, root, log_path, timeout, should_stop)
+
+
+def _exit_code(pid: int) -> int | None:
+    """For a process that is not ours to wait for: None while it runs, else -1 (its code is its parent's to read)."""
+    try:
+        return -1 if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE else None
+    except psutil.Error:
+        return -1
 
 
 def _detached() -> dict[str, Any]:
@@ -326,7 +370,8 @@ def _remove_stale_next_lock(root: Path) -> None:
 
 
 def _wait_until_answering(
-    child: subprocess.Popen[bytes],
+    pid: int,
+    exit_code: Callable[[], int | None],
     server: DevServer,
     root: Path,
     log_path: Path,
@@ -337,12 +382,11 @@ def _wait_until_answering(
     port = server.port
     while time.monotonic() < deadline:
         if should_stop():
-            return Restarted(child.pid, port, str(log_path), False, "cancelled while waiting for the dev server")
-        if child.poll() is not None:
-            return Restarted(
-                child.pid, port, str(log_path), False, f"the dev server exited with code {child.returncode}"
-            )
-        tree = _tree(child.pid)
+            return Restarted(pid, port, str(log_path), False, "cancelled while waiting for the dev server")
+        code = exit_code()
+        if code is not None:
+            return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
+        tree = _tree(pid)
         # The port is the one this server's own processes listen on: another server answering on the recorded
         # port (a second copy, an older one) proves nothing about this one.
         listening = _listening_ports(tree)
@@ -350,9 +394,9 @@ def _wait_until_answering(
             announced = _announced_port(root, log_path)
             port = announced if announced in listening else (min(listening) if listening else None)
         if port is not None and port in listening and _answers(port):
-            return Restarted(child.pid, port, str(log_path), True, f"the dev server answers on port {port}")
+            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}")
         time.sleep(0.5)
-    return Restarted(child.pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
+    return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
 
 def _announced_port(root: Path, log_path: Path) -> int | None:

@@ -102,7 +102,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         chain = _server_pids(running)
         processes = [p for p in find_project_processes(project) if p.pid in chain or p.ppid in chain]
         steps: list[Step] = [
-            StopProcesses(processes),
+            StopProcesses(processes, servers),
             RestartDevServers(servers, required=True),
             VerifyApp([], routes_that_failed(project)),
         ]
@@ -140,7 +140,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     steps = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        steps.append(StopProcesses(_must_stop(find_project_processes(project, clients), servers, notes)))
+        steps.append(StopProcesses(_must_stop(find_project_processes(project, clients), servers, notes), servers))
     steps.append(SetAside(aside, targets.outside, not_ours))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prisma_doctor import run_control
 from prisma_doctor.check import check_project
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Finding, Report, Severity
@@ -69,6 +70,8 @@ def human_size(size: int) -> str:
 @dataclass
 class StopProcesses(Step):
     processes: list[ProjectProcess]
+    # The dev servers among them: one that `prisma-doctor run` runs is held there, to be started again in its terminal.
+    servers: list[DevServer] = field(default_factory=list)
     name = "stop"
     title = "Stop the project's processes that hold the client"
 
@@ -81,6 +84,9 @@ class StopProcesses(Step):
         if not self.processes:
             return StepOutcome("skipped", "no process of this project is running")
         ctx.token.raise_if_cancelled()
+        if any(server.run_pid is not None for server in self.servers):
+            # Before its child stops, so that `run` waits for the repair rather than exiting with it.
+            run_control.ask(StateFolder(ctx.root), run_control.HOLD)
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -355,8 +361,12 @@ class RestartDevServers(Step):
                 details.append(f"{pids} started while the repair ran, not by it: not started twice")
                 failed = True
                 continue
-            ctx.say(f"starting {' '.join(server.command)}")
-            restarted = devserver.restart(server, ctx.root, should_stop=ctx.should_stop)
+            if server.run_pid is not None:
+                ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
+                restarted = devserver.restart_in_run(server, ctx.root, should_stop=ctx.should_stop)
+            else:
+                ctx.say(f"starting {' '.join(server.command)}")
+                restarted = devserver.restart(server, ctx.root, should_stop=ctx.should_stop)
             ctx.token.raise_if_cancelled()
             ctx.extra.setdefault("restarted", []).append(restarted)
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
