@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,6 +24,14 @@ from tests.helpers import doctor_json
 pytestmark = pytest.mark.node
 
 
+def demo_break_arguments() -> list[str]:
+    """The arguments scripts/demo.sh breaks the example with: the test below follows the demo's own flow."""
+    demo = (Path(__file__).resolve().parents[1] / "scripts" / "demo.sh").read_text()
+    found = re.search(r"bash scripts/break\.sh([^)\n]*)\)", demo)
+    assert found is not None, "scripts/demo.sh no longer runs scripts/break.sh"
+    return found.group(1).split()
+
+
 def test_reset_on_the_running_example_serves_the_new_field(
     example_app: Path,
     start_dev_server: Callable[[Path], DevServer],
@@ -32,7 +42,8 @@ def test_reset_on_the_running_example_serves_the_new_field(
     original = psutil.Process(server.process.pid)
     command, cwd = original.cmdline(), original.cwd()
 
-    run_script(example_app, "break.sh", "--db")  # schema and code gain `nickname`; the database gets the column
+    # As the demo does it: schema and code gain `nickname`, and the database the column (its migration applied).
+    run_script(example_app, "break.sh", *demo_break_arguments())
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
 
@@ -47,6 +58,10 @@ def test_reset_on_the_running_example_serves_the_new_field(
     page = server.get("/")
     assert page.status == 200, page.body[-3000:]
     assert 'class="user-nickname"' in page.body
+    with sqlite3.connect(example_app / "dev.db") as database:
+        assert "nickname" in [row[1] for row in database.execute('PRAGMA table_info("User")')]
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "done" and f"GET / on localhost:{server.port} answers 200" in app["message"], app
     again = psutil.Process(restarted["pid"])
     assert again.cmdline() == command and again.cwd() == cwd
     assert result["restartTsServer"] is True
