@@ -1,4 +1,4 @@
-"""Repairs on real non-Next dev servers (`tsx watch`, `node --watch`, started with `npm run dev`): found by their
+"""Repairs on real non-Next dev servers (`tsx watch`, `node --watch`, Vite; started with `npm run dev`): found by their
 process tree, stopped whole, started again with the exact command, and called verified only when the app answers.
 
 A field is added to the schema and the code without generate, so `GET /users` answers 500. A regenerate that leaves
@@ -23,7 +23,7 @@ from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 pytestmark = pytest.mark.node
 
 
-@pytest.fixture(params=["tsx", "node --watch"])
+@pytest.fixture(params=["tsx", "node --watch", "vite"])
 def broken_server(request: pytest.FixtureRequest, watch_template: Path, tmp_path: Path):
     """A running `npm run dev` of the given kind whose code and schema gained `nickname`: it answers 500."""
     project = project_copy(watch_template, tmp_path / "app", request.param)
@@ -58,7 +58,8 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
         assert closing == f"repair verified: the app answers: GET / on localhost:{server.port} answers 200", closing
         assert '"nickname":"countess"' in server.users().body
     else:
-        # The client is new, but tsx watch ignores node_modules: its server still has the old client in memory.
+        # The client is new, but tsx watch ignores node_modules and Vite keeps the modules its config loaded: the
+        # server still has the old client in memory.
         assert regenerated.returncode == 1, regenerated.stdout + regenerated.stderr
         assert "repair NOT verified" in regenerated.stdout
         # Its output went to a terminal the doctor cannot read, so no failed route is known: it asks the root.
