@@ -20,7 +20,6 @@ from prisma_doctor.cli import UsageError
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
-    from prisma_doctor.repair.pipeline import RepairResult
 
 
 def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) -> None:
@@ -92,31 +91,10 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         generated = any(step.name == "generate" and step.status == "done" for step in result.steps)
         if result.restart_ts_server and generated:
             print("Restart your editor's TypeScript server to see the new client types.")
-        print(_closing_line(result))
+        print(result.verdict())
     if result.cancelled:
         return 130
     return 0 if result.ok else 1
-
-
-def _closing_line(result: RepairResult) -> str:
-    """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to answer."""
-    app = next((step for step in result.steps if step.name == "verify-app"), None)
-    if not result.ok:
-        if app is not None and app.status == "failed":
-            return f"repair NOT verified: {app.message}"
-        return "repair NOT complete"
-    if app is not None and app.status == "done":
-        return f"repair verified: {app.message}"
-    checked = []
-    if any(step.name == "verify" for step in result.steps):
-        checked.append("the generated clients match the schema")
-    checked.append(app.message if app is not None else APP_NOT_CHECKED)
-    return "repair done: " + "; ".join(checked) + " (start the dev server, then open the page that failed)"
-
-
-# Said after a repair that did not ask the app (one without a dev server): a page can still fail, for a database
-# that is behind or for any other reason.
-APP_NOT_CHECKED = "the app was not asked"
 
 
 @contextlib.contextmanager
