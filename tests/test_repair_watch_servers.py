@@ -64,6 +64,7 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
         assert "repair NOT verified" in regenerated.stdout
         # Its output went to a terminal the doctor cannot read, so no failed route is known: it asks the root.
         assert f"GET / on localhost:{server.port} answers 500" in regenerated.stdout
+        assert "restart it (`prisma-doctor restart-dev`)" in regenerated.stdout
         assert "verified:" not in regenerated.stdout.replace("NOT verified:", "")
         assert all(process.is_running() for process in old_tree), "a regenerate stops nothing"
         assert server.users().status == 500

@@ -73,6 +73,9 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             print(f"[{event.index + 1}/{event.total}] {event.title}", flush=True)
         elif event.status != "progress":
             print(f"      {event.status}: {event.message}", flush=True)
+        elif event.step == "verify-app":
+            # A first request can wait long on the dev server's compile: say what it waits for.
+            print(f"      {event.message}", flush=True)
 
     token = CancellationToken()
     # Ctrl+C or a polite kill cancels through the token, so that the pipeline puts back what it set aside and

@@ -461,6 +461,13 @@ class VerifyApp(Step):
         if not failed:
             return StepOutcome("done", "the app answers: " + "; ".join(a.describe() for a in answers))
         details = [answer.describe() for answer in failed]
+        kept_ports = {port for port, kept in targets if kept}
+        if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
+            # This repair rewrote the client under a server it left running: that server may still hold the old one.
+            details.append(
+                "the dev server on that port was running before this repair's Prisma command and was left running: "
+                "it may still hold the old client; restart it (`prisma-doctor restart-dev`)"
+            )
         came_back = {f.key: f for answer in failed for f in answer.came_back}
         details += [f"{f.code}: {f.message}" for f in came_back.values()]
         fresh = check_project(ctx.root)
