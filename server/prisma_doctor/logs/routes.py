@@ -15,6 +15,12 @@ _FAILED_REQUEST = re.compile(r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]
 MAX_ROUTES = 3
 
 
+def failed_route(line: str) -> str | None:
+    """The path of the failed request this clean line reports, or None."""
+    found = _FAILED_REQUEST.search(line) if " 5" in line else None
+    return found.group(1) if found else None
+
+
 def failed_routes(chunks: Iterable[bytes | str]) -> list[str]:
     """The paths of the requests that failed, latest last, each once (its last failure counts)."""
     routes: list[str] = []
