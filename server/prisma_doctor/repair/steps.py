@@ -352,6 +352,9 @@ class RestartDevServers(Step):
             if devserver.still_running(server):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
                 details.append(f"pid {server.pid} still runs: not started again")
+                if server.run_pid is not None:
+                    # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
+                    run_control.clear(StateFolder(ctx.root))
                 continue
             others = [s for s in devserver.find_dev_servers(ctx.root) if Path(s.cwd) == Path(server.cwd)]
             if others:
