@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.example_app", "tests.toolchain", "tests.database_fixtures"]
+pytest_plugins = ["tests.example_app", "tests.toolchain", "tests.database_fixtures", "tests.watch_servers"]

@@ -57,12 +57,16 @@ class DevServer:
         return [str(binary), "dev", "--turbopack", "-p", str(self.port)]
 
     @property
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, "NEXT_TELEMETRY_DISABLED": "1"}
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = READY_TIMEOUT) -> DevServer:
         """Start the server and return once it answers over HTTP (any status: a broken page is an answer)."""
-        env = {**os.environ, "NEXT_TELEMETRY_DISABLED": "1"}
+        env = self.environment
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command,
@@ -76,14 +80,15 @@ class DevServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"next dev exited with {self.process.returncode}:\n{self.output}")
+                raise RuntimeError(f"{' '.join(self.command)} exited with {self.process.returncode}:\n{self.output}")
             try:
                 self.get("/", timeout=timeout)
                 return self
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise TimeoutError(f"next dev did not answer on {self.url} within {timeout:.0f}s:\n{self.output}")
+        command = " ".join(self.command)
+        raise TimeoutError(f"{command} did not answer on {self.url} within {timeout:.0f}s:\n{self.output}")
 
     def stop(self) -> None:
         """Ask the whole process group to stop, then kill what is left of it (Next's worker included)."""
@@ -108,7 +113,7 @@ class DevServer:
         deadline = time.monotonic() + timeout
         while text not in self.output:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{text!r} did not appear in the next dev output:\n{self.output}")
+                raise TimeoutError(f"{text!r} did not appear in the dev server's output:\n{self.output}")
             time.sleep(0.2)
         return self.output
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.dev_server import DevServer
-from tests.npm_cache import CACHE, cached
+from tests.npm_cache import CACHE, cached, link_packages
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "next-prisma-app"
@@ -67,19 +67,6 @@ def copy_example(destination: Path, packages: Path) -> Path:
     shutil.copytree(EXAMPLE, destination, ignore=NOT_SOURCES)
     link_packages(packages, destination)
     return destination
-
-
-def link_packages(packages: Path, destination: Path) -> None:
-    """The cached `node_modules` (Next, React, Prisma 6.17 with the libSQL adapter) hard-linked into `destination`,
-    the generated client folder `.prisma` copied (generate rewrites it)."""
-    shutil.copytree(
-        packages / "node_modules",
-        destination / "node_modules",
-        symlinks=True,
-        copy_function=os.link,
-        ignore=lambda folder, names: [".prisma"] if Path(folder) == packages / "node_modules" else [],
-    )
-    shutil.copytree(packages / "node_modules" / ".prisma", destination / "node_modules" / ".prisma", symlinks=True)
 
 
 def run_script(project: Path, script: str, *args: str) -> None:

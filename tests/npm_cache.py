@@ -157,3 +157,18 @@ def bun_command() -> list[str]:
     if not binary.is_file():
         raise ToolchainError(f"the bun package from npm has no binary for this platform at {binary}")
     return [str(binary)]
+
+
+def link_packages(installed: Path, destination: Path) -> None:
+    """`installed/node_modules` into `destination`, hard-linked (cheap), except the generated client
+    `node_modules/.prisma`, which is a real copy because `prisma generate` rewrites it (in place, it would write into
+    the cache)."""
+    source = installed / "node_modules"
+    shutil.copytree(
+        source,
+        destination / "node_modules",
+        symlinks=True,
+        copy_function=os.link,
+        ignore=lambda folder, names: [".prisma"] if Path(folder) == source else [],
+    )
+    shutil.copytree(source / ".prisma", destination / "node_modules" / ".prisma", symlinks=True)

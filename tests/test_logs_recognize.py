@@ -286,3 +286,43 @@ def test_a_client_error_ends_with_its_properties(name: str) -> None:
     events = [event for line in read_lines([load(name).output]) for event in recognizer.feed_line(line)]
     assert kinds(events) == EXPECTED_KINDS[name]
     assert recognizer.flush() == []
+
+
+UNKNOWN_FIELD_THEN_REQUEST = """
+Invalid `prisma.user.findMany()` invocation in
+/app/server.js:13:45
+
+  12 try {
+→ 13   body = JSON.stringify(await prisma.user.findMany({
+         select: {
+           nickname: true
+           ~~~~~~~~
+         }
+       })
+
+Unknown field `nickname` for select statement on model `User`. Available options are marked with ?.
+{request}
+"""
+
+
+@pytest.mark.parametrize(
+    ("request_line", "route"),
+    [
+        ("GET /users?page=2 500 in 3ms", "/users?page=2"),  # as Next and most servers print it
+        (" POST /posts/7 500 in 1.2s", "/posts/7"),
+        ("GET /users 200 in 3ms", None),  # an answer that did not fail is not this error's request
+        ("ready", None),
+    ],
+)
+def test_the_failed_request_that_ends_an_error_is_its_route(request_line: str, route: str | None) -> None:
+    events = read_events([UNKNOWN_FIELD_THEN_REQUEST.replace("{request}", request_line)])
+    (error,) = [e for e in events if isinstance(e, ev.ClientError)]
+    assert error.route == route
+
+
+def test_a_runtime_finding_carries_the_route_that_failed() -> None:
+    from prisma_doctor.diagnosis import diagnose
+
+    events = read_events([UNKNOWN_FIELD_THEN_REQUEST.replace("{request}", "GET /users 500 in 3ms")])
+    (finding,) = diagnose(events)
+    assert finding.data["route"] == "/users"

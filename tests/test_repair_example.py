@@ -3,7 +3,10 @@ repair brings it back with the same command, and the page answers 200 with the n
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,6 +24,14 @@ from tests.helpers import doctor_json
 pytestmark = pytest.mark.node
 
 
+def demo_break_arguments() -> list[str]:
+    """The arguments scripts/demo.sh breaks the example with: the test below follows the demo's own flow."""
+    demo = (Path(__file__).resolve().parents[1] / "scripts" / "demo.sh").read_text()
+    found = re.search(r"bash scripts/break\.sh([^)\n]*)\)", demo)
+    assert found is not None, "scripts/demo.sh no longer runs scripts/break.sh"
+    return found.group(1).split()
+
+
 def test_reset_on_the_running_example_serves_the_new_field(
     example_app: Path,
     start_dev_server: Callable[[Path], DevServer],
@@ -31,7 +42,8 @@ def test_reset_on_the_running_example_serves_the_new_field(
     original = psutil.Process(server.process.pid)
     command, cwd = original.cmdline(), original.cwd()
 
-    run_script(example_app, "break.sh", "--db")  # schema and code gain `nickname`; the database gets the column
+    # As the demo does it: schema and code gain `nickname`, and the database the column (its migration applied).
+    run_script(example_app, "break.sh", *demo_break_arguments())
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
 
@@ -46,6 +58,10 @@ def test_reset_on_the_running_example_serves_the_new_field(
     page = server.get("/")
     assert page.status == 200, page.body[-3000:]
     assert 'class="user-nickname"' in page.body
+    with sqlite3.connect(example_app / "dev.db") as database:
+        assert "nickname" in [row[1] for row in database.execute('PRAGMA table_info("User")')]
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "done" and f"GET / on localhost:{server.port} answers 200" in app["message"], app
     again = psutil.Process(restarted["pid"])
     assert again.cmdline() == command and again.cwd() == cwd
     assert result["restartTsServer"] is True
@@ -77,7 +93,7 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     code, result = doctor_json("restart-dev", "--project", str(example_app), env=env)
     restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
 
-    assert code == 0, result
+    assert code == 0, json.dumps(result, indent=2)
     stop = next(s for s in result["steps"] if s["name"] == "stop")
     assert any(f"pid {launcher.pid}: npm run dev" in d for d in stop["details"])
     assert launcher.wait(timeout=30) is not None
@@ -116,5 +132,49 @@ def test_a_reset_cancelled_after_stopping_next_dev_restarts_it_and_the_next_run_
     second = run_plan(plan)
     restarted_groups.extend(r.pid for r in second.restarted)
     assert second.ok, second.to_json()
+    page = server.get("/")
+    assert page.status == 200 and 'class="user-nickname"' in page.body
+
+
+def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
+    example_app: Path, start_dev_server: Callable[[Path], DevServer], restarted_groups: list[int]
+) -> None:
+    """A schema-only break (no migration): each repair the user might try in turn, judged by the page itself."""
+    server = start_dev_server(example_app)
+    run_script(example_app, "break.sh")  # the schema and code gain `nickname`; the database does not
+    assert server.get("/").status == 500
+
+    # 1. Regenerate with the old `next dev` running: the client is right, the server still has the old one.
+    code, result = doctor_json("regenerate", "--project", str(example_app))
+    assert code == 1, json.dumps(result, indent=2)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    # The route that failed is read from Next's own dev log.
+    assert app["status"] == "failed" and f"GET / on localhost:{server.port} answers 500" in app["message"], app
+
+    # 2. A restart loads the new client; the page still fails, now on the database, and says so.
+    code, result = doctor_json("restart-dev", "--project", str(example_app))
+    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    assert code == 1, json.dumps(result, indent=2)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "failed" and "answers 500" in app["message"], app
+    assert any("db-missing-column" in detail and "nickname" in detail for detail in app["details"]), app
+
+    # 3. An empty migration applied: Prisma succeeds, the page does not, and the repair is not verified.
+    empty = example_app / "prisma" / "migrations" / "20260301000000_nothing"
+    empty.mkdir()
+    (empty / "migration.sql").write_text("-- nothing\n", encoding="utf-8")
+    code, result = doctor_json("migrate", "deploy", "--project", str(example_app))
+    assert code == 1, json.dumps(result, indent=2)
+    assert next(s for s in result["steps"] if s["name"] == "database")["status"] == "done"
+    assert next(s for s in result["steps"] if s["name"] == "verify-app")["status"] == "failed"
+
+    # 4. The migration that adds the column: the page answers with the new field, and only now is it verified.
+    real = example_app / "prisma" / "migrations" / "20260301000001_add_user_nickname"
+    real.mkdir()
+    (real / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
+    code, result = doctor_json("migrate", "deploy", "--project", str(example_app))
+    assert code == 0, json.dumps(result, indent=2)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "done" and "answers 200" in app["message"], app
     page = server.get("/")
     assert page.status == 200 and 'class="user-nickname"' in page.body

@@ -25,7 +25,7 @@ import pytest
 from prisma_doctor.repair.journal import RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.safe_fs import CrossesMount, OutsideProject, remove_tree
-from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, set_immutable, tree_contents
+from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, doctor_json, set_immutable, tree_contents
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
 
 IDLE = "setInterval(() => {}, 1000)"
@@ -811,3 +811,29 @@ def test_a_user_file_nested_deeper_than_prisma_writes_makes_a_folder_not_prismas
     reason = not_a_generated_client(output, "prisma-client")
 
     assert reason is not None and "did not write" in reason
+
+
+@pytest.mark.node
+def test_a_dev_server_of_another_project_keeps_running(
+    tmp_path: Path, watch_template: Path, restarted_groups: list[int]
+) -> None:
+    from tests.watch_servers import NpmRunDev
+    from tests.watch_servers import project_copy as watch_project
+
+    ours = NpmRunDev(watch_project(watch_template, tmp_path / "ours", "tsx"), tmp_path / "ours.log").start()
+    # The other project's path starts with ours (`ours-too`): inside means inside the folder, not the same prefix.
+    theirs = NpmRunDev(watch_project(watch_template, tmp_path / "ours-too", "tsx"), tmp_path / "theirs.log").start()
+    try:
+        their_tree = [psutil.Process(theirs.process.pid), *psutil.Process(theirs.process.pid).children(recursive=True)]
+
+        code, result = doctor_json("reset", "--project", str(ours.project), env=ours.environment)
+        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+        assert code == 0, json.dumps(result, indent=2)
+        stop = next(step for step in result["steps"] if step["name"] == "stop")
+        assert all(str(ours.project) in detail for detail in stop["details"] if detail.startswith("stopped")), stop
+        assert all(process.is_running() for process in their_tree)
+        assert theirs.users().status == 200 and ours.users().status == 200
+    finally:
+        theirs.stop()
+        ours.stop()

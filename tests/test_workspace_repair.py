@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.dev_server import DevServer
-from tests.example_app import link_packages
 from tests.helpers import check_json, doctor, doctor_json, tree_contents
-from tests.npm_cache import run
+from tests.npm_cache import link_packages, run
 from tests.repair_fixtures import SCHEMA as REPAIR_SCHEMA
 from tests.repair_fixtures import repair_environment
 

@@ -20,7 +20,6 @@ from prisma_doctor.cli import UsageError
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
-    from prisma_doctor.repair.pipeline import RepairResult
 
 
 def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) -> None:
@@ -74,6 +73,9 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             print(f"[{event.index + 1}/{event.total}] {event.title}", flush=True)
         elif event.status != "progress":
             print(f"      {event.status}: {event.message}", flush=True)
+        elif event.step == "verify-app":
+            # A first request can wait long on the dev server's compile: say what it waits for.
+            print(f"      {event.message}", flush=True)
 
     token = CancellationToken()
     # Ctrl+C or a polite kill cancels through the token, so that the pipeline puts back what it set aside and
@@ -92,27 +94,10 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         generated = any(step.name == "generate" and step.status == "done" for step in result.steps)
         if result.restart_ts_server and generated:
             print("Restart your editor's TypeScript server to see the new client types.")
-        print(_closing_line(result))
+        print(result.verdict())
     if result.cancelled:
         return 130
     return 0 if result.ok else 1
-
-
-def _closing_line(result: RepairResult) -> str:
-    """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to work."""
-    if not result.ok:
-        return "repair NOT complete"
-    checked = [APP_NOT_CHECKED]
-    if any(step.name == "verify" for step in result.steps):
-        checked.insert(0, "the generated clients match the schema")
-    if result.restarted:
-        checked.insert(-1, "the dev server answers again")
-    return "repair done: " + "; ".join(checked)
-
-
-# Said after every repair until the repair requests the app's own pages (the route that failed): a page can still
-# fail, for a database that is behind or for any other reason.
-APP_NOT_CHECKED = "the app's own pages were not checked (run `prisma-doctor check`, then open the page that failed)"
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from prisma_doctor import run_control
 from prisma_doctor.cli import UsageError
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
@@ -37,6 +38,8 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 IDLE_FLUSH_SECONDS = 0.5
 # Project facts are read again at most this often, when an event needs them (a generate may have run since).
 FACTS_MAX_AGE_SECONDS = 2.0
+# While a repair holds the command (it stopped it to start it again), how often `run` looks whether it may start.
+HOLD_POLL_SECONDS = 0.2
 FORWARDED_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
 )
@@ -99,40 +102,71 @@ class DevCommand:
         self._facts_read_at = 0.0
         self._diagnoser: Diagnoser | None = None
         self._shown: set[tuple] = set()
+        self._interrupted = False
 
     def run(self) -> int:
         from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
         from prisma_doctor.cli.child_process import send_signal, stop
-        from prisma_doctor.logs.recognize import LogReader
 
         use_pty = os.name == "posix" and sys.stdout.isatty()
-        try:
-            process, own_group, streams = self._spawn(use_pty)
-        except OSError as error:
-            return _not_started(self.command[0], self.cwd, error)
+        # The app the command runs in: where its output is recorded and where a repair asks it to hold.
+        state = StateFolder(self._record_folder())
         record = _Record(self._record_folder())
         facts = self._diagnoser_for(needs_facts=True).facts
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
-        forward = lambda number, _frame: send_signal(process, number, own_group)  # noqa: E731 - one handler for all
+        running: list[tuple[subprocess.Popen[bytes], bool]] = []
+
+        def forward(number: int, _frame: object) -> None:
+            if running and running[-1][0].poll() is None:
+                send_signal(running[-1][0], number, running[-1][1])
+            else:
+                self._interrupted = True  # while a repair holds the command: the user ends `run`
+
         previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
-        readers = {fd: LogReader() for fd in streams}
         try:
-            self._pump(streams, readers, record)
-        except BrokenPipeError:
-            # Whoever read our output is gone (`| head`): the command's output has nowhere to go, as `seq | head`
-            # ends `seq`. Stop it and all it started, then exit as a command that SIGPIPE ended.
-            stop(process, own_group)
-            silence_stdout()
-            return BROKEN_PIPE
+            while True:
+                try:
+                    process, own_group, streams = self._spawn(use_pty)
+                except OSError as error:
+                    return _not_started(self.command[0], self.cwd, error)
+                running.append((process, own_group))
+                run_control.announce(state, process.pid)
+                try:
+                    self._pump(streams, record)
+                except BrokenPipeError:
+                    # Whoever read our output is gone (`| head`): the command's output has nowhere to go, as
+                    # `seq | head` ends `seq`. Stop it and all it started, then exit as a command SIGPIPE ended.
+                    stop(process, own_group)
+                    silence_stdout()
+                    return BROKEN_PIPE
+                code = process.wait()
+                if not self._held(state):
+                    return 128 - code if code < 0 else code
         finally:
+            run_control.withdraw(state)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             record.close()
-        code = process.wait()
-        for reader in readers.values():
-            self._report(reader.close())
-        return 128 - code if code < 0 else code
+
+    def _held(self, state: StateFolder) -> bool:
+        """After the command ended: whether a repair stopped it to start it again here, once the repair is done
+        (or gone). True when it is to be started again."""
+        if run_control.held_by(state) is None:
+            return False
+        print(
+            "prisma-doctor: a repair stopped the dev server; it starts again here when the repair is done",
+            file=sys.stderr,
+            flush=True,
+        )
+        while run_control.held_by(state) is not None:
+            if self._interrupted:
+                return False
+            time.sleep(HOLD_POLL_SECONDS)
+        run_control.clear(state)
+        print(f"prisma-doctor: starting `{' '.join(self.command)}` again", file=sys.stderr, flush=True)
+        self.started_at = datetime.now(timezone.utc)
+        return True
 
     def _record_folder(self) -> Path:
         """Where the output is recorded for the language server: the app the command runs in (which it follows for
@@ -166,7 +200,17 @@ class DevCommand:
         streams = {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
         return process, own_group, streams
 
-    def _pump(self, streams: dict[int, BinaryIO], readers: dict, record: _Record) -> None:
+    def _pump(self, streams: dict[int, BinaryIO], record: _Record) -> None:
+        from prisma_doctor.logs.recognize import LogReader
+
+        readers = {fd: LogReader() for fd in streams}
+        try:
+            self._pump_through(streams, readers, record)
+        finally:
+            for reader in readers.values():
+                self._report(reader.close())
+
+    def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record) -> None:
         selector = selectors.DefaultSelector()
         for fd in streams:
             selector.register(fd, selectors.EVENT_READ)

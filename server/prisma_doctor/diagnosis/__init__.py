@@ -11,7 +11,7 @@ offers a cache reset or a regeneration: they cannot help.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from prisma_doctor.diagnosis.asked import decided_by_database
 from prisma_doctor.diagnosis.client import unknown_argument
@@ -48,7 +48,12 @@ class Diagnoser:
             self.state = StreamState(dev_server_ready_line=event.line)
         elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
             self.state.generated_after_ready = True
-        return list(_findings(event, Context(self.facts, self.state, self.wait_for_database)))
+        found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database)))
+        route = getattr(event, "route", None)
+        if route is None:
+            return found
+        # The request that failed with it: what a repair asks again, and what a person opens to see it work.
+        return [replace(finding, data={**finding.data, "route": route}) for finding in found]
 
 
 def diagnose(events: Iterable[ev.Event], facts: ProjectFacts | None = None) -> list[Finding]:

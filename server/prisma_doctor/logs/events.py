@@ -61,6 +61,7 @@ class ClientError(Event):
     model: str | None = None  # `meta.modelName`
     client_version: str | None = None
     error_class: str | None = None  # `PrismaClientKnownRequestError`, `DriverAdapterError`...
+    route: str | None = None  # the request that failed with it: the dev server's `GET /posts 500` right after it
 
     @property
     def source(self) -> SourceLocation | None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.routes import failed_route
 from prisma_doctor.logs.stream import LineReader
 
 # A block that has not ended after this many lines is closed anyway (bounded memory for endless stacks).
@@ -243,8 +244,13 @@ class Recognizer:
             return out
         if self._schema is not None and self._continue_schema(line, out):
             return out
-        if self._block is not None and self._continue_block(line, out):
-            return out
+        if self._block is not None:
+            if self._continue_block(line, out):
+                return out
+            # The line that ended the error may be the dev server's request line of the same failure.
+            route = failed_route(line)
+            if route is not None:
+                out[:] = [replace(e, route=route) if isinstance(e, ev.ClientError) else e for e in out]
         self._start(line, out)
         return out
 

@@ -1,11 +1,13 @@
 """The project's running dev server: find it, and start it again the way it was started.
 
 Next 16 writes `.next/dev/lock` (`{"pid", "port", "hostname", "appUrl", "startedAt"}`) while `next dev` runs.
-Without it, a node process of the project whose command line runs `next dev` is the server. Either way the
-command to restart is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` ->
-`node next dev`), taken with its working directory and environment. A package manager rewrites its own title
-(`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so its command is rebuilt from what it handed its
-child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
+Without it, a process of the project whose command line runs a dev server (`devserver_kinds`: next, Vite and its
+frameworks, nest, tsx watch, node --watch, nodemon, ts-node-dev) is the server. Either way the command to restart
+is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` -> `node next dev`), taken
+with its working directory and environment, and the server is that whole tree: the launcher and every process
+under it (Next's `next-server`, tsx's child that runs the code), all stopped together. A package manager rewrites
+its own title (`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so its command is rebuilt from what it
+handed its child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
 A restart is detached (it outlives the repair), writes its output to `.prisma-doctor/dev-output.log`, and counts
 as done once a process of the new server's own tree listens and answers HTTP.
 A server read back from a journal (an interrupted repair's record) is never restarted: a record is not a source of
@@ -29,9 +31,11 @@ from typing import Any
 
 import psutil
 
+from prisma_doctor import run_control
 from prisma_doctor.json_values import is_object
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
+from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -53,6 +57,13 @@ class DevServer:
     port: int | None
     launcher_pids: tuple[int, ...]  # the chain from the launcher down to the server
     source: str  # "next-lock", "process" or "record"
+    tool: str = "next"  # what serves: "next", "vite", "tsx", "node --watch"... (devserver_kinds)
+    # The launcher and every process under it when it was found: what stopping the server stops.
+    tree_pids: tuple[int, ...] = ()
+    # The `prisma-doctor run` whose child the launcher is: it starts the server again itself, in its terminal.
+    run_pid: int | None = None
+    # The folder it was found for (the project, or an app of a workspace): where `run`'s handshake files live.
+    home: str = ""
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
@@ -66,6 +77,8 @@ class DevServer:
             "port": self.port,
             "launcherPids": list(self.launcher_pids),
             "source": self.source,
+            "tool": self.tool,
+            "runPid": self.run_pid,
         }
 
 
@@ -74,7 +87,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     servers: list[DevServer] = []
     lock = read_lock(root)
     if lock is not None and _serves_project(lock.pid, root, protected):
-        server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock")
+        server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock", "next")
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
@@ -82,12 +95,15 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if process.pid in claimed or process.pid in protected:
             continue
         try:
-            if not same_user(process) or not is_runtime(process) or not _runs_next_dev(process.cmdline()):
+            if not same_user(process) or not is_runtime(process):
+                continue
+            tool = dev_server_tool(process.cmdline())
+            if tool is None:
                 continue
             cwd = process.cwd()
             if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
                 continue
-            server = _describe(process, root, protected, None, "process")
+            server = _describe(process, root, protected, None, "process", tool)
         except (psutil.Error, OSError):
             continue
         if server is not None and not claimed.intersection(server.launcher_pids):
@@ -107,13 +123,8 @@ def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:
         return False
 
 
-def _runs_next_dev(cmdline: list[str]) -> bool:
-    names = [os.path.basename(arg) for arg in cmdline]
-    return "dev" in cmdline and any(name in ("next", "next.js", "next.cmd") for name in names)
-
-
 def _describe(
-    server: psutil.Process, root: Path, protected: set[int], port: int | None, source: str
+    server: psutil.Process, root: Path, protected: set[int], port: int | None, source: str, tool: str
 ) -> DevServer | None:
     chain = [server]
     for parent in server.parents():
@@ -124,8 +135,11 @@ def _describe(
         command, cwd, environ = _how_launched(chain)
     except (psutil.Error, OSError):
         return None
+    tree = _tree(chain[-1].pid)
     if port is None:
-        port = _listening_port(chain) or _port_from_command(command)
+        # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
+        listening, flagged = _listening_ports(tree), _port_from_command(command)
+        port = flagged if flagged in listening or not listening else min(listening)
     return DevServer(
         pid=server.pid,
         command=command,
@@ -133,17 +147,12 @@ def _describe(
         port=port,
         launcher_pids=tuple(p.pid for p in reversed(chain)),
         source=source,
+        tool=tool,
+        tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
+        run_pid=_run_owner(root, chain[-1].pid),
+        home=str(root),
         environ=environ,
     )
-
-
-def launchable(cmdline: list[str]) -> tuple[str, ...]:
-    """A command line that can be run again: Next rewrites its title (`next-server (v16)`, padded with empty
-    arguments), which reads back as a single argument with spaces."""
-    args = [arg for arg in cmdline if arg]
-    if len(args) == 1 and " " in args[0]:
-        args = shlex.split(args[0])
-    return tuple(args)
 
 
 def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, dict[str, str] | None]:
@@ -233,6 +242,11 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         return False
 
 
+def _run_owner(root: Path, launcher: int) -> int | None:
+    owner = run_control.owner_of(StateFolder(root), launcher)
+    return owner.pid if owner is not None else None
+
+
 def _tree(pid: int) -> list[psutil.Process]:
     try:
         process = psutil.Process(pid)
@@ -251,17 +265,6 @@ def _listening_ports(processes: list[psutil.Process]) -> set[int]:
         except (psutil.Error, OSError):
             continue
     return ports
-
-
-def _listening_port(chain: list[psutil.Process]) -> int | None:
-    for process in chain:
-        try:
-            for connection in process.net_connections(kind="inet"):
-                if connection.status == psutil.CONN_LISTEN and connection.laddr:
-                    return int(connection.laddr.port)
-        except (psutil.Error, OSError):
-            continue
-    return None
 
 
 def _port_from_command(command: tuple[str, ...]) -> int | None:
@@ -295,6 +298,7 @@ class Restarted:
     log: str
     answered: bool
     message: str
+    folder: str = ""  # where its output is recorded (the project, or the app it runs in)
 
 
 def restart(
@@ -323,7 +327,41 @@ def restart(
         return Restarted(0, None, str(log_path), False, f"could not start {server.command[0]}: {error}")
     finally:
         log.close()
-    return _wait_until_answering(child, server, root, log_path, timeout, should_stop)
+    return _wait_until_answering(child.pid, child.poll, server, root, log_path, timeout, should_stop)
+
+
+def restart_in_run(
+    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+) -> Restarted:
+    """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
+    until the new server answers. Its output goes on into `run`'s terminal and record."""
+    folder = StateFolder(root)
+    log_path = folder.path / "dev-output.log"
+    assert server.run_pid is not None
+    owner = run_control.RunOwner(server.run_pid, server.launcher_pids[0])
+    if not psutil.pid_exists(owner.pid):
+        return Restarted(0, None, str(log_path), False, "the `prisma-doctor run` that ran it has exited: run it again")
+    run_control.ask(folder, run_control.START)
+    deadline = time.monotonic() + timeout
+    child = None
+    while time.monotonic() < deadline and not should_stop():
+        child = run_control.current_child(folder, owner)
+        if child is not None and child != owner.child:
+            break
+        if not psutil.pid_exists(owner.pid):
+            return Restarted(0, None, str(log_path), False, "the `prisma-doctor run` that ran it exited meanwhile")
+        time.sleep(0.2)
+    if child is None or child == owner.child:
+        return Restarted(0, None, str(log_path), False, "`prisma-doctor run` did not start the dev server again")
+    return _wait_until_answering(child, lambda: _exit_code(child), server, root, log_path, timeout, should_stop)
+
+
+def _exit_code(pid: int) -> int | None:
+    """For a process that is not ours to wait for: None while it runs, else -1 (its code is its parent's to read)."""
+    try:
+        return -1 if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE else None
+    except psutil.Error:
+        return -1
 
 
 def _remove_stale_next_lock(root: Path) -> None:
@@ -336,7 +374,8 @@ def _remove_stale_next_lock(root: Path) -> None:
 
 
 def _wait_until_answering(
-    child: subprocess.Popen[bytes],
+    pid: int,
+    exit_code: Callable[[], int | None],
     server: DevServer,
     root: Path,
     log_path: Path,
@@ -347,12 +386,11 @@ def _wait_until_answering(
     port = server.port
     while time.monotonic() < deadline:
         if should_stop():
-            return Restarted(child.pid, port, str(log_path), False, "cancelled while waiting for the dev server")
-        if child.poll() is not None:
-            return Restarted(
-                child.pid, port, str(log_path), False, f"the dev server exited with code {child.returncode}"
-            )
-        tree = _tree(child.pid)
+            return Restarted(pid, port, str(log_path), False, "cancelled while waiting for the dev server")
+        code = exit_code()
+        if code is not None:
+            return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
+        tree = _tree(pid)
         # The port is the one this server's own processes listen on: another server answering on the recorded
         # port (a second copy, an older one) proves nothing about this one.
         listening = _listening_ports(tree)
@@ -360,9 +398,9 @@ def _wait_until_answering(
             announced = _announced_port(root, log_path)
             port = announced if announced in listening else (min(listening) if listening else None)
         if port is not None and port in listening and _answers(port):
-            return Restarted(child.pid, port, str(log_path), True, f"the dev server answers on port {port}")
+            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}")
         time.sleep(0.5)
-    return Restarted(child.pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
+    return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
 
 def _announced_port(root: Path, log_path: Path) -> int | None:

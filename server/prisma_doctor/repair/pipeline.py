@@ -85,6 +85,21 @@ class RepairResult:
             return False
         return all(step.status in ("done", "skipped") for step in self.steps)
 
+    def verdict(self) -> str:
+        """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to answer."""
+        app = next((step for step in self.steps if step.name == "verify-app"), None)
+        if not self.ok:
+            if app is not None and app.status == "failed":
+                return f"repair NOT verified: {app.message}"
+            return "repair NOT complete"
+        if app is not None and app.status == "done":
+            return f"repair verified: {app.message}"
+        checked: list[str] = []
+        if any(step.name == "verify" for step in self.steps):
+            checked.append("the generated clients match the schema")
+        checked.append(app.message if app is not None else "the app was not asked")
+        return "repair done: " + "; ".join(checked) + " (start the dev server, then open the page that failed)"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "project": self.project,
@@ -96,6 +111,7 @@ class RepairResult:
             "restartTsServer": self.restart_ts_server,
             "bytesFreed": self.bytes_freed,
             "notes": self.notes,
+            "verdict": self.verdict(),
             "steps": [step.to_json() for step in self.steps],
             "devServers": [
                 {"pid": r.pid, "port": r.port, "log": r.log, "answered": r.answered} for r in self.restarted

@@ -19,6 +19,7 @@ from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.repair import journal
+from prisma_doctor.repair.app_check import routes_that_failed
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.mounts import MountTable
@@ -39,6 +40,7 @@ from prisma_doctor.repair.steps import (
     Step,
     StopProcesses,
     Verify,
+    VerifyApp,
     missing_packages,
 )
 from prisma_doctor.repair.targets import Targets, find_targets
@@ -105,9 +107,13 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     notes += _left_aside(project)
     servers = _dev_servers(apps)
     if kind == "restart-dev":
-        chain = {pid for server in servers for pid in server.launcher_pids}
+        chain = _server_pids(servers)
         processes = [p for p in _processes(apps) if p.pid in chain or p.ppid in chain]
-        steps: list[Step] = [StopProcesses(processes), RestartDevServers(servers, required=True, folders=apps)]
+        steps: list[Step] = [
+            StopProcesses(processes, servers),
+            RestartDevServers(servers, required=True, folders=apps),
+            VerifyApp([], _routes_that_failed(apps)),
+        ]
         return RepairPlan(project, kind, steps, None, servers, notes)
 
     targets = find_targets(project)
@@ -125,7 +131,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         database = DatabaseCommand(manager, targets.schema_argument, kind)
-        steps = [database, RestartTypeScriptServer()]
+        steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _routes_that_failed(apps))]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
     aside, not_ours = _clients_to_set_aside(targets, project)
     # A folder of the user's files that a generator writes into: generate itself would overwrite them.
@@ -142,7 +148,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     steps = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes)))
+        steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes), servers))
     steps.append(SetAside(aside, targets.outside, not_ours))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
@@ -150,7 +156,10 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     steps += [Generate(manager, targets.schema_argument), DiscardSetAside()]
     if kind == "reset":
         steps.append(RestartDevServers(servers, folders=apps))
-    steps += [RestartTypeScriptServer(), Verify()]
+    # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
+    # old client.
+    kept = [] if kind == "reset" else servers
+    steps += [RestartTypeScriptServer(), Verify(), VerifyApp(kept, _routes_that_failed(apps))]
     plan_servers = servers if kind == "reset" else []
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
 
@@ -162,6 +171,12 @@ def _dev_servers(folders: list[Path]) -> list[DevServer]:
         for server in find_dev_servers(folder):
             found.setdefault(server.pid, server)
     return list(found.values())
+
+
+def _routes_that_failed(folders: list[Path]) -> list[str]:
+    """The routes the outputs of the project and its apps show failing, each once (else `/`)."""
+    routes = [route for folder in folders for route in routes_that_failed(folder) if route != "/"]
+    return list(dict.fromkeys(routes)) or ["/"]
 
 
 def _processes(folders: list[Path], clients: list[Path] | None = None) -> list[ProjectProcess]:
@@ -177,7 +192,7 @@ def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes:
     """The processes a reset stops: a dev server it will start again (its whole chain), and on Windows a process
     that holds a file to be moved. Any other process of the project is named and left running: stopping what the
     repair cannot start again would leave the app down."""
-    chain = {pid for server in servers for pid in server.launcher_pids}
+    chain = _server_pids(servers)
     kept: list[ProjectProcess] = []
     for process in processes:
         if process.pid in chain or process.ppid in chain or (os.name == "nt" and "blocks" in process.reason):
@@ -189,6 +204,12 @@ def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes:
                 "start again: left running; restart it yourself so that it loads the new client"
             )
     return kept
+
+
+def _server_pids(servers: list[DevServer]) -> set[int]:
+    """Every process of the servers' trees: stopping a server stops all of it, so that no `next-server` or tsx child
+    is left serving the old client."""
+    return {pid for server in servers for pid in (*server.launcher_pids, *server.tree_pids)}
 
 
 def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsidePath], list[str]]:

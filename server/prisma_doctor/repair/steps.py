@@ -9,15 +9,16 @@ from __future__ import annotations
 import errno
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor import run_control
 from prisma_doctor.check import check_project
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.package_json import read_package_json
-from prisma_doctor.repair import devserver
+from prisma_doctor.repair import app_check, devserver
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -72,6 +73,8 @@ def human_size(size: int) -> str:
 @dataclass
 class StopProcesses(Step):
     processes: list[ProjectProcess]
+    # The dev servers among them: one that `prisma-doctor run` runs is held there, to be started again in its terminal.
+    servers: list[DevServer] = field(default_factory=list)
     name = "stop"
     title = "Stop the project's processes that hold the client"
 
@@ -84,6 +87,9 @@ class StopProcesses(Step):
         if not self.processes:
             return StepOutcome("skipped", "no process of this project is running")
         ctx.token.raise_if_cancelled()
+        for home in {server.home for server in self.servers if server.run_pid is not None}:
+            # Before its child stops, so that `run` waits for the repair rather than exiting with it.
+            run_control.ask(StateFolder(Path(home)), run_control.HOLD)
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -351,6 +357,9 @@ class RestartDevServers(Step):
             if devserver.still_running(server):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
                 details.append(f"pid {server.pid} still runs: not started again")
+                if server.run_pid is not None:
+                    # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
+                    run_control.clear(StateFolder(Path(server.home)))
                 continue
             home = folder_of(Path(server.cwd), self.folders) or ctx.root
             others = [s for s in devserver.find_dev_servers(home) if Path(s.cwd) == Path(server.cwd)]
@@ -361,9 +370,14 @@ class RestartDevServers(Step):
                 details.append(f"{pids} started while the repair ran, not by it: not started twice")
                 failed = True
                 continue
-            ctx.say(f"starting {' '.join(server.command)}")
-            restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
+            if server.run_pid is not None:
+                ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
+                restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
+            else:
+                ctx.say(f"starting {' '.join(server.command)}")
+                restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
             ctx.token.raise_if_cancelled()
+            restarted = replace(restarted, folder=str(Path(server.home) if server.run_pid is not None else home))
             ctx.extra.setdefault("restarted", []).append(restarted)
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
             failed = failed or not restarted.answered
@@ -411,3 +425,78 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
         for f in after.findings
         if f.severity in serious and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
     ]
+
+
+# A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
+# the client's files change): a failed answer from it is asked again once, this much later.
+WATCHER_GRACE_SECONDS = 3.0
+
+
+@dataclass
+class VerifyApp(Step):
+    """Ask the app itself: the route that failed (or `/`) on each dev server that runs after the repair.
+
+    `servers` are those the repair leaves running as they were (regenerate, the database repairs); those it started
+    again are read from what `RestartDevServers` learned."""
+
+    servers: list[DevServer]
+    routes: list[str]
+    name = "verify-app"
+    title = "Check that the app answers"
+
+    def preview(self) -> list[str]:
+        routes = ", ".join(f"GET {route}" for route in self.routes)
+        return [f"request {routes} on each dev server that runs afterwards (localhost only): no 5xx, no error back"]
+
+    def identity(self) -> list[str]:
+        return list(self.routes)
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        targets = _servers_to_ask(self.servers, ctx)
+        if not targets:
+            return StepOutcome("skipped", "no dev server runs, so the app was not asked")
+        answers: list[app_check.AppAnswer] = []
+        for port, kept, folder in targets:
+            for route in self.routes:
+                ctx.say(f"requesting GET {route} on localhost:{port}")
+                grace = WATCHER_GRACE_SECONDS if kept else 0.0
+                answers.append(
+                    app_check.ask_app(
+                        folder, port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
+                    )
+                )
+                ctx.token.raise_if_cancelled()
+        ctx.extra["app_answers"] = answers
+        failed = [answer for answer in answers if not answer.ok]
+        if not failed:
+            return StepOutcome("done", "the app answers: " + "; ".join(a.describe() for a in answers))
+        details = [answer.describe() for answer in failed]
+        kept_ports = {port for port, kept, _ in targets if kept}
+        if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
+            # This repair rewrote the client under a server it left running: that server may still hold the old one.
+            details.append(
+                "the dev server on that port was running before this repair's Prisma command and was left running: "
+                "it may still hold the old client; restart it (`prisma-doctor restart-dev`)"
+            )
+        came_back = {f.key: f for answer in failed for f in answer.came_back}
+        details += [f"{f.code}: {f.message}" for f in came_back.values()]
+        fresh = check_project(ctx.root)
+        details += [f"check: {f.code}: {f.message}" for f in fresh.findings if f.severity == Severity.ERROR]
+        if not came_back and not fresh.findings:
+            details.append(
+                "a fresh check finds nothing wrong with the schema and clients: read the dev server's output"
+            )
+        return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
+
+
+def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, bool, Path]]:
+    """(port, whether the repair left it running, the folder its output is recorded in) of each server that runs
+    now: those restarted, then the others."""
+    targets: dict[int, tuple[bool, Path]] = {}
+    for restarted in ctx.extra.get("restarted", []):
+        if restarted.answered and restarted.port is not None:
+            targets[restarted.port] = (False, Path(restarted.folder) if restarted.folder else ctx.root)
+    for server in kept:
+        if server.port is not None and devserver.still_running(server):
+            targets.setdefault(server.port, (True, Path(server.home) if server.home else ctx.root))
+    return [(port, kept, folder) for port, (kept, folder) in targets.items()]

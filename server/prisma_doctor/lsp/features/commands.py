@@ -216,7 +216,7 @@ def _summary(title: str, result: Any) -> str:
     if result.cancelled:
         return f"{title} was cancelled; run it again to complete it."
     if result.ok:
-        return f"{title} done: the client matches the schema. The app's own pages were not checked."
+        return f"{title}: {result.verdict()}"
     failed = next((s for s in result.steps if s.status == "failed"), None)
     detail = f" at “{failed.title}”: {failed.message}" if failed else ""
     return f"{title} failed{detail}"

@@ -1,0 +1,215 @@
+"""Whether the app works after a repair: the route that failed (or the root) requested on localhost, through the dev
+server's compile, and its output read for the error coming back. "Verified" rests on this answer and nothing less.
+
+Only GET requests, only to localhost, on the port the dev server's own processes listen on: asking again never
+writes anything (a failed POST is asked as a GET of its page) and never reaches another machine.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prisma_doctor.findings import Finding, Severity
+from prisma_doctor.logs import nextlog
+from prisma_doctor.logs.events import Event
+from prisma_doctor.logs.recognize import LogReader
+from prisma_doctor.logs.routes import failed_routes
+from prisma_doctor.state_folder import STATE_DIR
+
+# Where a dev server's output can be read without owning its terminal: `prisma-doctor run`'s record (and a
+# repair's restart), and Next 16's own dev log.
+OUTPUTS = (Path(STATE_DIR) / "dev-output.log", nextlog.LOG)
+# How much of each output's end is read for the routes that failed.
+TAIL_BYTES = 1 << 20
+# A first request makes a dev server compile the page (Next, Vite): this long at most, per route.
+ANSWER_TIMEOUT = 150.0
+# After the answer, output about the request may still be on its way to the file.
+SETTLE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class AppAnswer:
+    route: str
+    port: int
+    status: int | None  # None: no HTTP answer at all
+    problem: str  # empty when the route answered without a 5xx and no error came back
+    came_back: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    def describe(self) -> str:
+        answered = f"answers {self.status}" if self.status is not None else "does not answer"
+        return f"GET {self.route} on localhost:{self.port} {answered}" + (f": {self.problem}" if self.problem else "")
+
+
+def routes_that_failed(root: Path) -> list[str]:
+    """The routes whose requests the dev server's readable outputs show failing (latest last), else `/`."""
+    chunks: list[bytes] = []
+    for output in OUTPUTS:
+        try:
+            with open(root / output, "rb") as handle:
+                handle.seek(max(0, os.fstat(handle.fileno()).st_size - TAIL_BYTES))
+                chunks.append(handle.read(TAIL_BYTES) + b"\n")
+        except OSError:
+            continue
+    return failed_routes(chunks) or ["/"]
+
+
+def ask_app(
+    root: Path,
+    port: int,
+    route: str,
+    *,
+    say: Callable[[str], None] = lambda message: None,
+    should_stop: Callable[[], bool] = lambda: False,
+    timeout: float = ANSWER_TIMEOUT,
+    watcher_grace: float = 0.0,
+) -> AppAnswer:
+    """GET `route` on localhost:`port` and judge the answer and what the server printed meanwhile.
+
+    A runtime error that comes back is diagnosed knowing when the process that listens started (older than the
+    client: a stale server). With `watcher_grace`, a failed answer is asked
+    again once after that many seconds: a server the repair left running may be a watcher (`node --watch`,
+    nodemon) that restarts by itself for the new client, a moment after the generate."""
+    answer = _ask(root, port, route, say, should_stop, timeout)
+    if answer.ok or watcher_grace <= 0 or should_stop():
+        return answer
+    say(f"GET {route} failed; asking again in {watcher_grace:.0f}s, in case the dev server restarts by itself")
+    time.sleep(watcher_grace)
+    return _ask(root, port, route, say, should_stop, timeout)
+
+
+def _ask(
+    root: Path,
+    port: int,
+    route: str,
+    say: Callable[[str], None],
+    should_stop: Callable[[], bool],
+    timeout: float,
+) -> AppAnswer:
+    offsets = {output: _size(root / output) for output in OUTPUTS}
+    status, error = _request(port, route, say, should_stop, timeout)
+    time.sleep(SETTLE_SECONDS)
+    came_back = _errors_since(root, offsets, _listener_started(port))
+    if status is None:
+        problem = f"no answer ({error})"
+    elif status >= 500:
+        problem = "a server error"
+    elif came_back:
+        problem = "the error came back in its output"
+    else:
+        problem = ""
+    return AppAnswer(route, port, status, problem, came_back)
+
+
+def _request(
+    port: int, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
+) -> tuple[int | None, str]:
+    """The status of GET `route`, retried while nothing listens yet; the request runs in a thread so that a long
+    compile can be reported and cancelled."""
+    url = f"http://localhost:{port}{route}"
+    deadline = time.monotonic() + timeout
+    last_error = "nothing listens"
+    while time.monotonic() < deadline:
+        outcome: dict[str, tuple[int | None, str]] = {}
+        worker = threading.Thread(target=_get_into, args=(url, deadline, outcome), daemon=True)
+        started = time.monotonic()
+        worker.start()
+        while worker.is_alive():
+            worker.join(1.0)
+            if should_stop():
+                return None, "cancelled"
+            waited = time.monotonic() - started
+            if worker.is_alive() and waited >= 5 and int(waited) % 5 == 0:
+                say(f"GET {route}: waiting for the dev server to compile it ({waited:.0f}s)")
+        status, last_error = outcome.get("answer", (None, "no answer"))
+        if status is not None:
+            return status, ""
+        time.sleep(0.5)
+    return None, f"{last_error} within {timeout:.0f}s"
+
+
+def _get_into(url: str, deadline: float, outcome: dict[str, tuple[int | None, str]]) -> None:
+    outcome["answer"] = _get(url, deadline)
+
+
+def _get(url: str, deadline: float) -> tuple[int | None, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=max(1.0, deadline - time.monotonic())) as answer:
+            answer.read()
+            return answer.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return None, str(reason)
+
+
+def _listener_started(port: int) -> float | None:
+    """When the process that listens on `port` started (epoch seconds), where this user may see it."""
+    import psutil
+
+    try:
+        for connection in psutil.net_connections(kind="inet"):
+            # `laddr` is an empty tuple for a socket with no address yet.
+            listens_on = getattr(connection.laddr, "port", None)
+            if connection.status == psutil.CONN_LISTEN and listens_on == port and connection.pid:
+                return float(psutil.Process(connection.pid).create_time())
+    except (psutil.Error, OSError):
+        return None
+    return None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _errors_since(root: Path, offsets: dict[Path, int], started_at: float | None) -> tuple[Finding, ...]:
+    """The errors the dev server printed since `offsets`, as findings with their cause."""
+    from prisma_doctor.diagnosis import Diagnoser, project_facts
+
+    events: list[Event] = []
+    for output, offset in offsets.items():
+        try:
+            with open(root / output, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                handle.seek(offset if size >= offset else 0)  # a record that started over is read from its start
+                data = handle.read(TAIL_BYTES)
+        except OSError:
+            continue
+        reader = LogReader()
+        if output == nextlog.LOG:
+            data = "\n".join(
+                line
+                for record in data.decode("utf-8", "replace").splitlines()
+                for line in nextlog.message_lines(record)
+            ).encode()
+        events += reader.feed(data) + reader.close()
+    if not events:
+        return ()
+    try:
+        facts = project_facts(root)
+    except (OSError, ValueError):
+        facts = None
+    if facts is not None and started_at is not None:
+        facts = replace(facts, dev_server_started_at=datetime.fromtimestamp(started_at, tz=timezone.utc))
+    diagnoser = Diagnoser(facts)
+    found: dict[tuple[object, ...], Finding] = {}
+    for event in events:
+        for finding in diagnoser.findings_for(event):
+            if finding.severity == Severity.ERROR:
+                found.setdefault(finding.key, finding)
+    return tuple(found.values())

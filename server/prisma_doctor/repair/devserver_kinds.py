@@ -1,0 +1,115 @@
+"""Which command lines run a dev server: `next dev`, Vite and the frameworks on it, `nest start --watch`, `tsx
+watch`, `node --watch`, nodemon, ts-node-dev.
+
+Told by the argv of the process, not its name: a runtime (`node`, `bun`, `deno`), its own flags, then the script it
+runs, which is a package's bin file (`node_modules/.bin/vite`, `node_modules/vite/bin/vite.js`,
+`node_modules/@nestjs/cli/bin/nest.js`). The tool is the package the script belongs to (or the bin's name), and each
+tool is a dev server only with the arguments that make it one (`vite` and `vite dev` are, `vite build` is not).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Callable, Sequence
+
+_RUNTIMES = ("node", "nodejs", "bun", "deno")
+# `node_modules/<package>/...` or `node_modules/@scope/<package>/...`: the package a script file belongs to.
+_PACKAGE = re.compile(r"node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\.][^/\\]*)[/\\]")
+# A package's own name for the tool it provides, where the two differ.
+_ALIASES = {
+    "@nestjs/cli": "nest",
+    "@react-router/dev": "react-router",
+    "@remix-run/dev": "remix",
+    "nuxi": "nuxt",
+    "tsnd": "ts-node-dev",
+    "next.js": "next",
+}
+
+
+def _first_word(args: Sequence[str]) -> str:
+    return next((arg for arg in args if not arg.startswith("-")), "")
+
+
+def _command(*words: str) -> Callable[[Sequence[str]], bool]:
+    """The tool's subcommand (its first word) is one of `words`: `next dev`, not `next build --dev`."""
+    return lambda args: _first_word(args) in words
+
+
+# Each tool, and whether the arguments after its script make it serve in development mode.
+_DEV_ARGUMENTS: dict[str, Callable[[Sequence[str]], bool]] = {
+    "next": _command("dev"),
+    # Bare `vite` serves; so do `vite dev` and `vite serve` (SvelteKit runs `vite dev`).
+    "vite": lambda args: _first_word(args) in ("", "dev", "serve"),
+    "react-router": _command("dev"),
+    "remix": _command("dev", "vite:dev"),
+    "nuxt": _command("dev"),
+    "astro": _command("dev"),
+    "nest": lambda args: "start" in args and ("--watch" in args or "-w" in args),
+    "tsx": _command("watch"),
+    "nodemon": lambda args: True,
+    "ts-node-dev": lambda args: True,
+}
+
+
+def launchable(cmdline: Sequence[str]) -> tuple[str, ...]:
+    """A command line that can be run again: Next rewrites its title (`next-server (v16)`, padded with empty
+    arguments), which reads back as a single argument with spaces."""
+    args = [arg for arg in cmdline if arg]
+    if len(args) == 1 and " " in args[0]:
+        try:
+            args = shlex.split(args[0])
+        except ValueError:
+            return tuple(args)
+    return tuple(args)
+
+
+def dev_server_tool(cmdline: Sequence[str]) -> str | None:
+    """The dev server this command line runs (`"next"`, `"vite"`, `"tsx"`, `"node --watch"`...), or None."""
+    args = launchable(cmdline)
+    if not args:
+        return None
+    start = 0
+    runtime = _stem(args[0]) in _RUNTIMES
+    watch = False
+    if runtime:
+        start = 1
+        while start < len(args) and args[start].startswith("-"):
+            flag = args[start]
+            watch = watch or flag == "--watch" or flag.startswith("--watch-path")
+            # `--require x`, `--import x`, `-r x`: a flag whose value is the next argument, not the script.
+            takes_value = flag in ("-r", "--require", "--import", "--loader", "--experimental-loader", "-C")
+            start += 2 if takes_value else 1
+    if start >= len(args):
+        return None
+    script, rest = args[start], args[start + 1 :]
+    tool = _tool_of(script)
+    if tool in _DEV_ARGUMENTS and _DEV_ARGUMENTS[tool](rest):
+        return tool
+    if watch and runtime:
+        return f"{_stem(args[0])} --watch"
+    return None
+
+
+def _tool_of(script: str) -> str:
+    found: list[str] = _PACKAGE.findall(script)
+    # `node_modules/.bin/vite` names the bin, not a package: its file name is the tool.
+    package: str = found[-1].replace("\\", "/") if found else ""
+    if not package:
+        name = _stem(script)
+        return _ALIASES.get(name, name)
+    tool = _ALIASES.get(package, package)
+    # A package's command-line entry is named after it or its tool (`vite/bin/vite.js`, `@nestjs/cli/bin/nest.js`)
+    # or is its `cli`/`bin` file (`tsx/dist/cli.mjs`): any other of its scripts (Next's telemetry flush, run as
+    # `node next/dist/telemetry/detached-flush.js dev ...`) is a helper, not the tool.
+    entry = _stem(script)
+    return tool if entry in (package.rsplit("/", 1)[-1], tool, "cli", "bin") else ""
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path).lower()
+    for suffix in (".exe", ".cmd", ".js", ".mjs", ".cjs"):
+        if name.endswith(suffix) and name != suffix:
+            return name[: -len(suffix)]
+    return name

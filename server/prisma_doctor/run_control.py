@@ -1,0 +1,102 @@
+"""The handshake between `prisma-doctor run` and a repair that restarts the dev server `run` owns.
+
+`run` says in `.prisma-doctor/run.json` which command it runs (its own pid and its child's). A repair that stops
+that child first asks `run` to hold (`run-request.json`: `hold`, with the repair's pid), so that `run` waits instead
+of exiting with its child; when the repair is done it asks `run` to start: `run` starts its own command again, in
+the same terminal, its output flowing on as before. The request names no command: `run` only ever runs the one it
+was given. A hold whose repair is gone (crashed, killed) is over: `run` starts its command again by itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+
+import psutil
+
+from prisma_doctor.json_values import JsonObject, is_object
+from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
+
+RUN_FILE = "run.json"
+REQUEST_FILE = "run-request.json"
+HOLD = "hold"
+START = "start"
+
+
+@dataclass(frozen=True)
+class RunOwner:
+    """A live `prisma-doctor run` and the child it runs."""
+
+    pid: int
+    child: int
+
+
+def announce(folder: StateFolder, child: int) -> None:
+    """`run`: the child it runs now (after every start)."""
+    _write(folder, RUN_FILE, {"pid": os.getpid(), "created": psutil.Process().create_time(), "child": child})
+
+
+def withdraw(folder: StateFolder) -> None:
+    """`run`: it runs nothing any more (it exits)."""
+    owner = _read(folder, RUN_FILE)
+    if owner is not None and owner.get("pid") == os.getpid():
+        _write(folder, RUN_FILE, {})
+
+
+def owner_of(folder: StateFolder, launcher: int) -> RunOwner | None:
+    """The live `run` whose child is `launcher`: the file's word is taken only when the processes agree (the pid is
+    `launcher`'s parent, started when the file says), since anything in a project's folder may have been planted."""
+    data = _read(folder, RUN_FILE)
+    if not data or not isinstance(data.get("pid"), int) or data.get("child") != launcher:
+        return None
+    try:
+        run = psutil.Process(data["pid"])
+        if abs(run.create_time() - float(data.get("created", 0))) > 0.01:
+            return None
+        if psutil.Process(launcher).ppid() != run.pid:
+            return None
+    except (psutil.Error, TypeError, ValueError):
+        return None
+    return RunOwner(run.pid, launcher)
+
+
+def current_child(folder: StateFolder, owner: RunOwner) -> int | None:
+    """The child `owner` runs now, per its file (None while it holds or once it is gone)."""
+    data = _read(folder, RUN_FILE)
+    if not data or data.get("pid") != owner.pid or not isinstance(data.get("child"), int):
+        return None
+    return int(data["child"])
+
+
+def ask(folder: StateFolder, action: str) -> None:
+    """A repair: ask `run` to hold (before its child is stopped) or to start its command again."""
+    _write(folder, REQUEST_FILE, {"action": action, "repair": os.getpid()})
+
+
+def held_by(folder: StateFolder) -> int | None:
+    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone)."""
+    data = _read(folder, REQUEST_FILE)
+    if not data or data.get("action") != HOLD or not isinstance(data.get("repair"), int):
+        return None
+    return data["repair"] if psutil.pid_exists(data["repair"]) else None
+
+
+def clear(folder: StateFolder) -> None:
+    _write(folder, REQUEST_FILE, {})
+
+
+def _write(folder: StateFolder, name: str, data: dict[str, object]) -> None:
+    # Without its state folder, `run` simply exits with its child as it always did.
+    with contextlib.suppress(OSError, UnsafeStateFolder):
+        folder.write_text(name, json.dumps(data))
+
+
+def _read(folder: StateFolder, name: str) -> JsonObject | None:
+    text = folder.read_text(name)
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return data if is_object(data) else None

@@ -1,0 +1,71 @@
+"""Dev servers told by their argv (the script a runtime runs and its arguments), and failed requests read from logs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from prisma_doctor.logs.routes import failed_routes
+from prisma_doctor.repair.devserver_kinds import dev_server_tool
+
+P = "/home/u/app/node_modules"
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "tool"),
+    [
+        (["node", f"{P}/.bin/next", "dev", "--turbopack"], "next"),
+        (["node", f"{P}/next/dist/bin/next", "dev"], "next"),
+        (["/usr/bin/node", f"{P}/.bin/vite"], "vite"),
+        (["node", f"{P}/.pnpm/vite@6.0.0/node_modules/vite/bin/vite.js", "dev", "--port", "5173"], "vite"),
+        (["node", f"{P}/@react-router/dev/bin.js", "dev"], "react-router"),
+        (["node", f"{P}/@remix-run/dev/dist/cli.js", "vite:dev"], "remix"),
+        (["node", f"{P}/nuxi/bin/nuxi.mjs", "dev"], "nuxt"),
+        (["node", f"{P}/astro/astro.js", "dev"], "astro"),
+        (["node", f"{P}/@nestjs/cli/bin/nest.js", "start", "--watch"], "nest"),
+        (["node", f"{P}/tsx/dist/cli.mjs", "watch", "src/server.ts"], "tsx"),
+        (["node", "--watch", "server.js"], "node --watch"),
+        (["node", "--watch-path=src", "src/server.js"], "node --watch"),
+        (["node", f"{P}/nodemon/bin/nodemon.js", "server.js"], "nodemon"),
+        (["node", f"{P}/ts-node-dev/lib/bin.js", "--respawn", "src/index.ts"], "ts-node-dev"),
+        (["bun", f"{P}/.bin/vite", "dev"], "vite"),
+        # Retitled into one argument with spaces, as Next and npm do.
+        ([f"node {P}/.bin/astro dev", "", ""], "astro"),
+    ],
+)
+def test_a_dev_server_is_told_by_the_script_it_runs(cmdline: list[str], tool: str) -> None:
+    assert dev_server_tool(cmdline) == tool
+
+
+@pytest.mark.parametrize(
+    "cmdline",
+    [
+        ["node", f"{P}/.bin/vite", "build"],
+        ["node", f"{P}/.bin/next", "build"],
+        # Next's telemetry flush names `dev` after a script of the next package that is not its command line.
+        ["node", f"{P}/next/dist/telemetry/detached-flush.js", "dev", "/home/u/app", "_events_1.json"],
+        ["node", f"{P}/.bin/next", "build", "--dev"],
+        ["node", f"{P}/@nestjs/cli/bin/nest.js", "start"],
+        ["node", f"{P}/tsx/dist/cli.mjs", "src/migrate.ts"],
+        ["node", "server.js"],
+        # tsx's child runs the code with loader flags: the tool is its parent, not this process.
+        ["node", "--require", f"{P}/tsx/dist/preflight.cjs", "--import", f"file://{P}/tsx/dist/loader.mjs", "s.ts"],
+        ["next-server (v16.0.1)", "", ""],
+        ["bash", "-c", "vite"],  # a shell: the runtime below it is the server
+        # A script of the project itself named like a tool is not that tool's server.
+        ["node", "/home/u/app/scripts/vite-report.js"],
+        [],
+    ],
+)
+def test_other_command_lines_are_no_dev_server(cmdline: list[str]) -> None:
+    assert dev_server_tool(cmdline) is None
+
+
+def test_the_routes_that_failed_are_read_from_plain_and_next_logs() -> None:
+    plain = (
+        b"\x1b[32m GET / 200 in 12ms\x1b[0m\n GET /posts 500 in 35ms\nPOST /users/7 502 in 1s\n GET /posts 500 in 3ms\n"
+    )
+    record = json.dumps({"timestamp": "x", "source": "Server", "level": "LOG", "message": "GET /feed 500 in 9ms"})
+    assert failed_routes([plain, b"\n" + record.encode() + b"\n"]) == ["/users/7", "/posts", "/feed"]
+    assert failed_routes([b"GET /ok 200 in 1ms\n GET /missing 404 in 1ms\n"]) == []

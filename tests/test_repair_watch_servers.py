@@ -1,0 +1,147 @@
+"""Repairs on real non-Next dev servers (`tsx watch`, `node --watch`, Vite; started with `npm run dev`): found by their
+process tree, stopped whole, started again with the exact command, and called verified only when the app answers.
+
+A field is added to the schema and the code without generate, so `GET /users` answers 500. A regenerate that leaves
+the old server running is not verified (it still answers 500); a restart or a reset is, with the new field served.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.helpers import DOCTOR, doctor, doctor_environment, doctor_json
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy
+
+pytestmark = pytest.mark.node
+
+
+@pytest.fixture(params=["tsx", "node --watch", "vite"])
+def broken_server(request: pytest.FixtureRequest, watch_template: Path, tmp_path: Path):
+    """A running `npm run dev` of the given kind whose code and schema gained `nickname`: it answers 500."""
+    project = project_copy(watch_template, tmp_path / "app", request.param)
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    assert server.users().status == 200
+    add_nickname(project)
+    # The watcher restarts the server for the code change; the old client rejects the new field.
+    assert server.wait_for_status(500) == 500, server.output
+    assert "Unknown field `nickname`" in server.output
+    yield request.param, project, server
+    server.stop()
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_is(
+    broken_server: tuple[str, Path, NpmRunDev], restarted_groups: list[int]
+) -> None:
+    tool, project, server = broken_server
+    old_tree = _tree(server.process.pid)
+    command = [a for a in old_tree[0].cmdline() if a]
+
+    regenerated = doctor("regenerate", "--yes", "--project", str(project), env=server.environment)
+
+    if tool == "node --watch":
+        # node --watch sees the client's files change and restarts its child by itself: the app works, and it says so.
+        assert regenerated.returncode == 0, regenerated.stdout + regenerated.stderr
+        closing = regenerated.stdout.strip().splitlines()[-1]
+        assert closing == f"repair verified: the app answers: GET / on localhost:{server.port} answers 200", closing
+        assert '"nickname":"countess"' in server.users().body
+    else:
+        # The client is new, but tsx watch ignores node_modules and Vite keeps the modules its config loaded: the
+        # server still has the old client in memory.
+        assert regenerated.returncode == 1, regenerated.stdout + regenerated.stderr
+        assert "repair NOT verified" in regenerated.stdout
+        # Its output went to a terminal the doctor cannot read, so no failed route is known: it asks the root.
+        assert f"GET / on localhost:{server.port} answers 500" in regenerated.stdout
+        assert "restart it (`prisma-doctor restart-dev`)" in regenerated.stdout
+        assert "verified:" not in regenerated.stdout.replace("NOT verified:", "")
+        assert all(process.is_running() for process in old_tree), "a regenerate stops nothing"
+        assert server.users().status == 500
+    old_tree = _tree(server.process.pid)
+
+    code, result = doctor_json("restart-dev", "--project", str(project), env=server.environment)
+    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+    assert code == 0, json.dumps(result, indent=2)
+    stop = next(step for step in result["steps"] if step["name"] == "stop")
+    assert any(f"pid {server.process.pid}: npm run dev" in d for d in stop["details"]), stop
+    # The whole tree is gone: npm, the shell, the watcher and the child that served.
+    assert server.process.wait(timeout=30) is not None
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in old_tree[1:])
+    (restarted,) = result["devServers"]
+    assert restarted["answered"] and restarted["port"] == server.port
+    again = psutil.Process(restarted["pid"])
+    assert [a for a in again.cmdline() if a] == command
+    assert again.cwd() == str(project)
+    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    assert app["status"] == "done" and f"GET / on localhost:{server.port} answers 200" in app["message"], app
+    answer = server.users()
+    assert answer.status == 200 and '"nickname":"countess"' in answer.body, tool
+
+
+def test_reset_restarts_the_server_and_says_verified_only_once_the_app_answers(
+    broken_server: tuple[str, Path, NpmRunDev], restarted_groups: list[int]
+) -> None:
+    tool, project, server = broken_server
+    plan = doctor("reset", "--dry-run", "--project", str(project), env=server.environment)
+    assert plan.returncode == 0, plan.stderr
+    assert "npm run dev (in " in plan.stdout and "request GET / on" in plan.stdout, plan.stdout
+
+    done = doctor("reset", "--yes", "--project", str(project), env=server.environment)
+    restarted_groups.extend(int(pid) for pid in re.findall(r"restart-dev: pid (\d+):", done.stdout))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    closing = done.stdout.strip().splitlines()[-1]
+    assert closing == f"repair verified: the app answers: GET / on localhost:{server.port} answers 200", closing
+    answer = server.users()
+    assert answer.status == 200 and '"nickname":"countess"' in answer.body, tool
+
+
+def test_a_server_under_prisma_doctor_run_is_restarted_by_run_in_its_own_terminal(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    server = NpmRunDev(project, tmp_path / "unused.log")
+    terminal = tmp_path / "terminal.log"
+    with terminal.open("ab") as output:
+        run = subprocess.Popen(
+            [*DOCTOR, "run", "--project", str(project), "--", "npm", "run", "dev"],
+            cwd=project,
+            env=doctor_environment(server.environment),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        assert server.wait_for_status(200) == 200, terminal.read_text()
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, terminal.read_text()
+
+        done = doctor("reset", "--yes", "--project", str(project), env=server.environment)
+
+        assert done.returncode == 0, done.stdout + done.stderr + terminal.read_text()
+        # The route that failed is read from run's record of the output, and asked again.
+        closing = done.stdout.strip().splitlines()[-1]
+        assert closing == f"repair verified: the app answers: GET /users on localhost:{server.port} answers 200"
+        assert run.poll() is None, "run keeps running: it started its command again itself"
+        text = terminal.read_text()
+        assert "a repair stopped the dev server" in text and "starting `npm run dev` again" in text
+        after_restart = text.split("starting `npm run dev` again", 1)[1]
+        assert "GET /users 200" in after_restart, "the new server's output flows into the same terminal"
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=30)

@@ -1,0 +1,158 @@
+"""Real non-Next dev servers for the repair tests: an app on Prisma 6 + SQLite served by plain node http under
+`tsx watch` or `node --watch`, or as Vite's dev server middleware, each through `npm run dev` as a user starts it.
+
+The packages (Prisma with the libsql driver adapter, as in `tests/repair_fixtures.py`, which needs no native engine,
+tsx and Vite) are installed once into `tests/.cache/toolchains/` by `tests/npm_cache.py`; each test gets a copy whose
+`node_modules` is hard-linked to that install, except the generated client (`node_modules/.prisma`), which is a real
+copy because `prisma generate` rewrites it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.dev_server import DevServer, Response
+from tests.npm_cache import TOOLCHAINS, cached, link_packages, run
+from tests.repair_fixtures import DEPENDENCIES, PRISMA, SCHEMA, repair_environment
+
+TSX = "4.21.0"
+VITE = "6.4.1"
+# Answers every path with the users it reads through the generated client; a failure is a 500, logged as Next logs
+# it (`GET /users 500 in 3ms`), so that a repair can find the route that failed.
+APP = """
+const { PrismaClient } = require('@prisma/client');
+const { PrismaLibSQL } = require('@prisma/adapter-libsql');
+const prisma = new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) });
+module.exports = (fields) => async (req, res) => {
+  const select = Object.fromEntries(fields.map((f) => [f, true]));
+  const started = Date.now();
+  let status = 200;
+  let body;
+  try {
+    body = JSON.stringify(await prisma.user.findMany({ select }));
+  } catch (error) {
+    console.error(error.message);
+    status = 500;
+    body = 'error';
+  }
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(body);
+  console.log(`${req.method} ${req.url} ${status} in ${Date.now() - started}ms`);
+};
+"""
+# The code that names the fields, and so the file the change edits: a plain node server, or Vite's config with the
+# app as its middleware (a config change makes Vite restart its server in the same process, old client and all).
+ENTRIES = {
+    "server.js": """
+const http = require('node:http');
+const app = require('./app.js');
+http.createServer(app(['id', 'name'])).listen(Number(process.env.PORT), '127.0.0.1', () => {
+  console.log(`Local: http://localhost:${process.env.PORT}`);
+});
+""",
+    "vite.config.mjs": """
+import { createRequire } from 'node:module';
+const app = createRequire(import.meta.url)('./app.js');
+export default {
+  server: { port: Number(process.env.PORT), strictPort: true, host: '127.0.0.1' },
+  plugins: [{ name: 'users', configureServer: (server) => { server.middlewares.use(app(['id', 'name'])); } }],
+};
+""",
+}
+DEV_SCRIPTS = {
+    "tsx": ("tsx watch server.js", "server.js"),
+    "node --watch": ("node --watch server.js", "server.js"),
+    "vite": ("vite", "vite.config.mjs"),
+}
+# The table as the migrated database has it: with `nickname`, which the schema and the code are about to gain.
+CREATE_TABLE = """
+const Database = require('@libsql/client');
+const db = Database.createClient({ url: 'file:./dev.db' });
+(async () => {
+  await db.execute('CREATE TABLE "User" (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, nickname TEXT)');
+  await db.execute(`INSERT INTO "User" (name, nickname) VALUES ('ada', 'countess')`);
+})().catch((e) => { console.error(e.message); process.exit(1); });
+"""
+READY_TIMEOUT = 60.0
+
+
+def template() -> Path:
+    """The installed, generated project (schema without `nickname`), built on first use."""
+
+    def install(folder: Path) -> None:
+        (folder / "prisma").mkdir()
+        (folder / "prisma" / "schema.prisma").write_text(SCHEMA)
+        package = {"name": "watch-server", "private": True, "dependencies": {**DEPENDENCIES, "tsx": TSX, "vite": VITE}}
+        (folder / "package.json").write_text(json.dumps(package, indent=2))
+        run(["npm", "install", "--no-audit", "--no-fund"], folder, env=repair_environment())
+        run(["npx", "--no-install", "prisma", "generate"], folder, env=repair_environment())
+
+    return cached(TOOLCHAINS / f"watch-servers-prisma-{PRISMA}-tsx-{TSX}-vite-{VITE}", install)
+
+
+def project_copy(source: Path, destination: Path, tool: str) -> Path:
+    """A copy of the template for `tool` (a key of DEV_SCRIPTS), its users table made, serving `id` and `name`."""
+    destination.mkdir()
+    for name in ("prisma", "package.json"):
+        copy = shutil.copytree if (source / name).is_dir() else shutil.copy2
+        copy(source / name, destination / name)
+    link_packages(source, destination)
+    package = json.loads((destination / "package.json").read_text())
+    script, entry = DEV_SCRIPTS[tool]
+    package["scripts"] = {"dev": script}
+    (destination / "package.json").write_text(json.dumps(package, indent=2))
+    (destination / "app.js").write_text(APP)
+    (destination / entry).write_text(ENTRIES[entry])
+    (destination / "create-table.js").write_text(CREATE_TABLE)
+    run(["node", "create-table.js"], destination)
+    return destination
+
+
+def add_nickname(project: Path) -> None:
+    """The change the incident made: `nickname` in the schema and in the code, no generate."""
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace("  name String\n", "  name String\n  nickname String?\n"))
+    for entry in ENTRIES:
+        if (project / entry).exists():
+            code = (project / entry).read_text()
+            (project / entry).write_text(code.replace("['id', 'name']", "['id', 'name', 'nickname']"))
+
+
+class NpmRunDev(DevServer):
+    """`npm run dev` in `project`, in its own session, on a free port (its `PORT`), output to `log_file`."""
+
+    @property
+    def command(self) -> list[str]:
+        return ["npm", "run", "dev"]
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **repair_environment(), "PORT": str(self.port)}
+
+    def users(self) -> Response:
+        return self.get("/users")
+
+    def wait_for_status(self, status: int, timeout: float = 30.0) -> int | None:
+        """The status of `GET /users` once it is `status` (the watcher restarts the server after a change), else the
+        last one seen (None: nothing answered)."""
+        deadline = time.monotonic() + timeout
+        seen: int | None = None
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                seen = self.users().status
+            if seen == status:
+                break
+            time.sleep(0.3)
+        return seen
+
+
+@pytest.fixture(scope="session")
+def watch_template() -> Path:
+    return template()
