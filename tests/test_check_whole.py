@@ -215,9 +215,10 @@ PRISMA_MIGRATIONS = """CREATE TABLE "_prisma_migrations" (
     "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
     "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0);
 """
-INIT = 'CREATE TABLE "users" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n'
+# As `prisma migrate dev` writes them: one column a line, the closing parenthesis on its own line.
+INIT = 'CREATE TABLE "users" (\n    "id" SERIAL PRIMARY KEY,\n    "email" TEXT NOT NULL\n);\n'
 ADD_NICKNAME = 'ALTER TABLE "users" ADD COLUMN "nick_name" TEXT;\n'
-POSTS = 'CREATE TABLE "Post" ("id" INTEGER PRIMARY KEY, "title" TEXT NOT NULL);\n'
+POSTS = 'CREATE TABLE "Post" (\n    "id" INTEGER PRIMARY KEY,\n    "title" TEXT NOT NULL\n);\n'
 
 
 def _postgres_project(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, url: str) -> Path:
