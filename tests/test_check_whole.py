@@ -289,3 +289,12 @@ def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
     assert "secret" not in unreachable["message"]
     assert (code, report["state"]) == (0, "in-sync"), report
     assert SyncState(report["state"]) is SyncState.IN_SYNC
+
+
+def test_explain_on_output_without_a_prisma_error_says_so(tmp_path: Path) -> None:
+    from tests.helpers import doctor
+
+    log = tmp_path / "dev.log"
+    log.write_text("▲ Next.js 16.4.5\n✓ Ready in 1.2s\nGET / 200 in 31ms\n", encoding="utf-8")
+    done = doctor("explain", str(log), "--project", str(tmp_path))
+    assert (done.returncode, done.stdout.strip()) == (0, "no Prisma error in this output"), done.stderr
