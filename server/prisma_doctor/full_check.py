@@ -45,7 +45,8 @@ def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
 
     assert state.schema is not None
     schema_dir = state.schema.source.schema_dir
-    starts = [c.generator.output or schema_dir for c in state.clients]
+    # A generated client imports @prisma/client from its own folder (a missing client is its own finding already).
+    starts = [c.client.path for c in state.clients if c.client is not None]
     findings = package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings.extend(_database(state, state.schema, wait))
     findings.extend(stale_dev_servers(state))
@@ -53,7 +54,9 @@ def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
 
 
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Finding]:
+    from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
+    from prisma_doctor.database.sqlite import database_file
     from prisma_doctor.database_state import database_findings
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
@@ -65,8 +68,16 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
     if provider not in ASKED_PROVIDERS:
         return []
     probe = probe_for(state.root, schema)
-    inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
+    if probe.target is None:
+        return []  # no URL to ask: nothing is said of a database the project has not named
     sql = read_migrations(schema.source.schema_dir)
+    if probe.target.provider == "sqlite" and database_file(probe.target) is None:
+        if not sql:
+            return []  # a project that has no database yet, and no migrations to make one
+        # `prisma migrate deploy` creates the file: until then every migration is pending and every table missing.
+        inspection: Inspection = Catalog("sqlite", (), (), migrations=None)
+    else:
+        inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     where = Location(path, block.name_span)  # type: ignore[attr-defined]
     shown = probe.shown or "of the datasource"

@@ -55,8 +55,8 @@ def declared_packages(root: Path) -> dict[str, str]:
 
 
 def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str]:
-    """Prisma packages that the project declares (or its generated clients import) but Node cannot resolve, and
-    the CLI's own `@prisma/engines` when the CLI lacks it."""
+    """Prisma packages that the project declares but Node cannot resolve (`@prisma/client` from each folder in
+    `client_starts`, where its generated clients import it from), and the CLI's own `@prisma/engines`."""
     declared = declared_packages(root)
     starts = tuple(client_starts)
     missing: list[str] = []
@@ -66,7 +66,9 @@ def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str
             missing.append(CLI)
         elif find_package("@prisma/engines", cli) is None:
             missing.append("@prisma/engines")
-    if (CLIENT in declared or starts) and any(find_package(CLIENT, start) is None for start in starts or (root,)):
+    # Only what package.json declares is expected installed: a folder with a committed client and no dependencies
+    # is not a project that can be installed.
+    if CLIENT in declared and any(find_package(CLIENT, start) is None for start in starts or (root,)):
         missing.append(CLIENT)
     return missing
 
