@@ -18,12 +18,11 @@ from prisma_doctor.clients.locate import (
     Generator,
     find_client_folders,
     find_generators,
-    find_package,
 )
 from prisma_doctor.clients.read import ClientUnreadable, GeneratedClient, read_client
 from prisma_doctor.drift import compare, drift_findings
 from prisma_doctor.findings import Finding, Location, Report, Severity, Span
-from prisma_doctor.package_json import read_package_json
+from prisma_doctor.installed import installed_version
 from prisma_doctor.schema.locate import LoadedSchema, SchemaNotFound, load_schema, locate_schema
 from prisma_doctor.schema.syntax import LineIndex
 from prisma_doctor.snapshot import real_path
@@ -65,7 +64,7 @@ def inspect_project(
         return ProjectState(root, None, (), None, Report.from_findings(str(root), findings, known=False))
     schema = load_schema(source, dict(overrides or {}))
     findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
-    installed = _installed_version("prisma", source.schema_dir, root)
+    installed = installed_version("prisma", source.schema_dir, root)
     states: list[ClientState] = []
     generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
     searched = find_client_folders(root) if generators else []
@@ -260,17 +259,6 @@ def _left_behind_findings(state: ClientState, root: Path) -> list[Finding]:
         )
         for old in state.left_behind
     ]
-
-
-def _installed_version(package: str, *starts: Path) -> str | None:
-    for start in starts:
-        folder = find_package(package, start)
-        if folder is None:
-            continue
-        version = (read_package_json(folder) or {}).get("version")
-        if isinstance(version, str):
-            return version
-    return None
 
 
 def _shown_path(path: Path | None, root: Path) -> str:

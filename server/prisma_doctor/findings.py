@@ -48,6 +48,8 @@ CODES: Mapping[str, str] = {
     "env-missing": "An environment variable that the schema needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
+    "prisma-packages-missing": "`prisma` or `@prisma/client` is declared or imported but Node cannot resolve it.",
+    "prisma-packages-mismatch": "`prisma` and `@prisma/client` are installed at different versions.",
     "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",
     "record-not-found": "A record that a write needed was not found (P2025): a data problem, not drift.",
@@ -66,6 +68,7 @@ FIXES: Mapping[str, str] = {
     "set-env-var": "Set the missing environment variable",
     "inspect-database-objects": "Inspect the database's triggers, views and functions",
     "edit-schema": "Edit the schema",
+    "install": "Install the project's packages",
 }
 
 

@@ -1,4 +1,5 @@
-"""`prisma-doctor check [DIR] [--schema FILE] [--json]`: the schema against every generated client.
+"""`prisma-doctor check [DIR] [--schema FILE] [--json]`: the project's whole state (full_check.py): the schema against
+every generated client, the installed Prisma packages, the database when it answers, and running dev servers.
 
 A folder that holds several Prisma projects (a monorepo) has each checked on its own, and an app of a workspace
 (`apps/web`, see `workspace.py`) has the projects it uses checked: the text output lists each
@@ -21,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prisma_doctor.check import check_project
     from prisma_doctor.findings import Report, SyncState
+    from prisma_doctor.full_check import full_check
     from prisma_doctor.snapshot import snapshot
     from prisma_doctor.workspace import prisma_projects_for
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     with snapshot():  # (projects nested in one another share the folders above them)
         # An app of a workspace (`apps/web`) has no schema of its own: the projects whose clients it uses are checked.
         roots = [root] if args.schema is not None else prisma_projects_for(root) or [root]
-        reports: list[Report] = [check_project(project, args.schema) for project in roots]
+        reports: list[Report] = [full_check(project, args.schema) for project in roots]
     if args.json and len(reports) > 1:
         print_json([r.to_json() for r in reports])
     else:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+# Where Prisma Migrate records what it applied.
+MIGRATIONS_TABLE = "_prisma_migrations"
+
 
 @dataclass(frozen=True)
 class Relation:
@@ -51,6 +54,20 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class AppliedMigration:
+    """A row of Prisma's `_prisma_migrations`: a migration the database was given, and how that ended."""
+
+    name: str
+    finished: bool
+    rolled_back: bool
+
+    @property
+    def failed(self) -> bool:
+        # What `prisma migrate deploy` refuses to go past (P3009) until the row is resolved.
+        return not self.finished and not self.rolled_back
+
+
+@dataclass(frozen=True)
 class Catalog:
     """The relations and triggers of one database, read at `taken_at`."""
 
@@ -63,6 +80,8 @@ class Catalog:
     # The language of the server's messages to the application (PostgreSQL's lc_messages), as it was before we
     # asked for English.
     messages_language: str | None = None
+    # The rows of `_prisma_migrations` (None: the database has no such table, it was never migrated).
+    migrations: tuple[AppliedMigration, ...] | None = None
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, Trigger
+from prisma_doctor.database.catalog import (
+    MIGRATIONS_TABLE,
+    AppliedMigration,
+    Catalog,
+    InspectionFailed,
+    Relation,
+    Trigger,
+)
 from prisma_doctor.database.target import DatabaseTarget
 from prisma_doctor.json_values import is_object
 
@@ -44,6 +51,14 @@ _SYSTEM = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "AND n.nspname NOT LIKE 'pg\\_to%' AND n.nspname NOT LIKE 'pg\\_temp%'"
 )
+# `_prisma_migrations` of the schema Prisma uses, when it has one: a query that names a missing table fails as a
+# whole, so the rows are read through query_to_xml, which runs its text only when CASE reaches it.
+_MIGRATIONS = (
+    f"CASE WHEN to_regclass(format('%I.{MIGRATIONS_TABLE}', current_schema())) IS NULL THEN NULL "
+    "ELSE query_to_xml(format('SELECT migration_name, finished_at IS NOT NULL AS finished, "
+    f"rolled_back_at IS NOT NULL AS rolled_back FROM %I.{MIGRATIONS_TABLE} ORDER BY started_at "
+    f"LIMIT {MAX_RELATIONS}', current_schema()), false, false, '')::text END"
+)
 CATALOG_QUERY = f"""
 SELECT json_build_object(
   'schema', current_schema(),
@@ -61,7 +76,8 @@ SELECT json_build_object(
       p.proname AS function, l.lanname AS language, left(p.prosrc, {MAX_SOURCE_CHARS}) AS source
     FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_proc p ON p.oid = g.tgfoid JOIN pg_language l ON l.oid = p.prolang
-    WHERE NOT g.tgisinternal AND {_SYSTEM} LIMIT {MAX_TRIGGERS}) t)
+    WHERE NOT g.tgisinternal AND {_SYSTEM} LIMIT {MAX_TRIGGERS}) t),
+  'migrations', {_MIGRATIONS}
 )
 """
 # pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h).
@@ -286,4 +302,22 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
         answer.get("schema") or wanted_schema,
         f"PostgreSQL {(answer.get('server') or '').split(' ')[0]}".strip(),
         answer.get("lc_messages") or None,
+        _migrations(answer.get("migrations")),
+    )
+
+
+def _migrations(xml: str | None) -> tuple[AppliedMigration, ...] | None:
+    """The rows query_to_xml wrote: `<table><row><migration_name>...</migration_name><finished>true</finished>...`."""
+    if xml is None:
+        return None
+    from xml.etree import ElementTree
+
+    rows = ElementTree.fromstring(xml).iter("row")
+    return tuple(
+        AppliedMigration(
+            row.findtext("migration_name") or "",
+            row.findtext("finished") == "true",
+            row.findtext("rolled_back") == "true",
+        )
+        for row in rows
     )

@@ -73,14 +73,15 @@ class DatabaseProbe:
         with self._lock:
             self._latest = answer
 
-    def inspection(self, wait: bool) -> Inspection:
-        """The latest answer; with `wait`, after waiting (bounded) for one taken now. Never wait on an event loop."""
+    def inspection(self, wait: bool, within: float = WAIT_SECONDS) -> Inspection:
+        """The latest answer; with `wait`, after waiting (at most `within` seconds) for one taken now. Never wait on
+        an event loop. A question given up on goes on in its thread, and its answer is the next one handed out."""
         self.refresh()
         running = self._running
         if wait and running is not None:
-            running.join(WAIT_SECONDS)
+            running.join(within)
             if running.is_alive():
-                return InspectionFailed(f"no answer within {WAIT_SECONDS:.0f} s")
+                return InspectionFailed(f"no answer within {within:.0f} s")
         latest = self._latest
         return latest if latest is not None else InspectionFailed("its answer had not come yet when the error arrived")
 

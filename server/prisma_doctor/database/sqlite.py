@@ -7,7 +7,14 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, Trigger
+from prisma_doctor.database.catalog import (
+    MIGRATIONS_TABLE,
+    AppliedMigration,
+    Catalog,
+    InspectionFailed,
+    Relation,
+    Trigger,
+)
 from prisma_doctor.database.target import DatabaseTarget
 
 BUSY_TIMEOUT_SECONDS = 2
@@ -48,11 +55,21 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         ).fetchall()
         relations = tuple(_relation(connection, kind, name) for kind, name, _, _ in rows if kind != "trigger")
         triggers = tuple(_trigger(name, table, sql or "") for kind, name, table, sql in rows if kind == "trigger")
+        migrations = _migrations(connection) if any(r.name == MIGRATIONS_TABLE for r in relations) else None
     except sqlite3.Error as error:
         return InspectionFailed(f"cannot read {path}: {error}")
     finally:
         connection.close()
-    return Catalog("sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}")
+    return Catalog("sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}", migrations=migrations)
+
+
+def _migrations(connection: sqlite3.Connection) -> tuple[AppliedMigration, ...]:
+    rows = connection.execute(
+        f"SELECT migration_name, finished_at IS NOT NULL, rolled_back_at IS NOT NULL FROM {MIGRATIONS_TABLE} "
+        "ORDER BY started_at LIMIT ?",
+        (MAX_OBJECTS,),
+    ).fetchall()
+    return tuple(AppliedMigration(str(name), bool(finished), bool(rolled)) for name, finished, rolled in rows)
 
 
 def _relation(connection: sqlite3.Connection, kind: str, name: str) -> Relation:

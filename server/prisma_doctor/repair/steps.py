@@ -15,9 +15,8 @@ from typing import Any
 
 from prisma_doctor import run_control
 from prisma_doctor.check import check_project
-from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Finding, Report, Severity
-from prisma_doctor.package_json import read_package_json
+from prisma_doctor.installed import missing_packages
 from prisma_doctor.repair import app_check, devserver
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
@@ -220,22 +219,6 @@ class DiscardSetAside(Step):
         left = sum(1 for detail in details if detail.startswith("left at"))
         message = f"freed {human_size(freed)}" + (f"; {left} old folder(s) partly left, named below" if left else "")
         return StepOutcome("done", message, tuple(details), freed)
-
-
-def missing_packages(root: Path) -> list[str]:
-    """Prisma packages the project declares but Node cannot resolve (or the CLI's own `@prisma/engines`)."""
-    package = read_package_json(root) or {}
-    declared = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
-    missing: list[str] = []
-    for name in ("prisma", "@prisma/client"):
-        if name not in declared:
-            continue
-        folder = find_package(name, root)
-        if folder is None:
-            missing.append(name)
-        elif name == "prisma" and find_package("@prisma/engines", folder) is None:
-            missing.append("@prisma/engines")
-    return missing
 
 
 @dataclass

@@ -35,6 +35,8 @@ from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 REPAIR_FOR_FIX = {
     "regenerate": "regenerate",
     "full-reset": "reset",
+    # The full reset reinstalls the packages it finds missing before it generates.
+    "install": "reset",
     "restart-dev-server": "restart-dev",
     "migrate-deploy": "migrate-deploy",
     "migrate-dev": "migrate-dev",

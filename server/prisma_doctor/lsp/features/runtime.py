@@ -21,12 +21,7 @@ from typing import Any
 
 from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
 from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
-from prisma_doctor.diagnosis.runtime_findings import (
-    RuntimeFindings,
-    generation_location,
-    newest_generation,
-    stale_dev_server,
-)
+from prisma_doctor.diagnosis.runtime_findings import RuntimeFindings
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.nextlog import DevServerLock, read_lock
@@ -219,10 +214,8 @@ class RuntimeFeature(LanguageFeature):
         runtime.facts = None
         # Next's lock says when a running `next dev` started; without one, the last `✓ Ready` seen in its output.
         running = _newest(running_dev_server(f.folder) for f in runtime.followers)
+        # (A running dev server older than the client is the static check's own finding: full_check.py.)
         runtime.findings.reconsider(session.state, running or runtime.ready_at)
-        generated = newest_generation(session.state)
-        if running is not None and generated is not None and running < generated:
-            runtime.findings.add(stale_dev_server(generation_location(session.state)), generated)
 
     def _facts(self, session: ProjectSession) -> ProjectFacts:
         runtime = self._runtime(session)

@@ -182,8 +182,9 @@ def _inspect(root: Path, overrides: dict[str, str], settings: ServerSettings) ->
     """The project's check, and the command that starts its dev server (package files change it: they are watched,
     and a change of them is checked again)."""
     # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
-    from prisma_doctor.check import inspect_project
+    from prisma_doctor.full_check import inspect_whole
     from prisma_doctor.repair.package_manager import dev_command
 
-    state = inspect_project(root, None, overrides)
+    # In this worker thread the database's answer may be waited for (bounded): the event loop goes on meanwhile.
+    state = inspect_whole(root, None, overrides, wait=True)
     return state, dev_command(root, settings.dev_command, settings.package_manager)

@@ -1,0 +1,171 @@
+"""The database against the project, before any runtime error: migrations of the folder it has not applied or
+failed to apply, and the tables and columns (by their `@@map`/`@map` names) the generated clients use and it lacks.
+
+The database's answer comes from its probe (database/probe.py: read-only, bounded); this module only compares. A
+missing column that a pending migration creates is said twice, on purpose: the migration is pending (apply it) and
+the column is missing (what the app fails on); without such a migration the column needs a new one, or a push.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed
+from prisma_doctor.findings import Finding, Location, Severity
+from prisma_doctor.schema.datamodel import Datamodel, Model
+
+# Field kinds that are columns of their model's table (relations are not; their foreign keys are scalars).
+_COLUMN_KINDS = ("scalar", "enum", "unsupported")
+
+
+def database_findings(
+    inspection: Inspection,
+    shown: str,
+    migrations: list[str],
+    migrated: Mapping[str, Mapping[str, str]],
+    clients: Iterable[Datamodel],
+    schema: Datamodel | None,
+    where: Location | None,
+) -> list[Finding]:
+    """`shown`: the database as a message may name it (no password); `migrated`: table -> column -> the migration
+    that creates it (diagnosis/facts.py reads the migrations' SQL); `where`: the datasource in the schema."""
+    if isinstance(inspection, InspectionFailed):
+        return [
+            Finding(
+                "db-unreachable",
+                Severity.INFO,
+                f"The database {shown} could not be asked ({inspection.reason}), so its migrations, tables and "
+                "columns were not compared with the project.",
+                where,
+                data={"reason": inspection.reason},
+            )
+        ]
+    pending = _pending(inspection, migrations)
+    findings = [*_migration_findings(inspection, pending, where)]
+    findings.extend(_missing(inspection, set(pending), migrated, clients, schema, where))
+    return findings
+
+
+def _pending(catalog: Catalog, migrations: list[str]) -> list[str]:
+    applied = {m.name for m in catalog.migrations or () if m.finished and not m.rolled_back}
+    return [name for name in migrations if name not in applied]
+
+
+def _migration_findings(catalog: Catalog, pending: list[str], where: Location | None) -> list[Finding]:
+    findings = [
+        Finding(
+            "migration-failed",
+            Severity.ERROR,
+            f"The migration `{row.name}` failed part-way in the database and was never marked rolled back: "
+            "`prisma migrate deploy` refuses to go on (P3009). Undo what it did, then run "
+            f"`prisma migrate resolve --rolled-back {row.name}` and deploy again.",
+            where,
+            data={"migration": row.name},
+        )
+        for row in catalog.migrations or ()
+        if row.failed
+    ]
+    if pending:
+        listed = ", ".join(f"`{name}`" for name in pending[:5]) + (f" and {len(pending) - 5} more" * (len(pending) > 5))
+        findings.append(
+            Finding(
+                "migrations-pending",
+                Severity.WARNING,
+                f"{len(pending)} migration{'s' * (len(pending) != 1)} of the migrations folder "
+                f"{'are' if len(pending) != 1 else 'is'} not applied to the database: {listed}.",
+                where,
+                ("migrate-deploy",),
+                data={"migrations": pending},
+            )
+        )
+    return findings
+
+
+def _missing(
+    catalog: Catalog,
+    pending: set[str],
+    migrated: Mapping[str, Mapping[str, str]],
+    clients: Iterable[Datamodel],
+    schema: Datamodel | None,
+    where: Location | None,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for datamodel in clients:
+        for model in datamodel.models:
+            table = model.db_name or model.name
+            relation = catalog.relation(table)
+            at = _location(schema, model.name, None) or where
+            if relation is None:
+                if (table, "") not in seen:
+                    seen.add((table, ""))
+                    findings.append(_missing_table(model, table, migrated, pending, at))
+                continue
+            for field in model.fields:
+                column = field.db_name or field.name
+                if field.kind not in _COLUMN_KINDS or (table, column) in seen:
+                    continue
+                if not relation.has_column(column, catalog.case_sensitive):
+                    seen.add((table, column))
+                    at = _location(schema, model.name, field.name) or where
+                    findings.append(_missing_column(model.name, field.name, table, column, migrated, pending, at))
+    return findings
+
+
+def _missing_table(
+    model: Model, table: str, migrated: Mapping[str, Mapping[str, str]], pending: set[str], at: Location | None
+) -> Finding:
+    creator = migrated.get(table, {}).get("")
+    because, fixes = _remedy(creator, pending)
+    return Finding(
+        "db-missing-table",
+        Severity.ERROR,
+        f"The client expects the table `{table}` (model `{model.name}`), and the database has none: {because}",
+        at,
+        fixes,
+        data={"model": model.name, "table": table, "migration": creator},
+    )
+
+
+def _missing_column(
+    model: str,
+    field: str,
+    table: str,
+    column: str,
+    migrated: Mapping[str, Mapping[str, str]],
+    pending: set[str],
+    at: Location | None,
+) -> Finding:
+    creator = migrated.get(table, {}).get(column)
+    because, fixes = _remedy(creator, pending)
+    return Finding(
+        "db-missing-column",
+        Severity.ERROR,
+        f"The client expects the column `{table}.{column}` (`{model}.{field}`), and the database lacks it: {because}",
+        at,
+        fixes,
+        data={"model": model, "field": field, "table": table, "column": column, "migration": creator},
+    )
+
+
+def _remedy(creator: str | None, pending: set[str]) -> tuple[str, tuple[str, ...]]:
+    if creator is not None and creator in pending:
+        return f"the pending migration `{creator}` creates it; apply it.", ("migrate-deploy",)
+    if creator is not None:
+        return (
+            f"the migration `{creator}` creates it and is recorded as applied, so the database was changed since "
+            "(or the migration was edited after it ran).",
+            ("migrate-dev", "db-push"),
+        )
+    return "no migration creates it; create one (or push the schema).", ("migrate-dev", "db-push")
+
+
+def _location(schema: Datamodel | None, model_name: str, field_name: str | None) -> Location | None:
+    """Where the schema on disk declares the model or field (the client's own copy has no place in the schema)."""
+    model = schema.model(model_name) if schema is not None else None
+    if model is None:
+        return None
+    if field_name is None:
+        return model.location
+    field = next((f for f in model.fields if f.name == field_name), None)
+    return field.location if field is not None else model.location

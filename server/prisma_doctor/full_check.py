@@ -1,0 +1,130 @@
+"""The whole state of a project, as `check` and the language server see it: the static check (schema against
+clients, check.py) and what surrounds it, each gap its own finding: the installed Prisma packages (installed.py),
+the database when it can be reached (database_state.py, asked through its probe: read-only and bounded), and
+running dev servers that started before the client they should use.
+
+The repair's own verification keeps to the static check (`check.check_project`): it must not wait on a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.findings import Finding, Location, Report, SyncState
+from prisma_doctor.schema.locate import LoadedSchema
+from prisma_doctor.schema.syntax import Block
+
+# How long a check waits for the database's answer: an unreachable one is said (info), never waited out.
+DATABASE_WAIT_SECONDS = 3.0
+# Datasource providers whose catalog the probe reads.
+ASKED_PROVIDERS = ("sqlite", "postgresql", "postgres")
+
+
+def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True) -> Report:
+    return inspect_whole(root, schema_path, wait=wait).report
+
+
+def inspect_whole(
+    root: Path, schema_path: Path | None = None, overrides: Mapping[str, str] | None = None, *, wait: bool = True
+) -> ProjectState:
+    """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
+    `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
+    loop."""
+    state = inspect_project(root, schema_path, overrides)
+    if state.schema is None or state.report.state is SyncState.UNKNOWN:
+        return state
+    findings = [*state.report.findings, *surroundings(state, wait)]
+    return replace(state, report=Report.from_findings(state.report.project, findings))
+
+
+def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
+    from prisma_doctor.installed import package_findings
+
+    assert state.schema is not None
+    schema_dir = state.schema.source.schema_dir
+    # A generated client imports @prisma/client from its own folder (a missing client is its own finding already).
+    starts = [c.client.path for c in state.clients if c.client is not None]
+    findings = package_findings(state.root, schema_dir, starts, _generator_location(state))
+    findings.extend(_database(state, state.schema, wait))
+    findings.extend(stale_dev_servers(state))
+    return findings
+
+
+def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Finding]:
+    from prisma_doctor.database.catalog import Catalog, Inspection
+    from prisma_doctor.database.probe import probe_for
+    from prisma_doctor.database.sqlite import database_file
+    from prisma_doctor.database_state import database_findings
+    from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
+
+    datasource = next(iter(schema.blocks_of("datasource")), None)
+    if datasource is None:
+        return []
+    path, block = datasource
+    provider = _provider(block)
+    if provider not in ASKED_PROVIDERS:
+        return []
+    probe = probe_for(state.root, schema)
+    if probe.target is None:
+        return []  # no URL to ask: nothing is said of a database the project has not named
+    sql = read_migrations(schema.source.schema_dir)
+    if probe.target.provider == "sqlite" and database_file(probe.target) is None:
+        if not sql:
+            return []  # a project that has no database yet, and no migrations to make one
+        # `prisma migrate deploy` creates the file: until then every migration is pending and every table missing.
+        inspection: Inspection = Catalog("sqlite", (), (), migrations=None)
+    else:
+        inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
+    clients = [c.client.datamodel for c in state.clients if c.client is not None]
+    where = Location(path, block.name_span)
+    shown = probe.shown or "of the datasource"
+    return database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
+
+
+def _provider(block: Block) -> str | None:
+    from prisma_doctor.clients.locate import string_property
+
+    return string_property(block, "provider")
+
+
+def stale_dev_servers(state: ProjectState) -> list[Finding]:
+    """`dev-server-stale` for each running dev server of the project that started before its newest client was
+    generated: it still serves the client it loaded at start."""
+    import psutil
+
+    from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
+    from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.workspace import app_folders
+
+    generated = newest_generation(state)
+    if generated is None:
+        return []
+    findings: list[Finding] = []
+    # The project's own servers, and in a workspace those of the apps that use its client (`apps/web`), each once.
+    servers = {s.pid: s for folder in app_folders(state.root) for s in find_dev_servers(folder)}
+    for server in servers.values():
+        try:
+            started = psutil.Process(server.pid).create_time()
+        except psutil.Error:
+            continue
+        if started < generated.timestamp():
+            finding = stale_dev_server(generation_location(state))
+            data = {
+                "pid": server.pid,
+                "command": list(server.command),
+                "cwd": server.cwd,
+                "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
+                "generatedAt": generated.isoformat(),
+            }
+            findings.append(replace(finding, data=data))
+    return findings
+
+
+def _generator_location(state: ProjectState) -> Location | None:
+    from prisma_doctor.diagnosis.runtime_findings import generation_location
+
+    return generation_location(state)

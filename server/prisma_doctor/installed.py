@@ -1,0 +1,112 @@
+"""The Prisma packages a project has installed: `prisma` and `@prisma/client`, resolved as Node resolves them
+(pnpm's links, hoisting, the workspace root), and whether they agree with each other and with the clients.
+
+A generated client imports `@prisma/client/runtime/...` from its own folder, so `@prisma/client` is resolved from
+each generator's output (Prisma 7's `src/generated/prisma` as much as the default `node_modules/.prisma/client`);
+`prisma` is resolved from the schema's folder, where `prisma generate` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from prisma_doctor.clients.locate import find_package
+from prisma_doctor.findings import Finding, Location, Severity
+from prisma_doctor.json_values import is_object
+from prisma_doctor.package_json import read_package_json
+
+CLI = "prisma"
+CLIENT = "@prisma/client"
+
+
+@dataclass(frozen=True)
+class Installed:
+    name: str
+    # Where Node finds it from the folder that needs it (None: it does not resolve).
+    folder: Path | None
+    version: str | None
+
+
+def installed_package(name: str, *starts: Path) -> Installed:
+    """The package as Node finds it from the first of `starts` it resolves from."""
+    for start in starts:
+        folder = find_package(name, start)
+        if folder is None:
+            continue
+        version = (read_package_json(folder) or {}).get("version")
+        return Installed(name, folder, version if isinstance(version, str) else None)
+    return Installed(name, None, None)
+
+
+def installed_version(name: str, *starts: Path) -> str | None:
+    return installed_package(name, *starts).version
+
+
+def declared_packages(root: Path) -> dict[str, str]:
+    """The dependencies and devDependencies of the project's package.json."""
+    package = read_package_json(root) or {}
+    declared: dict[str, str] = {}
+    for key in ("dependencies", "devDependencies"):
+        section = package.get(key)
+        if is_object(section):
+            declared.update({k: v for k, v in section.items() if isinstance(v, str)})
+    return declared
+
+
+def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str]:
+    """Prisma packages that the project declares but Node cannot resolve (`@prisma/client` from each folder in
+    `client_starts`, where its generated clients import it from), and the CLI's own `@prisma/engines`."""
+    declared = declared_packages(root)
+    starts = tuple(client_starts)
+    missing: list[str] = []
+    if CLI in declared:
+        cli = find_package(CLI, root)
+        if cli is None:
+            missing.append(CLI)
+        elif find_package("@prisma/engines", cli) is None:
+            missing.append("@prisma/engines")
+    # Only what package.json declares is expected installed: a folder with a committed client and no dependencies
+    # is not a project that can be installed.
+    if CLIENT in declared and any(find_package(CLIENT, start) is None for start in starts or (root,)):
+        missing.append(CLIENT)
+    return missing
+
+
+def package_findings(
+    root: Path, schema_dir: Path, client_starts: Iterable[Path], where: Location | None
+) -> list[Finding]:
+    """Missing Prisma packages, and a CLI and a client runtime at different versions."""
+    starts = tuple(client_starts)
+    missing = missing_packages(root, starts)
+    findings: list[Finding] = []
+    if missing:
+        findings.append(
+            Finding(
+                "prisma-packages-missing",
+                Severity.ERROR,
+                f"{', '.join(f'`{name}`' for name in missing)} cannot be found from the project as Node looks for "
+                "it (node_modules, pnpm's links, the workspace root): `prisma generate` and the generated client "
+                "fail until the packages are installed again.",
+                where,
+                ("install",),
+                data={"missing": missing},
+            )
+        )
+    cli = installed_package(CLI, schema_dir, root)
+    runtime = installed_package(CLIENT, *starts, root)
+    if cli.version and runtime.version and cli.version != runtime.version and CLIENT not in missing:
+        findings.append(
+            Finding(
+                "prisma-packages-mismatch",
+                Severity.WARNING,
+                f"`prisma` {cli.version} and `@prisma/client` {runtime.version} are installed: the client is generated "
+                "by one and runs on the other's runtime. Give both the same version in package.json, install, then "
+                "regenerate.",
+                where,
+                ("install",),
+                data={"prisma": cli.version, "client": runtime.version},
+            )
+        )
+    return findings

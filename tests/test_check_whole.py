@@ -1,0 +1,300 @@
+"""`check` sees the whole state (issue 13 §2): installed Prisma packages, the migrations folder against the database,
+the tables and columns the client expects, and running dev servers older than the client. Each gap is its own
+finding and a non-zero exit; a truly in-sync project still says in sync.
+
+On real projects: the bundled example (Next 16, Prisma 6, SQLite, migrations applied by the real `prisma migrate
+deploy`, a real `next dev`), toolchain projects (npm and pnpm, Prisma 6 and Prisma 7 with `src/generated/prisma`)
+and a real PostgreSQL. The time `check` takes on a project with a database is printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prisma_doctor.findings import Report, SyncState
+from prisma_doctor.status import Display, Status
+from tests.dev_server import free_port
+from tests.helpers import check_json
+from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
+
+MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
+
+
+def timed_check(root: Path, what: str) -> tuple[int, dict[str, Any]]:
+    started = time.perf_counter()
+    code, report = check_json(root)
+    print(f"check of {what}: {time.perf_counter() - started:.2f} s")
+    return code, report
+
+
+def codes(report: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in report["findings"]]
+
+
+def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(f for f in report["findings"] if f["code"] == code)
+
+
+def display(report: dict[str, Any]) -> Display:
+    """The status bar's state for the same report, as the language server classifies it (status.py)."""
+    from prisma_doctor.findings import Finding, Location, Severity
+
+    findings = [
+        Finding(
+            f["code"], Severity(f["severity"]), f["message"], Location(f["location"]["file"]) if f["location"] else None
+        )
+        for f in report["findings"]
+    ]
+    return Status.of(Report.from_findings(report["project"], findings)).display
+
+
+def example_database(project: Path) -> Path:
+    return next(p for p in (project / "dev.db", project / "prisma" / "dev.db") if p.is_file())
+
+
+# The bundled example: Prisma's own `migrate deploy` made its database.
+@pytest.mark.node
+def test_the_example_in_sync_with_its_database_says_in_sync(example_app: Path) -> None:
+    code, report = timed_check(example_app, "the example (SQLite, in sync)")
+    assert (code, report["state"]) == (0, "in-sync"), report
+    assert not [f for f in report["findings"] if f["severity"] in ("error", "warning")], report
+
+
+@pytest.mark.node
+def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app: Path) -> None:
+    migration = example_app / "prisma" / "migrations" / "20260201000000_add_user_nickname"
+    migration.mkdir()
+    (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
+    schema = example_app / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace("  name  String\n", "  name  String\n  nickname String?\n"))
+    _generate(example_app)
+
+    code, report = timed_check(example_app, "the example (a migration pending)")
+    assert code == 1, report
+    pending = finding(report, "migrations-pending")
+    assert pending["data"]["migrations"] == ["20260201000000_add_user_nickname"]
+    assert [fix["id"] for fix in pending["fixes"]] == ["migrate-deploy"]
+    column = finding(report, "db-missing-column")
+    assert column["data"] | {"migration": column["data"]["migration"]} == {
+        "model": "User",
+        "field": "nickname",
+        "table": "User",
+        "column": "nickname",
+        "migration": "20260201000000_add_user_nickname",
+    }
+    assert [fix["id"] for fix in column["fixes"]] == ["migrate-deploy"]
+    assert column["location"]["file"] == str(schema.resolve())
+    assert display(report) is Display.DATABASE_BEHIND
+
+
+@pytest.mark.node
+def test_a_column_the_database_lost_after_its_migration_ran(example_app: Path) -> None:
+    with sqlite3.connect(example_database(example_app)) as connection:
+        connection.execute('ALTER TABLE "User" DROP COLUMN "name"')
+    code, report = timed_check(example_app, "the example (a column dropped)")
+    assert code == 1, report
+    column = finding(report, "db-missing-column")
+    assert (column["data"]["column"], column["data"]["migration"]) == ("name", "20260101000000_init")
+    assert "recorded as applied" in column["message"]
+    assert [fix["id"] for fix in column["fixes"]] == ["migrate-dev", "db-push"]
+    assert "migrations-pending" not in codes(report)
+
+
+@pytest.mark.node
+def test_a_failed_migration_is_said(example_app: Path) -> None:
+    with sqlite3.connect(example_database(example_app)) as connection:
+        connection.execute(
+            "INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count) "
+            "VALUES ('x', 'c', '20260301000000_broken', current_timestamp, 0)"
+        )
+    migration = example_app / "prisma" / "migrations" / "20260301000000_broken"
+    migration.mkdir()
+    (migration / "migration.sql").write_text('ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n', encoding="utf-8")
+    code, report = timed_check(example_app, "the example (a failed migration)")
+    assert code == 1, report
+    assert finding(report, "migration-failed")["data"] == {"migration": "20260301000000_broken"}
+    assert finding(report, "migrations-pending")["data"]["migrations"] == ["20260301000000_broken"]
+
+
+@pytest.mark.node
+def test_deleted_prisma_packages_of_the_example(example_app: Path) -> None:
+    shutil.rmtree(example_app / "node_modules" / "@prisma")
+    code, report = check_json(example_app)
+    assert code == 1, report
+    missing = finding(report, "prisma-packages-missing")
+    assert set(missing["data"]["missing"]) >= {"@prisma/client"}
+    assert [fix["id"] for fix in missing["fixes"]] == ["install"]
+
+
+@pytest.mark.node
+def test_a_dev_server_started_before_the_client_was_generated(
+    example_app: Path, start_dev_server: Callable[[Path], Any]
+) -> None:
+    start_dev_server(example_app)
+    code, report = check_json(example_app)
+    assert "dev-server-stale" not in codes(report), report
+    time.sleep(1.1)  # (the client's time is its files' modification time, in seconds on some filesystems)
+    _generate(example_app)
+    code, report = timed_check(example_app, "the example (a dev server running)")
+    assert code == 1, report
+    stale = finding(report, "dev-server-stale")
+    assert [fix["id"] for fix in stale["fixes"]] == ["restart-dev-server"]
+    assert stale["data"]["cwd"] == str(example_app.resolve())
+    assert display(report) is Display.DEV_SERVER_STALE
+
+
+def _generate(project: Path) -> None:
+    from tests.example_app import run_checked
+
+    run_checked(["npx", "--no-install", "prisma", "generate"], project, "prisma generate")
+
+
+# Toolchain projects: npm and pnpm, Prisma 6 and 7.
+@pytest.mark.node
+@pytest.mark.parametrize(
+    ("manager", "version", "provider"),
+    [("pnpm", "7.10.0", TS_GENERATOR), ("npm", "6.17.1", "prisma-client-js"), ("pnpm", "6.17.1", "prisma-client-js")],
+)
+def test_deleted_node_modules_prisma(prisma_project: ProjectFactory, manager: str, version: str, provider: str) -> None:
+    project = prisma_project(schema_text(version, MODELS, provider), version=version, package_manager=manager)
+    project.generate()
+    code, report = check_json(project.root)
+    assert "prisma-packages-missing" not in codes(report), report
+    assert report["state"] == "in-sync", report
+
+    shutil.rmtree(project.root / "node_modules" / "@prisma")
+    code, report = check_json(project.root)
+    assert code != 0, report
+    missing = finding(report, "prisma-packages-missing")
+    assert "@prisma/client" in missing["data"]["missing"], missing
+
+
+@pytest.mark.node
+def test_prisma_7_with_a_custom_output_needs_the_runtime_its_client_imports(prisma_project: ProjectFactory) -> None:
+    """The client in src/generated/prisma imports `@prisma/client/runtime/...`: the CLI alone is not enough."""
+    project = prisma_project(schema_text("7.10.0", MODELS, TS_GENERATOR), version="7.10.0", package_manager="pnpm")
+    project.generate()
+    (project.root / "node_modules" / "@prisma" / "client").unlink()  # pnpm's link into its store
+    code, report = check_json(project.root)
+    assert code == 1, report
+    assert finding(report, "prisma-packages-missing")["data"]["missing"] == ["@prisma/client"]
+
+
+# PostgreSQL, started by the tests.
+POSTGRES_SCHEMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+generator client {
+  provider = "prisma-client-js"
+}
+
+model User {
+  id       Int     @id @default(autoincrement())
+  email    String  @unique
+  nickname String? @map("nick_name")
+
+  @@map("users")
+}
+
+model Post {
+  id    Int    @id
+  title String
+}
+"""
+PRISMA_MIGRATIONS = """CREATE TABLE "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+    "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
+    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0);
+"""
+# As `prisma migrate dev` writes them: one column a line, the closing parenthesis on its own line.
+INIT = 'CREATE TABLE "users" (\n    "id" SERIAL PRIMARY KEY,\n    "email" TEXT NOT NULL\n);\n'
+ADD_NICKNAME = 'ALTER TABLE "users" ADD COLUMN "nick_name" TEXT;\n'
+POSTS = 'CREATE TABLE "Post" (\n    "id" INTEGER PRIMARY KEY,\n    "title" TEXT NOT NULL\n);\n'
+
+
+def _postgres_project(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, url: str) -> Path:
+    project = prisma_project(POSTGRES_SCHEMA, version="6.17.1")
+    project.generate()
+    for name, sql in (
+        ("20260101000000_init", INIT),
+        ("20260102000000_nickname", ADD_NICKNAME),
+        ("20260103000000_posts", POSTS),
+    ):
+        folder = project.schema_file.parent / "migrations" / name
+        folder.mkdir(parents=True)
+        (folder / "migration.sql").write_text(sql, encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", url)
+    return project.root
+
+
+def _applied(*names: str) -> str:
+    return "".join(
+        f"INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, applied_steps_count) "
+        f"VALUES ('{n}', 'c', '{n}', now(), 1);\n"
+        for n in names
+    )
+
+
+@pytest.mark.node
+@pytest.mark.postgres
+def test_postgres_behind_by_mapped_names(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres
+) -> None:
+    url = postgres.database(PRISMA_MIGRATIONS + INIT + _applied("20260101000000_init"))
+    root = _postgres_project(prisma_project, monkeypatch, url)
+    code, report = timed_check(root, "a project on PostgreSQL (behind)")
+    assert code == 1, report
+    assert finding(report, "migrations-pending")["data"]["migrations"] == [
+        "20260102000000_nickname",
+        "20260103000000_posts",
+    ]
+    column = finding(report, "db-missing-column")
+    assert (column["data"]["table"], column["data"]["column"]) == ("users", "nick_name")
+    assert column["data"]["migration"] == "20260102000000_nickname"
+    table = finding(report, "db-missing-table")
+    assert (table["data"]["table"], table["data"]["migration"]) == ("Post", "20260103000000_posts")
+    assert display(report) is Display.DATABASE_BEHIND
+
+
+@pytest.mark.node
+@pytest.mark.postgres
+def test_postgres_in_sync(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres) -> None:
+    names = ("20260101000000_init", "20260102000000_nickname", "20260103000000_posts")
+    url = postgres.database(PRISMA_MIGRATIONS + INIT + ADD_NICKNAME + POSTS + _applied(*names))
+    root = _postgres_project(prisma_project, monkeypatch, url)
+    code, report = timed_check(root, "a project on PostgreSQL (in sync)")
+    assert (code, report["state"]) == (0, "in-sync"), report
+    assert report["findings"] == [], report
+
+
+@pytest.mark.node
+def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _postgres_project(prisma_project, monkeypatch, f"postgresql://u:secret@127.0.0.1:{free_port()}/app")
+    started = time.perf_counter()
+    code, report = check_json(root)
+    print(f"check with an unreachable database: {time.perf_counter() - started:.2f} s")
+    unreachable = finding(report, "db-unreachable")
+    assert unreachable["severity"] == "info"
+    assert "secret" not in unreachable["message"]
+    assert (code, report["state"]) == (0, "in-sync"), report
+    assert SyncState(report["state"]) is SyncState.IN_SYNC
+
+
+def test_explain_on_output_without_a_prisma_error_says_so(tmp_path: Path) -> None:
+    from tests.helpers import doctor
+
+    log = tmp_path / "dev.log"
+    log.write_text("▲ Next.js 16.4.5\n✓ Ready in 1.2s\nGET / 200 in 31ms\n", encoding="utf-8")
+    done = doctor("explain", str(log), "--project", str(tmp_path))
+    assert (done.returncode, done.stdout.strip()) == (0, "no Prisma error in this output"), done.stderr
