@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ntpath
 import os
+from collections.abc import Callable
 
 import psutil
 
@@ -21,26 +22,24 @@ def _is_wine_gap(error: OSError) -> bool:
     return getattr(error, "winerror", None) == _WINE_INVALID_PARAMETER and not isinstance(error, psutil.Error)
 
 
-def process_name(process: psutil.Process) -> str:
-    """`process.name()`, or under Wine the file name of its command line's program (`node.exe`)."""
+def _or_command_line(process: psutil.Process, read: Callable[[], str]) -> str:
     try:
-        return process.name()
+        return read()
     except OSError as error:
         if not _is_wine_gap(error):
             raise
     cmdline = process.cmdline()
     return ntpath.basename(cmdline[0]) if cmdline else ""
+
+
+def process_name(process: psutil.Process) -> str:
+    """`process.name()`, or under Wine the file name of its command line's program (`node.exe`)."""
+    return _or_command_line(process, process.name)
 
 
 def process_program(process: psutil.Process) -> str:
     """The file name of `process.exe()`, or under Wine that of its command line's program."""
-    try:
-        return os.path.basename(process.exe())
-    except OSError as error:
-        if not _is_wine_gap(error):
-            raise
-    cmdline = process.cmdline()
-    return ntpath.basename(cmdline[0]) if cmdline else ""
+    return _or_command_line(process, lambda: os.path.basename(process.exe()))
 
 
 def process_parent(process: psutil.Process) -> psutil.Process | None:
