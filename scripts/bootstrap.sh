@@ -3,7 +3,7 @@
 #   scripts/bootstrap.sh            the Python environment (.venv) with the package and its test tools
 #   scripts/bootstrap.sh --system   also the Debian packages the real-parts tests use (PostgreSQL, Neovim,
 #                                   Chromium, ripgrep, a compiler for code-server's native module)
-#                                   and Wine (Debian's wine64: the Windows lane, tests/windows.py)
+#                                   and Wine (Debian's wine64: the Windows checks, README "Windows")
 # Node.js 20 and npm come with the machine; npm packages are installed by the tests themselves, once, into
 # tests/.cache/ (see tests/npm_cache.py), so that a second run is fast.
 set -euo pipefail
