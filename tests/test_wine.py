@@ -69,31 +69,21 @@ class Windows:
         )
 
     def node_output(self, arguments: list[str], cwd: Path, name: str) -> tuple[int, str]:
-        """Run Windows node to its end; node.exe cannot write to a Linux pipe, so its output goes to a file."""
-        log = self.folder / f"{name}.log"
-        with log.open("wb") as out:
-            done = subprocess.run(
+        """Run Windows node to its end: its exit code and output."""
+        code = self.start_node(arguments, cwd, name).wait(timeout=300)
+        return code, (self.folder / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+    def start_node(self, arguments: list[str], cwd: Path, name: str) -> subprocess.Popen[bytes]:
+        """Start Windows node; node.exe cannot write to a Linux pipe, so its output goes to `<name>.log`."""
+        with (self.folder / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
                 [WINE, str(self.node), *arguments],
                 cwd=cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=log,
                 stderr=subprocess.STDOUT,
-                timeout=300,
-                check=False,
             )
-        return done.returncode, log.read_text(encoding="utf-8", errors="replace")
-
-    def start_node(self, arguments: list[str], cwd: Path, name: str) -> subprocess.Popen[bytes]:
-        log = (self.folder / f"{name}.log").open("wb")
-        return subprocess.Popen(
-            [WINE, str(self.node), *arguments],
-            cwd=cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
     def doctor(self, *commands: list[str], cwd: Path) -> list[dict[str, Any]]:
         """Each command's exit code and output, from one Windows Python start."""
