@@ -12,7 +12,7 @@ done
 if [ "$fast" = 1 ]; then
   bash scripts/bootstrap.sh
   # A second -m replaces pyproject's, so it says "not slow" again.
-  args=(-m "not slow and not node and not postgres and not browser and not neovim" ${args[@]+"${args[@]}"})
+  args=(-m "not slow and not node and not postgres and not browser and not neovim and not wine" ${args[@]+"${args[@]}"})
 else
   bash scripts/bootstrap.sh --system
 fi

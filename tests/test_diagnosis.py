@@ -27,6 +27,7 @@ EXPECTED = {
     "sqlite-p2021-missing-table": [("db-missing-table", None, 1)],
     "sqlite-migrate-status-pending": [("migrations-pending", None, 1)],
     "sqlite-engine-download-failed": [("engine-unavailable", None, 1)],
+    "wine-generate-eperm-engine-locked": [("engine-locked", None, 1)],
     "sqlite-env-missing": [("env-missing", None, 1)],
     "sqlite-client-not-initialized": [("client-not-generated", None, 1)],
     "sqlite-unknown-argument-stale-client": [("client-out-of-sync", None, 1)],

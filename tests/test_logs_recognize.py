@@ -25,6 +25,7 @@ EXPECTED_KINDS = {
     "sqlite-p2021-missing-table": ["MissingTable"],
     "sqlite-migrate-status-pending": ["MigrationsPending"],
     "sqlite-engine-download-failed": ["EngineDownloadFailed"],
+    "wine-generate-eperm-engine-locked": ["EngineLocked"],
     "sqlite-env-missing": ["EnvVarMissing"],
     "sqlite-client-not-initialized": ["ClientNotInitialized"],
     "sqlite-unknown-argument-stale-client": ["UnknownArgument"],

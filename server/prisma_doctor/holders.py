@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psutil
 
+from prisma_doctor.process_names import process_name
+
 
 @dataclass(frozen=True)
 class Holder:
@@ -31,11 +33,11 @@ def processes_holding(path: str | Path, *, below: bool = False, same_name: bool 
     same name elsewhere (a log names the file as the process saw it, maybe with a `.tmp1234` suffix)."""
     target = os.path.normcase(os.path.abspath(str(path).strip("'\"")))
     holders: list[Holder] = []
-    for process in psutil.process_iter(["pid", "name"]):
+    for process in psutil.process_iter(["pid"]):
         try:
             paths = _mapped_paths(process) + [f.path for f in process.open_files()]
             if any(_matches(os.path.normcase(p), target, below, same_name) for p in paths):
-                holders.append(Holder(process.pid, process.info["name"] or "?", " ".join(process.cmdline())))
+                holders.append(Holder(process.pid, process_name(process) or "?", " ".join(process.cmdline())))
         except (psutil.Error, OSError):
             continue
     return holders

@@ -35,6 +35,7 @@ from prisma_doctor import run_control
 from prisma_doctor.json_values import is_object
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
+from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
@@ -91,7 +92,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
-    for process in psutil.process_iter(["pid", "name"]):
+    for process in psutil.process_iter(["pid"]):
         if process.pid in claimed or process.pid in protected:
             continue
         try:
@@ -127,7 +128,7 @@ def _describe(
     server: psutil.Process, root: Path, protected: set[int], port: int | None, source: str, tool: str
 ) -> DevServer | None:
     chain = [server]
-    for parent in server.parents():
+    for parent in process_ancestors(server):
         if parent.pid in protected or not _launcher(parent, root):
             break
         chain.append(parent)
@@ -202,7 +203,7 @@ _MANAGER_ENTRIES = ("npm-cli.js", "pnpm.cjs", "pnpm.js", "pnpm.mjs", "yarn.js", 
 def _manager_of(child: psutil.Process) -> list[str] | None:
     """`[node, <manager's entry>]` or `[bun]` from the process that started `child`, when it is a package manager."""
     try:
-        parent = child.parent()
+        parent = process_parent(child)
         cmdline = parent.cmdline() if parent is not None else []
     except (psutil.Error, OSError):
         return None

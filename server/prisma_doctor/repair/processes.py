@@ -22,6 +22,7 @@ from typing import Any
 
 import psutil
 
+from prisma_doctor.process_names import process_ancestors, process_name, process_program
 from prisma_doctor.repair.safe_fs import is_inside
 
 RUNTIMES = ("node", "bun", "deno")
@@ -63,16 +64,16 @@ def protected_pids() -> set[int]:
     """This process and every ancestor: stopping any of them would stop the repair itself or its editor."""
     pids = {os.getpid()}
     with contextlib.suppress(psutil.Error):
-        pids.update(parent.pid for parent in psutil.Process().parents())
+        pids.update(parent.pid for parent in process_ancestors(psutil.Process()))
     return pids
 
 
 def is_runtime(process: psutil.Process) -> bool:
     names: list[str] = []
     with contextlib.suppress(psutil.Error, OSError):
-        names.append(process.name())
+        names.append(process_name(process))
     with contextlib.suppress(psutil.Error, OSError):
-        names.append(os.path.basename(process.exe()))
+        names.append(process_program(process))
     return any(_stem(name) in RUNTIMES for name in names)
 
 
@@ -95,7 +96,8 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     # when there is none (engineType "client" and Prisma 7 have none).
     maps = any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node"))
     found: list[ProjectProcess] = []
-    for process in psutil.process_iter(["pid", "ppid", "name", "create_time"]):
+    # Not "name": Wine's psutil raises a plain OSError for it, which would end the whole iteration.
+    for process in psutil.process_iter(["pid", "ppid", "create_time"]):
         if process.pid in protected:
             continue
         try:
@@ -109,7 +111,7 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
                 ProjectProcess(
                     pid=process.pid,
                     ppid=process.info["ppid"] or 0,
-                    name=process.info["name"] or "",
+                    name=process_name(process),
                     cmdline=cmdline,
                     cwd=_cwd(process),
                     create_time=process.info["create_time"],

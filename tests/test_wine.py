@@ -1,0 +1,183 @@
+"""The doctor on Windows Python under Wine, against projects whose clients Windows Node generated (tests/windows.py).
+
+One Windows Python start runs several commands (Wine starts slowly): a driver script calls `cli.main` for each.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.captures.loading import load
+from tests.helpers import SERVER
+from tests.npm_cache import _engine_stand_in
+from tests.toolchain import JS_GENERATOR, link_copy, major, schema_text, toolchain
+from tests.windows import (
+    WINE,
+    native_addon,
+    new_prefix,
+    stop_prefix,
+    windows_node,
+    windows_path,
+    windows_python,
+    wine_environment,
+    wine_missing,
+)
+
+pytestmark = [pytest.mark.wine, pytest.mark.skipif(wine_missing() is not None, reason=wine_missing() or "")]
+
+MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
+DRIVER = """import contextlib, io, json, sys
+from prisma_doctor.cli import main
+for argv in json.loads(open(sys.argv[1], encoding="utf-8").read()):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            code = main(argv)
+        except SystemExit as exit:
+            code = exit.code
+    print(json.dumps({"code": code, "out": out.getvalue()}), flush=True)
+"""
+
+
+class Windows:
+    """One test's Wine prefix, with Windows Node and Python, and the project's engine stand-in."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.prefix = new_prefix(folder / "prefix")
+        self.node = windows_node()
+        self.python = windows_python()
+        self.engine = folder / "engine" / "query_engine-windows.dll.node"
+        self.engine.parent.mkdir()
+        self.engine.write_bytes(native_addon().read_bytes())
+        self.env = wine_environment(
+            self.prefix,
+            {
+                "WINEPATH": windows_path(self.node.parent),
+                "PRISMA_SCHEMA_ENGINE_BINARY": windows_path(_engine_stand_in()),
+                "PRISMA_QUERY_ENGINE_LIBRARY": windows_path(self.engine),
+                "CHECKPOINT_DISABLE": "1",
+                "PRISMA_HIDE_UPDATE_MESSAGE": "1",
+                "PYTHONPATH": windows_path(SERVER),
+            },
+        )
+
+    def node_output(self, arguments: list[str], cwd: Path, name: str) -> tuple[int, str]:
+        """Run Windows node to its end: its exit code and output."""
+        code = self.start_node(arguments, cwd, name).wait(timeout=300)
+        return code, (self.folder / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+    def start_node(self, arguments: list[str], cwd: Path, name: str) -> subprocess.Popen[bytes]:
+        """Start Windows node; node.exe cannot write to a Linux pipe, so its output goes to `<name>.log`."""
+        with (self.folder / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [WINE, str(self.node), *arguments],
+                cwd=cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def doctor(self, *commands: list[str], cwd: Path) -> list[dict[str, Any]]:
+        """Each command's exit code and output, from one Windows Python start."""
+        (self.folder / "driver.py").write_text(DRIVER, encoding="utf-8")
+        (self.folder / "commands.json").write_text(json.dumps(list(commands)), encoding="utf-8")
+        done = subprocess.run(
+            [
+                WINE,
+                str(self.python),
+                windows_path(self.folder / "driver.py"),
+                windows_path(self.folder / "commands.json"),
+            ],
+            cwd=cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        lines = done.stdout.decode("utf-8", "replace").splitlines()
+        assert len(lines) == len(commands), done.stderr.decode("utf-8", "replace")
+        return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def windows(tmp_path: Path):
+    reason = wine_missing()
+    if reason:
+        pytest.skip(reason)
+    machine = Windows(tmp_path / "windows")
+    try:
+        yield machine
+    finally:
+        stop_prefix(machine.prefix)
+
+
+def windows_project(windows: Windows, root: Path, version: str) -> Path:
+    """A project of Prisma `version` (npm layout) whose client Windows Node generated."""
+    link_copy(toolchain("npm", version), root)
+    (root / "prisma").mkdir()
+    (root / "prisma" / "schema.prisma").write_text(schema_text(version, MODELS, JS_GENERATOR), encoding="utf-8")
+    code, output = windows.node_output(
+        [windows_path(root / "node_modules/prisma/build/index.js"), "generate"], root, "generate"
+    )
+    assert code == 0, output
+    return root
+
+
+@pytest.mark.parametrize("version", ["6.17.1", "7.10.0"])
+def test_check_explain_and_dry_run_on_windows_python(windows: Windows, tmp_path: Path, version: str) -> None:
+    root = windows_project(windows, tmp_path / "app", version)
+    capture = load("wine-generate-eperm-engine-locked")
+    log = tmp_path / "generate.log"
+    log.write_bytes(capture.output.replace(capture.sidecar["project_root"].encode(), windows_path(root).encode()))
+    check, explain, dry_run = windows.doctor(
+        ["check", "--json", windows_path(root)],
+        ["explain", "--json", windows_path(log), "--project", windows_path(root)],
+        ["reset", "--dry-run", "--json", "--project", windows_path(root)],
+        cwd=root,
+    )
+    assert check["code"] == 0 and json.loads(check["out"])["state"] == "in-sync", check
+    assert [f["code"] for f in json.loads(explain["out"])["findings"]] == ["engine-locked"], explain
+    plan = json.loads(dry_run["out"])
+    assert dry_run["code"] == 0, plan
+    assert plan["project"] == windows_path(root)
+    if major(version) < 7:
+        assert any("node_modules\\.prisma\\client" in line for s in plan["steps"] for line in s["preview"]), plan
+
+
+def test_a_loaded_engine_is_named_with_its_process(windows: Windows, tmp_path: Path) -> None:
+    root = windows_project(windows, tmp_path / "app", "6.17.1")
+    engine = root / "node_modules" / ".prisma" / "client" / "query_engine-windows.dll.node"
+    assert engine.is_file(), "generate copies PRISMA_QUERY_ENGINE_LIBRARY beside the client"
+    (root / "dev.js").write_text(
+        "require(require('path').join(__dirname, 'node_modules/.prisma/client/query_engine-windows.dll.node'));\n"
+        "console.log('ready');\nsetInterval(() => {}, 1000);\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    windows.start_node(["dev.js"], root, "dev")
+    windows.start_node(["-e", "console.log('ready'); setInterval(() => {}, 1000)"], elsewhere, "other")
+    deadline = time.monotonic() + 60
+    while not all("ready" in (windows.folder / f"{n}.log").read_text() for n in ("dev", "other")):
+        assert time.monotonic() < deadline, "the Windows node stand-ins did not start"
+        time.sleep(0.2)
+    code, output = windows.node_output(
+        [windows_path(root / "node_modules/prisma/build/index.js"), "generate"], root, "locked"
+    )
+    assert code != 0 and "EPERM" in output and "query_engine-windows.dll.node" in output, output
+    (tmp_path / "locked.log").write_text(output, encoding="utf-8")
+    (explain,) = windows.doctor(
+        ["explain", "--json", windows_path(tmp_path / "locked.log"), "--project", windows_path(root)], cwd=root
+    )
+    (finding,) = json.loads(explain["out"])["findings"]
+    assert finding["code"] == "engine-locked"
+    assert [h["name"].lower() for h in finding["data"]["holders"]] == ["node.exe"], finding
+    assert "node.exe (pid " in finding["message"]
