@@ -313,11 +313,47 @@ def test_the_incidents_own_text_names_the_trigger(postgres: PostgresServer) -> N
     # The native engine of the incident read `«` from `l'enregistrement « new » n'a pas de champs « emailverified »`.
     url = postgres.database(INCIDENT_DATABASE, "fr_FR.UTF-8")
     facts = replace(load("pg-fr-trigger-missing-field").facts(), database=DatabaseProbe(pg(url)))
-    (finding,) = diagnose(p2022("«", "user", "update", "User"), facts)
-    assert (finding.code, finding.data["trigger"], finding.data["missing_column"]) == (
+    # That database also lacks `nickname`: `«` names neither, so both are said, the trigger first for a write.
+    trigger, missing = diagnose(p2022("«", "user", "update", "User"), facts)
+    assert (trigger.code, trigger.data["trigger"], trigger.data["missing_column"]) == (
         "db-object-error",
         "user_touch",
         "User.emailverified",
+    )
+    assert (missing.code, missing.data["columns"], missing.data["rank"]) == ("db-missing-column", ["nickname"], 2)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("column", ["«", "(not available)"])
+def test_a_french_missing_column_is_the_column_not_the_trigger(postgres: PostgresServer, column: str) -> None:
+    # `la colonne « nickname » n'existe pas`: the native engine reads `«`, the pg adapter `(not available)`; the
+    # same word comes from a trigger's record. The database decides: the trigger is sound, the column is missing.
+    sound = (
+        "CREATE OR REPLACE FUNCTION user_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        'NEW."emailVerified" := now(); RETURN NEW; END $$;'
+    )
+    url = postgres.database(INCIDENT_DATABASE + sound, "fr_FR.UTF-8")
+    facts = replace(load("pg-fr-p2022-missing-column").facts(), database=DatabaseProbe(pg(url)))
+    for action in ("findMany", "update"):
+        (finding,) = diagnose(p2022(column, "user", action, "User"), facts)
+        assert (finding.code, finding.data["columns"]) == ("db-missing-column", ["nickname"]), finding.message
+        assert "trigger" not in finding.message
+
+
+@pytest.mark.postgres
+def test_an_english_trigger_error_the_adapter_cannot_name_is_looked_up(postgres: PostgresServer) -> None:
+    # PostgreSQL says `column Stats.userid does not exist` (no quotes) for a trigger's qualified reference, which
+    # the pg adapter reports as `(not available)` in English too: the database is asked all the same.
+    url = postgres.database(
+        AUDIT + 'CREATE TABLE "Stats" (id int, n int); CREATE FUNCTION count_it() RETURNS trigger LANGUAGE plpgsql '
+        'AS $$ BEGIN UPDATE "Stats" SET userid = NEW.id; RETURN NEW; END $$; '
+        'CREATE TRIGGER count_it AFTER INSERT ON "User" FOR EACH ROW EXECUTE FUNCTION count_it();'
+    )
+    (finding,) = diagnose(p2022("(not available)", "user", "create", "User"), schema_facts(pg(url)))
+    assert (finding.code, finding.data["trigger"], finding.data["missing_column"]) == (
+        "db-object-error",
+        "count_it",
+        "Stats.userid",
     )
 
 

@@ -54,7 +54,11 @@ READ_ACTIONS = frozenset(
     }
 )
 # Names that come from a trigger's record in the database's message (`record "new" has no field`), not a column.
-RECORD_NAMES = frozenset({"new", "old", "«", "»"})
+RECORD_NAMES = frozenset({"new", "old"})
+# Names that say nothing of which column failed: the adapter's placeholder, or the second word of a localized
+# message (`la colonne « nickname » n'existe pas` and `l'enregistrement « new » ...` both give `«`). Only the
+# database can tell a missing column from a trigger then, whatever the message's language.
+UNREAD_NAMES = frozenset({"(not available)", "«", "»", ""})
 ASKED = "The database was asked ({server}): "
 MAX_SOURCE_BYTES = 1024 * 1024
 _CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
@@ -80,7 +84,10 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
 def _not_asked(finding: Finding, reason: str) -> Finding:
     if finding.code not in DATABASE_SIDE:
         return finding
-    note = f" The database could not be asked ({reason}), so this comes from the migrations, the schema and the client."
+    note = (
+        f" The database could not be asked ({reason}), so this comes from the migrations, the schema and the client;"
+        " what would decide is the database's answer: the table's columns and the code of the triggers on it."
+    )
     return replace(
         finding, message=finding.message + note, data={**finding.data, "database": {"asked": False, "reason": reason}}
     )
@@ -113,12 +120,11 @@ def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list
     if event.column in RECORD_NAMES:
         # The message named a trigger's record: the trigger is the cause, whatever else the table lacks.
         lacking, triggers_first = [], True
-    elif event.column == "(not available)" or not event.column:
+    elif event.column in UNREAD_NAMES:
+        # Both causes are looked for, in any language and through any adapter (an English trigger error reaches
+        # the adapter as `column T.c does not exist` too); a write runs its triggers before it reads back.
         lacking = [c for c in expected if not relation.has_column(c, catalog.case_sensitive)]
-        if catalog.english_messages:
-            # In English a trigger's message gives `new`/`old`; only `column T.c does not exist` gives no name.
-            problems = []
-        triggers_first = bool(problems) and action in TRIGGER_EVENTS
+        triggers_first = bool(problems) and (not lacking or action in TRIGGER_EVENTS)
     else:
         problems = sorted(problems, key=lambda p: not p.mentions(reported))
         # A name that no field maps to is not a column the client asked for: only a trigger's code can name it.

@@ -26,6 +26,9 @@ from prisma_doctor.schema.datamodel import Model
 # Column names that Prisma reports when it misread the database's message rather than named a column: the second
 # word of a localized message (`«`, `»`), a trigger's record (`new`, `old`), or the adapter's placeholder.
 MISREAD_COLUMN_NAMES = frozenset({"«", "»", "new", "old", "(not available)", ""})
+# Only a trigger's record is `new` or `old` (`record "new" has no field`); `«` is the second word of a localized
+# message about a missing column and about a trigger's record alike, so it decides nothing.
+TRIGGER_RECORDS = frozenset({"new", "old"})
 WRITE_ACTIONS = frozenset(
     {
         "create",
@@ -110,11 +113,12 @@ def _misread_column(
     event: ev.MissingColumn, context: Context, model: Model | None, where: Location | None, data: Mapping[str, object]
 ) -> Iterator[Finding]:
     column = event.column
-    if column != "(not available)":
+    if column in TRIGGER_RECORDS:
         yield db_object(event, context, f"Prisma read `{column}` from the database's message as a column name")
         return
-    # The driver adapter could not read a name at all: a trigger, or a column that is really missing. The
-    # migrations tell which columns the database should have; a column no migration creates is the likely one.
+    # No name could be read (an adapter's placeholder, a localized message): a trigger, or a column that is really
+    # missing. The migrations tell which columns the database should have; a column no migration creates is the
+    # likely one.
     action = event.invocation.action if event.invocation else None
     facts = context.facts
     unmigrated: list[str] = []
@@ -128,18 +132,19 @@ def _misread_column(
     which = (
         f"probably {', '.join(f'`{c}`' for c in unmigrated)}, which no migration creates"
         if unmigrated
-        else ("the adapter did not say which")
+        else "the error does not say which"
     )
     missing = make_finding(
         "db-missing-column",
         f"The database lacks a column of {'`' + model.name + '`' if model else 'the model'} that the client "
-        f"expects ({which}): compare the database with the schema and apply its migrations.",
+        f"expects ({which}): compare the database with the schema and apply its migrations. The table's columns "
+        "and the code of the triggers on it decide between this and a trigger.",
         where,
         ("migrate-dev", "migrate-deploy"),
         {**data, "candidates": unmigrated or None},
         related_to(model.location if model else None),
     )
-    trigger = db_object(event, context, "the adapter could not name the column")
+    trigger = db_object(event, context, "the error does not name the column")
     every_column_migrated = bool(facts and facts.migrated and model is not None and not unmigrated)
     trigger_first = every_column_migrated and action in WRITE_ACTIONS
     yield from ranked([trigger, missing] if trigger_first else [missing, trigger])
