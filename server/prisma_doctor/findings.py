@@ -53,6 +53,7 @@ CODES: Mapping[str, str] = {
     "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",
     "record-not-found": "A record that a write needed was not found (P2025): a data problem, not drift.",
+    "prisma-error": "A Prisma error known by its code (docs/errors.md): its cause class, meanings and fix.",
 }
 
 # Stable fix ids and the titles every adapter shows for them.

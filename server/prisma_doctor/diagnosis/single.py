@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from prisma_doctor.diagnosis.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
 from prisma_doctor.diagnosis.context import Context, make_finding, on_model
-from prisma_doctor.findings import Finding, Severity
+from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
 
 
@@ -127,4 +128,25 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             ("migrate-dev",),
             {},
         )
+    if isinstance(event, ev.OtherClientError):
+        return catalogued(event, where)
     return None
+
+
+def catalogued(event: ev.ClientError, where: Location | None) -> Finding | None:
+    """A client error the rules above have no cause for, told by its catalogue row (docs/errors.md)."""
+    entry = entry_for(event.code) or match_message(event.text)
+    if entry is None:
+        return None
+    meanings = "; ".join(entry.meanings)
+    data_error = entry.cause is CauseClass.DATA
+    return make_finding(
+        "prisma-error",
+        f"{entry.code} {entry.title}{on_model(event.model)}: {meanings}"
+        f"{' (the data, not the setup, is the problem)' if data_error else ''}. {entry.fix}"
+        f"{' Decides: ' + ' '.join(entry.questions) if len(entry.meanings) > 1 and entry.questions else ''}",
+        where,
+        entry.fixes,
+        {"prisma_code": entry.code, "cause_class": entry.cause.value, "database_side": entry.cause in DATABASE_SIDE},
+        severity=Severity.INFO if data_error else Severity.ERROR,
+    )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from prisma_doctor.diagnosis.catalogue import PRISMA_CODES, match_message
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.routes import failed_route
 from prisma_doctor.logs.stream import LineReader
@@ -388,6 +389,9 @@ class Recognizer:
 
     def _read_message(self, block: _ClientBlock, line: str, raw_driver_text: bool = True) -> bool:
         found = _classify_message(line, raw_driver_text)
+        if found is None and raw_driver_text and (entry := match_message(line)) is not None:
+            # A message the rules above have no event for: its catalogue row names it (docs/errors.md).
+            found = ev.OtherClientError, {"code": entry.code if entry.code in PRISMA_CODES else None}
         if found is None:
             return False
         if block.message is not None:
