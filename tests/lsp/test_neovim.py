@@ -38,30 +38,36 @@ def neovim() -> str:
     return found
 
 
-def test_neovim_sees_diagnostics_code_actions_and_runs_a_command(drifted_project: Path, tmp_path: Path) -> None:
+def run_neovim(nvim: str, driver: Path, cwd: Path, tmp_path: Path, env: dict[str, str], *files: Path) -> dict:
+    """Runs a Lua driver in a headless Neovim with a config of its own; returns the result it wrote."""
     out = tmp_path / "neovim-result.json"
-    schema = drifted_project / "prisma" / "schema.prisma"
     env = {
         **SERVER_ENV,
+        **env,
         "PRISMA_DOCTOR_NVIM_OUT": str(out),
-        "PRISMA_DOCTOR_PROJECT": str(drifted_project.resolve()),
-        "PRISMA_DOCTOR_PYTHON": sys.executable,
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
     }
     subprocess.run(
-        [neovim(), "--headless", "-n", "-i", "NONE", "-u", str(DRIVER), str(schema)],
+        [nvim, "--headless", "-n", "-i", "NONE", "-u", str(driver), *map(str, files)],
         env=env,
-        cwd=drifted_project,
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=120,
         check=False,
     )
     assert out.is_file(), "Neovim wrote no result"
-    result = json.loads(out.read_text(encoding="utf-8"))
+    result: dict = json.loads(out.read_text(encoding="utf-8"))
     assert result["errors"] == [], result
+    return result
+
+
+def test_neovim_sees_diagnostics_code_actions_and_runs_a_command(drifted_project: Path, tmp_path: Path) -> None:
+    schema = drifted_project / "prisma" / "schema.prisma"
+    env = {"PRISMA_DOCTOR_PROJECT": str(drifted_project.resolve()), "PRISMA_DOCTOR_PYTHON": sys.executable}
+    result = run_neovim(neovim(), DRIVER, drifted_project, tmp_path, env, schema)
     drift = [d for d in result["diagnostics"] if d["code"] == "client-out-of-sync"]
     assert drift and "User.nickname" in drift[0]["message"], result["diagnostics"]
     titles = [a["title"] for a in result["actions"]]
@@ -106,29 +112,12 @@ def test_the_readme_neovim_snippet_attaches_the_server(neovim_0_11: Path, tmp_pa
         encoding="utf-8",
     )
     (project / "package.json").write_text('{"name": "app"}\n', encoding="utf-8")
-    out = tmp_path / "result.json"
     env = {
-        **SERVER_ENV,
         # The snippet runs `prisma-doctor serve` from the PATH, as after `pipx install prisma-doctor`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{SERVER_ENV.get('PATH', os.environ['PATH'])}",
-        "PRISMA_DOCTOR_NVIM_OUT": str(out),
         "PRISMA_DOCTOR_SNIPPET": str(tmp_path / "snippet.lua"),
         "PRISMA_DOCTOR_SCHEMA": str(schema),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
     }
-    subprocess.run(
-        [str(neovim_0_11), "--headless", "-n", "-i", "NONE", "-u", str(SNIPPET_DRIVER)],
-        env=env,
-        cwd=project,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.is_file(), "Neovim wrote no result"
-    result = json.loads(out.read_text(encoding="utf-8"))
-    assert result["errors"] == [], result
+    result = run_neovim(str(neovim_0_11), SNIPPET_DRIVER, project, tmp_path, env)
     assert result["filetype"] == "prisma"
     assert [d["code"] for d in result["diagnostics"]] == ["client-not-generated"], result
