@@ -3,6 +3,10 @@
 // without any pip install on the user's machine.
 //
 //   node client-extension/build.mjs [--production] [--skip-python]
+//
+// PRISMA_DOCTOR_TARGET=<VS Code target> (win32-x64, darwin-arm64, ... as listed in targets.json) bundles the
+// libraries of that platform instead of this machine's: scripts/package.sh sets it for each `vsce package --target`
+// (vsce runs this script as vscode:prepublish, so an environment variable is how the target reaches it).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,30 +42,48 @@ function copyServer() {
     });
 }
 
-// pip install -t is slow, so it runs again only when the requirements change. Wheels only: psutil's is abi3, one
-// build for every CPython 3 on this platform (the .vsix is therefore specific to linux-x64 when built here).
-function installPythonLibraries() {
+// pip install -t is slow, so each target's libraries are installed once into build/python-libs/<target> and
+// installed again only when the requirements change; bundled/libs gets a copy. Wheels only: psutil's is abi3, one
+// build for every CPython 3.x of its platform, and the others are pure Python.
+function installPythonLibraries(target) {
     const requirements = join(here, 'requirements.txt');
     const libs = join(root, 'bundled', 'libs');
-    const stamp = join(libs, '.requirements.txt');
-    const wanted = readFileSync(requirements, 'utf8');
-    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) {
-        return;
+    const cache = join(root, 'build', 'python-libs', target ?? 'this-machine');
+    const stamp = join(cache, '.requirements.txt');
+    const wanted = `${target ?? 'this machine'}\n${readFileSync(requirements, 'utf8')}`;
+    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
+        rmSync(cache, { recursive: true, force: true });
+        mkdirSync(cache, { recursive: true });
+        const python = process.env.PRISMA_DOCTOR_BUILD_PYTHON || 'python3';
+        // For another platform pip must be told the oldest Python the server supports (3.10, so that the
+        // backports it needs come too) and may only take wheels.
+        const platform = target
+            ? [...platformTags(target).flatMap((tag) => ['--platform', tag]), '--python-version', '3.10',
+                '--implementation', 'cp']
+            : [];
+        execFileSync(
+            python,
+            ['-m', 'pip', 'install', '--quiet', '--no-compile', '--disable-pip-version-check', '--no-warn-conflicts',
+                '--target', cache,
+                '--only-binary', ':all:', ...platform, '--requirement', requirements],
+            { stdio: 'inherit' },
+        );
+        writeFileSync(stamp, wanted);
     }
     rmSync(libs, { recursive: true, force: true });
-    mkdirSync(libs, { recursive: true });
-    const python = process.env.PRISMA_DOCTOR_BUILD_PYTHON || 'python3';
-    execFileSync(
-        python,
-        ['-m', 'pip', 'install', '--quiet', '--no-compile', '--disable-pip-version-check', '--target', libs,
-            '--only-binary', ':all:', '--requirement', requirements],
-        { stdio: 'inherit' },
-    );
-    writeFileSync(stamp, wanted);
+    cpSync(cache, libs, { recursive: true, filter: (path) => !path.endsWith('.requirements.txt') });
+}
+
+function platformTags(target) {
+    const { targets } = JSON.parse(readFileSync(join(here, 'targets.json'), 'utf8'));
+    if (!(target in targets)) {
+        throw new Error(`PRISMA_DOCTOR_TARGET=${target} is not one of ${Object.keys(targets).join(', ')}`);
+    }
+    return targets[target];
 }
 
 await bundleTypeScript();
 if (!process.argv.includes('--skip-python')) {
     copyServer();
-    installPythonLibraries();
+    installPythonLibraries(process.env.PRISMA_DOCTOR_TARGET || undefined);
 }
