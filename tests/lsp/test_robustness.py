@@ -243,3 +243,17 @@ def test_exit_before_initialize_ends_the_server() -> None:
         assert client.process.wait(timeout=ANSWER_SECONDS) is not None
     finally:
         client.close()
+
+
+def test_shutdown_then_exit_ends_the_server_with_code_0(synced_project: Path) -> None:
+    # The protocol's clean end: exit after shutdown is code 0 (the language server closes stdout as it ends; the
+    # command line must not then fail on flushing it).
+    client = RawClient()
+    try:
+        initialize(client, synced_project, 1)
+        client.send({"id": 2, "method": "shutdown"})
+        assert client.answer(2)["result"] is None
+        client.send({"method": "exit"})
+        assert client.process.wait(timeout=ANSWER_SECONDS) == 0
+    finally:
+        client.close()
