@@ -269,6 +269,19 @@ def test_sqlite_trigger_on_another_table_and_a_really_missing_column(tmp_path: P
     assert missing["data"]["database"]["server"].startswith("SQLite")
 
 
+def test_a_sqlite_project_is_told_how_to_look_in_sqlite_not_psql(tmp_path: Path) -> None:
+    root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL);')
+    lines = [
+        "Invalid `prisma.user.findMany()` invocation in",
+        "/p/app/actions.ts:9:3",
+        "Error [DriverAdapterError]: SQLITE_ERROR: no such table: main.user_stats",
+    ]
+    (finding,) = explain_text(root, lines)
+    assert finding["code"] == "db-object-error"
+    assert "sqlite_master WHERE sql LIKE '%user_stats%'" in finding["message"]
+    assert "psql" not in finding["message"]
+
+
 def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Path) -> None:
     root = sqlite_project(
         tmp_path / "app",
@@ -366,6 +379,12 @@ def test_an_english_trigger_error_the_adapter_cannot_name_is_looked_up(postgres:
             "Invalid `prisma.user.findMany()` invocation in",
             "/p/app/actions.ts:9:3",
             "Error [DriverAdapterError]: SQLITE_ERROR: no such column: main.User.name",
+        ],
+        # Prisma 7.10 with libSQL quotes the driver's message in backticks: the closing one is not the name's.
+        [
+            "Invalid `prisma.user.findMany()` invocation in",
+            "/p/app/actions.ts:9:3",
+            "Database error. Code: `1`. Message: `SQLITE_ERROR: no such column: main.User.name`",
         ],
     ],
 )

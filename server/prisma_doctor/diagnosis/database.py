@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
-    SEE_DATABASE_MESSAGE,
     Context,
     client_field,
     db_object,
@@ -201,7 +200,7 @@ def missing_table(event: ev.MissingTable, context: Context) -> Iterator[Finding]
         yield make_finding(
             "db-object-error",
             f"No model maps to the table `{event.table}`: a view, trigger or function in the database refers to it. "
-            + SEE_DATABASE_MESSAGE.format(table=event.table),
+            + context.see_database(event.table),
             where,
             DB_SIDE_FIXES,
             data,
