@@ -57,6 +57,9 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
         closing = regenerated.stdout.strip().splitlines()[-1]
         assert closing == f"repair verified: the app answers: GET / on localhost:{server.port} answers 200", closing
         assert '"nickname":"countess"' in server.users().body
+        # The child that answers now loaded the new client: the watcher's own older start does not make it stale.
+        checked = json.loads(doctor("check", str(project), "--json", env=server.environment).stdout)
+        assert "dev-server-stale" not in [f["code"] for f in checked["findings"]], checked
     else:
         # The client is new, but tsx watch ignores node_modules and Vite keeps the modules its config loaded: the
         # server still has the old client in memory.

@@ -94,10 +94,9 @@ def _provider(block: Block) -> str | None:
 def stale_dev_servers(state: ProjectState) -> list[Finding]:
     """`dev-server-stale` for each running dev server of the project that started before its newest client was
     generated: it still serves the client it loaded at start."""
-    import psutil
 
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
-    from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.repair.devserver import find_dev_servers, serving_since
     from prisma_doctor.workspace import app_folders
 
     generated = newest_generation(state)
@@ -107,9 +106,8 @@ def stale_dev_servers(state: ProjectState) -> list[Finding]:
     # The project's own servers, and in a workspace those of the apps that use its client (`apps/web`), each once.
     servers = {s.pid: s for folder in app_folders(state.root) for s in find_dev_servers(folder)}
     for server in servers.values():
-        try:
-            started = psutil.Process(server.pid).create_time()
-        except psutil.Error:
+        started = serving_since(server)
+        if started is None:
             continue
         if started < generated.timestamp():
             finding = stale_dev_server(generation_location(state))

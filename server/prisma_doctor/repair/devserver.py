@@ -278,6 +278,26 @@ def _port_from_command(command: tuple[str, ...]) -> int | None:
     return None
 
 
+def serving_since(server: DevServer) -> float | None:
+    """When the process that answers for `server` started (epoch seconds): the one of its tree that listens on its
+    port, else the server process. A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when
+    the client's files change: its start, not the watcher's, says which client it loaded."""
+    try:
+        top = psutil.Process(server.pid)
+        tree = [top, *top.children(recursive=True)]
+    except psutil.Error:
+        return None
+    if server.port is not None:
+        listening = [p for p in tree if server.port in _listening_ports([p])]
+        if listening:
+            with contextlib.suppress(psutil.Error):
+                return max(p.create_time() for p in listening)
+    try:
+        return top.create_time()
+    except psutil.Error:
+        return None
+
+
 def still_running(server: DevServer) -> bool:
     """Whether a process of the server's launcher chain is still alive (the same process, not a reused pid)."""
     for pid in (*server.launcher_pids, server.pid):
