@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from prisma_doctor.common_folders import is_common_folder
 from prisma_doctor.json_values import JsonObject, is_array, is_object
 from prisma_doctor.package_json import read_package_json
 
@@ -137,11 +138,13 @@ def declaring_root(folder: Path) -> Path | None:
 
 
 def folders_above(folder: Path) -> list[Path]:
-    """The folders above `folder`, up to (and not including) the home folder or the filesystem root."""
+    """The folders above `folder`, up to (and not including) the first that is nobody's project: a shared or system
+    folder (`/tmp`), a home folder or the filesystem root (common_folders.py). A `package.json` planted there must
+    not make it a workspace that a repair installs into."""
     home = Path.home().resolve()
     found: list[Path] = []
     for above in folder.parents:
-        if above == home or above.parent == above:
+        if above == home or above.parent == above or is_common_folder(above):
             break
         found.append(above)
     return found
