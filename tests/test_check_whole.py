@@ -21,7 +21,7 @@ import pytest
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
 from tests.dev_server import free_port
-from tests.helpers import check_json
+from tests.helpers import check_json, doctor_json
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
@@ -69,11 +69,7 @@ def test_the_example_in_sync_with_its_database_says_in_sync(example_app: Path) -
 
 @pytest.mark.node
 def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app: Path) -> None:
-    migration = example_app / "prisma" / "migrations" / "20260201000000_add_user_nickname"
-    migration.mkdir()
-    (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
-    schema = example_app / "prisma" / "schema.prisma"
-    schema.write_text(schema.read_text().replace("  name  String\n", "  name  String\n  nickname String?\n"))
+    schema = _nickname_with_its_migration_pending(example_app)
     _generate(example_app)
 
     code, report = timed_check(example_app, "the example (a migration pending)")
@@ -92,6 +88,20 @@ def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app
     assert [fix["id"] for fix in column["fixes"]] == ["migrate-deploy"]
     assert column["location"]["file"] == str(schema.resolve())
     assert display(report) is Display.DATABASE_BEHIND
+
+
+@pytest.mark.node
+def test_a_regenerate_onto_a_database_behind_is_not_verified(example_app: Path) -> None:
+    # A user trial: a migration pulled but not applied, the field added to the schema; regenerate made the client
+    # right and said "verified" while every query of the new column failed.
+    _nickname_with_its_migration_pending(example_app)
+
+    code, result = doctor_json("regenerate", "--project", str(example_app))
+
+    assert code != 0, result
+    assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database is behind")
+    verify = next(step for step in result["steps"] if step["name"] == "verify")
+    assert any(d.startswith(("migrations-pending", "db-missing-column")) for d in verify["details"]), verify
 
 
 @pytest.mark.node
@@ -148,6 +158,16 @@ def test_a_dev_server_started_before_the_client_was_generated(
     assert [fix["id"] for fix in stale["fixes"]] == ["restart-dev-server"]
     assert stale["data"]["cwd"] == str(example_app.resolve())
     assert display(report) is Display.DEV_SERVER_STALE
+
+
+def _nickname_with_its_migration_pending(example_app: Path) -> Path:
+    """`User.nickname` added to the schema, and the migration that adds its column written but not applied."""
+    migration = example_app / "prisma" / "migrations" / "20260201000000_add_user_nickname"
+    migration.mkdir()
+    (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
+    schema = example_app / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace("  name  String\n", "  name  String\n  nickname String?\n"))
+    return schema
 
 
 def _generate(project: Path) -> None:

@@ -49,9 +49,14 @@ def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
     # A generated client imports @prisma/client from its own folder (a missing client is its own finding already).
     starts = [c.client.path for c in state.clients if c.client is not None]
     findings = package_findings(state.root, schema_dir, starts, _generator_location(state))
-    findings.extend(_database(state, state.schema, wait))
+    findings.extend(database_gaps(state, wait))
     findings.extend(stale_dev_servers(state))
     return findings
+
+
+def database_gaps(state: ProjectState, wait: bool = True) -> list[Finding]:
+    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
+    return _database(state, state.schema, wait) if state.schema is not None else []
 
 
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Finding]:

@@ -2,7 +2,8 @@
 server's compile, and its output read for the error coming back. "Verified" rests on this answer and nothing less.
 
 Only GET requests, only to localhost, on the port the dev server's own processes listen on: asking again never
-writes anything (a failed POST is asked as a GET of its page) and never reaches another machine.
+sends what could write (a failed POST is not sent again; for Next, whose server actions post to their page, the
+page is asked with a GET) and never reaches another machine.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from prisma_doctor.findings import Finding, Severity
 from prisma_doctor.logs import nextlog
 from prisma_doctor.logs.events import Event
 from prisma_doctor.logs.recognize import LogReader
-from prisma_doctor.logs.routes import failed_routes
+from prisma_doctor.logs.routes import FailedRequest, failed_requests
 from prisma_doctor.state_folder import STATE_DIR
 
 # Where a dev server's output can be read without owning its terminal: `prisma-doctor run`'s record (and a
@@ -52,8 +53,8 @@ class AppAnswer:
         return f"GET {self.route} on localhost:{self.port} {answered}" + (f": {self.problem}" if self.problem else "")
 
 
-def routes_that_failed(root: Path) -> list[str]:
-    """The routes whose requests the dev server's readable outputs show failing (latest last), else `/`."""
+def requests_that_failed(root: Path) -> list[FailedRequest]:
+    """The requests the dev server's readable outputs show failing (latest last); none when nothing is known."""
     chunks: list[bytes] = []
     for output in OUTPUTS:
         try:
@@ -62,7 +63,7 @@ def routes_that_failed(root: Path) -> list[str]:
                 chunks.append(handle.read(TAIL_BYTES) + b"\n")
         except OSError:
             continue
-    return failed_routes(chunks) or ["/"]
+    return failed_requests(chunks)
 
 
 def ask_app(

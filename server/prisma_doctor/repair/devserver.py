@@ -320,6 +320,7 @@ class Restarted:
     answered: bool
     message: str
     folder: str = ""  # where its output is recorded (the project, or the app it runs in)
+    tool: str = ""  # what serves, as the server it replaces was told (devserver_kinds)
 
 
 def restart(

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from prisma_doctor import run_control
-from prisma_doctor.check import check_project
+from prisma_doctor.check import check_project, inspect_project
 from prisma_doctor.findings import Finding, Report, Severity
+from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
+from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import app_check, devserver
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
@@ -29,6 +31,7 @@ from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProj
 from prisma_doctor.repair.statuses import StepStatus
 from prisma_doctor.repair.targets import ClientFolder
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
+from prisma_doctor.status import DATABASE_BEHIND_CODES
 from prisma_doctor.workspace import folder_of
 
 # What stops a removal or a move, each named in the step's message.
@@ -360,7 +363,8 @@ class RestartDevServers(Step):
                 ctx.say(f"starting {' '.join(server.command)}")
                 restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
             ctx.token.raise_if_cancelled()
-            restarted = replace(restarted, folder=str(Path(server.home) if server.run_pid is not None else home))
+            folder = Path(server.home) if server.run_pid is not None else home
+            restarted = replace(restarted, folder=str(folder), tool=server.tool)
             ctx.extra.setdefault("restarted", []).append(restarted)
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
             failed = failed or not restarted.answered
@@ -388,73 +392,143 @@ class Verify(Step):
     title = "Check that the client matches the schema"
 
     def preview(self) -> list[str]:
-        return ["run the check again: every client must match the schema, and nothing found before may remain"]
+        return [
+            "run the check again: every client must match the schema, nothing found before may remain, and the "
+            "database (when it answers, within seconds) must have what the client expects"
+        ]
 
     def run(self, ctx: StepContext) -> StepOutcome:
-        after = check_project(ctx.root)
+        state = inspect_project(ctx.root)
+        after = state.report
         ctx.extra["after"] = after
         remaining = unresolved(ctx.before, after)
         if remaining:
             return StepOutcome("failed", "not verified", tuple(f"{f.code}: {f.message}" for f in remaining))
+        # A new client on a database that lacks its columns fails as before: the repair did not make the app work.
+        behind = [f for f in database_gaps(state) if f.code in DATABASE_BEHIND_CODES and f.severity in SERIOUS]
+        if behind:
+            message = "the clients match the schema, but the database is behind them (a repair of the database is next)"
+            return StepOutcome("failed", message, tuple(f"{f.code}: {f.message}" for f in behind))
         return StepOutcome("done", f"the clients match the schema ({after.state.value})")
+
+
+SERIOUS = (Severity.ERROR, Severity.WARNING)
 
 
 def unresolved(before: Report | None, after: Report) -> list[Finding]:
     """Problems after the repair: a client still wrong, or an error or warning that was already there before."""
     earlier: set[tuple[Any, ...]] = {f.key for f in before.findings} if before else set()
-    serious = (Severity.ERROR, Severity.WARNING)
     return [
         f
         for f in after.findings
-        if f.severity in serious and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
+        if f.severity in SERIOUS and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
     ]
 
 
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
-# the client's files change): a failed answer from it is asked again once, this much later.
+# the client's files change): a failed answer from it is asked again once, this much later; and before it is asked
+# at all, it is given this long to start its new child, so that the answer is not the old process's.
 WATCHER_GRACE_SECONDS = 3.0
+# Servers that do not restart their process for a new client: asking them at once is asking the server that stays.
+IN_PLACE_TOOLS = ("next", "vite", "react-router", "remix", "astro", "nuxt", "svelte-kit")
+
+
+NO_DEV_SERVER = "no dev server runs, so the app was not asked"
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """A dev server that runs after the repair, as the app check asks it."""
+
+    port: int
+    kept: bool  # left running by the repair (not started again by it)
+    folder: Path  # where its output is recorded
+    tool: str
+    server: DevServer | None = None  # the server as found before the repair, for one it kept
 
 
 @dataclass
 class VerifyApp(Step):
-    """Ask the app itself: the route that failed (or `/`) on each dev server that runs after the repair.
+    """Ask the app itself: the requests that failed (or `/`) on each dev server that runs after the repair.
 
     `servers` are those the repair leaves running as they were (regenerate, the database repairs); those it started
-    again are read from what `RestartDevServers` learned."""
+    again are read from what `RestartDevServers` learned. Only what reads is sent again: a failed GET is asked as it
+    was; a failed POST, PUT, PATCH or DELETE is not sent (it could change data), except that Next's server actions
+    post to their page, whose GET is asked and must answer 2xx/3xx. With no failed request known, `/` is asked and
+    must answer 2xx/3xx: a 404 there shows nothing of the code that failed."""
 
     servers: list[DevServer]
-    routes: list[str]
+    requests: list[FailedRequest]
     name = "verify-app"
     title = "Check that the app answers"
 
     def preview(self) -> list[str]:
-        routes = ", ".join(f"GET {route}" for route in self.routes)
-        return [f"request {routes} on each dev server that runs afterwards (localhost only): no 5xx, no error back"]
+        if not self.requests:
+            return ["request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"]
+        lines: list[str] = []
+        asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only)
+        if asked:
+            lines.append(
+                f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
+            )
+        lines += [
+            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page)"
+            for r in self.requests
+            if not r.reads_only
+        ]
+        return lines
 
     def identity(self) -> list[str]:
-        return list(self.routes)
+        return [str(r) for r in self.requests]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         targets = _servers_to_ask(self.servers, ctx)
         if not targets:
-            return StepOutcome("skipped", "no dev server runs, so the app was not asked")
+            return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
-        for port, kept, folder in targets:
-            for route in self.routes:
-                ctx.say(f"requesting GET {route} on localhost:{port}")
-                grace = WATCHER_GRACE_SECONDS if kept else 0.0
-                answers.append(
-                    app_check.ask_app(
-                        folder, port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
-                    )
+        unsure: list[str] = []
+        for target in targets:
+            if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
+                _give_watcher_time(target.server, ctx)
+            for route, strict in self._asks(target.tool, unsure):
+                ctx.say(f"requesting GET {route} on localhost:{target.port}")
+                grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
+                answer = app_check.ask_app(
+                    target.folder, target.port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
                 )
                 ctx.token.raise_if_cancelled()
+                answers.append(answer)
+                if strict and answer.ok and answer.status is not None and answer.status >= 400:
+                    unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
         ctx.extra["app_answers"] = answers
         failed = [answer for answer in answers if not answer.ok]
-        if not failed:
-            return StepOutcome("done", "the app answers: " + "; ".join(a.describe() for a in answers))
+        if failed:
+            return self._failed(ctx, targets, failed)
+        answered = "the app answers: " + "; ".join(a.describe() for a in answers) if answers else "nothing was asked"
+        if unsure:
+            # Not a failure, and not a proof either: say what was not shown, and how the user can show it.
+            shown = "; ".join(dict.fromkeys(unsure))
+            return StepOutcome("skipped", f"{answered}; not shown: {shown}: try the page that failed yourself")
+        return StepOutcome("done", answered)
+
+    def _asks(self, tool: str, unsure: list[str]) -> list[tuple[str, bool]]:
+        """(route, whether it must answer 2xx/3xx to show anything) to GET on a server of `tool`; what cannot be
+        asked is added to `unsure`."""
+        if not self.requests:
+            return [("/", True)]
+        asks: list[tuple[str, bool]] = []
+        for request in self.requests:
+            if request.reads_only:
+                asks.append((request.path, False))
+            elif tool == "next" and not request.path.startswith("/api/"):
+                asks.append((request.path, True))  # a server action posts to its page
+            else:
+                unsure.append(f"{request} failed and is not sent again (it could change data)")
+        return list(dict.fromkeys(asks))
+
+    def _failed(self, ctx: StepContext, targets: list[AppTarget], failed: list[app_check.AppAnswer]) -> StepOutcome:
         details = [answer.describe() for answer in failed]
-        kept_ports = {port for port, kept, _ in targets if kept}
+        kept_ports = {target.port for target in targets if target.kept}
         if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
             # This repair rewrote the client under a server it left running: that server may still hold the old one.
             details.append(
@@ -472,14 +546,26 @@ class VerifyApp(Step):
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
 
 
-def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, bool, Path]]:
-    """(port, whether the repair left it running, the folder its output is recorded in) of each server that runs
-    now: those restarted, then the others."""
-    targets: dict[int, tuple[bool, Path]] = {}
+def _give_watcher_time(server: DevServer, ctx: StepContext) -> None:
+    """Wait (at most `WATCHER_GRACE_SECONDS`) for a watcher the repair left running to start its new child, so that
+    the old process is not the one asked. A watcher that does not restart (tsx ignores node_modules) is asked as is."""
+    deadline = time.monotonic() + WATCHER_GRACE_SECONDS
+    while time.monotonic() < deadline and not ctx.should_stop():
+        since = devserver.serving_since(server)
+        if since is not None and since >= ctx.started_at:
+            return
+        time.sleep(0.2)
+
+
+def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
+    """Each server that runs now (by port, each once): those restarted, then the others."""
+    targets: dict[int, AppTarget] = {}
     for restarted in ctx.extra.get("restarted", []):
         if restarted.answered and restarted.port is not None:
-            targets[restarted.port] = (False, Path(restarted.folder) if restarted.folder else ctx.root)
+            folder = Path(restarted.folder) if restarted.folder else ctx.root
+            targets[restarted.port] = AppTarget(restarted.port, False, folder, restarted.tool)
     for server in kept:
         if server.port is not None and devserver.still_running(server):
-            targets.setdefault(server.port, (True, Path(server.home) if server.home else ctx.root))
-    return [(port, kept, folder) for port, (kept, folder) in targets.items()]
+            folder = Path(server.home) if server.home else ctx.root
+            targets.setdefault(server.port, AppTarget(server.port, True, folder, server.tool, server))
+    return list(targets.values())
