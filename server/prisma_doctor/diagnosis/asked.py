@@ -24,7 +24,7 @@ from prisma_doctor.diagnosis.context import (
     model_of,
     ranked,
 )
-from prisma_doctor.findings import Finding, Location
+from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
 from prisma_doctor.schema.datamodel import Model
 
@@ -77,8 +77,31 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     shown = {"asked": True, "url": probe.shown, "server": answer.server}
     if decided:
         return [replace(f, data={**f.data, "database": shown}) for f in decided]
+    if all(f.code == "db-object-error" for f in today):
+        # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it:
+        # then only a client other than the one on disk can have asked for it. Likely, not decided: said so.
+        return [_older_client(f, answer.server, shown) for f in today]
     note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
     return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
+
+
+def _older_client(finding: Finding, server: str, shown: dict[str, object]) -> Finding:
+    column, table = finding.data.get("column"), finding.data.get("table")
+    name = f"the column `{column}`" if column else f"the table `{table}`"
+    message = (
+        f"Neither the schema nor the generated client on disk has {name}, and the database ({server}) has no "
+        "trigger or view that refers to it: most likely the process that sent the query runs an older client (a dev "
+        "server started before the last generate). Restart the dev server; if the error comes back, another copy of "
+        "the client is in use (a second generator output, or an import of another package's client)."
+    )
+    return make_finding(
+        "dev-server-stale",
+        message,
+        finding.location,
+        ("restart-dev-server",),
+        {**finding.data, "database": shown, "decided": False},
+        severity=Severity.WARNING,
+    )
 
 
 def _not_asked(finding: Finding, reason: str) -> Finding:
