@@ -10,7 +10,7 @@ ranking stands and says why. Client-side causes (a client older than the schema)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation
@@ -85,7 +85,7 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
 
 
-def _older_client(finding: Finding, server: str, shown: dict[str, object]) -> Finding:
+def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
     column, table = finding.data.get("column"), finding.data.get("table")
     name = f"the column `{column}`" if column else f"the table `{table}`"
     message = (
