@@ -357,7 +357,9 @@ class RestartDevServers(Step):
                 # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
                 # the client while it was set aside, and a second copy would only fight it for the port.
                 pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
-                details.append(f"{pids} started while the repair ran, not by it: {server.label} not started twice")
+                details.append(
+                    f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
+                )
                 not_back.append(server)
                 continue
             if server.run_pid is not None:
