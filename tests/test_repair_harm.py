@@ -713,6 +713,8 @@ def test_a_server_a_supervisor_brings_back_is_never_doubled(tmp_path: Path) -> N
 
         assert done.returncode == 1, done.stdout + done.stderr
         assert "not by it: not started twice" in done.stdout
+        # The server the user must look at is named: its command, folder and port.
+        assert f"next dev -p {port} (in {project}, port {port}); restart it yourself" in done.stdout, done.stdout
         time.sleep(1)
         assert len(_servers_in(project)) == 1
         assert _answers(port)

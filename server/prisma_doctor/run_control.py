@@ -62,6 +62,13 @@ def owner_of(folder: StateFolder, launcher: int) -> RunOwner | None:
     return RunOwner(run.pid, launcher)
 
 
+def running_child(folder: StateFolder) -> RunOwner | None:
+    """The live `run` of this folder and the child it runs now, when the processes agree with its file."""
+    data = _read(folder, RUN_FILE)
+    child = data.get("child") if data else None
+    return owner_of(folder, child) if isinstance(child, int) else None
+
+
 def current_child(folder: StateFolder, owner: RunOwner) -> int | None:
     """The child `owner` runs now, per its file (None while it holds or once it is gone)."""
     data = _read(folder, RUN_FILE)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from prisma_doctor import run_control
 from prisma_doctor.cli import UsageError
+from prisma_doctor.cli.child_process import Orphans
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class DevCommand:
         self._diagnoser: Diagnoser | None = None
         self._shown: set[tuple] = set()
         self._interrupted = False
+        # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
+        self._orphans = Orphans()
 
     def run(self) -> int:
         from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
@@ -133,7 +136,7 @@ class DevCommand:
                 running.append((process, own_group))
                 run_control.announce(state, process.pid)
                 try:
-                    self._pump(streams, record)
+                    self._pump(streams, record, process.pid)
                 except BrokenPipeError:
                     # Whoever read our output is gone (`| head`): the command's output has nowhere to go, as
                     # `seq | head` ends `seq`. Stop it and all it started, then exit as a command SIGPIPE ended.
@@ -162,6 +165,8 @@ class DevCommand:
         while run_control.held_by(state) is not None:
             if self._interrupted:
                 return False
+            # The repair stopped the command's tree: what was handed to us is reaped as it ends.
+            self._orphans.reap()
             time.sleep(HOLD_POLL_SECONDS)
         run_control.clear(state)
         print(f"prisma-doctor: starting `{' '.join(self.command)}` again", file=sys.stderr, flush=True)
@@ -200,17 +205,17 @@ class DevCommand:
         streams = {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
         return process, own_group, streams
 
-    def _pump(self, streams: dict[int, BinaryIO], record: _Record) -> None:
+    def _pump(self, streams: dict[int, BinaryIO], record: _Record, command: int) -> None:
         from prisma_doctor.logs.recognize import LogReader
 
         readers = {fd: LogReader() for fd in streams}
         try:
-            self._pump_through(streams, readers, record)
+            self._pump_through(streams, readers, record, command)
         finally:
             for reader in readers.values():
                 self._report(reader.close())
 
-    def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record) -> None:
+    def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record, command: int) -> None:
         selector = selectors.DefaultSelector()
         for fd in streams:
             selector.register(fd, selectors.EVENT_READ)
@@ -219,6 +224,9 @@ class DevCommand:
         flushed = True
         while open_fds:
             ready = selector.select(timeout=IDLE_FLUSH_SECONDS)
+            if not ready:
+                self._orphans.remember(command)
+                self._orphans.reap()
             if not ready and not flushed and time.monotonic() - last_output >= IDLE_FLUSH_SECONDS:
                 for reader in readers.values():
                     self._report(reader.flush())

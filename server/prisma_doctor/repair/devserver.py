@@ -2,7 +2,9 @@
 
 Next 16 writes `.next/dev/lock` (`{"pid", "port", "hostname", "appUrl", "startedAt"}`) while `next dev` runs.
 Without it, a process of the project whose command line runs a dev server (`devserver_kinds`: next, Vite and its
-frameworks, nest, tsx watch, node --watch, nodemon, ts-node-dev) is the server. Either way the command to restart
+frameworks, nest, tsx watch, node --watch, nodemon, ts-node-dev) is the server. The child that `prisma-doctor run`
+runs in the folder (`run_control`, checked against the processes) is the server too, whatever its command (`node
+server.js`, `tsx src/server.ts`): the user said so by running it under `run`. Either way the command to restart
 is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` -> `node next dev`), taken
 with its working directory and environment, and the server is that whole tree: the launcher and every process
 under it (Next's `next-server`, tsx's child that runs the code), all stopped together. A package manager rewrites
@@ -57,7 +59,7 @@ class DevServer:
     cwd: str
     port: int | None
     launcher_pids: tuple[int, ...]  # the chain from the launcher down to the server
-    source: str  # "next-lock", "process" or "record"
+    source: str  # "next-lock", "process", "run" (the child `prisma-doctor run` runs) or "record"
     tool: str = "next"  # what serves: "next", "vite", "tsx", "node --watch"... (devserver_kinds)
     # The launcher and every process under it when it was found: what stopping the server stops.
     tree_pids: tuple[int, ...] = ()
@@ -68,6 +70,11 @@ class DevServer:
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
+
+    @property
+    def label(self) -> str:
+        """The server as a user knows it: what to start again, and where."""
+        return f"{' '.join(self.command)} (in {self.cwd}, port {self.port or 'unknown'})"
 
     def to_json(self) -> dict[str, Any]:
         """What a record keeps: no environment (a server's variables hold secrets)."""
@@ -110,7 +117,36 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None and not claimed.intersection(server.launcher_pids):
             servers.append(server)
             claimed.update(server.launcher_pids)
+    owned = _run_child(root, claimed, protected)
+    if owned is not None:
+        servers.append(owned)
     return servers
+
+
+def _run_child(root: Path, claimed: set[int], protected: set[int]) -> DevServer | None:
+    """The child `prisma-doctor run` runs in `root`, when no dev server found by its command is it."""
+    owner = run_control.running_child(StateFolder(root))
+    if owner is None or owner.child in claimed or owner.child in protected:
+        return None
+    try:
+        process = psutil.Process(owner.child)
+        if not same_user(process):
+            return None
+        tool = dev_server_tool(process.cmdline()) or "run"
+        return _describe(process, root, protected, None, "run", tool)
+    except (psutil.Error, OSError):
+        return None
+
+
+def started_by(server: DevServer, pids: set[int]) -> bool:
+    """Whether `server` is one of `pids` or runs under one of them (a server a repair started, found again)."""
+    if pids.intersection(server.launcher_pids):
+        return True
+    try:
+        top = psutil.Process(server.launcher_pids[0])
+        return any(parent.pid in pids for parent in process_ancestors(top))
+    except (psutil.Error, OSError, IndexError):
+        return False
 
 
 def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:

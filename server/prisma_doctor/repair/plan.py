@@ -269,6 +269,10 @@ def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
             continue
         command = _shown(" ".join(str(word) for word in data["command"][:40]))
         where = _shown(str(data.get("cwd", "?")))
+        # The port tells apart two servers of one folder run with the same command.
+        port = data.get("port")
+        if isinstance(port, int):
+            where += f", port {port}"
         notes.append(
             f"an earlier repair stopped `{command}` (in {where}), which is not started again from its record: "
             "start your dev server yourself"

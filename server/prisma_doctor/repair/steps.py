@@ -330,7 +330,7 @@ class RestartDevServers(Step):
     def preview(self) -> list[str]:
         if not self.servers:
             return ["no dev server is running"]
-        return [f"{' '.join(s.command)} (in {s.cwd}, port {s.port or 'unknown'})" for s in self.servers]
+        return [server.label for server in self.servers]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.servers:
@@ -338,7 +338,10 @@ class RestartDevServers(Step):
                 return StepOutcome("failed", "no dev server of this project is running; start it yourself")
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
-        failed = False
+        not_back: list[DevServer] = []
+        # What this repair started: a server found under one of these is its own restart (two servers of one folder,
+        # the first already started again), never one that came back by other means.
+        started: set[int] = set()
         for server in self.servers:
             if devserver.still_running(server):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
@@ -348,13 +351,19 @@ class RestartDevServers(Step):
                     run_control.clear(StateFolder(Path(server.home)))
                 continue
             home = folder_of(Path(server.cwd), self.folders) or ctx.root
-            others = [s for s in devserver.find_dev_servers(home) if Path(s.cwd) == Path(server.cwd)]
+            others = [
+                s
+                for s in devserver.find_dev_servers(home)
+                if Path(s.cwd) == Path(server.cwd) and not devserver.started_by(s, started)
+            ]
             if others:
                 # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
                 # the client while it was set aside, and a second copy would only fight it for the port.
                 pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
-                details.append(f"{pids} started while the repair ran, not by it: not started twice")
-                failed = True
+                details.append(
+                    f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
+                )
+                not_back.append(server)
                 continue
             if server.run_pid is not None:
                 ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
@@ -362,14 +371,19 @@ class RestartDevServers(Step):
             else:
                 ctx.say(f"starting {' '.join(server.command)}")
                 restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
+            if restarted.pid:
+                started.add(restarted.pid)
             ctx.token.raise_if_cancelled()
             folder = Path(server.home) if server.run_pid is not None else home
             restarted = replace(restarted, folder=str(folder), tool=server.tool)
             ctx.extra.setdefault("restarted", []).append(restarted)
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
-            failed = failed or not restarted.answered
-        if failed:
-            message = "the dev server did not come back, or came back by other means; restart it yourself"
+            if not restarted.answered:
+                not_back.append(server)
+        if not_back:
+            # Named as the user started them, so that they know what to start (or look at) themselves.
+            names = "; ".join(server.label for server in not_back)
+            message = f"the dev server did not come back, or came back by other means: {names}; restart it yourself"
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
