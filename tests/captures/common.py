@@ -33,10 +33,11 @@ FIXTURES = Path(os.environ.get("PRISMA_DOCTOR_CAPTURE_DIR") or ROOT / "tests" / 
 class Project:
     """A temporary Node project whose `node_modules` is the shared, cached install."""
 
-    def __init__(self, label: str, inside_install: bool = False) -> None:
+    def __init__(self, label: str, inside_install: bool = False, modules: Path | None = None) -> None:
         """`inside_install` puts the project under the install folder, for tools that will not follow a
-        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile)."""
-        self.modules = ensure_node_modules()
+        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile).
+        `modules` is another install than the shared one (a folder whose `node_modules` holds it)."""
+        self.modules = modules or ensure_node_modules()
         if inside_install:
             parent = self.modules / "projects"
             parent.mkdir(exist_ok=True)
