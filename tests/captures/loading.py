@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor.database.target import datasource_provider
 from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, migrated_columns
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
@@ -41,6 +42,7 @@ class Capture:
             dev_server_started_at=datetime.fromisoformat(started) if started else None,
             migrations=tuple(migrations),
             migrated=migrated_columns(migrations),
+            provider=datasource_provider([parse_schema(project["schema"])]) if project["schema"] else None,
         )
 
 

@@ -123,9 +123,16 @@ class MariaDB:
 
     def _client(self, database: str) -> list[str]:
         # root through the socket: the install's root has no password there.
-        return [str(_binary("mariadb")), "--no-defaults", f"--socket={self.socket}", "-u", "root", "-N", "-B"] + (
-            [database] if database else []
-        )
+        return [
+            str(_binary("mariadb")),
+            "--no-defaults",
+            f"--socket={self.socket}",
+            "-u",
+            "root",
+            "-N",
+            "-B",
+            "--comments",
+        ] + ([database] if database else [])
 
     def stop(self) -> None:
         process, self._process = self._process, None

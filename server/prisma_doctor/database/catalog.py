@@ -41,7 +41,7 @@ class Trigger:
     # "INSERT", "UPDATE", "DELETE" (and "TRUNCATE" on PostgreSQL).
     events: tuple[str, ...]
     timing: str
-    # The function it calls (PostgreSQL) or "" (SQLite, whose trigger body is its own source).
+    # The function it calls (PostgreSQL) or "" (SQLite, MySQL and MariaDB, whose trigger body is its own source).
     function: str
     source: str
     schema: str | None = None
@@ -74,11 +74,11 @@ class Catalog:
     provider: str
     relations: tuple[Relation, ...]
     triggers: tuple[Trigger, ...]
-    # The schema unqualified names resolve to first (PostgreSQL's current schema; None for SQLite).
+    # The schema unqualified names resolve to first (PostgreSQL's current schema, MySQL's database; None for SQLite).
     default_schema: str | None = None
     server: str = ""
-    # The language of the server's messages to the application (PostgreSQL's lc_messages), as it was before we
-    # asked for English.
+    # The language of the server's messages to the application (PostgreSQL's and MySQL's lc_messages), as it was
+    # before we asked for English.
     messages_language: str | None = None
     # The rows of `_prisma_migrations` (None: the database has no such table, it was never migrated).
     migrations: tuple[AppliedMigration, ...] | None = None
@@ -86,13 +86,14 @@ class Catalog:
 
     @property
     def case_sensitive(self) -> bool:
-        # SQLite compares identifiers without regard to case; PostgreSQL compares them exactly once folded.
-        return self.provider != "sqlite"
+        # PostgreSQL compares identifiers exactly once folded; SQLite compares them without regard to case, and so
+        # do MySQL and MariaDB for columns (and, for tables, on the systems where file names do).
+        return self.provider == "postgresql"
 
     @property
     def english_messages(self) -> bool:
         language = (self.messages_language or "").lower()
-        return self.provider == "postgresql" and language.startswith(("c", "posix", "en"))
+        return self.provider in ("postgresql", "mysql") and language.startswith(("c", "posix", "en"))
 
     def relation(self, name: str, schema: str | None = None) -> Relation | None:
         if self.provider == "sqlite" and schema is not None and schema.lower() in ("main", "temp"):
@@ -100,7 +101,8 @@ class Catalog:
             # of the one database file, not a table `main`.
             schema = None
         wanted = schema or self.default_schema
-        same = [r for r in self.relations if self._same(r.name, name)]
+        # The name as written first: where names are compared without case, `User` and `user` may still both exist.
+        same = sorted((r for r in self.relations if self._same(r.name, name)), key=lambda r: r.name != name)
         return next((r for r in same if r.schema == wanted), None) or (same[0] if same and schema is None else None)
 
     def triggers_on(self, relation: Relation) -> list[Trigger]:

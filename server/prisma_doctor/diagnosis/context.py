@@ -11,10 +11,22 @@ from prisma_doctor.findings import Finding, Location, Severity, Span
 from prisma_doctor.logs import events as ev
 from prisma_doctor.schema.datamodel import Datamodel, Field, Model
 
-SEE_DATABASE_MESSAGE = (
-    "To see the database's own message, run the statement in psql after `SET lc_messages = 'C';` and list the "
-    'table\'s triggers (`\\d "{table}"`), views and functions that mention the name.'
-)
+# How to look into the database by hand, by the datasource's provider (PostgreSQL's when it is not known).
+SEE_DATABASE_MESSAGE = {
+    "postgresql": (
+        "To see the database's own message, run the statement in psql after `SET lc_messages = 'C';` and list the "
+        'table\'s triggers (`\\d "{table}"`), views and functions that mention the name.'
+    ),
+    "mysql": (
+        "To see the database's own message, run the statement in the mysql or mariadb client and list the table's "
+        "triggers (`SHOW TRIGGERS LIKE '{table}'`) and the views that mention the name "
+        "(`information_schema.VIEWS`)."
+    ),
+    "sqlite": (
+        "To see the database's own message, run the statement in sqlite3 and list the triggers and views that "
+        "mention the name (`SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')`)."
+    ),
+}
 DB_SIDE_FIXES = ("inspect-database-objects",)
 
 
@@ -72,13 +84,18 @@ def make_finding(
     return Finding(code, severity, message, location, fixes, related, 1, clean)
 
 
+def see_database_message(context: Context, table: str) -> str:
+    provider = context.facts.provider if context.facts is not None else None
+    return SEE_DATABASE_MESSAGE.get(provider or "", SEE_DATABASE_MESSAGE["postgresql"]).format(table=table)
+
+
 def db_object(event: ev.ClientError, context: Context, reason: str) -> Finding:
     table = getattr(event, "table", None) or event.model or "the table"
     model = event.model
     return make_finding(
         "db-object-error",
         f"A trigger, view or function in the database refers to something missing ({reason}); the schema and "
-        f"client are not the cause. {SEE_DATABASE_MESSAGE.format(table=table)}",
+        f"client are not the cause. {see_database_message(context, table)}",
         context.resolve(event.source),
         DB_SIDE_FIXES,
         {"column": getattr(event, "column", None), "model": model, "reported": event.text},
