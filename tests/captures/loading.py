@@ -22,6 +22,10 @@ class Capture:
     output: bytes
     sidecar: dict[str, Any]
 
+    def output_in(self, root: Path) -> bytes:
+        """The output as the project at `root` would print it: the capture's paths moved there."""
+        return self.output.replace(self.sidecar["project_root"].encode(), str(root).encode())
+
     def facts(self, root: str = "/project") -> ProjectFacts:
         """The project as it was when the capture ran, read with the doctor's own schema parser."""
         project = self.sidecar["project"]
@@ -63,13 +67,18 @@ def names() -> list[str]:
 
 
 def project_from_capture(name: str, root: Path) -> Path:
-    """The capture's project as it was on disk: its schema and its migrations (the generated client is not kept)."""
+    """The capture's project as it was on disk: its schema, prisma.config.ts and migrations (the generated client is
+    not kept), and the script the capture ran when its sidecar keeps it."""
     state = load(name).sidecar["project"]
     (root / "prisma").mkdir(parents=True)
     (root / "prisma" / "schema.prisma").write_text(state["schema"])
     (root / "package.json").write_text('{"name": "app"}')
+    if state.get("config"):
+        (root / "prisma.config.ts").write_text(state["config"])
     for migration, sql in (state["migrations"] or {}).items():
         folder = root / "prisma" / "migrations" / migration
         folder.mkdir(parents=True)
         (folder / "migration.sql").write_text(sql)
+    for script, text in load(name).sidecar.get("scripts", {}).items():
+        (root / script).write_text(text)
     return root

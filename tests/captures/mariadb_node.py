@@ -161,7 +161,11 @@ def main(only: str | None = None) -> int:
                     notes=f"MariaDB {server.version()} started by tests/captures/mariadb_server.py; the database's "
                     f"statements are in the sidecar. Prisma {version} through @prisma/adapter-mariadb "
                     "(`new PrismaMariaDb(process.env.DATABASE_URL)`).",
-                    extra={"database_url": f"mysql://127.0.0.1:<port>/{DATABASE}", "database": STATEMENTS},
+                    extra={
+                        "database_url": f"mysql://127.0.0.1:<port>/{DATABASE}",
+                        "database": STATEMENTS,
+                        "scripts": {"db.js": CLIENT, script: SCRIPTS[script]},
+                    },
                 )
                 print(f"{name}: exit {code}, {len(output)} bytes")
     return 0

@@ -1,0 +1,108 @@
+"""MySQL/MariaDB: the captures of Prisma 6.17 and 7.10 through @prisma/adapter-mariadb, explained as a person runs
+`prisma-doctor explain` in the capture's project, against a live MariaDB in the state that printed them (the database
+decides: a trigger, a missing column, a missing table), in another state, and with no database to ask (the same
+causes, each saying what would decide)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.captures.loading import load, project_from_capture
+from tests.captures.mariadb_server import PASSWORD, free_port
+from tests.database_fixtures import MariaDBServer
+from tests.helpers import doctor
+
+CASES = ("p2022-missing-column", "trigger-dropped-column", "p2021-missing-table", "p2002-unique")
+CAPTURES = [f"mysql-{prisma}-{case}" for prisma in ("p6", "p7") for case in CASES]
+# What the database decides for each capture (a unique violation is data: the database is not asked).
+DECIDED = {
+    "p2022-missing-column": ["db-missing-column"],
+    "trigger-dropped-column": ["db-object-error"],
+    "p2021-missing-table": ["db-missing-table"],
+    "p2002-unique": ["unique-constraint-failed"],
+}
+
+
+def case_of(name: str) -> str:
+    return name.split("-", 2)[2]
+
+
+def explain(name: str, root: Path, url: str | None) -> list[dict[str, Any]]:
+    """`prisma-doctor explain` on the capture's output in its project, with the URL (if any) in .env."""
+    if url is not None:
+        (root / ".env").write_text(f'DATABASE_URL="{url}"\n')
+    done = doctor(
+        "explain", "-", "--project", str(root), "--json", cwd=root, text=False, input=load(name).output_in(root)
+    )
+    said = (done.stdout + done.stderr).decode()
+    assert PASSWORD not in said and "hunter2" not in said, "the password never reaches the output"
+    return json.loads(done.stdout)["findings"]
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("name", CAPTURES)
+def test_capture_against_the_live_database_that_printed_it(mariadb: MariaDBServer, tmp_path: Path, name: str) -> None:
+    root = project_from_capture(name, tmp_path / "app")
+    findings = explain(name, root, mariadb.database(load(name).sidecar["database"]))
+    assert [f["code"] for f in findings] == DECIDED[case_of(name)], [f["message"] for f in findings]
+    (finding,) = findings
+    if finding["code"] == "unique-constraint-failed":
+        assert "database" not in finding["data"]
+        return
+    assert finding["data"]["database"]["asked"] is True
+    assert finding["data"]["database"]["url"].startswith("mysql://prisma:****@127.0.0.1:")
+    assert finding["message"].startswith("The database was asked (MariaDB 10.")
+    assert finding["location"]["file"] == str(root / load(name).sidecar["command"][1])
+    if finding["code"] == "db-object-error":
+        assert (finding["data"]["trigger"], finding["data"]["missing_column"]) == ("user_touch", "User.touchedAt")
+        assert "`NEW.touchedAt`" in finding["message"] and "recreate the trigger `user_touch`" in finding["message"]
+    elif finding["code"] == "db-missing-column":
+        assert finding["data"]["columns"] == ["nickname"]
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("prisma", ["p6", "p7"])
+def test_the_same_text_follows_the_databases_state(mariadb: MariaDBServer, tmp_path: Path, prisma: str) -> None:
+    # The trigger's text names `touchedAt`; once the trigger is fixed, the database shows nothing that explains it.
+    name = f"mysql-{prisma}-trigger-dropped-column"
+    root = project_from_capture(name, tmp_path / "fixed")
+    fixed = load(name).sidecar["database"] + "DROP TRIGGER user_touch;"
+    (finding,) = explain(name, root, mariadb.database(fixed))
+    assert finding["code"] == "db-object-error" and "trigger" not in finding["data"]
+    assert "shows nothing that explains it now" in finding["message"]
+    # The missing column's text once a migration added `nickname`: the database no longer lacks it.
+    name = f"mysql-{prisma}-p2022-missing-column"
+    root = project_from_capture(name, tmp_path / "migrated")
+    state = load(name).sidecar["database"] + "ALTER TABLE `User` ADD COLUMN nickname VARCHAR(191) NULL;"
+    (finding,) = explain(name, root, mariadb.database(state))
+    assert finding["code"] == "db-missing-column" and "shows nothing that explains it now" in finding["message"]
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_without_the_database_each_cause_says_what_would_decide(tmp_path: Path, name: str) -> None:
+    root = project_from_capture(name, tmp_path / "app")
+    findings = explain(name, root, None)
+    assert [f["code"] for f in findings] == DECIDED[case_of(name)]
+    (finding,) = findings
+    if finding["code"] == "unique-constraint-failed":
+        return
+    assert finding["data"]["database"] == {
+        "asked": False,
+        "reason": "the environment variable DATABASE_URL is not set (not in the environment nor in .env files)",
+    }
+    assert "what would decide is the database's answer" in finding["message"]
+    if finding["code"] == "db-object-error":
+        assert "SHOW TRIGGERS LIKE 'User'" in finding["message"] and "psql" not in finding["message"]
+
+
+@pytest.mark.parametrize("prisma", ["p6", "p7"])
+def test_an_unreachable_database_is_said_without_the_password(tmp_path: Path, prisma: str) -> None:
+    name = f"mysql-{prisma}-trigger-dropped-column"
+    root = project_from_capture(name, tmp_path / "app")
+    (finding,) = explain(name, root, f"mysql://prisma:hunter2@127.0.0.1:{free_port()}/app")
+    assert finding["code"] == "db-object-error" and finding["data"]["database"]["asked"] is False
+    assert "refused" in finding["data"]["database"]["reason"].lower()
