@@ -4,7 +4,8 @@ and Prisma 7.10, against a MariaDB started here (tests/captures/mariadb_server.p
 
 Prisma 6's native query engine cannot be captured here: it is downloaded from Prisma's own binaries host at install
 or generate time, which this machine cannot reach; only npm packages can be installed.
-Run: `.venv/bin/python tests/captures/mariadb_node.py`.
+Run: `.venv/bin/python tests/captures/mariadb_node.py [NAME]` (NAME: one capture only, e.g.
+`mysql-p7-trigger-dropped-column`).
 """
 
 from __future__ import annotations
@@ -144,10 +145,12 @@ def main(only: str | None = None) -> int:
         server.sql(DATABASE, STATEMENTS)
         url = server.url(DATABASE)
         for label, version in VERSIONS.items():
+            cases = {f"mysql-{label}-{case}": how for case, how in CASES.items()}
+            if only is not None and only not in cases:
+                continue
             project = prepare(label, version)
-            for case, (script, scenario) in CASES.items():
-                name = f"mysql-{label}-{case}"
-                if only and only != name:
+            for name, (script, scenario) in cases.items():
+                if only is not None and only != name:
                     continue
                 cmd = ["node", script]
                 output, code = run_in_terminal(cmd, project.root, env={"DATABASE_URL": url})
