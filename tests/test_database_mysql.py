@@ -101,6 +101,12 @@ def test_the_catalog_names_every_trigger_what_its_code_lacks_and_the_broken_view
     assert isinstance(catalog, Catalog), catalog
     assert time.monotonic() - started < 5
     assert catalog.server.startswith("MariaDB 10.") and catalog.english_messages
+    mariadb.server.sql("", "SET GLOBAL lc_messages = 'fr_FR'")
+    try:
+        french = inspect_mysql(mysql(mariadb.database("")))
+    finally:
+        mariadb.server.sql("", "SET GLOBAL lc_messages = 'en_US'")
+    assert isinstance(french, Catalog) and french.messages_language == "fr_FR" and not french.english_messages
     assert catalog.default_schema == "db1"
     user = catalog.relation("User")
     assert user is not None and (user.kind, user.columns, user.schema) == ("table", ("id", "email"), "db1")

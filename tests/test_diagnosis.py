@@ -57,6 +57,12 @@ EXPECTED = {
             "p2002-unique": [("unique-constraint-failed", None, 1)],
         }.items()
     },
+    # French server messages: the adapter cannot read the column's name, and prints `(not available)`.
+    **{
+        f"mysql-fr-{prisma}-{case}": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)]
+        for prisma in ("p6", "p7")
+        for case in ("p2022-missing-column", "trigger-dropped-column")
+    },
 }
 
 

@@ -1,7 +1,8 @@
-"""MySQL/MariaDB: the captures of Prisma 6.17 and 7.10 through @prisma/adapter-mariadb, explained as a person runs
-`prisma-doctor explain` in the capture's project, against a live MariaDB in the state that printed them (the database
-decides: a trigger, a missing column, a missing table), in another state, and with no database to ask (the same
-causes, each saying what would decide)."""
+"""MySQL/MariaDB: the captures of Prisma 6.17 and 7.10 through @prisma/adapter-mariadb, in English and with the
+server's messages in French (where the adapter names no column), explained as a person runs `prisma-doctor explain`
+in the capture's project: against a live MariaDB in the state that printed them (the database decides: a trigger, a
+missing column, a missing table), in another state, and with no database to ask (the causes the text allows, each
+saying what would decide)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,28 @@ from tests.database_fixtures import MariaDBServer
 from tests.helpers import doctor
 
 CASES = ("p2022-missing-column", "trigger-dropped-column", "p2021-missing-table", "p2002-unique")
-CAPTURES = [f"mysql-{prisma}-{case}" for prisma in ("p6", "p7") for case in CASES]
-# What the database decides for each capture (a unique violation is data: the database is not asked).
+FRENCH = ("p2022-missing-column", "trigger-dropped-column")
+CAPTURES = [f"mysql-{prisma}-{case}" for prisma in ("p6", "p7") for case in CASES] + [
+    f"mysql-fr-{prisma}-{case}" for prisma in ("p6", "p7") for case in FRENCH
+]
+# What the database decides for each capture (a unique violation is data: the database is not asked). With French
+# messages the adapter names no column: the update's trigger comes first, and the column the table lacks as well.
 DECIDED = {
     "p2022-missing-column": ["db-missing-column"],
     "trigger-dropped-column": ["db-object-error"],
     "p2021-missing-table": ["db-missing-table"],
     "p2002-unique": ["unique-constraint-failed"],
+    "fr-p2022-missing-column": ["db-missing-column"],
+    "fr-trigger-dropped-column": ["db-object-error", "db-missing-column"],
 }
+# Without the database, a name nobody could read gives both causes, ranked, each saying what would decide.
+UNDECIDED = {f"fr-{case}": ["db-missing-column", "db-object-error"] for case in FRENCH}
 
 
 def case_of(name: str) -> str:
-    return name.split("-", 2)[2]
+    """`mysql-p6-p2002-unique` -> `p2002-unique`, `mysql-fr-p7-trigger-dropped-column` -> its `fr-` case."""
+    parts = name.split("-")
+    return "-".join(parts[1:2] + parts[3:]) if parts[1] == "fr" else "-".join(parts[2:])
 
 
 def explain(name: str, root: Path, url: str | None) -> list[dict[str, Any]]:
@@ -49,19 +60,19 @@ def test_capture_against_the_live_database_that_printed_it(mariadb: MariaDBServe
     root = project_from_capture(name, tmp_path / "app")
     findings = explain(name, root, mariadb.database(load(name).sidecar["database"]))
     assert [f["code"] for f in findings] == DECIDED[case_of(name)], [f["message"] for f in findings]
-    (finding,) = findings
-    if finding["code"] == "unique-constraint-failed":
-        assert "database" not in finding["data"]
-        return
-    assert finding["data"]["database"]["asked"] is True
-    assert finding["data"]["database"]["url"].startswith("mysql://prisma:****@127.0.0.1:")
-    assert finding["message"].startswith("The database was asked (MariaDB 10.")
-    assert finding["location"]["file"] == str(root / load(name).sidecar["command"][1])
-    if finding["code"] == "db-object-error":
-        assert (finding["data"]["trigger"], finding["data"]["missing_column"]) == ("user_touch", "User.touchedAt")
-        assert "`NEW.touchedAt`" in finding["message"] and "recreate the trigger `user_touch`" in finding["message"]
-    elif finding["code"] == "db-missing-column":
-        assert finding["data"]["columns"] == ["nickname"]
+    for finding in findings:
+        if finding["code"] == "unique-constraint-failed":
+            assert "database" not in finding["data"]
+            continue
+        assert finding["data"]["database"]["asked"] is True
+        assert finding["data"]["database"]["url"].startswith("mysql://prisma:****@127.0.0.1:")
+        assert "The database was asked (MariaDB 10." in finding["message"]
+        assert finding["location"]["file"] == str(root / load(name).sidecar["command"][1])
+        if finding["code"] == "db-object-error":
+            assert (finding["data"]["trigger"], finding["data"]["missing_column"]) == ("user_touch", "User.touchedAt")
+            assert "`NEW.touchedAt`" in finding["message"] and "recreate the trigger `user_touch`" in finding["message"]
+        elif finding["code"] == "db-missing-column":
+            assert finding["data"]["columns"] == ["nickname"]
 
 
 @pytest.mark.mariadb
@@ -86,17 +97,18 @@ def test_the_same_text_follows_the_databases_state(mariadb: MariaDBServer, tmp_p
 def test_without_the_database_each_cause_says_what_would_decide(tmp_path: Path, name: str) -> None:
     root = project_from_capture(name, tmp_path / "app")
     findings = explain(name, root, None)
-    assert [f["code"] for f in findings] == DECIDED[case_of(name)]
-    (finding,) = findings
-    if finding["code"] == "unique-constraint-failed":
-        return
-    assert finding["data"]["database"] == {
-        "asked": False,
-        "reason": "the environment variable DATABASE_URL is not set (not in the environment nor in .env files)",
-    }
-    assert "what would decide is the database's answer" in finding["message"]
-    if finding["code"] == "db-object-error":
-        assert "SHOW TRIGGERS LIKE 'User'" in finding["message"] and "psql" not in finding["message"]
+    case = case_of(name)
+    assert [f["code"] for f in findings] == UNDECIDED.get(case, DECIDED[case])
+    if case in UNDECIDED:
+        assert [f["data"]["rank"] for f in findings] == [1, 2]
+    for finding in findings:
+        if finding["code"] == "unique-constraint-failed":
+            continue
+        reason = "the environment variable DATABASE_URL is not set (not in the environment nor in .env files)"
+        assert finding["data"]["database"] == {"asked": False, "reason": reason}
+        assert "what would decide is the database's answer" in finding["message"]
+        if finding["code"] == "db-object-error":
+            assert "SHOW TRIGGERS LIKE 'User'" in finding["message"] and "psql" not in finding["message"]
 
 
 @pytest.mark.parametrize("prisma", ["p6", "p7"])

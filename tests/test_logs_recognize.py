@@ -53,6 +53,11 @@ EXPECTED_KINDS = {
             "p2002-unique": "UniqueConstraintFailed",
         }.items()
     },
+    **{
+        f"mysql-fr-{prisma}-{case}": ["MissingColumn"]
+        for prisma in ("p6", "p7")
+        for case in ("p2022-missing-column", "trigger-dropped-column")
+    },
 }
 
 

@@ -108,6 +108,18 @@ CASES = {
 }
 
 
+# The same errors with the server's messages in French (`lc_messages = 'fr_FR'`).
+FRENCH_CASES = ("p2022-missing-column", "trigger-dropped-column")
+ADAPTER_NOTE = (
+    "@prisma/adapter-mariadb maps errno 1054 to ColumnNotFound and takes the column as the text between single "
+    "quotes in the third word of the server's message "
+    "(dist/index.js: sqlMessage.split(' ').at(2)?.split(\"'\").at(1)). "
+    "English `Unknown column 'User.nickname' in 'field list'` gives `User.nickname`; the French `Champ "
+    "'User.nickname' inconnu dans field list` has `inconnu` there, so Prisma prints `(not available)`, for a "
+    "missing column and for a trigger's `NEW.touchedAt` alike."
+)
+
+
 def install(version: str) -> Path:
     """Prisma `version` with @prisma/adapter-mariadb (and its `mariadb` driver), installed once into the cache."""
 
@@ -139,19 +151,30 @@ def prepare(label: str, version: str) -> Project:
     return project
 
 
+def captures(label: str) -> dict[str, tuple[str, str, str]]:
+    """Name -> (the server's message language, script, scenario) of one Prisma version's captures."""
+    named = {f"mysql-{label}-{case}": ("en_US", *how) for case, how in CASES.items()}
+    for case in FRENCH_CASES:
+        script, scenario = CASES[case]
+        named[f"mysql-fr-{label}-{case}"] = ("fr_FR", script, f"{scenario} The server's messages are French.")
+    return named
+
+
 def main(only: str | None = None) -> int:
     with MariaDB() as server:
         server.create_database(DATABASE)
         server.sql(DATABASE, STATEMENTS)
         url = server.url(DATABASE)
         for label, version in VERSIONS.items():
-            cases = {f"mysql-{label}-{case}": how for case, how in CASES.items()}
+            cases = captures(label)
             if only is not None and only not in cases:
                 continue
             project = prepare(label, version)
-            for name, (script, scenario) in cases.items():
+            for name, (language, script, scenario) in cases.items():
                 if only is not None and only != name:
                     continue
+                # Each run is a new process, so the adapter's connections start with the server's language.
+                server.sql("", f"SET GLOBAL lc_messages = '{language}'")
                 cmd = ["node", script]
                 output, code = run_in_terminal(cmd, project.root, env={"DATABASE_URL": url})
                 save_capture(
@@ -163,9 +186,10 @@ def main(only: str | None = None) -> int:
                     scenario=scenario,
                     notes=f"MariaDB {server.version()} started by tests/captures/mariadb_server.py; the database's "
                     f"statements are in the sidecar. Prisma {version} through @prisma/adapter-mariadb "
-                    "(`new PrismaMariaDb(process.env.DATABASE_URL)`).",
+                    f"(`new PrismaMariaDb(process.env.DATABASE_URL)`). {ADAPTER_NOTE if language != 'en_US' else ''}",
                     extra={
                         "database_url": f"mysql://127.0.0.1:<port>/{DATABASE}",
+                        "lc_messages": language,
                         "database": STATEMENTS,
                         "scripts": {"db.js": CLIENT, script: SCRIPTS[script]},
                     },

@@ -129,6 +129,9 @@ def _read(driver: Any, params: ConnectionParams) -> Catalog:
             begin_read_only(driver, cursor)
             cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages")
             database, version, language = cursor.fetchone()
+            # The application's language is kept (it tells why the adapter could not name a column); ours is English,
+            # so that a reason shown from here on is readable.
+            cursor.execute("SET SESSION lc_messages = 'en_US'")
             cursor.execute(RELATIONS_QUERY)
             tables = cursor.fetchall()
             cursor.execute(COLUMNS_QUERY)
