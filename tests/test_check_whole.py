@@ -302,6 +302,21 @@ def test_database_in_sync(
 
 
 @pytest.mark.node
+@pytest.mark.mariadb
+def test_a_mysql_table_made_on_windows_differs_by_case_on_linux(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # Windows' MySQL ran the posts migration and stored `Post` as `post`; this server compares names as written.
+    names = ("20260101000000_init", "20260102000000_nickname", "20260103000000_posts")
+    url = _database(request, "mysql", INIT + ADD_NICKNAME + POSTS.replace('"Post"', '"post"') + _applied(*names))
+    code, report = timed_check(_project(prisma_project, monkeypatch, url, "mysql"), "a project on mysql (post)")
+    assert code == 1 and codes(report) == ["db-missing-table"], report
+    table = finding(report, "db-missing-table")
+    assert (table["data"]["table"], table["data"]["differs_in_case"]) == ("Post", "post")
+    assert table["fixes"] == [{"id": "edit-schema", "title": "Edit the schema"}]
+
+
+@pytest.mark.node
 def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
     prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -110,7 +110,9 @@ def test_the_catalog_names_every_trigger_what_its_code_lacks_and_the_broken_view
     assert catalog.default_schema == "db1"
     user = catalog.relation("User")
     assert user is not None and (user.kind, user.columns, user.schema) == ("table", ("id", "email"), "db1")
-    assert catalog.relation("user") is user, "MySQL compares column and (here) table names without case"
+    # On Linux (lower_case_table_names = 0) `user` is another table; column names never differ by case.
+    assert catalog.table_case_sensitive and catalog.relation("user") is None and user.has_column("EMAIL", False)
+    assert not catalog.case_sensitive
     emails = catalog.relation("UserEmails")
     assert emails is not None and emails.kind == "view" and emails.columns == ("id", "email") and not emails.broken
     summary = catalog.relation("UserSummary")
@@ -129,6 +131,7 @@ def test_the_catalog_names_every_trigger_what_its_code_lacks_and_the_broken_view
 
 @pytest.mark.mariadb
 def test_a_database_never_migrated_has_no_migrations_and_the_socket_url_works(mariadb: MariaDBServer) -> None:
+    mariadb.database("CREATE TABLE Post (id INT PRIMARY KEY); CREATE TABLE Comment (id INT PRIMARY KEY);")
     url = mariadb.database("CREATE TABLE Post (id INT PRIMARY KEY);")
     through_socket = f"mysql://prisma:{PASSWORD}@localhost/{url.rsplit('/', 1)[1]}?socket=({mariadb.server.socket})"
     for target in (url, through_socket, url.replace("mysql://", "mariadb://", 1)):
@@ -136,6 +139,9 @@ def test_a_database_never_migrated_has_no_migrations_and_the_socket_url_works(ma
         assert isinstance(catalog, Catalog), catalog
         assert catalog.migrations is None
         assert [r.name for r in catalog.relations if r.schema == catalog.default_schema] == ["Post"]
+        assert catalog.relation("Comment") is None, "another database's table is not this one's"
+        post = catalog.relation("Post")
+        assert post is not None and post.schema == catalog.default_schema
 
 
 @pytest.mark.mariadb

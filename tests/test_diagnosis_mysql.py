@@ -93,6 +93,19 @@ def test_the_same_text_follows_the_databases_state(mariadb: MariaDBServer, tmp_p
     assert finding["code"] == "db-missing-column" and "shows nothing that explains it now" in finding["message"]
 
 
+@pytest.mark.mariadb
+def test_a_table_made_on_windows_or_macos_differs_by_case_on_linux(mariadb: MariaDBServer, tmp_path: Path) -> None:
+    # Windows' MySQL (lower_case_table_names = 1) stored the migration's `Post` as `post`; restored on Linux, where
+    # names are compared as written, Prisma's `Post` is not there. A migration would make a second, empty table.
+    name = "mysql-p7-p2021-missing-table"
+    root = project_from_capture(name, tmp_path / "app")
+    state = load(name).sidecar["database"] + "CREATE TABLE post (id INT AUTO_INCREMENT PRIMARY KEY, title TEXT);"
+    (finding,) = explain(name, root, mariadb.database(state))
+    assert finding["code"] == "db-missing-table" and finding["data"]["differs_in_case"] == "post"
+    assert finding["fixes"] == [{"id": "edit-schema", "title": "Edit the schema"}]
+    assert "RENAME TABLE post TO Post" in finding["message"] and "do not migrate" in finding["message"]
+
+
 @pytest.mark.parametrize("name", CAPTURES)
 def test_without_the_database_each_cause_says_what_would_decide(tmp_path: Path, name: str) -> None:
     root = project_from_capture(name, tmp_path / "app")

@@ -127,8 +127,8 @@ def _read(driver: Any, params: ConnectionParams) -> Catalog:
     try:
         with connection.cursor() as cursor:
             begin_read_only(driver, cursor)
-            cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages")
-            database, version, language = cursor.fetchone()
+            cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
+            database, version, language, lower_case_table_names = cursor.fetchone()
             # The application's language is kept (it tells why the adapter could not name a column); ours is English,
             # so that a reason shown from here on is readable.
             cursor.execute("SET SESSION lc_messages = 'en_US'")
@@ -162,6 +162,8 @@ def _read(driver: Any, params: ConnectionParams) -> Catalog:
         _server(str(version)),
         str(language) if language else None,
         migrations,
+        # 0: names as written, compared exactly; 1 and 2 (Windows, macOS): compared without case.
+        table_case_sensitive=int(lower_case_table_names or 0) == 0,
     )
 
 
