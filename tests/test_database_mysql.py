@@ -6,6 +6,7 @@ without the password."""
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -171,6 +172,12 @@ def test_a_wrong_password_is_said_without_either_password(mariadb: MariaDBServer
     assert isinstance(failed, InspectionFailed)
     assert "Access denied" in failed.reason and "prisma:****@" in failed.reason
     assert "hunter2-wrong" not in failed.reason and PASSWORD not in failed.reason
+
+
+def test_without_pymysql_the_reason_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymysql", None)  # `import pymysql` now raises ImportError
+    failed = inspect_mysql(mysql("mysql://ada:hunter2@127.0.0.1:1/app"))
+    assert isinstance(failed, InspectionFailed) and "PyMySQL is not available" in failed.reason
 
 
 def test_a_refused_connection_is_a_reason_without_the_password() -> None:
