@@ -98,7 +98,9 @@ def test_a_mysql_datasource_is_located_with_either_scheme(tmp_path: Path, url: s
 @pytest.mark.mariadb
 def test_the_catalog_names_every_trigger_what_its_code_lacks_and_the_broken_view(mariadb: MariaDBServer) -> None:
     started = time.monotonic()
-    catalog = inspect_mysql(mysql(mariadb.database(HISTORY)))
+    url = mariadb.database(HISTORY)
+    name = url.rsplit("/", 1)[1]
+    catalog = inspect_mysql(mysql(url))
     assert isinstance(catalog, Catalog), catalog
     assert time.monotonic() - started < 5
     assert catalog.server.startswith("MariaDB 10.") and catalog.english_messages
@@ -108,9 +110,9 @@ def test_the_catalog_names_every_trigger_what_its_code_lacks_and_the_broken_view
     finally:
         mariadb.server.sql("", "SET GLOBAL lc_messages = 'en_US'")
     assert isinstance(french, Catalog) and french.messages_language == "fr_FR" and not french.english_messages
-    assert catalog.default_schema == "db1"
+    assert catalog.default_schema == name
     user = catalog.relation("User")
-    assert user is not None and (user.kind, user.columns, user.schema) == ("table", ("id", "email"), "db1")
+    assert user is not None and (user.kind, user.columns, user.schema) == ("table", ("id", "email"), name)
     # On Linux (lower_case_table_names = 0) `user` is another table; column names never differ by case.
     assert catalog.table_case_sensitive and catalog.relation("user") is None and user.has_column("EMAIL", False)
     assert not catalog.case_sensitive
@@ -121,7 +123,7 @@ def test_the_catalog_names_every_trigger_what_its_code_lacks_and_the_broken_view
     by_name = {t.name: t for t in catalog.triggers}
     assert (by_name["user_touch"].events, by_name["user_touch"].timing) == (("UPDATE",), "BEFORE")
     assert by_name["user_touch"].source == "SET NEW.touchedAt = NOW(3)"
-    assert "NEW.email" in by_name["audit"].source and by_name["audit"].schema == "db1"
+    assert "NEW.email" in by_name["audit"].source and by_name["audit"].schema == name
     problems = sorted((p.trigger.name, p.table, p.column) for p in trigger_problems(catalog, user))
     assert problems == [("audit", "Audit", "who"), ("user_touch", "User", "touchedAt")], "the comment is not code"
     assert [p.trigger.name for p in trigger_problems(catalog, user, {"UPDATE"})] == ["user_touch"]
