@@ -148,6 +148,26 @@ def test_a_database_never_migrated_has_no_migrations_and_the_socket_url_works(ma
 
 
 @pytest.mark.mariadb
+def test_tls_as_prisma_asks_for_it(mariadb: MariaDBServer) -> None:
+    if not mariadb.server.tls:
+        pytest.skip("openssl is not installed: the test server offers no TLS")
+    url = mariadb.database("CREATE TABLE Post (id INT PRIMARY KEY);")
+    # Prisma's default accepts the server's certificate as it is (here self-signed)...
+    for query in ("?sslaccept=accept_invalid_certs", "?sslcert=/nonexistent-but-unread.pem", ""):
+        assert isinstance(inspect_mysql(mysql(url + query)), Catalog), query
+    # ...and `sslaccept=strict` verifies it, which a self-signed certificate fails, unless `sslcert` names it (a
+    # relative path is read from the schema's folder, as Prisma reads it).
+    failed = inspect_mysql(mysql(url + "?sslaccept=strict"))
+    assert isinstance(failed, InspectionFailed) and "certificate" in failed.reason.lower(), failed
+    assert PASSWORD not in failed.reason
+    certificate = mariadb.server.certificate
+    strict = url.replace("127.0.0.1", "localhost") + "?sslaccept=strict&sslcert="
+    assert isinstance(inspect_mysql(mysql(strict + str(certificate))), Catalog)
+    beside_schema = DatabaseTarget("mysql", strict + certificate.name, "test", (certificate.parent,))
+    assert isinstance(inspect_mysql(beside_schema), Catalog)
+
+
+@pytest.mark.mariadb
 def test_the_session_cannot_write(mariadb: MariaDBServer) -> None:
     url = mariadb.database("CREATE TABLE Post (id INT PRIMARY KEY);")
     params = connection_params(url)

@@ -60,6 +60,9 @@ class MariaDB:
         self.socket = self.folder / "mariadb.sock"
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
+        # Whether the server offers TLS (with a self-signed certificate): see `_tls_options`.
+        self.tls = False
+        self.certificate = self.folder / "server-cert.pem"
         self._as: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(self.folder, "mysql", "mysql")
@@ -84,7 +87,8 @@ class MariaDB:
             [
                 *self._as,
                 str(_binary("mariadbd")),
-                "--no-defaults",
+                "--no-defaults",  # first, or mariadbd refuses it
+                *self._tls_options(),
                 f"--datadir={self.data}",
                 f"--socket={self.socket}",
                 f"--port={self.port}",
@@ -114,6 +118,27 @@ class MariaDB:
             f"CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'; GRANT ALL ON *.* TO '{USER}'@'%' WITH GRANT OPTION;",
         )
         return self
+
+    def _tls_options(self) -> list[str]:
+        """A self-signed certificate for `localhost`, so that TLS can be asked for (MariaDB 10.11 makes none itself);
+        none when openssl is missing (`self.tls` is then False)."""
+        openssl = shutil.which("openssl")
+        self.tls = openssl is not None
+        if openssl is None:
+            return []
+        key, cert = self.folder / "server-key.pem", self.certificate
+        request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"]
+        names = ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        subprocess.run(
+            [openssl, *request, *names, "-keyout", str(key), "-out", str(cert)],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        if self._as:
+            for path in (key, cert):
+                shutil.chown(path, "mysql", "mysql")
+        return [f"--ssl-key={key}", f"--ssl-cert={cert}"]
 
     def _answers(self) -> bool:
         if not self.socket.exists():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -72,6 +73,8 @@ class ConnectionParams:
     tls: bool
     # Prisma's `sslaccept=strict` verifies the server's certificate; its default accepts any.
     verify: bool
+    # `sslcert`: the certificate authority to verify with, relative to the schema's folder as Prisma reads it.
+    authority: str | None = None
 
 
 def connection_params(url: str) -> ConnectionParams:
@@ -89,6 +92,7 @@ def connection_params(url: str) -> ConnectionParams:
         tls=socket_path is None
         and (any(k in query for k in _SSL_PARAMETERS) or query.get("ssl", "").lower() in ("true", "1")),
         verify=query.get("sslaccept") == "strict",
+        authority=query.get("sslcert"),
     )
 
 
@@ -102,13 +106,16 @@ def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
         import pymysql  # pyright: ignore[reportMissingTypeStubs]
     except ImportError:
         return InspectionFailed("the Python driver PyMySQL is not available to ask the database")
+    authority = Path(params.authority) if params.authority else None
+    if authority is not None and not authority.is_absolute() and target.search_dirs:
+        authority = target.search_dirs[0] / authority
     try:
-        return _read(pymysql, params)
+        return _read(pymysql, params, authority)
     except (OSError, pymysql.MySQLError) as error:
         return InspectionFailed(target.mask(f"{_driver_message(error)} ({target.shown})"))
 
 
-def _read(driver: Any, params: ConnectionParams) -> Catalog:
+def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Catalog:
     connection = driver.connect(
         host=params.host,
         port=params.port,
@@ -116,7 +123,7 @@ def _read(driver: Any, params: ConnectionParams) -> Catalog:
         password=params.password or "",
         database=params.database or None,
         unix_socket=params.socket,
-        ssl=tls_context(params.verify) if params.tls else None,
+        ssl=tls_context(params.verify, authority) if params.tls else None,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=SOCKET_TIMEOUT_SECONDS,
         write_timeout=SOCKET_TIMEOUT_SECONDS,

@@ -58,10 +58,10 @@ class DatabaseTarget:
         return mask_secrets(text, self.url)
 
 
-def tls_context(verify: bool) -> ssl.SSLContext:
-    """TLS as Prisma's URLs ask for it: `sslaccept=strict` verifies the server's certificate, and its default
-    (`accept_invalid_certs`) encrypts without verifying."""
-    context = ssl.create_default_context()
+def tls_context(verify: bool, authority: Path | None = None) -> ssl.SSLContext:
+    """TLS as Prisma's URLs ask for it: `sslaccept=strict` verifies the server's certificate (against `authority`,
+    the URL's `sslcert`, when given), and its default (`accept_invalid_certs`) encrypts without verifying."""
+    context = ssl.create_default_context(cafile=str(authority) if verify and authority else None)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
