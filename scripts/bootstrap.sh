@@ -20,7 +20,7 @@ done
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 if [ "$want_system" = 1 ]; then
-  packages=(postgresql mariadb-server locales neovim chromium ripgrep sqlite3 pkg-config build-essential wine wine64
+  packages=(postgresql mariadb-server openssl locales neovim chromium ripgrep sqlite3 pkg-config build-essential wine wine64
             libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev procps)
   missing=()
   for p in "${packages[@]}"; do
