@@ -13,7 +13,7 @@ driver does (`mariadb://...`, `socketPath=`, `ssl=true`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -112,7 +112,21 @@ def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
     try:
         return _read(pymysql, params, authority)
     except (OSError, pymysql.MySQLError) as error:
-        return InspectionFailed(target.mask(f"{_driver_message(error)} ({target.shown})"))
+        return _failed(target, error)
+    except RuntimeError as error:
+        if "cryptography" not in str(error) or params.tls or params.socket is not None:
+            return _failed(target, error)
+    # MySQL 8's caching_sha2_password, on plain TCP, sends the password encrypted with the server's RSA key, which
+    # PyMySQL does only with the `cryptography` package; over TLS, which MySQL 8 offers by default, it needs nothing
+    # more. So plain TCP first, as Prisma connects, then TLS as Prisma's default takes it (any certificate).
+    try:
+        return _read(pymysql, replace(params, tls=True), authority)
+    except (OSError, pymysql.MySQLError, RuntimeError) as error:
+        return _failed(target, error)
+
+
+def _failed(target: DatabaseTarget, error: Exception) -> InspectionFailed:
+    return InspectionFailed(target.mask(f"{_driver_message(error)} ({target.shown})"))
 
 
 def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Catalog:
