@@ -241,8 +241,31 @@ ADD_NICKNAME = 'ALTER TABLE "users" ADD COLUMN "nick_name" TEXT;\n'
 POSTS = 'CREATE TABLE "Post" (\n    "id" INTEGER PRIMARY KEY,\n    "title" TEXT NOT NULL\n);\n'
 
 
-def _postgres_project(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, url: str) -> Path:
-    project = prisma_project(POSTGRES_SCHEMA, version="6.17.1")
+# The same history on MySQL/MariaDB: double quotes as identifiers for the migrations' SQL, MySQL's own types for
+# Prisma's table.
+MYSQL_PRISMA_MIGRATIONS = """CREATE TABLE _prisma_migrations (
+    id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at DATETIME(3),
+    migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at DATETIME(3),
+    started_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), applied_steps_count INT NOT NULL DEFAULT 0);
+SET SESSION sql_mode = 'ANSI_QUOTES';
+"""
+DATABASES = [
+    pytest.param("postgresql", marks=pytest.mark.postgres, id="postgres"),
+    pytest.param("mysql", marks=pytest.mark.mariadb, id="mariadb"),
+]
+
+
+def _database(request: pytest.FixtureRequest, provider: str, statements: str) -> str:
+    """A database of the `postgres` or `mariadb` fixture (started only when a test of its kind runs)."""
+    if provider == "mysql":
+        return request.getfixturevalue("mariadb").database(MYSQL_PRISMA_MIGRATIONS + statements)
+    return request.getfixturevalue("postgres").database(PRISMA_MIGRATIONS + statements)
+
+
+def _project(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, url: str, provider: str = "postgresql"
+) -> Path:
+    project = prisma_project(POSTGRES_SCHEMA.replace('"postgresql"', f'"{provider}"'), version="6.17.1")
     project.generate()
     for name, sql in (
         ("20260101000000_init", INIT),
@@ -265,13 +288,13 @@ def _applied(*names: str) -> str:
 
 
 @pytest.mark.node
-@pytest.mark.postgres
-def test_postgres_behind_by_mapped_names(
-    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres
+@pytest.mark.parametrize("provider", DATABASES)
+def test_database_behind_by_mapped_names(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, provider: str
 ) -> None:
-    url = postgres.database(PRISMA_MIGRATIONS + INIT + _applied("20260101000000_init"))
-    root = _postgres_project(prisma_project, monkeypatch, url)
-    code, report = timed_check(root, "a project on PostgreSQL (behind)")
+    url = _database(request, provider, INIT + _applied("20260101000000_init"))
+    root = _project(prisma_project, monkeypatch, url, provider)
+    code, report = timed_check(root, f"a project on {provider} (behind)")
     assert code == 1, report
     assert finding(report, "migrations-pending")["data"]["migrations"] == [
         "20260102000000_nickname",
@@ -286,21 +309,38 @@ def test_postgres_behind_by_mapped_names(
 
 
 @pytest.mark.node
-@pytest.mark.postgres
-def test_postgres_in_sync(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres) -> None:
+@pytest.mark.parametrize("provider", DATABASES)
+def test_database_in_sync(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, provider: str
+) -> None:
     names = ("20260101000000_init", "20260102000000_nickname", "20260103000000_posts")
-    url = postgres.database(PRISMA_MIGRATIONS + INIT + ADD_NICKNAME + POSTS + _applied(*names))
-    root = _postgres_project(prisma_project, monkeypatch, url)
-    code, report = timed_check(root, "a project on PostgreSQL (in sync)")
+    url = _database(request, provider, INIT + ADD_NICKNAME + POSTS + _applied(*names))
+    root = _project(prisma_project, monkeypatch, url, provider)
+    code, report = timed_check(root, f"a project on {provider} (in sync)")
     assert (code, report["state"]) == (0, "in-sync"), report
     assert report["findings"] == [], report
+
+
+@pytest.mark.node
+@pytest.mark.mariadb
+def test_a_mysql_table_made_on_windows_differs_by_case_on_linux(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # Windows' MySQL ran the posts migration and stored `Post` as `post`; this server compares names as written.
+    names = ("20260101000000_init", "20260102000000_nickname", "20260103000000_posts")
+    url = _database(request, "mysql", INIT + ADD_NICKNAME + POSTS.replace('"Post"', '"post"') + _applied(*names))
+    code, report = timed_check(_project(prisma_project, monkeypatch, url, "mysql"), "a project on mysql (post)")
+    assert code == 1 and codes(report) == ["db-missing-table"], report
+    table = finding(report, "db-missing-table")
+    assert (table["data"]["table"], table["data"]["differs_in_case"]) == ("Post", "post")
+    assert table["fixes"] == [{"id": "edit-schema", "title": "Edit the schema"}]
 
 
 @pytest.mark.node
 def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
     prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _postgres_project(prisma_project, monkeypatch, f"postgresql://u:secret@127.0.0.1:{free_port()}/app")
+    root = _project(prisma_project, monkeypatch, f"postgresql://u:secret@127.0.0.1:{free_port()}/app")
     started = time.perf_counter()
     code, report = check_json(root)
     print(f"check with an unreachable database: {time.perf_counter() - started:.2f} s")

@@ -45,6 +45,24 @@ EXPECTED = {
     "next-dev-p2022-server-action-bundled": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
     "next-dev-p2022-server-action-external": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
     "next-dev-unknown-argument-stale-server-stale": [("dev-server-stale", None, 2)],
+    # MariaDB through @prisma/adapter-mariadb, Prisma 6.17 and 7.10: the adapter names the column the server's
+    # message names, table-qualified for the client's own query, bare for a trigger's `NEW.touchedAt`.
+    **{
+        f"mysql-{prisma}-{case}": expected
+        for prisma in ("p6", "p7")
+        for case, expected in {
+            "p2022-missing-column": [("db-missing-column", None, 1)],
+            "trigger-dropped-column": [("db-object-error", None, 1)],
+            "p2021-missing-table": [("db-missing-table", None, 1)],
+            "p2002-unique": [("unique-constraint-failed", None, 1)],
+        }.items()
+    },
+    # French server messages: the adapter cannot read the column's name, and prints `(not available)`.
+    **{
+        f"mysql-fr-{prisma}-{case}": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)]
+        for prisma in ("p6", "p7")
+        for case in ("p2022-missing-column", "trigger-dropped-column")
+    },
 }
 
 

@@ -55,8 +55,7 @@ def test_capture_against_the_live_database_that_printed_it(postgres: PostgresSer
     url = with_password(incident_database(postgres, name), PASSWORD)
     (root / ".env").write_text(f'DATABASE_URL="{url}"\n')
     # The log as this project would print it: the capture's paths moved here (the call site's line gives the call).
-    capture = load(name)
-    log = capture.output.replace(capture.sidecar["project_root"].encode(), str(root).encode())
+    log = load(name).output_in(root)
     done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, text=False, input=log)
     assert PASSWORD not in (done.stdout + done.stderr).decode(), "the password never reaches the output"
     findings = json.loads(done.stdout)["findings"]
@@ -279,7 +278,7 @@ def test_a_sqlite_project_is_told_how_to_look_in_sqlite_not_psql(tmp_path: Path)
     ]
     (finding,) = explain_text(root, lines)
     assert finding["code"] == "db-object-error"
-    assert "sqlite_master WHERE sql LIKE '%user_stats%'" in finding["message"]
+    assert "sqlite3" in finding["message"] and "sqlite_master" in finding["message"]
     assert "psql" not in finding["message"]
 
 

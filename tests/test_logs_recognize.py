@@ -43,6 +43,21 @@ EXPECTED_KINDS = {
     "next-dev-p2022-server-action-bundled": ["DevServerReady", "MissingColumn", "MissingColumn"],
     "next-dev-p2022-server-action-external": ["DevServerReady", "MissingColumn", "MissingColumn"],
     "next-dev-unknown-argument-stale-server-stale": ["DevServerReady", "UnknownArgument", "UnknownArgument"],
+    **{
+        f"mysql-{prisma}-{case}": [kind]
+        for prisma in ("p6", "p7")
+        for case, kind in {
+            "p2022-missing-column": "MissingColumn",
+            "trigger-dropped-column": "MissingColumn",
+            "p2021-missing-table": "MissingTable",
+            "p2002-unique": "UniqueConstraintFailed",
+        }.items()
+    },
+    **{
+        f"mysql-fr-{prisma}-{case}": ["MissingColumn"]
+        for prisma in ("p6", "p7")
+        for case in ("p2022-missing-column", "trigger-dropped-column")
+    },
 }
 
 

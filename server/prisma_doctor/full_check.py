@@ -14,14 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block
 
 # How long a check waits for the database's answer: an unreachable one is said (info), never waited out.
 DATABASE_WAIT_SECONDS = 3.0
-# Datasource providers whose catalog the probe reads.
-ASKED_PROVIDERS = ("sqlite", "postgresql", "postgres")
 
 
 def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True) -> Report:
@@ -71,7 +70,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
         return []
     path, block = datasource
     provider = _provider(block)
-    if provider not in ASKED_PROVIDERS:
+    if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
     probe = probe_for(state.root, schema)
     if probe.target is None:

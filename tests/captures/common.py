@@ -33,10 +33,11 @@ FIXTURES = Path(os.environ.get("PRISMA_DOCTOR_CAPTURE_DIR") or ROOT / "tests" / 
 class Project:
     """A temporary Node project whose `node_modules` is the shared, cached install."""
 
-    def __init__(self, label: str, inside_install: bool = False) -> None:
+    def __init__(self, label: str, inside_install: bool = False, modules: Path | None = None) -> None:
         """`inside_install` puts the project under the install folder, for tools that will not follow a
-        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile)."""
-        self.modules = ensure_node_modules()
+        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile).
+        `modules` is another install than the shared one (a folder whose `node_modules` holds it)."""
+        self.modules = modules or ensure_node_modules()
         if inside_install:
             parent = self.modules / "projects"
             parent.mkdir(exist_ok=True)
@@ -155,7 +156,7 @@ def run_in_terminal(
 
 def project_state(root: Path) -> dict[str, object]:
     """The project as it was when the output was captured, so tests can diagnose the capture with its facts:
-    the schema on disk, the schema each generated client was built from, the migrations folder."""
+    the schema on disk, the schema each generated client was built from, the migrations folder, prisma.config.ts."""
     schema = root / "prisma" / "schema.prisma"
     clients = {}
     for folder in ("generated/client", "node_modules/.prisma/client"):
@@ -165,10 +166,13 @@ def project_state(root: Path) -> dict[str, object]:
         if copy.is_file() and not shared:
             clients[folder] = copy.read_text()
     migrations = root / "prisma" / "migrations"
+    config = root / "prisma.config.ts"
     return {
         "schema": schema.read_text() if schema.is_file() else None,
         "clients": clients,
         "migrations": {sql.parent.name: sql.read_text() for sql in sorted(migrations.glob("*/migration.sql"))},
+        # Prisma 7 reads the database's URL from here.
+        **({"config": config.read_text()} if config.is_file() else {}),
     }
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation
+from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, differs_in_case
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
@@ -179,6 +179,17 @@ def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[F
 def _missing_relation(event: ev.ClientError, context: Context, catalog: Catalog, table: str | None) -> list[Finding]:
     if not table:
         return []
+    near = catalog.differing_in_case(table)
+    if near is not None:
+        return [
+            make_finding(
+                "db-missing-table",
+                ASKED.format(server=catalog.server) + differs_in_case(table, near.name),
+                context.resolve(event.source),
+                ("edit-schema",),
+                {"table": table, "model": event.model, "differs_in_case": near.name},
+            )
+        ]
     remedy, fixes = migration_remedy(context, table)
     return [
         make_finding(

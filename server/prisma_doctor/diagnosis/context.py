@@ -11,14 +11,21 @@ from prisma_doctor.findings import Finding, Location, Severity, Span
 from prisma_doctor.logs import events as ev
 from prisma_doctor.schema.datamodel import Datamodel, Field, Model
 
-# How to look at the database's own objects, in the tool its provider comes with.
+# How to look into the database by hand, by the datasource's provider (PostgreSQL's when it is not known).
 SEE_DATABASE_MESSAGE = {
-    "postgresql": "To see the database's own message, run the statement in psql after `SET lc_messages = 'C';` and "
-    'list the table\'s triggers (`\\d "{table}"`), views and functions that mention the name.',
-    "sqlite": "To see the database's own objects, open it with `sqlite3` and list the triggers and views "
-    "that mention the name (`SELECT type, name, sql FROM sqlite_master WHERE sql LIKE '%{table}%'`).",
-    "mysql": "To see the database's own objects, list the table's triggers (`SHOW TRIGGERS LIKE '{table}'`) and the "
-    "views that mention the name (`information_schema.VIEWS`).",
+    "postgresql": (
+        "To see the database's own message, run the statement in psql after `SET lc_messages = 'C';` and list the "
+        'table\'s triggers (`\\d "{table}"`), views and functions that mention the name.'
+    ),
+    "mysql": (
+        "To see the database's own message, run the statement in the mysql or mariadb client and list the table's "
+        "triggers (`SHOW TRIGGERS LIKE '{table}'`) and the views that mention the name "
+        "(`information_schema.VIEWS`)."
+    ),
+    "sqlite": (
+        "To see the database's own message, run the statement in sqlite3 and list the triggers and views that "
+        "mention the name (`SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')`)."
+    ),
 }
 DB_SIDE_FIXES = ("inspect-database-objects",)
 
@@ -53,13 +60,6 @@ class Context:
         times = [c.generated_at for c in self.facts.clients if c.generated_at is not None]
         return bool(times) and self.facts.dev_server_started_at < max(times)
 
-    def see_database(self, table: str) -> str:
-        """How to look at the database's own objects around `table`, for the project's database (psql when unknown)."""
-        probe = self.facts.database if self.facts else None
-        provider = probe.target.provider if probe is not None and probe.target is not None else "postgresql"
-        key = {"postgres": "postgresql", "mariadb": "mysql"}.get(provider, provider)
-        return SEE_DATABASE_MESSAGE.get(key, SEE_DATABASE_MESSAGE["postgresql"]).format(table=table)
-
     def resolve(self, location: ev.SourceLocation | None) -> Location | None:
         if location is None:
             return None
@@ -84,13 +84,18 @@ def make_finding(
     return Finding(code, severity, message, location, fixes, related, 1, clean)
 
 
+def see_database_message(context: Context, table: str) -> str:
+    provider = context.facts.provider if context.facts is not None else None
+    return SEE_DATABASE_MESSAGE.get(provider or "", SEE_DATABASE_MESSAGE["postgresql"]).format(table=table)
+
+
 def db_object(event: ev.ClientError, context: Context, reason: str) -> Finding:
     table = getattr(event, "table", None) or event.model or "the table"
     model = event.model
     return make_finding(
         "db-object-error",
         f"A trigger, view or function in the database refers to something missing ({reason}); the schema and "
-        f"client are not the cause. {context.see_database(table)}",
+        f"client are not the cause. {see_database_message(context, table)}",
         context.resolve(event.source),
         DB_SIDE_FIXES,
         {"column": getattr(event, "column", None), "model": model, "reported": event.text},

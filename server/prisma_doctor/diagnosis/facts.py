@@ -40,6 +40,8 @@ class ProjectFacts:
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
+    # The database the datasource names ("postgresql", "mysql", "sqlite", ...): how to look into it by hand.
+    provider: str | None = None
     # The project's database, asked in the background (None: no project to find it from).
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
 
@@ -67,6 +69,7 @@ def running_dev_server(root: Path) -> DevServerLock | None:
 def facts_from_state(state: ProjectState) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state)."""
     from prisma_doctor.database.probe import probe_for
+    from prisma_doctor.database.target import datasource_provider
 
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
@@ -81,6 +84,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         dev_server_pid=lock.pid if lock else None,
         migrations=tuple(sql),
         migrated=migrated_columns(sql),
+        provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
         database=probe_for(state.root, state.schema),
     )
