@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prisma_doctor.diagnosis.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
+from prisma_doctor.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
 from prisma_doctor.diagnosis.context import Context, make_finding, on_model
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev

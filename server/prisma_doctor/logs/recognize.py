@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from prisma_doctor.diagnosis.catalogue import PRISMA_CODES, match_message
+from prisma_doctor.catalogue import PRISMA_CODES, match_message
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.routes import failed_route
 from prisma_doctor.logs.stream import LineReader
