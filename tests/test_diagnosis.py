@@ -45,6 +45,22 @@ EXPECTED = {
     "next-dev-p2022-server-action-bundled": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
     "next-dev-p2022-server-action-external": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
     "next-dev-unknown-argument-stale-server-stale": [("dev-server-stale", None, 2)],
+    # The sidecar's facts hold no generator outputs and no source files: what only they decide stays undecided here;
+    # tests/test_beyond_codes.py puts the project back on disk and decides.
+    "tsc-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
+    "tsc-7-client-not-generated": [("client-unresolvable", None, 1)],
+    "next-build-stale-client-types": [("client-out-of-sync", None, 1)],
+    "next-build-turbopack-client-not-generated": [("client-unresolvable", None, 1)],
+    "next-build-webpack-client-not-generated": [("client-unresolvable", None, 1)],
+    "node-5-default-client-missing": [("client-unresolvable", None, 1)],
+    "node-7-esm-client-not-generated": [("client-unresolvable", None, 1)],
+    "node-5-engine-not-found": [("engine-unavailable", None, 1)],
+    "node-5-engine-library-invalid": [("engine-unavailable", None, 1)],
+    "node-undefined-delegate-stale-client": [("unknown-argument", None, 1)],
+    "sqlite-migrate-deploy-p3009": [("migration-failed", None, 1)],
+    "sqlite-db-push-data-loss": [("data-loss-refused", None, 1)],
+    "windows-node-undefined-delegate-utf16": [("unknown-argument", None, 1)],
+    "windows-next-build-stale-client-types-utf16": [("client-out-of-sync", None, 1)],
 }
 
 

@@ -54,9 +54,18 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             "engine-unavailable",
             f"The client could not find its query engine{' for ' + event.runtime if event.runtime else ''}: "
             "regenerate it on this machine.",
-            None,
+            where,
             ("regenerate",),
             {"runtime": event.runtime},
+        )
+    if isinstance(event, ev.EngineLibraryInvalid):
+        return make_finding(
+            "engine-unavailable",
+            f"The query engine {event.path} is there but cannot be loaded: a damaged file, or one built for another "
+            "system (`binaryTargets`). Regenerate the client on this machine.",
+            where,
+            ("regenerate",),
+            {"path": event.path},
         )
     if isinstance(event, ev.EngineDownloadFailed):
         return make_finding(
@@ -119,6 +128,19 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             None,
             (),
             {"migrations": list(event.names)},
+        )
+    if isinstance(event, ev.DataLossRefused):
+        what = f"the column `{event.column}` of `{event.table}`" if event.column else f"the table `{event.table}`"
+        held = f", which holds {event.rows} value(s)" if event.rows is not None else ", which holds data"
+        return make_finding(
+            "data-loss-refused",
+            f"Applying the schema would drop {what}{held}, so Prisma stopped. If it was renamed, write a migration "
+            "that renames it (`prisma migrate dev --create-only`, then edit its SQL); if the data may go, run the "
+            "command again with `--accept-data-loss`.",
+            None,
+            (),
+            {"table": event.table, "column": event.column, "rows": event.rows},
+            severity=Severity.WARNING,
         )
     if isinstance(event, ev.DatabaseDrift):
         return make_finding(

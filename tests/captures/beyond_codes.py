@@ -1,0 +1,352 @@
+"""Capture what Prisma users see beyond Prisma's error codes: TypeScript on a stale client's types, a client that was
+never generated (tsc, Turbopack, webpack, Node CJS and ESM), a model delegate the running client lacks, an engine
+library that cannot be loaded, and the CLI's `migrate deploy` (P3009) and `db push` refusals.
+
+Prisma 6.17 (the captures' own install, with Next and TypeScript), 5.22 and 7.10 (tests/npm_cache.py's toolchains);
+SQLite through @prisma/adapter-libsql where a query must run. Names: `<tool>[-<prisma major>]-<what>`.
+Run: `.venv/bin/python tests/captures/beyond_codes.py [name-prefix...]`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+from common import ROOT, Project, environment, run_in_terminal, save_capture
+from sqlite_node import CLIENT, CONFIG, GENERATOR, USER_V1, USER_WITH_NICKNAME, add_migration, db_env, deploy
+
+sys.path.insert(0, str(ROOT))
+from tests.npm_cache import tool_environment
+from tests.toolchain import toolchain
+
+POST = """
+model Post {
+  id    Int    @id @default(autoincrement())
+  title String
+}
+"""
+# The call site of every TypeScript capture: a field the client may lack, then a model it may lack.
+APP_TS = """import { PrismaClient } from "./generated/client";
+
+const prisma = new PrismaClient();
+
+export async function rename(id: number) {
+  await prisma.user.update({ where: { id }, data: { nickname: "ada" } });
+  const posts = await prisma.post.findMany();
+  return posts;
+}
+"""
+TSCONFIG = """{
+  "compilerOptions": {
+    "strict": true, "noEmit": true, "target": "ES2022", "module": "commonjs", "skipLibCheck": true,
+    "esModuleInterop": true
+  },
+  "include": ["*.ts"]
+}
+"""
+DELEGATE_JS = """const { prisma } = require("./db");
+
+async function main() {
+  const posts = await prisma.post.findMany();
+  console.log(posts);
+}
+main().catch((e) => { console.error(e); process.exit(1); });
+"""
+DEFAULT_CLIENT_JS = """const { PrismaClient } = require("@prisma/client");
+const prisma = new PrismaClient();
+prisma.user.findMany().then(console.log);
+"""
+TS_GENERATOR_7 = """generator client {
+  provider = "prisma-client"
+  output   = "../generated/prisma"
+}
+
+datasource db {
+  provider = "sqlite"
+}
+"""
+ESM_CLIENT_MJS = """import { PrismaClient } from "./generated/prisma/client.js";
+
+const prisma = new PrismaClient();
+console.log(await prisma.user.findMany());
+"""
+APP_7_TS = """import { PrismaClient } from "./generated/prisma/client";
+
+export const prisma = new PrismaClient();
+"""
+NEXT_PAGE = """import { prisma } from "../lib/prisma";
+
+export const dynamic = "force-dynamic";
+
+export default async function Page() {
+  await prisma.user.update({ where: { id: 1 }, data: { nickname: "ada" } });
+  return <p>renamed</p>;
+}
+"""
+NEXT_LAYOUT = """export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en">
+      <body>{children}</body>
+    </html>
+  );
+}
+"""
+NEXT_LIB = """import { PrismaClient } from "../generated/client";
+
+export const prisma = new PrismaClient();
+"""
+NEXT_TSCONFIG = """{
+  "compilerOptions": {
+    "target": "ES2017", "lib": ["dom", "dom.iterable", "esnext"], "allowJs": true, "skipLibCheck": true,
+    "strict": false, "noEmit": true, "esModuleInterop": true, "module": "esnext", "moduleResolution": "bundler",
+    "resolveJsonModule": true, "isolatedModules": true, "jsx": "react-jsx", "incremental": true,
+    "plugins": [{ "name": "next" }]
+  },
+  "include": ["next-env.d.ts", "**/*.ts", "**/*.tsx"],
+  "exclude": ["node_modules"]
+}
+"""
+
+
+def offline(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """tests/npm_cache.py's environment (the engine stand-ins that keep Prisma from downloading), then `extra`."""
+    keep = ("PRISMA_SCHEMA_ENGINE_BINARY", "PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_GENERATE_SKIP_AUTOINSTALL")
+    environment = tool_environment()
+    return {**{k: environment[k] for k in keep}, **(extra or {})}
+
+
+def record(project: Project, name: str, cmd: list[str], scenario: str, env: dict[str, str], notes: str = "") -> None:
+    output, code = run_in_terminal(cmd, project.root, env=env, timeout=600)
+    save_capture(name, output, command=cmd, exit_code=code, project=project, scenario=scenario, notes=notes)
+    print(f"{name}: exit {code}, {len(output)} bytes")
+
+
+def stale_types_project(label: str, inside_install: bool = False) -> Project:
+    """Schema with `User.nickname` and `Post`; the client generated before either was added."""
+    project = Project(label, inside_install=inside_install)
+    project.write("prisma/schema.prisma", GENERATOR + USER_V1)
+    project.run([project.bin("prisma"), "generate"], env=offline(db_env(project)))
+    project.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME + POST)
+    return project
+
+
+def tsc_stale_client() -> None:
+    project = stale_types_project("tsc")
+    project.write("app.ts", APP_TS)
+    project.write("tsconfig.json", TSCONFIG)
+    record(
+        project,
+        "tsc-stale-client-types",
+        [project.bin("tsc"), "--noEmit", "-p", "."],
+        "tsc --noEmit in a terminal (its pretty output): the schema gained User.nickname and Post after the client "
+        "was generated; app.ts sets nickname and reads prisma.post.",
+        offline(),
+    )
+
+
+def tsc_7_client_not_generated() -> None:
+    modules = toolchain("npm", "7.10.0")
+    project = Project("tsc7", modules=modules)
+    project.write("prisma/schema.prisma", TS_GENERATOR_7 + USER_V1)
+    project.write("app.ts", APP_7_TS)
+    project.write("tsconfig.json", TSCONFIG)
+    tsc = Project.shared_bin("tsc")
+    record(
+        project,
+        "tsc-7-client-not-generated",
+        [tsc, "--noEmit", "--pretty", "false", "-p", "."],
+        "tsc --noEmit --pretty false (as CI runs it), Prisma 7.10's prisma-client generator, never generated.",
+        offline(),
+        notes="TypeScript 5.9 from the captures' install; Prisma 7.10 from tests/npm_cache.py's npm toolchain.",
+    )
+
+
+def node_7_esm_client_not_generated() -> None:
+    project = Project("esm7", modules=toolchain("npm", "7.10.0"))
+    project.write("prisma/schema.prisma", TS_GENERATOR_7 + USER_V1)
+    project.write("main.mjs", ESM_CLIENT_MJS)
+    record(
+        project,
+        "node-7-esm-client-not-generated",
+        ["node", "main.mjs"],
+        "An ES module imports Prisma 7.10's generated client (./generated/prisma/client.js), never generated.",
+        offline(),
+    )
+
+
+def node_5_default_client_missing() -> None:
+    project = Project("cjs5", modules=toolchain("npm", "5.22.0"))
+    project.write(
+        "prisma/schema.prisma",
+        GENERATOR.replace('  engineType = "client"\n', "").replace('  output     = "../generated/client"\n', "")
+        + USER_V1,
+    )
+    project.write("main.js", DEFAULT_CLIENT_JS)
+    record(
+        project,
+        "node-5-default-client-missing",
+        ["node", "main.js"],
+        "require('@prisma/client') (Prisma 5.22) in an install made with --ignore-scripts, so the postinstall never "
+        "wrote node_modules/.prisma/client and `prisma generate` never ran.",
+        offline(),
+    )
+
+
+def node_5_engine(broken_library: bool) -> None:
+    """Prisma 5.22's library engine at the client's output: absent (generated offline, so never copied there), or a
+    file that is no library (a corrupt or half-downloaded engine, as an antivirus or a full disk leaves it)."""
+    project = Project("engine5", modules=toolchain("npm", "5.22.0"))
+    project.write("prisma/schema.prisma", GENERATOR.replace('  engineType = "client"\n', "") + USER_V1)
+    project.write("main.js", DEFAULT_CLIENT_JS.replace('"@prisma/client"', '"./generated/client"'))
+    env = offline(db_env(project))
+    project.run([project.bin("prisma"), "generate"], env=env)
+    if broken_library:
+        project.write("generated/client/libquery_engine-debian-openssl-3.0.x.so.node", "not an ELF file\n")
+    record(
+        project,
+        f"node-5-engine-{'library-invalid' if broken_library else 'not-found'}",
+        ["node", "main.js"],
+        "Prisma 5.22's client (library engine) runs its first query; "
+        + (
+            "the engine file at the client's output holds 16 bytes of text instead of the library."
+            if broken_library
+            else "`prisma generate` ran offline, so no engine was copied beside the client."
+        ),
+        {"DATABASE_URL": env["DATABASE_URL"]},
+    )
+
+
+def node_undefined_delegate() -> None:
+    project = Project("delegate")
+    project.write("prisma/schema.prisma", GENERATOR + USER_V1)
+    project.write("prisma.config.ts", CONFIG)
+    project.write("db.js", CLIENT)
+    project.write("main.js", DELEGATE_JS)
+    add_migration(project, "init", "", USER_V1)
+    deploy(project)
+    project.run([project.bin("prisma"), "generate"], env=db_env(project))
+    project.write("prisma/schema.prisma", GENERATOR + USER_V1 + POST)
+    add_migration(project, "post", USER_V1, USER_V1 + POST)
+    deploy(project)
+    record(
+        project,
+        "node-undefined-delegate-stale-client",
+        ["node", "main.js"],
+        "Post added to the schema and migrated, the client not generated again; main.js calls prisma.post.findMany().",
+        db_env(project),
+    )
+
+
+def next_build(label: str, name: str, generated: bool, webpack: bool, scenario: str) -> None:
+    project = stale_types_project(label, inside_install=True) if generated else Project(label, inside_install=True)
+    if not generated:
+        project.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME)
+    project.write("lib/prisma.ts", NEXT_LIB)
+    project.write("app/page.tsx", NEXT_PAGE)
+    project.write("app/layout.tsx", NEXT_LAYOUT)
+    project.write("next.config.ts", "const nextConfig = {};\nexport default nextConfig;\n")
+    project.write("tsconfig.json", NEXT_TSCONFIG)
+    cmd = [project.bin("next"), "build", *(["--webpack"] if webpack else [])]
+    record(project, name, cmd, scenario, {"DATABASE_URL": "file:./dev.db", "FORCE_COLOR": "1"})
+
+
+def next_build_stale_types() -> None:
+    next_build(
+        "nextbuild-types",
+        "next-build-stale-client-types",
+        True,
+        False,
+        "next build (Turbopack) type-checks app/page.tsx, which sets User.nickname; the schema has it, the client "
+        "was generated before it was added.",
+    )
+
+
+def next_build_turbopack_not_generated() -> None:
+    next_build(
+        "nextbuild-turbo",
+        "next-build-turbopack-client-not-generated",
+        False,
+        False,
+        "next build (Turbopack): lib/prisma.ts imports ../generated/client, which `prisma generate` never wrote.",
+    )
+
+
+def next_build_webpack_not_generated() -> None:
+    next_build(
+        "nextbuild-webpack",
+        "next-build-webpack-client-not-generated",
+        False,
+        True,
+        "next build --webpack: lib/prisma.ts imports ../generated/client, which `prisma generate` never wrote.",
+    )
+
+
+def migrate_cli() -> None:
+    """`migrate deploy` after a failed migration (P3009), and `db push` refusing to drop a column with data."""
+    project = Project("migrate")
+    project.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME)
+    project.write("prisma.config.ts", CONFIG)
+    add_migration(project, "init", "", USER_WITH_NICKNAME)
+    project.write("prisma/migrations/0002_broken/migration.sql", 'ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n')
+    env = db_env(project)
+    project.run([project.bin("prisma"), "migrate", "deploy"], env=env, check=False)
+    record(
+        project,
+        "sqlite-migrate-deploy-p3009",
+        [project.bin("prisma"), "migrate", "deploy"],
+        "prisma migrate deploy again after the migration 0002_broken failed (it is recorded as failed).",
+        env,
+    )
+    pushed = Project("push")
+    pushed.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME)
+    pushed.write("prisma.config.ts", CONFIG)
+    pushed.run([pushed.bin("prisma"), "db", "push", "--skip-generate"], env=db_env(pushed))
+    pushed.write(
+        "insert.js",
+        CLIENT + 'prisma.user.create({ data: { email: "a@example.com", nickname: "ada" } }).then(console.log);\n',
+    )
+    pushed.run([pushed.bin("prisma"), "generate"], env=db_env(pushed))
+    pushed.run(["node", "insert.js"], env=db_env(pushed))
+    pushed.write("prisma/schema.prisma", GENERATOR + USER_V1)
+    # Without a terminal, as CI and scripts run it: under one, Prisma would ask and wait for an answer.
+    cmd = [pushed.bin("prisma"), "db", "push", "--skip-generate"]
+    done = subprocess.run(cmd, cwd=pushed.root, env=environment(db_env(pushed)), capture_output=True, timeout=300)
+    save_capture(
+        "sqlite-db-push-data-loss",
+        done.stdout + done.stderr,
+        command=cmd,
+        exit_code=done.returncode,
+        project=pushed,
+        scenario="prisma db push of a schema without User.nickname while a row has a nickname, without a terminal "
+        "(as CI runs it): Prisma refuses to lose the data.",
+        notes="stdout then stderr, each as printed.",
+    )
+    print(f"sqlite-db-push-data-loss: exit {done.returncode}")
+
+
+CAPTURES: dict[str, Callable[[], None]] = {
+    "tsc-stale-client-types": tsc_stale_client,
+    "tsc-7-client-not-generated": tsc_7_client_not_generated,
+    "node-7-esm-client-not-generated": node_7_esm_client_not_generated,
+    "node-5-default-client-missing": node_5_default_client_missing,
+    "node-5-engine-not-found": lambda: node_5_engine(broken_library=False),
+    "node-5-engine-library-invalid": lambda: node_5_engine(broken_library=True),
+    "node-undefined-delegate-stale-client": node_undefined_delegate,
+    "next-build-stale-client-types": next_build_stale_types,
+    "next-build-turbopack-client-not-generated": next_build_turbopack_not_generated,
+    "next-build-webpack-client-not-generated": next_build_webpack_not_generated,
+    "sqlite-migrate": migrate_cli,
+}
+
+
+def main() -> int:
+    wanted = sys.argv[1:]
+    for name, make in CAPTURES.items():
+        if not wanted or any(name.startswith(prefix) for prefix in wanted):
+            make()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
