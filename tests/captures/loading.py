@@ -61,7 +61,8 @@ def names() -> list[str]:
 
 
 def project_from_capture(name: str, root: Path) -> Path:
-    """The capture's project as it was on disk: its schema and its migrations (the generated client is not kept)."""
+    """The capture's project as it was on disk: its schema, its migrations and the code it ran, when the sidecar
+    keeps it (the generated client is not kept)."""
     state = load(name).sidecar["project"]
     (root / "prisma").mkdir(parents=True)
     (root / "prisma" / "schema.prisma").write_text(state["schema"])
@@ -70,4 +71,7 @@ def project_from_capture(name: str, root: Path) -> Path:
         folder = root / "prisma" / "migrations" / migration
         folder.mkdir(parents=True)
         (folder / "migration.sql").write_text(sql)
+    for relative, text in state.get("sources", {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
     return root
