@@ -203,6 +203,20 @@ def test_migrate_deploy_p3009_names_the_failed_migration() -> None:
     assert isinstance(event, ev.MigrationFailed) and event.names == ("0002_broken",)
 
 
+def test_migrate_dev_p3006_names_the_migration_that_fails_on_the_shadow_database() -> None:
+    capture = load("sqlite-migrate-dev-p3006-shadow")
+    (event,) = read_events([capture.output])
+    assert isinstance(event, ev.MigrationFailed) and event.names == ("0002_broken",)
+    assert event.reason == ev.SHADOW_DATABASE
+    (finding,) = findings(capture, capture.facts())
+    assert finding.code == "migration-failed" and "shadow database" in finding.message and finding.fixes == ()
+
+
+def test_migrate_dev_drift_says_a_reset_loses_the_data() -> None:
+    (finding,) = findings(load("sqlite-migrate-dev-drift-reset"), None)
+    assert finding.code == "db-drift" and "data is lost" in finding.message
+
+
 def test_db_push_data_loss_is_a_warning_that_names_the_column_and_offers_no_cache_fix() -> None:
     capture = load("sqlite-db-push-data-loss")
     (event,) = read_events([capture.output])

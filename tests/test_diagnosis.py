@@ -59,6 +59,8 @@ EXPECTED = {
     "node-undefined-delegate-stale-client": [("unknown-argument", None, 1)],
     "sqlite-migrate-deploy-p3009": [("migration-failed", None, 1)],
     "sqlite-db-push-data-loss": [("data-loss-refused", None, 1)],
+    "sqlite-migrate-dev-drift-reset": [("db-drift", None, 1)],
+    "sqlite-migrate-dev-p3006-shadow": [("migration-failed", None, 1)],
     "windows-node-undefined-delegate-utf16": [("unknown-argument", None, 1)],
     "windows-next-build-stale-client-types-utf16": [("client-out-of-sync", None, 1)],
 }

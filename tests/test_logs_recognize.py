@@ -57,6 +57,8 @@ EXPECTED_KINDS = {
     "node-undefined-delegate-stale-client": ["ModelDelegateMissing"],
     "sqlite-migrate-deploy-p3009": ["MigrationFailed"],
     "sqlite-db-push-data-loss": ["DataLossRefused"],
+    "sqlite-migrate-dev-drift-reset": ["DatabaseDrift"],
+    "sqlite-migrate-dev-p3006-shadow": ["MigrationFailed"],
     "windows-node-undefined-delegate-utf16": ["ModelDelegateMissing"],
     "windows-next-build-stale-client-types-utf16": ["TypeCheckError"],
 }

@@ -9,6 +9,7 @@ Run: `.venv/bin/python tests/captures/beyond_codes.py [name-prefix...]`.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -309,20 +310,62 @@ def migrate_cli() -> None:
     pushed.run([pushed.bin("prisma"), "generate"], env=db_env(pushed))
     pushed.run(["node", "insert.js"], env=db_env(pushed))
     pushed.write("prisma/schema.prisma", GENERATOR + USER_V1)
-    # Without a terminal, as CI and scripts run it: under one, Prisma would ask and wait for an answer.
-    cmd = [pushed.bin("prisma"), "db", "push", "--skip-generate"]
-    done = subprocess.run(cmd, cwd=pushed.root, env=environment(db_env(pushed)), capture_output=True, timeout=300)
-    save_capture(
+    record_without_terminal(
+        pushed,
         "sqlite-db-push-data-loss",
+        [pushed.bin("prisma"), "db", "push", "--skip-generate"],
+        "prisma db push of a schema without User.nickname while a row has a nickname: Prisma refuses to lose the data.",
+        db_env(pushed),
+    )
+
+
+def migrate_dev() -> None:
+    """`migrate dev` on a database that drifted from its migrations (it wants a reset), and on a migration that fails
+    on the shadow database (P3006). The database is first made by `migrate deploy`: on an empty one, the WebAssembly
+    schema engine of 6.17 stops at `no such table: _prisma_migrations` before it diagnoses anything."""
+    project = Project("migratedev")
+    project.write("prisma/schema.prisma", GENERATOR + USER_V1)
+    project.write("prisma.config.ts", CONFIG)
+    add_migration(project, "init", "", USER_V1)
+    deploy(project)
+    env = offline(db_env(project))
+    with sqlite3.connect(project.root / "dev.db") as database:
+        database.execute('CREATE TABLE "Extra" (id INTEGER PRIMARY KEY)')
+    command = [project.bin("prisma"), "migrate", "dev", "--name", "second"]
+    record_without_terminal(
+        project,
+        "sqlite-migrate-dev-drift-reset",
+        command,
+        "prisma migrate dev after a table was created in the database by hand: drift, and the reset it asks for.",
+        env,
+    )
+    with sqlite3.connect(project.root / "dev.db") as database:
+        database.execute('DROP TABLE "Extra"')
+    project.write("prisma/migrations/0002_broken/migration.sql", 'ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n')
+    record_without_terminal(
+        project,
+        "sqlite-migrate-dev-p3006-shadow",
+        command,
+        "prisma migrate dev with a migration whose SQL fails on a fresh (shadow) database: P3006.",
+        env,
+    )
+
+
+def record_without_terminal(project: Project, name: str, cmd: list[str], scenario: str, env: dict[str, str]) -> None:
+    """Without a terminal, as CI and scripts run it: under one, Prisma would ask and wait for an answer."""
+    done = subprocess.run(
+        cmd, cwd=project.root, env=environment(env), stdin=subprocess.DEVNULL, capture_output=True, timeout=300
+    )
+    save_capture(
+        name,
         done.stdout + done.stderr,
         command=cmd,
         exit_code=done.returncode,
-        project=pushed,
-        scenario="prisma db push of a schema without User.nickname while a row has a nickname, without a terminal "
-        "(as CI runs it): Prisma refuses to lose the data.",
+        project=project,
+        scenario=scenario + " Run without a terminal (as CI runs it).",
         notes="stdout then stderr, each as printed.",
     )
-    print(f"sqlite-db-push-data-loss: exit {done.returncode}")
+    print(f"{name}: exit {done.returncode}")
 
 
 CAPTURES: dict[str, Callable[[], None]] = {
@@ -337,6 +380,7 @@ CAPTURES: dict[str, Callable[[], None]] = {
     "next-build-turbopack-client-not-generated": next_build_turbopack_not_generated,
     "next-build-webpack-client-not-generated": next_build_webpack_not_generated,
     "sqlite-migrate": migrate_cli,
+    "sqlite-migrate-dev": migrate_dev,
 }
 
 

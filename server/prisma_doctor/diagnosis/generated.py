@@ -19,11 +19,13 @@ from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.tool_errors import delegate_accessor
 from prisma_doctor.schema.datamodel import Model
 
-# The words after a model's name in the types Prisma generates for it (`UserUncheckedUpdateInput`).
-_TYPE_WORDS = re.compile(
-    r"(?:Unchecked)?(?:Create|Update|Upsert|Where|Select|Include|Omit|OrderBy|Count|Aggregate|GroupBy|Min|Max|Avg"
-    r"|Sum|Scalar|Delete|Find|Nullable|List|Relation|Payload|Delegate|Args|Default)[A-Z]"
+# The words Prisma puts after a model's name in the types it generates for it (`UserUncheckedUpdateInput`).
+_TYPE_WORDS = frozenset(
+    {"Unchecked", "Create", "Update", "Upsert", "Where", "Select", "Include", "Omit", "Order", "Count", "Aggregate"}
+    | {"Group", "Min", "Max", "Avg", "Sum", "Scalar", "Delete", "Find", "Nullable", "List", "Relation", "Payload"}
+    | {"Delegate", "Args", "Default"}
 )
+_CAMEL_WORD = re.compile(r"[A-Z][a-z0-9]*")
 _DRIVE = re.compile(r"[A-Za-z]:/")
 # Actions that are Prisma's alone: with them, an undefined delegate is Prisma's even when the model is not known.
 _PRISMA_ONLY_ACTIONS = frozenset(
@@ -226,8 +228,9 @@ def _model_of_type(type_name: str, context: Context) -> str | None:
         exact = [n for n in starts if type_name[len(n) : len(n) + 1].isupper()]
         if exact:
             return max(exact, key=len)
-    m = _TYPE_WORDS.search(type_name, 1)
-    return type_name[: m.start()] if m else None
+    words = _CAMEL_WORD.findall(type_name)
+    cut = next((i for i, word in enumerate(words) if i > 0 and word in _TYPE_WORDS), None)
+    return "".join(words[:cut]) if cut is not None else None
 
 
 def _model_of_accessor(accessor: str | None, context: Context) -> str | None:

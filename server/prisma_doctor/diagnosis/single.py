@@ -120,6 +120,17 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             ("migrate-deploy", "migrate-dev"),
             {"migrations": list(event.names)},
         )
+    if isinstance(event, ev.MigrationFailed) and event.reason == ev.SHADOW_DATABASE:
+        names = ", ".join(event.names)
+        return make_finding(
+            "migration-failed",
+            f"The migration {names} fails on a fresh database (`migrate dev`'s shadow database, P3006): its SQL "
+            "needs something no earlier migration creates (a table made by hand or by `db push`). Fix its SQL, or "
+            "create what it needs in a migration before it.",
+            None,
+            (),
+            {"migrations": list(event.names), "shadow_database": True},
+        )
     if isinstance(event, ev.MigrationFailed):
         names = ", ".join(event.names) or "a migration"
         return make_finding(
@@ -145,7 +156,9 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
     if isinstance(event, ev.DatabaseDrift):
         return make_finding(
             "db-drift",
-            "The database schema differs from what the migrations describe: create a migration for the difference.",
+            "The database schema differs from what the migrations describe (`migrate dev` then asks to reset it, and "
+            "all its data is lost): if the database's changes are wanted, write them into a migration first "
+            "(`prisma migrate diff --from-migrations ... --to-schema-datasource ...`), else reset.",
             None,
             ("migrate-dev",),
             {},

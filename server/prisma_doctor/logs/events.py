@@ -191,10 +191,14 @@ class MigrationsPending(Event):
     names: tuple[str, ...]
 
 
+# `MigrationFailed.reason` of P3006: the migration fails on `migrate dev`'s fresh shadow database.
+SHADOW_DATABASE = "shadow database"
+
+
 @dataclass(frozen=True, kw_only=True)
 class MigrationFailed(Event):
     names: tuple[str, ...]
-    reason: str | None = None
+    reason: str | None = None  # `shadow database` (P3006): it failed on `migrate dev`'s fresh shadow database
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -120,6 +120,7 @@ _FAILED_HEADER = re.compile(r"Following migrations? ha(?:ve|s) failed:")
 _MIGRATION_NAME_IN_TRACE = re.compile(r"with migration_name=\"(?P<name>[^\"]+)\"")
 _MIGRATION_FAILED = re.compile(
     r"Migration name: (?P<name>\S+)|(?P<p3009>migrate found failed migrations)|A migration failed to apply"
+    r"|Migration `(?P<shadow>[\w.-]+)` failed to apply cleanly to the shadow database"
 )
 # P3009's list: ``The `0002_broken` migration started at 2026-12-06 19:42:56.606 UTC failed``.
 _FAILED_STARTED = re.compile(r"^The `(?P<name>[\w.-]+)` migration started at ")
@@ -139,7 +140,7 @@ _START_ANCHOR = re.compile(
     r"|EPERM|EBUSY|EACCES|Generated Prisma Client|Ready in|Drift detected|migration history"
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
-    r"|Cannot read properties of undefined|Unable to require|You are about to drop"
+    r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -160,6 +161,7 @@ _ANCHOR_CANDIDATES = tuple(
         r"Cannot (?:find module|read properties of undefined)",
         r"Unable to require",
         r"You are about to drop",
+        r"shadow database",
     )
 )
 
@@ -359,6 +361,8 @@ class Recognizer:
             if m.group("p3009"):
                 # `migrate deploy`'s P3009 names the failed migrations on the lines that follow.
                 self._migrations = ("failed", n, [])
+            elif shadow := m.group("shadow"):
+                yield ev.MigrationFailed(line=n, text=text, names=(shadow,), reason=ev.SHADOW_DATABASE)
             else:
                 yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
         elif ("Can't reach" in line or "ECONNREFUSED" in line) and (m := _P1001.search(line)):
