@@ -14,6 +14,7 @@ from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, diagnose, project
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.recognize import read_events
+from prisma_doctor.schema.datamodel import Datamodel
 from tests.captures.loading import Capture, load, project_from_capture
 
 STALE_TYPES = ("tsc-stale-client-types", "next-build-stale-client-types", "windows-next-build-stale-client-types-utf16")
@@ -170,6 +171,33 @@ def test_an_undefined_delegate_in_the_project_at_hand_is_a_model_the_client_lack
     # The schema lacks it too: the code is wrong.
     (typo,) = findings(capture, ProjectFacts(root=str(root), schema=facts.clients[0].datamodel), output)
     assert typo.code == "code-ahead-of-schema"
+
+
+def test_a_dev_servers_stale_singleton_is_told_from_the_client_on_disk() -> None:
+    """The real case: `next dev` holds the client it created on `globalThis`; the one on disk has `Post`."""
+    capture = load("next-dev-undefined-delegate-stale-singleton")
+    _, event = read_events([capture.output])
+    assert isinstance(event, ev.ModelDelegateMissing) and event.accessor == "post"  # from Next's code frame
+    (finding,) = findings(capture, capture.facts())
+    assert finding.code == "dev-server-stale" and finding.fixes == ("restart-dev-server",)
+    assert finding.location is not None and finding.location.file == "/project/app/posts/page.tsx"
+    # Had the generate not happened, the client on disk would lack `Post`: regenerate first.
+    facts = capture.facts()
+    older = ProjectFacts(
+        root=facts.root, schema=facts.schema, clients=(ClientFacts(facts.clients[0].path, typo_schema()),)
+    )
+    (behind,) = findings(capture, older)
+    assert behind.code == "client-out-of-sync" and behind.fixes == ("regenerate", "restart-dev-server")
+    # Without the project, every cause stays open and the question is said.
+    (open_question,) = findings(capture, None)
+    assert open_question.code == "unknown-argument" and "Decides:" in open_question.message
+
+
+def typo_schema() -> Datamodel:
+    """The schema before Post was added: the one the first client of the singleton capture was built from."""
+    schema = load("node-undefined-delegate-stale-client").facts().clients[0].datamodel
+    assert schema.model("Post") is None
+    return schema
 
 
 @pytest.mark.parametrize("name", ["node-undefined-delegate-stale-client", "windows-node-undefined-delegate-utf16"])

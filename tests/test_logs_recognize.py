@@ -55,6 +55,7 @@ EXPECTED_KINDS = {
     "node-5-engine-not-found": ["EngineNotFound"],
     "node-5-engine-library-invalid": ["EngineLibraryInvalid"],
     "node-undefined-delegate-stale-client": ["ModelDelegateMissing"],
+    "next-dev-undefined-delegate-stale-singleton": ["DevServerReady", "ModelDelegateMissing"],
     "sqlite-migrate-deploy-p3009": ["MigrationFailed"],
     "sqlite-db-push-data-loss": ["DataLossRefused"],
     "sqlite-migrate-dev-drift-reset": ["DatabaseDrift"],

@@ -9,12 +9,18 @@ Run: `.venv/bin/python tests/captures/beyond_codes.py [name-prefix...]`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from datetime import datetime, timezone
 
-from common import ROOT, Project, environment, run_in_terminal, save_capture
+from common import ROOT, Project, Terminal, environment, run_in_terminal, save_capture
+from postgres import free_port
 from sqlite_node import CLIENT, CONFIG, GENERATOR, USER_V1, USER_WITH_NICKNAME, add_migration, db_env, deploy
 
 sys.path.insert(0, str(ROOT))
@@ -283,6 +289,108 @@ def next_build_webpack_not_generated() -> None:
     )
 
 
+SINGLETON_LIB = """import { PrismaClient } from "../generated/client";
+import { PrismaLibSQL } from "@prisma/adapter-libsql";
+
+const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
+
+export const prisma =
+  globalForPrisma.prisma ??
+  new PrismaClient({ adapter: new PrismaLibSQL({ url: process.env.DATABASE_URL! }) });
+
+if (process.env.NODE_ENV !== "production") globalForPrisma.prisma = prisma;
+"""
+USERS_PAGE = """import { prisma } from "../lib/prisma";
+
+export const dynamic = "force-dynamic";
+
+export default async function Page() {
+  const users = await prisma.user.findMany();
+  return <p>{users.length} users</p>;
+}
+"""
+POSTS_PAGE = """import { prisma } from "../../lib/prisma";
+
+export const dynamic = "force-dynamic";
+
+export default async function Posts() {
+  const posts = await prisma.post.findMany();
+  return <p>{posts.length} posts</p>;
+}
+"""
+
+
+def next_dev_stale_singleton() -> None:
+    """`next dev` keeps the client it created first on `globalThis` (the singleton Prisma's docs recommend): Post is
+    added to the schema, migrated and generated while the server runs, and a new page reads `prisma.post`."""
+    project = Project("nextdev-singleton", inside_install=True)
+    project.write("prisma/schema.prisma", GENERATOR + USER_V1)
+    project.write("prisma.config.ts", CONFIG)
+    root = json.dumps(str(project.modules.resolve()))
+    for relative, text in {
+        "lib/prisma.ts": SINGLETON_LIB,
+        "app/page.tsx": USERS_PAGE,
+        "app/layout.tsx": NEXT_LAYOUT,
+        # The install folder is the root Turbopack watches and resolves in (else it infers one from lockfiles above).
+        "next.config.ts": f"const nextConfig = {{ turbopack: {{ root: {root} }} }};\nexport default nextConfig;\n",
+        "tsconfig.json": NEXT_TSCONFIG,
+    }.items():
+        project.write(relative, text)
+    add_migration(project, "init", "", USER_V1)
+    deploy(project)
+    env = db_env(project)
+    project.run([project.bin("prisma"), "generate"], env=env)
+    port = free_port()
+    cmd = [project.bin("next"), "dev", "--port", str(port)]
+    terminal = Terminal(cmd, project.root, env={**env, "FORCE_COLOR": "1"})
+    extra: dict[str, object] = {}
+    try:
+        terminal.wait_for(b"Ready in", timeout=180)
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=180).read()  # creates the singleton
+        terminal.settle(quiet=2)
+        project.write("prisma/schema.prisma", GENERATOR + USER_V1 + POST)
+        add_migration(project, "post", USER_V1, USER_V1 + POST)
+        deploy(project)
+        project.run([project.bin("prisma"), "generate"], env=env)
+        extra["client_generated_at"] = _iso((project.root / "generated" / "client" / "index.js").stat().st_mtime)
+        project.write("app/posts/page.tsx", POSTS_PAGE)
+        status = 404
+        for _ in range(30):  # until the dev server has seen the new page
+            try:
+                status = urllib.request.urlopen(f"http://127.0.0.1:{port}/posts", timeout=180).status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            if status != 404:
+                break
+            time.sleep(2)
+        terminal.wait_for(b"reading 'findMany'", timeout=120)
+        terminal.settle(quiet=3)
+        lock = json.loads((project.root / ".next" / "dev" / "lock").read_text())
+        extra["dev_server_started_at"] = _iso(lock["startedAt"] / 1000)
+    except BaseException:
+        sys.stderr.write(terminal.output.decode(errors="replace"))
+        raise
+    finally:
+        output, code = terminal.finish(interrupt=True, timeout=30)
+    name = "next-dev-undefined-delegate-stale-singleton"
+    save_capture(
+        name,
+        output,
+        command=cmd,
+        exit_code=code,
+        project=project,
+        scenario="next dev (Turbopack) created its client on globalThis; Post was then added to the schema, migrated "
+        f"and generated while it ran, and a new page /posts reads prisma.post (HTTP {status}). Stopped with Ctrl-C.",
+        notes="SQLite through @prisma/adapter-libsql; FORCE_COLOR=1 as in a terminal.",
+        extra=extra,
+    )
+    print(f"{name}: exit {code}, {len(output)} bytes, HTTP {status}")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
 def migrate_cli() -> None:
     """`migrate deploy` after a failed migration (P3009), and `db push` refusing to drop a column with data."""
     project = Project("migrate")
@@ -379,6 +487,7 @@ CAPTURES: dict[str, Callable[[], None]] = {
     "next-build-stale-client-types": next_build_stale_types,
     "next-build-turbopack-client-not-generated": next_build_turbopack_not_generated,
     "next-build-webpack-client-not-generated": next_build_webpack_not_generated,
+    "next-dev-undefined-delegate-stale-singleton": next_dev_stale_singleton,
     "sqlite-migrate": migrate_cli,
     "sqlite-migrate-dev": migrate_dev,
 }
