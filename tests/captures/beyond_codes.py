@@ -17,9 +17,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime, timezone
 
-from common import ROOT, Project, Terminal, environment, run_in_terminal, save_capture
+from common import ROOT, Project, Terminal, environment, iso_time, run_in_terminal, save_capture
 from postgres import free_port
 from sqlite_node import CLIENT, CONFIG, GENERATOR, USER_V1, USER_WITH_NICKNAME, add_migration, db_env, deploy
 
@@ -352,7 +351,7 @@ def next_dev_stale_singleton() -> None:
         add_migration(project, "post", USER_V1, USER_V1 + POST)
         deploy(project)
         project.run([project.bin("prisma"), "generate"], env=env)
-        extra["client_generated_at"] = _iso((project.root / "generated" / "client" / "index.js").stat().st_mtime)
+        extra["client_generated_at"] = iso_time((project.root / "generated" / "client" / "index.js").stat().st_mtime)
         project.write("app/posts/page.tsx", POSTS_PAGE)
         status = 404
         for _ in range(30):  # until the dev server has seen the new page
@@ -366,7 +365,7 @@ def next_dev_stale_singleton() -> None:
         terminal.wait_for(b"reading 'findMany'", timeout=120)
         terminal.settle(quiet=3)
         lock = json.loads((project.root / ".next" / "dev" / "lock").read_text())
-        extra["dev_server_started_at"] = _iso(lock["startedAt"] / 1000)
+        extra["dev_server_started_at"] = iso_time(lock["startedAt"] / 1000)
     except BaseException:
         sys.stderr.write(terminal.output.decode(errors="replace"))
         raise
@@ -385,10 +384,6 @@ def next_dev_stale_singleton() -> None:
         extra=extra,
     )
     print(f"{name}: exit {code}, {len(output)} bytes, HTTP {status}")
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
 
 
 def migrate_cli() -> None:

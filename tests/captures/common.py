@@ -22,6 +22,7 @@ import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from toolchain import ROOT, ensure_node_modules, versions
@@ -165,6 +166,11 @@ def run_in_terminal(
 ) -> tuple[bytes, int]:
     """Run `cmd` under a pseudo-terminal to its end; return everything it printed and its exit code."""
     return Terminal(cmd, cwd, env).finish(timeout=timeout)
+
+
+def iso_time(timestamp: float) -> str:
+    """A file's or a lock's time as the sidecars keep it (`dev_server_started_at`, `client_generated_at`)."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
 
 
 def project_state(root: Path) -> dict[str, object]:
