@@ -16,7 +16,7 @@ import pytest
 
 from prisma_doctor.diagnosis import diagnose
 from prisma_doctor.logs.recognize import read_events
-from tests.captures.loading import Capture, load
+from tests.captures.loading import FIXTURES, Capture, load
 
 SCRIPTS = Path(__file__).resolve().parent / "captures"
 
@@ -49,3 +49,24 @@ def test_french_trigger_capture_reproduces_the_fixture(tmp_path: Path) -> None:
     fresh_codes = [f.code for f in diagnose([fresh_event], fresh.facts())]
     assert fresh_codes == [f.code for f in diagnose([committed_event], committed.facts())]
     assert "db-object-error" in fresh_codes
+
+
+@pytest.mark.node
+@pytest.mark.timeout(900)
+def test_beyond_the_codes_captures_reproduce_their_fixtures(tmp_path: Path) -> None:
+    """tsc on a stale client's types and Node on a model the client lacks, captured again: the same events."""
+    names = ("tsc-stale-client-types", "node-undefined-delegate-stale-client")
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "beyond_codes.py"), *names],
+        cwd=SCRIPTS,
+        env={**os.environ, "PRISMA_DOCTOR_CAPTURE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in names:
+        fresh, committed = (read_events([(folder / f"{name}.log").read_bytes()]) for folder in (tmp_path, FIXTURES))
+        assert [(type(e).__name__, getattr(e, "name", None), getattr(e, "action", None)) for e in fresh] == [
+            (type(e).__name__, getattr(e, "name", None), getattr(e, "action", None)) for e in committed
+        ]
