@@ -21,19 +21,24 @@ from tests.captures.loading import FIXTURES, Capture, load
 SCRIPTS = Path(__file__).resolve().parent / "captures"
 
 
-@pytest.mark.postgres
-@pytest.mark.node
-@pytest.mark.timeout(900)
-def test_french_trigger_capture_reproduces_the_fixture(tmp_path: Path) -> None:
+def capture_into(folder: Path, script: str, *arguments: str) -> None:
+    """Run a capture script with its fixtures written into `folder` instead of the committed ones."""
     done = subprocess.run(
-        [sys.executable, str(SCRIPTS / "postgres_trigger.py"), "--only-fr"],
+        [sys.executable, str(SCRIPTS / script), *arguments],
         cwd=SCRIPTS,
-        env={**os.environ, "PRISMA_DOCTOR_CAPTURE_DIR": str(tmp_path)},
+        env={**os.environ, "PRISMA_DOCTOR_CAPTURE_DIR": str(folder)},
         capture_output=True,
         text=True,
         timeout=840,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.node
+@pytest.mark.timeout(900)
+def test_french_trigger_capture_reproduces_the_fixture(tmp_path: Path) -> None:
+    capture_into(tmp_path, "postgres_trigger.py", "--only-fr")
     name = "pg-fr-trigger-missing-field"
     fresh = Capture(name, (tmp_path / f"{name}.log").read_bytes(), json.loads((tmp_path / f"{name}.json").read_text()))
     committed = load(name)
@@ -56,15 +61,7 @@ def test_french_trigger_capture_reproduces_the_fixture(tmp_path: Path) -> None:
 def test_beyond_the_codes_captures_reproduce_their_fixtures(tmp_path: Path) -> None:
     """tsc on a stale client's types and Node on a model the client lacks, captured again: the same events."""
     names = ("tsc-stale-client-types", "node-undefined-delegate-stale-client")
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / "beyond_codes.py"), *names],
-        cwd=SCRIPTS,
-        env={**os.environ, "PRISMA_DOCTOR_CAPTURE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=840,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    capture_into(tmp_path, "beyond_codes.py", *names)
     for name in names:
         fresh, committed = (read_events([(folder / f"{name}.log").read_bytes()]) for folder in (tmp_path, FIXTURES))
         assert [(type(e).__name__, getattr(e, "name", None), getattr(e, "action", None)) for e in fresh] == [
