@@ -216,14 +216,19 @@ def test_windows_frames_keep_their_drive_letter() -> None:
     assert finding.location is not None and finding.location.file == "C:\\Users\\ada\\app\\main.js"
 
 
-def test_an_engine_library_that_cannot_load_is_named_with_its_call() -> None:
-    capture = load("node-5-engine-library-invalid")
+@pytest.mark.parametrize("name", ["node-5-engine-library-invalid", "windows-node-5-engine-library-invalid-crlf"])
+def test_an_engine_library_that_cannot_load_is_named_with_its_call(name: str) -> None:
+    capture = load(name)
     (event,) = read_events([capture.output])
     assert isinstance(event, ev.EngineLibraryInvalid)
     assert event.path.endswith("libquery_engine-debian-openssl-3.0.x.so.node")
     (finding,) = findings(capture, None)
     assert finding.code == "engine-unavailable" and finding.fixes == ("regenerate",)
-    assert finding.location is not None and finding.location.file.endswith("main.js")
+    # The invocation's own path line, a drive letter and backslashes included.
+    assert finding.location is not None and finding.location.span is not None
+    assert finding.location.file.replace("\\", "/").endswith("/main.js") and finding.location.span.start.line == 2
+    if name.startswith("windows"):
+        assert finding.location.file == "C:\\Users\\ada\\app\\main.js"
 
 
 def test_migrate_deploy_p3009_names_the_failed_migration() -> None:

@@ -63,6 +63,7 @@ EXPECTED = {
     "sqlite-migrate-dev-drift-reset": [("db-drift", None, 1)],
     "sqlite-migrate-dev-p3006-shadow": [("migration-failed", None, 1)],
     "windows-node-undefined-delegate-utf16": [("unknown-argument", None, 1)],
+    "windows-node-5-engine-library-invalid-crlf": [("engine-unavailable", None, 1)],
     "windows-next-build-stale-client-types-utf16": [("client-out-of-sync", None, 1)],
 }
 

@@ -61,6 +61,7 @@ EXPECTED_KINDS = {
     "sqlite-migrate-dev-drift-reset": ["DatabaseDrift"],
     "sqlite-migrate-dev-p3006-shadow": ["MigrationFailed"],
     "windows-node-undefined-delegate-utf16": ["ModelDelegateMissing"],
+    "windows-node-5-engine-library-invalid-crlf": ["EngineLibraryInvalid"],
     "windows-next-build-stale-client-types-utf16": ["TypeCheckError"],
 }
 

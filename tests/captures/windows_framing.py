@@ -17,10 +17,13 @@ import sys
 from common import FIXTURES
 
 WINDOWS_ROOT = "C:\\Users\\ada\\app"
-# Capture -> the Windows form's name.
+# Capture -> the Windows form's name, and how it is saved: as PowerShell 5's `>` saves it (UTF-16LE with a BOM), or
+# as a terminal shows it (UTF-8: VS Code's terminal on Windows, `2>&1 | Out-File -Encoding utf8`).
 FRAMED = {
-    "node-undefined-delegate-stale-client": "windows-node-undefined-delegate-utf16",
-    "next-build-stale-client-types": "windows-next-build-stale-client-types-utf16",
+    "node-undefined-delegate-stale-client": ("windows-node-undefined-delegate-utf16", "utf-16-le"),
+    "next-build-stale-client-types": ("windows-next-build-stale-client-types-utf16", "utf-16-le"),
+    # A client error's invocation path and code frame (`→ 3 prisma.user.findMany(`).
+    "node-5-engine-library-invalid": ("windows-node-5-engine-library-invalid-crlf", "utf-8"),
 }
 _PROJECT_PATH = r"{root}(?P<rest>[^\s:'`()]*)"
 
@@ -37,16 +40,18 @@ def windows_text(text: str, project_root: str) -> str:
 
 
 def main() -> int:
-    for source, name in FRAMED.items():
+    for source, (name, encoding) in FRAMED.items():
         sidecar = json.loads((FIXTURES / f"{source}.json").read_text(encoding="utf-8"))
         text = (FIXTURES / f"{source}.log").read_bytes().decode("utf-8")
         framed = windows_text(text, sidecar["project_root"])
-        (FIXTURES / f"{name}.log").write_bytes(codecs.BOM_UTF16_LE + framed.encode("utf-16-le"))
+        bom = codecs.BOM_UTF16_LE if encoding == "utf-16-le" else b""
+        (FIXTURES / f"{name}.log").write_bytes(bom + framed.encode(encoding))
         sidecar.update(
             {
                 "synthesized_from": source,
-                "scenario": sidecar["scenario"] + " Windows framing: paths under C:\\Users\\ada\\app with backslashes, "
-                "CRLF, saved as UTF-16LE with a BOM (PowerShell 5's `>`).",
+                "scenario": sidecar["scenario"]
+                + " Windows framing: paths under C:\\Users\\ada\\app with backslashes, "
+                + ("CRLF, saved as UTF-16LE with a BOM (PowerShell 5's `>`)." if bom else "CRLF, UTF-8."),
                 "notes": "Synthesized by tests/captures/windows_framing.py from the Linux capture "
                 f"{source}: no Windows capture of this form exists here.",
                 "project_root": WINDOWS_ROOT,
