@@ -58,6 +58,8 @@ EXPECTED = {
     "node-5-engine-library-invalid": [("engine-unavailable", None, 1)],
     "node-undefined-delegate-stale-client": [("unknown-argument", None, 1)],
     "next-dev-undefined-delegate-stale-singleton": [("dev-server-stale", None, 1)],
+    "next-dev-turbopack-client-not-generated": [("client-unresolvable", None, 1)],
+    "next-dev-webpack-client-not-generated": [("client-unresolvable", None, 2)],
     "sqlite-migrate-deploy-p3009": [("migration-failed", None, 1)],
     "sqlite-db-push-data-loss": [("data-loss-refused", None, 1)],
     "sqlite-migrate-dev-drift-reset": [("db-drift", None, 1)],

@@ -56,6 +56,8 @@ EXPECTED_KINDS = {
     "node-5-engine-library-invalid": ["EngineLibraryInvalid"],
     "node-undefined-delegate-stale-client": ["ModelDelegateMissing"],
     "next-dev-undefined-delegate-stale-singleton": ["DevServerReady", "ModelDelegateMissing"],
+    "next-dev-turbopack-client-not-generated": ["DevServerReady", "ClientModuleMissing"],
+    "next-dev-webpack-client-not-generated": ["DevServerReady", "ClientModuleMissing", "ClientModuleMissing"],
     "sqlite-migrate-deploy-p3009": ["MigrationFailed"],
     "sqlite-db-push-data-loss": ["DataLossRefused"],
     "sqlite-migrate-dev-drift-reset": ["DatabaseDrift"],

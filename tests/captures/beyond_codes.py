@@ -319,10 +319,10 @@ export default async function Posts() {
 """
 
 
-def next_dev_stale_singleton() -> None:
-    """`next dev` keeps the client it created first on `globalThis` (the singleton Prisma's docs recommend): Post is
-    added to the schema, migrated and generated while the server runs, and a new page reads `prisma.post`."""
-    project = Project("nextdev-singleton", inside_install=True)
+def next_app(label: str) -> Project:
+    """An App Router app on SQLite (libsql) whose `lib/prisma.ts` keeps its client on `globalThis`, migrated, its
+    client not yet generated."""
+    project = Project(label, inside_install=True)
     project.write("prisma/schema.prisma", GENERATOR + USER_V1)
     project.write("prisma.config.ts", CONFIG)
     root = json.dumps(str(project.modules.resolve()))
@@ -337,32 +337,41 @@ def next_dev_stale_singleton() -> None:
         project.write(relative, text)
     add_migration(project, "init", "", USER_V1)
     deploy(project)
+    return project
+
+
+def get(port: int, path: str) -> int:
+    """The HTTP status of a GET, retried while the dev server has not seen the page yet (404)."""
+    status = 404
+    for _ in range(30):
+        try:
+            status = urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=180).status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        if status != 404:
+            break
+        time.sleep(2)
+    return status
+
+
+def run_next_dev(
+    project: Project,
+    name: str,
+    flags: list[str],
+    steps: Callable[[int, dict[str, object]], int],
+    expected: bytes,
+    scenario: str,
+) -> None:
+    """`next dev` in a terminal; `steps(port, extra)` drives it and returns the status of the failing request."""
     env = db_env(project)
-    project.run([project.bin("prisma"), "generate"], env=env)
     port = free_port()
-    cmd = [project.bin("next"), "dev", "--port", str(port)]
+    cmd = [project.bin("next"), "dev", *flags, "--port", str(port)]
     terminal = Terminal(cmd, project.root, env={**env, "FORCE_COLOR": "1"})
     extra: dict[str, object] = {}
     try:
         terminal.wait_for(b"Ready in", timeout=180)
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=180).read()  # creates the singleton
-        terminal.settle(quiet=2)
-        project.write("prisma/schema.prisma", GENERATOR + USER_V1 + POST)
-        add_migration(project, "post", USER_V1, USER_V1 + POST)
-        deploy(project)
-        project.run([project.bin("prisma"), "generate"], env=env)
-        extra["client_generated_at"] = iso_time((project.root / "generated" / "client" / "index.js").stat().st_mtime)
-        project.write("app/posts/page.tsx", POSTS_PAGE)
-        status = 404
-        for _ in range(30):  # until the dev server has seen the new page
-            try:
-                status = urllib.request.urlopen(f"http://127.0.0.1:{port}/posts", timeout=180).status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            if status != 404:
-                break
-            time.sleep(2)
-        terminal.wait_for(b"reading 'findMany'", timeout=120)
+        status = steps(port, extra)
+        terminal.wait_for(expected, timeout=120)
         terminal.settle(quiet=3)
         lock = json.loads((project.root / ".next" / "dev" / "lock").read_text())
         extra["dev_server_started_at"] = iso_time(lock["startedAt"] / 1000)
@@ -371,19 +380,60 @@ def next_dev_stale_singleton() -> None:
         raise
     finally:
         output, code = terminal.finish(interrupt=True, timeout=30)
-    name = "next-dev-undefined-delegate-stale-singleton"
     save_capture(
         name,
         output,
         command=cmd,
         exit_code=code,
         project=project,
-        scenario="next dev (Turbopack) created its client on globalThis; Post was then added to the schema, migrated "
-        f"and generated while it ran, and a new page /posts reads prisma.post (HTTP {status}). Stopped with Ctrl-C.",
+        scenario=f"{scenario} (HTTP {status}). Stopped with Ctrl-C.",
         notes="SQLite through @prisma/adapter-libsql; FORCE_COLOR=1 as in a terminal.",
         extra=extra,
     )
     print(f"{name}: exit {code}, {len(output)} bytes, HTTP {status}")
+
+
+def next_dev_stale_singleton() -> None:
+    """`next dev` keeps the client it created first on `globalThis` (the singleton Prisma's docs recommend): Post is
+    added to the schema, migrated and generated while the server runs, and a new page reads `prisma.post`."""
+    project = next_app("nextdev-singleton")
+    env = db_env(project)
+    project.run([project.bin("prisma"), "generate"], env=env)
+
+    def steps(port: int, extra: dict[str, object]) -> int:
+        get(port, "/")  # creates the singleton
+        project.write("prisma/schema.prisma", GENERATOR + USER_V1 + POST)
+        add_migration(project, "post", USER_V1, USER_V1 + POST)
+        deploy(project)
+        project.run([project.bin("prisma"), "generate"], env=env)
+        extra["client_generated_at"] = iso_time((project.root / "generated" / "client" / "index.js").stat().st_mtime)
+        project.write("app/posts/page.tsx", POSTS_PAGE)
+        return get(port, "/posts")
+
+    run_next_dev(
+        project,
+        "next-dev-undefined-delegate-stale-singleton",
+        [],
+        steps,
+        b"reading 'findMany'",
+        "next dev (Turbopack) created its client on globalThis; Post was then added to the schema, migrated and "
+        "generated while it ran, and a new page /posts reads prisma.post",
+    )
+
+
+def next_dev_not_generated(webpack: bool) -> None:
+    """A fresh checkout: `next dev` before `prisma generate`, so `../generated/client` does not exist."""
+    bundler = "webpack" if webpack else "turbopack"
+    project = next_app(f"nextdev-{bundler}")
+    run_next_dev(
+        project,
+        f"next-dev-{bundler}-client-not-generated",
+        ["--webpack"] if webpack else [],
+        lambda port, extra: get(port, "/"),
+        b"Module not found",
+        f"next dev ({'webpack' if webpack else 'Turbopack'}) in a checkout where `prisma generate` never ran: "
+        "lib/prisma.ts imports ../generated/client; / is requested",
+    )
 
 
 def migrate_cli() -> None:
@@ -483,6 +533,8 @@ CAPTURES: dict[str, Callable[[], None]] = {
     "next-build-turbopack-client-not-generated": next_build_turbopack_not_generated,
     "next-build-webpack-client-not-generated": next_build_webpack_not_generated,
     "next-dev-undefined-delegate-stale-singleton": next_dev_stale_singleton,
+    "next-dev-turbopack-client-not-generated": lambda: next_dev_not_generated(webpack=False),
+    "next-dev-webpack-client-not-generated": lambda: next_dev_not_generated(webpack=True),
     "sqlite-migrate": migrate_cli,
     "sqlite-migrate-dev": migrate_dev,
 }
