@@ -109,6 +109,9 @@ def test_an_unresolvable_client_in_the_project_at_hand_is_one_never_generated(na
     root = project_from_capture(name, tmp_path / "app")
     events = [e for e in read_events([moved(capture, root)]) if not isinstance(e, ev.DevServerReady)]
     assert events and all(isinstance(e, ev.ClientModuleMissing) and "generated" in e.specifier for e in events)
+    # The importing file, as each tool names it (Turbopack relative to its root: the install folder here).
+    importer = {"tsc": "app.ts", "node": str(root / "main.mjs")}.get(name.split("-")[0], "lib/prisma.ts")
+    assert all(e.location is not None and e.location.file.endswith(importer) for e in events), events
     for finding in findings(capture, project_facts(root), moved(capture, root)):
         assert finding.code == "client-not-generated", finding.message
         assert finding.fixes[0] == "regenerate"

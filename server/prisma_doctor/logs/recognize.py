@@ -251,8 +251,16 @@ class Recognizer:
         self._schema_pending_message: tuple[str, int] | None = None
         self._migrations: tuple[str, int, list[str]] | None = None  # ("pending" | "failed", start, names)
         self._failed_in_trace: set[str] = set()
+        # The line before this one, when it was read (a bundler prints the importing file on the line before its
+        # `Module not found`); `LogReader` reads the last line of every run it skips so that it always is.
+        self._previous: str | None = None
 
     def feed_line(self, line: str) -> list[ev.Event]:
+        out = self._read_line(line)
+        self._previous = line
+        return out
+
+    def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
         out: list[ev.Event] = []
         if line[:1].isspace():
@@ -285,6 +293,8 @@ class Recognizer:
     def skip_lines(self, count: int) -> None:
         """Count lines known to hold no anchor word while no block is open: `feed_line` would only count them."""
         self._line_number += count
+        if count:
+            self._previous = None
 
     def flush(self) -> list[ev.Event]:
         """End every open block: call at the end of the stream, or when output has gone quiet."""
@@ -367,7 +377,7 @@ class Recognizer:
                 yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
         elif ("Can't reach" in line or "ECONNREFUSED" in line) and (m := _P1001.search(line)):
             yield ev.DatabaseUnreachable(line=n, text=text, code="P1001", address=_first(m, "addr", "addr2"))
-        elif event := tool_event(line, n):
+        elif event := tool_event(line, n, self._previous):
             yield event
 
     # Client error blocks.
@@ -688,14 +698,25 @@ class LogReader:
                     ahead[index] = match.start() if match else end
             found = min(ahead)
             if found == end:
-                recognizer.skip_lines(body.count("\n", position))
+                self._skip(body, position, end, out)
                 return
             before = body.rfind("\n", position, found)
             line_start = position if before < 0 else before + 1
-            recognizer.skip_lines(body.count("\n", position, line_start))
+            self._skip(body, position, line_start, out)
             line_end = body.index("\n", found)
             out.extend(recognizer.feed_line(whole_line(body[line_start:line_end])))
             position = line_end + 1
+
+    def _skip(self, body: str, start: int, stop: int, out: list[ev.Event]) -> None:
+        """Count the whole lines of `body[start:stop]` without reading them, but the last: it may be the line before
+        an anchored one (a bundler's importing file), which the recognizer reads with it."""
+        count = body.count("\n", start, stop)
+        if count == 0:
+            return
+        last_end = body.rfind("\n", start, stop)
+        last_start = max(start, body.rfind("\n", start, last_end) + 1)
+        self.recognizer.skip_lines(count - 1)
+        out.extend(self.recognizer.feed_line(self.lines.whole_line(body[last_start:last_end])))
 
     @property
     def reading_block(self) -> bool:

@@ -28,6 +28,7 @@ _DROP = re.compile(
     r"You are about to drop the (?:column `(?P<column>[^`]+)` on the `(?P<table>[^`]+)` table(?:, which still "
     r"contains (?P<rows>\d+) non-null values)?|`(?P<table2>[^`]+)` table(?:, which is not empty \((?P<rows2>\d+))?)"
 )
+_SOURCE_ENDINGS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _DRIVE_URL_PATH = re.compile(r"/[A-Za-z]:/")  # the path of `file:///C:/app/main.mjs`
 _IDENTIFIER = re.compile(r"[A-Z][A-Za-z0-9_]*")
 # The endings of the types Prisma generates for a model's arguments and results.
@@ -36,8 +37,8 @@ _PRISMA_TYPE_ENDINGS = ("Input", "Select", "Include", "Omit", "Args", "Payload",
 _GENERATED_FOLDER = re.compile(r"(?:^|[/\\])generated(?:[/\\]|$)")
 
 
-def tool_event(line: str, n: int) -> ev.Event | None:
-    """The event of one line of a tool's output, or None."""
+def tool_event(line: str, n: int, previous: str | None = None) -> ev.Event | None:
+    """The event of one line of a tool's output (and the line before it, when it was read), or None."""
     if "You are about to drop" in line and (m := _DROP.search(line)):
         rows = m.group("rows") or m.group("rows2")
         return ev.DataLossRefused(
@@ -51,11 +52,10 @@ def tool_event(line: str, n: int) -> ev.Event | None:
         return _typescript(line, at, n)
     if "Module not found" in line and (m := _CANNOT_RESOLVE.search(line)):
         spec = m.group("spec")
-        return (
-            ev.ClientModuleMissing(line=n, text=line.strip(), specifier=spec, tool="bundler")
-            if _is_client(spec)
-            else None
-        )
+        if not _is_client(spec):
+            return None
+        location = _bundler_location(previous) if previous is not None else None
+        return ev.ClientModuleMissing(line=n, text=m.group(0), specifier=spec, tool="bundler", location=location)
     if "Cannot find module" in line and (m := _NO_MODULE.search(line)):
         spec, importer = m.group("spec"), m.group("importer")
         if not _is_client(spec):
@@ -88,6 +88,18 @@ def _typescript(line: str, at: int, n: int) -> ev.Event | None:
         name=found.group("name"),
         type_name=type_name,
     )
+
+
+def _bundler_location(line: str) -> ev.SourceLocation | None:
+    """Turbopack's and webpack's importing file, on the line before `Module not found`: `⨯ ./lib/prisma.ts:1:1`, or
+    `./lib/prisma.ts` alone (`next build --webpack`)."""
+    place = line.strip().removeprefix("⨯").strip()
+    file, *numbers = place.rsplit(":", 2)
+    if len(numbers) == 2 and all(part.isdigit() for part in numbers) and file and " " not in file:
+        return ev.SourceLocation(file, int(numbers[0]), int(numbers[1]))
+    if place.startswith(("./", "../")) and " " not in place and place.endswith(_SOURCE_ENDINGS):
+        return ev.SourceLocation(place, 1, 1)
+    return None
 
 
 def _ts_location(place: str) -> ev.SourceLocation | None:
