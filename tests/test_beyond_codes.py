@@ -16,8 +16,14 @@ from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.recognize import read_events
 from prisma_doctor.schema.datamodel import Datamodel
 from tests.captures.loading import Capture, load, project_from_capture
+from tests.toolchain import ProjectFactory, toolchain
 
-STALE_TYPES = ("tsc-stale-client-types", "next-build-stale-client-types", "windows-next-build-stale-client-types-utf16")
+STALE_TYPES = (
+    "tsc-stale-client-types",
+    "tsc-7-stale-client-types",
+    "next-build-stale-client-types",
+    "windows-next-build-stale-client-types-utf16",
+)
 NOT_GENERATED = (
     "next-build-turbopack-client-not-generated",
     "next-build-webpack-client-not-generated",
@@ -67,8 +73,9 @@ def test_a_type_error_on_a_field_the_schema_has_is_a_stale_client_at_the_call_si
     assert schema_lines[schema_field.span.start.line].split() == ["nickname", "String?"]
 
 
-def test_a_model_the_client_lacks_is_named_from_the_delegate_type_check() -> None:
-    capture = load("tsc-stale-client-types")
+@pytest.mark.parametrize("name", ["tsc-stale-client-types", "tsc-7-stale-client-types"])
+def test_a_model_the_client_lacks_is_named_from_the_delegate_type_check(name: str) -> None:
+    capture = load(name)
     event = read_events([capture.output])[1]
     assert isinstance(event, ev.TypeCheckError) and event.on_client and event.name == "post"
     finding = findings(capture, capture.facts())[1]
@@ -144,8 +151,23 @@ def test_an_unresolvable_client_that_is_there_now_ran_before_the_generate() -> N
 
 
 @pytest.mark.node
+def test_prisma_7_stale_types_decided_by_the_real_client_on_disk(prisma_project: ProjectFactory) -> None:
+    """The project put back with its Prisma 7.10 client really generated from the schema it had: the doctor reads
+    that client (no schema copy in it) and finds `nickname` and `Post` missing from it."""
+    capture = load("tsc-7-stale-client-types")
+    state = capture.sidecar["project"]
+    project = prisma_project(state["clients"]["generated/prisma"], version="7.10.0")
+    project.generate()
+    project.write_schema(state["schema"])
+    (project.root / "app.ts").write_text(state["sources"]["app.ts"])
+    fields, models = findings(capture, project_facts(project.root))
+    assert fields.code == "client-out-of-sync" and str(project.root / "generated" / "prisma") in fields.message
+    assert fields.location is not None and fields.location.file == str(project.root / "app.ts")
+    assert models.code == "client-out-of-sync" and models.data["model"] == "Post"
+
+
+@pytest.mark.node
 def test_prismas_default_client_missing_in_a_real_install(tmp_path: Path) -> None:
-    from tests.toolchain import toolchain
 
     capture = load("node-5-default-client-missing")
     root = project_from_capture("node-5-default-client-missing", tmp_path / "app")

@@ -49,6 +49,7 @@ EXPECTED = {
     # tests/test_beyond_codes.py puts the project back on disk and decides.
     "tsc-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
     "tsc-7-client-not-generated": [("client-unresolvable", None, 1)],
+    "tsc-7-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
     "next-build-stale-client-types": [("client-out-of-sync", None, 1)],
     "next-build-turbopack-client-not-generated": [("client-unresolvable", None, 1)],
     "next-build-webpack-client-not-generated": [("client-unresolvable", None, 1)],

@@ -47,6 +47,7 @@ EXPECTED_KINDS = {
     # Beyond the codes (tests/captures/beyond_codes.py, windows_framing.py; tests/test_beyond_codes.py).
     "tsc-stale-client-types": ["TypeCheckError", "TypeCheckError"],
     "tsc-7-client-not-generated": ["ClientModuleMissing"],
+    "tsc-7-stale-client-types": ["TypeCheckError", "TypeCheckError"],
     "next-build-stale-client-types": ["TypeCheckError"],
     "next-build-turbopack-client-not-generated": ["ClientModuleMissing"],
     "next-build-webpack-client-not-generated": ["ClientModuleMissing"],

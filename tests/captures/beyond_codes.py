@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 from common import ROOT, Project, Terminal, environment, iso_time, run_in_terminal, save_capture
 from postgres import free_port
@@ -47,6 +48,14 @@ TSCONFIG = """{
   "compilerOptions": {
     "strict": true, "noEmit": true, "target": "ES2022", "module": "commonjs", "skipLibCheck": true,
     "esModuleInterop": true
+  },
+  "include": ["*.ts"]
+}
+"""
+TSCONFIG_7 = """{
+  "compilerOptions": {
+    "strict": true, "noEmit": true, "target": "ES2022", "module": "esnext", "moduleResolution": "bundler",
+    "skipLibCheck": true, "typeRoots": [TYPE_ROOTS], "types": ["node"]
   },
   "include": ["*.ts"]
 }
@@ -149,6 +158,38 @@ def tsc_stale_client() -> None:
         "was generated; app.ts sets nickname and reads prisma.post.",
         offline(),
     )
+
+
+def tsc_7_stale_client() -> None:
+    """Prisma 7.10's `prisma-client` generator (TypeScript sources, no schema copy beside them), generated before
+    User.nickname and Post were added to the schema."""
+    project = Project("tsc7-stale", modules=toolchain("npm", "7.10.0"))
+    project.write("prisma/schema.prisma", TS_GENERATOR_7 + USER_V1)
+    project.run([project.bin("prisma"), "generate"], env=offline())
+    project.write("prisma/schema.prisma", TS_GENERATOR_7 + USER_WITH_NICKNAME + POST)
+    project.write(
+        "app.ts",
+        APP_TS.replace('"./generated/client"', '"./generated/prisma/client"').replace(
+            "new PrismaClient()", "new PrismaClient({} as never)"
+        ),
+    )
+    types = json.dumps(str(Path(Project.shared_bin("tsc")).parents[1] / "@types"))
+    project.write("tsconfig.json", TSCONFIG_7.replace("TYPE_ROOTS", types))
+    cmd = [Project.shared_bin("tsc"), "--noEmit", "--pretty", "false", "-p", "."]
+    output, code = run_in_terminal(cmd, project.root, env=offline(), timeout=600)
+    save_capture(
+        "tsc-7-stale-client-types",
+        output,
+        command=cmd,
+        exit_code=code,
+        project=project,
+        scenario="tsc --noEmit --pretty false on Prisma 7.10's prisma-client output, generated before the schema "
+        "gained User.nickname and Post; app.ts sets nickname and reads prisma.post.",
+        notes="TypeScript 5.9 and @types/node from the captures' install; Prisma 7.10 from tests/npm_cache.py's npm "
+        "toolchain. The client keeps no schema copy: the sidecar's client schema is the one it was generated from.",
+        built_from={"generated/prisma": TS_GENERATOR_7 + USER_V1},
+    )
+    print(f"tsc-7-stale-client-types: exit {code}")
 
 
 def tsc_7_client_not_generated() -> None:
@@ -524,6 +565,7 @@ def record_without_terminal(project: Project, name: str, cmd: list[str], scenari
 CAPTURES: dict[str, Callable[[], None]] = {
     "tsc-stale-client-types": tsc_stale_client,
     "tsc-7-client-not-generated": tsc_7_client_not_generated,
+    "tsc-7-stale-client-types": tsc_7_stale_client,
     "node-7-esm-client-not-generated": node_7_esm_client_not_generated,
     "node-5-default-client-missing": node_5_default_client_missing,
     "node-5-engine-not-found": lambda: node_5_engine(broken_library=False),

@@ -173,7 +173,7 @@ def iso_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
 
 
-def project_state(root: Path) -> dict[str, object]:
+def project_state(root: Path, built_from: Mapping[str, str] | None = None) -> dict[str, object]:
     """The project as it was when the output was captured, so tests can diagnose the capture with its facts:
     the schema on disk, the schema each generated client was built from, the migrations folder."""
     schema = root / "prisma" / "schema.prisma"
@@ -184,6 +184,7 @@ def project_state(root: Path) -> dict[str, object]:
         shared = folder.startswith("node_modules") and (root / "node_modules").is_symlink()
         if copy.is_file() and not shared:
             clients[folder] = copy.read_text()
+    clients.update(built_from or {})
     migrations = root / "prisma" / "migrations"
     return {
         "schema": schema.read_text() if schema.is_file() else None,
@@ -202,7 +203,10 @@ def save_capture(
     scenario: str,
     notes: str = "",
     extra: Mapping[str, object] | None = None,
+    built_from: Mapping[str, str] | None = None,
 ) -> Path:
+    """`built_from`: client folder -> the schema it was generated from, for a client that keeps no copy of it
+    (Prisma 7's `prisma-client`), as the script that generated it knows."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     log = FIXTURES / f"{name}.log"
     log.write_bytes(output)
@@ -214,7 +218,7 @@ def save_capture(
         "notes": notes,
         "project_root": str(project.root),
         "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "project": {**project_state(project.root), "sources": project.sources},
+        "project": {**project_state(project.root, built_from), "sources": project.sources},
         **(extra or {}),
     }
     (FIXTURES / f"{name}.json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
