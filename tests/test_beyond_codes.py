@@ -94,6 +94,18 @@ def test_a_name_the_schema_lacks_is_a_typo_not_a_stale_client(name: str) -> None
     assert all(not {"regenerate", "full-reset"} & set(f.fixes) for f in findings(capture, typo))
 
 
+def test_a_real_typo_is_a_typo_with_typescripts_own_suggestion() -> None:
+    """The client is generated from the schema; the code misspells a field (TS2561) and a model (TS2551)."""
+    capture = load("tsc-typo-field-and-model")
+    field, model = read_events([capture.output])
+    assert isinstance(field, ev.TypeCheckError) and (field.name, field.suggestion) == ("nicknam", "nickname")
+    assert isinstance(model, ev.TypeCheckError) and model.on_client
+    assert (model.name, model.suggestion) == ("posts", "post")
+    for finding, suggested in zip(findings(capture, capture.facts()), ("nickname", "post"), strict=True):
+        assert finding.code == "code-ahead-of-schema" and finding.fixes == ("edit-schema",)
+        assert f"suggests `{suggested}`" in finding.message
+
+
 def test_a_client_on_disk_that_has_the_name_means_the_check_ran_before_the_generate() -> None:
     capture = load("tsc-stale-client-types")
     facts = capture.facts()

@@ -50,6 +50,7 @@ EXPECTED = {
     "tsc-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
     "tsc-7-client-not-generated": [("client-unresolvable", None, 1)],
     "tsc-7-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
+    "tsc-typo-field-and-model": [("code-ahead-of-schema", None, 1), ("code-ahead-of-schema", None, 1)],
     "next-build-stale-client-types": [("client-out-of-sync", None, 1)],
     "next-build-turbopack-client-not-generated": [("client-unresolvable", None, 1)],
     "next-build-webpack-client-not-generated": [("client-unresolvable", None, 1)],

@@ -48,6 +48,7 @@ EXPECTED_KINDS = {
     "tsc-stale-client-types": ["TypeCheckError", "TypeCheckError"],
     "tsc-7-client-not-generated": ["ClientModuleMissing"],
     "tsc-7-stale-client-types": ["TypeCheckError", "TypeCheckError"],
+    "tsc-typo-field-and-model": ["TypeCheckError", "TypeCheckError"],
     "next-build-stale-client-types": ["TypeCheckError"],
     "next-build-turbopack-client-not-generated": ["ClientModuleMissing"],
     "next-build-webpack-client-not-generated": ["ClientModuleMissing"],

@@ -160,6 +160,23 @@ def tsc_stale_client() -> None:
     )
 
 
+def tsc_typo() -> None:
+    """A client generated from the schema it is checked against, and code that misspells a field and a model."""
+    project = Project("tsc-typo")
+    project.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME + POST)
+    project.run([project.bin("prisma"), "generate"], env=offline(db_env(project)))
+    project.write("app.ts", APP_TS.replace("{ nickname:", "{ nicknam:").replace("prisma.post.", "prisma.posts."))
+    project.write("tsconfig.json", TSCONFIG)
+    record(
+        project,
+        "tsc-typo-field-and-model",
+        [project.bin("tsc"), "--noEmit", "--pretty", "false", "-p", "."],
+        "tsc --noEmit --pretty false: the client is generated from the schema; app.ts misspells User.nickname as "
+        "nicknam and prisma.post as prisma.posts.",
+        offline(),
+    )
+
+
 def tsc_7_stale_client() -> None:
     """Prisma 7.10's `prisma-client` generator (TypeScript sources, no schema copy beside them), generated before
     User.nickname and Post were added to the schema."""
@@ -565,6 +582,7 @@ def record_without_terminal(project: Project, name: str, cmd: list[str], scenari
 CAPTURES: dict[str, Callable[[], None]] = {
     "tsc-stale-client-types": tsc_stale_client,
     "tsc-7-client-not-generated": tsc_7_client_not_generated,
+    "tsc-typo-field-and-model": tsc_typo,
     "tsc-7-stale-client-types": tsc_7_stale_client,
     "node-7-esm-client-not-generated": node_7_esm_client_not_generated,
     "node-5-default-client-missing": node_5_default_client_missing,

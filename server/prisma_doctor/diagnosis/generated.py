@@ -66,7 +66,10 @@ def _verdict(context: Context, model_name: str | None, field: str | None) -> _Ve
 def type_check_error(event: ev.TypeCheckError, context: Context) -> Finding:
     where = context.resolve(event.location)
     if event.on_client:
-        return _missing_model(event.name, f"TypeScript ({event.ts_code})", where, context, at_run_time=False)
+        said = (
+            f"TypeScript ({event.ts_code}{', which suggests `' + event.suggestion + '`' if event.suggestion else ''})"
+        )
+        return _missing_model(event.name, said, where, context, at_run_time=False)
     model_name = _model_of_type(event.type_name, context)
     verdict = _verdict(context, model_name, event.name)
     said = f"TypeScript ({event.ts_code}) rejects `{event.name}` on Prisma's `{event.type_name}`"
@@ -84,8 +87,8 @@ def type_check_error(event: ev.TypeCheckError, context: Context) -> Finding:
     if not verdict.in_schema:
         return make_finding(
             "code-ahead-of-schema",
-            f"{said}, and the schema's `{model_name}` has no `{event.name}` either: a typo, or a field still to add "
-            "to the schema (then migrate and generate).",
+            f"{said}, and the schema's `{model_name}` has no `{event.name}` either: a typo"
+            f"{_suggests(event.suggestion)}, or a field still to add to the schema (then migrate and generate).",
             where,
             ("edit-schema",),
             data,
@@ -217,6 +220,10 @@ def module_missing(event: ev.ClientModuleMissing, context: Context) -> Finding:
         ("restart-dev-server",),
         {**data, "output": present[0]},
     )
+
+
+def _suggests(suggestion: str | None) -> str:
+    return f" (TypeScript suggests `{suggestion}`)" if suggestion else ""
 
 
 def _model_of_type(type_name: str, context: Context) -> str | None:

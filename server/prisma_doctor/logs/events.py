@@ -237,6 +237,7 @@ class TypeCheckError(Event):
     ts_code: str  # `TS2353`
     name: str  # the property, exactly as printed
     type_name: str  # the first Prisma type the message names: `UserUpdateInput`, `PrismaClient`
+    suggestion: str | None = None  # TypeScript's own `Did you mean 'nickname'?`
 
     @property
     def source(self) -> SourceLocation | None:

@@ -30,6 +30,7 @@ _DROP = re.compile(
 )
 _SOURCE_ENDINGS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _DRIVE_URL_PATH = re.compile(r"/[A-Za-z]:/")  # the path of `file:///C:/app/main.mjs`
+_SUGGESTION = re.compile(r"Did you mean (?:to write )?'(?P<name>[^']+)'\?")
 _IDENTIFIER = re.compile(r"[A-Z][A-Za-z0-9_]*")
 # The endings of the types Prisma generates for a model's arguments and results.
 _PRISMA_TYPE_ENDINGS = ("Input", "Select", "Include", "Omit", "Args", "Payload", "Delegate")
@@ -87,6 +88,7 @@ def _typescript(line: str, at: int, n: int) -> ev.Event | None:
         ts_code="TS" + code.group("code"),
         name=found.group("name"),
         type_name=type_name,
+        suggestion=suggested.group("name") if (suggested := _SUGGESTION.search(message)) else None,
     )
 
 
