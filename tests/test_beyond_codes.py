@@ -15,7 +15,8 @@ from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.recognize import read_events
 from prisma_doctor.schema.datamodel import Datamodel
-from tests.captures.loading import Capture, load, project_from_capture
+from tests.captures.loading import FIXTURES, Capture, load, project_from_capture
+from tests.helpers import doctor
 from tests.toolchain import ProjectFactory, toolchain
 
 STALE_TYPES = (
@@ -297,3 +298,13 @@ def test_db_push_data_loss_is_a_warning_that_names_the_column_and_offers_no_cach
     (finding,) = findings(capture, capture.facts())
     assert finding.code == "data-loss-refused" and finding.fixes == ()
     assert "--accept-data-loss" in finding.message
+
+
+def test_run_wrapping_a_build_decides_module_not_found_with_the_project(tmp_path: Path) -> None:
+    """`prisma-doctor run -- next build` replayed: a non-client event still reads the project (its generator output)."""
+    name = "next-build-webpack-client-not-generated"
+    root = project_from_capture(name, tmp_path / "app")
+    log = FIXTURES / f"{name}.log"
+    done = doctor("run", "--project", str(root), "--", "sh", "-c", f"cat '{log}'; exit 1", cwd=tmp_path, text=False)
+    assert done.returncode == 1
+    assert b"[client-not-generated]" in done.stderr, done.stderr

@@ -263,6 +263,10 @@ class ClientModuleMissing(Event):
         return self.location
 
 
+# Events whose cause the project on disk decides (schema, generated clients, outputs): read it fresh for them.
+DECIDED_BY_PROJECT = (ClientError, TypeCheckError, ClientModuleMissing)
+
+
 @dataclass(frozen=True, kw_only=True)
 class DevServerReady(Event):
     """`next dev` printed `✓ Ready`: a (re)start, after which the server loads the client anew."""
