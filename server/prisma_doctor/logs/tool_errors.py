@@ -13,7 +13,7 @@ import re
 
 from prisma_doctor.logs import events as ev
 
-# `tsc`'s three forms of one error: `app/page.tsx(6,56): error TS2353: ...` (plain, and `next build`'s), and
+# `tsc`'s two forms of one error: `app/page.tsx(6,56): error TS2353: ...` (plain, and `next build`'s), and
 # `app.ts:6:53 - error TS2353: ...` (pretty, in a terminal). Found with `str.find`, the place parsed from the rest.
 _TS_MARK = " error TS"
 _TS_CODE = re.compile(r"TS(?P<code>\d{4,5}): ")
