@@ -63,6 +63,30 @@ EXPECTED = {
         for prisma in ("p6", "p7")
         for case in ("p2022-missing-column", "trigger-dropped-column")
     },
+    # The sidecar's facts hold no generator outputs and no source files: what only they decide stays undecided here;
+    # tests/test_beyond_codes.py puts the project back on disk and decides.
+    "tsc-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
+    "tsc-7-client-not-generated": [("client-unresolvable", None, 1)],
+    "tsc-7-stale-client-types": [("client-out-of-sync", None, 1), ("client-out-of-sync", None, 1)],
+    "tsc-typo-field-and-model": [("code-ahead-of-schema", None, 1), ("code-ahead-of-schema", None, 1)],
+    "next-build-stale-client-types": [("client-out-of-sync", None, 1)],
+    "next-build-turbopack-client-not-generated": [("client-unresolvable", None, 1)],
+    "next-build-webpack-client-not-generated": [("client-unresolvable", None, 1)],
+    "node-5-default-client-missing": [("client-unresolvable", None, 1)],
+    "node-7-esm-client-not-generated": [("client-unresolvable", None, 1)],
+    "node-5-engine-not-found": [("engine-unavailable", None, 1)],
+    "node-5-engine-library-invalid": [("engine-unavailable", None, 1)],
+    "node-undefined-delegate-stale-client": [("unknown-argument", None, 1)],
+    "next-dev-undefined-delegate-stale-singleton": [("dev-server-stale", None, 1)],
+    "next-dev-turbopack-client-not-generated": [("client-unresolvable", None, 1)],
+    "next-dev-webpack-client-not-generated": [("client-unresolvable", None, 2)],
+    "sqlite-migrate-deploy-p3009": [("migration-failed", None, 1)],
+    "sqlite-db-push-data-loss": [("data-loss-refused", None, 1)],
+    "sqlite-migrate-dev-drift-reset": [("db-drift", None, 1)],
+    "sqlite-migrate-dev-p3006-shadow": [("migration-failed", None, 1)],
+    "windows-node-undefined-delegate-utf16": [("unknown-argument", None, 1)],
+    "windows-node-5-engine-library-invalid-crlf": [("engine-unavailable", None, 1)],
+    "windows-next-build-stale-client-types-utf16": [("client-out-of-sync", None, 1)],
 }
 
 

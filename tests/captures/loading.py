@@ -67,8 +67,8 @@ def names() -> list[str]:
 
 
 def project_from_capture(name: str, root: Path) -> Path:
-    """The capture's project as it was on disk: its schema, prisma.config.ts and migrations (the generated client is
-    not kept), and the script the capture ran when its sidecar keeps it."""
+    """The capture's project as it was on disk: its schema, prisma.config.ts, its migrations and the code it ran,
+    when the sidecar keeps them (the generated client is not kept)."""
     state = load(name).sidecar["project"]
     (root / "prisma").mkdir(parents=True)
     (root / "prisma" / "schema.prisma").write_text(state["schema"])
@@ -81,4 +81,7 @@ def project_from_capture(name: str, root: Path) -> Path:
         (folder / "migration.sql").write_text(sql)
     for script, text in load(name).sidecar.get("scripts", {}).items():
         (root / script).write_text(text)
+    for relative, text in state.get("sources", {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
     return root

@@ -251,10 +251,10 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import ClientError
+        from prisma_doctor.logs.events import DECIDED_BY_PROJECT
 
         for event in events:
-            diagnoser = self._diagnoser_for(needs_facts=isinstance(event, ClientError))
+            diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:
                     continue

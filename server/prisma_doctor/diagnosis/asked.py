@@ -60,7 +60,6 @@ RECORD_NAMES = frozenset({"new", "old"})
 # database can tell a missing column from a trigger then, whatever the message's language.
 UNREAD_NAMES = frozenset({"(not available)", "«", "»", ""})
 ASKED = "The database was asked ({server}): "
-MAX_SOURCE_BYTES = 1024 * 1024
 _CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
 
 
@@ -302,15 +301,7 @@ def _action(event: ev.ClientError, context: Context) -> str | None:
     runtime can hide the expression, as `t=Object.create()` in Prisma 6's client with a driver adapter)."""
     if event.invocation is not None and event.invocation.action:
         return event.invocation.action
-    where = context.resolve(event.call_site)
-    if where is None or where.span is None:
-        return None
-    try:
-        with open(where.file, "rb") as handle:
-            lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    line = lines[where.span.start.line] if where.span.start.line < len(lines) else ""
+    line = context.source_line(event.call_site) or ""
     called = [m for m in _CALL.findall(line) if m in TRIGGER_EVENTS or m in READ_ACTIONS]
     return called[-1] if called else None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts
 from prisma_doctor.findings import Finding, Location, Severity, Span
@@ -28,6 +28,8 @@ SEE_DATABASE_MESSAGE = {
     ),
 }
 DB_SIDE_FIXES = ("inspect-database-objects",)
+# A source file is read this far for the line an error points at.
+MAX_SOURCE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -64,10 +66,23 @@ class Context:
         if location is None:
             return None
         path = Path(location.file)
-        if not path.is_absolute() and self.facts is not None:
+        # A Windows path (`C:\\app\\page.tsx`) is absolute wherever the log is read.
+        if not path.is_absolute() and not PureWindowsPath(location.file).is_absolute() and self.facts is not None:
             path = Path(self.facts.source_root or self.facts.root) / path
         column = max((location.column or 1) - 1, 0)
         return Location(str(path), Span.at(max(location.line - 1, 0), column))
+
+    def source_line(self, location: ev.SourceLocation | None) -> str | None:
+        """The line of code a location points at, read from the project's file (None when it cannot be read)."""
+        where = self.resolve(location)
+        if where is None or where.span is None:
+            return None
+        try:
+            with open(where.file, "rb") as handle:
+                lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+        return lines[where.span.start.line] if where.span.start.line < len(lines) else None
 
 
 # Building blocks.

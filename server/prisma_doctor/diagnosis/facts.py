@@ -35,6 +35,8 @@ class ProjectFacts:
     # the app (`apps/web`), not the schema's package. None: the project itself.
     source_root: str | None = None
     clients: tuple[ClientFacts, ...] = ()
+    # Where each generator writes its client (resolved folders), whether or not a client is there.
+    outputs: tuple[str, ...] = ()
     dev_server_started_at: datetime | None = None
     dev_server_pid: int | None = None
     migrations: tuple[str, ...] = ()
@@ -80,6 +82,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         root=str(state.root),
         schema=state.schema.datamodel if state.schema else None,
         clients=clients,
+        outputs=tuple(str(c.generator.output) for c in state.clients if c.generator.output is not None),
         dev_server_started_at=lock.started_at if lock else None,
         dev_server_pid=lock.pid if lock else None,
         migrations=tuple(sql),

@@ -27,6 +27,7 @@ CLIENT_CAUSED = frozenset(
         "unknown-argument",
         "code-ahead-of-schema",
         "client-not-generated",
+        "client-unresolvable",
         "client-version-mismatch",
         "engine-locked",
         "engine-unavailable",
