@@ -10,6 +10,8 @@ the code, the client not generated (the example's database gains the column, as 
 starts when a request to the route has answered 500, and stops when the same route answers 200 with the new field.
 
 - floor: the dev server stopped, a bare `prisma generate`, the same command started again;
+- cold floor (the example only): the same with `.next` deleted, as a full reset sets it aside, so that what the
+  reset costs beyond the floor can be told apart from the compile it starts from nothing;
 - doctor: the fix `prisma-doctor explain --json` offers first for the dev server's output, run as its command
   (`--yes`); if the app is not green after it, the first fix a fresh `check --json` offers, and so on, at most
   three repairs. Asking is on the clock;
@@ -48,9 +50,10 @@ from prisma_doctor.cli.migrate import ACTIONS as MIGRATE_ACTIONS  # noqa: E402
 from prisma_doctor.lsp.features.commands import REPAIR_FOR_FIX  # noqa: E402
 from prisma_doctor.repair.processes import find_project_processes, stop_processes  # noqa: E402
 
-CASES = ("floor", "doctor", "reset", "incident")
+CASES = ("floor", "cold-floor", "doctor", "reset", "incident")
 CASE_TITLES = {
     "floor": "floor: stop, bare `prisma generate`, start",
+    "cold-floor": "the floor with the build cache deleted (`.next`)",
     "doctor": "the doctor's fix",
     "reset": "prisma-doctor reset",
     "incident": "incident script + reinstall",
@@ -73,6 +76,7 @@ class Project:
     shows_field: str
     make: Callable[[Path, bool], Path]
     break_it: Callable[[NpmRunDev], None]
+    build_cache: str | None = None  # the dev server's build cache, which a full reset sets aside
 
 
 def _make_example(destination: Path, link: bool) -> Path:
@@ -97,7 +101,7 @@ def _break_tsx(server: NpmRunDev) -> None:
 
 PROJECTS = {
     "example": Project(
-        "example", "bundled example, next dev", "/", 'class="user-nickname"', _make_example, _break_example
+        "example", "bundled example, next dev", "/", 'class="user-nickname"', _make_example, _break_example, ".next"
     ),
     "tsx": Project("tsx", "tsx watch server", "/users", '"nickname":"countess"', _make_tsx, _break_tsx),
 }
@@ -141,8 +145,11 @@ def start_again(server: NpmRunDev) -> NpmRunDev:
     return NpmRunDev(server.project, server.log_file, port=server.port).start(wait=False)
 
 
-def floor(server: NpmRunDev, project: Project, started: float) -> tuple[Outcome, NpmRunDev]:
+def floor(server: NpmRunDev, project: Project, started: float, cold: bool = False) -> tuple[Outcome, NpmRunDev]:
     server.stop()
+    if cold and project.build_cache:
+        # What the full reset costs beyond the floor when the server must compile from nothing.
+        shutil.rmtree(server.project / project.build_cache)
     run(["npx", "--no-install", "prisma", "generate"], server.project, env=server.environment)
     again = start_again(server)
     return Outcome(wait_green(again, project, started), ["stop", "prisma generate", "npm run dev"]), again
@@ -211,7 +218,11 @@ def full_reset(server: NpmRunDev, project: Project, started: float) -> tuple[Out
     return outcome, server
 
 
-RUNNERS = {"floor": floor, "doctor": doctor_fix, "reset": full_reset, "incident": incident}
+def cold_floor(server: NpmRunDev, project: Project, started: float) -> tuple[Outcome, NpmRunDev]:
+    return floor(server, project, started, cold=True)
+
+
+RUNNERS = {"floor": floor, "cold-floor": cold_floor, "doctor": doctor_fix, "reset": full_reset, "incident": incident}
 
 
 def one_case(base: Path, project: Project, case: str) -> Outcome:
@@ -234,11 +245,15 @@ def one_case(base: Path, project: Project, case: str) -> Outcome:
 
 
 def measure(projects: list[str], rounds: int, cases: tuple[str, ...] = CASES) -> dict[str, object]:
-    results: dict[str, dict[str, list[dict[str, object]]]] = {name: {c: [] for c in cases} for name in projects}
+    results: dict[str, dict[str, list[dict[str, object]]]] = {
+        name: {c: [] for c in cases if c != "cold-floor" or PROJECTS[name].build_cache} for name in projects
+    }
     with tempfile.TemporaryDirectory(prefix="green-bench-") as temporary:
         for round_number in range(rounds):
             for name in projects:
                 for case in cases:
+                    if case == "cold-floor" and not PROJECTS[name].build_cache:
+                        continue
                     base = Path(temporary) / f"round-{round_number}"
                     base.mkdir(exist_ok=True)
                     outcome = one_case(base, PROJECTS[name], case)
