@@ -277,7 +277,9 @@ def _green_rows(green: dict) -> list[tuple[str, str, str]]:
                 if f["green"] < f["runs"]:
                     figure += f"; green in {f['green']} of {f['runs']}"
                 if floor and case != "floor":
-                    figure += f"; {f['median_s'] / floor:.2f}x the floor (target <= {GREEN_TARGET}x)"
+                    figure += f"; {f['median_s'] / floor:.2f}x the floor"
+                    # The target is the doctor's: the one repair it offers, against the floor.
+                    figure += f" (target <= {GREEN_TARGET}x)" if case == "doctor" else ""
             rows.append((part, title, figure))
             part = ""
     return rows
