@@ -1,6 +1,6 @@
 """Time to green: from the app answering 500 because its client lacks a new field, to the app answering 200 with it.
 
-    .venv/bin/python bench/green_bench.py [--rounds N] [--projects example,tsx]
+    .venv/bin/python bench/green_bench.py [--rounds N] [--projects example,tsx] [--cases floor,doctor,...] [--json]
 
 Two projects, as a user runs them with `npm run dev`: the bundled example (Next 16, `next dev --turbopack`, route
 `/`) and a plain node server under `tsx watch` (`tests/watch_servers.py`, route `/users`). Each case of each round
@@ -294,7 +294,13 @@ def main() -> int:
         return 0
     for name, entry in results["projects"].items():  # type: ignore[union-attr]
         for case, runs in entry["cases"].items():
-            print(name, CASE_TITLES[case], summary(runs), [r["steps"] for r in runs][:1])
+            f = summary(runs)
+            shown = (
+                "never green"
+                if f["median_s"] is None
+                else f"{f['median_s']:.1f} s median ({f['min_s']:.1f}-{f['max_s']:.1f})"
+            )
+            print(f"{name:8} {CASE_TITLES[case]:48} {shown}, green {f['green']} of {f['runs']}; {runs[0]['steps']}")
     return 0
 
 
