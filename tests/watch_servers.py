@@ -105,13 +105,14 @@ def template() -> Path:
     return cached(TOOLCHAINS / f"watch-servers-prisma-{PRISMA}-tsx-{TSX}-vite-{VITE}", install)
 
 
-def project_copy(source: Path, destination: Path, tool: str) -> Path:
-    """A copy of the template for `tool` (a key of DEV_SCRIPTS), its users table made, serving `id` and `name`."""
+def project_copy(source: Path, destination: Path, tool: str, *, link: bool = True) -> Path:
+    """A copy of the template for `tool` (a key of DEV_SCRIPTS), its users table made, serving `id` and `name`; its
+    packages hard-linked to the template's unless not `link` (see `link_packages`)."""
     destination.mkdir()
     for name in ("prisma", "package.json"):
         copy = shutil.copytree if (source / name).is_dir() else shutil.copy2
         copy(source / name, destination / name)
-    link_packages(source, destination)
+    link_packages(source, destination, link=link)
     package = json.loads((destination / "package.json").read_text())
     script, entry = DEV_SCRIPTS[tool]
     package["scripts"] = {"dev": script}

@@ -99,17 +99,17 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
-    for process in psutil.process_iter(["pid"]):
+    for process in psutil.process_iter():
         if process.pid in claimed or process.pid in protected:
             continue
         try:
-            if not same_user(process) or not is_runtime(process):
+            # The working folder first: one read rules out nearly every process on the machine, where the user and
+            # the program cost three (this runs on every check, so on every edit a person types).
+            if not is_inside(Path(process.cwd()), root) or not same_user(process) or not is_runtime(process):
                 continue
-            tool = dev_server_tool(process.cmdline())
-            if tool is None:
-                continue
-            cwd = process.cwd()
-            if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
+            cmdline = process.cmdline()
+            tool = dev_server_tool(cmdline)
+            if tool is None or is_editor(cmdline, root):
                 continue
             server = _describe(process, root, protected, None, "process", tool)
         except (psutil.Error, OSError):
