@@ -282,17 +282,19 @@ def test_a_sqlite_project_is_told_how_to_look_in_sqlite_not_psql(tmp_path: Path)
     assert "psql" not in finding["message"]
 
 
-def test_a_name_nothing_maps_to_and_the_database_does_not_mention_is_an_older_client(tmp_path: Path) -> None:
+def test_a_name_nothing_maps_to_and_the_database_does_not_mention_is_undecided(tmp_path: Path) -> None:
     # An attacker's trial: the schema and client have no `nickname`, the database no trigger or view; a trigger was
-    # named as the cause "against the evidence". What is left is a client other than the one on disk: likely, said so.
+    # named as the cause "against the evidence". Two causes remain (an older client, or an object changed since):
+    # both are said, with what decides, and neither as the cause.
     root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT, name TEXT);')
 
     (finding,) = explain_text(root, p2022_lines("User.nickname", "findMany"))
 
-    assert (finding["code"], finding["severity"]) == ("dev-server-stale", "warning"), finding
+    assert (finding["code"], finding["severity"]) == ("db-object-error", "warning"), finding
     assert finding["data"]["decided"] is False and finding["data"]["database"]["asked"] is True
-    assert "trigger or view that refers to it: most likely" in finding["message"]
-    assert [fix["id"] for fix in finding["fixes"]] == ["restart-dev-server"]
+    assert "either the process that sent the query runs an older client" in finding["message"]
+    assert "are not the cause" not in finding["message"]
+    assert [fix["id"] for fix in finding["fixes"]] == ["restart-dev-server", "inspect-database-objects"]
 
 
 def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Path) -> None:

@@ -77,27 +77,29 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     if decided:
         return [replace(f, data={**f.data, "database": shown}) for f in decided]
     if all(f.code == "db-object-error" for f in today):
-        # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it:
-        # then only a client other than the one on disk can have asked for it. Likely, not decided: said so.
+        # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it now:
+        # not a trigger the database shows, so not named as one; an older client, or an object changed since.
         return [_older_client(f, answer.server, shown) for f in today]
     note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
     return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
 
 
 def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
+    """The name is in neither the schema nor the client on disk, and nothing in the database refers to it now: two
+    causes remain, and only what happens next tells them apart."""
     column, table = finding.data.get("column"), finding.data.get("table")
     name = f"the column `{column}`" if column else f"the table `{table}`"
     message = (
-        f"Neither the schema nor the generated client on disk has {name}, and the database ({server}) has no "
-        "trigger or view that refers to it: most likely the process that sent the query runs an older client (a dev "
-        "server started before the last generate). Restart the dev server; if the error comes back, another copy of "
-        "the client is in use (a second generator output, or an import of another package's client)."
+        f"Neither the schema nor the generated client on disk has {name}, and the database was asked ({server}) and "
+        "shows nothing that explains it now: either the process that sent the query runs an older client (a dev "
+        "server started before the last generate), or the trigger, view or function that failed was changed since. "
+        "What decides: restart the dev server; if the error comes back, look in the database as it is then."
     )
     return make_finding(
-        "dev-server-stale",
+        finding.code,
         message,
         finding.location,
-        ("restart-dev-server",),
+        ("restart-dev-server", *DB_SIDE_FIXES),
         {**finding.data, "database": shown, "decided": False},
         severity=Severity.WARNING,
     )
