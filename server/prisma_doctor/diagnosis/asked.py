@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from prisma_doctor import project_files
 from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
 from prisma_doctor.diagnosis.context import (
@@ -272,8 +273,7 @@ def _action(event: ev.ClientError, context: Context) -> str | None:
     if where is None or where.span is None:
         return None
     try:
-        with open(where.file, "rb") as handle:
-            lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
+        lines = project_files.read_text(where.file, MAX_SOURCE_BYTES).splitlines()
     except OSError:
         return None
     line = lines[where.span.start.line] if where.span.start.line < len(lines) else ""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.findings import Finding, Severity
 from prisma_doctor.logs import nextlog
 from prisma_doctor.logs.events import Event
@@ -57,7 +58,7 @@ def routes_that_failed(root: Path) -> list[str]:
     chunks: list[bytes] = []
     for output in OUTPUTS:
         try:
-            with open(root / output, "rb") as handle:
+            with project_files.open_regular(root / output) as handle:
                 handle.seek(max(0, os.fstat(handle.fileno()).st_size - TAIL_BYTES))
                 chunks.append(handle.read(TAIL_BYTES) + b"\n")
         except OSError:
@@ -184,7 +185,7 @@ def _errors_since(root: Path, offsets: dict[Path, int], started_at: float | None
     events: list[Event] = []
     for output, offset in offsets.items():
         try:
-            with open(root / output, "rb") as handle:
+            with project_files.open_regular(root / output) as handle:
                 size = os.fstat(handle.fileno()).st_size
                 handle.seek(offset if size >= offset else 0)  # a record that started over is read from its start
                 data = handle.read(TAIL_BYTES)

@@ -31,7 +31,7 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor import run_control
+from prisma_doctor import project_files, run_control
 from prisma_doctor.json_values import is_object
 from prisma_doctor.logs.nextlog import LOCK, read_lock
 from prisma_doctor.package_json import read_package_json
@@ -409,7 +409,9 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
     if lock is not None and lock.port is not None:
         return lock.port
     try:
-        tail = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
+        with project_files.open_regular(log_path) as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 20000))
+            tail = handle.read(20000).decode("utf-8", "replace")
     except OSError:
         return None
     last_run = tail.rsplit("--- prisma-doctor restarted", 1)[-1]
