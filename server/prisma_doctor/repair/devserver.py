@@ -33,7 +33,7 @@ import psutil
 
 from prisma_doctor import project_files, run_control
 from prisma_doctor.json_values import is_object
-from prisma_doctor.logs.nextlog import LOCK, read_lock
+from prisma_doctor.logs.nextlog import LOCK, DevServerLock, read_lock
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
@@ -44,6 +44,10 @@ from prisma_doctor.state_folder import StateFolder
 
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
 _PORT_FLAG = re.compile(r"^(?:-p|--port)(?:=(\d+))?$")
+# A lock's `startedAt` against its process's start: Next writes it after the process started (its clock and psutil's
+# may differ by a second), and within minutes even on a slow machine. A pid reused since started after it.
+LOCK_CLOCK_SLACK = 2.0
+LOCK_WRITTEN_WITHIN = 300.0
 # A restarted server's own process group on Windows (Popen takes creationflags everywhere; elsewhere only 0).
 _DETACHED_ON_WINDOWS: int = (
     subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "DETACHED_PROCESS", 0) if os.name == "nt" else 0
@@ -87,7 +91,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     protected = protected_pids()
     servers: list[DevServer] = []
     lock = read_lock(root)
-    if lock is not None and _serves_project(lock.pid, root, protected):
+    if lock is not None and _serves_project(lock, root, protected):
         server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock", "next")
         if server is not None:
             servers.append(server)
@@ -102,7 +106,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
             if tool is None:
                 continue
             cwd = process.cwd()
-            if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
+            if not is_inside(Path(cwd), root) or is_editor(process, root):
                 continue
             server = _describe(process, root, protected, None, "process", tool)
         except (psutil.Error, OSError):
@@ -113,13 +117,27 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     return servers
 
 
-def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:
-    """The lock's pid is still this project's server (after a kill the lock stays, and the pid may be reused)."""
-    if pid in protected:
+def _serves_project(lock: DevServerLock, root: Path, protected: set[int]) -> bool:
+    """The lock's pid is still this project's `next dev`: after a kill the lock stays and the pid may be reused, and
+    a lock can be written by anyone. So the process must be a runtime of this user in the project, no editor's, run
+    a dev server (itself, or the parent that launched it: Next's lock names its `next-server` child), and have
+    started when the lock says it did."""
+    if lock.pid in protected or lock.started_at is None:
         return False
     try:
-        process = psutil.Process(pid)
-        return same_user(process) and is_runtime(process) and is_inside(Path(process.cwd()), root)
+        process = psutil.Process(lock.pid)
+        if not same_user(process) or not is_runtime(process) or not is_inside(Path(process.cwd()), root):
+            return False
+        if is_editor(process, root):
+            return False
+        parent = process_parent(process)
+        commands = [process.cmdline(), *([parent.cmdline()] if parent is not None else [])]
+        if not any(dev_server_tool(command) for command in commands):
+            return False
+        # Next writes the lock once its bundler is set up: after the process started, within a few minutes.
+        started = process.create_time()
+        written = lock.started_at.timestamp()
+        return started - LOCK_CLOCK_SLACK <= written <= started + LOCK_WRITTEN_WITHIN
     except (psutil.Error, OSError):
         return False
 
@@ -236,7 +254,7 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         if not same_user(process) or not is_inside(Path(process.cwd()), root):
             return False
         cmdline = process.cmdline()
-        if is_editor(cmdline, root):
+        if is_editor(process, root):
             return False
         return is_runtime(process) or (len(cmdline) >= 2 and cmdline[1] == "-c")
     except (psutil.Error, OSError):

@@ -336,10 +336,12 @@ class RestartDevServers(Step):
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
         failed = False
+        kept = 0
         for server in self.servers:
             if devserver.still_running(server):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-                details.append(f"pid {server.pid} still runs: not started again")
+                details.append(f"pid {server.pid} was not stopped and still runs as it was: not started again")
+                kept += 1
                 if server.run_pid is not None:
                     # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
                     run_control.clear(StateFolder(Path(server.home)))
@@ -366,6 +368,10 @@ class RestartDevServers(Step):
             failed = failed or not restarted.answered
         if failed:
             message = "the dev server did not come back, or came back by other means; restart it yourself"
+            return StepOutcome("failed", message, tuple(details))
+        if kept:
+            # Nothing was restarted there: saying it "runs again" would claim a restart that never happened.
+            message = "a dev server was not stopped, so it still runs what it loaded before; restart it yourself"
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
