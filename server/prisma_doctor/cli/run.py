@@ -116,6 +116,8 @@ class DevCommand:
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
         running: list[tuple[subprocess.Popen[bytes], bool]] = []
+        # A request older than this `run` asks nothing of it: no repair can have seen its child yet.
+        run_control.clear(state)
 
         def forward(number: int, _frame: object) -> None:
             if running and running[-1][0].poll() is None:

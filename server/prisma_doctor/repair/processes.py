@@ -23,14 +23,14 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor.process_names import process_ancestors, process_name, process_program
+from prisma_doctor.process_names import is_prisma_doctor, process_ancestors, process_name, process_program
 from prisma_doctor.repair.devserver_kinds import runtime_script, script_package
 from prisma_doctor.repair.safe_fs import is_inside
 
 RUNTIMES = ("node", "bun", "deno")
 # An editor is told by its program, never by a word anywhere in its arguments (a dev server's `--app=electron-shop`,
 # a `vscode-tools` folder): its own binaries (Electron apps; macOS names the extension host `Code Helper (Plugin)`)
-# and this tool's,
+# or this tool,
 EDITOR_PROGRAMS = frozenset(
     (
         "code",
@@ -46,7 +46,6 @@ EDITOR_PROGRAMS = frozenset(
         "code helper (plugin)",
         "cursor helper",
         "cursor helper (plugin)",
-        "prisma-doctor",
     )
 )
 # the scripts an editor runs under a JavaScript runtime (the TypeScript server and its typings installer, the
@@ -112,8 +111,8 @@ def is_editor(process: psutil.Process, root: Path) -> bool:
         programs.append(process_program(process))
     if any(_stem(program) in EDITOR_PROGRAMS for program in programs):
         return True
-    if cmdline[1:3] == ["-m", "prisma_doctor"]:
-        return True  # this tool's own language server, run as a module
+    if is_prisma_doctor(cmdline):
+        return True  # this tool's own language server
     script = runtime_script(cmdline) if is_runtime(process) else None
     if script is None:
         return False
