@@ -121,12 +121,14 @@ def tree_times(folder: Path, *, folders: bool = True) -> dict[str, tuple[int, in
 
 @pytest.fixture
 def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start a process in a session of its own (`spawn(args, cwd, user=None)`), returned once psutil reads its
-    command line; at the end, each one still running is killed with everything it started."""
+    """Start a process in a session of its own (`spawn(args, cwd, user=None, env=None)`), returned once psutil reads
+    its command line; at the end, each one still running is killed with everything it started."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(args: list[str], cwd: Path, user: str | None = None) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(args, cwd=cwd, start_new_session=True, user=user)
+    def start(
+        args: list[str], cwd: Path, user: str | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(args, cwd=cwd, start_new_session=True, user=user, env=env)
         started.append(process)
         for _ in range(100):  # psutil reads the command line once the program has replaced the forked image
             try:

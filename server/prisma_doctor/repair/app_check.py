@@ -1,8 +1,9 @@
 """Whether the app works after a repair: the route that failed (or the root) requested on localhost, through the dev
 server's compile, and its output read for the error coming back. "Verified" rests on this answer and nothing less.
 
-Only GET requests, only to localhost, on the port the dev server's own processes listen on: asking again never
-writes anything (a failed POST is asked as a GET of its page) and never reaches another machine.
+Only GET requests, only to a loopback address, on a port the dev server's own processes listen on and on the address
+they listen on (`repair/listeners.py`): asking again never writes anything (a failed POST is asked as a GET of its
+page), never reaches another machine, and never takes another program's answer on the same port for the app's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from prisma_doctor.logs import nextlog
 from prisma_doctor.logs.events import Event
 from prisma_doctor.logs.recognize import LogReader
 from prisma_doctor.logs.routes import failed_routes
+from prisma_doctor.repair.listeners import Listener
 from prisma_doctor.state_folder import STATE_DIR
 
 # Where a dev server's output can be read without owning its terminal: `prisma-doctor run`'s record (and a
@@ -68,7 +70,7 @@ def routes_that_failed(root: Path) -> list[str]:
 
 def ask_app(
     root: Path,
-    port: int,
+    listener: Listener,
     route: str,
     *,
     say: Callable[[str], None] = lambda message: None,
@@ -76,32 +78,34 @@ def ask_app(
     timeout: float = ANSWER_TIMEOUT,
     watcher_grace: float = 0.0,
 ) -> AppAnswer:
-    """GET `route` on localhost:`port` and judge the answer and what the server printed meanwhile.
+    """GET `route` from `listener` (a process of the dev server's tree) and judge the answer and what the server
+    printed meanwhile.
 
     A runtime error that comes back is diagnosed knowing when the process that listens started (older than the
     client: a stale server). With `watcher_grace`, a failed answer is asked
     again once after that many seconds: a server the repair left running may be a watcher (`node --watch`,
     nodemon) that restarts by itself for the new client, a moment after the generate."""
-    answer = _ask(root, port, route, say, should_stop, timeout)
+    answer = _ask(root, listener, route, say, should_stop, timeout)
     if answer.ok or watcher_grace <= 0 or should_stop():
         return answer
     say(f"GET {route} failed; asking again in {watcher_grace:.0f}s, in case the dev server restarts by itself")
     time.sleep(watcher_grace)
-    return _ask(root, port, route, say, should_stop, timeout)
+    return _ask(root, listener, route, say, should_stop, timeout)
 
 
 def _ask(
     root: Path,
-    port: int,
+    listener: Listener,
     route: str,
     say: Callable[[str], None],
     should_stop: Callable[[], bool],
     timeout: float,
 ) -> AppAnswer:
     offsets = {output: _size(root / output) for output in OUTPUTS}
-    status, error = _request(port, route, say, should_stop, timeout)
+    status, error = _request(listener.url(route), route, say, should_stop, timeout)
     time.sleep(SETTLE_SECONDS)
-    came_back = _errors_since(root, offsets, _listener_started(port))
+    came_back = _errors_since(root, offsets, listener.started)
+    port = listener.port
     if status is None:
         problem = f"no answer ({error})"
     elif status >= 500:
@@ -114,11 +118,10 @@ def _ask(
 
 
 def _request(
-    port: int, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
+    url: str, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
 ) -> tuple[int | None, str]:
-    """The status of GET `route`, retried while nothing listens yet; the request runs in a thread so that a long
-    compile can be reported and cancelled."""
-    url = f"http://localhost:{port}{route}"
+    """The status of GET `url` (of `route`), retried while nothing listens yet; the request runs in a thread so that
+    a long compile can be reported and cancelled."""
     deadline = time.monotonic() + timeout
     last_error = "nothing listens"
     while time.monotonic() < deadline:
@@ -154,21 +157,6 @@ def _get(url: str, deadline: float) -> tuple[int | None, str]:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         return None, str(reason)
-
-
-def _listener_started(port: int) -> float | None:
-    """When the process that listens on `port` started (epoch seconds), where this user may see it."""
-    import psutil
-
-    try:
-        for connection in psutil.net_connections(kind="inet"):
-            # `laddr` is an empty tuple for a socket with no address yet.
-            listens_on = getattr(connection.laddr, "port", None)
-            if connection.status == psutil.CONN_LISTEN and listens_on == port and connection.pid:
-                return float(psutil.Process(connection.pid).create_time())
-    except (psutil.Error, OSError):
-        return None
-    return None
 
 
 def _size(path: Path) -> int:

@@ -22,8 +22,6 @@ import re
 import shlex
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from prisma_doctor.json_values import is_object
 from prisma_doctor.logs.nextlog import LOCK, DevServerLock, read_lock
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
+from prisma_doctor.repair import listeners
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
@@ -154,10 +153,10 @@ def _describe(
         command, cwd, environ = _how_launched(chain)
     except (psutil.Error, OSError):
         return None
-    tree = _tree(chain[-1].pid)
+    tree = listeners.tree(chain[-1].pid)
     if port is None:
         # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
-        listening, flagged = _listening_ports(tree), _port_from_command(command)
+        listening, flagged = set(listeners.listeners(tree)), _port_from_command(command)
         port = flagged if flagged in listening or not listening else min(listening)
     return DevServer(
         pid=server.pid,
@@ -264,26 +263,6 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
 def _run_owner(root: Path, launcher: int) -> int | None:
     owner = run_control.owner_of(StateFolder(root), launcher)
     return owner.pid if owner is not None else None
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        process = psutil.Process(pid)
-        return [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def _listening_ports(processes: list[psutil.Process]) -> set[int]:
-    ports: set[int] = set()
-    for process in processes:
-        try:
-            for connection in process.net_connections(kind="inet"):
-                if connection.status == psutil.CONN_LISTEN and connection.laddr:
-                    ports.add(int(connection.laddr.port))
-        except (psutil.Error, OSError):
-            continue
-    return ports
 
 
 def _port_from_command(command: tuple[str, ...]) -> int | None:
@@ -403,21 +382,27 @@ def _wait_until_answering(
 ) -> Restarted:
     deadline = time.monotonic() + timeout
     port = server.port
+    # A port the server chose itself (`PORT=0`, or the tool's default, which it leaves when taken) may differ with
+    # each start: it is read again from what the new tree listens on. A port its command or PORT names is awaited.
+    pinned = _pinned_port(server)
     while time.monotonic() < deadline:
         if should_stop():
             return Restarted(pid, port, str(log_path), False, "cancelled while waiting for the dev server")
         code = exit_code()
         if code is not None:
             return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
-        tree = _tree(pid)
-        # The port is the one this server's own processes listen on: another server answering on the recorded
-        # port (a second copy, an older one) proves nothing about this one.
-        listening = _listening_ports(tree)
-        if port is None:
+        # The port is one this server's own processes listen on, asked on the address they listen on: another
+        # server answering on the recorded port (a second copy, an older one, another address) proves nothing.
+        listening = listeners.listeners(listeners.tree(pid))
+        if pinned is not None:
+            port = pinned
+        elif listening and (port is None or port not in listening):
             announced = _announced_port(root, log_path)
-            port = announced if announced in listening else (min(listening) if listening else None)
-        if port is not None and port in listening and _answers(port):
-            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}")
+            port = announced if announced in listening else min(listening)
+        listener = listening.get(port) if port is not None else None
+        if listener is not None and listeners.answers(listener):
+            moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
+            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
         time.sleep(0.5)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
@@ -437,12 +422,10 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
     return int(found[-1]) if found else None
 
 
-def _answers(port: int) -> bool:
-    """Any HTTP answer counts, even an error page: the server is up and serving."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
+def _pinned_port(server: DevServer) -> int | None:
+    """The port the server's command (`-p 3101`, `--port=5174`) or its `PORT` names; None when it picks its own."""
+    flagged = _port_from_command(server.command)
+    if flagged:
+        return flagged
+    named = (server.environ or {}).get("PORT", "")
+    return int(named) if named.isdigit() and int(named) > 0 else None

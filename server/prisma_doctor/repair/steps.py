@@ -17,7 +17,7 @@ from prisma_doctor import run_control
 from prisma_doctor.check import check_project
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.installed import missing_packages
-from prisma_doctor.repair import app_check, devserver
+from prisma_doctor.repair import app_check, devserver, listeners
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -445,13 +445,18 @@ class VerifyApp(Step):
         if not targets:
             return StepOutcome("skipped", "no dev server runs, so the app was not asked")
         answers: list[app_check.AppAnswer] = []
-        for port, kept, folder in targets:
+        for port, tree_root, kept, folder in targets:
             for route in self.routes:
+                # Asked again for each route: the server's tree may have restarted the process that listens.
+                listener = listeners.listener_on(tree_root, port)
+                if listener is None:
+                    answers.append(app_check.AppAnswer(route, port, None, "no process of the dev server listens on it"))
+                    continue
                 ctx.say(f"requesting GET {route} on localhost:{port}")
                 grace = WATCHER_GRACE_SECONDS if kept else 0.0
                 answers.append(
                     app_check.ask_app(
-                        folder, port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
+                        folder, listener, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
                     )
                 )
                 ctx.token.raise_if_cancelled()
@@ -460,7 +465,7 @@ class VerifyApp(Step):
         if not failed:
             return StepOutcome("done", "the app answers: " + "; ".join(a.describe() for a in answers))
         details = [answer.describe() for answer in failed]
-        kept_ports = {port for port, kept, _ in targets if kept}
+        kept_ports = {port for port, _, kept, _ in targets if kept}
         if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
             # This repair rewrote the client under a server it left running: that server may still hold the old one.
             details.append(
@@ -478,14 +483,16 @@ class VerifyApp(Step):
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
 
 
-def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, bool, Path]]:
-    """(port, whether the repair left it running, the folder its output is recorded in) of each server that runs
-    now: those restarted, then the others."""
-    targets: dict[int, tuple[bool, Path]] = {}
+def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, int, bool, Path]]:
+    """(port, the pid atop the server's process tree, whether the repair left it running, the folder its output is
+    recorded in) of each server that runs now: those restarted, then the others."""
+    targets: dict[int, tuple[int, bool, Path]] = {}
     for restarted in ctx.extra.get("restarted", []):
         if restarted.answered and restarted.port is not None:
-            targets[restarted.port] = (False, Path(restarted.folder) if restarted.folder else ctx.root)
+            folder = Path(restarted.folder) if restarted.folder else ctx.root
+            targets[restarted.port] = (restarted.pid, False, folder)
     for server in kept:
         if server.port is not None and devserver.still_running(server):
-            targets.setdefault(server.port, (True, Path(server.home) if server.home else ctx.root))
-    return [(port, kept, folder) for port, (kept, folder) in targets.items()]
+            folder = Path(server.home) if server.home else ctx.root
+            targets.setdefault(server.port, (server.launcher_pids[0], True, folder))
+    return [(port, tree_root, kept, folder) for port, (tree_root, kept, folder) in targets.items()]
