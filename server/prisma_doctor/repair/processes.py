@@ -35,6 +35,7 @@ EDITOR_PROGRAMS = frozenset(
     (
         "code",
         "code-insiders",
+        "code - insiders",
         "code-oss",
         "codium",
         "vscodium",
@@ -52,10 +53,10 @@ EDITOR_PROGRAMS = frozenset(
 # extension host),
 EDITOR_SCRIPTS = frozenset(("tsserver", "typingsinstaller", "extensionhostprocess", "bootstrap-fork"))
 # and a script of an editor's own folders: its extensions (a language server one of them launched) and its remote
-# server. Each a folder of its own name, as the editors make it.
+# server, and code-server's install (`code-server-4.100.3-linux-amd64/`). Each a folder of its own name.
 EDITOR_FOLDERS = re.compile(
     r"[/\\](?:\.(?:vscode|vscode-insiders|vscode-oss|vscode-server|vscode-server-insiders|cursor|cursor-server"
-    r"|windsurf|windsurf-server)|code-server)[/\\]"
+    r"|windsurf|windsurf-server)|code-server[^/\\]*)[/\\]"
 )
 # Packages that are language servers, whoever launched them (an editor other than VS Code: Neovim, Helix).
 _LANGUAGE_SERVER = re.compile(r"language-?server", re.IGNORECASE)
