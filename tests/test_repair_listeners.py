@@ -21,7 +21,6 @@ from prisma_doctor.repair.devserver import DevServer, Restarted, find_dev_server
 from prisma_doctor.repair.pipeline import CancellationToken
 from prisma_doctor.repair.steps import VerifyApp
 
-pytestmark = pytest.mark.node
 # A dev server under `node --watch`: listens on PORT (0: a port of its own choosing) at HOST, answers STATUS.
 SERVER = """
 const http = require('http');
@@ -94,6 +93,7 @@ def restarted_servers() -> Iterator[list[Restarted]]:
             os.killpg(server.pid, signal.SIGKILL)
 
 
+@pytest.mark.node
 def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_proves_nothing(
     tmp_path: Path, spawn, restarted_servers: list[Restarted]
 ) -> None:
@@ -117,6 +117,7 @@ def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_p
     assert f"GET / on localhost:{port} answers 500" in outcome.message
 
 
+@pytest.mark.node
 def test_a_server_that_picks_its_own_port_is_found_again_on_its_new_one(
     tmp_path: Path, spawn, restarted_servers: list[Restarted]
 ) -> None:
@@ -133,3 +134,30 @@ def test_a_server_that_picks_its_own_port_is_found_again_on_its_new_one(
             restarted.message
             == f"the dev server answers on port {restarted.port} (it listened on {server.port} before)"
         )
+
+
+@pytest.mark.parametrize(
+    ("binds", "asked"),
+    [
+        ([("::1", socket.AF_INET6)], "::1"),
+        ([("127.0.0.1", socket.AF_INET)], "127.0.0.1"),
+        ([("0.0.0.0", socket.AF_INET)], "127.0.0.1"),
+        ([("::", socket.AF_INET6)], "::1"),
+        ([("::1", socket.AF_INET6), ("127.0.0.1", socket.AF_INET)], "127.0.0.1"),
+    ],
+)
+def test_a_listener_is_asked_on_the_loopback_address_it_listens_on(binds: list[tuple[str, int]], asked: str) -> None:
+    port = _free_port_on_both_loopbacks()
+    sockets = [socket.socket(family) for _, family in binds]
+    try:
+        for sock, (address, _) in zip(sockets, binds, strict=True):
+            sock.bind((address, port))
+            sock.listen()
+        found = listeners.listeners([psutil.Process()])
+        assert found[port].host == asked and found[port].pid == os.getpid()
+        assert found[port].url("/users") == (
+            f"http://[{asked}]:{port}/users" if ":" in asked else f"http://{asked}:{port}/users"
+        )
+    finally:
+        for sock in sockets:
+            sock.close()
