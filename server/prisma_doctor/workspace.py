@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.common_folders import is_common_folder
 from prisma_doctor.json_values import JsonObject, is_array, is_object
 from prisma_doctor.package_json import read_package_json
@@ -88,7 +89,7 @@ def declared_patterns(folder: Path) -> list[str]:
 
 def _pnpm_patterns(folder: Path) -> list[str]:
     try:
-        text = (folder / "pnpm-workspace.yaml").read_text(encoding="utf-8", errors="replace")[:65536]
+        text = project_files.read_text(folder / "pnpm-workspace.yaml", 65536)
     except OSError:
         return []
     # The `packages:` list of pnpm-workspace.yaml, read as plain lines (`  - 'apps/*'`).
@@ -248,8 +249,7 @@ def _imported_folders(package: Path) -> set[Path]:
     targets: set[Path] = set()
     for source in _source_files(package):
         try:
-            with source.open("rb") as handle:
-                text = handle.read(MAX_SOURCE_BYTES).decode("utf-8", "replace")
+            text = project_files.read_text(source, MAX_SOURCE_BYTES)
         except OSError:
             continue
         for specifier in _IMPORT.findall(text):
@@ -313,7 +313,7 @@ def _aliases(options: JsonObject, folder: Path) -> list[tuple[str, list[Path]]]:
 
 def _read_jsonc(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_BYTES]
+        text = project_files.read_text(path, MAX_SOURCE_BYTES)
     except OSError:
         return None
     text = _JSON_COMMENT.sub(lambda m: m.group(1) or "", text)

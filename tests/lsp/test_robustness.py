@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from queue import Empty, Queue
@@ -255,5 +257,28 @@ def test_shutdown_then_exit_ends_the_server_with_code_0(synced_project: Path) ->
         assert client.answer(2)["result"] is None
         client.send({"method": "exit"})
         assert client.process.wait(timeout=ANSWER_SECONDS) == 0
+    finally:
+        client.close()
+
+
+def test_fifos_planted_where_the_server_reads_project_files_never_block_it(synced_project: Path) -> None:
+    # Next's lock and dev log, `run`'s record and the repair's journal: a plain open of any of them waits forever.
+    for planted in (".next/dev/lock", ".next/dev/logs/next-development.log", ".prisma-doctor/dev-output.log"):
+        (synced_project / planted).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.mkfifo(synced_project / planted, 0o600)
+    os.mkfifo(synced_project / ".prisma-doctor" / "journal.json", 0o600)
+    client = RawClient()
+    try:
+        initialize(client, synced_project)
+        # The check completes (a blocked one leaves the project "unknown" for good) and the server keeps serving.
+        states: list[str] = []
+        for request_id in range(2, 2 + ANSWER_SECONDS * 2):
+            report = {"command": "prismaDoctor.showSyncReport"}
+            client.send({"id": request_id, "method": "workspace/executeCommand", "params": report})
+            states.append(client.answer(request_id)["result"]["reports"][0]["state"])
+            if states[-1] != "unknown":
+                break
+            time.sleep(0.5)
+        assert states[-1] == "in-sync", states
     finally:
         client.close()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from prisma_doctor import run_control
 from prisma_doctor.cli import UsageError
 from prisma_doctor.cli.child_process import Orphans
+from prisma_doctor.cli.render import escaped
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ class _Record:
             self.handle = folder.create(RECORD.name)
         except (OSError, UnsafeStateFolder) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            print(f"prisma-doctor: cannot record the output at {root / RECORD}: {reason}", file=sys.stderr)
+            print(
+                f"prisma-doctor: cannot record the output at {escaped(str(root / RECORD))}: {reason}", file=sys.stderr
+            )
             self.handle = None
 
     def write(self, data: bytes) -> None:
@@ -119,6 +122,8 @@ class DevCommand:
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
         running: list[tuple[subprocess.Popen[bytes], bool]] = []
+        # A request older than this `run` asks nothing of it: no repair can have seen its child yet.
+        run_control.clear(state)
 
         def forward(number: int, _frame: object) -> None:
             if running and running[-1][0].poll() is None:
@@ -169,7 +174,7 @@ class DevCommand:
             self._orphans.reap()
             time.sleep(HOLD_POLL_SECONDS)
         run_control.clear(state)
-        print(f"prisma-doctor: starting `{' '.join(self.command)}` again", file=sys.stderr, flush=True)
+        print(f"prisma-doctor: starting `{escaped(' '.join(self.command))}` again", file=sys.stderr, flush=True)
         self.started_at = datetime.now(timezone.utc)
         return True
 
@@ -285,20 +290,21 @@ def _not_started(name: str, root: Path, error: OSError) -> int:
     not exist, 126 for one that exists but cannot be run (not executable, a folder, a missing interpreter)."""
     import errno
 
+    shown = escaped(name)
     if error.errno == errno.ENOENT:
         if "/" not in name:
-            print(f"prisma-doctor run: {name}: command not found", file=sys.stderr)
+            print(f"prisma-doctor run: {shown}: command not found", file=sys.stderr)
             return 127
         if not (root / name).exists():
-            print(f"prisma-doctor run: {name}: no such file", file=sys.stderr)
+            print(f"prisma-doctor run: {shown}: no such file", file=sys.stderr)
             return 127
         # The file is there: what exec could not find is the interpreter its `#!` line names.
         print(
-            f"prisma-doctor run: {name}: bad interpreter (its #! line names a program that does not exist)",
+            f"prisma-doctor run: {shown}: bad interpreter (its #! line names a program that does not exist)",
             file=sys.stderr,
         )
         return 126
-    print(f"prisma-doctor run: {name}: cannot run it: {error.strerror or error}", file=sys.stderr)
+    print(f"prisma-doctor run: {shown}: cannot run it: {error.strerror or error}", file=sys.stderr)
     return 126
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from prisma_doctor import project_files
 from prisma_doctor.database.dotenv import expand, read_env_file
 
 if TYPE_CHECKING:
@@ -161,8 +162,7 @@ def _config_reference(root: Path, schema: LoadedSchema) -> tuple[str, str] | Non
     candidates = [schema.source.config_file] if schema.source.config_file else [root / n for n in CONFIG_NAMES]
     for path in candidates:
         try:
-            with open(path, "rb") as handle:
-                text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+            text = project_files.read_text(path, MAX_CONFIG_BYTES)
         except (OSError, TypeError):
             continue
         matches = sorted(_CONFIG_URL.finditer(text), key=lambda m: _URL_KEYS.index(m["key"]))

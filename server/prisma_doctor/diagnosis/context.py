@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PureWindowsPath
 
+from prisma_doctor import project_files
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts
 from prisma_doctor.findings import Finding, Location, Severity, Span
 from prisma_doctor.logs import events as ev
@@ -78,8 +79,7 @@ class Context:
         if where is None or where.span is None:
             return None
         try:
-            with open(where.file, "rb") as handle:
-                lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
+            lines = project_files.read_text(where.file, MAX_SOURCE_BYTES).splitlines()
         except OSError:
             return None
         return lines[where.span.start.line] if where.span.start.line < len(lines) else None

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prisma_doctor import project_files
 from prisma_doctor.schema.datamodel import Datamodel
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def read_migrations(schema_dir: Path) -> dict[str, str]:
     folder = schema_dir / "migrations"
     for path in sorted(folder.glob("*/migration.sql")) if folder.is_dir() else []:
         try:
-            sql[path.parent.name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_MIGRATION_CHARS]
+            sql[path.parent.name] = project_files.read_text(path)[:MAX_MIGRATION_CHARS]
         except OSError:
             continue
     return sql

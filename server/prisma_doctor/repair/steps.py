@@ -19,7 +19,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver
+from prisma_doctor.repair import app_check, devserver, listeners
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -342,10 +342,12 @@ class RestartDevServers(Step):
         # What this repair started: a server found under one of these is its own restart (two servers of one folder,
         # the first already started again), never one that came back by other means.
         started: set[int] = set()
+        kept = 0
         for server in self.servers:
             if devserver.still_running(server):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-                details.append(f"pid {server.pid} still runs: not started again")
+                details.append(f"pid {server.pid} was not stopped and still runs as it was: not started again")
+                kept += 1
                 if server.run_pid is not None:
                     # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
                     run_control.clear(StateFolder(Path(server.home)))
@@ -384,6 +386,10 @@ class RestartDevServers(Step):
             # Named as the user started them, so that they know what to start (or look at) themselves.
             names = "; ".join(server.label for server in not_back)
             message = f"the dev server did not come back, or came back by other means: {names}; restart it yourself"
+            return StepOutcome("failed", message, tuple(details))
+        if kept:
+            # Nothing was restarted there: saying it "runs again" would claim a restart that never happened.
+            message = "a dev server was not stopped, so it still runs what it loaded before; restart it yourself"
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
@@ -455,6 +461,7 @@ class AppTarget:
     """A dev server that runs after the repair, as the app check asks it."""
 
     port: int
+    tree_root: int  # the pid atop the server's process tree: only a listener in it is the server
     kept: bool  # left running by the repair (not started again by it)
     folder: Path  # where its output is recorded
     tool: str
@@ -505,10 +512,17 @@ class VerifyApp(Step):
             if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
                 _give_watcher_time(target.server, ctx)
             for route, strict in self._asks(target.tool, unsure):
+                # Asked again for each route: the server's tree may have restarted the process that listens.
+                listener = listeners.listener_on(target.tree_root, target.port)
+                if listener is None:
+                    answers.append(
+                        app_check.AppAnswer(route, target.port, None, "no process of the dev server listens on it")
+                    )
+                    continue
                 ctx.say(f"requesting GET {route} on localhost:{target.port}")
                 grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
                 answer = app_check.ask_app(
-                    target.folder, target.port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
+                    target.folder, listener, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
                 )
                 ctx.token.raise_if_cancelled()
                 answers.append(answer)
@@ -577,9 +591,10 @@ def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
     for restarted in ctx.extra.get("restarted", []):
         if restarted.answered and restarted.port is not None:
             folder = Path(restarted.folder) if restarted.folder else ctx.root
-            targets[restarted.port] = AppTarget(restarted.port, False, folder, restarted.tool)
+            targets[restarted.port] = AppTarget(restarted.port, restarted.pid, False, folder, restarted.tool)
     for server in kept:
         if server.port is not None and devserver.still_running(server):
             folder = Path(server.home) if server.home else ctx.root
-            targets.setdefault(server.port, AppTarget(server.port, True, folder, server.tool, server))
+            target = AppTarget(server.port, server.launcher_pids[0], True, folder, server.tool, server)
+            targets.setdefault(server.port, target)
     return list(targets.values())
