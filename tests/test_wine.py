@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import pytest
 
 from tests.captures.loading import load
 from tests.helpers import SERVER
+from tests.lsp.raw_client import RawClient, initialize
 from tests.npm_cache import _engine_stand_in
 from tests.toolchain import JS_GENERATOR, link_copy, major, schema_text, toolchain
 from tests.windows import (
@@ -84,6 +85,11 @@ class Windows:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def serve(self, cwd: Path) -> RawClient:
+        """`prisma-doctor serve` on Windows Python, spoken to over its stdio pipes (Wine's Python takes Linux pipes;
+        it is node.exe that cannot write to one)."""
+        return RawClient([WINE, str(self.python), "-m", "prisma_doctor", "serve"], self.env, cwd)
 
     def doctor(self, *commands: list[str], cwd: Path) -> list[dict[str, Any]]:
         """Each command's exit code and output, from one Windows Python start."""
@@ -181,3 +187,23 @@ def test_a_loaded_engine_is_named_with_its_process(windows: Windows, tmp_path: P
     assert finding["code"] == "engine-locked"
     assert [h["name"].lower() for h in finding["data"]["holders"]] == ["node.exe"], finding
     assert "node.exe (pid " in finding["message"]
+
+
+def test_the_language_server_publishes_drift_on_windows_python(windows: Windows, tmp_path: Path) -> None:
+    root = windows_project(windows, tmp_path / "app", "6.17.1")
+    schema = root / "prisma" / "schema.prisma"
+    text = schema.read_text(encoding="utf-8")
+    schema.write_text(text.replace("  email String @unique\n", "  email String @unique\n  nickname String?\n"))
+    server = windows.serve(root)
+    try:
+        # The root as VS Code on Windows sends it: a drive letter in a file URI.
+        result = initialize(server, root, root_uri=PureWindowsPath(windows_path(root)).as_uri(), seconds=120)
+        assert result["serverInfo"]["name"] == "prisma-doctor", result
+        published = server.notification("textDocument/publishDiagnostics", seconds=120)["params"]
+    finally:
+        server.close()
+    assert published["uri"].lower() == PureWindowsPath(windows_path(schema)).as_uri().lower(), published
+    (diagnostic,) = published["diagnostics"]
+    assert diagnostic["code"] == "client-out-of-sync" and "User.nickname" in diagnostic["message"], diagnostic
+    nickname = schema.read_text(encoding="utf-8").splitlines().index("  nickname String?")
+    assert diagnostic["range"]["start"] == {"line": nickname, "character": 2}, diagnostic
