@@ -268,6 +268,29 @@ def _listening_ports(processes: list[psutil.Process]) -> set[int]:
     return ports
 
 
+def _announced_without_owner(root: Path, log_path: Path) -> set[int]:
+    """The port the restarted server's own output announced, when a socket listens there that no process owns.
+
+    Wine lists every socket with pid 0, so no process's own listening sockets can be read; on Windows itself pid 0
+    (the idle process) never listens, and elsewhere this is not asked. A port that another program already held
+    would not have been announced: the server would have failed to bind it, or taken another one.
+    """
+    if os.name != "nt":
+        return set()
+    announced = _announced_port(root, log_path)
+    if announced is None:
+        return set()
+    try:
+        unowned = {
+            int(c.laddr.port)
+            for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr and not c.pid
+        }
+    except (psutil.Error, OSError):
+        return set()
+    return {announced} & unowned
+
+
 def _port_from_command(command: tuple[str, ...]) -> int | None:
     for index, arg in enumerate(command):
         match = _PORT_FLAG.match(arg)
@@ -394,7 +417,7 @@ def _wait_until_answering(
         tree = _tree(pid)
         # The port is the one this server's own processes listen on: another server answering on the recorded
         # port (a second copy, an older one) proves nothing about this one.
-        listening = _listening_ports(tree)
+        listening = _listening_ports(tree) | _announced_without_owner(root, log_path)
         if port is None:
             announced = _announced_port(root, log_path)
             port = announced if announced in listening else (min(listening) if listening else None)

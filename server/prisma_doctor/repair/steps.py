@@ -92,6 +92,9 @@ class StopProcesses(Step):
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
+        details += [
+            f"pid {p.pid} had ended before its turn (with its parent, or by itself): {p.command}" for p in result.ended
+        ]
         details += [f"had to kill pid {p.pid}" for p in result.killed]
         if result.survivors:
             names = ", ".join(f"pid {p.pid} ({p.command})" for p in result.survivors)
@@ -208,7 +211,8 @@ class DiscardSetAside(Step):
         for item, aside in list(ctx.set_aside):
             ctx.set_aside.remove((item, aside))
             try:
-                removal = remove_tree(aside, ctx.root)
+                # A process that loaded a file before it was set aside may hold it under its old name.
+                removal = remove_tree(aside, ctx.root, was=item.path)
             except FS_REFUSALS as error:
                 # The repair itself is done; what could not be removed is named for the user to remove.
                 details.append(f"left at {aside} (was {item.path}): {error}")
