@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 import urllib.request
+import zipfile
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.helpers import SERVER
 from tests.lsp.raw_client import RawClient, initialize
 from tests.npm_cache import _engine_stand_in
 from tests.toolchain import JS_GENERATOR, link_copy, major, schema_text, toolchain
+from tests.vscode.harness import package_target
 from tests.windows import (
     WINE,
     native_addon,
@@ -94,10 +96,15 @@ class Windows:
                 stderr=subprocess.STDOUT,
             )
 
-    def serve(self, cwd: Path) -> RawClient:
+    def serve(self, cwd: Path, bundled: Path | None = None) -> RawClient:
         """`prisma-doctor serve` on Windows Python, spoken to over its stdio pipes (Wine's Python takes Linux pipes;
-        it is node.exe that cannot write to one)."""
-        return RawClient([WINE, str(self.python), "-m", "prisma_doctor", "serve"], self.env, cwd)
+        it is node.exe that cannot write to one). With `bundled` (an unpacked .vsix's `extension/bundled`), started
+        as the extension starts it, from the server and libraries it carries, with no site-packages (`-S`)."""
+        if bundled is None:
+            return RawClient([WINE, str(self.python), "-m", "prisma_doctor", "serve"], self.env, cwd)
+        path = ";".join(windows_path(bundled / part) for part in ("server", "libs"))
+        env = {**self.env, "PYTHONPATH": path, "PYTHONUTF8": "1", "PYTHONUNBUFFERED": "1"}
+        return RawClient([WINE, str(self.python), "-S", "-m", "prisma_doctor", "serve"], env, cwd)
 
     def doctor(self, *commands: list[str], cwd: Path) -> list[dict[str, Any]]:
         """Each command's exit code and output, from one Windows Python start."""
@@ -238,19 +245,25 @@ def test_a_locked_engine_is_named_then_reset_stops_its_holder_only(windows: Wind
     assert "ready on" in (root / ".prisma-doctor" / "dev-output.log").read_text(encoding="utf-8")
 
 
-def test_the_language_server_publishes_drift_on_windows_python(windows: Windows, tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["checkout", pytest.param("win32-x64.vsix", marks=pytest.mark.node)])
+def test_the_language_server_publishes_drift_on_windows_python(windows: Windows, tmp_path: Path, server: str) -> None:
+    bundled = None
+    if server.endswith(".vsix"):
+        with zipfile.ZipFile(package_target(server.removesuffix(".vsix"))) as vsix:
+            vsix.extractall(tmp_path / "vsix")
+        bundled = tmp_path / "vsix" / "extension" / "bundled"
     root = windows_project(windows, tmp_path / "app", "6.17.1")
     schema = root / "prisma" / "schema.prisma"
     text = schema.read_text(encoding="utf-8")
     schema.write_text(text.replace("  email String @unique\n", "  email String @unique\n  nickname String?\n"))
-    server = windows.serve(root)
+    client = windows.serve(root, bundled)
     try:
         # The root as VS Code on Windows sends it: a drive letter in a file URI.
-        result = initialize(server, root, root_uri=PureWindowsPath(windows_path(root)).as_uri(), seconds=120)
+        result = initialize(client, root, root_uri=PureWindowsPath(windows_path(root)).as_uri(), seconds=120)
         assert result["serverInfo"]["name"] == "prisma-doctor", result
-        published = server.notification("textDocument/publishDiagnostics", seconds=120)["params"]
+        published = client.notification("textDocument/publishDiagnostics", seconds=120)["params"]
     finally:
-        server.close()
+        client.close()
     assert published["uri"].lower() == PureWindowsPath(windows_path(schema)).as_uri().lower(), published
     (diagnostic,) = published["diagnostics"]
     assert diagnostic["code"] == "client-out-of-sync" and "User.nickname" in diagnostic["message"], diagnostic
