@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from prisma_doctor.repair.steps import PORT_UNKNOWN
 from tests.captures.loading import load
 from tests.helpers import SERVER
 from tests.lsp.raw_client import RawClient, initialize
@@ -223,6 +224,8 @@ def test_a_locked_engine_is_named_then_reset_stops_its_holder_only(windows: Wind
     assert steps["generate"]["status"] == "done", regenerate
     (left,) = steps["discard"]["details"]
     assert "aside" in left and f"is locked by node.exe (pid {holder['pid']}: " in left, left
+    # The stand-in runs on, but Wine ties no socket to it: the verdict says so rather than "no dev server runs".
+    assert steps["verify-app"]["message"].startswith(PORT_UNKNOWN) and "dev.js" in steps["verify-app"]["message"]
 
     # The plan stops the stand-in's process tree, the holder among them, and nothing outside the project.
     (stop,) = [step for step in json.loads(dry_run["out"])["steps"] if step["name"] == "stop"]

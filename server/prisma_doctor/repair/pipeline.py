@@ -40,7 +40,7 @@ from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
 from prisma_doctor.repair.statuses import RecordStatus
-from prisma_doctor.repair.steps import Step, StepOutcome, put_back
+from prisma_doctor.repair.steps import PORT_UNKNOWN, Step, StepOutcome, put_back
 
 __all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "run_plan"]
 
@@ -98,7 +98,12 @@ class RepairResult:
         if any(step.name == "verify" for step in self.steps):
             checked.append("the generated clients match the schema")
         checked.append(app.message if app is not None else "the app was not asked")
-        return "repair done: " + "; ".join(checked) + " (start the dev server, then open the page that failed)"
+        asked = (
+            "open the page that failed"
+            if app is not None and app.message.startswith(PORT_UNKNOWN)
+            else ("start the dev server, then open the page that failed")
+        )
+        return "repair done: " + "; ".join(checked) + f" ({asked})"
 
     def to_json(self) -> dict[str, Any]:
         return {

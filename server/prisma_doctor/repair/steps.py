@@ -414,6 +414,10 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
     ]
 
 
+# Why the app was not asked, as the verdict tells them apart.
+NO_DEV_SERVER = "no dev server runs, so the app was not asked"
+PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
+
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
 # the client's files change): a failed answer from it is asked again once, this much later.
 WATCHER_GRACE_SECONDS = 3.0
@@ -441,7 +445,12 @@ class VerifyApp(Step):
     def run(self, ctx: StepContext) -> StepOutcome:
         targets = _servers_to_ask(self.servers, ctx)
         if not targets:
-            return StepOutcome("skipped", "no dev server runs, so the app was not asked")
+            unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
+            if unknown:
+                # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
+                who = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in unknown)
+                return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
+            return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
         for port, kept, folder in targets:
             for route in self.routes:
