@@ -98,12 +98,10 @@ class RepairResult:
         if any(step.name == "verify" for step in self.steps):
             checked.append("the generated clients match the schema")
         checked.append(app.message if app is not None else "the app was not asked")
-        asked = (
-            "open the page that failed"
-            if app is not None and app.message.startswith(PORT_UNKNOWN)
-            else ("start the dev server, then open the page that failed")
-        )
-        return "repair done: " + "; ".join(checked) + f" ({asked})"
+        # A server that runs but whose port could not be read needs no starting.
+        runs = app is not None and app.message.startswith(PORT_UNKNOWN)
+        hint = "open the page that failed" if runs else "start the dev server, then open the page that failed"
+        return "repair done: " + "; ".join(checked) + f" ({hint})"
 
     def to_json(self) -> dict[str, Any]:
         return {
