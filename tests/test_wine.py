@@ -236,7 +236,7 @@ def test_a_locked_engine_is_named_then_reset_stops_its_holder_only(windows: Wind
     assert reset["code"] == 0 and result["verdict"].startswith("repair verified"), result
     steps = {step["name"]: step for step in result["steps"]}
     assert any(f"pid {holder['pid']}" in line for line in steps["stop"]["details"]), steps["stop"]
-    assert dev.poll() is not None, "the stand-in's `node --watch` still runs"
+    assert dev.poll() is not None, "the stand-in (`node --watch-path=dev.js`) still runs"
     assert other.poll() is None, "the node outside the project was stopped"
     assert steps["set-aside"]["status"] == steps["discard"]["status"] == "done", result
     assert not any(line.startswith("left at") for line in steps["discard"]["details"]), steps["discard"]
