@@ -85,6 +85,8 @@ def test_a_process_with_the_client_open_from_outside_is_named_but_not_stopped(tm
     # still named when a removal does fail.
     assert found == []
     assert [h.pid for h in holders_of(client)] == [holder.pid]
+    # A copy set aside is also looked for under the name it had (Wine lists a moved mapped library so).
+    assert [h.pid for h in holders_of(project / ".prisma-doctor" / "aside" / "1-client", was=client)] == [holder.pid]
 
 
 def test_a_process_that_maps_the_engine_library_is_found(tmp_path: Path, spawn) -> None:

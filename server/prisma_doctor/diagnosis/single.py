@@ -90,7 +90,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
         from prisma_doctor.holders import processes_holding
 
         holders = processes_holding(event.path, same_name=True)
-        who = ", ".join(f"{h.name} (pid {h.pid})" for h in holders)
+        who = ", ".join(h.describe() for h in holders)
         return make_finding(
             "engine-locked",
             f"{event.error}: the query engine {event.path} is in use"
@@ -98,7 +98,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             "regenerate.",
             None,
             ("stop-locking-process", "regenerate"),
-            {"path": event.path, "error": event.error, "holders": [{"pid": h.pid, "name": h.name} for h in holders]},
+            {"path": event.path, "error": event.error, "holders": [h.to_json() for h in holders]},
         )
     if isinstance(event, ev.SchemaInvalid):
         first = event.problems[0] if event.problems else None

@@ -300,6 +300,32 @@ def _run_owner(root: Path, launcher: int) -> int | None:
     return owner.pid if owner is not None else None
 
 
+def _announced_without_owner(root: Path, log_path: Path, pid: int) -> dict[int, listeners.Listener]:
+    """The port the restarted server's own output announced, when a socket listens there that no process owns.
+
+    Wine lists every socket with pid 0, so no process's own listening sockets can be read; on Windows itself pid 0
+    (the idle process) never listens, and elsewhere this is not asked. A port that another program already held
+    would not have been announced: the server would have failed to bind it, or taken another one.
+    """
+    if os.name != "nt":
+        return {}
+    announced = _announced_port(root, log_path)
+    if announced is None:
+        return {}
+    try:
+        unowned = {
+            int(c.laddr.port)
+            for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr and not c.pid
+        }
+        started = psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return {}
+    if announced not in unowned:
+        return {}
+    return {announced: listeners.Listener(announced, "127.0.0.1", pid, started)}
+
+
 def _port_from_command(command: tuple[str, ...]) -> int | None:
     for index, arg in enumerate(command):
         match = _PORT_FLAG.match(arg)
@@ -442,7 +468,7 @@ def _wait_until_answering(
             return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
         # The port is one this server's own processes listen on, asked on the address they listen on: another
         # server answering on the recorded port (a second copy, an older one, another address) proves nothing.
-        listening = listeners.listeners(listeners.tree(pid))
+        listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)
         if pinned is not None:
             port = pinned
         elif listening and (port is None or port not in listening):

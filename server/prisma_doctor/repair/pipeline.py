@@ -40,7 +40,7 @@ from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
 from prisma_doctor.repair.statuses import RecordStatus
-from prisma_doctor.repair.steps import NO_DEV_SERVER, Step, StepOutcome, put_back
+from prisma_doctor.repair.steps import NO_DEV_SERVER, PORT_UNKNOWN, Step, StepOutcome, put_back
 
 __all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "run_plan"]
 
@@ -101,13 +101,14 @@ class RepairResult:
         if verify is not None:
             checked.append("the generated clients match the schema")
         checked.append(app.message if app is not None else "the app was not asked")
-        # With no dev server the user has the last step; with one that answered, the message says what was not shown.
-        start = (
-            " (start the dev server, then open the page that failed)"
-            if app is None or app.message == NO_DEV_SERVER
-            else ""
-        )
-        return "repair done: " + "; ".join(checked) + start
+        # With no dev server the user has the last step; with one that runs, the message says what was not shown.
+        if app is None or app.message == NO_DEV_SERVER:
+            hint = " (start the dev server, then open the page that failed)"
+        elif app.message.startswith(PORT_UNKNOWN):
+            hint = " (open the page that failed)"  # it runs: its port could not be read
+        else:
+            hint = ""
+        return "repair done: " + "; ".join(checked) + hint
 
     def to_json(self) -> dict[str, Any]:
         return {

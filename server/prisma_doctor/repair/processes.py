@@ -230,19 +230,25 @@ class StopResult:
     stopped: list[ProjectProcess]
     killed: list[ProjectProcess]
     survivors: list[ProjectProcess]
+    # Gone before their turn came: a child ends with its parent (Node on Windows keeps its children in a job that
+    # ends with it), or it exited by itself.
+    ended: list[ProjectProcess] = field(default_factory=list)
 
 
 def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> StopResult:
     """Terminate, wait `grace` seconds, then kill what is left. A pid reused by another process is left alone."""
     live: dict[psutil.Process, ProjectProcess] = {}
+    ended: list[ProjectProcess] = []
     for item in processes:
         try:
             process = psutil.Process(item.pid)
             if abs(process.create_time() - item.create_time) > 0.01:
-                continue  # the pid now names another process
+                ended.append(item)  # the pid now names another process
+                continue
             process.terminate()
             live[process] = item
         except psutil.NoSuchProcess:
+            ended.append(item)
             continue
         except psutil.AccessDenied:
             live[psutil.Process(item.pid)] = item
@@ -261,4 +267,5 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
         stopped=[live[p] for p in live if p not in survivors],
         killed=killed,
         survivors=[live[p] for p in survivors],
+        ended=ended,
     )

@@ -95,6 +95,9 @@ class StopProcesses(Step):
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
+        details += [
+            f"pid {p.pid} had ended before its turn (with its parent, or by itself): {p.command}" for p in result.ended
+        ]
         details += [f"had to kill pid {p.pid}" for p in result.killed]
         if result.survivors:
             names = ", ".join(f"pid {p.pid} ({p.command})" for p in result.survivors)
@@ -211,7 +214,8 @@ class DiscardSetAside(Step):
         for item, aside in list(ctx.set_aside):
             ctx.set_aside.remove((item, aside))
             try:
-                removal = remove_tree(aside, ctx.root)
+                # A process that loaded a file before it was set aside may hold it under its old name.
+                removal = remove_tree(aside, ctx.root, was=item.path)
             except FS_REFUSALS as error:
                 # The repair itself is done; what could not be removed is named for the user to remove.
                 details.append(f"left at {aside} (was {item.path}): {error}")
@@ -445,15 +449,16 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
     ]
 
 
+# Why the app was not asked, as the verdict tells them apart.
+NO_DEV_SERVER = "no dev server runs, so the app was not asked"
+PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
+
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
 # the client's files change): a failed answer from it is asked again once, this much later; and before it is asked
 # at all, it is given this long to start its new child, so that the answer is not the old process's.
 WATCHER_GRACE_SECONDS = 3.0
 # Servers that do not restart their process for a new client: asking them at once is asking the server that stays.
 IN_PLACE_TOOLS = ("next", "vite", "react-router", "remix", "astro", "nuxt", "svelte-kit")
-
-
-NO_DEV_SERVER = "no dev server runs, so the app was not asked"
 
 
 @dataclass(frozen=True)
@@ -505,6 +510,11 @@ class VerifyApp(Step):
     def run(self, ctx: StepContext) -> StepOutcome:
         targets = _servers_to_ask(self.servers, ctx)
         if not targets:
+            unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
+            if unknown:
+                # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
+                who = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in unknown)
+                return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
             return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
         unsure: list[str] = []
