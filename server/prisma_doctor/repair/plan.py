@@ -218,14 +218,15 @@ def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsid
     protected = [Path(f.path) for f in (schema.files if schema else ())] + [
         project / name for name in ("package.json", "prisma.config.ts", "prisma.config.js", "prisma.config.mjs")
     ]
-    providers = {client.generator.name: client.generator.provider for client in targets.state.clients}
+    generators = {client.generator.name: client.generator for client in targets.state.clients}
     aside: list[SetAsidePath] = []
     not_ours: list[str] = []
     for client in targets.inside:
-        provider = providers.get(client.generator, "")
-        reason = not_a_generated_client(client.path, provider, protected)
+        generator = generators.get(client.generator)
+        provider, extension = (generator.provider, generator.file_extension) if generator else ("", "ts")
+        reason = not_a_generated_client(client.path, provider, protected, extension)
         if reason is None:
-            aside.append(SetAsidePath(client.path, provider))
+            aside.append(SetAsidePath(client.path, provider, extension))
         elif client.is_output:
             not_ours.append(f"{reason} (generator `{client.generator}`)")
     return aside, not_ours

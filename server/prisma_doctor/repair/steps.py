@@ -177,7 +177,11 @@ def put_back(ctx: StepContext) -> list[str]:
                 details.append(f"could not put back {item.path}: its old copy at {aside} is gone")
                 continue
             if os.path.lexists(item.path):
-                reason = not_a_generated_client(item.path, item.provider) if item.provider else None
+                reason = (
+                    not_a_generated_client(item.path, item.provider, file_extension=item.file_extension)
+                    if item.provider
+                    else None
+                )
                 if item.provider is None or reason is not None:
                     details.append(f"kept the old {item.path.name} at {aside}: {item.path} holds new files")
                     continue
