@@ -77,6 +77,16 @@ def check_json(root: Path) -> tuple[int, dict[str, Any]]:
     return code, json.loads(out.getvalue())
 
 
+def codes(report: dict[str, Any]) -> list[str]:
+    """The codes of a JSON report's findings, in order."""
+    return [f["code"] for f in report["findings"]]
+
+
+def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
+    """The first finding of `code` in a JSON report."""
+    return next(f for f in report["findings"] if f["code"] == code)
+
+
 def set_immutable(path: Path, on: bool) -> None:
     """`chattr +i`: no user, root included, may then delete or rename the file, or change a folder's entries (as a
     file held open on Windows, or a root-owned folder for a user). `on=False` takes it back."""

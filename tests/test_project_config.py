@@ -7,10 +7,13 @@ Where the answer depends on what Prisma does (what it writes, what it refuses), 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import check_json, codes, finding
+from tests.repair_fixtures import project_copy
 from tests.toolchain import PRISMA_VERSIONS, TS_GENERATOR, ProjectFactory, schema_text
 
 PRISMA_7 = PRISMA_VERSIONS[2]
@@ -61,3 +64,15 @@ def test_a_folder_of_the_users_own_files_stays_refused_whatever_the_extension(tm
     assert not_a_generated_client(folder, "prisma-client", (), "ts") is not None
     (folder / "client.json").write_text(header)
     assert not_a_generated_client(folder, "prisma-client", (), "json") is not None
+
+
+@pytest.mark.node
+def test_a_declared_driver_adapter_that_cannot_be_resolved_is_missing(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")  # declares and installs @prisma/adapter-libsql
+    assert "prisma-packages-missing" not in codes(check_json(project)[1])
+    shutil.rmtree(project / "node_modules" / "@prisma" / "adapter-libsql")
+
+    code, report = check_json(project)
+
+    assert code == 1, report
+    assert finding(report, "prisma-packages-missing")["data"]["missing"] == ["@prisma/adapter-libsql"]
