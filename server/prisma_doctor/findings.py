@@ -48,7 +48,7 @@ CODES: Mapping[str, str] = {
     "env-missing": "An environment variable that the schema needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
-    "prisma-packages-missing": "A declared Prisma package (`prisma`, `@prisma/client`, an adapter) that Node cannot resolve.",
+    "prisma-packages-missing": "A declared `prisma`, `@prisma/client` or driver adapter that Node cannot resolve.",
     "prisma-packages-mismatch": "`prisma` and `@prisma/client` are installed at different versions.",
     "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",
