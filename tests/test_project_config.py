@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import check_json, codes, finding
-from tests.repair_fixtures import project_copy
+from tests.npm_cache import run
+from tests.repair_fixtures import project_copy, repair_environment
 from tests.toolchain import PRISMA_VERSIONS, TS_GENERATOR, ProjectFactory, schema_text
 
 PRISMA_7 = PRISMA_VERSIONS[2]
@@ -76,3 +77,108 @@ def test_a_declared_driver_adapter_that_cannot_be_resolved_is_missing(tmp_path: 
 
     assert code == 1, report
     assert finding(report, "prisma-packages-missing")["data"]["missing"] == ["@prisma/adapter-libsql"]
+
+
+# Trial B's layout: a schema folder, and prisma.config.ts naming the migrations folder beside it (not in it, where
+# Prisma looks without the config). The libSQL adapter lets the real `prisma migrate deploy` run without a native
+# schema engine.
+SPLIT_CONFIG = """import path from "node:path";
+import { PrismaLibSQL } from "@prisma/adapter-libsql";
+import { defineConfig } from "prisma/config";
+
+export default defineConfig({
+  experimental: { adapter: true },
+  schema: path.join("prisma", "schema"),
+  migrations: { path: path.join("prisma", "migrations") },
+  async adapter() {
+    return new PrismaLibSQL({ url: "file:./dev.db" });
+  },
+});
+"""
+SPLIT_BASE = """generator client {
+  provider   = "prisma-client-js"
+  engineType = "client"
+}
+
+datasource db {
+  provider = "sqlite"
+  url      = "file:./dev.db"
+}
+"""
+TODO = "model Todo {\n  id    Int    @id @default(autoincrement())\n  title String\n}\n"
+INIT_SQL = (
+    'CREATE TABLE "Todo" (\n    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    "title" TEXT NOT NULL\n);\n'
+)
+NOTES_SQL = 'ALTER TABLE "Todo" ADD COLUMN "notes" TEXT;\n'
+
+
+def split_project(folder: Path) -> Path:
+    """The repair template (Prisma 6.17, libSQL adapter) in trial B's layout, its first migration applied by Prisma."""
+    project = project_copy("npm", folder)
+    (project / "prisma" / "schema.prisma").unlink()
+    (project / "prisma" / "schema").mkdir()
+    (project / "prisma" / "schema" / "base.prisma").write_text(SPLIT_BASE)
+    (project / "prisma" / "schema" / "todo.prisma").write_text(TODO)
+    (project / "prisma.config.ts").write_text(SPLIT_CONFIG)
+    add_migration(project, "20260101000000_init", INIT_SQL)
+    prisma(project, "migrate", "deploy")
+    prisma(project, "generate")
+    return project
+
+
+def add_migration(project: Path, name: str, sql: str) -> None:
+    folder = project / "prisma" / "migrations" / name
+    folder.mkdir(parents=True)
+    (folder / "migration.sql").write_text(sql)
+
+
+def prisma(project: Path, *arguments: str) -> str:
+    return run(["npx", "--no-install", "prisma", *arguments], project, env=repair_environment())
+
+
+@pytest.mark.node
+def test_the_migrations_folder_named_in_prisma_config_is_the_one_read(tmp_path: Path) -> None:
+    project = split_project(tmp_path / "app")
+    # A teammate's pull brings a field and its migration; the client is generated, the migration not applied.
+    (project / "prisma" / "schema" / "todo.prisma").write_text(
+        TODO.replace("  title String\n", "  title String\n  notes String?\n")
+    )
+    add_migration(project, "20260201000000_notes", NOTES_SQL)
+    prisma(project, "generate")
+
+    code, report = check_json(project)
+
+    assert code == 1, report
+    assert finding(report, "migrations-pending")["data"]["migrations"] == ["20260201000000_notes"]
+    column = finding(report, "db-missing-column")
+    assert column["data"]["migration"] == "20260201000000_notes", column
+    assert [fix["id"] for fix in column["fixes"]] == ["migrate-deploy"]
+    # Prisma reads the same folder: its deploy applies that migration, and the check then finds nothing.
+    assert "20260201000000_notes" in prisma(project, "migrate", "deploy")
+    assert check_json(project)[1]["state"] == "in-sync"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (None, "prisma/schema/migrations"),  # Prisma's default: beside the file that declares the datasource
+        ('export default { schema: "prisma/schema", migrations: { path: "db/migrations" } }', "db/migrations"),
+        (
+            'export default defineConfig({\n  migrations: {\n    seed: "tsx seed.ts",\n'
+            '    path: path.join(__dirname, "prisma", "migrations"),\n  },\n});',
+            "prisma/migrations",
+        ),
+        ("export default { migrations: { path: computed() } }", "prisma/schema/migrations"),  # not read: the default
+        ('// migrations: { path: "old" }\nexport default {}', "prisma/schema/migrations"),
+    ],
+)
+def test_where_the_migrations_are(tmp_path: Path, config: str | None, expected: str) -> None:
+    from prisma_doctor.schema.locate import locate_schema
+
+    (tmp_path / "prisma" / "schema").mkdir(parents=True)
+    (tmp_path / "prisma" / "schema" / "base.prisma").write_text(SPLIT_BASE)
+    (tmp_path / "prisma" / "schema" / "todo.prisma").write_text(TODO)
+    if config is not None:
+        (tmp_path / "prisma.config.ts").write_text(config)
+
+    assert locate_schema(tmp_path).migrations_dir == tmp_path.resolve() / expected

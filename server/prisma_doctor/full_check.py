@@ -71,7 +71,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
     probe = probe_for(state.root, schema)
     if probe.target is None:
         return []  # no URL to ask: nothing is said of a database the project has not named
-    sql = read_migrations(schema.source.schema_dir)
+    sql = read_migrations(schema.source.migrations_dir)
     if probe.target.provider == "sqlite" and database_file(probe.target) is None:
         if not sql:
             return []  # a project that has no database yet, and no migrations to make one
