@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import check_json, codes, finding
+from tests.helpers import check_json, codes, doctor, finding
 from tests.npm_cache import run
 from tests.repair_fixtures import project_copy, repair_environment
 from tests.toolchain import PRISMA_VERSIONS, TS_GENERATOR, ProjectFactory, schema_text
@@ -182,3 +182,42 @@ def test_where_the_migrations_are(tmp_path: Path, config: str | None, expected: 
         (tmp_path / "prisma.config.ts").write_text(config)
 
     assert locate_schema(tmp_path).migrations_dir == tmp_path.resolve() / expected
+
+
+@pytest.mark.node
+def test_migrate_dev_names_the_migration_by_the_change(tmp_path: Path) -> None:
+    project = split_project(tmp_path / "app")
+    fields = "  title String\n  notes String?\n  done  Boolean @default(false)\n"
+    (project / "prisma" / "schema" / "todo.prisma").write_text(TODO.replace("  title String\n", fields))
+    preview = doctor("migrate", "dev", "--name", "notes for todos", "--dry-run", "--project", str(project), repair=True)
+    assert "migrate dev --name notes for todos" in preview.stdout, preview.stdout + preview.stderr
+
+    # (Prisma 6.17's migrate dev through the libSQL adapter waits a minute before it exits.)
+    done = doctor("migrate", "dev", "--yes", "--project", str(project), repair=True)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The folder is Prisma's own doing: `<timestamp>_<name>`, where the config says migrations live.
+    created = sorted(p.name for p in (project / "prisma" / "migrations").iterdir() if p.is_dir())
+    assert len(created) == 2 and created[1].endswith("_add_todo_notes_done"), created
+
+
+@pytest.mark.parametrize(
+    ("models", "expected"),
+    [
+        (TODO, "schema_change"),  # nothing the migrations lack: a type change, a removal
+        (TODO.replace("  title String\n", "  title String\n  createdAt DateTime\n"), "add_todo_created_at"),
+        (TODO + "model OrderItem {\n  id Int @id\n  todo Todo @relation(fields: [id], references: [id])\n}\n", None),
+        (TODO.replace("  title String\n", '  title String\n  body  String @map("text")\n'), "add_todo_body"),
+    ],
+)
+def test_the_name_of_a_change(models: str, expected: str | None) -> None:
+    from prisma_doctor.diagnosis.facts import migrated_columns
+    from prisma_doctor.migration_name import migration_name
+    from prisma_doctor.schema.datamodel import build_datamodel
+    from prisma_doctor.schema.parser import parse_schema
+
+    datamodel = build_datamodel([parse_schema(SPLIT_BASE + models, "schema.prisma")])
+    name = migration_name(datamodel, migrated_columns({"20260101000000_init": INIT_SQL}))
+
+    # A relation field is no column; a new model is named whole (its back-relation on Todo is no column either).
+    assert name == (expected or "add_order_item")

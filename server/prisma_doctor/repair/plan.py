@@ -86,8 +86,16 @@ class RepairPlan:
         }
 
 
-def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manager: str | None = None) -> RepairPlan:
-    """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project."""
+def build_plan(
+    root: Path | str,
+    kind: str,
+    *,
+    deep: bool = False,
+    package_manager: str | None = None,
+    migration_name: str | None = None,
+) -> RepairPlan:
+    """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project.
+    `migration_name`: the name `migrate-dev` gives its migration (else one said by the change, migration_name.py)."""
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
@@ -130,7 +138,8 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         ]
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
-        database = DatabaseCommand(manager, targets.schema_argument, kind)
+        name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
+        database = DatabaseCommand(manager, targets.schema_argument, kind, name)
         steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _routes_that_failed(apps))]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
     aside, not_ours = _clients_to_set_aside(targets, project)
@@ -230,6 +239,16 @@ def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsid
         elif client.is_output:
             not_ours.append(f"{reason} (generator `{client.generator}`)")
     return aside, not_ours
+
+
+def _migration_name(targets: Targets) -> str:
+    from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
+    from prisma_doctor.migration_name import FALLBACK, migration_name
+
+    schema = targets.state.schema
+    if schema is None:
+        return FALLBACK
+    return migration_name(schema.datamodel, migrated_columns(read_migrations(schema.source.migrations_dir)))
 
 
 def _schema_refusals(targets: Targets) -> list[str]:

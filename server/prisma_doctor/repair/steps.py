@@ -298,7 +298,7 @@ class Generate(PrismaCommand):
 # `--accept-data-loss` and `migrate dev` never `--force`, so Prisma refuses, and says why, rather than reset data.
 DATABASE_COMMANDS = {
     "migrate-deploy": (("migrate", "deploy"), "Apply pending migrations (prisma migrate deploy)"),
-    "migrate-dev": (("migrate", "dev", "--name", "prisma-doctor"), "Create and apply a migration (prisma migrate dev)"),
+    "migrate-dev": (("migrate", "dev"), "Create and apply a migration (prisma migrate dev)"),
     "db-push": (("db", "push"), "Push the schema to the database (prisma db push)"),
 }
 
@@ -306,6 +306,8 @@ DATABASE_COMMANDS = {
 @dataclass
 class DatabaseCommand(PrismaCommand):
     kind: str = "migrate-deploy"  # a key of DATABASE_COMMANDS
+    # `migrate dev --name`: the migration's name in the user's history (migration_name.py, or the user's own).
+    migration_name: str = ""
     name = "database"
     done_message = "the database is up to date"
 
@@ -313,7 +315,8 @@ class DatabaseCommand(PrismaCommand):
         self.title = DATABASE_COMMANDS[self.kind][1]
 
     def prisma_args(self) -> tuple[str, ...]:
-        return DATABASE_COMMANDS[self.kind][0]
+        named = ("--name", self.migration_name) if self.kind == "migrate-dev" and self.migration_name else ()
+        return (*DATABASE_COMMANDS[self.kind][0], *named)
 
 
 @dataclass
