@@ -67,13 +67,14 @@ def doctor_json(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, 
         return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
 
 
-def check_json(root: Path) -> tuple[int, dict[str, Any]]:
-    """`prisma-doctor check --json ROOT`, run in this process (quicker than `doctor`): its exit code and report."""
+def check_json(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """`prisma-doctor check --json ROOT ARGS`, run in this process (quicker than `doctor`): its exit code and
+    report."""
     from prisma_doctor.cli import main  # here: importing this module costs no CLI import
 
     out = io.StringIO()
     with redirect_stdout(out):
-        code = main(["check", "--json", str(root)])
+        code = main(["check", "--json", str(root), *args])
     return code, json.loads(out.getvalue())
 
 

@@ -221,3 +221,24 @@ def test_the_name_of_a_change(models: str, expected: str | None) -> None:
 
     # A relation field is no column; a new model is named whole (its back-relation on Todo is no column either).
     assert name == (expected or "add_order_item")
+
+
+def test_one_file_of_a_schema_folder_stands_for_the_folder(tmp_path: Path) -> None:
+    from prisma_doctor.schema.locate import locate_schema
+
+    folder = tmp_path / "prisma" / "schema"
+    folder.mkdir(parents=True)
+    (folder / "base.prisma").write_text(SPLIT_BASE)
+    (folder / "todo.prisma").write_text(TODO)
+    lone = tmp_path / "elsewhere.prisma"
+    lone.write_text(TODO)
+
+    source = locate_schema(tmp_path, folder / "todo.prisma")
+
+    assert [f.name for f in source.files] == ["base.prisma", "todo.prisma"]
+    assert source.main_file == folder / "base.prisma"
+    assert "the whole folder is read" in source.origin
+    # A file that is not part of the project's schema is read alone, and the check says why it knows nothing.
+    assert locate_schema(tmp_path, lone).files == (lone,)
+    code, report = check_json(tmp_path, "--schema", str(lone))
+    assert (code, report["state"], codes(report)) == (2, "unknown", ["no-client-generator"])

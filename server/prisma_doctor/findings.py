@@ -48,6 +48,7 @@ CODES: Mapping[str, str] = {
     "env-missing": "An environment variable that the schema needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
+    "no-client-generator": "The schema declares no Prisma Client generator: there is nothing to compare.",
     "prisma-packages-missing": "A declared `prisma`, `@prisma/client` or driver adapter that Node cannot resolve.",
     "prisma-packages-mismatch": "`prisma` and `@prisma/client` are installed at different versions.",
     "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",

@@ -140,7 +140,7 @@ def _config_base(root: Path, config: Path) -> Path:
 def _locate(root: Path, explicit: Path | None) -> SchemaSource:
     if explicit is not None:
         target = explicit if explicit.is_absolute() else (Path.cwd() / explicit)
-        return _source_from_path(target, "--schema")
+        return _whole_schema(root, _source_from_path(target, "--schema"))
     for name in (*CONFIG_NAMES, *DOT_CONFIG_NAMES):
         config = root / name
         if config.is_file():
@@ -167,6 +167,24 @@ def _locate(root: Path, explicit: Path | None) -> SchemaSource:
         f"no Prisma schema in {root}: looked for prisma.config.ts, package.json `prisma.schema`, schema.prisma, "
         "prisma/schema.prisma and prisma/schema/"
     )
+
+
+def _whole_schema(root: Path, given: SchemaSource) -> SchemaSource:
+    """A file given that is one of the project's schema folder stands for the whole folder, as Prisma's language
+    tools read it (its CLI would read the file alone, and fail or generate a client without the other files' models).
+    """
+    if len(given.files) != 1:
+        return given
+    try:
+        project = _locate(root, None)
+    except SchemaNotFound:
+        return given
+    file = given.files[0].resolve()
+    if len(project.files) < 2 or file not in {f.resolve() for f in project.files}:
+        return given
+    folder = os.path.commonpath([str(f.parent) for f in project.files])
+    origin = f"--schema {given.files[0]}, one file of the schema folder {folder}: the whole folder is read"
+    return SchemaSource(project.files, origin, project.config_file, project.main)
 
 
 def _source_from_path(target: Path, origin: str, config: Path | None = None) -> SchemaSource:
