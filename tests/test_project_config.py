@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import check_json, codes, doctor, finding
-from tests.npm_cache import run
+from tests.helpers import check_json, codes, doctor, finding, tree_contents
+from tests.npm_cache import ToolchainError, run
 from tests.repair_fixtures import project_copy, repair_environment
 from tests.toolchain import PRISMA_VERSIONS, TS_GENERATOR, ProjectFactory, schema_text
 
@@ -242,3 +242,83 @@ def test_one_file_of_a_schema_folder_stands_for_the_folder(tmp_path: Path) -> No
     assert locate_schema(tmp_path, lone).files == (lone,)
     code, report = check_json(tmp_path, "--schema", str(lone))
     assert (code, report["state"], codes(report)) == (2, "unknown", ["no-client-generator"])
+
+
+CONFIG_WITH_ENV = """import { defineConfig, env } from "prisma/config";
+
+export default defineConfig({
+  schema: "prisma/schema.prisma",
+  // env("NOT_READ_IN_A_COMMENT")
+  datasource: { url: env("PRISMA_DOCTOR_TEST_URL") },
+});
+"""
+
+
+@pytest.mark.node
+def test_a_config_env_that_nothing_sets_is_found_and_refused_before_any_change(
+    prisma_project: ProjectFactory,
+) -> None:
+    project = prisma_project(schema_text(PRISMA_7, MODELS, TS_GENERATOR), version=PRISMA_7)
+    config = project.root / "prisma.config.ts"
+    config.write_text(CONFIG_WITH_ENV)
+    project.prisma("generate", env={"PRISMA_DOCTOR_TEST_URL": "file:./dev.db"})
+    client = tree_contents(project.root / "src" / "generated")
+    # What the finding says is Prisma's own behaviour: without the variable, it cannot even load its config.
+    with pytest.raises(ToolchainError, match="PRISMA_DOCTOR_TEST_URL"):
+        project.prisma("generate")
+
+    code, report = check_json(project.root)
+    done = doctor("regenerate", "--yes", "--project", str(project.root), repair=True)
+
+    assert code == 1 and codes(report) == ["env-missing"], report
+    missing = finding(report, "env-missing")
+    assert missing["data"] == {"variable": "PRISMA_DOCTOR_TEST_URL"}
+    assert (missing["location"]["file"], missing["location"]["line"]) == (str(config), 6)
+    assert [fix["id"] for fix in missing["fixes"]] == ["set-env-var"]
+    assert done.returncode == 2 and "PRISMA_DOCTOR_TEST_URL" in done.stderr, done.stdout + done.stderr
+    assert tree_contents(project.root / "src" / "generated") == client
+    # Set in .env, it is found: nothing to say.
+    (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
+    assert check_json(project.root)[1]["state"] == "in-sync"
+
+
+RELATION = "@relation(fields: [userId], references: [id])"
+
+
+@pytest.mark.node
+def test_a_relation_without_its_opposite_field_is_refused_before_any_change(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(
+        schema.read_text()
+        + "\nmodel Post {\n  id     Int  @id @default(autoincrement())\n  userId Int\n"
+        + f"  user   User {RELATION}\n}}\n"
+    )
+    client = tree_contents(project / "node_modules" / ".prisma")
+    with pytest.raises(ToolchainError, match="missing an opposite relation field"):
+        prisma(project, "validate")  # Prisma's own verdict (P1012)
+
+    report = check_json(project)[1]
+    done = doctor("regenerate", "--yes", "--project", str(project), repair=True)
+
+    invalid = finding(report, "schema-invalid")
+    assert "`user` on model `Post` is missing an opposite relation field on the model `User`" in invalid["message"]
+    assert invalid["location"]["line"] == schema.read_text().splitlines().index("  user   User " + RELATION) + 1
+    assert done.returncode == 2 and "does not validate" in done.stderr, done.stdout + done.stderr
+    assert tree_contents(project / "node_modules" / ".prisma") == client
+
+
+def test_only_prismas_env_outside_comments_is_read(tmp_path: Path) -> None:
+    from prisma_doctor.config_env import config_env_findings
+    from prisma_doctor.schema.locate import locate_schema
+
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(SPLIT_BASE + TODO)
+    config = tmp_path / "prisma.config.ts"
+    config.write_text(CONFIG_WITH_ENV)
+    source = locate_schema(tmp_path)
+
+    assert [f.data["variable"] for f in config_env_findings(tmp_path, source, {})] == ["PRISMA_DOCTOR_TEST_URL"]
+    assert config_env_findings(tmp_path, source, {"PRISMA_DOCTOR_TEST_URL": ""}) == []
+    config.write_text(CONFIG_WITH_ENV.replace('"prisma/config"', '"./my-env"'))  # some other `env`
+    assert config_env_findings(tmp_path, source, {}) == []

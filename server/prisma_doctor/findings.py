@@ -45,7 +45,7 @@ CODES: Mapping[str, str] = {
     "db-unreachable": "The database server cannot be reached.",
     "engine-locked": "The query engine file is locked by a running process.",
     "engine-unavailable": "The query engine could not be found or downloaded.",
-    "env-missing": "An environment variable that the schema needs is not set.",
+    "env-missing": "An environment variable that the schema or prisma.config.ts needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
     "no-client-generator": "The schema declares no Prisma Client generator: there is nothing to compare.",

@@ -3,8 +3,9 @@
 Kinds: "reset" (stop, set aside the clients and caches, reinstall when packages are missing, generate, discard
 what was set aside, restart the dev server, TypeScript hint, verify), "regenerate" (the same without stop and
 restart) and "restart-dev" (stop the dev server's process chain, start it again); and the database commands.
-A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate, Prisma or the
-package manager is missing, a folder to set aside holds a mount point or may not be changed by this user.
+A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate (as far as
+validate.py knows Prisma's rules), the config reads an `env()` nothing sets, Prisma or the package manager is
+missing, a folder to set aside holds a mount point or may not be changed by this user.
 """
 
 from __future__ import annotations
@@ -252,9 +253,15 @@ def _migration_name(targets: Targets) -> str:
 
 
 def _schema_refusals(targets: Targets) -> list[str]:
-    report = targets.state.report
-    broken = [f for f in report.findings if f.code in ("schema-invalid", "schema-unreadable")]
-    return [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
+    from prisma_doctor.config_env import config_env_findings
+
+    state = targets.state
+    broken = [f for f in state.report.findings if f.code in ("schema-invalid", "schema-unreadable")]
+    refusals = [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
+    # Prisma would fail loading its config before it changed anything, and the repair would have set the client
+    # aside for nothing.
+    unset = config_env_findings(state.root, state.schema.source) if state.schema is not None else []
+    return refusals + [f"Prisma cannot load its config: {f.message}" for f in unset]
 
 
 def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -> list[str]:

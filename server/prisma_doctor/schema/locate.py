@@ -52,8 +52,9 @@ class SchemaSource(Record):
     """The files that make up one schema, and how they were found.
 
     `main` is the file that declares the datasource or a generator (for a folder), else the first file;
-    `migrations` the folder that the project's config names in `migrations.path`, if it names one. (A plain class
-    rather than a dataclass, as the syntax tree: see syntax.py.)
+    `config_file` the config Prisma loads (`prisma.config.ts`), when the project has one; `migrations` the folder
+    that config names in `migrations.path`, if it names one. (A plain class rather than a dataclass, as the syntax
+    tree: see syntax.py.)
     """
 
     __slots__ = ("config_file", "files", "main", "migrations", "origin")
@@ -121,14 +122,13 @@ class LoadedSchema(Record):
 def locate_schema(project_root: Path, explicit: Path | None = None) -> SchemaSource:
     root = real_path(project_root)
     source = _locate(root, explicit)
-    # Prisma reads the config of the folder it runs in, whichever way the schema was found.
-    config = source.config_file or next(
+    # Prisma loads the config of the folder it runs in, whichever way the schema was found.
+    source.config_file = source.config_file or next(
         (root / n for n in (*CONFIG_NAMES, *DOT_CONFIG_NAMES) if (root / n).is_file()), None
     )
-    declared = _path_from_config(config, _CONFIG_MIGRATIONS) if config is not None else None
-    if declared is not None:
-        assert config is not None
-        source.migrations = _config_base(root, config) / declared
+    if source.config_file is not None:
+        declared = _path_from_config(source.config_file, _CONFIG_MIGRATIONS)
+        source.migrations = _config_base(root, source.config_file) / declared if declared is not None else None
     return source
 
 
@@ -264,7 +264,7 @@ def _path_from_config(config: Path, entry: re.Pattern[str]) -> str | None:
         return None
     # A regular expression, not a TypeScript evaluator: a path is a string literal or a path.join of literals in
     # every config Prisma's docs show. A path computed otherwise is not read: the defaults apply.
-    match = entry.search(_strip_js_comments(text))
+    match = entry.search(blank_js_comments(text))
     if match is None:
         return None
     if match.group("literal") is not None:
@@ -280,9 +280,15 @@ def _path_from_config(config: Path, entry: re.Pattern[str]) -> str | None:
     return "/".join(parts) or None
 
 
-def _strip_js_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
-    return re.sub(r"(?m)(^|\s)//.*$", r"\1", text)
+def blank_js_comments(text: str) -> str:
+    """A config's text with its comments blanked (offsets kept, for a finding's range): what a comment says is not
+    what the config does."""
+    text = re.sub(r"/\*.*?\*/", _blank, text, flags=re.DOTALL)
+    return re.sub(r"(?m)(?:^|(?<=\s))//.*$", _blank, text)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", match.group())
 
 
 def _schema_from_package_json(package_json: Path) -> str | None:
