@@ -73,14 +73,25 @@ def doctor_json(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, 
         return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
 
 
-def check_json(root: Path) -> tuple[int, dict[str, Any]]:
-    """`prisma-doctor check --json ROOT`, run in this process (quicker than `doctor`): its exit code and report."""
+def check_json(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """`prisma-doctor check --json ROOT ARGS`, run in this process (quicker than `doctor`): its exit code and
+    report."""
     from prisma_doctor.cli import main  # here: importing this module costs no CLI import
 
     out = io.StringIO()
     with redirect_stdout(out):
-        code = main(["check", "--json", str(root)])
+        code = main(["check", "--json", str(root), *args])
     return code, json.loads(out.getvalue())
+
+
+def codes(report: dict[str, Any]) -> list[str]:
+    """The codes of a JSON report's findings, in order."""
+    return [f["code"] for f in report["findings"]]
+
+
+def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
+    """The first finding of `code` in a JSON report."""
+    return next(f for f in report["findings"] if f["code"] == code)
 
 
 def set_immutable(path: Path, on: bool) -> None:

@@ -55,3 +55,19 @@ def test_unknown_attributes_and_models_without_identity() -> None:
         ),
     ]
     assert problems("model Legacy {\n  x Int?\n  @@ignore\n}\n") == []
+
+
+def test_a_relation_needs_its_opposite_field_with_the_same_name() -> None:
+    relation = "@relation({name}fields: [bId], references: [id])"
+    base = "model B {\n  id Int @id\n  %s\n}\nmodel A {\n  id Int @id\n  bId Int\n  b B %s\n}\n"
+    found = problems(base % ("", relation.format(name="")))
+    assert [message for _, message, _ in found] == [
+        "the relation field `b` on model `A` is missing an opposite relation field on the model `B` "
+        "(add one of type `A`)"
+    ]
+    assert problems(base % ("a A[]", relation.format(name=""))) == []
+    assert problems(base % ('a A[] @relation("ab")', relation.format(name='"ab", '))) == []
+    assert len(problems(base % ('a A[] @relation("other")', relation.format(name='"ab", ')))) == 2  # both sides
+    # A self-relation and an ignored model are Prisma's to judge: their rules have exceptions.
+    assert problems("model A {\n  id Int @id\n  pId Int?\n  p A? @relation(fields: [pId], references: [id])\n}\n") == []
+    assert problems((base % ("", relation.format(name=""))).replace("model B {", "model B {\n  @@ignore")) == []

@@ -73,6 +73,8 @@ def inspect_project(
         state = replace(_client_state(generator), left_behind=tuple(old_outputs(generator, root, searched)))
         states.append(state)
         findings.extend(_client_findings(schema, state, root, installed, several=len(generators) > 1))
+    if not generators and not any(f.code in ("schema-unreadable", "schema-invalid") for f in findings):
+        findings.append(_no_client_generator(schema))  # (a schema that cannot be read says why already)
     known = bool(states) and not any(f.code == "schema-unreadable" for f in findings)
     return ProjectState(root, schema, tuple(states), installed, Report.from_findings(str(root), findings, known=known))
 
@@ -103,6 +105,19 @@ def _schema_findings(schema: LoadedSchema) -> list[Finding]:
         for problem in schema.read_errors
     )
     return findings
+
+
+def _no_client_generator(schema: LoadedSchema) -> Finding:
+    """Why the state is unknown when the schema has no client to compare with: said, not left to an empty report."""
+    files = ", ".join(str(f) for f in schema.source.files[:3]) + (" ..." if len(schema.source.files) > 3 else "")
+    return Finding(
+        "no-client-generator",
+        Severity.INFO,
+        f"The schema ({files}) declares no `prisma-client-js` or `prisma-client` generator, so there is no client "
+        "to compare it with. If it is one file of a multi-file schema, check the folder.",
+        Location(str(schema.source.main_file), None),
+        ("edit-schema",),
+    )
 
 
 def _package_json_findings(root: Path) -> list[Finding]:

@@ -12,10 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed, differs_in_case
 from prisma_doctor.findings import Finding, Location, Severity
-from prisma_doctor.schema.datamodel import Datamodel, Model
-
-# Field kinds that are columns of their model's table (relations are not; their foreign keys are scalars).
-_COLUMN_KINDS = ("scalar", "enum", "unsupported")
+from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
 
 
 def database_findings(
@@ -104,7 +101,7 @@ def _missing(
                 continue
             for field in model.fields:
                 column = field.db_name or field.name
-                if field.kind not in _COLUMN_KINDS or (table, column) in seen:
+                if field.kind not in COLUMN_KINDS or (table, column) in seen:
                     continue
                 if not relation.has_column(column, catalog.case_sensitive):
                     seen.add((table, column))

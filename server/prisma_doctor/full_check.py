@@ -1,5 +1,6 @@
 """The whole state of a project, as `check` and the language server see it: the static check (schema against
-clients, check.py) and what surrounds it, each gap its own finding: the installed Prisma packages (installed.py),
+clients, check.py) and what surrounds it, each gap its own finding: a config `env()` nothing sets (config_env.py),
+the installed Prisma packages (installed.py),
 the database when it can be reached (database_state.py, asked through its probe: read-only and bounded), and
 running dev servers that started before the client they should use.
 
@@ -41,13 +42,15 @@ def inspect_whole(
 
 
 def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
+    from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import package_findings
 
     assert state.schema is not None
     schema_dir = state.schema.source.schema_dir
     # A generated client imports @prisma/client from its own folder (a missing client is its own finding already).
     starts = [c.client.path for c in state.clients if c.client is not None]
-    findings = package_findings(state.root, schema_dir, starts, _generator_location(state))
+    findings = config_env_findings(state.root, state.schema.source)
+    findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings.extend(database_gaps(state, wait))
     findings.extend(stale_dev_servers(state))
     return findings
@@ -75,7 +78,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
     probe = probe_for(state.root, schema)
     if probe.target is None:
         return []  # no URL to ask: nothing is said of a database the project has not named
-    sql = read_migrations(schema.source.schema_dir)
+    sql = read_migrations(schema.source.migrations_dir)
     if probe.target.provider == "sqlite" and database_file(probe.target) is None:
         if not sql:
             return []  # a project that has no database yet, and no migrations to make one

@@ -1,4 +1,5 @@
-"""`prisma-doctor migrate deploy|dev|push [--project DIR] [--dry-run] [--yes] [--json]`: the database repairs.
+"""`prisma-doctor migrate deploy|dev|push [--name NAME] [--project DIR] [--dry-run] [--yes] [--json]`: the database
+repairs.
 
 Each runs the project's own Prisma (`migrate deploy`, `migrate dev`, `db push`) and never a destructive variant:
 where Prisma would need to reset data or accept data loss, it refuses and the repair fails with its message.
@@ -20,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(ACTIONS),
         help="deploy: apply pending migrations; dev: create and "
         "apply one for the schema changes; push: push the schema without a migration",
+    )
+    parser.add_argument(
+        "--name",
+        help="dev: the migration's name (default: one said by the change, such as add_user_nickname)",
     )
     add_repair_arguments(parser, deep=False)
 

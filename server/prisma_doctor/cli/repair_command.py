@@ -21,6 +21,7 @@ from prisma_doctor.cli.render import escaped
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
+    from prisma_doctor.repair.plan import RepairPlan
 
 
 def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) -> None:
@@ -34,13 +35,18 @@ def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) 
     parser.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
 
 
+def _plan(args: argparse.Namespace, kind: str) -> RepairPlan:
+    from prisma_doctor.repair.plan import build_plan
+
+    return build_plan(args.project, kind, deep=getattr(args, "deep", False), migration_name=getattr(args, "name", None))
+
+
 def run_repair(args: argparse.Namespace, kind: str) -> int:
     from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_plan
-    from prisma_doctor.repair.plan import build_plan
     from prisma_doctor.repair.roots import RefusedRoot
 
     try:
-        plan = build_plan(args.project, kind, deep=getattr(args, "deep", False))
+        plan = _plan(args, kind)
     except RefusedRoot as error:
         raise UsageError(f"refused: {error}") from None
     if args.dry_run:
@@ -60,7 +66,7 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             raise UsageError("not confirmed; pass --yes to run without asking")
         # What was shown is what runs: a project that changed while its plan was read (a server restarted, another
         # repair done) is looked at again, and a plan that is not the one confirmed does not run.
-        again = build_plan(args.project, kind, deep=getattr(args, "deep", False))
+        again = _plan(args, kind)
         if again.identity() != plan.identity():
             raise UsageError("the project changed while the plan was read; nothing was changed: run the repair again")
         plan = again

@@ -37,6 +37,8 @@ class Generator:
     schema_file: str
     block: Block
     engine_type: str | None = None
+    # What `prisma-client` names its files (`generatedFileExtension`: "ts", "mts" or "cts"); "ts" when unset.
+    file_extension: str = "ts"
 
     @property
     def is_client(self) -> bool:
@@ -85,6 +87,7 @@ def _resolve(block: Block, schema_file: Path, project_root: Path) -> Generator:
         schema_file=str(schema_file),
         block=block,
         engine_type=string_property(block, "engineType"),
+        file_extension=(string_property(block, "generatedFileExtension") or "ts").lstrip("."),
     )
 
 

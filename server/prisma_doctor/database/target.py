@@ -118,7 +118,7 @@ def locate_database(
             f"the datasource's provider `{provider_name}` is not inspected (PostgreSQL, MySQL/MariaDB and SQLite are)"
         )
     schema_dir = schema.source.schema_dir
-    variables = _env_variables(root, schema_dir, environ)
+    variables = env_variables(root, schema_dir, environ)
     reference = _datasource_reference(block) or _config_reference(root, schema)
     if reference is None:
         raise NoDatabase("neither the datasource nor prisma.config.ts names a database URL")
@@ -173,8 +173,9 @@ def _config_reference(root: Path, schema: LoadedSchema) -> tuple[str, str] | Non
     return None
 
 
-def _env_variables(root: Path, schema_dir: Path, environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    """Name -> (value, where it was found); the environment wins, then the files in Next's order."""
+def env_variables(root: Path, schema_dir: Path, environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Name -> (value, where it was found) of every variable the project sets: the environment wins, then the files
+    in Next's order, then the schema folder's .env."""
     found: dict[str, tuple[str, str]] = {}
     places = [root / name for name in ENV_FILES]
     if schema_dir != root:

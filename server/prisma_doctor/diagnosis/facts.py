@@ -77,7 +77,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
     )
-    sql = read_migrations(state.schema.source.schema_dir) if state.schema is not None else {}
+    sql = read_migrations(state.schema.source.migrations_dir) if state.schema is not None else {}
     lock = running_dev_server(state.root)
     return ProjectFacts(
         root=str(state.root),
@@ -97,10 +97,10 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
 MAX_MIGRATION_CHARS = 4 * 1024 * 1024
 
 
-def read_migrations(schema_dir: Path) -> dict[str, str]:
-    """The migrations folder beside the schema: each migration's name and SQL, in the order Prisma applies them."""
+def read_migrations(folder: Path) -> dict[str, str]:
+    """A migrations folder (`SchemaSource.migrations_dir`): each migration's name and SQL, in the order Prisma
+    applies them."""
     sql: dict[str, str] = {}
-    folder = schema_dir / "migrations"
     for path in sorted(folder.glob("*/migration.sql")) if folder.is_dir() else []:
         try:
             sql[path.parent.name] = project_files.read_text(path)[:MAX_MIGRATION_CHARS]

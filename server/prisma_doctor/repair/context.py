@@ -62,6 +62,7 @@ ProgressCallback = Callable[[ProgressEvent], None]
 class SetAsidePath:
     path: Path
     provider: str | None  # the generator of a client folder (checked again when put back), None for a cache
+    file_extension: str = "ts"  # the generator's `generatedFileExtension` (ownership.py's proof file)
 
 
 @dataclass

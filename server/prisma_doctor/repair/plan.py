@@ -3,8 +3,9 @@
 Kinds: "reset" (stop, set aside the clients and caches, reinstall when packages are missing, generate, discard
 what was set aside, restart the dev server, TypeScript hint, verify), "regenerate" (the same without stop and
 restart) and "restart-dev" (stop the dev server's process chain, start it again); and the database commands.
-A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate, Prisma or the
-package manager is missing, a folder to set aside holds a mount point or may not be changed by this user.
+A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate (as far as
+validate.py knows Prisma's rules), the config reads an `env()` nothing sets, Prisma or the package manager is
+missing, a folder to set aside holds a mount point or may not be changed by this user.
 """
 
 from __future__ import annotations
@@ -87,8 +88,16 @@ class RepairPlan:
         }
 
 
-def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manager: str | None = None) -> RepairPlan:
-    """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project."""
+def build_plan(
+    root: Path | str,
+    kind: str,
+    *,
+    deep: bool = False,
+    package_manager: str | None = None,
+    migration_name: str | None = None,
+) -> RepairPlan:
+    """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project.
+    `migration_name`: the name `migrate-dev` gives its migration (else one said by the change, migration_name.py)."""
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
@@ -136,7 +145,8 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         ]
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
-        database = DatabaseCommand(manager, targets.schema_argument, kind)
+        name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
+        database = DatabaseCommand(manager, targets.schema_argument, kind, name)
         steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _requests_that_failed(apps))]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
     aside, not_ours = _clients_to_set_aside(targets, project)
@@ -224,23 +234,40 @@ def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsid
     protected = [Path(f.path) for f in (schema.files if schema else ())] + [
         project / name for name in ("package.json", "prisma.config.ts", "prisma.config.js", "prisma.config.mjs")
     ]
-    providers = {client.generator.name: client.generator.provider for client in targets.state.clients}
+    generators = {client.generator.name: client.generator for client in targets.state.clients}
     aside: list[SetAsidePath] = []
     not_ours: list[str] = []
     for client in targets.inside:
-        provider = providers.get(client.generator, "")
-        reason = not_a_generated_client(client.path, provider, protected)
+        generator = generators.get(client.generator)
+        provider, extension = (generator.provider, generator.file_extension) if generator else ("", "ts")
+        reason = not_a_generated_client(client.path, provider, protected, extension)
         if reason is None:
-            aside.append(SetAsidePath(client.path, provider))
+            aside.append(SetAsidePath(client.path, provider, extension))
         elif client.is_output:
             not_ours.append(f"{reason} (generator `{client.generator}`)")
     return aside, not_ours
 
 
+def _migration_name(targets: Targets) -> str:
+    from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
+    from prisma_doctor.migration_name import FALLBACK, migration_name
+
+    schema = targets.state.schema
+    if schema is None:
+        return FALLBACK
+    return migration_name(schema.datamodel, migrated_columns(read_migrations(schema.source.migrations_dir)))
+
+
 def _schema_refusals(targets: Targets) -> list[str]:
-    report = targets.state.report
-    broken = [f for f in report.findings if f.code in ("schema-invalid", "schema-unreadable")]
-    return [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
+    from prisma_doctor.config_env import config_env_findings
+
+    state = targets.state
+    broken = [f for f in state.report.findings if f.code in ("schema-invalid", "schema-unreadable")]
+    refusals = [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
+    # Prisma would fail loading its config before it changed anything, and the repair would have set the client
+    # aside for nothing.
+    unset = config_env_findings(state.root, state.schema.source) if state.schema is not None else []
+    return refusals + [f"Prisma cannot load its config: {f.message}" for f in unset]
 
 
 def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -> list[str]:

@@ -183,7 +183,11 @@ def put_back(ctx: StepContext) -> list[str]:
                 details.append(f"could not put back {item.path}: its old copy at {aside} is gone")
                 continue
             if os.path.lexists(item.path):
-                reason = not_a_generated_client(item.path, item.provider) if item.provider else None
+                reason = (
+                    not_a_generated_client(item.path, item.provider, file_extension=item.file_extension)
+                    if item.provider
+                    else None
+                )
                 if item.provider is None or reason is not None:
                     details.append(f"kept the old {item.path.name} at {aside}: {item.path} holds new files")
                     continue
@@ -301,7 +305,7 @@ class Generate(PrismaCommand):
 # `--accept-data-loss` and `migrate dev` never `--force`, so Prisma refuses, and says why, rather than reset data.
 DATABASE_COMMANDS = {
     "migrate-deploy": (("migrate", "deploy"), "Apply pending migrations (prisma migrate deploy)"),
-    "migrate-dev": (("migrate", "dev", "--name", "prisma-doctor"), "Create and apply a migration (prisma migrate dev)"),
+    "migrate-dev": (("migrate", "dev"), "Create and apply a migration (prisma migrate dev)"),
     "db-push": (("db", "push"), "Push the schema to the database (prisma db push)"),
 }
 
@@ -309,6 +313,8 @@ DATABASE_COMMANDS = {
 @dataclass
 class DatabaseCommand(PrismaCommand):
     kind: str = "migrate-deploy"  # a key of DATABASE_COMMANDS
+    # `migrate dev --name`: the migration's name in the user's history (migration_name.py, or the user's own).
+    migration_name: str = ""
     name = "database"
     done_message = "the database is up to date"
 
@@ -316,7 +322,8 @@ class DatabaseCommand(PrismaCommand):
         self.title = DATABASE_COMMANDS[self.kind][1]
 
     def prisma_args(self) -> tuple[str, ...]:
-        return DATABASE_COMMANDS[self.kind][0]
+        named = ("--name", self.migration_name) if self.kind == "migrate-dev" and self.migration_name else ()
+        return (*DATABASE_COMMANDS[self.kind][0], *named)
 
 
 @dataclass

@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # see syntax.py: `typing` and `findings` are left out of star
     # Where a part was written: its declaration (its file is `_path`).
     _Declaration = Block | FieldDeclaration | EnumValueDeclaration
 
+# Field kinds that are columns of their model's table (a relation field is not).
+COLUMN_KINDS = ("scalar", "enum", "unsupported")
 SCALAR_TYPES = frozenset({"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"})
 
 

@@ -4,7 +4,8 @@ Order: an explicit `--schema`, the `schema` entry of `prisma.config.ts` (or .js/
 `.config/prisma.ts`), the `prisma.schema` key of package.json (Prisma 6 and earlier), then the default places
 `schema.prisma`, `prisma/schema.prisma` and the multi-file folder `prisma/schema/` (having both of the last two is
 an error, as it is for Prisma). A path that names a folder means every `.prisma` file below it, read in Prisma's
-order: a depth-first walk with each folder's entries sorted by name.
+order: a depth-first walk with each folder's entries sorted by name. The migrations folder is the config's
+`migrations.path` when it names one, else `migrations` beside the schema file that declares the datasource.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ DOT_CONFIG_NAMES = tuple(f".config/prisma.{ext}" for ext in _CONFIG_EXTENSIONS)
 MAX_SCHEMA_BYTES = 2 * 1024 * 1024
 # `schema: "prisma/schema.prisma"`, or `schema: path.join(__dirname, "prisma", "schema")` (also `resolve`, and
 # `import.meta.dirname`): the two forms Prisma's docs and templates use.
-_CONFIG_SCHEMA = re.compile(
-    r"""(?<![\w$.])['"]?schema['"]?\s*:\s*(?:(?P<literal>'[^'\n]*'|"[^"\n]*"|`[^`$\n]*`)"""
-    r"""|(?:path\.)?(?:join|resolve)\((?P<parts>[^()]*)\))"""
+_PATH_VALUE = r"""(?:(?P<literal>'[^'\n]*'|"[^"\n]*"|`[^`$\n]*`)|(?:path\.)?(?:join|resolve)\((?P<parts>[^()]*)\))"""
+_CONFIG_SCHEMA = re.compile(r"""(?<![\w$.])['"]?schema['"]?\s*:\s*""" + _PATH_VALUE)
+# `migrations: { path: "prisma/migrations", seed: "..." }`, in the same two forms.
+_CONFIG_MIGRATIONS = re.compile(
+    r"""(?<![\w$.])['"]?migrations['"]?\s*:\s*\{[^{}]*?(?<![\w$.])['"]?path['"]?\s*:\s*""" + _PATH_VALUE
 )
 _STRING = re.compile(r"""'([^'\n]*)'|"([^"\n]*)"|`([^`$\n]*)`""")
 _BASE_DIRS = frozenset({"__dirname", "import.meta.dirname"})
@@ -48,20 +51,28 @@ class SchemaNotFound(Exception):
 class SchemaSource(Record):
     """The files that make up one schema, and how they were found.
 
-    `main` is the file that declares the datasource or a generator (for a folder), else the first file. (A plain
-    class rather than a dataclass, as the syntax tree: see syntax.py.)
+    `main` is the file that declares the datasource or a generator (for a folder), else the first file;
+    `config_file` the config Prisma loads (`prisma.config.ts`), when the project has one; `migrations` the folder
+    that config names in `migrations.path`, if it names one. (A plain class rather than a dataclass, as the syntax
+    tree: see syntax.py.)
     """
 
-    __slots__ = ("config_file", "files", "main", "origin")
-    FIELDS = ("files", "origin", "config_file", "main")
+    __slots__ = ("config_file", "files", "main", "migrations", "origin")
+    FIELDS = ("files", "origin", "config_file", "main", "migrations")
 
     def __init__(
-        self, files: tuple[Path, ...], origin: str, config_file: Path | None = None, main: Path | None = None
+        self,
+        files: tuple[Path, ...],
+        origin: str,
+        config_file: Path | None = None,
+        main: Path | None = None,
+        migrations: Path | None = None,
     ) -> None:
         self.files = files
         self.origin = origin
         self.config_file = config_file
         self.main = main
+        self.migrations = migrations
 
     @property
     def main_file(self) -> Path:
@@ -71,6 +82,12 @@ class SchemaSource(Record):
     def schema_dir(self) -> Path:
         """The folder that relative paths in the schema (a generator's `output`) resolve against."""
         return self.main_file.parent
+
+    @property
+    def migrations_dir(self) -> Path:
+        """Where Prisma keeps the migrations: the config's `migrations.path`, else `migrations` beside the schema
+        file that declares the datasource."""
+        return self.migrations or self.schema_dir / "migrations"
 
 
 class LoadedSchema(Record):
@@ -104,16 +121,32 @@ class LoadedSchema(Record):
 
 def locate_schema(project_root: Path, explicit: Path | None = None) -> SchemaSource:
     root = real_path(project_root)
+    source = _locate(root, explicit)
+    # Prisma loads the config of the folder it runs in, whichever way the schema was found.
+    source.config_file = source.config_file or next(
+        (root / n for n in (*CONFIG_NAMES, *DOT_CONFIG_NAMES) if (root / n).is_file()), None
+    )
+    if source.config_file is not None:
+        declared = _path_from_config(source.config_file, _CONFIG_MIGRATIONS)
+        source.migrations = _config_base(root, source.config_file) / declared if declared is not None else None
+    return source
+
+
+def _config_base(root: Path, config: Path) -> Path:
+    """What relative paths in a config are relative to: its folder, or the project for `.config/prisma.ts`."""
+    return root if config.parent.name == ".config" and config.parent.parent == root else config.parent
+
+
+def _locate(root: Path, explicit: Path | None) -> SchemaSource:
     if explicit is not None:
         target = explicit if explicit.is_absolute() else (Path.cwd() / explicit)
-        return _source_from_path(target, "--schema")
+        return _whole_schema(root, _source_from_path(target, "--schema"))
     for name in (*CONFIG_NAMES, *DOT_CONFIG_NAMES):
         config = root / name
         if config.is_file():
-            declared = _schema_from_config(config)
+            declared = _path_from_config(config, _CONFIG_SCHEMA)
             if declared is not None:
-                base = root if name in DOT_CONFIG_NAMES else config.parent
-                return _source_from_path(base / declared, f"{name} `schema`", config)
+                return _source_from_path(_config_base(root, config) / declared, f"{name} `schema`", config)
     package_json = root / "package.json"
     declared = _schema_from_package_json(package_json)
     if declared is not None:
@@ -134,6 +167,24 @@ def locate_schema(project_root: Path, explicit: Path | None = None) -> SchemaSou
         f"no Prisma schema in {root}: looked for prisma.config.ts, package.json `prisma.schema`, schema.prisma, "
         "prisma/schema.prisma and prisma/schema/"
     )
+
+
+def _whole_schema(root: Path, given: SchemaSource) -> SchemaSource:
+    """A file given that is one of the project's schema folder stands for the whole folder, as Prisma's language
+    tools read it (its CLI would read the file alone, and fail or generate a client without the other files' models).
+    """
+    if len(given.files) != 1:
+        return given
+    try:
+        project = _locate(root, None)
+    except SchemaNotFound:
+        return given
+    file = given.files[0].resolve()
+    if len(project.files) < 2 or file not in {f.resolve() for f in project.files}:
+        return given
+    folder = os.path.commonpath([str(f.parent) for f in project.files])
+    origin = f"--schema {given.files[0]}, one file of the schema folder {folder}: the whole folder is read"
+    return SchemaSource(project.files, origin, project.config_file, project.main)
 
 
 def _source_from_path(target: Path, origin: str, config: Path | None = None) -> SchemaSource:
@@ -195,14 +246,15 @@ def _declares_config(path: Path) -> bool:
     return re.search(r"^\s*(generator|datasource)\s+\w+\s*\{", head, re.MULTILINE) is not None
 
 
-def _schema_from_config(config: Path) -> str | None:
+def _path_from_config(config: Path, entry: re.Pattern[str]) -> str | None:
+    """The path a config gives to `entry` (`schema:`, `migrations: { path: }`), as written."""
     try:
         text = project_files.read_text(config)
     except OSError:
         return None
-    # A regular expression, not a TypeScript evaluator: the `schema:` entry is a string literal or a path.join of
-    # literals in every config Prisma's docs show. A path computed otherwise is not read: the defaults apply.
-    match = _CONFIG_SCHEMA.search(_strip_js_comments(text))
+    # A regular expression, not a TypeScript evaluator: a path is a string literal or a path.join of literals in
+    # every config Prisma's docs show. A path computed otherwise is not read: the defaults apply.
+    match = entry.search(blank_js_comments(text))
     if match is None:
         return None
     if match.group("literal") is not None:
@@ -218,9 +270,15 @@ def _schema_from_config(config: Path) -> str | None:
     return "/".join(parts) or None
 
 
-def _strip_js_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
-    return re.sub(r"(?m)(^|\s)//.*$", r"\1", text)
+def blank_js_comments(text: str) -> str:
+    """A config's text with its comments blanked (offsets kept, for a finding's range): what a comment says is not
+    what the config does."""
+    text = re.sub(r"/\*.*?\*/", _blank, text, flags=re.DOTALL)
+    return re.sub(r"(?m)(?:^|(?<=\s))//.*$", _blank, text)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", match.group())
 
 
 def _schema_from_package_json(package_json: Path) -> str | None:

@@ -2,7 +2,8 @@
 
 A schema can be whole as text and still be refused by Prisma. These checks cover what changes the datamodel the
 doctor compares (a type that names nothing, two blocks or fields of one name, an unknown attribute that was
-probably meant to be a known one, a model Prisma cannot identify rows of); Prisma's other rules (native types per
+probably meant to be a known one, a model Prisma cannot identify rows of, a relation without its opposite field,
+which `generate` refuses with P1012); Prisma's other rules (native types per
 connector, referential actions, preview features) are left to `prisma validate`.
 """
 
@@ -15,6 +16,7 @@ from prisma_doctor.schema.syntax import (
     Attribute,
     Block,
     ConstantValue,
+    FieldDeclaration,
     SchemaFile,
     SyntaxError_,
 )
@@ -54,6 +56,7 @@ def validate_schema(files: Iterable[SchemaFile]) -> list[tuple[str, SyntaxError_
     for schema_file in files:
         for block in schema_file.blocks:
             problems.extend((schema_file.path, p) for p in _block_problems(block, declared))
+            problems.extend((schema_file.path, p) for p in _missing_opposites(block, declared))
     return problems
 
 
@@ -109,6 +112,38 @@ def _block_problems(block: Block, declared: dict[str, Block]) -> list[SyntaxErro
             )
         )
     return problems
+
+
+def _missing_opposites(block: Block, declared: dict[str, Block]) -> list[SyntaxError_]:
+    """A relation field between two models needs a field on the other model that points back, with the same
+    relation name. (Self-relations and ignored models or fields are left to Prisma: their rules have exceptions.)"""
+    if block.kind != "model" or block.attribute("ignore") is not None:
+        return []
+    problems: list[SyntaxError_] = []
+    for declaration in block.fields:
+        field_type = declaration.type
+        if field_type is None or field_type.unsupported is not None or declaration.attribute("ignore") is not None:
+            continue
+        target = declared.get(field_type.name)
+        if target is None or target.kind != "model" or target.name == block.name or target.attribute("ignore"):
+            continue
+        name = _relation_name(declaration)
+        if not any(
+            f.type is not None and f.type.name == block.name and _relation_name(f) == name for f in target.fields
+        ):
+            problems.append(
+                SyntaxError_(
+                    f"the relation field `{declaration.name}` on model `{block.name}` is missing an opposite "
+                    f"relation field on the model `{target.name}` (add one of type `{block.name}`)",
+                    declaration.name_span,
+                )
+            )
+    return problems
+
+
+def _relation_name(declaration: FieldDeclaration) -> str | None:
+    relation = declaration.attribute("relation")
+    return relation.string_argument("name") if relation is not None else None
 
 
 def _unknown_attributes(

@@ -27,10 +27,12 @@ PROJECT_PATTERNS = (
     "prisma.config.*",
     "package.json",
     "{package-lock.json,pnpm-lock.yaml,yarn.lock,bun.lock,bun.lockb}",
-    "prisma/migrations/**/migration.sql",
+    # Wherever the migrations are: beside a schema folder, or where prisma.config.ts says.
+    "**/migrations/*/migration.sql",
     ".next/dev/lock",
 )
-CLIENT_PATTERNS = ("*.js", "*.ts", "internal/*.ts", "schema.prisma")
+# (`generatedFileExtension` may make a `prisma-client` write `.mts` or `.cts`.)
+CLIENT_PATTERNS = ("*.{js,ts,mts,cts}", "internal/*.{ts,mts,cts}", "schema.prisma")
 
 
 class WatchingFeature(LanguageFeature):
