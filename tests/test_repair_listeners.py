@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
 from prisma_doctor.repair.devserver import DevServer, Restarted, find_dev_servers, restart
@@ -111,7 +112,7 @@ def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_p
     with _impostor(port):
         ctx = StepContext(project, CancellationToken(), lambda message: None)
         ctx.extra["restarted"] = [restarted]
-        outcome = VerifyApp([], ["/"]).run(ctx)
+        outcome = VerifyApp([], [FailedRequest("GET", "/")]).run(ctx)
     # The app's own answer (500), not the impostor's 200 on the other address.
     assert outcome.status == "failed", outcome
     assert f"GET / on localhost:{port} answers 500" in outcome.message

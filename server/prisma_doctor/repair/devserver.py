@@ -300,6 +300,12 @@ def _run_owner(root: Path, launcher: int) -> int | None:
     return owner.pid if owner is not None else None
 
 
+def unowned_listener(root: Path, pid: int, port: int) -> listeners.Listener | None:
+    """On Windows, the server restarted in `root` when it announced `port` and a socket no process owns listens
+    there (Wine): the listener to ask, which `listeners.listener_on` cannot see."""
+    return _announced_without_owner(root, StateFolder(root).path / "dev-output.log", pid).get(port)
+
+
 def _announced_without_owner(root: Path, log_path: Path, pid: int) -> dict[int, listeners.Listener]:
     """The port the restarted server's own output announced, when a socket listens there that no process owns.
 

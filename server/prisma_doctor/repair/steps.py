@@ -531,6 +531,9 @@ class VerifyApp(Step):
             for route, strict in self._asks(target.tool, unsure):
                 # Asked again for each route: the server's tree may have restarted the process that listens.
                 listener = listeners.listener_on(target.tree_root, target.port)
+                if listener is None and not target.kept:
+                    # Wine ties no socket to a process: the port the restarted server announced, unowned.
+                    listener = devserver.unowned_listener(target.folder, target.tree_root, target.port)
                 if listener is None:
                     answers.append(
                         app_check.AppAnswer(route, target.port, None, "no process of the dev server listens on it")
