@@ -367,6 +367,13 @@ def test_an_english_trigger_error_the_adapter_cannot_name_is_looked_up(postgres:
             "/p/app/actions.ts:9:3",
             "Error [DriverAdapterError]: SQLITE_ERROR: no such column: main.User.name",
         ],
+        # Prisma 7.10 with the libSQL adapter, as `next dev` printed it (tests/test_layout_pnpm_next.py): P2039, the
+        # driver's text in backquotes.
+        [
+            "Invalid `prisma.user.findMany()` invocation in",
+            "/p/app/actions.ts:9:3",
+            "Database error. Code: `1`. Message: `SQLITE_ERROR: no such column: main.User.name`",
+        ],
     ],
 )
 def test_sqlites_main_schema_is_not_a_table(tmp_path: Path, lines: list[str]) -> None:

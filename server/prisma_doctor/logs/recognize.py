@@ -63,8 +63,10 @@ _ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b"
 # every dot of a long run as the one.
 _P2022 = re.compile(r"The column `(?P<col>[^`]*)` does not exist in the current database")
 _P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current database")
-_SQLITE_COLUMN = re.compile(r"no such column: (?P<col>\S+)")
-_SQLITE_TABLE = re.compile(r"no such table: (?P<table>\S+)")
+# Prisma 7 wraps the driver's text in backquotes (P2039: ``Message: `SQLITE_ERROR: no such column: main.User.bio` ``):
+# the name ends before a quote.
+_SQLITE_COLUMN = re.compile(r"no such column: (?P<col>[^\s`'\"]+)")
+_SQLITE_TABLE = re.compile(r"no such table: (?P<table>[^\s`'\"]+)")
 _PG_COLUMN = re.compile(
     r"column (?:\"(?P<col>[^\"]+)\"|(?P<qcol>\S[^\s.]*\.\S+)) (?:of relation \"(?P<table>[^\"]+)\" )?does not exist"
     r"|la colonne (?:« (?P<col_fr>[^«»]+) »|(?P<qcol_fr>\S[^\s.]*\.\S+)) (?:de la relation « (?P<table_fr>[^«»]+) » )?"
