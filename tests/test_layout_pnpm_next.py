@@ -183,7 +183,10 @@ def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothin
 
     assert done.returncode == 1, done.stdout + done.stderr
     assert "failed: prisma migrate deploy failed (exit 1)" in done.stdout
-    assert "schema-engine" in done.stdout and "ECONNREFUSED" in done.stdout, done.stdout
+    # The cause is named, read from Prisma's own output, with what can be done about it.
+    cause = f"database: engine-unavailable: The Prisma CLI {layout.PRISMA} could not download its schema engine"
+    assert f"{cause} (connect ECONNREFUSED" in done.stdout, done.stdout
+    assert "PRISMA_SCHEMA_ENGINE_BINARY" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "repair NOT complete", done.stdout
     assert (tree_contents(app / "prisma"), (app / "dev.db").read_bytes()) == before
     assert server.process.poll() is None and server.get("/").status == 500
@@ -202,10 +205,14 @@ def test_deleted_prisma_packages_are_found_and_reset_reinstalls_them_from_the_st
     code, report = check_json(app)
     assert code == 1, report
     missing = finding(report, "prisma-packages-missing")
-    assert "@prisma/client" in missing["data"]["missing"] and [f["id"] for f in missing["fixes"]] == ["install"]
+    assert missing["data"]["missing"] == ["@prisma/client", "@prisma/adapter-libsql"], missing
+    assert [f["id"] for f in missing["fixes"]] == ["install"]
 
     plan = previews(plan_of(app, "reset"))
-    assert plan["reinstall"][-1] == f"run: {layout.pnpm_path()} install (in {app})", plan
+    assert plan["reinstall"] == [
+        "missing: @prisma/client, @prisma/adapter-libsql",
+        f"run: {layout.pnpm_path()} install (in {app})",
+    ], plan
     assert plan["generate"] == [f"run: {layout.pnpm_path()} exec prisma generate (in {app})"], plan
 
     code, result = doctor_json("reset", "--project", str(app), env=layout.environment())

@@ -44,11 +44,16 @@ CODES: Mapping[str, str] = {
     "db-drift": "The database schema differs from what the migrations describe.",
     "db-unreachable": "The database server cannot be reached.",
     "engine-locked": "The query engine file is locked by a running process.",
-    "engine-unavailable": "The query engine could not be found or downloaded.",
+    "engine-unavailable": (
+        "A Prisma engine (the query engine, the CLI's schema engine) could not be found or downloaded."
+    ),
     "env-missing": "An environment variable that the schema needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
-    "prisma-packages-missing": "`prisma` or `@prisma/client` is declared or imported but Node cannot resolve it.",
+    "prisma-packages-missing": (
+        "`prisma`, `@prisma/client` or a driver adapter (`@prisma/adapter-*`) is declared or imported but Node "
+        "cannot resolve it."
+    ),
     "prisma-packages-mismatch": "`prisma` and `@prisma/client` are installed at different versions.",
     "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",

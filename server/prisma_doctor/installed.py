@@ -19,6 +19,7 @@ from prisma_doctor.package_json import read_package_json
 
 CLI = "prisma"
 CLIENT = "@prisma/client"
+ADAPTERS = "@prisma/adapter-"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def declared_packages(root: Path) -> dict[str, str]:
 
 def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str]:
     """Prisma packages that the project declares but Node cannot resolve (`@prisma/client` from each folder in
-    `client_starts`, where its generated clients import it from), and the CLI's own `@prisma/engines`."""
+    `client_starts`, where its generated clients import it from; driver adapters), and the CLI's own
+    `@prisma/engines`."""
     declared = declared_packages(root)
     starts = tuple(client_starts)
     missing: list[str] = []
@@ -71,6 +73,8 @@ def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str
     # is not a project that can be installed.
     if CLIENT in declared and any(find_package(CLIENT, start) is None for start in starts or (root,)):
         missing.append(CLIENT)
+    # A driver adapter (Prisma 7 runs every query through one) is imported by the app's own code, from the project.
+    missing += sorted(name for name in declared if name.startswith(ADAPTERS) and find_package(name, root) is None)
     return missing
 
 

@@ -42,6 +42,8 @@ class ProjectFacts:
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
     # The project's database, asked in the background (None: no project to find it from).
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
+    # The `prisma` CLI installed for the schema, as Node resolves it (None: not installed, or unreadable).
+    prisma_version: str | None = None
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
@@ -67,6 +69,7 @@ def running_dev_server(root: Path) -> DevServerLock | None:
 def facts_from_state(state: ProjectState) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state)."""
     from prisma_doctor.database.probe import probe_for
+    from prisma_doctor.installed import CLI, installed_version
 
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
@@ -83,6 +86,9 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         migrated=migrated_columns(sql),
         # Asked when a runtime error needs its answer (probe.py).
         database=probe_for(state.root, state.schema),
+        prisma_version=installed_version(
+            CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
+        ),
     )
 
 
