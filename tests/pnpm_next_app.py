@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import json
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -136,7 +138,7 @@ def environment() -> dict[str, str]:
     return {**os.environ, **repair_environment(), "NEXT_TELEMETRY_DISABLED": "1"}
 
 
-def _tsconfig() -> dict[str, Any]:
+def tsconfig() -> dict[str, Any]:
     settings = json.loads(EXAMPLE_TSCONFIG.read_text())
     # Next adds `allowJs` to a tsconfig without it, rewriting the file at its first start.
     settings["compilerOptions"] |= {"allowJs": True, "paths": {"@/*": ["./src/*"]}}
@@ -159,7 +161,7 @@ def _manifest() -> dict[str, object]:
     }
 
 
-def _npmrc() -> str:
+def npmrc() -> str:
     # The tests' store and metadata cache, so that a reinstall in a copy (the repair's `pnpm install`) needs no
     # download.
     return "".join(option.removeprefix("--") + "\n" for option in pnpm_folders())
@@ -170,7 +172,7 @@ def installed() -> Path:
 
     def install(folder: Path) -> None:
         (folder / "package.json").write_text(json.dumps(_manifest(), indent=2) + "\n")
-        (folder / ".npmrc").write_text(_npmrc())
+        (folder / ".npmrc").write_text(npmrc())
         pnpm_store().mkdir(parents=True, exist_ok=True)
         run([*pnpm_command(), "install", "--ignore-scripts", "--no-frozen-lockfile"], folder, env=environment())
 
@@ -187,7 +189,7 @@ def build(destination: Path) -> Path:
         ".env": 'DATABASE_URL="file:./dev.db"\n',
         ".gitignore": "node_modules\n.next\n/src/generated/prisma\ndev.db\n",
         "next.config.ts": 'import type { NextConfig } from "next";\n\nexport default {} satisfies NextConfig;\n',
-        "tsconfig.json": json.dumps(_tsconfig(), indent=2) + "\n",
+        "tsconfig.json": json.dumps(tsconfig(), indent=2) + "\n",
         "src/lib/prisma.ts": PRISMA_MODULE,
         "src/app/layout.tsx": LAYOUT,
         "src/app/page.tsx": PAGE,
@@ -246,16 +248,32 @@ def edit(project: Path, path: str, old: str, new: str) -> None:
     file.write_text(text.replace(old, new, 1))
 
 
-def add_nickname(project: Path, *, migrated: bool) -> None:
-    """`nickname` in the schema and in the page's query, as a person adds a field (nothing generated), with its
-    migration; when `migrated`, applied (as Prisma 7's `migrate dev`, which no longer generates, leaves it) and Ada's
-    nickname set."""
+def add_nickname(project: Path, *, migrated: bool, app: Path | None = None) -> None:
+    """`nickname` in the schema and in the page's query (of `app`, by default the project), as a person adds a field
+    (nothing generated), with its migration; when `migrated`, applied (as Prisma 7's `migrate dev`, which no longer
+    generates, leaves it) and Ada's nickname set."""
     edit(project, "prisma/schema.prisma", "  name  String\n", "  name  String\n  nickname String?\n")
-    edit(project, "src/app/page.tsx", "role: true }", "role: true, nickname: true }")
+    edit(app or project, "src/app/page.tsx", "role: true }", "role: true, nickname: true }")
     add_migration(project, NICKNAME_MIGRATION, NICKNAME_SQL, applied=migrated)
     if migrated:
         with sqlite3.connect(project / "dev.db") as database:
             database.execute("UPDATE \"User\" SET nickname = 'countess' WHERE email = 'ada@example.com'")
+
+
+def users(server: DevServer) -> list[dict[str, Any]]:
+    """The users the page shows; the page must answer 200."""
+    page = server.get("/")
+    found = re.search(r'<pre id="users">([^<]*)</pre>', page.body)
+    assert page.status == 200 and found is not None, page.body[-3000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def roles(server: DevServer) -> list[str]:
+    """The values of the `Role` enum the page shows; the page must answer 200."""
+    page = server.get("/")
+    found = re.search(r'<p id="roles">([^<]*)</p>', page.body)
+    assert page.status == 200 and found is not None, page.body[-3000:]
+    return found.group(1).split(",")
 
 
 class PnpmDev(DevServer):

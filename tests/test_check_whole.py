@@ -21,7 +21,7 @@ import pytest
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
 from tests.dev_server import free_port
-from tests.helpers import check_json
+from tests.helpers import check_json, finding
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
@@ -36,10 +36,6 @@ def timed_check(root: Path, what: str) -> tuple[int, dict[str, Any]]:
 
 def codes(report: dict[str, Any]) -> list[str]:
     return [f["code"] for f in report["findings"]]
-
-
-def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(f for f in report["findings"] if f["code"] == code)
 
 
 def display(report: dict[str, Any]) -> Display:

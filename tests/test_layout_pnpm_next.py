@@ -8,9 +8,7 @@ One project is built per module and copied per test with hard links; every test 
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ import pytest
 
 from tests import pnpm_next_app as layout
 from tests.dev_server import free_port
-from tests.helpers import check_json, doctor, doctor_json, tree_contents
+from tests.helpers import check_json, doctor, doctor_json, dry_run_plan, finding, tree_contents
 from tests.pnpm_next_app import PnpmDev
 
 pytestmark = pytest.mark.node
@@ -51,42 +49,17 @@ def start_server(app: Path, tmp_path: Path) -> Iterator[Callable[[], PnpmDev]]:
         server.stop()
 
 
-def users(server: PnpmDev) -> list[dict[str, Any]]:
-    """The users the page shows; the page must answer 200."""
-    page = server.get("/")
-    assert page.status == 200, page.body[-3000:]
-    found = re.search(r'<pre id="users">([^<]*)</pre>', page.body)
-    assert found is not None, page.body[-3000:]
-    return json.loads(html.unescape(found.group(1)))
-
-
-def roles(server: PnpmDev) -> list[str]:
-    page = server.get("/")
-    found = re.search(r'<p id="roles">([^<]*)</p>', page.body)
-    assert page.status == 200 and found is not None, page.body[-3000:]
-    return found.group(1).split(",")
-
-
 def codes(report: dict[str, Any]) -> set[str]:
     return {finding["code"] for finding in report["findings"]}
-
-
-def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(f for f in report["findings"] if f["code"] == code)
 
 
 def step(result: dict[str, Any], name: str) -> dict[str, Any]:
     return next(s for s in result["steps"] if s["name"] == name)
 
 
-def plan_of(app: Path, *command: str, refused: bool = False) -> dict[str, Any]:
-    """The plan `--dry-run --json` prints (exit 0, or 2 for a plan that is `refused`)."""
-    done = doctor(*command, "--project", str(app), "--dry-run", "--json", env=layout.environment())
-    assert done.returncode == (2 if refused else 0), done.stdout + done.stderr
-    return json.loads(done.stdout)
-
-
-def previews(plan: dict[str, Any]) -> dict[str, list[str]]:
+def plan_of(app: Path, *command: str) -> dict[str, list[str]]:
+    """Each step's preview in the plan `--dry-run` prints."""
+    plan = dry_run_plan(*command, project=app, env=layout.environment())
     return {s["name"]: s["preview"] for s in plan["steps"]}
 
 
@@ -104,7 +77,7 @@ def test_a_field_added_without_generate_is_found_and_reset_serves_it(
     assert "`User.nickname`" in stale["message"] and stale["location"]["file"] == str(app / "prisma/schema.prisma")
     assert {"regenerate", "full-reset"} <= {fix["id"] for fix in stale["fixes"]}
 
-    plan = previews(plan_of(app, "reset"))
+    plan = plan_of(app, "reset")
     assert any(line.startswith(f"{app / 'src/generated/prisma'} (") for line in plan["set-aside"]), plan
     assert plan["generate"] == [f"run: {layout.pnpm_path()} exec prisma generate (in {app})"], plan
     assert [line for line in plan["restart-dev"] if f"pnpm run dev --port {server.port} (in {app}," in line], plan
@@ -114,7 +87,7 @@ def test_a_field_added_without_generate_is_found_and_reset_serves_it(
 
     assert code == 0, json.dumps(result, indent=2)
     assert f"GET / on localhost:{server.port} answers 200" in step(result, "verify-app")["message"]
-    assert [u.get("nickname") for u in users(server)] == ["countess", None]
+    assert [u.get("nickname") for u in layout.users(server)] == ["countess", None]
 
 
 def test_generate_while_the_server_runs_is_found_stale_and_restart_dev_serves_it(
@@ -131,7 +104,7 @@ def test_generate_while_the_server_runs_is_found_stale_and_restart_dev_serves_it
     assert code == 1 and codes(report) == {"dev-server-stale"}, report
     assert [fix["id"] for fix in finding(report, "dev-server-stale")["fixes"]] == ["restart-dev-server"]
 
-    plan = previews(plan_of(app, "restart-dev"))
+    plan = plan_of(app, "restart-dev")
     assert [line for line in plan["stop"] if f"pid {server.process.pid}: " in line], plan
     assert [line for line in plan["restart-dev"] if f"pnpm run dev --port {server.port} (in {app}," in line], plan
 
@@ -142,7 +115,7 @@ def test_generate_while_the_server_runs_is_found_stale_and_restart_dev_serves_it
     assert server.process.wait(timeout=30) is not None
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port
-    assert [u.get("nickname") for u in users(server)] == ["countess", None]
+    assert [u.get("nickname") for u in layout.users(server)] == ["countess", None]
 
 
 def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothing(
@@ -171,7 +144,7 @@ def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothin
     assert {f["code"] for f in causes} == {"db-missing-column"}, causes
     assert f"the migration `{layout.NICKNAME_MIGRATION}` creates it" in causes[0]["message"], causes
 
-    plan = previews(plan_of(app, "migrate", "deploy"))
+    plan = plan_of(app, "migrate", "deploy")
     assert plan["database"] == [f"run: {layout.pnpm_path()} exec prisma migrate deploy (in {app})"], plan
 
     # Prisma 7's migrate needs its native schema engine, downloaded from Prisma's server: unreachable, as on this
@@ -208,7 +181,7 @@ def test_deleted_prisma_packages_are_found_and_reset_reinstalls_them_from_the_st
     assert missing["data"]["missing"] == ["@prisma/client", "@prisma/adapter-libsql"], missing
     assert [f["id"] for f in missing["fixes"]] == ["install"]
 
-    plan = previews(plan_of(app, "reset"))
+    plan = plan_of(app, "reset")
     assert plan["reinstall"] == [
         "missing: @prisma/client, @prisma/adapter-libsql",
         f"run: {layout.pnpm_path()} install (in {app})",
@@ -226,7 +199,7 @@ def test_deleted_prisma_packages_are_found_and_reset_reinstalls_them_from_the_st
     # A new server process resolves @prisma/client from scratch: the page answers through it.
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port
-    assert [u["name"] for u in users(server)] == ["Ada", "Grace"]
+    assert [u["name"] for u in layout.users(server)] == ["Ada", "Grace"]
 
 
 def test_a_model_renamed_with_map_and_an_enum_value_added_are_served_after_reset(
@@ -251,22 +224,22 @@ def test_a_model_renamed_with_map_and_an_enum_value_added_are_served_after_reset
     messages = " ".join(f["message"] for f in report["findings"] if f["code"] == "client-out-of-sync")
     assert "renamed to `Member` (same table `User`)" in messages and "`Role.ADMIN`" in messages, report
 
-    plan = previews(plan_of(app, "reset"))
+    plan = plan_of(app, "reset")
     assert plan["generate"] == [f"run: {layout.pnpm_path()} exec prisma generate (in {app})"], plan
 
     code, result = doctor_json("reset", "--project", str(app), env=layout.environment())
     restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
 
     assert code == 0, json.dumps(result, indent=2)
-    assert roles(server) == ["READER", "WRITER", "ADMIN"]
-    assert [(u["name"], u["role"]) for u in users(server)] == [("Ada", "WRITER"), ("Grace", "ADMIN")]
+    assert layout.roles(server) == ["READER", "WRITER", "ADMIN"]
+    assert [(u["name"], u["role"]) for u in layout.users(server)] == [("Ada", "WRITER"), ("Grace", "ADMIN")]
 
 
 def test_an_invalid_schema_is_refused_and_the_app_answers_as_before(
     app: Path, start_server: Callable[[], PnpmDev]
 ) -> None:
     server = start_server()
-    before = users(server)
+    before = layout.users(server)
     layout.edit(app, "prisma/schema.prisma", "  name  String\n", "  name  String\n  nickname Strin?\n")
     client = tree_contents(app / "src" / "generated" / "prisma")
 
@@ -275,7 +248,7 @@ def test_an_invalid_schema_is_refused_and_the_app_answers_as_before(
     invalid = finding(report, "schema-invalid")
     assert invalid["location"]["line"] == 14 and "Strin" in invalid["message"], invalid
 
-    plan = plan_of(app, "reset", refused=True)
+    plan = dry_run_plan("reset", project=app, env=layout.environment(), refused=True)
     assert plan["refusals"] and "the schema does not validate" in plan["refusals"][0], plan
 
     done = doctor("reset", "--project", str(app), "--yes", env=layout.environment())
@@ -284,4 +257,4 @@ def test_an_invalid_schema_is_refused_and_the_app_answers_as_before(
     assert "the schema does not validate" in done.stderr, done.stderr
     assert server.process.poll() is None, "a refused repair stops nothing"
     assert tree_contents(app / "src" / "generated" / "prisma") == client
-    assert users(server) == before
+    assert layout.users(server) == before
