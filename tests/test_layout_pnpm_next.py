@@ -144,6 +144,9 @@ def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothin
     causes = json.loads(explained.stdout)["findings"]
     assert {f["code"] for f in causes} == {"db-missing-column"}, causes
     assert f"the migration `{layout.NICKNAME_MIGRATION}` creates it" in causes[0]["message"], causes
+    # Next's log names only the bundle's line; its source map gives the page's (`await prisma.user.findMany`).
+    assert causes[0]["location"]["file"] == str(app / "src" / "app" / "page.tsx"), causes
+    assert causes[0]["location"]["line"] == 7, causes
 
     plan = plan_of(app, "migrate", "deploy")
     assert plan["database"] == [f"run: {layout.pnpm_path()} exec prisma migrate deploy (in {app})"], plan
