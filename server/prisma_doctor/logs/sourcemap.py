@@ -14,7 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from prisma_doctor.json_values import JsonObject, is_array, is_object
 
-MAX_MAP_BYTES = 16 * 1024 * 1024
+# Bounds the work on an event loop (the language server diagnoses as output comes): an app chunk's map is tens of KB.
+MAX_MAP_BYTES = 4 * 1024 * 1024
 _BASE64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 
 
