@@ -76,6 +76,18 @@ FIXES: Mapping[str, str] = {
     "edit-schema": "Edit the schema",
     "install": "Install the project's packages",
 }
+# Fix ids that a repair kind (repair/plan.py) carries out: the editor's quick fix runs it, and the command line names
+# the command that does.
+REPAIR_FOR_FIX: Mapping[str, str] = {
+    "regenerate": "regenerate",
+    "full-reset": "reset",
+    # The full reset reinstalls the packages it finds missing before it generates.
+    "install": "reset",
+    "restart-dev-server": "restart-dev",
+    "migrate-deploy": "migrate-deploy",
+    "migrate-dev": "migrate-dev",
+    "db-push": "db-push",
+}
 
 
 @dataclass(frozen=True, order=True)
