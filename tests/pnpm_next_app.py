@@ -276,6 +276,19 @@ def roles(server: DevServer) -> list[str]:
     return found.group(1).split(",")
 
 
+def next_log(app: Path, holding: str, timeout: float = 30.0) -> Path:
+    """Next 16's own dev log of `app`, once it holds `holding`: Next writes it as it goes, so a failure's record may
+    come a moment after the failed answer."""
+    log = app / ".next" / "dev" / "logs" / "next-development.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if holding in log.read_text(errors="replace"):
+                break
+        time.sleep(0.2)
+    return log
+
+
 class PnpmDev(DevServer):
     """`pnpm run dev` (Next 16's `next dev`, Turbopack) in the project, on a free port, as a person starts it."""
 

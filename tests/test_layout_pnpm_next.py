@@ -138,7 +138,7 @@ def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothin
 
     # What the server printed is read the same way: the column is missing because the migration is pending (not a
     # trigger or a view, as the backquote once made it look).
-    log = app / ".next" / "dev" / "logs" / "next-development.log"
+    log = layout.next_log(app, "no such column")
     explained = doctor("explain", str(log), "--project", str(app), "--json", env=layout.environment())
     assert explained.returncode == 1, explained.stdout + explained.stderr
     causes = json.loads(explained.stdout)["findings"]

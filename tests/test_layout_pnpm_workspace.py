@@ -126,6 +126,7 @@ def test_a_database_behind_is_found_from_the_app_and_its_error_lands_on_the_apps
     server = PnpmDev(web, tmp_path / "pnpm-run-dev.log").start()
     try:
         assert server.get("/").status == 500
+        log = single.next_log(web, "no such column")
     finally:
         server.stop()
 
@@ -136,7 +137,6 @@ def test_a_database_behind_is_found_from_the_app_and_its_error_lands_on_the_apps
     assert f"the pending migration `{single.NICKNAME_MIGRATION}` creates it" in missing["message"], missing
 
     # Next's log in apps/web names the bundle; the finding lands on the app's page, and on the schema's field.
-    log = web / ".next" / "dev" / "logs" / "next-development.log"
     done = doctor("explain", str(log), "--project", str(web), "--json", env=single.environment())
     assert done.returncode == 1, done.stdout + done.stderr
     (cause,) = json.loads(done.stdout)["findings"]
