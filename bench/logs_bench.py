@@ -9,6 +9,7 @@ peak resident memory belongs to that size alone.
 
 from __future__ import annotations
 
+import codecs
 import cProfile
 import hashlib
 import io
@@ -30,11 +31,16 @@ _ROUTES = ["/", "/dashboard", "/api/users", "/api/projects/[id]", "/settings/bil
 
 
 def captured_blocks() -> list[bytes]:
-    """Every captured terminal log (not Next's JSON-lines dev log, which has its own reader)."""
+    """Every captured terminal log (not Next's JSON-lines dev log, which has its own reader), as UTF-8: a UTF-16
+    capture (a log PowerShell saved) is decoded first, since one log is in one encoding."""
     files = sorted(p for p in FIXTURES.glob("*.log") if not p.name.endswith(".next-development.log"))
     if not files:
         raise SystemExit(f"bench: no captured logs under {FIXTURES} (the log reader's fixtures)")
-    return [p.read_bytes().rstrip(b"\n") + b"\n" for p in files]
+    return [_utf8(p.read_bytes()).rstrip(b"\n") + b"\n" for p in files]
+
+
+def _utf8(data: bytes) -> bytes:
+    return data.decode("utf-16").encode("utf-8") if data.startswith(codecs.BOM_UTF16_LE) else data
 
 
 def ordinary_line(rng: random.Random) -> bytes:

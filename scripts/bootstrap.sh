@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Prisma Doctor and its tests need on a fresh Debian machine, and nothing twice.
 #   scripts/bootstrap.sh            the Python environment (.venv) with the package and its test tools
-#   scripts/bootstrap.sh --system   also the Debian packages the real-parts tests use (PostgreSQL, Neovim,
+#   scripts/bootstrap.sh --system   also the Debian packages the real-parts tests use (PostgreSQL, MariaDB, Neovim,
 #                                   Chromium, ripgrep, a compiler for code-server's native module)
 #                                   and Wine (Debian's wine64: the Windows checks, README "Windows")
 # Node.js 20 and npm come with the machine; npm packages are installed by the tests themselves, once, into
@@ -20,7 +20,7 @@ done
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 if [ "$want_system" = 1 ]; then
-  packages=(postgresql locales neovim chromium ripgrep sqlite3 pkg-config build-essential wine wine64
+  packages=(postgresql mariadb-server openssl locales neovim chromium ripgrep sqlite3 pkg-config build-essential wine wine64
             libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev procps)
   missing=()
   for p in "${packages[@]}"; do

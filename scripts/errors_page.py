@@ -1,4 +1,4 @@
-"""Print docs/errors.md from the catalogue (server/prisma_doctor/diagnosis/catalogue.py).
+"""Print docs/errors.md from the catalogue (server/prisma_doctor/catalogue.py).
 
 Run: `.venv/bin/python scripts/errors_page.py > docs/errors.md`; tests/test_catalogue.py checks the page is current.
 """
@@ -10,14 +10,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from prisma_doctor.diagnosis.catalogue import CATALOGUE, PRISMA_CODES
+from prisma_doctor.catalogue import CATALOGUE, PRISMA_CODES
 
 
 def page() -> str:
     lines = [
         "# Prisma errors the doctor knows",
         "",
-        "Generated from `server/prisma_doctor/diagnosis/catalogue.py` by `scripts/errors_page.py`; do not edit.",
+        "Generated from `server/prisma_doctor/catalogue.py` by `scripts/errors_page.py`; do not edit.",
         f"It covers {len(PRISMA_CODES)} of Prisma's error codes, and the client's own errors without a code.",
         "A data error is never called drift; a database-side cause never gets a cache reset or a regeneration.",
         "",

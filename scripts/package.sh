@@ -15,8 +15,6 @@ fi
 mkdir -p dist
 for target in "${targets[@]}"; do
   echo "==> $target"
-  # vsce runs vscode:prepublish (build.mjs --production), which reads the target from the environment.
-  PRISMA_DOCTOR_TARGET="$target" node_modules/.bin/vsce package --no-dependencies --target "$target" \
-    --readme-path client-extension/README.md --changelog-path client-extension/CHANGELOG.md \
-    --out "dist/prisma-doctor-$target.vsix"
+  # Built, staged and packaged with only what goes into it (client-extension/package.mjs).
+  node client-extension/package.mjs "$target"
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything and runs every test (the slow reliability suites excepted: scripts/test-slow.sh).
-#   scripts/test.sh --fast   only the tests that need no npm package, PostgreSQL, browser or Neovim (and no apt)
+#   scripts/test.sh --fast   only the tests that need no npm package, PostgreSQL, MariaDB, browser or Neovim (and no apt)
 # Other arguments go to pytest, e.g. scripts/test.sh -k lsp -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ done
 if [ "$fast" = 1 ]; then
   bash scripts/bootstrap.sh
   # A second -m replaces pyproject's, so it says "not slow" again.
-  args=(-m "not slow and not node and not postgres and not browser and not neovim and not wine" ${args[@]+"${args[@]}"})
+  args=(-m "not slow and not node and not postgres and not mariadb and not browser and not neovim and not wine" ${args[@]+"${args[@]}"})
 else
   bash scripts/bootstrap.sh --system
 fi

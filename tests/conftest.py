@@ -1,1 +1,7 @@
-pytest_plugins = ["tests.example_app", "tests.toolchain", "tests.database_fixtures", "tests.watch_servers"]
+pytest_plugins = [
+    "tests.example_app",
+    "tests.toolchain",
+    "tests.database_fixtures",
+    "tests.watch_servers",
+    "tests.helpers",
+]

@@ -1,5 +1,6 @@
-"""Real databases for the inspection tests: one PostgreSQL cluster per session (Debian's postgresql, installed with
-apt when missing, fr_FR.UTF-8 generated), with databases in the states that produced the captured logs."""
+"""Real databases for the inspection tests, with databases in the states that produced the captured logs: one
+PostgreSQL cluster per session (Debian's postgresql, installed with apt when missing, fr_FR.UTF-8 generated) and one
+MariaDB server (Debian's mariadb-server, from `scripts/bootstrap.sh --system`; skipped, saying why, without it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.captures.mariadb_server import MariaDB, missing_binaries
 from tests.captures.postgres import Cluster
 
 CAPTURE_SCRIPT = Path(__file__).resolve().parent / "captures" / "postgres_trigger.py"
@@ -59,3 +61,34 @@ def postgres() -> Iterator[PostgresServer]:
 
 def with_password(url: str, password: str) -> str:
     return url.replace("postgres@", f"postgres:{password}@", 1)
+
+
+class MariaDBServer:
+    def __init__(self, server: MariaDB) -> None:
+        self.server = server
+        self._count = 0
+
+    def database(self, statements: str) -> str:
+        """A new database in the given state; returns its URL (`mysql://prisma:<password>@127.0.0.1:<port>/dbN`)."""
+        self._count += 1
+        name = f"db{self._count}"
+        self.server.create_database(name)
+        if statements.strip():
+            self.server.sql(name, statements)
+        return self.server.url(name)
+
+    def sql(self, url: str, statements: str) -> str:
+        return self.server.sql(url.rsplit("/", 1)[-1].split("?", 1)[0], statements)
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[MariaDBServer]:
+    """One MariaDB server for the session (tests/captures/mariadb_server.py); skipped, saying why, without one."""
+    reason = missing_binaries()
+    if reason:
+        pytest.skip(reason)
+    server = MariaDB().start()
+    try:
+        yield MariaDBServer(server)
+    finally:
+        server.stop()

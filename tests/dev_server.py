@@ -64,8 +64,9 @@ class DevServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = READY_TIMEOUT) -> DevServer:
-        """Start the server and return once it answers over HTTP (any status: a broken page is an answer)."""
+    def start(self, timeout: float = READY_TIMEOUT, *, wait: bool = True) -> DevServer:
+        """Start the server and return once it answers over HTTP (any status: a broken page is an answer), or at once
+        when not `wait`."""
         env = self.environment
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
@@ -77,6 +78,8 @@ class DevServer:
                 env=env,
                 start_new_session=True,  # its own process group, so stop() reaches Next's worker too
             )
+        if not wait:
+            return self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -62,10 +62,11 @@ def installed_example_packages() -> Path:
     return cached(CACHE / f"example-{_lock_hash()}", install, marker=INSTALLED_MARKER)
 
 
-def copy_example(destination: Path, packages: Path) -> Path:
-    """A copy of the example's sources with the cached packages hard-linked in (the generated client copied)."""
+def copy_example(destination: Path, packages: Path, *, link: bool = True) -> Path:
+    """A copy of the example's sources with the cached packages hard-linked in (the generated client copied; every
+    file copied when not `link`)."""
     shutil.copytree(EXAMPLE, destination, ignore=NOT_SOURCES)
-    link_packages(packages, destination)
+    link_packages(packages, destination, link=link)
     return destination
 
 

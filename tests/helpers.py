@@ -3,17 +3,23 @@ record a folder's state to show that nothing in it changed."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
+
+import psutil
+import pytest
 
 from tests.repair_fixtures import repair_environment
 
@@ -126,3 +132,31 @@ def tree_times(folder: Path, *, folders: bool = True) -> dict[str, tuple[int, in
             info = os.lstat(os.path.join(here, name))
             state[os.path.relpath(os.path.join(here, name), folder)] = (info.st_size, info.st_mtime_ns)
     return state
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start a process in a session of its own (`spawn(args, cwd, user=None, env=None)`), returned once psutil reads
+    its command line; at the end, each one still running is killed with everything it started."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        args: list[str], cwd: Path, user: str | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(args, cwd=cwd, start_new_session=True, user=user, env=env)
+        started.append(process)
+        for _ in range(100):  # psutil reads the command line once the program has replaced the forked image
+            try:
+                if args[0] in " ".join(psutil.Process(process.pid).cmdline()):
+                    break
+            except psutil.Error:
+                break
+            time.sleep(0.05)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

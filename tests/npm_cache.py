@@ -159,16 +159,16 @@ def bun_command() -> list[str]:
     return [str(binary)]
 
 
-def link_packages(installed: Path, destination: Path) -> None:
+def link_packages(installed: Path, destination: Path, *, link: bool = True) -> None:
     """`installed/node_modules` into `destination`, hard-linked (cheap), except the generated client
     `node_modules/.prisma`, which is a real copy because `prisma generate` rewrites it (in place, it would write into
-    the cache)."""
+    the cache). `link=False` copies every file: for what reinstalls packages, which would write into the cache too."""
     source = installed / "node_modules"
     shutil.copytree(
         source,
         destination / "node_modules",
         symlinks=True,
-        copy_function=os.link,
+        copy_function=os.link if link else shutil.copy2,
         ignore=lambda folder, names: [".prisma"] if Path(folder) == source else [],
     )
     shutil.copytree(source / ".prisma", destination / "node_modules" / ".prisma", symlinks=True)

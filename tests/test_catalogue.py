@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prisma_doctor.diagnosis import diagnose
-from prisma_doctor.diagnosis.catalogue import (
+from prisma_doctor.catalogue import (
     CATALOGUE,
     CLIENT_SIDE_FIXES,
     DATABASE_SIDE,
@@ -16,6 +15,7 @@ from prisma_doctor.diagnosis.catalogue import (
     CauseClass,
     match_message,
 )
+from prisma_doctor.diagnosis import diagnose
 from prisma_doctor.logs.recognize import read_events
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import pytest
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
 from tests.dev_server import free_port
-from tests.helpers import check_json, finding
+from tests.helpers import check_json, doctor_json, finding
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
@@ -65,11 +65,7 @@ def test_the_example_in_sync_with_its_database_says_in_sync(example_app: Path) -
 
 @pytest.mark.node
 def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app: Path) -> None:
-    migration = example_app / "prisma" / "migrations" / "20260201000000_add_user_nickname"
-    migration.mkdir()
-    (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
-    schema = example_app / "prisma" / "schema.prisma"
-    schema.write_text(schema.read_text().replace("  name  String\n", "  name  String\n  nickname String?\n"))
+    schema = _nickname_with_its_migration_pending(example_app)
     _generate(example_app)
 
     code, report = timed_check(example_app, "the example (a migration pending)")
@@ -88,6 +84,20 @@ def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app
     assert [fix["id"] for fix in column["fixes"]] == ["migrate-deploy"]
     assert column["location"]["file"] == str(schema.resolve())
     assert display(report) is Display.DATABASE_BEHIND
+
+
+@pytest.mark.node
+def test_a_regenerate_onto_a_database_behind_is_not_verified(example_app: Path) -> None:
+    # A user trial: a migration pulled but not applied, the field added to the schema; regenerate made the client
+    # right and said "verified" while every query of the new column failed.
+    _nickname_with_its_migration_pending(example_app)
+
+    code, result = doctor_json("regenerate", "--project", str(example_app))
+
+    assert code != 0, result
+    assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database is behind")
+    verify = next(step for step in result["steps"] if step["name"] == "verify")
+    assert any(d.startswith(("migrations-pending", "db-missing-column")) for d in verify["details"]), verify
 
 
 @pytest.mark.node
@@ -144,6 +154,16 @@ def test_a_dev_server_started_before_the_client_was_generated(
     assert [fix["id"] for fix in stale["fixes"]] == ["restart-dev-server"]
     assert stale["data"]["cwd"] == str(example_app.resolve())
     assert display(report) is Display.DEV_SERVER_STALE
+
+
+def _nickname_with_its_migration_pending(example_app: Path) -> Path:
+    """`User.nickname` added to the schema, and the migration that adds its column written but not applied."""
+    migration = example_app / "prisma" / "migrations" / "20260201000000_add_user_nickname"
+    migration.mkdir()
+    (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
+    schema = example_app / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace("  name  String\n", "  name  String\n  nickname String?\n"))
+    return schema
 
 
 def _generate(project: Path) -> None:
@@ -217,8 +237,31 @@ ADD_NICKNAME = 'ALTER TABLE "users" ADD COLUMN "nick_name" TEXT;\n'
 POSTS = 'CREATE TABLE "Post" (\n    "id" INTEGER PRIMARY KEY,\n    "title" TEXT NOT NULL\n);\n'
 
 
-def _postgres_project(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, url: str) -> Path:
-    project = prisma_project(POSTGRES_SCHEMA, version="6.17.1")
+# The same history on MySQL/MariaDB: double quotes as identifiers for the migrations' SQL, MySQL's own types for
+# Prisma's table.
+MYSQL_PRISMA_MIGRATIONS = """CREATE TABLE _prisma_migrations (
+    id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at DATETIME(3),
+    migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at DATETIME(3),
+    started_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), applied_steps_count INT NOT NULL DEFAULT 0);
+SET SESSION sql_mode = 'ANSI_QUOTES';
+"""
+DATABASES = [
+    pytest.param("postgresql", marks=pytest.mark.postgres, id="postgres"),
+    pytest.param("mysql", marks=pytest.mark.mariadb, id="mariadb"),
+]
+
+
+def _database(request: pytest.FixtureRequest, provider: str, statements: str) -> str:
+    """A database of the `postgres` or `mariadb` fixture (started only when a test of its kind runs)."""
+    if provider == "mysql":
+        return request.getfixturevalue("mariadb").database(MYSQL_PRISMA_MIGRATIONS + statements)
+    return request.getfixturevalue("postgres").database(PRISMA_MIGRATIONS + statements)
+
+
+def _project(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, url: str, provider: str = "postgresql"
+) -> Path:
+    project = prisma_project(POSTGRES_SCHEMA.replace('"postgresql"', f'"{provider}"'), version="6.17.1")
     project.generate()
     for name, sql in (
         ("20260101000000_init", INIT),
@@ -241,13 +284,13 @@ def _applied(*names: str) -> str:
 
 
 @pytest.mark.node
-@pytest.mark.postgres
-def test_postgres_behind_by_mapped_names(
-    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres
+@pytest.mark.parametrize("provider", DATABASES)
+def test_database_behind_by_mapped_names(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, provider: str
 ) -> None:
-    url = postgres.database(PRISMA_MIGRATIONS + INIT + _applied("20260101000000_init"))
-    root = _postgres_project(prisma_project, monkeypatch, url)
-    code, report = timed_check(root, "a project on PostgreSQL (behind)")
+    url = _database(request, provider, INIT + _applied("20260101000000_init"))
+    root = _project(prisma_project, monkeypatch, url, provider)
+    code, report = timed_check(root, f"a project on {provider} (behind)")
     assert code == 1, report
     assert finding(report, "migrations-pending")["data"]["migrations"] == [
         "20260102000000_nickname",
@@ -262,21 +305,38 @@ def test_postgres_behind_by_mapped_names(
 
 
 @pytest.mark.node
-@pytest.mark.postgres
-def test_postgres_in_sync(prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres) -> None:
+@pytest.mark.parametrize("provider", DATABASES)
+def test_database_in_sync(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, provider: str
+) -> None:
     names = ("20260101000000_init", "20260102000000_nickname", "20260103000000_posts")
-    url = postgres.database(PRISMA_MIGRATIONS + INIT + ADD_NICKNAME + POSTS + _applied(*names))
-    root = _postgres_project(prisma_project, monkeypatch, url)
-    code, report = timed_check(root, "a project on PostgreSQL (in sync)")
+    url = _database(request, provider, INIT + ADD_NICKNAME + POSTS + _applied(*names))
+    root = _project(prisma_project, monkeypatch, url, provider)
+    code, report = timed_check(root, f"a project on {provider} (in sync)")
     assert (code, report["state"]) == (0, "in-sync"), report
     assert report["findings"] == [], report
+
+
+@pytest.mark.node
+@pytest.mark.mariadb
+def test_a_mysql_table_made_on_windows_differs_by_case_on_linux(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # Windows' MySQL ran the posts migration and stored `Post` as `post`; this server compares names as written.
+    names = ("20260101000000_init", "20260102000000_nickname", "20260103000000_posts")
+    url = _database(request, "mysql", INIT + ADD_NICKNAME + POSTS.replace('"Post"', '"post"') + _applied(*names))
+    code, report = timed_check(_project(prisma_project, monkeypatch, url, "mysql"), "a project on mysql (post)")
+    assert code == 1 and codes(report) == ["db-missing-table"], report
+    table = finding(report, "db-missing-table")
+    assert (table["data"]["table"], table["data"]["differs_in_case"]) == ("Post", "post")
+    assert table["fixes"] == [{"id": "edit-schema", "title": "Edit the schema"}]
 
 
 @pytest.mark.node
 def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
     prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _postgres_project(prisma_project, monkeypatch, f"postgresql://u:secret@127.0.0.1:{free_port()}/app")
+    root = _project(prisma_project, monkeypatch, f"postgresql://u:secret@127.0.0.1:{free_port()}/app")
     started = time.perf_counter()
     code, report = check_json(root)
     print(f"check with an unreachable database: {time.perf_counter() - started:.2f} s")

@@ -60,3 +60,22 @@ def test_each_finding_stays_one_line_whatever_the_project_is_called(tmp_path: Pa
     # JSON keeps the path as it is.
     data = json.loads(doctor("check", "--json", cwd=tmp_path, env=UTF8, text=False).stdout)
     assert {f["location"]["file"] for f in data["findings"]} == {str(project / "prisma" / "schema.prisma")}
+
+
+def test_a_plan_shows_a_generator_output_with_a_line_break_and_escapes_as_one_escaped_line(tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    (project / "prisma").mkdir(parents=True)
+    (project / "package.json").write_text('{"name": "app"}')
+    # The trial's `output`: a fake plan line, then escapes that erase the line above it.
+    forged = r"../../outside\n5. Restart the dev server [restart-dev]\u001b[2K\u001b[1A\u001b[2K/client"
+    (project / "prisma" / "schema.prisma").write_text(
+        SCHEMA.replace('"prisma-client-js"', f'"prisma-client-js"\n  output = "{forged}"')
+    )
+    done = doctor("reset", "--dry-run", cwd=project, env=UTF8)
+    assert "\x1b" not in done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if line.startswith("5. ")] == ["5. Restart the dev server [restart-dev]"]
+    assert any("outside\\n5. Restart the dev server [restart-dev]\\x1b[2K\\x1b[1A" in line for line in lines)
+    # JSON keeps the text as it is: its reader escapes what it prints.
+    plan = doctor("reset", "--dry-run", "--json", cwd=project, env=UTF8)
+    assert any("\x1b[2K" in reason for reason in json.loads(plan.stdout)["refusals"])

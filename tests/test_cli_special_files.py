@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from prisma_doctor import project_files
 from tests.captures.loading import FIXTURES
 from tests.helpers import doctor
 
@@ -60,3 +62,41 @@ def test_explain_reads_dev_null_as_an_empty_log(tmp_path: Path) -> None:
     done = doctor("explain", "/dev/null", "--json", cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["findings"] == []
+
+
+# Every file of a project that anyone may plant, and that check, a repair's preview or the language server reads.
+PLANTED = (
+    ".next/dev/lock",
+    ".next/dev/logs/next-development.log",
+    ".prisma-doctor/dev-output.log",
+    ".prisma-doctor/journal.json",
+    ".prisma-doctor/run.json",
+    ".prisma-doctor/run-request.json",
+    ".env",
+    "package.json",
+)
+
+
+@pytest.mark.parametrize("planted", PLANTED)
+def test_a_fifo_planted_where_a_project_file_is_expected_never_blocks(tmp_path: Path, planted: str) -> None:
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(
+        'datasource db {\n  provider = "sqlite"\n  url = "file:./dev.db"\n}\n'
+        'generator client {\n  provider = "prisma-client-js"\n}\nmodel User {\n  id Int @id\n}\n'
+    )
+    if planted != "package.json":
+        (tmp_path / "package.json").write_text('{"name": "app", "scripts": {"dev": "next dev"}}')
+    (tmp_path / planted).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.mkfifo(tmp_path / planted, 0o600)
+    for command in (("check", "--json"), ("reset", "--dry-run")):
+        done = doctor(*command, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=30)
+        assert done.returncode in (0, 1, 2), done.stderr
+        assert "Traceback" not in done.stderr
+    assert stat.S_ISFIFO((tmp_path / planted).lstat().st_mode)  # named or left alone, never replaced by a read
+
+
+def test_project_files_refuses_a_fifo_and_a_device_at_once(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "lock")
+    for path in (tmp_path / "lock", Path("/dev/zero")):
+        with pytest.raises(project_files.NotRegularFile, match="not a regular file but a"):
+            project_files.read_text(path)

@@ -88,7 +88,7 @@ def test_url_comes_from_prisma_config_when_the_datasource_has_none(tmp_path: Pat
     [
         ('url = env("DATABASE_URL")', {}, "DATABASE_URL is not set"),
         ('url = env("DATABASE_URL")', {"DATABASE_URL": "prisma+postgres://accelerate/?api_key=k"}, "Accelerate"),
-        ('url = "mysql://root:pw@h/db"', {}, "is not a postgresql:// URL"),
+        ('url = "mysql://root:pw@h/db"', {}, "is not a postgresql:// or postgres:// URL"),
     ],
 )
 def test_no_database_says_why(tmp_path: Path, url_line: str, env: dict[str, str], reason: str) -> None:
@@ -96,7 +96,7 @@ def test_no_database_says_why(tmp_path: Path, url_line: str, env: dict[str, str]
     with pytest.raises(NoDatabase, match=reason) as raised:
         locate_database(root, schema, environ=env)
     assert "pw" not in str(raised.value)
-    root, schema = project(tmp_path / "my", 'url = env("X")', provider="mysql")
+    root, schema = project(tmp_path / "my", 'url = env("X")', provider="sqlserver")
     with pytest.raises(NoDatabase, match="not inspected"):
         locate_database(root, schema, environ={})
 

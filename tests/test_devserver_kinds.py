@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from prisma_doctor.logs.routes import failed_routes
+from prisma_doctor.logs.routes import failed_requests
 from prisma_doctor.repair.devserver_kinds import dev_server_tool
 
 P = "/home/u/app/node_modules"
@@ -67,5 +67,18 @@ def test_the_routes_that_failed_are_read_from_plain_and_next_logs() -> None:
         b"\x1b[32m GET / 200 in 12ms\x1b[0m\n GET /posts 500 in 35ms\nPOST /users/7 502 in 1s\n GET /posts 500 in 3ms\n"
     )
     record = json.dumps({"timestamp": "x", "source": "Server", "level": "LOG", "message": "GET /feed 500 in 9ms"})
-    assert failed_routes([plain, b"\n" + record.encode() + b"\n"]) == ["/users/7", "/posts", "/feed"]
-    assert failed_routes([b"GET /ok 200 in 1ms\n GET /missing 404 in 1ms\n"]) == []
+    assert [str(r) for r in failed_requests([plain, b"\n" + record.encode() + b"\n"])] == [
+        "POST /users/7",
+        "GET /posts",
+        "GET /feed",
+    ]
+    assert failed_requests([b"GET /ok 200 in 1ms\n GET /missing 404 in 1ms\n"]) == []
+
+
+def test_the_requests_that_failed_are_read_from_pino_json_lines() -> None:
+    # Fastify's logger (pino): the error record carries the request; a completed 5xx carries its response.
+    error = {"level": 50, "req": {"method": "GET", "url": "/todos?done=1", "host": "localhost"}, "err": {"type": "X"}}
+    done = {"level": 30, "req": {"method": "POST", "url": "/todos"}, "res": {"statusCode": 500}, "msg": "completed"}
+    fine = {"level": 30, "req": {"method": "GET", "url": "/ok"}, "res": {"statusCode": 200}}
+    lines = "\n".join(json.dumps(record) for record in (error, done, fine)) + "\n"
+    assert [str(r) for r in failed_requests([lines])] == ["GET /todos?done=1", "POST /todos"]

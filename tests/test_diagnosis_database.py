@@ -55,8 +55,7 @@ def test_capture_against_the_live_database_that_printed_it(postgres: PostgresSer
     url = with_password(incident_database(postgres, name), PASSWORD)
     (root / ".env").write_text(f'DATABASE_URL="{url}"\n')
     # The log as this project would print it: the capture's paths moved here (the call site's line gives the call).
-    capture = load(name)
-    log = capture.output.replace(capture.sidecar["project_root"].encode(), str(root).encode())
+    log = load(name).output_in(root)
     done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, text=False, input=log)
     assert PASSWORD not in (done.stdout + done.stderr).decode(), "the password never reaches the output"
     findings = json.loads(done.stdout)["findings"]
@@ -269,6 +268,35 @@ def test_sqlite_trigger_on_another_table_and_a_really_missing_column(tmp_path: P
     assert missing["data"]["database"]["server"].startswith("SQLite")
 
 
+def test_a_sqlite_project_is_told_how_to_look_in_sqlite_not_psql(tmp_path: Path) -> None:
+    root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL);')
+    (root / "prisma" / "dev.db").unlink()  # the database cannot be asked: what would decide is said, in its tool
+    lines = [
+        "Invalid `prisma.user.findMany()` invocation in",
+        "/p/app/actions.ts:9:3",
+        "Error [DriverAdapterError]: SQLITE_ERROR: no such table: main.user_stats",
+    ]
+    (finding,) = explain_text(root, lines)
+    assert finding["code"] == "db-object-error"
+    assert "sqlite3" in finding["message"] and "sqlite_master" in finding["message"]
+    assert "psql" not in finding["message"]
+
+
+def test_a_name_nothing_maps_to_and_the_database_does_not_mention_is_undecided(tmp_path: Path) -> None:
+    # An attacker's trial: the schema and client have no `nickname`, the database no trigger or view; a trigger was
+    # named as the cause "against the evidence". Two causes remain (an older client, or an object changed since):
+    # both are said, with what decides, and neither as the cause.
+    root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT, name TEXT);')
+
+    (finding,) = explain_text(root, p2022_lines("User.nickname", "findMany"))
+
+    assert (finding["code"], finding["severity"]) == ("db-object-error", "warning"), finding
+    assert finding["data"]["decided"] is False and finding["data"]["database"]["asked"] is True
+    assert "either the process that sent the query runs an older client" in finding["message"]
+    assert "are not the cause" not in finding["message"]
+    assert [fix["id"] for fix in finding["fixes"]] == ["restart-dev-server", "inspect-database-objects"]
+
+
 def test_prisma_doctor_run_prints_the_trigger_as_the_error_appears(tmp_path: Path) -> None:
     root = sqlite_project(
         tmp_path / "app",
@@ -367,8 +395,7 @@ def test_an_english_trigger_error_the_adapter_cannot_name_is_looked_up(postgres:
             "/p/app/actions.ts:9:3",
             "Error [DriverAdapterError]: SQLITE_ERROR: no such column: main.User.name",
         ],
-        # Prisma 7.10 with the libSQL adapter, as `next dev` printed it (tests/test_layout_pnpm_next.py): P2039, the
-        # driver's text in backquotes.
+        # Prisma 7.10 with libSQL quotes the driver's message in backticks: the closing one is not the name's.
         [
             "Invalid `prisma.user.findMany()` invocation in",
             "/p/app/actions.ts:9:3",

@@ -11,6 +11,7 @@ import pytest
 
 from tests.dev_server import DevServer
 from tests.example_app import run_checked, run_script
+from tests.helpers import doctor
 
 pytestmark = [pytest.mark.node, pytest.mark.timeout(600)]
 
@@ -71,6 +72,11 @@ def test_regenerating_after_a_schema_only_break_fails_on_the_database(
     assert server.get("/").status == 500
     output = server.wait_for_output("SQLITE_ERROR: no such column: main.User.nickname")
     assert "at async UsersPage (app/page.tsx:8:17)" in output
+    # `main` is SQLite's schema name, not a table: the doctor names the column the database lacks (issue 14).
+    done = doctor("explain", "-", "--project", str(example_app), "--json", cwd=example_app, input=output)
+    findings = [f for f in json.loads(done.stdout)["findings"] if f["code"].startswith("db-")]
+    assert [(f["code"], f["data"].get("columns")) for f in findings] == [("db-missing-column", ["nickname"])], findings
+    assert "no table" not in findings[0]["message"] and findings[0]["data"]["database"]["asked"] is True
 
 
 def test_restore_returns_to_the_clean_state(example_app: Path, start_dev_server: Callable[[Path], DevServer]) -> None:

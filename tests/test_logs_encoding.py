@@ -43,7 +43,9 @@ CLI_CAPTURES = ("next-dev-p2022-server-action-external", "sqlite-p2022-missing-c
 
 
 def text_of(name: str) -> str:
-    return load(name).output.decode("utf-8")
+    data = load(name).output
+    # The Windows captures are saved as PowerShell saves them; the text is what counts here.
+    return data.decode("utf-16") if data.startswith(codecs.BOM_UTF16_LE) else data.decode("utf-8")
 
 
 @pytest.fixture(scope="module")

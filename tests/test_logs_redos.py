@@ -1,7 +1,8 @@
 """No regular expression of the log readers is super-linear, and the reader keeps its pace on lines made to hurt it.
 
-Every compiled pattern of `prisma_doctor.logs` and `prisma_doctor.diagnosis` (module constants, and those held in
-module-level tuples, lists and dicts) is found by walking the modules, so a new pattern is tested without a new test.
+Every compiled pattern of `prisma_doctor.logs`, `prisma_doctor.diagnosis` and the catalogue (module constants, and
+those held in module-level tuples, lists and dicts) is found by walking the modules, so a new pattern is tested without
+a new test.
 Each pattern gets lines built from its own pieces (tests/regex_inputs.py): searched alone, none may take more than a
 linear budget, up to 100,000 characters; read by the real `LogReader`, plain, inside a client error's frame and after
 its message, they must pass at 20 MB per CPU-second at least (ordinary logs read at ~85; a line of `EPERM '` repeated
@@ -21,6 +22,7 @@ from types import ModuleType
 
 import pytest
 
+import prisma_doctor.catalogue
 import prisma_doctor.diagnosis
 import prisma_doctor.logs
 from prisma_doctor.logs.recognize import LogReader
@@ -28,6 +30,8 @@ from prisma_doctor.logs.stream import DEFAULT_MAX_LINE
 from tests.regex_inputs import adversarial_lines
 
 READER_PACKAGES = (prisma_doctor.logs, prisma_doctor.diagnosis)
+# Modules of their own that the readers use: the catalogue's message shapes.
+READER_MODULES = (prisma_doctor.catalogue,)
 # A search may take this long plus this much per character of the line: a linear pattern's worst here is ~25 ns per
 # character (an alternation tried at every position); a quadratic one takes seconds on 100,000 characters.
 BUDGET_SECONDS = 0.005
@@ -48,7 +52,7 @@ _CALLS = frozenset({"compile", "search", "match", "fullmatch", "findall", "findi
 
 
 def reader_modules() -> list[ModuleType]:
-    modules = []
+    modules: list[ModuleType] = list(READER_MODULES)
     for package in READER_PACKAGES:
         modules.append(package)
         for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):

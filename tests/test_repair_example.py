@@ -144,12 +144,14 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     run_script(example_app, "break.sh")  # the schema and code gain `nickname`; the database does not
     assert server.get("/").status == 500
 
-    # 1. Regenerate with the old `next dev` running: the client is right, the server still has the old one.
+    # 1. Regenerate with the old `next dev` running: the client is right, but the database lacks its column, which
+    # the repair's own check asks before it asks the app.
     code, result = doctor_json("regenerate", "--project", str(example_app))
     assert code == 1, json.dumps(result, indent=2)
-    app = next(step for step in result["steps"] if step["name"] == "verify-app")
-    # The route that failed is read from Next's own dev log.
-    assert app["status"] == "failed" and f"GET / on localhost:{server.port} answers 500" in app["message"], app
+    verify = next(step for step in result["steps"] if step["name"] == "verify")
+    assert verify["status"] == "failed" and "the database is behind" in verify["message"], verify
+    assert any("db-missing-column" in detail and "nickname" in detail for detail in verify["details"]), verify
+    assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database")
 
     # 2. A restart loads the new client; the page still fails, now on the database, and says so.
     code, result = doctor_json("restart-dev", "--project", str(example_app))

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -36,29 +35,6 @@ def set_output(project: Path, output: str) -> None:
     schema = project / "prisma" / "schema.prisma"
     text = schema.read_text().replace('engineType = "client"', f'engineType = "client"\n  output     = "{output}"')
     schema.write_text(text)
-
-
-@pytest.fixture
-def spawn() -> Iterator:
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(args: list[str], cwd: Path, user: str | None = None) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(args, cwd=cwd, start_new_session=True, user=user)
-        started.append(process)
-        for _ in range(100):  # psutil reads the command line once the program has replaced the forked image
-            try:
-                if args[0] in " ".join(psutil.Process(process.pid).cmdline()):
-                    break
-            except psutil.Error:
-                break
-            time.sleep(0.05)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -713,6 +689,8 @@ def test_a_server_a_supervisor_brings_back_is_never_doubled(tmp_path: Path) -> N
 
         assert done.returncode == 1, done.stdout + done.stderr
         assert "not by it: not started twice" in done.stdout
+        # The server the user must look at is named: its command, folder and port.
+        assert f"next dev -p {port} (in {project}, port {port}); restart it yourself" in done.stdout, done.stdout
         time.sleep(1)
         assert len(_servers_in(project)) == 1
         assert _answers(port)

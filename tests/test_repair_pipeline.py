@@ -234,10 +234,15 @@ def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path:
     project = project_copy("npm", tmp_path / "app")
     running = RepairLock(project)
     running.acquire()  # held by this live process, as a repair in the language server would hold it
+    (project / ".prisma-doctor" / "aside" / "client-1").mkdir(parents=True)  # what the running repair set aside
     try:
-        result = run_plan(build_plan(project, "regenerate"))
+        plan = build_plan(project, "regenerate")
+        result = run_plan(plan)
     finally:
         running.release()
 
     assert result.busy and not result.ok and result.steps == []
     assert any(f"pid {os.getpid()}" in note for note in result.notes)
+    # The running repair's backup is its own: never offered for removal as an earlier repair's leftover.
+    assert "another repair of this project is running now" in " ".join(plan.notes)
+    assert not [note for note in plan.notes if "set aside in" in note], plan.notes

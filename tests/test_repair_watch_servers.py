@@ -8,17 +8,14 @@ the old server running is not verified (it still answers 500); a restart or a re
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import DOCTOR, doctor, doctor_environment, doctor_json
-from tests.watch_servers import NpmRunDev, add_nickname, project_copy
+from tests.helpers import doctor, doctor_json
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor
 
 pytestmark = pytest.mark.node
 
@@ -57,6 +54,9 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
         closing = regenerated.stdout.strip().splitlines()[-1]
         assert closing == f"repair verified: the app answers: GET / on localhost:{server.port} answers 200", closing
         assert '"nickname":"countess"' in server.users().body
+        # The child that answers now loaded the new client: the watcher's own older start does not make it stale.
+        checked = json.loads(doctor("check", str(project), "--json", env=server.environment).stdout)
+        assert "dev-server-stale" not in [f["code"] for f in checked["findings"]], checked
     else:
         # The client is new, but tsx watch ignores node_modules and Vite keeps the modules its config loaded: the
         # server still has the old client in memory.
@@ -114,17 +114,7 @@ def test_a_server_under_prisma_doctor_run_is_restarted_by_run_in_its_own_termina
     project = project_copy(watch_template, tmp_path / "app", "tsx")
     server = NpmRunDev(project, tmp_path / "unused.log")
     terminal = tmp_path / "terminal.log"
-    with terminal.open("ab") as output:
-        run = subprocess.Popen(
-            [*DOCTOR, "run", "--project", str(project), "--", "npm", "run", "dev"],
-            cwd=project,
-            env=doctor_environment(server.environment),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with run_by_doctor(server, terminal) as run:
         assert server.wait_for_status(200) == 200, terminal.read_text()
         add_nickname(project)
         assert server.wait_for_status(500) == 500, terminal.read_text()
@@ -142,6 +132,30 @@ def test_a_server_under_prisma_doctor_run_is_restarted_by_run_in_its_own_termina
         assert "GET /users 200" in after_restart, "the new server's output flows into the same terminal"
         answer = server.users()
         assert answer.status == 200 and '"nickname":"countess"' in answer.body
+
+
+def test_two_servers_of_one_folder_each_come_back_on_their_own_port(
+    watch_template: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    """The same `npm run dev` twice, with another PORT each: the first one's restart is the repair's own, never
+    taken for the second "started while the repair ran"."""
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    first = NpmRunDev(project, tmp_path / "first.log").start()
+    second = NpmRunDev(project, tmp_path / "second.log").start()
+    try:
+        add_nickname(project)
+        assert first.wait_for_status(500) == 500 and second.wait_for_status(500) == 500, second.output
+
+        # A reset regenerates, then restarts both.
+        code, result = doctor_json("reset", "--project", str(project), env=first.environment)
+        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+        assert code == 0, json.dumps(result, indent=2)
+        assert sorted(s["port"] for s in result["devServers"]) == sorted((first.port, second.port))
+        assert all(s["answered"] for s in result["devServers"]), result["devServers"]
+        for server in (first, second):
+            answer = server.users()
+            assert answer.status == 200 and '"nickname":"countess"' in answer.body, server.port
     finally:
-        os.killpg(run.pid, signal.SIGTERM)
-        run.wait(timeout=30)
+        first.stop()
+        second.stop()

@@ -8,15 +8,20 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
+import urllib.request
+import zipfile
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import pytest
 
+from prisma_doctor.repair.steps import PORT_UNKNOWN
 from tests.captures.loading import load
 from tests.helpers import SERVER
+from tests.lsp.raw_client import RawClient, initialize
 from tests.npm_cache import _engine_stand_in
 from tests.toolchain import JS_GENERATOR, link_copy, major, schema_text, toolchain
+from tests.vscode.harness import package_target
 from tests.windows import (
     WINE,
     native_addon,
@@ -32,16 +37,23 @@ from tests.windows import (
 pytestmark = [pytest.mark.wine, pytest.mark.skipif(wine_missing() is not None, reason=wine_missing() or "")]
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
-DRIVER = """import contextlib, io, json, sys
+# Results and errors go to files: a dev server the repair starts again inherits Wine's Linux pipes, which would then
+# never reach their end.
+DRIVER = """import contextlib, io, json, sys, traceback
+sys.stderr = open(sys.argv[3], "w", encoding="utf-8", buffering=1)
 from prisma_doctor.cli import main
-for argv in json.loads(open(sys.argv[1], encoding="utf-8").read()):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            code = main(argv)
-        except SystemExit as exit:
-            code = exit.code
-    print(json.dumps({"code": code, "out": out.getvalue()}), flush=True)
+with open(sys.argv[2], "w", encoding="utf-8") as results:
+    for argv in json.loads(open(sys.argv[1], encoding="utf-8").read()):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                code = main(argv)
+            except SystemExit as exit:
+                code = exit.code
+            except Exception:
+                traceback.print_exc()
+                code = "raised"
+        print(json.dumps({"code": code, "out": out.getvalue()}), file=results, flush=True)
 """
 
 
@@ -85,26 +97,34 @@ class Windows:
                 stderr=subprocess.STDOUT,
             )
 
+    def serve(self, cwd: Path, bundled: Path | None = None) -> RawClient:
+        """`prisma-doctor serve` on Windows Python, spoken to over its stdio pipes (Wine's Python takes Linux pipes;
+        it is node.exe that cannot write to one). With `bundled` (an unpacked .vsix's `extension/bundled`), started
+        as the extension starts it, from the server and libraries it carries, with no site-packages (`-S`)."""
+        if bundled is None:
+            return RawClient([WINE, str(self.python), "-m", "prisma_doctor", "serve"], self.env, cwd)
+        path = ";".join(windows_path(bundled / part) for part in ("server", "libs"))
+        env = {**self.env, "PYTHONPATH": path, "PYTHONUTF8": "1", "PYTHONUNBUFFERED": "1"}
+        return RawClient([WINE, str(self.python), "-S", "-m", "prisma_doctor", "serve"], env, cwd)
+
     def doctor(self, *commands: list[str], cwd: Path) -> list[dict[str, Any]]:
         """Each command's exit code and output, from one Windows Python start."""
         (self.folder / "driver.py").write_text(DRIVER, encoding="utf-8")
         (self.folder / "commands.json").write_text(json.dumps(list(commands)), encoding="utf-8")
-        done = subprocess.run(
-            [
-                WINE,
-                str(self.python),
-                windows_path(self.folder / "driver.py"),
-                windows_path(self.folder / "commands.json"),
-            ],
+        files = [self.folder / name for name in ("driver.py", "commands.json", "results.jsonl", "errors.txt")]
+        subprocess.run(
+            [WINE, str(self.python), *map(windows_path, files)],
             cwd=cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             timeout=600,
             check=False,
         )
-        lines = done.stdout.decode("utf-8", "replace").splitlines()
-        assert len(lines) == len(commands), done.stderr.decode("utf-8", "replace")
+        lines = files[2].read_text(encoding="utf-8").splitlines() if files[2].exists() else []
+        errors = files[3].read_text(encoding="utf-8", errors="replace") if files[3].exists() else "no errors.txt"
+        assert len(lines) == len(commands), errors
         return [json.loads(line) for line in lines]
 
 
@@ -153,31 +173,102 @@ def test_check_explain_and_dry_run_on_windows_python(windows: Windows, tmp_path:
         assert any("node_modules\\.prisma\\client" in line for s in plan["steps"] for line in s["preview"]), plan
 
 
-def test_a_loaded_engine_is_named_with_its_process(windows: Windows, tmp_path: Path) -> None:
+# A dev server stand-in: it loads the generated client's engine library (as Prisma's library engine does) and
+# serves HTTP, under `node --watch-path=dev.js` as a dev server runs: a watcher of its own file only, that keeps the
+# old engine loaded when the client changes (`--watch` would restart it for the new one).
+STAND_IN = """const path = require('path');
+require(path.join(__dirname, 'node_modules/.prisma/client/query_engine-windows.dll.node'));
+const server = require('http').createServer((request, response) => response.end('ok'));
+server.listen(0, '127.0.0.1', () => console.log('ready on http://localhost:' + server.address().port));
+"""
+
+
+def started(windows: Windows, *names: str) -> None:
+    deadline = time.monotonic() + 60
+    while not all("ready" in (windows.folder / f"{n}.log").read_text() for n in names):
+        assert time.monotonic() < deadline, "the Windows node stand-ins did not start"
+        time.sleep(0.2)
+
+
+def test_a_locked_engine_is_named_then_reset_stops_its_holder_only(windows: Windows, tmp_path: Path) -> None:
     root = windows_project(windows, tmp_path / "app", "6.17.1")
     engine = root / "node_modules" / ".prisma" / "client" / "query_engine-windows.dll.node"
     assert engine.is_file(), "generate copies PRISMA_QUERY_ENGINE_LIBRARY beside the client"
-    (root / "dev.js").write_text(
-        "require(require('path').join(__dirname, 'node_modules/.prisma/client/query_engine-windows.dll.node'));\n"
-        "console.log('ready');\nsetInterval(() => {}, 1000);\n"
-    )
+    (root / "dev.js").write_text(STAND_IN)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    windows.start_node(["dev.js"], root, "dev")
-    windows.start_node(["-e", "console.log('ready'); setInterval(() => {}, 1000)"], elsewhere, "other")
-    deadline = time.monotonic() + 60
-    while not all("ready" in (windows.folder / f"{n}.log").read_text() for n in ("dev", "other")):
-        assert time.monotonic() < deadline, "the Windows node stand-ins did not start"
-        time.sleep(0.2)
+    dev = windows.start_node(["--watch-path=dev.js", "dev.js"], root, "dev")
+    other = windows.start_node(["-e", "console.log('ready'); setInterval(() => {}, 1000)"], elsewhere, "other")
+    started(windows, "dev", "other")
     code, output = windows.node_output(
         [windows_path(root / "node_modules/prisma/build/index.js"), "generate"], root, "locked"
     )
     assert code != 0 and "EPERM" in output and "query_engine-windows.dll.node" in output, output
     (tmp_path / "locked.log").write_text(output, encoding="utf-8")
-    (explain,) = windows.doctor(
-        ["explain", "--json", windows_path(tmp_path / "locked.log"), "--project", windows_path(root)], cwd=root
+    explain, regenerate, dry_run, reset = windows.doctor(
+        ["explain", "--json", windows_path(tmp_path / "locked.log"), "--project", windows_path(root)],
+        # No stop step: the old client is set aside while the stand-in still has its engine loaded.
+        ["regenerate", "--yes", "--json", "--project", windows_path(root)],
+        ["reset", "--dry-run", "--json", "--project", windows_path(root)],
+        ["reset", "--yes", "--json", "--project", windows_path(root)],
+        cwd=root,
     )
     (finding,) = json.loads(explain["out"])["findings"]
     assert finding["code"] == "engine-locked"
-    assert [h["name"].lower() for h in finding["data"]["holders"]] == ["node.exe"], finding
-    assert "node.exe (pid " in finding["message"]
+    (holder,) = finding["data"]["holders"]
+    assert holder["name"].lower() == "node.exe" and holder["cmdline"].endswith("node.exe dev.js"), finding
+    assert f"node.exe (pid {holder['pid']}: " in finding["message"], finding
+
+    # The copy set aside stays locked, and its holder is named though Wine lists the library under its old name.
+    steps = {step["name"]: step for step in json.loads(regenerate["out"])["steps"]}
+    assert steps["generate"]["status"] == "done", regenerate
+    (left,) = steps["discard"]["details"]
+    assert "aside" in left and f"is locked by node.exe (pid {holder['pid']}: " in left, left
+    # The stand-in runs on, but Wine ties no socket to it: the verdict says so rather than "no dev server runs".
+    assert steps["verify-app"]["message"].startswith(PORT_UNKNOWN) and "dev.js" in steps["verify-app"]["message"]
+
+    # The plan stops the stand-in's process tree, the holder among them, and nothing outside the project.
+    (stop,) = [step for step in json.loads(dry_run["out"])["steps"] if step["name"] == "stop"]
+    assert any(line.startswith(f"pid {holder['pid']}: ") for line in stop["preview"]), stop
+    assert all(f"(in {windows_path(root)};" in line for line in stop["preview"]), stop
+
+    result = json.loads(reset["out"])
+    assert reset["code"] == 0 and result["verdict"].startswith("repair verified"), result
+    steps = {step["name"]: step for step in result["steps"]}
+    assert any(f"pid {holder['pid']}" in line for line in steps["stop"]["details"]), steps["stop"]
+    assert dev.poll() is not None, "the stand-in (`node --watch-path=dev.js`) still runs"
+    assert other.poll() is None, "the node outside the project was stopped"
+    assert steps["set-aside"]["status"] == steps["discard"]["status"] == "done", result
+    assert not any(line.startswith("left at") for line in steps["discard"]["details"]), steps["discard"]
+    assert result["after"]["state"] == "in-sync" and engine.is_file(), result
+    (server,) = result["devServers"]
+    assert server["answered"], result
+    with urllib.request.urlopen(f"http://127.0.0.1:{server['port']}/", timeout=30) as answer:
+        assert answer.read() == b"ok"
+    assert "ready on" in (root / ".prisma-doctor" / "dev-output.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("server", ["checkout", pytest.param("win32-x64.vsix", marks=pytest.mark.node)])
+def test_the_language_server_publishes_drift_on_windows_python(windows: Windows, tmp_path: Path, server: str) -> None:
+    bundled = None
+    if server.endswith(".vsix"):
+        with zipfile.ZipFile(package_target(server.removesuffix(".vsix"))) as vsix:
+            vsix.extractall(tmp_path / "vsix")
+        bundled = tmp_path / "vsix" / "extension" / "bundled"
+    root = windows_project(windows, tmp_path / "app", "6.17.1")
+    schema = root / "prisma" / "schema.prisma"
+    text = schema.read_text(encoding="utf-8")
+    schema.write_text(text.replace("  email String @unique\n", "  email String @unique\n  nickname String?\n"))
+    client = windows.serve(root, bundled)
+    try:
+        # The root as VS Code on Windows sends it: a drive letter in a file URI.
+        result = initialize(client, root, root_uri=PureWindowsPath(windows_path(root)).as_uri(), seconds=120)
+        assert result["serverInfo"]["name"] == "prisma-doctor", result
+        published = client.notification("textDocument/publishDiagnostics", seconds=120)["params"]
+    finally:
+        client.close()
+    assert published["uri"].lower() == PureWindowsPath(windows_path(schema)).as_uri().lower(), published
+    (diagnostic,) = published["diagnostics"]
+    assert diagnostic["code"] == "client-out-of-sync" and "User.nickname" in diagnostic["message"], diagnostic
+    nickname = schema.read_text(encoding="utf-8").splitlines().index("  nickname String?")
+    assert diagnostic["range"]["start"] == {"line": nickname, "character": 2}, diagnostic

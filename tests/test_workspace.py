@@ -184,3 +184,20 @@ def test_explain_from_an_app_resolves_frames_in_the_app(tmp_path: Path) -> None:
     files = {f["location"]["file"] for f in json.loads(done.stdout)["findings"] if f["location"]}
     assert str(web / "app" / "actions.ts") in files, done.stdout
     assert not any(name.startswith(str(root / "packages")) and "actions" in name for name in files)
+
+
+def test_a_package_json_planted_in_a_shared_folder_is_no_workspace(tmp_path: Path, monkeypatch) -> None:
+    # Someone else's `/tmp/package.json` declaring `"workspaces": ["*"]` must not make /tmp the workspace root of a
+    # project in it: a repair would run `npm install` there, with that package's install scripts.
+    shared = tmp_path / "shared"
+    project = shared / "myapp"
+    (project / "prisma").mkdir(parents=True)
+    (project / "prisma" / "schema.prisma").write_text(SCHEMA)
+    (project / "package.json").write_text('{"name": "myapp"}')
+    planted = {"name": "x", "workspaces": ["*"], "scripts": {"postinstall": "touch pwned"}}
+    (shared / "package.json").write_text(json.dumps(planted))
+    assert declaring_root(project) == shared  # an ordinary folder above: it is the workspace
+    monkeypatch.setattr("tempfile.tempdir", str(shared))  # now the shared temporary folder
+
+    assert declaring_root(project) is None
+    assert detect(project).workspace_root == project

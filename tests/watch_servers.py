@@ -1,5 +1,6 @@
 """Real non-Next dev servers for the repair tests: an app on Prisma 6 + SQLite served by plain node http under
-`tsx watch` or `node --watch`, or as Vite's dev server middleware, each through `npm run dev` as a user starts it.
+`tsx watch` or `node --watch`, or as Vite's dev server middleware, each through `npm run dev` as a user starts it;
+or by a command that watches nothing (`tsx server.js`, `node server.js`), which only `prisma-doctor run` makes known.
 
 The packages (Prisma with the libsql driver adapter, as in `tests/repair_fixtures.py`, which needs no native engine,
 tsx and Vite) are installed once into `tests/.cache/toolchains/` by `tests/npm_cache.py`; each test gets a copy whose
@@ -13,12 +14,16 @@ import contextlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dev_server import DevServer, Response
+from tests.helpers import DOCTOR, doctor_environment
 from tests.npm_cache import TOOLCHAINS, cached, link_packages, run
 from tests.repair_fixtures import DEPENDENCIES, PRISMA, SCHEMA, repair_environment
 
@@ -70,6 +75,9 @@ DEV_SCRIPTS = {
     "tsx": ("tsx watch server.js", "server.js"),
     "node --watch": ("node --watch server.js", "server.js"),
     "vite": ("vite", "vite.config.mjs"),
+    # No watcher: no known kind of dev server, so only `prisma-doctor run` running it says it is one.
+    "tsx without watch": ("tsx server.js", "server.js"),
+    "node": ("node server.js", "server.js"),
 }
 # The table as the migrated database has it: with `nickname`, which the schema and the code are about to gain.
 CREATE_TABLE = """
@@ -97,13 +105,14 @@ def template() -> Path:
     return cached(TOOLCHAINS / f"watch-servers-prisma-{PRISMA}-tsx-{TSX}-vite-{VITE}", install)
 
 
-def project_copy(source: Path, destination: Path, tool: str) -> Path:
-    """A copy of the template for `tool` (a key of DEV_SCRIPTS), its users table made, serving `id` and `name`."""
+def project_copy(source: Path, destination: Path, tool: str, *, link: bool = True) -> Path:
+    """A copy of the template for `tool` (a key of DEV_SCRIPTS), its users table made, serving `id` and `name`; its
+    packages hard-linked to the template's unless not `link` (see `link_packages`)."""
     destination.mkdir()
     for name in ("prisma", "package.json"):
         copy = shutil.copytree if (source / name).is_dir() else shutil.copy2
         copy(source / name, destination / name)
-    link_packages(source, destination)
+    link_packages(source, destination, link=link)
     package = json.loads((destination / "package.json").read_text())
     script, entry = DEV_SCRIPTS[tool]
     package["scripts"] = {"dev": script}
@@ -151,6 +160,28 @@ class NpmRunDev(DevServer):
                 break
             time.sleep(0.3)
         return seen
+
+
+@contextlib.contextmanager
+def run_by_doctor(server: NpmRunDev, terminal: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`prisma-doctor run -- npm run dev` for `server` (its project, its port), its output in `terminal`; ended with
+    everything it started."""
+    with terminal.open("ab") as output:
+        run = subprocess.Popen(
+            [*DOCTOR, "run", "--project", str(server.project), "--", "npm", "run", "dev"],
+            cwd=server.project,
+            env=doctor_environment(server.environment),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield run
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs
 from prisma_doctor.clients.locate import (
     JS_GENERATOR,
@@ -109,7 +110,7 @@ def _package_json_findings(root: Path) -> list[Finding]:
     npm, pnpm and Prisma's own CLI all fail on it with messages that do not say so."""
     path = root / "package.json"
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = project_files.read_bytes(path).decode("utf-8-sig")
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed
+from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed, differs_in_case
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.schema.datamodel import Datamodel, Model
 
@@ -99,7 +99,8 @@ def _missing(
             if relation is None:
                 if (table, "") not in seen:
                     seen.add((table, ""))
-                    findings.append(_missing_table(model, table, migrated, pending, at))
+                    near = catalog.differing_in_case(table)
+                    findings.append(_missing_table(model, table, migrated, pending, at, near.name if near else None))
                 continue
             for field in model.fields:
                 column = field.db_name or field.name
@@ -113,17 +114,24 @@ def _missing(
 
 
 def _missing_table(
-    model: Model, table: str, migrated: Mapping[str, Mapping[str, str]], pending: set[str], at: Location | None
+    model: Model,
+    table: str,
+    migrated: Mapping[str, Mapping[str, str]],
+    pending: set[str],
+    at: Location | None,
+    near: str | None,
 ) -> Finding:
     creator = migrated.get(table, {}).get("")
     because, fixes = _remedy(creator, pending)
+    if near is not None:
+        because, fixes = differs_in_case(table, near), ("edit-schema",)
     return Finding(
         "db-missing-table",
         Severity.ERROR,
         f"The client expects the table `{table}` (model `{model.name}`), and the database has none: {because}",
         at,
         fixes,
-        data={"model": model.name, "table": table, "migration": creator},
+        data={"model": model.name, "table": table, "migration": creator, "differs_in_case": near},
     )
 
 

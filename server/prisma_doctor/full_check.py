@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 # How long a check waits for the database's answer: an unreachable one is said (info), never waited out.
 DATABASE_WAIT_SECONDS = 3.0
-# Datasource providers whose catalog the probe reads.
-ASKED_PROVIDERS = ("sqlite", "postgresql", "postgres")
 
 
 def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True) -> Report:
@@ -54,9 +53,14 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> l
     # A generated client imports @prisma/client from its own folder (a missing client is its own finding already).
     starts = [c.client.path for c in state.clients if c.client is not None]
     findings = package_findings(state.root, schema_dir, starts, _generator_location(state))
-    findings.extend(_database(state, state.schema, wait))
+    findings.extend(database_gaps(state, wait))
     findings.extend(stale_dev_servers(state, servers))
     return findings
+
+
+def database_gaps(state: ProjectState, wait: bool = True) -> list[Finding]:
+    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
+    return _database(state, state.schema, wait) if state.schema is not None else []
 
 
 def running_dev_servers(root: Path) -> list[DevServer]:
@@ -94,7 +98,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
         return []
     path, block = datasource
     provider = _provider(block)
-    if provider not in ASKED_PROVIDERS:
+    if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
     probe = probe_for(state.root, schema)
     if probe.target is None:
@@ -122,18 +126,17 @@ def _provider(block: Block) -> str | None:
 def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Finding]:
     """`dev-server-stale` for each of the running dev `servers` that started before the project's newest client was
     generated: it still serves the client it loaded at start."""
-    import psutil
 
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
+    from prisma_doctor.repair.devserver import serving_since
 
     generated = newest_generation(state)
     if generated is None:
         return []
     findings: list[Finding] = []
     for server in servers:
-        try:
-            started = psutil.Process(server.pid).create_time()
-        except psutil.Error:
+        started = serving_since(server)
+        if started is None:
             continue
         if started < generated.timestamp():
             finding = stale_dev_server(generation_location(state))

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from prisma_doctor.process_names import process_name
+
+# A command line is shown up to this many characters: enough to tell `node --watch dev.js` from `next dev`.
+SHOWN_COMMAND = 300
 
 
 @dataclass(frozen=True)
@@ -25,18 +29,26 @@ class Holder:
     cmdline: str = ""
 
     def describe(self) -> str:
-        return f"pid {self.pid} ({self.cmdline or self.name})"
+        """`node.exe (pid 4242: node --watch server.js)`: what a person needs to find the process and know it."""
+        command = self.cmdline if len(self.cmdline) <= SHOWN_COMMAND else self.cmdline[:SHOWN_COMMAND] + "…"
+        return f"{self.name} (pid {self.pid}{': ' + command if command else ''})"
+
+    def to_json(self) -> dict[str, object]:
+        return {"pid": self.pid, "name": self.name, "cmdline": self.cmdline}
 
 
-def processes_holding(path: str | Path, *, below: bool = False, same_name: bool = False) -> list[Holder]:
-    """Processes that have `path` open or mapped; with `below`, any file under it; with `same_name`, a file of the
-    same name elsewhere (a log names the file as the process saw it, maybe with a `.tmp1234` suffix)."""
-    target = os.path.normcase(os.path.abspath(str(path).strip("'\"")))
+def processes_holding(
+    path: str | Path, *, also: Sequence[str | Path] = (), below: bool = False, same_name: bool = False
+) -> list[Holder]:
+    """Processes that have `path` (or one of `also`) open or mapped; with `below`, any file under it; with
+    `same_name`, a file of the same name elsewhere (a log names the file as the process saw it, maybe with a
+    `.tmp1234` suffix)."""
+    targets = [os.path.normcase(os.path.abspath(str(p).strip("'\""))) for p in (path, *also)]
     holders: list[Holder] = []
     for process in psutil.process_iter(["pid"]):
         try:
             paths = _mapped_paths(process) + [f.path for f in process.open_files()]
-            if any(_matches(os.path.normcase(p), target, below, same_name) for p in paths):
+            if any(_matches(os.path.normcase(p), t, below, same_name) for p in paths for t in targets):
                 holders.append(Holder(process.pid, process_name(process) or "?", " ".join(process.cmdline())))
         except (psutil.Error, OSError):
             continue

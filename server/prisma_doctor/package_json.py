@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
 
 
@@ -13,7 +14,7 @@ def read_package_json(folder: Path) -> dict[str, Any] | None:
     """The object in `folder/package.json`; None when the file is missing, unreadable or not a JSON object (a
     number too long to convert and nesting too deep for the decoder included: a hostile file must not crash)."""
     try:
-        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+        data = json.loads(project_files.read_text(folder / "package.json", errors="strict"))
     except (OSError, ValueError, RecursionError):
         return None
     return data if is_object(data) else None

@@ -68,3 +68,12 @@ def process_ancestors(process: psutil.Process) -> list[psutil.Process]:
         ancestors.append(current)
         current = process_parent(current)
     return ancestors
+
+
+def is_prisma_doctor(cmdline: list[str]) -> bool:
+    """Whether a command line runs this tool: its script (`prisma-doctor`, `prisma-doctor.exe`, under a Python or
+    not) or `python -m prisma_doctor`, as the CLI, the language server and the extension start it."""
+    if cmdline[1:3] == ["-m", "prisma_doctor"]:
+        return True
+    programs = [ntpath.basename(arg).lower().removesuffix(".exe") for arg in cmdline[:2]]
+    return "prisma-doctor" in programs

@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from dataclasses import dataclass
 
 import psutil
 
 from prisma_doctor.json_values import JsonObject, is_object
+from prisma_doctor.process_names import is_prisma_doctor
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 RUN_FILE = "run.json"
@@ -62,6 +64,13 @@ def owner_of(folder: StateFolder, launcher: int) -> RunOwner | None:
     return RunOwner(run.pid, launcher)
 
 
+def running_child(folder: StateFolder) -> RunOwner | None:
+    """The live `run` of this folder and the child it runs now, when the processes agree with its file."""
+    data = _read(folder, RUN_FILE)
+    child = data.get("child") if data else None
+    return owner_of(folder, child) if isinstance(child, int) else None
+
+
 def current_child(folder: StateFolder, owner: RunOwner) -> int | None:
     """The child `owner` runs now, per its file (None while it holds or once it is gone)."""
     data = _read(folder, RUN_FILE)
@@ -71,19 +80,36 @@ def current_child(folder: StateFolder, owner: RunOwner) -> int | None:
 
 
 def ask(folder: StateFolder, action: str) -> None:
-    """A repair: ask `run` to hold (before its child is stopped) or to start its command again."""
-    _write(folder, REQUEST_FILE, {"action": action, "repair": os.getpid()})
+    """A repair: ask `run` to hold (before its child is stopped) or to start its command again. The request says
+    when the repair's process started and when it was written, so that `run` can tell it from a planted one."""
+    created = psutil.Process().create_time()
+    _write(folder, REQUEST_FILE, {"action": action, "repair": os.getpid(), "created": created, "written": time.time()})
 
 
 def held_by(folder: StateFolder) -> int | None:
-    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone)."""
+    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone).
+
+    The file's word is taken only when the process agrees, since anything in a project's folder may have been
+    planted: the pid is a live prisma-doctor, started when the request says and before it was written."""
     data = _read(folder, REQUEST_FILE)
     if not data or data.get("action") != HOLD or not isinstance(data.get("repair"), int):
         return None
-    return data["repair"] if psutil.pid_exists(data["repair"]) else None
+    created, written = data.get("created"), data.get("written")
+    if not isinstance(created, (int, float)) or not isinstance(written, (int, float)) or created > written:
+        return None
+    try:
+        repair = psutil.Process(data["repair"])
+        if abs(repair.create_time() - created) > 0.01 or repair.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if not is_prisma_doctor(repair.cmdline()):
+            return None
+    except (psutil.Error, OSError):
+        return None
+    return repair.pid
 
 
 def clear(folder: StateFolder) -> None:
+    """No request stands: after a hold ends, and when `run` starts (a request from before it is none of its own)."""
     _write(folder, REQUEST_FILE, {})
 
 

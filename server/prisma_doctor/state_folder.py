@@ -16,12 +16,15 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import BinaryIO
 
+from prisma_doctor import project_files
+
 STATE_DIR = ".prisma-doctor"
 IGNORE_TEXT = "# Written by prisma-doctor: its repair journal and logs stay out of git.\n*\n"
 # A record the doctor wrote is small; anything larger was not written by it.
 MAX_READ_BYTES = 4 * 1024 * 1024
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -117,7 +120,8 @@ class StateFolder:
         """`name` opened to append; a link or a file with other hard links is replaced by a new file."""
         _check_name(name)
         with self._folder() as fd:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC | _BINARY
+            # O_NONBLOCK: a FIFO planted under the name fails to open (no reader) instead of waiting for one.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
             try:
                 if fd is None:
                     if os.path.islink(self.path / name):
@@ -131,6 +135,8 @@ class StateFolder:
             if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
                 os.close(descriptor)
                 return self._open_new(fd, name)
+            if _NONBLOCK:
+                os.set_blocking(descriptor, True)
             return os.fdopen(descriptor, "ab")
 
     def write_text(self, name: str, text: str) -> None:
@@ -149,18 +155,16 @@ class StateFolder:
         _check_name(name)
         try:
             with self._folder(create=False) as fd:
-                flags = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _BINARY
+                # Without waiting: a FIFO planted under the name would block a plain open forever.
                 if fd is None:
                     if os.path.islink(self.path / name):
                         return None
-                    descriptor = os.open(self.path / name, flags)
+                    descriptor = project_files.open_descriptor(self.path / name, follow_links=False)
                 else:
-                    descriptor = os.open(name, flags, dir_fd=fd)
+                    descriptor = project_files.open_descriptor(name, follow_links=False, dir_fd=fd)
         except (OSError, UnsafeStateFolder):
             return None
         with os.fdopen(descriptor, "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                return None
             data = file.read(MAX_READ_BYTES + 1)
         if len(data) > MAX_READ_BYTES:
             return None
@@ -170,7 +174,7 @@ class StateFolder:
         """A descriptor of the lock file `name` (created 0600), for `fcntl.flock` or `msvcrt.locking`."""
         _check_name(name)
         with self._folder() as fd:
-            flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _BINARY
+            flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
             try:
                 descriptor = (
                     os.open(self.path / name, flags, 0o600) if fd is None else os.open(name, flags, 0o600, dir_fd=fd)

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from prisma_doctor import project_files
+from prisma_doctor.common_folders import is_common_folder
 from prisma_doctor.json_values import JsonObject, is_array, is_object
 from prisma_doctor.package_json import read_package_json
 
@@ -87,7 +89,7 @@ def declared_patterns(folder: Path) -> list[str]:
 
 def _pnpm_patterns(folder: Path) -> list[str]:
     try:
-        text = (folder / "pnpm-workspace.yaml").read_text(encoding="utf-8", errors="replace")[:65536]
+        text = project_files.read_text(folder / "pnpm-workspace.yaml", 65536)
     except OSError:
         return []
     # The `packages:` list of pnpm-workspace.yaml, read as plain lines (`  - 'apps/*'`).
@@ -137,11 +139,13 @@ def declaring_root(folder: Path) -> Path | None:
 
 
 def folders_above(folder: Path) -> list[Path]:
-    """The folders above `folder`, up to (and not including) the home folder or the filesystem root."""
+    """The folders above `folder`, up to (and not including) the first that is nobody's project: a shared or system
+    folder (`/tmp`), a home folder or the filesystem root (common_folders.py). A `package.json` planted there must
+    not make it a workspace that a repair installs into."""
     home = Path.home().resolve()
     found: list[Path] = []
     for above in folder.parents:
-        if above == home or above.parent == above:
+        if above == home or above.parent == above or is_common_folder(above):
             break
         found.append(above)
     return found
@@ -245,8 +249,7 @@ def _imported_folders(package: Path) -> set[Path]:
     targets: set[Path] = set()
     for source in _source_files(package):
         try:
-            with source.open("rb") as handle:
-                text = handle.read(MAX_SOURCE_BYTES).decode("utf-8", "replace")
+            text = project_files.read_text(source, MAX_SOURCE_BYTES)
         except OSError:
             continue
         for specifier in _IMPORT.findall(text):
@@ -310,7 +313,7 @@ def _aliases(options: JsonObject, folder: Path) -> list[tuple[str, list[Path]]]:
 
 def _read_jsonc(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_BYTES]
+        text = project_files.read_text(path, MAX_SOURCE_BYTES)
     except OSError:
         return None
     text = _JSON_COMMENT.sub(lambda m: m.group(1) or "", text)

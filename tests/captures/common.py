@@ -22,6 +22,7 @@ import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from toolchain import ROOT, ensure_node_modules, versions
@@ -33,10 +34,12 @@ FIXTURES = Path(os.environ.get("PRISMA_DOCTOR_CAPTURE_DIR") or ROOT / "tests" / 
 class Project:
     """A temporary Node project whose `node_modules` is the shared, cached install."""
 
-    def __init__(self, label: str, inside_install: bool = False) -> None:
+    def __init__(self, label: str, inside_install: bool = False, modules: Path | None = None) -> None:
         """`inside_install` puts the project under the install folder, for tools that will not follow a
-        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile)."""
-        self.modules = ensure_node_modules()
+        `node_modules` link out of the project (Turbopack resolves only inside the folder of the lockfile).
+        `modules`: another install to link (a folder with `node_modules`: tests/npm_cache.py's Prisma 5.22 or 7.10
+        toolchain) instead of the captures' own."""
+        self.modules = modules or ensure_node_modules()
         if inside_install:
             parent = self.modules / "projects"
             parent.mkdir(exist_ok=True)
@@ -45,6 +48,9 @@ class Project:
             self.root = Path(tempfile.mkdtemp(prefix=f"pd-capture-{label}-"))
             (self.root / "node_modules").symlink_to(self.modules / "node_modules", target_is_directory=True)
         (self.root / "package.json").write_text(json.dumps({"name": label, "private": True}))
+        # The project's own code as written (not its schema or migrations, which `project_state` reads), so that a
+        # test can put the project back on disk.
+        self.sources: dict[str, str] = {}
         if not os.environ.get("PRISMA_DOCTOR_KEEP_CAPTURE_PROJECTS"):
             atexit.register(shutil.rmtree, self.root, True)
 
@@ -52,22 +58,31 @@ class Project:
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+        if not relative.startswith("prisma/"):
+            self.sources[relative] = text
         return path
 
     def bin(self, name: str) -> str:
         return str(self.modules / "node_modules" / ".bin" / name)
 
+    @staticmethod
+    def shared_bin(name: str) -> str:
+        """A tool of the captures' own install (TypeScript, Next), for a project linked to another install."""
+        return str(ensure_node_modules() / "node_modules" / ".bin" / name)
+
     def run(
         self, cmd: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True, stdout_only: bool = False
     ) -> str:
         """Run a set-up step (not captured); its output is returned for the script's own checks."""
-        done = subprocess.run(list(cmd), cwd=self.root, env=_env(env), capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            list(cmd), cwd=self.root, env=environment(env), capture_output=True, text=True, timeout=300
+        )
         if check and done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout if stdout_only else done.stdout + done.stderr
 
 
-def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
+def environment(extra: Mapping[str, str] | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL"))}
     env.update({"PRISMA_HIDE_UPDATE_MESSAGE": "1", "CHECKPOINT_DISABLE": "1", "NEXT_TELEMETRY_DISABLED": "1"})
     env.update(extra or {})
@@ -84,7 +99,7 @@ class Terminal:
         self.process = subprocess.Popen(
             self.cmd,
             cwd=cwd,
-            env=_env({"TERM": "xterm-256color", **(env or {})}),
+            env=environment({"TERM": "xterm-256color", **(env or {})}),
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -153,9 +168,14 @@ def run_in_terminal(
     return Terminal(cmd, cwd, env).finish(timeout=timeout)
 
 
-def project_state(root: Path) -> dict[str, object]:
+def iso_time(timestamp: float) -> str:
+    """A file's or a lock's time as the sidecars keep it (`dev_server_started_at`, `client_generated_at`)."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
+def project_state(root: Path, built_from: Mapping[str, str] | None = None) -> dict[str, object]:
     """The project as it was when the output was captured, so tests can diagnose the capture with its facts:
-    the schema on disk, the schema each generated client was built from, the migrations folder."""
+    the schema on disk, the schema each generated client was built from, the migrations folder, prisma.config.ts."""
     schema = root / "prisma" / "schema.prisma"
     clients = {}
     for folder in ("generated/client", "node_modules/.prisma/client"):
@@ -164,11 +184,15 @@ def project_state(root: Path) -> dict[str, object]:
         shared = folder.startswith("node_modules") and (root / "node_modules").is_symlink()
         if copy.is_file() and not shared:
             clients[folder] = copy.read_text()
+    clients.update(built_from or {})
     migrations = root / "prisma" / "migrations"
+    config = root / "prisma.config.ts"
     return {
         "schema": schema.read_text() if schema.is_file() else None,
         "clients": clients,
         "migrations": {sql.parent.name: sql.read_text() for sql in sorted(migrations.glob("*/migration.sql"))},
+        # Prisma 7 reads the database's URL from here.
+        **({"config": config.read_text()} if config.is_file() else {}),
     }
 
 
@@ -182,7 +206,10 @@ def save_capture(
     scenario: str,
     notes: str = "",
     extra: Mapping[str, object] | None = None,
+    built_from: Mapping[str, str] | None = None,
 ) -> Path:
+    """`built_from`: client folder -> the schema it was generated from, for a client that keeps no copy of it
+    (Prisma 7's `prisma-client`), as the script that generated it knows."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     log = FIXTURES / f"{name}.log"
     log.write_bytes(output)
@@ -194,7 +221,7 @@ def save_capture(
         "notes": notes,
         "project_root": str(project.root),
         "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "project": project_state(project.root),
+        "project": {**project_state(project.root, built_from), "sources": project.sources},
         **(extra or {}),
     }
     (FIXTURES / f"{name}.json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor.database.target import datasource_provider
 from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, migrated_columns
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
@@ -20,6 +21,10 @@ class Capture:
     name: str
     output: bytes
     sidecar: dict[str, Any]
+
+    def output_in(self, root: Path) -> bytes:
+        """The output as the project at `root` would print it: the capture's paths moved there."""
+        return self.output.replace(self.sidecar["project_root"].encode(), str(root).encode())
 
     def facts(self, root: str = "/project") -> ProjectFacts:
         """The project as it was when the capture ran, read with the doctor's own schema parser."""
@@ -41,6 +46,7 @@ class Capture:
             dev_server_started_at=datetime.fromisoformat(started) if started else None,
             migrations=tuple(migrations),
             migrated=migrated_columns(migrations),
+            provider=datasource_provider([parse_schema(project["schema"])]) if project["schema"] else None,
         )
 
 
@@ -61,13 +67,21 @@ def names() -> list[str]:
 
 
 def project_from_capture(name: str, root: Path) -> Path:
-    """The capture's project as it was on disk: its schema and its migrations (the generated client is not kept)."""
+    """The capture's project as it was on disk: its schema, prisma.config.ts, its migrations and the code it ran,
+    when the sidecar keeps them (the generated client is not kept)."""
     state = load(name).sidecar["project"]
     (root / "prisma").mkdir(parents=True)
     (root / "prisma" / "schema.prisma").write_text(state["schema"])
     (root / "package.json").write_text('{"name": "app"}')
+    if state.get("config"):
+        (root / "prisma.config.ts").write_text(state["config"])
     for migration, sql in (state["migrations"] or {}).items():
         folder = root / "prisma" / "migrations" / migration
         folder.mkdir(parents=True)
         (folder / "migration.sql").write_text(sql)
+    for script, text in load(name).sidecar.get("scripts", {}).items():
+        (root / script).write_text(text)
+    for relative, text in state.get("sources", {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
     return root

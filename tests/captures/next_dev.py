@@ -16,9 +16,8 @@ import shutil
 import sys
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
 
-from common import FIXTURES, Project, Terminal, save_capture
+from common import FIXTURES, Project, Terminal, iso_time, save_capture
 from postgres import Cluster, free_port
 from postgres_trigger import CONFIG, SCHEMA
 
@@ -179,12 +178,12 @@ def capture(variant: str) -> None:
                 project.write("prisma/schema.prisma", schema)
                 project.run(generate, env={"DATABASE_URL": url})
                 client = project.root / "node_modules" / ".prisma" / "client" / "index.js"
-                extra["client_generated_at"] = _iso(client.stat().st_mtime)
+                extra["client_generated_at"] = iso_time(client.stat().st_mtime)
             status = submit_action(port)
             terminal.wait_for(expected, timeout=120)
             terminal.settle(quiet=3)
             lock = (project.root / ".next" / "dev" / "lock").read_text()
-            extra["dev_server_started_at"] = _iso(json.loads(lock)["startedAt"] / 1000)
+            extra["dev_server_started_at"] = iso_time(json.loads(lock)["startedAt"] / 1000)
         except BaseException:
             sys.stderr.write(terminal.output.decode(errors="replace"))
             raise
@@ -213,10 +212,6 @@ def capture(variant: str) -> None:
         shutil.copyfile(log, FIXTURES / f"{name}.next-development.log")
     (FIXTURES / f"{name}.lock.json").write_text(lock)
     print(f"{name}: exit {code}, {len(output)} bytes, lock {lock}")
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
 
 
 def main() -> int:

@@ -59,7 +59,8 @@ def ensure_node_modules() -> Path:
 def versions(folder: Path) -> dict[str, str]:
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
     found = {"node": node}
-    for name in ("prisma", "next", "@prisma/adapter-pg", "@prisma/adapter-libsql"):
+    adapters = ("@prisma/adapter-pg", "@prisma/adapter-libsql", "@prisma/adapter-mariadb", "mariadb")
+    for name in ("prisma", "next", *adapters):
         manifest = folder / "node_modules" / name / "package.json"
         if manifest.exists():
             found[name] = json.loads(manifest.read_text())["version"]

@@ -15,7 +15,8 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.lsp.test_robustness import RawClient, initialize
+from tests.lsp.conftest import SERVER, SERVER_ENV
+from tests.lsp.raw_client import RawClient, initialize
 
 # A 22 MB schema of errors took the server from 46 MB to 2.5 GB (and on, had it not been stopped). What it holds
 # now: the document itself, the first 2 MiB of it parsed (the limit of a schema's size), twice while a check
@@ -78,7 +79,7 @@ def run_command(client: RawClient, request_id: int, name: str, seconds: float = 
 
 @pytest.fixture
 def raw(synced_project: Path) -> Iterator[RawClient]:
-    client = RawClient()
+    client = RawClient(SERVER, SERVER_ENV)
     initialize(client, synced_project)
     run_command(client, 2, "prismaDoctor.check")  # the first check done: what follows is the test's alone
     yield client

@@ -2,93 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import threading
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from queue import Empty, Queue
 from typing import Any
 
 import pytest
 
 from tests.lsp.conftest import SERVER, SERVER_ENV
-
-ANSWER_SECONDS = 30
-
-
-class RawClient:
-    """Frames JSON-RPC by hand, so that broken frames can be sent too."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=SERVER_ENV
-        )
-        self.messages: Queue[dict[str, Any]] = Queue()
-        self.answers: dict[Any, dict[str, Any]] = {}
-        # Notifications from the server, in order, as `answer` came across them.
-        self.notifications: list[dict[str, Any]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
-        while True:
-            length = None
-            while True:
-                header = stream.readline()
-                if not header:
-                    return
-                if header in (b"\r\n", b"\n"):
-                    break
-                name, _, value = header.decode("ascii", "replace").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            if length is not None:
-                self.messages.put(json.loads(stream.read(length)))
-
-    def send_bytes(self, body: bytes) -> None:
-        self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    def send_raw(self, data: bytes) -> None:
-        """Bytes as they are, headers and all."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(data)
-        self.process.stdin.flush()
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
-
-    def answer(self, request_id: int | None, seconds: float = ANSWER_SECONDS) -> dict[str, Any]:
-        """The response to one request; requests from the server are answered with null on the way."""
-        while request_id not in self.answers:
-            try:
-                message = self.messages.get(timeout=seconds)
-            except Empty:
-                raise AssertionError(f"no answer to request {request_id}") from None
-            if "method" in message and "id" in message:
-                result = [{}] if message["method"] == "workspace/configuration" else None
-                self.send({"id": message["id"], "result": result})
-            elif "method" in message:
-                self.notifications.append(message)
-            else:
-                self.answers[message.get("id")] = message
-        return self.answers.pop(request_id)
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-
-def initialize(client: RawClient, project: Path, request_id: int = 1) -> None:
-    client.send({"id": request_id, "method": "initialize", "params": {"capabilities": {}, "rootUri": project.as_uri()}})
-    assert "result" in client.answer(request_id)
-    client.send({"method": "initialized", "params": {}})
+from tests.lsp.raw_client import ANSWER_SECONDS, RawClient, initialize
 
 
 @pytest.fixture
 def raw(synced_project: Path) -> Iterator[RawClient]:
-    client = RawClient()
+    client = RawClient(SERVER, SERVER_ENV)
     initialize(client, synced_project)
     yield client
     client.close()
@@ -222,7 +150,7 @@ def test_a_message_near_the_limit_is_read(raw: RawClient, synced_project: Path) 
 
 
 def test_requests_before_initialize_are_refused(synced_project: Path) -> None:
-    client = RawClient()
+    client = RawClient(SERVER, SERVER_ENV)
     try:
         report = {"command": "prismaDoctor.showSyncReport"}
         client.send({"id": 1, "method": "workspace/executeCommand", "params": report})
@@ -237,9 +165,46 @@ def test_requests_before_initialize_are_refused(synced_project: Path) -> None:
 
 
 def test_exit_before_initialize_ends_the_server() -> None:
-    client = RawClient()
+    client = RawClient(SERVER, SERVER_ENV)
     try:
         client.send({"method": "exit"})
         assert client.process.wait(timeout=ANSWER_SECONDS) is not None
+    finally:
+        client.close()
+
+
+def test_shutdown_then_exit_ends_the_server_with_code_0(synced_project: Path) -> None:
+    # The protocol's clean end: exit after shutdown is code 0 (the language server closes stdout as it ends; the
+    # command line must not then fail on flushing it).
+    client = RawClient(SERVER, SERVER_ENV)
+    try:
+        initialize(client, synced_project, 1)
+        client.send({"id": 2, "method": "shutdown"})
+        assert client.answer(2)["result"] is None
+        client.send({"method": "exit"})
+        assert client.process.wait(timeout=ANSWER_SECONDS) == 0
+    finally:
+        client.close()
+
+
+def test_fifos_planted_where_the_server_reads_project_files_never_block_it(synced_project: Path) -> None:
+    # Next's lock and dev log, `run`'s record and the repair's journal: a plain open of any of them waits forever.
+    for planted in (".next/dev/lock", ".next/dev/logs/next-development.log", ".prisma-doctor/dev-output.log"):
+        (synced_project / planted).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.mkfifo(synced_project / planted, 0o600)
+    os.mkfifo(synced_project / ".prisma-doctor" / "journal.json", 0o600)
+    client = RawClient(SERVER, SERVER_ENV)
+    try:
+        initialize(client, synced_project)
+        # The check completes (a blocked one leaves the project "unknown" for good) and the server keeps serving.
+        states: list[str] = []
+        for request_id in range(2, 2 + ANSWER_SECONDS * 2):
+            report = {"command": "prismaDoctor.showSyncReport"}
+            client.send({"id": request_id, "method": "workspace/executeCommand", "params": report})
+            states.append(client.answer(request_id)["result"]["reports"][0]["state"])
+            if states[-1] != "unknown":
+                break
+            time.sleep(0.5)
+        assert states[-1] == "in-sync", states
     finally:
         client.close()

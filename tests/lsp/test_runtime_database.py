@@ -1,5 +1,6 @@
-"""The language server asks the database too: the facts it gathers after each check carry the project's database
-probe, and a runtime error that the database can decide waits (off the event loop) for its answer."""
+"""The language server asks the database too (PostgreSQL and MariaDB): the facts it gathers after each check carry
+the project's database probe, and a runtime error that the database can decide waits (off the event loop) for its
+answer."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pytest_lsp import LanguageClient
 
 from prisma_doctor.database.probe import FRESH_SECONDS
 from tests.captures.loading import load, project_from_capture
-from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, PostgresServer, with_password
+from tests.captures.mariadb_server import PASSWORD as MARIADB_PASSWORD
+from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, MariaDBServer, PostgresServer, with_password
 from tests.lsp.session import start, sync_states, wait_for
 
 CAPTURE = "pg-fr-trigger-missing-field"
@@ -52,3 +54,25 @@ async def test_the_incident_in_a_terminal_names_the_trigger_and_its_function(
     assert "`NEW.emailverified`" in first.message
     everything = " ".join(d.message for uri in client.diagnostics for d in client.diagnostics[uri])
     assert PASSWORD not in everything
+
+
+@pytest.mark.mariadb
+async def test_a_mariadb_trigger_the_adapter_could_not_name_is_named_in_the_editor(
+    client: LanguageClient, mariadb: MariaDBServer, tmp_path: Path
+) -> None:
+    # French server messages: Prisma 7 and @prisma/adapter-mariadb print `(not available)` for the column.
+    name = "mysql-fr-p7-trigger-dropped-column"
+    root = project_from_capture(name, tmp_path / "app")
+    capture = load(name)
+    (root / ".env").write_text(f'DATABASE_URL="{mariadb.database(capture.sidecar["database"])}"\n')
+    call_site = (root / "update-user.js").resolve().as_uri()
+    await start(client, root)
+    await wait_for(lambda: sync_states(client))
+    output = capture.output_in(root).decode("utf-8")
+    client.protocol.notify("prismaDoctor/terminalOutput", {"data": output, "terminal": "dev", "cwd": str(root)})
+    await wait_for(lambda: client.diagnostics.get(call_site))
+    decided = [d for d in client.diagnostics[call_site] if "The database was asked (MariaDB" in d.message]
+    assert [d.code for d in decided] == ["db-object-error", "db-missing-column"], client.diagnostics[call_site]
+    assert "trigger `user_touch`" in decided[0].message and "`NEW.touchedAt`" in decided[0].message
+    everything = " ".join(d.message for uri in client.diagnostics for d in client.diagnostics[uri])
+    assert MARIADB_PASSWORD not in everything

@@ -374,6 +374,7 @@ async function runtimeErrorScenario(page) {
     await runCommand(page, 'Prisma: Regenerate Client');
     await waitForStatus(page, /repairing/, 10_000).catch(() => null);
     result.statusAfterRegenerate = await waitForStatus(page, /dev server stale|in sync|out of sync/, LONG);
+    result.problemsAfterRegenerate = await problemsPanel(page);
     await screenshot(page, '11-after-regenerate');
     step('run "Prisma: Restart Dev Server": the dev server restarts in its terminal');
     await runCommand(page, 'Prisma: Restart Dev Server');

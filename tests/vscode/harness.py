@@ -51,6 +51,17 @@ def package_vsix() -> Path:
     return VSIX
 
 
+def package_target(target: str) -> Path:
+    """The .vsix of one platform (`win32-x64`), built by scripts/package.sh as a release builds it."""
+    ensure_npm_packages()
+    vsix = ROOT / "dist" / f"prisma-doctor-{target}.vsix"
+    vsix.unlink(missing_ok=True)
+    run(["bash", "scripts/package.sh", target], ROOT, f"scripts/package.sh {target}")
+    if not vsix.is_file():
+        pytest.fail(f"scripts/package.sh reported success but wrote no {vsix}")
+    return vsix
+
+
 def install_code_server() -> Path:
     """code-server, Chromium and playwright-core, through the same script a person would run."""
     script = ROOT / "scripts" / "install-code-server.sh"

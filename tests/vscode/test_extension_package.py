@@ -45,7 +45,8 @@ def test_vsix_runs_the_server_without_any_pip_install(tmp_path) -> None:
     extension = tmp_path / "extension"
     probe = (
         "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "import pygls.lsp.server, lsprotocol.types, psutil, pg8000.native, prisma_doctor; print(pygls.__file__)"
+        "import pygls.lsp.server, lsprotocol.types, psutil, pg8000.native, pymysql, prisma_doctor; "
+        "print(pygls.__file__)"
     )
     bundled = extension / "bundled"
     done = subprocess.run(

@@ -34,12 +34,13 @@ def vsix() -> Path:
 
 @pytest.fixture
 def broken_example(example_app: Path) -> Iterator[Path]:
-    """The bundled example as a developer meets it: User.nickname added to the schema and code, not generated.
+    """The bundled example as a developer meets it after pulling a teammate's change (as scripts/demo.sh breaks it):
+    User.nickname added to the schema, the code and, by its migration, the database; the client not generated.
 
     At teardown, stops whatever still runs in it (a dev server started in a VS Code terminal belongs to the
     terminal's own session, not to code-server's process group).
     """
-    run_script(example_app, "break.sh")
+    run_script(example_app, "break.sh", "--db")
     yield example_app
     for process in psutil.process_iter(["cwd"]):
         cwd = process.info.get("cwd")
@@ -112,7 +113,6 @@ def test_a_runtime_error_in_a_vscode_terminal_is_diagnosed_and_repaired_there(
     scenario: Scenario, broken_example: Path
 ) -> None:
     # The column exists in the database too: only the client (and the dev server holding it) is behind.
-    run_script(broken_example, "break.sh", "--db")
     seen = scenario("runtime-error", "--dev-port", str(free_port()), "--source-file", "app/page.tsx")
 
     # The page selects User.nickname with a client generated before it existed: Prisma throws, the page fails.
@@ -125,7 +125,7 @@ def test_a_runtime_error_in_a_vscode_terminal_is_diagnosed_and_repaired_there(
     assert "out of sync" in seen["statusRuntime"]
 
     # Regenerating is not enough while next dev holds the old client...
-    assert seen["statusAfterRegenerate"] == "Prisma: dev server stale"
+    assert seen["statusAfterRegenerate"] == "Prisma: dev server stale", seen["problemsAfterRegenerate"]
     # ...and "Prisma: Restart Dev Server" restarts it in the terminal it runs in: the page works, all is green.
     assert 'Restarting the dev server in terminal "Prisma Doctor: dev"' in seen["extensionLog"]
     assert seen["pageStatusAfterRestart"] == 200

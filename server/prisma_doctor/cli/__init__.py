@@ -96,8 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = _load(COMMANDS[args.command][0])
     try:
         code = int(module.run(args))
-        # Flushed here, not at exit: a pipe closed early must fail where it is handled below.
-        sys.stdout.flush()
+        # Flushed here, not at exit: a pipe closed early must fail where it is handled below. (`serve` ends with its
+        # stdout closed by the protocol's own exit: nothing is left to flush.)
+        if not sys.stdout.closed:
+            sys.stdout.flush()
         return code
     except UsageError as error:
         from prisma_doctor.cli.render import escaped  # (the message may name a path with a line break)

@@ -6,6 +6,10 @@ daemon that leaves the group (setsid) and its parent (double fork) is handed to 
 terminal on standard input it stays in ours, as a shell would leave it: a process outside the terminal's foreground
 group that reads a key (Vite's "press h") is stopped by SIGTTIN. Its descendants are then found by walking the
 process tree.
+
+Being the subreaper also makes us the parent of the command's orphans: when a repair stops the command's tree, its
+watcher's children (tsx's node, esbuild) are handed to us, and each stays `<defunct>` until we wait for it.
+`Orphans` reaps them, and only them: a child of our own (the psql that asks the database) is its caller's to wait for.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import IO, Any
 # How long the command has to exit after SIGTERM before the rest is killed.
 STOP_GRACE_SECONDS = 3.0
 _POLL_SECONDS = 0.05
+# How often the command's descendants are read again (a walk of every process, so not on every idle tick).
+REMEMBER_SECONDS = 2.0
 
 
 def spawn(
@@ -101,3 +107,43 @@ def _running(process: Any) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+class Orphans:
+    """The command's descendants, remembered while they run, so that those handed to us when their parent ended are
+    reaped once they end too. A descendant that lives less than `REMEMBER_SECONDS` may be missed: it stays
+    `<defunct>` until we exit, which is all it costs."""
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._read_at = 0.0
+
+    def remember(self, command: int) -> None:
+        """Read the descendants of the command (pid `command`) again, at most every `REMEMBER_SECONDS`."""
+        import psutil
+
+        if os.name != "posix" or time.monotonic() - self._read_at < REMEMBER_SECONDS:
+            return
+        self._read_at = time.monotonic()
+        # A pid that no longer exists was reaped (by us or its parent); one that exists may be a zombie to reap.
+        self._seen = {pid for pid in self._seen if psutil.pid_exists(pid)}
+        with contextlib.suppress(psutil.Error):
+            self._seen.update(p.pid for p in psutil.Process(command).children(recursive=True))
+
+    def reap(self) -> None:
+        """Wait for every remembered descendant that is now our child and has ended."""
+        import psutil
+
+        if os.name != "posix" or not self._seen:
+            return
+        try:
+            children = psutil.Process().children()
+        except psutil.Error:
+            return
+        for child in children:
+            if child.pid not in self._seen:
+                continue
+            with contextlib.suppress(psutil.Error, ChildProcessError):
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    os.waitpid(child.pid, os.WNOHANG)
+                    self._seen.discard(child.pid)

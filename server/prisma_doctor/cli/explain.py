@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from prisma_doctor.cli import UsageError
+from prisma_doctor.cli.render import escaped
 
 if TYPE_CHECKING:
     from prisma_doctor.diagnosis import ProjectFacts
@@ -114,7 +115,7 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event
         problem = f"{name} does not look like a log: most of its lines are binary data"
         if not seen:
             raise UsageError(problem)
-        print(f"prisma-doctor explain: {problem}", file=sys.stderr)
+        print(f"prisma-doctor explain: {escaped(problem)}", file=sys.stderr)
 
 
 def _messages(first: bytes, stream: BinaryIO) -> Iterator[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.cli import UsageError
+from prisma_doctor.cli.render import escaped
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
@@ -46,13 +47,11 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         if args.json:
             print(json.dumps(plan.to_json(), indent=2))
         else:
-            print("\n".join(plan.describe()))
+            print(_shown(plan.describe()))
         return 2 if plan.refusals else 0
     if plan.refusals:
         if args.json:
             print(json.dumps(plan.to_json(), indent=2))
-        from prisma_doctor.cli.render import escaped  # (a reason may name a path with a line break)
-
         for reason in plan.refusals:
             print(f"refused: {escaped(reason)}", file=sys.stderr)
         raise UsageError("refused, nothing was changed (the reasons are above)")
@@ -70,12 +69,12 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         if args.json:
             return
         if event.status == "started":
-            print(f"[{event.index + 1}/{event.total}] {event.title}", flush=True)
+            print(f"[{event.index + 1}/{event.total}] {escaped(event.title)}", flush=True)
         elif event.status != "progress":
-            print(f"      {event.status}: {event.message}", flush=True)
+            print(f"      {event.status}: {escaped(event.message)}", flush=True)
         elif event.step == "verify-app":
             # A first request can wait long on the dev server's compile: say what it waits for.
-            print(f"      {event.message}", flush=True)
+            print(f"      {escaped(event.message)}", flush=True)
 
     token = CancellationToken()
     # Ctrl+C or a polite kill cancels through the token, so that the pipeline puts back what it set aside and
@@ -86,15 +85,15 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         for note in result.notes:
-            print(f"note: {note}")
+            print(f"note: {escaped(note)}")
         for step in result.steps:
             for detail in step.details:
-                print(f"  {step.name}: {detail}")
+                print(f"  {step.name}: {escaped(detail)}")
         # Only new types are worth a restart: after a failed generate the old client is all there is.
         generated = any(step.name == "generate" and step.status == "done" for step in result.steps)
         if result.restart_ts_server and generated:
             print("Restart your editor's TypeScript server to see the new client types.")
-        print(result.verdict())
+        print(escaped(result.verdict()))
     if result.cancelled:
         return 130
     return 0 if result.ok else 1
@@ -123,6 +122,12 @@ def _signals_cancel(token: CancellationToken) -> Iterator[None]:
 def _confirmed(plan_lines: list[str]) -> bool:
     if not sys.stdin.isatty():
         return False
-    print("\n".join(plan_lines))
+    print(_shown(plan_lines))
     answer = input("Run this repair? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
+
+
+def _shown(lines: list[str]) -> str:
+    """A plan's lines as the person confirms them: each one line, whatever a path or command from the project holds
+    (a generator `output` with a line break and escape sequences would otherwise draw lines of its own)."""
+    return "\n".join(escaped(line) for line in lines)

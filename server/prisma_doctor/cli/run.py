@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from prisma_doctor import run_control
 from prisma_doctor.cli import UsageError
+from prisma_doctor.cli.child_process import Orphans
+from prisma_doctor.cli.render import escaped
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 if TYPE_CHECKING:
@@ -75,7 +77,9 @@ class _Record:
             self.handle = folder.create(RECORD.name)
         except (OSError, UnsafeStateFolder) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            print(f"prisma-doctor: cannot record the output at {root / RECORD}: {reason}", file=sys.stderr)
+            print(
+                f"prisma-doctor: cannot record the output at {escaped(str(root / RECORD))}: {reason}", file=sys.stderr
+            )
             self.handle = None
 
     def write(self, data: bytes) -> None:
@@ -103,6 +107,8 @@ class DevCommand:
         self._diagnoser: Diagnoser | None = None
         self._shown: set[tuple] = set()
         self._interrupted = False
+        # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
+        self._orphans = Orphans()
 
     def run(self) -> int:
         from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
@@ -116,6 +122,8 @@ class DevCommand:
         if facts is not None and facts.database is not None:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
         running: list[tuple[subprocess.Popen[bytes], bool]] = []
+        # A request older than this `run` asks nothing of it: no repair can have seen its child yet.
+        run_control.clear(state)
 
         def forward(number: int, _frame: object) -> None:
             if running and running[-1][0].poll() is None:
@@ -133,7 +141,7 @@ class DevCommand:
                 running.append((process, own_group))
                 run_control.announce(state, process.pid)
                 try:
-                    self._pump(streams, record)
+                    self._pump(streams, record, process.pid)
                 except BrokenPipeError:
                     # Whoever read our output is gone (`| head`): the command's output has nowhere to go, as
                     # `seq | head` ends `seq`. Stop it and all it started, then exit as a command SIGPIPE ended.
@@ -162,9 +170,11 @@ class DevCommand:
         while run_control.held_by(state) is not None:
             if self._interrupted:
                 return False
+            # The repair stopped the command's tree: what was handed to us is reaped as it ends.
+            self._orphans.reap()
             time.sleep(HOLD_POLL_SECONDS)
         run_control.clear(state)
-        print(f"prisma-doctor: starting `{' '.join(self.command)}` again", file=sys.stderr, flush=True)
+        print(f"prisma-doctor: starting `{escaped(' '.join(self.command))}` again", file=sys.stderr, flush=True)
         self.started_at = datetime.now(timezone.utc)
         return True
 
@@ -200,17 +210,17 @@ class DevCommand:
         streams = {process.stdout.fileno(): sys.stdout.buffer, process.stderr.fileno(): sys.stderr.buffer}
         return process, own_group, streams
 
-    def _pump(self, streams: dict[int, BinaryIO], record: _Record) -> None:
+    def _pump(self, streams: dict[int, BinaryIO], record: _Record, command: int) -> None:
         from prisma_doctor.logs.recognize import LogReader
 
         readers = {fd: LogReader() for fd in streams}
         try:
-            self._pump_through(streams, readers, record)
+            self._pump_through(streams, readers, record, command)
         finally:
             for reader in readers.values():
                 self._report(reader.close())
 
-    def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record) -> None:
+    def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record, command: int) -> None:
         selector = selectors.DefaultSelector()
         for fd in streams:
             selector.register(fd, selectors.EVENT_READ)
@@ -219,6 +229,9 @@ class DevCommand:
         flushed = True
         while open_fds:
             ready = selector.select(timeout=IDLE_FLUSH_SECONDS)
+            if not ready:
+                self._orphans.remember(command)
+                self._orphans.reap()
             if not ready and not flushed and time.monotonic() - last_output >= IDLE_FLUSH_SECONDS:
                 for reader in readers.values():
                     self._report(reader.flush())
@@ -243,10 +256,10 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import ClientError
+        from prisma_doctor.logs.events import DECIDED_BY_PROJECT
 
         for event in events:
-            diagnoser = self._diagnoser_for(needs_facts=isinstance(event, ClientError))
+            diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:
                     continue
@@ -277,20 +290,21 @@ def _not_started(name: str, root: Path, error: OSError) -> int:
     not exist, 126 for one that exists but cannot be run (not executable, a folder, a missing interpreter)."""
     import errno
 
+    shown = escaped(name)
     if error.errno == errno.ENOENT:
         if "/" not in name:
-            print(f"prisma-doctor run: {name}: command not found", file=sys.stderr)
+            print(f"prisma-doctor run: {shown}: command not found", file=sys.stderr)
             return 127
         if not (root / name).exists():
-            print(f"prisma-doctor run: {name}: no such file", file=sys.stderr)
+            print(f"prisma-doctor run: {shown}: no such file", file=sys.stderr)
             return 127
         # The file is there: what exec could not find is the interpreter its `#!` line names.
         print(
-            f"prisma-doctor run: {name}: bad interpreter (its #! line names a program that does not exist)",
+            f"prisma-doctor run: {shown}: bad interpreter (its #! line names a program that does not exist)",
             file=sys.stderr,
         )
         return 126
-    print(f"prisma-doctor run: {name}: cannot run it: {error.strerror or error}", file=sys.stderr)
+    print(f"prisma-doctor run: {shown}: cannot run it: {error.strerror or error}", file=sys.stderr)
     return 126
 
 

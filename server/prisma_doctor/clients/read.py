@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.clients.locate import TS_OUTPUT_EXTENSIONS, string_property
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
@@ -87,8 +88,7 @@ _CACHE_SIZE = 32
 
 def _read_client(folder: Path, config_file: Path, stat: os.stat_result) -> GeneratedClient:
     try:
-        with config_file.open("rb") as handle:
-            text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+        text = project_files.read_text(config_file, MAX_CONFIG_BYTES)
     except OSError as error:
         raise ClientUnreadable(f"cannot read {config_file}: {error.strerror or error}") from error
     inline_schema = _inline_schema(text)

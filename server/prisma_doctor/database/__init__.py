@@ -2,8 +2,9 @@
 triggers and the functions they call. Read-only, bounded by timeouts, never printing a password.
 
 `probe_for(root, schema)` finds the database (target.py), and reads its catalog in the background (probe.py) from
-PostgreSQL (postgres.py: psql, else pg8000) or SQLite (sqlite.py); triggers.py reads the triggers' code for names
-the database lacks. The diagnosis turns the answer into causes (diagnosis/asked.py).
+PostgreSQL (postgres.py: psql, else pg8000), MySQL and MariaDB (mysql.py: PyMySQL) or SQLite (sqlite.py);
+triggers.py reads the triggers' code for names the database lacks. The diagnosis turns the answer into causes
+(diagnosis/asked.py).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class Trigger:
     # "INSERT", "UPDATE", "DELETE" (and "TRUNCATE" on PostgreSQL).
     events: tuple[str, ...]
     timing: str
-    # The function it calls (PostgreSQL) or "" (SQLite, whose trigger body is its own source).
+    # The function it calls (PostgreSQL) or "" (SQLite, MySQL and MariaDB, whose trigger body is its own source).
     function: str
     source: str
     schema: str | None = None
@@ -74,25 +74,29 @@ class Catalog:
     provider: str
     relations: tuple[Relation, ...]
     triggers: tuple[Trigger, ...]
-    # The schema unqualified names resolve to first (PostgreSQL's current schema; None for SQLite).
+    # The schema unqualified names resolve to first (PostgreSQL's current schema, MySQL's database; None for SQLite).
     default_schema: str | None = None
     server: str = ""
-    # The language of the server's messages to the application (PostgreSQL's lc_messages), as it was before we
-    # asked for English.
+    # The language of the server's messages to the application (PostgreSQL's and MySQL's lc_messages), as it was
+    # before we asked for English.
     messages_language: str | None = None
     # The rows of `_prisma_migrations` (None: the database has no such table, it was never migrated).
     migrations: tuple[AppliedMigration, ...] | None = None
+    # Whether table names differ by case where column names do not (MySQL's `lower_case_table_names = 0`, its
+    # default on Linux: `User` is not `user` there, while both are one table on Windows and macOS).
+    table_case_sensitive: bool | None = None
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def case_sensitive(self) -> bool:
-        # SQLite compares identifiers without regard to case; PostgreSQL compares them exactly once folded.
-        return self.provider != "sqlite"
+        """Whether column names differ by case: PostgreSQL compares identifiers exactly once folded; SQLite, MySQL
+        and MariaDB compare them without regard to case."""
+        return self.provider == "postgresql"
 
     @property
     def english_messages(self) -> bool:
         language = (self.messages_language or "").lower()
-        return self.provider == "postgresql" and language.startswith(("c", "posix", "en"))
+        return self.provider in ("postgresql", "mysql") and language.startswith(("c", "posix", "en"))
 
     def relation(self, name: str, schema: str | None = None) -> Relation | None:
         if self.provider == "sqlite" and schema is not None and schema.lower() in ("main", "temp"):
@@ -100,16 +104,49 @@ class Catalog:
             # of the one database file, not a table `main`.
             schema = None
         wanted = schema or self.default_schema
-        same = [r for r in self.relations if self._same(r.name, name)]
-        return next((r for r in same if r.schema == wanted), None) or (same[0] if same and schema is None else None)
+        # The name as written first: where names are compared without case, `User` and `user` may still both exist.
+        same = sorted((r for r in self.relations if self._same_table(r.name, name)), key=lambda r: r.name != name)
+        found = next((r for r in same if r.schema == wanted), None)
+        if found is not None or schema is not None:
+            return found
+        if self.provider == "mysql" and self.default_schema is not None:
+            # An unqualified name is the current database's: another database's table of that name is not it.
+            return None
+        return same[0] if same else None
+
+    def differing_in_case(self, name: str) -> Relation | None:
+        """Where table names differ by case, the relation of the default schema whose name is `name` but for case."""
+        if not self.table_case_sensitive:
+            return None
+        return next(
+            (
+                r
+                for r in self.relations
+                if r.name != name and r.name.lower() == name.lower() and r.schema == self.default_schema
+            ),
+            None,
+        )
 
     def triggers_on(self, relation: Relation) -> list[Trigger]:
         return [
-            t for t in self.triggers if self._same(t.table, relation.name) and t.schema == relation.schema and t.enabled
+            t
+            for t in self.triggers
+            if self._same_table(t.table, relation.name) and t.schema == relation.schema and t.enabled
         ]
 
-    def _same(self, a: str, b: str) -> bool:
-        return a == b if self.case_sensitive else a.lower() == b.lower()
+    def _same_table(self, a: str, b: str) -> bool:
+        exact = self.case_sensitive if self.table_case_sensitive is None else self.table_case_sensitive
+        return a == b if exact else a.lower() == b.lower()
+
+
+def differs_in_case(table: str, near: str) -> str:
+    """What to do when the database has `near` where the client wants `table` (see `Catalog.differing_in_case`)."""
+    return (
+        f"it has no table `{table}` but it has `{near}`: on this server table names differ by case "
+        "(`lower_case_table_names = 0`, MySQL's default on Linux), and a database made on Windows or macOS stores them "
+        f"in lower case. Rename the table (`RENAME TABLE {near} TO {table}`) or map the model to it "
+        f'(`@@map("{near}")`); do not migrate, which would make a second, empty table.'
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from prisma_doctor import project_files
+
 MAX_ENV_BYTES = 1024 * 1024
 _LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(?P<value>.*)$")
 _EXPANSION = re.compile(r"(?<!\\)\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?<!\\)\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
@@ -14,8 +16,7 @@ _EXPANSION = re.compile(r"(?<!\\)\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?<!\\
 def read_env_file(path: Path) -> dict[str, str]:
     """The variables a file defines (unexpanded); an unreadable or missing file defines none."""
     try:
-        with open(path, "rb") as handle:
-            text = handle.read(MAX_ENV_BYTES).decode("utf-8", errors="replace")
+        text = project_files.read_text(path, MAX_ENV_BYTES)
     except OSError:
         return {}
     return parse_env(text)

@@ -25,7 +25,7 @@ from prisma_doctor.database.catalog import (
     Relation,
     Trigger,
 )
-from prisma_doctor.database.target import DatabaseTarget
+from prisma_doctor.database.target import DatabaseTarget, tls_context
 from prisma_doctor.json_values import is_object
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -245,14 +245,8 @@ def _pg8000_query(driver: Any, params: ConnectionParams, context: ssl.SSLContext
 
 
 def _ssl_context(params: ConnectionParams) -> ssl.SSLContext | None:
-    if params.sslmode == "disable":
-        return None
-    context = ssl.create_default_context()
-    if not params.verify:
-        # libpq's `require` and Prisma's default `sslaccept=accept_invalid_certs` encrypt without verifying.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    # libpq's `require` encrypts without verifying, as Prisma's default does.
+    return None if params.sslmode == "disable" else tls_context(params.verify)
 
 
 def _driver_message(error: Exception | None) -> str:

@@ -36,6 +36,10 @@ def inspect_now(target: DatabaseTarget) -> Inspection:
             from prisma_doctor.database.sqlite import inspect_sqlite
 
             return inspect_sqlite(target)
+        if target.provider == "mysql":
+            from prisma_doctor.database.mysql import inspect_mysql
+
+            return inspect_mysql(target)
         from prisma_doctor.database.postgres import inspect_postgres
 
         return inspect_postgres(target)

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+import ssl
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from prisma_doctor import project_files
 from prisma_doctor.database.dotenv import expand, read_env_file
 
 if TYPE_CHECKING:
     from prisma_doctor.schema.locate import LoadedSchema
-    from prisma_doctor.schema.syntax import Block, ConfigProperty
+    from prisma_doctor.schema.syntax import Block, ConfigProperty, SchemaFile
 
 ENV_FILES = (".env.development.local", ".env.local", ".env.development", ".env")
-PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite", "mysql": "mysql"}
+# The URL schemes each provider's database is reached with (`mariadb://` as @prisma/adapter-mariadb takes it).
+SCHEMES = {"postgresql": ("postgresql", "postgres"), "mysql": ("mysql", "mariadb"), "sqlite": ("file",)}
 MAX_CONFIG_BYTES = 256 * 1024
 _ENV_REFERENCE = (
     r"""(?:env\(\s*['"](?P<env>\w+)['"]\s*\)|process\.env\.(?P<dot>\w+)"""
@@ -55,6 +59,16 @@ class DatabaseTarget:
         return mask_secrets(text, self.url)
 
 
+def tls_context(verify: bool, authority: Path | None = None) -> ssl.SSLContext:
+    """TLS as Prisma's URLs ask for it: `sslaccept=strict` verifies the server's certificate (against `authority`,
+    the URL's `sslcert`, when given), and its default (`accept_invalid_certs`) encrypts without verifying."""
+    context = ssl.create_default_context(cafile=str(authority) if verify and authority else None)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def mask_url(url: str) -> str:
     """The URL with its password (and any password-like query parameter) replaced by `****`."""
     masked = re.sub(r"(?P<head>^[a-z][a-z0-9+.-]*://[^/@:?#]*:)[^@/?#]*(?=@)", r"\g<head>****", url, flags=re.I)
@@ -80,6 +94,13 @@ def _secrets(url: str) -> list[str]:
     return sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)
 
 
+def datasource_provider(files: Iterable[SchemaFile]) -> str | None:
+    """The database the schema's (first) datasource names: "postgresql", "mysql", "sqlite", or as written."""
+    block = next((b for f in files for b in f.blocks if b.kind == "datasource"), None)
+    written = _string(block.property("provider")) if block is not None else None
+    return PROVIDERS.get(written or "", written)
+
+
 def locate_database(
     root: Path, schema: LoadedSchema | None, environ: Mapping[str, str] | None = None
 ) -> DatabaseTarget:
@@ -93,7 +114,9 @@ def locate_database(
     provider_name = _string(block.property("provider"))
     provider = PROVIDERS.get(provider_name or "")
     if provider is None:
-        raise NoDatabase(f"the datasource's provider `{provider_name}` is not inspected (PostgreSQL and SQLite are)")
+        raise NoDatabase(
+            f"the datasource's provider `{provider_name}` is not inspected (PostgreSQL, MySQL/MariaDB and SQLite are)"
+        )
     schema_dir = schema.source.schema_dir
     variables = _env_variables(root, schema_dir, environ)
     reference = _datasource_reference(block) or _config_reference(root, schema)
@@ -139,8 +162,7 @@ def _config_reference(root: Path, schema: LoadedSchema) -> tuple[str, str] | Non
     candidates = [schema.source.config_file] if schema.source.config_file else [root / n for n in CONFIG_NAMES]
     for path in candidates:
         try:
-            with open(path, "rb") as handle:
-                text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+            text = project_files.read_text(path, MAX_CONFIG_BYTES)
         except (OSError, TypeError):
             continue
         matches = sorted(_CONFIG_URL.finditer(text), key=lambda m: _URL_KEYS.index(m["key"]))
@@ -174,12 +196,12 @@ def _relative(path: Path, root: Path) -> str:
 
 def _check_scheme(provider: str, url: str) -> None:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if provider == "postgresql" and scheme not in ("postgresql", "postgres"):
-        if scheme.startswith("prisma"):
-            raise NoDatabase(
-                "the URL is a Prisma Accelerate / Prisma Postgres URL: the database behind it cannot be "
-                "asked directly (set directUrl)"
-            )
-        raise NoDatabase(f"the URL ({mask_url(url)}) is not a postgresql:// URL")
-    if provider == "sqlite" and scheme != "file":
-        raise NoDatabase(f"the URL ({mask_url(url)}) is not a file: URL")
+    if scheme in SCHEMES[provider]:
+        return
+    if scheme.startswith("prisma"):
+        raise NoDatabase(
+            "the URL is a Prisma Accelerate / Prisma Postgres URL: the database behind it cannot be "
+            "asked directly (set directUrl)"
+        )
+    wanted = " or ".join(f"{s}:" if s == "file" else f"{s}://" for s in SCHEMES[provider][:2])
+    raise NoDatabase(f"the URL ({mask_url(url)}) is not a {wanted} URL")

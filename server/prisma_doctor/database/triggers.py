@@ -16,7 +16,10 @@ from prisma_doctor.database.catalog import Catalog, Relation, Trigger
 
 _IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)'
 _QUALIFIED = rf"(?P<first>{_IDENT})(?:\s*\.\s*(?P<second>{_IDENT}))?"
-_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$", re.S)
+_NOISE_TEXT = r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$"
+_NOISE = re.compile(_NOISE_TEXT, re.S)
+# MySQL and MariaDB also comment with `#` (in PostgreSQL `#` is an operator: `#>>` reads JSON).
+_MYSQL_NOISE = re.compile(_NOISE_TEXT + r"|#[^\n]*", re.S)
 _RECORD_FIELD = re.compile(rf"\b(?P<record>NEW|OLD)\s*\.\s*(?P<column>{_IDENT})", re.I)
 _INSERT = re.compile(rf"\bINSERT\s+(?:OR\s+\w+\s+)?INTO\s+{_QUALIFIED}\s*(?:\((?P<columns>[^()]*)\))?", re.I)
 _UPDATE = re.compile(
@@ -71,7 +74,8 @@ def trigger_problems(catalog: Catalog, relation: Relation, events: Iterable[str]
 
 
 def _problems(catalog: Catalog, relation: Relation, trigger: Trigger) -> Iterable[TriggerProblem]:
-    code = _NOISE.sub(" ", trigger.source[:MAX_SOURCE_CHARS])
+    noise = _MYSQL_NOISE if catalog.provider == "mysql" else _NOISE
+    code = noise.sub(" ", trigger.source[:MAX_SOURCE_CHARS])
     fold = catalog.case_sensitive
     seen: set[tuple[str, str | None]] = set()
 

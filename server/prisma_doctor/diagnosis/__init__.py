@@ -18,6 +18,7 @@ from prisma_doctor.diagnosis.client import unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
 from prisma_doctor.diagnosis.database import missing_column, missing_table
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
+from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
 from prisma_doctor.diagnosis.single import single_cause
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
@@ -99,6 +100,13 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         yield db_object(event, context, f"`{event.record}` has no field `{event.field}`")
     elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
         yield from unknown_argument(event, context)
+    elif isinstance(event, ev.TypeCheckError):
+        yield type_check_error(event, context)
+    elif isinstance(event, ev.ModelDelegateMissing):
+        if (finding := delegate_missing(event, context)) is not None:
+            yield finding
+    elif isinstance(event, ev.ClientModuleMissing):
+        yield module_missing(event, context)
     else:
         finding = single_cause(event, context)
         if finding is not None:

@@ -10,10 +10,10 @@ ranking stands and says why. Client-side causes (a client older than the schema)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation
+from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, differs_in_case
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
@@ -24,7 +24,7 @@ from prisma_doctor.diagnosis.context import (
     model_of,
     ranked,
 )
-from prisma_doctor.findings import Finding, Location
+from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
 from prisma_doctor.schema.datamodel import Model
 
@@ -60,7 +60,6 @@ RECORD_NAMES = frozenset({"new", "old"})
 # database can tell a missing column from a trigger then, whatever the message's language.
 UNREAD_NAMES = frozenset({"(not available)", "«", "»", ""})
 ASKED = "The database was asked ({server}): "
-MAX_SOURCE_BYTES = 1024 * 1024
 _CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
 
 
@@ -77,8 +76,33 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     shown = {"asked": True, "url": probe.shown, "server": answer.server}
     if decided:
         return [replace(f, data={**f.data, "database": shown}) for f in decided]
+    if all(f.code == "db-object-error" for f in today):
+        # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it now:
+        # not a trigger the database shows, so not named as one; an older client, or an object changed since.
+        return [_older_client(f, answer.server, shown) for f in today]
     note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
     return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
+
+
+def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
+    """The name is in neither the schema nor the client on disk, and nothing in the database refers to it now: two
+    causes remain, and only what happens next tells them apart."""
+    column, table = finding.data.get("column"), finding.data.get("table")
+    name = f"the column `{column}`" if column else f"the table `{table}`"
+    message = (
+        f"Neither the schema nor the generated client on disk has {name}, and the database was asked ({server}) and "
+        "shows nothing that explains it now: either the process that sent the query runs an older client (a dev "
+        "server started before the last generate), or the trigger, view or function that failed was changed since. "
+        "What decides: restart the dev server; if the error comes back, look in the database as it is then."
+    )
+    return make_finding(
+        finding.code,
+        message,
+        finding.location,
+        ("restart-dev-server", *DB_SIDE_FIXES),
+        {**finding.data, "database": shown, "decided": False},
+        severity=Severity.WARNING,
+    )
 
 
 def _not_asked(finding: Finding, reason: str) -> Finding:
@@ -156,6 +180,17 @@ def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[F
 def _missing_relation(event: ev.ClientError, context: Context, catalog: Catalog, table: str | None) -> list[Finding]:
     if not table:
         return []
+    near = catalog.differing_in_case(table)
+    if near is not None:
+        return [
+            make_finding(
+                "db-missing-table",
+                ASKED.format(server=catalog.server) + differs_in_case(table, near.name),
+                context.resolve(event.source),
+                ("edit-schema",),
+                {"table": table, "model": event.model, "differs_in_case": near.name},
+            )
+        ]
     remedy, fixes = migration_remedy(context, table)
     return [
         make_finding(
@@ -268,15 +303,7 @@ def _action(event: ev.ClientError, context: Context) -> str | None:
     runtime can hide the expression, as `t=Object.create()` in Prisma 6's client with a driver adapter)."""
     if event.invocation is not None and event.invocation.action:
         return event.invocation.action
-    where = context.resolve(event.call_site)
-    if where is None or where.span is None:
-        return None
-    try:
-        with open(where.file, "rb") as handle:
-            lines = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    line = lines[where.span.start.line] if where.span.start.line < len(lines) else ""
+    line = context.source_line(event.call_site) or ""
     called = [m for m in _CALL.findall(line) if m in TRIGGER_EVENTS or m in READ_ACTIONS]
     return called[-1] if called else None
 

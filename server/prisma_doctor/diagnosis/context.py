@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
+from prisma_doctor import project_files
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts
 from prisma_doctor.findings import Finding, Location, Severity, Span
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.sourcemap import original_position
 from prisma_doctor.schema.datamodel import Datamodel, Field, Model
 
-SEE_DATABASE_MESSAGE = (
-    "To see the database's own message, run the statement in psql after `SET lc_messages = 'C';` and list the "
-    'table\'s triggers (`\\d "{table}"`), views and functions that mention the name.'
-)
+# How to look into the database by hand, by the datasource's provider (PostgreSQL's when it is not known).
+SEE_DATABASE_MESSAGE = {
+    "postgresql": (
+        "To see the database's own message, run the statement in psql after `SET lc_messages = 'C';` and list the "
+        'table\'s triggers (`\\d "{table}"`), views and functions that mention the name.'
+    ),
+    "mysql": (
+        "To see the database's own message, run the statement in the mysql or mariadb client and list the table's "
+        "triggers (`SHOW TRIGGERS LIKE '{table}'`) and the views that mention the name "
+        "(`information_schema.VIEWS`)."
+    ),
+    "sqlite": (
+        "To see the database's own message, run the statement in sqlite3 and list the triggers and views that "
+        "mention the name (`SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')`)."
+    ),
+}
 DB_SIDE_FIXES = ("inspect-database-objects",)
+# A source file is read this far for the line an error points at.
+MAX_SOURCE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -53,13 +68,25 @@ class Context:
         if location is None:
             return None
         path = Path(location.file)
-        if not path.is_absolute() and self.facts is not None:
+        # A Windows path (`C:\\app\\page.tsx`) is absolute wherever the log is read.
+        if not path.is_absolute() and not PureWindowsPath(location.file).is_absolute() and self.facts is not None:
             path = Path(self.facts.source_root or self.facts.root) / path
         line, column = location.line, location.column or 1
         if location.is_build_output and (source := original_position(path, line, column)) is not None:
             # Next's own log names only the bundle: its source map says which line of the app's code that is.
             path, line, column = source
         return Location(str(path), Span.at(max(line - 1, 0), max(column - 1, 0)))
+
+    def source_line(self, location: ev.SourceLocation | None) -> str | None:
+        """The line of code a location points at, read from the project's file (None when it cannot be read)."""
+        where = self.resolve(location)
+        if where is None or where.span is None:
+            return None
+        try:
+            lines = project_files.read_text(where.file, MAX_SOURCE_BYTES).splitlines()
+        except OSError:
+            return None
+        return lines[where.span.start.line] if where.span.start.line < len(lines) else None
 
 
 # Building blocks.
@@ -76,13 +103,18 @@ def make_finding(
     return Finding(code, severity, message, location, fixes, related, 1, clean)
 
 
+def see_database_message(context: Context, table: str) -> str:
+    provider = context.facts.provider if context.facts is not None else None
+    return SEE_DATABASE_MESSAGE.get(provider or "", SEE_DATABASE_MESSAGE["postgresql"]).format(table=table)
+
+
 def db_object(event: ev.ClientError, context: Context, reason: str) -> Finding:
     table = getattr(event, "table", None) or event.model or "the table"
     model = event.model
     return make_finding(
         "db-object-error",
         f"A trigger, view or function in the database refers to something missing ({reason}); the schema and "
-        f"client are not the cause. {SEE_DATABASE_MESSAGE.format(table=table)}",
+        f"client are not the cause. {see_database_message(context, table)}",
         context.resolve(event.source),
         DB_SIDE_FIXES,
         {"column": getattr(event, "column", None), "model": model, "reported": event.text},

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
-    SEE_DATABASE_MESSAGE,
     Context,
     client_field,
     db_object,
@@ -17,6 +16,7 @@ from prisma_doctor.diagnosis.context import (
     model_of,
     ranked,
     related_to,
+    see_database_message,
     stale_dev_server,
 )
 from prisma_doctor.findings import Finding, Location
@@ -201,7 +201,7 @@ def missing_table(event: ev.MissingTable, context: Context) -> Iterator[Finding]
         yield make_finding(
             "db-object-error",
             f"No model maps to the table `{event.table}`: a view, trigger or function in the database refers to it. "
-            + SEE_DATABASE_MESSAGE.format(table=event.table),
+            + see_database_message(context, event.table),
             where,
             DB_SIDE_FIXES,
             data,

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prisma_doctor import project_files
 from prisma_doctor.schema.datamodel import Datamodel
 
 if TYPE_CHECKING:
@@ -35,11 +36,15 @@ class ProjectFacts:
     # the app (`apps/web`), not the schema's package. None: the project itself.
     source_root: str | None = None
     clients: tuple[ClientFacts, ...] = ()
+    # Where each generator writes its client (resolved folders), whether or not a client is there.
+    outputs: tuple[str, ...] = ()
     dev_server_started_at: datetime | None = None
     dev_server_pid: int | None = None
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
+    # The database the datasource names ("postgresql", "mysql", "sqlite", ...): how to look into it by hand.
+    provider: str | None = None
     # The project's database, asked in the background (None: no project to find it from).
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
     # The `prisma` CLI installed for the schema, as Node resolves it (None: not installed, or unreadable).
@@ -69,6 +74,7 @@ def running_dev_server(root: Path) -> DevServerLock | None:
 def facts_from_state(state: ProjectState) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state)."""
     from prisma_doctor.database.probe import probe_for
+    from prisma_doctor.database.target import datasource_provider
     from prisma_doctor.installed import CLI, installed_version
 
     clients = tuple(
@@ -80,10 +86,12 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         root=str(state.root),
         schema=state.schema.datamodel if state.schema else None,
         clients=clients,
+        outputs=tuple(str(c.generator.output) for c in state.clients if c.generator.output is not None),
         dev_server_started_at=lock.started_at if lock else None,
         dev_server_pid=lock.pid if lock else None,
         migrations=tuple(sql),
         migrated=migrated_columns(sql),
+        provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
         database=probe_for(state.root, state.schema),
         prisma_version=installed_version(
@@ -101,7 +109,7 @@ def read_migrations(schema_dir: Path) -> dict[str, str]:
     folder = schema_dir / "migrations"
     for path in sorted(folder.glob("*/migration.sql")) if folder.is_dir() else []:
         try:
-            sql[path.parent.name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_MIGRATION_CHARS]
+            sql[path.parent.name] = project_files.read_text(path)[:MAX_MIGRATION_CHARS]
         except OSError:
             continue
     return sql

@@ -3,9 +3,10 @@
 Rules of the core over findings and times, so that an adapter only has to call them (the language server does;
 `prisma-doctor run` prints each finding once as it appears and retracts none). A runtime finding lives until
 - the dev server restarted after it was seen (a `✓ Ready`, a new Next lock): the error may not happen again; or
-- its cause was the generated client and a client was generated after it was seen, with the static check now clean:
-  if a dev server started before that generation still runs, it becomes `dev-server-stale` (a regenerate alone does
-  not reach a running server); or
+- its cause was the generated client and a client was generated after it was seen (for `client-out-of-sync`, the
+  client on disk lacking a field: whenever it was seen), with the static check now clean: if a dev server started
+  before that generation still runs, it becomes `dev-server-stale` (a regenerate alone does not reach a running
+  server); or
 - it reported an invalid schema and the static check now finds the schema valid.
 """
 
@@ -26,6 +27,7 @@ CLIENT_CAUSED = frozenset(
         "unknown-argument",
         "code-ahead-of-schema",
         "client-not-generated",
+        "client-unresolvable",
         "client-version-mismatch",
         "engine-locked",
         "engine-unavailable",
@@ -75,7 +77,14 @@ class RuntimeFindings:
             finding = record.finding
             if finding.code == "schema-invalid" and "schema-invalid" not in static_codes:
                 continue
-            regenerated = generated is not None and generated > record.seen_at and not client_still_wrong
+            # A `client-out-of-sync` says the client on disk lacks something: a clean static check says it has it,
+            # whenever the error was seen (an error printed while a repair asked the app was diagnosed against the
+            # client as it was before the generate, and the server that printed it is what is still behind).
+            regenerated = (
+                generated is not None
+                and not client_still_wrong
+                and (generated > record.seen_at or finding.code == "client-out-of-sync")
+            )
             if finding.code in CLIENT_CAUSED and regenerated:
                 if dev_server_started is not None and generated is not None and dev_server_started < generated:
                     stale = stale_dev_server(finding.location, finding.related)

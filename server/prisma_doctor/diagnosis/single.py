@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prisma_doctor.diagnosis.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
+from prisma_doctor.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
 from prisma_doctor.diagnosis.context import Context, make_finding, on_model
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
@@ -54,9 +54,18 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             "engine-unavailable",
             f"The client could not find its query engine{' for ' + event.runtime if event.runtime else ''}: "
             "regenerate it on this machine.",
-            None,
+            where,
             ("regenerate",),
             {"runtime": event.runtime},
+        )
+    if isinstance(event, ev.EngineLibraryInvalid):
+        return make_finding(
+            "engine-unavailable",
+            f"The query engine {event.path} is there but cannot be loaded: a damaged file, or one built for another "
+            "system (`binaryTargets`). Regenerate the client on this machine.",
+            where,
+            ("regenerate",),
+            {"path": event.path},
         )
     if isinstance(event, ev.EngineDownloadFailed):
         return make_finding(
@@ -79,7 +88,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
         from prisma_doctor.holders import processes_holding
 
         holders = processes_holding(event.path, same_name=True)
-        who = ", ".join(f"{h.name} (pid {h.pid})" for h in holders)
+        who = ", ".join(h.describe() for h in holders)
         return make_finding(
             "engine-locked",
             f"{event.error}: the query engine {event.path} is in use"
@@ -87,7 +96,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             "regenerate.",
             None,
             ("stop-locking-process", "regenerate"),
-            {"path": event.path, "error": event.error, "holders": [{"pid": h.pid, "name": h.name} for h in holders]},
+            {"path": event.path, "error": event.error, "holders": [h.to_json() for h in holders]},
         )
     if isinstance(event, ev.SchemaInvalid):
         first = event.problems[0] if event.problems else None
@@ -109,6 +118,17 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             ("migrate-deploy", "migrate-dev"),
             {"migrations": list(event.names)},
         )
+    if isinstance(event, ev.MigrationFailed) and event.reason == ev.SHADOW_DATABASE:
+        names = ", ".join(event.names)
+        return make_finding(
+            "migration-failed",
+            f"The migration {names} fails on a fresh database (`migrate dev`'s shadow database, P3006): its SQL "
+            "needs something no earlier migration creates (a table made by hand or by `db push`). Fix its SQL, or "
+            "create what it needs in a migration before it.",
+            None,
+            (),
+            {"migrations": list(event.names), "shadow_database": True},
+        )
     if isinstance(event, ev.MigrationFailed):
         names = ", ".join(event.names) or "a migration"
         return make_finding(
@@ -118,10 +138,25 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             (),
             {"migrations": list(event.names)},
         )
+    if isinstance(event, ev.DataLossRefused):
+        what = f"the column `{event.column}` of `{event.table}`" if event.column else f"the table `{event.table}`"
+        held = f", which holds {event.rows} value(s)" if event.rows is not None else ", which holds data"
+        return make_finding(
+            "data-loss-refused",
+            f"Applying the schema would drop {what}{held}, so Prisma stopped. If it was renamed, write a migration "
+            "that renames it (`prisma migrate dev --create-only`, then edit its SQL); if the data may go, run the "
+            "command again with `--accept-data-loss`.",
+            None,
+            (),
+            {"table": event.table, "column": event.column, "rows": event.rows},
+            severity=Severity.WARNING,
+        )
     if isinstance(event, ev.DatabaseDrift):
         return make_finding(
             "db-drift",
-            "The database schema differs from what the migrations describe: create a migration for the difference.",
+            "The database schema differs from what the migrations describe (`migrate dev` then asks to reset it, and "
+            "all its data is lost): if the database's changes are wanted, write them into a migration first "
+            "(`prisma migrate diff --from-migrations ... --to-schema-datasource ...`), else reset.",
             None,
             ("migrate-dev",),
             {},

@@ -125,6 +125,22 @@ class UnknownField(ClientError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ModelDelegateMissing(ClientError):
+    """`Cannot read properties of undefined (reading 'findMany')`: `prisma.<accessor>` is not a model of the client
+    that ran. `accessor` is read from the code frame when the output shows one (Next's), else None."""
+
+    action: str
+    accessor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineLibraryInvalid(ClientError):
+    """`Unable to require(`.../libquery_engine-*.so.node`)`: the engine file is there but cannot be loaded."""
+
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class OtherClientError(ClientError):
     """A Prisma Client error of a kind the doctor has no cause for; kept so it is counted and shown."""
 
@@ -135,7 +151,9 @@ class ClientNotInitialized(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class EngineNotFound(Event):
+class EngineNotFound(ClientError):
+    """`could not locate the Query Engine`: on its own line, or as the message of a client error."""
+
     runtime: str | None = None
 
 
@@ -173,15 +191,29 @@ class MigrationsPending(Event):
     names: tuple[str, ...]
 
 
+# `MigrationFailed.reason` of P3006: the migration fails on `migrate dev`'s fresh shadow database.
+SHADOW_DATABASE = "shadow database"
+
+
 @dataclass(frozen=True, kw_only=True)
 class MigrationFailed(Event):
     names: tuple[str, ...]
-    reason: str | None = None
+    reason: str | None = None  # `shadow database` (P3006): it failed on `migrate dev`'s fresh shadow database
 
 
 @dataclass(frozen=True, kw_only=True)
 class DatabaseDrift(Event):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataLossRefused(Event):
+    """`db push` / `migrate dev` warning that a change drops data (`You are about to drop the column `x` on the `T`
+    table, which still contains 1 non-null values.`); without `--accept-data-loss` (or an answer) it is refused."""
+
+    table: str | None
+    column: str | None  # None when a whole table is dropped
+    rows: int | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +225,46 @@ class MigrationsUpToDate(Event):
 class ClientGenerated(Event):
     version: str
     output: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TypeCheckError(Event):
+    """TypeScript (`tsc`, `next build`, the editor) rejecting a name on one of Prisma's generated types: a field on
+    an input or select type (`'nickname' does not exist in type 'UserUpdateInput'`), or a model on the client
+    (`Property 'post' does not exist on type 'PrismaClient<...>'`)."""
+
+    location: SourceLocation | None
+    ts_code: str  # `TS2353`
+    name: str  # the property, exactly as printed
+    type_name: str  # the first Prisma type the message names: `UserUpdateInput`, `PrismaClient`
+    suggestion: str | None = None  # TypeScript's own `Did you mean 'nickname'?`
+
+    @property
+    def source(self) -> SourceLocation | None:
+        return self.location
+
+    @property
+    def on_client(self) -> bool:
+        """The name was looked up on the client itself: a model delegate (`prisma.post`)."""
+        return self.type_name == "PrismaClient"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientModuleMissing(Event):
+    """A generated client that cannot be resolved: TypeScript's TS2307, Turbopack's and webpack's `Module not
+    found`, Node's `Cannot find module` (CommonJS) and `ERR_MODULE_NOT_FOUND` (ES modules)."""
+
+    specifier: str  # as printed: `../generated/client`, `.prisma/client/default`, an absolute path
+    tool: str  # `typescript`, `bundler`, `node`
+    location: SourceLocation | None = None  # the importing file, when the output names it
+
+    @property
+    def source(self) -> SourceLocation | None:
+        return self.location
+
+
+# Events whose cause the project on disk decides (schema, generated clients, outputs): read it fresh for them.
+DECIDED_BY_PROJECT = (ClientError, TypeCheckError, ClientModuleMissing)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
 
 LOCK = Path(".next") / "dev" / "lock"
@@ -32,7 +33,7 @@ def read_lock(project_root: str | Path) -> DevServerLock | None:
     """The lock of a `next dev` that runs (or was killed) in this project, or None when there is none or it is
     unreadable."""
     try:
-        data = json.loads((Path(project_root) / LOCK).read_text(encoding="utf-8"))
+        data = json.loads(project_files.read_text(Path(project_root) / LOCK, MAX_RECORD, errors="strict"))
     except (OSError, ValueError):
         return None
     if not is_object(data) or not isinstance(data.get("pid"), int):
@@ -87,7 +88,7 @@ class NextLogFollower:
             self._offset, self._inode, self._partial = 0, stat.st_ino, b""
         if stat.st_size == self._offset:
             return []
-        with self.path.open("rb") as handle:
+        with project_files.open_regular(self.path) as handle:
             handle.seek(self._offset)
             data = handle.read(max(0, min(stat.st_size - self._offset, 16 * MAX_RECORD)))
         self._offset += len(data)

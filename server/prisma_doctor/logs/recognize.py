@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from prisma_doctor.diagnosis.catalogue import PRISMA_CODES, match_message
+from prisma_doctor.catalogue import PRISMA_CODES, match_message
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.routes import failed_route
 from prisma_doctor.logs.stream import LineReader
+from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
 # A block that has not ended after this many lines is closed anyway (bounded memory for endless stacks).
 MAX_BLOCK_LINES = 200
+_MAX_MARKED_CODE = 1000
 
 _PRISMA_ACTIONS = frozenset(
     {
@@ -63,8 +65,7 @@ _ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b"
 # every dot of a long run as the one.
 _P2022 = re.compile(r"The column `(?P<col>[^`]*)` does not exist in the current database")
 _P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current database")
-# Prisma 7 wraps the driver's text in backquotes (P2039: ``Message: `SQLITE_ERROR: no such column: main.User.bio` ``):
-# the name ends before a quote.
+# The name ends where a quote that wraps the whole message begins (Prisma 7: ``Message: `SQLITE_ERROR: ...` ``).
 _SQLITE_COLUMN = re.compile(r"no such column: (?P<col>[^\s`'\"]+)")
 _SQLITE_TABLE = re.compile(r"no such table: (?P<table>[^\s`'\"]+)")
 _PG_COLUMN = re.compile(
@@ -91,6 +92,10 @@ _UNKNOWN_FIELD = re.compile(
 )
 _AVAILABLE_OPTION = re.compile(r"^\s*\?\s+(?P<name>[A-Za-z_]\w*)\??:")
 
+# Node's TypeError for `prisma.post.findMany()` when the client has no `post`: the action is all it names.
+_UNDEFINED_DELEGATE = re.compile(r"Cannot read properties of undefined \(reading '(?P<action>\w+)'\)")
+_UNABLE_TO_REQUIRE = re.compile(r"Unable to require\(`(?P<path>[^`]+)`\)")
+
 # One-line events.
 _NOT_INITIALIZED = re.compile(r"@prisma/client did not initialize yet")
 _ENGINE_NOT_FOUND = re.compile(r"could not locate the Query Engine for runtime \"(?P<rt>[^\"]+)\"")
@@ -115,13 +120,15 @@ _PENDING_HEADER = re.compile(r"Following migrations? ha(?:ve|s) not yet been app
 _FAILED_HEADER = re.compile(r"Following migrations? ha(?:ve|s) failed:")
 _MIGRATION_NAME_IN_TRACE = re.compile(r"with migration_name=\"(?P<name>[^\"]+)\"")
 _MIGRATION_FAILED = re.compile(
-    r"Migration name: (?P<name>\S+)|migrate found failed migrations|A migration failed to apply"
+    r"Migration name: (?P<name>\S+)|(?P<p3009>migrate found failed migrations)|A migration failed to apply"
+    r"|Migration `(?P<shadow>[\w.-]+)` failed to apply cleanly to the shadow database"
 )
+# P3009's list: ``The `0002_broken` migration started at 2026-12-06 19:42:56.606 UTC failed``.
+_FAILED_STARTED = re.compile(r"^The `(?P<name>[\w.-]+)` migration started at ")
 _P1012_CODE_LINE = re.compile(r"^\s*Error code: P1012")
 _SCHEMA_ERROR = re.compile(r"^\s*error: (?P<msg>.+)$")
 _SCHEMA_POINTER = re.compile(r"^\s*-->\s+(?P<file>\S.*):(?P<line>\d+)\s*$")
 _VALIDATION_COUNT = re.compile(r"Validation Error Count: \d+")
-_ACCESSOR = re.compile(r"(?:^|[.\]])(?P<acc>[a-z_$][\w$]*)$")
 _MIGRATION_NAME = re.compile(r"[\w.-]+")
 
 # Every line that can open a block or be a one-line event contains one of these words. Ordinary dev-server output
@@ -133,7 +140,8 @@ _START_ANCHOR = re.compile(
     r"|could not locate|request to |Failed to fetch|Error downloading|Environment variable not found"
     r"|EPERM|EBUSY|EACCES|Generated Prisma Client|Ready in|Drift detected|migration history"
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
-    r"|migration failed|Prisma schema validation|P1012"
+    r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
+    r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -149,6 +157,12 @@ _ANCHOR_CANDIDATES = tuple(
         r"igration",
         r"known ",
         r"'t reach",
+        r"TS",
+        r"Mod(?:ule not found)",
+        r"Cannot (?:find module|read properties of undefined)",
+        r"Unable to require",
+        r"You are about to drop",
+        r"shadow database",
     )
 )
 
@@ -162,7 +176,7 @@ def parse_invocation(expression: str, location: ev.SourceLocation | None) -> ev.
     body = expression[:-2] if expression.endswith("()") else expression
     action = body.rsplit(".", 1)[-1] if "." in body else None
     before = body.rsplit(".", 1)[0] if action else ""
-    accessor_match = _ACCESSOR.search(before)
+    accessor_match = ACCESSOR.search(before)
     accessor = accessor_match.group("acc") if accessor_match else None
     if action not in _PRISMA_ACTIONS:
         # `prisma.$queryRaw()`, or a call site the client guessed wrong (`t=Object.create()`): keep the action only
@@ -196,6 +210,7 @@ class _ClientBlock:
     lines: int = 0
     object_depth: int = 0
     maybe_open: bool = False
+    marked_code: str | None = None  # the code frame's marked line (`> 5 | ...`): the failing expression
 
     def to_event(self) -> ev.ClientError | None:
         if self.message is None and self.expression is None:
@@ -221,6 +236,8 @@ class _ClientBlock:
             details["column"] = self.fields["meta_column"]
         if kind is ev.MissingColumn and details.get("column") is None:
             details["column"] = ""
+        if kind is ev.ModelDelegateMissing and self.marked_code:
+            details["accessor"] = delegate_accessor(self.marked_code, details["action"])
         return kind(**common, **details)
 
 
@@ -235,8 +252,16 @@ class Recognizer:
         self._schema_pending_message: tuple[str, int] | None = None
         self._migrations: tuple[str, int, list[str]] | None = None  # ("pending" | "failed", start, names)
         self._failed_in_trace: set[str] = set()
+        # The line before this one, when it was read (a bundler prints the importing file on the line before its
+        # `Module not found`); `LogReader` reads the last line of every run it skips so that it always is.
+        self._previous: str | None = None
 
     def feed_line(self, line: str) -> list[ev.Event]:
+        out = self._read_line(line)
+        self._previous = line
+        return out
+
+    def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
         out: list[ev.Event] = []
         if line[:1].isspace():
@@ -269,6 +294,8 @@ class Recognizer:
     def skip_lines(self, count: int) -> None:
         """Count lines known to hold no anchor word while no block is open: `feed_line` would only count them."""
         self._line_number += count
+        if count:
+            self._previous = None
 
     def flush(self) -> list[ev.Event]:
         """End every open block: call at the end of the stream, or when output has gone quiet."""
@@ -342,9 +369,17 @@ class Recognizer:
                 yield ev.MigrationFailed(line=n, text=text, names=(m.group("name"),))
         elif "igration" in line and (m := _MIGRATION_FAILED.search(line)):
             name = m.group("name")
-            yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
+            if m.group("p3009"):
+                # `migrate deploy`'s P3009 names the failed migrations on the lines that follow.
+                self._migrations = ("failed", n, [])
+            elif shadow := m.group("shadow"):
+                yield ev.MigrationFailed(line=n, text=text, names=(shadow,), reason=ev.SHADOW_DATABASE)
+            else:
+                yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
         elif ("Can't reach" in line or "ECONNREFUSED" in line) and (m := _P1001.search(line)):
             yield ev.DatabaseUnreachable(line=n, text=text, code="P1001", address=_first(m, "addr", "addr2"))
+        elif event := tool_event(line, n, self._previous):
+            yield event
 
     # Client error blocks.
     def _start_client_message(self, line: str, out: list[ev.Event]) -> bool:
@@ -427,6 +462,8 @@ class Recognizer:
             # Next's code frame (braces in code count for nothing); its last line may carry the ` {` that opens
             # the error's properties, which shows only once the next line is a property.
             block.maybe_open = stripped.endswith("{")
+            if stripped.startswith(">") and block.marked_code is None:
+                block.marked_code = stripped[:_MAX_MARKED_CODE]
             return True
         if block.maybe_open and _OBJECT_LINE.match(line):
             block.object_depth += 1
@@ -495,6 +532,8 @@ class Recognizer:
     def _continue_migrations(self, line: str, out: list[ev.Event]) -> bool:
         assert self._migrations is not None
         name = line.strip()
+        if started := _FAILED_STARTED.match(name):
+            name = started.group("name")
         if name and _MIGRATION_NAME.fullmatch(name) and len(self._migrations[2]) < 1000:
             self._migrations[2].append(name)
             return True
@@ -561,6 +600,12 @@ def _classify_message(
     # The patterns without a literal start are slow on the long lines of a code frame: each runs only when a word
     # it cannot match without is in the line.
     exists = "exist" in line  # "does not exist", "n'existe pas"
+    if "of undefined" in line and (m := _UNDEFINED_DELEGATE.search(line)) and m.group("action") in _PRISMA_ACTIONS:
+        return ev.ModelDelegateMissing, {"action": m.group("action")}
+    if "Unable to require" in line and (m := _UNABLE_TO_REQUIRE.search(line)):
+        return ev.EngineLibraryInvalid, {"path": m.group("path")}
+    if "could not locate" in line and (m := _ENGINE_NOT_FOUND.search(line)):
+        return ev.EngineNotFound, {"runtime": m.group("rt")}
     if m := _P2022.search(line):
         return ev.MissingColumn, {**_split_column(m.group("col")), "code": "P2022"}
     if m := _P2021.search(line):
@@ -654,14 +699,25 @@ class LogReader:
                     ahead[index] = match.start() if match else end
             found = min(ahead)
             if found == end:
-                recognizer.skip_lines(body.count("\n", position))
+                self._skip(body, position, end, out)
                 return
             before = body.rfind("\n", position, found)
             line_start = position if before < 0 else before + 1
-            recognizer.skip_lines(body.count("\n", position, line_start))
+            self._skip(body, position, line_start, out)
             line_end = body.index("\n", found)
             out.extend(recognizer.feed_line(whole_line(body[line_start:line_end])))
             position = line_end + 1
+
+    def _skip(self, body: str, start: int, stop: int, out: list[ev.Event]) -> None:
+        """Count the whole lines of `body[start:stop]` without reading them, but the last: it may be the line before
+        an anchored one (a bundler's importing file), which the recognizer reads with it."""
+        count = body.count("\n", start, stop)
+        if count == 0:
+            return
+        last_end = body.rfind("\n", start, stop)
+        last_start = max(start, body.rfind("\n", start, last_end) + 1)
+        self.recognizer.skip_lines(count - 1)
+        out.extend(self.recognizer.feed_line(self.lines.whole_line(body[last_start:last_end])))
 
     @property
     def reading_block(self) -> bool:

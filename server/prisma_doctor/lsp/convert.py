@@ -10,6 +10,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
+from prisma_doctor import project_files
 from prisma_doctor.findings import Finding, Location, Severity
 
 SOURCE = "prisma-doctor"
@@ -72,8 +73,9 @@ def _rest_of_line(file: str, line: int, character: int) -> int:
 def _line_rest(file: str, stamp: int, line: int, character: int) -> int:
     """UTF-16 units from `character` to the end of `line` (trailing blanks and `;` left out), at most MAX_UNDERLINE."""
     try:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle):
+        with project_files.open_regular(file) as raw:
+            for number, line_bytes in enumerate(raw):
+                text = line_bytes.decode("utf-8", errors="replace")
                 if number == line:
                     rest = text.rstrip("\r\n ;\t").encode("utf-16-le")[character * 2 :]
                     return min(len(rest) // 2, MAX_UNDERLINE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.logs.nextlog import NextLogFollower
 
 DEV_OUTPUT = Path(".prisma-doctor") / "dev-output.log"
@@ -38,7 +39,7 @@ class FileFollower:
         if stat.st_size == self._offset:
             return b""
         try:
-            with self.path.open("rb") as handle:
+            with project_files.open_regular(self.path) as handle:
                 handle.seek(self._offset)
                 data = handle.read(min(stat.st_size - self._offset, MAX_READ))
         except OSError:

@@ -1,8 +1,10 @@
 """Whether the app works after a repair: the route that failed (or the root) requested on localhost, through the dev
 server's compile, and its output read for the error coming back. "Verified" rests on this answer and nothing less.
 
-Only GET requests, only to localhost, on the port the dev server's own processes listen on: asking again never
-writes anything (a failed POST is asked as a GET of its page) and never reaches another machine.
+Only GET requests, only to a loopback address, on a port the dev server's own processes listen on and on the address
+they listen on (`repair/listeners.py`): asking again never sends what could write (a failed POST is not sent
+again; for Next, whose server actions post to their page, the page is asked with a GET), never reaches another
+machine, and never takes another program's answer on the same port for the app's.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.findings import Finding, Severity
 from prisma_doctor.logs import nextlog
 from prisma_doctor.logs.events import Event
 from prisma_doctor.logs.recognize import LogReader
-from prisma_doctor.logs.routes import failed_routes
+from prisma_doctor.logs.routes import FailedRequest, failed_requests
+from prisma_doctor.repair.listeners import Listener
 from prisma_doctor.state_folder import STATE_DIR
 
 # Where a dev server's output can be read without owning its terminal: `prisma-doctor run`'s record (and a
@@ -52,22 +56,22 @@ class AppAnswer:
         return f"GET {self.route} on localhost:{self.port} {answered}" + (f": {self.problem}" if self.problem else "")
 
 
-def routes_that_failed(root: Path) -> list[str]:
-    """The routes whose requests the dev server's readable outputs show failing (latest last), else `/`."""
+def requests_that_failed(root: Path) -> list[FailedRequest]:
+    """The requests the dev server's readable outputs show failing (latest last); none when nothing is known."""
     chunks: list[bytes] = []
     for output in OUTPUTS:
         try:
-            with open(root / output, "rb") as handle:
+            with project_files.open_regular(root / output) as handle:
                 handle.seek(max(0, os.fstat(handle.fileno()).st_size - TAIL_BYTES))
                 chunks.append(handle.read(TAIL_BYTES) + b"\n")
         except OSError:
             continue
-    return failed_routes(chunks) or ["/"]
+    return failed_requests(chunks)
 
 
 def ask_app(
     root: Path,
-    port: int,
+    listener: Listener,
     route: str,
     *,
     say: Callable[[str], None] = lambda message: None,
@@ -75,32 +79,34 @@ def ask_app(
     timeout: float = ANSWER_TIMEOUT,
     watcher_grace: float = 0.0,
 ) -> AppAnswer:
-    """GET `route` on localhost:`port` and judge the answer and what the server printed meanwhile.
+    """GET `route` from `listener` (a process of the dev server's tree) and judge the answer and what the server
+    printed meanwhile.
 
     A runtime error that comes back is diagnosed knowing when the process that listens started (older than the
     client: a stale server). With `watcher_grace`, a failed answer is asked
     again once after that many seconds: a server the repair left running may be a watcher (`node --watch`,
     nodemon) that restarts by itself for the new client, a moment after the generate."""
-    answer = _ask(root, port, route, say, should_stop, timeout)
+    answer = _ask(root, listener, route, say, should_stop, timeout)
     if answer.ok or watcher_grace <= 0 or should_stop():
         return answer
     say(f"GET {route} failed; asking again in {watcher_grace:.0f}s, in case the dev server restarts by itself")
     time.sleep(watcher_grace)
-    return _ask(root, port, route, say, should_stop, timeout)
+    return _ask(root, listener, route, say, should_stop, timeout)
 
 
 def _ask(
     root: Path,
-    port: int,
+    listener: Listener,
     route: str,
     say: Callable[[str], None],
     should_stop: Callable[[], bool],
     timeout: float,
 ) -> AppAnswer:
     offsets = {output: _size(root / output) for output in OUTPUTS}
-    status, error = _request(port, route, say, should_stop, timeout)
+    status, error = _request(listener.url(route), route, say, should_stop, timeout)
     time.sleep(SETTLE_SECONDS)
-    came_back = _errors_since(root, offsets, _listener_started(port))
+    came_back = _errors_since(root, offsets, listener.started)
+    port = listener.port
     if status is None:
         problem = f"no answer ({error})"
     elif status >= 500:
@@ -113,11 +119,10 @@ def _ask(
 
 
 def _request(
-    port: int, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
+    url: str, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
 ) -> tuple[int | None, str]:
-    """The status of GET `route`, retried while nothing listens yet; the request runs in a thread so that a long
-    compile can be reported and cancelled."""
-    url = f"http://localhost:{port}{route}"
+    """The status of GET `url` (of `route`), retried while nothing listens yet; the request runs in a thread so that
+    a long compile can be reported and cancelled."""
     deadline = time.monotonic() + timeout
     last_error = "nothing listens"
     while time.monotonic() < deadline:
@@ -155,21 +160,6 @@ def _get(url: str, deadline: float) -> tuple[int | None, str]:
         return None, str(reason)
 
 
-def _listener_started(port: int) -> float | None:
-    """When the process that listens on `port` started (epoch seconds), where this user may see it."""
-    import psutil
-
-    try:
-        for connection in psutil.net_connections(kind="inet"):
-            # `laddr` is an empty tuple for a socket with no address yet.
-            listens_on = getattr(connection.laddr, "port", None)
-            if connection.status == psutil.CONN_LISTEN and listens_on == port and connection.pid:
-                return float(psutil.Process(connection.pid).create_time())
-    except (psutil.Error, OSError):
-        return None
-    return None
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -184,7 +174,7 @@ def _errors_since(root: Path, offsets: dict[Path, int], started_at: float | None
     events: list[Event] = []
     for output, offset in offsets.items():
         try:
-            with open(root / output, "rb") as handle:
+            with project_files.open_regular(root / output) as handle:
                 size = os.fstat(handle.fileno()).st_size
                 handle.seek(offset if size >= offset else 0)  # a record that started over is read from its start
                 data = handle.read(TAIL_BYTES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,8 @@ class StepContext:
     # Flags that later steps and adapters read: the editor's TypeScript server should restart.
     restart_ts_server: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # When the repair began (epoch seconds): a process started since runs what the repair left.
+    started_at: float = field(default_factory=time.time)
 
     def should_stop(self) -> bool:
         return self.token.cancelled

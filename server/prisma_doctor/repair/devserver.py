@@ -2,7 +2,9 @@
 
 Next 16 writes `.next/dev/lock` (`{"pid", "port", "hostname", "appUrl", "startedAt"}`) while `next dev` runs.
 Without it, a process of the project whose command line runs a dev server (`devserver_kinds`: next, Vite and its
-frameworks, nest, tsx watch, node --watch, nodemon, ts-node-dev) is the server. Either way the command to restart
+frameworks, nest, tsx watch, node --watch, nodemon, ts-node-dev) is the server. The child that `prisma-doctor run`
+runs in the folder (`run_control`, checked against the processes) is the server too, whatever its command (`node
+server.js`, `tsx src/server.ts`): the user said so by running it under `run`. Either way the command to restart
 is the top of its launcher chain inside the project (`pnpm dev` -> `sh -c "next dev"` -> `node next dev`), taken
 with its working directory and environment, and the server is that whole tree: the launcher and every process
 under it (Next's `next-server`, tsx's child that runs the code), all stopped together. A package manager rewrites
@@ -22,8 +24,6 @@ import re
 import shlex
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +31,12 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor import run_control
+from prisma_doctor import project_files, run_control
 from prisma_doctor.json_values import is_object
-from prisma_doctor.logs.nextlog import LOCK, read_lock
+from prisma_doctor.logs.nextlog import LOCK, DevServerLock, read_lock
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
+from prisma_doctor.repair import listeners
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
@@ -44,6 +45,10 @@ from prisma_doctor.state_folder import StateFolder
 
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
 _PORT_FLAG = re.compile(r"^(?:-p|--port)(?:=(\d+))?$")
+# A lock's `startedAt` against its process's start: Next writes it after the process started (its clock and psutil's
+# may differ by a second), and within minutes even on a slow machine. A pid reused since started after it.
+LOCK_CLOCK_SLACK = 2.0
+LOCK_WRITTEN_WITHIN = 300.0
 # A restarted server's own process group on Windows (Popen takes creationflags everywhere; elsewhere only 0).
 _DETACHED_ON_WINDOWS: int = (
     subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "DETACHED_PROCESS", 0) if os.name == "nt" else 0
@@ -57,7 +62,7 @@ class DevServer:
     cwd: str
     port: int | None
     launcher_pids: tuple[int, ...]  # the chain from the launcher down to the server
-    source: str  # "next-lock", "process" or "record"
+    source: str  # "next-lock", "process", "run" (the child `prisma-doctor run` runs) or "record"
     tool: str = "next"  # what serves: "next", "vite", "tsx", "node --watch"... (devserver_kinds)
     # The launcher and every process under it when it was found: what stopping the server stops.
     tree_pids: tuple[int, ...] = ()
@@ -68,6 +73,11 @@ class DevServer:
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
+
+    @property
+    def label(self) -> str:
+        """The server as a user knows it: what to start again, and where."""
+        return f"{' '.join(self.command)} (in {self.cwd}, port {self.port or 'unknown'})"
 
     def to_json(self) -> dict[str, Any]:
         """What a record keeps: no environment (a server's variables hold secrets)."""
@@ -87,22 +97,21 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     protected = protected_pids()
     servers: list[DevServer] = []
     lock = read_lock(root)
-    if lock is not None and _serves_project(lock.pid, root, protected):
+    if lock is not None and _serves_project(lock, root, protected):
         server = _describe(psutil.Process(lock.pid), root, protected, lock.port, "next-lock", "next")
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
-    for process in psutil.process_iter(["pid"]):
+    for process in psutil.process_iter():
         if process.pid in claimed or process.pid in protected:
             continue
         try:
-            if not same_user(process) or not is_runtime(process):
+            # The working folder first: one read rules out nearly every process on the machine, where the user and
+            # the program cost three (this runs on every check, so on every edit a person types).
+            if not is_inside(Path(process.cwd()), root) or not same_user(process) or not is_runtime(process):
                 continue
             tool = dev_server_tool(process.cmdline())
-            if tool is None:
-                continue
-            cwd = process.cwd()
-            if not is_inside(Path(cwd), root) or is_editor(process.cmdline(), root):
+            if tool is None or is_editor(process, root):
                 continue
             server = _describe(process, root, protected, None, "process", tool)
         except (psutil.Error, OSError):
@@ -110,16 +119,59 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None and not claimed.intersection(server.launcher_pids):
             servers.append(server)
             claimed.update(server.launcher_pids)
+    owned = _run_child(root, claimed, protected)
+    if owned is not None:
+        servers.append(owned)
     return servers
 
 
-def _serves_project(pid: int, root: Path, protected: set[int]) -> bool:
-    """The lock's pid is still this project's server (after a kill the lock stays, and the pid may be reused)."""
-    if pid in protected:
+def _run_child(root: Path, claimed: set[int], protected: set[int]) -> DevServer | None:
+    """The child `prisma-doctor run` runs in `root`, when no dev server found by its command is it."""
+    owner = run_control.running_child(StateFolder(root))
+    if owner is None or owner.child in claimed or owner.child in protected:
+        return None
+    try:
+        process = psutil.Process(owner.child)
+        if not same_user(process):
+            return None
+        tool = dev_server_tool(process.cmdline()) or "run"
+        return _describe(process, root, protected, None, "run", tool)
+    except (psutil.Error, OSError):
+        return None
+
+
+def started_by(server: DevServer, pids: set[int]) -> bool:
+    """Whether `server` is one of `pids` or runs under one of them (a server a repair started, found again)."""
+    if pids.intersection(server.launcher_pids):
+        return True
+    try:
+        top = psutil.Process(server.launcher_pids[0])
+        return any(parent.pid in pids for parent in process_ancestors(top))
+    except (psutil.Error, OSError, IndexError):
+        return False
+
+
+def _serves_project(lock: DevServerLock, root: Path, protected: set[int]) -> bool:
+    """The lock's pid is still this project's `next dev`: after a kill the lock stays and the pid may be reused, and
+    a lock can be written by anyone. So the process must be a runtime of this user in the project, no editor's, run
+    a dev server (itself, or the parent that launched it: Next's lock names its `next-server` child), and have
+    started when the lock says it did."""
+    if lock.pid in protected or lock.started_at is None:
         return False
     try:
-        process = psutil.Process(pid)
-        return same_user(process) and is_runtime(process) and is_inside(Path(process.cwd()), root)
+        process = psutil.Process(lock.pid)
+        if not same_user(process) or not is_runtime(process) or not is_inside(Path(process.cwd()), root):
+            return False
+        if is_editor(process, root):
+            return False
+        parent = process_parent(process)
+        commands = [process.cmdline(), *([parent.cmdline()] if parent is not None else [])]
+        if not any(dev_server_tool(command) for command in commands):
+            return False
+        # Next writes the lock once its bundler is set up: after the process started, within a few minutes.
+        started = process.create_time()
+        written = lock.started_at.timestamp()
+        return started - LOCK_CLOCK_SLACK <= written <= started + LOCK_WRITTEN_WITHIN
     except (psutil.Error, OSError):
         return False
 
@@ -136,10 +188,10 @@ def _describe(
         command, cwd, environ = _how_launched(chain)
     except (psutil.Error, OSError):
         return None
-    tree = _tree(chain[-1].pid)
+    tree = listeners.tree(chain[-1].pid)
     if port is None:
         # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
-        listening, flagged = _listening_ports(tree), _port_from_command(command)
+        listening, flagged = set(listeners.listeners(tree)), _port_from_command(command)
         port = flagged if flagged in listening or not listening else min(listening)
     return DevServer(
         pid=server.pid,
@@ -236,7 +288,7 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         if not same_user(process) or not is_inside(Path(process.cwd()), root):
             return False
         cmdline = process.cmdline()
-        if is_editor(cmdline, root):
+        if is_editor(process, root):
             return False
         return is_runtime(process) or (len(cmdline) >= 2 and cmdline[1] == "-c")
     except (psutil.Error, OSError):
@@ -248,24 +300,30 @@ def _run_owner(root: Path, launcher: int) -> int | None:
     return owner.pid if owner is not None else None
 
 
-def _tree(pid: int) -> list[psutil.Process]:
+def _announced_without_owner(root: Path, log_path: Path, pid: int) -> dict[int, listeners.Listener]:
+    """The port the restarted server's own output announced, when a socket listens there that no process owns.
+
+    Wine lists every socket with pid 0, so no process's own listening sockets can be read; on Windows itself pid 0
+    (the idle process) never listens, and elsewhere this is not asked. A port that another program already held
+    would not have been announced: the server would have failed to bind it, or taken another one.
+    """
+    if os.name != "nt":
+        return {}
+    announced = _announced_port(root, log_path)
+    if announced is None:
+        return {}
     try:
-        process = psutil.Process(pid)
-        return [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def _listening_ports(processes: list[psutil.Process]) -> set[int]:
-    ports: set[int] = set()
-    for process in processes:
-        try:
-            for connection in process.net_connections(kind="inet"):
-                if connection.status == psutil.CONN_LISTEN and connection.laddr:
-                    ports.add(int(connection.laddr.port))
-        except (psutil.Error, OSError):
-            continue
-    return ports
+        unowned = {
+            int(c.laddr.port)
+            for c in psutil.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr and not c.pid
+        }
+        started = psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return {}
+    if announced not in unowned:
+        return {}
+    return {announced: listeners.Listener(announced, "127.0.0.1", pid, started)}
 
 
 def _port_from_command(command: tuple[str, ...]) -> int | None:
@@ -276,6 +334,19 @@ def _port_from_command(command: tuple[str, ...]) -> int | None:
             if value.isdigit():
                 return int(value)
     return None
+
+
+def serving_since(server: DevServer) -> float | None:
+    """When the process that answers for `server` started (epoch seconds): the one of its tree that listens on its
+    port, else the server process. A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when
+    the client's files change: its start, not the watcher's, says which client it loaded."""
+    listener = listeners.listener_on(server.pid, server.port) if server.port is not None else None
+    if listener is not None:
+        return listener.started
+    try:
+        return psutil.Process(server.pid).create_time()
+    except psutil.Error:
+        return None
 
 
 def still_running(server: DevServer) -> bool:
@@ -300,6 +371,7 @@ class Restarted:
     answered: bool
     message: str
     folder: str = ""  # where its output is recorded (the project, or the app it runs in)
+    tool: str = ""  # what serves, as the server it replaces was told (devserver_kinds)
 
 
 def restart(
@@ -385,21 +457,27 @@ def _wait_until_answering(
 ) -> Restarted:
     deadline = time.monotonic() + timeout
     port = server.port
+    # A port the server chose itself (`PORT=0`, or the tool's default, which it leaves when taken) may differ with
+    # each start: it is read again from what the new tree listens on. A port its command or PORT names is awaited.
+    pinned = _pinned_port(server)
     while time.monotonic() < deadline:
         if should_stop():
             return Restarted(pid, port, str(log_path), False, "cancelled while waiting for the dev server")
         code = exit_code()
         if code is not None:
             return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
-        tree = _tree(pid)
-        # The port is the one this server's own processes listen on: another server answering on the recorded
-        # port (a second copy, an older one) proves nothing about this one.
-        listening = _listening_ports(tree)
-        if port is None:
+        # The port is one this server's own processes listen on, asked on the address they listen on: another
+        # server answering on the recorded port (a second copy, an older one, another address) proves nothing.
+        listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)
+        if pinned is not None:
+            port = pinned
+        elif listening and (port is None or port not in listening):
             announced = _announced_port(root, log_path)
-            port = announced if announced in listening else (min(listening) if listening else None)
-        if port is not None and port in listening and _answers(port):
-            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}")
+            port = announced if announced in listening else min(listening)
+        listener = listening.get(port) if port is not None else None
+        if listener is not None and listeners.answers(listener):
+            moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
+            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
         time.sleep(0.5)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
@@ -409,7 +487,9 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
     if lock is not None and lock.port is not None:
         return lock.port
     try:
-        tail = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
+        with project_files.open_regular(log_path) as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 20000))
+            tail = handle.read(20000).decode("utf-8", "replace")
     except OSError:
         return None
     last_run = tail.rsplit("--- prisma-doctor restarted", 1)[-1]
@@ -417,12 +497,10 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
     return int(found[-1]) if found else None
 
 
-def _answers(port: int) -> bool:
-    """Any HTTP answer counts, even an error page: the server is up and serving."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
+def _pinned_port(server: DevServer) -> int | None:
+    """The port the server's command (`-p 3101`, `--port=5174`) or its `PORT` names; None when it picks its own."""
+    flagged = _port_from_command(server.command)
+    if flagged:
+        return flagged
+    named = (server.environ or {}).get("PORT", "")
+    return int(named) if named.isdigit() and int(named) > 0 else None

@@ -68,34 +68,49 @@ def launchable(cmdline: Sequence[str]) -> tuple[str, ...]:
 def dev_server_tool(cmdline: Sequence[str]) -> str | None:
     """The dev server this command line runs (`"next"`, `"vite"`, `"tsx"`, `"node --watch"`...), or None."""
     args = launchable(cmdline)
-    if not args:
-        return None
-    start = 0
-    runtime = _stem(args[0]) in _RUNTIMES
-    watch = False
-    if runtime:
-        start = 1
-        while start < len(args) and args[start].startswith("-"):
-            flag = args[start]
-            watch = watch or flag == "--watch" or flag.startswith("--watch-path")
-            # `--require x`, `--import x`, `-r x`: a flag whose value is the next argument, not the script.
-            takes_value = flag in ("-r", "--require", "--import", "--loader", "--experimental-loader", "-C")
-            start += 2 if takes_value else 1
-    if start >= len(args):
+    start = _script_index(args)
+    if start is None:
         return None
     script, rest = args[start], args[start + 1 :]
     tool = _tool_of(script)
     if tool in _DEV_ARGUMENTS and _DEV_ARGUMENTS[tool](rest):
         return tool
-    if watch and runtime:
+    flags = args[1:start]
+    if start > 0 and any(flag == "--watch" or flag.startswith("--watch-path") for flag in flags):
         return f"{_stem(args[0])} --watch"
     return None
 
 
-def _tool_of(script: str) -> str:
+def runtime_script(cmdline: Sequence[str]) -> str | None:
+    """The script a runtime runs (`node --inspect x.js` -> `x.js`), or None when the program is no runtime."""
+    args = launchable(cmdline)
+    start = _script_index(args)
+    return args[start] if start else None
+
+
+def script_package(script: str) -> str:
+    """The package a script file belongs to (`node_modules/typescript/lib/tsserver.js` -> `typescript`), or ""."""
     found: list[str] = _PACKAGE.findall(script)
+    return found[-1].replace("\\", "/") if found else ""
+
+
+def _script_index(args: Sequence[str]) -> int | None:
+    """Where the program's script is in `args`: after a runtime and its own flags, else the program itself (0)."""
+    if not args:
+        return None
+    if _stem(args[0]) not in _RUNTIMES:
+        return 0
+    start = 1
+    while start < len(args) and args[start].startswith("-"):
+        # `--require x`, `--import x`, `-r x`: a flag whose value is the next argument, not the script.
+        takes_value = args[start] in ("-r", "--require", "--import", "--loader", "--experimental-loader", "-C")
+        start += 2 if takes_value else 1
+    return start if start < len(args) else None
+
+
+def _tool_of(script: str) -> str:
     # `node_modules/.bin/vite` names the bin, not a package: its file name is the tool.
-    package: str = found[-1].replace("\\", "/") if found else ""
+    package = script_package(script)
     if not package:
         name = _stem(script)
         return _ALIASES.get(name, name)

@@ -65,6 +65,19 @@ class RepairLock:
         self.release()
 
 
+def repair_running(root: Path) -> bool:
+    """Whether another repair of the project holds its lock now (tried, and let go at once)."""
+    if not (StateFolder(root).path / LOCK).is_file():
+        return False
+    lock = RepairLock(root)
+    try:
+        lock.acquire()
+    except RepairBusy:
+        return True
+    lock.release()
+    return False
+
+
 def _try_lock(descriptor: int) -> bool:
     if os.name == "nt":
         import msvcrt

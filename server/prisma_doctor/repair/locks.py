@@ -52,8 +52,11 @@ class LockedFile(Exception):
         super().__init__(message)
 
 
-def retry_while_locked(action: Callable[[], T], path: Path, backoff: tuple[float, ...] = BACKOFF) -> T:
-    """Run `action`; while it fails with a locked-file error, wait and try again, then raise `LockedFile`."""
+def retry_while_locked(
+    action: Callable[[], T], path: Path, backoff: tuple[float, ...] = BACKOFF, *, was: Path | None = None
+) -> T:
+    """Run `action`; while it fails with a locked-file error, wait and try again, then raise `LockedFile`. `was` is
+    where the file stood before the repair moved it (see `holders_of`)."""
     last: OSError | None = None
     for delay in (0.0, *backoff):
         if delay:
@@ -68,7 +71,7 @@ def retry_while_locked(action: Callable[[], T], path: Path, backoff: tuple[float
             last = error
             _clear_read_only(path)
     assert last is not None
-    raise LockedFile(str(path), holders_of(path), last)
+    raise LockedFile(str(path), holders_of(path, was), last)
 
 
 def _clear_read_only(path: Path) -> None:
@@ -79,6 +82,9 @@ def _clear_read_only(path: Path) -> None:
         os.chmod(path, stat.S_IWRITE | os.lstat(path).st_mode)
 
 
-def holders_of(path: Path) -> list[Holder]:
-    """Processes that have `path` (or a file under it) open or mapped, as far as this user may see."""
-    return processes_holding(path, below=True)
+def holders_of(path: Path, was: Path | None = None) -> list[Holder]:
+    """Processes that have `path` (or a file under it) open or mapped, as far as this user may see; with `was`, also
+    those that hold it under that earlier name. A library loaded before its folder was set aside stays listed under
+    the name it was loaded from (Wine lists a moved mapped file so; Windows may too), and it is that process which
+    keeps the set-aside copy locked."""
+    return processes_holding(path, also=(was,) if was is not None else (), below=True)

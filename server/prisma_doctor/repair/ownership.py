@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.clients.locate import JS_GENERATOR
 from prisma_doctor.json_values import is_object
 
@@ -94,8 +95,7 @@ def not_a_generated_client(folder: Path, provider: str, protected: Iterable[Path
 
 def _js_proof(folder: Path) -> str | None:
     try:
-        with open(folder / "package.json", "rb") as file:
-            data = json.loads(file.read(65536))
+        data = json.loads(project_files.read_bytes(folder / "package.json", 65536))
     except (OSError, ValueError, RecursionError):
         return f"{folder} has no package.json of a generated client"
     name = data.get("name") if is_object(data) else None
@@ -170,7 +170,6 @@ def _prismas_file(path: Path, name: str, depth: int, parent: str, provider: str,
 
 def _has_header(path: Path) -> bool:
     try:
-        with open(path, "rb") as file:
-            return HEADER in file.read(512)
+        return HEADER in project_files.read_bytes(path, 512)
     except OSError:
         return False

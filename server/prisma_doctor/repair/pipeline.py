@@ -40,7 +40,7 @@ from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
 from prisma_doctor.repair.statuses import RecordStatus
-from prisma_doctor.repair.steps import Step, StepOutcome, put_back
+from prisma_doctor.repair.steps import NO_DEV_SERVER, PORT_UNKNOWN, Step, StepOutcome, put_back
 
 __all__ = ["CancellationToken", "ProgressEvent", "RepairResult", "StepRecord", "run_plan"]
 
@@ -88,17 +88,27 @@ class RepairResult:
     def verdict(self) -> str:
         """What the repair can say it checked, and no more: "verified" is kept for an app that was seen to answer."""
         app = next((step for step in self.steps if step.name == "verify-app"), None)
+        verify = next((step for step in self.steps if step.name == "verify"), None)
         if not self.ok:
             if app is not None and app.status == "failed":
                 return f"repair NOT verified: {app.message}"
+            if verify is not None and verify.status == "failed":
+                return f"repair NOT verified: {verify.message}"
             return "repair NOT complete"
         if app is not None and app.status == "done":
             return f"repair verified: {app.message}"
         checked: list[str] = []
-        if any(step.name == "verify" for step in self.steps):
+        if verify is not None:
             checked.append("the generated clients match the schema")
         checked.append(app.message if app is not None else "the app was not asked")
-        return "repair done: " + "; ".join(checked) + " (start the dev server, then open the page that failed)"
+        # With no dev server the user has the last step; with one that runs, the message says what was not shown.
+        if app is None or app.message == NO_DEV_SERVER:
+            hint = " (start the dev server, then open the page that failed)"
+        elif app.message.startswith(PORT_UNKNOWN):
+            hint = " (open the page that failed)"  # it runs: its port could not be read
+        else:
+            hint = ""
+        return "repair done: " + "; ".join(checked) + hint
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -18,8 +18,9 @@ from typing import Any
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.json_values import is_array, is_object
+from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import journal
-from prisma_doctor.repair.app_check import routes_that_failed
+from prisma_doctor.repair.app_check import requests_that_failed
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.mounts import MountTable
@@ -100,11 +101,16 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     if len(apps) > 1:
         notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
     previous = journal.Journal.previous(project)
-    if journal.interrupted(previous):
-        assert previous is not None
-        notes.append(journal.describe_interruption(previous))
-        notes += _servers_left_stopped(previous, project)
-    notes += _left_aside(project)
+    if journal.repair_running(project):
+        # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
+        # the copy it puts back if it fails.
+        notes.append("another repair of this project is running now: this one is refused until it ends")
+    else:
+        if journal.interrupted(previous):
+            assert previous is not None
+            notes.append(journal.describe_interruption(previous))
+            notes += _servers_left_stopped(previous, project)
+        notes += _left_aside(project)
     servers = _dev_servers(apps)
     if kind == "restart-dev":
         chain = _server_pids(servers)
@@ -112,7 +118,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
         steps: list[Step] = [
             StopProcesses(processes, servers),
             RestartDevServers(servers, required=True, folders=apps),
-            VerifyApp([], _routes_that_failed(apps)),
+            VerifyApp([], _requests_that_failed(apps)),
         ]
         return RepairPlan(project, kind, steps, None, servers, notes)
 
@@ -131,7 +137,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         database = DatabaseCommand(manager, targets.schema_argument, kind)
-        steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _routes_that_failed(apps))]
+        steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _requests_that_failed(apps))]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
     aside, not_ours = _clients_to_set_aside(targets, project)
     # A folder of the user's files that a generator writes into: generate itself would overwrite them.
@@ -159,7 +165,7 @@ def build_plan(root: Path | str, kind: str, *, deep: bool = False, package_manag
     # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
     # old client.
     kept = [] if kind == "reset" else servers
-    steps += [RestartTypeScriptServer(), Verify(), VerifyApp(kept, _routes_that_failed(apps))]
+    steps += [RestartTypeScriptServer(), Verify(), VerifyApp(kept, _requests_that_failed(apps))]
     plan_servers = servers if kind == "reset" else []
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
 
@@ -173,10 +179,10 @@ def _dev_servers(folders: list[Path]) -> list[DevServer]:
     return list(found.values())
 
 
-def _routes_that_failed(folders: list[Path]) -> list[str]:
-    """The routes the outputs of the project and its apps show failing, each once (else `/`)."""
-    routes = [route for folder in folders for route in routes_that_failed(folder) if route != "/"]
-    return list(dict.fromkeys(routes)) or ["/"]
+def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:
+    """The requests the outputs of the project and its apps show failing, each once."""
+    requests = [request for folder in folders for request in requests_that_failed(folder)]
+    return list(dict.fromkeys(requests))
 
 
 def _processes(folders: list[Path], clients: list[Path] | None = None) -> list[ProjectProcess]:
@@ -263,6 +269,10 @@ def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
             continue
         command = _shown(" ".join(str(word) for word in data["command"][:40]))
         where = _shown(str(data.get("cwd", "?")))
+        # The port tells apart two servers of one folder run with the same command.
+        port = data.get("port")
+        if isinstance(port, int):
+            where += f", port {port}"
         notes.append(
             f"an earlier repair stopped `{command}` (in {where}), which is not started again from its record: "
             "start your dev server yourself"

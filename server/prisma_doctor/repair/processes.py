@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,22 +23,43 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor.process_names import process_ancestors, process_name, process_program
+from prisma_doctor.process_names import is_prisma_doctor, process_ancestors, process_name, process_program
+from prisma_doctor.repair.devserver_kinds import runtime_script, script_package
 from prisma_doctor.repair.safe_fs import is_inside
 
 RUNTIMES = ("node", "bun", "deno")
-# Command-line fragments of editor processes that may run with the project as working directory.
-EDITOR_MARKERS = (
-    "extensionhost",
-    "tsserver",
-    "typingsinstaller",
-    "code-server",
-    "vscode",
-    "electron",
-    "language-server",
-    "languageserver",
-    "prisma-doctor",
+# An editor is told by its program, never by a word anywhere in its arguments (a dev server's `--app=electron-shop`,
+# a `vscode-tools` folder): its own binaries (Electron apps; macOS names the extension host `Code Helper (Plugin)`)
+# or this tool,
+EDITOR_PROGRAMS = frozenset(
+    (
+        "code",
+        "code-insiders",
+        "code - insiders",
+        "code-oss",
+        "codium",
+        "vscodium",
+        "code-server",
+        "cursor",
+        "windsurf",
+        "electron",
+        "code helper",
+        "code helper (plugin)",
+        "cursor helper",
+        "cursor helper (plugin)",
+    )
 )
+# the scripts an editor runs under a JavaScript runtime (the TypeScript server and its typings installer, the
+# extension host),
+EDITOR_SCRIPTS = frozenset(("tsserver", "typingsinstaller", "extensionhostprocess", "bootstrap-fork"))
+# and a script of an editor's own folders: its extensions (a language server one of them launched) and its remote
+# server, and code-server's install (`code-server-4.100.3-linux-amd64/`). Each a folder of its own name.
+EDITOR_FOLDERS = re.compile(
+    r"[/\\](?:\.(?:vscode|vscode-insiders|vscode-oss|vscode-server|vscode-server-insiders|cursor|cursor-server"
+    r"|windsurf|windsurf-server)|code-server[^/\\]*)[/\\]"
+)
+# Packages that are language servers, whoever launched them (an editor other than VS Code: Neovim, Helix).
+_LANGUAGE_SERVER = re.compile(r"language-?server", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,10 +104,24 @@ def _stem(name: str) -> str:
     return base[:-4] if base.endswith(".exe") else base
 
 
-def is_editor(cmdline: Sequence[str], root: Path) -> bool:
-    # The project's own path may contain any of the markers (a project named `vscode-demo`): leave it out.
-    joined = " ".join(cmdline).replace(str(root), "<project>").lower()
-    return any(marker in joined for marker in EDITOR_MARKERS)
+def is_editor(process: psutil.Process, root: Path) -> bool:
+    """An editor's process or one of its helpers: never the project's to stop, nor its dev server."""
+    cmdline = process.cmdline()
+    programs = [os.path.basename(cmdline[0])] if cmdline else []
+    with contextlib.suppress(psutil.Error, OSError):
+        programs.append(process_program(process))
+    if any(_stem(program) in EDITOR_PROGRAMS for program in programs):
+        return True
+    if is_prisma_doctor(cmdline):
+        return True  # this tool's own language server
+    script = runtime_script(cmdline) if is_runtime(process) else None
+    if script is None:
+        return False
+    if os.path.basename(script).lower().split(".", 1)[0] in EDITOR_SCRIPTS:
+        return True
+    # The project's own path may be anything (`~/.vscode-demo/app`): only the part outside it is read.
+    outside = script.replace(str(root), "<project>")
+    return bool(EDITOR_FOLDERS.search(outside) or _LANGUAGE_SERVER.search(script_package(outside)))
 
 
 def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> list[ProjectProcess]:
@@ -105,7 +141,7 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
             if reason is None:
                 continue
             cmdline = tuple(process.cmdline())
-            if is_editor(cmdline, root):
+            if is_editor(process, root):
                 continue
             found.append(
                 ProjectProcess(
@@ -194,19 +230,25 @@ class StopResult:
     stopped: list[ProjectProcess]
     killed: list[ProjectProcess]
     survivors: list[ProjectProcess]
+    # Gone before their turn came: a child ends with its parent (Node on Windows keeps its children in a job that
+    # ends with it), or it exited by itself.
+    ended: list[ProjectProcess] = field(default_factory=list)
 
 
 def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> StopResult:
     """Terminate, wait `grace` seconds, then kill what is left. A pid reused by another process is left alone."""
     live: dict[psutil.Process, ProjectProcess] = {}
+    ended: list[ProjectProcess] = []
     for item in processes:
         try:
             process = psutil.Process(item.pid)
             if abs(process.create_time() - item.create_time) > 0.01:
-                continue  # the pid now names another process
+                ended.append(item)  # the pid now names another process
+                continue
             process.terminate()
             live[process] = item
         except psutil.NoSuchProcess:
+            ended.append(item)
             continue
         except psutil.AccessDenied:
             live[psutil.Process(item.pid)] = item
@@ -225,4 +267,5 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
         stopped=[live[p] for p in live if p not in survivors],
         killed=killed,
         survivors=[live[p] for p in survivors],
+        ended=ended,
     )

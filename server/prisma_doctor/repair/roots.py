@@ -11,18 +11,10 @@ once planned to stop processes all over `/tmp`.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from prisma_doctor.common_folders import POSIX_SYSTEM_TREES, home_folders, shared_folders
 from prisma_doctor.schema.locate import SchemaNotFound, locate_schema
-
-POSIX_SHARED = (
-    "/tmp", "/var/tmp", "/var", "/usr", "/usr/local", "/usr/src", "/etc", "/opt", "/srv", "/home", "/root",
-    "/mnt", "/media", "/run", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/snap",
-    "/Users", "/Volumes", "/Applications", "/Library", "/System", "/private", "/private/tmp", "/private/var",
-)  # fmt: skip
-# Everything below these is the system's, whatever its name.
-POSIX_SYSTEM_TREES = ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/System")
 
 
 class RefusedRoot(Exception):
@@ -72,37 +64,3 @@ def _workspace_project(folder: Path) -> Path | None:
             f"{folder} uses several Prisma projects ({names}): name one with --project, e.g. --project {candidates[0]}"
         )
     return candidates[0] if candidates else None
-
-
-def shared_folders() -> set[Path]:
-    folders = {Path(tempfile.gettempdir()).resolve()}
-    if os.name == "nt":
-        for variable in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData", "PUBLIC", "TEMP"):
-            value = os.environ.get(variable)
-            if value:
-                folders.add(Path(value).resolve())
-        return folders
-    for name in POSIX_SHARED:
-        folders.add(Path(name))
-        if os.path.exists(name):
-            folders.add(Path(name).resolve())
-    return folders
-
-
-def home_folders() -> set[Path]:
-    """This user's home from the password database (and the Windows profile), with each home's parent."""
-    homes: set[Path] = set()
-    try:
-        import pwd
-
-        homes.add(Path(pwd.getpwuid(os.getuid()).pw_dir).resolve())
-    except (ImportError, KeyError):
-        profile = os.environ.get("USERPROFILE")
-        if profile:
-            homes.add(Path(profile).resolve())
-    with_parents = set(homes)
-    for home in homes:
-        # The parent of a home folder (/home, /Users, C:\Users) holds other people's homes.
-        if home.parent != home:
-            with_parents.add(home.parent)
-    return with_parents

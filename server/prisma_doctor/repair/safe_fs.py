@@ -164,8 +164,10 @@ def remove_tree(
     *,
     should_stop: Callable[[], bool] = lambda: False,
     mounts: MountTable | None = None,
+    was: Path | None = None,
 ) -> Removal:
-    """Remove `path` (a file, a link or a folder) inside `root`, links unlinked and never followed.
+    """Remove `path` (a file, a link or a folder) inside `root`, links unlinked and never followed. `was` is where a
+    folder set aside stood before: a file that stays locked is looked for under that name too.
 
     Raises `OutsideProject`, `CrossesMount`, `NotPermitted`, `locks.LockedFile` (a file that stays locked, named
     with its holders) or `locks.Interrupted` (when `should_stop` says yes between entries).
@@ -175,7 +177,8 @@ def remove_tree(
         return Removal(str(target), 0, existed=False)
     mounts = mounts or MountTable()
     freed = size_of(target)
-    walk = _FdWalk(root, mounts, should_stop) if _FD_WALK else _PathWalk(root, mounts, should_stop)
+    earlier = _EarlierNames(target, was)
+    walk = _FdWalk(root, mounts, should_stop, earlier) if _FD_WALK else _PathWalk(root, mounts, should_stop, earlier)
     walk.remove(target)
     return Removal(str(target), freed, existed=True)
 
@@ -200,12 +203,27 @@ def parent_descriptor(target: Path, root: Path) -> Generator[int, None, None]:
         os.close(fd)
 
 
+@dataclass(frozen=True)
+class _EarlierNames:
+    """Where each entry of a folder being removed stood before it was set aside, when it was."""
+
+    target: Path
+    was: Path | None = None
+
+    def of(self, shown: Path) -> Path | None:
+        return self.was / shown.relative_to(self.target) if self.was is not None else None
+
+    def retry(self, action: Callable[[], object], shown: Path) -> None:
+        locks.retry_while_locked(action, shown, was=self.of(shown))
+
+
 class _FdWalk:
-    def __init__(self, root: Path, mounts: MountTable, should_stop: Callable[[], bool]) -> None:
+    def __init__(self, root: Path, mounts: MountTable, should_stop: Callable[[], bool], earlier: _EarlierNames) -> None:
         self.root = root
         self.mounts = mounts
         self.should_stop = should_stop
         self.device = 0
+        self.earlier = earlier
 
     def remove(self, target: Path) -> None:
         with parent_descriptor(target, self.root) as parent:
@@ -220,7 +238,7 @@ class _FdWalk:
         except FileNotFoundError:
             return
         if not stat.S_ISDIR(info.st_mode):
-            _permitted(lambda: locks.retry_while_locked(lambda: os.unlink(name, dir_fd=parent), shown), shown)
+            _permitted(lambda: self.earlier.retry(lambda: os.unlink(name, dir_fd=parent), shown), shown)
             return
         if info.st_dev != self.device or self.mounts.is_mount(shown):
             raise CrossesMount(f"{shown} is a mount point: not removed")
@@ -243,17 +261,18 @@ class _FdWalk:
                 self._entry(fd, child, shown / child, depth + 1)
         finally:
             os.close(fd)
-        _permitted(lambda: locks.retry_while_locked(lambda: os.rmdir(name, dir_fd=parent), shown), shown)
+        _permitted(lambda: self.earlier.retry(lambda: os.rmdir(name, dir_fd=parent), shown), shown)
 
 
 class _PathWalk:
     """The walk for systems without `dir_fd`: paths checked with lstat before each use."""
 
-    def __init__(self, root: Path, mounts: MountTable, should_stop: Callable[[], bool]) -> None:
+    def __init__(self, root: Path, mounts: MountTable, should_stop: Callable[[], bool], earlier: _EarlierNames) -> None:
         self.root = root
         self.mounts = mounts
         self.should_stop = should_stop
         self.device: int | None = None
+        self.earlier = earlier
 
     def remove(self, target: Path, depth: int = 0) -> None:
         if self.device is None:
@@ -263,11 +282,11 @@ class _PathWalk:
         if not is_inside(target, self.root) or target == self.root:
             raise OutsideProject(f"{target} is outside the project {self.root}")
         if is_link(target):
-            _permitted(lambda: locks.retry_while_locked(lambda: _unlink_link(target), target), target)
+            _permitted(lambda: self.earlier.retry(lambda: _unlink_link(target), target), target)
             return
         info = os.lstat(target)
         if not stat.S_ISDIR(info.st_mode):
-            _permitted(lambda: locks.retry_while_locked(lambda: os.unlink(target), target), target)
+            _permitted(lambda: self.earlier.retry(lambda: os.unlink(target), target), target)
             return
         if info.st_dev != self.device or self.mounts.is_mount(target):
             raise CrossesMount(f"{target} is a mount point: not removed")
@@ -277,7 +296,7 @@ class _PathWalk:
             children = [Path(entry.path) for entry in entries]
         for child in children:
             self.remove(child, depth + 1)
-        _permitted(lambda: locks.retry_while_locked(lambda: os.rmdir(target), target), target)
+        _permitted(lambda: self.earlier.retry(lambda: os.rmdir(target), target), target)
 
 
 def _unlink_link(path: Path) -> None:

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from prisma_doctor import run_control
-from prisma_doctor.check import check_project
+from prisma_doctor.check import check_project, inspect_project
 from prisma_doctor.findings import Finding, Report, Severity
+from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
-from prisma_doctor.repair import app_check, devserver
+from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.repair import app_check, devserver, listeners
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -29,6 +31,7 @@ from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProj
 from prisma_doctor.repair.statuses import StepStatus
 from prisma_doctor.repair.targets import ClientFolder
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
+from prisma_doctor.status import DATABASE_BEHIND_CODES
 from prisma_doctor.workspace import folder_of
 
 # What stops a removal or a move, each named in the step's message.
@@ -92,6 +95,9 @@ class StopProcesses(Step):
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
+        details += [
+            f"pid {p.pid} had ended before its turn (with its parent, or by itself): {p.command}" for p in result.ended
+        ]
         details += [f"had to kill pid {p.pid}" for p in result.killed]
         if result.survivors:
             names = ", ".join(f"pid {p.pid} ({p.command})" for p in result.survivors)
@@ -208,7 +214,8 @@ class DiscardSetAside(Step):
         for item, aside in list(ctx.set_aside):
             ctx.set_aside.remove((item, aside))
             try:
-                removal = remove_tree(aside, ctx.root)
+                # A process that loaded a file before it was set aside may hold it under its old name.
+                removal = remove_tree(aside, ctx.root, was=item.path)
             except FS_REFUSALS as error:
                 # The repair itself is done; what could not be removed is named for the user to remove.
                 details.append(f"left at {aside} (was {item.path}): {error}")
@@ -340,7 +347,7 @@ class RestartDevServers(Step):
     def preview(self) -> list[str]:
         if not self.servers:
             return ["no dev server is running"]
-        return [f"{' '.join(s.command)} (in {s.cwd}, port {s.port or 'unknown'})" for s in self.servers]
+        return [server.label for server in self.servers]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.servers:
@@ -348,23 +355,34 @@ class RestartDevServers(Step):
                 return StepOutcome("failed", "no dev server of this project is running; start it yourself")
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
-        failed = False
+        not_back: list[DevServer] = []
+        # What this repair started: a server found under one of these is its own restart (two servers of one folder,
+        # the first already started again), never one that came back by other means.
+        started: set[int] = set()
+        kept = 0
         for server in self.servers:
             if devserver.still_running(server):
                 # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-                details.append(f"pid {server.pid} still runs: not started again")
+                details.append(f"pid {server.pid} was not stopped and still runs as it was: not started again")
+                kept += 1
                 if server.run_pid is not None:
                     # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
                     run_control.clear(StateFolder(Path(server.home)))
                 continue
             home = folder_of(Path(server.cwd), self.folders) or ctx.root
-            others = [s for s in devserver.find_dev_servers(home) if Path(s.cwd) == Path(server.cwd)]
+            others = [
+                s
+                for s in devserver.find_dev_servers(home)
+                if Path(s.cwd) == Path(server.cwd) and not devserver.started_by(s, started)
+            ]
             if others:
                 # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
                 # the client while it was set aside, and a second copy would only fight it for the port.
                 pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
-                details.append(f"{pids} started while the repair ran, not by it: not started twice")
-                failed = True
+                details.append(
+                    f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
+                )
+                not_back.append(server)
                 continue
             if server.run_pid is not None:
                 ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
@@ -372,13 +390,23 @@ class RestartDevServers(Step):
             else:
                 ctx.say(f"starting {' '.join(server.command)}")
                 restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
+            if restarted.pid:
+                started.add(restarted.pid)
             ctx.token.raise_if_cancelled()
-            restarted = replace(restarted, folder=str(Path(server.home) if server.run_pid is not None else home))
+            folder = Path(server.home) if server.run_pid is not None else home
+            restarted = replace(restarted, folder=str(folder), tool=server.tool)
             ctx.extra.setdefault("restarted", []).append(restarted)
             details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
-            failed = failed or not restarted.answered
-        if failed:
-            message = "the dev server did not come back, or came back by other means; restart it yourself"
+            if not restarted.answered:
+                not_back.append(server)
+        if not_back:
+            # Named as the user started them, so that they know what to start (or look at) themselves.
+            names = "; ".join(server.label for server in not_back)
+            message = f"the dev server did not come back, or came back by other means: {names}; restart it yourself"
+            return StepOutcome("failed", message, tuple(details))
+        if kept:
+            # Nothing was restarted there: saying it "runs again" would claim a restart that never happened.
+            message = "a dev server was not stopped, so it still runs what it loaded before; restart it yourself"
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
@@ -401,73 +429,157 @@ class Verify(Step):
     title = "Check that the client matches the schema"
 
     def preview(self) -> list[str]:
-        return ["run the check again: every client must match the schema, and nothing found before may remain"]
+        return [
+            "run the check again: every client must match the schema, nothing found before may remain, and the "
+            "database (when it answers, within seconds) must have what the client expects"
+        ]
 
     def run(self, ctx: StepContext) -> StepOutcome:
-        after = check_project(ctx.root)
+        state = inspect_project(ctx.root)
+        after = state.report
         ctx.extra["after"] = after
         remaining = unresolved(ctx.before, after)
         if remaining:
             return StepOutcome("failed", "not verified", tuple(f"{f.code}: {f.message}" for f in remaining))
+        # A new client on a database that lacks its columns fails as before: the repair did not make the app work.
+        behind = [f for f in database_gaps(state) if f.code in DATABASE_BEHIND_CODES and f.severity in SERIOUS]
+        if behind:
+            message = "the clients match the schema, but the database is behind them (a repair of the database is next)"
+            return StepOutcome("failed", message, tuple(f"{f.code}: {f.message}" for f in behind))
         return StepOutcome("done", f"the clients match the schema ({after.state.value})")
+
+
+SERIOUS = (Severity.ERROR, Severity.WARNING)
 
 
 def unresolved(before: Report | None, after: Report) -> list[Finding]:
     """Problems after the repair: a client still wrong, or an error or warning that was already there before."""
     earlier: set[tuple[Any, ...]] = {f.key for f in before.findings} if before else set()
-    serious = (Severity.ERROR, Severity.WARNING)
     return [
         f
         for f in after.findings
-        if f.severity in serious and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
+        if f.severity in SERIOUS and (f.code.startswith("client-") or f.code == "schema-unreadable" or f.key in earlier)
     ]
 
 
+# Why the app was not asked, as the verdict tells them apart.
+NO_DEV_SERVER = "no dev server runs, so the app was not asked"
+PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
+
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
-# the client's files change): a failed answer from it is asked again once, this much later.
+# the client's files change): a failed answer from it is asked again once, this much later; and before it is asked
+# at all, it is given this long to start its new child, so that the answer is not the old process's.
 WATCHER_GRACE_SECONDS = 3.0
+# Servers that do not restart their process for a new client: asking them at once is asking the server that stays.
+IN_PLACE_TOOLS = ("next", "vite", "react-router", "remix", "astro", "nuxt", "svelte-kit")
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """A dev server that runs after the repair, as the app check asks it."""
+
+    port: int
+    tree_root: int  # the pid atop the server's process tree: only a listener in it is the server
+    kept: bool  # left running by the repair (not started again by it)
+    folder: Path  # where its output is recorded
+    tool: str
+    server: DevServer | None = None  # the server as found before the repair, for one it kept
 
 
 @dataclass
 class VerifyApp(Step):
-    """Ask the app itself: the route that failed (or `/`) on each dev server that runs after the repair.
+    """Ask the app itself: the requests that failed (or `/`) on each dev server that runs after the repair.
 
     `servers` are those the repair leaves running as they were (regenerate, the database repairs); those it started
-    again are read from what `RestartDevServers` learned."""
+    again are read from what `RestartDevServers` learned. Only what reads is sent again: a failed GET is asked as it
+    was; a failed POST, PUT, PATCH or DELETE is not sent (it could change data), except that Next's server actions
+    post to their page, whose GET is asked and must answer 2xx/3xx. With no failed request known, `/` is asked and
+    must answer 2xx/3xx: a 404 there shows nothing of the code that failed."""
 
     servers: list[DevServer]
-    routes: list[str]
+    requests: list[FailedRequest]
     name = "verify-app"
     title = "Check that the app answers"
 
     def preview(self) -> list[str]:
-        routes = ", ".join(f"GET {route}" for route in self.routes)
-        return [f"request {routes} on each dev server that runs afterwards (localhost only): no 5xx, no error back"]
+        if not self.requests:
+            return ["request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"]
+        lines: list[str] = []
+        asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only)
+        if asked:
+            lines.append(
+                f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
+            )
+        lines += [
+            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page)"
+            for r in self.requests
+            if not r.reads_only
+        ]
+        return lines
 
     def identity(self) -> list[str]:
-        return list(self.routes)
+        return [str(r) for r in self.requests]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         targets = _servers_to_ask(self.servers, ctx)
         if not targets:
-            return StepOutcome("skipped", "no dev server runs, so the app was not asked")
+            unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
+            if unknown:
+                # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
+                who = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in unknown)
+                return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
+            return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
-        for port, kept, folder in targets:
-            for route in self.routes:
-                ctx.say(f"requesting GET {route} on localhost:{port}")
-                grace = WATCHER_GRACE_SECONDS if kept else 0.0
-                answers.append(
-                    app_check.ask_app(
-                        folder, port, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
+        unsure: list[str] = []
+        for target in targets:
+            if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
+                _give_watcher_time(target.server, ctx)
+            for route, strict in self._asks(target.tool, unsure):
+                # Asked again for each route: the server's tree may have restarted the process that listens.
+                listener = listeners.listener_on(target.tree_root, target.port)
+                if listener is None:
+                    answers.append(
+                        app_check.AppAnswer(route, target.port, None, "no process of the dev server listens on it")
                     )
+                    continue
+                ctx.say(f"requesting GET {route} on localhost:{target.port}")
+                grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
+                answer = app_check.ask_app(
+                    target.folder, listener, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
                 )
                 ctx.token.raise_if_cancelled()
+                answers.append(answer)
+                if strict and answer.ok and answer.status is not None and answer.status >= 400:
+                    unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
         ctx.extra["app_answers"] = answers
         failed = [answer for answer in answers if not answer.ok]
-        if not failed:
-            return StepOutcome("done", "the app answers: " + "; ".join(a.describe() for a in answers))
+        if failed:
+            return self._failed(ctx, targets, failed)
+        answered = "the app answers: " + "; ".join(a.describe() for a in answers) if answers else "nothing was asked"
+        if unsure:
+            # Not a failure, and not a proof either: say what was not shown, and how the user can show it.
+            shown = "; ".join(dict.fromkeys(unsure))
+            return StepOutcome("skipped", f"{answered}; not shown: {shown}: try the page that failed yourself")
+        return StepOutcome("done", answered)
+
+    def _asks(self, tool: str, unsure: list[str]) -> list[tuple[str, bool]]:
+        """(route, whether it must answer 2xx/3xx to show anything) to GET on a server of `tool`; what cannot be
+        asked is added to `unsure`."""
+        if not self.requests:
+            return [("/", True)]
+        asks: list[tuple[str, bool]] = []
+        for request in self.requests:
+            if request.reads_only:
+                asks.append((request.path, False))
+            elif tool == "next" and not request.path.startswith("/api/"):
+                asks.append((request.path, True))  # a server action posts to its page
+            else:
+                unsure.append(f"{request} failed and is not sent again (it could change data)")
+        return list(dict.fromkeys(asks))
+
+    def _failed(self, ctx: StepContext, targets: list[AppTarget], failed: list[app_check.AppAnswer]) -> StepOutcome:
         details = [answer.describe() for answer in failed]
-        kept_ports = {port for port, kept, _ in targets if kept}
+        kept_ports = {target.port for target in targets if target.kept}
         if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
             # This repair rewrote the client under a server it left running: that server may still hold the old one.
             details.append(
@@ -485,14 +597,27 @@ class VerifyApp(Step):
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
 
 
-def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[tuple[int, bool, Path]]:
-    """(port, whether the repair left it running, the folder its output is recorded in) of each server that runs
-    now: those restarted, then the others."""
-    targets: dict[int, tuple[bool, Path]] = {}
+def _give_watcher_time(server: DevServer, ctx: StepContext) -> None:
+    """Wait (at most `WATCHER_GRACE_SECONDS`) for a watcher the repair left running to start its new child, so that
+    the old process is not the one asked. A watcher that does not restart (tsx ignores node_modules) is asked as is."""
+    deadline = time.monotonic() + WATCHER_GRACE_SECONDS
+    while time.monotonic() < deadline and not ctx.should_stop():
+        since = devserver.serving_since(server)
+        if since is not None and since >= ctx.started_at:
+            return
+        time.sleep(0.2)
+
+
+def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
+    """Each server that runs now (by port, each once): those restarted, then the others."""
+    targets: dict[int, AppTarget] = {}
     for restarted in ctx.extra.get("restarted", []):
         if restarted.answered and restarted.port is not None:
-            targets[restarted.port] = (False, Path(restarted.folder) if restarted.folder else ctx.root)
+            folder = Path(restarted.folder) if restarted.folder else ctx.root
+            targets[restarted.port] = AppTarget(restarted.port, restarted.pid, False, folder, restarted.tool)
     for server in kept:
         if server.port is not None and devserver.still_running(server):
-            targets.setdefault(server.port, (True, Path(server.home) if server.home else ctx.root))
-    return [(port, kept, folder) for port, (kept, folder) in targets.items()]
+            folder = Path(server.home) if server.home else ctx.root
+            target = AppTarget(server.port, server.launcher_pids[0], True, folder, server.tool, server)
+            targets.setdefault(server.port, target)
+    return list(targets.values())

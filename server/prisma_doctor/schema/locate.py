@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 
+from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
@@ -150,15 +150,6 @@ def _source_from_path(target: Path, origin: str, config: Path | None = None) -> 
     raise SchemaNotFound(f"{target} ({origin}) {_why_not_a_schema(target)}")
 
 
-# What `stat` calls the kinds of file that are neither a regular file nor a folder.
-_SPECIAL_FILES = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def _why_not_a_schema(target: Path) -> str:
     """Why a path that is neither a file nor a folder cannot be a schema: it is missing, a dangling link, or a
     special file (a FIFO would block the read until someone writes to it; `/dev/null` reads as nothing)."""
@@ -168,8 +159,7 @@ def _why_not_a_schema(target: Path) -> str:
         if target.is_symlink():
             return f"is a link to {os.readlink(target)}, which does not exist"
         return "does not exist"
-    kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "a special file")
-    return f"is not a regular file but {kind}; give a .prisma file or a folder of them"
+    return f"is not a regular file but {project_files.kind_of(mode)}; give a .prisma file or a folder of them"
 
 
 def _prisma_files(folder: Path, seen: set[Path] | None = None) -> list[Path]:
@@ -199,7 +189,7 @@ def _prisma_files(folder: Path, seen: set[Path] | None = None) -> list[Path]:
 
 def _declares_config(path: Path) -> bool:
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")
+        head = project_files.read_text(path)
     except OSError:
         return False
     return re.search(r"^\s*(generator|datasource)\s+\w+\s*\{", head, re.MULTILINE) is not None
@@ -207,7 +197,7 @@ def _declares_config(path: Path) -> bool:
 
 def _schema_from_config(config: Path) -> str | None:
     try:
-        text = config.read_text(encoding="utf-8", errors="replace")
+        text = project_files.read_text(config)
     except OSError:
         return None
     # A regular expression, not a TypeScript evaluator: the `schema:` entry is a string literal or a path.join of
@@ -242,8 +232,9 @@ def _schema_from_package_json(package_json: Path) -> str | None:
 
 def read_schema_text(path: Path) -> tuple[str, str | None]:
     """The text of a schema file and, when it was not clean UTF-8 text, a sentence saying what was wrong."""
-    with path.open("rb") as handle:
-        data = handle.read(MAX_SCHEMA_BYTES + 1)  # (not the whole of a huge file, to keep only its start)
+    data = project_files.read_bytes(
+        path, MAX_SCHEMA_BYTES + 1
+    )  # (not the whole of a huge file, to keep only its start)
     problem: str | None = None
     if len(data) > MAX_SCHEMA_BYTES:
         data = data[:MAX_SCHEMA_BYTES]

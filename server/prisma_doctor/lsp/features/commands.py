@@ -42,8 +42,8 @@ TITLES = {
 # Fixes that are a command for the person to run: we say which, rather than run a database change unasked.
 ADVICE = {
     "set-env-var": "Set the missing variable in the project's .env (or the environment of the dev server).",
-    "inspect-database-objects": "Connect to the database with `SET lc_messages = 'C'` and list the triggers, views "
-    "and functions on the table named in the error: the database's own message names the missing column.",
+    "inspect-database-objects": "List the triggers, views and functions on the table named in the error (the "
+    "finding says how for its database): the database's own message names the missing column.",
     "stop-locking-process": "Stop the process named in the finding (usually the dev server), then regenerate.",
     "edit-schema": "Fix the schema where the diagnostic points.",
 }

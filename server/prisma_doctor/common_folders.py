@@ -1,0 +1,60 @@
+"""Folders that are nobody's project: system and shared folders (`/tmp`, `/usr`, `C:\\Users`...), and this user's
+home with the folder that holds it. A repair refuses them as roots (repair/roots.py); a search upwards for a
+workspace stops at them (workspace.py), so that a `package.json` planted in `/tmp` never makes `/tmp` a workspace
+to install into.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+POSIX_SHARED = (
+    "/tmp", "/var/tmp", "/var", "/usr", "/usr/local", "/usr/src", "/etc", "/opt", "/srv", "/home", "/root",
+    "/mnt", "/media", "/run", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/snap",
+    "/Users", "/Volumes", "/Applications", "/Library", "/System", "/private", "/private/tmp", "/private/var",
+)  # fmt: skip
+# Everything below these is the system's, whatever its name.
+POSIX_SYSTEM_TREES = ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/System")
+
+
+def shared_folders() -> set[Path]:
+    folders = {Path(tempfile.gettempdir()).resolve()}
+    if os.name == "nt":
+        for variable in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData", "PUBLIC", "TEMP"):
+            value = os.environ.get(variable)
+            if value:
+                folders.add(Path(value).resolve())
+        return folders
+    for name in POSIX_SHARED:
+        folders.add(Path(name))
+        if os.path.exists(name):
+            folders.add(Path(name).resolve())
+    return folders
+
+
+def home_folders() -> set[Path]:
+    """This user's home from the password database (and the Windows profile), with each home's parent."""
+    homes: set[Path] = set()
+    try:
+        import pwd
+
+        homes.add(Path(pwd.getpwuid(os.getuid()).pw_dir).resolve())
+    except (ImportError, KeyError):
+        profile = os.environ.get("USERPROFILE")
+        if profile:
+            homes.add(Path(profile).resolve())
+    with_parents = set(homes)
+    for home in homes:
+        # The parent of a home folder (/home, /Users, C:\Users) holds other people's homes.
+        if home.parent != home:
+            with_parents.add(home.parent)
+    return with_parents
+
+
+def is_common_folder(folder: Path) -> bool:
+    """Whether `folder` (resolved) is shared, the system's, a home folder or the folder of homes."""
+    if folder in shared_folders() or folder in home_folders():
+        return True
+    return os.name != "nt" and any(folder == Path(tree) or Path(tree) in folder.parents for tree in POSIX_SYSTEM_TREES)

@@ -1,0 +1,163 @@
+"""A restarted dev server is asked where its own processes listen: on `::1` when it listens there only, never an
+impostor on `127.0.0.1` at the same port, and on the new port of a server that picks its own (real node processes)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from prisma_doctor.repair import listeners
+from prisma_doctor.repair.context import StepContext
+from prisma_doctor.repair.devserver import DevServer, Restarted, find_dev_servers, restart
+from prisma_doctor.repair.pipeline import CancellationToken
+from prisma_doctor.repair.steps import VerifyApp
+
+# A dev server under `node --watch`: listens on PORT (0: a port of its own choosing) at HOST, answers STATUS.
+SERVER = """
+const http = require('http');
+const server = http.createServer((req, res) => { res.statusCode = Number(process.env.STATUS); res.end('app'); });
+server.listen(Number(process.env.PORT), process.env.HOST, () => {
+  console.log(`ready on http://localhost:${server.address().port}`);
+});
+"""
+RESTART_WITHIN = 30.0
+
+
+def _free_port_on_both_loopbacks() -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET) as four:
+            four.bind(("127.0.0.1", 0))
+            port = four.getsockname()[1]
+            with socket.socket(socket.AF_INET6) as six, contextlib.suppress(OSError):
+                six.bind(("::1", port))
+                return int(port)
+    raise AssertionError("no port free on both 127.0.0.1 and ::1")
+
+
+@contextlib.contextmanager
+def _impostor(port: int) -> Iterator[None]:
+    """Another program on 127.0.0.1 at the app's port number, answering 200 to everything."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"impostor")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _started_server(tmp_path: Path, spawn, env: dict[str, str]) -> tuple[Path, DevServer]:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "server.js").write_text(SERVER)
+    process = spawn(["node", "--watch", "server.js"], project, env={**os.environ, **env})
+    for _ in range(200):
+        found = [s for s in find_dev_servers(project) if s.pid == process.pid and s.port]
+        if found:
+            break
+        psutil.wait_procs([], timeout=0.05)
+    (server,) = found
+    # Stopped as a repair stops it: the whole tree.
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    return project, server
+
+
+@pytest.fixture
+def restarted_servers() -> Iterator[list[Restarted]]:
+    started: list[Restarted] = []
+    yield started
+    for server in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+@pytest.mark.node
+def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_proves_nothing(
+    tmp_path: Path, spawn, restarted_servers: list[Restarted]
+) -> None:
+    port = _free_port_on_both_loopbacks()
+    project, server = _started_server(tmp_path, spawn, {"PORT": str(port), "HOST": "::1", "STATUS": "500"})
+    assert server.port == port
+
+    restarted = restart(server, project, timeout=RESTART_WITHIN)
+    restarted_servers.append(restarted)
+
+    assert restarted.answered, restarted.message
+    assert restarted.port == port
+    listener = listeners.listener_on(restarted.pid, port)
+    assert listener is not None and listener.host == "::1"
+    with _impostor(port):
+        ctx = StepContext(project, CancellationToken(), lambda message: None)
+        ctx.extra["restarted"] = [restarted]
+        outcome = VerifyApp([], ["/"]).run(ctx)
+    # The app's own answer (500), not the impostor's 200 on the other address.
+    assert outcome.status == "failed", outcome
+    assert f"GET / on localhost:{port} answers 500" in outcome.message
+
+
+@pytest.mark.node
+def test_a_server_that_picks_its_own_port_is_found_again_on_its_new_one(
+    tmp_path: Path, spawn, restarted_servers: list[Restarted]
+) -> None:
+    project, server = _started_server(tmp_path, spawn, {"PORT": "0", "HOST": "127.0.0.1", "STATUS": "200"})
+    assert server.port is not None
+
+    restarted = restart(server, project, timeout=RESTART_WITHIN)
+    restarted_servers.append(restarted)
+
+    assert restarted.answered, restarted.message
+    assert restarted.port is not None and listeners.listener_on(restarted.pid, restarted.port) is not None
+    if restarted.port != server.port:
+        assert (
+            restarted.message
+            == f"the dev server answers on port {restarted.port} (it listened on {server.port} before)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("binds", "asked"),
+    [
+        ([("::1", socket.AF_INET6)], "::1"),
+        ([("127.0.0.1", socket.AF_INET)], "127.0.0.1"),
+        ([("0.0.0.0", socket.AF_INET)], "127.0.0.1"),
+        ([("::", socket.AF_INET6)], "::1"),
+        ([("::1", socket.AF_INET6), ("127.0.0.1", socket.AF_INET)], "127.0.0.1"),
+    ],
+)
+def test_a_listener_is_asked_on_the_loopback_address_it_listens_on(binds: list[tuple[str, int]], asked: str) -> None:
+    port = _free_port_on_both_loopbacks()
+    sockets = [socket.socket(family) for _, family in binds]
+    try:
+        for sock, (address, _) in zip(sockets, binds, strict=True):
+            sock.bind((address, port))
+            sock.listen()
+        found = listeners.listeners([psutil.Process()])
+        assert found[port].host == asked and found[port].pid == os.getpid()
+        assert found[port].url("/users") == (
+            f"http://[{asked}]:{port}/users" if ":" in asked else f"http://{asked}:{port}/users"
+        )
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -1,0 +1,76 @@
+"""A dev server that watches nothing (`tsx server.js`, `node server.js`), run by `prisma-doctor run`: no known kind
+of dev server, yet the project's, because `run` runs it. A repair finds it, asks it, stops its tree and has `run`
+start it again; `run` reaps what the stop left to it; a server that does not come back is named for the user."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.helpers import doctor
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor
+
+pytestmark = pytest.mark.node
+
+
+def _defunct_children(pid: int, timeout: float) -> list[psutil.Process]:
+    """The children of `pid` that ended and were not waited for, once there are none or `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        zombies = [p for p in psutil.Process(pid).children() if p.status() == psutil.STATUS_ZOMBIE]
+        if not zombies or time.monotonic() > deadline:
+            return zombies
+        time.sleep(0.3)
+
+
+def test_a_server_run_by_run_is_found_asked_and_restarted_whatever_its_command(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "tsx without watch")
+    # The code uses the new field before any generate: the server loads the old client and answers 500.
+    add_nickname(project)
+    server = NpmRunDev(project, tmp_path / "unused.log")
+    terminal = tmp_path / "terminal.log"
+    with run_by_doctor(server, terminal) as run:
+        assert server.wait_for_status(500) == 500, terminal.read_text()
+
+        plan = doctor("restart-dev", "--dry-run", "--project", str(project), env=server.environment)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert f"npm run dev (in {project}, port {server.port})" in plan.stdout, plan.stdout
+
+        regenerated = doctor("regenerate", "--yes", "--project", str(project), env=server.environment)
+        # The server it left running was asked, and still fails: not "no dev server runs".
+        assert regenerated.returncode == 1, regenerated.stdout + regenerated.stderr
+        assert f"GET /users on localhost:{server.port} answers 500" in regenerated.stdout, regenerated.stdout
+        assert "restart it (`prisma-doctor restart-dev`)" in regenerated.stdout
+
+        done = doctor("restart-dev", "--yes", "--project", str(project), env=server.environment)
+
+        assert done.returncode == 0, done.stdout + done.stderr + terminal.read_text()
+        closing = done.stdout.strip().splitlines()[-1]
+        assert closing == f"repair verified: the app answers: GET /users on localhost:{server.port} answers 200"
+        assert run.poll() is None, "run keeps running: it started its command again itself"
+        assert "starting `npm run dev` again" in terminal.read_text()
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body
+        # The stopped tree's orphans were handed to run (its subreaper): none is left <defunct>.
+        assert _defunct_children(run.pid, timeout=10.0) == []
+
+
+def test_a_server_that_does_not_come_back_is_named(watch_template: Path, tmp_path: Path) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "node")
+    entry = project / "server.js"
+    # Started again, it finds this file and exits at once, as a server with a broken start does.
+    entry.write_text("if (require('node:fs').existsSync('refuse')) process.exit(3);\n" + entry.read_text())
+    server = NpmRunDev(project, tmp_path / "unused.log")
+    with run_by_doctor(server, tmp_path / "terminal.log"):
+        assert server.wait_for_status(200) == 200, (tmp_path / "terminal.log").read_text()
+        (project / "refuse").write_text("")
+
+        done = doctor("restart-dev", "--yes", "--project", str(project), env=server.environment)
+
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"npm run dev (in {project}, port {server.port}); restart it yourself" in done.stdout, done.stdout

@@ -1,0 +1,85 @@
+"""`prisma-doctor run` holds its command only for a live repair of ours: a planted `run-request.json` is no hold."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+from prisma_doctor.run_control import REQUEST_FILE
+from prisma_doctor.state_folder import StateFolder
+from tests.helpers import DOCTOR, doctor, doctor_environment
+
+# The command `run` wraps: it ends (exit 3) once the test says so, by creating `go`.
+WAIT_THEN_EXIT = "while [ ! -e go ]; do sleep 0.05; done; exit 3"
+LIMIT = 60
+
+
+def _hold(root: Path, request: dict[str, object]) -> None:
+    StateFolder(root).write_text(REQUEST_FILE, json.dumps({"action": "hold", **request}))
+
+
+def _run(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*DOCTOR, "run", "--", "sh", "-c", WAIT_THEN_EXIT],
+        cwd=root,
+        env=doctor_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_announced(root: Path) -> None:
+    for _ in range(LIMIT * 20):
+        if '"child"' in (StateFolder(root).read_text("run.json") or ""):
+            return
+        time.sleep(0.05)
+    raise AssertionError("run never announced its child")
+
+
+def test_a_hold_planted_before_run_started_is_ignored(tmp_path: Path) -> None:
+    _hold(tmp_path, {"repair": 1})  # the trial's file: pid 1 is alive, and no repair
+    (tmp_path / "go").touch()
+    done = doctor("run", "--", "sh", "-c", WAIT_THEN_EXIT, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
+    assert done.returncode == 3
+    assert "a repair stopped" not in done.stderr
+
+
+def test_a_hold_naming_a_live_process_that_is_no_repair_of_ours_is_ignored(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    _wait_announced(tmp_path)
+    # This test's own process, with its true start time: alive, but not prisma-doctor.
+    me = psutil.Process()
+    _hold(tmp_path, {"repair": me.pid, "created": me.create_time(), "written": time.time()})
+    (tmp_path / "go").touch()
+    _, stderr = run.communicate(timeout=LIMIT)
+    assert run.returncode == 3
+    assert "a repair stopped" not in stderr
+
+
+def test_a_hold_from_a_live_prisma_doctor_holds_until_it_is_gone(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    _wait_announced(tmp_path)
+    # A live prisma-doctor process stands for the repair: `run` holds while it lives.
+    repair = subprocess.Popen([*DOCTOR, "run", "--", "sleep", "60"], cwd=tmp_path / "..", env=doctor_environment())
+    try:
+        for _ in range(200):
+            if "prisma_doctor" in psutil.Process(repair.pid).cmdline():
+                break
+            time.sleep(0.05)
+        created = psutil.Process(repair.pid).create_time()
+        _hold(tmp_path, {"repair": repair.pid, "created": created, "written": time.time()})
+        (tmp_path / "go").touch()
+        time.sleep(2)
+        assert run.poll() is None, "run holds while the repair lives"
+    finally:
+        repair.terminate()
+        repair.wait(timeout=LIMIT)
+    _, stderr = run.communicate(timeout=LIMIT)
+    assert "a repair stopped the dev server" in stderr and "again" in stderr
+    assert run.returncode == 3  # started again once the repair was gone; the command ended at once

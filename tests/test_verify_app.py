@@ -1,0 +1,104 @@
+"""The app check's judgement (repair/steps.VerifyApp) against a real HTTP server on localhost: what it asks again,
+what it never sends, and when an answer shows nothing (user and attacker trials: a 404 on `/` and a GET standing in
+for a failed POST were both called "verified")."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.repair.context import CancellationToken, StepContext
+from prisma_doctor.repair.devserver import Restarted
+from prisma_doctor.repair.steps import VerifyApp
+
+
+class App:
+    """An app on a free localhost port that answers each path with the status it is given, and records requests."""
+
+    def __init__(self, statuses: dict[str, int]) -> None:
+        self.statuses = statuses
+        self.received: list[str] = []
+        app = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                app.received.append(f"{self.command} {self.path}")
+                self.send_response(app.statuses.get(self.path, 404))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_HEAD = _answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("localhost", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def app() -> Iterator[App]:
+    served = App({})
+    yield served
+    served.close()
+
+
+def verify(root: Path, app: App, requests: list[FailedRequest], tool: str = "tsx"):
+    ctx = StepContext(root, CancellationToken(), lambda message: None)
+    # As RestartDevServers leaves it: a server the repair started again, which answered on its port.
+    ctx.extra["restarted"] = [Restarted(os.getpid(), app.port, "", True, "started", str(root), tool)]
+    return VerifyApp([], requests).run(ctx)
+
+
+def test_a_404_on_the_root_shows_nothing(tmp_path: Path, app: App) -> None:
+    outcome = verify(tmp_path, app, [])
+
+    assert app.received == ["GET /"]
+    assert outcome.status == "skipped", outcome
+    assert "shows nothing of the code that failed" in outcome.message
+
+
+def test_the_root_answering_200_is_the_app_answering(tmp_path: Path, app: App) -> None:
+    app.statuses["/"] = 200
+    outcome = verify(tmp_path, app, [])
+    assert (outcome.status, app.received) == ("done", ["GET /"]), outcome
+
+
+def test_a_failed_get_is_asked_again_and_decides(tmp_path: Path, app: App) -> None:
+    app.statuses["/todos?done=1"] = 500
+    failed = verify(tmp_path, app, [FailedRequest("GET", "/todos?done=1")])
+    assert failed.status == "failed" and "answers 500" in failed.message, failed
+
+    app.statuses["/todos?done=1"] = 200
+    assert verify(tmp_path, app, [FailedRequest("GET", "/todos?done=1")]).status == "done"
+
+
+def test_a_failed_post_is_never_sent_again(tmp_path: Path, app: App) -> None:
+    app.statuses["/posts"] = 200  # a GET of the same path is another handler: it proves nothing of the POST
+
+    outcome = verify(tmp_path, app, [FailedRequest("POST", "/posts")])
+
+    assert app.received == []
+    assert outcome.status == "skipped", outcome
+    assert outcome.message.startswith("nothing was asked; not shown: POST /posts failed and is not sent again")
+
+
+def test_a_next_server_action_is_asked_by_its_page(tmp_path: Path, app: App) -> None:
+    # Next's server actions post to the page they belong to: the page's GET runs the same server code to render.
+    app.statuses["/"] = 200
+    assert verify(tmp_path, app, [FailedRequest("POST", "/")], tool="next").status == "done"
+    assert app.received == ["GET /"]
+    # A route handler under /api/ is not a page: its POST is not stood in for.
+    outcome = verify(tmp_path, app, [FailedRequest("POST", "/api/posts")], tool="next")
+    assert outcome.status == "skipped" and app.received == ["GET /"], outcome
