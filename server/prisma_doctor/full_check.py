@@ -40,7 +40,9 @@ def inspect_whole(
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         return state
-    servers = running_dev_servers(state.root)
+    # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
+    # disk, none is looked for (a check of hundreds of nested projects stays linear).
+    servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
     findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait)]
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
@@ -149,6 +151,12 @@ def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Fin
             }
             findings.append(replace(finding, data=data))
     return findings
+
+
+def _newest_generation(state: ProjectState) -> datetime | None:
+    from prisma_doctor.diagnosis.runtime_findings import newest_generation
+
+    return newest_generation(state)
 
 
 def _generator_location(state: ProjectState) -> Location | None:
