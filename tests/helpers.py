@@ -73,6 +73,16 @@ def doctor_json(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, 
         return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
 
 
+def dry_run_plan(
+    *command: str, project: Path, env: Mapping[str, str] | None = None, refused: bool = False
+) -> dict[str, Any]:
+    """The plan `prisma-doctor COMMAND --project PROJECT --dry-run --json` prints, which must exit 0 (2 for a plan
+    that is `refused`)."""
+    done = doctor(*command, "--project", str(project), "--dry-run", "--json", env=env)
+    assert done.returncode == (2 if refused else 0), done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
 def check_json(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
     """`prisma-doctor check --json ROOT ARGS`, run in this process (quicker than `doctor`): its exit code and
     report."""

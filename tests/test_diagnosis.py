@@ -317,3 +317,21 @@ def test_the_databases_own_trigger_message_is_a_database_object() -> None:
     (finding,) = diagnose(events, facts(SCHEMA, SCHEMA))
     assert finding.code == "db-object-error"
     assert "`new` has no field `emailverified`" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("version", "advice"),
+    [
+        ("6.17.1", 'use `engineType = "client"` with a driver adapter and prisma.config.ts'),
+        (None, 'use `engineType = "client"` with a driver adapter and prisma.config.ts'),
+        ("7.10.0", "no driver adapter stands in for it on Prisma 7"),
+    ],
+)
+def test_a_schema_engine_download_is_advised_by_the_installed_prisma(version: str | None, advice: str) -> None:
+    # Prisma 6's config can hand migrations a driver adapter (its Wasm schema engine); Prisma 7's cannot.
+    events = read_events([load("sqlite-engine-download-failed").output])
+
+    (finding,) = diagnose(events, facts(SCHEMA, prisma_version=version))
+
+    assert finding.code == "engine-unavailable" and advice in finding.message, finding.message
+    assert ("PRISMA_SCHEMA_ENGINE_BINARY" in finding.message) == (version == "7.10.0")

@@ -48,12 +48,16 @@ CODES: Mapping[str, str] = {
     "db-drift": "The database schema differs from what the migrations describe.",
     "db-unreachable": "The database server cannot be reached.",
     "engine-locked": "The query engine file is locked by a running process.",
-    "engine-unavailable": "The query engine could not be found or downloaded.",
+    "engine-unavailable": (
+        "A Prisma engine (the query engine, the CLI's schema engine) could not be found or downloaded."
+    ),
     "env-missing": "An environment variable that the schema or prisma.config.ts needs is not set.",
     "schema-invalid": "The schema does not validate.",
     "schema-unreadable": "The schema could not be found or read.",
     "no-client-generator": "The schema declares no Prisma Client generator: there is nothing to compare.",
-    "prisma-packages-missing": "A declared `prisma`, `@prisma/client` or driver adapter that Node cannot resolve.",
+    "prisma-packages-missing": (
+        "A declared `prisma`, `@prisma/client`, driver adapter or extension that Node cannot resolve."
+    ),
     "prisma-packages-mismatch": "`prisma` and `@prisma/client` are installed at different versions.",
     "package-json-invalid": "The project's package.json is not valid JSON, so none of its fields can be read.",
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",
@@ -75,6 +79,18 @@ FIXES: Mapping[str, str] = {
     "inspect-database-objects": "Inspect the database's triggers, views and functions",
     "edit-schema": "Edit the schema",
     "install": "Install the project's packages",
+}
+# Fix ids that a repair kind (repair/plan.py) carries out: the editor's quick fix runs it, and the command line names
+# the command that does.
+REPAIR_FOR_FIX: Mapping[str, str] = {
+    "regenerate": "regenerate",
+    "full-reset": "reset",
+    # The full reset reinstalls the packages it finds missing before it generates.
+    "install": "reset",
+    "restart-dev-server": "restart-dev",
+    "migrate-deploy": "migrate-deploy",
+    "migrate-dev": "migrate-dev",
+    "db-push": "db-push",
 }
 
 

@@ -9,16 +9,20 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prisma_doctor.check import ProjectState, inspect_project
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block
+
+if TYPE_CHECKING:
+    from prisma_doctor.repair.devserver import DevServer
 
 # How long a check waits for the database's answer: an unreachable one is said (info), never waited out.
 DATABASE_WAIT_SECONDS = 3.0
@@ -37,11 +41,14 @@ def inspect_whole(
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         return state
-    findings = [*state.report.findings, *surroundings(state, wait)]
+    # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
+    # disk, none is looked for (a check of hundreds of nested projects stays linear).
+    servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
+    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait)]
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
-def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
+def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> list[Finding]:
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import package_findings
 
@@ -52,13 +59,36 @@ def surroundings(state: ProjectState, wait: bool) -> list[Finding]:
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings.extend(database_gaps(state, wait))
-    findings.extend(stale_dev_servers(state))
+    findings.extend(stale_dev_servers(state, servers))
     return findings
 
 
 def database_gaps(state: ProjectState, wait: bool = True) -> list[Finding]:
     """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
     return _database(state, state.schema, wait) if state.schema is not None else []
+
+
+def running_dev_servers(root: Path) -> list[DevServer]:
+    """The project's own dev servers, and in a workspace those of the apps that use its client (`apps/web`), each
+    once."""
+    from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.workspace import app_folders
+
+    return list({s.pid: s for folder in app_folders(root) for s in find_dev_servers(folder)}.values())
+
+
+def reset_first(findings: Sequence[Finding], servers: list[DevServer]) -> list[Finding]:
+    """With a dev server running, a client finding offers the full reset first: a bare regenerate leaves that server
+    holding the client it loaded at start (Next's and tsx's singletons do; only a watcher that sees the client change
+    restarts by itself), so it is not the repair that makes the app answer."""
+    if not servers:
+        return list(findings)
+    return [
+        replace(f, fixes=("full-reset", *(fix for fix in f.fixes if fix != "full-reset")))
+        if "regenerate" in f.fixes and "full-reset" in f.fixes
+        else f
+        for f in findings
+    ]
 
 
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Finding]:
@@ -98,21 +128,18 @@ def _provider(block: Block) -> str | None:
     return string_property(block, "provider")
 
 
-def stale_dev_servers(state: ProjectState) -> list[Finding]:
-    """`dev-server-stale` for each running dev server of the project that started before its newest client was
+def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Finding]:
+    """`dev-server-stale` for each of the running dev `servers` that started before the project's newest client was
     generated: it still serves the client it loaded at start."""
 
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
-    from prisma_doctor.repair.devserver import find_dev_servers, serving_since
-    from prisma_doctor.workspace import app_folders
+    from prisma_doctor.repair.devserver import serving_since
 
     generated = newest_generation(state)
     if generated is None:
         return []
     findings: list[Finding] = []
-    # The project's own servers, and in a workspace those of the apps that use its client (`apps/web`), each once.
-    servers = {s.pid: s for folder in app_folders(state.root) for s in find_dev_servers(folder)}
-    for server in servers.values():
+    for server in servers:
         started = serving_since(server)
         if started is None:
             continue
@@ -127,6 +154,12 @@ def stale_dev_servers(state: ProjectState) -> list[Finding]:
             }
             findings.append(replace(finding, data=data))
     return findings
+
+
+def _newest_generation(state: ProjectState) -> datetime | None:
+    from prisma_doctor.diagnosis.runtime_findings import newest_generation
+
+    return newest_generation(state)
 
 
 def _generator_location(state: ProjectState) -> Location | None:

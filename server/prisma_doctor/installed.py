@@ -93,8 +93,8 @@ def package_findings(
                 "prisma-packages-missing",
                 Severity.ERROR,
                 f"{', '.join(f'`{name}`' for name in missing)} cannot be found from the project as Node looks for "
-                "it (node_modules, pnpm's links, the workspace root): `prisma generate` and the generated client "
-                "fail until the packages are installed again.",
+                f"{'them' if len(missing) > 1 else 'it'} (node_modules, pnpm's links, the workspace root): `prisma "
+                "generate` and the generated client fail until the packages are installed again.",
                 where,
                 ("install",),
                 data={"missing": missing},

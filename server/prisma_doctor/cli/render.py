@@ -55,8 +55,20 @@ def finding_line(finding: Finding) -> str:
         position = f":{span.start.line + 1}:{span.start.character + 1}" if span else ""
         lines.append(f"    see {relative(related.file)}{position}")
     if finding.fixes:
-        lines.append("    fixes: " + ", ".join(finding.fixes))
+        lines.append("    fixes: " + ", ".join(fix_with_command(fix) for fix in finding.fixes))
     return "\n".join(lines)
+
+
+def fix_with_command(fix: str) -> str:
+    """A fix id, with the command that carries it out when one does: `full-reset (prisma-doctor reset)`."""
+    from prisma_doctor.cli.migrate import ACTIONS
+    from prisma_doctor.findings import REPAIR_FOR_FIX
+
+    kind = REPAIR_FOR_FIX.get(fix)
+    if kind is None:
+        return fix
+    command = next((f"migrate {action}" for action, named in ACTIONS.items() if named == kind), kind)
+    return f"{fix} (prisma-doctor {command})"
 
 
 def print_findings(findings: Iterable[Finding], out: TextIO | None = None) -> None:

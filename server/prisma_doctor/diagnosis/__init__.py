@@ -20,7 +20,7 @@ from prisma_doctor.diagnosis.database import missing_column, missing_table
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
 from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
 from prisma_doctor.diagnosis.single import single_cause
-from prisma_doctor.findings import Finding, Report
+from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Diagnoser",
     "ProjectFacts",
     "diagnose",
+    "diagnose_output",
     "diagnose_report",
     "migrated_columns",
     "project_facts",
@@ -60,6 +61,19 @@ class Diagnoser:
 def diagnose(events: Iterable[ev.Event], facts: ProjectFacts | None = None) -> list[Finding]:
     diagnoser = Diagnoser(facts)
     return [finding for event in events for finding in diagnoser.findings_for(event)]
+
+
+def diagnose_output(output: str, facts: ProjectFacts | None) -> list[Finding]:
+    """The errors and warnings in a finished command's output (a repair's `prisma migrate deploy`), each once."""
+    from prisma_doctor.logs.recognize import LogReader
+
+    reader = LogReader()
+    events = reader.feed(output.encode()) + reader.close()
+    found: dict[tuple[object, ...], Finding] = {}
+    for finding in diagnose(events, facts):
+        if finding.severity in (Severity.ERROR, Severity.WARNING):
+            found.setdefault(finding.key, finding)
+    return list(found.values())
 
 
 def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, project: str) -> Report:

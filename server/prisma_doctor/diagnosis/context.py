@@ -10,6 +10,7 @@ from prisma_doctor import project_files
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts
 from prisma_doctor.findings import Finding, Location, Severity, Span
 from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.sourcemap import original_position
 from prisma_doctor.schema.datamodel import Datamodel, Field, Model
 
 # How to look into the database by hand, by the datasource's provider (PostgreSQL's when it is not known).
@@ -70,8 +71,11 @@ class Context:
         # A Windows path (`C:\\app\\page.tsx`) is absolute wherever the log is read.
         if not path.is_absolute() and not PureWindowsPath(location.file).is_absolute() and self.facts is not None:
             path = Path(self.facts.source_root or self.facts.root) / path
-        column = max((location.column or 1) - 1, 0)
-        return Location(str(path), Span.at(max(location.line - 1, 0), column))
+        line, column = location.line, location.column or 1
+        if location.is_build_output and (source := original_position(path, line, column)) is not None:
+            # Next's own log names only the bundle: its source map says which line of the app's code that is.
+            path, line, column = source
+        return Location(str(path), Span.at(max(line - 1, 0), max(column - 1, 0)))
 
     def source_line(self, location: ev.SourceLocation | None) -> str | None:
         """The line of code a location points at, read from the project's file (None when it cannot be read)."""

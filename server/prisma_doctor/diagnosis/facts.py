@@ -47,6 +47,8 @@ class ProjectFacts:
     provider: str | None = None
     # The project's database, asked in the background (None: no project to find it from).
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
+    # The `prisma` CLI installed for the schema, as Node resolves it (None: not installed, or unreadable).
+    prisma_version: str | None = None
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
@@ -73,6 +75,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state)."""
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.target import datasource_provider
+    from prisma_doctor.installed import CLI, installed_version
 
     clients = tuple(
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
@@ -91,6 +94,9 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
         database=probe_for(state.root, state.schema),
+        prisma_version=installed_version(
+            CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
+        ),
     )
 
 

@@ -70,9 +70,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
     if isinstance(event, ev.EngineDownloadFailed):
         return make_finding(
             "engine-unavailable",
-            "The Prisma CLI could not download an engine"
-            f'{" (" + event.reason + ")" if event.reason else ""}: use `engineType = "client"` with a driver '
-            "adapter and prisma.config.ts, or give the CLI network access (a broken schema can cause this too).",
+            _engine_download_message(event, context.facts.prisma_version if context.facts else None),
             None,
             (),
             {"url": event.url, "reason": event.reason},
@@ -184,4 +182,23 @@ def catalogued(event: ev.ClientError, where: Location | None) -> Finding | None:
         entry.fixes,
         {"prisma_code": entry.code, "cause_class": entry.cause.value, "database_side": entry.cause in DATABASE_SIDE},
         severity=Severity.INFO if data_error else Severity.ERROR,
+    )
+
+
+def _engine_download_message(event: ev.EngineDownloadFailed, prisma_version: str | None) -> str:
+    """What to do when the CLI cannot download an engine. Up to Prisma 6 a driver adapter does without the native
+    engines (the schema engine too, through prisma.config.ts's `adapter`); Prisma 7 has no native query engine, and
+    its config takes no adapter for migrations, so its schema engine has no stand-in."""
+    reason = f" ({event.reason})" if event.reason else ""
+    schema_engine = any(name in (event.url or "") for name in ("schema-engine", "migration-engine"))
+    major = (prisma_version or "").split(".", 1)[0]
+    if schema_engine and major.isdigit() and int(major) >= 7:
+        return (
+            f"The Prisma CLI {prisma_version} could not download its schema engine{reason}: `migrate` and `db push` "
+            "run it (no driver adapter stands in for it on Prisma 7), and `generate` looks for it first. Give the "
+            "CLI network access, or set PRISMA_SCHEMA_ENGINE_BINARY to a schema-engine binary you have."
+        )
+    return (
+        f'The Prisma CLI could not download an engine{reason}: use `engineType = "client"` with a driver '
+        "adapter and prisma.config.ts, or give the CLI network access (a broken schema can cause this too)."
     )

@@ -280,12 +280,25 @@ class PrismaCommand(Step):
         ctx.restart_ts_server = True
         if result.returncode != 0:
             what = " ".join(("prisma", *self.prisma_args()))
-            return StepOutcome("failed", f"{what} failed (exit {result.returncode})", (result.tail(),))
+            causes = tuple(f"{f.code}: {f.message}" for f in _causes(result.output, ctx.root))
+            return StepOutcome("failed", f"{what} failed (exit {result.returncode})", (*causes, result.tail()))
         return self.succeeded(result.output)
 
     def succeeded(self, output: str) -> StepOutcome:
         last_line = output.strip().splitlines()[-1:] if output.strip() else []
         return StepOutcome("done", self.done_message, tuple(last_line))
+
+
+def _causes(output: str, root: Path) -> list[Finding]:
+    """Why a Prisma command failed, read from its output as `explain` reads it (an engine it could not download, a
+    migration that failed), so that the repair names the cause and not only the output."""
+    from prisma_doctor.diagnosis import diagnose_output, project_facts
+
+    try:
+        facts = project_facts(root)
+    except (OSError, ValueError):
+        facts = None
+    return diagnose_output(output, facts)
 
 
 @dataclass

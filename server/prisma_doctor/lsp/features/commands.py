@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from prisma_doctor.findings import FIXES
+from prisma_doctor.findings import FIXES, REPAIR_FOR_FIX
 from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.features.sync import SyncFeature
@@ -31,17 +31,6 @@ from prisma_doctor.lsp.protocol import (
 )
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
 
-# Fix ids that a repair kind of the pipeline carries out.
-REPAIR_FOR_FIX = {
-    "regenerate": "regenerate",
-    "full-reset": "reset",
-    # The full reset reinstalls the packages it finds missing before it generates.
-    "install": "reset",
-    "restart-dev-server": "restart-dev",
-    "migrate-deploy": "migrate-deploy",
-    "migrate-dev": "migrate-dev",
-    "db-push": "db-push",
-}
 TITLES = {
     "reset": "Prisma: Full Reset",
     "regenerate": "Prisma: Regenerate Client",
