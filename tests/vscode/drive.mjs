@@ -382,7 +382,7 @@ async function runtimeErrorScenario(page) {
     await page.locator('.squiggly-error, .squiggly-warning').first()
         .waitFor({ state: 'detached', timeout: 2 * SHORT }).catch(() => {});
     result.sourceSquigglesAfterRestart = await page.locator('.squiggly-error, .squiggly-warning').count();
-    result.statusAfterRestart = await waitForStatus(page, /in sync/, 2 * SHORT).catch(() => statusText(page));
+    result.statusAfterRestart = await waitForStatus(page, /in sync/, LONG).catch(() => statusText(page));
     await screenshot(page, '12-dev-server-restarted');
 }
 
