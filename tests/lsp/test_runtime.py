@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -154,3 +159,51 @@ async def test_a_notification_without_data_is_ignored(client: LanguageClient, sy
         types.ExecuteCommandParams(command="prismaDoctor.showSyncReport", arguments=[])
     )
     assert report["reports"][0]["state"] == "in-sync"
+
+
+SERVER_JS = """
+const http = require('node:http');
+const server = http.createServer((req, res) => res.end('ok'));
+server.listen(0, '127.0.0.1', () => console.log('listening'));
+"""
+
+
+def start_watch_server(project: Path) -> subprocess.Popen[bytes]:
+    """A real `node --watch` dev server in the project, up once it says so."""
+    process = subprocess.Popen(
+        ["node", "--watch", "server.js"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert process.stdout is not None
+    while b"listening" not in process.stdout.readline():
+        assert process.poll() is None, "node --watch server.js exited"
+    return process
+
+
+async def test_a_dev_server_restarted_in_a_terminal_is_judged_again_without_a_file_change(
+    client: LanguageClient, synced_project: Path
+) -> None:
+    """`dev-server-stale` judged the server running when the check ran. The server restarts in a terminal (its
+    `✓ Ready` is read there, and no project file changes): the new one is judged, and the project is in sync."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    (synced_project / "server.js").write_text(SERVER_JS, encoding="utf-8")
+    old = start_watch_server(synced_project)
+    try:
+        time.sleep(1.1)  # (a client's time is its files' modification time, in seconds on some filesystems)
+        for file in (synced_project / "prisma" / "generated").rglob("*"):
+            if file.is_file():
+                os.utime(file)
+        await start(client, synced_project)
+        await wait_for(lambda: sync_states(client) and sync_states(client)[-1].display == "dev-server-stale")
+    finally:
+        old.terminate()
+        old.wait()
+    new = start_watch_server(synced_project)
+    try:
+        client.protocol.notify(
+            "prismaDoctor/terminalOutput", {"data": " ✓ Ready in 12ms\r\n", "terminal": "dev", "cwd": None}
+        )
+        await wait_for(lambda: sync_states(client)[-1].display == "in-sync")
+    finally:
+        new.terminate()
+        new.wait()

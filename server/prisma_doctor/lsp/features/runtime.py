@@ -177,12 +177,17 @@ class RuntimeFeature(LanguageFeature):
         if stream.source_root is not None:
             facts = replace(facts, source_root=str(stream.source_root))
         stream.diagnoser.facts = facts
+        restarted = False
         for event in events:
             if isinstance(event, ev.DevServerReady):
                 runtime.ready_at = now
                 runtime.findings.dev_server_restarted(now)
+                restarted = True
             for finding in stream.diagnoser.findings_for(event):
                 runtime.findings.add(finding, now)
+        if restarted:
+            # The static check's `dev-server-stale` judged the server that was running then: judge the new one.
+            self.sync.schedule(session)
         self._changed(session)
 
     def findings_of(self, session: ProjectSession) -> list[Finding]:
@@ -247,8 +252,10 @@ class RuntimeFeature(LanguageFeature):
             # A new `next dev` (its lock is rewritten at start): errors seen before it are history.
             first = runtime.lock_started_at is None
             runtime.lock_started_at = started
-            if not first and runtime.findings.dev_server_restarted(started):
-                self._changed(session)
+            if not first:
+                if runtime.findings.dev_server_restarted(started):
+                    self._changed(session)
+                self.sync.schedule(session)
 
     def shutdown(self) -> None:
         if self._poll is not None:
