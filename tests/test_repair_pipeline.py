@@ -230,19 +230,23 @@ def test_restart_dev_without_a_running_server_exits_1(tmp_path: Path) -> None:
     assert "no dev server of this project is running" in done.stdout
 
 
-def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path: Path) -> None:
+def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path: Path, spawn) -> None:
     project = project_copy("npm", tmp_path / "app")
     running = RepairLock(project)
     running.acquire()  # held by this live process, as a repair in the language server would hold it
     (project / ".prisma-doctor" / "aside" / "client-1").mkdir(parents=True)  # what the running repair set aside
+    # The running repair's `prisma generate`: a process of the project that this repair would name and leave running.
+    spawn(["node", "-e", "setTimeout(() => {}, 60000)", "prisma", "generate"], project)
     try:
-        plan = build_plan(project, "regenerate")
+        plan = build_plan(project, "reset")
         result = run_plan(plan)
     finally:
         running.release()
 
     assert result.busy and not result.ok and result.steps == []
-    assert any(f"pid {os.getpid()}" in note for note in result.notes)
+    # It says only that: nothing about the other run's processes, which the plan did see.
+    assert any("runs in the project" in note for note in plan.notes), plan.notes
+    assert result.notes == [f"another repair of this project is running (pid {os.getpid()})"]
     # The running repair's backup is its own: never offered for removal as an earlier repair's leftover.
     assert "another repair of this project is running now" in " ".join(plan.notes)
     assert not [note for note in plan.notes if "set aside in" in note], plan.notes

@@ -143,8 +143,10 @@ def run_plan(
     try:
         lock.acquire()
     except RepairBusy as error:
+        # Only that: the plan's notes were read while the other repair worked (its `prisma generate` named as a
+        # process of the project), and are about a run that is not this one's.
         result.busy = True
-        result.notes.append(str(error))
+        result.notes = [str(error)]
         return result
     try:
         _run_steps(plan, result, token, progress)
