@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import socket
 import sqlite3
 import subprocess
@@ -54,13 +55,36 @@ def project(tmp_path: Path, url_line: str, provider: str = "postgresql", files: 
 
 
 # Finding the URL.
-def test_url_comes_from_the_env_files_in_nexts_order_and_the_environment_wins(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("package", "origin", "cli"),
+    [
+        # Next loads .env.local for the app; Prisma's CLI only .env: both are said.
+        ({"dependencies": {"next": "16"}, "scripts": {"dev": "next dev"}}, ".env.local", ".env"),
+        ({"scripts": {"dev": "vite"}}, ".env.local", ".env"),
+        # A plain Node app and Prisma read .env alone: .env.local is nobody's.
+        ({"scripts": {"dev": "tsx watch server.ts"}}, ".env", None),
+        (None, ".env", None),
+        # `node --env-file` names the app's own.
+        ({"scripts": {"dev": "node --env-file=.env.local --watch server.js"}}, ".env.local", ".env"),
+    ],
+)
+def test_url_comes_from_the_env_files_the_app_reads_and_the_environment_wins(
+    tmp_path: Path, package: dict[str, object] | None, origin: str, cli: str | None
+) -> None:
     files = {".env": 'DATABASE_URL="postgresql://u:p@h/db"\n', ".env.local": "DATABASE_URL=postgresql://u:local@h/x\n"}
+    if package is not None:
+        files["package.json"] = json.dumps(package)
     root, schema = project(tmp_path, 'url = env("DATABASE_URL")', files=files)
     target = locate_database(root, schema, environ={})
-    assert (target.url, target.origin) == ("postgresql://u:local@h/x", "DATABASE_URL from .env.local")
+    assert target.origin == f"DATABASE_URL from {origin}"
+    assert target.url == {".env": "postgresql://u:p@h/db", ".env.local": "postgresql://u:local@h/x"}[origin]
+    if cli is None:
+        assert target.differs is None
+    else:
+        assert target.differs is not None and f"Prisma's CLI reads DATABASE_URL from {cli}" in target.differs
+        assert "local@" not in target.differs.replace("u:****@", "")  # masked, as every URL shown
     target = locate_database(root, schema, environ={"DATABASE_URL": "postgres://e@h/db"})
-    assert target.origin == "DATABASE_URL from the environment"
+    assert target.origin == "DATABASE_URL from the environment" and target.differs is None
 
 
 def test_url_expands_variables_and_prefers_direct_url(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ the column is missing (what the app fails on); without such a migration the colu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed, differs_in_case
 from prisma_doctor.findings import Finding, Location, Severity
@@ -39,8 +40,23 @@ def database_findings(
         ]
     pending = _pending(inspection, migrations)
     findings = [*_migration_findings(inspection, pending, where)]
-    findings.extend(_missing(inspection, set(pending), migrated, clients, schema, where))
+    missing = _missing(inspection, set(pending), migrated, clients, schema, where)
+    # Which database was read, where the app may open another one (a SQLite file relative to another folder).
+    findings.extend(replace(f, message=f"{f.message} The database read: {shown}.") for f in missing)
     return findings
+
+
+def database_differs(differs: str, where: Location | None) -> Finding:
+    """The app and Prisma's CLI reach different databases (`DatabaseTarget.differs`): the CLI's migrations go where
+    the app does not read, so a check of one says nothing of the other."""
+    return Finding(
+        "db-differs",
+        Severity.WARNING,
+        f"The app and Prisma's CLI use different databases: {differs}. Give both the same one (one env file, an "
+        "absolute SQLite path).",
+        where,
+        data={"differs": differs},
+    )
 
 
 def _pending(catalog: Catalog, migrations: list[str]) -> list[str]:

@@ -46,6 +46,8 @@ CODES: Mapping[str, str] = {
     "migrations-pending": "Migrations exist that the database has not applied.",
     "migration-failed": "A migration failed to apply.",
     "db-drift": "The database schema differs from what the migrations describe.",
+    "db-differs": "The app and Prisma's CLI use different databases (another env file, a relative SQLite path from "
+    "another folder): migrations go where the app does not read.",
     "db-unreachable": "The database server cannot be reached.",
     "engine-locked": "The query engine file is locked by a running process.",
     "engine-unavailable": (

@@ -94,8 +94,8 @@ def reset_first(findings: Sequence[Finding], servers: list[DevServer]) -> list[F
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Finding]:
     from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
-    from prisma_doctor.database.sqlite import database_file
-    from prisma_doctor.database_state import database_findings
+    from prisma_doctor.database.sqlite import chosen_file, database_file
+    from prisma_doctor.database_state import database_differs, database_findings
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
@@ -118,8 +118,13 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     where = Location(path, block.name_span)
-    shown = probe.shown or "of the datasource"
-    return database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
+    shown = probe.target.shown
+    if probe.target.provider == "sqlite":
+        shown = f"{shown}, {chosen_file(probe.target)[1]}"
+    findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
+    if probe.target.differs is not None:
+        findings.append(database_differs(probe.target.differs, where))
+    return findings
 
 
 def _provider(block: Block) -> str | None:

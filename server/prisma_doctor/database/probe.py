@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.database.catalog import Inspection, InspectionFailed
+from prisma_doctor.database.readers import Reader
 from prisma_doctor.database.target import DatabaseTarget, NoDatabase, locate_database
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def _age(moment: datetime) -> float:
     return (datetime.now(timezone.utc) - moment).total_seconds()
 
 
-_probes: OrderedDict[tuple[str, str, tuple[Path, ...]], DatabaseProbe] = OrderedDict()
+_probes: OrderedDict[tuple[str, str, tuple[Path, ...], Reader | None], DatabaseProbe] = OrderedDict()
 _probes_lock = threading.Lock()
 
 
@@ -104,7 +105,7 @@ def probe_for(root: Path, schema: LoadedSchema | None) -> DatabaseProbe:
         target = locate_database(root, schema)
     except NoDatabase as reason:
         return DatabaseProbe(None, f"{reason}")
-    key = (target.provider, target.url, target.search_dirs)
+    key = (target.provider, target.url, target.search_dirs, target.app)
     with _probes_lock:
         probe = _probes.pop(key, None) or DatabaseProbe(target)
         _probes[key] = probe
