@@ -350,3 +350,38 @@ def test_explain_on_output_without_a_prisma_error_says_so(tmp_path: Path) -> Non
     log.write_text("▲ Next.js 16.4.5\n✓ Ready in 1.2s\nGET / 200 in 31ms\n", encoding="utf-8")
     done = doctor("explain", str(log), "--project", str(tmp_path))
     assert (done.returncode, done.stdout.strip()) == (0, "no Prisma error in this output"), done.stderr
+
+
+# Which SQLite file is the app's (attack3 #7): Prisma's CLI resolves `file:./dev.db` from the schema's folder, the
+# libsql driver adapter from the app's working folder. Both files exist; only the app's lacks the column.
+@pytest.mark.node
+def test_check_reads_the_sqlite_file_the_apps_driver_adapter_opens(watch_template: Path, tmp_path: Path) -> None:
+    from tests.npm_cache import run
+    from tests.repair_fixtures import repair_environment
+    from tests.watch_servers import add_nickname, project_copy
+
+    project = project_copy(watch_template, tmp_path / "app", "tsx")  # ./dev.db, with `nickname`
+    shutil.copy2(project / "dev.db", project / "prisma" / "dev.db")  # what `prisma migrate` would change
+    with sqlite3.connect(project / "dev.db") as connection:
+        connection.execute('ALTER TABLE "User" DROP COLUMN nickname')
+    connection.close()
+    add_nickname(project)
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+    # The real client through the real adapter, started in the project as `npm run dev` starts the app.
+    query = (
+        "const { PrismaClient } = require('@prisma/client');"
+        "const { PrismaLibSQL } = require('@prisma/adapter-libsql');"
+        "new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) }).user.findMany({ select: "
+        "{ nickname: true } }).then(() => console.log('answered'), (e) => console.log(e.message.split('\\n').pop()))"
+    )
+    answered = run(["node", "-e", query], project, env=repair_environment())
+    assert "no such column" in answered and "nickname" in answered, answered
+
+    code, report = timed_check(project, "a libsql project whose CLI and app files differ")
+
+    assert (code, report["state"]) == (1, "out-of-sync"), report
+    column = finding(report, "db-missing-column")
+    assert column["data"]["column"] == "nickname"
+    assert 'dev.db, the file the app opens (with `engineType = "client"` a driver adapter' in column["message"]
+    differs = finding(report, "db-differs")
+    assert "the app opens dev.db" in differs["message"] and "Prisma's CLI prisma/dev.db" in differs["message"]

@@ -60,6 +60,8 @@ RECORD_NAMES = frozenset({"new", "old"})
 # database can tell a missing column from a trigger then, whatever the message's language.
 UNREAD_NAMES = frozenset({"(not available)", "«", "»", ""})
 ASKED = "The database was asked ({server}): "
+# Findings that say the database lacks something: the database's own answer can contradict them.
+ABSENCES = frozenset({"db-missing-column", "db-missing-table"})
 _CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
 
 
@@ -81,7 +83,33 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
         # not a trigger the database shows, so not named as one; an older client, or an object changed since.
         return [_older_client(f, answer.server, shown) for f in today]
     note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
-    return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
+    return [
+        _contradicted(f, answer.server, shown)
+        if f.code in ABSENCES
+        else replace(f, message=f.message + note, data={**f.data, "database": shown})
+        for f in today
+    ]
+
+
+def _contradicted(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
+    """The error says the database lacks a column or table, and the database read has it: the claim is not made
+    again. Either it was added since, or the app opened another database than the one read (which one is said)."""
+    column, table = finding.data.get("column"), finding.data.get("table") or finding.data.get("model")
+    name = f"the column `{column}`" if column else f"the table `{table}`"
+    message = (
+        f"The error says the database lacks {name}, but the database read ({server}) has it now: either it was "
+        "added since the error, or the app opened another database than this one. What decides: request the page "
+        "again; if it still fails, the app's database is not the one read."
+    )
+    return make_finding(
+        finding.code,
+        message,
+        finding.location,
+        finding.fixes,
+        {**finding.data, "database": shown, "decided": False},
+        finding.related,
+        severity=Severity.WARNING,
+    )
 
 
 def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
