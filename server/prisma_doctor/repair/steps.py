@@ -472,6 +472,8 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
 # Why the app was not asked, as the verdict tells them apart.
 NO_DEV_SERVER = "no dev server runs, so the app was not asked"
 PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
+# With no failed request on record, `/` answering shows the app runs, not that what failed works again.
+ROUTE_UNKNOWN = "the route that failed is not known: request it to confirm"
 
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
 # the client's files change): a failed answer from it is asked again once, this much later; and before it is asked
@@ -501,7 +503,8 @@ class VerifyApp(Step):
     again are read from what `RestartDevServers` learned. Only what reads is sent again: a failed GET is asked as it
     was; a failed POST, PUT, PATCH or DELETE is not sent (it could change data), except that Next's server actions
     post to their page, whose GET is asked and must answer 2xx/3xx. With no failed request known, `/` is asked and
-    must answer 2xx/3xx: a 404 there shows nothing of the code that failed."""
+    must answer 2xx/3xx (a 404 there shows nothing of the code that failed), and even then the step is not `done`:
+    the app runs, but what failed was not asked again (`ROUTE_UNKNOWN`)."""
 
     servers: list[DevServer]
     requests: list[FailedRequest]
@@ -565,7 +568,14 @@ class VerifyApp(Step):
         failed = [answer for answer in answers if not answer.ok]
         if failed:
             return self._failed(ctx, targets, failed)
-        answered = "the app answers: " + "; ".join(a.describe() for a in answers) if answers else "nothing was asked"
+        where = " at /" if not self.requests else ""
+        answered = (
+            f"the app answers{where}: " + "; ".join(a.describe() for a in answers) if answers else "nothing was asked"
+        )
+        if not self.requests:
+            # Not "verified": the app runs, but the request that failed, whatever it was, was not asked again.
+            shown = "".join(f"; not shown: {u}" for u in dict.fromkeys(unsure))
+            return StepOutcome("skipped", f"{answered}{shown}; {ROUTE_UNKNOWN}")
         if unsure:
             # Not a failure, and not a proof either: say what was not shown, and how the user can show it.
             shown = "; ".join(dict.fromkeys(unsure))
