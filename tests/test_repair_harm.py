@@ -529,7 +529,7 @@ def test_a_planted_journal_names_scripts_it_never_runs(tmp_path: Path) -> None:
         "kind": "reset",
         "outcome": None,
         "started": 1e308,
-        "steps": [{"name": "restart-dev", "status": "pending"}],
+        "steps": [{"name": "stop", "status": "done"}, {"name": "restart-dev", "status": "pending"}],
         "dev_servers": [
             {"command": ["npm", "run", "wipe", "--force"], "cwd": str(project)},
             {"command": ["npm", "run", "wipe"], "cwd": "\u0000"},

@@ -141,12 +141,14 @@ class SetAside(Step):
             try:
                 aside = _aside_place(ctx.root, item.path, moved)
                 try:
+                    ctx.remember_aside(item, aside)
                     move_aside(item.path, ctx.root, aside)
                 except OSError as error:
                     if error.errno != errno.EXDEV:
                         raise
                     # A bind mount of the same filesystem (same device, so not foreseen): beside the folder itself.
                     aside = _beside(item.path)
+                    ctx.remember_aside(item, aside)
                     move_aside(item.path, ctx.root, aside)
             except FS_REFUSALS as error:
                 return StepOutcome("failed", str(error), tuple(details))
@@ -276,12 +278,13 @@ class PrismaCommand(Step):
 
     def run(self, ctx: StepContext) -> StepOutcome:
         result = run_command(ctx, self.name, self.command(), self.manager.project)
-        # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6).
-        ctx.restart_ts_server = True
         if result.returncode != 0:
             what = " ".join(("prisma", *self.prisma_args()))
             causes = tuple(f"{f.code}: {f.message}" for f in _causes(result.output, ctx.root))
             return StepOutcome("failed", f"{what} failed (exit {result.returncode})", (*causes, result.tail()))
+        # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6): an editor
+        # then reads its types again. After a failure the old client is all there is, with the types it had.
+        ctx.restart_ts_server = True
         return self.succeeded(result.output)
 
     def succeeded(self, output: str) -> StepOutcome:
@@ -416,18 +419,6 @@ class RestartDevServers(Step):
             message = "a dev server was not stopped, so it still runs what it loaded before; restart it yourself"
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
-
-
-class RestartTypeScriptServer(Step):
-    name = "restart-ts-server"
-    title = "Restart the editor's TypeScript server"
-
-    def preview(self) -> list[str]:
-        return ["the editor is asked to restart its TypeScript server to see the new client types"]
-
-    def run(self, ctx: StepContext) -> StepOutcome:
-        ctx.restart_ts_server = True
-        return StepOutcome("done", "restart the TypeScript server so the editor sees the new client types")
 
 
 @dataclass
