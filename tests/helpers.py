@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 import pytest
 
 from tests.repair_fixtures import repair_environment
+
+if TYPE_CHECKING:
+    from prisma_doctor.repair.journal import Journal
 
 SERVER = Path(__file__).resolve().parents[1] / "server"
 # `prisma-doctor`, run from this checkout's server/ (with `doctor_environment`).
@@ -166,3 +169,37 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended: a repair killed -9 left its journal with such a pid."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def dead_repair(
+    project: Path, steps: dict[str, str], servers: list[dict[str, Any]], outcome: str | None = None
+) -> Journal:
+    """The real journal of a reset whose process is gone (killed), its steps at `steps`."""
+    from prisma_doctor.repair.journal import Journal
+
+    journal = Journal.start(project, "reset", ["stop", "set-aside", "generate", "discard", "restart-dev"])
+    journal.data.update({"pid": _dead_pid(), "started": time.time(), "dev_servers": servers})
+    for name, status in steps.items():
+        journal.mark(name, status)  # pyright: ignore[reportArgumentType]
+    if outcome is not None:
+        journal.finish(outcome)
+    return journal
+
+
+def set_aside_as_repair(project: Path, journal: Journal, name: str) -> Path:
+    """`name` (a folder of the project) moved into the aside folder as SetAside moves it, recorded first."""
+    from prisma_doctor.repair.context import SetAsidePath
+    from prisma_doctor.repair.interruption import aside_record
+
+    aside = project / ".prisma-doctor" / "aside" / f"20261206-000000-1-0-{Path(name).name}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    journal.record_aside(aside_record(SetAsidePath(project / name, None), aside))
+    (project / name).rename(aside)
+    return aside

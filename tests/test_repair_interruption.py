@@ -5,11 +5,7 @@ process that ended); the whole story on a real dev server killed mid-repair is i
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
-from typing import Any
 
 from prisma_doctor.repair.context import CancellationToken, SetAsidePath, StepContext
 from prisma_doctor.repair.interruption import aside_record, left_by_last_repair
@@ -17,7 +13,7 @@ from prisma_doctor.repair.journal import Journal
 from prisma_doctor.repair.package_manager import program
 from prisma_doctor.repair.plan import build_plan
 from prisma_doctor.repair.recover import Recover
-from tests.helpers import check_json, finding
+from tests.helpers import check_json, dead_repair, finding, set_aside_as_repair
 
 SCHEMA = """datasource db {
   provider = "sqlite"
@@ -43,42 +39,14 @@ def _project(tmp_path: Path, scripts: dict[str, str]) -> Path:
     return project
 
 
-def _dead_pid() -> int:
-    ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended.wait()
-    return ended.pid
-
-
-def _dead_run(
-    project: Path, steps: dict[str, str], servers: list[dict[str, Any]], outcome: str | None = None
-) -> Journal:
-    """The journal of a reset whose process is gone, its steps at `steps`."""
-    journal = Journal.start(project, "reset", ["stop", "set-aside", "generate", "discard", "restart-dev"])
-    journal.data.update({"pid": _dead_pid(), "started": time.time(), "dev_servers": servers})
-    for name, status in steps.items():
-        journal.mark(name, status)  # pyright: ignore[reportArgumentType]
-    if outcome is not None:
-        journal.finish(outcome)
-    return journal
-
-
-def _set_aside(project: Path, journal: Journal, name: str) -> Path:
-    """`name` (a folder of the project) moved into the aside folder as SetAside moves it, recorded first."""
-    aside = project / ".prisma-doctor" / "aside" / f"20261206-000000-1-0-{Path(name).name}"
-    aside.parent.mkdir(parents=True, exist_ok=True)
-    journal.record_aside(aside_record(SetAsidePath(project / name, None), aside))
-    (project / name).rename(aside)
-    return aside
-
-
 NPM_RUN_DEV = {"pid": 0, "command": ["/usr/bin/node", "/usr/lib/npm-cli.js", "run", "dev"], "port": 3107}
 
 
 def test_a_killed_reset_is_a_finding_naming_the_server_it_stopped_and_what_it_set_aside(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     (project / ".next" / "cache").mkdir(parents=True)
-    journal = _dead_run(project, {"stop": "done", "set-aside": "running"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
-    aside = _set_aside(project, journal, ".next")
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
+    aside = set_aside_as_repair(project, journal, ".next")
 
     code, report = check_json(project)
 
@@ -94,8 +62,8 @@ def test_a_killed_reset_is_a_finding_naming_the_server_it_stopped_and_what_it_se
 def test_the_next_plan_takes_it_over_and_starts_the_server_as_its_script(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     (project / ".next").mkdir()
-    journal = _dead_run(project, {"stop": "done", "set-aside": "running"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
-    aside = _set_aside(project, journal, ".next")
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
+    aside = set_aside_as_repair(project, journal, ".next")
 
     plan = build_plan(project, "restart-dev")
 
@@ -121,8 +89,8 @@ def test_the_next_plan_takes_it_over_and_starts_the_server_as_its_script(tmp_pat
 def test_a_reset_takes_over_the_copies_to_remove_once_its_client_is_in_place(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     (project / ".next").mkdir()
-    journal = _dead_run(project, {"stop": "done", "set-aside": "running"}, [])
-    aside = _set_aside(project, journal, ".next")
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [])
+    aside = set_aside_as_repair(project, journal, ".next")
     (project / ".next").mkdir()  # the server started since made a new one
 
     recover = build_plan(project, "reset").steps[0]
@@ -136,7 +104,7 @@ def test_a_reset_takes_over_the_copies_to_remove_once_its_client_is_in_place(tmp
 def test_a_run_that_left_nothing_says_nothing(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     # Cancelled, and its rollback put everything back and started its server again: nothing bears on the next plan.
-    journal = _dead_run(project, {"stop": "done", "set-aside": "done", "generate": "cancelled"}, [], "cancelled")
+    journal = dead_repair(project, {"stop": "done", "set-aside": "done", "generate": "cancelled"}, [], "cancelled")
     journal.record_aside(aside_record(SetAsidePath(project / ".next", None), project / ".prisma-doctor/aside/x"))
     assert left_by_last_repair(project) is None
     plan = build_plan(project, "reset")
@@ -149,7 +117,7 @@ def test_a_repair_still_running_or_finished_is_no_interruption(tmp_path: Path) -
     (project / ".next").mkdir()
     journal = Journal.start(project, "reset", ["stop", "set-aside"])  # this process: alive
     journal.mark("stop", "done")
-    _set_aside(project, journal, ".next")
+    set_aside_as_repair(project, journal, ".next")
     assert left_by_last_repair(project) is None
     journal.finish("done")
     assert left_by_last_repair(project) is None
@@ -159,7 +127,7 @@ def test_a_planted_record_starts_nothing_and_moves_nothing_from_outside(tmp_path
     project = _project(tmp_path, {"dev": "next dev", "wipe": "echo ran > wiped", "both": "next dev && rm -rf ~"})
     outside = tmp_path / "outside"
     outside.mkdir()
-    journal = _dead_run(
+    journal = dead_repair(
         project,
         {"stop": "done"},
         [

@@ -63,17 +63,18 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> l
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings.extend(database_gaps(state, wait))
     findings.extend(stale_dev_servers(state, servers))
-    findings.extend(unfinished_repair(state.root))
+    # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
+    findings.extend(unfinished_repair(state.root, _generator_location(state)))
     return findings
 
 
-def unfinished_repair(root: Path) -> list[Finding]:
+def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding]:
     """`repair-interrupted` when the last repair did not finish and left a server stopped or a folder set aside."""
     from prisma_doctor.repair.devserver import find_dev_servers
     from prisma_doctor.repair.interruption import left_by_last_repair
 
     left = left_by_last_repair(root, find_dev_servers)
-    return [left.finding()] if left is not None else []
+    return [left.finding(where)] if left is not None else []
 
 
 def database_gaps(state: ProjectState, wait: bool = True) -> list[Finding]:

@@ -8,6 +8,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from prisma_doctor.lsp.convert import plain
+from tests.helpers import dead_repair, set_aside_as_repair
 from tests.lsp.session import start, sync_states, wait_for
 
 
@@ -98,3 +99,36 @@ async def test_sync_report_and_unknown_fix(client: LanguageClient, synced_projec
         )
     )
     assert answer == {"ok": False, "error": "unknown fix 'nope'"}
+
+
+async def test_a_repair_killed_mid_way_is_a_diagnostic_with_its_repair_as_the_fix(
+    client: LanguageClient, synced_project: Path
+) -> None:
+    """A reset killed (-9) after it stopped `npm run dev` and set `.next` aside: the editor's check says so, on the
+    generator, with the repair to run again as its quick fix, and the status bar counts it."""
+    package = synced_project / "package.json"
+    package.write_text('{"name": "app", "private": true, "scripts": {"dev": "next dev"}}\n', encoding="utf-8")
+    (synced_project / ".next").mkdir()
+    server = {"pid": 0, "command": ["npm", "run", "dev"], "cwd": str(synced_project), "port": 3107}
+    journal = dead_repair(synced_project, {"stop": "done", "set-aside": "running"}, [server])
+    set_aside_as_repair(synced_project, journal, ".next")
+
+    await start(client, synced_project)
+    uri = (synced_project / "prisma" / "schema.prisma").resolve().as_uri()
+    await wait_for(lambda: any(d.code == "repair-interrupted" for d in client.diagnostics.get(uri, [])))
+    diagnostic = next(d for d in client.diagnostics[uri] if d.code == "repair-interrupted")
+    assert "`npm run dev`" in diagnostic.message and "port 3107" in diagnostic.message, diagnostic.message
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    state = sync_states(client)[-1]
+    assert (state.state, state.problems) == ("out-of-sync", 1), state
+
+    diagnostic.data = plain(diagnostic.data)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    titles = [a.title for a in actions or []]
+    assert titles == ["Full Reset (stop, clean, regenerate, restart)", "Restart the dev server"], titles

@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from prisma_doctor.findings import Finding, Severity
+from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.repair import journal
@@ -131,7 +131,7 @@ class Interruption:
             parts.append(f"it set {_shown(str(copy.original))} aside ({state}; the copy is {_shown(str(copy.aside))})")
         return "; ".join(parts)
 
-    def finding(self) -> Finding:
+    def finding(self, where: Location | None = None) -> Finding:
         # Down until recovered: a server stopped, or a client folder empty. Old copies beside a new client are only
         # disk space.
         down = bool(self.stopped) or any(c.provider and not c.replaced for c in self.aside)
@@ -145,6 +145,7 @@ class Interruption:
             "repair-interrupted",
             Severity.ERROR if down else Severity.WARNING,
             self.describe() + advice,
+            where,
             fixes=tuple(fixes),
             data={
                 "kind": self.kind,
