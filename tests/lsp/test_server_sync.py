@@ -7,9 +7,8 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from prisma_doctor.lsp.convert import plain
 from tests.helpers import dead_repair, set_aside_as_repair
-from tests.lsp.session import start, sync_states, wait_for
+from tests.lsp.session import quick_fix_titles, start, sync_states, wait_for
 
 
 async def test_in_sync_project_reports_in_sync(client: LanguageClient, synced_project: Path) -> None:
@@ -47,18 +46,7 @@ async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageC
     await wait_for(lambda: sync_states(client)[-1].state == "out-of-sync")
     assert (sync_states(client)[-1].display, sync_states(client)[-1].problems) == ("out-of-sync", 1)
 
-    # pytest-lsp hands `data` over as a named tuple, which would go back as a JSON array; an editor sends back the
-    # object it received, so send the object.
-    diagnostic.data = plain(diagnostic.data)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
-    # pytest-lsp reads `Command | CodeAction` results as Commands; the titles are what a person picks from.
-    titles = [a.title for a in actions or []]
+    titles = await quick_fix_titles(client, uri, diagnostic)
     assert titles == ["Regenerate Prisma Client", "Full Reset (stop, clean, regenerate, restart)"]
 
     # Undo the edit: the diagnostic clears and the state returns to in sync.
@@ -119,16 +107,9 @@ async def test_a_repair_killed_mid_way_is_a_diagnostic_with_its_repair_as_the_fi
     diagnostic = next(d for d in client.diagnostics[uri] if d.code == "repair-interrupted")
     assert "`npm run dev`" in diagnostic.message and "port 3107" in diagnostic.message, diagnostic.message
     assert diagnostic.severity == types.DiagnosticSeverity.Error
-    state = sync_states(client)[-1]
-    assert (state.state, state.problems) == ("out-of-sync", 1), state
+    # The diagnostics may come before the state that counts them.
+    await wait_for(lambda: bool(sync_states(client)) and sync_states(client)[-1].problems == 1)
+    assert sync_states(client)[-1].state == "out-of-sync"
 
-    diagnostic.data = plain(diagnostic.data)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
-    titles = [a.title for a in actions or []]
+    titles = await quick_fix_titles(client, uri, diagnostic)
     assert titles == ["Full Reset (stop, clean, regenerate, restart)", "Restart the dev server"], titles
