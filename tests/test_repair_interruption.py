@@ -157,3 +157,18 @@ def test_a_planted_record_starts_nothing_and_moves_nothing_from_outside(tmp_path
     restart = next(step for step in plan.steps if step.name == "restart-dev")
     assert restart.servers == []  # pyright: ignore[reportAttributeAccessIssue]
     assert "not started again from its record" in "\n".join(plan.describe())
+
+
+def test_old_copies_no_record_accounts_for_are_named_once_and_go_with_the_next_discard(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    old = project / ".prisma-doctor" / "aside" / "20250101-000000-99-0-client"
+    (old / "nested").mkdir(parents=True)
+
+    assert "a reset or regenerate removes them" in build_plan(project, "restart-dev").notes[0]
+    plan = build_plan(project, "reset")
+    # Said where it happens, in the discard step, not as a note besides.
+    assert plan.notes == []
+    discard = next(step for step in plan.steps if step.name == "discard")
+    assert f"and the old copy {old}, left by an earlier repair" in discard.preview()
+    outcome = discard.run(StepContext(project, CancellationToken(), lambda message: None))
+    assert outcome.status == "done" and not old.exists(), outcome

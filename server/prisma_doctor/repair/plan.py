@@ -128,10 +128,12 @@ def build_plan(
         notes.append("another repair of this project is running now: this one is refused until it ends")
     else:
         interruption = left_by_last_repair(project, find_dev_servers)
-        notes += _left_aside(project, interruption)
+    unaccounted = _left_aside(project, interruption)
     servers = _dev_servers(apps)
     # What the unfinished repair stopped is started again with the others (as the project's own script).
     recovered = _recovered_servers(interruption)
+    if kind in ("restart-dev", *DATABASE_COMMANDS) and unaccounted:
+        notes.append(_unaccounted_note(unaccounted))
     if kind == "restart-dev":
         chain = _server_pids(servers)
         processes = [p for p in _processes(apps) if p.pid in chain or p.ppid in chain]
@@ -186,7 +188,9 @@ def build_plan(
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         steps.append(Reinstall(manager, missing))
-    steps += [Generate(manager, targets.schema_argument), DiscardSetAside()]
+    # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
+    # rest once the new client is in place: said in the plan's discard step, and not again.
+    steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
     if kind == "reset":
         steps.append(RestartDevServers([*servers, *recovered], folders=apps))
     else:
@@ -322,19 +326,20 @@ def _restart_recovered(recovered: list[DevServer], apps: list[Path]) -> list[Ste
     return [RestartDevServers(recovered, folders=apps)] if recovered else []
 
 
-def _left_aside(project: Path, interruption: Interruption | None) -> list[str]:
-    """Copies in `.prisma-doctor/aside` that no record accounts for (an older repair's, a discard that failed):
-    named, for the user to remove."""
+def _left_aside(project: Path, interruption: Interruption | None) -> list[Path]:
+    """Copies in `.prisma-doctor/aside` that no record accounts for (a discard that failed, an older version's)."""
     folder = project / STATE_DIR / "aside"
     known: set[str] = {copy.aside.name for copy in interruption.aside} if interruption is not None else set()
     try:
-        names = sorted(entry.name for entry in os.scandir(folder) if entry.name not in known)
+        return sorted(folder / entry.name for entry in os.scandir(folder) if entry.name not in known)
     except OSError:
         return []
-    if not names:
-        return []
-    shown = ", ".join(_shown(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return [f"an earlier repair left these set aside in {folder}: {shown}; remove them when you no longer need them"]
+
+
+def _unaccounted_note(paths: list[Path]) -> str:
+    names = [_shown(path.name) for path in paths]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"old copies left set aside in {paths[0].parent}: {shown}; a reset or regenerate removes them"
 
 
 def _shown(text: str) -> str:
