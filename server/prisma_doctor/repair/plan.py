@@ -27,6 +27,7 @@ from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.interruption import Interruption, left_by_last_repair
 from prisma_doctor.repair.mounts import MountTable
+from prisma_doctor.repair.next_routes import route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
 from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
@@ -141,7 +142,7 @@ def build_plan(
             *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
             RestartDevServers([*servers, *recovered], required=True, folders=apps),
-            VerifyApp([], _requests_that_failed(apps)),
+            _verify_app([], apps),
         ]
         return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, interruption=interruption)
 
@@ -165,7 +166,7 @@ def build_plan(
             *_recover(interruption, project, takes_over=False),
             database,
             *_restart_recovered(recovered, apps),
-            VerifyApp(servers, _requests_that_failed(apps)),
+            _verify_app(servers, apps),
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
     aside, not_ours = _clients_to_set_aside(targets, project)
@@ -198,7 +199,7 @@ def build_plan(
     # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
     # old client.
     kept = [] if kind == "reset" else servers
-    steps += [Verify(), VerifyApp(kept, _requests_that_failed(apps))]
+    steps += [Verify(), _verify_app(kept, apps)]
     plan_servers = [*servers, *recovered] if kind == "reset" else recovered
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
 
@@ -210,6 +211,17 @@ def _dev_servers(folders: list[Path]) -> list[DevServer]:
         for server in find_dev_servers(folder):
             found.setdefault(server.pid, server)
     return list(found.values())
+
+
+def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
+    """The app check of the requests that failed, knowing which of them a Next route handler answers."""
+    requests = _requests_that_failed(folders)
+    handlers: dict[str, str] = {}
+    for request in requests:
+        found = next(filter(None, (route_handler(folder, request.path) for folder in folders)), None)
+        if request.reads_only and found is not None:
+            handlers[request.path] = str(found)
+    return VerifyApp(servers, requests, handlers)
 
 
 def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:

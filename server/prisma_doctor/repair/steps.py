@@ -505,6 +505,8 @@ class VerifyApp(Step):
 
     servers: list[DevServer]
     requests: list[FailedRequest]
+    # The failed GETs a Next route handler answers (path -> its file): code that may change data, not sent again.
+    handlers: dict[str, str] = field(default_factory=dict)
     name = "verify-app"
     title = "Check that the app answers"
 
@@ -512,7 +514,7 @@ class VerifyApp(Step):
         if not self.requests:
             return ["request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"]
         lines: list[str] = []
-        asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only)
+        asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only and r.path not in self.handlers)
         if asked:
             lines.append(
                 f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
@@ -522,7 +524,14 @@ class VerifyApp(Step):
             for r in self.requests
             if not r.reads_only
         ]
+        lines += [self._handler_reason(r) for r in self.requests if r.reads_only and r.path in self.handlers]
         return lines
+
+    def _handler_reason(self, request: FailedRequest) -> str:
+        return (
+            f"{request} failed: not sent again, since {self.handlers[request.path]} is a route handler, whose GET may "
+            "change data (a cron job's, a link's)"
+        )
 
     def identity(self) -> list[str]:
         return [str(r) for r in self.requests]
@@ -579,7 +588,9 @@ class VerifyApp(Step):
             return [("/", True)]
         asks: list[tuple[str, bool]] = []
         for request in self.requests:
-            if request.reads_only:
+            if request.reads_only and request.path in self.handlers:
+                unsure.append(self._handler_reason(request))
+            elif request.reads_only:
                 asks.append((request.path, False))
             elif tool == "next" and not request.path.startswith("/api/"):
                 asks.append((request.path, True))  # a server action posts to its page
