@@ -17,9 +17,10 @@ import pytest
 
 from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_plan
 from prisma_doctor.repair.plan import build_plan
-from tests.dev_server import DevServer, free_port
+from tests.dev_server import DevServer, Response, free_port
 from tests.example_app import run_script
 from tests.helpers import doctor_json
+from tests.watch_servers import NpmRunDev, run_by_doctor
 
 pytestmark = pytest.mark.node
 
@@ -181,3 +182,57 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     assert app["status"] == "done" and "answers 200" in app["message"], app
     page = server.get("/")
     assert page.status == 200 and 'class="user-nickname"' in page.body
+
+
+# A route handler whose GET changes something (a visit counted, as a cron job's or an unsubscribe link's would) before
+# it reads the field the client lacks.
+VISITS_ROUTE = """import { appendFileSync } from "node:fs";
+import { prisma } from "@/lib/prisma";
+
+export const dynamic = "force-dynamic";
+
+export async function GET() {
+  appendFileSync("visits.log", "visit\\n");
+  const users = await prisma.user.findMany({ select: { nickname: true } });
+  return Response.json(users);
+}
+"""
+
+
+def _first_answer(server: DevServer, path: str, timeout: float = 180.0) -> Response:
+    """`GET path` once the server answers at all (its first compile may take a while)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return server.get(path)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_a_failed_get_of_a_route_handler_is_named_and_not_sent_again(
+    example_app: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    (example_app / "app" / "api" / "visits").mkdir(parents=True)
+    (example_app / "app" / "api" / "visits" / "route.ts").write_text(VISITS_ROUTE)
+    run_script(example_app, "break.sh", "--db")
+    # Under `prisma-doctor run`, whose record of the output is where the repair reads which requests failed.
+    server = NpmRunDev(example_app, tmp_path / "unused.log")
+    with run_by_doctor(server, tmp_path / "terminal.log"):
+        assert _first_answer(server, "/").status == 500
+        assert server.get("/api/visits").status == 500
+        visits = example_app / "visits.log"
+        assert visits.read_text() == "visit\n"
+
+        code, result = doctor_json("reset", "--project", str(example_app), env=server.environment)
+        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+        verify_app = next(step for step in result["steps"] if step["name"] == "verify-app")
+        # The page was asked and answers; the handler was not sent again, and the verdict does not claim it works.
+        assert code == 0 and verify_app["status"] == "skipped", json.dumps(result, indent=2)
+        assert "GET / on localhost" in verify_app["message"] and "answers 200" in verify_app["message"], verify_app
+        assert "GET /api/visits failed: not sent again" in verify_app["message"], verify_app
+        assert result["verdict"].startswith("repair done"), result["verdict"]
+        assert visits.read_text() == "visit\n", "the repair sent the handler's GET again"
+        assert server.get("/api/visits").status == 200  # the person's own request: it works now
