@@ -113,15 +113,19 @@ class Interruption:
     def describe(self) -> str:
         """One line: which repair, and what it left."""
         when = _when(self.started)
-        how = "failed and could not put everything back" if self.finished else "did not finish (killed, or the "
-        how += "" if self.finished else "machine stopped)"
+        how = (
+            "failed and could not put everything back"
+            if self.finished
+            else "did not finish (killed, or the machine stopped)"
+        )
         parts = [f"a {self.kind} (pid {self.pid or '?'}, started {when}) {how}"]
         if self.stopped:
             servers = "; ".join(
                 f"`{s.recorded}` (in {_shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")")
                 for s in self.stopped
             )
-            parts.append(f"it stopped {servers}, which does not run now")
+            verb = "does" if len(self.stopped) == 1 else "do"
+            parts.append(f"it stopped {servers}, which {verb} not run now")
         for copy in self.aside:
             state = (
                 "something else stands there now"
