@@ -109,7 +109,8 @@ async def test_a_repair_killed_mid_way_is_a_diagnostic_with_its_repair_as_the_fi
     assert diagnostic.severity == types.DiagnosticSeverity.Error
     # The diagnostics may come before the state that counts them.
     await wait_for(lambda: bool(sync_states(client)) and sync_states(client)[-1].problems == 1)
-    assert sync_states(client)[-1].state == "out-of-sync"
+    shown = sync_states(client)[-1]
+    assert (shown.state, shown.summary) == ("out-of-sync", "Prisma: a repair did not finish (1 problem)"), shown
 
     titles = await quick_fix_titles(client, uri, diagnostic)
     assert titles == ["Full Reset (stop, clean, regenerate, restart)", "Restart the dev server"], titles
