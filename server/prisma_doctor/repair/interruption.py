@@ -102,7 +102,8 @@ class Interruption:
     kind: str
     pid: int | None
     started: float | None
-    finished: bool  # it ended by itself (a failure whose rollback was incomplete), rather than being killed
+    # How it ended by itself ("failed", "cancelled": its rollback or discard could not do everything), or None: killed.
+    outcome: str | None
     aside: tuple[AsideCopy, ...]
     stopped: tuple[StoppedServer, ...]
 
@@ -114,8 +115,8 @@ class Interruption:
         """One line: which repair, and what it left."""
         when = _when(self.started)
         how = (
-            "failed and could not put everything back"
-            if self.finished
+            f"ended ({self.outcome}) without putting everything back or removing it"
+            if self.outcome
             else "did not finish (killed, or the machine stopped)"
         )
         parts = [f"a {self.kind} (pid {self.pid or '?'}, started {when}) {how}"]
@@ -179,7 +180,8 @@ def left_by_last_repair(
     kind = str(record.get("kind", "repair"))[:40]
     pid = record.get("pid") if isinstance(record.get("pid"), int) else None
     started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
-    return Interruption(_shown(kind), pid, started, finished, aside, stopped)
+    outcome = _shown(str(record["outcome"]))[:20] if finished else None
+    return Interruption(_shown(kind), pid, started, outcome, aside, stopped)
 
 
 def _still_running(record: dict[str, Any]) -> bool:
