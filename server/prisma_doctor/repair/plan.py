@@ -123,13 +123,14 @@ def build_plan(
     if len(apps) > 1:
         notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
     interruption: Interruption | None = None
+    unaccounted: list[Path] = []
     if journal.repair_running(project):
         # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
         # the copy it puts back if it fails.
         notes.append("another repair of this project is running now: this one is refused until it ends")
     else:
         interruption = left_by_last_repair(project, find_dev_servers)
-    unaccounted = _left_aside(project, interruption)
+        unaccounted = _left_aside(project, interruption)
     servers = _dev_servers(apps)
     # What the unfinished repair stopped is started again with the others (as the project's own script).
     recovered = _recovered_servers(interruption)
