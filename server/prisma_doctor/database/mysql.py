@@ -148,33 +148,36 @@ def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Cata
     try:
         with connection.cursor() as cursor:
             begin_read_only(driver, cursor)
-            cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
-            database, version, language, lower_case_table_names = cursor.fetchone()
-            # The application's language is kept (it tells why the adapter could not name a column); ours is English,
-            # so that a reason shown from here on is readable.
-            cursor.execute("SET SESSION lc_messages = 'en_US'")
-            cursor.execute(RELATIONS_QUERY)
-            tables = cursor.fetchall()
-            cursor.execute(COLUMNS_QUERY)
-            columns = cursor.fetchall()
-            # A view whose definition names what no longer exists lists no columns; the server says so in a
-            # warning (1356) that names the view, the way SQLite's failing PRAGMA does.
-            cursor.execute("SHOW WARNINGS")
-            broken = {
-                _broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356
-            }
-            cursor.execute(TRIGGERS_QUERY)
-            triggers = tuple(_trigger(*row) for row in cursor.fetchall())
-            migrations = None
-            if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
-                cursor.execute(MIGRATIONS_QUERY)
-                migrations = tuple(
-                    AppliedMigration(str(name), bool(finished), bool(rolled))
-                    for name, finished, rolled in cursor.fetchall()
-                )
+            catalog = _read_catalog(cursor)
             cursor.execute("ROLLBACK")
     finally:
         connection.close()
+    return catalog
+
+
+def _read_catalog(cursor: Any) -> Catalog:
+    """The catalog, read in the read-only transaction `cursor` is in."""
+    cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
+    database, version, language, lower_case_table_names = cursor.fetchone()
+    # The application's language is kept (it tells why the adapter could not name a column); ours is English, so
+    # that a reason shown from here on is readable.
+    cursor.execute("SET SESSION lc_messages = 'en_US'")
+    cursor.execute(RELATIONS_QUERY)
+    tables = cursor.fetchall()
+    cursor.execute(COLUMNS_QUERY)
+    columns = cursor.fetchall()
+    # A view whose definition names what no longer exists lists no columns; the server says so in a warning (1356)
+    # that names the view, the way SQLite's failing PRAGMA does.
+    cursor.execute("SHOW WARNINGS")
+    broken = {_broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356}
+    cursor.execute(TRIGGERS_QUERY)
+    triggers = tuple(_trigger(*row) for row in cursor.fetchall())
+    migrations = None
+    if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
+        cursor.execute(MIGRATIONS_QUERY)
+        migrations = tuple(
+            AppliedMigration(str(name), bool(finished), bool(rolled)) for name, finished, rolled in cursor.fetchall()
+        )
     return Catalog(
         "mysql",
         _relations(tables, columns, broken),

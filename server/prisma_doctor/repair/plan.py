@@ -101,25 +101,9 @@ def build_plan(
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
-    notes: list[str] = []
     # In a workspace the dev servers that load this project's client run in the apps that use it (`apps/web`).
     apps = app_folders(project)
-    given = Path(root).resolve()
-    if given != project:
-        notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
-    if len(apps) > 1:
-        notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
-    previous = journal.Journal.previous(project)
-    if journal.repair_running(project):
-        # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
-        # the copy it puts back if it fails.
-        notes.append("another repair of this project is running now: this one is refused until it ends")
-    else:
-        if journal.interrupted(previous):
-            assert previous is not None
-            notes.append(journal.describe_interruption(previous))
-            notes += _servers_left_stopped(previous, project)
-        notes += _left_aside(project)
+    notes = _notes(Path(root).resolve(), project, apps)
     servers = _dev_servers(apps)
     if kind == "restart-dev":
         chain = _server_pids(servers)
@@ -135,32 +119,14 @@ def build_plan(
     manager = detect(project, package_manager)
     missing = missing_packages(project)
     refusals = _schema_refusals(targets) + _tool_refusals(project, manager, missing)
-    if kind not in DATABASE_COMMANDS:
-        # Generate writes where each generator's output leads: a repair that would write outside refuses.
-        refusals += [
-            f"generator `{c.generator}` writes to {c.path}, outside the project {project} (or through a link to "
-            "outside it): run the repair where that folder belongs, or point `output` inside the project"
-            for c in targets.outside
-            if c.is_output
-        ]
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
         database = DatabaseCommand(manager, targets.schema_argument, kind, name)
         steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _requests_that_failed(apps))]
         return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
-    aside, not_ours = _clients_to_set_aside(targets, project)
-    # A folder of the user's files that a generator writes into: generate itself would overwrite them.
-    refusals += [
-        f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
-        for reason in not_ours
-    ]
-    if kind == "reset":
-        caches = [NEXT_CACHE, *(DEEP_CACHES if deep else ())]
-        aside += [SetAsidePath(project / cache, None) for cache in caches if (project / cache).exists()]
-    mounts = MountTable()
-    for item in aside:
-        refusals += removal_problems(item.path, project, mounts)
+    aside, not_ours, cannot = _to_set_aside(project, targets, kind, deep)
+    refusals += cannot
     steps = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
@@ -178,6 +144,56 @@ def build_plan(
     steps += [RestartTypeScriptServer(), Verify(), VerifyApp(kept, _requests_that_failed(apps))]
     plan_servers = servers if kind == "reset" else []
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
+
+
+def _notes(given: Path, project: Path, apps: list[Path]) -> list[str]:
+    """What the plan says before its steps: the project acted on, the apps whose servers it restarts, and a repair
+    running now or one that was interrupted (what it left stopped or set aside)."""
+    notes: list[str] = []
+    if given != project:
+        notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
+    if len(apps) > 1:
+        notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
+    previous = journal.Journal.previous(project)
+    if journal.repair_running(project):
+        # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
+        # the copy it puts back if it fails.
+        notes.append("another repair of this project is running now: this one is refused until it ends")
+    else:
+        if journal.interrupted(previous):
+            assert previous is not None
+            notes.append(journal.describe_interruption(previous))
+            notes += _servers_left_stopped(previous, project)
+        notes += _left_aside(project)
+    return notes
+
+
+def _to_set_aside(
+    project: Path, targets: Targets, kind: str, deep: bool
+) -> tuple[list[SetAsidePath], list[str], list[str]]:
+    """What a reset or a regenerate sets aside (the clients, and a reset's caches), the user's folders among the
+    outputs (`not_ours`), and why the repair must refuse: a generate that would write outside the project or over the
+    user's files, a folder that cannot be removed safely."""
+    # Generate writes where each generator's output leads: a repair that would write outside refuses.
+    refusals = [
+        f"generator `{c.generator}` writes to {c.path}, outside the project {project} (or through a link to "
+        "outside it): run the repair where that folder belongs, or point `output` inside the project"
+        for c in targets.outside
+        if c.is_output
+    ]
+    aside, not_ours = _clients_to_set_aside(targets, project)
+    # A folder of the user's files that a generator writes into: generate itself would overwrite them.
+    refusals += [
+        f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
+        for reason in not_ours
+    ]
+    if kind == "reset":
+        caches = [NEXT_CACHE, *(DEEP_CACHES if deep else ())]
+        aside += [SetAsidePath(project / cache, None) for cache in caches if (project / cache).exists()]
+    mounts = MountTable()
+    for item in aside:
+        refusals += removal_problems(item.path, project, mounts)
+    return aside, not_ours, refusals
 
 
 def _dev_servers(folders: list[Path]) -> list[DevServer]:
