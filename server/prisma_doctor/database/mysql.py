@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
@@ -26,7 +25,7 @@ from prisma_doctor.database.catalog import (
     Relation,
     Trigger,
 )
-from prisma_doctor.database.target import DatabaseTarget, tls_context
+from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT_SECONDS = 3
@@ -71,27 +70,27 @@ class ConnectionParams:
     database: str
     socket: str | None
     tls: bool
-    # Prisma's `sslaccept=strict` verifies the server's certificate; its default accepts any.
+    # Whether TLS verifies the server's certificate (`UrlParts.verify`).
     verify: bool
     # `sslcert`: the certificate authority to verify with, relative to the schema's folder as Prisma reads it.
     authority: str | None = None
 
 
 def connection_params(url: str) -> ConnectionParams:
-    parts = urlsplit(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    parts = url_parts(url)
+    query = parts.query
     # Prisma strips the parentheses of `socket=(/tmp/mysql.sock)`; the mariadb driver calls it socketPath.
     socket_path = (query.get("socket") or query.get("socketPath") or "").strip("()") or None
     return ConnectionParams(
-        host=unquote(parts.hostname or "") or "localhost",
+        host=parts.host or "localhost",
         port=parts.port or DEFAULT_PORT,
-        user=unquote(parts.username or "") or "root",
-        password=unquote(parts.password) if parts.password is not None else None,
-        database=unquote(parts.path.lstrip("/")),
+        user=parts.user or "root",
+        password=parts.password,
+        database=parts.database,
         socket=socket_path,
         tls=socket_path is None
         and (any(k in query for k in _SSL_PARAMETERS) or query.get("ssl", "").lower() in ("true", "1")),
-        verify=query.get("sslaccept") == "strict",
+        verify=parts.verify,
         authority=query.get("sslcert"),
     )
 
