@@ -24,7 +24,7 @@ import pytest
 from prisma_doctor.repair.journal import RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.safe_fs import CrossesMount, OutsideProject, remove_tree
-from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, doctor_json, set_immutable, tree_contents
+from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, repair_json, set_immutable, tree_contents
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
 
 IDLE = "setInterval(() => {}, 1000)"
@@ -852,8 +852,7 @@ def test_a_dev_server_of_another_project_keeps_running(
     try:
         their_tree = [psutil.Process(theirs.process.pid), *psutil.Process(theirs.process.pid).children(recursive=True)]
 
-        code, result = doctor_json("reset", "--project", str(ours.project), env=ours.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", ours.project, restarted=restarted_groups, env=ours.environment)
 
         assert code == 0, json.dumps(result, indent=2)
         stop = next(step for step in result["steps"] if step["name"] == "stop")
