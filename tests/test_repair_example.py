@@ -19,7 +19,7 @@ from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_
 from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import DevServer, Response, free_port
 from tests.example_app import run_script
-from tests.helpers import doctor_json
+from tests.helpers import doctor_json, repair_json
 from tests.watch_servers import NpmRunDev, run_by_doctor
 
 pytestmark = pytest.mark.node
@@ -48,8 +48,7 @@ def test_reset_on_the_running_example_serves_the_new_field(
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
 
-    code, result = doctor_json("reset", "--project", str(example_app))
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", example_app, restarted=restarted_groups)
 
     assert code == 0, result
     assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
@@ -91,8 +90,7 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     assert lock.exists(), (tmp_path / "npm-run-dev.log").read_text()
     command = psutil.Process(launcher.pid).cmdline()
 
-    code, result = doctor_json("restart-dev", "--project", str(example_app), env=env)
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", example_app, restarted=restarted_groups, env=env)
 
     assert code == 0, json.dumps(result, indent=2)
     stop = next(s for s in result["steps"] if s["name"] == "stop")
@@ -156,8 +154,7 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database")
 
     # 2. A restart loads the new client; the page still fails, now on the database, and says so.
-    code, result = doctor_json("restart-dev", "--project", str(example_app))
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", example_app, restarted=restarted_groups)
     assert code == 1, json.dumps(result, indent=2)
     app = next(step for step in result["steps"] if step["name"] == "verify-app")
     assert app["status"] == "failed" and "answers 500" in app["message"], app
