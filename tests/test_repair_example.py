@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -25,6 +26,10 @@ from tests.watch_servers import NpmRunDev, run_by_doctor
 pytestmark = pytest.mark.node
 
 
+def step_of(result: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(step for step in result["steps"] if step["name"] == name)
+
+
 def demo_break_arguments() -> list[str]:
     """The arguments scripts/demo.sh breaks the example with: the test below follows the demo's own flow."""
     demo = (Path(__file__).resolve().parents[1] / "scripts" / "demo.sh").read_text()
@@ -33,12 +38,14 @@ def demo_break_arguments() -> list[str]:
     return found.group(1).split()
 
 
+@pytest.mark.parametrize("bundler", ["turbopack", "webpack"])
 def test_reset_on_the_running_example_serves_the_new_field(
     example_app: Path,
-    start_dev_server: Callable[[Path], DevServer],
+    start_dev_server: Callable[..., DevServer],
     restarted_groups: list[int],
+    bundler: str,
 ) -> None:
-    server = start_dev_server(example_app)
+    server = start_dev_server(example_app, bundler=bundler)
     assert server.get("/").status == 200
     original = psutil.Process(server.process.pid)
     command, cwd = original.cmdline(), original.cwd()
@@ -47,11 +54,16 @@ def test_reset_on_the_running_example_serves_the_new_field(
     run_script(example_app, "break.sh", *demo_break_arguments())
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
+    # What the server compiled with the old client, page and schema: kept by the reset, not compiled from nothing.
+    build = (example_app / ".next").stat().st_ino
+    assert any(p.name == bundler for p in (example_app / ".next").rglob("*") if p.is_dir()), "no cache of its own"
 
     code, result = repair_json("reset", example_app, restarted=restarted_groups)
 
     assert code == 0, result
     assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
+    assert (example_app / ".next").stat().st_ino == build
+    assert not any(".next" in detail for detail in step_of(result, "set-aside")["details"]), result
     assert server.process.wait(timeout=30) is not None
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port

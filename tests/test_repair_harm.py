@@ -279,6 +279,7 @@ def test_a_bind_mount_inside_next_is_refused_and_its_contents_kept(tmp_path: Pat
         before = tree_contents(outside)
         done = doctor("reset", "--yes", cwd=project, repair=True)
         assert done.returncode == 2, done.stdout + done.stderr
+        # A `.next` with a mount in it is not looked through, so it is not kept (build_cache.py): nor removed.
         assert "mount point" in done.stderr
         assert tree_contents(outside) == before
         with pytest.raises(CrossesMount):
@@ -363,7 +364,8 @@ def test_a_folder_that_may_not_be_changed_is_refused_up_front(tmp_path: Path) ->
     set_immutable(locked, True)
     try:
         before = tree_contents(project)
-        done = doctor("reset", "--yes", cwd=project, repair=True)
+        # `--deep`: a plain reset keeps a `.next` that holds no client (build_cache.py) and would not touch it.
+        done = doctor("reset", "--yes", "--deep", cwd=project, repair=True)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "permission denied" in done.stderr and str(locked) in done.stderr
         assert "locked" not in done.stderr
@@ -680,7 +682,8 @@ def test_a_cancel_while_the_old_copies_are_removed_keeps_the_new_client_and_the_
     server = subprocess.Popen(["npm", "run", "dev"], cwd=project, env=env, start_new_session=True)
     _wait_answering(port)
     repair = subprocess.Popen(
-        [sys.executable, "-m", "prisma_doctor", "reset", "--yes"],
+        # `--deep`, so that the large `.next` is set aside and its removal lasts long enough to be cancelled.
+        [sys.executable, "-m", "prisma_doctor", "reset", "--yes", "--deep"],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -811,7 +814,7 @@ def test_a_reader_that_goes_away_does_not_stop_the_repair_half_way(tmp_path: Pat
     _big_next(project, folders=20, files=100)
     add_field(project, "email")
     env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
-    command = f"{shlex.quote(sys.executable)} -m prisma_doctor reset --yes | head -3"
+    command = f"{shlex.quote(sys.executable)} -m prisma_doctor reset --yes --deep | head -3"
 
     done = subprocess.run(["bash", "-c", command], cwd=project, env=env, capture_output=True, text=True, timeout=300)
 

@@ -116,14 +116,21 @@ class SetAside(Step):
     paths: list[SetAsidePath]
     outside: list[ClientFolder] = field(default_factory=list)
     not_ours: list[str] = field(default_factory=list)
+    # Caches left in place, each with why (`build_cache.py`).
+    kept: list[str] = field(default_factory=list)
     name = "set-aside"
     title = "Set the stale generated clients and caches aside"
 
     def preview(self) -> list[str]:
-        lines = [f"{p.path} ({human_size(size_of(p.path))})" for p in self.paths if os.path.lexists(p.path)]
-        lines = [f"{line}: kept aside until the new client is in place" for line in lines]
+        lines = [
+            f"{p.path} ({human_size(size_of(p.path))}): " + (f"{p.why}; " if p.why else "")
+            for p in self.paths
+            if os.path.lexists(p.path)
+        ]
+        lines = [f"{line}kept aside until the new client is in place" for line in lines]
         lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT touched" for c in self.outside]
         lines += [f"NOT touched: {reason}" for reason in self.not_ours]
+        lines += self.kept
         return lines or ["nothing to set aside"]
 
     def identity(self) -> list[str]:
