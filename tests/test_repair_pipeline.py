@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,45 @@ def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path:
     # The running repair's backup is its own: never offered for removal as an earlier repair's leftover.
     assert "another repair of this project is running now" in " ".join(plan.notes)
     assert not [note for note in plan.notes if "set aside in" in note], plan.notes
+
+
+@pytest.mark.parametrize(
+    ("status", "delay"),
+    [
+        ("progress", 0.3),  # while `prisma generate` runs (it takes seconds), which then fails in the renamed folder
+        ("done", 0.0),  # once it succeeded: the next step's journal write fails, and the step is not run
+    ],
+)
+def test_a_project_renamed_during_generate_is_put_back_where_it_now_is(
+    tmp_path: Path, status: str, delay: float
+) -> None:
+    # An attacker's trial: the folder renamed during generate gave a FileNotFoundError traceback from the journal's
+    # write, and left the old client set aside and the project without one.
+    project = project_copy("npm", tmp_path / "app")
+    add_field(project, "email")
+    old_copies = {p.relative_to(project): p.read_text() for p in client_schema_copies(project)}
+    moved = tmp_path / "renamed"
+    renames: list[threading.Timer] = []
+
+    def rename_during_generate(event: ProgressEvent) -> None:
+        if event.step == "generate" and event.status == status and not renames:
+            renames.append(threading.Timer(delay, os.rename, (project, moved)))
+            renames[0].start()
+
+    result = run_plan(build_plan(project, "reset"), progress=rename_during_generate)
+    renames[0].join()
+
+    assert not project.exists() and moved.is_dir()
+    assert not result.ok, result.to_json()
+    said = next(note for note in result.notes if "moved from" in note)
+    assert f"moved from {project} to {moved}" in said and "journal could not be written" in said, said
+    rollback = next(s for s in result.steps if s.name == "rollback")
+    assert rollback.status == "done" and rollback.details == (f"put back {moved}/node_modules/.prisma/client",), (
+        rollback
+    )
+    # The old client is back in the renamed project, nothing is left aside, and the journal is there too.
+    assert {p.relative_to(moved): p.read_text() for p in client_schema_copies(moved)} == old_copies
+    assert not any((moved / ".prisma-doctor" / "aside").iterdir())
+    journal = Journal.previous(moved)
+    assert journal is not None and journal["outcome"] == "failed", journal
+    assert result.verdict() == "repair NOT complete"

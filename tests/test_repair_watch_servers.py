@@ -162,3 +162,37 @@ def test_two_servers_of_one_folder_each_come_back_on_their_own_port(
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_project_renamed_during_the_repair_gets_its_server_back_where_it_now_is(
+    watch_template: Path, tmp_path: Path, restarted_groups: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An attacker's trial: the folder renamed during generate left the tsx server the repair had stopped down.
+    import os
+
+    from prisma_doctor.repair.context import ProgressEvent
+    from prisma_doctor.repair.pipeline import run_plan
+    from prisma_doctor.repair.plan import build_plan
+    from tests.repair_fixtures import repair_environment
+
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    assert server.users().status == 200
+    for name, value in {**repair_environment(), "PORT": str(server.port)}.items():
+        monkeypatch.setenv(name, value)
+    moved = tmp_path / "renamed"
+
+    def rename_after_generate(event: ProgressEvent) -> None:
+        if event.step == "generate" and event.status == "done":
+            os.rename(project, moved)
+
+    result = run_plan(build_plan(project, "reset"), progress=rename_after_generate)
+    restarted_groups.extend(r.pid for r in result.restarted)
+
+    assert not result.ok and f"moved from {project} to {moved}" in " ".join(result.notes), result.to_json()
+    steps = {step.name: step for step in result.steps}
+    assert steps["rollback"].status == "done", result.to_json()
+    assert steps["restart-dev"].status == "done", result.to_json()
+    (restarted,) = result.restarted
+    assert psutil.Process(restarted.pid).cwd() == str(moved)
+    assert server.users().status == 200, "the app answers again, from the renamed folder"

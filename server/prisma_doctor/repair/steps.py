@@ -26,6 +26,7 @@ from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, stop_processes
+from prisma_doctor.repair.relocation import moved, moved_server
 from prisma_doctor.repair.run_command import run_command
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
 from prisma_doctor.repair.statuses import StepStatus
@@ -61,6 +62,9 @@ class Step:
 
     def run(self, ctx: StepContext) -> StepOutcome:
         raise NotImplementedError
+
+    def relocate(self, old: Path, new: Path) -> None:
+        """The project moved from `old` to `new` while the repair ran: what this step still has to do is there."""
 
 
 def human_size(size: int) -> str:
@@ -374,6 +378,10 @@ class RestartDevServers(Step):
         if not self.servers:
             return ["no dev server is running"]
         return [server.label for server in self.servers]
+
+    def relocate(self, old: Path, new: Path) -> None:
+        self.servers = [moved_server(server, old, new) for server in self.servers]
+        self.folders = [moved(folder, old, new) for folder in self.folders]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.servers:
