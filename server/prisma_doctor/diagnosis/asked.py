@@ -77,7 +77,10 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     decided = _decide(event, context, answer)
     shown = {"asked": True, "url": probe.shown, "server": answer.server}
     if decided:
-        return [replace(f, data={**f.data, "database": shown}) for f in decided]
+        # A fix through Prisma's CLI would reach another database than the one that failed: said with it.
+        differs = probe.target.differs if probe.target is not None else None
+        also = f" Beware: {differs}." if differs and any(f.code in ABSENCES for f in decided) else ""
+        return [replace(f, message=f.message + also, data={**f.data, "database": shown}) for f in decided]
     if all(f.code == "db-object-error" for f in today):
         # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it now:
         # not a trigger the database shows, so not named as one; an older client, or an object changed since.
