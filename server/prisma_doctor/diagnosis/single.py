@@ -10,6 +10,9 @@ from prisma_doctor.diagnosis.context import Context, make_finding, on_model
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
 
+# `query_engine-windows.dll.node.tmp4242`: the name a generate writes the engine under before it renames it.
+_TEMPORARY_SUFFIX = re.compile(r"\.tmp\d*$")
+
 
 # Everything with one cause.
 def single_cause(event: ev.Event, context: Context) -> Finding | None:
@@ -211,7 +214,7 @@ def _engine_file(printed: str, context: Context) -> str | None:
     """The engine file a locking error names, when it is this project's: the log may name it as the process wrote
     it (`query_engine-windows.dll.node.tmp4242`), relative to the dev server's folder. A file of the same name in
     another project is not this one's, and its holder is not ours to stop. Without a project, the file as named."""
-    path = re.sub(r"\.tmp\d*$", "", printed.strip("'\""))
+    path = _TEMPORARY_SUFFIX.sub("", printed.strip("'\""))
     if context.facts is None:
         return path
     roots = {Path(r).resolve() for r in (context.facts.root, context.facts.source_root) if r}
