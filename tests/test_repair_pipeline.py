@@ -283,16 +283,21 @@ def test_a_project_renamed_during_generate_is_put_back_where_it_now_is(
     def rename_during_generate(event: ProgressEvent) -> None:
         if event.step == "generate" and event.status == status and not renames:
             renames.append(threading.Timer(delay, os.rename, (project, moved)))
-            renames[0].start()
+            if delay:
+                renames[0].start()
+            else:
+                renames[0].run()  # here and now: before the next step's first journal write
 
     result = run_plan(build_plan(project, "reset"), progress=rename_during_generate)
-    renames[0].join()
+    if delay:
+        renames[0].join()
 
     assert not project.exists() and moved.is_dir()
     assert not result.ok, result.to_json()
     said = next(note for note in result.notes if "moved from" in note)
     assert f"moved from {project} to {moved}" in said and "journal could not be written" in said, said
-    rollback = next(s for s in result.steps if s.name == "rollback")
+    rollback = next((s for s in result.steps if s.name == "rollback"), None)
+    assert rollback is not None, json.dumps([result.to_json()["steps"], result.notes])
     assert rollback.status == "done" and rollback.details == (f"put back {moved}/node_modules/.prisma/client",), (
         rollback
     )
