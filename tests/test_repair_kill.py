@@ -54,6 +54,11 @@ def _kill_while_generating(project: Path, env: dict[str, str], output: Path) -> 
             process.send_signal(signal.SIGKILL)
     psutil.wait_procs(family, timeout=30)
     repair.wait()
+    # A generate the doctor was starting as it died (its own session, not yet among its children) ends too.
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if Path(process.cwd()) == project and "generate" in process.cmdline():
+                process.send_signal(signal.SIGKILL)
 
 
 def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
