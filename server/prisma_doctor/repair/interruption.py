@@ -79,6 +79,18 @@ class StoppedServer:
     arguments: tuple[str, ...] = ()  # the port flag the user gave the script, if any
     manager: str = "npm"
 
+    def _run_words(self) -> tuple[str, ...]:
+        """`run <script> [-- <port flag>]`: npm passes arguments after `--` only; pnpm, yarn and bun pass those after
+        the script's name."""
+        assert self.script is not None
+        separator = ("--",) if self.arguments and self.manager == "npm" else ()
+        return ("run", self.script, *separator, *self.arguments)
+
+    @property
+    def label(self) -> str:
+        """As the user starts it (`npm run dev`) when it is a project script; else as recorded."""
+        return _shown(" ".join((self.manager, *self._run_words()))) if self.script is not None else self.recorded
+
     def to_json(self) -> dict[str, Any]:
         return {"command": self.recorded, "cwd": str(self.cwd), "port": self.port, "script": self.script}
 
@@ -86,9 +98,7 @@ class StoppedServer:
         """The server as `RestartDevServers` starts it: `<manager> run <script>` in its folder, on its port."""
         if self.script is None:
             return None
-        # npm passes arguments after `--` only; pnpm, yarn and bun pass those after the script's name.
-        separator = ["--"] if self.arguments and self.manager == "npm" else []
-        command = (*manager_program(self.manager), "run", self.script, *separator, *self.arguments)
+        command = (*manager_program(self.manager), *self._run_words())
         # The environment is the repair's own (the record keeps none: a server's variables hold secrets); the port
         # it had is handed on as `PORT`, as a user's terminal would have it.
         environ = {**os.environ, **({"PORT": str(self.port)} if self.port else {})}
@@ -122,8 +132,7 @@ class Interruption:
         parts = [f"a {self.kind} (pid {self.pid or '?'}, started {when}) {how}"]
         if self.stopped:
             servers = "; ".join(
-                f"`{s.recorded}` (in {_shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")")
-                for s in self.stopped
+                f"`{s.label}` (in {_shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")") for s in self.stopped
             )
             verb = "does" if len(self.stopped) == 1 else "do"
             parts.append(f"it stopped {servers}, which {verb} not run now")
