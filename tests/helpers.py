@@ -76,6 +76,17 @@ def doctor_json(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, 
         return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
 
 
+def repair_json(
+    command: str, project: Path, *, restarted: list[int], env: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """`prisma-doctor COMMAND --project PROJECT --yes --json` (see `doctor_json`). The process group of every dev
+    server the repair started goes into `restarted` (the `restarted_groups` fixture, which stops them after the test:
+    they are detached, so no dev-server fixture owns them)."""
+    code, result = doctor_json(command, "--project", str(project), env=env)
+    restarted.extend(s["pid"] for s in result.get("devServers", []))
+    return code, result
+
+
 def dry_run_plan(
     *command: str, project: Path, env: Mapping[str, str] | None = None, refused: bool = False
 ) -> dict[str, Any]:
@@ -84,6 +95,11 @@ def dry_run_plan(
     done = doctor(*command, "--project", str(project), "--dry-run", "--json", env=env)
     assert done.returncode == (2 if refused else 0), done.stdout + done.stderr
     return json.loads(done.stdout)
+
+
+def previews(plan: dict[str, Any]) -> dict[str, list[str]]:
+    """Each step's preview in a plan `--dry-run --json` printed, by the step's name."""
+    return {step["name"]: step["preview"] for step in plan["steps"]}
 
 
 def check_json(root: Path, *args: str) -> tuple[int, dict[str, Any]]:

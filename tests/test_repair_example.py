@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -19,10 +20,14 @@ from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_
 from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import DevServer, Response, free_port
 from tests.example_app import run_script
-from tests.helpers import doctor_json
+from tests.helpers import doctor_json, repair_json
 from tests.watch_servers import NpmRunDev, run_by_doctor
 
 pytestmark = pytest.mark.node
+
+
+def step_of(result: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(step for step in result["steps"] if step["name"] == name)
 
 
 def demo_break_arguments() -> list[str]:
@@ -33,12 +38,14 @@ def demo_break_arguments() -> list[str]:
     return found.group(1).split()
 
 
+@pytest.mark.parametrize("bundler", ["turbopack", "webpack"])
 def test_reset_on_the_running_example_serves_the_new_field(
     example_app: Path,
-    start_dev_server: Callable[[Path], DevServer],
+    start_dev_server: Callable[..., DevServer],
     restarted_groups: list[int],
+    bundler: str,
 ) -> None:
-    server = start_dev_server(example_app)
+    server = start_dev_server(example_app, bundler=bundler)
     assert server.get("/").status == 200
     original = psutil.Process(server.process.pid)
     command, cwd = original.cmdline(), original.cwd()
@@ -47,12 +54,16 @@ def test_reset_on_the_running_example_serves_the_new_field(
     run_script(example_app, "break.sh", *demo_break_arguments())
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
+    # What the server compiled with the old client, page and schema: kept by the reset, not compiled from nothing.
+    build = (example_app / ".next").stat().st_ino
+    assert any(p.name == bundler for p in (example_app / ".next").rglob("*") if p.is_dir()), "no cache of its own"
 
-    code, result = doctor_json("reset", "--project", str(example_app))
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", example_app, restarted=restarted_groups)
 
     assert code == 0, result
     assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
+    assert (example_app / ".next").stat().st_ino == build
+    assert not any(".next" in detail for detail in step_of(result, "set-aside")["details"]), result
     assert server.process.wait(timeout=30) is not None
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port
@@ -91,8 +102,7 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     assert lock.exists(), (tmp_path / "npm-run-dev.log").read_text()
     command = psutil.Process(launcher.pid).cmdline()
 
-    code, result = doctor_json("restart-dev", "--project", str(example_app), env=env)
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", example_app, restarted=restarted_groups, env=env)
 
     assert code == 0, json.dumps(result, indent=2)
     stop = next(s for s in result["steps"] if s["name"] == "stop")
@@ -156,8 +166,7 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database")
 
     # 2. A restart loads the new client; the page still fails, now on the database, and says so.
-    code, result = doctor_json("restart-dev", "--project", str(example_app))
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", example_app, restarted=restarted_groups)
     assert code == 1, json.dumps(result, indent=2)
     app = next(step for step in result["steps"] if step["name"] == "verify-app")
     assert app["status"] == "failed" and "answers 500" in app["message"], app

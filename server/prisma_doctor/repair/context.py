@@ -63,6 +63,7 @@ class SetAsidePath:
     path: Path
     provider: str | None  # the generator of a client folder (checked again when put back), None for a cache
     file_extension: str = "ts"  # the generator's `generatedFileExtension` (ownership.py's proof file)
+    why: str = ""  # for a cache: why it must go (a client set aside needs no reason)
 
 
 @dataclass

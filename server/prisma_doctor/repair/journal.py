@@ -146,11 +146,13 @@ class Journal:
     def save(self) -> None:
         self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
 
-    def mark(self, name: str, status: JournalStatus, detail: str = "") -> None:
+    def mark(self, name: str, status: JournalStatus, detail: str = "", seconds: float | None = None) -> None:
         for step in self.data["steps"]:
             if step["name"] == name:
                 step["status"] = status
                 step["detail"] = detail
+                if seconds is not None:
+                    step["seconds"] = round(seconds, 3)
         self.save()
 
     def record_aside(self, entry: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from prisma_doctor.findings import Report
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.app_check import requests_that_failed
+from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.interruption import Interruption, left_by_last_repair
@@ -52,7 +53,6 @@ from prisma_doctor.state_folder import STATE_DIR
 from prisma_doctor.workspace import app_folders
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
-NEXT_CACHE = ".next"
 DEEP_CACHES = (".turbo", "node_modules/.cache")
 
 
@@ -176,17 +176,17 @@ def build_plan(
         f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
         for reason in not_ours
     ]
-    if kind == "reset":
-        caches = [NEXT_CACHE, *(DEEP_CACHES if deep else ())]
-        aside += [SetAsidePath(project / cache, None) for cache in caches if (project / cache).exists()]
+    caches_kept: list[str] = []
     mounts = MountTable()
+    if kind == "reset":
+        aside += _caches_to_set_aside(project, targets, deep, mounts, caches_kept)
     for item in aside:
         refusals += removal_problems(item.path, project, mounts)
     steps = [*_recover(interruption, project, takes_over=True)]
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
         steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes), servers))
-    steps.append(SetAside(aside, targets.outside, not_ours))
+    steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         steps.append(Reinstall(manager, missing))
@@ -262,6 +262,27 @@ def _server_pids(servers: list[DevServer]) -> set[int]:
     """Every process of the servers' trees: stopping a server stops all of it, so that no `next-server` or tsx child
     is left serving the old client."""
     return {pid for server in servers for pid in (*server.launcher_pids, *server.tree_pids)}
+
+
+def _caches_to_set_aside(
+    project: Path, targets: Targets, deep: bool, mounts: MountTable, kept: list[str]
+) -> list[SetAsidePath]:
+    """The build caches a reset sets aside, each with why; a `.next` it keeps is said in `kept`, with why."""
+    caches: list[SetAsidePath] = []
+    next_cache = project / NEXT_CACHE
+    if next_cache.exists():
+        clients = [client.path for client in targets.clients]
+        why = reason_to_set_aside(next_cache, clients, deep=deep, mounts=mounts)
+        if why is None:
+            kept.append(
+                f"{next_cache}: left in place: it holds no generated client, and Next compiles again what the new "
+                "client changes (`--deep` sets it aside)"
+            )
+        else:
+            caches.append(SetAsidePath(next_cache, None, why=why))
+    deep_caches = [project / cache for cache in DEEP_CACHES if deep]
+    caches += [SetAsidePath(cache, None, why="`--deep` asks for it") for cache in deep_caches if cache.exists()]
+    return caches
 
 
 def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsidePath], list[str]]:

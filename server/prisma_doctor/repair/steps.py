@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prisma_doctor import run_control
 from prisma_doctor.check import check_project, inspect_project
@@ -116,14 +116,21 @@ class SetAside(Step):
     paths: list[SetAsidePath]
     outside: list[ClientFolder] = field(default_factory=list)
     not_ours: list[str] = field(default_factory=list)
+    # Caches left in place, each with why (`build_cache.py`).
+    kept: list[str] = field(default_factory=list)
     name = "set-aside"
     title = "Set the stale generated clients and caches aside"
 
     def preview(self) -> list[str]:
-        lines = [f"{p.path} ({human_size(size_of(p.path))})" for p in self.paths if os.path.lexists(p.path)]
-        lines = [f"{line}: kept aside until the new client is in place" for line in lines]
+        lines = [
+            f"{p.path} ({human_size(size_of(p.path))}): " + (f"{p.why}; " if p.why else "")
+            for p in self.paths
+            if os.path.lexists(p.path)
+        ]
+        lines = [f"{line}kept aside until the new client is in place" for line in lines]
         lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT touched" for c in self.outside]
         lines += [f"NOT touched: {reason}" for reason in self.not_ours]
+        lines += self.kept
         return lines or ["nothing to set aside"]
 
     def identity(self) -> list[str]:
@@ -380,43 +387,11 @@ class RestartDevServers(Step):
         started: set[int] = set()
         kept = 0
         for server in self.servers:
-            if devserver.still_running(server):
-                # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-                details.append(f"pid {server.pid} was not stopped and still runs as it was: not started again")
+            detail, ended = self._bring_back(ctx, server, started)
+            details.append(detail)
+            if ended == "kept":
                 kept += 1
-                if server.run_pid is not None:
-                    # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
-                    run_control.clear(StateFolder(Path(server.home)))
-                continue
-            home = folder_of(Path(server.cwd), self.folders) or ctx.root
-            others = [
-                s
-                for s in devserver.find_dev_servers(home)
-                if Path(s.cwd) == Path(server.cwd) and not devserver.started_by(s, started)
-            ]
-            if others:
-                # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
-                # the client while it was set aside, and a second copy would only fight it for the port.
-                pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
-                details.append(
-                    f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
-                )
-                not_back.append(server)
-                continue
-            if server.run_pid is not None:
-                ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
-                restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
-            else:
-                ctx.say(f"starting {' '.join(server.command)}")
-                restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
-            if restarted.pid:
-                started.add(restarted.pid)
-            ctx.token.raise_if_cancelled()
-            folder = Path(server.home) if server.run_pid is not None else home
-            restarted = replace(restarted, folder=str(folder), tool=server.tool)
-            ctx.extra.setdefault("restarted", []).append(restarted)
-            details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
-            if not restarted.answered:
+            elif ended == "not back":
                 not_back.append(server)
         if not_back:
             # Named as the user started them, so that they know what to start (or look at) themselves.
@@ -428,6 +403,44 @@ class RestartDevServers(Step):
             message = "a dev server was not stopped, so it still runs what it loaded before; restart it yourself"
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
+
+    def _bring_back(
+        self, ctx: StepContext, server: DevServer, started: set[int]
+    ) -> tuple[str, Literal["back", "not back", "kept"]]:
+        """Start one stopped server again, unless it still runs or something else started it: what to say of it, and
+        how it ended. `started` gathers the pids this repair started."""
+        if devserver.still_running(server):
+            if server.run_pid is not None:
+                # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
+                run_control.clear(StateFolder(Path(server.home)))
+            # Never a second copy: a server this repair did not manage to stop keeps running as it is.
+            return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept"
+        home = folder_of(Path(server.cwd), self.folders) or ctx.root
+        others = [
+            s
+            for s in devserver.find_dev_servers(home)
+            if Path(s.cwd) == Path(server.cwd) and not devserver.started_by(s, started)
+        ]
+        if others:
+            # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
+            # client while it was set aside, and a second copy would only fight it for the port.
+            pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
+            said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
+            return said, "not back"
+        if server.run_pid is not None:
+            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
+            restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
+        else:
+            ctx.say(f"starting {' '.join(server.command)}")
+            restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
+        if restarted.pid:
+            started.add(restarted.pid)
+        ctx.token.raise_if_cancelled()
+        folder = Path(server.home) if server.run_pid is not None else home
+        restarted = replace(restarted, folder=str(folder), tool=server.tool)
+        ctx.extra.setdefault("restarted", []).append(restarted)
+        said = f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}"
+        return said, "back" if restarted.answered else "not back"
 
 
 @dataclass
