@@ -18,7 +18,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import DOCTOR, check_json, doctor, doctor_environment, doctor_json, finding, tree_contents
+from tests.helpers import (
+    DOCTOR,
+    check_json,
+    doctor_environment,
+    dry_run_plan,
+    finding,
+    previews,
+    repair_json,
+    tree_contents,
+)
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 pytestmark = pytest.mark.node
@@ -89,15 +98,14 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         assert str(client) in [copy["path"] for copy in left["data"]["setAside"]], left
         assert f"port {server.port}" in left["message"] and "did not finish" in left["message"], left["message"]
 
-        plan = json.loads(doctor("reset", "--dry-run", "--json", "--project", str(project)).stdout)
+        plan = dry_run_plan("reset", project=project)
         assert plan["steps"][0]["name"] == "recover", plan
-        restart = next(step for step in plan["steps"] if step["name"] == "restart-dev")
-        assert any("run dev" in line and str(project) in line for line in restart["preview"]), restart
+        restart = previews(plan)["restart-dev"]
+        assert any("run dev" in line and str(project) in line for line in restart), restart
         # Said once: the step that takes it over, not a note besides.
         assert not plan["notes"], plan["notes"]
 
-        code, result = doctor_json("reset", "--project", str(project), env=server.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", project, restarted=restarted_groups, env=server.environment)
 
         assert code == 0, json.dumps(result, indent=2)
         assert result["verdict"].startswith("repair verified"), result["verdict"]

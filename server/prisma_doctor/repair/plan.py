@@ -26,7 +26,7 @@ from prisma_doctor.repair.app_check import requests_that_failed
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
-from prisma_doctor.repair.interruption import Interruption, left_by_last_repair
+from prisma_doctor.repair.interruption import Interruption, left_by_last_repair, shown
 from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
@@ -371,12 +371,6 @@ def _left_aside(project: Path, interruption: Interruption | None) -> list[Path]:
 
 
 def _unaccounted_note(paths: list[Path]) -> str:
-    names = [_shown(path.name) for path in paths]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return f"old copies left set aside in {paths[0].parent}: {shown}; a reset or regenerate removes them"
-
-
-def _shown(text: str) -> str:
-    """A recorded text made safe to print on one line: control characters escaped, length bounded."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return shown if len(shown) <= 200 else shown[:200] + "…"
+    names = [shown(path.name) for path in paths]
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"old copies left set aside in {paths[0].parent}: {listed}; a reset or regenerate removes them"
