@@ -20,6 +20,7 @@ from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.masking import shown_command
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.app_check import requests_that_failed
 from prisma_doctor.repair.context import SetAsidePath
@@ -294,7 +295,7 @@ def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
     for data in records[:8]:
         if not is_object(data) or not is_array(data.get("command")):
             continue
-        command = _shown(" ".join(str(word) for word in data["command"][:40]))
+        command = _shown(shown_command(str(word) for word in data["command"][:40]))
         where = _shown(str(data.get("cwd", "?")))
         # The port tells apart two servers of one folder run with the same command.
         port = data.get("port")
