@@ -248,7 +248,7 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
     failure: Exception | None = None
     for context in attempts:
         try:
-            return _pg8000_query(pg8000.native, params, context)
+            return _pg8000_query(_refusing_clear_text(pg8000.native), params, context)
         except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as error:
             failure = error
             if "SSL" not in str(error):

@@ -1,0 +1,349 @@
+"""What asking a project's database never gives away or gets wrong (the attacker's trial 3): a password in clear text
+to a server that asks for it (a fake MySQL and a fake PostgreSQL server here: the attacker, speaking just enough of
+each protocol to ask), a certificate path that names a FIFO, a `.env` whose `${...}` grow to gigabytes, credentials
+in messages and in the command lines of processes, and a catalog cut at its bound deciding what the database lacks
+(a real MariaDB with thousands of tables)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.database import Catalog, DatabaseTarget, InspectionFailed
+from prisma_doctor.database.dotenv import ExpansionTooLarge, expand
+from prisma_doctor.database.mysql import MAX_RELATIONS, inspect_mysql
+from prisma_doctor.database.postgres import inspect_postgres
+from prisma_doctor.database.target import UnusableUrl, locate_database
+from prisma_doctor.database_state import database_findings
+from prisma_doctor.masking import mask_command, mask_secrets, mask_url
+from prisma_doctor.repair.processes import find_project_processes
+from prisma_doctor.schema.datamodel import build_datamodel
+from prisma_doctor.schema.locate import load_schema, locate_schema
+from prisma_doctor.schema.parser import parse_schema
+from tests.database_fixtures import MariaDBServer
+from tests.helpers import check_json, codes, finding
+
+TOKEN = "ghp_Attacker0wnsThisToken1234567890"
+SCHEMA = """generator client {{
+  provider = "prisma-client-js"
+}}
+
+datasource db {{
+  provider = "{provider}"
+  url      = env("DATABASE_URL")
+}}
+
+model User {{
+  id Int @id
+}}
+"""
+
+
+def project(root: Path, env: str, provider: str = "mysql") -> Path:
+    (root / "prisma").mkdir(parents=True)
+    (root / "package.json").write_text('{"name": "victim", "private": true}\n', encoding="utf-8")
+    (root / "prisma" / "schema.prisma").write_text(SCHEMA.format(provider=provider), encoding="utf-8")
+    (root / ".env").write_text(env, encoding="utf-8")
+    return root
+
+
+class Attacker:
+    """A server on a free local port that asks every client for its password in clear text, and keeps every byte
+    the clients send after it asked."""
+
+    def __init__(self, answer: Callable[[Attacker, socket.socket], None]) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.connections = 0
+        self.received = b""
+        self._answer = answer
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with connection:
+                connection.settimeout(2)
+                with contextlib.suppress(OSError, EOFError):
+                    self._answer(self, connection)
+
+    def keep_what_comes(self, connection: socket.socket) -> None:
+        try:
+            while chunk := connection.recv(4096):
+                self.received += chunk
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def _mysql_packet(sequence: int, body: bytes) -> bytes:
+    return struct.pack("<I", len(body))[:3] + bytes([sequence]) + body
+
+
+def _read_mysql_packet(connection: socket.socket) -> tuple[int, bytes]:
+    head = _read_exactly(connection, 4)
+    return head[3], _read_exactly(connection, int.from_bytes(head[:3], "little"))
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def mysql_asking(plugin: bytes) -> Callable[[Attacker, socket.socket], None]:
+    """A MySQL server's handshake (no TLS offered), then an auth switch to `plugin` (with `dialog`'s password
+    prompt)."""
+
+    def answer(attacker: Attacker, connection: socket.socket) -> None:
+        capabilities = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000  # long password, db, 4.1, secure connection, plugin auth
+        greeting = (
+            b"\x0a5.7.99-attacker\0"
+            + struct.pack("<I", 7)
+            + b"abcdefgh\0"
+            + struct.pack("<H", capabilities & 0xFFFF)
+            + bytes([33])
+            + struct.pack("<H", 2)
+            + struct.pack("<H", capabilities >> 16)
+            + bytes([21])
+            + b"\0" * 10
+            + b"ijklmnopqrst\0mysql_native_password\0"
+        )
+        connection.sendall(_mysql_packet(0, greeting))
+        sequence, _ = _read_mysql_packet(connection)
+        data = b"\x04Password: " if plugin == b"dialog" else b""
+        connection.sendall(_mysql_packet(sequence + 1, b"\xfe" + plugin + b"\0" + data))
+        attacker.keep_what_comes(connection)
+
+    return answer
+
+
+def postgres_asking(attacker: Attacker, connection: socket.socket) -> None:
+    """PostgreSQL's startup (refusing TLS), then AuthenticationCleartextPassword."""
+    while True:
+        length = struct.unpack("!I", _read_exactly(connection, 4))[0]
+        body = _read_exactly(connection, length - 4)
+        if struct.unpack("!I", body[:4])[0] == 80877103:  # SSLRequest
+            connection.sendall(b"N")
+            continue
+        break
+    connection.sendall(b"R" + struct.pack("!II", 8, 3))
+    attacker.keep_what_comes(connection)
+
+
+@pytest.fixture
+def attacker() -> Iterator[Callable[[Callable[[Attacker, socket.socket], None]], Attacker]]:
+    started: list[Attacker] = []
+
+    def start(answer: Callable[[Attacker, socket.socket], None]) -> Attacker:
+        started.append(Attacker(answer))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.close()
+
+
+# 1. Clear text.
+@pytest.mark.parametrize("plugin", [b"mysql_clear_password", b"dialog"])
+def test_a_mysql_server_asking_for_the_password_in_clear_text_gets_nothing(attacker, plugin: bytes) -> None:
+    server = attacker(mysql_asking(plugin))
+    url = f"mysql://app:{TOKEN}@127.0.0.1:{server.port}/app"
+    answer = inspect_mysql(DatabaseTarget("mysql", url, "test"))
+    assert isinstance(answer, InspectionFailed), answer
+    assert "clear text" in answer.reason and plugin.decode() in answer.reason, answer.reason
+    assert TOKEN not in answer.reason
+    assert server.connections >= 1 and TOKEN.encode() not in server.received
+
+
+def test_check_of_a_cloned_repository_sends_no_environment_variable_in_clear(
+    attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack as found: `.env` names the attacker's host and puts `${GITHUB_TOKEN}` in the password."""
+    server = attacker(mysql_asking(b"mysql_clear_password"))
+    root = project(tmp_path / "victim", f'DATABASE_URL="mysql://app:${{GITHUB_TOKEN}}@127.0.0.1:{server.port}/app"\n')
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    _, report = check_json(root)
+    said = finding(report, "db-unreachable")
+    assert "clear text" in said["message"], said
+    assert TOKEN not in str(report) and server.connections >= 1 and TOKEN.encode() not in server.received
+
+
+@pytest.mark.parametrize("use_psql", [None, False], ids=["psql-or-pg8000", "pg8000"])
+def test_a_postgres_server_asking_for_the_password_in_clear_text_gets_nothing(attacker, use_psql: bool | None) -> None:
+    server = attacker(postgres_asking)
+    url = f"postgresql://app:{TOKEN}@127.0.0.1:{server.port}/app"
+    answer = inspect_postgres(DatabaseTarget("postgresql", url, "test"), use_psql)
+    assert isinstance(answer, InspectionFailed), answer
+    assert TOKEN not in answer.reason and "clear" in answer.reason.lower(), answer.reason
+    assert server.connections >= 1 and TOKEN.encode() not in server.received
+
+
+def test_an_untrusted_workspace_never_asks_the_database(attacker, tmp_path: Path) -> None:
+    """What the language server checks with `trusted: false` (its own test: tests/lsp/test_workspace.py)."""
+    from prisma_doctor.full_check import inspect_whole
+
+    server = attacker(mysql_asking(b"mysql_clear_password"))
+    root = project(tmp_path / "victim", f'DATABASE_URL="mysql://app:{TOKEN}@127.0.0.1:{server.port}/app"\n')
+    report = inspect_whole(root, may_ask=False).report
+    not_asked = next(f for f in report.findings if f.code == "db-not-asked")
+    assert "not trusted" in not_asked.message and TOKEN not in not_asked.message
+    assert server.connections == 0
+    # Trusted, the same check asks (and the server that asks for clear text gets nothing).
+    trusted = inspect_whole(root).report
+    assert "db-not-asked" not in [f.code for f in trusted.findings] and server.connections >= 1
+
+
+# 2. A certificate path that names what is no certificate file.
+def test_a_certificate_path_naming_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        url = f"mysql://app:pw@127.0.0.1:1/app?sslaccept=strict&sslcert={path}"
+        started = time.monotonic()
+        answer = inspect_mysql(DatabaseTarget("mysql", url, "test"))
+        assert isinstance(answer, InspectionFailed) and "not a regular file" in answer.reason, answer
+        assert time.monotonic() - started < 2
+
+
+# 3. The expansion bomb.
+BOMB = "V0=xxxxxxxx\n" + "".join(f"V{i}=" + f"${{V{i - 1}}}" * 8 + "\n" for i in range(1, 10))
+
+
+def test_a_dotenv_expansion_bomb_is_refused_quickly_and_said(tmp_path: Path) -> None:
+    root = project(tmp_path / "victim", BOMB + 'DATABASE_URL="mysql://app:${V9}@db/app"\n')
+    started = time.monotonic()
+    with pytest.raises(UnusableUrl, match="expand past"):
+        locate_database(root, load_schema(locate_schema(root)), {})
+    _, report = check_json(root)
+    elapsed = time.monotonic() - started
+    said = finding(report, "db-not-asked")
+    assert "DATABASE_URL" in said["message"] and "expand past" in said["message"]
+    assert "client-not-generated" in codes(report), "the rest of the check is not lost"
+    assert elapsed < 10, elapsed
+    # Ordinary references still expand, from the files and from the environment.
+    assert expand("mysql://${USER_NAME}:$PW@h/db", {"USER_NAME": "ada", "PW": "x"}) == "mysql://ada:x@h/db"
+    with pytest.raises(ExpansionTooLarge):
+        expand("${A}", {"A": "x" * 100}, limit=99)
+
+
+# 5. Credentials shown.
+@pytest.mark.parametrize(
+    ("url", "secrets", "shown"),
+    [
+        ("mysql://root:S3cr#etPw@127.0.0.1:3306/app", ["S3cr", "etPw"], "mysql://****@127.0.0.1:3306/app"),
+        ("mysql://root:p@ssw0rd@db/app", ["p@ssw0rd", "ssw0rd"], "mysql://****@db/app"),
+        ("mysql://root:a/b?cd@db/app", ["a/b?cd"], "mysql://****@db/app"),
+        (" mysql://root:Secr3tPw@db/app", ["Secr3tPw"], " mysql://****@db/app"),
+        ("jdbc:mysql://root:Secr3tPw@db/app", ["Secr3tPw"], "jdbc:mysql://****@db/app"),
+        (TOKEN, [TOKEN], "****"),
+        ("mysql://root:Secr3tPw@db/app?sslpassword=K3yPass", ["Secr3tPw", "K3yPass"], None),
+        ("postgresql://ada:p%40ss@db:5432/app", ["p%40ss", "p@ss"], "postgresql://ada:****@db:5432/app"),
+        ("file:./dev.db", [], "file:./dev.db"),
+    ],
+)
+def test_a_url_is_masked_whenever_it_is_not_read_whole(url: str, secrets: list[str], shown: str | None) -> None:
+    masked = mask_url(url)
+    if shown is not None:
+        assert masked == shown
+    # A driver's message may quote any piece of what it read.
+    message = mask_secrets(f"cannot read {url}: {' and '.join(secrets)}", url)
+    for secret in secrets:
+        assert secret not in masked and secret not in message, (secret, message)
+
+
+def test_check_never_prints_a_password_the_url_does_not_encode(tmp_path: Path) -> None:
+    for index, password in enumerate(("S3cr#etPw", "p@ssw0rd/x", "a?b#c@d")):
+        root = project(tmp_path / str(index), f'DATABASE_URL="mysql://root:{password}@127.0.0.1:1/app"\n')
+        _, report = check_json(root)
+        for piece in {password, *password.replace("#", " ").replace("@", " ").replace("/", " ").split()}:
+            if len(piece) >= 3:
+                assert piece not in str(report), (piece, report)
+
+
+def test_a_config_env_that_holds_no_url_is_not_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path / "victim", "")
+    schema = root / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text(encoding="utf-8").replace('  url      = env("DATABASE_URL")\n', ""), "utf-8")
+    (root / "prisma.config.ts").write_text(
+        'import { defineConfig, env } from "prisma/config";\n'
+        'export default defineConfig({ schema: "prisma/schema.prisma", datasource: { url: env("GITHUB_TOKEN") } });\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    _, report = check_json(root)
+    said = finding(report, "db-not-asked")
+    assert "not a mysql://" in said["message"] and TOKEN not in str(report)
+
+
+def test_a_process_command_line_is_shown_without_its_passwords(tmp_path: Path) -> None:
+    words = ["node", "server.js", "--db=mysql://root:TopSecretPw@db/app", "--password", "Hunter22", "PGPASSWORD=Pg0k"]
+    assert mask_command(words) == [
+        "node",
+        "server.js",
+        "--db=mysql://root:****@db/app",
+        "--password",
+        "****",
+        "PGPASSWORD=****",
+    ]
+    # A real process of the project, as a repair's plan names it.
+    root = project(tmp_path / "victim", "")
+    child = subprocess.Popen(
+        ["node", "-e", "setInterval(() => {}, 1000)", "--", "--db=mysql://root:TopSecretPw@db/app"], cwd=root
+    )
+    try:
+        deadline = time.monotonic() + 10
+        found = []
+        while not found and time.monotonic() < deadline:
+            found = [p for p in find_project_processes(root) if p.pid == child.pid]
+            time.sleep(0.1)
+        assert found, "the project's node process was not found"
+        assert "TopSecretPw" not in found[0].command and "root:****@db" in found[0].command
+        assert "TopSecretPw" not in str(found[0].to_json())
+    finally:
+        child.kill()
+        child.wait()
+
+
+# 6. A catalog cut at its bound.
+@pytest.mark.mariadb
+def test_a_catalog_cut_at_its_bound_decides_nothing_from_what_it_lacks(mariadb: MariaDBServer) -> None:
+    # More tables than are read, all sorting before `User`; `_prisma_migrations` sorts after them all.
+    many = "".join(f"CREATE TABLE A{i:05d} (id INT) ENGINE=MEMORY;\n" for i in range(MAX_RELATIONS + 1))
+    started = time.monotonic()
+    url = mariadb.database(
+        many
+        + "CREATE TABLE `User` (id INT PRIMARY KEY);\n"
+        + "CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY, migration_name VARCHAR(255), "
+        "started_at DATETIME(3), finished_at DATETIME(3), rolled_back_at DATETIME(3));\n"
+        "INSERT INTO _prisma_migrations VALUES ('1', '0001_init', NOW(3), NOW(3), NULL);\n"
+    )
+    print(f"{MAX_RELATIONS + 1} tables made in {time.monotonic() - started:.1f} s")
+    catalog = inspect_mysql(DatabaseTarget("mysql", url, "test"))
+    assert isinstance(catalog, Catalog), catalog
+    assert catalog.cut is not None and str(MAX_RELATIONS) in catalog.cut
+    assert catalog.relation("User") is None, "the list was cut before `User`: what this test is about"
+    assert [m.name for m in catalog.migrations or ()] == ["0001_init"], "read on its own, not from the cut list"
+    schema = build_datamodel([parse_schema(SCHEMA.format(provider="mysql"), "/p/prisma/schema.prisma")])
+    findings = database_findings(catalog, "db", ["0001_init"], {}, [schema], schema, None)
+    assert [f.code for f in findings] == ["db-catalog-cut"], findings
