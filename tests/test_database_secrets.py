@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from prisma_doctor.database import Catalog, DatabaseTarget, InspectionFailed
+from prisma_doctor.database import Catalog, DatabaseTarget, InspectionFailed, mysql
 from prisma_doctor.database.dotenv import ExpansionTooLarge, expand
 from prisma_doctor.database.mysql import MAX_RELATIONS, inspect_mysql
 from prisma_doctor.database.postgres import inspect_postgres
+from prisma_doctor.database.sqlite import MAX_OBJECTS
 from prisma_doctor.database.target import UnusableUrl, locate_database
 from prisma_doctor.database_state import database_findings
 from prisma_doctor.masking import mask_command, mask_secrets, mask_url
@@ -31,6 +32,7 @@ from prisma_doctor.schema.locate import load_schema, locate_schema
 from prisma_doctor.schema.parser import parse_schema
 from tests.database_fixtures import MariaDBServer
 from tests.helpers import check_json, codes, finding
+from tests.test_diagnosis_database import explain_text, p2022_lines, sqlite_project
 
 TOKEN = "ghp_Attacker0wnsThisToken1234567890"
 SCHEMA = """generator client {{
@@ -327,23 +329,53 @@ def test_a_process_command_line_is_shown_without_its_passwords(tmp_path: Path) -
 
 # 6. A catalog cut at its bound.
 @pytest.mark.mariadb
-def test_a_catalog_cut_at_its_bound_decides_nothing_from_what_it_lacks(mariadb: MariaDBServer) -> None:
+def test_a_catalog_cut_at_its_bound_decides_nothing_from_what_it_lacks(
+    mariadb: MariaDBServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound lowered to 300 relations, so that the real server needs only seconds to pass it (the slow suite
+    passes the real bound of 5000)."""
+    bound = 300
+    monkeypatch.setattr(mysql, "MAX_RELATIONS", bound)
+    monkeypatch.setattr(
+        mysql, "RELATIONS_QUERY", mysql.RELATIONS_QUERY.replace(f"LIMIT {MAX_RELATIONS}", f"LIMIT {bound}")
+    )
+    cut_before_user(mariadb, bound)
+
+
+@pytest.mark.mariadb
+@pytest.mark.slow
+def test_thousands_of_tables_before_user_are_no_missing_user(mariadb: MariaDBServer) -> None:
+    cut_before_user(mariadb, MAX_RELATIONS)
+
+
+def cut_before_user(mariadb: MariaDBServer, bound: int) -> None:
     # More tables than are read, all sorting before `User`; `_prisma_migrations` sorts after them all.
-    many = "".join(f"CREATE TABLE A{i:05d} (id INT) ENGINE=MEMORY;\n" for i in range(MAX_RELATIONS + 1))
     started = time.monotonic()
     url = mariadb.database(
-        many
-        + "CREATE TABLE `User` (id INT PRIMARY KEY);\n"
-        + "CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY, migration_name VARCHAR(255), "
+        "CREATE TABLE `User` (id INT PRIMARY KEY);\n"
+        "CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY, migration_name VARCHAR(255), "
         "started_at DATETIME(3), finished_at DATETIME(3), rolled_back_at DATETIME(3));\n"
         "INSERT INTO _prisma_migrations VALUES ('1', '0001_init', NOW(3), NOW(3), NULL);\n"
     )
-    print(f"{MAX_RELATIONS + 1} tables made in {time.monotonic() - started:.1f} s")
+    for first in range(0, bound + 1, 1000):  # a thousand a time: each call of the client is bounded
+        many = range(first, min(first + 1000, bound + 1))
+        mariadb.sql(url, "".join(f"CREATE TABLE A{i:05d} (id INT) ENGINE=MEMORY;\n" for i in many))
+    print(f"{bound + 1} tables made in {time.monotonic() - started:.1f} s")
     catalog = inspect_mysql(DatabaseTarget("mysql", url, "test"))
     assert isinstance(catalog, Catalog), catalog
-    assert catalog.cut is not None and str(MAX_RELATIONS) in catalog.cut
+    assert catalog.cut is not None and str(bound) in catalog.cut
     assert catalog.relation("User") is None, "the list was cut before `User`: what this test is about"
     assert [m.name for m in catalog.migrations or ()] == ["0001_init"], "read on its own, not from the cut list"
     schema = build_datamodel([parse_schema(SCHEMA.format(provider="mysql"), "/p/prisma/schema.prisma")])
     findings = database_findings(catalog, "db", ["0001_init"], {}, [schema], schema, None)
     assert [f.code for f in findings] == ["db-catalog-cut"], findings
+
+
+def test_a_runtime_error_is_not_decided_by_a_cut_catalog(tmp_path: Path) -> None:
+    """SQLite's objects are read in the order they were made: five thousand made before `User` push it past the cut,
+    and the error's explanation says that the database's answer decided nothing."""
+    many = "".join(f"CREATE TABLE A{i:05d} (id INTEGER);\n" for i in range(MAX_OBJECTS))
+    root = sqlite_project(tmp_path / "app", f'BEGIN;\n{many}CREATE TABLE "User" (id INTEGER PRIMARY KEY);\nCOMMIT;')
+    found = explain_text(root, p2022_lines("(not available)", "findMany"))
+    assert found and all(f["data"]["database"]["asked"] is False for f in found), found
+    assert all("read only in part" in f["message"] and str(MAX_OBJECTS) in f["message"] for f in found)
