@@ -6,14 +6,9 @@ in messages and in the command lines of processes, and a catalog cut at its boun
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import struct
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +25,7 @@ from prisma_doctor.repair.processes import find_project_processes
 from prisma_doctor.schema.datamodel import build_datamodel
 from prisma_doctor.schema.locate import load_schema, locate_schema
 from prisma_doctor.schema.parser import parse_schema
+from tests.attacker_servers import StartAttacker, mysql_asking, postgres_asking
 from tests.database_fixtures import MariaDBServer
 from tests.helpers import check_json, codes, finding
 from tests.test_diagnosis_database import explain_text, p2022_lines, sqlite_project
@@ -58,117 +54,11 @@ def project(root: Path, env: str, provider: str = "mysql") -> Path:
     return root
 
 
-class Attacker:
-    """A server on a free local port that asks every client for its password in clear text, and keeps every byte
-    the clients send after it asked."""
-
-    def __init__(self, answer: Callable[[Attacker, socket.socket], None]) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self.connections = 0
-        self.received = b""
-        self._answer = answer
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            with connection:
-                connection.settimeout(2)
-                with contextlib.suppress(OSError, EOFError):
-                    self._answer(self, connection)
-
-    def keep_what_comes(self, connection: socket.socket) -> None:
-        try:
-            while chunk := connection.recv(4096):
-                self.received += chunk
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self._listener.close()
-
-
-def _mysql_packet(sequence: int, body: bytes) -> bytes:
-    return struct.pack("<I", len(body))[:3] + bytes([sequence]) + body
-
-
-def _read_mysql_packet(connection: socket.socket) -> tuple[int, bytes]:
-    head = _read_exactly(connection, 4)
-    return head[3], _read_exactly(connection, int.from_bytes(head[:3], "little"))
-
-
-def _read_exactly(connection: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return data
-
-
-def mysql_asking(plugin: bytes) -> Callable[[Attacker, socket.socket], None]:
-    """A MySQL server's handshake (no TLS offered), then an auth switch to `plugin` (with `dialog`'s password
-    prompt)."""
-
-    def answer(attacker: Attacker, connection: socket.socket) -> None:
-        capabilities = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000  # long password, db, 4.1, secure connection, plugin auth
-        greeting = (
-            b"\x0a5.7.99-attacker\0"
-            + struct.pack("<I", 7)
-            + b"abcdefgh\0"
-            + struct.pack("<H", capabilities & 0xFFFF)
-            + bytes([33])
-            + struct.pack("<H", 2)
-            + struct.pack("<H", capabilities >> 16)
-            + bytes([21])
-            + b"\0" * 10
-            + b"ijklmnopqrst\0mysql_native_password\0"
-        )
-        connection.sendall(_mysql_packet(0, greeting))
-        sequence, _ = _read_mysql_packet(connection)
-        data = b"\x04Password: " if plugin == b"dialog" else b""
-        connection.sendall(_mysql_packet(sequence + 1, b"\xfe" + plugin + b"\0" + data))
-        attacker.keep_what_comes(connection)
-
-    return answer
-
-
-def postgres_asking(attacker: Attacker, connection: socket.socket) -> None:
-    """PostgreSQL's startup (refusing TLS), then AuthenticationCleartextPassword."""
-    while True:
-        length = struct.unpack("!I", _read_exactly(connection, 4))[0]
-        body = _read_exactly(connection, length - 4)
-        if struct.unpack("!I", body[:4])[0] == 80877103:  # SSLRequest
-            connection.sendall(b"N")
-            continue
-        break
-    connection.sendall(b"R" + struct.pack("!II", 8, 3))
-    attacker.keep_what_comes(connection)
-
-
-@pytest.fixture
-def attacker() -> Iterator[Callable[[Callable[[Attacker, socket.socket], None]], Attacker]]:
-    started: list[Attacker] = []
-
-    def start(answer: Callable[[Attacker, socket.socket], None]) -> Attacker:
-        started.append(Attacker(answer))
-        return started[-1]
-
-    yield start
-    for one in started:
-        one.close()
-
-
 # 1. Clear text.
 @pytest.mark.parametrize("plugin", [b"mysql_clear_password", b"dialog"])
-def test_a_mysql_server_asking_for_the_password_in_clear_text_gets_nothing(attacker, plugin: bytes) -> None:
+def test_a_mysql_server_asking_for_the_password_in_clear_text_gets_nothing(
+    attacker: StartAttacker, plugin: bytes
+) -> None:
     server = attacker(mysql_asking(plugin))
     url = f"mysql://app:{TOKEN}@127.0.0.1:{server.port}/app"
     answer = inspect_mysql(DatabaseTarget("mysql", url, "test"))
@@ -179,7 +69,7 @@ def test_a_mysql_server_asking_for_the_password_in_clear_text_gets_nothing(attac
 
 
 def test_check_of_a_cloned_repository_sends_no_environment_variable_in_clear(
-    attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    attacker: StartAttacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The attack as found: `.env` names the attacker's host and puts `${GITHUB_TOKEN}` in the password."""
     server = attacker(mysql_asking(b"mysql_clear_password"))
@@ -192,7 +82,9 @@ def test_check_of_a_cloned_repository_sends_no_environment_variable_in_clear(
 
 
 @pytest.mark.parametrize("use_psql", [None, False], ids=["psql-or-pg8000", "pg8000"])
-def test_a_postgres_server_asking_for_the_password_in_clear_text_gets_nothing(attacker, use_psql: bool | None) -> None:
+def test_a_postgres_server_asking_for_the_password_in_clear_text_gets_nothing(
+    attacker: StartAttacker, use_psql: bool | None
+) -> None:
     server = attacker(postgres_asking)
     url = f"postgresql://app:{TOKEN}@127.0.0.1:{server.port}/app"
     answer = inspect_postgres(DatabaseTarget("postgresql", url, "test"), use_psql)
@@ -201,7 +93,7 @@ def test_a_postgres_server_asking_for_the_password_in_clear_text_gets_nothing(at
     assert server.connections >= 1 and TOKEN.encode() not in server.received
 
 
-def test_an_untrusted_workspace_never_asks_the_database(attacker, tmp_path: Path) -> None:
+def test_an_untrusted_workspace_never_asks_the_database(attacker: StartAttacker, tmp_path: Path) -> None:
     """What the language server checks with `trusted: false` (its own test: tests/lsp/test_workspace.py)."""
     from prisma_doctor.full_check import inspect_whole
 

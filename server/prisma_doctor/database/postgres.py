@@ -257,8 +257,8 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
 
 
 def _refusing_clear_text(driver: Any) -> Any:
-    """pg8000's module with a `Connection` that answers a request for the password in clear text (authentication
-    code 3) only inside TLS, as libpq's `require_auth=!password` does outside it."""
+    """pg8000's module with a `Connection` that refuses a request for the password in clear text (authentication
+    code 3) outside TLS, as libpq's `require_auth=!password` does."""
 
     class Connection(driver.Connection):
         def handle_AUTHENTICATION_REQUEST(self, data: bytes, context: Any) -> None:
@@ -266,7 +266,8 @@ def _refusing_clear_text(driver: Any) -> Any:
                 raise driver.InterfaceError(
                     "the server asked for the password in clear text on a connection without TLS; it was not sent"
                 )
-            super().handle_AUTHENTICATION_REQUEST(data, context)
+            # pg8000 ships no types (see `_with_pg8000`).
+            super().handle_AUTHENTICATION_REQUEST(data, context)  # pyright: ignore[reportUnknownMemberType]
 
     return SimpleNamespace(Connection=Connection)
 
