@@ -175,6 +175,14 @@ def test_check_never_prints_a_password_the_url_does_not_encode(tmp_path: Path) -
                 assert piece not in str(report), (piece, report)
 
 
+def test_explain_never_prints_a_url_whose_scheme_is_not_at_its_start(tmp_path: Path) -> None:
+    for index, url in enumerate((" mysql://root:Secr3tPw@db/app", "jdbc:mysql://root:Secr3tPw@db/app")):
+        root = project(tmp_path / str(index), f'DATABASE_URL="{url}"\n')
+        found = explain_text(root, p2022_lines("(not available)", "findMany"))
+        assert found and "Secr3tPw" not in str(found), found
+        assert any("is not a mysql:// or mariadb:// URL" in f["message"] for f in found), found
+
+
 def test_a_config_env_that_holds_no_url_is_not_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = project(tmp_path / "victim", "")
     schema = root / "prisma" / "schema.prisma"
