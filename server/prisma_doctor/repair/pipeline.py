@@ -37,6 +37,7 @@ from prisma_doctor.repair.context import (
     StepContext,
 )
 from prisma_doctor.repair.devserver import Restarted
+from prisma_doctor.repair.interruption import aside_record
 from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
@@ -169,9 +170,7 @@ def _never_raising(progress: ProgressCallback) -> ProgressCallback:
 
 
 def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken, progress: ProgressCallback) -> None:
-    journal = Journal.start(
-        plan.root, plan.kind, [s.name for s in plan.steps], {"dev_servers": [s.to_json() for s in plan.dev_servers]}
-    )
+    journal = Journal.start(plan.root, plan.kind, [s.name for s in plan.steps], plan.journal_record())
     total = len(plan.steps)
     index = 0
 
@@ -180,6 +179,7 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
         progress(ProgressEvent(step.name, step.title, index, total, "progress", message))
 
     ctx = StepContext(plan.root, token, say, before=plan.before)
+    ctx.remember_aside = lambda item, aside: journal.record_aside(aside_record(item, aside))
     outcome_word = "done"
     for index, step in enumerate(plan.steps):
         if outcome_word != "done" and not step.runs_after_failure:
