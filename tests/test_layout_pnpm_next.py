@@ -18,7 +18,7 @@ import pytest
 
 from tests import pnpm_next_app as layout
 from tests.dev_server import DevServer, free_port
-from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json, tree_contents
+from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json, step, tree_contents
 from tests.pnpm_next_app import PnpmDev
 
 pytestmark = pytest.mark.node
@@ -48,10 +48,6 @@ def start_server(app: Path, start_dev_server: Callable[..., DevServer]) -> Calla
 
 def codes(report: dict[str, Any]) -> set[str]:
     return {finding["code"] for finding in report["findings"]}
-
-
-def step(result: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(s for s in result["steps"] if s["name"] == name)
 
 
 def plan_of(app: Path, *command: str) -> dict[str, list[str]]:
