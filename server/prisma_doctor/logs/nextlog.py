@@ -14,6 +14,7 @@ from pathlib import Path
 
 from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
+from prisma_doctor.logs import json_record
 
 LOCK = Path(".next") / "dev" / "lock"
 LOG = Path(".next") / "dev" / "logs" / "next-development.log"
@@ -51,12 +52,8 @@ def read_lock(project_root: str | Path) -> DevServerLock | None:
 
 def message_lines(record: str) -> list[str]:
     """The text lines of one JSON line of the log (its `message`), or the line itself if it is not JSON."""
-    try:
-        data = json.loads(record)
-    except ValueError:
-        return [record]
-    message = data.get("message") if is_object(data) else None
-    return message.splitlines() if isinstance(message, str) else []
+    data = json_record.parse(record)
+    return [record] if data is None else json_record.texts(data)
 
 
 class NextLogFollower:

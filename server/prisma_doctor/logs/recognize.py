@@ -15,8 +15,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prisma_doctor.catalogue import PRISMA_CODES, match_message
+from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
-from prisma_doctor.logs.routes import failed_route
+from prisma_doctor.logs import json_record
+from prisma_doctor.logs.routes import failed_request_of, failed_route
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
@@ -257,9 +259,37 @@ class Recognizer:
         self._previous: str | None = None
 
     def feed_line(self, line: str) -> list[ev.Event]:
+        # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
+        record = None
+        if line[:1] == "{" and (self.reading_block or _START_ANCHOR.search(line)):
+            record = json_record.parse(line)
+        if record is not None:
+            return self._read_record(line, record)
         out = self._read_line(line)
         self._previous = line
         return out
+
+    def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
+        """A JSON log record (pino, bunyan, winston, Next's dev log): its text lines read as the same text printed,
+        all on the record's line. A record is whole: it ends what came before it and what it opened, and the
+        failed request it names (Fastify logs the error with its `req` and `res`) is theirs."""
+        texts = json_record.texts(record)
+        if not texts:
+            out = self._read_line(line)  # it ends an open block as any line that cannot belong to it does
+            self._previous = line
+            return out
+        out = self.flush()
+        number = self._line_number + 1
+        for text in texts:
+            self._line_number = number - 1
+            out.extend(self._read_line(text))
+            self._previous = text
+        self._line_number = number
+        out.extend(self.flush())
+        request = failed_request_of(record)
+        if request is None:
+            return out
+        return [replace(e, route=request.path) if isinstance(e, ev.ClientError) else e for e in out]
 
     def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1

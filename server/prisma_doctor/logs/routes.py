@@ -4,12 +4,12 @@ or a pino/Fastify JSON line with `req` and a 5xx `res` or an `err`): the route a
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prisma_doctor.json_values import JsonObject, is_object
+from prisma_doctor.logs import json_record
 from prisma_doctor.logs.nextlog import message_lines
 from prisma_doctor.logs.stream import read_lines
 
@@ -68,15 +68,14 @@ def failed_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
 
 
 def _json_request(line: str) -> FailedRequest | None:
-    """A pino/Fastify record that failed: `req` with its method and url, and a 5xx `res` or an error level."""
     if '"req"' not in line:
         return None
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    if not is_object(record):
-        return None
+    record = json_record.parse(line)
+    return failed_request_of(record) if record is not None else None
+
+
+def failed_request_of(record: JsonObject) -> FailedRequest | None:
+    """A pino/Fastify record that failed: `req` with its method and url, and a 5xx `res` or an error level."""
     request, response = record.get("req"), record.get("res")
     if not is_object(request):
         return None

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 from prisma_doctor.logs.encoding import StreamDecoder
 
-DEFAULT_MAX_LINE = 4096
+# Long enough for one JSON log record with a Prisma error in it (pino and Next print its message, code frame and
+# stack on one line: several KB), short enough to bound a stream's memory.
+DEFAULT_MAX_LINE = 64 * 1024
 # An escape sequence longer than this is not one we know (OSC 8 links are the longest in practice).
 _MAX_ESCAPE = 2048
 TRUNCATION_MARK = " …"
