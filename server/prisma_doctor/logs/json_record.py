@@ -12,7 +12,6 @@ wraps the error that says what is wrong); a message that the error already says 
 from __future__ import annotations
 
 import json
-import re
 
 from prisma_doctor.json_values import JsonObject, is_object
 
@@ -20,7 +19,6 @@ from prisma_doctor.json_values import JsonObject, is_object
 MAX_CAUSES = 8
 # Property values are shown up to this many characters: a record may hold anything.
 _MAX_VALUE = 1000
-_PRISMA_ERROR = re.compile(r"PrismaClient\w*Error|DriverAdapterError")
 # pino's serializer appends the causes' stacks to the error's own (`\ncaused by: ...`): the cause is read from
 # `cause` when the record has it, and the appended text would otherwise read as part of the error.
 _CAUSED_BY = "\ncaused by: "
@@ -74,8 +72,11 @@ def _chain(error: JsonObject) -> list[JsonObject]:
 
 
 def _is_prisma_error(error: JsonObject) -> bool:
-    names = (error.get("type"), error.get("name"))
-    return any(isinstance(name, str) and _PRISMA_ERROR.fullmatch(name) for name in names)
+    """`PrismaClientKnownRequestError` and its siblings, or a driver adapter's error, by the type pino records."""
+    names = [name for name in (error.get("type"), error.get("name")) if isinstance(name, str)]
+    return any(
+        name == "DriverAdapterError" or (name.startswith("PrismaClient") and name.endswith("Error")) for name in names
+    )
 
 
 def _error_lines(error: JsonObject | str) -> list[str]:
