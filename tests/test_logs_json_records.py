@@ -145,3 +145,13 @@ def test_explain_with_the_database_at_hand_asks_it(tmp_path: Path) -> None:
     findings = json.loads(done.stdout)["findings"]
     assert [f["code"] for f in findings] == ["db-missing-column", "db-missing-table"], done.stdout
     assert all(f["data"]["database"]["asked"] for f in findings), done.stdout
+
+
+def test_run_reports_the_errors_of_a_server_that_logs_json(tmp_path: Path) -> None:
+    """`prisma-doctor run -- <a server printing pino lines>`: the lines pass through untouched, the errors are named."""
+    root = project_from_capture(CAPTURE, tmp_path / "app")
+    log = FIXTURES / f"{CAPTURE}.log"
+    done = doctor("run", "--project", str(root), "--", "sh", "-c", f"cat '{log}'", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == log.read_text()
+    assert "[db-missing-column]" in done.stderr and "[db-missing-table]" in done.stderr
