@@ -25,7 +25,11 @@ CACHE_FIXES = {"full-reset", "regenerate"}
 EXPECTED = {
     "sqlite-generate-ok": [],
     "sqlite-p2022-missing-column": [("db-missing-column", None, 1)],
-    "fastify-pino-driver-adapter-error": [("db-missing-column", None, 1), ("db-missing-table", None, 1)],
+    "fastify-pino-driver-adapter-error": [
+        ("db-missing-column", None, 1),
+        ("db-missing-table", None, 1),
+        ("unique-constraint-failed", None, 1),
+    ],
     "sqlite-p2021-missing-table": [("db-missing-table", None, 1)],
     "sqlite-migrate-status-pending": [("migrations-pending", None, 1)],
     "sqlite-engine-download-failed": [("engine-unavailable", None, 1)],

@@ -28,17 +28,27 @@ def _shape(event: ev.Event) -> tuple[object, ...]:
 
 def test_the_fastify_capture_gives_the_driver_adapter_errors_with_their_requests() -> None:
     events = read_events([load(CAPTURE).output])
-    assert [type(e).__name__ for e in events] == ["MissingColumn", "MissingTable"]
-    column, table = events
+    assert [type(e).__name__ for e in events] == ["MissingColumn", "MissingTable", "UniqueConstraintFailed"]
+    column, table, unique = events
     assert isinstance(column, ev.MissingColumn) and isinstance(table, ev.MissingTable)
     assert (column.schema, column.table, column.column) == ("main", "User", "nickname")
     assert (table.schema, table.table) == ("main", "Post")
     assert column.error_class == table.error_class == "DriverAdapterError"
     assert column.client_version == "6.17.1"
     # Fastify logs the error with the request that failed: the route a repair asks again.
-    assert (column.route, table.route) == ("/users", "/posts")
+    assert (column.route, table.route, unique.route) == ("/users", "/posts", "/users")
     # Each error once: pino's `msg` repeats the error's message, which is not read twice.
-    assert column.line == 3 and table.line == 6
+    assert (column.line, table.line, unique.line) == (3, 6, 9)
+
+
+def test_a_known_request_errors_own_properties_are_read_as_node_prints_them() -> None:
+    """P2002 as pino records it: a `PrismaClientKnownRequestError` whose message holds a code frame of the client's
+    minified runtime (the record is 107 KB on one line), with `code`, `meta` and `clientVersion` beside it."""
+    unique = read_events([load(CAPTURE).output])[2]
+    assert isinstance(unique, ev.UniqueConstraintFailed)
+    assert (unique.code, unique.model, unique.client_version) == ("P2002", "User", "6.17.1")
+    assert unique.fields == ("email",) and unique.error_class == "PrismaClientKnownRequestError"
+    assert max(len(line) for line in load(CAPTURE).output.splitlines()) > 100_000
 
 
 def test_the_same_error_printed_and_logged_as_json_is_the_same_event() -> None:
@@ -55,7 +65,11 @@ def test_the_same_error_printed_and_logged_as_json_is_the_same_event() -> None:
 
 
 def test_the_failed_requests_of_the_capture() -> None:
-    assert failed_requests([load(CAPTURE).output]) == [FailedRequest("GET", "/users"), FailedRequest("POST", "/posts")]
+    assert failed_requests([load(CAPTURE).output]) == [
+        FailedRequest("GET", "/users"),
+        FailedRequest("POST", "/posts"),
+        FailedRequest("POST", "/users"),
+    ]
 
 
 def _plain_captures() -> list[str]:
@@ -97,17 +111,6 @@ def test_an_error_wrapped_by_the_application_is_found_in_its_cause() -> None:
     assert isinstance(event, ev.MissingColumn) and event.column == "nickname" and event.route == "/users"
 
 
-def test_the_error_properties_are_read_as_node_prints_them() -> None:
-    """A Prisma error's `code`, `meta` and `clientVersion` (its own properties, which pino keeps) are the fields the
-    printed error's braces give."""
-    record = _error_record(CAPTURE)
-    record["err"]["code"] = "P2022"
-    record["err"]["meta"] = {"modelName": "User", "column": "main.User.nickname"}
-    (event,) = read_events([json.dumps(record) + "\n"])
-    assert isinstance(event, ev.MissingColumn)
-    assert (event.code, event.model, event.client_version) == ("P2022", "User", "6.17.1")
-
-
 def test_records_that_are_not_errors_say_nothing() -> None:
     lines = [
         '{"level":30,"msg":"Server listening at http://127.0.0.1:3000"}',
@@ -130,6 +133,7 @@ def test_explain_names_the_causes_and_the_requests(tmp_path: Path) -> None:
     assert [(f["code"], f["data"]["route"]) for f in findings] == [
         ("db-missing-column", "/users"),
         ("db-missing-table", "/posts"),
+        ("unique-constraint-failed", "/users"),
     ]
     assert "`User.nickname`" in findings[0]["message"] and "no migration creates it" in findings[0]["message"]
 
@@ -143,15 +147,16 @@ def test_explain_with_the_database_at_hand_asks_it(tmp_path: Path) -> None:
     (root / ".env").write_text('DATABASE_URL="file:./dev.db"\n')
     done = doctor("explain", str(FIXTURES / f"{CAPTURE}.log"), "--project", str(root), "--json", cwd=tmp_path)
     findings = json.loads(done.stdout)["findings"]
-    assert [f["code"] for f in findings] == ["db-missing-column", "db-missing-table"], done.stdout
-    assert all(f["data"]["database"]["asked"] for f in findings), done.stdout
+    assert [f["code"] for f in findings] == ["db-missing-column", "db-missing-table", "unique-constraint-failed"]
+    assert all(f["data"]["database"]["asked"] for f in findings[:2]), done.stdout
 
 
 def test_run_reports_the_errors_of_a_server_that_logs_json(tmp_path: Path) -> None:
-    """`prisma-doctor run -- <a server printing pino lines>`: the lines pass through untouched, the errors are named."""
+    """`prisma-doctor run -- <a server printing pino lines>`: the lines pass through untouched, each error named."""
     root = project_from_capture(CAPTURE, tmp_path / "app")
     log = FIXTURES / f"{CAPTURE}.log"
     done = doctor("run", "--project", str(root), "--", "sh", "-c", f"cat '{log}'", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == log.read_text()
     assert "[db-missing-column]" in done.stderr and "[db-missing-table]" in done.stderr
+    assert "[unique-constraint-failed]" in done.stderr

@@ -1,11 +1,12 @@
-"""Capture a Prisma error as a JSON log record: a Fastify 5 server (its logger is pino) with Prisma 6.17 through
-@prisma/adapter-libsql on SQLite, whose route throws the driver adapter's `DriverAdapterError`.
+"""Capture Prisma errors as JSON log records: a Fastify 5 server (its logger is pino) with Prisma 6.17 through
+@prisma/adapter-libsql on SQLite, whose routes throw the driver adapter's `DriverAdapterError` and a P2002.
 
 The schema gained `User.nickname`, the client was generated from it, the database was never migrated: `GET /users`
-fails with `SQLITE_ERROR: no such column: main.User.nickname`, and `POST /posts` (no `Post` table) with `no such
-table`. Fastify logs each failure as one JSON line (`err` with its `type`, `message`, `stack` and `cause`, and
-`req`/`res` of the request), then `request completed` with the 500. The project's set-up is the SQLite captures' own
-(tests/captures/sqlite_node.py).
+fails with `SQLITE_ERROR: no such column: main.User.nickname`, `POST /posts` (no `Post` table) with `no such
+table`, and `POST /users` (a second user with the first one's email) with P2002, a `PrismaClientKnownRequestError`
+whose `code` and `meta` pino keeps. Fastify logs each failure as one JSON line (`err` with its `type`, `message`,
+`stack` and own properties, and `req`/`res` of the request), then `request completed` with the 500. The project's
+set-up is the SQLite captures' own (tests/captures/sqlite_node.py).
 Run: `.venv/bin/python tests/captures/json_logs.py`.
 """
 
@@ -41,6 +42,11 @@ const { prisma } = require("./db");
 
 fastify.get("/users", async () => prisma.user.findMany({ where: { nickname: null } }));
 fastify.post("/posts", async () => prisma.post.create({ data: { title: "hello" } }));
+fastify.post("/users", async () => {
+  const data = { email: "ada@example.com" };
+  await prisma.user.create({ data, select: { id: true } });
+  return prisma.user.create({ data, select: { id: true } });
+});
 
 fastify.listen({ port: 0, host: "127.0.0.1" }).catch((error) => {
   fastify.log.error(error);
@@ -86,7 +92,8 @@ def main() -> int:
     found = _LISTENING.search(terminal.output)
     assert found is not None, terminal.output
     port = int(found.group(1))
-    statuses = {path: request(port, method, path) for method, path in (("GET", "/users"), ("POST", "/posts"))}
+    asked = (("GET", "/users"), ("POST", "/posts"), ("POST", "/users"))
+    statuses = {f"{method} {path}": request(port, method, path) for method, path in asked}
     terminal.settle()
     output, code = terminal.finish(interrupt=True)
     save_capture(
@@ -96,7 +103,7 @@ def main() -> int:
         exit_code=code,
         project=project,
         scenario="User.nickname and Post added to the schema and generated, not migrated; a Fastify server (pino "
-        "JSON logs) answers GET /users and POST /posts with 500.",
+        "JSON logs) answers GET /users and POST /posts with 500, and POST /users (the same email twice) with 500.",
         notes=f"Fastify {FASTIFY_VERSION} with `logger: true`; Prisma {INSTALL['prisma']} through "
         "@prisma/adapter-libsql (engineType client). The server listened on a port the system chose (`<port>` in "
         f"the log). Answers: {statuses}.",

@@ -15,11 +15,12 @@ from pathlib import Path
 from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
 from prisma_doctor.logs import json_record
+from prisma_doctor.logs.stream import DEFAULT_MAX_LINE
 
 LOCK = Path(".next") / "dev" / "lock"
 LOG = Path(".next") / "dev" / "logs" / "next-development.log"
 # A JSON line longer than this is cut: the log is read in bounded memory like any other stream.
-MAX_RECORD = 1 << 20
+MAX_RECORD = DEFAULT_MAX_LINE
 
 
 @dataclass(frozen=True)
