@@ -49,6 +49,10 @@ CODES: Mapping[str, str] = {
     "db-differs": "The app and Prisma's CLI use different databases (another env file, a relative SQLite path from "
     "another folder): migrations go where the app does not read.",
     "db-unreachable": "The database server cannot be reached.",
+    "db-not-asked": (
+        "The database was not asked: the workspace is not trusted, or the URL the project names cannot be used."
+    ),
+    "db-catalog-cut": "The database has more tables, columns or triggers than are read: what it lacks is not compared.",
     "engine-locked": "The query engine file is locked by a running process.",
     "engine-unavailable": (
         "A Prisma engine (the query engine, the CLI's schema engine) could not be found or downloaded."
