@@ -229,8 +229,7 @@ def test_a_failed_get_of_a_route_handler_is_named_and_not_sent_again(
         visits = example_app / "visits.log"
         assert visits.read_text() == "visit\n"
 
-        code, result = doctor_json("reset", "--project", str(example_app), env=server.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", example_app, restarted=restarted_groups, env=server.environment)
 
         verify_app = step(result, "verify-app")
         # The page was asked and answers; the handler was not sent again, and the verdict does not claim it works.
