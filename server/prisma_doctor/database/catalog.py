@@ -149,12 +149,22 @@ def differs_in_case(table: str, near: str) -> str:
     )
 
 
+# Why the database could not be asked, each said apart (database_state.py): no connection (refused, no such host,
+# no server at the socket); connected, but no whole answer within the inspection's deadline; the server answered
+# and refused or failed the read (a password, a permission, an error); a question under way, its answer not come.
+UNREACHABLE = "unreachable"
+NO_ANSWER = "no-answer"
+READ_FAILED = "read-failed"
+PENDING = "pending"
+
+
 @dataclass(frozen=True)
 class InspectionFailed:
     """The database could not be asked; `reason` is safe to show (no password)."""
 
     reason: str
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    kind: str = UNREACHABLE
 
 
 Inspection = Catalog | InspectionFailed

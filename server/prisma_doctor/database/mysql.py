@@ -13,6 +13,7 @@ driver does (`mariadb://...`, `socketPath=`, `ssl=true`).
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    NO_ANSWER,
+    READ_FAILED,
+    UNREACHABLE,
     AppliedMigration,
     Catalog,
     InspectionFailed,
     Relation,
     Trigger,
 )
+from prisma_doctor.database.deadline import Deadline
 from prisma_doctor.database.target import DatabaseTarget, tls_context
 
 DEFAULT_PORT = 3306
@@ -96,7 +101,8 @@ def connection_params(url: str) -> ConnectionParams:
     )
 
 
-def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
+def inspect_mysql(target: DatabaseTarget, deadline: Deadline | None = None) -> Catalog | InspectionFailed:
+    deadline = deadline or Deadline(CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_SECONDS + 2)
     try:
         params = connection_params(target.url)
     except ValueError as error:
@@ -110,26 +116,32 @@ def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
     if authority is not None and not authority.is_absolute() and target.search_dirs:
         authority = target.search_dirs[0] / authority
     try:
-        return _read(pymysql, params, authority)
+        return _read(pymysql, params, authority, deadline)
     except (OSError, pymysql.MySQLError) as error:
-        return _failed(target, error)
+        return _failed(target, error, deadline)
     except RuntimeError as error:
         if "cryptography" not in str(error) or params.tls or params.socket is not None:
-            return _failed(target, error)
+            return _failed(target, error, deadline)
     # MySQL 8's caching_sha2_password, on plain TCP, sends the password encrypted with the server's RSA key, which
     # PyMySQL does only with the `cryptography` package; over TLS, which MySQL 8 offers by default, it needs nothing
     # more. So plain TCP first, as Prisma connects, then TLS as Prisma's default takes it (any certificate).
     try:
-        return _read(pymysql, replace(params, tls=True), authority)
+        return _read(pymysql, replace(params, tls=True), authority, deadline)
     except (OSError, pymysql.MySQLError, RuntimeError) as error:
-        return _failed(target, error)
+        return _failed(target, error, deadline)
 
 
-def _failed(target: DatabaseTarget, error: Exception) -> InspectionFailed:
-    return InspectionFailed(target.mask(f"{_driver_message(error)} ({target.shown})"))
+def _failed(target: DatabaseTarget, error: Exception, deadline: Deadline) -> InspectionFailed:
+    if deadline.passed:
+        return InspectionFailed(f"no whole answer within {deadline.seconds:.0f} s ({target.shown})", kind=NO_ANSWER)
+    message = _driver_message(error)
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+    # PyMySQL's codes under 2000 are the server's own (a password, a permission, an unknown database): it answered.
+    kind = READ_FAILED if code is not None and code < 2000 else NO_ANSWER if "no answer" in message else UNREACHABLE
+    return InspectionFailed(target.mask(f"{message} ({target.shown})"), kind=kind)
 
 
-def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Catalog:
+def _read(driver: Any, params: ConnectionParams, authority: Path | None, deadline: Deadline) -> Catalog:
     connection = driver.connect(
         host=params.host,
         port=params.port,
@@ -144,37 +156,49 @@ def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Cata
         charset="utf8mb4",
         autocommit=True,
         program_name="prisma-doctor",
+        # Connected below, under the deadline that cuts its socket.
+        defer_connect=True,
     )
     try:
-        with connection.cursor() as cursor:
-            begin_read_only(driver, cursor)
-            cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
-            database, version, language, lower_case_table_names = cursor.fetchone()
-            # The application's language is kept (it tells why the adapter could not name a column); ours is English,
-            # so that a reason shown from here on is readable.
-            cursor.execute("SET SESSION lc_messages = 'en_US'")
-            cursor.execute(RELATIONS_QUERY)
-            tables = cursor.fetchall()
-            cursor.execute(COLUMNS_QUERY)
-            columns = cursor.fetchall()
-            # A view whose definition names what no longer exists lists no columns; the server says so in a
-            # warning (1356) that names the view, the way SQLite's failing PRAGMA does.
-            cursor.execute("SHOW WARNINGS")
-            broken = {
-                _broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356
-            }
-            cursor.execute(TRIGGERS_QUERY)
-            triggers = tuple(_trigger(*row) for row in cursor.fetchall())
-            migrations = None
-            if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
-                cursor.execute(MIGRATIONS_QUERY)
-                migrations = tuple(
-                    AppliedMigration(str(name), bool(finished), bool(rolled))
-                    for name, finished, rolled in cursor.fetchall()
-                )
-            cursor.execute("ROLLBACK")
+        with deadline.cutting(lambda: _cut(connection)):
+            return _read_catalog(driver, connection)
     finally:
         connection.close()
+
+
+def _cut(connection: Any) -> None:
+    sock = getattr(connection, "_sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _read_catalog(driver: Any, connection: Any) -> Catalog:
+    connection.connect()
+    with connection.cursor() as cursor:
+        begin_read_only(driver, cursor)
+        cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
+        database, version, language, lower_case_table_names = cursor.fetchone()
+        # The application's language is kept (it tells why the adapter could not name a column); ours is English,
+        # so that a reason shown from here on is readable.
+        cursor.execute("SET SESSION lc_messages = 'en_US'")
+        cursor.execute(RELATIONS_QUERY)
+        tables = cursor.fetchall()
+        cursor.execute(COLUMNS_QUERY)
+        columns = cursor.fetchall()
+        # A view whose definition names what no longer exists lists no columns; the server says so in a
+        # warning (1356) that names the view, the way SQLite's failing PRAGMA does.
+        cursor.execute("SHOW WARNINGS")
+        broken = {_broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356}
+        cursor.execute(TRIGGERS_QUERY)
+        triggers = tuple(_trigger(*row) for row in cursor.fetchall())
+        migrations = None
+        if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
+            cursor.execute(MIGRATIONS_QUERY)
+            migrations = tuple(
+                AppliedMigration(str(name), bool(finished), bool(rolled))
+                for name, finished, rolled in cursor.fetchall()
+            )
+        cursor.execute("ROLLBACK")
     return Catalog(
         "mysql",
         _relations(tables, columns, broken),

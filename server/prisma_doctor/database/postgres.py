@@ -19,12 +19,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    NO_ANSWER,
+    READ_FAILED,
+    UNREACHABLE,
     AppliedMigration,
     Catalog,
     InspectionFailed,
     Relation,
     Trigger,
 )
+from prisma_doctor.database.deadline import Deadline
 from prisma_doctor.database.target import DatabaseTarget, tls_context
 from prisma_doctor.json_values import is_object
 
@@ -114,8 +118,11 @@ def connection_params(url: str) -> ConnectionParams:
     )
 
 
-def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Catalog | InspectionFailed:
-    """`use_psql` None: psql when it is on PATH, else pg8000."""
+def inspect_postgres(
+    target: DatabaseTarget, use_psql: bool | None = None, deadline: Deadline | None = None
+) -> Catalog | InspectionFailed:
+    """`use_psql` None: psql when it is on PATH, else pg8000. psql's whole run is bounded by `deadline`; pg8000's
+    connection by its timeouts, each read's."""
     try:
         params = connection_params(target.url)
     except ValueError as error:
@@ -124,17 +131,28 @@ def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Ca
     if use_psql and psql is None:
         return InspectionFailed("psql is not on PATH")
     try:
-        answer = _with_psql(psql, params) if psql else _with_pg8000(params)
+        seconds = min(RUN_TIMEOUT_SECONDS, deadline.remaining()) if deadline else RUN_TIMEOUT_SECONDS
+        answer = _with_psql(psql, params, seconds) if psql else _with_pg8000(params)
     except _Failed as failure:
-        return InspectionFailed(target.mask(f"{failure} ({target.shown})"))
+        return InspectionFailed(target.mask(f"{failure} ({target.shown})"), kind=failure.kind)
     return _catalog(answer, params.schema)
 
 
 class _Failed(Exception):
-    pass
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
-def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
+def _kind(message: str) -> str:
+    """The server's own FATAL or ERROR (a password, a permission, a database that does not exist) is an answer; a
+    timeout is none; anything else kept libpq or the driver from a connection."""
+    if "FATAL" in message or "ERROR" in message or "authentication" in message or "does not exist" in message:
+        return READ_FAILED
+    return NO_ANSWER if "timeout" in message or "no answer" in message else UNREACHABLE
+
+
+def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str, Any]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
         "PGHOST": params.host,
@@ -172,18 +190,19 @@ def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
             encoding="utf-8",
             errors="replace",
             env=env,
-            timeout=RUN_TIMEOUT_SECONDS,
+            timeout=seconds,
         )
     except subprocess.TimeoutExpired as error:
-        raise _Failed(f"no answer within {RUN_TIMEOUT_SECONDS:.0f} s") from error
+        raise _Failed(f"no whole answer within {seconds:.0f} s", NO_ANSWER) from error
     except OSError as error:
-        raise _Failed(f"psql could not run: {error.strerror or error}") from error
+        raise _Failed(f"psql could not run: {error.strerror or error}", UNREACHABLE) from error
     if done.returncode != 0:
-        raise _Failed(_first_error(done.stderr) or f"psql exited with code {done.returncode}")
+        first = _first_error(done.stderr)
+        raise _Failed(first or f"psql exited with code {done.returncode}", _kind(done.stderr))
     try:
         return json.loads(done.stdout.strip())
     except (ValueError, IndexError) as error:
-        raise _Failed("psql's answer could not be read") from error
+        raise _Failed("psql's answer could not be read", READ_FAILED) from error
 
 
 def _search_path(params: ConnectionParams) -> str:
@@ -205,7 +224,9 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
         # pg8000 ships no types: `_pg8000_query` below is the one place that calls it, and takes it as Any.
         import pg8000.native  # pyright: ignore[reportMissingTypeStubs]
     except ImportError as error:
-        raise _Failed("neither psql nor the Python driver pg8000 is available to ask the database") from error
+        raise _Failed(
+            "neither psql nor the Python driver pg8000 is available to ask the database", UNREACHABLE
+        ) from error
     attempts = [_ssl_context(params)] if params.sslmode != "prefer" else [_ssl_context(params), None]
     failure: Exception | None = None
     for context in attempts:
@@ -215,7 +236,9 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
             failure = error
             if "SSL" not in str(error):
                 break
-    raise _Failed(_driver_message(failure))
+    message = _driver_message(failure)
+    server_said = isinstance(failure, pg8000.native.DatabaseError)
+    raise _Failed(message, READ_FAILED if server_said else _kind(message))
 
 
 def _pg8000_query(driver: Any, params: ConnectionParams, context: ssl.SSLContext | None) -> dict[str, Any]:

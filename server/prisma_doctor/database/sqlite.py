@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    READ_FAILED,
     AppliedMigration,
     Catalog,
     InspectionFailed,
@@ -45,7 +46,7 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         # mode=ro: the file is never written, nor created; query_only guards the session as well.
         connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     except sqlite3.Error as error:
-        return InspectionFailed(f"cannot open {path} read-only: {error}")
+        return InspectionFailed(f"cannot open {path} read-only: {error}", kind=READ_FAILED)
     try:
         connection.execute("PRAGMA query_only = ON")
         rows = connection.execute(
@@ -57,7 +58,7 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         triggers = tuple(_trigger(name, table, sql or "") for kind, name, table, sql in rows if kind == "trigger")
         migrations = _migrations(connection) if any(r.name == MIGRATIONS_TABLE for r in relations) else None
     except sqlite3.Error as error:
-        return InspectionFailed(f"cannot read {path}: {error}")
+        return InspectionFailed(f"cannot read {path}: {error}", kind=READ_FAILED)
     finally:
         connection.close()
     return Catalog("sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}", migrations=migrations)
