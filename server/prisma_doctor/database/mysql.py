@@ -133,7 +133,9 @@ def inspect_mysql(target: DatabaseTarget, deadline: Deadline | None = None) -> C
 
 def _failed(target: DatabaseTarget, error: Exception, deadline: Deadline) -> InspectionFailed:
     if deadline.passed:
-        return InspectionFailed(f"no whole answer within {deadline.seconds:.0f} s ({target.shown})", kind=NO_ANSWER)
+        return InspectionFailed(
+            target.mask(f"no whole answer within {deadline.seconds:.0f} s ({target.shown})"), kind=NO_ANSWER
+        )
     message = _driver_message(error)
     code = error.args[0] if error.args and isinstance(error.args[0], int) else None
     # PyMySQL's codes under 2000 are the server's own (a password, a permission, an unknown database): it answered.

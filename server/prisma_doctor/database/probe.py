@@ -65,8 +65,8 @@ class DatabaseProbe:
         self._lock = threading.Lock()
         self._running: threading.Thread | None = None
         self._started = 0.0
-        # A waiter stopped waiting for the running question: no one waits for it again.
-        self._given_up = False
+        # What a waiter heard when it stopped waiting for the running question: no one waits for it again.
+        self._given_up: InspectionFailed | None = None
         # How many questions were started (each one connection).
         self.questions = 0
 
@@ -95,7 +95,7 @@ class DatabaseProbe:
                     return
                 if isinstance(latest, InspectionFailed) and latest.kind == NO_ANSWER and age < RETRY_SECONDS:
                     return
-            self._started, self._given_up = time.monotonic(), False
+            self._started, self._given_up = time.monotonic(), None
             self.questions += 1
             self._running = threading.Thread(target=self._ask, name="prisma-doctor-database", daemon=True)
             self._running.start()
@@ -115,13 +115,16 @@ class DatabaseProbe:
             running, started, given_up = self._running, self._started, self._given_up
         if wait and running is not None and running.is_alive():
             left = self.deadline - (time.monotonic() - started)
-            if not given_up and left > 0:
-                running.join(left if within is None else min(within, left))
+            bound = self.deadline if within is None else min(within, self.deadline)
+            if given_up is None and left > 0:
+                running.join(min(bound, left))
             if running.is_alive():
                 with self._lock:
-                    self._given_up = True
-                waited = time.monotonic() - started
-                return InspectionFailed(f"the database did not answer within {waited:.0f} s", kind=NO_ANSWER)
+                    # Every later caller hears the same, so that one error's findings stay one.
+                    self._given_up = self._given_up or InspectionFailed(
+                        f"no whole answer within {bound:.0f} s ({self.shown})", kind=NO_ANSWER
+                    )
+                    return self._given_up
         latest = self._latest
         if latest is not None:
             return latest
