@@ -125,6 +125,8 @@ class DatabaseProbe:
                         f"no whole answer within {bound:.0f} s ({self.shown})", kind=NO_ANSWER
                     )
                     return self._given_up
+        if given_up is not None and running is not None and running.is_alive():
+            return given_up
         latest = self._latest
         if latest is not None:
             return latest
