@@ -28,27 +28,32 @@ if TYPE_CHECKING:
 DATABASE_WAIT_SECONDS = 3.0
 
 
-def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True) -> Report:
-    return inspect_whole(root, schema_path, wait=wait).report
+def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True, database: bool = True) -> Report:
+    return inspect_whole(root, schema_path, wait=wait, database=database).report
 
 
 def inspect_whole(
-    root: Path, schema_path: Path | None = None, overrides: Mapping[str, str] | None = None, *, wait: bool = True
+    root: Path,
+    schema_path: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    wait: bool = True,
+    database: bool = True,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
-    loop."""
+    loop. `database`: whether the database is asked at all."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         return state
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
-    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait)]
+    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait, database)]
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
-def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> list[Finding]:
+def surroundings(state: ProjectState, servers: list[DevServer], wait: bool, database: bool = True) -> list[Finding]:
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import package_findings
 
@@ -58,7 +63,8 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> l
     starts = [c.client.path for c in state.clients if c.client is not None]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
-    findings.extend(database_gaps(state, wait))
+    if database:
+        findings.extend(database_gaps(state, wait))
     findings.extend(stale_dev_servers(state, servers))
     return findings
 
