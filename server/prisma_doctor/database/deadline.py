@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager, suppress
 
 
@@ -23,7 +23,7 @@ class Deadline:
         return max(0.0, self._ends - time.monotonic())
 
     @contextmanager
-    def cutting(self, cut: Callable[[], None]) -> Iterator[None]:
+    def cutting(self, cut: Callable[[], None]) -> Generator[None, None, None]:
         """Within the block, `cut` (which makes the blocked read return) is called once the deadline passes."""
         timer = threading.Timer(self.remaining(), self._cut, (cut,))
         timer.daemon = True
