@@ -1,6 +1,7 @@
 """A database server that does not answer as one should, on a free port: it accepts connections and never speaks
 (`silent`), or sends the header of a large MySQL packet and then its body a byte at a time (`trickle`), so that every
-read gets a byte before its timeout and the answer never ends. It counts the connections it accepted."""
+read gets a byte before its timeout and the answer never ends; `trickle-postgres` does the same after declining
+PostgreSQL's TLS request and reading the startup message. It counts the connections it accepted."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from types import TracebackType
 
 class StallingServer:
     def __init__(self, mode: str, interval: float = 1.0) -> None:
-        assert mode in ("silent", "trickle")
+        assert mode in ("silent", "trickle", "trickle-postgres")
         self.mode = mode
         self.interval = interval
         self.accepted = 0
@@ -34,12 +35,18 @@ class StallingServer:
                 return
             self.accepted += 1
             self._connections.append(connection)
-            if self.mode == "trickle":
+            if self.mode != "silent":
                 threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
 
     def _trickle(self, connection: socket.socket) -> None:
         try:
-            connection.sendall(bytes([0x00, 0xFF, 0x0F, 0x00]))  # a packet of 0x0fff00 bytes, sequence 0
+            if self.mode == "trickle-postgres":
+                connection.recv(8)  # SSLRequest
+                connection.sendall(b"N")
+                connection.recv(65536)  # the startup message
+                connection.sendall(b"R\x00\x00\x03\xe8")  # an authentication request of 1,000 bytes (libpq allows 2,000)
+            else:
+                connection.sendall(bytes([0x00, 0xFF, 0x0F, 0x00]))  # a packet of 0x0fff00 bytes, sequence 0
             while not self._closed.wait(self.interval):
                 connection.sendall(b"a")
         except OSError:  # the client cut the connection

@@ -5,10 +5,13 @@ is under way or soon after it got no answer. Against a real socket server that t
 
 from __future__ import annotations
 
+import pytest
+
 from prisma_doctor.database import DatabaseProbe, DatabaseTarget, InspectionFailed
 from prisma_doctor.database.catalog import NO_ANSWER, UNREACHABLE
 from prisma_doctor.database.deadline import Deadline
 from prisma_doctor.database.mysql import inspect_mysql
+from prisma_doctor.database.postgres import inspect_postgres
 from tests.captures.mariadb_server import free_port
 from tests.stalling_server import StallingServer, wait_until
 
@@ -47,3 +50,14 @@ def test_no_connection_is_told_apart_from_no_answer() -> None:
         wait=True
     )
     assert isinstance(failed, InspectionFailed) and failed.kind == UNREACHABLE, failed
+
+
+@pytest.mark.parametrize(
+    "use_psql", [pytest.param(True, marks=pytest.mark.postgres, id="psql"), pytest.param(False, id="pg8000")]
+)
+def test_a_postgres_url_on_a_trickling_server_is_cut_at_the_deadline(use_psql: bool) -> None:
+    with StallingServer("trickle-postgres", interval=0.5) as server:
+        target = DatabaseTarget("postgresql", server.url("postgresql"), "test")
+        failed = inspect_postgres(target, use_psql, Deadline(2))
+    assert isinstance(failed, InspectionFailed) and failed.kind == NO_ANSWER, failed
+    assert "no whole answer within 2 s" in failed.reason and "hunter2" not in failed.reason

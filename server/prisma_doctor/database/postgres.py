@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -119,8 +120,8 @@ def connection_params(url: str) -> ConnectionParams:
 def inspect_postgres(
     target: DatabaseTarget, use_psql: bool | None = None, deadline: Deadline | None = None
 ) -> Catalog | InspectionFailed:
-    """`use_psql` None: psql when it is on PATH, else pg8000. psql's whole run is bounded by `deadline`; pg8000's
-    connection by its timeouts, each read's."""
+    """`use_psql` None: psql when it is on PATH, else pg8000. The whole inspection is bounded by `deadline`: psql's
+    run, or pg8000's connection (its socket is cut past it)."""
     try:
         params = connection_params(target.url)
     except ValueError as error:
@@ -130,7 +131,7 @@ def inspect_postgres(
         return InspectionFailed("psql is not on PATH")
     try:
         seconds = min(RUN_TIMEOUT_SECONDS, deadline.remaining()) if deadline else RUN_TIMEOUT_SECONDS
-        answer = _with_psql(psql, params, seconds) if psql else _with_pg8000(params)
+        answer = _with_psql(psql, params, seconds) if psql else _with_pg8000(params, deadline or Deadline(seconds))
     except _Failed as failure:
         return InspectionFailed(target.mask(f"{failure} ({target.shown})"), kind=failure.kind)
     return _catalog(answer, params.schema)
@@ -217,7 +218,7 @@ def _first_error(stderr: str) -> str:
     return lines[0] if lines else ""
 
 
-def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
+def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]:
     try:
         # pg8000 ships no types: `_pg8000_query` below is the one place that calls it, and takes it as Any.
         import pg8000.native  # pyright: ignore[reportMissingTypeStubs]
@@ -229,8 +230,10 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
     failure: Exception | None = None
     for context in attempts:
         try:
-            return _pg8000_query(pg8000.native, params, context)
+            return _pg8000_query(pg8000.native, params, context, deadline)
         except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as error:
+            if deadline.passed:
+                raise _Failed(f"no whole answer within {deadline.seconds:.0f} s", NO_ANSWER) from error
             failure = error
             if "SSL" not in str(error):
                 break
@@ -239,30 +242,60 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
     raise _Failed(message, READ_FAILED if server_said else _kind(message))
 
 
-def _pg8000_query(driver: Any, params: ConnectionParams, context: ssl.SSLContext | None) -> dict[str, Any]:
+def _pg8000_query(
+    driver: Any, params: ConnectionParams, context: ssl.SSLContext | None, deadline: Deadline
+) -> dict[str, Any]:
     socket_path = params.host if params.host.startswith("/") else None
-    connection = driver.Connection(
-        params.user,
-        host=params.host if socket_path is None else "localhost",
-        unix_sock=f"{socket_path}/.s.PGSQL.{params.port}" if socket_path else None,
-        database=params.database,
-        port=params.port,
-        password=params.password,
-        ssl_context=context,
-        timeout=CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000,
-        application_name="prisma-doctor",
-        startup_params={"options": SESSION_OPTIONS},
-    )
+    # Our own socket, so that the deadline can cut it while pg8000 connects, as well as after.
+    raw = _open_socket(params, socket_path)
+    descriptor = raw.fileno()
     try:
-        connection.run(ENGLISH_MESSAGES)
-        connection.run(_search_path(params))
-        connection.run("BEGIN TRANSACTION READ ONLY")
-        (row,) = connection.run(CATALOG_QUERY)
-        connection.run("ROLLBACK")
+        with deadline.cutting(lambda: _shut(descriptor)):
+            connection = driver.Connection(
+                params.user,
+                host=params.host if socket_path is None else "localhost",
+                sock=raw,
+                database=params.database,
+                port=params.port,
+                password=params.password,
+                ssl_context=context,
+                timeout=CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000,
+                application_name="prisma-doctor",
+                startup_params={"options": SESSION_OPTIONS},
+            )
+            try:
+                connection.run(ENGLISH_MESSAGES)
+                connection.run(_search_path(params))
+                connection.run("BEGIN TRANSACTION READ ONLY")
+                (row,) = connection.run(CATALOG_QUERY)
+                connection.run("ROLLBACK")
+            finally:
+                connection.close()
     finally:
-        connection.close()
+        raw.close()  # (a no-op once TLS took the socket over: the connection closed that one)
     value = row[0]
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _open_socket(params: ConnectionParams, socket_path: str | None) -> socket.socket:
+    if socket_path is None:
+        raw = socket.create_connection((params.host, params.port), CONNECT_TIMEOUT_SECONDS)
+    else:
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.settimeout(CONNECT_TIMEOUT_SECONDS)
+        try:
+            raw.connect(f"{socket_path}/.s.PGSQL.{params.port}")
+        except OSError:
+            raw.close()
+            raise
+    raw.settimeout(CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000)
+    return raw
+
+
+def _shut(descriptor: int) -> None:
+    """Shut the connection down through a duplicate of its descriptor: TLS may have taken its socket object over."""
+    with socket.socket(fileno=os.dup(descriptor)) as duplicate:
+        duplicate.shutdown(socket.SHUT_RDWR)
 
 
 def _ssl_context(params: ConnectionParams) -> ssl.SSLContext | None:
