@@ -44,7 +44,7 @@ class StallingServer:
                 connection.recv(8)  # SSLRequest
                 connection.sendall(b"N")
                 connection.recv(65536)  # the startup message
-                connection.sendall(b"R\x00\x00\x03\xe8")  # an authentication request of 1,000 bytes (libpq allows 2,000)
+                connection.sendall(b"R\x00\x00\x03\xe8")  # authentication, 1,000 bytes (libpq allows 2,000)
             else:
                 connection.sendall(bytes([0x00, 0xFF, 0x0F, 0x00]))  # a packet of 0x0fff00 bytes, sequence 0
             while not self._closed.wait(self.interval):
