@@ -108,21 +108,24 @@ class DatabaseProbe:
 
     def inspection(self, wait: bool, within: float | None = None) -> Inspection:
         """The latest answer; with `wait`, after waiting for one taken now: at most `within` seconds, and never past
-        the question's deadline. A question once given up on is not waited for again: the next caller hears at once
-        that it got no answer. Never wait on an event loop."""
+        the question's deadline. A question still under way at its deadline is given up on and not waited for again:
+        the next caller hears at once that it got no answer. Never wait on an event loop."""
         self.refresh()
         with self._lock:
             running, started, given_up = self._running, self._started, self._given_up
         if wait and running is not None and running.is_alive():
             left = self.deadline - (time.monotonic() - started)
-            bound = self.deadline if within is None else min(within, self.deadline)
             if given_up is None and left > 0:
-                running.join(min(bound, left))
+                running.join(left if within is None else min(within, left))
             if running.is_alive():
+                if within is not None and time.monotonic() - started < self.deadline:
+                    # This caller's own bound (a check waits less): the question goes on, and later callers wait
+                    # for the rest of its deadline.
+                    return InspectionFailed(f"no whole answer within {within:g} s ({self.shown})", kind=NO_ANSWER)
                 with self._lock:
-                    # Every later caller hears the same, so that one error's findings stay one.
+                    # Past the deadline: every later caller hears the same at once, so one error's findings stay one.
                     self._given_up = self._given_up or InspectionFailed(
-                        f"no whole answer within {bound:.0f} s ({self.shown})", kind=NO_ANSWER
+                        f"no whole answer within {self.deadline:.0f} s ({self.shown})", kind=NO_ANSWER
                     )
                     return self._given_up
         if given_up is not None and running is not None and running.is_alive():
