@@ -47,8 +47,8 @@ async def test_the_incident_in_a_terminal_names_the_trigger_and_its_function(
     await asyncio.sleep(FRESH_SECONDS + 0.5)
     postgres.sql(url, trigger)
     client.protocol.notify("prismaDoctor/terminalOutput", {"data": output, "terminal": "dev", "cwd": str(root)})
-    await wait_for(lambda: client.diagnostics.get(call_site))
-    assert decided(), [d.message for d in client.diagnostics[call_site]]
+    # (Until the answer taken after the error comes, the finding says its cause is undecided.)
+    await wait_for(decided)
     first = decided()[0]
     assert first.code == "db-object-error"
     assert "trigger `user_touch` (function `user_touch()`)" in first.message
@@ -71,7 +71,9 @@ async def test_a_mariadb_trigger_the_adapter_could_not_name_is_named_in_the_edit
     await wait_for(lambda: sync_states(client))
     output = capture.output_in(root).decode("utf-8")
     client.protocol.notify("prismaDoctor/terminalOutput", {"data": output, "terminal": "dev", "cwd": str(root)})
-    await wait_for(lambda: client.diagnostics.get(call_site))
+    await wait_for(
+        lambda: any("The database was asked (MariaDB" in d.message for d in client.diagnostics.get(call_site, []))
+    )
     decided = [d for d in client.diagnostics[call_site] if "The database was asked (MariaDB" in d.message]
     assert [d.code for d in decided] == ["db-object-error", "db-missing-column"], client.diagnostics[call_site]
     assert "trigger `user_touch`" in decided[0].message and "`NEW.touchedAt`" in decided[0].message
