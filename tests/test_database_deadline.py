@@ -60,7 +60,8 @@ def test_no_connection_is_told_apart_from_no_answer() -> None:
 )
 def test_a_postgres_url_on_a_trickling_server_is_cut_at_the_deadline(use_psql: bool) -> None:
     with StallingServer("trickle-postgres", interval=0.5) as server:
-        target = DatabaseTarget("postgresql", server.url("postgresql"), "test")
+        # No password: an older psql is not handed one for a connection that TLS does not protect.
+        target = DatabaseTarget("postgresql", f"postgresql://ada@127.0.0.1:{server.port}/app", "test")
         failed = inspect_postgres(target, use_psql, Deadline(2))
     assert isinstance(failed, InspectionFailed) and failed.kind == NO_ANSWER, failed
-    assert "no whole answer within 2 s" in failed.reason and "hunter2" not in failed.reason
+    assert "no whole answer within 2 s" in failed.reason

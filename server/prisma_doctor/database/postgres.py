@@ -8,13 +8,16 @@ asked in English (`lc_messages = 'C'`) when the role may set it, so that the rea
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
 import subprocess
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from prisma_doctor.database.catalog import (
@@ -27,6 +30,7 @@ from prisma_doctor.database.catalog import (
     InspectionFailed,
     Relation,
     Trigger,
+    cut_reason,
 )
 from prisma_doctor.database.deadline import Deadline
 from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
@@ -129,6 +133,13 @@ def inspect_postgres(
     psql = shutil.which("psql") if use_psql is not False else None
     if use_psql and psql is None:
         return InspectionFailed("psql is not on PATH")
+    if psql is not None and not _psql_may_send(psql, params):
+        if use_psql:
+            return InspectionFailed(
+                "psql's libpq (before PostgreSQL 16) would send the password in clear text to a server that asks for "
+                "it, and this connection is not sure to be encrypted"
+            )
+        psql = None  # pg8000 refuses to (`_RefusingClearText`)
     try:
         seconds = min(RUN_TIMEOUT_SECONDS, deadline.remaining()) if deadline else RUN_TIMEOUT_SECONDS
         answer = _with_psql(psql, params, seconds) if psql else _with_pg8000(params, deadline or Deadline(seconds))
@@ -151,6 +162,29 @@ def _kind(message: str) -> str:
     return NO_ANSWER if "timeout" in message or "no answer" in message else UNREACHABLE
 
 
+# A server the project names (any host) that asks for the password in clear text would get whatever the URL's
+# `${VAR}` expanded to: it is sent only where TLS is sure (sslmode `require` and stricter). libpq 16 refuses it when
+# told (`require_auth`); an older one is not given a password to send.
+_TLS_SURE = ("require", "verify-ca", "verify-full")
+
+
+def _psql_may_send(psql: str, params: ConnectionParams) -> bool:
+    """Whether psql may be handed this connection's password: there is none, TLS is sure, or its libpq (16 and newer)
+    refuses a request for the password in clear text."""
+    return params.password is None or params.sslmode in _TLS_SURE or params.verify or psql_major(psql) >= 16
+
+
+@functools.lru_cache(maxsize=4)
+def psql_major(psql: str) -> int:
+    """`psql (PostgreSQL) 15.18 (Debian ...)` -> 15; 0 when it cannot be told."""
+    try:
+        done = subprocess.run([psql, "--version"], capture_output=True, text=True, timeout=5, errors="replace")
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    match = re.search(r"(\d+)(?:\.\d+)?", done.stdout)
+    return int(match[1]) if match else 0
+
+
 def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str, Any]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
@@ -162,6 +196,8 @@ def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str,
         "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
         "PGOPTIONS": SESSION_OPTIONS,
         "PGAPPNAME": "prisma-doctor",
+        # Prisma reads no ~/.pgpass: a password it holds for another server is not offered to the one the URL names.
+        "PGPASSFILE": os.devnull,
         # libpq's own messages (connection refused, timeout) follow the client's locale: English.
         "LC_ALL": "C",
         "LANG": "C",
@@ -170,6 +206,8 @@ def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str,
         env["PGSSLMODE"] = "verify-full"
     if params.password is not None:
         env["PGPASSWORD"] = params.password
+        if not (params.sslmode in _TLS_SURE or params.verify):
+            env["PGREQUIREAUTH"] = "!password"
     script = "".join(
         f"{statement};\n"
         for statement in (
@@ -230,7 +268,7 @@ def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]
     failure: Exception | None = None
     for context in attempts:
         try:
-            return _pg8000_query(pg8000.native, params, context, deadline)
+            return _pg8000_query(_refusing_clear_text(pg8000.native), params, context, deadline)
         except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as error:
             if deadline.passed:
                 raise _Failed(f"no whole answer within {deadline.seconds:.0f} s", NO_ANSWER) from error
@@ -240,6 +278,22 @@ def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]
     message = _driver_message(failure)
     server_said = isinstance(failure, pg8000.native.DatabaseError)
     raise _Failed(message, READ_FAILED if server_said else _kind(message))
+
+
+def _refusing_clear_text(driver: Any) -> Any:
+    """pg8000's module with a `Connection` that refuses a request for the password in clear text (authentication
+    code 3) outside TLS, as libpq's `require_auth=!password` does."""
+
+    class Connection(driver.Connection):
+        def handle_AUTHENTICATION_REQUEST(self, data: bytes, context: Any) -> None:
+            if int.from_bytes(data[:4], "big") == 3 and not isinstance(self._usock, ssl.SSLSocket):
+                raise driver.InterfaceError(
+                    "the server asked for the password in clear text on a connection without TLS; it was not sent"
+                )
+            # pg8000 ships no types (see `_with_pg8000`).
+            super().handle_AUTHENTICATION_REQUEST(data, context)  # pyright: ignore[reportUnknownMemberType]
+
+    return SimpleNamespace(Connection=Connection)
 
 
 def _pg8000_query(
@@ -351,6 +405,7 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
         f"PostgreSQL {(answer.get('server') or '').split(' ')[0]}".strip(),
         answer.get("lc_messages") or None,
         _migrations(answer.get("migrations")),
+        cut=cut_reason(("relations", len(relations), MAX_RELATIONS), ("triggers", len(triggers), MAX_TRIGGERS)),
     )
 
 
