@@ -79,3 +79,19 @@ def test_a_plan_shows_a_generator_output_with_a_line_break_and_escapes_as_one_es
     # JSON keeps the text as it is: its reader escapes what it prints.
     plan = doctor("reset", "--dry-run", "--json", cwd=project, env=UTF8)
     assert any("\x1b[2K" in reason for reason in json.loads(plan.stdout)["refusals"])
+
+
+def test_output_in_a_code_page_that_lacks_a_character_escapes_it_instead_of_crashing(tmp_path: Path) -> None:
+    # Windows writes redirected output in the ANSI code page (cp1252): `✔`, `Ł` and `東京` are not in it.
+    project = tmp_path / "✔ Łódź 東京"
+    (project / "prisma").mkdir(parents=True)
+    (project / "prisma" / "schema.prisma").write_text(SCHEMA)
+    (project / "package.json").write_text('{"name": "app"}')
+
+    done = doctor("check", cwd=tmp_path, env={"PYTHONIOENCODING": "cp1252"}, text=False)
+    assert done.returncode == 1, done.stderr
+    assert b"Traceback" not in done.stderr
+    text = done.stdout.decode("cp1252")
+    # What cp1252 has (ó) is written as itself; the rest as Python's escapes.
+    assert "\\u2714 \\u0141ód\\u017a \\u6771\\u4eac/prisma/schema.prisma" in text, text
+    assert text.splitlines()[-1].endswith("out of sync (3 problems)")

@@ -86,6 +86,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_unencodable_text()
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
@@ -112,6 +113,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `prisma-doctor explain | head` closes stdout early: no traceback, and the exit code says so.
         silence_stdout()
         return BROKEN_PIPE
+
+
+def tolerate_unencodable_text() -> None:
+    """Let stdout and stderr write any character, in their own encoding where it has one, as an escape otherwise.
+
+    Redirected output on Windows is in the ANSI code page (cp1252): Prisma's `✔` or a path named `Łódź 東京` would
+    raise UnicodeEncodeError mid-report, even after a repair that succeeded. `\\u2714` in a log loses nothing a
+    reader needs; a crash loses the verdict. The encoding itself is kept: a UTF-8 stream stays UTF-8.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # (absent when a caller swapped in its own object)
+        if reconfigure is not None and not stream.closed:
+            reconfigure(errors="backslashreplace")
 
 
 def silence_stdout() -> None:
