@@ -134,6 +134,12 @@ def set_immutable(path: Path, on: bool) -> None:
     subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True)
 
 
+def set_append_only(path: Path, on: bool) -> None:
+    """`chattr +a`: the file may be added to but not removed, renamed or truncated, root included (as a file another
+    process holds open on Windows, without delete sharing). `on=False` takes it back."""
+    subprocess.run(["chattr", "+a" if on else "-a", str(path)], check=True)
+
+
 def tree_contents(folder: Path, *, file_modes: bool = False) -> dict[str, str]:
     """Every entry under `folder`: a file's content hash (after its mode when `file_modes`), a link's target, a
     folder's mode. Links are not followed."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import selectors
+import queue
 import signal
 import subprocess
 import sys
@@ -41,6 +41,8 @@ RECORD = Path(".prisma-doctor") / "dev-output.log"
 MAX_RECORD_BYTES = 8 * 1024 * 1024
 # Output quiet for this long ends any error block still open (its stack trace has surely been printed).
 IDLE_FLUSH_SECONDS = 0.5
+# Chunks read but not yet written out; past this the readers wait, and so does the command.
+ARRIVALS_WAITING = 16
 # Project facts are read again at most this often, when an event needs them (a generate may have run since).
 FACTS_MAX_AGE_SECONDS = 2.0
 # While a repair holds the command (it stopped it to start it again), how often `run` looks whether it may start.
@@ -73,17 +75,29 @@ class _Record:
     """The output as it came, for the language server to follow."""
 
     def __init__(self, root: Path) -> None:
-        self.handle: BinaryIO | None
+        self.handle: BinaryIO | None = None
         folder = StateFolder(root)
+        shown = escaped(str(root / RECORD))
         try:
             # Through the state folder: never written through a link a repository planted there.
             self.handle = folder.create(RECORD.name)
-        except (OSError, UnsafeStateFolder) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            print(
-                f"prisma-doctor: cannot record the output at {escaped(str(root / RECORD))}: {reason}", file=sys.stderr
-            )
-            self.handle = None
+            return
+        except UnsafeStateFolder as error:
+            reason = str(error)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            # On Windows a file another process holds open (the dev server a repair restarted writes there) cannot
+            # be removed to start anew, yet may be added to: the language server follows it all the same.
+            try:
+                self.handle = folder.append(RECORD.name)
+            except (OSError, UnsafeStateFolder):
+                pass
+            else:
+                print(
+                    f"prisma-doctor: adding the output to {shown} (could not start it anew: {reason})", file=sys.stderr
+                )
+                return
+        print(f"prisma-doctor: cannot record the output at {shown}: {reason}", file=sys.stderr)
 
     def write(self, data: bytes) -> None:
         if self.handle is None:
@@ -228,39 +242,36 @@ class DevCommand:
                 self._findings.submit(reader.close())
 
     def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record, command: int) -> None:
-        selector = selectors.DefaultSelector()
+        # A reader thread per stream, not select(): on Windows select() takes only sockets, never pipes.
+        arrivals: queue.Queue[tuple[int, bytes]] = queue.Queue(maxsize=ARRIVALS_WAITING)
         for fd in streams:
-            selector.register(fd, selectors.EVENT_READ)
+            threading.Thread(
+                target=_read_until_closed, args=(fd, arrivals), name=f"run-output-{fd}", daemon=True
+            ).start()
         open_fds = set(streams)
         last_output = time.monotonic()
         flushed = True
         while open_fds:
-            ready = selector.select(timeout=IDLE_FLUSH_SECONDS)
-            if not ready:
+            try:
+                fd, data = arrivals.get(timeout=IDLE_FLUSH_SECONDS)
+            except queue.Empty:
                 self._orphans.remember(command)
                 self._orphans.reap()
-            if not ready and not flushed and time.monotonic() - last_output >= IDLE_FLUSH_SECONDS:
-                for reader in readers.values():
-                    self._findings.submit(reader.flush())
-                flushed = True
-            for key, _ in ready:
-                fd = key.fd
-                try:
-                    data = os.read(fd, 65536)
-                except OSError:  # EIO from a pseudo-terminal whose last writer closed it
-                    data = b""
-                if not data:
-                    selector.unregister(fd)
-                    open_fds.discard(fd)
-                    continue
-                out = streams[fd]
-                with self._stderr_lock:
-                    out.write(data)
-                    out.flush()
-                record.write(data)
-                self._findings.submit(readers[fd].feed(data))
-                last_output, flushed = time.monotonic(), False
-        selector.close()
+                if not flushed and time.monotonic() - last_output >= IDLE_FLUSH_SECONDS:
+                    for reader in readers.values():
+                        self._findings.submit(reader.flush())
+                    flushed = True
+                continue
+            if not data:
+                open_fds.discard(fd)
+                continue
+            out = streams[fd]
+            with self._stderr_lock:
+                out.write(data)
+                out.flush()
+            record.write(data)
+            self._findings.submit(readers[fd].feed(data))
+            last_output, flushed = time.monotonic(), False
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
@@ -292,6 +303,19 @@ class DevCommand:
             self._facts, self._facts_read_at = facts, time.monotonic()
             self._diagnoser.facts = facts
         return self._diagnoser
+
+
+def _read_until_closed(fd: int, arrivals: queue.Queue[tuple[int, bytes]]) -> None:
+    """Each chunk read from `fd`, then b"" once it is closed. The bounded queue holds the command back while our
+    own output is slow, as a pipe would."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO from a pseudo-terminal whose last writer closed it
+            data = b""
+        arrivals.put((fd, data))
+        if not data:
+            return
 
 
 def _not_started(name: str, root: Path, error: OSError) -> int:
