@@ -288,8 +288,13 @@ def _schema_from_package_json(package_json: Path) -> str | None:
     return schema if isinstance(schema, str) and schema else None
 
 
+# The byte order mark some Windows editors write at the start of a UTF-8 file.
+BOM = "\ufeff"
+
+
 def read_schema_text(path: Path) -> tuple[str, str | None]:
-    """The text of a schema file and, when it was not clean UTF-8 text, a sentence saying what was wrong."""
+    """The text of a schema file and, when it was not clean UTF-8 text, a sentence saying what was wrong. A byte
+    order mark at the start is kept (as U+FEFF): Prisma refuses it, so `load_schema` must see it."""
     data = project_files.read_bytes(
         path, MAX_SCHEMA_BYTES + 1
     )  # (not the whole of a huge file, to keep only its start)
@@ -301,9 +306,9 @@ def read_schema_text(path: Path) -> tuple[str, str | None]:
         problem = f"{path} contains binary data (NUL bytes); read what could be read"
         data = data.replace(b"\0", b" ")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        text = data.decode("utf-8-sig", errors="replace")
+        text = data.decode("utf-8", errors="replace")
         problem = problem or f"{path} is not valid UTF-8 (byte {error.start}); undecodable bytes were replaced"
     return text, problem
 
@@ -317,6 +322,7 @@ def load_schema(source: SchemaSource, overrides: dict[str, str] | None = None) -
     overrides = overrides or {}
     files: list[SchemaFile] = []
     problems: list[str] = []
+    refused: list[tuple[str, SyntaxError_]] = []
     for path in source.files:
         key = str(path)
         if key in overrides:
@@ -334,8 +340,23 @@ def load_schema(source: SchemaSource, overrides: dict[str, str] | None = None) -
                 continue
             if problem:
                 problems.append(problem)
+        if text.startswith(BOM):
+            refused.append((key, _bom_refused()))
+            text = text[len(BOM) :]  # (positions as an editor counts them: it hides the mark)
         files.append(parse_schema(text, key))
-    return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems), tuple(validate_schema(files)))
+    refused.extend(validate_schema(files))
+    return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems), tuple(refused))
+
+
+def _bom_refused() -> SyntaxError_:
+    from prisma_doctor.findings import Span
+
+    # Prisma 5.22, 6.17 and 7.10 alike read the mark as a line no keyword begins: P1012 "This line is invalid".
+    return SyntaxError_(
+        'the file starts with a UTF-8 byte order mark (BOM), which Prisma does not accept (P1012 "This line is '
+        'invalid"); save it as UTF-8 without BOM',
+        Span.at(0),
+    )
 
 
 def load_schema_at(path: Path) -> LoadedSchema:
