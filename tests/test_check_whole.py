@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -198,6 +199,29 @@ def test_prisma_7_with_a_custom_output_needs_the_runtime_its_client_imports(pris
     code, report = check_json(project.root)
     assert code == 1, report
     assert finding(report, "prisma-packages-missing")["data"]["missing"] == ["@prisma/client"]
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("version", ["5.22.0", "6.17.1"])
+def test_a_js_client_generated_outside_the_project_carries_its_runtime(
+    prisma_project: ProjectFactory, version: str
+) -> None:
+    """No node_modules above `../../victim`, yet nothing is missing: a custom output gets its own `runtime/`."""
+    project = prisma_project(schema_text(version, MODELS, output="../../victim"), version=version)
+    project.generate()
+    victim = project.root.parent / "victim"
+    # The oracle: Node loads the client from where it is.
+    loaded = subprocess.run(
+        ["node", "-e", "new (require(process.argv[1]).PrismaClient)(); console.log('loaded')", str(victim)],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert loaded.stdout == "loaded\n", loaded.stderr
+    code, report = check_json(project.root)
+    assert "prisma-packages-missing" not in codes(report), report
+    assert (code, report["state"]) == (0, "in-sync"), report
 
 
 # PostgreSQL, started by the tests.

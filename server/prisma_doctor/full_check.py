@@ -63,12 +63,13 @@ def surroundings(
     state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True, database: bool = True
 ) -> list[Finding]:
     from prisma_doctor.config_env import config_env_findings
-    from prisma_doctor.installed import package_findings
+    from prisma_doctor.installed import imports_runtime_package, package_findings
 
     assert state.schema is not None
     schema_dir = state.schema.source.schema_dir
-    # A generated client imports @prisma/client from its own folder (a missing client is its own finding already).
-    starts = [c.client.path for c in state.clients if c.client is not None]
+    # A generated client imports @prisma/client from its own folder, unless it carries its runtime (a missing client
+    # is its own finding already).
+    starts = [c.client.path for c in state.clients if c.client is not None and imports_runtime_package(c.client.path)]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     if database:

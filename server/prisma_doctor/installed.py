@@ -58,6 +58,13 @@ def declared_packages(root: Path) -> dict[str, str]:
     return declared
 
 
+def imports_runtime_package(client_folder: Path) -> bool:
+    """Whether a generated client imports its runtime from `@prisma/client`, resolved from its own folder. Prisma 5
+    and 6 copy the runtime into a custom `output`'s `runtime/` folder instead (`require('./runtime/library.js')`):
+    such a client runs wherever it is, even outside the project, with no `node_modules` above it."""
+    return not (client_folder / "runtime").is_dir()
+
+
 def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str]:
     """Prisma packages that the project declares but Node cannot resolve (`@prisma/client` from each folder in
     `client_starts`, where its generated clients import it from; driver adapters and extensions from the project),
