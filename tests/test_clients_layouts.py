@@ -228,3 +228,27 @@ def test_two_workspace_projects_sharing_the_hoisted_output(prisma_project: Proje
     [shared] = by_project[db.package]["findings"]
     assert shared["data"]["drift"] == "other-schema" and Path(shared["data"]["schema"]) == web.schema_file
     assert "two projects generate into the same place" in shared["message"]
+    assert shared["data"]["shared"] is True
+
+
+@pytest.mark.parametrize(("output", "client"), [(None, "node_modules/.prisma"), ("../generated", "generated")])
+def test_a_client_copied_from_another_project_is_named_a_copy(
+    prisma_project: ProjectFactory, output: str | None, client: str
+) -> None:
+    """`cp -a app copy`: the copy's client records the schema of `app`, yet `app` never writes into the copy."""
+    app = prisma_project(schema_text("6.17.1", MODELS, output=output), name="app")
+    app.generate()
+    copy = prisma_project(schema_text("6.17.1", MODELS, output=output), name="copy")
+    shutil.copytree(app.root / client, copy.root / client)
+
+    code, report = check_json(copy.root)
+    assert code == 1
+    [copied] = report["findings"]
+    assert copied["data"] == {
+        "drift": "other-schema",
+        "generator": "client",
+        "schema": str(app.schema_file),
+        "shared": False,
+    }
+    assert "copied here" in copied["message"] and "same place" not in copied["message"]
+    assert copied["fixes"][0]["id"] == "regenerate"

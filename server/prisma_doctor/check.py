@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prisma_doctor import project_files
-from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs
+from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs, writes_there
 from prisma_doctor.clients.locate import (
     JS_GENERATOR,
     KNOWN_PROVIDERS,
@@ -201,7 +201,7 @@ def _client_findings(
         ]
     elsewhere = generated_from_elsewhere(state.client, generator)
     if elsewhere is not None:
-        return [_shared_output_finding(state, elsewhere, root, at_generator)]
+        return [_shared_output_finding(generator, state.client, elsewhere, root, at_generator)]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
     findings = drift_findings(drifts, label, generator.name if several else None)
     if installed and state.client.version and installed != state.client.version:
@@ -235,17 +235,29 @@ def _client_findings(
     return findings
 
 
-def _shared_output_finding(state: ClientState, elsewhere: Path, root: Path, at_generator: Location) -> Finding:
-    generator = state.generator
+def _shared_output_finding(
+    generator: Generator, client: GeneratedClient, elsewhere: Path, root: Path, at_generator: Location
+) -> Finding:
+    shown = _shown_path(generator.output, root)
+    data = {"drift": "other-schema", "generator": generator.name, "schema": str(elsewhere)}
+    if writes_there(client, elsewhere):
+        return Finding(
+            "client-out-of-sync",
+            Severity.ERROR,
+            f"The client at {shown} was generated from another schema, {elsewhere}: two projects generate into the "
+            "same place and the last `prisma generate` wins. Give the generator its own `output`, then regenerate.",
+            at_generator,
+            ("regenerate", "edit-schema"),
+            data={**data, "shared": True},
+        )
     return Finding(
         "client-out-of-sync",
         Severity.ERROR,
-        f"The client at {_shown_path(generator.output, root)} was generated from another schema, {elsewhere}: "
-        "two projects generate into the same place and the last `prisma generate` wins. Give the generator "
-        "its own `output`, then regenerate.",
+        f"The client at {shown} was generated for another schema, {elsewhere}, and copied here (with a copied "
+        "project or folder): it is not this schema's client. Regenerate it here.",
         at_generator,
-        ("regenerate", "edit-schema"),
-        data={"drift": "other-schema", "generator": generator.name, "schema": str(elsewhere)},
+        ("regenerate",),
+        data={**data, "shared": False},
     )
 
 

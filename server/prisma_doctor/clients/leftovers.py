@@ -67,6 +67,19 @@ def generated_from_elsewhere(client: GeneratedClient, generator: Generator) -> P
     return source
 
 
+def writes_there(client: GeneratedClient, source: Path) -> bool:
+    """Whether the schema at `source`, as the client embeds it, generates into the client's folder: two projects
+    sharing one output, rather than a client copied from the other project (a copied folder keeps the
+    `sourceFilePath` of where it was generated)."""
+    for embedded in client.generators:
+        if embedded.output is not None:
+            if _real(source.parent / embedded.output) == client.path:
+                return True
+        elif embedded.provider == JS_GENERATOR and default_js_output(source.parent, source.parent) == client.path:
+            return True
+    return False
+
+
 def _written_by(client: GeneratedClient, generator: Generator, schema_dir: Path, default: Path | None) -> bool:
     if client.source_schema is not None and _real(client.source_schema).parent != _real(schema_dir):
         return False
