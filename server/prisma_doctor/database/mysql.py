@@ -55,6 +55,10 @@ TRIGGERS_QUERY = (
     f"LEFT(ACTION_STATEMENT, {MAX_SOURCE_CHARS}) FROM information_schema.TRIGGERS "
     f"WHERE TRIGGER_SCHEMA NOT IN {_SYSTEM} ORDER BY EVENT_OBJECT_SCHEMA = DATABASE() DESC LIMIT {MAX_TRIGGERS}"
 )
+VIEWS_QUERY = (
+    f"SELECT TABLE_SCHEMA, TABLE_NAME, LEFT(VIEW_DEFINITION, {MAX_SOURCE_CHARS}) FROM information_schema.VIEWS "
+    f"WHERE TABLE_SCHEMA NOT IN {_SYSTEM} ORDER BY TABLE_SCHEMA = DATABASE() DESC LIMIT {MAX_RELATIONS}"
+)
 MIGRATIONS_QUERY = (
     f"SELECT migration_name, finished_at IS NOT NULL, rolled_back_at IS NOT NULL FROM `{MIGRATIONS_TABLE}` "
     f"ORDER BY started_at LIMIT {MAX_RELATIONS}"
@@ -163,6 +167,8 @@ def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Cata
             broken = {
                 _broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356
             }
+            cursor.execute(VIEWS_QUERY)
+            definitions = {(str(schema), str(name)): str(text or "") for schema, name, text in cursor.fetchall()}
             cursor.execute(TRIGGERS_QUERY)
             triggers = tuple(_trigger(*row) for row in cursor.fetchall())
             migrations = None
@@ -177,7 +183,7 @@ def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Cata
         connection.close()
     return Catalog(
         "mysql",
-        _relations(tables, columns, broken),
+        _relations(tables, columns, broken, definitions),
         triggers,
         database or None,
         _server(str(version)),
@@ -201,7 +207,9 @@ def begin_read_only(driver: Any, cursor: Any) -> None:
     cursor.execute("START TRANSACTION READ ONLY")
 
 
-def _relations(tables: Any, columns: Any, broken: dict[tuple[str, str] | None, str]) -> tuple[Relation, ...]:
+def _relations(
+    tables: Any, columns: Any, broken: dict[tuple[str, str] | None, str], definitions: dict[tuple[str, str], str]
+) -> tuple[Relation, ...]:
     by_relation: dict[tuple[str, str], list[str]] = {}
     for schema, name, column in columns:
         by_relation.setdefault((str(schema), str(name)), []).append(str(column))
@@ -213,7 +221,12 @@ def _relations(tables: Any, columns: Any, broken: dict[tuple[str, str] | None, s
         said = str(comment) if view and comment and str(comment).upper() != "VIEW" else None
         relations.append(
             Relation(
-                str(name), "view" if view else "table", tuple(by_relation.get(key, ())), key[0], broken.get(key) or said
+                str(name),
+                "view" if view else "table",
+                tuple(by_relation.get(key, ())),
+                key[0],
+                broken.get(key) or said,
+                definitions.get(key, ""),
             )
         )
     return tuple(relations)

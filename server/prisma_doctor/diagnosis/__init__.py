@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from prisma_doctor.diagnosis.asked import decided_by_database
 from prisma_doctor.diagnosis.client import unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
-from prisma_doctor.diagnosis.database import missing_column, missing_table
+from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
 from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
 from prisma_doctor.diagnosis.single import single_cause
@@ -85,7 +85,7 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
-    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError)):
+    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError, ev.BrokenView)):
         yield from decided_by_database(event, context, list(_from_project(event, context)))
     else:
         yield from _from_project(event, context)
@@ -98,6 +98,8 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         yield from missing_table(event, context)
     elif isinstance(event, ev.DatabaseObjectError):
         yield db_object(event, context, f"`{event.record}` has no field `{event.field}`")
+    elif isinstance(event, ev.BrokenView):
+        yield broken_view(event, context)
     elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
         yield from unknown_argument(event, context)
     elif isinstance(event, ev.TypeCheckError):

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, differs_in_case
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
+from prisma_doctor.database.views import view_problems
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
     Context,
@@ -122,6 +123,8 @@ def _decide(event: ev.ClientError, context: Context, catalog: Catalog) -> list[F
         return _column(event, context, catalog)
     if isinstance(event, ev.MissingTable):
         return _table(event, context, catalog)
+    if isinstance(event, ev.BrokenView):
+        return _broken_view(event, context, catalog)
     if isinstance(event, ev.DatabaseObjectError):
         model = model_of(event, context.schema)
         relation = catalog.relation(_table_name(model, event.model) or "")
@@ -159,6 +162,36 @@ def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list
     triggers = _trigger_findings(problems, context, event, catalog)
     found = triggers + columns if triggers_first else columns + triggers
     return list(ranked(found)) if len(found) > 1 else found
+
+
+def _broken_view(event: ev.BrokenView, context: Context, catalog: Catalog) -> list[Finding]:
+    view = catalog.relation(event.table, event.schema)
+    if view is None or view.kind != "view":
+        return []
+    problems = view_problems(catalog, view)
+    if not problems:
+        if view.broken is None:
+            return []  # the view reads now: not decided here (it was fixed since, or something else failed)
+        said = f"`{view.qualified}` is a view, and its definition fails ({view.broken})"
+    else:
+        said = "; ".join(p.describe() for p in problems)
+    first = problems[0] if problems else None
+    return [
+        make_finding(
+            "db-object-error",
+            ASKED.format(server=catalog.server)
+            + f"{said}. Change the view's definition (`CREATE OR REPLACE VIEW` in a migration) or bring back what it "
+            "uses; the schema and the client are not the cause.",
+            context.resolve(event.source),
+            DB_SIDE_FIXES,
+            {
+                "model": event.model,
+                "view": view.qualified,
+                "missing_table": first.table if first is not None and first.column is None else None,
+                "missing_column": f"{first.table}.{first.column}" if first is not None and first.column else None,
+            },
+        )
+    ]
 
 
 def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[Finding]:

@@ -183,8 +183,8 @@ def model_of(event: ev.ClientError, schema: Datamodel | None) -> Model | None:
 
 
 def model_for_table(datamodel: Datamodel, table: str) -> Model | None:
-    exact = next((m for m in datamodel.models if (m.db_name or m.name) == table), None)
-    return exact or next((m for m in datamodel.models if (m.db_name or m.name).lower() == table.lower()), None)
+    exact = next((m for m in datamodel.queryable if (m.db_name or m.name) == table), None)
+    return exact or next((m for m in datamodel.queryable if (m.db_name or m.name).lower() == table.lower()), None)
 
 
 def field_for_column(model: Model, column: str) -> Field | None:

@@ -1,4 +1,5 @@
-"""P2022 and P2021: a column or a table the database lacks, or a name Prisma misread from the database's message."""
+"""P2022 and P2021: a column or a table the database lacks, or a name Prisma misread from the database's message;
+and a view whose definition names what the database no longer has (MySQL's 1356, passed on as P2039)."""
 
 from __future__ import annotations
 
@@ -206,3 +207,16 @@ def missing_table(event: ev.MissingTable, context: Context) -> Iterator[Finding]
             DB_SIDE_FIXES,
             data,
         )
+
+
+def broken_view(event: ev.BrokenView, context: Context) -> Finding:
+    """The message names the view but not what it misses: only the database's catalog can (`asked.py`)."""
+    return make_finding(
+        "db-object-error",
+        f"The view `{event.table}` names a table, column or function the database no longer has (MySQL/MariaDB "
+        "error 1356): change its definition (`CREATE OR REPLACE VIEW` in a migration); the schema and the client "
+        f"are not the cause. {see_database_message(context, event.table)}",
+        context.resolve(event.source),
+        DB_SIDE_FIXES,
+        {"view": event.table, "model": event.model, "reported": event.text},
+    )
