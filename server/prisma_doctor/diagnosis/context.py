@@ -30,6 +30,11 @@ SEE_DATABASE_MESSAGE = {
     ),
 }
 DB_SIDE_FIXES = ("inspect-database-objects",)
+# What to do about a view the database lacks: `migrate dev` writes no `CREATE VIEW`, whatever the schema says.
+VIEW_REMEDY = (
+    "Prisma Migrate does not create views: write its `CREATE VIEW` into a migration (`prisma migrate dev "
+    "--create-only`, then add the SQL) and apply it"
+)
 # A source file is read this far for the line an error points at.
 MAX_SOURCE_BYTES = 1024 * 1024
 
