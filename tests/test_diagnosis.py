@@ -323,18 +323,27 @@ def test_the_databases_own_trigger_message_is_a_database_object() -> None:
 
 
 @pytest.mark.parametrize(
-    ("version", "advice"),
+    ("version", "engine_type", "advice"),
     [
-        ("6.17.1", 'use `engineType = "client"` with a driver adapter and prisma.config.ts'),
-        (None, 'use `engineType = "client"` with a driver adapter and prisma.config.ts'),
-        ("7.10.0", "no driver adapter stands in for it on Prisma 7"),
+        # 5.22 has no `engineType = "client"`: only the engines themselves or the network help (user trial 3, #10).
+        ("5.22.0", "", 'Prisma 5 runs only native engines (it has no `engineType = "client"`)'),
+        # 6.17 with `engineType = "client"` already: its CLI still fetches the engine library for `generate`.
+        ("6.17.1", "client", "Prisma 6's CLI still fetches the query engine library for `generate`"),
+        ("6.17.1", "", "spares the app the native query engine, not the CLI"),
+        (None, "", "The Prisma CLI could not download an engine"),
+        ("7.10.0", "", "no driver adapter stands in for it on Prisma 7"),
     ],
 )
-def test_a_schema_engine_download_is_advised_by_the_installed_prisma(version: str | None, advice: str) -> None:
-    # Prisma 6's config can hand migrations a driver adapter (its Wasm schema engine); Prisma 7's cannot.
+def test_an_engine_download_is_advised_by_the_installed_prisma(
+    version: str | None, engine_type: str, advice: str
+) -> None:
     events = read_events([load("sqlite-engine-download-failed").output])
 
-    (finding,) = diagnose(events, facts(SCHEMA, prisma_version=version))
+    (finding,) = diagnose(events, facts(SCHEMA, prisma_version=version, engine_types=(engine_type,)))
 
     assert finding.code == "engine-unavailable" and advice in finding.message, finding.message
-    assert ("PRISMA_SCHEMA_ENGINE_BINARY" in finding.message) == (version == "7.10.0")
+    assert "PRISMA_SCHEMA_ENGINE_BINARY" in finding.message
+    assert ("PRISMA_QUERY_ENGINE_LIBRARY" in finding.message) == (version != "7.10.0")
+    if version is not None:
+        assert f"The Prisma CLI {version}" in finding.message
+    assert "prisma.config.ts" not in finding.message

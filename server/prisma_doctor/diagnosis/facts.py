@@ -49,6 +49,8 @@ class ProjectFacts:
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
     # The `prisma` CLI installed for the schema, as Node resolves it (None: not installed, or unreadable).
     prisma_version: str | None = None
+    # Each generator's `engineType` ("" when unset): whether the query engine is native or the client's own.
+    engine_types: tuple[str, ...] = ()
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
@@ -97,6 +99,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         prisma_version=installed_version(
             CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
         ),
+        engine_types=tuple(c.generator.engine_type or "" for c in state.clients),
     )
 
 
