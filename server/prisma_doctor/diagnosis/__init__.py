@@ -22,6 +22,7 @@ from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, 
 from prisma_doctor.diagnosis.single import single_cause
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
+from prisma_doctor.offers import with_offers
 
 __all__ = [
     "ClientFacts",
@@ -51,6 +52,12 @@ class Diagnoser:
         elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
             self.state.generated_after_ready = True
         found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database)))
+        facts = self.facts
+        if facts is not None and facts.schema is not None:
+            # The same rule as `check`'s (offers.py): a dev server runs when the facts saw one (`run`'s command, the
+            # editor's terminal, a process of the project); the migrations folder decides between migrate and push.
+            running = facts.dev_server_running or facts.dev_server_started_at is not None
+            found = with_offers(found, dev_server_running=running, migrations=bool(facts.migrations))
         route = getattr(event, "route", None)
         if route is None:
             return found

@@ -151,7 +151,8 @@ def migration_remedy(context: Context, table: str, column: str = "") -> tuple[st
     """What to do about a table or column the database lacks, from whether a migration already creates it."""
     facts = context.facts
     if facts is None or not facts.migrations:
-        return "create and apply a migration (`prisma migrate dev`)", ("migrate-dev", "migrate-deploy")
+        # No migrations folder: nothing to deploy, and a first `migrate dev` on a database with tables wants a reset.
+        return "push the schema (`prisma db push`; the project has no migrations)", ("db-push",)
     migration = facts.migration_creating(table, column)
     if migration is not None:
         return f"the migration `{migration}` creates it: apply it (`prisma migrate deploy`)", (
