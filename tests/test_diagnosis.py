@@ -42,6 +42,11 @@ EXPECTED = {
     "pg-fr-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
     "pg-en-p2021-missing-table": [("db-missing-table", None, 1)],
     "pg-p1001-unreachable": [("db-unreachable", None, 1)],
+    # tests/captures/mariadb_objects.py (tests/test_diagnosis_objects.py says what each names).
+    "mysql-p7-view-broken": [("db-object-error", None, 1)],
+    "mysql-p7-view-missing": [("db-missing-table", None, 1)],
+    "mysql-p7-trigger-on-schema-field": [("db-object-error", None, 1)],
+    "mysql-p7-pool-timeout": [("db-unreachable", None, 1)],
     "next-dev-p2022-server-action-bundled": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
     "next-dev-p2022-server-action-external": [("db-missing-column", 1, 2), ("db-object-error", 2, 2)],
     "next-dev-unknown-argument-stale-server-stale": [("dev-server-stale", None, 2)],

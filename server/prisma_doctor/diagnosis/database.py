@@ -236,12 +236,13 @@ def missing_table(event: ev.MissingTable, context: Context) -> Iterator[Finding]
 
 def broken_view(event: ev.BrokenView, context: Context) -> Finding:
     """The message names the view but not what it misses: only the database's catalog can (`asked.py`)."""
+    view = f"{event.schema}.{event.table}" if event.schema else event.table
     return make_finding(
         "db-object-error",
-        f"The view `{event.table}` names a table, column or function the database no longer has (MySQL/MariaDB "
+        f"The view `{view}` names a table, column or function the database no longer has (MySQL/MariaDB "
         "error 1356): change its definition (`CREATE OR REPLACE VIEW` in a migration); the schema and the client "
         f"are not the cause. {see_database_message(context, event.table)}",
         context.resolve(event.source),
         DB_SIDE_FIXES,
-        {"view": event.table, "model": event.model, "reported": event.text},
+        {"view": view, "model": event.model, "reported": event.text},
     )
