@@ -169,7 +169,9 @@ def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list
 
 
 def _broken_view(event: ev.BrokenView, context: Context, catalog: Catalog) -> list[Finding]:
-    view = catalog.relation(event.table, event.schema)
+    # The message qualifies the view with the database it ran on; a log replayed against the project's database
+    # under another name (a colleague's, CI's) still means the project's own view.
+    view = catalog.relation(event.table, event.schema) or catalog.relation(event.table)
     if view is None or view.kind != "view":
         return []
     problems = view_problems(catalog, view)
@@ -229,17 +231,15 @@ def _missing_relation(event: ev.ClientError, context: Context, catalog: Catalog,
             )
         ]
     model = model_of(event, context.schema)
-    if model is not None and context.schema is not None and context.schema.is_view(model):
-        remedy, fixes = VIEW_REMEDY, ("migrate-dev",)
-    else:
-        remedy, fixes = migration_remedy(context, table)
+    view = model is not None and context.schema is not None and context.schema.is_view(model)
+    remedy, fixes = (VIEW_REMEDY, ("migrate-dev",)) if view else migration_remedy(context, table)
     return [
         make_finding(
             "db-missing-table",
             ASKED.format(server=catalog.server) + f"it has no table or view `{table}`: {remedy}.",
             context.resolve(event.source),
             fixes,
-            {"table": table, "model": event.model},
+            {"table": table, "model": event.model, "view": view or None},
         )
     ]
 
