@@ -42,7 +42,7 @@ def _send(request: urllib.request.Request, timeout: float) -> Response:
 
 @dataclass
 class DevServer:
-    """`next dev --turbopack` in `project`; `output` is everything it printed (stdout and stderr)."""
+    """`next dev --turbopack` (or `--webpack`) in `project`; `output` is everything it printed (stdout and stderr)."""
 
     project: Path
     log_file: Path
@@ -50,11 +50,12 @@ class DevServer:
     process: subprocess.Popen[bytes] | None = None
     # The `next` to run; by default the project's own `node_modules/.bin/next`.
     next_bin: Path | None = None
+    bundler: str = "turbopack"  # or "webpack"
 
     @property
     def command(self) -> list[str]:
         binary = self.next_bin or self.project / "node_modules" / ".bin" / "next"
-        return [str(binary), "dev", "--turbopack", "-p", str(self.port)]
+        return [str(binary), "dev", f"--{self.bundler}", "-p", str(self.port)]
 
     @property
     def environment(self) -> dict[str, str]:

@@ -91,14 +91,16 @@ def example_app(tmp_path: Path, example_packages: Path) -> Path:
 @pytest.fixture
 def start_dev_server(tmp_path: Path) -> Iterator[Callable[..., DevServer]]:
     """Starts `next dev` in a project (with `next_bin`, a workspace's hoisted Next, for an app that has no
-    node_modules of its own) and answers once it serves; every server started is stopped at teardown.
+    node_modules of its own; Turbopack, or webpack as `bundler`) and answers once it serves; every server started is
+    stopped at teardown.
 
     Each server's output goes to its own `next-dev-<n>.log` under the test's tmp_path (`server.output`).
     """
     started: list[DevServer] = []
 
-    def start(project: Path, next_bin: Path | None = None) -> DevServer:
-        server = DevServer(project, tmp_path / f"next-dev-{len(started) + 1}.log", next_bin=next_bin)
+    def start(project: Path, next_bin: Path | None = None, bundler: str = "turbopack") -> DevServer:
+        log = tmp_path / f"next-dev-{len(started) + 1}.log"
+        server = DevServer(project, log, next_bin=next_bin, bundler=bundler)
         started.append(server)
         return server.start()
 

@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 import pytest
 
 from tests.repair_fixtures import repair_environment
+
+if TYPE_CHECKING:
+    from prisma_doctor.repair.journal import Journal
 
 SERVER = Path(__file__).resolve().parents[1] / "server"
 # `prisma-doctor`, run from this checkout's server/ (with `doctor_environment`).
@@ -73,6 +76,17 @@ def doctor_json(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, 
         return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
 
 
+def repair_json(
+    command: str, project: Path, *, restarted: list[int], env: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """`prisma-doctor COMMAND --project PROJECT --yes --json` (see `doctor_json`). The process group of every dev
+    server the repair started goes into `restarted` (the `restarted_groups` fixture, which stops them after the test:
+    they are detached, so no dev-server fixture owns them)."""
+    code, result = doctor_json(command, "--project", str(project), env=env)
+    restarted.extend(s["pid"] for s in result.get("devServers", []))
+    return code, result
+
+
 def dry_run_plan(
     *command: str, project: Path, env: Mapping[str, str] | None = None, refused: bool = False
 ) -> dict[str, Any]:
@@ -81,6 +95,11 @@ def dry_run_plan(
     done = doctor(*command, "--project", str(project), "--dry-run", "--json", env=env)
     assert done.returncode == (2 if refused else 0), done.stdout + done.stderr
     return json.loads(done.stdout)
+
+
+def previews(plan: dict[str, Any]) -> dict[str, list[str]]:
+    """Each step's preview in a plan `--dry-run --json` printed, by the step's name."""
+    return {step["name"]: step["preview"] for step in plan["steps"]}
 
 
 def check_json(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -166,3 +185,37 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended: a repair killed -9 left its journal with such a pid."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def dead_repair(
+    project: Path, steps: dict[str, str], servers: list[dict[str, Any]], outcome: str | None = None
+) -> Journal:
+    """The real journal of a reset whose process is gone (killed), its steps at `steps`."""
+    from prisma_doctor.repair.journal import Journal
+
+    journal = Journal.start(project, "reset", ["stop", "set-aside", "generate", "discard", "restart-dev"])
+    journal.data.update({"pid": _dead_pid(), "started": time.time(), "dev_servers": servers})
+    for name, status in steps.items():
+        journal.mark(name, status)  # pyright: ignore[reportArgumentType]
+    if outcome is not None:
+        journal.finish(outcome)
+    return journal
+
+
+def set_aside_as_repair(project: Path, journal: Journal, name: str) -> Path:
+    """`name` (a folder of the project) moved into the aside folder as SetAside moves it, recorded first."""
+    from prisma_doctor.repair.context import SetAsidePath
+    from prisma_doctor.repair.interruption import aside_record
+
+    aside = project / ".prisma-doctor" / "aside" / f"20261206-000000-1-0-{Path(name).name}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    journal.record_aside(aside_record(SetAsidePath(project / name, None), aside))
+    (project / name).rename(aside)
+    return aside

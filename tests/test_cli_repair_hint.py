@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import doctor
 from tests.repair_fixtures import project_copy
 
-HINT = "Restart your editor's TypeScript server"
+HINT = "An open editor may need its TypeScript server restarted"
 
 
 @pytest.mark.node
@@ -27,7 +27,8 @@ def test_the_typescript_hint_follows_a_generate_that_worked_and_only_then(tmp_pa
     schema.write_text(good + "\nmodel Post {\n  id Int @id\n  body String\n}\n")
     worked = doctor("regenerate", "--yes", "--project", str(project), repair=True)
     assert worked.returncode == 0, worked.stdout + worked.stderr
-    assert HINT in worked.stdout
+    # Said once, as the terminal's closing advice: the plan and the steps leave the editor's step to the editor.
+    assert worked.stdout.count("TypeScript server") == 1, worked.stdout
     # It says what it checked, and that the app's pages were not among it: no "verified" for an unseen app.
     assert "repair done: the generated clients match the schema" in worked.stdout
     assert "the app was not asked" in worked.stdout and "verified" not in worked.stdout

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from prisma_doctor.logs.routes import failed_requests
+from prisma_doctor.logs.routes import answered_requests, failed_requests
 from prisma_doctor.repair.devserver_kinds import dev_server_tool
 
 P = "/home/u/app/node_modules"
@@ -82,3 +82,14 @@ def test_the_requests_that_failed_are_read_from_pino_json_lines() -> None:
     fine = {"level": 30, "req": {"method": "GET", "url": "/ok"}, "res": {"statusCode": 200}}
     lines = "\n".join(json.dumps(record) for record in (error, done, fine)) + "\n"
     assert [str(r) for r in failed_requests([lines])] == ["GET /todos?done=1", "POST /todos"]
+
+
+def test_every_answered_request_is_read_whatever_its_status() -> None:
+    # What ends the app check's wait for the output about its own request (repair/app_check.py).
+    plain = b"\x1b[32m GET / 200 in 12ms\x1b[0m\n\xe2\x97\x8b Compiling /posts ...\n GET /posts 500 in 35ms\n"
+    record = json.dumps({"timestamp": "x", "source": "Server", "level": "LOG", "message": "GET /feed 304 in 9ms"})
+    pino = json.dumps({"level": 30, "req": {"method": "GET", "url": "/ok"}, "res": {"statusCode": 200}})
+    error = json.dumps({"level": 50, "req": {"method": "GET", "url": "/todos"}, "err": {"type": "X"}})  # not answered
+    chunks = [plain, f"{record}\n{pino}\n{error}\n"]
+    assert [str(r) for r in answered_requests(chunks)] == ["GET /", "GET /posts", "GET /feed", "GET /ok"]
+    assert answered_requests([b"> next dev\n Local: http://localhost:3000\nGET / 12ms\n"]) == []

@@ -18,7 +18,7 @@ import pytest
 
 from tests import pnpm_next_app as layout
 from tests.dev_server import free_port
-from tests.helpers import check_json, doctor, doctor_json, dry_run_plan, finding, tree_contents
+from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json, tree_contents
 from tests.pnpm_next_app import PnpmDev
 
 pytestmark = pytest.mark.node
@@ -60,7 +60,7 @@ def step(result: dict[str, Any], name: str) -> dict[str, Any]:
 def plan_of(app: Path, *command: str) -> dict[str, list[str]]:
     """Each step's preview in the plan `--dry-run` prints."""
     plan = dry_run_plan(*command, project=app, env=layout.environment())
-    return {s["name"]: s["preview"] for s in plan["steps"]}
+    return previews(plan)
 
 
 def test_a_field_added_without_generate_is_found_and_reset_serves_it(
@@ -80,11 +80,12 @@ def test_a_field_added_without_generate_is_found_and_reset_serves_it(
 
     plan = plan_of(app, "reset")
     assert any(line.startswith(f"{app / 'src/generated/prisma'} (") for line in plan["set-aside"]), plan
+    # Turbopack compiled the client in `src/generated` into `.next`: kept, it compiles the new one (build_cache.py).
+    assert any(line.startswith(f"{app / '.next'}: left in place") for line in plan["set-aside"]), plan
     assert plan["generate"] == [f"run: {layout.pnpm_path()} exec prisma generate (in {app})"], plan
     assert [line for line in plan["restart-dev"] if f"pnpm run dev --port {server.port} (in {app}," in line], plan
 
-    code, result = doctor_json("reset", "--project", str(app), env=layout.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", app, restarted=restarted_groups, env=layout.environment())
 
     assert code == 0, json.dumps(result, indent=2)
     assert f"GET / on localhost:{server.port} answers 200" in step(result, "verify-app")["message"]
@@ -109,8 +110,7 @@ def test_generate_while_the_server_runs_is_found_stale_and_restart_dev_serves_it
     assert [line for line in plan["stop"] if f"pid {server.process.pid}: " in line], plan
     assert [line for line in plan["restart-dev"] if f"pnpm run dev --port {server.port} (in {app}," in line], plan
 
-    code, result = doctor_json("restart-dev", "--project", str(app), env=layout.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", app, restarted=restarted_groups, env=layout.environment())
 
     assert code == 0, json.dumps(result, indent=2)
     assert server.process.wait(timeout=30) is not None
@@ -192,8 +192,7 @@ def test_deleted_prisma_packages_are_found_and_reset_reinstalls_them_from_the_st
     ], plan
     assert plan["generate"] == [f"run: {layout.pnpm_path()} exec prisma generate (in {app})"], plan
 
-    code, result = doctor_json("reset", "--project", str(app), env=layout.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", app, restarted=restarted_groups, env=layout.environment())
 
     assert code == 0, json.dumps(result, indent=2)
     assert step(result, "reinstall")["status"] == "done"
@@ -231,8 +230,7 @@ def test_a_model_renamed_with_map_and_an_enum_value_added_are_served_after_reset
     plan = plan_of(app, "reset")
     assert plan["generate"] == [f"run: {layout.pnpm_path()} exec prisma generate (in {app})"], plan
 
-    code, result = doctor_json("reset", "--project", str(app), env=layout.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", app, restarted=restarted_groups, env=layout.environment())
 
     assert code == 0, json.dumps(result, indent=2)
     assert layout.roles(server) == ["READER", "WRITER", "ADMIN"]

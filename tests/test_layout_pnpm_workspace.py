@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests import pnpm_next_app as single
 from tests import pnpm_workspace_app as workspace
-from tests.helpers import check_json, doctor, doctor_json, dry_run_plan, finding
+from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json
 from tests.pnpm_next_app import PnpmDev, users
 
 pytestmark = pytest.mark.node
@@ -39,6 +40,13 @@ def server(mono: Path, tmp_path: Path) -> Iterator[PnpmDev]:
     started.stop()
 
 
+def serves_the_nickname_again(result: dict[str, Any], server: PnpmDev, web: Path) -> None:
+    """The repair started the app's one server again, in apps/web on its own port, and its page has the nickname."""
+    (restarted,) = result["devServers"]
+    assert restarted["answered"] and restarted["port"] == server.port and restarted["log"].startswith(str(web))
+    assert [u.get("nickname") for u in users(server)] == ["countess", None]
+
+
 def test_a_field_added_in_packages_db_is_repaired_from_the_root_and_apps_web_serves_it(
     mono: Path, server: PnpmDev, restarted_groups: list[int]
 ) -> None:
@@ -53,17 +61,14 @@ def test_a_field_added_in_packages_db_is_repaired_from_the_root_and_apps_web_ser
 
     plan = dry_run_plan("reset", project=mono, env=single.environment())
     assert plan["project"] == str(db) and not plan["refusals"], plan
-    steps = {s["name"]: s["preview"] for s in plan["steps"]}
+    steps = previews(plan)
     assert steps["generate"] == [f"run: {single.pnpm_path()} exec prisma generate (in {db})"], steps
     assert [line for line in steps["restart-dev"] if f"pnpm run dev --port {server.port} (in {web}," in line], steps
 
-    code, result = doctor_json("reset", "--project", str(mono), env=single.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", mono, restarted=restarted_groups, env=single.environment())
 
     assert code == 0, json.dumps(result, indent=2)
-    (restarted,) = result["devServers"]
-    assert restarted["answered"] and restarted["port"] == server.port and restarted["log"].startswith(str(web))
-    assert [u.get("nickname") for u in users(server)] == ["countess", None]
+    serves_the_nickname_again(result, server, web)
 
 
 def test_deleted_prisma_packages_of_packages_db_are_reinstalled_at_the_workspace_root(
@@ -79,12 +84,11 @@ def test_deleted_prisma_packages_of_packages_db_are_reinstalled_at_the_workspace
     assert finding(report, "prisma-packages-missing")["data"]["missing"] == ["@prisma/client", "@prisma/adapter-libsql"]
 
     plan = dry_run_plan("reset", project=web, env=single.environment())
-    steps = {s["name"]: s["preview"] for s in plan["steps"]}
+    steps = previews(plan)
     assert steps["reinstall"][-1] == f"run: {single.pnpm_path()} install (in {mono})", steps
     assert steps["generate"] == [f"run: {single.pnpm_path()} exec prisma generate (in {db})"], steps
 
-    code, result = doctor_json("reset", "--project", str(web), env=single.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", web, restarted=restarted_groups, env=single.environment())
 
     assert code == 0, json.dumps(result, indent=2)
     assert (db / "node_modules" / "@prisma" / "client").is_symlink()
@@ -108,13 +112,10 @@ def test_generate_in_packages_db_under_the_running_app_is_stale_and_restart_dev_
     stale = finding(report, "dev-server-stale")
     assert stale["data"]["cwd"] == str(web) and [f["id"] for f in stale["fixes"]] == ["restart-dev-server"], stale
 
-    code, result = doctor_json("restart-dev", "--project", str(mono), env=single.environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", mono, restarted=restarted_groups, env=single.environment())
 
     assert code == 0, json.dumps(result, indent=2)
-    (restarted,) = result["devServers"]
-    assert restarted["answered"] and restarted["port"] == server.port and restarted["log"].startswith(str(web))
-    assert [u.get("nickname") for u in users(server)] == ["countess", None]
+    serves_the_nickname_again(result, server, web)
 
 
 def test_a_database_behind_is_found_from_the_app_and_its_error_lands_on_the_apps_page(

@@ -25,7 +25,7 @@ def test_migrate_deploy_applies_a_pending_migration(example_app: Path) -> None:
 
     status, plan = doctor_json("migrate", "deploy", "--project", str(example_app), "--dry-run")
     assert status == 0, plan
-    assert [step["name"] for step in plan["steps"]] == ["database", "restart-ts-server", "verify-app"]
+    assert [step["name"] for step in plan["steps"]] == ["database", "verify-app"]
     assert "nickname" not in columns(example_app / "dev.db"), "a dry run changes nothing"
 
     status, result = doctor_json("migrate", "deploy", "--project", str(example_app))

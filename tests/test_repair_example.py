@@ -11,17 +11,23 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
 from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_plan
 from prisma_doctor.repair.plan import build_plan
-from tests.dev_server import DevServer, free_port
+from tests.dev_server import DevServer, Response, free_port
 from tests.example_app import run_script
-from tests.helpers import doctor_json
+from tests.helpers import doctor_json, repair_json
+from tests.watch_servers import NpmRunDev, run_by_doctor
 
 pytestmark = pytest.mark.node
+
+
+def step_of(result: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(step for step in result["steps"] if step["name"] == name)
 
 
 def demo_break_arguments() -> list[str]:
@@ -32,12 +38,14 @@ def demo_break_arguments() -> list[str]:
     return found.group(1).split()
 
 
+@pytest.mark.parametrize("bundler", ["turbopack", "webpack"])
 def test_reset_on_the_running_example_serves_the_new_field(
     example_app: Path,
-    start_dev_server: Callable[[Path], DevServer],
+    start_dev_server: Callable[..., DevServer],
     restarted_groups: list[int],
+    bundler: str,
 ) -> None:
-    server = start_dev_server(example_app)
+    server = start_dev_server(example_app, bundler=bundler)
     assert server.get("/").status == 200
     original = psutil.Process(server.process.pid)
     command, cwd = original.cmdline(), original.cwd()
@@ -46,12 +54,16 @@ def test_reset_on_the_running_example_serves_the_new_field(
     run_script(example_app, "break.sh", *demo_break_arguments())
     assert server.get("/").status == 500
     server.wait_for_output("Unknown field `nickname`")
+    # What the server compiled with the old client, page and schema: kept by the reset, not compiled from nothing.
+    build = (example_app / ".next").stat().st_ino
+    assert any(p.name == bundler for p in (example_app / ".next").rglob("*") if p.is_dir()), "no cache of its own"
 
-    code, result = doctor_json("reset", "--project", str(example_app))
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", example_app, restarted=restarted_groups)
 
     assert code == 0, result
     assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
+    assert (example_app / ".next").stat().st_ino == build
+    assert not any(".next" in detail for detail in step_of(result, "set-aside")["details"]), result
     assert server.process.wait(timeout=30) is not None
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port
@@ -90,8 +102,7 @@ def test_restart_dev_restarts_the_launcher_with_its_environment(
     assert lock.exists(), (tmp_path / "npm-run-dev.log").read_text()
     command = psutil.Process(launcher.pid).cmdline()
 
-    code, result = doctor_json("restart-dev", "--project", str(example_app), env=env)
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", example_app, restarted=restarted_groups, env=env)
 
     assert code == 0, json.dumps(result, indent=2)
     stop = next(s for s in result["steps"] if s["name"] == "stop")
@@ -128,7 +139,8 @@ def test_a_reset_cancelled_after_stopping_next_dev_restarts_it_and_the_next_run_
     assert steps["rollback"] == "done" and steps["restart-dev"] == "done", first.to_json()
     assert first.restarted and first.restarted[0].answered
     plan = build_plan(example_app, "reset")
-    assert any("was interrupted" in note for note in plan.notes)
+    # It left nothing behind, so the next plan has nothing to say of it (nor to take over).
+    assert plan.notes == [] and "recover" not in [step.name for step in plan.steps]
     second = run_plan(plan)
     restarted_groups.extend(r.pid for r in second.restarted)
     assert second.ok, second.to_json()
@@ -154,8 +166,7 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database")
 
     # 2. A restart loads the new client; the page still fails, now on the database, and says so.
-    code, result = doctor_json("restart-dev", "--project", str(example_app))
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", example_app, restarted=restarted_groups)
     assert code == 1, json.dumps(result, indent=2)
     app = next(step for step in result["steps"] if step["name"] == "verify-app")
     assert app["status"] == "failed" and "answers 500" in app["message"], app
@@ -180,3 +191,57 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     assert app["status"] == "done" and "answers 200" in app["message"], app
     page = server.get("/")
     assert page.status == 200 and 'class="user-nickname"' in page.body
+
+
+# A route handler whose GET changes something (a visit counted, as a cron job's or an unsubscribe link's would) before
+# it reads the field the client lacks.
+VISITS_ROUTE = """import { appendFileSync } from "node:fs";
+import { prisma } from "@/lib/prisma";
+
+export const dynamic = "force-dynamic";
+
+export async function GET() {
+  appendFileSync("visits.log", "visit\\n");
+  const users = await prisma.user.findMany({ select: { nickname: true } });
+  return Response.json(users);
+}
+"""
+
+
+def _first_answer(server: DevServer, path: str, timeout: float = 180.0) -> Response:
+    """`GET path` once the server answers at all (its first compile may take a while)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return server.get(path)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_a_failed_get_of_a_route_handler_is_named_and_not_sent_again(
+    example_app: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    (example_app / "app" / "api" / "visits").mkdir(parents=True)
+    (example_app / "app" / "api" / "visits" / "route.ts").write_text(VISITS_ROUTE)
+    run_script(example_app, "break.sh", "--db")
+    # Under `prisma-doctor run`, whose record of the output is where the repair reads which requests failed.
+    server = NpmRunDev(example_app, tmp_path / "unused.log")
+    with run_by_doctor(server, tmp_path / "terminal.log"):
+        assert _first_answer(server, "/").status == 500
+        assert server.get("/api/visits").status == 500
+        visits = example_app / "visits.log"
+        assert visits.read_text() == "visit\n"
+
+        code, result = doctor_json("reset", "--project", str(example_app), env=server.environment)
+        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+        verify_app = next(step for step in result["steps"] if step["name"] == "verify-app")
+        # The page was asked and answers; the handler was not sent again, and the verdict does not claim it works.
+        assert code == 0 and verify_app["status"] == "skipped", json.dumps(result, indent=2)
+        assert "GET / on localhost" in verify_app["message"] and "answers 200" in verify_app["message"], verify_app
+        assert "GET /api/visits failed: not sent again" in verify_app["message"], verify_app
+        assert result["verdict"].startswith("repair done"), result["verdict"]
+        assert visits.read_text() == "visit\n", "the repair sent the handler's GET again"
+        assert server.get("/api/visits").status == 200  # the person's own request: it works now

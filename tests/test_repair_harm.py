@@ -24,7 +24,7 @@ import pytest
 from prisma_doctor.repair.journal import RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.safe_fs import CrossesMount, OutsideProject, remove_tree
-from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, doctor_json, set_immutable, tree_contents
+from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, repair_json, set_immutable, tree_contents
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
 
 IDLE = "setInterval(() => {}, 1000)"
@@ -279,6 +279,7 @@ def test_a_bind_mount_inside_next_is_refused_and_its_contents_kept(tmp_path: Pat
         before = tree_contents(outside)
         done = doctor("reset", "--yes", cwd=project, repair=True)
         assert done.returncode == 2, done.stdout + done.stderr
+        # A `.next` with a mount in it is not looked through, so it is not kept (build_cache.py): nor removed.
         assert "mount point" in done.stderr
         assert tree_contents(outside) == before
         with pytest.raises(CrossesMount):
@@ -363,7 +364,8 @@ def test_a_folder_that_may_not_be_changed_is_refused_up_front(tmp_path: Path) ->
     set_immutable(locked, True)
     try:
         before = tree_contents(project)
-        done = doctor("reset", "--yes", cwd=project, repair=True)
+        # `--deep`: a plain reset keeps a `.next` that holds no client (build_cache.py) and would not touch it.
+        done = doctor("reset", "--yes", "--deep", cwd=project, repair=True)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "permission denied" in done.stderr and str(locked) in done.stderr
         assert "locked" not in done.stderr
@@ -376,32 +378,80 @@ def test_a_folder_that_may_not_be_changed_is_refused_up_front(tmp_path: Path) ->
 # 10. Two repairs at once: exactly one holds the lock, every time.
 
 
+# A racer: ready, then on "go" it tries the lock, says how that went, and holds what it won until it is told to end.
+# The winner holds the lock until every racer has tried: a racer that came late to a lock already let go would win
+# it fairly, and that is no race (under load a process can start seconds after the others).
+RACER = """import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path
+from prisma_doctor.repair.journal import RepairLock, RepairBusy
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    RepairLock(Path(sys.argv[2])).acquire()
+    print("won", flush=True)
+except RepairBusy as busy:
+    print(f"busy: {busy}", flush=True)
+sys.stdin.readline()
+"""
+
+
 def test_two_repairs_racing_for_the_lock_never_both_win(tmp_path: Path) -> None:
-    code = (
-        "import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path;"
-        "from prisma_doctor.repair.journal import RepairLock, RepairBusy\n"
-        "start = float(sys.argv[3])\n"
-        "while time.time() < start: pass\n"
-        "try:\n"
-        "    RepairLock(Path(sys.argv[2])).acquire(); print('won', flush=True); time.sleep(0.3)\n"
-        "except RepairBusy:\n"
-        "    print('busy', flush=True)\n"
-    )
-    for _ in range(15):
-        start = time.time() + 0.4
-        racers = [
-            subprocess.Popen(
-                [sys.executable, "-c", code, str(SERVER), str(tmp_path), str(start)], stdout=subprocess.PIPE, text=True
-            )
-            for _ in range(3)
-        ]
-        answers = sorted(racer.communicate(timeout=30)[0].strip() for racer in racers)
-        assert answers == ["busy", "busy", "won"]
+    for n in range(15):
+        # A new project each round: the first use of `.prisma-doctor/` (made, its .gitignore written) is raced too.
+        root = tmp_path / f"app{n}"
+        root.mkdir()
+        answers = sorted(race_for_the_lock(root, racers=3))
+        busy = "busy: another repair of this project is running"
+        assert [answer.split(" (pid")[0] for answer in answers] == [busy, busy, "won"], answers
     lock = RepairLock(tmp_path)
     lock.acquire()
     with pytest.raises(RepairBusy):
         RepairLock(tmp_path).acquire()
     lock.release()
+
+
+def test_the_lock_is_granted_when_another_first_use_writes_the_gitignore_at_the_same_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two repairs started together on a new project both find `.prisma-doctor/.gitignore` missing; the other one's
+    create lands between this one's look and its own exclusive create. Its lock is still granted."""
+    real_unlink = os.unlink
+
+    def other_repair_creates_it_now(path: str, *, dir_fd: int | None = None) -> None:
+        try:
+            real_unlink(path, dir_fd=dir_fd)
+        finally:
+            if path == ".gitignore":
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600, dir_fd=dir_fd))
+
+    monkeypatch.setattr(os, "unlink", other_repair_creates_it_now)
+    lock = RepairLock(tmp_path)
+    lock.acquire()
+    lock.release()
+    assert (tmp_path / ".prisma-doctor" / ".gitignore").is_file()
+
+
+def race_for_the_lock(root: Path, racers: int) -> list[str]:
+    """Each racer's answer, all let go at once once every one of them is ready."""
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(SERVER), str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(racers)
+    ]
+    pipes = [(racer.stdin, racer.stdout) for racer in started]
+    try:
+        assert [output.readline() for _, output in pipes if output] == ["ready\n"] * racers
+        for given, _ in pipes:
+            assert given is not None
+            given.write("go\n")
+            given.flush()
+        return [output.readline().strip() for _, output in pipes if output]
+    finally:
+        for racer in started:
+            racer.communicate(timeout=30)
 
 
 def test_a_cancelled_removal_stops_between_entries(tmp_path: Path) -> None:
@@ -529,7 +579,7 @@ def test_a_planted_journal_names_scripts_it_never_runs(tmp_path: Path) -> None:
         "kind": "reset",
         "outcome": None,
         "started": 1e308,
-        "steps": [{"name": "restart-dev", "status": "pending"}],
+        "steps": [{"name": "stop", "status": "done"}, {"name": "restart-dev", "status": "pending"}],
         "dev_servers": [
             {"command": ["npm", "run", "wipe", "--force"], "cwd": str(project)},
             {"command": ["npm", "run", "wipe"], "cwd": "\u0000"},
@@ -632,7 +682,8 @@ def test_a_cancel_while_the_old_copies_are_removed_keeps_the_new_client_and_the_
     server = subprocess.Popen(["npm", "run", "dev"], cwd=project, env=env, start_new_session=True)
     _wait_answering(port)
     repair = subprocess.Popen(
-        [sys.executable, "-m", "prisma_doctor", "reset", "--yes"],
+        # `--deep`, so that the large `.next` is set aside and its removal lasts long enough to be cancelled.
+        [sys.executable, "-m", "prisma_doctor", "reset", "--yes", "--deep"],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -763,7 +814,7 @@ def test_a_reader_that_goes_away_does_not_stop_the_repair_half_way(tmp_path: Pat
     _big_next(project, folders=20, files=100)
     add_field(project, "email")
     env = {**os.environ, **repair_environment(), "PYTHONPATH": str(SERVER)}
-    command = f"{shlex.quote(sys.executable)} -m prisma_doctor reset --yes | head -3"
+    command = f"{shlex.quote(sys.executable)} -m prisma_doctor reset --yes --deep | head -3"
 
     done = subprocess.run(["bash", "-c", command], cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
@@ -804,8 +855,7 @@ def test_a_dev_server_of_another_project_keeps_running(
     try:
         their_tree = [psutil.Process(theirs.process.pid), *psutil.Process(theirs.process.pid).children(recursive=True)]
 
-        code, result = doctor_json("reset", "--project", str(ours.project), env=ours.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", ours.project, restarted=restarted_groups, env=ours.environment)
 
         assert code == 0, json.dumps(result, indent=2)
         stop = next(step for step in result["steps"] if step["name"] == "stop")

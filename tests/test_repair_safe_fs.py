@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from prisma_doctor.repair.journal import RepairBusy, RepairLock, interrupted
+from prisma_doctor.repair.journal import RepairBusy, RepairLock
 from prisma_doctor.repair.package_manager import detect
 from prisma_doctor.repair.roots import RefusedRoot, checked_root
 from prisma_doctor.repair.safe_fs import OutsideProject, remove_tree, size_of
@@ -114,14 +114,6 @@ def test_one_repair_at_a_time_and_a_crashed_holder_frees_the_lock(tmp_path: Path
     assert json.loads((tmp_path / ".prisma-doctor" / "repair.lock").read_text())["pid"] != holder.pid
     lock.release()
     assert (tmp_path / ".prisma-doctor" / ".gitignore").exists()
-
-
-def test_interrupted_means_unfinished_steps_without_success() -> None:
-    steps = [{"name": "remove", "status": "done"}, {"name": "generate", "status": "pending"}]
-    assert interrupted({"outcome": None, "steps": steps})
-    assert interrupted({"outcome": "failed", "steps": steps})
-    assert not interrupted({"outcome": "done", "steps": steps[:1]})
-    assert not interrupted(None)
 
 
 @pytest.mark.parametrize(

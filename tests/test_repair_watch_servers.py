@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import doctor, doctor_json
+from tests.helpers import doctor, repair_json
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor
 
 pytestmark = pytest.mark.node
@@ -70,8 +70,7 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
         assert server.users().status == 500
     old_tree = _tree(server.process.pid)
 
-    code, result = doctor_json("restart-dev", "--project", str(project), env=server.environment)
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("restart-dev", project, restarted=restarted_groups, env=server.environment)
 
     assert code == 0, json.dumps(result, indent=2)
     stop = next(step for step in result["steps"] if step["name"] == "stop")
@@ -147,8 +146,7 @@ def test_two_servers_of_one_folder_each_come_back_on_their_own_port(
         assert first.wait_for_status(500) == 500 and second.wait_for_status(500) == 500, second.output
 
         # A reset regenerates, then restarts both.
-        code, result = doctor_json("reset", "--project", str(project), env=first.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", project, restarted=restarted_groups, env=first.environment)
 
         assert code == 0, json.dumps(result, indent=2)
         assert sorted(s["port"] for s in result["devServers"]) == sorted((first.port, second.port))

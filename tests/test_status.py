@@ -78,3 +78,8 @@ def test_repairing_and_failed_keep_the_count_and_say_the_message() -> None:
         "summary": "Prisma: Regenerate Client…",
     }
     assert Status.failed(report, "it broke").to_json()["display"] == "error"
+
+
+def test_a_repair_that_did_not_finish_is_said_first() -> None:
+    shown = status(finding("repair-interrupted"), finding("client-not-generated", line=1))
+    assert (shown.display, shown.summary) == (Display.OUT_OF_SYNC, "Prisma: a repair did not finish (2 problems)")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,19 +20,25 @@ from prisma_doctor.repair.steps import VerifyApp
 
 
 class App:
-    """An app on a free localhost port that answers each path with the status it is given, and records requests."""
+    """An app on a free localhost port that answers each path with the status it is given, and records requests;
+    `printed(path)`, when set, is called once the answer is sent (what the server prints after answering)."""
 
     def __init__(self, statuses: dict[str, int]) -> None:
         self.statuses = statuses
         self.received: list[str] = []
+        self.before: Callable[[str], None] = lambda path: None
+        self.printed: Callable[[str], None] = lambda path: None
         app = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 app.received.append(f"{self.command} {self.path}")
+                app.before(self.path)
                 self.send_response(app.statuses.get(self.path, 404))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                self.wfile.flush()
+                app.printed(self.path)
 
             do_GET = do_POST = do_HEAD = _answer
 
@@ -102,3 +109,49 @@ def test_a_next_server_action_is_asked_by_its_page(tmp_path: Path, app: App) -> 
     # A route handler under /api/ is not a page: its POST is not stood in for.
     outcome = verify(tmp_path, app, [FailedRequest("POST", "/api/posts")], tool="next")
     assert outcome.status == "skipped" and app.received == ["GET /"], outcome
+
+
+# What a Next dev server prints for the incident's page: the error while it renders, then the request's own line.
+PRISMA_ERROR = (
+    "Error [PrismaClientValidationError]: \nInvalid `prisma.user.findMany()` invocation:\n\n"
+    "Unknown field `nickname` for select statement on model `User`. Available options are marked with ?.\n"
+)
+
+
+def print_to_output(root: Path, text: str) -> None:
+    """Append to the dev server's recorded output, as a server restarted by a repair writes into it."""
+    output = root / ".prisma-doctor" / "dev-output.log"
+    output.parent.mkdir(exist_ok=True)
+    with output.open("a") as handle:
+        handle.write(text)
+
+
+def test_an_error_printed_after_the_answer_is_waited_for_until_the_requests_own_line(tmp_path: Path, app: App) -> None:
+    # A streamed page answers 200 at once and fails while it renders; its request line comes when it is done.
+    # A relay (`prisma-doctor run`) can bring both a while after the answer: longer than a quiet output's wait.
+    app.statuses["/"] = 200
+    print_to_output(tmp_path, "> next dev\n GET / 200 in 40ms\n")
+
+    def render_then_log(path: str) -> None:
+        time.sleep(0.4)
+        print_to_output(tmp_path, PRISMA_ERROR + f" GET {path} 200 in 400ms\n")
+
+    app.printed = render_then_log
+
+    outcome = verify(tmp_path, app, [])
+
+    assert outcome.status == "failed", outcome
+    assert "GET / on localhost" in outcome.message and "the error came back in its output" in outcome.message
+    assert any("nickname" in detail for detail in outcome.details), outcome
+
+
+def test_a_server_that_logs_no_requests_is_judged_by_what_it_printed_before_answering(tmp_path: Path, app: App) -> None:
+    app.statuses["/users"] = 200
+    print_to_output(tmp_path, "Local: http://localhost:3000\n")
+    app.before = lambda path: print_to_output(tmp_path, PRISMA_ERROR)
+
+    outcome = verify(tmp_path, app, [FailedRequest("GET", "/users")])
+
+    assert outcome.status == "failed" and "the error came back in its output" in outcome.message, outcome
+    app.before = lambda path: None
+    assert verify(tmp_path, app, [FailedRequest("GET", "/users")]).status == "done"

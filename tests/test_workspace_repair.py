@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.dev_server import DevServer
-from tests.helpers import check_json, doctor, doctor_json, tree_contents
+from tests.helpers import check_json, doctor, previews, repair_json, tree_contents
 from tests.npm_cache import link_packages, run
 from tests.repair_fixtures import SCHEMA as REPAIR_SCHEMA
 from tests.repair_fixtures import repair_environment
@@ -106,12 +106,11 @@ def test_a_field_added_in_packages_db_is_repaired_from_the_root_and_apps_web_ser
     done = doctor("reset", "--project", str(monorepo), "--dry-run", "--json", env=repair_environment())
     plan = json.loads(done.stdout)
     assert plan["project"] == str(db) and not plan["refusals"], plan
-    steps = {step["name"]: step["preview"] for step in plan["steps"]}
+    steps = previews(plan)
     assert steps["generate"][0].endswith(f"(in {db})"), steps
     assert [line for line in steps["restart-dev"] if f"(in {web}," in line], steps
 
-    code, result = doctor_json("reset", "--project", str(monorepo), env=repair_environment())
-    restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+    code, result = repair_json("reset", monorepo, restarted=restarted_groups, env=repair_environment())
     assert code == 0, result
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["log"].startswith(str(web)), restarted

@@ -63,6 +63,8 @@ CODES: Mapping[str, str] = {
     "unique-constraint-failed": "A unique constraint rejected a write (P2002): a data problem, not drift.",
     "record-not-found": "A record that a write needed was not found (P2025): a data problem, not drift.",
     "prisma-error": "A Prisma error known by its code (docs/errors.md): its cause class, meanings and fix.",
+    "repair-interrupted": "The last repair did not finish (killed, or the machine stopped): a dev server it stopped "
+    "does not run, or a folder it set aside is still aside.",
 }
 
 # Stable fix ids and the titles every adapter shows for them.

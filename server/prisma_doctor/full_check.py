@@ -2,7 +2,8 @@
 clients, check.py) and what surrounds it, each gap its own finding: a config `env()` nothing sets (config_env.py),
 the installed Prisma packages (installed.py),
 the database when it can be reached (database_state.py, asked through its probe: read-only and bounded), and
-running dev servers that started before the client they should use.
+running dev servers that started before the client they should use, and what the last repair left when it did not
+finish (repair/interruption.py).
 
 The repair's own verification keeps to the static check (`check.check_project`): it must not wait on a database.
 """
@@ -41,7 +42,9 @@ def inspect_whole(
     loop."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
-        return state
+        left = unfinished_repair(state.root)
+        findings = [*state.report.findings, *left]
+        return replace(state, report=Report.from_findings(state.report.project, findings)) if left else state
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
@@ -65,7 +68,18 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> l
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings.extend(database_gaps(state, wait))
     findings.extend(stale_dev_servers(state, servers))
+    # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
+    findings.extend(unfinished_repair(state.root, _generator_location(state)))
     return findings
+
+
+def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding]:
+    """`repair-interrupted` when the last repair did not finish and left a server stopped or a folder set aside."""
+    from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.repair.interruption import left_by_last_repair
+
+    left = left_by_last_repair(root, find_dev_servers)
+    return [left.finding(where)] if left is not None else []
 
 
 def database_gaps(state: ProjectState, wait: bool = True) -> list[Finding]:

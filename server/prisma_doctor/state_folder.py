@@ -87,17 +87,20 @@ class StateFolder:
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or _is_reparse_point(info):
             raise UnsafeStateFolder(f"{self.path} is not a plain folder: not used")
         self._check_folder(info, None)
-        ignore = self.path / ".gitignore"
-        if not os.path.lexists(ignore):
-            with self._open_new(None, ".gitignore") as file:
-                file.write(IGNORE_TEXT.encode())
+        if not os.path.lexists(self.path / ".gitignore"):
+            self._create_ignore(None)
 
     def _write_ignore(self, fd: int) -> None:
         try:
             os.stat(".gitignore", dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:
-            with self._open_new(fd, ".gitignore") as file:
-                file.write(IGNORE_TEXT.encode())
+            self._create_ignore(fd)
+
+    def _create_ignore(self, fd: int | None) -> None:
+        # Two first uses at once (two repairs started together) both find it missing: the one whose exclusive create
+        # loses leaves it to the other, instead of refusing the repair lock over a `.gitignore`.
+        with contextlib.suppress(FileExistsError), self._open_new(fd, ".gitignore") as file:
+            file.write(IGNORE_TEXT.encode())
 
     def _open_new(self, fd: int | None, name: str) -> BinaryIO:
         """A new file `name`, 0600; whatever was there (a link, a hard link to elsewhere) is unlinked, not followed."""

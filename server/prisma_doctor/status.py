@@ -58,6 +58,14 @@ class Status:
             return cls(state, Display.DATABASE_BEHIND, count, f"Prisma: database behind ({count})")
         if codes == {"dev-server-stale"}:
             return cls(state, Display.DEV_SERVER_STALE, count, "Prisma: dev server stale")
+        if "repair-interrupted" in codes:
+            # A killed repair explains the rest (a client set aside, a server stopped): said first, its fix first.
+            return cls(
+                state,
+                Display.OUT_OF_SYNC,
+                count,
+                f"Prisma: a repair did not finish ({count} problem{'s' * (count != 1)})",
+            )
         return cls(state, Display.OUT_OF_SYNC, count, f"Prisma: out of sync ({count} problem{'s' * (count != 1)})")
 
     @classmethod

@@ -19,8 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from common import ROOT, Project, Terminal, environment, iso_time, run_in_terminal, save_capture
-from postgres import free_port
+from common import ROOT, Project, Terminal, capture_in_terminal, environment, iso_time, run_next_dev, save_capture
 from sqlite_node import CLIENT, CONFIG, GENERATOR, USER_V1, USER_WITH_NICKNAME, add_migration, db_env, deploy
 
 sys.path.insert(0, str(ROOT))
@@ -132,9 +131,8 @@ def offline(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def record(project: Project, name: str, cmd: list[str], scenario: str, env: dict[str, str], notes: str = "") -> None:
-    output, code = run_in_terminal(cmd, project.root, env=env, timeout=600)
-    save_capture(name, output, command=cmd, exit_code=code, project=project, scenario=scenario, notes=notes)
-    print(f"{name}: exit {code}, {len(output)} bytes")
+    # A cold `next build` or `tsc` on a loaded machine takes minutes.
+    capture_in_terminal(project, name, cmd, env=env, scenario=scenario, notes=notes, timeout=600)
 
 
 def stale_types_project(label: str, inside_install: bool = False) -> Project:
@@ -192,21 +190,18 @@ def tsc_7_stale_client() -> None:
     )
     types = json.dumps(str(Path(Project.shared_bin("tsc")).parents[1] / "@types"))
     project.write("tsconfig.json", TSCONFIG_7.replace("TYPE_ROOTS", types))
-    cmd = [Project.shared_bin("tsc"), "--noEmit", "--pretty", "false", "-p", "."]
-    output, code = run_in_terminal(cmd, project.root, env=offline(), timeout=600)
-    save_capture(
+    capture_in_terminal(
+        project,
         "tsc-7-stale-client-types",
-        output,
-        command=cmd,
-        exit_code=code,
-        project=project,
+        [Project.shared_bin("tsc"), "--noEmit", "--pretty", "false", "-p", "."],
+        env=offline(),
+        timeout=600,
         scenario="tsc --noEmit --pretty false on Prisma 7.10's prisma-client output, generated before the schema "
         "gained User.nickname and Post; app.ts sets nickname and reads prisma.post.",
         notes="TypeScript 5.9 and @types/node from the captures' install; Prisma 7.10 from tests/npm_cache.py's npm "
         "toolchain. The client keeps no schema copy: the sidecar's client schema is the one it was generated from.",
         built_from={"generated/prisma": TS_GENERATOR_7 + USER_V1},
     )
-    print(f"tsc-7-stale-client-types: exit {code}")
 
 
 def tsc_7_client_not_generated() -> None:
@@ -412,43 +407,27 @@ def get(port: int, path: str) -> int:
     return status
 
 
-def run_next_dev(
+def next_dev_capture(
     project: Project,
     name: str,
     flags: list[str],
-    steps: Callable[[int, dict[str, object]], int],
+    steps: Callable[[Terminal, int, dict[str, object]], int],
     expected: bytes,
     scenario: str,
 ) -> None:
-    """`next dev` in a terminal; `steps(port, extra)` drives it and returns the status of the failing request."""
-    env = db_env(project)
-    port = free_port()
-    cmd = [project.bin("next"), "dev", *flags, "--port", str(port)]
-    terminal = Terminal(cmd, project.root, env={**env, "FORCE_COLOR": "1"})
-    extra: dict[str, object] = {}
-    try:
-        terminal.wait_for(b"Ready in", timeout=180)
-        status = steps(port, extra)
-        terminal.wait_for(expected, timeout=120)
-        terminal.settle(quiet=3)
-        lock = json.loads((project.root / ".next" / "dev" / "lock").read_text())
-        extra["dev_server_started_at"] = iso_time(lock["startedAt"] / 1000)
-    except BaseException:
-        sys.stderr.write(terminal.output.decode(errors="replace"))
-        raise
-    finally:
-        output, code = terminal.finish(interrupt=True, timeout=30)
+    """`next dev` on the project's SQLite database, driven by `steps` (see `run_next_dev`), saved as `name`."""
+    run = run_next_dev(project, flags, db_env(project), steps, expected)
     save_capture(
         name,
-        output,
-        command=cmd,
-        exit_code=code,
+        run.output,
+        command=run.command,
+        exit_code=run.exit_code,
         project=project,
-        scenario=f"{scenario} (HTTP {status}). Stopped with Ctrl-C.",
+        scenario=f"{scenario} (HTTP {run.status}). Stopped with Ctrl-C.",
         notes="SQLite through @prisma/adapter-libsql; FORCE_COLOR=1 as in a terminal.",
-        extra=extra,
+        extra=run.extra,
+        said=f", HTTP {run.status}",
     )
-    print(f"{name}: exit {code}, {len(output)} bytes, HTTP {status}")
 
 
 def next_dev_stale_singleton() -> None:
@@ -458,7 +437,7 @@ def next_dev_stale_singleton() -> None:
     env = db_env(project)
     project.run([project.bin("prisma"), "generate"], env=env)
 
-    def steps(port: int, extra: dict[str, object]) -> int:
+    def steps(terminal: Terminal, port: int, extra: dict[str, object]) -> int:
         get(port, "/")  # creates the singleton
         project.write("prisma/schema.prisma", GENERATOR + USER_V1 + POST)
         add_migration(project, "post", USER_V1, USER_V1 + POST)
@@ -468,7 +447,7 @@ def next_dev_stale_singleton() -> None:
         project.write("app/posts/page.tsx", POSTS_PAGE)
         return get(port, "/posts")
 
-    run_next_dev(
+    next_dev_capture(
         project,
         "next-dev-undefined-delegate-stale-singleton",
         [],
@@ -483,11 +462,11 @@ def next_dev_not_generated(webpack: bool) -> None:
     """A fresh checkout: `next dev` before `prisma generate`, so `../generated/client` does not exist."""
     bundler = "webpack" if webpack else "turbopack"
     project = next_app(f"nextdev-{bundler}")
-    run_next_dev(
+    next_dev_capture(
         project,
         f"next-dev-{bundler}-client-not-generated",
         ["--webpack"] if webpack else [],
-        lambda port, extra: get(port, "/"),
+        lambda terminal, port, extra: get(port, "/"),
         b"Module not found",
         f"next dev ({'webpack' if webpack else 'Turbopack'}) in a checkout where `prisma generate` never ran: "
         "lib/prisma.ts imports ../generated/client; / is requested",
@@ -576,7 +555,6 @@ def record_without_terminal(project: Project, name: str, cmd: list[str], scenari
         scenario=scenario + " Run without a terminal (as CI runs it).",
         notes="stdout then stderr, each as printed.",
     )
-    print(f"{name}: exit {done.returncode}")
 
 
 CAPTURES: dict[str, Callable[[], None]] = {

@@ -17,13 +17,17 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import termios
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from postgres import free_port
 
 from toolchain import ROOT, ensure_node_modules, versions
 
@@ -207,9 +211,11 @@ def save_capture(
     notes: str = "",
     extra: Mapping[str, object] | None = None,
     built_from: Mapping[str, str] | None = None,
+    said: str = "",
 ) -> Path:
     """`built_from`: client folder -> the schema it was generated from, for a client that keeps no copy of it
-    (Prisma 7's `prisma-client`), as the script that generated it knows."""
+    (Prisma 7's `prisma-client`), as the script that generated it knows. `said`: what the script adds to the line
+    it prints for the capture (`, HTTP 500`)."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     log = FIXTURES / f"{name}.log"
     log.write_bytes(output)
@@ -225,4 +231,77 @@ def save_capture(
         **(extra or {}),
     }
     (FIXTURES / f"{name}.json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+    print(f"{name}: exit {exit_code}, {len(output)} bytes{said}")
     return log
+
+
+def capture_in_terminal(
+    project: Project,
+    name: str,
+    cmd: Sequence[str],
+    *,
+    env: Mapping[str, str] | None,
+    scenario: str,
+    notes: str = "",
+    extra: Mapping[str, object] | None = None,
+    built_from: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> bytes:
+    """Run `cmd` in the project under a pseudo-terminal to its end, and save what it printed as the capture `name`."""
+    output, code = run_in_terminal(cmd, project.root, env=env, timeout=timeout)
+    save_capture(
+        name,
+        output,
+        command=cmd,
+        exit_code=code,
+        project=project,
+        scenario=scenario,
+        notes=notes,
+        extra=extra,
+        built_from=built_from,
+    )
+    return output
+
+
+@dataclass(frozen=True)
+class NextDevRun:
+    """A `next dev` that a capture drove to its error and stopped."""
+
+    command: list[str]
+    output: bytes
+    exit_code: int
+    # The HTTP status of the request that failed.
+    status: int
+    # `.next/dev/lock` as Next wrote it.
+    lock: str
+    # What the sidecar keeps beyond the project: `dev_server_started_at`, and what the steps added.
+    extra: dict[str, object]
+
+
+def run_next_dev(
+    project: Project,
+    flags: Sequence[str],
+    env: Mapping[str, str],
+    steps: Callable[[Terminal, int, dict[str, object]], int],
+    expected: bytes,
+) -> NextDevRun:
+    """`next dev` on a free port in a terminal (FORCE_COLOR=1, as a person's terminal has it). Once it is ready,
+    `steps(terminal, port, extra)` drives it and returns the status of the request that fails; once `expected` has
+    been printed and the output has settled, the server is stopped with Ctrl-C."""
+    port = free_port()
+    cmd = [project.bin("next"), "dev", *flags, "--port", str(port)]
+    terminal = Terminal(cmd, project.root, env={**env, "FORCE_COLOR": "1"})
+    extra: dict[str, object] = {}
+    try:
+        terminal.wait_for(b"Ready in", timeout=180)
+        status = steps(terminal, port, extra)
+        terminal.wait_for(expected, timeout=120)
+        terminal.settle(quiet=3)
+        lock = (project.root / ".next" / "dev" / "lock").read_text()
+        extra["dev_server_started_at"] = iso_time(json.loads(lock)["startedAt"] / 1000)
+    except BaseException:
+        sys.stderr.write(terminal.output.decode(errors="replace"))
+        raise
+    finally:
+        output, code = terminal.finish(interrupt=True, timeout=30)
+    return NextDevRun(cmd, output, code, status, lock, extra)

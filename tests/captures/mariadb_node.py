@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from common import Project, run_in_terminal, save_capture
+from common import Project, capture_in_terminal
 from mariadb_server import MariaDB
 from postgres_trigger import SCRIPTS as INCIDENT_SCRIPTS
 
@@ -175,14 +175,11 @@ def main(only: str | None = None) -> int:
                     continue
                 # Each run is a new process, so the adapter's connections start with the server's language.
                 server.sql("", f"SET GLOBAL lc_messages = '{language}'")
-                cmd = ["node", script]
-                output, code = run_in_terminal(cmd, project.root, env={"DATABASE_URL": url})
-                save_capture(
+                capture_in_terminal(
+                    project,
                     name,
-                    output,
-                    command=cmd,
-                    exit_code=code,
-                    project=project,
+                    ["node", script],
+                    env={"DATABASE_URL": url},
                     scenario=scenario,
                     notes=f"MariaDB {server.version()} started by tests/captures/mariadb_server.py; the database's "
                     f"statements are in the sidecar. Prisma {version} through @prisma/adapter-mariadb "
@@ -194,7 +191,6 @@ def main(only: str | None = None) -> int:
                         "scripts": {"db.js": CLIENT, script: SCRIPTS[script]},
                     },
                 )
-                print(f"{name}: exit {code}, {len(output)} bytes")
     return 0
 
 

@@ -12,11 +12,15 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# Also a module of the capture scripts, which run with only tests/captures on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.dev_server import free_port
 
 USER = "prisma"
 PASSWORD = "maria-s3cret"
@@ -39,12 +43,6 @@ def missing_binaries() -> str | None:
         except KeyError:
             return "running as root and there is no `mysql` user for mariadbd to run as"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class MariaDB:

@@ -17,8 +17,8 @@ import sys
 import urllib.error
 import urllib.request
 
-from common import FIXTURES, Project, Terminal, iso_time, save_capture
-from postgres import Cluster, free_port
+from common import FIXTURES, Project, Terminal, iso_time, run_next_dev, save_capture
+from postgres import Cluster
 from postgres_trigger import CONFIG, SCHEMA
 
 DATABASE = """
@@ -161,17 +161,13 @@ def capture(variant: str) -> None:
     generate = [project.bin("prisma"), "generate"]
     project.run(generate, env={"DATABASE_URL": "postgresql://unused@127.0.0.1/unused"})
     expected = b"Unknown argument" if variant == "stale" else b"does not exist in the current database"
-    extra: dict[str, object] = {}
     with Cluster() as cluster:
         url = cluster.create_database("app", "C")
         cluster.sql("app", DATABASE)
         if variant == "stale":
             cluster.sql("app", 'ALTER TABLE "User" ADD COLUMN nickname text')
-        port = free_port()
-        cmd = [project.bin("next"), "dev", "--port", str(port)]
-        terminal = Terminal(cmd, project.root, env={"DATABASE_URL": url, "FORCE_COLOR": "1"})
-        try:
-            terminal.wait_for(b"Ready in", timeout=180)
+
+        def steps(terminal: Terminal, port: int, extra: dict[str, object]) -> int:
             if variant == "stale":
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()  # loads the first client
                 terminal.settle(quiet=2)
@@ -179,16 +175,9 @@ def capture(variant: str) -> None:
                 project.run(generate, env={"DATABASE_URL": url})
                 client = project.root / "node_modules" / ".prisma" / "client" / "index.js"
                 extra["client_generated_at"] = iso_time(client.stat().st_mtime)
-            status = submit_action(port)
-            terminal.wait_for(expected, timeout=120)
-            terminal.settle(quiet=3)
-            lock = (project.root / ".next" / "dev" / "lock").read_text()
-            extra["dev_server_started_at"] = iso_time(json.loads(lock)["startedAt"] / 1000)
-        except BaseException:
-            sys.stderr.write(terminal.output.decode(errors="replace"))
-            raise
-        finally:
-            output, code = terminal.finish(interrupt=True, timeout=30)
+            return submit_action(port)
+
+        run = run_next_dev(project, [], {"DATABASE_URL": url}, steps, expected)
     name = f"next-dev-{'unknown-argument-stale-server' if variant == 'stale' else 'p2022-server-action'}-{variant}"
     scenario = (
         "next dev (Turbopack) started with a client without User.nickname; nickname then added to the schema and "
@@ -198,20 +187,21 @@ def capture(variant: str) -> None:
     )
     save_capture(
         name,
-        output,
-        command=cmd,
-        exit_code=code,
+        run.output,
+        command=run.command,
+        exit_code=run.exit_code,
         project=project,
-        scenario=f"{scenario} (the POST answered HTTP {status}). The dev server was stopped with Ctrl-C afterwards.",
+        scenario=f"{scenario} (the POST answered HTTP {run.status}). The dev server was stopped with Ctrl-C "
+        "afterwards.",
         notes=f"Client {variant} (see capture()'s docstring). PostgreSQL through @prisma/adapter-pg; "
         "FORCE_COLOR=1 as in a terminal.",
-        extra=extra,
+        extra=run.extra,
+        said=f", lock {run.lock}",
     )
     log = project.root / ".next" / "dev" / "logs" / "next-development.log"
     if log.exists():
         shutil.copyfile(log, FIXTURES / f"{name}.next-development.log")
-    (FIXTURES / f"{name}.lock.json").write_text(lock)
-    print(f"{name}: exit {code}, {len(output)} bytes, lock {lock}")
+    (FIXTURES / f"{name}.lock.json").write_text(run.lock)
 
 
 def main() -> int:

@@ -10,9 +10,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# Also a module of the capture scripts, which run with only tests/captures on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.dev_server import free_port
 
 LOCALE = "fr_FR.UTF-8"
 
@@ -43,12 +48,6 @@ def ensure_installed() -> Path:
     if binaries is None:
         raise RuntimeError("PostgreSQL is not installed and could not be installed with apt-get")
     return binaries
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Cluster:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from common import Project, run_in_terminal, save_capture
+from common import Project, capture_in_terminal
 from postgres import Cluster, free_port
 
 SCHEMA = """generator client {
@@ -110,20 +110,15 @@ def prepare() -> Project:
 
 
 def capture(project: Project, name: str, script: str, url: str, scenario: str, notes: str = "") -> bytes:
-    cmd = ["node", script]
-    output, code = run_in_terminal(cmd, project.root, env={"DATABASE_URL": url})
-    save_capture(
+    return capture_in_terminal(
+        project,
         name,
-        output,
-        command=cmd,
-        exit_code=code,
-        project=project,
+        ["node", script],
+        env={"DATABASE_URL": url},
         scenario=scenario,
         notes=notes,
         extra={"database_url": url.rsplit("@", 1)[-1].split(":")[0] + ":<port>/" + url.rsplit("/", 1)[-1]},
     )
-    print(f"{name}: exit {code}, {len(output)} bytes")
-    return output
 
 
 def main(only_french: bool = False) -> int:

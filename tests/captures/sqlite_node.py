@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from common import Project, run_in_terminal, save_capture
+from common import Project, capture_in_terminal
 
 GENERATOR = """generator client {
   provider   = "prisma-client-js"
@@ -119,9 +119,9 @@ def prepare(label: str, schema_models: str) -> Project:
 def capture(
     project: Project, name: str, cmd: list[str], scenario: str, env: dict[str, str] | None = None, notes: str = ""
 ) -> None:
-    output, code = run_in_terminal(cmd, project.root, env=env if env is not None else db_env(project))
-    save_capture(name, output, command=cmd, exit_code=code, project=project, scenario=scenario, notes=notes)
-    print(f"{name}: exit {code}, {len(output)} bytes")
+    capture_in_terminal(
+        project, name, cmd, env=env if env is not None else db_env(project), scenario=scenario, notes=notes
+    )
 
 
 def add_migration(project: Project, name: str, before: str, after: str) -> None:

@@ -65,3 +65,21 @@ async def stop(client: LanguageClient) -> None:
     send `shutdown` to a server that was never initialized: pytest-lsp would wait for its answer forever."""
     if getattr(client, "started", False):
         await client.shutdown_session()
+
+
+async def quick_fix_titles(client: LanguageClient, uri: str, diagnostic: types.Diagnostic) -> list[str]:
+    """The titles of the code actions offered on `diagnostic`, as a person picks from them."""
+    from prisma_doctor.lsp.convert import plain
+
+    # pytest-lsp hands `data` over as a named tuple, which would go back as a JSON array; an editor sends back the
+    # object it received, so send the object.
+    diagnostic.data = plain(diagnostic.data)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    # pytest-lsp reads `Command | CodeAction` results as Commands.
+    return [a.title for a in actions or []]

@@ -7,8 +7,8 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from prisma_doctor.lsp.convert import plain
-from tests.lsp.session import start, sync_states, wait_for
+from tests.helpers import dead_repair, set_aside_as_repair
+from tests.lsp.session import quick_fix_titles, start, sync_states, wait_for
 
 
 async def test_in_sync_project_reports_in_sync(client: LanguageClient, synced_project: Path) -> None:
@@ -46,18 +46,7 @@ async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageC
     await wait_for(lambda: sync_states(client)[-1].state == "out-of-sync")
     assert (sync_states(client)[-1].display, sync_states(client)[-1].problems) == ("out-of-sync", 1)
 
-    # pytest-lsp hands `data` over as a named tuple, which would go back as a JSON array; an editor sends back the
-    # object it received, so send the object.
-    diagnostic.data = plain(diagnostic.data)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
-    # pytest-lsp reads `Command | CodeAction` results as Commands; the titles are what a person picks from.
-    titles = [a.title for a in actions or []]
+    titles = await quick_fix_titles(client, uri, diagnostic)
     assert titles == ["Regenerate Prisma Client", "Full Reset (stop, clean, regenerate, restart)"]
 
     # Undo the edit: the diagnostic clears and the state returns to in sync.
@@ -98,3 +87,30 @@ async def test_sync_report_and_unknown_fix(client: LanguageClient, synced_projec
         )
     )
     assert answer == {"ok": False, "error": "unknown fix 'nope'"}
+
+
+async def test_a_repair_killed_mid_way_is_a_diagnostic_with_its_repair_as_the_fix(
+    client: LanguageClient, synced_project: Path
+) -> None:
+    """A reset killed (-9) after it stopped `npm run dev` and set `.next` aside: the editor's check says so, on the
+    generator, with the repair to run again as its quick fix, and the status bar counts it."""
+    package = synced_project / "package.json"
+    package.write_text('{"name": "app", "private": true, "scripts": {"dev": "next dev"}}\n', encoding="utf-8")
+    (synced_project / ".next").mkdir()
+    server = {"pid": 0, "command": ["npm", "run", "dev"], "cwd": str(synced_project), "port": 3107}
+    journal = dead_repair(synced_project, {"stop": "done", "set-aside": "running"}, [server])
+    set_aside_as_repair(synced_project, journal, ".next")
+
+    await start(client, synced_project)
+    uri = (synced_project / "prisma" / "schema.prisma").resolve().as_uri()
+    await wait_for(lambda: any(d.code == "repair-interrupted" for d in client.diagnostics.get(uri, [])))
+    diagnostic = next(d for d in client.diagnostics[uri] if d.code == "repair-interrupted")
+    assert "`npm run dev`" in diagnostic.message and "port 3107" in diagnostic.message, diagnostic.message
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    # The diagnostics may come before the state that counts them.
+    await wait_for(lambda: bool(sync_states(client)) and sync_states(client)[-1].problems == 1)
+    shown = sync_states(client)[-1]
+    assert (shown.state, shown.summary) == ("out-of-sync", "Prisma: a repair did not finish (1 problem)"), shown
+
+    titles = await quick_fix_titles(client, uri, diagnostic)
+    assert titles == ["Full Reset (stop, clean, regenerate, restart)", "Restart the dev server"], titles

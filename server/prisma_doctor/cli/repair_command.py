@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from prisma_doctor.repair.plan import RepairPlan
 
 
+TYPESCRIPT_HINT = "An open editor may need its TypeScript server restarted to see the new client types."
+
+
 def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) -> None:
     parser.add_argument("--project", type=Path, default=Path("."), help="the project folder (default: .)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
@@ -61,6 +64,7 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         for reason in plan.refusals:
             print(f"refused: {escaped(reason)}", file=sys.stderr)
         raise UsageError("refused, nothing was changed (the reasons are above)")
+    shown = not args.yes
     if not args.yes:
         if not _confirmed(plan.describe()):
             raise UsageError("not confirmed; pass --yes to run without asking")
@@ -82,6 +86,11 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             # A first request can wait long on the dev server's compile: say what it waits for.
             print(f"      {escaped(event.message)}", flush=True)
 
+    if not shown and not args.json:
+        # Said once, before the run it bears on: a plan confirmed on screen has said it already.
+        for note in plan.notes:
+            print(f"note: {escaped(note)}", flush=True)
+
     token = CancellationToken()
     # Ctrl+C or a polite kill cancels through the token, so that the pipeline puts back what it set aside and
     # starts again the dev servers it stopped, rather than dying half-way.
@@ -90,15 +99,15 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        for note in result.notes:
+        # The plan's notes were said before the run; only what the run itself added (another repair running).
+        for note in result.notes[len(plan.notes) :]:
             print(f"note: {escaped(note)}")
         for step in result.steps:
             for detail in step.details:
                 print(detail_text(step.name, detail))
-        # Only new types are worth a restart: after a failed generate the old client is all there is.
-        generated = any(step.name == "generate" and step.status == "done" for step in result.steps)
-        if result.restart_ts_server and generated:
-            print("Restart your editor's TypeScript server to see the new client types.")
+        # The editor's own step, said once: a terminal cannot do it, and an editor may not be open at all.
+        if result.restart_ts_server:
+            print(TYPESCRIPT_HINT)
         print(escaped(result.verdict()))
     if result.cancelled:
         return 130

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
@@ -26,7 +25,7 @@ from prisma_doctor.database.catalog import (
     Relation,
     Trigger,
 )
-from prisma_doctor.database.target import DatabaseTarget, tls_context
+from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT_SECONDS = 3
@@ -75,27 +74,27 @@ class ConnectionParams:
     database: str
     socket: str | None
     tls: bool
-    # Prisma's `sslaccept=strict` verifies the server's certificate; its default accepts any.
+    # Whether TLS verifies the server's certificate (`UrlParts.verify`).
     verify: bool
     # `sslcert`: the certificate authority to verify with, relative to the schema's folder as Prisma reads it.
     authority: str | None = None
 
 
 def connection_params(url: str) -> ConnectionParams:
-    parts = urlsplit(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    parts = url_parts(url)
+    query = parts.query
     # Prisma strips the parentheses of `socket=(/tmp/mysql.sock)`; the mariadb driver calls it socketPath.
     socket_path = (query.get("socket") or query.get("socketPath") or "").strip("()") or None
     return ConnectionParams(
-        host=unquote(parts.hostname or "") or "localhost",
+        host=parts.host or "localhost",
         port=parts.port or DEFAULT_PORT,
-        user=unquote(parts.username or "") or "root",
-        password=unquote(parts.password) if parts.password is not None else None,
-        database=unquote(parts.path.lstrip("/")),
+        user=parts.user or "root",
+        password=parts.password,
+        database=parts.database,
         socket=socket_path,
         tls=socket_path is None
         and (any(k in query for k in _SSL_PARAMETERS) or query.get("ssl", "").lower() in ("true", "1")),
-        verify=query.get("sslaccept") == "strict",
+        verify=parts.verify,
         authority=query.get("sslcert"),
     )
 
@@ -152,35 +151,39 @@ def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Cata
     try:
         with connection.cursor() as cursor:
             begin_read_only(driver, cursor)
-            cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
-            database, version, language, lower_case_table_names = cursor.fetchone()
-            # The application's language is kept (it tells why the adapter could not name a column); ours is English,
-            # so that a reason shown from here on is readable.
-            cursor.execute("SET SESSION lc_messages = 'en_US'")
-            cursor.execute(RELATIONS_QUERY)
-            tables = cursor.fetchall()
-            cursor.execute(COLUMNS_QUERY)
-            columns = cursor.fetchall()
-            # A view whose definition names what no longer exists lists no columns; the server says so in a
-            # warning (1356) that names the view, the way SQLite's failing PRAGMA does.
-            cursor.execute("SHOW WARNINGS")
-            broken = {
-                _broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356
-            }
-            cursor.execute(VIEWS_QUERY)
-            definitions = {(str(schema), str(name)): str(text or "") for schema, name, text in cursor.fetchall()}
-            cursor.execute(TRIGGERS_QUERY)
-            triggers = tuple(_trigger(*row) for row in cursor.fetchall())
-            migrations = None
-            if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
-                cursor.execute(MIGRATIONS_QUERY)
-                migrations = tuple(
-                    AppliedMigration(str(name), bool(finished), bool(rolled))
-                    for name, finished, rolled in cursor.fetchall()
-                )
+            catalog = _read_catalog(cursor)
             cursor.execute("ROLLBACK")
     finally:
         connection.close()
+    return catalog
+
+
+def _read_catalog(cursor: Any) -> Catalog:
+    """The catalog, read in the read-only transaction `cursor` is in."""
+    cursor.execute("SELECT DATABASE(), VERSION(), @@lc_messages, @@lower_case_table_names")
+    database, version, language, lower_case_table_names = cursor.fetchone()
+    # The application's language is kept (it tells why the adapter could not name a column); ours is English, so
+    # that a reason shown from here on is readable.
+    cursor.execute("SET SESSION lc_messages = 'en_US'")
+    cursor.execute(RELATIONS_QUERY)
+    tables = cursor.fetchall()
+    cursor.execute(COLUMNS_QUERY)
+    columns = cursor.fetchall()
+    # A view whose definition names what no longer exists lists no columns; the server says so in a warning (1356)
+    # that names the view, the way SQLite's failing PRAGMA does.
+    cursor.execute("SHOW WARNINGS")
+    broken = {_broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356}
+    # What each view selects (every name qualified): what a broken one misses (database/views.py).
+    cursor.execute(VIEWS_QUERY)
+    definitions = {(str(schema), str(name)): str(text or "") for schema, name, text in cursor.fetchall()}
+    cursor.execute(TRIGGERS_QUERY)
+    triggers = tuple(_trigger(*row) for row in cursor.fetchall())
+    migrations = None
+    if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
+        cursor.execute(MIGRATIONS_QUERY)
+        migrations = tuple(
+            AppliedMigration(str(name), bool(finished), bool(rolled)) for name, finished, rolled in cursor.fetchall()
+        )
     return Catalog(
         "mysql",
         _relations(tables, columns, broken, definitions),

@@ -15,7 +15,6 @@ import ssl
 import subprocess
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
@@ -25,7 +24,7 @@ from prisma_doctor.database.catalog import (
     Relation,
     Trigger,
 )
-from prisma_doctor.database.target import DatabaseTarget, tls_context
+from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 from prisma_doctor.json_values import is_object
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -94,23 +93,22 @@ class ConnectionParams:
     database: str
     sslmode: str
     schema: str
-    # Prisma's `sslaccept=strict` verifies the server's certificate; its default accepts any.
+    # Whether TLS verifies the server's certificate.
     verify: bool
 
 
 def connection_params(url: str) -> ConnectionParams:
-    parts = urlsplit(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    host = query.get("host") or unquote(parts.hostname or "") or "localhost"
+    parts = url_parts(url)
+    query = parts.query
     return ConnectionParams(
-        host=host,
+        host=query.get("host") or parts.host or "localhost",
         port=parts.port or 5432,
-        user=unquote(parts.username or "") or os.environ.get("PGUSER", "postgres"),
-        password=unquote(parts.password) if parts.password is not None else None,
-        database=unquote(parts.path.lstrip("/")) or unquote(parts.username or "") or "postgres",
+        user=parts.user or os.environ.get("PGUSER", "postgres"),
+        password=parts.password,
+        database=parts.database or parts.user or "postgres",
         sslmode=query.get("sslmode", "prefer"),
         schema=query.get("schema", "public"),
-        verify=query.get("sslaccept") == "strict" or query.get("sslmode") in ("verify-ca", "verify-full"),
+        verify=parts.verify or query.get("sslmode") in ("verify-ca", "verify-full"),
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor import project_files
 from prisma_doctor.database.dotenv import expand, read_env_file
@@ -67,6 +67,38 @@ def tls_context(verify: bool, authority: Path | None = None) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+@dataclass(frozen=True)
+class UrlParts:
+    """A server database's URL as Prisma reads it: each part percent-decoded ("" when absent), and of a query
+    parameter given twice, the last."""
+
+    host: str
+    port: int | None
+    user: str
+    password: str | None
+    # The path without its leading slash.
+    database: str
+    query: dict[str, str]
+
+    @property
+    def verify(self) -> bool:
+        # Prisma's `sslaccept=strict` verifies the server's certificate; its default accepts any.
+        return self.query.get("sslaccept") == "strict"
+
+
+def url_parts(url: str) -> UrlParts:
+    """Raises ValueError for a URL that cannot be read (a port that is no number)."""
+    parts = urlsplit(url)
+    return UrlParts(
+        host=unquote(parts.hostname or ""),
+        port=parts.port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password) if parts.password is not None else None,
+        database=unquote(parts.path.lstrip("/")),
+        query={k: v[-1] for k, v in parse_qs(parts.query).items()},
+    )
 
 
 def mask_url(url: str) -> str:

@@ -14,8 +14,11 @@ from prisma_doctor.logs.nextlog import message_lines
 from prisma_doctor.logs.stream import read_lines
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-# A method, a path and a 5xx status, in that order with single spaces: the request line of a dev server's log.
-_FAILED_REQUEST = re.compile(r"\b(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500}) 5\d\d\b")
+# A method, a path and a status, in that order with single spaces: the request line of a dev server's log, printed
+# once the server has answered (Next prints it after whatever it printed while rendering).
+_REQUEST_LINE = r"\b(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500}) "
+_FAILED_REQUEST = re.compile(_REQUEST_LINE + r"5\d\d\b")
+_ANSWERED_REQUEST = re.compile(_REQUEST_LINE + r"[1-5]\d\d\b")
 _PATH = re.compile(r"/[^\s\"'<>]{0,500}")
 # A repair asks again at most this many requests: the latest that failed.
 MAX_ROUTES = 3
@@ -67,8 +70,39 @@ def failed_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
     return requests[-MAX_ROUTES:]
 
 
+def answered_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
+    """Every request the output logs as answered, whatever its status, in order: request lines (Next's own dev log's
+    records too), and pino/Fastify records with a `req` and a `res` status."""
+    answered: list[FailedRequest] = []
+    for line in read_lines(chunks):
+        if line.startswith("{"):
+            record = _json_record(line)
+            if record is not None:
+                request, status, _ = record
+                if request is not None and isinstance(status, int):
+                    answered.append(request)
+                continue
+            texts = message_lines(line)
+        else:
+            texts = [line]
+        answered += [FailedRequest(m, p) for text in texts for m, p in _ANSWERED_REQUEST.findall(text)]
+    return answered
+
+
 def _json_request(line: str) -> FailedRequest | None:
     """A pino/Fastify record that failed: `req` with its method and url, and a 5xx `res` or an error level."""
+    record = _json_record(line)
+    if record is None:
+        return None
+    request, status, level = record
+    failed = (isinstance(status, int) and status >= 500) or (
+        status is None and isinstance(level, int) and level >= _PINO_ERROR
+    )
+    return request if failed else None
+
+
+def _json_record(line: str) -> tuple[FailedRequest | None, object, object] | None:
+    """A pino/Fastify record's request, its `res` status and its level; None for a line that is no such record."""
     if '"req"' not in line:
         return None
     try:
@@ -81,11 +115,7 @@ def _json_request(line: str) -> FailedRequest | None:
     if not is_object(request):
         return None
     status = response.get("statusCode") if is_object(response) else None
-    level = record.get("level")
-    failed = (isinstance(status, int) and status >= 500) or (
-        status is None and isinstance(level, int) and level >= _PINO_ERROR
-    )
-    return _request_of(request) if failed else None
+    return _request_of(request), status, record.get("level")
 
 
 def _request_of(request: JsonObject) -> FailedRequest | None:

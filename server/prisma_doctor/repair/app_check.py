@@ -24,7 +24,7 @@ from prisma_doctor.findings import Finding, Severity
 from prisma_doctor.logs import nextlog
 from prisma_doctor.logs.events import Event
 from prisma_doctor.logs.recognize import LogReader
-from prisma_doctor.logs.routes import FailedRequest, failed_requests
+from prisma_doctor.logs.routes import FailedRequest, answered_requests, failed_requests
 from prisma_doctor.repair.listeners import Listener
 from prisma_doctor.state_folder import STATE_DIR
 
@@ -35,8 +35,14 @@ OUTPUTS = (Path(STATE_DIR) / "dev-output.log", nextlog.LOG)
 TAIL_BYTES = 1 << 20
 # A first request makes a dev server compile the page (Next, Vite): this long at most, per route.
 ANSWER_TIMEOUT = 150.0
-# After the answer, output about the request may still be on its way to the file.
+# After the answer, what the server printed about the request may still be on its way to a file (relayed by
+# `prisma-doctor run`, or Next's own dev log). The wait ends on evidence (`_settle`), and lasts at most this long.
 SETTLE_SECONDS = 1.0
+# A server that logs no requests: its outputs unchanged this long after the answer have said what they had to.
+QUIET_SECONDS = 0.1
+POLL_SECONDS = 0.02
+# How much of each output before the request is read to tell whether the server logs its requests.
+REQUEST_LOG_BYTES = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -58,15 +64,8 @@ class AppAnswer:
 
 def requests_that_failed(root: Path) -> list[FailedRequest]:
     """The requests the dev server's readable outputs show failing (latest last); none when nothing is known."""
-    chunks: list[bytes] = []
-    for output in OUTPUTS:
-        try:
-            with project_files.open_regular(root / output) as handle:
-                handle.seek(max(0, os.fstat(handle.fileno()).st_size - TAIL_BYTES))
-                chunks.append(handle.read(TAIL_BYTES) + b"\n")
-        except OSError:
-            continue
-    return failed_requests(chunks)
+    tails = (_read(root / output, -TAIL_BYTES, TAIL_BYTES) for output in OUTPUTS)
+    return failed_requests(tail + b"\n" for tail in tails if tail is not None)
 
 
 def ask_app(
@@ -104,7 +103,8 @@ def _ask(
 ) -> AppAnswer:
     offsets = {output: _size(root / output) for output in OUTPUTS}
     status, error = _request(listener.url(route), route, say, should_stop, timeout)
-    time.sleep(SETTLE_SECONDS)
+    if status is not None:
+        _settle(root, offsets, FailedRequest("GET", route), should_stop)
     came_back = _errors_since(root, offsets, listener.started)
     port = listener.port
     if status is None:
@@ -160,6 +160,56 @@ def _get(url: str, deadline: float) -> tuple[int | None, str]:
         return None, str(reason)
 
 
+def _settle(root: Path, offsets: dict[Path, int], request: FailedRequest, should_stop: Callable[[], bool]) -> None:
+    """Return once the outputs hold what the server printed about `request`, as far as evidence tells: its own
+    request line (`GET / 200 in 35ms`, printed after anything printed while handling it) when the server logs its
+    requests, else outputs unchanged for `QUIET_SECONDS` (a server writing into the file has printed what it printed
+    before it answered). Never longer than `SETTLE_SECONDS`: no fixed wait on every repair."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    logs_requests = bool(answered_requests(_read_before(root, offsets)))
+    sizes = _sizes(root, offsets)
+    quiet_since = time.monotonic()
+    while not should_stop():
+        if logs_requests and request in answered_requests(_read_since(root, offsets).values()):
+            return
+        now = time.monotonic()
+        if now >= deadline or (not logs_requests and now - quiet_since >= QUIET_SECONDS):
+            return
+        time.sleep(POLL_SECONDS)
+        current = _sizes(root, offsets)
+        if current != sizes:
+            sizes, quiet_since = current, time.monotonic()
+
+
+def _sizes(root: Path, offsets: dict[Path, int]) -> list[int]:
+    return [_size(root / output) for output in offsets]
+
+
+def _read_since(root: Path, offsets: dict[Path, int]) -> dict[Path, bytes]:
+    """What each output holds from its offset on, at most `TAIL_BYTES`."""
+    read = {output: _read(root / output, offset, TAIL_BYTES) for output, offset in offsets.items()}
+    return {output: data for output, data in read.items() if data is not None}
+
+
+def _read_before(root: Path, offsets: dict[Path, int]) -> list[bytes]:
+    """The last `REQUEST_LOG_BYTES` of each output before its offset."""
+    starts = {output: max(0, offset - REQUEST_LOG_BYTES) for output, offset in offsets.items()}
+    read = [_read(root / output, starts[output], offsets[output] - starts[output]) for output in offsets]
+    return [data for data in read if data is not None]
+
+
+def _read(path: Path, start: int, limit: int) -> bytes | None:
+    """At most `limit` bytes of the project file `path` from `start` (counted from its end when negative; from its
+    beginning when the file is now shorter, a record that started over); None when it cannot be read."""
+    try:
+        with project_files.open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(max(0, size + start) if start < 0 else start if start <= size else 0)
+            return handle.read(limit)
+    except OSError:
+        return None
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -172,14 +222,7 @@ def _errors_since(root: Path, offsets: dict[Path, int], started_at: float | None
     from prisma_doctor.diagnosis import Diagnoser, project_facts
 
     events: list[Event] = []
-    for output, offset in offsets.items():
-        try:
-            with project_files.open_regular(root / output) as handle:
-                size = os.fstat(handle.fileno()).st_size
-                handle.seek(offset if size >= offset else 0)  # a record that started over is read from its start
-                data = handle.read(TAIL_BYTES)
-        except OSError:
-            continue
+    for output, data in _read_since(root, offsets).items():
         reader = LogReader()
         if output == nextlog.LOG:
             data = "\n".join(

@@ -63,6 +63,7 @@ class SetAsidePath:
     path: Path
     provider: str | None  # the generator of a client folder (checked again when put back), None for a cache
     file_extension: str = "ts"  # the generator's `generatedFileExtension` (ownership.py's proof file)
+    why: str = ""  # for a cache: why it must go (a client set aside needs no reason)
 
 
 @dataclass
@@ -76,6 +77,9 @@ class StepContext:
     dev_servers: list[DevServer] = field(default_factory=list)
     # What `SetAside` moved, and where to: put back when the repair fails, removed when it succeeds.
     set_aside: list[tuple[SetAsidePath, Path]] = field(default_factory=list)
+    # Called before each move aside (the journal's record), so that a repair killed after the move is known to have
+    # made it: the next check names the copy, and the next repair takes it over.
+    remember_aside: Callable[[SetAsidePath, Path], None] = lambda item, aside: None
     # Flags that later steps and adapters read: the editor's TypeScript server should restart.
     restart_ts_server: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

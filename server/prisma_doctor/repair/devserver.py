@@ -12,8 +12,9 @@ its own title (`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so
 handed its child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
 A restart is detached (it outlives the repair), writes its output to `.prisma-doctor/dev-output.log`, and counts
 as done once a process of the new server's own tree listens and answers HTTP.
-A server read back from a journal (an interrupted repair's record) is never restarted: a record is not a source of
-commands, since a repository can carry one.
+A server read back from a journal (an unfinished repair's record) is never restarted with its recorded command: a
+record is not a source of commands, since a repository can carry one. It is started again only as one of the
+project's own dev scripts, by the project's package manager (`interruption.StoppedServer.dev_server`).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 The lock is an operating-system lock on `repair.lock` (`flock`, `msvcrt.locking` on Windows): it is taken
 atomically, and it is released by the system when its process ends, so a crashed run never blocks the project
 and two runs can never both take over a stale lock. The file names the holder's pid for the message.
-The journal (`journal.json`, 0600) records each step as it starts and ends and what was stopped, so that the next
-run can say what an interrupted repair left undone. It is a record, never a source of commands: a repository can
+The journal (`journal.json`, 0600) records each step as it starts and ends, the dev servers it stops and each folder
+it sets aside (before the move), so that the next check and repair can tell what an unfinished one left
+(`interruption.py`). It is a record, never a source of commands: a repository can
 carry one. It keeps no environment: a stopped server's variables hold secrets.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prisma_doctor.json_values import is_array, is_object
+from prisma_doctor.json_values import is_object
 from prisma_doctor.repair.statuses import JournalStatus
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
@@ -123,6 +124,8 @@ class Journal:
             "steps": [{"name": name, "status": "pending", "detail": ""} for name in steps],
             "stopped": [],
             "dev_servers": [],
+            # Each folder moved out of the way, recorded before the move: `{"from", "to", "provider", "extension"}`.
+            "aside": [],
         }
         data.update(carried or {})
         journal = cls(StateFolder(root), data)
@@ -143,50 +146,20 @@ class Journal:
     def save(self) -> None:
         self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
 
-    def mark(self, name: str, status: JournalStatus, detail: str = "") -> None:
+    def mark(self, name: str, status: JournalStatus, detail: str = "", seconds: float | None = None) -> None:
         for step in self.data["steps"]:
             if step["name"] == name:
                 step["status"] = status
                 step["detail"] = detail
+                if seconds is not None:
+                    step["seconds"] = round(seconds, 3)
+        self.save()
+
+    def record_aside(self, entry: dict[str, Any]) -> None:
+        self.data["aside"].append(entry)
         self.save()
 
     def finish(self, outcome: str) -> None:
         self.data["finished"] = time.time()
         self.data["outcome"] = outcome
         self.save()
-
-
-def interrupted(previous: dict[str, Any] | None) -> bool:
-    """Whether the previous repair stopped before its end: it crashed, was cancelled, or a step failed."""
-    return previous is not None and previous.get("outcome") != "done" and bool(unfinished_steps(previous))
-
-
-def _steps(previous: dict[str, Any]) -> list[dict[str, Any]]:
-    # A record can be anything a repository carries: read only what has the expected shape.
-    steps = previous.get("steps", [])
-    return [s for s in steps if is_object(s)] if is_array(steps) else []
-
-
-def unfinished_steps(previous: dict[str, Any]) -> list[str]:
-    return [str(s.get("name")) for s in _steps(previous) if s.get("status") not in ("done", "skipped")]
-
-
-def describe_interruption(previous: dict[str, Any]) -> str:
-    done = [str(step.get("name")) for step in _steps(previous) if step.get("status") == "done"]
-    skipped = [str(step.get("name")) for step in _steps(previous) if step.get("status") == "skipped"]
-    left = unfinished_steps(previous)
-    started = previous.get("started", 0)
-    try:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(started)))
-    except (TypeError, ValueError, OverflowError, OSError):
-        when = "an unknown time"
-    how = "was interrupted" if previous.get("outcome") in (None, "cancelled") else "failed"
-    if previous.get("rollback"):
-        how += " and put back what it had set aside"
-    return (
-        f"a {str(previous.get('kind', 'repair'))[:40]} started at {when} "
-        f"(pid {str(previous.get('pid'))[:20]}) {how}: "
-        f"done {', '.join(done) or 'nothing'}; "
-        + (f"skipped {', '.join(skipped)}; " if skipped else "")
-        + f"left {', '.join(left) or 'nothing'}"
-    )

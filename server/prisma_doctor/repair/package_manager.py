@@ -60,6 +60,11 @@ class PackageManager:
         return _program(INSTALL[self.name])
 
 
+def program(name: str) -> list[str]:
+    """A package manager's own program (`npm`), as subprocess finds it."""
+    return _program([name])
+
+
 def _program(command: list[str]) -> list[str]:
     # On Windows `npx`, `pnpm` and `yarn` are .cmd files that subprocess finds only by their full name.
     found = shutil.which(command[0])

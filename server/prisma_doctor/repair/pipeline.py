@@ -24,6 +24,7 @@ repair stopped) still run, so a failed repair leaves the project as it was.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +37,7 @@ from prisma_doctor.repair.context import (
     StepContext,
 )
 from prisma_doctor.repair.devserver import Restarted
+from prisma_doctor.repair.interruption import aside_record
 from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
@@ -52,6 +54,8 @@ class StepRecord:
     status: RecordStatus
     message: str
     details: tuple[str, ...] = ()
+    # Wall time the step took: where a repair's time goes (bench/green_bench.py reads it), never a verdict.
+    seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +64,7 @@ class StepRecord:
             "status": self.status,
             "message": self.message,
             "details": list(self.details),
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -165,9 +170,7 @@ def _never_raising(progress: ProgressCallback) -> ProgressCallback:
 
 
 def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken, progress: ProgressCallback) -> None:
-    journal = Journal.start(
-        plan.root, plan.kind, [s.name for s in plan.steps], {"dev_servers": [s.to_json() for s in plan.dev_servers]}
-    )
+    journal = Journal.start(plan.root, plan.kind, [s.name for s in plan.steps], plan.journal_record())
     total = len(plan.steps)
     index = 0
 
@@ -176,6 +179,7 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
         progress(ProgressEvent(step.name, step.title, index, total, "progress", message))
 
     ctx = StepContext(plan.root, token, say, before=plan.before)
+    ctx.remember_aside = lambda item, aside: journal.record_aside(aside_record(item, aside))
     outcome_word = "done"
     for index, step in enumerate(plan.steps):
         if outcome_word != "done" and not step.runs_after_failure:
@@ -187,9 +191,11 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
             outcome_word = "cancelled"
         if outcome_word != "done" and ctx.set_aside:
             _roll_back(ctx, result, journal)
-        outcome = _run_step(step, index, total, ctx, journal, progress, resumed=outcome_word != "done")
+        outcome, seconds = _run_step(step, index, total, ctx, journal, progress, resumed=outcome_word != "done")
         result.bytes_freed += outcome.bytes_freed
-        result.steps.append(StepRecord(step.name, step.title, outcome.status, outcome.message, outcome.details))
+        result.steps.append(
+            StepRecord(step.name, step.title, outcome.status, outcome.message, outcome.details, seconds)
+        )
         if outcome_word != "done":
             continue
         if outcome.status == "cancelled":
@@ -214,8 +220,10 @@ def _run_step(
     progress: ProgressCallback,
     *,
     resumed: bool,
-) -> StepOutcome:
+) -> tuple[StepOutcome, float]:
+    """The step's outcome and the seconds it took."""
     progress(ProgressEvent(step.name, step.title, index, total, "started"))
+    began = time.monotonic()
     journal.mark(step.name, "running")
     try:
         if not resumed:
@@ -226,12 +234,13 @@ def _run_step(
         outcome = StepOutcome("cancelled", str(error) or "cancelled")
     except Exception as error:  # a bug or an unexpected system error: report it as this step's failure
         outcome = StepOutcome("failed", f"{type(error).__name__}: {error}")
-    journal.mark(step.name, outcome.status, outcome.message)
+    seconds = time.monotonic() - began
+    journal.mark(step.name, outcome.status, outcome.message, seconds)
     if step.name == "stop":
         journal.data["stopped"] = [p.to_json() for p in ctx.stopped]
         journal.save()
     progress(ProgressEvent(step.name, step.title, index, total, outcome.status, outcome.message))
-    return outcome
+    return outcome, seconds
 
 
 def _uncancelled(ctx: StepContext) -> StepContext:

@@ -1,8 +1,10 @@
 """A repair plan: the ordered steps of one repair, built by looking at the project, previewable before it runs.
 
 Kinds: "reset" (stop, set aside the clients and caches, reinstall when packages are missing, generate, discard
-what was set aside, restart the dev server, TypeScript hint, verify), "regenerate" (the same without stop and
-restart) and "restart-dev" (stop the dev server's process chain, start it again); and the database commands.
+what was set aside, restart the dev server, verify), "regenerate" (the same without stop and restart) and
+"restart-dev" (stop the dev server's process chain, start it again); and the database commands. When the last repair
+did not finish, every plan begins by taking over what it left (`recover.py`), and starts the servers it stopped.
+Restarting the editor's TypeScript server is no step: it is the editor's, told by `RepairResult.restart_ts_server`.
 A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate (as far as
 validate.py knows Prisma's rules), the config reads an `env()` nothing sets, Prisma or the package manager is
 missing, a folder to set aside holds a mount point or may not be changed by this user.
@@ -18,15 +20,17 @@ from typing import Any
 
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
-from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.app_check import requests_that_failed
+from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
+from prisma_doctor.repair.interruption import Interruption, left_by_last_repair
 from prisma_doctor.repair.mounts import MountTable
+from prisma_doctor.repair.next_routes import route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
-from prisma_doctor.repair.package_manager import PackageManager, detect
+from prisma_doctor.repair.package_manager import PackageManager, detect, program
 from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
@@ -37,7 +41,6 @@ from prisma_doctor.repair.steps import (
     Generate,
     Reinstall,
     RestartDevServers,
-    RestartTypeScriptServer,
     SetAside,
     Step,
     StopProcesses,
@@ -50,7 +53,6 @@ from prisma_doctor.state_folder import STATE_DIR
 from prisma_doctor.workspace import app_folders
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
-NEXT_CACHE = ".next"
 DEEP_CACHES = (".turbo", "node_modules/.cache")
 
 
@@ -64,6 +66,17 @@ class RepairPlan:
     notes: list[str] = field(default_factory=list)
     # Why this repair cannot succeed; a refused plan runs nothing.
     refusals: list[str] = field(default_factory=list)
+    # What the last repair left when it did not finish: this one takes it over (its `recover` step).
+    interruption: Interruption | None = None
+
+    def journal_record(self) -> dict[str, Any]:
+        """What the journal of this run starts with: the servers it may stop or start, and what an earlier repair
+        left set aside, so that a kill before this run takes it over still leaves it known."""
+        aside = self.interruption.aside if self.interruption is not None else ()
+        return {
+            "dev_servers": [server.to_json() for server in self.dev_servers],
+            "aside": [copy.record() for copy in aside],
+        }
 
     def describe(self) -> list[str]:
         lines = [f"{self.kind} of {self.root}:"]
@@ -109,27 +122,30 @@ def build_plan(
         notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
     if len(apps) > 1:
         notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
-    previous = journal.Journal.previous(project)
+    interruption: Interruption | None = None
+    unaccounted: list[Path] = []
     if journal.repair_running(project):
         # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
         # the copy it puts back if it fails.
         notes.append("another repair of this project is running now: this one is refused until it ends")
     else:
-        if journal.interrupted(previous):
-            assert previous is not None
-            notes.append(journal.describe_interruption(previous))
-            notes += _servers_left_stopped(previous, project)
-        notes += _left_aside(project)
+        interruption = left_by_last_repair(project, find_dev_servers)
+        unaccounted = _left_aside(project, interruption)
     servers = _dev_servers(apps)
+    # What the unfinished repair stopped is started again with the others (as the project's own script).
+    recovered = _recovered_servers(interruption)
+    if kind in ("restart-dev", *DATABASE_COMMANDS) and unaccounted:
+        notes.append(_unaccounted_note(unaccounted))
     if kind == "restart-dev":
         chain = _server_pids(servers)
         processes = [p for p in _processes(apps) if p.pid in chain or p.ppid in chain]
         steps: list[Step] = [
+            *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
-            RestartDevServers(servers, required=True, folders=apps),
-            VerifyApp([], _requests_that_failed(apps)),
+            RestartDevServers([*servers, *recovered], required=True, folders=apps),
+            _verify_app([], apps),
         ]
-        return RepairPlan(project, kind, steps, None, servers, notes)
+        return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, interruption=interruption)
 
     targets = find_targets(project)
     manager = detect(project, package_manager)
@@ -147,37 +163,46 @@ def build_plan(
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
         database = DatabaseCommand(manager, targets.schema_argument, kind, name)
-        steps = [database, RestartTypeScriptServer(), VerifyApp(servers, _requests_that_failed(apps))]
-        return RepairPlan(project, kind, steps, targets.state.report, [], notes, refusals)
+        steps = [
+            *_recover(interruption, project, takes_over=False),
+            database,
+            *_restart_recovered(recovered, apps),
+            _verify_app(servers, apps),
+        ]
+        return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
     aside, not_ours = _clients_to_set_aside(targets, project)
     # A folder of the user's files that a generator writes into: generate itself would overwrite them.
     refusals += [
         f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
         for reason in not_ours
     ]
-    if kind == "reset":
-        caches = [NEXT_CACHE, *(DEEP_CACHES if deep else ())]
-        aside += [SetAsidePath(project / cache, None) for cache in caches if (project / cache).exists()]
+    caches_kept: list[str] = []
     mounts = MountTable()
+    if kind == "reset":
+        aside += _caches_to_set_aside(project, targets, deep, mounts, caches_kept)
     for item in aside:
         refusals += removal_problems(item.path, project, mounts)
-    steps = []
+    steps = [*_recover(interruption, project, takes_over=True)]
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
         steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes), servers))
-    steps.append(SetAside(aside, targets.outside, not_ours))
+    steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         steps.append(Reinstall(manager, missing))
-    steps += [Generate(manager, targets.schema_argument), DiscardSetAside()]
+    # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
+    # rest once the new client is in place: said in the plan's discard step, and not again.
+    steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
     if kind == "reset":
-        steps.append(RestartDevServers(servers, folders=apps))
+        steps.append(RestartDevServers([*servers, *recovered], folders=apps))
+    else:
+        steps += _restart_recovered(recovered, apps)
     # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
     # old client.
     kept = [] if kind == "reset" else servers
-    steps += [RestartTypeScriptServer(), Verify(), VerifyApp(kept, _requests_that_failed(apps))]
-    plan_servers = servers if kind == "reset" else []
-    return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals)
+    steps += [Verify(), _verify_app(kept, apps)]
+    plan_servers = [*servers, *recovered] if kind == "reset" else recovered
+    return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
 
 
 def _dev_servers(folders: list[Path]) -> list[DevServer]:
@@ -187,6 +212,17 @@ def _dev_servers(folders: list[Path]) -> list[DevServer]:
         for server in find_dev_servers(folder):
             found.setdefault(server.pid, server)
     return list(found.values())
+
+
+def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
+    """The app check of the requests that failed, knowing which of them a Next route handler answers."""
+    requests = _requests_that_failed(folders)
+    handlers: dict[str, str] = {}
+    for request in requests:
+        found = next(filter(None, (route_handler(folder, request.path) for folder in folders)), None)
+        if request.reads_only and found is not None:
+            handlers[request.path] = str(found)
+    return VerifyApp(servers, requests, handlers)
 
 
 def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:
@@ -226,6 +262,27 @@ def _server_pids(servers: list[DevServer]) -> set[int]:
     """Every process of the servers' trees: stopping a server stops all of it, so that no `next-server` or tsx child
     is left serving the old client."""
     return {pid for server in servers for pid in (*server.launcher_pids, *server.tree_pids)}
+
+
+def _caches_to_set_aside(
+    project: Path, targets: Targets, deep: bool, mounts: MountTable, kept: list[str]
+) -> list[SetAsidePath]:
+    """The build caches a reset sets aside, each with why; a `.next` it keeps is said in `kept`, with why."""
+    caches: list[SetAsidePath] = []
+    next_cache = project / NEXT_CACHE
+    if next_cache.exists():
+        clients = [client.path for client in targets.clients]
+        why = reason_to_set_aside(next_cache, clients, deep=deep, mounts=mounts)
+        if why is None:
+            kept.append(
+                f"{next_cache}: left in place: it holds no generated client, and Next compiles again what the new "
+                "client changes (`--deep` sets it aside)"
+            )
+        else:
+            caches.append(SetAsidePath(next_cache, None, why=why))
+    deep_caches = [project / cache for cache in DEEP_CACHES if deep]
+    caches += [SetAsidePath(cache, None, why="`--deep` asks for it") for cache in deep_caches if cache.exists()]
+    return caches
 
 
 def _clients_to_set_aside(targets: Targets, project: Path) -> tuple[list[SetAsidePath], list[str]]:
@@ -280,44 +337,43 @@ def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -
     return refusals
 
 
-def _servers_left_stopped(previous: dict[str, Any], project: Path) -> list[str]:
-    """What an interrupted repair stopped and did not start again, for the user to start: a record is never a
-    source of commands (a repository can carry one)."""
-    steps = previous.get("steps", [])
-    restarted = is_array(steps) and any(
-        is_object(s) and s.get("name") == "restart-dev" and s.get("status") == "done" for s in steps
-    )
-    records = previous.get("dev_servers", [])
-    if restarted or not is_array(records):
+def _recover(interruption: Interruption | None, project: Path, *, takes_over: bool) -> list[Step]:
+    """The `recover` step, when the last repair left something: a reset or regenerate takes over its copies."""
+    if interruption is None:
         return []
-    notes: list[str] = []
-    for data in records[:8]:
-        if not is_object(data) or not is_array(data.get("command")):
-            continue
-        command = _shown(" ".join(str(word) for word in data["command"][:40]))
-        where = _shown(str(data.get("cwd", "?")))
-        # The port tells apart two servers of one folder run with the same command.
-        port = data.get("port")
-        if isinstance(port, int):
-            where += f", port {port}"
-        notes.append(
-            f"an earlier repair stopped `{command}` (in {where}), which is not started again from its record: "
-            "start your dev server yourself"
-        )
-    return notes
+    from prisma_doctor.repair.recover import Recover
+
+    places: set[Path] = set()
+    if not takes_over and interruption.aside:
+        places = {client.path for client in find_targets(project).inside}
+        places |= {project / cache for cache in (NEXT_CACHE, *DEEP_CACHES)}
+    return [Recover(interruption, takes_over, places)]
 
 
-def _left_aside(project: Path) -> list[str]:
-    """What an interrupted repair left set aside (a crash, a kill -9): named, for the user to put back or remove."""
+def _recovered_servers(interruption: Interruption | None) -> list[DevServer]:
+    """The servers the unfinished repair stopped that can be started again as the project's own scripts."""
+    stopped = interruption.stopped if interruption is not None else ()
+    return [server for server in (s.dev_server(program) for s in stopped) if server is not None]
+
+
+def _restart_recovered(recovered: list[DevServer], apps: list[Path]) -> list[Step]:
+    return [RestartDevServers(recovered, folders=apps)] if recovered else []
+
+
+def _left_aside(project: Path, interruption: Interruption | None) -> list[Path]:
+    """Copies in `.prisma-doctor/aside` that no record accounts for (a discard that failed, an older version's)."""
     folder = project / STATE_DIR / "aside"
+    known: set[str] = {copy.aside.name for copy in interruption.aside} if interruption is not None else set()
     try:
-        names = sorted(entry.name for entry in os.scandir(folder))
+        return sorted(folder / entry.name for entry in os.scandir(folder) if entry.name not in known)
     except OSError:
         return []
-    if not names:
-        return []
-    shown = ", ".join(_shown(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return [f"an earlier repair left these set aside in {folder}: {shown}; remove them when you no longer need them"]
+
+
+def _unaccounted_note(paths: list[Path]) -> str:
+    names = [_shown(path.name) for path in paths]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"old copies left set aside in {paths[0].parent}: {shown}; a reset or regenerate removes them"
 
 
 def _shown(text: str) -> str:

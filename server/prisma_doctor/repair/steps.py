@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prisma_doctor import run_control
 from prisma_doctor.check import check_project, inspect_project
@@ -116,14 +116,21 @@ class SetAside(Step):
     paths: list[SetAsidePath]
     outside: list[ClientFolder] = field(default_factory=list)
     not_ours: list[str] = field(default_factory=list)
+    # Caches left in place, each with why (`build_cache.py`).
+    kept: list[str] = field(default_factory=list)
     name = "set-aside"
     title = "Set the stale generated clients and caches aside"
 
     def preview(self) -> list[str]:
-        lines = [f"{p.path} ({human_size(size_of(p.path))})" for p in self.paths if os.path.lexists(p.path)]
-        lines = [f"{line}: kept aside until the new client is in place" for line in lines]
+        lines = [
+            f"{p.path} ({human_size(size_of(p.path))}): " + (f"{p.why}; " if p.why else "")
+            for p in self.paths
+            if os.path.lexists(p.path)
+        ]
+        lines = [f"{line}kept aside until the new client is in place" for line in lines]
         lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT touched" for c in self.outside]
         lines += [f"NOT touched: {reason}" for reason in self.not_ours]
+        lines += self.kept
         return lines or ["nothing to set aside"]
 
     def identity(self) -> list[str]:
@@ -141,12 +148,14 @@ class SetAside(Step):
             try:
                 aside = _aside_place(ctx.root, item.path, moved)
                 try:
+                    ctx.remember_aside(item, aside)
                     move_aside(item.path, ctx.root, aside)
                 except OSError as error:
                     if error.errno != errno.EXDEV:
                         raise
                     # A bind mount of the same filesystem (same device, so not foreseen): beside the folder itself.
                     aside = _beside(item.path)
+                    ctx.remember_aside(item, aside)
                     move_aside(item.path, ctx.root, aside)
             except FS_REFUSALS as error:
                 return StepOutcome("failed", str(error), tuple(details))
@@ -204,15 +213,24 @@ def put_back(ctx: StepContext) -> list[str]:
 class DiscardSetAside(Step):
     """Remove what `SetAside` kept, once the new client is in place."""
 
+    # Old copies in `.prisma-doctor/aside` that no record accounts for: removed with the rest.
+    leftovers: list[Path] = field(default_factory=list)
     name = "discard"
     title = "Remove the old clients and caches set aside"
 
     def preview(self) -> list[str]:
-        return ["after a successful generate, what was set aside is removed"]
+        lines = ["after a successful generate, what was set aside is removed"]
+        return lines + [f"and the old copy {path}, left by an earlier repair" for path in self.leftovers]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         freed = 0
         details: list[str] = []
+        for path in self.leftovers:
+            try:
+                freed += remove_tree(path, ctx.root).bytes_freed
+                details.append(f"removed the old copy {path}")
+            except (*FS_REFUSALS, OSError) as error:
+                details.append(f"left at {path}: {error}")
         # Not cancellable: the new client is in place, and an old copy half removed could no longer be put back. Each
         # copy leaves the list before its removal starts, so that a rollback never touches it.
         for item, aside in list(ctx.set_aside):
@@ -276,12 +294,13 @@ class PrismaCommand(Step):
 
     def run(self, ctx: StepContext) -> StepOutcome:
         result = run_command(ctx, self.name, self.command(), self.manager.project)
-        # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6).
-        ctx.restart_ts_server = True
         if result.returncode != 0:
             what = " ".join(("prisma", *self.prisma_args()))
             causes = tuple(f"{f.code}: {f.message}" for f in _causes(result.output, ctx.root))
             return StepOutcome("failed", f"{what} failed (exit {result.returncode})", (*causes, result.tail()))
+        # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6): an editor
+        # then reads its types again. After a failure the old client is all there is, with the types it had.
+        ctx.restart_ts_server = True
         return self.succeeded(result.output)
 
     def succeeded(self, output: str) -> StepOutcome:
@@ -368,43 +387,11 @@ class RestartDevServers(Step):
         started: set[int] = set()
         kept = 0
         for server in self.servers:
-            if devserver.still_running(server):
-                # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-                details.append(f"pid {server.pid} was not stopped and still runs as it was: not started again")
+            detail, ended = self._bring_back(ctx, server, started)
+            details.append(detail)
+            if ended == "kept":
                 kept += 1
-                if server.run_pid is not None:
-                    # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
-                    run_control.clear(StateFolder(Path(server.home)))
-                continue
-            home = folder_of(Path(server.cwd), self.folders) or ctx.root
-            others = [
-                s
-                for s in devserver.find_dev_servers(home)
-                if Path(s.cwd) == Path(server.cwd) and not devserver.started_by(s, started)
-            ]
-            if others:
-                # Started again by something else while the repair ran (a supervisor, a person): it may have loaded
-                # the client while it was set aside, and a second copy would only fight it for the port.
-                pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
-                details.append(
-                    f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
-                )
-                not_back.append(server)
-                continue
-            if server.run_pid is not None:
-                ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
-                restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
-            else:
-                ctx.say(f"starting {' '.join(server.command)}")
-                restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
-            if restarted.pid:
-                started.add(restarted.pid)
-            ctx.token.raise_if_cancelled()
-            folder = Path(server.home) if server.run_pid is not None else home
-            restarted = replace(restarted, folder=str(folder), tool=server.tool)
-            ctx.extra.setdefault("restarted", []).append(restarted)
-            details.append(f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}")
-            if not restarted.answered:
+            elif ended == "not back":
                 not_back.append(server)
         if not_back:
             # Named as the user started them, so that they know what to start (or look at) themselves.
@@ -417,17 +404,43 @@ class RestartDevServers(Step):
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
-
-class RestartTypeScriptServer(Step):
-    name = "restart-ts-server"
-    title = "Restart the editor's TypeScript server"
-
-    def preview(self) -> list[str]:
-        return ["the editor is asked to restart its TypeScript server to see the new client types"]
-
-    def run(self, ctx: StepContext) -> StepOutcome:
-        ctx.restart_ts_server = True
-        return StepOutcome("done", "restart the TypeScript server so the editor sees the new client types")
+    def _bring_back(
+        self, ctx: StepContext, server: DevServer, started: set[int]
+    ) -> tuple[str, Literal["back", "not back", "kept"]]:
+        """Start one stopped server again, unless it still runs or something else started it: what to say of it, and
+        how it ended. `started` gathers the pids this repair started."""
+        if devserver.still_running(server):
+            if server.run_pid is not None:
+                # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
+                run_control.clear(StateFolder(Path(server.home)))
+            # Never a second copy: a server this repair did not manage to stop keeps running as it is.
+            return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept"
+        home = folder_of(Path(server.cwd), self.folders) or ctx.root
+        others = [
+            s
+            for s in devserver.find_dev_servers(home)
+            if Path(s.cwd) == Path(server.cwd) and not devserver.started_by(s, started)
+        ]
+        if others:
+            # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
+            # client while it was set aside, and a second copy would only fight it for the port.
+            pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
+            said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
+            return said, "not back"
+        if server.run_pid is not None:
+            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
+            restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
+        else:
+            ctx.say(f"starting {' '.join(server.command)}")
+            restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
+        if restarted.pid:
+            started.add(restarted.pid)
+        ctx.token.raise_if_cancelled()
+        folder = Path(server.home) if server.run_pid is not None else home
+        restarted = replace(restarted, folder=str(folder), tool=server.tool)
+        ctx.extra.setdefault("restarted", []).append(restarted)
+        said = f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}"
+        return said, "back" if restarted.answered else "not back"
 
 
 @dataclass
@@ -505,6 +518,8 @@ class VerifyApp(Step):
 
     servers: list[DevServer]
     requests: list[FailedRequest]
+    # The failed GETs a Next route handler answers (path -> its file): code that may change data, not sent again.
+    handlers: dict[str, str] = field(default_factory=dict)
     name = "verify-app"
     title = "Check that the app answers"
 
@@ -512,7 +527,7 @@ class VerifyApp(Step):
         if not self.requests:
             return ["request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"]
         lines: list[str] = []
-        asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only)
+        asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only and r.path not in self.handlers)
         if asked:
             lines.append(
                 f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
@@ -522,7 +537,14 @@ class VerifyApp(Step):
             for r in self.requests
             if not r.reads_only
         ]
+        lines += [self._handler_reason(r) for r in self.requests if r.reads_only and r.path in self.handlers]
         return lines
+
+    def _handler_reason(self, request: FailedRequest) -> str:
+        return (
+            f"{request} failed: not sent again, since {self.handlers[request.path]} is a route handler, whose GET may "
+            "change data (a cron job's, a link's)"
+        )
 
     def identity(self) -> list[str]:
         return [str(r) for r in self.requests]
@@ -579,7 +601,9 @@ class VerifyApp(Step):
             return [("/", True)]
         asks: list[tuple[str, bool]] = []
         for request in self.requests:
-            if request.reads_only:
+            if request.reads_only and request.path in self.handlers:
+                unsure.append(self._handler_reason(request))
+            elif request.reads_only:
                 asks.append((request.path, False))
             elif tool == "next" and not request.path.startswith("/api/"):
                 asks.append((request.path, True))  # a server action posts to its page

@@ -1,0 +1,94 @@
+"""Whether a URL path of a Next app is answered by a route handler (`app/.../route.ts`, `pages/api/...`), read from
+its folders as Next routes it: static segments before dynamic ones (`[id]`) before catch-alls (`[...slug]`,
+`[[...slug]]`), route groups (`(shop)`) and parallel slots (`@modal`) transparent, private folders (`_lib`) out.
+
+A handler's GET is code that may change data (Vercel Cron calls GET; so do unsubscribe and magic links): the repair
+does not send such a request again (`steps.VerifyApp`). A page renders, and is asked as the browser asked it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+APP_FOLDERS = ("app", "src/app")
+PAGES_API_FOLDERS = ("pages/api", "src/pages/api")
+EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs")
+# Bounds against a planted tree: no app nests folders deeper, or holds more in one.
+_MOST_SEGMENTS = 32
+_MOST_ENTRIES = 2000
+_DYNAMIC = re.compile(r"^\[[^\[\].]+\]$")
+_CATCH_ALL = re.compile(r"^\[\.\.\.[^\[\]]+\]$")
+_OPTIONAL_CATCH_ALL = re.compile(r"^\[\[\.\.\.[^\[\]]+\]\]$")
+
+
+def route_handler(folder: Path, path: str) -> Path | None:
+    """The route handler file that answers `path` in the Next app at `folder`, or None (a page, or no Next route)."""
+    segments = [unquote(part) for part in urlsplit(path).path.split("/") if part]
+    if len(segments) > _MOST_SEGMENTS:
+        return None
+    for app in APP_FOLDERS:
+        found = _match(folder / app, segments, 0)
+        if found is not None:
+            return found if found.stem == "route" else None
+    if segments[:1] == ["api"]:
+        # The pages router: everything under `pages/api` is a handler (the file itself is resolved by Next).
+        return next((folder / api for api in PAGES_API_FOLDERS if (folder / api).is_dir()), None)
+    return None
+
+
+def _match(folder: Path, segments: list[str], depth: int) -> Path | None:
+    """The `route.*` or `page.*` that answers `segments` below `folder`, as Next ranks them."""
+    if depth > _MOST_SEGMENTS * 2:
+        return None
+    children = _folders(folder)
+    tries: list[tuple[Path, list[str] | None]] = []  # None: a catch-all, which ends the path in its own folder
+    if not segments:
+        own = _route_file(folder)
+        if own is not None:
+            return own
+    else:
+        tries += [(c, segments[1:]) for c in children if c.name == segments[0] and not _special(c.name)]
+    tries += [(c, segments) for c in children if _is_group(c.name) or c.name.startswith("@")]
+    if segments:
+        tries += [(c, segments[1:]) for c in children if _DYNAMIC.match(c.name)]
+        tries += [(c, None) for c in children if _CATCH_ALL.match(c.name)]
+    tries += [(c, None) for c in children if _OPTIONAL_CATCH_ALL.match(c.name)]
+    for child, rest in tries:
+        found = _route_file(child) if rest is None else _match(child, rest, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _route_file(folder: Path) -> Path | None:
+    for stem in ("route", "page"):
+        for extension in EXTENSIONS:
+            candidate = folder / f"{stem}{extension}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _folders(folder: Path) -> list[Path]:
+    try:
+        with os.scandir(folder) as entries:
+            found: list[Path] = []
+            for count, entry in enumerate(entries):
+                if count >= _MOST_ENTRIES:
+                    break
+                if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("_"):
+                    found.append(Path(entry.path))
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def _is_group(name: str) -> bool:
+    return name.startswith("(") and name.endswith(")") and not name.startswith("(.")
+
+
+def _special(name: str) -> bool:
+    return name.startswith(("(", "@", "["))

@@ -1,0 +1,79 @@
+"""Which failed GETs the app check sends again on Next: a page is asked as the browser asked it; a route handler's
+GET may change data (Vercel Cron calls GET), so it is named and not sent (`repair/next_routes.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.repair.next_routes import route_handler
+from prisma_doctor.repair.plan import build_plan
+from prisma_doctor.repair.steps import VerifyApp
+
+FILES = (
+    "app/page.tsx",
+    "app/posts/page.tsx",
+    "app/posts/[id]/page.tsx",
+    "app/posts/[id]/like/route.ts",
+    "app/(admin)/reports/route.ts",
+    "app/api/cron/daily/route.ts",
+    "app/api/users/[...rest]/route.js",
+    "app/docs/[[...slug]]/page.tsx",
+    "app/_lib/route.ts",
+    "app/@modal/login/page.tsx",
+    "src/pages/api/legacy.ts",
+)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    for name in FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("export {}\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("path", "handler"),
+    [
+        ("/", None),
+        ("/posts", None),
+        ("/posts/42", None),
+        ("/posts/42/like", "app/posts/[id]/like/route.ts"),
+        ("/reports?from=2026-01-01", "app/(admin)/reports/route.ts"),
+        ("/api/cron/daily", "app/api/cron/daily/route.ts"),
+        ("/api/users/a/b/c", "app/api/users/[...rest]/route.js"),
+        ("/docs", None),
+        ("/docs/a/b", None),
+        ("/login", None),
+        ("/_lib", None),  # a private folder routes nothing
+        ("/api/legacy", "src/pages/api"),  # the pages router: everything under pages/api is a handler
+        ("/nothing/here", None),
+        ("/%2e%2e/%2e%2e/etc", None),
+    ],
+)
+def test_a_path_is_told_a_route_handler_as_next_routes_it(app: Path, path: str, handler: str | None) -> None:
+    found = route_handler(app, path)
+    assert (str(found.relative_to(app)) if found else None) == handler
+
+
+def test_the_plan_names_a_failed_handler_get_and_the_check_does_not_send_it(app: Path) -> None:
+    (app / "prisma").mkdir()
+    (app / "prisma" / "schema.prisma").write_text('generator client {\n  provider = "prisma-client-js"\n}\n')
+    (app / "package.json").write_text('{"name": "app", "scripts": {"dev": "next dev"}}')
+    # As `prisma-doctor run` records a dev server's output: the page and the cron job failed.
+    (app / ".prisma-doctor").mkdir(mode=0o700)
+    (app / ".prisma-doctor" / "dev-output.log").write_text(" GET /posts 500 in 35ms\n GET /api/cron/daily 500 in 3ms\n")
+
+    step = build_plan(app, "restart-dev").steps[-1]
+
+    assert isinstance(step, VerifyApp)
+    handler = str(app / "app/api/cron/daily/route.ts")
+    assert step.handlers == {"/api/cron/daily": handler}
+    preview = "\n".join(step.preview())
+    assert "request GET /posts on each dev server" in preview and "GET /api/cron/daily on" not in preview
+    assert f"GET /api/cron/daily failed: not sent again, since {handler} is a route handler" in preview
+    unsure: list[str] = []
+    assert step._asks("next", unsure) == [("/posts", False)]  # pyright: ignore[reportPrivateUsage]
+    assert unsure and "not sent again" in unsure[0]

@@ -1,0 +1,174 @@
+"""What a repair that did not finish left (`repair/interruption.py`), read from its journal against the project now,
+and what the next check and plan make of it. Records are written by the real journal and their run really died (a
+process that ended); the whole story on a real dev server killed mid-repair is in test_repair_kill.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prisma_doctor.repair.context import CancellationToken, SetAsidePath, StepContext
+from prisma_doctor.repair.interruption import aside_record, left_by_last_repair
+from prisma_doctor.repair.journal import Journal
+from prisma_doctor.repair.package_manager import program
+from prisma_doctor.repair.plan import build_plan
+from prisma_doctor.repair.recover import Recover
+from tests.helpers import check_json, dead_repair, finding, set_aside_as_repair
+
+SCHEMA = """datasource db {
+  provider = "sqlite"
+  url      = "file:./dev.db"
+}
+
+generator client {
+  provider = "prisma-client-js"
+}
+
+model User {
+  id   Int    @id
+  name String
+}
+"""
+
+
+def _project(tmp_path: Path, scripts: dict[str, str]) -> Path:
+    project = tmp_path / "app"
+    (project / "prisma").mkdir(parents=True)
+    (project / "prisma" / "schema.prisma").write_text(SCHEMA)
+    (project / "package.json").write_text(json.dumps({"name": "app", "scripts": scripts}))
+    return project
+
+
+NPM_RUN_DEV = {"pid": 0, "command": ["/usr/bin/node", "/usr/lib/npm-cli.js", "run", "dev"], "port": 3107}
+
+
+def test_a_killed_reset_is_a_finding_naming_the_server_it_stopped_and_what_it_set_aside(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    (project / ".next" / "cache").mkdir(parents=True)
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
+    aside = set_aside_as_repair(project, journal, ".next")
+
+    code, report = check_json(project)
+
+    assert code == 1
+    found = finding(report, "repair-interrupted")
+    assert found["severity"] == "error"
+    assert found["fixes"][0]["id"] == "full-reset" and "restart-dev-server" in [f["id"] for f in found["fixes"]]
+    assert "did not finish" in found["message"] and "run dev" in found["message"], found["message"]
+    assert found["data"]["stopped"][0]["script"] == "dev" and found["data"]["stopped"][0]["port"] == 3107
+    assert found["data"]["setAside"] == [{"path": str(project / ".next"), "aside": str(aside), "replaced": False}]
+
+
+def test_the_next_plan_takes_it_over_and_starts_the_server_as_its_script(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    (project / ".next").mkdir()
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
+    aside = set_aside_as_repair(project, journal, ".next")
+
+    plan = build_plan(project, "restart-dev")
+
+    assert [step.name for step in plan.steps][:1] == ["recover"]
+    lines = "\n".join(plan.describe())
+    assert f"{aside}: put back at {project / '.next'}" in lines
+    restart = next(step for step in plan.steps if step.name == "restart-dev")
+    (server,) = restart.servers  # pyright: ignore[reportAttributeAccessIssue]
+    # The project's own script, by its package manager: not the record's program path.
+    assert server.command == (*program("npm"), "run", "dev") and server.cwd == str(project)
+    assert server.environ["PORT"] == "3107" and server.source == "record"
+    # Said once, in the step it bears on: no note repeats it.
+    assert not any("reset" in note for note in plan.notes), plan.notes
+
+    # The step itself puts back what nothing replaced.
+    recover = plan.steps[0]
+    assert isinstance(recover, Recover)
+    outcome = recover.run(StepContext(project, CancellationToken(), lambda message: None))
+    assert outcome.status == "done", outcome
+    assert (project / ".next").is_dir() and not aside.exists()
+
+
+def test_a_reset_takes_over_the_copies_to_remove_once_its_client_is_in_place(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    (project / ".next").mkdir()
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [])
+    aside = set_aside_as_repair(project, journal, ".next")
+    (project / ".next").mkdir()  # the server started since made a new one
+
+    recover = build_plan(project, "reset").steps[0]
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    assert isinstance(recover, Recover) and recover.run(ctx).status == "done"
+
+    # Nothing moved yet: the copy is this repair's now, removed by its discard or put back by its rollback.
+    assert aside.is_dir() and [(item.path, where) for item, where in ctx.set_aside] == [(project / ".next", aside)]
+
+
+def test_a_run_that_left_nothing_says_nothing(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    # Cancelled, and its rollback put everything back and started its server again: nothing bears on the next plan.
+    journal = dead_repair(project, {"stop": "done", "set-aside": "done", "generate": "cancelled"}, [], "cancelled")
+    journal.record_aside(aside_record(SetAsidePath(project / ".next", None), project / ".prisma-doctor/aside/x"))
+    assert left_by_last_repair(project) is None
+    plan = build_plan(project, "reset")
+    assert plan.notes == [] and "recover" not in [step.name for step in plan.steps]
+    assert "repair-interrupted" not in [f["code"] for f in check_json(project)[1]["findings"]]
+
+
+def test_a_repair_still_running_or_finished_is_no_interruption(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    (project / ".next").mkdir()
+    journal = Journal.start(project, "reset", ["stop", "set-aside"])  # this process: alive
+    journal.mark("stop", "done")
+    set_aside_as_repair(project, journal, ".next")
+    assert left_by_last_repair(project) is None
+    journal.finish("done")
+    assert left_by_last_repair(project) is None
+
+
+def test_a_planted_record_starts_nothing_and_moves_nothing_from_outside(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev", "wipe": "echo ran > wiped", "both": "next dev && rm -rf ~"})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    journal = dead_repair(
+        project,
+        {"stop": "done"},
+        [
+            {"command": ["sh", "-c", "touch pwned"], "cwd": str(outside)},  # not the project: not even named
+            {"command": ["npm", "run", "wipe"], "cwd": str(project)},  # no dev server
+            {"command": ["npm", "run", "both"], "cwd": str(project)},  # shell syntax
+            {"command": ["npm", "run", "dev", "--", "$(touch x)"], "cwd": str(project)},  # more than a port
+            {"command": ["npm", "run", "dev"], "cwd": "\u0000"},
+        ],
+    )
+    for source, target in (
+        (outside, project / ".next"),  # from outside the aside places
+        (project / ".prisma-doctor" / "aside" / "x", project / ".prisma-doctor" / "journal.json"),  # into its own
+        (project / ".prisma-doctor" / "aside" / "y", project / ".." / "elsewhere"),  # out of the project
+    ):
+        journal.record_aside({"from": str(target), "to": str(source), "provider": None, "extension": "ts"})
+
+    left = left_by_last_repair(project)
+
+    assert left is not None and left.aside == ()
+    assert [(s.recorded, s.script) for s in left.stopped] == [
+        ("npm run wipe", None),
+        ("npm run both", None),
+        ("npm run dev -- $(touch x)", None),
+    ]
+    plan = build_plan(project, "restart-dev")
+    restart = next(step for step in plan.steps if step.name == "restart-dev")
+    assert restart.servers == []  # pyright: ignore[reportAttributeAccessIssue]
+    assert "not started again from its record" in "\n".join(plan.describe())
+
+
+def test_old_copies_no_record_accounts_for_are_named_once_and_go_with_the_next_discard(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    old = project / ".prisma-doctor" / "aside" / "20250101-000000-99-0-client"
+    (old / "nested").mkdir(parents=True)
+
+    assert "a reset or regenerate removes them" in build_plan(project, "restart-dev").notes[0]
+    plan = build_plan(project, "reset")
+    # Said where it happens, in the discard step, not as a note besides.
+    assert plan.notes == []
+    discard = next(step for step in plan.steps if step.name == "discard")
+    assert f"and the old copy {old}, left by an earlier repair" in discard.preview()
+    outcome = discard.run(StepContext(project, CancellationToken(), lambda message: None))
+    assert outcome.status == "done" and not old.exists(), outcome

@@ -1,0 +1,116 @@
+"""A repair killed with -9 half-way, on a real project under a real dev server (`npm run dev` running `tsx watch`):
+the next `check` says what the dead run left (the server it stopped, the client it set aside), and the next repair
+takes that over and starts the server again, which answers with the new field; nothing of the user's is lost.
+
+The doctor and the `prisma generate` it started are killed together, as a machine that loses power would end them,
+while generate runs: after the dev server was stopped and the client set aside."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.helpers import DOCTOR, check_json, doctor, doctor_environment, doctor_json, finding, tree_contents
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy
+
+pytestmark = pytest.mark.node
+
+# The user's own files (the database's data is shown by the answer: its row comes back).
+USER_FILES = ("app.js", "server.js", "package.json", "prisma")
+
+
+def _journal_steps(project: Path) -> dict[str, str]:
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads((project / ".prisma-doctor" / "journal.json").read_text())
+        return {step["name"]: step["status"] for step in data["steps"]}
+    return {}
+
+
+def _kill_while_generating(project: Path, env: dict[str, str], output: Path) -> None:
+    """`prisma-doctor reset --yes`, killed (-9, with everything it started) once its generate is running."""
+    with output.open("wb") as log:
+        repair = subprocess.Popen(
+            [*DOCTOR, "reset", "--yes", "--project", str(project)],
+            env=doctor_environment(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 180
+    while _journal_steps(project).get("generate") != "running":
+        assert repair.poll() is None and time.monotonic() < deadline, output.read_text()
+        time.sleep(0.05)
+    family = [psutil.Process(repair.pid), *psutil.Process(repair.pid).children(recursive=True)]
+    for process in family:
+        with contextlib.suppress(psutil.Error):
+            process.send_signal(signal.SIGKILL)
+    psutil.wait_procs(family, timeout=30)
+    repair.wait()
+
+
+def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
+    watch_template: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    try:
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, server.output
+        before = {name: tree_contents(project / name) if (project / name).is_dir() else None for name in USER_FILES}
+        before_files = {name: (project / name).read_bytes() for name in USER_FILES if (project / name).is_file()}
+
+        _kill_while_generating(project, server.environment, tmp_path / "killed-repair.log")
+
+        # The dead run had stopped the server: nothing answers.
+        assert server.process is not None and server.process.wait(timeout=30) is not None
+        assert _journal_steps(project)["stop"] == "done"
+
+        code, report = check_json(project)
+        assert code == 1
+        left = finding(report, "repair-interrupted")
+        assert left["severity"] == "error" and left["fixes"][0]["id"] == "full-reset", left
+        (stopped,) = left["data"]["stopped"]
+        assert stopped["script"] == "dev" and stopped["port"] == server.port and stopped["cwd"] == str(project)
+        assert "npm" in stopped["command"] and "run dev" in stopped["command"], stopped
+        client = project / "node_modules" / ".prisma" / "client"
+        assert str(client) in [copy["path"] for copy in left["data"]["setAside"]], left
+        assert f"port {server.port}" in left["message"] and "did not finish" in left["message"], left["message"]
+
+        plan = json.loads(doctor("reset", "--dry-run", "--json", "--project", str(project)).stdout)
+        assert plan["steps"][0]["name"] == "recover", plan
+        restart = next(step for step in plan["steps"] if step["name"] == "restart-dev")
+        assert any("run dev" in line and str(project) in line for line in restart["preview"]), restart
+        # Said once: the step that takes it over, not a note besides.
+        assert not plan["notes"], plan["notes"]
+
+        code, result = doctor_json("reset", "--project", str(project), env=server.environment)
+        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+        assert code == 0, json.dumps(result, indent=2)
+        assert result["verdict"].startswith("repair verified"), result["verdict"]
+        recover = next(step for step in result["steps"] if step["name"] == "recover")
+        assert recover["status"] == "done" and any("took over" in d for d in recover["details"]), recover
+        (restarted,) = result["devServers"]
+        assert restarted["answered"] and restarted["port"] == server.port
+        # Started again as the user's own script, by npm, with the port it had.
+        assert psutil.Process(restarted["pid"]).environ().get("PORT") == str(server.port)
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body, answer
+
+        # Nothing lost, nothing left over: the user's files as they were, no copy set aside, no finding.
+        after = {name: tree_contents(project / name) if (project / name).is_dir() else None for name in USER_FILES}
+        assert after == before
+        assert before_files == {name: (project / name).read_bytes() for name in before_files}
+        aside = project / ".prisma-doctor" / "aside"
+        assert not aside.exists() or not os.listdir(aside)
+        assert "repair-interrupted" not in [f["code"] for f in check_json(project)[1]["findings"]]
+    finally:
+        server.stop()
