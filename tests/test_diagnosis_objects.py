@@ -16,6 +16,7 @@ from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, diagnose
 from prisma_doctor.schema.datamodel import build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from tests.captures.loading import load, project_from_capture
+from tests.captures.mariadb_server import free_port
 from tests.database_fixtures import MariaDBServer
 from tests.helpers import doctor
 from tests.test_diagnosis import read_events
@@ -32,6 +33,14 @@ def test_the_adapters_pool_timeout_is_an_unreachable_database() -> None:
     (finding,) = offline("mysql-p7-pool-timeout")
     assert finding.code == "db-unreachable", finding.message
     assert "trigger" not in finding.message
+
+
+def test_the_pool_timeout_names_the_projects_database_without_its_password(tmp_path: Path) -> None:
+    name = "mysql-p7-pool-timeout"
+    root = project_from_capture(name, tmp_path / "app")
+    (finding,) = explain(name, root, f"mysql://prisma:hunter2@127.0.0.1:{free_port()}/app")
+    assert finding["code"] == "db-unreachable"
+    assert "The database server at mysql://prisma:****@127.0.0.1:" in finding["message"]
 
 
 def test_a_broken_view_is_named_without_the_database() -> None:

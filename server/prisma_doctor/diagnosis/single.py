@@ -34,13 +34,16 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             severity=Severity.INFO,
         )
     if isinstance(event, ev.DatabaseUnreachable):
+        # A driver adapter's pool timeout names no address: the project's URL (its password masked) does.
+        probe = context.facts.database if context.facts is not None else None
+        address = event.address or (probe.shown if probe is not None else None)
         return make_finding(
             "db-unreachable",
-            f"The database server{' at ' + event.address if event.address else ''} cannot be reached: start it or "
-            "check the connection string.",
+            f"The database server{' at ' + address if address else ''} cannot be reached: start it or check the "
+            "connection string.",
             where,
             (),
-            {"address": event.address},
+            {"address": address},
         )
     if isinstance(event, ev.ClientNotInitialized):
         return make_finding(
