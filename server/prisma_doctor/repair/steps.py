@@ -424,14 +424,14 @@ class RestartDevServers(Step):
         if others:
             # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
             # client while it was set aside, and a second copy would only fight it for the port.
-            pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
+            pids = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in others)
             said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
             return said, "not back"
         if server.run_pid is not None:
-            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
+            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_command} again")
             restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
         else:
-            ctx.say(f"starting {' '.join(server.command)}")
+            ctx.say(f"starting {server.shown_command}")
             restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
         if restarted.pid:
             started.add(restarted.pid)
@@ -555,7 +555,7 @@ class VerifyApp(Step):
             unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
             if unknown:
                 # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
-                who = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in unknown)
+                who = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in unknown)
                 return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
             return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
