@@ -87,8 +87,33 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
     """The report of every event, read lazily: repeated findings are merged as they come, so a log of any length
     costs memory for its distinct findings only."""
     diagnoser = Diagnoser(facts)
-    findings = (finding for event in events for finding in diagnoser.findings_for(event))
+    known: dict[object, list[Finding]] = {}
+    findings = (finding for event in events for finding in _remembered(diagnoser, event, known))
     return Report.from_findings(project, findings, known=facts is not None and facts.schema is not None)
+
+
+# Distinct events whose findings a report keeps at hand: a log's repeated errors are a few kinds, each many times.
+MAX_REMEMBERED = 10_000
+
+
+def _remembered(diagnoser: Diagnoser, event: ev.Event, known: dict[object, list[Finding]]) -> list[Finding]:
+    """The findings of an event, those of the same event seen earlier in the same state when there was one.
+
+    A finished log is read against facts that do not change, and the same error repeated (a crash loop, a page
+    polled) is the same event on another line: diagnosing it again would read the project's files, its source maps
+    and processes each time (a 228 MB log of repeated errors took minutes). Events that change the stream's state
+    (a restart, a generate) are always diagnosed."""
+    if isinstance(event, (ev.DevServerReady, ev.ClientGenerated)):
+        return diagnoser.findings_for(event)
+    state = diagnoser.state
+    key = (replace(event, line=0), state.dev_server_ready_line is not None, state.generated_after_ready)
+    try:
+        return known[key]
+    except KeyError:
+        found = diagnoser.findings_for(event)
+        if len(known) < MAX_REMEMBERED:
+            known[key] = found
+        return found
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
