@@ -21,7 +21,7 @@ import pytest
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
 from tests.dev_server import free_port
-from tests.helpers import check_json, codes, doctor_json, finding
+from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
@@ -339,8 +339,30 @@ def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
     unreachable = finding(report, "db-unreachable")
     assert unreachable["severity"] == "info"
     assert "secret" not in unreachable["message"]
-    assert (code, report["state"]) == (0, "in-sync"), report
+    # In sync as far as compared, but the database was not: not green (3), and said in the text.
+    assert (code, report["state"]) == (3, "in-sync"), report
     assert SyncState(report["state"]) is SyncState.IN_SYNC
+    done = doctor("check", str(root))
+    assert done.returncode == 3
+    assert "client in sync with the schema; the database was not compared: " in done.stdout, done.stdout
+    assert "Connection refused" in done.stdout.splitlines()[-1]
+    skipped = doctor("check", str(root), "--no-database")
+    assert skipped.returncode == 0, skipped.stdout
+    assert skipped.stdout.strip().endswith("the database was not compared: not asked (--no-database)")
+
+
+@pytest.mark.node
+def test_a_database_that_does_not_answer_or_refuses_the_read_is_not_compared(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.stalling_server import StallingServer
+
+    with StallingServer("trickle", interval=0.5) as server:
+        root = _project(prisma_project, monkeypatch, server.url(), "mysql")
+        code, report = check_json(root)
+    slow = finding(report, "db-unreachable")
+    assert (code, slow["data"]["kind"]) == (3, "no-answer"), report
+    assert "no whole answer within 3 s" in slow["message"] and "hunter2" not in slow["message"]
 
 
 def test_explain_on_output_without_a_prisma_error_says_so(tmp_path: Path) -> None:

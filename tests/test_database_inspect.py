@@ -23,6 +23,7 @@ from prisma_doctor.database import (
     mask_url,
     trigger_problems,
 )
+from prisma_doctor.database.catalog import READ_FAILED, UNREACHABLE
 from prisma_doctor.database.postgres import SESSION_OPTIONS, connection_params, inspect_postgres
 from prisma_doctor.database.sqlite import inspect_sqlite
 from prisma_doctor.schema.locate import load_schema, locate_schema
@@ -166,6 +167,17 @@ def test_unreachable_server_is_a_reason_without_the_password(use_psql: bool) -> 
     assert isinstance(failed, InspectionFailed)
     assert "refused" in failed.reason.lower(), failed.reason
     assert "hunter2" not in failed.reason and ("postgres:****@" in failed.reason or "hunter2" not in url)
+    assert failed.kind == UNREACHABLE
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("use_psql", [True, False], ids=["psql", "pg8000"])
+def test_a_read_the_server_refuses_is_told_apart_from_no_connection(postgres: PostgresServer, use_psql: bool) -> None:
+    url = postgres.database("SELECT 1;")
+    missing = url.rsplit("/", 1)[0] + "/no_such_database"
+    failed = inspect_postgres(DatabaseTarget("postgresql", missing, "test"), use_psql)
+    assert isinstance(failed, InspectionFailed) and "no_such_database" in failed.reason, failed
+    assert failed.kind == READ_FAILED
 
 
 @pytest.mark.postgres

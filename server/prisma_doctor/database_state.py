@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed, Relation, differs_in_case
+from prisma_doctor.database.catalog import (
+    READ_FAILED,
+    Catalog,
+    Inspection,
+    InspectionFailed,
+    Relation,
+    differs_in_case,
+)
 from prisma_doctor.database.views import view_problems
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
@@ -34,14 +41,16 @@ def database_findings(
     """`shown`: the database as a message may name it (no password); `migrated`: table -> column -> the migration
     that creates it (diagnosis/facts.py reads the migrations' SQL); `where`: the datasource in the schema."""
     if isinstance(inspection, InspectionFailed):
+        read_failed = inspection.kind == READ_FAILED
         return [
             Finding(
-                "db-unreachable",
+                "db-read-failed" if read_failed else "db-unreachable",
                 Severity.INFO,
-                f"The database {shown} could not be asked ({inspection.reason}), so its migrations, tables and "
-                "columns were not compared with the project.",
+                f"The database {shown} {'refused or failed the read' if read_failed else 'could not be asked'} "
+                f"({inspection.reason}), so its migrations, tables and columns were not compared with the project.",
                 where,
-                data={"reason": inspection.reason},
+                ("fix-database-access",) if read_failed else (),
+                data={"reason": inspection.reason, "kind": inspection.kind},
             )
         ]
     pending = _pending(inspection, migrations)
@@ -52,6 +61,15 @@ def database_findings(
         return findings
     findings.extend(_missing(inspection, set(pending), migrated, clients, schema, where))
     return findings
+
+
+# The findings that say the database named by the project was not compared with it (or only in part).
+NOT_COMPARED = frozenset({"db-unreachable", "db-read-failed", "db-not-asked", "db-catalog-cut"})
+
+
+def not_compared(findings: Iterable[Finding]) -> Finding | None:
+    """Why the project's database was not compared with it, when it was not."""
+    return next((f for f in findings if f.code in NOT_COMPARED), None)
 
 
 def not_asked(reason: str, where: Location | None) -> Finding:

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 DATABASE_WAIT_SECONDS = 3.0
 
 
-def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True) -> Report:
-    return inspect_whole(root, schema_path, wait=wait).report
+def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True, database: bool = True) -> Report:
+    return inspect_whole(root, schema_path, wait=wait, database=database).report
 
 
 def inspect_whole(
@@ -42,10 +42,12 @@ def inspect_whole(
     *,
     wait: bool = True,
     may_ask: bool = True,
+    database: bool = True,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
-    loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so."""
+    loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so. `database`
+    False (`check --no-database`): the database is left out, and nothing is said of it here."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         left = unfinished_repair(state.root)
@@ -55,14 +57,16 @@ def inspect_whole(
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
     findings = with_offers(
-        [*state.report.findings, *surroundings(state, servers, wait, may_ask)],
+        [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
         dev_server_running=bool(servers),
         migrations=has_migrations(state.schema.source.migrations_dir),
     )
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
-def surroundings(state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True) -> list[Finding]:
+def surroundings(
+    state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True, database: bool = True
+) -> list[Finding]:
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import package_findings
 
@@ -72,7 +76,8 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool, may_
     starts = [c.client.path for c in state.clients if c.client is not None]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
-    findings.extend(database_gaps(state, wait, may_ask))
+    if database:
+        findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
     # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
     findings.extend(unfinished_repair(state.root, _generator_location(state)))

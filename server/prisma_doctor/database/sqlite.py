@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    READ_FAILED,
     AppliedMigration,
     Catalog,
     InspectionFailed,
@@ -46,7 +47,7 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         # mode=ro: the file is never written, nor created; query_only guards the session as well.
         connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     except sqlite3.Error as error:
-        return InspectionFailed(f"cannot open {path} read-only: {error}")
+        return InspectionFailed(f"cannot open {path} read-only: {error}", kind=READ_FAILED)
     try:
         connection.execute("PRAGMA query_only = ON")
         rows = connection.execute(
@@ -62,7 +63,7 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         ).fetchone()
         migrations = _migrations(connection) if has_migrations else None
     except sqlite3.Error as error:
-        return InspectionFailed(f"cannot read {path}: {error}")
+        return InspectionFailed(f"cannot read {path}: {error}", kind=READ_FAILED)
     finally:
         connection.close()
     cut = cut_reason(("tables, views and triggers", len(rows), MAX_OBJECTS))

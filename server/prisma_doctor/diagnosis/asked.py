@@ -72,6 +72,8 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     probe = context.facts.database if context.facts is not None else None
     if probe is None:
         return today
+    if context.database_pending:
+        return _undecided(today)
     answer = probe.inspection(wait=context.wait_for_database)
     if isinstance(answer, InspectionFailed):
         return [_not_asked(f, answer.reason) for f in today]
@@ -109,6 +111,34 @@ def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) ->
         {**finding.data, "database": shown, "decided": False},
         severity=Severity.WARNING,
     )
+
+
+# What each database-side cause is, as one possibility among others.
+_POSSIBLY = {
+    "db-missing-column": "a column the table lacks",
+    "db-missing-table": "a table the database lacks",
+    "db-object-error": "a trigger, view or function in the database that refers to a name it lacks",
+}
+
+
+def _undecided(today: list[Finding]) -> list[Finding]:
+    """While the database's answer is awaited: one finding, in place of the database-side causes, that says the
+    cause is undecided and what decides it (the answer then takes its place), instead of naming one it cannot know."""
+    side = [f for f in today if f.code in DATABASE_SIDE]
+    if not side:
+        return today
+    first = side[0]
+    possible = " or ".join(dict.fromkeys(_POSSIBLY[f.code] for f in side))
+    table = first.data.get("table") or first.data.get("model") or "the table"
+    message = (
+        f"The cause is undecided until the database answers (it is being asked now): {possible}. What decides: the "
+        f"columns of `{table}` and the code of the triggers on it."
+    )
+    data = {**first.data, "decided": False, "database": {"asked": False, "pending": True}}
+    undecided = make_finding(first.code, message, first.location, (), data, first.related, Severity.WARNING)
+    at = today.index(first)
+    rest = [f for f in today if f.code not in DATABASE_SIDE]
+    return [*rest[:at], undecided, *rest[at:]]
 
 
 def _not_asked(finding: Finding, reason: str, what: str = "could not be asked") -> Finding:
