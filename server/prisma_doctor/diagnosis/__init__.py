@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from prisma_doctor.diagnosis.asked import decided_by_database
 from prisma_doctor.diagnosis.client import unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
-from prisma_doctor.diagnosis.database import missing_column, missing_table
+from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
 from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
 from prisma_doctor.diagnosis.single import single_cause
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
+from prisma_doctor.offers import with_offers
 
 __all__ = [
     "ClientFacts",
@@ -53,6 +54,12 @@ class Diagnoser:
         elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
             self.state.generated_after_ready = True
         found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database, self.database_pending)))
+        facts = self.facts
+        if facts is not None and facts.schema is not None:
+            # The same rule as `check`'s (offers.py): a dev server runs when the facts saw one (`run`'s command, the
+            # editor's terminal, a process of the project); the migrations folder decides between migrate and push.
+            running = facts.dev_server_running or facts.dev_server_started_at is not None
+            found = with_offers(found, dev_server_running=running, migrations=bool(facts.migrations))
         route = getattr(event, "route", None)
         if route is None:
             return found
@@ -112,7 +119,7 @@ def _remembered(diagnoser: Diagnoser, event: ev.Event, known: dict[object, list[
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
-    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError)):
+    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError, ev.BrokenView)):
         yield from decided_by_database(event, context, list(_from_project(event, context)))
     else:
         yield from _from_project(event, context)
@@ -125,6 +132,8 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         yield from missing_table(event, context)
     elif isinstance(event, ev.DatabaseObjectError):
         yield db_object(event, context, f"`{event.record}` has no field `{event.field}`")
+    elif isinstance(event, ev.BrokenView):
+        yield broken_view(event, context)
     elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
         yield from unknown_argument(event, context)
     elif isinstance(event, ev.TypeCheckError):

@@ -111,6 +111,15 @@ class DatabaseObjectError(ClientError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BrokenView(ClientError):
+    """MySQL's and MariaDB's 1356 (`View 'app.UserInfo' references invalid table(s) or column(s)`): a view whose
+    definition names what no longer exists. `table` is the view, as printed."""
+
+    table: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class UniqueConstraintFailed(ClientError):
     fields: tuple[str, ...]
 

@@ -67,6 +67,16 @@ _ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b"
 # every dot of a long run as the one.
 _P2022 = re.compile(r"The column `(?P<col>[^`]*)` does not exist in the current database")
 _P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current database")
+# A driver adapter that cannot get a connection passes its driver's code on as P2039 (``Database error. Code:
+# `45028`. Message: `pool timeout: ...` ``): the mariadb connector's codes for a connection it could not open or
+# lost (lib/misc/errors.js: 45009 socket closed, 45012 connect timeout, 45019 socket error, 45026 socket timeout,
+# 45028 pool timeout, 45039 initial timeout, 45061 no connection in the pool), and Node's own socket codes.
+_ADAPTER_UNREACHABLE = re.compile(
+    r"Database error\. Code: `(?:4500[9]|4501[29]|45026|45028|45039|45061|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|"
+    r"ENETUNREACH|ENOTFOUND|ECONNRESET)`"
+)
+# MariaDB's and MySQL's 1356: a view whose definition names a table, column or function that no longer exists.
+_BROKEN_VIEW = re.compile(r"View '(?P<view>[^']+)' references invalid table")
 # The name ends where a quote that wraps the whole message begins (Prisma 7: ``Message: `SQLITE_ERROR: ...` ``).
 _SQLITE_COLUMN = re.compile(r"no such column: (?P<col>[^\s`'\"]+)")
 _SQLITE_TABLE = re.compile(r"no such table: (?P<table>[^\s`'\"]+)")
@@ -651,6 +661,10 @@ def _classify_message(
         return ev.MissingColumn, {**_split_column(m.group("col")), "code": "P2022"}
     if m := _P2021.search(line):
         return ev.MissingTable, {**_split_table(m.group("table")), "code": "P2021"}
+    if "Database error" in line and _ADAPTER_UNREACHABLE.search(line):
+        return ev.DatabaseUnreachable, {"address": None, "code": "P2039"}
+    if "View '" in line and (m := _BROKEN_VIEW.search(line)):
+        return ev.BrokenView, _split_table(m.group("view"))
     if not raw_driver_text:
         pass
     elif ("has no field" in line or "n'a pas de champ" in line) and (m := _PG_RECORD.search(line)):
