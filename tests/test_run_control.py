@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psutil
 
+from prisma_doctor.process_start import now_key, start_key
 from prisma_doctor.run_control import REQUEST_FILE
 from prisma_doctor.state_folder import StateFolder
 from tests.helpers import DOCTOR, doctor, doctor_environment
@@ -55,7 +56,7 @@ def test_a_hold_naming_a_live_process_that_is_no_repair_of_ours_is_ignored(tmp_p
     _wait_announced(tmp_path)
     # This test's own process, with its true start time: alive, but not prisma-doctor.
     me = psutil.Process()
-    _hold(tmp_path, {"repair": me.pid, "created": me.create_time(), "written": time.time()})
+    _hold(tmp_path, {"repair": me.pid, "created": start_key(me), "written": now_key()})
     (tmp_path / "go").touch()
     _, stderr = run.communicate(timeout=LIMIT)
     assert run.returncode == 3
@@ -72,8 +73,8 @@ def test_a_hold_from_a_live_prisma_doctor_holds_until_it_is_gone(tmp_path: Path)
             if "prisma_doctor" in psutil.Process(repair.pid).cmdline():
                 break
             time.sleep(0.05)
-        created = psutil.Process(repair.pid).create_time()
-        _hold(tmp_path, {"repair": repair.pid, "created": created, "written": time.time()})
+        created = start_key(psutil.Process(repair.pid))
+        _hold(tmp_path, {"repair": repair.pid, "created": created, "written": now_key()})
         (tmp_path / "go").touch()
         time.sleep(2)
         assert run.poll() is None, "run holds while the repair lives"

@@ -237,7 +237,7 @@ def _processes(folders: list[Path], clients: list[Path] | None = None) -> list[P
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
             found.setdefault(process.pid, process)
-    return sorted(found.values(), key=lambda p: p.create_time)
+    return sorted(found.values(), key=lambda p: p.started)
 
 
 def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes: list[str]) -> list[ProjectProcess]:

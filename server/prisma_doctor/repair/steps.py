@@ -427,19 +427,23 @@ class RestartDevServers(Step):
             pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
             said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
             return said, "not back"
+        restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
             restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
-        else:
+            # Its `run` exited (ended, or never took the hold): the app is not left down for that.
+            if restarted is None:
+                gone = f"its `prisma-doctor run` (pid {server.run_pid}) exited, so it was started here, detached: "
+        if restarted is None:
             ctx.say(f"starting {' '.join(server.command)}")
             restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
         if restarted.pid:
             started.add(restarted.pid)
         ctx.token.raise_if_cancelled()
-        folder = Path(server.home) if server.run_pid is not None else home
+        folder = Path(server.home) if server.run_pid is not None and not gone else home
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
         ctx.extra.setdefault("restarted", []).append(restarted)
-        said = f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}"
+        said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
         return said, "back" if restarted.answered else "not back"
 
 
