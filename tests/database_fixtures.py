@@ -5,6 +5,7 @@ MariaDB server (Debian's mariadb-server, from `scripts/bootstrap.sh --system`; s
 from __future__ import annotations
 
 import ast
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,8 +60,20 @@ def postgres() -> Iterator[PostgresServer]:
         cluster.stop()
 
 
-def with_password(url: str, password: str) -> str:
+def with_password(url: str, password: str, psql: bool = False) -> str:
+    """The URL with a password (trust authentication accepts any), unless it is for psql and psql's libpq cannot
+    refuse a request for it in clear text (before PostgreSQL 16): the probe does not hand it one then."""
+    if psql and not psql_refuses_clear_text():
+        return url
     return url.replace("postgres@", f"postgres:{password}@", 1)
+
+
+def psql_refuses_clear_text() -> bool:
+    """Whether the psql on PATH is 16 or newer (libpq's `require_auth`)."""
+    from prisma_doctor.database.postgres import psql_major
+
+    psql = shutil.which("psql")
+    return psql is not None and psql_major(psql) >= 16
 
 
 class MariaDBServer:

@@ -39,8 +39,35 @@ def database_findings(
         ]
     pending = _pending(inspection, migrations)
     findings = [*_migration_findings(inspection, pending, where)]
+    if inspection.cut is not None:
+        # A table past the cut is not a missing one: nothing is said of what the database seems to lack.
+        findings.append(_cut(inspection.cut, shown, where))
+        return findings
     findings.extend(_missing(inspection, set(pending), migrated, clients, schema, where))
     return findings
+
+
+def not_asked(reason: str, where: Location | None) -> Finding:
+    """The database was not asked: the workspace is not trusted, or the URL the project names cannot be used."""
+    return Finding(
+        "db-not-asked",
+        Severity.INFO,
+        f"The database was not asked ({reason}), so its migrations, tables and columns were not compared with the "
+        "project.",
+        where,
+        data={"reason": reason},
+    )
+
+
+def _cut(reason: str, shown: str, where: Location | None) -> Finding:
+    return Finding(
+        "db-catalog-cut",
+        Severity.INFO,
+        f"The database {shown} was asked, but its catalog was read only in part ({reason}), so its tables and "
+        "columns were not compared with the project: what it seems to lack may lie past the cut.",
+        where,
+        data={"reason": reason},
+    )
 
 
 def _pending(catalog: Catalog, migrations: list[str]) -> list[str]:

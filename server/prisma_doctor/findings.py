@@ -47,6 +47,10 @@ CODES: Mapping[str, str] = {
     "migration-failed": "A migration failed to apply.",
     "db-drift": "The database schema differs from what the migrations describe.",
     "db-unreachable": "The database server cannot be reached.",
+    "db-not-asked": (
+        "The database was not asked: the workspace is not trusted, or the URL the project names cannot be used."
+    ),
+    "db-catalog-cut": "The database has more tables, columns or triggers than are read: what it lacks is not compared.",
     "engine-locked": "The query engine file is locked by a running process.",
     "engine-unavailable": (
         "A Prisma engine (the query engine, the CLI's schema engine) could not be found or downloaded."

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from prisma_doctor.check import ProjectState, inspect_project
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
+from prisma_doctor.masking import mask_command
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block
 
@@ -34,11 +35,16 @@ def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True
 
 
 def inspect_whole(
-    root: Path, schema_path: Path | None = None, overrides: Mapping[str, str] | None = None, *, wait: bool = True
+    root: Path,
+    schema_path: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    wait: bool = True,
+    may_ask: bool = True,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
-    loop."""
+    loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         left = unfinished_repair(state.root)
@@ -47,11 +53,11 @@ def inspect_whole(
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
-    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait)]
+    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait, may_ask)]
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
-def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> list[Finding]:
+def surroundings(state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True) -> list[Finding]:
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import package_findings
 
@@ -61,7 +67,7 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool) -> l
     starts = [c.client.path for c in state.clients if c.client is not None]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
-    findings.extend(database_gaps(state, wait))
+    findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
     # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
     findings.extend(unfinished_repair(state.root, _generator_location(state)))
@@ -77,9 +83,9 @@ def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding
     return [left.finding(where)] if left is not None else []
 
 
-def database_gaps(state: ProjectState, wait: bool = True) -> list[Finding]:
+def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
     """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
-    return _database(state, state.schema, wait) if state.schema is not None else []
+    return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
 
 
 def running_dev_servers(root: Path) -> list[DevServer]:
@@ -105,11 +111,11 @@ def reset_first(findings: Sequence[Finding], servers: list[DevServer]) -> list[F
     ]
 
 
-def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Finding]:
+def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
     from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.sqlite import database_file
-    from prisma_doctor.database_state import database_findings
+    from prisma_doctor.database_state import database_findings, not_asked
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
@@ -119,9 +125,12 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
     provider = _provider(block)
     if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
-    probe = probe_for(state.root, schema)
+    probe = probe_for(state.root, schema, may_ask=may_ask)
+    where = Location(path, block.name_span)
     if probe.target is None:
-        return []  # no URL to ask: nothing is said of a database the project has not named
+        # No URL to ask: nothing is said of a database the project has not named; one that may not be asked, or
+        # whose URL cannot be used, is said.
+        return [not_asked(probe.unavailable, where)] if probe.said and probe.unavailable else []
     sql = read_migrations(schema.source.migrations_dir)
     if probe.target.provider == "sqlite" and database_file(probe.target) is None:
         if not sql:
@@ -131,7 +140,6 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool) -> list[Fin
     else:
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
-    where = Location(path, block.name_span)
     shown = probe.shown or "of the datasource"
     return database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
 
@@ -161,7 +169,7 @@ def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Fin
             finding = stale_dev_server(generation_location(state))
             data = {
                 "pid": server.pid,
-                "command": list(server.command),
+                "command": mask_command(server.command),
                 "cwd": server.cwd,
                 "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
                 "generatedAt": generated.isoformat(),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 
+from prisma_doctor.masking import shown_command
 from prisma_doctor.process_names import process_name
 
 # A command line is shown up to this many characters: enough to tell `node --watch dev.js` from `next dev`.
@@ -30,11 +31,12 @@ class Holder:
 
     def describe(self) -> str:
         """`node.exe (pid 4242: node --watch server.js)`: what a person needs to find the process and know it."""
-        command = self.cmdline if len(self.cmdline) <= SHOWN_COMMAND else self.cmdline[:SHOWN_COMMAND] + "…"
+        cmdline = shown_command(self.cmdline)
+        command = cmdline if len(cmdline) <= SHOWN_COMMAND else cmdline[:SHOWN_COMMAND] + "…"
         return f"{self.name} (pid {self.pid}{': ' + command if command else ''})"
 
     def to_json(self) -> dict[str, object]:
-        return {"pid": self.pid, "name": self.name, "cmdline": self.cmdline}
+        return {"pid": self.pid, "name": self.name, "cmdline": shown_command(self.cmdline)}
 
 
 def processes_holding(

@@ -10,6 +10,7 @@ from pytest_lsp import LanguageClient
 
 from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
+from tests.attacker_servers import StartAttacker, postgres_asking
 from tests.lsp.session import command, start, sync_states, wait_for
 
 
@@ -31,6 +32,24 @@ async def test_an_untrusted_workspace_is_read_but_nothing_is_run(client: Languag
     report = await command(client, "prismaDoctor.check", {"project": str(drifted_project)})
     assert report["reports"][0]["state"] == "out-of-sync"
     assert sorted(p.name for p in generated.iterdir()) == before
+
+
+async def test_an_untrusted_workspace_never_asks_its_database(
+    client: LanguageClient, drifted_project: Path, attacker: StartAttacker
+) -> None:
+    """A cloned repository names a database (here a server that asks for the password in clear text): opened
+    untrusted, it is never connected to, and the state says why the database was not compared."""
+    server = attacker(postgres_asking)
+    schema = drifted_project / "prisma" / "schema.prisma"
+    text = schema.read_text(encoding="utf-8")
+    schema.write_text(text.replace('provider = "postgresql"', 'provider = "postgresql"\n  url = env("DATABASE_URL")'))
+    (drifted_project / ".env").write_text(f'DATABASE_URL="postgresql://app:s3cret@127.0.0.1:{server.port}/app"\n')
+    await start(client, drifted_project, initialization_options={"trusted": False})
+    await wait_for(lambda: sync_states(client) and sync_states(client)[-1].state == "out-of-sync")
+    findings = plain(sync_states(client)[-1].findings)
+    said = next(f for f in findings if f["code"] == "db-not-asked")
+    assert "not trusted" in said["message"] and "s3cret" not in str(findings)
+    assert server.connections == 0
 
 
 async def test_hidden_findings_setting_is_applied_on_change(client: LanguageClient, drifted_project: Path) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed, Relation, Trigger
 from prisma_doctor.database.probe import DatabaseProbe, inspect_now, probe_for
-from prisma_doctor.database.target import DatabaseTarget, NoDatabase, locate_database, mask_secrets, mask_url
+from prisma_doctor.database.target import DatabaseTarget, NoDatabase, locate_database
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
+from prisma_doctor.masking import mask_secrets, mask_url
 
 __all__ = [
     "Catalog",

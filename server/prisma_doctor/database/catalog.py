@@ -85,6 +85,9 @@ class Catalog:
     # Whether table names differ by case where column names do not (MySQL's `lower_case_table_names = 0`, its
     # default on Linux: `User` is not `user` there, while both are one table on Windows and macOS).
     table_case_sensitive: bool | None = None
+    # Why the lists may lack what the database has (a bound on what is read was reached), or None when they are
+    # whole. A cut catalog decides nothing from what it lacks: a table past the cut is not a missing table.
+    cut: str | None = None
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
@@ -147,6 +150,14 @@ def differs_in_case(table: str, near: str) -> str:
         f"in lower case. Rename the table (`RENAME TABLE {near} TO {table}`) or map the model to it "
         f'(`@@map("{near}")`); do not migrate, which would make a second, empty table.'
     )
+
+
+def cut_reason(*counts: tuple[str, int, int]) -> str | None:
+    """`Catalog.cut` of lists read under bounds: the first `(what, how many were read, its bound)` that reached it."""
+    for what, read, bound in counts:
+        if read >= bound:
+            return f"it has {bound} {what} or more, and only that many were read"
+    return None
 
 
 @dataclass(frozen=True)

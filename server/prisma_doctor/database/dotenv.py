@@ -9,6 +9,9 @@ from pathlib import Path
 from prisma_doctor import project_files
 
 MAX_ENV_BYTES = 1024 * 1024
+# A value's expansion may grow no larger: a URL is short, while ten lines of `${V}` repeated eight times each grow
+# to gigabytes (an expansion bomb) that would hold every reader of the project.
+MAX_EXPANDED_CHARS = 64 * 1024
 _LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(?P<value>.*)$")
 _EXPANSION = re.compile(r"(?<!\\)\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?<!\\)\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
 
@@ -48,13 +51,42 @@ def parse_env(text: str) -> dict[str, str]:
     return values
 
 
-def expand(value: str, variables: Mapping[str, str], depth: int = 0) -> str:
-    """`${VAR}` and `$VAR` replaced by their values (as dotenv-expand does, which Prisma and Next use)."""
-    if depth > 8 or "$" not in value:
-        return value
+class ExpansionTooLarge(ValueError):
+    """A value whose `${VAR}` references grow past `MAX_EXPANDED_CHARS`: it is not expanded."""
 
-    def replace(match: re.Match[str]) -> str:
-        name = match.group("braced") or match.group("bare")
-        return expand(variables.get(name, ""), variables, depth + 1)
 
-    return _EXPANSION.sub(replace, value).replace("\\$", "$")
+def expand(value: str, variables: Mapping[str, str], limit: int = MAX_EXPANDED_CHARS) -> str:
+    """`${VAR}` and `$VAR` replaced by their values (as dotenv-expand does, which Prisma and Next use), references
+    followed eight deep; `ExpansionTooLarge` when the result would pass `limit` characters."""
+    budget = [limit]
+
+    def expanded(text: str, depth: int) -> str:
+        if depth > 8 or "$" not in text:
+            return _spend(text, budget)
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group("braced") or match.group("bare")
+            return expanded(variables.get(name, ""), depth + 1)
+
+        # Each piece between references is counted as it is kept, each reference as it is expanded: the work done
+        # stays within the limit however the references nest.
+        pieces: list[str] = []
+        end = 0
+        for match in _EXPANSION.finditer(text):
+            pieces.append(_spend(text[end : match.start()], budget))
+            pieces.append(replace(match))
+            end = match.end()
+        pieces.append(_spend(text[end:], budget))
+        return "".join(pieces)
+
+    try:
+        return expanded(value, 0).replace("\\$", "$")
+    except ExpansionTooLarge:
+        raise ExpansionTooLarge(f"its ${{...}} references expand past {limit} characters") from None
+
+
+def _spend(text: str, budget: list[int]) -> str:
+    budget[0] -= len(text)
+    if budget[0] < 0:
+        raise ExpansionTooLarge
+    return text

@@ -13,10 +13,12 @@ driver does (`mariadb://...`, `socketPath=`, `ssl=true`).
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from prisma_doctor import project_files
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
     AppliedMigration,
@@ -24,6 +26,7 @@ from prisma_doctor.database.catalog import (
     InspectionFailed,
     Relation,
     Trigger,
+    cut_reason,
 )
 from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 
@@ -36,6 +39,8 @@ MAX_RELATIONS = 5000
 MAX_COLUMNS = 200_000
 MAX_TRIGGERS = 1000
 MAX_SOURCE_CHARS = 16384
+# A certificate authority's file (`sslcert`): a bundle of a few hundred certificates at most.
+MAX_AUTHORITY_BYTES = 1024 * 1024
 _SSL_PARAMETERS = ("sslcert", "sslidentity", "sslpassword", "sslaccept")
 _SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')"
 # Each bounded; the current database's relations first, so that a cut keeps the project's own.
@@ -53,6 +58,11 @@ TRIGGERS_QUERY = (
     "SELECT TRIGGER_NAME, EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING, "
     f"LEFT(ACTION_STATEMENT, {MAX_SOURCE_CHARS}) FROM information_schema.TRIGGERS "
     f"WHERE TRIGGER_SCHEMA NOT IN {_SYSTEM} ORDER BY EVENT_OBJECT_SCHEMA = DATABASE() DESC LIMIT {MAX_TRIGGERS}"
+)
+# Asked on its own, not found in the (bounded) list of relations, where it sorts last.
+HAS_MIGRATIONS_QUERY = (
+    "SELECT COUNT(*) FROM information_schema.TABLES "
+    f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{MIGRATIONS_TABLE}'"
 )
 MIGRATIONS_QUERY = (
     f"SELECT migration_name, finished_at IS NOT NULL, rolled_back_at IS NOT NULL FROM `{MIGRATIONS_TABLE}` "
@@ -105,9 +115,10 @@ def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
         import pymysql  # pyright: ignore[reportMissingTypeStubs]
     except ImportError:
         return InspectionFailed("the Python driver PyMySQL is not available to ask the database")
-    authority = Path(params.authority) if params.authority else None
-    if authority is not None and not authority.is_absolute() and target.search_dirs:
-        authority = target.search_dirs[0] / authority
+    try:
+        authority = _authority(target, params)
+    except OSError as error:
+        return InspectionFailed(f"the certificate authority `sslcert` cannot be read: {error.strerror or error}")
     try:
         return _read(pymysql, params, authority)
     except (OSError, pymysql.MySQLError) as error:
@@ -124,11 +135,69 @@ def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
         return _failed(target, error)
 
 
+def _authority(target: DatabaseTarget, params: ConnectionParams) -> str | None:
+    """The PEM text of the URL's `sslcert` when it is verified against (`sslaccept=strict`), relative to the schema's
+    folder as Prisma reads it. The URL is the project's: its path may name a FIFO or `/dev/stdin`, so it is read as
+    any planted file is (project_files.py), never by OpenSSL itself."""
+    if not params.authority or not params.verify:
+        return None
+    path = Path(params.authority)
+    if not path.is_absolute() and target.search_dirs:
+        path = target.search_dirs[0] / path
+    return project_files.read_text(path, MAX_AUTHORITY_BYTES, encoding="ascii")
+
+
+class _NotInClear:
+    """The handler of the authentication plugins that send the password as it is (`mysql_clear_password`, and
+    MariaDB's `dialog` that prompts for it): the password is sent only inside TLS. A server the project names (any
+    host, over plain TCP) asking for it would otherwise get whatever the URL's `${VAR}` expanded to, in clear. Prisma's
+    own driver refuses the first unless told otherwise, and knows no `dialog`."""
+
+    plugin = ""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def _refuse_without_tls(self) -> None:
+        if not isinstance(self._connection._sock, ssl.SSLSocket):  # pyright: ignore[reportUnknownMemberType]
+            import pymysql  # pyright: ignore[reportMissingTypeStubs]
+
+            raise pymysql.err.OperationalError(
+                2059,
+                f"the server asked for the password in clear text ({self.plugin}) on a connection without TLS; "
+                "it was not sent",
+            )
+
+
+class _ClearPassword(_NotInClear):
+    plugin = "mysql_clear_password"
+
+    def authenticate(self, packet: Any) -> Any:
+        self._refuse_without_tls()
+        # What PyMySQL does for it without a handler, now inside TLS.
+        self._connection.write_packet(self._connection.password + b"\0")
+        answer = self._connection._read_packet()  # pyright: ignore[reportUnknownMemberType]
+        answer.check_error()
+        return answer
+
+
+class _Dialog(_NotInClear):
+    plugin = "dialog"
+
+    def authenticate(self, packet: Any) -> Any:
+        self._refuse_without_tls()
+        # Inside TLS, PyMySQL's own dialog answers the password prompt: it takes an AttributeError as "no handler".
+        raise AttributeError("authenticate")
+
+
+AUTH_PLUGINS = {"mysql_clear_password": _ClearPassword, "dialog": _Dialog}
+
+
 def _failed(target: DatabaseTarget, error: Exception) -> InspectionFailed:
     return InspectionFailed(target.mask(f"{_driver_message(error)} ({target.shown})"))
 
 
-def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Catalog:
+def _read(driver: Any, params: ConnectionParams, authority: str | None) -> Catalog:
     connection = driver.connect(
         host=params.host,
         port=params.port,
@@ -143,6 +212,7 @@ def _read(driver: Any, params: ConnectionParams, authority: Path | None) -> Cata
         charset="utf8mb4",
         autocommit=True,
         program_name="prisma-doctor",
+        auth_plugin_map=AUTH_PLUGINS,
     )
     try:
         with connection.cursor() as cursor:
@@ -172,7 +242,8 @@ def _read_catalog(cursor: Any) -> Catalog:
     cursor.execute(TRIGGERS_QUERY)
     triggers = tuple(_trigger(*row) for row in cursor.fetchall())
     migrations = None
-    if any(schema == database and name == MIGRATIONS_TABLE for schema, name, _, _ in tables):
+    cursor.execute(HAS_MIGRATIONS_QUERY)
+    if database and cursor.fetchone()[0]:
         cursor.execute(MIGRATIONS_QUERY)
         migrations = tuple(
             AppliedMigration(str(name), bool(finished), bool(rolled)) for name, finished, rolled in cursor.fetchall()
@@ -187,6 +258,11 @@ def _read_catalog(cursor: Any) -> Catalog:
         migrations,
         # 0: names as written, compared exactly; 1 and 2 (Windows, macOS): compared without case.
         table_case_sensitive=int(lower_case_table_names or 0) == 0,
+        cut=cut_reason(
+            ("tables and views", len(tables), MAX_RELATIONS),
+            ("columns", len(columns), MAX_COLUMNS),
+            ("triggers", len(triggers), MAX_TRIGGERS),
+        ),
     )
 
 

@@ -8,12 +8,15 @@ asked in English (`lc_messages = 'C'`) when the role may set it, so that the rea
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from prisma_doctor.database.catalog import (
@@ -23,6 +26,7 @@ from prisma_doctor.database.catalog import (
     InspectionFailed,
     Relation,
     Trigger,
+    cut_reason,
 )
 from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 from prisma_doctor.json_values import is_object
@@ -121,6 +125,13 @@ def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Ca
     psql = shutil.which("psql") if use_psql is not False else None
     if use_psql and psql is None:
         return InspectionFailed("psql is not on PATH")
+    if psql is not None and not _psql_may_send(psql, params):
+        if use_psql:
+            return InspectionFailed(
+                "psql's libpq (before PostgreSQL 16) would send the password in clear text to a server that asks for "
+                "it, and this connection is not sure to be encrypted"
+            )
+        psql = None  # pg8000 refuses to (`_RefusingClearText`)
     try:
         answer = _with_psql(psql, params) if psql else _with_pg8000(params)
     except _Failed as failure:
@@ -130,6 +141,29 @@ def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Ca
 
 class _Failed(Exception):
     pass
+
+
+# A server the project names (any host) that asks for the password in clear text would get whatever the URL's
+# `${VAR}` expanded to: it is sent only where TLS is sure (sslmode `require` and stricter). libpq 16 refuses it when
+# told (`require_auth`); an older one is not given a password to send.
+_TLS_SURE = ("require", "verify-ca", "verify-full")
+
+
+def _psql_may_send(psql: str, params: ConnectionParams) -> bool:
+    """Whether psql may be handed this connection's password: there is none, TLS is sure, or its libpq (16 and newer)
+    refuses a request for the password in clear text."""
+    return params.password is None or params.sslmode in _TLS_SURE or params.verify or psql_major(psql) >= 16
+
+
+@functools.lru_cache(maxsize=4)
+def psql_major(psql: str) -> int:
+    """`psql (PostgreSQL) 15.18 (Debian ...)` -> 15; 0 when it cannot be told."""
+    try:
+        done = subprocess.run([psql, "--version"], capture_output=True, text=True, timeout=5, errors="replace")
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    match = re.search(r"(\d+)(?:\.\d+)?", done.stdout)
+    return int(match[1]) if match else 0
 
 
 def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
@@ -143,6 +177,8 @@ def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
         "PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
         "PGOPTIONS": SESSION_OPTIONS,
         "PGAPPNAME": "prisma-doctor",
+        # Prisma reads no ~/.pgpass: a password it holds for another server is not offered to the one the URL names.
+        "PGPASSFILE": os.devnull,
         # libpq's own messages (connection refused, timeout) follow the client's locale: English.
         "LC_ALL": "C",
         "LANG": "C",
@@ -151,6 +187,8 @@ def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
         env["PGSSLMODE"] = "verify-full"
     if params.password is not None:
         env["PGPASSWORD"] = params.password
+        if not (params.sslmode in _TLS_SURE or params.verify):
+            env["PGREQUIREAUTH"] = "!password"
     script = "".join(
         f"{statement};\n"
         for statement in (
@@ -208,12 +246,28 @@ def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
     failure: Exception | None = None
     for context in attempts:
         try:
-            return _pg8000_query(pg8000.native, params, context)
+            return _pg8000_query(_refusing_clear_text(pg8000.native), params, context)
         except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as error:
             failure = error
             if "SSL" not in str(error):
                 break
     raise _Failed(_driver_message(failure))
+
+
+def _refusing_clear_text(driver: Any) -> Any:
+    """pg8000's module with a `Connection` that refuses a request for the password in clear text (authentication
+    code 3) outside TLS, as libpq's `require_auth=!password` does."""
+
+    class Connection(driver.Connection):
+        def handle_AUTHENTICATION_REQUEST(self, data: bytes, context: Any) -> None:
+            if int.from_bytes(data[:4], "big") == 3 and not isinstance(self._usock, ssl.SSLSocket):
+                raise driver.InterfaceError(
+                    "the server asked for the password in clear text on a connection without TLS; it was not sent"
+                )
+            # pg8000 ships no types (see `_with_pg8000`).
+            super().handle_AUTHENTICATION_REQUEST(data, context)  # pyright: ignore[reportUnknownMemberType]
+
+    return SimpleNamespace(Connection=Connection)
 
 
 def _pg8000_query(driver: Any, params: ConnectionParams, context: ssl.SSLContext | None) -> dict[str, Any]:
@@ -295,6 +349,7 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
         f"PostgreSQL {(answer.get('server') or '').split(' ')[0]}".strip(),
         answer.get("lc_messages") or None,
         _migrations(answer.get("migrations")),
+        cut=cut_reason(("relations", len(relations), MAX_RELATIONS), ("triggers", len(triggers), MAX_TRIGGERS)),
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.database.catalog import Inspection, InspectionFailed
-from prisma_doctor.database.target import DatabaseTarget, NoDatabase, locate_database
+from prisma_doctor.database.target import DatabaseTarget, NoDatabase, UnusableUrl, locate_database
 
 if TYPE_CHECKING:
     from prisma_doctor.schema.locate import LoadedSchema
@@ -27,6 +27,11 @@ FRESH_SECONDS = 2.0
 # Past the inspection's own timeouts (connect + statement): a refresh that runs longer is given up on.
 WAIT_SECONDS = 12.0
 MAX_PROBES = 16
+# Why a database is not asked for a workspace its user has not trusted.
+UNTRUSTED = (
+    "the workspace is not trusted: its URL comes from the project's files, and asking would send the credentials "
+    "it holds (with any environment variable its ${...} expand) to the host it names"
+)
 
 
 def inspect_now(target: DatabaseTarget) -> Inspection:
@@ -48,8 +53,12 @@ def inspect_now(target: DatabaseTarget) -> Inspection:
 
 
 class DatabaseProbe:
-    def __init__(self, target: DatabaseTarget | None, unavailable: str | None = None) -> None:
+    def __init__(self, target: DatabaseTarget | None, unavailable: str | None = None, *, said: bool = False) -> None:
         self.target = target
+        # Without a target: why the database is not asked, and whether the check says so (`said`: the project names
+        # one that cannot be used, or may not be asked) or stays silent (the project names none).
+        self.unavailable = unavailable
+        self.said = said
         self._latest: Inspection | None = InspectionFailed(unavailable) if unavailable else None
         self._lock = threading.Lock()
         self._running: threading.Thread | None = None
@@ -98,12 +107,15 @@ _probes: OrderedDict[tuple[str, str, tuple[Path, ...]], DatabaseProbe] = Ordered
 _probes_lock = threading.Lock()
 
 
-def probe_for(root: Path, schema: LoadedSchema | None) -> DatabaseProbe:
-    """The shared probe of a project's database (found from its datasource and .env files); it asks nothing yet."""
+def probe_for(root: Path, schema: LoadedSchema | None, *, may_ask: bool = True) -> DatabaseProbe:
+    """The shared probe of a project's database (found from its datasource and .env files); it asks nothing yet.
+    `may_ask` False (an untrusted workspace): a probe that never asks, and says why."""
     try:
         target = locate_database(root, schema)
     except NoDatabase as reason:
-        return DatabaseProbe(None, f"{reason}")
+        return DatabaseProbe(None, f"{reason}", said=isinstance(reason, UnusableUrl))
+    if not may_ask:
+        return DatabaseProbe(None, UNTRUSTED, said=True)
     key = (target.provider, target.url, target.search_dirs)
     with _probes_lock:
         probe = _probes.pop(key, None) or DatabaseProbe(target)

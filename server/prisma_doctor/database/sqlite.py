@@ -14,6 +14,7 @@ from prisma_doctor.database.catalog import (
     InspectionFailed,
     Relation,
     Trigger,
+    cut_reason,
 )
 from prisma_doctor.database.target import DatabaseTarget
 
@@ -55,12 +56,19 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         ).fetchall()
         relations = tuple(_relation(connection, kind, name) for kind, name, _, _ in rows if kind != "trigger")
         triggers = tuple(_trigger(name, table, sql or "") for kind, name, table, sql in rows if kind == "trigger")
-        migrations = _migrations(connection) if any(r.name == MIGRATIONS_TABLE for r in relations) else None
+        # Asked on its own: a list cut at its bound may not reach it.
+        has_migrations = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+        ).fetchone()
+        migrations = _migrations(connection) if has_migrations else None
     except sqlite3.Error as error:
         return InspectionFailed(f"cannot read {path}: {error}")
     finally:
         connection.close()
-    return Catalog("sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}", migrations=migrations)
+    cut = cut_reason(("tables, views and triggers", len(rows), MAX_OBJECTS))
+    return Catalog(
+        "sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}", migrations=migrations, cut=cut
+    )
 
 
 def _migrations(connection: sqlite3.Connection) -> tuple[AppliedMigration, ...]:

@@ -4,7 +4,7 @@ The URL comes from the schema's datasource (`url`, or `directUrl` when set: a po
 allow the catalog queries), else from prisma.config.ts (`datasource: { url: env("X") }`, `process.env.X`, an
 adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment first, then in the
 project's .env files in the order Next.js reads them, then in the schema folder's .env (Prisma's second place).
-URLs hold passwords: `shown` and `mask_secrets` are the only way they reach a message.
+URLs hold passwords: `shown` and `mask` (masking.py) are the only way they reach a message.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor import project_files
-from prisma_doctor.database.dotenv import expand, read_env_file
+from prisma_doctor.database.dotenv import ExpansionTooLarge, expand, read_env_file
+from prisma_doctor.masking import MASK, mask_secrets, mask_url
 
 if TYPE_CHECKING:
     from prisma_doctor.schema.locate import LoadedSchema
@@ -42,6 +43,11 @@ class NoDatabase(Exception):
     """The project's database cannot be named; the message says why (never with a secret in it)."""
 
 
+class UnusableUrl(NoDatabase):
+    """The project names a database URL that cannot be used as it is: the check says so (a project that names none
+    is told nothing)."""
+
+
 @dataclass(frozen=True)
 class DatabaseTarget:
     provider: str
@@ -59,10 +65,12 @@ class DatabaseTarget:
         return mask_secrets(text, self.url)
 
 
-def tls_context(verify: bool, authority: Path | None = None) -> ssl.SSLContext:
+def tls_context(verify: bool, authority: str | None = None) -> ssl.SSLContext:
     """TLS as Prisma's URLs ask for it: `sslaccept=strict` verifies the server's certificate (against `authority`,
-    the URL's `sslcert`, when given), and its default (`accept_invalid_certs`) encrypts without verifying."""
-    context = ssl.create_default_context(cafile=str(authority) if verify and authority else None)
+    the PEM text of the URL's `sslcert`, when given), and its default (`accept_invalid_certs`) encrypts without
+    verifying. The certificate's file is read by the caller through `project_files` (never by OpenSSL, which would
+    wait on a FIFO or read the server's own stdin)."""
+    context = ssl.create_default_context(cadata=authority if verify and authority else None)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -101,31 +109,6 @@ def url_parts(url: str) -> UrlParts:
     )
 
 
-def mask_url(url: str) -> str:
-    """The URL with its password (and any password-like query parameter) replaced by `****`."""
-    masked = re.sub(r"(?P<head>^[a-z][a-z0-9+.-]*://[^/@:?#]*:)[^@/?#]*(?=@)", r"\g<head>****", url, flags=re.I)
-    return re.sub(r"(?P<key>[?&](?:password|sslpassword|pass|pwd)=)[^&#]*", r"\g<key>****", masked, flags=re.I)
-
-
-def mask_secrets(text: str, url: str) -> str:
-    """`text` with the URL masked, and its password removed wherever it appears on its own (raw or decoded)."""
-    text = text.replace(url, mask_url(url))
-    for secret in _secrets(url):
-        text = text.replace(secret, "****")
-    return text
-
-
-def _secrets(url: str) -> list[str]:
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    found = re.findall(r"[?&](?:password|sslpassword|pass|pwd)=([^&#]*)", url, flags=re.I)
-    secrets = {s for raw in [password or "", *found] if raw for s in (raw, unquote(raw))}
-    # Longest first, so that a decoded form containing the raw one is masked whole.
-    return sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)
-
-
 def datasource_provider(files: Iterable[SchemaFile]) -> str | None:
     """The database the schema's (first) datasource names: "postgresql", "mysql", "sqlite", or as written."""
     block = next((b for f in files for b in f.blocks if b.kind == "datasource"), None)
@@ -161,7 +144,10 @@ def locate_database(
         value, where = variables.get(name, ("", ""))
         if not value:
             raise NoDatabase(f"the environment variable {name} is not set (not in the environment nor in .env files)")
-        url = expand(value, {k: v for k, (v, _) in variables.items()})
+        try:
+            url = expand(value, {k: v for k, (v, _) in variables.items()})
+        except ExpansionTooLarge as error:
+            raise UnusableUrl(f"the value of {name} (from {where}) is not used: {error}") from None
         origin = f"{name} from {where}"
     _check_scheme(provider, url)
     return DatabaseTarget(provider, url, origin, (schema_dir, root))
@@ -237,4 +223,7 @@ def _check_scheme(provider: str, url: str) -> None:
             "asked directly (set directUrl)"
         )
     wanted = " or ".join(f"{s}:" if s == "file" else f"{s}://" for s in SCHEMES[provider][:2])
-    raise NoDatabase(f"the URL ({mask_url(url)}) is not a {wanted} URL")
+    # A value that is no URL at all may be any secret (`env("GITHUB_TOKEN")`): mask_url shows none of it then.
+    shown = mask_url(url)
+    written = "the value (not shown: it may be a secret)" if shown == MASK else f"the URL ({shown})"
+    raise UnusableUrl(f"{written} is not a {wanted} URL")

@@ -72,6 +72,9 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     answer = probe.inspection(wait=context.wait_for_database)
     if isinstance(answer, InspectionFailed):
         return [_not_asked(f, answer.reason) for f in today]
+    if answer.cut is not None:
+        # What a catalog read in part lacks may lie past the cut, and the rules below decide from absence too.
+        return [_not_asked(f, answer.cut, "was asked, but its catalog was read only in part") for f in today]
     decided = _decide(event, context, answer)
     shown = {"asked": True, "url": probe.shown, "server": answer.server}
     if decided:
@@ -105,11 +108,11 @@ def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) ->
     )
 
 
-def _not_asked(finding: Finding, reason: str) -> Finding:
+def _not_asked(finding: Finding, reason: str, what: str = "could not be asked") -> Finding:
     if finding.code not in DATABASE_SIDE:
         return finding
     note = (
-        f" The database could not be asked ({reason}), so this comes from the migrations, the schema and the client;"
+        f" The database {what} ({reason}), so this comes from the migrations, the schema and the client;"
         " what would decide is the database's answer: the table's columns and the code of the triggers on it."
     )
     return replace(

@@ -71,8 +71,9 @@ def running_dev_server(root: Path) -> DevServerLock | None:
     return lock if lock is not None and psutil.pid_exists(lock.pid) else None
 
 
-def facts_from_state(state: ProjectState) -> ProjectFacts:
-    """The facts of a project already inspected (the language server keeps each project's last state)."""
+def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFacts:
+    """The facts of a project already inspected (the language server keeps each project's last state). `may_ask`
+    False (an untrusted workspace): the database is never asked, and the findings it would decide say why."""
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.target import datasource_provider
     from prisma_doctor.installed import CLI, installed_version
@@ -93,7 +94,7 @@ def facts_from_state(state: ProjectState) -> ProjectFacts:
         migrated=migrated_columns(sql),
         provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
-        database=probe_for(state.root, state.schema),
+        database=probe_for(state.root, state.schema, may_ask=may_ask),
         prisma_version=installed_version(
             CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
         ),

@@ -35,6 +35,7 @@ import psutil
 from prisma_doctor import project_files, run_control
 from prisma_doctor.json_values import is_object
 from prisma_doctor.logs.nextlog import LOCK, DevServerLock, read_lock
+from prisma_doctor.masking import mask_command, shown_command
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
@@ -77,15 +78,20 @@ class DevServer:
     seen_at: float = field(default_factory=time.time, compare=False)
 
     @property
+    def shown_command(self) -> str:
+        """The command line as it may be shown (a password in it masked)."""
+        return shown_command(self.command)
+
+    @property
     def label(self) -> str:
         """The server as a user knows it: what to start again, and where."""
-        return f"{' '.join(self.command)} (in {self.cwd}, port {self.port or 'unknown'})"
+        return f"{self.shown_command} (in {self.cwd}, port {self.port or 'unknown'})"
 
     def to_json(self) -> dict[str, Any]:
         """What a record keeps: no environment (a server's variables hold secrets)."""
         return {
             "pid": self.pid,
-            "command": list(self.command),
+            "command": mask_command(self.command),
             "cwd": self.cwd,
             "port": self.port,
             "launcherPids": list(self.launcher_pids),
@@ -390,7 +396,7 @@ def restart(
     folder = StateFolder(root)
     log_path = folder.path / "dev-output.log"
     log = folder.append("dev-output.log")
-    log.write(f"\n--- prisma-doctor restarted: {' '.join(server.command)} (in {server.cwd})\n".encode())
+    log.write(f"\n--- prisma-doctor restarted: {server.shown_command} (in {server.cwd})\n".encode())
     log.flush()
     try:
         child = subprocess.Popen(

@@ -26,6 +26,7 @@ import psutil
 
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.json_values import is_array, is_object
+from prisma_doctor.masking import shown_command
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import journal
@@ -271,7 +272,8 @@ def _recorded_server(root: Path, data: dict[str, Any]) -> StoppedServer | None:
     port = data.get("port")
     port = port if isinstance(port, int) and 0 < port < 65536 else None
     tool = str(data.get("tool", ""))[:40]
-    recorded = _shown(" ".join(words))
+    # A record of an older version may hold a password in a command line (a record of this one has it masked).
+    recorded = _shown(shown_command(words))
     from prisma_doctor.repair.package_manager import detect
 
     manager = detect(folder if folder.is_dir() else root).name

@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from prisma_doctor.masking import shown_command
 from prisma_doctor.process_names import is_prisma_doctor, process_ancestors, process_name, process_program
 from prisma_doctor.process_start import same_start, start_key
 from prisma_doctor.repair.devserver_kinds import runtime_script, script_package
@@ -76,8 +77,9 @@ class ProjectProcess:
 
     @property
     def command(self) -> str:
-        # Retitled processes (`npm run dev`, `next-server (v16)`) pad their command line with spaces.
-        return " ".join(arg.strip() for arg in self.cmdline if arg.strip()) or self.name
+        """The command line as it may be shown: retitled processes (`npm run dev`, `next-server (v16)`) pad it with
+        spaces, and a password in it (`--db=mysql://root:pw@...`) is masked."""
+        return shown_command(arg.strip() for arg in self.cmdline if arg.strip()) or self.name
 
     def to_json(self) -> dict[str, Any]:
         return {"pid": self.pid, "command": self.command, "cwd": self.cwd, "reason": self.reason}

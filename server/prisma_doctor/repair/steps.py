@@ -424,18 +424,18 @@ class RestartDevServers(Step):
         if others:
             # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
             # client while it was set aside, and a second copy would only fight it for the port.
-            pids = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in others)
+            pids = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in others)
             said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
             return said, "not back"
         restarted, gone = None, ""
         if server.run_pid is not None:
-            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {' '.join(server.command)} again")
+            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_command} again")
             restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
             # Its `run` exited (ended, or never took the hold): the app is not left down for that.
             if restarted is None:
                 gone = f"its `prisma-doctor run` (pid {server.run_pid}) exited, so it was started here, detached: "
         if restarted is None:
-            ctx.say(f"starting {' '.join(server.command)}")
+            ctx.say(f"starting {server.shown_command}")
             restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
         if restarted.pid:
             started.add(restarted.pid)
@@ -559,7 +559,7 @@ class VerifyApp(Step):
             unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
             if unknown:
                 # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
-                who = ", ".join(f"pid {s.pid} ({' '.join(s.command)})" for s in unknown)
+                who = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in unknown)
                 return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
             return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []

@@ -225,7 +225,7 @@ class RuntimeFeature(LanguageFeature):
     def _facts(self, session: ProjectSession) -> ProjectFacts:
         runtime = self._runtime(session)
         if runtime.facts is None and session.state is not None:
-            runtime.facts = facts_from_state(session.state)
+            runtime.facts = facts_from_state(session.state, may_ask=self.server.trusted)
         facts = runtime.facts or ProjectFacts(root=str(session.root))
         if facts.dev_server_started_at is None and runtime.ready_at is not None:
             facts = replace(facts, dev_server_started_at=runtime.ready_at)

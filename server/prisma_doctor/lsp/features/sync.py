@@ -113,7 +113,9 @@ class SyncFeature(LanguageFeature):
         overrides = self.server.open_schema_texts()
         settings = self.server.settings.for_path(session.root)
         try:
-            session.state, dev = await asyncio.to_thread(_inspect, session.root, overrides, settings)
+            session.state, dev = await asyncio.to_thread(
+                _inspect, session.root, overrides, settings, self.server.trusted
+            )
             self._dev_commands[session.root] = dev
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
@@ -178,13 +180,15 @@ class SyncFeature(LanguageFeature):
             task.cancel()
 
 
-def _inspect(root: Path, overrides: dict[str, str], settings: ServerSettings) -> tuple[ProjectState, str]:
+def _inspect(
+    root: Path, overrides: dict[str, str], settings: ServerSettings, trusted: bool
+) -> tuple[ProjectState, str]:
     """The project's check, and the command that starts its dev server (package files change it: they are watched,
-    and a change of them is checked again)."""
+    and a change of them is checked again). An untrusted workspace's database is not asked (full_check.py says so)."""
     # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
     from prisma_doctor.full_check import inspect_whole
     from prisma_doctor.repair.package_manager import dev_command
 
     # In this worker thread the database's answer may be waited for (bounded): the event loop goes on meanwhile.
-    state = inspect_whole(root, None, overrides, wait=True)
+    state = inspect_whole(root, None, overrides, wait=True, may_ask=trusted)
     return state, dev_command(root, settings.dev_command, settings.package_manager)
