@@ -92,6 +92,35 @@ def test_run_keeps_stderr_apart_and_reports_each_finding_once(tmp_path: Path) ->
     assert done.stderr.count(b"[db-missing-column]") == 1
 
 
+@pytest.mark.parametrize(
+    "restart",
+    [
+        "11:15:53 PM [tsx] unlink in ./src/generated/prisma/internal/prismaNamespace.ts Restarting...",
+        "[nodemon] restarting due to changes...",
+        "Restarting 'server.js'",
+    ],
+)
+def test_a_watchers_restart_makes_the_errors_before_it_history(tmp_path: Path, restart: str) -> None:
+    log = (FIXTURES / "next-dev-p2022-server-action-external.log").read_bytes()
+    restarted = log + restart.encode() + b"\nlistening on http://localhost:3000\n"
+
+    # explain: the errors the old process printed are history, not the app's state now.
+    done = doctor("explain", "-", "--json", cwd=tmp_path, text=False, input=restarted)
+    findings = json.loads(done.stdout)["findings"]
+    assert "db-missing-column" in {finding["code"] for finding in findings}, findings
+    for finding in findings:
+        assert (finding["severity"], finding["fixes"]) == ("info", []), finding
+        assert finding["message"].startswith("Before the dev server restarted (line ") and restart in finding["message"]
+    assert json.loads(done.stdout)["state"] != "out-of-sync"
+
+    # run: the same failure from the new process is news, said again.
+    script = f"cat '{tmp_path / 'log'}' >&2; echo \"{restart}\" >&2; cat '{tmp_path / 'log'}' >&2"
+    (tmp_path / "log").write_bytes(log)
+    ran = doctor("run", "--", "sh", "-c", script, cwd=tmp_path, text=False)
+    assert ran.returncode == 0
+    assert ran.stderr.count(b"[db-missing-column]") == 2
+
+
 def test_run_gives_the_command_a_terminal_when_it_has_one(tmp_path: Path) -> None:
     pid, fd = pty.fork()
     if pid == 0:  # the child: prisma-doctor under a terminal

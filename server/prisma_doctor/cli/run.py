@@ -176,6 +176,8 @@ class DevCommand:
         run_control.clear(state)
         print(f"prisma-doctor: starting `{escaped(' '.join(self.command))}` again", file=sys.stderr, flush=True)
         self.started_at = datetime.now(timezone.utc)
+        self._shown.clear()  # what the new server prints is news, even a failure the old one printed
+        self._facts_read_at = 0.0  # read again: the facts say when the server started
         return True
 
     def _record_folder(self) -> Path:
@@ -256,9 +258,12 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import DECIDED_BY_PROJECT
+        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady
 
         for event in events:
+            if isinstance(event, DevServerReady):
+                # A new server process: the same failure from it is news, said again.
+                self._shown.clear()
             diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:

@@ -80,8 +80,37 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
     """The report of every event, read lazily: repeated findings are merged as they come, so a log of any length
     costs memory for its distinct findings only."""
     diagnoser = Diagnoser(facts)
-    findings = (finding for event in events for finding in diagnoser.findings_for(event))
-    return Report.from_findings(project, findings, known=facts is not None and facts.schema is not None)
+    return Report.from_findings(
+        project, _current_last(events, diagnoser), known=facts is not None and facts.schema is not None
+    )
+
+
+def _current_last(events: Iterable[ev.Event], diagnoser: Diagnoser) -> Iterator[Finding]:
+    """Each event's findings; those printed before a later (re)start of the dev server are history: the process that
+    printed them is gone, and they say nothing of the one that runs now (a watcher restarts by itself after a
+    generate). Held between restarts merged (`merge_repeated`), so a long log costs its distinct findings only."""
+    held: dict[tuple[object, ...], Finding] = {}
+    for event in events:
+        if isinstance(event, ev.DevServerReady):
+            yield from (_history(finding, event) for finding in held.values())
+            held = {}
+        for finding in diagnoser.findings_for(event):
+            seen = held.get(finding.key)
+            held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
+    yield from held.values()
+
+
+def _history(finding: Finding, restart: ev.DevServerReady) -> Finding:
+    if finding.severity not in (Severity.ERROR, Severity.WARNING):
+        return finding
+    said = f"Before the dev server restarted (line {restart.line}: {restart.text[:120]}), it printed: "
+    return replace(
+        finding,
+        severity=Severity.INFO,
+        message=said + finding.message,
+        fixes=(),
+        data={**finding.data, "history": True},
+    )
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:

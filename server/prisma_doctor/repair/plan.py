@@ -22,7 +22,7 @@ from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import journal
-from prisma_doctor.repair.app_check import requests_that_failed
+from prisma_doctor.repair.app_check import failures_without_request, latest_failure, requests_that_failed
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
@@ -132,6 +132,8 @@ def build_plan(
         interruption = left_by_last_repair(project, find_dev_servers)
         unaccounted = _left_aside(project, interruption)
     servers = _dev_servers(apps)
+    if kind not in DATABASE_COMMANDS:
+        notes += _unfixable_failure_notes(apps, kind)
     # What the unfinished repair stopped is started again with the others (as the project's own script).
     recovered = _recovered_servers(interruption)
     if kind in ("restart-dev", *DATABASE_COMMANDS) and unaccounted:
@@ -205,6 +207,21 @@ def build_plan(
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
 
 
+# Findings of the database's own objects: no client or dev server change fixes them.
+UNFIXED_BY_CLIENT = frozenset({"db-object-error"})
+
+
+def _unfixable_failure_notes(folders: list[Path], kind: str) -> list[str]:
+    """Said before anything changes: the dev server's latest failure is the database's own (a trigger, view or
+    function using what its table lacks), which regenerating the client and restarting the server cannot fix."""
+    found = {f.message: f for folder in folders for f in latest_failure(folder) if f.code in UNFIXED_BY_CLIENT}
+    return [
+        f"the dev server's latest failure is {f.code}: {f.message.rstrip('.')}; {kind} does not change the "
+        "database, so it cannot fix that one"
+        for f in found.values()
+    ]
+
+
 def _dev_servers(folders: list[Path]) -> list[DevServer]:
     """The dev servers running in the project and in each app that uses it, each once."""
     found: dict[int, DevServer] = {}
@@ -222,7 +239,8 @@ def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
         found = next(filter(None, (route_handler(folder, request.path) for folder in folders)), None)
         if request.reads_only and found is not None:
             handlers[request.path] = str(found)
-    return VerifyApp(servers, requests, handlers)
+    unasked = list(dict.fromkeys(site for folder in folders for site in failures_without_request(folder)))
+    return VerifyApp(servers, requests, handlers, unasked)
 
 
 def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:

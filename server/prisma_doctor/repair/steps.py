@@ -301,6 +301,7 @@ class PrismaCommand(Step):
         # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6): an editor
         # then reads its types again. After a failure the old client is all there is, with the types it had.
         ctx.restart_ts_server = True
+        ctx.extra["client_written_at"] = time.time()  # a server whose listener started since runs the new client
         return self.succeeded(result.output)
 
     def succeeded(self, output: str) -> StepOutcome:
@@ -524,12 +525,16 @@ class VerifyApp(Step):
     requests: list[FailedRequest]
     # The failed GETs a Next route handler answers (path -> its file): code that may change data, not sent again.
     handlers: dict[str, str] = field(default_factory=dict)
+    # Call sites of failures the output shows with no request line (app_check.failures_without_request).
+    unasked: list[str] = field(default_factory=list)
     name = "verify-app"
     title = "Check that the app answers"
 
     def preview(self) -> list[str]:
+        unasked = [self._unasked_reason(site) for site in self.unasked]
         if not self.requests:
-            return ["request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"]
+            ask = "request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"
+            return [ask, *unasked]
         lines: list[str] = []
         asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only and r.path not in self.handlers)
         if asked:
@@ -542,7 +547,11 @@ class VerifyApp(Step):
             if not r.reads_only
         ]
         lines += [self._handler_reason(r) for r in self.requests if r.reads_only and r.path in self.handlers]
-        return lines
+        return lines + unasked
+
+    @staticmethod
+    def _unasked_reason(site: str) -> str:
+        return f"the failure at {site}: not asked again (the dev server's output names no request for it)"
 
     def _handler_reason(self, request: FailedRequest) -> str:
         return (
@@ -551,7 +560,7 @@ class VerifyApp(Step):
         )
 
     def identity(self) -> list[str]:
-        return [str(r) for r in self.requests]
+        return [*(str(r) for r in self.requests), *self.unasked]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         targets = _servers_to_ask(self.servers, ctx)
@@ -601,6 +610,7 @@ class VerifyApp(Step):
     def _asks(self, tool: str, unsure: list[str]) -> list[tuple[str, bool]]:
         """(route, whether it must answer 2xx/3xx to show anything) to GET on a server of `tool`; what cannot be
         asked is added to `unsure`."""
+        unsure += [self._unasked_reason(site) for site in self.unasked]
         if not self.requests:
             return [("/", True)]
         asks: list[tuple[str, bool]] = []
@@ -617,13 +627,21 @@ class VerifyApp(Step):
 
     def _failed(self, ctx: StepContext, targets: list[AppTarget], failed: list[app_check.AppAnswer]) -> StepOutcome:
         details = [answer.describe() for answer in failed]
-        kept_ports = {target.port for target in targets if target.kept}
-        if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
+        failed_ports = {answer.port for answer in failed}
+        kept = [t.server for t in targets if t.kept and t.server is not None and t.port in failed_ports]
+        written = ctx.extra.get("client_written_at")
+        fresh_servers = [s for s in kept if _serves_since(s, written)]
+        if ctx.restart_ts_server and len(fresh_servers) < len(kept):
             # This repair rewrote the client under a server it left running: that server may still hold the old one.
             details.append(
                 "the dev server on that port was running before this repair's Prisma command and was left running: "
                 "it may still hold the old client; restart it (`prisma-doctor restart-dev`)"
             )
+        details += [
+            f"the dev server on port {s.port} started its process again by itself after the new client was written "
+            "(its watcher): it runs the new client, so the failure is not an old client's"
+            for s in fresh_servers
+        ]
         came_back = {f.key: f for answer in failed for f in answer.came_back}
         details += [f"{f.code}: {f.message}" for f in came_back.values()]
         fresh = check_project(ctx.root)
@@ -633,6 +651,12 @@ class VerifyApp(Step):
                 "a fresh check finds nothing wrong with the schema and clients: read the dev server's output"
             )
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
+
+
+def _serves_since(server: DevServer, moment: object) -> bool:
+    """Whether the process that answers for `server` started after `moment` (epoch seconds), as a watcher's does."""
+    since = devserver.serving_since(server)
+    return isinstance(moment, float) and since is not None and since >= moment
 
 
 def _give_watcher_time(server: DevServer, ctx: StepContext) -> None:
