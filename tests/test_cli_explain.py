@@ -195,3 +195,36 @@ def test_a_long_log_of_the_same_error_is_read_in_bounded_memory(tmp_path: Path) 
     assert len(json.loads(out)["findings"]) == 1
     # The reader keeps a block at a time and the report its distinct findings: not the whole log's events.
     assert peak < 120 * 1024 * 1024, peak / 1024 / 1024
+
+
+def test_ctrl_c_on_a_live_pipe_prints_the_findings_so_far_once(tmp_path: Path) -> None:
+    # `npm run dev | prisma-doctor explain -`: the dev server still writes when the person presses Ctrl+C.
+    explain = subprocess.Popen(
+        [*DOCTOR, "explain", "-"],
+        cwd=tmp_path,
+        env=doctor_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert explain.stdin is not None
+    explain.stdin.write((FIXTURES / "next-dev-p2022-server-action-external.log").read_bytes())
+    explain.stdin.flush()
+    # Once it has read everything (the pipe stays open, as the dev server's would): the pipe is empty.
+    deadline = time.monotonic() + 60
+    while _unread(explain.stdin.fileno()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    explain.send_signal(signal.SIGINT)
+    stdout, stderr = explain.communicate(timeout=60)
+    explain.stdin.close()
+    assert b"interrupted" in stderr, stderr
+    assert stdout.count(b"[db-missing-column]") == 1, stdout
+
+
+def _unread(fd: int) -> int:
+    """How many bytes written into the pipe `fd` writes to are not read yet (FIONREAD)."""
+    import fcntl
+    import struct
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]

@@ -33,7 +33,7 @@ from prisma_doctor.logs.routes import (
     failed_requests_in,
 )
 from prisma_doctor.logs.stream import read_lines
-from prisma_doctor.repair.listeners import Listener
+from prisma_doctor.repair.listeners import Listener, listener_on
 from prisma_doctor.state_folder import STATE_DIR
 
 # Where a dev server's output can be read without owning its terminal: `prisma-doctor run`'s record (and a
@@ -49,6 +49,8 @@ SETTLE_SECONDS = 1.0
 # A server that logs no requests: its outputs unchanged this long after the answer have said what they had to.
 QUIET_SECONDS = 0.1
 POLL_SECONDS = 0.02
+# How often a failed server's tree is looked at for a restarted listener.
+RESTART_POLL_SECONDS = 0.2
 # The app's data, not its code or client: no repair fixes them, so their requests are not the repair's to verify.
 _DATA_PROBLEMS = (UniqueConstraintFailed, RecordNotFound)
 # How much of each output before the request is read to tell whether the server logs its requests.
@@ -148,20 +150,27 @@ def ask_app(
     should_stop: Callable[[], bool] = lambda: False,
     timeout: float = ANSWER_TIMEOUT,
     watcher_grace: float = 0.0,
+    tree_root: int | None = None,
 ) -> AppAnswer:
     """GET `route` from `listener` (a process of the dev server's tree) and judge the answer and what the server
     printed meanwhile.
 
     A runtime error that comes back is diagnosed knowing when the process that listens started (older than the
-    client: a stale server). With `watcher_grace`, a failed answer is asked
-    again once after that many seconds: a server the repair left running may be a watcher (`node --watch`,
-    nodemon) that restarts by itself for the new client, a moment after the generate."""
+    client: a stale server). With `watcher_grace` and the server's `tree_root`, a failed answer is asked again once
+    the server's tree listens from a process started since (a watcher, `node --watch` or nodemon, that restarts by
+    itself for the new client a moment after the generate): on that evidence only, waited for at most
+    `watcher_grace` seconds. No restart: the first answer stands."""
     answer = _ask(root, listener, route, say, should_stop, timeout)
-    if answer.ok or watcher_grace <= 0 or should_stop():
+    if answer.ok or watcher_grace <= 0 or tree_root is None or should_stop():
         return answer
-    say(f"GET {route} failed; asking again in {watcher_grace:.0f}s, in case the dev server restarts by itself")
-    time.sleep(watcher_grace)
-    return _ask(root, listener, route, say, should_stop, timeout)
+    say(f"GET {route} failed; waiting up to {watcher_grace:.0f}s for the dev server to restart by itself")
+    deadline = time.monotonic() + watcher_grace
+    while time.monotonic() < deadline and not should_stop():
+        again = listener_on(tree_root, listener.port)
+        if again is not None and again.started > listener.started:
+            return _ask(root, again, route, say, should_stop, timeout)
+        time.sleep(RESTART_POLL_SECONDS)
+    return answer
 
 
 def _ask(

@@ -576,6 +576,7 @@ class VerifyApp(Step):
         for target in targets:
             if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
                 _give_watcher_time(target.server, ctx)
+            grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
             for route, strict in self._asks(target.tool, unsure):
                 # Asked again for each route: the server's tree may have restarted the process that listens.
                 listener = listeners.listener_on(target.tree_root, target.port)
@@ -588,12 +589,19 @@ class VerifyApp(Step):
                     )
                     continue
                 ctx.say(f"requesting GET {route} on localhost:{target.port}")
-                grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
                 answer = app_check.ask_app(
-                    target.folder, listener, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
+                    target.folder,
+                    listener,
+                    route,
+                    say=ctx.say,
+                    should_stop=ctx.should_stop,
+                    watcher_grace=grace,
+                    tree_root=target.tree_root,
                 )
                 ctx.token.raise_if_cancelled()
                 answers.append(answer)
+                if not answer.ok:
+                    grace = 0.0  # waited once for this server to restart: its next routes are asked as they are
                 if strict and answer.ok and answer.status is not None and answer.status >= 400:
                     unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
         ctx.extra["app_answers"] = answers
