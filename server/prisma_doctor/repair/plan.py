@@ -49,7 +49,7 @@ from prisma_doctor.repair.steps import (
     missing_packages,
 )
 from prisma_doctor.repair.targets import Targets, find_targets
-from prisma_doctor.state_folder import STATE_DIR
+from prisma_doctor.state_folder import STATE_DIR, StateFolder
 from prisma_doctor.workspace import app_folders
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
@@ -172,6 +172,7 @@ def build_plan(
             _verify_app(servers, apps),
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
+    refusals += _engine_refusals(project, targets)
     aside, not_ours = _clients_to_set_aside(targets, project)
     # A folder of the user's files that a generator writes into: generate itself would overwrite them.
     refusals += [
@@ -343,6 +344,33 @@ def _schema_refusals(targets: Targets) -> list[str]:
     # aside for nothing.
     unset = config_env_findings(state.root, state.schema.source) if state.schema is not None else []
     return refusals + [f"Prisma cannot load its config: {f.message}" for f in unset]
+
+
+# What lets a generate that could not download an engine succeed without the network.
+ENGINE_OVERRIDES = ("PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_QUERY_ENGINE_BINARY", "PRISMA_ENGINES_MIRROR")
+
+
+def _engine_refusals(project: Path, targets: Targets) -> list[str]:
+    """A generate that could not get its engine here fails again the same way: said before anything is stopped or
+    set aside, from what the last generate printed (`.prisma-doctor/generate.log`), unless something changed
+    since: a client generated after it (the user ran `prisma generate`), or an engine variable set now."""
+    from prisma_doctor.diagnosis import diagnose_output
+
+    log = StateFolder(project).path / "generate.log"
+    text = StateFolder(project).read_text("generate.log")
+    try:
+        written = log.stat().st_mtime
+    except OSError:
+        return []
+    generated = [c.client.generated_at.timestamp() for c in targets.state.clients if c.client is not None]
+    if not text or any(at > written for at in generated) or any(os.environ.get(name) for name in ENGINE_OVERRIDES):
+        return []
+    found = [f for f in diagnose_output(text, None) if f.code == "engine-unavailable"]
+    return [
+        f"the last `prisma generate` here ({log}) failed: {f.message.rstrip('.')}. It would fail the same way; once "
+        "the engine can be had, run `prisma generate` yourself, then the repair"
+        for f in found[:1]
+    ]
 
 
 def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -> list[str]:
