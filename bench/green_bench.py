@@ -22,7 +22,8 @@ starts when a request to the route has answered 500, and stops when the same rou
   what it reinstalls.
 
 The cases run interleaved, round by round, so that the machine's load falls on each alike. Only processes whose
-working folder is in a copy are stopped. Prints JSON (`--json`) or a table; asserts nothing.
+working folder is in a copy are stopped. Prints JSON (`--json`) or a table, with the median seconds of each step
+of the doctor's repairs (their `--json` results); asserts nothing.
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ PROJECTS = {
 class Outcome:
     seconds: float | None  # None: never green within GREEN_TIMEOUT
     steps: list[str] = field(default_factory=list)
+    # Each repair step's own seconds (its `--json` result), as "kind step": where the doctor's time went.
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def green(self) -> bool:
@@ -189,9 +192,13 @@ def ask(*args: str, env: dict[str, str]) -> object:
 def repair(kind: str, server: NpmRunDev, project: Project, started: float, outcome: Outcome) -> bool:
     """Run the doctor's repair `kind` (`--yes`); note its closing line, and the time if the app is green after it."""
     root = str(server.project)
-    done = doctor(*REPAIR_ARGUMENTS.get(kind, [kind]), "--yes", "--project", root, env=server.environment)
-    last = (done.stdout.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-    outcome.steps.append(f"{kind}: {last}")
+    done = doctor(*REPAIR_ARGUMENTS.get(kind, [kind]), "--yes", "--json", "--project", root, env=server.environment)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        result = {}
+    outcome.steps.append(f"{kind}: {result.get('verdict') or f'exit {done.returncode}'}")
+    outcome.step_seconds.update({f"{kind} {step['name']}": step["seconds"] for step in result.get("steps", [])})
     answer = status(server, project.route)
     if answer is not None and answer[0] == 200 and project.shows_field in answer[1]:
         outcome.seconds = time.monotonic() - started
@@ -281,6 +288,15 @@ def summary(runs: list[dict[str, object]]) -> dict[str, float | int | None]:
     }
 
 
+def step_medians(runs: list[dict[str, object]]) -> dict[str, float]:
+    """The median seconds of each repair step over the rounds that ran it."""
+    seen: dict[str, list[float]] = {}
+    for each in runs:
+        for step, seconds in dict(each.get("step_seconds") or {}).items():  # type: ignore[call-overload]
+            seen.setdefault(step, []).append(float(seconds))
+    return {step: statistics.median(values) for step, values in seen.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -301,6 +317,9 @@ def main() -> int:
                 else f"{f['median_s']:.1f} s median ({f['min_s']:.1f}-{f['max_s']:.1f})"
             )
             print(f"{name:8} {CASE_TITLES[case]:48} {shown}, green {f['green']} of {f['runs']}; {runs[0]['steps']}")
+            where = step_medians(runs)
+            if where:
+                print(f"{'':8} {'':48} steps (median s): " + ", ".join(f"{k} {v:.2f}" for k, v in where.items()))
     return 0
 
 

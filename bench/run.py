@@ -218,6 +218,26 @@ def render_table(results: dict) -> str:
                     f"(after imports {r['rss_after_imports_mb']:.0f})",
                 )
             )
+        for shape, r in results["logs"].get("explain", {}).items():
+            rows.append(
+                (
+                    f"explain, {r['size_mb']:.0f} MB",
+                    shape,
+                    f"{r['seconds']:.1f} s ({r['cpu_seconds']:.1f} CPU-s, {r['mb_per_cpu_s']:.0f} MB per CPU-s); "
+                    f"peak RSS {r['peak_rss_mb']:.0f} MB",
+                )
+            )
+        hostile = results["logs"].get("hostile")
+        if hostile:
+            search, read = hostile["slowest_searches"][0], hostile["slowest_reads"][0]
+            rows.append(
+                (
+                    "hostile lines (tests/regex_inputs.py)",
+                    "slowest search / slowest reader pace",
+                    f"{search['ms']:.1f} ms on {hostile['line_characters']:,} characters ({search['pattern']}) / "
+                    f"{read['mb_per_cpu_s']:.1f} MB per CPU-s ({read['pattern']})",
+                )
+            )
     if "repair" in results:
         rows += _repair_rows(results["repair"].get("rows", []))
         if "skipped" in results["repair"]:

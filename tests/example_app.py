@@ -92,15 +92,17 @@ def example_app(tmp_path: Path, example_packages: Path) -> Path:
 def start_dev_server(tmp_path: Path) -> Iterator[Callable[..., DevServer]]:
     """Starts `next dev` in a project (with `next_bin`, a workspace's hoisted Next, for an app that has no
     node_modules of its own; Turbopack, or webpack as `bundler`) and answers once it serves; every server started is
-    stopped at teardown.
+    stopped at teardown. `kind`: a server started by another command (`pnpm_next_app.PnpmDev`).
 
     Each server's output goes to its own `next-dev-<n>.log` under the test's tmp_path (`server.output`).
     """
     started: list[DevServer] = []
 
-    def start(project: Path, next_bin: Path | None = None, bundler: str = "turbopack") -> DevServer:
+    def start(
+        project: Path, next_bin: Path | None = None, bundler: str = "turbopack", kind: type[DevServer] = DevServer
+    ) -> DevServer:
         log = tmp_path / f"next-dev-{len(started) + 1}.log"
-        server = DevServer(project, log, next_bin=next_bin, bundler=bundler)
+        server = kind(project, log, next_bin=next_bin, bundler=bundler)
         started.append(server)
         return server.start()
 

@@ -102,6 +102,11 @@ def previews(plan: dict[str, Any]) -> dict[str, list[str]]:
     return {step["name"]: step["preview"] for step in plan["steps"]}
 
 
+def step(result: dict[str, Any], name: str) -> dict[str, Any]:
+    """The step `name` of a repair's JSON result."""
+    return next(s for s in result["steps"] if s["name"] == name)
+
+
 def check_json(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
     """`prisma-doctor check --json ROOT ARGS`, run in this process (quicker than `doctor`): its exit code and
     report."""

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 # Characters tried, in order, as a character class's representative: letters, digits and the punctuation of paths,
 # quotes and code frames first, so that the class `[^']` gives `a`, `\s` a space and `[^)\s]` a letter.
 _CANDIDATES = "a1 .'`\"/:-_()[]{}«»\\\t@!?é✓\x1b$#;,=<>|*+~^&%\n\x07"
-_CATEGORIES = {
+CATEGORIES = {
     sre.CATEGORY_DIGIT: str.isdecimal,
     sre.CATEGORY_NOT_DIGIT: lambda ch: not ch.isdecimal(),
     sre.CATEGORY_SPACE: str.isspace,
@@ -52,7 +52,7 @@ def _in_class(ch: str, items: list) -> bool:
         elif op is sre.RANGE:
             hit |= value[0] <= ord(ch) <= value[1]
         elif op is sre.CATEGORY:
-            hit |= _CATEGORIES.get(value, lambda _: False)(ch)
+            hit |= CATEGORIES.get(value, lambda _: False)(ch)
     return hit != negate
 
 
@@ -158,22 +158,41 @@ def _branch_width(items: list) -> int:
     return widest
 
 
-def adversarial_lines(pattern: re.Pattern, length: int) -> Iterator[str]:
-    """Lines of about `length` characters (bytes patterns: latin-1 text) made to make `pattern` backtrack."""
+def _recipes(pattern: re.Pattern) -> Iterator[tuple[str, str, str]]:
+    """Each line as `(before, unit, after)`: `before`, then `unit` repeated to the length wanted, then `after`."""
     source = pattern.pattern.decode("latin-1") if isinstance(pattern.pattern, bytes) else pattern.pattern
     tree = list(sre.parse(source, pattern.flags & ~re.UNICODE if isinstance(pattern.pattern, bytes) else pattern.flags))
-    seen: set[str] = set()
+    seen: set[tuple[str, str, str]] = set()
     for choice, once in itertools.product(range(_branch_width(tree)), (False, True)):
         builder = _Builder(choice, once)
         builder.sequence(tree)
         match = "".join(builder.text)
         for piece in builder.pieces:
             prefix, rest = match[: piece.start], match[piece.end :]
-            pumped = piece.unit * (length // len(piece.unit) + 1)
-            candidates = [prefix + pumped + breaker for breaker in BREAKERS] + [prefix + pumped + rest]
-            for head in {match[: piece.end], prefix + piece.unit} - {""}:
-                candidates.append(head * (length // len(head) + 1))
-            for line in candidates:
-                if line not in seen:
-                    seen.add(line)
-                    yield line
+            recipes = [(prefix, piece.unit, breaker) for breaker in BREAKERS] + [(prefix, piece.unit, rest)]
+            recipes += [("", head, "") for head in sorted({match[: piece.end], prefix + piece.unit} - {""})]
+            for recipe in recipes:
+                if recipe not in seen:
+                    seen.add(recipe)
+                    yield recipe
+
+
+def _line(recipe: tuple[str, str, str], length: int) -> str:
+    before, unit, after = recipe
+    return before + unit * (length // len(unit) + 1) + after
+
+
+def adversarial_lines(pattern: re.Pattern, length: int) -> Iterator[str]:
+    """Lines of about `length` characters (bytes patterns: latin-1 text) made to make `pattern` backtrack."""
+    seen: set[str] = set()
+    for recipe in _recipes(pattern):
+        line = _line(recipe, length)
+        if line not in seen:
+            seen.add(line)
+            yield line
+
+
+def adversarial_pairs(pattern: re.Pattern, short: int, long: int) -> Iterator[tuple[str, str]]:
+    """The same lines at two lengths: a linear search's work grows with the length, a super-linear one's faster."""
+    for recipe in _recipes(pattern):
+        yield _line(recipe, short), _line(recipe, long)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from prisma_doctor.diagnosis import ClientFacts, ProjectFacts, diagnose, diagnose_report
+from prisma_doctor.diagnosis import ClientFacts, Diagnoser, ProjectFacts, diagnose, diagnose_report
 from prisma_doctor.findings import Finding
+from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.recognize import read_events, recognize
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
@@ -24,6 +25,11 @@ CACHE_FIXES = {"full-reset", "regenerate"}
 EXPECTED = {
     "sqlite-generate-ok": [],
     "sqlite-p2022-missing-column": [("db-missing-column", None, 1)],
+    "fastify-pino-driver-adapter-error": [
+        ("db-missing-column", None, 1),
+        ("db-missing-table", None, 1),
+        ("unique-constraint-failed", None, 1),
+    ],
     "sqlite-p2021-missing-table": [("db-missing-table", None, 1)],
     "sqlite-migrate-status-pending": [("migrations-pending", None, 1)],
     "sqlite-engine-download-failed": [("engine-unavailable", None, 1)],
@@ -98,6 +104,40 @@ def report_of(name: str, facts: ProjectFacts | None = None) -> list[Finding]:
 
 def summary(findings: list[Finding]) -> list[tuple[str, int | None, int]]:
     return [(f.code, f.data.get("rank"), f.count) for f in findings]
+
+
+@pytest.mark.parametrize("name", ["pg-fr-p2022-missing-column", "next-dev-unknown-argument-stale-server-stale"])
+def test_a_repeated_error_is_diagnosed_once_and_counted_every_time(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log of one error repeated (a crash loop) costs one diagnosis per distinct event and state, not one per
+    line: the work is counted, not timed. The report is the one each copy alone gives, its counts multiplied."""
+    capture = load(name)
+    calls: list[str] = []
+    diagnose_one = Diagnoser.findings_for
+
+    def counted(self: Diagnoser, event: ev.Event) -> list[Finding]:
+        calls.append(type(event).__name__)
+        return diagnose_one(self, event)
+
+    monkeypatch.setattr(Diagnoser, "findings_for", counted)
+    once = read_events([capture.output])
+    repeated = read_events([capture.output] * 200)
+    assert len(repeated) == 200 * len(once)
+    calls.clear()
+    findings = list(diagnose_report(repeated, capture.facts(), "/project").findings)
+    # Each distinct event once in each of the stream's states (before and after a `Ready` line); the events that
+    # change the state every time.
+    distinct = len({replace(e, line=0) for e in once})
+    changes = sum(isinstance(e, (ev.DevServerReady, ev.ClientGenerated)) for e in repeated)
+    assert len(calls) <= 2 * distinct + changes
+    if not any(isinstance(e, ev.DevServerReady) for e in once):
+        assert summary(findings) == [(code, rank, 200 * count) for code, rank, count in EXPECTED[name]]
+        return
+    # Each copy starts with the server's `Ready`: what every copy but the last printed is history (issue 8), the
+    # same findings told as such and counted together; the last copy's are the current ones.
+    history = [f for f in findings if f.data.get("history")]
+    current = [f for f in findings if not f.data.get("history")]
+    assert summary(current) == EXPECTED[name]
+    assert summary(history) == [(code, rank, 199 * count) for code, rank, count in EXPECTED[name]]
 
 
 def test_every_capture_has_expectations() -> None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import pnpm_next_app as layout
-from tests.dev_server import free_port
-from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json, tree_contents
+from tests.dev_server import DevServer, free_port
+from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json, step, tree_contents
 from tests.pnpm_next_app import PnpmDev
 
 pytestmark = pytest.mark.node
@@ -35,26 +35,19 @@ def app(built: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def start_server(app: Path, tmp_path: Path) -> Iterator[Callable[[], PnpmDev]]:
+def start_server(app: Path, start_dev_server: Callable[..., DevServer]) -> Callable[[], PnpmDev]:
     """Starts `pnpm run dev` in the test's project once it is asked to; stopped at teardown."""
-    started: list[PnpmDev] = []
 
     def start() -> PnpmDev:
-        server = PnpmDev(app, tmp_path / f"pnpm-run-dev-{len(started) + 1}.log")
-        started.append(server)
-        return server.start()
+        server = start_dev_server(app, kind=PnpmDev)
+        assert isinstance(server, PnpmDev)
+        return server
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 def codes(report: dict[str, Any]) -> set[str]:
     return {finding["code"] for finding in report["findings"]}
-
-
-def step(result: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(s for s in result["steps"] if s["name"] == name)
 
 
 def plan_of(app: Path, *command: str) -> dict[str, list[str]]:

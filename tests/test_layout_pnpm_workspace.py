@@ -7,7 +7,7 @@ page answers with the new data; a database behind is found from the app, its run
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 
 from tests import pnpm_next_app as single
 from tests import pnpm_workspace_app as workspace
+from tests.dev_server import DevServer
 from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json
 from tests.pnpm_next_app import PnpmDev, users
 
@@ -32,12 +33,11 @@ def mono(built: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(mono: Path, tmp_path: Path) -> Iterator[PnpmDev]:
-    """`pnpm run dev` in apps/web, answering with the seeded users."""
-    started = PnpmDev(mono / workspace.WEB, tmp_path / "pnpm-run-dev.log").start()
-    assert [u["name"] for u in users(started)] == ["Ada", "Grace"]
-    yield started
-    started.stop()
+def server(mono: Path, start_dev_server: Callable[..., DevServer]) -> PnpmDev:
+    """`pnpm run dev` in apps/web, answering with the seeded users; stopped at teardown."""
+    started = start_dev_server(mono / workspace.WEB, kind=PnpmDev)
+    assert isinstance(started, PnpmDev) and [u["name"] for u in users(started)] == ["Ada", "Grace"]
+    return started
 
 
 def serves_the_nickname_again(result: dict[str, Any], server: PnpmDev, web: Path) -> None:

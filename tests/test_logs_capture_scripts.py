@@ -89,3 +89,13 @@ def test_beyond_the_codes_captures_reproduce_their_fixtures(tmp_path: Path) -> N
         assert [(type(e).__name__, getattr(e, "name", None), getattr(e, "action", None)) for e in fresh] == [
             (type(e).__name__, getattr(e, "name", None), getattr(e, "action", None)) for e in committed
         ]
+
+
+@pytest.mark.node
+@pytest.mark.timeout(900)
+def test_the_fastify_json_log_capture_reproduces_its_fixture(tmp_path: Path) -> None:
+    """A real Fastify server's pino records, captured again: the same errors with the same requests."""
+    name = "fastify-pino-driver-adapter-error"
+    capture_into(tmp_path, "json_logs.py")
+    fresh, committed = (read_events([(folder / f"{name}.log").read_bytes()]) for folder in (tmp_path, FIXTURES))
+    assert [(type(e).__name__, e.route) for e in fresh] == [(type(e).__name__, e.route) for e in committed]  # type: ignore[attr-defined]

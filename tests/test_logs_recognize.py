@@ -23,6 +23,8 @@ def kinds(events: list[ev.Event]) -> list[str]:
 EXPECTED_KINDS = {
     "sqlite-generate-ok": ["ClientGenerated"],
     "sqlite-p2022-missing-column": ["MissingColumn"],
+    # The same driver adapter errors as JSON records (Fastify's pino), each with the request that failed.
+    "fastify-pino-driver-adapter-error": ["MissingColumn", "MissingTable", "UniqueConstraintFailed"],
     "sqlite-p2021-missing-table": ["MissingTable"],
     "sqlite-migrate-status-pending": ["MigrationsPending"],
     "sqlite-engine-download-failed": ["EngineDownloadFailed"],

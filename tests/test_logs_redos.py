@@ -1,12 +1,16 @@
-"""No regular expression of the log readers is super-linear, and the reader keeps its pace on lines made to hurt it.
+"""No regular expression of the log readers is super-linear, and the reader's work grows with its input, no faster,
+on lines made to hurt it. Counted, never timed (the times are bench/logs_bench.py's `hostile` figures).
 
 Every compiled pattern of `prisma_doctor.logs`, `prisma_doctor.diagnosis` and the catalogue (module constants, and
 those held in module-level tuples, lists and dicts) is found by walking the modules, so a new pattern is tested without
 a new test.
-Each pattern gets lines built from its own pieces (tests/regex_inputs.py): searched alone, none may take more than a
-linear budget, up to 100,000 characters; read by the real `LogReader`, plain, inside a client error's frame and after
-its message, they must pass at 20 MB per CPU-second at least (ordinary logs read at ~85; a line of `EPERM '` repeated
-read at 0.19 when one pattern backtracked).
+Each pattern gets lines built from its own pieces (tests/regex_inputs.py), each at two lengths. Searched alone, the
+steps a backtracking matcher takes (tests/regex_steps.py, the same steps as `re`'s engine) may grow with the line's
+length but not faster: four times the length, at most `GROWTH` times the steps (a quadratic pattern takes ~16 times).
+Read by the real `LogReader`, plain, inside a client error's frame and after its message, the same lines give the
+events that feeding them one line at a time gives, and the characters the reader hands its patterns and its
+recognizer grow with the log, no faster (a reader that scanned each line again from every anchor word in it, as one
+pattern once did on `EPERM '` repeated, grows with the square).
 """
 
 from __future__ import annotations
@@ -15,35 +19,37 @@ import ast
 import importlib
 import pkgutil
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 import prisma_doctor.catalogue
 import prisma_doctor.diagnosis
 import prisma_doctor.logs
-from prisma_doctor.logs.recognize import LogReader
-from prisma_doctor.logs.stream import DEFAULT_MAX_LINE
-from tests.regex_inputs import adversarial_lines
+from prisma_doctor.logs.recognize import LogReader, Recognizer, recognize
+from prisma_doctor.logs.stream import read_lines
+from tests.regex_inputs import adversarial_lines, adversarial_pairs
+from tests.regex_steps import StepCounter, TooManySteps
 
 READER_PACKAGES = (prisma_doctor.logs, prisma_doctor.diagnosis)
 # Modules of their own that the readers use: the catalogue's message shapes.
 READER_MODULES = (prisma_doctor.catalogue,)
-# A search may take this long plus this much per character of the line: a linear pattern's worst here is ~25 ns per
-# character (an alternation tried at every position); a quadratic one takes seconds on 100,000 characters.
-BUDGET_SECONDS = 0.005
-BUDGET_PER_CHARACTER = 500e-9
-# Lines of every length the reader sees whole (it cuts longer ones), then long ones: a quadratic pattern takes
-# milliseconds at the first and is stopped there, before the second would take minutes.
-LENGTHS = (DEFAULT_MAX_LINE - 100, 100_000)
-# The issue's figure for the worst case is 20 MB/s, and this reader measures 20 to 30 here; but a CI run on a busy
-# 2-core machine once read 19.6. Linearity is what the per-search budgets above prove; this floor is the backstop
-# that still fails the super-linear reading it replaced (0.19 MB/s) a hundred times over, without failing on noise.
-FLOOR_MB_PER_CPU_SECOND = 10.0
-LONG_LINES = 16
+# The two lengths of each line: a quadratic pattern's steps at the second are ~16 times those at the first.
+SHORT, LONG = 120, 480
+# A linear search's steps at `LONG` are at most ~4.7 times those at `SHORT` (the same constant start-up, four times
+# the positions); this leaves room for that and fails at a third of the quadratic growth.
+GROWTH = 6.0
+# No search of a `LONG` line may take more steps than this: what a pattern stuck in exponential backtracking hits.
+STEP_LIMIT = 500 * LONG
+# The same for the reader over a whole log of the lines at two lengths.
+READER_SHORT, READER_LONG = 250, 1000
+READER_GROWTH = 5.0
+# How many times the recognizer's patterns read one line may not grow with the line (a rescan from each of its words
+# would make it grow fourfold).
+PASSES_GROWTH = 1.5
 CHUNK = 64 * 1024
 # A client error's header and message, so that the adversarial lines are also read as its path, frame and stack.
 HEADER = "Invalid `prisma.user.findMany()` invocation in\n"
@@ -115,60 +121,127 @@ def test_every_pattern_is_a_module_constant() -> None:
     assert inline == []
 
 
-def _subject(pattern: re.Pattern, line: str) -> str | bytes:
-    return line.encode("latin-1", errors="replace") if isinstance(pattern.pattern, bytes) else line
+def _text(pattern: re.Pattern, line: str) -> str:
+    """The line as the pattern sees it: a bytes pattern's subject is latin-1."""
+    if isinstance(pattern.pattern, bytes):
+        return line.encode("latin-1", errors="replace").decode("latin-1")
+    return line
 
 
-def _search_seconds(pattern: re.Pattern, subject: str | bytes) -> float:
-    started = time.perf_counter()
-    pattern.search(subject)
-    return time.perf_counter() - started
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_the_step_counter_finds_what_re_finds(name: str) -> None:
+    """The counted matcher is `re`'s search on these lines: what it counts is the work of the real pattern."""
+    pattern, counter = PATTERNS[name], StepCounter(PATTERNS[name])
+    for line in adversarial_lines(pattern, SHORT):
+        subject = line.encode("latin-1", errors="replace") if isinstance(pattern.pattern, bytes) else line
+        assert counter.search(_text(pattern, line)) == bool(pattern.search(subject)), repr(line[:80])
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_no_pattern_is_super_linear(name: str) -> None:
     pattern = PATTERNS[name]
-    for length in LENGTHS:
-        for line in adversarial_lines(pattern, length):
-            subject = _subject(pattern, line)
-            budget = BUDGET_SECONDS + BUDGET_PER_CHARACTER * len(line)
-            # The best of three, so that a moment without the CPU does not count against the pattern.
-            seconds = _search_seconds(pattern, subject)
-            if seconds > budget:
-                seconds = min(seconds, *(_search_seconds(pattern, subject) for _ in range(2)))
-            assert seconds <= budget, f"{seconds * 1000:.1f} ms on {len(line)} characters: {line[:60]!r}"
+    counter = StepCounter(pattern, limit=STEP_LIMIT)
+    for short, long in adversarial_pairs(pattern, SHORT, LONG):
+        counter.search(_text(pattern, short))
+        few = counter.steps
+        try:
+            counter.search(_text(pattern, long))
+        except TooManySteps:
+            pytest.fail(f"more than {STEP_LIMIT} steps on {len(long)} characters: {long[:60]!r}")
+        assert counter.steps <= GROWTH * few, f"{few} -> {counter.steps} steps at 4x the length: {long[:60]!r}"
 
 
-def adversarial_log(pattern: re.Pattern, length: int) -> bytes:
+def adversarial_log(pattern: re.Pattern, length: int) -> str:
     """The pattern's lines as a dev server would print them: alone, as a client error's path and frame, after its
-    message. Lines longer than the reader keeps are cut before any pattern sees them: a sample of them, alone."""
+    message."""
     lines = [line.replace("\n", " ").replace("\r", " ") for line in adversarial_lines(pattern, length)]
     if isinstance(pattern.pattern, bytes):
         lines = [line.encode("latin-1", errors="replace").decode("utf-8", errors="replace") for line in lines]
-    if length > DEFAULT_MAX_LINE:
-        return "".join(line + "\n" for line in lines[:: max(1, len(lines) // LONG_LINES)]).encode("utf-8")
     out = []
     for line in lines:
         out += [line, "\n", HEADER, line, "\n", line, "\n", HEADER, MESSAGE, line, "\n"]
-    return "".join(out).encode("utf-8")
+    return "".join(out)
 
 
-def mb_per_cpu_second(data: bytes) -> float:
-    """The reader's pace over `data` in 64 KiB chunks, as `explain` and `run` feed it: the best of five runs."""
-    best = float("inf")
-    for _ in range(5):
-        reader = LogReader()
-        started = time.thread_time()
-        for start in range(0, len(data), CHUNK):
-            reader.feed(data[start : start + CHUNK])
-        reader.close()
-        best = min(best, time.thread_time() - started)
-    return len(data) / 1e6 / max(best, 1e-9)
+# Where each method of a pattern takes its subject, and whether a start and an end position follow it.
+_SUBJECT = {"search": 0, "match": 0, "fullmatch": 0, "findall": 0, "finditer": 0, "split": 0, "sub": 1, "subn": 1}
+_POSITIONS = frozenset({"search", "match", "fullmatch", "findall", "finditer"})
+
+
+class _Counted:
+    """A pattern that adds the characters each call is given to a tally, and otherwise is the pattern."""
+
+    def __init__(self, pattern: re.Pattern, tally: list[float]) -> None:
+        self._pattern, self._tally = pattern, tally
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(self._pattern, name)
+        if name not in _SUBJECT:
+            return method
+
+        def counted(*args: Any) -> object:
+            subject = args[_SUBJECT[name]]
+            pos = args[1] if name in _POSITIONS and len(args) > 1 else 0
+            end = args[2] if name in _POSITIONS and len(args) > 2 else len(subject)
+            self._tally[0] += max(0, min(end, len(subject)) - pos)
+            return method(*args)
+
+        return counted
+
+
+def _counted(value: object, tally: list[float]) -> object:
+    if isinstance(value, re.Pattern):
+        return _Counted(value, tally)
+    if isinstance(value, dict):
+        return {key: _counted(item, tally) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_counted(item, tally) for item in value)
+    return value
+
+
+@pytest.fixture
+def tally(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """`[characters, passes]`: the characters handed to every pattern of the readers and to the recognizer, summed
+    as they are read; and the most characters the patterns were handed while the recognizer read one line, in
+    lengths of that line (how many times a line is read: a rescan from each word of it makes that grow with it)."""
+    counted: list[float] = [0, 0]
+    for module in reader_modules():
+        for name, value in list(vars(module).items()):
+            if any(True for _ in _held(value)):
+                monkeypatch.setattr(module, name, _counted(value, counted))
+    feed_line = Recognizer.feed_line
+
+    def fed(self: Recognizer, line: str) -> list:
+        counted[0] += len(line)
+        before = counted[0]
+        events = feed_line(self, line)
+        counted[1] = max(counted[1], (counted[0] - before) / max(len(line), 100))
+        return events
+
+    monkeypatch.setattr(Recognizer, "feed_line", fed)
+    return counted
+
+
+def _read(text: str, tally: list[float]) -> tuple[list, float, float]:
+    """The events of the log read by `LogReader` in chunks, the characters its patterns were handed, and the most
+    times one line was read."""
+    data = text.encode("utf-8")
+    tally[:] = [0, 0]
+    reader, events = LogReader(), []
+    for start in range(0, len(data), CHUNK):
+        events += reader.feed(data[start : start + CHUNK])
+    events += reader.close()
+    return events, tally[0], tally[1]
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))
-@pytest.mark.parametrize("length", LENGTHS)
-def test_reader_keeps_its_pace_on_adversarial_lines(name: str, length: int) -> None:
-    data = adversarial_log(PATTERNS[name], length)
-    pace = mb_per_cpu_second(data)
-    assert pace >= FLOOR_MB_PER_CPU_SECOND, f"{pace:.2f} MB/s over {len(data)} bytes"
+def test_the_reader_reads_adversarial_lines_right_and_in_linear_work(name: str, tally: list[float]) -> None:
+    pattern = PATTERNS[name]
+    short, long = adversarial_log(pattern, READER_SHORT), adversarial_log(pattern, READER_LONG)
+    events, few, passes = _read(short, tally)
+    long_events, many, long_passes = _read(long, tally)
+    # The right result: what feeding every line to the recognizer gives.
+    assert events == recognize(read_lines([short]))
+    assert long_events == recognize(read_lines([long]))
+    assert many <= READER_GROWTH * few, f"{few} -> {many} characters handed to patterns at 4x the line length"
+    assert long_passes <= PASSES_GROWTH * passes, f"a line read {passes:.0f} -> {long_passes:.0f} times"

@@ -11,7 +11,6 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -20,14 +19,10 @@ from prisma_doctor.repair.pipeline import CancellationToken, ProgressEvent, run_
 from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import DevServer, Response, free_port
 from tests.example_app import run_script
-from tests.helpers import doctor_json, repair_json
+from tests.helpers import doctor_json, repair_json, step
 from tests.watch_servers import NpmRunDev, run_by_doctor
 
 pytestmark = pytest.mark.node
-
-
-def step_of(result: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(step for step in result["steps"] if step["name"] == name)
 
 
 def demo_break_arguments() -> list[str]:
@@ -63,7 +58,7 @@ def test_reset_on_the_running_example_serves_the_new_field(
     assert code == 0, result
     assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
     assert (example_app / ".next").stat().st_ino == build
-    assert not any(".next" in detail for detail in step_of(result, "set-aside")["details"]), result
+    assert not any(".next" in detail for detail in step(result, "set-aside")["details"]), result
     assert server.process.wait(timeout=30) is not None
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port
@@ -72,7 +67,7 @@ def test_reset_on_the_running_example_serves_the_new_field(
     assert 'class="user-nickname"' in page.body
     with sqlite3.connect(example_app / "dev.db") as database:
         assert "nickname" in [row[1] for row in database.execute('PRAGMA table_info("User")')]
-    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    app = step(result, "verify-app")
     assert app["status"] == "done" and f"GET / on localhost:{server.port} answers 200" in app["message"], app
     again = psutil.Process(restarted["pid"])
     assert again.cmdline() == command and again.cwd() == cwd
@@ -160,7 +155,7 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     # the repair's own check asks before it asks the app.
     code, result = doctor_json("regenerate", "--project", str(example_app))
     assert code == 1, json.dumps(result, indent=2)
-    verify = next(step for step in result["steps"] if step["name"] == "verify")
+    verify = step(result, "verify")
     assert verify["status"] == "failed" and "the database is behind" in verify["message"], verify
     assert any("db-missing-column" in detail and "nickname" in detail for detail in verify["details"]), verify
     assert result["verdict"].startswith("repair NOT verified: the clients match the schema, but the database")
@@ -168,7 +163,7 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     # 2. A restart loads the new client; the page still fails, now on the database, and says so.
     code, result = repair_json("restart-dev", example_app, restarted=restarted_groups)
     assert code == 1, json.dumps(result, indent=2)
-    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    app = step(result, "verify-app")
     assert app["status"] == "failed" and "answers 500" in app["message"], app
     assert any("db-missing-column" in detail and "nickname" in detail for detail in app["details"]), app
 
@@ -187,7 +182,7 @@ def test_on_next_only_the_repair_that_makes_the_page_answer_says_verified(
     (real / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
     code, result = doctor_json("migrate", "deploy", "--project", str(example_app))
     assert code == 0, json.dumps(result, indent=2)
-    app = next(step for step in result["steps"] if step["name"] == "verify-app")
+    app = step(result, "verify-app")
     assert app["status"] == "done" and "answers 200" in app["message"], app
     page = server.get("/")
     assert page.status == 200 and 'class="user-nickname"' in page.body
@@ -234,10 +229,9 @@ def test_a_failed_get_of_a_route_handler_is_named_and_not_sent_again(
         visits = example_app / "visits.log"
         assert visits.read_text() == "visit\n"
 
-        code, result = doctor_json("reset", "--project", str(example_app), env=server.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", example_app, restarted=restarted_groups, env=server.environment)
 
-        verify_app = next(step for step in result["steps"] if step["name"] == "verify-app")
+        verify_app = step(result, "verify-app")
         # The page was asked and answers; the handler was not sent again, and the verdict does not claim it works.
         assert code == 0 and verify_app["status"] == "skipped", json.dumps(result, indent=2)
         assert "GET / on localhost" in verify_app["message"] and "answers 200" in verify_app["message"], verify_app

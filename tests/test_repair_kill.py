@@ -18,7 +18,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import DOCTOR, check_json, doctor, doctor_environment, doctor_json, finding, tree_contents
+from tests.helpers import (
+    DOCTOR,
+    check_json,
+    doctor_environment,
+    dry_run_plan,
+    finding,
+    previews,
+    repair_json,
+    tree_contents,
+)
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 pytestmark = pytest.mark.node
@@ -54,6 +63,11 @@ def _kill_while_generating(project: Path, env: dict[str, str], output: Path) -> 
             process.send_signal(signal.SIGKILL)
     psutil.wait_procs(family, timeout=30)
     repair.wait()
+    # A generate the doctor was starting as it died (its own session, not yet among its children) ends too.
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if Path(process.cwd()) == project and "generate" in process.cmdline():
+                process.send_signal(signal.SIGKILL)
 
 
 def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
@@ -84,15 +98,14 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         assert str(client) in [copy["path"] for copy in left["data"]["setAside"]], left
         assert f"port {server.port}" in left["message"] and "did not finish" in left["message"], left["message"]
 
-        plan = json.loads(doctor("reset", "--dry-run", "--json", "--project", str(project)).stdout)
+        plan = dry_run_plan("reset", project=project)
         assert plan["steps"][0]["name"] == "recover", plan
-        restart = next(step for step in plan["steps"] if step["name"] == "restart-dev")
-        assert any("run dev" in line and str(project) in line for line in restart["preview"]), restart
+        restart = previews(plan)["restart-dev"]
+        assert any("run dev" in line and str(project) in line for line in restart), restart
         # Said once: the step that takes it over, not a note besides.
         assert not plan["notes"], plan["notes"]
 
-        code, result = doctor_json("reset", "--project", str(project), env=server.environment)
-        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+        code, result = repair_json("reset", project, restarted=restarted_groups, env=server.environment)
 
         assert code == 0, json.dumps(result, indent=2)
         assert result["verdict"].startswith("repair verified"), result["verdict"]

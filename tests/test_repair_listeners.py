@@ -18,7 +18,7 @@ import pytest
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
-from prisma_doctor.repair.devserver import DevServer, Restarted, find_dev_servers, restart
+from prisma_doctor.repair.devserver import DevServer, find_dev_servers, restart
 from prisma_doctor.repair.pipeline import CancellationToken
 from prisma_doctor.repair.steps import VerifyApp
 
@@ -85,25 +85,16 @@ def _started_server(tmp_path: Path, spawn, env: dict[str, str]) -> tuple[Path, D
     return project, server
 
 
-@pytest.fixture
-def restarted_servers() -> Iterator[list[Restarted]]:
-    started: list[Restarted] = []
-    yield started
-    for server in started:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-
-
 @pytest.mark.node
 def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_proves_nothing(
-    tmp_path: Path, spawn, restarted_servers: list[Restarted]
+    tmp_path: Path, spawn, restarted_groups: list[int]
 ) -> None:
     port = _free_port_on_both_loopbacks()
     project, server = _started_server(tmp_path, spawn, {"PORT": str(port), "HOST": "::1", "STATUS": "500"})
     assert server.port == port
 
     restarted = restart(server, project, timeout=RESTART_WITHIN)
-    restarted_servers.append(restarted)
+    restarted_groups.append(restarted.pid)
 
     assert restarted.answered, restarted.message
     assert restarted.port == port
@@ -120,13 +111,13 @@ def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_p
 
 @pytest.mark.node
 def test_a_server_that_picks_its_own_port_is_found_again_on_its_new_one(
-    tmp_path: Path, spawn, restarted_servers: list[Restarted]
+    tmp_path: Path, spawn, restarted_groups: list[int]
 ) -> None:
     project, server = _started_server(tmp_path, spawn, {"PORT": "0", "HOST": "127.0.0.1", "STATUS": "200"})
     assert server.port is not None
 
     restarted = restart(server, project, timeout=RESTART_WITHIN)
-    restarted_servers.append(restarted)
+    restarted_groups.append(restarted.pid)
 
     assert restarted.answered, restarted.message
     assert restarted.port is not None and listeners.listener_on(restarted.pid, restarted.port) is not None

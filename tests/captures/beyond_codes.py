@@ -20,7 +20,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import ROOT, Project, Terminal, capture_in_terminal, environment, iso_time, run_next_dev, save_capture
-from sqlite_node import CLIENT, CONFIG, GENERATOR, USER_V1, USER_WITH_NICKNAME, add_migration, db_env, deploy
+from sqlite_node import (
+    CLIENT,
+    CONFIG,
+    GENERATOR,
+    USER_V1,
+    USER_WITH_NICKNAME,
+    add_migration,
+    db_env,
+    deploy,
+    migrated,
+)
 
 sys.path.insert(0, str(ROOT))
 from tests.npm_cache import tool_environment
@@ -278,12 +288,8 @@ def node_5_engine(broken_library: bool) -> None:
 
 def node_undefined_delegate() -> None:
     project = Project("delegate")
-    project.write("prisma/schema.prisma", GENERATOR + USER_V1)
-    project.write("prisma.config.ts", CONFIG)
-    project.write("db.js", CLIENT)
     project.write("main.js", DELEGATE_JS)
-    add_migration(project, "init", "", USER_V1)
-    deploy(project)
+    migrated(project, USER_V1)
     project.run([project.bin("prisma"), "generate"], env=db_env(project))
     project.write("prisma/schema.prisma", GENERATOR + USER_V1 + POST)
     add_migration(project, "post", USER_V1, USER_V1 + POST)

@@ -157,6 +157,15 @@ def deploy(project: Project) -> None:
     project.run([project.bin("prisma"), "migrate", "deploy"], env=db_env(project))
 
 
+def migrated(project: Project, models: str) -> None:
+    """The project's schema with `models`, its config and client module, and a database migrated to them."""
+    project.write("prisma/schema.prisma", GENERATOR + models)
+    project.write("prisma.config.ts", CONFIG)
+    project.write("db.js", CLIENT)
+    add_migration(project, "init", "", models)
+    deploy(project)
+
+
 def main() -> int:
     # A database migrated with the first schema, then a column added to the schema and generated, not migrated.
     project = prepare("sqlite", USER_V1)

@@ -14,6 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.captures.loading import load, project_from_capture
 from tests.lsp.session import start, sync_states, wait_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
@@ -207,3 +208,22 @@ async def test_a_dev_server_restarted_in_a_terminal_is_judged_again_without_a_fi
     finally:
         new.terminate()
         new.wait()
+
+
+async def test_a_prisma_error_in_a_json_log_record_reaches_the_schema_field(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """Fastify's pino JSON lines in a terminal (a real capture): the driver adapter's error lands on the field."""
+    name = "fastify-pino-driver-adapter-error"
+    root = project_from_capture(name, tmp_path / "app")
+    await start(client, root)
+    await wait_for(lambda: sync_states(client))
+    output = load(name).output_in(root).decode("utf-8")
+    # Cut inside the error's record, as a terminal may deliver it.
+    for piece in (output[:900], output[900:]):
+        client.protocol.notify("prismaDoctor/terminalOutput", {"data": piece, "terminal": "dev", "cwd": str(root)})
+    schema = (root / "prisma" / "schema.prisma").resolve().as_uri()
+    await wait_for(lambda: diagnostics_with(client, schema, "db-missing-column"))
+    [missing] = diagnostics_with(client, schema, "db-missing-column")
+    assert "`User.nickname`" in missing.message
+    assert diagnostics_with(client, schema, "db-missing-table")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import signal
 import sys
 import threading
@@ -135,13 +134,9 @@ def _live_pipe() -> bool:
 
 
 def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event]:
-    """Every event of a log, as it is read (a log of any size in bounded memory); a Next dev log (JSON lines) is read
-    through its `message` fields.
-
-    Raw terminal output goes to the reader as bytes (it tells UTF-16 and UTF-32 from UTF-8 itself); a Next dev log
-    is decoded here to find its records, and their messages go to the same reader as text.
-    """
-    from prisma_doctor.logs.encoding import StreamDecoder
+    """Every event of a log, as it is read (a log of any size in bounded memory). The bytes go to the reader as they
+    are: it tells UTF-16 and UTF-32 from UTF-8, and reads a JSON log record (Next 16's dev log, pino) through its
+    message and error."""
     from prisma_doctor.logs.recognize import LogReader
 
     seen = 0
@@ -149,12 +144,7 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event
         reader = LogReader()
         with _ctrl_c_ends_the_input() as pressed:
             try:
-                first = _read(stream)
-                if StreamDecoder().decode(first, final=True).lstrip().startswith('{"timestamp"'):
-                    chunks: Iterator[bytes | str] = _messages(first, stream)
-                else:
-                    chunks = itertools.chain([first], _chunks(stream))
-                for chunk in chunks:
+                for chunk in _chunks(stream):
                     for event in reader.feed(chunk):
                         seen += 1
                         yield event
@@ -174,32 +164,6 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event
         if not seen:
             raise UsageError(problem)
         print(f"prisma-doctor explain: {escaped(problem)}", file=sys.stderr)
-
-
-def _messages(first: bytes, stream: BinaryIO) -> Iterator[str]:
-    """The message lines of a Next dev log's JSON records, a record's at a time, one record in memory at most."""
-    from prisma_doctor.logs.nextlog import message_lines
-
-    for record in _records(first, stream):
-        if lines := message_lines(record):
-            yield "\n".join(lines) + "\n"
-
-
-def _records(first: bytes, stream: BinaryIO) -> Iterator[str]:
-    """JSON lines, each cut at `MAX_RECORD` characters."""
-    from prisma_doctor.logs.encoding import StreamDecoder
-    from prisma_doctor.logs.nextlog import MAX_RECORD
-
-    decoder = StreamDecoder()
-    pending = ""
-    for chunk in itertools.chain([first], _chunks(stream), [b""]):
-        pending += decoder.decode(chunk, final=not chunk)
-        *complete, pending = pending.split("\n")
-        pending = pending[:MAX_RECORD]
-        for record in complete:
-            yield record[:MAX_RECORD]
-    if pending.strip():
-        yield pending
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

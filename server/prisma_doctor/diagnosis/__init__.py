@@ -80,12 +80,14 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
     """The report of every event, read lazily: repeated findings are merged as they come, so a log of any length
     costs memory for its distinct findings only."""
     diagnoser = Diagnoser(facts)
-    return Report.from_findings(
-        project, _current_last(events, diagnoser), known=facts is not None and facts.schema is not None
-    )
+    known: dict[object, list[Finding]] = {}
+    findings = _current_last(events, diagnoser, known)
+    return Report.from_findings(project, findings, known=facts is not None and facts.schema is not None)
 
 
-def _current_last(events: Iterable[ev.Event], diagnoser: Diagnoser) -> Iterator[Finding]:
+def _current_last(
+    events: Iterable[ev.Event], diagnoser: Diagnoser, known: dict[object, list[Finding]]
+) -> Iterator[Finding]:
     """Each event's findings; those printed before a later (re)start of the dev server are history: the process that
     printed them is gone, and they say nothing of the one that runs now (a watcher restarts by itself after a
     generate). Held between restarts merged (`merge_repeated`), so a long log costs its distinct findings only."""
@@ -94,7 +96,7 @@ def _current_last(events: Iterable[ev.Event], diagnoser: Diagnoser) -> Iterator[
         if isinstance(event, ev.DevServerReady):
             yield from (_history(finding, event) for finding in held.values())
             held = {}
-        for finding in diagnoser.findings_for(event):
+        for finding in _remembered(diagnoser, event, known):
             seen = held.get(finding.key)
             held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
     yield from held.values()
@@ -103,14 +105,34 @@ def _current_last(events: Iterable[ev.Event], diagnoser: Diagnoser) -> Iterator[
 def _history(finding: Finding, restart: ev.DevServerReady) -> Finding:
     if finding.severity not in (Severity.ERROR, Severity.WARNING):
         return finding
-    said = f"Before the dev server restarted (line {restart.line}: {restart.text[:120]}), it printed: "
-    return replace(
-        finding,
-        severity=Severity.INFO,
-        message=said + finding.message,
-        fixes=(),
-        data={**finding.data, "history": True},
-    )
+    # The restart goes in `data`, not the message: the same error before each of many restarts stays one finding.
+    said = "Before a later restart of the dev server, it printed: "
+    data = {**finding.data, "history": True, "restart": {"line": restart.line, "text": restart.text[:200]}}
+    return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
+
+
+# Distinct events whose findings a report keeps at hand: a log's repeated errors are a few kinds, each many times.
+MAX_REMEMBERED = 10_000
+
+
+def _remembered(diagnoser: Diagnoser, event: ev.Event, known: dict[object, list[Finding]]) -> list[Finding]:
+    """The findings of an event, those of the same event seen earlier in the same state when there was one.
+
+    A finished log is read against facts that do not change, and the same error repeated (a crash loop, a page
+    polled) is the same event on another line: diagnosing it again would read the project's files, its source maps
+    and processes each time (a 228 MB log of repeated errors took minutes). Events that change the stream's state
+    (a restart, a generate) are always diagnosed."""
+    if isinstance(event, (ev.DevServerReady, ev.ClientGenerated)):
+        return diagnoser.findings_for(event)
+    state = diagnoser.state
+    key = (replace(event, line=0), state.dev_server_ready_line is not None, state.generated_after_ready)
+    try:
+        return known[key]
+    except KeyError:
+        found = diagnoser.findings_for(event)
+        if len(known) < MAX_REMEMBERED:
+            known[key] = found
+        return found
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:

@@ -44,12 +44,14 @@ def unknown_argument(event: ev.UnknownArgument | ev.UnknownField, context: Conte
     data["model"] = model.name
     lacking = [c for c in context.clients() if (cm := c.datamodel.model(model.name)) is None or cm.field(name) is None]
     if lacking:
+        # The process that printed this loaded the old client: only regenerating and restarting it together (the
+        # full reset) makes the app answer, in one repair (a bare regenerate leaves it on the old client).
         yield make_finding(
             "client-out-of-sync",
             f"`{model.name}.{name}` is in the schema but not in the generated client at {lacking[0].path}: "
             "regenerate it and restart the dev server.",
             where,
-            ("regenerate", "restart-dev-server", "restart-ts-server"),
+            ("full-reset", "regenerate", "restart-dev-server", "restart-ts-server"),
             data,
             related_to(schema_field.location),
         )

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
+from prisma_doctor.logs import json_record
+from prisma_doctor.logs.stream import DEFAULT_MAX_LINE
 
 LOCK = Path(".next") / "dev" / "lock"
 LOG = Path(".next") / "dev" / "logs" / "next-development.log"
 # A JSON line longer than this is cut: the log is read in bounded memory like any other stream.
-MAX_RECORD = 1 << 20
+MAX_RECORD = DEFAULT_MAX_LINE
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,8 @@ def read_lock(project_root: str | Path) -> DevServerLock | None:
 
 def message_lines(record: str) -> list[str]:
     """The text lines of one JSON line of the log (its `message`), or the line itself if it is not JSON."""
-    try:
-        data = json.loads(record)
-    except ValueError:
-        return [record]
-    message = data.get("message") if is_object(data) else None
-    return message.splitlines() if isinstance(message, str) else []
+    data = json_record.parse(record)
+    return [record] if data is None else json_record.texts(data)
 
 
 class NextLogFollower:

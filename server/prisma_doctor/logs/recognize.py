@@ -15,8 +15,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prisma_doctor.catalogue import PRISMA_CODES, match_message
+from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
-from prisma_doctor.logs.routes import failed_route
+from prisma_doctor.logs import json_record
+from prisma_doctor.logs.routes import failed_request_of, failed_route
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
@@ -139,10 +141,14 @@ _VALIDATION_COUNT = re.compile(r"Validation Error Count: \d+")
 _MIGRATION_NAME = re.compile(r"[\w.-]+")
 
 # Every line that can open a block or be a one-line event contains one of these words. Ordinary dev-server output
-# (the great majority of a log) is dismissed with this one search instead of the twenty-odd patterns above.
+# (the great majority of a log) is dismissed with this one search instead of the twenty-odd patterns above. The words
+# are as long as their patterns allow: outside a block only Prisma's own ``does not exist in the current database``
+# starts anything (a database's `relation "x" does not exist` counts inside a client error's block, which reads
+# every line), and a log full of other things that do not exist is not read line by line.
 # When a pattern used by `_start`, `_start_client_message` or `_one_line_event` changes, its anchor changes here.
 _START_ANCHOR = re.compile(
-    r"PrismaClient|DriverAdapterError|Invalid `|does not exist|Unique constraint failed|records that were required"
+    r"PrismaClient|DriverAdapterError|Invalid `|does not exist in the current|Unique constraint failed"
+    r"|records that were required"
     r"|Record to |No record was found|Unknown argument|Unknown field|Can't reach|ECONNREFUSED|did not initialize"
     r"|could not locate|request to |Failed to fetch|Error downloading|Environment variable not found"
     r"|EPERM|EBUSY|EACCES|Generated Prisma Client|Ready in|Drift detected|migration history"
@@ -158,9 +164,11 @@ _START_ANCHOR = re.compile(
 _ANCHOR_CANDIDATES = tuple(
     re.compile(pattern)
     for pattern in (
-        r"E(?:PERM|BUSY|ACCES|CONNREFUSED|rror|nvironment variable)",
+        r"E(?:PERM|BUSY|ACCES|CONNREFUSED|rror downloading|nvironment variable)",
+        r"DriverAdapterError",
         r"P(?:risma|1012)",
-        r"d(?:oes not exist|id not initiali|etected| not locate| to fetch|s that were| to| was found|y in| `|ate)",
+        r"d(?:oes not exist in the current|id not initiali|etected| not locate| to fetch|s that were| to| was found"
+        r"|y in| `|ate)",
         r"q(?:ue constraint|uest to)",
         r"igration",
         r"known ",
@@ -266,9 +274,37 @@ class Recognizer:
         self._previous: str | None = None
 
     def feed_line(self, line: str) -> list[ev.Event]:
+        # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
+        record = None
+        if line[:1] == "{" and (self.reading_block or _START_ANCHOR.search(line)):
+            record = json_record.parse(line)
+        if record is not None:
+            return self._read_record(line, record)
         out = self._read_line(line)
         self._previous = line
         return out
+
+    def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
+        """A JSON log record (pino, bunyan, winston, Next's dev log): its text lines read as the same text printed,
+        all on the record's line. A record is whole: it ends what came before it and what it opened, and the
+        failed request it names (Fastify logs the error with its `req` and `res`) is theirs."""
+        texts = json_record.texts(record)
+        if not texts:
+            out = self._read_line(line)  # it ends an open block as any line that cannot belong to it does
+            self._previous = line
+            return out
+        out = self.flush()
+        number = self._line_number + 1
+        for text in texts:
+            self._line_number = number - 1
+            out.extend(self._read_line(text))
+            self._previous = text
+        self._line_number = number
+        out.extend(self.flush())
+        request = failed_request_of(record)
+        if request is None:
+            return out
+        return [replace(e, route=request.path) if isinstance(e, ev.ClientError) else e for e in out]
 
     def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
@@ -424,6 +460,11 @@ class Recognizer:
         if block.message is None:
             if (found := _invocation(line)) and block.expression is None:
                 self._open_invocation(*found)
+                return True
+            if _CODE_FRAME.match(line):
+                # The header's code frame is never the message: it may be a line of the client's own minified
+                # runtime, tens of KB long and holding its message templates, which the catalogue's ~70 shapes
+                # would each search for nothing (or find there).
                 return True
             if self._read_message(block, line):
                 return True

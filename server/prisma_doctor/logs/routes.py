@@ -4,12 +4,12 @@ or a pino/Fastify JSON line with `req` and a 5xx `res` or an `err`): the route a
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prisma_doctor.json_values import JsonObject, is_object
+from prisma_doctor.logs import json_record
 from prisma_doctor.logs.nextlog import message_lines
 from prisma_doctor.logs.stream import read_lines
 
@@ -99,11 +99,16 @@ def answered_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
 
 
 def _json_request(line: str) -> FailedRequest | None:
+    record = _pino_record(line)
+    return failed_request_of(record) if record is not None else None
+
+
+def failed_request_of(record: JsonObject) -> FailedRequest | None:
     """A pino/Fastify record that failed: `req` with its method and url, and a 5xx `res` or an error level."""
-    record = _json_record(line)
-    if record is None:
+    answer = _answer_of(record)
+    if answer is None:
         return None
-    request, status, level = record
+    request, status, level = answer
     failed = (isinstance(status, int) and status >= 500) or (
         status is None and isinstance(level, int) and level >= _PINO_ERROR
     )
@@ -112,14 +117,16 @@ def _json_request(line: str) -> FailedRequest | None:
 
 def _json_record(line: str) -> tuple[FailedRequest | None, object, object] | None:
     """A pino/Fastify record's request, its `res` status and its level; None for a line that is no such record."""
-    if '"req"' not in line:
-        return None
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    if not is_object(record):
-        return None
+    record = _pino_record(line)
+    return _answer_of(record) if record is not None else None
+
+
+def _pino_record(line: str) -> JsonObject | None:
+    """The JSON record of a line that names a request (`req`), else None."""
+    return json_record.parse(line) if '"req"' in line else None
+
+
+def _answer_of(record: JsonObject) -> tuple[FailedRequest | None, object, object] | None:
     request, response = record.get("req"), record.get("res")
     if not is_object(request):
         return None

@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 from prisma_doctor.logs.encoding import StreamDecoder
 
-DEFAULT_MAX_LINE = 4096
+# Long enough for one JSON log record with a Prisma error in it, short enough to bound a stream's memory. pino and
+# Next print the error's message, code frame and stack on one line, and the code frame may be lines of the client's
+# minified runtime: Fastify's record of a real P2002 is 107 KB (tests/fixtures/logs/fastify-pino-*).
+DEFAULT_MAX_LINE = 1 << 20
 # An escape sequence longer than this is not one we know (OSC 8 links are the longest in practice).
 _MAX_ESCAPE = 2048
 TRUNCATION_MARK = " …"

@@ -468,6 +468,11 @@ def _remove_stale_next_lock(root: Path) -> None:
             remove_tree(root / LOCK, root)
 
 
+# How often a restarted server is looked at until it listens: half of it is, on average, time to green lost
+# (bench/green_bench.py); a look reads the sockets of its few processes.
+RESTART_POLL_SECONDS = 0.2
+
+
 def _wait_until_answering(
     pid: int,
     exit_code: Callable[[], int | None],
@@ -500,7 +505,7 @@ def _wait_until_answering(
         if listener is not None and listeners.answers(listener):
             moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
             return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
-        time.sleep(0.5)
+        time.sleep(RESTART_POLL_SECONDS)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
 

@@ -81,6 +81,18 @@ class StoppedServer:
     arguments: tuple[str, ...] = ()  # the port flag the user gave the script, if any
     manager: str = "npm"
 
+    def _run_words(self) -> tuple[str, ...]:
+        """`run <script> [-- <port flag>]`: npm passes arguments after `--` only; pnpm, yarn and bun pass those after
+        the script's name."""
+        assert self.script is not None
+        separator = ("--",) if self.arguments and self.manager == "npm" else ()
+        return ("run", self.script, *separator, *self.arguments)
+
+    @property
+    def label(self) -> str:
+        """As the user starts it (`npm run dev`) when it is a project script; else as recorded."""
+        return shown(" ".join((self.manager, *self._run_words()))) if self.script is not None else self.recorded
+
     def to_json(self) -> dict[str, Any]:
         return {"command": self.recorded, "cwd": str(self.cwd), "port": self.port, "script": self.script}
 
@@ -88,9 +100,7 @@ class StoppedServer:
         """The server as `RestartDevServers` starts it: `<manager> run <script>` in its folder, on its port."""
         if self.script is None:
             return None
-        # npm passes arguments after `--` only; pnpm, yarn and bun pass those after the script's name.
-        separator = ["--"] if self.arguments and self.manager == "npm" else []
-        command = (*manager_program(self.manager), "run", self.script, *separator, *self.arguments)
+        command = (*manager_program(self.manager), *self._run_words())
         # The environment is the repair's own (the record keeps none: a server's variables hold secrets); the port
         # it had is handed on as `PORT`, as a user's terminal would have it.
         environ = {**os.environ, **({"PORT": str(self.port)} if self.port else {})}
@@ -124,8 +134,7 @@ class Interruption:
         parts = [f"a {self.kind} (pid {self.pid or '?'}, started {when}) {how}"]
         if self.stopped:
             servers = "; ".join(
-                f"`{s.recorded}` (in {_shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")")
-                for s in self.stopped
+                f"`{s.label}` (in {shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")") for s in self.stopped
             )
             verb = "does" if len(self.stopped) == 1 else "do"
             parts.append(f"it stopped {servers}, which {verb} not run now")
@@ -135,7 +144,7 @@ class Interruption:
                 if copy.replaced
                 else "nothing replaced it" + (": the project has no client there" if copy.provider else "")
             )
-            parts.append(f"it set {_shown(str(copy.original))} aside ({state}; the copy is {_shown(str(copy.aside))})")
+            parts.append(f"it set {shown(str(copy.original))} aside ({state}; the copy is {shown(str(copy.aside))})")
         return "; ".join(parts)
 
     def finding(self, where: Location | None = None) -> Finding:
@@ -182,8 +191,8 @@ def left_by_last_repair(
     kind = str(record.get("kind", "repair"))[:40]
     pid = record.get("pid") if isinstance(record.get("pid"), int) else None
     started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
-    outcome = _shown(str(record["outcome"]))[:20] if finished else None
-    return Interruption(_shown(kind), pid, started, outcome, aside, stopped)
+    outcome = shown(str(record["outcome"]))[:20] if finished else None
+    return Interruption(shown(kind), pid, started, outcome, aside, stopped)
 
 
 def _still_running(record: dict[str, Any]) -> bool:
@@ -273,12 +282,12 @@ def _recorded_server(root: Path, data: dict[str, Any]) -> StoppedServer | None:
     port = port if isinstance(port, int) and 0 < port < 65536 else None
     tool = str(data.get("tool", ""))[:40]
     # A record of an older version may hold a password in a command line (a record of this one has it masked).
-    recorded = _shown(shown_command(words))
+    recorded = shown(shown_command(words))
     from prisma_doctor.repair.package_manager import detect
 
     manager = detect(folder if folder.is_dir() else root).name
     script, arguments = _project_script(folder, words)
-    return StoppedServer(recorded, folder, port, _shown(tool), script, arguments, manager)
+    return StoppedServer(recorded, folder, port, shown(tool), script, arguments, manager)
 
 
 def _project_script(folder: Path, words: list[str]) -> tuple[str | None, tuple[str, ...]]:
@@ -331,7 +340,7 @@ def _when(started: float | None) -> str:
         return "at an unknown time"
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
     """A recorded text made safe to print on one line: control characters escaped, length bounded."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return shown if len(shown) <= 200 else shown[:200] + "…"
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return line if len(line) <= 200 else line[:200] + "…"

@@ -16,7 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
@@ -26,7 +26,7 @@ from prisma_doctor.repair.app_check import failures_without_request, latest_fail
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
-from prisma_doctor.repair.interruption import Interruption, left_by_last_repair
+from prisma_doctor.repair.interruption import Interruption, left_by_last_repair, shown
 from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
@@ -114,23 +114,9 @@ def build_plan(
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
-    notes: list[str] = []
     # In a workspace the dev servers that load this project's client run in the apps that use it (`apps/web`).
     apps = app_folders(project)
-    given = Path(root).resolve()
-    if given != project:
-        notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
-    if len(apps) > 1:
-        notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
-    interruption: Interruption | None = None
-    unaccounted: list[Path] = []
-    if journal.repair_running(project):
-        # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
-        # the copy it puts back if it fails.
-        notes.append("another repair of this project is running now: this one is refused until it ends")
-    else:
-        interruption = left_by_last_repair(project, find_dev_servers)
-        unaccounted = _left_aside(project, interruption)
+    notes, interruption, unaccounted = _notes_and_leftovers(Path(root).resolve(), project, apps)
     servers = _dev_servers(apps)
     if kind not in DATABASE_COMMANDS:
         notes += _unfixable_failure_notes(apps, kind)
@@ -153,14 +139,6 @@ def build_plan(
     manager = detect(project, package_manager)
     missing = missing_packages(project)
     refusals = _schema_refusals(targets) + _tool_refusals(project, manager, missing)
-    if kind not in DATABASE_COMMANDS:
-        # Generate writes where each generator's output leads: a repair that would write outside refuses.
-        refusals += [
-            f"generator `{c.generator}` writes to {c.path}, outside the project {project} (or through a link to "
-            "outside it): run the repair where that folder belongs, or point `output` inside the project"
-            for c in targets.outside
-            if c.is_output
-        ]
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
@@ -173,18 +151,8 @@ def build_plan(
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
     refusals += _engine_refusals(project, targets)
-    aside, not_ours = _clients_to_set_aside(targets, project)
-    # A folder of the user's files that a generator writes into: generate itself would overwrite them.
-    refusals += [
-        f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
-        for reason in not_ours
-    ]
-    caches_kept: list[str] = []
-    mounts = MountTable()
-    if kind == "reset":
-        aside += _caches_to_set_aside(project, targets, deep, mounts, caches_kept)
-    for item in aside:
-        refusals += removal_problems(item.path, project, mounts)
+    aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
+    refusals += cannot
     steps = [*_recover(interruption, project, takes_over=True)]
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
@@ -221,6 +189,60 @@ def _unfixable_failure_notes(folders: list[Path], kind: str) -> list[str]:
         "database, so it cannot fix that one"
         for f in found.values()
     ]
+
+
+def _notes_and_leftovers(
+    given: Path, project: Path, apps: list[Path]
+) -> tuple[list[str], Interruption | None, list[Path]]:
+    """What the plan says before its steps (the project acted on, the apps whose servers it restarts, a repair
+    running now), and what the last repair left: how it was interrupted, and copies no record accounts for."""
+    notes: list[str] = []
+    if given != project:
+        notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
+    if len(apps) > 1:
+        notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
+    if journal.repair_running(project):
+        # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
+        # the copy it puts back if it fails.
+        notes.append("another repair of this project is running now: this one is refused until it ends")
+        return notes, None, []
+    interruption = left_by_last_repair(project, find_dev_servers)
+    return notes, interruption, _left_aside(project, interruption)
+
+
+class _SetAside(NamedTuple):
+    paths: list[SetAsidePath]
+    # The user's own folders among the generators' outputs, each with why.
+    not_ours: list[str]
+    # Why each cache a reset could set aside is kept.
+    caches_kept: list[str]
+    refusals: list[str]
+
+
+def _to_set_aside(project: Path, targets: Targets, reset: bool, deep: bool) -> _SetAside:
+    """What a regenerate or a reset sets aside (the clients, and a reset's caches that could serve the old one),
+    and why the repair must refuse: a generate that would write outside the project or over the user's files, a
+    folder that cannot be removed safely."""
+    # Generate writes where each generator's output leads: a repair that would write outside refuses.
+    refusals = [
+        f"generator `{c.generator}` writes to {c.path}, outside the project {project} (or through a link to "
+        "outside it): run the repair where that folder belongs, or point `output` inside the project"
+        for c in targets.outside
+        if c.is_output
+    ]
+    aside, not_ours = _clients_to_set_aside(targets, project)
+    # A folder of the user's files that a generator writes into: generate itself would overwrite them.
+    refusals += [
+        f"{reason}: `prisma generate` would write over them; give the generator a folder of its own"
+        for reason in not_ours
+    ]
+    caches_kept: list[str] = []
+    mounts = MountTable()
+    if reset:
+        aside += _caches_to_set_aside(project, targets, deep, mounts, caches_kept)
+    for item in aside:
+        refusals += removal_problems(item.path, project, mounts)
+    return _SetAside(aside, not_ours, caches_kept, refusals)
 
 
 def _dev_servers(folders: list[Path]) -> list[DevServer]:
@@ -417,12 +439,6 @@ def _left_aside(project: Path, interruption: Interruption | None) -> list[Path]:
 
 
 def _unaccounted_note(paths: list[Path]) -> str:
-    names = [_shown(path.name) for path in paths]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return f"old copies left set aside in {paths[0].parent}: {shown}; a reset or regenerate removes them"
-
-
-def _shown(text: str) -> str:
-    """A recorded text made safe to print on one line: control characters escaped, length bounded."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return shown if len(shown) <= 200 else shown[:200] + "…"
+    names = [shown(path.name) for path in paths]
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"old copies left set aside in {paths[0].parent}: {listed}; a reset or regenerate removes them"

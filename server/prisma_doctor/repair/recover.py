@@ -35,7 +35,7 @@ class Recover(Step):
         for server in self.interruption.stopped:
             where = f"{server.cwd}" + (f", port {server.port}" if server.port else "")
             if server.script is not None:
-                lines.append(f"`{server.recorded}` (in {where}): started again as its script `{server.script}`")
+                lines.append(f"`{server.label}` (in {where}): started again by the restart-dev step")
             else:
                 lines.append(
                     f"`{server.recorded}` (in {where}) is not started again from its record (not one of the "
@@ -74,7 +74,7 @@ class Recover(Step):
                 return StepOutcome("failed", f"could not put back {copy.original} (it is at {copy.aside}): {error}")
             details.append(f"put back {copy.original}")
         servers = [s for s in self.interruption.stopped if s.script is not None]
-        details += [f"`{s.recorded}` is started again by the restart-dev step" for s in servers]
+        details += [f"`{s.label}` is started again by the restart-dev step" for s in servers]
         return StepOutcome("done", f"took over what the {self.interruption.kind} left", tuple(details))
 
     def _cannot_put_back(self, copy: AsideCopy) -> str | None:
