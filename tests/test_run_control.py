@@ -84,3 +84,27 @@ def test_a_hold_from_a_live_prisma_doctor_holds_until_it_is_gone(tmp_path: Path)
     _, stderr = run.communicate(timeout=LIMIT)
     assert "a repair stopped the dev server" in stderr and "again" in stderr
     assert run.returncode == 3  # started again once the repair was gone; the command ended at once
+
+
+def test_a_start_asked_before_run_saw_its_child_end_starts_it_again(tmp_path: Path) -> None:
+    # Issue 2: the repair's stop and its start both came before `run` saw its child end (its output pipe stays open
+    # until the last of the tree exits; under load that takes a while). The hold is over by then: the start stands
+    # for it, and `run` must not exit 143 with the app down.
+    run = _run(tmp_path)
+    _wait_announced(tmp_path)
+    repair = subprocess.Popen([*DOCTOR, "run", "--", "sleep", "60"], cwd=tmp_path / "..", env=doctor_environment())
+    try:
+        for _ in range(200):
+            if "prisma_doctor" in psutil.Process(repair.pid).cmdline():
+                break
+            time.sleep(0.05)
+        created = start_key(psutil.Process(repair.pid))
+        request = {"action": "start", "repair": repair.pid, "created": created, "written": now_key()}
+        StateFolder(tmp_path).write_text(REQUEST_FILE, json.dumps(request))
+        (tmp_path / "go").touch()
+        _, stderr = run.communicate(timeout=LIMIT)
+    finally:
+        repair.terminate()
+        repair.wait(timeout=LIMIT)
+    assert "starting `sh -c" in stderr and "again" in stderr, stderr
+    assert run.returncode == 3  # started again once; the command ended at once, and with no request `run` exits

@@ -87,12 +87,26 @@ def ask(folder: StateFolder, action: str) -> None:
 
 
 def held_by(folder: StateFolder) -> int | None:
-    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone).
+    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone)."""
+    data = _live_request(folder)
+    return data["repair"] if data is not None and data.get("action") == HOLD else None
 
-    The file's word is taken only when the process agrees, since anything in a project's folder may have been
-    planted: the pid is a live prisma-doctor, started when the request says and before it was written."""
+
+def asked_to_start(folder: StateFolder, since: float) -> bool:
+    """`run`, once its child ended: whether a live repair asked it to start its command again after `since` (its
+    child's start, on `process_start.now_key`'s clock). The repair's stop and its start may both come before `run`
+    sees the child end (its output pipe stays open until the last of the tree exits, and under load that takes a
+    while): the hold is over by then, and the start stands for it."""
+    data = _live_request(folder)
+    written = data.get("written") if data is not None else None
+    return data is not None and data.get("action") == START and isinstance(written, (int, float)) and written >= since
+
+
+def _live_request(folder: StateFolder) -> JsonObject | None:
+    """The request, when the process that wrote it agrees: anything in a project's folder may have been planted, so
+    the pid must be a live prisma-doctor, started when the request says and before it was written."""
     data = _read(folder, REQUEST_FILE)
-    if not data or data.get("action") != HOLD or not isinstance(data.get("repair"), int):
+    if not data or not isinstance(data.get("repair"), int):
         return None
     created, written = data.get("created"), data.get("written")
     if not isinstance(created, (int, float)) or not isinstance(written, (int, float)) or created > written:
@@ -105,7 +119,7 @@ def held_by(folder: StateFolder) -> int | None:
             return None
     except (psutil.Error, OSError):
         return None
-    return repair.pid
+    return data
 
 
 def clear(folder: StateFolder) -> None:
