@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -323,7 +323,7 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _diagnosed(root: Path, events: list[Event], started_at: float | None) -> tuple[Finding, ...]:
+def _diagnosed(root: Path, events: Sequence[Event], started_at: float | None) -> tuple[Finding, ...]:
     """The errors among `events`, as findings with their cause (the project's facts; the server's start when known)."""
     from prisma_doctor.diagnosis import Diagnoser, project_facts
 
