@@ -117,8 +117,8 @@ _READY = re.compile(r"^\s*✓ Ready in\b")
 # nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, and a repair's own
 # restart in the output it records.
 _RESTARTED = re.compile(
-    r"\[tsx\] .{0,500}\bRestarting\.\.\.|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$"
-    r"|^--- prisma-doctor restarted: "
+    r"^\s*(?:[\d:.]{1,12} (?:[AP]M )?)?\[tsx\] .{0,500}\bRestarting\.\.\."
+    r"|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$|^--- prisma-doctor restarted: "
 )
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
