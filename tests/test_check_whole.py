@@ -9,6 +9,7 @@ and a real PostgreSQL. The time `check` takes on a project with a database is pr
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import time
@@ -21,7 +22,7 @@ import pytest
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
 from tests.dev_server import free_port
-from tests.helpers import check_json, codes, doctor_json, finding
+from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
@@ -339,8 +340,30 @@ def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
     unreachable = finding(report, "db-unreachable")
     assert unreachable["severity"] == "info"
     assert "secret" not in unreachable["message"]
-    assert (code, report["state"]) == (0, "in-sync"), report
+    # In sync as far as compared, but the database was not: not green (3), and said in the text.
+    assert (code, report["state"]) == (3, "in-sync"), report
     assert SyncState(report["state"]) is SyncState.IN_SYNC
+    done = doctor("check", str(root))
+    assert done.returncode == 3
+    assert "client in sync with the schema; the database was not compared: " in done.stdout, done.stdout
+    assert "Connection refused" in done.stdout.splitlines()[-1]
+    skipped = doctor("check", str(root), "--no-database")
+    assert skipped.returncode == 0, skipped.stdout
+    assert skipped.stdout.strip().endswith("the database was not compared: not asked (--no-database)")
+
+
+@pytest.mark.node
+def test_a_database_that_does_not_answer_or_refuses_the_read_is_not_compared(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.stalling_server import StallingServer
+
+    with StallingServer("trickle", interval=0.5) as server:
+        root = _project(prisma_project, monkeypatch, server.url(), "mysql")
+        code, report = check_json(root)
+    slow = finding(report, "db-unreachable")
+    assert (code, slow["data"]["kind"]) == (3, "no-answer"), report
+    assert "no whole answer within 3 s" in slow["message"] and "hunter2" not in slow["message"]
 
 
 def test_explain_on_output_without_a_prisma_error_says_so(tmp_path: Path) -> None:
@@ -350,3 +373,45 @@ def test_explain_on_output_without_a_prisma_error_says_so(tmp_path: Path) -> Non
     log.write_text("▲ Next.js 16.4.5\n✓ Ready in 1.2s\nGET / 200 in 31ms\n", encoding="utf-8")
     done = doctor("explain", str(log), "--project", str(tmp_path))
     assert (done.returncode, done.stdout.strip()) == (0, "no Prisma error in this output"), done.stderr
+
+
+# Which SQLite file is the app's (attack3 #7): Prisma's CLI resolves `file:./dev.db` from the schema's folder, the
+# libsql driver adapter from the app's working folder. Both files exist; only the app's lacks the column.
+@pytest.mark.node
+def test_check_reads_the_sqlite_file_the_apps_driver_adapter_opens(watch_template: Path, tmp_path: Path) -> None:
+    from tests.npm_cache import run
+    from tests.repair_fixtures import repair_environment
+    from tests.watch_servers import add_nickname, project_copy
+
+    project = project_copy(watch_template, tmp_path / "app", "tsx")  # ./dev.db, with `nickname`
+    shutil.copy2(project / "dev.db", project / "prisma" / "dev.db")  # what `prisma migrate` would change
+    with sqlite3.connect(project / "dev.db") as connection:
+        connection.execute('ALTER TABLE "User" DROP COLUMN nickname')
+    connection.close()
+    add_nickname(project)
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+    # The real client through the real adapter, started in the project as `npm run dev` starts the app.
+    query = (
+        "const { PrismaClient } = require('@prisma/client');"
+        "const { PrismaLibSQL } = require('@prisma/adapter-libsql');"
+        "new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) }).user.findMany({ select: "
+        "{ nickname: true } }).then(() => console.log('answered'), (e) => console.log(e))"
+    )
+    answered = run(["node", "-e", query], project, env=repair_environment())
+    assert "no such column: main.User.nickname" in answered, answered
+    # The same error explained: the app's file decides it, and the fix through Prisma's CLI is said to miss it.
+    (explained,) = json.loads(doctor("explain", "-", "--project", str(project), "--json", input=answered).stdout)[
+        "findings"
+    ]
+    assert explained["code"] == "db-missing-column" and explained["data"]["database"]["asked"], explained
+    assert "dev.db, the file the app opens" in explained["message"]
+    assert "Beware: the app opens dev.db" in explained["message"], explained["message"]
+
+    code, report = timed_check(project, "a libsql project whose CLI and app files differ")
+
+    assert (code, report["state"]) == (1, "out-of-sync"), report
+    column = finding(report, "db-missing-column")
+    assert column["data"]["column"] == "nickname"
+    assert 'dev.db, the file the app opens (with `engineType = "client"` a driver adapter' in column["message"]
+    differs = finding(report, "db-differs")
+    assert "the app opens dev.db" in differs["message"] and "Prisma's CLI prisma/dev.db" in differs["message"]

@@ -116,8 +116,8 @@ def matrix() -> list[Any]:
 
 
 def problems(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The report's findings but the information ones: these projects name a database nobody started, which `check`
-    says it could not ask (`db-unreachable`, info)."""
+    """The report's findings but the information ones (these projects name a database nobody started: they are
+    checked with `--no-database`)."""
     return [f for f in report["findings"] if f["severity"] != "info"]
 
 
@@ -129,7 +129,7 @@ def test_every_edit_is_one_finding_until_regenerated(
     project = prisma_project(schema, version=version, package_manager=manager)
     started = datetime.now(timezone.utc).replace(microsecond=0)
     project.generate()
-    code, report = check_json(project.root)
+    code, report = check_json(project.root, "--no-database")
     assert (code, report["state"], problems(report)) == (0, "in-sync", [])
     client = inspect_project(project.root).clients[0].client
     assert client is not None and client.version == version
@@ -139,7 +139,7 @@ def test_every_edit_is_one_finding_until_regenerated(
 
     for old, new, *_ in EDITS:
         project.edit_schema(old, new)
-    code, report = check_json(project.root)
+    code, report = check_json(project.root, "--no-database")
     assert code == 1 and report["state"] == "out-of-sync"
     found = {(f["data"]["drift"], f["data"]["subject"]): f for f in problems(report)}
     assert all(f["code"] == "client-out-of-sync" for f in problems(report))
@@ -150,7 +150,7 @@ def test_every_edit_is_one_finding_until_regenerated(
         assert covered_text(project, found[drift, subject]["location"]) == covered, (drift, subject)
 
     project.generate()
-    code, report = check_json(project.root)
+    code, report = check_json(project.root, "--no-database")
     assert (code, report["state"], problems(report)) == (0, "in-sync", [])
 
 
@@ -177,7 +177,7 @@ def test_composite_types_added_changed_and_removed(prisma_project: ProjectFactor
     project.generate()
     project.edit_schema("type Legacy {\n  code String\n}\n", "type Geo {\n  lat Float\n}\n")
     project.edit_schema("  city   String\n", "  city   String?\n  zip    String\n")
-    code, report = check_json(project.root)
+    code, report = check_json(project.root, "--no-database")
     assert code == 1
     found = {(f["data"]["drift"], f["data"]["subject"]) for f in problems(report)}
     assert found == {
@@ -187,7 +187,7 @@ def test_composite_types_added_changed_and_removed(prisma_project: ProjectFactor
         ("field-added", "Address.zip"),
     }
     project.generate()
-    assert check_json(project.root)[0] == 0
+    assert check_json(project.root, "--no-database")[0] == 0
 
 
 TWO_GENERATORS = """
@@ -209,9 +209,9 @@ def test_each_generator_of_a_schema_is_compared_with_its_own_client(
 ) -> None:
     project = prisma_project(schema_text(version, TWO_GENERATORS, JS_GENERATOR), version=version)
     project.generate()
-    assert check_json(project.root)[0] == 0
+    assert check_json(project.root, "--no-database")[0] == 0
     project.edit_schema("  city String\n", "  city String\n  zip  String\n")
-    code, report = check_json(project.root)
+    code, report = check_json(project.root, "--no-database")
     assert code == 1
     assert sorted(f["message"] for f in problems(report)) == [
         f"Field `Shop.zip` is in the schema but not in the generated client of generator `{name}`. "
@@ -219,7 +219,7 @@ def test_each_generator_of_a_schema_is_compared_with_its_own_client(
         for name in ("client", "typed")
     ]
     project.generate()
-    assert check_json(project.root)[0] == 0
+    assert check_json(project.root, "--no-database")[0] == 0
 
 
 @pytest.mark.parametrize("version", ["6.17.1", "7.10.0"])
@@ -237,12 +237,12 @@ def test_a_multi_file_schema_places_each_finding_in_its_own_file(prisma_project:
     (folder / "models" / "rest.prisma").write_text("model Post" + rest)
     project.schema_location = folder
     project.generate()
-    assert check_json(project.root)[0] == 0
+    assert check_json(project.root, "--no-database")[0] == 0
 
     (folder / "user.prisma").write_text(user.replace("age   Int", "age   Int?"))
-    code, report = check_json(project.root)
+    code, report = check_json(project.root, "--no-database")
     [finding] = problems(report)
     assert (code, finding["data"]["drift"]) == (1, "field-optionality-changed")
     assert finding["location"]["file"] == str(folder / "user.prisma")
     project.generate()
-    assert check_json(project.root)[0] == 0
+    assert check_json(project.root, "--no-database")[0] == 0

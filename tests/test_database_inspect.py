@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import socket
 import sqlite3
 import subprocess
@@ -23,6 +24,7 @@ from prisma_doctor.database import (
     mask_url,
     trigger_problems,
 )
+from prisma_doctor.database.catalog import READ_FAILED, UNREACHABLE
 from prisma_doctor.database.postgres import SESSION_OPTIONS, connection_params, inspect_postgres
 from prisma_doctor.database.sqlite import inspect_sqlite
 from prisma_doctor.schema.locate import load_schema, locate_schema
@@ -54,13 +56,36 @@ def project(tmp_path: Path, url_line: str, provider: str = "postgresql", files: 
 
 
 # Finding the URL.
-def test_url_comes_from_the_env_files_in_nexts_order_and_the_environment_wins(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("package", "origin", "cli"),
+    [
+        # Next loads .env.local for the app; Prisma's CLI only .env: both are said.
+        ({"dependencies": {"next": "16"}, "scripts": {"dev": "next dev"}}, ".env.local", ".env"),
+        ({"scripts": {"dev": "vite"}}, ".env.local", ".env"),
+        # A plain Node app and Prisma read .env alone: .env.local is nobody's.
+        ({"scripts": {"dev": "tsx watch server.ts"}}, ".env", None),
+        (None, ".env", None),
+        # `node --env-file` names the app's own.
+        ({"scripts": {"dev": "node --env-file=.env.local --watch server.js"}}, ".env.local", ".env"),
+    ],
+)
+def test_url_comes_from_the_env_files_the_app_reads_and_the_environment_wins(
+    tmp_path: Path, package: dict[str, object] | None, origin: str, cli: str | None
+) -> None:
     files = {".env": 'DATABASE_URL="postgresql://u:p@h/db"\n', ".env.local": "DATABASE_URL=postgresql://u:local@h/x\n"}
+    if package is not None:
+        files["package.json"] = json.dumps(package)
     root, schema = project(tmp_path, 'url = env("DATABASE_URL")', files=files)
     target = locate_database(root, schema, environ={})
-    assert (target.url, target.origin) == ("postgresql://u:local@h/x", "DATABASE_URL from .env.local")
+    assert target.origin == f"DATABASE_URL from {origin}"
+    assert target.url == {".env": "postgresql://u:p@h/db", ".env.local": "postgresql://u:local@h/x"}[origin]
+    if cli is None:
+        assert target.differs is None
+    else:
+        assert target.differs is not None and f"Prisma's CLI reads DATABASE_URL from {cli}" in target.differs
+        assert "local@" not in target.differs.replace("u:****@", "")  # masked, as every URL shown
     target = locate_database(root, schema, environ={"DATABASE_URL": "postgres://e@h/db"})
-    assert target.origin == "DATABASE_URL from the environment"
+    assert target.origin == "DATABASE_URL from the environment" and target.differs is None
 
 
 def test_url_expands_variables_and_prefers_direct_url(tmp_path: Path) -> None:
@@ -166,6 +191,17 @@ def test_unreachable_server_is_a_reason_without_the_password(use_psql: bool) -> 
     assert isinstance(failed, InspectionFailed)
     assert "refused" in failed.reason.lower(), failed.reason
     assert "hunter2" not in failed.reason and ("postgres:****@" in failed.reason or "hunter2" not in url)
+    assert failed.kind == UNREACHABLE
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("use_psql", [True, False], ids=["psql", "pg8000"])
+def test_a_read_the_server_refuses_is_told_apart_from_no_connection(postgres: PostgresServer, use_psql: bool) -> None:
+    url = postgres.database("SELECT 1;")
+    missing = url.rsplit("/", 1)[0] + "/no_such_database"
+    failed = inspect_postgres(DatabaseTarget("postgresql", missing, "test"), use_psql)
+    assert isinstance(failed, InspectionFailed) and "no_such_database" in failed.reason, failed
+    assert failed.kind == READ_FAILED
 
 
 @pytest.mark.postgres

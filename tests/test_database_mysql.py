@@ -14,6 +14,7 @@ import pymysql
 import pytest
 
 from prisma_doctor.database import Catalog, DatabaseProbe, DatabaseTarget, InspectionFailed, trigger_problems
+from prisma_doctor.database.catalog import READ_FAILED, UNREACHABLE
 from prisma_doctor.database.mysql import begin_read_only, connection_params, inspect_mysql
 from prisma_doctor.database.target import locate_database
 from prisma_doctor.schema.locate import load_schema, locate_schema
@@ -194,6 +195,8 @@ def test_a_wrong_password_is_said_without_either_password(mariadb: MariaDBServer
     assert isinstance(failed, InspectionFailed)
     assert "Access denied" in failed.reason and "prisma:****@" in failed.reason
     assert "hunter2-wrong" not in failed.reason and PASSWORD not in failed.reason
+    # The server answered, and refused: not the same finding as no connection (database_state.py).
+    assert failed.kind == READ_FAILED
 
 
 def test_without_pymysql_the_reason_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,6 +210,7 @@ def test_a_refused_connection_is_a_reason_without_the_password() -> None:
     assert isinstance(failed, InspectionFailed)
     assert "refused" in failed.reason.lower(), failed.reason
     assert "hunter2" not in failed.reason and "ada:****@" in failed.reason
+    assert failed.kind == UNREACHABLE
 
 
 def test_a_silent_server_times_out() -> None:

@@ -13,6 +13,7 @@ import pytest
 from prisma_doctor.diagnosis import ClientFacts, Diagnoser, ProjectFacts, diagnose, diagnose_report
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.events import ClientError
 from prisma_doctor.logs.recognize import read_events, recognize
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
@@ -375,3 +376,88 @@ def test_a_schema_engine_download_is_advised_by_the_installed_prisma(version: st
 
     assert finding.code == "engine-unavailable" and advice in finding.message, finding.message
     assert ("PRISMA_SCHEMA_ENGINE_BINARY" in finding.message) == (version == "7.10.0")
+
+
+@pytest.mark.node
+def test_a_node_esm_frame_lands_on_the_real_file(tmp_path: Path) -> None:
+    # Node prints an ES module's frames as percent-encoded file URLs: `at async GET (file:///p/my%20app/route.mjs:3:9)`.
+    route = tmp_path / "my app" / "route.mjs"
+    route.parent.mkdir()
+    route.write_text(
+        "export async function GET() {\n  await Promise.resolve();\n  throw new Error('boom');\n}\n"
+        "try { await GET(); } catch (e) { console.log(e.stack.split('\\n').slice(1).join('\\n')); }\n"
+    )
+    frames = subprocess.run(["node", str(route)], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert frames[0].strip().startswith("at GET (file:///"), frames
+    lines = [
+        "PrismaClientKnownRequestError: ",
+        "Invalid `prisma.user.findMany()` invocation:",
+        "The column `User.nickname` does not exist in the current database.",
+        *frames,
+    ]
+    project = facts(SCHEMA_WITH_NICKNAME, SCHEMA_WITH_NICKNAME)
+    finding = diagnose(recognize(lines), replace(project, root=str(tmp_path)))[0]
+    assert finding.location is not None and (finding.location.file, finding.location.span.start.line) == (str(route), 2)
+
+
+@pytest.mark.parametrize(
+    ("frame", "file"),
+    [
+        ("    at async GET (file:///C:/app/route.ts:5:3)", "C:/app/route.ts"),
+        ("    at file:///C:/My%20App/route.mjs:5:3", "C:/My App/route.mjs"),
+        ("    at async GET (file:///srv/app/route.ts:5:3)", "/srv/app/route.ts"),
+    ],
+)
+def test_a_file_url_frame_is_read_as_its_path(frame: str, file: str) -> None:
+    lines = [
+        "Invalid `prisma.user.findMany()` invocation:",
+        "The table `main.User` does not exist in the current database.",
+    ]
+    (event,) = recognize([*lines, frame])
+    assert isinstance(event, ClientError) and event.call_site is not None and event.call_site.file == file
+
+
+def _mapping(engine: Path) -> subprocess.Popen[bytes]:
+    """A real process that maps `engine` as a loaded library is mapped (it shows in /proc/<pid>/maps)."""
+    engine.parent.mkdir(parents=True, exist_ok=True)
+    engine.write_bytes(b"\0" * 4096)
+    code = f"import mmap, time; f = open({str(engine)!r}, 'rb'); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code + "; print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"ready"
+    return holder
+
+
+def test_a_locked_engine_of_the_same_name_in_another_project_names_no_process(tmp_path: Path) -> None:
+    name = "libquery_engine-debian-openssl-3.0.x.so.node"
+    ours = tmp_path / "app" / "node_modules" / ".prisma" / "client" / name
+    elsewhere = tmp_path / "other" / "node_modules" / ".prisma" / "client" / name
+    theirs = _mapping(elsewhere)
+    try:
+        ours.parent.mkdir(parents=True)
+        ours.write_bytes(b"\0")
+        line = f"Error: EPERM: operation not permitted, unlink '{ours}'"
+        project = replace(facts(SCHEMA, SCHEMA), root=str(tmp_path / "app"))
+        (finding,) = diagnose(recognize([line]), project)
+        assert finding.code == "engine-locked" and finding.data["holders"] == []
+        assert f"pid {theirs.pid}" not in finding.message
+        # The same process mapping this project's file is named (relative to the project, as the log may print it).
+        mine = _mapping(ours)
+        try:
+            line = f"Error: EPERM: operation not permitted, rename '{ours}.tmp77' -> '{ours}'"
+            (finding,) = diagnose(recognize([line]), project)
+            assert [h["pid"] for h in finding.data["holders"]] == [mine.pid]
+            relative = "Error: EPERM: operation not permitted, unlink 'node_modules/.prisma/client/" + name + "'"
+            (finding,) = diagnose(recognize([relative]), project)
+            assert [h["pid"] for h in finding.data["holders"]] == [mine.pid]
+        finally:
+            mine.kill()
+            mine.wait()
+        # A file outside the project is another project's, even named exactly.
+        line = f"Error: EPERM: operation not permitted, unlink '{elsewhere}'"
+        (finding,) = diagnose(recognize([line]), project)
+        assert finding.data["holders"] == []
+    finally:
+        theirs.kill()
+        theirs.wait()

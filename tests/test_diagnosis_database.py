@@ -441,3 +441,18 @@ def test_sqlites_main_schema_is_not_a_table(tmp_path: Path, lines: list[str]) ->
     assert [f["code"] for f in findings] == ["db-missing-column"], findings
     assert findings[0]["data"]["columns"] == ["name"]
     assert "no table" not in findings[0]["message"]
+
+
+def test_a_missing_column_the_database_read_has_is_not_claimed_missing_again(tmp_path: Path) -> None:
+    # An attacker's trial: the app opened another file than the one read; the finding said "the database lacks its
+    # column" and "the database was asked and shows nothing that explains it" at once.
+    root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT, name TEXT);')
+
+    (finding,) = explain_text(root, p2022_lines("User.name", "findMany"))
+
+    assert (finding["code"], finding["severity"], finding["data"]["decided"]) == ("db-missing-column", "warning", False)
+    message = finding["message"]
+    assert "shows nothing that explains it" not in message and "but the database lacks" not in message
+    assert "the database read (SQLite " in message and "has it now" in message
+    # Which file was read, and why that one: Prisma's own engine opens `file:./dev.db` from the schema's folder.
+    assert "prisma/dev.db, the file the app opens (Prisma's query engine opens it from the schema's folder)" in message

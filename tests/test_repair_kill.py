@@ -26,6 +26,7 @@ from tests.helpers import (
     finding,
     previews,
     repair_json,
+    step,
     tree_contents,
 )
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
@@ -109,7 +110,7 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
 
         assert code == 0, json.dumps(result, indent=2)
         assert result["verdict"].startswith("repair verified"), result["verdict"]
-        recover = next(step for step in result["steps"] if step["name"] == "recover")
+        recover = step(result, "recover")
         assert recover["status"] == "done" and any("took over" in d for d in recover["details"]), recover
         (restarted,) = result["devServers"]
         assert restarted["answered"] and restarted["port"] == server.port

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -239,19 +240,23 @@ def test_restart_dev_without_a_running_server_exits_1(tmp_path: Path) -> None:
     assert "no dev server of this project is running" in done.stdout
 
 
-def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path: Path) -> None:
+def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path: Path, spawn) -> None:
     project = project_copy("npm", tmp_path / "app")
     running = RepairLock(project)
     running.acquire()  # held by this live process, as a repair in the language server would hold it
     (project / ".prisma-doctor" / "aside" / "client-1").mkdir(parents=True)  # what the running repair set aside
+    # The running repair's `prisma generate`: a process of the project that this repair would name and leave running.
+    spawn(["node", "-e", "setTimeout(() => {}, 60000)", "prisma", "generate"], project)
     try:
-        plan = build_plan(project, "regenerate")
+        plan = build_plan(project, "reset")
         result = run_plan(plan)
     finally:
         running.release()
 
     assert result.busy and not result.ok and result.steps == []
-    assert any(f"pid {os.getpid()}" in note for note in result.notes)
+    # It says only that: nothing about the other run's processes, which the plan did see.
+    assert any("runs in the project" in note for note in plan.notes), plan.notes
+    assert result.notes == [f"another repair of this project is running (pid {os.getpid()})"]
     # The running repair's backup is its own: never offered for removal as an earlier repair's leftover.
     assert "another repair of this project is running now" in " ".join(plan.notes)
     assert not [note for note in plan.notes if "set aside in" in note], plan.notes
@@ -282,3 +287,50 @@ def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_sto
     os.utime(log, (1, 1))
     plan = doctor("reset", "--project", str(project), "--dry-run")
     assert plan.returncode == 0 and "the last `prisma generate`" not in plan.stdout + plan.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "delay"),
+    [
+        ("progress", 0.3),  # while `prisma generate` runs (it takes seconds), which then fails in the renamed folder
+        ("done", 0.0),  # once it succeeded: the next step's journal write fails, and the step is not run
+    ],
+)
+def test_a_project_renamed_during_generate_is_put_back_where_it_now_is(
+    tmp_path: Path, status: str, delay: float
+) -> None:
+    # An attacker's trial: the folder renamed during generate gave a FileNotFoundError traceback from the journal's
+    # write, and left the old client set aside and the project without one.
+    project = project_copy("npm", tmp_path / "app")
+    add_field(project, "email")
+    old_copies = {p.relative_to(project): p.read_text() for p in client_schema_copies(project)}
+    moved = tmp_path / "renamed"
+    renames: list[threading.Timer] = []
+
+    def rename_during_generate(event: ProgressEvent) -> None:
+        if event.step == "generate" and event.status == status and not renames:
+            renames.append(threading.Timer(delay, os.rename, (project, moved)))
+            if delay:
+                renames[0].start()
+            else:
+                renames[0].run()  # here and now: before the next step's first journal write
+
+    result = run_plan(build_plan(project, "reset"), progress=rename_during_generate)
+    if delay:
+        renames[0].join()
+
+    assert not project.exists() and moved.is_dir()
+    assert not result.ok, result.to_json()
+    said = next(note for note in result.notes if "moved from" in note)
+    assert f"moved from {project} to {moved}" in said and "journal could not be written" in said, said
+    rollback = next((s for s in result.steps if s.name == "rollback"), None)
+    assert rollback is not None, json.dumps([result.to_json()["steps"], result.notes])
+    assert rollback.status == "done" and rollback.details == (f"put back {moved}/node_modules/.prisma/client",), (
+        rollback
+    )
+    # The old client is back in the renamed project, nothing is left aside, and the journal is there too.
+    assert {p.relative_to(moved): p.read_text() for p in client_schema_copies(moved)} == old_copies
+    assert not any((moved / ".prisma-doctor" / "aside").iterdir())
+    journal = Journal.previous(moved)
+    assert journal is not None and journal["outcome"] == "failed", journal
+    assert result.verdict() == "repair NOT complete"

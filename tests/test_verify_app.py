@@ -17,7 +17,8 @@ from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair.app_check import failures_without_request, requests_that_failed
 from prisma_doctor.repair.context import CancellationToken, StepContext
 from prisma_doctor.repair.devserver import Restarted
-from prisma_doctor.repair.steps import VerifyApp
+from prisma_doctor.repair.pipeline import RepairResult, StepRecord
+from prisma_doctor.repair.steps import ROUTE_UNKNOWN, VerifyApp
 
 
 class App:
@@ -77,10 +78,17 @@ def test_a_404_on_the_root_shows_nothing(tmp_path: Path, app: App) -> None:
     assert "shows nothing of the code that failed" in outcome.message
 
 
-def test_the_root_answering_200_is_the_app_answering(tmp_path: Path, app: App) -> None:
+def test_the_root_answering_200_is_said_and_not_called_verified(tmp_path: Path, app: App) -> None:
+    # An attacker's trial: with no failed request on record, `/` answering was printed as "repair verified" while
+    # the route that failed still answered 500.
     app.statuses["/"] = 200
     outcome = verify(tmp_path, app, [])
-    assert (outcome.status, app.received) == ("done", ["GET /"]), outcome
+    assert (outcome.status, app.received) == ("skipped", ["GET /"]), outcome
+    assert outcome.message == f"the app answers at /: GET / on localhost:{app.port} answers 200; {ROUTE_UNKNOWN}"
+    # The same word everywhere the outcome goes: the verdict (CLI's last line, LSP's message), the exit code, the JSON.
+    result = RepairResult("/p", "reset", [StepRecord("verify-app", "Check", outcome.status, outcome.message)])
+    assert result.ok and result.verdict() == f"repair done: {outcome.message}"
+    assert result.to_json()["verdict"] == result.verdict() and result.to_json()["ok"] is True
 
 
 def test_a_failed_get_is_asked_again_and_decides(tmp_path: Path, app: App) -> None:

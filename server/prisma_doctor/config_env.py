@@ -39,7 +39,7 @@ def config_env_findings(root: Path, source: SchemaSource, environ: Mapping[str, 
         return []
     if _ENV_IMPORTED.search(text) is None:
         return []
-    variables = env_variables(root, source.schema_dir, os.environ if environ is None else environ)
+    variables = env_variables(root, os.environ if environ is None else environ, schema_dir=source.schema_dir)
     lines = LineIndex(text)
     findings: list[Finding] = []
     for call in _ENV_CALL.finditer(text):

@@ -9,8 +9,9 @@ the column is missing (what the app fails on); without such a migration the colu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
-from prisma_doctor.database.catalog import Catalog, Inspection, InspectionFailed, differs_in_case
+from prisma_doctor.database.catalog import READ_FAILED, Catalog, Inspection, InspectionFailed, differs_in_case
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
 
@@ -27,14 +28,16 @@ def database_findings(
     """`shown`: the database as a message may name it (no password); `migrated`: table -> column -> the migration
     that creates it (diagnosis/facts.py reads the migrations' SQL); `where`: the datasource in the schema."""
     if isinstance(inspection, InspectionFailed):
+        read_failed = inspection.kind == READ_FAILED
         return [
             Finding(
-                "db-unreachable",
+                "db-read-failed" if read_failed else "db-unreachable",
                 Severity.INFO,
-                f"The database {shown} could not be asked ({inspection.reason}), so its migrations, tables and "
-                "columns were not compared with the project.",
+                f"The database {shown} {'refused or failed the read' if read_failed else 'could not be asked'} "
+                f"({inspection.reason}), so its migrations, tables and columns were not compared with the project.",
                 where,
-                data={"reason": inspection.reason},
+                ("fix-database-access",) if read_failed else (),
+                data={"reason": inspection.reason, "kind": inspection.kind},
             )
         ]
     pending = _pending(inspection, migrations)
@@ -43,8 +46,32 @@ def database_findings(
         # A table past the cut is not a missing one: nothing is said of what the database seems to lack.
         findings.append(_cut(inspection.cut, shown, where))
         return findings
-    findings.extend(_missing(inspection, set(pending), migrated, clients, schema, where))
+    missing = _missing(inspection, set(pending), migrated, clients, schema, where)
+    # Which database was read, where the app may open another one (a SQLite file relative to another folder).
+    findings.extend(replace(f, message=f"{f.message} The database read: {shown}.") for f in missing)
     return findings
+
+
+# The findings that say the database named by the project was not compared with it (or only in part).
+NOT_COMPARED = frozenset({"db-unreachable", "db-read-failed", "db-not-asked", "db-catalog-cut"})
+
+
+def not_compared(findings: Iterable[Finding]) -> Finding | None:
+    """Why the project's database was not compared with it, when it was not."""
+    return next((f for f in findings if f.code in NOT_COMPARED), None)
+
+
+def database_differs(differs: str, where: Location | None) -> Finding:
+    """The app and Prisma's CLI reach different databases (`DatabaseTarget.differs`): the CLI's migrations go where
+    the app does not read, so a check of one says nothing of the other."""
+    return Finding(
+        "db-differs",
+        Severity.WARNING,
+        f"The app and Prisma's CLI use different databases: {differs}. Give both the same one (one env file, an "
+        "absolute SQLite path).",
+        where,
+        data={"differs": differs},
+    )
 
 
 def not_asked(reason: str, where: Location | None) -> Finding:

@@ -46,7 +46,10 @@ CODES: Mapping[str, str] = {
     "migrations-pending": "Migrations exist that the database has not applied.",
     "migration-failed": "A migration failed to apply.",
     "db-drift": "The database schema differs from what the migrations describe.",
-    "db-unreachable": "The database server cannot be reached.",
+    "db-differs": "The app and Prisma's CLI use different databases (another env file, a relative SQLite path from "
+    "another folder): migrations go where the app does not read.",
+    "db-unreachable": "The database server cannot be reached, or did not answer in time.",
+    "db-read-failed": "The database answered but refused or failed the read (a password, a permission, an error).",
     "db-not-asked": (
         "The database was not asked: the workspace is not trusted, or the URL the project names cannot be used."
     ),
@@ -84,6 +87,7 @@ FIXES: Mapping[str, str] = {
     "set-env-var": "Set the missing environment variable",
     "inspect-database-objects": "Inspect the database's triggers, views and functions",
     "edit-schema": "Edit the schema",
+    "fix-database-access": "Correct the database URL or the rights of its user",
     "install": "Install the project's packages",
 }
 # Fix ids that a repair kind (repair/plan.py) carries out: the editor's quick fix runs it, and the command line names

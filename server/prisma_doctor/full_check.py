@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 DATABASE_WAIT_SECONDS = 3.0
 
 
-def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True) -> Report:
-    return inspect_whole(root, schema_path, wait=wait).report
+def full_check(root: Path, schema_path: Path | None = None, *, wait: bool = True, database: bool = True) -> Report:
+    return inspect_whole(root, schema_path, wait=wait, database=database).report
 
 
 def inspect_whole(
@@ -41,10 +41,12 @@ def inspect_whole(
     *,
     wait: bool = True,
     may_ask: bool = True,
+    database: bool = True,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
-    loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so."""
+    loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so. `database`
+    False (`check --no-database`): the database is left out, and nothing is said of it here."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         left = unfinished_repair(state.root)
@@ -53,11 +55,13 @@ def inspect_whole(
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
-    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait, may_ask)]
+    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait, may_ask, database)]
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
-def surroundings(state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True) -> list[Finding]:
+def surroundings(
+    state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True, database: bool = True
+) -> list[Finding]:
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import package_findings
 
@@ -67,7 +71,8 @@ def surroundings(state: ProjectState, servers: list[DevServer], wait: bool, may_
     starts = [c.client.path for c in state.clients if c.client is not None]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
-    findings.extend(database_gaps(state, wait, may_ask))
+    if database:
+        findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
     # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
     findings.extend(unfinished_repair(state.root, _generator_location(state)))
@@ -114,8 +119,8 @@ def reset_first(findings: Sequence[Finding], servers: list[DevServer]) -> list[F
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
     from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
-    from prisma_doctor.database.sqlite import database_file
-    from prisma_doctor.database_state import database_findings, not_asked
+    from prisma_doctor.database.sqlite import chosen_file, database_file
+    from prisma_doctor.database_state import database_differs, database_findings, not_asked
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
@@ -140,8 +145,13 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
     else:
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
-    shown = probe.shown or "of the datasource"
-    return database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
+    shown = probe.target.shown
+    if probe.target.provider == "sqlite":
+        shown = f"{shown}, {chosen_file(probe.target)[1]}"
+    findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
+    if probe.target.differs is not None:
+        findings.append(database_differs(probe.target.differs, where))
+    return findings
 
 
 def _provider(block: Block) -> str | None:

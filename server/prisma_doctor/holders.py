@@ -39,30 +39,31 @@ class Holder:
         return {"pid": self.pid, "name": self.name, "cmdline": shown_command(self.cmdline)}
 
 
-def processes_holding(
-    path: str | Path, *, also: Sequence[str | Path] = (), below: bool = False, same_name: bool = False
-) -> list[Holder]:
-    """Processes that have `path` (or one of `also`) open or mapped; with `below`, any file under it; with
-    `same_name`, a file of the same name elsewhere (a log names the file as the process saw it, maybe with a
-    `.tmp1234` suffix)."""
-    targets = [os.path.normcase(os.path.abspath(str(p).strip("'\""))) for p in (path, *also)]
+def processes_holding(path: str | Path, *, also: Sequence[str | Path] = (), below: bool = False) -> list[Holder]:
+    """Processes that have `path` (or one of `also`) open or mapped; with `below`, any file under it. Only that very
+    file counts (compared by its real path): a file of the same name elsewhere is another project's, and a process
+    named here may be stopped."""
+    targets = {t for p in (path, *also) for t in _forms(p)}
     holders: list[Holder] = []
     for process in psutil.process_iter(["pid"]):
         try:
             paths = _mapped_paths(process) + [f.path for f in process.open_files()]
-            if any(_matches(os.path.normcase(p), t, below, same_name) for p in paths for t in targets):
+            if any(_matches(os.path.normcase(p), t, below) for p in paths for t in targets):
                 holders.append(Holder(process.pid, process_name(process) or "?", " ".join(process.cmdline())))
         except (psutil.Error, OSError):
             continue
     return holders
 
 
-def _matches(candidate: str, target: str, below: bool, same_name: bool) -> bool:
-    if candidate == target:
-        return True
-    if below and candidate.startswith(target.rstrip(os.sep) + os.sep):
-        return True
-    return same_name and os.path.basename(candidate) == os.path.basename(target.split(".tmp")[0])
+def _forms(path: str | Path) -> tuple[str, str]:
+    # Maps and open files name the real file, and the project may be reached through a link (pnpm's store, a
+    # symlinked checkout, macOS's /tmp): the path as given and its real path.
+    text = str(path).strip("'\"")
+    return os.path.normcase(os.path.abspath(text)), os.path.normcase(os.path.realpath(text))
+
+
+def _matches(candidate: str, target: str, below: bool) -> bool:
+    return candidate == target or (below and candidate.startswith(target.rstrip(os.sep) + os.sep))
 
 
 def _mapped_paths(process: psutil.Process) -> list[str]:

@@ -13,16 +13,24 @@ from pathlib import Path
 
 from prisma_doctor.cli import UsageError
 from prisma_doctor.cli.render import print_json, print_report
+from prisma_doctor.findings import Report
+
+# In sync as far as compared, but the database the project names was not compared.
+NOT_COMPARED_EXIT = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", nargs="?", default=".", help="the project folder (default: .)")
     parser.add_argument("--schema", type=Path, help="the schema file or folder, as `prisma --schema`")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument(
+        "--no-database",
+        action="store_true",
+        help="do not ask the database (exit 0 when the rest is in sync, where the database's absence would give 3)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from prisma_doctor.findings import Report, SyncState
     from prisma_doctor.full_check import full_check
     from prisma_doctor.snapshot import snapshot
     from prisma_doctor.workspace import prisma_projects_for
@@ -33,11 +41,22 @@ def run(args: argparse.Namespace) -> int:
     with snapshot():  # (projects nested in one another share the folders above them)
         # An app of a workspace (`apps/web`) has no schema of its own: the projects whose clients it uses are checked.
         roots = [root] if args.schema is not None else prisma_projects_for(root) or [root]
-        reports: list[Report] = [full_check(project, args.schema) for project in roots]
+        reports: list[Report] = [full_check(project, args.schema, database=not args.no_database) for project in roots]
+    skipped = "not asked (--no-database)" if args.no_database else None
     if args.json and len(reports) > 1:
         print_json([r.to_json() for r in reports])
     else:
         for report in reports:
-            print_report(report, args.json)
-    exit_codes = {SyncState.IN_SYNC: 0, SyncState.OUT_OF_SYNC: 1, SyncState.UNKNOWN: 2}
-    return max(exit_codes[r.state] for r in reports)
+            print_report(report, args.json, database_skipped=skipped)
+    return max(_exit_code(r, skipped is not None) for r in reports)
+
+
+def _exit_code(report: Report, skipped: bool) -> int:
+    """0 in sync, 1 drift, 2 unreadable; 3 in sync as far as compared, but the database the project names could
+    not be compared: a CI job must not pass on what it never saw (`--no-database` says it is not to be seen)."""
+    from prisma_doctor.database_state import not_compared
+    from prisma_doctor.findings import SyncState
+
+    if report.state is SyncState.IN_SYNC and not skipped and not_compared(report.findings) is not None:
+        return NOT_COMPARED_EXIT
+    return {SyncState.IN_SYNC: 0, SyncState.OUT_OF_SYNC: 1, SyncState.UNKNOWN: 2}[report.state]

@@ -85,7 +85,10 @@ def print_json(data: object, out: TextIO | None = None) -> None:
     (out or sys.stdout).write(_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n")
 
 
-def print_report(report: Report, as_json: bool, out: TextIO | None = None) -> None:
+def print_report(report: Report, as_json: bool, out: TextIO | None = None, database_skipped: str | None = None) -> None:
+    """`database_skipped`: why the database was not asked, when it was not on purpose."""
+    from prisma_doctor.database_state import not_compared
+
     out = out or sys.stdout
     if as_json:
         print_json(report.to_json(), out)
@@ -96,4 +99,10 @@ def print_report(report: Report, as_json: bool, out: TextIO | None = None) -> No
         "in-sync": "in sync",
         "out-of-sync": f"out of sync ({problems} problem{'s' * (problems != 1)})",
     }
-    print(f"{relative(report.project) or '.'}: {summary.get(report.state.value, 'unknown')}", file=out)
+    said = summary.get(report.state.value, "unknown")
+    missing = not_compared(report.findings)
+    why = database_skipped or (escaped(str(missing.data.get("reason"))) if missing is not None else None)
+    if report.state.value == "in-sync" and why is not None:
+        # Not a bare "in sync": what was compared, and what was not.
+        said = f"client in sync with the schema; the database was not compared: {why}"
+    print(f"{relative(report.project) or '.'}: {said}", file=out)

@@ -4,7 +4,8 @@ The command's output passes through unchanged: under a terminal the command gets
 it keeps its colours; otherwise its stdout and stderr are passed to ours as they are. Its exit code is ours (127
 and 126 when it cannot be started, as in a shell; 141 when our output's reader went away, after the command and all
 it started were stopped), and SIGINT, SIGTERM and SIGHUP sent to us are sent on to it. Each new finding is printed
-on stderr as `prisma-doctor: ...` the moment its evidence is complete. The raw output is also written to
+on stderr as `prisma-doctor: ...` once its evidence is complete, diagnosed beside the output, never holding it
+(live_findings.py). The raw output is also written to
 `<project>/.prisma-doctor/dev-output.log` (in a workspace, that of the app the command runs in), which the language
 server follows. The command runs in the current folder, whatever `--project` names: in a workspace that is the
 schema's package, while the dev server is the app's.
@@ -18,6 +19,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from prisma_doctor import run_control
 from prisma_doctor.cli import UsageError
 from prisma_doctor.cli.child_process import Orphans
+from prisma_doctor.cli.live_findings import LiveFindings
 from prisma_doctor.cli.render import escaped
 from prisma_doctor.process_start import now_key
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
@@ -110,6 +113,9 @@ class DevCommand:
         self._interrupted = False
         # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
         self._orphans = Orphans()
+        self._findings = LiveFindings(self._report)
+        # One writer at a time on stderr: the command's output and our findings.
+        self._stderr_lock = threading.Lock()
 
     def run(self) -> int:
         from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
@@ -158,6 +164,7 @@ class DevCommand:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             record.close()
+            self._findings.close()
 
     def _held(self, state: StateFolder, child_started: float) -> bool:
         """After the command ended: whether a repair stopped it to start it again here, once the repair is done
@@ -228,7 +235,7 @@ class DevCommand:
             self._pump_through(streams, readers, record, command)
         finally:
             for reader in readers.values():
-                self._report(reader.close())
+                self._findings.submit(reader.close())
 
     def _pump_through(self, streams: dict[int, BinaryIO], readers: dict, record: _Record, command: int) -> None:
         selector = selectors.DefaultSelector()
@@ -244,7 +251,7 @@ class DevCommand:
                 self._orphans.reap()
             if not ready and not flushed and time.monotonic() - last_output >= IDLE_FLUSH_SECONDS:
                 for reader in readers.values():
-                    self._report(reader.flush())
+                    self._findings.submit(reader.flush())
                 flushed = True
             for key, _ in ready:
                 fd = key.fd
@@ -257,10 +264,11 @@ class DevCommand:
                     open_fds.discard(fd)
                     continue
                 out = streams[fd]
-                out.write(data)
-                out.flush()
+                with self._stderr_lock:
+                    out.write(data)
+                    out.flush()
                 record.write(data)
-                self._report(readers[fd].feed(data))
+                self._findings.submit(readers[fd].feed(data))
                 last_output, flushed = time.monotonic(), False
         selector.close()
 
@@ -278,7 +286,8 @@ class DevCommand:
                     continue
                 self._shown.add(finding.key)
                 text = finding_line(finding).replace("\n", "\n    ")
-                print(f"prisma-doctor: {text}", file=sys.stderr, flush=True)
+                with self._stderr_lock:
+                    print(f"prisma-doctor: {text}", file=sys.stderr, flush=True)
 
     def _diagnoser_for(self, needs_facts: bool) -> Diagnoser:
         from dataclasses import replace

@@ -152,6 +152,15 @@ def differs_in_case(table: str, near: str) -> str:
     )
 
 
+# Why the database could not be asked, each said apart (database_state.py): no connection (refused, no such host,
+# no server at the socket); connected, but no whole answer within the inspection's deadline; the server answered
+# and refused or failed the read (a password, a permission, an error); a question under way, its answer not come.
+UNREACHABLE = "unreachable"
+NO_ANSWER = "no-answer"
+READ_FAILED = "read-failed"
+PENDING = "pending"
+
+
 def cut_reason(*counts: tuple[str, int, int]) -> str | None:
     """`Catalog.cut` of lists read under bounds: the first `(what, how many were read, its bound)` that reached it."""
     for what, read, bound in counts:
@@ -166,6 +175,7 @@ class InspectionFailed:
 
     reason: str
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    kind: str = UNREACHABLE
 
 
 Inspection = Catalog | InspectionFailed

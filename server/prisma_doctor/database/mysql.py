@@ -13,6 +13,7 @@ driver does (`mariadb://...`, `socketPath=`, `ssl=true`).
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +22,9 @@ from typing import Any
 from prisma_doctor import project_files
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    NO_ANSWER,
+    READ_FAILED,
+    UNREACHABLE,
     AppliedMigration,
     Catalog,
     InspectionFailed,
@@ -28,6 +32,7 @@ from prisma_doctor.database.catalog import (
     Trigger,
     cut_reason,
 )
+from prisma_doctor.database.deadline import Deadline
 from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 
 DEFAULT_PORT = 3306
@@ -105,7 +110,8 @@ def connection_params(url: str) -> ConnectionParams:
     )
 
 
-def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
+def inspect_mysql(target: DatabaseTarget, deadline: Deadline | None = None) -> Catalog | InspectionFailed:
+    deadline = deadline or Deadline(CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_SECONDS + 2)
     try:
         params = connection_params(target.url)
     except ValueError as error:
@@ -120,19 +126,31 @@ def inspect_mysql(target: DatabaseTarget) -> Catalog | InspectionFailed:
     except OSError as error:
         return InspectionFailed(f"the certificate authority `sslcert` cannot be read: {error.strerror or error}")
     try:
-        return _read(pymysql, params, authority)
+        return _read(pymysql, params, authority, deadline)
     except (OSError, pymysql.MySQLError) as error:
-        return _failed(target, error)
+        return _failed(target, error, deadline)
     except RuntimeError as error:
         if "cryptography" not in str(error) or params.tls or params.socket is not None:
-            return _failed(target, error)
+            return _failed(target, error, deadline)
     # MySQL 8's caching_sha2_password, on plain TCP, sends the password encrypted with the server's RSA key, which
     # PyMySQL does only with the `cryptography` package; over TLS, which MySQL 8 offers by default, it needs nothing
     # more. So plain TCP first, as Prisma connects, then TLS as Prisma's default takes it (any certificate).
     try:
-        return _read(pymysql, replace(params, tls=True), authority)
+        return _read(pymysql, replace(params, tls=True), authority, deadline)
     except (OSError, pymysql.MySQLError, RuntimeError) as error:
-        return _failed(target, error)
+        return _failed(target, error, deadline)
+
+
+def _failed(target: DatabaseTarget, error: Exception, deadline: Deadline) -> InspectionFailed:
+    if deadline.passed:
+        return InspectionFailed(
+            target.mask(f"no whole answer within {deadline.seconds:.0f} s ({target.shown})"), kind=NO_ANSWER
+        )
+    message = _driver_message(error)
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+    # PyMySQL's codes under 2000 are the server's own (a password, a permission, an unknown database): it answered.
+    kind = READ_FAILED if code is not None and code < 2000 else NO_ANSWER if "no answer" in message else UNREACHABLE
+    return InspectionFailed(target.mask(f"{message} ({target.shown})"), kind=kind)
 
 
 def _authority(target: DatabaseTarget, params: ConnectionParams) -> str | None:
@@ -193,11 +211,7 @@ class _Dialog(_NotInClear):
 AUTH_PLUGINS = {"mysql_clear_password": _ClearPassword, "dialog": _Dialog}
 
 
-def _failed(target: DatabaseTarget, error: Exception) -> InspectionFailed:
-    return InspectionFailed(target.mask(f"{_driver_message(error)} ({target.shown})"))
-
-
-def _read(driver: Any, params: ConnectionParams, authority: str | None) -> Catalog:
+def _read(driver: Any, params: ConnectionParams, authority: str | None, deadline: Deadline) -> Catalog:
     connection = driver.connect(
         host=params.host,
         port=params.port,
@@ -212,16 +226,26 @@ def _read(driver: Any, params: ConnectionParams, authority: str | None) -> Catal
         charset="utf8mb4",
         autocommit=True,
         program_name="prisma-doctor",
+        # Connected below, under the deadline that cuts its socket.
+        defer_connect=True,
         auth_plugin_map=AUTH_PLUGINS,
     )
     try:
-        with connection.cursor() as cursor:
-            begin_read_only(driver, cursor)
-            catalog = _read_catalog(cursor)
-            cursor.execute("ROLLBACK")
+        with deadline.cutting(lambda: _cut(connection)):
+            connection.connect()
+            with connection.cursor() as cursor:
+                begin_read_only(driver, cursor)
+                catalog = _read_catalog(cursor)
+                cursor.execute("ROLLBACK")
     finally:
         connection.close()
     return catalog
+
+
+def _cut(connection: Any) -> None:
+    sock = getattr(connection, "_sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _read_catalog(cursor: Any) -> Catalog:

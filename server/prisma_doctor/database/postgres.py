@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from typing import Any
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    NO_ANSWER,
+    READ_FAILED,
+    UNREACHABLE,
     AppliedMigration,
     Catalog,
     InspectionFailed,
@@ -28,6 +32,7 @@ from prisma_doctor.database.catalog import (
     Trigger,
     cut_reason,
 )
+from prisma_doctor.database.deadline import Deadline
 from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
 from prisma_doctor.json_values import is_object
 
@@ -116,8 +121,11 @@ def connection_params(url: str) -> ConnectionParams:
     )
 
 
-def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Catalog | InspectionFailed:
-    """`use_psql` None: psql when it is on PATH, else pg8000."""
+def inspect_postgres(
+    target: DatabaseTarget, use_psql: bool | None = None, deadline: Deadline | None = None
+) -> Catalog | InspectionFailed:
+    """`use_psql` None: psql when it is on PATH, else pg8000. The whole inspection is bounded by `deadline`: psql's
+    run, or pg8000's connection (its socket is cut past it)."""
     try:
         params = connection_params(target.url)
     except ValueError as error:
@@ -133,14 +141,25 @@ def inspect_postgres(target: DatabaseTarget, use_psql: bool | None = None) -> Ca
             )
         psql = None  # pg8000 refuses to (`_RefusingClearText`)
     try:
-        answer = _with_psql(psql, params) if psql else _with_pg8000(params)
+        seconds = min(RUN_TIMEOUT_SECONDS, deadline.remaining()) if deadline else RUN_TIMEOUT_SECONDS
+        answer = _with_psql(psql, params, seconds) if psql else _with_pg8000(params, deadline or Deadline(seconds))
     except _Failed as failure:
-        return InspectionFailed(target.mask(f"{failure} ({target.shown})"))
+        return InspectionFailed(target.mask(f"{failure} ({target.shown})"), kind=failure.kind)
     return _catalog(answer, params.schema)
 
 
 class _Failed(Exception):
-    pass
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _kind(message: str) -> str:
+    """The server's own FATAL or ERROR (a password, a permission, a database that does not exist) is an answer; a
+    timeout is none; anything else kept libpq or the driver from a connection."""
+    if "FATAL" in message or "ERROR" in message or "authentication" in message or "does not exist" in message:
+        return READ_FAILED
+    return NO_ANSWER if "timeout" in message or "no answer" in message else UNREACHABLE
 
 
 # A server the project names (any host) that asks for the password in clear text would get whatever the URL's
@@ -166,7 +185,7 @@ def psql_major(psql: str) -> int:
     return int(match[1]) if match else 0
 
 
-def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
+def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str, Any]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
         "PGHOST": params.host,
@@ -208,18 +227,19 @@ def _with_psql(psql: str, params: ConnectionParams) -> dict[str, Any]:
             encoding="utf-8",
             errors="replace",
             env=env,
-            timeout=RUN_TIMEOUT_SECONDS,
+            timeout=seconds,
         )
     except subprocess.TimeoutExpired as error:
-        raise _Failed(f"no answer within {RUN_TIMEOUT_SECONDS:.0f} s") from error
+        raise _Failed(f"no whole answer within {seconds:.0f} s", NO_ANSWER) from error
     except OSError as error:
-        raise _Failed(f"psql could not run: {error.strerror or error}") from error
+        raise _Failed(f"psql could not run: {error.strerror or error}", UNREACHABLE) from error
     if done.returncode != 0:
-        raise _Failed(_first_error(done.stderr) or f"psql exited with code {done.returncode}")
+        first = _first_error(done.stderr)
+        raise _Failed(first or f"psql exited with code {done.returncode}", _kind(done.stderr))
     try:
         return json.loads(done.stdout.strip())
     except (ValueError, IndexError) as error:
-        raise _Failed("psql's answer could not be read") from error
+        raise _Failed("psql's answer could not be read", READ_FAILED) from error
 
 
 def _search_path(params: ConnectionParams) -> str:
@@ -236,22 +256,28 @@ def _first_error(stderr: str) -> str:
     return lines[0] if lines else ""
 
 
-def _with_pg8000(params: ConnectionParams) -> dict[str, Any]:
+def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]:
     try:
         # pg8000 ships no types: `_pg8000_query` below is the one place that calls it, and takes it as Any.
         import pg8000.native  # pyright: ignore[reportMissingTypeStubs]
     except ImportError as error:
-        raise _Failed("neither psql nor the Python driver pg8000 is available to ask the database") from error
+        raise _Failed(
+            "neither psql nor the Python driver pg8000 is available to ask the database", UNREACHABLE
+        ) from error
     attempts = [_ssl_context(params)] if params.sslmode != "prefer" else [_ssl_context(params), None]
     failure: Exception | None = None
     for context in attempts:
         try:
-            return _pg8000_query(_refusing_clear_text(pg8000.native), params, context)
+            return _pg8000_query(_refusing_clear_text(pg8000.native), params, context, deadline)
         except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as error:
+            if deadline.passed:
+                raise _Failed(f"no whole answer within {deadline.seconds:.0f} s", NO_ANSWER) from error
             failure = error
             if "SSL" not in str(error):
                 break
-    raise _Failed(_driver_message(failure))
+    message = _driver_message(failure)
+    server_said = isinstance(failure, pg8000.native.DatabaseError)
+    raise _Failed(message, READ_FAILED if server_said else _kind(message))
 
 
 def _refusing_clear_text(driver: Any) -> Any:
@@ -270,30 +296,60 @@ def _refusing_clear_text(driver: Any) -> Any:
     return SimpleNamespace(Connection=Connection)
 
 
-def _pg8000_query(driver: Any, params: ConnectionParams, context: ssl.SSLContext | None) -> dict[str, Any]:
+def _pg8000_query(
+    driver: Any, params: ConnectionParams, context: ssl.SSLContext | None, deadline: Deadline
+) -> dict[str, Any]:
     socket_path = params.host if params.host.startswith("/") else None
-    connection = driver.Connection(
-        params.user,
-        host=params.host if socket_path is None else "localhost",
-        unix_sock=f"{socket_path}/.s.PGSQL.{params.port}" if socket_path else None,
-        database=params.database,
-        port=params.port,
-        password=params.password,
-        ssl_context=context,
-        timeout=CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000,
-        application_name="prisma-doctor",
-        startup_params={"options": SESSION_OPTIONS},
-    )
+    # Our own socket, so that the deadline can cut it while pg8000 connects, as well as after.
+    raw = _open_socket(params, socket_path)
+    descriptor = raw.fileno()
     try:
-        connection.run(ENGLISH_MESSAGES)
-        connection.run(_search_path(params))
-        connection.run("BEGIN TRANSACTION READ ONLY")
-        (row,) = connection.run(CATALOG_QUERY)
-        connection.run("ROLLBACK")
+        with deadline.cutting(lambda: _shut(descriptor)):
+            connection = driver.Connection(
+                params.user,
+                host=params.host if socket_path is None else "localhost",
+                sock=raw,
+                database=params.database,
+                port=params.port,
+                password=params.password,
+                ssl_context=context,
+                timeout=CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000,
+                application_name="prisma-doctor",
+                startup_params={"options": SESSION_OPTIONS},
+            )
+            try:
+                connection.run(ENGLISH_MESSAGES)
+                connection.run(_search_path(params))
+                connection.run("BEGIN TRANSACTION READ ONLY")
+                (row,) = connection.run(CATALOG_QUERY)
+                connection.run("ROLLBACK")
+            finally:
+                connection.close()
     finally:
-        connection.close()
+        raw.close()  # (a no-op once TLS took the socket over: the connection closed that one)
     value = row[0]
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _open_socket(params: ConnectionParams, socket_path: str | None) -> socket.socket:
+    if socket_path is None:
+        raw = socket.create_connection((params.host, params.port), CONNECT_TIMEOUT_SECONDS)
+    else:
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.settimeout(CONNECT_TIMEOUT_SECONDS)
+        try:
+            raw.connect(f"{socket_path}/.s.PGSQL.{params.port}")
+        except OSError:
+            raw.close()
+            raise
+    raw.settimeout(CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000)
+    return raw
+
+
+def _shut(descriptor: int) -> None:
+    """Shut the connection down through a duplicate of its descriptor: TLS may have taken its socket object over."""
+    with socket.socket(fileno=os.dup(descriptor)) as duplicate:
+        duplicate.shutdown(socket.SHUT_RDWR)
 
 
 def _ssl_context(params: ConnectionParams) -> ssl.SSLContext | None:

@@ -2,7 +2,7 @@
 
 A project's probe is shared (one per database URL), so the facts gathered after every static check reuse it. The
 database is asked only when an answer is wanted: `inspection()` starts a refresh when the last answer is older than
-`FRESH_SECONDS`, in a daemon thread bounded by the connection and statement timeouts. The caller says whether it may
+`FRESH_SECONDS`, in a daemon thread bounded as a whole by `DEADLINE_SECONDS`. The caller says whether it may
 wait for it (`wait=True`: the CLI, or the language server's worker thread, which asks before diagnosing an error
 the database can decide); on an event loop it passes `wait=False` and gets the latest answer at once.
 `refresh()` starts one ahead of need (`run` does when it starts the dev server). Nothing is asked while a person
@@ -12,20 +12,27 @@ only types.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prisma_doctor.database.catalog import Inspection, InspectionFailed
+from prisma_doctor.database.catalog import NO_ANSWER, PENDING, READ_FAILED, Inspection, InspectionFailed
+from prisma_doctor.database.deadline import Deadline
+from prisma_doctor.database.readers import Reader
 from prisma_doctor.database.target import DatabaseTarget, NoDatabase, UnusableUrl, locate_database
 
 if TYPE_CHECKING:
     from prisma_doctor.schema.locate import LoadedSchema
 
 FRESH_SECONDS = 2.0
-# Past the inspection's own timeouts (connect + statement): a refresh that runs longer is given up on.
-WAIT_SECONDS = 12.0
+# One inspection's whole time (connect, every statement, the answer), not each read's: a server that trickles its
+# answer passes every read's timeout. Past it, the question is given up on and its connection cut (deadline.py).
+DEADLINE_SECONDS = 10.0
+# After a question that got no answer, the next one is asked no sooner than this: a server that does not answer is
+# not asked again for each error of a burst, each costing a deadline.
+RETRY_SECONDS = 10.0
 MAX_PROBES = 16
 # Why a database is not asked for a workspace its user has not trusted.
 UNTRUSTED = (
@@ -34,8 +41,8 @@ UNTRUSTED = (
 )
 
 
-def inspect_now(target: DatabaseTarget) -> Inspection:
-    """Ask the database once, here and now (a thread of its own is the caller's business)."""
+def inspect_now(target: DatabaseTarget, deadline: Deadline | None = None) -> Inspection:
+    """Ask the database once, here and now (a thread of its own is the caller's business), within `deadline`."""
     try:
         if target.provider == "sqlite":
             from prisma_doctor.database.sqlite import inspect_sqlite
@@ -44,17 +51,27 @@ def inspect_now(target: DatabaseTarget) -> Inspection:
         if target.provider == "mysql":
             from prisma_doctor.database.mysql import inspect_mysql
 
-            return inspect_mysql(target)
+            return inspect_mysql(target, deadline)
         from prisma_doctor.database.postgres import inspect_postgres
 
-        return inspect_postgres(target)
+        return inspect_postgres(target, deadline=deadline)
     except Exception as error:  # an unexpected answer must cost a fallback ranking, never the diagnosis
-        return InspectionFailed(target.mask(f"reading the catalog failed: {type(error).__name__}: {error}"))
+        return InspectionFailed(
+            target.mask(f"reading the catalog failed: {type(error).__name__}: {error}"), kind=READ_FAILED
+        )
 
 
 class DatabaseProbe:
-    def __init__(self, target: DatabaseTarget | None, unavailable: str | None = None, *, said: bool = False) -> None:
+    def __init__(
+        self,
+        target: DatabaseTarget | None,
+        unavailable: str | None = None,
+        *,
+        said: bool = False,
+        deadline: float = DEADLINE_SECONDS,
+    ) -> None:
         self.target = target
+        self.deadline = deadline
         # Without a target: why the database is not asked, and whether the check says so (`said`: the project names
         # one that cannot be used, or may not be asked) or stays silent (the project names none).
         self.unavailable = unavailable
@@ -62,48 +79,83 @@ class DatabaseProbe:
         self._latest: Inspection | None = InspectionFailed(unavailable) if unavailable else None
         self._lock = threading.Lock()
         self._running: threading.Thread | None = None
+        self._started = 0.0
+        # What a waiter heard when it stopped waiting for the running question: no one waits for it again.
+        self._given_up: InspectionFailed | None = None
+        # How many questions were started (each one connection).
+        self.questions = 0
 
     @property
     def shown(self) -> str | None:
         return self.target.shown if self.target else None
 
+    @property
+    def pending(self) -> bool:
+        """Whether a question is under way."""
+        running = self._running
+        return running is not None and running.is_alive()
+
     def refresh(self) -> None:
-        """Start asking again unless an answer is fresh or a question is under way."""
+        """Start asking again unless an answer is fresh, a question is under way (however long it has run: a stuck
+        one is never doubled), or the last one got no answer too recently."""
         if self.target is None:
             return
         with self._lock:
             if self._running is not None and self._running.is_alive():
                 return
             latest = self._latest
-            if latest is not None and _age(latest.taken_at) < FRESH_SECONDS:
-                return
+            if latest is not None:
+                age = _age(latest.taken_at)
+                if age < FRESH_SECONDS:
+                    return
+                if isinstance(latest, InspectionFailed) and latest.kind == NO_ANSWER and age < RETRY_SECONDS:
+                    return
+            self._started, self._given_up = time.monotonic(), None
+            self.questions += 1
             self._running = threading.Thread(target=self._ask, name="prisma-doctor-database", daemon=True)
             self._running.start()
 
     def _ask(self) -> None:
         assert self.target is not None
-        answer = inspect_now(self.target)
+        answer = inspect_now(self.target, Deadline(self.deadline))
         with self._lock:
             self._latest = answer
 
-    def inspection(self, wait: bool, within: float = WAIT_SECONDS) -> Inspection:
-        """The latest answer; with `wait`, after waiting (at most `within` seconds) for one taken now. Never wait on
-        an event loop. A question given up on goes on in its thread, and its answer is the next one handed out."""
+    def inspection(self, wait: bool, within: float | None = None) -> Inspection:
+        """The latest answer; with `wait`, after waiting for one taken now: at most `within` seconds, and never past
+        the question's deadline. A question still under way at its deadline is given up on and not waited for again:
+        the next caller hears at once that it got no answer. Never wait on an event loop."""
         self.refresh()
-        running = self._running
-        if wait and running is not None:
-            running.join(within)
+        with self._lock:
+            running, started, given_up = self._running, self._started, self._given_up
+        if wait and running is not None and running.is_alive():
+            left = self.deadline - (time.monotonic() - started)
+            if given_up is None and left > 0:
+                running.join(left if within is None else min(within, left))
             if running.is_alive():
-                return InspectionFailed(f"no answer within {within:.0f} s")
+                if within is not None and time.monotonic() - started < self.deadline:
+                    # This caller's own bound (a check waits less): the question goes on, and later callers wait
+                    # for the rest of its deadline.
+                    return InspectionFailed(f"no whole answer within {within:g} s ({self.shown})", kind=NO_ANSWER)
+                with self._lock:
+                    # Past the deadline: every later caller hears the same at once, so one error's findings stay one.
+                    self._given_up = self._given_up or InspectionFailed(
+                        f"no whole answer within {self.deadline:.0f} s ({self.shown})", kind=NO_ANSWER
+                    )
+                    return self._given_up
+        if given_up is not None and running is not None and running.is_alive():
+            return given_up
         latest = self._latest
-        return latest if latest is not None else InspectionFailed("its answer had not come yet when the error arrived")
+        if latest is not None:
+            return latest
+        return InspectionFailed("its answer had not come yet when the error arrived", kind=PENDING)
 
 
 def _age(moment: datetime) -> float:
     return (datetime.now(timezone.utc) - moment).total_seconds()
 
 
-_probes: OrderedDict[tuple[str, str, tuple[Path, ...]], DatabaseProbe] = OrderedDict()
+_probes: OrderedDict[tuple[str, str, tuple[Path, ...], Reader | None], DatabaseProbe] = OrderedDict()
 _probes_lock = threading.Lock()
 
 
@@ -116,7 +168,7 @@ def probe_for(root: Path, schema: LoadedSchema | None, *, may_ask: bool = True) 
         return DatabaseProbe(None, f"{reason}", said=isinstance(reason, UnusableUrl))
     if not may_ask:
         return DatabaseProbe(None, UNTRUSTED, said=True)
-    key = (target.provider, target.url, target.search_dirs)
+    key = (target.provider, target.url, target.search_dirs, target.app)
     with _probes_lock:
         probe = _probes.pop(key, None) or DatabaseProbe(target)
         _probes[key] = probe

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
+    READ_FAILED,
     AppliedMigration,
     Catalog,
     InspectionFailed,
@@ -16,7 +17,7 @@ from prisma_doctor.database.catalog import (
     Trigger,
     cut_reason,
 )
-from prisma_doctor.database.target import DatabaseTarget
+from prisma_doctor.database.target import DatabaseTarget, sqlite_path
 
 BUSY_TIMEOUT_SECONDS = 2
 MAX_OBJECTS = 5000
@@ -26,27 +27,54 @@ _TRIGGER_HEAD = re.compile(
 
 
 def database_file(target: DatabaseTarget) -> Path | None:
-    """The file a `file:` URL names: relative to the schema's folder as Prisma resolves it, else to the project
-    (where a driver adapter started from the project's folder finds it)."""
-    path_text = unquote(target.url[len("file:") :].split("?", 1)[0])
-    if path_text.startswith("//"):
-        path_text = path_text[2:]
-    path = Path(path_text)
+    """The file the app opens (`chosen_file`), when it exists."""
+    return chosen_file(target)[0]
+
+
+def chosen_file(target: DatabaseTarget) -> tuple[Path | None, str]:
+    """The SQLite file the app opens, and which one that is as a message says it. A relative path is the app's:
+    from the schema's folder with Prisma's own engine, from the app's working folder with a driver adapter
+    (`readers.py`); where that is not decided and both files exist, the likelier is read and the message says so."""
+    path = sqlite_path(target.url)
+    if path is None:
+        return None, "no file"
     if path.is_absolute():
-        return path if path.is_file() else None
-    return next((d / path for d in target.search_dirs if (d / path).is_file()), None)
+        return (path if path.is_file() else None), str(path)
+    app = target.app
+    root = target.search_dirs[-1] if target.search_dirs else Path.cwd()
+    if app is not None and app.sqlite_base is not None:
+        chosen = app.sqlite_base / path
+        shown = f"{_relative(chosen, root)}, the file {app.who} opens ({app.sqlite_why})"
+        return (chosen if chosen.is_file() else None), shown
+    bases = app.sqlite_candidates if app is not None else target.search_dirs
+    existing = list(dict.fromkeys(p for base in bases if (p := base / path).is_file()))
+    if not existing:
+        return None, " or ".join(_relative(base / path, root) for base in bases)
+    if len(existing) > 1 and len({p.resolve() for p in existing}) > 1:
+        others = ", ".join(_relative(p, root) for p in existing[1:])
+        why = f": {app.sqlite_why}" if app is not None else ""
+        return existing[0], (
+            f"{_relative(existing[0], root)}; which file the app opens is not decided, and {others} exists too{why}"
+        )
+    return existing[0], _relative(existing[0], root)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
-    path = database_file(target)
+    path, which = chosen_file(target)
     if path is None:
-        places = " or ".join(str(d) for d in target.search_dirs) or "the project"
-        return InspectionFailed(f"the SQLite file of {target.shown} does not exist (looked in {places})")
+        return InspectionFailed(f"the SQLite file of {target.shown} does not exist ({which})")
     try:
         # mode=ro: the file is never written, nor created; query_only guards the session as well.
         connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     except sqlite3.Error as error:
-        return InspectionFailed(f"cannot open {path} read-only: {error}")
+        return InspectionFailed(f"cannot open {path} read-only: {error}", kind=READ_FAILED)
     try:
         connection.execute("PRAGMA query_only = ON")
         rows = connection.execute(
@@ -62,13 +90,13 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
         ).fetchone()
         migrations = _migrations(connection) if has_migrations else None
     except sqlite3.Error as error:
-        return InspectionFailed(f"cannot read {path}: {error}")
+        return InspectionFailed(f"cannot read {path}: {error}", kind=READ_FAILED)
     finally:
         connection.close()
+    # The server's name says which file was read: the app's, as `chosen_file` decided it.
+    server = f"SQLite {sqlite3.sqlite_version}, {which}"
     cut = cut_reason(("tables, views and triggers", len(rows), MAX_OBJECTS))
-    return Catalog(
-        "sqlite", relations, triggers, None, f"SQLite {sqlite3.sqlite_version}", migrations=migrations, cut=cut
-    )
+    return Catalog("sqlite", relations, triggers, None, server, migrations=migrations, cut=cut)
 
 
 def _migrations(connection: sqlite3.Connection) -> tuple[AppliedMigration, ...]:

@@ -2,8 +2,9 @@
 
 The URL comes from the schema's datasource (`url`, or `directUrl` when set: a pooler such as PgBouncer may not
 allow the catalog queries), else from prisma.config.ts (`datasource: { url: env("X") }`, `process.env.X`, an
-adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment first, then in the
-project's .env files in the order Next.js reads them, then in the schema folder's .env (Prisma's second place).
+adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment first, then in the .env
+files that the app reads (`readers.py`: Next's, Vite's, or Prisma's own `.env`): the database is the app's. Where
+Prisma's CLI reaches another one (another env file, a relative SQLite path from another folder), `differs` says so.
 URLs hold passwords: `shown` and `mask` (masking.py) are the only way they reach a message.
 """
 
@@ -20,12 +21,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor import project_files
 from prisma_doctor.database.dotenv import ExpansionTooLarge, expand, read_env_file
+from prisma_doctor.database.readers import Reader, app_reader, cli_reader, project_packages
 from prisma_doctor.masking import MASK, mask_secrets, mask_url
 
 if TYPE_CHECKING:
     from prisma_doctor.schema.locate import LoadedSchema
     from prisma_doctor.schema.syntax import Block, ConfigProperty, SchemaFile
 
+# Every env file a reader of the project may take a variable from (`readers.py` says which reads which).
 ENV_FILES = (".env.development.local", ".env.local", ".env.development", ".env")
 PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite", "mysql": "mysql"}
 # The URL schemes each provider's database is reached with (`mariadb://` as @prisma/adapter-mariadb takes it).
@@ -54,8 +57,12 @@ class DatabaseTarget:
     url: str = field(repr=False)
     # Where the URL came from, e.g. "DATABASE_URL from .env".
     origin: str
-    # Where a relative SQLite path is looked for: the schema's folder (Prisma), then the project (driver adapters).
+    # Where a relative path the URL names (MySQL's `sslcert`) is looked for: the schema's folder, then the project.
     search_dirs: tuple[Path, ...] = ()
+    # The app's side: where it opens a relative SQLite path, and why (`readers.Reader`).
+    app: Reader | None = None
+    # How Prisma's CLI reaches another database than the app (None: the same one, or it cannot be told).
+    differs: str | None = None
 
     @property
     def shown(self) -> str:
@@ -132,25 +139,83 @@ def locate_database(
         raise NoDatabase(
             f"the datasource's provider `{provider_name}` is not inspected (PostgreSQL, MySQL/MariaDB and SQLite are)"
         )
-    schema_dir = schema.source.schema_dir
-    variables = env_variables(root, schema_dir, environ)
-    reference = _datasource_reference(block) or _config_reference(root, schema)
+    reference, in_config = _datasource_reference(block), False
+    if reference is None:
+        reference, in_config = _config_reference(root, schema), True
     if reference is None:
         raise NoDatabase("neither the datasource nor prisma.config.ts names a database URL")
+    app = app_reader(root, schema, project_packages(root))
+    url, origin = _url(reference, app, root, environ)
+    if url is None:
+        raise NoDatabase(origin)
+    _check_scheme(provider, url)
+    cli = cli_reader(root, schema, in_config)
+    cli_url, cli_origin = _url(reference, cli, root, environ)
+    differs = _differs(provider, (url, origin, app), (cli_url, cli_origin, cli), root) if cli_url else None
+    return DatabaseTarget(provider, url, origin, (schema.source.schema_dir, root), app, differs)
+
+
+def _url(reference: tuple[str, str], reader: Reader, root: Path, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """The URL as `reader` finds it, and where it came from (None, and why not, when its variable is not set)."""
     kind, name = reference
     if kind == "literal":
-        url, origin = name, "the URL written in the project"
-    else:
-        value, where = variables.get(name, ("", ""))
-        if not value:
-            raise NoDatabase(f"the environment variable {name} is not set (not in the environment nor in .env files)")
-        try:
-            url = expand(value, {k: v for k, (v, _) in variables.items()})
-        except ExpansionTooLarge as error:
-            raise UnusableUrl(f"the value of {name} (from {where}) is not used: {error}") from None
-        origin = f"{name} from {where}"
-    _check_scheme(provider, url)
-    return DatabaseTarget(provider, url, origin, (schema_dir, root))
+        return name, "the URL written in the project"
+    variables = env_variables(root, environ, reader.env_files)
+    value, where = variables.get(name, ("", ""))
+    if not value:
+        return None, f"the environment variable {name} is not set (not in the environment nor in .env files)"
+    try:
+        url = expand(value, {k: v for k, (v, _) in variables.items()})
+    except ExpansionTooLarge as error:
+        raise UnusableUrl(f"the value of {name} (from {where}) is not used: {error}") from None
+    return url, f"{name} from {where}"
+
+
+def _differs(
+    provider: str, app: tuple[str, str, Reader], cli: tuple[str | None, str, Reader], root: Path
+) -> str | None:
+    """A sentence when Prisma's CLI reaches another database than the app: its migrations go where the app does not
+    read."""
+    (url, origin, reader), (cli_url, cli_origin, cli_reader_) = app, cli
+    consequence = "`prisma migrate` and `db push` change a database the app does not read"
+    if cli_url != url:
+        return (
+            f"{reader.who} reads {origin} ({mask_url(url)}), and {cli_reader_.who} reads {cli_origin} "
+            f"({mask_url(cli_url or '')}): {consequence}"
+        )
+    relative = relative_sqlite_path(url) if provider == "sqlite" else None
+    if relative is None or cli_reader_.sqlite_base is None:
+        return None
+    cli_file = _relative(cli_reader_.sqlite_base / relative, root)
+    if reader.sqlite_base is None:
+        candidates = {_relative(base / relative, root) for base in reader.sqlite_candidates}
+        if candidates == {cli_file}:
+            return None
+        changed = f"{cli_file}, which {cli_reader_.who} changes"
+        return f"{reader.who} may open another file than {changed}: {reader.sqlite_why}"
+    app_file = _relative(reader.sqlite_base / relative, root)
+    if app_file == cli_file:
+        return None
+    return (
+        f"{reader.who} opens {app_file} ({reader.sqlite_why}), and {cli_reader_.who} {cli_file} "
+        f"({cli_reader_.sqlite_why}): {consequence}"
+    )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The path a `file:` URL names, as written (relative or absolute); None for any other URL."""
+    if not url.lower().startswith("file:"):
+        return None
+    text = unquote(url[len("file:") :].split("?", 1)[0])
+    if text.startswith("//"):
+        text = text[2:]
+    return Path(text) if text else None
+
+
+def relative_sqlite_path(url: str) -> Path | None:
+    """The path of a `file:` URL when it is relative (`file:./dev.db`), else None."""
+    path = sqlite_path(url)
+    return None if path is None or path.is_absolute() else path
 
 
 def _string(prop: ConfigProperty | None) -> str | None:
@@ -191,14 +256,16 @@ def _config_reference(root: Path, schema: LoadedSchema) -> tuple[str, str] | Non
     return None
 
 
-def env_variables(root: Path, schema_dir: Path, environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    """Name -> (value, where it was found) of every variable the project sets: the environment wins, then the files
-    in Next's order, then the schema folder's .env."""
+def env_variables(
+    root: Path, environ: Mapping[str, str], files: Iterable[Path] | None = None, schema_dir: Path | None = None
+) -> dict[str, tuple[str, str]]:
+    """Name -> (value, where it was found) of every variable set for a reader: the environment wins, then `files` in
+    order (by default every env file of the project, then the schema folder's .env)."""
+    if files is None:
+        every = [root / name for name in ENV_FILES]
+        files = [*every, schema_dir / ".env"] if schema_dir is not None and schema_dir != root else every
     found: dict[str, tuple[str, str]] = {}
-    places = [root / name for name in ENV_FILES]
-    if schema_dir != root:
-        places.append(schema_dir / ".env")
-    for path in places:
+    for path in files:
         for key, value in read_env_file(path).items():
             found.setdefault(key, (value, _relative(path, root)))
     for key, value in environ.items():

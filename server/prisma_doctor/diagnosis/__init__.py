@@ -44,13 +44,15 @@ class Diagnoser:
     # Whether an error the database decides may wait (bounded) for its answer: yes in the CLI and in a worker
     # thread; no on an event loop, which asks ahead and diagnoses once the answer is there.
     wait_for_database: bool = True
+    # The database is being asked and its answer is awaited: what it decides is said to be undecided, not guessed.
+    database_pending: bool = False
 
     def findings_for(self, event: ev.Event) -> list[Finding]:
         if isinstance(event, ev.DevServerReady):
             self.state = StreamState(dev_server_ready_line=event.line)
         elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
             self.state.generated_after_ready = True
-        found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database)))
+        found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database, self.database_pending)))
         route = getattr(event, "route", None)
         if route is None:
             return found

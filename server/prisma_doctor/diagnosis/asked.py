@@ -60,6 +60,8 @@ RECORD_NAMES = frozenset({"new", "old"})
 # database can tell a missing column from a trigger then, whatever the message's language.
 UNREAD_NAMES = frozenset({"(not available)", "«", "»", ""})
 ASKED = "The database was asked ({server}): "
+# Findings that say the database lacks something: the database's own answer can contradict them.
+ABSENCES = frozenset({"db-missing-column", "db-missing-table"})
 _CALL = re.compile(r"\.\s*([A-Za-z]+)\s*\(")
 
 
@@ -69,6 +71,8 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     probe = context.facts.database if context.facts is not None else None
     if probe is None:
         return today
+    if context.database_pending:
+        return _undecided(today)
     answer = probe.inspection(wait=context.wait_for_database)
     if isinstance(answer, InspectionFailed):
         return [_not_asked(f, answer.reason) for f in today]
@@ -78,13 +82,42 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
     decided = _decide(event, context, answer)
     shown = {"asked": True, "url": probe.shown, "server": answer.server}
     if decided:
-        return [replace(f, data={**f.data, "database": shown}) for f in decided]
+        # A fix through Prisma's CLI would reach another database than the one that failed: said with it.
+        differs = probe.target.differs if probe.target is not None else None
+        also = f" Beware: {differs}." if differs and any(f.code in ABSENCES for f in decided) else ""
+        return [replace(f, message=f.message + also, data={**f.data, "database": shown}) for f in decided]
     if all(f.code == "db-object-error" for f in today):
         # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it now:
         # not a trigger the database shows, so not named as one; an older client, or an object changed since.
         return [_older_client(f, answer.server, shown) for f in today]
     note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
-    return [replace(f, message=f.message + note, data={**f.data, "database": shown}) for f in today]
+    return [
+        _contradicted(f, answer.server, shown)
+        if f.code in ABSENCES
+        else replace(f, message=f.message + note, data={**f.data, "database": shown})
+        for f in today
+    ]
+
+
+def _contradicted(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
+    """The error says the database lacks a column or table, and the database read has it: the claim is not made
+    again. Either it was added since, or the app opened another database than the one read (which one is said)."""
+    column, table = finding.data.get("column"), finding.data.get("table") or finding.data.get("model")
+    name = f"the column `{column}`" if column else f"the table `{table}`"
+    message = (
+        f"The error says the database lacks {name}, but the database read ({server}) has it now: either it was "
+        "added since the error, or the app opened another database than this one. What decides: request the page "
+        "again; if it still fails, the app's database is not the one read."
+    )
+    return make_finding(
+        finding.code,
+        message,
+        finding.location,
+        finding.fixes,
+        {**finding.data, "database": shown, "decided": False},
+        finding.related,
+        severity=Severity.WARNING,
+    )
 
 
 def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) -> Finding:
@@ -106,6 +139,34 @@ def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) ->
         {**finding.data, "database": shown, "decided": False},
         severity=Severity.WARNING,
     )
+
+
+# What each database-side cause is, as one possibility among others.
+_POSSIBLY = {
+    "db-missing-column": "a column the table lacks",
+    "db-missing-table": "a table the database lacks",
+    "db-object-error": "a trigger, view or function in the database that refers to a name it lacks",
+}
+
+
+def _undecided(today: list[Finding]) -> list[Finding]:
+    """While the database's answer is awaited: one finding, in place of the database-side causes, that says the
+    cause is undecided and what decides it (the answer then takes its place), instead of naming one it cannot know."""
+    side = [f for f in today if f.code in DATABASE_SIDE]
+    if not side:
+        return today
+    first = side[0]
+    possible = " or ".join(dict.fromkeys(_POSSIBLY[f.code] for f in side))
+    table = first.data.get("table") or first.data.get("model") or "the table"
+    message = (
+        f"The cause is undecided until the database answers (it is being asked now): {possible}. What decides: the "
+        f"columns of `{table}` and the code of the triggers on it."
+    )
+    data = {**first.data, "decided": False, "database": {"asked": False, "pending": True}}
+    undecided = make_finding(first.code, message, first.location, (), data, first.related, Severity.WARNING)
+    at = today.index(first)
+    rest = [f for f in today if f.code not in DATABASE_SIDE]
+    return [*rest[:at], undecided, *rest[at:]]
 
 
 def _not_asked(finding: Finding, reason: str, what: str = "could not be asked") -> Finding:

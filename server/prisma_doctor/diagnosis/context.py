@@ -47,6 +47,8 @@ class Context:
     facts: ProjectFacts | None
     stream: StreamState
     wait_for_database: bool = True
+    # The database's answer is awaited (the language server shows the cause as undecided meanwhile).
+    database_pending: bool = False
 
     @property
     def schema(self) -> Datamodel | None:

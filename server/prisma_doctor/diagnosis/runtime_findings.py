@@ -13,6 +13,7 @@ Rules of the core over findings and times, so that an adapter only has to call t
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,18 @@ class RuntimeFindings:
 
     def findings(self) -> list[Finding]:
         return [record.finding for record in self._records.values()]
+
+    def withdraw(self, findings: Iterable[Finding]) -> None:
+        """Take back what was added for a while (a cause shown undecided until the database answers)."""
+        for finding in findings:
+            record = self._records.get(finding.key)
+            if record is None:
+                continue
+            left = record.finding.count - finding.count
+            if left > 0:
+                self._records[finding.key] = replace(record, finding=replace(record.finding, count=left))
+            else:
+                del self._records[finding.key]
 
     def dev_server_restarted(self, at: datetime) -> bool:
         """Forget everything seen before a dev server (re)start; True when something was forgotten."""

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from prisma_doctor.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
 from prisma_doctor.diagnosis.context import Context, make_finding, on_model
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
+
+# `query_engine-windows.dll.node.tmp4242`: the name a generate writes the engine under before it renames it.
+_TEMPORARY_SUFFIX = re.compile(r"\.tmp\d*$")
 
 
 # Everything with one cause.
@@ -87,7 +93,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
     if isinstance(event, ev.EngineLocked):
         from prisma_doctor.holders import processes_holding
 
-        holders = processes_holding(event.path, same_name=True)
+        holders = processes_holding(engine) if (engine := _engine_file(event.path, context)) else []
         who = ", ".join(h.describe() for h in holders)
         return make_finding(
             "engine-locked",
@@ -202,3 +208,16 @@ def _engine_download_message(event: ev.EngineDownloadFailed, prisma_version: str
         f'The Prisma CLI could not download an engine{reason}: use `engineType = "client"` with a driver '
         "adapter and prisma.config.ts, or give the CLI network access (a broken schema can cause this too)."
     )
+
+
+def _engine_file(printed: str, context: Context) -> str | None:
+    """The engine file a locking error names, when it is this project's: the log may name it as the process wrote
+    it (`query_engine-windows.dll.node.tmp4242`), relative to the dev server's folder. A file of the same name in
+    another project is not this one's, and its holder is not ours to stop. Without a project, the file as named."""
+    path = _TEMPORARY_SUFFIX.sub("", printed.strip("'\""))
+    if context.facts is None:
+        return path
+    roots = {Path(r).resolve() for r in (context.facts.root, context.facts.source_root) if r}
+    # Relative to the dev server's folder, as `resolve` reads a frame.
+    absolute = (Path(context.facts.source_root or context.facts.root) / path).resolve()
+    return str(absolute) if any(absolute.is_relative_to(r) for r in roots) else None

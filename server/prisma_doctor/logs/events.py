@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 # Frames in these places are library or generated code, never the line a person wrote.
 _LIBRARY_PATH = re.compile(
     r"(?:^|[/\\])(?:node_modules|\.next|\.prisma)[/\\]|^node:|^\[eval\]|<anonymous>|[/\\]runtime[/\\]"
     r"(?:client|library|binary|edge|wasm[\w-]*)\.m?js$|^internal[/\\]"
 )
+
+# The path of `file:///C:/app/main.mjs`: a drive after the URL's slash.
+_DRIVE_URL_PATH = re.compile(r"/[A-Za-z]:/")
+
+
+def printed_path(text: str) -> str:
+    """A file as a tool printed it, as a path: Node's ESM frames and messages print a file URL
+    (`file:///app/route.ts`, `file:///C:/app/route.ts`), percent-encoded; anything else is already a path."""
+    if not text.startswith("file:///"):
+        return text
+    rest = unquote(text[len("file://") :])
+    return rest[1:] if _DRIVE_URL_PATH.match(rest) else rest
 
 
 @dataclass(frozen=True)

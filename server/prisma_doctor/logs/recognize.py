@@ -455,7 +455,7 @@ class Recognizer:
             block.expects_path = False
             if m := _PATH_LINE.match(line):
                 line_number, column = int(m.group("line")), int(m.group("col"))
-                block.invocation_location = ev.SourceLocation(m.group("file"), line_number, column)
+                block.invocation_location = ev.SourceLocation(ev.printed_path(m.group("file")), line_number, column)
                 return True
         if block.message is None:
             if (found := _invocation(line)) and block.expression is None:
@@ -499,7 +499,7 @@ class Recognizer:
         if frame := _STACK_FRAME.match(line):
             block.frames.append(
                 ev.SourceLocation(
-                    file=_first(frame, "file1", "file2") or "",
+                    file=ev.printed_path(_first(frame, "file1", "file2") or ""),
                     line=int(_first(frame, "line1", "line2") or 0),
                     column=int(_first(frame, "col1", "col2") or 0),
                     function=(frame.group("fn") or None),

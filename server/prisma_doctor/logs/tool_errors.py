@@ -29,7 +29,6 @@ _DROP = re.compile(
     r"contains (?P<rows>\d+) non-null values)?|`(?P<table2>[^`]+)` table(?:, which is not empty \((?P<rows2>\d+))?)"
 )
 _SOURCE_ENDINGS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
-_DRIVE_URL_PATH = re.compile(r"/[A-Za-z]:/")  # the path of `file:///C:/app/main.mjs`
 _SUGGESTION = re.compile(r"Did you mean (?:to write )?'(?P<name>[^']+)'\?")
 _IDENTIFIER = re.compile(r"[A-Z][A-Za-z0-9_]*")
 # The endings of the types Prisma generates for a model's arguments and results.
@@ -61,7 +60,7 @@ def tool_event(line: str, n: int, previous: str | None = None) -> ev.Event | Non
         spec, importer = m.group("spec"), m.group("importer")
         if not _is_client(spec):
             return None
-        location = ev.SourceLocation(_file_path(importer), 1) if importer else None
+        location = ev.SourceLocation(ev.printed_path(importer), 1) if importer else None
         return ev.ClientModuleMissing(line=n, text=line.strip(), specifier=spec, tool="node", location=location)
     return None
 
@@ -138,11 +137,3 @@ def delegate_accessor(code: str, action: str) -> str | None:
 
 def _is_client(specifier: str) -> bool:
     return "prisma" in specifier.lower() or bool(_GENERATED_FOLDER.search(specifier))
-
-
-def _file_path(importer: str) -> str:
-    """`file:///C:/app/main.mjs` or a path, as a path."""
-    if importer.startswith("file:///"):
-        rest = importer[len("file://") :]
-        return rest[1:] if _DRIVE_URL_PATH.match(rest) else rest
-    return importer

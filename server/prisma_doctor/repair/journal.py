@@ -112,6 +112,9 @@ class Journal:
 
     folder: StateFolder
     data: dict[str, Any]
+    # Why the journal could not be written while the repair ran (its folder renamed or removed): the pipeline
+    # undoes what it did rather than go on unrecorded. None while every write succeeds.
+    lost: str | None = None
 
     @classmethod
     def start(cls, root: Path, kind: str, steps: list[str], carried: dict[str, Any] | None = None) -> Journal:
@@ -129,7 +132,8 @@ class Journal:
         }
         data.update(carried or {})
         journal = cls(StateFolder(root), data)
-        journal.save()
+        # At the start a journal that cannot be written stops the repair before it changes anything.
+        journal.folder.write_text(JOURNAL, json.dumps(journal.data, indent=2))
         return journal
 
     @staticmethod
@@ -144,7 +148,16 @@ class Journal:
         return data if is_object(data) else None
 
     def save(self) -> None:
-        self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
+        """Write the journal; a write that fails is kept in `lost` (never raised half-way through a repair)."""
+        try:
+            self.folder.write_text(JOURNAL, json.dumps(self.data, indent=2))
+        except (UnsafeStateFolder, OSError) as error:
+            self.lost = f"its journal could not be written in {self.folder.path} ({error})"
+
+    def move_to(self, root: Path) -> None:
+        """The project now lives at `root`: the journal is written there from now on."""
+        self.folder = StateFolder(root)
+        self.save()
 
     def mark(self, name: str, status: JournalStatus, detail: str = "", seconds: float | None = None) -> None:
         for step in self.data["steps"]:

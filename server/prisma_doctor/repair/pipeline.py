@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from prisma_doctor.findings import Report
@@ -34,6 +35,7 @@ from prisma_doctor.repair.context import (
     Cancelled,
     ProgressCallback,
     ProgressEvent,
+    SetAsidePath,
     StepContext,
 )
 from prisma_doctor.repair.devserver import Restarted
@@ -41,6 +43,7 @@ from prisma_doctor.repair.interruption import aside_record
 from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
+from prisma_doctor.repair.relocation import ProjectAnchor, moved
 from prisma_doctor.repair.statuses import RecordStatus
 from prisma_doctor.repair.steps import NO_DEV_SERVER, PORT_UNKNOWN, Step, StepOutcome, put_back
 
@@ -148,12 +151,17 @@ def run_plan(
     try:
         lock.acquire()
     except RepairBusy as error:
+        # Only that: the plan's notes were read while the other repair worked (its `prisma generate` named as a
+        # process of the project), and are about a run that is not this one's.
         result.busy = True
-        result.notes.append(str(error))
+        result.notes = [str(error)]
         return result
+    # Held on the folder itself: a project renamed while the repair runs is still found, and put right there.
+    anchor = ProjectAnchor(plan.root)
     try:
-        _run_steps(plan, result, token, progress)
+        _run_steps(plan, result, token, progress, anchor)
     finally:
+        anchor.close()
         lock.release()
     return result
 
@@ -169,7 +177,9 @@ def _never_raising(progress: ProgressCallback) -> ProgressCallback:
     return report
 
 
-def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken, progress: ProgressCallback) -> None:
+def _run_steps(
+    plan: RepairPlan, result: RepairResult, token: CancellationToken, progress: ProgressCallback, anchor: ProjectAnchor
+) -> None:
     journal = Journal.start(plan.root, plan.kind, [s.name for s in plan.steps], plan.journal_record())
     total = len(plan.steps)
     index = 0
@@ -179,7 +189,14 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
         progress(ProgressEvent(step.name, step.title, index, total, "progress", message))
 
     ctx = StepContext(plan.root, token, say, before=plan.before)
-    ctx.remember_aside = lambda item, aside: journal.record_aside(aside_record(item, aside))
+
+    def remember_aside(item: SetAsidePath, aside: Path) -> None:
+        journal.record_aside(aside_record(item, aside))
+        if journal.lost is not None:
+            raise OSError(journal.lost)  # nothing is moved that the journal could not record
+
+    ctx.remember_aside = remember_aside
+    lost_said = ""
     outcome_word = "done"
     for index, step in enumerate(plan.steps):
         if outcome_word != "done" and not step.runs_after_failure:
@@ -192,6 +209,14 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
         if outcome_word != "done" and ctx.set_aside:
             _roll_back(ctx, result, journal)
         outcome, seconds = _run_step(step, index, total, ctx, journal, progress, resumed=outcome_word != "done")
+        if journal.lost is not None and not lost_said:
+            # The project's folder changed under the repair (renamed, removed): it goes no further, and what it did
+            # is undone where the project now is.
+            unrecorded = outcome.message == journal.lost
+            lost_said = _follow_project(plan, ctx, journal, anchor)
+            result.notes.append(lost_said)
+            if outcome.status in ("done", "skipped") or unrecorded:
+                outcome = StepOutcome("failed", lost_said, outcome.details, outcome.bytes_freed)
         result.bytes_freed += outcome.bytes_freed
         result.steps.append(
             StepRecord(step.name, step.title, outcome.status, outcome.message, outcome.details, seconds)
@@ -211,6 +236,33 @@ def _run_steps(plan: RepairPlan, result: RepairResult, token: CancellationToken,
     journal.finish(outcome_word)
 
 
+class _Unrecorded(Exception):
+    """The journal could not be written before a step: the step is not run."""
+
+
+def _follow_project(plan: RepairPlan, ctx: StepContext, journal: Journal, anchor: ProjectAnchor) -> str:
+    """Where the project is now, with the repair's paths moved there; what to say of it."""
+    old, now = ctx.root, anchor.where_now()
+    if now is None:
+        return (
+            f"the project's folder {old} was removed or moved out of reach while the repair ran ({journal.lost}): "
+            "what the repair did is undone as far as can be, and what could not be is named below"
+        )
+    if now == old:
+        return f"{journal.lost}: the repair stops, and what it did is undone"
+    ctx.root = now
+    ctx.set_aside = [
+        (replace(item, path=moved(item.path, old, now)), moved(aside, old, now)) for item, aside in ctx.set_aside
+    ]
+    for step in plan.steps:
+        step.relocate(old, now)
+    journal.move_to(now)
+    return (
+        f"the project's folder moved from {old} to {now} while the repair ran ({journal.lost}): the repair stops, and "
+        f"what it did is undone in {now}"
+    )
+
+
 def _run_step(
     step: Step,
     index: int,
@@ -226,12 +278,17 @@ def _run_step(
     began = time.monotonic()
     journal.mark(step.name, "running")
     try:
+        if journal.lost is not None and not resumed:
+            # Nothing more is done unrecorded; `_run_steps` says where the project went and undoes what was done.
+            raise _Unrecorded(journal.lost)
         if not resumed:
             # After a failure or a cancel, the steps that must run anyway are not themselves cancelled.
             ctx.token.raise_if_cancelled()
         outcome = step.run(_uncancelled(ctx) if resumed else ctx)
     except (Cancelled, Interrupted) as error:
         outcome = StepOutcome("cancelled", str(error) or "cancelled")
+    except _Unrecorded as error:
+        outcome = StepOutcome("failed", str(error))
     except Exception as error:  # a bug or an unexpected system error: report it as this step's failure
         outcome = StepOutcome("failed", f"{type(error).__name__}: {error}")
     seconds = time.monotonic() - began

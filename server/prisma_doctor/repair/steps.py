@@ -26,6 +26,7 @@ from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, stop_processes
+from prisma_doctor.repair.relocation import moved, moved_server
 from prisma_doctor.repair.run_command import run_command
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
 from prisma_doctor.repair.statuses import StepStatus
@@ -61,6 +62,9 @@ class Step:
 
     def run(self, ctx: StepContext) -> StepOutcome:
         raise NotImplementedError
+
+    def relocate(self, old: Path, new: Path) -> None:
+        """The project moved from `old` to `new` while the repair ran: what this step still has to do is there."""
 
 
 def human_size(size: int) -> str:
@@ -376,6 +380,10 @@ class RestartDevServers(Step):
             return ["no dev server is running"]
         return [server.label for server in self.servers]
 
+    def relocate(self, old: Path, new: Path) -> None:
+        self.servers = [moved_server(server, old, new) for server in self.servers]
+        self.folders = [moved(folder, old, new) for folder in self.folders]
+
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.servers:
             if self.required:
@@ -490,6 +498,8 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
 # Why the app was not asked, as the verdict tells them apart.
 NO_DEV_SERVER = "no dev server runs, so the app was not asked"
 PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
+# With no failed request on record, `/` answering shows the app runs, not that what failed works again.
+ROUTE_UNKNOWN = "the route that failed is not known: request it to confirm"
 
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
 # the client's files change): a failed answer from it is asked again once, this much later; and before it is asked
@@ -519,7 +529,8 @@ class VerifyApp(Step):
     again are read from what `RestartDevServers` learned. Only what reads is sent again: a failed GET is asked as it
     was; a failed POST, PUT, PATCH or DELETE is not sent (it could change data), except that Next's server actions
     post to their page, whose GET is asked and must answer 2xx/3xx. With no failed request known, `/` is asked and
-    must answer 2xx/3xx: a 404 there shows nothing of the code that failed."""
+    must answer 2xx/3xx (a 404 there shows nothing of the code that failed), and even then the step is not `done`:
+    the app runs, but what failed was not asked again (`ROUTE_UNKNOWN`)."""
 
     servers: list[DevServer]
     requests: list[FailedRequest]
@@ -608,7 +619,14 @@ class VerifyApp(Step):
         failed = [answer for answer in answers if not answer.ok]
         if failed:
             return self._failed(ctx, targets, failed)
-        answered = "the app answers: " + "; ".join(a.describe() for a in answers) if answers else "nothing was asked"
+        where = " at /" if not self.requests else ""
+        answered = (
+            f"the app answers{where}: " + "; ".join(a.describe() for a in answers) if answers else "nothing was asked"
+        )
+        if not self.requests:
+            # Not "verified": the app runs, but the request that failed, whatever it was, was not asked again.
+            shown = "".join(f"; not shown: {u}" for u in dict.fromkeys(unsure))
+            return StepOutcome("skipped", f"{answered}{shown}; {ROUTE_UNKNOWN}")
         if unsure:
             # Not a failure, and not a proof either: say what was not shown, and how the user can show it.
             shown = "; ".join(dict.fromkeys(unsure))

@@ -46,6 +46,8 @@ ADVICE = {
     "finding says how for its database): the database's own message names the missing column.",
     "stop-locking-process": "Stop the process named in the finding (usually the dev server), then regenerate.",
     "edit-schema": "Fix the schema where the diagnostic points.",
+    "fix-database-access": "The database answered and refused the read: check the user, password and database name "
+    "of the URL, and that its user may read the catalog (information_schema, pg_catalog).",
 }
 
 

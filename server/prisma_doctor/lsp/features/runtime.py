@@ -145,10 +145,31 @@ class RuntimeFeature(LanguageFeature):
         if not asks and not behind:
             self._diagnose(session, stream, events, now)
             return
+        undecided: list[Finding] = []
+        if asks and probe is not None:
+            probe.refresh()
+            if probe.pending:
+                # Until the database answers, its causes are shown undecided; the answer takes their place.
+                undecided = self._undecided(session, stream, events, now)
         previous = stream.diagnosing
         stream.diagnosing = asyncio.get_running_loop().create_task(
-            self._diagnose_in_order(session, stream, events, now, previous, asks)
+            self._diagnose_in_order(session, stream, events, now, previous, asks, undecided)
         )
+
+    def _undecided(
+        self, session: ProjectSession, stream: _Stream, events: list[ev.Event], now: datetime
+    ) -> list[Finding]:
+        """The events' findings while the database's answer is awaited, shown now, taken back when it comes. A
+        diagnoser of its own: the stream's remembers what its events said, which only their real diagnosis may."""
+        waiting = Diagnoser(
+            self._facts_of(session, stream), replace(stream.diagnoser.state), False, database_pending=True
+        )
+        runtime = self._runtime(session)
+        found = [finding for event in events for finding in waiting.findings_for(event)]
+        for finding in found:
+            runtime.findings.add(finding, now)
+        self._changed(session)
+        return found
 
     async def _diagnose_in_order(
         self,
@@ -158,6 +179,7 @@ class RuntimeFeature(LanguageFeature):
         now: datetime,
         previous: asyncio.Task[None] | None,
         asks: bool,
+        undecided: list[Finding],
     ) -> None:
         try:
             if previous is not None:
@@ -167,16 +189,14 @@ class RuntimeFeature(LanguageFeature):
                 # The same text can mean a trigger or a missing column: the database decides, so wait (off the
                 # event loop, bounded by the probe's own timeouts) for an answer taken after the error came.
                 await asyncio.to_thread(probe.inspection, wait=True)
+            self._runtime(session).findings.withdraw(undecided)
             self._diagnose(session, stream, events, now)
         except Exception:  # a failed diagnosis must not stop the stream's later ones
             log.exception("diagnosing runtime output of %s failed", session.root)
 
     def _diagnose(self, session: ProjectSession, stream: _Stream, events: list[ev.Event], now: datetime) -> None:
         runtime = self._runtime(session)
-        facts = self._facts(session)
-        if stream.source_root is not None:
-            facts = replace(facts, source_root=str(stream.source_root))
-        stream.diagnoser.facts = facts
+        stream.diagnoser.facts = self._facts_of(session, stream)
         restarted = False
         for event in events:
             if isinstance(event, ev.DevServerReady):
@@ -189,6 +209,11 @@ class RuntimeFeature(LanguageFeature):
             # The static check's `dev-server-stale` judged the server that was running then: judge the new one.
             self.sync.schedule(session)
         self._changed(session)
+
+    def _facts_of(self, session: ProjectSession, stream: _Stream) -> ProjectFacts:
+        """The project's facts as a stream sees them: its relative frames resolve against its dev server's folder."""
+        facts = self._facts(session)
+        return replace(facts, source_root=str(stream.source_root)) if stream.source_root is not None else facts
 
     def findings_of(self, session: ProjectSession) -> list[Finding]:
         """The project's runtime findings that still stand."""

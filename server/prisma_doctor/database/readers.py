@@ -1,0 +1,167 @@
+"""Who reads the project's database settings, and how: the app at run time against Prisma's CLI.
+
+Each reads its own env files and resolves a relative SQLite path (`file:./dev.db`) from its own folder:
+- the app: its dev server's env files (Next.js: `.env.development.local`, `.env.local`, `.env.development`, `.env`;
+  Vite and the frameworks on it read the same names in Vite's order; anything else only `.env`, which Prisma Client 6
+  loads itself, with the schema folder's), plus a `--env-file` of its dev script. A relative SQLite path is opened by
+  Prisma's own engine from the schema's folder (Prisma 6 and older without an adapter), by a driver adapter
+  (libsql, better-sqlite3: always on Prisma 7, and with `engineType = "client"`) from the app's working folder;
+- Prisma's CLI (`migrate`, `db push`): `.env` beside package.json and the schema's (none with prisma.config.ts, which
+  loads what it imports itself); a relative SQLite path from the schema's folder, or prisma.config.ts's folder for
+  the URL written there (Prisma 7, prisma/prisma#28514), or the project's through the config's own adapter.
+Where the evidence does not decide (an adapter declared on Prisma 6 without `engineType = "client"`), `sqlite_base`
+says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prisma_doctor import project_files
+
+if TYPE_CHECKING:
+    from prisma_doctor.schema.locate import LoadedSchema
+
+NEXT_ENV = (".env.development.local", ".env.local", ".env.development", ".env")
+# Vite's `loadEnv` in development mode, most important first: the mode's files before the plain ones.
+VITE_ENV = (".env.development.local", ".env.development", ".env.local", ".env")
+DOTENV = (".env",)
+# The dev server tool (`repair/devserver_kinds.py`) -> its name and the env files it loads for the app.
+FRAMEWORK_ENV = {
+    "next": ("Next.js", NEXT_ENV),
+    "vite": ("Vite", VITE_ENV),
+    "remix": ("Remix (Vite)", VITE_ENV),
+    "react-router": ("React Router (Vite)", VITE_ENV),
+    "astro": ("Astro (Vite)", VITE_ENV),
+    "nuxt": ("Nuxt", DOTENV),
+}
+SQLITE_ADAPTERS = ("@prisma/adapter-libsql", "@prisma/adapter-better-sqlite3")
+_ENV_FILE_FLAG = re.compile(r"--env-file(?:-if-exists)?(?:=|\s+)(?P<file>'[^']*'|\"[^\"]*\"|\S+)")
+_CONFIG_ADAPTER = re.compile(r"(?<![\w$.])['\"]?adapter['\"]?\s*(?::|\()")
+_CONFIG_LOADS_DOTENV = re.compile(r"""['"]dotenv/config['"]|\bloadEnvFile\s*\(|\bdotenv\b[^\n]*\.config\s*\(""")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One reader of the project's database settings."""
+
+    # "the app (Next.js)", "Prisma's CLI": as a message names it.
+    who: str
+    # The env files it reads, the first one that sets a variable winning.
+    env_files: tuple[Path, ...]
+    # The folder a relative SQLite path starts from; None when the evidence does not decide it.
+    sqlite_base: Path | None
+    # Why that folder, or, with no base, what would decide it.
+    sqlite_why: str
+    # The folders it may be, most likely first, when `sqlite_base` is None.
+    sqlite_candidates: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectPackages:
+    """What the project's package.json and installed Prisma say about how its app runs."""
+
+    dev_script: str
+    declared: frozenset[str]
+    prisma_major: int | None
+
+
+def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages) -> Reader:
+    from prisma_doctor.repair.devserver_kinds import dev_server_tool
+
+    try:
+        words = shlex.split(packages.dev_script)
+    except ValueError:
+        words = packages.dev_script.split()
+    tool = dev_server_tool(words) if words else None
+    if tool is None and "next" in packages.declared:
+        tool = "next"  # a dev script that wraps it (`concurrently`, `turbo`): the dependency says which server
+    framework, names = FRAMEWORK_ENV.get(tool or "", ("", DOTENV))
+    schema_dir = schema.source.schema_dir
+    flagged = tuple(root / m["file"].strip("'\"") for m in _ENV_FILE_FLAG.finditer(packages.dev_script))
+    files = (*flagged, *(root / n for n in names))
+    if packages.prisma_major is None or packages.prisma_major < 7:
+        files += (schema_dir / ".env",)  # Prisma Client 6 loads the schema folder's .env itself
+    who = f"the app ({framework})" if framework else "the app"
+    base, why, candidates = _app_sqlite(root, schema, packages)
+    return Reader(who, _unique(files), base, why, candidates)
+
+
+def cli_reader(root: Path, schema: LoadedSchema, url_in_config: bool) -> Reader:
+    config = schema.source.config_file
+    schema_dir = schema.source.schema_dir
+    text = _text(config) if config is not None else ""
+    if config is None:
+        files: tuple[Path, ...] = (root / ".env", schema_dir / ".env")
+    else:
+        # With prisma.config.ts, Prisma loads no .env: only what the config imports (`import "dotenv/config"`).
+        files = (root / ".env",) if _CONFIG_LOADS_DOTENV.search(text) else ()
+    if _CONFIG_ADAPTER.search(text):
+        # Prisma 6's `experimental: { adapter: true }`: migrations go through the app's own adapter.
+        return Reader(
+            "Prisma's CLI", _unique(files), root, "its driver adapter (prisma.config.ts) opens it from the project"
+        )
+    if url_in_config and config is not None:
+        return Reader("Prisma's CLI", _unique(files), config.parent, "from prisma.config.ts's folder")
+    return Reader("Prisma's CLI", _unique(files), schema_dir, "from the schema's folder")
+
+
+def project_packages(root: Path) -> ProjectPackages:
+    from prisma_doctor.installed import declared_packages, installed_version
+    from prisma_doctor.json_values import is_object
+    from prisma_doctor.package_json import read_package_json
+
+    scripts = (read_package_json(root) or {}).get("scripts")
+    dev = scripts.get("dev") if is_object(scripts) else None
+    version = installed_version("@prisma/client", root) or installed_version("prisma", root)
+    major = re.match(r"\d+", version or "")
+    return ProjectPackages(
+        dev if isinstance(dev, str) else "", frozenset(declared_packages(root)), int(major[0]) if major else None
+    )
+
+
+def _app_sqlite(
+    root: Path, schema: LoadedSchema, packages: ProjectPackages
+) -> tuple[Path | None, str, tuple[Path, ...]]:
+    schema_dir = schema.source.schema_dir
+    adapter = next((name for name in SQLITE_ADAPTERS if name in packages.declared), None)
+    engine = _generator_setting(schema, "engineType")
+    if packages.prisma_major is not None and packages.prisma_major >= 7:
+        return root, "Prisma 7's driver adapter opens it from the app's working folder", ()
+    if engine == "client":
+        return root, 'with `engineType = "client"` a driver adapter opens it from the app\'s working folder', ()
+    if adapter is None:
+        return schema_dir, "Prisma's query engine opens it from the schema's folder", ()
+    why = (
+        f"{adapter} is declared, so the app likely opens it through the adapter, from its working folder; without "
+        "the adapter Prisma's engine opens it from the schema's folder (what decides: whether the code passes "
+        "`adapter` to `new PrismaClient`)"
+    )
+    return None, why, (root, schema_dir)
+
+
+def _generator_setting(schema: LoadedSchema, key: str) -> str | None:
+    from prisma_doctor.clients.locate import string_property
+
+    for _, block in schema.blocks_of("generator"):
+        value = string_property(block, key)
+        if value is not None:
+            return value
+    return None
+
+
+def _text(path: Path) -> str:
+    from prisma_doctor.database.target import MAX_CONFIG_BYTES
+
+    try:
+        return project_files.read_text(path, MAX_CONFIG_BYTES)
+    except (OSError, TypeError):
+        return ""
+
+
+def _unique(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(paths))
