@@ -135,7 +135,15 @@ def test_a_repeated_error_is_diagnosed_once_and_counted_every_time(name: str, mo
     distinct = len({replace(e, line=0) for e in once})
     changes = sum(isinstance(e, (ev.DevServerReady, ev.ClientGenerated)) for e in repeated)
     assert len(calls) <= 2 * distinct + changes
-    assert summary(findings) == [(code, rank, 200 * count) for code, rank, count in EXPECTED[name]]
+    if not any(isinstance(e, ev.DevServerReady) for e in once):
+        assert summary(findings) == [(code, rank, 200 * count) for code, rank, count in EXPECTED[name]]
+        return
+    # Each copy starts with the server's `Ready`: what every copy but the last printed is history (issue 8), the
+    # same findings told as such and counted together; the last copy's are the current ones.
+    history = [f for f in findings if f.data.get("history")]
+    current = [f for f in findings if not f.data.get("history")]
+    assert summary(current) == EXPECTED[name]
+    assert summary(history) == [(code, rank, 199 * count) for code, rank, count in EXPECTED[name]]
 
 
 def test_every_capture_has_expectations() -> None:

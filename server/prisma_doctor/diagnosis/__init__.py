@@ -90,8 +90,34 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
     costs memory for its distinct findings only."""
     diagnoser = Diagnoser(facts)
     known: dict[object, list[Finding]] = {}
-    findings = (finding for event in events for finding in _remembered(diagnoser, event, known))
+    findings = _current_last(events, diagnoser, known)
     return Report.from_findings(project, findings, known=facts is not None and facts.schema is not None)
+
+
+def _current_last(
+    events: Iterable[ev.Event], diagnoser: Diagnoser, known: dict[object, list[Finding]]
+) -> Iterator[Finding]:
+    """Each event's findings; those printed before a later (re)start of the dev server are history: the process that
+    printed them is gone, and they say nothing of the one that runs now (a watcher restarts by itself after a
+    generate). Held between restarts merged (`merge_repeated`), so a long log costs its distinct findings only."""
+    held: dict[tuple[object, ...], Finding] = {}
+    for event in events:
+        if isinstance(event, ev.DevServerReady):
+            yield from (_history(finding, event) for finding in held.values())
+            held = {}
+        for finding in _remembered(diagnoser, event, known):
+            seen = held.get(finding.key)
+            held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
+    yield from held.values()
+
+
+def _history(finding: Finding, restart: ev.DevServerReady) -> Finding:
+    if finding.severity not in (Severity.ERROR, Severity.WARNING):
+        return finding
+    # The restart goes in `data`, not the message: the same error before each of many restarts stays one finding.
+    said = "Before a later restart of the dev server, it printed: "
+    data = {**finding.data, "history": True, "restart": {"line": restart.line, "text": restart.text[:200]}}
+    return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
 
 
 # Distinct events whose findings a report keeps at hand: a log's repeated errors are a few kinds, each many times.

@@ -291,4 +291,5 @@ DECIDED_BY_PROJECT = (ClientError, TypeCheckError, ClientModuleMissing)
 
 @dataclass(frozen=True, kw_only=True)
 class DevServerReady(Event):
-    """`next dev` printed `✓ Ready`: a (re)start, after which the server loads the client anew."""
+    """A (re)start, after which the server loads the client anew: `next dev`'s `✓ Ready`, a watcher's restart line
+    (tsx, nodemon, `node --watch`). The errors before it were the old process's."""

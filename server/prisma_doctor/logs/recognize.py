@@ -123,6 +123,13 @@ _ENGINE_ERROR = re.compile(r"\b(?P<err>EPERM|EBUSY|EACCES)\b")
 # the rest to rescan. No `(` inside, so that the next header ends one that is not closed.
 _GENERATED = re.compile(r"Generated Prisma Client \((?P<inside>[^()]*)\) to (?P<output>\S+)")
 _READY = re.compile(r"^\s*✓ Ready in\b")
+# A watcher starting the server again (its process loads the client anew): tsx's `[tsx] change in ./x Restarting...`,
+# nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, and a repair's own
+# restart in the output it records.
+_RESTARTED = re.compile(
+    r"^\s*(?:[\d:.]{1,12} (?:[AP]M )?)?\[tsx\] .{0,500}\bRestarting\.\.\."
+    r"|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$|^--- prisma-doctor restarted: "
+)
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
     r"|Your local migration history and the migrations table from your database are different"
@@ -158,6 +165,7 @@ _START_ANCHOR = re.compile(
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
     r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
+    r"|Restarting|restarting due|prisma-doctor restarted"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -181,6 +189,7 @@ _ANCHOR_CANDIDATES = tuple(
         r"Unable to require",
         r"You are about to drop",
         r"shadow database",
+        r"estart(?:ing|ed)",
     )
 )
 
@@ -402,7 +411,10 @@ class Recognizer:
             yield ev.EnvVarMissing(line=n, text=text, name=m.group("name"))
         elif (m := _GENERATED.search(line)) and (version := _generated_version(m.group("inside"))):
             yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
-        elif _READY.search(line):
+        elif _READY.search(line) or (
+            ("Restarting" in line or "restarting due" in line or "prisma-doctor restarted" in line)
+            and _RESTARTED.search(line)
+        ):
             yield ev.DevServerReady(line=n, text=text)
         elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
             yield ev.DatabaseDrift(line=n, text=text)
