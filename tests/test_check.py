@@ -136,20 +136,3 @@ def test_a_real_generate_brings_the_project_in_sync_and_an_edit_takes_it_out(pri
     assert report.state is SyncState.OUT_OF_SYNC
     assert [f.code for f in report.findings] == ["client-out-of-sync"]
     assert "email" in report.findings[0].message
-
-
-def test_a_running_dev_server_puts_the_full_reset_before_a_bare_regenerate() -> None:
-    # A regenerate leaves a running server holding its old client (tests/test_layout_pnpm_next.py shows it on Next).
-    from prisma_doctor.findings import Finding
-    from prisma_doctor.full_check import reset_first
-    from prisma_doctor.repair.devserver import DevServer
-
-    drift = Finding("client-out-of-sync", Severity.ERROR, "stale", None, ("regenerate", "full-reset"))
-    mismatch = Finding("client-version-mismatch", Severity.WARNING, "older", None, ("regenerate",))
-    server = DevServer(1, ("next", "dev"), "/p", 3000, (1,), "process")
-
-    assert [f.fixes for f in reset_first([drift, mismatch], [])] == [("regenerate", "full-reset"), ("regenerate",)]
-    assert [f.fixes for f in reset_first([drift, mismatch], [server])] == [
-        ("full-reset", "regenerate"),
-        ("regenerate",),
-    ]

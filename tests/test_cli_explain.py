@@ -92,6 +92,36 @@ def test_run_keeps_stderr_apart_and_reports_each_finding_once(tmp_path: Path) ->
     assert done.stderr.count(b"[db-missing-column]") == 1
 
 
+@pytest.mark.parametrize(
+    "restart",
+    [
+        "11:15:53 PM [tsx] unlink in ./src/generated/prisma/internal/prismaNamespace.ts Restarting...",
+        "[nodemon] restarting due to changes...",
+        "Restarting 'server.js'",
+    ],
+)
+def test_a_watchers_restart_makes_the_errors_before_it_history(tmp_path: Path, restart: str) -> None:
+    log = (FIXTURES / "next-dev-p2022-server-action-external.log").read_bytes()
+    restarted = log + restart.encode() + b"\nlistening on http://localhost:3000\n"
+
+    # explain: the errors the old process printed are history, not the app's state now.
+    done = doctor("explain", "-", "--json", cwd=tmp_path, text=False, input=restarted)
+    findings = json.loads(done.stdout)["findings"]
+    assert "db-missing-column" in {finding["code"] for finding in findings}, findings
+    for finding in findings:
+        assert (finding["severity"], finding["fixes"]) == ("info", []), finding
+        assert finding["message"].startswith("Before a later restart of the dev server, it printed: "), finding
+        assert finding["data"]["restart"]["text"] == restart, finding
+    assert json.loads(done.stdout)["state"] != "out-of-sync"
+
+    # run: the same failure from the new process is news, said again.
+    script = f"cat '{tmp_path / 'log'}' >&2; echo \"{restart}\" >&2; cat '{tmp_path / 'log'}' >&2"
+    (tmp_path / "log").write_bytes(log)
+    ran = doctor("run", "--", "sh", "-c", script, cwd=tmp_path, text=False)
+    assert ran.returncode == 0
+    assert ran.stderr.count(b"[db-missing-column]") == 2
+
+
 def test_run_gives_the_command_a_terminal_when_it_has_one(tmp_path: Path) -> None:
     pid, fd = pty.fork()
     if pid == 0:  # the child: prisma-doctor under a terminal
@@ -166,3 +196,36 @@ def test_a_long_log_of_the_same_error_is_read_in_bounded_memory(tmp_path: Path) 
     assert len(json.loads(out)["findings"]) == 1
     # The reader keeps a block at a time and the report its distinct findings: not the whole log's events.
     assert peak < 120 * 1024 * 1024, peak / 1024 / 1024
+
+
+def test_ctrl_c_on_a_live_pipe_prints_the_findings_so_far_once(tmp_path: Path) -> None:
+    # `npm run dev | prisma-doctor explain -`: the dev server still writes when the person presses Ctrl+C.
+    explain = subprocess.Popen(
+        [*DOCTOR, "explain", "-"],
+        cwd=tmp_path,
+        env=doctor_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert explain.stdin is not None
+    explain.stdin.write((FIXTURES / "next-dev-p2022-server-action-external.log").read_bytes())
+    explain.stdin.flush()
+    # Once it has read everything (the pipe stays open, as the dev server's would): the pipe is empty.
+    deadline = time.monotonic() + 60
+    while _unread(explain.stdin.fileno()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    explain.send_signal(signal.SIGINT)
+    stdout, stderr = explain.communicate(timeout=60)
+    explain.stdin.close()
+    assert b"interrupted" in stderr, stderr
+    assert stdout.count(b"[db-missing-column]") == 1, stdout
+
+
+def _unread(fd: int) -> int:
+    """How many bytes written into the pipe `fd` writes to are not read yet (FIONREAD)."""
+    import fcntl
+    import struct
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]

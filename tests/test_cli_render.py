@@ -21,3 +21,20 @@ def test_each_fix_a_command_carries_out_is_named_with_it() -> None:
         "db-push (prisma-doctor migrate push)",
         "    fixes: restart-dev-server (prisma-doctor restart-dev)",
     ]
+
+
+def test_a_commands_output_in_a_repair_detail_keeps_its_lines_whole() -> None:
+    # User trial 3, #12: `migrate dev`'s failure was printed as one line with a literal `\n`, its cause cut off.
+    from prisma_doctor.cli.repair_command import detail_text
+
+    output = "Loaded Prisma config from prisma.config.ts.\n\nError: Schema engine error:\n"
+    output += "no schema engine \x1b[31mhere\x1b[0m"
+
+    shown = detail_text("database", output).splitlines()
+
+    assert shown == [
+        "  database: Loaded Prisma config from prisma.config.ts.",
+        "    ",
+        "    Error: Schema engine error:",
+        "    no schema engine \\x1b[31mhere\\x1b[0m",
+    ]

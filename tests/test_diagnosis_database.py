@@ -268,6 +268,36 @@ def test_sqlite_trigger_on_another_table_and_a_really_missing_column(tmp_path: P
     assert missing["data"]["database"]["server"].startswith("SQLite")
 
 
+def test_a_repair_says_before_it_starts_that_it_cannot_fix_the_latest_failure_a_trigger(tmp_path: Path) -> None:
+    # The incident's own mistake: the dev server's latest failure is a trigger's, and a restart was run for it.
+    root = sqlite_project(
+        tmp_path / "app",
+        """
+        CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+        CREATE TABLE "Audit" (id INTEGER PRIMARY KEY, at TEXT);
+        CREATE TRIGGER audit AFTER UPDATE ON "User" BEGIN
+          INSERT INTO "Audit" (at, who) VALUES (datetime('now'), NEW.email);
+        END;
+        """,
+    )
+    (root / ".prisma-doctor").mkdir()
+    output = root / ".prisma-doctor" / "dev-output.log"
+    output.write_text("\n".join(p2022_lines("(not available)", "update")) + "\n")
+
+    plan = doctor("restart-dev", "--dry-run", "--project", str(root), cwd=root)
+
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    note = next((line for line in plan.stdout.splitlines() if "latest failure" in line), "")
+    assert "db-object-error" in note and "audit" in note and "cannot fix that one" in note, plan.stdout
+    # A failure the restart can fix (the column really missing, the trigger gone) gets no such note.
+    with sqlite3.connect(root / "prisma" / "dev.db") as connection:
+        connection.execute("DROP TRIGGER audit")
+    connection.close()
+    output.write_text("\n".join(p2022_lines("email2", "update")) + "\n")
+    plan = doctor("restart-dev", "--dry-run", "--project", str(root), cwd=root)
+    assert "latest failure" not in plan.stdout, plan.stdout
+
+
 def test_a_sqlite_project_is_told_how_to_look_in_sqlite_not_psql(tmp_path: Path) -> None:
     root = sqlite_project(tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL);')
     (root / "prisma" / "dev.db").unlink()  # the database cannot be asked: what would decide is said, in its tool

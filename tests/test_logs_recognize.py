@@ -43,6 +43,11 @@ EXPECTED_KINDS = {
     "pg-fr-p2022-missing-column": ["MissingColumn"],
     "pg-en-p2021-missing-table": ["MissingTable"],
     "pg-p1001-unreachable": ["DatabaseUnreachable"],
+    # tests/captures/mariadb_objects.py: the database's own objects and its reachability through the adapter.
+    "mysql-p7-view-broken": ["BrokenView"],
+    "mysql-p7-view-missing": ["MissingTable"],
+    "mysql-p7-trigger-on-schema-field": ["MissingColumn"],
+    "mysql-p7-pool-timeout": ["DatabaseUnreachable"],
     "next-dev-p2022-server-action-bundled": ["DevServerReady", "MissingColumn", "MissingColumn"],
     "next-dev-p2022-server-action-external": ["DevServerReady", "MissingColumn", "MissingColumn"],
     "next-dev-unknown-argument-stale-server-stale": ["DevServerReady", "UnknownArgument", "UnknownArgument"],

@@ -4,13 +4,15 @@ start it again; `run` reaps what the stop left to it; a server that does not com
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import doctor
+from tests.helpers import DOCTOR, doctor, doctor_environment
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor
 
 pytestmark = pytest.mark.node
@@ -74,3 +76,36 @@ def test_a_server_that_does_not_come_back_is_named(watch_template: Path, tmp_pat
 
         assert done.returncode == 1, done.stdout + done.stderr
         assert f"npm run dev (in {project}, port {server.port}); restart it yourself" in done.stdout, done.stdout
+
+
+def test_a_server_whose_run_ended_during_the_repair_is_started_by_the_repair(
+    watch_template: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    """The user's `prisma-doctor run` ends while the repair holds it (closed, killed, or it never took the hold):
+    the repair starts the server itself rather than leave the app down."""
+    project = project_copy(watch_template, tmp_path / "app", "node")
+    server = NpmRunDev(project, tmp_path / "unused.log")
+    terminal = tmp_path / "terminal.log"
+    with run_by_doctor(server, terminal) as run:
+        assert server.wait_for_status(200) == 200, terminal.read_text()
+        repair = subprocess.Popen(
+            [*DOCTOR, "restart-dev", "--project", str(project), "--yes", "--json"],
+            env=doctor_environment(server.environment),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while "a repair stopped the dev server" not in terminal.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        run.kill()
+        run.wait(timeout=30)
+        stdout, stderr = repair.communicate(timeout=300)
+        result = json.loads(stdout)
+        restarted_groups.extend(s["pid"] for s in result.get("devServers", []))
+
+        assert repair.returncode == 0, stdout + stderr + terminal.read_text()
+        assert result["verdict"].startswith("repair verified"), result["verdict"]
+        restart = next(step for step in result["steps"] if step["name"] == "restart-dev")
+        assert "exited, so it was started here, detached" in json.dumps(restart), restart
+        assert server.users().status == 200

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
+from prisma_doctor.process_start import now_key, start_key
 from prisma_doctor.run_control import REQUEST_FILE
 from prisma_doctor.state_folder import StateFolder
 from tests.helpers import DOCTOR, doctor, doctor_environment
@@ -55,31 +59,52 @@ def test_a_hold_naming_a_live_process_that_is_no_repair_of_ours_is_ignored(tmp_p
     _wait_announced(tmp_path)
     # This test's own process, with its true start time: alive, but not prisma-doctor.
     me = psutil.Process()
-    _hold(tmp_path, {"repair": me.pid, "created": me.create_time(), "written": time.time()})
+    _hold(tmp_path, {"repair": me.pid, "created": start_key(me), "written": now_key()})
     (tmp_path / "go").touch()
     _, stderr = run.communicate(timeout=LIMIT)
     assert run.returncode == 3
     assert "a repair stopped" not in stderr
 
 
-def test_a_hold_from_a_live_prisma_doctor_holds_until_it_is_gone(tmp_path: Path) -> None:
-    run = _run(tmp_path)
-    _wait_announced(tmp_path)
-    # A live prisma-doctor process stands for the repair: `run` holds while it lives.
-    repair = subprocess.Popen([*DOCTOR, "run", "--", "sleep", "60"], cwd=tmp_path / "..", env=doctor_environment())
+@contextlib.contextmanager
+def _live_repair(root: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A live prisma-doctor process that stands for the repair (its command line names prisma_doctor); ended after."""
+    repair = subprocess.Popen([*DOCTOR, "run", "--", "sleep", "60"], cwd=root / "..", env=doctor_environment())
     try:
         for _ in range(200):
             if "prisma_doctor" in psutil.Process(repair.pid).cmdline():
                 break
             time.sleep(0.05)
-        created = psutil.Process(repair.pid).create_time()
-        _hold(tmp_path, {"repair": repair.pid, "created": created, "written": time.time()})
-        (tmp_path / "go").touch()
-        time.sleep(2)
-        assert run.poll() is None, "run holds while the repair lives"
+        yield repair
     finally:
         repair.terminate()
         repair.wait(timeout=LIMIT)
-    _, stderr = run.communicate(timeout=LIMIT)
-    assert "a repair stopped the dev server" in stderr and "again" in stderr
-    assert run.returncode == 3  # started again once the repair was gone; the command ended at once
+
+
+def _request(root: Path, action: str, repair: subprocess.Popen[bytes]) -> None:
+    created = start_key(psutil.Process(repair.pid))
+    request = {"action": action, "repair": repair.pid, "created": created, "written": now_key()}
+    StateFolder(root).write_text(REQUEST_FILE, json.dumps(request))
+
+
+@pytest.mark.parametrize("action", ["hold", "start"])
+def test_a_live_repairs_request_has_the_command_started_again(tmp_path: Path, action: str) -> None:
+    """hold: `run` holds while the repair lives, then starts its command again. start (issue 2): the repair's stop
+    and its start both came before `run` saw its child end (its output pipe stays open until the last of the tree
+    exits; under load that takes a while); the hold is over by then, the start stands for it, and `run` must not
+    exit 143 with the app down."""
+    run = _run(tmp_path)
+    _wait_announced(tmp_path)
+    # A live prisma-doctor process stands for the repair.
+    with _live_repair(tmp_path) as repair:
+        _request(tmp_path, action, repair)
+        (tmp_path / "go").touch()
+        if action == "hold":
+            time.sleep(2)
+            assert run.poll() is None, "run holds while the repair lives"
+        _, stderr = run.communicate(timeout=LIMIT) if action == "start" else ("", "")
+    if action == "hold":
+        _, stderr = run.communicate(timeout=LIMIT)
+        assert "a repair stopped the dev server" in stderr
+    assert "starting `sh -c" in stderr and "again" in stderr, stderr
+    assert run.returncode == 3  # started again once; the command ended at once, and with no request `run` exits

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.repair.app_check import failures_without_request, requests_that_failed
 from prisma_doctor.repair.context import CancellationToken, StepContext
 from prisma_doctor.repair.devserver import Restarted
 from prisma_doctor.repair.pipeline import RepairResult, StepRecord
@@ -62,11 +63,11 @@ def app() -> Iterator[App]:
     served.close()
 
 
-def verify(root: Path, app: App, requests: list[FailedRequest], tool: str = "tsx"):
+def verify(root: Path, app: App, requests: list[FailedRequest], tool: str = "tsx", unasked: list[str] | None = None):
     ctx = StepContext(root, CancellationToken(), lambda message: None)
     # As RestartDevServers leaves it: a server the repair started again, which answered on its port.
     ctx.extra["restarted"] = [Restarted(os.getpid(), app.port, "", True, "started", str(root), tool)]
-    return VerifyApp([], requests).run(ctx)
+    return VerifyApp([], requests, unasked=unasked or []).run(ctx)
 
 
 def test_a_404_on_the_root_shows_nothing(tmp_path: Path, app: App) -> None:
@@ -163,3 +164,48 @@ def test_a_server_that_logs_no_requests_is_judged_by_what_it_printed_before_answ
     assert outcome.status == "failed" and "the error came back in its output" in outcome.message, outcome
     app.before = lambda path: None
     assert verify(tmp_path, app, [FailedRequest("GET", "/users")]).status == "done"
+
+
+LOGS = Path(__file__).parent / "fixtures" / "logs"
+
+
+def _output(root: Path, *logs: str, then: str = "") -> None:
+    """The dev server's recorded output: the captured logs, in order, and `then`."""
+    folder = root / ".prisma-doctor"
+    folder.mkdir(exist_ok=True)
+    (folder / "dev-output.log").write_bytes(b"".join((LOGS / log).read_bytes() for log in logs) + then.encode())
+
+
+def test_a_failure_no_request_line_names_is_not_verified_by_the_root_answering(tmp_path: Path, app: App) -> None:
+    # The trial's Hono server without a request logger (and Vite/React Router, which print none): a trigger's P2022
+    # from a POST, whose request the output never names. `/` answering 200 shows nothing of it.
+    _output(tmp_path, "mysql-p6-p2002-unique.log", "mysql-p7-trigger-dropped-column.log")
+    unasked = failures_without_request(tmp_path)
+    assert unasked == ["/tmp/pd-capture-mysql-p7-g82nyih4/update-user.js:5"]  # not the unique constraint: data
+    app.statuses["/"] = 200
+
+    outcome = verify(tmp_path, app, [], unasked=unasked)
+
+    assert app.received == ["GET /"]
+    assert outcome.status == "skipped", outcome
+    assert "GET / on localhost" in outcome.message and "answers 200" in outcome.message
+    assert "the failure at /tmp/pd-capture-mysql-p7-g82nyih4/update-user.js:5: not asked again" in outcome.message
+    preview = VerifyApp([], [], unasked=unasked).preview()
+    assert any("update-user.js:5: not asked again" in line for line in preview), preview
+
+
+def test_a_failure_whose_request_line_follows_is_the_requests_to_ask(tmp_path: Path) -> None:
+    _output(tmp_path, "mysql-p7-trigger-dropped-column.log", then="POST /users/2/rename 500 in 12ms\n")
+    assert failures_without_request(tmp_path) == []
+
+
+def test_a_request_line_without_a_status_before_the_error_is_the_request_that_failed(tmp_path: Path) -> None:
+    # An Express app's own `console.log(req.method, req.url)`: `GET /todos` as it arrives, then the error.
+    folder = tmp_path / ".prisma-doctor"
+    folder.mkdir()
+    error = (LOGS / "mysql-p7-trigger-dropped-column.log").read_bytes()
+    (folder / "dev-output.log").write_bytes(
+        b"listening on 3000\nGET /todos\n" + error + b"<-- POST /users/2/rename\n" + error
+    )
+    assert requests_that_failed(tmp_path) == [FailedRequest("GET", "/todos"), FailedRequest("POST", "/users/2/rename")]
+    assert failures_without_request(tmp_path) == []

@@ -549,7 +549,14 @@ CATALOGUE: tuple[Entry, ...] = (
         "Database error (driver adapter)",
         r"Database error\. Code: `",
         OBJ,
-        ("a trigger, constraint or function raised", "another database error the adapter passed on"),
+        (
+            "a trigger, constraint or function raised",
+            "a view whose definition names what no longer exists (MySQL/MariaDB 1356: the view is named, and the "
+            "database says what it misses)",
+            "a connection the driver could not get (mariadb's 45028 pool timeout, 45012 connect timeout): the "
+            "database is unreachable",
+            "another database error the adapter passed on",
+        ),
         ("What is `meta.driverAdapterError.cause.originalCode`?",),
         "Read the database's code; the client is not the cause.",
         ("inspect-database-objects",),

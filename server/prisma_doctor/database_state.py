@@ -1,5 +1,11 @@
 """The database against the project, before any runtime error: migrations of the folder it has not applied or
-failed to apply, and the tables and columns (by their `@@map`/`@map` names) the generated clients use and it lacks.
+failed to apply, the tables, views and columns (by their `@@map`/`@map` names) the generated clients and the schema
+use and it lacks, and the views whose definition names what it no longer has.
+
+A field the schema has and the client lacks is also looked for in the database: regenerating does not make the
+column, so both findings are said at once (client-out-of-sync from the static check, db-missing-column here).
+A view is never created by Prisma Migrate (it writes no `CREATE VIEW`): one the database lacks needs its SQL in a
+migration.
 
 The database's answer comes from its probe (database/probe.py: read-only, bounded); this module only compares. A
 missing column that a pending migration creates is said twice, on purpose: the migration is pending (apply it) and
@@ -11,7 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from prisma_doctor.database.catalog import READ_FAILED, Catalog, Inspection, InspectionFailed, differs_in_case
+from prisma_doctor.database.catalog import (
+    READ_FAILED,
+    Catalog,
+    Inspection,
+    InspectionFailed,
+    Relation,
+    differs_in_case,
+)
+from prisma_doctor.database.views import view_problems
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
 
@@ -142,16 +156,30 @@ def _missing(
 ) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for datamodel in clients:
-        for model in datamodel.models:
+    # The clients first (what runs now), then the schema (what runs after the next generate).
+    sources = [(datamodel, "client") for datamodel in clients]
+    sources += [(schema, "schema")] if schema is not None else []
+    for datamodel, source in sources:
+        for model in datamodel.queryable:
             table = model.db_name or model.name
             relation = catalog.relation(table)
             at = _location(schema, model.name, None) or where
+            view = datamodel.is_view(model)
+            if (table, "") in seen:
+                continue
             if relation is None:
-                if (table, "") not in seen:
-                    seen.add((table, ""))
-                    near = catalog.differing_in_case(table)
-                    findings.append(_missing_table(model, table, migrated, pending, at, near.name if near else None))
+                seen.add((table, ""))
+                near = catalog.differing_in_case(table)
+                if view and near is None:
+                    findings.append(_missing_view(model, table, source, at))
+                else:
+                    findings.append(
+                        _missing_table(model, table, migrated, pending, at, near.name if near else None, source)
+                    )
+                continue
+            if relation.kind == "view" and (broken := _broken_view(catalog, relation, model, at)) is not None:
+                seen.add((table, ""))
+                findings.append(broken)
                 continue
             for field in model.fields:
                 column = field.db_name or field.name
@@ -160,8 +188,39 @@ def _missing(
                 if not relation.has_column(column, catalog.case_sensitive):
                     seen.add((table, column))
                     at = _location(schema, model.name, field.name) or where
-                    findings.append(_missing_column(model.name, field.name, table, column, migrated, pending, at))
+                    findings.append(
+                        _missing_column(model.name, field.name, table, column, migrated, pending, at, source)
+                    )
     return findings
+
+
+def _missing_view(model: Model, table: str, source: str, at: Location | None) -> Finding:
+    return Finding(
+        "db-missing-table",
+        Severity.ERROR,
+        f"The {source} has the view `{model.name}`, and the database has no view `{table}`: Prisma Migrate does not "
+        "create views, so its `CREATE VIEW` belongs in a migration (`prisma migrate dev --create-only`, then write "
+        "the SQL into it).",
+        at,
+        ("migrate-dev",),
+        data={"model": model.name, "table": table, "view": True},
+    )
+
+
+def _broken_view(catalog: Catalog, relation: Relation, model: Model, at: Location | None) -> Finding | None:
+    problems = view_problems(catalog, relation)
+    if not problems and relation.broken is None:
+        return None
+    said = "; ".join(p.describe() for p in problems) if problems else f"its definition fails ({relation.broken})"
+    return Finding(
+        "db-object-error",
+        Severity.ERROR,
+        f"The view `{relation.qualified}` (model `{model.name}`) cannot be read: {said}. Every query on it fails; "
+        "change its definition (`CREATE OR REPLACE VIEW` in a migration) or bring back what it uses.",
+        at,
+        ("inspect-database-objects",),
+        data={"model": model.name, "view": relation.qualified, "problems": [p.describe() for p in problems]},
+    )
 
 
 def _missing_table(
@@ -171,15 +230,17 @@ def _missing_table(
     pending: set[str],
     at: Location | None,
     near: str | None,
+    source: str = "client",
 ) -> Finding:
     creator = migrated.get(table, {}).get("")
     because, fixes = _remedy(creator, pending)
     if near is not None:
         because, fixes = differs_in_case(table, near), ("edit-schema",)
+    expects = _expects(source, f"the table `{table}`", table != model.name and f"model `{model.name}`")
     return Finding(
         "db-missing-table",
         Severity.ERROR,
-        f"The client expects the table `{table}` (model `{model.name}`), and the database has none: {because}",
+        f"{expects}, and the database has none: {because}",
         at,
         fixes,
         data={"model": model.name, "table": table, "migration": creator, "differs_in_case": near},
@@ -194,17 +255,29 @@ def _missing_column(
     migrated: Mapping[str, Mapping[str, str]],
     pending: set[str],
     at: Location | None,
+    source: str = "client",
 ) -> Finding:
     creator = migrated.get(table, {}).get(column)
     because, fixes = _remedy(creator, pending)
+    expects = _expects(
+        source, f"the column `{table}.{column}`", (table, column) != (model, field) and f"`{model}.{field}`"
+    )
     return Finding(
         "db-missing-column",
         Severity.ERROR,
-        f"The client expects the column `{table}.{column}` (`{model}.{field}`), and the database lacks it: {because}",
+        f"{expects}, and the database lacks it: {because}",
         at,
         fixes,
         data={"model": model, "field": field, "table": table, "column": column, "migration": creator},
     )
+
+
+def _expects(source: str, what: str, also: str | bool) -> str:
+    """`The client expects the column `User.nickname``, naming the model's own name only when the map differs."""
+    named = f" ({also})" if also else ""
+    if source == "schema":
+        return f"The schema has {what}{named} (the generated client does not yet)"
+    return f"The client expects {what}{named}"
 
 
 def _remedy(creator: str | None, pending: set[str]) -> tuple[str, tuple[str, ...]]:

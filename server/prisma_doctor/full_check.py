@@ -10,7 +10,7 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from prisma_doctor.check import ProjectState, inspect_project
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.masking import mask_command
+from prisma_doctor.offers import has_migrations, with_offers
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block
 
@@ -55,7 +56,11 @@ def inspect_whole(
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
-    findings = [*reset_first(state.report.findings, servers), *surroundings(state, servers, wait, may_ask, database)]
+    findings = with_offers(
+        [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
+        dev_server_running=bool(servers),
+        migrations=has_migrations(state.schema.source.migrations_dir),
+    )
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
@@ -101,20 +106,6 @@ def running_dev_servers(root: Path) -> list[DevServer]:
     from prisma_doctor.workspace import app_folders
 
     return list({s.pid: s for folder in app_folders(root) for s in find_dev_servers(folder)}.values())
-
-
-def reset_first(findings: Sequence[Finding], servers: list[DevServer]) -> list[Finding]:
-    """With a dev server running, a client finding offers the full reset first: a bare regenerate leaves that server
-    holding the client it loaded at start (Next's and tsx's singletons do; only a watcher that sees the client change
-    restarts by itself), so it is not the repair that makes the app answer."""
-    if not servers:
-        return list(findings)
-    return [
-        replace(f, fixes=("full-reset", *(fix for fix in f.fixes if fix != "full-reset")))
-        if "regenerate" in f.fixes and "full-reset" in f.fixes
-        else f
-        for f in findings
-    ]
 
 
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:

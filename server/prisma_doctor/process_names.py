@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import psutil
 
+from prisma_doctor.process_start import start_key
+
 # ERROR_INVALID_PARAMETER: what Wine's NtQuerySystemInformation answers where Windows gives a process's image name.
 _WINE_INVALID_PARAMETER = 87
 
@@ -55,7 +57,7 @@ def process_parent(process: psutil.Process) -> psutil.Process | None:
         return None
     try:
         parent = psutil.Process(ppid)
-        return parent if parent.create_time() <= process.create_time() else None
+        return parent if start_key(parent) <= start_key(process) else None
     except psutil.NoSuchProcess:
         return None
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from dataclasses import dataclass
 
 import psutil
 
 from prisma_doctor.json_values import JsonObject, is_object
 from prisma_doctor.process_names import is_prisma_doctor
+from prisma_doctor.process_start import now_key, same_start, start_key
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 RUN_FILE = "run.json"
@@ -37,7 +37,7 @@ class RunOwner:
 
 def announce(folder: StateFolder, child: int) -> None:
     """`run`: the child it runs now (after every start)."""
-    _write(folder, RUN_FILE, {"pid": os.getpid(), "created": psutil.Process().create_time(), "child": child})
+    _write(folder, RUN_FILE, {"pid": os.getpid(), "created": start_key(psutil.Process()), "child": child})
 
 
 def withdraw(folder: StateFolder) -> None:
@@ -55,7 +55,7 @@ def owner_of(folder: StateFolder, launcher: int) -> RunOwner | None:
         return None
     try:
         run = psutil.Process(data["pid"])
-        if abs(run.create_time() - float(data.get("created", 0))) > 0.01:
+        if not same_start(start_key(run), float(data.get("created", 0))):
             return None
         if psutil.Process(launcher).ppid() != run.pid:
             return None
@@ -82,30 +82,44 @@ def current_child(folder: StateFolder, owner: RunOwner) -> int | None:
 def ask(folder: StateFolder, action: str) -> None:
     """A repair: ask `run` to hold (before its child is stopped) or to start its command again. The request says
     when the repair's process started and when it was written, so that `run` can tell it from a planted one."""
-    created = psutil.Process().create_time()
-    _write(folder, REQUEST_FILE, {"action": action, "repair": os.getpid(), "created": created, "written": time.time()})
+    created = start_key(psutil.Process())
+    _write(folder, REQUEST_FILE, {"action": action, "repair": os.getpid(), "created": created, "written": now_key()})
 
 
 def held_by(folder: StateFolder) -> int | None:
-    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone).
+    """`run`: the pid of the live repair that asked it to hold, or None (no hold, a start asked, the repair gone)."""
+    data = _live_request(folder)
+    return data["repair"] if data is not None and data.get("action") == HOLD else None
 
-    The file's word is taken only when the process agrees, since anything in a project's folder may have been
-    planted: the pid is a live prisma-doctor, started when the request says and before it was written."""
+
+def asked_to_start(folder: StateFolder, since: float) -> bool:
+    """`run`, once its child ended: whether a live repair asked it to start its command again after `since` (its
+    child's start, on `process_start.now_key`'s clock). The repair's stop and its start may both come before `run`
+    sees the child end (its output pipe stays open until the last of the tree exits, and under load that takes a
+    while): the hold is over by then, and the start stands for it."""
+    data = _live_request(folder)
+    written = data.get("written") if data is not None else None
+    return data is not None and data.get("action") == START and isinstance(written, (int, float)) and written >= since
+
+
+def _live_request(folder: StateFolder) -> JsonObject | None:
+    """The request, when the process that wrote it agrees: anything in a project's folder may have been planted, so
+    the pid must be a live prisma-doctor, started when the request says and before it was written."""
     data = _read(folder, REQUEST_FILE)
-    if not data or data.get("action") != HOLD or not isinstance(data.get("repair"), int):
+    if not data or not isinstance(data.get("repair"), int):
         return None
     created, written = data.get("created"), data.get("written")
     if not isinstance(created, (int, float)) or not isinstance(written, (int, float)) or created > written:
         return None
     try:
         repair = psutil.Process(data["repair"])
-        if abs(repair.create_time() - created) > 0.01 or repair.status() == psutil.STATUS_ZOMBIE:
+        if not same_start(start_key(repair), created) or repair.status() == psutil.STATUS_ZOMBIE:
             return None
         if not is_prisma_doctor(repair.cmdline()):
             return None
     except (psutil.Error, OSError):
         return None
-    return repair.pid
+    return data
 
 
 def clear(folder: StateFolder) -> None:

@@ -8,7 +8,10 @@ Exit codes: 0 nothing wrong found, 1 findings, 2 bad usage (binary data that hol
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
     from prisma_doctor.logs.events import Event
 
 CHUNK = 64 * 1024
+# Whether the log's input is being waited for: a Ctrl+C then ends the wait at once (`_ctrl_c_ends_the_input`).
+_READING = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +75,14 @@ def _open(name: str, root: Path) -> tuple[BinaryIO, str]:
     """The log and the name to call it by."""
     if name == "-":
         if not sys.stdin.isatty():
+            if _live_pipe() and sys.stderr.isatty():
+                # Said at once: a person watching a live pipe would otherwise see nothing until the command ends.
+                print(
+                    "prisma-doctor explain: reading standard input until it ends (Ctrl+C: the findings so far); to "
+                    "see each finding as your dev server prints it, run it as `prisma-doctor run -- <command>`",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return sys.stdin.buffer, "standard input"
         # Nothing piped in: the log of the project's Next dev server, wherever it was started.
         from prisma_doctor.logs.nextlog import LOG
@@ -84,6 +97,42 @@ def _open(name: str, root: Path) -> tuple[BinaryIO, str]:
         raise UsageError(f"cannot read {name}: {error.strerror or error}") from error
 
 
+@contextlib.contextmanager
+def _ctrl_c_ends_the_input() -> Iterator[list[bool]]:
+    """While the log is read, a first Ctrl+C ends the input rather than the command (its list becomes [True]): it
+    breaks a wait for input at once, and otherwise takes effect before the next read, so that an event being
+    diagnosed is not lost. Afterwards Ctrl+C is Python's again: a second one ends the command."""
+    pressed: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def first_press(_number: int, _frame: object) -> None:
+        pressed.append(True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if _READING:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, first_press)
+    try:
+        yield pressed
+    finally:
+        if not pressed:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _live_pipe() -> bool:
+    """Standard input is a pipe (or socket) another command is still writing into, not a file."""
+    import os
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event]:
     """Every event of a log, as it is read (a log of any size in bounded memory). The bytes go to the reader as they
     are: it tells UTF-16 and UTF-32 from UTF-8, and reads a JSON log record (Next 16's dev log, pino) through its
@@ -93,10 +142,19 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event
     seen = 0
     with stream:
         reader = LogReader()
-        for chunk in _chunks(stream):
-            for event in reader.feed(chunk):
-                seen += 1
-                yield event
+        with _ctrl_c_ends_the_input() as pressed:
+            try:
+                for chunk in _chunks(stream):
+                    for event in reader.feed(chunk):
+                        seen += 1
+                        yield event
+                    if pressed:
+                        break
+            except KeyboardInterrupt:
+                pass
+            if pressed:
+                # Ctrl+C on a live pipe (`npm run dev | prisma-doctor explain -`): what was read so far is the log.
+                print("prisma-doctor explain: interrupted: the findings of what was read so far", file=sys.stderr)
         for event in reader.close():
             seen += 1
             yield event
@@ -109,5 +167,17 @@ def read_log_events(stream: BinaryIO, name: str = "the input") -> Iterator[Event
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    while chunk := stream.read(CHUNK):
+    while chunk := _read(stream):
         yield chunk
+
+
+def _read(stream: BinaryIO) -> bytes:
+    """What the stream has now, up to `CHUNK` (at its end, b""): from a live pipe, without waiting for a whole chunk,
+    so that what was read is in hand when Ctrl+C comes."""
+    global _READING
+    read1 = getattr(stream, "read1", None)
+    _READING = True
+    try:
+        return read1(CHUNK) if read1 is not None else stream.read(CHUNK)
+    finally:
+        _READING = False

@@ -104,7 +104,7 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             print(f"note: {escaped(note)}")
         for step in result.steps:
             for detail in step.details:
-                print(f"  {step.name}: {escaped(detail)}")
+                print(detail_text(step.name, detail))
         # The editor's own step, said once: a terminal cannot do it, and an editor may not be open at all.
         if result.restart_ts_server:
             print(TYPESCRIPT_HINT)
@@ -132,6 +132,13 @@ def _signals_cancel(token: CancellationToken) -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def detail_text(step: str, detail: str) -> str:
+    """A step's detail as lines: a command's output keeps its own lines (each escaped on its own, so that nothing
+    it holds draws a line of ours), indented under the step's name, and none of it is cut."""
+    first, *rest = detail.splitlines() or [""]
+    return "\n".join([f"  {step}: {escaped(first)}", *(f"    {escaped(line)}" for line in rest)])
 
 
 def _confirmed(plan_lines: list[str]) -> bool:

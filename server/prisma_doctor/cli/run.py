@@ -30,6 +30,7 @@ from prisma_doctor.cli import UsageError
 from prisma_doctor.cli.child_process import Orphans
 from prisma_doctor.cli.live_findings import LiveFindings
 from prisma_doctor.cli.render import escaped
+from prisma_doctor.process_start import now_key
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 if TYPE_CHECKING:
@@ -159,6 +160,7 @@ class DevCommand:
                 except OSError as error:
                     return _not_started(self.command[0], self.cwd, error)
                 running.append((process, own_group))
+                child_started = now_key()
                 run_control.announce(state, process.pid)
                 try:
                     self._pump(streams, record, process.pid)
@@ -169,7 +171,7 @@ class DevCommand:
                     silence_stdout()
                     return BROKEN_PIPE
                 code = process.wait()
-                if not self._held(state):
+                if not self._held(state, child_started):
                     return 128 - code if code < 0 else code
         finally:
             run_control.withdraw(state)
@@ -178,9 +180,12 @@ class DevCommand:
             record.close()
             self._findings.close()
 
-    def _held(self, state: StateFolder) -> bool:
+    def _held(self, state: StateFolder, child_started: float) -> bool:
         """After the command ended: whether a repair stopped it to start it again here, once the repair is done
         (or gone). True when it is to be started again."""
+        if not self._interrupted and run_control.asked_to_start(state, child_started):
+            # The repair was done before we saw the command end: no hold to wait out.
+            return self._start_again(state)
         if run_control.held_by(state) is None:
             return False
         print(
@@ -194,9 +199,14 @@ class DevCommand:
             # The repair stopped the command's tree: what was handed to us is reaped as it ends.
             self._orphans.reap()
             time.sleep(HOLD_POLL_SECONDS)
+        return self._start_again(state)
+
+    def _start_again(self, state: StateFolder) -> bool:
         run_control.clear(state)
         print(f"prisma-doctor: starting `{escaped(' '.join(self.command))}` again", file=sys.stderr, flush=True)
         self.started_at = datetime.now(timezone.utc)
+        self._shown.clear()  # what the new server prints is news, even a failure the old one printed
+        self._facts_read_at = 0.0  # read again: the facts say when the server started
         return True
 
     def _record_folder(self) -> Path:
@@ -275,9 +285,12 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import DECIDED_BY_PROJECT
+        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady
 
         for event in events:
+            if isinstance(event, DevServerReady):
+                # A new server process: the same failure from it is news, said again.
+                self._shown.clear()
             diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:

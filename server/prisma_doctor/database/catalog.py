@@ -16,8 +16,10 @@ class Relation:
     kind: str
     columns: tuple[str, ...]
     schema: str | None = None
-    # SQLite: why describing a view failed (its definition may name what no longer exists).
+    # Why describing a view failed (its definition may name what no longer exists): SQLite's error, MariaDB's 1356.
     broken: str | None = None
+    # A view's definition as the database stores it (MySQL and MariaDB: every name qualified), "" when not read.
+    definition: str = ""
 
     @property
     def qualified(self) -> str:

@@ -64,6 +64,10 @@ TRIGGERS_QUERY = (
     f"LEFT(ACTION_STATEMENT, {MAX_SOURCE_CHARS}) FROM information_schema.TRIGGERS "
     f"WHERE TRIGGER_SCHEMA NOT IN {_SYSTEM} ORDER BY EVENT_OBJECT_SCHEMA = DATABASE() DESC LIMIT {MAX_TRIGGERS}"
 )
+VIEWS_QUERY = (
+    f"SELECT TABLE_SCHEMA, TABLE_NAME, LEFT(VIEW_DEFINITION, {MAX_SOURCE_CHARS}) FROM information_schema.VIEWS "
+    f"WHERE TABLE_SCHEMA NOT IN {_SYSTEM} ORDER BY TABLE_SCHEMA = DATABASE() DESC LIMIT {MAX_RELATIONS}"
+)
 # Asked on its own, not found in the (bounded) list of relations, where it sorts last.
 HAS_MIGRATIONS_QUERY = (
     "SELECT COUNT(*) FROM information_schema.TABLES "
@@ -263,6 +267,9 @@ def _read_catalog(cursor: Any) -> Catalog:
     # that names the view, the way SQLite's failing PRAGMA does.
     cursor.execute("SHOW WARNINGS")
     broken = {_broken_view(str(message)): str(message) for _, code, message in cursor.fetchall() if code == 1356}
+    # What each view selects (every name qualified): what a broken one misses (database/views.py).
+    cursor.execute(VIEWS_QUERY)
+    definitions = {(str(schema), str(name)): str(text or "") for schema, name, text in cursor.fetchall()}
     cursor.execute(TRIGGERS_QUERY)
     triggers = tuple(_trigger(*row) for row in cursor.fetchall())
     migrations = None
@@ -274,7 +281,7 @@ def _read_catalog(cursor: Any) -> Catalog:
         )
     return Catalog(
         "mysql",
-        _relations(tables, columns, broken),
+        _relations(tables, columns, broken, definitions),
         triggers,
         database or None,
         _server(str(version)),
@@ -303,7 +310,9 @@ def begin_read_only(driver: Any, cursor: Any) -> None:
     cursor.execute("START TRANSACTION READ ONLY")
 
 
-def _relations(tables: Any, columns: Any, broken: dict[tuple[str, str] | None, str]) -> tuple[Relation, ...]:
+def _relations(
+    tables: Any, columns: Any, broken: dict[tuple[str, str] | None, str], definitions: dict[tuple[str, str], str]
+) -> tuple[Relation, ...]:
     by_relation: dict[tuple[str, str], list[str]] = {}
     for schema, name, column in columns:
         by_relation.setdefault((str(schema), str(name)), []).append(str(column))
@@ -315,7 +324,12 @@ def _relations(tables: Any, columns: Any, broken: dict[tuple[str, str] | None, s
         said = str(comment) if view and comment and str(comment).upper() != "VIEW" else None
         relations.append(
             Relation(
-                str(name), "view" if view else "table", tuple(by_relation.get(key, ())), key[0], broken.get(key) or said
+                str(name),
+                "view" if view else "table",
+                tuple(by_relation.get(key, ())),
+                key[0],
+                broken.get(key) or said,
+                definitions.get(key, ""),
             )
         )
     return tuple(relations)

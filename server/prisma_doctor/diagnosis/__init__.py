@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from prisma_doctor.diagnosis.asked import decided_by_database
 from prisma_doctor.diagnosis.client import unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
-from prisma_doctor.diagnosis.database import missing_column, missing_table
+from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
 from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
 from prisma_doctor.diagnosis.single import single_cause
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
+from prisma_doctor.offers import with_offers
 
 __all__ = [
     "ClientFacts",
@@ -53,6 +54,12 @@ class Diagnoser:
         elif isinstance(event, ev.ClientGenerated) and self.state.dev_server_ready_line is not None:
             self.state.generated_after_ready = True
         found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database, self.database_pending)))
+        facts = self.facts
+        if facts is not None and facts.schema is not None:
+            # The same rule as `check`'s (offers.py): a dev server runs when the facts saw one (`run`'s command, the
+            # editor's terminal, a process of the project); the migrations folder decides between migrate and push.
+            running = facts.dev_server_running or facts.dev_server_started_at is not None
+            found = with_offers(found, dev_server_running=running, migrations=bool(facts.migrations))
         route = getattr(event, "route", None)
         if route is None:
             return found
@@ -83,8 +90,34 @@ def diagnose_report(events: Iterable[ev.Event], facts: ProjectFacts | None, proj
     costs memory for its distinct findings only."""
     diagnoser = Diagnoser(facts)
     known: dict[object, list[Finding]] = {}
-    findings = (finding for event in events for finding in _remembered(diagnoser, event, known))
+    findings = _current_last(events, diagnoser, known)
     return Report.from_findings(project, findings, known=facts is not None and facts.schema is not None)
+
+
+def _current_last(
+    events: Iterable[ev.Event], diagnoser: Diagnoser, known: dict[object, list[Finding]]
+) -> Iterator[Finding]:
+    """Each event's findings; those printed before a later (re)start of the dev server are history: the process that
+    printed them is gone, and they say nothing of the one that runs now (a watcher restarts by itself after a
+    generate). Held between restarts merged (`merge_repeated`), so a long log costs its distinct findings only."""
+    held: dict[tuple[object, ...], Finding] = {}
+    for event in events:
+        if isinstance(event, ev.DevServerReady):
+            yield from (_history(finding, event) for finding in held.values())
+            held = {}
+        for finding in _remembered(diagnoser, event, known):
+            seen = held.get(finding.key)
+            held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
+    yield from held.values()
+
+
+def _history(finding: Finding, restart: ev.DevServerReady) -> Finding:
+    if finding.severity not in (Severity.ERROR, Severity.WARNING):
+        return finding
+    # The restart goes in `data`, not the message: the same error before each of many restarts stays one finding.
+    said = "Before a later restart of the dev server, it printed: "
+    data = {**finding.data, "history": True, "restart": {"line": restart.line, "text": restart.text[:200]}}
+    return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
 
 
 # Distinct events whose findings a report keeps at hand: a log's repeated errors are a few kinds, each many times.
@@ -112,7 +145,7 @@ def _remembered(diagnoser: Diagnoser, event: ev.Event, known: dict[object, list[
 
 
 def _findings(event: ev.Event, context: Context) -> Iterator[Finding]:
-    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError)):
+    if isinstance(event, (ev.MissingColumn, ev.MissingTable, ev.DatabaseObjectError, ev.BrokenView)):
         yield from decided_by_database(event, context, list(_from_project(event, context)))
     else:
         yield from _from_project(event, context)
@@ -125,6 +158,8 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         yield from missing_table(event, context)
     elif isinstance(event, ev.DatabaseObjectError):
         yield db_object(event, context, f"`{event.record}` has no field `{event.field}`")
+    elif isinstance(event, ev.BrokenView):
+        yield broken_view(event, context)
     elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
         yield from unknown_argument(event, context)
     elif isinstance(event, ev.TypeCheckError):

@@ -15,9 +15,12 @@ from dataclasses import replace
 
 from prisma_doctor.database.catalog import Catalog, InspectionFailed, Relation, differs_in_case
 from prisma_doctor.database.triggers import TriggerProblem, trigger_problems
+from prisma_doctor.database.views import view_problems
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
+    VIEW_REMEDY,
     Context,
+    field_for_column,
     make_finding,
     migration_remedy,
     model_for_table,
@@ -186,6 +189,8 @@ def _decide(event: ev.ClientError, context: Context, catalog: Catalog) -> list[F
         return _column(event, context, catalog)
     if isinstance(event, ev.MissingTable):
         return _table(event, context, catalog)
+    if isinstance(event, ev.BrokenView):
+        return _broken_view(event, context, catalog)
     if isinstance(event, ev.DatabaseObjectError):
         model = model_of(event, context.schema)
         relation = catalog.relation(_table_name(model, event.model) or "")
@@ -214,15 +219,49 @@ def _column(event: ev.MissingColumn, context: Context, catalog: Catalog) -> list
         lacking = [c for c in expected if not relation.has_column(c, catalog.case_sensitive)]
         triggers_first = bool(problems) and (not lacking or action in TRIGGER_EVENTS)
     else:
-        problems = sorted(problems, key=lambda p: not p.mentions(reported))
+        # The error names the column: only a trigger that uses it can have raised it (one that names another column
+        # fails with that column's name), so a trigger changed since the log was written is not blamed.
+        problems = [p for p in problems if p.mentions(reported)]
         # A name that no field maps to is not a column the client asked for: only a trigger's code can name it.
         asked_for = not expected or any(_same(c, reported, catalog) for c in expected)
         lacking = [reported] if asked_for and not relation.has_column(reported, catalog.case_sensitive) else []
-        triggers_first = any(p.mentions(reported) for p in problems)
+        triggers_first = bool(problems)
     columns = _lacking_findings(catalog, relation, lacking, event, context, model)
     triggers = _trigger_findings(problems, context, event, catalog)
     found = triggers + columns if triggers_first else columns + triggers
     return list(ranked(found)) if len(found) > 1 else found
+
+
+def _broken_view(event: ev.BrokenView, context: Context, catalog: Catalog) -> list[Finding]:
+    # The message qualifies the view with the database it ran on; a log replayed against the project's database
+    # under another name (a colleague's, CI's) still means the project's own view.
+    view = catalog.relation(event.table, event.schema) or catalog.relation(event.table)
+    if view is None or view.kind != "view":
+        return []
+    problems = view_problems(catalog, view)
+    if not problems:
+        if view.broken is None:
+            return []  # the view reads now: not decided here (it was fixed since, or something else failed)
+        said = f"`{view.qualified}` is a view, and its definition fails ({view.broken})"
+    else:
+        said = "; ".join(p.describe() for p in problems)
+    first = problems[0] if problems else None
+    return [
+        make_finding(
+            "db-object-error",
+            ASKED.format(server=catalog.server)
+            + f"{said}. Change the view's definition (`CREATE OR REPLACE VIEW` in a migration) or bring back what it "
+            "uses; the schema and the client are not the cause.",
+            context.resolve(event.source),
+            DB_SIDE_FIXES,
+            {
+                "model": event.model,
+                "view": view.qualified,
+                "missing_table": first.table if first is not None and first.column is None else None,
+                "missing_column": f"{first.table}.{first.column}" if first is not None and first.column else None,
+            },
+        )
+    ]
 
 
 def _table(event: ev.MissingTable, context: Context, catalog: Catalog) -> list[Finding]:
@@ -255,14 +294,16 @@ def _missing_relation(event: ev.ClientError, context: Context, catalog: Catalog,
                 {"table": table, "model": event.model, "differs_in_case": near.name},
             )
         ]
-    remedy, fixes = migration_remedy(context, table)
+    model = model_of(event, context.schema)
+    view = model is not None and context.schema is not None and context.schema.is_view(model)
+    remedy, fixes = (VIEW_REMEDY, ("migrate-dev",)) if view else migration_remedy(context, table)
     return [
         make_finding(
             "db-missing-table",
             ASKED.format(server=catalog.server) + f"it has no table or view `{table}`: {remedy}.",
             context.resolve(event.source),
             fixes,
-            {"table": table, "model": event.model},
+            {"table": table, "model": event.model, "view": view or None},
         )
     ]
 
@@ -325,13 +366,20 @@ def _trigger_findings(
         if first.trigger.function
         else f"recreate the trigger `{first.trigger.name}` (in a migration)"
     )
+    fixes: tuple[str, ...] = DB_SIDE_FIXES
+    field = _schema_field(context, first.table, first.column)
+    if field is not None:
+        # The schema wants the column the trigger uses: the migration that adds it satisfies the trigger too.
+        remedy, more = migration_remedy(context, first.table, first.column or "")
+        fix += f", or add the column: the schema has `{field}`, and {remedy}"
+        fixes = (*DB_SIDE_FIXES, *more)
     return [
         make_finding(
             "db-object-error",
             ASKED.format(server=catalog.server)
             + f"the {first.describe()}{others}. The schema and the client are not the cause: {fix}.",
             context.resolve(event.source),
-            DB_SIDE_FIXES,
+            fixes,
             {
                 "model": event.model,
                 "trigger": first.trigger.name,
@@ -344,6 +392,14 @@ def _trigger_findings(
             },
         )
     ]
+
+
+def _schema_field(context: Context, table: str, column: str | None) -> str | None:
+    """`User.score` when the schema maps a field of the model of `table` to `column`."""
+    schema = context.schema
+    model = model_for_table(schema, table) if schema is not None and column else None
+    found = field_for_column(model, column) if model is not None and column else None
+    return f"{model.name}.{found.name}" if model is not None and found is not None else None
 
 
 def _all_problems(catalog: Catalog, relation: Relation | None) -> Iterable[TriggerProblem]:

@@ -80,7 +80,7 @@ def _candidate_models(event: ev.UnknownArgument | ev.UnknownField, schema: Datam
     available = set(getattr(event, "available", ()))
     if available:
         # The client lists the arguments it knows: the model whose fields include them all is the one called.
-        matching = [m for m in schema.models if available <= {f.name for f in m.fields}]
+        matching = [m for m in schema.queryable if available <= {f.name for f in m.fields}]
         if matching:
             return matching
-    return list(schema.models)
+    return list(schema.queryable)

@@ -30,6 +30,11 @@ SEE_DATABASE_MESSAGE = {
     ),
 }
 DB_SIDE_FIXES = ("inspect-database-objects",)
+# What to do about a view the database lacks: `migrate dev` writes no `CREATE VIEW`, whatever the schema says.
+VIEW_REMEDY = (
+    "Prisma Migrate does not create views: write its `CREATE VIEW` into a migration (`prisma migrate dev "
+    "--create-only`, then add the SQL) and apply it"
+)
 # A source file is read this far for the line an error points at.
 MAX_SOURCE_BYTES = 1024 * 1024
 
@@ -148,7 +153,8 @@ def migration_remedy(context: Context, table: str, column: str = "") -> tuple[st
     """What to do about a table or column the database lacks, from whether a migration already creates it."""
     facts = context.facts
     if facts is None or not facts.migrations:
-        return "create and apply a migration (`prisma migrate dev`)", ("migrate-dev", "migrate-deploy")
+        # No migrations folder: nothing to deploy, and a first `migrate dev` on a database with tables wants a reset.
+        return "push the schema (`prisma db push`; the project has no migrations)", ("db-push",)
     migration = facts.migration_creating(table, column)
     if migration is not None:
         return f"the migration `{migration}` creates it: apply it (`prisma migrate deploy`)", (
@@ -185,8 +191,8 @@ def model_of(event: ev.ClientError, schema: Datamodel | None) -> Model | None:
 
 
 def model_for_table(datamodel: Datamodel, table: str) -> Model | None:
-    exact = next((m for m in datamodel.models if (m.db_name or m.name) == table), None)
-    return exact or next((m for m in datamodel.models if (m.db_name or m.name).lower() == table.lower()), None)
+    exact = next((m for m in datamodel.queryable if (m.db_name or m.name) == table), None)
+    return exact or next((m for m in datamodel.queryable if (m.db_name or m.name).lower() == table.lower()), None)
 
 
 def field_for_column(model: Model, column: str) -> Field | None:

@@ -1,4 +1,5 @@
-"""P2022 and P2021: a column or a table the database lacks, or a name Prisma misread from the database's message."""
+"""P2022 and P2021: a column or a table the database lacks, or a name Prisma misread from the database's message;
+and a view whose definition names what the database no longer has (MySQL's 1356, passed on as P2039)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator, Mapping
 
 from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
+    VIEW_REMEDY,
     Context,
     client_field,
     db_object,
@@ -67,7 +69,21 @@ def missing_column(event: ev.MissingColumn, context: Context) -> Iterator[Findin
     in_clients = [c for c in context.clients() if client_field(c, model.name, column) is not None]
     lacking = [c for c in context.clients() if client_field(c, model.name, column) is None]
     related = related_to(in_schema.location if in_schema else model.location)
-    if in_schema is not None and lacking:
+    if in_schema is not None and lacking and not in_clients:
+        # No client has the field, so no client asked for its column: the database's own code named it.
+        remedy, fixes = migration_remedy(context, model.db_name or model.name, column)
+        yield make_finding(
+            "db-object-error",
+            f"`{model.name}.{in_schema.name}` is in the schema but not in the generated client at {lacking[0].path}, "
+            f"so the client did not query `{column}`: a trigger, view or function in the database uses it. A "
+            f"migration that adds the column satisfies it ({remedy}). "
+            + see_database_message(context, model.db_name or model.name),
+            where,
+            (*DB_SIDE_FIXES, *fixes),
+            {**data, "client": lacking[0].path},
+            related,
+        )
+    elif in_schema is not None and lacking:
         yield make_finding(
             "client-out-of-sync",
             f"`{model.name}.{in_schema.name}` is in the schema but not in the generated client at {lacking[0].path}; "
@@ -176,6 +192,16 @@ def missing_table(event: ev.MissingTable, context: Context) -> Iterator[Finding]
             data,
             related_to(model.location),
         )
+    elif model is not None and schema.is_view(model):
+        yield make_finding(
+            "db-missing-table",
+            f"The view `{model.name}` is in the schema and the client, but the database has no view "
+            f"`{event.table}`: {VIEW_REMEDY}.",
+            where,
+            ("migrate-dev",),
+            {**data, "view": True},
+            related_to(model.location),
+        )
     elif model is not None:
         remedy, fixes = migration_remedy(context, model.db_name or model.name)
         yield make_finding(
@@ -206,3 +232,17 @@ def missing_table(event: ev.MissingTable, context: Context) -> Iterator[Finding]
             DB_SIDE_FIXES,
             data,
         )
+
+
+def broken_view(event: ev.BrokenView, context: Context) -> Finding:
+    """The message names the view but not what it misses: only the database's catalog can (`asked.py`)."""
+    view = f"{event.schema}.{event.table}" if event.schema else event.table
+    return make_finding(
+        "db-object-error",
+        f"The view `{view}` names a table, column or function the database no longer has (MySQL/MariaDB "
+        "error 1356): change its definition (`CREATE OR REPLACE VIEW` in a migration); the schema and the client "
+        f"are not the cause. {see_database_message(context, event.table)}",
+        context.resolve(event.source),
+        DB_SIDE_FIXES,
+        {"view": view, "model": event.model, "reported": event.text},
+    )

@@ -40,6 +40,8 @@ class ProjectFacts:
     outputs: tuple[str, ...] = ()
     dev_server_started_at: datetime | None = None
     dev_server_pid: int | None = None
+    # Whether a dev server of the project runs (any kind, found by its process tree): what `project_facts` saw.
+    dev_server_running: bool = False
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
@@ -49,6 +51,8 @@ class ProjectFacts:
     database: DatabaseProbe | None = field(default=None, compare=False, repr=False)
     # The `prisma` CLI installed for the schema, as Node resolves it (None: not installed, or unreadable).
     prisma_version: str | None = None
+    # Each generator's `engineType` ("" when unset): whether the query engine is native or the client's own.
+    engine_types: tuple[str, ...] = ()
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
@@ -56,9 +60,13 @@ class ProjectFacts:
 
 def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     """Gather the facts from the project on disk (schema, clients, migrations folder, Next's dev server lock)."""
-    from prisma_doctor.check import inspect_project
+    from dataclasses import replace
 
-    return facts_from_state(inspect_project(root, schema_path))
+    from prisma_doctor.check import inspect_project
+    from prisma_doctor.full_check import running_dev_servers
+
+    facts = facts_from_state(inspect_project(root, schema_path))
+    return replace(facts, dev_server_running=facts.schema is not None and bool(running_dev_servers(root)))
 
 
 def running_dev_server(root: Path) -> DevServerLock | None:
@@ -98,6 +106,7 @@ def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFac
         prisma_version=installed_version(
             CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
         ),
+        engine_types=tuple(c.generator.engine_type or "" for c in state.clients),
     )
 
 

@@ -246,7 +246,7 @@ def _model_of_accessor(accessor: str | None, context: Context) -> str | None:
         return None
     schema = context.schema
     if schema is not None:
-        found = next((m.name for m in schema.models if m.name[:1].lower() + m.name[1:] == accessor), None)
+        found = next((m.name for m in schema.queryable if m.name[:1].lower() + m.name[1:] == accessor), None)
         if found is not None:
             return found
     return accessor[:1].upper() + accessor[1:]

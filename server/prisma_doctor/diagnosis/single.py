@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prisma_doctor.catalogue import DATABASE_SIDE, CauseClass, entry_for, match_message
 from prisma_doctor.diagnosis.context import Context, make_finding, on_model
+from prisma_doctor.diagnosis.facts import ProjectFacts
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.logs import events as ev
 
@@ -39,13 +40,16 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             severity=Severity.INFO,
         )
     if isinstance(event, ev.DatabaseUnreachable):
+        # A driver adapter's pool timeout names no address: the project's URL (its password masked) does.
+        probe = context.facts.database if context.facts is not None else None
+        address = event.address or (probe.shown if probe is not None else None)
         return make_finding(
             "db-unreachable",
-            f"The database server{' at ' + event.address if event.address else ''} cannot be reached: start it or "
-            "check the connection string.",
+            f"The database server{' at ' + address if address else ''} cannot be reached: start it or check the "
+            "connection string.",
             where,
             (),
-            {"address": event.address},
+            {"address": address},
         )
     if isinstance(event, ev.ClientNotInitialized):
         return make_finding(
@@ -76,7 +80,7 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
     if isinstance(event, ev.EngineDownloadFailed):
         return make_finding(
             "engine-unavailable",
-            _engine_download_message(event, context.facts.prisma_version if context.facts else None),
+            _engine_download_message(event, context.facts),
             None,
             (),
             {"url": event.url, "reason": event.reason},
@@ -191,23 +195,50 @@ def catalogued(event: ev.ClientError, where: Location | None) -> Finding | None:
     )
 
 
-def _engine_download_message(event: ev.EngineDownloadFailed, prisma_version: str | None) -> str:
-    """What to do when the CLI cannot download an engine. Up to Prisma 6 a driver adapter does without the native
-    engines (the schema engine too, through prisma.config.ts's `adapter`); Prisma 7 has no native query engine, and
-    its config takes no adapter for migrations, so its schema engine has no stand-in."""
+def _engine_download_message(event: ev.EngineDownloadFailed, facts: ProjectFacts | None) -> str:
+    """What to do when the CLI cannot download an engine, by the Prisma version: 5 has only native engines; 6 (from
+    6.16) can run its client without the native query engine (`engineType = "client"`), yet its CLI still fetches
+    the engine library for `generate`; 7 has no native query engine, and its schema engine has no stand-in."""
     reason = f" ({event.reason})" if event.reason else ""
-    schema_engine = any(name in (event.url or "") for name in ("schema-engine", "migration-engine"))
-    major = (prisma_version or "").split(".", 1)[0]
-    if schema_engine and major.isdigit() and int(major) >= 7:
-        return (
-            f"The Prisma CLI {prisma_version} could not download its schema engine{reason}: `migrate` and `db push` "
-            "run it (no driver adapter stands in for it on Prisma 7), and `generate` looks for it first. Give the "
-            "CLI network access, or set PRISMA_SCHEMA_ENGINE_BINARY to a schema-engine binary you have."
-        )
-    return (
-        f'The Prisma CLI could not download an engine{reason}: use `engineType = "client"` with a driver '
-        "adapter and prisma.config.ts, or give the CLI network access (a broken schema can cause this too)."
+    version = facts.prisma_version if facts is not None else None
+    client_engine = facts is not None and "client" in facts.engine_types
+    major, minor = _version(version)
+    cli = f"The Prisma CLI {version}" if version else "The Prisma CLI"
+    variables = (
+        "set PRISMA_QUERY_ENGINE_LIBRARY (for `generate`) and PRISMA_SCHEMA_ENGINE_BINARY (for `migrate` and "
+        "`db push`) to engine files you have"
     )
+    if major is not None and major >= 7:
+        return (
+            f"{cli} could not download its schema engine{reason}: `migrate` and `db push` run it (no driver adapter "
+            "stands in for it on Prisma 7), and `generate` looks for it first. Give the CLI network access, or set "
+            "PRISMA_SCHEMA_ENGINE_BINARY to a schema-engine binary you have."
+        )
+    if major is not None and major <= 5:
+        return (
+            f"{cli} could not download an engine{reason}: Prisma {major} runs only native engines (it has no "
+            f'`engineType = "client"`). Give the CLI network access, or {variables}.'
+        )
+    if major == 6 and client_engine:
+        return (
+            f'{cli} could not download an engine{reason}, though the generator already has `engineType = "client"`: '
+            f"Prisma 6's CLI still fetches the query engine library for `generate`. Give the CLI network access, or "
+            f"{variables} (for `generate` any file there will do)."
+        )
+    if major == 6 and minor is not None and minor >= 16:
+        return (
+            f"{cli} could not download an engine{reason}: give the CLI network access, or {variables}. "
+            f'(`engineType = "client"` with a driver adapter spares the app the native query engine, not the CLI.)'
+        )
+    return f"{cli} could not download an engine{reason}: give the CLI network access, or {variables}."
+
+
+def _version(version: str | None) -> tuple[int | None, int | None]:
+    """`6.17.1` -> (6, 17); (None, None) when it cannot be read."""
+    parts = (version or "").split(".")
+    major = int(parts[0]) if parts[0].isdigit() else None
+    minor = int(parts[1]) if major is not None and len(parts) > 1 and parts[1].isdigit() else None
+    return major, minor
 
 
 def _engine_file(printed: str, context: Context) -> str | None:

@@ -111,6 +111,15 @@ class DatabaseObjectError(ClientError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BrokenView(ClientError):
+    """MySQL's and MariaDB's 1356 (`View 'app.UserInfo' references invalid table(s) or column(s)`): a view whose
+    definition names what no longer exists. `table` is the view, as printed."""
+
+    table: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class UniqueConstraintFailed(ClientError):
     fields: tuple[str, ...]
 
@@ -282,4 +291,5 @@ DECIDED_BY_PROJECT = (ClientError, TypeCheckError, ClientModuleMissing)
 
 @dataclass(frozen=True, kw_only=True)
 class DevServerReady(Event):
-    """`next dev` printed `✓ Ready`: a (re)start, after which the server loads the client anew."""
+    """A (re)start, after which the server loads the client anew: `next dev`'s `✓ Ready`, a watcher's restart line
+    (tsx, nodemon, `node --watch`). The errors before it were the old process's."""

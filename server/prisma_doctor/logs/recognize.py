@@ -67,6 +67,16 @@ _ERROR_CODE_LINE = re.compile(r"^\s*(?:Error code: |Error: )?(?P<code>P\d{4})\b"
 # every dot of a long run as the one.
 _P2022 = re.compile(r"The column `(?P<col>[^`]*)` does not exist in the current database")
 _P2021 = re.compile(r"The table `(?P<table>[^`]*)` does not exist in the current database")
+# A driver adapter that cannot get a connection passes its driver's code on as P2039 (``Database error. Code:
+# `45028`. Message: `pool timeout: ...` ``): the mariadb connector's codes for a connection it could not open or
+# lost (lib/misc/errors.js: 45009 socket closed, 45012 connect timeout, 45019 socket error, 45026 socket timeout,
+# 45028 pool timeout, 45039 initial timeout, 45061 no connection in the pool), and Node's own socket codes.
+_ADAPTER_UNREACHABLE = re.compile(
+    r"Database error\. Code: `(?:4500[9]|4501[29]|45026|45028|45039|45061|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|"
+    r"ENETUNREACH|ENOTFOUND|ECONNRESET)`"
+)
+# MariaDB's and MySQL's 1356: a view whose definition names a table, column or function that no longer exists.
+_BROKEN_VIEW = re.compile(r"View '(?P<view>[^']+)' references invalid table")
 # The name ends where a quote that wraps the whole message begins (Prisma 7: ``Message: `SQLITE_ERROR: ...` ``).
 _SQLITE_COLUMN = re.compile(r"no such column: (?P<col>[^\s`'\"]+)")
 _SQLITE_TABLE = re.compile(r"no such table: (?P<table>[^\s`'\"]+)")
@@ -113,6 +123,13 @@ _ENGINE_ERROR = re.compile(r"\b(?P<err>EPERM|EBUSY|EACCES)\b")
 # the rest to rescan. No `(` inside, so that the next header ends one that is not closed.
 _GENERATED = re.compile(r"Generated Prisma Client \((?P<inside>[^()]*)\) to (?P<output>\S+)")
 _READY = re.compile(r"^\s*✓ Ready in\b")
+# A watcher starting the server again (its process loads the client anew): tsx's `[tsx] change in ./x Restarting...`,
+# nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, and a repair's own
+# restart in the output it records.
+_RESTARTED = re.compile(
+    r"^\s*(?:[\d:.]{1,12} (?:[AP]M )?)?\[tsx\] .{0,500}\bRestarting\.\.\."
+    r"|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$|^--- prisma-doctor restarted: "
+)
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
     r"|Your local migration history and the migrations table from your database are different"
@@ -148,6 +165,7 @@ _START_ANCHOR = re.compile(
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
     r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
+    r"|Restarting|restarting due|prisma-doctor restarted"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -171,6 +189,7 @@ _ANCHOR_CANDIDATES = tuple(
         r"Unable to require",
         r"You are about to drop",
         r"shadow database",
+        r"estart(?:ing|ed)",
     )
 )
 
@@ -392,7 +411,10 @@ class Recognizer:
             yield ev.EnvVarMissing(line=n, text=text, name=m.group("name"))
         elif (m := _GENERATED.search(line)) and (version := _generated_version(m.group("inside"))):
             yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
-        elif _READY.search(line):
+        elif _READY.search(line) or (
+            ("Restarting" in line or "restarting due" in line or "prisma-doctor restarted" in line)
+            and _RESTARTED.search(line)
+        ):
             yield ev.DevServerReady(line=n, text=text)
         elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
             yield ev.DatabaseDrift(line=n, text=text)
@@ -651,6 +673,10 @@ def _classify_message(
         return ev.MissingColumn, {**_split_column(m.group("col")), "code": "P2022"}
     if m := _P2021.search(line):
         return ev.MissingTable, {**_split_table(m.group("table")), "code": "P2021"}
+    if "Database error" in line and _ADAPTER_UNREACHABLE.search(line):
+        return ev.DatabaseUnreachable, {"address": None, "code": "P2039"}
+    if "View '" in line and (m := _BROKEN_VIEW.search(line)):
+        return ev.BrokenView, _split_table(m.group("view"))
     if not raw_driver_text:
         pass
     elif ("has no field" in line or "n'a pas de champ" in line) and (m := _PG_RECORD.search(line)):

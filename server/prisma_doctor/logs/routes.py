@@ -20,6 +20,9 @@ _REQUEST_LINE = r"\b(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500}) "
 _FAILED_REQUEST = re.compile(_REQUEST_LINE + r"5\d\d\b")
 _ANSWERED_REQUEST = re.compile(_REQUEST_LINE + r"[1-5]\d\d\b")
 _PATH = re.compile(r"/[^\s\"'<>]{0,500}")
+# A request line printed as the request arrives, before any answer: `GET /todos` (an Express `console.log`), Hono's
+# `<-- POST /users/2/rename`. The whole line is the request: a method and a path in running text is not one.
+_ARRIVED = re.compile(r"^\s*(?:<--\s+)?(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500})\s*$")
 # A repair asks again at most this many requests: the latest that failed.
 MAX_ROUTES = 3
 # pino's level for an error (`logger.error`): a line at this level with the request on it is a failed request.
@@ -57,6 +60,12 @@ def failed_requests_in(line: str) -> list[FailedRequest]:
     else:
         texts = [line]
     return [FailedRequest(m, p) for text in texts if " 5" in text for m, p in _FAILED_REQUEST.findall(text)]
+
+
+def arrived_request(line: str) -> FailedRequest | None:
+    """The request a clean line says arrived (no status yet), or None."""
+    found = _ARRIVED.match(line) if " /" in line else None
+    return FailedRequest(found.group(1), found.group(2)) if found else None
 
 
 def failed_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,10 +22,18 @@ from pathlib import Path
 from prisma_doctor import project_files
 from prisma_doctor.findings import Finding, Severity
 from prisma_doctor.logs import nextlog
-from prisma_doctor.logs.events import Event
+from prisma_doctor.logs.events import ClientError, Event, RecordNotFound, UniqueConstraintFailed
 from prisma_doctor.logs.recognize import LogReader
-from prisma_doctor.logs.routes import FailedRequest, answered_requests, failed_requests
-from prisma_doctor.repair.listeners import Listener
+from prisma_doctor.logs.routes import (
+    MAX_ROUTES,
+    FailedRequest,
+    answered_requests,
+    arrived_request,
+    failed_requests,
+    failed_requests_in,
+)
+from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.repair.listeners import Listener, listener_on
 from prisma_doctor.state_folder import STATE_DIR
 
 # Where a dev server's output can be read without owning its terminal: `prisma-doctor run`'s record (and a
@@ -41,6 +49,10 @@ SETTLE_SECONDS = 1.0
 # A server that logs no requests: its outputs unchanged this long after the answer have said what they had to.
 QUIET_SECONDS = 0.1
 POLL_SECONDS = 0.02
+# How often a failed server's tree is looked at for a restarted listener.
+RESTART_POLL_SECONDS = 0.2
+# The app's data, not its code or client: no repair fixes them, so their requests are not the repair's to verify.
+_DATA_PROBLEMS = (UniqueConstraintFailed, RecordNotFound)
 # How much of each output before the request is read to tell whether the server logs its requests.
 REQUEST_LOG_BYTES = 64 << 10
 
@@ -63,9 +75,70 @@ class AppAnswer:
 
 
 def requests_that_failed(root: Path) -> list[FailedRequest]:
-    """The requests the dev server's readable outputs show failing (latest last); none when nothing is known."""
-    tails = (_read(root / output, -TAIL_BYTES, TAIL_BYTES) for output in OUTPUTS)
-    return failed_requests(tail + b"\n" for tail in tails if tail is not None)
+    """The requests the dev server's readable outputs show failing (latest last); none when nothing is known: those
+    a request line with a 5xx names, and those that arrived (`GET /todos`, no status) just before an error no such
+    line follows."""
+    found = failed_requests(
+        tail + b"\n"
+        for tail in (_read(root / output, -TAIL_BYTES, TAIL_BYTES) for output in OUTPUTS)
+        if tail is not None
+    )
+    for failure in _failures(root):
+        if failure.arrived is not None:
+            if failure.arrived in found:
+                found.remove(failure.arrived)
+            found.append(failure.arrived)
+    return found[-MAX_ROUTES:]
+
+
+def failures_without_request(root: Path) -> list[str]:
+    """Where the latest Prisma errors in the dev server's outputs failed when no request line names their request
+    (Vite/React Router and a server without a request logger print none): their call sites (`src/server.ts:14`),
+    latest last. A repair cannot ask them again, and `/` answering shows nothing of them."""
+    sites: list[str] = []
+    for failure in _failures(root):
+        if failure.arrived is not None:
+            continue
+        where = failure.error.source
+        site = f"{where.file}:{where.line}" if where is not None else f"`{failure.error.text.strip()[:80]}`"
+        if site in sites:
+            sites.remove(site)
+        sites.append(site)
+    return sites[-MAX_ROUTES:]
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A Prisma error in the output that no failed request line (`GET /x 500`) follows."""
+
+    error: ClientError
+    arrived: FailedRequest | None  # the request that arrived just before it (`GET /todos`), when one did
+
+
+def _failures(root: Path) -> list[_Failure]:
+    found: list[_Failure] = []
+    for output in OUTPUTS:
+        data = _read(root / output, -TAIL_BYTES, TAIL_BYTES)
+        if data is None:
+            continue
+        data = _messages(output, data)
+        failed: list[int] = []
+        arrived: dict[int, FailedRequest] = {}
+        for number, line in enumerate(read_lines([data]), 1):
+            if failed_requests_in(line):
+                failed.append(number)
+            elif (request := arrived_request(line)) is not None:
+                arrived[number] = request
+        errors = [e for e in _events(output, data) if isinstance(e, ClientError) and not isinstance(e, _DATA_PROBLEMS)]
+        bounds = [0, *(e.line for e in errors), len(data)]
+        for index, error in enumerate(errors):
+            previous, following = bounds[index], bounds[index + 2]
+            # Its request: a failed request line before the next error (`POST /x 500 in 9ms`, printed once answered).
+            if error.route is not None or any(error.line < number <= following for number in failed):
+                continue
+            before = [request for number, request in arrived.items() if previous < number < error.line]
+            found.append(_Failure(error, before[-1] if before else None))
+    return found
 
 
 def ask_app(
@@ -77,20 +150,27 @@ def ask_app(
     should_stop: Callable[[], bool] = lambda: False,
     timeout: float = ANSWER_TIMEOUT,
     watcher_grace: float = 0.0,
+    tree_root: int | None = None,
 ) -> AppAnswer:
     """GET `route` from `listener` (a process of the dev server's tree) and judge the answer and what the server
     printed meanwhile.
 
     A runtime error that comes back is diagnosed knowing when the process that listens started (older than the
-    client: a stale server). With `watcher_grace`, a failed answer is asked
-    again once after that many seconds: a server the repair left running may be a watcher (`node --watch`,
-    nodemon) that restarts by itself for the new client, a moment after the generate."""
+    client: a stale server). With `watcher_grace` and the server's `tree_root`, a failed answer is asked again once
+    the server's tree listens from a process started since (a watcher, `node --watch` or nodemon, that restarts by
+    itself for the new client a moment after the generate): on that evidence only, waited for at most
+    `watcher_grace` seconds. No restart: the first answer stands."""
     answer = _ask(root, listener, route, say, should_stop, timeout)
-    if answer.ok or watcher_grace <= 0 or should_stop():
+    if answer.ok or watcher_grace <= 0 or tree_root is None or should_stop():
         return answer
-    say(f"GET {route} failed; asking again in {watcher_grace:.0f}s, in case the dev server restarts by itself")
-    time.sleep(watcher_grace)
-    return _ask(root, listener, route, say, should_stop, timeout)
+    say(f"GET {route} failed; waiting up to {watcher_grace:.0f}s for the dev server to restart by itself")
+    deadline = time.monotonic() + watcher_grace
+    while time.monotonic() < deadline and not should_stop():
+        again = listener_on(tree_root, listener.port)
+        if again is not None and again.started > listener.started:
+            return _ask(root, again, route, say, should_stop, timeout)
+        time.sleep(RESTART_POLL_SECONDS)
+    return answer
 
 
 def _ask(
@@ -219,18 +299,34 @@ def _size(path: Path) -> int:
 
 def _errors_since(root: Path, offsets: dict[Path, int], started_at: float | None) -> tuple[Finding, ...]:
     """The errors the dev server printed since `offsets`, as findings with their cause."""
+    events = [event for output, data in _read_since(root, offsets).items() for event in _events(output, data)]
+    return _diagnosed(root, events, started_at)
+
+
+def latest_failure(root: Path) -> tuple[Finding, ...]:
+    """What the latest Prisma error in the dev server's outputs (the output written last) was, diagnosed: what a
+    repair is run for, and what it must say before it starts when it cannot fix that (a trigger's error)."""
+    written = sorted((path for path in (root / output for output in OUTPUTS) if path.is_file()), key=_mtime)
+    for path in reversed(written):
+        data = _read(path, -TAIL_BYTES, TAIL_BYTES)
+        output = path.relative_to(root)
+        errors = [e for e in _events(output, data) if isinstance(e, ClientError)] if data is not None else []
+        if errors:
+            return _diagnosed(root, errors[-1:], None)
+    return ()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _diagnosed(root: Path, events: Sequence[Event], started_at: float | None) -> tuple[Finding, ...]:
+    """The errors among `events`, as findings with their cause (the project's facts; the server's start when known)."""
     from prisma_doctor.diagnosis import Diagnoser, project_facts
 
-    events: list[Event] = []
-    for output, data in _read_since(root, offsets).items():
-        reader = LogReader()
-        if output == nextlog.LOG:
-            data = "\n".join(
-                line
-                for record in data.decode("utf-8", "replace").splitlines()
-                for line in nextlog.message_lines(record)
-            ).encode()
-        events += reader.feed(data) + reader.close()
     if not events:
         return ()
     try:
@@ -246,3 +342,17 @@ def _errors_since(root: Path, offsets: dict[Path, int], started_at: float | None
             if finding.severity == Severity.ERROR:
                 found.setdefault(finding.key, finding)
     return tuple(found.values())
+
+
+def _events(output: Path, data: bytes) -> list[Event]:
+    """The events in what `output` holds."""
+    reader = LogReader()
+    return reader.feed(_messages(output, data)) + reader.close()
+
+
+def _messages(output: Path, data: bytes) -> bytes:
+    """What `output` holds as lines of output (Next's own dev log: the messages of its JSON records)."""
+    if output != nextlog.LOG:
+        return data
+    records = data.decode("utf-8", "replace").splitlines()
+    return "\n".join(line for record in records for line in nextlog.message_lines(record)).encode()

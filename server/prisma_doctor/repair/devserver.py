@@ -38,6 +38,7 @@ from prisma_doctor.logs.nextlog import LOCK, DevServerLock, read_lock
 from prisma_doctor.masking import mask_command, shown_command
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
+from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import listeners
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
@@ -176,7 +177,7 @@ def _serves_project(lock: DevServerLock, root: Path, protected: set[int]) -> boo
         if not any(dev_server_tool(command) for command in commands):
             return False
         # Next writes the lock once its bundler is set up: after the process started, within a few minutes.
-        started = process.create_time()
+        started = started_at(process)
         written = lock.started_at.timestamp()
         return started - LOCK_CLOCK_SLACK <= written <= started + LOCK_WRITTEN_WITHIN
     except (psutil.Error, OSError):
@@ -331,7 +332,7 @@ def _announced_without_owner(root: Path, log_path: Path, pid: int) -> dict[int, 
             for c in psutil.net_connections(kind="inet")
             if c.status == psutil.CONN_LISTEN and c.laddr and not c.pid
         }
-        started = psutil.Process(pid).create_time()
+        started = started_at(psutil.Process(pid))
     except (psutil.Error, OSError):
         return {}
     if announced not in unowned:
@@ -357,7 +358,7 @@ def serving_since(server: DevServer) -> float | None:
     if listener is not None:
         return listener.started
     try:
-        return psutil.Process(server.pid).create_time()
+        return started_at(psutil.Process(server.pid))
     except psutil.Error:
         return None
 
@@ -369,7 +370,7 @@ def still_running(server: DevServer) -> bool:
             continue
         try:
             process = psutil.Process(pid)
-            if process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= server.seen_at:
+            if process.status() != psutil.STATUS_ZOMBIE and started_at(process) <= server.seen_at:
                 return True
         except psutil.Error:
             continue
@@ -418,15 +419,16 @@ def restart(
 
 def restart_in_run(
     server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
-) -> Restarted:
+) -> Restarted | None:
     """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
-    until the new server answers. Its output goes on into `run`'s terminal and record."""
+    until the new server answers. Its output goes on into `run`'s terminal and record. None when that `run` is gone
+    and started nothing: the server is then the caller's to start (`restart`), not left down."""
     folder = StateFolder(root)
     log_path = folder.path / "dev-output.log"
     assert server.run_pid is not None
     owner = run_control.RunOwner(server.run_pid, server.launcher_pids[0])
-    if not psutil.pid_exists(owner.pid):
-        return Restarted(0, None, str(log_path), False, "the `prisma-doctor run` that ran it has exited: run it again")
+    if not _run_alive(owner):
+        return None
     run_control.ask(folder, run_control.START)
     deadline = time.monotonic() + timeout
     child = None
@@ -434,12 +436,19 @@ def restart_in_run(
         child = run_control.current_child(folder, owner)
         if child is not None and child != owner.child:
             break
-        if not psutil.pid_exists(owner.pid):
-            return Restarted(0, None, str(log_path), False, "the `prisma-doctor run` that ran it exited meanwhile")
+        if not _run_alive(owner):
+            return None
         time.sleep(0.2)
     if child is None or child == owner.child:
         return Restarted(0, None, str(log_path), False, "`prisma-doctor run` did not start the dev server again")
     return _wait_until_answering(child, lambda: _exit_code(child), server, root, log_path, timeout, should_stop)
+
+
+def _run_alive(owner: run_control.RunOwner) -> bool:
+    try:
+        return psutil.Process(owner.pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _exit_code(pid: int) -> int | None:

@@ -28,6 +28,7 @@ from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.masking import shown_command
 from prisma_doctor.package_json import read_package_json
+from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer
@@ -201,7 +202,7 @@ def _still_running(record: dict[str, Any]) -> bool:
         return False
     try:
         process = psutil.Process(pid)
-        return process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= float(started) + 1.0
+        return process.status() != psutil.STATUS_ZOMBIE and started_at(process) <= float(started) + 1.0
     except (psutil.Error, OSError, ValueError, OverflowError):
         return False
 
@@ -320,7 +321,7 @@ def _alive(data: dict[str, Any], started: float | None) -> bool:
             continue
         try:
             process = psutil.Process(pid)
-            if process.status() != psutil.STATUS_ZOMBIE and (started is None or process.create_time() <= started):
+            if process.status() != psutil.STATUS_ZOMBIE and (started is None or started_at(process) <= started):
                 return True
         except (psutil.Error, OSError):
             continue

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from prisma_doctor.process_start import started_at
+
 
 @dataclass(frozen=True)
 class Listener:
@@ -43,7 +45,7 @@ def listeners(processes: list[psutil.Process]) -> dict[int, Listener]:
     for process in processes:
         try:
             connections = process.net_connections(kind="inet")
-            started = process.create_time()
+            started = started_at(process)
         except (psutil.Error, OSError):
             continue
         for connection in connections:

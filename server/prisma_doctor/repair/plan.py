@@ -22,7 +22,7 @@ from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import journal
-from prisma_doctor.repair.app_check import requests_that_failed
+from prisma_doctor.repair.app_check import failures_without_request, latest_failure, requests_that_failed
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
@@ -49,7 +49,7 @@ from prisma_doctor.repair.steps import (
     missing_packages,
 )
 from prisma_doctor.repair.targets import Targets, find_targets
-from prisma_doctor.state_folder import STATE_DIR
+from prisma_doctor.state_folder import STATE_DIR, StateFolder
 from prisma_doctor.workspace import app_folders
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
@@ -118,6 +118,8 @@ def build_plan(
     apps = app_folders(project)
     notes, interruption, unaccounted = _notes_and_leftovers(Path(root).resolve(), project, apps)
     servers = _dev_servers(apps)
+    if kind not in DATABASE_COMMANDS:
+        notes += _unfixable_failure_notes(apps, kind)
     # What the unfinished repair stopped is started again with the others (as the project's own script).
     recovered = _recovered_servers(interruption)
     if kind in ("restart-dev", *DATABASE_COMMANDS) and unaccounted:
@@ -148,6 +150,7 @@ def build_plan(
             _verify_app(servers, apps),
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
+    refusals += _engine_refusals(project, targets)
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
     steps = [*_recover(interruption, project, takes_over=True)]
@@ -171,6 +174,21 @@ def build_plan(
     steps += [Verify(), _verify_app(kept, apps)]
     plan_servers = [*servers, *recovered] if kind == "reset" else recovered
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
+
+
+# Findings of the database's own objects: no client or dev server change fixes them.
+UNFIXED_BY_CLIENT = frozenset({"db-object-error"})
+
+
+def _unfixable_failure_notes(folders: list[Path], kind: str) -> list[str]:
+    """Said before anything changes: the dev server's latest failure is the database's own (a trigger, view or
+    function using what its table lacks), which regenerating the client and restarting the server cannot fix."""
+    found = {f.message: f for folder in folders for f in latest_failure(folder) if f.code in UNFIXED_BY_CLIENT}
+    return [
+        f"the dev server's latest failure is {f.code}: {f.message.rstrip('.')}; {kind} does not change the "
+        "database, so it cannot fix that one"
+        for f in found.values()
+    ]
 
 
 def _notes_and_leftovers(
@@ -244,7 +262,8 @@ def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
         found = next(filter(None, (route_handler(folder, request.path) for folder in folders)), None)
         if request.reads_only and found is not None:
             handlers[request.path] = str(found)
-    return VerifyApp(servers, requests, handlers)
+    unasked = list(dict.fromkeys(site for folder in folders for site in failures_without_request(folder)))
+    return VerifyApp(servers, requests, handlers, unasked)
 
 
 def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:
@@ -259,7 +278,7 @@ def _processes(folders: list[Path], clients: list[Path] | None = None) -> list[P
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
             found.setdefault(process.pid, process)
-    return sorted(found.values(), key=lambda p: p.create_time)
+    return sorted(found.values(), key=lambda p: p.started)
 
 
 def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes: list[str]) -> list[ProjectProcess]:
@@ -347,6 +366,33 @@ def _schema_refusals(targets: Targets) -> list[str]:
     # aside for nothing.
     unset = config_env_findings(state.root, state.schema.source) if state.schema is not None else []
     return refusals + [f"Prisma cannot load its config: {f.message}" for f in unset]
+
+
+# What lets a generate that could not download an engine succeed without the network.
+ENGINE_OVERRIDES = ("PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_QUERY_ENGINE_BINARY", "PRISMA_ENGINES_MIRROR")
+
+
+def _engine_refusals(project: Path, targets: Targets) -> list[str]:
+    """A generate that could not get its engine here fails again the same way: said before anything is stopped or
+    set aside, from what the last generate printed (`.prisma-doctor/generate.log`), unless something changed
+    since: a client generated after it (the user ran `prisma generate`), or an engine variable set now."""
+    from prisma_doctor.diagnosis import diagnose_output
+
+    log = StateFolder(project).path / "generate.log"
+    text = StateFolder(project).read_text("generate.log")
+    try:
+        written = log.stat().st_mtime
+    except OSError:
+        return []
+    generated = [c.client.generated_at.timestamp() for c in targets.state.clients if c.client is not None]
+    if not text or any(at > written for at in generated) or any(os.environ.get(name) for name in ENGINE_OVERRIDES):
+        return []
+    found = [f for f in diagnose_output(text, None) if f.code == "engine-unavailable"]
+    return [
+        f"the last `prisma generate` here ({log}) failed: {f.message.rstrip('.')}. It would fail the same way; once "
+        "the engine can be had, run `prisma generate` yourself, then the repair"
+        for f in found[:1]
+    ]
 
 
 def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -> list[str]:

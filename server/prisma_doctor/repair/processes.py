@@ -25,6 +25,7 @@ import psutil
 
 from prisma_doctor.masking import shown_command
 from prisma_doctor.process_names import is_prisma_doctor, process_ancestors, process_name, process_program
+from prisma_doctor.process_start import same_start, start_key
 from prisma_doctor.repair.devserver_kinds import runtime_script, script_package
 from prisma_doctor.repair.safe_fs import is_inside
 
@@ -70,7 +71,7 @@ class ProjectProcess:
     name: str
     cmdline: tuple[str, ...]
     cwd: str | None
-    create_time: float
+    started: float  # process_start.start_key: its identity with the pid
     reason: str
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
@@ -135,7 +136,7 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     maps = any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node"))
     found: list[ProjectProcess] = []
     # Not "name": Wine's psutil raises a plain OSError for it, which would end the whole iteration.
-    for process in psutil.process_iter(["pid", "ppid", "create_time"]):
+    for process in psutil.process_iter(["pid", "ppid"]):
         if process.pid in protected:
             continue
         try:
@@ -152,14 +153,14 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
                     name=process_name(process),
                     cmdline=cmdline,
                     cwd=_cwd(process),
-                    create_time=process.info["create_time"],
+                    started=start_key(process),
                     reason=reason,
                     environ=process_environment(process),
                 )
             )
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue
-    return sorted(found, key=lambda p: p.create_time)
+    return sorted(found, key=lambda p: p.started)
 
 
 def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
@@ -244,7 +245,7 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
     for item in processes:
         try:
             process = psutil.Process(item.pid)
-            if abs(process.create_time() - item.create_time) > 0.01:
+            if not same_start(start_key(process), item.started):
                 ended.append(item)  # the pid now names another process
                 continue
             process.terminate()

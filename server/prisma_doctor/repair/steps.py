@@ -305,6 +305,7 @@ class PrismaCommand(Step):
         # Every one of these regenerates the client (`migrate dev` and `db push` too, on Prisma 5 and 6): an editor
         # then reads its types again. After a failure the old client is all there is, with the types it had.
         ctx.restart_ts_server = True
+        ctx.extra["client_written_at"] = time.time()  # a server whose listener started since runs the new client
         return self.succeeded(result.output)
 
     def succeeded(self, output: str) -> StepOutcome:
@@ -435,19 +436,23 @@ class RestartDevServers(Step):
             pids = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in others)
             said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
             return said, "not back"
+        restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_command} again")
             restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
-        else:
+            # Its `run` exited (ended, or never took the hold): the app is not left down for that.
+            if restarted is None:
+                gone = f"its `prisma-doctor run` (pid {server.run_pid}) exited, so it was started here, detached: "
+        if restarted is None:
             ctx.say(f"starting {server.shown_command}")
             restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
         if restarted.pid:
             started.add(restarted.pid)
         ctx.token.raise_if_cancelled()
-        folder = Path(server.home) if server.run_pid is not None else home
+        folder = Path(server.home) if server.run_pid is not None and not gone else home
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
         ctx.extra.setdefault("restarted", []).append(restarted)
-        said = f"pid {restarted.pid}: {restarted.message}; output in {restarted.log}"
+        said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
         return said, "back" if restarted.answered else "not back"
 
 
@@ -531,12 +536,16 @@ class VerifyApp(Step):
     requests: list[FailedRequest]
     # The failed GETs a Next route handler answers (path -> its file): code that may change data, not sent again.
     handlers: dict[str, str] = field(default_factory=dict)
+    # Call sites of failures the output shows with no request line (app_check.failures_without_request).
+    unasked: list[str] = field(default_factory=list)
     name = "verify-app"
     title = "Check that the app answers"
 
     def preview(self) -> list[str]:
+        unasked = [self._unasked_reason(site) for site in self.unasked]
         if not self.requests:
-            return ["request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"]
+            ask = "request GET / on each dev server that runs afterwards (localhost only): 2xx or 3xx, no error back"
+            return [ask, *unasked]
         lines: list[str] = []
         asked = ", ".join(f"GET {r.path}" for r in self.requests if r.reads_only and r.path not in self.handlers)
         if asked:
@@ -549,7 +558,11 @@ class VerifyApp(Step):
             if not r.reads_only
         ]
         lines += [self._handler_reason(r) for r in self.requests if r.reads_only and r.path in self.handlers]
-        return lines
+        return lines + unasked
+
+    @staticmethod
+    def _unasked_reason(site: str) -> str:
+        return f"the failure at {site}: not asked again (the dev server's output names no request for it)"
 
     def _handler_reason(self, request: FailedRequest) -> str:
         return (
@@ -558,7 +571,7 @@ class VerifyApp(Step):
         )
 
     def identity(self) -> list[str]:
-        return [str(r) for r in self.requests]
+        return [*(str(r) for r in self.requests), *self.unasked]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         targets = _servers_to_ask(self.servers, ctx)
@@ -574,6 +587,7 @@ class VerifyApp(Step):
         for target in targets:
             if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
                 _give_watcher_time(target.server, ctx)
+            grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
             for route, strict in self._asks(target.tool, unsure):
                 # Asked again for each route: the server's tree may have restarted the process that listens.
                 listener = listeners.listener_on(target.tree_root, target.port)
@@ -586,12 +600,19 @@ class VerifyApp(Step):
                     )
                     continue
                 ctx.say(f"requesting GET {route} on localhost:{target.port}")
-                grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
                 answer = app_check.ask_app(
-                    target.folder, listener, route, say=ctx.say, should_stop=ctx.should_stop, watcher_grace=grace
+                    target.folder,
+                    listener,
+                    route,
+                    say=ctx.say,
+                    should_stop=ctx.should_stop,
+                    watcher_grace=grace,
+                    tree_root=target.tree_root,
                 )
                 ctx.token.raise_if_cancelled()
                 answers.append(answer)
+                if not answer.ok:
+                    grace = 0.0  # waited once for this server to restart: its next routes are asked as they are
                 if strict and answer.ok and answer.status is not None and answer.status >= 400:
                     unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
         ctx.extra["app_answers"] = answers
@@ -615,6 +636,7 @@ class VerifyApp(Step):
     def _asks(self, tool: str, unsure: list[str]) -> list[tuple[str, bool]]:
         """(route, whether it must answer 2xx/3xx to show anything) to GET on a server of `tool`; what cannot be
         asked is added to `unsure`."""
+        unsure += [self._unasked_reason(site) for site in self.unasked]
         if not self.requests:
             return [("/", True)]
         asks: list[tuple[str, bool]] = []
@@ -631,13 +653,21 @@ class VerifyApp(Step):
 
     def _failed(self, ctx: StepContext, targets: list[AppTarget], failed: list[app_check.AppAnswer]) -> StepOutcome:
         details = [answer.describe() for answer in failed]
-        kept_ports = {target.port for target in targets if target.kept}
-        if ctx.restart_ts_server and any(answer.port in kept_ports for answer in failed):
+        failed_ports = {answer.port for answer in failed}
+        kept = [t.server for t in targets if t.kept and t.server is not None and t.port in failed_ports]
+        written = ctx.extra.get("client_written_at")
+        fresh_servers = [s for s in kept if _serves_since(s, written)]
+        if ctx.restart_ts_server and len(fresh_servers) < len(kept):
             # This repair rewrote the client under a server it left running: that server may still hold the old one.
             details.append(
                 "the dev server on that port was running before this repair's Prisma command and was left running: "
                 "it may still hold the old client; restart it (`prisma-doctor restart-dev`)"
             )
+        details += [
+            f"the dev server on port {s.port} started its process again by itself after the new client was written "
+            "(its watcher): it runs the new client, so the failure is not an old client's"
+            for s in fresh_servers
+        ]
         came_back = {f.key: f for answer in failed for f in answer.came_back}
         details += [f"{f.code}: {f.message}" for f in came_back.values()]
         fresh = check_project(ctx.root)
@@ -647,6 +677,12 @@ class VerifyApp(Step):
                 "a fresh check finds nothing wrong with the schema and clients: read the dev server's output"
             )
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
+
+
+def _serves_since(server: DevServer, moment: object) -> bool:
+    """Whether the process that answers for `server` started after `moment` (epoch seconds), as a watcher's does."""
+    since = devserver.serving_since(server)
+    return isinstance(moment, float) and since is not None and since >= moment
 
 
 def _give_watcher_time(server: DevServer, ctx: StepContext) -> None:

@@ -165,8 +165,18 @@ class Datamodel(Record):
         self.enums = enums
         self.types = types
 
+    @property
+    def queryable(self) -> tuple[Model, ...]:
+        """The models and the views: each has a delegate on the client (`prisma.postInfo`) and a relation in the
+        database, and a runtime error names either the same way (`meta.modelName`, P2021's table)."""
+        return self.models + self.views
+
     def model(self, name: str) -> Model | None:
-        return next((m for m in self.models if m.name == name), None)
+        """The model or view called `name`."""
+        return next((m for m in self.queryable if m.name == name), None)
+
+    def is_view(self, model: Model) -> bool:
+        return any(v is model for v in self.views)
 
     def to_dmmf(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,58 @@
+"""Which fixes a finding offers, and in what order: one rule, whatever front end asks (`check`, `explain`, `run`,
+the language server), applied once the finding's cause is known.
+
+- While a dev server runs, a finding a regenerate fixes offers the full reset first: a bare regenerate leaves that
+  server holding the client it loaded at start (Next's and tsx's singletons do; only a watcher that sees the client
+  change restarts by itself), so it is not the repair that makes the app answer.
+- The database is brought up to date by migrations when the project has a migrations folder (`migrate deploy` for
+  those written, `migrate dev` for a change; never `db push`, which would leave the history behind), and by
+  `db push` when it has none (there is nothing to deploy, and `migrate dev` would start a history on a database
+  that already has tables: it sees drift and wants a reset). A view is the exception: only SQL in a migration
+  creates it (`db push` does not), so its fixes stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from prisma_doctor.findings import Finding
+
+DATABASE_FIXES = ("migrate-deploy", "migrate-dev", "db-push")
+
+
+def offered(fixes: tuple[str, ...], *, dev_server_running: bool, migrations: bool | None) -> tuple[str, ...]:
+    """`fixes` by the rule above; `migrations`: whether the project has a migrations folder with a migration in it
+    (None: not known, the database fixes are left as the cause gave them)."""
+    result = list(fixes)
+    if dev_server_running and "regenerate" in result:
+        result = ["full-reset", *(fix for fix in result if fix != "full-reset")]
+    if migrations is not None and any(fix in DATABASE_FIXES for fix in result):
+        at = next(i for i, fix in enumerate(result) if fix in DATABASE_FIXES)
+        kept = [fix for fix in result if fix not in DATABASE_FIXES]
+        if migrations:
+            wanted = [fix for fix in result if fix in ("migrate-deploy", "migrate-dev")] or ["migrate-dev"]
+        else:
+            wanted = ["db-push"]
+        result = kept[:at] + wanted + kept[at:]
+    return tuple(dict.fromkeys(result))
+
+
+def with_offers(findings: Iterable[Finding], *, dev_server_running: bool, migrations: bool | None) -> list[Finding]:
+    return [
+        replace(
+            f,
+            fixes=offered(
+                f.fixes, dev_server_running=dev_server_running, migrations=None if f.data.get("view") else migrations
+            ),
+        )
+        if f.fixes
+        else f
+        for f in findings
+    ]
+
+
+def has_migrations(folder: Path) -> bool:
+    """Whether a migrations folder holds a migration (`<name>/migration.sql`, as Prisma writes them)."""
+    return folder.is_dir() and any(folder.glob("*/migration.sql"))
