@@ -274,3 +274,40 @@ def test_the_language_server_publishes_drift_on_windows_python(windows: Windows,
     assert diagnostic["code"] == "client-out-of-sync" and "User.nickname" in diagnostic["message"], diagnostic
     nickname = schema.read_text(encoding="utf-8").splitlines().index("  nickname String?")
     assert diagnostic["range"]["start"] == {"line": nickname, "character": 2}, diagnostic
+
+
+# Windows Python runs `prisma-doctor run` while another process holds the record open, as the dev server a repair
+# restarted does: the record cannot be made anew (no delete sharing), and the output is read by a thread per pipe.
+RUN_WHILE_HELD = """import json, os, subprocess, sys
+held = open(sys.argv[1], "ab")
+command = [sys.executable, "-m", "prisma_doctor", "run", "--", sys.executable, "-c", "print('hi')"]
+done = subprocess.run(command, capture_output=True, env={**os.environ, "PYTHONIOENCODING": "cp1252"})
+held.close()
+out, err = done.stdout.decode("cp1252"), done.stderr.decode("cp1252")
+with open(sys.argv[2], "w", encoding="utf-8") as result:
+    json.dump({"code": done.returncode, "out": out, "err": err}, result)
+"""
+
+
+def test_run_on_windows_python_adds_to_a_record_another_process_holds(windows: Windows, tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    (root / ".prisma-doctor").mkdir(parents=True)
+    (root / "package.json").write_text('{"name": "app"}', encoding="utf-8")
+    record = root / ".prisma-doctor" / "dev-output.log"
+    record.write_bytes(b"the restarted dev server's output\r\n")
+    script, result = tmp_path / "run_while_held.py", tmp_path / "result.json"
+    script.write_text(RUN_WHILE_HELD, encoding="utf-8")
+    subprocess.run(
+        [WINE, str(windows.python), windows_path(script), windows_path(record), windows_path(result)],
+        cwd=root,
+        env=windows.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    done = json.loads(result.read_text(encoding="utf-8"))
+    assert done["code"] == 0, done
+    assert done["out"] == "hi\r\n", done
+    assert "adding the output to" in done["err"] and "cannot record" not in done["err"], done
+    assert record.read_bytes() == b"the restarted dev server's output\r\nhi\r\n"
