@@ -209,3 +209,15 @@ def test_a_request_line_without_a_status_before_the_error_is_the_request_that_fa
     )
     assert requests_that_failed(tmp_path) == [FailedRequest("GET", "/todos"), FailedRequest("POST", "/users/2/rename")]
     assert failures_without_request(tmp_path) == []
+
+
+def test_request_lines_ahead_of_their_errors_are_theirs(tmp_path: Path) -> None:
+    # Two requests in a burst: the server logs each request on stdout and its error on stderr, two pipes read apart,
+    # so both request lines may come before the second error (seen in a real `run` of a tsx server).
+    error = (LOGS / "mysql-p7-trigger-dropped-column.log").read_text(encoding="utf-8")
+    burst = f"{error}GET /users 500 in 73ms\nGET /users 500 in 2ms\n{error}{error}GET /users 500 in 1ms\n"
+    _output(tmp_path, then=burst)
+    assert failures_without_request(tmp_path) == []
+    # One request line short: the error it lacks is one that no request names.
+    _output(tmp_path, then=f"{error}GET /users 500 in 73ms\n{error}{error}GET /users 500 in 1ms\n")
+    assert len(failures_without_request(tmp_path)) == 1

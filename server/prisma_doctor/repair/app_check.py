@@ -131,10 +131,21 @@ def _failures(root: Path) -> list[_Failure]:
                 arrived[number] = request
         errors = [e for e in _events(output, data) if isinstance(e, ClientError) and not isinstance(e, _DATA_PROBLEMS)]
         bounds = [0, *(e.line for e in errors), len(data)]
+        claimed: set[int] = set()
         for index, error in enumerate(errors):
             previous, following = bounds[index], bounds[index + 2]
             # Its request: a failed request line before the next error (`POST /x 500 in 9ms`, printed once answered).
-            if error.route is not None or any(error.line < number <= following for number in failed):
+            after = [n for n in failed if error.line < n <= following and n not in claimed]
+            if after:
+                claimed.add(after[0])
+                continue
+            if error.route is not None:
+                continue
+            # Or one printed just before it that no earlier error took: a server logs its requests on stdout and its
+            # errors on stderr, two pipes read apart, so the request line of a burst may come first.
+            lagging = [n for n in failed if previous < n < error.line and n not in claimed]
+            if lagging:
+                claimed.add(lagging[-1])
                 continue
             before = [request for number, request in arrived.items() if previous < number < error.line]
             found.append(_Failure(error, before[-1] if before else None))

@@ -30,6 +30,10 @@ class RepairBusy(Exception):
     """Another repair of the same project is running (or the lock cannot be used safely)."""
 
 
+class UnusableLock(RepairBusy):
+    """The lock cannot be used safely (a planted link, a hard link): no repair runs, and none can."""
+
+
 class RepairLock:
     """An exclusive lock on one project's repairs, held by the operating system. Use as a context manager."""
 
@@ -41,7 +45,7 @@ class RepairLock:
         try:
             descriptor = self.folder.open_lock(LOCK)
         except (UnsafeStateFolder, OSError) as error:
-            raise RepairBusy(f"the repair lock cannot be used: {error}") from None
+            raise UnusableLock(f"the repair lock cannot be used: {error}") from None
         if not _try_lock(descriptor):
             holder = _read_holder(descriptor)
             os.close(descriptor)
@@ -73,6 +77,8 @@ def repair_running(root: Path) -> bool:
     lock = RepairLock(root)
     try:
         lock.acquire()
+    except UnusableLock:
+        return False  # nobody runs: the repair that tries it is refused with the lock's own reason
     except RepairBusy:
         return True
     lock.release()
