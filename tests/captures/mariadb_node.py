@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from common import Project, capture_in_terminal
@@ -132,16 +133,11 @@ def install(version: str) -> Path:
     return cached(TOOLCHAINS / f"captures-mariadb-prisma-{version}", into)
 
 
-def prepare(label: str, version: str) -> Project:
-    project = Project(f"mysql-{label}", modules=install(version))
-    if version.startswith("6."):
-        project.write("prisma/schema.prisma", GENERATOR_6 + MODELS)
-    else:
-        project.write("prisma/schema.prisma", GENERATOR_7 + MODELS)
-        project.write("prisma.config.ts", CONFIG_7)
-    project.write("db.js", CLIENT)
-    for name, text in SCRIPTS.items():
-        project.write(name, text)
+def generated_project(name: str, version: str, files: Mapping[str, str]) -> Project:
+    """A project of Prisma `version` holding `files` (its schema among them), its client generated from them."""
+    project = Project(name, modules=install(version))
+    for path, text in files.items():
+        project.write(path, text)
     # Generating needs no engine with these generators; the variable stops a download that cannot succeed here.
     stand_in = str(TOOLCHAINS / "engine-stand-in")
     project.run(
@@ -149,6 +145,14 @@ def prepare(label: str, version: str) -> Project:
         env={"DATABASE_URL": "mysql://unused@127.0.0.1/unused", "PRISMA_SCHEMA_ENGINE_BINARY": stand_in},
     )
     return project
+
+
+def prepare(label: str, version: str) -> Project:
+    if version.startswith("6."):
+        setup = {"prisma/schema.prisma": GENERATOR_6 + MODELS}
+    else:
+        setup = {"prisma/schema.prisma": GENERATOR_7 + MODELS, "prisma.config.ts": CONFIG_7}
+    return generated_project(f"mysql-{label}", version, {**setup, "db.js": CLIENT, **SCRIPTS})
 
 
 def captures(label: str) -> dict[str, tuple[str, str, str]]:

@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from common import Project, run_in_terminal, save_capture
-from mariadb_node import CLIENT, CONFIG_7, GENERATOR_7, install
+from common import Project, capture_in_terminal
+from mariadb_node import CLIENT, CONFIG_7, GENERATOR_7, generated_project
 from mariadb_server import MariaDB, free_port
-
-from toolchain import ROOT
-
-sys.path.insert(0, str(ROOT))
-from tests.npm_cache import TOOLCHAINS
 
 VERSION = "7.10.0"
 # Views are a preview feature of Prisma 7 still.
@@ -100,17 +95,8 @@ CASES = {
 
 
 def prepare() -> Project:
-    project = Project("mysql-objects", modules=install(VERSION))
-    project.write("prisma/schema.prisma", GENERATOR + MODELS)
-    project.write("prisma.config.ts", CONFIG_7)
-    project.write("db.js", CLIENT)
-    for name, text in SCRIPTS.items():
-        project.write(name, text)
-    stand_in = str(TOOLCHAINS / "engine-stand-in")
-    project.run(
-        [project.bin("prisma"), "generate"],
-        env={"DATABASE_URL": "mysql://unused@127.0.0.1/unused", "PRISMA_SCHEMA_ENGINE_BINARY": stand_in},
-    )
+    files = {"prisma/schema.prisma": GENERATOR + MODELS, "prisma.config.ts": CONFIG_7, "db.js": CLIENT, **SCRIPTS}
+    project = generated_project("mysql-objects", VERSION, files)
     # After generate: the schema has `score`, the client does not.
     project.write(
         "prisma/schema.prisma", GENERATOR + MODELS.replace("  name  String?\n", "  name  String?\n" + SCORE_FIELD)
@@ -128,13 +114,11 @@ def main(only: str | None = None) -> int:
                 continue
             url = server.url("app") if reachable else f"mysql://root@127.0.0.1:{free_port()}/app"
             cmd = ["node", script]
-            output, code = run_in_terminal(cmd, project.root, env={"DATABASE_URL": url})
-            save_capture(
+            capture_in_terminal(
+                project,
                 name,
-                output,
-                command=cmd,
-                exit_code=code,
-                project=project,
+                cmd,
+                env={"DATABASE_URL": url},
                 scenario=scenario,
                 notes=f"MariaDB {server.version()} started by tests/captures/mariadb_server.py; the database's "
                 f"statements are in the sidecar. Prisma {VERSION} through @prisma/adapter-mariadb.",
@@ -144,7 +128,6 @@ def main(only: str | None = None) -> int:
                     "scripts": {"db.js": CLIENT, script: SCRIPTS[script]},
                 },
             )
-            print(f"{name}: exit {code}, {len(output)} bytes")
     return 0
 
 
