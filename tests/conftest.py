@@ -7,7 +7,7 @@ PLUGINS = [
     "tests.example_app",
     "tests.toolchain",
     "tests.database_fixtures",
-    "tests.attacker_servers",
+    "tests.fake_databases",
     "tests.watch_servers",
     "tests.helpers",
 ]

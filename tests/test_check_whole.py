@@ -381,9 +381,9 @@ def test_an_unreachable_database_is_said_and_does_not_hold_the_check(
 def test_a_database_that_does_not_answer_or_refuses_the_read_is_not_compared(
     prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.stalling_server import StallingServer
+    from tests.fake_databases import FakeDatabase, trickling_mysql
 
-    with StallingServer("trickle", interval=0.5) as server:
+    with FakeDatabase(trickling_mysql(0.5)) as server:
         root = _project(prisma_project, monkeypatch, server.url(), "mysql")
         code, report = check_json(root)
     slow = finding(report, "db-unreachable")

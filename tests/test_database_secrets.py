@@ -25,8 +25,8 @@ from prisma_doctor.repair.processes import find_project_processes
 from prisma_doctor.schema.datamodel import build_datamodel
 from prisma_doctor.schema.locate import load_schema, locate_schema
 from prisma_doctor.schema.parser import parse_schema
-from tests.attacker_servers import StartAttacker, mysql_asking, postgres_asking
 from tests.database_fixtures import MariaDBServer
+from tests.fake_databases import StartAttacker, mysql_asking, postgres_asking
 from tests.helpers import check_json, codes, finding
 from tests.test_diagnosis_database import explain_text, p2022_lines, sqlite_project
 

@@ -15,8 +15,8 @@ from prisma_doctor.database.probe import FRESH_SECONDS
 from tests.captures.loading import load, project_from_capture
 from tests.captures.mariadb_server import PASSWORD as MARIADB_PASSWORD
 from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, MariaDBServer, PostgresServer, with_password
+from tests.fake_databases import FakeDatabase, trickling_mysql
 from tests.lsp.session import start, sync_states, wait_for
-from tests.stalling_server import StallingServer
 
 CAPTURE = "pg-fr-trigger-missing-field"
 PASSWORD = "hunter2-s3cret"
@@ -84,12 +84,12 @@ async def test_a_mariadb_trigger_the_adapter_could_not_name_is_named_in_the_edit
 async def test_while_the_database_is_asked_the_cause_is_undecided_and_a_burst_waits_once(
     client: LanguageClient, tmp_path: Path
 ) -> None:
-    # A server that trickles its answer (tests/stalling_server.py): the probe's deadline is the only end.
+    # A server that trickles its answer (tests/fake_databases.py): the probe's deadline is the only end.
     name = "mysql-fr-p6-p2022-missing-column"
     root = project_from_capture(name, tmp_path / "app")
     output = load(name).output_in(root).decode("utf-8")
     call_site = (root / "read-nickname.js").resolve().as_uri()
-    with StallingServer("trickle", interval=0.5) as server:
+    with FakeDatabase(trickling_mysql(0.5)) as server:
         (root / ".env").write_text(f'DATABASE_URL="{server.url()}"\n')
         await start(client, root)
         await wait_for(lambda: sync_states(client))
@@ -105,7 +105,7 @@ async def test_while_the_database_is_asked_the_cause_is_undecided_and_a_burst_wa
 
         await wait_for(answered, timeout=60)
         # One question for the check and the whole burst: the errors behind the first did not ask again.
-        assert server.accepted == 1
+        assert server.connections == 1
     # While the answer was awaited: one finding that says the cause is undecided, never that the column is missing.
     (waiting,) = shown[0]
     assert waiting.startswith("The cause is undecided until the database answers"), shown

@@ -10,7 +10,7 @@ from pytest_lsp import LanguageClient
 
 from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.settings import UNTRUSTED_REFUSAL
-from tests.attacker_servers import StartAttacker, postgres_asking
+from tests.fake_databases import StartAttacker, postgres_asking
 from tests.lsp.session import command, start, sync_states, wait_for
 
 
