@@ -33,6 +33,7 @@ from prisma_doctor.logs.routes import (
     failed_requests_in,
 )
 from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.repair.failed_page import failed_page
 from prisma_doctor.repair.listeners import Listener, listener_on
 from prisma_doctor.state_folder import STATE_DIR
 
@@ -76,8 +77,8 @@ class AppAnswer:
 
 def requests_that_failed(root: Path) -> list[FailedRequest]:
     """The requests the dev server's readable outputs show failing (latest last); none when nothing is known: those
-    a request line with a 5xx names, and those that arrived (`GET /todos`, no status) just before an error no such
-    line follows."""
+    a request line with a 5xx names, those that arrived (`GET /todos`, no status) just before an error no such
+    line follows, and the GET of the page an error with no request line was thrown in (`failed_page`)."""
     found = failed_requests(
         tail + b"\n"
         for tail in (_read(root / output, -TAIL_BYTES, TAIL_BYTES) for output in OUTPUTS)
@@ -112,7 +113,9 @@ class _Failure:
     """A Prisma error in the output that no failed request line (`GET /x 500`) follows."""
 
     error: ClientError
-    arrived: FailedRequest | None  # the request that arrived just before it (`GET /todos`), when one did
+    # The request that arrived just before it (`GET /todos`), when one did; else the GET of the page its frame names
+    # (`repair/failed_page.py`), when it names one.
+    arrived: FailedRequest | None
 
 
 def _failures(root: Path) -> list[_Failure]:
@@ -148,7 +151,9 @@ def _failures(root: Path) -> list[_Failure]:
                 claimed.add(lagging[-1])
                 continue
             before = [request for number, request in arrived.items() if previous < number < error.line]
-            found.append(_Failure(error, before[-1] if before else None))
+            # Or, with no request line at all (Next's own log has none), the page its frame names.
+            page = failed_page(error, root) if not before else None
+            found.append(_Failure(error, before[-1] if before else FailedRequest("GET", page) if page else None))
     return found
 
 
