@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
-from prisma_doctor.logs.events import ClientError
+from prisma_doctor.logs.events import ClientError, printed_path
 from prisma_doctor.logs.sourcemap import original_position
 
 # A Turbopack chunk's map holds the sources of every module in it, its text with them: a few MB for the Prisma
@@ -26,7 +26,7 @@ MAX_MAP_BYTES = 50 * 1024 * 1024
 _APP_PAGE = re.compile(r"^page\.(?:tsx|ts|jsx|js|mdx|md)$")
 _PAGES_SOURCE = re.compile(r"\.(?:tsx|ts|jsx|js|mdx|md)$")
 # A Turbopack module id: `[project]/app/page.tsx [app-rsc] (ecmascript)`.
-_PROJECT_MODULE = re.compile(r"^\[project\]/([^ ]+)(?: |$)")
+_PROJECT_MODULE = re.compile(r"^\[project\]/(.+?)[ +]\[")
 # Where Next writes a page's own server bundle: `.next/server/...`, or `.next/dev/server/...` in Next 16's dev.
 _BUILT_ROOTS = (("server",), ("dev", "server"))
 
@@ -52,13 +52,11 @@ def failed_page(error: ClientError, root: Path) -> str | None:
 
 def _frame_file(file: str) -> tuple[Path, PurePosixPath | None]:
     """A frame's file, and the module it names when it is a Turbopack chunk's URL with the module in its query
-    (`file:///app/.next/dev/server/chunks/ssr/x.js?id=[project]/app/page.tsx [app-rsc] (ecmascript)`)."""
-    if not file.startswith("file://"):
-        return Path(file), None
-    url = urlsplit(file)
-    module = parse_qs(url.query).get("id", [""])[0]
-    named = _PROJECT_MODULE.match(module)
-    return Path(unquote(url.path)), PurePosixPath(named.group(1)) if named else None
+    (`file:///app/.next/dev/server/chunks/ssr/x.js?id=%5Bproject%5D/app/page.tsx+%5Bapp-rsc%5D+(ecmascript)`, as
+    the recognizer passes it: decoded)."""
+    chunk, separator, module = printed_path(file).partition("?id=")
+    named = _PROJECT_MODULE.match(unquote(module)) if separator else None
+    return Path(chunk), PurePosixPath(named.group(1)) if named else None
 
 
 def page_route(relative: PurePosixPath | None) -> str | None:
