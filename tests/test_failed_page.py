@@ -57,7 +57,8 @@ def place_of(chunk: Path, text: str) -> tuple[int, int]:
 def test_the_pages_error_decides_its_route_and_the_actions_stays_unknown(app: Path) -> None:
     # Next's log: the page's error at the chunk's line 31, the action's in another chunk; no request line at all.
     assert requests_that_failed(app) == [FailedRequest("GET", "/")]
-    assert failures_without_request(app) == [f"{app / ACTIONS_CHUNK}:56"]
+    # Said where a person finds it: the action's own line, through the chunk's map.
+    assert failures_without_request(app) == [f"{app / 'app' / 'actions.ts'}:11"]
 
 
 def test_the_real_index_maps_give_each_modules_own_file(app: Path) -> None:

@@ -33,7 +33,7 @@ from prisma_doctor.logs.routes import (
     failed_requests_in,
 )
 from prisma_doctor.logs.stream import read_lines
-from prisma_doctor.repair.failed_page import failed_page
+from prisma_doctor.repair.failed_page import built_source, failed_page
 from prisma_doctor.repair.listeners import Listener, listener_on
 from prisma_doctor.state_folder import STATE_DIR
 
@@ -100,12 +100,21 @@ def failures_without_request(root: Path) -> list[str]:
     for failure in _failures(root):
         if failure.arrived is not None:
             continue
-        where = failure.error.source
-        site = f"{where.file}:{where.line}" if where is not None else f"`{failure.error.text.strip()[:80]}`"
+        site = _site(failure.error, root)
         if site in sites:
             sites.remove(site)
         sites.append(site)
     return sites[-MAX_ROUTES:]
+
+
+def _site(error: ClientError, root: Path) -> str:
+    """Where an error failed, as a person finds it: its source file and line (a bundle's, through its map), else its
+    message."""
+    where = error.source
+    if where is None:
+        return f"`{error.text.strip()[:80]}`"
+    source = built_source(where, root) if where.is_build_output else None
+    return f"{source[0]}:{source[1]}" if source is not None else f"{where.file}:{where.line}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from prisma_doctor.logs.events import ClientError, printed_path
+from prisma_doctor.logs.events import ClientError, SourceLocation, printed_path
 from prisma_doctor.logs.sourcemap import original_position
 
 # A Turbopack chunk's map holds the sources of every module in it, its text with them: a few MB for the Prisma
@@ -46,8 +46,17 @@ def failed_page(error: ClientError, root: Path) -> str | None:
     bundle = _page_bundle(path, root)
     if bundle is not None:
         return bundle.route
-    source = original_position(path, where.line, where.column or 1, project=root, max_bytes=MAX_MAP_BYTES)
+    source = built_source(where, root)
     return page_route(_inside(source[0], root)) if source is not None else None
+
+
+def built_source(where: SourceLocation, root: Path) -> tuple[Path, int] | None:
+    """The source file and one-based line that a frame in a bundle under `root/.next` was built from, read through
+    the bundle's map, or None."""
+    path = Path(printed_path(where.file))
+    path = path if path.is_absolute() else root / path
+    found = original_position(path, where.line, where.column or 1, project=root, max_bytes=MAX_MAP_BYTES)
+    return (found[0], found[1]) if found is not None else None
 
 
 def _frame_file(file: str) -> tuple[Path, PurePosixPath | None]:
