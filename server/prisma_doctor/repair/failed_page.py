@@ -1,4 +1,5 @@
-"""The page of a Next app whose request failed, read from where its error was thrown, when that place decides it.
+"""The page of a Next app (or the route module of a React Router or Remix app, `flat_routes.py`) whose request
+failed, read from where its error was thrown, when that place decides it.
 
 Next 16's own dev log has no request lines (`GET / 500 in 35ms`): a repair that reads only it knows an error, not the
 route to ask again. The error's frame may still name the page. With webpack the bundle is the page's own
@@ -19,6 +20,7 @@ from urllib.parse import unquote
 
 from prisma_doctor.logs.events import ClientError, SourceLocation, printed_path
 from prisma_doctor.logs.sourcemap import original_position
+from prisma_doctor.repair.flat_routes import route_of_module, routes_by_files
 
 # A Turbopack chunk's map holds the sources of every module in it, its text with them: a few MB for the Prisma
 # runtime's. Past this the map is not read at all.
@@ -35,10 +37,15 @@ def failed_page(error: ClientError, root: Path) -> str | None:
     """The URL path of the page whose request failed with `error` in the Next app at `root` (the dev server's
     folder), or None when the error's frame does not decide it."""
     where = error.source
-    if where is None or not (root / ".next").is_dir():
-        return None  # no Next app ran here: its folders (`app/x/page.tsx`) are nobody's routes
+    if where is None:
+        return None
     path, module = _frame_file(where.file)
     path = path if path.is_absolute() else root / path
+    if not (root / ".next").is_dir():
+        # No Next app ran here (its folders, `app/x/page.tsx`, are nobody's routes): a React Router or Remix app's
+        # route module, whose stack Vite prints at its source, when the app routes by its files.
+        relative = _inside(path, root) if not where.is_build_output else None
+        return route_of_module(root, relative) if relative is not None and routes_by_files(root) else None
     if module is not None:
         return page_route(module)  # Turbopack names the module it evaluated again after an edit
     if not where.is_build_output:
