@@ -18,6 +18,7 @@ import { flatRoutes } from "@react-router/fs-routes";
 
 export default flatRoutes() satisfies RouteConfig;
 """
+ROUTE_MODULE = "export async function loader() {}\nexport default function Page() {}\n"
 ROUTE_FILES = [
     "_index.tsx",
     "about.tsx",
@@ -42,7 +43,8 @@ def react_router_app(folder: Path, routes_config: str = FLAT_ROUTES) -> Path:
     (folder / "app" / "root.tsx").write_text("export default function Root() {}\n")
     for name in ROUTE_FILES:
         (folder / "app" / "routes" / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / "app" / "routes" / name).write_text("export async function loader() {}\n")
+        (folder / "app" / "routes" / name).write_text(ROUTE_MODULE)
+    (folder / "app" / "routes" / "api.cron.ts").write_text("export async function loader() {}\n")
     return folder
 
 
@@ -67,6 +69,7 @@ def react_router_app(folder: Path, routes_config: str = FLAT_ROUTES) -> Path:
         ("settings.profile/avatar.tsx", None),
         ("../root.tsx", None),
         ("gone.tsx", None),
+        ("api.cron.ts", None),  # a resource route: no component, its loader's GET is not sent again
     ],
 )
 def test_a_route_modules_url_by_its_name(tmp_path: Path, module: str, route: str | None) -> None:

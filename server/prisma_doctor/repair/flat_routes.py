@@ -6,6 +6,8 @@ options) hands the routes to the files; any other config (or options that move o
 Remix 2 routes by the files unless its Vite plugin is given routes of its own (or an `app/routes.ts`). A module with
 children (`concerts.tsx` beside `concerts.trending.tsx`) or a pathless layout (`_auth.tsx`) runs for other URLs too,
 a dynamic segment (`$id`), a splat (`$`) or an optional one (`($lang)`) has no single value: none decides a route.
+Nor does a resource route (a module with no component, only a `loader`): its GET may change data, as a Next route
+handler's may, so the repair does not send it again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _VITE_CONFIGS = ("vite.config.ts", "vite.config.js", "vite.config.mts", "vite.co
 # `export default flatRoutes() satisfies RouteConfig;` and nothing else exported.
 _FLAT_ONLY = re.compile(r"export\s+default\s+flatRoutes\(\s*\)(?:\s+satisfies\s+RouteConfig)?\s*;?\s*$")
 _CONFIG_BYTES = 64 << 10
+_DEFAULT_EXPORT = re.compile(r"\bexport\s+default\b|\bexport\s*\{[^}]*\bas\s+default\b")
 # Bounds against a planted folder: no app has more route files than this.
 _MOST_ROUTES = 5000
 # A name's segments: split on dots outside `[...]` (an escaped dot, `sitemap[.]xml`).
@@ -58,6 +61,9 @@ def route_of_module(folder: Path, relative: PurePosixPath) -> str | None:
     names = _route_names(folder / Path(*ROUTES.parts))
     if names is None or name not in names or any(other.startswith(name + ".") for other in names):
         return None  # not a route of this app, or a layout of others
+    source = _read(folder / Path(*relative.parts))
+    if source is None or not _DEFAULT_EXPORT.search(source):
+        return None  # a resource route (no component): its GET is code like a Next route handler's, not sent again
     return _url(_SEGMENT.findall(name))
 
 
