@@ -75,6 +75,13 @@ def not_compared(findings: Iterable[Finding]) -> Finding | None:
     return next((f for f in findings if f.code in NOT_COMPARED), None)
 
 
+def may_answer_later(findings: Iterable[Finding]) -> bool:
+    """Whether the database did not answer (not reached, or not in time): it may once its server is up, with no
+    file of the project changing, so a watcher asks again (a refused read or a URL that cannot be used waits for
+    the user to change something)."""
+    return any(f.code == "db-unreachable" for f in findings)
+
+
 def database_differs(differs: str, where: Location | None) -> Finding:
     """The app and Prisma's CLI reach different databases (`DatabaseTarget.differs`): the CLI's migrations go where
     the app does not read, so a check of one says nothing of the other."""
