@@ -107,10 +107,20 @@ def test_a_column_the_database_lost_after_its_migration_ran(example_app: Path) -
     assert code == 1, report
     column = finding(report, "db-missing-column")
     assert (column["data"]["column"], column["data"]["migration"]) == ("name", "20260101000000_init")
-    assert "recorded as applied" in column["message"]
-    # A migrations folder: migrate, by the one rule of the fixes offered (offers.py).
-    assert [fix["id"] for fix in column["fixes"]] == ["migrate-dev"]
+    assert "`_prisma_migrations` records it as applied" in column["message"]
+    # Drift, by the database's own record: `db push` first (offers.py), since `migrate dev` would want a reset.
+    assert [fix["id"] for fix in column["fixes"]] == ["db-push", "migrate-dev"]
+    assert column["data"]["drift"] is True
     assert "migrations-pending" not in codes(report)
+    # `name` is required without a default, and the table has rows: as the finding says, Prisma's `db push` refuses
+    # to add it, and nothing changes.
+    with sqlite3.connect(example_database(example_app)) as connection:
+        users = connection.execute('SELECT * FROM "User" ORDER BY id').fetchall()
+    status, result = doctor_json("migrate", "push", "--project", str(example_app))
+    assert status == 1, result
+    assert "it is not possible to execute this step" in " ".join(result["steps"][0]["details"]), result
+    with sqlite3.connect(example_database(example_app)) as connection:
+        assert connection.execute('SELECT * FROM "User" ORDER BY id').fetchall() == users
 
 
 @pytest.mark.node

@@ -27,6 +27,7 @@ from prisma_doctor.database.catalog import (
 )
 from prisma_doctor.database.views import view_problems
 from prisma_doctor.findings import Finding, Location, Severity
+from prisma_doctor.offers import drift_remedy
 from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
 
 
@@ -119,8 +120,7 @@ def _cut(reason: str, shown: str, where: Location | None) -> Finding:
 
 
 def _pending(catalog: Catalog, migrations: list[str]) -> list[str]:
-    applied = {m.name for m in catalog.migrations or () if m.finished and not m.rolled_back}
-    return [name for name in migrations if name not in applied]
+    return [name for name in migrations if not catalog.applied(name)]
 
 
 def _migration_findings(catalog: Catalog, pending: list[str], where: Location | None) -> list[Finding]:
@@ -250,7 +250,13 @@ def _missing_table(
         f"{expects}, and the database has none: {because}",
         at,
         fixes,
-        data={"model": model.name, "table": table, "migration": creator, "differs_in_case": near},
+        data={
+            "model": model.name,
+            "table": table,
+            "migration": creator,
+            "differs_in_case": near,
+            **_drift(near is None and _drifted(creator, pending)),
+        },
     )
 
 
@@ -275,7 +281,14 @@ def _missing_column(
         f"{expects}, and the database lacks it: {because}",
         at,
         fixes,
-        data={"model": model, "field": field, "table": table, "column": column, "migration": creator},
+        data={
+            "model": model,
+            "field": field,
+            "table": table,
+            "column": column,
+            "migration": creator,
+            **_drift(_drifted(creator, pending)),
+        },
     )
 
 
@@ -288,15 +301,22 @@ def _expects(source: str, what: str, also: str | bool) -> str:
 
 
 def _remedy(creator: str | None, pending: set[str]) -> tuple[str, tuple[str, ...]]:
+    """Why the database lacks it and what fixes that. Not pending is applied here: the pending ones are those that
+    `_prisma_migrations` does not record as finished (`_pending`)."""
     if creator is not None and creator in pending:
         return f"the pending migration `{creator}` creates it; apply it.", ("migrate-deploy",)
     if creator is not None:
-        return (
-            f"the migration `{creator}` creates it and is recorded as applied, so the database was changed since "
-            "(or the migration was edited after it ran).",
-            ("migrate-dev", "db-push"),
-        )
+        return drift_remedy(creator)
     return "no migration creates it; create one (or push the schema).", ("migrate-dev", "db-push")
+
+
+def _drifted(creator: str | None, pending: set[str]) -> bool:
+    return creator is not None and creator not in pending
+
+
+def _drift(drifted: bool) -> dict[str, bool]:
+    """`data["drift"]`, said only when true (offers.py offers `db push` first then)."""
+    return {"drift": True} if drifted else {}
 
 
 def _location(schema: Datamodel | None, model_name: str, field_name: str | None) -> Location | None:
