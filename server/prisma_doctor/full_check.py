@@ -10,7 +10,7 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -78,7 +78,7 @@ def surroundings(
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     if database:
-        findings.extend(database_gaps(state, wait, may_ask))
+        findings.extend(database_gaps(state, wait, may_ask, servers))
     findings.extend(stale_dev_servers(state, servers))
     # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
     findings.extend(unfinished_repair(state.root, _generator_location(state)))
@@ -94,9 +94,12 @@ def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding
     return [left.finding(where)] if left is not None else []
 
 
-def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
-    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
-    return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
+def database_gaps(
+    state: ProjectState, wait: bool = True, may_ask: bool = True, servers: Sequence[DevServer] = ()
+) -> list[Finding]:
+    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named.
+    `servers`: the project's running dev servers, whose own environments say which database the app reads."""
+    return _database(state, state.schema, wait, may_ask, servers) if state.schema is not None else []
 
 
 def running_dev_servers(root: Path) -> list[DevServer]:
@@ -108,9 +111,12 @@ def running_dev_servers(root: Path) -> list[DevServer]:
     return list({s.pid: s for folder in app_folders(root) for s in find_dev_servers(folder)}.values())
 
 
-def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
+def _database(
+    state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool, servers: Sequence[DevServer]
+) -> list[Finding]:
     from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
+    from prisma_doctor.database.readers import app_runs
     from prisma_doctor.database.sqlite import chosen_file, database_file
     from prisma_doctor.database_state import database_differs, database_findings, not_asked
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
@@ -122,7 +128,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
     provider = _provider(block)
     if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
-    probe = probe_for(state.root, schema, may_ask=may_ask)
+    probe = probe_for(state.root, schema, may_ask=may_ask, apps=app_runs(state.root, servers))
     where = Location(path, block.name_span)
     if probe.target is None:
         # No URL to ask: nothing is said of a database the project has not named; one that may not be asked, or
