@@ -11,11 +11,21 @@ The rules on folders the tests write (no npm); then on a real `node --watch` dev
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from prisma_doctor.database import locate_database
 from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.schema.locate import load_schema, locate_schema
+from tests.helpers import check_json, codes, doctor_json, finding
+from tests.npm_cache import run
+from tests.repair_fixtures import repair_environment
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 DATASOURCE = (
     'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n\nmodel User {\n  id Int @id\n}\n'
@@ -101,3 +111,77 @@ def test_a_workspace_app_reads_its_own_env_files_and_the_cli_the_schema_packages
     # The app setting none of its own: it falls back to what Prisma's client loads, the schema package's .env.
     (web / ".env.local").unlink()
     assert locate_database(db, load_schema(locate_schema(db)), environ={}).differs is None
+
+
+@dataclass
+class ServerWithUrl(NpmRunDev):
+    """`npm run dev` started with a `DATABASE_URL` of its own, as `DATABASE_URL=... npm run dev` starts it."""
+
+    database_url: str = ""
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {**super().environment, "DATABASE_URL": self.database_url}
+
+
+def two_databases(watch_template: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A `node --watch` app that reads `DATABASE_URL`, with `nickname` in its schema and client; `.env` names cli.db
+    (which has the column), and app.db lacks it."""
+    project = project_copy(watch_template, tmp_path / "app", "node --watch")
+    app_db, cli_db = (project / "app.db").resolve(), (project / "cli.db").resolve()
+    shutil.copy2(project / "dev.db", cli_db)
+    shutil.copy2(project / "dev.db", app_db)
+    with sqlite3.connect(app_db) as connection:
+        connection.execute('ALTER TABLE "User" DROP COLUMN nickname')
+    connection.close()
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace('"file:./dev.db"', 'env("DATABASE_URL")'))
+    (project / ".env").write_text(f"DATABASE_URL=file:{cli_db}\n")
+    code = (project / "app.js").read_text()
+    (project / "app.js").write_text(code.replace("url: 'file:./dev.db'", "url: process.env.DATABASE_URL"))
+    add_nickname(project)
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+    return project, app_db, cli_db
+
+
+@pytest.mark.node
+def test_check_asks_the_database_the_running_server_reads_and_a_migrate_refuses(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project, app_db, cli_db = two_databases(watch_template, tmp_path)
+    server = ServerWithUrl(project, tmp_path / "server.log", database_url=f"file:{app_db}")
+    try:
+        server.start()
+        # The app really reads app.db: the column it lacks fails its request.
+        assert server.wait_for_status(500) == 500, server.output
+        assert "nickname" in server.output, server.output
+        started = time.perf_counter()
+        code, report = check_json(project)
+        print(f"check with a server of its own DATABASE_URL: {time.perf_counter() - started:.2f} s")
+        column = finding(report, "db-missing-column")
+        assert column["data"]["column"] == "nickname" and str(app_db) in column["message"], report
+        differs = finding(report, "db-differs")["message"]
+        assert "reads DATABASE_URL from the environment of the running dev server (pid " in differs, differs
+        assert f"Prisma's CLI reads DATABASE_URL from .env (file:{cli_db})" in differs, differs
+        assert "PORT" not in differs and code == 1
+        # A migration through Prisma's CLI would change cli.db: refused before anything runs.
+        before = (app_db.read_bytes(), cli_db.read_bytes())
+        status, plan = doctor_json("migrate", "push", "--project", str(project))
+        assert status == 2 and "Prisma's CLI would change another database" in plan["refusals"][0], plan
+        assert (app_db.read_bytes(), cli_db.read_bytes()) == before
+
+        # A second server of the same app on cli.db: the two disagree, and both are said.
+        second = ServerWithUrl(project, tmp_path / "second.log", database_url=f"file:{cli_db}")
+        try:
+            second.start()
+            _, report = check_json(project)
+            differs = finding(report, "db-differs")["message"]
+            assert "the running dev servers read different databases" in differs, differs
+            assert str(app_db) in differs and str(cli_db) in differs
+        finally:
+            second.stop()
+    finally:
+        server.stop()
+    # No server: today's rule, the doctor's environment and the env files: both read cli.db, which has the column.
+    code, report = check_json(project)
+    assert "db-differs" not in codes(report) and "db-missing-column" not in codes(report), report
