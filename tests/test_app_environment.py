@@ -22,7 +22,7 @@ import pytest
 from prisma_doctor.database import locate_database
 from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.schema.locate import load_schema, locate_schema
-from tests.helpers import check_json, codes, doctor_json, finding
+from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.npm_cache import run
 from tests.repair_fixtures import repair_environment
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
@@ -164,6 +164,19 @@ def test_check_asks_the_database_the_running_server_reads_and_a_migrate_refuses(
         assert "reads DATABASE_URL from the environment of the running dev server (pid " in differs, differs
         assert f"Prisma's CLI reads DATABASE_URL from .env (file:{cli_db})" in differs, differs
         assert "PORT" not in differs and code == 1
+        # The app's error (its client on the server's URL, printed whole) explained while the server runs: the
+        # database asked is the one the server reads.
+        query = (
+            "const { PrismaClient } = require('@prisma/client');"
+            "const { PrismaLibSQL } = require('@prisma/adapter-libsql');"
+            "new PrismaClient({ adapter: new PrismaLibSQL({ url: process.env.DATABASE_URL }) }).user.findMany("
+            "{ select: { nickname: true } }).then(() => console.log('answered'), (e) => console.log(e))"
+        )
+        printed = run(["node", "-e", query], project, env={**repair_environment(), "DATABASE_URL": f"file:{app_db}"})
+        explained = doctor("explain", "-", "--project", str(project), "--json", input=printed)
+        (error,) = json.loads(explained.stdout)["findings"]
+        assert error["code"] == "db-missing-column" and error["data"]["database"]["asked"], error
+        assert str(app_db) in error["data"]["database"]["url"], error
         # A migration through Prisma's CLI would change cli.db: refused before anything runs.
         before = (app_db.read_bytes(), cli_db.read_bytes())
         status, plan = doctor_json("migrate", "push", "--project", str(project))
