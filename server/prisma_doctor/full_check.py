@@ -10,13 +10,14 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.database.readers import app_runs
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.masking import mask_command
@@ -55,11 +56,14 @@ def inspect_whole(
         return replace(state, report=Report.from_findings(state.report.project, findings)) if left else state
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
+    migrations = has_migrations(state.schema.source.migrations_dir)
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
+    # Found once: a running server's own environment decides which database the app reads (`readers.app_runs`).
+    state = replace(state, running=tuple(app_runs(state.root, servers))) if servers else state
     findings = with_offers(
         [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
         dev_server_running=bool(servers),
-        migrations=has_migrations(state.schema.source.migrations_dir),
+        migrations=migrations,
     )
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
@@ -78,7 +82,7 @@ def surroundings(
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     if database:
-        findings.extend(database_gaps(state, wait, may_ask, servers))
+        findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
     # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
     findings.extend(unfinished_repair(state.root, _generator_location(state)))
@@ -94,12 +98,10 @@ def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding
     return [left.finding(where)] if left is not None else []
 
 
-def database_gaps(
-    state: ProjectState, wait: bool = True, may_ask: bool = True, servers: Sequence[DevServer] = ()
-) -> list[Finding]:
+def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
     """What the database lacks or holds back against the project (read-only, bounded): none when it is not named.
-    `servers`: the project's running dev servers, whose own environments say which database the app reads."""
-    return _database(state, state.schema, wait, may_ask, servers) if state.schema is not None else []
+    The database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
+    return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
 
 
 def running_dev_servers(root: Path) -> list[DevServer]:
@@ -111,12 +113,9 @@ def running_dev_servers(root: Path) -> list[DevServer]:
     return list({s.pid: s for folder in app_folders(root) for s in find_dev_servers(folder)}.values())
 
 
-def _database(
-    state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool, servers: Sequence[DevServer]
-) -> list[Finding]:
+def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
     from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
-    from prisma_doctor.database.readers import app_runs
     from prisma_doctor.database.sqlite import chosen_file, database_file
     from prisma_doctor.database_state import database_differs, database_findings, not_asked
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
@@ -128,7 +127,7 @@ def _database(
     provider = _provider(block)
     if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
-    probe = probe_for(state.root, schema, may_ask=may_ask, apps=app_runs(state.root, servers))
+    probe = probe_for(state.root, schema, may_ask=may_ask, apps=state.running or None)
     where = Location(path, block.name_span)
     if probe.target is None:
         # No URL to ask: nothing is said of a database the project has not named; one that may not be asked, or

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
     from prisma_doctor.database.probe import DatabaseProbe
     from prisma_doctor.logs.nextlog import DevServerLock
-    from prisma_doctor.repair.devserver import DevServer
 
 
 @dataclass(frozen=True)
@@ -64,12 +63,14 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     from dataclasses import replace
 
     from prisma_doctor.check import inspect_project
+    from prisma_doctor.database.readers import app_runs
     from prisma_doctor.full_check import running_dev_servers
 
     state = inspect_project(root, schema_path)
     servers = running_dev_servers(root) if state.schema is not None else []
     # The servers' own environments say which database the app that printed the error reads.
-    return replace(facts_from_state(state, servers=servers), dev_server_running=bool(servers))
+    running = tuple(app_runs(state.root, servers)) if servers else ()
+    return replace(facts_from_state(replace(state, running=running)), dev_server_running=bool(servers))
 
 
 def running_dev_server(root: Path) -> DevServerLock | None:
@@ -82,12 +83,11 @@ def running_dev_server(root: Path) -> DevServerLock | None:
     return lock if lock is not None and psutil.pid_exists(lock.pid) else None
 
 
-def facts_from_state(state: ProjectState, *, may_ask: bool = True, servers: Sequence[DevServer] = ()) -> ProjectFacts:
+def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state). `may_ask`
-    False (an untrusted workspace): the database is never asked, and the findings it would decide say why.
-    `servers`: the running dev servers, whose own environments say which database the app reads."""
+    False (an untrusted workspace): the database is never asked, and the findings it would decide say why. The
+    database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
     from prisma_doctor.database.probe import probe_for
-    from prisma_doctor.database.readers import app_runs
     from prisma_doctor.database.target import datasource_provider
     from prisma_doctor.installed import CLI, installed_version
 
@@ -107,7 +107,7 @@ def facts_from_state(state: ProjectState, *, may_ask: bool = True, servers: Sequ
         migrated=migrated_columns(sql),
         provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
-        database=probe_for(state.root, state.schema, may_ask=may_ask, apps=app_runs(state.root, servers)),
+        database=probe_for(state.root, state.schema, may_ask=may_ask, apps=state.running or None),
         prisma_version=installed_version(
             CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
         ),
