@@ -1,6 +1,9 @@
 """Who reads the project's database settings, and how: the app at run time against Prisma's CLI.
 
-Each reads its own env files and resolves a relative SQLite path (`file:./dev.db`) from its own folder:
+Each reads its own environment and env files, and resolves a relative SQLite path (`file:./dev.db`) from its own
+folder. The app runs where `app_runs` says: each running dev server, with the environment it started with (a variable
+set there wins over every env file), else each app folder (a workspace's apps that use the project) with the
+doctor's environment.
 - the app: its dev server's env files (Next.js: `.env.development.local`, `.env.local`, `.env.development`, `.env`;
   Vite and the frameworks on it read the same names in Vite's order; anything else only `.env`, which Prisma Client 6
   loads itself, with the schema folder's), plus a `--env-file` of its dev script. A relative SQLite path is opened by

@@ -2,9 +2,11 @@
 
 The URL comes from the schema's datasource (`url`, or `directUrl` when set: a pooler such as PgBouncer may not
 allow the catalog queries), else from prisma.config.ts (`datasource: { url: env("X") }`, `process.env.X`, an
-adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment first, then in the .env
-files that the app reads (`readers.py`: Next's, Vite's, or Prisma's own `.env`): the database is the app's. Where
-Prisma's CLI reaches another one (another env file, a relative SQLite path from another folder), `differs` says so.
+adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment the app runs with first
+(a running dev server's own, read from its process: a variable set there wins over every env file; else the doctor's),
+then in the .env files that the app reads (`readers.py`: Next's, Vite's, or Prisma's own `.env`, in a workspace app's
+own folder): the database is the app's. Where Prisma's CLI (run with the doctor's environment, in the schema's
+package) reaches another one, or the app's running servers disagree, `differs` says which reads what.
 URLs hold passwords: `shown` and `mask` (masking.py) are the only way they reach a message.
 """
 
