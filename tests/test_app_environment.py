@@ -11,8 +11,10 @@ The rules on folders the tests write (no npm); then on a real `node --watch` dev
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +24,11 @@ import pytest
 from prisma_doctor.database import locate_database
 from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.schema.locate import load_schema, locate_schema
+from tests.database_fixtures import PostgresServer
 from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.npm_cache import run
 from tests.repair_fixtures import repair_environment
+from tests.toolchain import ProjectFactory
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 DATASOURCE = (
@@ -198,3 +202,56 @@ def test_check_asks_the_database_the_running_server_reads_and_a_migrate_refuses(
     # No server: today's rule, the doctor's environment and the env files: both read cli.db, which has the column.
     code, report = check_json(project)
     assert "db-differs" not in codes(report) and "db-missing-column" not in codes(report), report
+
+
+POSTGRES_SCHEMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+generator client {
+  provider = "prisma-client-js"
+}
+
+model User {
+  id       Int     @id @default(autoincrement())
+  email    String  @unique
+  nickname String?
+}
+"""
+USERS = 'CREATE TABLE "User" (id SERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE{nickname});\n'
+# A dev server of a known kind (`node --watch`) that reads nothing: which database it would open is its environment's.
+IDLE_SERVER = "setInterval(() => {}, 1000);\n"
+
+
+@pytest.mark.node
+@pytest.mark.postgres
+def test_check_on_postgres_asks_the_database_in_the_running_servers_environment(
+    prisma_project: ProjectFactory, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    with_column = postgres.database(USERS.format(nickname=", nickname TEXT"))
+    without = postgres.database(USERS.format(nickname=""))
+    project = prisma_project(POSTGRES_SCHEMA, version="6.17.1")
+    project.generate()
+    (project.root / ".env").write_text(f"DATABASE_URL={with_column}\n")
+    (project.root / "server.js").write_text(IDLE_SERVER)
+    # Before any server runs: the env file's database, which has the column.
+    code, report = check_json(project.root)
+    assert "db-missing-column" not in codes(report) and "db-differs" not in codes(report), report
+    environment = {**os.environ, "DATABASE_URL": without}
+    with (tmp_path / "server.log").open("wb") as log:
+        server = subprocess.Popen(
+            ["node", "--watch", "server.js"], cwd=project.root, env=environment, stdout=log, stderr=log
+        )
+    try:
+        started = time.perf_counter()
+        code, report = check_json(project.root)
+        print(f"check on PostgreSQL with a server of its own DATABASE_URL: {time.perf_counter() - started:.2f} s")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    column = finding(report, "db-missing-column")
+    assert column["data"]["column"] == "nickname" and without.rsplit("/", 1)[-1] in column["message"], report
+    differs = finding(report, "db-differs")["message"]
+    assert f"the environment of the running dev server (pid {server.pid}, `node --watch server.js`)" in differs
+    assert code == 1
