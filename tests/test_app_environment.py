@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -28,7 +29,7 @@ from tests.database_fixtures import PostgresServer
 from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.npm_cache import run
 from tests.repair_fixtures import repair_environment
-from tests.toolchain import ProjectFactory
+from tests.toolchain import ProjectFactory, schema_text
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 DATASOURCE = (
@@ -204,21 +205,7 @@ def test_check_asks_the_database_the_running_server_reads_and_a_migrate_refuses(
     assert "db-differs" not in codes(report) and "db-missing-column" not in codes(report), report
 
 
-POSTGRES_SCHEMA = """datasource db {
-  provider = "postgresql"
-  url      = env("DATABASE_URL")
-}
-
-generator client {
-  provider = "prisma-client-js"
-}
-
-model User {
-  id       Int     @id @default(autoincrement())
-  email    String  @unique
-  nickname String?
-}
-"""
+MODELS = "model User {\n  id Int @id @default(autoincrement())\n  email String @unique\n  nickname String?\n}\n"
 USERS = 'CREATE TABLE "User" (id SERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE{nickname});\n'
 # A dev server of a known kind (`node --watch`) that reads nothing: which database it would open is its environment's.
 IDLE_SERVER = "setInterval(() => {}, 1000);\n"
@@ -231,7 +218,10 @@ def test_check_on_postgres_asks_the_database_in_the_running_servers_environment(
 ) -> None:
     with_column = postgres.database(USERS.format(nickname=", nickname TEXT"))
     without = postgres.database(USERS.format(nickname=""))
-    project = prisma_project(POSTGRES_SCHEMA, version="6.17.1")
+    schema = re.sub(
+        r'url\s*=\s*"[^"]*"', 'url = env("DATABASE_URL")', schema_text("6.17.1", MODELS, datasource="postgresql")
+    )
+    project = prisma_project(schema, version="6.17.1")
     project.generate()
     (project.root / ".env").write_text(f"DATABASE_URL={with_column}\n")
     (project.root / "server.js").write_text(IDLE_SERVER)
