@@ -245,3 +245,20 @@ def test_check_on_postgres_asks_the_database_in_the_running_servers_environment(
     differs = finding(report, "db-differs")["message"]
     assert f"the environment of the running dev server (pid {server.pid}, `node --watch server.js`)" in differs
     assert code == 1
+
+
+def test_two_paths_to_one_sqlite_file_from_a_workspace_app_are_one_database(tmp_path: Path) -> None:
+    # As tests/pnpm_workspace_app.py lays it out: the app names the db package's file from its own folder.
+    db, web = monorepo(tmp_path)
+    schema = (db / "prisma" / "schema.prisma").read_text().replace('"postgresql"', '"sqlite"')
+    write(
+        db / "prisma" / "schema.prisma",
+        'generator client {\n  provider = "prisma-client-js"\n  engineType = "client"\n}\n' + schema,
+    )
+    write(db / ".env", 'DATABASE_URL="file:../dev.db"\n')
+    write(web / ".env.local", 'DATABASE_URL="file:../../packages/db/dev.db"\n')
+    target = locate_database(db, load_schema(locate_schema(db)), environ={})
+    assert target.origin == "DATABASE_URL from apps/web/.env.local" and target.differs is None, target.differs
+    write(web / ".env.local", 'DATABASE_URL="file:./dev.db"\n')
+    differs = locate_database(db, load_schema(locate_schema(db)), environ={}).differs
+    assert differs is not None and "apps/web/.env.local (file:./dev.db)" in differs, differs

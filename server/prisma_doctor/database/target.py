@@ -242,6 +242,8 @@ def _differs(
     (url, origin, reader), (cli_url, cli_origin, cli_reader_) = app, cli
     consequence = "`prisma migrate` and `db push` change a database the app does not read"
     if cli_url != url:
+        if cli_url is not None and _opened(provider, url, reader) == _opened(provider, cli_url, cli_reader_):
+            return None  # two paths to one SQLite file (`file:../../packages/db/dev.db` from a workspace's app)
         return (
             f"{reader.who} reads {origin} ({mask_url(url)}), and {cli_reader_.who} reads {cli_origin} "
             f"({mask_url(cli_url or '')}): {consequence}"
