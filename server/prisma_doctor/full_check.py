@@ -52,7 +52,8 @@ def inspect_whole(
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         findings = with_unfinished_repair(state.root, state.report.findings)
-        return replace(state, report=Report.from_findings(state.report.project, findings))
+        known = state.report.state is not SyncState.UNKNOWN
+        return replace(state, report=Report.from_findings(state.report.project, findings, known=known))
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     migrations = has_migrations(state.schema.source.migrations_dir)
