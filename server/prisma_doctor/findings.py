@@ -30,6 +30,8 @@ class SyncState(str, Enum):
 CODES: Mapping[str, str] = {
     "client-out-of-sync": "The generated client was built from a different schema than the one on disk.",
     "client-not-generated": "A generator has no generated client at its output.",
+    "client-set-aside": "A generator's client is not at its output because a repair that did not finish set it "
+    "aside: the next repair puts it back or takes it over.",
     "client-unresolvable": "The code imports a generated client that cannot be resolved, and the project does not "
     "show that it was never generated (no project at hand, an import that names no generator's output, or a "
     "client generated since).",

@@ -10,7 +10,7 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -51,20 +51,21 @@ def inspect_whole(
     False (`check --no-database`): the database is left out, and nothing is said of it here."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
-        left = unfinished_repair(state.root)
-        findings = [*state.report.findings, *left]
-        return replace(state, report=Report.from_findings(state.report.project, findings)) if left else state
+        findings = with_unfinished_repair(state.root, state.report.findings)
+        return replace(state, report=Report.from_findings(state.report.project, findings))
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     migrations = has_migrations(state.schema.source.migrations_dir)
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
     # Found once: a running server's own environment decides which database the app reads (`readers.app_runs`).
     state = replace(state, running=tuple(app_runs(state.root, servers))) if servers else state
-    findings = with_offers(
+    # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
+    found = with_unfinished_repair(
+        state.root,
         [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
-        dev_server_running=bool(servers),
-        migrations=migrations,
+        _generator_location(state),
     )
+    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations)
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
@@ -84,18 +85,19 @@ def surroundings(
     if database:
         findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
-    # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
-    findings.extend(unfinished_repair(state.root, _generator_location(state)))
     return findings
 
 
-def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding]:
-    """`repair-interrupted` when the last repair did not finish and left a server stopped or a folder set aside."""
+def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Location | None = None) -> list[Finding]:
+    """`findings`, and `repair-interrupted` when the last repair did not finish and left a server stopped or a
+    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated."""
     from prisma_doctor.repair.devserver import find_dev_servers
     from prisma_doctor.repair.interruption import left_by_last_repair
 
     left = left_by_last_repair(root, find_dev_servers)
-    return [left.finding(where)] if left is not None else []
+    if left is None:
+        return list(findings)
+    return [*(left.client_aside(f) for f in findings), left.finding(where)]
 
 
 def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
@@ -143,8 +145,10 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     shown = probe.target.shown
-    if probe.target.provider == "sqlite":
-        shown = f"{shown}, {chosen_file(probe.target)[1]}"
+    chosen = chosen_file(probe.target)[1] if probe.target.provider == "sqlite" else None
+    if chosen is not None and chosen not in shown:
+        # A relative path, said as the file it is (an absolute one the URL says already).
+        shown = f"{shown}, {chosen}"
     findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
     if probe.target.differs is not None:
         findings.append(database_differs(probe.target.differs, where))
