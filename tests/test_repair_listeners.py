@@ -153,3 +153,22 @@ def test_a_listener_is_asked_on_the_loopback_address_it_listens_on(binds: list[t
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_a_server_awaited_is_looked_at_once_its_output_grows(tmp_path: Path) -> None:
+    output = tmp_path / "dev-output.log"
+    output.write_text("> tsx watch server.js\n")
+
+    def listening() -> None:
+        with output.open("a") as log:
+            log.write("Local: http://localhost:3000\n")
+
+    printed = threading.Timer(0.3, listening)
+    printed.start()
+    try:
+        # Woken by the line, well before the wait's end (a wait that ended on the clock alone would say False).
+        assert listeners.output_grew(output, 600)
+    finally:
+        printed.cancel()
+    assert not listeners.output_grew(output, 0.1)  # nothing more printed
+    assert not listeners.output_grew(tmp_path / "nothing-yet.log", 0.1)

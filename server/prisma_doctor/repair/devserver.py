@@ -468,8 +468,10 @@ def _remove_stale_next_lock(root: Path) -> None:
             remove_tree(root / LOCK, root)
 
 
-# How often a restarted server is looked at until it listens: half of it is, on average, time to green lost
-# (bench/green_bench.py); a look reads the sockets of its few processes.
+# How often a restarted server is looked at until it listens (a look reads the process table and the sockets of its
+# few processes), unless its output grows first: a server says when it listens (`Local: http://...`, `✓ Ready`), and
+# is looked at then. A poll alone would lose half its interval, on average, of every repair's time to green
+# (bench/green_bench.py).
 RESTART_POLL_SECONDS = 0.2
 
 
@@ -505,7 +507,7 @@ def _wait_until_answering(
         if listener is not None and listeners.answers(listener):
             moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
             return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
-        time.sleep(RESTART_POLL_SECONDS)
+        listeners.output_grew(log_path, RESTART_POLL_SECONDS)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
 

@@ -9,9 +9,11 @@ so a server may answer on `::1` only, or on `127.0.0.1` only.
 from __future__ import annotations
 
 import ipaddress
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -72,6 +74,33 @@ def answers(listener: Listener, timeout: float = 60) -> bool:
         return True
     except (urllib.error.URLError, OSError):
         return False
+
+
+# A server's output is looked at this often while it is awaited; and a look at its sockets, after one, waits at least
+# OUTPUT_FIRST_LOOK_SECONDS: a server that prints all the time (a compile's progress) is not looked at without pause.
+OUTPUT_LOOK_SECONDS = 0.02
+OUTPUT_FIRST_LOOK_SECONDS = 0.05
+
+
+def output_grew(output: Path, seconds: float) -> bool:
+    """Wait up to `seconds` for a server's output file to grow (a server prints when it starts to listen); whether
+    it did."""
+    size = _size(output)
+    deadline = time.monotonic() + seconds
+    pause = OUTPUT_FIRST_LOOK_SECONDS
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(pause, left))
+        pause = OUTPUT_LOOK_SECONDS
+        if _size(output) != size:
+            return True
+    return False
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _loopback_for(address: str) -> str | None:
