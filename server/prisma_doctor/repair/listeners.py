@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +65,11 @@ def listener_on(root_pid: int, port: int) -> Listener | None:
 
 def answers(listener: Listener, timeout: float = 60) -> bool:
     """Any HTTP answer counts, even an error page: the server is up and serving."""
+    # Imported here: finding dev servers (every check, `explain`) never asks one, and urllib's HTTP stack is a tenth
+    # of those commands' imports.
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(listener.url(), timeout=timeout):
             return True
