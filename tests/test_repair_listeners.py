@@ -172,3 +172,13 @@ def test_a_server_awaited_is_looked_at_once_its_output_grows(tmp_path: Path) -> 
         printed.cancel()
     assert not listeners.output_grew(output, 0.1)  # nothing more printed
     assert not listeners.output_grew(tmp_path / "nothing-yet.log", 0.1)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "0.0.0.0"])
+def test_a_port_is_seen_to_accept_on_either_loopback_and_not_once_closed(address: str) -> None:
+    port = _free_port_on_both_loopbacks()
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as sock:
+        sock.bind((address, port))
+        sock.listen()
+        assert listeners.accepts(port)
+    assert not listeners.accepts(port)

@@ -495,6 +495,11 @@ def _wait_until_answering(
         code = exit_code()
         if code is not None:
             return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
+        if pinned is not None and not listeners.accepts(pinned):
+            # Nothing listens on the port yet: the server's processes and sockets need no look (a look costs what
+            # the server's own start-up needs, on a machine of two cores).
+            listeners.output_grew(log_path, RESTART_POLL_SECONDS)
+            continue
         # The port is one this server's own processes listen on, asked on the address they listen on: another
         # server answering on the recorded port (a second copy, an older one, another address) proves nothing.
         listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)

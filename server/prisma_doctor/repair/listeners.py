@@ -9,6 +9,7 @@ so a server may answer on `::1` only, or on `127.0.0.1` only.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,11 @@ from pathlib import Path
 import psutil
 
 from prisma_doctor.process_start import started_at
+
+# Where a server of this machine is asked: it may listen on either only (see the module's docstring).
+LOOPBACKS = ("127.0.0.1", "::1")
+# A connection on the loopback is accepted or refused at once; this bounds one to a listener too busy to accept.
+CONNECT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ def listeners(processes: list[psutil.Process]) -> dict[int, Listener]:
     found: dict[int, Listener] = {}
     for process in processes:
         try:
-            connections = process.net_connections(kind="inet")
+            # TCP only: a UDP socket never listens, and each kind is a read of the whole system's table.
+            connections = process.net_connections(kind="tcp")
             started = started_at(process)
         except (psutil.Error, OSError):
             continue
@@ -61,6 +68,17 @@ def listeners(processes: list[psutil.Process]) -> dict[int, Listener]:
 def listener_on(root_pid: int, port: int) -> Listener | None:
     """The listener on `port` in the tree of `root_pid`, or None when no process of it listens there."""
     return listeners(tree(root_pid)).get(port)
+
+
+def accepts(port: int) -> bool:
+    """Whether anything accepts a connection on `port` at a loopback address (whoever it is: `listeners` says)."""
+    for host in LOOPBACKS:
+        try:
+            with socket.create_connection((host, port), timeout=CONNECT_SECONDS):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def answers(listener: Listener, timeout: float = 60) -> bool:
