@@ -4,17 +4,20 @@ answers every connection in its own thread with an `Answer`:
 - `trickling_mysql`, `trickling_postgres`: send the head of a long answer and then its body a byte at a time, so that
   every read gets a byte before its timeout and the answer never ends;
 - `mysql_asking(plugin)`, `postgres_asking`: play the attacker, asking the client for its password in clear text
-  and keeping every byte it sends after that.
+  and keeping every byte it sends after that; `mysql_asking` inside TLS too, with a certificate of `self_signed`.
 The server counts the connections it accepted and keeps what `keep_what_comes` read."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import TracebackType
 
 import pytest
@@ -128,13 +131,14 @@ def _read_exactly(connection: socket.socket, size: int) -> bytes:
     return data
 
 
-def mysql_asking(plugin: bytes) -> Answer:
-    """A MySQL server's handshake (no TLS offered), then an auth switch to `plugin` (with `dialog`'s password
-    prompt)."""
+def mysql_asking(plugin: bytes, tls: ssl.SSLContext | None = None) -> Answer:
+    """A MySQL server's handshake, then an auth switch to `plugin` (with `dialog`'s password prompt). With `tls` (a
+    server context), TLS is offered and taken up before the client authenticates."""
 
     def answer(server: FakeDatabase, connection: socket.socket) -> None:
         connection.settimeout(2)
-        capabilities = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000  # long password, db, 4.1, secure connection, plugin auth
+        # long password, db, 4.1, secure connection, plugin auth; and TLS when there is a certificate
+        capabilities = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000 | (0x800 if tls else 0)
         greeting = (
             b"\x0a5.7.99-attacker\0"
             + struct.pack("<I", 7)
@@ -148,7 +152,10 @@ def mysql_asking(plugin: bytes) -> Answer:
             + b"ijklmnopqrst\0mysql_native_password\0"
         )
         connection.sendall(_mysql_packet(0, greeting))
-        sequence, _ = _read_mysql_packet(connection)
+        sequence, body = _read_mysql_packet(connection)
+        if tls is not None and len(body) == 32:  # the client's SSLRequest: the rest comes inside TLS
+            connection = tls.wrap_socket(connection, server_side=True)
+            sequence, _ = _read_mysql_packet(connection)
         data = b"\x04Password: " if plugin == b"dialog" else b""
         connection.sendall(_mysql_packet(sequence + 1, b"\xfe" + plugin + b"\0" + data))
         server.keep_what_comes(connection)
@@ -156,18 +163,39 @@ def mysql_asking(plugin: bytes) -> Answer:
     return answer
 
 
-def postgres_asking(server: FakeDatabase, connection: socket.socket) -> None:
-    """PostgreSQL's startup (refusing TLS), then AuthenticationCleartextPassword."""
-    connection.settimeout(2)
-    while True:
-        length = struct.unpack("!I", _read_exactly(connection, 4))[0]
-        body = _read_exactly(connection, length - 4)
-        if struct.unpack("!I", body[:4])[0] == 80877103:  # SSLRequest
-            connection.sendall(b"N")
-            continue
-        break
-    connection.sendall(b"R" + struct.pack("!II", 8, 3))
-    server.keep_what_comes(connection)
+def self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 with a self-signed certificate made by openssl, and the certificate's file
+    (the authority that verifies it)."""
+    certificate, key = folder / "server.pem", folder / "server.key"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"]
+    subprocess.run(
+        ["openssl", *request, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    return context, certificate
+
+
+def postgres_asking(tls: ssl.SSLContext | None = None) -> Answer:
+    """PostgreSQL's startup (refusing TLS, or with `tls` taking it up), then AuthenticationCleartextPassword."""
+
+    def answer(server: FakeDatabase, connection: socket.socket) -> None:
+        connection.settimeout(2)
+        while True:
+            length = struct.unpack("!I", _read_exactly(connection, 4))[0]
+            body = _read_exactly(connection, length - 4)
+            if struct.unpack("!I", body[:4])[0] == 80877103:  # SSLRequest
+                connection.sendall(b"S" if tls else b"N")
+                if tls is not None:
+                    connection = tls.wrap_socket(connection, server_side=True)
+                continue
+            break
+        connection.sendall(b"R" + struct.pack("!II", 8, 3))
+        server.keep_what_comes(connection)
+
+    return answer
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from prisma_doctor.database import Catalog, DatabaseTarget, InspectionFailed, mysql
 from prisma_doctor.database.dotenv import ExpansionTooLarge, expand
 from prisma_doctor.database.mysql import MAX_RELATIONS, inspect_mysql
-from prisma_doctor.database.postgres import inspect_postgres
+from prisma_doctor.database.postgres import inspect_postgres, psql_major
 from prisma_doctor.database.sqlite import MAX_OBJECTS
 from prisma_doctor.database.target import UnusableUrl, locate_database
 from prisma_doctor.database_state import database_findings
@@ -26,7 +26,7 @@ from prisma_doctor.schema.datamodel import build_datamodel
 from prisma_doctor.schema.locate import load_schema, locate_schema
 from prisma_doctor.schema.parser import parse_schema
 from tests.database_fixtures import MariaDBServer
-from tests.fake_databases import StartAttacker, mysql_asking, postgres_asking
+from tests.fake_databases import StartAttacker, mysql_asking, postgres_asking, self_signed
 from tests.helpers import check_json, codes, finding
 from tests.test_diagnosis_database import explain_text, p2022_lines, sqlite_project
 
@@ -68,6 +68,27 @@ def test_a_mysql_server_asking_for_the_password_in_clear_text_gets_nothing(
     assert server.connections >= 1 and TOKEN.encode() not in server.received
 
 
+@pytest.mark.parametrize("plugin", [b"mysql_clear_password", b"dialog"])
+def test_clear_text_goes_only_inside_tls_that_verified_the_server(
+    attacker: StartAttacker, tmp_path: Path, plugin: bytes
+) -> None:
+    """TLS that accepts any certificate (Prisma's default, `sslaccept=accept_invalid_certs`) hides nothing from the
+    one in the middle who presents one: the password goes in clear text only to a server whose certificate the URL's
+    `sslcert` verified (`sslaccept=strict`)."""
+    tls, certificate = self_signed(tmp_path)
+    server = attacker(mysql_asking(plugin, tls))
+    url = f"mysql://app:{TOKEN}@127.0.0.1:{server.port}/app"
+    for unverified in ("?ssl=true", "?sslaccept=accept_invalid_certs", f"?sslcert={certificate}"):
+        answer = inspect_mysql(DatabaseTarget("mysql", url + unverified, "test"))
+        assert isinstance(answer, InspectionFailed), answer
+        assert "clear text" in answer.reason and "not verified" in answer.reason, answer.reason
+        assert TOKEN not in answer.reason and TOKEN.encode() not in server.received
+    assert server.connections >= 3
+    # Verified, the password is sent: the server got it, inside TLS (and the probe's read fails after it).
+    inspect_mysql(DatabaseTarget("mysql", f"{url}?sslaccept=strict&sslcert={certificate}", "test"))
+    assert TOKEN.encode() in server.received
+
+
 def test_check_of_a_cloned_repository_sends_no_environment_variable_in_clear(
     attacker: StartAttacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,12 +106,32 @@ def test_check_of_a_cloned_repository_sends_no_environment_variable_in_clear(
 def test_a_postgres_server_asking_for_the_password_in_clear_text_gets_nothing(
     attacker: StartAttacker, use_psql: bool | None
 ) -> None:
-    server = attacker(postgres_asking)
+    server = attacker(postgres_asking())
     url = f"postgresql://app:{TOKEN}@127.0.0.1:{server.port}/app"
     answer = inspect_postgres(DatabaseTarget("postgresql", url, "test"), use_psql)
     assert isinstance(answer, InspectionFailed), answer
     assert TOKEN not in answer.reason and "clear" in answer.reason.lower(), answer.reason
     assert server.connections >= 1 and TOKEN.encode() not in server.received
+
+
+@pytest.mark.parametrize(
+    "use_psql", [pytest.param(True, marks=pytest.mark.postgres, id="psql"), pytest.param(False, id="pg8000")]
+)
+def test_postgres_clear_text_goes_only_inside_tls_that_verified_the_server(
+    attacker: StartAttacker, tmp_path: Path, use_psql: bool
+) -> None:
+    """`sslmode=require` encrypts without verifying: whoever answers with a certificate of their own gets nothing.
+    (The PostgreSQL reader verifies against the system's authorities only, so no verified case is built here; the
+    MySQL test above shows one.)"""
+    tls, _ = self_signed(tmp_path)
+    server = attacker(postgres_asking(tls))
+    url = f"postgresql://app:{TOKEN}@127.0.0.1:{server.port}/app"
+    for unverified in ("?sslmode=require", "?sslmode=prefer", "?sslaccept=accept_invalid_certs"):
+        answer = inspect_postgres(DatabaseTarget("postgresql", url + unverified, "test"), use_psql)
+        assert isinstance(answer, InspectionFailed), answer
+        assert TOKEN not in answer.reason and TOKEN.encode() not in server.received, answer.reason
+    # pg8000 connects and refuses the request; psql before 16 is not handed the password at all.
+    assert server.connections >= 3 if not use_psql or psql_major("psql") >= 16 else server.connections == 0
 
 
 def test_an_untrusted_workspace_never_asks_the_database(attacker: StartAttacker, tmp_path: Path) -> None:
@@ -154,6 +195,13 @@ def test_a_dotenv_expansion_bomb_is_refused_quickly_and_said(tmp_path: Path) -> 
         ("mysql://root:Secr3tPw@db/app?sslpassword=K3yPass", ["Secr3tPw", "K3yPass"], None),
         ("postgresql://ada:p%40ss@db:5432/app", ["p%40ss", "p@ss"], "postgresql://ada:****@db:5432/app"),
         ("file:./dev.db", [], "file:./dev.db"),
+        # pnpm's store folders are named `name@version`: a file URL has no user or password (RFC 8089).
+        (
+            "file:///app/node_modules/.pnpm/tsx@4.21.0/node_modules/tsx/dist/cli.mjs",
+            [],
+            "file:///app/node_modules/.pnpm/tsx@4.21.0/node_modules/tsx/dist/cli.mjs",
+        ),
+        ("FILE:///a/b@1.0/x.db?password=K3yPass", ["K3yPass"], "FILE:///a/b@1.0/x.db?password=****"),
     ],
 )
 def test_a_url_is_masked_whenever_it_is_not_read_whole(url: str, secrets: list[str], shown: str | None) -> None:

@@ -39,7 +39,7 @@ async def test_an_untrusted_workspace_never_asks_its_database(
 ) -> None:
     """A cloned repository names a database (here a server that asks for the password in clear text): opened
     untrusted, it is never connected to, and the state says why the database was not compared."""
-    server = attacker(postgres_asking)
+    server = attacker(postgres_asking())
     schema = drifted_project / "prisma" / "schema.prisma"
     text = schema.read_text(encoding="utf-8")
     schema.write_text(text.replace('provider = "postgresql"', 'provider = "postgresql"\n  url = env("DATABASE_URL")'))

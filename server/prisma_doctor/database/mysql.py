@@ -171,31 +171,38 @@ def _authority(target: DatabaseTarget, params: ConnectionParams) -> str | None:
 
 class _NotInClear:
     """The handler of the authentication plugins that send the password as it is (`mysql_clear_password`, and
-    MariaDB's `dialog` that prompts for it): the password is sent only inside TLS. A server the project names (any
-    host, over plain TCP) asking for it would otherwise get whatever the URL's `${VAR}` expanded to, in clear. Prisma's
-    own driver refuses the first unless told otherwise, and knows no `dialog`."""
+    MariaDB's `dialog` that prompts for it): the password is sent only inside TLS that verified the server's
+    certificate (`sslaccept=strict`). A server the project names (any host, over plain TCP) asking for it would
+    otherwise get whatever the URL's `${VAR}` expanded to, in clear; and TLS that accepts any certificate (Prisma's
+    default) hides nothing from whoever sits in the middle with one of their own. Prisma's own driver refuses the
+    first unless told otherwise, and knows no `dialog`."""
 
     plugin = ""
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
 
-    def _refuse_without_tls(self) -> None:
-        if not isinstance(self._connection._sock, ssl.SSLSocket):  # pyright: ignore[reportUnknownMemberType]
-            import pymysql  # pyright: ignore[reportMissingTypeStubs]
+    def _refuse_unless_verified(self) -> None:
+        sock = self._connection._sock  # pyright: ignore[reportUnknownMemberType]
+        if isinstance(sock, ssl.SSLSocket) and sock.context.verify_mode == ssl.CERT_REQUIRED:
+            return
+        import pymysql  # pyright: ignore[reportMissingTypeStubs]
 
-            raise pymysql.err.OperationalError(
-                2059,
-                f"the server asked for the password in clear text ({self.plugin}) on a connection without TLS; "
-                "it was not sent",
-            )
+        where = (
+            "a TLS connection whose certificate was not verified (`sslaccept=strict` verifies it)"
+            if isinstance(sock, ssl.SSLSocket)
+            else "a connection without TLS"
+        )
+        raise pymysql.err.OperationalError(
+            2059, f"the server asked for the password in clear text ({self.plugin}) on {where}; it was not sent"
+        )
 
 
 class _ClearPassword(_NotInClear):
     plugin = "mysql_clear_password"
 
     def authenticate(self, packet: Any) -> Any:
-        self._refuse_without_tls()
+        self._refuse_unless_verified()
         # What PyMySQL does for it without a handler, now inside TLS.
         self._connection.write_packet(self._connection.password + b"\0")
         answer = self._connection._read_packet()  # pyright: ignore[reportUnknownMemberType]
@@ -207,7 +214,7 @@ class _Dialog(_NotInClear):
     plugin = "dialog"
 
     def authenticate(self, packet: Any) -> Any:
-        self._refuse_without_tls()
+        self._refuse_unless_verified()
         # Inside TLS, PyMySQL's own dialog answers the password prompt: it takes an AttributeError as "no handler".
         raise AttributeError("authenticate")
 

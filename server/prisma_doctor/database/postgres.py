@@ -137,7 +137,7 @@ def inspect_postgres(
         if use_psql:
             return InspectionFailed(
                 "psql's libpq (before PostgreSQL 16) would send the password in clear text to a server that asks for "
-                "it, and this connection is not sure to be encrypted"
+                "it, and this connection's TLS does not verify the server (`sslmode=verify-full` does)"
             )
         psql = None  # pg8000 refuses to (`_RefusingClearText`)
     try:
@@ -163,15 +163,15 @@ def _kind(message: str) -> str:
 
 
 # A server the project names (any host) that asks for the password in clear text would get whatever the URL's
-# `${VAR}` expanded to: it is sent only where TLS is sure (sslmode `require` and stricter). libpq 16 refuses it when
-# told (`require_auth`); an older one is not given a password to send.
-_TLS_SURE = ("require", "verify-ca", "verify-full")
+# `${VAR}` expanded to: it is sent only inside TLS that verified the server (`verify-ca`, `verify-full`,
+# `sslaccept=strict`); `require` encrypts for whoever answers, one in the middle too. libpq 16 refuses it when told
+# (`require_auth`); an older one is not given a password to send.
 
 
 def _psql_may_send(psql: str, params: ConnectionParams) -> bool:
-    """Whether psql may be handed this connection's password: there is none, TLS is sure, or its libpq (16 and newer)
-    refuses a request for the password in clear text."""
-    return params.password is None or params.sslmode in _TLS_SURE or params.verify or psql_major(psql) >= 16
+    """Whether psql may be handed this connection's password: there is none, TLS verifies the server, or its libpq
+    (16 and newer) refuses a request for the password in clear text."""
+    return params.password is None or params.verify or psql_major(psql) >= 16
 
 
 @functools.lru_cache(maxsize=4)
@@ -206,7 +206,7 @@ def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str,
         env["PGSSLMODE"] = "verify-full"
     if params.password is not None:
         env["PGPASSWORD"] = params.password
-        if not (params.sslmode in _TLS_SURE or params.verify):
+        if not params.verify:
             env["PGREQUIREAUTH"] = "!password"
     script = "".join(
         f"{statement};\n"
@@ -280,15 +280,20 @@ def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]
     raise _Failed(message, READ_FAILED if server_said else _kind(message))
 
 
+def _verified(sock: object) -> bool:
+    return isinstance(sock, ssl.SSLSocket) and sock.context.verify_mode == ssl.CERT_REQUIRED
+
+
 def _refusing_clear_text(driver: Any) -> Any:
     """pg8000's module with a `Connection` that refuses a request for the password in clear text (authentication
-    code 3) outside TLS, as libpq's `require_auth=!password` does."""
+    code 3) outside TLS that verified the server, as libpq's `require_auth=!password` does."""
 
     class Connection(driver.Connection):
         def handle_AUTHENTICATION_REQUEST(self, data: bytes, context: Any) -> None:
-            if int.from_bytes(data[:4], "big") == 3 and not isinstance(self._usock, ssl.SSLSocket):
+            if int.from_bytes(data[:4], "big") == 3 and not _verified(self._usock):
                 raise driver.InterfaceError(
-                    "the server asked for the password in clear text on a connection without TLS; it was not sent"
+                    "the server asked for the password in clear text on a connection whose TLS did not verify it "
+                    "(`sslmode=verify-full` does); it was not sent"
                 )
             # pg8000 ships no types (see `_with_pg8000`).
             super().handle_AUTHENTICATION_REQUEST(data, context)  # pyright: ignore[reportUnknownMemberType]
