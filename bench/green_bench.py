@@ -46,7 +46,7 @@ sys.path[:0] = [str(REPO / "server"), str(REPO)]
 from common import CACHED_BYTECODE  # noqa: E402
 from tests.example_app import copy_example, installed_example_packages, run_script  # noqa: E402
 from tests.helpers import doctor  # noqa: E402
-from tests.npm_cache import run  # noqa: E402
+from tests.npm_cache import run, tool_environment  # noqa: E402
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy, template  # noqa: E402
 
 from prisma_doctor.cli.migrate import ACTIONS as MIGRATE_ACTIONS  # noqa: E402
@@ -184,8 +184,10 @@ def offered_repair(report: object) -> str | None:
 
 
 def doctor_environment(server: NpmRunDev) -> dict[str, str]:
-    """The dev server's environment, as the doctor runs in the same terminal, its bytecode cached as once installed."""
-    return {**server.environment, **CACHED_BYTECODE}
+    """The environment the floor's commands run in (`npm_cache.run`: the dev server's, with no Prisma telemetry child
+    and no npm update check), so that the doctor's own `prisma generate` runs as the floor's does; and our bytecode
+    cached, as once installed."""
+    return {**tool_environment(server.environment), **CACHED_BYTECODE}
 
 
 def ask(*args: str, env: dict[str, str]) -> object:
