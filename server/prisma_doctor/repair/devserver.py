@@ -521,9 +521,10 @@ def _wait_until_answering(
         code = exit_code()
         if code is not None:
             return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
-        if pinned is not None and not listeners.accepts(pinned):
+        if pinned is not None and os.name != "nt" and not listeners.accepts(pinned):
             # Nothing listens on the port yet: the server's processes and sockets need no look (a look costs what
-            # the server's own start-up needs, on a machine of two cores).
+            # the server's own start-up needs, on a machine of two cores). Not on Windows, where a refused
+            # connection is retried for about a second before it fails.
             listeners.output_grew(log_path, RESTART_POLL_SECONDS)
             continue
         # The port is one this server's own processes listen on, asked on the address they listen on: another
