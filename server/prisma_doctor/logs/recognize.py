@@ -99,6 +99,9 @@ _P2025 = re.compile(
 )
 _P1001 = re.compile(r"Can't reach database server at `?(?P<addr>[^`\s]+)`?|\bECONNREFUSED (?P<addr2>\S+)")
 _UNKNOWN_ARGUMENT = re.compile(r"Unknown argument `(?P<arg>[^`]+)`")
+# `Invalid value for argument `role`. Expected Role.` (`in` for a list), `...: <why>. Expected DateTime or Null.`
+_INVALID_VALUE = re.compile(r"Invalid value for argument `(?P<arg>[\w.\[\]-]{1,100})`")
+_EXPECTED_TYPES = re.compile(r"\. Expected (?P<types>\w+(?:(?:, | or )\w+){0,20})\.")
 _UNKNOWN_FIELD = re.compile(
     r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`"
 )
@@ -190,6 +193,9 @@ _ANCHOR_CANDIDATES = tuple(
         r"You are about to drop",
         r"shadow database",
         r"estart(?:ing|ed)",
+        # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
+        # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
+        r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
     )
 )
 
@@ -351,6 +357,11 @@ class Recognizer:
         self._line_number += count
         if count:
             self._previous = None
+
+    def continue_at(self, line_number: int) -> None:
+        """Count on from the stream's `line_number`: the lines between were another reader's (`logs.tasks`), so
+        the line before the next one is still the last this one read."""
+        self._line_number = line_number
 
     def flush(self) -> list[ev.Event]:
         """End every open block: call at the end of the stream, or when output has gone quiet."""
@@ -700,6 +711,10 @@ def _classify_message(
         return ev.UnknownArgument, {"argument": m.group("arg")}
     if m := _UNKNOWN_FIELD.search(line):
         return ev.UnknownField, {"field": m.group("field"), "on_model": m.group("model")}
+    if "Invalid value for" in line and (m := _INVALID_VALUE.search(line)):
+        expected = _EXPECTED_TYPES.search(line, m.end())
+        types = expected.group("types").replace(" or ", ", ").split(", ") if expected else []
+        return ev.InvalidValue, {"argument": m.group("arg"), "expected": tuple(t for t in types if t)}
     if "Can't reach" in line and (m := _P1001.search(line)):
         return ev.DatabaseUnreachable, {"address": m.group("addr"), "code": "P1001"}
     return None
@@ -733,8 +748,10 @@ class LogReader:
     """
 
     def __init__(self) -> None:
+        from prisma_doctor.logs.tasks import TaskRecognizer
+
         self.lines = LineReader()
-        self.recognizer = Recognizer()
+        self.recognizer = TaskRecognizer()
 
     def feed(self, chunk: bytes | str) -> list[ev.Event]:
         out: list[ev.Event] = []
@@ -807,7 +824,9 @@ class LogReader:
 
 
 def recognize(lines: Iterable[str]) -> list[ev.Event]:
-    recognizer = Recognizer()
+    from prisma_doctor.logs.tasks import TaskRecognizer
+
+    recognizer = TaskRecognizer()
     out: list[ev.Event] = []
     for line in lines:
         out.extend(recognizer.feed_line(line))
