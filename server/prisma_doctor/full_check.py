@@ -51,6 +51,8 @@ def inspect_whole(
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         findings = with_unfinished_repair(state.root, state.report.findings)
+        if findings == list(state.report.findings):
+            return state  # (its state stays as the check found it: unknown, when the schema could not be read)
         return replace(state, report=Report.from_findings(state.report.project, findings))
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
