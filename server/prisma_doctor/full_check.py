@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.database.readers import app_runs
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.masking import mask_command
@@ -56,16 +57,17 @@ def inspect_whole(
         return replace(state, report=Report.from_findings(state.report.project, findings))
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
+    migrations = has_migrations(state.schema.source.migrations_dir)
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
+    # Found once: a running server's own environment decides which database the app reads (`readers.app_runs`).
+    state = replace(state, running=tuple(app_runs(state.root, servers))) if servers else state
     # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
     found = with_unfinished_repair(
         state.root,
         [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
         _generator_location(state),
     )
-    findings = with_offers(
-        found, dev_server_running=bool(servers), migrations=has_migrations(state.schema.source.migrations_dir)
-    )
+    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations)
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
@@ -101,7 +103,8 @@ def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Locat
 
 
 def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
-    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
+    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named.
+    The database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
     return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
 
 
@@ -128,7 +131,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
     provider = _provider(block)
     if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
-    probe = probe_for(state.root, schema, may_ask=may_ask)
+    probe = probe_for(state.root, schema, may_ask=may_ask, apps=state.running or None)
     where = Location(path, block.name_span)
     if probe.target is None:
         # No URL to ask: nothing is said of a database the project has not named; one that may not be asked, or
@@ -144,8 +147,10 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     shown = probe.target.shown
-    if probe.target.provider == "sqlite":
-        shown = f"{shown}, {chosen_file(probe.target)[1]}"
+    chosen = chosen_file(probe.target)[1] if probe.target.provider == "sqlite" else None
+    if chosen is not None and chosen not in shown:
+        # A relative path, said as the file it is (an absolute one the URL says already).
+        shown = f"{shown}, {chosen}"
     findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
     if probe.target.differs is not None:
         findings.append(database_differs(probe.target.differs, where))

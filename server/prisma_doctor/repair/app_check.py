@@ -33,6 +33,7 @@ from prisma_doctor.logs.routes import (
     failed_requests_in,
 )
 from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.repair.failed_page import built_source, failed_page
 from prisma_doctor.repair.listeners import Listener, listener_on
 from prisma_doctor.state_folder import STATE_DIR
 
@@ -76,8 +77,8 @@ class AppAnswer:
 
 def requests_that_failed(root: Path) -> list[FailedRequest]:
     """The requests the dev server's readable outputs show failing (latest last); none when nothing is known: those
-    a request line with a 5xx names, and those that arrived (`GET /todos`, no status) just before an error no such
-    line follows."""
+    a request line with a 5xx names, those that arrived (`GET /todos`, no status) just before an error no such
+    line follows, and the GET of the page an error with no request line was thrown in (`failed_page`)."""
     found = failed_requests(
         tail + b"\n"
         for tail in (_read(root / output, -TAIL_BYTES, TAIL_BYTES) for output in OUTPUTS)
@@ -99,12 +100,21 @@ def failures_without_request(root: Path) -> list[str]:
     for failure in _failures(root):
         if failure.arrived is not None:
             continue
-        where = failure.error.source
-        site = f"{where.file}:{where.line}" if where is not None else f"`{failure.error.text.strip()[:80]}`"
+        site = _site(failure.error, root)
         if site in sites:
             sites.remove(site)
         sites.append(site)
     return sites[-MAX_ROUTES:]
+
+
+def _site(error: ClientError, root: Path) -> str:
+    """Where an error failed, as a person finds it: its source file and line (a bundle's, through its map), else its
+    message."""
+    where = error.source
+    if where is None:
+        return f"`{error.text.strip()[:80]}`"
+    source = built_source(where, root) if where.is_build_output else None
+    return f"{source[0]}:{source[1]}" if source is not None else f"{where.file}:{where.line}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,9 @@ class _Failure:
     """A Prisma error in the output that no failed request line (`GET /x 500`) follows."""
 
     error: ClientError
-    arrived: FailedRequest | None  # the request that arrived just before it (`GET /todos`), when one did
+    # The request that arrived just before it (`GET /todos`), when one did; else the GET of the page its frame names
+    # (`repair/failed_page.py`), when it names one.
+    arrived: FailedRequest | None
 
 
 def _failures(root: Path) -> list[_Failure]:
@@ -148,7 +160,9 @@ def _failures(root: Path) -> list[_Failure]:
                 claimed.add(lagging[-1])
                 continue
             before = [request for number, request in arrived.items() if previous < number < error.line]
-            found.append(_Failure(error, before[-1] if before else None))
+            # Or, with no request line at all (Next's own log has none), the page its frame names.
+            page = failed_page(error, root) if not before else None
+            found.append(_Failure(error, before[-1] if before else FailedRequest("GET", page) if page else None))
     return found
 
 
