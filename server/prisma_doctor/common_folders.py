@@ -69,6 +69,16 @@ def _home_folders() -> set[Path]:
 
 def is_common_folder(folder: Path) -> bool:
     """Whether `folder` (resolved) is shared, the system's, a home folder or the folder of homes."""
-    if folder in shared_folders() or folder in home_folders():
-        return True
-    return os.name != "nt" and any(folder == Path(tree) or Path(tree) in folder.parents for tree in POSIX_SYSTEM_TREES)
+    from prisma_doctor.snapshot import kept
+
+    # Asked for every folder above every project: inside a snapshot each folder is judged once (projects nested in
+    # one another would cost as much each as the nesting is deep).
+    memory = kept("common_folders")
+    if memory is not None and folder in memory:
+        return bool(memory[folder])
+    common = (folder in shared_folders() or folder in home_folders()) or (
+        os.name != "nt" and any(folder == Path(tree) or Path(tree) in folder.parents for tree in POSIX_SYSTEM_TREES)
+    )
+    if memory is not None:
+        memory[folder] = common
+    return common
