@@ -1,10 +1,11 @@
 """Capture `react-router dev` (React Router 7 on Vite, routes by `flatRoutes()`) printing a Prisma error from a route's
 loader: no request line, the stack mapped back to `app/routes/users.tsx`.
 
-A project of its own in a temporary folder (React Router 7.9, Prisma 6.17.1 with the libSQL adapter, as the bundled
-example): the client is generated from a schema without `User.nickname`, the loader of `app/routes/users.tsx` selects
-it, and `GET /users` fails. Saved as `tests/fixtures/react-router/dev-output.log` (the project's folder written
-`{project}`) with `capture.json`; tests/test_flat_routes.py lays the same files out again and reads it.
+A project of its own in a temporary folder (React Router 7.9, Prisma with the libSQL adapter and the schema of
+tests/repair_fixtures.py): the client is generated from a schema without `User.nickname`, the loader of
+`app/routes/users.tsx` selects it, and `GET /users` fails. Saved as `tests/fixtures/react-router/dev-output.log`
+(the project's folder written `{project}`) with `capture.json`; tests/test_flat_routes.py lays the same files out
+again and reads it.
 Run: `.venv/bin/python tests/captures/react_router_dev.py`.
 """
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.dev_server import free_port  # noqa: E402
+from tests.repair_fixtures import DEPENDENCIES, PRISMA, SCHEMA  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "react-router"
 PLACEHOLDER = "{project}"
@@ -35,9 +37,7 @@ PACKAGE = {
     "type": "module",
     "scripts": {"dev": "react-router dev"},
     "dependencies": {
-        "@libsql/client": "0.8.1",
-        "@prisma/adapter-libsql": "6.17.1",
-        "@prisma/client": "6.17.1",
+        **{name: version for name, version in DEPENDENCIES.items() if name != "prisma"},
         "@react-router/node": "7.9.4",
         "isbot": "5.1.31",
         "react": "19.2.9",
@@ -47,7 +47,7 @@ PACKAGE = {
     "devDependencies": {
         "@react-router/dev": "7.9.4",
         "@react-router/fs-routes": "7.9.4",
-        "prisma": "6.17.1",
+        "prisma": PRISMA,
         "typescript": "5.9.3",
         "vite": "6.4.1",
     },
@@ -112,22 +112,7 @@ export default defineConfig({
   },
 });
 """,
-    "prisma/schema.prisma": """generator client {
-  provider   = "prisma-client-js"
-  engineType = "client"
-}
-
-datasource db {
-  provider = "sqlite"
-  url      = "file:./dev.db"
-}
-
-model User {
-  id    Int    @id @default(autoincrement())
-  email String @unique
-  name  String
-}
-""",
+    "prisma/schema.prisma": SCHEMA,
 }
 
 
@@ -179,7 +164,7 @@ def main() -> None:
             "command": "react-router dev --port PORT --strictPort",
             "request": "GET /users (500: Unknown field `nickname`, a client generated without it)",
             "react-router": version,
-            "prisma": "6.17.1",
+            "prisma": PRISMA,
         }
         (FIXTURE / "capture.json").write_text(json.dumps(scenario, indent=2) + "\n", encoding="utf-8")
         print(f"saved {FIXTURE}")
