@@ -33,6 +33,41 @@ INCIDENT_DATABASE = str(_capture_constant("DATABASE"))
 INCIDENT_SCRIPTS: dict[str, str] = _capture_constant("SCRIPTS")  # type: ignore[assignment]
 
 
+# A small project on PostgreSQL (a mapped table and column, a second model) and the migrations that make its
+# database, for the tests that compare a project with one.
+POSTGRES_SCHEMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+generator client {
+  provider = "prisma-client-js"
+}
+
+model User {
+  id       Int     @id @default(autoincrement())
+  email    String  @unique
+  nickname String? @map("nick_name")
+
+  @@map("users")
+}
+
+model Post {
+  id    Int    @id
+  title String
+}
+"""
+PRISMA_MIGRATIONS = """CREATE TABLE "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+    "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
+    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0);
+"""
+# As `prisma migrate dev` writes them: one column a line, the closing parenthesis on its own line.
+INIT = 'CREATE TABLE "users" (\n    "id" SERIAL PRIMARY KEY,\n    "email" TEXT NOT NULL\n);\n'
+ADD_NICKNAME = 'ALTER TABLE "users" ADD COLUMN "nick_name" TEXT;\n'
+POSTS = 'CREATE TABLE "Post" (\n    "id" INTEGER PRIMARY KEY,\n    "title" TEXT NOT NULL\n);\n'
+
+
 class PostgresServer:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster

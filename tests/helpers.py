@@ -220,13 +220,14 @@ def dead_repair(
     return journal
 
 
-def set_aside_as_repair(project: Path, journal: Journal, name: str) -> Path:
-    """`name` (a folder of the project) moved into the aside folder as SetAside moves it, recorded first."""
+def set_aside_as_repair(project: Path, journal: Journal, name: str, provider: str | None = None) -> Path:
+    """`name` (a folder of the project) moved into the aside folder as SetAside moves it, recorded first;
+    `provider`: the generator whose client it is (None: a cache)."""
     from prisma_doctor.repair.context import SetAsidePath
     from prisma_doctor.repair.interruption import aside_record
 
     aside = project / ".prisma-doctor" / "aside" / f"20261206-000000-1-0-{Path(name).name}"
     aside.parent.mkdir(parents=True, exist_ok=True)
-    journal.record_aside(aside_record(SetAsidePath(project / name, None), aside))
+    journal.record_aside(aside_record(SetAsidePath(project / name, provider), aside))
     (project / name).rename(aside)
     return aside

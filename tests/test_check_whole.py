@@ -22,6 +22,7 @@ import pytest
 
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
+from tests.database_fixtures import ADD_NICKNAME, INIT, POSTGRES_SCHEMA, POSTS, PRISMA_MIGRATIONS
 from tests.dev_server import free_port
 from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
@@ -85,6 +86,20 @@ def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app
 
 
 @pytest.mark.node
+def test_an_absolute_sqlite_url_names_its_file_once(example_app: Path) -> None:
+    # A user trial: "The database read: file:/tmp/…/dev.db, /tmp/…/dev.db."
+    database = (example_app / "dev.db").resolve()
+    assert database.is_file()
+    (example_app / ".env").write_text(f'DATABASE_URL="file:{database}"\n', encoding="utf-8")
+    _nickname_with_its_migration_pending(example_app)
+    _generate(example_app)
+
+    _, report = timed_check(example_app, "the example (an absolute SQLite URL)")
+    message = finding(report, "db-missing-column")["message"]
+    assert message.count(str(database)) == 1, message
+
+
+@pytest.mark.node
 def test_a_regenerate_onto_a_database_behind_is_not_verified(example_app: Path) -> None:
     # A user trial: a migration pulled but not applied, the field added to the schema; regenerate made the client
     # right and said "verified" while every query of the new column failed.
@@ -106,10 +121,20 @@ def test_a_column_the_database_lost_after_its_migration_ran(example_app: Path) -
     assert code == 1, report
     column = finding(report, "db-missing-column")
     assert (column["data"]["column"], column["data"]["migration"]) == ("name", "20260101000000_init")
-    assert "recorded as applied" in column["message"]
-    # A migrations folder: migrate, by the one rule of the fixes offered (offers.py).
-    assert [fix["id"] for fix in column["fixes"]] == ["migrate-dev"]
+    assert "`_prisma_migrations` records it as applied" in column["message"]
+    # Drift, by the database's own record: `db push` first (offers.py), since `migrate dev` would want a reset.
+    assert [fix["id"] for fix in column["fixes"]] == ["db-push", "migrate-dev"]
+    assert column["data"]["drift"] is True
     assert "migrations-pending" not in codes(report)
+    # `name` is required without a default, and the table has rows: as the finding says, Prisma's `db push` refuses
+    # to add it, and nothing changes.
+    with sqlite3.connect(example_database(example_app)) as connection:
+        users = connection.execute('SELECT * FROM "User" ORDER BY id').fetchall()
+    status, result = doctor_json("migrate", "push", "--project", str(example_app))
+    assert status == 1, result
+    assert "it is not possible to execute this step" in " ".join(result["steps"][0]["details"]), result
+    with sqlite3.connect(example_database(example_app)) as connection:
+        assert connection.execute('SELECT * FROM "User" ORDER BY id').fetchall() == users
 
 
 @pytest.mark.node
@@ -223,40 +248,6 @@ def test_a_js_client_generated_outside_the_project_carries_its_runtime(
     code, report = check_json(project.root)
     assert "prisma-packages-missing" not in codes(report), report
     assert (code, report["state"]) == (0, "in-sync"), report
-
-
-# PostgreSQL, started by the tests.
-POSTGRES_SCHEMA = """datasource db {
-  provider = "postgresql"
-  url      = env("DATABASE_URL")
-}
-
-generator client {
-  provider = "prisma-client-js"
-}
-
-model User {
-  id       Int     @id @default(autoincrement())
-  email    String  @unique
-  nickname String? @map("nick_name")
-
-  @@map("users")
-}
-
-model Post {
-  id    Int    @id
-  title String
-}
-"""
-PRISMA_MIGRATIONS = """CREATE TABLE "_prisma_migrations" (
-    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
-    "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
-    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0);
-"""
-# As `prisma migrate dev` writes them: one column a line, the closing parenthesis on its own line.
-INIT = 'CREATE TABLE "users" (\n    "id" SERIAL PRIMARY KEY,\n    "email" TEXT NOT NULL\n);\n'
-ADD_NICKNAME = 'ALTER TABLE "users" ADD COLUMN "nick_name" TEXT;\n'
-POSTS = 'CREATE TABLE "Post" (\n    "id" INTEGER PRIMARY KEY,\n    "title" TEXT NOT NULL\n);\n'
 
 
 # The same history on MySQL/MariaDB: double quotes as identifiers for the migrations' SQL, MySQL's own types for

@@ -19,7 +19,8 @@ from prisma_doctor.schema.parser import parse_schema
 from tests.captures.loading import FIXTURES, load, project_from_capture
 from tests.captures.postgres import free_port
 from tests.database_fixtures import INCIDENT_DATABASE, INCIDENT_SCRIPTS, PostgresServer, with_password
-from tests.helpers import doctor
+from tests.helpers import check_json, doctor
+from tests.helpers import finding as first_finding
 
 PASSWORD = "hunter2-s3cret"
 
@@ -266,6 +267,43 @@ def test_sqlite_trigger_on_another_table_and_a_really_missing_column(tmp_path: P
     (missing,) = explain_text(root, p2022_lines("(not available)", "findMany"))
     assert (missing["code"], missing["data"]["columns"]) == ("db-missing-column", ["name"])
     assert missing["data"]["database"]["server"].startswith("SQLite")
+
+
+def test_a_column_lost_after_its_migration_ran_offers_the_push_in_explain_and_check_alike(tmp_path: Path) -> None:
+    """Drift, decided by the database's own `_prisma_migrations`: the migration that creates `name` ran, and the
+    table lacks it. Both front ends offer `db push` first and say that `migrate dev` would ask to reset."""
+    root = sqlite_project(
+        tmp_path / "app",
+        """
+        CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+        CREATE TABLE _prisma_migrations (id TEXT PRIMARY KEY, checksum TEXT NOT NULL, finished_at DATETIME,
+          migration_name TEXT NOT NULL, logs TEXT, rolled_back_at DATETIME,
+          started_at DATETIME NOT NULL DEFAULT current_timestamp, applied_steps_count INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count)
+          VALUES ('1', 'c', current_timestamp, '0001_init', 1);
+        """,
+    )
+    migration = root / "prisma" / "migrations" / "0001_init"
+    migration.mkdir(parents=True)
+    columns = ['"id" INTEGER NOT NULL PRIMARY KEY', '"email" TEXT NOT NULL', '"name" TEXT']
+    (migration / "migration.sql").write_text('CREATE TABLE "User" (\n    ' + ",\n    ".join(columns) + "\n);\n")
+    (runtime,) = explain_text(root, p2022_lines("(not available)", "findMany"))
+    # `check` compares a project with a client generator (none generated yet: the schema stands for it).
+    schema = root / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text() + '\ngenerator client {\n  provider = "prisma-client-js"\n}\n')
+    _, report = check_json(root)
+    static = first_finding(report, "db-missing-column")
+    for said in (runtime, static):
+        assert [fix["id"] for fix in said["fixes"]] == ["db-push", "migrate-dev"], said
+        assert said["data"]["drift"] is True
+        assert "`0001_init` creates it and the database's `_prisma_migrations` records it as applied" in said["message"]
+        assert "`prisma migrate dev` would detect the drift and ask to reset the database" in said["message"]
+    # A migration not yet recorded is pending, not drift: apply it.
+    with sqlite3.connect(root / "prisma" / "dev.db") as connection:
+        connection.execute("DELETE FROM _prisma_migrations")
+    connection.close()
+    (runtime,) = explain_text(root, p2022_lines("(not available)", "findMany"))
+    assert "drift" not in runtime["data"] and runtime["fixes"][0]["id"] == "migrate-deploy", runtime
 
 
 def test_a_repair_says_before_it_starts_that_it_cannot_fix_the_latest_failure_a_trigger(tmp_path: Path) -> None:

@@ -84,3 +84,12 @@ def test_a_migrations_folder_counts_when_it_holds_a_migration(tmp_path: Path) ->
     (folder / "0001_init").mkdir()
     (folder / "0001_init" / "migration.sql").write_text("CREATE TABLE x (id INT);\n")
     assert has_migrations(folder)
+
+
+def test_a_drifted_database_is_offered_the_push_first_beside_migrate_dev() -> None:
+    # The database's `_prisma_migrations` says the migration ran, and it lacks what that migration made: `migrate
+    # dev` would want a reset (tests/test_repair_database.py shows Prisma asking for it).
+    fixes = ("migrate-dev", "db-push")
+    assert offered(fixes, dev_server_running=False, migrations=True, drift=True) == ("db-push", "migrate-dev")
+    assert offered(fixes, dev_server_running=False, migrations=True) == ("migrate-dev",)
+    assert offered(fixes, dev_server_running=False, migrations=False, drift=True) == ("db-push",)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import doctor_json
+from tests.helpers import check_json, codes, doctor_json, finding
 
 pytestmark = pytest.mark.node
 
@@ -42,3 +42,50 @@ def test_a_failing_migration_fails_the_repair_with_prismas_message(example_app: 
     assert status == 1, result
     failed = next(step for step in result["steps"] if step["status"] == "failed")
     assert "no such table" in " ".join(failed["details"]).lower() or "P3018" in " ".join(failed["details"])
+
+
+def test_a_column_dropped_after_its_migration_ran_is_pushed_back_with_the_data_kept(example_app: Path) -> None:
+    """Drift, decided by the database's own `_prisma_migrations`: `db push` first, and `migrate dev` said to want a
+    reset, which the real Prisma CLI confirms (and the repair, never forcing it, leaves the data as it was)."""
+    schema = example_app / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace("  name  String\n", "  name  String\n  nickname String?\n"))
+    migration = example_app / "prisma" / "migrations" / "20260201000000_add_user_nickname"
+    migration.mkdir()
+    (migration / "migration.sql").write_text('ALTER TABLE "User" ADD COLUMN "nickname" TEXT;\n', encoding="utf-8")
+    status, result = doctor_json("migrate", "deploy", "--project", str(example_app))
+    assert status == 0, result
+    database = example_app / "dev.db"
+    with sqlite3.connect(database) as connection:
+        # Dropped by hand (another branch's tooling would do the same) after the migration ran.
+        connection.execute('ALTER TABLE "User" DROP COLUMN "nickname"')
+        users = connection.execute('SELECT id, email, name FROM "User" ORDER BY id').fetchall()
+    assert users, "the example is seeded"
+
+    code, report = check_json(example_app)
+    assert code == 1, report
+    column = finding(report, "db-missing-column")
+    assert column["data"] | {"drift": True} == column["data"] and column["data"]["column"] == "nickname", column
+    assert [fix["id"] for fix in column["fixes"]] == ["db-push", "migrate-dev"]
+    assert "`_prisma_migrations` records it as applied" in column["message"]
+    assert "`prisma migrate dev` would detect the drift and ask to reset the database" in column["message"]
+    assert "migrations-pending" not in codes(report)
+
+    # What `migrate dev` does here, by Prisma itself: it sees the drift and wants a reset. The repair never forces
+    # one, so it fails with Prisma's words and the rows are as they were.
+    status, result = doctor_json("migrate", "dev", "--project", str(example_app))
+    assert status != 0, result
+    (step,) = [step for step in result["steps"] if step["name"] == "database"]
+    said = "\n".join(step["details"])
+    assert step["status"] == "failed" and "Drift detected" in said and "We need to reset" in said, result
+    assert "nickname" not in columns(database)
+    with sqlite3.connect(database) as connection:
+        assert connection.execute('SELECT id, email, name FROM "User" ORDER BY id').fetchall() == users
+
+    # The fix offered first: the column is back, every row kept, and the database no longer lacks it.
+    status, result = doctor_json("migrate", "push", "--project", str(example_app))
+    assert status == 0, result
+    assert "nickname" in columns(database)
+    with sqlite3.connect(database) as connection:
+        assert connection.execute('SELECT id, email, name FROM "User" ORDER BY id').fetchall() == users
+    code, report = check_json(example_app)
+    assert (code, report["state"]) == (0, "in-sync"), report

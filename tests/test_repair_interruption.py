@@ -59,6 +59,29 @@ def test_a_killed_reset_is_a_finding_naming_the_server_it_stopped_and_what_it_se
     assert found["data"]["setAside"] == [{"path": str(project / ".next"), "aside": str(aside), "replaced": False}]
 
 
+def test_a_client_set_aside_is_said_as_such_not_as_never_generated(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(SCHEMA.replace('"prisma-client-js"', '"prisma-client-js"\n  output   = "../generated/client"'))
+    (project / "generated" / "client").mkdir(parents=True)
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [])
+    aside = set_aside_as_repair(project, journal, "generated/client", provider="prisma-client-js")
+
+    code, report = check_json(project)
+
+    assert code == 1
+    assert "client-not-generated" not in [f["code"] for f in report["findings"]], report
+    found = finding(report, "client-set-aside")
+    assert found["severity"] == "error" and [f["id"] for f in found["fixes"]] == ["full-reset"], found
+    assert found["data"]["aside"] == str(aside) and found["data"]["generator"] == "client"
+    assert f"set it aside to {aside}" in found["message"] and "(`recover`): run the reset again" in found["message"]
+    assert finding(report, "repair-interrupted")["severity"] == "error"
+    # Once the copy is back (what `recover` does), the check says nothing of a repair: only what the client is.
+    aside.rename(project / "generated" / "client")
+    codes = [f["code"] for f in check_json(project)[1]["findings"]]
+    assert "client-set-aside" not in codes and "repair-interrupted" not in codes, codes
+
+
 def test_the_next_plan_takes_it_over_and_starts_the_server_as_its_script(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     (project / ".next").mkdir()

@@ -98,6 +98,11 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         client = project / "node_modules" / ".prisma" / "client"
         assert str(client) in [copy["path"] for copy in left["data"]["setAside"]], left
         assert f"port {server.port}" in left["message"] and "did not finish" in left["message"], left["message"]
+        # The client the dead run set aside is said as such, with what puts it back: not as one never generated.
+        assert "client-not-generated" not in [f["code"] for f in report["findings"]], report
+        aside_client = finding(report, "client-set-aside")
+        assert aside_client["data"]["output"] == str(client) and aside_client["fixes"][0]["id"] == "full-reset"
+        assert "set it aside to" in aside_client["message"] and "(`recover`)" in aside_client["message"]
 
         plan = dry_run_plan("reset", project=project)
         assert plan["steps"][0]["name"] == "recover", plan

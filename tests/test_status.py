@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from prisma_doctor.database_state import NOT_COMPARED
 from prisma_doctor.findings import Finding, Location, Report, Severity, Span
-from prisma_doctor.status import DATABASE_BEHIND_CODES, Display, Status
+from prisma_doctor.status import DATABASE_BEHIND_CODES, Display, Status, database_not_compared
 
 
 def finding(code: str, severity: Severity = Severity.ERROR, line: int = 0, count: int = 1) -> Finding:
@@ -83,3 +88,38 @@ def test_repairing_and_failed_keep_the_count_and_say_the_message() -> None:
 def test_a_repair_that_did_not_finish_is_said_first() -> None:
     shown = status(finding("repair-interrupted"), finding("client-not-generated", line=1))
     assert (shown.display, shown.summary) == (Display.OUT_OF_SYNC, "Prisma: a repair did not finish (2 problems)")
+
+
+@pytest.mark.parametrize("code", sorted(NOT_COMPARED))
+def test_in_sync_but_the_database_not_compared_is_never_in_sync(code: str) -> None:
+    # The findings as the check builds them: info, with the reason in their data.
+    found = replace(finding(code, Severity.INFO), data={"reason": "cannot connect: Connection refused"})
+    shown = status(found, finding("client-stale-copies", Severity.HINT, line=1))
+    assert (shown.state, shown.display, shown.problems) == ("in-sync", Display.NOT_COMPARED, 0)
+    assert shown.summary == "Prisma: not compared with the database (cannot connect: Connection refused)"
+    # The CLI's line and exit code ask the same rule.
+    assert database_not_compared(Report.from_findings("/p", [found])) == "cannot connect: Connection refused"
+
+
+def test_a_database_not_compared_beside_a_problem_is_the_problem() -> None:
+    shown = status(finding("db-unreachable", Severity.INFO), finding("client-out-of-sync", line=1))
+    assert (shown.display, shown.problems) == (Display.OUT_OF_SYNC, 1)
+
+
+EXTENSION = Path(__file__).resolve().parents[1] / "client-extension" / "src"
+
+
+def test_the_extension_knows_every_display_the_server_sends() -> None:
+    """The extension shows `display` as it comes: its type, its rank and its status text cover every value."""
+    protocol = (EXTENSION / "protocol.ts").read_text(encoding="utf-8")
+    union = protocol[protocol.index("export type Display =") :].split(";", 1)[0]
+    assert set(re.findall(r"'([a-z-]+)'", union)) == {d.value for d in Display}
+    status_bar = (EXTENSION / "statusBar.ts").read_text(encoding="utf-8")
+    ranks = status_bar[status_bar.index("const DISPLAY_RANK") :].split("};", 1)[0]
+    texts = status_bar[status_bar.index("export function statusText") :].split("\n}\n", 1)[0]
+    for display in Display:
+        key = display.value if "-" not in display.value else f"'{display.value}'"
+        assert f"    {key}: " in ranks, display
+        assert f"case '{display.value}':" in texts, display
+    not_compared = texts.split("case 'not-compared':", 1)[1].split("case ", 1)[0]
+    assert "not compared with the database" in not_compared and "in sync" not in not_compared

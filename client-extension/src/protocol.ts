@@ -22,6 +22,7 @@ export type State = 'in-sync' | 'out-of-sync' | 'unknown' | 'repairing' | 'error
 /** What the status bar shows for a project, decided by the server (prisma_doctor/status.py). */
 export type Display =
     | 'in-sync'
+    | 'not-compared'
     | 'out-of-sync'
     | 'database-behind'
     | 'dev-server-stale'

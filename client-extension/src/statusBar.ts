@@ -9,15 +9,16 @@ import { Display, Finding, SyncState } from './protocol';
 export type Shown = Display | 'starting';
 
 // From best to worst news; the three kinds of drift rank alike (several projects that differ in kind are "out of
-// sync").
+// sync"). A database not compared is better news than a project not checked, and never "in sync".
 const DISPLAY_RANK: Record<Display, number> = {
     'in-sync': 0,
-    unknown: 1,
-    'out-of-sync': 2,
-    'database-behind': 2,
-    'dev-server-stale': 2,
-    error: 3,
-    repairing: 4,
+    'not-compared': 1,
+    unknown: 2,
+    'out-of-sync': 3,
+    'database-behind': 3,
+    'dev-server-stale': 3,
+    error: 4,
+    repairing: 5,
 };
 const MAX_TOOLTIP_FINDINGS = 12;
 
@@ -43,6 +44,9 @@ export function statusText(display: Shown, problems: number): string {
             return '$(loading~spin) Prisma Doctor';
         case 'in-sync':
             return '$(check) Prisma: in sync';
+        case 'not-compared':
+            // Why (no answer, not trusted, ...) is in the tooltip: the server's summary and the finding.
+            return '$(debug-disconnect) Prisma: not compared with the database';
         case 'unknown':
             return '$(question) Prisma: not checked';
         case 'out-of-sync':

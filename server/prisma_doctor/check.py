@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prisma_doctor import project_files
 from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs, writes_there
@@ -27,6 +28,9 @@ from prisma_doctor.installed import installed_version
 from prisma_doctor.schema.locate import LoadedSchema, SchemaNotFound, load_schema, locate_schema
 from prisma_doctor.schema.syntax import LineIndex
 from prisma_doctor.snapshot import real_path
+
+if TYPE_CHECKING:
+    from prisma_doctor.database.readers import AppRun
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class ProjectState:
     clients: tuple[ClientState, ...]
     installed_prisma: str | None
     report: Report
+    # How the running dev servers run the app, each with the environment it started with (`readers.app_runs`), found
+    # once by the whole check (`full_check.inspect_whole`): which database the app reads. Empty: none was looked for
+    # or runs, and the app's folders with this process's environment stand for it.
+    running: tuple[AppRun, ...] = ()
 
 
 def check_project(root: Path, schema_path: Path | None = None) -> Report:

@@ -27,6 +27,7 @@ from prisma_doctor.database.catalog import (
 )
 from prisma_doctor.database.views import view_problems
 from prisma_doctor.findings import Finding, Location, Severity
+from prisma_doctor.offers import drift_remedy
 from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
 
 
@@ -75,6 +76,13 @@ def not_compared(findings: Iterable[Finding]) -> Finding | None:
     return next((f for f in findings if f.code in NOT_COMPARED), None)
 
 
+def may_answer_later(findings: Iterable[Finding]) -> bool:
+    """Whether the database did not answer (not reached, or not in time): it may once its server is up, with no
+    file of the project changing, so a watcher asks again (a refused read or a URL that cannot be used waits for
+    the user to change something)."""
+    return any(f.code == "db-unreachable" for f in findings)
+
+
 def database_differs(differs: str, where: Location | None) -> Finding:
     """The app and Prisma's CLI reach different databases (`DatabaseTarget.differs`): the CLI's migrations go where
     the app does not read, so a check of one says nothing of the other."""
@@ -112,8 +120,7 @@ def _cut(reason: str, shown: str, where: Location | None) -> Finding:
 
 
 def _pending(catalog: Catalog, migrations: list[str]) -> list[str]:
-    applied = {m.name for m in catalog.migrations or () if m.finished and not m.rolled_back}
-    return [name for name in migrations if name not in applied]
+    return [name for name in migrations if not catalog.applied(name)]
 
 
 def _migration_findings(catalog: Catalog, pending: list[str], where: Location | None) -> list[Finding]:
@@ -243,7 +250,13 @@ def _missing_table(
         f"{expects}, and the database has none: {because}",
         at,
         fixes,
-        data={"model": model.name, "table": table, "migration": creator, "differs_in_case": near},
+        data={
+            "model": model.name,
+            "table": table,
+            "migration": creator,
+            "differs_in_case": near,
+            **_drift(near is None and _drifted(creator, pending)),
+        },
     )
 
 
@@ -268,7 +281,14 @@ def _missing_column(
         f"{expects}, and the database lacks it: {because}",
         at,
         fixes,
-        data={"model": model, "field": field, "table": table, "column": column, "migration": creator},
+        data={
+            "model": model,
+            "field": field,
+            "table": table,
+            "column": column,
+            "migration": creator,
+            **_drift(_drifted(creator, pending)),
+        },
     )
 
 
@@ -281,15 +301,22 @@ def _expects(source: str, what: str, also: str | bool) -> str:
 
 
 def _remedy(creator: str | None, pending: set[str]) -> tuple[str, tuple[str, ...]]:
+    """Why the database lacks it and what fixes that. Not pending is applied here: the pending ones are those that
+    `_prisma_migrations` does not record as finished (`_pending`)."""
     if creator is not None and creator in pending:
         return f"the pending migration `{creator}` creates it; apply it.", ("migrate-deploy",)
     if creator is not None:
-        return (
-            f"the migration `{creator}` creates it and is recorded as applied, so the database was changed since "
-            "(or the migration was edited after it ran).",
-            ("migrate-dev", "db-push"),
-        )
+        return drift_remedy(creator)
     return "no migration creates it; create one (or push the schema).", ("migrate-dev", "db-push")
+
+
+def _drifted(creator: str | None, pending: set[str]) -> bool:
+    return creator is not None and creator not in pending
+
+
+def _drift(drifted: bool) -> dict[str, bool]:
+    """`data["drift"]`, said only when true (offers.py offers `db push` first then)."""
+    return {"drift": True} if drifted else {}
 
 
 def _location(schema: Datamodel | None, model_name: str, field_name: str | None) -> Location | None:

@@ -30,6 +30,8 @@ class SyncState(str, Enum):
 CODES: Mapping[str, str] = {
     "client-out-of-sync": "The generated client was built from a different schema than the one on disk.",
     "client-not-generated": "A generator has no generated client at its output.",
+    "client-set-aside": "A generator's client is not at its output because a repair that did not finish set it "
+    "aside: the next repair puts it back or takes it over.",
     "client-unresolvable": "The code imports a generated client that cannot be resolved, and the project does not "
     "show that it was never generated (no project at hand, an import that names no generator's output, or a "
     "client generated since).",
@@ -46,8 +48,9 @@ CODES: Mapping[str, str] = {
     "migrations-pending": "Migrations exist that the database has not applied.",
     "migration-failed": "A migration failed to apply.",
     "db-drift": "The database schema differs from what the migrations describe.",
-    "db-differs": "The app and Prisma's CLI use different databases (another env file, a relative SQLite path from "
-    "another folder): migrations go where the app does not read.",
+    "db-differs": "The app and Prisma's CLI use different databases (a running dev server's own environment, another "
+    "env file, a relative SQLite path from another folder), or the app's servers disagree: migrations go where the app "
+    "does not read.",
     "db-unreachable": "The database server cannot be reached, or did not answer in time.",
     "db-read-failed": "The database answered but refused or failed the read (a password, a permission, an error).",
     "db-not-asked": (

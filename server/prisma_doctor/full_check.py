@@ -10,13 +10,14 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.database.readers import app_runs
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.masking import mask_command
@@ -50,17 +51,21 @@ def inspect_whole(
     False (`check --no-database`): the database is left out, and nothing is said of it here."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
-        left = unfinished_repair(state.root)
-        findings = [*state.report.findings, *left]
-        return replace(state, report=Report.from_findings(state.report.project, findings)) if left else state
+        findings = with_unfinished_repair(state.root, state.report.findings)
+        return replace(state, report=Report.from_findings(state.report.project, findings))
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
+    migrations = has_migrations(state.schema.source.migrations_dir)
     servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
-    findings = with_offers(
+    # Found once: a running server's own environment decides which database the app reads (`readers.app_runs`).
+    state = replace(state, running=tuple(app_runs(state.root, servers))) if servers else state
+    # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
+    found = with_unfinished_repair(
+        state.root,
         [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
-        dev_server_running=bool(servers),
-        migrations=has_migrations(state.schema.source.migrations_dir),
+        _generator_location(state),
     )
+    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations)
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
@@ -80,22 +85,24 @@ def surroundings(
     if database:
         findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
-    # On the generator, where the editor offers its fix (the repair to run again) as a quick fix.
-    findings.extend(unfinished_repair(state.root, _generator_location(state)))
     return findings
 
 
-def unfinished_repair(root: Path, where: Location | None = None) -> list[Finding]:
-    """`repair-interrupted` when the last repair did not finish and left a server stopped or a folder set aside."""
+def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Location | None = None) -> list[Finding]:
+    """`findings`, and `repair-interrupted` when the last repair did not finish and left a server stopped or a
+    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated."""
     from prisma_doctor.repair.devserver import find_dev_servers
     from prisma_doctor.repair.interruption import left_by_last_repair
 
     left = left_by_last_repair(root, find_dev_servers)
-    return [left.finding(where)] if left is not None else []
+    if left is None:
+        return list(findings)
+    return [*(left.client_aside(f) for f in findings), left.finding(where)]
 
 
 def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
-    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named."""
+    """What the database lacks or holds back against the project (read-only, bounded): none when it is not named.
+    The database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
     return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
 
 
@@ -122,7 +129,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
     provider = _provider(block)
     if provider not in PROVIDERS:  # the datasource providers whose catalog the probe reads
         return []
-    probe = probe_for(state.root, schema, may_ask=may_ask)
+    probe = probe_for(state.root, schema, may_ask=may_ask, apps=state.running or None)
     where = Location(path, block.name_span)
     if probe.target is None:
         # No URL to ask: nothing is said of a database the project has not named; one that may not be asked, or
@@ -138,8 +145,10 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     shown = probe.target.shown
-    if probe.target.provider == "sqlite":
-        shown = f"{shown}, {chosen_file(probe.target)[1]}"
+    chosen = chosen_file(probe.target)[1] if probe.target.provider == "sqlite" else None
+    if chosen is not None and chosen not in shown:
+        # A relative path, said as the file it is (an absolute one the URL says already).
+        shown = f"{shown}, {chosen}"
     findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
     if probe.target.differs is not None:
         findings.append(database_differs(probe.target.differs, where))

@@ -9,6 +9,11 @@ the language server), applied once the finding's cause is known.
   `db push` when it has none (there is nothing to deploy, and `migrate dev` would start a history on a database
   that already has tables: it sees drift and wants a reset). A view is the exception: only SQL in a migration
   creates it (`db push` does not), so its fixes stay as they are.
+- Drift, decided by the database's own record: a table or column that a migration creates, whose run
+  `_prisma_migrations` records as finished, and that the database lacks (dropped by hand, or by another branch's
+  tooling). `migrate dev` then finds the database drifted from the history and asks to reset it (every row lost),
+  so `db push` (adds what is missing, keeps the data and the history) is offered first, beside it, and the finding
+  says why (`drift_remedy`, flagged `data["drift"]`).
 """
 
 from __future__ import annotations
@@ -20,18 +25,38 @@ from pathlib import Path
 from prisma_doctor.findings import Finding
 
 DATABASE_FIXES = ("migrate-deploy", "migrate-dev", "db-push")
+# What a drifted database is offered, the fix that keeps its data first.
+DRIFT_FIXES = ("db-push", "migrate-dev")
 
 
-def offered(fixes: tuple[str, ...], *, dev_server_running: bool, migrations: bool | None) -> tuple[str, ...]:
+def drift_remedy(migration: str) -> tuple[str, tuple[str, ...]]:
+    """What to say and offer when the migration that creates a table or column ran (the database's
+    `_prisma_migrations` says so) and the database lacks it all the same."""
+    return (
+        f"the migration `{migration}` creates it and the database's `_prisma_migrations` records it as applied, so "
+        "the database was changed since (dropped by hand or by another branch's tooling, or the migration was edited "
+        "after it ran): it has drifted from its migrations. `prisma db push` adds what is missing and keeps the data "
+        "(a required column without a default it cannot add to a table that has rows: it refuses then, changing "
+        "nothing); `prisma migrate dev` would detect the drift and ask to reset the database, losing its data.",
+        DRIFT_FIXES,
+    )
+
+
+def offered(
+    fixes: tuple[str, ...], *, dev_server_running: bool, migrations: bool | None, drift: bool = False
+) -> tuple[str, ...]:
     """`fixes` by the rule above; `migrations`: whether the project has a migrations folder with a migration in it
-    (None: not known, the database fixes are left as the cause gave them)."""
+    (None: not known, the database fixes are left as the cause gave them); `drift`: the database's record says the
+    migration that makes what it lacks ran."""
     result = list(fixes)
     if dev_server_running and "regenerate" in result:
         result = ["full-reset", *(fix for fix in result if fix != "full-reset")]
     if migrations is not None and any(fix in DATABASE_FIXES for fix in result):
         at = next(i for i, fix in enumerate(result) if fix in DATABASE_FIXES)
         kept = [fix for fix in result if fix not in DATABASE_FIXES]
-        if migrations:
+        if migrations and drift:
+            wanted = list(DRIFT_FIXES)
+        elif migrations:
             wanted = [fix for fix in result if fix in ("migrate-deploy", "migrate-dev")] or ["migrate-dev"]
         else:
             wanted = ["db-push"]
@@ -44,7 +69,10 @@ def with_offers(findings: Iterable[Finding], *, dev_server_running: bool, migrat
         replace(
             f,
             fixes=offered(
-                f.fixes, dev_server_running=dev_server_running, migrations=None if f.data.get("view") else migrations
+                f.fixes,
+                dev_server_running=dev_server_running,
+                migrations=None if f.data.get("view") else migrations,
+                drift=bool(f.data.get("drift")),
             ),
         )
         if f.fixes

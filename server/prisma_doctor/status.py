@@ -18,6 +18,8 @@ ShownState = SyncState | Literal["repairing", "error"]
 
 class Display(str, Enum):
     IN_SYNC = "in-sync"
+    # Schema and clients agree, but the database the project names was not compared (not asked, no answer).
+    NOT_COMPARED = "not-compared"
     OUT_OF_SYNC = "out-of-sync"
     DATABASE_BEHIND = "database-behind"
     DEV_SERVER_STALE = "dev-server-stale"
@@ -33,6 +35,19 @@ DATABASE_BEHIND_CODES = frozenset(
 )
 # What makes a project out of sync (`Report.from_findings`); info and hints never do, nor name its kind.
 _PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
+
+
+def database_not_compared(report: Report) -> str | None:
+    """Why a project in sync as far as it was compared was not compared with the database it names (not asked, no
+    answer, a refused read, a catalog read in part), or None. The one rule behind `check`'s line and exit code (3)
+    and the status bar: neither says a bare "in sync" over a database nobody saw."""
+    # Imported when asked: the language server's start-up does not wait for the database modules.
+    from prisma_doctor.database_state import not_compared
+
+    if report.state is not SyncState.IN_SYNC:
+        return None
+    missing = not_compared(report.findings)
+    return None if missing is None else str(missing.data.get("reason", missing.message))
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,9 @@ class Status:
             first = f" ({problems[0].message})" if problems else ""
             return cls(state, Display.UNKNOWN, count, f"Prisma: state unknown{first}")
         if not problems:
+            why = database_not_compared(report)
+            if why is not None:
+                return cls(state, Display.NOT_COMPARED, 0, f"Prisma: not compared with the database ({why})")
             return cls(state, Display.IN_SYNC, 0, "Prisma: in sync")
         codes = {f.code for f in problems}
         if codes <= DATABASE_BEHIND_CODES:

@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
 def _exit_code(report: Report, skipped: bool) -> int:
     """0 in sync, 1 drift, 2 unreadable; 3 in sync as far as compared, but the database the project names could
     not be compared: a CI job must not pass on what it never saw (`--no-database` says it is not to be seen)."""
-    from prisma_doctor.database_state import not_compared
     from prisma_doctor.findings import SyncState
+    from prisma_doctor.status import database_not_compared
 
-    if report.state is SyncState.IN_SYNC and not skipped and not_compared(report.findings) is not None:
+    if not skipped and database_not_compared(report) is not None:
         return NOT_COMPARED_EXIT
     return {SyncState.IN_SYNC: 0, SyncState.OUT_OF_SYNC: 1, SyncState.UNKNOWN: 2}[report.state]

@@ -87,7 +87,7 @@ def print_json(data: object, out: TextIO | None = None) -> None:
 
 def print_report(report: Report, as_json: bool, out: TextIO | None = None, database_skipped: str | None = None) -> None:
     """`database_skipped`: why the database was not asked, when it was not on purpose."""
-    from prisma_doctor.database_state import not_compared
+    from prisma_doctor.status import database_not_compared
 
     out = out or sys.stdout
     if as_json:
@@ -100,8 +100,8 @@ def print_report(report: Report, as_json: bool, out: TextIO | None = None, datab
         "out-of-sync": f"out of sync ({problems} problem{'s' * (problems != 1)})",
     }
     said = summary.get(report.state.value, "unknown")
-    missing = not_compared(report.findings)
-    why = database_skipped or (escaped(str(missing.data.get("reason"))) if missing is not None else None)
+    missing = database_not_compared(report)
+    why = database_skipped or (escaped(missing) if missing is not None else None)
     if report.state.value == "in-sync" and why is not None:
         # Not a bare "in sync": what was compared, and what was not.
         said = f"client in sync with the schema; the database was not compared: {why}"

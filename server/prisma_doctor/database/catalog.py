@@ -92,6 +92,10 @@ class Catalog:
     cut: str | None = None
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
+    def applied(self, migration: str) -> bool:
+        """Whether `_prisma_migrations` records the migration as run to its end (and not rolled back)."""
+        return any(m.name == migration and m.finished and not m.rolled_back for m in self.migrations or ())
+
     @property
     def case_sensitive(self) -> bool:
         """Whether column names differ by case: PostgreSQL compares identifiers exactly once folded; SQLite, MySQL

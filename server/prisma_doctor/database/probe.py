@@ -14,13 +14,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.database.catalog import NO_ANSWER, PENDING, READ_FAILED, Inspection, InspectionFailed
 from prisma_doctor.database.deadline import Deadline
-from prisma_doctor.database.readers import Reader
+from prisma_doctor.database.readers import AppRun, Reader
 from prisma_doctor.database.target import DatabaseTarget, NoDatabase, UnusableUrl, locate_database
 
 if TYPE_CHECKING:
@@ -159,11 +160,15 @@ _probes: OrderedDict[tuple[str, str, tuple[Path, ...], Reader | None], DatabaseP
 _probes_lock = threading.Lock()
 
 
-def probe_for(root: Path, schema: LoadedSchema | None, *, may_ask: bool = True) -> DatabaseProbe:
+def probe_for(
+    root: Path, schema: LoadedSchema | None, *, may_ask: bool = True, apps: Sequence[AppRun] | None = None
+) -> DatabaseProbe:
     """The shared probe of a project's database (found from its datasource and .env files); it asks nothing yet.
-    `may_ask` False (an untrusted workspace): a probe that never asks, and says why."""
+    `may_ask` False (an untrusted workspace): a probe that never asks, and says why. `apps`: how the app runs
+    (`readers.app_runs`: the running dev servers' own environments), by default each app folder with the doctor's
+    environment. Probes are shared by the URL asked, so a server started with another URL gets a probe of its own."""
     try:
-        target = locate_database(root, schema)
+        target = locate_database(root, schema, apps=apps)
     except NoDatabase as reason:
         return DatabaseProbe(None, f"{reason}", said=isinstance(reason, UnusableUrl))
     if not may_ask:

@@ -1,6 +1,9 @@
 """Who reads the project's database settings, and how: the app at run time against Prisma's CLI.
 
-Each reads its own env files and resolves a relative SQLite path (`file:./dev.db`) from its own folder:
+Each reads its own environment and env files, and resolves a relative SQLite path (`file:./dev.db`) from its own
+folder. The app runs where `app_runs` says: each running dev server, with the environment it started with (a variable
+set there wins over every env file), else each app folder (a workspace's apps that use the project) with the
+doctor's environment.
 - the app: its dev server's env files (Next.js: `.env.development.local`, `.env.local`, `.env.development`, `.env`;
   Vite and the frameworks on it read the same names in Vite's order; anything else only `.env`, which Prisma Client 6
   loads itself, with the schema folder's), plus a `--env-file` of its dev script. A relative SQLite path is opened by
@@ -15,15 +18,19 @@ says so instead of guessing.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor import project_files
+from prisma_doctor.masking import shown_command
 
 if TYPE_CHECKING:
+    from prisma_doctor.repair.devserver import DevServer
     from prisma_doctor.schema.locate import LoadedSchema
 
 NEXT_ENV = (".env.development.local", ".env.local", ".env.development", ".env")
@@ -62,6 +69,47 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class AppRun:
+    """Where the app runs and the environment it runs with: a running dev server's own (read from its process), or,
+    with none running, an app folder and the environment the doctor runs in (what a server started from the same
+    shell would have)."""
+
+    folder: Path
+    # Never shown: its other variables may be secrets.
+    environ: Mapping[str, str] = field(repr=False, compare=False)
+    # "the running dev server (pid N, `next dev`)"; None for the doctor's own environment.
+    server: str | None = None
+
+    @property
+    def environment(self) -> str:
+        """Where a variable of `environ` comes from, as an origin names it."""
+        return f"the environment of {self.server}" if self.server else "the environment"
+
+
+def app_runs(project: Path, servers: Sequence[DevServer], environ: Mapping[str, str] | None = None) -> list[AppRun]:
+    """How the app reads its settings: each running dev server of the project (and of the workspace apps that use
+    its client) with the environment it started with; with none running, each app folder (`workspace.app_folders`:
+    the project, or in a monorepo the apps that use it) with `environ` (by default the doctor's own)."""
+    from prisma_doctor.repair.devserver import startup_environment
+
+    runs: list[AppRun] = []
+    for server in servers:
+        started = startup_environment(server)
+        if started is not None:
+            pid, server_environ = started
+            who = f"the running dev server (pid {pid}, `{shown_command(server.command)}`)"
+            runs.append(AppRun(Path(server.home or server.cwd), server_environ, who))
+    if runs:
+        return runs
+    from prisma_doctor.workspace import app_folders
+
+    folders = app_folders(project)
+    # In a workspace the apps are those that use the project: the project's own folder runs no app then.
+    apps = folders[1:] or folders
+    return [AppRun(folder, os.environ if environ is None else environ) for folder in apps]
+
+
+@dataclass(frozen=True)
 class ProjectPackages:
     """What the project's package.json and installed Prisma say about how its app runs."""
 
@@ -70,7 +118,8 @@ class ProjectPackages:
     prisma_major: int | None
 
 
-def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages) -> Reader:
+def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages, project: Path | None = None) -> Reader:
+    """The app that runs in `root` (the project, or a workspace app that uses the Prisma project at `project`)."""
     from prisma_doctor.repair.devserver_kinds import dev_server_tool
 
     try:
@@ -85,7 +134,8 @@ def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages) -> R
     flagged = tuple(root / m["file"].strip("'\"") for m in _ENV_FILE_FLAG.finditer(packages.dev_script))
     files = (*flagged, *(root / n for n in names))
     if packages.prisma_major is None or packages.prisma_major < 7:
-        files += (schema_dir / ".env",)  # Prisma Client 6 loads the schema folder's .env itself
+        # Prisma Client 6 loads the schema folder's .env itself, and the .env of the folder it was generated in.
+        files += (schema_dir / ".env", *((project / ".env",) if project is not None else ()))
     who = f"the app ({framework})" if framework else "the app"
     base, why, candidates = _app_sqlite(root, schema, packages)
     return Reader(who, _unique(files), base, why, candidates)

@@ -2,9 +2,11 @@
 
 The URL comes from the schema's datasource (`url`, or `directUrl` when set: a pooler such as PgBouncer may not
 allow the catalog queries), else from prisma.config.ts (`datasource: { url: env("X") }`, `process.env.X`, an
-adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment first, then in the .env
-files that the app reads (`readers.py`: Next's, Vite's, or Prisma's own `.env`): the database is the app's. Where
-Prisma's CLI reaches another one (another env file, a relative SQLite path from another folder), `differs` says so.
+adapter's `connectionString: process.env.X`). `env("X")` is looked up in the environment the app runs with first
+(a running dev server's own, read from its process: a variable set there wins over every env file; else the doctor's),
+then in the .env files that the app reads (`readers.py`: Next's, Vite's, or Prisma's own `.env`, in a workspace app's
+own folder): the database is the app's. Where Prisma's CLI (run with the doctor's environment, in the schema's
+package) reaches another one, or the app's running servers disagree, `differs` says which reads what.
 URLs hold passwords: `shown` and `mask` (masking.py) are the only way they reach a message.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from prisma_doctor import project_files
 from prisma_doctor.database.dotenv import ExpansionTooLarge, expand, read_env_file
-from prisma_doctor.database.readers import Reader, app_reader, cli_reader, project_packages
+from prisma_doctor.database.readers import AppRun, Reader, app_reader, app_runs, cli_reader, project_packages
 from prisma_doctor.masking import MASK, mask_secrets, mask_url
 
 if TYPE_CHECKING:
@@ -124,8 +126,16 @@ def datasource_provider(files: Iterable[SchemaFile]) -> str | None:
 
 
 def locate_database(
-    root: Path, schema: LoadedSchema | None, environ: Mapping[str, str] | None = None
+    root: Path,
+    schema: LoadedSchema | None,
+    environ: Mapping[str, str] | None = None,
+    apps: Sequence[AppRun] | None = None,
 ) -> DatabaseTarget:
+    """The database the app reads, and whether Prisma's CLI (run in `root` with `environ`, by default the doctor's
+    own environment, as a repair runs it) reaches another. `apps`: how the app runs (`readers.app_runs`: the running
+    dev servers with their own environments); by default each app folder with `environ`. Where the app's runs read
+    different databases, none is picked: the target is the CLI's (what a repair would change) and `differs` names
+    which reads what."""
     environ = os.environ if environ is None else environ
     if schema is None:
         raise NoDatabase("the schema could not be read")
@@ -144,23 +154,76 @@ def locate_database(
         reference, in_config = _config_reference(root, schema), True
     if reference is None:
         raise NoDatabase("neither the datasource nor prisma.config.ts names a database URL")
-    app = app_reader(root, schema, project_packages(root))
-    url, origin = _url(reference, app, root, environ)
-    if url is None:
-        raise NoDatabase(origin)
-    _check_scheme(provider, url)
+    runs = list(apps) if apps is not None else app_runs(root, (), environ)
+    # Where paths are shown from: the project, or the workspace folder that holds it and its apps.
+    base = Path(os.path.commonpath([root, *(run.folder for run in runs)]))
+    read: list[_Read] = []
+    for run in runs:
+        reader = app_reader(run.folder, schema, project_packages(run.folder), root)
+        url, origin = _url(reference, reader, base, run.environ, run.environment)
+        read.append(_Read(url, origin, reader, run))
+    found = [r for r in read if r.url is not None]
+    if not found:
+        raise NoDatabase(read[0].origin if read else "the app's environment could not be read")
+    for r in found:
+        _check_scheme(provider, r.url or "")
     cli = cli_reader(root, schema, in_config)
-    cli_url, cli_origin = _url(reference, cli, root, environ)
-    differs = _differs(provider, (url, origin, app), (cli_url, cli_origin, cli), root) if cli_url else None
-    return DatabaseTarget(provider, url, origin, (schema.source.schema_dir, root), app, differs)
+    cli_url, cli_origin = _url(reference, cli, base, environ, "the environment")
+    opened = {_opened(provider, r.url or "", r.reader): r for r in found}
+    if len(opened) > 1:
+        # The app's runs disagree: none is the app's database. The CLI's is the one a repair would change.
+        runs = _runs_differ(found, cli_url, cli_origin, cli)
+        if cli_url is not None:
+            return DatabaseTarget(provider, cli_url, cli_origin, (schema.source.schema_dir, root), cli, runs)
+        app, differs = found[0], runs
+    else:
+        app = found[0]
+        app_side = (app.url or "", app.origin, app.reader)
+        differs = _differs(provider, app_side, (cli_url, cli_origin, cli), base) if cli_url else None
+    return DatabaseTarget(provider, app.url or "", app.origin, (schema.source.schema_dir, root), app.reader, differs)
 
 
-def _url(reference: tuple[str, str], reader: Reader, root: Path, environ: Mapping[str, str]) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class _Read:
+    """What one run of the app reads: its URL (None when its variable is not set) and where it came from."""
+
+    url: str | None = field(repr=False)
+    origin: str
+    reader: Reader
+    run: AppRun
+
+
+def _opened(provider: str, url: str, reader: Reader) -> str:
+    """What a run of the app opens: the SQLite file a relative path leads to from its folder, else the URL."""
+    relative = relative_sqlite_path(url) if provider == "sqlite" else None
+    if relative is None or reader.sqlite_base is None:
+        return url
+    return str((reader.sqlite_base / relative).resolve())
+
+
+def _runs_differ(found: list[_Read], cli_url: str | None, cli_origin: str, cli: Reader) -> str:
+    each = "; ".join(f"{_reader_in(r)} reads {r.origin} ({mask_url(r.url or '')})" for r in found)
+    cli_side = f"{cli.who} reads {cli_origin} ({mask_url(cli_url)})" if cli_url else f"{cli.who}: {cli_origin}"
+    runs = "the running dev servers" if any(r.run.server for r in found) else "the apps that use the project"
+    return (
+        f"{runs} read different databases: {each}; and {cli_side}: which one the app uses depends on the "
+        "server that answers, and `prisma migrate` and `db push` change only the CLI's"
+    )
+
+
+def _reader_in(read: _Read) -> str:
+    where = f"under {read.run.server}" if read.run.server else f"in {read.run.folder}"
+    return f"{read.reader.who} {where}"
+
+
+def _url(
+    reference: tuple[str, str], reader: Reader, root: Path, environ: Mapping[str, str], environment: str
+) -> tuple[str | None, str]:
     """The URL as `reader` finds it, and where it came from (None, and why not, when its variable is not set)."""
     kind, name = reference
     if kind == "literal":
         return name, "the URL written in the project"
-    variables = env_variables(root, environ, reader.env_files)
+    variables = env_variables(root, environ, reader.env_files, environment=environment)
     value, where = variables.get(name, ("", ""))
     if not value:
         return None, f"the environment variable {name} is not set (not in the environment nor in .env files)"
@@ -179,6 +242,8 @@ def _differs(
     (url, origin, reader), (cli_url, cli_origin, cli_reader_) = app, cli
     consequence = "`prisma migrate` and `db push` change a database the app does not read"
     if cli_url != url:
+        if cli_url is not None and _opened(provider, url, reader) == _opened(provider, cli_url, cli_reader_):
+            return None  # two paths to one SQLite file (`file:../../packages/db/dev.db` from a workspace's app)
         return (
             f"{reader.who} reads {origin} ({mask_url(url)}), and {cli_reader_.who} reads {cli_origin} "
             f"({mask_url(cli_url or '')}): {consequence}"
@@ -257,7 +322,12 @@ def _config_reference(root: Path, schema: LoadedSchema) -> tuple[str, str] | Non
 
 
 def env_variables(
-    root: Path, environ: Mapping[str, str], files: Iterable[Path] | None = None, schema_dir: Path | None = None
+    root: Path,
+    environ: Mapping[str, str],
+    files: Iterable[Path] | None = None,
+    schema_dir: Path | None = None,
+    *,
+    environment: str = "the environment",
 ) -> dict[str, tuple[str, str]]:
     """Name -> (value, where it was found) of every variable set for a reader: the environment wins, then `files` in
     order (by default every env file of the project, then the schema folder's .env)."""
@@ -269,7 +339,7 @@ def env_variables(
         for key, value in read_env_file(path).items():
             found.setdefault(key, (value, _relative(path, root)))
     for key, value in environ.items():
-        found[key] = (value, "the environment")
+        found[key] = (value, environment)
     return found
 
 

@@ -20,6 +20,7 @@ from prisma_doctor.diagnosis.context import (
     DB_SIDE_FIXES,
     VIEW_REMEDY,
     Context,
+    asked_remedy,
     field_for_column,
     make_finding,
     migration_remedy,
@@ -296,14 +297,15 @@ def _missing_relation(event: ev.ClientError, context: Context, catalog: Catalog,
         ]
     model = model_of(event, context.schema)
     view = model is not None and context.schema is not None and context.schema.is_view(model)
-    remedy, fixes = (VIEW_REMEDY, ("migrate-dev",)) if view else migration_remedy(context, table)
+    remedy, fixes, drift = (VIEW_REMEDY, ("migrate-dev",), False) if view else asked_remedy(context, catalog, table)
+    data = {"table": table, "model": event.model, "view": view or None}
     return [
         make_finding(
             "db-missing-table",
             ASKED.format(server=catalog.server) + f"it has no table or view `{table}`: {remedy}.",
             context.resolve(event.source),
             fixes,
-            {"table": table, "model": event.model, "view": view or None},
+            {**data, "drift": True} if drift else data,
         )
     ]
 
@@ -323,7 +325,8 @@ def _lacking_findings(
     where = context.resolve(event.source)
     names = ", ".join(f"`{c}`" for c in lacking)
     related = tuple(loc for loc in (_field_location(model, c) for c in lacking) if loc is not None)
-    data = {"table": relation.name, "columns": lacking, "model": model.name if model else event.model}
+    named = model.name if model else event.model
+    data: dict[str, object] = {"table": relation.name, "columns": lacking, "model": named}
     if relation.kind == "view":
         return [
             make_finding(
@@ -338,9 +341,11 @@ def _lacking_findings(
                 related,
             )
         ]
-    remedies = [(c, *migration_remedy(context, relation.name, c)) for c in lacking]
-    said = remedies[0][1] if len(remedies) == 1 else "; ".join(f"`{c}`: {remedy}" for c, remedy, _ in remedies)
-    fixes = tuple(dict.fromkeys(f for _, _, fs in remedies for f in fs))
+    remedies = [(c, *asked_remedy(context, catalog, relation.name, c)) for c in lacking]
+    said = remedies[0][1] if len(remedies) == 1 else "; ".join(f"`{c}`: {remedy}" for c, remedy, _, _ in remedies)
+    fixes = tuple(dict.fromkeys(f for _, _, fs, _ in remedies for f in fs))
+    if any(drift for *_, drift in remedies):
+        data["drift"] = True
     return [
         make_finding(
             "db-missing-column",

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from prisma_doctor import project_files
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts
 from prisma_doctor.findings import Finding, Location, Severity, Span
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.sourcemap import original_position
+from prisma_doctor.offers import drift_remedy
 from prisma_doctor.schema.datamodel import Datamodel, Field, Model
+
+if TYPE_CHECKING:
+    from prisma_doctor.database.catalog import Catalog
 
 # How to look into the database by hand, by the datasource's provider (PostgreSQL's when it is not known).
 SEE_DATABASE_MESSAGE = {
@@ -162,6 +167,17 @@ def migration_remedy(context: Context, table: str, column: str = "") -> tuple[st
             "migrate-dev",
         )
     return "no migration creates it: create one (`prisma migrate dev`)", ("migrate-dev",)
+
+
+def asked_remedy(context: Context, catalog: Catalog, table: str, column: str = "") -> tuple[str, tuple[str, ...], bool]:
+    """`migration_remedy`, once the database was asked, and whether it has drifted: a migration that creates what
+    it lacks and that its `_prisma_migrations` records as applied is drift, not a migration to apply (offers.py)."""
+    facts = context.facts
+    migration = facts.migration_creating(table, column) if facts is not None and facts.migrations else None
+    if migration is not None and catalog.applied(migration):
+        remedy, fixes = drift_remedy(migration)
+        return remedy.removesuffix("."), fixes, True
+    return (*migration_remedy(context, table, column), False)
 
 
 def related_to(location: Location | None) -> tuple[Location, ...]:

@@ -63,10 +63,14 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     from dataclasses import replace
 
     from prisma_doctor.check import inspect_project
+    from prisma_doctor.database.readers import app_runs
     from prisma_doctor.full_check import running_dev_servers
 
-    facts = facts_from_state(inspect_project(root, schema_path))
-    return replace(facts, dev_server_running=facts.schema is not None and bool(running_dev_servers(root)))
+    state = inspect_project(root, schema_path)
+    servers = running_dev_servers(root) if state.schema is not None else []
+    # The servers' own environments say which database the app that printed the error reads.
+    running = tuple(app_runs(state.root, servers)) if servers else ()
+    return replace(facts_from_state(replace(state, running=running)), dev_server_running=bool(servers))
 
 
 def running_dev_server(root: Path) -> DevServerLock | None:
@@ -81,7 +85,8 @@ def running_dev_server(root: Path) -> DevServerLock | None:
 
 def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFacts:
     """The facts of a project already inspected (the language server keeps each project's last state). `may_ask`
-    False (an untrusted workspace): the database is never asked, and the findings it would decide say why."""
+    False (an untrusted workspace): the database is never asked, and the findings it would decide say why. The
+    database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.target import datasource_provider
     from prisma_doctor.installed import CLI, installed_version
@@ -102,7 +107,7 @@ def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFac
         migrated=migrated_columns(sql),
         provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
-        database=probe_for(state.root, state.schema, may_ask=may_ask),
+        database=probe_for(state.root, state.schema, may_ask=may_ask, apps=state.running or None),
         prisma_version=installed_version(
             CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
         ),

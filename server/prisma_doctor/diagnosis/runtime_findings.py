@@ -35,7 +35,9 @@ CLIENT_CAUSED = frozenset(
     }
 )
 # Static findings that mean the client is still wrong, whatever was generated.
-STATIC_CLIENT_PROBLEMS = frozenset({"client-out-of-sync", "client-not-generated", "client-version-mismatch"})
+STATIC_CLIENT_PROBLEMS = frozenset(
+    {"client-out-of-sync", "client-not-generated", "client-set-aside", "client-version-mismatch"}
+)
 MAX_RECORDS = 200
 
 

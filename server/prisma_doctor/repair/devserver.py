@@ -133,6 +133,32 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     return servers
 
 
+def startup_environment(server: DevServer) -> tuple[int, dict[str, str]] | None:
+    """The environment the server's own program started with, and that process's pid: the topmost process of its
+    chain that runs the dev server tool (a variable a wrapper above it set, `dotenv -e .env.test -- next dev`, is in
+    it), else its launcher. A process's environment as /proc shows it is the one it started with: what the server
+    later loads from its env files is not in it, so a variable found here is one that wins over them. None when it
+    cannot be read (another user's process, one gone or a zombie): no evidence."""
+    chain = [*server.launcher_pids]
+    for pid in sorted(chain, key=lambda p: dev_server_tool(_command_of(p)) is None):  # stable: launcher first
+        try:
+            process = psutil.Process(pid)
+            if not same_user(process):
+                return None
+            environ = process.environ()
+        except (psutil.Error, OSError):
+            return None
+        return pid, dict(environ)
+    return None
+
+
+def _command_of(pid: int) -> list[str]:
+    try:
+        return psutil.Process(pid).cmdline()
+    except (psutil.Error, OSError):
+        return []
+
+
 def _run_child(root: Path, claimed: set[int], protected: set[int]) -> DevServer | None:
     """The child `prisma-doctor run` runs in `root`, when no dev server found by its command is it."""
     owner = run_control.running_child(StateFolder(root))

@@ -18,7 +18,7 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,30 @@ class Interruption:
             parts.append(f"it set {shown(str(copy.original))} aside ({state}; the copy is {shown(str(copy.aside))})")
         return "; ".join(parts)
 
+    def client_aside(self, finding: Finding) -> Finding:
+        """A `client-not-generated` whose client this repair set aside (and nothing replaced) as what it is:
+        `client-set-aside`, where the copy is, and what puts it back. Any other finding as it is."""
+        output = finding.data.get("output") if finding.code == "client-not-generated" else None
+        copy = next(
+            (c for c in self.aside if output and c.provider and not c.replaced and _same_path(c.original, output)),
+            None,
+        )
+        if copy is None:
+            return finding
+        generator = shown(str(finding.data.get("generator", "")))
+        return replace(
+            finding,
+            code="client-set-aside",
+            message=(
+                f"Generator `{generator}` has no client at {shown(str(copy.original))}: it was generated, and the "
+                f"{self.kind} that did not finish set it aside to {shown(str(copy.aside))}. The next repair puts it "
+                f"back or takes it over in its first step (`recover`): run the {self.kind} again; or move the copy "
+                "back yourself."
+            ),
+            fixes=(self.fix,),
+            data={**finding.data, "aside": str(copy.aside)},
+        )
+
     def finding(self, where: Location | None = None) -> Finding:
         # Down until recovered: a server stopped, or a client folder empty. Old copies beside a new client are only
         # disk space.
@@ -193,6 +217,11 @@ def left_by_last_repair(
     started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
     outcome = shown(str(record["outcome"]))[:20] if finished else None
     return Interruption(shown(kind), pid, started, outcome, aside, stopped)
+
+
+def _same_path(a: Path, b: object) -> bool:
+    """Whether two spellings name one place (a folder set aside is not there: its parents are resolved)."""
+    return a.resolve() == Path(str(b)).resolve()
 
 
 def _still_running(record: dict[str, Any]) -> bool:

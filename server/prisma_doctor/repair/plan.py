@@ -143,6 +143,7 @@ def build_plan(
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
         database = DatabaseCommand(manager, targets.schema_argument, kind, name)
+        refusals += _other_database(project, targets, servers, notes)
         steps = [
             *_recover(interruption, project, takes_over=False),
             database,
@@ -174,6 +175,30 @@ def build_plan(
     steps += [Verify(), _verify_app(kept, apps)]
     plan_servers = [*servers, *recovered] if kind == "reset" else recovered
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
+
+
+def _other_database(project: Path, targets: Targets, servers: list[DevServer], notes: list[str]) -> list[str]:
+    """Why a database command must not run: Prisma's CLI, run with this process's environment, would change another
+    database than the running dev server reads (its own environment sets another URL, or the servers disagree). A
+    difference the env files alone make is a note: it was the same before any server ran, and the check says it."""
+    from prisma_doctor.database.readers import app_runs
+    from prisma_doctor.database.target import NoDatabase, locate_database
+
+    runs = app_runs(project, servers)
+    try:
+        target = locate_database(project, targets.state.schema, apps=runs)
+    except NoDatabase:
+        return []
+    if target.differs is None:
+        return []
+    if not any(run.server for run in runs):
+        notes.append(f"beware: {target.differs}")
+        return []
+    return [
+        f"Prisma's CLI would change another database than the running app reads: {target.differs}. Run this "
+        "command with the same database URL the app has (exported in this shell), or restart the app without its "
+        "own, then run it again"
+    ]
 
 
 # Findings of the database's own objects: no client or dev server change fixes them.

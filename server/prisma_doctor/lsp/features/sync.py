@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from prisma_doctor.lsp.settings import ServerSettings
 
 log = logging.getLogger(__name__)
+# While the database gives no answer, how often its project is checked again: the status bar says "in sync" once it
+# answers, without waiting for a file to change.
+DATABASE_RECHECK_SECONDS = 15.0
 
 
 class SyncFeature(LanguageFeature):
@@ -50,6 +53,7 @@ class SyncFeature(LanguageFeature):
         self._dev_commands: dict[Path, str] = {}
         self._sent: dict[Path, dict[str, Any]] = {}
         self._repairing: set[Path] = set()
+        self._database_rechecks: dict[Path, asyncio.TimerHandle] = {}
 
     def when_checked(self, listener: Callable[[ProjectSession], None]) -> None:
         """Call `listener(session)` after every static check (`session.state` is new), before anything is published."""
@@ -124,6 +128,18 @@ class SyncFeature(LanguageFeature):
         for listener in self._check_listeners:
             listener(session)
         self.publish(session)
+        self._ask_database_again(session)
+
+    def _ask_database_again(self, session: ProjectSession) -> None:
+        """Check once more later while the project's database gives no answer (its server may be starting)."""
+        from prisma_doctor.database_state import may_answer_later
+
+        waiting = self._database_rechecks.pop(session.root, None)
+        if waiting is not None:
+            waiting.cancel()
+        if session.state is not None and may_answer_later(session.state.report.findings):
+            loop = asyncio.get_running_loop()
+            self._database_rechecks[session.root] = loop.call_later(DATABASE_RECHECK_SECONDS, self.schedule, session)
 
     def publish(self, session: ProjectSession) -> None:
         """Diagnostics for every file with findings, cleared where findings went away, then the sync state."""
@@ -178,6 +194,8 @@ class SyncFeature(LanguageFeature):
     def shutdown(self) -> None:
         for task in self._rechecks.values():
             task.cancel()
+        for timer in self._database_rechecks.values():
+            timer.cancel()
 
 
 def _inspect(

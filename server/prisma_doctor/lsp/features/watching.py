@@ -30,6 +30,9 @@ PROJECT_PATTERNS = (
     # Wherever the migrations are: beside a schema folder, or where prisma.config.ts says.
     "**/migrations/*/migration.sql",
     ".next/dev/lock",
+    # Where Prisma and the app read the database's URL: a new one is compared at once.
+    "{.env,.env.*}",
+    "prisma/{.env,.env.*}",
 )
 # (`generatedFileExtension` may make a `prisma-client` write `.mts` or `.cts`.)
 CLIENT_PATTERNS = ("*.{js,ts,mts,cts}", "internal/*.{ts,mts,cts}", "schema.prisma")
