@@ -10,9 +10,13 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from prisma_doctor.logs.events import ClientError, SourceLocation
+from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.repair.app_check import failures_without_request, requests_that_failed
 from prisma_doctor.repair.failed_page import failed_page
 from prisma_doctor.repair.flat_routes import route_of_module, routes_by_files
+from tests.captures.react_router_dev import FILES, PACKAGE
 
+CAPTURES = Path(__file__).parent / "fixtures" / "react-router"
 FLAT_ROUTES = """import { type RouteConfig } from "@react-router/dev/routes";
 import { flatRoutes } from "@react-router/fs-routes";
 
@@ -115,3 +119,22 @@ def test_a_loaders_error_names_its_route_and_a_shared_modules_does_not(tmp_path:
     assert failed_page(error_at(app / "app" / "lib" / "users.server.ts"), app) is None
     (app / "app" / "routes.ts").write_text(FLAT_ROUTES.replace("flatRoutes()", "flatRoutes({ ignoredRouteFiles: [] })"))
     assert failed_page(error_at(app / "app" / "routes" / "concerts.trending.tsx"), app) is None
+
+
+def test_what_a_real_react_router_dev_printed_names_the_route_that_failed(tmp_path: Path) -> None:
+    # Captured by tests/captures/react_router_dev.py: no request line; the loader's frame, mapped back by Vite.
+    for name, text in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "package.json").write_text(json.dumps(PACKAGE))
+    output = (CAPTURES / "dev-output.log").read_text(encoding="utf-8").replace("{project}", str(tmp_path))
+    (tmp_path / ".prisma-doctor").mkdir()
+    (tmp_path / ".prisma-doctor" / "dev-output.log").write_text(output, encoding="utf-8")
+
+    assert requests_that_failed(tmp_path) == [FailedRequest("GET", "/users")]
+    assert failures_without_request(tmp_path) == []
+
+    # Routes the config names itself: the file's name decides nothing, and the failure is said where it is.
+    (tmp_path / "app" / "routes.ts").write_text('export default [index("routes/users.tsx")];\n')
+    assert requests_that_failed(tmp_path) == []
+    assert failures_without_request(tmp_path) == [f"{tmp_path / 'app' / 'routes' / 'users.tsx'}:5"]
