@@ -9,13 +9,12 @@ so a server may answer on `::1` only, or on `127.0.0.1` only.
 from __future__ import annotations
 
 import ipaddress
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 import psutil
 
 from prisma_doctor.process_start import started_at
+from prisma_doctor.repair import http_get
 
 
 @dataclass(frozen=True)
@@ -64,14 +63,9 @@ def listener_on(root_pid: int, port: int) -> Listener | None:
 
 
 def answers(listener: Listener, timeout: float = 60) -> bool:
-    """Any HTTP answer counts, even an error page: the server is up and serving."""
-    try:
-        with urllib.request.urlopen(listener.url(), timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
+    """Any HTTP answer counts, even an error page or a redirect (not followed, `http_get`): the server is up and
+    serving. Its body is not waited for."""
+    return http_get.get(listener.host, listener.port, "/", timeout=timeout, body_seconds=0.0).status is not None
 
 
 def _loopback_for(address: str) -> str | None:

@@ -613,7 +613,7 @@ class VerifyApp(Step):
                 answers.append(answer)
                 if not answer.ok:
                     grace = 0.0  # waited once for this server to restart: its next routes are asked as they are
-                if strict and answer.ok and answer.status is not None and answer.status >= 400:
+                if answer.ok and _shows_nothing(answer, strict):
                     unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
         ctx.extra["app_answers"] = answers
         failed = [answer for answer in answers if not answer.ok]
@@ -677,6 +677,15 @@ class VerifyApp(Step):
                 "a fresh check finds nothing wrong with the schema and clients: read the dev server's output"
             )
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
+
+
+def _shows_nothing(answer: app_check.AppAnswer, strict: bool) -> bool:
+    """Whether an answer without a 5xx shows nothing of the code that failed: a 4xx (a record not found, a login
+    required: the doctor sends no cookies), and for a failed GET a redirect too (never followed: its target may be a
+    login elsewhere, or a route handler not to be asked). `strict` routes (`/`, a page standing in for its action)
+    pass with a redirect, as a browser's first visit often gets one."""
+    status = answer.status
+    return status is not None and (status >= 400 or (not strict and status >= 300))
 
 
 def _serves_since(server: DevServer, moment: object) -> bool:
