@@ -153,3 +153,42 @@ def test_a_listener_is_asked_on_the_loopback_address_it_listens_on(binds: list[t
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _free_port_above_ephemeral() -> int:
+    """A free port above Linux's ephemeral range (32768-60999), so that any port the system picks is lower."""
+    for port in range(61000, 65535):
+        with socket.socket() as probe, contextlib.suppress(OSError):
+            probe.bind(("127.0.0.1", port))
+            return port
+    raise AssertionError("no free port above 61000")
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("inspect", ["--inspect={low}", "--inspect=127.0.0.1:{low}", "--inspect=0"])
+def test_node_s_inspector_is_never_taken_for_the_app(tmp_path: Path, spawn, inspect: str) -> None:
+    # Attacker's trial 4: `node --inspect --watch` has a second listener in its tree, the inspector (400 to any path);
+    # lower than the app's port, it was taken for the app: "verified: GET /posts answers 400" while the app said 500.
+    app_port, low = _free_port_above_ephemeral(), _free_port_on_both_loopbacks()
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "server.js").write_text(SERVER)
+    env = {**os.environ, "PORT": str(app_port), "HOST": "127.0.0.1", "STATUS": "500"}
+    process = spawn(["node", inspect.format(low=low), "--watch", "server.js"], project, env=env)
+    found: list[DevServer] = []
+    for _ in range(200):
+        tree = listeners.tree(process.pid)
+        if len(listeners.listeners(tree)) == 2:  # the app and its inspector
+            found = [s for s in find_dev_servers(project) if s.pid == process.pid]
+            break
+        psutil.wait_procs([], timeout=0.05)
+    assert found, "the server and its inspector did not both listen"
+    (server,) = found
+    assert server.port == app_port
+
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    outcome = VerifyApp([server], [FailedRequest("GET", "/posts")]).run(ctx)
+
+    assert outcome.status == "failed", outcome
+    assert f"GET /posts on localhost:{app_port} answers 500" in outcome.message

@@ -39,7 +39,7 @@ from prisma_doctor.masking import mask_command, shown_command
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
-from prisma_doctor.repair import listeners
+from prisma_doctor.repair import inspectors, listeners
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
@@ -225,8 +225,9 @@ def _describe(
     tree = listeners.tree(chain[-1].pid)
     if port is None:
         # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
-        listening, flagged = set(listeners.listeners(tree)), _port_from_command(command)
-        port = flagged if flagged in listening or not listening else min(listening)
+        listening = listeners.listeners(tree)
+        log = StateFolder(root).path / "dev-output.log"
+        port = _app_port(listening, command, environ, lambda: _announced_port(root, log))
     return DevServer(
         pid=server.pid,
         command=command,
@@ -524,9 +525,8 @@ def _wait_until_answering(
         listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)
         if pinned is not None:
             port = pinned
-        elif listening and (port is None or port not in listening):
-            announced = _announced_port(root, log_path)
-            port = announced if announced in listening else min(listening)
+        elif listening:
+            port = _app_port(listening, server.command, None, lambda: _announced_port(root, log_path), port)
         listener = listening.get(port) if port is not None else None
         if listener is not None and listeners.answers(listener):
             moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
@@ -551,9 +551,39 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
 
 
 def _pinned_port(server: DevServer) -> int | None:
+    return _named_port(server.command, server.environ)
+
+
+def _named_port(command: tuple[str, ...], environ: dict[str, str] | None) -> int | None:
     """The port the server's command (`-p 3101`, `--port=5174`) or its `PORT` names; None when it picks its own."""
-    flagged = _port_from_command(server.command)
+    flagged = _port_from_command(command)
     if flagged:
         return flagged
-    named = (server.environ or {}).get("PORT", "")
-    return int(named) if named.isdigit() and int(named) > 0 else None
+    named = (environ or {}).get("PORT", "")
+    return int(named) if named.isdigit() and 0 < int(named) < 65536 else None
+
+
+def _app_port(
+    listening: dict[int, listeners.Listener],
+    command: tuple[str, ...],
+    environ: dict[str, str] | None,
+    announced: Callable[[], int | None],
+    previous: int | None = None,
+) -> int | None:
+    """The app's port among those its tree listens on: the one its command or `PORT` names, else the one its output
+    or Next's lock announced, else the one it had, else the lowest. Never Node's inspector (`--inspect`: its own
+    listener in the server's tree, answering 400 to any path), which a lowest-port rule took for the app (attacker's
+    trial 4: "verified" on the inspector's 400 while the app answered 500). None when only the inspector listens."""
+    if not listening:
+        return _port_from_command(command)
+    apps = inspectors.apps(listening)
+    named = _named_port(command, environ)
+    if named in apps:
+        return named
+    if len(apps) > 1:
+        said = announced()
+        if said in apps:
+            return said
+        if previous in apps:
+            return previous
+    return min(apps, default=None)

@@ -39,6 +39,7 @@ class Reply:
     error: str = ""  # why there is no status
     location: str | None = None  # a redirect's `Location`, printable and bounded: where it pointed, never visited
     cut: str = ""  # why the body was not read to its end (still streaming, too large); empty when it was
+    body: bytes = b""  # the body's first bytes, as many as the caller asked to keep
 
 
 def request_target(path: str) -> str:
@@ -49,8 +50,10 @@ def request_target(path: str) -> str:
 class _Exchange:
     """The GET itself, in a thread of its own; the caller reads its fields and may cut it (`abort`) at any moment."""
 
-    def __init__(self, host: str, port: int, path: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, path: str, timeout: float, keep: int) -> None:
         self.status: int | None = None
+        self.kept = b""
+        self._keep = keep
         self.location: str | None = None
         self.error = ""
         self.body_bytes = 0
@@ -75,6 +78,8 @@ class _Exchange:
                     self.body_done = True
                     break
                 self.body_bytes += len(chunk)
+                if len(self.kept) < self._keep:
+                    self.kept += chunk[: self._keep - len(self.kept)]
         except (OSError, http.client.HTTPException) as error:
             self.error = str(error) or type(error).__name__
         except Exception as error:
@@ -106,13 +111,15 @@ def get(
     should_stop: Callable[[], bool] = lambda: False,
     waiting: Callable[[float, int | None], None] = lambda seconds, status: None,
     body_seconds: float | None = None,
+    keep: int = 0,
 ) -> Reply:
     """GET `path` from `host:port`: the status once the headers arrive within `timeout`, the body read until it ends,
     `MAX_BODY_BYTES` or `body_seconds` after the headers. `waiting(seconds, status)` is called every 5 s while it
-    runs (status None: no headers yet). Cancelled by `should_stop` (the reply then says so)."""
+    runs (status None: no headers yet). Cancelled by `should_stop` (the reply then says so). The reply holds the
+    body's first `keep` bytes."""
     body_seconds = BODY_SECONDS if body_seconds is None else body_seconds
     started = time.monotonic()
-    exchange = _Exchange(host, port, path, max(1.0, timeout))
+    exchange = _Exchange(host, port, path, max(1.0, timeout), keep)
     told = 0
     while True:
         now = time.monotonic()
@@ -128,9 +135,8 @@ def get(
             return Reply(None, f"no answer within {timeout:.0f}s")
         if exchange.status is not None and now >= exchange.headers_at + body_seconds:
             exchange.abort()
-            return Reply(
-                exchange.status, location=exchange.location, cut=f"its body was still coming after {body_seconds:.0f}s"
-            )
+            cut = f"its body was still coming after {body_seconds:.0f}s"
+            return Reply(exchange.status, location=exchange.location, cut=cut, body=exchange.kept)
         if int(now - started) >= told + 5:
             told = int(now - started)
             waiting(now - started, exchange.status)
@@ -139,7 +145,7 @@ def get(
     cut = "" if exchange.body_done else f"its body was not read past {MAX_BODY_BYTES >> 20} MB"
     if exchange.error and not exchange.body_done:
         cut = f"its body broke off ({exchange.error})"
-    return Reply(exchange.status, location=exchange.location, cut=cut)
+    return Reply(exchange.status, location=exchange.location, cut=cut, body=exchange.kept)
 
 
 def _printable(text: str) -> str:
