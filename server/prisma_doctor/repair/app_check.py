@@ -30,6 +30,7 @@ from prisma_doctor.logs.routes import (
     failed_requests_in,
 )
 from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.process_start import same_start
 from prisma_doctor.repair import http_get
 from prisma_doctor.repair.failed_page import built_source, failed_page
 from prisma_doctor.repair.listeners import Listener, listener_on
@@ -196,7 +197,8 @@ def ask_app(
     deadline = time.monotonic() + watcher_grace
     while time.monotonic() < deadline and not should_stop():
         again = listener_on(tree_root, listener.port)
-        if again is not None and again.started > listener.started:
+        # A start read twice differs by microseconds (`started_at`): only a later start beyond that is a restart.
+        if again is not None and again.started > listener.started and not same_start(again.started, listener.started):
             return _ask(root, again, route, say, should_stop, timeout)
         time.sleep(RESTART_POLL_SECONDS)
     return answer

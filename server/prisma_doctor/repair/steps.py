@@ -553,7 +553,8 @@ class VerifyApp(Step):
                 f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
             )
         lines += [
-            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page)"
+            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page: it shows "
+            "the page renders, not that the action works)"
             for r in self.requests
             if not r.reads_only
         ]
@@ -614,7 +615,12 @@ class VerifyApp(Step):
                 if not answer.ok:
                     grace = 0.0  # waited once for this server to restart: its next routes are asked as they are
                 if answer.ok and _shows_nothing(answer, strict):
-                    unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
+                    unsure.append(f"{answer.describe()}, which shows nothing of the code that failed{_login(answer)}")
+                elif answer.ok and strict and self.requests:
+                    # A page standing in for its server action: it renders, but the action's code did not run.
+                    unsure.append(
+                        f"{answer.describe()}: the page answers, but the action that failed was not run again: try it"
+                    )
         ctx.extra["app_answers"] = answers
         failed = [answer for answer in answers if not answer.ok]
         if failed:
@@ -686,6 +692,12 @@ def _shows_nothing(answer: app_check.AppAnswer, strict: bool) -> bool:
     pass with a redirect, as a browser's first visit often gets one."""
     status = answer.status
     return status is not None and (status >= 400 or (not strict and status >= 300))
+
+
+def _login(answer: app_check.AppAnswer) -> str:
+    """What a redirect, a 401 or a 403 most often means for a page that failed: the doctor's GET has no session."""
+    status = answer.status or 0
+    return " (it may need a login: open it yourself)" if 300 <= status < 400 or status in (401, 403) else ""
 
 
 def _serves_since(server: DevServer, moment: object) -> bool:
