@@ -28,7 +28,7 @@ from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.interruption import Interruption, left_by_last_repair, shown
 from prisma_doctor.repair.mounts import MountTable
-from prisma_doctor.repair.next_routes import route_handler
+from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
 from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
@@ -284,9 +284,13 @@ def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
     requests = _requests_that_failed(folders)
     handlers: dict[str, str] = {}
     for request in requests:
+        if not request.reads_only:
+            continue
         found = next(filter(None, (route_handler(folder, request.path) for folder in folders)), None)
-        if request.reads_only and found is not None:
-            handlers[request.path] = str(found)
+        why = f"{found} is a route handler" if found is not None else None
+        why = why or next(filter(None, (rerouted(folder, request.path) for folder in folders)), None)
+        if why is not None:
+            handlers[request.path] = why
     unasked = list(dict.fromkeys(site for folder in folders for site in failures_without_request(folder)))
     return VerifyApp(servers, requests, handlers, unasked)
 

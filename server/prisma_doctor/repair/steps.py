@@ -534,7 +534,8 @@ class VerifyApp(Step):
 
     servers: list[DevServer]
     requests: list[FailedRequest]
-    # The failed GETs a Next route handler answers (path -> its file): code that may change data, not sent again.
+    # The failed GETs a Next route handler answers or may answer (path -> why: `<file> is a route handler`): code that
+    # may change data, not sent again.
     handlers: dict[str, str] = field(default_factory=dict)
     # Call sites of failures the output shows with no request line (app_check.failures_without_request).
     unasked: list[str] = field(default_factory=list)
@@ -567,8 +568,8 @@ class VerifyApp(Step):
 
     def _handler_reason(self, request: FailedRequest) -> str:
         return (
-            f"{request} failed: not sent again, since {self.handlers[request.path]} is a route handler, whose GET may "
-            "change data (a cron job's, a link's)"
+            f"{request} failed: not sent again, since {self.handlers[request.path]}, whose GET may change data (a "
+            "cron job's, a link's)"
         )
 
     def identity(self) -> list[str]:
