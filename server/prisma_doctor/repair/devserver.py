@@ -10,8 +10,6 @@ with its working directory and environment, and the server is that whole tree: t
 under it (Next's `next-server`, tsx's child that runs the code), all stopped together. A package manager rewrites
 its own title (`npm run dev -- -p 3101` reads back as `npm run dev -p 3101`), so its command is rebuilt from what it
 handed its child: `npm_execpath`, `npm_lifecycle_event`, and the script line with the arguments it appended.
-A script that is more than words (`node seed.js && next dev`) is not run again: only its dev server, the program its
-shell runs, with that program's own folder and environment.
 A restart is detached (it outlives the repair), writes its output to `.prisma-doctor/dev-output.log`, and counts
 as done once a process of the new server's own tree listens and answers HTTP.
 A server read back from a journal (an unfinished repair's record) is never restarted with its recorded command: a
@@ -42,7 +40,7 @@ from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import inspectors, listeners
-from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable, plain_script
+from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -256,13 +254,6 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
     for index in range(len(chain) - 2, -1, -1):
         child_environ = process_environment(chain[index])
         if child_environ and child_environ.get("npm_lifecycle_event") and child_environ.get("npm_execpath"):
-            script = child_environ.get("npm_lifecycle_script", "")
-            if index > 0 and script and not plain_script(script):
-                # `node seed.js && next dev`, `prisma migrate reset --force && ...`: running the script again runs
-                # what it does before the server too (attacker's trial 4: the seed ran again on every restart). Only
-                # its dev server, the program the script's shell runs, is started again, as it was, where it was.
-                server = chain[index - 1]
-                return launchable(server.cmdline()), server.cwd(), process_environment(server)
             rebuilt = _package_manager_command(chain[index], child_environ)
             if rebuilt is not None:
                 return rebuilt, cwd, environ

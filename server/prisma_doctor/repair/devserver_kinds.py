@@ -15,8 +15,6 @@ import shlex
 from collections.abc import Callable, Sequence
 
 _RUNTIMES = ("node", "nodejs", "bun", "deno")
-# A script that is nothing but words (`next dev -p 3001`, `cross-env PORT=3001 tsx watch src/server.ts`).
-_PLAIN_SCRIPT = re.compile(r"^[\w@%+,./:=-]+(?: +[\w@%+,./:=-]+)*$")
 # `node_modules/<package>/...` or `node_modules/@scope/<package>/...`: the package a script file belongs to.
 _PACKAGE = re.compile(r"node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\.][^/\\]*)[/\\]")
 # A package's own name for the tool it provides, where the two differ.
@@ -53,12 +51,6 @@ _DEV_ARGUMENTS: dict[str, Callable[[Sequence[str]], bool]] = {
     "nodemon": lambda args: True,
     "ts-node-dev": lambda args: True,
 }
-
-
-def plain_script(script: str) -> bool:
-    """Whether a package.json script is nothing but words: a shell would add nothing to it (no `&&`, `;`, `|`,
-    `$(...)`, `>`, quotes), so it runs one program and nothing before or after it."""
-    return _PLAIN_SCRIPT.match(script.strip()) is not None
 
 
 def launchable(cmdline: Sequence[str]) -> tuple[str, ...]:
