@@ -14,22 +14,9 @@ from prisma_doctor.logs.nextlog import message_lines
 from prisma_doctor.logs.stream import read_lines
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-# What a request logger, or what runs it, prints before the request on its line: Hono's arrows, a timestamp, a
-# bracketed tag (`[web]`, `[12:00:01]`), a level, a task's name (turbo's `web:dev:`, pnpm's `apps/web dev:`).
-# Nothing else: a request line inside running text (a User-Agent or Referer a client chose, logged after
-# `request from <addr> ua:`) is no request of the server's, and a repair would send it from localhost (attacker's
-# trial 4).
-_PREFIX = (
-    r"(?:-->|<--|[│|]|\[[^\]]{1,60}\]"
-    r"|\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?"
-    r"|\d{1,2}:\d\d:\d\d(?:[.,]\d+)?(?: ?[AaPp][Mm])?"
-    r"|(?i:trace|debug|info|http|warn|warning|error|fatal|log|verbose):?"
-    r"|[\w@][\w@./-]{0,80}(?:[: ][\w-]{1,40})?:)"
-)
-# A method, a path and a status, in that order with single spaces, at the start of a line (after at most a few of
-# `_PREFIX`): the request line of a dev server's log, printed once the server has answered (Next prints it after
-# whatever it printed while rendering).
-_REQUEST_LINE = rf"^\s*(?:{_PREFIX}\s+){{0,4}}(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{{0,500}}) "
+# A method, a path and a status, in that order with single spaces: the request line of a dev server's log, printed
+# once the server has answered (Next prints it after whatever it printed while rendering).
+_REQUEST_LINE = r"\b(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500}) "
 _FAILED_REQUEST = re.compile(_REQUEST_LINE + r"5\d\d\b")
 _ANSWERED_REQUEST = re.compile(_REQUEST_LINE + r"[1-5]\d\d\b")
 _PATH = re.compile(r"/[^\s\"'<>]{0,500}")
@@ -72,7 +59,7 @@ def failed_requests_in(line: str) -> list[FailedRequest]:
         texts = message_lines(line)
     else:
         texts = [line]
-    return [FailedRequest(*m.groups()) for text in texts if " 5" in text if (m := _FAILED_REQUEST.match(text))]
+    return [FailedRequest(m, p) for text in texts if " 5" in text for m, p in _FAILED_REQUEST.findall(text)]
 
 
 def arrived_request(line: str) -> FailedRequest | None:
@@ -107,7 +94,7 @@ def answered_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
             texts = message_lines(line)
         else:
             texts = [line]
-        answered += [FailedRequest(*m.groups()) for text in texts if (m := _ANSWERED_REQUEST.match(text))]
+        answered += [FailedRequest(m, p) for text in texts for m, p in _ANSWERED_REQUEST.findall(text)]
     return answered
 
 
