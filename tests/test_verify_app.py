@@ -341,3 +341,17 @@ def test_the_same_listener_read_again_is_not_a_restart(tmp_path: Path, app: App)
         app.received.clear()
         answer = ask_app(tmp_path, listener, "/x", watcher_grace=0.3, tree_root=os.getpid())
         assert answer.status == 500 and app.received == ["GET /x"]
+
+
+def test_a_next_app_under_a_base_path_is_asked_there(tmp_path: Path, app: App) -> None:
+    # Attacker's trial 4 on next dev 16: Next logs `/base/posts` as `GET /posts 500`; `/posts` alone is another
+    # route's 404, which was called "verified" while the page still failed.
+    (tmp_path / "next.config.js").write_text('module.exports = { basePath: "/base", reactStrictMode: true }\n')
+    app.statuses["/base/posts"] = 500
+
+    failed = verify(tmp_path, app, [FailedRequest("GET", "/posts")], tool="next")
+
+    assert app.received == ["GET /base/posts"]
+    assert failed.status == "failed" and "GET /base/posts on localhost" in failed.message, failed
+    app.statuses["/base/posts"] = 200
+    assert verify(tmp_path, app, [FailedRequest("GET", "/posts")], tool="next").status == "done"

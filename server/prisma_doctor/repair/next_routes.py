@@ -43,6 +43,8 @@ MIDDLEWARES = tuple(
 PAGES_FOLDERS = ("pages", "src/pages")
 DEPENDENCY_KEYS = ("dependencies", "devDependencies")
 _REWRITES = re.compile(rb"\brewrites\b")
+# `basePath: "/docs"` as a literal: a path a browser would ask (no quotes, spaces or `..` in it).
+_BASE_PATH = re.compile(rb"""\bbasePath\s*:\s*["'`](/[A-Za-z0-9._~/-]{0,200})["'`]""")
 _CONFIG_BYTES = 256 << 10
 
 
@@ -67,14 +69,32 @@ def _rerouting(folder: Path) -> str | None:
     for name in MIDDLEWARES:
         if (folder / name).is_file():
             return f"{folder / name} (a middleware)"
-    for name in CONFIGS:
-        try:
-            text = project_files.read_bytes(folder / name, _CONFIG_BYTES, follow_links=False)
-        except OSError:
-            continue
+    for name, text in _configs(folder):
         if _REWRITES.search(text):
             return f"{folder / name} (its rewrites)"
     return None
+
+
+def base_path(folder: Path) -> str:
+    """The `basePath` the Next app at `folder` serves under (`"/base"`), read from its config; "" when it names none.
+    Next logs a request without it (`/base/posts` is logged `GET /posts 500`), and asking the logged path alone gets
+    a 404 from another route (attacker's trial 4)."""
+    for _, text in _configs(folder):
+        found = _BASE_PATH.search(text)
+        if found is not None:
+            return found.group(1).decode("ascii").rstrip("/")
+    return ""
+
+
+def _configs(folder: Path) -> list[tuple[str, bytes]]:
+    """The app's next.config files that can be read (not through a link), each at most `_CONFIG_BYTES`."""
+    found: list[tuple[str, bytes]] = []
+    for name in CONFIGS:
+        try:
+            found.append((name, project_files.read_bytes(folder / name, _CONFIG_BYTES, follow_links=False)))
+        except OSError:
+            continue
+    return found
 
 
 def _is_page(folder: Path, segments: list[str]) -> bool:

@@ -19,7 +19,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver, listeners
+from prisma_doctor.repair import app_check, devserver, listeners, next_routes
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -590,7 +590,10 @@ class VerifyApp(Step):
             if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
                 _give_watcher_time(target.server, ctx)
             grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
-            for route, strict in self._asks(target.tool, unsure):
+            # Next logs a request without the app's basePath: it is asked with it, as the browser asked it.
+            base = next_routes.base_path(target.folder) if target.tool == "next" else ""
+            for logged, strict in self._asks(target.tool, unsure):
+                route = base + logged if base and not logged.startswith(base + "/") and logged != base else logged
                 # Asked again for each route: the server's tree may have restarted the process that listens.
                 listener = listeners.listener_on(target.tree_root, target.port)
                 if listener is None and not target.kept:
