@@ -192,3 +192,36 @@ def test_node_s_inspector_is_never_taken_for_the_app(tmp_path: Path, spawn, insp
 
     assert outcome.status == "failed", outcome
     assert f"GET /posts on localhost:{app_port} answers 500" in outcome.message
+
+
+@pytest.mark.node
+def test_a_watched_worker_that_listens_on_nothing_is_back_once_it_runs(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # Attacker's trial 4: `node --watch worker.js` (a queue worker, no port) was awaited for an HTTP answer for the
+    # whole timeout, the web server behind it left stopped, and then called "not back" while it ran.
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "worker.js").write_text("setInterval(() => console.log('tick'), 1000);\n")
+    process = spawn(["node", "--watch", "worker.js"], project, env={**os.environ})
+    found: list[DevServer] = []
+    for _ in range(100):
+        found = [s for s in find_dev_servers(project) if s.pid == process.pid]
+        if found:
+            break
+        psutil.wait_procs([], timeout=0.05)
+    (server,) = found
+    assert server.port is None
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+    restarted = restart(server, project, timeout=20)
+    restarted_groups.append(restarted.pid)
+
+    assert restarted.answered and restarted.port is None, restarted.message
+    assert "it runs again" in restarted.message
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    ctx.extra["restarted"] = [restarted]
+    outcome = VerifyApp([], []).run(ctx)
+    assert outcome.status == "skipped" and "listens on no port" in outcome.message, outcome

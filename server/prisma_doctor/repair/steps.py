@@ -583,6 +583,13 @@ class VerifyApp(Step):
                 # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
                 who = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in unknown)
                 return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
+            portless = [r for r in ctx.extra.get("restarted", []) if r.answered and r.port is None]
+            if portless:
+                # Started again, but listening on nothing (a worker): there is no app of it to ask.
+                who = ", ".join(f"pid {r.pid}" for r in portless)
+                return StepOutcome(
+                    "skipped", f"the app was not asked: the dev server started again listens on no port: {who}"
+                )
             return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
         unsure: list[str] = []
