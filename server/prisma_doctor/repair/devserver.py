@@ -456,7 +456,7 @@ def restart_in_run(
     owner = run_control.RunOwner(server.run_pid, server.launcher_pids[0])
     if not _run_alive(owner):
         return None
-    run_control.ask(folder, run_control.START)
+    run_control.ask(folder, run_control.START, [server.run_pid])
     deadline = time.monotonic() + timeout
     child = None
     while time.monotonic() < deadline and not should_stop():

@@ -93,9 +93,13 @@ class StopProcesses(Step):
         if not self.processes:
             return StepOutcome("skipped", "no process of this project is running")
         ctx.token.raise_if_cancelled()
-        for home in {server.home for server in self.servers if server.run_pid is not None}:
+        runs: dict[str, list[int]] = {}
+        for server in self.servers:
+            if server.run_pid is not None:
+                runs.setdefault(server.home, []).append(server.run_pid)
+        for home, pids in runs.items():
             # Before its child stops, so that `run` waits for the repair rather than exiting with it.
-            run_control.ask(StateFolder(Path(home)), run_control.HOLD)
+            run_control.ask(StateFolder(Path(home)), run_control.HOLD, pids)
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
