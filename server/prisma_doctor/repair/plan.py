@@ -144,6 +144,8 @@ def build_plan(
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
         database = DatabaseCommand(manager, targets.schema_argument, kind, name)
         refusals += _other_database(project, targets, servers, notes)
+        if kind == "migrate-deploy":
+            refusals += _failed_migrations(targets)
         steps = [
             *_recover(interruption, project, takes_over=False),
             database,
@@ -199,6 +201,14 @@ def _other_database(project: Path, targets: Targets, servers: list[DevServer], n
         "command with the same database URL the app has (exported in this shell), or restart the app without its "
         "own, then run it again"
     ]
+
+
+def _failed_migrations(targets: Targets) -> list[str]:
+    """Why `migrate deploy` cannot succeed: a migration failed part-way in the database, and Prisma refuses to go on
+    (P3009) until it is resolved. Refused before anything runs, and before the app's failed requests are asked."""
+    from prisma_doctor.full_check import database_gaps
+
+    return [f.message for f in database_gaps(targets.state) if f.code == "migration-failed"]
 
 
 # Findings of the database's own objects: no client or dev server change fixes them.
