@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.database_fixtures import fail_a_migration
 from tests.helpers import check_json, codes, doctor_json, finding
 
 pytestmark = pytest.mark.node
@@ -94,14 +95,7 @@ def test_a_column_dropped_after_its_migration_ran_is_pushed_back_with_the_data_k
 def test_a_failed_migration_refuses_migrate_deploy_before_it_runs(example_app: Path) -> None:
     # Attacker's trial 4: with a migration failed part-way (P3009), `check` still offered `migrate deploy` and its
     # plan would run it, though Prisma refuses to go on.
-    with sqlite3.connect(example_app / "dev.db") as connection:
-        connection.execute(
-            "INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count) "
-            "VALUES ('x', 'c', '20260301000000_broken', current_timestamp, 0)"
-        )
-    migration = example_app / "prisma" / "migrations" / "20260301000000_broken"
-    migration.mkdir()
-    (migration / "migration.sql").write_text('ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n', encoding="utf-8")
+    fail_a_migration(example_app, example_app / "dev.db")
 
     _, report = check_json(example_app)
     pending = finding(report, "migrations-pending")
