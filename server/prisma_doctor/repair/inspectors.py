@@ -79,7 +79,23 @@ def _port_of(value: str | None) -> int | None:
     return port if 0 < port < 65536 else None
 
 
+# What each listener was found to be, by process, its start and port: a check runs on every edit, and the app's own
+# listener is asked `/json/version` once in its life, not on each.
+_KNOWN: dict[tuple[int, float, int], bool] = {}
+_MOST_KNOWN = 256
+
+
 def _speaks_inspector(listener: Listener) -> bool:
+    # A start read twice differs by microseconds (`process_start.started_at`): a tenth of a second tells processes.
+    key = (listener.pid, round(listener.started, 1), listener.port)
+    if key not in _KNOWN:
+        if len(_KNOWN) >= _MOST_KNOWN:
+            _KNOWN.clear()
+        _KNOWN[key] = _asked_inspector(listener)
+    return _KNOWN[key]
+
+
+def _asked_inspector(listener: Listener) -> bool:
     reply = http_get.get(
         listener.host, listener.port, "/json/version", timeout=PROBE_SECONDS, body_seconds=1.0, keep=4096
     )
