@@ -32,7 +32,8 @@ def test_request_lines_as_servers_print_them(line: str, expected: str | None) ->
     "line",
     [
         # morgan `combined`: the client's own User-Agent at the end of the line.
-        '192.0.2.7 - - [07/Dec/2026:02:22:40 +0000] "GET / HTTP/1.1" 200 12 "-" "Mozilla/5.0 GET /admin/purge?all=1 500 x"',
+        '192.0.2.7 - - [07/Dec/2026:02:22:40 +0000] "GET / HTTP/1.1" 200 12 "-" '
+        '"Mozilla/5.0 GET /admin/purge?all=1 500 x"',
         "request from 192.0.2.7 ua: Mozilla/5.0 GET /admin/purge?all=1 500 x",
         "headers: { referer: 'http://evil/ GET /admin/purge 500' }",
         "Error: upstream said GET /internal 502 Bad Gateway",

@@ -86,7 +86,13 @@ def ask(folder: StateFolder, action: str, runs: list[int]) -> None:
     command again. The request says when the repair's process started and when it was written, so that `run` can
     tell it from a planted one."""
     created = start_key(psutil.Process())
-    request = {"action": action, "repair": os.getpid(), "created": created, "written": now_key(), "runs": runs}
+    request: dict[str, object] = {
+        "action": action,
+        "repair": os.getpid(),
+        "created": created,
+        "written": now_key(),
+        "runs": runs,
+    }
     _write(folder, REQUEST_FILE, request)
 
 

@@ -14,7 +14,6 @@ import re
 
 import psutil
 
-from prisma_doctor.repair import http_get
 from prisma_doctor.repair.listeners import Listener
 from prisma_doctor.repair.processes import process_environment
 
@@ -96,6 +95,9 @@ def _speaks_inspector(listener: Listener) -> bool:
 
 
 def _asked_inspector(listener: Listener) -> bool:
+    # Imported here: finding dev servers runs on every check, and asks an inspector only in a debugging session.
+    from prisma_doctor.repair import http_get
+
     reply = http_get.get(
         listener.host, listener.port, "/json/version", timeout=PROBE_SECONDS, body_seconds=1.0, keep=4096
     )
