@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,3 +141,19 @@ def mariadb() -> Iterator[MariaDBServer]:
         yield MariaDBServer(server)
     finally:
         server.stop()
+
+
+BROKEN_MIGRATION = "20260301000000_broken"
+
+
+def fail_a_migration(project: Path, database: Path) -> None:
+    """As a `migrate deploy` that failed part-way leaves it (P3009): the migration in the folder, and its row in the
+    SQLite `database`'s `_prisma_migrations` started, never finished nor rolled back."""
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count) "
+            f"VALUES ('x', 'c', '{BROKEN_MIGRATION}', current_timestamp, 0)"
+        )
+    migration = project / "prisma" / "migrations" / BROKEN_MIGRATION
+    migration.mkdir()
+    (migration / "migration.sql").write_text('ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n', encoding="utf-8")

@@ -22,7 +22,7 @@ import pytest
 
 from prisma_doctor.findings import Report, SyncState
 from prisma_doctor.status import Display, Status
-from tests.database_fixtures import ADD_NICKNAME, INIT, POSTGRES_SCHEMA, POSTS, PRISMA_MIGRATIONS
+from tests.database_fixtures import ADD_NICKNAME, INIT, POSTGRES_SCHEMA, POSTS, PRISMA_MIGRATIONS, fail_a_migration
 from tests.dev_server import free_port
 from tests.helpers import check_json, codes, doctor, doctor_json, finding
 from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
@@ -139,14 +139,7 @@ def test_a_column_the_database_lost_after_its_migration_ran(example_app: Path) -
 
 @pytest.mark.node
 def test_a_failed_migration_is_said(example_app: Path) -> None:
-    with sqlite3.connect(example_database(example_app)) as connection:
-        connection.execute(
-            "INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count) "
-            "VALUES ('x', 'c', '20260301000000_broken', current_timestamp, 0)"
-        )
-    migration = example_app / "prisma" / "migrations" / "20260301000000_broken"
-    migration.mkdir()
-    (migration / "migration.sql").write_text('ALTER TABLE "Nope" ADD COLUMN "x" TEXT;\n', encoding="utf-8")
+    fail_a_migration(example_app, example_database(example_app))
     code, report = timed_check(example_app, "the example (a failed migration)")
     assert code == 1, report
     assert finding(report, "migration-failed")["data"] == {"migration": "20260301000000_broken"}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.database_fixtures import fail_a_migration
 from tests.helpers import check_json, codes, doctor_json, finding
 
 pytestmark = pytest.mark.node
@@ -95,3 +96,17 @@ def test_a_column_dropped_after_its_migration_ran_is_pushed_back_with_the_data_k
         assert connection.execute('SELECT id, email, name FROM "User" ORDER BY id').fetchall() == users
     code, report = check_json(example_app)
     assert (code, report["state"]) == (0, "in-sync"), report
+
+
+def test_a_failed_migration_refuses_migrate_deploy_before_it_runs(example_app: Path) -> None:
+    # Attacker's trial 4: with a migration failed part-way (P3009), `check` still offered `migrate deploy` and its
+    # plan would run it, though Prisma refuses to go on.
+    fail_a_migration(example_app, example_app / "dev.db")
+
+    _, report = check_json(example_app)
+    pending = finding(report, "migrations-pending")
+    assert pending["fixes"] == [] and "once the failed one is resolved" in pending["message"], pending
+
+    status, plan = doctor_json("migrate", "deploy", "--project", str(example_app), "--dry-run")
+    assert status == 2, plan
+    assert any("P3009" in reason and "migrate resolve --rolled-back" in reason for reason in plan["refusals"]), plan

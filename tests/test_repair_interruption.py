@@ -195,3 +195,40 @@ def test_old_copies_no_record_accounts_for_are_named_once_and_go_with_the_next_d
     assert f"and the old copy {old}, left by an earlier repair" in discard.preview()
     outcome = discard.run(StepContext(project, CancellationToken(), lambda message: None))
     assert outcome.status == "done" and not old.exists(), outcome
+
+
+def test_a_record_whose_folder_leads_out_through_a_link_starts_nothing_there(tmp_path: Path) -> None:
+    # Attacker's trial 4: a journal and a link carried by a repository (`app -> /elsewhere`) made a reset start
+    # `npm run dev` in the folder outside, with that folder's own package.json's script.
+    project = _project(tmp_path, {"dev": "next dev"})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "package.json").write_text(json.dumps({"scripts": {"dev": "node --watch evil.js"}}))
+    (project / "app").symlink_to(outside)
+    # And a folder of the project whose package.json is a link to the outside one: its script is not the project's.
+    (project / "web").mkdir()
+    (project / "web" / "package.json").symlink_to(outside / "package.json")
+    servers = [{**NPM_RUN_DEV, "cwd": str(project / "app")}, {**NPM_RUN_DEV, "cwd": str(project / "web")}]
+    dead_repair(project, {"stop": "done"}, servers)
+
+    left = left_by_last_repair(project)
+
+    assert left is not None
+    assert [(s.cwd, s.script) for s in left.stopped] == [(project / "web", None)]  # the link's: not even named
+    plan = build_plan(project, "reset")
+    restart = next(step for step in plan.steps if step.name == "restart-dev")
+    assert restart.servers == []  # pyright: ignore[reportAttributeAccessIssue]
+    assert str(project / "app") not in "\n".join(plan.describe())
+
+
+def test_the_plan_says_plainly_it_starts_a_server_that_does_not_run_now_and_why(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    dead_repair(project, {"stop": "done"}, [{**NPM_RUN_DEV, "cwd": str(project)}])
+
+    lines = "\n".join(build_plan(project, "reset").describe())
+
+    assert (
+        f"`npm run dev` (in {project}, port 3107) does not run now; the restart-dev step starts it, because the "
+        "unfinished reset's journal (.prisma-doctor/journal.json) says it stopped it: if you did not run it there, "
+        "answer no and remove that journal"
+    ) in lines, lines

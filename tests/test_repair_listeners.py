@@ -155,6 +155,78 @@ def test_a_listener_is_asked_on_the_loopback_address_it_listens_on(binds: list[t
             sock.close()
 
 
+def _free_port_above_ephemeral() -> int:
+    """A free port above Linux's ephemeral range (32768-60999), so that any port the system picks is lower."""
+    for port in range(61000, 65535):
+        with socket.socket() as probe, contextlib.suppress(OSError):
+            probe.bind(("127.0.0.1", port))
+            return port
+    raise AssertionError("no free port above 61000")
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("inspect", ["--inspect={low}", "--inspect=127.0.0.1:{low}", "--inspect=0"])
+def test_node_s_inspector_is_never_taken_for_the_app(tmp_path: Path, spawn, inspect: str) -> None:
+    # Attacker's trial 4: `node --inspect --watch` has a second listener in its tree, the inspector (400 to any path);
+    # lower than the app's port, it was taken for the app: "verified: GET /posts answers 400" while the app said 500.
+    app_port, low = _free_port_above_ephemeral(), _free_port_on_both_loopbacks()
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "server.js").write_text(SERVER)
+    env = {**os.environ, "PORT": str(app_port), "HOST": "127.0.0.1", "STATUS": "500"}
+    process = spawn(["node", inspect.format(low=low), "--watch", "server.js"], project, env=env)
+    found: list[DevServer] = []
+    for _ in range(200):
+        tree = listeners.tree(process.pid)
+        if len(listeners.listeners(tree)) == 2:  # the app and its inspector
+            found = [s for s in find_dev_servers(project) if s.pid == process.pid]
+            break
+        psutil.wait_procs([], timeout=0.05)
+    assert found, "the server and its inspector did not both listen"
+    (server,) = found
+    assert server.port == app_port
+
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    outcome = VerifyApp([server], [FailedRequest("GET", "/posts")]).run(ctx)
+
+    assert outcome.status == "failed", outcome
+    assert f"GET /posts on localhost:{app_port} answers 500" in outcome.message
+
+
+@pytest.mark.node
+def test_a_watched_worker_that_listens_on_nothing_is_back_once_it_runs(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # Attacker's trial 4: `node --watch worker.js` (a queue worker, no port) was awaited for an HTTP answer for the
+    # whole timeout, the web server behind it left stopped, and then called "not back" while it ran.
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "worker.js").write_text("setInterval(() => console.log('tick'), 1000);\n")
+    process = spawn(["node", "--watch", "worker.js"], project, env={**os.environ})
+    found: list[DevServer] = []
+    for _ in range(100):
+        found = [s for s in find_dev_servers(project) if s.pid == process.pid]
+        if found:
+            break
+        psutil.wait_procs([], timeout=0.05)
+    (server,) = found
+    assert server.port is None
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+    restarted = restart(server, project, timeout=20)
+    restarted_groups.append(restarted.pid)
+
+    assert restarted.answered and restarted.port is None, restarted.message
+    assert "it runs again" in restarted.message
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    ctx.extra["restarted"] = [restarted]
+    outcome = VerifyApp([], []).run(ctx)
+    assert outcome.status == "skipped" and "listens on no port" in outcome.message, outcome
+
+
 def test_a_server_awaited_is_looked_at_once_its_output_grows(tmp_path: Path) -> None:
     output = tmp_path / "dev-output.log"
     output.write_text("> tsx watch server.js\n")

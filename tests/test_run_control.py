@@ -81,9 +81,9 @@ def _live_repair(root: Path) -> Iterator[subprocess.Popen[bytes]]:
         repair.wait(timeout=LIMIT)
 
 
-def _request(root: Path, action: str, repair: subprocess.Popen[bytes]) -> None:
+def _request(root: Path, action: str, repair: subprocess.Popen[bytes], runs: list[int]) -> None:
     created = start_key(psutil.Process(repair.pid))
-    request = {"action": action, "repair": repair.pid, "created": created, "written": now_key()}
+    request = {"action": action, "repair": repair.pid, "created": created, "written": now_key(), "runs": runs}
     StateFolder(root).write_text(REQUEST_FILE, json.dumps(request))
 
 
@@ -97,7 +97,7 @@ def test_a_live_repairs_request_has_the_command_started_again(tmp_path: Path, ac
     _wait_announced(tmp_path)
     # A live prisma-doctor process stands for the repair.
     with _live_repair(tmp_path) as repair:
-        _request(tmp_path, action, repair)
+        _request(tmp_path, action, repair, [run.pid])
         (tmp_path / "go").touch()
         if action == "hold":
             time.sleep(2)
@@ -108,3 +108,16 @@ def test_a_live_repairs_request_has_the_command_started_again(tmp_path: Path, ac
         assert "a repair stopped the dev server" in stderr
     assert "starting `sh -c" in stderr and "again" in stderr, stderr
     assert run.returncode == 3  # started again once; the command ended at once, and with no request `run` exits
+
+
+def test_a_request_for_another_run_of_the_folder_is_not_this_runs(tmp_path: Path) -> None:
+    # Attacker's trial 4: two `prisma-doctor run` in one folder; the repair's START for the second made the first
+    # start its command again too, and the repair then found a copy started "not by it".
+    run = _run(tmp_path)
+    _wait_announced(tmp_path)
+    with _live_repair(tmp_path) as repair:
+        _request(tmp_path, "start", repair, [repair.pid])  # another run's pid: a live prisma-doctor, not this run
+        (tmp_path / "go").touch()
+        _, stderr = run.communicate(timeout=LIMIT)
+    assert run.returncode == 3
+    assert "again" not in stderr, stderr

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair.app_check import failures_without_request, requests_that_failed
+from prisma_doctor.repair import http_get, listeners
+from prisma_doctor.repair.app_check import ask_app, failures_without_request, requests_that_failed
 from prisma_doctor.repair.context import CancellationToken, StepContext
 from prisma_doctor.repair.devserver import Restarted
 from prisma_doctor.repair.pipeline import RepairResult, StepRecord
@@ -27,6 +28,10 @@ class App:
 
     def __init__(self, statuses: dict[str, int]) -> None:
         self.statuses = statuses
+        # Paths answered 200 and then a body that never ends (server-sent events, a long poll): a byte every 0.1 s.
+        self.streams: set[str] = set()
+        # Paths answered with a redirect: path -> Location.
+        self.redirects: dict[str, str] = {}
         self.received: list[str] = []
         self.before: Callable[[str], None] = lambda path: None
         self.printed: Callable[[str], None] = lambda path: None
@@ -36,11 +41,29 @@ class App:
             def _answer(self) -> None:
                 app.received.append(f"{self.command} {self.path}")
                 app.before(self.path)
-                self.send_response(app.statuses.get(self.path, 404))
+                if self.path in app.streams:
+                    self._stream()
+                    return
+                location = app.redirects.get(self.path)
+                self.send_response(302 if location else app.statuses.get(self.path, 404))
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 self.wfile.flush()
                 app.printed(self.path)
+
+            def _stream(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                try:
+                    while True:
+                        self.wfile.write(b"data: tick\n\n")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except OSError:
+                    pass  # the client went away
 
             do_GET = do_POST = do_HEAD = _answer
 
@@ -63,8 +86,15 @@ def app() -> Iterator[App]:
     served.close()
 
 
-def verify(root: Path, app: App, requests: list[FailedRequest], tool: str = "tsx", unasked: list[str] | None = None):
-    ctx = StepContext(root, CancellationToken(), lambda message: None)
+def verify(
+    root: Path,
+    app: App,
+    requests: list[FailedRequest],
+    tool: str = "tsx",
+    unasked: list[str] | None = None,
+    said: list[str] | None = None,
+):
+    ctx = StepContext(root, CancellationToken(), (said if said is not None else []).append)
     # As RestartDevServers leaves it: a server the repair started again, which answered on its port.
     ctx.extra["restarted"] = [Restarted(os.getpid(), app.port, "", True, "started", str(root), tool)]
     return VerifyApp([], requests, unasked=unasked or []).run(ctx)
@@ -112,8 +142,12 @@ def test_a_failed_post_is_never_sent_again(tmp_path: Path, app: App) -> None:
 
 def test_a_next_server_action_is_asked_by_its_page(tmp_path: Path, app: App) -> None:
     # Next's server actions post to the page they belong to: the page's GET runs the same server code to render.
+    # But it does not run the action: the page answering is said, and the verdict is not "verified" (attacker's
+    # trial 4: a kept server's old client still failed the action while its page rendered).
     app.statuses["/"] = 200
-    assert verify(tmp_path, app, [FailedRequest("POST", "/")], tool="next").status == "done"
+    asked = verify(tmp_path, app, [FailedRequest("POST", "/")], tool="next")
+    assert asked.status == "skipped", asked
+    assert "the page answers, but the action that failed was not run again: try it" in asked.message
     assert app.received == ["GET /"]
     # A route handler under /api/ is not a page: its POST is not stood in for.
     outcome = verify(tmp_path, app, [FailedRequest("POST", "/api/posts")], tool="next")
@@ -221,3 +255,103 @@ def test_request_lines_ahead_of_their_errors_are_theirs(tmp_path: Path) -> None:
     # One request line short: the error it lacks is one that no request names.
     _output(tmp_path, then=f"{error}GET /users 500 in 73ms\n{error}{error}GET /users 500 in 1ms\n")
     assert len(failures_without_request(tmp_path)) == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_route_that_streams_forever_is_judged_at_its_headers(
+    tmp_path: Path, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Attacker's trial 4: an SSE route (a long poll, a Suspense that never resolves) held the repair, and its lock,
+    # until Ctrl+C, saying "waiting for the dev server to compile it" of a server that had answered at once.
+    monkeypatch.setattr(http_get, "BODY_SECONDS", 6.0)
+    app.streams.add("/events")
+    said: list[str] = []
+    started = time.monotonic()
+
+    outcome = verify(tmp_path, app, [FailedRequest("GET", "/events")], said=said)
+
+    assert time.monotonic() - started < 15
+    assert outcome.status == "done", outcome
+    assert "GET /events on localhost" in outcome.message and "answers 200" in outcome.message
+    assert "its body was still coming after 6s" in outcome.message
+    assert not any("compile" in line for line in said), said
+    assert any(line.startswith("GET /events answered 200; reading its body") for line in said), said
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[App]:
+    """Another program on this machine: what a redirect may point at."""
+    other = App({"/elsewhere": 200})
+    yield other
+    other.close()
+
+
+def test_a_redirect_is_never_followed_and_verifies_nothing(tmp_path: Path, app: App, elsewhere: App) -> None:
+    # Attacker's trial 4: a 302 to another host or port was followed, and that program's answer called the app's.
+    target = f"http://127.0.0.1:{elsewhere.port}/elsewhere"
+    app.redirects["/posts"] = target
+
+    outcome = verify(tmp_path, app, [FailedRequest("GET", "/posts")])
+
+    assert elsewhere.received == []
+    assert app.received == ["GET /posts"]
+    assert outcome.status == "skipped", outcome  # repair done, not verified: a login page says nothing of /posts
+    assert f"answers 302 (a redirect to {target}, not followed)" in outcome.message
+    assert "shows nothing of the code that failed (it may need a login: open it yourself)" in outcome.message
+
+
+def test_a_redirect_from_the_root_is_an_answer_and_is_said(tmp_path: Path, app: App, elsewhere: App) -> None:
+    app.redirects["/"] = f"http://127.0.0.1:{elsewhere.port}/elsewhere"
+
+    outcome = verify(tmp_path, app, [])
+
+    assert elsewhere.received == []
+    assert outcome.status == "skipped" and "answers 302 (a redirect to http://127.0.0.1:" in outcome.message, outcome
+    assert "shows nothing" not in outcome.message  # the root answering with a redirect is a server that runs
+
+
+def test_a_failed_get_that_now_answers_404_is_not_verified(tmp_path: Path, app: App) -> None:
+    app.statuses["/posts"] = 404
+
+    outcome = verify(tmp_path, app, [FailedRequest("GET", "/posts")])
+
+    assert outcome.status == "skipped", outcome
+    assert "answers 404, which shows nothing of the code that failed" in outcome.message
+
+
+@pytest.mark.timeout(60)
+def test_a_path_a_log_printed_decoded_is_asked_encoded(tmp_path: Path, app: App) -> None:
+    # Attacker's trial 4: Hono's logger prints `/café` decoded; the request raised in its thread, unseen, and was
+    # tried again every 0.5 s for 150 s, each time with a traceback.
+    app.statuses["/caf%C3%A9?q=a%20b"] = 200
+
+    outcome = verify(tmp_path, app, [FailedRequest("GET", "/café?q=a%20b")])
+
+    assert app.received == ["GET /caf%C3%A9?q=a%20b"]
+    assert outcome.status == "done", outcome
+
+
+def test_the_same_listener_read_again_is_not_a_restart(tmp_path: Path, app: App) -> None:
+    # Attacker's trial 4: a process's start read twice differs by microseconds, and a later reading was taken for a
+    # watcher's restart about half the time: the failed route was asked twice, the whole wait doubled.
+    app.statuses["/x"] = 500
+    listener = listeners.listener_on(os.getpid(), app.port)
+    assert listener is not None
+    for _ in range(8):
+        app.received.clear()
+        answer = ask_app(tmp_path, listener, "/x", watcher_grace=0.3, tree_root=os.getpid())
+        assert answer.status == 500 and app.received == ["GET /x"]
+
+
+def test_a_next_app_under_a_base_path_is_asked_there(tmp_path: Path, app: App) -> None:
+    # Attacker's trial 4 on next dev 16: Next logs `/base/posts` as `GET /posts 500`; `/posts` alone is another
+    # route's 404, which was called "verified" while the page still failed.
+    (tmp_path / "next.config.js").write_text('module.exports = { basePath: "/base", reactStrictMode: true }\n')
+    app.statuses["/base/posts"] = 500
+
+    failed = verify(tmp_path, app, [FailedRequest("GET", "/posts")], tool="next")
+
+    assert app.received == ["GET /base/posts"]
+    assert failed.status == "failed" and "GET /base/posts on localhost" in failed.message, failed
+    app.statuses["/base/posts"] = 200
+    assert verify(tmp_path, app, [FailedRequest("GET", "/posts")], tool="next").status == "done"

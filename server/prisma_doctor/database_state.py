@@ -139,14 +139,16 @@ def _migration_findings(catalog: Catalog, pending: list[str], where: Location | 
     ]
     if pending:
         listed = ", ".join(f"`{name}`" for name in pending[:5]) + (f" and {len(pending) - 5} more" * (len(pending) > 5))
+        # While one failed, `migrate deploy` refuses (P3009): it is no fix to offer until that one is resolved.
+        blocked = " `prisma migrate deploy` applies them once the failed one is resolved." if findings else ""
         findings.append(
             Finding(
                 "migrations-pending",
                 Severity.WARNING,
                 f"{len(pending)} migration{'s' * (len(pending) != 1)} of the migrations folder "
-                f"{'are' if len(pending) != 1 else 'is'} not applied to the database: {listed}.",
+                f"{'are' if len(pending) != 1 else 'is'} not applied to the database: {listed}.{blocked}",
                 where,
-                ("migrate-deploy",),
+                () if findings else ("migrate-deploy",),
                 data={"migrations": pending},
             )
         )

@@ -68,6 +68,13 @@ def read_bytes(path: str | Path, limit: int | None = None, *, follow_links: bool
         return handle.read() if limit is None else handle.read(limit)
 
 
-def read_text(path: str | Path, limit: int | None = None, *, encoding: str = "utf-8", errors: str = "replace") -> str:
+def read_text(
+    path: str | Path,
+    limit: int | None = None,
+    *,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    follow_links: bool = True,
+) -> str:
     """The text of `path` (of its first `limit` bytes when given)."""
-    return read_bytes(path, limit).decode(encoding, errors)
+    return read_bytes(path, limit, follow_links=follow_links).decode(encoding, errors)

@@ -4,7 +4,9 @@
 that child first asks `run` to hold (`run-request.json`: `hold`, with the repair's pid), so that `run` waits instead
 of exiting with its child; when the repair is done it asks `run` to start: `run` starts its own command again, in
 the same terminal, its output flowing on as before. The request names no command: `run` only ever runs the one it
-was given. A hold whose repair is gone (crashed, killed) is over: `run` starts its command again by itself.
+was given. A hold whose repair is gone (crashed, killed) is over: `run` starts its command again by itself. The request
+names the runs it is for (their pids): another `run` in the same folder (two servers of one folder) neither holds
+nor starts its command again for it (attacker's trial 4: the second run's START had the first start a copy too).
 """
 
 from __future__ import annotations
@@ -79,11 +81,19 @@ def current_child(folder: StateFolder, owner: RunOwner) -> int | None:
     return int(data["child"])
 
 
-def ask(folder: StateFolder, action: str) -> None:
-    """A repair: ask `run` to hold (before its child is stopped) or to start its command again. The request says
-    when the repair's process started and when it was written, so that `run` can tell it from a planted one."""
+def ask(folder: StateFolder, action: str, runs: list[int]) -> None:
+    """A repair: ask the `run`s `runs` (their pids) to hold (before their children are stopped) or to start their
+    command again. The request says when the repair's process started and when it was written, so that `run` can
+    tell it from a planted one."""
     created = start_key(psutil.Process())
-    _write(folder, REQUEST_FILE, {"action": action, "repair": os.getpid(), "created": created, "written": now_key()})
+    request: dict[str, object] = {
+        "action": action,
+        "repair": os.getpid(),
+        "created": created,
+        "written": now_key(),
+        "runs": runs,
+    }
+    _write(folder, REQUEST_FILE, request)
 
 
 def held_by(folder: StateFolder) -> int | None:
@@ -103,10 +113,14 @@ def asked_to_start(folder: StateFolder, since: float) -> bool:
 
 
 def _live_request(folder: StateFolder) -> JsonObject | None:
-    """The request, when the process that wrote it agrees: anything in a project's folder may have been planted, so
-    the pid must be a live prisma-doctor, started when the request says and before it was written."""
+    """The request for this `run`, when the process that wrote it agrees: anything in a project's folder may have
+    been planted, so the pid must be a live prisma-doctor, started when the request says and before it was
+    written."""
     data = _read(folder, REQUEST_FILE)
     if not data or not isinstance(data.get("repair"), int):
+        return None
+    runs = data.get("runs")
+    if not isinstance(runs, list) or os.getpid() not in runs:
         return None
     created, written = data.get("created"), data.get("written")
     if not isinstance(created, (int, float)) or not isinstance(written, (int, float)) or created > written:

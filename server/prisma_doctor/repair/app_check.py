@@ -2,18 +2,15 @@
 server's compile, and its output read for the error coming back. "Verified" rests on this answer and nothing less.
 
 Only GET requests, only to a loopback address, on a port the dev server's own processes listen on and on the address
-they listen on (`repair/listeners.py`): asking again never sends what could write (a failed POST is not sent
-again; for Next, whose server actions post to their page, the page is asked with a GET), never reaches another
-machine, and never takes another program's answer on the same port for the app's.
+they listen on (`repair/listeners.py`), never following a redirect (`repair/http_get.py`): asking again never sends
+what could write (a failed POST is not sent again; for Next, whose server actions post to their page, the page is
+asked with a GET), never reaches another machine, and never takes another program's answer for the app's.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -33,6 +30,8 @@ from prisma_doctor.logs.routes import (
     failed_requests_in,
 )
 from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.process_start import same_start
+from prisma_doctor.repair import http_get
 from prisma_doctor.repair.failed_page import built_source, failed_page
 from prisma_doctor.repair.listeners import Listener, listener_on
 from prisma_doctor.state_folder import STATE_DIR
@@ -65,6 +64,8 @@ class AppAnswer:
     status: int | None  # None: no HTTP answer at all
     problem: str  # empty when the route answered without a 5xx and no error came back
     came_back: tuple[Finding, ...] = ()
+    location: str | None = None  # a redirect's target (never followed: it may be another machine, or another program)
+    cut: str = ""  # why its body was not read to its end (a stream that does not end)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +73,10 @@ class AppAnswer:
 
     def describe(self) -> str:
         answered = f"answers {self.status}" if self.status is not None else "does not answer"
+        if self.location is not None:
+            answered += f" (a redirect to {self.location}, not followed)"
+        if self.cut:
+            answered += f" ({self.cut}: judged by its status and output)"
         return f"GET {self.route} on localhost:{self.port} {answered}" + (f": {self.problem}" if self.problem else "")
 
 
@@ -192,7 +197,8 @@ def ask_app(
     deadline = time.monotonic() + watcher_grace
     while time.monotonic() < deadline and not should_stop():
         again = listener_on(tree_root, listener.port)
-        if again is not None and again.started > listener.started:
+        # A start read twice differs by microseconds (`started_at`): only a later start beyond that is a restart.
+        if again is not None and again.started > listener.started and not same_start(again.started, listener.started):
             return _ask(root, again, route, say, should_stop, timeout)
         time.sleep(RESTART_POLL_SECONDS)
     return answer
@@ -207,62 +213,45 @@ def _ask(
     timeout: float,
 ) -> AppAnswer:
     offsets = {output: _size(root / output) for output in OUTPUTS}
-    status, error = _request(listener.url(route), route, say, should_stop, timeout)
+    reply = _request(listener, route, say, should_stop, timeout)
+    status = reply.status
     if status is not None:
         _settle(root, offsets, FailedRequest("GET", route), should_stop)
     came_back = _errors_since(root, offsets, listener.started)
-    port = listener.port
     if status is None:
-        problem = f"no answer ({error})"
+        problem = f"no answer ({reply.error})"
     elif status >= 500:
         problem = "a server error"
     elif came_back:
         problem = "the error came back in its output"
     else:
         problem = ""
-    return AppAnswer(route, port, status, problem, came_back)
+    return AppAnswer(route, listener.port, status, problem, came_back, reply.location, reply.cut)
 
 
 def _request(
-    url: str, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
-) -> tuple[int | None, str]:
-    """The status of GET `url` (of `route`), retried while nothing listens yet; the request runs in a thread so that
-    a long compile can be reported and cancelled."""
+    listener: Listener, route: str, say: Callable[[str], None], should_stop: Callable[[], bool], timeout: float
+) -> http_get.Reply:
+    """GET `route` from `listener` (`http_get`: no redirect followed, the body bounded), asked again while nothing
+    listens yet, for at most `timeout` in all until the headers arrive."""
     deadline = time.monotonic() + timeout
-    last_error = "nothing listens"
-    while time.monotonic() < deadline:
-        outcome: dict[str, tuple[int | None, str]] = {}
-        worker = threading.Thread(target=_get_into, args=(url, deadline, outcome), daemon=True)
-        started = time.monotonic()
-        worker.start()
-        while worker.is_alive():
-            worker.join(1.0)
-            if should_stop():
-                return None, "cancelled"
-            waited = time.monotonic() - started
-            if worker.is_alive() and waited >= 5 and int(waited) % 5 == 0:
-                say(f"GET {route}: waiting for the dev server to compile it ({waited:.0f}s)")
-        status, last_error = outcome.get("answer", (None, "no answer"))
-        if status is not None:
-            return status, ""
-        time.sleep(0.5)
-    return None, f"{last_error} within {timeout:.0f}s"
+    reply = http_get.Reply(None, "nothing listens")
 
+    def waiting(seconds: float, status: int | None) -> None:
+        # Only a server that has not answered yet is compiling; one that answered is sending its body.
+        if status is None:
+            say(f"GET {route}: waiting for the dev server to compile it ({seconds:.0f}s)")
+        else:
+            say(f"GET {route} answered {status}; reading its body ({seconds:.0f}s)")
 
-def _get_into(url: str, deadline: float, outcome: dict[str, tuple[int | None, str]]) -> None:
-    outcome["answer"] = _get(url, deadline)
-
-
-def _get(url: str, deadline: float) -> tuple[int | None, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=max(1.0, deadline - time.monotonic())) as answer:
-            answer.read()
-            return answer.status, ""
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return None, str(reason)
+    while (left := deadline - time.monotonic()) > 0:
+        reply = http_get.get(
+            listener.host, listener.port, route, timeout=left, should_stop=should_stop, waiting=waiting
+        )
+        if reply.status is not None or reply.error == "cancelled":
+            return reply
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+    return http_get.Reply(None, f"{reply.error} within {timeout:.0f}s" if "within" not in reply.error else reply.error)
 
 
 def _settle(root: Path, offsets: dict[Path, int], request: FailedRequest, should_stop: Callable[[], bool]) -> None:

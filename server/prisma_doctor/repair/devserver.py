@@ -39,7 +39,7 @@ from prisma_doctor.masking import mask_command, shown_command
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
-from prisma_doctor.repair import listeners
+from prisma_doctor.repair import inspectors, listeners
 from prisma_doctor.repair.devserver_kinds import dev_server_tool, is_plain_script, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
@@ -225,8 +225,9 @@ def _describe(
     tree = listeners.tree(chain[-1].pid)
     if port is None:
         # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
-        listening, flagged = set(listeners.listeners(tree)), _port_from_command(command)
-        port = flagged if flagged in listening or not listening else min(listening)
+        listening = listeners.listeners(tree)
+        log = StateFolder(root).path / "dev-output.log"
+        port = _app_port(listening, command, environ, lambda: _announced_port(root, log))
     return DevServer(
         pid=server.pid,
         command=command,
@@ -460,7 +461,7 @@ def restart_in_run(
     owner = run_control.RunOwner(server.run_pid, server.launcher_pids[0])
     if not _run_alive(owner):
         return None
-    run_control.ask(folder, run_control.START)
+    run_control.ask(folder, run_control.START, [server.run_pid])
     deadline = time.monotonic() + timeout
     child = None
     while time.monotonic() < deadline and not should_stop():
@@ -504,6 +505,8 @@ def _remove_stale_next_lock(root: Path) -> None:
 # is looked at then. A poll alone would lose half its interval, on average, of every repair's time to green
 # (bench/green_bench.py).
 RESTART_POLL_SECONDS = 0.2
+# How long a restarted server that listens on no port (a worker) must run without exiting to count as back.
+PORTLESS_SECONDS = 5.0
 
 
 def _wait_until_answering(
@@ -520,6 +523,12 @@ def _wait_until_answering(
     # A port the server chose itself (`PORT=0`, or the tool's default, which it leaves when taken) may differ with
     # each start: it is read again from what the new tree listens on. A port its command or PORT names is awaited.
     pinned = _pinned_port(server)
+    # A server that listened on no port when it was found (a queue worker or a bot under `tsx watch`) is back once
+    # its process has run a while without exiting: waiting for an HTTP answer it never gives held the repair, and
+    # every server after it, for the whole timeout (attacker's trial 4). Not on Windows, whose sockets may be read
+    # as no process's own (Wine): there a port none was read for is still awaited.
+    portless = server.port is None and pinned is None and os.name != "nt"
+    started = time.monotonic()
     while time.monotonic() < deadline:
         if should_stop():
             return Restarted(pid, port, str(log_path), False, "cancelled while waiting for the dev server")
@@ -537,13 +546,17 @@ def _wait_until_answering(
         listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)
         if pinned is not None:
             port = pinned
-        elif listening and (port is None or port not in listening):
-            announced = _announced_port(root, log_path)
-            port = announced if announced in listening else min(listening)
+        elif listening:
+            port = _app_port(listening, server.command, None, lambda: _announced_port(root, log_path), port)
         listener = listening.get(port) if port is not None else None
         if listener is not None and listeners.answers(listener):
             moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
             return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
+        if portless and not listening and time.monotonic() - started >= PORTLESS_SECONDS:
+            said = (
+                f"it runs again ({PORTLESS_SECONDS:.0f}s without exiting; it listened on no port before: none awaited)"
+            )
+            return Restarted(pid, None, str(log_path), True, said)
         listeners.output_grew(log_path, RESTART_POLL_SECONDS)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
@@ -564,9 +577,39 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
 
 
 def _pinned_port(server: DevServer) -> int | None:
+    return _named_port(server.command, server.environ)
+
+
+def _named_port(command: tuple[str, ...], environ: dict[str, str] | None) -> int | None:
     """The port the server's command (`-p 3101`, `--port=5174`) or its `PORT` names; None when it picks its own."""
-    flagged = _port_from_command(server.command)
+    flagged = _port_from_command(command)
     if flagged:
         return flagged
-    named = (server.environ or {}).get("PORT", "")
-    return int(named) if named.isdigit() and int(named) > 0 else None
+    named = (environ or {}).get("PORT", "")
+    return int(named) if named.isdigit() and 0 < int(named) < 65536 else None
+
+
+def _app_port(
+    listening: dict[int, listeners.Listener],
+    command: tuple[str, ...],
+    environ: dict[str, str] | None,
+    announced: Callable[[], int | None],
+    previous: int | None = None,
+) -> int | None:
+    """The app's port among those its tree listens on: the one its command or `PORT` names, else the one its output
+    or Next's lock announced, else the one it had, else the lowest. Never Node's inspector (`--inspect`: its own
+    listener in the server's tree, answering 400 to any path), which a lowest-port rule took for the app (attacker's
+    trial 4: "verified" on the inspector's 400 while the app answered 500). None when only the inspector listens."""
+    if not listening:
+        return _port_from_command(command)
+    apps = inspectors.apps(listening)
+    named = _named_port(command, environ)
+    if named in apps:
+        return named
+    if len(apps) > 1:
+        said = announced()
+        if said in apps:
+            return said
+        if previous in apps:
+            return previous
+    return min(apps, default=None)

@@ -298,11 +298,12 @@ def _recorded_server(root: Path, data: dict[str, Any]) -> StoppedServer | None:
         return None
     words = [str(word) for word in command[:40]]
     folder = Path(cwd)
-    if not folder.is_absolute() or ".." in folder.parts:
+    if not folder.is_absolute() or ".." in folder.parts or not _real_folder(folder):
         return None
     from prisma_doctor.workspace import app_folders
 
-    # The project, or an app of its workspace that uses its client: a record naming anything else is not ours.
+    # The project, or an app of its workspace that uses its client (both resolved): a record naming anything else
+    # is not ours.
     if not any(is_inside(folder, home) for home in app_folders(root)):
         return None
     port = data.get("port")
@@ -317,6 +318,17 @@ def _recorded_server(root: Path, data: dict[str, Any]) -> StoppedServer | None:
     return StoppedServer(recorded, folder, port, shown(tool), script, arguments, manager)
 
 
+def _real_folder(folder: Path) -> bool:
+    """Whether `folder` is a folder named as it really is: no link in it or on its way. A process's working folder is
+    recorded as the system reports it, every link resolved, so a record whose folder resolves elsewhere was not
+    written by a repair: a link planted with it (`app -> /elsewhere`) would make a restart run there (attacker's
+    trial 4)."""
+    try:
+        return folder.resolve(strict=True) == folder and folder.is_dir()
+    except (OSError, RuntimeError):
+        return False
+
+
 def _project_script(folder: Path, words: list[str]) -> tuple[str | None, tuple[str, ...]]:
     """The script of `folder`'s package.json that `words` ran (`... run dev`, with at most a port flag after it) and
     that flag, when the script runs a dev server in plain words; else (None, ())."""
@@ -328,7 +340,8 @@ def _project_script(folder: Path, words: list[str]) -> tuple[str | None, tuple[s
     name, rest = words[at + 1], tuple(w for w in words[at + 2 :] if w != "--")
     if len(rest) > 2 or not all(_PORT_ARGUMENTS.match(word) for word in rest):
         return None, ()
-    scripts = (read_package_json(folder) or {}).get("scripts") if folder.is_dir() else None
+    # Its own package.json, not one a link there leads to: the script is what the restart runs.
+    scripts = (read_package_json(folder, follow_links=False) or {}).get("scripts") if folder.is_dir() else None
     script = scripts.get(name) if is_object(scripts) else None
     if not isinstance(script, str) or not is_plain_script(script):
         return None, ()

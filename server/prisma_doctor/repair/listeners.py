@@ -82,19 +82,13 @@ def accepts(port: int) -> bool:
 
 
 def answers(listener: Listener, timeout: float = 60) -> bool:
-    """Any HTTP answer counts, even an error page: the server is up and serving."""
-    # Imported here: finding dev servers (every check, `explain`) never asks one, and urllib's HTTP stack is a tenth
-    # of those commands' imports.
-    import urllib.error
-    import urllib.request
+    """Any HTTP answer counts, even an error page or a redirect (not followed, `http_get`): the server is up and
+    serving. Its body is not waited for."""
+    # Imported here: finding dev servers (every check, `explain`) never asks one, and an HTTP stack is a tenth of
+    # those commands' imports.
+    from prisma_doctor.repair import http_get
 
-    try:
-        with urllib.request.urlopen(listener.url(), timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
+    return http_get.get(listener.host, listener.port, "/", timeout=timeout, body_seconds=0.0).status is not None
 
 
 # A server's output is looked at this often while it is awaited; and a look at its sockets, after one, waits at least

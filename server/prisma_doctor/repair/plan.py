@@ -29,7 +29,7 @@ from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from prisma_doctor.repair.interruption import Interruption, left_by_last_repair, shown
 from prisma_doctor.repair.mounts import MountTable
-from prisma_doctor.repair.next_routes import route_handler
+from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
 from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
@@ -146,6 +146,8 @@ def build_plan(
         refusals += _drift_refusals(targets) if kind == "migrate-dev" else []
         database = DatabaseCommand(manager, targets.schema_argument, kind, name)
         refusals += _other_database(project, targets, servers, notes)
+        if kind == "migrate-deploy":
+            refusals += _failed_migrations(targets)
         steps = [
             *_recover(interruption, project, takes_over=False),
             database,
@@ -201,6 +203,14 @@ def _other_database(project: Path, targets: Targets, servers: list[DevServer], n
         "command with the same database URL the app has (exported in this shell), or restart the app without its "
         "own, then run it again"
     ]
+
+
+def _failed_migrations(targets: Targets) -> list[str]:
+    """Why `migrate deploy` cannot succeed: a migration failed part-way in the database, and Prisma refuses to go on
+    (P3009) until it is resolved. Refused before anything runs, and before the app's failed requests are asked."""
+    from prisma_doctor.full_check import database_gaps
+
+    return [f.message for f in database_gaps(targets.state) if f.code == "migration-failed"]
 
 
 # Findings of the database's own objects: no client or dev server change fixes them.
@@ -286,9 +296,13 @@ def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
     requests = _requests_that_failed(folders)
     handlers: dict[str, str] = {}
     for request in requests:
+        if not request.reads_only:
+            continue
         found = next(filter(None, (route_handler(folder, request.path) for folder in folders)), None)
-        if request.reads_only and found is not None:
-            handlers[request.path] = str(found)
+        why = f"{found} is a route handler" if found is not None else None
+        why = why or next(filter(None, (rerouted(folder, request.path) for folder in folders)), None)
+        if why is not None:
+            handlers[request.path] = why
     unasked = list(dict.fromkeys(site for folder in folders for site in failures_without_request(folder)))
     return VerifyApp(servers, requests, handlers, unasked)
 

@@ -14,9 +14,13 @@ from pathlib import Path
 
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.interruption import AsideCopy, Interruption
+from prisma_doctor.repair.journal import JOURNAL
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside
 from prisma_doctor.repair.steps import Step, StepOutcome
+from prisma_doctor.state_folder import STATE_DIR
+
+JOURNAL_SHOWN = str(Path(STATE_DIR) / JOURNAL)
 
 
 @dataclass
@@ -35,7 +39,12 @@ class Recover(Step):
         for server in self.interruption.stopped:
             where = f"{server.cwd}" + (f", port {server.port}" if server.port else "")
             if server.script is not None:
-                lines.append(f"`{server.label}` (in {where}): started again by the restart-dev step")
+                # Said plainly: this starts a server that does not run now, on the word of a record.
+                lines.append(
+                    f"`{server.label}` (in {where}) does not run now; the restart-dev step starts it, because the "
+                    f"unfinished {self.interruption.kind}'s journal ({JOURNAL_SHOWN}) says it stopped it: if you did "
+                    "not run it there, answer no and remove that journal"
+                )
             else:
                 lines.append(
                     f"`{server.recorded}` (in {where}) is not started again from its record (not one of the "

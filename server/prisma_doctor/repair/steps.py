@@ -19,7 +19,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver, listeners
+from prisma_doctor.repair import app_check, devserver, listeners, next_routes
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -93,9 +93,13 @@ class StopProcesses(Step):
         if not self.processes:
             return StepOutcome("skipped", "no process of this project is running")
         ctx.token.raise_if_cancelled()
-        for home in {server.home for server in self.servers if server.run_pid is not None}:
+        runs: dict[str, list[int]] = {}
+        for server in self.servers:
+            if server.run_pid is not None:
+                runs.setdefault(server.home, []).append(server.run_pid)
+        for home, pids in runs.items():
             # Before its child stops, so that `run` waits for the repair rather than exiting with it.
-            run_control.ask(StateFolder(Path(home)), run_control.HOLD)
+            run_control.ask(StateFolder(Path(home)), run_control.HOLD, pids)
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -534,7 +538,8 @@ class VerifyApp(Step):
 
     servers: list[DevServer]
     requests: list[FailedRequest]
-    # The failed GETs a Next route handler answers (path -> its file): code that may change data, not sent again.
+    # The failed GETs a Next route handler answers or may answer (path -> why: `<file> is a route handler`): code that
+    # may change data, not sent again.
     handlers: dict[str, str] = field(default_factory=dict)
     # Call sites of failures the output shows with no request line (app_check.failures_without_request).
     unasked: list[str] = field(default_factory=list)
@@ -553,7 +558,8 @@ class VerifyApp(Step):
                 f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
             )
         lines += [
-            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page)"
+            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page: it shows "
+            "the page renders, not that the action works)"
             for r in self.requests
             if not r.reads_only
         ]
@@ -566,8 +572,8 @@ class VerifyApp(Step):
 
     def _handler_reason(self, request: FailedRequest) -> str:
         return (
-            f"{request} failed: not sent again, since {self.handlers[request.path]} is a route handler, whose GET may "
-            "change data (a cron job's, a link's)"
+            f"{request} failed: not sent again, since {self.handlers[request.path]}, whose GET may change data (a "
+            "cron job's, a link's)"
         )
 
     def identity(self) -> list[str]:
@@ -581,6 +587,13 @@ class VerifyApp(Step):
                 # Running, but its sockets could not be read (Wine lists none as a process's own): not asked.
                 who = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in unknown)
                 return StepOutcome("skipped", f"{PORT_UNKNOWN}: {who}")
+            portless = [r for r in ctx.extra.get("restarted", []) if r.answered and r.port is None]
+            if portless:
+                # Started again, but listening on nothing (a worker): there is no app of it to ask.
+                who = ", ".join(f"pid {r.pid}" for r in portless)
+                return StepOutcome(
+                    "skipped", f"the app was not asked: the dev server started again listens on no port: {who}"
+                )
             return StepOutcome("skipped", NO_DEV_SERVER)
         answers: list[app_check.AppAnswer] = []
         unsure: list[str] = []
@@ -588,7 +601,10 @@ class VerifyApp(Step):
             if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
                 _give_watcher_time(target.server, ctx)
             grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
-            for route, strict in self._asks(target.tool, unsure):
+            # Next logs a request without the app's basePath: it is asked with it, as the browser asked it.
+            base = next_routes.base_path(target.folder) if target.tool == "next" else ""
+            for logged, strict in self._asks(target.tool, unsure):
+                route = base + logged if base and not logged.startswith(base + "/") and logged != base else logged
                 # Asked again for each route: the server's tree may have restarted the process that listens.
                 listener = listeners.listener_on(target.tree_root, target.port)
                 if listener is None and not target.kept:
@@ -613,8 +629,13 @@ class VerifyApp(Step):
                 answers.append(answer)
                 if not answer.ok:
                     grace = 0.0  # waited once for this server to restart: its next routes are asked as they are
-                if strict and answer.ok and answer.status is not None and answer.status >= 400:
-                    unsure.append(f"{answer.describe()}, which shows nothing of the code that failed")
+                if answer.ok and _shows_nothing(answer, strict):
+                    unsure.append(f"{answer.describe()}, which shows nothing of the code that failed{_login(answer)}")
+                elif answer.ok and strict and self.requests:
+                    # A page standing in for its server action: it renders, but the action's code did not run.
+                    unsure.append(
+                        f"{answer.describe()}: the page answers, but the action that failed was not run again: try it"
+                    )
         ctx.extra["app_answers"] = answers
         failed = [answer for answer in answers if not answer.ok]
         if failed:
@@ -677,6 +698,21 @@ class VerifyApp(Step):
                 "a fresh check finds nothing wrong with the schema and clients: read the dev server's output"
             )
         return StepOutcome("failed", "the app still fails: " + "; ".join(a.describe() for a in failed), tuple(details))
+
+
+def _shows_nothing(answer: app_check.AppAnswer, strict: bool) -> bool:
+    """Whether an answer without a 5xx shows nothing of the code that failed: a 4xx (a record not found, a login
+    required: the doctor sends no cookies), and for a failed GET a redirect too (never followed: its target may be a
+    login elsewhere, or a route handler not to be asked). `strict` routes (`/`, a page standing in for its action)
+    pass with a redirect, as a browser's first visit often gets one."""
+    status = answer.status
+    return status is not None and (status >= 400 or (not strict and status >= 300))
+
+
+def _login(answer: app_check.AppAnswer) -> str:
+    """What a redirect, a 401 or a 403 most often means for a page that failed: the doctor's GET has no session."""
+    status = answer.status or 0
+    return " (it may need a login: open it yourself)" if 300 <= status < 400 or status in (401, 403) else ""
 
 
 def _serves_since(server: DevServer, moment: object) -> bool:
