@@ -25,6 +25,9 @@ P = "/home/u/app/node_modules"
         (["node", f"{P}/astro/astro.js", "dev"], "astro"),
         (["node", f"{P}/@nestjs/cli/bin/nest.js", "start", "--watch"], "nest"),
         (["node", f"{P}/tsx/dist/cli.mjs", "watch", "src/server.ts"], "tsx"),
+        # pnpm's bin shim runs the entry through `.bin/..`: `cli.mjs` alone names no tool.
+        (["node", f"{P}/.bin/../tsx/dist/cli.mjs", "watch", "src/index.ts"], "tsx"),
+        (["node", f"{P}/.bin/../vite/bin/vite.js", "dev"], "vite"),
         (["node", "--watch", "server.js"], "node --watch"),
         (["node", "--watch-path=src", "src/server.js"], "node --watch"),
         (["node", f"{P}/nodemon/bin/nodemon.js", "server.js"], "nodemon"),
@@ -48,6 +51,7 @@ def test_a_dev_server_is_told_by_the_script_it_runs(cmdline: list[str], tool: st
         ["node", f"{P}/.bin/next", "build", "--dev"],
         ["node", f"{P}/@nestjs/cli/bin/nest.js", "start"],
         ["node", f"{P}/tsx/dist/cli.mjs", "src/migrate.ts"],
+        ["node", f"{P}/.bin/../tsx/dist/cli.mjs", "src/migrate.ts"],
         ["node", "server.js"],
         # tsx's child runs the code with loader flags: the tool is its parent, not this process.
         ["node", "--require", f"{P}/tsx/dist/preflight.cjs", "--import", f"file://{P}/tsx/dist/loader.mjs", "s.ts"],

@@ -109,6 +109,9 @@ def _script_index(args: Sequence[str]) -> int | None:
 
 
 def _tool_of(script: str) -> str:
+    # pnpm's bin shims run `node <app>/node_modules/.bin/../tsx/dist/cli.mjs`: read through the `..`, the script is
+    # tsx's own entry (its bare name, `cli`, names no tool).
+    script = os.path.normpath(script) if ".." in script else script
     # `node_modules/.bin/vite` names the bin, not a package: its file name is the tool.
     package = script_package(script)
     if not package:
