@@ -67,11 +67,11 @@ def _impostor(port: int) -> Iterator[None]:
         server.server_close()
 
 
-def _started_server(tmp_path: Path, spawn, env: dict[str, str]) -> tuple[Path, DevServer]:
+def _started_server(tmp_path: Path, spawn, env: dict[str, str], source: str = SERVER) -> tuple[Path, DevServer]:
     project = tmp_path / "app"
     project.mkdir()
     (project / "package.json").write_text('{"name": "app"}')
-    (project / "server.js").write_text(SERVER)
+    (project / "server.js").write_text(source)
     process = spawn(["node", "--watch", "server.js"], project, env={**os.environ, **env})
     for _ in range(200):
         found = [s for s in find_dev_servers(project) if s.pid == process.pid and s.port]
@@ -126,6 +126,24 @@ def test_a_server_that_picks_its_own_port_is_found_again_on_its_new_one(
             restarted.message
             == f"the dev server answers on port {restarted.port} (it listened on {server.port} before)"
         )
+
+
+@pytest.mark.node
+def test_a_server_that_reads_its_own_port_variable_is_not_awaited_on_the_port_named_by_port(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # A workspace's shell exports PORT for the web while the api listens on API_PORT (trial 4 #8): waiting on PORT
+    # waited the whole timeout for an api that answered within seconds.
+    port, web_port = _free_port_on_both_loopbacks(), _free_port_on_both_loopbacks()
+    env = {"PORT": str(web_port), "API_PORT": str(port), "HOST": "127.0.0.1", "STATUS": "200"}
+    project, server = _started_server(tmp_path, spawn, env, SERVER.replace("process.env.PORT", "process.env.API_PORT"))
+    assert server.port == port
+
+    restarted = restart(server, project, timeout=RESTART_WITHIN)
+    restarted_groups.append(restarted.pid)
+
+    assert restarted.answered, restarted.message
+    assert restarted.port == port
 
 
 @pytest.mark.parametrize(

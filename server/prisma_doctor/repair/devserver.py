@@ -551,9 +551,11 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
 
 
 def _pinned_port(server: DevServer) -> int | None:
-    """The port the server's command (`-p 3101`, `--port=5174`) or its `PORT` names; None when it picks its own."""
+    """The port the server's command (`-p 3101`, `--port=5174`) or its `PORT` names; None when it picks its own.
+    `PORT` is a convention, not the server's word: a workspace's shell may export it for one app (the web) while
+    another reads its own variable (`API_PORT`), so it pins the port only where the server listened before."""
     flagged = _port_from_command(server.command)
     if flagged:
         return flagged
     named = (server.environ or {}).get("PORT", "")
-    return int(named) if named.isdigit() and int(named) > 0 else None
+    return int(named) if named.isdigit() and int(named) > 0 and int(named) == server.port else None
