@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers, restart
 from prisma_doctor.repair.pipeline import CancellationToken
-from prisma_doctor.repair.steps import VerifyApp
+from prisma_doctor.repair.steps import RestartDevServers, VerifyApp
 
 # A dev server under `node --watch`: listens on PORT (0: a port of its own choosing) at HOST, answers STATUS.
 SERVER = """
@@ -31,6 +32,8 @@ server.listen(Number(process.env.PORT), process.env.HOST, () => {
 });
 """
 RESTART_WITHIN = 30.0
+# How long the broken app of the parallel restart runs before it exits, never having listened.
+BROKEN_FOR = 6
 
 
 def _free_port_on_both_loopbacks() -> int:
@@ -171,3 +174,34 @@ def test_a_listener_is_asked_on_the_loopback_address_it_listens_on(binds: list[t
     finally:
         for sock in sockets:
             sock.close()
+
+
+@pytest.mark.node
+def test_servers_of_two_apps_are_started_again_at_once_so_one_that_never_answers_keeps_no_other_down(
+    tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    # Trial 4 #8: the api's restart was waited for to its end while the web, stopped with it, stayed down.
+    api, web = tmp_path / "api", tmp_path / "web"
+    for folder in (api, web):
+        folder.mkdir()
+        (folder / "package.json").write_text('{"name": "app"}')
+    (web / "server.js").write_text(SERVER)
+    ended = psutil.Popen(["node", "-e", ""])  # the stopped servers' pid: one that no longer runs
+    ended.wait()
+    # The api exits after some seconds without ever listening.
+    never = ("node", "-e", f"setTimeout(() => process.exit(3), {BROKEN_FOR * 1000})")
+    broken = DevServer(ended.pid, never, str(api), None, (ended.pid,), "process", "node --watch")
+    env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1", "STATUS": "200"}
+    answering = ("node", "server.js")
+    working = DevServer(ended.pid, answering, str(web), None, (ended.pid,), "process", "node --watch", environ=env)
+    ctx = StepContext(tmp_path, CancellationToken(), lambda message: None)
+    began = time.time()
+
+    outcome = RestartDevServers([broken, working], folders=[api, web]).run(ctx)
+    restarted = ctx.extra["restarted"]
+    restarted_groups.extend(r.pid for r in restarted if r.answered)
+
+    assert [r.answered for r in restarted] == [False, True], outcome
+    assert restarted[0].message == "the dev server exited with code 3"
+    # The web was started while the api's restart was still awaited, not once that wait was over.
+    assert psutil.Process(restarted[1].pid).create_time() < began + BROKEN_FOR, outcome

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -363,6 +364,10 @@ class DatabaseCommand(PrismaCommand):
         return (*DATABASE_COMMANDS[self.kind][0], *named)
 
 
+# What bringing one server back said, how it ended, and the restart it made (None when it started nothing).
+_BroughtBack = tuple[str, Literal["back", "not back", "kept"], devserver.Restarted | None]
+
+
 @dataclass
 class RestartDevServers(Step):
     servers: list[DevServer]
@@ -395,9 +400,10 @@ class RestartDevServers(Step):
         # the first already started again), never one that came back by other means.
         started: set[int] = set()
         kept = 0
-        for server in self.servers:
-            detail, ended = self._bring_back(ctx, server, started)
+        for server, (detail, ended, restarted) in zip(self.servers, self._bring_all_back(ctx, started), strict=True):
             details.append(detail)
+            if restarted is not None:
+                ctx.extra.setdefault("restarted", []).append(restarted)
             if ended == "kept":
                 kept += 1
             elif ended == "not back":
@@ -413,17 +419,33 @@ class RestartDevServers(Step):
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
-    def _bring_back(
-        self, ctx: StepContext, server: DevServer, started: set[int]
-    ) -> tuple[str, Literal["back", "not back", "kept"]]:
-        """Start one stopped server again, unless it still runs or something else started it: what to say of it, and
-        how it ended. `started` gathers the pids this repair started."""
+    def _bring_all_back(self, ctx: StepContext, started: set[int]) -> list[_BroughtBack]:
+        """Each server brought back, in the order of `self.servers`. The servers of different folders start and are
+        waited for at once: one slow to answer (or never answering) keeps no other app down meanwhile. Those of one
+        folder go one after another, so that each finds the ones before it among this repair's own (`started`)."""
+        by_folder: dict[str, list[int]] = {}
+        for index, server in enumerate(self.servers):
+            by_folder.setdefault(server.cwd, []).append(index)
+        results: dict[int, _BroughtBack] = {}
+
+        def bring_folder_back(indexes: list[int]) -> None:
+            for index in indexes:
+                results[index] = self._bring_back(ctx, self.servers[index], started)
+
+        with ThreadPoolExecutor(max_workers=len(by_folder)) as pool:
+            for future in [pool.submit(bring_folder_back, indexes) for indexes in by_folder.values()]:
+                future.result()  # a cancellation raised in one is raised here
+        return [results[index] for index in range(len(self.servers))]
+
+    def _bring_back(self, ctx: StepContext, server: DevServer, started: set[int]) -> _BroughtBack:
+        """Start one stopped server again, unless it still runs or something else started it: what to say of it, how
+        it ended, and the restart. `started` gathers the pids this repair started."""
         if devserver.still_running(server):
             if server.run_pid is not None:
                 # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
                 run_control.clear(StateFolder(Path(server.home)))
             # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-            return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept"
+            return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept", None
         home = folder_of(Path(server.cwd), self.folders) or ctx.root
         others = [
             s
@@ -435,7 +457,7 @@ class RestartDevServers(Step):
             # client while it was set aside, and a second copy would only fight it for the port.
             pids = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in others)
             said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
-            return said, "not back"
+            return said, "not back", None
         restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_command} again")
@@ -451,9 +473,8 @@ class RestartDevServers(Step):
         ctx.token.raise_if_cancelled()
         folder = Path(server.home) if server.run_pid is not None and not gone else home
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
-        ctx.extra.setdefault("restarted", []).append(restarted)
         said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
-        return said, "back" if restarted.answered else "not back"
+        return said, "back" if restarted.answered else "not back", restarted
 
 
 @dataclass
