@@ -44,6 +44,7 @@ from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
+from prisma_doctor.repair.supervisors import Supervisor, supervisor_above
 from prisma_doctor.state_folder import StateFolder
 
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
@@ -74,6 +75,8 @@ class DevServer:
     # The folder it was found for (the project, or an app of a workspace): where `run`'s handshake files live.
     home: str = ""
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    # The workspace supervisor that runs it as one of its tasks (`turbo dev`), which ends them all when it is stopped.
+    supervisor: Supervisor | None = field(default=None, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
 
@@ -239,6 +242,7 @@ def _describe(
         run_pid=_run_owner(root, chain[-1].pid),
         home=str(root),
         environ=environ,
+        supervisor=supervisor_above(chain, protected),
     )
 
 

@@ -133,7 +133,8 @@ def build_plan(
             RestartDevServers([*servers, *recovered], required=True, folders=apps),
             _verify_app([], apps),
         ]
-        return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, interruption=interruption)
+        refusals = _supervisor_refusals(servers, kind)
+        return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, refusals, interruption)
 
     targets = find_targets(project)
     manager = detect(project, package_manager)
@@ -152,6 +153,8 @@ def build_plan(
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
     refusals += _engine_refusals(project, targets)
+    if kind == "reset":
+        refusals += _supervisor_refusals(servers, kind)
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
     steps = [*_recover(interruption, project, takes_over=True)]
@@ -322,6 +325,30 @@ def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes:
                 "start again: left running; restart it yourself so that it loads the new client"
             )
     return kept
+
+
+def _supervisor_refusals(servers: list[DevServer], kind: str) -> list[str]:
+    """Why a repair that stops the dev servers must not: one runs as a task of a workspace supervisor (`turbo dev`),
+    which ends every task, the other apps' servers and itself, once one is stopped from outside, and which this
+    repair cannot start again in the user's terminal."""
+    refusals: dict[int, str] = {}
+    for server in servers:
+        supervisor = server.supervisor
+        if supervisor is None or supervisor.pid in refusals:
+            continue
+        served = ", ".join(s.cwd for s in servers if s.supervisor is not None and s.supervisor.pid == supervisor.pid)
+        then = (
+            "then start it again"
+            if kind == "restart-dev"
+            else "run this repair again (it then stops nothing), then start it again"
+        )
+        refusals[supervisor.pid] = (
+            f"the dev server of {served} runs under `{supervisor.shown_command}` (pid {supervisor.pid}, in "
+            f"{supervisor.cwd}): stopping it makes {supervisor.name} end every task it runs, the other apps' dev "
+            f"servers with it, and this repair cannot start {supervisor.name} again in your terminal. Stop "
+            f"`{supervisor.shown_command}` yourself (Ctrl-C in its terminal), {then}"
+        )
+    return list(refusals.values())
 
 
 def _server_pids(servers: list[DevServer]) -> set[int]:

@@ -1,0 +1,91 @@
+"""Dev servers run as tasks of a workspace supervisor (trial 4 #1, #6): `turbo run dev` at a pnpm workspace's root
+runs `pnpm run dev` in apps/web and apps/api, and ends every task when one is stopped from outside. A repair that
+would stop them refuses before it stops anything, naming the supervisor and what to do; nothing is stopped.
+
+Real processes: Turborepo and pnpm from npm (tests/npm_cache.py), two apps under `node --watch`, each on its own port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import pytest
+
+from prisma_doctor.repair.devserver import DevServer, find_dev_servers
+from tests.helpers import doctor
+from tests.npm_cache import PNPM_VERSION, pnpm_bin, pnpm_command, tool_environment, turbo_command
+
+pytestmark = pytest.mark.node
+
+APPS = ("api", "web")
+SERVER = """require("http").createServer((req, res) => res.end("%s ok")).listen(0, "127.0.0.1", function () {
+  console.log(`%s on http://localhost:${this.address().port}`);
+});
+"""
+SCHEMA = (
+    'generator client {\n  provider = "prisma-client-js"\n}\n\n'
+    'datasource db {\n  provider = "sqlite"\n  url      = "file:./dev.db"\n}\n\nmodel User {\n  id Int @id\n}\n'
+)
+STARTED_WITHIN = 60.0
+
+
+def _workspace(root: Path) -> Path:
+    """A pnpm workspace whose root script runs `turbo run dev`; the apps depend on packages/db, the Prisma project."""
+    files: dict[str, object] = {
+        "package.json": {"name": "mono", "private": True, "packageManager": f"pnpm@{PNPM_VERSION}"},
+        "turbo.json": {"tasks": {"dev": {"cache": False, "persistent": True}}},
+        "packages/db/package.json": {"name": "@mono/db", "private": True},
+    }
+    for app in APPS:
+        scripts = {"dev": "node --watch server.js"}
+        files[f"apps/{app}/package.json"] = {"name": app, "scripts": scripts, "dependencies": {"@mono/db": "*"}}
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(json.dumps(content))
+    (root / "pnpm-workspace.yaml").write_text("packages:\n  - apps/*\n  - packages/*\n")
+    (root / "packages/db/prisma").mkdir()
+    (root / "packages/db/prisma/schema.prisma").write_text(SCHEMA)
+    for app in APPS:
+        (root / "apps" / app / "server.js").write_text(SERVER % (app, app))
+    return root
+
+
+def _serving(root: Path) -> dict[str, DevServer]:
+    """Each app's dev server once it listens."""
+    deadline = time.monotonic() + STARTED_WITHIN
+    while time.monotonic() < deadline:
+        found = {app: [s for s in find_dev_servers(root / "apps" / app) if s.port] for app in APPS}
+        if all(found.values()):
+            return {app: servers[0] for app, servers in found.items()}
+        time.sleep(0.3)
+    raise AssertionError(f"turbo's dev tasks did not listen within {STARTED_WITHIN:.0f}s")
+
+
+def test_a_repair_refuses_to_stop_dev_servers_that_turbo_runs_and_names_it(
+    tmp_path: Path, spawn: Callable[..., object]
+) -> None:
+    root = _workspace(tmp_path / "mono")
+    pnpm_command()  # installed, so that turbo finds `pnpm` on the PATH
+    env = tool_environment({"PATH": f"{pnpm_bin()}{os.pathsep}{os.environ['PATH']}", "TURBO_TELEMETRY_DISABLED": "1"})
+    spawn([*turbo_command(), "run", "dev"], root, env=env)
+    servers = _serving(root)
+    for server in servers.values():
+        assert server.supervisor is not None and server.supervisor.name == "turbo", server
+        assert server.supervisor.cwd == str(root)
+    before = {pid for server in servers.values() for pid in server.tree_pids}
+
+    for command in ("restart-dev", "reset"):
+        done = doctor(command, "--project", str(root / "apps" / "web"), "--yes", repair=True)
+
+        assert done.returncode == 2, done.stdout + done.stderr
+        refusal = next(line for line in done.stderr.splitlines() if "runs under" in line)
+        assert f"{root / 'apps' / 'api'}, {root / 'apps' / 'web'}" in refusal
+        assert f"`{' '.join(turbo_command())} run dev`" in refusal  # the command that was run, not turbo's binary
+        assert "turbo end every task it runs" in refusal and "Ctrl-C" in refusal
+        # Nothing was stopped: every process of both servers still runs.
+        assert all(psutil.pid_exists(pid) for pid in before), done.stdout
