@@ -86,6 +86,20 @@ def test_a_pending_migration_and_the_column_it_adds_are_two_findings(example_app
 
 
 @pytest.mark.node
+def test_an_absolute_sqlite_url_names_its_file_once(example_app: Path) -> None:
+    # A user trial: "The database read: file:/tmp/…/dev.db, /tmp/…/dev.db."
+    database = (example_app / "dev.db").resolve()
+    assert database.is_file()
+    (example_app / ".env").write_text(f'DATABASE_URL="file:{database}"\n', encoding="utf-8")
+    _nickname_with_its_migration_pending(example_app)
+    _generate(example_app)
+
+    _, report = timed_check(example_app, "the example (an absolute SQLite URL)")
+    message = finding(report, "db-missing-column")["message"]
+    assert message.count(str(database)) == 1, message
+
+
+@pytest.mark.node
 def test_a_regenerate_onto_a_database_behind_is_not_verified(example_app: Path) -> None:
     # A user trial: a migration pulled but not applied, the field added to the schema; regenerate made the client
     # right and said "verified" while every query of the new column failed.

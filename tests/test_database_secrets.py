@@ -195,6 +195,13 @@ def test_a_dotenv_expansion_bomb_is_refused_quickly_and_said(tmp_path: Path) -> 
         ("mysql://root:Secr3tPw@db/app?sslpassword=K3yPass", ["Secr3tPw", "K3yPass"], None),
         ("postgresql://ada:p%40ss@db:5432/app", ["p%40ss", "p@ss"], "postgresql://ada:****@db:5432/app"),
         ("file:./dev.db", [], "file:./dev.db"),
+        # pnpm's store folders are named `name@version`: a file URL has no user or password (RFC 8089).
+        (
+            "file:///app/node_modules/.pnpm/tsx@4.21.0/node_modules/tsx/dist/cli.mjs",
+            [],
+            "file:///app/node_modules/.pnpm/tsx@4.21.0/node_modules/tsx/dist/cli.mjs",
+        ),
+        ("FILE:///a/b@1.0/x.db?password=K3yPass", ["K3yPass"], "FILE:///a/b@1.0/x.db?password=****"),
     ],
 )
 def test_a_url_is_masked_whenever_it_is_not_read_whole(url: str, secrets: list[str], shown: str | None) -> None:

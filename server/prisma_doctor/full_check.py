@@ -145,8 +145,10 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     shown = probe.target.shown
-    if probe.target.provider == "sqlite":
-        shown = f"{shown}, {chosen_file(probe.target)[1]}"
+    chosen = chosen_file(probe.target)[1] if probe.target.provider == "sqlite" else None
+    if chosen is not None and chosen not in shown:
+        # A relative path, said as the file it is (an absolute one the URL says already).
+        shown = f"{shown}, {chosen}"
     findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
     if probe.target.differs is not None:
         findings.append(database_differs(probe.target.differs, where))

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 MASK = "****"
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+_FILE_URL = re.compile(r"^file:(?!//[^/])", re.I)
 _USER_PASSWORD = re.compile(r"(?P<head>^[a-z][a-z0-9+.-]*://[^/@:?#]*:)[^@/?#]*(?=@)", re.I)
 _SECRET_PARAMETER = re.compile(r"(?P<key>[?&](?:password|sslpassword|pass|pwd)=)(?P<value>[^&#]*)", re.I)
 # A URL inside a longer text (`--db=mysql://root:pw@db/app`): up to the next blank or quote.
@@ -26,6 +27,9 @@ _SECRET_OPTION = re.compile(rf"^--?{_SECRET_WORD}$", re.I)
 
 def mask_url(url: str) -> str:
     """The URL with its password (and any password-like query parameter) replaced by `****`."""
+    if _FILE_URL.match(url):
+        # A file URL names no user nor password (RFC 8089); an `@` in it is a folder's (pnpm's `tsx@4.21.0`).
+        return _SECRET_PARAMETER.sub(rf"\g<key>{MASK}", url)
     if _read_whole(url):
         masked = _USER_PASSWORD.sub(rf"\g<head>{MASK}", url)
     else:
@@ -89,6 +93,10 @@ def _read_whole(url: str) -> bool:
 
 def _secrets(url: str) -> list[str]:
     password: str | None = None
+    if _FILE_URL.match(url):
+        return sorted(
+            {m["value"] for m in _SECRET_PARAMETER.finditer(url) if len(m["value"]) >= 3}, key=len, reverse=True
+        )
     if _read_whole(url):
         password = urlsplit(url).password
     pieces: list[str] = []
