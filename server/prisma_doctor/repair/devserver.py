@@ -72,6 +72,8 @@ class DevServer:
     tree_pids: tuple[int, ...] = ()
     # The `prisma-doctor run` whose child the launcher is: it starts the server again itself, in its terminal.
     run_pid: int | None = None
+    # What that `run` starts again: its child's own command line (`pnpm dev`), not the one rebuilt from the script.
+    run_command: tuple[str, ...] = ()
     # The folder it was found for (the project, or an app of a workspace): where `run`'s handshake files live.
     home: str = ""
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
@@ -87,8 +89,11 @@ class DevServer:
 
     @property
     def label(self) -> str:
-        """The server as a user knows it: what to start again, and where."""
-        return f"{self.shown_command} (in {self.cwd}, port {self.port or 'unknown'})"
+        """The server as a user knows it: what is started again, and where."""
+        where = f"in {self.cwd}, port {self.port or 'unknown'}"
+        if self.run_pid is not None and self.run_command:
+            return f"{shown_command(self.run_command)} (by its `prisma-doctor run`, pid {self.run_pid}; {where})"
+        return f"{self.shown_command} ({where})"
 
     def to_json(self) -> dict[str, Any]:
         """What a record keeps: no environment (a server's variables hold secrets)."""
@@ -223,6 +228,7 @@ def _describe(
         chain.append(parent)
     try:
         command, cwd, environ = _how_launched(chain)
+        launched = launchable(chain[-1].cmdline())
     except (psutil.Error, OSError):
         return None
     tree = listeners.tree(chain[-1].pid)
@@ -230,6 +236,7 @@ def _describe(
         # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
         listening, flagged = set(listeners.listeners(tree)), _port_from_command(command)
         port = flagged if flagged in listening or not listening else min(listening)
+    run_pid = _run_owner(root, chain[-1].pid)
     return DevServer(
         pid=server.pid,
         command=command,
@@ -239,7 +246,8 @@ def _describe(
         source=source,
         tool=tool,
         tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
-        run_pid=_run_owner(root, chain[-1].pid),
+        run_pid=run_pid,
+        run_command=launched if run_pid is not None else (),
         home=str(root),
         environ=environ,
         supervisor=supervisor_above(chain, protected),
