@@ -2,6 +2,9 @@
 runs `pnpm run dev` in apps/web and apps/api, and ends every task when one is stopped from outside. A repair that
 would stop them refuses before it stops anything, naming the supervisor and what to do; nothing is stopped.
 
+Without a supervisor, `restart-dev --project apps/api` restarts the api's server only (trial 4 #11): the web's keeps
+running untouched.
+
 Real processes: Turborepo and pnpm from npm (tests/npm_cache.py), two apps under `node --watch`, each on its own port.
 """
 
@@ -17,7 +20,7 @@ import psutil
 import pytest
 
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
-from tests.helpers import doctor
+from tests.helpers import doctor, repair_json
 from tests.npm_cache import PNPM_VERSION, pnpm_bin, pnpm_command, tool_environment, turbo_command
 
 pytestmark = pytest.mark.node
@@ -89,3 +92,22 @@ def test_a_repair_refuses_to_stop_dev_servers_that_turbo_runs_and_names_it(
         assert "turbo end every task it runs" in refusal and "Ctrl-C" in refusal
         # Nothing was stopped: every process of both servers still runs.
         assert all(psutil.pid_exists(pid) for pid in before), done.stdout
+
+
+def test_restart_dev_of_one_app_restarts_that_apps_server_only(
+    tmp_path: Path, spawn: Callable[..., object], restarted_groups: list[int]
+) -> None:
+    root = _workspace(tmp_path / "mono")
+    for app in APPS:  # each started in its own terminal: `cd apps/X && pnpm dev`
+        spawn([*pnpm_command(), "run", "dev"], root / "apps" / app, env=tool_environment())
+    servers = _serving(root)
+    assert all(server.supervisor is None for server in servers.values()), servers
+    web_before = set(servers["web"].tree_pids)
+
+    code, result = repair_json("restart-dev", root / "apps" / "api", restarted=restarted_groups)
+
+    assert code == 0, result
+    (restarted,) = result["devServers"]
+    assert restarted["answered"] and Path(restarted["log"]).is_relative_to(root / "apps" / "api"), result
+    assert not psutil.pid_exists(servers["api"].pid)
+    assert all(psutil.pid_exists(pid) for pid in web_before), "the web's server was left running as it was"

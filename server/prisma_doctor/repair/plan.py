@@ -50,7 +50,7 @@ from prisma_doctor.repair.steps import (
 )
 from prisma_doctor.repair.targets import Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR, StateFolder
-from prisma_doctor.workspace import app_folders
+from prisma_doctor.workspace import app_folders, folder_of
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 DEEP_CACHES = (".turbo", "node_modules/.cache")
@@ -125,15 +125,22 @@ def build_plan(
     if kind in ("restart-dev", *DATABASE_COMMANDS) and unaccounted:
         notes.append(_unaccounted_note(unaccounted))
     if kind == "restart-dev":
+        # Asked for one app of the workspace (`--project apps/api`), it restarts that app's server, not every app's.
+        app = folder_of(Path(root).resolve(), apps[1:])
+        everyone = servers
+        if app is not None:
+            servers = [server for server in servers if folder_of(Path(server.cwd), apps) == app]
+            notes.append(f"only the dev server of {app} is restarted: the other apps' are left running")
+        asked = [app] if app is not None else apps
         chain = _server_pids(servers)
-        processes = [p for p in _processes(apps) if p.pid in chain or p.ppid in chain]
+        processes = [p for p in _processes(asked) if p.pid in chain or p.ppid in chain]
         steps: list[Step] = [
             *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
             RestartDevServers([*servers, *recovered], required=True, folders=apps),
-            _verify_app([], apps),
+            _verify_app([], asked),
         ]
-        refusals = _supervisor_refusals(servers, kind)
+        refusals = _supervisor_refusals(servers, everyone, kind)
         return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, refusals, interruption)
 
     targets = find_targets(project)
@@ -154,7 +161,7 @@ def build_plan(
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
     refusals += _engine_refusals(project, targets)
     if kind == "reset":
-        refusals += _supervisor_refusals(servers, kind)
+        refusals += _supervisor_refusals(servers, servers, kind)
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
     steps = [*_recover(interruption, project, takes_over=True)]
@@ -327,16 +334,16 @@ def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes:
     return kept
 
 
-def _supervisor_refusals(servers: list[DevServer], kind: str) -> list[str]:
-    """Why a repair that stops the dev servers must not: one runs as a task of a workspace supervisor (`turbo dev`),
-    which ends every task, the other apps' servers and itself, once one is stopped from outside, and which this
-    repair cannot start again in the user's terminal."""
+def _supervisor_refusals(servers: list[DevServer], everyone: list[DevServer], kind: str) -> list[str]:
+    """Why a repair that stops `servers` must not: one runs as a task of a workspace supervisor (`turbo dev`), which
+    ends every task, the other apps' servers (of `everyone`) and itself, once one is stopped from outside, and which
+    this repair cannot start again in the user's terminal."""
     refusals: dict[int, str] = {}
     for server in servers:
         supervisor = server.supervisor
         if supervisor is None or supervisor.pid in refusals:
             continue
-        served = ", ".join(s.cwd for s in servers if s.supervisor is not None and s.supervisor.pid == supervisor.pid)
+        served = ", ".join(s.cwd for s in everyone if s.supervisor is not None and s.supervisor.pid == supervisor.pid)
         then = (
             "then start it again"
             if kind == "restart-dev"
