@@ -21,11 +21,26 @@ import pytest
 
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
 from tests.helpers import doctor, repair_json
-from tests.npm_cache import PNPM_VERSION, pnpm_bin, pnpm_command, tool_environment, turbo_command
+from tests.npm_cache import (
+    PNPM_VERSION,
+    TOOLCHAINS,
+    cached,
+    pnpm_bin,
+    pnpm_command,
+    pnpm_store,
+    run,
+    tool_environment,
+    turbo_command,
+)
+from tests.pnpm_next_app import npmrc
+from tests.toolchain import link_copy
 
 pytestmark = pytest.mark.node
 
-APPS = ("api", "web")
+TSX = "4.21.0"
+DEV_SCRIPTS = {"api": "tsx watch server.ts", "web": "node --watch server.ts"}
+APPS = tuple(DEV_SCRIPTS)
+# Plain JavaScript, so that `node --watch` runs it as well as tsx (Node 20 reads `.ts` as CommonJS JavaScript).
 SERVER = """require("http").createServer((req, res) => res.end("%s ok")).listen(0, "127.0.0.1", function () {
   console.log(`%s on http://localhost:${this.address().port}`);
 });
@@ -37,24 +52,41 @@ SCHEMA = (
 STARTED_WITHIN = 60.0
 
 
-def _workspace(root: Path) -> Path:
-    """A pnpm workspace whose root script runs `turbo run dev`; the apps depend on packages/db, the Prisma project."""
+def _manifests(folder: Path) -> None:
+    """A pnpm workspace whose root runs `turbo run dev`; the apps depend on packages/db, the Prisma project. The api
+    runs `tsx watch` as the trial's did (through pnpm's bin shim: `node .bin/../tsx/dist/cli.mjs watch`)."""
     files: dict[str, object] = {
         "package.json": {"name": "mono", "private": True, "packageManager": f"pnpm@{PNPM_VERSION}"},
         "turbo.json": {"tasks": {"dev": {"cache": False, "persistent": True}}},
         "packages/db/package.json": {"name": "@mono/db", "private": True},
     }
-    for app in APPS:
-        scripts = {"dev": "node --watch server.js"}
-        files[f"apps/{app}/package.json"] = {"name": app, "scripts": scripts, "dependencies": {"@mono/db": "*"}}
+    for app, dev in DEV_SCRIPTS.items():
+        manifest = {"name": app, "scripts": {"dev": dev}, "dependencies": {"@mono/db": "workspace:*"}}
+        files[f"apps/{app}/package.json"] = manifest | ({"devDependencies": {"tsx": TSX}} if "tsx" in dev else {})
     for name, content in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(json.dumps(content))
-    (root / "pnpm-workspace.yaml").write_text("packages:\n  - apps/*\n  - packages/*\n")
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(content))
+    (folder / "pnpm-workspace.yaml").write_text("packages:\n  - apps/*\n  - packages/*\n")
+    (folder / ".npmrc").write_text(npmrc())
+
+
+def _installed() -> Path:
+    """The workspace's pnpm install (tsx in apps/api), made once in the tests' cache."""
+
+    def install(folder: Path) -> None:
+        _manifests(folder)
+        pnpm_store().mkdir(parents=True, exist_ok=True)
+        run([*pnpm_command(), "install", "--ignore-scripts", "--no-frozen-lockfile"], folder, env=tool_environment())
+
+    return cached(TOOLCHAINS / f"pnpm-workspace-turbo-tsx-{TSX}", install)
+
+
+def _workspace(root: Path) -> Path:
+    link_copy(_installed(), root)
     (root / "packages/db/prisma").mkdir()
     (root / "packages/db/prisma/schema.prisma").write_text(SCHEMA)
     for app in APPS:
-        (root / "apps" / app / "server.js").write_text(SERVER % (app, app))
+        (root / "apps" / app / "server.ts").write_text(SERVER % (app, app))
     return root
 
 
@@ -77,6 +109,7 @@ def test_a_repair_refuses_to_stop_dev_servers_that_turbo_runs_and_names_it(
     env = tool_environment({"PATH": f"{pnpm_bin()}{os.pathsep}{os.environ['PATH']}", "TURBO_TELEMETRY_DISABLED": "1"})
     spawn([*turbo_command(), "run", "dev"], root, env=env)
     servers = _serving(root)
+    assert servers["api"].tool == "tsx", servers  # run by pnpm's shim under turbo: a dev server (trial 4 #2)
     for server in servers.values():
         assert server.supervisor is not None and server.supervisor.name == "turbo", server
         assert server.supervisor.cwd == str(root)
@@ -101,6 +134,7 @@ def test_restart_dev_of_one_app_restarts_that_apps_server_only(
     for app in APPS:  # each started in its own terminal: `cd apps/X && pnpm dev`
         spawn([*pnpm_command(), "run", "dev"], root / "apps" / app, env=tool_environment())
     servers = _serving(root)
+    assert servers["api"].tool == "tsx", servers  # `cd apps/api && pnpm dev`: found (trial 4 #11)
     assert all(server.supervisor is None for server in servers.values()), servers
     web_before = set(servers["web"].tree_pids)
 
