@@ -2,10 +2,11 @@
 runs `pnpm run dev` in apps/web and apps/api, and ends every task when one is stopped from outside. A repair that
 would stop them refuses before it stops anything, naming the supervisor and what to do; nothing is stopped.
 
-Without a supervisor, `restart-dev --project apps/api` restarts the api's server only (trial 4 #11): the web's keeps
-running untouched.
+`pnpm -r --parallel run dev` is one too, `pnpm --filter api run dev` is not. Without a supervisor, `restart-dev
+--project apps/api` restarts the api's server only (trial 4 #11): the web's keeps running untouched.
 
-Real processes: Turborepo and pnpm from npm (tests/npm_cache.py), two apps under `node --watch`, each on its own port.
+Real processes: Turborepo, pnpm and tsx from npm (tests/npm_cache.py, installed once), the api under `tsx watch`,
+the web under `node --watch`, each on a port of its own.
 """
 
 from __future__ import annotations
@@ -90,11 +91,11 @@ def _workspace(root: Path) -> Path:
     return root
 
 
-def _serving(root: Path) -> dict[str, DevServer]:
+def _serving(root: Path, apps: tuple[str, ...] = APPS) -> dict[str, DevServer]:
     """Each app's dev server once it listens."""
     deadline = time.monotonic() + STARTED_WITHIN
     while time.monotonic() < deadline:
-        found = {app: [s for s in find_dev_servers(root / "apps" / app) if s.port] for app in APPS}
+        found = {app: [s for s in find_dev_servers(root / "apps" / app) if s.port] for app in apps}
         if all(found.values()):
             return {app: servers[0] for app, servers in found.items()}
         time.sleep(0.3)
@@ -145,3 +146,22 @@ def test_restart_dev_of_one_app_restarts_that_apps_server_only(
     assert restarted["answered"] and Path(restarted["log"]).is_relative_to(root / "apps" / "api"), result
     assert not psutil.pid_exists(servers["api"].pid)
     assert all(psutil.pid_exists(pid) for pid in web_before), "the web's server was left running as it was"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "apps", "supervisor"),
+    [
+        (["-r", "--parallel", "run", "dev"], APPS, "pnpm -r"),
+        # One package's script: pnpm only exits with it, and is its launcher (started again as any other).
+        (["--filter", "api", "run", "dev"], ("api",), None),
+    ],
+)
+def test_pnpm_is_a_supervisor_while_it_runs_several_packages_scripts(
+    tmp_path: Path, spawn: Callable[..., object], arguments: list[str], apps: tuple[str, ...], supervisor: str | None
+) -> None:
+    root = _workspace(tmp_path / "mono")
+    spawn([*pnpm_command(), *arguments], root, env=tool_environment())
+
+    servers = _serving(root, apps)
+
+    assert {app: s.supervisor and s.supervisor.name for app, s in servers.items()} == dict.fromkeys(apps, supervisor)

@@ -250,7 +250,7 @@ def _describe(
         run_command=launched if run_pid is not None else (),
         home=str(root),
         environ=environ,
-        supervisor=supervisor_above(chain, protected),
+        supervisor=supervisor_above(chain[-1], protected),
     )
 
 

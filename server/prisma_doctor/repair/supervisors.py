@@ -5,7 +5,8 @@ A supervisor runs each app's dev script as its task, and ends EVERY task when on
 (turbo: "external process killed a task"): stopping one app's server takes the other apps' servers and the
 supervisor itself (the user's terminal) down with it, and a repair that starts only the one it stopped leaves the
 rest down. So the server's supervisor is found, by the command lines of the processes above the server's launcher,
-for a repair to refuse before it stops anything.
+for a repair to refuse before it stops anything. A package manager is one while it runs the script of more than
+one package at once.
 """
 
 from __future__ import annotations
@@ -74,15 +75,14 @@ def supervisor_name(cmdline: Sequence[str]) -> str | None:
     return None
 
 
-def supervisor_above(processes: Sequence[psutil.Process], protected: set[int]) -> Supervisor | None:
-    """The supervisor among `processes` (a server's launcher chain, from the server up) and the ancestors of its
-    top: the nearest one of this user, below this tool and its own ancestors."""
-    if not processes:
-        return None
+def supervisor_above(launcher: psutil.Process, protected: set[int]) -> Supervisor | None:
+    """The supervisor among the ancestors of a server's `launcher`: the nearest one of this user, below this tool and
+    its own ancestors. One inside the launcher chain (`pnpm dev` -> `concurrently "next dev" "tsx watch w.ts"`, all in
+    the project) is no harm: the whole chain is stopped and started again from its top."""
     try:
-        above = [*processes[1:], *process_ancestors(processes[-1])]
+        above = process_ancestors(launcher)
     except (psutil.Error, OSError):
-        above = list(processes[1:])
+        return None
     found: Supervisor | None = None
     for process in above:
         if process.pid in protected:
@@ -94,6 +94,10 @@ def supervisor_above(processes: Sequence[psutil.Process], protected: set[int]) -
             name = supervisor_name(cmdline)
             if found is not None and name != found.name:
                 break
+            if name is not None and name.split()[0] not in _ALWAYS and len(process.children()) < 2:
+                # A package manager that runs one package's script (`pnpm --filter web dev`) only exits with it: it
+                # is that server's launcher, started again as any other.
+                name = None
             if name is not None:
                 # The outermost of one supervisor's own processes is the command the user ran: turbo's launcher
                 # (`node .../.bin/turbo run dev`), not the native binary it runs.
