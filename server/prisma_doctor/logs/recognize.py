@@ -190,6 +190,9 @@ _ANCHOR_CANDIDATES = tuple(
         r"You are about to drop",
         r"shadow database",
         r"estart(?:ing|ed)",
+        # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
+        # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
+        r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
     )
 )
 
@@ -351,6 +354,11 @@ class Recognizer:
         self._line_number += count
         if count:
             self._previous = None
+
+    def continue_at(self, line_number: int) -> None:
+        """Count on from the stream's `line_number`: the lines between were another reader's (`logs.tasks`), so
+        the line before the next one is still the last this one read."""
+        self._line_number = line_number
 
     def flush(self) -> list[ev.Event]:
         """End every open block: call at the end of the stream, or when output has gone quiet."""
@@ -733,8 +741,10 @@ class LogReader:
     """
 
     def __init__(self) -> None:
+        from prisma_doctor.logs.tasks import TaskRecognizer
+
         self.lines = LineReader()
-        self.recognizer = Recognizer()
+        self.recognizer = TaskRecognizer()
 
     def feed(self, chunk: bytes | str) -> list[ev.Event]:
         out: list[ev.Event] = []
@@ -807,7 +817,9 @@ class LogReader:
 
 
 def recognize(lines: Iterable[str]) -> list[ev.Event]:
-    recognizer = Recognizer()
+    from prisma_doctor.logs.tasks import TaskRecognizer
+
+    recognizer = TaskRecognizer()
     out: list[ev.Event] = []
     for line in lines:
         out.extend(recognizer.feed_line(line))
