@@ -92,8 +92,13 @@ class DevServer:
         """The server as a user knows it: what is started again, and where."""
         where = f"in {self.cwd}, port {self.port or 'unknown'}"
         if self.run_pid is not None and self.run_command:
-            return f"{shown_command(self.run_command)} (by its `prisma-doctor run`, pid {self.run_pid}; {where})"
+            return f"{self.shown_run_command} (by its `prisma-doctor run`, pid {self.run_pid}; {where})"
         return f"{self.shown_command} ({where})"
+
+    @property
+    def shown_run_command(self) -> str:
+        """What its `prisma-doctor run` starts again (as it may be shown), else the command this repair would run."""
+        return shown_command(self.run_command) if self.run_command else self.shown_command
 
     def to_json(self) -> dict[str, Any]:
         """What a record keeps: no environment (a server's variables hold secrets)."""

@@ -460,7 +460,7 @@ class RestartDevServers(Step):
             return said, "not back", None
         restarted, gone = None, ""
         if server.run_pid is not None:
-            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.label} again")
+            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_run_command} again")
             restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
             # Its `run` exited (ended, or never took the hold): the app is not left down for that.
             if restarted is None:
