@@ -21,6 +21,7 @@ from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers, restart
 from prisma_doctor.repair.pipeline import CancellationToken
+from prisma_doctor.repair.processes import find_project_processes, serving_processes
 from prisma_doctor.repair.steps import RestartDevServers, VerifyApp
 
 # A dev server under `node --watch`: listens on PORT (0: a port of its own choosing) at HOST, answers STATUS.
@@ -205,3 +206,30 @@ def test_servers_of_two_apps_are_started_again_at_once_so_one_that_never_answers
     assert restarted[0].message == "the dev server exited with code 3"
     # The web was started while the api's restart was still awaited, not once that wait was over.
     assert psutil.Process(restarted[1].pid).create_time() < began + BROKEN_FOR, outcome
+
+
+@pytest.mark.node
+def test_a_serving_process_the_repair_left_running_and_that_is_gone_afterwards_is_named(tmp_path: Path, spawn) -> None:
+    # Trial 4 #1: turbo ended the api with the web the repair stopped, and the repair said nothing of the api.
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "api.js").write_text(SERVER)
+    env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1", "STATUS": "200"}
+    api = spawn(["node", "api.js"], project, env=env)  # no dev server the repair knows: left running
+    for _ in range(200):
+        left = serving_processes(find_project_processes(project))
+        if left:
+            break
+        time.sleep(0.05)
+    (serving,) = left
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    step = RestartDevServers([], folders=[project], left_serving=left)
+    assert step.run(ctx).status == "skipped"
+
+    os.killpg(api.pid, signal.SIGTERM)  # as a supervisor ends every task
+    api.wait(timeout=30)
+    outcome = step.run(ctx)
+
+    assert outcome.status == "failed", outcome
+    assert f"pid {api.pid}, node api.js (in {project}, port {serving.port})" in outcome.message, outcome

@@ -31,7 +31,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
-from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
+from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, find_project_processes, serving_processes
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
 from prisma_doctor.repair.steps import (
@@ -133,11 +133,13 @@ def build_plan(
             notes.append(f"only the dev server of {app} is restarted: the other apps' are left running")
         asked = [app] if app is not None else apps
         chain = _server_pids(servers)
-        processes = [p for p in _processes(asked) if p.pid in chain or p.ppid in chain]
+        everything = _processes(apps)
+        processes = [p for p in everything if p.pid in chain or p.ppid in chain]
+        left = serving_processes(p for p in everything if p not in processes)
         steps: list[Step] = [
             *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
-            RestartDevServers([*servers, *recovered], required=True, folders=apps),
+            RestartDevServers([*servers, *recovered], required=True, folders=apps, left_serving=left),
             _verify_app([], asked),
         ]
         refusals = _supervisor_refusals(servers, everyone, kind)
@@ -165,9 +167,13 @@ def build_plan(
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
     steps = [*_recover(interruption, project, takes_over=True)]
+    left: list[ServingProcess] = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes), servers))
+        everything = _processes(apps, clients)
+        stopped = _must_stop(everything, servers, notes)
+        left = serving_processes(p for p in everything if p not in stopped)
+        steps.append(StopProcesses(stopped, servers))
     steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
@@ -176,7 +182,7 @@ def build_plan(
     # rest once the new client is in place: said in the plan's discard step, and not again.
     steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
     if kind == "reset":
-        steps.append(RestartDevServers([*servers, *recovered], folders=apps))
+        steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left))
     else:
         steps += _restart_recovered(recovered, apps)
     # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the

@@ -26,7 +26,7 @@ from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager
-from prisma_doctor.repair.processes import ProjectProcess, stop_processes
+from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, stop_processes
 from prisma_doctor.repair.relocation import moved, moved_server
 from prisma_doctor.repair.run_command import run_command
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
@@ -376,6 +376,10 @@ class RestartDevServers(Step):
     # The folders the servers were found in (the project and the workspace's apps that use it): each server is looked
     # for and started again in its own, where its output and Next's lock are.
     folders: list[Path] = field(default_factory=list)
+    # The project's processes the repair left running that served on a port (`listening_processes`): one gone
+    # afterwards was ended by something the stop set off (a supervisor that ends every task with one): named, never
+    # a silent loss.
+    left_serving: list[ServingProcess] = field(default_factory=list)
     name = "restart-dev"
     title = "Restart the dev server"
     runs_after_failure = True
@@ -389,7 +393,18 @@ class RestartDevServers(Step):
         self.servers = [moved_server(server, old, new) for server in self.servers]
         self.folders = [moved(folder, old, new) for folder in self.folders]
 
+    def _lost(self, details: list[str]) -> StepOutcome | None:
+        gone = [serving for serving in self.left_serving if not serving.still_runs()]
+        if not gone:
+            return None
+        names = "; ".join(serving.label for serving in gone)
+        message = f"a server of the project that this repair left running does not run now: {names}; start it again"
+        return StepOutcome("failed", message, tuple(details))
+
     def run(self, ctx: StepContext) -> StepOutcome:
+        lost = self._lost([]) if not self.servers else None
+        if lost is not None:
+            return lost
         if not self.servers:
             if self.required:
                 return StepOutcome("failed", "no dev server of this project is running; start it yourself")
@@ -408,6 +423,9 @@ class RestartDevServers(Step):
                 kept += 1
             elif ended == "not back":
                 not_back.append(server)
+        lost = self._lost(details)
+        if lost is not None:
+            return lost
         if not_back:
             # Named as the user started them, so that they know what to start (or look at) themselves.
             names = "; ".join(server.label for server in not_back)
