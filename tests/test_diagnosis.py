@@ -38,6 +38,10 @@ EXPECTED = {
     "sqlite-env-missing": [("env-missing", None, 1)],
     "sqlite-client-not-initialized": [("client-not-generated", None, 1)],
     "sqlite-unknown-argument-stale-client": [("client-out-of-sync", None, 1)],
+    # tests/captures/enum_values.py: a value of `Role` the schema has and the client lacks.
+    "sqlite-enum-value-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-enum-list-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-enum-create-stale-client": [("client-out-of-sync", None, 1)],
     "sqlite-p2002-unique": [("unique-constraint-failed", None, 1)],
     "sqlite-p2025-not-found": [("record-not-found", None, 1)],
     "sqlite-migrate-deploy-failed": [("migration-failed", None, 1)],
@@ -479,3 +483,15 @@ def test_a_locked_engine_of_the_same_name_in_another_project_names_no_process(tm
     finally:
         theirs.kill()
         theirs.wait()
+
+
+def test_an_enum_value_neither_schema_nor_client_has_is_the_codes() -> None:
+    """User trial 4, item 12: the client rejects `MODERATOR` for a `Role`. With the client lacking what the schema has,
+    the client is behind (above); with both agreeing, the code passes a value that is no `Role`."""
+    capture = load("sqlite-enum-value-stale-client")
+    facts = capture.facts()
+    assert facts.schema is not None and facts.clients
+    in_sync = replace(facts, clients=tuple(ClientFacts(c.path, facts.schema, c.generated_at) for c in facts.clients))
+    (finding,) = diagnose(read_events([capture.output]), in_sync)
+    assert finding.code == "code-ahead-of-schema", finding
+    assert "`USER`, `ADMIN`, `MODERATOR`" in finding.message and finding.data["enum"] == "Role"

@@ -196,3 +196,35 @@ def test_a_project_renamed_during_the_repair_gets_its_server_back_where_it_now_i
     (restarted,) = result.restarted
     assert psutil.Process(restarted.pid).cwd() == str(moved)
     assert server.users().status == 200, "the app answers again, from the renamed folder"
+
+
+def test_a_dev_script_that_does_more_than_serve_is_not_run_again(
+    watch_template: Path, tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    """Attacker trial 4, case 14: `"dev": "node seed.js && node --watch server.js"`. A restart of `npm run dev` ran the
+    seed again (with `prisma migrate reset --force` there, it would wipe the database). Only the server's own command
+    is started again, in its folder, with its environment; the plan says what runs and what does not."""
+    project = project_copy(watch_template, tmp_path / "app", "node --watch")
+    (project / "seed.js").write_text('require("node:fs").appendFileSync("SEEDED", "seeded\\n");\n')
+    package = json.loads((project / "package.json").read_text())
+    package["scripts"]["dev"] = "node seed.js && node --watch server.js"
+    (project / "package.json").write_text(json.dumps(package, indent=2))
+    server = NpmRunDev(project, tmp_path / "server.log").start()
+    try:
+        assert server.wait_for_status(200) == 200, server.output
+        assert (project / "SEEDED").read_text() == "seeded\n"
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, server.output
+
+        plan = doctor("reset", "--dry-run", "--project", str(project), env=server.environment)
+        assert "node --watch server.js" in plan.stdout and "npm-cli.js run dev" not in plan.stdout, plan.stdout
+        code, result = repair_json("reset", project, restarted=restarted_groups, env=server.environment)
+
+        assert code == 0, json.dumps(result, indent=2)
+        assert (project / "SEEDED").read_text() == "seeded\n", "the seed ran again"
+        (restarted,) = result["devServers"]
+        assert psutil.Process(restarted["pid"]).cmdline()[-2:] == ["--watch", "server.js"], restarted
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body
+    finally:
+        server.stop()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from prisma_doctor.diagnosis.asked import decided_by_database
-from prisma_doctor.diagnosis.client import unknown_argument
+from prisma_doctor.diagnosis.client import invalid_value, unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
 from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
@@ -162,6 +162,8 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         yield broken_view(event, context)
     elif isinstance(event, (ev.UnknownArgument, ev.UnknownField)):
         yield from unknown_argument(event, context)
+    elif isinstance(event, ev.InvalidValue):
+        yield from invalid_value(event, context)
     elif isinstance(event, ev.TypeCheckError):
         yield type_check_error(event, context)
     elif isinstance(event, ev.ModelDelegateMissing):

@@ -1,5 +1,5 @@
-"""Unknown argument / Unknown field: a client older than the schema, a dev server older than the client, or code
-ahead of the schema."""
+"""Unknown argument / Unknown field, and a value the client rejects for an enum: a client older than the schema, a dev
+server older than the client, or code ahead of the schema."""
 
 from __future__ import annotations
 
@@ -67,6 +67,49 @@ def unknown_argument(event: ev.UnknownArgument | ev.UnknownField, context: Conte
             data,
             related_to(schema_field.location),
         )
+
+
+# A value the client rejected for an enum argument.
+def invalid_value(event: ev.InvalidValue, context: Context) -> Iterator[Finding]:
+    """Only an enum among the expected types is this tool's business: its values in the schema against the client's.
+    Another rejected value (a string for a date) is the code's own mistake, not drift."""
+    schema = context.schema
+    enums = [e for e in schema.enums if e.name in event.expected] if schema is not None else []
+    if not enums:
+        return
+    enum = enums[0]
+    where = context.resolve(event.source)
+    values = [v.name for v in enum.values]
+    data: dict[str, object] = {"argument": event.argument, "enum": enum.name, "model": event.model}
+    for client in context.clients():
+        theirs = next((e for e in client.datamodel.enums if e.name == enum.name), None)
+        lacking = [v for v in values if theirs is None or v not in {t.name for t in theirs.values}]
+        if lacking:
+            data["values"] = lacking
+            yield make_finding(
+                "client-out-of-sync",
+                f"The client rejected the value of `{event.argument}` (a `{enum.name}`), and the generated client at "
+                f"{client.path} lacks `{enum.name}`'s {', '.join(f'`{v}`' for v in lacking)}, which the schema has: "
+                "regenerate it and restart the dev server.",
+                where,
+                ("full-reset", "regenerate", "restart-dev-server", "restart-ts-server"),
+                data,
+                related_to(enum.location),
+            )
+            return
+    if context.clients() and context.dev_server_stale():
+        yield stale_dev_server(where, data, f"every value of `{enum.name}` in the schema is in the client on disk")
+        return
+    yield make_finding(
+        "code-ahead-of-schema",
+        f"The client rejected the value of `{event.argument}`: a `{enum.name}` is one of "
+        f"{', '.join(f'`{v}`' for v in values)}, in the schema and the client alike: the code passes another value; "
+        f"add it to `enum {enum.name}` (then migrate and generate) or fix the code.",
+        where,
+        ("edit-schema",),
+        data,
+        related_to(enum.location),
+    )
 
 
 def _candidate_models(event: ev.UnknownArgument | ev.UnknownField, schema: Datamodel) -> list[Model]:

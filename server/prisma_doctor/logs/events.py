@@ -147,6 +147,15 @@ class UnknownField(ClientError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class InvalidValue(ClientError):
+    """``Invalid value for argument `role`. Expected Role.``: the client rejected a value, naming the types it takes
+    (an enum's name among them when the argument is one of its values)."""
+
+    argument: str
+    expected: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelDelegateMissing(ClientError):
     """`Cannot read properties of undefined (reading 'findMany')`: `prisma.<accessor>` is not a model of the client
     that ran. `accessor` is read from the code frame when the output shows one (Next's), else None."""

@@ -99,6 +99,9 @@ _P2025 = re.compile(
 )
 _P1001 = re.compile(r"Can't reach database server at `?(?P<addr>[^`\s]+)`?|\bECONNREFUSED (?P<addr2>\S+)")
 _UNKNOWN_ARGUMENT = re.compile(r"Unknown argument `(?P<arg>[^`]+)`")
+# `Invalid value for argument `role`. Expected Role.` (`in` for a list), `...: <why>. Expected DateTime or Null.`
+_INVALID_VALUE = re.compile(r"Invalid value for argument `(?P<arg>[\w.\[\]-]{1,100})`")
+_EXPECTED_TYPES = re.compile(r"\. Expected (?P<types>\w+(?:(?:, | or )\w+){0,20})\.")
 _UNKNOWN_FIELD = re.compile(
     r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`"
 )
@@ -708,6 +711,10 @@ def _classify_message(
         return ev.UnknownArgument, {"argument": m.group("arg")}
     if m := _UNKNOWN_FIELD.search(line):
         return ev.UnknownField, {"field": m.group("field"), "on_model": m.group("model")}
+    if "Invalid value for" in line and (m := _INVALID_VALUE.search(line)):
+        expected = _EXPECTED_TYPES.search(line, m.end())
+        types = expected.group("types").replace(" or ", ", ").split(", ") if expected else []
+        return ev.InvalidValue, {"argument": m.group("arg"), "expected": tuple(t for t in types if t)}
     if "Can't reach" in line and (m := _P1001.search(line)):
         return ev.DatabaseUnreachable, {"address": m.group("addr"), "code": "P1001"}
     return None

@@ -14,11 +14,27 @@ from prisma_doctor.logs.nextlog import message_lines
 from prisma_doctor.logs.stream import read_lines
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-# A method, a path and a status, in that order with single spaces: the request line of a dev server's log, printed
-# once the server has answered (Next prints it after whatever it printed while rendering).
-_REQUEST_LINE = r"\b(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500}) "
-_FAILED_REQUEST = re.compile(_REQUEST_LINE + r"5\d\d\b")
-_ANSWERED_REQUEST = re.compile(_REQUEST_LINE + r"[1-5]\d\d\b")
+# What may come before a request line on its line, and nothing else: a workspace runner's task (`web:dev: `), then
+# timestamps, bracketed tags and levels (`[12:00:01]`, `2:22:40 AM`, `[vite]`, `INFO`), Hono's `-->`. A method, a path
+# and a status anywhere else in a line (a User-Agent or a Referer that morgan's `combined` prints, a header an app
+# logs: text a client on the network chose) is no request line, and is never sent again from here.
+_LINE_HEAD = (
+    r"^(?:(?:@[\w.-]+/)?[\w.-]+(?::[\w.-]+)+: )?\s*"
+    r"(?:(?:\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?|-->|(?i:info|warn|error|debug|log)\b:?)"
+    r"\s*){0,4}"
+)
+_METHOD_AND_PATH = r"(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500})"
+
+
+def _request_line(status: str) -> str:
+    """A request line answered with `status` (a pattern of three digits): a method, a path and the status, in that
+    order with single spaces, as Next, morgan and most servers print it once they answered; or the status first, in
+    brackets, as SvelteKit prints it (`[500] GET /users`)."""
+    return rf"{_LINE_HEAD}(?:{_METHOD_AND_PATH} (?:{status})\b|\[(?:{status})\] {_METHOD_AND_PATH}\s*$)"
+
+
+_FAILED_REQUEST = re.compile(_request_line(r"5\d\d"))
+_ANSWERED_REQUEST = re.compile(_request_line(r"[1-5]\d\d"))
 _PATH = re.compile(r"/[^\s\"'<>]{0,500}")
 # A request line printed as the request arrives, before any answer: `GET /todos` (an Express `console.log`), Hono's
 # `<-- POST /users/2/rename`. The whole line is the request: a method and a path in running text is not one.
@@ -59,7 +75,7 @@ def failed_requests_in(line: str) -> list[FailedRequest]:
         texts = message_lines(line)
     else:
         texts = [line]
-    return [FailedRequest(m, p) for text in texts if " 5" in text for m, p in _FAILED_REQUEST.findall(text)]
+    return [request for text in texts if "5" in text and (request := _matched(_FAILED_REQUEST, text)) is not None]
 
 
 def arrived_request(line: str) -> FailedRequest | None:
@@ -94,8 +110,16 @@ def answered_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
             texts = message_lines(line)
         else:
             texts = [line]
-        answered += [FailedRequest(m, p) for text in texts for m, p in _ANSWERED_REQUEST.findall(text)]
+        answered += [request for text in texts if (request := _matched(_ANSWERED_REQUEST, text)) is not None]
     return answered
+
+
+def _matched(pattern: re.Pattern[str], text: str) -> FailedRequest | None:
+    found = pattern.match(text)
+    if found is None:
+        return None
+    method, path = (found[1], found[2]) if found[1] is not None else (found[3], found[4])
+    return FailedRequest(method, path)
 
 
 def _json_request(line: str) -> FailedRequest | None:

@@ -40,7 +40,7 @@ from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import listeners
-from prisma_doctor.repair.devserver_kinds import dev_server_tool, launchable
+from prisma_doctor.repair.devserver_kinds import dev_server_tool, is_plain_script, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -270,6 +270,11 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
     for index in range(len(chain) - 2, -1, -1):
         child_environ = process_environment(chain[index])
         if child_environ and child_environ.get("npm_lifecycle_event") and child_environ.get("npm_execpath"):
+            if not is_plain_script(child_environ.get("npm_lifecycle_script", "")):
+                # The script does more than serve (`node seed.js && node --watch server.js`): the server's own
+                # command, in its folder and with its environment, not the script again.
+                server = chain[0]
+                return launchable(server.cmdline()), server.cwd(), process_environment(server)
             rebuilt = _package_manager_command(chain[index], child_environ)
             if rebuilt is not None:
                 return rebuilt, cwd, environ

@@ -15,6 +15,8 @@ import shlex
 from collections.abc import Callable, Sequence
 
 _RUNTIMES = ("node", "nodejs", "bun", "deno")
+# A script that is nothing but words: a shell would add nothing to it (no `&&`, `$(...)`, `>`, quotes).
+_PLAIN_SCRIPT = re.compile(r"^[\w@%+,./:=-]+(?: +[\w@%+,./:=-]+)*$")
 # `node_modules/<package>/...` or `node_modules/@scope/<package>/...`: the package a script file belongs to.
 _PACKAGE = re.compile(r"node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\.][^/\\]*)[/\\]")
 # A package's own name for the tool it provides, where the two differ.
@@ -132,3 +134,10 @@ def program_stem(path: str) -> str:
         if name.endswith(suffix) and name != suffix:
             return name[: -len(suffix)]
     return name
+
+
+def is_plain_script(script: str) -> bool:
+    """Whether a package.json script is one command of plain words. Only such a script is run again to restart a
+    dev server: one that does more (`node seed.js && next dev`, `prisma migrate reset --force && …`) would do it all
+    again, so the server's own command is started instead."""
+    return _PLAIN_SCRIPT.match(script.strip()) is not None

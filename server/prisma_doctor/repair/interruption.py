@@ -32,14 +32,12 @@ from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer
-from prisma_doctor.repair.devserver_kinds import dev_server_tool
+from prisma_doctor.repair.devserver_kinds import dev_server_tool, is_plain_script
 from prisma_doctor.repair.safe_fs import is_inside
 from prisma_doctor.state_folder import STATE_DIR
 
 # The fix each kind of repair is offered under: running it again completes what the dead one began.
 FIX_FOR_KIND = {"reset": "full-reset", "regenerate": "regenerate", "restart-dev": "restart-dev-server"}
-# A script that is nothing but words: a shell would add nothing to it (no `&&`, `$(...)`, `>`, quotes).
-_PLAIN_SCRIPT = re.compile(r"^[\w@%+,./:=-]+(?: +[\w@%+,./:=-]+)*$")
 _PORT_ARGUMENTS = re.compile(r"^(?:-p|--port)(?:=\d{1,5})?$|^\d{1,5}$")
 # The most of a record that is read: a journal the doctor wrote holds a handful of each.
 _MOST = 16
@@ -332,7 +330,7 @@ def _project_script(folder: Path, words: list[str]) -> tuple[str | None, tuple[s
         return None, ()
     scripts = (read_package_json(folder) or {}).get("scripts") if folder.is_dir() else None
     script = scripts.get(name) if is_object(scripts) else None
-    if not isinstance(script, str) or not _PLAIN_SCRIPT.match(script.strip()):
+    if not isinstance(script, str) or not is_plain_script(script):
         return None, ()
     try:
         runs_a_server = dev_server_tool(shlex.split(script)) is not None
