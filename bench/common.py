@@ -35,12 +35,15 @@ WASM_PACKAGES = {
 PRISMA_VERSION = "6.17.1"
 
 
+# Timed as an installed package runs, with its bytecode cached (pip compiles it at install): an inherited
+# PYTHONDONTWRITEBYTECODE=1 would make every timed process compile our modules from source again.
+CACHED_BYTECODE = {"PYTHONDONTWRITEBYTECODE": ""}
+
+
 def python_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SERVER) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    # Timed as an installed package runs, with its bytecode cached (pip compiles it at install): an inherited
-    # PYTHONDONTWRITEBYTECODE=1 would make every timed process compile our modules from source again.
-    env["PYTHONDONTWRITEBYTECODE"] = ""
+    env.update(CACHED_BYTECODE)
     return env
 
 

@@ -29,6 +29,7 @@ of the doctor's repairs (their `--json` results); asserts nothing.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import shutil
 import statistics
@@ -42,9 +43,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "server"), str(REPO)]
 
+from common import CACHED_BYTECODE  # noqa: E402
 from tests.example_app import copy_example, installed_example_packages, run_script  # noqa: E402
 from tests.helpers import doctor  # noqa: E402
-from tests.npm_cache import run  # noqa: E402
+from tests.npm_cache import run, tool_environment  # noqa: E402
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy, template  # noqa: E402
 
 from prisma_doctor.cli.migrate import ACTIONS as MIGRATE_ACTIONS  # noqa: E402
@@ -181,6 +183,13 @@ def offered_repair(report: object) -> str | None:
     return None
 
 
+def doctor_environment(server: NpmRunDev) -> dict[str, str]:
+    """The environment the floor's commands run in (`npm_cache.run`: the dev server's, with no Prisma telemetry child
+    and no npm update check), so that the doctor's own `prisma generate` runs as the floor's does; and our bytecode
+    cached, as once installed."""
+    return {**tool_environment(server.environment), **CACHED_BYTECODE}
+
+
 def ask(*args: str, env: dict[str, str]) -> object:
     done = doctor(*args, "--json", env=env)
     try:
@@ -192,7 +201,8 @@ def ask(*args: str, env: dict[str, str]) -> object:
 def repair(kind: str, server: NpmRunDev, project: Project, started: float, outcome: Outcome) -> bool:
     """Run the doctor's repair `kind` (`--yes`); note its closing line, and the time if the app is green after it."""
     root = str(server.project)
-    done = doctor(*REPAIR_ARGUMENTS.get(kind, [kind]), "--yes", "--json", "--project", root, env=server.environment)
+    arguments = REPAIR_ARGUMENTS.get(kind, [kind])
+    done = doctor(*arguments, "--yes", "--json", "--project", root, env=doctor_environment(server))
     try:
         result = json.loads(done.stdout)
     except ValueError:
@@ -206,7 +216,7 @@ def repair(kind: str, server: NpmRunDev, project: Project, started: float, outco
 
 
 def doctor_fix(server: NpmRunDev, project: Project, started: float) -> tuple[Outcome, NpmRunDev]:
-    root, env = str(server.project), server.environment
+    root, env = str(server.project), doctor_environment(server)
     outcome = Outcome(None)
     kind = offered_repair(ask("explain", str(server.log_file), "--project", root, env=env))
     for _ in range(MAX_REPAIRS):
@@ -255,6 +265,8 @@ def measure(projects: list[str], rounds: int, cases: tuple[str, ...] = CASES) ->
     results: dict[str, dict[str, list[dict[str, object]]]] = {
         name: {c: [] for c in cases if c != "cold-floor" or PROJECTS[name].build_cache} for name in projects
     }
+    # Our modules compiled once, as pip compiles them at install (the doctor's processes then run from the cache).
+    compileall.compile_dir(REPO / "server", quiet=1)
     with tempfile.TemporaryDirectory(prefix="green-bench-") as temporary:
         for round_number in range(rounds):
             for name in projects:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -70,13 +71,18 @@ def test_a_column_dropped_after_its_migration_ran_is_pushed_back_with_the_data_k
     assert "`prisma migrate dev` would detect the drift and ask to reset the database" in column["message"]
     assert "migrations-pending" not in codes(report)
 
-    # What `migrate dev` does here, by Prisma itself: it sees the drift and wants a reset. The repair never forces
-    # one, so it fails with Prisma's words and the rows are as they were.
+    # What `migrate dev` does here, by Prisma itself: it sees the drift and wants a reset (non-interactive: it stops
+    # there), and the rows are as they were.
+    prisma = [str(example_app / "node_modules" / ".bin" / "prisma"), "migrate", "dev", "--name", "again"]
+    done = subprocess.run(prisma, cwd=example_app, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert done.returncode != 0 and "Drift detected" in done.stdout + done.stderr, done
+    assert "We need to reset" in done.stdout + done.stderr, done
+    # So the repair refuses it before anything runs, and names the fix that keeps the data.
     status, result = doctor_json("migrate", "dev", "--project", str(example_app))
-    assert status != 0, result
-    (step,) = [step for step in result["steps"] if step["name"] == "database"]
-    said = "\n".join(step["details"])
-    assert step["status"] == "failed" and "Drift detected" in said and "We need to reset" in said, result
+    assert status == 2, result
+    (refused,) = result["refusals"]
+    assert "it lacks `User.nickname`" in refused and "would ask to reset the database" in refused, refused
+    assert "`prisma-doctor migrate push`" in refused
     assert "nickname" not in columns(database)
     with sqlite3.connect(database) as connection:
         assert connection.execute('SELECT id, email, name FROM "User" ORDER BY id').fetchall() == users

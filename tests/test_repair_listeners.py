@@ -233,3 +233,32 @@ def test_a_serving_process_the_repair_left_running_and_that_is_gone_afterwards_i
 
     assert outcome.status == "failed", outcome
     assert f"pid {api.pid}, node api.js (in {project}, port {serving.port})" in outcome.message, outcome
+
+
+def test_a_server_awaited_is_looked_at_once_its_output_grows(tmp_path: Path) -> None:
+    output = tmp_path / "dev-output.log"
+    output.write_text("> tsx watch server.js\n")
+
+    def listening() -> None:
+        with output.open("a") as log:
+            log.write("Local: http://localhost:3000\n")
+
+    printed = threading.Timer(0.3, listening)
+    printed.start()
+    try:
+        # Woken by the line, well before the wait's end (a wait that ended on the clock alone would say False).
+        assert listeners.output_grew(output, 600)
+    finally:
+        printed.cancel()
+    assert not listeners.output_grew(output, 0.1)  # nothing more printed
+    assert not listeners.output_grew(tmp_path / "nothing-yet.log", 0.1)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "0.0.0.0"])
+def test_a_port_is_seen_to_accept_on_either_loopback_and_not_once_closed(address: str) -> None:
+    port = _free_port_on_both_loopbacks()
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as sock:
+        sock.bind((address, port))
+        sock.listen()
+        assert listeners.accepts(port)
+    assert not listeners.accepts(port)

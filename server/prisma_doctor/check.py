@@ -51,9 +51,9 @@ class ProjectState:
     clients: tuple[ClientState, ...]
     installed_prisma: str | None
     report: Report
-    # How the running dev servers run the app, each with the environment it started with (`readers.app_runs`), found
-    # once by the whole check (`full_check.inspect_whole`): which database the app reads. Empty: none was looked for
-    # or runs, and the app's folders with this process's environment stand for it.
+    # How the app runs (`readers.app_runs`): each running dev server with the environment it started with, else each
+    # app folder with this process's; decided once by the whole check (`full_check.inspect_whole`), and which
+    # database the app reads. Empty (not decided): the app's folders with this process's environment stand for it.
     running: tuple[AppRun, ...] = ()
 
 

@@ -6,6 +6,7 @@ to install into.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -19,23 +20,36 @@ POSIX_SHARED = (
 POSIX_SYSTEM_TREES = ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/System")
 
 
-def shared_folders() -> set[Path]:
-    folders = {Path(tempfile.gettempdir()).resolve()}
+def shared_folders() -> frozenset[Path]:
+    return frozenset({Path(tempfile.gettempdir()).resolve(), *_system_shared_folders()})
+
+
+# Read once per process: a check asks for every folder above the project, and resolving thirty system folders each
+# time was a quarter of a check's CPU. They do not move while a process runs (the temporary folder is read each time:
+# `tempfile` keeps it, and it may be set).
+@functools.cache
+def _system_shared_folders() -> frozenset[Path]:
+    folders: set[Path] = set()
     if os.name == "nt":
         for variable in ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData", "PUBLIC", "TEMP"):
             value = os.environ.get(variable)
             if value:
                 folders.add(Path(value).resolve())
-        return folders
+        return frozenset(folders)
     for name in POSIX_SHARED:
         folders.add(Path(name))
         if os.path.exists(name):
             folders.add(Path(name).resolve())
-    return folders
+    return frozenset(folders)
 
 
-def home_folders() -> set[Path]:
+@functools.cache
+def home_folders() -> frozenset[Path]:
     """This user's home from the password database (and the Windows profile), with each home's parent."""
+    return frozenset(_home_folders())
+
+
+def _home_folders() -> set[Path]:
     homes: set[Path] = set()
     try:
         import pwd
@@ -55,6 +69,16 @@ def home_folders() -> set[Path]:
 
 def is_common_folder(folder: Path) -> bool:
     """Whether `folder` (resolved) is shared, the system's, a home folder or the folder of homes."""
-    if folder in shared_folders() or folder in home_folders():
-        return True
-    return os.name != "nt" and any(folder == Path(tree) or Path(tree) in folder.parents for tree in POSIX_SYSTEM_TREES)
+    from prisma_doctor.snapshot import kept
+
+    # Asked for every folder above every project: inside a snapshot each folder is judged once (projects nested in
+    # one another would cost as much each as the nesting is deep).
+    memory = kept("common_folders")
+    if memory is not None and folder in memory:
+        return bool(memory[folder])
+    common = (folder in shared_folders() or folder in home_folders()) or (
+        os.name != "nt" and any(folder == Path(tree) or Path(tree) in folder.parents for tree in POSIX_SYSTEM_TREES)
+    )
+    if memory is not None:
+        memory[folder] = common
+    return common

@@ -10,6 +10,7 @@ The repair's own verification keeps to the static check (`check.check_project`):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.check import ProjectState, inspect_project
-from prisma_doctor.database.readers import app_runs
+from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.masking import mask_command
@@ -52,13 +53,18 @@ def inspect_whole(
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         findings = with_unfinished_repair(state.root, state.report.findings)
-        return replace(state, report=Report.from_findings(state.report.project, findings))
+        known = state.report.state is not SyncState.UNKNOWN
+        return replace(state, report=Report.from_findings(state.report.project, findings, known=known))
     # Only a server that may hold a client matters, and looking for servers climbs the workspace: with no client on
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     migrations = has_migrations(state.schema.source.migrations_dir)
-    servers = running_dev_servers(state.root) if _newest_generation(state) is not None else []
-    # Found once: a running server's own environment decides which database the app reads (`readers.app_runs`).
-    state = replace(state, running=tuple(app_runs(state.root, servers))) if servers else state
+    generated = _newest_generation(state) is not None
+    servers = running_dev_servers(state.root) if generated else []
+    # Found once: a running server's own environment decides which database the app reads, else each app folder's
+    # env files (`readers.app_runs`). Finding the apps climbs the workspace too: with no client on disk, no app runs
+    # one, and the project's own files stand for them.
+    running = app_runs(state.root, servers) if generated else [AppRun(state.root, os.environ)]
+    state = replace(state, running=tuple(running))
     # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
     found = with_unfinished_repair(
         state.root,

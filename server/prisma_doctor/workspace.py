@@ -152,6 +152,19 @@ def folders_above(folder: Path) -> list[Path]:
 
 
 def _declarations(folder: Path) -> tuple[str, ...]:
+    from prisma_doctor.snapshot import kept
+
+    # Read for every folder above every project: inside a snapshot each folder once.
+    memory = kept("workspace_declarations")
+    if memory is not None and folder in memory:
+        return tuple(memory[folder])
+    found = _read_declarations(folder)
+    if memory is not None:
+        memory[folder] = found
+    return found
+
+
+def _read_declarations(folder: Path) -> tuple[str, ...]:
     found: list[str] = []
     package = read_package_json(folder)
     if package and isinstance(package.get("workspaces"), (list, dict)):

@@ -160,18 +160,21 @@ def cli_reader(root: Path, schema: LoadedSchema, url_in_config: bool) -> Reader:
     return Reader("Prisma's CLI", _unique(files), schema_dir, "from the schema's folder")
 
 
-def project_packages(root: Path) -> ProjectPackages:
+def project_packages(root: Path, project: Path | None = None) -> ProjectPackages:
+    """What `root`'s package.json and installed Prisma say. For a workspace app (`root`) that uses the Prisma
+    project at `project`, the client it loads is the project's: its version and packages (the driver adapter) count
+    where the app's own do not say."""
     from prisma_doctor.installed import declared_packages, installed_version
     from prisma_doctor.json_values import is_object
     from prisma_doctor.package_json import read_package_json
 
     scripts = (read_package_json(root) or {}).get("scripts")
     dev = scripts.get("dev") if is_object(scripts) else None
-    version = installed_version("@prisma/client", root) or installed_version("prisma", root)
-    major = re.match(r"\d+", version or "")
-    return ProjectPackages(
-        dev if isinstance(dev, str) else "", frozenset(declared_packages(root)), int(major[0]) if major else None
-    )
+    folders = [root] if project is None or project == root else [root, project]
+    versions = (installed_version(name, folder) for folder in folders for name in ("@prisma/client", "prisma"))
+    major = re.match(r"\d+", next((v for v in versions if v), ""))
+    declared = frozenset(name for folder in folders for name in declared_packages(folder))
+    return ProjectPackages(dev if isinstance(dev, str) else "", declared, int(major[0]) if major else None)
 
 
 def _app_sqlite(

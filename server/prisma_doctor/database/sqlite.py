@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -43,7 +44,8 @@ def chosen_file(target: DatabaseTarget) -> tuple[Path | None, str]:
     app = target.app
     root = target.search_dirs[-1] if target.search_dirs else Path.cwd()
     if app is not None and app.sqlite_base is not None:
-        chosen = app.sqlite_base / path
+        # Normalized: a workspace app names the db package's file from its own folder (`../../packages/db/dev.db`).
+        chosen = Path(os.path.normpath(app.sqlite_base / path))
         shown = f"{_relative(chosen, root)}, the file {app.who} opens ({app.sqlite_why})"
         return (chosen if chosen.is_file() else None), shown
     bases = app.sqlite_candidates if app is not None else target.search_dirs

@@ -159,7 +159,7 @@ def locate_database(
     base = Path(os.path.commonpath([root, *(run.folder for run in runs)]))
     read: list[_Read] = []
     for run in runs:
-        reader = app_reader(run.folder, schema, project_packages(run.folder), root)
+        reader = app_reader(run.folder, schema, project_packages(run.folder, root), root)
         url, origin = _url(reference, reader, base, run.environ, run.environment)
         read.append(_Read(url, origin, reader, run))
     found = [r for r in read if r.url is not None]

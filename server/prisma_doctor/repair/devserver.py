@@ -516,8 +516,10 @@ def _remove_stale_next_lock(root: Path) -> None:
             remove_tree(root / LOCK, root)
 
 
-# How often a restarted server is looked at until it listens: half of it is, on average, time to green lost
-# (bench/green_bench.py); a look reads the sockets of its few processes.
+# How often a restarted server is looked at until it listens (a look reads the process table and the sockets of its
+# few processes), unless its output grows first: a server says when it listens (`Local: http://...`, `✓ Ready`), and
+# is looked at then. A poll alone would lose half its interval, on average, of every repair's time to green
+# (bench/green_bench.py).
 RESTART_POLL_SECONDS = 0.2
 
 
@@ -541,6 +543,12 @@ def _wait_until_answering(
         code = exit_code()
         if code is not None:
             return Restarted(pid, port, str(log_path), False, f"the dev server exited with code {code}")
+        if pinned is not None and os.name != "nt" and not listeners.accepts(pinned):
+            # Nothing listens on the port yet: the server's processes and sockets need no look (a look costs what
+            # the server's own start-up needs, on a machine of two cores). Not on Windows, where a refused
+            # connection is retried for about a second before it fails.
+            listeners.output_grew(log_path, RESTART_POLL_SECONDS)
+            continue
         # The port is one this server's own processes listen on, asked on the address they listen on: another
         # server answering on the recorded port (a second copy, an older one, another address) proves nothing.
         listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)
@@ -553,7 +561,7 @@ def _wait_until_answering(
         if listener is not None and listeners.answers(listener):
             moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
             return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
-        time.sleep(RESTART_POLL_SECONDS)
+        listeners.output_grew(log_path, RESTART_POLL_SECONDS)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
 
 

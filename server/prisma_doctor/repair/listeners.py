@@ -9,13 +9,19 @@ so a server may answer on `::1` only, or on `127.0.0.1` only.
 from __future__ import annotations
 
 import ipaddress
-import urllib.error
-import urllib.request
+import socket
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
 from prisma_doctor.process_start import started_at
+
+# Where a server of this machine is asked: it may listen on either only (see the module's docstring).
+LOOPBACKS = ("127.0.0.1", "::1")
+# A connection on the loopback is accepted or refused at once; this bounds one to a listener too busy to accept.
+CONNECT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ def listeners(processes: list[psutil.Process]) -> dict[int, Listener]:
     found: dict[int, Listener] = {}
     for process in processes:
         try:
-            connections = process.net_connections(kind="inet")
+            # TCP only: a UDP socket never listens, and each kind is a read of the whole system's table.
+            connections = process.net_connections(kind="tcp")
             started = started_at(process)
         except (psutil.Error, OSError):
             continue
@@ -63,8 +70,24 @@ def listener_on(root_pid: int, port: int) -> Listener | None:
     return listeners(tree(root_pid)).get(port)
 
 
+def accepts(port: int) -> bool:
+    """Whether anything accepts a connection on `port` at a loopback address (whoever it is: `listeners` says)."""
+    for host in LOOPBACKS:
+        try:
+            with socket.create_connection((host, port), timeout=CONNECT_SECONDS):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def answers(listener: Listener, timeout: float = 60) -> bool:
     """Any HTTP answer counts, even an error page: the server is up and serving."""
+    # Imported here: finding dev servers (every check, `explain`) never asks one, and urllib's HTTP stack is a tenth
+    # of those commands' imports.
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(listener.url(), timeout=timeout):
             return True
@@ -72,6 +95,33 @@ def answers(listener: Listener, timeout: float = 60) -> bool:
         return True
     except (urllib.error.URLError, OSError):
         return False
+
+
+# A server's output is looked at this often while it is awaited; and a look at its sockets, after one, waits at least
+# OUTPUT_FIRST_LOOK_SECONDS: a server that prints all the time (a compile's progress) is not looked at without pause.
+OUTPUT_LOOK_SECONDS = 0.02
+OUTPUT_FIRST_LOOK_SECONDS = 0.05
+
+
+def output_grew(output: Path, seconds: float) -> bool:
+    """Wait up to `seconds` for a server's output file to grow (a server prints when it starts to listen); whether
+    it did."""
+    size = _size(output)
+    deadline = time.monotonic() + seconds
+    pause = OUTPUT_FIRST_LOOK_SECONDS
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(pause, left))
+        pause = OUTPUT_LOOK_SECONDS
+        if _size(output) != size:
+            return True
+    return False
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _loopback_for(address: str) -> str | None:

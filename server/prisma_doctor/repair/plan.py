@@ -7,7 +7,8 @@ did not finish, every plan begins by taking over what it left (`recover.py`), an
 Restarting the editor's TypeScript server is no step: it is the editor's, told by `RepairResult.restart_ts_server`.
 A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate (as far as
 validate.py knows Prisma's rules), the config reads an `env()` nothing sets, Prisma or the package manager is
-missing, a folder to set aside holds a mount point or may not be changed by this user.
+missing, a folder to set aside holds a mount point or may not be changed by this user, a `migrate dev` on a database
+that its own `_prisma_migrations` shows drifted (Prisma would ask to reset it, which a repair never does).
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def build_plan(
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
+        refusals += _drift_refusals(targets) if kind == "migrate-dev" else []
         database = DatabaseCommand(manager, targets.schema_argument, kind, name)
         refusals += _other_database(project, targets, servers, notes)
         steps = [
@@ -419,6 +421,27 @@ def _migration_name(targets: Targets) -> str:
     if schema is None:
         return FALLBACK
     return migration_name(schema.datamodel, migrated_columns(read_migrations(schema.source.migrations_dir)))
+
+
+def _drift_refusals(targets: Targets) -> list[str]:
+    """`migrate dev` cannot succeed on a database that lacks what a migration it records as applied made: Prisma
+    sees the drift and asks to reset the database (every row lost), which a repair never does. Asked read-only and
+    bounded, as `check` asks it; a database that does not answer refuses nothing (Prisma will say)."""
+    from prisma_doctor.full_check import database_gaps
+
+    drifted = [f for f in database_gaps(targets.state) if f.data.get("drift")]
+    if not drifted:
+        return []
+    lacking = ", ".join(
+        f"`{f.data['table']}.{f.data['column']}`" if f.data.get("column") else f"`{f.data.get('table')}`"
+        for f in drifted[:5]
+    )
+    return [
+        f"the database has drifted from its migrations: it lacks {lacking}, which a migration its "
+        "`_prisma_migrations` records as applied creates; `prisma migrate dev` would ask to reset the database "
+        "(losing its data), which a repair never does. `prisma-doctor migrate push` adds what is missing and keeps "
+        "the data"
+    ]
 
 
 def _schema_refusals(targets: Targets) -> list[str]:

@@ -164,12 +164,14 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
 
 
 def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
-    if not same_user(process):
+    # The working folder first: one link read rules out nearly every process of the machine, before its user and
+    # program are read (as `devserver.find_dev_servers` does). On Windows a process elsewhere may hold a client file.
+    cwd = _cwd(process)
+    in_project = is_inside(Path(cwd), root) if cwd else False
+    if not (in_project or (os.name == "nt" and held)) or not same_user(process):
         return None
-    if is_runtime(process):
-        cwd = _cwd(process)
-        if cwd and is_inside(Path(cwd), root):
-            return "working directory in the project"
+    if in_project and is_runtime(process):
+        return "working directory in the project"
     if os.name == "nt" and held and _holds(process, held, maps):
         return "has a file of the generated client open, which blocks its removal"
     return None
