@@ -3,7 +3,8 @@
 One lock serialises the install of each cache entry between test processes (several checkouts may share a cache),
 and an entry is complete once its marker file exists, so an interrupted install is never taken for a finished one.
 The package managers besides the machine's npm are installed with npm into `tests/.cache/toolchains/`: pnpm at
-one version (`PNPM_VERSION`, the one that made the pnpm store there; pnpm 10 runs on Node 20), yarn classic and bun.
+one version (`PNPM_VERSION`, the one that made the pnpm store there; pnpm 10 runs on Node 20), yarn classic, bun,
+and Turborepo.
 
 Every node, npm, pnpm and prisma command of the tests runs with `tool_environment()`: offline as far as Prisma is
 concerned (see `tests/toolchain.py` for why each variable is there), quiet, and without the machine's DATABASE_URL.
@@ -27,6 +28,7 @@ TOOLCHAINS = CACHE / "toolchains"
 PNPM_VERSION = "10.33.0"
 YARN_VERSION = "1.22.22"
 BUN_VERSION = "1.4.5"
+TURBO_VERSION = "2.6.1"
 INSTALL_TIMEOUT = 600
 
 
@@ -143,6 +145,12 @@ def pnpm_folders() -> list[str]:
     """pnpm's options for the two folders in the cache: the store (package files) and the metadata cache that
     offline resolution reads."""
     return [f"--store-dir={pnpm_store()}", f"--cache-dir={TOOLCHAINS / 'pnpm-cache'}"]
+
+
+def turbo_command() -> list[str]:
+    """Turborepo `TURBO_VERSION` (its launcher runs the platform binary of its optional dependency), installed on
+    first use."""
+    return ["node", str(_npm_tool("turbo", TURBO_VERSION) / "node_modules" / "turbo" / "bin" / "turbo")]
 
 
 def yarn_command() -> list[str]:

@@ -170,6 +170,8 @@ def test_a_dev_server_started_before_the_client_was_generated(
     stale = finding(report, "dev-server-stale")
     assert [fix["id"] for fix in stale["fixes"]] == ["restart-dev-server"]
     assert stale["data"]["cwd"] == str(example_app.resolve())
+    # Which server: in a workspace several run (trial 4 #6).
+    assert f"the dev server in {example_app.resolve()} (pid {stale['data']['pid']}) still uses" in stale["message"]
     assert display(report) is Display.DEV_SERVER_STALE
 
 

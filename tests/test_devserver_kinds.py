@@ -1,4 +1,5 @@
-"""Dev servers told by their argv (the script a runtime runs and its arguments), and failed requests read from logs."""
+"""Dev servers and workspace supervisors told by their argv (the script a runtime runs and its arguments), and failed
+requests read from logs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from prisma_doctor.logs.routes import answered_requests, failed_requests
 from prisma_doctor.repair.devserver_kinds import dev_server_tool
+from prisma_doctor.repair.supervisors import supervisor_name
 
 P = "/home/u/app/node_modules"
 
@@ -25,6 +27,9 @@ P = "/home/u/app/node_modules"
         (["node", f"{P}/astro/astro.js", "dev"], "astro"),
         (["node", f"{P}/@nestjs/cli/bin/nest.js", "start", "--watch"], "nest"),
         (["node", f"{P}/tsx/dist/cli.mjs", "watch", "src/server.ts"], "tsx"),
+        # pnpm's bin shim runs the entry through `.bin/..`: `cli.mjs` alone names no tool.
+        (["node", f"{P}/.bin/../tsx/dist/cli.mjs", "watch", "src/index.ts"], "tsx"),
+        (["node", f"{P}/.bin/../vite/bin/vite.js", "dev"], "vite"),
         (["node", "--watch", "server.js"], "node --watch"),
         (["node", "--watch-path=src", "src/server.js"], "node --watch"),
         (["node", f"{P}/nodemon/bin/nodemon.js", "server.js"], "nodemon"),
@@ -48,6 +53,7 @@ def test_a_dev_server_is_told_by_the_script_it_runs(cmdline: list[str], tool: st
         ["node", f"{P}/.bin/next", "build", "--dev"],
         ["node", f"{P}/@nestjs/cli/bin/nest.js", "start"],
         ["node", f"{P}/tsx/dist/cli.mjs", "src/migrate.ts"],
+        ["node", f"{P}/.bin/../tsx/dist/cli.mjs", "src/migrate.ts"],
         ["node", "server.js"],
         # tsx's child runs the code with loader flags: the tool is its parent, not this process.
         ["node", "--require", f"{P}/tsx/dist/preflight.cjs", "--import", f"file://{P}/tsx/dist/loader.mjs", "s.ts"],
@@ -93,3 +99,27 @@ def test_every_answered_request_is_read_whatever_its_status() -> None:
     chunks = [plain, f"{record}\n{pino}\n{error}\n"]
     assert [str(r) for r in answered_requests(chunks)] == ["GET /", "GET /posts", "GET /feed", "GET /ok"]
     assert answered_requests([b"> next dev\n Local: http://localhost:3000\nGET / 12ms\n"]) == []
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "name"),
+    [
+        ([f"{P}/turbo-linux-64/bin/turbo", "run", "dev"], "turbo"),
+        (["node", f"{P}/.bin/../turbo/bin/turbo", "dev"], "turbo"),
+        (["node", "/usr/lib/node_modules/pnpm/bin/pnpm.cjs", "-r", "--parallel", "run", "dev"], "pnpm -r"),
+        (["node", "/home/u/bin/pnpm", "--filter=web", "dev"], "pnpm --filter"),
+        (["npm run dev --workspaces"], "npm --workspaces"),  # npm retitles itself
+        (["node", f"{P}/nx/bin/nx.js", "run-many", "-t", "dev"], "nx"),
+        (["node", f"{P}/concurrently/dist/bin/concurrently.js", "pnpm:dev:*"], "concurrently"),
+        (["node", f"{P}/lerna/dist/cli.js", "run", "dev"], "lerna"),
+        (["yarn", "workspaces", "foreach", "-pi", "run", "dev"], "yarn workspaces foreach"),
+        (["bun", "--filter", "*", "dev"], "bun --filter"),
+        # One package's own script: its manager is its launcher, no supervisor.
+        (["node", "/home/u/bin/pnpm", "dev"], None),
+        (["node", "/usr/lib/node_modules/npm/bin/npm-cli.js", "run", "dev"], None),
+        (["sh", "-c", "turbo dev"], None),  # the shell: turbo is its child
+        (["node", f"{P}/.bin/next", "dev"], None),
+    ],
+)
+def test_a_workspace_supervisor_is_told_by_its_command_line(cmdline: list[str], name: str | None) -> None:
+    assert supervisor_name(cmdline) == name

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers, restart
 from prisma_doctor.repair.pipeline import CancellationToken
-from prisma_doctor.repair.steps import VerifyApp
+from prisma_doctor.repair.processes import find_project_processes, serving_processes
+from prisma_doctor.repair.steps import RestartDevServers, VerifyApp
 
 # A dev server under `node --watch`: listens on PORT (0: a port of its own choosing) at HOST, answers STATUS.
 SERVER = """
@@ -31,6 +33,8 @@ server.listen(Number(process.env.PORT), process.env.HOST, () => {
 });
 """
 RESTART_WITHIN = 30.0
+# How long the broken app of the parallel restart runs before it exits, never having listened.
+BROKEN_FOR = 6
 
 
 def _free_port_on_both_loopbacks() -> int:
@@ -67,11 +71,11 @@ def _impostor(port: int) -> Iterator[None]:
         server.server_close()
 
 
-def _started_server(tmp_path: Path, spawn, env: dict[str, str]) -> tuple[Path, DevServer]:
+def _started_server(tmp_path: Path, spawn, env: dict[str, str], source: str = SERVER) -> tuple[Path, DevServer]:
     project = tmp_path / "app"
     project.mkdir()
     (project / "package.json").write_text('{"name": "app"}')
-    (project / "server.js").write_text(SERVER)
+    (project / "server.js").write_text(source)
     process = spawn(["node", "--watch", "server.js"], project, env={**os.environ, **env})
     for _ in range(200):
         found = [s for s in find_dev_servers(project) if s.pid == process.pid and s.port]
@@ -126,6 +130,24 @@ def test_a_server_that_picks_its_own_port_is_found_again_on_its_new_one(
             restarted.message
             == f"the dev server answers on port {restarted.port} (it listened on {server.port} before)"
         )
+
+
+@pytest.mark.node
+def test_a_server_that_reads_its_own_port_variable_is_not_awaited_on_the_port_named_by_port(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # A workspace's shell exports PORT for the web while the api listens on API_PORT (trial 4 #8): waiting on PORT
+    # waited the whole timeout for an api that answered within seconds.
+    port, web_port = _free_port_on_both_loopbacks(), _free_port_on_both_loopbacks()
+    env = {"PORT": str(web_port), "API_PORT": str(port), "HOST": "127.0.0.1", "STATUS": "200"}
+    project, server = _started_server(tmp_path, spawn, env, SERVER.replace("process.env.PORT", "process.env.API_PORT"))
+    assert server.port == port
+
+    restarted = restart(server, project, timeout=RESTART_WITHIN)
+    restarted_groups.append(restarted.pid)
+
+    assert restarted.answered, restarted.message
+    assert restarted.port == port
 
 
 @pytest.mark.parametrize(
@@ -225,6 +247,64 @@ def test_a_watched_worker_that_listens_on_nothing_is_back_once_it_runs(
     ctx.extra["restarted"] = [restarted]
     outcome = VerifyApp([], []).run(ctx)
     assert outcome.status == "skipped" and "listens on no port" in outcome.message, outcome
+
+
+@pytest.mark.node
+def test_servers_of_two_apps_are_started_again_at_once_so_one_that_never_answers_keeps_no_other_down(
+    tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    # Trial 4 #8: the api's restart was waited for to its end while the web, stopped with it, stayed down.
+    api, web = tmp_path / "api", tmp_path / "web"
+    for folder in (api, web):
+        folder.mkdir()
+        (folder / "package.json").write_text('{"name": "app"}')
+    (web / "server.js").write_text(SERVER)
+    ended = psutil.Popen(["node", "-e", ""])  # the stopped servers' pid: one that no longer runs
+    ended.wait()
+    # The api exits after some seconds without ever listening.
+    never = ("node", "-e", f"setTimeout(() => process.exit(3), {BROKEN_FOR * 1000})")
+    broken = DevServer(ended.pid, never, str(api), None, (ended.pid,), "process", "node --watch")
+    env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1", "STATUS": "200"}
+    answering = ("node", "server.js")
+    working = DevServer(ended.pid, answering, str(web), None, (ended.pid,), "process", "node --watch", environ=env)
+    ctx = StepContext(tmp_path, CancellationToken(), lambda message: None)
+    began = time.time()
+
+    outcome = RestartDevServers([broken, working], folders=[api, web]).run(ctx)
+    restarted = ctx.extra["restarted"]
+    restarted_groups.extend(r.pid for r in restarted if r.answered)
+
+    assert [r.answered for r in restarted] == [False, True], outcome
+    assert restarted[0].message == "the dev server exited with code 3"
+    # The web was started while the api's restart was still awaited, not once that wait was over.
+    assert psutil.Process(restarted[1].pid).create_time() < began + BROKEN_FOR, outcome
+
+
+@pytest.mark.node
+def test_a_serving_process_the_repair_left_running_and_that_is_gone_afterwards_is_named(tmp_path: Path, spawn) -> None:
+    # Trial 4 #1: turbo ended the api with the web the repair stopped, and the repair said nothing of the api.
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "app"}')
+    (project / "api.js").write_text(SERVER)
+    env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1", "STATUS": "200"}
+    api = spawn(["node", "api.js"], project, env=env)  # no dev server the repair knows: left running
+    for _ in range(200):
+        left = serving_processes(find_project_processes(project))
+        if left:
+            break
+        time.sleep(0.05)
+    (serving,) = left
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    step = RestartDevServers([], folders=[project], left_serving=left)
+    assert step.run(ctx).status == "skipped"
+
+    os.killpg(api.pid, signal.SIGTERM)  # as a supervisor ends every task
+    api.wait(timeout=30)
+    outcome = step.run(ctx)
+
+    assert outcome.status == "failed", outcome
+    assert f"pid {api.pid}, node api.js (in {project}, port {serving.port})" in outcome.message, outcome
 
 
 def test_a_server_awaited_is_looked_at_once_its_output_grows(tmp_path: Path) -> None:

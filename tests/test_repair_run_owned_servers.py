@@ -41,7 +41,9 @@ def test_a_server_run_by_run_is_found_asked_and_restarted_whatever_its_command(
 
         plan = doctor("restart-dev", "--dry-run", "--project", str(project), env=server.environment)
         assert plan.returncode == 0, plan.stdout + plan.stderr
-        assert f"npm run dev (in {project}, port {server.port})" in plan.stdout, plan.stdout
+        # What `run` starts again, as it runs it (trial 4 #9: not a command rebuilt from the script).
+        label = f"npm run dev (by its `prisma-doctor run`, pid {run.pid}; in {project}, port {server.port})"
+        assert label in plan.stdout, plan.stdout
 
         regenerated = doctor("regenerate", "--yes", "--project", str(project), env=server.environment)
         # The server it left running was asked, and still fails: not "no dev server runs".
@@ -68,14 +70,15 @@ def test_a_server_that_does_not_come_back_is_named(watch_template: Path, tmp_pat
     # Started again, it finds this file and exits at once, as a server with a broken start does.
     entry.write_text("if (require('node:fs').existsSync('refuse')) process.exit(3);\n" + entry.read_text())
     server = NpmRunDev(project, tmp_path / "unused.log")
-    with run_by_doctor(server, tmp_path / "terminal.log"):
+    with run_by_doctor(server, tmp_path / "terminal.log") as run:
         assert server.wait_for_status(200) == 200, (tmp_path / "terminal.log").read_text()
         (project / "refuse").write_text("")
 
         done = doctor("restart-dev", "--yes", "--project", str(project), env=server.environment)
 
         assert done.returncode == 1, done.stdout + done.stderr
-        assert f"npm run dev (in {project}, port {server.port}); restart it yourself" in done.stdout, done.stdout
+        label = f"npm run dev (by its `prisma-doctor run`, pid {run.pid}; in {project}, port {server.port})"
+        assert f"{label}; restart it yourself" in done.stdout, done.stdout
 
 
 def test_a_server_whose_run_ended_during_the_repair_is_started_by_the_repair(

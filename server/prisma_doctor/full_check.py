@@ -183,7 +183,7 @@ def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Fin
         if started is None:
             continue
         if started < generated.timestamp():
-            finding = stale_dev_server(generation_location(state))
+            finding = stale_dev_server(generation_location(state), which=f"in {server.cwd} (pid {server.pid})")
             data = {
                 "pid": server.pid,
                 "command": mask_command(server.command),

@@ -114,11 +114,13 @@ def newest_generation(state: ProjectState) -> datetime | None:
     return max(times) if times else None
 
 
-def stale_dev_server(location: Location | None, related: tuple[Location, ...] = ()) -> Finding:
+def stale_dev_server(location: Location | None, related: tuple[Location, ...] = (), which: str = "") -> Finding:
+    """`which`: the server, where it is known (in a workspace several run: `in apps/web (pid 12238, next dev)`)."""
+    server = f"the dev server {which}" if which else "the running dev server"
     return Finding(
         "dev-server-stale",
         Severity.WARNING,
-        "The client on disk was regenerated, but the running dev server still uses the one it loaded at start: "
+        f"The client on disk was regenerated, but {server} still uses the one it loaded at start: "
         "restart the dev server.",
         location,
         ("restart-dev-server",),

@@ -44,6 +44,7 @@ from prisma_doctor.repair.devserver_kinds import dev_server_tool, is_plain_scrip
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
+from prisma_doctor.repair.supervisors import Supervisor, supervisor_above
 from prisma_doctor.state_folder import StateFolder
 
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
@@ -71,9 +72,13 @@ class DevServer:
     tree_pids: tuple[int, ...] = ()
     # The `prisma-doctor run` whose child the launcher is: it starts the server again itself, in its terminal.
     run_pid: int | None = None
+    # What that `run` starts again: its child's own command line (`pnpm dev`), not the one rebuilt from the script.
+    run_command: tuple[str, ...] = ()
     # The folder it was found for (the project, or an app of a workspace): where `run`'s handshake files live.
     home: str = ""
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    # The workspace supervisor that runs it as one of its tasks (`turbo dev`), which ends them all when it is stopped.
+    supervisor: Supervisor | None = field(default=None, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
 
@@ -84,8 +89,16 @@ class DevServer:
 
     @property
     def label(self) -> str:
-        """The server as a user knows it: what to start again, and where."""
-        return f"{self.shown_command} (in {self.cwd}, port {self.port or 'unknown'})"
+        """The server as a user knows it: what is started again, and where."""
+        where = f"in {self.cwd}, port {self.port or 'unknown'}"
+        if self.run_pid is not None and self.run_command:
+            return f"{self.shown_run_command} (by its `prisma-doctor run`, pid {self.run_pid}; {where})"
+        return f"{self.shown_command} ({where})"
+
+    @property
+    def shown_run_command(self) -> str:
+        """What its `prisma-doctor run` starts again (as it may be shown), else the command this repair would run."""
+        return shown_command(self.run_command) if self.run_command else self.shown_command
 
     def to_json(self) -> dict[str, Any]:
         """What a record keeps: no environment (a server's variables hold secrets)."""
@@ -220,6 +233,7 @@ def _describe(
         chain.append(parent)
     try:
         command, cwd, environ = _how_launched(chain)
+        launched = launchable(chain[-1].cmdline())
     except (psutil.Error, OSError):
         return None
     tree = listeners.tree(chain[-1].pid)
@@ -228,6 +242,7 @@ def _describe(
         listening = listeners.listeners(tree)
         log = StateFolder(root).path / "dev-output.log"
         port = _app_port(listening, command, environ, lambda: _announced_port(root, log))
+    run_pid = _run_owner(root, chain[-1].pid)
     return DevServer(
         pid=server.pid,
         command=command,
@@ -237,9 +252,11 @@ def _describe(
         source=source,
         tool=tool,
         tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
-        run_pid=_run_owner(root, chain[-1].pid),
+        run_pid=run_pid,
+        run_command=launched if run_pid is not None else (),
         home=str(root),
         environ=environ,
+        supervisor=supervisor_above(chain[-1], protected),
     )
 
 
@@ -577,7 +594,14 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
 
 
 def _pinned_port(server: DevServer) -> int | None:
-    return _named_port(server.command, server.environ)
+    """The port the restarted server must come back on: the one its command names (`-p 3101`), or its `PORT` where it
+    listened before. `PORT` is a convention, not the server's word: a workspace's shell may export it for one app (the
+    web) while another reads its own variable (`API_PORT`)."""
+    flagged = _port_from_command(server.command)
+    if flagged:
+        return flagged
+    named = _named_port(server.command, server.environ)
+    return named if named is not None and named == server.port else None
 
 
 def _named_port(command: tuple[str, ...], environ: dict[str, str] | None) -> int | None:

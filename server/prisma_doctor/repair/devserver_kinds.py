@@ -79,7 +79,7 @@ def dev_server_tool(cmdline: Sequence[str]) -> str | None:
         return tool
     flags = args[1:start]
     if start > 0 and any(flag == "--watch" or flag.startswith("--watch-path") for flag in flags):
-        return f"{_stem(args[0])} --watch"
+        return f"{program_stem(args[0])} --watch"
     return None
 
 
@@ -100,7 +100,7 @@ def _script_index(args: Sequence[str]) -> int | None:
     """Where the program's script is in `args`: after a runtime and its own flags, else the program itself (0)."""
     if not args:
         return None
-    if _stem(args[0]) not in _RUNTIMES:
+    if program_stem(args[0]) not in _RUNTIMES:
         return 0
     start = 1
     while start < len(args) and args[start].startswith("-"):
@@ -111,20 +111,24 @@ def _script_index(args: Sequence[str]) -> int | None:
 
 
 def _tool_of(script: str) -> str:
+    # pnpm's bin shims run `node <app>/node_modules/.bin/../tsx/dist/cli.mjs`: read through the `..`, the script is
+    # tsx's own entry (its bare name, `cli`, names no tool).
+    script = os.path.normpath(script) if ".." in script else script
     # `node_modules/.bin/vite` names the bin, not a package: its file name is the tool.
     package = script_package(script)
     if not package:
-        name = _stem(script)
+        name = program_stem(script)
         return _ALIASES.get(name, name)
     tool = _ALIASES.get(package, package)
     # A package's command-line entry is named after it or its tool (`vite/bin/vite.js`, `@nestjs/cli/bin/nest.js`)
     # or is its `cli`/`bin` file (`tsx/dist/cli.mjs`): any other of its scripts (Next's telemetry flush, run as
     # `node next/dist/telemetry/detached-flush.js dev ...`) is a helper, not the tool.
-    entry = _stem(script)
+    entry = program_stem(script)
     return tool if entry in (package.rsplit("/", 1)[-1], tool, "cli", "bin") else ""
 
 
-def _stem(path: str) -> str:
+def program_stem(path: str) -> str:
+    """A program's or script's name without its folder and extension: `/usr/bin/node.exe` -> `node`."""
     name = os.path.basename(path).lower()
     for suffix in (".exe", ".cmd", ".js", ".mjs", ".cjs"):
         if name.endswith(suffix) and name != suffix:

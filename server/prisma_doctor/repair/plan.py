@@ -32,7 +32,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
-from prisma_doctor.repair.processes import ProjectProcess, find_project_processes
+from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, find_project_processes, serving_processes
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
 from prisma_doctor.repair.steps import (
@@ -51,7 +51,7 @@ from prisma_doctor.repair.steps import (
 )
 from prisma_doctor.repair.targets import Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR, StateFolder
-from prisma_doctor.workspace import app_folders
+from prisma_doctor.workspace import app_folders, folder_of
 
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 DEEP_CACHES = (".turbo", "node_modules/.cache")
@@ -126,15 +126,25 @@ def build_plan(
     if kind in ("restart-dev", *DATABASE_COMMANDS) and unaccounted:
         notes.append(_unaccounted_note(unaccounted))
     if kind == "restart-dev":
+        # Asked for one app of the workspace (`--project apps/api`), it restarts that app's server, not every app's.
+        app = folder_of(Path(root).resolve(), apps[1:])
+        everyone = servers
+        if app is not None:
+            servers = [server for server in servers if folder_of(Path(server.cwd), apps) == app]
+            notes.append(f"only the dev server of {app} is restarted: the other apps' are left running")
+        asked = [app] if app is not None else apps
         chain = _server_pids(servers)
-        processes = [p for p in _processes(apps) if p.pid in chain or p.ppid in chain]
+        everything = _processes(apps)
+        processes = [p for p in everything if p.pid in chain or p.ppid in chain]
+        left = serving_processes(p for p in everything if p not in processes)
         steps: list[Step] = [
             *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
-            RestartDevServers([*servers, *recovered], required=True, folders=apps),
-            _verify_app([], apps),
+            RestartDevServers([*servers, *recovered], required=True, folders=apps, left_serving=left),
+            _verify_app([], asked),
         ]
-        return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, interruption=interruption)
+        refusals = _supervisor_refusals(servers, everyone, kind)
+        return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, refusals, interruption)
 
     targets = find_targets(project)
     manager = detect(project, package_manager)
@@ -156,12 +166,18 @@ def build_plan(
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
     refusals += _engine_refusals(project, targets)
+    if kind == "reset":
+        refusals += _supervisor_refusals(servers, servers, kind)
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
     steps = [*_recover(interruption, project, takes_over=True)]
+    left: list[ServingProcess] = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        steps.append(StopProcesses(_must_stop(_processes(apps, clients), servers, notes), servers))
+        everything = _processes(apps, clients)
+        stopped = _must_stop(everything, servers, notes)
+        left = serving_processes(p for p in everything if p not in stopped)
+        steps.append(StopProcesses(stopped, servers))
     steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
@@ -170,7 +186,7 @@ def build_plan(
     # rest once the new client is in place: said in the plan's discard step, and not again.
     steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
     if kind == "reset":
-        steps.append(RestartDevServers([*servers, *recovered], folders=apps))
+        steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left))
     else:
         steps += _restart_recovered(recovered, apps)
     # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
@@ -338,6 +354,30 @@ def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes:
                 "start again: left running; restart it yourself so that it loads the new client"
             )
     return kept
+
+
+def _supervisor_refusals(servers: list[DevServer], everyone: list[DevServer], kind: str) -> list[str]:
+    """Why a repair that stops `servers` must not: one runs as a task of a workspace supervisor (`turbo dev`), which
+    ends every task, the other apps' servers (of `everyone`) and itself, once one is stopped from outside, and which
+    this repair cannot start again in the user's terminal."""
+    refusals: dict[int, str] = {}
+    for server in servers:
+        supervisor = server.supervisor
+        if supervisor is None or supervisor.pid in refusals:
+            continue
+        served = ", ".join(s.cwd for s in everyone if s.supervisor is not None and s.supervisor.pid == supervisor.pid)
+        then = (
+            "then start it again"
+            if kind == "restart-dev"
+            else "run this repair again (it then stops nothing), then start it again"
+        )
+        refusals[supervisor.pid] = (
+            f"the dev server of {served} runs under `{supervisor.shown_command}` (pid {supervisor.pid}, in "
+            f"{supervisor.cwd}): stopping it makes {supervisor.name} end every task it runs, the other apps' dev "
+            f"servers with it, and this repair cannot start {supervisor.name} again in your terminal. Stop "
+            f"`{supervisor.shown_command}` yourself (Ctrl-C in its terminal), {then}"
+        )
+    return list(refusals.values())
 
 
 def _server_pids(servers: list[DevServer]) -> set[int]:

@@ -274,3 +274,38 @@ def stop_processes(processes: Sequence[ProjectProcess], grace: float = 5.0) -> S
         survivors=[live[p] for p in survivors],
         ended=ended,
     )
+
+
+@dataclass(frozen=True)
+class ServingProcess:
+    """A process of the project that listened on a port when the repair was planned."""
+
+    process: ProjectProcess
+    port: int
+
+    @property
+    def label(self) -> str:
+        return f"pid {self.process.pid}, {self.process.command} (in {self.process.cwd}, port {self.port})"
+
+    def still_runs(self) -> bool:
+        """The same process (not a pid used again since), not a zombie."""
+        try:
+            running = psutil.Process(self.process.pid)
+            return same_start(start_key(running), self.process.started) and not _is_zombie(running)
+        except psutil.Error:
+            return False
+
+
+def serving_processes(processes: Iterable[ProjectProcess]) -> list[ServingProcess]:
+    """Those of `processes` that listen on a port now, each with its lowest one."""
+    from prisma_doctor.repair import listeners
+
+    found: list[ServingProcess] = []
+    for item in processes:
+        try:
+            ports = listeners.listeners([psutil.Process(item.pid)])
+        except psutil.Error:
+            continue
+        if ports:
+            found.append(ServingProcess(item, min(ports)))
+    return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager
-from prisma_doctor.repair.processes import ProjectProcess, stop_processes
+from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, stop_processes
 from prisma_doctor.repair.relocation import moved, moved_server
 from prisma_doctor.repair.run_command import run_command
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
@@ -367,6 +368,10 @@ class DatabaseCommand(PrismaCommand):
         return (*DATABASE_COMMANDS[self.kind][0], *named)
 
 
+# What bringing one server back said, how it ended, and the restart it made (None when it started nothing).
+_BroughtBack = tuple[str, Literal["back", "not back", "kept"], devserver.Restarted | None]
+
+
 @dataclass
 class RestartDevServers(Step):
     servers: list[DevServer]
@@ -375,6 +380,10 @@ class RestartDevServers(Step):
     # The folders the servers were found in (the project and the workspace's apps that use it): each server is looked
     # for and started again in its own, where its output and Next's lock are.
     folders: list[Path] = field(default_factory=list)
+    # The project's processes the repair left running that served on a port (`listening_processes`): one gone
+    # afterwards was ended by something the stop set off (a supervisor that ends every task with one): named, never
+    # a silent loss.
+    left_serving: list[ServingProcess] = field(default_factory=list)
     name = "restart-dev"
     title = "Restart the dev server"
     runs_after_failure = True
@@ -388,7 +397,18 @@ class RestartDevServers(Step):
         self.servers = [moved_server(server, old, new) for server in self.servers]
         self.folders = [moved(folder, old, new) for folder in self.folders]
 
+    def _lost(self, details: list[str]) -> StepOutcome | None:
+        gone = [serving for serving in self.left_serving if not serving.still_runs()]
+        if not gone:
+            return None
+        names = "; ".join(serving.label for serving in gone)
+        message = f"a server of the project that this repair left running does not run now: {names}; start it again"
+        return StepOutcome("failed", message, tuple(details))
+
     def run(self, ctx: StepContext) -> StepOutcome:
+        lost = self._lost([]) if not self.servers else None
+        if lost is not None:
+            return lost
         if not self.servers:
             if self.required:
                 return StepOutcome("failed", "no dev server of this project is running; start it yourself")
@@ -399,13 +419,17 @@ class RestartDevServers(Step):
         # the first already started again), never one that came back by other means.
         started: set[int] = set()
         kept = 0
-        for server in self.servers:
-            detail, ended = self._bring_back(ctx, server, started)
+        for server, (detail, ended, restarted) in zip(self.servers, self._bring_all_back(ctx, started), strict=True):
             details.append(detail)
+            if restarted is not None:
+                ctx.extra.setdefault("restarted", []).append(restarted)
             if ended == "kept":
                 kept += 1
             elif ended == "not back":
                 not_back.append(server)
+        lost = self._lost(details)
+        if lost is not None:
+            return lost
         if not_back:
             # Named as the user started them, so that they know what to start (or look at) themselves.
             names = "; ".join(server.label for server in not_back)
@@ -417,17 +441,33 @@ class RestartDevServers(Step):
             return StepOutcome("failed", message, tuple(details))
         return StepOutcome("done", "the dev server runs again", tuple(details))
 
-    def _bring_back(
-        self, ctx: StepContext, server: DevServer, started: set[int]
-    ) -> tuple[str, Literal["back", "not back", "kept"]]:
-        """Start one stopped server again, unless it still runs or something else started it: what to say of it, and
-        how it ended. `started` gathers the pids this repair started."""
+    def _bring_all_back(self, ctx: StepContext, started: set[int]) -> list[_BroughtBack]:
+        """Each server brought back, in the order of `self.servers`. The servers of different folders start and are
+        waited for at once: one slow to answer (or never answering) keeps no other app down meanwhile. Those of one
+        folder go one after another, so that each finds the ones before it among this repair's own (`started`)."""
+        by_folder: dict[str, list[int]] = {}
+        for index, server in enumerate(self.servers):
+            by_folder.setdefault(server.cwd, []).append(index)
+        results: dict[int, _BroughtBack] = {}
+
+        def bring_folder_back(indexes: list[int]) -> None:
+            for index in indexes:
+                results[index] = self._bring_back(ctx, self.servers[index], started)
+
+        with ThreadPoolExecutor(max_workers=len(by_folder)) as pool:
+            for future in [pool.submit(bring_folder_back, indexes) for indexes in by_folder.values()]:
+                future.result()  # a cancellation raised in one is raised here
+        return [results[index] for index in range(len(self.servers))]
+
+    def _bring_back(self, ctx: StepContext, server: DevServer, started: set[int]) -> _BroughtBack:
+        """Start one stopped server again, unless it still runs or something else started it: what to say of it, how
+        it ended, and the restart. `started` gathers the pids this repair started."""
         if devserver.still_running(server):
             if server.run_pid is not None:
                 # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
                 run_control.clear(StateFolder(Path(server.home)))
             # Never a second copy: a server this repair did not manage to stop keeps running as it is.
-            return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept"
+            return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept", None
         home = folder_of(Path(server.cwd), self.folders) or ctx.root
         others = [
             s
@@ -439,10 +479,10 @@ class RestartDevServers(Step):
             # client while it was set aside, and a second copy would only fight it for the port.
             pids = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in others)
             said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
-            return said, "not back"
+            return said, "not back", None
         restarted, gone = None, ""
         if server.run_pid is not None:
-            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_command} again")
+            ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_run_command} again")
             restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
             # Its `run` exited (ended, or never took the hold): the app is not left down for that.
             if restarted is None:
@@ -455,9 +495,8 @@ class RestartDevServers(Step):
         ctx.token.raise_if_cancelled()
         folder = Path(server.home) if server.run_pid is not None and not gone else home
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
-        ctx.extra.setdefault("restarted", []).append(restarted)
         said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
-        return said, "back" if restarted.answered else "not back"
+        return said, "back" if restarted.answered else "not back", restarted
 
 
 @dataclass

@@ -1,0 +1,107 @@
+"""Dev servers run by a workspace supervisor: `turbo dev`, `pnpm -r/--parallel/--filter run dev`, `npm run dev
+--workspaces`, `yarn workspaces foreach`, `bun --filter`, nx, lerna, concurrently.
+
+A supervisor runs each app's dev script as its task, and ends EVERY task when one of them is stopped from outside
+(turbo: "external process killed a task"): stopping one app's server takes the other apps' servers and the
+supervisor itself (the user's terminal) down with it, and a repair that starts only the one it stopped leaves the
+rest down. So the server's supervisor is found, by the command lines of the processes above the server's launcher,
+for a repair to refuse before it stops anything. A package manager is one while it runs the script of more than
+one package at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psutil
+
+from prisma_doctor.masking import shown_command
+from prisma_doctor.process_names import process_ancestors
+from prisma_doctor.repair.devserver_kinds import launchable, program_stem, runtime_script, script_package
+from prisma_doctor.repair.processes import same_user
+
+# Supervisors whatever their arguments: each runs the workspace's tasks (`turbo run dev`, `nx run-many -t dev`,
+# `lerna run dev`, `concurrently "pnpm:dev:*"`).
+_ALWAYS = ("turbo", "nx", "lerna", "concurrently")
+# A package manager is one only with the arguments that make it run the script in several packages.
+_MANAGER_FLAGS = {
+    "pnpm": ("-r", "--recursive", "--parallel", "--filter", "-F", "--workspace-concurrency"),
+    "npm": ("--workspaces", "-ws", "--workspace", "-w"),
+    "bun": ("--filter", "-F"),
+}
+_MANAGER_ENTRIES = {"pnpm.cjs": "pnpm", "pnpm.js": "pnpm", "pnpm.mjs": "pnpm", "npm-cli.js": "npm"}
+
+
+@dataclass(frozen=True)
+class Supervisor:
+    pid: int
+    name: str  # "turbo", "pnpm -r", "npm --workspaces"...
+    command: tuple[str, ...]
+    cwd: str
+
+    @property
+    def shown_command(self) -> str:
+        return shown_command(self.command)
+
+
+def supervisor_name(cmdline: Sequence[str]) -> str | None:
+    """The supervisor this command line runs (`"turbo"`, `"pnpm -r"`...), or None."""
+    args = launchable(cmdline)
+    if args and program_stem(args[0]) == "bun" and any(arg.split("=", 1)[0] in _MANAGER_FLAGS["bun"] for arg in args):
+        return "bun --filter"  # bun is a runtime too: its `--filter` takes a value, no script
+    script = runtime_script(args)
+    rest: Sequence[str]
+    if script:
+        rest = args[args.index(script) + 1 :]
+        # A runtime runs a package's script (`node .../turbo/bin/turbo`, `node .../pnpm/bin/pnpm.cjs`), read through
+        # pnpm's `.bin/..`.
+        script = os.path.normpath(script) if ".." in script else script
+        package = script_package(script).rsplit("/", 1)[-1]
+        tool = _MANAGER_ENTRIES.get(os.path.basename(script).lower()) or package or program_stem(script)
+    elif args:
+        tool, rest = program_stem(args[0]), args[1:]  # turbo's native binary, npm retitled (`npm run dev -ws`)
+    else:
+        return None
+    if tool in _ALWAYS:
+        return tool
+    flags = _MANAGER_FLAGS.get(tool, ())
+    found = next((arg.split("=", 1)[0] for arg in rest if arg.split("=", 1)[0] in flags), None)
+    if found is not None:
+        return f"{tool} {found}"
+    if tool == "yarn" and "workspaces" in rest and "foreach" in rest:
+        return "yarn workspaces foreach"
+    return None
+
+
+def supervisor_above(launcher: psutil.Process, protected: set[int]) -> Supervisor | None:
+    """The supervisor among the ancestors of a server's `launcher`: the nearest one of this user, below this tool and
+    its own ancestors. One inside the launcher chain (`pnpm dev` -> `concurrently "next dev" "tsx watch w.ts"`, all in
+    the project) is no harm: the whole chain is stopped and started again from its top."""
+    try:
+        above = process_ancestors(launcher)
+    except (psutil.Error, OSError):
+        return None
+    found: Supervisor | None = None
+    for process in above:
+        if process.pid in protected:
+            break
+        try:
+            if not same_user(process):
+                break
+            cmdline = process.cmdline()
+            name = supervisor_name(cmdline)
+            if found is not None and name != found.name:
+                break
+            if name is not None and name.split()[0] not in _ALWAYS and len(process.children()) < 2:
+                # A package manager that runs one package's script (`pnpm --filter web dev`) only exits with it: it
+                # is that server's launcher, started again as any other.
+                name = None
+            if name is not None:
+                # The outermost of one supervisor's own processes is the command the user ran: turbo's launcher
+                # (`node .../.bin/turbo run dev`), not the native binary it runs.
+                found = Supervisor(process.pid, name, launchable(cmdline), process.cwd())
+        except (psutil.Error, OSError):
+            continue
+    return found
