@@ -19,7 +19,7 @@ import pytest
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
-from prisma_doctor.repair.devserver import DevServer, find_dev_servers, restart
+from prisma_doctor.repair.devserver import PORTLESS_SECONDS, DevServer, find_dev_servers, restart
 from prisma_doctor.repair.pipeline import CancellationToken
 from prisma_doctor.repair.processes import find_project_processes, serving_processes
 from prisma_doctor.repair.steps import RestartDevServers, VerifyApp
@@ -33,8 +33,9 @@ server.listen(Number(process.env.PORT), process.env.HOST, () => {
 });
 """
 RESTART_WITHIN = 30.0
-# How long the broken app of the parallel restart runs before it exits, never having listened.
-BROKEN_FOR = 6
+# How long the broken app of the parallel restart runs before it exits, never having listened: less than a portless
+# server must run to count as back (a worker).
+BROKEN_FOR = PORTLESS_SECONDS - 2
 
 
 def _free_port_on_both_loopbacks() -> int:

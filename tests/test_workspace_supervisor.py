@@ -144,7 +144,7 @@ def test_restart_dev_of_one_app_restarts_that_apps_server_only(
     assert code == 0, result
     (restarted,) = result["devServers"]
     assert restarted["answered"] and Path(restarted["log"]).is_relative_to(root / "apps" / "api"), result
-    assert not psutil.pid_exists(servers["api"].pid)
+    assert _ended(servers["api"].pid), "the api's old server was stopped"
     assert all(psutil.pid_exists(pid) for pid in web_before), "the web's server was left running as it was"
 
 
@@ -165,3 +165,11 @@ def test_pnpm_is_a_supervisor_while_it_runs_several_packages_scripts(
     servers = _serving(root, apps)
 
     assert {app: s.supervisor and s.supervisor.name for app, s in servers.items()} == dict.fromkeys(apps, supervisor)
+
+
+def _ended(pid: int) -> bool:
+    """Whether `pid` runs no more: gone, or a zombie its parent (this test's process) has not reaped yet."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
