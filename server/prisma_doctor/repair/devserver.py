@@ -271,7 +271,10 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
     for index in range(len(chain) - 2, -1, -1):
         child_environ = process_environment(chain[index])
         if child_environ and child_environ.get("npm_lifecycle_event") and child_environ.get("npm_execpath"):
-            if not is_plain_script(child_environ.get("npm_lifecycle_script", "")):
+            script = child_environ.get("npm_lifecycle_script", "")
+            event = child_environ["npm_lifecycle_event"]
+            # Only the project's own script counts (`npx yarn dev` leaves npm's `npx` event to yarn).
+            if script and not is_plain_script(script) and _is_project_script(chain[index], event, script):
                 # The script does more than serve (`node seed.js && node --watch server.js`): the server's own
                 # command, in its folder and with its environment, not the script again.
                 server = chain[0]
