@@ -214,6 +214,15 @@ def test_a_url_is_masked_whenever_it_is_not_read_whole(url: str, secrets: list[s
         assert secret not in masked and secret not in message, (secret, message)
 
 
+def test_a_url_without_a_password_hides_nothing() -> None:
+    """User trial 4, item 26: `postgresql://postgres@127.0.0.1:45953/app` was shown as `****ql://****@…`: its user
+    name was taken for a password and masked everywhere, the scheme's `postgres` too."""
+    url = "postgresql://postgres@127.0.0.1:45953/app"
+    message = f"connection to server failed ({url})"
+    assert mask_url(url) == url
+    assert mask_secrets(message, url) == message
+
+
 def test_check_never_prints_a_password_the_url_does_not_encode(tmp_path: Path) -> None:
     for index, password in enumerate(("S3cr#etPw", "p@ssw0rd/x", "a?b#c@d")):
         root = project(tmp_path / str(index), f'DATABASE_URL="mysql://root:{password}@127.0.0.1:1/app"\n')

@@ -97,10 +97,13 @@ def _secrets(url: str) -> list[str]:
         return sorted(
             {m["value"] for m in _SECRET_PARAMETER.finditer(url) if len(m["value"]) >= 3}, key=len, reverse=True
         )
-    if _read_whole(url):
+    whole = _read_whole(url)
+    if whole:
+        # Read whole, the URL says where its password is: none is none (`postgresql://postgres@host/app` hides no
+        # secret, and its user name is not masked wherever it appears, the scheme's `postgres` included).
         password = urlsplit(url).password
     pieces: list[str] = []
-    if password is None and "@" in url:
+    if not whole and "@" in url:
         # Not read whole: the password is what stands between the user's `:` and the last `@`, and a reader that
         # cut it at an unencoded `# / ? @` may show any piece of it.
         userinfo = url[url.find("://") + 3 if "://" in url else 0 : url.rfind("@")]
