@@ -80,9 +80,10 @@ def test_run_stops_the_command_and_all_it_started_when_the_reader_goes(tmp_path:
 
 
 # A daemon that ignores SIGTERM and leaves both the command's group (setsid) and its parent (a double fork).
+# The flood starts once the daemon has written its pid: else `head` may end it all before the daemon exists.
 DAEMON = (
     "echo $$ >>pids; (setsid sh -c 'trap \"\" TERM HUP; echo $$ >>pids; while :; do sleep 0.2; done' &); "
-    "while :; do echo line; done"
+    "while [ $(wc -l <pids) -lt 2 ]; do sleep 0.05; done; while :; do echo line; done"
 )
 
 
