@@ -40,7 +40,7 @@ from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import inspectors, listeners
-from prisma_doctor.repair.devserver_kinds import dev_server_tool, is_plain_script, launchable
+from prisma_doctor.repair.devserver_kinds import MANAGER_ENTRIES, dev_server_tool, is_plain_script, launchable
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -308,10 +308,6 @@ def _package_manager_command(child: psutil.Process, environ: dict[str, str]) -> 
     return (*runner, "run", event, *separator, *extra)
 
 
-# The entry points of the package managers' own scripts, as node runs them.
-_MANAGER_ENTRIES = ("npm-cli.js", "pnpm.cjs", "pnpm.js", "pnpm.mjs", "yarn.js", "yarn.cjs")
-
-
 def _manager_of(child: psutil.Process) -> list[str] | None:
     """`[node, <manager's entry>]` or `[bun]` from the process that started `child`, when it is a package manager."""
     try:
@@ -319,7 +315,7 @@ def _manager_of(child: psutil.Process) -> list[str] | None:
         cmdline = parent.cmdline() if parent is not None else []
     except (psutil.Error, OSError):
         return None
-    if len(cmdline) >= 2 and os.path.basename(cmdline[1]).lower() in _MANAGER_ENTRIES:
+    if len(cmdline) >= 2 and os.path.basename(cmdline[1]).lower() in MANAGER_ENTRIES:
         return cmdline[:2]
     if cmdline and os.path.basename(cmdline[0]).lower().removesuffix(".exe") == "bun":
         return cmdline[:1]

@@ -15,6 +15,15 @@ import shlex
 from collections.abc import Callable, Sequence
 
 _RUNTIMES = ("node", "nodejs", "bun", "deno")
+# The entry points of the package managers, as node runs them (`node …/npm-cli.js run dev`), and whose they are.
+MANAGER_ENTRIES = {
+    "npm-cli.js": "npm",
+    "pnpm.cjs": "pnpm",
+    "pnpm.js": "pnpm",
+    "pnpm.mjs": "pnpm",
+    "yarn.js": "yarn",
+    "yarn.cjs": "yarn",
+}
 # A script that is nothing but words: a shell would add nothing to it (no `&&`, `$(...)`, `>`, quotes).
 _PLAIN_SCRIPT = re.compile(r"^[\w@%+,./:=-]+(?: +[\w@%+,./:=-]+)*$")
 # `node_modules/<package>/...` or `node_modules/@scope/<package>/...`: the package a script file belongs to.

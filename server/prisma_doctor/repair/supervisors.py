@@ -19,7 +19,13 @@ import psutil
 
 from prisma_doctor.masking import shown_command
 from prisma_doctor.process_names import process_ancestors
-from prisma_doctor.repair.devserver_kinds import launchable, program_stem, runtime_script, script_package
+from prisma_doctor.repair.devserver_kinds import (
+    MANAGER_ENTRIES,
+    launchable,
+    program_stem,
+    runtime_script,
+    script_package,
+)
 from prisma_doctor.repair.processes import same_user
 
 # Supervisors whatever their arguments: each runs the workspace's tasks (`turbo run dev`, `nx run-many -t dev`,
@@ -31,7 +37,6 @@ _MANAGER_FLAGS = {
     "npm": ("--workspaces", "-ws", "--workspace", "-w"),
     "bun": ("--filter", "-F"),
 }
-_MANAGER_ENTRIES = {"pnpm.cjs": "pnpm", "pnpm.js": "pnpm", "pnpm.mjs": "pnpm", "npm-cli.js": "npm"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def supervisor_name(cmdline: Sequence[str]) -> str | None:
         # pnpm's `.bin/..`.
         script = os.path.normpath(script) if ".." in script else script
         package = script_package(script).rsplit("/", 1)[-1]
-        tool = _MANAGER_ENTRIES.get(os.path.basename(script).lower()) or package or program_stem(script)
+        tool = MANAGER_ENTRIES.get(os.path.basename(script).lower()) or package or program_stem(script)
     elif args:
         tool, rest = program_stem(args[0]), args[1:]  # turbo's native binary, npm retitled (`npm run dev -ws`)
     else:
