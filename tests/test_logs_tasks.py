@@ -56,3 +56,18 @@ def test_lines_that_look_like_a_prefix_and_are_not_stay_one_stream() -> None:
     ]
     events = recognize(lines)
     assert [type(e).__name__ for e in events] == [type(e).__name__ for e in recognize(lines[1:2])], events
+
+
+def test_a_log_of_endless_prefixes_keeps_a_bounded_number_of_readers() -> None:
+    """Hostile input: every line a new `x:N:` prefix. Past `MAX_TASKS` they are read as one stream, in bounded
+    memory, and the errors in them are still found."""
+    from prisma_doctor.logs.tasks import MAX_TASKS, TaskRecognizer
+
+    reader = TaskRecognizer()
+    for number in range(MAX_TASKS * 50):
+        reader.feed_line(f"x:{number}: line")
+    assert reader.task_count == MAX_TASKS
+    error = TURBO.read_text(encoding="utf-8").splitlines()
+    later = [line.replace("api:dev:", "zz:dev:").replace("web:dev:", "zy:dev:") for line in error]
+    events = [e for line in later for e in reader.feed_line(line)] + reader.flush()
+    assert {type(e).__name__ for e in events} >= {"UnknownField", "UnknownArgument"}, events

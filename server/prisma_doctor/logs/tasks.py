@@ -22,6 +22,9 @@ from prisma_doctor.logs.recognize import Recognizer
 
 # `web:dev: `, `@acme/web:dev: `, `api:dev:watch: `; the line may be only the prefix (`web:dev:`, an empty line).
 _TASK_PREFIX = re.compile(r"^(?P<task>(?:@[\w.-]+/)?[\w.-]+(?::[\w.-]+)+):(?: |$)")
+# The most tasks read apart: a workspace runs a few dozen; past this (a log that is all prefixes, hostile or not), the
+# other tasks' lines are read as one stream, without their prefixes, so that memory stays bounded.
+MAX_TASKS = 64
 # The package manager's banner of a script: `> web@ dev /repo/apps/web`, `> @acme/web@1.0.0 dev C:\repo\apps\web`.
 _BANNER = re.compile(r"^> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?P<folder>/.*|[A-Za-z]:\\.*)$")
 
@@ -32,6 +35,7 @@ class TaskRecognizer:
 
     def __init__(self) -> None:
         self._untasked = Recognizer()
+        self._overflow = Recognizer()
         self._tasks: dict[str, Recognizer] = {}
         self._folders: dict[str, str] = {}
         self._line_number = 0
@@ -44,6 +48,8 @@ class TaskRecognizer:
         text = line[match.end() :]
         recognizer = self._tasks.get(task)
         if recognizer is None:
+            if len(self._tasks) >= MAX_TASKS:
+                return self._fed(self._overflow, text)
             recognizer = self._tasks[task] = Recognizer()
         banner = _BANNER.match(text)
         if banner is not None:
@@ -60,8 +66,16 @@ class TaskRecognizer:
         return out
 
     @property
+    def task_count(self) -> int:
+        return len(self._tasks)
+
+    @property
     def reading_block(self) -> bool:
-        return self._untasked.reading_block or any(r.reading_block for r in self._tasks.values())
+        return (
+            self._untasked.reading_block
+            or self._overflow.reading_block
+            or any(r.reading_block for r in self._tasks.values())
+        )
 
     @property
     def lines_read(self) -> int:
@@ -71,7 +85,7 @@ class TaskRecognizer:
         self._line_number += count
 
     def flush(self) -> list[ev.Event]:
-        out = self._untasked.flush()
+        out = self._untasked.flush() + self._overflow.flush()
         for task, recognizer in self._tasks.items():
             folder = self._folders.get(task)
             out += [_from_folder(e, folder) if folder is not None else e for e in recognizer.flush()]
