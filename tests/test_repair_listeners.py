@@ -19,10 +19,10 @@ import pytest
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.repair import listeners
 from prisma_doctor.repair.context import StepContext
-from prisma_doctor.repair.devserver import PORTLESS_SECONDS, DevServer, find_dev_servers, restart
+from prisma_doctor.repair.devserver import PORTLESS_SECONDS, DevServer, Restarted, find_dev_servers, restart
 from prisma_doctor.repair.pipeline import CancellationToken
 from prisma_doctor.repair.processes import find_project_processes, serving_processes
-from prisma_doctor.repair.steps import RestartDevServers, VerifyApp
+from prisma_doctor.repair.steps import RestartDevServers, StepOutcome, VerifyApp
 
 # A dev server under `node --watch`: listens on PORT (0: a port of its own choosing) at HOST, answers STATUS.
 SERVER = """
@@ -106,9 +106,7 @@ def test_a_server_on_ipv6_loopback_only_is_asked_there_and_an_impostor_on_ipv4_p
     listener = listeners.listener_on(restarted.pid, port)
     assert listener is not None and listener.host == "::1"
     with _impostor(port):
-        ctx = StepContext(project, CancellationToken(), lambda message: None)
-        ctx.extra["restarted"] = [restarted]
-        outcome = VerifyApp([], [FailedRequest("GET", "/")]).run(ctx)
+        outcome = _verify_app(project, [], [FailedRequest("GET", "/")], restarted=[restarted])
     # The app's own answer (500), not the impostor's 200 on the other address.
     assert outcome.status == "failed", outcome
     assert f"GET / on localhost:{port} answers 500" in outcome.message
@@ -210,8 +208,7 @@ def test_node_s_inspector_is_never_taken_for_the_app(tmp_path: Path, spawn, insp
     (server,) = found
     assert server.port == app_port
 
-    ctx = StepContext(project, CancellationToken(), lambda message: None)
-    outcome = VerifyApp([server], [FailedRequest("GET", "/posts")]).run(ctx)
+    outcome = _verify_app(project, [server], [FailedRequest("GET", "/posts")])
 
     assert outcome.status == "failed", outcome
     assert f"GET /posts on localhost:{app_port} answers 500" in outcome.message
@@ -244,9 +241,7 @@ def test_a_watched_worker_that_listens_on_nothing_is_back_once_it_runs(
 
     assert restarted.answered and restarted.port is None, restarted.message
     assert "it runs again" in restarted.message
-    ctx = StepContext(project, CancellationToken(), lambda message: None)
-    ctx.extra["restarted"] = [restarted]
-    outcome = VerifyApp([], []).run(ctx)
+    outcome = _verify_app(project, [], [], restarted=[restarted])
     assert outcome.status == "skipped" and "listens on no port" in outcome.message, outcome
 
 
@@ -335,3 +330,13 @@ def test_a_port_is_seen_to_accept_on_either_loopback_and_not_once_closed(address
         sock.listen()
         assert listeners.accepts(port)
     assert not listeners.accepts(port)
+
+
+def _verify_app(
+    project: Path, kept: list[DevServer], requests: list[FailedRequest], restarted: list[Restarted] | None = None
+) -> StepOutcome:
+    """The app check as a repair runs it: on the servers it kept, and those it started again (`restarted`)."""
+    ctx = StepContext(project, CancellationToken(), lambda message: None)
+    if restarted is not None:
+        ctx.extra["restarted"] = restarted
+    return VerifyApp(kept, requests).run(ctx)
