@@ -108,6 +108,41 @@ def test_a_reset_knows_the_failed_page_from_the_frame_in_nexts_own_log(
     assert page.status == 200 and 'class="user-nickname"' in page.body
 
 
+@pytest.mark.parametrize("bundler", ["turbopack", "webpack"])
+def test_the_examples_flow_under_run_is_verified_by_the_request_line_after_the_error(
+    example_app: Path, tmp_path: Path, restarted_groups: list[int], bundler: str
+) -> None:
+    """The demo's flow with the server under `prisma-doctor run`: the terminal's output, which `run` records, has
+    what Next's own log lacks after a hot update, the request line Next prints after the error block (` GET / 500 in
+    167ms`), so `/` is known as the route that failed, asked again, and the repair is verified by it."""
+    server = NpmRunDev(example_app, tmp_path / "unused.log")
+    # The example's own script is Turbopack's; webpack is Next's flag on the same `next dev`.
+    command = ("npm", "run", "dev") if bundler == "turbopack" else ("npx", "--no-install", "next", "dev", "--webpack")
+    with run_by_doctor(server, tmp_path / "terminal.log", command):
+        assert _first_answer(server, "/").status == 200
+        run_script(example_app, "break.sh", *demo_break_arguments())
+        assert server.get("/").status == 500
+        record = example_app / ".prisma-doctor" / "dev-output.log"
+        _wait_for(lambda: " GET / 500 in " in record.read_text(errors="replace"), record)
+
+        code, result = repair_json("reset", example_app, restarted=restarted_groups, env=server.environment)
+
+        assert code == 0, json.dumps(result, indent=2)
+        app = step(result, "verify-app")
+        assert app["status"] == "done", json.dumps(app, indent=2)
+        assert app["message"] == f"the app answers: GET / on localhost:{server.port} answers 200", app
+        assert result["verdict"].startswith("repair verified"), result["verdict"]
+        page = server.get("/")
+        assert page.status == 200 and 'class="user-nickname"' in page.body
+
+
+def _wait_for(condition: Callable[[], bool], about: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, about.read_text(errors="replace")
+        time.sleep(0.2)
+
+
 def test_restart_dev_restarts_the_launcher_with_its_environment(
     example_app: Path, tmp_path: Path, restarted_groups: list[int]
 ) -> None:
