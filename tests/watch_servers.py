@@ -163,14 +163,12 @@ class NpmRunDev(DevServer):
 
 
 @contextlib.contextmanager
-def run_by_doctor(
-    server: NpmRunDev, terminal: Path, command: tuple[str, ...] = ("npm", "run", "dev")
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`prisma-doctor run -- npm run dev` (or `command`) for `server` (its project, its port), its output in
-    `terminal`; ended with everything it started."""
+def run_by_doctor(server: NpmRunDev, terminal: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`prisma-doctor run -- npm run dev` for `server` (its project, its port), its output in `terminal`; ended with
+    everything it started."""
     with terminal.open("ab") as output:
         run = subprocess.Popen(
-            [*DOCTOR, "run", "--project", str(server.project), "--", *command],
+            [*DOCTOR, "run", "--project", str(server.project), "--", "npm", "run", "dev"],
             cwd=server.project,
             env=doctor_environment(server.environment),
             stdin=subprocess.DEVNULL,
