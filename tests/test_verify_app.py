@@ -381,3 +381,10 @@ def test_an_error_in_nexts_log_that_the_terminal_ties_to_its_request_is_that_req
     _output(tmp_path, then=(capture / "terminal.log").read_text(encoding="utf-8"))
     assert requests_that_failed(tmp_path) == [FailedRequest("GET", "/")]
     assert failures_without_request(tmp_path) == []
+
+
+def test_a_failure_whose_output_cut_its_message_is_named_by_its_call(tmp_path: Path) -> None:
+    # User trial 4, item 17: "the failure at ``": a header whose message the output never printed (the server died
+    # or the log was cut), and no frame. It is named by the call the header names, never by an empty quote.
+    _output(tmp_path, then="ready\nInvalid `prisma.user.findMany()` invocation:\n\n\nGET /other 200 in 3ms\n")
+    assert failures_without_request(tmp_path) == ["`prisma.user.findMany()`"]

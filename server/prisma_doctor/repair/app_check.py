@@ -117,9 +117,18 @@ def _site(error: ClientError, root: Path) -> str:
     message."""
     where = error.source
     if where is None:
-        return f"`{error.text.strip()[:80]}`"
+        return f"`{_said(error)}`"
     source = built_source(where, root) if where.is_build_output else None
     return f"{source[0]}:{source[1]}" if source is not None else f"{where.file}:{where.line}"
+
+
+def _said(error: ClientError) -> str:
+    """The error as its output said it: its message, else (a header whose message the output cut) its call."""
+    if text := error.text.strip():
+        return text[:80]
+    if error.invocation:
+        return error.invocation.expression
+    return error.error_class or "a Prisma error"
 
 
 @dataclass(frozen=True)
@@ -159,19 +168,19 @@ def _failures(root: Path) -> list[_Failure]:
             after = [n for n in failed if error.line < n <= following and n not in claimed]
             if after:
                 claimed.add(after[0])
-                tied.add(_said(error))
+                tied.add(_what_it_says(error))
                 continue
             if error.route is not None:
-                tied.add(_said(error))
+                tied.add(_what_it_says(error))
                 continue
             # Or one printed just before it that no earlier error took: a server logs its requests on stdout and its
             # errors on stderr, two pipes read apart, so the request line of a burst may come first.
             lagging = [n for n in failed if previous < n < error.line and n not in claimed]
             if lagging:
                 claimed.add(lagging[-1])
-                tied.add(_said(error))
+                tied.add(_what_it_says(error))
                 continue
-            if output == nextlog.LOG and _said(error) in tied:
+            if output == nextlog.LOG and _what_it_says(error) in tied:
                 continue
             before = [request for number, request in arrived.items() if previous < number < error.line]
             # Or, with no request line at all (Next's own log has none), the page its frame names.
@@ -180,7 +189,7 @@ def _failures(root: Path) -> list[_Failure]:
     return found
 
 
-def _said(error: ClientError) -> tuple[type, str, str | None]:
+def _what_it_says(error: ClientError) -> tuple[type, str, str | None]:
     """What an error says, whichever output shows it: its kind, the line that says what is wrong, and the call."""
     return type(error), error.text.strip(), error.invocation.expression if error.invocation else None
 
