@@ -122,10 +122,9 @@ def running_dev_servers(root: Path) -> list[DevServer]:
 
 
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
-    from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.sqlite import chosen_file, database_file
-    from prisma_doctor.database_state import database_differs, database_findings, not_asked
+    from prisma_doctor.database_state import database_differs, database_findings, missing_file, not_asked
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
@@ -143,12 +142,11 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         return [not_asked(probe.unavailable, where)] if probe.said and probe.unavailable else []
     sql = read_migrations(schema.source.migrations_dir)
     if probe.target.provider == "sqlite" and database_file(probe.target) is None:
-        if not sql:
-            return []  # a project that has no database yet, and no migrations to make one
-        # `prisma migrate deploy` creates the file: until then every migration is pending and every table missing.
-        inspection: Inspection = Catalog("sqlite", (), (), migrations=None)
-    else:
-        inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
+        # The app's first query creates the file empty and fails on its first table: said before that happens,
+        # with what creates it (attack4 #6: a fresh clone, `git clean -fdx`, a deleted dev.db).
+        tables = [model.db_name or model.name for model in schema.datamodel.queryable]
+        return [missing_file(chosen_file(probe.target)[1], list(sql), tables, where)] if tables else []
+    inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     shown = probe.target.shown
     chosen = chosen_file(probe.target)[1] if probe.target.provider == "sqlite" else None
