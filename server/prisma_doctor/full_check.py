@@ -1,6 +1,6 @@
 """The whole state of a project, as `check` and the language server see it: the static check (schema against
 clients, check.py) and what surrounds it, each gap its own finding: a config `env()` nothing sets (config_env.py),
-the installed Prisma packages (installed.py),
+the installed Prisma packages (installed.py), a client's native query engine this machine lacks (clients/engine.py),
 the database when it can be reached (database_state.py, asked through its probe: read-only and bounded), and
 running dev servers that started before the client they should use, and what the last repair left when it did not
 finish (repair/interruption.py).
@@ -78,6 +78,7 @@ def inspect_whole(
 def surroundings(
     state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True, database: bool = True
 ) -> list[Finding]:
+    from prisma_doctor.clients.engine import engine_findings
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import imports_runtime_package, package_findings
 
@@ -88,6 +89,7 @@ def surroundings(
     starts = [c.client.path for c in state.clients if c.client is not None and imports_runtime_package(c.client.path)]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
+    findings += engine_findings(state)
     if database:
         findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
