@@ -280,6 +280,7 @@ def test_a_config_env_that_nothing_sets_is_found_and_refused_before_any_change(
     assert tree_contents(project.root / "src" / "generated") == client
     # Set in .env, it is found: nothing to say.
     (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
+    project.push_database()  # the file it names
     assert check_json(project.root)[1]["state"] == "in-sync"
 
 
