@@ -94,10 +94,23 @@ def template(manager: str) -> Path:
     return cached(TOOLCHAINS / f"repair-{manager}-prisma-{PRISMA}", install)
 
 
+def template_database() -> Path:
+    """The template's SQLite database, made once by a real `prisma db push` (tests/toolchain.py `push_sqlite`): the
+    `file:./dev.db` its driver adapter opens from the app's folder."""
+    from tests.toolchain import push_sqlite
+
+    def install(folder: Path) -> None:
+        push_sqlite(template("npm") / "prisma" / "schema.prisma", folder / "dev.db", folder / "push")
+
+    return cached(TOOLCHAINS / f"repair-database-prisma-{PRISMA}", install) / "dev.db"
+
+
 def project_copy(manager: str, destination: Path) -> Path:
-    """A fresh copy of the template: links copied as links, as pnpm laid them out (they are relative)."""
+    """A fresh copy of the template, with its database: links copied as links, as pnpm laid them out (they are
+    relative)."""
     source = template(manager)
     shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(".complete"))
+    shutil.copy2(template_database(), destination / "dev.db")
     return destination
 
 
