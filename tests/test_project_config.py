@@ -115,6 +115,7 @@ NOTES_SQL = 'ALTER TABLE "Todo" ADD COLUMN "notes" TEXT;\n'
 def split_project(folder: Path) -> Path:
     """The repair template (Prisma 6.17, libSQL adapter) in trial B's layout, its first migration applied by Prisma."""
     project = project_copy("npm", folder)
+    (project / "dev.db").unlink()  # its migrations make it
     (project / "prisma" / "schema.prisma").unlink()
     (project / "prisma" / "schema").mkdir()
     (project / "prisma" / "schema" / "base.prisma").write_text(SPLIT_BASE)
