@@ -31,7 +31,7 @@ class Display(str, Enum):
 # Problems that only the database catching up removes (applying migrations, a push): when every problem of a
 # project is one of these, its database is behind.
 DATABASE_BEHIND_CODES = frozenset(
-    {"db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
+    {"db-missing", "db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
 )
 # What makes a project out of sync (`Report.from_findings`); info and hints never do, nor name its kind.
 _PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
