@@ -127,17 +127,16 @@ class RepairResult:
         its packages from disk, where they are still missing (the stopped one had them in memory)."""
         missing = ", ".join(self.still_missing)
         said = f"the install failed and {missing} is still missing"
-        if not self.restarted:
+        restarted = self.restarted
+        if not restarted:
             return f"{said}: the app cannot load it until it is installed"
         states = [
-            f"pid {r.pid} "
-            + (f"answers on port {r.port}, but" if r.answered else "does not answer, since it")
-            + " cannot load it"
-            for r in self.restarted
+            f"pid {server.pid} " + (f"answers on port {server.port}" if server.answered else "does not answer")
+            for server in restarted
         ]
         return (
-            f"{said}, and the dev server started again ({'; '.join(states)}): the app fails wherever it uses Prisma "
-            "until it is installed and the server restarted"
+            f"{said}, so the dev server started again cannot load it ({'; '.join(states)}): the app fails wherever it "
+            "uses Prisma until it is installed and the server restarted"
         )
 
     def to_json(self) -> dict[str, Any]:
