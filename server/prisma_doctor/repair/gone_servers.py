@@ -45,6 +45,8 @@ def gone_findings(root: Path, where: Location | None = None) -> list[Finding]:
         return []
     listed = data.get(GONE)
     entries = [entry for entry in (listed if is_array(listed) else [])[:_MOST] if is_object(entry)]
+    if not entries:
+        return []  # the common case: no folder of the workspace is looked for
     from prisma_doctor.workspace import app_folders
 
     homes = app_folders(root)
