@@ -98,14 +98,17 @@ def surroundings(
 
 def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Location | None = None) -> list[Finding]:
     """`findings`, and `repair-interrupted` when the last repair did not finish and left a server stopped or a
-    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated."""
+    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated; and
+    `dev-server-gone` for a server the last repair saw end that does not run again."""
     from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.repair.gone_servers import gone_findings
     from prisma_doctor.repair.interruption import left_by_last_repair
 
     left = left_by_last_repair(root, find_dev_servers)
+    gone = gone_findings(root, where)
     if left is None:
-        return list(findings)
-    return [*(left.client_aside(f) for f in findings), left.finding(where)]
+        return [*findings, *gone]
+    return [*(left.client_aside(f) for f in findings), left.finding(where), *gone]
 
 
 def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:

@@ -84,6 +84,13 @@ class Status:
                 count,
                 f"Prisma: a repair did not finish ({count} problem{'s' * (count != 1)})",
             )
+        if "dev-server-gone" in codes:
+            return cls(
+                state,
+                Display.OUT_OF_SYNC,
+                count,
+                f"Prisma: a server ended during the last repair ({count} problem{'s' * (count != 1)})",
+            )
         return cls(state, Display.OUT_OF_SYNC, count, f"Prisma: out of sync ({count} problem{'s' * (count != 1)})")
 
     @classmethod

@@ -20,7 +20,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver, listeners, next_routes
+from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -260,23 +260,28 @@ class DiscardSetAside(Step):
 class Reinstall(Step):
     manager: PackageManager
     missing: list[str]
+    # The registry cannot be reached, and the cache holds what the install needs (`install_reach.py`).
+    offline: bool = False
     name = "reinstall"
     title = "Reinstall the removed packages"
 
     def preview(self) -> list[str]:
-        command = " ".join(self.manager.install_command())
+        command = " ".join(self.manager.install_command(offline=self.offline))
         return [f"missing: {', '.join(self.missing)}", f"run: {command} (in {self.manager.workspace_root})"]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         still_missing = missing_packages(self.manager.project)
         if not still_missing:
             return StepOutcome("skipped", "every Prisma package is installed")
-        result = run_command(ctx, self.name, self.manager.install_command(), self.manager.workspace_root)
-        if result.returncode != 0:
-            return StepOutcome("failed", f"the install failed (exit {result.returncode})", (result.tail(),))
+        command = self.manager.install_command(offline=self.offline)
+        result = run_command(ctx, self.name, command, self.manager.workspace_root)
         after = missing_packages(self.manager.project)
-        if after:
-            return StepOutcome("failed", f"still missing after the install: {', '.join(after)}", (result.tail(),))
+        if result.returncode != 0 or after:
+            failed = f"the install failed (exit {result.returncode})" if result.returncode != 0 else "the install ran"
+            lacking = f": {', '.join(after)} still missing" if after else ""
+            # Read by the verdict: a dev server started again after this cannot load what is missing.
+            ctx.extra["still_missing"] = after
+            return StepOutcome("failed", failed + lacking, (result.tail(),))
         return StepOutcome("done", f"reinstalled {', '.join(still_missing)}")
 
 
@@ -394,16 +399,18 @@ class RestartDevServers(Step):
         self.servers = [moved_server(server, old, new) for server in self.servers]
         self.folders = [moved(folder, old, new) for folder in self.folders]
 
-    def _lost(self, details: list[str]) -> StepOutcome | None:
+    def _lost(self, ctx: StepContext, details: list[str]) -> StepOutcome | None:
         gone = [serving for serving in self.left_serving if not serving.still_runs()]
         if not gone:
             return None
+        # Kept in the journal, so that `check` says it too while it does not run (`gone_servers.py`).
+        ctx.extra["gone"] = [gone_servers.record(serving) for serving in gone]
         names = "; ".join(serving.label for serving in gone)
         message = f"a server of the project that this repair left running does not run now: {names}; start it again"
         return StepOutcome("failed", message, tuple(details))
 
     def run(self, ctx: StepContext) -> StepOutcome:
-        lost = self._lost([]) if not self.servers else None
+        lost = self._lost(ctx, []) if not self.servers else None
         if lost is not None:
             return lost
         if not self.servers:
@@ -424,7 +431,7 @@ class RestartDevServers(Step):
                 kept += 1
             elif ended == "not back":
                 not_back.append(server)
-        lost = self._lost(details)
+        lost = self._lost(ctx, details)
         if lost is not None:
             return lost
         if not_back:
