@@ -303,13 +303,13 @@ class DevCommand:
     def _diagnoser_for(self, needs_facts: bool) -> Diagnoser:
         from dataclasses import replace
 
-        from prisma_doctor.cli.explain import load_facts
         from prisma_doctor.diagnosis import Diagnoser
+        from prisma_doctor.diagnosis.facts import facts_for_folder
 
         if self._diagnoser is None:
             self._diagnoser = Diagnoser(None)
         if needs_facts and time.monotonic() - self._facts_read_at > FACTS_MAX_AGE_SECONDS:
-            facts = load_facts(self.root, ran_in=self.cwd)
+            facts = facts_for_folder(self.root, ran_in=self.cwd)
             if facts is not None and facts.dev_server_started_at is None:
                 # The command we run is the dev server: it loaded the client when we started it.
                 facts = replace(facts, dev_server_started_at=self.started_at)

@@ -73,6 +73,23 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     return replace(facts_from_state(replace(state, running=running)), dev_server_running=bool(servers))
 
 
+def facts_for_folder(folder: Path, ran_in: Path | None = None) -> ProjectFacts | None:
+    """The facts of the Prisma project a folder stands for, or None when it holds no readable one (a log alone still
+    speaks). A workspace's app (`apps/web`) stands for the one Prisma project it uses: its own folder has no schema.
+    Frames printed relative to the folder the dev server ran in resolve against `ran_in` (by default `folder`)."""
+    from dataclasses import replace
+
+    from prisma_doctor.workspace import prisma_projects_for
+
+    projects = prisma_projects_for(folder)
+    project = projects[0] if len(projects) == 1 else folder
+    try:
+        facts = project_facts(project)
+    except (OSError, ValueError):
+        return None
+    return replace(facts, source_root=str(ran_in or folder)) if facts.schema is not None else None
+
+
 def running_dev_server(root: Path) -> DevServerLock | None:
     """The lock of the project's `next dev` while its process lives (a killed one leaves its lock behind)."""
     import psutil
