@@ -105,18 +105,28 @@ def _current_last(
         if isinstance(event, ev.DevServerReady):
             yield from (_history(finding, event) for finding in held.values())
             held = {}
+        elif isinstance(event, ev.RequestSucceeded):
+            # The request that failed answers now: its failure is over, whatever the server did in between.
+            over = {key: f for key, f in held.items() if f.data.get("route") == event.path}
+            yield from (_history(finding, event) for finding in over.values())
+            held = {key: f for key, f in held.items() if key not in over}
         for finding in _remembered(diagnoser, event, known):
             seen = held.get(finding.key)
             held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
     yield from held.values()
 
 
-def _history(finding: Finding, restart: ev.DevServerReady) -> Finding:
+def _history(finding: Finding, since: ev.DevServerReady | ev.RequestSucceeded) -> Finding:
     if finding.severity not in (Severity.ERROR, Severity.WARNING):
         return finding
-    # The restart goes in `data`, not the message: the same error before each of many restarts stays one finding.
-    said = "Before a later restart of the dev server, it printed: "
-    data = {**finding.data, "history": True, "restart": {"line": restart.line, "text": restart.text[:200]}}
+    # What ended it goes in `data`, not the message: the same error before each of many restarts stays one finding.
+    what = {"line": since.line, "text": since.text[:200]}
+    if isinstance(since, ev.RequestSucceeded):
+        said = f"Earlier in the log, resolved since ({since.method} {since.path} answered later): "
+        data = {**finding.data, "history": True, "resolved": what}
+    else:
+        said = "Earlier in the log, before a restart of the dev server: "
+        data = {**finding.data, "history": True, "restart": what}
     return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
 
 

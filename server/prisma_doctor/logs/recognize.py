@@ -18,12 +18,14 @@ from prisma_doctor.catalogue import PRISMA_CODES, match_message
 from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs import json_record
-from prisma_doctor.logs.routes import failed_request_of, failed_route
+from prisma_doctor.logs.routes import failed_request_of, failed_route, succeeded_request
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
 # A block that has not ended after this many lines is closed anyway (bounded memory for endless stacks).
 MAX_BLOCK_LINES = 200
+# The most paths of failed requests a recognizer watches for a later success (bounded memory for any log).
+MAX_FAILED_PATHS = 64
 _MAX_MARKED_CODE = 1000
 
 _PRISMA_ACTIONS = frozenset(
@@ -193,6 +195,9 @@ _ANCHOR_CANDIDATES = tuple(
         r"You are about to drop",
         r"shadow database",
         r"estart(?:ing|ed)",
+        # Not an anchor word either: a request line (`GET /posts 200 in 5ms`), read for the success of a path that
+        # failed before (`Recognizer._succeeded`). A letter class first: the engine skips to it as to a literal.
+        r"[GHPD](?:ET|EAD|OST|UT|ATCH|ELETE) /",
         # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
         # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
         r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
@@ -288,6 +293,8 @@ class Recognizer:
         # The line before this one, when it was read (a bundler prints the importing file on the line before its
         # `Module not found`); `LogReader` reads the last line of every run it skips so that it always is.
         self._previous: str | None = None
+        # The paths of the requests that failed with an error, until a request line says one answered again.
+        self._failed_paths: set[str] = set()
 
     def feed_line(self, line: str) -> list[ev.Event]:
         # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
@@ -295,9 +302,13 @@ class Recognizer:
         if line[:1] == "{" and (self.reading_block or _START_ANCHOR.search(line)):
             record = json_record.parse(line)
         if record is not None:
-            return self._read_record(line, record)
-        out = self._read_line(line)
-        self._previous = line
+            out = self._read_record(line, record)
+        else:
+            out = self._read_line(line)
+            self._previous = line
+        for event in out:
+            if isinstance(event, ev.ClientError) and event.route and len(self._failed_paths) < MAX_FAILED_PATHS:
+                self._failed_paths.add(event.route)
         return out
 
     def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
@@ -373,6 +384,9 @@ class Recognizer:
 
     # A line outside any block.
     def _start(self, line: str, out: list[ev.Event]) -> None:
+        if self._failed_paths and (answered := self._succeeded(line)) is not None:
+            out.append(answered)
+            return
         if not _START_ANCHOR.search(line):
             return
         n = self._line_number
@@ -402,6 +416,14 @@ class Recognizer:
             self._migrations = ("pending" if pending else "failed", n, [])
             return
         out.extend(self._one_line_event(line, n))
+
+    def _succeeded(self, line: str) -> ev.RequestSucceeded | None:
+        """A request line answered 2xx/3xx for a path that failed before: that failure is over (said once)."""
+        request = succeeded_request(line)
+        if request is None or request.path not in self._failed_paths:
+            return None
+        self._failed_paths.discard(request.path)
+        return ev.RequestSucceeded(line=self._line_number, text=line.strip(), method=request.method, path=request.path)
 
     def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
         # A pattern that starts with an alternation is tried at every position of the line (~20x slower than one
