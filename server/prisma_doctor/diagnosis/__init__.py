@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from prisma_doctor.diagnosis.asked import decided_by_database
+from prisma_doctor.diagnosis.asked import decided_by_database, not_checked
 from prisma_doctor.diagnosis.client import invalid_value, unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
 from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
@@ -101,6 +101,8 @@ def _current_last(
     printed them is gone, and they say nothing of the one that runs now (a watcher restarts by itself after a
     generate). Held between restarts merged (`merge_repeated`), so a long log costs its distinct findings only."""
     held: dict[tuple[object, ...], Finding] = {}
+    # The findings of the latest event that found something wrong: the failure the log ends in.
+    latest: set[tuple[object, ...]] = set()
     for event in events:
         if isinstance(event, ev.DevServerReady):
             yield from (_history(finding, event) for finding in held.values())
@@ -110,10 +112,15 @@ def _current_last(
             over = {key: f for key, f in held.items() if f.data.get("route") == event.path}
             yield from (_history(finding, event) for finding in over.values())
             held = {key: f for key, f in held.items() if key not in over}
-        for finding in _remembered(diagnoser, event, known):
+        found = _remembered(diagnoser, event, known)
+        if any(finding.severity in (Severity.ERROR, Severity.WARNING) for finding in found):
+            latest = {finding.key for finding in found}
+        for finding in found:
             seen = held.get(finding.key)
             held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
-    yield from held.values()
+    # An older failure whose cause only the database decides, and that it could not decide now, is not named as the
+    # app's state: something else failed since (the database stopped answering, say) and it may be gone.
+    yield from (_unchecked(f) if key not in latest and not_checked(f) else f for key, f in held.items())
 
 
 def _history(finding: Finding, since: ev.DevServerReady | ev.RequestSucceeded) -> Finding:
@@ -127,6 +134,12 @@ def _history(finding: Finding, since: ev.DevServerReady | ev.RequestSucceeded) -
     else:
         said = "Earlier in the log, before a restart of the dev server: "
         data = {**finding.data, "history": True, "restart": what}
+    return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
+
+
+def _unchecked(finding: Finding) -> Finding:
+    said = "Earlier in the log, and it could not be checked now (other failures came after it): "
+    data = {**finding.data, "history": True}
     return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
 
 
