@@ -55,6 +55,10 @@ class Diagnoser:
             self.state.generated_after_ready = True
         found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database, self.database_pending)))
         facts = self.facts
+        if facts is not None and facts.unfinished is not None:
+            # One rule with the static check's: a client a repair that did not finish set aside is not "never
+            # generated".
+            found = [facts.unfinished.client_aside(finding) for finding in found]
         if facts is not None and facts.schema is not None:
             # The same rule as `check`'s (offers.py): a dev server runs when the facts saw one (`run`'s command, the
             # editor's terminal, a process of the project); the migrations folder decides between migrate and push.

@@ -28,6 +28,7 @@ CLIENT_CAUSED = frozenset(
         "unknown-argument",
         "code-ahead-of-schema",
         "client-not-generated",
+        "client-set-aside",
         "client-unresolvable",
         "client-version-mismatch",
         "engine-locked",
