@@ -134,6 +134,7 @@ class DevCommand:
     def run(self) -> int:
         from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
         from prisma_doctor.cli.child_process import send_signal, stop
+        from prisma_doctor.repair.devserver import restart_marker
 
         use_pty = os.name == "posix" and sys.stdout.isatty()
         # The app the command runs in: where its output is recorded and where a repair asks it to hold.
@@ -173,6 +174,8 @@ class DevCommand:
                 code = process.wait()
                 if not self._held(state, child_started):
                     return 128 - code if code < 0 else code
+                # In the recorded output too: what the old process printed is history to whoever reads it later.
+                record.write(restart_marker(escaped(" ".join(self.command)), str(self.cwd)))
         finally:
             run_control.withdraw(state)
             for sig, handler in previous.items():
