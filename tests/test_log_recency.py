@@ -12,10 +12,16 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from prisma_doctor.diagnosis import Diagnoser
+from prisma_doctor.diagnosis.facts import facts_for_folder
+from prisma_doctor.diagnosis.runtime_findings import RuntimeFindings
+from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.recognize import read_events
 from tests.helpers import doctor
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
@@ -63,6 +69,21 @@ def test_a_failure_whose_request_answers_again_later_is_earlier_in_the_log(
         assert finding["severity"] == "info" and finding["fixes"] == [], finding
         assert finding["message"].startswith("Earlier in the log, resolved since (GET /users answered later): ")
         assert finding["data"]["resolved"]["text"].startswith("GET /users 200"), finding
+
+    # The editor's rules: the runtime finding the failure gave is retired once the request answers.
+    kept = RuntimeFindings()
+    diagnoser = Diagnoser(facts_for_folder(project))
+    for event in read_events([server.log_file.read_bytes()]):
+        if isinstance(event, ev.RequestSucceeded):
+            assert kept.request_answered(event.path)
+        for finding in diagnoser.findings_for(event):
+            kept.add(finding, datetime.now(timezone.utc))
+    assert kept.findings() == []
+
+    # `run`: the same failure after the request answered again is news, said again (the log, twice over).
+    (tmp_path / "twice.log").write_bytes(server.log_file.read_bytes() * 2)
+    ran = doctor("run", "--project", str(project), "--", "cat", str(tmp_path / "twice.log"), cwd=project)
+    assert ran.stderr.count("[db-missing-column]") == 2, ran.stderr
 
 
 def test_the_crash_after_a_watchers_restart_is_current_and_the_failure_before_it_is_not(

@@ -123,7 +123,8 @@ class DevCommand:
         self._facts: ProjectFacts | None = None
         self._facts_read_at = 0.0
         self._diagnoser: Diagnoser | None = None
-        self._shown: set[tuple] = set()
+        # Each finding said, with the request that failed with it (None: no request known).
+        self._shown: dict[tuple, object] = {}
         self._interrupted = False
         # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
         self._orphans = Orphans()
@@ -288,17 +289,20 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady
+        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady, RequestSucceeded
 
         for event in events:
             if isinstance(event, DevServerReady):
                 # A new server process: the same failure from it is news, said again.
                 self._shown.clear()
+            elif isinstance(event, RequestSucceeded):
+                # The request answers now: if it fails again, that is news too.
+                self._shown = {key: route for key, route in self._shown.items() if route != event.path}
             diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:
                     continue
-                self._shown.add(finding.key)
+                self._shown[finding.key] = finding.data.get("route")
                 text = finding_line(finding).replace("\n", "\n    ")
                 with self._stderr_lock:
                     print(f"prisma-doctor: {text}", file=sys.stderr, flush=True)
