@@ -112,3 +112,6 @@ def test_the_crash_after_a_watchers_restart_is_current_and_the_failure_before_it
     earlier = [f for f in findings if f["severity"] != "error"]
     assert earlier and all(f["data"].get("history") for f in earlier), findings
     assert all(f["message"].startswith("Earlier in the log, before a restart of the dev server: ") for f in earlier)
+    # The client that rejected `nickname` is gone from disk: nothing claims the client on disk has it.
+    (rejected,) = [f for f in earlier if "nickname" in f["message"]]
+    assert "no generated client is on disk now" in rejected["message"], rejected
