@@ -195,14 +195,18 @@ _ANCHOR_CANDIDATES = tuple(
         r"You are about to drop",
         r"shadow database",
         r"estart(?:ing|ed)",
-        # Not an anchor word either: a request line (`GET /posts 200 in 5ms`), read for the success of a path that
-        # failed before (`Recognizer._succeeded`). A letter class first: the engine skips to it as to a literal.
-        r"[GHPD](?:ET|EAD|OST|UT|ATCH|ELETE) /",
         # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
         # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
         r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
     )
 )
+
+
+def _paths_candidate(paths: frozenset[str]) -> re.Pattern[str]:
+    """Where a request line for one of `paths` can be (`GET /posts 200 in 5ms`, `[200] GET /posts`): looked for only
+    while a failed request's path waits for its success (`Recognizer.watched_paths`), and only for those paths, since
+    a busy server's log is mostly request lines."""
+    return re.compile("(?:" + "|".join(re.escape(path) for path in sorted(paths)) + r")(?=\s)")
 
 
 def _first(match: re.Match[str], *names: str) -> str | None:
@@ -358,6 +362,11 @@ class Recognizer:
     def reading_block(self) -> bool:
         """A block is open: every line matters until it ends."""
         return self._block is not None or self._schema is not None or self._migrations is not None
+
+    @property
+    def watched_paths(self) -> frozenset[str]:
+        """The paths of failed requests that wait for a success: their request lines matter."""
+        return frozenset(self._failed_paths)
 
     @property
     def lines_read(self) -> int:
@@ -793,6 +802,7 @@ class LogReader:
         # Where each candidate pattern matches next, searched again only once reading has passed it: a line full of
         # anchor words (`EPERM 'EPERM '...`) costs one search per pattern, not a match object for every word.
         ahead = [-1] * len(_ANCHOR_CANDIDATES)
+        request_ahead, watched, candidate = -1, frozenset[str](), None
         while position < end:
             if recognizer.reading_block:
                 line_end = body.index("\n", position)
@@ -804,6 +814,14 @@ class LogReader:
                     match = _ANCHOR_CANDIDATES[index].search(body, position)
                     ahead[index] = match.start() if match else end
             found = min(ahead)
+            paths = recognizer.watched_paths
+            if paths:
+                if paths != watched:
+                    watched, candidate, request_ahead = paths, _paths_candidate(paths), -1
+                if request_ahead < position and candidate is not None:
+                    match = candidate.search(body, position)
+                    request_ahead = match.start() if match else end
+                found = min(found, request_ahead)
             if found == end:
                 self._skip(body, position, end, out)
                 return
