@@ -115,3 +115,14 @@ def test_the_crash_after_a_watchers_restart_is_current_and_the_failure_before_it
     # The client that rejected `nickname` is gone from disk: nothing claims the client on disk has it.
     (rejected,) = [f for f in earlier if "nickname" in f["message"]]
     assert "no generated client is on disk now" in rejected["message"], rejected
+
+
+def test_vites_start_is_a_restart_after_which_the_old_errors_are_history(watch_template: Path, tmp_path: Path) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "vite")
+    server = NpmRunDev(project, tmp_path / "dev.log").start()
+    try:
+        assert server.users().status == 200
+    finally:
+        server.stop()
+    (ready,) = [e for e in read_events([server.log_file.read_bytes()]) if isinstance(e, ev.DevServerReady)]
+    assert ready.text.startswith("VITE v") and " ready in " in ready.text, server.output

@@ -117,6 +117,9 @@ def test_a_live_repairs_request_has_the_command_started_again(tmp_path: Path, ac
     assert "sh -c" in marker and f"(in {tmp_path})" in marker, recorded
     (restart,) = [e for e in read_events([recorded]) if isinstance(e, DevServerReady)]
     assert restart.text == marker
+    # And in the terminal, where a person (or the editor, reading the terminal) sees `run` start it again.
+    (said,) = [e for e in read_events([stderr]) if isinstance(e, DevServerReady)]
+    assert said.text.startswith("prisma-doctor: starting `sh -c") and said.text.endswith("` again"), said
 
 
 def test_a_request_for_another_run_of_the_folder_is_not_this_runs(tmp_path: Path) -> None:

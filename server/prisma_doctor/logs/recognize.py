@@ -129,11 +129,13 @@ _ENGINE_ERROR = re.compile(r"\b(?P<err>EPERM|EBUSY|EACCES)\b")
 _GENERATED = re.compile(r"Generated Prisma Client \((?P<inside>[^()]*)\) to (?P<output>\S+)")
 _READY = re.compile(r"^\s*✓ Ready in\b")
 # A watcher starting the server again (its process loads the client anew): tsx's `[tsx] change in ./x Restarting...`,
-# nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, and a repair's own
-# restart in the output it records.
+# nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, Vite's start
+# (`VITE v7.2.6  ready in 2683 ms`), a repair's own restart in the output it records, and `prisma-doctor run`'s of
+# its command in its terminal (`prisma-doctor: starting `npx vite dev` again`).
 _RESTARTED = re.compile(
     r"^\s*(?:[\d:.]{1,12} (?:[AP]M )?)?\[tsx\] .{0,500}\bRestarting\.\.\."
     r"|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$|^--- prisma-doctor restarted: "
+    r"|^\s*VITE v\d[\w.-]{0,40}\s+ready in \d|^prisma-doctor: starting `.{1,1000}` again$"
 )
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
@@ -170,7 +172,7 @@ _START_ANCHOR = re.compile(
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
     r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
-    r"|Restarting|restarting due|prisma-doctor restarted"
+    r"|Restarting|restarting due|prisma-doctor restarted|ready in|prisma-doctor: starting `"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -195,6 +197,7 @@ _ANCHOR_CANDIDATES = tuple(
         r"You are about to drop",
         r"shadow database",
         r"estart(?:ing|ed)",
+        r"tarting `",
         # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
         # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
         r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
@@ -454,8 +457,7 @@ class Recognizer:
         elif (m := _GENERATED.search(line)) and (version := _generated_version(m.group("inside"))):
             yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
         elif _READY.search(line) or (
-            ("Restarting" in line or "restarting due" in line or "prisma-doctor restarted" in line)
-            and _RESTARTED.search(line)
+            ("estart" in line or "ready in" in line or "starting `" in line) and _RESTARTED.search(line)
         ):
             yield ev.DevServerReady(line=n, text=text)
         elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
