@@ -14,6 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from prisma_doctor.logs.events import DevServerReady
+from prisma_doctor.logs.recognize import read_events
 from prisma_doctor.process_start import now_key, start_key
 from prisma_doctor.run_control import record_name, request_name
 from prisma_doctor.state_folder import StateFolder
@@ -116,6 +118,16 @@ def test_a_live_repairs_request_has_the_command_started_again(tmp_path: Path, ac
         assert "a repair stopped the dev server" in stderr
     assert "starting `sh -c" in stderr and "again" in stderr, stderr
     assert run.returncode == 3  # started again once; the command ended at once, and with no request `run` exits
+    # The recorded output says where the new process begins: what the old one printed is history to a later reader
+    # (explain, the editor's follower), read as a restart.
+    recorded = StateFolder(tmp_path).read_text("dev-output.log") or ""
+    (marker,) = [line for line in recorded.splitlines() if line.startswith("--- prisma-doctor restarted: ")]
+    assert "sh -c" in marker and f"(in {tmp_path})" in marker, recorded
+    (restart,) = [e for e in read_events([recorded]) if isinstance(e, DevServerReady)]
+    assert restart.text == marker
+    # And in the terminal, where a person (or the editor, reading the terminal) sees `run` start it again.
+    (said,) = [e for e in read_events([stderr]) if isinstance(e, DevServerReady)]
+    assert said.text.startswith("prisma-doctor: starting `sh -c") and said.text.endswith("` again"), said
 
 
 def test_a_request_for_another_run_of_the_folder_is_not_this_runs(tmp_path: Path) -> None:

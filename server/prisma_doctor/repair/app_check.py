@@ -362,14 +362,13 @@ def _mtime(path: Path) -> float:
 
 def _diagnosed(root: Path, events: Sequence[Event], started_at: float | None) -> tuple[Finding, ...]:
     """The errors among `events`, as findings with their cause (the project's facts; the server's start when known)."""
-    from prisma_doctor.diagnosis import Diagnoser, project_facts
+    from prisma_doctor.diagnosis import Diagnoser
+    from prisma_doctor.diagnosis.facts import facts_for_folder
 
     if not events:
         return ()
-    try:
-        facts = project_facts(root)
-    except (OSError, ValueError):
-        facts = None
+    # `root` is the folder the dev server runs in: in a workspace an app (`apps/web`), whose schema is its package's.
+    facts = facts_for_folder(root)
     if facts is not None and started_at is not None:
         facts = replace(facts, dev_server_started_at=datetime.fromtimestamp(started_at, tz=timezone.utc))
     diagnoser = Diagnoser(facts)

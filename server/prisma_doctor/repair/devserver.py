@@ -438,6 +438,12 @@ class Restarted:
     tool: str = ""  # what serves, as the server it replaces was told (devserver_kinds)
 
 
+def restart_marker(command: str, cwd: str) -> bytes:
+    """The line a server's recorded output gets where it was started again (by a repair, or by `run` for one): what
+    came before it is the old process's (`logs.recognize` reads it as a restart), and what follows, the new one's."""
+    return f"\n--- prisma-doctor restarted: {command} (in {cwd})\n".encode()
+
+
 def restart(
     server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted:
@@ -446,7 +452,7 @@ def restart(
     folder = StateFolder(root)
     log_path = folder.path / "dev-output.log"
     log = folder.append("dev-output.log")
-    log.write(f"\n--- prisma-doctor restarted: {server.shown_command} (in {server.cwd})\n".encode())
+    log.write(restart_marker(server.shown_command, server.cwd))
     log.flush()
     try:
         child = subprocess.Popen(

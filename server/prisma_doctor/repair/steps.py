@@ -732,7 +732,8 @@ class VerifyApp(Step):
             "(its watcher): it runs the new client, so the failure is not an old client's"
             for s in fresh_servers
         ]
-        came_back = {f.key: f for answer in failed for f in answer.came_back}
+        # Each once: the same error printed for two routes (or at two frames of one call) is one line of the verdict.
+        came_back = {(f.code, f.message): f for answer in failed for f in answer.came_back}
         details += [f"{f.code}: {f.message}" for f in came_back.values()]
         fresh = check_project(ctx.root)
         details += [f"check: {f.code}: {f.message}" for f in fresh.findings if f.severity == Severity.ERROR]
