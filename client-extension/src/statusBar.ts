@@ -38,6 +38,10 @@ export function worstDisplay(states: SyncState[]): Display {
     return alike.every((state) => state.display === worst) ? worst : 'out-of-sync';
 }
 
+function counted(problems: number): string {
+    return `${problems} ${problems === 1 ? 'problem' : 'problems'}`;
+}
+
 export function statusText(display: Shown, problems: number): string {
     switch (display) {
         case 'starting':
@@ -49,12 +53,13 @@ export function statusText(display: Shown, problems: number): string {
             return '$(debug-disconnect) Prisma: not compared with the database';
         case 'unknown':
             return '$(question) Prisma: not checked';
+        // The worst kind of problem (the server decides it, status.py), with how many problems there are in all.
         case 'out-of-sync':
-            return `$(warning) Prisma: out of sync (${problems} ${problems === 1 ? 'problem' : 'problems'})`;
+            return `$(warning) Prisma: out of sync (${counted(problems)})`;
         case 'database-behind':
-            return '$(database) Prisma: database behind';
+            return `$(database) Prisma: database behind (${counted(problems)})`;
         case 'dev-server-stale':
-            return '$(debug-restart) Prisma: dev server stale';
+            return `$(debug-restart) Prisma: dev server stale (${counted(problems)})`;
         case 'repairing':
             return '$(sync~spin) Prisma: repairing…';
         case 'error':

@@ -29,7 +29,7 @@ async def test_the_display_follows_the_findings(client: LanguageClient, synced_p
     behind = sync_states(client)[-1]
     assert [f.code for f in behind.findings] == ["migration-failed"]
     assert (behind.state, behind.display, behind.problems) == ("out-of-sync", "database-behind", 1)
-    assert behind.summary == "Prisma: database behind (1)"
+    assert behind.summary == "Prisma: database behind (1 problem)"
 
     # The dev server restarts: what was seen before is history, and the project is in sync again.
     client.protocol.notify("prismaDoctor/terminalOutput", {"data": " ✓ Ready in 1204ms\r\n", "terminal": "migrate"})
