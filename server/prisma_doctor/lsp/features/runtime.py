@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
-from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
+from prisma_doctor.diagnosis.facts import facts_from_state
 from prisma_doctor.diagnosis.runtime_findings import RuntimeFindings
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
@@ -242,10 +242,8 @@ class RuntimeFeature(LanguageFeature):
             return
         runtime = self._runtime(session)
         runtime.facts = None
-        # Next's lock says when a running `next dev` started; without one, the last `✓ Ready` seen in its output.
-        running = _newest(running_dev_server(f.folder) for f in runtime.followers)
-        # (A running dev server older than the client is the static check's own finding: full_check.py.)
-        runtime.findings.reconsider(session.state, running or runtime.ready_at)
+        # Which running dev server is behind the client is the static check's own verdict (full_check.py).
+        runtime.findings.reconsider(session.state)
 
     def _facts(self, session: ProjectSession) -> ProjectFacts:
         runtime = self._runtime(session)
