@@ -7,7 +7,8 @@ behind `dev-server-stale` in `check` and the editor (full_check.py), which the r
 - Vite (and the frameworks on it: SvelteKit, React Router, Remix, Astro, Nuxt) reloads a server module whose file
   changes: its output (`.prisma-doctor/dev-output.log`, written by `prisma-doctor run` or by a repair's restart)
   shows it (`5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts`), at or after the
-  generation. Not stale. The time Vite printed is of the day, the server's local one: it is taken on the day the
+  generation, or that it restarted its server (`[vite] server restarted.`, every module it serves loaded anew).
+  Not stale. The time Vite printed is of the day, the server's local one: it is taken on the day the
   output was last written, or the day before.
 - Vite does not watch `node_modules`: a client there is never reloaded (nor one Vite does not serve, such as a
   package its config loads). Stale. A client elsewhere that the output does not show reloaded (no output of the
@@ -87,7 +88,7 @@ def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path
     folders = [_real(client) for client in clients]
     last = None
     for reload in server_reloads(read_lines([data])):
-        if any(_inside(file, server.cwd, folders) for file in reload.files):
+        if reload.everything or any(_inside(file, server.cwd, folders) for file in reload.files):
             last = reload
     if last is None:
         return None

@@ -406,15 +406,16 @@ def _port_from_command(command: tuple[str, ...]) -> int | None:
 
 def serving_since(server: DevServer) -> float | None:
     """When the process that answers for `server` started (epoch seconds): the one of its tree that listens on its
-    port, else the child a watcher runs (a worker that listens nowhere), else the server process. A watcher (`tsx
-    watch`, `node --watch`, nodemon) starts that process again when a file it watches changes: its start, not the
-    watcher's, says which client it loaded."""
+    port, else the child a watcher runs when it has no port (a worker that listens nowhere), else the server process.
+    A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when a file it watches changes: its
+    start, not the watcher's, says which client it loaded."""
     listener = listeners.listener_on(server.pid, server.port) if server.port is not None else None
     if listener is not None:
         return listener.started
     try:
         process = psutil.Process(server.pid)
-        child = _running_child(process) if reruns_child(server.tool) else None
+        # A server with a port that nothing listens on is between two children: the new one does not answer yet.
+        child = _running_child(process) if server.port is None and reruns_child(server.tool) else None
         return started_at(child or process)
     except psutil.Error:
         return None
