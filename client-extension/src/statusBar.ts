@@ -21,6 +21,12 @@ const DISPLAY_RANK: Record<Display, number> = {
     repairing: 5,
 };
 const MAX_TOOLTIP_FINDINGS = 12;
+// The displays of a project with problems, and their icons (as `statusText` shows them).
+const DRIFT_ICON: Partial<Record<Display, string>> = {
+    'out-of-sync': '$(warning)',
+    'database-behind': '$(database)',
+    'dev-server-stale': '$(debug-restart)',
+};
 
 export interface ProjectFinding {
     project: string;
@@ -141,7 +147,11 @@ export class SyncStatusBar implements Disposable {
             summary = states.length === 1 ? worst.summary : `${states.length} projects; worst: ${basename(worst.project)}`;
         }
         const problems = states.reduce((total, state) => total + state.problems, 0);
-        this.item.text = statusText(display, problems);
+        // One project's problems: the server's own words for them (`dev server may be stale`, `a repair did not
+        // finish`), which name the same kind with the same count.
+        const icon = display === 'starting' ? undefined : DRIFT_ICON[display];
+        const words = states.length === 1 ? states[0].summary : undefined;
+        this.item.text = icon !== undefined && words ? `${icon} ${words}` : statusText(display, problems);
         this.item.backgroundColor =
             display === 'error'
                 ? new ThemeColor('statusBarItem.errorBackground')
