@@ -67,3 +67,12 @@ def test_a_restarted_server_loads_everything_anew() -> None:
 )
 def test_what_is_not_a_server_reload(line: str) -> None:
     assert list(server_reloads([line])) == []
+
+
+def test_the_recognizer_says_a_reload_so_that_the_editor_judges_the_server_again() -> None:
+    from prisma_doctor.logs import events as ev
+    from prisma_doctor.logs.recognize import recognize
+
+    events = list(recognize(read_lines([VITE_6_OUTPUT])))
+    assert [type(e) for e in events] == [ev.ServerModulesReloaded, ev.ServerModulesReloaded]
+    assert events[1].text == "5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts"

@@ -197,16 +197,18 @@ class RuntimeFeature(LanguageFeature):
     def _diagnose(self, session: ProjectSession, stream: _Stream, events: list[ev.Event], now: datetime) -> None:
         runtime = self._runtime(session)
         stream.diagnoser.facts = self._facts_of(session, stream)
-        restarted = False
+        restarted = reloaded = False
         for event in events:
             if isinstance(event, ev.DevServerReady):
                 runtime.ready_at = now
                 runtime.findings.dev_server_restarted(now)
                 restarted = True
+            reloaded = reloaded or isinstance(event, ev.ServerModulesReloaded)
             for finding in stream.diagnoser.findings_for(event):
                 runtime.findings.add(finding, now)
-        if restarted:
-            # The static check's `dev-server-stale` judged the server that was running then: judge the new one.
+        if restarted or reloaded:
+            # The static check's `dev-server-stale` judged the server as it was then: judge it again (a new process,
+            # or Vite's reload of the client, which may come after the check a generate started).
             self.sync.schedule(session)
         self._changed(session)
 
