@@ -171,30 +171,35 @@ def _provider(block: Block) -> str | None:
 
 
 def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Finding]:
-    """`dev-server-stale` for each of the running dev `servers` that started before the project's newest client was
-    generated: it still serves the client it loaded at start."""
+    """`dev-server-stale` for each of the running dev `servers` that still serves a client older than the project's
+    newest one (`staleness.judge`: decided, or said as undecided)."""
 
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
     from prisma_doctor.repair.devserver import serving_since
+    from prisma_doctor.staleness import judge
 
     generated = newest_generation(state)
     if generated is None:
         return []
+    clients = [c.client.path for c in state.clients if c.client is not None]
     findings: list[Finding] = []
     for server in servers:
+        stale = judge(server, generated, clients)
         started = serving_since(server)
-        if started is None:
+        if stale is None or started is None:
             continue
-        if started < generated.timestamp():
-            finding = stale_dev_server(generation_location(state), which=f"in {server.cwd} (pid {server.pid})")
-            data = {
-                "pid": server.pid,
-                "command": mask_command(server.command),
-                "cwd": server.cwd,
-                "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
-                "generatedAt": generated.isoformat(),
-            }
-            findings.append(replace(finding, data=data))
+        which = f"in {server.cwd} (pid {server.pid})"
+        finding = stale_dev_server(generation_location(state), which=which, why=stale.why, decided=stale.decided)
+        data = {
+            "pid": server.pid,
+            "command": mask_command(server.command),
+            "cwd": server.cwd,
+            "tool": server.tool,
+            "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
+            "generatedAt": generated.isoformat(),
+            "decided": stale.decided,
+        }
+        findings.append(replace(finding, data=data))
     return findings
 
 

@@ -40,7 +40,13 @@ from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import inspectors, listeners
-from prisma_doctor.repair.devserver_kinds import MANAGER_ENTRIES, dev_server_tool, is_plain_script, launchable
+from prisma_doctor.repair.devserver_kinds import (
+    MANAGER_ENTRIES,
+    dev_server_tool,
+    is_plain_script,
+    launchable,
+    reruns_child,
+)
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -402,15 +408,33 @@ def _port_from_command(command: tuple[str, ...]) -> int | None:
 
 def serving_since(server: DevServer) -> float | None:
     """When the process that answers for `server` started (epoch seconds): the one of its tree that listens on its
-    port, else the server process. A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when
-    the client's files change: its start, not the watcher's, says which client it loaded."""
+    port, else the child a watcher runs when it has no port (a worker that listens nowhere), else the server process.
+    A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when a file it watches changes: its
+    start, not the watcher's, says which client it loaded."""
     listener = listeners.listener_on(server.pid, server.port) if server.port is not None else None
     if listener is not None:
         return listener.started
     try:
-        return started_at(psutil.Process(server.pid))
+        process = psutil.Process(server.pid)
+        # A server with a port that nothing listens on is between two children: the new one does not answer yet.
+        child = _running_child(process) if server.port is None and reruns_child(server.tool) else None
+        return started_at(child or process)
     except psutil.Error:
         return None
+
+
+def _running_child(watcher: psutil.Process) -> psutil.Process | None:
+    """The child a watcher runs now: its newest live child that is a runtime or a shell (nodemon runs `sh -c`), not
+    a helper of the watcher's own."""
+    children: list[tuple[float, psutil.Process]] = []
+    for child in watcher.children():
+        with contextlib.suppress(psutil.Error, OSError):
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = child.cmdline()
+            if is_runtime(child) or (len(cmdline) >= 2 and cmdline[1] == "-c"):
+                children.append((started_at(child), child))
+    return max(children, key=lambda pair: pair[0])[1] if children else None
 
 
 def still_running(server: DevServer) -> bool:
