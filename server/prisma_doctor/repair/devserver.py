@@ -436,8 +436,12 @@ class Restarted:
     tool: str = ""  # what serves, as the server it replaces was told (devserver_kinds)
 
 
+# How long a server started again is waited for until it answers: a first start through a cold cache, on a busy machine.
+RESTART_SECONDS = 180.0
+
+
 def restart(
-    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted:
     """Start `server.command` again, detached, and wait until its port answers (or it exits, or time runs out)."""
     _remove_stale_next_lock(root)
@@ -466,7 +470,7 @@ def restart(
 
 
 def restart_in_run(
-    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted | None:
     """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
     until the new server answers. Its output goes on into `run`'s terminal and record. None when that `run` is gone
