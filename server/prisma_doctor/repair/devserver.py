@@ -468,8 +468,12 @@ def restart_marker(command: str, cwd: str) -> bytes:
     return f"\n--- prisma-doctor restarted: {command} (in {cwd})\n".encode()
 
 
+# How long a server started again is waited for until it answers: a first start through a cold cache, on a busy machine.
+RESTART_SECONDS = 180.0
+
+
 def restart(
-    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted:
     """Start `server.command` again, detached, and wait until its port answers (or it exits, or time runs out)."""
     _remove_stale_next_lock(root)
@@ -498,7 +502,7 @@ def restart(
 
 
 def restart_in_run(
-    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted | None:
     """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
     until the new server answers. Its output goes on into `run`'s terminal and record. None when that `run` is gone
