@@ -207,7 +207,7 @@ class RuntimeFeature(LanguageFeature):
                 runtime.findings.add(finding, now)
         if restarted:
             # The static check's `dev-server-stale` judged the server that was running then: judge the new one.
-            self.sync.schedule(session)
+            self.sync.surroundings_changed(session)
         self._changed(session)
 
     def _facts_of(self, session: ProjectSession, stream: _Stream) -> ProjectFacts:
@@ -280,7 +280,7 @@ class RuntimeFeature(LanguageFeature):
             if not first:
                 if runtime.findings.dev_server_restarted(started):
                     self._changed(session)
-                self.sync.schedule(session)
+                self.sync.surroundings_changed(session)
 
     def shutdown(self) -> None:
         if self._poll is not None:
