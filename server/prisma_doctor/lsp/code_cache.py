@@ -59,6 +59,8 @@ def cached_attrs_code(path: Path | None) -> Generator[None, None, None]:
     def compile_cached(source: Any, filename: Any, mode: str, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or not isinstance(source, str) or not isinstance(filename, str):
             return compile(source, filename, mode, *args, **kwargs)
+        if _differs_in_every_process(source):
+            return compile(source, filename, mode, flags, True)
         key = blake2b(f"{mode}\0{filename}\0{source}".encode(), digest_size=16).digest()
         code = known.get(key)
         if type(code) is not CodeType:  # not cached (or a damaged cache that still unmarshals)
@@ -75,6 +77,17 @@ def cached_attrs_code(path: Path | None) -> Generator[None, None, None]:
         if any(known.get(key) is not code for key, code in used.items()):
             # Only what this start used: entries of older attrs or lsprotocol versions go at their first upgrade.
             _store(path, used)
+
+
+def _differs_in_every_process(source: str) -> bool:
+    """attrs salts a hashable class's `__hash__` with the hash of a name (`return hash((6246564338, self.a, ...`),
+    which string hashing's random seed makes differ in every process (cattrs' `AttributeOverride`, imported with
+    pygls). Such a source is never asked for twice: kept, it only made every start write the whole cache again."""
+    at = source.find("hash((")
+    if at < 0:
+        return False
+    salt = source[at + 6 :].lstrip().partition(",")[0]
+    return salt.lstrip("-").isdigit()
 
 
 def _load(path: Path) -> dict[bytes, Any]:
