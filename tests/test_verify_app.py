@@ -355,3 +355,10 @@ def test_a_next_app_under_a_base_path_is_asked_there(tmp_path: Path, app: App) -
     assert failed.status == "failed" and "GET /base/posts on localhost" in failed.message, failed
     app.statuses["/base/posts"] = 200
     assert verify(tmp_path, app, [FailedRequest("GET", "/posts")], tool="next").status == "done"
+
+
+def test_a_failure_whose_output_cut_its_message_is_named_by_its_call(tmp_path: Path) -> None:
+    # User trial 4, item 17: "the failure at ``": a header whose message the output never printed (the server died
+    # or the log was cut), and no frame. It is named by the call the header names, never by an empty quote.
+    _output(tmp_path, then="ready\nInvalid `prisma.user.findMany()` invocation:\n\n\nGET /other 200 in 3ms\n")
+    assert failures_without_request(tmp_path) == ["`prisma.user.findMany()`"]

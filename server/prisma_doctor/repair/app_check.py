@@ -117,9 +117,18 @@ def _site(error: ClientError, root: Path) -> str:
     message."""
     where = error.source
     if where is None:
-        return f"`{error.text.strip()[:80]}`"
+        return f"`{_said(error)}`"
     source = built_source(where, root) if where.is_build_output else None
     return f"{source[0]}:{source[1]}" if source is not None else f"{where.file}:{where.line}"
+
+
+def _said(error: ClientError) -> str:
+    """The error as its output said it: its message, else (a header whose message the output cut) its call."""
+    if text := error.text.strip():
+        return text[:80]
+    if error.invocation:
+        return error.invocation.expression
+    return error.error_class or "a Prisma error"
 
 
 @dataclass(frozen=True)
