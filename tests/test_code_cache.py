@@ -157,3 +157,25 @@ def test_the_command_line_keeps_its_dataclasses_code_where_python_keeps_bytecode
     assert stored("off", PYTHONDONTWRITEBYTECODE="", PRISMA_DOCTOR_CODE_CACHE="0") == []
     [kept] = stored("bytecode", PYTHONDONTWRITEBYTECODE="")
     assert kept.parent.name == "prisma_doctor"
+
+
+# What `prisma-doctor serve` imports under the cache: pygls and cattrs too, whose classes attrs also builds.
+SERVER_IMPORTS = """
+from prisma_doctor.code_cache import cache_file, cached_attrs_code
+with cached_attrs_code(cache_file()):
+    from prisma_doctor.lsp.server import serve_stdio
+"""
+
+
+def test_a_warm_start_of_the_server_writes_nothing(tmp_path: Path) -> None:
+    """A class whose generated source differs in every process (attrs salts `__hash__` with a string's hash) is
+    compiled, not kept: keeping it made every start rewrite the whole cache (1.2 MB) before answering `initialize`."""
+    env = doctor_environment({"XDG_CACHE_HOME": str(tmp_path), "PRISMA_DOCTOR_CODE_CACHE": "1"})
+    subprocess.run([sys.executable, "-c", SERVER_IMPORTS], env=env, timeout=120, check=True)
+    [stored] = cache_files(tmp_path)
+    written = stored.stat().st_mtime_ns
+    for seed in ("1", "2"):  # two different salts
+        subprocess.run(
+            [sys.executable, "-c", SERVER_IMPORTS], env={**env, "PYTHONHASHSEED": seed}, timeout=120, check=True
+        )
+    assert stored.stat().st_mtime_ns == written

@@ -139,7 +139,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         try:
             # The working folder first: one read rules out nearly every process on the machine, where the user and
             # the program cost three (this runs on every check, so on every edit a person types).
-            if not is_inside(Path(process.cwd()), root) or not same_user(process) or not is_runtime(process):
+            if not _cwd_inside(process.cwd(), root) or not same_user(process) or not is_runtime(process):
                 continue
             tool = dev_server_tool(process.cmdline())
             if tool is None or is_editor(process, root):
@@ -153,6 +153,15 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     for owned in _run_children(root, claimed, protected):
         servers.append(owned)
     return servers
+
+
+def _cwd_inside(cwd: str, root: Path) -> bool:
+    """`is_inside` for a working folder as the system gives it (absolute, no `..`): on POSIX by its text, since this
+    runs for every process on the machine and a `Path` and a `relative_to` each cost more than reading the folder."""
+    if os.name == "nt":  # (Windows compares paths without case: `is_inside` knows how)
+        return is_inside(Path(cwd), root)
+    prefix = str(root)
+    return cwd == prefix or cwd.startswith(prefix.rstrip("/") + "/")
 
 
 def startup_environment(server: DevServer) -> tuple[int, dict[str, str]] | None:
