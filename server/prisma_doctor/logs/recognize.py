@@ -209,11 +209,21 @@ _ANCHOR_CANDIDATES = tuple(
 )
 
 
-def _paths_candidate(paths: frozenset[str]) -> re.Pattern[str]:
-    """Where a request line for one of `paths` can be (`GET /posts 200 in 5ms`, `[200] GET /posts`): looked for only
-    while a failed request's path waits for its success (`Recognizer.watched_paths`), and only for those paths, since
-    a busy server's log is mostly request lines."""
-    return re.compile("(?:" + "|".join(re.escape(path) for path in sorted(paths)) + r")(?=\s)")
+def _next_request_line(body: str, position: int, paths: frozenset[str]) -> int:
+    """Where a request line for one of `paths` can be next in `body` from `position` (`GET /posts 200 in 5ms`,
+    `[200] GET /posts`: the path followed by a space), else the body's end: looked for only while a failed request's
+    path waits for its success (`Recognizer.watched_paths`), and only for those paths, since a busy server's log is
+    mostly request lines. Plain searches: the paths are the log's own text, never a pattern."""
+    end = nearest = len(body)
+    for path in paths:
+        at = body.find(path, position, nearest + len(path))
+        while 0 <= at < nearest:
+            after = at + len(path)
+            if after < end and body[after].isspace():
+                nearest = at
+                break
+            at = body.find(path, at + 1, nearest + len(path))
+    return nearest
 
 
 def _first(match: re.Match[str], *names: str) -> str | None:
@@ -810,7 +820,7 @@ class LogReader:
         # Where each candidate pattern matches next, searched again only once reading has passed it: a line full of
         # anchor words (`EPERM 'EPERM '...`) costs one search per pattern, not a match object for every word.
         ahead = [-1] * len(_ANCHOR_CANDIDATES)
-        request_ahead, watched, candidate = -1, frozenset[str](), None
+        request_ahead, watched = -1, frozenset[str]()
         while position < end:
             if recognizer.reading_block:
                 line_end = body.index("\n", position)
@@ -825,10 +835,9 @@ class LogReader:
             paths = recognizer.watched_paths
             if paths:
                 if paths != watched:
-                    watched, candidate, request_ahead = paths, _paths_candidate(paths), -1
-                if request_ahead < position and candidate is not None:
-                    match = candidate.search(body, position)
-                    request_ahead = match.start() if match else end
+                    watched, request_ahead = paths, -1
+                if request_ahead < position:
+                    request_ahead = _next_request_line(body, position, paths)
                 found = min(found, request_ahead)
             if found == end:
                 self._skip(body, position, end, out)

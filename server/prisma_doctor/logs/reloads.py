@@ -16,13 +16,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import time
 
+# The line up to what Vite says it did; what follows (the files, a reason, a count) is read as text (`_said`): a
+# pattern that ran on to the line's end would try every place the files could end.
 _RELOAD = re.compile(
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2})\s?(?:(?P<half>[AaPp])\.?\s?[Mm]\.?)?\s+\[vite\]\s+"
-    r"(?:\((?P<environment>[\w-]{1,40})\)\s+)?(?:(?:page reload|hmr update)\s+(?P<files>\S.{0,4000}?)"
-    r"|(?P<restarted>server restarted\.))(?:\s+\(x\d+\))?\s*$"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2}) ?(?:(?P<half>[AaPp])\.? ?[Mm]\.?)? {1,4}\[vite\] {1,4}"
+    r"(?:\((?P<environment>[\w-]{1,40})\) {1,4})?(?P<what>page reload |hmr update |server restarted\.)"
 )
-# What `page reload` says after its file: why (`(circular imports)`, `(config changed)`).
-_REASON = re.compile(r"\s+\([^()]{1,200}\)$")
+# The files a reload names, at most (an `hmr update` lists each): a longer rest is no such line.
+_MAX_FILES_TEXT = 4000
+# What `page reload` says after its file, why (`(circular imports)`, `(config changed)`), at most.
+_MAX_REASON = 200
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,28 @@ def server_reloads(lines: Iterable[str]) -> Iterator[Reload]:
         if hour > 23 or int(match.group("minute")) > 59 or int(match.group("second")) > 59:
             continue
         at = time(hour, int(match.group("minute")), int(match.group("second")))
-        if match.group("restarted"):
-            yield Reload(at, (), line.strip(), everything=True)
+        said = _said(line[match.end() :])
+        if said is None:
             continue
-        files = _REASON.sub("", match.group("files").strip())
-        yield Reload(at, tuple(f.strip() for f in files.split(", ") if f.strip()), line.strip())
+        if match.group("what") == "server restarted.":
+            if not said:
+                yield Reload(at, (), line.strip(), everything=True)
+            continue
+        if said:
+            yield Reload(at, tuple(f.strip() for f in said.split(", ") if f.strip()), line.strip())
+
+
+def _said(rest: str) -> str | None:
+    """The files after `page reload`/`hmr update` ("" after `server restarted.`), without the count of a repeated
+    line (`(x2)`) and the reason a page reload gives (`(circular imports)`); None when the rest is too long to be
+    such a line."""
+    text = rest.strip()
+    if len(text) > _MAX_FILES_TEXT + _MAX_REASON:
+        return None
+    head, opened, count = text.rpartition(" (x")
+    if opened and count.endswith(")") and count[:-1].isdigit():
+        text = head.rstrip()
+    head, opened, reason = text.rpartition(" (")
+    if opened and reason.endswith(")") and 0 < len(reason) - 1 <= _MAX_REASON and not set("()") & set(reason[:-1]):
+        text = head.rstrip()
+    return text if len(text) <= _MAX_FILES_TEXT + 1 else None
