@@ -16,13 +16,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import time
 
+# Searched (a line may carry a prefix: a workspace task's name), each part bounded or of one kind of character, and
+# the files taken to the line's end: no search position backtracks over more than its own line's rest once.
 _RELOAD = re.compile(
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2})\s?(?:(?P<half>[AaPp])\.?\s?[Mm]\.?)?\s+\[vite\]\s+"
-    r"(?:\((?P<environment>[\w-]{1,40})\)\s+)?(?:(?:page reload|hmr update)\s+(?P<files>\S.{0,4000}?)"
-    r"|(?P<restarted>server restarted\.))(?:\s+\(x\d+\))?\s*$"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d\d):(?P<second>\d\d)(?: ?(?P<half>[AaPp])\.? ?[Mm]\.?)? {1,4}\[vite\] {1,4}"
+    r"(?:\((?P<environment>[\w-]{1,40})\) {1,4})?(?:(?:page reload|hmr update) (?P<files>[^ ].*)"
+    r"|(?P<restarted>server restarted\.))"
 )
-# What `page reload` says after its file: why (`(circular imports)`, `(config changed)`).
-_REASON = re.compile(r"\s+\([^()]{1,200}\)$")
+# What Vite writes after the files, each in parentheses: why (`(circular imports)`) and how often (`(x2)`).
+_NOTES_AFTER_FILES = 2
 
 
 @dataclass(frozen=True)
@@ -51,5 +53,15 @@ def server_reloads(lines: Iterable[str]) -> Iterator[Reload]:
         if match.group("restarted"):
             yield Reload(at, (), line.strip(), everything=True)
             continue
-        files = _REASON.sub("", match.group("files").strip())
+        files = _without_notes(match.group("files"))
         yield Reload(at, tuple(f.strip() for f in files.split(", ") if f.strip()), line.strip())
+
+
+def _without_notes(files: str) -> str:
+    """The files of a reload line without what Vite wrote after them (` (circular imports)`, ` (x2)`)."""
+    text = files.rstrip()
+    for _ in range(_NOTES_AFTER_FILES):
+        if not text.endswith(")") or " (" not in text:
+            break
+        text = text[: text.rindex(" (")].rstrip()
+    return text
