@@ -86,3 +86,11 @@ def read_text(
 ) -> str:
     """The text of `path` (of its first `limit` bytes when given)."""
     return read_bytes(path, limit, follow_links=follow_links).decode(encoding, errors)
+
+
+def read_text_if_any(path: str | Path, limit: int | None = None) -> str:
+    """The text of `path`, or "" when it is not there or cannot be read (as no file at all)."""
+    try:
+        return read_text(path, limit)
+    except OSError:
+        return ""

@@ -31,7 +31,7 @@ class Display(str, Enum):
 
 # Problems that only the database catching up removes (applying migrations, a push).
 DATABASE_BEHIND_CODES = frozenset(
-    {"db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
+    {"db-missing", "db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
 )
 # Problems that stop every Prisma command, a migration's too: a config `env()` nothing sets, a schema that does not
 # validate or cannot be read, Prisma's packages missing, a package.json that is not JSON, and the app and the CLI on
@@ -54,6 +54,7 @@ def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
     """What one glance shows of a project's problems (errors and warnings, at least one): the kind the user must
     deal with first, and its words. Worst first:
     - a repair that did not finish: it explains the rest (a client set aside, a server stopped), its fix first;
+    - a server that ended during the last repair (`repair/gone_servers.py`): the app is down;
     - what stops every Prisma command (`BLOCKING_CODES`): nothing else can be repaired before it;
     - a database behind (`DATABASE_BEHIND_CODES`): it fails the app whatever the client, and `migrate dev`
       generates the client too;
@@ -63,6 +64,8 @@ def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
     codes = {f.code for f in problems}
     if "repair-interrupted" in codes:
         return Display.OUT_OF_SYNC, "a repair did not finish"
+    if "dev-server-gone" in codes:
+        return Display.OUT_OF_SYNC, "a server ended during the last repair"
     if codes & BLOCKING_CODES:
         return Display.OUT_OF_SYNC, "out of sync"
     if codes & DATABASE_BEHIND_CODES:

@@ -3,6 +3,7 @@
 Rules of the core over findings and times, so that an adapter only has to call them (the language server does;
 `prisma-doctor run` prints each finding once as it appears and retracts none). A runtime finding lives until
 - the dev server restarted after it was seen (a `✓ Ready`, a new Next lock): the error may not happen again; or
+- the request that failed with it (`data.route`) answered 2xx/3xx later in the same output: it is over; or
 - its cause was the generated client and a client was generated after it was seen (for `client-out-of-sync`, the
   client on disk lacking a field: whenever it was seen), with the static check now clean: if the static check finds
   a running dev server still on an older client (`staleness.py`: one that started before that generation and shows
@@ -29,6 +30,7 @@ CLIENT_CAUSED = frozenset(
         "unknown-argument",
         "code-ahead-of-schema",
         "client-not-generated",
+        "client-set-aside",
         "client-unresolvable",
         "client-version-mismatch",
         "engine-locked",
@@ -79,6 +81,13 @@ class RuntimeFindings:
     def dev_server_restarted(self, at: datetime) -> bool:
         """Forget everything seen before a dev server (re)start; True when something was forgotten."""
         kept = OrderedDict((k, r) for k, r in self._records.items() if r.seen_at >= at)
+        changed = len(kept) != len(self._records)
+        self._records = kept
+        return changed
+
+    def request_answered(self, path: str) -> bool:
+        """Forget the failures of a request that answered since (`RequestSucceeded`); True when one was forgotten."""
+        kept = OrderedDict((k, r) for k, r in self._records.items() if r.finding.data.get("route") != path)
         changed = len(kept) != len(self._records)
         self._records = kept
         return changed

@@ -163,6 +163,17 @@ def program_stem(path: str) -> str:
     return name
 
 
+def runs_a_dev_server(script: str) -> bool:
+    """Whether a package.json script is one command of plain words that runs a dev server (`next dev`, `tsx watch
+    src/index.ts`): the script a restart runs again in its folder, and the one the editor's dev command starts."""
+    if not is_plain_script(script):
+        return False
+    try:
+        return dev_server_tool(shlex.split(script)) is not None
+    except ValueError:
+        return False
+
+
 def is_plain_script(script: str) -> bool:
     """Whether a package.json script is one command of plain words. Only such a script is run again to restart a
     dev server: one that does more (`node seed.js && next dev`, `prisma migrate reset --force && …`) would do it all

@@ -203,6 +203,8 @@ class RuntimeFeature(LanguageFeature):
                 runtime.ready_at = now
                 runtime.findings.dev_server_restarted(now)
                 restarted = True
+            elif isinstance(event, ev.RequestSucceeded):
+                runtime.findings.request_answered(event.path)
             reloaded = reloaded or isinstance(event, ev.ServerModulesReloaded)
             for finding in stream.diagnoser.findings_for(event):
                 runtime.findings.add(finding, now)
