@@ -94,6 +94,17 @@ def template(manager: str) -> Path:
     return cached(TOOLCHAINS / f"repair-{manager}-prisma-{PRISMA}", install)
 
 
+def template_database() -> Path:
+    """The template's SQLite database, made once by a real `prisma db push` (tests/toolchain.py `push_sqlite`): the
+    `file:./dev.db` its driver adapter opens from the app's folder."""
+    from tests.toolchain import push_sqlite
+
+    def install(folder: Path) -> None:
+        push_sqlite(template("npm") / "prisma" / "schema.prisma", folder / "dev.db", folder / "push")
+
+    return cached(TOOLCHAINS / f"repair-database-prisma-{PRISMA}", install) / "dev.db"
+
+
 def npm_with_cache() -> Path:
     """The npm project of `template("npm")`, installed with an npm cache of its own (`npm-cache`, holding every
     package it installed) and no user config (`npmrc`, empty): its lock file records where each package came from
@@ -132,9 +143,15 @@ def npm_cache_copy(destination: Path) -> dict[str, str]:
 
 
 def project_copy(manager: str, destination: Path) -> Path:
-    """A fresh copy of the template: links copied as links, as pnpm laid them out (they are relative)."""
+    """A fresh copy of the template, with its database: links copied as links, as pnpm laid them out (they are
+    relative). The schema names the database by its absolute path, as the doctor advises: `file:./dev.db` is the
+    schema's folder to Prisma's CLI and the app's folder to the driver adapter (`db-differs`)."""
     source = template(manager)
     shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(".complete"))
+    database = destination.resolve() / "dev.db"
+    shutil.copy2(template_database(), database)
+    schema = destination / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace('"file:./dev.db"', json.dumps(f"file:{database}")))
     return destination
 
 
@@ -146,6 +163,16 @@ def run_query(project: Path, *fields: str) -> subprocess.CompletedProcess[str]:
 
 
 def add_field(project: Path, field: str) -> None:
+    """The field added to the schema, and its column to the database with a real `prisma db push` (the project has no
+    migrations): the client is then what is behind, and a repair that regenerates it can be verified."""
     schema = project / "prisma" / "schema.prisma"
     text = schema.read_text()
     schema.write_text(text.replace("  name String\n", f"  name String\n  {field} String?\n"))
+    push_database(project)
+
+
+def push_database(project: Path) -> None:
+    """`prisma db push` of a copy's schema into its `dev.db` (tests/toolchain.py `push_sqlite`)."""
+    from tests.toolchain import push_sqlite
+
+    push_sqlite(project / "prisma" / "schema.prisma", project / "dev.db", project.parent / f".{project.name}-push")

@@ -25,6 +25,7 @@ from prisma_doctor.clients.read import ClientUnreadable, GeneratedClient, read_c
 from prisma_doctor.drift import compare, drift_findings
 from prisma_doctor.findings import Finding, Location, Report, Severity, Span
 from prisma_doctor.installed import installed_version
+from prisma_doctor.offers import schema_broken, with_offers
 from prisma_doctor.schema.locate import LoadedSchema, SchemaNotFound, load_schema, locate_schema
 from prisma_doctor.schema.syntax import LineIndex
 from prisma_doctor.snapshot import real_path
@@ -73,6 +74,9 @@ def inspect_project(
         return ProjectState(root, None, (), None, Report.from_findings(str(root), findings, known=False))
     schema = load_schema(source, dict(overrides or {}))
     findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
+    # Prisma cannot load a schema that does not validate: a difference where it is wrong is that error (said
+    # already), and no repair that runs Prisma on it can succeed until it is fixed (offers.py).
+    broken = _broken_parts(schema) if schema_broken(findings) else None
     installed = installed_version("prisma", source.schema_dir, root)
     states: list[ClientState] = []
     generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
@@ -80,10 +84,12 @@ def inspect_project(
     for generator in generators:
         state = replace(_client_state(generator), left_behind=tuple(old_outputs(generator, root, searched)))
         states.append(state)
-        findings.extend(_client_findings(schema, state, root, installed, several=len(generators) > 1))
+        findings.extend(_client_findings(schema, state, root, installed, len(generators) > 1, broken))
     if not generators and not any(f.code in ("schema-unreadable", "schema-invalid") for f in findings):
         findings.append(_no_client_generator(schema))  # (a schema that cannot be read says why already)
     known = bool(states) and not any(f.code == "schema-unreadable" for f in findings)
+    if broken is not None:
+        findings = with_offers(findings, dev_server_running=False, migrations=None, schema_valid=False)
     return ProjectState(root, schema, tuple(states), installed, Report.from_findings(str(root), findings, known=known))
 
 
@@ -113,6 +119,28 @@ def _schema_findings(schema: LoadedSchema) -> list[Finding]:
         for problem in schema.read_errors
     )
     return findings
+
+
+def _broken_parts(schema: LoadedSchema) -> list[Location]:
+    """Where the schema is wrong: each validation error's range, and the whole block of each syntax error (the
+    parser may have dropped or misread its members, so what the block means is in doubt)."""
+    parts: list[Location] = [Location(path, error.span) for path, error in schema.validation_errors]
+    for schema_file in schema.files:
+        for error in schema_file.errors:
+            block = next((b for b in schema_file.blocks if _overlaps(b.span, error.span)), None)
+            parts.append(Location(schema_file.path, block.span if block is not None else error.span))
+    return parts
+
+
+def _in_broken_part(location: Location | None, broken: list[Location]) -> bool:
+    if location is None or location.span is None:
+        return False
+    span = location.span
+    return any(p.file == location.file and p.span is not None and _overlaps(p.span, span) for p in broken)
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start <= b.end and b.start <= a.end
 
 
 def _no_client_generator(schema: LoadedSchema) -> Finding:
@@ -189,8 +217,14 @@ def _client_state(generator: Generator) -> ClientState:
 
 
 def _client_findings(
-    schema: LoadedSchema, state: ClientState, root: Path, installed: str | None, several: bool = False
+    schema: LoadedSchema,
+    state: ClientState,
+    root: Path,
+    installed: str | None,
+    several: bool = False,
+    broken: list[Location] | None = None,
 ) -> list[Finding]:
+    """`broken`: where the schema is wrong, when it does not validate (None when it does)."""
     generator = state.generator
     at_generator = Location(generator.schema_file, generator.block.name_span)
     label = f"{generator.provider} `{generator.name}` at {_shown_path(generator.output, root)}"
@@ -211,7 +245,9 @@ def _client_findings(
     if elsewhere is not None:
         return [_shared_output_finding(generator, state.client, elsewhere, root, at_generator)]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
-    findings = drift_findings(drifts, label, generator.name if several else None)
+    if broken is not None:
+        drifts = [d for d in drifts if not _in_broken_part(d.location, broken)]
+    findings = drift_findings(drifts, label, generator.name if several else None, once_valid=broken is not None)
     if installed and state.client.version and installed != state.client.version:
         findings.append(
             Finding(

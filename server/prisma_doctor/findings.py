@@ -41,6 +41,8 @@ CODES: Mapping[str, str] = {
     "dev-server-stale": "The client on disk is right, but the running dev server loaded an older one.",
     "code-ahead-of-schema": "The code uses a field or argument that the schema itself lacks.",
     "unknown-argument": "The client rejected an argument or field; the cause could not be narrowed down.",
+    "db-missing": "The database the project names does not exist: a SQLite file not created yet (a fresh clone, a "
+    "deleted file), which the app's first query creates empty.",
     "db-missing-column": "The database lacks a column that the client expects.",
     "db-missing-table": "The database lacks a table that the client expects.",
     "db-object-error": "A trigger, view or function in the database refers to something missing.",

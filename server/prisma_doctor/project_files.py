@@ -68,6 +68,14 @@ def read_bytes(path: str | Path, limit: int | None = None, *, follow_links: bool
         return handle.read() if limit is None else handle.read(limit)
 
 
+def read_tail(path: str | Path, limit: int) -> tuple[bytes, float]:
+    """The last `limit` bytes of `path`, and when it was last written (epoch seconds)."""
+    with open_regular(path) as handle:
+        status = os.fstat(handle.fileno())
+        handle.seek(max(0, status.st_size - limit))
+        return handle.read(limit), status.st_mtime
+
+
 def read_text(
     path: str | Path,
     limit: int | None = None,

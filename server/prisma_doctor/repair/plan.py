@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from prisma_doctor.clients.locate import find_package
 from prisma_doctor.findings import Report
 from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.offers import SCHEMA_BROKEN
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.app_check import failures_without_request, latest_failure, requests_that_failed
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
@@ -468,7 +469,7 @@ def _schema_refusals(targets: Targets) -> list[str]:
     from prisma_doctor.config_env import config_env_findings
 
     state = targets.state
-    broken = [f for f in state.report.findings if f.code in ("schema-invalid", "schema-unreadable")]
+    broken = [f for f in state.report.findings if f.code in SCHEMA_BROKEN]
     refusals = [f"the schema does not validate: {f.message}; fix it, then repair" for f in broken[:3]]
     # Prisma would fail loading its config before it changed anything, and the repair would have set the client
     # aside for nothing.

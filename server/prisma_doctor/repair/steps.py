@@ -94,13 +94,10 @@ class StopProcesses(Step):
         if not self.processes:
             return StepOutcome("skipped", "no process of this project is running")
         ctx.token.raise_if_cancelled()
-        runs: dict[str, list[int]] = {}
         for server in self.servers:
-            if server.run_pid is not None:
-                runs.setdefault(server.home, []).append(server.run_pid)
-        for home, pids in runs.items():
-            # Before its child stops, so that `run` waits for the repair rather than exiting with it.
-            run_control.ask(StateFolder(Path(home)), run_control.HOLD, pids)
+            if server.run is not None:
+                # Before its child stops, so that `run` waits for the repair rather than exiting with it.
+                run_control.ask(StateFolder(Path(server.home)), run_control.HOLD, [server.run])
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -470,9 +467,9 @@ class RestartDevServers(Step):
         """Start one stopped server again, unless it still runs or something else started it: what to say of it, how
         it ended, and the restart. `started` gathers the pids this repair started."""
         if devserver.still_running(server):
-            if server.run_pid is not None:
+            if server.run is not None:
                 # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
-                run_control.clear(StateFolder(Path(server.home)))
+                run_control.clear(StateFolder(Path(server.home)), server.run.pid)
             # Never a second copy: a server this repair did not manage to stop keeps running as it is.
             return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept", None
         home = folder_of(Path(server.cwd), self.folders) or ctx.root
@@ -735,7 +732,8 @@ class VerifyApp(Step):
             "(its watcher): it runs the new client, so the failure is not an old client's"
             for s in fresh_servers
         ]
-        came_back = {f.key: f for answer in failed for f in answer.came_back}
+        # Each once: the same error printed for two routes (or at two frames of one call) is one line of the verdict.
+        came_back = {(f.code, f.message): f for answer in failed for f in answer.came_back}
         details += [f"{f.code}: {f.message}" for f in came_back.values()]
         fresh = check_project(ctx.root)
         details += [f"check: {f.code}: {f.message}" for f in fresh.findings if f.severity == Severity.ERROR]
