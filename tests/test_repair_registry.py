@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.repair.package_manager import PackageManager
-from prisma_doctor.repair.registry import registries, unreachable
+from prisma_doctor.repair.registry import Registries, registries, unreachable
 from tests.dev_server import free_port
 
 
@@ -71,6 +71,14 @@ def test_any_answer_below_500_is_a_registry_that_can_be_reached(
 def test_a_registry_behind_a_proxy_that_refuses_is_unreachable() -> None:
     proxy = f"http://127.0.0.1:{free_port()}"
     assert unreachable("https://registry.npmjs.org/", "prisma", proxy) == "the connection is refused"
+
+
+def test_a_host_no_proxy_names_is_asked_without_the_proxy() -> None:
+    proxy = "http://proxy.example.test:3128"
+    found = Registries("https://registry.npmjs.org/", proxy, no_proxy="localhost, .corp.test")
+    assert found.proxy_for("http://npm.corp.test/") is None
+    assert found.proxy_for("http://LOCALHOST:4873/") is None
+    assert found.proxy_for("https://registry.npmjs.org/") == proxy
 
 
 def test_yarn_and_bun_read_the_registry_their_own_config_names(tmp_path: Path) -> None:

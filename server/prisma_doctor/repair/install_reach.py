@@ -97,7 +97,7 @@ def _unreachable(found: Registries, names: list[str]) -> dict[str, str]:
     by_registry = {found.of(name): name for name in names}
 
     def ask(url: str) -> str | None:
-        return unreachable(url, by_registry[url], found.proxy)
+        return unreachable(url, by_registry[url], found.proxy_for(url))
 
     with ThreadPoolExecutor(max_workers=max(len(by_registry), 1)) as pool:
         answers = dict(zip(by_registry, pool.map(ask, by_registry), strict=True))

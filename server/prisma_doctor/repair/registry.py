@@ -43,10 +43,20 @@ class Registries:
     scoped: dict[str, str] = field(default_factory=dict[str, str])
     # npm's cache folder (its `cache` setting), where `_cacache` is.
     cache: Path | None = None
+    # The hosts reached without the proxy (npm's `noproxy`, else `NO_PROXY`): comma-separated names or suffixes.
+    no_proxy: str = ""
 
     def of(self, package: str) -> str:
         scope = package.split("/", 1)[0] if package.startswith("@") else ""
         return self.scoped.get(scope, self.default)
+
+    def proxy_for(self, registry: str) -> str | None:
+        """The proxy a request to `registry` goes through, as npm decides it: none for a host `no_proxy` names."""
+        host = (urllib.parse.urlsplit(registry).hostname or "").lower()
+        for entry in (part.strip().lower() for part in self.no_proxy.split(",")):
+            if entry == "*" or (entry and (host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")))):
+                return None
+        return self.proxy
 
 
 def registries(manager: PackageManager, packages: list[str]) -> Registries:
@@ -55,16 +65,16 @@ def registries(manager: PackageManager, packages: list[str]) -> Registries:
         return _npm_config(manager.workspace_root, packages)
     if manager.name == "yarn":
         found = _yarnrc_registry(manager.workspace_root)
-        return Registries(found or DEFAULT["yarn"], _env_proxy())
+        return Registries(found or DEFAULT["yarn"], _env_proxy(), no_proxy=_env_no_proxy())
     # bun reads npm's variable in either spelling.
     found = _bunfig_registry(manager.workspace_root) or os.environ.get("NPM_CONFIG_REGISTRY")
     found = found or dict(os.environ).get("npm_config_registry")
-    return Registries(found or NPM_DEFAULT, _env_proxy())
+    return Registries(found or NPM_DEFAULT, _env_proxy(), no_proxy=_env_no_proxy())
 
 
 def _npm_config(folder: Path, packages: list[str]) -> Registries:
     scopes = sorted({name.split("/", 1)[0] for name in packages if name.startswith("@")})
-    keys = ["registry", "cache", "https-proxy", "proxy", *(f"{scope}:registry" for scope in scopes)]
+    keys = ["registry", "cache", "https-proxy", "proxy", "noproxy", *(f"{scope}:registry" for scope in scopes)]
     # `--logs-max=0`: npm writes no log file of its own into the user's cache for a question.
     output = manager_says(["npm", "config", "get", *keys, "--logs-max=0"], folder)
     values: dict[str, str] = {}
@@ -75,7 +85,8 @@ def _npm_config(folder: Path, packages: list[str]) -> Registries:
     scoped = {scope: values[f"{scope}:registry"] for scope in scopes if f"{scope}:registry" in values}
     proxy = values.get("https-proxy") or values.get("proxy") or _env_proxy()
     cache = values.get("cache")
-    return Registries(values.get("registry") or NPM_DEFAULT, proxy, scoped, Path(cache) if cache else None)
+    no_proxy = values.get("noproxy") or _env_no_proxy()
+    return Registries(values.get("registry") or NPM_DEFAULT, proxy, scoped, Path(cache) if cache else None, no_proxy)
 
 
 def manager_says(words: list[str], folder: Path) -> str:
@@ -95,6 +106,10 @@ def manager_says(words: list[str], folder: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout if done.returncode == 0 else ""
+
+
+def _env_no_proxy() -> str:
+    return os.environ.get("NO_PROXY") or dict(os.environ).get("no_proxy") or ""
 
 
 def _env_proxy() -> str | None:
