@@ -205,11 +205,13 @@ _ANCHOR_CANDIDATES = tuple(
 )
 
 
-def _paths_candidate(paths: frozenset[str]) -> re.Pattern[str]:
-    """Where a request line for one of `paths` can be (`GET /posts 200 in 5ms`, `[200] GET /posts`): looked for only
-    while a failed request's path waits for its success (`Recognizer.watched_paths`), and only for those paths, since
-    a busy server's log is mostly request lines."""
-    return re.compile("(?:" + "|".join(re.escape(path) for path in sorted(paths)) + r")(?=\s)")
+def _next_request_line(body: str, position: int, paths: frozenset[str], end: int) -> int:
+    """Where the next request line for one of `paths` can be in `body` (`GET /posts 200 in 5ms`, `[200] GET
+    /posts`: the path then a space or the line's end), else `end`. Looked for only while a failed request's path
+    waits for its success (`Recognizer.watched_paths`), and only for those paths, since a busy server's log is mostly
+    request lines. Plain searches: the paths are what the log printed, never a pattern."""
+    found = [at for path in paths for tail in (" ", "\n") if (at := body.find(path + tail, position)) >= 0]
+    return min(found, default=end)
 
 
 def _first(match: re.Match[str], *names: str) -> str | None:
@@ -804,7 +806,7 @@ class LogReader:
         # Where each candidate pattern matches next, searched again only once reading has passed it: a line full of
         # anchor words (`EPERM 'EPERM '...`) costs one search per pattern, not a match object for every word.
         ahead = [-1] * len(_ANCHOR_CANDIDATES)
-        request_ahead, watched, candidate = -1, frozenset[str](), None
+        request_ahead, watched = -1, frozenset[str]()
         while position < end:
             if recognizer.reading_block:
                 line_end = body.index("\n", position)
@@ -819,10 +821,9 @@ class LogReader:
             paths = recognizer.watched_paths
             if paths:
                 if paths != watched:
-                    watched, candidate, request_ahead = paths, _paths_candidate(paths), -1
-                if request_ahead < position and candidate is not None:
-                    match = candidate.search(body, position)
-                    request_ahead = match.start() if match else end
+                    watched, request_ahead = paths, -1
+                if request_ahead < position:
+                    request_ahead = _next_request_line(body, position, paths, end)
                 found = min(found, request_ahead)
             if found == end:
                 self._skip(body, position, end, out)
