@@ -8,6 +8,7 @@ import pytest
 
 from prisma_doctor.check import check_project, inspect_project
 from prisma_doctor.findings import Location, Position, Severity, Span, SyncState
+from prisma_doctor.full_check import full_check
 from tests.toolchain import JS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id   Int    @id\n  name String\n}\n"
@@ -136,3 +137,40 @@ def test_a_real_generate_brings_the_project_in_sync_and_an_edit_takes_it_out(pri
     assert report.state is SyncState.OUT_OF_SYNC
     assert [f.code for f in report.findings] == ["client-out-of-sync"]
     assert "email" in report.findings[0].message
+
+
+def test_an_invalid_schema_offers_no_repair_that_runs_prisma_on_it(tmp_path: Path) -> None:
+    # Every repair but a restart refuses while the schema does not validate (repair/plan.py): a user trial saw
+    # regenerate and full-reset offered beside `schema-invalid` (user4 #16).
+    root = project(tmp_path / "app", js_schema("../generated").replace("  name String\n", "  bio Strin?\n"))
+    report = check_project(root)
+    assert [(f.code, f.fixes) for f in report.findings] == [
+        ("schema-invalid", ("edit-schema",)),
+        ("client-not-generated", ("edit-schema",)),
+    ]
+
+
+@pytest.mark.node
+def test_an_invalid_schema_says_only_what_holds_of_the_client(prisma_project: ProjectFactory) -> None:
+    # user4 #16: `bio Strin?` gave schema-invalid AND "Field User.bio has type Strin in the schema but String in the
+    # generated client. Regenerate" with fixes that cannot succeed.
+    version = "6.17.1"
+    models = MODELS + "model Post {\n  id Int @id\n}\n"
+    app = prisma_project(schema_text(version, models, JS_GENERATOR), version=version)
+    app.edit_schema("  name String\n", "  name String\n  bio  String?\n")
+    app.generate()
+    app.edit_schema("  bio  String?\n", "  bio  Strin?\n  nick String?\n")
+    app.edit_schema("  id Int @id\n}", "  id Int @id\n  title String @default(\n}")  # a syntax error in Post
+    report = check_project(app.root)
+    findings = [(f.code, f.data.get("subject"), f.fixes) for f in report.findings]
+    assert findings == [
+        ("schema-invalid", None, ("edit-schema",)),
+        ("schema-invalid", None, ("edit-schema",)),
+        ("client-out-of-sync", "User.nick", ("edit-schema",)),
+    ], findings
+    assert report.findings[2].message.endswith("Regenerate the client once the schema validates.")
+    # Through the whole check too (where the fixes are ordered for the dev servers and the migrations folder).
+    whole = full_check(app.root, database=False)
+    assert [(f.code, f.fixes) for f in whole.findings if f.code == "client-out-of-sync"] == [
+        ("client-out-of-sync", ("edit-schema",))
+    ]

@@ -25,7 +25,7 @@ from prisma_doctor.status import Display, Status
 from tests.database_fixtures import ADD_NICKNAME, INIT, POSTGRES_SCHEMA, POSTS, PRISMA_MIGRATIONS, fail_a_migration
 from tests.dev_server import free_port
 from tests.helpers import check_json, codes, doctor, doctor_json, finding
-from tests.toolchain import TS_GENERATOR, ProjectFactory, schema_text
+from tests.toolchain import TS_GENERATOR, ProjectFactory, major, schema_text
 
 MODELS = "model User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n}\n"
 
@@ -200,6 +200,8 @@ def _generate(project: Path) -> None:
 def test_deleted_node_modules_prisma(prisma_project: ProjectFactory, manager: str, version: str, provider: str) -> None:
     project = prisma_project(schema_text(version, MODELS, provider), version=version, package_manager=manager)
     project.generate()
+    if major(version) < 7:
+        project.push_database()  # the `file:./dev.db` its schema names (Prisma 7's names none)
     code, report = check_json(project.root)
     assert "prisma-packages-missing" not in codes(report), report
     assert report["state"] == "in-sync", report
@@ -240,6 +242,7 @@ def test_a_js_client_generated_outside_the_project_carries_its_runtime(
         timeout=60,
     )
     assert loaded.stdout == "loaded\n", loaded.stderr
+    project.push_database()
     code, report = check_json(project.root)
     assert "prisma-packages-missing" not in codes(report), report
     assert (code, report["state"]) == (0, "in-sync"), report

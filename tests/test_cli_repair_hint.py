@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import doctor
-from tests.repair_fixtures import project_copy
+from tests.repair_fixtures import project_copy, push_database
 
 HINT = "An open editor may need its TypeScript server restarted"
 
@@ -25,6 +25,7 @@ def test_the_typescript_hint_follows_a_generate_that_worked_and_only_then(tmp_pa
     assert HINT not in failed.stdout
 
     schema.write_text(good + "\nmodel Post {\n  id Int @id\n  body String\n}\n")
+    push_database(project)  # the table too, as a user of `db push` makes it: the client is what is behind
     worked = doctor("regenerate", "--yes", "--project", str(project), repair=True)
     assert worked.returncode == 0, worked.stdout + worked.stderr
     # Said once, as the terminal's closing advice: the plan and the steps leave the editor's step to the editor.

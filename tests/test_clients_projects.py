@@ -83,3 +83,37 @@ def test_the_dev_command_is_the_setting_else_the_dev_script_run_by_the_package_m
     # The editor's settings win: `prismaDoctor.packageManager`, then `prismaDoctor.devCommand`.
     assert dev_command(web, override="yarn") == "yarn run dev"
     assert dev_command(web, "turbo dev --filter web", "yarn") == "turbo dev --filter web"
+
+
+def test_in_a_workspace_the_dev_command_runs_where_a_dev_script_is(tmp_path: Path) -> None:
+    # user4 #31: the project packages/db has no `dev` script; `pnpm run dev` there fails ("Missing script: dev").
+    (tmp_path / "pnpm-workspace.yaml").write_text("packages:\n  - 'apps/*'\n  - 'packages/*'\n")
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
+    write_package(tmp_path, {"name": "mono", "private": True, "scripts": {"dev": "turbo dev"}})
+    db = tmp_path / "packages" / "db"
+    make_project(db, "@acme/db", "prisma/schema.prisma")
+    write_package(db, {"name": "@acme/db", "scripts": {"generate": "prisma generate"}})
+    uses_db = {"dependencies": {"@acme/db": "workspace:*"}}
+    write_package(tmp_path / "apps" / "web", {"name": "web", **uses_db, "scripts": {"dev": "next dev --turbopack"}})
+    write_package(tmp_path / "apps" / "api", {"name": "api", **uses_db, "scripts": {"dev": "tsx watch src/index.ts"}})
+    write_package(tmp_path / "apps" / "docs", {"name": "docs", "scripts": {"dev": "next dev"}})  # uses no client
+    # The first app that uses the client and whose `dev` script runs a dev server: run there, from packages/db.
+    assert dev_command(db) == "pnpm --dir ../../apps/api run dev"
+    # A script that does more than serve is not the restart's, and not the first choice either.
+    write_package(
+        tmp_path / "apps" / "api", {"name": "api", **uses_db, "scripts": {"dev": "node seed.js && tsx watch ."}}
+    )
+    assert dev_command(db) == "pnpm --dir ../../apps/web run dev"
+    # With no app's script that serves, the first `dev` script there is (an app's, then the workspace root's).
+    for app in ("api", "web"):
+        write_package(tmp_path / "apps" / app, {"name": app, **uses_db})
+    assert dev_command(db) == "pnpm --dir ../.. run dev"
+    assert dev_command(db, override="npm") == "npm --prefix ../.. run dev"
+    # The project's own dev script comes first.
+    write_package(db, {"name": "@acme/db", "scripts": {"dev": "tsx watch server.ts"}})
+    assert dev_command(db) == "pnpm run dev"
+
+
+def write_package(folder: Path, manifest: dict[str, object]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "package.json").write_text(json.dumps(manifest) + "\n")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import doctor, set_immutable
-from tests.repair_fixtures import SCHEMA, project_copy
+from tests.repair_fixtures import SCHEMA, project_copy, push_database
 
 
 def schema_project(folder: Path, package_json: bytes) -> Path:
@@ -86,6 +86,7 @@ def test_a_file_that_cannot_be_deleted_is_named_as_a_permission_error_and_the_re
     (project / "node_modules" / "outside-link").symlink_to(outside)
     with (project / "prisma" / "schema.prisma").open("a") as schema:
         schema.write("\nmodel Post {\n  id Int @id\n}\n")
+    push_database(project)  # the table too, as a user of `db push` makes it: the client is what is behind
     set_immutable(locked, True)
     try:
         result = doctor("regenerate", "--yes", cwd=project, repair=True)

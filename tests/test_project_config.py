@@ -115,6 +115,7 @@ NOTES_SQL = 'ALTER TABLE "Todo" ADD COLUMN "notes" TEXT;\n'
 def split_project(folder: Path) -> Path:
     """The repair template (Prisma 6.17, libSQL adapter) in trial B's layout, its first migration applied by Prisma."""
     project = project_copy("npm", folder)
+    (project / "dev.db").unlink()  # its migrations make it
     (project / "prisma" / "schema.prisma").unlink()
     (project / "prisma" / "schema").mkdir()
     (project / "prisma" / "schema" / "base.prisma").write_text(SPLIT_BASE)
@@ -280,6 +281,7 @@ def test_a_config_env_that_nothing_sets_is_found_and_refused_before_any_change(
     assert tree_contents(project.root / "src" / "generated") == client
     # Set in .env, it is found: nothing to say.
     (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
+    project.push_database()  # the file it names
     assert check_json(project.root)[1]["state"] == "in-sync"
 
 

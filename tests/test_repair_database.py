@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -110,3 +111,32 @@ def test_a_failed_migration_refuses_migrate_deploy_before_it_runs(example_app: P
     status, plan = doctor_json("migrate", "deploy", "--project", str(example_app), "--dry-run")
     assert status == 2, plan
     assert any("P3009" in reason and "migrate resolve --rolled-back" in reason for reason in plan["refusals"]), plan
+
+
+@pytest.mark.parametrize("migrations", [True, False], ids=["migrations", "db-push"])
+def test_a_database_file_that_does_not_exist_is_said_and_made_by_the_fix_offered(
+    example_app: Path, migrations: bool
+) -> None:
+    """attack4 #6: with the SQLite file gone (a fresh clone, `git clean -fdx`) `check` said "in sync", and the app's
+    first query made an empty file and failed on its first table. The fix it offers is the one that makes it: the
+    migrations of the folder, or a push of the schema in a project that has none (the real Prisma CLI, through the
+    example's libSQL adapter)."""
+    database = example_app / "dev.db"
+    database.unlink()
+    if not migrations:
+        shutil.rmtree(example_app / "prisma" / "migrations")
+
+    code, report = check_json(example_app)
+    assert code == 1 and codes(report) == ["db-missing"], report
+    missing = finding(report, "db-missing")
+    assert missing["message"].startswith("No SQLite database at dev.db"), missing
+    assert "`main.User` does not exist" in missing["message"]
+    fix = "migrate-deploy" if migrations else "db-push"
+    assert [f["id"] for f in missing["fixes"]] == [fix]
+    assert not database.exists(), "the check creates nothing"
+
+    status, result = doctor_json("migrate", "deploy" if migrations else "push", "--project", str(example_app))
+    assert status == 0 and result["ok"] is True, result
+    assert columns(database) == ["id", "email", "name"]
+    code, report = check_json(example_app)
+    assert (code, report["state"], codes(report)) == (0, "in-sync", []), report

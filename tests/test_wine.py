@@ -20,7 +20,7 @@ from tests.captures.loading import load
 from tests.helpers import SERVER
 from tests.lsp.raw_client import RawClient, initialize
 from tests.npm_cache import _engine_stand_in
-from tests.toolchain import JS_GENERATOR, link_copy, major, schema_text, toolchain
+from tests.toolchain import JS_GENERATOR, PrismaProject, link_copy, major, schema_text, toolchain
 from tests.vscode.harness import package_target
 from tests.windows import (
     WINE,
@@ -149,6 +149,8 @@ def windows_project(windows: Windows, root: Path, version: str) -> Path:
         [windows_path(root / "node_modules/prisma/build/index.js"), "generate"], root, "generate"
     )
     assert code == 0, output
+    if major(version) < 7:
+        PrismaProject(root, "npm", version, root).push_database()  # the `file:./dev.db` its schema names
     return root
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -237,11 +238,43 @@ class PrismaProject:
         self.generate_log.append(output)
         return output
 
+    def push_database(self) -> Path:
+        """`prisma db push` (`push_sqlite`) into the file the app opens: `file:./dev.db` beside the schema for
+        Prisma 5/6's engine, in the package for Prisma 7's adapter."""
+        database = (self.schema_file.parent if major(self.installed_prisma()) < 7 else self.package) / "dev.db"
+        push_sqlite(self.schema_file, database, self.root.parent / f".{self.root.name}-push")
+        return database
+
     def installed_prisma(self) -> str:
         manifest = _find_up(self.package, Path("node_modules") / "prisma" / "package.json")
         if manifest is None:
             return self.prisma_version
         return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+
+
+def push_sqlite(schema: Path, database: Path, scratch: Path) -> None:
+    """`prisma db push` of `schema`'s models into the SQLite file `database`, as a user makes the database of a project
+    without migrations. Prisma's native schema engine cannot be downloaded here, so the real CLI of the repair
+    template (Prisma 6.17, which has the libSQL driver adapter) pushes through its WebAssembly schema engine, from a
+    copy of the schema whose datasource names that file (6.17 wants a `url`, which Prisma 7's schema has not) and a
+    config of its own, both in `scratch`, outside the project (a config inside would be the project's)."""
+    from tests.repair_fixtures import template
+
+    installed = template("npm") / "node_modules"
+    scratch.mkdir(parents=True, exist_ok=True)
+    text = re.sub(r"(?m)^\s*url\s*=.*\n", "", schema.read_text(encoding="utf-8"))
+    named = re.sub(r'provider\s*=\s*"sqlite"', f'provider = "sqlite"\n  url = "file:{database}"', text)
+    (scratch / "schema.prisma").write_text(named, encoding="utf-8")
+    (scratch / "prisma.config.ts").write_text(
+        f"import {{ PrismaLibSQL }} from {json.dumps(str(installed / '@prisma' / 'adapter-libsql'))};\n"
+        f"import {{ defineConfig }} from {json.dumps(str(installed / 'prisma' / 'config'))};\n"
+        "export default defineConfig({\n  experimental: { adapter: true },\n  schema: 'schema.prisma',\n"
+        f"  async adapter() {{ return new PrismaLibSQL({{ url: {json.dumps('file:' + str(database))} }}); }},\n"
+        "});\n",
+        encoding="utf-8",
+    )
+    cli = installed / "prisma" / "build" / "index.js"
+    run(["node", str(cli), "db", "push", "--skip-generate", "--config=prisma.config.ts"], scratch)
 
 
 def _find_up(start: Path, relative: Path) -> Path | None:

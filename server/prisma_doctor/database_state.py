@@ -96,6 +96,31 @@ def database_differs(differs: str, where: Location | None) -> Finding:
     )
 
 
+def missing_file(which: str, migrations: list[str], tables: list[str], where: Location | None) -> Finding:
+    """The SQLite file the app opens does not exist (`which`: the file, as `sqlite.chosen_file` says it): its first
+    query creates it empty and fails on the first table it asks. The migrations (when the folder has some) create it
+    with its tables, else a push of the schema."""
+    if migrations:
+        many = len(migrations) != 1
+        create = (
+            f"`prisma migrate deploy` creates it and applies the {len(migrations)} migration{'s' * many} of the "
+            "migrations folder."
+        )
+        fixes: tuple[str, ...] = ("migrate-deploy",)
+    else:
+        create = "`prisma db push` creates it with the schema's tables (the project has no migrations)."
+        fixes = ("db-push",)
+    return Finding(
+        "db-missing",
+        Severity.ERROR,
+        f"No SQLite database at {which}: the app's first query creates it empty and fails on its first table "
+        f"(`main.{tables[0]}` does not exist). {create}",
+        where,
+        fixes,
+        data={"file": which, "migrations": migrations, "tables": tables},
+    )
+
+
 def not_asked(reason: str, where: Location | None) -> Finding:
     """The database was not asked: the workspace is not trusted, or the URL the project names cannot be used."""
     return Finding(

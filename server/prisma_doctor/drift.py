@@ -288,15 +288,19 @@ def _compare_enum_values(enum: Enum, old: Enum) -> Iterator[SchemaDrift]:
             )
 
 
-def drift_findings(drifts: list[SchemaDrift], client_label: str, generator: str | None = None) -> list[Finding]:
-    """Findings for one client. `generator` names it in each message, for schemas with several client generators."""
+def drift_findings(
+    drifts: list[SchemaDrift], client_label: str, generator: str | None = None, once_valid: bool = False
+) -> list[Finding]:
+    """Findings for one client. `generator` names it in each message, for schemas with several client generators;
+    `once_valid`: the schema does not validate, so the client can be regenerated only once it does."""
     which = f" of generator `{generator}`" if generator else ""
+    remedy = "Regenerate the client once the schema validates." if once_valid else "Regenerate the client."
     return [
         Finding(
             code="client-out-of-sync",
             severity=Severity.ERROR,
             message=f"{_capitalized(d.description).replace('the generated client', 'the generated client' + which)}. "
-            "Regenerate the client.",
+            f"{remedy}",
             location=d.location,
             fixes=FIXES_FOR_DRIFT,
             data={"drift": d.kind, "subject": d.subject, "client": client_label},

@@ -41,6 +41,8 @@ CODES: Mapping[str, str] = {
     "dev-server-stale": "The client on disk is right, but the running dev server loaded an older one.",
     "code-ahead-of-schema": "The code uses a field or argument that the schema itself lacks.",
     "unknown-argument": "The client rejected an argument or field; the cause could not be narrowed down.",
+    "db-missing": "The database the project names does not exist: a SQLite file not created yet (a fresh clone, a "
+    "deleted file), which the app's first query creates empty.",
     "db-missing-column": "The database lacks a column that the client expects.",
     "db-missing-table": "The database lacks a table that the client expects.",
     "db-object-error": "A trigger, view or function in the database refers to something missing.",
@@ -75,6 +77,8 @@ CODES: Mapping[str, str] = {
     "prisma-error": "A Prisma error known by its code (docs/errors.md): its cause class, meanings and fix.",
     "repair-interrupted": "The last repair did not finish (killed, or the machine stopped): a dev server it stopped "
     "does not run, or a folder it set aside is still aside.",
+    "dev-server-gone": "A server of the project that the last repair left running ended while it ran and does not run "
+    "now: start it again, or dismiss it.",
 }
 
 # Stable fix ids and the titles every adapter shows for them.
@@ -92,6 +96,7 @@ FIXES: Mapping[str, str] = {
     "edit-schema": "Edit the schema",
     "fix-database-access": "Correct the database URL or the rights of its user",
     "install": "Install the project's packages",
+    "dismiss-gone-server": "Dismiss: the server is not meant to run",
 }
 # Fix ids that a repair kind (repair/plan.py) carries out: the editor's quick fix runs it, and the command line names
 # the command that does.

@@ -1,6 +1,6 @@
 """The whole state of a project, as `check` and the language server see it: the static check (schema against
 clients, check.py) and what surrounds it, each gap its own finding: a config `env()` nothing sets (config_env.py),
-the installed Prisma packages (installed.py),
+the installed Prisma packages (installed.py), a client's native query engine this machine lacks (clients/engine.py),
 the database when it can be reached (database_state.py, asked through its probe: read-only and bounded), and
 running dev servers that started before the client they should use, and what the last repair left when it did not
 finish (repair/interruption.py).
@@ -78,6 +78,7 @@ def inspect_whole(
 def surroundings(
     state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True, database: bool = True
 ) -> list[Finding]:
+    from prisma_doctor.clients.engine import engine_findings
     from prisma_doctor.config_env import config_env_findings
     from prisma_doctor.installed import imports_runtime_package, package_findings
 
@@ -88,6 +89,7 @@ def surroundings(
     starts = [c.client.path for c in state.clients if c.client is not None and imports_runtime_package(c.client.path)]
     findings = config_env_findings(state.root, state.schema.source)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
+    findings += engine_findings(state)
     if database:
         findings.extend(database_gaps(state, wait, may_ask))
     findings.extend(stale_dev_servers(state, servers))
@@ -96,14 +98,17 @@ def surroundings(
 
 def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Location | None = None) -> list[Finding]:
     """`findings`, and `repair-interrupted` when the last repair did not finish and left a server stopped or a
-    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated."""
+    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated; and
+    `dev-server-gone` for a server the last repair saw end that does not run again."""
     from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.repair.gone_servers import gone_findings
     from prisma_doctor.repair.interruption import left_by_last_repair
 
     left = left_by_last_repair(root, find_dev_servers)
+    gone = gone_findings(root, where)
     if left is None:
-        return list(findings)
-    return [*(left.client_aside(f) for f in findings), left.finding(where)]
+        return [*findings, *gone]
+    return [*(left.client_aside(f) for f in findings), left.finding(where), *gone]
 
 
 def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
@@ -122,10 +127,9 @@ def running_dev_servers(root: Path) -> list[DevServer]:
 
 
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
-    from prisma_doctor.database.catalog import Catalog, Inspection
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.sqlite import chosen_file, database_file
-    from prisma_doctor.database_state import database_differs, database_findings, not_asked
+    from prisma_doctor.database_state import database_differs, database_findings, missing_file, not_asked
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
@@ -143,12 +147,11 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         return [not_asked(probe.unavailable, where)] if probe.said and probe.unavailable else []
     sql = read_migrations(schema.source.migrations_dir)
     if probe.target.provider == "sqlite" and database_file(probe.target) is None:
-        if not sql:
-            return []  # a project that has no database yet, and no migrations to make one
-        # `prisma migrate deploy` creates the file: until then every migration is pending and every table missing.
-        inspection: Inspection = Catalog("sqlite", (), (), migrations=None)
-    else:
-        inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
+        # The app's first query creates the file empty and fails on its first table: said before that happens,
+        # with what creates it (attack4 #6: a fresh clone, `git clean -fdx`, a deleted dev.db).
+        tables = [model.db_name or model.name for model in schema.datamodel.queryable]
+        return [missing_file(chosen_file(probe.target)[1], list(sql), tables, where)] if tables else []
+    inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]
     shown = probe.target.shown
     chosen = chosen_file(probe.target)[1] if probe.target.provider == "sqlite" else None
@@ -168,30 +171,35 @@ def _provider(block: Block) -> str | None:
 
 
 def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Finding]:
-    """`dev-server-stale` for each of the running dev `servers` that started before the project's newest client was
-    generated: it still serves the client it loaded at start."""
+    """`dev-server-stale` for each of the running dev `servers` that still serves a client older than the project's
+    newest one (`staleness.judge`: decided, or said as undecided)."""
 
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
     from prisma_doctor.repair.devserver import serving_since
+    from prisma_doctor.staleness import judge
 
     generated = newest_generation(state)
     if generated is None:
         return []
+    clients = [c.client.path for c in state.clients if c.client is not None]
     findings: list[Finding] = []
     for server in servers:
+        stale = judge(server, generated, clients)
         started = serving_since(server)
-        if started is None:
+        if stale is None or started is None:
             continue
-        if started < generated.timestamp():
-            finding = stale_dev_server(generation_location(state), which=f"in {server.cwd} (pid {server.pid})")
-            data = {
-                "pid": server.pid,
-                "command": mask_command(server.command),
-                "cwd": server.cwd,
-                "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
-                "generatedAt": generated.isoformat(),
-            }
-            findings.append(replace(finding, data=data))
+        which = f"in {server.cwd} (pid {server.pid})"
+        finding = stale_dev_server(generation_location(state), which=which, why=stale.why, decided=stale.decided)
+        data = {
+            "pid": server.pid,
+            "command": mask_command(server.command),
+            "cwd": server.cwd,
+            "tool": server.tool,
+            "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
+            "generatedAt": generated.isoformat(),
+            "decided": stale.decided,
+        }
+        findings.append(replace(finding, data=data))
     return findings
 
 

@@ -7,6 +7,8 @@ values that each reader still checks (`isinstance(data.get("pid"), int)`) before
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, TypeGuard
 
 JsonObject = dict[str, Any]
@@ -20,3 +22,16 @@ def is_object(value: object) -> TypeGuard[JsonObject]:
 def is_array(value: object) -> TypeGuard[list[Any]]:
     """Whether `value` is a JSON array."""
     return isinstance(value, list)
+
+
+def json_after(pattern: re.Pattern[str], text: str) -> object:
+    """The JSON value that starts where `pattern` first matches in `text` (a generated client's `config` object, its
+    `inlineSchema` string), or None where there is none or it is not JSON."""
+    match = pattern.search(text)
+    if match is None:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, match.end())
+    except ValueError:
+        return None
+    return value

@@ -14,6 +14,9 @@ the language server), applied once the finding's cause is known.
   tooling). `migrate dev` then finds the database drifted from the history and asks to reset it (every row lost),
   so `db push` (adds what is missing, keeps the data and the history) is offered first, beside it, and the finding
   says why (`drift_remedy`, flagged `data["drift"]`).
+- While the schema does not validate, every repair but a restart refuses (repair/plan.py's `_schema_refusals`:
+  Prisma cannot load it), so none of theirs is offered: a finding whose fixes were all such repairs offers
+  `edit-schema`, the one that can succeed first.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from prisma_doctor.findings import Finding
+from prisma_doctor.findings import REPAIR_FOR_FIX, Finding
 
+# The findings that say Prisma cannot load the schema: every repair but a restart refuses while one stands.
+SCHEMA_BROKEN = frozenset({"schema-invalid", "schema-unreadable"})
 DATABASE_FIXES = ("migrate-deploy", "migrate-dev", "db-push")
 # What a drifted database is offered, the fix that keeps its data first.
 DRIFT_FIXES = ("db-push", "migrate-dev")
@@ -42,13 +47,25 @@ def drift_remedy(migration: str) -> tuple[str, tuple[str, ...]]:
     )
 
 
+def schema_broken(findings: Iterable[Finding]) -> bool:
+    """Whether Prisma cannot load the schema (it does not validate, or a file of it cannot be read)."""
+    return any(f.code in SCHEMA_BROKEN for f in findings)
+
+
 def offered(
-    fixes: tuple[str, ...], *, dev_server_running: bool, migrations: bool | None, drift: bool = False
+    fixes: tuple[str, ...],
+    *,
+    dev_server_running: bool,
+    migrations: bool | None,
+    drift: bool = False,
+    schema_valid: bool = True,
 ) -> tuple[str, ...]:
     """`fixes` by the rule above; `migrations`: whether the project has a migrations folder with a migration in it
     (None: not known, the database fixes are left as the cause gave them); `drift`: the database's record says the
-    migration that makes what it lacks ran."""
+    migration that makes what it lacks ran; `schema_valid` False: Prisma cannot load the schema."""
     result = list(fixes)
+    if not schema_valid:
+        result = [fix for fix in result if REPAIR_FOR_FIX.get(fix, "restart-dev") == "restart-dev"] or ["edit-schema"]
     if dev_server_running and "regenerate" in result:
         result = ["full-reset", *(fix for fix in result if fix != "full-reset")]
     if migrations is not None and any(fix in DATABASE_FIXES for fix in result):
@@ -64,7 +81,9 @@ def offered(
     return tuple(dict.fromkeys(result))
 
 
-def with_offers(findings: Iterable[Finding], *, dev_server_running: bool, migrations: bool | None) -> list[Finding]:
+def with_offers(
+    findings: Iterable[Finding], *, dev_server_running: bool, migrations: bool | None, schema_valid: bool = True
+) -> list[Finding]:
     return [
         replace(
             f,
@@ -73,6 +92,7 @@ def with_offers(findings: Iterable[Finding], *, dev_server_running: bool, migrat
                 dev_server_running=dev_server_running,
                 migrations=None if f.data.get("view") else migrations,
                 drift=bool(f.data.get("drift")),
+                schema_valid=schema_valid,
             ),
         )
         if f.fixes

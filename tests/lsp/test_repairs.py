@@ -36,6 +36,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
 def generated(prisma_project: ProjectFactory):
     project = prisma_project(schema_text(VERSION, MODELS))
     project.generate()
+    project.push_database()  # the `file:./dev.db` its schema names
     return project
 
 
@@ -46,6 +47,7 @@ async def test_regenerate_on_save_brings_the_client_back_in_sync(client: Languag
     await start(client, root, initialization_options=settings)
     await wait_for(lambda: sync_states(client) and sync_states(client)[-1].state == "in-sync", timeout=60)
     generated.edit_schema("  email String @unique\n", "  email String @unique\n  nickname String?\n")
+    generated.push_database()  # the column too, as a user of `db push` brings it: the regenerate is what is shown
     uri = generated.schema_file.resolve().as_uri()
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     # The save is seen as drift first, then the regeneration runs and the state comes back.

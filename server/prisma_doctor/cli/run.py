@@ -146,7 +146,7 @@ class DevCommand:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
         running: list[tuple[subprocess.Popen[bytes], bool]] = []
         # A request older than this `run` asks nothing of it: no repair can have seen its child yet.
-        run_control.clear(state)
+        run_control.clear(state, os.getpid())
 
         def forward(number: int, _frame: object) -> None:
             if running and running[-1][0].poll() is None:
@@ -206,7 +206,7 @@ class DevCommand:
         return self._start_again(state)
 
     def _start_again(self, state: StateFolder) -> bool:
-        run_control.clear(state)
+        run_control.clear(state, os.getpid())
         print(f"prisma-doctor: starting `{escaped(' '.join(self.command))}` again", file=sys.stderr, flush=True)
         self.started_at = datetime.now(timezone.utc)
         self._shown.clear()  # what the new server prints is news, even a failure the old one printed

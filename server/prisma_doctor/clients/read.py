@@ -8,7 +8,6 @@ for `prisma-client-js`, in `internal/class.ts` for `prisma-client`. That text is
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from prisma_doctor import project_files
+from prisma_doctor.clients.engine import EngineNeed, engine_need
 from prisma_doctor.clients.locate import TS_OUTPUT_EXTENSIONS, string_property
+from prisma_doctor.json_values import json_after
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
@@ -56,6 +57,8 @@ class GeneratedClient:
     generators: tuple[EmbeddedGenerator, ...] = ()
     # The schema file it was generated from, when the client records it (Prisma 5 and 6).
     source_schema: Path | None = None
+    # The native query engine it loads at run time, when it loads one (clients/engine.py).
+    engine: EngineNeed | None = None
 
 
 class ClientUnreadable(Exception):
@@ -108,6 +111,7 @@ def _read_client(folder: Path, config_file: Path, stat: os.stat_result) -> Gener
         engine_files=_engine_files(folder),
         generators=_embedded_generators(schema_file),
         source_schema=_source_schema(text),
+        engine=engine_need(text),
     )
 
 
@@ -128,13 +132,7 @@ def _inline_schema(text: str) -> str | None:
 
 
 def _json_string_after(pattern: re.Pattern[str], text: str) -> str | None:
-    match = pattern.search(text)
-    if match is None:
-        return None
-    try:
-        value, _ = json.JSONDecoder().raw_decode(text, match.end())
-    except ValueError:
-        return None
+    value = json_after(pattern, text)
     return value if isinstance(value, str) else None
 
 

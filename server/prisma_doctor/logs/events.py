@@ -299,6 +299,12 @@ DECIDED_BY_PROJECT = (ClientError, TypeCheckError, ClientModuleMissing)
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServerModulesReloaded(Event):
+    """Vite reloaded server modules (`5:18:22 AM [vite] (ssr) page reload src/x.ts`, logs/reloads.py): whether the
+    server now runs the client on disk is to be judged again (staleness.py)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class DevServerReady(Event):
     """A (re)start, after which the server loads the client anew: `next dev`'s `✓ Ready`, a watcher's restart line
     (tsx, nodemon, `node --watch`). The errors before it were the old process's."""

@@ -18,6 +18,7 @@ from prisma_doctor.catalogue import PRISMA_CODES, match_message
 from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs import json_record
+from prisma_doctor.logs.reloads import server_reloads
 from prisma_doctor.logs.routes import failed_request_of, failed_route, succeeded_request
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
@@ -172,7 +173,8 @@ _START_ANCHOR = re.compile(
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
     r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
-    r"|Restarting|restarting due|prisma-doctor restarted|ready in|prisma-doctor: starting `"
+    r"|Restarting|restarting due|prisma-doctor restarted|ready in|prisma-doctor: starting `|page reload|hmr update"
+    r"|server restarted"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -198,6 +200,8 @@ _ANCHOR_CANDIDATES = tuple(
         r"shadow database",
         r"estart(?:ing|ed)",
         r"tarting `",
+        r"page reload",
+        r"hmr update",
         # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
         # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
         r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
@@ -462,6 +466,8 @@ class Recognizer:
             ("estart" in line or "ready in" in line or "starting `" in line) and _RESTARTED.search(line)
         ):
             yield ev.DevServerReady(line=n, text=text)
+        elif "[vite]" in line and any(True for _ in server_reloads([line])):
+            yield ev.ServerModulesReloaded(line=n, text=text)
         elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
             yield ev.DatabaseDrift(line=n, text=text)
         elif _UP_TO_DATE.search(line):

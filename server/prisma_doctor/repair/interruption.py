@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,7 +31,7 @@ from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer
-from prisma_doctor.repair.devserver_kinds import dev_server_tool, is_plain_script
+from prisma_doctor.repair.devserver_kinds import runs_a_dev_server
 from prisma_doctor.repair.safe_fs import is_inside
 from prisma_doctor.state_folder import STATE_DIR
 
@@ -345,13 +344,7 @@ def _project_script(folder: Path, words: list[str]) -> tuple[str | None, tuple[s
     # Its own package.json, not one a link there leads to: the script is what the restart runs.
     scripts = (read_package_json(folder, follow_links=False) or {}).get("scripts") if folder.is_dir() else None
     script = scripts.get(name) if is_object(scripts) else None
-    if not isinstance(script, str) or not is_plain_script(script):
-        return None, ()
-    try:
-        runs_a_server = dev_server_tool(shlex.split(script)) is not None
-    except ValueError:
-        return None, ()
-    return (name, rest) if runs_a_server else (None, ())
+    return (name, rest) if isinstance(script, str) and runs_a_dev_server(script) else (None, ())
 
 
 def _alive(data: dict[str, Any], started: float | None) -> bool:

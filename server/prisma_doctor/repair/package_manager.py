@@ -9,6 +9,7 @@ workspace root above it (a monorepo keeps one lock file at the top). Prisma alwa
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from prisma_doctor.json_values import is_object
 from prisma_doctor.package_json import read_package_json
-from prisma_doctor.workspace import declaring_root, folders_above
+from prisma_doctor.repair.devserver_kinds import runs_a_dev_server
+from prisma_doctor.workspace import app_folders, declaring_root, folders_above
 
 LOCK_FILES = (
     ("pnpm-lock.yaml", "pnpm"),
@@ -56,8 +58,10 @@ class PackageManager:
                 return [*local, *args]
         return self.exec_command("prisma", *args)
 
-    def install_command(self) -> list[str]:
-        return _program(INSTALL[self.name])
+    def install_command(self, *, offline: bool = False) -> list[str]:
+        """The install; `offline` (npm, pnpm): from the cache alone, when the registry cannot be reached but the
+        cache holds what it needs (`install_reach.py`), so that no request waits on the network."""
+        return _program(INSTALL[self.name]) + (["--offline"] if offline and self.name in ("npm", "pnpm") else [])
 
 
 def program(name: str) -> list[str]:
@@ -124,11 +128,40 @@ def _lock_file_manager(folders: Iterable[Path]) -> str | None:
     return None
 
 
+# How each package manager runs a script of another folder, so that the command works from the project's folder
+# (where the editor opens its terminal) and again when a restart replays it in the same terminal.
+IN_FOLDER = {"npm": "--prefix", "pnpm": "--dir", "yarn": "--cwd", "bun": "--cwd"}
+_SHELL_WORD = re.compile(r"^[\w@%+,./:=\\-]+$")
+
+
 def dev_command(project: Path, configured: str | None = None, override: str | None = None) -> str:
-    """The command line that starts the project's dev server in a terminal: the editor's `prismaDoctor.devCommand`
-    (`configured`) when set, else the project's `dev` script run by its package manager (`override` as in `detect`).
-    A shell runs it, so the package manager is named as a person would type it."""
-    return configured or f"{detect(project, override).name} run dev"
+    """The command line that starts the project's dev server in a terminal opened in `project`: the editor's
+    `prismaDoctor.devCommand` (`configured`) when set; else the `dev` script of the folder whose dev server loads the
+    project's client, run there by the project's package manager (`override` as in `detect`). That folder is the
+    project, else the first workspace app that uses its client (`workspace.app_folders`: `apps/web` for
+    `packages/db`), whose `dev` script runs a dev server in plain words (`devserver_kinds.runs_a_dev_server`, the
+    rule by which a restart runs a script again); else the first of them, then the workspace root (`turbo dev`),
+    that has a `dev` script at all; else the project's own `run dev`. A shell runs it, so the package manager is
+    named as a person would type it."""
+    if configured:
+        return configured
+    manager = detect(project, override).name
+    home = project.resolve()
+    folders = app_folders(home)
+    scripts = {folder: _dev_script(folder) for folder in [*folders, workspace_root(home).resolve()]}
+    chosen = next((f for f in folders if (script := scripts[f]) is not None and runs_a_dev_server(script)), None)
+    chosen = chosen or next((f for f, script in scripts.items() if script is not None), home)
+    if chosen == home:
+        return f"{manager} run dev"
+    where = os.path.relpath(chosen, home)
+    quoted = where if _SHELL_WORD.match(where) else f'"{where}"'
+    return f"{manager} {IN_FOLDER[manager]} {quoted} run dev"
+
+
+def _dev_script(folder: Path) -> str | None:
+    scripts = (read_package_json(folder) or {}).get("scripts")
+    script = scripts.get("dev") if is_object(scripts) else None
+    return script if isinstance(script, str) else None
 
 
 def subprocess_env() -> dict[str, str]:
