@@ -117,7 +117,7 @@ def test_the_crash_after_a_watchers_restart_is_current_and_the_failure_before_it
     assert "no generated client is on disk now" in rejected["message"], rejected
 
 
-def test_vites_start_is_a_restart_after_which_the_old_errors_are_history(watch_template: Path, tmp_path: Path) -> None:
+def test_vites_start_is_read_as_a_restart(watch_template: Path, tmp_path: Path) -> None:
     project = project_copy(watch_template, tmp_path / "app", "vite")
     server = NpmRunDev(project, tmp_path / "dev.log").start()
     try:

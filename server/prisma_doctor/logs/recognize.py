@@ -209,21 +209,13 @@ _ANCHOR_CANDIDATES = tuple(
 )
 
 
-def _next_request_line(body: str, position: int, paths: frozenset[str]) -> int:
-    """Where a request line for one of `paths` can be next in `body` from `position` (`GET /posts 200 in 5ms`,
-    `[200] GET /posts`: the path followed by a space), else the body's end: looked for only while a failed request's
-    path waits for its success (`Recognizer.watched_paths`), and only for those paths, since a busy server's log is
-    mostly request lines. Plain searches: the paths are the log's own text, never a pattern."""
-    end = nearest = len(body)
-    for path in paths:
-        at = body.find(path, position, nearest + len(path))
-        while 0 <= at < nearest:
-            after = at + len(path)
-            if after < end and body[after].isspace():
-                nearest = at
-                break
-            at = body.find(path, at + 1, nearest + len(path))
-    return nearest
+def _next_request_line(body: str, position: int, paths: frozenset[str], end: int) -> int:
+    """Where the next request line for one of `paths` can be in `body` (`GET /posts 200 in 5ms`, `[200] GET
+    /posts`: the path then a space or the line's end), else `end`. Looked for only while a failed request's path
+    waits for its success (`Recognizer.watched_paths`), and only for those paths, since a busy server's log is mostly
+    request lines. Plain searches: the paths are what the log printed, never a pattern."""
+    found = [at for path in paths for tail in (" ", "\n") if (at := body.find(path + tail, position)) >= 0]
+    return min(found, default=end)
 
 
 def _first(match: re.Match[str], *names: str) -> str | None:
@@ -837,7 +829,7 @@ class LogReader:
                 if paths != watched:
                     watched, request_ahead = paths, -1
                 if request_ahead < position:
-                    request_ahead = _next_request_line(body, position, paths)
+                    request_ahead = _next_request_line(body, position, paths, end)
                 found = min(found, request_ahead)
             if found == end:
                 self._skip(body, position, end, out)
