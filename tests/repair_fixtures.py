@@ -105,6 +105,43 @@ def template_database() -> Path:
     return cached(TOOLCHAINS / f"repair-database-prisma-{PRISMA}", install) / "dev.db"
 
 
+def npm_with_cache() -> Path:
+    """The npm project of `template("npm")`, installed with an npm cache of its own (`npm-cache`, holding every
+    package it installed) and no user config (`npmrc`, empty): its lock file records where each package came from
+    (`resolved`), as npm writes it by default. For a repair whose registry cannot be reached while the cache holds
+    what it needs; a test copies the cache before npm may write to it (`npm_cache_copy`)."""
+
+    def install(folder: Path) -> None:
+        project = folder / "project"
+        (project / "prisma").mkdir(parents=True)
+        (project / "prisma" / "schema.prisma").write_text(SCHEMA)
+        (project / "query.js").write_text(QUERY_SCRIPT)
+        package = {"name": "repair-npm-cached", "private": True, "dependencies": DEPENDENCIES}
+        (project / "package.json").write_text(json.dumps(package, indent=2))
+        (folder / "npmrc").write_text("")
+        env = {**repair_environment(), **npm_cache_environment(folder)}
+        run(["npm", "install", "--no-audit", "--no-fund"], project, env=env)
+        run(["npx", "--no-install", "prisma", "generate"], project, env=env)
+
+    return cached(TOOLCHAINS / f"repair-npm-cached-prisma-{PRISMA}", install)
+
+
+def npm_cache_environment(folder: Path) -> dict[str, str]:
+    """npm's cache and user config in `folder` (`npm-cache`, `npmrc`): never the user's own."""
+    return {"npm_config_cache": str(folder / "npm-cache"), "npm_config_userconfig": str(folder / "npmrc")}
+
+
+def npm_cache_copy(destination: Path) -> dict[str, str]:
+    """A copy of `npm_with_cache()`'s project at `destination / "project"`, its cache and user config beside it; the
+    environment that names them."""
+    source = npm_with_cache()
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "project", destination / "project", symlinks=True)
+    shutil.copytree(source / "npm-cache", destination / "npm-cache", symlinks=True)
+    (destination / "npmrc").write_text("")
+    return npm_cache_environment(destination)
+
+
 def project_copy(manager: str, destination: Path) -> Path:
     """A fresh copy of the template, with its database: links copied as links, as pnpm laid them out (they are
     relative). The schema names the database by its absolute path, as the doctor advises: `file:./dev.db` is the

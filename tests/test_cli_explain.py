@@ -110,7 +110,7 @@ def test_a_watchers_restart_makes_the_errors_before_it_history(tmp_path: Path, r
     assert "db-missing-column" in {finding["code"] for finding in findings}, findings
     for finding in findings:
         assert (finding["severity"], finding["fixes"]) == ("info", []), finding
-        assert finding["message"].startswith("Before a later restart of the dev server, it printed: "), finding
+        assert finding["message"].startswith("Earlier in the log, before a restart of the dev server: "), finding
         assert finding["data"]["restart"]["text"] == restart, finding
     assert json.loads(done.stdout)["state"] != "out-of-sync"
 

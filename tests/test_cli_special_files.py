@@ -70,8 +70,8 @@ PLANTED = (
     ".next/dev/logs/next-development.log",
     ".prisma-doctor/dev-output.log",
     ".prisma-doctor/journal.json",
-    ".prisma-doctor/run.json",
-    ".prisma-doctor/run-request.json",
+    ".prisma-doctor/run-1.json",
+    ".prisma-doctor/run-1-request.json",
     ".env",
     "package.json",
 )

@@ -67,6 +67,10 @@ def project(tmp_path: Path, url_line: str, provider: str = "postgresql", files: 
         (None, ".env", None),
         # `node --env-file` names the app's own.
         ({"scripts": {"dev": "node --env-file=.env.local --watch server.js"}}, ".env.local", ".env"),
+        # So do dotenv-cli and env-cmd around the server; one around a migration before it does not.
+        ({"scripts": {"dev": "dotenv -e .env.local -- tsx watch server.ts"}}, ".env.local", ".env"),
+        ({"scripts": {"dev": "env-cmd -f .env.local tsx watch server.ts"}}, ".env.local", ".env"),
+        ({"scripts": {"dev": "dotenv -e .env.local -- prisma migrate deploy && tsx watch server.ts"}}, ".env", None),
     ],
 )
 def test_url_comes_from_the_env_files_the_app_reads_and_the_environment_wins(

@@ -120,10 +120,10 @@ def test_a_postgres_server_asking_for_the_password_in_clear_text_gets_nothing(
 def test_postgres_clear_text_goes_only_inside_tls_that_verified_the_server(
     attacker: StartAttacker, tmp_path: Path, use_psql: bool
 ) -> None:
-    """`sslmode=require` encrypts without verifying: whoever answers with a certificate of their own gets nothing.
-    (The PostgreSQL reader verifies against the system's authorities only, so no verified case is built here; the
-    MySQL test above shows one.)"""
-    tls, _ = self_signed(tmp_path)
+    """`sslmode=require` encrypts without verifying: whoever answers with a certificate of their own gets nothing;
+    the password goes only to a server the URL's own authority verified (`sslcert` as Prisma names it, `sslrootcert`
+    as node-postgres does)."""
+    tls, certificate = self_signed(tmp_path)
     server = attacker(postgres_asking(tls))
     url = f"postgresql://app:{TOKEN}@127.0.0.1:{server.port}/app"
     for unverified in ("?sslmode=require", "?sslmode=prefer", "?sslaccept=accept_invalid_certs"):
@@ -132,6 +132,20 @@ def test_postgres_clear_text_goes_only_inside_tls_that_verified_the_server(
         assert TOKEN not in answer.reason and TOKEN.encode() not in server.received, answer.reason
     # pg8000 connects and refuses the request; psql before 16 is not handed the password at all.
     assert server.connections >= 3 if not use_psql or psql_major("psql") >= 16 else server.connections == 0
+    # Verified by the authority the URL names, the password is sent inside TLS (and the probe fails after it).
+    for verified in (f"?sslaccept=strict&sslcert={certificate}", f"?sslmode=verify-full&sslrootcert={certificate}"):
+        before = server.connections
+        answer = inspect_postgres(DatabaseTarget("postgresql", url + verified, "test"), use_psql)
+        assert isinstance(answer, InspectionFailed) and server.connections > before, answer
+        assert TOKEN.encode() in server.received, answer.reason
+        server.received = b""
+    # An authority that is not the server's: verification fails, and nothing is sent.
+    (tmp_path / "other").mkdir()
+    _, foreign = self_signed(tmp_path / "other")
+    answer = inspect_postgres(
+        DatabaseTarget("postgresql", f"{url}?sslaccept=strict&sslcert={foreign}", "test"), use_psql
+    )
+    assert isinstance(answer, InspectionFailed) and TOKEN.encode() not in server.received, answer
 
 
 def test_an_untrusted_workspace_never_asks_the_database(attacker: StartAttacker, tmp_path: Path) -> None:
@@ -154,11 +168,14 @@ def test_a_certificate_path_naming_a_fifo_or_a_device_is_not_read(tmp_path: Path
     fifo = tmp_path / "ca.pem"
     os.mkfifo(fifo)
     for path in (fifo, Path("/dev/zero")):
-        url = f"mysql://app:pw@127.0.0.1:1/app?sslaccept=strict&sslcert={path}"
-        started = time.monotonic()
-        answer = inspect_mysql(DatabaseTarget("mysql", url, "test"))
-        assert isinstance(answer, InspectionFailed) and "not a regular file" in answer.reason, answer
-        assert time.monotonic() - started < 2
+        for inspect, url in (
+            (inspect_mysql, f"mysql://app:pw@127.0.0.1:1/app?sslaccept=strict&sslcert={path}"),
+            (inspect_postgres, f"postgresql://app:pw@127.0.0.1:1/app?sslaccept=strict&sslcert={path}"),
+        ):
+            started = time.monotonic()
+            answer = inspect(DatabaseTarget(url.split(":")[0], url, "test"))
+            assert isinstance(answer, InspectionFailed) and "not a regular file" in answer.reason, answer
+            assert time.monotonic() - started < 2
 
 
 # 3. The expansion bomb.

@@ -31,6 +31,16 @@ EXPECTED = {
         ("db-missing-table", None, 1),
         ("unique-constraint-failed", None, 1),
     ],
+    "node-http-bunyan-driver-adapter-error": [
+        ("db-missing-column", None, 1),
+        ("db-missing-table", None, 1),
+        ("unique-constraint-failed", None, 1),
+    ],
+    "node-http-winston-driver-adapter-error": [
+        ("db-missing-column", None, 1),
+        ("db-missing-table", None, 1),
+        ("unique-constraint-failed", None, 1),
+    ],
     "sqlite-p2021-missing-table": [("db-missing-table", None, 1)],
     "sqlite-migrate-status-pending": [("migrations-pending", None, 1)],
     "sqlite-engine-download-failed": [("engine-unavailable", None, 1)],

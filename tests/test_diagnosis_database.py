@@ -494,3 +494,27 @@ def test_a_missing_column_the_database_read_has_is_not_claimed_missing_again(tmp
     assert "the database read (SQLite " in message and "has it now" in message
     # Which file was read, and why that one: Prisma's own engine opens `file:./dev.db` from the schema's folder.
     assert "prisma/dev.db, the file the app opens (Prisma's query engine opens it from the schema's folder)" in message
+
+
+def test_an_older_failure_the_database_cannot_decide_now_is_no_error(tmp_path: Path) -> None:
+    """A column missing, then the database stopped (user trial 4, item 27): the log's last failure, the database
+    that does not answer, is the error; the older one is earlier in the log and could not be checked now, not a
+    column to migrate. Two real captures, one after the other, as one dev server printed them."""
+    from prisma_doctor.diagnosis import diagnose_report
+
+    name = "pg-en-p2022-missing-column"
+    log = load(name).output + b"\n" + load("pg-p1001-unreachable").output
+    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/app_en"
+    report = diagnose_report(read_events([log]), facts_with_database(name, pg(url)), str(tmp_path))
+
+    errors = [f for f in report.findings if f.severity.value == "error"]
+    assert [f.code for f in errors] == ["db-unreachable"], report.findings
+    (older,) = [f for f in report.findings if f.code == "db-missing-column"]
+    assert older.severity.value == "info" and older.fixes == (), older
+    assert older.message.startswith("Earlier in the log, and it could not be checked now"), older.message
+    assert older.data["database"]["asked"] is False
+
+    # Alone, the same failure is the log's latest: named from the migrations and the schema, with why.
+    alone = diagnose_report(read_events([load(name).output]), facts_with_database(name, pg(url)), "/p").findings
+    (alone,) = [f for f in alone if f.code == "db-missing-column"]
+    assert alone.severity.value == "error" and "The database could not be asked (" in alone.message

@@ -122,3 +122,15 @@ def test_the_fastify_json_log_capture_reproduces_its_fixture(tmp_path: Path) -> 
     capture_into(tmp_path, "json_logs.py")
     fresh, committed = (read_events([(folder / f"{name}.log").read_bytes()]) for folder in (tmp_path, FIXTURES))
     assert [(type(e).__name__, e.route) for e in fresh] == [(type(e).__name__, e.route) for e in committed]  # type: ignore[attr-defined]
+
+
+@pytest.mark.node
+@pytest.mark.timeout(900)
+def test_the_bunyan_and_winston_captures_reproduce_their_fixtures(tmp_path: Path) -> None:
+    """A real node:http server's bunyan and winston records, captured again: the same errors with the same
+    requests."""
+    capture_into(tmp_path, "node_loggers.py")
+    for logger in ("bunyan", "winston"):
+        name = f"node-http-{logger}-driver-adapter-error"
+        fresh, committed = (read_events([(folder / f"{name}.log").read_bytes()]) for folder in (tmp_path, FIXTURES))
+        assert [(type(e).__name__, e.route) for e in fresh] == [(type(e).__name__, e.route) for e in committed]  # type: ignore[attr-defined]

@@ -244,3 +244,16 @@ def test_every_anchor_word_is_a_candidate() -> None:
 def test_unfinished_escape_is_found_from_the_end(text: str) -> None:
     match = stream._UNFINISHED_ESCAPE.search(text)
     assert stream._unfinished_escape(text) == (match.start() if match else len(text))
+
+
+def test_the_success_of_a_failed_path_is_found_wherever_the_chunks_cut() -> None:
+    """Request lines are read only while a failed request's path waits for its success, and only that path's: the
+    same events as feeding every line, however the output is cut."""
+    failed = load("fastify-pino-driver-adapter-error").output  # /users and /posts fail
+    later = b"GET /other 200 in 1ms\n" * 40 + b"GET /users 200 in 3ms\n" + b"GET /users/2 200 in 1ms\n" * 40
+    data = failed + later + b"[200] GET /posts\n"
+    whole = assert_same_events([data])
+    answered = [(e.method, e.path) for e in whole if isinstance(e, ev.RequestSucceeded)]
+    assert answered == [("GET", "/users"), ("GET", "/posts")], whole
+    for seed in range(6):
+        assert assert_same_events(cut(data, random.Random(seed))) == whole

@@ -18,6 +18,8 @@ from tests.captures.loading import FIXTURES, load, names, project_from_capture
 from tests.helpers import doctor
 
 CAPTURE = "fastify-pino-driver-adapter-error"
+# The captures whose output is JSON records already.
+JSON_CAPTURES = (CAPTURE, "node-http-bunyan-driver-adapter-error", "node-http-winston-driver-adapter-error")
 
 
 def _shape(event: ev.Event) -> tuple[object, ...]:
@@ -39,6 +41,30 @@ def test_the_fastify_capture_gives_the_driver_adapter_errors_with_their_requests
     assert (column.route, table.route, unique.route) == ("/users", "/posts", "/users")
     # Each error once: pino's `msg` repeats the error's message, which is not read twice.
     assert (column.line, table.line, unique.line) == (3, 6, 9)
+
+
+@pytest.mark.parametrize(
+    ("logger", "routes", "client_version"),
+    [
+        # bunyan's serializers keep the request and the 500 beside the error, but of the error only its message,
+        # name, stack and code: no `clientVersion`.
+        ("bunyan", ("/users", "/posts", "/users"), None),
+        # winston logs the error itself, with its own properties and no request.
+        ("winston", (None, None, None), "6.17.1"),
+    ],
+)
+def test_bunyan_and_winston_records_give_the_same_errors(
+    logger: str, routes: tuple[str | None, ...], client_version: str | None
+) -> None:
+    events = read_events([load(f"node-http-{logger}-driver-adapter-error").output])
+    assert [type(e).__name__ for e in events] == ["MissingColumn", "MissingTable", "UniqueConstraintFailed"]
+    column, table, unique = events
+    assert isinstance(column, ev.MissingColumn) and isinstance(table, ev.MissingTable)
+    assert isinstance(unique, ev.UniqueConstraintFailed)
+    assert (column.table, column.column, table.table, unique.fields) == ("User", "nickname", "Post", ("email",))
+    assert column.error_class == table.error_class == "DriverAdapterError" and unique.code == "P2002"
+    assert tuple(e.route for e in events) == routes
+    assert column.client_version == client_version
 
 
 def test_a_known_request_errors_own_properties_are_read_as_node_prints_them() -> None:
@@ -73,7 +99,7 @@ def test_the_failed_requests_of_the_capture() -> None:
 
 
 def _plain_captures() -> list[str]:
-    return [n for n in names() if n != CAPTURE and read_events([load(n).output])]
+    return [n for n in names() if n not in JSON_CAPTURES and read_events([load(n).output])]
 
 
 @pytest.mark.parametrize("name", _plain_captures())

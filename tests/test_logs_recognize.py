@@ -25,6 +25,9 @@ EXPECTED_KINDS = {
     "sqlite-p2022-missing-column": ["MissingColumn"],
     # The same driver adapter errors as JSON records (Fastify's pino), each with the request that failed.
     "fastify-pino-driver-adapter-error": ["MissingColumn", "MissingTable", "UniqueConstraintFailed"],
+    # ...and as bunyan's and winston's records (tests/captures/node_loggers.py).
+    "node-http-bunyan-driver-adapter-error": ["MissingColumn", "MissingTable", "UniqueConstraintFailed"],
+    "node-http-winston-driver-adapter-error": ["MissingColumn", "MissingTable", "UniqueConstraintFailed"],
     "sqlite-p2021-missing-table": ["MissingTable"],
     "sqlite-migrate-status-pending": ["MigrationsPending"],
     "sqlite-engine-download-failed": ["EngineDownloadFailed"],

@@ -232,3 +232,28 @@ def test_the_plan_says_plainly_it_starts_a_server_that_does_not_run_now_and_why(
         "unfinished reset's journal (.prisma-doctor/journal.json) says it stopped it: if you did not run it there, "
         "answer no and remove that journal"
     ) in lines, lines
+
+
+def test_a_client_set_aside_is_said_as_such_at_run_time_too(tmp_path: Path) -> None:
+    """The dev server that cannot load the client a killed repair set aside (`Cannot find module
+    '.prisma/client/default'`, `did not initialize yet`: real captures) is told the same as `check` tells it: the
+    client is aside, and the repair that set it aside finishes the job, not `never generated`."""
+    from tests.helpers import doctor
+
+    project = _project(tmp_path, {"dev": "node main.js"})
+    # `@prisma/client` installed: the default output is beside it, in `node_modules/.prisma/client`.
+    (project / "node_modules" / "@prisma" / "client").mkdir(parents=True)
+    (project / "node_modules" / "@prisma" / "client" / "package.json").write_text('{"name": "@prisma/client"}')
+    (project / "node_modules" / ".prisma" / "client").mkdir(parents=True)
+    journal = dead_repair(project, {"stop": "done", "set-aside": "running"}, [])
+    aside = set_aside_as_repair(project, journal, "node_modules/.prisma/client", provider="prisma-client-js")
+    fixtures = Path(__file__).parent / "fixtures" / "logs"
+
+    for log in ("node-5-default-client-missing.log", "sqlite-client-not-initialized.log"):
+        done = doctor("explain", str(fixtures / log), "--project", str(project), "--json")
+        findings = json.loads(done.stdout)["findings"]
+        codes = [f["code"] for f in findings]
+        assert "client-set-aside" in codes and "client-not-generated" not in codes, (log, findings)
+        found = finding({"findings": findings}, "client-set-aside")
+        assert found["data"]["aside"] == str(aside) and f"set it aside to {aside}" in found["message"], found
+        assert [f["id"] for f in found["fixes"]] == ["full-reset"], found

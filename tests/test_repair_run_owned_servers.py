@@ -113,3 +113,33 @@ def test_a_server_whose_run_ended_during_the_repair_is_started_by_the_repair(
         restart = next(step for step in result["steps"] if step["name"] == "restart-dev")
         assert "exited, so it was started here, detached" in json.dumps(restart), restart
         assert server.users().status == 200
+
+
+def test_two_runs_in_one_folder_each_start_their_own_server_again(watch_template: Path, tmp_path: Path) -> None:
+    """Attacker's trial 4, case 16: two `prisma-doctor run` in one folder, each serving on its own port. Each has a
+    record of its own, so the repair finds both servers as run's, holds each and asks each to start its command
+    again; a request names the run it is for, so neither starts a copy for the other's."""
+    project = project_copy(watch_template, tmp_path / "app", "node")
+    first, second = NpmRunDev(project, tmp_path / "unused-1.log"), NpmRunDev(project, tmp_path / "unused-2.log")
+    terminals = [tmp_path / "terminal-1.log", tmp_path / "terminal-2.log"]
+    with run_by_doctor(first, terminals[0]) as run_1, run_by_doctor(second, terminals[1]) as run_2:
+        for server, terminal in zip((first, second), terminals, strict=True):
+            assert server.wait_for_status(200, timeout=60) == 200, terminal.read_text()
+
+        plan = doctor("restart-dev", "--dry-run", "--project", str(project), env=first.environment)
+        for run, server in ((run_1, first), (run_2, second)):
+            label = f"npm run dev (by its `prisma-doctor run`, pid {run.pid}; in {project}, port {server.port})"
+            assert label in plan.stdout, plan.stdout
+
+        done = doctor("restart-dev", "--yes", "--project", str(project), env=first.environment)
+
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output + "".join(t.read_text() for t in terminals)
+        assert "not by it" not in output and "detached" not in output, output
+        for run, server, terminal in zip((run_1, run_2), (first, second), terminals, strict=True):
+            assert run.poll() is None, "run keeps running: it started its command again itself"
+            assert terminal.read_text().count("starting `npm run dev` again") == 1, terminal.read_text()
+            assert server.users().status == 200
+        # One server per port, as before: no copy started for the other run.
+        servers = [p for p in psutil.process_iter(["cmdline", "cwd"]) if p.info["cmdline"] == ["node", "server.js"]]
+        assert len([p for p in servers if p.info["cwd"] == str(project)]) == 2, servers

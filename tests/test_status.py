@@ -10,7 +10,7 @@ import pytest
 
 from prisma_doctor.database_state import NOT_COMPARED
 from prisma_doctor.findings import Finding, Location, Report, Severity, Span
-from prisma_doctor.status import DATABASE_BEHIND_CODES, Display, Status, database_not_compared
+from prisma_doctor.status import DATABASE_BEHIND_CODES, Display, Status, database_not_compared, worst
 
 
 def finding(code: str, severity: Severity = Severity.ERROR, line: int = 0, count: int = 1) -> Finding:
@@ -37,7 +37,7 @@ def test_every_database_code_alone_is_database_behind(code: str) -> None:
     assert (shown.state, shown.display, shown.summary) == (
         "out-of-sync",
         Display.DATABASE_BEHIND,
-        "Prisma: database behind (1)",
+        "Prisma: database behind (1 problem)",
     )
 
 
@@ -46,17 +46,43 @@ def test_a_failed_migration_beside_pending_ones_is_still_the_database() -> None:
 
 
 def test_only_a_stale_dev_server_says_so() -> None:
-    assert status(finding("dev-server-stale", Severity.WARNING)).display is Display.DEV_SERVER_STALE
+    shown = status(finding("dev-server-stale", Severity.WARNING))
+    assert (shown.display, shown.summary) == (Display.DEV_SERVER_STALE, "Prisma: dev server stale (1 problem)")
+
+
+def test_a_dev_server_nothing_decides_may_be_stale() -> None:
+    undecided = replace(finding("dev-server-stale", Severity.WARNING), data={"decided": False})
+    shown = status(undecided)
+    assert (shown.display, shown.summary) == (Display.DEV_SERVER_STALE, "Prisma: dev server may be stale (1 problem)")
+    # One server known to be stale is what the glance says.
+    decided = replace(finding("dev-server-stale", Severity.WARNING, line=1), data={"decided": True})
+    assert status(undecided, decided).summary == "Prisma: dev server stale (2 problems)"
 
 
 @pytest.mark.parametrize(
-    "others", [("client-out-of-sync",), ("dev-server-stale", "db-missing-column"), ("db-drift", "env-missing")]
+    ("codes", "display", "words"),
+    [
+        # After a `git pull`: a migration pending, the client behind the schema, a server on the old client. The
+        # database comes first (it fails the app whatever the client; `migrate dev` generates the client too).
+        (("migrations-pending", "client-out-of-sync", "dev-server-stale"), Display.DATABASE_BEHIND, "database behind"),
+        (("dev-server-stale", "db-missing-column"), Display.DATABASE_BEHIND, "database behind"),
+        # The client before the server that is to load it.
+        (("client-out-of-sync",), Display.OUT_OF_SYNC, "out of sync"),
+        (("dev-server-stale", "client-version-mismatch"), Display.OUT_OF_SYNC, "out of sync"),
+        # What stops every Prisma command, a migration's too, before the database.
+        (("db-drift", "env-missing"), Display.OUT_OF_SYNC, "out of sync"),
+        (("migrations-pending", "schema-invalid"), Display.OUT_OF_SYNC, "out of sync"),
+        (("db-missing-table", "db-differs"), Display.OUT_OF_SYNC, "out of sync"),
+        # A repair that did not finish explains the rest.
+        (("repair-interrupted", "db-missing-column"), Display.OUT_OF_SYNC, "a repair did not finish"),
+    ],
 )
-def test_problems_of_several_kinds_are_out_of_sync(others: tuple[str, ...]) -> None:
-    shown = status(*(finding(code, line=n) for n, code in enumerate(others)))
-    count = len(others)
-    assert (shown.display, shown.problems) == (Display.OUT_OF_SYNC, count)
-    assert shown.summary == f"Prisma: out of sync ({count} problem{'s' * (count != 1)})"
+def test_the_worst_problem_is_shown_with_the_count(codes: tuple[str, ...], display: Display, words: str) -> None:
+    shown = status(*(finding(code, line=n) for n, code in enumerate(codes)))
+    count = len(codes)
+    assert (shown.display, shown.problems) == (display, count)
+    assert shown.summary == f"Prisma: {words} ({count} problem{'s' * (count != 1)})"
+    assert worst([finding(code, line=n) for n, code in enumerate(codes)]) == (display, words)
 
 
 def test_infos_neither_count_nor_name_the_kind() -> None:

@@ -355,3 +355,36 @@ def test_a_next_app_under_a_base_path_is_asked_there(tmp_path: Path, app: App) -
     assert failed.status == "failed" and "GET /base/posts on localhost" in failed.message, failed
     app.statuses["/base/posts"] = 200
     assert verify(tmp_path, app, [FailedRequest("GET", "/posts")], tool="next").status == "done"
+
+
+# The bundled example's own flow on real `next dev` 16.4.5 (a hot update: scripts/break.sh --db while it runs, then
+# `GET /` twice): what the terminal showed and Next's own dev log of the same server (capture.json says how).
+HOT_UPDATE = Path(__file__).resolve().parent / "fixtures" / "next-example-hot-update"
+
+
+@pytest.mark.parametrize("bundler", ["turbopack", "webpack"])
+def test_an_error_in_nexts_log_that_the_terminal_ties_to_its_request_is_that_requests(
+    tmp_path: Path, bundler: str
+) -> None:
+    # Next's own log has the error's message alone: no request line, no frame, no digest. Nothing there names the
+    # route, so with that log alone the failure's route is unknown.
+    capture = HOT_UPDATE / bundler
+    log = tmp_path / ".next" / "dev" / "logs" / "next-development.log"
+    log.parent.mkdir(parents=True)
+    log.write_bytes((capture / "next-development.log").read_bytes())
+    assert requests_that_failed(tmp_path) == []
+    assert failures_without_request(tmp_path) == [
+        "`Unknown field `nickname` for select statement on model `User`. Available options`"
+    ]
+    # The terminal, as `prisma-doctor run` records it, prints ` GET / 500 in 167ms` after each error block: the same
+    # errors of Next's log are those requests', and `/` is the route to ask again.
+    _output(tmp_path, then=(capture / "terminal.log").read_text(encoding="utf-8"))
+    assert requests_that_failed(tmp_path) == [FailedRequest("GET", "/")]
+    assert failures_without_request(tmp_path) == []
+
+
+def test_a_failure_whose_output_cut_its_message_is_named_by_its_call(tmp_path: Path) -> None:
+    # User trial 4, item 17: "the failure at ``": a header whose message the output never printed (the server died
+    # or the log was cut), and no frame. It is named by the call the header names, never by an empty quote.
+    _output(tmp_path, then="ready\nInvalid `prisma.user.findMany()` invocation:\n\n\nGET /other 200 in 3ms\n")
+    assert failures_without_request(tmp_path) == ["`prisma.user.findMany()`"]

@@ -201,3 +201,18 @@ def test_a_package_json_planted_in_a_shared_folder_is_no_workspace(tmp_path: Pat
 
     assert declaring_root(project) is None
     assert detect(project).workspace_root == project
+
+
+def test_the_app_check_diagnoses_an_app_s_error_against_its_package_s_schema(tmp_path: Path) -> None:
+    """A repair asks an app's dev server (apps/web) and reads its output there: the error that came back is
+    diagnosed against packages/db's schema, not said to have no schema to read (user trial 4, item 29b)."""
+    from prisma_doctor.logs.recognize import LogReader
+    from prisma_doctor.repair.app_check import _diagnosed  # pyright: ignore[reportPrivateUsage]
+
+    root = monorepo(tmp_path / "mono", "npm").resolve()
+    reader = LogReader()
+    events = reader.feed(STALE_SERVER_LOG.read_bytes()) + reader.close()
+    found = _diagnosed(root / "apps" / "web", events, None)
+    assert found and not any("could not be read" in f.message for f in found), found
+    # The schema's User has no `nickname`: read, it says the code is ahead of it.
+    assert {f.code for f in found} == {"code-ahead-of-schema"}, found

@@ -34,14 +34,12 @@ VITE = "6.4.1"
 APP = """
 const { PrismaClient } = require('@prisma/client');
 const { PrismaLibSQL } = require('@prisma/adapter-libsql');
-const prisma = new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) });
-module.exports = (fields) => async (req, res) => {
-  const select = Object.fromEntries(fields.map((f) => [f, true]));
+const answering = (read) => async (req, res) => {
   const started = Date.now();
   let status = 200;
   let body;
   try {
-    body = JSON.stringify(await prisma.user.findMany({ select }));
+    body = JSON.stringify(await read());
   } catch (error) {
     console.error(error.message);
     status = 500;
@@ -51,6 +49,13 @@ module.exports = (fields) => async (req, res) => {
   res.end(body);
   console.log(`${req.method} ${req.url} ${status} in ${Date.now() - started}ms`);
 };
+module.exports = (fields) => {
+  const prisma = new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) });
+  const select = Object.fromEntries(fields.map((f) => [f, true]));
+  return answering(() => prisma.user.findMany({ select }));
+};
+// A handler that answers with what another read returns (Vite's SSR module's).
+module.exports.answering = answering;
 """
 # The code that names the fields, and so the file the change edits: a plain node server, or Vite's config with the
 # app as its middleware (a config change makes Vite restart its server in the same process, old client and all).
@@ -61,6 +66,13 @@ const app = require('./app.js');
 http.createServer(app(['id', 'name'])).listen(Number(process.env.PORT), '127.0.0.1', () => {
   console.log(`Local: http://localhost:${process.env.PORT}`);
 });
+""",
+    # A worker that listens nowhere: it reads the users once at start, and says so.
+    "worker.js": """
+const app = require('./app.js');
+const answer = { writeHead: () => {}, end: (body) => console.log(`worker up: ${body}`) };
+app(['id', 'name'])({ method: 'RUN', url: 'worker' }, answer);
+setInterval(() => {}, 1000);
 """,
     "vite.config.mjs": """
 import { createRequire } from 'node:module';
@@ -73,12 +85,39 @@ export default {
 }
 DEV_SCRIPTS = {
     "tsx": ("tsx watch server.js", "server.js"),
+    "tsx worker": ("tsx watch worker.js", "worker.js"),
     "node --watch": ("node --watch server.js", "server.js"),
     "vite": ("vite", "vite.config.mjs"),
     # No watcher: no known kind of dev server, so only `prisma-doctor run` running it says it is one.
     "tsx without watch": ("tsx server.js", "server.js"),
     "node": ("node server.js", "server.js"),
 }
+# Vite's own SSR, as SvelteKit and React Router load their routes: the app's module is loaded through Vite on each
+# request, and it imports a client generated beside it (`prisma-client`, outside node_modules), so Vite reloads both
+# when their files change. The fields are the module's, so that the code change does not restart Vite.
+SSR_SCHEMA = SCHEMA.replace(
+    'provider   = "prisma-client-js"', 'provider   = "prisma-client"\n  output     = "../src/generated/prisma"'
+)
+SSR_MODULE = "src/users.ts"
+SSR_USERS = """
+import { PrismaClient } from './generated/prisma/client';
+import { PrismaLibSQL } from '@prisma/adapter-libsql';
+const prisma = new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) });
+export async function users() {
+  const select = Object.fromEntries(['id', 'name'].map((f) => [f, true]));
+  return prisma.user.findMany({ select });
+}
+"""
+SSR_CONFIG = """
+import { createRequire } from 'node:module';
+const { answering } = createRequire(import.meta.url)('./app.js');
+export default {
+  server: { port: Number(process.env.PORT), strictPort: true, host: '127.0.0.1' },
+  plugins: [{ name: 'users', configureServer: (server) => {
+    server.middlewares.use(answering(async () => (await server.ssrLoadModule('/src/users.ts')).users()));
+  } }],
+};
+"""
 # The table as the migrated database has it: with `nickname`, which the schema and the code are about to gain.
 CREATE_TABLE = """
 const Database = require('@libsql/client');
@@ -100,7 +139,7 @@ def template() -> Path:
         package = {"name": "watch-server", "private": True, "dependencies": {**DEPENDENCIES, "tsx": TSX, "vite": VITE}}
         (folder / "package.json").write_text(json.dumps(package, indent=2))
         run(["npm", "install", "--no-audit", "--no-fund"], folder, env=repair_environment())
-        run(["npx", "--no-install", "prisma", "generate"], folder, env=repair_environment())
+        generate(folder)
 
     return cached(TOOLCHAINS / f"watch-servers-prisma-{PRISMA}-tsx-{TSX}-vite-{VITE}", install)
 
@@ -124,14 +163,31 @@ def project_copy(source: Path, destination: Path, tool: str, *, link: bool = Tru
     return destination
 
 
+def vite_ssr_copy(source: Path, destination: Path) -> Path:
+    """A copy of the template served by Vite's SSR (`SSR_CONFIG`), its client generated into `src/generated/prisma`."""
+    project = project_copy(source, destination, "vite")
+    (project / "prisma" / "schema.prisma").write_text(SSR_SCHEMA)
+    (project / SSR_MODULE).parent.mkdir()
+    (project / SSR_MODULE).write_text(SSR_USERS)
+    (project / "vite.config.mjs").write_text(SSR_CONFIG)
+    generate(project)
+    return project
+
+
+def generate(project: Path) -> None:
+    """`prisma generate`, as a user runs it beside the dev server."""
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+
+
 def add_nickname(project: Path) -> None:
     """The change the incident made: `nickname` in the schema and in the code, no generate."""
     schema = project / "prisma" / "schema.prisma"
     schema.write_text(schema.read_text().replace("  name String\n", "  name String\n  nickname String?\n"))
-    for entry in ENTRIES:
+    for entry in (*ENTRIES, SSR_MODULE):
         if (project / entry).exists():
             code = (project / entry).read_text()
-            (project / entry).write_text(code.replace("['id', 'name']", "['id', 'name', 'nickname']"))
+            if "['id', 'name']" in code:  # (Vite restarts its server when its config file is written)
+                (project / entry).write_text(code.replace("['id', 'name']", "['id', 'name', 'nickname']"))
 
 
 class NpmRunDev(DevServer):

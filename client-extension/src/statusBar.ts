@@ -21,6 +21,12 @@ const DISPLAY_RANK: Record<Display, number> = {
     repairing: 5,
 };
 const MAX_TOOLTIP_FINDINGS = 12;
+// The displays of a project with problems, and their icons (as `statusText` shows them).
+const DRIFT_ICON: Partial<Record<Display, string>> = {
+    'out-of-sync': '$(warning)',
+    'database-behind': '$(database)',
+    'dev-server-stale': '$(debug-restart)',
+};
 
 export interface ProjectFinding {
     project: string;
@@ -38,6 +44,10 @@ export function worstDisplay(states: SyncState[]): Display {
     return alike.every((state) => state.display === worst) ? worst : 'out-of-sync';
 }
 
+function counted(problems: number): string {
+    return `${problems} ${problems === 1 ? 'problem' : 'problems'}`;
+}
+
 export function statusText(display: Shown, problems: number): string {
     switch (display) {
         case 'starting':
@@ -49,12 +59,13 @@ export function statusText(display: Shown, problems: number): string {
             return '$(debug-disconnect) Prisma: not compared with the database';
         case 'unknown':
             return '$(question) Prisma: not checked';
+        // The worst kind of problem (the server decides it, status.py), with how many problems there are in all.
         case 'out-of-sync':
-            return `$(warning) Prisma: out of sync (${problems} ${problems === 1 ? 'problem' : 'problems'})`;
+            return `$(warning) Prisma: out of sync (${counted(problems)})`;
         case 'database-behind':
-            return '$(database) Prisma: database behind';
+            return `$(database) Prisma: database behind (${counted(problems)})`;
         case 'dev-server-stale':
-            return '$(debug-restart) Prisma: dev server stale';
+            return `$(debug-restart) Prisma: dev server stale (${counted(problems)})`;
         case 'repairing':
             return '$(sync~spin) Prisma: repairing…';
         case 'error':
@@ -136,7 +147,11 @@ export class SyncStatusBar implements Disposable {
             summary = states.length === 1 ? worst.summary : `${states.length} projects; worst: ${basename(worst.project)}`;
         }
         const problems = states.reduce((total, state) => total + state.problems, 0);
-        this.item.text = statusText(display, problems);
+        // One project's problems: the server's own words for them (`dev server may be stale`, `a repair did not
+        // finish`), which name the same kind with the same count.
+        const icon = display === 'starting' ? undefined : DRIFT_ICON[display];
+        const words = states.length === 1 ? states[0].summary : undefined;
+        this.item.text = icon !== undefined && words ? `${icon} ${words}` : statusText(display, problems);
         this.item.backgroundColor =
             display === 'error'
                 ? new ThemeColor('statusBarItem.errorBackground')

@@ -77,6 +77,8 @@ CODES: Mapping[str, str] = {
     "prisma-error": "A Prisma error known by its code (docs/errors.md): its cause class, meanings and fix.",
     "repair-interrupted": "The last repair did not finish (killed, or the machine stopped): a dev server it stopped "
     "does not run, or a folder it set aside is still aside.",
+    "dev-server-gone": "A server of the project that the last repair left running ended while it ran and does not run "
+    "now: start it again, or dismiss it.",
 }
 
 # Stable fix ids and the titles every adapter shows for them.
@@ -94,6 +96,7 @@ FIXES: Mapping[str, str] = {
     "edit-schema": "Edit the schema",
     "fix-database-access": "Correct the database URL or the rights of its user",
     "install": "Install the project's packages",
+    "dismiss-gone-server": "Dismiss: the server is not meant to run",
 }
 # Fix ids that a repair kind (repair/plan.py) carries out: the editor's quick fix runs it, and the command line names
 # the command that does.

@@ -98,14 +98,17 @@ def surroundings(
 
 def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Location | None = None) -> list[Finding]:
     """`findings`, and `repair-interrupted` when the last repair did not finish and left a server stopped or a
-    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated."""
+    folder set aside; a client it set aside is said as such (`client-set-aside`), not as one never generated; and
+    `dev-server-gone` for a server the last repair saw end that does not run again."""
     from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.repair.gone_servers import gone_findings
     from prisma_doctor.repair.interruption import left_by_last_repair
 
     left = left_by_last_repair(root, find_dev_servers)
+    gone = gone_findings(root, where)
     if left is None:
-        return list(findings)
-    return [*(left.client_aside(f) for f in findings), left.finding(where)]
+        return [*findings, *gone]
+    return [*(left.client_aside(f) for f in findings), left.finding(where), *gone]
 
 
 def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
@@ -168,30 +171,35 @@ def _provider(block: Block) -> str | None:
 
 
 def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Finding]:
-    """`dev-server-stale` for each of the running dev `servers` that started before the project's newest client was
-    generated: it still serves the client it loaded at start."""
+    """`dev-server-stale` for each of the running dev `servers` that still serves a client older than the project's
+    newest one (`staleness.judge`: decided, or said as undecided)."""
 
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
     from prisma_doctor.repair.devserver import serving_since
+    from prisma_doctor.staleness import judge
 
     generated = newest_generation(state)
     if generated is None:
         return []
+    clients = [c.client.path for c in state.clients if c.client is not None]
     findings: list[Finding] = []
     for server in servers:
+        stale = judge(server, generated, clients)
         started = serving_since(server)
-        if started is None:
+        if stale is None or started is None:
             continue
-        if started < generated.timestamp():
-            finding = stale_dev_server(generation_location(state), which=f"in {server.cwd} (pid {server.pid})")
-            data = {
-                "pid": server.pid,
-                "command": mask_command(server.command),
-                "cwd": server.cwd,
-                "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
-                "generatedAt": generated.isoformat(),
-            }
-            findings.append(replace(finding, data=data))
+        which = f"in {server.cwd} (pid {server.pid})"
+        finding = stale_dev_server(generation_location(state), which=which, why=stale.why, decided=stale.decided)
+        data = {
+            "pid": server.pid,
+            "command": mask_command(server.command),
+            "cwd": server.cwd,
+            "tool": server.tool,
+            "startedAt": datetime.fromtimestamp(started).astimezone().isoformat(),
+            "generatedAt": generated.isoformat(),
+            "decided": stale.decided,
+        }
+        findings.append(replace(finding, data=data))
     return findings
 
 

@@ -68,6 +68,14 @@ def read_bytes(path: str | Path, limit: int | None = None, *, follow_links: bool
         return handle.read() if limit is None else handle.read(limit)
 
 
+def read_tail(path: str | Path, limit: int) -> tuple[bytes, float]:
+    """The last `limit` bytes of `path`, and when it was last written (epoch seconds)."""
+    with open_regular(path) as handle:
+        status = os.fstat(handle.fileno())
+        handle.seek(max(0, status.st_size - limit))
+        return handle.read(limit), status.st_mtime
+
+
 def read_text(
     path: str | Path,
     limit: int | None = None,
@@ -78,3 +86,11 @@ def read_text(
 ) -> str:
     """The text of `path` (of its first `limit` bytes when given)."""
     return read_bytes(path, limit, follow_links=follow_links).decode(encoding, errors)
+
+
+def read_text_if_any(path: str | Path, limit: int | None = None) -> str:
+    """The text of `path`, or "" when it is not there or cannot be read (as no file at all)."""
+    try:
+        return read_text(path, limit)
+    except OSError:
+        return ""

@@ -173,6 +173,23 @@ class StateFolder:
             return None
         return data.decode("utf-8", errors="replace")
 
+    def names(self) -> list[str]:
+        """The names of the folder's entries (none when it is missing or not ours)."""
+        try:
+            with self._folder(create=False) as fd:
+                return os.listdir(fd if fd is not None else self.path)
+        except (OSError, UnsafeStateFolder):
+            return []
+
+    def remove(self, name: str) -> None:
+        """Remove the entry `name` (a link as a link, never its target); nothing when it is missing."""
+        _check_name(name)
+        with contextlib.suppress(FileNotFoundError), self._folder(create=False) as fd:
+            if fd is None:
+                os.unlink(self.path / name)
+            else:
+                os.unlink(name, dir_fd=fd)
+
     def open_lock(self, name: str) -> int:
         """A descriptor of the lock file `name` (created 0600), for `fcntl.flock` or `msvcrt.locking`."""
         _check_name(name)

@@ -6,11 +6,12 @@ The one place that classifies a report for a person. The language server sends i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from prisma_doctor.findings import Report, Severity, SyncState
+from prisma_doctor.findings import Finding, Report, Severity, SyncState
 
 # The state `syncState` carries: the report's (findings.SyncState), or what the doctor itself is doing.
 ShownState = SyncState | Literal["repairing", "error"]
@@ -28,13 +29,64 @@ class Display(str, Enum):
     ERROR = "error"
 
 
-# Problems that only the database catching up removes (applying migrations, a push): when every problem of a
-# project is one of these, its database is behind.
+# Problems that only the database catching up removes (applying migrations, a push).
 DATABASE_BEHIND_CODES = frozenset(
     {"db-missing", "db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
 )
+# Problems that stop every Prisma command, a migration's too: a config `env()` nothing sets, a schema that does not
+# validate or cannot be read, Prisma's packages missing, a package.json that is not JSON, and the app and the CLI on
+# different databases (a migration would go where the app does not read).
+BLOCKING_CODES = frozenset(
+    {
+        "env-missing",
+        "schema-invalid",
+        "schema-unreadable",
+        "prisma-packages-missing",
+        "package-json-invalid",
+        "db-differs",
+    }
+)
 # What makes a project out of sync (`Report.from_findings`); info and hints never do, nor name its kind.
 _PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
+
+
+def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
+    """What one glance shows of a project's problems (errors and warnings, at least one): the kind the user must
+    deal with first, and its words. Worst first:
+    - a repair that did not finish: it explains the rest (a client set aside, a server stopped), its fix first;
+    - a server that ended during the last repair (`repair/gone_servers.py`): the app is down;
+    - what stops every Prisma command (`BLOCKING_CODES`): nothing else can be repaired before it;
+    - a database behind (`DATABASE_BEHIND_CODES`): it fails the app whatever the client, and `migrate dev`
+      generates the client too;
+    - any other problem (the client, its packages, the engine): out of sync;
+    - a dev server still on an older client: restarting it comes last, once what it will load is right.
+    So a `git pull` that brought a migration, a schema change and left a server running says "database behind"."""
+    codes = {f.code for f in problems}
+    if "repair-interrupted" in codes:
+        return Display.OUT_OF_SYNC, "a repair did not finish"
+    if "dev-server-gone" in codes:
+        return Display.OUT_OF_SYNC, "a server ended during the last repair"
+    if codes & BLOCKING_CODES:
+        return Display.OUT_OF_SYNC, "out of sync"
+    if codes & DATABASE_BEHIND_CODES:
+        return Display.DATABASE_BEHIND, "database behind"
+    if codes - {"dev-server-stale"}:
+        return Display.OUT_OF_SYNC, "out of sync"
+    # Where nothing decides whether a server reloaded the new client (`staleness.py`), it may be stale.
+    decided = any(f.data.get("decided", True) for f in problems)
+    return Display.DEV_SERVER_STALE, "dev server stale" if decided else "dev server may be stale"
+
+
+def headline(problems: Sequence[Finding]) -> str:
+    """The worst kind of problem with how many there are (`database behind (3 problems)`): the status bar's summary
+    and `check`'s last line."""
+    count = len(problems)
+    return f"{worst(problems)[1]} ({count} problem{'s' * (count != 1)})"
+
+
+def problems_of(report: Report) -> list[Finding]:
+    """The findings that count as problems: errors and warnings."""
+    return [f for f in report.findings if f.severity in _PROBLEM_SEVERITIES]
 
 
 def database_not_compared(report: Report) -> str | None:
@@ -60,7 +112,7 @@ class Status:
 
     @classmethod
     def of(cls, report: Report) -> Status:
-        problems = [f for f in report.findings if f.severity in _PROBLEM_SEVERITIES]
+        problems = problems_of(report)
         count = len(problems)
         state = report.state
         if report.state is SyncState.UNKNOWN:
@@ -71,20 +123,7 @@ class Status:
             if why is not None:
                 return cls(state, Display.NOT_COMPARED, 0, f"Prisma: not compared with the database ({why})")
             return cls(state, Display.IN_SYNC, 0, "Prisma: in sync")
-        codes = {f.code for f in problems}
-        if codes <= DATABASE_BEHIND_CODES:
-            return cls(state, Display.DATABASE_BEHIND, count, f"Prisma: database behind ({count})")
-        if codes == {"dev-server-stale"}:
-            return cls(state, Display.DEV_SERVER_STALE, count, "Prisma: dev server stale")
-        if "repair-interrupted" in codes:
-            # A killed repair explains the rest (a client set aside, a server stopped): said first, its fix first.
-            return cls(
-                state,
-                Display.OUT_OF_SYNC,
-                count,
-                f"Prisma: a repair did not finish ({count} problem{'s' * (count != 1)})",
-            )
-        return cls(state, Display.OUT_OF_SYNC, count, f"Prisma: out of sync ({count} problem{'s' * (count != 1)})")
+        return cls(state, worst(problems)[0], count, f"Prisma: {headline(problems)}")
 
     @classmethod
     def repairing(cls, report: Report, message: str) -> Status:

@@ -57,16 +57,20 @@ NAME = "fastify-pino-driver-adapter-error"
 _LISTENING = re.compile(rb"Server listening at http://127\.0\.0\.1:(\d+)")
 
 
-def install() -> Path:
-    """Prisma with the libSQL adapter and Fastify, installed once into the cache."""
+def install_packages(folder_name: str, packages: dict[str, str]) -> Path:
+    """`packages` (name -> version) installed once into the cache's `folder_name`."""
 
     def into(folder: Path) -> None:
-        (folder / "package.json").write_text(json.dumps({"name": "captures-fastify", "private": True}) + "\n")
-        specs = [f"{name}@{version}" for name, version in INSTALL.items()]
-        run(["npm", "install", "--no-audit", "--no-fund", *specs], folder)
+        (folder / "package.json").write_text(json.dumps({"name": "captures-json-logs", "private": True}) + "\n")
+        run(["npm", "install", "--no-audit", "--no-fund", *(f"{n}@{v}" for n, v in packages.items())], folder)
 
+    return cached(TOOLCHAINS / folder_name, into)
+
+
+def install() -> Path:
+    """Prisma with the libSQL adapter and Fastify."""
     key = "-".join(INSTALL[name] for name in ("prisma", "fastify"))
-    return cached(TOOLCHAINS / f"captures-fastify-prisma-{key}", into)
+    return install_packages(f"captures-fastify-prisma-{key}", INSTALL)
 
 
 def request(port: int, method: str, path: str) -> int:
@@ -79,23 +83,33 @@ def request(port: int, method: str, path: str) -> int:
         return error.code
 
 
-def main() -> int:
-    project = Project("fastify", modules=install())
-    project.write("server.js", SERVER)
+def ask_failing_server(
+    project: Project, server: str, cmd: list[str], ready: bytes, listening: re.Pattern[bytes]
+) -> tuple[bytes, int, int, dict[str, int]]:
+    """`server` (its code) run as `cmd` in `project` against a database behind its client, until it prints `ready`,
+    then asked its three failing requests on the port `listening` reads: its output, exit code, port and the
+    answers."""
+    project.write("server.js", server)
     migrated(project, USER_V1)
     # The schema moves on and the client with it; the database does not.
     project.write("prisma/schema.prisma", GENERATOR + USER_WITH_NICKNAME + POST)
     project.run([project.bin("prisma"), "generate"], env=db_env(project))
-    cmd = ["node", "server.js"]
     terminal = Terminal(cmd, project.root, env=db_env(project))
-    terminal.wait_for(b"Server listening")
-    found = _LISTENING.search(terminal.output)
+    terminal.wait_for(ready)
+    found = listening.search(terminal.output)
     assert found is not None, terminal.output
     port = int(found.group(1))
     asked = (("GET", "/users"), ("POST", "/posts"), ("POST", "/users"))
     statuses = {f"{method} {path}": request(port, method, path) for method, path in asked}
     terminal.settle()
     output, code = terminal.finish(interrupt=True)
+    return output, code, port, statuses
+
+
+def main() -> int:
+    project = Project("fastify", modules=install())
+    cmd = ["node", "server.js"]
+    output, code, port, statuses = ask_failing_server(project, SERVER, cmd, b"Server listening", _LISTENING)
     save_capture(
         NAME,
         output.replace(f":{port}".encode(), b":<port>"),

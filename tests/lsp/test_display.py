@@ -12,7 +12,7 @@ from prisma_doctor.lsp.features.sync import DATABASE_RECHECK_SECONDS
 from tests.database_fixtures import ADD_NICKNAME, INIT, POSTGRES_SCHEMA, POSTS, PostgresServer
 from tests.dev_server import free_port
 from tests.lsp.session import start, sync_states, wait_for
-from tests.lsp.test_runtime import captured_output
+from tests.lsp.test_runtime import captured_output, stale_watch_server
 from tests.toolchain import ProjectFactory
 
 
@@ -29,11 +29,37 @@ async def test_the_display_follows_the_findings(client: LanguageClient, synced_p
     behind = sync_states(client)[-1]
     assert [f.code for f in behind.findings] == ["migration-failed"]
     assert (behind.state, behind.display, behind.problems) == ("out-of-sync", "database-behind", 1)
-    assert behind.summary == "Prisma: database behind (1)"
+    assert behind.summary == "Prisma: database behind (1 problem)"
 
     # The dev server restarts: what was seen before is history, and the project is in sync again.
     client.protocol.notify("prismaDoctor/terminalOutput", {"data": " ✓ Ready in 1204ms\r\n", "terminal": "migrate"})
     await wait_for(lambda: sync_states(client)[-1].display == "in-sync")
+
+
+async def test_the_worst_kind_of_problem_is_shown_with_the_count(client: LanguageClient, drifted_project: Path) -> None:
+    """After a `git pull`: the client behind the schema, a dev server started before the client was written, then a
+    migration that fails to apply. The status bar shows what to deal with first, with the count of all."""
+    with stale_watch_server(drifted_project):
+        await start(client, drifted_project)
+
+        def codes() -> set[str]:
+            states = sync_states(client)
+            return {f.code for f in states[-1].findings} if states else set()
+
+        await wait_for(lambda: {"client-out-of-sync", "dev-server-stale"} <= codes())
+        shown = sync_states(client)[-1]
+        # The client comes before the server that is to load it.
+        assert (shown.display, shown.summary) == ("out-of-sync", f"Prisma: out of sync ({shown.problems} problems)")
+
+        output = captured_output("sqlite-migrate-deploy-failed", drifted_project)
+        client.protocol.notify("prismaDoctor/terminalOutput", {"data": output, "terminal": "migrate", "cwd": None})
+        await wait_for(lambda: "migration-failed" in codes())
+        behind = sync_states(client)[-1]
+        assert {"client-out-of-sync", "dev-server-stale", "migration-failed"} <= codes()
+        # The database first: it fails the app whatever the client, and `migrate dev` generates the client too.
+        assert behind.display == "database-behind"
+        assert behind.summary == f"Prisma: database behind ({behind.problems} problems)"
+        assert behind.problems == shown.problems + 1
 
 
 @pytest.mark.node

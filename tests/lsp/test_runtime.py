@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -180,25 +182,33 @@ def start_watch_server(project: Path) -> subprocess.Popen[bytes]:
     return process
 
 
+@contextlib.contextmanager
+def stale_watch_server(project: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `node --watch` dev server in the project that started before its client was written (a generate while
+    it runs, which it does not watch): stale. Stopped on leaving."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    (project / "server.js").write_text(SERVER_JS, encoding="utf-8")
+    server = start_watch_server(project)
+    try:
+        time.sleep(1.1)  # (a client's time is its files' modification time, in seconds on some filesystems)
+        for file in (project / "prisma" / "generated").rglob("*"):
+            if file.is_file():
+                os.utime(file)
+        yield server
+    finally:
+        server.terminate()
+        server.wait()
+
+
 async def test_a_dev_server_restarted_in_a_terminal_is_judged_again_without_a_file_change(
     client: LanguageClient, synced_project: Path
 ) -> None:
     """`dev-server-stale` judged the server running when the check ran. The server restarts in a terminal (its
     `✓ Ready` is read there, and no project file changes): the new one is judged, and the project is in sync."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
-    (synced_project / "server.js").write_text(SERVER_JS, encoding="utf-8")
-    old = start_watch_server(synced_project)
-    try:
-        time.sleep(1.1)  # (a client's time is its files' modification time, in seconds on some filesystems)
-        for file in (synced_project / "prisma" / "generated").rglob("*"):
-            if file.is_file():
-                os.utime(file)
+    with stale_watch_server(synced_project):
         await start(client, synced_project)
         await wait_for(lambda: sync_states(client) and sync_states(client)[-1].display == "dev-server-stale")
-    finally:
-        old.terminate()
-        old.wait()
     new = start_watch_server(synced_project)
     try:
         client.protocol.notify(

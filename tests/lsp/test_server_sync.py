@@ -114,3 +114,36 @@ async def test_a_repair_killed_mid_way_is_a_diagnostic_with_its_repair_as_the_fi
 
     titles = await quick_fix_titles(client, uri, diagnostic)
     assert titles == ["Full Reset (stop, clean, regenerate, restart)", "Restart the dev server"], titles
+
+
+async def test_a_server_the_last_repair_saw_end_is_a_diagnostic_until_dismissed(
+    client: LanguageClient, synced_project: Path
+) -> None:
+    """The journal of a reset that saw `node api.js` end (it was left running): the editor says so, with the fix that
+    dismisses it, and once dismissed it is gone (tests/test_repair_gone_servers.py has the repair that writes it)."""
+    from prisma_doctor.repair.journal import Journal
+
+    journal = Journal.start(synced_project, "reset", ["stop", "restart-dev"])
+    gone = {"pid": 0, "command": "node api.js", "cwd": str(synced_project.resolve()), "port": 3999}
+    journal.data["gone"] = [gone]
+    journal.finish("failed")
+
+    await start(client, synced_project)
+    uri = (synced_project / "prisma" / "schema.prisma").resolve().as_uri()
+    await wait_for(lambda: any(d.code == "dev-server-gone" for d in client.diagnostics.get(uri, [])))
+    diagnostic = next(d for d in client.diagnostics[uri] if d.code == "dev-server-gone")
+    assert "`node api.js`" in diagnostic.message and "port 3999" in diagnostic.message, diagnostic.message
+    await wait_for(lambda: bool(sync_states(client)) and sync_states(client)[-1].problems == 1)
+    summary = sync_states(client)[-1].summary
+    assert summary == "Prisma: a server ended during the last repair (1 problem)", summary
+    assert await quick_fix_titles(client, uri, diagnostic) == ["Dismiss: the server is not meant to run"]
+
+    answer = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="prismaDoctor.applyFix", arguments=[{"project": str(synced_project), "fix": "dismiss-gone-server"}]
+        )
+    )
+
+    assert answer == {"ok": True}
+    await wait_for(lambda: not any(d.code == "dev-server-gone" for d in client.diagnostics.get(uri, [])))
+    await wait_for(lambda: sync_states(client)[-1].state == "in-sync")

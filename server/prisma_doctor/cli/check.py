@@ -1,5 +1,6 @@
-"""`prisma-doctor check [DIR] [--schema FILE] [--json]`: the project's whole state (full_check.py): the schema against
-every generated client, the installed Prisma packages, the database when it answers, and running dev servers.
+"""`prisma-doctor check [DIR] [--schema FILE] [--json] [--dismiss-gone]`: the project's whole state (full_check.py):
+the schema against every generated client, the installed Prisma packages, the database when it answers, and running
+dev servers; `--dismiss-gone` first forgets the servers the last repair saw end (`repair/gone_servers.py`).
 
 A folder that holds several Prisma projects (a monorepo) has each checked on its own, and an app of a workspace
 (`apps/web`, see `workspace.py`) has the projects it uses checked: the text output lists each
@@ -24,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", type=Path, help="the schema file or folder, as `prisma --schema`")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.add_argument(
+        "--dismiss-gone",
+        action="store_true",
+        help="forget the servers the last repair saw end (`dev-server-gone`): they are not meant to run",
+    )
+    parser.add_argument(
         "--no-database",
         action="store_true",
         help="do not ask the database (exit 0 when the rest is in sync, where the database's absence would give 3)",
@@ -41,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
     with snapshot():  # (projects nested in one another share the folders above them)
         # An app of a workspace (`apps/web`) has no schema of its own: the projects whose clients it uses are checked.
         roots = [root] if args.schema is not None else prisma_projects_for(root) or [root]
+        if args.dismiss_gone:
+            from prisma_doctor.repair.gone_servers import dismiss
+
+            for project in roots:
+                dismiss(project)
         reports: list[Report] = [full_check(project, args.schema, database=not args.no_database) for project in roots]
     skipped = "not asked (--no-database)" if args.no_database else None
     if args.json and len(reports) > 1:

@@ -20,7 +20,6 @@ from prisma_doctor.cli import UsageError
 from prisma_doctor.cli.render import escaped
 
 if TYPE_CHECKING:
-    from prisma_doctor.diagnosis import ProjectFacts
     from prisma_doctor.logs.events import Event
 
 CHUNK = 64 * 1024
@@ -37,11 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from prisma_doctor.cli.render import print_report
     from prisma_doctor.diagnosis import diagnose_report
+    from prisma_doctor.diagnosis.facts import facts_for_folder
 
     root = (args.project or Path(".")).resolve()
     if args.project is not None and not root.is_dir():
         raise UsageError(f"{args.project} is not a folder")
-    facts = load_facts(root)
+    facts = facts_for_folder(root)
     events = read_log_events(*_open(args.file, root))
     report = diagnose_report(events, facts, str(root))
     if not report.findings and not args.json:
@@ -50,25 +50,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print_report(report, args.json)
     return 1 if any(f.severity.value in ("error", "warning") for f in report.findings) else 0
-
-
-def load_facts(root: Path, ran_in: Path | None = None) -> ProjectFacts | None:
-    """The project's facts, or None when the folder holds no readable Prisma project (the log alone still speaks).
-
-    A workspace's app (`apps/web`) stands for the one Prisma project it uses. The log's relative frames resolve
-    against `ran_in`, the folder the dev server ran in (by default `root`)."""
-    from dataclasses import replace
-
-    from prisma_doctor.diagnosis import project_facts
-    from prisma_doctor.workspace import prisma_projects_for
-
-    projects = prisma_projects_for(root)
-    project = projects[0] if len(projects) == 1 else root
-    try:
-        facts = project_facts(project)
-    except (OSError, ValueError):
-        return None
-    return replace(facts, source_root=str(ran_in or root)) if facts.schema is not None else None
 
 
 def _open(name: str, root: Path) -> tuple[BinaryIO, str]:

@@ -87,18 +87,15 @@ def print_json(data: object, out: TextIO | None = None) -> None:
 
 def print_report(report: Report, as_json: bool, out: TextIO | None = None, database_skipped: str | None = None) -> None:
     """`database_skipped`: why the database was not asked, when it was not on purpose."""
-    from prisma_doctor.status import database_not_compared
+    from prisma_doctor.status import database_not_compared, headline, problems_of
 
     out = out or sys.stdout
     if as_json:
         print_json(report.to_json(), out)
         return
     print_findings(report.findings, out)
-    problems = sum(1 for f in report.findings if f.severity.value in ("error", "warning"))
-    summary = {
-        "in-sync": "in sync",
-        "out-of-sync": f"out of sync ({problems} problem{'s' * (problems != 1)})",
-    }
+    # The status bar's own words: the worst kind of problem, with how many there are.
+    summary = {"in-sync": "in sync", "out-of-sync": headline(problems_of(report))}
     said = summary.get(report.state.value, "unknown")
     missing = database_not_compared(report)
     why = database_skipped or (escaped(missing) if missing is not None else None)

@@ -123,7 +123,8 @@ class DevCommand:
         self._facts: ProjectFacts | None = None
         self._facts_read_at = 0.0
         self._diagnoser: Diagnoser | None = None
-        self._shown: set[tuple] = set()
+        # Each finding said, with the request that failed with it (None: no request known).
+        self._shown: dict[tuple, object] = {}
         self._interrupted = False
         # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
         self._orphans = Orphans()
@@ -134,6 +135,7 @@ class DevCommand:
     def run(self) -> int:
         from prisma_doctor.cli import BROKEN_PIPE, silence_stdout
         from prisma_doctor.cli.child_process import send_signal, stop
+        from prisma_doctor.repair.devserver import restart_marker
 
         use_pty = os.name == "posix" and sys.stdout.isatty()
         # The app the command runs in: where its output is recorded and where a repair asks it to hold.
@@ -144,7 +146,7 @@ class DevCommand:
             facts.database.refresh()  # ask the database now, so that no later error waits for its answer
         running: list[tuple[subprocess.Popen[bytes], bool]] = []
         # A request older than this `run` asks nothing of it: no repair can have seen its child yet.
-        run_control.clear(state)
+        run_control.clear(state, os.getpid())
 
         def forward(number: int, _frame: object) -> None:
             if running and running[-1][0].poll() is None:
@@ -173,6 +175,8 @@ class DevCommand:
                 code = process.wait()
                 if not self._held(state, child_started):
                     return 128 - code if code < 0 else code
+                # In the recorded output too: what the old process printed is history to whoever reads it later.
+                record.write(restart_marker(escaped(" ".join(self.command)), str(self.cwd)))
         finally:
             run_control.withdraw(state)
             for sig, handler in previous.items():
@@ -202,7 +206,7 @@ class DevCommand:
         return self._start_again(state)
 
     def _start_again(self, state: StateFolder) -> bool:
-        run_control.clear(state)
+        run_control.clear(state, os.getpid())
         print(f"prisma-doctor: starting `{escaped(' '.join(self.command))}` again", file=sys.stderr, flush=True)
         self.started_at = datetime.now(timezone.utc)
         self._shown.clear()  # what the new server prints is news, even a failure the old one printed
@@ -285,17 +289,20 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady
+        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady, RequestSucceeded
 
         for event in events:
             if isinstance(event, DevServerReady):
                 # A new server process: the same failure from it is news, said again.
                 self._shown.clear()
+            elif isinstance(event, RequestSucceeded):
+                # The request answers now: if it fails again, that is news too.
+                self._shown = {key: route for key, route in self._shown.items() if route != event.path}
             diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:
                     continue
-                self._shown.add(finding.key)
+                self._shown[finding.key] = finding.data.get("route")
                 text = finding_line(finding).replace("\n", "\n    ")
                 with self._stderr_lock:
                     print(f"prisma-doctor: {text}", file=sys.stderr, flush=True)
@@ -303,13 +310,13 @@ class DevCommand:
     def _diagnoser_for(self, needs_facts: bool) -> Diagnoser:
         from dataclasses import replace
 
-        from prisma_doctor.cli.explain import load_facts
         from prisma_doctor.diagnosis import Diagnoser
+        from prisma_doctor.diagnosis.facts import facts_for_folder
 
         if self._diagnoser is None:
             self._diagnoser = Diagnoser(None)
         if needs_facts and time.monotonic() - self._facts_read_at > FACTS_MAX_AGE_SECONDS:
-            facts = load_facts(self.root, ran_in=self.cwd)
+            facts = facts_for_folder(self.root, ran_in=self.cwd)
             if facts is not None and facts.dev_server_started_at is None:
                 # The command we run is the dev server: it loaded the client when we started it.
                 facts = replace(facts, dev_server_started_at=self.started_at)

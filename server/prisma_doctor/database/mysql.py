@@ -16,10 +16,8 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from prisma_doctor import project_files
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
     NO_ANSWER,
@@ -33,7 +31,7 @@ from prisma_doctor.database.catalog import (
     cut_reason,
 )
 from prisma_doctor.database.deadline import Deadline
-from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
+from prisma_doctor.database.target import DatabaseTarget, read_authority, tls_context, url_parts
 
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT_SECONDS = 3
@@ -44,8 +42,6 @@ MAX_RELATIONS = 5000
 MAX_COLUMNS = 200_000
 MAX_TRIGGERS = 1000
 MAX_SOURCE_CHARS = 16384
-# A certificate authority's file (`sslcert`): a bundle of a few hundred certificates at most.
-MAX_AUTHORITY_BYTES = 1024 * 1024
 _SSL_PARAMETERS = ("sslcert", "sslidentity", "sslpassword", "sslaccept")
 _SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')"
 # Each bounded; the current database's relations first, so that a cut keeps the project's own.
@@ -126,7 +122,7 @@ def inspect_mysql(target: DatabaseTarget, deadline: Deadline | None = None) -> C
     except ImportError:
         return InspectionFailed("the Python driver PyMySQL is not available to ask the database")
     try:
-        authority = _authority(target, params)
+        authority = read_authority(target, params.authority) if params.verify else None
     except OSError as error:
         return InspectionFailed(f"the certificate authority `sslcert` cannot be read: {error.strerror or error}")
     try:
@@ -155,18 +151,6 @@ def _failed(target: DatabaseTarget, error: Exception, deadline: Deadline) -> Ins
     # PyMySQL's codes under 2000 are the server's own (a password, a permission, an unknown database): it answered.
     kind = READ_FAILED if code is not None and code < 2000 else NO_ANSWER if "no answer" in message else UNREACHABLE
     return InspectionFailed(target.mask(f"{message} ({target.shown})"), kind=kind)
-
-
-def _authority(target: DatabaseTarget, params: ConnectionParams) -> str | None:
-    """The PEM text of the URL's `sslcert` when it is verified against (`sslaccept=strict`), relative to the schema's
-    folder as Prisma reads it. The URL is the project's: its path may name a FIFO or `/dev/stdin`, so it is read as
-    any planted file is (project_files.py), never by OpenSSL itself."""
-    if not params.authority or not params.verify:
-        return None
-    path = Path(params.authority)
-    if not path.is_absolute() and target.search_dirs:
-        path = target.search_dirs[0] / path
-    return project_files.read_text(path, MAX_AUTHORITY_BYTES, encoding="ascii")
 
 
 class _NotInClear:

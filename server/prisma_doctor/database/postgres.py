@@ -16,7 +16,9 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,7 +35,7 @@ from prisma_doctor.database.catalog import (
     cut_reason,
 )
 from prisma_doctor.database.deadline import Deadline
-from prisma_doctor.database.target import DatabaseTarget, tls_context, url_parts
+from prisma_doctor.database.target import DatabaseTarget, read_authority, tls_context, url_parts
 from prisma_doctor.json_values import is_object
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -104,6 +106,9 @@ class ConnectionParams:
     schema: str
     # Whether TLS verifies the server's certificate.
     verify: bool
+    # The certificate authority to verify it with (`sslcert` as Prisma's URL names it, `sslrootcert` as
+    # node-postgres's does), relative to the schema's folder; None: the system's.
+    authority: str | None = None
 
 
 def connection_params(url: str) -> ConnectionParams:
@@ -118,6 +123,7 @@ def connection_params(url: str) -> ConnectionParams:
         sslmode=query.get("sslmode", "prefer"),
         schema=query.get("schema", "public"),
         verify=parts.verify or query.get("sslmode") in ("verify-ca", "verify-full"),
+        authority=query.get("sslcert") or query.get("sslrootcert") or None,
     )
 
 
@@ -130,7 +136,20 @@ def inspect_postgres(
         params = connection_params(target.url)
     except ValueError as error:
         return InspectionFailed(f"the URL {target.shown} cannot be read: {target.mask(str(error))}")
+    try:
+        authority = read_authority(target, params.authority) if params.verify else None
+    except OSError as error:
+        return InspectionFailed(
+            f"the certificate authority `{params.authority}` cannot be read: {error.strerror or error}"
+        )
     psql = shutil.which("psql") if use_psql is not False else None
+    if psql is not None and params.verify and authority is None and psql_major(psql) < 16:
+        # libpq before 16 verifies only against a file (~/.postgresql/root.crt); pg8000 uses the system's, as Prisma.
+        if use_psql:
+            return InspectionFailed(
+                "psql's libpq (before PostgreSQL 16) cannot verify against the system's authorities"
+            )
+        psql = None
     if use_psql and psql is None:
         return InspectionFailed("psql is not on PATH")
     if psql is not None and not _psql_may_send(psql, params):
@@ -142,7 +161,10 @@ def inspect_postgres(
         psql = None  # pg8000 refuses to (`_RefusingClearText`)
     try:
         seconds = min(RUN_TIMEOUT_SECONDS, deadline.remaining()) if deadline else RUN_TIMEOUT_SECONDS
-        answer = _with_psql(psql, params, seconds) if psql else _with_pg8000(params, deadline or Deadline(seconds))
+        if psql:
+            answer = _with_psql(psql, params, authority, seconds)
+        else:
+            answer = _with_pg8000(params, authority, deadline or Deadline(seconds))
     except _Failed as failure:
         return InspectionFailed(target.mask(f"{failure} ({target.shown})"), kind=failure.kind)
     return _catalog(answer, params.schema)
@@ -185,7 +207,20 @@ def psql_major(psql: str) -> int:
     return int(match[1]) if match else 0
 
 
-def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str, Any]:
+def _with_psql(psql: str, params: ConnectionParams, authority: str | None, seconds: float) -> dict[str, Any]:
+    if not params.verify:
+        return _run_psql(psql, params, None, seconds)
+    if authority is None:
+        # libpq verifies against ~/.postgresql/root.crt unless told the system's (16 and newer), as Prisma does.
+        return _run_psql(psql, params, "system", seconds)
+    # libpq reads the authority's file itself: it is handed a private copy of the text read safely, not the path.
+    with tempfile.TemporaryDirectory(prefix="prisma-doctor-ca-") as folder:
+        copy = Path(folder) / "root.crt"
+        copy.write_text(authority, encoding="ascii")
+        return _run_psql(psql, params, str(copy), seconds)
+
+
+def _run_psql(psql: str, params: ConnectionParams, root_certificate: str | None, seconds: float) -> dict[str, Any]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
         "PGHOST": params.host,
@@ -204,6 +239,7 @@ def _with_psql(psql: str, params: ConnectionParams, seconds: float) -> dict[str,
     }
     if params.verify:
         env["PGSSLMODE"] = "verify-full"
+        env["PGSSLROOTCERT"] = root_certificate or "system"
     if params.password is not None:
         env["PGPASSWORD"] = params.password
         if not params.verify:
@@ -256,7 +292,7 @@ def _first_error(stderr: str) -> str:
     return lines[0] if lines else ""
 
 
-def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]:
+def _with_pg8000(params: ConnectionParams, authority: str | None, deadline: Deadline) -> dict[str, Any]:
     try:
         # pg8000 ships no types: `_pg8000_query` below is the one place that calls it, and takes it as Any.
         import pg8000.native  # pyright: ignore[reportMissingTypeStubs]
@@ -264,7 +300,9 @@ def _with_pg8000(params: ConnectionParams, deadline: Deadline) -> dict[str, Any]
         raise _Failed(
             "neither psql nor the Python driver pg8000 is available to ask the database", UNREACHABLE
         ) from error
-    attempts = [_ssl_context(params)] if params.sslmode != "prefer" else [_ssl_context(params), None]
+    attempts = [_ssl_context(params, authority)]
+    if params.sslmode == "prefer":
+        attempts.append(None)
     failure: Exception | None = None
     for context in attempts:
         try:
@@ -357,9 +395,9 @@ def _shut(descriptor: int) -> None:
         duplicate.shutdown(socket.SHUT_RDWR)
 
 
-def _ssl_context(params: ConnectionParams) -> ssl.SSLContext | None:
+def _ssl_context(params: ConnectionParams, authority: str | None) -> ssl.SSLContext | None:
     # libpq's `require` encrypts without verifying, as Prisma's default does.
-    return None if params.sslmode == "disable" else tls_context(params.verify)
+    return None if params.sslmode == "disable" else tls_context(params.verify, authority)
 
 
 def _driver_message(error: Exception | None) -> str:

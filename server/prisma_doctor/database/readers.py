@@ -6,9 +6,10 @@ set there wins over every env file), else each app folder (a workspace's apps th
 doctor's environment.
 - the app: its dev server's env files (Next.js: `.env.development.local`, `.env.local`, `.env.development`, `.env`;
   Vite and the frameworks on it read the same names in Vite's order; anything else only `.env`, which Prisma Client 6
-  loads itself, with the schema folder's), plus a `--env-file` of its dev script. A relative SQLite path is opened by
-  Prisma's own engine from the schema's folder (Prisma 6 and older without an adapter), by a driver adapter
-  (libsql, better-sqlite3: always on Prisma 7, and with `engineType = "client"`) from the app's working folder;
+  loads itself, with the schema folder's), and ahead of them those its dev script loads itself (`script_env.py`: Node's
+  `--env-file`, dotenv-cli, dotenvx, env-cmd). A relative SQLite path is opened by Prisma's own engine from the
+  schema's folder (Prisma 6 and older without an adapter), by a driver adapter (libsql, better-sqlite3: always on
+  Prisma 7, and with `engineType = "client"`) from the app's working folder;
 - Prisma's CLI (`migrate`, `db push`): `.env` beside package.json and the schema's (none with prisma.config.ts, which
   loads what it imports itself); a relative SQLite path from the schema's folder, or prisma.config.ts's folder for
   the URL written there (Prisma 7, prisma/prisma#28514), or the project's through the config's own adapter.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor import project_files
+from prisma_doctor.database.script_env import script_env_files
 from prisma_doctor.masking import shown_command
 
 if TYPE_CHECKING:
@@ -47,7 +49,6 @@ FRAMEWORK_ENV = {
     "nuxt": ("Nuxt", DOTENV),
 }
 SQLITE_ADAPTERS = ("@prisma/adapter-libsql", "@prisma/adapter-better-sqlite3")
-_ENV_FILE_FLAG = re.compile(r"--env-file(?:-if-exists)?(?:=|\s+)(?P<file>'[^']*'|\"[^\"]*\"|\S+)")
 _CONFIG_ADAPTER = re.compile(r"(?<![\w$.])['\"]?adapter['\"]?\s*(?::|\()")
 _CONFIG_LOADS_DOTENV = re.compile(r"""['"]dotenv/config['"]|\bloadEnvFile\s*\(|\bdotenv\b[^\n]*\.config\s*\(""")
 
@@ -131,7 +132,7 @@ def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages, proj
         tool = "next"  # a dev script that wraps it (`concurrently`, `turbo`): the dependency says which server
     framework, names = FRAMEWORK_ENV.get(tool or "", ("", DOTENV))
     schema_dir = schema.source.schema_dir
-    flagged = tuple(root / m["file"].strip("'\"") for m in _ENV_FILE_FLAG.finditer(packages.dev_script))
+    flagged = tuple(root / name for name in script_env_files(packages.dev_script))
     files = (*flagged, *(root / n for n in names))
     if packages.prisma_major is None or packages.prisma_major < 7:
         # Prisma Client 6 loads the schema folder's .env itself, and the .env of the folder it was generated in.

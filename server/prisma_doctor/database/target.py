@@ -86,6 +86,22 @@ def tls_context(verify: bool, authority: str | None = None) -> ssl.SSLContext:
     return context
 
 
+# A certificate authority's file (`sslcert`): a bundle of a few hundred certificates at most.
+MAX_AUTHORITY_BYTES = 1024 * 1024
+
+
+def read_authority(target: DatabaseTarget, path: str | None) -> str | None:
+    """The PEM text of the certificate authority a URL names (`sslcert`, `sslrootcert`), relative to the schema's
+    folder as Prisma reads it. The URL is the project's: its path may name a FIFO or `/dev/stdin`, so it is read as
+    any planted file is (project_files.py), never by OpenSSL itself. Raises OSError when it cannot be read."""
+    if not path:
+        return None
+    file = Path(path)
+    if not file.is_absolute() and target.search_dirs:
+        file = target.search_dirs[0] / file
+    return project_files.read_text(file, MAX_AUTHORITY_BYTES, encoding="ascii")
+
+
 @dataclass(frozen=True)
 class UrlParts:
     """A server database's URL as Prisma reads it: each part percent-decoded ("" when absent), and of a query

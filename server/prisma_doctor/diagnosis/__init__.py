@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from prisma_doctor.diagnosis.asked import decided_by_database
+from prisma_doctor.diagnosis.asked import decided_by_database, not_checked
 from prisma_doctor.diagnosis.client import invalid_value, unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
 from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
@@ -55,6 +55,10 @@ class Diagnoser:
             self.state.generated_after_ready = True
         found = list(_findings(event, Context(self.facts, self.state, self.wait_for_database, self.database_pending)))
         facts = self.facts
+        if facts is not None and facts.unfinished is not None:
+            # One rule with the static check's: a client a repair that did not finish set aside is not "never
+            # generated".
+            found = [facts.unfinished.client_aside(finding) for finding in found]
         if facts is not None and facts.schema is not None:
             # The same rule as `check`'s (offers.py): a dev server runs when the facts saw one (`run`'s command, the
             # editor's terminal, a process of the project); the migrations folder decides between migrate and push.
@@ -101,22 +105,45 @@ def _current_last(
     printed them is gone, and they say nothing of the one that runs now (a watcher restarts by itself after a
     generate). Held between restarts merged (`merge_repeated`), so a long log costs its distinct findings only."""
     held: dict[tuple[object, ...], Finding] = {}
+    # The findings of the latest event that found something wrong: the failure the log ends in.
+    latest: set[tuple[object, ...]] = set()
     for event in events:
         if isinstance(event, ev.DevServerReady):
             yield from (_history(finding, event) for finding in held.values())
             held = {}
-        for finding in _remembered(diagnoser, event, known):
+        elif isinstance(event, ev.RequestSucceeded):
+            # The request that failed answers now: its failure is over, whatever the server did in between.
+            over = {key: f for key, f in held.items() if f.data.get("route") == event.path}
+            yield from (_history(finding, event) for finding in over.values())
+            held = {key: f for key, f in held.items() if key not in over}
+        found = _remembered(diagnoser, event, known)
+        if any(finding.severity in (Severity.ERROR, Severity.WARNING) for finding in found):
+            latest = {finding.key for finding in found}
+        for finding in found:
             seen = held.get(finding.key)
             held[finding.key] = finding if seen is None else replace(seen, count=seen.count + finding.count)
-    yield from held.values()
+    # An older failure whose cause only the database decides, and that it could not decide now, is not named as the
+    # app's state: something else failed since (the database stopped answering, say) and it may be gone.
+    yield from (_unchecked(f) if key not in latest and not_checked(f) else f for key, f in held.items())
 
 
-def _history(finding: Finding, restart: ev.DevServerReady) -> Finding:
+def _history(finding: Finding, since: ev.DevServerReady | ev.RequestSucceeded) -> Finding:
     if finding.severity not in (Severity.ERROR, Severity.WARNING):
         return finding
-    # The restart goes in `data`, not the message: the same error before each of many restarts stays one finding.
-    said = "Before a later restart of the dev server, it printed: "
-    data = {**finding.data, "history": True, "restart": {"line": restart.line, "text": restart.text[:200]}}
+    # What ended it goes in `data`, not the message: the same error before each of many restarts stays one finding.
+    what = {"line": since.line, "text": since.text[:200]}
+    if isinstance(since, ev.RequestSucceeded):
+        said = f"Earlier in the log, resolved since ({since.method} {since.path} answered later): "
+        data = {**finding.data, "history": True, "resolved": what}
+    else:
+        said = "Earlier in the log, before a restart of the dev server: "
+        data = {**finding.data, "history": True, "restart": what}
+    return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
+
+
+def _unchecked(finding: Finding) -> Finding:
+    said = "Earlier in the log, and it could not be checked now (other failures came after it): "
+    data = {**finding.data, "history": True}
     return replace(finding, severity=Severity.INFO, message=said + finding.message, fixes=(), data=data)
 
 

@@ -173,6 +173,18 @@ def _undecided(today: list[Finding]) -> list[Finding]:
     return [*rest[:at], undecided, *rest[at:]]
 
 
+def not_checked(finding: Finding) -> bool:
+    """A database-side cause the database could not confirm (it did not answer, or was not asked): named from the
+    migrations, the schema and the client alone."""
+    database = finding.data.get("database")
+    return (
+        finding.code in DATABASE_SIDE
+        and isinstance(database, dict)
+        and database.get("asked") is False  # pyright: ignore[reportUnknownMemberType]
+        and not database.get("pending")  # pyright: ignore[reportUnknownMemberType]
+    )
+
+
 def _not_asked(finding: Finding, reason: str, what: str = "could not be asked") -> Finding:
     if finding.code not in DATABASE_SIDE:
         return finding

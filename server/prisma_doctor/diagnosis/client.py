@@ -57,6 +57,18 @@ def unknown_argument(event: ev.UnknownArgument | ev.UnknownField, context: Conte
         )
     elif context.clients() and context.dev_server_stale():
         yield stale_dev_server(where, data, f"`{model.name}.{name}` is in the schema and the client on disk")
+    elif not context.clients():
+        # The client that ran is gone from disk since (removed, or set aside by a repair): none is there to compare.
+        outputs = context.facts.outputs if context.facts is not None else ()
+        yield make_finding(
+            "client-not-generated",
+            f"`{model.name}.{name}` is in the schema, the client that ran rejected it, and no generated client is on "
+            "disk now: generate it, then restart the dev server.",
+            where,
+            ("regenerate", "restart-dev-server"),
+            {**data, **({"output": outputs[0]} if len(outputs) == 1 else {})},
+            related_to(schema_field.location),
+        )
     else:
         yield make_finding(
             "unknown-argument",
@@ -103,7 +115,8 @@ def invalid_value(event: ev.InvalidValue, context: Context) -> Iterator[Finding]
     yield make_finding(
         "code-ahead-of-schema",
         f"The client rejected the value of `{event.argument}`: a `{enum.name}` is one of "
-        f"{', '.join(f'`{v}`' for v in values)}, in the schema and the client alike: the code passes another value; "
+        f"{', '.join(f'`{v}`' for v in values)}, in the schema{' and the client alike' if context.clients() else ''}: "
+        "the code passes another value; "
         f"add it to `enum {enum.name}` (then migrate and generate) or fix the code.",
         where,
         ("edit-schema",),

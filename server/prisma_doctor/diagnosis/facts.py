@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
     from prisma_doctor.database.probe import DatabaseProbe
     from prisma_doctor.logs.nextlog import DevServerLock
+    from prisma_doctor.repair.interruption import Interruption
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class ProjectFacts:
     prisma_version: str | None = None
     # Each generator's `engineType` ("" when unset): whether the query engine is native or the client's own.
     engine_types: tuple[str, ...] = ()
+    # The last repair, when it did not finish and left something (a client set aside): a client missing because of it
+    # is said as set aside, at run time as in the static check (`Interruption.client_aside`).
+    unfinished: Interruption | None = field(default=None, compare=False, repr=False)
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
@@ -71,6 +75,23 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     # The servers' own environments say which database the app that printed the error reads.
     running = tuple(app_runs(state.root, servers)) if servers else ()
     return replace(facts_from_state(replace(state, running=running)), dev_server_running=bool(servers))
+
+
+def facts_for_folder(folder: Path, ran_in: Path | None = None) -> ProjectFacts | None:
+    """The facts of the Prisma project a folder stands for, or None when it holds no readable one (a log alone still
+    speaks). A workspace's app (`apps/web`) stands for the one Prisma project it uses: its own folder has no schema.
+    Frames printed relative to the folder the dev server ran in resolve against `ran_in` (by default `folder`)."""
+    from dataclasses import replace
+
+    from prisma_doctor.workspace import prisma_projects_for
+
+    projects = prisma_projects_for(folder)
+    project = projects[0] if len(projects) == 1 else folder
+    try:
+        facts = project_facts(project)
+    except (OSError, ValueError):
+        return None
+    return replace(facts, source_root=str(ran_in or folder)) if facts.schema is not None else None
 
 
 def running_dev_server(root: Path) -> DevServerLock | None:
@@ -95,6 +116,9 @@ def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFac
         ClientFacts(str(c.client.path), c.client.datamodel, c.client.generated_at) for c in state.clients if c.client
     )
     sql = read_migrations(state.schema.source.migrations_dir) if state.schema is not None else {}
+    from prisma_doctor.repair.devserver import find_dev_servers
+    from prisma_doctor.repair.interruption import left_by_last_repair
+
     lock = running_dev_server(state.root)
     return ProjectFacts(
         root=str(state.root),
@@ -112,6 +136,7 @@ def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFac
             CLI, state.schema.source.schema_dir if state.schema else state.root, state.root
         ),
         engine_types=tuple(c.generator.engine_type or "" for c in state.clients),
+        unfinished=left_by_last_repair(state.root, find_dev_servers),
     )
 
 

@@ -3,10 +3,12 @@
 Rules of the core over findings and times, so that an adapter only has to call them (the language server does;
 `prisma-doctor run` prints each finding once as it appears and retracts none). A runtime finding lives until
 - the dev server restarted after it was seen (a `✓ Ready`, a new Next lock): the error may not happen again; or
+- the request that failed with it (`data.route`) answered 2xx/3xx later in the same output: it is over; or
 - its cause was the generated client and a client was generated after it was seen (for `client-out-of-sync`, the
-  client on disk lacking a field: whenever it was seen), with the static check now clean: if a dev server started
-  before that generation still runs, it becomes `dev-server-stale` (a regenerate alone does not reach a running
-  server); or
+  client on disk lacking a field: whenever it was seen), with the static check now clean: if the static check finds
+  a running dev server still on an older client (`staleness.py`: one that started before that generation and shows
+  no reload of it), it becomes `dev-server-stale` at its own place (a regenerate alone does not reach a running
+  server, unless it reloads the client itself: a watcher's new child, Vite); or
 - it reported an invalid schema and the static check now finds the schema valid.
 """
 
@@ -28,6 +30,7 @@ CLIENT_CAUSED = frozenset(
         "unknown-argument",
         "code-ahead-of-schema",
         "client-not-generated",
+        "client-set-aside",
         "client-unresolvable",
         "client-version-mismatch",
         "engine-locked",
@@ -82,9 +85,18 @@ class RuntimeFindings:
         self._records = kept
         return changed
 
-    def reconsider(self, state: ProjectState, dev_server_started: datetime | None) -> None:
+    def request_answered(self, path: str) -> bool:
+        """Forget the failures of a request that answered since (`RequestSucceeded`); True when one was forgotten."""
+        kept = OrderedDict((k, r) for k, r in self._records.items() if r.finding.data.get("route") != path)
+        changed = len(kept) != len(self._records)
+        self._records = kept
+        return changed
+
+    def reconsider(self, state: ProjectState) -> None:
         """Apply the static check's verdict to every record (see the module's rules)."""
         static_codes = {f.code for f in state.report.findings}
+        # Which running dev servers still serve an older client is the static check's verdict (`staleness.judge`).
+        judged = [f for f in state.report.findings if f.code == "dev-server-stale"]
         generated = newest_generation(state)
         client_still_wrong = bool(static_codes & STATIC_CLIENT_PROBLEMS)
         records: OrderedDict[tuple[Any, ...], RuntimeRecord] = OrderedDict()
@@ -101,8 +113,9 @@ class RuntimeFindings:
                 and (generated > record.seen_at or finding.code == "client-out-of-sync")
             )
             if finding.code in CLIENT_CAUSED and regenerated:
-                if dev_server_started is not None and generated is not None and dev_server_started < generated:
-                    stale = stale_dev_server(finding.location, finding.related)
+                if judged:
+                    decided = any(f.data.get("decided", True) for f in judged)
+                    stale = stale_dev_server(finding.location, finding.related, decided=decided)
                     records[stale.key] = RuntimeRecord(stale, record.seen_at)
                 continue
             records[finding.key] = record
@@ -114,17 +127,37 @@ def newest_generation(state: ProjectState) -> datetime | None:
     return max(times) if times else None
 
 
-def stale_dev_server(location: Location | None, related: tuple[Location, ...] = (), which: str = "") -> Finding:
-    """`which`: the server, where it is known (in a workspace several run: `in apps/web (pid 12238, next dev)`)."""
+def stale_dev_server(
+    location: Location | None,
+    related: tuple[Location, ...] = (),
+    which: str = "",
+    why: str = "",
+    decided: bool = True,
+) -> Finding:
+    """`which`: the server, where it is known (in a workspace several run: `in apps/web (pid 12238, next dev)`);
+    `why`: what says it is stale; `decided` False: nothing shows whether it reloaded the new client
+    (`staleness.py`)."""
     server = f"the dev server {which}" if which else "the running dev server"
+    because = f" ({why})" if why else ""
+    if decided:
+        message = (
+            f"The client on disk was regenerated, but {server} still uses the one it loaded at start{because}: "
+            "restart the dev server."
+        )
+    else:
+        message = (
+            f"The client on disk was regenerated after {server} started, and nothing shows whether it loaded the "
+            f"new one{because}: it may be stale; what decides: request a route that uses the new field (restarting "
+            "the dev server settles it)."
+        )
     return Finding(
         "dev-server-stale",
         Severity.WARNING,
-        f"The client on disk was regenerated, but {server} still uses the one it loaded at start: "
-        "restart the dev server.",
+        message,
         location,
         ("restart-dev-server",),
         related,
+        data={"decided": decided},
     )
 
 

@@ -52,12 +52,15 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
             {"address": address},
         )
     if isinstance(event, ev.ClientNotInitialized):
+        # The client `@prisma/client` loads is the default output's, when a generator writes there.
+        outputs = context.facts.outputs if context.facts is not None else ()
+        default = next((o for o in outputs if o.replace("\\", "/").endswith("node_modules/.prisma/client")), None)
         return make_finding(
             "client-not-generated",
             "`@prisma/client` was imported but never generated: run `prisma generate`.",
             None,
             ("regenerate", "restart-dev-server"),
-            {},
+            {"output": default} if default is not None else {},
         )
     if isinstance(event, ev.EngineNotFound):
         return make_finding(

@@ -299,6 +299,21 @@ DECIDED_BY_PROJECT = (ClientError, TypeCheckError, ClientModuleMissing)
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServerModulesReloaded(Event):
+    """Vite reloaded server modules (`5:18:22 AM [vite] (ssr) page reload src/x.ts`, logs/reloads.py): whether the
+    server now runs the client on disk is to be judged again (staleness.py)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class DevServerReady(Event):
     """A (re)start, after which the server loads the client anew: `next dev`'s `✓ Ready`, a watcher's restart line
     (tsx, nodemon, `node --watch`). The errors before it were the old process's."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestSucceeded(Event):
+    """A request line answered 2xx or 3xx (`GET /posts 200 in 5ms`, Hono's `--> GET /posts 200 3ms`) for a path that
+    failed earlier in the same output: the failure is not the app's state now. Only such paths are reported."""
+
+    method: str
+    path: str

@@ -18,12 +18,15 @@ from prisma_doctor.catalogue import PRISMA_CODES, match_message
 from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs import json_record
-from prisma_doctor.logs.routes import failed_request_of, failed_route
+from prisma_doctor.logs.reloads import server_reloads
+from prisma_doctor.logs.routes import failed_request_of, failed_route, succeeded_request
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
 # A block that has not ended after this many lines is closed anyway (bounded memory for endless stacks).
 MAX_BLOCK_LINES = 200
+# The most paths of failed requests a recognizer watches for a later success (bounded memory for any log).
+MAX_FAILED_PATHS = 64
 _MAX_MARKED_CODE = 1000
 
 _PRISMA_ACTIONS = frozenset(
@@ -127,11 +130,13 @@ _ENGINE_ERROR = re.compile(r"\b(?P<err>EPERM|EBUSY|EACCES)\b")
 _GENERATED = re.compile(r"Generated Prisma Client \((?P<inside>[^()]*)\) to (?P<output>\S+)")
 _READY = re.compile(r"^\s*✓ Ready in\b")
 # A watcher starting the server again (its process loads the client anew): tsx's `[tsx] change in ./x Restarting...`,
-# nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, and a repair's own
-# restart in the output it records.
+# nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, Vite's start
+# (`VITE v7.2.6  ready in 2683 ms`), a repair's own restart in the output it records, and `prisma-doctor run`'s of
+# its command in its terminal (`prisma-doctor: starting `npx vite dev` again`).
 _RESTARTED = re.compile(
     r"^\s*(?:[\d:.]{1,12} (?:[AP]M )?)?\[tsx\] .{0,500}\bRestarting\.\.\."
     r"|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$|^--- prisma-doctor restarted: "
+    r"|^\s*VITE v\d[\w.-]{0,40}\s+ready in \d|^prisma-doctor: starting `.{1,1000}` again$"
 )
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
@@ -168,7 +173,8 @@ _START_ANCHOR = re.compile(
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
     r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
-    r"|Restarting|restarting due|prisma-doctor restarted"
+    r"|Restarting|restarting due|prisma-doctor restarted|ready in|prisma-doctor: starting `|page reload|hmr update"
+    r"|server restarted"
 )
 # Where a line that `_START_ANCHOR` matches can be, found over a whole chunk before it is cut into lines. Each pattern
 # starts with one literal character, which the regex engine skips to in a tight loop, so the seven together scan
@@ -193,11 +199,21 @@ _ANCHOR_CANDIDATES = tuple(
         r"You are about to drop",
         r"shadow database",
         r"estart(?:ing|ed)",
+        r"tarting `",
+        r"page reload",
+        r"hmr update",
         # Not an anchor of the recognizer's: a package manager's banner naming the folder a workspace task runs in
         # (`web:dev: > web@ dev /repo/apps/web`), which `logs.tasks` reads.
         r"> (?:@[\w.-]+/)?[\w.-]+@\S* \S+ (?:/|[A-Za-z]:\\)",
     )
 )
+
+
+def _paths_candidate(paths: frozenset[str]) -> re.Pattern[str]:
+    """Where a request line for one of `paths` can be (`GET /posts 200 in 5ms`, `[200] GET /posts`): looked for only
+    while a failed request's path waits for its success (`Recognizer.watched_paths`), and only for those paths, since
+    a busy server's log is mostly request lines."""
+    return re.compile("(?:" + "|".join(re.escape(path) for path in sorted(paths)) + r")(?=\s)")
 
 
 def _first(match: re.Match[str], *names: str) -> str | None:
@@ -288,6 +304,8 @@ class Recognizer:
         # The line before this one, when it was read (a bundler prints the importing file on the line before its
         # `Module not found`); `LogReader` reads the last line of every run it skips so that it always is.
         self._previous: str | None = None
+        # The paths of the requests that failed with an error, until a request line says one answered again.
+        self._failed_paths: set[str] = set()
 
     def feed_line(self, line: str) -> list[ev.Event]:
         # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
@@ -295,9 +313,13 @@ class Recognizer:
         if line[:1] == "{" and (self.reading_block or _START_ANCHOR.search(line)):
             record = json_record.parse(line)
         if record is not None:
-            return self._read_record(line, record)
-        out = self._read_line(line)
-        self._previous = line
+            out = self._read_record(line, record)
+        else:
+            out = self._read_line(line)
+            self._previous = line
+        for event in out:
+            if isinstance(event, ev.ClientError) and event.route and len(self._failed_paths) < MAX_FAILED_PATHS:
+                self._failed_paths.add(event.route)
         return out
 
     def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
@@ -349,6 +371,11 @@ class Recognizer:
         return self._block is not None or self._schema is not None or self._migrations is not None
 
     @property
+    def watched_paths(self) -> frozenset[str]:
+        """The paths of failed requests that wait for a success: their request lines matter."""
+        return frozenset(self._failed_paths)
+
+    @property
     def lines_read(self) -> int:
         return self._line_number
 
@@ -373,6 +400,9 @@ class Recognizer:
 
     # A line outside any block.
     def _start(self, line: str, out: list[ev.Event]) -> None:
+        if self._failed_paths and (answered := self._succeeded(line)) is not None:
+            out.append(answered)
+            return
         if not _START_ANCHOR.search(line):
             return
         n = self._line_number
@@ -403,6 +433,14 @@ class Recognizer:
             return
         out.extend(self._one_line_event(line, n))
 
+    def _succeeded(self, line: str) -> ev.RequestSucceeded | None:
+        """A request line answered 2xx/3xx for a path that failed before: that failure is over (said once)."""
+        request = succeeded_request(line)
+        if request is None or request.path not in self._failed_paths:
+            return None
+        self._failed_paths.discard(request.path)
+        return ev.RequestSucceeded(line=self._line_number, text=line.strip(), method=request.method, path=request.path)
+
     def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
         # A pattern that starts with an alternation is tried at every position of the line (~20x slower than one
         # that starts with a literal): a substring test first, so that a long line pays for it only when it may match.
@@ -423,10 +461,11 @@ class Recognizer:
         elif (m := _GENERATED.search(line)) and (version := _generated_version(m.group("inside"))):
             yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
         elif _READY.search(line) or (
-            ("Restarting" in line or "restarting due" in line or "prisma-doctor restarted" in line)
-            and _RESTARTED.search(line)
+            ("estart" in line or "ready in" in line or "starting `" in line) and _RESTARTED.search(line)
         ):
             yield ev.DevServerReady(line=n, text=text)
+        elif "[vite]" in line and any(True for _ in server_reloads([line])):
+            yield ev.ServerModulesReloaded(line=n, text=text)
         elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
             yield ev.DatabaseDrift(line=n, text=text)
         elif _UP_TO_DATE.search(line):
@@ -771,6 +810,7 @@ class LogReader:
         # Where each candidate pattern matches next, searched again only once reading has passed it: a line full of
         # anchor words (`EPERM 'EPERM '...`) costs one search per pattern, not a match object for every word.
         ahead = [-1] * len(_ANCHOR_CANDIDATES)
+        request_ahead, watched, candidate = -1, frozenset[str](), None
         while position < end:
             if recognizer.reading_block:
                 line_end = body.index("\n", position)
@@ -782,6 +822,14 @@ class LogReader:
                     match = _ANCHOR_CANDIDATES[index].search(body, position)
                     ahead[index] = match.start() if match else end
             found = min(ahead)
+            paths = recognizer.watched_paths
+            if paths:
+                if paths != watched:
+                    watched, candidate, request_ahead = paths, _paths_candidate(paths), -1
+                if request_ahead < position and candidate is not None:
+                    match = candidate.search(body, position)
+                    request_ahead = match.start() if match else end
+                found = min(found, request_ahead)
             if found == end:
                 self._skip(body, position, end, out)
                 return

@@ -34,6 +34,7 @@ def _request_line(status: str) -> str:
 
 
 _FAILED_REQUEST = re.compile(_request_line(r"5\d\d"))
+_SUCCEEDED_REQUEST = re.compile(_request_line(r"[23]\d\d"))
 _ANSWERED_REQUEST = re.compile(_request_line(r"[1-5]\d\d"))
 _PATH = re.compile(r"/[^\s\"'<>]{0,500}")
 # A request line printed as the request arrives, before any answer: `GET /todos` (an Express `console.log`), Hono's
@@ -76,6 +77,11 @@ def failed_requests_in(line: str) -> list[FailedRequest]:
     else:
         texts = [line]
     return [request for text in texts if "5" in text and (request := _matched(_FAILED_REQUEST, text)) is not None]
+
+
+def succeeded_request(line: str) -> FailedRequest | None:
+    """The request a clean request line says was answered without an error (2xx or 3xx), or None."""
+    return _matched(_SUCCEEDED_REQUEST, line) if " /" in line else None
 
 
 def arrived_request(line: str) -> FailedRequest | None:

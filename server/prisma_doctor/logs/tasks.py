@@ -78,6 +78,11 @@ class TaskRecognizer:
         )
 
     @property
+    def watched_paths(self) -> frozenset[str]:
+        watched = self._untasked.watched_paths | self._overflow.watched_paths
+        return watched.union(*(r.watched_paths for r in self._tasks.values()))
+
+    @property
     def lines_read(self) -> int:
         return self._line_number
 

@@ -117,9 +117,18 @@ def _site(error: ClientError, root: Path) -> str:
     message."""
     where = error.source
     if where is None:
-        return f"`{error.text.strip()[:80]}`"
+        return f"`{_said(error)}`"
     source = built_source(where, root) if where.is_build_output else None
     return f"{source[0]}:{source[1]}" if source is not None else f"{where.file}:{where.line}"
+
+
+def _said(error: ClientError) -> str:
+    """The error as its output said it: its message, else (a header whose message the output cut) its call."""
+    if text := error.text.strip():
+        return text[:80]
+    if error.invocation:
+        return error.invocation.expression
+    return error.error_class or "a Prisma error"
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,10 @@ class _Failure:
 
 def _failures(root: Path) -> list[_Failure]:
     found: list[_Failure] = []
+    # What the errors said that a request line ties to their request. Next writes each error it prints to its own
+    # log too, without the request line it prints after it (` GET / 500 in 167ms`): in Next's log, an error that the
+    # terminal's record (`prisma-doctor run`'s, read first) ties to its request is that request's, not one unknown.
+    tied: set[tuple[type, str, str | None]] = set()
     for output in OUTPUTS:
         data = _read(root / output, -TAIL_BYTES, TAIL_BYTES)
         if data is None:
@@ -155,20 +168,30 @@ def _failures(root: Path) -> list[_Failure]:
             after = [n for n in failed if error.line < n <= following and n not in claimed]
             if after:
                 claimed.add(after[0])
+                tied.add(_what_it_says(error))
                 continue
             if error.route is not None:
+                tied.add(_what_it_says(error))
                 continue
             # Or one printed just before it that no earlier error took: a server logs its requests on stdout and its
             # errors on stderr, two pipes read apart, so the request line of a burst may come first.
             lagging = [n for n in failed if previous < n < error.line and n not in claimed]
             if lagging:
                 claimed.add(lagging[-1])
+                tied.add(_what_it_says(error))
+                continue
+            if output == nextlog.LOG and _what_it_says(error) in tied:
                 continue
             before = [request for number, request in arrived.items() if previous < number < error.line]
             # Or, with no request line at all (Next's own log has none), the page its frame names.
             page = failed_page(error, root) if not before else None
             found.append(_Failure(error, before[-1] if before else FailedRequest("GET", page) if page else None))
     return found
+
+
+def _what_it_says(error: ClientError) -> tuple[type, str, str | None]:
+    """What an error says, whichever output shows it: its kind, the line that says what is wrong, and the call."""
+    return type(error), error.text.strip(), error.invocation.expression if error.invocation else None
 
 
 def ask_app(
@@ -339,14 +362,13 @@ def _mtime(path: Path) -> float:
 
 def _diagnosed(root: Path, events: Sequence[Event], started_at: float | None) -> tuple[Finding, ...]:
     """The errors among `events`, as findings with their cause (the project's facts; the server's start when known)."""
-    from prisma_doctor.diagnosis import Diagnoser, project_facts
+    from prisma_doctor.diagnosis import Diagnoser
+    from prisma_doctor.diagnosis.facts import facts_for_folder
 
     if not events:
         return ()
-    try:
-        facts = project_facts(root)
-    except (OSError, ValueError):
-        facts = None
+    # `root` is the folder the dev server runs in: in a workspace an app (`apps/web`), whose schema is its package's.
+    facts = facts_for_folder(root)
     if facts is not None and started_at is not None:
         facts = replace(facts, dev_server_started_at=datetime.fromtimestamp(started_at, tz=timezone.utc))
     diagnoser = Diagnoser(facts)

@@ -40,7 +40,13 @@ from prisma_doctor.package_json import read_package_json
 from prisma_doctor.process_names import process_ancestors, process_parent
 from prisma_doctor.process_start import started_at
 from prisma_doctor.repair import inspectors, listeners
-from prisma_doctor.repair.devserver_kinds import MANAGER_ENTRIES, dev_server_tool, is_plain_script, launchable
+from prisma_doctor.repair.devserver_kinds import (
+    MANAGER_ENTRIES,
+    dev_server_tool,
+    is_plain_script,
+    launchable,
+    reruns_child,
+)
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
@@ -71,7 +77,7 @@ class DevServer:
     # The launcher and every process under it when it was found: what stopping the server stops.
     tree_pids: tuple[int, ...] = ()
     # The `prisma-doctor run` whose child the launcher is: it starts the server again itself, in its terminal.
-    run_pid: int | None = None
+    run: run_control.RunOwner | None = None
     # What that `run` starts again: its child's own command line (`pnpm dev`), not the one rebuilt from the script.
     run_command: tuple[str, ...] = ()
     # The folder it was found for (the project, or an app of a workspace): where `run`'s handshake files live.
@@ -81,6 +87,10 @@ class DevServer:
     supervisor: Supervisor | None = field(default=None, compare=False)
     # When it was found running: a process with one of its pids started later is another process.
     seen_at: float = field(default_factory=time.time, compare=False)
+
+    @property
+    def run_pid(self) -> int | None:
+        return self.run.pid if self.run is not None else None
 
     @property
     def shown_command(self) -> str:
@@ -140,8 +150,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None and not claimed.intersection(server.launcher_pids):
             servers.append(server)
             claimed.update(server.launcher_pids)
-    owned = _run_child(root, claimed, protected)
-    if owned is not None:
+    for owned in _run_children(root, claimed, protected):
         servers.append(owned)
     return servers
 
@@ -172,19 +181,23 @@ def _command_of(pid: int) -> list[str]:
         return []
 
 
-def _run_child(root: Path, claimed: set[int], protected: set[int]) -> DevServer | None:
-    """The child `prisma-doctor run` runs in `root`, when no dev server found by its command is it."""
-    owner = run_control.running_child(StateFolder(root))
-    if owner is None or owner.child in claimed or owner.child in protected:
-        return None
-    try:
-        process = psutil.Process(owner.child)
-        if not same_user(process):
-            return None
-        tool = dev_server_tool(process.cmdline()) or "run"
-        return _describe(process, root, protected, None, "run", tool)
-    except (psutil.Error, OSError):
-        return None
+def _run_children(root: Path, claimed: set[int], protected: set[int]) -> list[DevServer]:
+    """The child each `prisma-doctor run` runs in `root`, when no dev server found by its command is it."""
+    found: list[DevServer] = []
+    for owner in run_control.runs(StateFolder(root)):
+        if owner.child in claimed or owner.child in protected:
+            continue
+        try:
+            process = psutil.Process(owner.child)
+            if not same_user(process):
+                continue
+            tool = dev_server_tool(process.cmdline()) or "run"
+            server = _describe(process, root, protected, None, "run", tool)
+        except (psutil.Error, OSError):
+            continue
+        if server is not None:
+            found.append(server)
+    return found
 
 
 def started_by(server: DevServer, pids: set[int]) -> bool:
@@ -242,7 +255,7 @@ def _describe(
         listening = listeners.listeners(tree)
         log = StateFolder(root).path / "dev-output.log"
         port = _app_port(listening, command, environ, lambda: _announced_port(root, log))
-    run_pid = _run_owner(root, chain[-1].pid)
+    run = run_control.owner_of(StateFolder(root), chain[-1].pid)
     return DevServer(
         pid=server.pid,
         command=command,
@@ -252,8 +265,8 @@ def _describe(
         source=source,
         tool=tool,
         tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
-        run_pid=run_pid,
-        run_command=launched if run_pid is not None else (),
+        run=run,
+        run_command=launched if run is not None else (),
         home=str(root),
         environ=environ,
         supervisor=supervisor_above(chain[-1], protected),
@@ -351,11 +364,6 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         return False
 
 
-def _run_owner(root: Path, launcher: int) -> int | None:
-    owner = run_control.owner_of(StateFolder(root), launcher)
-    return owner.pid if owner is not None else None
-
-
 def unowned_listener(root: Path, pid: int, port: int) -> listeners.Listener | None:
     """On Windows, the server restarted in `root` when it announced `port` and a socket no process owns listens
     there (Wine): the listener to ask, which `listeners.listener_on` cannot see."""
@@ -400,15 +408,33 @@ def _port_from_command(command: tuple[str, ...]) -> int | None:
 
 def serving_since(server: DevServer) -> float | None:
     """When the process that answers for `server` started (epoch seconds): the one of its tree that listens on its
-    port, else the server process. A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when
-    the client's files change: its start, not the watcher's, says which client it loaded."""
+    port, else the child a watcher runs when it has no port (a worker that listens nowhere), else the server process.
+    A watcher (`tsx watch`, `node --watch`, nodemon) starts that process again when a file it watches changes: its
+    start, not the watcher's, says which client it loaded."""
     listener = listeners.listener_on(server.pid, server.port) if server.port is not None else None
     if listener is not None:
         return listener.started
     try:
-        return started_at(psutil.Process(server.pid))
+        process = psutil.Process(server.pid)
+        # A server with a port that nothing listens on is between two children: the new one does not answer yet.
+        child = _running_child(process) if server.port is None and reruns_child(server.tool) else None
+        return started_at(child or process)
     except psutil.Error:
         return None
+
+
+def _running_child(watcher: psutil.Process) -> psutil.Process | None:
+    """The child a watcher runs now: its newest live child that is a runtime or a shell (nodemon runs `sh -c`), not
+    a helper of the watcher's own."""
+    children: list[tuple[float, psutil.Process]] = []
+    for child in watcher.children():
+        with contextlib.suppress(psutil.Error, OSError):
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = child.cmdline()
+            if is_runtime(child) or (len(cmdline) >= 2 and cmdline[1] == "-c"):
+                children.append((started_at(child), child))
+    return max(children, key=lambda pair: pair[0])[1] if children else None
 
 
 def still_running(server: DevServer) -> bool:
@@ -436,6 +462,12 @@ class Restarted:
     tool: str = ""  # what serves, as the server it replaces was told (devserver_kinds)
 
 
+def restart_marker(command: str, cwd: str) -> bytes:
+    """The line a server's recorded output gets where it was started again (by a repair, or by `run` for one): what
+    came before it is the old process's (`logs.recognize` reads it as a restart), and what follows, the new one's."""
+    return f"\n--- prisma-doctor restarted: {command} (in {cwd})\n".encode()
+
+
 def restart(
     server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted:
@@ -444,7 +476,7 @@ def restart(
     folder = StateFolder(root)
     log_path = folder.path / "dev-output.log"
     log = folder.append("dev-output.log")
-    log.write(f"\n--- prisma-doctor restarted: {server.shown_command} (in {server.cwd})\n".encode())
+    log.write(restart_marker(server.shown_command, server.cwd))
     log.flush()
     try:
         child = subprocess.Popen(
@@ -473,30 +505,23 @@ def restart_in_run(
     and started nothing: the server is then the caller's to start (`restart`), not left down."""
     folder = StateFolder(root)
     log_path = folder.path / "dev-output.log"
-    assert server.run_pid is not None
-    owner = run_control.RunOwner(server.run_pid, server.launcher_pids[0])
-    if not _run_alive(owner):
+    owner = server.run
+    assert owner is not None
+    if not run_control.alive(owner):
         return None
-    run_control.ask(folder, run_control.START, [server.run_pid])
+    run_control.ask(folder, run_control.START, [owner])
     deadline = time.monotonic() + timeout
     child = None
     while time.monotonic() < deadline and not should_stop():
         child = run_control.current_child(folder, owner)
         if child is not None and child != owner.child:
             break
-        if not _run_alive(owner):
+        if not run_control.alive(owner):
             return None
         time.sleep(0.2)
     if child is None or child == owner.child:
         return Restarted(0, None, str(log_path), False, "`prisma-doctor run` did not start the dev server again")
     return _wait_until_answering(child, lambda: _exit_code(child), server, root, log_path, timeout, should_stop)
-
-
-def _run_alive(owner: run_control.RunOwner) -> bool:
-    try:
-        return psutil.Process(owner.pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def _exit_code(pid: int) -> int | None:

@@ -64,6 +64,24 @@ _DEV_ARGUMENTS: dict[str, Callable[[Sequence[str]], bool]] = {
 }
 
 
+# The tools that run the app's code as a child they start again when a watched file changes: the child's start, not
+# the watcher's, says which client the app loaded. (`node --watch` and its kin are named `<runtime> --watch`.)
+_RERUN_CHILD = frozenset({"tsx", "nodemon", "ts-node-dev", "nest"})
+# The frameworks whose dev server is Vite's: their server modules are Vite's SSR modules, reloaded by Vite itself
+# when their files change (SvelteKit runs `vite dev`).
+_ON_VITE = frozenset({"vite", "react-router", "remix", "astro", "nuxt"})
+
+
+def reruns_child(tool: str) -> bool:
+    """Whether the dev server `tool` (as `dev_server_tool` names it) runs the app as a child it starts again."""
+    return tool in _RERUN_CHILD or tool.endswith(" --watch")
+
+
+def on_vite(tool: str) -> bool:
+    """Whether the dev server `tool` is Vite's, whose server modules Vite reloads when their files change."""
+    return tool in _ON_VITE
+
+
 def launchable(cmdline: Sequence[str]) -> tuple[str, ...]:
     """A command line that can be run again: Next rewrites its title (`next-server (v16)`, padded with empty
     arguments), which reads back as a single argument with spaces."""

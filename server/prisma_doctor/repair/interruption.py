@@ -154,12 +154,14 @@ class Interruption:
         )
         if copy is None:
             return finding
-        generator = shown(str(finding.data.get("generator", "")))
+        generator = finding.data.get("generator")
+        # A runtime error names the module, not the generator.
+        whose = f"Generator `{shown(str(generator))}` has no client" if generator else "There is no generated client"
         return replace(
             finding,
             code="client-set-aside",
             message=(
-                f"Generator `{generator}` has no client at {shown(str(copy.original))}: it was generated, and the "
+                f"{whose} at {shown(str(copy.original))}: it was generated, and the "
                 f"{self.kind} that did not finish set it aside to {shown(str(copy.aside))}. The next repair puts it "
                 f"back or takes it over in its first step (`recover`): run the {self.kind} again; or move the copy "
                 "back yourself."

@@ -58,8 +58,10 @@ class PackageManager:
                 return [*local, *args]
         return self.exec_command("prisma", *args)
 
-    def install_command(self) -> list[str]:
-        return _program(INSTALL[self.name])
+    def install_command(self, *, offline: bool = False) -> list[str]:
+        """The install; `offline` (npm, pnpm): from the cache alone, when the registry cannot be reached but the
+        cache holds what it needs (`install_reach.py`), so that no request waits on the network."""
+        return _program(INSTALL[self.name]) + (["--offline"] if offline and self.name in ("npm", "pnpm") else [])
 
 
 def program(name: str) -> list[str]:

@@ -85,6 +85,8 @@ class RepairResult:
     before: Report | None = None
     after: Report | None = None
     restarted: list[Restarted] = field(default_factory=list)
+    # What a failed install left missing (`Reinstall`): the dev servers started again after it cannot load it.
+    still_missing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -102,6 +104,8 @@ class RepairResult:
                 return f"repair NOT verified: {app.message}"
             if verify is not None and verify.status == "failed":
                 return f"repair NOT verified: {verify.message}"
+            if self.still_missing:
+                return f"repair NOT complete: {self._app_without_packages()}"
             return "repair NOT complete"
         if app is not None and app.status == "done":
             return f"repair verified: {app.message}"
@@ -117,6 +121,23 @@ class RepairResult:
         else:
             hint = ""
         return "repair done: " + "; ".join(checked) + hint
+
+    def _app_without_packages(self) -> str:
+        """The app's state after an install that failed: files are put back, but a dev server started again loads
+        its packages from disk, where they are still missing (the stopped one had them in memory)."""
+        missing = ", ".join(self.still_missing)
+        said = f"the install failed and {missing} is still missing"
+        restarted = self.restarted
+        if not restarted:
+            return f"{said}: the app cannot load it until it is installed"
+        states = [
+            f"pid {server.pid} " + (f"answers on port {server.port}" if server.answered else "does not answer")
+            for server in restarted
+        ]
+        return (
+            f"{said}, so the dev server started again cannot load it ({'; '.join(states)}): the app fails wherever it "
+            "uses Prisma until it is installed and the server restarted"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -233,6 +254,9 @@ def _run_steps(
     result.restart_ts_server = ctx.restart_ts_server
     result.after = ctx.extra.get("after")
     result.restarted = list(ctx.extra.get("restarted", []))
+    result.still_missing = list(ctx.extra.get("still_missing", []))
+    # What the repair saw end and could not start again: `check` says it while it does not run (`gone_servers.py`).
+    journal.data["gone"] = list(ctx.extra.get("gone", []))
     journal.finish(outcome_word)
 
 

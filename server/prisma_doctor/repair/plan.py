@@ -8,7 +8,8 @@ Restarting the editor's TypeScript server is no step: it is the editor's, told b
 A plan that cannot succeed says so in `refusals` before anything runs: the schema does not validate (as far as
 validate.py knows Prisma's rules), the config reads an `env()` nothing sets, Prisma or the package manager is
 missing, a folder to set aside holds a mount point or may not be changed by this user, a `migrate dev` on a database
-that its own `_prisma_migrations` shows drifted (Prisma would ask to reset it, which a repair never does).
+that its own `_prisma_migrations` shows drifted (Prisma would ask to reset it, which a repair never does), an install
+whose registry cannot be reached and whose cache lacks what it must download (`install_reach.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from prisma_doctor.repair.app_check import failures_without_request, latest_fail
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
+from prisma_doctor.repair.install_reach import install_reach
 from prisma_doctor.repair.interruption import Interruption, left_by_last_repair, shown
 from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
@@ -182,7 +184,11 @@ def build_plan(
     steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
-        steps.append(Reinstall(manager, missing))
+        # Whether the install can get them is decided now, before anything is stopped (`install_reach.py`).
+        reach = install_reach(manager, missing)
+        refusals += [reach.refusal] if reach.refusal else []
+        notes += [reach.note] if reach.note else []
+        steps.append(Reinstall(manager, missing, offline=reach.offline))
     # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
     # rest once the new client is in place: said in the plan's discard step, and not again.
     steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]

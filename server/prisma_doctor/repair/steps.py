@@ -20,7 +20,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver, listeners, next_routes
+from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -94,13 +94,10 @@ class StopProcesses(Step):
         if not self.processes:
             return StepOutcome("skipped", "no process of this project is running")
         ctx.token.raise_if_cancelled()
-        runs: dict[str, list[int]] = {}
         for server in self.servers:
-            if server.run_pid is not None:
-                runs.setdefault(server.home, []).append(server.run_pid)
-        for home, pids in runs.items():
-            # Before its child stops, so that `run` waits for the repair rather than exiting with it.
-            run_control.ask(StateFolder(Path(home)), run_control.HOLD, pids)
+            if server.run is not None:
+                # Before its child stops, so that `run` waits for the repair rather than exiting with it.
+                run_control.ask(StateFolder(Path(server.home)), run_control.HOLD, [server.run])
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -263,23 +260,28 @@ class DiscardSetAside(Step):
 class Reinstall(Step):
     manager: PackageManager
     missing: list[str]
+    # The registry cannot be reached, and the cache holds what the install needs (`install_reach.py`).
+    offline: bool = False
     name = "reinstall"
     title = "Reinstall the removed packages"
 
     def preview(self) -> list[str]:
-        command = " ".join(self.manager.install_command())
+        command = " ".join(self.manager.install_command(offline=self.offline))
         return [f"missing: {', '.join(self.missing)}", f"run: {command} (in {self.manager.workspace_root})"]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         still_missing = missing_packages(self.manager.project)
         if not still_missing:
             return StepOutcome("skipped", "every Prisma package is installed")
-        result = run_command(ctx, self.name, self.manager.install_command(), self.manager.workspace_root)
-        if result.returncode != 0:
-            return StepOutcome("failed", f"the install failed (exit {result.returncode})", (result.tail(),))
+        command = self.manager.install_command(offline=self.offline)
+        result = run_command(ctx, self.name, command, self.manager.workspace_root)
         after = missing_packages(self.manager.project)
-        if after:
-            return StepOutcome("failed", f"still missing after the install: {', '.join(after)}", (result.tail(),))
+        if result.returncode != 0 or after:
+            failed = f"the install failed (exit {result.returncode})" if result.returncode != 0 else "the install ran"
+            lacking = f": {', '.join(after)} still missing" if after else ""
+            # Read by the verdict: a dev server started again after this cannot load what is missing.
+            ctx.extra["still_missing"] = after
+            return StepOutcome("failed", failed + lacking, (result.tail(),))
         return StepOutcome("done", f"reinstalled {', '.join(still_missing)}")
 
 
@@ -397,16 +399,18 @@ class RestartDevServers(Step):
         self.servers = [moved_server(server, old, new) for server in self.servers]
         self.folders = [moved(folder, old, new) for folder in self.folders]
 
-    def _lost(self, details: list[str]) -> StepOutcome | None:
+    def _lost(self, ctx: StepContext, details: list[str]) -> StepOutcome | None:
         gone = [serving for serving in self.left_serving if not serving.still_runs()]
         if not gone:
             return None
+        # Kept in the journal, so that `check` says it too while it does not run (`gone_servers.py`).
+        ctx.extra["gone"] = [gone_servers.record(serving) for serving in gone]
         names = "; ".join(serving.label for serving in gone)
         message = f"a server of the project that this repair left running does not run now: {names}; start it again"
         return StepOutcome("failed", message, tuple(details))
 
     def run(self, ctx: StepContext) -> StepOutcome:
-        lost = self._lost([]) if not self.servers else None
+        lost = self._lost(ctx, []) if not self.servers else None
         if lost is not None:
             return lost
         if not self.servers:
@@ -427,7 +431,7 @@ class RestartDevServers(Step):
                 kept += 1
             elif ended == "not back":
                 not_back.append(server)
-        lost = self._lost(details)
+        lost = self._lost(ctx, details)
         if lost is not None:
             return lost
         if not_back:
@@ -463,9 +467,9 @@ class RestartDevServers(Step):
         """Start one stopped server again, unless it still runs or something else started it: what to say of it, how
         it ended, and the restart. `started` gathers the pids this repair started."""
         if devserver.still_running(server):
-            if server.run_pid is not None:
+            if server.run is not None:
                 # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
-                run_control.clear(StateFolder(Path(server.home)))
+                run_control.clear(StateFolder(Path(server.home)), server.run.pid)
             # Never a second copy: a server this repair did not manage to stop keeps running as it is.
             return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept", None
         home = folder_of(Path(server.cwd), self.folders) or ctx.root
@@ -728,7 +732,8 @@ class VerifyApp(Step):
             "(its watcher): it runs the new client, so the failure is not an old client's"
             for s in fresh_servers
         ]
-        came_back = {f.key: f for answer in failed for f in answer.came_back}
+        # Each once: the same error printed for two routes (or at two frames of one call) is one line of the verdict.
+        came_back = {(f.code, f.message): f for answer in failed for f in answer.came_back}
         details += [f"{f.code}: {f.message}" for f in came_back.values()]
         fresh = check_project(ctx.root)
         details += [f"check: {f.code}: {f.message}" for f in fresh.findings if f.severity == Severity.ERROR]

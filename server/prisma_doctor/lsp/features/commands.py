@@ -115,9 +115,21 @@ class CommandFeature(LanguageFeature):
         if fix == "restart-ts-server":
             self.server.protocol.notify(RESTART_TS_SERVER, {})
             return {"ok": True}
+        if fix == "dismiss-gone-server":
+            return await self._dismiss_gone(args)
         advice = ADVICE.get(fix, FIXES[fix])
         self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=advice))
         return {"ok": True, "advice": advice}
+
+    async def _dismiss_gone(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        """The user does not mean the servers the last repair saw end to run: forgotten, and the project checked."""
+        from prisma_doctor.repair.gone_servers import dismiss
+
+        sessions = self._sessions(args)
+        for session in sessions:
+            dismiss(session.root)
+            await self.sync.check_now(session)
+        return {"ok": bool(sessions)}
 
     async def repair(self, session: ProjectSession, kind: str) -> dict[str, Any]:
         if not self.server.trusted:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from prisma_doctor.diagnosis import Diagnoser, ProjectFacts
-from prisma_doctor.diagnosis.facts import facts_from_state, running_dev_server
+from prisma_doctor.diagnosis.facts import facts_from_state
 from prisma_doctor.diagnosis.runtime_findings import RuntimeFindings
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
@@ -197,16 +197,20 @@ class RuntimeFeature(LanguageFeature):
     def _diagnose(self, session: ProjectSession, stream: _Stream, events: list[ev.Event], now: datetime) -> None:
         runtime = self._runtime(session)
         stream.diagnoser.facts = self._facts_of(session, stream)
-        restarted = False
+        restarted = reloaded = False
         for event in events:
             if isinstance(event, ev.DevServerReady):
                 runtime.ready_at = now
                 runtime.findings.dev_server_restarted(now)
                 restarted = True
+            elif isinstance(event, ev.RequestSucceeded):
+                runtime.findings.request_answered(event.path)
+            reloaded = reloaded or isinstance(event, ev.ServerModulesReloaded)
             for finding in stream.diagnoser.findings_for(event):
                 runtime.findings.add(finding, now)
-        if restarted:
-            # The static check's `dev-server-stale` judged the server that was running then: judge the new one.
+        if restarted or reloaded:
+            # The static check's `dev-server-stale` judged the server as it was then: judge it again (a new process,
+            # or Vite's reload of the client, which may come after the check a generate started).
             self.sync.schedule(session)
         self._changed(session)
 
@@ -242,10 +246,8 @@ class RuntimeFeature(LanguageFeature):
             return
         runtime = self._runtime(session)
         runtime.facts = None
-        # Next's lock says when a running `next dev` started; without one, the last `✓ Ready` seen in its output.
-        running = _newest(running_dev_server(f.folder) for f in runtime.followers)
-        # (A running dev server older than the client is the static check's own finding: full_check.py.)
-        runtime.findings.reconsider(session.state, running or runtime.ready_at)
+        # Which running dev server is behind the client is the static check's own verdict (full_check.py).
+        runtime.findings.reconsider(session.state)
 
     def _facts(self, session: ProjectSession) -> ProjectFacts:
         runtime = self._runtime(session)

@@ -1,0 +1,126 @@
+"""Whether a running dev server still serves a client older than the one on disk, decided by evidence: the one rule
+behind `dev-server-stale` in `check` and the editor (full_check.py), which the runtime findings follow.
+
+- The process that answers for the server (the one of its tree that listens on its port, or the child a watcher
+  runs again: tsx watch, `node --watch`, nodemon, ts-node-dev, `nest start --watch`) started after the client was
+  generated: it loaded the new one. Not stale.
+- Vite (and the frameworks on it: SvelteKit, React Router, Remix, Astro, Nuxt) reloads a server module whose file
+  changes: its output (`.prisma-doctor/dev-output.log`, written by `prisma-doctor run` or by a repair's restart)
+  shows it (`5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts`), at or after the
+  generation, or that it restarted its server (`[vite] server restarted.`, every module it serves loaded anew).
+  Not stale. The time Vite printed is of the day, the server's local one: it is taken on the day the
+  output was last written, or the day before.
+- Vite does not watch `node_modules`: a client there is never reloaded (nor one Vite does not serve, such as a
+  package its config loads). Stale. A client elsewhere that the output does not show reloaded (no output of the
+  server's is recorded, or it shows no reload of the client) may or may not be: undecided, and a route that uses
+  the new field decides (or a restart settles it).
+- Any other server keeps what it loaded at start: Next (the client is an external package, or a `globalThis`
+  singleton outlives its hot updates), a plain `node server.js`, a watcher whose child did not run again (tsx
+  ignores `node_modules`). Stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
+
+import psutil
+
+from prisma_doctor import project_files
+from prisma_doctor.logs.reloads import Reload, server_reloads
+from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.repair.devserver_kinds import on_vite
+from prisma_doctor.state_folder import StateFolder
+
+if TYPE_CHECKING:
+    from prisma_doctor.repair.devserver import DevServer
+
+# How much of the end of a server's output is read for its reloads.
+TAIL_BYTES = 1 << 20
+# A time printed in whole seconds, against the written output's time: the clocks may differ by that much.
+_SLACK = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A server that started before the newest client. `decided` False: it may be stale; nothing shows which."""
+
+    decided: bool
+    why: str  # what says so, to be said in the finding ("" when the server simply keeps what it loaded at start)
+
+
+def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> Stale | None:
+    """Whether `server` serves a client older than the one generated at `generated` into the folders `clients`;
+    None when it does not, or when its processes cannot be read (no evidence)."""
+    from prisma_doctor.repair.devserver import serving_since
+
+    started = serving_since(server)
+    if started is None or started >= generated.timestamp():
+        return None
+    reload = _reload_after(server, generated, clients)
+    if reload is not None:
+        return None
+    if not on_vite(server.tool):
+        return Stale(True, "")
+    if clients and all("node_modules" in client.parts for client in clients):
+        return Stale(True, "Vite does not watch node_modules, where the client is")
+    if _output_of(server) is None:
+        why = "Vite reloads a changed client it serves, but no output of this server is recorded to show it did"
+    else:
+        why = "Vite reloads a changed client it serves, but its output shows no reload of it since it was generated"
+    return Stale(False, why)
+
+
+def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path]) -> Reload | None:
+    """The server's last reload of a client file, when its output shows one at or after `generated`."""
+    output = _output_of(server)
+    if output is None or not clients:
+        return None
+    try:
+        data, written = project_files.read_tail(output, TAIL_BYTES)
+    except OSError:
+        return None
+    folders = [_real(client) for client in clients]
+    last = None
+    for reload in server_reloads(read_lines([data])):
+        if reload.everything or any(_inside(file, server.cwd, folders) for file in reload.files):
+            last = reload
+    if last is None:
+        return None
+    # The day is not printed: the latest moment at that time of day no later than the output was last written.
+    local_written = datetime.fromtimestamp(written).astimezone()
+    at = datetime.combine(local_written.date(), last.at, tzinfo=local_written.tzinfo)
+    if at > local_written + _SLACK:
+        at -= timedelta(days=1)
+    return last if at >= generated.replace(microsecond=0) else None
+
+
+def _output_of(server: DevServer) -> Path | None:
+    """The file the server's output is recorded in: its `prisma-doctor run`'s record, or the one a repair's restart
+    writes it to (a process of its tree holds it open); None when neither."""
+    record = StateFolder(Path(server.home or server.cwd)).path / "dev-output.log"
+    if server.run_pid is not None:
+        return record
+    real = _real(record)
+    for pid in server.tree_pids:
+        with contextlib.suppress(psutil.Error, OSError):
+            if any(_real(Path(f.path)) == real for f in psutil.Process(pid).open_files()):
+                return record
+    return None
+
+
+def _inside(file: str, root: str, folders: Sequence[Path]) -> bool:
+    """Whether a file Vite named (from its root, the server's folder, or absolute) lies in one of `folders`."""
+    candidates = [Path(root) / file.lstrip("/\\")]
+    if os.path.isabs(file):
+        candidates.append(Path(file))
+    return any(_real(c) == f or f in _real(c).parents for c in candidates for f in folders)
+
+
+def _real(path: PurePath) -> Path:
+    return Path(os.path.realpath(path))

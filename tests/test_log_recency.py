@@ -1,0 +1,128 @@
+"""A log is a history: `explain` says the failure the server is in now as current, and what came before a restart of
+the server, or before the request that failed answered again, as earlier in the log (user trial 4, items 15 and 27).
+
+Each log is a real dev server's (`tests/watch_servers.py`: plain node http under `tsx watch` or `node --watch`,
+through `npm run dev`), broken and mended by hand the way a user does: a column renamed in the database and back, a
+field added to the schema and the code, the generated client moved away.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.diagnosis import Diagnoser
+from prisma_doctor.diagnosis.facts import facts_for_folder
+from prisma_doctor.diagnosis.runtime_findings import RuntimeFindings
+from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.recognize import read_events
+from tests.helpers import doctor
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy
+
+pytestmark = pytest.mark.node
+
+
+def _explained(log: Path, project: Path) -> list[dict]:
+    done = doctor("explain", str(log), "--project", str(project), "--json")
+    return json.loads(done.stdout)["findings"]
+
+
+def _wait_until(done: Callable[[], bool], timeout: float = 10.0) -> None:
+    """The server logs a request just after it answers it: wait for its line."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _rename_column(project: Path, old: str, new: str) -> None:
+    with sqlite3.connect(project / "dev.db") as db:
+        db.execute(f'ALTER TABLE "User" RENAME COLUMN "{old}" TO "{new}"')
+
+
+def test_a_failure_whose_request_answers_again_later_is_earlier_in_the_log(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "node --watch")
+    server = NpmRunDev(project, tmp_path / "dev.log").start()
+    try:
+        assert server.users().status == 200
+        _rename_column(project, "name", "name_gone")
+        assert server.users().status == 500
+        _rename_column(project, "name_gone", "name")
+        assert server.users().status == 200
+        _wait_until(lambda: "GET /users 200" in server.output.rsplit("GET /users 500", 1)[-1])
+    finally:
+        server.stop()
+    assert "GET /users 500" in server.output
+
+    findings = _explained(server.log_file, project)
+
+    # The same server, not restarted: the column came back and the route answers; the failure is over.
+    assert findings, server.output
+    for finding in findings:
+        assert finding["severity"] == "info" and finding["fixes"] == [], finding
+        assert finding["message"].startswith("Earlier in the log, resolved since (GET /users answered later): ")
+        assert finding["data"]["resolved"]["text"].startswith("GET /users 200"), finding
+
+    # The editor's rules: the runtime finding the failure gave is retired once the request answers.
+    kept = RuntimeFindings()
+    diagnoser = Diagnoser(facts_for_folder(project))
+    for event in read_events([server.log_file.read_bytes()]):
+        if isinstance(event, ev.RequestSucceeded):
+            assert kept.request_answered(event.path)
+        for finding in diagnoser.findings_for(event):
+            kept.add(finding, datetime.now(timezone.utc))
+    assert kept.findings() == []
+
+    # `run`: the same failure after the request answered again is news, said again (the log, twice over).
+    (tmp_path / "twice.log").write_bytes(server.log_file.read_bytes() * 2)
+    ran = doctor("run", "--project", str(project), "--", "cat", str(tmp_path / "twice.log"), cwd=project)
+    assert ran.stderr.count("[db-missing-column]") == 2, ran.stderr
+
+
+def test_the_crash_after_a_watchers_restart_is_current_and_the_failure_before_it_is_not(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    server = NpmRunDev(project, tmp_path / "dev.log").start()
+    try:
+        assert server.users().status == 200
+        # The code and the schema gain `nickname`, no generate: tsx restarts for the code, the client rejects it.
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, server.output
+        # The generated client is moved away, then the code is touched: tsx restarts, and the new process cannot
+        # load the client at all (tsx does not watch node_modules: the move alone restarts nothing).
+        (project / "node_modules" / ".prisma" / "client").rename(project / "client-moved")
+        (project / "server.js").write_text((project / "server.js").read_text() + "\n")
+        server.wait_for_output("Cannot find module", timeout=30)
+    finally:
+        server.stop()
+    assert server.output.count("Restarting...") >= 2, server.output
+
+    findings = _explained(server.log_file, project)
+
+    current = [f for f in findings if f["severity"] == "error"]
+    assert [f["code"] for f in current] == ["client-not-generated"], findings
+    earlier = [f for f in findings if f["severity"] != "error"]
+    assert earlier and all(f["data"].get("history") for f in earlier), findings
+    assert all(f["message"].startswith("Earlier in the log, before a restart of the dev server: ") for f in earlier)
+    # The client that rejected `nickname` is gone from disk: nothing claims the client on disk has it.
+    (rejected,) = [f for f in earlier if "nickname" in f["message"]]
+    assert "no generated client is on disk now" in rejected["message"], rejected
+
+
+def test_vites_start_is_a_restart_after_which_the_old_errors_are_history(watch_template: Path, tmp_path: Path) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "vite")
+    server = NpmRunDev(project, tmp_path / "dev.log").start()
+    try:
+        assert server.users().status == 200
+    finally:
+        server.stop()
+    (ready,) = [e for e in read_events([server.log_file.read_bytes()]) if isinstance(e, ev.DevServerReady)]
+    assert ready.text.startswith("VITE v") and " ready in " in ready.text, server.output

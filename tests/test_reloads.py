@@ -1,0 +1,78 @@
+"""Vite's record of the server modules it reloaded (`logs/reloads.py`), as its logger prints it."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from prisma_doctor.logs.reloads import server_reloads
+from prisma_doctor.logs.stream import read_lines
+
+# As Vite 6.4 prints them after `prisma generate` (in a terminal, with its colours).
+VITE_6_OUTPUT = (
+    "\x1b[2m5:18:22 AM\x1b[22m \x1b[36m\x1b[1m[vite]\x1b[22m\x1b[39m \x1b[2m(ssr)\x1b[22m "
+    "\x1b[32mpage reload \x1b[39m\x1b[2msrc/generated/prisma/client.ts\x1b[22m\n"
+    "5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts\n"
+    "GET /users 200\n"
+)
+
+
+def test_the_reloads_of_a_generate_with_their_time_of_day() -> None:
+    found = list(server_reloads(read_lines([VITE_6_OUTPUT])))
+    assert [(r.at, r.files) for r in found] == [
+        (time(5, 18, 22), ("src/generated/prisma/client.ts",)),
+        (time(5, 18, 22), ("src/generated/prisma/internal/class.ts",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "at", "files"),
+    [
+        # The server's locale decides the clock: 24 hours, or the afternoon said.
+        ("17:18:22 [vite] (ssr) page reload src/lib/db.ts", time(17, 18, 22), ("src/lib/db.ts",)),
+        ("5:18:22 PM [vite] (ssr) page reload src/lib/db.ts", time(17, 18, 22), ("src/lib/db.ts",)),
+        ("12:00:01 AM [vite] (ssr) page reload src/lib/db.ts", time(0, 0, 1), ("src/lib/db.ts",)),
+        ("5:18:22 p. m. [vite] (ssr) page reload src/lib/db.ts", time(17, 18, 22), ("src/lib/db.ts",)),
+        # Why, and how often, are not part of the file.
+        ("9:01:02 AM [vite] (ssr) page reload src/a.ts (circular imports)", time(9, 1, 2), ("src/a.ts",)),
+        ("9:01:02 AM [vite] (ssr) page reload src/a.ts (x3)", time(9, 1, 2), ("src/a.ts",)),
+        # An update of several modules; Vite 5's one graph names no environment.
+        ("9:01:02 AM [vite] (ssr) hmr update /src/a.ts, /src/b.ts", time(9, 1, 2), ("/src/a.ts", "/src/b.ts")),
+        ("9:01:02 AM [vite] page reload src/a.ts", time(9, 1, 2), ("src/a.ts",)),
+        ("9:01:02 AM [vite] (rsc) hmr update /src/a.ts", time(9, 1, 2), ("/src/a.ts",)),
+    ],
+)
+def test_each_way_vite_says_it(line: str, at: time, files: tuple[str, ...]) -> None:
+    (reload,) = server_reloads([line])
+    assert (reload.at, reload.files, reload.everything) == (at, files, False)
+
+
+def test_a_restarted_server_loads_everything_anew() -> None:
+    (reload,) = server_reloads(["5:22:21 AM [vite] server restarted."])
+    assert (reload.at, reload.files, reload.everything) == (time(5, 22, 21), (), True)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # The browser's modules hold no Prisma client.
+        "9:01:02 AM [vite] (client) hmr update /src/App.tsx",
+        # Not a reload, or not Vite's, or no time to place it by.
+        "9:01:02 AM [vite] vite.config.mjs changed, restarting server...",
+        "[vite] (ssr) page reload src/a.ts",
+        "9:01:02 AM [tsx] change in ./src/a.ts Restarting...",
+        "25:01:02 [vite] (ssr) page reload src/a.ts",
+    ],
+)
+def test_what_is_not_a_server_reload(line: str) -> None:
+    assert list(server_reloads([line])) == []
+
+
+def test_the_recognizer_says_a_reload_so_that_the_editor_judges_the_server_again() -> None:
+    from prisma_doctor.logs import events as ev
+    from prisma_doctor.logs.recognize import recognize
+
+    events = list(recognize(read_lines([VITE_6_OUTPUT])))
+    assert [type(e) for e in events] == [ev.ServerModulesReloaded, ev.ServerModulesReloaded]
+    assert events[1].text == "5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts"
