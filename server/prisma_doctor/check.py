@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor import project_files
+from prisma_doctor.broken_parts import BrokenParts
 from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs, writes_there
 from prisma_doctor.clients.locate import (
     JS_GENERATOR,
@@ -76,7 +77,7 @@ def inspect_project(
     findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
     # Prisma cannot load a schema that does not validate: a difference where it is wrong is that error (said
     # already), and no repair that runs Prisma on it can succeed until it is fixed (offers.py).
-    broken = _broken_parts(schema) if schema_broken(findings) else None
+    broken = BrokenParts(schema) if schema_broken(findings) else None
     installed = installed_version("prisma", source.schema_dir, root)
     states: list[ClientState] = []
     generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
@@ -119,28 +120,6 @@ def _schema_findings(schema: LoadedSchema) -> list[Finding]:
         for problem in schema.read_errors
     )
     return findings
-
-
-def _broken_parts(schema: LoadedSchema) -> list[Location]:
-    """Where the schema is wrong: each validation error's range, and the whole block of each syntax error (the
-    parser may have dropped or misread its members, so what the block means is in doubt)."""
-    parts: list[Location] = [Location(path, error.span) for path, error in schema.validation_errors]
-    for schema_file in schema.files:
-        for error in schema_file.errors:
-            block = next((b for b in schema_file.blocks if _overlaps(b.span, error.span)), None)
-            parts.append(Location(schema_file.path, block.span if block is not None else error.span))
-    return parts
-
-
-def _in_broken_part(location: Location | None, broken: list[Location]) -> bool:
-    if location is None or location.span is None:
-        return False
-    span = location.span
-    return any(p.file == location.file and p.span is not None and _overlaps(p.span, span) for p in broken)
-
-
-def _overlaps(a: Span, b: Span) -> bool:
-    return a.start <= b.end and b.start <= a.end
 
 
 def _no_client_generator(schema: LoadedSchema) -> Finding:
@@ -222,7 +201,7 @@ def _client_findings(
     root: Path,
     installed: str | None,
     several: bool = False,
-    broken: list[Location] | None = None,
+    broken: BrokenParts | None = None,
 ) -> list[Finding]:
     """`broken`: where the schema is wrong, when it does not validate (None when it does)."""
     generator = state.generator
@@ -246,7 +225,7 @@ def _client_findings(
         return [_shared_output_finding(generator, state.client, elsewhere, root, at_generator)]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
     if broken is not None:
-        drifts = [d for d in drifts if not _in_broken_part(d.location, broken)]
+        drifts = [d for d in drifts if not broken.covers(d.location)]
     findings = drift_findings(drifts, label, generator.name if several else None, once_valid=broken is not None)
     if installed and state.client.version and installed != state.client.version:
         findings.append(
