@@ -229,3 +229,21 @@ def _unread(fd: int) -> int:
     import termios
 
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def test_explain_asks_a_local_database_without_loading_tls(tmp_path: Path) -> None:
+    """OpenSSL's bindings (with `socket` and `selectors`) are loaded only for a connection over TLS: `explain`, run
+    before the repair it offers, asks a SQLite database and decides the cause without them."""
+    root = project_from_capture("sqlite-p2022-missing-column", tmp_path / "app")
+    log = FIXTURES / "sqlite-p2022-missing-column.log"
+    program = (
+        "import json, sys; from prisma_doctor.cli import main\n"
+        f"code = main(['explain', {str(log)!r}, '--project', {str(root)!r}, '--json'])\n"
+        "print(json.dumps({'code': code, 'ssl': 'ssl' in sys.modules}), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=doctor_environment(), capture_output=True, text=True, timeout=120
+    )
+    (finding,) = json.loads(done.stdout)["findings"]
+    assert finding["code"] == "db-missing-column", finding  # the database was asked, and decided it
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == {"code": 1, "ssl": False}

@@ -14,8 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from prisma_doctor.repair import watchers
 from prisma_doctor.repair.steps import ROUTE_UNKNOWN
 from tests.helpers import doctor, repair_json
+from tests.npm_cache import run
+from tests.repair_fixtures import repair_environment
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor
 
 pytestmark = pytest.mark.node
@@ -228,3 +231,51 @@ def test_a_dev_script_that_does_more_than_serve_is_not_run_again(
         assert answer.status == 200 and '"nickname":"countess"' in answer.body
     finally:
         server.stop()
+
+
+# A server that takes longer to listen than a watcher's grace to begin its re-run (it connects to what it needs first):
+# on a busy machine tsx's re-run after a generate took that long (user trial 29a).
+SLOW_SERVER = """
+const http = require('node:http');
+const app = require('./app.js');
+setTimeout(() => {
+  http.createServer(app(['id', 'name'])).listen(Number(process.env.PORT), '127.0.0.1', () => {
+    console.log(`Local: http://localhost:${process.env.PORT}`);
+  });
+}, %d);
+"""
+
+
+def test_a_watcher_running_its_server_again_for_the_new_client_is_awaited_until_it_listens(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    """`regenerate` under `prisma-doctor run` with `tsx watch` and the client generated inside the project, which tsx
+    watches: tsx runs the server again after the generate, and the app is asked once the new process listens, not
+    judged after a fixed grace while nothing listens."""
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    schema = project / "prisma" / "schema.prisma"
+    output = 'engineType = "client"\n  output     = "../generated/client"'
+    schema.write_text(schema.read_text().replace('engineType = "client"', output))
+    app = project / "app.js"
+    app.write_text(app.read_text().replace("require('@prisma/client')", "require('./generated/client')"))
+    listens_after = watchers.GRACE_SECONDS + 2
+    (project / "server.js").write_text(SLOW_SERVER % (listens_after * 1000))
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+    server = NpmRunDev(project, tmp_path / "unused.log")
+    terminal = tmp_path / "terminal.log"
+    with run_by_doctor(server, terminal):
+        assert server.wait_for_status(200) == 200, terminal.read_text()
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, terminal.read_text()
+        runs_before = terminal.read_text().count("Local: http://")
+
+        done = doctor("regenerate", "--yes", "--project", str(project), env=server.environment)
+
+        text = terminal.read_text()
+        assert done.returncode == 0, done.stdout + done.stderr + text
+        closing = done.stdout.strip().splitlines()[-1]
+        assert closing == f"repair verified: the app answers: GET /users on localhost:{server.port} answers 200"
+        # tsx ran the server again for the new client (it watches `generated/`), and that run is what answered.
+        assert text.count("Local: http://") > runs_before, text
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body

@@ -6,6 +6,7 @@ repair's verification reuse them rather than reading the project again.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor import project_files
-from prisma_doctor.broken_parts import BrokenParts
 from prisma_doctor.clients.leftovers import from_this_schema, generated_from_elsewhere, old_outputs, writes_there
 from prisma_doctor.clients.locate import (
     JS_GENERATOR,
@@ -77,7 +77,7 @@ def inspect_project(
     findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
     # Prisma cannot load a schema that does not validate: a difference where it is wrong is that error (said
     # already), and no repair that runs Prisma on it can succeed until it is fixed (offers.py).
-    broken = BrokenParts(schema) if schema_broken(findings) else None
+    broken = _BrokenParts(schema) if schema_broken(findings) else None
     installed = installed_version("prisma", source.schema_dir, root)
     states: list[ClientState] = []
     generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
@@ -120,6 +120,59 @@ def _schema_findings(schema: LoadedSchema) -> list[Finding]:
         for problem in schema.read_errors
     )
     return findings
+
+
+class _BrokenParts:
+    """Where the schema is wrong: each validation error's range, and the whole block of each syntax error (the
+    parser may have dropped or misread its members, so what the block means is in doubt). Kept per file as sorted,
+    disjoint ranges, so that a schema of thousands of errors is asked about thousands of differences in n log n."""
+
+    def __init__(self, schema: LoadedSchema) -> None:
+        ranges: dict[str, list[tuple[_Point, _Point]]] = {}
+        for path, error in schema.validation_errors:
+            ranges.setdefault(path, []).append(_range(error.span))
+        for schema_file in schema.files:
+            blocks = sorted((_range(b.span) for b in schema_file.blocks), key=lambda r: r[0])
+            starts = [start for start, _ in blocks]
+            for error in schema_file.errors:
+                wrong = _range(error.span)
+                block = _covering(blocks, starts, wrong)
+                ranges.setdefault(schema_file.path, []).append(block or wrong)
+        self._ranges = {path: _merged(found) for path, found in ranges.items()}
+        self._starts = {path: [start for start, _ in found] for path, found in self._ranges.items()}
+
+    def holds(self, location: Location | None) -> bool:
+        if location is None or location.span is None or location.file not in self._ranges:
+            return False
+        return _covering(self._ranges[location.file], self._starts[location.file], _range(location.span)) is not None
+
+
+_Point = tuple[int, int]
+
+
+def _range(span: Span) -> tuple[_Point, _Point]:
+    return (span.start.line, span.start.character), (span.end.line, span.end.character)
+
+
+def _covering(
+    ranges: list[tuple[_Point, _Point]], starts: list[_Point], wanted: tuple[_Point, _Point]
+) -> tuple[_Point, _Point] | None:
+    """Of sorted `ranges` (their `starts`), the last one that starts by `wanted`'s end, when it overlaps it. Of
+    disjoint ranges it is the only one that may: an earlier one that reaches `wanted` is followed by one that does."""
+    index = bisect.bisect_right(starts, wanted[1]) - 1
+    if index < 0 or ranges[index][1] < wanted[0]:
+        return None
+    return ranges[index]
+
+
+def _merged(ranges: list[tuple[_Point, _Point]]) -> list[tuple[_Point, _Point]]:
+    merged: list[tuple[_Point, _Point]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _no_client_generator(schema: LoadedSchema) -> Finding:
@@ -201,7 +254,7 @@ def _client_findings(
     root: Path,
     installed: str | None,
     several: bool = False,
-    broken: BrokenParts | None = None,
+    broken: _BrokenParts | None = None,
 ) -> list[Finding]:
     """`broken`: where the schema is wrong, when it does not validate (None when it does)."""
     generator = state.generator
@@ -225,7 +278,7 @@ def _client_findings(
         return [_shared_output_finding(generator, state.client, elsewhere, root, at_generator)]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
     if broken is not None:
-        drifts = [d for d in drifts if not broken.covers(d.location)]
+        drifts = [d for d in drifts if not broken.holds(d.location)]
     findings = drift_findings(drifts, label, generator.name if several else None, once_valid=broken is not None)
     if installed and state.client.version and installed != state.client.version:
         findings.append(

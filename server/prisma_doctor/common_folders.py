@@ -21,7 +21,14 @@ POSIX_SYSTEM_TREES = ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/bin", 
 
 
 def shared_folders() -> frozenset[Path]:
-    return frozenset({Path(tempfile.gettempdir()).resolve(), *_system_shared_folders()})
+    return frozenset({_temporary_folder(tempfile.gettempdir()), *_system_shared_folders()})
+
+
+# By the name `tempfile` gives now (it may be set while a process runs): resolving it again for every folder above
+# every project cost more than the rest of the judgement.
+@functools.lru_cache(maxsize=8)
+def _temporary_folder(name: str) -> Path:
+    return Path(name).resolve()
 
 
 # Read once per process: a check asks for every folder above the project, and resolving thirty system folders each
@@ -67,6 +74,10 @@ def _home_folders() -> set[Path]:
     return with_parents
 
 
+# The system trees as paths, made once: a check asks about every folder above the project.
+_SYSTEM_TREES = frozenset(Path(tree) for tree in POSIX_SYSTEM_TREES)
+
+
 def is_common_folder(folder: Path) -> bool:
     """Whether `folder` (resolved) is shared, the system's, a home folder or the folder of homes."""
     from prisma_doctor.snapshot import kept
@@ -76,8 +87,11 @@ def is_common_folder(folder: Path) -> bool:
     memory = kept("common_folders")
     if memory is not None and folder in memory:
         return bool(memory[folder])
-    common = (folder in shared_folders() or folder in home_folders()) or (
-        os.name != "nt" and any(folder == Path(tree) or Path(tree) in folder.parents for tree in POSIX_SYSTEM_TREES)
+    common = (
+        folder in _system_shared_folders()
+        or folder == _temporary_folder(tempfile.gettempdir())
+        or folder in home_folders()
+        or (os.name != "nt" and (folder in _SYSTEM_TREES or not _SYSTEM_TREES.isdisjoint(folder.parents)))
     )
     if memory is not None:
         memory[folder] = common

@@ -11,8 +11,8 @@ The repair's own verification keeps to the static check (`check.check_project`):
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,11 +45,14 @@ def inspect_whole(
     wait: bool = True,
     may_ask: bool = True,
     database: bool = True,
+    around: Callable[[], Surroundings] | None = None,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
     loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so. `database`
-    False (`check --no-database`): the database is left out, and nothing is said of it here."""
+    False (`check --no-database`): the database is left out, and nothing is said of it here. `around`: the
+    project's running servers and apps (`Surroundings`) as its caller keeps them (a language server, between edits);
+    by default read now (`read_surroundings`)."""
     state = inspect_project(root, schema_path, overrides)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         findings = with_unfinished_repair(state.root, state.report.findings)
@@ -59,12 +62,13 @@ def inspect_whole(
     # disk, none is looked for (a check of hundreds of nested projects stays linear).
     migrations = has_migrations(state.schema.source.migrations_dir)
     generated = _newest_generation(state) is not None
-    servers = running_dev_servers(state.root) if generated else []
-    # Found once: a running server's own environment decides which database the app reads, else each app folder's
-    # env files (`readers.app_runs`). Finding the apps climbs the workspace too: with no client on disk, no app runs
-    # one, and the project's own files stand for them.
-    running = app_runs(state.root, servers) if generated else [AppRun(state.root, os.environ)]
-    state = replace(state, running=tuple(running))
+    nearby = (around or (lambda: read_surroundings(state.root)))() if generated else None
+    servers = list(nearby.servers) if nearby is not None else []
+    # A running server's own environment decides which database the app reads, else each app folder's env files
+    # (`readers.app_runs`). Finding the apps climbs the workspace too: with no client on disk, no app runs one, and
+    # the project's own files stand for them.
+    running = nearby.running if nearby is not None else (AppRun(state.root, os.environ),)
+    state = replace(state, running=running)
     # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
     found = with_unfinished_repair(
         state.root,
@@ -115,6 +119,33 @@ def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) 
     """What the database lacks or holds back against the project (read-only, bounded): none when it is not named.
     The database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
     return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
+
+
+@dataclass(frozen=True, eq=False)
+class Surroundings:
+    """What a check reads around the project that its schema's text does not change: the running dev servers of
+    the project and of the workspace apps that use its client, and where the app runs (`readers.AppRun`: each such
+    server with the environment it started with, else each app folder)."""
+
+    servers: tuple[DevServer, ...]
+    running: tuple[AppRun, ...]
+
+    def __eq__(self, other: object) -> bool:
+        # The same servers in the same places: a server's process tree grows and shrinks as it works (what stopping
+        # it stops is read again when a repair plans), and that changes no finding.
+        return isinstance(other, Surroundings) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def _identity(self) -> tuple[object, ...]:
+        servers = tuple((s.pid, s.cwd, s.command, s.home, s.port, s.tool) for s in self.servers)
+        return servers, self.running
+
+
+def read_surroundings(root: Path) -> Surroundings:
+    servers = running_dev_servers(root)
+    return Surroundings(tuple(servers), tuple(app_runs(root, servers)))
 
 
 def running_dev_servers(root: Path) -> list[DevServer]:

@@ -12,6 +12,7 @@ Everything here is read, never written, and bounded: a workspace of thousands of
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import os
 import re
@@ -142,13 +143,19 @@ def folders_above(folder: Path) -> list[Path]:
     """The folders above `folder`, up to (and not including) the first that is nobody's project: a shared or system
     folder (`/tmp`), a home folder or the filesystem root (common_folders.py). A `package.json` planted there must
     not make it a workspace that a repair installs into."""
-    home = Path.home().resolve()
+    home = _resolved_home(str(Path.home()))
     found: list[Path] = []
     for above in folder.parents:
         if above == home or above.parent == above or is_common_folder(above):
             break
         found.append(above)
     return found
+
+
+# By $HOME as it is now: resolving it on every climb was a third of a climb's cost, and a check climbs four times.
+@functools.lru_cache(maxsize=8)
+def _resolved_home(home: str) -> Path:
+    return Path(home).resolve()
 
 
 def _declarations(folder: Path) -> tuple[str, ...]:

@@ -182,6 +182,14 @@ def start_watch_server(project: Path) -> subprocess.Popen[bytes]:
     return process
 
 
+def generated_later(project: Path) -> None:
+    """The project's client as a generate run now would leave it: newer than a server already running."""
+    time.sleep(1.1)  # (a client's time is its files' modification time, in seconds on some filesystems)
+    for file in (project / "prisma" / "generated").rglob("*"):
+        if file.is_file():
+            os.utime(file)
+
+
 @contextlib.contextmanager
 def stale_watch_server(project: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real `node --watch` dev server in the project that started before its client was written (a generate while
@@ -191,10 +199,7 @@ def stale_watch_server(project: Path) -> Iterator[subprocess.Popen[bytes]]:
     (project / "server.js").write_text(SERVER_JS, encoding="utf-8")
     server = start_watch_server(project)
     try:
-        time.sleep(1.1)  # (a client's time is its files' modification time, in seconds on some filesystems)
-        for file in (project / "prisma" / "generated").rglob("*"):
-            if file.is_file():
-                os.utime(file)
+        generated_later(project)
         yield server
     finally:
         server.terminate()
@@ -218,6 +223,47 @@ async def test_a_dev_server_restarted_in_a_terminal_is_judged_again_without_a_fi
     finally:
         new.terminate()
         new.wait()
+
+
+async def test_facts_kept_between_edits_never_hide_a_change(client: LanguageClient, synced_project: Path) -> None:
+    """Between edits the server keeps what the schema's text does not change (the running dev servers), and reads it
+    again once it is older than its age: a dev server started while a person types, with no event about it (and the
+    client generated again with no watcher event either), is shown stale once they are read again; one that stops
+    is no longer shown at the next edit."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    from prisma_doctor.lsp.features.sync import FACTS_MAX_AGE_SECONDS
+
+    (synced_project / "server.js").write_text(SERVER_JS, encoding="utf-8")
+    schema = synced_project / "prisma" / "schema.prisma"
+    uri = schema.resolve().as_uri()
+    text = schema.read_text(encoding="utf-8")
+    await start(client, synced_project)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="prisma", version=1, text=text))
+    )
+    await wait_for(lambda: sync_states(client) and sync_states(client)[-1].display == "in-sync")
+    server = start_watch_server(synced_project)
+    try:
+        generated_later(synced_project)
+        _same_text_again(client, uri, text, 2)
+        await asyncio.sleep(FACTS_MAX_AGE_SECONDS)
+        _same_text_again(client, uri, text, 3)
+        await wait_for(lambda: sync_states(client)[-1].display == "dev-server-stale")
+    finally:
+        server.terminate()
+        server.wait()
+    _same_text_again(client, uri, text, 4)
+    await wait_for(lambda: sync_states(client)[-1].display == "in-sync")
+
+
+def _same_text_again(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
 
 
 async def test_a_prisma_error_in_a_json_log_record_reaches_the_schema_field(

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     # converter): walking them again and again for garbage is wasted work (about 30 ms). Fewer collections, not none:
     # without any, start-up's garbage keeps 9 MB more resident. The server sets its own once started.
     gc.set_threshold(5000, 50, 100)
-    from prisma_doctor.lsp.code_cache import cache_file, cached_attrs_code
+    from prisma_doctor.code_cache import cache_file, cached_attrs_code
 
     with cached_attrs_code(cache_file()):
         from prisma_doctor.lsp.server import serve_stdio

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,8 @@ from prisma_doctor.database.readers import AppRun, Reader, app_reader, app_runs,
 from prisma_doctor.masking import MASK, mask_secrets, mask_url
 
 if TYPE_CHECKING:
+    import ssl
+
     from prisma_doctor.schema.locate import LoadedSchema
     from prisma_doctor.schema.syntax import Block, ConfigProperty, SchemaFile
 
@@ -79,6 +80,10 @@ def tls_context(verify: bool, authority: str | None = None) -> ssl.SSLContext:
     the PEM text of the URL's `sslcert`, when given), and its default (`accept_invalid_certs`) encrypts without
     verifying. The certificate's file is read by the caller through `project_files` (never by OpenSSL, which would
     wait on a FIFO or read the server's own stdin)."""
+    # Imported here: every check and `explain` locate the database, and only a connection over TLS needs OpenSSL's
+    # bindings (with `socket` and `selectors`, a twentieth of those commands' start-up).
+    import ssl
+
     context = ssl.create_default_context(cadata=authority if verify and authority else None)
     if not verify:
         context.check_hostname = False

@@ -139,7 +139,7 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         try:
             # The working folder first: one read rules out nearly every process on the machine, where the user and
             # the program cost three (this runs on every check, so on every edit a person types).
-            if not is_inside(Path(process.cwd()), root) or not same_user(process) or not is_runtime(process):
+            if not _cwd_inside(process.cwd(), root) or not same_user(process) or not is_runtime(process):
                 continue
             tool = dev_server_tool(process.cmdline())
             if tool is None or is_editor(process, root):
@@ -153,6 +153,15 @@ def find_dev_servers(root: Path) -> list[DevServer]:
     for owned in _run_children(root, claimed, protected):
         servers.append(owned)
     return servers
+
+
+def _cwd_inside(cwd: str, root: Path) -> bool:
+    """`is_inside` for a working folder as the system gives it (absolute, no `..`): on POSIX by its text, since this
+    runs for every process on the machine and a `Path` and a `relative_to` each cost more than reading the folder."""
+    if os.name == "nt":  # (Windows compares paths without case: `is_inside` knows how)
+        return is_inside(Path(cwd), root)
+    prefix = str(root)
+    return cwd == prefix or cwd.startswith(prefix.rstrip("/") + "/")
 
 
 def startup_environment(server: DevServer) -> tuple[int, dict[str, str]] | None:
@@ -468,8 +477,12 @@ def restart_marker(command: str, cwd: str) -> bytes:
     return f"\n--- prisma-doctor restarted: {command} (in {cwd})\n".encode()
 
 
+# How long a server started again is waited for until it answers: a first start through a cold cache, on a busy machine.
+RESTART_SECONDS = 180.0
+
+
 def restart(
-    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted:
     """Start `server.command` again, detached, and wait until its port answers (or it exits, or time runs out)."""
     _remove_stale_next_lock(root)
@@ -498,7 +511,7 @@ def restart(
 
 
 def restart_in_run(
-    server: DevServer, root: Path, *, timeout: float = 180.0, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
 ) -> Restarted | None:
     """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
     until the new server answers. Its output goes on into `run`'s terminal and record. None when that `run` is gone

@@ -20,7 +20,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes
+from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes, watchers
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -549,9 +549,9 @@ PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs coul
 ROUTE_UNKNOWN = "the route that failed is not known: request it to confirm"
 
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
-# the client's files change): a failed answer from it is asked again once, this much later; and before it is asked
-# at all, it is given this long to start its new child, so that the answer is not the old process's.
-WATCHER_GRACE_SECONDS = 3.0
+# the client's files change): before it is asked, its re-run is awaited (`watchers.await_rerun`), so that the answer
+# is not the old process's; and a failed answer from it is asked again once, this much later.
+WATCHER_GRACE_SECONDS = watchers.GRACE_SECONDS
 # Servers that do not restart their process for a new client: asking them at once is asking the server that stays.
 IN_PLACE_TOOLS = ("next", "vite", "react-router", "remix", "astro", "nuxt", "svelte-kit")
 
@@ -641,8 +641,8 @@ class VerifyApp(Step):
         answers: list[app_check.AppAnswer] = []
         unsure: list[str] = []
         for target in targets:
-            if target.kept and target.server is not None and target.tool not in IN_PLACE_TOOLS:
-                _give_watcher_time(target.server, ctx)
+            # Why its re-run is not asked (it did not listen again in time), when it was waited for in vain.
+            rerun = _await_watcher(target, ctx) if target.kept and target.tool not in IN_PLACE_TOOLS else None
             grace = WATCHER_GRACE_SECONDS if target.kept else 0.0
             # Next logs a request without the app's basePath: it is asked with it, as the browser asked it.
             base = next_routes.base_path(target.folder) if target.tool == "next" else ""
@@ -654,9 +654,8 @@ class VerifyApp(Step):
                     # Wine ties no socket to a process: the port the restarted server announced, unowned.
                     listener = devserver.unowned_listener(target.folder, target.tree_root, target.port)
                 if listener is None:
-                    answers.append(
-                        app_check.AppAnswer(route, target.port, None, "no process of the dev server listens on it")
-                    )
+                    problem = "no process of the dev server listens on it" + (f": {rerun}" if rerun else "")
+                    answers.append(app_check.AppAnswer(route, target.port, None, problem))
                     continue
                 ctx.say(f"requesting GET {route} on localhost:{target.port}")
                 answer = app_check.ask_app(
@@ -765,15 +764,12 @@ def _serves_since(server: DevServer, moment: object) -> bool:
     return isinstance(moment, float) and since is not None and since >= moment
 
 
-def _give_watcher_time(server: DevServer, ctx: StepContext) -> None:
-    """Wait (at most `WATCHER_GRACE_SECONDS`) for a watcher the repair left running to start its new child, so that
-    the old process is not the one asked. A watcher that does not restart (tsx ignores node_modules) is asked as is."""
-    deadline = time.monotonic() + WATCHER_GRACE_SECONDS
-    while time.monotonic() < deadline and not ctx.should_stop():
-        since = devserver.serving_since(server)
-        if since is not None and since >= ctx.started_at:
-            return
-        time.sleep(0.2)
+def _await_watcher(target: AppTarget, ctx: StepContext) -> str | None:
+    """Wait for a watcher the repair left running (tsx, node --watch, nodemon) to serve from the process it starts
+    again for the new client, as a restarted server is awaited; one that does not re-run (tsx ignores node_modules) is
+    asked as it is. Why it does not listen, when its re-run was waited for in vain."""
+    output = target.folder / app_check.OUTPUTS[0]
+    return watchers.await_rerun(target.tree_root, target.port, ctx.started_at, output, ctx.should_stop)
 
 
 def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:

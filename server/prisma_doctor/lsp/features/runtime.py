@@ -210,8 +210,9 @@ class RuntimeFeature(LanguageFeature):
                 runtime.findings.add(finding, now)
         if restarted or reloaded:
             # The static check's `dev-server-stale` judged the server as it was then: judge it again (a new process,
-            # or Vite's reload of the client, which may come after the check a generate started).
-            self.sync.schedule(session)
+            # or Vite's reload of the client, which may come after the check a generate started), with the servers
+            # read afresh.
+            self.sync.surroundings_changed(session)
         self._changed(session)
 
     def _facts_of(self, session: ProjectSession, stream: _Stream) -> ProjectFacts:
@@ -282,7 +283,7 @@ class RuntimeFeature(LanguageFeature):
             if not first:
                 if runtime.findings.dev_server_restarted(started):
                     self._changed(session)
-                self.sync.schedule(session)
+                self.sync.surroundings_changed(session)
 
     def shutdown(self) -> None:
         if self._poll is not None:

@@ -30,12 +30,17 @@ from prisma_doctor.status import Status
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
-    from prisma_doctor.lsp.settings import ServerSettings
+    from prisma_doctor.full_check import Surroundings
+    from prisma_doctor.lsp.settings import ServerSettings, WorkspaceSettings
 
 log = logging.getLogger(__name__)
 # While the database gives no answer, how often its project is checked again: the status bar says "in sync" once it
 # answers, without waiting for a file to change.
 DATABASE_RECHECK_SECONDS = 15.0
+# How old the facts kept between edits (running dev servers, the workspace's apps, the dev command) may grow before
+# they are read again, after a check and off its path: a dev server started or stopped while a person types is shown
+# within about this long. A watched file that changes, a repair or new settings make them be read at once.
+FACTS_MAX_AGE_SECONDS = 5.0
 
 
 class SyncFeature(LanguageFeature):
@@ -54,6 +59,10 @@ class SyncFeature(LanguageFeature):
         self._sent: dict[Path, dict[str, Any]] = {}
         self._repairing: set[Path] = set()
         self._database_rechecks: dict[Path, asyncio.TimerHandle] = {}
+        # Per project: the facts its schema's text does not change, kept between checks, and whether they are being
+        # read again.
+        self._facts: dict[Path, _KeptFacts] = {}
+        self._refreshing: set[Path] = set()
 
     def when_checked(self, listener: Callable[[ProjectSession], None]) -> None:
         """Call `listener(session)` after every static check (`session.state` is new), before anything is published."""
@@ -84,7 +93,14 @@ class SyncFeature(LanguageFeature):
 
     def files_changed(self, paths: list[Path]) -> None:
         for session in {id(s): s for p in paths if (s := self.server.projects.session_for(p)) is not None}.values():
-            self.schedule(session)
+            # A package.json, a lock file, an env file or Next's lock: what the kept facts came from may have changed.
+            self.surroundings_changed(session)
+
+    def surroundings_changed(self, session: ProjectSession) -> None:
+        """Check the project again with its kept facts read afresh (a file they came from changed, a dev server
+        restarted as its output shows)."""
+        self._facts_of(session).forget()
+        self.schedule(session)
 
     def schedule(self, session: ProjectSession) -> None:
         """Check the project now, or once more when its running check ends."""
@@ -106,6 +122,8 @@ class SyncFeature(LanguageFeature):
             self._rechecks.pop(session.root, None)
 
     async def check_now(self, session: ProjectSession) -> None:
+        """Check with every fact read afresh: the first check, new settings or folders, the check after a repair."""
+        self._facts_of(session).forget()
         async with self._lock(session):
             await self._check(session)
 
@@ -115,11 +133,9 @@ class SyncFeature(LanguageFeature):
     async def _check(self, session: ProjectSession) -> None:
         """Check with the open documents' current text and publish; the caller holds the project's lock."""
         overrides = self.server.open_schema_texts()
-        settings = self.server.settings.for_path(session.root)
+        facts = self._facts_of(session)
         try:
-            session.state, dev = await asyncio.to_thread(
-                _inspect, session.root, overrides, settings, self.server.trusted
-            )
+            session.state, dev = await asyncio.to_thread(_inspect, session.root, overrides, facts, self.server.trusted)
             self._dev_commands[session.root] = dev
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
@@ -129,6 +145,30 @@ class SyncFeature(LanguageFeature):
             listener(session)
         self.publish(session)
         self._ask_database_again(session)
+        if facts.stale() and session.root not in self._refreshing:
+            self._refreshing.add(session.root)
+            asyncio.get_running_loop().create_task(self._refresh_facts(session, facts))
+
+    def _facts_of(self, session: ProjectSession) -> _KeptFacts:
+        facts = self._facts.get(session.root)
+        if facts is None:
+            facts = self._facts[session.root] = _KeptFacts(session.root, lambda: self.server.settings)
+        return facts
+
+    async def _refresh_facts(self, session: ProjectSession, facts: _KeptFacts) -> None:
+        """Read the kept facts again, off the checks' path (one at a time with the project's checks), and check the
+        project again when they changed."""
+        try:
+            async with self._lock(session):
+                changed = await asyncio.to_thread(facts.refresh)
+        except Exception:  # a bug of ours must not take the server down: the next check reads them again
+            log.exception("reading the surroundings of %s failed", session.root)
+            facts.forget()
+            return
+        finally:
+            self._refreshing.discard(session.root)
+        if changed:
+            self.schedule(session)
 
     def _ask_database_again(self, session: ProjectSession) -> None:
         """Check once more later while the project's database gives no answer (its server may be starting)."""
@@ -198,15 +238,47 @@ class SyncFeature(LanguageFeature):
             timer.cancel()
 
 
-def _inspect(
-    root: Path, overrides: dict[str, str], settings: ServerSettings, trusted: bool
-) -> tuple[ProjectState, str]:
-    """The project's check, and the command that starts its dev server (package files change it: they are watched,
-    and a change of them is checked again). An untrusted workspace's database is not asked (full_check.py says so)."""
-    # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
-    from prisma_doctor.full_check import inspect_whole
+class _KeptFacts:
+    """One project's facts that its schema's text does not change, kept between checks (`kept_facts.KeptFact`): its
+    surroundings (`full_check.Surroundings`) and the command that starts its dev server (package files change it:
+    they are watched, and forget it)."""
+
+    def __init__(self, root: Path, settings: Callable[[], WorkspaceSettings]) -> None:
+        from prisma_doctor.kept_facts import KeptFact
+
+        self.surroundings = KeptFact(lambda: _surroundings(root), FACTS_MAX_AGE_SECONDS)
+        self.dev_command = KeptFact(lambda: _dev_command(root, settings().for_path(root)), FACTS_MAX_AGE_SECONDS)
+
+    def stale(self) -> bool:
+        return self.surroundings.stale() or self.dev_command.stale()
+
+    def refresh(self) -> bool:
+        """Read both again (in a worker thread); whether either changed."""
+        return any([self.surroundings.refresh(), self.dev_command.refresh()])
+
+    def forget(self) -> None:
+        self.surroundings.forget()
+        self.dev_command.forget()
+
+
+def _surroundings(root: Path) -> Surroundings:
+    from prisma_doctor.full_check import read_surroundings
+
+    return read_surroundings(root)
+
+
+def _dev_command(root: Path, settings: ServerSettings) -> str:
     from prisma_doctor.repair.package_manager import dev_command
 
+    return dev_command(root, settings.dev_command, settings.package_manager)
+
+
+def _inspect(root: Path, overrides: dict[str, str], facts: _KeptFacts, trusted: bool) -> tuple[ProjectState, str]:
+    """The project's check with its kept surroundings, and the command that starts its dev server. An untrusted
+    workspace's database is not asked (full_check.py says so)."""
+    # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
+    from prisma_doctor.full_check import inspect_whole
+
     # In this worker thread the database's answer may be waited for (bounded): the event loop goes on meanwhile.
-    state = inspect_whole(root, None, overrides, wait=True, may_ask=trusted)
-    return state, dev_command(root, settings.dev_command, settings.package_manager)
+    state = inspect_whole(root, None, overrides, wait=True, may_ask=trusted, around=facts.surroundings.get)
+    return state, facts.dev_command.get()
