@@ -12,7 +12,8 @@ import pytest
 from tests.helpers import doctor
 
 UTF8 = {"PYTHONIOENCODING": "utf-8"}
-# Two problems Prisma would refuse, and a generator without a client: three findings, each with a location.
+# Two problems Prisma would refuse, a generator without a client and a database file nobody made: four findings,
+# each with a location.
 SCHEMA = """generator client {
   provider = "prisma-client-js"
 }
@@ -49,13 +50,13 @@ def test_each_finding_stays_one_line_whatever_the_project_is_called(tmp_path: Pa
     lines = done.stdout.decode().splitlines()
     heads = [line for line in lines if not line.startswith("    ")]
     *findings, summary = heads
-    assert len(findings) == 3, lines
+    assert len(findings) == 4, lines
     for line in findings:
         match = FINDING.match(line)
         assert match is not None, line
         assert match["where"] == shown
     folder = shown.removesuffix("/prisma/schema.prisma'") + "'"
-    assert summary == f"{folder}: out of sync (3 problems)"
+    assert summary == f"{folder}: out of sync (4 problems)"
 
     # JSON keeps the path as it is.
     data = json.loads(doctor("check", "--json", cwd=tmp_path, env=UTF8, text=False).stdout)
@@ -94,4 +95,4 @@ def test_output_in_a_code_page_that_lacks_a_character_escapes_it_instead_of_cras
     text = done.stdout.decode("cp1252")
     # What cp1252 has (ó) is written as itself; the rest as Python's escapes.
     assert "\\u2714 \\u0141ód\\u017a \\u6771\\u4eac/prisma/schema.prisma" in text, text
-    assert text.splitlines()[-1].endswith("out of sync (3 problems)")
+    assert text.splitlines()[-1].endswith("out of sync (4 problems)")
