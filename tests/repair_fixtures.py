@@ -137,6 +137,7 @@ def npm_cache_copy(destination: Path) -> dict[str, str]:
     source = npm_with_cache()
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source / "project", destination / "project", symlinks=True)
+    with_database(destination / "project")
     shutil.copytree(source / "npm-cache", destination / "npm-cache", symlinks=True)
     (destination / "npmrc").write_text("")
     return npm_cache_environment(destination)
@@ -148,11 +149,16 @@ def project_copy(manager: str, destination: Path) -> Path:
     schema's folder to Prisma's CLI and the app's folder to the driver adapter (`db-differs`)."""
     source = template(manager)
     shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(".complete"))
-    database = destination.resolve() / "dev.db"
+    return with_database(destination)
+
+
+def with_database(project: Path) -> Path:
+    """A copy of the template's project given its database, which its schema names by its absolute path."""
+    database = project.resolve() / "dev.db"
     shutil.copy2(template_database(), database)
-    schema = destination / "prisma" / "schema.prisma"
+    schema = project / "prisma" / "schema.prisma"
     schema.write_text(schema.read_text().replace('"file:./dev.db"', json.dumps(f"file:{database}")))
-    return destination
+    return project
 
 
 def run_query(project: Path, *fields: str) -> subprocess.CompletedProcess[str]:

@@ -12,8 +12,8 @@ import pytest
 from tests.helpers import doctor
 
 UTF8 = {"PYTHONIOENCODING": "utf-8"}
-# Two problems Prisma would refuse, a generator without a client and no SQLite file: four findings, each with a
-# location.
+# Two problems Prisma would refuse, a generator without a client and a database file nobody made: four findings,
+# each with a location.
 SCHEMA = """generator client {
   provider = "prisma-client-js"
 }

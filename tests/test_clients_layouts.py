@@ -235,7 +235,8 @@ def test_two_workspace_projects_sharing_the_hoisted_output(prisma_project: Proje
     assert code == 1
     by_project = {Path(r["project"]): r for r in reports}
     assert by_project[web.package]["state"] == "in-sync"
-    [shared] = by_project[db.package]["findings"]
+    # (and its database lacks the other schema's table, which the client it would load expects: said beside it)
+    [shared] = [f for f in by_project[db.package]["findings"] if f["code"] == "client-out-of-sync"]
     assert shared["data"]["drift"] == "other-schema" and Path(shared["data"]["schema"]) == web.schema_file
     assert "two projects generate into the same place" in shared["message"]
     assert shared["data"]["shared"] is True

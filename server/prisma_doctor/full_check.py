@@ -22,7 +22,7 @@ from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
 from prisma_doctor.masking import mask_command
-from prisma_doctor.offers import has_migrations, with_offers
+from prisma_doctor.offers import has_migrations, schema_broken, with_offers
 from prisma_doctor.schema.locate import LoadedSchema
 from prisma_doctor.schema.syntax import Block
 
@@ -75,7 +75,8 @@ def inspect_whole(
         [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
         _generator_location(state),
     )
-    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations)
+    valid = not schema_broken(state.report.findings)
+    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations, schema_valid=valid)
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
