@@ -272,10 +272,13 @@ def test_the_language_server_publishes_drift_on_windows_python(windows: Windows,
     finally:
         client.close()
     assert published["uri"].lower() == PureWindowsPath(windows_path(schema)).as_uri().lower(), published
-    (diagnostic,) = published["diagnostics"]
-    assert diagnostic["code"] == "client-out-of-sync" and "User.nickname" in diagnostic["message"], diagnostic
+    # The client lacks the field, and the SQLite file (asked read-only through a Windows path) lacks its column.
+    client_side, database_side = published["diagnostics"]
+    assert client_side["code"] == "client-out-of-sync" and "User.nickname" in client_side["message"], client_side
+    assert database_side["code"] == "db-missing-column" and "prisma\\dev.db" in database_side["message"], database_side
     nickname = schema.read_text(encoding="utf-8").splitlines().index("  nickname String?")
-    assert diagnostic["range"]["start"] == {"line": nickname, "character": 2}, diagnostic
+    for diagnostic in (client_side, database_side):
+        assert diagnostic["range"]["start"] == {"line": nickname, "character": 2}, diagnostic
 
 
 # Windows Python runs `prisma-doctor run` while another process holds the record open, as the dev server a repair

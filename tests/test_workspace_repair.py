@@ -111,7 +111,7 @@ def test_a_field_added_in_packages_db_is_repaired_from_the_root_and_apps_web_ser
     assert [line for line in steps["restart-dev"] if f"(in {web}," in line], steps
 
     code, result = repair_json("reset", monorepo, restarted=restarted_groups, env=repair_environment())
-    assert code == 0, result
+    assert code == 0, json.dumps(result, indent=1)
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["log"].startswith(str(web)), restarted
     page = DevServer(web, server.log_file, port=restarted["port"]).get("/")

@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from prisma_doctor.database.probe import forget_answers
     from prisma_doctor.full_check import full_check
     from prisma_doctor.snapshot import snapshot
     from prisma_doctor.workspace import prisma_projects_for
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.project)
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder")
+    forget_answers()  # `check` asks the database now (an answer shared in this process may be older than a change)
     with snapshot():  # (projects nested in one another share the folders above them)
         # An app of a workspace (`apps/web`) has no schema of its own: the projects whose clients it uses are checked.
         roots = [root] if args.schema is not None else prisma_projects_for(root) or [root]

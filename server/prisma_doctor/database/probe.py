@@ -85,6 +85,9 @@ class DatabaseProbe:
         self._given_up: InspectionFailed | None = None
         # How many questions were started (each one connection).
         self.questions = 0
+        # Counts `forget`s: an answer is kept only when none came while its question ran.
+        self._generation = 0
+        self._running_generation = 0
 
     @property
     def shown(self) -> str | None:
@@ -102,7 +105,7 @@ class DatabaseProbe:
         if self.target is None:
             return
         with self._lock:
-            if self._running is not None and self._running.is_alive():
+            if self._running is not None and self._running.is_alive() and self._running_generation == self._generation:
                 return
             latest = self._latest
             if latest is not None:
@@ -113,14 +116,26 @@ class DatabaseProbe:
                     return
             self._started, self._given_up = time.monotonic(), None
             self.questions += 1
-            self._running = threading.Thread(target=self._ask, name="prisma-doctor-database", daemon=True)
+            self._running_generation = self._generation
+            self._running = threading.Thread(
+                target=self._ask, args=(self._generation,), name="prisma-doctor-database", daemon=True
+            )
             self._running.start()
 
-    def _ask(self) -> None:
+    def forget(self) -> None:
+        """Drop the latest answer, and that of a question under way: the database may have changed since they were
+        asked (a repair's command ran), so the next caller asks again rather than hear the answer of before."""
+        with self._lock:
+            if self.target is not None:
+                self._generation += 1
+                self._latest, self._given_up = None, None
+
+    def _ask(self, generation: int) -> None:
         assert self.target is not None
         answer = inspect_now(self.target, Deadline(self.deadline))
         with self._lock:
-            self._latest = answer
+            if generation == self._generation:
+                self._latest = answer
 
     def inspection(self, wait: bool, within: float | None = None) -> Inspection:
         """The latest answer; with `wait`, after waiting for one taken now: at most `within` seconds, and never past
@@ -158,6 +173,15 @@ def _age(moment: datetime) -> float:
 
 _probes: OrderedDict[tuple[str, str, tuple[Path, ...], Reader | None], DatabaseProbe] = OrderedDict()
 _probes_lock = threading.Lock()
+
+
+def forget_answers() -> None:
+    """Every shared probe forgets its answer (`DatabaseProbe.forget`): after a command that may change a database,
+    and before a check that promises to ask now."""
+    with _probes_lock:
+        probes = list(_probes.values())
+    for probe in probes:
+        probe.forget()
 
 
 def probe_for(

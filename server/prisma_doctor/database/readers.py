@@ -67,6 +67,10 @@ class Reader:
     sqlite_why: str
     # The folders it may be, most likely first, when `sqlite_base` is None.
     sqlite_candidates: tuple[Path, ...] = ()
+    # Where a driver adapter's base is only presumed (it opens whatever URL the app's code passes it, the schema's
+    # when the code passes that as written): the folder the file is read from when none exists at the base. An app
+    # that answers opens a file that exists, and the CLI's is then the likely one.
+    sqlite_fallback: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,9 @@ def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages, proj
         files += (schema_dir / ".env", *((project / ".env",) if project is not None else ()))
     who = f"the app ({framework})" if framework else "the app"
     base, why, candidates = _app_sqlite(root, schema, packages)
-    return Reader(who, _unique(files), base, why, candidates)
+    # Prisma 6's `engineType = "client"`: the CLI opens the schema's URL from the schema's folder.
+    fallback = schema_dir if base == root and (packages.prisma_major or 0) < 7 and schema_dir != root else None
+    return Reader(who, _unique(files), base, why, candidates, fallback)
 
 
 def cli_reader(root: Path, schema: LoadedSchema, url_in_config: bool) -> Reader:

@@ -47,6 +47,13 @@ def chosen_file(target: DatabaseTarget) -> tuple[Path | None, str]:
         # Normalized: a workspace app names the db package's file from its own folder (`../../packages/db/dev.db`).
         chosen = Path(os.path.normpath(app.sqlite_base / path))
         shown = f"{_relative(chosen, root)}, the file {app.who} opens ({app.sqlite_why})"
+        fallback = Path(os.path.normpath(app.sqlite_fallback / path)) if app.sqlite_fallback else None
+        if not chosen.is_file() and fallback is not None and fallback.is_file():
+            return fallback, (
+                f"{_relative(fallback, root)}, likely the file {app.who} opens: {_relative(chosen, root)}, where its "
+                f"driver adapter opens the URL as written, does not exist, so its code passes another one (what "
+                f"decides: the URL the code passes to the adapter)"
+            )
         return (chosen if chosen.is_file() else None), shown
     bases = app.sqlite_candidates if app is not None else target.search_dirs
     existing = list(dict.fromkeys(p for base in bases if (p := base / path).is_file()))

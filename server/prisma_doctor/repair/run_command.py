@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 
+from prisma_doctor.database.probe import forget_answers
 from prisma_doctor.repair.context import Cancelled, StepContext
 from prisma_doctor.repair.package_manager import subprocess_env
 from prisma_doctor.state_folder import StateFolder
@@ -46,10 +47,14 @@ def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> C
         except OSError as error:
             out.write(f"could not run {command[0]}: {error}\n".encode())
             return CommandResult(127, f"could not run {command[0]}: {error}", log)
-        while not _exited(child, CANCEL_LOOK_SECONDS):
-            if ctx.should_stop():
-                _stop_tree(child)
-                raise Cancelled(f"cancelled while running {' '.join(command)}")
+        try:
+            while not _exited(child, CANCEL_LOOK_SECONDS):
+                if ctx.should_stop():
+                    _stop_tree(child)
+                    raise Cancelled(f"cancelled while running {' '.join(command)}")
+        finally:
+            # A push, a migration or a reset may have changed the database: an answer read before it is not used.
+            forget_answers()
     return CommandResult(child.returncode, folder.read_text(f"{name}.log") or "", log)
 
 
