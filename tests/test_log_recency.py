@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_a_failure_whose_request_answers_again_later_is_earlier_in_the_log(
     diagnoser = Diagnoser(facts_for_folder(project))
     for event in read_events([server.log_file.read_bytes()]):
         if isinstance(event, ev.RequestSucceeded):
-            assert kept.request_answered(event.path)
+            assert kept.request_answered(event.method, event.path)
         for finding in diagnoser.findings_for(event):
             kept.add(finding, datetime.now(timezone.utc))
     assert kept.findings() == []
@@ -84,6 +85,73 @@ def test_a_failure_whose_request_answers_again_later_is_earlier_in_the_log(
     (tmp_path / "twice.log").write_bytes(server.log_file.read_bytes() * 2)
     ran = doctor("run", "--project", str(project), "--", "cat", str(tmp_path / "twice.log"), cwd=project)
     assert ran.stderr.count("[db-missing-column]") == 2, ran.stderr
+
+
+# A server whose health check and favicon answer without the database, as most apps' do.
+ROUTED_SERVER = """
+const http = require('node:http');
+const users = require('./app.js')(['id', 'name']);
+http.createServer((req, res) => {
+  if (req.url === '/favicon.ico' || req.url === '/api/health') {
+    res.writeHead(200);
+    res.end('ok');
+    console.log(`${req.method} ${req.url} 200 in 0ms`);
+    return;
+  }
+  users(req, res);
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log(`Local: http://localhost:${process.env.PORT}`));
+"""
+
+
+def _post(url: str) -> int:
+    request = urllib.request.Request(url, data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status
+
+
+def test_only_the_same_method_and_path_answering_ends_a_failure(watch_template: Path, tmp_path: Path) -> None:
+    """Another route's success (a favicon, a health check) and the same path's POST say nothing of a failed `GET
+    /users`; `GET /users?page=2` answering does (the query aside)."""
+    project = project_copy(watch_template, tmp_path / "app", "node")
+    (project / "server.js").write_text(ROUTED_SERVER)
+    server = NpmRunDev(project, tmp_path / "dev.log").start()
+    try:
+        _rename_column(project, "name", "name_gone")
+        assert server.users().status == 500
+        assert server.get("/favicon.ico").status == 200 and server.get("/api/health").status == 200
+        _rename_column(project, "name_gone", "name")
+        assert _post(server.url + "/users") == 200
+        _wait_until(lambda: "POST /users 200" in server.output)
+        others_answered = tmp_path / "others.log"
+        others_answered.write_bytes(server.log_file.read_bytes())
+        assert server.get("/users?page=2").status == 200
+        _wait_until(lambda: "GET /users?page=2 200" in server.output)
+    finally:
+        server.stop()
+
+    findings = _explained(others_answered, project)
+    current = [f for f in findings if f["code"] == "db-missing-column"]
+    # Still the app's state as far as the log shows (not history), whatever the database says of it now.
+    assert current and all(f["severity"] in ("error", "warning") for f in current), findings
+    assert not any(f["data"].get("history") for f in findings), findings
+    assert all(f["data"]["route"] == "/users" and f["data"]["method"] == "GET" for f in current), current
+    # The editor's and `run`'s rule: nothing in that log answered the request that failed.
+    assert not [e for e in read_events([others_answered.read_bytes()]) if isinstance(e, ev.RequestSucceeded)]
+    kept = RuntimeFindings()
+    diagnoser = Diagnoser(facts_for_folder(project))
+    for event in read_events([others_answered.read_bytes()]):
+        for finding in diagnoser.findings_for(event):
+            kept.add(finding, datetime.now(timezone.utc))
+    assert kept.findings()
+    assert not kept.request_answered("POST", "/users") and not kept.request_answered("GET", "/favicon.ico")
+
+    findings = _explained(server.log_file, project)
+    assert findings and all(f["severity"] == "info" for f in findings), findings
+    assert all(
+        f["message"].startswith("Earlier in the log, resolved since (GET /users?page=2 answered later): ")
+        for f in findings
+    ), findings
+    assert kept.request_answered("GET", "/users?page=2") and kept.findings() == []
 
 
 def test_the_crash_after_a_watchers_restart_is_current_and_the_failure_before_it_is_not(

@@ -251,9 +251,9 @@ def test_the_success_of_a_failed_path_is_found_wherever_the_chunks_cut() -> None
     same events as feeding every line, however the output is cut."""
     failed = load("fastify-pino-driver-adapter-error").output  # /users and /posts fail
     later = b"GET /other 200 in 1ms\n" * 40 + b"GET /users 200 in 3ms\n" + b"GET /users/2 200 in 1ms\n" * 40
-    data = failed + later + b"[200] GET /posts\n"
+    data = failed + later + b"[200] GET /posts\n" + b"[200] POST /posts\n"  # the failure was a POST
     whole = assert_same_events([data])
     answered = [(e.method, e.path) for e in whole if isinstance(e, ev.RequestSucceeded)]
-    assert answered == [("GET", "/users"), ("GET", "/posts")], whole
+    assert answered == [("GET", "/users"), ("POST", "/posts")], whole
     for seed in range(6):
         assert assert_same_events(cut(data, random.Random(seed))) == whole

@@ -124,7 +124,8 @@ class DevCommand:
         self._facts_read_at = 0.0
         self._diagnoser: Diagnoser | None = None
         # Each finding said, with the request that failed with it (None: no request known).
-        self._shown: dict[tuple, object] = {}
+        # Each finding shown, with the request that failed with it (method, route): its success makes it news again.
+        self._shown: dict[tuple, tuple[object, object]] = {}
         self._interrupted = False
         # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
         self._orphans = Orphans()
@@ -290,6 +291,7 @@ class DevCommand:
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
         from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady, RequestSucceeded
+        from prisma_doctor.logs.routes import same_route
 
         for event in events:
             if isinstance(event, DevServerReady):
@@ -297,12 +299,16 @@ class DevCommand:
                 self._shown.clear()
             elif isinstance(event, RequestSucceeded):
                 # The request answers now: if it fails again, that is news too.
-                self._shown = {key: route for key, route in self._shown.items() if route != event.path}
+                self._shown = {
+                    key: request
+                    for key, request in self._shown.items()
+                    if not same_route(*request, event.method, event.path)
+                }
             diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
             for finding in diagnoser.findings_for(event):
                 if finding.key in self._shown:
                     continue
-                self._shown[finding.key] = finding.data.get("route")
+                self._shown[finding.key] = (finding.data.get("method"), finding.data.get("route"))
                 text = finding_line(finding).replace("\n", "\n    ")
                 with self._stderr_lock:
                     print(f"prisma-doctor: {text}", file=sys.stderr, flush=True)

@@ -22,6 +22,7 @@ from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, 
 from prisma_doctor.diagnosis.single import single_cause
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
+from prisma_doctor.logs.routes import same_route
 from prisma_doctor.offers import with_offers
 
 __all__ = [
@@ -67,8 +68,10 @@ class Diagnoser:
         route = getattr(event, "route", None)
         if route is None:
             return found
-        # The request that failed with it: what a repair asks again, and what a person opens to see it work.
-        return [replace(finding, data={**finding.data, "route": route}) for finding in found]
+        # The request that failed with it: what a repair asks again, and what a person opens to see it work; its
+        # method, so that only the same request answering later ends it.
+        said = {"route": route, "method": getattr(event, "route_method", None)}
+        return [replace(finding, data={**finding.data, **said}) for finding in found]
 
 
 def diagnose(events: Iterable[ev.Event], facts: ProjectFacts | None = None) -> list[Finding]:
@@ -113,7 +116,7 @@ def _current_last(
             held = {}
         elif isinstance(event, ev.RequestSucceeded):
             # The request that failed answers now: its failure is over, whatever the server did in between.
-            over = {key: f for key, f in held.items() if f.data.get("route") == event.path}
+            over = {key: f for key, f in held.items() if _answered(f, event)}
             yield from (_history(finding, event) for finding in over.values())
             held = {key: f for key, f in held.items() if key not in over}
         found = _remembered(diagnoser, event, known)
@@ -125,6 +128,10 @@ def _current_last(
     # An older failure whose cause only the database decides, and that it could not decide now, is not named as the
     # app's state: something else failed since (the database stopped answering, say) and it may be gone.
     yield from (_unchecked(f) if key not in latest and not_checked(f) else f for key, f in held.items())
+
+
+def _answered(finding: Finding, request: ev.RequestSucceeded) -> bool:
+    return same_route(finding.data.get("method"), finding.data.get("route"), request.method, request.path)
 
 
 def _history(finding: Finding, since: ev.DevServerReady | ev.RequestSucceeded) -> Finding:

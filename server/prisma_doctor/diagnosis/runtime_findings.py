@@ -22,6 +22,7 @@ from typing import Any
 
 from prisma_doctor.check import ProjectState
 from prisma_doctor.findings import Finding, Location, Severity
+from prisma_doctor.logs.routes import same_route
 
 # Findings whose cause is the generated client: a fresh generation removes it.
 CLIENT_CAUSED = frozenset(
@@ -85,9 +86,14 @@ class RuntimeFindings:
         self._records = kept
         return changed
 
-    def request_answered(self, path: str) -> bool:
-        """Forget the failures of a request that answered since (`RequestSucceeded`); True when one was forgotten."""
-        kept = OrderedDict((k, r) for k, r in self._records.items() if r.finding.data.get("route") != path)
+    def request_answered(self, method: str, path: str) -> bool:
+        """Forget the failures of a request that answered since (`RequestSucceeded`: the same method and path, the
+        query aside); True when one was forgotten."""
+        kept = OrderedDict(
+            (k, r)
+            for k, r in self._records.items()
+            if not same_route(r.finding.data.get("method"), r.finding.data.get("route"), method, path)
+        )
         changed = len(kept) != len(self._records)
         self._records = kept
         return changed

@@ -75,6 +75,7 @@ class ClientError(Event):
     client_version: str | None = None
     error_class: str | None = None  # `PrismaClientKnownRequestError`, `DriverAdapterError`...
     route: str | None = None  # the request that failed with it: the dev server's `GET /posts 500` right after it
+    route_method: str | None = None  # that request's method: only a success of the same method and path ends it
 
     @property
     def source(self) -> SourceLocation | None:
@@ -312,8 +313,9 @@ class DevServerReady(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class RequestSucceeded(Event):
-    """A request line answered 2xx or 3xx (`GET /posts 200 in 5ms`, Hono's `--> GET /posts 200 3ms`) for a path that
-    failed earlier in the same output: the failure is not the app's state now. Only such paths are reported."""
+    """A request line answered 2xx or 3xx (`GET /posts 200 in 5ms`, Hono's `--> GET /posts 200 3ms`) for a request
+    that failed earlier in the same output, the same method and path (its query aside): the failure is not the app's
+    state now. Only such requests are reported; another route's success (`GET /favicon.ico 200`) says nothing of it."""
 
     method: str
     path: str

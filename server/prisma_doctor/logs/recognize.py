@@ -19,13 +19,13 @@ from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs import json_record
 from prisma_doctor.logs.reloads import server_reloads
-from prisma_doctor.logs.routes import failed_request_of, failed_route, succeeded_request
+from prisma_doctor.logs.routes import bare_path, failed_request_of, failed_request_on, succeeded_request
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
 # A block that has not ended after this many lines is closed anyway (bounded memory for endless stacks).
 MAX_BLOCK_LINES = 200
-# The most paths of failed requests a recognizer watches for a later success (bounded memory for any log).
+# The most failed requests a recognizer watches for a later success (bounded memory for any log).
 MAX_FAILED_PATHS = 64
 _MAX_MARKED_CODE = 1000
 
@@ -211,10 +211,10 @@ _ANCHOR_CANDIDATES = tuple(
 
 def _next_request_line(body: str, position: int, paths: frozenset[str], end: int) -> int:
     """Where the next request line for one of `paths` can be in `body` (`GET /posts 200 in 5ms`, `[200] GET
-    /posts`: the path then a space or the line's end), else `end`. Looked for only while a failed request's path
-    waits for its success (`Recognizer.watched_paths`), and only for those paths, since a busy server's log is mostly
-    request lines. Plain searches: the paths are what the log printed, never a pattern."""
-    found = [at for path in paths for tail in (" ", "\n") if (at := body.find(path + tail, position)) >= 0]
+    /posts`: the path then a space, its query or the line's end), else `end`. Looked for only while a failed
+    request's path waits for its success (`Recognizer.watched_paths`), and only for those paths, since a busy server's
+    log is mostly request lines. Plain searches: the paths are what the log printed, never a pattern."""
+    found = [at for path in paths for tail in (" ", "\n", "?") if (at := body.find(path + tail, position)) >= 0]
     return min(found, default=end)
 
 
@@ -306,8 +306,9 @@ class Recognizer:
         # The line before this one, when it was read (a bundler prints the importing file on the line before its
         # `Module not found`); `LogReader` reads the last line of every run it skips so that it always is.
         self._previous: str | None = None
-        # The paths of the requests that failed with an error, until a request line says one answered again.
-        self._failed_paths: set[str] = set()
+        # The requests (method, path without its query) that failed with an error, until a request line says the
+        # same request answered again.
+        self._failed: set[tuple[str, str]] = set()
 
     def feed_line(self, line: str) -> list[ev.Event]:
         # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
@@ -320,8 +321,13 @@ class Recognizer:
             out = self._read_line(line)
             self._previous = line
         for event in out:
-            if isinstance(event, ev.ClientError) and event.route and len(self._failed_paths) < MAX_FAILED_PATHS:
-                self._failed_paths.add(event.route)
+            if (
+                isinstance(event, ev.ClientError)
+                and event.route
+                and event.route_method
+                and len(self._failed) < MAX_FAILED_PATHS
+            ):
+                self._failed.add((event.route_method, bare_path(event.route)))
         return out
 
     def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
@@ -344,7 +350,7 @@ class Recognizer:
         request = failed_request_of(record)
         if request is None:
             return out
-        return [replace(e, route=request.path) if isinstance(e, ev.ClientError) else e for e in out]
+        return [_on_request(e, request.method, request.path) for e in out]
 
     def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
@@ -361,9 +367,9 @@ class Recognizer:
             if self._continue_block(line, out):
                 return out
             # The line that ended the error may be the dev server's request line of the same failure.
-            route = failed_route(line)
-            if route is not None:
-                out[:] = [replace(e, route=route) if isinstance(e, ev.ClientError) else e for e in out]
+            request = failed_request_on(line)
+            if request is not None:
+                out[:] = [_on_request(e, request.method, request.path) for e in out]
         self._start(line, out)
         return out
 
@@ -374,8 +380,8 @@ class Recognizer:
 
     @property
     def watched_paths(self) -> frozenset[str]:
-        """The paths of failed requests that wait for a success: their request lines matter."""
-        return frozenset(self._failed_paths)
+        """The paths (without query) of failed requests that wait for a success: their request lines matter."""
+        return frozenset(path for _, path in self._failed)
 
     @property
     def lines_read(self) -> int:
@@ -402,7 +408,7 @@ class Recognizer:
 
     # A line outside any block.
     def _start(self, line: str, out: list[ev.Event]) -> None:
-        if self._failed_paths and (answered := self._succeeded(line)) is not None:
+        if self._failed and (answered := self._succeeded(line)) is not None:
             out.append(answered)
             return
         if not _START_ANCHOR.search(line):
@@ -436,11 +442,13 @@ class Recognizer:
         out.extend(self._one_line_event(line, n))
 
     def _succeeded(self, line: str) -> ev.RequestSucceeded | None:
-        """A request line answered 2xx/3xx for a path that failed before: that failure is over (said once)."""
+        """A request line answered 2xx/3xx for a request that failed before, the same method and path (its query
+        aside): that failure is over (said once). Another route's success (`GET /favicon.ico 200`, `POST /posts 200`
+        after `GET /posts 500`) says nothing of it."""
         request = succeeded_request(line)
-        if request is None or request.path not in self._failed_paths:
+        if request is None or (request.method, bare_path(request.path)) not in self._failed:
             return None
-        self._failed_paths.discard(request.path)
+        self._failed.discard((request.method, bare_path(request.path)))
         return ev.RequestSucceeded(line=self._line_number, text=line.strip(), method=request.method, path=request.path)
 
     def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
@@ -665,6 +673,11 @@ class Recognizer:
             out.append(ev.MigrationsPending(line=start, text=text, names=tuple(names)))
         else:
             out.append(ev.MigrationFailed(line=start, text=text, names=tuple(names)))
+
+
+def _on_request(event: ev.Event, method: str, path: str) -> ev.Event:
+    """A client error tied to the request that failed with it."""
+    return replace(event, route=path, route_method=method) if isinstance(event, ev.ClientError) else event
 
 
 def _invocation(line: str) -> tuple[str, bool] | None:

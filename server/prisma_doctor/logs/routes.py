@@ -60,10 +60,26 @@ class FailedRequest:
         return f"{self.method} {self.path}"
 
 
-def failed_route(line: str) -> str | None:
-    """The path of the failed request this clean line reports, or None."""
+def failed_request_on(line: str) -> FailedRequest | None:
+    """The failed request this clean line reports (the last, for a record that names several), or None."""
     found = failed_requests_in(line)
-    return found[-1].path if found else None
+    return found[-1] if found else None
+
+
+def bare_path(path: str) -> str:
+    """The path without its query: `/posts?page=2` and `/posts` are one route."""
+    return path.split("?", 1)[0]
+
+
+def same_route(failed_method: object, failed_path: object, method: str, path: str) -> bool:
+    """Whether a request (`method`, `path`) is the one that failed: the same method and path, the query aside. A
+    failure whose method is not known is ended by no request: another route's success says nothing of it."""
+    return (
+        isinstance(failed_method, str)
+        and isinstance(failed_path, str)
+        and failed_method == method
+        and bare_path(failed_path) == bare_path(path)
+    )
 
 
 def failed_requests_in(line: str) -> list[FailedRequest]:

@@ -204,7 +204,7 @@ class RuntimeFeature(LanguageFeature):
                 runtime.findings.dev_server_restarted(now)
                 restarted = True
             elif isinstance(event, ev.RequestSucceeded):
-                runtime.findings.request_answered(event.path)
+                runtime.findings.request_answered(event.method, event.path)
             reloaded = reloaded or isinstance(event, ev.ServerModulesReloaded)
             for finding in stream.diagnoser.findings_for(event):
                 runtime.findings.add(finding, now)
