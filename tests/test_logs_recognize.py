@@ -381,3 +381,45 @@ def test_a_runtime_finding_carries_the_route_that_failed() -> None:
     events = read_events([UNKNOWN_FIELD_THEN_REQUEST.replace("{request}", "GET /users 500 in 3ms")])
     (finding,) = diagnose(events)
     assert finding.data["route"] == "/users"
+
+
+# An app's own log lines that quote a tool's or Prisma's words, printed by a real node (`console.log`, and a JSON
+# record as pino writes one: `{"level":30,"time":...,"msg":...}`), then the tools' own lines around them.
+QUOTING_APP = r"""
+const pino = (msg) => console.log(JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg }));
+console.log("user typed: [nodemon] restarting due to changes...");
+console.log("[nodemon] restarting due to changes in the schedule, says the user");
+console.log("✓ Ready in the kitchen");
+pino("[nodemon] restarting due to changes...");
+pino("Restarting 'server.js'");
+pino("chat:\n✓ Ready in 12ms");
+console.log("docs say: Can't reach database server at `db:5432`");
+console.log('FAQ: "Environment variable not found: DATABASE_URL" means your .env is missing');
+console.log("tip: Drift detected: Your database schema is not in sync is what migrate says");
+console.log("searching for: The column `User.nickname` does not exist in the current database");
+pino("docs say: Can't reach database server at `db:5432`");
+"""
+TOOLS_OWN = [
+    "[nodemon] restarting due to changes...",
+    "[0] 12:00:01 [nodemon] restarting due to changes...",
+    "2:22:53 AM [tsx] change in ./src/index.ts Restarting...",
+    "Restarting 'server.js'",
+    "✓ Ready in 470ms",
+    "VITE v7.2.6  ready in 2683 ms",
+    "Error: P1001: Can't reach database server at `db:5432`",
+    "[12:00:01] ERROR: Can't reach database server at `db:5432`",
+    '{"level":50,"msg":"Can\'t reach database server at `db:5432`"}',
+]
+
+
+@pytest.mark.node
+def test_an_apps_text_that_quotes_a_tool_or_prisma_is_no_event() -> None:
+    import subprocess
+
+    printed = subprocess.run(["node", "-e", QUOTING_APP], capture_output=True, check=True).stdout
+    assert printed.count(b"\n") == 11, printed
+    assert read_events([printed]) == [], printed.decode()
+    found = recognize(TOOLS_OWN)
+    assert kinds(found) == ["DevServerReady"] * 6 + ["DatabaseUnreachable"] * 3, found
+    # ...and the tools' own lines still count after the app's.
+    assert kinds(read_events([printed + "\n".join(TOOLS_OWN).encode() + b"\n"])) == kinds(found)

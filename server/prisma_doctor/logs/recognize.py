@@ -128,15 +128,30 @@ _ENGINE_ERROR = re.compile(r"\b(?P<err>EPERM|EBUSY|EACCES)\b")
 # What the parentheses hold is read by `_generated_version`: `\(v?([^)\s]+)[^)]*\)` would give every shorter version
 # the rest to rescan. No `(` inside, so that the next header ends one that is not closed.
 _GENERATED = re.compile(r"Generated Prisma Client \((?P<inside>[^()]*)\) to (?P<output>\S+)")
-_READY = re.compile(r"^\s*✓ Ready in\b")
+# What may come before a tool's restart line on its line: time stamps and bracketed tags (`2:22:53 AM`, `[0]` of
+# concurrently), as a runner or `ts` adds them; colours are gone already. An app's own words before it (`user typed:
+# [nodemon] restarting...`) make it the app's message, not the tool's line.
+_RESTART_HEAD = r"^\s*(?:(?:\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?)\s*){0,3}"
+_READY = re.compile(_RESTART_HEAD + r"✓ Ready in \d[\d.]{0,12} ?m?s\s*$")
 # A watcher starting the server again (its process loads the client anew): tsx's `[tsx] change in ./x Restarting...`,
 # nodemon's `[nodemon] restarting due to changes...`, `node --watch`'s `Restarting 'server.js'`, Vite's start
-# (`VITE v7.2.6  ready in 2683 ms`), a repair's own restart in the output it records, and `prisma-doctor run`'s of
-# its command in its terminal (`prisma-doctor: starting `npx vite dev` again`).
+# (`VITE v7.2.6  ready in 2683 ms`), each the whole line as the tool prints it; a repair's own restart in the output
+# it records, and `prisma-doctor run`'s of its command in its terminal (`prisma-doctor: starting `npx vite dev` again`).
 _RESTARTED = re.compile(
-    r"^\s*(?:[\d:.]{1,12} (?:[AP]M )?)?\[tsx\] .{0,500}\bRestarting\.\.\."
-    r"|^\s*\[nodemon\] restarting due to changes|^\s*Restarting '[^']{1,500}'\s*$|^--- prisma-doctor restarted: "
-    r"|^\s*VITE v\d[\w.-]{0,40}\s+ready in \d|^prisma-doctor: starting `.{1,1000}` again$"
+    _RESTART_HEAD + r"(?:\[tsx\] [^\n]{0,500}\bRestarting\.\.\.|\[nodemon\] restarting due to changes\.{0,3}"
+    r"|Restarting '[^'\n]{1,500}'|VITE v\d[\w.-]{0,40}\s+ready in \d[\d.]{0,12} ?m?s)\s*$"
+    r"|^--- prisma-doctor restarted: |^prisma-doctor: starting `.{1,1000}` again$"
+)
+# Where a message Prisma prints (a one-line event, or a client error's message printed without its header) may
+# begin on its line: at its start, or after what the readers know comes before one (a logger's time stamps, bracketed
+# tags and level, Next's `⨯`, Node's `Error:` / `TypeError:` / `Error [CODE]:` / `[Error:`, the CLI's `Error: P1001:`,
+# Prisma's debug `prisma:error`, the CLI's `✔`, the engines' download progress bar). The same words after an app's
+# own (`docs say: Can't reach database server at ...`) are the app's text quoting Prisma, not Prisma's message.
+_MESSAGE_HEAD = re.compile(
+    r"\s*(?:(?:\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?|\d{4}-\d\d-\d\d[T ][\d:.]{1,15}Z?"
+    r"|(?i:info|warn|warning|error|debug|log|fatal)\b:?|prisma:(?:error|warn|info)|[⨯✖×•>✔]|P\d{4}:"
+    r"|\[?\w{0,60}Error(?: \[\w{1,40}\])?:"
+    r"|> Downloading Prisma engines for \S{1,60} \[[^\]\n]{0,80}\] \d{1,3}%)\s*){0,6}"
 )
 _DRIFT = re.compile(
     r"Drift detected: Your database schema is not in sync"
@@ -309,6 +324,8 @@ class Recognizer:
         # The requests (method, path without its query) that failed with an error, until a request line says the
         # same request answered again.
         self._failed: set[tuple[str, str]] = set()
+        # The lines being read are a JSON record's text (what an app logged), not lines a tool printed.
+        self._in_record = False
 
     def feed_line(self, line: str) -> list[ev.Event]:
         # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
@@ -341,10 +358,14 @@ class Recognizer:
             return out
         out = self.flush()
         number = self._line_number + 1
-        for text in texts:
-            self._line_number = number - 1
-            out.extend(self._read_line(text))
-            self._previous = text
+        self._in_record = True
+        try:
+            for text in texts:
+                self._line_number = number - 1
+                out.extend(self._read_line(text))
+                self._previous = text
+        finally:
+            self._in_record = False
         self._line_number = number
         out.extend(self.flush())
         request = failed_request_of(record)
@@ -455,37 +476,54 @@ class Recognizer:
         # A pattern that starts with an alternation is tried at every position of the line (~20x slower than one
         # that starts with a literal): a substring test first, so that a long line pays for it only when it may match.
         text = line.strip()
-        if _NOT_INITIALIZED.search(line) and "throw new Error(" not in line:  # not Node's echo of the source
+        if (m := _NOT_INITIALIZED.search(line)) and _at_message_start(line, m) and "throw new Error(" not in line:
             yield ev.ClientNotInitialized(line=n, text=text)
-        elif m := _ENGINE_NOT_FOUND.search(line):
+        elif (m := _ENGINE_NOT_FOUND.search(line)) and _at_message_start(line, m, lead="Prisma Client "):
             yield ev.EngineNotFound(line=n, text=text, runtime=m.group("rt"))
-        elif ("request to " in line or "Failed to fetch" in line or "Error downloading" in line) and (
-            m := _ENGINE_DOWNLOAD.search(line)
+        elif (
+            ("request to " in line or "Failed to fetch" in line or "Error downloading" in line)
+            and (m := _ENGINE_DOWNLOAD.search(line))
+            and _at_message_start(line, m)
         ):
             url = _first(m, "url", "url2", "url3")
             yield ev.EngineDownloadFailed(line=n, text=text, url=url, reason=m.group("reason"))
-        elif ("EPERM" in line or "EBUSY" in line or "EACCES" in line) and (locked := _locked_engine(line)):
-            yield ev.EngineLocked(line=n, text=text, error=locked[0], path=locked[1])
-        elif m := _ENV_MISSING.search(line):
-            yield ev.EnvVarMissing(line=n, text=text, name=m.group("name"))
-        elif (m := _GENERATED.search(line)) and (version := _generated_version(m.group("inside"))):
-            yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
-        elif _READY.search(line) or (
-            ("estart" in line or "ready in" in line or "starting `" in line) and _RESTARTED.search(line)
+        elif (
+            ("EPERM" in line or "EBUSY" in line or "EACCES" in line)
+            and (m := _ENGINE_ERROR.search(line))
+            and _at_message_start(line, m)
+            and (locked := _locked_engine(line))
         ):
+            yield ev.EngineLocked(line=n, text=text, error=locked[0], path=locked[1])
+        elif (m := _ENV_MISSING.search(line)) and _at_message_start(line, m):
+            yield ev.EnvVarMissing(line=n, text=text, name=m.group("name"))
+        elif (
+            (m := _GENERATED.search(line))
+            and _at_message_start(line, m)
+            and (version := _generated_version(m.group("inside")))
+        ):
+            yield ev.ClientGenerated(line=n, text=text, version=version, output=m.group("output"))
+        elif not self._in_record and (
+            _READY.search(line)
+            or (("estart" in line or "ready in" in line or "starting `" in line) and _RESTARTED.search(line))
+        ):
+            # A JSON record is what the app logged: a watcher or Next prints its restart as a line of its own.
             yield ev.DevServerReady(line=n, text=text)
         elif "[vite]" in line and any(True for _ in server_reloads([line])):
             yield ev.ServerModulesReloaded(line=n, text=text)
-        elif ("Drift detected" in line or "migration history" in line) and _DRIFT.search(line):
+        elif (
+            ("Drift detected" in line or "migration history" in line)
+            and (m := _DRIFT.search(line))
+            and _at_message_start(line, m)
+        ):
             yield ev.DatabaseDrift(line=n, text=text)
-        elif _UP_TO_DATE.search(line):
+        elif (m := _UP_TO_DATE.search(line)) and _at_message_start(line, m):
             yield ev.MigrationsUpToDate(line=n, text=text)
         elif m := _MIGRATION_NAME_IN_TRACE.search(line):
             # The schema engine's trace names the failing migration once per span; report it once.
             if m.group("name") not in self._failed_in_trace:
                 self._failed_in_trace.add(m.group("name"))
                 yield ev.MigrationFailed(line=n, text=text, names=(m.group("name"),))
-        elif "igration" in line and (m := _MIGRATION_FAILED.search(line)):
+        elif "igration" in line and (m := _MIGRATION_FAILED.search(line)) and _at_message_start(line, m):
             name = m.group("name")
             if m.group("p3009"):
                 # `migrate deploy`'s P3009 names the failed migrations on the lines that follow.
@@ -494,7 +532,11 @@ class Recognizer:
                 yield ev.MigrationFailed(line=n, text=text, names=(shadow,), reason=ev.SHADOW_DATABASE)
             else:
                 yield ev.MigrationFailed(line=n, text=text, names=(name,) if name else ())
-        elif ("Can't reach" in line or "ECONNREFUSED" in line) and (m := _P1001.search(line)):
+        elif (
+            ("Can't reach" in line or "ECONNREFUSED" in line)
+            and (m := _P1001.search(line))
+            and _at_message_start(line, m, lead="connect ")
+        ):
             yield ev.DatabaseUnreachable(line=n, text=text, code="P1001", address=_first(m, "addr", "addr2"))
         elif event := tool_event(line, n, self._previous):
             yield event
@@ -502,6 +544,9 @@ class Recognizer:
     # Client error blocks.
     def _start_client_message(self, line: str, out: list[ev.Event]) -> bool:
         """A client error message seen without a header (a driver's error printed on its own)."""
+        found = _classify_message(line, raw_driver_text=False)
+        if found is None or not _at_message_start(line, found[2], lead="Prisma Client "):
+            return False
         block = _ClientBlock(start=self._line_number)
         if not self._read_message(block, line, raw_driver_text=False):
             return False
@@ -551,12 +596,12 @@ class Recognizer:
         found = _classify_message(line, raw_driver_text)
         if found is None and raw_driver_text and (entry := match_message(line)) is not None:
             # A message the rules above have no event for: its catalogue row names it (docs/errors.md).
-            found = ev.OtherClientError, {"code": entry.code if entry.code in PRISMA_CODES else None}
+            found = ev.OtherClientError, {"code": entry.code if entry.code in PRISMA_CODES else None}, 0
         if found is None:
             return False
         if block.message is not None:
             return False
-        block.kind, block.details = found
+        block.kind, block.details, _ = found
         block.message = line.strip()
         block.message_line = self._line_number
         return True
@@ -675,6 +720,15 @@ class Recognizer:
             out.append(ev.MigrationFailed(line=start, text=text, names=tuple(names)))
 
 
+def _at_message_start(line: str, found: re.Match[str] | int, lead: str = "") -> bool:
+    """Whether what was found begins Prisma's message on its line (`_MESSAGE_HEAD`), `lead` being the words its
+    message has before what the pattern finds (`Prisma Client ` before `could not locate`)."""
+    at = found if isinstance(found, int) else found.start()
+    if lead and line.endswith(lead, 0, at):
+        at -= len(lead)
+    return _MESSAGE_HEAD.fullmatch(line, 0, at) is not None
+
+
 def _on_request(event: ev.Event, method: str, path: str) -> ev.Event:
     """A client error tied to the request that failed with it."""
     return replace(event, route=path, route_method=method) if isinstance(event, ev.ClientError) else event
@@ -719,8 +773,9 @@ def _p1012_start(line: str) -> bool:
 
 def _classify_message(
     line: str, raw_driver_text: bool = True
-) -> tuple[Callable[..., ev.ClientError], dict[str, Any]] | None:
-    """The event kind and details of a client error message, or None if the line is not one.
+) -> tuple[Callable[..., ev.ClientError], dict[str, Any], int] | None:
+    """The event kind and details of a client error message, and where on the line the message was found; None if
+    the line is not one.
 
     A database's own wording (`no such column`, `relation "x" does not exist`) counts only inside a client error's
     frame: the same words come from `migrate deploy` when a migration's SQL fails.
@@ -729,48 +784,56 @@ def _classify_message(
     # it cannot match without is in the line.
     exists = "exist" in line  # "does not exist", "n'existe pas"
     if "of undefined" in line and (m := _UNDEFINED_DELEGATE.search(line)) and m.group("action") in _PRISMA_ACTIONS:
-        return ev.ModelDelegateMissing, {"action": m.group("action")}
+        return ev.ModelDelegateMissing, {"action": m.group("action")}, m.start()
     if "Unable to require" in line and (m := _UNABLE_TO_REQUIRE.search(line)):
-        return ev.EngineLibraryInvalid, {"path": m.group("path")}
+        return ev.EngineLibraryInvalid, {"path": m.group("path")}, m.start()
     if "could not locate" in line and (m := _ENGINE_NOT_FOUND.search(line)):
-        return ev.EngineNotFound, {"runtime": m.group("rt")}
+        return ev.EngineNotFound, {"runtime": m.group("rt")}, m.start()
     if m := _P2022.search(line):
-        return ev.MissingColumn, {**_split_column(m.group("col")), "code": "P2022"}
+        return ev.MissingColumn, {**_split_column(m.group("col")), "code": "P2022"}, m.start()
     if m := _P2021.search(line):
-        return ev.MissingTable, {**_split_table(m.group("table")), "code": "P2021"}
-    if "Database error" in line and _ADAPTER_UNREACHABLE.search(line):
-        return ev.DatabaseUnreachable, {"address": None, "code": "P2039"}
+        return ev.MissingTable, {**_split_table(m.group("table")), "code": "P2021"}, m.start()
+    if "Database error" in line and (m := _ADAPTER_UNREACHABLE.search(line)):
+        return ev.DatabaseUnreachable, {"address": None, "code": "P2039"}, m.start()
     if "View '" in line and (m := _BROKEN_VIEW.search(line)):
-        return ev.BrokenView, _split_table(m.group("view"))
+        return ev.BrokenView, _split_table(m.group("view")), m.start()
     if not raw_driver_text:
         pass
     elif ("has no field" in line or "n'a pas de champ" in line) and (m := _PG_RECORD.search(line)):
-        return ev.DatabaseObjectError, {"record": _first(m, "rec", "rec_fr"), "field": _first(m, "field", "field_fr")}
+        return (
+            ev.DatabaseObjectError,
+            {"record": _first(m, "rec", "rec_fr"), "field": _first(m, "field", "field_fr")},
+            m.start(),
+        )
     elif m := _SQLITE_COLUMN.search(line):
-        return ev.MissingColumn, _split_column(m.group("col"))
+        return ev.MissingColumn, _split_column(m.group("col")), m.start()
     elif m := _SQLITE_TABLE.search(line):
-        return ev.MissingTable, _split_table(m.group("table"))
+        return ev.MissingTable, _split_table(m.group("table")), m.start()
     elif exists and (m := _PG_COLUMN.search(line)):
         if qualified := _first(m, "qcol", "qcol_fr"):
-            return ev.MissingColumn, _split_column(qualified)
-        return ev.MissingColumn, {"column": _first(m, "col", "col_fr"), "table": _first(m, "table", "table_fr")}
+            return ev.MissingColumn, _split_column(qualified), m.start()
+        return (
+            ev.MissingColumn,
+            {"column": _first(m, "col", "col_fr"), "table": _first(m, "table", "table_fr")},
+            m.start(),
+        )
     elif exists and (m := _PG_TABLE.search(line)):
-        return ev.MissingTable, _split_table(_first(m, "table", "table_fr") or "")
+        return ev.MissingTable, _split_table(_first(m, "table", "table_fr") or ""), m.start()
     if m := _P2002.search(line):
         fields = tuple(f.strip(" `") for f in m.group("fields").split(",") if f.strip(" `"))
-        return ev.UniqueConstraintFailed, {"fields": fields, "code": "P2002"}
-    if "ecord" in line and _P2025.search(line):
-        return ev.RecordNotFound, {"code": "P2025"}
+        return ev.UniqueConstraintFailed, {"fields": fields, "code": "P2002"}, m.start()
+    if "ecord" in line and (m := _P2025.search(line)):
+        return ev.RecordNotFound, {"code": "P2025"}, m.start()
     if m := _UNKNOWN_ARGUMENT.search(line):
-        return ev.UnknownArgument, {"argument": m.group("arg")}
+        return ev.UnknownArgument, {"argument": m.group("arg")}, m.start()
     if m := _UNKNOWN_FIELD.search(line):
-        return ev.UnknownField, {"field": m.group("field"), "on_model": m.group("model")}
+        return ev.UnknownField, {"field": m.group("field"), "on_model": m.group("model")}, m.start()
     if "Invalid value for" in line and (m := _INVALID_VALUE.search(line)):
         expected = _EXPECTED_TYPES.search(line, m.end())
         types = expected.group("types").replace(" or ", ", ").split(", ") if expected else []
-        return ev.InvalidValue, {"argument": m.group("arg"), "expected": tuple(t for t in types if t)}
+        return ev.InvalidValue, {"argument": m.group("arg"), "expected": tuple(t for t in types if t)}, m.start()
     if "Can't reach" in line and (m := _P1001.search(line)):
-        return ev.DatabaseUnreachable, {"address": m.group("addr"), "code": "P1001"}
+        return ev.DatabaseUnreachable, {"address": m.group("addr"), "code": "P1001"}, m.start()
     return None
 
 
