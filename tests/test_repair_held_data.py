@@ -1,7 +1,7 @@
 """First, do no harm: a dev server that holds the only copy of the project's SQLite data. The user deleted `dev.db`
 while the server ran; the server's process still has it open (`/proc/PID/fd/N -> .../dev.db (deleted)`), and the
 data lives as long as that descriptor. A repair that would stop the process refuses before it changes anything, and
-says how to copy the data out. Real `npm run dev` of a real server (`node --watch`, Prisma 6 + libsql), real files.
+says how to copy the data out. Real `npm run dev` of a real server (`tsx watch`, Prisma 6 + libsql), real files.
 """
 
 from __future__ import annotations
@@ -47,11 +47,12 @@ def _holder(pid: int, path: Path) -> tuple[int, int]:
 def test_a_server_holding_the_deleted_database_is_never_stopped(
     watch_template: Path, tmp_path: Path, kind: str
 ) -> None:
-    project = project_copy(watch_template, tmp_path / "app", "node --watch")
+    # (`tsx watch`: `node --watch` restarts the server when a file beside its code is deleted, losing the data itself.)
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
     server = NpmRunDev(project, tmp_path / "server.log")
     server.start()
     try:
-        # The first request opens the database, which the server keeps open.
+        # The server has its database open from its first query on.
         assert server.users().status == 200, server.output
         assert server.process is not None
         npm = server.process.pid
@@ -76,9 +77,13 @@ def test_a_server_holding_the_deleted_database_is_never_stopped(
         assert tree_contents(project) == before
 
         # The way out it names is true: run as written, it saves the data while the server runs.
-        rescue = re.search(r"`(cp /proc/\d+/fd/\d+ [^`]+)`", refusal)
-        assert rescue is not None and rescue.group(1).startswith(f"cp /proc/{holder}/fd/{fd} "), refusal
-        subprocess.run(shlex.split(rescue.group(1)), check=True)
+        rescue = re.search(r"`cp /proc/(\d+)/fd/(\d+) ([^`]+)`(?: \(it is open as fd ([\d, ]+) too\))?", refusal)
+        assert rescue is not None and int(rescue.group(1)) == holder, refusal
+        named = [rescue.group(2), *(rescue.group(4) or "").replace(",", " ").split()]
+        assert str(fd) in named, refusal
+        copy = ["cp", f"/proc/{holder}/fd/{{}}", *shlex.split(rescue.group(3))]
+        copies = [subprocess.run([a.format(n) for a in copy], capture_output=True, text=True) for n in named]
+        assert all(done.returncode == 0 for done in copies), [(done.args, done.stderr) for done in copies]
         with sqlite3.connect(project / "dev.db-rescued") as rescued:
             assert rescued.execute('SELECT name FROM "User"').fetchall() == [("ada",)]
     finally:
@@ -88,7 +93,7 @@ def test_a_server_holding_the_deleted_database_is_never_stopped(
 def test_a_deleted_file_outside_the_project_refuses_nothing(watch_template: Path, tmp_path: Path) -> None:
     """Only the project's data counts: a server holding some other deleted file (a log elsewhere) is stopped and
     started again as any other."""
-    project = project_copy(watch_template, tmp_path / "app", "node --watch")
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
     elsewhere = tmp_path / "elsewhere.db"
     entry = project / "server.js"
     entry.write_text(f"require('node:fs').openSync({json.dumps(str(elsewhere))}, 'a');\n" + entry.read_text())

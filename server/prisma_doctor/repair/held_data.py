@@ -43,8 +43,12 @@ def held_data_refusals(
         held = [(fd, path) for fd, path in deleted_files_open(pid) if _projects_data(path, homes, named)]
         if not held:
             continue
-        rescue = "; ".join(f"`cp /proc/{pid}/fd/{fd} {shlex.quote(path + '-rescued')}`" for fd, path in held)
-        files = ", ".join(path for _, path in held)
+        # A file open more than once (each connection of a pool) is copied through any of its descriptors.
+        descriptors: dict[str, list[int]] = {}
+        for fd, path in held:
+            descriptors.setdefault(path, []).append(fd)
+        rescue = "; ".join(_rescue(pid, path, fds) for path, fds in descriptors.items())
+        files = ", ".join(descriptors)
         refusals.append(
             f"pid {pid} ({command}) holds {files} open, deleted since: that open file is now the only copy of its "
             f"data, and the {kind} would stop the process, which destroys it for good. Copy it out while the "
@@ -52,6 +56,12 @@ def held_data_refusals(
             "want, stop the process yourself, then repair"
         )
     return refusals
+
+
+def _rescue(pid: int, path: str, fds: list[int]) -> str:
+    command = f"`cp /proc/{pid}/fd/{fds[0]} {shlex.quote(path + '-rescued')}`"
+    also = ", ".join(str(fd) for fd in fds[1:])
+    return f"{command} (it is open as fd {also} too)" if also else command
 
 
 def _projects_data(path: str, homes: Sequence[Path], named: set[str]) -> bool:
