@@ -23,12 +23,14 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
 from prisma_doctor.json_values import JsonObject, is_object
 from prisma_doctor.process_names import is_prisma_doctor
 from prisma_doctor.process_start import now_key, same_start, start_key
+from prisma_doctor.repair.safe_fs import is_inside
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
 
 HOLD = "hold"
@@ -70,7 +72,9 @@ def withdraw(folder: StateFolder) -> None:
 
 def runs(folder: StateFolder) -> list[RunOwner]:
     """Every live `run` of this folder with the child it runs now, each taken only when the processes agree with its
-    record: the run started when it says, and the child is its own."""
+    record: the run started when it says, the child is its own, and the child works in this folder. A folder copied
+    whole (`cp -a app app-copy`) carries the records of the runs serving the original: live, agreeing, and another
+    folder's, whose server a repair of the copy must never hold, stop or start."""
     found: list[RunOwner] = []
     for name in sorted(folder.names()):
         matched = _RECORD.match(name)
@@ -81,7 +85,7 @@ def runs(folder: StateFolder) -> list[RunOwner]:
         if run is None or not isinstance(child, int):
             continue
         owner = RunOwner(*run, child)
-        if _agrees(owner):
+        if _agrees(owner) and _works_in(owner.child, folder.root):
             found.append(owner)
     return found
 
@@ -176,6 +180,16 @@ def _agrees(owner: RunOwner) -> bool:
         return same_start(start_key(run), owner.created) and psutil.Process(owner.child).ppid() == run.pid
     except (psutil.Error, OSError):
         return False
+
+
+def _works_in(pid: int, root: Path) -> bool:
+    """The process's working folder is `root` or lies in it, as the project's processes are told
+    (`repair.processes`); one whose folder cannot be read is no evidence."""
+    try:
+        cwd = psutil.Process(pid).cwd()
+    except (psutil.Error, OSError):
+        return False
+    return bool(cwd) and is_inside(Path(cwd), Path(os.path.realpath(root)))
 
 
 def _forget_dead(folder: StateFolder) -> None:

@@ -9,7 +9,8 @@ A plan that cannot succeed says so in `refusals` before anything runs: the schem
 validate.py knows Prisma's rules), the config reads an `env()` nothing sets, Prisma or the package manager is
 missing, a folder to set aside holds a mount point or may not be changed by this user, a `migrate dev` on a database
 that its own `_prisma_migrations` shows drifted (Prisma would ask to reset it, which a repair never does), an install
-whose registry cannot be reached and whose cache lacks what it must download (`install_reach.py`).
+whose registry cannot be reached and whose cache lacks what it must download (`install_reach.py`), a process to stop
+that holds the only copy of a deleted database of the project (`held_data.py`).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def build_plan(
             _verify_app([], asked),
         ]
         refusals = _supervisor_refusals(servers, everyone, kind)
+        refusals += _held_data_refusals(project, apps, processes, servers, kind)
         return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, refusals, interruption)
 
     targets = find_targets(project)
@@ -179,6 +181,7 @@ def build_plan(
         clients = [item.path for item in aside if item.provider is not None]
         everything = _processes(apps, clients)
         stopped = _must_stop(everything, servers, notes)
+        refusals += _held_data_refusals(project, apps, stopped, servers, kind)
         left = serving_processes(p for p in everything if p not in stopped)
         steps.append(StopProcesses(stopped, servers))
     steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
@@ -361,6 +364,17 @@ def _must_stop(processes: list[ProjectProcess], servers: list[DevServer], notes:
                 "start again: left running; restart it yourself so that it loads the new client"
             )
     return kept
+
+
+def _held_data_refusals(
+    project: Path, apps: list[Path], stopped: list[ProjectProcess], servers: list[DevServer], kind: str
+) -> list[str]:
+    """Why stopping `stopped` would destroy data: one holds the only copy of a deleted database (`held_data.py`)."""
+    from prisma_doctor.repair.held_data import held_data_refusals, project_databases
+
+    if not stopped:
+        return []
+    return held_data_refusals(apps, stopped, project_databases(project, apps, servers), kind)
 
 
 def _supervisor_refusals(servers: list[DevServer], everyone: list[DevServer], kind: str) -> list[str]:
