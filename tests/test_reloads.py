@@ -63,6 +63,9 @@ def test_a_restarted_server_loads_everything_anew() -> None:
         "[vite] (ssr) page reload src/a.ts",
         "9:01:02 AM [tsx] change in ./src/a.ts Restarting...",
         "25:01:02 [vite] (ssr) page reload src/a.ts",
+        # Vite's words inside another line (an app logging what it was asked) are not Vite's line.
+        "user asked for 9:01:02 AM [vite] page reload src/generated/prisma/index.js",
+        "GET /users?q=9:01:02 AM [vite] (ssr) page reload src/a.ts 200 in 3ms",
     ],
 )
 def test_what_is_not_a_server_reload(line: str) -> None:
