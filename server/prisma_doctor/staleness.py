@@ -4,16 +4,21 @@ behind `dev-server-stale` in `check` and the editor (full_check.py), which the r
 - The process that answers for the server (the one of its tree that listens on its port, or the child a watcher
   runs again: tsx watch, `node --watch`, nodemon, ts-node-dev, `nest start --watch`) started after the client was
   generated: it loaded the new one. Not stale.
+- Bun (`bun --watch`, `bun --hot`) runs the app again inside the same process, whose start stays (`--watch` executes
+  itself anew, the same pid), and prints nothing when it does: undecided, whatever else.
 - Vite (and the frameworks on it: SvelteKit, React Router, Remix, Astro, Nuxt) reloads a server module whose file
   changes: its output (`.prisma-doctor/dev-output.log`, written by `prisma-doctor run` or by a repair's restart)
-  shows it (`5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts`), at or after the
-  generation, or that it restarted its server (`[vite] server restarted.`, every module it serves loaded anew).
-  Not stale. The time Vite printed is of the day, the server's local one: it is taken on the day the
-  output was last written, or the day before.
+  shows it (`5:18:22 AM [vite] (ssr) page reload src/generated/prisma/internal/class.ts`, a whole line as Vite's
+  logger writes it, from a server that is Vite's: another's words prove nothing), at or after the generation, or
+  that it restarted its server (`[vite] server restarted.`, every module it serves loaded anew). Not stale, unless
+  the app keeps its PrismaClient on `globalThis` (`client_singleton.py`): the instance made before the reload
+  outlives it, and only a route that uses the new field decides. The time Vite printed is of the day, the server's
+  local one: it is taken on the day the output was last written, or the day before.
 - Vite does not watch `node_modules`: a client there is never reloaded (nor one Vite does not serve, such as a
-  package its config loads). Stale. A client elsewhere that the output does not show reloaded (no output of the
-  server's is recorded, or it shows no reload of the client) may or may not be: undecided, and a route that uses
-  the new field decides (or a restart settles it).
+  package its config loads), and a restart of its server in the same process keeps the package Node loaded. Stale.
+  A client elsewhere that the output does not show reloaded (no output of the server's is recorded, or it shows no
+  reload of the client) may or may not be: undecided, and a route that uses the new field decides (or a restart
+  settles it).
 - Any other server keeps what it loaded at start: Next (the client is an external package, or a `globalThis`
   singleton outlives its hot updates), a plain `node server.js`, a watcher whose child did not run again (tsx
   ignores `node_modules`). Stale.
@@ -32,9 +37,10 @@ from typing import TYPE_CHECKING
 import psutil
 
 from prisma_doctor import project_files
+from prisma_doctor.client_singleton import singleton_file
 from prisma_doctor.logs.reloads import Reload, server_reloads
 from prisma_doctor.logs.stream import read_lines
-from prisma_doctor.repair.devserver_kinds import on_vite
+from prisma_doctor.repair.devserver_kinds import on_vite, restarts_in_place
 from prisma_doctor.state_folder import StateFolder
 
 if TYPE_CHECKING:
@@ -42,6 +48,14 @@ if TYPE_CHECKING:
 
 # How much of the end of a server's output is read for its reloads.
 TAIL_BYTES = 1 << 20
+# Bun runs the app again in the same process (`--watch` starts it anew in place, `--hot` reloads its modules), and
+# prints nothing when it does: neither the process's start nor its output shows whether it loaded the new client.
+_IN_PLACE = {
+    "bun --watch": "Bun's --watch runs the app again in the same process when a file it imports changes (never one in "
+    "node_modules), and neither the process's start nor its output shows whether it did since",
+    "bun --hot": "Bun's --hot reloads the app's modules in the same process, and neither the process's start nor its "
+    "output shows whether it did since",
+}
 # A time printed in whole seconds, against the written output's time: the clocks may differ by that much.
 _SLACK = timedelta(seconds=1)
 
@@ -62,18 +76,40 @@ def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> St
     started = serving_since(server)
     if started is None or started >= generated.timestamp():
         return None
-    reload = _reload_after(server, generated, clients)
-    if reload is not None:
-        return None
+    if restarts_in_place(server.tool):
+        return Stale(False, _IN_PLACE[server.tool])
     if not on_vite(server.tool):
         return Stale(True, "")
+    # (Vite's restart of its server loads the app's modules anew, but not a package, which Node itself keeps.)
     if clients and all("node_modules" in client.parts for client in clients):
         return Stale(True, "Vite does not watch node_modules, where the client is")
+    if _reload_after(server, generated, clients) is not None:
+        search = singleton_file(Path(server.home or server.cwd), clients)
+        if search.file is not None:
+            where = _shown(search.file, Path(server.home or server.cwd))
+            return Stale(
+                False,
+                f"Vite reloaded the client's files since, but {where} keeps its PrismaClient on globalThis, and the "
+                "instance made before the reload outlives it",
+            )
+        if not search.whole:
+            return Stale(
+                False,
+                "Vite reloaded the client's files since, but the app's code is too large to read whether it keeps "
+                "its PrismaClient on globalThis, where the instance made before the reload would outlive it",
+            )
+        return None
     if _output_of(server) is None:
         why = "Vite reloads a changed client it serves, but no output of this server is recorded to show it did"
     else:
         why = "Vite reloads a changed client it serves, but its output shows no reload of it since it was generated"
     return Stale(False, why)
+
+
+def _shown(file: Path, root: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return file.relative_to(root).as_posix()
+    return str(file)
 
 
 def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path]) -> Reload | None:
