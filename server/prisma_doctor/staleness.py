@@ -13,7 +13,9 @@ behind `dev-server-stale` in `check` and the editor (full_check.py), which the r
   that it restarted its server (`[vite] server restarted.`, every module it serves loaded anew). Not stale, unless
   the app keeps its PrismaClient on `globalThis` (`client_singleton.py`): the instance made before the reload
   outlives it, and only a route that uses the new field decides. The time Vite printed is of the day, the server's
-  local one: it is taken on the day the output was last written, or the day before.
+  local one, printed while the process that runs now ran (after the last restart's mark in the record, between its
+  start and the output's last write): it counts when every day of that span it may be from puts it after the
+  generation.
 - Vite does not watch `node_modules`: a client there is never reloaded (nor one Vite does not serve, such as a
   package its config loads), and a restart of its server in the same process keeps the package Node loaded. Stale.
   A client elsewhere that the output does not show reloaded (no output of the server's is recorded, or it shows no
@@ -28,11 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
 
 import psutil
 
@@ -40,11 +41,9 @@ from prisma_doctor import project_files
 from prisma_doctor.client_singleton import singleton_file
 from prisma_doctor.logs.reloads import Reload, server_reloads
 from prisma_doctor.logs.stream import read_lines
+from prisma_doctor.repair.devserver import RESTART_MARK, DevServer, serving_since
 from prisma_doctor.repair.devserver_kinds import on_vite, restarts_in_place
 from prisma_doctor.state_folder import StateFolder
-
-if TYPE_CHECKING:
-    from prisma_doctor.repair.devserver import DevServer
 
 # How much of the end of a server's output is read for its reloads.
 TAIL_BYTES = 1 << 20
@@ -58,6 +57,8 @@ _IN_PLACE = {
 }
 # A time printed in whole seconds, against the written output's time: the clocks may differ by that much.
 _SLACK = timedelta(seconds=1)
+# How many days back a printed time of day is placed, at most: a server older than that decides nothing by it.
+_MAX_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,6 @@ class Stale:
 def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> Stale | None:
     """Whether `server` serves a client older than the one generated at `generated` into the folders `clients`;
     None when it does not, or when its processes cannot be read (no evidence)."""
-    from prisma_doctor.repair.devserver import serving_since
-
     started = serving_since(server)
     if started is None or started >= generated.timestamp():
         return None
@@ -83,7 +82,7 @@ def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> St
     # (Vite's restart of its server loads the app's modules anew, but not a package, which Node itself keeps.)
     if clients and all("node_modules" in client.parts for client in clients):
         return Stale(True, "Vite does not watch node_modules, where the client is")
-    if _reload_after(server, generated, clients) is not None:
+    if _reload_after(server, generated, clients, started) is not None:
         search = singleton_file(Path(server.home or server.cwd), clients)
         if search.file is not None:
             where = _shown(search.file, Path(server.home or server.cwd))
@@ -112,8 +111,9 @@ def _shown(file: Path, root: Path) -> str:
     return str(file)
 
 
-def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path]) -> Reload | None:
-    """The server's last reload of a client file, when its output shows one at or after `generated`."""
+def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path], started: float) -> Reload | None:
+    """The server's last reload of a client file, when its output shows one at or after `generated` (the server's
+    process started at `started`)."""
     output = _output_of(server)
     if output is None or not clients:
         return None
@@ -122,18 +122,42 @@ def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path
     except OSError:
         return None
     folders = [_real(client) for client in clients]
-    last = None
-    for reload in server_reloads(read_lines([data])):
-        if reload.everything or any(_inside(file, server.cwd, folders) for file in reload.files):
-            last = reload
-    if last is None:
+    last = last_reload(read_lines([data]), lambda reload: any(_inside(f, server.cwd, folders) for f in reload.files))
+    if last is None or not printed_since(last.at, generated, started, written):
         return None
-    # The day is not printed: the latest moment at that time of day no later than the output was last written.
+    return last
+
+
+def last_reload(lines: Iterable[str], of_client: Callable[[Reload], bool]) -> Reload | None:
+    """The last reload in a server's recorded output that reloaded everything or `of_client`, printed by the process
+    that runs now: what came before a restart's mark in the record was printed by an older one."""
+    last = None
+    for line in lines:
+        if line.startswith(RESTART_MARK):
+            last = None
+            continue
+        for reload in server_reloads((line,)):
+            if reload.everything or of_client(reload):
+                last = reload
+    return last
+
+
+def printed_since(at: time, generated: datetime, started: float, written: float) -> bool:
+    """Whether a time of day a server printed (its local one) was printed at or after `generated`, knowing it was
+    printed while the server ran: after it `started`, before its output was last `written` (epoch seconds). The day
+    is not printed: every day of that span with that time of day is a moment it may have been printed at, and each
+    must be at or after the generation (a server that ran for days printed `15:00:02` on each of them)."""
     local_written = datetime.fromtimestamp(written).astimezone()
-    at = datetime.combine(local_written.date(), last.at, tzinfo=local_written.tzinfo)
-    if at > local_written + _SLACK:
-        at -= timedelta(days=1)
-    return last if at >= generated.replace(microsecond=0) else None
+    moment = datetime.combine(local_written.date(), at, tzinfo=local_written.tzinfo)
+    if moment > local_written + _SLACK:
+        moment -= timedelta(days=1)
+    earliest = datetime.fromtimestamp(started).astimezone() - _SLACK
+    for _ in range(_MAX_DAYS):
+        if moment - timedelta(days=1) < earliest:
+            # (The time is printed in whole seconds: the generation's own second counts.)
+            return moment >= generated.replace(microsecond=0)
+        moment -= timedelta(days=1)
+    return False
 
 
 def _output_of(server: DevServer) -> Path | None:
