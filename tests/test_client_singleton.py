@@ -69,3 +69,14 @@ def test_a_search_cut_short_says_so(tmp_path: Path) -> None:
     for index in range(client_singleton.MAX_FILES + 1):
         (tmp_path / f"m{index:05}.js").write_text("")
     assert singleton_file(tmp_path) == client_singleton.Search(None, whole=False)
+
+
+def test_a_workspace_package_that_makes_the_client_is_read_too(tmp_path: Path) -> None:
+    app, database = tmp_path / "apps" / "web", tmp_path / "packages" / "db"
+    (app / "src").mkdir(parents=True)
+    (app / "src" / "page.ts").write_text("import { prisma } from '@repo/db';\n")
+    (database / "src" / "generated" / "prisma").mkdir(parents=True)
+    (database / "package.json").write_text('{"name": "@repo/db"}')
+    (database / "src" / "client.ts").write_text(GUIDE.replace("@prisma/client", "./generated/prisma/client"))
+    found = singleton_file(app, [database / "src" / "generated" / "prisma"])
+    assert found == client_singleton.Search(database / "src" / "client.ts")

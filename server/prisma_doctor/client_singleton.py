@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prisma_doctor import project_files
+from prisma_doctor.common_folders import is_common_folder
 
 # The files of the app's code that may hold a client.
 _SOURCE_SUFFIXES = frozenset(
@@ -77,22 +78,49 @@ class Search:
 
 
 def singleton_file(folder: Path, clients: Sequence[Path] = ()) -> Search:
-    """The first of the app's source files under `folder` that keeps a PrismaClient on the global object; the
-    generated clients' folders `clients` are not the app's code."""
-    read = listed = 0
+    """The first of the app's source files that keeps a PrismaClient on the global object: under `folder`, then
+    under the package of each generated client outside it and outside node_modules (a workspace's `packages/db`,
+    where the singleton lives beside the client it makes); the clients' own folders are not the app's code."""
     skipped = {os.path.realpath(client) for client in clients}
+    roots = [folder]
+    for client in clients:
+        package = _package_of(client)
+        if package is not None and not any(package == r or r in package.parents for r in roots):
+            roots.append(package)
+    counts = [0, 0]  # files read, names listed
+    for root in roots:
+        found = _search(root, skipped, counts)
+        if found.file is not None or not found.whole:
+            return found
+    return Search(None)
+
+
+def _package_of(client: Path) -> Path | None:
+    """The folder of the package a generated client outside node_modules belongs to: its nearest with a
+    package.json."""
+    if "node_modules" in client.parts:
+        return None
+    for parent in list(client.parents)[:MAX_DEPTH]:
+        if is_common_folder(parent):
+            return None  # (a home folder's stray package.json makes no package of everything under it)
+        if (parent / "package.json").is_file():
+            return parent
+    return None
+
+
+def _search(folder: Path, skipped: set[str], counts: list[int]) -> Search:
     for root, folders, files in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts)
         kept = (f for f in folders if f not in _SKIPPED and os.path.realpath(Path(root) / f) not in skipped)
         folders[:] = [] if depth >= MAX_DEPTH else sorted(kept)
-        listed += len(folders) + len(files)
-        if listed > MAX_NAMES:
+        counts[1] += len(folders) + len(files)
+        if counts[1] > MAX_NAMES:
             return Search(None, whole=False)
         for name in sorted(files):
             if os.path.splitext(name)[1] not in _SOURCE_SUFFIXES:
                 continue
-            read += 1
-            if read > MAX_FILES:
+            counts[0] += 1
+            if counts[0] > MAX_FILES:
                 return Search(None, whole=False)
             path = Path(root) / name
             try:
