@@ -21,9 +21,12 @@ behind `dev-server-stale` in `check` and the editor (full_check.py), which the r
   A client elsewhere that the output does not show reloaded (no output of the server's is recorded, or it shows no
   reload of the client) may or may not be: undecided, and a route that uses the new field decides (or a restart
   settles it).
-- Any other server keeps what it loaded at start: Next (the client is an external package, or a `globalThis`
-  singleton outlives its hot updates), a plain `node server.js`, a watcher whose child did not run again (tsx
-  ignores `node_modules`). Stale.
+- Next keeps a client in `node_modules` (an external package) as it loaded it: stale. One generated elsewhere it
+  bundles, and rebuilds when it changes (a real `next dev` then serves the new one): stale only when the app keeps
+  its PrismaClient on `globalThis` (`client_singleton.py`), whose instance outlives the rebuild; else undecided,
+  as Next prints nothing that shows the rebuild.
+- Any other server keeps what it loaded at start: a plain `node server.js`, a watcher whose child did not run again
+  (tsx ignores `node_modules`). Stale.
 """
 
 from __future__ import annotations
@@ -77,10 +80,13 @@ def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> St
         return None
     if restarts_in_place(server.tool):
         return Stale(False, _IN_PLACE[server.tool])
+    in_packages = bool(clients) and all("node_modules" in client.parts for client in clients)
+    if server.tool == "next" and clients and not in_packages:
+        return _bundled_by_next(server, clients)
     if not on_vite(server.tool):
         return Stale(True, "")
     # (Vite's restart of its server loads the app's modules anew, but not a package, which Node itself keeps.)
-    if clients and all("node_modules" in client.parts for client in clients):
+    if in_packages:
         return Stale(True, "Vite does not watch node_modules, where the client is")
     if _reload_after(server, generated, clients, started) is not None:
         search = singleton_file(Path(server.home or server.cwd), clients)
@@ -103,6 +109,28 @@ def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> St
     else:
         why = "Vite reloads a changed client it serves, but its output shows no reload of it since it was generated"
     return Stale(False, why)
+
+
+def _bundled_by_next(server: DevServer, clients: Sequence[Path]) -> Stale:
+    """Next bundles a client generated outside node_modules into the app, and rebuilds it when it changes; the
+    modules that use it run again, and only an instance kept on globalThis outlives that."""
+    folder = Path(server.home or server.cwd)
+    search = singleton_file(folder, clients)
+    if search.file is not None:
+        return Stale(
+            True,
+            f"{_shown(search.file, folder)} keeps its PrismaClient on globalThis, which Next's rebuild "
+            "of the client does not replace",
+        )
+    if not search.whole:
+        why = "the app's code is too large to read whether a PrismaClient on globalThis would outlive that"
+    else:
+        why = "no PrismaClient kept on globalThis, which would outlive that, is in the app's code"
+    return Stale(
+        False,
+        f"Next rebuilds a client it bundles from outside node_modules when it changes, and {why}; "
+        "Next prints nothing that shows it rebuilt it",
+    )
 
 
 def _shown(file: Path, root: Path) -> str:
