@@ -27,7 +27,8 @@ if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma
         "import { PrismaClient } from './generated/prisma/client';\nglobalThis.prisma ??= new PrismaClient();\n",
         "import { PrismaClient } from '@prisma/client';\nexport const db = new PrismaClient();\n"
         "if (import.meta.env.DEV) (globalThis as any).db = db;\n",
-        "import { PrismaClient } from '@prisma/client';\nconst g = global;\ng['prisma'] = new PrismaClient();\n",
+        "import { PrismaClient } from '@prisma/client';\nconst g = global;\n"
+        "export const prisma = g['prisma'] || new PrismaClient();\ng['prisma'] = prisma;\n",
     ],
 )
 def test_a_client_kept_on_the_global_object(text: str) -> None:
@@ -42,6 +43,9 @@ def test_a_client_kept_on_the_global_object(text: str) -> None:
         # The global object read or compared, not written.
         "import { PrismaClient } from '@prisma/client';\nif (globalThis.prisma === undefined) console.log('none');\n"
         "export const prisma = new PrismaClient();\n",
+        # Written there but never read back: each load makes a new client.
+        "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n"
+        "globalThis.prisma = prisma;\n",
         # Something else kept globally, in a module with no client.
         "const globalForCache = globalThis as unknown as { cache: Map<string, string> };\n"
         "globalForCache.cache = new Map();\n",

@@ -58,10 +58,10 @@ MAX_DEPTH = 12
 _DECLARED = re.compile(r"^\s{0,40}(?:export\s{1,4})?(?:const|let|var)\s{1,4}(?P<name>[A-Za-z_$][\w$]{0,80})\b")
 _GLOBAL_VALUE = re.compile(r"=\s{0,4}\(?\s{0,4}(?:globalThis|global)\b")
 # A value stored on the global object, or on a name for it: `globalForPrisma.prisma = prisma`, `global.prisma ??= ...`,
-# `globalThis['prisma'] = ...`. Not a comparison (`==`, `===`).
+# `globalThis['prisma'] = ...`. Not a comparison (`==`, `===`). Kept only when it is read back as well (`_kept`).
 _STORE = re.compile(
     r"(?:^|[^\w$.])(?P<holder>[A-Za-z_$][\w$]{0,80})\s{0,4}"
-    r"(?:\.[A-Za-z_$][\w$]{0,80}|\[\s{0,4}['\"`][\w$]{1,80}['\"`]\s{0,4}\])\s{0,4}(?:\?\?|\|\|)?=(?!=)"
+    r"(?P<member>\.[A-Za-z_$][\w$]{0,80}|\[\s{0,4}['\"`][\w$]{1,80}['\"`]\s{0,4}\])\s{0,4}(?P<read>\?\?|\|\|)?=(?!=)"
 )
 # The same stored through a cast, past its closing parenthesis: `(globalThis as any).prisma = prisma`.
 _CASTS = ("(globalThis as ", "(global as ")
@@ -145,9 +145,17 @@ def holds_client_globally(text: str) -> bool:
     for line in text.splitlines():
         if "=" not in line or len(line) > _MAX_LINE:
             continue
-        if _cast_store(line) or any(m.group("holder") in holders for m in _STORE.finditer(line)):
+        if _cast_store(line) or any(_kept(m, holders, text) for m in _STORE.finditer(line)):
             return True
     return False
+
+
+def _kept(store: re.Match[str], holders: set[str], text: str) -> bool:
+    """Whether a store on the global object is read back too (`x ??= ...`, or `x` named elsewhere: `x ?? new
+    PrismaClient()`): a value only written there is made anew at each load."""
+    if store.group("holder") not in holders:
+        return False
+    return store.group("read") is not None or text.count(store.group("holder") + store.group("member")) >= 2
 
 
 def _cast_store(line: str) -> bool:
