@@ -32,6 +32,9 @@ P = "/home/u/app/node_modules"
         (["node", f"{P}/.bin/../vite/bin/vite.js", "dev"], "vite"),
         (["node", "--watch", "server.js"], "node --watch"),
         (["node", "--watch-path=src", "src/server.js"], "node --watch"),
+        # Bun runs the app again in its own process: with `--watch` anew, with `--hot` its modules.
+        (["/home/u/.bun/bin/bun", "--watch", "server.ts"], "bun --watch"),
+        (["bun", "--hot", "src/index.ts"], "bun --hot"),
         (["node", f"{P}/nodemon/bin/nodemon.js", "server.js"], "nodemon"),
         (["node", f"{P}/ts-node-dev/lib/bin.js", "--respawn", "src/index.ts"], "ts-node-dev"),
         (["bun", f"{P}/.bin/vite", "dev"], "vite"),

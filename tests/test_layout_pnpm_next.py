@@ -97,7 +97,11 @@ def test_generate_while_the_server_runs_is_found_stale_and_restart_dev_serves_it
 
     code, report = check_json(app)
     assert code == 1 and codes(report) == {"dev-server-stale"}, report
-    assert [fix["id"] for fix in finding(report, "dev-server-stale")["fixes"]] == ["restart-dev-server"]
+    stale = finding(report, "dev-server-stale")
+    assert [fix["id"] for fix in stale["fixes"]] == ["restart-dev-server"]
+    # Next rebuilt the client it bundles, but the singleton's instance outlives that: decided, and why is said.
+    assert stale["data"]["decided"] is True, stale
+    assert "src/lib/prisma.ts keeps its PrismaClient on globalThis" in stale["message"]
 
     plan = plan_of(app, "restart-dev")
     assert [line for line in plan["stop"] if f"pid {server.process.pid}: " in line], plan
@@ -110,6 +114,30 @@ def test_generate_while_the_server_runs_is_found_stale_and_restart_dev_serves_it
     (restarted,) = result["devServers"]
     assert restarted["answered"] and restarted["port"] == server.port
     assert [u.get("nickname") for u in layout.users(server)] == ["countess", None]
+
+
+def test_without_a_globalthis_singleton_next_serves_the_new_client_so_its_start_decides_nothing(
+    app: Path, start_server: Callable[[], PnpmDev]
+) -> None:
+    # The client made at each evaluation of its module, as many apps do: no instance outlives Next's rebuild.
+    plain = layout.PRISMA_MODULE.split("const globalForPrisma")[0] + (
+        "export const prisma = new PrismaClient({\n"
+        '  adapter: new PrismaLibSql({ url: process.env.DATABASE_URL ?? "file:./dev.db" }),\n});\n'
+    )
+    (app / "src" / "lib" / "prisma.ts").write_text(plain)
+    server = start_server()
+    layout.add_nickname(app, migrated=True)
+    assert server.wait_for_status(500) == 500
+    layout.generate(app)
+    # Turbopack rebuilt the client it bundles from src/generated: the page answers with the new field.
+    assert server.wait_for_status(200, timeout=30) == 200, server.output
+    assert [u.get("nickname") for u in layout.users(server)] == ["countess", None]
+
+    code, report = check_json(app)
+    # Next prints nothing that shows it, and its process is older than the client: it may be stale, not "is".
+    stale = finding(report, "dev-server-stale")
+    assert code == 1 and stale["data"]["decided"] is False, report
+    assert "may be stale; what decides: request a route that uses the new field" in stale["message"]
 
 
 def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothing(

@@ -111,6 +111,8 @@ def test_generate_in_packages_db_under_the_running_app_is_stale_and_restart_dev_
     assert code == 1, report
     stale = finding(report, "dev-server-stale")
     assert stale["data"]["cwd"] == str(web) and [f["id"] for f in stale["fixes"]] == ["restart-dev-server"], stale
+    # The singleton beside the client in packages/db keeps the old instance: decided.
+    assert stale["data"]["decided"] is True and "keeps its PrismaClient on globalThis" in stale["message"], stale
 
     code, result = repair_json("restart-dev", mono, restarted=restarted_groups, env=single.environment())
 

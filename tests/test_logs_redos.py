@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 import prisma_doctor.catalogue
+import prisma_doctor.client_singleton
 import prisma_doctor.diagnosis
 import prisma_doctor.logs
 from prisma_doctor.logs.recognize import LogReader, Recognizer, recognize
@@ -35,8 +36,9 @@ from tests.regex_inputs import adversarial_lines, adversarial_pairs
 from tests.regex_steps import StepCounter, TooManySteps
 
 READER_PACKAGES = (prisma_doctor.logs, prisma_doctor.diagnosis)
-# Modules of their own that the readers use: the catalogue's message shapes.
-READER_MODULES = (prisma_doctor.catalogue,)
+# Modules of their own that the readers use: the catalogue's message shapes; and the reader of the app's source that
+# `staleness.py` runs on every check (its client singleton).
+READER_MODULES = (prisma_doctor.catalogue, prisma_doctor.client_singleton)
 # The two lengths of each line: a quadratic pattern's steps at the second are ~16 times those at the first.
 SHORT, LONG = 120, 480
 # A linear search's steps at `LONG` are at most ~4.7 times those at `SHORT` (the same constant start-up, four times

@@ -7,6 +7,11 @@
 - Vite with the client in node_modules (which it never watches), and tsx watch (which ignores node_modules): the app
   still rejects the new field: stale, decided.
 - A tsx watch worker that listens nowhere: stale until tsx runs its child again, then not.
+- Vite's reload words are evidence only as Vite's own line, from a Vite server, printed after the generation: an app
+  that logs what a user asked it to say proves nothing.
+- A `globalThis` singleton keeps the PrismaClient made before Vite reloaded the client: the app still answers with the
+  old one, so a reload decides nothing.
+- Bun's `--watch` runs the app again in the same process (same pid, same start) and prints nothing: undecided.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import urllib.parse
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,17 @@ import pytest
 
 from prisma_doctor.logs.stream import strip_ansi
 from tests.helpers import doctor
-from tests.watch_servers import NpmRunDev, add_nickname, generate, project_copy, run_by_doctor, vite_ssr_copy
+from tests.npm_cache import bun_command
+from tests.watch_servers import (
+    ENTRIES,
+    SSR_CONFIG,
+    NpmRunDev,
+    add_nickname,
+    generate,
+    project_copy,
+    run_by_doctor,
+    vite_ssr_copy,
+)
 
 pytestmark = pytest.mark.node
 
@@ -121,3 +138,153 @@ def test_a_watcher_whose_child_ran_again_is_not_stale(watch_template: Path, tmp_
         assert [p for p in problems if not p.startswith("db-differs:")] == [], problems
     finally:
         server.stop()
+
+
+# Logs, on a line of its own, what a request asks it to say (`?say=...`): the words are the user's, not the tool's.
+SAY = "const say = (req) => { const w = new URL(req.url, 'http://x').searchParams.get('say'); if (w) console.log(w); };"
+# Vite's way of saying the time of day, in the en-US locale.
+CLOCK = "%-I:%M:%S %p"
+
+
+def said(server: NpmRunDev, words: str) -> None:
+    server.get("/users?" + urllib.parse.urlencode({"say": words}))
+
+
+@pytest.mark.parametrize("tool", ["tsx", "vite"])
+def test_vites_reload_words_count_only_as_vites_own_line_after_the_generation(
+    watch_template: Path, tmp_path: Path, tool: str
+) -> None:
+    if tool == "tsx":
+        project = project_copy(watch_template, tmp_path / "app", "tsx")
+        (project / "server.js").write_text(
+            SAY
+            + ENTRIES["server.js"]
+            .replace("http.createServer(app(", "const users = (app(")
+            .replace("])).listen(", "]));\nhttp.createServer((req, res) => { say(req); users(req, res); }).listen(")
+        )
+        client_file = "node_modules/.prisma/client/index.js"
+    else:
+        # Vite's SSR, told not to watch the generated client: it keeps the old one, and prints no reload of it.
+        project = vite_ssr_copy(watch_template, tmp_path / "app")
+        config = SSR_CONFIG.replace(
+            "strictPort: true,", "strictPort: true, watch: { ignored: ['**/src/generated/**'] },"
+        )
+        config = config.replace(
+            "server.middlewares.use(answering(",
+            "server.middlewares.use((req, res, next) => { say(req); next(); });\n    server.middlewares.use(answering(",
+        )
+        (project / "vite.config.mjs").write_text(config.replace("export default", SAY + "\nexport default", 1))
+        client_file = "src/generated/prisma/client.ts"
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log")
+    terminal = tmp_path / "terminal.log"
+    with run_by_doctor(server, terminal):
+        assert server.wait_for_status(200, timeout=60) == 200, terminal.read_text()
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, "the old client rejects the new field"
+        before = datetime.now() - timedelta(minutes=1)
+        generate(project)
+        time.sleep(2)  # what a watcher would have done by now
+        assert server.users().status == 500, "the server still runs the old client"
+        reload = f"[vite] (ssr) page reload {client_file}"
+        if tool == "tsx":
+            # The very line Vite prints, after the generation, but from a server that is not Vite.
+            said(server, f"{datetime.now().strftime(CLOCK)} {reload}")
+        else:
+            # Vite's line, with a time before the generation; then its words, with a time after, inside a line.
+            said(server, f"{before.strftime(CLOCK)} {reload}")
+            said(server, f"user asked for {datetime.now().strftime(CLOCK)} {reload}")
+        time.sleep(0.5)  # (`run` records the output as it comes)
+        assert reload in strip_ansi((project / ".prisma-doctor" / "dev-output.log").read_text())
+
+        code, stale, _ = stale_servers(project, server)
+
+    (finding,) = stale
+    assert code == 1 and finding["data"]["tool"] == tool, finding
+    if tool == "tsx":
+        assert finding["data"]["decided"] is True and "still uses the one it loaded at start" in finding["message"]
+    else:
+        assert finding["data"]["decided"] is False, finding
+        assert "its output shows no reload of it since it was generated" in finding["message"]
+
+
+# The singleton Prisma's and Next's guides advise, in a module of its own that the route imports.
+SINGLETON = """
+import { PrismaClient } from './generated/prisma/client';
+import { PrismaLibSQL } from '@prisma/adapter-libsql';
+const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
+export const prisma =
+  globalForPrisma.prisma ?? new PrismaClient({ adapter: new PrismaLibSQL({ url: 'file:./dev.db' }) });
+if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
+"""
+SINGLETON_USERS = """
+import { prisma } from './lib/db';
+export async function users() {
+  const select = Object.fromEntries(['id', 'name'].map((f) => [f, true]));
+  return prisma.user.findMany({ select });
+}
+"""
+
+
+def test_a_reload_decides_nothing_where_a_globalthis_singleton_keeps_the_old_client(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = vite_ssr_copy(watch_template, tmp_path / "app")
+    (project / "src" / "lib").mkdir()
+    (project / "src" / "lib" / "db.ts").write_text(SINGLETON.replace("./generated", "../generated"))
+    (project / "src" / "users.ts").write_text(SINGLETON_USERS)
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log")
+    terminal = tmp_path / "terminal.log"
+    record = project / ".prisma-doctor" / "dev-output.log"
+    with run_by_doctor(server, terminal):
+        assert server.wait_for_status(200, timeout=60) == 200, terminal.read_text()
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, "the old client rejects the new field"
+        generate(project)
+        deadline = time.monotonic() + 20
+        while "(ssr) page reload src/generated/prisma/" not in strip_ansi(record.read_text()):
+            assert time.monotonic() < deadline, record.read_text()
+            time.sleep(0.3)
+        # Vite reloaded the client's modules and the singleton's, which took the old instance back from globalThis.
+        assert server.wait_for_status(200, timeout=5) == 500, "the singleton's old PrismaClient still answers"
+
+        code, stale, _ = stale_servers(project, server)
+
+    (finding,) = stale
+    assert code == 1 and finding["data"]["decided"] is False, finding
+    assert "src/lib/db.ts keeps its PrismaClient on globalThis" in finding["message"]
+    assert "may be stale; what decides: request a route that uses the new field" in finding["message"]
+
+
+def test_bun_watch_runs_the_app_again_in_the_same_process_so_its_start_decides_nothing(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    package = json.loads((project / "package.json").read_text())
+    package["scripts"]["dev"] = f"{bun_command()[0]} --watch server.js"
+    (project / "package.json").write_text(json.dumps(package))
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log")
+    with in_a_terminal(server):
+        schema = project / "prisma" / "schema.prisma"
+        schema.write_text(schema.read_text().replace("  name String\n", "  name String\n  nickname String?\n"))
+        generate(project)
+        # Bun does not watch node_modules: the app still runs the old client, but nothing the doctor reads shows it.
+        _, stale, _ = stale_servers(project, server)
+        (finding,) = stale
+        assert finding["data"]["tool"] == "bun --watch" and finding["data"]["decided"] is False, finding
+        pid, started = finding["data"]["pid"], finding["data"]["startedAt"]
+
+        # A change to the app's own code: Bun runs it again, in the same process, which loads the new client.
+        entry = project / "server.js"
+        entry.write_text(entry.read_text().replace("['id', 'name']", "['id', 'name', 'nickname']"))
+        assert server.wait_for_status(200) == 200 and '"nickname":"countess"' in server.users().body
+
+        _, stale, _ = stale_servers(project, server)
+
+    # The same process, started when it was: its start cannot say the app now runs the new client.
+    (finding,) = stale
+    # (The start is read from the boot clock against the time of day: two readings differ by a tick or so.)
+    moved = abs(datetime.fromisoformat(finding["data"]["startedAt"]) - datetime.fromisoformat(started))
+    assert finding["data"]["pid"] == pid and moved < timedelta(seconds=1), (finding, started)
+    assert finding["data"]["decided"] is False, finding
+    assert "Bun's --watch runs the app again in the same process" in finding["message"]
+    assert "may be stale; what decides: request a route that uses the new field" in finding["message"]

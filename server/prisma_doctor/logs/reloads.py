@@ -6,7 +6,8 @@ the server's locale: `5:18:22 AM`, `17:18:22`). A reload of the server's modules
 one module graph serves both sides); `(client)` is the browser's, which holds no Prisma client. `page reload` names
 one file (then perhaps why, in parentheses), `hmr update` one or more (`/src/a.ts, /src/b.ts`), as paths from Vite's
 root; a repeated line ends in its count (`(x2)`). `server restarted.` (after its config changed) means every module
-it serves is loaded anew.
+it serves is loaded anew. Only a whole line counts, from its start as the logger writes it (its colours stripped):
+words that merely contain such a line (a request log naming a URL) are someone else's.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from datetime import time
 
 # The line up to what Vite says it did; what follows (the files, a reason, a count) is read as text (`_said`): a
-# pattern that ran on to the line's end would try every place the files could end.
+# pattern that ran on to the line's end would try every place the files could end. Anchored at the line's start, as
+# Vite's logger begins it: the same words inside another line (an app logging what a user asked for) are not Vite's.
 _RELOAD = re.compile(
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2}) ?(?:(?P<half>[AaPp])\.? ?[Mm]\.?)? {1,4}\[vite\] {1,4}"
+    r" {0,8}(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2}) ?(?:(?P<half>[AaPp])\.? ?[Mm]\.?)?"
+    r" {1,4}\[vite\] {1,4}"
     r"(?:\((?P<environment>[\w-]{1,40})\) {1,4})?(?P<what>page reload |hmr update |server restarted\.)"
 )
 # The files a reload names, at most (an `hmr update` lists each): a longer rest is no such line.
@@ -41,7 +44,7 @@ def server_reloads(lines: Iterable[str]) -> Iterator[Reload]:
     for line in lines:
         if "[vite]" not in line:
             continue
-        match = _RELOAD.search(line)
+        match = _RELOAD.match(line)
         if match is None or match.group("environment") == "client":
             continue
         hour = int(match.group("hour"))

@@ -471,10 +471,14 @@ class Restarted:
     tool: str = ""  # what serves, as the server it replaces was told (devserver_kinds)
 
 
+# How the line a restart adds to a server's recorded output begins.
+RESTART_MARK = "--- prisma-doctor restarted: "
+
+
 def restart_marker(command: str, cwd: str) -> bytes:
     """The line a server's recorded output gets where it was started again (by a repair, or by `run` for one): what
     came before it is the old process's (`logs.recognize` reads it as a restart), and what follows, the new one's."""
-    return f"\n--- prisma-doctor restarted: {command} (in {cwd})\n".encode()
+    return f"\n{RESTART_MARK}{command} (in {cwd})\n".encode()
 
 
 # How long a server started again is waited for until it answers: a first start through a cold cache, on a busy machine.
@@ -625,7 +629,7 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
             tail = handle.read(20000).decode("utf-8", "replace")
     except OSError:
         return None
-    last_run = tail.rsplit("--- prisma-doctor restarted", 1)[-1]
+    last_run = tail.rsplit(RESTART_MARK, 1)[-1]
     found = _URL.findall(last_run)
     return int(found[-1]) if found else None
 

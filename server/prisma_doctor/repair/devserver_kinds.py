@@ -1,5 +1,5 @@
 """Which command lines run a dev server: `next dev`, Vite and the frameworks on it, `nest start --watch`, `tsx
-watch`, `node --watch`, nodemon, ts-node-dev.
+watch`, `node --watch` (and `bun --watch`, `bun --hot`), nodemon, ts-node-dev.
 
 Told by the argv of the process, not its name: a runtime (`node`, `bun`, `deno`), its own flags, then the script it
 runs, which is a package's bin file (`node_modules/.bin/vite`, `node_modules/vite/bin/vite.js`,
@@ -74,7 +74,17 @@ _ON_VITE = frozenset({"vite", "react-router", "remix", "astro", "nuxt"})
 
 def reruns_child(tool: str) -> bool:
     """Whether the dev server `tool` (as `dev_server_tool` names it) runs the app as a child it starts again."""
-    return tool in _RERUN_CHILD or tool.endswith(" --watch")
+    return tool in _RERUN_CHILD or (tool.endswith(" --watch") and not restarts_in_place(tool))
+
+
+# The dev servers that run the app again in their own process, which keeps its start: Bun's `--watch` (it executes
+# itself anew, the same pid) and `--hot` (it reloads the modules).
+_IN_PLACE = frozenset({"bun --watch", "bun --hot"})
+
+
+def restarts_in_place(tool: str) -> bool:
+    """Whether the dev server `tool` runs the app again inside the same process, whose start then says nothing."""
+    return tool in _IN_PLACE
 
 
 def on_vite(tool: str) -> bool:
@@ -107,6 +117,8 @@ def dev_server_tool(cmdline: Sequence[str]) -> str | None:
     flags = args[1:start]
     if start > 0 and any(flag == "--watch" or flag.startswith("--watch-path") for flag in flags):
         return f"{program_stem(args[0])} --watch"
+    if start > 0 and program_stem(args[0]) == "bun" and "--hot" in flags:
+        return "bun --hot"
     return None
 
 
