@@ -27,6 +27,7 @@ from pathlib import Path
 
 from prisma_doctor.json_values import is_object
 from prisma_doctor.masking import mask_url
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.project_files import read_text_if_any
 from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.registry import Registries, manager_says, registries, unreachable
@@ -145,7 +146,7 @@ def _npm_absent(root: Path, text: str) -> list[Locked] | None:
     for key, entry in packages.items():
         if not key or not is_object(entry) or entry.get("link") or entry.get("optional"):
             continue  # the root itself, a workspace link, a platform's optional package
-        if "node_modules/" not in key or (root / key).exists():
+        if "node_modules/" not in key or _whole(root / key):
             continue
         name = key.rsplit("node_modules/", 1)[1]
         version, integrity, resolved = (entry.get(k) for k in ("version", "integrity", "resolved"))
@@ -179,11 +180,19 @@ def _pnpm_absent(root: Path, text: str) -> list[Locked]:
         if re.search(r"^    (os|cpu|libc):", body, re.M):
             continue  # a platform's package: pnpm installs only this platform's, and skips the others
         folder = f"{name.replace('/', '+')}@{version}"
-        if any(entry == folder or entry.startswith(f"{folder}_") for entry in present):
+        copies = [entry for entry in present if entry == folder or entry.startswith(f"{folder}_")]
+        if any(_whole(root / "node_modules" / ".pnpm" / copy / "node_modules" / name) for copy in copies):
             continue
         integrity = _PNPM_INTEGRITY.search(body)
         absent.append(Locked(name, version, integrity.group(1) if integrity else ""))
     return absent
+
+
+def _whole(folder: Path) -> bool:
+    """Whether an installed package's folder is whole: its package.json names a version. An empty folder (an install
+    that did not finish) is installed again, so the install must have the package."""
+    version = (read_package_json(folder) or {}).get("version")
+    return isinstance(version, str) and bool(version)
 
 
 def not_cached(manager: PackageManager, packages: list[Locked], found: Registries) -> list[Locked] | None:

@@ -1,0 +1,79 @@
+"""The checks that decide, before a repair changes anything, whether its install can succeed: a package folder an
+install left unfinished is no installed package; a package manager that is not here refuses the repair that needs it
+(bun, told by its text lock file `bun.lock`); pnpm, run by a repair, never switches itself to another version.
+
+Real npm (with a cache of the test's own) and real pnpm (the tests' pinned one); a registry on a port where nothing
+listens, so that nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.installed import missing_packages, package_findings
+from prisma_doctor.repair.plan import build_plan
+from tests.dev_server import free_port
+from tests.helpers import repair_json, step
+from tests.repair_fixtures import npm_cache_copy, repair_environment
+
+pytestmark = pytest.mark.node
+
+
+def _unfinished(client: Path, how: str) -> None:
+    """`@prisma/client` as an install that did not finish leaves it."""
+    if how == "empty folder":
+        shutil.rmtree(client)
+        client.mkdir()
+    elif how == "no package.json":
+        (client / "package.json").unlink()
+    else:
+        package = json.loads((client / "package.json").read_text())
+        del package["version"]
+        (client / "package.json").write_text(json.dumps(package))
+
+
+@pytest.mark.parametrize("how", ["empty folder", "no package.json", "package.json without a version"])
+def test_an_unfinished_client_folder_is_no_installed_client_and_the_reset_plans_its_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    env = npm_cache_copy(tmp_path)
+    project = tmp_path / "project"
+    _unfinished(project / "node_modules" / "@prisma" / "client", how)
+    url = f"http://127.0.0.1:{free_port()}/"
+    (project / ".npmrc").write_text(f"registry={url}\nfetch-retries=0\n")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    assert missing_packages(project) == ["@prisma/client"]
+    (found,) = package_findings(project, project / "prisma", [project / "node_modules" / ".prisma" / "client"], None)
+    assert found.code == "prisma-packages-missing"
+    # A folder without package.json is no package to Node: it looks on, and finds none.
+    if how == "package.json without a version":
+        assert found.data["incomplete"] == ["@prisma/client"]
+        assert "`@prisma/client` is installed incompletely" in found.message, found.message
+    # The install must download it again: the registry is down, npm's cache holds it, so it runs offline.
+    plan = build_plan(project, "reset")
+    assert plan.refusals == []
+    assert any("but npm's cache holds every package the install needs (@prisma/client@6.17.1)" in n for n in plan.notes)
+    (reinstall,) = [s for s in plan.steps if s.name == "reinstall"]
+    assert "install --offline (in " in reinstall.preview()[1]
+
+
+def test_a_reset_installs_an_emptied_client_again_with_the_registry_down(
+    tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    env = npm_cache_copy(tmp_path)
+    project = tmp_path / "project"
+    _unfinished(project / "node_modules" / "@prisma" / "client", "empty folder")
+    (project / ".npmrc").write_text(f"registry=http://127.0.0.1:{free_port()}/\nfetch-retries=0\n")
+
+    code, result = repair_json("reset", project, restarted=restarted_groups, env={**repair_environment(), **env})
+
+    assert code == 0, result
+    assert step(result, "reinstall")["status"] == "done"
+    assert json.loads((project / "node_modules" / "@prisma" / "client" / "package.json").read_text())["version"]
+    assert result["after"]["state"] == "in-sync"
