@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.installed import missing_packages, package_findings
+from prisma_doctor.repair.package_manager import detect
 from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import free_port
-from tests.helpers import repair_json, step
+from tests.helpers import repair_json, step, tree_contents
 from tests.repair_fixtures import npm_cache_copy, repair_environment
 
 pytestmark = pytest.mark.node
@@ -77,3 +78,35 @@ def test_a_reset_installs_an_emptied_client_again_with_the_registry_down(
     assert step(result, "reinstall")["status"] == "done"
     assert json.loads((project / "node_modules" / "@prisma" / "client" / "package.json").read_text())["version"]
     assert result["after"]["state"] == "in-sync"
+
+
+def test_a_bun_lock_makes_bun_the_manager_and_without_bun_the_reset_refuses_before_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = npm_cache_copy(tmp_path)
+    project = tmp_path / "project"
+    # Bun 1.2's text lock file, in place of npm's.
+    (project / "package-lock.json").unlink()
+    (project / "bun.lock").write_text('{\n  "lockfileVersion": 1,\n  "workspaces": {},\n  "packages": {},\n}\n')
+    shutil.rmtree(project / "node_modules" / "@prisma" / "client")
+    # node alone on the PATH (the project's own Prisma runs with it); no bun.
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    node = shutil.which("node")
+    assert node is not None
+    (bin_folder / "node").symlink_to(node)
+    monkeypatch.setenv("PATH", str(bin_folder))
+    monkeypatch.setenv("npm_config_registry", f"http://127.0.0.1:{free_port()}/")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    before = tree_contents(project / "node_modules")
+
+    assert detect(project).name == "bun"
+    plan = build_plan(project, "reset")
+
+    assert plan.refusals == [
+        f"the project's package manager is bun (its `packageManager` field or lock file in {project}) and `bun` is "
+        "not on the PATH here, so @prisma/client cannot be installed again: install bun (or run `bun install` where "
+        "it is), then the repair"
+    ], plan.refusals
+    assert tree_contents(project / "node_modules") == before

@@ -29,7 +29,7 @@ from prisma_doctor.json_values import is_object
 from prisma_doctor.masking import mask_url
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.project_files import read_text_if_any
-from prisma_doctor.repair.package_manager import PackageManager
+from prisma_doctor.repair.package_manager import LOCK_FILES, PackageManager
 from prisma_doctor.repair.registry import Registries, manager_says, registries, unreachable
 
 
@@ -111,7 +111,11 @@ def _listed(packages: list[Locked]) -> str:
 
 
 def _no_lock(manager: PackageManager) -> str:
-    return f"{manager.workspace_root} has no lock file, so {manager.name} must ask the registry what to install"
+    root = manager.workspace_root
+    lock = next((name for name, owner in LOCK_FILES if owner == manager.name and (root / name).is_file()), None)
+    if lock is not None:  # yarn's and bun's lock files are not read
+        return f"what {manager.name} must download is not read here from its {lock}"
+    return f"{root} has no lock file, so {manager.name} must ask the registry what to install"
 
 
 def _then(manager: PackageManager) -> str:

@@ -63,6 +63,10 @@ class PackageManager:
         cache holds what it needs (`install_reach.py`), so that no request waits on the network."""
         return _program(INSTALL[self.name]) + (["--offline"] if offline and self.name in ("npm", "pnpm") else [])
 
+    def installed(self) -> bool:
+        """Whether the package manager's own program is here to install with (on the PATH)."""
+        return shutil.which(INSTALL[self.name][0]) is not None
+
 
 def program(name: str) -> list[str]:
     """A package manager's own program (`npm`), as subprocess finds it."""
