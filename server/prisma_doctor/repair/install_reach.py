@@ -63,6 +63,13 @@ def install_reach(manager: PackageManager, missing: list[str]) -> InstallReach:
         return InstallReach()  # only links are gone: the install makes them from what is there
     names = [locked.name for locked in needed] if needed else missing
     found = registries(manager, names)
+    if found.unreadable is not None:
+        # Guessing the default registry could send the install where the user's config does not: refused instead.
+        return InstallReach(
+            refusal=f"{manager.name}'s config in {manager.workspace_root} cannot be read ({found.unreadable}), so "
+            "the registry the install would download from is not known: fix the config (or the environment it "
+            "reads), then the repair"
+        )
     down = _unreachable(found, names)
     if not down:
         return InstallReach()
@@ -98,7 +105,8 @@ def _unreachable(found: Registries, names: list[str]) -> dict[str, str]:
     by_registry = {found.of(name): name for name in names}
 
     def ask(url: str) -> str | None:
-        return unreachable(url, by_registry[url], found.proxy_for(url))
+        proxy = found.proxy_for(url)
+        return unreachable(url, by_registry[url], proxy, strict_ssl=found.strict_ssl, cafile=found.cafile)
 
     with ThreadPoolExecutor(max_workers=max(len(by_registry), 1)) as pool:
         answers = dict(zip(by_registry, pool.map(ask, by_registry), strict=True))
