@@ -9,16 +9,19 @@ listens, so that nothing is downloaded.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from prisma_doctor.installed import missing_packages, package_findings
-from prisma_doctor.repair.package_manager import detect
+from prisma_doctor.repair.package_manager import PNPM_AS_INSTALLED, detect, subprocess_env
 from prisma_doctor.repair.plan import build_plan
 from tests.dev_server import free_port
 from tests.helpers import repair_json, step, tree_contents
+from tests.npm_cache import PNPM_VERSION, pnpm_bin, pnpm_command
 from tests.repair_fixtures import npm_cache_copy, repair_environment
 
 pytestmark = pytest.mark.node
@@ -110,3 +113,33 @@ def test_a_bun_lock_makes_bun_the_manager_and_without_bun_the_reset_refuses_befo
         "it is), then the repair"
     ], plan.refusals
     assert tree_contents(project / "node_modules") == before
+
+
+def test_pnpm_run_by_a_repair_never_switches_to_the_version_package_json_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pnpm_command()  # the tests' pnpm, installed on first use
+    home = tmp_path / "pnpm-home"
+    monkeypatch.setenv("PNPM_HOME", str(home))  # where pnpm would download the version it switches to
+    monkeypatch.setenv("PATH", f"{pnpm_bin()}{os.pathsep}{os.environ['PATH']}")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package.json").write_text(json.dumps({"name": "app", "packageManager": "pnpm@9.15.0"}))
+    manager = detect(project)
+    assert manager.name == "pnpm"
+
+    said = subprocess.run(
+        manager.exec_command("node", "-e", "console.log(process.env.npm_config_user_agent)"),
+        cwd=project,
+        env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.startswith(f"pnpm/{PNPM_VERSION} "), said.stdout
+    assert not (home / ".tools").exists()
+    assert manager.install_command(offline=True)[1:] == [PNPM_AS_INSTALLED, "install", "--offline"]

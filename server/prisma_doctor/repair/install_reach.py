@@ -29,7 +29,7 @@ from prisma_doctor.json_values import is_object
 from prisma_doctor.masking import mask_url
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.project_files import read_text_if_any
-from prisma_doctor.repair.package_manager import LOCK_FILES, PackageManager
+from prisma_doctor.repair.package_manager import LOCK_FILES, PNPM_AS_INSTALLED, PackageManager
 from prisma_doctor.repair.registry import Registries, manager_says, registries, unreachable
 
 
@@ -240,7 +240,7 @@ def _in_cacache(cache: Path, integrity: str) -> bool:
 
 def _pnpm_store(folder: Path) -> Path | None:
     """pnpm's store for the project (`pnpm store path`: its `store-dir`, else the default), or None."""
-    lines = manager_says(["pnpm", "store", "path"], folder).strip().splitlines()
+    lines = manager_says(["pnpm", PNPM_AS_INSTALLED, "store", "path"], folder).strip().splitlines()
     return Path(lines[-1]) if lines else None
 
 
