@@ -18,7 +18,14 @@ import pytest
 
 from prisma_doctor.repair.install_reach import InstallReach, install_reach
 from prisma_doctor.repair.package_manager import PackageManager
-from prisma_doctor.repair.registry import Registries, bypasses_proxy, expand_yarn_env, registries, unreachable
+from prisma_doctor.repair.registry import (
+    Registries,
+    _npm_config_values,  # pyright: ignore[reportPrivateUsage]
+    bypasses_proxy,
+    expand_yarn_env,
+    registries,
+    unreachable,
+)
 from tests.dev_server import free_port
 
 
@@ -277,3 +284,17 @@ def test_npms_strict_ssl_and_cafile_decide_whether_a_self_signed_registry_is_rea
         found = registries(npm, ["@prisma/client"])
         assert unreachable(found.default, "prisma", None, strict_ssl=found.strict_ssl, cafile=found.cafile) is None
         assert install_reach(npm, ["@prisma/client"]) == InstallReach(), config
+
+
+@pytest.mark.node
+def test_npm_keys_that_fail_together_are_read_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    npm = _npm_project(tmp_path, monkeypatch, "registry=https://npm.corp.test/\n")
+
+    # npm refuses to print `_auth`, and with it every key asked beside it.
+    values, failed = _npm_config_values(npm.project, ["registry", "_auth"])
+
+    assert values == {"registry": "https://npm.corp.test/"}
+    assert failed == {
+        "_auth": "`npm config get` exited with 1: npm error The _auth option is protected, and cannot "
+        "be retrieved in this way"
+    }

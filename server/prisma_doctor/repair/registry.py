@@ -205,9 +205,20 @@ def manager_answer(words: list[str], folder: Path) -> Answer:
     except (OSError, subprocess.SubprocessError) as error:
         return Answer("", f"`{shown}` could not run: {error}")
     if done.returncode != 0:
-        last = next((line.strip() for line in reversed(done.stderr.splitlines()) if line.strip()), "")
-        return Answer(done.stdout, f"`{shown}` exited with {done.returncode}" + (f": {last[:300]}" if last else ""))
+        said = _error_line(done.stderr)
+        return Answer(done.stdout, f"`{shown}` exited with {done.returncode}" + (f": {said[:300]}" if said else ""))
     return Answer(done.stdout)
+
+
+# What npm prints after any error, which says nothing of it.
+_AFTER_ERRORS = ("Log files were not written", "A complete log of this run")
+
+
+def _error_line(stderr: str) -> str:
+    """The line of a failed command's output that says what went wrong: the first error, not npm's postscript."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = [line for line in lines if not any(part in line for part in _AFTER_ERRORS)]
+    return next((line for line in said if "error" in line.lower()), said[0] if said else "")
 
 
 def manager_says(words: list[str], folder: Path) -> str:
