@@ -104,26 +104,29 @@ def test_yarn_and_bun_read_the_registry_their_own_config_names(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    ("url", "no_proxy", "bypassed"),
+    ("url", "no_proxy", "by_npm", "by_curl"),
     [
-        ("https://registry.npmjs.org/", "*", True),
-        ("https://registry.npmjs.org/", "npmjs.org", True),
-        ("https://registry.npmjs.org/", "*.npmjs.org", True),
-        ("https://registry.npmjs.org/", ".npmjs.org", True),
-        ("https://registry.npmjs.org/", "js.org", False),
-        ("http://localhost:4873/", "localhost:4873", True),
-        ("http://localhost:4874/", "localhost:4873", False),
-        ("https://npm.corp.test/", "npm.corp.test:443", True),
-        ("http://npm.corp.test/", "npm.corp.test:443", False),
-        ("http://[::1]:4873/", "[::1]:4873", True),
-        ("http://10.0.0.5:4873/", " 10.0.0.5 ", True),
-        ("http://10.0.0.5:4873/", "", False),
+        ("https://registry.npmjs.org/", "*", False, True),
+        ("https://registry.npmjs.org/", "npmjs.org", True, True),
+        ("https://registry.npmjs.org/", ".npmjs.org", True, True),
+        ("https://registry.npmjs.org/", "*.npmjs.org", False, True),
+        ("https://registry.npmjs.org/", "js.org", False, False),
+        ("http://localhost:4873/", "localhost:4873", False, True),
+        ("http://localhost:4874/", "localhost:4873", False, False),
+        ("https://npm.corp.test/", "npm.corp.test:443", False, True),
+        ("http://npm.corp.test/", "npm.corp.test:443", False, False),
+        ("http://[::1]:4873/", "[::1]:4873", False, True),
+        ("http://10.0.0.5:4873/", " 10.0.0.5 ", True, True),
+        ("http://10.0.0.5:4873/", "", False, False),
     ],
 )
-def test_no_proxy_names_hosts_domains_every_host_and_ports(url: str, no_proxy: str, bypassed: bool) -> None:
-    assert bypasses_proxy(url, no_proxy) is bypassed
-    found = Registries(url, "http://proxy.example.test:3128", no_proxy=no_proxy)
-    assert (found.proxy_for(url) is None) is bypassed
+def test_no_proxy_is_read_as_the_package_manager_reads_it(url: str, no_proxy: str, by_npm: bool, by_curl: bool) -> None:
+    """npm and pnpm (their `isNoProxy`/`checkNoProxy`) match whole labels only; yarn 1 and bun read it as curl
+    does: `*`, `*.domain`, and a port."""
+    assert bypasses_proxy(url, no_proxy, wildcards=False) is by_npm
+    assert bypasses_proxy(url, no_proxy, wildcards=True) is by_curl
+    found = Registries(url, "http://proxy.example.test:3128", no_proxy=no_proxy, no_proxy_wildcards=True)
+    assert (found.proxy_for(url) is None) is by_curl
 
 
 def test_the_environments_no_proxy_in_either_spelling_sends_a_registry_past_the_proxy(

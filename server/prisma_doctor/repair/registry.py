@@ -50,6 +50,8 @@ class Registries:
     cache: Path | None = None
     # The hosts reached without the proxy (npm's `noproxy`, else `NO_PROXY`): see `bypasses_proxy`.
     no_proxy: str = ""
+    # Whether the package manager reads `no_proxy` as curl does (`*`, ports: yarn 1, bun), or as npm and pnpm do.
+    no_proxy_wildcards: bool = False
     # Why the package manager's config could not be read (its registry would only be guessed); None when it was.
     unreadable: str | None = None
     # TLS as the config has it: `strict-ssl=false` takes any certificate; a `cafile` replaces the default CAs.
@@ -62,13 +64,14 @@ class Registries:
 
     def proxy_for(self, registry: str) -> str | None:
         """The proxy a request to `registry` goes through: none for a host `no_proxy` names."""
-        return None if bypasses_proxy(registry, self.no_proxy) else self.proxy
+        return None if bypasses_proxy(registry, self.no_proxy, wildcards=self.no_proxy_wildcards) else self.proxy
 
 
-def bypasses_proxy(url: str, no_proxy: str) -> bool:
-    """Whether `no_proxy` (comma-separated, as `NO_PROXY` is written) sends a request to `url` past the proxy: `*`,
-    a host and every host below it (`corp.test`, `.corp.test`, `*.corp.test`), each only on its port when one is
-    written (`localhost:4873`)."""
+def bypasses_proxy(url: str, no_proxy: str, *, wildcards: bool) -> bool:
+    """Whether `no_proxy` (comma-separated, as `NO_PROXY` is written) sends a request to `url` past the proxy. npm and
+    pnpm match a host and every host below it by whole labels (`corp.test`, `.corp.test`) and nothing else; with
+    `wildcards`, as curl and the tools that follow it (yarn 1's request, bun), also `*` for every host, `*.corp.test`,
+    and an entry with a port (`localhost:4873`) only on that port."""
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
     try:
@@ -76,12 +79,12 @@ def bypasses_proxy(url: str, no_proxy: str) -> bool:
     except ValueError:
         return False
     for entry in (part.strip().lower() for part in no_proxy.split(",")):
-        if entry == "*":
+        if wildcards and entry == "*":
             return True
-        name, entry_port = _host_and_port(entry)
+        name, entry_port = _host_and_port(entry) if wildcards else (entry, None)
         if entry_port is not None and entry_port != port:
             continue
-        name = name.removeprefix("*").strip(".")
+        name = (name.removeprefix("*") if wildcards else name).strip(".")
         if name and (host == name or host.endswith("." + name)):
             return True
     return False
@@ -106,7 +109,7 @@ def registries(manager: PackageManager, packages: list[str]) -> Registries:
     # bun reads npm's variable in either spelling.
     found = _bunfig_registry(manager.workspace_root) or os.environ.get("NPM_CONFIG_REGISTRY")
     found = found or dict(os.environ).get("npm_config_registry")
-    return Registries(found or NPM_DEFAULT, _env_proxy(), no_proxy=_env_no_proxy())
+    return Registries(found or NPM_DEFAULT, _env_proxy(), no_proxy=_env_no_proxy(), no_proxy_wildcards=True)
 
 
 NPM_KEYS = ("registry", "cache", "https-proxy", "proxy", "noproxy", "strict-ssl", "cafile")
@@ -136,11 +139,11 @@ def _npm_config(folder: Path, packages: list[str]) -> Registries:
         registry,
         proxy,
         scoped,
-        Path(cache) if cache else None,
-        values.get("noproxy") or _env_no_proxy(),
-        unreadable,
-        values.get("strict-ssl", "true") != "false",
-        Path(cafile) if cafile else None,
+        cache=Path(cache) if cache else None,
+        no_proxy=values.get("noproxy") or _env_no_proxy(),
+        unreadable=unreadable,
+        strict_ssl=values.get("strict-ssl", "true") != "false",
+        cafile=Path(cafile) if cafile else None,
     )
 
 
@@ -261,6 +264,7 @@ def _yarn_config(folder: Path) -> Registries:
         registry,
         proxy,
         no_proxy=_env_no_proxy(),
+        no_proxy_wildcards=True,
         unreadable=unreadable,
         strict_ssl=values.get("enableStrictSsl", "true").lower() != "false",
         cafile=(folder / cafile) if cafile else None,
