@@ -143,3 +143,26 @@ def test_pnpm_run_by_a_repair_never_switches_to_the_version_package_json_names(
     assert said.stdout.startswith(f"pnpm/{PNPM_VERSION} "), said.stdout
     assert not (home / ".tools").exists()
     assert manager.install_command(offline=True)[1:] == [PNPM_AS_INSTALLED, "install", "--offline"]
+
+
+def test_a_reset_whose_npm_cannot_read_its_config_refuses_instead_of_guessing_the_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = npm_cache_copy(tmp_path)
+    project = tmp_path / "project"
+    shutil.rmtree(project / "node_modules" / "@prisma" / "client")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # npm keeps a `${VAR}` that nothing sets as it is written: no registry an install could reach.
+    monkeypatch.delenv("PD_COMPANY_REGISTRY", raising=False)
+    (project / ".npmrc").write_text("registry=${PD_COMPANY_REGISTRY}\n")
+    before = tree_contents(project / "node_modules")
+
+    plan = build_plan(project, "reset")
+
+    assert plan.refusals == [
+        f"npm's config in {project} cannot be read (its `registry` uses ${{PD_COMPANY_REGISTRY}}, which npm leaves as "
+        "written: no such variable is set), so the registry the install would download from is not known: fix the "
+        "config (or the environment it reads), then the repair"
+    ], plan.refusals
+    assert tree_contents(project / "node_modules") == before
