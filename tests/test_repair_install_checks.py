@@ -102,16 +102,21 @@ def test_a_bun_lock_makes_bun_the_manager_and_without_bun_the_reset_refuses_befo
     monkeypatch.setenv("npm_config_registry", f"http://127.0.0.1:{free_port()}/")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    before = tree_contents(project / "node_modules")
 
     assert detect(project).name == "bun"
-    plan = build_plan(project, "reset")
-
-    assert plan.refusals == [
+    _refused_changing_nothing(
+        project,
         f"the project's package manager is bun (its `packageManager` field or lock file in {project}) and `bun` is "
         "not on the PATH here, so @prisma/client cannot be installed again: install bun (or run `bun install` where "
-        "it is), then the repair"
-    ], plan.refusals
+        "it is), then the repair",
+    )
+
+
+def _refused_changing_nothing(project: Path, refusal: str) -> None:
+    """A reset's plan refused with `refusal` alone, and `node_modules` as it was."""
+    before = tree_contents(project / "node_modules")
+    plan = build_plan(project, "reset")
+    assert plan.refusals == [refusal], plan.refusals
     assert tree_contents(project / "node_modules") == before
 
 
@@ -156,13 +161,10 @@ def test_a_reset_whose_npm_cannot_read_its_config_refuses_instead_of_guessing_th
     # npm keeps a `${VAR}` that nothing sets as it is written: no registry an install could reach.
     monkeypatch.delenv("PD_COMPANY_REGISTRY", raising=False)
     (project / ".npmrc").write_text("registry=${PD_COMPANY_REGISTRY}\n")
-    before = tree_contents(project / "node_modules")
 
-    plan = build_plan(project, "reset")
-
-    assert plan.refusals == [
+    _refused_changing_nothing(
+        project,
         f"npm's config in {project} cannot be read (its `registry` uses ${{PD_COMPANY_REGISTRY}}, which npm leaves as "
         "written: no such variable is set), so the registry the install would download from is not known: fix the "
-        "config (or the environment it reads), then the repair"
-    ], plan.refusals
-    assert tree_contents(project / "node_modules") == before
+        "config (or the environment it reads), then the repair",
+    )
