@@ -43,6 +43,17 @@ def installed_package(name: str, *starts: Path) -> Installed:
     return Installed(name, None, None)
 
 
+def usable_package(name: str, start: Path) -> Path | None:
+    """The package's folder as Node finds it from `start`, when it is installed whole enough to be used: a folder
+    whose package.json names a version. An install that did not finish (an empty folder, a package.json without a
+    version, one that is not JSON) is not: `@prisma/client`'s generate and runtime fail on it."""
+    folder = find_package(name, start)
+    if folder is None:
+        return None
+    version = (read_package_json(folder) or {}).get("version")
+    return folder if isinstance(version, str) and version else None
+
+
 def installed_version(name: str, *starts: Path) -> str | None:
     return installed_package(name, *starts).version
 
@@ -73,17 +84,17 @@ def missing_packages(root: Path, client_starts: Iterable[Path] = ()) -> list[str
     starts = tuple(client_starts)
     missing: list[str] = []
     if CLI in declared:
-        cli = find_package(CLI, root)
+        cli = usable_package(CLI, root)
         if cli is None:
             missing.append(CLI)
-        elif find_package("@prisma/engines", cli) is None:
+        elif usable_package("@prisma/engines", cli) is None:
             missing.append("@prisma/engines")
     # Only what package.json declares is expected installed: a folder with a committed client and no dependencies
     # is not a project that can be installed.
-    if CLIENT in declared and any(find_package(CLIENT, start) is None for start in starts or (root,)):
+    if CLIENT in declared and any(usable_package(CLIENT, start) is None for start in starts or (root,)):
         missing.append(CLIENT)
     plugins = sorted(name for name in declared if name.startswith(PLUGIN_PREFIXES))
-    missing += [name for name in plugins if find_package(name, root) is None]
+    missing += [name for name in plugins if usable_package(name, root) is None]
     return missing
 
 
@@ -95,16 +106,30 @@ def package_findings(
     missing = missing_packages(root, starts)
     findings: list[Finding] = []
     if missing:
+        # A folder Node finds that is no whole package: said as such, since "cannot be found" would send the user
+        # looking for a folder that is there.
+        broken = [name for name in missing if any(find_package(name, s) for s in (*starts, root))]
+        absent = [name for name in missing if name not in broken]
+        said: list[str] = []
+        if absent:
+            said.append(
+                f"{_listed(absent)} cannot be found from the project as Node looks for "
+                f"{'them' if len(absent) > 1 else 'it'} (node_modules, pnpm's links, the workspace root)"
+            )
+        if broken:
+            said.append(
+                f"{_listed(broken)} {'are' if len(broken) > 1 else 'is'} installed incompletely (a folder without a "
+                "package.json that names a version: an install that did not finish)"
+            )
         findings.append(
             Finding(
                 "prisma-packages-missing",
                 Severity.ERROR,
-                f"{', '.join(f'`{name}`' for name in missing)} cannot be found from the project as Node looks for "
-                f"{'them' if len(missing) > 1 else 'it'} (node_modules, pnpm's links, the workspace root): `prisma "
-                "generate` and the generated client fail until the packages are installed again.",
+                f"{'; '.join(said)}: `prisma generate` and the generated client fail until the packages are "
+                "installed again.",
                 where,
                 ("install",),
-                data={"missing": missing},
+                data={"missing": missing, **({"incomplete": broken} if broken else {})},
             )
         )
     cli = installed_package(CLI, schema_dir, root)
@@ -123,3 +148,7 @@ def package_findings(
             )
         )
     return findings
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)

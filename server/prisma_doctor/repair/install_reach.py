@@ -27,8 +27,9 @@ from pathlib import Path
 
 from prisma_doctor.json_values import is_object
 from prisma_doctor.masking import mask_url
+from prisma_doctor.package_json import read_package_json
 from prisma_doctor.project_files import read_text_if_any
-from prisma_doctor.repair.package_manager import PackageManager
+from prisma_doctor.repair.package_manager import LOCK_FILES, PNPM_AS_INSTALLED, PackageManager
 from prisma_doctor.repair.registry import Registries, manager_says, registries, unreachable
 
 
@@ -62,6 +63,13 @@ def install_reach(manager: PackageManager, missing: list[str]) -> InstallReach:
         return InstallReach()  # only links are gone: the install makes them from what is there
     names = [locked.name for locked in needed] if needed else missing
     found = registries(manager, names)
+    if found.unreadable is not None:
+        # Guessing the default registry could send the install where the user's config does not: refused instead.
+        return InstallReach(
+            refusal=f"{manager.name}'s config in {manager.workspace_root} cannot be read ({found.unreadable}), so "
+            "the registry the install would download from is not known: fix the config (or the environment it "
+            "reads), then the repair"
+        )
     down = _unreachable(found, names)
     if not down:
         return InstallReach()
@@ -97,7 +105,8 @@ def _unreachable(found: Registries, names: list[str]) -> dict[str, str]:
     by_registry = {found.of(name): name for name in names}
 
     def ask(url: str) -> str | None:
-        return unreachable(url, by_registry[url], found.proxy_for(url))
+        proxy = found.proxy_for(url)
+        return unreachable(url, by_registry[url], proxy, strict_ssl=found.strict_ssl, cafile=found.cafile)
 
     with ThreadPoolExecutor(max_workers=max(len(by_registry), 1)) as pool:
         answers = dict(zip(by_registry, pool.map(ask, by_registry), strict=True))
@@ -110,7 +119,11 @@ def _listed(packages: list[Locked]) -> str:
 
 
 def _no_lock(manager: PackageManager) -> str:
-    return f"{manager.workspace_root} has no lock file, so {manager.name} must ask the registry what to install"
+    root = manager.workspace_root
+    lock = next((name for name, owner in LOCK_FILES if owner == manager.name and (root / name).is_file()), None)
+    if lock is not None:  # yarn's and bun's lock files are not read
+        return f"what {manager.name} must download is not read here from its {lock}"
+    return f"{root} has no lock file, so {manager.name} must ask the registry what to install"
 
 
 def _then(manager: PackageManager) -> str:
@@ -145,7 +158,7 @@ def _npm_absent(root: Path, text: str) -> list[Locked] | None:
     for key, entry in packages.items():
         if not key or not is_object(entry) or entry.get("link") or entry.get("optional"):
             continue  # the root itself, a workspace link, a platform's optional package
-        if "node_modules/" not in key or (root / key).exists():
+        if "node_modules/" not in key or _whole(root / key):
             continue
         name = key.rsplit("node_modules/", 1)[1]
         version, integrity, resolved = (entry.get(k) for k in ("version", "integrity", "resolved"))
@@ -179,11 +192,19 @@ def _pnpm_absent(root: Path, text: str) -> list[Locked]:
         if re.search(r"^    (os|cpu|libc):", body, re.M):
             continue  # a platform's package: pnpm installs only this platform's, and skips the others
         folder = f"{name.replace('/', '+')}@{version}"
-        if any(entry == folder or entry.startswith(f"{folder}_") for entry in present):
+        copies = [entry for entry in present if entry == folder or entry.startswith(f"{folder}_")]
+        if any(_whole(root / "node_modules" / ".pnpm" / copy / "node_modules" / name) for copy in copies):
             continue
         integrity = _PNPM_INTEGRITY.search(body)
         absent.append(Locked(name, version, integrity.group(1) if integrity else ""))
     return absent
+
+
+def _whole(folder: Path) -> bool:
+    """Whether an installed package's folder is whole: its package.json names a version. An empty folder (an install
+    that did not finish) is installed again, so the install must have the package."""
+    version = (read_package_json(folder) or {}).get("version")
+    return isinstance(version, str) and bool(version)
 
 
 def not_cached(manager: PackageManager, packages: list[Locked], found: Registries) -> list[Locked] | None:
@@ -219,7 +240,7 @@ def _in_cacache(cache: Path, integrity: str) -> bool:
 
 def _pnpm_store(folder: Path) -> Path | None:
     """pnpm's store for the project (`pnpm store path`: its `store-dir`, else the default), or None."""
-    lines = manager_says(["pnpm", "store", "path"], folder).strip().splitlines()
+    lines = manager_says(["pnpm", PNPM_AS_INSTALLED, "store", "path"], folder).strip().splitlines()
     return Path(lines[-1]) if lines else None
 
 

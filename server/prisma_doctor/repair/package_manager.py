@@ -29,12 +29,22 @@ LOCK_FILES = (
     ("npm-shrinkwrap.json", "npm"),
 )
 
+# pnpm 9.7+ switches itself to the version a `packageManager` field names, downloading it into the user's pnpm home
+# first (`manage-package-manager-versions`): a repair's pnpm runs as the one installed, changing nothing outside the
+# project. Older pnpm takes the unknown setting and ignores it.
+PNPM_AS_INSTALLED = "--config.manage-package-manager-versions=false"
+
 # How each package manager runs a binary of the project and installs. None of their cache commands is here: a
 # package manager's cache or store is shared by every project of the user (`yarn cache clean` wipes them all).
-EXEC = {"npm": ["npx", "--no-install"], "pnpm": ["pnpm", "exec"], "yarn": ["yarn"], "bun": ["bunx"]}
+EXEC = {
+    "npm": ["npx", "--no-install"],
+    "pnpm": ["pnpm", PNPM_AS_INSTALLED, "exec"],
+    "yarn": ["yarn"],
+    "bun": ["bunx"],
+}
 INSTALL = {
     "npm": ["npm", "install"],
-    "pnpm": ["pnpm", "install"],
+    "pnpm": ["pnpm", PNPM_AS_INSTALLED, "install"],
     "yarn": ["yarn", "install"],
     "bun": ["bun", "install"],
 }
@@ -62,6 +72,10 @@ class PackageManager:
         """The install; `offline` (npm, pnpm): from the cache alone, when the registry cannot be reached but the
         cache holds what it needs (`install_reach.py`), so that no request waits on the network."""
         return _program(INSTALL[self.name]) + (["--offline"] if offline and self.name in ("npm", "pnpm") else [])
+
+    def installed(self) -> bool:
+        """Whether the package manager's own program is here to install with (on the PATH)."""
+        return shutil.which(INSTALL[self.name][0]) is not None
 
 
 def program(name: str) -> list[str]:

@@ -188,10 +188,19 @@ def build_plan(
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         # Whether the install can get them is decided now, before anything is stopped (`install_reach.py`).
-        reach = install_reach(manager, missing)
-        refusals += [reach.refusal] if reach.refusal else []
-        notes += [reach.note] if reach.note else []
-        steps.append(Reinstall(manager, missing, offline=reach.offline))
+        if manager.installed():
+            reach = install_reach(manager, missing)
+            refusals += [reach.refusal] if reach.refusal else []
+            notes += [reach.note] if reach.note else []
+            steps.append(Reinstall(manager, missing, offline=reach.offline))
+        else:
+            refusals.append(
+                f"the project's package manager is {manager.name} (its `packageManager` field or lock file in "
+                f"{manager.workspace_root}) and `{manager.name}` is not on the PATH here, so {', '.join(missing)} "
+                f"cannot be installed again: install {manager.name} (or run `{manager.name} install` where it is), "
+                "then the repair"
+            )
+            steps.append(Reinstall(manager, missing))
     # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
     # rest once the new client is in place: said in the plan's discard step, and not again.
     steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
