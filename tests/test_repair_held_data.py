@@ -110,3 +110,33 @@ def test_a_deleted_file_outside_the_project_refuses_nothing(watch_template: Path
         assert plan["refusals"] == [], plan["refusals"]
     finally:
         server.stop()
+
+
+def test_what_a_deleted_file_holds_decides_not_its_name(watch_template: Path, tmp_path: Path) -> None:
+    """A SQLite database named without a suffix (`state/cache`) is data as much as `dev.db` (attacker's trial 6: its
+    server was stopped and the data lost); a deleted log of the project is not, and stops nothing."""
+    project = project_copy(watch_template, tmp_path / "app", "tsx")
+    (project / "state").mkdir()
+    cache, log = project / "state" / "cache", project / "state" / "server-log"
+    with sqlite3.connect(cache) as connection:
+        connection.execute("CREATE TABLE kept (value TEXT)")
+        connection.execute("INSERT INTO kept VALUES ('precious')")
+    log.write_text("started\n")
+    entry = project / "server.js"
+    opens = "".join(f"require('node:fs').openSync({json.dumps(str(f))}, 'r+');\n" for f in (cache, log))
+    entry.write_text(opens + entry.read_text())
+    server = NpmRunDev(project, tmp_path / "server.log")
+    server.start()
+    try:
+        assert server.users().status == 200, server.output
+        assert server.process is not None
+        cache.unlink()
+        log.unlink()
+        holder, _ = _holder(server.process.pid, cache)
+
+        plan = dry_run_plan("restart-dev", project=project, env=server.environment, refused=True)
+
+        (refusal,) = plan["refusals"]
+        assert f"pid {holder} " in refusal and str(cache) in refusal and "server-log" not in refusal, refusal
+    finally:
+        server.stop()

@@ -4,9 +4,9 @@ the last copy of the data, and stopping the process destroys it for good. A repa
 refuses before it changes anything, naming the process, the file and how to copy the data out while it runs.
 
 Which files count: the database the project's URL names, wherever the app or Prisma's CLI would open it
-(`database.target`), and any SQLite file in the project or its apps (`*.db`, `*.sqlite`, `*.sqlite3`), with its
-write-ahead log (`-wal`), which holds what was not yet written back. Only where the system says a file is deleted and
-still open (Linux `/proc`, `holders.deleted_files_open`); elsewhere nothing is said rather than guessed.
+(`database.target`), and any SQLite file in the project or its apps (`*.db`, `*.sqlite`, `*.sqlite3`, or any file
+whose first bytes are SQLite's, read through the descriptor), with its write-ahead log (`-wal`), which holds what was
+not yet written back. Only where the system says a file is deleted and still open (Linux `/proc`, `holders.deleted_files_open`); elsewhere nothing is said rather than guessed.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def held_data_refusals(
     named = {os.path.realpath(path) for path in databases}
     refusals: list[str] = []
     for pid, command in _stopped_with(processes):
-        held = [(fd, path) for fd, path in deleted_files_open(pid) if _projects_data(path, homes, named)]
+        held = [(fd, path) for fd, path in deleted_files_open(pid) if _projects_data(pid, fd, path, homes, named)]
         if not held:
             continue
         # A file open more than once (each connection of a pool) is copied through any of its descriptors.
@@ -52,8 +52,8 @@ def held_data_refusals(
         refusals.append(
             f"pid {pid} ({command}) holds {files} open, deleted since: that open file is now the only copy of its "
             f"data, and the {kind} would stop the process, which destroys it for good. Copy it out while the "
-            f"process runs ({rescue}), put the copy back in place (`mv` it to the deleted name) if it is the data you "
-            "want, stop the process yourself, then repair"
+            f"process runs ({rescue}), put the copy back in place (`mv` it to the deleted name, after moving aside any new file "
+            "that has that name now) if it is the data you want, stop the process yourself, then repair"
         )
     return refusals
 
@@ -64,11 +64,30 @@ def _rescue(pid: int, path: str, fds: list[int]) -> str:
     return f"{command} (it is open as fd {also} too)" if also else command
 
 
-def _projects_data(path: str, homes: Sequence[Path], named: set[str]) -> bool:
+def _projects_data(pid: int, fd: int, path: str, homes: Sequence[Path], named: set[str]) -> bool:
     database = path[: -len(WAL)] if path.endswith(WAL) else path
     if database in named:
         return True
-    return database.lower().endswith(SQLITE_SUFFIXES) and any(is_inside(Path(database), home) for home in homes)
+    if not any(is_inside(Path(database), home) for home in homes):
+        return False
+    # A name says little (`data`, `cache` hold SQLite databases as well): what the file holds decides.
+    return database.lower().endswith(SQLITE_SUFFIXES) or _holds_sqlite(pid, fd)
+
+
+# The first bytes of a SQLite database, and of its write-ahead log (either byte order of its checksums).
+SQLITE_HEADER = b"SQLite format 3\x00"
+WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+
+
+def _holds_sqlite(pid: int, fd: int) -> bool:
+    """Whether the deleted file open as `fd` in `pid` is a SQLite database or write-ahead log, read through the
+    descriptor's `/proc` entry (the only way left to its data)."""
+    try:
+        with open(f"/proc/{pid}/fd/{fd}", "rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return False
+    return head == SQLITE_HEADER or head[:4] in WAL_MAGICS
 
 
 def _stopped_with(processes: Iterable[ProjectProcess]) -> list[tuple[int, str]]:
