@@ -6,7 +6,8 @@ refuses before it changes anything, naming the process, the file and how to copy
 Which files count: the database the project's URL names, wherever the app or Prisma's CLI would open it
 (`database.target`), and any SQLite file in the project or its apps (`*.db`, `*.sqlite`, `*.sqlite3`, or any file
 whose first bytes are SQLite's, read through the descriptor), with its write-ahead log (`-wal`), which holds what was
-not yet written back. Only where the system says a file is deleted and still open (Linux `/proc`, `holders.deleted_files_open`); elsewhere nothing is said rather than guessed.
+not yet written back. Only where the system says a file is deleted and still open (Linux `/proc`,
+`holders.deleted_files_open`); elsewhere nothing is said rather than guessed.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def held_data_refusals(
         refusals.append(
             f"pid {pid} ({command}) holds {files} open, deleted since: that open file is now the only copy of its "
             f"data, and the {kind} would stop the process, which destroys it for good. Copy it out while the "
-            f"process runs ({rescue}), put the copy back in place (`mv` it to the deleted name, after moving aside any new file "
-            "that has that name now) if it is the data you want, stop the process yourself, then repair"
+            f"process runs ({rescue}), put the copy back in place (`mv` it to the deleted name, after moving aside "
+            "any new file that has that name now) if it is the data you want, stop the process yourself, then repair"
         )
     return refusals
 

@@ -77,6 +77,13 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
+# Said when the stop finds nothing: a process the repair does not know as a dev server or a holder of the client (a
+# plain `node server.js`) may still run, so "no process runs" would be false.
+NOTHING_TO_STOP = (
+    "nothing to stop: no dev server or client-holding process of this project was found (any other is left alone)"
+)
+
+
 @dataclass
 class StopProcesses(Step):
     processes: list[ProjectProcess]
@@ -87,12 +94,15 @@ class StopProcesses(Step):
 
     def preview(self) -> list[str]:
         if not self.processes:
-            return ["no process of this project is running"]
+            return [NOTHING_TO_STOP]
         return [f"pid {p.pid}: {p.command} (in {p.cwd}; {p.reason})" for p in self.processes]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         if not self.processes:
-            return StepOutcome("skipped", "no process of this project is running")
+            return StepOutcome(
+                "skipped",
+                NOTHING_TO_STOP,
+            )
         ctx.token.raise_if_cancelled()
         for server in self.servers:
             if server.run is not None:
