@@ -247,3 +247,14 @@ def test_explain_asks_a_local_database_without_loading_tls(tmp_path: Path) -> No
     (finding,) = json.loads(done.stdout)["findings"]
     assert finding["code"] == "db-missing-column", finding  # the database was asked, and decided it
     assert json.loads(done.stderr.strip().splitlines()[-1]) == {"code": 1, "ssl": False}
+
+
+def test_an_unreachable_server_named_in_a_sqlite_projects_output_is_not_its_database(tmp_path: Path) -> None:
+    """A SQLite project has no database server: Prisma's "Can't reach database server" in its output came from
+    another program or is text the app printed (attacker's trial 6, LIE 5: said as the project's, out of sync)."""
+    root = project_from_capture("sqlite-p2022-missing-column", tmp_path / "app")
+    line = "Can't reach database server at `db.example.com:5432`\n"
+    done = doctor("explain", "-", "--project", str(root), "--json", cwd=tmp_path, text=False, input=line.encode())
+    (finding,) = json.loads(done.stdout)["findings"]
+    assert finding["code"] == "db-unreachable" and finding["severity"] == "info", finding
+    assert "this project's database is SQLite" in finding["message"] and finding["data"]["decided"] is False

@@ -43,6 +43,18 @@ def single_cause(event: ev.Event, context: Context) -> Finding | None:
         # A driver adapter's pool timeout names no address: the project's URL (its password masked) does.
         probe = context.facts.database if context.facts is not None else None
         address = event.address or (probe.shown if probe is not None else None)
+        if context.facts is not None and context.facts.provider == "sqlite" and event.address:
+            # Prisma says this of a database server; this project's database is a file, which has no server.
+            return make_finding(
+                "db-unreachable",
+                f"The output says a database server at {event.address} cannot be reached, but this project's database "
+                "is SQLite, a file with no server: the message comes from another program (or is text the app "
+                "printed), not from this project's Prisma Client. What decides: which process printed it.",
+                where,
+                (),
+                {"address": event.address, "decided": False},
+                severity=Severity.INFO,
+            )
         return make_finding(
             "db-unreachable",
             f"The database server{' at ' + address if address else ''} cannot be reached: start it or check the "
