@@ -389,7 +389,7 @@ def test_the_databases_own_trigger_message_is_a_database_object() -> None:
         # 5.22 has no `engineType = "client"`: only the engines themselves or the network help (user trial 3, #10).
         ("5.22.0", "", 'Prisma 5 runs only native engines (it has no `engineType = "client"`)'),
         # 6.17 with `engineType = "client"` already: its CLI still fetches the engine library for `generate`.
-        ("6.17.1", "client", "Prisma 6's CLI still fetches the query engine library for `generate`"),
+        ("6.17.1", "client", "Prisma 6's CLI still fetches the native engines for `generate`"),
         ("6.17.1", "", "spares the app the native query engine, not the CLI"),
         (None, "", "The Prisma CLI could not download an engine"),
         ("7.10.0", "", "no driver adapter stands in for it on Prisma 7"),
@@ -408,6 +408,17 @@ def test_an_engine_download_is_advised_by_the_installed_prisma(
     if version is not None:
         assert f"The Prisma CLI {version}" in finding.message
     assert "prisma.config.ts" not in finding.message
+
+
+def test_a_failed_schema_engine_download_names_its_variable_first() -> None:
+    """Prisma 6.17's `generate` fetches the schema engine too (attacker's trial 6: the advice named only the query
+    engine's variable for `generate`, which alone does not help)."""
+    # (The real capture: Prisma 6.17.1's generate, offline, failing on `.../schema-engine.gz.sha256`.)
+    events = read_events([load("sqlite-engine-download-failed").output])
+
+    (finding,) = diagnose(events, facts(SCHEMA, prisma_version="6.17.1", engine_types=("client",)))
+
+    assert "set PRISMA_SCHEMA_ENGINE_BINARY (the engine whose download failed here" in finding.message, finding.message
 
 
 @pytest.mark.node

@@ -262,7 +262,9 @@ def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path:
     assert not [note for note in plan.notes if "set aside in" in note], plan.notes
 
 
-def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_stops(tmp_path: Path) -> None:
+def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The trial: offline, a reset stopped the server, set the client aside, failed at generate and put it all back.
     project = project_copy("npm", tmp_path / "app")
     log = project / ".prisma-doctor" / "generate.log"
@@ -274,16 +276,18 @@ def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_sto
     )
     before = tree_times(project)
 
-    done = doctor("reset", "--project", str(project), "--yes", repair=True)
+    # (Without the repair tests' schema engine stand-in: with it, generate would succeed.)
+    monkeypatch.delenv("PRISMA_SCHEMA_ENGINE_BINARY")
+    done = doctor("reset", "--project", str(project), "--yes")
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert "the last `prisma generate` here" in done.stderr and "fail the same way" in done.stderr, done.stderr
     assert tree_times(project) == before
     # What would let it succeed: an engine variable set now, or a client generated since (the user's own generate).
-    plan = doctor(
-        "reset", "--project", str(project), "--dry-run", env={**os.environ, "PRISMA_QUERY_ENGINE_LIBRARY": "x"}
-    )
-    assert "the last `prisma generate`" not in plan.stdout + plan.stderr
+    # (Prisma 6.17's generate fetches the schema engine as well: its variable is one that lets it succeed.)
+    for variable in ("PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_SCHEMA_ENGINE_BINARY"):
+        plan = doctor("reset", "--project", str(project), "--dry-run", env={**os.environ, variable: "x"})
+        assert "the last `prisma generate`" not in plan.stdout + plan.stderr, variable
     os.utime(log, (1, 1))
     plan = doctor("reset", "--project", str(project), "--dry-run")
     assert plan.returncode == 0 and "the last `prisma generate`" not in plan.stdout + plan.stderr

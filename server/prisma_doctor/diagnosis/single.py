@@ -223,6 +223,12 @@ def _engine_download_message(event: ev.EngineDownloadFailed, facts: ProjectFacts
         "set PRISMA_QUERY_ENGINE_LIBRARY (for `generate`) and PRISMA_SCHEMA_ENGINE_BINARY (for `migrate` and "
         "`db push`) to engine files you have"
     )
+    if "schema-engine" in (event.url or ""):
+        # The download that failed names the engine: Prisma 6's `generate` fetches the schema engine too.
+        variables = (
+            "set PRISMA_SCHEMA_ENGINE_BINARY (the engine whose download failed here, which `generate` fetches too) "
+            "and PRISMA_QUERY_ENGINE_LIBRARY to engine files you have"
+        )
     if major is not None and major >= 7:
         return (
             f"{cli} could not download its schema engine{reason}: `migrate` and `db push` run it (no driver adapter "
@@ -237,7 +243,7 @@ def _engine_download_message(event: ev.EngineDownloadFailed, facts: ProjectFacts
     if major == 6 and client_engine:
         return (
             f'{cli} could not download an engine{reason}, though the generator already has `engineType = "client"`: '
-            f"Prisma 6's CLI still fetches the query engine library for `generate`. Give the CLI network access, or "
+            f"Prisma 6's CLI still fetches the native engines for `generate`. Give the CLI network access, or "
             f"{variables} (for `generate` any file there will do)."
         )
     if major == 6 and minor is not None and minor >= 16:

@@ -501,7 +501,13 @@ def _schema_refusals(targets: Targets) -> list[str]:
 
 
 # What lets a generate that could not download an engine succeed without the network.
-ENGINE_OVERRIDES = ("PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_QUERY_ENGINE_BINARY", "PRISMA_ENGINES_MIRROR")
+ENGINE_OVERRIDES = (
+    "PRISMA_QUERY_ENGINE_LIBRARY",
+    "PRISMA_QUERY_ENGINE_BINARY",
+    "PRISMA_SCHEMA_ENGINE_BINARY",
+    "PRISMA_MIGRATION_ENGINE_BINARY",
+    "PRISMA_ENGINES_MIRROR",
+)
 
 
 def _engine_refusals(project: Path, targets: Targets) -> list[str]:
