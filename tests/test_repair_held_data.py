@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import doctor, dry_run_plan, tree_contents
+from tests.helpers import check_json, doctor, dry_run_plan, tree_contents
 from tests.watch_servers import NpmRunDev, project_copy
 
 pytestmark = [
@@ -61,6 +61,12 @@ def test_a_server_holding_the_deleted_database_is_never_stopped(
         holder, fd = _holder(npm, database)
         tree = _tree(npm)
         before = tree_contents(project)
+        # The check says the file is gone but held, not that the app's next query makes it empty (attacker's
+        # trial 6: it offered a push, which would hide the data behind an empty file).
+        code, report = check_json(project)
+        missing = next(f for f in report["findings"] if f["code"] == "db-missing")
+        assert code == 1 and missing["fixes"] == [] and f"pid {holder} still holds" in missing["message"], missing
+        assert {"pid": holder, "fd": fd, "path": str(database)} in missing["data"]["heldBy"], missing
 
         plan = dry_run_plan(kind, project=project, env=server.environment, refused=True)
         done = doctor(kind, "--project", str(project), "--yes", "--json", env=server.environment)

@@ -14,6 +14,7 @@ the column is missing (what the app fails on); without such a migration the colu
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
@@ -118,6 +119,24 @@ def missing_file(which: str, migrations: list[str], tables: list[str], where: Lo
         where,
         fixes,
         data={"file": which, "migrations": migrations, "tables": tables},
+    )
+
+
+def deleted_but_held(which: str, held: list[tuple[int, int, str]], where: Location | None) -> Finding:
+    """The SQLite file was deleted while a process of the project holds it open (`held`: pid, descriptor, path):
+    the app still reads and writes that file, and its data ends with the process. Creating the file anew (a push)
+    would hide it behind an empty one, so no fix is offered but the copy."""
+    pid, fd, path = held[0]
+    return Finding(
+        "db-missing",
+        Severity.ERROR,
+        f"No SQLite database at {which}, but pid {pid} still holds {path} open, deleted since: the app reads and "
+        f"writes that deleted file, and its data is lost when the process ends (a repair that would stop it "
+        f"refuses). Copy it out while it runs (`cp /proc/{pid}/fd/{fd} {shlex.quote(path + '-rescued')}`), put the "
+        "copy back at its name, then restart the server.",
+        where,
+        (),
+        data={"file": which, "heldBy": [{"pid": p, "fd": f, "path": name} for p, f, name in held]},
     )
 
 

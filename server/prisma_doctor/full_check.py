@@ -158,10 +158,24 @@ def running_dev_servers(root: Path) -> list[DevServer]:
     return list({s.pid: s for folder in app_folders(root) for s in find_dev_servers(folder)}.values())
 
 
+def _held_deleted(root: Path) -> list[tuple[int, int, str]]:
+    """The project's SQLite file, deleted while a dev server of the project holds it open (`held_data`)."""
+    from prisma_doctor.repair.held_data import held_deleted, project_databases
+
+    servers = running_dev_servers(root)
+    return held_deleted(project_databases(root, [], servers), servers) if servers else []
+
+
 def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.sqlite import chosen_file, database_file
-    from prisma_doctor.database_state import database_differs, database_findings, missing_file, not_asked
+    from prisma_doctor.database_state import (
+        database_differs,
+        database_findings,
+        deleted_but_held,
+        missing_file,
+        not_asked,
+    )
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
@@ -182,6 +196,9 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         # The app's first query creates the file empty and fails on its first table: said before that happens,
         # with what creates it (attack4 #6: a fresh clone, `git clean -fdx`, a deleted dev.db).
         tables = [model.db_name or model.name for model in schema.datamodel.queryable]
+        held = _held_deleted(state.root)
+        if held:
+            return [deleted_but_held(chosen_file(probe.target)[1], held, where)]
         return [missing_file(chosen_file(probe.target)[1], list(sql), tables, where)] if tables else []
     inspection = probe.inspection(wait, DATABASE_WAIT_SECONDS)
     clients = [c.client.datamodel for c in state.clients if c.client is not None]

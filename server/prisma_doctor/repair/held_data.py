@@ -59,6 +59,22 @@ def held_data_refusals(
     return refusals
 
 
+def held_deleted(databases: Iterable[Path], servers: Sequence[DevServer]) -> list[tuple[int, int, str]]:
+    """Which of `servers`' processes still hold one of `databases` (or its write-ahead log) open, deleted since: each
+    as its pid, descriptor and path. The file is missing to a check, yet the app reads and writes it still."""
+    wanted = {os.path.realpath(path) for path in databases}
+    pids: dict[int, None] = {}
+    for server in servers:
+        for pid in (server.pid, *server.tree_pids):
+            pids.setdefault(pid, None)
+    return [
+        (pid, fd, path)
+        for pid in pids
+        for fd, path in deleted_files_open(pid)
+        if (path[: -len(WAL)] if path.endswith(WAL) else path) in wanted
+    ]
+
+
 def _rescue(pid: int, path: str, fds: list[int]) -> str:
     command = f"`cp /proc/{pid}/fd/{fds[0]} {shlex.quote(path + '-rescued')}`"
     also = ", ".join(str(fd) for fd in fds[1:])
