@@ -4,6 +4,7 @@ requests read from logs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +65,10 @@ def test_a_dev_server_is_told_by_the_script_it_runs(cmdline: list[str], tool: st
         ["bash", "-c", "vite"],  # a shell: the runtime below it is the server
         # A script of the project itself named like a tool is not that tool's server.
         ["node", "/home/u/app/scripts/vite-report.js"],
+        # ... nor a file of the project named as the tool exactly (attacker's trial 6: `node bin/vite` printed Vite's
+        # reload lines, and a stale server was said to have reloaded its client).
+        ["node", "bin/vite"],
+        ["node", "/home/u/app/bin/vite", "dev"],
         [],
     ],
 )
@@ -126,3 +131,13 @@ def test_every_answered_request_is_read_whatever_its_status() -> None:
 )
 def test_a_workspace_supervisor_is_told_by_its_command_line(cmdline: list[str], name: str | None) -> None:
     assert supervisor_name(cmdline) == name
+
+
+def test_a_global_bin_is_its_package_s_tool(tmp_path: Path) -> None:
+    """`npm i -g vite` links `/usr/local/bin/vite` to the package's entry: the link is read to its package."""
+    entry = tmp_path / "lib" / "node_modules" / "vite" / "bin" / "vite.js"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "vite").symlink_to(entry)
+    assert dev_server_tool(["node", str(tmp_path / "bin" / "vite")]) == "vite"
