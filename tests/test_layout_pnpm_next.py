@@ -171,7 +171,8 @@ def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothin
     assert causes[0]["location"]["line"] == 7, causes
 
     plan = plan_of(app, "migrate", "deploy")
-    assert plan["database"] == [f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma migrate deploy (in {app})"], plan
+    deploy = f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma migrate deploy (in {app})"
+    assert plan["database"] == [deploy], plan
 
     # Prisma 7's migrate needs its native schema engine, downloaded from Prisma's server: unreachable, as on this
     # machine (a closed local port stands for it, so that the test does not depend on the network).
