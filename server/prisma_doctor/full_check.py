@@ -96,7 +96,8 @@ def surroundings(
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings += engine_findings(state)
     if database:
-        findings.extend(database_gaps(state, wait, may_ask))
+        # (No server found may mean none was looked for: then the held-file check looks itself.)
+        findings.extend(database_gaps(state, wait, may_ask, servers or None))
     findings.extend(stale_dev_servers(state, servers))
     return findings
 
@@ -116,10 +117,12 @@ def with_unfinished_repair(root: Path, findings: Sequence[Finding], where: Locat
     return [*(left.client_aside(f) for f in findings), left.finding(where), *gone]
 
 
-def database_gaps(state: ProjectState, wait: bool = True, may_ask: bool = True) -> list[Finding]:
+def database_gaps(
+    state: ProjectState, wait: bool = True, may_ask: bool = True, servers: Sequence[DevServer] | None = None
+) -> list[Finding]:
     """What the database lacks or holds back against the project (read-only, bounded): none when it is not named.
     The database is the one the app reads: that of the running dev servers' own environments (`state.running`)."""
-    return _database(state, state.schema, wait, may_ask) if state.schema is not None else []
+    return _database(state, state.schema, wait, may_ask, servers) if state.schema is not None else []
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,15 +161,18 @@ def running_dev_servers(root: Path) -> list[DevServer]:
     return list({s.pid: s for folder in app_folders(root) for s in find_dev_servers(folder)}.values())
 
 
-def _held_deleted(root: Path) -> list[tuple[int, int, str]]:
-    """The project's SQLite file, deleted while a dev server of the project holds it open (`held_data`)."""
+def _held_deleted(root: Path, servers: Sequence[DevServer] | None) -> list[tuple[int, int, str]]:
+    """The project's SQLite file, deleted while a dev server of the project holds it open (`held_data`); `servers`:
+    the project's running dev servers when the caller has read them, else they are read now."""
     from prisma_doctor.repair.held_data import held_deleted, project_databases
 
-    servers = running_dev_servers(root)
+    servers = running_dev_servers(root) if servers is None else servers
     return held_deleted(project_databases(root, [], servers), servers) if servers else []
 
 
-def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool) -> list[Finding]:
+def _database(
+    state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool, servers: Sequence[DevServer] | None
+) -> list[Finding]:
     from prisma_doctor.database.probe import probe_for
     from prisma_doctor.database.sqlite import chosen_file, database_file
     from prisma_doctor.database_state import (
@@ -196,7 +202,7 @@ def _database(state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bo
         # The app's first query creates the file empty and fails on its first table: said before that happens,
         # with what creates it (attack4 #6: a fresh clone, `git clean -fdx`, a deleted dev.db).
         tables = [model.db_name or model.name for model in schema.datamodel.queryable]
-        held = _held_deleted(state.root)
+        held = _held_deleted(state.root, servers)
         if held:
             return [deleted_but_held(chosen_file(probe.target)[1], held, where)]
         return [missing_file(chosen_file(probe.target)[1], list(sql), tables, where)] if tables else []
