@@ -194,3 +194,29 @@ def test_vites_start_is_read_as_a_restart(watch_template: Path, tmp_path: Path) 
         server.stop()
     (ready,) = [e for e in read_events([server.log_file.read_bytes()]) if isinstance(e, ev.DevServerReady)]
     assert ready.text.startswith("VITE v") and " ready in " in ready.text, server.output
+
+
+def test_a_success_printed_by_another_process_ends_nothing(watch_template: Path, tmp_path: Path) -> None:
+    """`concurrently` names each process at its lines' start: `[web] GET /users 200` is another server answering,
+    not the failed `[api] GET /users 500` (attacker's trial 6, LIE 4: said resolved)."""
+    project = project_copy(watch_template, tmp_path / "app", "node --watch")
+    server = NpmRunDev(project, tmp_path / "dev.log").start()
+    try:
+        assert server.users().status == 200
+        _rename_column(project, "name", "name_gone")
+        assert server.users().status == 500
+        _wait_until(lambda: "GET /users 500" in server.output)
+    finally:
+        server.stop()
+    failed = server.output[: server.output.index("GET /users 500") + len("GET /users 500")]
+    api = "".join(f"[api] {line}\n" for line in failed.splitlines())
+    log = tmp_path / "concurrently.log"
+
+    log.write_text(api + "[web] GET /users 200 in 3ms\n")
+    current = _explained(log, project)
+    assert current and all(f["severity"] != "info" and not f["data"].get("history") for f in current), current
+
+    log.write_text(api + "[web] GET /users 200 in 3ms\n[api] GET /users 200 in 4ms\n")
+    later = _explained(log, project)
+    assert later and all(f["data"].get("history") for f in later), later
+    assert all(f["data"]["resolved"]["text"].startswith("[api] GET /users 200") for f in later), later

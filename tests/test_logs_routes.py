@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from prisma_doctor.logs.routes import FailedRequest, answered_requests, failed_requests, failed_requests_in
+from prisma_doctor.logs.routes import (
+    FailedRequest,
+    answered_requests,
+    failed_requests,
+    failed_requests_in,
+    request_source,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,3 +54,22 @@ def test_a_request_inside_other_text_is_no_request_line(line: str) -> None:
 def test_answered_lines_have_the_same_shape() -> None:
     lines = " GET /posts 200 in 12ms\n[200] GET /users\nua: Mozilla GET /admin 200 x\n"
     assert answered_requests([lines]) == [FailedRequest("GET", "/posts"), FailedRequest("GET", "/users")]
+
+
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        ("[api] GET /emails 500 in 12ms", "api"),  # concurrently, named
+        ("[0] GET /emails 500 in 12ms", "0"),  # concurrently, by index
+        ("web:dev:  GET / 500 in 896ms", "web:dev"),  # Turborepo
+        ("@repo/web:dev: GET / 200 in 30ms", "@repo/web:dev"),
+        ("[500] GET /users", ""),  # SvelteKit's status, not a process
+        ("[info] GET /users 200", ""),
+        ("info: GET /users 200", ""),
+        ("[12:00:01] POST /users/2/rename 500 12ms", ""),
+        ("GET /users 200 in 3ms", ""),
+    ],
+)
+def test_the_process_that_printed_a_request_line(line: str, source: str) -> None:
+    """A success ends a failure only when the same process printed both (attacker trial 6, LIE 4)."""
+    assert request_source(line) == source

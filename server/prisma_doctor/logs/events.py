@@ -76,6 +76,7 @@ class ClientError(Event):
     error_class: str | None = None  # `PrismaClientKnownRequestError`, `DriverAdapterError`...
     route: str | None = None  # the request that failed with it: the dev server's `GET /posts 500` right after it
     route_method: str | None = None  # that request's method: only a success of the same method and path ends it
+    route_source: str = ""  # the process that printed that request (`routes.request_source`): "" for one unnamed
 
     @property
     def source(self) -> SourceLocation | None:

@@ -19,7 +19,13 @@ from prisma_doctor.json_values import JsonObject
 from prisma_doctor.logs import events as ev
 from prisma_doctor.logs import json_record
 from prisma_doctor.logs.reloads import server_reloads
-from prisma_doctor.logs.routes import bare_path, failed_request_of, failed_request_on, succeeded_request
+from prisma_doctor.logs.routes import (
+    bare_path,
+    failed_request_of,
+    failed_request_on,
+    request_source,
+    succeeded_request,
+)
 from prisma_doctor.logs.stream import LineReader
 from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_event
 
@@ -323,7 +329,8 @@ class Recognizer:
         self._previous: str | None = None
         # The requests (method, path without its query) that failed with an error, until a request line says the
         # same request answered again.
-        self._failed: set[tuple[str, str]] = set()
+        # Each failed request: the process that printed it (`request_source`), its method and path without query.
+        self._failed: set[tuple[str, str, str]] = set()
         # The lines being read are a JSON record's text (what an app logged), not lines a tool printed.
         self._in_record = False
 
@@ -344,7 +351,7 @@ class Recognizer:
                 and event.route_method
                 and len(self._failed) < MAX_FAILED_PATHS
             ):
-                self._failed.add((event.route_method, bare_path(event.route)))
+                self._failed.add((event.route_source, event.route_method, bare_path(event.route)))
         return out
 
     def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
@@ -371,7 +378,7 @@ class Recognizer:
         request = failed_request_of(record)
         if request is None:
             return out
-        return [_on_request(e, request.method, request.path) for e in out]
+        return [_on_request(e, request.method, request.path, "") for e in out]
 
     def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
@@ -390,7 +397,7 @@ class Recognizer:
             # The line that ended the error may be the dev server's request line of the same failure.
             request = failed_request_on(line)
             if request is not None:
-                out[:] = [_on_request(e, request.method, request.path) for e in out]
+                out[:] = [_on_request(e, request.method, request.path, request_source(line)) for e in out]
         self._start(line, out)
         return out
 
@@ -402,7 +409,7 @@ class Recognizer:
     @property
     def watched_paths(self) -> frozenset[str]:
         """The paths (without query) of failed requests that wait for a success: their request lines matter."""
-        return frozenset(path for _, path in self._failed)
+        return frozenset(path for _, _, path in self._failed)
 
     @property
     def lines_read(self) -> int:
@@ -467,9 +474,13 @@ class Recognizer:
         aside): that failure is over (said once). Another route's success (`GET /favicon.ico 200`, `POST /posts 200`
         after `GET /posts 500`) says nothing of it."""
         request = succeeded_request(line)
-        if request is None or (request.method, bare_path(request.path)) not in self._failed:
+        if request is None:
             return None
-        self._failed.discard((request.method, bare_path(request.path)))
+        # Printed by the process whose request failed: `[web] GET /emails 200` ends nothing of `[api]`'s.
+        key = (request_source(line), request.method, bare_path(request.path))
+        if key not in self._failed:
+            return None
+        self._failed.discard(key)
         return ev.RequestSucceeded(line=self._line_number, text=line.strip(), method=request.method, path=request.path)
 
     def _one_line_event(self, line: str, n: int) -> Iterator[ev.Event]:
@@ -729,9 +740,11 @@ def _at_message_start(line: str, found: re.Match[str] | int, lead: str = "") -> 
     return _MESSAGE_HEAD.fullmatch(line, 0, at) is not None
 
 
-def _on_request(event: ev.Event, method: str, path: str) -> ev.Event:
-    """A client error tied to the request that failed with it."""
-    return replace(event, route=path, route_method=method) if isinstance(event, ev.ClientError) else event
+def _on_request(event: ev.Event, method: str, path: str, source: str) -> ev.Event:
+    """A client error tied to the request that failed with it (`source`: the process that printed that request)."""
+    if not isinstance(event, ev.ClientError):
+        return event
+    return replace(event, route=path, route_method=method, route_source=source)
 
 
 def _invocation(line: str) -> tuple[str, bool] | None:

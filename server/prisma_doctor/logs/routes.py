@@ -23,6 +23,11 @@ _LINE_HEAD = (
     r"(?:(?:\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?|-->|(?i:info|warn|error|debug|log)\b:?)"
     r"\s*){0,4}"
 )
+# A runner's name for the process a line came from: a workspace runner's task (`web:dev: `, as in `_LINE_HEAD`), or a
+# word in brackets at the line's start (`concurrently`'s `[api] `; no `:`: not a time).
+_SOURCE_TAG = re.compile(r"^(?:(?P<task>(?:@[\w.-]+/)?[\w.-]+(?::[\w.-]+)+): |\[(?P<tag>[\w.@/-]{1,40})\] )")
+_STATUS_TAG = re.compile(r"[1-5]\d\d")
+_LEVEL_TAGS = frozenset({"info", "warn", "warning", "error", "err", "debug", "log", "trace", "http", "fatal", "notice"})
 _METHOD_AND_PATH = r"(GET|HEAD|POST|PUT|PATCH|DELETE) (/[^\s\"'<>]{0,500})"
 
 
@@ -64,6 +69,18 @@ def failed_request_on(line: str) -> FailedRequest | None:
     """The failed request this clean line reports (the last, for a record that names several), or None."""
     found = failed_requests_in(line)
     return found[-1] if found else None
+
+
+def request_source(line: str) -> str:
+    """The process that printed a request line, as a runner of several names it at the line's start (`concurrently`:
+    `[api] GET /emails 500`, `[0] ...`; Turborepo: `web:dev: ...`); "" when none does. A level or a time stamp in
+    brackets names no process."""
+    found = _SOURCE_TAG.match(line)
+    if found and found["task"]:
+        return found["task"]
+    tag = found["tag"] or "" if found else ""
+    # `[200] POST /posts`: a status in brackets, as some loggers print it, names no process either.
+    return "" if tag.lower() in _LEVEL_TAGS or _STATUS_TAG.fullmatch(tag) else tag
 
 
 def bare_path(path: str) -> str:
