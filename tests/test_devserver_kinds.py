@@ -39,6 +39,7 @@ P = "/home/u/app/node_modules"
         (["node", f"{P}/nodemon/bin/nodemon.js", "server.js"], "nodemon"),
         (["node", f"{P}/ts-node-dev/lib/bin.js", "--respawn", "src/index.ts"], "ts-node-dev"),
         (["bun", f"{P}/.bin/vite", "dev"], "vite"),
+        (["bun", "vite", "dev"], "vite"),  # Bun looks a bare name up among the package's bins
         # Retitled into one argument with spaces, as Next and npm do.
         ([f"node {P}/.bin/astro dev", "", ""], "astro"),
     ],
@@ -68,6 +69,7 @@ def test_a_dev_server_is_told_by_the_script_it_runs(cmdline: list[str], tool: st
         # ... nor a file of the project named as the tool exactly (attacker's trial 6: `node bin/vite` printed Vite's
         # reload lines, and a stale server was said to have reloaded its client).
         ["node", "bin/vite"],
+        ["node", "vite.js", "dev"],  # Node runs the working folder's file of that name, never a command on the PATH
         ["node", "/home/u/app/bin/vite", "dev"],
         [],
     ],

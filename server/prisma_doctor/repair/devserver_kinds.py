@@ -111,7 +111,7 @@ def dev_server_tool(cmdline: Sequence[str]) -> str | None:
     if start is None:
         return None
     script, rest = args[start], args[start + 1 :]
-    tool = _tool_of(script, by_runtime=start > 0)
+    tool = _tool_of(script, runtime=program_stem(args[0]) if start > 0 else "")
     if tool in _DEV_ARGUMENTS and _DEV_ARGUMENTS[tool](rest):
         return tool
     flags = args[1:start]
@@ -149,19 +149,20 @@ def _script_index(args: Sequence[str]) -> int | None:
     return start if start < len(args) else None
 
 
-def _tool_of(script: str, by_runtime: bool) -> str:
+def _tool_of(script: str, runtime: str) -> str:
+    """The tool a script is (`runtime`: the runtime that runs it, "" when the script is the program itself)."""
     # pnpm's bin shims run `node <app>/node_modules/.bin/../tsx/dist/cli.mjs`: read through the `..`, the script is
     # tsx's own entry (its bare name, `cli`, names no tool).
     script = os.path.normpath(script) if ".." in script else script
     # `node_modules/.bin/vite` names the bin, not a package: its file name is the tool.
     package = script_package(script)
-    if not package and by_runtime and os.path.isabs(script):
+    if not package and runtime and os.path.isabs(script):
         # A global install's bin (`/usr/local/bin/vite`) links to its package's own entry.
         package = script_package(os.path.realpath(script))
         script = os.path.realpath(script) if package else script
     if not package:
         name = program_stem(script)
-        if by_runtime and not _is_bin_shim(script):
+        if runtime and not _is_bin_shim(script, runtime):
             # A file of the project's own that a runtime runs (`node bin/vite`) is the app, whatever its name: the
             # tool's evidence (Vite's reload lines) would be believed of a server that is not it.
             return ""
@@ -174,11 +175,13 @@ def _tool_of(script: str, by_runtime: bool) -> str:
     return tool if entry in (package.rsplit("/", 1)[-1], tool, "cli", "bin") else ""
 
 
-def _is_bin_shim(script: str) -> bool:
-    """Whether a script a runtime runs is a package manager's bin shim (`node_modules/.bin/vite`) or a bare command
-    name found on the PATH (`vite`), rather than a file of the project."""
+def _is_bin_shim(script: str, runtime: str) -> bool:
+    """Whether a script a runtime runs is a package manager's bin shim (`node_modules/.bin/vite`) or, for Bun, a bare
+    name it looks up among the package's bins (`bun vite`), rather than a file of the project."""
     folder = os.path.basename(os.path.dirname(script.replace("\\", "/")))
-    return folder == ".bin" or ("/" not in script and "\\" not in script)
+    # Node and Deno never search for a bare name: `node vite.js` runs the file of that name in the working folder.
+    bare = "/" not in script and "\\" not in script
+    return folder == ".bin" or (bare and runtime == "bun")
 
 
 def program_stem(path: str) -> str:
