@@ -408,6 +408,8 @@ TOOLS_OWN = [
     "VITE v7.2.6  ready in 2683 ms",
     "Error: P1001: Can't reach database server at `db:5432`",
     "[12:00:01] ERROR: Can't reach database server at `db:5432`",
+    "[Nest] 4242  - 12/07/2026, 2:31:05 PM   ERROR [ExceptionsHandler] Can't reach database server at `db:5432`",
+    "[Nest] 4242  - 07.12.2026, 14:31:05   ERROR [ExceptionsHandler] Can't reach database server at `db:5432`",
     '{"level":50,"msg":"Can\'t reach database server at `db:5432`"}',
 ]
 
@@ -420,6 +422,6 @@ def test_an_apps_text_that_quotes_a_tool_or_prisma_is_no_event() -> None:
     assert printed.count(b"\n") == 11, printed
     assert read_events([printed]) == [], printed.decode()
     found = recognize(TOOLS_OWN)
-    assert kinds(found) == ["DevServerReady"] * 6 + ["DatabaseUnreachable"] * 3, found
+    assert kinds(found) == ["DevServerReady"] * 6 + ["DatabaseUnreachable"] * 5, found
     # ...and the tools' own lines still count after the app's.
     assert kinds(read_events([printed + "\n".join(TOOLS_OWN).encode() + b"\n"])) == kinds(found)

@@ -150,11 +150,14 @@ _RESTARTED = re.compile(
 )
 # Where a message Prisma prints (a one-line event, or a client error's message printed without its header) may
 # begin on its line: at its start, or after what the readers know comes before one (a logger's time stamps, bracketed
-# tags and level, Next's `⨯`, Node's `Error:` / `TypeError:` / `Error [CODE]:` / `[Error:`, the CLI's `Error: P1001:`,
-# Prisma's debug `prisma:error`, the CLI's `✔`, the engines' download progress bar). The same words after an app's
-# own (`docs say: Can't reach database server at ...`) are the app's text quoting Prisma, not Prisma's message.
+# tags and level, NestJS's `[Nest] PID  - 12/7/2026, 2:31:05 PM   ERROR [ExceptionsHandler]` with its date as the
+# locale writes it, Next's `⨯`, Node's `Error:` / `TypeError:` / `Error [CODE]:` / `[Error:`, the CLI's
+# `Error: P1001:`, Prisma's debug `prisma:error`, the CLI's `✔`, the engines' download progress bar). The same words
+# after an app's own (`docs say: Can't reach database server at ...`) are the app's text quoting Prisma, not Prisma's
+# message.
 _MESSAGE_HEAD = re.compile(
-    r"\s*(?:(?:\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?|\d{4}-\d\d-\d\d[T ][\d:.]{1,15}Z?"
+    r"\s*(?:(?:\[Nest\] \d{1,10} {1,4}-|\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?"
+    r"|\d{4}-\d\d-\d\d[T ][\d:.]{1,15}Z?|\d{1,4}[./]\d{1,2}[./]\d{1,4},"
     r"|(?i:info|warn|warning|error|debug|log|fatal)\b:?|prisma:(?:error|warn|info)|[⨯✖×•>✔]|P\d{4}:"
     r"|\[?\w{0,60}Error(?: \[\w{1,40}\])?:"
     r"|> Downloading Prisma engines for \S{1,60} \[[^\]\n]{0,80}\] \d{1,3}%)\s*){0,6}"
