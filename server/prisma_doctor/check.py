@@ -64,8 +64,13 @@ def check_project(root: Path, schema_path: Path | None = None) -> Report:
 
 
 def inspect_project(
-    root: Path, schema_path: Path | None = None, overrides: Mapping[str, str] | None = None
+    root: Path,
+    schema_path: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    earlier: LoadedSchema | None = None,
 ) -> ProjectState:
+    """The schema against every generated client. `earlier`: the schema as the project's last check read it (a
+    language server's, between edits), to read again only from where each file changed."""
     root = real_path(root)
     try:
         source = locate_schema(root, schema_path)
@@ -73,7 +78,7 @@ def inspect_project(
         finding = Finding("schema-unreadable", Severity.ERROR, f"{error}.", None, ("edit-schema",))
         findings = [*_package_json_findings(root), finding]
         return ProjectState(root, None, (), None, Report.from_findings(str(root), findings, known=False))
-    schema = load_schema(source, dict(overrides or {}))
+    schema = load_schema(source, dict(overrides or {}), earlier)
     findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
     # Prisma cannot load a schema that does not validate: a difference where it is wrong is that error (said
     # already), and no repair that runs Prisma on it can succeed until it is fixed (offers.py).

@@ -46,14 +46,16 @@ def inspect_whole(
     may_ask: bool = True,
     database: bool = True,
     around: Callable[[], Surroundings] | None = None,
+    earlier: LoadedSchema | None = None,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
     loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so. `database`
     False (`check --no-database`): the database is left out, and nothing is said of it here. `around`: the
     project's running servers and apps (`Surroundings`) as its caller keeps them (a language server, between edits);
-    by default read now (`read_surroundings`)."""
-    state = inspect_project(root, schema_path, overrides)
+    by default read now (`read_surroundings`). `earlier`: the schema as the last check read it, reused up to each
+    file's first change (`inspect_project`)."""
+    state = inspect_project(root, schema_path, overrides, earlier)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         findings = with_unfinished_repair(state.root, state.report.findings)
         known = state.report.state is not SyncState.UNKNOWN

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
     from prisma_doctor.full_check import Surroundings
     from prisma_doctor.lsp.settings import ServerSettings, WorkspaceSettings
+    from prisma_doctor.schema.locate import LoadedSchema
 
 log = logging.getLogger(__name__)
 # While the database gives no answer, how often its project is checked again: the status bar says "in sync" once it
@@ -134,8 +135,12 @@ class SyncFeature(LanguageFeature):
         """Check with the open documents' current text and publish; the caller holds the project's lock."""
         overrides = self.server.open_schema_texts()
         facts = self._facts_of(session)
+        # The last check's reading of the schema: the blocks above a person's edit are not read again.
+        earlier = session.state.schema if session.state is not None else None
         try:
-            session.state, dev = await asyncio.to_thread(_inspect, session.root, overrides, facts, self.server.trusted)
+            session.state, dev = await asyncio.to_thread(
+                _inspect, session.root, overrides, facts, self.server.trusted, earlier
+            )
             self._dev_commands[session.root] = dev
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
@@ -273,12 +278,16 @@ def _dev_command(root: Path, settings: ServerSettings) -> str:
     return dev_command(root, settings.dev_command, settings.package_manager)
 
 
-def _inspect(root: Path, overrides: dict[str, str], facts: _KeptFacts, trusted: bool) -> tuple[ProjectState, str]:
+def _inspect(
+    root: Path, overrides: dict[str, str], facts: _KeptFacts, trusted: bool, earlier: LoadedSchema | None = None
+) -> tuple[ProjectState, str]:
     """The project's check with its kept surroundings, and the command that starts its dev server. An untrusted
-    workspace's database is not asked (full_check.py says so)."""
+    workspace's database is not asked (full_check.py says so). `earlier`: the schema as the last check read it."""
     # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
     from prisma_doctor.full_check import inspect_whole
 
     # In this worker thread the database's answer may be waited for (bounded): the event loop goes on meanwhile.
-    state = inspect_whole(root, None, overrides, wait=True, may_ask=trusted, around=facts.surroundings.get)
+    state = inspect_whole(
+        root, None, overrides, wait=True, may_ask=trusted, around=facts.surroundings.get, earlier=earlier
+    )
     return state, facts.dev_command.get()
