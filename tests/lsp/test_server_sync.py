@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 
 from lsprotocol import types
@@ -198,3 +200,34 @@ async def test_edits_show_what_a_check_of_the_whole_text_shows(client: LanguageC
                 await wait_for(lambda expected=expected: list(client.diagnostics.get(uri, [])) == expected)
         expected = _uncached_diagnostics(synced_project, schema, edits[-1])
         await wait_for(lambda expected=expected: list(client.diagnostics.get(uri, [])) == expected)
+
+
+async def test_typing_fast_shows_the_last_edit_and_never_older_text_after_newer(
+    client: LanguageClient, synced_project: Path
+) -> None:
+    """Edits sent faster than a check takes: a check of text already edited again may stop between its stages, and
+    then shows nothing; what is shown comes in the order typed, and ends with the last edit's."""
+    _, text, uri = await open_schema(client, synced_project)
+    lines = text.splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if line.startswith("model "))
+    await wait_for(lambda: sync_states(client)[-1].state == "in-sync")
+    before = len(sync_states(client))
+    edits = 12
+    for typed in range(1, edits + 1):
+        edited = "".join([*lines[: last + 1], f"  typed{typed} String?\n", *lines[last + 1 :]])
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(version=typed + 1, uri=uri),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+            )
+        )
+        await asyncio.sleep(0.002)
+    await wait_for(lambda: any(f"typed{edits}`" in d.message for d in client.diagnostics.get(uri, [])))
+    shown = [
+        int(match.group(1))
+        for state in sync_states(client)[before:]
+        for finding in state.findings
+        if (match := re.search(r"\.typed(\d+)`", finding["message"] if isinstance(finding, dict) else finding.message))
+    ]
+    assert shown == sorted(shown) and shown[-1] == edits, shown
+    assert len(shown) <= edits
