@@ -96,3 +96,12 @@ def test_a_file_near_the_token_bound_is_read_whole(monkeypatch) -> None:
     earlier = parse_schema(text, PATH)
     edited = assert_same_as_plain(text + "model B {\n}\n", earlier)
     assert edited.blocks[0] is not earlier.blocks[0]
+
+
+def test_text_beyond_ascii_and_crlf_line_breaks_before_the_edit() -> None:
+    """The reused part blanked character by character (not byte by byte): the columns after it are UTF-16's."""
+    text = "// café 😀\r\nmodel A {\r\n  id Int @id // é\r\n}\r\n\r\n"
+    text += "/// doc 😀\r\nmodel B {\r\n  id Int @id\r\n  x Strin\r\n}\r\n"
+    earlier = parse_schema(text, PATH)
+    edited = assert_same_as_plain(text + "model C {\r\n  😀 Int\r\n}\r\n", earlier)
+    assert edited.blocks[0] is earlier.blocks[0]

@@ -21,6 +21,8 @@ from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.syntax import Block, SchemaFile
 
 _NOT_A_LINE_BREAK = re.compile(r"[^\r\n]+")
+# Every byte but a line break's to a space: ASCII text is blanked in C (a callback a line costs ~2 ms on 3,000 lines).
+_BLANK_BYTES = bytes(byte if byte in b"\r\n" else 32 for byte in range(256))
 # What may follow a block's closing `}` on its line for the next line to start afresh: blanks, then the line break.
 _REST_OF_LINE = re.compile(r"[ \t]*(?:\r\n|\n|\r)")
 
@@ -33,7 +35,7 @@ def parse_edited(text: str, path: str, earlier: SchemaFile | None) -> SchemaFile
     kept, resume = _unchanged_blocks(earlier, text)
     if not kept:
         return parse_schema(text, path)
-    blanked = _NOT_A_LINE_BREAK.sub(_spaces, text[:resume]) + text[resume:]
+    blanked = _blanked(text[:resume]) + text[resume:]
     rest = parse_schema(blanked, path)
     return SchemaFile(path, (*kept, *rest.blocks), rest.errors, text)
 
@@ -69,6 +71,13 @@ def _common_prefix(a: str, b: str) -> int:
         else:
             high = middle - 1
     return low
+
+
+def _blanked(text: str) -> str:
+    """`text` with every character but line breaks a space."""
+    if text.isascii():
+        return text.encode("ascii").translate(_BLANK_BYTES).decode("ascii")
+    return _NOT_A_LINE_BREAK.sub(_spaces, text)
 
 
 def _spaces(match: re.Match[str]) -> str:
