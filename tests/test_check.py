@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from prisma_doctor.check import check_project, inspect_project
+from prisma_doctor.check import CheckSuperseded, check_project, inspect_project
 from prisma_doctor.findings import Location, Position, Severity, Span, SyncState
-from prisma_doctor.full_check import full_check
+from prisma_doctor.full_check import full_check, inspect_whole
 from tests.toolchain import JS_GENERATOR, ProjectFactory, schema_text
 
 MODELS = "model User {\n  id   Int    @id\n  name String\n}\n"
@@ -174,3 +174,22 @@ def test_an_invalid_schema_says_only_what_holds_of_the_client(prisma_project: Pr
     assert [(f.code, f.fixes) for f in whole.findings if f.code == "client-out-of-sync"] == [
         ("client-out-of-sync", ("edit-schema",))
     ]
+
+
+def test_a_check_told_to_stop_stops_at_its_next_stage_and_only_then(tmp_path: Path) -> None:
+    """A language server's check of text already edited again stops between stages (`CheckSuperseded`): at any of
+    them, and nowhere while `stop` says false, which changes nothing of the result."""
+    root = project(tmp_path / "app", js_schema("./client"))
+    asked: list[int] = []
+
+    def never() -> bool:
+        asked.append(1)
+        return False
+
+    assert inspect_whole(root, stop=never).report.to_json() == inspect_whole(root).report.to_json()
+    stages = len(asked)
+    assert stages >= 3  # the schema read, each generator's client, the surroundings
+    for stage in range(stages):
+        calls = iter(range(stages))
+        with pytest.raises(CheckSuperseded):
+            inspect_whole(root, stop=lambda stage=stage, calls=calls: next(calls) == stage)

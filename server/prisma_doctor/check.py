@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +33,17 @@ from prisma_doctor.snapshot import real_path
 
 if TYPE_CHECKING:
     from prisma_doctor.database.readers import AppRun
+
+
+class CheckSuperseded(Exception):
+    """A check stopped at one of its checkpoints because its text is no longer the newest (`stop` said so): it has
+    nothing to show, and the check of the newer text follows."""
+
+
+def checkpoint(stop: Callable[[], bool] | None) -> None:
+    """Between the stages of a check: stop here (`CheckSuperseded`) when `stop()` says newer text has come."""
+    if stop is not None and stop():
+        raise CheckSuperseded
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,16 @@ def check_project(root: Path, schema_path: Path | None = None) -> Report:
 
 
 def inspect_project(
-    root: Path, schema_path: Path | None = None, overrides: Mapping[str, str] | None = None
+    root: Path,
+    schema_path: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    earlier: LoadedSchema | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ProjectState:
+    """The schema against every generated client. `earlier`: the schema as the project's last check read it (a
+    language server's, between edits), to read again only from where each file changed. `stop`: asked between
+    stages; when it says true, the check raises `CheckSuperseded` (a language server's check of text already edited
+    again)."""
     root = real_path(root)
     try:
         source = locate_schema(root, schema_path)
@@ -73,7 +92,8 @@ def inspect_project(
         finding = Finding("schema-unreadable", Severity.ERROR, f"{error}.", None, ("edit-schema",))
         findings = [*_package_json_findings(root), finding]
         return ProjectState(root, None, (), None, Report.from_findings(str(root), findings, known=False))
-    schema = load_schema(source, dict(overrides or {}))
+    schema = load_schema(source, dict(overrides or {}), earlier)
+    checkpoint(stop)
     findings: list[Finding] = [*_package_json_findings(root), *_schema_findings(schema)]
     # Prisma cannot load a schema that does not validate: a difference where it is wrong is that error (said
     # already), and no repair that runs Prisma on it can succeed until it is fixed (offers.py).
@@ -83,6 +103,7 @@ def inspect_project(
     generators = [g for g in find_generators(schema, root) if g.provider in KNOWN_PROVIDERS]
     searched = find_client_folders(root) if generators else []
     for generator in generators:
+        checkpoint(stop)
         state = replace(_client_state(generator), left_behind=tuple(old_outputs(generator, root, searched)))
         states.append(state)
         findings.extend(_client_findings(schema, state, root, installed, len(generators) > 1, broken))

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prisma_doctor.check import ProjectState, inspect_project
+from prisma_doctor.check import ProjectState, checkpoint, inspect_project
 from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.database.target import PROVIDERS
 from prisma_doctor.findings import Finding, Location, Report, SyncState
@@ -46,14 +46,18 @@ def inspect_whole(
     may_ask: bool = True,
     database: bool = True,
     around: Callable[[], Surroundings] | None = None,
+    earlier: LoadedSchema | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ProjectState:
     """`inspect_project`, with the findings of the packages, the database and the dev servers added to its report.
     `wait`: whether the database's answer may be waited for (at most `DATABASE_WAIT_SECONDS`); never on an event
     loop. `may_ask` False (an untrusted workspace): the database is not asked, and a finding says so. `database`
     False (`check --no-database`): the database is left out, and nothing is said of it here. `around`: the
     project's running servers and apps (`Surroundings`) as its caller keeps them (a language server, between edits);
-    by default read now (`read_surroundings`)."""
-    state = inspect_project(root, schema_path, overrides)
+    by default read now (`read_surroundings`). `earlier`: the schema as the last check read it, reused up to each
+    file's first change (`inspect_project`). `stop`: asked between stages, `check.CheckSuperseded` when it says
+    true."""
+    state = inspect_project(root, schema_path, overrides, earlier, stop)
     if state.schema is None or state.report.state is SyncState.UNKNOWN:
         findings = with_unfinished_repair(state.root, state.report.findings)
         known = state.report.state is not SyncState.UNKNOWN
@@ -69,6 +73,7 @@ def inspect_whole(
     # the project's own files stand for them.
     running = nearby.running if nearby is not None else (AppRun(state.root, os.environ),)
     state = replace(state, running=running)
+    checkpoint(stop)
     # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
     found = with_unfinished_repair(
         state.root,

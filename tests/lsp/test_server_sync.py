@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 
 from lsprotocol import types
@@ -19,10 +21,11 @@ async def test_in_sync_project_reports_in_sync(client: LanguageClient, synced_pr
     assert state.project == str(synced_project.resolve())
 
 
-async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageClient, synced_project: Path) -> None:
-    await start(client, synced_project)
+async def open_schema(client: LanguageClient, project: Path) -> tuple[Path, str, str]:
+    """Start the server on `project` and open its schema: the file, its text and its URI."""
+    await start(client, project)
     await wait_for(lambda: sync_states(client))
-    schema = synced_project / "prisma" / "schema.prisma"
+    schema = project / "prisma" / "schema.prisma"
     text = schema.read_text(encoding="utf-8")
     uri = schema.resolve().as_uri()
     client.text_document_did_open(
@@ -30,6 +33,11 @@ async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageC
             text_document=types.TextDocumentItem(uri=uri, language_id="prisma", version=1, text=text)
         )
     )
+    return schema, text, uri
+
+
+async def test_an_unsaved_schema_edit_shows_drift_on_the_field(client: LanguageClient, synced_project: Path) -> None:
+    _, text, uri = await open_schema(client, synced_project)
     lines = text.splitlines()
     user_line = next(i for i, line in enumerate(lines) if line.startswith("model User "))
     edited = "\n".join([*lines[: user_line + 1], "  nickname String?", *lines[user_line + 1 :]]) + "\n"
@@ -147,3 +155,79 @@ async def test_a_server_the_last_repair_saw_end_is_a_diagnostic_until_dismissed(
     assert answer == {"ok": True}
     await wait_for(lambda: not any(d.code == "dev-server-gone" for d in client.diagnostics.get(uri, [])))
     await wait_for(lambda: sync_states(client)[-1].state == "in-sync")
+
+
+def _uncached_diagnostics(project: Path, schema: Path, text: str) -> list[types.Diagnostic]:
+    """The schema's diagnostics as a check that reads the whole text shows them (no earlier reading to reuse)."""
+    from prisma_doctor.full_check import inspect_whole
+    from prisma_doctor.lsp.convert import diagnostics_by_file
+
+    root = project.resolve()
+    findings = inspect_whole(root, None, {str(schema.resolve()): text}).report.findings
+    return diagnostics_by_file(tuple(findings), str(root)).get(str(schema.resolve()), [])
+
+
+async def test_edits_show_what_a_check_of_the_whole_text_shows(client: LanguageClient, synced_project: Path) -> None:
+    """Each check reads again only from where the schema changed (schema/edited.py): its diagnostics are those of a
+    check that reads the whole text, edit after edit, whether the edits come one by one or all at once."""
+    schema, text, uri = await open_schema(client, synced_project)
+    lines = text.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    last = max(i for i, line in enumerate(lines) if line.startswith("model "))
+    typed = next(i for i in range(first, len(lines)) if " String" in lines[i])
+    edits = [
+        # A type misspelt in the first model, the file's length unchanged: only that block's text says so.
+        "".join([*lines[:typed], lines[typed].replace("String", "Strung", 1), *lines[typed + 1 :]]),
+        "".join([*lines[: last + 1], "  nickname String?\n", *lines[last + 1 :]]),  # drift in the last model
+        "".join([*lines[: first + 1], "  oops\n", *lines[first + 1 :]]),  # a syntax error in the first
+        "".join([*lines[: first + 1], "  /* open\n", *lines[first + 1 :]]),  # a comment that swallows the rest
+        text + "\nmodel Typed {\n  id Int @id\n}\n",  # a block below the last
+        text.replace("\n", "\r\n"),
+        text,
+    ]
+    version = 2
+    for one_at_a_time in (True, False):
+        for edited in edits:
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+                )
+            )
+            version += 1
+            if one_at_a_time:
+                expected = _uncached_diagnostics(synced_project, schema, edited)
+                await wait_for(lambda expected=expected: list(client.diagnostics.get(uri, [])) == expected)
+        expected = _uncached_diagnostics(synced_project, schema, edits[-1])
+        await wait_for(lambda expected=expected: list(client.diagnostics.get(uri, [])) == expected)
+
+
+async def test_typing_fast_shows_the_last_edit_and_never_older_text_after_newer(
+    client: LanguageClient, synced_project: Path
+) -> None:
+    """Edits sent faster than a check takes: a check of text already edited again may stop between its stages, and
+    then shows nothing; what is shown comes in the order typed, and ends with the last edit's."""
+    _, text, uri = await open_schema(client, synced_project)
+    lines = text.splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if line.startswith("model "))
+    await wait_for(lambda: sync_states(client)[-1].state == "in-sync")
+    before = len(sync_states(client))
+    edits = 12
+    for typed in range(1, edits + 1):
+        edited = "".join([*lines[: last + 1], f"  typed{typed} String?\n", *lines[last + 1 :]])
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(version=typed + 1, uri=uri),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+            )
+        )
+        await asyncio.sleep(0.002)
+    await wait_for(lambda: any(f"typed{edits}`" in d.message for d in client.diagnostics.get(uri, [])))
+    shown = [
+        int(match.group(1))
+        for state in sync_states(client)[before:]
+        for finding in state.findings
+        if (match := re.search(r"\.typed(\d+)`", finding["message"] if isinstance(finding, dict) else finding.message))
+    ]
+    assert shown == sorted(shown) and shown[-1] == edits, shown
+    assert len(shown) <= edits

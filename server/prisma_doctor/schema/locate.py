@@ -18,7 +18,7 @@ from prisma_doctor import project_files
 from prisma_doctor.json_values import is_object
 from prisma_doctor.package_json import read_package_json
 from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
-from prisma_doctor.schema.parser import parse_schema
+from prisma_doctor.schema.edited import parse_edited
 from prisma_doctor.schema.syntax import Block, Record, SchemaFile, SyntaxError_
 from prisma_doctor.schema.validate import validate_schema
 from prisma_doctor.snapshot import real_path
@@ -317,9 +317,13 @@ def _only_the_start(path: Path) -> str:
     return f"{path} is larger than {MAX_SCHEMA_BYTES // (1024 * 1024)} MiB; only the start was read"
 
 
-def load_schema(source: SchemaSource, overrides: dict[str, str] | None = None) -> LoadedSchema:
-    """Parse every file of a schema. `overrides` maps a file path to unsaved editor text."""
+def load_schema(
+    source: SchemaSource, overrides: dict[str, str] | None = None, earlier: LoadedSchema | None = None
+) -> LoadedSchema:
+    """Parse every file of a schema. `overrides` maps a file path to unsaved editor text. `earlier`: the same
+    schema's last reading, whose blocks before each file's first change are reused (`edited.parse_edited`)."""
     overrides = overrides or {}
+    before = {f.path: f for f in earlier.files} if earlier is not None else {}
     files: list[SchemaFile] = []
     problems: list[str] = []
     refused: list[tuple[str, SyntaxError_]] = []
@@ -343,7 +347,7 @@ def load_schema(source: SchemaSource, overrides: dict[str, str] | None = None) -
         if text.startswith(BOM):
             refused.append((key, _bom_refused()))
             text = text[len(BOM) :]  # (positions as an editor counts them: it hides the mark)
-        files.append(parse_schema(text, key))
+        files.append(parse_edited(text, key, before.get(key)))
     refused.extend(validate_schema(files))
     return LoadedSchema(source, tuple(files), build_datamodel(files), tuple(problems), tuple(refused))
 

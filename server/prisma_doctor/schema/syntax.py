@@ -427,6 +427,12 @@ class Block(_Attributed):
     def keyword_span(self) -> Span:
         return self._span_to(self._keyword_end)
 
+    @property
+    def end_offset(self) -> int:
+        """Where the block's text ends in its file: after its closing `}` (schema/edited.py reuses what ends
+        before an edit)."""
+        return self._end
+
     def property(self, key: str) -> ConfigProperty | None:
         return next((p for p in self.properties if p.key == key), None)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
     from prisma_doctor.full_check import Surroundings
     from prisma_doctor.lsp.settings import ServerSettings, WorkspaceSettings
+    from prisma_doctor.schema.locate import LoadedSchema
 
 log = logging.getLogger(__name__)
 # While the database gives no answer, how often its project is checked again: the status bar says "in sync" once it
@@ -63,6 +64,11 @@ class SyncFeature(LanguageFeature):
         # read again.
         self._facts: dict[Path, _KeptFacts] = {}
         self._refreshing: set[Path] = set()
+        # Per project: how many times it was scheduled (a check after changes stops at its next stage once this
+        # moves on: newer text has come), and whether its last such check stopped (then the next one runs to its
+        # end, so that typing faster than a check takes still shows diagnostics, if of older text).
+        self._scheduled: dict[Path, int] = {}
+        self._stopped: set[Path] = set()
 
     def when_checked(self, listener: Callable[[ProjectSession], None]) -> None:
         """Call `listener(session)` after every static check (`session.state` is new), before anything is published."""
@@ -103,7 +109,8 @@ class SyncFeature(LanguageFeature):
         self.schedule(session)
 
     def schedule(self, session: ProjectSession) -> None:
-        """Check the project now, or once more when its running check ends."""
+        """Check the project now, or once more when its running check ends (or stops for this newer state)."""
+        self._scheduled[session.root] = self._scheduled.get(session.root, 0) + 1
         if session.root in self._rechecks:
             self._changed_again.add(session.root)
             return
@@ -115,7 +122,7 @@ class SyncFeature(LanguageFeature):
                 async with self._lock(session):
                     # The check about to start reads the text as it is now: every change so far is in it.
                     self._changed_again.discard(session.root)
-                    await self._check(session)
+                    await self._check(session, stoppable=session.root not in self._stopped)
                 if session.root not in self._changed_again:
                     return
         finally:
@@ -130,12 +137,23 @@ class SyncFeature(LanguageFeature):
     def _lock(self, session: ProjectSession) -> asyncio.Lock:
         return self._locks.setdefault(session.root, asyncio.Lock())
 
-    async def _check(self, session: ProjectSession) -> None:
-        """Check with the open documents' current text and publish; the caller holds the project's lock."""
+    async def _check(self, session: ProjectSession, *, stoppable: bool = False) -> None:
+        """Check with the open documents' current text and publish; the caller holds the project's lock.
+        `stoppable`: the check stops between its stages once the project is scheduled again, and publishes nothing
+        (`_recheck` checks the newer text next)."""
         overrides = self.server.open_schema_texts()
         facts = self._facts_of(session)
+        # The last check's reading of the schema: the blocks above a person's edit are not read again.
+        earlier = session.state.schema if session.state is not None else None
+        stop = self._stop_once_scheduled(session.root) if stoppable else None
         try:
-            session.state, dev = await asyncio.to_thread(_inspect, session.root, overrides, facts, self.server.trusted)
+            trusted = self.server.trusted
+            checked = await asyncio.to_thread(_inspect, session.root, overrides, facts, trusted, earlier, stop)
+            if checked is None:
+                self._stopped.add(session.root)
+                return
+            self._stopped.discard(session.root)
+            session.state, dev = checked
             self._dev_commands[session.root] = dev
         except Exception as error:  # a bug of ours must not take the server down; say so and keep serving
             log.exception("check of %s failed", session.root)
@@ -148,6 +166,12 @@ class SyncFeature(LanguageFeature):
         if facts.stale() and session.root not in self._refreshing:
             self._refreshing.add(session.root)
             asyncio.get_running_loop().create_task(self._refresh_facts(session, facts))
+
+    def _stop_once_scheduled(self, root: Path) -> Callable[[], bool]:
+        """Whether the project was scheduled again since now: read from the check's worker thread, between stages
+        (one dictionary read: the event loop alone writes it)."""
+        scheduled, now = self._scheduled, self._scheduled.get(root, 0)
+        return lambda: scheduled.get(root, 0) != now
 
     def _facts_of(self, session: ProjectSession) -> _KeptFacts:
         facts = self._facts.get(session.root)
@@ -273,12 +297,26 @@ def _dev_command(root: Path, settings: ServerSettings) -> str:
     return dev_command(root, settings.dev_command, settings.package_manager)
 
 
-def _inspect(root: Path, overrides: dict[str, str], facts: _KeptFacts, trusted: bool) -> tuple[ProjectState, str]:
-    """The project's check with its kept surroundings, and the command that starts its dev server. An untrusted
-    workspace's database is not asked (full_check.py says so)."""
+def _inspect(
+    root: Path,
+    overrides: dict[str, str],
+    facts: _KeptFacts,
+    trusted: bool,
+    earlier: LoadedSchema | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[ProjectState, str] | None:
+    """The project's check with its kept surroundings, and the command that starts its dev server; None when `stop`
+    stopped it. An untrusted workspace's database is not asked (full_check.py says so). `earlier`: the schema as the
+    last check read it."""
     # Imported here, in the worker thread, at the first check: start-up does not wait for the core.
+    from prisma_doctor.check import CheckSuperseded
     from prisma_doctor.full_check import inspect_whole
 
     # In this worker thread the database's answer may be waited for (bounded): the event loop goes on meanwhile.
-    state = inspect_whole(root, None, overrides, wait=True, may_ask=trusted, around=facts.surroundings.get)
+    try:
+        state = inspect_whole(
+            root, None, overrides, wait=True, may_ask=trusted, around=facts.surroundings.get, earlier=earlier, stop=stop
+        )
+    except CheckSuperseded:
+        return None
     return state, facts.dev_command.get()
