@@ -36,6 +36,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
+from prisma_doctor.repair.prisma_validate import ask_prisma
 from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, find_project_processes, serving_processes
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
@@ -212,6 +213,12 @@ def build_plan(
     # old client.
     kept = [] if kind == "reset" else servers
     steps += [Verify(), _verify_app(kept, apps)]
+    if not refusals and not missing:
+        # Asked last, and only while nothing else refuses: the one check that runs Node (about a second). With
+        # packages to install there is no Prisma to ask yet.
+        answer = ask_prisma(manager, targets.schema_argument)
+        refusals += [answer.refusal] if answer.refusal else []
+        notes += [answer.note] if answer.note else []
     plan_servers = [*servers, *recovered] if kind == "reset" else recovered
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
 
