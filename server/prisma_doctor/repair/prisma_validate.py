@@ -44,7 +44,9 @@ def ask_prisma(manager: PackageManager, schema_argument: str | None) -> PrismaAn
         child = subprocess.Popen(
             command,
             cwd=manager.project,
-            env=subprocess_env(),
+            # Prisma's update check runs as a detached child that outlives the command, in the project: the repair's
+            # next look at the project's processes would find it.
+            env={**subprocess_env(), "CHECKPOINT_DISABLE": "1"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
