@@ -246,7 +246,7 @@ def _still_aside(root: Path, record: dict[str, Any]) -> list[AsideCopy]:
         if not isinstance(original, str) or not isinstance(aside, str):
             continue
         original_path, aside_path = Path(original), Path(aside)
-        if not _aside_place(root, original_path, aside_path) or not os.path.lexists(aside_path):
+        if not _aside_place(root, original_path, aside_path) or not _real_copy(aside_path):
             continue
         provider = entry.get("provider") if isinstance(entry.get("provider"), str) else None
         extension = entry.get("extension") if isinstance(entry.get("extension"), str) else "ts"
@@ -269,6 +269,17 @@ def _aside_place(root: Path, original: Path, aside: Path) -> bool:
         aside.parent == original.parent
         and re.fullmatch(re.escape(f".{original.name}.prisma-doctor-aside-") + r"\d+", aside.name) is not None
     )
+
+
+def _real_copy(aside: Path) -> bool:
+    """Whether `aside` is a folder a repair moved there: one, not a link, in a folder named as it really is. A repair
+    renames real folders inside the project, so a record whose copy is a link, or lies in a folder a link leads to
+    (`.prisma-doctor/aside -> /`, `node_modules/.prisma -> /elsewhere`), was planted: said as a copy of the project,
+    it would be taken over, moved back or removed."""
+    try:
+        return aside.parent.resolve(strict=True) == aside.parent and not aside.is_symlink() and aside.is_dir()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _still_stopped(
