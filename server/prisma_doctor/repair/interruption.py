@@ -27,7 +27,7 @@ from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.masking import shown_command
 from prisma_doctor.package_json import read_package_json
-from prisma_doctor.process_start import started_at
+from prisma_doctor.process_start import same_start, start_key, started_at
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer
@@ -105,6 +105,28 @@ class StoppedServer:
 
 
 @dataclass(frozen=True)
+class RunningCommand:
+    """A command the dead repair started that still runs (in its own session, it outlived the repair): a `prisma
+    generate` still writing the client it set aside."""
+
+    pid: int
+    step: str
+
+    @property
+    def label(self) -> str:
+        return "`prisma generate`" if self.step == "generate" else f"the command of its `{shown(self.step)[:40]}` step"
+
+
+def child_record(pid: int, step: str) -> dict[str, Any]:
+    """The journal's entry for a command a step started: its pid, its start (a pid used again is not it), its step."""
+    try:
+        start: float | None = start_key(psutil.Process(pid))
+    except (psutil.Error, OSError, ValueError):
+        start = None
+    return {"pid": pid, "start": start, "step": step}
+
+
+@dataclass(frozen=True)
 class Interruption:
     """The last repair, which did not finish, and what it left that is still so."""
 
@@ -115,6 +137,8 @@ class Interruption:
     outcome: str | None
     aside: tuple[AsideCopy, ...]
     stopped: tuple[StoppedServer, ...]
+    # What it started that runs still: until it ends, a repair would race it for the same folder.
+    running: RunningCommand | None = None
 
     @property
     def fix(self) -> str:
@@ -129,6 +153,8 @@ class Interruption:
             else "did not finish (killed, or the machine stopped)"
         )
         parts = [f"a {self.kind} (pid {self.pid or '?'}, started {when}) {how}"]
+        if self.running is not None:
+            parts.append(f"{self.running.label} it started (pid {self.running.pid}) still runs in the project")
         if self.stopped:
             servers = "; ".join(
                 f"`{s.label}` (in {shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")") for s in self.stopped
@@ -157,14 +183,19 @@ class Interruption:
         generator = finding.data.get("generator")
         # A runtime error names the module, not the generator.
         whose = f"Generator `{shown(str(generator))}` has no client" if generator else "There is no generated client"
+        then = f"run the {self.kind} again; or move the copy back yourself"
+        if self.running is not None:
+            then = (
+                f"{self.running.label} it started (pid {self.running.pid}) still runs and may write a new one there: "
+                f"wait until it ends, then run the {self.kind} again"
+            )
         return replace(
             finding,
             code="client-set-aside",
             message=(
                 f"{whose} at {shown(str(copy.original))}: it was generated, and the "
                 f"{self.kind} that did not finish set it aside to {shown(str(copy.aside))}. The next repair puts it "
-                f"back or takes it over in its first step (`recover`): run the {self.kind} again; or move the copy "
-                "back yourself."
+                f"back or takes it over in its first step (`recover`): {then}."
             ),
             fixes=(self.fix,),
             data={**finding.data, "aside": str(copy.aside)},
@@ -177,6 +208,8 @@ class Interruption:
         fixes = [self.fix, *(["restart-dev-server"] if self.stopped and self.fix != "restart-dev-server" else [])]
         restart = [s for s in self.stopped if s.script is None]
         advice = f"; run the {self.kind} again: its plan first puts back or takes over what was set aside"
+        if self.running is not None:
+            advice = f"; wait until {self.running.label} (pid {self.running.pid}) ends, then" + advice[1:]
         advice += " and starts the dev server again with its own script" if self.stopped else ""
         if restart:
             advice += "; start " + ", ".join(f"`{s.recorded}`" for s in restart) + " yourself (not a project script)"
@@ -189,6 +222,7 @@ class Interruption:
             data={
                 "kind": self.kind,
                 "pid": self.pid,
+                "running": {"pid": self.running.pid, "step": self.running.step} if self.running else None,
                 "stopped": [s.to_json() for s in self.stopped],
                 "setAside": [c.to_json() for c in self.aside],
             },
@@ -209,13 +243,14 @@ def left_by_last_repair(
         return None
     aside = tuple(_still_aside(root, record))
     stopped = tuple(_still_stopped(root, record, running)) if not finished or _restart_failed(record) else ()
-    if not aside and not stopped:
+    writing = _still_writing(root, record) if not finished else None
+    if not aside and not stopped and writing is None:
         return None
     kind = str(record.get("kind", "repair"))[:40]
     pid = record.get("pid") if isinstance(record.get("pid"), int) else None
     started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
     outcome = shown(str(record["outcome"]))[:20] if finished else None
-    return Interruption(shown(kind), pid, started, outcome, aside, stopped)
+    return Interruption(shown(kind), pid, started, outcome, aside, stopped, writing)
 
 
 def _same_path(a: Path, b: object) -> bool:
@@ -233,6 +268,24 @@ def _still_running(record: dict[str, Any]) -> bool:
         return process.status() != psutil.STATUS_ZOMBIE and started_at(process) <= float(started) + 1.0
     except (psutil.Error, OSError, ValueError, OverflowError):
         return False
+
+
+def _still_writing(root: Path, record: dict[str, Any]) -> RunningCommand | None:
+    """The command the record says the repair started, when that process (the same start) still runs in the project:
+    a record names a pid, and only a process of the project working in its folder is taken for it."""
+    child = record.get("child")
+    if not is_object(child):
+        return None
+    pid, start, step = child.get("pid"), child.get("start"), child.get("step")
+    if not isinstance(pid, int) or pid <= 0 or not isinstance(start, (int, float)) or not isinstance(step, str):
+        return None
+    try:
+        process = psutil.Process(pid)
+        alive = process.status() != psutil.STATUS_ZOMBIE and same_start(start_key(process), float(start))
+        cwd = Path(process.cwd()) if alive else None
+    except (psutil.Error, OSError, ValueError, OverflowError):
+        return None
+    return RunningCommand(pid, step) if cwd is not None and is_inside(cwd, root) else None
 
 
 def _restart_failed(record: dict[str, Any]) -> bool:
