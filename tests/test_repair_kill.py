@@ -106,7 +106,7 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         assert aside_client["data"]["output"] == str(client) and aside_client["fixes"][0]["id"] == "full-reset"
         assert "set it aside to" in aside_client["message"] and "(`recover`)" in aside_client["message"]
 
-        plan = dry_run_plan("reset", project=project)
+        plan = dry_run_plan("reset", project=project, env=server.environment)
         assert plan["steps"][0]["name"] == "recover", plan
         restart = previews(plan)["restart-dev"]
         assert any("run dev" in line and str(project) in line for line in restart), restart
