@@ -255,6 +255,20 @@ def test_a_record_whose_copy_is_reached_through_a_link_is_no_copy_of_the_project
     assert before == {p: p.read_text() for p in outside.rglob("*") if p.is_file()}
 
 
+def test_files_written_where_a_client_was_set_aside_are_said_as_what_they_are(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    client = project / "node_modules" / ".prisma" / "client"
+    client.mkdir(parents=True)
+    journal = dead_repair(project, {"stop": "done", "set-aside": "done"}, [])
+    set_aside_as_repair(project, journal, "node_modules/.prisma/client", "prisma-client-js")
+    client.mkdir()
+    (client / "notes.txt").write_text("the user's own")
+
+    left = left_by_last_repair(project)
+
+    assert left is not None and "files stand there now that are not a client Prisma generated" in left.describe()
+
+
 def test_the_plan_says_plainly_it_starts_a_server_that_does_not_run_now_and_why(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     dead_repair(project, {"stop": "done"}, [{**NPM_RUN_DEV, "cwd": str(project)}])

@@ -190,6 +190,8 @@ def test_a_repair_whose_leader_alone_is_killed_names_the_generate_it_left_runnin
     _, report = check_json(project)
     left = finding(report, "repair-interrupted")
     assert left["data"]["running"] is None and "still runs" not in left["message"], left
+    # What its generate wrote after it died is said as what it is, not as "something else".
+    assert "Prisma's generated files stand there now, written since" in left["message"], left["message"]
     code, result = repair_json("reset", project, restarted=restarted_groups, env=repair_environment())
     assert code == 0 and step(result, "recover")["status"] == "done", json.dumps(result, indent=2)
     _, report = check_json(project)

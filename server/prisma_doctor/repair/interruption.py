@@ -117,6 +117,18 @@ class RunningCommand:
         return "`prisma generate`" if self.step == "generate" else f"the command of its `{shown(self.step)[:40]}` step"
 
 
+def _what_stands(copy: AsideCopy) -> str:
+    """What is at a place the dead repair emptied: written since (its own generate that ran on, or one run later)."""
+    if copy.provider is None:
+        return "something else stands there now"
+    from prisma_doctor.repair.ownership import not_a_generated_client
+
+    problem = not_a_generated_client(copy.original, copy.provider, file_extension=copy.file_extension)
+    if problem is None:
+        return "Prisma's generated files stand there now, written since (whether they match the schema is said apart)"
+    return f"files stand there now that are not a client Prisma generated ({shown(problem)})"
+
+
 def child_record(pid: int, step: str) -> dict[str, Any]:
     """The journal's entry for a command a step started: its pid, its start (a pid used again is not it), its step."""
     try:
@@ -163,7 +175,7 @@ class Interruption:
             parts.append(f"it stopped {servers}, which {verb} not run now")
         for copy in self.aside:
             state = (
-                "something else stands there now"
+                _what_stands(copy)
                 if copy.replaced
                 else "nothing replaced it" + (": the project has no client there" if copy.provider else "")
             )
