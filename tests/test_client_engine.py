@@ -11,6 +11,7 @@ the runtime finds it and then fails to load it, which is not the failure this is
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,16 @@ import pytest
 
 from prisma_doctor.clients.engine import engine_file_name
 from prisma_doctor.clients.platform import binary_target, parse_distro, parse_libssl, parse_openssl, target_for
-from tests.helpers import check_json, codes
+from tests.helpers import check_json, codes, doctor_json, step
+from tests.npm_cache import tool_environment
 from tests.toolchain import JS_GENERATOR, PrismaProject, ProjectFactory, schema_text, toolchain
 
 pytestmark = pytest.mark.node
 
 VERSION = "6.17.1"
 MODELS = "model Post {\n  id    Int    @id\n  title String\n}\n"
+# What stands in for the engine: found by the runtime, then not loadable (an engine of zeros is said as such).
+STAND_IN = b"prisma-doctor tests: a stand-in for the query engine\n" * 4
 OS_RELEASES = [
     "ID=alpine\nVERSION_ID=3.19.0\n",
     "ID=raspbian\nID_LIKE=debian\n",
@@ -123,7 +127,7 @@ def with_engine(prisma_project: ProjectFactory, tmp_path: Path) -> PrismaProject
     this machine's name beside the client."""
     project = prisma_project(schema_text(VERSION, MODELS, JS_GENERATOR), version=VERSION)
     engine = tmp_path / engine_file_name("library", binary_target())
-    engine.write_bytes(b"\0" * 64)  # a stand-in: the real engine cannot be downloaded here
+    engine.write_bytes(STAND_IN)  # the real engine cannot be downloaded here
     project.prisma("generate", env={"PRISMA_QUERY_ENGINE_LIBRARY": str(engine)})
     return project
 
@@ -197,10 +201,43 @@ def test_the_engine_of_a_pnpm_client_is_looked_for_where_its_runtime_looks(
 ) -> None:
     project = prisma_project(schema_text(VERSION, MODELS, JS_GENERATOR), version=VERSION, package_manager="pnpm")
     engine = tmp_path / engine_file_name("library", binary_target())
-    engine.write_bytes(b"\0" * 64)
+    engine.write_bytes(STAND_IN)
     project.prisma("generate", env={"PRISMA_QUERY_ENGINE_LIBRARY": str(engine)})
     assert engine_findings(project.root) == []
     (copied,) = (project.root / "node_modules" / ".pnpm").glob(f"*/node_modules/.prisma/client/{engine.name}")
     copied.unlink()
     assert "could not locate the Query Engine" in first_query(project)
     assert codes({"findings": engine_findings(project.root)}) == ["engine-unavailable"]
+
+
+def test_an_engine_of_zeros_is_said_with_what_fixes_it_and_a_regenerate_that_copies_it_is_not_verified(
+    with_engine: PrismaProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A download or copy that wrote nothing: the file is there, of an engine's size, and holds only zeros. `check`
+    # looked only for its name, and said "in sync".
+    name = engine_file_name("library", binary_target())
+    client = with_engine.root / "node_modules" / ".prisma" / "client"
+    (client / name).write_bytes(bytes(20 * 1024 * 1024))
+    output = first_query(with_engine)
+    # Found, and not loadable: the real runtime says so (`Unable to require(...) ... invalid ELF header`).
+    assert "ANSWERED" not in output and "invalid ELF header" in output, output
+
+    engines = with_engine.root / "node_modules" / "@prisma" / "engines"
+    (engines / name).write_bytes(STAND_IN)  # where `prisma generate` copies it from (its install script put it there)
+    (zeros,) = engine_findings(with_engine.root)
+    assert zeros["data"]["zeros"] == str(client / name) and [f["id"] for f in zeros["fixes"]] == ["regenerate"], zeros
+    assert "holds only zeros (20971520 bytes)" in zeros["message"] and "copies the engine again" in zeros["message"]
+
+    (engines / name).write_bytes(bytes(20 * 1024 * 1024))
+    (zeros,) = engine_findings(with_engine.root)
+    assert zeros["fixes"] == [] and "zeros too" in zeros["message"], zeros
+    assert "Install @prisma/engines again" in zeros["message"] and "no repair here does that" in zeros["message"]
+
+    # A regenerate whose generate copies an engine of zeros (named by the variable, as generate and the runtime both
+    # take it) puts a new client in place, and is not verified: the client cannot load its engine.
+    monkeypatch.setenv("PRISMA_QUERY_ENGINE_LIBRARY", str(engines / name))
+    code, result = doctor_json("regenerate", "--project", str(with_engine.root), env=tool_environment(os.environ))
+    assert code == 1 and step(result, "generate")["status"] == "done", json.dumps(result, indent=2)
+    verify = step(result, "verify")
+    assert verify["status"] == "failed" and "verified" not in result["verdict"].replace("NOT verified", ""), result
+    assert any("holds only zeros" in detail for detail in verify["details"]), verify

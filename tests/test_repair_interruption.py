@@ -221,6 +221,54 @@ def test_a_record_whose_folder_leads_out_through_a_link_starts_nothing_there(tmp
     assert str(project / "app") not in "\n".join(plan.describe())
 
 
+def test_a_record_whose_copy_is_reached_through_a_link_is_no_copy_of_the_project(tmp_path: Path) -> None:
+    # Probed with each field of a planted journal: the copy's folder a link out (`.prisma-doctor/aside -> outside`),
+    # the copy itself a link, the client's own folder a link out (a copy "beside itself" there). `check` said each
+    # as the project's client set aside, and the next reset took it over to remove it.
+    project = _project(tmp_path, {"dev": "next dev"})
+    outside = tmp_path / "outside"
+    for name in ("client", "linked", ".client.prisma-doctor-aside-1"):
+        (outside / name).mkdir(parents=True)
+        (outside / name / "index.js").write_text("the user's own")
+    client = project / "node_modules" / ".prisma" / "client"
+    journal = dead_repair(project, {"stop": "done", "set-aside": "done"}, [])
+    state = project / ".prisma-doctor"
+    (state / "aside").symlink_to(outside)
+    (project / "node_modules").mkdir()
+    (project / "node_modules" / ".prisma").symlink_to(outside)
+    generated = project / "generated"
+    generated.mkdir()
+    (generated / ".client.prisma-doctor-aside-2").symlink_to(outside / "linked")
+    for original, copy in (
+        (client, state / "aside" / "client"),
+        (client, project / "node_modules" / ".prisma" / ".client.prisma-doctor-aside-1"),
+        (generated / "client", generated / ".client.prisma-doctor-aside-2"),
+    ):
+        journal.record_aside(aside_record(SetAsidePath(original, "prisma-client-js"), copy))
+    before = {p: p.read_text() for p in outside.rglob("*") if p.is_file()}
+
+    assert left_by_last_repair(project) is None
+    _, report = check_json(project)
+    assert {"repair-interrupted", "client-set-aside"}.isdisjoint(f["code"] for f in report["findings"]), report
+    for kind in ("reset", "restart-dev"):
+        assert "recover" not in [step.name for step in build_plan(project, kind).steps], kind
+    assert before == {p: p.read_text() for p in outside.rglob("*") if p.is_file()}
+
+
+def test_files_written_where_a_client_was_set_aside_are_said_as_what_they_are(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": "next dev"})
+    client = project / "node_modules" / ".prisma" / "client"
+    client.mkdir(parents=True)
+    journal = dead_repair(project, {"stop": "done", "set-aside": "done"}, [])
+    set_aside_as_repair(project, journal, "node_modules/.prisma/client", "prisma-client-js")
+    client.mkdir()
+    (client / "notes.txt").write_text("the user's own")
+
+    left = left_by_last_repair(project)
+
+    assert left is not None and "files stand there now that are not a client Prisma generated" in left.describe()
+
+
 def test_the_plan_says_plainly_it_starts_a_server_that_does_not_run_now_and_why(tmp_path: Path) -> None:
     project = _project(tmp_path, {"dev": "next dev"})
     dead_repair(project, {"stop": "done"}, [{**NPM_RUN_DEV, "cwd": str(project)}])

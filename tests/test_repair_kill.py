@@ -29,6 +29,8 @@ from tests.helpers import (
     step,
     tree_contents,
 )
+from tests.repair_fixtures import add_field, repair_environment
+from tests.repair_fixtures import project_copy as repair_project
 from tests.watch_servers import NpmRunDev, add_nickname, project_copy
 
 pytestmark = pytest.mark.node
@@ -104,7 +106,7 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         assert aside_client["data"]["output"] == str(client) and aside_client["fixes"][0]["id"] == "full-reset"
         assert "set it aside to" in aside_client["message"] and "(`recover`)" in aside_client["message"]
 
-        plan = dry_run_plan("reset", project=project)
+        plan = dry_run_plan("reset", project=project, env=server.environment)
         assert plan["steps"][0]["name"] == "recover", plan
         restart = previews(plan)["restart-dev"]
         assert any("run dev" in line and str(project) in line for line in restart), restart
@@ -134,3 +136,67 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         assert "repair-interrupted" not in [f["code"] for f in check_json(project)[1]["findings"]]
     finally:
         server.stop()
+
+
+def _generate_of(project: Path, repair: int) -> psutil.Process | None:
+    """The `prisma generate` the repair started (its own session, so not the repair's child once the repair died)."""
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.pid != repair and Path(process.cwd()) == project and "generate" in process.cmdline():
+                return process
+    return None
+
+
+def test_a_repair_whose_leader_alone_is_killed_names_the_generate_it_left_running(
+    tmp_path: Path, restarted_groups: list[int]
+) -> None:
+    # As a closed terminal ends it: -9 to the repair's process only. Its `prisma generate` runs in a session of its
+    # own and goes on writing the client it set aside: `check` said only "did not finish" and offered the reset again,
+    # which would have raced it for the same folder.
+    project = repair_project("npm", tmp_path / "app")
+    add_field(project, "email")
+    with (tmp_path / "repair.log").open("wb") as log:
+        repair = subprocess.Popen(
+            [*DOCTOR, "reset", "--yes", "--project", str(project)],
+            env=doctor_environment(repair=True),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 180
+    while (generate := _generate_of(project, repair.pid)) is None:
+        assert repair.poll() is None and time.monotonic() < deadline, (tmp_path / "repair.log").read_text()
+        time.sleep(0.02)
+    os.kill(repair.pid, signal.SIGKILL)
+    repair.wait()
+    # Held still (a slow generate), so that what is said while it runs is not a race with its end.
+    os.killpg(generate.pid, signal.SIGSTOP)
+    try:
+        assert generate.is_running()
+        code, report = check_json(project)
+        assert code == 1
+        left = finding(report, "repair-interrupted")
+        assert left["data"]["running"] == {"pid": generate.pid, "step": "generate"}, left
+        assert f"`prisma generate` it started (pid {generate.pid}) still runs" in left["message"], left["message"]
+        assert f"wait until `prisma generate` (pid {generate.pid}) ends" in left["message"], left["message"]
+        assert "wait until it ends" in finding(report, "client-set-aside")["message"]
+        plan = dry_run_plan("reset", project=project, env=repair_environment(), refused=True)
+        assert any("still runs in the project" in reason for reason in plan["refusals"]), plan
+    finally:
+        os.killpg(generate.pid, signal.SIGCONT)
+    psutil.wait_procs([generate], timeout=120)
+
+    _, report = check_json(project)
+    left = finding(report, "repair-interrupted")
+    assert left["data"]["running"] is None and "still runs" not in left["message"], left
+    # What its generate wrote after it died is said as what it is, not as "something else".
+    assert "Prisma's generated files stand there now, written since" in left["message"], left["message"]
+    code, result = repair_json("reset", project, restarted=restarted_groups, env=repair_environment())
+    assert code == 0 and step(result, "recover")["status"] == "done", json.dumps(result, indent=2)
+    _, report = check_json(project)
+    assert {"repair-interrupted", "client-set-aside", "client-out-of-sync"}.isdisjoint(
+        f["code"] for f in report["findings"]
+    ), report
+    aside = project / ".prisma-doctor" / "aside"
+    assert not aside.exists() or not os.listdir(aside)

@@ -29,7 +29,7 @@ from prisma_doctor.json_values import JsonObject, is_array, is_object, json_afte
 
 if TYPE_CHECKING:
     from prisma_doctor.check import ProjectState
-    from prisma_doctor.findings import Finding
+    from prisma_doctor.findings import Finding, Location
 
 # The runtimes that load a native engine, by the file the client imports (`@prisma/client/runtime/library.js`).
 _RUNTIME = re.compile(r"""@prisma/client/runtime/(library|binary)(?:\.m?js)?['"]""")
@@ -99,6 +99,9 @@ class MissingEngine:
     others: tuple[str, ...]
     # The variable that names the engine, when it is set to a file that does not exist.
     override: tuple[str, str] | None = None
+    # The file the runtime would load, when it is there but holds only zeros (a download or copy that wrote nothing):
+    # no engine, and no loader takes it.
+    zeros: Path | None = None
 
 
 def missing_engine(
@@ -115,11 +118,27 @@ def missing_engine(
     named = variables.get(variable)
     if named:
         # The runtime takes the variable as it is, and looks nowhere else.
-        return None if (cwd / named).is_file() else MissingEngine(name, target, (), others, (variable, named))
+        if not (cwd / named).is_file():
+            return MissingEngine(name, target, (), others, (variable, named))
+        return MissingEngine(name, target, (), others, zeros=cwd / named) if only_zeros(cwd / named) else None
     searched = search_locations(need, client)
-    if any((folder / name).is_file() for folder in searched):
-        return None
-    return MissingEngine(name, target, searched, others)
+    found = next((folder / name for folder in searched if (folder / name).is_file()), None)
+    if found is None:
+        return MissingEngine(name, target, searched, others)
+    return MissingEngine(name, target, searched, others, zeros=found) if only_zeros(found) else None
+
+
+def only_zeros(path: Path) -> bool:
+    """Whether the file holds nothing but zero bytes (or nothing). Read up to its first other byte: an engine's first
+    (ELF, Mach-O, PE) is not zero, so a real one costs one read."""
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                if chunk.count(0) != len(chunk):
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def search_locations(need: EngineNeed, client: Path) -> tuple[Path, ...]:
@@ -197,6 +216,8 @@ def _finding(missing: MissingEngine, generator: Generator, client: Path, root: P
     at = Location(generator.schema_file, generator.block.name_span)
     fails = f'its first query fails (`Prisma Client could not locate the Query Engine for runtime "{missing.target}"`)'
     data: dict[str, object] = {"generator": generator.name, "target": missing.target, "engine": missing.name}
+    if missing.zeros is not None:
+        return _zeros_finding(missing.zeros, missing.name, generator, client, root, at, data)
     if missing.override is not None:
         variable, value = missing.override
         return Finding(
@@ -232,6 +253,42 @@ def _finding(missing: MissingEngine, generator: Generator, client: Path, root: P
         fixes,
         data={**data, "searched": [str(folder) for folder in missing.searched], "others": list(missing.others)},
     )
+
+
+def _zeros_finding(
+    zeros: Path, name: str, generator: Generator, client: Path, root: Path, at: Location, data: dict[str, object]
+) -> Finding:
+    """The engine the client loads is zeros. `prisma generate` copies it from `@prisma/engines` (where its install
+    script downloaded it): a regenerate fixes the copy while that source is whole; a source of zeros is fixed only by
+    installing that package again, which no repair here does (it would download an engine, and delete a package)."""
+    from prisma_doctor.findings import Finding, Severity
+
+    engines = find_package("@prisma/engines", client)
+    source = engines / name if engines is not None else None
+    size = _size(zeros)
+    what = (
+        f"The client of generator `{generator.name}` ({_shown(client, root)}) would load {_shown(zeros, root)}, which "
+        f"holds only zeros ({size}): it is no engine (a download or copy that wrote nothing), so its first query fails "
+        "to load it."
+    )
+    data = {**data, "zeros": str(zeros), "source": str(source) if source is not None else None}
+    if source is not None and source != zeros and source.is_file() and not only_zeros(source):
+        remedy = f" Regenerate: `prisma generate` copies the engine again from {_shown(source, root)}, which is whole."
+        return Finding("engine-unavailable", Severity.ERROR, what + remedy, at, ("regenerate",), data=data)
+    where = f"{_shown(source, root)} is zeros too" if source is not None and source.is_file() else "it has no source"
+    remedy = (
+        f" A regenerate would copy the same: {where}. Install @prisma/engines again (remove "
+        f"{_shown(engines, root) if engines is not None else 'node_modules/@prisma/engines'} and run your package "
+        "manager's install: its install script downloads the engine); no repair here does that."
+    )
+    return Finding("engine-unavailable", Severity.ERROR, what + remedy, at, (), data=data)
+
+
+def _size(path: Path) -> str:
+    try:
+        return f"{path.stat().st_size} bytes"
+    except OSError:
+        return "size unknown"
 
 
 def declared_targets(generator: Generator) -> list[str] | None:

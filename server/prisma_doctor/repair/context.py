@@ -80,6 +80,9 @@ class StepContext:
     # Called before each move aside (the journal's record), so that a repair killed after the move is known to have
     # made it: the next check names the copy, and the next repair takes it over.
     remember_aside: Callable[[SetAsidePath, Path], None] = lambda item, aside: None
+    # Called with each command a step starts (its pid), before it runs on: a repair killed then leaves that command
+    # running in its own session (`prisma generate` writing the client), and the next check and plan must know it.
+    remember_child: Callable[[int], None] = lambda pid: None
     # Flags that later steps and adapters read: the editor's TypeScript server should restart.
     restart_ts_server: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

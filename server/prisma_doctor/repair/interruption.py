@@ -27,7 +27,7 @@ from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.json_values import is_array, is_object
 from prisma_doctor.masking import shown_command
 from prisma_doctor.package_json import read_package_json
-from prisma_doctor.process_start import started_at
+from prisma_doctor.process_start import same_start, start_key, started_at
 from prisma_doctor.repair import journal
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer
@@ -105,6 +105,40 @@ class StoppedServer:
 
 
 @dataclass(frozen=True)
+class RunningCommand:
+    """A command the dead repair started that still runs (in its own session, it outlived the repair): a `prisma
+    generate` still writing the client it set aside."""
+
+    pid: int
+    step: str
+
+    @property
+    def label(self) -> str:
+        return "`prisma generate`" if self.step == "generate" else f"the command of its `{shown(self.step)[:40]}` step"
+
+
+def _what_stands(copy: AsideCopy) -> str:
+    """What is at a place the dead repair emptied: written since (its own generate that ran on, or one run later)."""
+    if copy.provider is None:
+        return "something else stands there now"
+    from prisma_doctor.repair.ownership import not_a_generated_client
+
+    problem = not_a_generated_client(copy.original, copy.provider, file_extension=copy.file_extension)
+    if problem is None:
+        return "Prisma's generated files stand there now, written since (whether they match the schema is said apart)"
+    return f"files stand there now that are not a client Prisma generated ({shown(problem)})"
+
+
+def child_record(pid: int, step: str) -> dict[str, Any]:
+    """The journal's entry for a command a step started: its pid, its start (a pid used again is not it), its step."""
+    try:
+        start: float | None = start_key(psutil.Process(pid))
+    except (psutil.Error, OSError, ValueError):
+        start = None
+    return {"pid": pid, "start": start, "step": step}
+
+
+@dataclass(frozen=True)
 class Interruption:
     """The last repair, which did not finish, and what it left that is still so."""
 
@@ -115,6 +149,8 @@ class Interruption:
     outcome: str | None
     aside: tuple[AsideCopy, ...]
     stopped: tuple[StoppedServer, ...]
+    # What it started that runs still: until it ends, a repair would race it for the same folder.
+    running: RunningCommand | None = None
 
     @property
     def fix(self) -> str:
@@ -129,6 +165,8 @@ class Interruption:
             else "did not finish (killed, or the machine stopped)"
         )
         parts = [f"a {self.kind} (pid {self.pid or '?'}, started {when}) {how}"]
+        if self.running is not None:
+            parts.append(f"{self.running.label} it started (pid {self.running.pid}) still runs in the project")
         if self.stopped:
             servers = "; ".join(
                 f"`{s.label}` (in {shown(str(s.cwd))}" + (f", port {s.port})" if s.port else ")") for s in self.stopped
@@ -137,7 +175,7 @@ class Interruption:
             parts.append(f"it stopped {servers}, which {verb} not run now")
         for copy in self.aside:
             state = (
-                "something else stands there now"
+                _what_stands(copy)
                 if copy.replaced
                 else "nothing replaced it" + (": the project has no client there" if copy.provider else "")
             )
@@ -157,14 +195,19 @@ class Interruption:
         generator = finding.data.get("generator")
         # A runtime error names the module, not the generator.
         whose = f"Generator `{shown(str(generator))}` has no client" if generator else "There is no generated client"
+        then = f"run the {self.kind} again; or move the copy back yourself"
+        if self.running is not None:
+            then = (
+                f"{self.running.label} it started (pid {self.running.pid}) still runs and may write a new one there: "
+                f"wait until it ends, then run the {self.kind} again"
+            )
         return replace(
             finding,
             code="client-set-aside",
             message=(
                 f"{whose} at {shown(str(copy.original))}: it was generated, and the "
                 f"{self.kind} that did not finish set it aside to {shown(str(copy.aside))}. The next repair puts it "
-                f"back or takes it over in its first step (`recover`): run the {self.kind} again; or move the copy "
-                "back yourself."
+                f"back or takes it over in its first step (`recover`): {then}."
             ),
             fixes=(self.fix,),
             data={**finding.data, "aside": str(copy.aside)},
@@ -177,6 +220,8 @@ class Interruption:
         fixes = [self.fix, *(["restart-dev-server"] if self.stopped and self.fix != "restart-dev-server" else [])]
         restart = [s for s in self.stopped if s.script is None]
         advice = f"; run the {self.kind} again: its plan first puts back or takes over what was set aside"
+        if self.running is not None:
+            advice = f"; wait until {self.running.label} (pid {self.running.pid}) ends, then" + advice[1:]
         advice += " and starts the dev server again with its own script" if self.stopped else ""
         if restart:
             advice += "; start " + ", ".join(f"`{s.recorded}`" for s in restart) + " yourself (not a project script)"
@@ -189,6 +234,7 @@ class Interruption:
             data={
                 "kind": self.kind,
                 "pid": self.pid,
+                "running": {"pid": self.running.pid, "step": self.running.step} if self.running else None,
                 "stopped": [s.to_json() for s in self.stopped],
                 "setAside": [c.to_json() for c in self.aside],
             },
@@ -209,13 +255,14 @@ def left_by_last_repair(
         return None
     aside = tuple(_still_aside(root, record))
     stopped = tuple(_still_stopped(root, record, running)) if not finished or _restart_failed(record) else ()
-    if not aside and not stopped:
+    writing = _still_writing(root, record) if not finished else None
+    if not aside and not stopped and writing is None:
         return None
     kind = str(record.get("kind", "repair"))[:40]
     pid = record.get("pid") if isinstance(record.get("pid"), int) else None
     started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
     outcome = shown(str(record["outcome"]))[:20] if finished else None
-    return Interruption(shown(kind), pid, started, outcome, aside, stopped)
+    return Interruption(shown(kind), pid, started, outcome, aside, stopped, writing)
 
 
 def _same_path(a: Path, b: object) -> bool:
@@ -235,6 +282,24 @@ def _still_running(record: dict[str, Any]) -> bool:
         return False
 
 
+def _still_writing(root: Path, record: dict[str, Any]) -> RunningCommand | None:
+    """The command the record says the repair started, when that process (the same start) still runs in the project:
+    a record names a pid, and only a process of the project working in its folder is taken for it."""
+    child = record.get("child")
+    if not is_object(child):
+        return None
+    pid, start, step = child.get("pid"), child.get("start"), child.get("step")
+    if not isinstance(pid, int) or pid <= 0 or not isinstance(start, (int, float)) or not isinstance(step, str):
+        return None
+    try:
+        process = psutil.Process(pid)
+        alive = process.status() != psutil.STATUS_ZOMBIE and same_start(start_key(process), float(start))
+        cwd = Path(process.cwd()) if alive else None
+    except (psutil.Error, OSError, ValueError, OverflowError):
+        return None
+    return RunningCommand(pid, step) if cwd is not None and is_inside(cwd, root) else None
+
+
 def _restart_failed(record: dict[str, Any]) -> bool:
     return any(s.get("name") == "restart-dev" and s.get("status") != "done" for s in _objects(record.get("steps")))
 
@@ -246,7 +311,7 @@ def _still_aside(root: Path, record: dict[str, Any]) -> list[AsideCopy]:
         if not isinstance(original, str) or not isinstance(aside, str):
             continue
         original_path, aside_path = Path(original), Path(aside)
-        if not _aside_place(root, original_path, aside_path) or not os.path.lexists(aside_path):
+        if not _aside_place(root, original_path, aside_path) or not _real_copy(aside_path):
             continue
         provider = entry.get("provider") if isinstance(entry.get("provider"), str) else None
         extension = entry.get("extension") if isinstance(entry.get("extension"), str) else "ts"
@@ -269,6 +334,17 @@ def _aside_place(root: Path, original: Path, aside: Path) -> bool:
         aside.parent == original.parent
         and re.fullmatch(re.escape(f".{original.name}.prisma-doctor-aside-") + r"\d+", aside.name) is not None
     )
+
+
+def _real_copy(aside: Path) -> bool:
+    """Whether `aside` is a folder a repair moved there: one, not a link, in a folder named as it really is. A repair
+    renames real folders inside the project, so a record whose copy is a link, or lies in a folder a link leads to
+    (`.prisma-doctor/aside -> /`, `node_modules/.prisma -> /elsewhere`), was planted: said as a copy of the project,
+    it would be taken over, moved back or removed."""
+    try:
+        return aside.parent.resolve(strict=True) == aside.parent and not aside.is_symlink() and aside.is_dir()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _still_stopped(

@@ -39,7 +39,7 @@ from prisma_doctor.repair.context import (
     StepContext,
 )
 from prisma_doctor.repair.devserver import Restarted
-from prisma_doctor.repair.interruption import aside_record
+from prisma_doctor.repair.interruption import aside_record, child_record
 from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
@@ -217,6 +217,12 @@ def _run_steps(
             raise OSError(journal.lost)  # nothing is moved that the journal could not record
 
     ctx.remember_aside = remember_aside
+
+    def remember_child(pid: int) -> None:
+        journal.data["child"] = child_record(pid, plan.steps[index].name)
+        journal.save()
+
+    ctx.remember_child = remember_child
     lost_said = ""
     outcome_word = "done"
     for index, step in enumerate(plan.steps):

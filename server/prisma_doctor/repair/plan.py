@@ -36,6 +36,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
+from prisma_doctor.repair.prisma_validate import ask_prisma
 from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, find_project_processes, serving_processes
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
@@ -147,14 +148,14 @@ def build_plan(
             RestartDevServers([*servers, *recovered], required=True, folders=apps, left_serving=left),
             _verify_app([], asked),
         ]
-        refusals = _supervisor_refusals(servers, everyone, kind)
+        refusals = _supervisor_refusals(servers, everyone, kind) + _still_running(interruption)
         refusals += _held_data_refusals(project, apps, processes, servers, kind)
         return RepairPlan(project, kind, steps, None, [*servers, *recovered], notes, refusals, interruption)
 
     targets = find_targets(project)
     manager = detect(project, package_manager)
     missing = missing_packages(project)
-    refusals = _schema_refusals(targets) + _tool_refusals(project, manager, missing)
+    refusals = _schema_refusals(targets) + _tool_refusals(project, manager, missing) + _still_running(interruption)
     if kind in DATABASE_COMMANDS:
         # Prisma's own exit status is the verification: the client check would judge the client, not the database.
         name = (migration_name or _migration_name(targets)) if kind == "migrate-dev" else ""
@@ -212,6 +213,12 @@ def build_plan(
     # old client.
     kept = [] if kind == "reset" else servers
     steps += [Verify(), _verify_app(kept, apps)]
+    if not refusals and not missing:
+        # Asked last, and only while nothing else refuses: the one check that runs Node (about a second). With
+        # packages to install there is no Prisma to ask yet.
+        answer = ask_prisma(manager, targets.schema_argument)
+        refusals += [answer.refusal] if answer.refusal else []
+        notes += [answer.note] if answer.note else []
     plan_servers = [*servers, *recovered] if kind == "reset" else recovered
     return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
 
@@ -541,6 +548,18 @@ def _tool_refusals(project: Path, manager: PackageManager, missing: list[str]) -
     if find_package("prisma", project) is None and "prisma" not in missing:
         refusals.append("the `prisma` package is neither installed nor declared in package.json: add it first")
     return refusals
+
+
+def _still_running(interruption: Interruption | None) -> list[str]:
+    """A repair killed while its `prisma generate` ran (its own session: it outlives the repair) left it writing the
+    client: a repair now would set aside or generate into the folder it writes."""
+    if interruption is None or interruption.running is None:
+        return []
+    running = interruption.running
+    return [
+        f"{running.label} (pid {running.pid}), started by the {interruption.kind} that did not finish, still runs in "
+        "the project: wait until it ends (or stop it), then repair"
+    ]
 
 
 def _recover(interruption: Interruption | None, project: Path, *, takes_over: bool) -> list[Step]:

@@ -47,6 +47,7 @@ def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> C
         except OSError as error:
             out.write(f"could not run {command[0]}: {error}\n".encode())
             return CommandResult(127, f"could not run {command[0]}: {error}", log)
+        ctx.remember_child(child.pid)
         try:
             while not _exited(child, CANCEL_LOOK_SECONDS):
                 if ctx.should_stop():

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from prisma_doctor import run_control
 from prisma_doctor.check import check_project, inspect_project
+from prisma_doctor.clients.engine import engine_findings
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
@@ -531,6 +532,12 @@ class Verify(Step):
         remaining = unresolved(ctx.before, after)
         if remaining:
             return StepOutcome("failed", "not verified", tuple(f"{f.code}: {f.message}" for f in remaining))
+        # A client that matches the schema but cannot load its engine (none of this machine's, a file of zeros that
+        # generate copied) fails at its first query: not verified.
+        engines = engine_findings(state)
+        if engines:
+            message = "the clients match the schema, but a client cannot load its query engine"
+            return StepOutcome("failed", message, tuple(f"{f.code}: {f.message}" for f in engines))
         # A new client on a database that lacks its columns fails as before: the repair did not make the app work.
         behind = [f for f in database_gaps(state) if f.code in DATABASE_BEHIND_CODES and f.severity in SERIOUS]
         if behind:

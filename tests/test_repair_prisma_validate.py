@@ -1,0 +1,110 @@
+"""A schema Prisma rejects but our validator accepts: the repair asks the project's own `prisma validate` and refuses
+before it stops a dev server or sets a client aside (a reset used to stop the server, fail in generate, roll back).
+
+Each schema here is checked against the real Prisma CLI (6.17, from npm): `prisma validate` must reject it and
+`prisma-doctor schema` must accept it, else the case proves nothing about the preflight."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.helpers import doctor, doctor_json, dry_run_plan, tree_contents
+from tests.repair_fixtures import SCHEMA, project_copy, repair_environment
+from tests.watch_servers import NpmRunDev
+from tests.watch_servers import project_copy as watch_copy
+
+pytestmark = pytest.mark.node
+
+USER = "model User {\n  id   Int    @id @default(autoincrement())\n  name String\n"
+# Prisma's words for each (what its message holds), and the change that makes the schema one it rejects.
+REJECTED = {
+    "two models mapped to one table": (
+        "could not be defined because another model",
+        '}\nmodel Other {\n  id Int @id\n  @@map("User")\n',
+    ),
+    "a relation naming a field that does not exist": (
+        "do not exist in this model: authorId",
+        "  posts Post[]\n}\nmodel Post {\n  id Int @id\n  user User @relation(fields: [authorId], references: [id])\n",
+    ),
+    "a native type of another provider": (
+        "Native type VarChar is not supported for sqlite",
+        "  nick String @db.VarChar(9)\n",
+    ),
+    "an unknown referential action": (
+        "Invalid referential action",
+        "  posts Post[]\n}\nmodel Post {\n  id Int @id\n  uid Int\n"
+        "  user User @relation(fields: [uid], references: [id], onDelete: Explode)\n",
+    ),
+    "a default of the wrong type": ('Expected a Int value, but found `"x"`', '  age Int @default("x")\n'),
+}
+
+
+def _rejected_schema(change: str) -> str:
+    assert USER in SCHEMA
+    return SCHEMA.replace(USER, USER + change)
+
+
+def _prisma_validate(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["node", "node_modules/prisma/build/index.js", "validate"],
+        cwd=project,
+        env={**os.environ, **repair_environment()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED))
+def test_a_schema_only_prisma_rejects_refuses_the_plan_with_prisma_s_words(case: str, tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    words, change = REJECTED[case]
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(_rejected_schema(change))
+    # The case is real: Prisma rejects it, our validator accepts it.
+    validated = _prisma_validate(project)
+    assert validated.returncode == 1 and words in validated.stdout + validated.stderr, validated
+    assert doctor("schema", str(schema)).returncode == 0
+
+    for kind in ("reset", "regenerate"):
+        plan = dry_run_plan(kind, project=project, env=repair_environment(), refused=True)
+        (refusal,) = plan["refusals"]
+        assert refusal.startswith("Prisma's own `prisma validate` rejects the schema") and words in refusal, plan
+
+
+def test_a_valid_schema_is_asked_and_not_refused(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    plan = dry_run_plan("reset", project=project, env=repair_environment())
+    assert not plan["refusals"] and not any("prisma validate" in note for note in plan["notes"]), plan
+
+
+def test_a_reset_refuses_before_it_stops_the_dev_server(watch_template: Path, tmp_path: Path) -> None:
+    project = watch_copy(watch_template, tmp_path / "app", "tsx")
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    try:
+        assert server.wait_for_status(200) == 200, server.output
+        assert server.process is not None
+        pids = {p.pid for p in psutil.Process(server.process.pid).children(recursive=True)}
+        client = project / "node_modules" / ".prisma" / "client"
+        before = tree_contents(client)
+        schema = project / "prisma" / "schema.prisma"
+        schema.write_text(schema.read_text() + 'model Other {\n  id Int @id\n  @@map("User")\n}\n')
+
+        status, plan = doctor_json("reset", "--project", str(project), env=server.environment)
+
+        assert status == 2, plan
+        (refusal,) = plan["refusals"]
+        assert "could not be defined because another model" in refusal, refusal
+        # Nothing was stopped, set aside or recorded: the server answers as before, from the same processes.
+        assert server.users().status == 200
+        assert pids <= {p.pid for p in psutil.Process(server.process.pid).children(recursive=True)}
+        assert tree_contents(client) == before
+        assert not (project / ".prisma-doctor" / "journal.json").exists()
+        assert not (project / ".prisma-doctor" / "aside").exists()
+    finally:
+        server.stop()
