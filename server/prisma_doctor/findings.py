@@ -45,6 +45,9 @@ CODES: Mapping[str, str] = {
     "deleted file), which the app's first query creates empty.",
     "db-missing-column": "The database lacks a column that the client expects.",
     "db-missing-table": "The database lacks a table that the client expects.",
+    "db-missing-enum-value": "A PostgreSQL enum type of the database lacks a value that the schema or client has.",
+    "db-column-type": "A column's type (or its NOT NULL) in the database disagrees with its field in the schema or "
+    "client.",
     "db-object-error": "A trigger, view or function in the database refers to something missing.",
     "data-loss-refused": "A schema change would drop data, so Prisma refused to apply it without your consent.",
     "migrations-pending": "Migrations exist that the database has not applied.",
