@@ -4,12 +4,18 @@ optional; and no finding for the native types a field may have (`@db.VarChar(255
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.database_fixtures import PostgresServer
-from tests.helpers import check_json, codes, finding
+from prisma_doctor.database import DatabaseProbe, DatabaseTarget
+from prisma_doctor.diagnosis import diagnose
+from prisma_doctor.logs.recognize import read_events
+from tests.captures.loading import load, project_from_capture
+from tests.database_fixtures import ENUM_DATABASE, PostgresServer
+from tests.helpers import check_json, codes, doctor, finding
 from tests.toolchain import ProjectFactory
 
 pytestmark = [pytest.mark.node, pytest.mark.postgres]
@@ -92,3 +98,38 @@ def test_the_same_types_as_prisma_makes_them_are_in_sync(
     root = _project(prisma_project, monkeypatch, postgres.database(fixed.replace('"age" TEXT', '"age" INTEGER')))
     code, report = check_json(root)
     assert (code, report["findings"]) == (0, []), report
+
+
+CAPTURE = "pg-en-enum-value-missing"
+
+
+def test_the_captured_enum_error_is_read_as_the_value_the_database_lacks(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    # The capture's project and database state, through `explain` as a person runs it with the URL in .env.
+    root = project_from_capture(CAPTURE, tmp_path / "app")
+    (root / ".env").write_text(f'DATABASE_URL="{postgres.database(ENUM_DATABASE)}"\n')
+    done = doctor("explain", "-", "--project", str(root), "--json", cwd=root, text=False, input=load(CAPTURE).output)
+    (found,) = json.loads(done.stdout)["findings"]
+    assert found["code"] == "db-missing-enum-value", found
+    assert (found["data"]["type"], found["data"]["missing"], found["data"]["values"]) == (
+        "Role",
+        ["EDITOR"],
+        ["USER", "ADMIN"],
+    )
+    assert found["data"]["database"]["asked"] is True and "the database was asked" in found["message"]
+    assert [f["id"] for f in found["fixes"]] == ["db-push"], found["fixes"]  # the capture's project has no migrations
+
+
+def test_the_enum_error_against_a_database_that_has_the_value_now_is_not_claimed(postgres: PostgresServer) -> None:
+    url = postgres.database(ENUM_DATABASE.replace("'ADMIN')", "'ADMIN', 'EDITOR')"))
+    facts = replace(load(CAPTURE).facts(), database=DatabaseProbe(DatabaseTarget("postgresql", url, "test")))
+    (found,) = diagnose(read_events([load(CAPTURE).output]), facts)
+    assert (found.code, found.severity.value, found.fixes) == ("db-missing-enum-value", "warning", ())
+    assert "has it now" in found.message
+
+
+def test_the_enum_error_without_the_database_says_what_decides() -> None:
+    (found,) = diagnose(read_events([load(CAPTURE).output]), load(CAPTURE).facts())
+    assert found.code == "db-missing-enum-value" and "likely" in found.message
+    assert "enum_range" in found.message and "database" not in found.data
