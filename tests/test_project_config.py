@@ -279,9 +279,22 @@ def test_a_config_env_that_nothing_sets_is_found_and_refused_before_any_change(
     assert [fix["id"] for fix in missing["fixes"]] == ["set-env-var"]
     assert done.returncode == 2 and "PRISMA_DOCTOR_TEST_URL" in done.stderr, done.stdout + done.stderr
     assert tree_contents(project.root / "src" / "generated") == client
-    # Set in .env, it is found: nothing to say.
+    # Set in .env only, which the config does not load: Prisma 7's CLI reads no .env itself, so it still fails.
     (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
     project.push_database()  # the file it names
+    with pytest.raises(ToolchainError, match="PRISMA_DOCTOR_TEST_URL"):
+        project.prisma("generate")
+    code, report = check_json(project.root)
+    assert code == 1 and codes(report) == ["env-missing"], report
+    unloaded = finding(report, "env-missing")
+    assert unloaded["data"] == {"variable": "PRISMA_DOCTOR_TEST_URL", "only_in": ".env"}
+    assert 'import "dotenv/config"' in unloaded["message"]
+    done = doctor("regenerate", "--yes", "--project", str(project.root), repair=True)
+    assert done.returncode == 2 and "PRISMA_DOCTOR_TEST_URL" in done.stderr, done.stdout + done.stderr
+    assert tree_contents(project.root / "src" / "generated") == client
+    # The config loads .env: the CLI finds it, and there is nothing to say.
+    config.write_text('import "dotenv/config";\n' + CONFIG_WITH_ENV)
+    project.prisma("generate")
     assert check_json(project.root)[1]["state"] == "in-sync"
 
 
@@ -325,3 +338,24 @@ def test_only_prismas_env_outside_comments_is_read(tmp_path: Path) -> None:
     assert config_env_findings(tmp_path, source, {"PRISMA_DOCTOR_TEST_URL": ""}) == []
     config.write_text(CONFIG_WITH_ENV.replace('"prisma/config"', '"./my-env"'))  # some other `env`
     assert config_env_findings(tmp_path, source, {}) == []
+
+
+@pytest.mark.node
+def test_a_config_that_imports_a_module_of_its_own_may_load_env_so_the_finding_says_what_decides(
+    prisma_project: ProjectFactory,
+) -> None:
+    project = prisma_project(schema_text(PRISMA_7, MODELS, TS_GENERATOR), version=PRISMA_7)
+    (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
+    (project.root / "load-env.ts").write_text('import "dotenv/config";\n')
+    config = project.root / "prisma.config.ts"
+    config.write_text('import "./load-env";\n' + CONFIG_WITH_ENV)
+    project.prisma("generate")  # the module it imports loads .env: the real CLI finds the variable
+    project.push_database()
+
+    code, report = check_json(project.root)
+
+    unsure = finding(report, "env-missing")
+    assert (unsure["severity"], unsure["data"]["undecided"]) == ("info", True), report
+    assert "What decides: a `prisma` command run without" in unsure["message"]
+    # Said, but no problem of the project's: the real CLI found the variable.
+    assert (code, report["state"]) == (0, "in-sync"), report
