@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from prisma_doctor.check import ProjectState, inspect_project
 from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.database.target import PROVIDERS
-from prisma_doctor.findings import Finding, Location, Report, SyncState
+from prisma_doctor.findings import Finding, Location, Report, Severity, SyncState
 from prisma_doctor.masking import mask_command
 from prisma_doctor.offers import has_migrations, schema_broken, with_offers
 from prisma_doctor.schema.locate import LoadedSchema
@@ -100,11 +100,14 @@ def surroundings(
     # is its own finding already).
     starts = [c.client.path for c in state.clients if c.client is not None and imports_runtime_package(c.client.path)]
     findings = config_env_findings(state.root, state.schema.source)
+    unloadable = any(f.severity is Severity.ERROR for f in findings)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings += engine_findings(state)
     if database:
         # (No server found may mean none was looked for: then the held-file check looks itself.)
-        findings.extend(database_gaps(state, wait, may_ask, servers or None))
+        gaps = database_gaps(state, wait, may_ask, servers or None)
+        # A config that cannot load says why the CLI has no URL already (`env-missing`).
+        findings.extend(f for f in gaps if not (unloadable and f.data.get("cli_unset")))
     findings.extend(stale_dev_servers(state, servers))
     generated = _newest_generation(state)
     if generated is not None and others:
@@ -232,7 +235,9 @@ def _database(
         shown = f"{shown}, {chosen}"
     findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
     if probe.target.differs is not None:
-        findings.append(database_differs(probe.target.differs, where))
+        differs = database_differs(probe.target.differs, where)
+        unset = {"cli_unset": True} if probe.target.cli_unset is not None else {}
+        findings.append(replace(differs, data={**differs.data, **unset}))
     return findings
 
 

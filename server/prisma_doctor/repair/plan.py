@@ -230,6 +230,11 @@ def _other_database(project: Path, targets: Targets, servers: list[DevServer], n
         return []
     if target.differs is None:
         return []
+    if target.cli_unset is not None:
+        return [
+            f"Prisma's CLI would run without the database URL: {target.differs}. Load the env file in "
+            'prisma.config.ts (`import "dotenv/config";`) or export the variable in this shell, then run it again'
+        ]
     if not any(run.server for run in runs):
         notes.append(f"beware: {target.differs}")
         return []
