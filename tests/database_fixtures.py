@@ -18,13 +18,13 @@ from tests.captures.postgres import Cluster
 CAPTURE_SCRIPT = Path(__file__).resolve().parent / "captures" / "postgres_trigger.py"
 
 
-def _capture_constant(name: str) -> object:
-    """A string constant of the capture script, read without running it (it imports the capture toolchain)."""
-    tree = ast.parse(CAPTURE_SCRIPT.read_text(encoding="utf-8"))
+def _capture_constant(name: str, script: Path = CAPTURE_SCRIPT) -> object:
+    """A string constant of a capture script, read without running it (it imports the capture toolchain)."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             return ast.literal_eval(node.value)
-    raise LookupError(f"{name} is not in {CAPTURE_SCRIPT}")
+    raise LookupError(f"{name} is not in {script}")
 
 
 # The capture script's own project and database (the incident: no "nickname", no "Post", a trigger writing
@@ -32,6 +32,8 @@ def _capture_constant(name: str) -> object:
 INCIDENT_SCHEMA = str(_capture_constant("SCHEMA"))
 INCIDENT_DATABASE = str(_capture_constant("DATABASE"))
 INCIDENT_SCRIPTS: dict[str, str] = _capture_constant("SCRIPTS")  # type: ignore[assignment]
+# The database of the enum capture (`Role` without the value the client writes).
+ENUM_DATABASE = str(_capture_constant("DATABASE", CAPTURE_SCRIPT.with_name("postgres_enum.py")))
 
 
 # A small project on PostgreSQL (a mapped table and column, a second model) and the migrations that make its

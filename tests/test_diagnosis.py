@@ -19,7 +19,14 @@ from prisma_doctor.schema.datamodel import Datamodel, build_datamodel
 from prisma_doctor.schema.parser import parse_schema
 from tests.captures.loading import load, names
 
-DB_SIDE = {"db-object-error", "db-missing-column", "db-missing-table", "db-unreachable", "migration-failed"}
+DB_SIDE = {
+    "db-object-error",
+    "db-missing-column",
+    "db-missing-table",
+    "db-missing-enum-value",
+    "db-unreachable",
+    "migration-failed",
+}
 CACHE_FIXES = {"full-reset", "regenerate"}
 
 # Capture -> the findings its output and its project give: (code, rank or None, count).
@@ -62,6 +69,7 @@ EXPECTED = {
     "pg-en-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
     "pg-fr-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
     "pg-en-p2021-missing-table": [("db-missing-table", None, 1)],
+    "pg-en-enum-value-missing": [("db-missing-enum-value", None, 1)],
     "pg-p1001-unreachable": [("db-unreachable", None, 1)],
     # tests/captures/mariadb_objects.py (tests/test_diagnosis_objects.py says what each names).
     "mysql-p7-view-broken": [("db-object-error", None, 1)],

@@ -48,6 +48,7 @@ EXPECTED_KINDS = {
     "pg-en-p2022-missing-column": ["MissingColumn"],
     "pg-fr-p2022-missing-column": ["MissingColumn"],
     "pg-en-p2021-missing-table": ["MissingTable"],
+    "pg-en-enum-value-missing": ["InvalidEnumValue"],
     "pg-p1001-unreachable": ["DatabaseUnreachable"],
     # tests/captures/mariadb_objects.py: the database's own objects and its reachability through the adapter.
     "mysql-p7-view-broken": ["BrokenView"],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import check_json, codes, doctor, finding, tree_contents
+from tests.helpers import check_json, codes, doctor, doctor_json, finding, tree_contents
 from tests.npm_cache import ToolchainError, run
 from tests.repair_fixtures import project_copy, repair_environment
 from tests.toolchain import PRISMA_VERSIONS, TS_GENERATOR, ProjectFactory, schema_text
@@ -279,10 +279,24 @@ def test_a_config_env_that_nothing_sets_is_found_and_refused_before_any_change(
     assert [fix["id"] for fix in missing["fixes"]] == ["set-env-var"]
     assert done.returncode == 2 and "PRISMA_DOCTOR_TEST_URL" in done.stderr, done.stdout + done.stderr
     assert tree_contents(project.root / "src" / "generated") == client
-    # Set in .env, it is found: nothing to say.
+    # Set in .env only, which the config does not load: Prisma 7's CLI reads no .env itself, so it still fails.
     (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
     project.push_database()  # the file it names
-    assert check_json(project.root)[1]["state"] == "in-sync"
+    with pytest.raises(ToolchainError, match="PRISMA_DOCTOR_TEST_URL"):
+        project.prisma("generate")
+    code, report = check_json(project.root)
+    assert code == 1 and codes(report) == ["env-missing"], report
+    unloaded = finding(report, "env-missing")
+    assert unloaded["data"] == {"variable": "PRISMA_DOCTOR_TEST_URL", "only_in": ".env"}
+    assert 'import "dotenv/config"' in unloaded["message"]
+    done = doctor("regenerate", "--yes", "--project", str(project.root), repair=True)
+    assert done.returncode == 2 and "PRISMA_DOCTOR_TEST_URL" in done.stderr, done.stdout + done.stderr
+    assert tree_contents(project.root / "src" / "generated") == client
+    # The config loads .env: the CLI finds it, and there is nothing to say.
+    config.write_text('import "dotenv/config";\n' + CONFIG_WITH_ENV)
+    project.prisma("generate")
+    _, after = check_json(project.root)
+    assert after["state"] == "in-sync", [f["message"] for f in after["findings"]]
 
 
 RELATION = "@relation(fields: [userId], references: [id])"
@@ -325,3 +339,56 @@ def test_only_prismas_env_outside_comments_is_read(tmp_path: Path) -> None:
     assert config_env_findings(tmp_path, source, {"PRISMA_DOCTOR_TEST_URL": ""}) == []
     config.write_text(CONFIG_WITH_ENV.replace('"prisma/config"', '"./my-env"'))  # some other `env`
     assert config_env_findings(tmp_path, source, {}) == []
+
+
+@pytest.mark.node
+def test_a_config_that_imports_a_module_of_its_own_may_load_env_so_the_finding_says_what_decides(
+    prisma_project: ProjectFactory,
+) -> None:
+    project = prisma_project(schema_text(PRISMA_7, MODELS, TS_GENERATOR), version=PRISMA_7)
+    (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
+    (project.root / "load-env.ts").write_text('import "dotenv/config";\n')
+    config = project.root / "prisma.config.ts"
+    config.write_text('import "./load-env";\n' + CONFIG_WITH_ENV)
+    project.prisma("generate")  # the module it imports loads .env: the real CLI finds the variable
+    project.push_database()
+
+    code, report = check_json(project.root)
+
+    unsure = finding(report, "env-missing")
+    assert (unsure["severity"], unsure["data"]["undecided"]) == ("info", True), report
+    assert "What decides: a `prisma` command run without" in unsure["message"]
+    # Said, but no problem of the project's: the real CLI found the variable.
+    assert (code, report["state"]) == (0, "in-sync"), report
+
+
+# `process.env.X`, not `env()`: the config loads, and only the database commands lack the URL.
+CONFIG_WITH_PROCESS_ENV = """import { defineConfig } from "prisma/config";
+
+export default defineConfig({
+  schema: "prisma/schema.prisma",
+  datasource: { url: process.env.PRISMA_DOCTOR_TEST_URL },
+});
+"""
+
+
+@pytest.mark.node
+def test_a_url_only_in_a_dotenv_the_config_does_not_load_is_what_the_cli_lacks_and_a_migration_refuses(
+    prisma_project: ProjectFactory,
+) -> None:
+    project = prisma_project(schema_text(PRISMA_7, MODELS, TS_GENERATOR), version=PRISMA_7)
+    (project.root / "prisma.config.ts").write_text(CONFIG_WITH_PROCESS_ENV)
+    (project.root / ".env").write_text('PRISMA_DOCTOR_TEST_URL="file:./dev.db"\n')
+    project.generate()  # the config loads: generate needs no URL
+    project.push_database()
+    # Prisma's own CLI, as the repair would run it: no URL, since it reads no .env itself.
+    with pytest.raises(ToolchainError, match=r"(?i)datasource|url"):
+        project.prisma("migrate", "status")
+
+    code, report = check_json(project.root)
+
+    assert code == 1 and codes(report) == ["db-differs"], report
+    differs = finding(report, "db-differs")
+    assert differs["data"]["cli_unset"] is True and 'import "dotenv/config"' in differs["message"], differs
+    status, plan = doctor_json("migrate", "push", "--project", str(project.root))
+    assert status == 2 and "Prisma's CLI would run without the database URL" in plan["refusals"][0], plan

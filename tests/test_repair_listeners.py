@@ -149,6 +149,38 @@ def test_a_server_that_reads_its_own_port_variable_is_not_awaited_on_the_port_na
     assert restarted.port == port
 
 
+# An app that fails (500) beside a Prometheus `/metrics` server that answers 200, each announcing its URL: the app
+# as Vite does (`Local:`), the metrics server after it, on a lower port.
+APP_AND_METRICS = """
+const http = require('http');
+const app = http.createServer((req, res) => { res.statusCode = 500; res.end('app'); });
+const metrics = http.createServer((req, res) => { res.statusCode = 200; res.end('# metrics'); });
+app.listen(Number(process.env.APP_PORT), '127.0.0.1', () => {
+  console.log(`  Local:   http://localhost:${app.address().port}/`);
+  metrics.listen(Number(process.env.METRICS_PORT), '127.0.0.1', () => {
+    console.log(`Prometheus metrics at http://localhost:${metrics.address().port}/metrics`);
+  });
+});
+"""
+
+
+@pytest.mark.node
+def test_a_metrics_server_beside_the_app_is_not_taken_for_it_after_a_restart(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # The last URL the output printed was the metrics server's, and it is the lower port too: either rule asked
+    # /metrics' server, which answers 200 to any path, for the route that failed on the app.
+    app_port, metrics_port = _free_port_above_ephemeral(), _free_port_on_both_loopbacks()
+    env = {"APP_PORT": str(app_port), "METRICS_PORT": str(metrics_port)}
+    project, server = _started_server(tmp_path, spawn, env, APP_AND_METRICS)
+
+    restarted = restart(server, project, timeout=RESTART_WITHIN)
+    restarted_groups.append(restarted.pid)
+
+    assert restarted.answered, restarted.message
+    assert restarted.port == app_port, restarted.message
+
+
 @pytest.mark.parametrize(
     ("binds", "asked"),
     [

@@ -27,6 +27,7 @@ from prisma_doctor.database.catalog import (
     differs_in_case,
 )
 from prisma_doctor.database.views import view_problems
+from prisma_doctor.database_types import enum_findings, type_findings
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.offers import drift_remedy
 from prisma_doctor.schema.datamodel import COLUMN_KINDS, Datamodel, Model
@@ -62,7 +63,13 @@ def database_findings(
         # A table past the cut is not a missing one: nothing is said of what the database seems to lack.
         findings.append(_cut(inspection.cut, shown, where))
         return findings
+    clients = list(clients)
     missing = _missing(inspection, set(pending), migrated, clients, schema, where)
+    # What runs now (the clients), then what runs after the next generate (the schema).
+    sources = [*((c, "client") for c in clients), *([(schema, "schema")] if schema is not None else [])]
+    fixes = _remedy(None, set())[1]
+    missing += enum_findings(inspection, sources, fixes, where)
+    missing += type_findings(inspection, sources, fixes, where)
     # Which database was read, where the app may open another one (a SQLite file relative to another folder).
     findings.extend(replace(f, message=f"{f.message} The database read: {shown}.") for f in missing)
     return findings

@@ -39,12 +39,17 @@ CODES: Mapping[str, str] = {
     "client-output-moved": "A generator's output changed, and a client is still at the old place.",
     "client-stale-copies": "Several generated clients exist for one generator (pnpm store folders).",
     "dev-server-stale": "The client on disk is right, but the running dev server loaded an older one.",
+    "process-stale": "A process of the project that is no dev server (a worker, a script) started before the client "
+    "was generated: if it uses the client, it runs the older one until it is restarted.",
     "code-ahead-of-schema": "The code uses a field or argument that the schema itself lacks.",
     "unknown-argument": "The client rejected an argument or field; the cause could not be narrowed down.",
     "db-missing": "The database the project names does not exist: a SQLite file not created yet (a fresh clone, a "
     "deleted file), which the app's first query creates empty.",
     "db-missing-column": "The database lacks a column that the client expects.",
     "db-missing-table": "The database lacks a table that the client expects.",
+    "db-missing-enum-value": "A PostgreSQL enum type of the database lacks a value that the schema or client has.",
+    "db-column-type": "A column's type (or its NOT NULL) in the database disagrees with its field in the schema or "
+    "client.",
     "db-object-error": "A trigger, view or function in the database refers to something missing.",
     "data-loss-refused": "A schema change would drop data, so Prisma refused to apply it without your consent.",
     "migrations-pending": "Migrations exist that the database has not applied.",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from prisma_doctor.check import ProjectState, checkpoint, inspect_project
 from prisma_doctor.database.readers import AppRun, app_runs
 from prisma_doctor.database.target import PROVIDERS
-from prisma_doctor.findings import Finding, Location, Report, SyncState
+from prisma_doctor.findings import Finding, Location, Report, Severity, SyncState
 from prisma_doctor.masking import mask_command
 from prisma_doctor.offers import has_migrations, schema_broken, with_offers
 from prisma_doctor.schema.locate import LoadedSchema
@@ -28,6 +28,7 @@ from prisma_doctor.schema.syntax import Block
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.devserver import DevServer
+    from prisma_doctor.repair.processes import ProjectProcess
 
 # How long a check waits for the database's answer: an unreachable one is said (info), never waited out.
 DATABASE_WAIT_SECONDS = 3.0
@@ -68,6 +69,7 @@ def inspect_whole(
     generated = _newest_generation(state) is not None
     nearby = (around or (lambda: read_surroundings(state.root)))() if generated else None
     servers = list(nearby.servers) if nearby is not None else []
+    others = list(nearby.others) if nearby is not None else []
     # A running server's own environment decides which database the app reads, else each app folder's env files
     # (`readers.app_runs`). Finding the apps climbs the workspace too: with no client on disk, no app runs one, and
     # the project's own files stand for them.
@@ -77,7 +79,7 @@ def inspect_whole(
     # On the generator, where the editor offers the repair-interrupted's fix (the repair to run again) as a quick fix.
     found = with_unfinished_repair(
         state.root,
-        [*state.report.findings, *surroundings(state, servers, wait, may_ask, database)],
+        [*state.report.findings, *surroundings(state, servers, wait, may_ask, database, others)],
         _generator_location(state),
     )
     valid = not schema_broken(state.report.findings)
@@ -86,7 +88,12 @@ def inspect_whole(
 
 
 def surroundings(
-    state: ProjectState, servers: list[DevServer], wait: bool, may_ask: bool = True, database: bool = True
+    state: ProjectState,
+    servers: list[DevServer],
+    wait: bool,
+    may_ask: bool = True,
+    database: bool = True,
+    others: Sequence[ProjectProcess] = (),
 ) -> list[Finding]:
     from prisma_doctor.clients.engine import engine_findings
     from prisma_doctor.config_env import config_env_findings
@@ -98,12 +105,21 @@ def surroundings(
     # is its own finding already).
     starts = [c.client.path for c in state.clients if c.client is not None and imports_runtime_package(c.client.path)]
     findings = config_env_findings(state.root, state.schema.source)
+    unloadable = any(f.severity is Severity.ERROR for f in findings)
     findings += package_findings(state.root, schema_dir, starts, _generator_location(state))
     findings += engine_findings(state)
     if database:
         # (No server found may mean none was looked for: then the held-file check looks itself.)
-        findings.extend(database_gaps(state, wait, may_ask, servers or None))
+        gaps = database_gaps(state, wait, may_ask, servers or None)
+        # A config that cannot load says why the CLI has no URL already (`env-missing`).
+        findings.extend(f for f in gaps if not (unloadable and f.data.get("cli_unset")))
     findings.extend(stale_dev_servers(state, servers))
+    generated = _newest_generation(state)
+    if generated is not None and others:
+        from prisma_doctor.stale_processes import stale_processes
+
+        clients = [c.client.path for c in state.clients if c.client is not None]
+        findings.extend(stale_processes(others, generated, clients, _generator_location(state)))
     return findings
 
 
@@ -138,6 +154,8 @@ class Surroundings:
 
     servers: tuple[DevServer, ...]
     running: tuple[AppRun, ...]
+    # The project's other runtime processes (a worker, a script): they may run an older client too.
+    others: tuple[ProjectProcess, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         # The same servers in the same places: a server's process tree grows and shrinks as it works (what stopping
@@ -149,12 +167,14 @@ class Surroundings:
 
     def _identity(self) -> tuple[object, ...]:
         servers = tuple((s.pid, s.cwd, s.command, s.home, s.port, s.tool) for s in self.servers)
-        return servers, self.running
+        return servers, self.running, tuple((p.pid, p.started) for p in self.others)
 
 
 def read_surroundings(root: Path) -> Surroundings:
+    from prisma_doctor.stale_processes import other_processes
+
     servers = running_dev_servers(root)
-    return Surroundings(tuple(servers), tuple(app_runs(root, servers)))
+    return Surroundings(tuple(servers), tuple(app_runs(root, servers)), tuple(other_processes(root, servers)))
 
 
 def running_dev_servers(root: Path) -> list[DevServer]:
@@ -220,7 +240,9 @@ def _database(
         shown = f"{shown}, {chosen}"
     findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
     if probe.target.differs is not None:
-        findings.append(database_differs(probe.target.differs, where))
+        differs = database_differs(probe.target.differs, where)
+        unset = {"cli_unset": True} if probe.target.cli_unset is not None else {}
+        findings.append(replace(differs, data={**differs.data, **unset}))
     return findings
 
 

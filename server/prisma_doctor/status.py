@@ -31,7 +31,16 @@ class Display(str, Enum):
 
 # Problems that only the database catching up removes (applying migrations, a push).
 DATABASE_BEHIND_CODES = frozenset(
-    {"db-missing", "db-missing-column", "db-missing-table", "migrations-pending", "migration-failed", "db-drift"}
+    {
+        "db-missing",
+        "db-missing-column",
+        "db-missing-table",
+        "db-missing-enum-value",
+        "db-column-type",
+        "migrations-pending",
+        "migration-failed",
+        "db-drift",
+    }
 )
 # Problems that stop every Prisma command, a migration's too: a config `env()` nothing sets, a schema that does not
 # validate or cannot be read, Prisma's packages missing, a package.json that is not JSON, and the app and the CLI on

@@ -10,6 +10,27 @@ MIGRATIONS_TABLE = "_prisma_migrations"
 
 
 @dataclass(frozen=True)
+class ColumnType:
+    """A column's type as the database declares it (PostgreSQL's `pg_type`): `name` is the type's own name (of its
+    element for an array: `int4`, `text`, `timestamptz`, an enum's name); `kind` is `pg_type.typtype` (`b` base,
+    `e` enum, `d` domain, ...)."""
+
+    name: str
+    kind: str
+    array: bool
+    not_null: bool
+
+
+@dataclass(frozen=True)
+class DatabaseEnum:
+    """An enum type of the database (PostgreSQL's `pg_enum`) with its values in their order."""
+
+    name: str
+    values: tuple[str, ...]
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
 class Relation:
     name: str
     # "table" or "view" (a materialized view counts as a view).
@@ -20,6 +41,11 @@ class Relation:
     broken: str | None = None
     # A view's definition as the database stores it (MySQL and MariaDB: every name qualified), "" when not read.
     definition: str = ""
+    # Each column's type, in the order of `columns`; empty when the database's reader does not read types.
+    types: tuple[ColumnType, ...] = ()
+
+    def column_type(self, column: str) -> ColumnType | None:
+        return self.types[self.columns.index(column)] if column in self.columns and self.types else None
 
     @property
     def qualified(self) -> str:
@@ -90,6 +116,8 @@ class Catalog:
     # Why the lists may lack what the database has (a bound on what is read was reached), or None when they are
     # whole. A cut catalog decides nothing from what it lacks: a table past the cut is not a missing table.
     cut: str | None = None
+    # The enum types with their values (PostgreSQL); None where enums are not types of their own (MySQL, SQLite).
+    enums: tuple[DatabaseEnum, ...] | None = None
     taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     def applied(self, migration: str) -> bool:
@@ -122,6 +150,10 @@ class Catalog:
             # An unqualified name is the current database's: another database's table of that name is not it.
             return None
         return same[0] if same else None
+
+    def enum(self, name: str) -> DatabaseEnum | None:
+        """The enum type `name` of the default schema (where Prisma creates a schema's enums)."""
+        return next((e for e in self.enums or () if e.name == name and e.schema == self.default_schema), None)
 
     def differing_in_case(self, name: str) -> Relation | None:
         """Where table names differ by case, the relation of the default schema whose name is `name` but for case."""

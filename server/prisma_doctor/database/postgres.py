@@ -29,6 +29,8 @@ from prisma_doctor.database.catalog import (
     UNREACHABLE,
     AppliedMigration,
     Catalog,
+    ColumnType,
+    DatabaseEnum,
     InspectionFailed,
     Relation,
     Trigger,
@@ -45,6 +47,7 @@ RUN_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + STATEMENT_TIMEOUT_MS / 1000 + 2
 # Bounds on the answer's size (a few MB at worst): real projects have far fewer relations and triggers.
 MAX_RELATIONS = 5000
 MAX_TRIGGERS = 1000
+MAX_ENUMS = 1000
 MAX_SOURCE_CHARS = 16384
 SESSION_OPTIONS = (
     f"-c default_transaction_read_only=on -c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout=1000 "
@@ -77,7 +80,12 @@ SELECT json_build_object(
   'relations', (SELECT coalesce(json_agg(r), '[]') FROM (
     SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
       (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_attribute a
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+      (SELECT coalesce(json_agg(json_build_array(coalesce(e.typname, t.typname), coalesce(e.typtype, t.typtype),
+          e.oid IS NOT NULL, a.attnotnull) ORDER BY a.attnum), '[]')
+        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+          LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS types
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_SYSTEM}
     ORDER BY n.nspname = current_schema() DESC, c.relname LIMIT {MAX_RELATIONS}) r),
@@ -87,7 +95,12 @@ SELECT json_build_object(
     FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_proc p ON p.oid = g.tgfoid JOIN pg_language l ON l.oid = p.prolang
     WHERE NOT g.tgisinternal AND {_SYSTEM} LIMIT {MAX_TRIGGERS}) t),
-  'migrations', {_MIGRATIONS}
+  'migrations', {_MIGRATIONS},
+  'enums', (SELECT coalesce(json_agg(y), '[]') FROM (
+    SELECT n.nspname AS schema, t.typname AS name,
+      (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typtype = 'e' AND {_SYSTEM} LIMIT {MAX_ENUMS}) y)
 )
 """
 # pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h).
@@ -423,6 +436,7 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
             kind="view" if r["kind"] in ("v", "m") else "table",
             columns=tuple(r["columns"]),
             schema=r["schema"],
+            types=tuple(ColumnType(*t) for t in r.get("types") or ()),
         )
         for r in answer.get("relations", [])
     )
@@ -440,6 +454,7 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
         )
         for t in answer.get("triggers", [])
     )
+    enums = tuple(DatabaseEnum(e["name"], tuple(e["labels"] or ()), e["schema"]) for e in answer.get("enums") or ())
     return Catalog(
         "postgresql",
         relations,
@@ -448,7 +463,12 @@ def _catalog(answer: dict[str, Any], wanted_schema: str) -> Catalog:
         f"PostgreSQL {(answer.get('server') or '').split(' ')[0]}".strip(),
         answer.get("lc_messages") or None,
         _migrations(answer.get("migrations")),
-        cut=cut_reason(("relations", len(relations), MAX_RELATIONS), ("triggers", len(triggers), MAX_TRIGGERS)),
+        cut=cut_reason(
+            ("relations", len(relations), MAX_RELATIONS),
+            ("triggers", len(triggers), MAX_TRIGGERS),
+            ("enums", len(enums), MAX_ENUMS),
+        ),
+        enums=enums,
     )
 
 

@@ -200,6 +200,9 @@ def probe_for(
     key = (target.provider, target.url, target.search_dirs, target.app)
     with _probes_lock:
         probe = _probes.pop(key, None) or DatabaseProbe(target)
+        # The same database, read by a CLI that may reach it otherwise now (a config that loads .env since): what
+        # the target says of the CLI is today's, the answer asked of the database stays shared.
+        probe.target = target
         _probes[key] = probe
         while len(_probes) > MAX_PROBES:
             _probes.popitem(last=False)

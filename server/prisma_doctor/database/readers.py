@@ -51,6 +51,17 @@ FRAMEWORK_ENV = {
 SQLITE_ADAPTERS = ("@prisma/adapter-libsql", "@prisma/adapter-better-sqlite3")
 _CONFIG_ADAPTER = re.compile(r"(?<![\w$.])['\"]?adapter['\"]?\s*(?::|\()")
 _CONFIG_LOADS_DOTENV = re.compile(r"""['"]dotenv/config['"]|\bloadEnvFile\s*\(|\bdotenv\b[^\n]*\.config\s*\(""")
+# A module of the project's own that the config imports (`import "./env"`): it may load a .env file itself.
+_CONFIG_IMPORTS_OWN = re.compile(r"""(?:\bfrom\s*|\bimport\s*|\brequire\(\s*)['"]\.{1,2}/""")
+
+
+def config_loads_dotenv(text: str) -> bool | None:
+    """Whether a `prisma.config.ts` loads a .env file (Prisma 7's CLI loads none by itself): True when it does
+    (`import "dotenv/config"`, `dotenv.config()`, `process.loadEnvFile()`), None when it imports a module of the
+    project's own that may, False when it does neither."""
+    if _CONFIG_LOADS_DOTENV.search(text):
+        return True
+    return None if _CONFIG_IMPORTS_OWN.search(text) else False
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,7 @@ def cli_reader(root: Path, schema: LoadedSchema, url_in_config: bool) -> Reader:
         files: tuple[Path, ...] = (root / ".env", schema_dir / ".env")
     else:
         # With prisma.config.ts, Prisma loads no .env: only what the config imports (`import "dotenv/config"`).
-        files = (root / ".env",) if _CONFIG_LOADS_DOTENV.search(text) else ()
+        files = (root / ".env",) if config_loads_dotenv(text) else ()
     if _CONFIG_ADAPTER.search(text):
         # Prisma 6's `experimental: { adapter: true }`: migrations go through the app's own adapter.
         return Reader(

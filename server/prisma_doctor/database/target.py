@@ -66,6 +66,9 @@ class DatabaseTarget:
     app: Reader | None = None
     # How Prisma's CLI reaches another database than the app (None: the same one, or it cannot be told).
     differs: str | None = None
+    # Why Prisma's CLI finds no URL where the app finds one (a variable only in a .env file the config does not
+    # load): every database command of the CLI fails, and a repair that runs one refuses.
+    cli_unset: str | None = None
 
     @property
     def shown(self) -> str:
@@ -201,7 +204,25 @@ def locate_database(
         app = found[0]
         app_side = (app.url or "", app.origin, app.reader)
         differs = _differs(provider, app_side, (cli_url, cli_origin, cli), base) if cli_url else None
+        if cli_url is None:
+            differs = _cli_unset(app, cli, cli_origin, schema.source.config_file is not None)
+            dirs = (schema.source.schema_dir, root)
+            return DatabaseTarget(provider, app.url or "", app.origin, dirs, app.reader, differs, cli_origin)
     return DatabaseTarget(provider, app.url or "", app.origin, (schema.source.schema_dir, root), app.reader, differs)
+
+
+def _cli_unset(app: _Read, cli: Reader, cli_origin: str, config: bool) -> str:
+    """The app finds a URL and Prisma's CLI none (`DatabaseTarget.cli_unset`)."""
+    why = (
+        " (with prisma.config.ts, Prisma's CLI reads no .env file itself: the config must load it, "
+        '`import "dotenv/config"`)'
+        if config
+        else ""
+    )
+    return (
+        f"{app.reader.who} reads {app.origin} ({mask_url(app.url or '')}), and {cli.who} finds no URL: "
+        f"{cli_origin}{why}: `prisma migrate` and `db push` fail without it"
+    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from prisma_doctor.diagnosis.asked import decided_by_database, not_checked
 from prisma_doctor.diagnosis.client import invalid_value, unknown_argument
 from prisma_doctor.diagnosis.context import Context, StreamState, db_object
 from prisma_doctor.diagnosis.database import broken_view, missing_column, missing_table
+from prisma_doctor.diagnosis.enum_value import invalid_enum_value
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
 from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
 from prisma_doctor.diagnosis.single import single_cause
@@ -198,6 +199,8 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         yield from unknown_argument(event, context)
     elif isinstance(event, ev.InvalidValue):
         yield from invalid_value(event, context)
+    elif isinstance(event, ev.InvalidEnumValue):
+        yield from invalid_enum_value(event, context)
     elif isinstance(event, ev.TypeCheckError):
         yield type_check_error(event, context)
     elif isinstance(event, ev.ModelDelegateMissing):

@@ -122,6 +122,15 @@ class BrokenView(ClientError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class InvalidEnumValue(ClientError):
+    """PostgreSQL's 22P02 for an enum (`invalid input value for enum "Role": "EDITOR"`): the database's type lacks a
+    value the client sent. `enum` is the type as the database printed it, unquoted (`Role`, `app.Role`)."""
+
+    enum: str
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class UniqueConstraintFailed(ClientError):
     fields: tuple[str, ...]
 

@@ -101,6 +101,11 @@ _PG_RECORD = re.compile(
     r"record \"(?P<rec>[^\"]+)\" has no field \"(?P<field>[^\"]+)\""
     r"|l'enregistrement « (?P<rec_fr>[^«»]+) » n'a pas de champs? « (?P<field_fr>[^«»]+) »"
 )
+# PostgreSQL's `invalid input value for enum %s: "%s"` (22P02), its type as `format_type` prints it: quoted where
+# it needs quotes (`"Role"`), schema-qualified outside the search path.
+_PG_ENUM_VALUE = re.compile(
+    r'invalid input value for enum (?P<enum>(?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?): "(?P<value>[^"]*)"'
+)
 _P2002 = re.compile(r"Unique constraint failed on the (?:fields|constraint): \(?(?P<fields>[^)]*)\)?")
 _P2025 = re.compile(
     r"depends on one or more records that were required but not found|Record to (?:update|delete) not found"
@@ -835,6 +840,8 @@ def _classify_message(
         )
     elif exists and (m := _PG_TABLE.search(line)):
         return ev.MissingTable, _split_table(_first(m, "table", "table_fr") or ""), m.start()
+    elif "for enum" in line and (m := _PG_ENUM_VALUE.search(line)):
+        return ev.InvalidEnumValue, {"enum": m.group("enum").replace('"', ""), "value": m.group("value")}, m.start()
     if m := _P2002.search(line):
         fields = tuple(f.strip(" `") for f in m.group("fields").split(",") if f.strip(" `"))
         return ev.UniqueConstraintFailed, {"fields": fields, "code": "P2002"}, m.start()

@@ -629,9 +629,24 @@ def _announced_port(root: Path, log_path: Path) -> int | None:
             tail = handle.read(20000).decode("utf-8", "replace")
     except OSError:
         return None
-    last_run = tail.rsplit(RESTART_MARK, 1)[-1]
-    found = _URL.findall(last_run)
-    return int(found[-1]) if found else None
+    return _app_url_port(tail.rsplit(RESTART_MARK, 1)[-1])
+
+
+# The line a dev server announces its own address on (Vite's and Next's `Local:`).
+_LOCAL_LINE = re.compile(r"\bLocal:\s")
+
+
+def _app_url_port(output: str) -> int | None:
+    """The port of the URL a server's output gives as the app's: on a `Local:` line, else the site's root (no path,
+    or `/`), else any; the last of that kind. A server may print others after its own: a Prometheus exporter's
+    `http://localhost:9464/metrics`, which answers 200 to any path and was taken for the app as the last URL."""
+    ranked: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for line in output.splitlines():
+        for match in _URL.finditer(line):
+            rest = line[match.end() :]
+            kind = 0 if _LOCAL_LINE.search(line) else (1 if not rest.startswith("/") or rest[1:2] in ("", " ") else 2)
+            ranked[kind].append(int(match[1]))
+    return next((ports[-1] for ports in ranked if ports), None)
 
 
 def _pinned_port(server: DevServer) -> int | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from prisma_doctor.clients.locate import find_package
-from prisma_doctor.findings import Report
+from prisma_doctor.findings import Report, Severity
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.offers import SCHEMA_BROKEN
 from prisma_doctor.repair import journal
@@ -237,6 +237,11 @@ def _other_database(project: Path, targets: Targets, servers: list[DevServer], n
         return []
     if target.differs is None:
         return []
+    if target.cli_unset is not None:
+        return [
+            f"Prisma's CLI would run without the database URL: {target.differs}. Load the env file in "
+            'prisma.config.ts (`import "dotenv/config";`) or export the variable in this shell, then run it again'
+        ]
     if not any(run.server for run in runs):
         notes.append(f"beware: {target.differs}")
         return []
@@ -504,7 +509,8 @@ def _schema_refusals(targets: Targets) -> list[str]:
     # Prisma would fail loading its config before it changed anything, and the repair would have set the client
     # aside for nothing.
     unset = config_env_findings(state.root, state.schema.source) if state.schema is not None else []
-    return refusals + [f"Prisma cannot load its config: {f.message}" for f in unset]
+    # Only a decided one: a config that imports a module of its own may load the .env itself.
+    return refusals + [f"Prisma cannot load its config: {f.message}" for f in unset if f.severity is Severity.ERROR]
 
 
 # What lets a generate that could not download an engine succeed without the network.

@@ -194,6 +194,22 @@ def _holds(process: psutil.Process, held: list[Path], maps: bool) -> bool:
     return any(is_inside(Path(name), path) for name in names for path in held)
 
 
+def maps_engine(pid: int, folders: Iterable[Path]) -> bool:
+    """Whether process `pid` has a native query engine (`*.node`) of one of the client `folders` mapped: it loaded
+    that client (its library stays mapped, even once the file is replaced)."""
+    held = [Path(f) for f in folders]
+    if not any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node")):
+        return False
+    try:
+        process = psutil.Process(pid)
+        if not hasattr(process, "memory_maps"):
+            return False
+        names = [m.path.removesuffix(" (deleted)") for m in process.memory_maps(grouped=True)]
+    except (psutil.Error, OSError):
+        return False
+    return any(name.endswith(".node") and is_inside(Path(name), path) for name in names for path in held)
+
+
 def _cwd(process: psutil.Process) -> str | None:
     try:
         return process.cwd()
