@@ -191,7 +191,7 @@ def printed_since(at: time, generated: datetime, started: float, written: float)
 def _output_of(server: DevServer) -> Path | None:
     """The file the server's output is recorded in: its `prisma-doctor run`'s record, or the one a repair's restart
     writes it to (a process of its tree holds it open); None when neither."""
-    record = StateFolder(Path(server.home or server.cwd)).path / "dev-output.log"
+    record = StateFolder(Path(server.run_folder or server.cwd)).path / "dev-output.log"
     if server.run_pid is not None:
         return record
     real = _real(record)

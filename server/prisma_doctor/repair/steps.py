@@ -107,7 +107,7 @@ class StopProcesses(Step):
         for server in self.servers:
             if server.run is not None:
                 # Before its child stops, so that `run` waits for the repair rather than exiting with it.
-                run_control.ask(StateFolder(Path(server.home)), run_control.HOLD, [server.run])
+                run_control.ask(StateFolder(Path(server.run_folder)), run_control.HOLD, [server.run])
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -479,7 +479,7 @@ class RestartDevServers(Step):
         if devserver.still_running(server):
             if server.run is not None:
                 # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
-                run_control.clear(StateFolder(Path(server.home)), server.run.pid)
+                run_control.clear(StateFolder(Path(server.run_folder)), server.run.pid)
             # Never a second copy: a server this repair did not manage to stop keeps running as it is.
             return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept", None
         home = folder_of(Path(server.cwd), self.folders) or ctx.root
@@ -497,7 +497,7 @@ class RestartDevServers(Step):
         restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_run_command} again")
-            restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
+            restarted = devserver.restart_in_run(server, Path(server.run_folder), should_stop=ctx.should_stop)
             # Its `run` exited (ended, or never took the hold): the app is not left down for that.
             if restarted is None:
                 gone = f"its `prisma-doctor run` (pid {server.run_pid}) exited, so it was started here, detached: "
@@ -507,7 +507,7 @@ class RestartDevServers(Step):
         if restarted.pid:
             started.add(restarted.pid)
         ctx.token.raise_if_cancelled()
-        folder = Path(server.home) if server.run_pid is not None and not gone else home
+        folder = Path(server.run_folder) if server.run_pid is not None and not gone else home
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
         said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
         return said, "back" if restarted.answered else "not back", restarted
@@ -791,7 +791,7 @@ def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
             targets[restarted.port] = AppTarget(restarted.port, restarted.pid, False, folder, restarted.tool)
     for server in kept:
         if server.port is not None and devserver.still_running(server):
-            folder = Path(server.home) if server.home else ctx.root
+            folder = Path(server.run_folder) if server.run_folder else ctx.root
             target = AppTarget(server.port, server.launcher_pids[0], True, folder, server.tool, server)
             targets.setdefault(server.port, target)
     return list(targets.values())
