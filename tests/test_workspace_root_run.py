@@ -14,6 +14,7 @@ Real processes: pnpm 10, tsx and Prisma 7 from npm (tests/npm_cache.py), SQLite 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -129,3 +130,38 @@ def test_check_at_the_root_compares_the_database_the_cli_uses(template: Path, tm
 
     assert unknown.returncode == 3, unknown.stdout + unknown.stderr
     assert "[db-not-asked]" in unknown.stdout and "nor in apps/api/.env" in unknown.stdout, unknown.stdout
+
+
+def test_a_crashed_server_is_said_crashed_and_restart_brings_it_back(template: Path, tmp_path: Path) -> None:
+    """The generated folder removed under `tsx watch`: the app crashes (`ERR_MODULE_NOT_FOUND`) and tsx waits for a
+    change. A regenerate does not bring it back, and says so; `check` says crashed (not stale: it loaded nothing)
+    and offers the restart, which brings it back."""
+    root = _copy(template, tmp_path / "mono")
+    terminal = tmp_path / "terminal.log"
+    with _run_at_root(root, terminal):
+        _port(terminal, 1)
+        shutil.rmtree(root / workspace.DATABASE / "src" / "generated")
+        deadline = time.monotonic() + STARTED_WITHIN
+        while "ERR_MODULE_NOT_FOUND" not in terminal.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+
+        regenerated = doctor("regenerate", "--yes", cwd=root, env=single.environment())
+
+        assert regenerated.returncode == 1, regenerated.stdout + regenerated.stderr
+        verdict = regenerated.stdout.strip().splitlines()[-1]
+        assert verdict.startswith("repair NOT verified: the dev server runs no app: pid "), verdict
+        assert "crashed (Error [ERR_MODULE_NOT_FOUND]: Cannot find module" in verdict
+        assert "restart it (`prisma-doctor restart-dev`)" in verdict and "could not be read" not in verdict
+
+        crashed = doctor("check", str(root), env=single.environment())
+
+        assert crashed.returncode == 1, crashed.stdout + crashed.stderr
+        assert "[dev-server-crashed]" in crashed.stdout and "dev-server-stale" not in crashed.stdout, crashed.stdout
+        assert "fixes: restart-dev-server (prisma-doctor restart-dev)" in crashed.stdout
+
+        restarted = doctor("restart-dev", "--yes", cwd=root, env=single.environment())
+
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr + terminal.read_text()
+        assert _get(_port(terminal, 2)) == 200
+        after = doctor("check", str(root), env=single.environment())
+        assert after.returncode == 0 and after.stdout.strip().endswith("in sync"), after.stdout

@@ -39,6 +39,8 @@ CODES: Mapping[str, str] = {
     "client-output-moved": "A generator's output changed, and a client is still at the old place.",
     "client-stale-copies": "Several generated clients exist for one generator (pnpm store folders).",
     "dev-server-stale": "The client on disk is right, but the running dev server loaded an older one.",
+    "dev-server-crashed": "A dev server's watcher runs, but its app crashed (its recorded output ends in a crash and "
+    "nothing of it listens): it loaded no client since, and waits for a change; restart it.",
     "code-ahead-of-schema": "The code uses a field or argument that the schema itself lacks.",
     "unknown-argument": "The client rejected an argument or field; the cause could not be narrowed down.",
     "db-missing": "The database the project names does not exist: a SQLite file not created yet (a fresh clone, a "

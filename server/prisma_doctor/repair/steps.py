@@ -633,6 +633,9 @@ class VerifyApp(Step):
         return [*(str(r) for r in self.requests), *self.unasked]
 
     def run(self, ctx: StepContext) -> StepOutcome:
+        crashed = _crashed(self.servers, ctx)
+        if crashed:
+            return StepOutcome("failed", crashed)
         targets = _servers_to_ask(self.servers, ctx)
         if not targets:
             unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
@@ -780,6 +783,29 @@ def _await_watcher(target: AppTarget, ctx: StepContext) -> str | None:
     asked as it is. Why it does not listen, when its re-run was waited for in vain."""
     output = target.folder / app_check.OUTPUTS[0]
     return watchers.await_rerun(target.tree_root, target.port, ctx.started_at, output, ctx.should_stop)
+
+
+def _crashed(kept: list[DevServer], ctx: StepContext) -> str:
+    """What to say of the servers the repair left running whose app had crashed and still has after a watcher's
+    grace to run it again (`crash.py`): a watcher waiting for a change never loads the new client by itself, and
+    its port, read from nothing that listens, says nothing of why."""
+    from prisma_doctor.crash import crash_of
+
+    running = [server for server in kept if devserver.still_running(server)]
+    if not any(crash_of(server) for server in running):
+        return ""
+    deadline = time.monotonic() + WATCHER_GRACE_SECONDS
+    while time.monotonic() < deadline and not ctx.should_stop():
+        time.sleep(0.2)
+    crashes = [(server, crash_of(server)) for server in running]
+    said = [
+        f"pid {server.pid} ({server.shown_command}, in {server.cwd}) crashed ({crash.error}) and waits for a change"
+        for server, crash in crashes
+        if crash is not None
+    ]
+    if not said:
+        return ""
+    return f"the dev server runs no app: {'; '.join(said)}: restart it (`prisma-doctor restart-dev`)"
 
 
 def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
