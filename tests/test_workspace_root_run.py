@@ -158,6 +158,7 @@ def test_a_crashed_server_is_said_crashed_and_restart_brings_it_back(template: P
         assert crashed.returncode == 1, crashed.stdout + crashed.stderr
         assert "[dev-server-crashed]" in crashed.stdout and "dev-server-stale" not in crashed.stdout, crashed.stdout
         assert "fixes: restart-dev-server (prisma-doctor restart-dev)" in crashed.stdout
+        assert crashed.stdout.strip().endswith("a dev server crashed (1 problem)"), crashed.stdout
 
         restarted = doctor("restart-dev", "--yes", cwd=root, env=single.environment())
 
