@@ -57,17 +57,23 @@ PAGE = single.PAGE.replace('"@/lib/prisma"', f'"{PACKAGE}"').replace('"@/generat
 
 def installed() -> Path:
     """The cached pnpm install of the workspace (its three package.json files), installed on first use."""
+    return installed_workspace(MANIFESTS, f"pnpm-workspace-next-{single.NEXT}-prisma-{single.PRISMA}")
+
+
+def installed_workspace(manifests: dict[Path, dict[str, object]], name: str) -> Path:
+    """The cached pnpm install (`tests/.cache/toolchains/NAME`) of a workspace of apps/* and packages/* with these
+    package.json files, installed on first use."""
 
     def install(folder: Path) -> None:
         (folder / "pnpm-workspace.yaml").write_text("packages:\n  - apps/*\n  - packages/*\n")
         (folder / ".npmrc").write_text(single.npmrc())
-        for where, manifest in MANIFESTS.items():
+        for where, manifest in manifests.items():
             (folder / where).mkdir(parents=True, exist_ok=True)
             (folder / where / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
         pnpm_store().mkdir(parents=True, exist_ok=True)
         run([*pnpm_command(), "install", "--ignore-scripts", "--no-frozen-lockfile"], folder, env=single.environment())
 
-    return cached(TOOLCHAINS / f"pnpm-workspace-next-{single.NEXT}-prisma-{single.PRISMA}", install)
+    return cached(TOOLCHAINS / name, install)
 
 
 def build(destination: Path) -> Path:

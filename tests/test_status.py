@@ -73,6 +73,9 @@ def test_a_dev_server_nothing_decides_may_be_stale() -> None:
         (("db-drift", "env-missing"), Display.OUT_OF_SYNC, "out of sync"),
         (("migrations-pending", "schema-invalid"), Display.OUT_OF_SYNC, "out of sync"),
         (("db-missing-table", "db-differs"), Display.OUT_OF_SYNC, "out of sync"),
+        # A server whose app crashed is down: said as such, after what would make its restart fail (trial 7 #3).
+        (("dev-server-crashed", "client-version-mismatch"), Display.OUT_OF_SYNC, "a dev server crashed"),
+        (("dev-server-crashed", "db-missing-column"), Display.DATABASE_BEHIND, "database behind"),
         # A repair that did not finish explains the rest.
         (("repair-interrupted", "db-missing-column"), Display.OUT_OF_SYNC, "a repair did not finish"),
     ],

@@ -222,11 +222,22 @@ class NpmRunDev(DevServer):
 def run_by_doctor(server: NpmRunDev, terminal: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`prisma-doctor run -- npm run dev` for `server` (its project, its port), its output in `terminal`; ended with
     everything it started."""
+    command = ["--project", str(server.project), "--", "npm", "run", "dev"]
+    with doctor_run(command, server.project, server.environment, terminal) as run:
+        yield run
+
+
+@contextlib.contextmanager
+def doctor_run(
+    arguments: list[str], cwd: Path, environment: dict[str, str], terminal: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`prisma-doctor run ARGUMENTS` in `cwd`, its output in `terminal`, in a session of its own; ended with
+    everything it started."""
     with terminal.open("ab") as output:
         run = subprocess.Popen(
-            [*DOCTOR, "run", "--project", str(server.project), "--", "npm", "run", "dev"],
-            cwd=server.project,
-            env=doctor_environment(server.environment),
+            [*DOCTOR, "run", *arguments],
+            cwd=cwd,
+            env=doctor_environment(environment),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,

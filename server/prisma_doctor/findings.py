@@ -41,6 +41,8 @@ CODES: Mapping[str, str] = {
     "dev-server-stale": "The client on disk is right, but the running dev server loaded an older one.",
     "process-stale": "A process of the project that is no dev server (a worker, a script) started before the client "
     "was generated: if it uses the client, it runs the older one until it is restarted.",
+    "dev-server-crashed": "A dev server's watcher runs, but its app crashed (its recorded output ends in a crash and "
+    "nothing of it listens): it loaded no client since, and waits for a change; restart it.",
     "code-ahead-of-schema": "The code uses a field or argument that the schema itself lacks.",
     "unknown-argument": "The client rejected an argument or field; the cause could not be narrowed down.",
     "db-missing": "The database the project names does not exist: a SQLite file not created yet (a fresh clone, a "

@@ -254,8 +254,10 @@ def _provider(block: Block) -> str | None:
 
 def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Finding]:
     """`dev-server-stale` for each of the running dev `servers` that still serves a client older than the project's
-    newest one (`staleness.judge`: decided, or said as undecided)."""
+    newest one (`staleness.judge`: decided, or said as undecided); `dev-server-crashed` for one whose app crashed
+    (`crash.py`), which loaded nothing since."""
 
+    from prisma_doctor.crash import crash_of, crashed_dev_server
     from prisma_doctor.diagnosis.runtime_findings import generation_location, newest_generation, stale_dev_server
     from prisma_doctor.repair.devserver import serving_since
     from prisma_doctor.staleness import judge
@@ -266,6 +268,12 @@ def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Fin
     clients = [c.client.path for c in state.clients if c.client is not None]
     findings: list[Finding] = []
     for server in servers:
+        crash = crash_of(server)
+        if crash is not None:
+            # It loaded nothing since it crashed: neither stale nor fresh, and down.
+            which = f"in {server.cwd} (pid {server.pid})"
+            findings.append(crashed_dev_server(generation_location(state), which, crash))
+            continue
         stale = judge(server, generated, clients)
         started = serving_since(server)
         if stale is None or started is None:

@@ -104,7 +104,7 @@ def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> St
                 "its PrismaClient on globalThis, where the instance made before the reload would outlive it",
             )
         return None
-    if _output_of(server) is None:
+    if output_of(server) is None:
         why = "Vite reloads a changed client it serves, but no output of this server is recorded to show it did"
     else:
         why = "Vite reloads a changed client it serves, but its output shows no reload of it since it was generated"
@@ -142,7 +142,7 @@ def _shown(file: Path, root: Path) -> str:
 def _reload_after(server: DevServer, generated: datetime, clients: Sequence[Path], started: float) -> Reload | None:
     """The server's last reload of a client file, when its output shows one at or after `generated` (the server's
     process started at `started`)."""
-    output = _output_of(server)
+    output = output_of(server)
     if output is None or not clients:
         return None
     try:
@@ -188,10 +188,10 @@ def printed_since(at: time, generated: datetime, started: float, written: float)
     return False
 
 
-def _output_of(server: DevServer) -> Path | None:
+def output_of(server: DevServer) -> Path | None:
     """The file the server's output is recorded in: its `prisma-doctor run`'s record, or the one a repair's restart
     writes it to (a process of its tree holds it open); None when neither."""
-    record = StateFolder(Path(server.home or server.cwd)).path / "dev-output.log"
+    record = StateFolder(Path(server.run_folder or server.cwd)).path / "dev-output.log"
     if server.run_pid is not None:
         return record
     real = _real(record)

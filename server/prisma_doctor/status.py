@@ -67,6 +67,7 @@ def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
     - what stops every Prisma command (`BLOCKING_CODES`): nothing else can be repaired before it;
     - a database behind (`DATABASE_BEHIND_CODES`): it fails the app whatever the client, and `migrate dev`
       generates the client too;
+    - a dev server whose app crashed (`crash.py`): the app is down, and a restart brings it back;
     - any other problem (the client, its packages, the engine): out of sync;
     - a dev server still on an older client: restarting it comes last, once what it will load is right.
     So a `git pull` that brought a migration, a schema change and left a server running says "database behind"."""
@@ -79,6 +80,8 @@ def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
         return Display.OUT_OF_SYNC, "out of sync"
     if codes & DATABASE_BEHIND_CODES:
         return Display.DATABASE_BEHIND, "database behind"
+    if "dev-server-crashed" in codes:
+        return Display.OUT_OF_SYNC, "a dev server crashed"
     if codes - {"dev-server-stale"}:
         return Display.OUT_OF_SYNC, "out of sync"
     # Where nothing decides whether a server reloaded the new client (`staleness.py`), it may be stale.

@@ -187,12 +187,12 @@ def locate_database(
         url, origin = _url(reference, reader, base, run.environ, run.environment)
         read.append(_Read(url, origin, reader, run))
     found = [r for r in read if r.url is not None]
-    if not found:
-        raise NoDatabase(read[0].origin if read else "the app's environment could not be read")
     for r in found:
         _check_scheme(provider, r.url or "")
     cli = cli_reader(root, schema, in_config)
     cli_url, cli_origin = _url(reference, cli, base, environ, "the environment")
+    if not found:
+        return _cli_target(provider, reference, read, (cli, cli_url, cli_origin), schema, root, base)
     opened = {_opened(provider, r.url or "", r.reader): r for r in found}
     if len(opened) > 1:
         # The app's runs disagree: none is the app's database. The CLI's is the one a repair would change.
@@ -223,6 +223,50 @@ def _cli_unset(app: _Read, cli: Reader, cli_origin: str, config: bool) -> str:
         f"{app.reader.who} reads {app.origin} ({mask_url(app.url or '')}), and {cli.who} finds no URL: "
         f"{cli_origin}{why}: `prisma migrate` and `db push` fail without it"
     )
+
+
+def _cli_target(
+    provider: str,
+    reference: tuple[str, str],
+    read: list[_Read],
+    cli_side: tuple[Reader, str | None, str],
+    schema: LoadedSchema,
+    root: Path,
+    base: Path,
+) -> DatabaseTarget:
+    """No run of the app finds the URL in its environment or the env files it reads (a workspace app whose URL is
+    in the schema's package, or given to the adapter in code): the database is the one Prisma's CLI uses, said as
+    the CLI's, and the app's side stays unknown. Neither known: not compared, said (`db-not-asked`), never silence
+    that `check` would read as in sync."""
+    cli, cli_url, cli_origin = cli_side
+    unread = read[0].origin if read else "the app's environment could not be read"
+    others = _set_elsewhere(reference, [r.reader for r in read], root, base, schema)
+    if cli_url is None:
+        raise UnusableUrl(f"{unread}{others}; {cli_origin}")
+    _check_scheme(provider, cli_url)
+    origin = f"{cli_origin}, as {cli.who} reads it; the app's own is not known ({unread}{others})"
+    return DatabaseTarget(provider, cli_url, origin, (schema.source.schema_dir, root), cli, None)
+
+
+def _set_elsewhere(
+    reference: tuple[str, str], readers: list[Reader], root: Path, base: Path, schema: LoadedSchema
+) -> str:
+    """Where the project's own env files set the variable that the app's readers do not read: the schema's package
+    (`packages/database/.env`)."""
+    kind, name = reference
+    if kind != "env":
+        return ""
+    read = {path for reader in readers for path in reader.env_files}
+    folders = dict.fromkeys((root, schema.source.schema_dir))
+    elsewhere = [
+        _relative(folder / file, base)
+        for folder in folders
+        for file in ENV_FILES
+        if folder / file not in read and read_env_file(folder / file).get(name)
+    ]
+    if not elsewhere:
+        return ""
+    return f"; the schema's package sets it in {', '.join(elsewhere)}, which the app does not read"
 
 
 @dataclass(frozen=True)
@@ -268,7 +312,9 @@ def _url(
     variables = env_variables(root, environ, reader.env_files, environment=environment)
     value, where = variables.get(name, ("", ""))
     if not value:
-        return None, f"the environment variable {name} is not set (not in the environment nor in .env files)"
+        files = ", ".join(_relative(path, root) for path in reader.env_files)
+        where = f"not in {environment} nor in {files}" if files else f"not in {environment}, and it reads no env file"
+        return None, f"the environment variable {name} is not set for {reader.who}: {where}"
     try:
         url = expand(value, {k: v for k, (v, _) in variables.items()})
     except ExpansionTooLarge as error:

@@ -52,6 +52,7 @@ from prisma_doctor.repair.processes import is_editor, is_runtime, process_enviro
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
 from prisma_doctor.repair.supervisors import Supervisor, supervisor_above
 from prisma_doctor.state_folder import StateFolder
+from prisma_doctor.workspace import find_workspace_root
 
 _URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1?\]|0\.0\.0\.0|[\w.-]+):(\d{2,5})")
 _PORT_FLAG = re.compile(r"^(?:-p|--port)(?:=(\d+))?$")
@@ -82,6 +83,9 @@ class DevServer:
     run_command: tuple[str, ...] = ()
     # The folder it was found for (the project, or an app of a workspace): where `run`'s handshake files live.
     home: str = ""
+    # Where they live instead when its `run` was started at the workspace's root (`prisma-doctor run -- pnpm --filter
+    # api dev`): that root, whose `.prisma-doctor` holds the run's record and output.
+    run_home: str = ""
     environ: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # The workspace supervisor that runs it as one of its tasks (`turbo dev`), which ends them all when it is stopped.
     supervisor: Supervisor | None = field(default=None, compare=False)
@@ -93,6 +97,11 @@ class DevServer:
         return self.run.pid if self.run is not None else None
 
     @property
+    def run_folder(self) -> str:
+        """The folder of its `run`'s record, requests and recorded output."""
+        return self.run_home or self.home
+
+    @property
     def shown_command(self) -> str:
         """The command line as it may be shown (a password in it masked)."""
         return shown_command(self.command)
@@ -101,6 +110,11 @@ class DevServer:
     def label(self) -> str:
         """The server as a user knows it: what is started again, and where."""
         where = f"in {self.cwd}, port {self.port or 'unknown'}"
+        if self.run_pid is not None and self.run_command and self.run_home:
+            return (
+                f"{self.shown_run_command} (by its `prisma-doctor run`, pid {self.run_pid}, in {self.run_home}; the "
+                f"server {where})"
+            )
         if self.run_pid is not None and self.run_command:
             return f"{self.shown_run_command} (by its `prisma-doctor run`, pid {self.run_pid}; {where})"
         return f"{self.shown_command} ({where})"
@@ -258,28 +272,64 @@ def _describe(
         launched = launchable(chain[-1].cmdline())
     except (psutil.Error, OSError):
         return None
+    run = run_control.owner_of(StateFolder(root), chain[-1].pid)
+    run_home, top, above = root, chain[-1], list[psutil.Process]()
+    if run is None:
+        enclosing = _workspace_run(chain[-1], root)
+        if enclosing is not None:
+            run, run_home, above, launched = enclosing
+            top = above[-1]
     tree = listeners.tree(chain[-1].pid)
     if port is None:
         # The process that listens may be below the one that names the tool (tsx's child, nodemon's).
         listening = listeners.listeners(tree)
-        log = StateFolder(root).path / "dev-output.log"
-        port = _app_port(listening, command, environ, lambda: _announced_port(root, log))
-    run = run_control.owner_of(StateFolder(root), chain[-1].pid)
+        log = StateFolder(run_home).path / "dev-output.log"
+        port = _app_port(listening, command, environ, lambda: _announced_port(run_home, log))
+    if top is not chain[-1]:
+        # Stopping the server stops what its `run` runs (pnpm's whole tree), which that `run` then starts again.
+        tree = listeners.tree(top.pid)
     return DevServer(
         pid=server.pid,
         command=command,
         cwd=cwd,
         port=port,
-        launcher_pids=tuple(p.pid for p in reversed(chain)),
+        launcher_pids=tuple(p.pid for p in reversed([*chain, *above])),
         source=source,
         tool=tool,
         tree_pids=tuple(p.pid for p in tree if p.pid not in protected),
         run=run,
         run_command=launched if run is not None else (),
         home=str(root),
+        run_home=str(run_home) if run_home != root else "",
         environ=environ,
         supervisor=supervisor_above(chain[-1], protected),
     )
+
+
+def _workspace_run(
+    top: psutil.Process, app: Path
+) -> tuple[run_control.RunOwner, Path, list[psutil.Process], tuple[str, ...]] | None:
+    """The `prisma-doctor run` at the root of the workspace `app` lies in whose command (`pnpm --filter api dev`,
+    `pnpm dev`) runs this app's server `top`: that run, the root, the processes from `top`'s parent up to the run's
+    child, and the child's command. Its record lies at the root, not in
+    the app; it counts only when the root is the workspace that declares the app as one of its packages and the
+    run's child is an ancestor of the server, so that a copied folder's records never name another project's server.
+    """
+    workspace = find_workspace_root(app)
+    if workspace is None or workspace == Path(os.path.realpath(app)):
+        return None
+    owners = run_control.runs(StateFolder(workspace))
+    if not owners:
+        return None
+    ancestors = process_ancestors(top)
+    for index, ancestor in enumerate(ancestors):
+        owner = next((o for o in owners if o.child == ancestor.pid), None)
+        if owner is not None:
+            try:
+                return owner, workspace, ancestors[: index + 1], launchable(ancestor.cmdline())
+            except (psutil.Error, OSError):
+                return None
+    return None
 
 
 def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, dict[str, str] | None]:

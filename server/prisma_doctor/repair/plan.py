@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,7 +38,13 @@ from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
 from prisma_doctor.repair.prisma_validate import ask_prisma
-from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, find_project_processes, serving_processes
+from prisma_doctor.repair.processes import (
+    ProjectProcess,
+    ServingProcess,
+    find_project_processes,
+    launcher_process,
+    serving_processes,
+)
 from prisma_doctor.repair.roots import checked_root
 from prisma_doctor.repair.safe_fs import removal_problems
 from prisma_doctor.repair.steps import (
@@ -139,7 +146,7 @@ def build_plan(
             notes.append(f"only the dev server of {app} is restarted: the other apps' are left running")
         asked = [app] if app is not None else apps
         chain = _server_pids(servers)
-        everything = _processes(apps)
+        everything = _processes(apps, servers=servers)
         processes = [p for p in everything if p.pid in chain or p.ppid in chain]
         left = serving_processes(p for p in everything if p not in processes)
         steps: list[Step] = [
@@ -180,7 +187,7 @@ def build_plan(
     left: list[ServingProcess] = []
     if kind == "reset":
         clients = [item.path for item in aside if item.provider is not None]
-        everything = _processes(apps, clients)
+        everything = _processes(apps, clients, servers)
         stopped = _must_stop(everything, servers, notes)
         refusals += _held_data_refusals(project, apps, stopped, servers, kind)
         left = serving_processes(p for p in everything if p not in stopped)
@@ -360,12 +367,23 @@ def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:
     return list(dict.fromkeys(requests))
 
 
-def _processes(folders: list[Path], clients: list[Path] | None = None) -> list[ProjectProcess]:
-    """The processes of the project and of its apps (which may hold its client), each once, oldest first."""
+def _processes(
+    folders: list[Path], clients: list[Path] | None = None, servers: Sequence[DevServer] = ()
+) -> list[ProjectProcess]:
+    """The processes of the project and of its apps (which may hold its client), each once, oldest first; with the
+    launchers of `servers` that work outside them (the workspace root's `pnpm --filter api dev` under `prisma-doctor
+    run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it."""
     found: dict[int, ProjectProcess] = {}
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
             found.setdefault(process.pid, process)
+    for server in servers:
+        if not server.run_home or server.run is None:
+            continue
+        reason = f"launches the dev server of {server.cwd} for its `prisma-doctor run` (pid {server.run.pid})"
+        for pid in server.launcher_pids:
+            if pid not in found and (process := launcher_process(pid, reason)) is not None:
+                found[pid] = process
     return sorted(found.values(), key=lambda p: p.started)
 
 

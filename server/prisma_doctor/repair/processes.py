@@ -163,6 +163,27 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     return sorted(found, key=lambda p: p.started)
 
 
+def launcher_process(pid: int, reason: str) -> ProjectProcess | None:
+    """A process that launches one of the project's dev servers from outside its folders (the `pnpm --filter api dev`
+    a `prisma-doctor run` at the workspace's root runs), to be stopped with it; None once gone or not this user's."""
+    try:
+        process = psutil.Process(pid)
+        if not same_user(process):
+            return None
+        return ProjectProcess(
+            pid=pid,
+            ppid=process.ppid(),
+            name=process_name(process),
+            cmdline=tuple(process.cmdline()),
+            cwd=_cwd(process),
+            started=start_key(process),
+            reason=reason,
+            environ=process_environment(process),
+        )
+    except (psutil.Error, OSError):
+        return None
+
+
 def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
     # The working folder first: one link read rules out nearly every process of the machine, before its user and
     # program are read (as `devserver.find_dev_servers` does). On Windows a process elsewhere may hold a client file.

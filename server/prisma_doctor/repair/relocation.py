@@ -75,5 +75,6 @@ def moved_server(server: DevServer, old: Path, new: Path) -> DevServer:
         server,
         cwd=moved(server.cwd, old, new),
         home=moved(server.home, old, new) if server.home else server.home,
+        run_home=moved(server.run_home, old, new) if server.run_home else server.run_home,
         command=tuple(moved(word, old, new) for word in server.command),
     )

@@ -108,7 +108,7 @@ class StopProcesses(Step):
         for server in self.servers:
             if server.run is not None:
                 # Before its child stops, so that `run` waits for the repair rather than exiting with it.
-                run_control.ask(StateFolder(Path(server.home)), run_control.HOLD, [server.run])
+                run_control.ask(StateFolder(Path(server.run_folder)), run_control.HOLD, [server.run])
         result = stop_processes(self.processes)
         ctx.stopped.extend(result.stopped)
         details = [f"stopped pid {p.pid}: {p.command} (in {p.cwd})" for p in result.stopped]
@@ -480,7 +480,7 @@ class RestartDevServers(Step):
         if devserver.still_running(server):
             if server.run is not None:
                 # Nor a hold left behind: when that server ends by itself, `run` exits with it as usual.
-                run_control.clear(StateFolder(Path(server.home)), server.run.pid)
+                run_control.clear(StateFolder(Path(server.run_folder)), server.run.pid)
             # Never a second copy: a server this repair did not manage to stop keeps running as it is.
             return f"pid {server.pid} was not stopped and still runs as it was: not started again", "kept", None
         home = folder_of(Path(server.cwd), self.folders) or ctx.root
@@ -498,7 +498,7 @@ class RestartDevServers(Step):
         restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_run_command} again")
-            restarted = devserver.restart_in_run(server, Path(server.home), should_stop=ctx.should_stop)
+            restarted = devserver.restart_in_run(server, Path(server.run_folder), should_stop=ctx.should_stop)
             # Its `run` exited (ended, or never took the hold): the app is not left down for that.
             if restarted is None:
                 gone = f"its `prisma-doctor run` (pid {server.run_pid}) exited, so it was started here, detached: "
@@ -508,7 +508,7 @@ class RestartDevServers(Step):
         if restarted.pid:
             started.add(restarted.pid)
         ctx.token.raise_if_cancelled()
-        folder = Path(server.home) if server.run_pid is not None and not gone else home
+        folder = Path(server.run_folder) if server.run_pid is not None and not gone else home
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
         said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
         return said, "back" if restarted.answered else "not back", restarted
@@ -640,6 +640,9 @@ class VerifyApp(Step):
         return [*(str(r) for r in self.requests), *self.unasked]
 
     def run(self, ctx: StepContext) -> StepOutcome:
+        crashed = _crashed(self.servers, ctx)
+        if crashed:
+            return StepOutcome("failed", crashed)
         targets = _servers_to_ask(self.servers, ctx)
         if not targets:
             unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
@@ -789,6 +792,29 @@ def _await_watcher(target: AppTarget, ctx: StepContext) -> str | None:
     return watchers.await_rerun(target.tree_root, target.port, ctx.started_at, output, ctx.should_stop)
 
 
+def _crashed(kept: list[DevServer], ctx: StepContext) -> str:
+    """What to say of the servers the repair left running whose app had crashed and still has after a watcher's
+    grace to run it again (`crash.py`): a watcher waiting for a change never loads the new client by itself, and
+    its port, read from nothing that listens, says nothing of why."""
+    from prisma_doctor.crash import crash_of
+
+    running = [server for server in kept if devserver.still_running(server)]
+    if not any(crash_of(server) for server in running):
+        return ""
+    deadline = time.monotonic() + WATCHER_GRACE_SECONDS
+    while time.monotonic() < deadline and not ctx.should_stop():
+        time.sleep(0.2)
+    crashes = [(server, crash_of(server)) for server in running]
+    said = [
+        f"pid {server.pid} ({server.shown_command}, in {server.cwd}) crashed ({crash.error}) and waits for a change"
+        for server, crash in crashes
+        if crash is not None
+    ]
+    if not said:
+        return ""
+    return f"the dev server runs no app: {'; '.join(said)}: restart it (`prisma-doctor restart-dev`)"
+
+
 def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
     """Each server that runs now (by port, each once): those restarted, then the others."""
     targets: dict[int, AppTarget] = {}
@@ -798,7 +824,7 @@ def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
             targets[restarted.port] = AppTarget(restarted.port, restarted.pid, False, folder, restarted.tool)
     for server in kept:
         if server.port is not None and devserver.still_running(server):
-            folder = Path(server.home) if server.home else ctx.root
+            folder = Path(server.run_folder) if server.run_folder else ctx.root
             target = AppTarget(server.port, server.launcher_pids[0], True, folder, server.tool, server)
             targets.setdefault(server.port, target)
     return list(targets.values())
