@@ -291,9 +291,10 @@ def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_sto
     os.utime(log, (1, 1))
     plan = doctor("reset", "--project", str(project), "--dry-run")
     assert "the last `prisma generate`" not in plan.stdout + plan.stderr
-    # An old log decides nothing then; Prisma's own CLI, asked now, still cannot get its engine here.
+    # An old log decides nothing then; Prisma's own CLI, asked now, cannot get an engine for `validate` here, which
+    # decides nothing of `generate` either (Prisma 7 generates without one): said, not refused.
     said = plan.stdout + plan.stderr
-    assert plan.returncode == 2 and "`prisma validate` could not get its engine" in said, said
+    assert plan.returncode == 0 and "`prisma validate` could not get an engine" in said, said
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,8 @@ Our validator (`schema/validate.py`) knows a small part of Prisma's rules: a sch
 by `generate` (a relation naming fields that do not exist, two models mapped to one table, a native type of another
 provider, an unknown preview feature...). A reset would then have stopped the dev server and set the client aside
 for a generate that could not succeed. `prisma validate` reads the schema with the same Wasm module `generate` uses
-and runs no engine, so it needs no network where `generate` needs none. Prisma's own schema errors refuse, and so
-does an engine the CLI could not download (it fetches the same ones before `generate`); a validate that could not
-run otherwise (a timeout) decides nothing, and `generate` checks again.
+and runs no engine. Prisma's own schema errors refuse; a validate that could not run (a timeout, an engine it could
+not download: Prisma 7 generates without one) decides nothing, and `generate` checks again.
 """
 
 from __future__ import annotations
@@ -70,13 +69,14 @@ def ask_prisma(manager: PackageManager, schema_argument: str | None) -> PrismaAn
             refusal=f"Prisma's own `prisma validate` rejects the schema: {invalid[0].message.rstrip('.')}; "
             "generate would fail the same way. Fix the schema, then repair"
         )
-    # The CLI fetches the engines the schema's generators need before it reads the schema, for `generate` as for
-    # `validate` (same CLI, same environment, same schema): one it cannot get here, generate cannot get either.
+    # An engine the CLI could not fetch for `validate` decides nothing of `generate`: Prisma 7's `prisma-client`
+    # generates offline with no engine at all while its `validate` still fetches the schema engine (seen in a pnpm
+    # workspace: the refusal was false). A generate that fails on it fails before writing, and the repair rolls back.
     unavailable = [f for f in diagnose_output(text, None) if f.code == "engine-unavailable"]
     if unavailable:
         return PrismaAnswer(
-            refusal=f"Prisma's own `prisma validate` could not get its engine: {unavailable[0].message.rstrip('.')}. "
-            "`prisma generate` needs the same engine and would fail the same way"
+            note=f"`prisma validate` could not get an engine ({unavailable[0].message.rstrip('.')}): the schema is "
+            "checked by generate"
         )
     last = text.strip().splitlines()[-1:] or [f"exit {child.returncode}"]
     return PrismaAnswer(note=f"`prisma validate` could not tell ({last[0].strip()}): the schema is checked by generate")
