@@ -518,3 +518,17 @@ def test_an_older_failure_the_database_cannot_decide_now_is_no_error(tmp_path: P
     alone = diagnose_report(read_events([load(name).output]), facts_with_database(name, pg(url)), "/p").findings
     (alone,) = [f for f in alone if f.code == "db-missing-column"]
     assert alone.severity.value == "error" and "The database could not be asked (" in alone.message
+
+
+def test_an_unnamed_column_the_database_now_has_is_undecided_not_a_trigger(tmp_path: Path) -> None:
+    """The pg adapter's `(not available)` after the missing column was added (user trial 7, item 4): the database
+    has every column and no trigger, so no trigger is named at error level; what decides is said instead."""
+    root = sqlite_project(
+        tmp_path / "app", 'CREATE TABLE "User" (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);'
+    )
+    for action in ("findMany", "update"):
+        (finding,) = explain_text(root, p2022_lines("(not available)", action))
+        assert (finding["severity"], finding["data"]["decided"], finding["fixes"]) == ("warning", False, []), finding
+        message = finding["message"]
+        assert "names no column" in message and "has every column the client expects" in message, message
+        assert "Either the column was added since the error" in message and "request the page again" in message

@@ -257,3 +257,30 @@ def test_the_success_of_a_failed_path_is_found_wherever_the_chunks_cut() -> None
     assert answered == [("GET", "/users"), ("POST", "/posts")], whole
     for seed in range(6):
         assert assert_same_events(cut(data, random.Random(seed))) == whole
+
+
+def test_the_request_line_right_after_an_error_is_its_request() -> None:
+    """An app that prints the error (`console.error(e)`, ending on its `}`) and then its own request line: that line
+    is the request that failed with it (`ErrorRequest`), however the output is cut, and its success later ends the
+    error's findings (user trial 7, item 4: an old error stayed an error after `GET /users 200`). The error itself
+    still comes at its closing brace."""
+    from prisma_doctor.diagnosis import diagnose_report
+
+    failed = load("mysql-p7-p2022-missing-column").output
+    for between in (b"", b"\r\n"):
+        data = failed + between + b"GET /users 500 12ms\r\nGET /users 200 3ms\r\n"
+        whole = assert_same_events([data])
+        assert [type(e).__name__ for e in whole] == ["MissingColumn", "ErrorRequest", "RequestSucceeded"], whole
+        request = whole[1]
+        assert isinstance(request, ev.ErrorRequest) and (request.method, request.path) == ("GET", "/users")
+        for seed in range(4):
+            assert assert_same_events(cut(data, random.Random(seed))) == whole
+        (finding,) = diagnose_report(whole, None, "/p").findings
+        assert finding.severity.value == "info" and finding.data["history"], finding
+
+    # A line of another kind between them: the request is not known, and no success ends the error.
+    data = failed + b"listening again\r\nGET /users 500 12ms\r\nGET /users 200 3ms\r\n"
+    events = assert_same_events([data])
+    assert [type(e).__name__ for e in events] == ["MissingColumn"], events
+    (finding,) = diagnose_report(events, None, "/p").findings
+    assert finding.severity.value == "error", finding

@@ -55,7 +55,8 @@ EXPECTED_KINDS = {
     "mysql-p7-view-missing": ["MissingTable"],
     "mysql-p7-trigger-on-schema-field": ["MissingColumn"],
     "mysql-p7-pool-timeout": ["DatabaseUnreachable"],
-    "next-dev-p2022-server-action-bundled": ["DevServerReady", "MissingColumn", "MissingColumn"],
+    # (The server action's `POST / 500` right after the error's `}`: the request that failed with it.)
+    "next-dev-p2022-server-action-bundled": ["DevServerReady", "MissingColumn", "MissingColumn", "ErrorRequest"],
     "next-dev-p2022-server-action-external": ["DevServerReady", "MissingColumn", "MissingColumn"],
     "next-dev-unknown-argument-stale-server-stale": ["DevServerReady", "UnknownArgument", "UnknownArgument"],
     **{
@@ -86,7 +87,7 @@ EXPECTED_KINDS = {
     "node-5-engine-not-found": ["EngineNotFound"],
     "node-5-engine-library-invalid": ["EngineLibraryInvalid"],
     "node-undefined-delegate-stale-client": ["ModelDelegateMissing"],
-    "next-dev-undefined-delegate-stale-singleton": ["DevServerReady", "ModelDelegateMissing"],
+    "next-dev-undefined-delegate-stale-singleton": ["DevServerReady", "ModelDelegateMissing", "ErrorRequest"],
     "next-dev-turbopack-client-not-generated": ["DevServerReady", "ClientModuleMissing"],
     "next-dev-webpack-client-not-generated": ["DevServerReady", "ClientModuleMissing", "ClientModuleMissing"],
     "sqlite-migrate-deploy-p3009": ["MigrationFailed"],

@@ -14,6 +14,10 @@ TURBO = Path(__file__).parent / "fixtures" / "tasks" / "turbo-2.6-pnpm-next-tsx.
 def _summary(events: list[ev.Event]) -> list[tuple[str, str | None, str | None]]:
     shown: list[tuple[str, str | None, str | None]] = []
     for event in events:
+        if isinstance(event, ev.ErrorRequest):
+            # Which request an error failed with, when the line right after it says (another task's lines between
+            # change which line that is; the request line that ends a block says the same).
+            continue
         source = event.source if isinstance(event, ev.ClientError) else None
         name = getattr(event, "field", None) or getattr(event, "argument", None)
         shown.append((type(event).__name__, name, source.file if source else None))

@@ -126,6 +126,8 @@ class DevCommand:
         # Each finding said, with the request that failed with it (None: no request known).
         # Each finding shown, with the request that failed with it (method, route): its success makes it news again.
         self._shown: dict[tuple, tuple[object, object]] = {}
+        # The keys of the latest client error's findings: an `ErrorRequest` after it names their request.
+        self._last_error: list[tuple] = []
         self._interrupted = False
         # The command's children that a repair's stop left to us, the subreaper: reaped, never left `<defunct>`.
         self._orphans = Orphans()
@@ -290,13 +292,25 @@ class DevCommand:
 
     def _report(self, events: list[Event]) -> None:
         from prisma_doctor.cli.render import finding_line
-        from prisma_doctor.logs.events import DECIDED_BY_PROJECT, DevServerReady, RequestSucceeded
+        from prisma_doctor.logs.events import (
+            DECIDED_BY_PROJECT,
+            ClientError,
+            DevServerReady,
+            ErrorRequest,
+            RequestSucceeded,
+        )
         from prisma_doctor.logs.routes import same_route
 
         for event in events:
             if isinstance(event, DevServerReady):
                 # A new server process: the same failure from it is news, said again.
                 self._shown.clear()
+            elif isinstance(event, ErrorRequest):
+                # The request the latest error failed with: its success later makes the same failure news again.
+                for key in self._last_error:
+                    if key in self._shown and self._shown[key][1] is None:
+                        self._shown[key] = (event.method, event.path)
+                continue
             elif isinstance(event, RequestSucceeded):
                 # The request answers now: if it fails again, that is news too.
                 self._shown = {
@@ -305,7 +319,10 @@ class DevCommand:
                     if not same_route(*request, event.method, event.path)
                 }
             diagnoser = self._diagnoser_for(needs_facts=isinstance(event, DECIDED_BY_PROJECT))
-            for finding in diagnoser.findings_for(event):
+            found = diagnoser.findings_for(event)
+            if isinstance(event, ClientError):
+                self._last_error = [finding.key for finding in found]
+            for finding in found:
                 if finding.key in self._shown:
                     continue
                 self._shown[finding.key] = (finding.data.get("method"), finding.data.get("route"))

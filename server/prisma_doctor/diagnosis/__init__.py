@@ -111,7 +111,14 @@ def _current_last(
     held: dict[tuple[object, ...], Finding] = {}
     # The findings of the latest event that found something wrong: the failure the log ends in.
     latest: set[tuple[object, ...]] = set()
+    # The findings of the latest client error: an `ErrorRequest` right after it names their request.
+    last_error: list[tuple[object, ...]] = []
     for event in events:
+        if isinstance(event, ev.ErrorRequest):
+            for key in last_error:
+                if key in held:
+                    held[key] = with_request(held[key], event)
+            continue
         if isinstance(event, ev.DevServerReady):
             yield from (_history(finding, event) for finding in held.values())
             held = {}
@@ -121,6 +128,8 @@ def _current_last(
             yield from (_history(finding, event) for finding in over.values())
             held = {key: f for key, f in held.items() if key not in over}
         found = _remembered(diagnoser, event, known)
+        if isinstance(event, ev.ClientError):
+            last_error = [finding.key for finding in found]
         if any(finding.severity in (Severity.ERROR, Severity.WARNING) for finding in found):
             latest = {finding.key for finding in found}
         for finding in found:
@@ -129,6 +138,14 @@ def _current_last(
     # An older failure whose cause only the database decides, and that it could not decide now, is not named as the
     # app's state: something else failed since (the database stopped answering, say) and it may be gone.
     yield from (_unchecked(f) if key not in latest and not_checked(f) else f for key, f in held.items())
+
+
+def with_request(finding: Finding, request: ev.ErrorRequest) -> Finding:
+    """A finding of an error that no request line ended, with the request an `ErrorRequest` says failed with it (a
+    route it had already stays)."""
+    if finding.data.get("route") is not None:
+        return finding
+    return replace(finding, data={**finding.data, "route": request.path, "method": request.method})
 
 
 def _answered(finding: Finding, request: ev.RequestSucceeded) -> bool:

@@ -94,6 +94,9 @@ def decided_by_database(event: ev.ClientError, context: Context, today: list[Fin
         # A name nothing maps to (no field, no model), and the database has no trigger or view that refers to it now:
         # not a trigger the database shows, so not named as one; an older client, or an object changed since.
         return [_older_client(f, answer.server, shown) for f in today]
+    if isinstance(event, ev.MissingColumn) and event.column in UNREAD_NAMES:
+        # No column named, none lacking, no trigger that refers to a missing one: neither cause is shown now.
+        return _nothing_explains(today, answer.server, shown)
     note = f" The database was asked ({answer.server}) and shows nothing that explains it now."
     return [
         _contradicted(f, answer.server, shown)
@@ -143,6 +146,26 @@ def _older_client(finding: Finding, server: str, shown: Mapping[str, object]) ->
         {**finding.data, "database": shown, "decided": False},
         severity=Severity.WARNING,
     )
+
+
+def _nothing_explains(today: list[Finding], server: str, shown: Mapping[str, object]) -> list[Finding]:
+    """An error that names no column, and a database that now has every column the client expects and no trigger
+    that refers to a missing one: one undecided finding in place of the database-side causes (the trigger the
+    ranking named first is not shown by the database, user trial 7, item 4)."""
+    side = [f for f in today if f.code in DATABASE_SIDE]
+    first = side[0]
+    table = first.data.get("table") or first.data.get("model") or "the table"
+    message = (
+        f"The error names no column, and the database was asked ({server}): `{table}` has every column the client "
+        "expects, and no trigger or view on it refers to a missing one. Either the column was added since the error, "
+        "or the app opened another database than the one read. What decides: request the page again; if it still "
+        "fails, the app's database is not the one read."
+    )
+    data = {**first.data, "decided": False, "database": shown}
+    undecided = make_finding(first.code, message, first.location, (), data, first.related, Severity.WARNING)
+    at = today.index(first)
+    rest = [f for f in today if f.code not in DATABASE_SIDE]
+    return [*rest[:at], undecided, *rest[at:]]
 
 
 # What each database-side cause is, as one possibility among others.

@@ -22,6 +22,7 @@ from typing import Any
 
 from prisma_doctor.check import ProjectState
 from prisma_doctor.findings import Finding, Location, Severity
+from prisma_doctor.logs import events as ev
 from prisma_doctor.logs.routes import same_route
 
 # Findings whose cause is the generated client: a fresh generation removes it.
@@ -85,6 +86,15 @@ class RuntimeFindings:
         changed = len(kept) != len(self._records)
         self._records = kept
         return changed
+
+    def request_found(self, keys: list[tuple[Any, ...]], request: ev.ErrorRequest) -> None:
+        """The findings of `keys` (the latest client error's) failed with `request` (`ErrorRequest`)."""
+        from prisma_doctor.diagnosis import with_request
+
+        for key in keys:
+            record = self._records.get(key)
+            if record is not None:
+                self._records[key] = replace(record, finding=with_request(record.finding, request))
 
     def request_answered(self, method: str, path: str) -> bool:
         """Forget the failures of a request that answered since (`RequestSucceeded`: the same method and path, the

@@ -322,6 +322,18 @@ class DevServerReady(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ErrorRequest(Event):
+    """The failed request line printed right after a client error that no request line ended (an app's own logger:
+    Node's `}` of the error, then `GET /users 500`): the request that failed with that error. The error's findings
+    take its route, so that the same request answering later ends them (user trial 7, item 4). A separate event, so
+    that the error itself is said at its closing brace, without waiting for the next line."""
+
+    method: str
+    path: str
+    source: str = ""  # the process that printed it (`routes.request_source`)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestSucceeded(Event):
     """A request line answered 2xx or 3xx (`GET /posts 200 in 5ms`, Hono's `--> GET /posts 200 3ms`) for a request
     that failed earlier in the same output, the same method and path (its query aside): the failure is not the app's

@@ -33,6 +33,8 @@ from prisma_doctor.logs.tool_errors import ACCESSOR, delegate_accessor, tool_eve
 MAX_BLOCK_LINES = 200
 # The most failed requests a recognizer watches for a later success (bounded memory for any log).
 MAX_FAILED_PATHS = 64
+# Blank lines an app's logger may print between an error and the request line that failed with it.
+MAX_BLANK_LINES_AFTER_ERROR = 2
 _MAX_MARKED_CODE = 1000
 
 _PRISMA_ACTIONS = frozenset(
@@ -341,6 +343,9 @@ class Recognizer:
         self._failed: set[tuple[str, str, str]] = set()
         # The lines being read are a JSON record's text (what an app logged), not lines a tool printed.
         self._in_record = False
+        # The last line ended a client error that no request line ended: the next may be its request's line.
+        self._after_error = False
+        self._blank_lines_after_error = 0
 
     def feed_line(self, line: str) -> list[ev.Event]:
         # A JSON record is read only when it may say something: the anchor words show through JSON's escapes.
@@ -350,17 +355,45 @@ class Recognizer:
         if record is not None:
             out = self._read_record(line, record)
         else:
-            out = self._read_line(line)
+            out = self._read_text_line(line)
             self._previous = line
         for event in out:
-            if (
-                isinstance(event, ev.ClientError)
-                and event.route
-                and event.route_method
-                and len(self._failed) < MAX_FAILED_PATHS
-            ):
-                self._failed.add((event.route_source, event.route_method, bare_path(event.route)))
+            if isinstance(event, ev.ClientError) and event.route and event.route_method:
+                self._note_failed(event.route_source, event.route_method, event.route)
+            elif isinstance(event, ev.ErrorRequest):
+                self._note_failed(event.source, event.method, event.path)
         return out
+
+    def _read_text_line(self, line: str) -> list[ev.Event]:
+        """`_read_line`, and the request line right after an error no request line ended (`ErrorRequest`)."""
+        after_error, self._after_error = self._after_error, False
+        out = self._read_line(line)
+        if after_error:
+            self._request_after_error(line, out)
+        if out and _unrouted(out[-1]) and not self.reading_block:
+            self._after_error, self._blank_lines_after_error = True, 0
+        return out
+
+    def _request_after_error(self, line: str, out: list[ev.Event]) -> None:
+        """The line right after an error no request line ended: its failed request's line, or a blank line or two."""
+        if not out and not line.strip() and self._blank_lines_after_error < MAX_BLANK_LINES_AFTER_ERROR:
+            self._after_error = True
+            self._blank_lines_after_error += 1
+            return
+        request = failed_request_on(line)
+        if request is not None:
+            found = ev.ErrorRequest(
+                line=self._line_number,
+                text=line.strip(),
+                method=request.method,
+                path=request.path,
+                source=request_source(line),
+            )
+            out.insert(0, found)
+
+    def _note_failed(self, source: str, method: str, path: str) -> None:
+        if len(self._failed) < MAX_FAILED_PATHS:
+            self._failed.add((source, method, bare_path(path)))
 
     def _read_record(self, line: str, record: JsonObject) -> list[ev.Event]:
         """A JSON log record (pino, bunyan, winston, Next's dev log): its text lines read as the same text printed,
@@ -377,7 +410,7 @@ class Recognizer:
         try:
             for text in texts:
                 self._line_number = number - 1
-                out.extend(self._read_line(text))
+                out.extend(self._read_text_line(text))
                 self._previous = text
         finally:
             self._in_record = False
@@ -412,7 +445,7 @@ class Recognizer:
     @property
     def reading_block(self) -> bool:
         """A block is open: every line matters until it ends."""
-        return self._block is not None or self._schema is not None or self._migrations is not None
+        return self._after_error or self._block is not None or self._schema is not None or self._migrations is not None
 
     @property
     def watched_paths(self) -> frozenset[str]:
@@ -436,6 +469,7 @@ class Recognizer:
 
     def flush(self) -> list[ev.Event]:
         """End every open block: call at the end of the stream, or when output has gone quiet."""
+        self._after_error = False  # a request line after a quiet spell is no longer the error's own
         out: list[ev.Event] = []
         self._end_block(out)
         self._end_schema(out)
@@ -746,6 +780,10 @@ def _at_message_start(line: str, found: re.Match[str] | int, lead: str = "") -> 
     if lead and line.endswith(lead, 0, at):
         at -= len(lead)
     return _MESSAGE_HEAD.fullmatch(line, 0, at) is not None
+
+
+def _unrouted(event: ev.Event) -> bool:
+    return isinstance(event, ev.ClientError) and event.route is None
 
 
 def _on_request(event: ev.Event, method: str, path: str, source: str) -> ev.Event:

@@ -55,6 +55,8 @@ class _Stream:
     diagnosing: asyncio.Task[None] | None = None
     # The folder its dev server runs in (a workspace's app), against which its relative frames resolve.
     source_root: Path | None = None
+    # The findings of its latest client error: an `ErrorRequest` right after it names their request.
+    last_error: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -205,8 +207,13 @@ class RuntimeFeature(LanguageFeature):
                 restarted = True
             elif isinstance(event, ev.RequestSucceeded):
                 runtime.findings.request_answered(event.method, event.path)
+            elif isinstance(event, ev.ErrorRequest):
+                runtime.findings.request_found(stream.last_error, event)
             reloaded = reloaded or isinstance(event, ev.ServerModulesReloaded)
-            for finding in stream.diagnoser.findings_for(event):
+            found = stream.diagnoser.findings_for(event)
+            if isinstance(event, ev.ClientError):
+                stream.last_error = [finding.key for finding in found]
+            for finding in found:
                 runtime.findings.add(finding, now)
         if restarted or reloaded:
             # The static check's `dev-server-stale` judged the server as it was then: judge it again (a new process,
