@@ -16,9 +16,10 @@ def problems(*texts: str) -> list[tuple[str, str, Span]]:
 def test_a_sound_schema_has_no_problem() -> None:
     assert (
         problems(
-            "model A {\n  id Int @id @db.Integer\n  b B? @relation(fields: [bId], references: [id])\n  bId Int?\n"
+            "model A {\n  id Int @id @db.Integer\n  b B? @relation(fields: [bId], references: [x])\n  bId Int?\n"
             '  e E @default(X)\n  u Unsupported("circle")?\n  @@index([bId(sort: Desc)])\n}\n',
-            'model B {\n  x Int\n  y Int\n  a A[]\n  @@id([x, y])\n}\nenum E {\n  X @map("x")\n  @@map("e")\n}\n',
+            "model B {\n  x Int @unique\n  y Int\n  a A[]\n  @@id([x, y])\n}\n"
+            'enum E {\n  X @map("x")\n  @@map("e")\n}\n',
             'type T {\n  s String @map("_s")\n}\nmodel C {\n  id Int @unique\n  t T\n  @@map("c")\n}\n',
         )
         == []

@@ -1,0 +1,217 @@
+"""Our checks of meaning against the real `prisma validate` (Prisma 6.17 and 7.10 from the tests' npm cache).
+
+Every case is a schema Prisma refuses with P1012 and our validator must refuse too, at the line Prisma names and at
+the column of the offending token (marked `// here`), with the field named in our message. The cases run through
+the real CLI once per session: each is a file of one multi-file schema folder, so one `prisma validate` answers for
+many (Prisma names the file and line of each error). Prisma stops after some kinds of error (a name that is not
+known, a name defined twice) before it checks the rest, so the cases are grouped in stages, one folder each.
+
+The converse, that we refuse nothing Prisma accepts, is tests/test_schema_oracle.py over the whole corpus.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from prisma_doctor.schema.parser import parse_schema
+from prisma_doctor.schema.validate import validate_schema
+from tests.npm_cache import tool_environment
+from tests.toolchain import major, toolchain
+
+pytestmark = pytest.mark.node
+
+VERSIONS = ("6.17.1", "7.10.0")
+MARK = "// here"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    models: str
+    token: str  # where our diagnostic starts: its last occurrence on the line marked `// here`
+    named: str  # the field, block or attribute our message must name
+    stage: int = 1
+    prisma_at: str | None = None  # the text of the line Prisma reports, when it is not the marked one
+
+    @property
+    def file(self) -> str:
+        return f"{self.id}.prisma"
+
+    def marked_line(self) -> int:
+        return next(i for i, line in enumerate(self.models.splitlines()) if MARK in line)
+
+    def prisma_line(self) -> int:
+        if self.prisma_at is None:
+            return self.marked_line()
+        return next(i for i, line in enumerate(self.models.splitlines()) if self.prisma_at in line)
+
+
+CASES = (
+    Case("index_unknown", "model IxA {\n  id Int @id\n  @@index([nope]) // here\n}\n", "nope", "nope"),
+    Case("unique_unknown", "model UqA {\n  id Int @id\n  @@unique([id, nope]) // here\n}\n", "nope", "nope"),
+    Case(
+        "index_relation",
+        "model IrA {\n  id Int @id\n  bId Int\n  b IrB @relation(fields: [bId], references: [id])\n"
+        "  @@index([b]) // here\n}\nmodel IrB {\n  id Int @id\n  a IrA[]\n}\n",
+        "b",
+        "b",
+    ),
+    Case(
+        "id_twice",
+        "model IdA {\n  id Int @id\n  title String\n  @@id([id, title]) // here\n}\n",
+        "@@id",
+        "IdA",
+        prisma_at="model IdA",
+    ),
+    Case(
+        "two_field_ids",
+        "model IdB {\n  id Int @id\n  other Int @id // here\n}\n",
+        "@id",
+        "IdB",
+        prisma_at="model IdB",
+    ),
+    Case("id_optional", "model IdC {\n  id Int? @id // here\n}\n", "@id", "id"),
+    Case("id_list", "model IdD {\n  id Int[] @id // here\n  k Int @unique\n}\n", "@id", "id"),
+    Case("id_unknown", "model IdE {\n  a Int\n  @@id([a, nope]) // here\n}\n", "nope", "nope"),
+    Case("default_int_string", 'model DfA {\n  id Int @id\n  n Int @default("high") // here\n}\n', '"high"', "n"),
+    Case("default_bool_number", "model DfB {\n  id Int @id\n  b Boolean @default(1) // here\n}\n", "1", "b"),
+    Case("default_string_number", "model DfC {\n  id Int @id\n  s String @default(5) // here\n}\n", "5", "s"),
+    Case("default_string_true", "model DfD {\n  id Int @id\n  s String @default(true) // here\n}\n", "true", "s"),
+    Case("default_float_string", 'model DfE {\n  id Int @id\n  f Float @default("x") // here\n}\n', '"x"', "f"),
+    Case(
+        "default_autoincrement_string",
+        "model DfF {\n  id String @id @default(autoincrement()) // here\n}\n",
+        "autoincrement",
+        "id",
+    ),
+    Case("default_now_bigint", "model DfG {\n  id Int @id\n  z BigInt @default(now()) // here\n}\n", "now", "z"),
+    Case("default_uuid_int", "model DfH {\n  id Int @id @default(uuid()) // here\n}\n", "uuid", "id"),
+    Case(
+        "default_enum_value",
+        "model DfI {\n  id Int @id\n  e DfLevel @default(NOPE) // here\n}\nenum DfLevel {\n  LOW\n}\n",
+        "NOPE",
+        "e",
+    ),
+    Case("updated_at_int", "model UpA {\n  id Int @id\n  u Int @updatedAt // here\n}\n", "@updatedAt", "u"),
+    Case("unique_twice", "model TwA {\n  id Int @id\n  s String @unique @unique // here\n}\n", "@unique", "@unique"),
+    Case("map_twice", 'model TwB {\n  id Int @id\n  @@map("a")\n  @@map("b") // here\n}\n', "@@map", "@@map"),
+    Case(
+        "relation_fields_unknown",
+        "model RfA {\n  id Int @id\n  bId Int\n  b RfB @relation(fields: [nope], references: [id]) // here\n}\n"
+        "model RfB {\n  id Int @id\n  a RfA[]\n}\n",
+        "nope",
+        "nope",
+    ),
+    Case(
+        "relation_references_unknown",
+        "model RrA {\n  id Int @id\n  bId Int\n  b RrB @relation(fields: [bId], references: [nah]) // here\n}\n"
+        "model RrB {\n  id Int @id\n  a RrA[]\n}\n",
+        "nah",
+        "nah",
+    ),
+    Case(
+        "relation_without_opposite",
+        "model OpA {\n  id Int @id\n  bId Int\n  b OpB @relation(fields: [bId], references: [id]) // here\n}\n"
+        "model OpB {\n  id Int @id\n}\n",
+        "b OpB",
+        "b",
+        2,
+    ),
+    Case(
+        "native_type_sqlite", "model NtA {\n  id Int @id\n  s String @db.VarChar(3) // here\n}\n", "@db.VarChar", "s", 2
+    ),
+    Case("composite_type_sqlite", "type CtA { // here\n  a Int\n}\n", "CtA", "CtA", 2),
+    Case(
+        "table_name_collision",
+        'model TnA {\n  id Int @id\n  @@map("tn")\n}\nmodel TnB {\n  id Int @id\n  @@map("tn") // here\n}\n',
+        '"tn"',
+        "TnB",
+        2,
+    ),
+    Case(
+        "column_name_collision",
+        'model CnA {\n  id Int @id\n  y Int @map("z") // here\n  z Int\n}\n',
+        '"z"',
+        "y",
+        3,
+    ),
+    Case("model_twice", "model DupA {\n  id Int @id\n}\nmodel DupA { // here\n  id Int @id\n}\n", "DupA", "DupA", 3),
+    Case("enum_and_model", "model DupB {\n  id Int @id\n}\nenum DupB { // here\n  X\n}\n", "DupB", "DupB", 3),
+    Case("unknown_block_attribute", "model UnA {\n  id Int @id\n  @@foo // here\n}\n", "@@foo", "@@foo", 4),
+)
+STAGES = sorted({case.stage for case in CASES})
+
+
+def base_schema(version: str) -> str:
+    url = '\n  url = "file:./dev.db"' if major(version) < 7 else ""
+    return (
+        f'datasource db {{\n  provider = "sqlite"{url}\n}}\n\n'
+        'generator client {\n  provider = "prisma-client"\n  output = "../generated"\n}\n'
+    )
+
+
+_ERROR = re.compile(r"^error: (?P<message>.*)\n\s*-->\s+(?P<file>\S+?):(?P<line>\d+)", re.MULTILINE)
+
+
+def prisma_validate(version: str, folder: Path) -> tuple[int, str]:
+    cli = toolchain("npm", version) / "node_modules" / "prisma" / "build" / "index.js"
+    done = subprocess.run(
+        ["node", str(cli), "validate", f"--schema={folder}"],
+        cwd=folder.parent,
+        env=tool_environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def prisma_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[int, list[str]]]:
+    """Per (version, case file): Prisma's errors by zero-based line. One `prisma validate` per version and stage."""
+    found: dict[tuple[str, str], dict[int, list[str]]] = {}
+    for version in VERSIONS:
+        for stage in STAGES:
+            folder = tmp_path_factory.mktemp(f"prisma-{version}-stage-{stage}") / "schema"
+            folder.mkdir()
+            (folder / "base.prisma").write_text(base_schema(version), encoding="utf-8")
+            for case in CASES:
+                if case.stage == stage:
+                    (folder / case.file).write_text(case.models, encoding="utf-8")
+            code, output = prisma_validate(version, folder)
+            assert code != 0 and "P1012" in output, output
+            for match in _ERROR.finditer(output):
+                by_line = found.setdefault((version, Path(match["file"]).name), {})
+                by_line.setdefault(int(match["line"]) - 1, []).append(match["message"])
+    return found
+
+
+def our_problems(version: str, case: Case) -> list[tuple[str, int, int]]:
+    files = [
+        parse_schema(base_schema(version), "/p/base.prisma"),
+        parse_schema(case.models, f"/p/{case.file}"),
+    ]
+    assert all(f.errors == () for f in files), [f.errors for f in files]
+    return [(error.message, error.span.start.line, error.span.start.character) for _, error in validate_schema(files)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_we_refuse_what_prisma_refuses(
+    case: Case, version: str, prisma_errors: dict[tuple[str, str], dict[int, list[str]]]
+) -> None:
+    theirs = prisma_errors.get((version, case.file), {})
+    assert case.prisma_line() in theirs, f"Prisma {version} did not refuse line {case.prisma_line() + 1}: {theirs}"
+    ours = our_problems(version, case)
+    line = case.marked_line()
+    column = case.models.splitlines()[line].rindex(case.token)
+    assert ours, f"Prisma {version} refuses {case.id} ({theirs}), we do not"
+    assert all((at_line, at_column) == (line, column) for _, at_line, at_column in ours), (ours, theirs)
+    assert all(case.named in message for message, _, _ in ours), ours
