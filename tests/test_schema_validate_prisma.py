@@ -20,8 +20,9 @@ import pytest
 
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.validate import validate_schema
+from tests.helpers import check_json, finding
 from tests.npm_cache import tool_environment
-from tests.toolchain import major, toolchain
+from tests.toolchain import TS_GENERATOR, ProjectFactory, major, schema_text, toolchain
 
 pytestmark = pytest.mark.node
 
@@ -215,3 +216,36 @@ def test_we_refuse_what_prisma_refuses(
     assert ours, f"Prisma {version} refuses {case.id} ({theirs}), we do not"
     assert all((at_line, at_column) == (line, column) for _, at_line, at_column in ours), (ours, theirs)
     assert all(case.named in message for message, _, _ in ours), ours
+
+
+TRIAL_MODELS = (
+    "model Post {\n  id    Int    @id @default(autoincrement())\n  title String @unique\n"
+    "  rank  Int    @default(1)\n  level Level  @default(LOW)\n  @@index([title])\n}\n\n"
+    "enum Level {\n  LOW\n  HIGH\n}\n"
+)
+# The user trial's edits (Prisma 7.10, `prisma-client`, SQLite): none changes the datamodel the client was generated
+# from, so drift alone said "in sync". That Prisma refuses each is shown by the CASES of the same rules above.
+TRIAL_EDITS = (
+    ("@@index([title])", "@@index([nope])", "nope"),
+    ("@@index([title])", "@@unique([nope])", "nope"),
+    ("@@index([title])", "@@id([id, title])", "@@id"),
+    ("@default(1)", '@default("high")', '"high"'),
+    ("@default(LOW)", "@default(NOPE)", "NOPE"),
+    ("String @unique", "String @unique @unique", "@unique"),
+)
+
+
+def test_the_user_trial_is_schema_invalid_not_in_sync(prisma_project: ProjectFactory) -> None:
+    project = prisma_project(schema_text("7.10.0", TRIAL_MODELS, TS_GENERATOR), version="7.10.0")
+    project.generate()
+    code, report = check_json(project.root)
+    assert (code, report["state"]) == (0, "in-sync"), report
+    for old, new, token in TRIAL_EDITS:
+        project.write_schema(schema_text("7.10.0", TRIAL_MODELS.replace(old, new), TS_GENERATOR))
+        code, report = check_json(project.root)
+        assert code != 0 and report["state"] != "in-sync", (new, report)
+        invalid = finding(report, "schema-invalid")
+        line = next(i for i, text in enumerate(project.schema().splitlines()) if new in text)
+        column = project.schema().splitlines()[line].rindex(token)
+        at = invalid["location"]
+        assert (at["line"], at["column"]) == (line + 1, column + 1), (new, invalid)  # (one-based in JSON)

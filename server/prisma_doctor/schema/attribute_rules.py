@@ -65,17 +65,42 @@ class Connector:
         return cls(None, None)
 
 
-def model_attribute_problems(block: Block, declared: dict[str, Block], connector: Connector) -> list[SyntaxError_]:
+class Names:
+    """The blocks by name, and each block's member names (its fields, or an enum's values) made at its first look:
+    a rule that reads another block (a relation's `references`, an enum default) costs one look per block, not one
+    per field that points at it, which keeps the rules linear in the schema's size."""
+
+    __slots__ = ("_members", "declared")
+
+    def __init__(self, declared: dict[str, Block]) -> None:
+        self.declared = declared
+        self._members: dict[str, frozenset[str]] = {}
+
+    def members(self, block: Block) -> frozenset[str]:
+        found = self._members.get(block.name)
+        if found is None:
+            found = self._members[block.name] = frozenset(
+                [v.name for v in block.values] if block.kind == "enum" else [f.name for f in block.fields]
+            )
+        return found
+
+
+def model_attribute_problems(block: Block, names: Names, connector: Connector) -> list[SyntaxError_]:
     """What Prisma refuses in the attributes of the model or view `block`."""
+    declared = names.declared
     problems: list[SyntaxError_] = []
     fields = {f.name: f for f in block.fields}
     field_ids: list[Attribute] = []
+    mapped: list[tuple[FieldDeclaration, Attribute]] = []
+    native = f"{connector.name}." if connector.provider == "sqlite" else None
     for declaration in block.fields:
         _once_each(declaration.attributes, frozenset(), problems)
         for attribute in declaration.attributes:
             name = attribute.name
-            if name == "default":
-                _default_problems(declaration, attribute, declared, problems)
+            if name == "map":
+                mapped.append((declaration, attribute))
+            elif name == "default":
+                _default_problems(declaration, attribute, names, problems)
             elif name == "id":
                 field_ids.append(attribute)
                 if declaration.type is not None and (declaration.type.optional or declaration.type.is_list):
@@ -95,8 +120,8 @@ def model_attribute_problems(block: Block, declared: dict[str, Block], connector
                         )
                     )
             elif name == "relation":
-                _relation_problems(block, attribute, fields, declared, declaration, problems)
-            elif name.startswith(f"{connector.name}.") and connector.provider == "sqlite":
+                _relation_problems(block, attribute, fields, names, declaration, problems)
+            elif native is not None and name.startswith(native):
                 problems.append(
                     SyntaxError_(
                         f"native type {name.split('.', 1)[1]} on `{declaration.name}` is not supported for sqlite "
@@ -123,7 +148,8 @@ def model_attribute_problems(block: Block, declared: dict[str, Block], connector
                 attribute.name_span,
             )
         )
-    _column_name_problems(block, declared, problems)
+    if mapped:
+        _column_name_problems(block, mapped, declared, problems)
     return problems
 
 
@@ -148,7 +174,7 @@ def _once_each(attributes: tuple[Attribute, ...], repeatable: frozenset[str], pr
 
 
 def _default_problems(
-    declaration: FieldDeclaration, attribute: Attribute, declared: dict[str, Block], problems: list[SyntaxError_]
+    declaration: FieldDeclaration, attribute: Attribute, names: Names, problems: list[SyntaxError_]
 ) -> None:
     field_type = declaration.type
     value = attribute.argument("value")
@@ -165,12 +191,12 @@ def _default_problems(
         if shown is not None and not _fits(type_name, value):
             message = f"expected a {type_name} value, but found `{shown}`"
     else:
-        enum = declared.get(type_name)
+        enum = names.declared.get(type_name)
         if (
             enum is not None
             and enum.kind == "enum"
             and isinstance(value, ConstantValue)
-            and all(v.name != value.text for v in enum.values)
+            and value.text not in names.members(enum)
         ):
             message = f"the default value `{value.text}` is not a value of the enum `{type_name}`"
     if message is not None:
@@ -254,7 +280,7 @@ def _relation_problems(
     block: Block,
     attribute: Attribute,
     fields: dict[str, FieldDeclaration],
-    declared: dict[str, Block],
+    names: Names,
     declaration: FieldDeclaration,
     problems: list[SyntaxError_],
 ) -> None:
@@ -267,14 +293,11 @@ def _relation_problems(
                     item.span,
                 )
             )
-    target = declared.get(declaration.type.name) if declaration.type is not None else None
+    target = names.declared.get(declaration.type.name) if declaration.type is not None else None
     if target is None or target.kind not in ("model", "view"):
         return
-    target_fields: set[str] | None = None
     for name, item in _names(attribute.argument("references", None)):
-        if target_fields is None:
-            target_fields = {f.name for f in target.fields}
-        if name not in target_fields:
+        if name not in names.members(target):
             problems.append(
                 SyntaxError_(
                     f"`@relation` of `{declaration.name}`: the argument `references` must refer only to existing "
@@ -284,31 +307,35 @@ def _relation_problems(
             )
 
 
-def _column_name_problems(block: Block, declared: dict[str, Block], problems: list[SyntaxError_]) -> None:
-    """A field's `@map` naming a column that another field of the model has already."""
+def _column_name_problems(
+    block: Block,
+    mapped: list[tuple[FieldDeclaration, Attribute]],
+    declared: dict[str, Block],
+    problems: list[SyntaxError_],
+) -> None:
+    """A field's `@map` naming a column that another field of the model has already. (Only a model with a `@map`
+    on a field is read for it: most have none.)"""
+    renamed: dict[str, StringValue] = {}
+    for declaration, attribute in mapped:
+        value = attribute.argument("name")
+        if isinstance(value, StringValue) and not _is_relation(declaration, declared):
+            renamed.setdefault(declaration.name, value)
     columns: dict[str, str] = {}
-    mapped: list[tuple[FieldDeclaration, StringValue]] = []
     for declaration in block.fields:
-        if declaration.type is None or _is_relation(declaration, declared):
-            continue
-        attribute = declaration.attribute("map")
-        value = attribute.argument("name") if attribute is not None else None
-        if isinstance(value, StringValue):
-            mapped.append((declaration, value))
-        else:
+        if declaration.name not in renamed and declaration.type is not None and not _is_relation(declaration, declared):
             columns.setdefault(declaration.name, declaration.name)
-    for declaration, value in mapped:
+    for name, value in renamed.items():
         other = columns.get(value.value)
         if other is not None:
             problems.append(
                 SyntaxError_(
-                    f"field `{declaration.name}` on model `{block.name}` is mapped to the column `{value.value}`, "
+                    f"field `{name}` on model `{block.name}` is mapped to the column `{value.value}`, "
                     f"which the field `{other}` has already",
                     value.span,
                 )
             )
         else:
-            columns[value.value] = declaration.name
+            columns[value.value] = name
 
 
 def table_name_problems(blocks: Iterable[tuple[str, Block]]) -> list[tuple[str, SyntaxError_]]:

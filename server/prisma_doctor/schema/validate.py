@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from prisma_doctor.schema.attribute_rules import (
     Connector,
+    Names,
     composite_type_problem,
     enum_attribute_problems,
     model_attribute_problems,
@@ -63,13 +64,14 @@ def validate_schema(files: Iterable[SchemaFile]) -> list[tuple[str, SyntaxError_
                 declared[block.name] = block
     pointing_back: dict[str, frozenset[tuple[str, str | None]]] = {}
     connector = Connector.of(block for schema_file in files for block in schema_file.blocks)
+    names = Names(declared)
     for schema_file in files:
         path = schema_file.path
         for block in schema_file.blocks:
             problems.extend((path, p) for p in _block_problems(block, declared))
             problems.extend((path, p) for p in _missing_opposites(block, declared, pointing_back))
             if block.kind in ("model", "view"):
-                problems.extend((path, p) for p in model_attribute_problems(block, declared, connector))
+                problems.extend((path, p) for p in model_attribute_problems(block, names, connector))
             elif block.kind == "enum":
                 problems.extend((path, p) for p in enum_attribute_problems(block))
             elif (composite := composite_type_problem(block, connector)) is not None:
