@@ -22,7 +22,7 @@ from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.validate import validate_schema
 from tests.helpers import check_json, finding
 from tests.npm_cache import tool_environment
-from tests.toolchain import TS_GENERATOR, ProjectFactory, major, schema_text, toolchain
+from tests.toolchain import EXAMPLE_URLS, TS_GENERATOR, ProjectFactory, major, schema_text, toolchain
 
 pytestmark = pytest.mark.node
 
@@ -38,6 +38,7 @@ class Case:
     named: str  # the field, block or attribute our message must name
     stage: int = 1
     prisma_at: str | None = None  # the text of the line Prisma reports, when it is not the marked one
+    provider: str = "sqlite"
 
     @property
     def file(self) -> str:
@@ -124,6 +125,44 @@ CASES = (
         2,
     ),
     Case(
+        "relation_count",
+        "model RcA {\n  id Int @id\n  bId Int\n  b RcB @relation(fields: [bId], references: [id, k]) // here\n}\n"
+        "model RcB {\n  id Int @id\n  k Int\n  a RcA[]\n}\n",
+        "[id, k]",
+        "b",
+        2,
+    ),
+    Case(
+        "references_not_unique",
+        "model RuA {\n  id Int @id\n  bK Int\n  b RuB @relation(fields: [bK], references: [k]) // here\n}\n"
+        "model RuB {\n  id Int @id\n  k Int\n  a RuA[]\n}\n",
+        "[k]",
+        "RuB",
+        2,
+    ),
+    Case(
+        "one_to_one_not_unique",
+        "model OoA {\n  id Int @id\n  bId Int\n  b OoB @relation(fields: [bId], references: [id]) // here\n}\n"
+        "model OoB {\n  id Int @id\n  a OoA?\n}\n",
+        "[bId]",
+        "one-to-one",
+        2,
+    ),
+    Case(
+        "native_type_postgresql",
+        "model NpA {\n  id Int @id\n  s String @db.TinyText // here\n}\n",
+        "@db.TinyText",
+        "postgresql",
+        provider="postgresql",
+    ),
+    Case(
+        "native_type_mysql",
+        "model NmA {\n  id Int @id\n  s String @db.JsonB // here\n}\n",
+        "@db.JsonB",
+        "mysql",
+        provider="mysql",
+    ),
+    Case(
         "native_type_sqlite", "model NtA {\n  id Int @id\n  s String @db.VarChar(3) // here\n}\n", "@db.VarChar", "s", 2
     ),
     Case("composite_type_sqlite", "type CtA { // here\n  a Int\n}\n", "CtA", "CtA", 2),
@@ -145,13 +184,13 @@ CASES = (
     Case("enum_and_model", "model DupB {\n  id Int @id\n}\nenum DupB { // here\n  X\n}\n", "DupB", "DupB", 3),
     Case("unknown_block_attribute", "model UnA {\n  id Int @id\n  @@foo // here\n}\n", "@@foo", "@@foo", 4),
 )
-STAGES = sorted({case.stage for case in CASES})
+STAGES = sorted({(case.stage, case.provider) for case in CASES})
 
 
-def base_schema(version: str) -> str:
-    url = '\n  url = "file:./dev.db"' if major(version) < 7 else ""
+def base_schema(version: str, provider: str) -> str:
+    url = f'\n  url = "{EXAMPLE_URLS.get(provider, "file:./dev.db")}"' if major(version) < 7 else ""
     return (
-        f'datasource db {{\n  provider = "sqlite"{url}\n}}\n\n'
+        f'datasource db {{\n  provider = "{provider}"{url}\n}}\n\n'
         'generator client {\n  provider = "prisma-client"\n  output = "../generated"\n}\n'
     )
 
@@ -176,15 +215,16 @@ def prisma_validate(version: str, folder: Path) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def prisma_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[int, list[str]]]:
-    """Per (version, case file): Prisma's errors by zero-based line. One `prisma validate` per version and stage."""
+    """Per (version, case file): Prisma's errors by zero-based line. One `prisma validate` per version, stage and
+    provider."""
     found: dict[tuple[str, str], dict[int, list[str]]] = {}
     for version in VERSIONS:
-        for stage in STAGES:
-            folder = tmp_path_factory.mktemp(f"prisma-{version}-stage-{stage}") / "schema"
+        for stage, provider in STAGES:
+            folder = tmp_path_factory.mktemp(f"prisma-{version}-stage-{stage}-{provider}") / "schema"
             folder.mkdir()
-            (folder / "base.prisma").write_text(base_schema(version), encoding="utf-8")
+            (folder / "base.prisma").write_text(base_schema(version, provider), encoding="utf-8")
             for case in CASES:
-                if case.stage == stage:
+                if (case.stage, case.provider) == (stage, provider):
                     (folder / case.file).write_text(case.models, encoding="utf-8")
             code, output = prisma_validate(version, folder)
             assert code != 0 and "P1012" in output, output
@@ -196,7 +236,7 @@ def prisma_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, s
 
 def our_problems(version: str, case: Case) -> list[tuple[str, int, int]]:
     files = [
-        parse_schema(base_schema(version), "/p/base.prisma"),
+        parse_schema(base_schema(version, case.provider), "/p/base.prisma"),
         parse_schema(case.models, f"/p/{case.file}"),
     ]
     assert all(f.errors == () for f in files), [f.errors for f in files]

@@ -1,6 +1,7 @@
 """Prisma's rules for what attributes say, checked as `prisma validate` checks them (P1012): a default of the
-field's type, index, id and relation field lists that name fields which exist, one id per model, an attribute
-written once, native types of the datasource's connector, and database names that do not collide.
+field's type, index, id and relation field lists that name fields which exist, relations on unique criteria, one id
+per model, an attribute written once, native types of the datasource's connector, and database names that do not
+collide.
 
 Each rule is one pass over a block's fields or attributes (the language server runs them on every keystroke), and
 each is held to the real CLI's answer by tests/test_schema_validate_prisma.py. Where Prisma's rule has exceptions
@@ -42,6 +43,76 @@ _FUNCTION_TYPES = {
     "nanoid": ("String",),
     "ulid": ("String",),
 }
+# The native types (`@db.X`) of the connectors whose lists are known here; another connector's are let through.
+NATIVE_TYPES: dict[str, frozenset[str]] = {
+    "sqlite": frozenset(),
+    "postgresql": frozenset(
+        [
+            "SmallInt",
+            "Integer",
+            "BigInt",
+            "Decimal",
+            "Money",
+            "Inet",
+            "Oid",
+            "Citext",
+            "Real",
+            "DoublePrecision",
+            "VarChar",
+            "Char",
+            "Text",
+            "ByteA",
+            "Timestamp",
+            "Timestamptz",
+            "Date",
+            "Time",
+            "Timetz",
+            "Boolean",
+            "Bit",
+            "VarBit",
+            "Uuid",
+            "Xml",
+            "Json",
+            "JsonB",
+        ]
+    ),
+    "mysql": frozenset(
+        [
+            "Int",
+            "UnsignedInt",
+            "SmallInt",
+            "UnsignedSmallInt",
+            "TinyInt",
+            "UnsignedTinyInt",
+            "MediumInt",
+            "UnsignedMediumInt",
+            "BigInt",
+            "UnsignedBigInt",
+            "Decimal",
+            "Float",
+            "Double",
+            "Bit",
+            "Char",
+            "VarChar",
+            "Binary",
+            "VarBinary",
+            "TinyBlob",
+            "Blob",
+            "MediumBlob",
+            "LongBlob",
+            "TinyText",
+            "Text",
+            "MediumText",
+            "LongText",
+            "Date",
+            "Time",
+            "DateTime",
+            "Timestamp",
+            "Year",
+            "Json",
+        ]
+    ),
+}
 # How Prisma names each kind of field list in its messages.
 _LIST_NAMES = {"index": "index definition", "unique": "unique index definition", "fulltext": "fulltext index"}
 
@@ -70,11 +141,27 @@ class Names:
     a rule that reads another block (a relation's `references`, an enum default) costs one look per block, not one
     per field that points at it, which keeps the rules linear in the schema's size."""
 
-    __slots__ = ("_members", "declared")
+    __slots__ = ("_criteria", "_members", "declared")
 
     def __init__(self, declared: dict[str, Block]) -> None:
         self.declared = declared
         self._members: dict[str, frozenset[str]] = {}
+        self._criteria: dict[str, frozenset[frozenset[str]]] = {}
+
+    def unique_criteria(self, block: Block) -> frozenset[frozenset[str]]:
+        """The sets of fields that identify a row of the model `block`: `@id`, `@unique`, `@@id`, `@@unique`."""
+        found = self._criteria.get(block.name)
+        if found is None:
+            criteria = [
+                frozenset((f.name,))
+                for f in block.fields
+                if f.attribute("id") is not None or f.attribute("unique") is not None
+            ]
+            for attribute in block.attributes:
+                if attribute.name in ("id", "unique"):
+                    criteria.append(frozenset(name for name, _ in _names(attribute.argument("fields"))))
+            found = self._criteria[block.name] = frozenset(criteria)
+        return found
 
     def members(self, block: Block) -> frozenset[str]:
         found = self._members.get(block.name)
@@ -92,7 +179,9 @@ def model_attribute_problems(block: Block, names: Names, connector: Connector) -
     fields = {f.name: f for f in block.fields}
     field_ids: list[Attribute] = []
     mapped: list[tuple[FieldDeclaration, Attribute]] = []
-    native = f"{connector.name}." if connector.provider == "sqlite" else None
+    known = NATIVE_TYPES.get(connector.provider or "")
+    native = f"{connector.name}." if known is not None else None
+    known = known or frozenset()
     for declaration in block.fields:
         _once_each(declaration.attributes, frozenset(), problems)
         for attribute in declaration.attributes:
@@ -121,11 +210,11 @@ def model_attribute_problems(block: Block, names: Names, connector: Connector) -
                     )
             elif name == "relation":
                 _relation_problems(block, attribute, fields, names, declaration, problems)
-            elif native is not None and name.startswith(native):
+            elif native is not None and name.startswith(native) and name[len(native) :] not in known:
                 problems.append(
                     SyntaxError_(
-                        f"native type {name.split('.', 1)[1]} on `{declaration.name}` is not supported for sqlite "
-                        "connector",
+                        f"native type {name[len(native) :]} on `{declaration.name}` is not supported for "
+                        f"{connector.provider} connector",
                         attribute.name_span,
                     )
                 )
@@ -284,7 +373,10 @@ def _relation_problems(
     declaration: FieldDeclaration,
     problems: list[SyntaxError_],
 ) -> None:
-    for name, item in _names(attribute.argument("fields", None)):
+    said = len(problems)
+    local = attribute.argument("fields", None)
+    local_names = _names(local)
+    for name, item in local_names:
         if name not in fields:
             problems.append(
                 SyntaxError_(
@@ -296,7 +388,9 @@ def _relation_problems(
     target = names.declared.get(declaration.type.name) if declaration.type is not None else None
     if target is None or target.kind not in ("model", "view"):
         return
-    for name, item in _names(attribute.argument("references", None)):
+    remote = attribute.argument("references", None)
+    remote_names = _names(remote)
+    for name, item in remote_names:
         if name not in names.members(target):
             problems.append(
                 SyntaxError_(
@@ -305,6 +399,55 @@ def _relation_problems(
                     item.span,
                 )
             )
+    if len(problems) > said or not isinstance(local, ArrayValue) or not isinstance(remote, ArrayValue):
+        return
+    if len(local_names) != len(remote_names):
+        problems.append(
+            SyntaxError_(
+                f"`@relation` of `{declaration.name}`: you must specify the same number of fields in `fields` and "
+                "`references`",
+                remote.span,
+            )
+        )
+        return
+    # Prisma wants the very criterion (`references: [id, k]` is refused beside `id @id`), in any order here.
+    if frozenset(n for n, _ in remote_names) not in names.unique_criteria(target):
+        problems.append(
+            SyntaxError_(
+                f"`@relation` of `{declaration.name}`: the argument `references` must refer to a unique criterion in "
+                f"the related model `{target.name}` (an `@id`, `@unique`, `@@id` or `@@unique` of these fields)",
+                remote.span,
+            )
+        )
+    elif (
+        declaration.type is not None
+        and not declaration.type.is_list
+        and target is not block
+        and _one_to_one(block, declaration, target, names)
+        and not any(criterion <= {n for n, _ in local_names} for criterion in names.unique_criteria(block))
+    ):
+        problems.append(
+            SyntaxError_(
+                f"`@relation` of `{declaration.name}`: a one-to-one relation must use unique fields on the defining "
+                "side; add `@unique` to its fields, or make the relation one-to-many",
+                local.span,
+            )
+        )
+
+
+def _one_to_one(block: Block, declaration: FieldDeclaration, target: Block, names: Names) -> bool:
+    """Whether the opposite field of `declaration` (on `target`, of the same relation name) is a single one."""
+    relation = relation_name(declaration)
+    for field in target.fields:
+        field_type = field.type
+        if field_type is not None and field_type.name == block.name and relation_name(field) == relation:
+            return not field_type.is_list
+    return False
+
+
+def relation_name(declaration: FieldDeclaration) -> str | None:
+    relation = declaration.attribute("relation")
+    return relation.string_argument("name") if relation is not None else None
 
 
 def _column_name_problems(

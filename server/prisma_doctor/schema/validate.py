@@ -16,6 +16,7 @@ from prisma_doctor.schema.attribute_rules import (
     composite_type_problem,
     enum_attribute_problems,
     model_attribute_problems,
+    relation_name,
     table_name_problems,
 )
 from prisma_doctor.schema.datamodel import SCALAR_TYPES
@@ -25,7 +26,6 @@ from prisma_doctor.schema.syntax import (
     Attribute,
     Block,
     ConstantValue,
-    FieldDeclaration,
     SchemaFile,
     SyntaxError_,
 )
@@ -154,9 +154,9 @@ def _missing_opposites(
         back = pointing_back.get(target.name)
         if back is None:
             back = pointing_back[target.name] = frozenset(
-                (f.type.name, _relation_name(f)) for f in target.fields if f.type is not None
+                (f.type.name, relation_name(f)) for f in target.fields if f.type is not None
             )
-        if (block.name, _relation_name(declaration)) not in back:
+        if (block.name, relation_name(declaration)) not in back:
             problems.append(
                 SyntaxError_(
                     f"the relation field `{declaration.name}` on model `{block.name}` is missing an opposite "
@@ -165,11 +165,6 @@ def _missing_opposites(
                 )
             )
     return problems
-
-
-def _relation_name(declaration: FieldDeclaration) -> str | None:
-    relation = declaration.attribute("relation")
-    return relation.string_argument("name") if relation is not None else None
 
 
 def _unknown_attributes(
