@@ -141,12 +141,13 @@ class Names:
     a rule that reads another block (a relation's `references`, an enum default) costs one look per block, not one
     per field that points at it, which keeps the rules linear in the schema's size."""
 
-    __slots__ = ("_criteria", "_members", "declared")
+    __slots__ = ("_criteria", "_members", "_relations", "declared")
 
     def __init__(self, declared: dict[str, Block]) -> None:
         self.declared = declared
         self._members: dict[str, frozenset[str]] = {}
         self._criteria: dict[str, frozenset[frozenset[str]]] = {}
+        self._relations: dict[str, dict[tuple[str, str | None], bool]] = {}
 
     def unique_criteria(self, block: Block) -> frozenset[frozenset[str]]:
         """The sets of fields that identify a row of the model `block`: `@id`, `@unique`, `@@id`, `@@unique`."""
@@ -161,6 +162,17 @@ class Names:
                 if attribute.name in ("id", "unique"):
                     criteria.append(frozenset(name for name, _ in _names(attribute.argument("fields"))))
             found = self._criteria[block.name] = frozenset(criteria)
+        return found
+
+    def single_relations(self, block: Block) -> dict[tuple[str, str | None], bool]:
+        """Per (type, relation name) of the fields of `block`, whether the first such field is a single one (not a
+        list): the opposite side of a relation, found without reading the block again."""
+        found = self._relations.get(block.name)
+        if found is None:
+            found = self._relations[block.name] = {}
+            for field in block.fields:
+                if field.type is not None:
+                    found.setdefault((field.type.name, relation_name(field)), not field.type.is_list)
         return found
 
     def members(self, block: Block) -> frozenset[str]:
@@ -437,12 +449,7 @@ def _relation_problems(
 
 def _one_to_one(block: Block, declaration: FieldDeclaration, target: Block, names: Names) -> bool:
     """Whether the opposite field of `declaration` (on `target`, of the same relation name) is a single one."""
-    relation = relation_name(declaration)
-    for field in target.fields:
-        field_type = field.type
-        if field_type is not None and field_type.name == block.name and relation_name(field) == relation:
-            return not field_type.is_list
-    return False
+    return names.single_relations(target).get((block.name, relation_name(declaration)), False)
 
 
 def relation_name(declaration: FieldDeclaration) -> str | None:
