@@ -93,6 +93,18 @@ CASES = (
     ),
     Case("default_now_bigint", "model DfG {\n  id Int @id\n  z BigInt @default(now()) // here\n}\n", "now", "z"),
     Case("default_uuid_int", "model DfH {\n  id Int @id @default(uuid()) // here\n}\n", "uuid", "id"),
+    Case("default_now_string", "model DfJ {\n  id Int @id\n  s String @default(now()) // here\n}\n", "now", "s"),
+    Case("default_uuid_bytes", "model DfK {\n  id Int @id\n  b Bytes @default(uuid()) // here\n}\n", "uuid", "b"),
+    Case(
+        "default_autoincrement_decimal",
+        "model DfL {\n  id Int @id\n  d Decimal @default(autoincrement()) // here\n}\n",
+        "autoincrement",
+        "d",
+    ),
+    Case("default_bool_string", 'model DfM {\n  id Int @id\n  b Boolean @default("true") // here\n}\n', '"true"', "b"),
+    Case("default_bigint_string", 'model DfN {\n  id Int @id\n  n BigInt @default("1") // here\n}\n', '"1"', "n"),
+    Case("default_int_fraction", "model DfO {\n  id Int @id\n  n Int @default(1.5) // here\n}\n", "1.5", "n", 2),
+    Case("default_float_word", "model DfP {\n  id Int @id\n  f Float @default(high) // here\n}\n", "high", "f"),
     Case(
         "default_enum_value",
         "model DfI {\n  id Int @id\n  e DfLevel @default(NOPE) // here\n}\nenum DfLevel {\n  LOW\n}\n",
@@ -184,6 +196,19 @@ CASES = (
     Case("enum_and_model", "model DupB {\n  id Int @id\n}\nenum DupB { // here\n  X\n}\n", "DupB", "DupB", 3),
     Case("unknown_block_attribute", "model UnA {\n  id Int @id\n  @@foo // here\n}\n", "@@foo", "@@foo", 4),
 )
+# Schemas beside the rules that Prisma accepts (one file of one folder each, like the cases): we must accept them too.
+ACCEPTED = (
+    "model AcA {\n  id BigInt @id @default(autoincrement())\n  n Int @default(-3)\n  f Float @default(2)\n"
+    '  d Decimal @default("1.50")\n  t DateTime @default("2024-01-01T00:00:00Z")\n'
+    '  s String @default(dbgenerated("x"))\n  e AcLevel @default(dbgenerated("\'LOW\'"))\n'
+    "  u String @default(uuid(7))\n  c String @default(cuid(2))\n}\nenum AcLevel {\n  LOW\n}\n",
+    "model AcB {\n  x Int\n  y Int\n  c AcC[]\n  @@unique([x, y])\n  @@id([x, y])\n}\n"
+    "model AcC {\n  id Int @id\n  bx Int\n  by Int\n  b AcB @relation(fields: [by, bx], references: [y, x])\n}\n",
+    "model AcD {\n  id Int @id\n  e AcE?\n}\n"
+    "model AcE {\n  id Int @id\n  dId Int @unique\n  d AcD @relation(fields: [dId], references: [id])\n}\n",
+    'model AcF {\n  id Int @id @map("key")\n  key2 Int @map("id")\n  @@map("AcG")\n}\n'
+    'model AcG {\n  id Int @id\n  @@map("AcF")\n}\n',
+)
 STAGES = sorted({(case.stage, case.provider) for case in CASES})
 
 
@@ -232,6 +257,19 @@ def prisma_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, s
                 by_line = found.setdefault((version, Path(match["file"]).name), {})
                 by_line.setdefault(int(match["line"]) - 1, []).append(match["message"])
     return found
+
+
+def test_we_accept_what_prisma_accepts(tmp_path: Path) -> None:
+    for version in VERSIONS:
+        folder = tmp_path / version / "schema"
+        folder.mkdir(parents=True)
+        files = [(folder / "base.prisma", base_schema(version, "sqlite"))]
+        files += [(folder / f"accepted_{i}.prisma", text) for i, text in enumerate(ACCEPTED)]
+        for path, text in files:
+            path.write_text(text, encoding="utf-8")
+        code, output = prisma_validate(version, folder)
+        assert code == 0, output
+        assert validate_schema([parse_schema(text, str(path)) for path, text in files]) == []
 
 
 def our_problems(version: str, case: Case) -> list[tuple[str, int, int]]:
