@@ -196,6 +196,53 @@ CASES = (
     Case("enum_and_model", "model DupB {\n  id Int @id\n}\nenum DupB { // here\n  X\n}\n", "DupB", "DupB", 3),
     Case("unknown_block_attribute", "model UnA {\n  id Int @id\n  @@foo // here\n}\n", "@@foo", "@@foo", 4),
 )
+# What Prisma's message on the case's line says, so that it refuses the line for the rule the case is about.
+PRISMA_SAYS = {
+    "index_unknown": "index definition refers to the unknown fields",
+    "unique_unknown": "unique index definition refers to the unknown fields",
+    "index_relation": "refers to the relation fields",
+    "id_twice": "You can't have `@id` and `@@id` at the same time",
+    "two_field_ids": "At most one field must be marked as the id field",
+    "id_optional": "Fields that are marked as id must be required",
+    "id_list": "Fields that are marked as id must be required",
+    "id_unknown": "multi field id declaration refers to the unknown field",
+    "default_int_string": "Expected a Int value",
+    "default_bool_number": "Expected a Boolean value",
+    "default_string_number": "Expected a String value",
+    "default_string_true": "Expected a String value",
+    "default_float_string": "Expected a Float value",
+    "default_autoincrement_string": "`autoincrement()` cannot be used on fields of type `String`",
+    "default_now_bigint": "`now()` cannot be used on fields of type `BigInt`",
+    "default_uuid_int": "`uuid()` cannot be used on fields of type `Int`",
+    "default_now_string": "`now()` cannot be used on fields of type `String`",
+    "default_uuid_bytes": "`uuid()` cannot be used on fields of type `Bytes`",
+    "default_autoincrement_decimal": "`autoincrement()` cannot be used on fields of type `Decimal`",
+    "default_bool_string": "Expected a Boolean value",
+    "default_bigint_string": "Expected a BigInt value",
+    "default_int_fraction": "is not a valid integer",
+    "default_float_word": "Expected a Float value",
+    "default_enum_value": "is not a valid value of the enum",
+    "updated_at_int": "must be of type DateTime",
+    "unique_twice": "can only be defined once",
+    "map_twice": "can only be defined once",
+    "relation_fields_unknown": "The argument fields must refer only to existing fields",
+    "relation_references_unknown": "The argument `references` must refer only to existing fields",
+    "relation_without_opposite": "is missing an opposite relation field",
+    "relation_count": "the same number of fields in `fields` and `references`",
+    "references_not_unique": "must refer to a unique criterion in the related model",
+    "one_to_one_not_unique": "A one-to-one relation must use unique fields on the defining side",
+    "native_type_postgresql": "Native type TinyText is not supported for postgresql connector",
+    "native_type_mysql": "Native type JsonB is not supported for mysql connector",
+    "native_type_sqlite": "Native type VarChar is not supported for sqlite connector",
+    "composite_type_sqlite": "Composite types are not supported on sqlite",
+    "table_name_collision": "another model or view with this name exists",
+    "column_name_collision": 'Field "y" is already defined',
+    "model_twice": "cannot be defined because a model with that name already exists",
+    "enum_and_model": "cannot be defined because a model with that name already exists",
+    "unknown_block_attribute": "Attribute not known",
+}
+
+
 # Schemas beside the rules that Prisma accepts (one file of one folder each, like the cases): we must accept them too.
 ACCEPTED = (
     "model AcA {\n  id BigInt @id @default(autoincrement())\n  n Int @default(-3)\n  f Float @default(2)\n"
@@ -259,6 +306,10 @@ def prisma_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, s
     return found
 
 
+def test_every_case_says_what_prisma_says() -> None:
+    assert sorted(PRISMA_SAYS) == sorted(case.id for case in CASES)
+
+
 def test_we_accept_what_prisma_accepts(tmp_path: Path) -> None:
     for version in VERSIONS:
         folder = tmp_path / version / "schema"
@@ -288,6 +339,8 @@ def test_we_refuse_what_prisma_refuses(
 ) -> None:
     theirs = prisma_errors.get((version, case.file), {})
     assert case.prisma_line() in theirs, f"Prisma {version} did not refuse line {case.prisma_line() + 1}: {theirs}"
+    said = PRISMA_SAYS[case.id]
+    assert any(said in message for message in theirs[case.prisma_line()]), (said, theirs)
     ours = our_problems(version, case)
     line = case.marked_line()
     column = case.models.splitlines()[line].rindex(case.token)

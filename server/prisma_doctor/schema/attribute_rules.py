@@ -291,6 +291,8 @@ def _default_problems(
         shown = _shown(value)
         if shown is not None and not _fits(type_name, value):
             message = f"expected a {type_name} value, but found `{shown}`"
+            if type_name in ("Int", "BigInt") and _NUMBER.fullmatch(shown):
+                message = f"`{shown}` is not a valid integer"  # (as Prisma says it)
     else:
         enum = names.declared.get(type_name)
         if (
