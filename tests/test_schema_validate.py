@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prisma_doctor.findings import Position, Span
 from prisma_doctor.schema.parser import parse_schema
 from prisma_doctor.schema.validate import validate_schema
@@ -16,9 +18,10 @@ def problems(*texts: str) -> list[tuple[str, str, Span]]:
 def test_a_sound_schema_has_no_problem() -> None:
     assert (
         problems(
-            "model A {\n  id Int @id @db.Integer\n  b B? @relation(fields: [bId], references: [id])\n  bId Int?\n"
+            "model A {\n  id Int @id @db.Integer\n  b B? @relation(fields: [bId], references: [x])\n  bId Int?\n"
             '  e E @default(X)\n  u Unsupported("circle")?\n  @@index([bId(sort: Desc)])\n}\n',
-            'model B {\n  x Int\n  y Int\n  a A[]\n  @@id([x, y])\n}\nenum E {\n  X @map("x")\n  @@map("e")\n}\n',
+            "model B {\n  x Int @unique\n  y Int\n  a A[]\n  @@id([x, y])\n}\n"
+            'enum E {\n  X @map("x")\n  @@map("e")\n}\n',
             'type T {\n  s String @map("_s")\n}\nmodel C {\n  id Int @unique\n  t T\n  @@map("c")\n}\n',
         )
         == []
@@ -71,3 +74,32 @@ def test_a_relation_needs_its_opposite_field_with_the_same_name() -> None:
     # A self-relation and an ignored model are Prisma's to judge: their rules have exceptions.
     assert problems("model A {\n  id Int @id\n  pId Int?\n  p A? @relation(fields: [pId], references: [id])\n}\n") == []
     assert problems((base % ("", relation.format(name=""))).replace("model B {", "model B {\n  @@ignore")) == []
+
+
+def _hub_schema(children: int) -> str:
+    """A model that `children` models point at, each with a default of a `children`-value enum: every rule that read
+    the model or the enum pointed at once per field pointing at it would be quadratic here."""
+    hub = "".join(f"  c{i} C{i}[]\n" for i in range(children))
+    models = "".join(
+        f"model C{i} {{\n  id Int @id\n  hubId Int\n  hub Hub @relation(fields: [hubId], references: [id])\n"
+        f"  level Level @default(V{i})\n}}\n"
+        for i in range(children)
+    )
+    values = "".join(f"  V{i}\n" for i in range(children))
+    return f"model Hub {{\n  id Int @id\n{hub}}}\n{models}enum Level {{\n{values}}}\n"
+
+
+def test_the_checks_stay_linear_in_the_schema_size() -> None:
+    def best_time(children: int) -> float:
+        files = [parse_schema(_hub_schema(children), "/p/hub.prisma")]
+        assert validate_schema(files) == []
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            validate_schema(files)
+            runs.append(time.perf_counter() - started)
+        return min(runs)
+
+    small, large = best_time(500), best_time(2000)
+    # Four times the schema: linear is about 4, quadratic 16; the margin is for a busy machine.
+    assert large / small < 8, (small, large)

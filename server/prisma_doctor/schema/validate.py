@@ -3,12 +3,22 @@
 A schema can be whole as text and still be refused by Prisma. These checks cover what changes the datamodel the
 doctor compares (a type that names nothing, two blocks or fields of one name, an unknown attribute that was
 probably meant to be a known one, a model Prisma cannot identify rows of, a relation without its opposite field,
-which `generate` refuses with P1012); Prisma's other rules (native types per
-connector, referential actions, preview features) are left to `prisma validate`.
+which `generate` refuses with P1012), and through attribute_rules.py what attributes say (defaults, field lists,
+ids, native types, database names); Prisma's other rules (referential actions, preview features, most native types
+of connectors other than SQLite) are left to `prisma validate`.
 """
 
 from __future__ import annotations
 
+from prisma_doctor.schema.attribute_rules import (
+    Connector,
+    Names,
+    composite_type_problem,
+    enum_attribute_problems,
+    model_attribute_problems,
+    relation_name,
+    table_name_problems,
+)
 from prisma_doctor.schema.datamodel import SCALAR_TYPES
 from prisma_doctor.schema.syntax import (
     TYPE_CHECKING,
@@ -16,7 +26,6 @@ from prisma_doctor.schema.syntax import (
     Attribute,
     Block,
     ConstantValue,
-    FieldDeclaration,
     SchemaFile,
     SyntaxError_,
 )
@@ -54,10 +63,20 @@ def validate_schema(files: Iterable[SchemaFile]) -> list[tuple[str, SyntaxError_
             else:
                 declared[block.name] = block
     pointing_back: dict[str, frozenset[tuple[str, str | None]]] = {}
+    connector = Connector.of(block for schema_file in files for block in schema_file.blocks)
+    names = Names(declared)
     for schema_file in files:
+        path = schema_file.path
         for block in schema_file.blocks:
-            problems.extend((schema_file.path, p) for p in _block_problems(block, declared))
-            problems.extend((schema_file.path, p) for p in _missing_opposites(block, declared, pointing_back))
+            problems.extend((path, p) for p in _block_problems(block, declared))
+            problems.extend((path, p) for p in _missing_opposites(block, declared, pointing_back))
+            if block.kind in ("model", "view"):
+                problems.extend((path, p) for p in model_attribute_problems(block, names, connector))
+            elif block.kind == "enum":
+                problems.extend((path, p) for p in enum_attribute_problems(block))
+            elif (composite := composite_type_problem(block, connector)) is not None:
+                problems.append((path, composite))
+    problems.extend(table_name_problems((f.path, b) for f in files for b in f.blocks))
     return problems
 
 
@@ -135,9 +154,9 @@ def _missing_opposites(
         back = pointing_back.get(target.name)
         if back is None:
             back = pointing_back[target.name] = frozenset(
-                (f.type.name, _relation_name(f)) for f in target.fields if f.type is not None
+                (f.type.name, relation_name(f)) for f in target.fields if f.type is not None
             )
-        if (block.name, _relation_name(declaration)) not in back:
+        if (block.name, relation_name(declaration)) not in back:
             problems.append(
                 SyntaxError_(
                     f"the relation field `{declaration.name}` on model `{block.name}` is missing an opposite "
@@ -146,11 +165,6 @@ def _missing_opposites(
                 )
             )
     return problems
-
-
-def _relation_name(declaration: FieldDeclaration) -> str | None:
-    relation = declaration.attribute("relation")
-    return relation.string_argument("name") if relation is not None else None
 
 
 def _unknown_attributes(
@@ -165,6 +179,9 @@ def _unknown_attributes(
 
 
 def _identifies_rows(block: Block) -> bool:
+    # An `@id` or `@@id` that Prisma refuses (optional, naming no field) is reported by the rules of attributes.
+    if block.attribute("id") is not None or any(f.attribute("id") is not None for f in block.fields):
+        return True
     required = {f.name for f in block.fields if f.type is not None and not f.type.optional and not f.type.is_list}
     for declaration in block.fields:
         if declaration.name in required and (declaration.attribute("id") or declaration.attribute("unique")):
