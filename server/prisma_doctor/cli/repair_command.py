@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.cli import UsageError
-from prisma_doctor.cli.render import escaped
+from prisma_doctor.cli.render import escaped, escaped_paths
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
@@ -102,9 +103,10 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         # The plan's notes were said before the run; only what the run itself added (another repair running).
         for note in result.notes[len(plan.notes) :]:
             print(f"note: {escaped(note)}")
+        roots = _root_spellings(plan.root)
         for step in result.steps:
             for detail in step.details:
-                print(detail_text(step.name, detail))
+                print(detail_text(step.name, escaped_paths(detail, roots)))
         # The editor's own step, said once: a terminal cannot do it, and an editor may not be open at all.
         if result.restart_ts_server:
             print(TYPESCRIPT_HINT)
@@ -132,6 +134,11 @@ def _signals_cancel(token: CancellationToken) -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _root_spellings(root: Path) -> tuple[str, ...]:
+    """The project's folder as a step or a child may write it: as given, absolute, and with its links resolved."""
+    return (str(root), str(root.absolute()), os.path.realpath(root))
 
 
 def detail_text(step: str, detail: str) -> str:
