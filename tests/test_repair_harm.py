@@ -115,7 +115,10 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
 
     assert tree_contents(outside) == before
     assert "Traceback" not in done.stderr
-    assert "repair lock cannot be used" in done.stdout + done.stderr
+    # Refused before anything was changed, and said so: not a repair that failed.
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "refused: the repair lock cannot be used" in done.stderr and "nothing was changed" in done.stderr
+    assert "NOT complete" not in done.stdout + done.stderr and not (project / ".prisma-doctor" / "aside").exists()
     os.unlink(state / "repair.lock")
     again = doctor("reset", "--yes", cwd=project, repair=True)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -135,11 +138,16 @@ def test_a_state_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
     (project / ".prisma-doctor").symlink_to(outside, target_is_directory=True)
     before = tree_contents(outside)
 
+    client = tree_contents(project / "node_modules" / ".prisma")
     done = doctor("regenerate", "--yes", cwd=project, repair=True)
 
-    assert done.returncode != 0
+    # Refused before its first step (the client is as it was), and said to be a refusal.
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "refused: the repair lock cannot be used" in done.stderr and "not a plain folder" in done.stderr
+    assert "NOT complete" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert tree_contents(outside) == before
+    assert tree_contents(project / "node_modules" / ".prisma") == client
 
 
 # A stand-in for `next dev` (the real one takes a minute to start here): it serves on the port given by -p, as

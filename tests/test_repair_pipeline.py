@@ -250,16 +250,33 @@ def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path:
     try:
         plan = build_plan(project, "reset")
         result = run_plan(plan)
+        done = doctor("reset", "--yes", "--project", str(project), repair=True)
     finally:
         running.release()
 
-    assert result.busy and not result.ok and result.steps == []
-    # It says only that: nothing about the other run's processes, which the plan did see.
-    assert any("runs in the project" in note for note in plan.notes), plan.notes
-    assert result.notes == [f"another repair of this project is running (pid {os.getpid()})"]
-    # The running repair's backup is its own: never offered for removal as an earlier repair's leftover.
-    assert "another repair of this project is running now" in " ".join(plan.notes)
-    assert not [note for note in plan.notes if "set aside in" in note], plan.notes
+    refusal = f"another repair of this project is running (pid {os.getpid()}): nothing was changed"
+    # A refusal before anything, and only that: nothing about the other run's processes (its child is no server
+    # left running), nor its backup, which is its own and never offered for removal as an earlier repair's leftover.
+    assert plan.refusals == [refusal] and plan.steps == [] and plan.notes == []
+    assert result.refused == [refusal] and not result.ok and result.steps == []
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"refused: {refusal}" in done.stderr and "NOT complete" not in done.stdout + done.stderr
+    assert "note:" not in done.stdout + done.stderr
+    assert (project / ".prisma-doctor" / "aside" / "client-1").is_dir()
+
+
+def test_a_lock_taken_after_the_plan_was_read_refuses_the_run(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    plan = build_plan(project, "regenerate")
+    assert not plan.refusals and plan.steps
+    running = RepairLock(project)
+    running.acquire()
+    try:
+        result = run_plan(plan)
+    finally:
+        running.release()
+    assert result.busy and result.steps == [] and result.notes == []
+    assert result.refused == [f"another repair of this project is running (pid {os.getpid()}): nothing was changed"]
 
 
 def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_stops(

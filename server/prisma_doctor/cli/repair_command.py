@@ -1,8 +1,8 @@
 """What `reset`, `regenerate` and `restart-dev` share: their flags, the plan preview, the confirmation, the run.
 
-Exit codes: 0 the repair is done and its result checked, 1 a step failed or the result did not check out (or another
-repair of the project is running), 2 bad usage, a refused project root, or a repair that refuses before it changes
-anything because it could not succeed (the reasons are printed).
+Exit codes: 0 the repair is done and its result checked, 1 a step failed or the result did not check out, 2 bad usage,
+a refused project root, or a repair that refuses before it changes anything because it could not succeed (another
+repair of the project runs, its lock cannot be used safely; the reasons are printed).
 """
 
 from __future__ import annotations
@@ -97,6 +97,13 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
     # starts again the dev servers it stopped, rather than dying half-way.
     with _signals_cancel(token):
         result = run_plan(plan, progress=show, token=token)
+    if result.refused and not result.steps:
+        # Refused when it came to run (another repair took the lock since the plan was read): nothing was changed.
+        if args.json:
+            print(json.dumps(result.to_json(), indent=2))
+        for reason in result.refused:
+            print(f"refused: {escaped(reason)}", file=sys.stderr)
+        raise UsageError("refused, nothing was changed (the reasons are above)")
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

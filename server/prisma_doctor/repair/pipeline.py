@@ -172,10 +172,11 @@ def run_plan(
     try:
         lock.acquire()
     except RepairBusy as error:
-        # Only that: the plan's notes were read while the other repair worked (its `prisma generate` named as a
-        # process of the project), and are about a run that is not this one's.
+        # Taken since the plan was read (its own check refuses the same way): a refusal that changed nothing. Only
+        # that: the plan's notes were read while the other repair worked, and are about a run that is not this one's.
         result.busy = True
-        result.notes = [str(error)]
+        result.notes = []
+        result.refused = [f"{error}: nothing was changed"]
         return result
     # Held on the folder itself: a project renamed while the repair runs is still found, and put right there.
     anchor = ProjectAnchor(plan.root)
