@@ -1,6 +1,7 @@
 """A repair in a folder whose name holds line breaks, quotes and shell syntax (the attacker's trial 7): every path it
 prints, in a step's line, a stop line, a set-aside line or a child's output, stays on one line, escaped, and no line
-of ours is forged by the name (`p\\nrepair verified: ...` printed that verdict on a line of its own)."""
+of ours is forged by the name (`p\\nrepair verified: ...` printed that verdict on a line of its own); and a name too
+long to be set aside under the repair's own name is refused before anything changes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.cli.render import escaped
-from tests.helpers import doctor
-from tests.repair_fixtures import project_copy
+from tests.helpers import doctor, tree_contents
+from tests.npm_cache import run
+from tests.repair_fixtures import project_copy, repair_environment
 from tests.watch_servers import NpmRunDev
 from tests.watch_servers import project_copy as watch_copy
 
@@ -56,3 +58,25 @@ def test_reset_stop_and_set_aside_lines_keep_each_path_on_one_line(
         assert_one_line_each(done.stderr, project)
     finally:
         server.stop()
+
+
+def test_a_client_folder_whose_aside_name_would_be_too_long_is_refused_before_anything(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    schema = project / "prisma" / "schema.prisma"
+    long_name = "c" * 240  # a name Prisma accepts; set aside with a time stamp before it, more than NAME_MAX (255)
+    schema.write_text(
+        schema.read_text().replace('engineType = "client"', f'engineType = "client"\n  output = "../src/{long_name}"')
+    )
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+    client = project / "src" / long_name
+    assert (client / "index.js").is_file()
+    before = tree_contents(project / "src")
+
+    plan = doctor("reset", "--dry-run", "--project", str(project), repair=True, env={"CI": "1"})
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    done = doctor("reset", "--yes", "--project", str(project), repair=True, env={"CI": "1"})
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "cannot be set aside" in done.stderr and "255" in done.stderr, done.stderr
+    assert "NOT complete" not in done.stdout + done.stderr and "[1/" not in done.stdout
+    assert tree_contents(project / "src") == before

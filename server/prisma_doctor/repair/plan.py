@@ -51,6 +51,7 @@ from prisma_doctor.repair.steps import (
     StopProcesses,
     Verify,
     VerifyApp,
+    aside_name_refusals,
     missing_packages,
 )
 from prisma_doctor.repair.targets import Targets, find_targets
@@ -180,6 +181,7 @@ def build_plan(
         refusals += _supervisor_refusals(servers, servers, kind)
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
+    refusals += aside_name_refusals(project, [item.path for item in aside if os.path.lexists(item.path)])
     steps = [*_recover(interruption, project, takes_over=True)]
     left: list[ServingProcess] = []
     if kind == "reset":

@@ -186,7 +186,7 @@ class SetAside(Step):
 def _aside_place(root: Path, path: Path, number: int) -> Path:
     """Inside `.prisma-doctor/aside/` when it shares the folder's filesystem, else beside the folder itself."""
     folder = StateFolder(root).make_folder("aside")
-    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{number}-{path.name}"
+    name = _aside_name(path, number, os.getpid())
     try:
         same_device = os.stat(folder).st_dev == os.lstat(path.parent).st_dev
     except OSError:
@@ -194,8 +194,54 @@ def _aside_place(root: Path, path: Path, number: int) -> Path:
     return folder / name if same_device else _beside(path)
 
 
-def _beside(path: Path) -> Path:
-    return path.parent / f".{path.name}.prisma-doctor-aside-{os.getpid()}"
+def _beside(path: Path, pid: int | None = None) -> Path:
+    return path.parent / f".{path.name}.prisma-doctor-aside-{pid or os.getpid()}"
+
+
+def _aside_name(path: Path, number: int, pid: int) -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{pid}-{number}-{path.name}"
+
+
+# The longest a process id is written (Linux's pid_max is at most 2^22; other systems' are shorter).
+_LONGEST_PID = 9_999_999
+
+
+def aside_name_refusals(root: Path, paths: list[Path]) -> list[str]:
+    """Why a folder cannot be set aside under the name the step would give it, said in the plan, before a server is
+    stopped: each name (in `.prisma-doctor/aside/`, or beside the folder when that is another filesystem) within the
+    filesystem's NAME_MAX, each path within its PATH_MAX. A generator `output` named with 240 characters is one
+    Prisma accepts, and its aside name, longer by a time stamp, is not."""
+    refusals: list[str] = []
+    state = StateFolder(root).path
+    for number, path in enumerate(paths):
+        for place in (state / "aside" / _aside_name(path, number, _LONGEST_PID), _beside(path, _LONGEST_PID)):
+            too_long = _too_long(place)
+            if too_long:
+                refusals.append(f"{path} cannot be set aside: {too_long}; rename the generator's `output` shorter")
+                break
+    return refusals
+
+
+def _too_long(place: Path) -> str:
+    """What of `place` the filesystem would refuse as too long ("" when it fits), asked of its nearest folder."""
+    folder = place.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+        path_max = os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # (no pathconf on Windows: its own limits refuse at the move)
+        return ""
+    name = len(os.fsencode(place.name))
+    if name > name_max:
+        return (
+            f"the name it would be set aside under, {place.name}, is {name} bytes, more than the {name_max} its "
+            "filesystem allows"
+        )
+    whole = len(os.fsencode(str(place)))
+    if whole >= path_max:
+        return f"the path it would be set aside at is {whole} bytes, more than the {path_max - 1} its filesystem allows"
+    return ""
 
 
 def put_back(ctx: StepContext) -> list[str]:
