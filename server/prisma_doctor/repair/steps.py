@@ -29,7 +29,15 @@ from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, stop_processes
 from prisma_doctor.repair.relocation import moved, moved_server
 from prisma_doctor.repair.run_command import run_command
-from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
+from prisma_doctor.repair.safe_fs import (
+    CrossesMount,
+    NotPermitted,
+    OutsideProject,
+    links_under,
+    move_aside,
+    remove_tree,
+    size_of,
+)
 from prisma_doctor.repair.statuses import StepStatus
 from prisma_doctor.repair.targets import ClientFolder
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
@@ -144,13 +152,21 @@ class SetAside(Step):
             if os.path.lexists(p.path)
         ]
         lines = [f"{line}kept aside until the new client is in place" for line in lines]
+        lines += self._links()
         lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT touched" for c in self.outside]
         lines += [f"NOT touched: {reason}" for reason in self.not_ours]
         lines += self.kept
         return lines or ["nothing to set aside"]
 
     def identity(self) -> list[str]:
-        return [str(p.path) for p in self.paths if os.path.lexists(p.path)] + self.not_ours
+        return [str(p.path) for p in self.paths if os.path.lexists(p.path)] + self.not_ours + self._links()
+
+    def _links(self) -> list[str]:
+        """The links inside what is set aside, named: removed with it as links once the new client is in place,
+        never followed (a link planted in a generated client, `internal/evil -> /tmp/decoy`, is not news to find
+        gone)."""
+        said = ", removed with it as links"
+        return [f"{item.path} holds {links}" for item in self.paths if (links := _links_in(item.path, said))]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         details: list[str] = [f"not touched: {reason}" for reason in self.not_ours]
@@ -244,6 +260,15 @@ def _too_long(place: Path) -> str:
     return ""
 
 
+def _links_in(folder: Path, said: str) -> str:
+    """`N link(s){said}, never followed: a -> b, ...` for the links below `folder`; "" when it holds none."""
+    shown, count = links_under(folder)
+    if not count:
+        return ""
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
+    return f"{count} link(s){said}, never followed: {', '.join(shown)}{more}"
+
+
 def put_back(ctx: StepContext) -> list[str]:
     """Undo `SetAside`: each folder back at its place; a new client written there meanwhile is removed first."""
     details: list[str] = []
@@ -297,6 +322,7 @@ class DiscardSetAside(Step):
         # copy leaves the list before its removal starts, so that a rollback never touches it.
         for item, aside in list(ctx.set_aside):
             ctx.set_aside.remove((item, aside))
+            links = _links_in(aside, " in it, removed as links")
             try:
                 # A process that loaded a file before it was set aside may hold it under its old name.
                 removal = remove_tree(aside, ctx.root, was=item.path)
@@ -306,6 +332,8 @@ class DiscardSetAside(Step):
                 continue
             freed += removal.bytes_freed
             details.append(f"removed the old {item.path} ({human_size(removal.bytes_freed)})")
+            if links:
+                details.append(f"with {links}")
         ctx.set_aside.clear()
         left = sum(1 for detail in details if detail.startswith("left at"))
         message = f"freed {human_size(freed)}" + (f"; {left} old folder(s) partly left, named below" if left else "")
