@@ -277,6 +277,15 @@ def test_a_lock_taken_after_the_plan_was_read_refuses_the_run(tmp_path: Path) ->
         running.release()
     assert result.busy and result.steps == [] and result.notes == []
     assert result.refused == [f"another repair of this project is running (pid {os.getpid()}): nothing was changed"]
+    # A lock made unusable since (a hard link to a file elsewhere) refuses too, and is not called another repair.
+    lock = project / ".prisma-doctor" / "repair.lock"
+    lock.unlink()
+    (tmp_path / "elsewhere").write_text("precious\n")
+    os.link(tmp_path / "elsewhere", lock)
+    unusable = run_plan(plan)
+    assert not unusable.busy and unusable.steps == [] and not unusable.ok
+    assert "the repair lock cannot be used" in unusable.refused[0], unusable.refused
+    assert (tmp_path / "elsewhere").read_text() == "precious\n"
 
 
 def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_stops(

@@ -40,7 +40,7 @@ from prisma_doctor.repair.context import (
 )
 from prisma_doctor.repair.devserver import Restarted
 from prisma_doctor.repair.interruption import aside_record
-from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
+from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock, UnusableLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
 from prisma_doctor.repair.relocation import ProjectAnchor, moved
@@ -174,7 +174,7 @@ def run_plan(
     except RepairBusy as error:
         # Taken since the plan was read (its own check refuses the same way): a refusal that changed nothing. Only
         # that: the plan's notes were read while the other repair worked, and are about a run that is not this one's.
-        result.busy = True
+        result.busy = not isinstance(error, UnusableLock)  # (a lock that cannot be used is no other repair)
         result.notes = []
         result.refused = [f"{error}: nothing was changed"]
         return result
