@@ -42,6 +42,24 @@ def test_a_failed_regenerate_prints_no_verdict_from_the_folder_name(tmp_path: Pa
     assert_one_line_each(done.stderr, project)
 
 
+def test_a_generator_output_with_a_line_break_is_set_aside_on_one_line(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    with_output(project, "../src/gen\\nrepair done forged")  # Prisma reads `\n` in a string as a line break
+    client = project / "src" / "gen\nrepair done forged"
+    assert (client / "index.js").is_file()
+    done = doctor("regenerate", "--yes", "--project", str(project), repair=True, env={"CI": "1"})
+    assert f"set-aside: set aside {escaped(str(client))}" in done.stdout, done.stdout
+    assert not [line for line in done.stdout.splitlines()[:-1] if VERDICT.match(line)], done.stdout
+
+
+def with_output(project: Path, output: str) -> None:
+    """The project's generator given `output`, and its client generated there by the real `prisma generate`."""
+    schema = project / "prisma" / "schema.prisma"
+    text = schema.read_text()
+    schema.write_text(text.replace('engineType = "client"', f'engineType = "client"\n  output = "{output}"'))
+    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+
+
 @pytest.mark.node
 def test_reset_stop_and_set_aside_lines_keep_each_path_on_one_line(
     watch_template: Path, tmp_path: Path, restarted_groups: list[int]
@@ -62,12 +80,8 @@ def test_reset_stop_and_set_aside_lines_keep_each_path_on_one_line(
 
 def test_a_client_folder_whose_aside_name_would_be_too_long_is_refused_before_anything(tmp_path: Path) -> None:
     project = project_copy("npm", tmp_path / "app")
-    schema = project / "prisma" / "schema.prisma"
     long_name = "c" * 240  # a name Prisma accepts; set aside with a time stamp before it, more than NAME_MAX (255)
-    schema.write_text(
-        schema.read_text().replace('engineType = "client"', f'engineType = "client"\n  output = "../src/{long_name}"')
-    )
-    run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())
+    with_output(project, f"../src/{long_name}")
     client = project / "src" / long_name
     assert (client / "index.js").is_file()
     before = tree_contents(project / "src")

@@ -110,10 +110,10 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
         # The plan's notes were said before the run; only what the run itself added (another repair running).
         for note in result.notes[len(plan.notes) :]:
             print(f"note: {escaped(note)}")
-        roots = _root_spellings(plan.root)
+        paths = _named_paths(plan)
         for step in result.steps:
             for detail in step.details:
-                print(detail_text(step.name, escaped_paths(detail, roots)))
+                print(detail_text(step.name, escaped_paths(detail, paths)))
         # The editor's own step, said once: a terminal cannot do it, and an editor may not be open at all.
         if result.restart_ts_server:
             print(TYPESCRIPT_HINT)
@@ -143,9 +143,18 @@ def _signals_cancel(token: CancellationToken) -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def _root_spellings(root: Path) -> tuple[str, ...]:
-    """The project's folder as a step or a child may write it: as given, absolute, and with its links resolved."""
-    return (str(root), str(root.absolute()), os.path.realpath(root))
+def _named_paths(plan: RepairPlan) -> list[str]:
+    """The paths a step's line or a child's output may quote: the project's folder as given, absolute and with its
+    links resolved, the folders it sets aside (a generator `output` may hold a line break of its own; also as
+    relative to the project), and the folders its dev servers run in."""
+    from prisma_doctor.repair.steps import SetAside
+
+    root = plan.root
+    paths = [str(root), str(root.absolute()), os.path.realpath(root)]
+    aside = [str(item.path) for step in plan.steps if isinstance(step, SetAside) for item in step.paths]
+    # Prisma says where it generated relative to the project (`to ./src/generated`).
+    relative = [os.path.relpath(path, root) for path in aside if path.startswith(str(root))]
+    return paths + aside + relative + [server.cwd for server in plan.dev_servers]
 
 
 def detail_text(step: str, detail: str) -> str:
