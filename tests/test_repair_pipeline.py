@@ -265,6 +265,22 @@ def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path:
     assert (project / ".prisma-doctor" / "aside" / "client-1").is_dir()
 
 
+@pytest.mark.parametrize("planted", ["fifo", "link"])
+def test_a_lock_file_that_is_not_a_plain_file_refuses_the_plan(tmp_path: Path, planted: str) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    state = project / ".prisma-doctor"
+    state.mkdir(mode=0o700)
+    if planted == "fifo":
+        os.mkfifo(state / "repair.lock")
+    else:
+        (tmp_path / "elsewhere").write_text("precious\n")
+        (state / "repair.lock").symlink_to(tmp_path / "elsewhere")
+    plan = build_plan(project, "regenerate")
+    assert plan.steps == [] and len(plan.refusals) == 1, plan.refusals
+    assert plan.refusals[0].startswith("the repair lock cannot be used"), plan.refusals
+    assert plan.refusals[0].endswith(": nothing was changed")
+
+
 def test_a_lock_taken_after_the_plan_was_read_refuses_the_run(tmp_path: Path) -> None:
     project = project_copy("npm", tmp_path / "app")
     plan = build_plan(project, "regenerate")

@@ -75,7 +75,8 @@ def lock_refusal(root: Path) -> str | None:
     the lock cannot be used safely (`.prisma-doctor` a link, `repair.lock` a hard link to a file elsewhere). None
     when a repair may take it (a lock file not made yet is made by the repair that takes it)."""
     folder = StateFolder(root).path
-    if not os.path.lexists(folder) or (folder.is_dir() and not folder.is_symlink() and not (folder / LOCK).is_file()):
+    plain_folder = folder.is_dir() and not folder.is_symlink()
+    if not os.path.lexists(folder) or (plain_folder and not os.path.lexists(folder / LOCK)):
         # Nothing to try without making it, and a plan (a dry run) makes nothing.
         return None
     lock = RepairLock(root)
