@@ -115,7 +115,10 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
 
     assert tree_contents(outside) == before
     assert "Traceback" not in done.stderr
-    assert "repair lock cannot be used" in done.stdout + done.stderr
+    # Refused before anything was changed, and said so: not a repair that failed.
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "refused: the repair lock cannot be used" in done.stderr and "nothing was changed" in done.stderr
+    assert "NOT complete" not in done.stdout + done.stderr and not (project / ".prisma-doctor" / "aside").exists()
     os.unlink(state / "repair.lock")
     again = doctor("reset", "--yes", cwd=project, repair=True)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -126,20 +129,30 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
         assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600, name
 
 
+def project_and_outside(tmp_path: Path, folder: str, file: str) -> tuple[Path, Path]:
+    """A project, and a folder outside it holding one precious `file`, for a link planted in the project to name."""
+    outside = tmp_path / folder
+    outside.mkdir()
+    (outside / file).write_text("precious\n")
+    return project_copy("npm", tmp_path / "app"), outside
+
+
 @pytest.mark.node
 def test_a_state_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
-    project = project_copy("npm", tmp_path / "app")
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "journal.json").write_text("precious\n")
+    project, outside = project_and_outside(tmp_path, "outside", "journal.json")
     (project / ".prisma-doctor").symlink_to(outside, target_is_directory=True)
     before = tree_contents(outside)
 
+    client = tree_contents(project / "node_modules" / ".prisma")
     done = doctor("regenerate", "--yes", cwd=project, repair=True)
 
-    assert done.returncode != 0
+    # Refused before its first step (the client is as it was), and said to be a refusal.
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "refused: the repair lock cannot be used" in done.stderr and "not a plain folder" in done.stderr
+    assert "NOT complete" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert tree_contents(outside) == before
+    assert tree_contents(project / "node_modules" / ".prisma") == client
 
 
 # A stand-in for `next dev` (the real one takes a minute to start here): it serves on the port given by -p, as
@@ -499,6 +512,28 @@ def test_a_repair_whose_generate_would_write_outside_refuses(tmp_path: Path, how
     assert "outside the project" in done.stderr
     assert tree_contents(outside) == before
     assert tree_contents(project / "node_modules" / ".prisma") == modules
+
+
+@pytest.mark.node
+def test_a_link_inside_the_client_folder_is_named_in_the_plan_and_removed_as_a_link(tmp_path: Path) -> None:
+    project, outside = project_and_outside(tmp_path, "decoy", "precious")
+    client = project / "node_modules" / ".prisma" / "client"
+    # A name Prisma writes, so that the folder is still its own: a link where its file was.
+    (client / "edge.js").unlink()
+    (client / "edge.js").symlink_to(outside / "precious")
+    before = tree_contents(outside)
+
+    plan = doctor("regenerate", "--dry-run", "--project", str(project), repair=True)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    shown = f"{client} holds 1 link(s), removed with it as links, never followed: edge.js -> {outside / 'precious'}"
+    assert shown in plan.stdout, plan.stdout
+    done = doctor("regenerate", "--yes", "--project", str(project), repair=True)
+
+    assert "Traceback" not in done.stderr
+    # Named again as it goes (a run with --yes prints no plan).
+    assert f"with 1 link(s) in it, removed as links, never followed: edge.js -> {outside / 'precious'}" in done.stdout
+    assert tree_contents(outside) == before
+    assert not (client / "edge.js").is_symlink()
 
 
 SLOW_NPX = """#!/bin/sh

@@ -250,16 +250,58 @@ def test_a_second_repair_of_the_same_project_is_refused_while_one_runs(tmp_path:
     try:
         plan = build_plan(project, "reset")
         result = run_plan(plan)
+        done = doctor("reset", "--yes", "--project", str(project), repair=True)
     finally:
         running.release()
 
-    assert result.busy and not result.ok and result.steps == []
-    # It says only that: nothing about the other run's processes, which the plan did see.
-    assert any("runs in the project" in note for note in plan.notes), plan.notes
-    assert result.notes == [f"another repair of this project is running (pid {os.getpid()})"]
-    # The running repair's backup is its own: never offered for removal as an earlier repair's leftover.
-    assert "another repair of this project is running now" in " ".join(plan.notes)
-    assert not [note for note in plan.notes if "set aside in" in note], plan.notes
+    refusal = f"another repair of this project is running (pid {os.getpid()}): nothing was changed"
+    # A refusal before anything, and only that: nothing about the other run's processes (its child is no server
+    # left running), nor its backup, which is its own and never offered for removal as an earlier repair's leftover.
+    assert plan.refusals == [refusal] and plan.steps == [] and plan.notes == []
+    assert result.refused == [refusal] and not result.ok and result.steps == []
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"refused: {refusal}" in done.stderr and "NOT complete" not in done.stdout + done.stderr
+    assert "note:" not in done.stdout + done.stderr
+    assert (project / ".prisma-doctor" / "aside" / "client-1").is_dir()
+
+
+@pytest.mark.parametrize("planted", ["fifo", "link"])
+def test_a_lock_file_that_is_not_a_plain_file_refuses_the_plan(tmp_path: Path, planted: str) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    state = project / ".prisma-doctor"
+    state.mkdir(mode=0o700)
+    if planted == "fifo":
+        os.mkfifo(state / "repair.lock")
+    else:
+        (tmp_path / "elsewhere").write_text("precious\n")
+        (state / "repair.lock").symlink_to(tmp_path / "elsewhere")
+    plan = build_plan(project, "regenerate")
+    assert plan.steps == [] and len(plan.refusals) == 1, plan.refusals
+    assert plan.refusals[0].startswith("the repair lock cannot be used"), plan.refusals
+    assert plan.refusals[0].endswith(": nothing was changed")
+
+
+def test_a_lock_taken_after_the_plan_was_read_refuses_the_run(tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    plan = build_plan(project, "regenerate")
+    assert not plan.refusals and plan.steps
+    running = RepairLock(project)
+    running.acquire()
+    try:
+        result = run_plan(plan)
+    finally:
+        running.release()
+    assert result.busy and result.steps == [] and result.notes == []
+    assert result.refused == [f"another repair of this project is running (pid {os.getpid()}): nothing was changed"]
+    # A lock made unusable since (a hard link to a file elsewhere) refuses too, and is not called another repair.
+    lock = project / ".prisma-doctor" / "repair.lock"
+    lock.unlink()
+    (tmp_path / "elsewhere").write_text("precious\n")
+    os.link(tmp_path / "elsewhere", lock)
+    unusable = run_plan(plan)
+    assert not unusable.busy and unusable.steps == [] and not unusable.ok
+    assert "the repair lock cannot be used" in unusable.refused[0], unusable.refused
+    assert (tmp_path / "elsewhere").read_text() == "precious\n"
 
 
 def test_a_generate_that_could_not_get_its_engine_is_refused_before_anything_stops(

@@ -40,6 +40,16 @@ def escaped(text: str) -> str:
     return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
+def escaped_paths(text: str, paths: Iterable[str]) -> str:
+    """`text` with each of `paths` that holds a character which would break the line written escaped in place, before
+    `text` is cut into its own lines: a child's output that quotes the project's folder, or a step's line naming a
+    file in it, then keeps that path on one line (a folder named `p\\nrepair verified: ...` draws no verdict of
+    ours), while the child's own line breaks stay."""
+    for path in sorted({p for p in paths if _UNPRINTABLE.search(p)}, key=len, reverse=True):
+        text = text.replace(path, escaped(path))
+    return text
+
+
 def finding_line(finding: Finding) -> str:
     where = ""
     if finding.location is not None:

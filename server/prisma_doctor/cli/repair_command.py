@@ -1,8 +1,8 @@
 """What `reset`, `regenerate` and `restart-dev` share: their flags, the plan preview, the confirmation, the run.
 
-Exit codes: 0 the repair is done and its result checked, 1 a step failed or the result did not check out (or another
-repair of the project is running), 2 bad usage, a refused project root, or a repair that refuses before it changes
-anything because it could not succeed (the reasons are printed).
+Exit codes: 0 the repair is done and its result checked, 1 a step failed or the result did not check out, 2 bad usage,
+a refused project root, or a repair that refuses before it changes anything because it could not succeed (another
+repair of the project runs, its lock cannot be used safely; the reasons are printed).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prisma_doctor.cli import UsageError
-from prisma_doctor.cli.render import escaped
+from prisma_doctor.cli.render import escaped, escaped_paths
 
 if TYPE_CHECKING:
     from prisma_doctor.repair.context import CancellationToken
@@ -96,15 +97,23 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
     # starts again the dev servers it stopped, rather than dying half-way.
     with _signals_cancel(token):
         result = run_plan(plan, progress=show, token=token)
+    if result.refused and not result.steps:
+        # Refused when it came to run (another repair took the lock since the plan was read): nothing was changed.
+        if args.json:
+            print(json.dumps(result.to_json(), indent=2))
+        for reason in result.refused:
+            print(f"refused: {escaped(reason)}", file=sys.stderr)
+        raise UsageError("refused, nothing was changed (the reasons are above)")
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
         # The plan's notes were said before the run; only what the run itself added (another repair running).
         for note in result.notes[len(plan.notes) :]:
             print(f"note: {escaped(note)}")
+        paths = _named_paths(plan)
         for step in result.steps:
             for detail in step.details:
-                print(detail_text(step.name, detail))
+                print(detail_text(step.name, escaped_paths(detail, paths)))
         # The editor's own step, said once: a terminal cannot do it, and an editor may not be open at all.
         if result.restart_ts_server:
             print(TYPESCRIPT_HINT)
@@ -132,6 +141,20 @@ def _signals_cancel(token: CancellationToken) -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _named_paths(plan: RepairPlan) -> list[str]:
+    """The paths a step's line or a child's output may quote: the project's folder as given, absolute and with its
+    links resolved, the folders it sets aside (a generator `output` may hold a line break of its own; also as
+    relative to the project), and the folders its dev servers run in."""
+    from prisma_doctor.repair.steps import SetAside
+
+    root = plan.root
+    paths = [str(root), str(root.absolute()), os.path.realpath(root)]
+    aside = [str(item.path) for step in plan.steps if isinstance(step, SetAside) for item in step.paths]
+    # Prisma says where it generated relative to the project (`to ./src/generated`).
+    relative = [os.path.relpath(path, root) for path in aside if path.startswith(str(root))]
+    return paths + aside + relative + [server.cwd for server in plan.dev_servers]
 
 
 def detail_text(step: str, detail: str) -> str:

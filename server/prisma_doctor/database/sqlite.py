@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
+from collections.abc import Generator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +25,8 @@ from prisma_doctor.database.catalog import (
 from prisma_doctor.database.target import DatabaseTarget, sqlite_path
 
 BUSY_TIMEOUT_SECONDS = 2
+# A WAL database whose `-wal` has no `-shm` beside it is read from a private copy; above this much, not at all.
+MAX_COPY_BYTES = 64 * 1024 * 1024
 MAX_OBJECTS = 5000
 _TRIGGER_HEAD = re.compile(
     r"\b(?P<timing>BEFORE|AFTER|INSTEAD\s+OF)?\s*(?P<event>INSERT|UPDATE|DELETE)\b(?:\s+OF\s+[^\n]*?)?\s+ON\b", re.I
@@ -79,9 +85,15 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
     path, which = chosen_file(target)
     if path is None:
         return InspectionFailed(f"the SQLite file of {target.shown} does not exist ({which})")
+    with _read_only_uri(path) as uri:
+        if isinstance(uri, InspectionFailed):
+            return uri
+        return _read_catalog(uri, path, which)
+
+
+def _read_catalog(uri: str, path: Path, which: str) -> Catalog | InspectionFailed:
     try:
-        # mode=ro: the file is never written, nor created; query_only guards the session as well.
-        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     except sqlite3.Error as error:
         return InspectionFailed(f"cannot open {path} read-only: {error}", kind=READ_FAILED)
     try:
@@ -106,6 +118,61 @@ def inspect_sqlite(target: DatabaseTarget) -> Catalog | InspectionFailed:
     server = f"SQLite {sqlite3.sqlite_version}, {which}"
     cut = cut_reason(("tables, views and triggers", len(rows), MAX_OBJECTS))
     return Catalog("sqlite", relations, triggers, None, server, migrations=migrations, cut=cut)
+
+
+@contextlib.contextmanager
+def _read_only_uri(path: Path) -> Generator[str | InspectionFailed]:
+    """A URI that reads `path` without creating or writing any file beside it. `mode=ro` alone is not that: SQLite
+    creates `-wal` and `-shm` beside a WAL database (beside the link's target, when the file is a link) when they
+    are not there. So a WAL database without a `-wal` is opened `immutable` (nothing waits in a WAL that does not
+    exist), and one with a `-wal` but no `-shm` is read from a private copy of both, bounded in size."""
+    real = Path(os.path.realpath(path))
+    plain = f"file:{quote(str(path))}?mode=ro"
+    if not _is_wal(real):
+        # A rollback-journal database: read-only, SQLite creates nothing beside it.
+        yield plain
+        return
+    wal, shm = Path(f"{real}-wal"), Path(f"{real}-shm")
+    if not wal.exists():
+        yield f"file:{quote(str(path))}?mode=ro&immutable=1"
+        return
+    if shm.exists():
+        # A writer keeps both: reading takes part in its shared memory as any reader does, and creates nothing.
+        yield plain
+        return
+    try:
+        size = real.stat().st_size + wal.stat().st_size
+    except OSError as error:
+        yield InspectionFailed(f"cannot read {path}: {error}", kind=READ_FAILED)
+        return
+    if size > MAX_COPY_BYTES:
+        yield InspectionFailed(
+            f"the database {path} was not compared: it is in WAL mode with a -wal file but no -shm beside it, "
+            f"and reading it in place would create one; a private copy would be {size // (1024 * 1024)} MB, more "
+            f"than the {MAX_COPY_BYTES // (1024 * 1024)} MB a check copies",
+            kind=READ_FAILED,
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="prisma-doctor-sqlite-") as folder:
+        copy = Path(folder) / "copy.db"
+        try:
+            shutil.copyfile(real, copy)
+            shutil.copyfile(wal, f"{copy}-wal")
+        except OSError as error:
+            yield InspectionFailed(f"cannot read {path}: {error}", kind=READ_FAILED)
+            return
+        # The copy is ours: SQLite may create its `-shm` there, and the folder goes with it.
+        yield f"file:{quote(str(copy))}"
+
+
+def _is_wal(path: Path) -> bool:
+    """SQLite's header says WAL mode by its read and write versions (bytes 18 and 19) being 2."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header.startswith(b"SQLite format 3\x00") and 2 in (header[18], header[19])
 
 
 def _migrations(connection: sqlite3.Connection) -> tuple[AppliedMigration, ...]:

@@ -70,19 +70,22 @@ class RepairLock:
         self.release()
 
 
-def repair_running(root: Path) -> bool:
-    """Whether another repair of the project holds its lock now (tried, and let go at once)."""
-    if not (StateFolder(root).path / LOCK).is_file():
-        return False
+def lock_refusal(root: Path) -> str | None:
+    """Why no repair of the project may start now, tried on its lock and let go at once: another repair holds it, or
+    the lock cannot be used safely (`.prisma-doctor` a link, `repair.lock` a hard link to a file elsewhere). None
+    when a repair may take it (a lock file not made yet is made by the repair that takes it)."""
+    folder = StateFolder(root).path
+    plain_folder = folder.is_dir() and not folder.is_symlink()
+    if not os.path.lexists(folder) or (plain_folder and not os.path.lexists(folder / LOCK)):
+        # Nothing to try without making it, and a plan (a dry run) makes nothing.
+        return None
     lock = RepairLock(root)
     try:
         lock.acquire()
-    except UnusableLock:
-        return False  # nobody runs: the repair that tries it is refused with the lock's own reason
-    except RepairBusy:
-        return True
+    except RepairBusy as error:
+        return f"{error}: nothing was changed"
     lock.release()
-    return False
+    return None
 
 
 def _try_lock(descriptor: int) -> bool:

@@ -40,7 +40,7 @@ from prisma_doctor.repair.context import (
 )
 from prisma_doctor.repair.devserver import Restarted
 from prisma_doctor.repair.interruption import aside_record, child_record
-from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock
+from prisma_doctor.repair.journal import Journal, RepairBusy, RepairLock, UnusableLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.plan import RepairPlan
 from prisma_doctor.repair.relocation import ProjectAnchor, moved
@@ -172,10 +172,11 @@ def run_plan(
     try:
         lock.acquire()
     except RepairBusy as error:
-        # Only that: the plan's notes were read while the other repair worked (its `prisma generate` named as a
-        # process of the project), and are about a run that is not this one's.
-        result.busy = True
-        result.notes = [str(error)]
+        # Taken since the plan was read (its own check refuses the same way): a refusal that changed nothing. Only
+        # that: the plan's notes were read while the other repair worked, and are about a run that is not this one's.
+        result.busy = not isinstance(error, UnusableLock)  # (a lock that cannot be used is no other repair)
+        result.notes = []
+        result.refused = [f"{error}: nothing was changed"]
         return result
     # Held on the folder itself: a project renamed while the repair runs is still found, and put right there.
     anchor = ProjectAnchor(plan.root)

@@ -59,6 +59,7 @@ from prisma_doctor.repair.steps import (
     StopProcesses,
     Verify,
     VerifyApp,
+    aside_name_refusals,
     missing_packages,
 )
 from prisma_doctor.repair.targets import Targets, find_targets
@@ -127,6 +128,11 @@ def build_plan(
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
+    refused = journal.lock_refusal(project)
+    if refused is not None:
+        # Before anything else is looked at: another repair's own processes (its `npm`, its `prisma generate`) would
+        # be named as the project's, and nothing of its journal or what it set aside is this plan's.
+        return RepairPlan(project, kind, [], None, refusals=[refused])
     # In a workspace the dev servers that load this project's client run in the apps that use it (`apps/web`).
     apps = app_folders(project)
     notes, interruption, unaccounted = _notes_and_leftovers(Path(root).resolve(), project, apps)
@@ -183,6 +189,7 @@ def build_plan(
         refusals += _supervisor_refusals(servers, servers, kind)
     aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
     refusals += cannot
+    refusals += aside_name_refusals(project, [item.path for item in aside if os.path.lexists(item.path)])
     steps = [*_recover(interruption, project, takes_over=True)]
     left: list[ServingProcess] = []
     if kind == "reset":
@@ -292,11 +299,6 @@ def _notes_and_leftovers(
         notes.append(f"{given} has no schema of its own: the repair acts on the Prisma project {project}")
     if len(apps) > 1:
         notes.append("apps that use its client, whose dev servers are restarted: " + ", ".join(map(str, apps[1:])))
-    if journal.repair_running(project):
-        # Its journal and what it set aside are its own, in use: named as an earlier repair's, a user would remove
-        # the copy it puts back if it fails.
-        notes.append("another repair of this project is running now: this one is refused until it ends")
-        return notes, None, []
     interruption = left_by_last_repair(project, find_dev_servers)
     return notes, interruption, _left_aside(project, interruption)
 

@@ -106,6 +106,29 @@ def size_of(path: Path) -> int:
     return total
 
 
+def links_under(path: Path, most: int = 10) -> tuple[list[str], int]:
+    """The links below the folder `path` (each `relative -> target`, the first `most`) and how many there are, found
+    without following any: a repair that removes the folder removes them as links, and its plan names them."""
+    if is_link(path) or not path.is_dir():
+        return [], 0
+    shown: list[str] = []
+    count = 0
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        for name in [*dirs, *files]:
+            entry = Path(folder, name)
+            if not is_link(entry):
+                continue
+            count += 1
+            if len(shown) < most:
+                try:
+                    target = os.readlink(entry)
+                except OSError:
+                    target = "?"
+                shown.append(f"{entry.relative_to(path)} -> {target}")
+        dirs[:] = [d for d in dirs if not is_link(Path(folder, d))]
+    return shown, count
+
+
 def removal_problems(path: Path, root: Path, mounts: MountTable | None = None) -> list[str]:
     """What would stop the removal of `path`, found without changing anything (empty when it can go)."""
     mounts = mounts or MountTable()

@@ -30,7 +30,15 @@ from prisma_doctor.repair.package_manager import PackageManager
 from prisma_doctor.repair.processes import ProjectProcess, ServingProcess, stop_processes
 from prisma_doctor.repair.relocation import moved, moved_server
 from prisma_doctor.repair.run_command import run_command
-from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, move_aside, remove_tree, size_of
+from prisma_doctor.repair.safe_fs import (
+    CrossesMount,
+    NotPermitted,
+    OutsideProject,
+    links_under,
+    move_aside,
+    remove_tree,
+    size_of,
+)
 from prisma_doctor.repair.statuses import StepStatus
 from prisma_doctor.repair.targets import ClientFolder
 from prisma_doctor.state_folder import StateFolder, UnsafeStateFolder
@@ -145,13 +153,21 @@ class SetAside(Step):
             if os.path.lexists(p.path)
         ]
         lines = [f"{line}kept aside until the new client is in place" for line in lines]
+        lines += self._links()
         lines += [f"{c.path}: generator `{c.generator}` outputs outside the project; NOT touched" for c in self.outside]
         lines += [f"NOT touched: {reason}" for reason in self.not_ours]
         lines += self.kept
         return lines or ["nothing to set aside"]
 
     def identity(self) -> list[str]:
-        return [str(p.path) for p in self.paths if os.path.lexists(p.path)] + self.not_ours
+        return [str(p.path) for p in self.paths if os.path.lexists(p.path)] + self.not_ours + self._links()
+
+    def _links(self) -> list[str]:
+        """The links inside what is set aside, named: removed with it as links once the new client is in place,
+        never followed (a link planted in a generated client, `internal/evil -> /tmp/decoy`, is not news to find
+        gone)."""
+        said = ", removed with it as links"
+        return [f"{item.path} holds {links}" for item in self.paths if (links := _links_in(item.path, said))]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         details: list[str] = [f"not touched: {reason}" for reason in self.not_ours]
@@ -187,7 +203,7 @@ class SetAside(Step):
 def _aside_place(root: Path, path: Path, number: int) -> Path:
     """Inside `.prisma-doctor/aside/` when it shares the folder's filesystem, else beside the folder itself."""
     folder = StateFolder(root).make_folder("aside")
-    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{number}-{path.name}"
+    name = _aside_name(path, number, os.getpid())
     try:
         same_device = os.stat(folder).st_dev == os.lstat(path.parent).st_dev
     except OSError:
@@ -195,8 +211,63 @@ def _aside_place(root: Path, path: Path, number: int) -> Path:
     return folder / name if same_device else _beside(path)
 
 
-def _beside(path: Path) -> Path:
-    return path.parent / f".{path.name}.prisma-doctor-aside-{os.getpid()}"
+def _beside(path: Path, pid: int | None = None) -> Path:
+    return path.parent / f".{path.name}.prisma-doctor-aside-{pid or os.getpid()}"
+
+
+def _aside_name(path: Path, number: int, pid: int) -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{pid}-{number}-{path.name}"
+
+
+# The longest a process id is written (Linux's pid_max is at most 2^22; other systems' are shorter).
+_LONGEST_PID = 9_999_999
+
+
+def aside_name_refusals(root: Path, paths: list[Path]) -> list[str]:
+    """Why a folder cannot be set aside under the name the step would give it, said in the plan, before a server is
+    stopped: each name (in `.prisma-doctor/aside/`, or beside the folder when that is another filesystem) within the
+    filesystem's NAME_MAX, each path within its PATH_MAX. A generator `output` named with 240 characters is one
+    Prisma accepts, and its aside name, longer by a time stamp, is not."""
+    refusals: list[str] = []
+    state = StateFolder(root).path
+    for number, path in enumerate(paths):
+        for place in (state / "aside" / _aside_name(path, number, _LONGEST_PID), _beside(path, _LONGEST_PID)):
+            too_long = _too_long(place)
+            if too_long:
+                refusals.append(f"{path} cannot be set aside: {too_long}; rename the generator's `output` shorter")
+                break
+    return refusals
+
+
+def _too_long(place: Path) -> str:
+    """What of `place` the filesystem would refuse as too long ("" when it fits), asked of its nearest folder."""
+    folder = place.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+        path_max = os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # (no pathconf on Windows: its own limits refuse at the move)
+        return ""
+    name = len(os.fsencode(place.name))
+    if name > name_max:
+        return (
+            f"the name it would be set aside under, {place.name}, is {name} bytes, more than the {name_max} its "
+            "filesystem allows"
+        )
+    whole = len(os.fsencode(str(place)))
+    if whole >= path_max:
+        return f"the path it would be set aside at is {whole} bytes, more than the {path_max - 1} its filesystem allows"
+    return ""
+
+
+def _links_in(folder: Path, said: str) -> str:
+    """`N link(s){said}, never followed: a -> b, ...` for the links below `folder`; "" when it holds none."""
+    shown, count = links_under(folder)
+    if not count:
+        return ""
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
+    return f"{count} link(s){said}, never followed: {', '.join(shown)}{more}"
 
 
 def put_back(ctx: StepContext) -> list[str]:
@@ -252,6 +323,7 @@ class DiscardSetAside(Step):
         # copy leaves the list before its removal starts, so that a rollback never touches it.
         for item, aside in list(ctx.set_aside):
             ctx.set_aside.remove((item, aside))
+            links = _links_in(aside, " in it, removed as links")
             try:
                 # A process that loaded a file before it was set aside may hold it under its old name.
                 removal = remove_tree(aside, ctx.root, was=item.path)
@@ -261,6 +333,8 @@ class DiscardSetAside(Step):
                 continue
             freed += removal.bytes_freed
             details.append(f"removed the old {item.path} ({human_size(removal.bytes_freed)})")
+            if links:
+                details.append(f"with {links}")
         ctx.set_aside.clear()
         left = sum(1 for detail in details if detail.startswith("left at"))
         message = f"freed {human_size(freed)}" + (f"; {left} old folder(s) partly left, named below" if left else "")
