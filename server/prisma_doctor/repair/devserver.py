@@ -296,15 +296,33 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
             script = child_environ.get("npm_lifecycle_script", "")
             event = child_environ["npm_lifecycle_event"]
             # Only the project's own script counts (`npx yarn dev` leaves npm's `npx` event to yarn).
-            if script and not is_plain_script(script) and _is_project_script(chain[index], event, script):
+            own = bool(script) and not is_plain_script(script) and _is_project_script(chain[index], event, script)
+            if own and not _serves_others(chain):
                 # The script does more than serve (`node seed.js && node --watch server.js`): the server's own
-                # command, in its folder and with its environment, not the script again.
+                # command, in its folder and with its environment, not the script again. Not when it runs other
+                # servers beside this one (`concurrently "tsx watch server.ts" "tsx watch web.ts"`): the whole tree
+                # is stopped, so the whole script is started again, or the others stay down (attacker's trial 12).
                 server = chain[0]
                 return launchable(server.cmdline()), server.cwd(), process_environment(server)
             rebuilt = _package_manager_command(chain[index], child_environ)
             if rebuilt is not None:
                 return rebuilt, cwd, environ
     return launchable(launcher.cmdline()), cwd, environ
+
+
+def _serves_others(chain: list[psutil.Process]) -> bool:
+    """Whether the launcher's tree runs a dev server besides the one `chain` leads to (a sibling task of
+    `concurrently`): stopping the tree stops it too."""
+    mine = {p.pid for p in chain}
+    with contextlib.suppress(psutil.Error, OSError):
+        mine.update(p.pid for p in chain[0].children(recursive=True))
+    for process in listeners.tree(chain[-1].pid):
+        if process.pid in mine:
+            continue
+        with contextlib.suppress(psutil.Error, OSError):
+            if is_runtime(process) and dev_server_tool(process.cmdline()) is not None:
+                return True
+    return False
 
 
 def _package_manager_command(child: psutil.Process, environ: dict[str, str]) -> tuple[str, ...] | None:

@@ -26,7 +26,12 @@ from prisma_doctor.findings import Report
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.offers import SCHEMA_BROKEN
 from prisma_doctor.repair import journal
-from prisma_doctor.repair.app_check import failures_without_request, latest_failure, requests_that_failed
+from prisma_doctor.repair.app_check import (
+    failures_without_request,
+    latest_failure,
+    request_sources,
+    requests_that_failed,
+)
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
@@ -339,7 +344,8 @@ def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
         if why is not None:
             handlers[request.path] = why
     unasked = list(dict.fromkeys(site for folder in folders for site in failures_without_request(folder)))
-    return VerifyApp(servers, requests, handlers, unasked)
+    sources = {request: source for folder in folders for request, source in request_sources(folder).items()}
+    return VerifyApp(servers, requests, handlers, unasked, sources)
 
 
 def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:
