@@ -48,7 +48,14 @@ from prisma_doctor.repair.devserver_kinds import (
     reruns_child,
 )
 from prisma_doctor.repair.locks import LockedFile
-from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
+from prisma_doctor.repair.processes import (
+    in_other_project,
+    is_editor,
+    is_runtime,
+    process_environment,
+    protected_pids,
+    same_user,
+)
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
 from prisma_doctor.repair.supervisors import Supervisor, supervisor_above
 from prisma_doctor.state_folder import StateFolder
@@ -133,14 +140,18 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
+    nested: dict[Path, bool] = {}
     for process in psutil.process_iter():
         if process.pid in claimed or process.pid in protected:
             continue
         try:
             # The working folder first: one read rules out nearly every process on the machine, where the user and
             # the program cost three (this runs on every check, so on every edit a person types).
-            if not _cwd_inside(process.cwd(), root) or not same_user(process) or not is_runtime(process):
+            cwd = process.cwd()
+            if not _cwd_inside(cwd, root) or not same_user(process) or not is_runtime(process):
                 continue
+            if cwd != str(root) and in_other_project(Path(cwd), root, nested):
+                continue  # a project of its own nested here (its own client): not this project's server
             tool = dev_server_tool(process.cmdline())
             if tool is None or is_editor(process, root):
                 continue
