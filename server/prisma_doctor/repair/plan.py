@@ -193,7 +193,10 @@ def build_plan(
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         # Whether the install can get them is decided now, before anything is stopped (`install_reach.py`).
-        if manager.installed():
+        linked = _linked_node_modules(project, manager)
+        if linked is not None:
+            refusals.append(linked)
+        elif manager.installed():
             reach = install_reach(manager, missing)
             refusals += [reach.refusal] if reach.refusal else []
             notes += [reach.note] if reach.note else []
@@ -329,6 +332,23 @@ def _dev_servers(folders: list[Path]) -> list[DevServer]:
         for server in find_dev_servers(folder):
             found.setdefault(server.pid, server)
     return list(found.values())
+
+
+def _linked_node_modules(project: Path, manager: PackageManager) -> str | None:
+    """Why the install cannot run when the `node_modules` it installs into is a link (`node_modules ->
+    ../shared_nm`): the package manager replaces the link with a folder of its own (attacker's trial 12, #4), and a
+    repair never touches `node_modules` itself."""
+    for folder in dict.fromkeys((project, manager.workspace_root)):
+        link = folder / "node_modules"
+        if link.is_symlink():
+            target = os.readlink(link)
+            return (
+                f"{link} is a link to {target}: `{manager.name} install` would replace the link with a folder of its "
+                "own, and a repair never touches node_modules itself. Make node_modules a real folder of the "
+                f"project (`rm {link} && {manager.name} install`), or mend the packages where it leads yourself, "
+                "then run the repair"
+            )
+    return None
 
 
 def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
