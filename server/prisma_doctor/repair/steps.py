@@ -816,7 +816,7 @@ def _tree_servers(target: AppTarget, ctx: StepContext) -> list[tree_servers.Tree
     deadline = time.monotonic() + (0.0 if target.kept else TREE_SERVERS_SECONDS)
     while True:
         servers = tree_servers.servers_in_tree(target.tree_root)
-        if all(s.ports for s in servers) or time.monotonic() >= deadline or ctx.should_stop():
+        if len(servers) < 2 or all(s.ports for s in servers) or time.monotonic() >= deadline or ctx.should_stop():
             return servers
         time.sleep(0.2)
 
