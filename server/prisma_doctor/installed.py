@@ -105,6 +105,23 @@ def package_findings(
     starts = tuple(client_starts)
     missing = missing_packages(root, starts)
     findings: list[Finding] = []
+    unreached = _unreached(root, starts, missing)
+    missing = [name for name in missing if name not in unreached]
+    for name, start in unreached.items():
+        findings.append(
+            Finding(
+                "prisma-packages-missing",
+                Severity.ERROR,
+                f"{_listed([name])} is installed in the project, but Node cannot reach it from {start}, the real "
+                "folder of the code that imports it: Node resolves a file's imports from its real path (through a "
+                "linked `src/`, or a `node_modules` linked to a folder of another name), and no `node_modules` "
+                f"above {start} holds it (`Cannot find module '{name}...'`). Reinstalling changes nothing: make the "
+                "linked folder a real one in the project, or link `node_modules` to a folder named `node_modules`.",
+                where,
+                (),
+                data={"missing": [name], "unreachable_from": str(start)},
+            )
+        )
     if missing:
         # A folder Node finds that is no whole package: said as such, since "cannot be found" would send the user
         # looking for a folder that is there.
@@ -148,6 +165,21 @@ def package_findings(
             )
         )
     return findings
+
+
+def _unreached(root: Path, client_starts: tuple[Path, ...], missing: list[str]) -> dict[str, Path]:
+    """Of `missing`, the packages installed whole in the project that Node cannot reach from the real folder of the
+    code that imports them (a generated client's, the CLI's own), by that folder: a link leads the code elsewhere."""
+    cli = usable_package(CLI, root)
+    needs = {"@prisma/engines": (cli,) if cli is not None else (), CLIENT: client_starts}
+    found: dict[str, Path] = {}
+    for name in missing:
+        if usable_package(name, root) is None:
+            continue
+        start = next((s for s in needs.get(name, ()) if find_package(name, s) is None), None)
+        if start is not None:
+            found[name] = start
+    return found
 
 
 def _listed(names: list[str]) -> str:

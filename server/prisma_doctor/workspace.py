@@ -263,6 +263,22 @@ def _projects_used(package: Path, projects: list[Path], names: dict[Path, str | 
     return used
 
 
+def uses_project(package: Path, project: Path) -> bool:
+    """Whether `package`, a package of its own inside `project`'s folder (an example app, an app of a workspace whose
+    root is the project), uses `project`'s client: a workspace declares it, it depends on the project's package name,
+    or its code imports a file of the project outside its own folder. Else it is a project apart, whose processes hold
+    nothing of `project`'s."""
+    if declaring_root(package) is not None:
+        return True
+    name = _package_name(project)
+    manifest = read_package_json(package) or {}
+    for key in DEPENDENCY_FIELDS:
+        value = manifest.get(key)
+        if name is not None and is_object(value) and name in value:
+            return True
+    return any(_is_within(t, project) and not _is_within(t, package) for t in _imported_folders(package))
+
+
 def _imported_folders(package: Path) -> set[Path]:
     """The paths the package's code imports by a relative path or a tsconfig `paths` alias, resolved."""
     aliases = _tsconfig_aliases(package)

@@ -72,7 +72,10 @@ def _resolve(block: Block, schema_file: Path, project_root: Path) -> Generator:
     output: Path | None
     copies: tuple[Path, ...] = ()
     if declared is not None:
-        output = _real(schema_file.parent / declared)
+        # Prisma joins the output to the schema file's folder as given (Node's `path.resolve`, by text): through a
+        # linked `prisma/` (`prisma -> ../shared-prisma`), `../src` is the project's `src`, not the link target's
+        # neighbour (attacker's trial 12, #3). Links left in the joined path are followed, as the write follows them.
+        output = _real(Path(os.path.normpath(schema_file.parent / declared)))
     elif provider == JS_GENERATOR:
         output = default_js_output(schema_file.parent, project_root)
         copies = tuple(c for c in pnpm_client_copies(project_root) if c != output)

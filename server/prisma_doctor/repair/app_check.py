@@ -28,6 +28,7 @@ from prisma_doctor.logs.routes import (
     arrived_request,
     failed_requests,
     failed_requests_in,
+    request_source,
 )
 from prisma_doctor.logs.stream import read_lines
 from prisma_doctor.process_start import same_start
@@ -95,6 +96,21 @@ def requests_that_failed(root: Path) -> list[FailedRequest]:
                 found.remove(failure.arrived)
             found.append(failure.arrived)
     return found[-MAX_ROUTES:]
+
+
+def request_sources(root: Path) -> dict[FailedRequest, str]:
+    """Which process printed each failed request line, as a runner of several names it (`[web] GET /users 500`:
+    `web`), its latest failure counting; a request whose line names none is not in it."""
+    sources: dict[FailedRequest, str] = {}
+    for output in OUTPUTS:
+        data = _read(root / output, -TAIL_BYTES, TAIL_BYTES)
+        for line in read_lines([data] if data is not None else []):
+            for request in failed_requests_in(line):
+                if source := request_source(line):
+                    sources[request] = source
+                else:
+                    sources.pop(request, None)
+    return sources
 
 
 def failures_without_request(root: Path) -> list[str]:

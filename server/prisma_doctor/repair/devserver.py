@@ -48,7 +48,14 @@ from prisma_doctor.repair.devserver_kinds import (
     reruns_child,
 )
 from prisma_doctor.repair.locks import LockedFile
-from prisma_doctor.repair.processes import is_editor, is_runtime, process_environment, protected_pids, same_user
+from prisma_doctor.repair.processes import (
+    in_other_project,
+    is_editor,
+    is_runtime,
+    process_environment,
+    protected_pids,
+    same_user,
+)
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
 from prisma_doctor.repair.supervisors import Supervisor, supervisor_above
 from prisma_doctor.state_folder import StateFolder
@@ -147,14 +154,18 @@ def find_dev_servers(root: Path) -> list[DevServer]:
         if server is not None:
             servers.append(server)
     claimed = {pid for server in servers for pid in server.launcher_pids}
+    nested: dict[Path, bool] = {}
     for process in psutil.process_iter():
         if process.pid in claimed or process.pid in protected:
             continue
         try:
             # The working folder first: one read rules out nearly every process on the machine, where the user and
             # the program cost three (this runs on every check, so on every edit a person types).
-            if not _cwd_inside(process.cwd(), root) or not same_user(process) or not is_runtime(process):
+            cwd = process.cwd()
+            if not _cwd_inside(cwd, root) or not same_user(process) or not is_runtime(process):
                 continue
+            if cwd != str(root) and in_other_project(Path(cwd), root, nested):
+                continue  # a project of its own nested here (its own client): not this project's server
             tool = dev_server_tool(process.cmdline())
             if tool is None or is_editor(process, root):
                 continue
@@ -346,15 +357,33 @@ def _how_launched(chain: list[psutil.Process]) -> tuple[tuple[str, ...], str, di
             script = child_environ.get("npm_lifecycle_script", "")
             event = child_environ["npm_lifecycle_event"]
             # Only the project's own script counts (`npx yarn dev` leaves npm's `npx` event to yarn).
-            if script and not is_plain_script(script) and _is_project_script(chain[index], event, script):
+            own = bool(script) and not is_plain_script(script) and _is_project_script(chain[index], event, script)
+            if own and not _serves_others(chain):
                 # The script does more than serve (`node seed.js && node --watch server.js`): the server's own
-                # command, in its folder and with its environment, not the script again.
+                # command, in its folder and with its environment, not the script again. Not when it runs other
+                # servers beside this one (`concurrently "tsx watch server.ts" "tsx watch web.ts"`): the whole tree
+                # is stopped, so the whole script is started again, or the others stay down (attacker's trial 12).
                 server = chain[0]
                 return launchable(server.cmdline()), server.cwd(), process_environment(server)
             rebuilt = _package_manager_command(chain[index], child_environ)
             if rebuilt is not None:
                 return rebuilt, cwd, environ
     return launchable(launcher.cmdline()), cwd, environ
+
+
+def _serves_others(chain: list[psutil.Process]) -> bool:
+    """Whether the launcher's tree runs a dev server besides the one `chain` leads to (a sibling task of
+    `concurrently`): stopping the tree stops it too."""
+    mine = {p.pid for p in chain}
+    with contextlib.suppress(psutil.Error, OSError):
+        mine.update(p.pid for p in chain[0].children(recursive=True))
+    for process in listeners.tree(chain[-1].pid):
+        if process.pid in mine:
+            continue
+        with contextlib.suppress(psutil.Error, OSError):
+            if is_runtime(process) and dev_server_tool(process.cmdline()) is not None:
+                return True
+    return False
 
 
 def _package_manager_command(child: psutil.Process, environ: dict[str, str]) -> tuple[str, ...] | None:

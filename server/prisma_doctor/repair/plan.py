@@ -27,7 +27,12 @@ from prisma_doctor.findings import Report, Severity
 from prisma_doctor.logs.routes import FailedRequest
 from prisma_doctor.offers import SCHEMA_BROKEN
 from prisma_doctor.repair import journal
-from prisma_doctor.repair.app_check import failures_without_request, latest_failure, requests_that_failed
+from prisma_doctor.repair.app_check import (
+    failures_without_request,
+    latest_failure,
+    request_sources,
+    requests_that_failed,
+)
 from prisma_doctor.repair.build_cache import NEXT_CACHE, reason_to_set_aside
 from prisma_doctor.repair.context import SetAsidePath
 from prisma_doctor.repair.devserver import DevServer, find_dev_servers
@@ -203,7 +208,10 @@ def build_plan(
     if missing:
         # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
         # Whether the install can get them is decided now, before anything is stopped (`install_reach.py`).
-        if manager.installed():
+        linked = _linked_node_modules(project, manager)
+        if linked is not None:
+            refusals.append(linked)
+        elif manager.installed():
             reach = install_reach(manager, missing)
             refusals += [reach.refusal] if reach.refusal else []
             notes += [reach.note] if reach.note else []
@@ -347,6 +355,23 @@ def _dev_servers(folders: list[Path]) -> list[DevServer]:
     return list(found.values())
 
 
+def _linked_node_modules(project: Path, manager: PackageManager) -> str | None:
+    """Why the install cannot run when the `node_modules` it installs into is a link (`node_modules ->
+    ../shared_nm`): the package manager replaces the link with a folder of its own (attacker's trial 12, #4), and a
+    repair never touches `node_modules` itself."""
+    for folder in dict.fromkeys((project, manager.workspace_root)):
+        link = folder / "node_modules"
+        if link.is_symlink():
+            target = os.readlink(link)
+            return (
+                f"{link} is a link to {target}: `{manager.name} install` would replace the link with a folder of its "
+                "own, and a repair never touches node_modules itself. Make node_modules a real folder of the "
+                f"project (`rm {link} && {manager.name} install`), or mend the packages where it leads yourself, "
+                "then run the repair"
+            )
+    return None
+
+
 def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
     """The app check of the requests that failed, knowing which of them a Next route handler answers."""
     requests = _requests_that_failed(folders)
@@ -360,7 +385,8 @@ def _verify_app(servers: list[DevServer], folders: list[Path]) -> VerifyApp:
         if why is not None:
             handlers[request.path] = why
     unasked = list(dict.fromkeys(site for folder in folders for site in failures_without_request(folder)))
-    return VerifyApp(servers, requests, handlers, unasked)
+    sources = {request: source for folder in folders for request, source in request_sources(folder).items()}
+    return VerifyApp(servers, requests, handlers, unasked, sources)
 
 
 def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:

@@ -135,12 +135,13 @@ def find_project_processes(root: Path, client_paths: Iterable[Path] = ()) -> lis
     # when there is none (engineType "client" and Prisma 7 have none).
     maps = any(True for folder in held if folder.is_dir() for _ in folder.glob("*.node"))
     found: list[ProjectProcess] = []
+    seen: dict[Path, bool] = {}
     # Not "name": Wine's psutil raises a plain OSError for it, which would end the whole iteration.
     for process in psutil.process_iter(["pid", "ppid"]):
         if process.pid in protected:
             continue
         try:
-            reason = _belongs(process, root, held, maps)
+            reason = _belongs(process, root, held, maps, seen)
             if reason is None:
                 continue
             cmdline = tuple(process.cmdline())
@@ -184,11 +185,39 @@ def launcher_process(pid: int, reason: str) -> ProjectProcess | None:
         return None
 
 
-def _belongs(process: psutil.Process, root: Path, held: list[Path], maps: bool) -> str | None:
+def in_other_project(cwd: Path, root: Path, seen: dict[Path, bool]) -> bool:
+    """Whether `cwd`, inside `root`, lies in a project of its own nested there (`examples/app` with its own
+    package.json and its own `node_modules` or Prisma schema) that does not use `root`'s client (`workspace.
+    uses_project`): its processes load its own client, and are not `root`'s to stop, restart or ask (attacker's trial
+    12, #2). `seen` keeps each folder's answer for one search."""
+    from prisma_doctor.project import is_project_root
+    from prisma_doctor.workspace import uses_project
+
+    try:
+        parts = cwd.relative_to(root).parts
+    except ValueError:
+        return False
+    folder = root
+    for part in parts:
+        folder = folder / part
+        if folder not in seen:
+            manifest = (folder / "package.json").is_file()
+            own = manifest and ((folder / "node_modules").is_dir() or is_project_root(folder))
+            seen[folder] = own and not uses_project(folder, root)
+        if seen[folder]:
+            return True
+    return False
+
+
+def _belongs(
+    process: psutil.Process, root: Path, held: list[Path], maps: bool, seen: dict[Path, bool] | None = None
+) -> str | None:
     # The working folder first: one link read rules out nearly every process of the machine, before its user and
     # program are read (as `devserver.find_dev_servers` does). On Windows a process elsewhere may hold a client file.
     cwd = _cwd(process)
     in_project = is_inside(Path(cwd), root) if cwd else False
+    if in_project and cwd and in_other_project(Path(cwd), root, {} if seen is None else seen):
+        in_project = False
     if not (in_project or (os.name == "nt" and held)) or not same_user(process):
         return None
     if in_project and is_runtime(process):

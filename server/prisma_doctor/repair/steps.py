@@ -21,7 +21,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
-from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes, watchers
+from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes, tree_servers, watchers
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
 from prisma_doctor.repair.locks import LockedFile
@@ -638,6 +638,10 @@ NO_DEV_SERVER = "no dev server runs, so the app was not asked"
 PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
 # With no failed request on record, `/` answering shows the app runs, not that what failed works again.
 ROUTE_UNKNOWN = "the route that failed is not known: request it to confirm"
+# A tree running several servers (`concurrently`) whose failed request no line ties to one of them.
+NOT_TOLD_APART = "the server that failed could not be told apart"
+# How long a server restarted with others (`concurrently`) is awaited until each of them listens.
+TREE_SERVERS_SECONDS = 60.0
 
 # A server the repair left running may be a watcher that restarts by itself for the new client (node --watch sees
 # the client's files change): before it is asked, its re-run is awaited (`watchers.await_rerun`), so that the answer
@@ -677,6 +681,8 @@ class VerifyApp(Step):
     handlers: dict[str, str] = field(default_factory=dict)
     # Call sites of failures the output shows with no request line (app_check.failures_without_request).
     unasked: list[str] = field(default_factory=list)
+    # The process that printed each failed request (`[web] GET /users 500`: `web`), where a runner names it.
+    sources: dict[FailedRequest, str] = field(default_factory=dict)
     name = "verify-app"
     title = "Check that the app answers"
 
@@ -718,6 +724,10 @@ class VerifyApp(Step):
         if crashed:
             return StepOutcome("failed", crashed)
         targets = _servers_to_ask(self.servers, ctx)
+        split = [self._each_server(target, ctx) for target in targets]
+        if any(found is None for found in split):
+            return StepOutcome("skipped", f"not verified: {NOT_TOLD_APART}")
+        targets = list({t.port: t for found in split for t in found or ()}.values())
         if not targets:
             unknown = [s for s in self.servers if s.port is None and devserver.still_running(s)]
             if unknown:
@@ -789,6 +799,24 @@ class VerifyApp(Step):
             shown = "; ".join(dict.fromkeys(unsure))
             return StepOutcome("skipped", f"{answered}; not shown: {shown}: try the page that failed yourself")
         return StepOutcome("done", answered)
+
+    def _each_server(self, target: AppTarget, ctx: StepContext) -> list[AppTarget] | None:
+        """`target` as the servers to ask: itself when its tree runs one server; else (`concurrently` running two)
+        the server whose request failed, told by the name its lines carry, or with no failed request known each of
+        them; None when the one that failed cannot be told apart (asking another proves nothing of it)."""
+        servers = _tree_servers(target, ctx)
+        if len(servers) < 2:
+            return [target]
+        if not self.requests:
+            return [replace(target, port=s.ports[0]) for s in servers if s.ports]
+        tags = {s.tag: s for s in servers if s.tag is not None}
+        named = [self.sources.get(r) for r in self.requests]
+        if not all(source in tags for source in named):
+            return None
+        chosen = [tags[source] for source in named if source is not None]
+        if any(len(s.ports) != 1 for s in chosen):
+            return None  # a server that listens on no port yet, or on several: which one answers is not known
+        return [replace(target, port=s.ports[0]) for s in chosen]
 
     def _asks(self, tool: str, unsure: list[str]) -> list[tuple[str, bool]]:
         """(route, whether it must answer 2xx/3xx to show anything) to GET on a server of `tool`; what cannot be
@@ -887,6 +915,17 @@ def _crashed(kept: list[DevServer], ctx: StepContext) -> str:
     if not said:
         return ""
     return f"the dev server runs no app: {'; '.join(said)}: restart it (`prisma-doctor restart-dev`)"
+
+
+def _tree_servers(target: AppTarget, ctx: StepContext) -> list[tree_servers.TreeServer]:
+    """The servers `target`'s tree runs side by side; for one the repair started again, once each listens (they
+    start together, and the restart waited for one port only), or the wait ends."""
+    deadline = time.monotonic() + (0.0 if target.kept else TREE_SERVERS_SECONDS)
+    while True:
+        servers = tree_servers.servers_in_tree(target.tree_root)
+        if len(servers) < 2 or all(s.ports for s in servers) or time.monotonic() >= deadline or ctx.should_stop():
+            return servers
+        time.sleep(0.2)
 
 
 def _servers_to_ask(kept: list[DevServer], ctx: StepContext) -> list[AppTarget]:
