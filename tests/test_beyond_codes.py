@@ -216,7 +216,7 @@ def test_an_undefined_delegate_in_the_project_at_hand_is_a_model_the_client_lack
 def test_a_dev_servers_stale_singleton_is_told_from_the_client_on_disk() -> None:
     """The real case: `next dev` holds the client it created on `globalThis`; the one on disk has `Post`."""
     capture = load("next-dev-undefined-delegate-stale-singleton")
-    _, event = read_events([capture.output])
+    _, event, *_ = read_events([capture.output])  # (then the request that failed with it)
     assert isinstance(event, ev.ModelDelegateMissing) and event.accessor == "post"  # from Next's code frame
     (finding,) = findings(capture, capture.facts())
     assert finding.code == "dev-server-stale" and finding.fixes == ("restart-dev-server",)
