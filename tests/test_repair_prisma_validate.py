@@ -23,6 +23,14 @@ pytestmark = pytest.mark.node
 USER = "model User {\n  id   Int    @id @default(autoincrement())\n  name String\n"
 # Prisma's words for each (what its message holds), and the change that makes the schema one it rejects.
 REJECTED = {
+    "an unknown referential action": (
+        "Invalid referential action",
+        "  posts Post[]\n}\nmodel Post {\n  id Int @id\n  uid Int\n"
+        "  user User @relation(fields: [uid], references: [id], onDelete: Explode)\n",
+    ),
+}
+# Rejected by Prisma and, since its rules were taught to ours, by our validator too: refused before Node is asked.
+REJECTED_BY_BOTH = {
     "two models mapped to one table": (
         "could not be defined because another model",
         '}\nmodel Other {\n  id Int @id\n  @@map("User")\n',
@@ -34,11 +42,6 @@ REJECTED = {
     "a native type of another provider": (
         "Native type VarChar is not supported for sqlite",
         "  nick String @db.VarChar(9)\n",
-    ),
-    "an unknown referential action": (
-        "Invalid referential action",
-        "  posts Post[]\n}\nmodel Post {\n  id Int @id\n  uid Int\n"
-        "  user User @relation(fields: [uid], references: [id], onDelete: Explode)\n",
     ),
     "a default of the wrong type": ('Expected a Int value, but found `"x"`', '  age Int @default("x")\n'),
 }
@@ -75,6 +78,20 @@ def test_a_schema_only_prisma_rejects_refuses_the_plan_with_prisma_s_words(case:
         plan = dry_run_plan(kind, project=project, env=repair_environment(), refused=True)
         (refusal,) = plan["refusals"]
         assert refusal.startswith("Prisma's own `prisma validate` rejects the schema") and words in refusal, plan
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED_BY_BOTH))
+def test_a_schema_both_reject_refuses_the_plan(case: str, tmp_path: Path) -> None:
+    project = project_copy("npm", tmp_path / "app")
+    words, change = REJECTED_BY_BOTH[case]
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(_rejected_schema(change))
+    validated = _prisma_validate(project)
+    assert validated.returncode == 1 and words in validated.stdout + validated.stderr, validated
+    assert doctor("schema", str(schema)).returncode == 1
+    for kind in ("reset", "regenerate"):
+        plan = dry_run_plan(kind, project=project, env=repair_environment(), refused=True)
+        assert plan["refusals"], plan
 
 
 def test_a_valid_schema_is_asked_and_not_refused(tmp_path: Path) -> None:

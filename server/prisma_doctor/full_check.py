@@ -111,9 +111,14 @@ def surroundings(
     if database:
         # (No server found may mean none was looked for: then the held-file check looks itself.)
         gaps = database_gaps(state, wait, may_ask, servers or None)
-        # A config that cannot load says why the CLI has no URL already (`env-missing`), and so why the database was
-        # not asked.
-        findings.extend(f for f in gaps if not (unloadable and (f.data.get("cli_unset") or f.code == "db-not-asked")))
+        # A config that cannot load, or may not (`env-missing`, said undecided when a module of its own may load
+        # .env), says why the CLI has no URL already; one that cannot load, why the database was not asked.
+        env_said = any(f.code == "env-missing" for f in findings)
+        findings.extend(
+            f
+            for f in gaps
+            if not (env_said and f.data.get("cli_unset")) and not (unloadable and f.code == "db-not-asked")
+        )
     findings.extend(stale_dev_servers(state, servers))
     generated = _newest_generation(state)
     if generated is not None and others:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import psutil
+
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.process_start import now_key
 from prisma_doctor.repair.devserver import DevServer
@@ -26,9 +28,20 @@ def other_processes(root: Path, servers: Sequence[DevServer]) -> list[ProjectPro
     """The project's runtime processes that belong to no dev server's tree, the innermost of each chain only
     (`npm run worker` runs `node worker.js`: the latter is the one that loaded the code)."""
     chain = {pid for server in servers for pid in (*server.launcher_pids, *server.tree_pids)}
-    rest = [p for p in find_project_processes(root) if p.pid not in chain and p.ppid not in chain]
+    rest = [p for p in find_project_processes(root) if not _descends_from(p, chain)]
     parents = {p.ppid for p in rest}
     return [p for p in rest if p.pid not in parents]
+
+
+def _descends_from(process: ProjectProcess, chain: set[int]) -> bool:
+    """Whether `process` is in a dev server's tree: a child the server started after its tree was read (Next's
+    workers, a compile's helper) is the server's, not a process of its own on an older client."""
+    if process.pid in chain or process.ppid in chain:
+        return True
+    try:
+        return any(parent.pid in chain for parent in psutil.Process(process.pid).parents())
+    except psutil.Error:
+        return False
 
 
 def stale_processes(
