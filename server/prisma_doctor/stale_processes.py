@@ -28,9 +28,18 @@ def other_processes(root: Path, servers: Sequence[DevServer]) -> list[ProjectPro
     """The project's runtime processes that belong to no dev server's tree, the innermost of each chain only
     (`npm run worker` runs `node worker.js`: the latter is the one that loaded the code)."""
     chain = {pid for server in servers for pid in (*server.launcher_pids, *server.tree_pids)}
-    rest = [p for p in find_project_processes(root) if not _descends_from(p, chain)]
+    rest = [p for p in find_project_processes(root) if not _descends_from(p, chain) and not _prisma_cli(p)]
     parents = {p.ppid for p in rest}
     return [p for p in rest if p.pid not in parents]
+
+
+def _prisma_cli(process: ProjectProcess) -> bool:
+    """Prisma's CLI itself (a `prisma generate`, or the update check it leaves running a few seconds:
+    `node node_modules/prisma/build/child {...}`): it loads no generated client."""
+    from prisma_doctor.repair.devserver_kinds import runtime_script, script_package
+
+    script = runtime_script(process.cmdline)
+    return script is not None and script_package(script) in ("prisma", "@prisma/cli")
 
 
 def _descends_from(process: ProjectProcess, chain: set[int]) -> bool:
