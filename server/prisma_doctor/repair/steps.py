@@ -698,8 +698,8 @@ class VerifyApp(Step):
                 f"request {asked} on each dev server that runs afterwards (localhost only): no 5xx, no error back"
             )
         lines += [
-            f"{r} failed: not sent again (it could change data); on Next, GET {r.path} is asked (its page: it shows "
-            "the page renders, not that the action works)"
+            f"{r} failed: not sent again (it could change data); only where the server is Next's (a server action "
+            f"posts to its page) is GET {r.path} asked, which shows the page renders, not that the action works"
             for r in self.requests
             if not r.reads_only
         ]
