@@ -10,12 +10,11 @@ hold these versions) and hard-linked into each copy; the database is made by SQL
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tests import pnpm_next_app as single
 from tests.npm_cache import PNPM_VERSION
-from tests.pnpm_workspace_app import installed_workspace
+from tests.pnpm_workspace_app import installed_workspace, write_with_database
 from tests.toolchain import link_copy
 
 TSX = "4.21.0"
@@ -100,13 +99,5 @@ def build(destination: Path) -> Path:
         database / "src" / "index.ts": DATABASE_INDEX % (database / "dev.db"),
         api / "src" / "index.ts": API_SERVER,
     }
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    (database / "prisma" / "migrations").mkdir()
-    (database / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "sqlite"\n')
-    single.add_migration(database, "20260101000000_init", single.INIT_SQL)
-    with sqlite3.connect(database / "dev.db") as connection:
-        connection.executescript(single.SEED_SQL)
-    single.generate(database)
+    write_with_database(files, database)
     return destination

@@ -92,6 +92,13 @@ def build(destination: Path) -> Path:
         web / "src" / "app" / "layout.tsx": single.LAYOUT,
         web / "src" / "app" / "page.tsx": PAGE,
     }
+    write_with_database(files, db)
+    return destination
+
+
+def write_with_database(files: dict[Path, str], db: Path) -> None:
+    """Write a workspace's files, then its database package `db`: the init migration, its seeded SQLite file and
+    the client generated from its schema."""
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -101,4 +108,3 @@ def build(destination: Path) -> Path:
     with sqlite3.connect(db / "dev.db") as database:
         database.executescript(single.SEED_SQL)
     single.generate(db)
-    return destination
