@@ -7,6 +7,7 @@ Each schema here is checked against the real Prisma CLI (6.17, from npm): `prism
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -125,3 +126,41 @@ def test_a_reset_refuses_before_it_stops_the_dev_server(watch_template: Path, tm
         assert not (project / ".prisma-doctor" / "aside").exists()
     finally:
         server.stop()
+
+
+def test_the_plan_s_own_validate_is_no_process_of_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`prisma validate` now runs while the plan reads the project's processes: a node process working in the
+    project's folder, which a reset would otherwise list to stop (and wait for)."""
+    from prisma_doctor.repair.package_manager import detect
+    from prisma_doctor.repair.plan import _processes
+    from prisma_doctor.repair.prisma_validate import PrismaValidation
+    from prisma_doctor.repair.processes import find_project_processes
+
+    project = project_copy("npm", tmp_path / "app")
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
+    validation = PrismaValidation(detect(project), None)
+    assert validation.pid is not None
+    # Held still while the processes are read: a quick `validate` must not make the test pass by being gone.
+    os.kill(validation.pid, signal.SIGSTOP)
+    try:
+        assert validation.pid in {p.pid for p in find_project_processes(project)}
+        assert validation.pid not in {p.pid for p in _processes([project], validation=validation)}
+        assert not validation.owns(os.getpid())
+    finally:
+        os.kill(validation.pid, signal.SIGCONT)
+    answer = validation.answer()
+    assert answer.refusal is None and answer.note is None, answer
+
+
+def test_a_validate_the_plan_no_longer_needs_is_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prisma_doctor.repair.package_manager import detect
+    from prisma_doctor.repair.prisma_validate import PrismaValidation
+
+    project = project_copy("npm", tmp_path / "app")
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
+    validation = PrismaValidation(detect(project), None)
+    assert validation.pid is not None
+    validation.abandon()
+    assert not psutil.pid_exists(validation.pid) or psutil.Process(validation.pid).status() == psutil.STATUS_ZOMBIE

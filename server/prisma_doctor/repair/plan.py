@@ -42,7 +42,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
-from prisma_doctor.repair.prisma_validate import ask_prisma
+from prisma_doctor.repair.prisma_validate import PrismaValidation
 from prisma_doctor.repair.processes import (
     ProjectProcess,
     ServingProcess,
@@ -189,60 +189,70 @@ def build_plan(
             _verify_app(servers, apps),
         ]
         return RepairPlan(project, kind, steps, targets.state.report, recovered, notes, refusals, interruption)
-    refusals += _engine_refusals(project, targets)
-    if kind == "reset":
-        refusals += _supervisor_refusals(servers, servers, kind)
-    aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
-    refusals += cannot
-    refusals += aside_name_refusals(project, [item.path for item in aside if os.path.lexists(item.path)])
-    steps = [*_recover(interruption, project, takes_over=True)]
-    left: list[ServingProcess] = []
-    if kind == "reset":
-        clients = [item.path for item in aside if item.provider is not None]
-        everything = _processes(apps, clients, servers)
-        stopped = _must_stop(everything, servers, notes)
-        refusals += _held_data_refusals(project, apps, stopped, servers, kind)
-        left = serving_processes(p for p in everything if p not in stopped)
-        steps.append(StopProcesses(stopped, servers))
-    steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
-    if missing:
-        # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
-        # Whether the install can get them is decided now, before anything is stopped (`install_reach.py`).
-        linked = _linked_node_modules(project, manager)
-        if linked is not None:
-            refusals.append(linked)
-        elif manager.installed():
-            reach = install_reach(manager, missing)
-            refusals += [reach.refusal] if reach.refusal else []
-            notes += [reach.note] if reach.note else []
-            steps.append(Reinstall(manager, missing, offline=reach.offline))
+    # Prisma's own answer on the schema is asked now and read last: its second (Node, Prisma's Wasm) runs while the
+    # rest of the plan is read, on the other core. Not while the plan refuses already, nor with packages to install
+    # (there is no Prisma to ask yet).
+    validation = None if refusals or missing else PrismaValidation(manager, targets.schema_argument)
+    try:
+        refusals += _engine_refusals(project, targets)
+        if kind == "reset":
+            refusals += _supervisor_refusals(servers, servers, kind)
+        aside, not_ours, caches_kept, cannot = _to_set_aside(project, targets, kind == "reset", deep)
+        refusals += cannot
+        refusals += aside_name_refusals(project, [item.path for item in aside if os.path.lexists(item.path)])
+        steps = [*_recover(interruption, project, takes_over=True)]
+        left: list[ServingProcess] = []
+        if kind == "reset":
+            clients = [item.path for item in aside if item.provider is not None]
+            everything = _processes(apps, clients, servers, validation)
+            stopped = _must_stop(everything, servers, notes)
+            refusals += _held_data_refusals(project, apps, stopped, servers, kind)
+            left = serving_processes(p for p in everything if p not in stopped)
+            steps.append(StopProcesses(stopped, servers))
+        steps.append(SetAside(aside, targets.outside, not_ours, caches_kept))
+        if missing:
+            # Packages are gone (the incident's script deletes node_modules/@prisma): generate cannot run without them.
+            # Whether the install can get them is decided now, before anything is stopped (`install_reach.py`).
+            linked = _linked_node_modules(project, manager)
+            if linked is not None:
+                refusals.append(linked)
+            elif manager.installed():
+                reach = install_reach(manager, missing)
+                refusals += [reach.refusal] if reach.refusal else []
+                notes += [reach.note] if reach.note else []
+                steps.append(Reinstall(manager, missing, offline=reach.offline))
+            else:
+                refusals.append(
+                    f"the project's package manager is {manager.name} (its `packageManager` field or lock file in "
+                    f"{manager.workspace_root}) and `{manager.name}` is not on the PATH here, so {', '.join(missing)} "
+                    f"cannot be installed again: install {manager.name} (or run `{manager.name} install` where it is), "
+                    "then the repair"
+                )
+                steps.append(Reinstall(manager, missing))
+        # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
+        # rest once the new client is in place: said in the plan's discard step, and not again.
+        steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
+        if kind == "reset":
+            steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left))
         else:
-            refusals.append(
-                f"the project's package manager is {manager.name} (its `packageManager` field or lock file in "
-                f"{manager.workspace_root}) and `{manager.name}` is not on the PATH here, so {', '.join(missing)} "
-                f"cannot be installed again: install {manager.name} (or run `{manager.name} install` where it is), "
-                "then the repair"
-            )
-            steps.append(Reinstall(manager, missing))
-    # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
-    # rest once the new client is in place: said in the plan's discard step, and not again.
-    steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
-    if kind == "reset":
-        steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left))
-    else:
-        steps += _restart_recovered(recovered, apps)
-    # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
-    # old client.
-    kept = [] if kind == "reset" else servers
-    steps += [Verify(), _verify_app(kept, apps)]
-    if not refusals and not missing:
-        # Asked last, and only while nothing else refuses: the one check that runs Node (about a second). With
-        # packages to install there is no Prisma to ask yet.
-        answer = ask_prisma(manager, targets.schema_argument)
-        refusals += [answer.refusal] if answer.refusal else []
-        notes += [answer.note] if answer.note else []
-    plan_servers = [*servers, *recovered] if kind == "reset" else recovered
-    return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
+            steps += _restart_recovered(recovered, apps)
+        # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
+        # old client.
+        kept = [] if kind == "reset" else servers
+        steps += [Verify(), _verify_app(kept, apps)]
+        if validation is not None and refusals:
+            validation.abandon()  # the plan refuses already: Prisma's answer would add nothing
+        elif validation is not None:
+            answer = validation.answer()
+            refusals += [answer.refusal] if answer.refusal else []
+            notes += [answer.note] if answer.note else []
+        plan_servers = [*servers, *recovered] if kind == "reset" else recovered
+        return RepairPlan(project, kind, steps, targets.state.report, plan_servers, notes, refusals, interruption)
+    except BaseException:
+        # A plan that could not be made leaves no `prisma validate` behind in the project.
+        if validation is not None:
+            validation.abandon()
+        raise
 
 
 def _other_database(project: Path, targets: Targets, servers: list[DevServer], notes: list[str]) -> list[str]:
@@ -396,15 +406,20 @@ def _requests_that_failed(folders: list[Path]) -> list[FailedRequest]:
 
 
 def _processes(
-    folders: list[Path], clients: list[Path] | None = None, servers: Sequence[DevServer] = ()
+    folders: list[Path],
+    clients: list[Path] | None = None,
+    servers: Sequence[DevServer] = (),
+    validation: PrismaValidation | None = None,
 ) -> list[ProjectProcess]:
     """The processes of the project and of its apps (which may hold its client), each once, oldest first; with the
     launchers of `servers` that work outside them (the workspace root's `pnpm --filter api dev` under `prisma-doctor
-    run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it."""
+    run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it. The plan's own
+    `prisma validate` (`validation`), running in the project as they are read, is none of them."""
     found: dict[int, ProjectProcess] = {}
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
-            found.setdefault(process.pid, process)
+            if validation is None or not validation.owns(process.pid):
+                found.setdefault(process.pid, process)
     for server in servers:
         if not server.run_home or server.run is None:
             continue

@@ -31,37 +31,76 @@ class PrismaAnswer:
     note: str | None = None
 
 
-def ask_prisma(manager: PackageManager, schema_argument: str | None) -> PrismaAnswer:
-    """Run the project's own `prisma validate` (with `--schema` when not the default), bounded in time."""
+class PrismaValidation:
+    """`prisma validate`, started at once and answered later: the plan's other reads (processes, caches, clients)
+    run meanwhile on the other core, so the second it takes is mostly hidden."""
+
+    def __init__(self, manager: PackageManager, schema_argument: str | None) -> None:
+        schema = ("--schema", schema_argument) if schema_argument else ()
+        # Node straight at the project's own `prisma` (what `npx prisma` runs) spares the package manager's start.
+        local = local_prisma(manager.project)
+        command = [*local, "validate", *schema] if local else manager.prisma("validate", *schema)
+        self._child: subprocess.Popen[bytes] | None = None
+        self._failed_to_start: OSError | None = None
+        try:
+            self._child = subprocess.Popen(
+                command,
+                cwd=manager.project,
+                # Prisma's update check runs as a detached child that outlives the command, in the project: the
+                # repair's next look at the project's processes would find it.
+                env={**subprocess_env(), "CHECKPOINT_DISABLE": "1"},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=os.name != "nt",
+            )
+        except OSError as error:
+            self._failed_to_start = error
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self._child is not None else None
+
+    def owns(self, pid: int) -> bool:
+        """Whether `pid` is this `prisma validate` or a process it started (its session): no process of the
+        project's, though it works in the project's folder while the plan reads them."""
+        if self._child is None:
+            return False
+        if pid == self._child.pid:
+            return True
+        if os.name == "nt":
+            return False
+        try:
+            return os.getsid(pid) == self._child.pid
+        except OSError:
+            return False
+
+    def answer(self, timeout: float = VALIDATE_SECONDS) -> PrismaAnswer:
+        """Prisma's answer: waits for it, at most `timeout` seconds."""
+        child = self._child
+        if child is None:
+            return PrismaAnswer(
+                note=f"`prisma validate` could not run ({self._failed_to_start}): the schema is checked by generate"
+            )
+        try:
+            output, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _end(child)
+            return PrismaAnswer(
+                note=f"`prisma validate` gave no answer in {timeout:.0f} s: the schema is checked by generate"
+            )
+        return _read_answer(output.decode("utf-8", "replace"), child.returncode)
+
+    def abandon(self) -> None:
+        """Not needed after all (the plan refuses for another reason): ended, with whatever it started."""
+        if self._child is not None and self._child.returncode is None:
+            _end(self._child)
+
+
+def _read_answer(text: str, returncode: int) -> PrismaAnswer:
     from prisma_doctor.diagnosis import diagnose_output
 
-    schema = ("--schema", schema_argument) if schema_argument else ()
-    # Node straight at the project's own `prisma` (what `npx prisma` runs) spares the package manager's start.
-    local = local_prisma(manager.project)
-    command = [*local, "validate", *schema] if local else manager.prisma("validate", *schema)
-    try:
-        child = subprocess.Popen(
-            command,
-            cwd=manager.project,
-            # Prisma's update check runs as a detached child that outlives the command, in the project: the repair's
-            # next look at the project's processes would find it.
-            env={**subprocess_env(), "CHECKPOINT_DISABLE": "1"},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=os.name != "nt",
-        )
-    except OSError as error:
-        return PrismaAnswer(note=f"`prisma validate` could not run ({error}): the schema is checked by generate")
-    try:
-        output, _ = child.communicate(timeout=VALIDATE_SECONDS)
-    except subprocess.TimeoutExpired:
-        _end(child)
-        return PrismaAnswer(
-            note=f"`prisma validate` gave no answer in {VALIDATE_SECONDS:.0f} s: the schema is checked by generate"
-        )
-    text = output.decode("utf-8", "replace")
-    if child.returncode == 0:
+    if returncode == 0:
         return PrismaAnswer()
     invalid = [f for f in diagnose_output(text, None) if f.code == "schema-invalid"]
     if invalid:
@@ -78,7 +117,7 @@ def ask_prisma(manager: PackageManager, schema_argument: str | None) -> PrismaAn
             note=f"`prisma validate` could not get an engine ({unavailable[0].message.rstrip('.')}): the schema is "
             "checked by generate"
         )
-    last = text.strip().splitlines()[-1:] or [f"exit {child.returncode}"]
+    last = text.strip().splitlines()[-1:] or [f"exit {returncode}"]
     return PrismaAnswer(note=f"`prisma validate` could not tell ({last[0].strip()}): the schema is checked by generate")
 
 
