@@ -73,3 +73,25 @@ def test_answered_lines_have_the_same_shape() -> None:
 def test_the_process_that_printed_a_request_line(line: str, source: str) -> None:
     """A success ends a failure only when the same process printed both (attacker trial 6, LIE 4)."""
     assert request_source(line) == source
+
+
+def test_a_request_the_same_process_answered_since_fails_no_more() -> None:
+    # User trial 7: `POST /users 500`, then the same POST answered 201, was still listed "failed: not sent again".
+    log = "POST /users 500 in 12ms\nGET /users 500 in 8ms\nPOST /users 201 in 30ms\n"
+    assert [str(r) for r in failed_requests([log])] == ["GET /users"]
+    # Its failure again after the success counts again.
+    assert [str(r) for r in failed_requests([log + "POST /users 500 in 9ms\n"])] == ["GET /users", "POST /users"]
+    # pino/Fastify records: a `res` status under 400 is a success.
+    failed = '{"level":50,"req":{"method":"POST","url":"/users"},"res":{"statusCode":500},"msg":"request errored"}\n'
+    answered = '{"level":30,"req":{"method":"POST","url":"/users"},"res":{"statusCode":201},"msg":"done"}\n'
+    assert [str(r) for r in failed_requests([failed])] == ["POST /users"]
+    assert failed_requests([failed + answered]) == []
+
+
+def test_another_process_s_success_ends_no_failure() -> None:
+    # `[web] POST /users 201` says nothing of `[api] POST /users 500` (concurrently's prefixes).
+    log = "[api] POST /users 500 in 12ms\n[web] POST /users 201 in 30ms\n"
+    assert [str(r) for r in failed_requests([log])] == ["POST /users"]
+    assert failed_requests([log + "[api] POST /users 201 in 5ms\n"]) == []
+    # Another method is another request.
+    assert [str(r) for r in failed_requests(["GET /users 500\nPOST /users 200\n"])] == ["GET /users"]

@@ -124,14 +124,31 @@ def arrived_request(line: str) -> FailedRequest | None:
 
 
 def failed_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
-    """The requests that failed, latest last, each once (its last failure counts)."""
-    requests: list[FailedRequest] = []
+    """The requests that failed, latest last, each once (its last failure counts), but for those the same process
+    answered without an error since (`POST /users 500`, then `POST /users 201`): they fail no more."""
+    failures: dict[FailedRequest, str] = {}  # each request that failed, and the process that printed its failure
     for line in read_lines(chunks):
         for request in failed_requests_in(line):
-            if request in requests:
-                requests.remove(request)
-            requests.append(request)
-    return requests[-MAX_ROUTES:]
+            failures.pop(request, None)
+            failures[request] = request_source(line)
+        succeeded = succeeded_in(line) if failures else None
+        if succeeded is not None and failures.get(succeeded) == request_source(line):
+            del failures[succeeded]
+    return list(failures)[-MAX_ROUTES:]
+
+
+def succeeded_in(line: str) -> FailedRequest | None:
+    """The request one clean line says was answered without an error: a request line with a 2xx or 3xx, or a
+    pino/Fastify record whose `res` status is under 400."""
+    if line.startswith("{"):
+        record = _json_record(line)
+        if record is not None:
+            request, status, _ = record
+            return request if isinstance(status, int) and 200 <= status < 400 else None
+        texts = message_lines(line)
+    else:
+        texts = [line]
+    return next(filter(None, (succeeded_request(text) for text in texts)), None)
 
 
 def answered_requests(chunks: Iterable[bytes | str]) -> list[FailedRequest]:
