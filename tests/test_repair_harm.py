@@ -774,7 +774,7 @@ def test_a_server_a_supervisor_brings_back_is_never_doubled(tmp_path: Path) -> N
         done = doctor("reset", "--yes", cwd=project, repair=True)
 
         assert done.returncode == 1, done.stdout + done.stderr
-        assert "not by it: not started twice" in done.stdout
+        assert "not by it, and listens on port" in done.stdout and "not started twice" in done.stdout, done.stdout
         # The server the user must look at is named: its command, folder and port.
         assert f"next dev -p {port} (in {project}, port {port}); restart it yourself" in done.stdout, done.stdout
         time.sleep(1)

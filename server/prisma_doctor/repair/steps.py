@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import psutil
+
 from prisma_doctor import run_control
 from prisma_doctor.check import check_project, inspect_project
 from prisma_doctor.clients.engine import engine_findings
@@ -21,6 +23,7 @@ from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.full_check import database_gaps
 from prisma_doctor.installed import missing_packages
 from prisma_doctor.logs.routes import FailedRequest
+from prisma_doctor.masking import shown_command
 from prisma_doctor.repair import app_check, devserver, gone_servers, listeners, next_routes, tree_servers, watchers
 from prisma_doctor.repair.context import SetAsidePath, StepContext
 from prisma_doctor.repair.devserver import DevServer
@@ -566,8 +569,8 @@ class RestartDevServers(Step):
         if others:
             # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
             # client while it was set aside, and a second copy would only fight it for the port.
-            pids = ", ".join(f"pid {s.pid} ({s.shown_command})" for s in others)
-            said = f"{pids} started while the repair ran, not by it: not started twice (in place of {server.label})"
+            states = "; ".join(_other_start(other, ctx) for other in others)
+            said = f"{states}: not started twice (in place of {server.label})"
             return said, "not back", None
         restarted, gone = None, ""
         if server.run_pid is not None:
@@ -586,6 +589,47 @@ class RestartDevServers(Step):
         restarted = replace(restarted, folder=str(folder), tool=server.tool)
         said = f"pid {restarted.pid}: {gone}{restarted.message}; output in {restarted.log}"
         return said, "back" if restarted.answered else "not back", restarted
+
+
+# How long a server that something else started during the repair is given to listen before it is said down.
+OTHER_START_SECONDS = 10.0
+
+
+def _other_start(other: DevServer, ctx: StepContext) -> str:
+    """What a server something else started while the repair ran does now: one started while the client was set
+    aside (an outside loop `while true; do tsx watch server.ts; done`) may have failed to load it and listen on no
+    port, leaving the app down (attacker's trial 12): said so, with what started it."""
+    said = f"pid {other.pid} ({other.shown_command}) started while the repair ran, not by it"
+    deadline = time.monotonic() + OTHER_START_SECONDS
+    while True:
+        processes = listeners.tree(other.pid)
+        serving = listeners.listeners(processes)
+        if not processes or serving or time.monotonic() >= deadline or ctx.should_stop():
+            break
+        time.sleep(0.2)
+    if not processes:
+        return f"{said}, and has ended since: the app is down until the dev server is started again"
+    if not serving:
+        return (
+            f"{said}, and listens on no port {OTHER_START_SECONDS:.0f} s later: the app is down (it may have started "
+            f"while the client was set aside, and failed to load it); restart it, or what starts it{_parent_of(other)}"
+        )
+    ports = ", ".join(str(port) for port in sorted(serving))
+    return (
+        f"{said}, and listens on port {ports}; it may have loaded the client while it was set aside: restart it, or "
+        f"what starts it{_parent_of(other)}"
+    )
+
+
+def _parent_of(server: DevServer) -> str:
+    """` (pid 12, `bash loop.sh`)`: the process that started the server, for the person to restart or stop."""
+    try:
+        parent = psutil.Process(server.launcher_pids[0] if server.launcher_pids else server.pid).parent()
+        if parent is None:
+            return ""
+        return f" (pid {parent.pid}, `{shown_command(tuple(parent.cmdline()))}`)"
+    except (psutil.Error, OSError):
+        return ""
 
 
 @dataclass
