@@ -766,8 +766,9 @@ def test_a_server_a_supervisor_brings_back_is_never_doubled(tmp_path: Path) -> N
     port = _stand_in_dev_script(project)
     add_field(project, "email")
     serve = f"cd {shlex.quote(str(project))} && exec node node_modules/.bin/next dev -p {port}"
-    loop = f"while :; do ({serve}); sleep 0.3; done"
-    supervisor = subprocess.Popen(["bash", "-c", loop], cwd=tmp_path, start_new_session=True)
+    # A supervisor the doctor cannot read as one (a shell's loop is refused: test_repair_other_start.py).
+    loop = f"import subprocess, time\nwhile True:\n    subprocess.run({serve!r}, shell=True)\n    time.sleep(0.3)\n"
+    supervisor = subprocess.Popen([sys.executable, "-c", loop], cwd=tmp_path, start_new_session=True)
     try:
         _wait_answering(port)
 

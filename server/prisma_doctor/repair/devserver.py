@@ -46,6 +46,7 @@ from prisma_doctor.repair.devserver_kinds import (
     is_plain_script,
     launchable,
     reruns_child,
+    runs_shell_command,
 )
 from prisma_doctor.repair.locks import LockedFile
 from prisma_doctor.repair.processes import (
@@ -57,7 +58,7 @@ from prisma_doctor.repair.processes import (
     same_user,
 )
 from prisma_doctor.repair.safe_fs import CrossesMount, NotPermitted, OutsideProject, is_inside, remove_tree
-from prisma_doctor.repair.supervisors import Supervisor, supervisor_above
+from prisma_doctor.repair.supervisors import Supervisor, is_shell_loop, supervisor_above
 from prisma_doctor.state_folder import StateFolder
 from prisma_doctor.workspace import find_workspace_root
 
@@ -447,7 +448,10 @@ def _launcher(process: psutil.Process, root: Path) -> bool:
         cmdline = process.cmdline()
         if is_editor(process, root):
             return False
-        return is_runtime(process) or (len(cmdline) >= 2 and cmdline[1] == "-c")
+        if is_shell_loop(cmdline, process.cwd()):
+            return False  # the user's own supervisor (`while :; do tsx watch server.ts; done`), never run again by us
+        # A shell between them (`sh -c "next dev"`); never another program's `-c` (a `python -c` supervisor loop).
+        return is_runtime(process) or runs_shell_command(cmdline)
     except (psutil.Error, OSError):
         return False
 

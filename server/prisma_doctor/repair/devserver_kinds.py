@@ -184,6 +184,15 @@ def _is_bin_shim(script: str, runtime: str) -> bool:
     return folder == ".bin" or (bare and runtime == "bun")
 
 
+# The shells a package manager (or a person) runs a command through: `sh -c "next dev"`.
+SHELLS = ("sh", "bash", "dash", "zsh", "ksh")
+
+
+def runs_shell_command(cmdline: Sequence[str]) -> bool:
+    """`sh -c "..."`: a shell given its command on the command line (never another program's `-c`: `python -c`)."""
+    return len(cmdline) >= 3 and cmdline[1] == "-c" and program_stem(cmdline[0]) in SHELLS
+
+
 def program_stem(path: str) -> str:
     """A program's or script's name without its folder and extension: `/usr/bin/node.exe` -> `node`."""
     name = os.path.basename(path).lower()

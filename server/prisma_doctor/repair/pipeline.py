@@ -106,6 +106,9 @@ class RepairResult:
                 return f"repair NOT verified: {verify.message}"
             if self.still_missing:
                 return f"repair NOT complete: {self._app_without_packages()}"
+            restart = next((step for step in self.steps if step.name == "restart-dev"), None)
+            if restart is not None and restart.status == "failed" and restart.message.startswith("the app is down"):
+                return f"repair NOT complete: {restart.message}"
             return "repair NOT complete"
         if app is not None and app.status == "done":
             return f"repair verified: {app.message}"

@@ -67,6 +67,7 @@ from prisma_doctor.repair.steps import (
     aside_name_refusals,
     missing_packages,
 )
+from prisma_doctor.repair.supervisors import SHELL_LOOP
 from prisma_doctor.repair.targets import Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR, StateFolder
 from prisma_doctor.workspace import app_folders, folder_of
@@ -469,6 +470,21 @@ def _supervisor_refusals(servers: list[DevServer], everyone: list[DevServer], ki
         if supervisor is None or supervisor.pid in refusals:
             continue
         served = ", ".join(s.cwd for s in everyone if s.supervisor is not None and s.supervisor.pid == supervisor.pid)
+        if supervisor.name == SHELL_LOOP:
+            # The attacker's outside loop: the server it starts while the client is set aside cannot load it.
+            head = (
+                f"the dev server of {served} runs under `{supervisor.shown_command}` (pid {supervisor.pid}, in "
+                f"{supervisor.cwd}), a loop that starts it again whenever it ends"
+            )
+            refusals[supervisor.pid] = (
+                f"{head}: the loop restarts it, not this repair. Stop the server's own process and the loop starts "
+                "it again"
+                if kind == "restart-dev"
+                else f"{head}: stopped by this repair, it would be started again at once, while the client is set "
+                "aside, and could not load it. Stop the loop yourself (Ctrl-C in its terminal), run this repair "
+                "again, then start the loop again"
+            )
+            continue
         then = (
             "then start it again"
             if kind == "restart-dev"

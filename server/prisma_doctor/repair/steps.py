@@ -459,7 +459,8 @@ class DatabaseCommand(PrismaCommand):
 
 
 # What bringing one server back said, how it ended, and the restart it made (None when it started nothing).
-_BroughtBack = tuple[str, Literal["back", "not back", "kept"], devserver.Restarted | None]
+# "down": something else started it again, and it serves nothing now.
+_BroughtBack = tuple[str, Literal["back", "not back", "down", "kept"], devserver.Restarted | None]
 
 
 @dataclass
@@ -507,6 +508,7 @@ class RestartDevServers(Step):
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
         not_back: list[DevServer] = []
+        down: list[DevServer] = []
         # What this repair started: a server found under one of these is its own restart (two servers of one folder,
         # the first already started again), never one that came back by other means.
         started: set[int] = set()
@@ -517,11 +519,19 @@ class RestartDevServers(Step):
                 ctx.extra.setdefault("restarted", []).append(restarted)
             if ended == "kept":
                 kept += 1
-            elif ended == "not back":
+            elif ended in ("not back", "down"):
                 not_back.append(server)
+                down += [server] if ended == "down" else []
         lost = self._lost(ctx, details)
         if lost is not None:
             return lost
+        if down:
+            names = "; ".join(server.label for server in down)
+            message = (
+                f"the app is down: something else started the dev server again while the repair ran, and it serves "
+                f"nothing now ({names}); restart it yourself"
+            )
+            return StepOutcome("failed", message, tuple(details))
         if not_back:
             # Named as the user started them, so that they know what to start (or look at) themselves.
             names = "; ".join(server.label for server in not_back)
@@ -569,9 +579,10 @@ class RestartDevServers(Step):
         if others:
             # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
             # client while it was set aside, and a second copy would only fight it for the port.
-            states = "; ".join(_other_start(other, ctx) for other in others)
-            said = f"{states}: not started twice (in place of {server.label})"
-            return said, "not back", None
+            states = [_other_start(other, ctx) for other in others]
+            said = f"{'; '.join(text for text, _ in states)}: not started twice (in place of {server.label})"
+            # Down only when none of them serves: one that listens may be the app.
+            return said, "down" if all(serving_nothing for _, serving_nothing in states) else "not back", None
         restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_run_command} again")
@@ -595,10 +606,10 @@ class RestartDevServers(Step):
 OTHER_START_SECONDS = 10.0
 
 
-def _other_start(other: DevServer, ctx: StepContext) -> str:
+def _other_start(other: DevServer, ctx: StepContext) -> tuple[str, bool]:
     """What a server something else started while the repair ran does now: one started while the client was set
     aside (an outside loop `while true; do tsx watch server.ts; done`) may have failed to load it and listen on no
-    port, leaving the app down (attacker's trial 12): said so, with what started it."""
+    port, leaving the app down (attacker's trial 12): said so, with what started it. With whether it serves nothing."""
     said = f"pid {other.pid} ({other.shown_command}) started while the repair ran, not by it"
     deadline = time.monotonic() + OTHER_START_SECONDS
     while True:
@@ -608,17 +619,17 @@ def _other_start(other: DevServer, ctx: StepContext) -> str:
             break
         time.sleep(0.2)
     if not processes:
-        return f"{said}, and has ended since: the app is down until the dev server is started again"
+        return f"{said}, and has ended since: the app is down until the dev server is started again", True
     if not serving:
         return (
             f"{said}, and listens on no port {OTHER_START_SECONDS:.0f} s later: the app is down (it may have started "
             f"while the client was set aside, and failed to load it); restart it, or what starts it{_parent_of(other)}"
-        )
+        ), True
     ports = ", ".join(str(port) for port in sorted(serving))
     return (
         f"{said}, and listens on port {ports}; it may have loaded the client while it was set aside: restart it, or "
         f"what starts it{_parent_of(other)}"
-    )
+    ), False
 
 
 def _parent_of(server: DevServer) -> str:

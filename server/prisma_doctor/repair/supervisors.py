@@ -12,8 +12,10 @@ one package at once.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -21,8 +23,10 @@ from prisma_doctor.masking import shown_command
 from prisma_doctor.process_names import process_ancestors
 from prisma_doctor.repair.devserver_kinds import (
     MANAGER_ENTRIES,
+    SHELLS,
     launchable,
     program_stem,
+    runs_shell_command,
     runtime_script,
     script_package,
 )
@@ -51,8 +55,40 @@ class Supervisor:
         return shown_command(self.command)
 
 
-def supervisor_name(cmdline: Sequence[str]) -> str | None:
-    """The supervisor this command line runs (`"turbo"`, `"pnpm -r"`...), or None."""
+# A shell's loop that may run a dev server again whenever it ends (`while :; do tsx watch server.ts; done`).
+_RESTART_LOOP = re.compile(r"(?:^|[;&|({\s])(?:while|until)\s.+?[;\n\s]do\b", re.DOTALL)
+# A loop script read to tell, at most this much of it: a supervisor script is a few lines.
+_LOOP_SCRIPT_BYTES = 64 * 1024
+SHELL_LOOP = "a shell loop"
+
+
+def is_shell_loop(cmdline: Sequence[str], cwd: str | None = None) -> bool:
+    """Whether the command is a shell running a `while`/`until` loop (given with `-c`, or in a script file in `cwd`):
+    a supervisor of the user's own that starts the server again whenever it ends, while the client is set aside."""
+    if len(cmdline) < 2 or program_stem(cmdline[0]) not in SHELLS:
+        return False
+    if runs_shell_command(cmdline):
+        return bool(_RESTART_LOOP.search(cmdline[2]))
+    script = next((arg for arg in cmdline[1:] if not arg.startswith("-")), None)
+    if script is None or cwd is None:
+        return False
+    try:
+        # A regular file only (never a FIFO that would block the read), read in part.
+        path = Path(cwd, script)
+        if not path.is_file():
+            return False
+        with path.open("rb") as handle:
+            text = handle.read(_LOOP_SCRIPT_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return bool(_RESTART_LOOP.search(text))
+
+
+def supervisor_name(cmdline: Sequence[str], cwd: str | None = None) -> str | None:
+    """The supervisor this command line runs (`"turbo"`, `"pnpm -r"`, `"a shell loop"`...), or None. `cwd`: where it
+    runs, to read a loop script it names."""
+    if is_shell_loop(cmdline, cwd):
+        return SHELL_LOOP
     args = launchable(cmdline)
     if args and program_stem(args[0]) == "bun" and any(arg.split("=", 1)[0] in _MANAGER_FLAGS["bun"] for arg in args):
         return "bun --filter"  # bun is a runtime too: its `--filter` takes a value, no script
@@ -96,9 +132,12 @@ def supervisor_above(launcher: psutil.Process, protected: set[int]) -> Superviso
             if not same_user(process):
                 break
             cmdline = process.cmdline()
-            name = supervisor_name(cmdline)
+            name = supervisor_name(cmdline, _cwd(process))
             if found is not None and name != found.name:
                 break
+            if name == SHELL_LOOP:
+                # The nearest loop is the one that starts the server again.
+                return Supervisor(process.pid, name, tuple(cmdline), process.cwd())
             if name is not None and name.split()[0] not in _ALWAYS and len(process.children()) < 2:
                 # A package manager that runs one package's script (`pnpm --filter web dev`) only exits with it: it
                 # is that server's launcher, started again as any other.
@@ -110,3 +149,10 @@ def supervisor_above(launcher: psutil.Process, protected: set[int]) -> Superviso
         except (psutil.Error, OSError):
             continue
     return found
+
+
+def _cwd(process: psutil.Process) -> str | None:
+    try:
+        return process.cwd()
+    except (psutil.Error, OSError):
+        return None
