@@ -231,3 +231,13 @@ def set_aside_as_repair(project: Path, journal: Journal, name: str, provider: st
     journal.record_aside(aside_record(SetAsidePath(project / name, provider), aside))
     (project / name).rename(aside)
     return aside
+
+
+def own_prisma_run(project: Path, arguments: str) -> str:
+    """The line a plan shows for a Prisma command: node straight at the project's own `prisma` package (as `npx
+    prisma` would run it, without the package manager's start), in the project."""
+    from prisma_doctor.repair.package_manager import local_prisma
+
+    command = local_prisma(project)
+    assert command is not None and "node_modules" in command[1], f"no prisma package resolves from {project}"
+    return f"run: {' '.join([*command, *arguments.split()])} (in {project})"

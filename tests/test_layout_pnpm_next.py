@@ -19,7 +19,17 @@ import pytest
 from prisma_doctor.repair.package_manager import PNPM_AS_INSTALLED
 from tests import pnpm_next_app as layout
 from tests.dev_server import DevServer, free_port
-from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json, step, tree_contents
+from tests.helpers import (
+    check_json,
+    doctor,
+    dry_run_plan,
+    finding,
+    own_prisma_run,
+    previews,
+    repair_json,
+    step,
+    tree_contents,
+)
 from tests.pnpm_next_app import PnpmDev
 
 pytestmark = pytest.mark.node
@@ -76,7 +86,7 @@ def test_a_field_added_without_generate_is_found_and_reset_serves_it(
     assert any(line.startswith(f"{app / 'src/generated/prisma'} (") for line in plan["set-aside"]), plan
     # Turbopack compiled the client in `src/generated` into `.next`: kept, it compiles the new one (build_cache.py).
     assert any(line.startswith(f"{app / '.next'}: left in place") for line in plan["set-aside"]), plan
-    assert plan["generate"] == [f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma generate (in {app})"], plan
+    assert plan["generate"] == [own_prisma_run(app, "generate")], plan
     assert [line for line in plan["restart-dev"] if f"pnpm run dev --port {server.port} (in {app}," in line], plan
 
     code, result = repair_json("reset", app, restarted=restarted_groups, env=layout.environment())
@@ -171,7 +181,7 @@ def test_a_database_behind_is_found_and_a_migrate_that_cannot_run_changes_nothin
     assert causes[0]["location"]["line"] == 7, causes
 
     plan = plan_of(app, "migrate", "deploy")
-    deploy = f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma migrate deploy (in {app})"
+    deploy = own_prisma_run(app, "migrate deploy")
     assert plan["database"] == [deploy], plan
 
     # Prisma 7's migrate needs its native schema engine, downloaded from Prisma's server: unreachable, as on this
@@ -213,7 +223,7 @@ def test_deleted_prisma_packages_are_found_and_reset_reinstalls_them_from_the_st
         "missing: @prisma/client, @prisma/adapter-libsql",
         f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} install (in {app})",
     ], plan
-    assert plan["generate"] == [f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma generate (in {app})"], plan
+    assert plan["generate"] == [own_prisma_run(app, "generate")], plan
 
     code, result = repair_json("reset", app, restarted=restarted_groups, env=layout.environment())
 
@@ -251,7 +261,7 @@ def test_a_model_renamed_with_map_and_an_enum_value_added_are_served_after_reset
     assert "renamed to `Member` (same table `User`)" in messages and "`Role.ADMIN`" in messages, report
 
     plan = plan_of(app, "reset")
-    assert plan["generate"] == [f"run: {layout.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma generate (in {app})"], plan
+    assert plan["generate"] == [own_prisma_run(app, "generate")], plan
 
     code, result = repair_json("reset", app, restarted=restarted_groups, env=layout.environment())
 

@@ -17,7 +17,7 @@ from prisma_doctor.repair.package_manager import PNPM_AS_INSTALLED
 from tests import pnpm_next_app as single
 from tests import pnpm_workspace_app as workspace
 from tests.dev_server import DevServer
-from tests.helpers import check_json, doctor, dry_run_plan, finding, previews, repair_json
+from tests.helpers import check_json, doctor, dry_run_plan, finding, own_prisma_run, previews, repair_json
 from tests.pnpm_next_app import PnpmDev, users
 
 pytestmark = pytest.mark.node
@@ -63,7 +63,7 @@ def test_a_field_added_in_packages_db_is_repaired_from_the_root_and_apps_web_ser
     plan = dry_run_plan("reset", project=mono, env=single.environment())
     assert plan["project"] == str(db) and not plan["refusals"], plan
     steps = previews(plan)
-    assert steps["generate"] == [f"run: {single.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma generate (in {db})"], steps
+    assert steps["generate"] == [own_prisma_run(db, "generate")], steps
     assert [line for line in steps["restart-dev"] if f"pnpm run dev --port {server.port} (in {web}," in line], steps
 
     code, result = repair_json("reset", mono, restarted=restarted_groups, env=single.environment())
@@ -87,7 +87,7 @@ def test_deleted_prisma_packages_of_packages_db_are_reinstalled_at_the_workspace
     plan = dry_run_plan("reset", project=web, env=single.environment())
     steps = previews(plan)
     assert steps["reinstall"][-1] == f"run: {single.pnpm_path()} {PNPM_AS_INSTALLED} install (in {mono})", steps
-    assert steps["generate"] == [f"run: {single.pnpm_path()} {PNPM_AS_INSTALLED} exec prisma generate (in {db})"], steps
+    assert steps["generate"] == [own_prisma_run(db, "generate")], steps
 
     code, result = repair_json("reset", web, restarted=restarted_groups, env=single.environment())
 

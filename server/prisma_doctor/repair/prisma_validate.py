@@ -17,7 +17,7 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
-from prisma_doctor.repair.package_manager import PackageManager, local_prisma, subprocess_env
+from prisma_doctor.repair.package_manager import PackageManager
 
 # Node's start and Prisma's Wasm take about a second; a CLI that waits on a network it cannot reach is given up on.
 VALIDATE_SECONDS = 60.0
@@ -37,9 +37,7 @@ class PrismaValidation:
 
     def __init__(self, manager: PackageManager, schema_argument: str | None) -> None:
         schema = ("--schema", schema_argument) if schema_argument else ()
-        # Node straight at the project's own `prisma` (what `npx prisma` runs) spares the package manager's start.
-        local = local_prisma(manager.project)
-        command = [*local, "validate", *schema] if local else manager.prisma("validate", *schema)
+        command = manager.prisma("validate", *schema)
         self._child: subprocess.Popen[bytes] | None = None
         self._failed_to_start: OSError | None = None
         try:
@@ -48,7 +46,7 @@ class PrismaValidation:
                 cwd=manager.project,
                 # Prisma's update check runs as a detached child that outlives the command, in the project: the
                 # repair's next look at the project's processes would find it.
-                env={**subprocess_env(), "CHECKPOINT_DISABLE": "1"},
+                env={**manager.prisma_environment(), "CHECKPOINT_DISABLE": "1"},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

@@ -28,8 +28,11 @@ class CommandResult:
         return "\n".join(self.output.strip().splitlines()[-lines:])
 
 
-def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> CommandResult:
-    """Run `command` in `cwd`; on cancellation stop it (and its children) and raise `Cancelled`."""
+def run_command(
+    ctx: StepContext, name: str, command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> CommandResult:
+    """Run `command` in `cwd` (with `env`, else `subprocess_env()`); on cancellation stop it (and its children) and
+    raise `Cancelled`."""
     folder = StateFolder(ctx.root)
     log = folder.path / f"{name}.log"
     ctx.say(" ".join(command))
@@ -38,7 +41,7 @@ def run_command(ctx: StepContext, name: str, command: list[str], cwd: Path) -> C
             child = subprocess.Popen(
                 command,
                 cwd=cwd,
-                env=subprocess_env(),
+                env=env if env is not None else subprocess_env(),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -392,7 +392,7 @@ class PrismaCommand(Step):
         return [f"run: {' '.join(self.command())} (in {self.manager.project})"]
 
     def run(self, ctx: StepContext) -> StepOutcome:
-        result = run_command(ctx, self.name, self.command(), self.manager.project)
+        result = run_command(ctx, self.name, self.command(), self.manager.project, self.manager.prisma_environment())
         if result.returncode != 0:
             what = " ".join(("prisma", *self.prisma_args()))
             causes = tuple(f"{f.code}: {f.message}" for f in _causes(result.output, ctx.root))
