@@ -166,3 +166,26 @@ def test_the_schema_command_on_a_console_that_cannot_show_the_names(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     model = json.loads(done.stdout)["models"][0]
     assert model["name"] == "名前" and model["fields"][0]["dbName"] == "😀"
+
+
+@pytest.mark.parametrize(
+    ("config", "entry"),
+    [
+        ('export default defineConfig({ schema: "db/schema.prisma" })\n', (True, "db/schema.prisma")),
+        ('export default {\n  schema: path.join(__dirname, "db", "schema"),\n}\n', (True, "db/schema")),
+        ('export default { migrations: { path: "db/migrations" } }\n', (False, None)),
+        ('// schema: "old.prisma"\nexport default {}\n', (False, None)),
+        ('export default { schema: "db/" + name }\n', (True, None)),
+        ("export default { schema: process.env.SCHEMA }\n", (True, None)),
+        ('export default ci ? { schema: "a.prisma" } : { schema: "b.prisma" }\n', (True, None)),
+    ],
+)
+def test_a_config_s_schema_entry_is_read_only_when_read_whole(
+    config: str, entry: tuple[bool, str | None], tmp_path: Path
+) -> None:
+    """What the repair's quick check of a schema relies on: a path it reads is the one Prisma's evaluation of the
+    config gives; any other entry is said to be there, unread."""
+    from prisma_doctor.schema.locate import config_schema_entry
+
+    (tmp_path / "prisma.config.ts").write_text(config)
+    assert config_schema_entry(tmp_path / "prisma.config.ts") == entry

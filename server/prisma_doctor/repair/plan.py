@@ -193,7 +193,8 @@ def build_plan(
     # Prisma's own answer on the schema is asked now and read last: its second (Node, Prisma's Wasm) runs while the
     # rest of the plan is read, on the other core. Not while the plan refuses already, nor with packages to install
     # (there is no Prisma to ask yet).
-    validation = None if refusals or missing else PrismaValidation(manager, targets.schema_argument)
+    checked = targets.state.schema.source if targets.state.schema is not None else None
+    validation = None if refusals or missing else PrismaValidation(manager, targets.schema_argument, checked)
     try:
         refusals += _engine_refusals(project, targets)
         if kind == "reset":

@@ -18,9 +18,13 @@ import subprocess
 from dataclasses import dataclass
 
 from prisma_doctor.repair.package_manager import PackageManager
+from prisma_doctor.repair.schema_wasm import wasm_check
+from prisma_doctor.schema.locate import SchemaSource
 
 # Node's start and Prisma's Wasm take about a second; a CLI that waits on a network it cannot reach is given up on.
 VALIDATE_SECONDS = 60.0
+# The Wasm check alone takes a fifth of that; one that has not answered in this time is left for the CLI to answer.
+WASM_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -33,20 +37,37 @@ class PrismaAnswer:
 
 class PrismaValidation:
     """`prisma validate`, started at once and answered later: the plan's other reads (processes, caches, clients)
-    run meanwhile on the other core, so the second it takes is mostly hidden."""
+    run meanwhile on the other core, so the time it takes is mostly hidden.
 
-    def __init__(self, manager: PackageManager, schema_argument: str | None) -> None:
-        schema = ("--schema", schema_argument) if schema_argument else ()
-        command = manager.prisma("validate", *schema)
-        self._child: subprocess.Popen[bytes] | None = None
+    Asked first of Prisma's Wasm module alone (`schema_wasm.py`: a fifth of the CLI's second), when the files the
+    check read (`checked`) are surely the CLI's; its "valid" is the answer. Anything else is asked again of the CLI,
+    whose refusal, in Prisma's words, is the plan's."""
+
+    def __init__(
+        self, manager: PackageManager, schema_argument: str | None, checked: SchemaSource | None = None
+    ) -> None:
+        self._manager = manager
+        self._schema_argument = schema_argument
+        self._children: list[subprocess.Popen[bytes]] = []
         self._failed_to_start: OSError | None = None
+        self._wasm = wasm_check(manager.project, schema_argument, checked)
+        self._child = self._start(self._wasm.command) if self._wasm is not None else None
+        if self._child is None:
+            self._wasm = None
+            self._child = self._start(self._cli_command())
+
+    def _cli_command(self) -> list[str]:
+        schema = ("--schema", self._schema_argument) if self._schema_argument else ()
+        return self._manager.prisma("validate", *schema)
+
+    def _start(self, command: list[str]) -> subprocess.Popen[bytes] | None:
         try:
-            self._child = subprocess.Popen(
+            child = subprocess.Popen(
                 command,
-                cwd=manager.project,
+                cwd=self._manager.project,
                 # Prisma's update check runs as a detached child that outlives the command, in the project: the
                 # repair's next look at the project's processes would find it.
-                env={**manager.prisma_environment(), "CHECKPOINT_DISABLE": "1"},
+                env={**self._manager.prisma_environment(), "CHECKPOINT_DISABLE": "1"},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -54,27 +75,40 @@ class PrismaValidation:
             )
         except OSError as error:
             self._failed_to_start = error
+            return None
+        self._children.append(child)
+        return child
 
     @property
     def pid(self) -> int | None:
         return self._child.pid if self._child is not None else None
 
     def owns(self, pid: int) -> bool:
-        """Whether `pid` is this `prisma validate` or a process it started (its session): no process of the
-        project's, though it works in the project's folder while the plan reads them."""
-        if self._child is None:
-            return False
-        if pid == self._child.pid:
+        """Whether `pid` is this `prisma validate` (or the Wasm check) or a process it started (its session): no
+        process of the project's, though it works in the project's folder while the plan reads them."""
+        if any(pid == child.pid for child in self._children):
             return True
         if os.name == "nt":
             return False
         try:
-            return os.getsid(pid) == self._child.pid
+            return os.getsid(pid) in {child.pid for child in self._children}
         except OSError:
             return False
 
     def answer(self, timeout: float = VALIDATE_SECONDS) -> PrismaAnswer:
-        """Prisma's answer: waits for it, at most `timeout` seconds."""
+        """Prisma's answer: waits for it, at most `timeout` seconds (for each of the Wasm check and the CLI)."""
+        if self._wasm is not None and self._child is not None:
+            check, child = self._wasm, self._child
+            self._wasm = None
+            try:
+                output, _ = child.communicate(timeout=min(timeout, WASM_SECONDS))
+            except subprocess.TimeoutExpired:
+                _end(child)
+            else:
+                if check.says_valid(output.decode("utf-8", "replace"), child.returncode):
+                    return PrismaAnswer()
+            # Not surely valid: the CLI says why, in Prisma's words, or that it could not tell.
+            self._child = self._start(self._cli_command())
         child = self._child
         if child is None:
             return PrismaAnswer(
@@ -91,8 +125,9 @@ class PrismaValidation:
 
     def abandon(self) -> None:
         """Not needed after all (the plan refuses for another reason): ended, with whatever it started."""
-        if self._child is not None and self._child.returncode is None:
-            _end(self._child)
+        for child in self._children:
+            if child.returncode is None:
+                _end(child)
 
 
 def _read_answer(text: str, returncode: int) -> PrismaAnswer:

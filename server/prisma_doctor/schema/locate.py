@@ -40,6 +40,8 @@ _CONFIG_SCHEMA = re.compile(r"""(?<![\w$.])['"]?schema['"]?\s*:\s*""" + _PATH_VA
 _CONFIG_MIGRATIONS = re.compile(
     r"""(?<![\w$.])['"]?migrations['"]?\s*:\s*\{[^{}]*?(?<![\w$.])['"]?path['"]?\s*:\s*""" + _PATH_VALUE
 )
+# Any `schema:` key, however its value is written.
+_SCHEMA_KEY = re.compile(r"""(?<![\w$.])['"]?schema['"]?\s*:""")
 _STRING = re.compile(r"""'([^'\n]*)'|"([^"\n]*)"|`([^`$\n]*)`""")
 _BASE_DIRS = frozenset({"__dirname", "import.meta.dirname"})
 
@@ -268,6 +270,23 @@ def _path_from_config(config: Path, entry: re.Pattern[str]) -> str | None:
         elif argument not in _BASE_DIRS:
             return None
     return "/".join(parts) or None
+
+
+def config_schema_entry(config: Path) -> tuple[bool, str | None]:
+    """Whether a config's code has a `schema:` entry, and the path it gives when this module reads that entry whole:
+    the only one, a literal or a path.join of literals with nothing after it. A path computed otherwise (`"a" + b`,
+    a variable) is one only Prisma's evaluation of the config knows: (True, None)."""
+    try:
+        text = blank_js_comments(project_files.read_text(config))
+    except OSError:
+        return True, None
+    keys = _SCHEMA_KEY.findall(text)
+    if not keys:
+        return False, None
+    match = _CONFIG_SCHEMA.search(text)
+    if len(keys) != 1 or match is None or re.match(r"\s*(?:[,}]|$)", text[match.end() :]) is None:
+        return True, None
+    return True, _path_from_config(config, _CONFIG_SCHEMA)
 
 
 def blank_js_comments(text: str) -> str:
