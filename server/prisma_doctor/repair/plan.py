@@ -103,6 +103,14 @@ class RepairPlan:
         lines = [f"{self.kind} of {self.root}:"]
         lines += [f"refused: {reason}" for reason in self.refusals]
         lines += [f"note: {note}" for note in self.notes]
+        if self.refusals:
+            # A refused plan runs nothing: its steps are not shown as a numbered plan that reads as if it will run
+            # (user's trial 13, C4), only named as what follows once the refusals are resolved.
+            lines.append("nothing will run: the repair refuses for the reasons above")
+            if self.steps:
+                titles = "; ".join(step.title[0].lower() + step.title[1:] for step in self.steps)
+                lines.append(f"once they are resolved, it would: {titles} (--json lists each step in full)")
+            return lines
         for number, step in enumerate(self.steps, 1):
             lines.append(f"{number}. {step.title} [{step.name}]")
             lines += [f"     {line}" for line in step.preview()]
