@@ -6,6 +6,7 @@ Every case must end with a clear message, a meaningful exit code and nothing out
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,13 @@ def test_a_package_json_that_is_not_json_is_named_where_it_breaks(
     # the file itself is left as it was.
     preview = doctor("reset", "--dry-run", cwd=project, repair=True)
     assert preview.returncode == 2, preview.stderr
-    assert "Regenerate Prisma Client" in preview.stdout
+    # A refused plan is no numbered plan that reads as if it will run: it says nothing runs, and names its steps
+    # only as what follows once the refusals are resolved; --json keeps every step in full.
+    assert "nothing will run: the repair refuses for the reasons above" in preview.stdout
+    assert "once they are resolved, it would: " in preview.stdout and "regenerate Prisma Client" in preview.stdout
+    assert not re.search(r"^\d+\. ", preview.stdout, re.MULTILINE), preview.stdout
+    whole = json.loads(doctor("reset", "--dry-run", "--json", cwd=project, repair=True).stdout)
+    assert "generate" in [step["name"] for step in whole["steps"]] and whole["refusals"]
     assert "refused: the `prisma` package is neither installed nor declared" in preview.stdout
     assert (project / "package.json").read_bytes() == content
 

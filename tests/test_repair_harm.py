@@ -92,6 +92,23 @@ def test_an_output_that_holds_the_users_files_is_never_removed(
     assert {p.name for p in (project / "node_modules").iterdir()} >= set(modules)
 
 
+@pytest.mark.node
+def test_an_output_that_is_the_project_root_is_refused_for_what_it_would_overwrite(tmp_path: Path) -> None:
+    # `output = ".."` beside prisma/ is the project itself: not outside it, but generate would write over its own
+    # package.json (attacker's trial 13, L7).
+    project = project_copy("npm", tmp_path / "app")
+    set_output(project, "..")
+    own = [project / "package.json", project / "prisma" / "schema.prisma"]
+    before = [path.read_bytes() for path in own]
+
+    done = doctor("regenerate", "--yes", cwd=project, repair=True)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"writes to {project}, the project's own folder" in done.stderr, done.stderr
+    assert "would write over the project's own files" in done.stderr and "outside the project" not in done.stderr
+    assert [path.read_bytes() for path in own] == before
+
+
 # 2. The state folder: nothing written through a link, 0700, 0600, no secrets.
 
 

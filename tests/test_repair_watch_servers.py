@@ -72,6 +72,11 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
         # Its output went to a terminal the doctor cannot read, so no failed route is known: it asks the root.
         assert f"GET / on localhost:{server.port} answers 500" in regenerated.stdout
         assert "restart it (`prisma-doctor restart-dev`)" in regenerated.stdout
+        # The verdict names what `check` says right after, the stale server, never "nothing wrong" (trial 13, C5).
+        checked = json.loads(doctor("check", str(project), "--json", env=server.environment).stdout)
+        assert "dev-server-stale" in [f["code"] for f in checked["findings"]], checked
+        assert "check: dev-server-stale: " in regenerated.stdout, regenerated.stdout
+        assert "finds nothing wrong" not in regenerated.stdout
         assert "verified:" not in regenerated.stdout.replace("NOT verified:", "")
         assert all(process.is_running() for process in old_tree), "a regenerate stops nothing"
         assert server.users().status == 500

@@ -195,6 +195,26 @@ CASES = (
     Case("model_twice", "model DupA {\n  id Int @id\n}\nmodel DupA { // here\n  id Int @id\n}\n", "DupA", "DupA", 3),
     Case("enum_and_model", "model DupB {\n  id Int @id\n}\nenum DupB { // here\n  X\n}\n", "DupB", "DupB", 3),
     Case("unknown_block_attribute", "model UnA {\n  id Int @id\n  @@foo // here\n}\n", "@@foo", "@@foo", 4),
+    # The user's trial 13 (C3): a second relation between the same two models, no name on either. Prisma stops at
+    # the first ambiguous pair of the whole schema, so each case is a stage of its own.
+    Case(
+        "relation_ambiguous",
+        "model AmA {\n  id Int @id\n  memos AmB[] // here\n  edited AmB[]\n}\n"
+        "model AmB {\n  id Int @id\n  ownerId Int\n  owner AmA @relation(fields: [ownerId], references: [id])\n"
+        "  editorId Int?\n  editor AmA? @relation(fields: [editorId], references: [id])\n}\n",
+        "memos",
+        "memos",
+        5,
+    ),
+    Case(
+        "relation_same_name",
+        'model SnA {\n  id Int @id\n  memos SnB[] @relation("x") // here\n  edited SnB[] @relation("x")\n}\n'
+        'model SnB {\n  id Int @id\n  ownerId Int\n  owner SnA @relation("x", fields: [ownerId], references: [id])\n'
+        '  editorId Int?\n  editor SnA? @relation(name: "x", fields: [editorId], references: [id])\n}\n',
+        "memos",
+        "edited",
+        6,
+    ),
 )
 # What Prisma's message on the case's line says, so that it refuses the line for the rule the case is about.
 PRISMA_SAYS = {
@@ -240,6 +260,8 @@ PRISMA_SAYS = {
     "model_twice": "cannot be defined because a model with that name already exists",
     "enum_and_model": "cannot be defined because a model with that name already exists",
     "unknown_block_attribute": "Attribute not known",
+    "relation_ambiguous": "Ambiguous relation detected. The fields `memos` and `edited` in model `AmA` both refer",
+    "relation_same_name": "Wrongly named relation detected. The fields `memos` and `edited` in model `SnA`",
 }
 
 
@@ -255,6 +277,13 @@ ACCEPTED = (
     "model AcE {\n  id Int @id\n  dId Int @unique\n  d AcD @relation(fields: [dId], references: [id])\n}\n",
     'model AcF {\n  id Int @id @map("key")\n  key2 Int @map("id")\n  @@map("AcG")\n}\n'
     'model AcG {\n  id Int @id\n  @@map("AcF")\n}\n',
+    # Two relations between the same models, told apart by a name on one of them (the same on its opposite field),
+    # and a self-relation whose two fields share one name, which makes them one relation.
+    'model AcH {\n  id Int @id\n  memos AcI[]\n  edited AcI[] @relation("edits")\n}\n'
+    "model AcI {\n  id Int @id\n  ownerId Int\n  owner AcH @relation(fields: [ownerId], references: [id])\n"
+    '  editorId Int?\n  editor AcH? @relation("edits", fields: [editorId], references: [id])\n}\n',
+    "model AcJ {\n  id Int @id\n  parentId Int?\n"
+    '  parent AcJ? @relation("tree", fields: [parentId], references: [id])\n  children AcJ[] @relation("tree")\n}\n',
 )
 STAGES = sorted({(case.stage, case.provider) for case in CASES})
 

@@ -34,9 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prisma_doctor.cli.render import print_report
+    from prisma_doctor.cli.render import print_findings, print_report
     from prisma_doctor.diagnosis import diagnose_report
     from prisma_doctor.diagnosis.facts import facts_for_folder
+    from prisma_doctor.findings import SyncState
 
     root = (args.project or Path(".")).resolve()
     if args.project is not None and not root.is_dir():
@@ -47,6 +48,15 @@ def run(args: argparse.Namespace) -> int:
     if not report.findings and not args.json:
         # Not the project's sync state: this command speaks of the output it was given (`check` speaks of the rest).
         print("no Prisma error in this output")
+        return 0
+    if report.state is SyncState.IN_SYNC and not args.json:
+        # Only earlier errors (resolved since, or before a restart): the output says nothing of the project now, and
+        # "in sync" is `check`'s word for the whole project, which this output never saw (user's trial 13, L2).
+        print_findings(report.findings, sys.stdout)
+        print(
+            "no current Prisma error in this output (those above are earlier ones); `prisma-doctor check` says "
+            "whether the project is in sync"
+        )
         return 0
     print_report(report, args.json)
     return 1 if any(f.severity.value in ("error", "warning") for f in report.findings) else 0

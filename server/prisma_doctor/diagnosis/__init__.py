@@ -20,6 +20,7 @@ from prisma_doctor.diagnosis.database import broken_view, missing_column, missin
 from prisma_doctor.diagnosis.enum_value import invalid_enum_value
 from prisma_doctor.diagnosis.facts import ClientFacts, ProjectFacts, migrated_columns, project_facts
 from prisma_doctor.diagnosis.generated import delegate_missing, module_missing, type_check_error
+from prisma_doctor.diagnosis.packages import package_missing, prisma_package
 from prisma_doctor.diagnosis.single import single_cause
 from prisma_doctor.findings import Finding, Report, Severity
 from prisma_doctor.logs import events as ev
@@ -224,7 +225,9 @@ def _from_project(event: ev.Event, context: Context) -> Iterator[Finding]:
         if (finding := delegate_missing(event, context)) is not None:
             yield finding
     elif isinstance(event, ev.ClientModuleMissing):
-        yield module_missing(event, context)
+        name = prisma_package(event.specifier)
+        finding = package_missing(event, name, context) if name is not None else None
+        yield finding if finding is not None else module_missing(event, context)
     else:
         finding = single_cause(event, context)
         if finding is not None:

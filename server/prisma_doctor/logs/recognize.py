@@ -203,6 +203,7 @@ _START_ANCHOR = re.compile(
     r"|EPERM|EBUSY|EACCES|Generated Prisma Client|Ready in|Drift detected|migration history"
     r"|Database schema is up to date|Following migration|migration_name=|Migration name:|failed migrations"
     r"|migration failed|Prisma schema validation|P1012|error TS|Module not found|Cannot find module"
+    r"|Cannot find package"
     r"|Cannot read properties of undefined|Unable to require|You are about to drop|to the shadow database"
     r"|Restarting|restarting due|prisma-doctor restarted|ready in|prisma-doctor: starting `|page reload|hmr update"
     r"|server restarted"
@@ -225,7 +226,7 @@ _ANCHOR_CANDIDATES = tuple(
         r"'t reach",
         r"TS",
         r"Mod(?:ule not found)",
-        r"Cannot (?:find module|read properties of undefined)",
+        r"Cannot (?:find module|find package|read properties of undefined)",
         r"Unable to require",
         r"You are about to drop",
         r"shadow database",

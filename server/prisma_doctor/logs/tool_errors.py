@@ -19,7 +19,9 @@ _TS_MARK = " error TS"
 _TS_CODE = re.compile(r"TS(?P<code>\d{4,5}): ")
 _UNKNOWN_PROPERTY = re.compile(r"known properties, (?:and|but) '(?P<name>[^']+)' does not exist in type '")
 _NO_PROPERTY = re.compile(r"^Property '(?P<name>[^']+)' does not exist on type '")
-_NO_MODULE = re.compile(r"Cannot find module '(?P<spec>[^']+)'(?: imported from (?P<importer>\S+))?")
+# Node's ES module loader says `Cannot find package '@prisma/client' imported from /app/src/db.ts` for a bare
+# specifier whose package is not installed, `Cannot find module '/app/x.js' imported from ...` for a path.
+_NO_MODULE = re.compile(r"Cannot find (?:module|package) '(?P<spec>[^']+)'(?: imported from (?P<importer>\S+))?")
 _CANNOT_RESOLVE = re.compile(r"Module not found: (?:Error: )?Can't resolve '(?P<spec>[^']+)'")
 # The name a member access ends in: `user` in `prisma.user`, `db[0].user`.
 ACCESSOR = re.compile(r"(?:^|[.\]])(?P<acc>[a-z_$][\w$]*)$")
@@ -56,7 +58,7 @@ def tool_event(line: str, n: int, previous: str | None = None) -> ev.Event | Non
             return None
         location = _bundler_location(previous) if previous is not None else None
         return ev.ClientModuleMissing(line=n, text=m.group(0), specifier=spec, tool="bundler", location=location)
-    if "Cannot find module" in line and (m := _NO_MODULE.search(line)):
+    if ("Cannot find module" in line or "Cannot find package" in line) and (m := _NO_MODULE.search(line)):
         spec, importer = m.group("spec"), m.group("importer")
         if not _is_client(spec):
             return None

@@ -15,6 +15,7 @@ that holds the only copy of a deleted database of the project (`held_data.py`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -68,7 +69,7 @@ from prisma_doctor.repair.steps import (
     missing_packages,
 )
 from prisma_doctor.repair.supervisors import SHELL_LOOP
-from prisma_doctor.repair.targets import Targets, find_targets
+from prisma_doctor.repair.targets import ClientFolder, Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR, StateFolder
 from prisma_doctor.workspace import app_folders, folder_of
 
@@ -102,6 +103,14 @@ class RepairPlan:
         lines = [f"{self.kind} of {self.root}:"]
         lines += [f"refused: {reason}" for reason in self.refusals]
         lines += [f"note: {note}" for note in self.notes]
+        if self.refusals:
+            # A refused plan runs nothing: its steps are not shown as a numbered plan that reads as if it will run
+            # (user's trial 13, C4), only named as what follows once the refusals are resolved.
+            lines.append("nothing will run: the repair refuses for the reasons above")
+            if self.steps:
+                titles = "; ".join(step.title[0].lower() + step.title[1:] for step in self.steps)
+                lines.append(f"once they are resolved, it would: {titles} (--json lists each step in full)")
+            return lines
         for number, step in enumerate(self.steps, 1):
             lines.append(f"{number}. {step.title} [{step.name}]")
             lines += [f"     {line}" for line in step.preview()]
@@ -337,12 +346,7 @@ def _to_set_aside(project: Path, targets: Targets, reset: bool, deep: bool) -> _
     and why the repair must refuse: a generate that would write outside the project or over the user's files, a
     folder that cannot be removed safely."""
     # Generate writes where each generator's output leads: a repair that would write outside refuses.
-    refusals = [
-        f"generator `{c.generator}` writes to {c.path}, outside the project {project} (or through a link to "
-        "outside it): run the repair where that folder belongs, or point `output` inside the project"
-        for c in targets.outside
-        if c.is_output
-    ]
+    refusals = [_outside_refusal(c, project) for c in targets.outside if c.is_output]
     aside, not_ours = _clients_to_set_aside(targets, project)
     # A folder of the user's files that a generator writes into: generate itself would overwrite them.
     refusals += [
@@ -356,6 +360,23 @@ def _to_set_aside(project: Path, targets: Targets, reset: bool, deep: bool) -> _
     for item in aside:
         refusals += removal_problems(item.path, project, mounts)
     return _SetAside(aside, not_ours, caches_kept, refusals)
+
+
+def _outside_refusal(client: ClientFolder, project: Path) -> str:
+    """Why a generate into a folder that is not inside the project is refused. The project root itself counts as
+    not inside (a client there cannot be set aside), but it is the project's own files that generate would write
+    over, not a place outside it (attacker's trial 13, L7)."""
+    with contextlib.suppress(OSError, RuntimeError):
+        if client.path.resolve() == project.resolve():
+            return (
+                f"generator `{client.generator}` writes to {client.path}, the project's own folder: `prisma generate` "
+                "would write over the project's own files (package.json among them); give the generator a folder "
+                "of its own"
+            )
+    return (
+        f"generator `{client.generator}` writes to {client.path}, outside the project {project} (or through a link "
+        "to outside it): run the repair where that folder belongs, or point `output` inside the project"
+    )
 
 
 def _dev_servers(folders: list[Path]) -> list[DevServer]:

@@ -26,6 +26,7 @@ from prisma_doctor.schema.syntax import (
     Attribute,
     Block,
     ConstantValue,
+    FieldDeclaration,
     SchemaFile,
     SyntaxError_,
 )
@@ -63,6 +64,7 @@ def validate_schema(files: Iterable[SchemaFile]) -> list[tuple[str, SyntaxError_
             else:
                 declared[block.name] = block
     pointing_back: dict[str, frozenset[tuple[str, str | None]]] = {}
+    ambiguous_pairs: set[frozenset[str]] = set()
     connector = Connector.of(block for schema_file in files for block in schema_file.blocks)
     names = Names(declared)
     for schema_file in files:
@@ -70,6 +72,7 @@ def validate_schema(files: Iterable[SchemaFile]) -> list[tuple[str, SyntaxError_
         for block in schema_file.blocks:
             problems.extend((path, p) for p in _block_problems(block, declared))
             problems.extend((path, p) for p in _missing_opposites(block, declared, pointing_back))
+            problems.extend((path, p) for p in _ambiguous_relations(block, declared, ambiguous_pairs))
             if block.kind in ("model", "view"):
                 problems.extend((path, p) for p in model_attribute_problems(block, names, connector))
             elif block.kind == "enum":
@@ -164,6 +167,41 @@ def _missing_opposites(
                     declaration.name_span,
                 )
             )
+    return problems
+
+
+def _ambiguous_relations(block: Block, declared: dict[str, Block], said: set[frozenset[str]]) -> list[SyntaxError_]:
+    """Two relation fields of one model that point at the same other model under one relation name (both without
+    one, or both with the same) leave Prisma unable to tell which relation each is: `prisma validate` refuses the
+    first such pair ("Ambiguous relation detected"). Said once for each pair of models (`said`), on the first field
+    of the first model, as Prisma does; self-relations and ignored models or fields are left to Prisma (their rules
+    differ)."""
+    if block.kind != "model" or block.attribute("ignore") is not None:
+        return []
+    groups: dict[tuple[str, str | None], list[FieldDeclaration]] = {}
+    for declaration in block.fields:
+        field_type = declaration.type
+        if field_type is None or field_type.unsupported is not None or declaration.attribute("ignore") is not None:
+            continue
+        target = declared.get(field_type.name)
+        if target is None or target.kind != "model" or target.name == block.name or target.attribute("ignore"):
+            continue
+        groups.setdefault((target.name, relation_name(declaration)), []).append(declaration)
+    problems: list[SyntaxError_] = []
+    for (target, name), fields in groups.items():
+        pair = frozenset((block.name, target))
+        if len(fields) < 2 or pair in said:
+            continue
+        said.add(pair)
+        both = f"`{fields[0].name}` and `{fields[1].name}`"
+        how = "without a relation name" if name is None else f'under the same relation name "{name}"'
+        problems.append(
+            SyntaxError_(
+                f"ambiguous relation: the fields {both} of model `{block.name}` both refer to `{target}` {how}: give "
+                'each its own name with `@relation("...")`, the same on its opposite field',
+                fields[0].name_span,
+            )
+        )
     return problems
 
 
