@@ -205,13 +205,14 @@ def _database(
     state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool, servers: Sequence[DevServer] | None
 ) -> list[Finding]:
     from prisma_doctor.database.probe import probe_for
-    from prisma_doctor.database.sqlite import chosen_file, database_file
+    from prisma_doctor.database.sqlite import chosen_file, database_file, not_a_file
     from prisma_doctor.database_state import (
         database_differs,
         database_findings,
         deleted_but_held,
         missing_file,
         not_asked,
+        odd_file,
     )
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
@@ -233,6 +234,9 @@ def _database(
         # The app's first query creates the file empty and fails on its first table: said before that happens,
         # with what creates it (attack4 #6: a fresh clone, `git clean -fdx`, a deleted dev.db).
         tables = [model.db_name or model.name for model in schema.datamodel.queryable]
+        odd = not_a_file(probe.target)
+        if odd is not None:
+            return [odd_file(*odd, where)]
         held = _held_deleted(state.root, servers)
         if held:
             return [deleted_but_held(chosen_file(probe.target)[1], held, where)]

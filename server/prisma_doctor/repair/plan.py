@@ -258,9 +258,11 @@ def build_plan(
 
 def _other_database(project: Path, targets: Targets, servers: list[DevServer], notes: list[str]) -> list[str]:
     """Why a database command must not run: Prisma's CLI, run with this process's environment, would change another
-    database than the running dev server reads (its own environment sets another URL, or the servers disagree). A
-    difference the env files alone make is a note: it was the same before any server ran, and the check says it."""
+    database than the running dev server reads (its own environment sets another URL, or the servers disagree), or
+    the SQLite path holds something that is no database file (a FIFO, a folder), which the command would write into.
+    A difference the env files alone make is a note: it was the same before any server ran, and the check says it."""
     from prisma_doctor.database.readers import app_runs
+    from prisma_doctor.database.sqlite import database_file, not_a_file
     from prisma_doctor.database.target import NoDatabase, locate_database
 
     runs = app_runs(project, servers)
@@ -268,6 +270,12 @@ def _other_database(project: Path, targets: Targets, servers: list[DevServer], n
         target = locate_database(project, targets.state.schema, apps=runs)
     except NoDatabase:
         return []
+    odd = not_a_file(target) if target.provider == "sqlite" and database_file(target) is None else None
+    if odd is not None:
+        return [
+            f"the SQLite database path {odd[0]} holds {odd[1]}, not a database file: Prisma would write there. Move "
+            "it away (or point the URL at the database file), then run it again"
+        ]
     if target.differs is None:
         return []
     if target.cli_unset is not None:
