@@ -161,11 +161,14 @@ def build_plan(
         everything = _processes(apps, servers=servers)
         processes = [p for p in everything if p.pid in chain or p.ppid in chain]
         left = serving_processes(p for p in everything if p not in processes)
+        verify_app = _verify_app([], asked)
         steps: list[Step] = [
             *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
-            RestartDevServers([*servers, *recovered], required=True, folders=apps, left_serving=left),
-            _verify_app([], asked),
+            RestartDevServers(
+                [*servers, *recovered], required=True, folders=apps, left_serving=left, routes=verify_app.routes_asked()
+            ),
+            verify_app,
         ]
         refusals = _supervisor_refusals(servers, everyone, kind) + _still_running(interruption)
         refusals += _held_data_refusals(project, apps, processes, servers, kind)
@@ -233,14 +236,15 @@ def build_plan(
         # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
         # rest once the new client is in place: said in the plan's discard step, and not again.
         steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
-        if kind == "reset":
-            steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left))
-        else:
-            steps += _restart_recovered(recovered, apps)
         # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
         # old client.
-        kept = [] if kind == "reset" else servers
-        steps += [Verify(), _verify_app(kept, apps)]
+        verify_app = _verify_app([] if kind == "reset" else servers, apps)
+        if kind == "reset":
+            routes = verify_app.routes_asked()
+            steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left, routes=routes))
+        else:
+            steps += _restart_recovered(recovered, apps)
+        steps += [Verify(), verify_app]
         if validation is not None and refusals:
             validation.abandon()  # the plan refuses already: Prisma's answer would add nothing
         elif validation is not None:
