@@ -83,7 +83,8 @@ def inspect_whole(
         _generator_location(state),
     )
     valid = not schema_broken(state.report.findings)
-    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations, schema_valid=valid)
+    holding = _servers_holding_client(state, servers)
+    findings = with_offers(found, dev_server_running=holding, migrations=migrations, schema_valid=valid)
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
@@ -301,6 +302,15 @@ def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Fin
         }
         findings.append(replace(finding, data=data))
     return findings
+
+
+def _servers_holding_client(state: ProjectState, servers: Sequence[DevServer]) -> bool:
+    """Whether a running dev server keeps the client it loaded until it is restarted: any but a watcher that runs its
+    app again when the client, generated outside node_modules, changes (`staleness.reloads_by_itself`)."""
+    from prisma_doctor.staleness import reloads_by_itself
+
+    outputs = [c.generator.output for c in state.clients if c.generator.output is not None]
+    return any(not reloads_by_itself(server, outputs) for server in servers)
 
 
 def _newest_generation(state: ProjectState) -> datetime | None:
