@@ -100,3 +100,25 @@ def test_project_files_refuses_a_fifo_and_a_device_at_once(tmp_path: Path) -> No
     for path in (tmp_path / "lock", Path("/dev/zero")):
         with pytest.raises(project_files.NotRegularFile, match="not a regular file but a"):
             project_files.read_text(path)
+
+
+def test_a_fifo_at_the_sqlite_path_is_named_and_nothing_writes_there(tmp_path: Path) -> None:
+    # Attacker's trial 13 (C4): a FIFO at `dev.db` was said "No SQLite database", with `db push` offered onto it.
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(
+        'datasource db {\n  provider = "sqlite"\n  url = "file:./dev.db"\n}\n'
+        'generator client {\n  provider = "prisma-client-js"\n}\nmodel User {\n  id Int @id\n}\n'
+    )
+    (tmp_path / "package.json").write_text('{"name": "app"}')
+    os.mkfifo(tmp_path / "prisma" / "dev.db", 0o600)
+
+    done = doctor("check", "--json", cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
+
+    assert done.returncode == 1, done.stderr
+    (finding,) = [f for f in json.loads(done.stdout)["findings"] if f["code"].startswith("db-")]
+    assert finding["code"] == "db-read-failed" and finding["fixes"] == [], finding
+    assert "prisma/dev.db holds a FIFO (named pipe), not a regular file: it was not read" in finding["message"]
+    pushed = doctor("migrate", "push", "--dry-run", cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=LIMIT)
+    assert pushed.returncode == 2, pushed.stdout
+    assert "refused: the SQLite database path prisma/dev.db holds a FIFO (named pipe)" in pushed.stdout
+    assert stat.S_ISFIFO((tmp_path / "prisma" / "dev.db").lstat().st_mode)

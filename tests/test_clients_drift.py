@@ -15,12 +15,15 @@ import pytest
 from prisma_doctor.check import inspect_project
 from tests.helpers import check_json
 from tests.toolchain import (
+    EXAMPLE_URLS,
     JS_GENERATOR,
     PACKAGE_MANAGERS,
     PRISMA_VERSIONS,
+    TS_GENERATOR,
     PrismaProject,
     ProjectFactory,
     generators_of,
+    major,
     schema_text,
 )
 
@@ -246,3 +249,27 @@ def test_a_multi_file_schema_places_each_finding_in_its_own_file(prisma_project:
     assert finding["location"]["file"] == str(folder / "user.prisma")
     project.generate()
     assert check_json(project.root, "--no-database")[0] == 0
+
+
+@pytest.mark.parametrize(("version", "provider"), [("6.17.1", JS_GENERATOR), ("7.10.0", TS_GENERATOR)])
+def test_a_datasource_provider_changed_since_generate_is_drift_at_the_provider(
+    prisma_project: ProjectFactory, version: str, provider: str
+) -> None:
+    # Attacker's trial 13 (L2): sqlite -> postgresql was said "in sync" (exit 0), though the client was built for
+    # sqlite (`activeProvider`, its types) and `prisma generate` rewrites it.
+    project = prisma_project(schema_text(version, "model User {\n  id Int @id\n}\n", provider), version=version)
+    project.generate()
+    project.edit_schema('provider = "sqlite"', 'provider = "postgresql"')
+    if major(version) < 7:
+        project.edit_schema('"file:./dev.db"', f'"{EXAMPLE_URLS["postgresql"]}"')
+
+    code, report = check_json(project.root, "--no-database")
+
+    assert code == 1, report
+    (finding,) = problems(report)
+    assert (finding["code"], finding["data"]["drift"]) == ("client-out-of-sync", "datasource-provider-changed")
+    assert "provider `postgresql` in the schema, but the generated client was built for `sqlite`" in finding["message"]
+    assert covered_text(project, finding["location"]) == '"postgresql"'
+    project.generate()
+    code, report = check_json(project.root, "--no-database")
+    assert (code, problems(report)) == (0, []), report

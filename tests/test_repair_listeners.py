@@ -8,6 +8,7 @@ import http.server
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -244,6 +245,49 @@ def test_node_s_inspector_is_never_taken_for_the_app(tmp_path: Path, spawn, insp
 
     assert outcome.status == "failed", outcome
     assert f"GET /posts on localhost:{app_port} answers 500" in outcome.message
+
+
+# A server whose `/` never answers (its handler returns without a reply) while its other routes do.
+HANGS_ON_ROOT = SERVER.replace("(req, res) => {", "(req, res) => { if (req.url === '/') return;")
+
+
+@pytest.mark.node
+def test_a_restarted_server_whose_root_hangs_is_back_once_the_route_that_failed_answers(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # Attacker's trial 13 (L6a): only `/` was asked, for 60 s at a time: the repair waited 3 minutes and said the
+    # server "did not come back, restart it yourself" while it served `/users`.
+    port = _free_port_on_both_loopbacks()
+    env = {"PORT": str(port), "HOST": "127.0.0.1", "STATUS": "500"}
+    project, server = _started_server(tmp_path, spawn, env, HANGS_ON_ROOT)
+
+    restarted = restart(server, project, timeout=60, routes=["/users"])
+    restarted_groups.append(restarted.pid)
+
+    assert restarted.answered, restarted.message
+    assert restarted.message == f"the dev server answers on port {port} (GET /users)"
+
+
+@pytest.mark.node
+def test_a_restarted_server_that_crashes_on_a_taken_port_ends_the_wait_with_the_crash_and_the_holder(
+    tmp_path: Path, spawn, restarted_groups: list[int]
+) -> None:
+    # Attacker's trial 13 (L6b): another process took the port between stop and restart; the app crashed at once
+    # (`EADDRINUSE`) under a watcher that stays alive, and the repair waited 3 minutes to say "did not answer".
+    port = _free_port_on_both_loopbacks()
+    project, server = _started_server(tmp_path, spawn, {"PORT": str(port), "HOST": "127.0.0.1", "STATUS": "200"})
+    squat = f"import socket, time; s = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(300)"
+    squatter = spawn([sys.executable, "-c", squat], tmp_path)
+    while not listeners.accepts(port):
+        time.sleep(0.05)
+
+    restarted = restart(server, project, timeout=60)
+    restarted_groups.append(restarted.pid)
+
+    assert not restarted.answered
+    assert restarted.message.startswith("it crashed: Error: listen EADDRINUSE: address already in use"), restarted
+    assert f":{port} (pid {squatter.pid} of `{sys.executable} -c import socket" in restarted.message, restarted
+    assert psutil.pid_exists(restarted.pid), "the watcher itself stays alive: only its app crashed"
 
 
 @pytest.mark.node

@@ -19,7 +19,7 @@ from prisma_doctor.repair.steps import ROUTE_UNKNOWN
 from tests.helpers import doctor, repair_json
 from tests.npm_cache import run
 from tests.repair_fixtures import repair_environment
-from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor
+from tests.watch_servers import NpmRunDev, add_nickname, project_copy, run_by_doctor, tsx_generated_copy
 
 pytestmark = pytest.mark.node
 
@@ -99,6 +99,31 @@ def test_regenerate_with_the_old_server_running_is_not_verified_and_restart_dev_
     assert app["status"] == "skipped" and f"GET / on localhost:{server.port} answers 200" in app["message"], app
     answer = server.users()
     assert answer.status == 200 and '"nickname":"countess"' in answer.body, tool
+
+
+def test_under_tsx_watch_with_the_client_outside_node_modules_regenerate_is_offered_first_and_is_enough(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    # User's trial 13 (project A): tsx restarts its app by itself for a client generated into `src/generated`, so a
+    # bare generate made the app green in 3.4 s, while the doctor offered the full reset first (stop + restart, 7.1 s).
+    project = tsx_generated_copy(watch_template, tmp_path / "app")
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    try:
+        assert server.users().status == 200
+        add_nickname(project)
+        assert server.wait_for_status(500) == 500, server.output
+
+        checked = json.loads(doctor("check", str(project), "--json", env=server.environment).stdout)
+        (drift,) = [f for f in checked["findings"] if f["code"] == "client-out-of-sync"]
+        assert drift["fixes"][0]["id"] == "regenerate", drift
+
+        regenerated = doctor("regenerate", "--yes", "--project", str(project), env=server.environment)
+        assert regenerated.returncode == 0, regenerated.stdout + regenerated.stderr
+        assert f"GET / on localhost:{server.port} answers 200" in regenerated.stdout
+        answer = server.users()
+        assert answer.status == 200 and '"nickname":"countess"' in answer.body
+    finally:
+        server.stop()
 
 
 def test_reset_restarts_the_server_and_says_what_answered(

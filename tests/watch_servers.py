@@ -174,6 +174,32 @@ def vite_ssr_copy(source: Path, destination: Path) -> Path:
     return project
 
 
+# A tsx watch server that imports a client generated beside its code (`prisma-client` into `src/generated`), as a
+# Prisma 7 project has it: tsx watches what the app imports outside node_modules, so it runs the app again itself.
+TSX_SERVER = """
+import http from 'node:http';
+import { answering } from './app.js';
+import { users } from './src/users';
+http.createServer(answering(users)).listen(Number(process.env.PORT), '127.0.0.1', () => {
+  console.log(`Local: http://localhost:${process.env.PORT}`);
+});
+"""
+
+
+def tsx_generated_copy(source: Path, destination: Path) -> Path:
+    """A copy of the template under `tsx watch server.ts`, its client generated into `src/generated/prisma`."""
+    project = project_copy(source, destination, "tsx")
+    (project / "prisma" / "schema.prisma").write_text(SSR_SCHEMA)
+    (project / SSR_MODULE).parent.mkdir()
+    (project / SSR_MODULE).write_text(SSR_USERS)
+    (project / "server.ts").write_text(TSX_SERVER)
+    package = json.loads((project / "package.json").read_text())
+    package["scripts"] = {"dev": "tsx watch server.ts"}
+    (project / "package.json").write_text(json.dumps(package, indent=2))
+    generate(project)
+    return project
+
+
 def generate(project: Path) -> None:
     """`prisma generate`, as a user runs it beside the dev server."""
     run(["npx", "--no-install", "prisma", "generate"], project, env=repair_environment())

@@ -23,7 +23,7 @@ from prisma_doctor.clients.locate import (
     find_generators,
 )
 from prisma_doctor.clients.read import ClientUnreadable, GeneratedClient, read_client
-from prisma_doctor.drift import compare, drift_findings
+from prisma_doctor.drift import compare, compare_datasource, drift_findings
 from prisma_doctor.findings import Finding, Location, Report, Severity, Span
 from prisma_doctor.installed import installed_version
 from prisma_doctor.offers import schema_broken, with_offers
@@ -298,6 +298,7 @@ def _client_findings(
     if elsewhere is not None:
         return [_shared_output_finding(generator, state.client, elsewhere, root, at_generator)]
     drifts = compare(schema.datamodel, state.client.datamodel, at_generator, schema.files)
+    drifts += compare_datasource(schema.files, state.client.datasource_provider)
     if broken is not None:
         drifts = [d for d in drifts if not broken.holds(d.location)]
     findings = drift_findings(drifts, label, generator.name if several else None, once_valid=broken is not None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from prisma_doctor import project_files
 from prisma_doctor.findings import Finding, Location, Severity
@@ -40,8 +41,13 @@ def crash_of(server: DevServer) -> Crash | None:
     if not server.launcher_pids or listeners.listeners(listeners.tree(server.launcher_pids[0])):
         return None
     record = output_of(server)
-    if record is None:
-        return None
+    return recorded_crash(record) if record is not None else None
+
+
+def recorded_crash(record: Path) -> Crash | None:
+    """The crash a server's recorded output ends with, since its last restart mark: what a watcher that stays alive
+    (`tsx watch`, `node --watch`, nodemon) printed when its app died, before it went on waiting for a change. None
+    when the output ends otherwise, or cannot be read. Whether anything of the server listens is the caller's."""
     try:
         tail, _ = project_files.read_tail(record, TAIL_BYTES)
     except OSError:

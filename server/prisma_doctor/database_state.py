@@ -129,6 +129,21 @@ def missing_file(which: str, migrations: list[str], tables: list[str], where: Lo
     )
 
 
+def odd_file(which: str, kind: str, where: Location | None) -> Finding:
+    """Something that is not a regular file lies where the app's SQLite file should be (`sqlite.not_a_file`): not a
+    database, and not an absent one either. It is not read, and nothing is offered that would write there."""
+    return Finding(
+        "db-read-failed",
+        Severity.ERROR,
+        f"The SQLite database path {which} holds {kind}, not a regular file: it was not read, and the app cannot "
+        "open it as a database. Nothing is offered that would write there: move it away and put the database file "
+        "at that path (or point the URL at the database file).",
+        where,
+        (),
+        data={"file": which, "kind": kind, "reason": f"{which} is {kind}"},
+    )
+
+
 def deleted_but_held(which: str, held: list[tuple[int, int, str]], where: Location | None) -> Finding:
     """The SQLite file was deleted while a process of the project holds it open (`held`: pid, descriptor, path):
     the app still reads and writes that file, and its data ends with the process. Creating the file anew (a push)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from prisma_doctor.findings import Finding, Location, Severity
 from prisma_doctor.schema.datamodel import Datamodel, Enum, Field, Model
-from prisma_doctor.schema.syntax import Block, FieldDeclaration, SchemaFile
+from prisma_doctor.schema.syntax import Block, FieldDeclaration, SchemaFile, StringValue
 
 FIXES_FOR_DRIFT = ("regenerate", "full-reset")
 
@@ -86,6 +86,31 @@ def compare(
         drifts.extend(_compare_models(label, ours, theirs, fallback, syntax))
     drifts.extend(_compare_enums(schema.enums, client.enums, fallback, syntax))
     return drifts
+
+
+def compare_datasource(files: Sequence[SchemaFile], client_provider: str | None) -> list[SchemaDrift]:
+    """The datasource's provider in the schema against the one the client was built for: `prisma generate` bakes it
+    into the client (`activeProvider`, its SQL dialect and types), so a client built for `sqlite` under a schema that
+    now says `postgresql` is out of sync though every model matches (attacker's trial 13, L2)."""
+    found = next(
+        ((schema_file.path, block) for schema_file in files for block in schema_file.blocks_of("datasource")), None
+    )
+    if found is None or client_provider is None:
+        return []
+    path, block = found
+    prop = block.property("provider")
+    value = prop.value if prop is not None else None
+    if not isinstance(value, StringValue) or value.value == client_provider:
+        return []
+    return [
+        SchemaDrift(
+            "datasource-provider-changed",
+            f"datasource {block.name}",
+            f"the datasource `{block.name}` uses provider `{value.value}` in the schema, but the generated client was "
+            f"built for `{client_provider}`",
+            Location(path, value.span),
+        )
+    ]
 
 
 def _compare_models(

@@ -61,7 +61,8 @@ CODES: Mapping[str, str] = {
     "env file, a relative SQLite path from another folder), or the app's servers disagree: migrations go where the app "
     "does not read.",
     "db-unreachable": "The database server cannot be reached, or did not answer in time.",
-    "db-read-failed": "The database answered but refused or failed the read (a password, a permission, an error).",
+    "db-read-failed": "The database answered but refused or failed the read (a password, a permission, an error), or "
+    "its SQLite path holds no database file (a FIFO, a folder): not read.",
     "db-not-asked": (
         "The database was not asked: the workspace is not trusted, or the URL the project names cannot be used."
     ),

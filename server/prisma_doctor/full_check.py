@@ -83,7 +83,8 @@ def inspect_whole(
         _generator_location(state),
     )
     valid = not schema_broken(state.report.findings)
-    findings = with_offers(found, dev_server_running=bool(servers), migrations=migrations, schema_valid=valid)
+    holding = _servers_holding_client(state, servers)
+    findings = with_offers(found, dev_server_running=holding, migrations=migrations, schema_valid=valid)
     return replace(state, report=Report.from_findings(state.report.project, findings))
 
 
@@ -205,13 +206,14 @@ def _database(
     state: ProjectState, schema: LoadedSchema, wait: bool, may_ask: bool, servers: Sequence[DevServer] | None
 ) -> list[Finding]:
     from prisma_doctor.database.probe import probe_for
-    from prisma_doctor.database.sqlite import chosen_file, database_file
+    from prisma_doctor.database.sqlite import chosen_file, database_file, not_a_file
     from prisma_doctor.database_state import (
         database_differs,
         database_findings,
         deleted_but_held,
         missing_file,
         not_asked,
+        odd_file,
     )
     from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
 
@@ -233,6 +235,9 @@ def _database(
         # The app's first query creates the file empty and fails on its first table: said before that happens,
         # with what creates it (attack4 #6: a fresh clone, `git clean -fdx`, a deleted dev.db).
         tables = [model.db_name or model.name for model in schema.datamodel.queryable]
+        odd = not_a_file(probe.target)
+        if odd is not None:
+            return [odd_file(*odd, where)]
         held = _held_deleted(state.root, servers)
         if held:
             return [deleted_but_held(chosen_file(probe.target)[1], held, where)]
@@ -297,6 +302,15 @@ def stale_dev_servers(state: ProjectState, servers: list[DevServer]) -> list[Fin
         }
         findings.append(replace(finding, data=data))
     return findings
+
+
+def _servers_holding_client(state: ProjectState, servers: Sequence[DevServer]) -> bool:
+    """Whether a running dev server keeps the client it loaded until it is restarted: any but a watcher that runs its
+    app again when the client, generated outside node_modules, changes (`staleness.reloads_by_itself`)."""
+    from prisma_doctor.staleness import reloads_by_itself
+
+    outputs = [c.generator.output for c in state.clients if c.generator.output is not None]
+    return any(not reloads_by_itself(server, outputs) for server in servers)
 
 
 def _newest_generation(state: ProjectState) -> datetime | None:

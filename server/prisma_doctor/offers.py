@@ -2,8 +2,10 @@
 the language server), applied once the finding's cause is known.
 
 - While a dev server runs, a finding a regenerate fixes offers the full reset first: a bare regenerate leaves that
-  server holding the client it loaded at start (Next's and tsx's singletons do; only a watcher that sees the client
-  change restarts by itself), so it is not the repair that makes the app answer.
+  server holding the client it loaded at start (Next's and tsx's singletons do), so it is not the repair that makes
+  the app answer. Not when every server is a watcher that sees the client change and runs its app again by itself
+  (`tsx watch`, `node --watch`, the client outside node_modules: `staleness.reloads_by_itself`): the caller says no
+  server holds one, and a regenerate, half the time of a reset, comes first.
 - The database is brought up to date by migrations when the project has a migrations folder (`migrate deploy` for
   those written, `migrate dev` for a change; never `db push`, which would leave the history behind), and by
   `db push` when it has none (there is nothing to deploy, and `migrate dev` would start a history on a database

@@ -111,6 +111,23 @@ def judge(server: DevServer, generated: datetime, clients: Sequence[Path]) -> St
     return Stale(False, why)
 
 
+# The watchers that run their app again, in a new process, when a file it imported changes, whatever its folder but
+# node_modules: a regenerate alone reloads a client generated elsewhere (`prisma-client` into `src/generated`) in
+# them. Not nodemon (it watches what its config names, by extension), nor Next, Vite or Bun (above).
+_RERUN_ON_IMPORT = ("tsx", "node --watch")
+
+
+def reloads_by_itself(server: DevServer, clients: Sequence[Path]) -> bool:
+    """Whether `server` loads a client generated anew into `clients` by itself: a watcher of `_RERUN_ON_IMPORT`,
+    and every client outside node_modules (which tsx ignores). A repair that regenerates then needs no restart; the
+    app check after it waits for the re-run and says when there was none (`watchers.await_rerun`)."""
+    return (
+        server.tool in _RERUN_ON_IMPORT
+        and bool(clients)
+        and not any("node_modules" in client.parts for client in clients)
+    )
+
+
 def _bundled_by_next(server: DevServer, clients: Sequence[Path]) -> Stale:
     """Next bundles a client generated outside node_modules into the app, and rebuilds it when it changes; the
     modules that use it run again, and only an instance kept on globalThis outlives that."""

@@ -59,6 +59,8 @@ class GeneratedClient:
     source_schema: Path | None = None
     # The native query engine it loads at run time, when it loads one (clients/engine.py).
     engine: EngineNeed | None = None
+    # The datasource provider it was built for (`sqlite`): the client's queries and types are that database's.
+    datasource_provider: str | None = None
 
 
 class ClientUnreadable(Exception):
@@ -112,7 +114,13 @@ def _read_client(folder: Path, config_file: Path, stat: os.stat_result) -> Gener
         generators=_embedded_generators(schema_file),
         source_schema=_source_schema(text),
         engine=engine_need(text),
+        datasource_provider=_datasource_provider(schema_file),
     )
+
+
+def _datasource_provider(schema_file: SchemaFile) -> str | None:
+    block = next(iter(schema_file.blocks_of("datasource")), None)
+    return string_property(block, "provider") if block is not None else None
 
 
 def _embedded_generators(schema_file: SchemaFile) -> tuple[EmbeddedGenerator, ...]:

@@ -7,11 +7,13 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from urllib.parse import quote
 
+from prisma_doctor import project_files
 from prisma_doctor.database.catalog import (
     MIGRATIONS_TABLE,
     READ_FAILED,
@@ -72,6 +74,35 @@ def chosen_file(target: DatabaseTarget) -> tuple[Path | None, str]:
             f"{_relative(existing[0], root)}; which file the app opens is not decided, and {others} exists too{why}"
         )
     return existing[0], _relative(existing[0], root)
+
+
+def not_a_file(target: DatabaseTarget) -> tuple[str, str] | None:
+    """Where the app's SQLite file should be, something that is not a regular file (a FIFO, a folder, a device, a
+    link to nothing), and what it is in words; None when no such thing lies at any path the app may open. Such a path
+    is neither a database to read nor an absent one to create: a push there would write into it (attacker's trial 13:
+    a FIFO at `dev.db` was said "no SQLite database", with `db push` offered)."""
+    path = sqlite_path(target.url)
+    if path is None:
+        return None
+    app = target.app
+    root = target.search_dirs[-1] if target.search_dirs else Path.cwd()
+    if path.is_absolute():
+        candidates = [path]
+    elif app is not None and app.sqlite_base is not None:
+        candidates = [Path(os.path.normpath(app.sqlite_base / path))]
+        candidates += [Path(os.path.normpath(app.sqlite_fallback / path))] if app.sqlite_fallback else []
+    else:
+        candidates = [base / path for base in (app.sqlite_candidates if app is not None else target.search_dirs)]
+    for candidate in candidates:
+        try:
+            mode = candidate.stat().st_mode
+        except OSError:
+            if candidate.is_symlink():
+                return _relative(candidate, root), "a link to nothing"
+            continue
+        if not stat.S_ISREG(mode):
+            return _relative(candidate, root), project_files.kind_of(mode)
+    return None
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -65,7 +65,10 @@ class Diagnoser:
         if facts is not None and facts.schema is not None:
             # The same rule as `check`'s (offers.py): a dev server runs when the facts saw one (`run`'s command, the
             # editor's terminal, a process of the project); the migrations folder decides between migrate and push.
+            # A watcher that reloads the new client by itself (tsx watch, the client outside node_modules) holds
+            # nothing a regenerate leaves behind.
             running = facts.dev_server_running or facts.dev_server_started_at is not None
+            running = running and not facts.dev_server_reloads_client
             found = with_offers(found, dev_server_running=running, migrations=bool(facts.migrations))
         route = getattr(event, "route", None)
         if route is None:

@@ -43,6 +43,9 @@ class ProjectFacts:
     dev_server_pid: int | None = None
     # Whether a dev server of the project runs (any kind, found by its process tree): what `project_facts` saw.
     dev_server_running: bool = False
+    # Whether every dev server found reloads a new client by itself (`staleness.reloads_by_itself`: tsx watch with a
+    # client outside node_modules): a regenerate is then the repair, with no restart.
+    dev_server_reloads_client: bool = False
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
@@ -69,12 +72,16 @@ def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
     from prisma_doctor.check import inspect_project
     from prisma_doctor.database.readers import app_runs
     from prisma_doctor.full_check import running_dev_servers
+    from prisma_doctor.staleness import reloads_by_itself
 
     state = inspect_project(root, schema_path)
     servers = running_dev_servers(root) if state.schema is not None else []
     # The servers' own environments say which database the app that printed the error reads.
     running = tuple(app_runs(state.root, servers)) if servers else ()
-    return replace(facts_from_state(replace(state, running=running)), dev_server_running=bool(servers))
+    outputs = [c.generator.output for c in state.clients if c.generator.output is not None]
+    reloads = bool(servers) and all(reloads_by_itself(server, outputs) for server in servers)
+    facts = facts_from_state(replace(state, running=running))
+    return replace(facts, dev_server_running=bool(servers), dev_server_reloads_client=reloads)
 
 
 def facts_for_folder(folder: Path, ran_in: Path | None = None) -> ProjectFacts | None:

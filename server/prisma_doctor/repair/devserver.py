@@ -25,7 +25,7 @@ import re
 import shlex
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -569,9 +569,15 @@ RESTART_SECONDS = 180.0
 
 
 def restart(
-    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer,
+    root: Path,
+    *,
+    timeout: float = RESTART_SECONDS,
+    should_stop: Callable[[], bool] = lambda: False,
+    routes: Sequence[str] = (),
 ) -> Restarted:
-    """Start `server.command` again, detached, and wait until its port answers (or it exits, or time runs out)."""
+    """Start `server.command` again, detached, and wait until its port answers (or it exits or crashes, or time runs
+    out). `routes`: the failed GETs, asked before `/` (`_wait_until_answering`)."""
     _remove_stale_next_lock(root)
     folder = StateFolder(root)
     log_path = folder.path / "dev-output.log"
@@ -594,11 +600,16 @@ def restart(
         return Restarted(0, None, str(log_path), False, f"could not start {server.command[0]}: {error}")
     finally:
         log.close()
-    return _wait_until_answering(child.pid, child.poll, server, root, log_path, timeout, should_stop)
+    return _wait_until_answering(child.pid, child.poll, server, root, log_path, timeout, should_stop, routes)
 
 
 def restart_in_run(
-    server: DevServer, root: Path, *, timeout: float = RESTART_SECONDS, should_stop: Callable[[], bool] = lambda: False
+    server: DevServer,
+    root: Path,
+    *,
+    timeout: float = RESTART_SECONDS,
+    should_stop: Callable[[], bool] = lambda: False,
+    routes: Sequence[str] = (),
 ) -> Restarted | None:
     """Ask the `prisma-doctor run` that ran the server to start its command again, in its own terminal, and wait
     until the new server answers. Its output goes on into `run`'s terminal and record. None when that `run` is gone
@@ -621,7 +632,7 @@ def restart_in_run(
         time.sleep(0.2)
     if child is None or child == owner.child:
         return Restarted(0, None, str(log_path), False, "`prisma-doctor run` did not start the dev server again")
-    return _wait_until_answering(child, lambda: _exit_code(child), server, root, log_path, timeout, should_stop)
+    return _wait_until_answering(child, lambda: _exit_code(child), server, root, log_path, timeout, should_stop, routes)
 
 
 def _exit_code(pid: int) -> int | None:
@@ -650,6 +661,16 @@ RESTART_POLL_SECONDS = 0.2
 PORTLESS_SECONDS = 5.0
 
 
+# Each GET while a restarted server is awaited gets this long for its headers, then the next route is asked: a route
+# that never answers (a handler that hangs on `/`) held the whole wait, and the repair said the server "did not come
+# back" while it served its other routes (attacker's trial 13, L6). A page still compiling is asked again, and the
+# compile the first GET set off goes on meanwhile.
+ASK_SECONDS = 15.0
+# Asked last, when neither the failed routes nor `/` answer: every browser asks it, and any answer (a 404) shows the
+# server serves HTTP.
+ANY_ROUTE = "/favicon.ico"
+
+
 def _wait_until_answering(
     pid: int,
     exit_code: Callable[[], int | None],
@@ -658,8 +679,15 @@ def _wait_until_answering(
     log_path: Path,
     timeout: float,
     should_stop: Callable[[], bool],
+    routes: Sequence[str] = (),
 ) -> Restarted:
+    """Wait until the new server's own listener gives any HTTP answer to one of `routes` (the GETs that failed), `/`
+    or `ANY_ROUTE`, each asked in turn for at most `ASK_SECONDS`; or until it exits, or its output ends in a crash
+    while nothing of it listens (its watcher, alive, waits for a change: `crash.recorded_crash`)."""
     deadline = time.monotonic() + timeout
+    asked = list(dict.fromkeys([*routes, "/", ANY_ROUTE]))
+    turn = 0
+    listened_on: int | None = None
     port = server.port
     # A port the server chose itself (`PORT=0`, or the tool's default, which it leaves when taken) may differ with
     # each start: it is read again from what the new tree listens on. A port its command or PORT names is awaited.
@@ -680,26 +708,71 @@ def _wait_until_answering(
             # Nothing listens on the port yet: the server's processes and sockets need no look (a look costs what
             # the server's own start-up needs, on a machine of two cores). Not on Windows, where a refused
             # connection is retried for about a second before it fails.
+            crashed = _crash_since_restart(log_path)
+            if crashed:
+                return Restarted(pid, port, str(log_path), False, crashed)
             listeners.output_grew(log_path, RESTART_POLL_SECONDS)
             continue
         # The port is one this server's own processes listen on, asked on the address they listen on: another
         # server answering on the recorded port (a second copy, an older one, another address) proves nothing.
         listening = listeners.listeners(listeners.tree(pid)) or _announced_without_owner(root, log_path, pid)
+        if not listening:
+            # Its app died at once (`EADDRINUSE`: another process took the port meanwhile) under a watcher that
+            # stays alive: nothing of it will listen until a file changes, so the wait ends with the crash's words.
+            crashed = _crash_since_restart(log_path)
+            if crashed:
+                return Restarted(pid, port, str(log_path), False, crashed)
         if pinned is not None:
             port = pinned
         elif listening:
             port = _app_port(listening, server.command, None, lambda: _announced_port(root, log_path), port)
         listener = listening.get(port) if port is not None else None
-        if listener is not None and listeners.answers(listener):
-            moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
-            return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{moved}")
+        if listener is not None:
+            listened_on = port
+            route = asked[turn % len(asked)]
+            ask = max(1.0, min(ASK_SECONDS, deadline - time.monotonic()))
+            if listeners.answers(listener, route, timeout=ask):
+                moved = f" (it listened on {server.port} before)" if server.port not in (None, port) else ""
+                which = "" if route == "/" else f" (GET {route})"
+                return Restarted(pid, port, str(log_path), True, f"the dev server answers on port {port}{which}{moved}")
+            turn += 1
+            continue
         if portless and not listening and time.monotonic() - started >= PORTLESS_SECONDS:
             said = (
                 f"it runs again ({PORTLESS_SECONDS:.0f}s without exiting; it listened on no port before: none awaited)"
             )
             return Restarted(pid, None, str(log_path), True, said)
         listeners.output_grew(log_path, RESTART_POLL_SECONDS)
+    if listened_on is not None:
+        gets = ", ".join(f"GET {route}" for route in asked)
+        said = (
+            f"the dev server runs again and listens on port {listened_on}, but gave no HTTP answer to {gets} within "
+            f"{timeout:.0f}s (each asked for up to {ASK_SECONDS:.0f}s): it hangs, or is still starting"
+        )
+        return Restarted(pid, port, str(log_path), False, said)
     return Restarted(pid, port, str(log_path), False, f"the dev server did not answer within {timeout:.0f}s")
+
+
+# A server that failed to bind its port: Node's `listen EADDRINUSE: address already in use 127.0.0.1:3000`.
+_PORT_TAKEN = re.compile(r"EADDRINUSE\b.*:(\d{1,5})\b")
+
+
+def _crash_since_restart(log_path: Path) -> str:
+    """`it crashed: <the error>` when the restarted server's output, since its restart mark, ends in a crash; for a
+    port taken, with the process that holds it. Empty otherwise."""
+    # Imported here: `crash` reads this module's restart mark and servers.
+    from prisma_doctor.crash import recorded_crash
+
+    crash = recorded_crash(log_path)
+    if crash is None:
+        return ""
+    taken = _PORT_TAKEN.search(crash.error)
+    holder = listeners.port_holder(int(taken[1])) if taken else None
+    held = ""
+    if taken and holder is not None:
+        with contextlib.suppress(psutil.Error, OSError):
+            held = f" (pid {holder.pid} of `{shown_command(tuple(holder.cmdline()))}` holds that port)"
+    return f"it crashed: {crash.error}{held}"
 
 
 def _announced_port(root: Path, log_path: Path) -> int | None:

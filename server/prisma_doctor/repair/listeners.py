@@ -81,14 +81,32 @@ def accepts(port: int) -> bool:
     return False
 
 
-def answers(listener: Listener, timeout: float = 60) -> bool:
-    """Any HTTP answer counts, even an error page or a redirect (not followed, `http_get`): the server is up and
-    serving. Its body is not waited for."""
+def answers(listener: Listener, route: str = "/", timeout: float = 60) -> bool:
+    """Whether GET `route` gets any HTTP answer within `timeout`, even an error page or a redirect (not followed,
+    `http_get`): the server is up and serving. Its body is not waited for."""
     # Imported here: finding dev servers (every check, `explain`) never asks one, and an HTTP stack is a tenth of
     # those commands' imports.
     from prisma_doctor.repair import http_get
 
-    return http_get.get(listener.host, listener.port, "/", timeout=timeout, body_seconds=0.0).status is not None
+    return http_get.get(listener.host, listener.port, route, timeout=timeout, body_seconds=0.0).status is not None
+
+
+def port_holder(port: int) -> psutil.Process | None:
+    """A process that listens on `port` (TCP, any address), when this user may see which: what took a port that a
+    server then failed to bind (`EADDRINUSE`)."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return None
+    for connection in connections:
+        listens = connection.status == psutil.CONN_LISTEN and connection.laddr and connection.laddr.port == port
+        if not listens or not connection.pid:
+            continue
+        try:
+            return psutil.Process(connection.pid)
+        except psutil.Error:
+            continue
+    return None
 
 
 # A server's output is looked at this often while it is awaited; and a look at its sockets, after one, waits at least

@@ -170,11 +170,14 @@ def build_plan(
         everything = _processes(apps, servers=servers)
         processes = [p for p in everything if p.pid in chain or p.ppid in chain]
         left = serving_processes(p for p in everything if p not in processes)
+        verify_app = _verify_app([], asked)
         steps: list[Step] = [
             *_recover(interruption, project, takes_over=False),
             StopProcesses(processes, servers),
-            RestartDevServers([*servers, *recovered], required=True, folders=apps, left_serving=left),
-            _verify_app([], asked),
+            RestartDevServers(
+                [*servers, *recovered], required=True, folders=apps, left_serving=left, routes=verify_app.routes_asked()
+            ),
+            verify_app,
         ]
         refusals = _supervisor_refusals(servers, everyone, kind) + _still_running(interruption)
         refusals += _held_data_refusals(project, apps, processes, servers, kind)
@@ -243,14 +246,15 @@ def build_plan(
         # Old copies no record accounts for (a discard that could not remove one, an older version's run) go with the
         # rest once the new client is in place: said in the plan's discard step, and not again.
         steps += [Generate(manager, targets.schema_argument), DiscardSetAside(unaccounted)]
-        if kind == "reset":
-            steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left))
-        else:
-            steps += _restart_recovered(recovered, apps)
         # A reset asks the servers it started again; a regenerate asks those it leaves running, which may still hold the
         # old client.
-        kept = [] if kind == "reset" else servers
-        steps += [Verify(), _verify_app(kept, apps)]
+        verify_app = _verify_app([] if kind == "reset" else servers, apps)
+        if kind == "reset":
+            routes = verify_app.routes_asked()
+            steps.append(RestartDevServers([*servers, *recovered], folders=apps, left_serving=left, routes=routes))
+        else:
+            steps += _restart_recovered(recovered, apps)
+        steps += [Verify(), verify_app]
         if validation is not None and refusals:
             validation.abandon()  # the plan refuses already: Prisma's answer would add nothing
         elif validation is not None:
@@ -268,9 +272,11 @@ def build_plan(
 
 def _other_database(project: Path, targets: Targets, servers: list[DevServer], notes: list[str]) -> list[str]:
     """Why a database command must not run: Prisma's CLI, run with this process's environment, would change another
-    database than the running dev server reads (its own environment sets another URL, or the servers disagree). A
-    difference the env files alone make is a note: it was the same before any server ran, and the check says it."""
+    database than the running dev server reads (its own environment sets another URL, or the servers disagree), or
+    the SQLite path holds something that is no database file (a FIFO, a folder), which the command would write into.
+    A difference the env files alone make is a note: it was the same before any server ran, and the check says it."""
     from prisma_doctor.database.readers import app_runs
+    from prisma_doctor.database.sqlite import database_file, not_a_file
     from prisma_doctor.database.target import NoDatabase, locate_database
 
     runs = app_runs(project, servers)
@@ -278,6 +284,12 @@ def _other_database(project: Path, targets: Targets, servers: list[DevServer], n
         target = locate_database(project, targets.state.schema, apps=runs)
     except NoDatabase:
         return []
+    odd = not_a_file(target) if target.provider == "sqlite" and database_file(target) is None else None
+    if odd is not None:
+        return [
+            f"the SQLite database path {odd[0]} holds {odd[1]}, not a database file: Prisma would write there. Move "
+            "it away (or point the URL at the database file), then run it again"
+        ]
     if target.differs is None:
         return []
     if target.cli_unset is not None:

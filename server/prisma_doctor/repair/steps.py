@@ -475,6 +475,9 @@ class RestartDevServers(Step):
     # afterwards was ended by something the stop set off (a supervisor that ends every task with one): named, never
     # a silent loss.
     left_serving: list[ServingProcess] = field(default_factory=list)
+    # The GETs that failed (`VerifyApp`'s): asked before `/` while a restarted server is awaited, so that a `/` that
+    # never answers does not keep a server that serves them "not back" (devserver._wait_until_answering).
+    routes: list[str] = field(default_factory=list)
     name = "restart-dev"
     title = "Restart the dev server"
     runs_after_failure = True
@@ -508,6 +511,8 @@ class RestartDevServers(Step):
             return StepOutcome("skipped", "no dev server was running")
         details: list[str] = []
         not_back: list[DevServer] = []
+        # Why each server this repair started again is not back, in its own words (a crash, a route that hangs).
+        why_not: list[str] = []
         down: list[DevServer] = []
         # What this repair started: a server found under one of these is its own restart (two servers of one folder,
         # the first already started again), never one that came back by other means.
@@ -522,6 +527,7 @@ class RestartDevServers(Step):
             elif ended in ("not back", "down"):
                 not_back.append(server)
                 down += [server] if ended == "down" else []
+                why_not += [f"{server.label}: {restarted.message}"] if restarted is not None else []
         lost = self._lost(ctx, details)
         if lost is not None:
             return lost
@@ -531,6 +537,10 @@ class RestartDevServers(Step):
                 f"the app is down: something else started the dev server again while the repair ran, and it serves "
                 f"nothing now ({names}); restart it yourself"
             )
+            return StepOutcome("failed", message, tuple(details))
+        if why_not and len(why_not) == len(not_back):
+            # What the restart itself saw: the crash's own words, or the routes it asked and the port it listens on.
+            message = f"the dev server is not back: {'; '.join(why_not)}; restart it yourself once that is fixed"
             return StepOutcome("failed", message, tuple(details))
         if not_back:
             # Named as the user started them, so that they know what to start (or look at) themselves.
@@ -586,13 +596,15 @@ class RestartDevServers(Step):
         restarted, gone = None, ""
         if server.run_pid is not None:
             ctx.say(f"asking `prisma-doctor run` (pid {server.run_pid}) to start {server.shown_run_command} again")
-            restarted = devserver.restart_in_run(server, Path(server.run_folder), should_stop=ctx.should_stop)
+            restarted = devserver.restart_in_run(
+                server, Path(server.run_folder), should_stop=ctx.should_stop, routes=self.routes
+            )
             # Its `run` exited (ended, or never took the hold): the app is not left down for that.
             if restarted is None:
                 gone = f"its `prisma-doctor run` (pid {server.run_pid}) exited, so it was started here, detached: "
         if restarted is None:
             ctx.say(f"starting {server.shown_command}")
-            restarted = devserver.restart(server, home, should_stop=ctx.should_stop)
+            restarted = devserver.restart(server, home, should_stop=ctx.should_stop, routes=self.routes)
         if restarted.pid:
             started.add(restarted.pid)
         ctx.token.raise_if_cancelled()
@@ -773,6 +785,10 @@ class VerifyApp(Step):
 
     def identity(self) -> list[str]:
         return [*(str(r) for r in self.requests), *self.unasked]
+
+    def routes_asked(self) -> list[str]:
+        """The failed GETs this step sends again (none that could change data)."""
+        return [r.path for r in self.requests if r.reads_only and r.path not in self.handlers]
 
     def run(self, ctx: StepContext) -> StepOutcome:
         crashed = _crashed(self.servers, ctx)
