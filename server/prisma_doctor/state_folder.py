@@ -63,17 +63,19 @@ class StateFolder:
         finally:
             os.close(root_fd)
         try:
-            self._check_folder(os.fstat(fd), fd)
+            self._check_folder(os.fstat(fd), fd, mend=create)
             if create:
                 self._write_ignore(fd)
             yield fd
         finally:
             os.close(fd)
 
-    def _check_folder(self, info: os.stat_result, fd: int | None) -> None:
+    def _check_folder(self, info: os.stat_result, fd: int | None, *, mend: bool = True) -> None:
+        """Refuses another user's folder; one of ours readable by others is made private when `mend` (a use that
+        writes), and left as it is by a read (`check` writes nothing)."""
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise UnsafeStateFolder(f"{self.path} belongs to another user (uid {info.st_uid}): not used")
-        if stat.S_IMODE(info.st_mode) & 0o077:
+        if mend and stat.S_IMODE(info.st_mode) & 0o077:
             # Ours, but readable by others (an older version made it 0755): logs can hold secrets.
             if fd is not None:
                 os.fchmod(fd, 0o700)
@@ -190,11 +192,13 @@ class StateFolder:
             else:
                 os.unlink(name, dir_fd=fd)
 
-    def open_lock(self, name: str) -> int:
-        """A descriptor of the lock file `name` (created 0600), for `fcntl.flock` or `msvcrt.locking`."""
+    def open_lock(self, name: str, *, create: bool = True) -> int:
+        """A descriptor of the lock file `name` (created 0600), for `fcntl.flock` or `msvcrt.locking`. Without
+        `create`, an existing lock opened to be tried only: nothing is made or written (a dry run's look)."""
         _check_name(name)
-        with self._folder() as fd:
-            flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
+        with self._folder(create=create) as fd:
+            opened = os.O_RDWR | os.O_CREAT if create else os.O_RDONLY
+            flags = opened | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
             try:
                 descriptor = (
                     os.open(self.path / name, flags, 0o600) if fd is None else os.open(name, flags, 0o600, dir_fd=fd)

@@ -72,6 +72,11 @@ from prisma_doctor.repair.targets import Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR, StateFolder
 from prisma_doctor.workspace import app_folders, folder_of
 
+# Said by a preview instead of Prisma's answer: asking runs the project's own code.
+VALIDATE_WHEN_RUN = (
+    "Prisma's own `prisma validate` is asked when the repair runs, before anything changes (it loads "
+    "prisma.config.ts, the project's code, which a preview never runs)"
+)
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 DEEP_CACHES = (".turbo", "node_modules/.cache")
 
@@ -128,13 +133,16 @@ def build_plan(
     deep: bool = False,
     package_manager: str | None = None,
     migration_name: str | None = None,
+    preview: bool = False,
 ) -> RepairPlan:
     """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project.
-    `migration_name`: the name `migrate-dev` gives its migration (else one said by the change, migration_name.py)."""
+    `migration_name`: the name `migrate-dev` gives its migration (else one said by the change, migration_name.py).
+    `preview`: the plan is only shown (a dry run, a plan to confirm): it runs none of the project's code (Prisma's
+    validate loads `prisma.config.ts`) and writes nothing; Prisma is asked by the plan of the run itself."""
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
-    refused = journal.lock_refusal(project)
+    refused = journal.lock_refusal(project, write=not preview)
     if refused is not None:
         # Before anything else is looked at: another repair's own processes (its `npm`, its `prisma generate`) would
         # be named as the project's, and nothing of its journal or what it set aside is this plan's.
@@ -193,7 +201,10 @@ def build_plan(
     # Prisma's own answer on the schema is asked now and read last: its second (Node, Prisma's Wasm) runs while the
     # rest of the plan is read, on the other core. Not while the plan refuses already, nor with packages to install
     # (there is no Prisma to ask yet).
-    validation = None if refusals or missing else PrismaValidation(manager, targets.schema_argument)
+    asks_prisma = not refusals and not missing
+    validation = PrismaValidation(manager, targets.schema_argument) if asks_prisma and not preview else None
+    if asks_prisma and preview:
+        notes.append(VALIDATE_WHEN_RUN)
     try:
         refusals += _engine_refusals(project, targets)
         if kind == "reset":

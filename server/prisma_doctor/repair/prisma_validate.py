@@ -5,8 +5,9 @@ Our validator (`schema/validate.py`) knows a small part of Prisma's rules: a sch
 by `generate` (a relation naming fields that do not exist, two models mapped to one table, a native type of another
 provider, an unknown preview feature...). A reset would then have stopped the dev server and set the client aside
 for a generate that could not succeed. `prisma validate` reads the schema with the same Wasm module `generate` uses
-and runs no engine. Prisma's own schema errors refuse; a validate that could not run (a timeout, an engine it could
-not download: Prisma 7 generates without one) decides nothing, and `generate` checks again.
+and runs no engine. Prisma's own schema errors refuse, and so does an engine its CLI could not download (it fetches
+the same ones for `generate`); a validate that could not run otherwise (a timeout) decides nothing, and `generate`
+checks again.
 """
 
 from __future__ import annotations
@@ -108,9 +109,14 @@ def _read_answer(text: str, returncode: int) -> PrismaAnswer:
             refusal=f"Prisma's own `prisma validate` rejects the schema: {invalid[0].message.rstrip('.')}; "
             "generate would fail the same way. Fix the schema, then repair"
         )
-    # An engine the CLI could not fetch for `validate` decides nothing of `generate`: Prisma 7's `prisma-client`
-    # generates offline with no engine at all while its `validate` still fetches the schema engine (seen in a pnpm
-    # workspace: the refusal was false). A generate that fails on it fails before writing, and the repair rolls back.
+    # Prisma's CLI makes sure of its engines before `validate` and `generate` alike, the same ones for both (those
+    # the schema's generators need, as one list of commands in its entry point, 6.17 and 7.10 both): a download
+    # `validate` could not make, `generate` cannot make either. Seen on each of Prisma 6.17 and 7.10 with
+    # `prisma-client-js` and `prisma-client`, engineType library and client, offline: both exit 1 on the same
+    # URL. So the repair refuses before it stops the dev server for a generate that fails at once.
+    downloads = [f for f in diagnose_output(text, None) if f.code == "engine-unavailable" and f.data.get("url")]
+    if downloads:
+        return PrismaAnswer(refusal=_engine_refusal(text, str(downloads[0].data["url"])))
     unavailable = [f for f in diagnose_output(text, None) if f.code == "engine-unavailable"]
     if unavailable:
         return PrismaAnswer(
@@ -119,6 +125,30 @@ def _read_answer(text: str, returncode: int) -> PrismaAnswer:
         )
     last = text.strip().splitlines()[-1:] or [f"exit {returncode}"]
     return PrismaAnswer(note=f"`prisma validate` could not tell ({last[0].strip()}): the schema is checked by generate")
+
+
+# The variable that names a local file for each engine Prisma's CLI downloads, by a word of the file's name in the URL.
+_ENGINE_VARIABLES = (
+    ("schema-engine", "PRISMA_SCHEMA_ENGINE_BINARY", "a schema-engine binary"),
+    ("query-engine", "PRISMA_QUERY_ENGINE_BINARY", "a query-engine binary"),
+    ("query_engine", "PRISMA_QUERY_ENGINE_LIBRARY", "a query-engine library (libquery_engine-*.so.node)"),
+)
+
+
+def _engine_refusal(text: str, url: str) -> str:
+    """Prisma's own line for the download that failed, and the variable that names the engine on this machine."""
+    said = next((line.strip() for line in text.splitlines() if url in line), url)
+    name = url.rsplit("/", 1)[-1]
+    variable, engine = next(
+        ((variable, engine) for word, variable, engine in _ENGINE_VARIABLES if word in name),
+        ("PRISMA_SCHEMA_ENGINE_BINARY or PRISMA_QUERY_ENGINE_LIBRARY", "the engine"),
+    )
+    return (
+        f"Prisma's CLI cannot download the engine it needs here: `prisma validate` said `{said}`. `prisma generate` "
+        "fetches the same engine before it does anything, so it would fail the same way after the dev server was "
+        f"stopped. Set {variable} to the path of {engine} on this machine (or give the CLI network access), then "
+        "repair"
+    )
 
 
 def _end(child: subprocess.Popen[bytes]) -> None:
