@@ -117,8 +117,25 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
     assert "Traceback" not in done.stderr
     # Refused before anything was changed, and said so: not a repair that failed.
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "refused: the repair lock cannot be used" in done.stderr and "nothing was changed" in done.stderr
+    # Each link named with where it leads, and the way out (attacker's trial 13, C3: a linked journal was replaced
+    # without a word).
+    for name, victim in (
+        ("generate.log", "victim-log"),
+        ("journal.json", "victim-journal"),
+        (f"journal.json.{os.getpid()}.tmp", "victim-journal"),
+        ("dev-output.log", "victim-dev"),
+    ):
+        assert f"refused: {state / name} is a link to {outside / victim}" in done.stderr, (name, done.stderr)
+    assert f"`rm {state / 'journal.json'}`" in done.stderr and "nothing was changed" in done.stderr
     assert "NOT complete" not in done.stdout + done.stderr and not (project / ".prisma-doctor" / "aside").exists()
+    # The links removed (as a person does), hard links left: each is replaced by a file of ours, never written
+    # through; the hard-linked lock refuses until it is removed too.
+    for name in ("generate.log", "journal.json", f"journal.json.{os.getpid()}.tmp", "dev-output.log"):
+        os.unlink(state / name)
+    os.link(outside / "victim-log", state / "generate.log")
+    os.link(outside / "victim-journal", state / "journal.json")
+    locked = doctor("reset", "--yes", cwd=project, repair=True)
+    assert locked.returncode == 2 and "refused: the repair lock cannot be used" in locked.stderr, locked.stderr
     os.unlink(state / "repair.lock")
     again = doctor("reset", "--yes", cwd=project, repair=True)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -127,6 +144,42 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
     for name in ("journal.json", "generate.log"):
         info = os.lstat(state / name)
         assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600, name
+
+
+@pytest.mark.node
+def test_an_aside_folder_that_is_a_link_refuses_before_the_dev_server_is_stopped(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    """Attacker's trial 13, H2: with `.prisma-doctor/aside` a link, every reset stopped the dev server, found the
+    link when it came to set the client aside, and started the server again, detached."""
+    from tests.watch_servers import NpmRunDev
+    from tests.watch_servers import project_copy as watch_copy
+
+    project = watch_copy(watch_template, tmp_path / "app", "tsx")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    state = project / ".prisma-doctor"
+    state.mkdir(mode=0o700)
+    (state / "aside").symlink_to(outside, target_is_directory=True)
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    try:
+        assert server.wait_for_status(200) == 200, server.output
+        assert server.process is not None
+        pids = {p.pid for p in psutil.Process(server.process.pid).children(recursive=True)}
+        client = tree_contents(project / "node_modules" / ".prisma" / "client")
+
+        done = doctor("reset", "--yes", "--project", str(project), env=server.environment)
+
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"refused: {state / 'aside'} is a link to {outside}" in done.stderr, done.stderr
+        assert f"`rm {state / 'aside'}`" in done.stderr
+        # Nothing was stopped, set aside or recorded.
+        assert pids <= {p.pid for p in psutil.Process(server.process.pid).children(recursive=True)}
+        assert server.users().status == 200
+        assert tree_contents(project / "node_modules" / ".prisma" / "client") == client
+        assert list(outside.iterdir()) == [] and not (state / "journal.json").exists()
+    finally:
+        server.stop()
 
 
 def project_and_outside(tmp_path: Path, folder: str, file: str) -> tuple[Path, Path]:
@@ -148,7 +201,8 @@ def test_a_state_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
 
     # Refused before its first step (the client is as it was), and said to be a refusal.
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "refused: the repair lock cannot be used" in done.stderr and "not a plain folder" in done.stderr
+    # Said as what it is, and where it leads (attacker's trial 13, C3: "not a plain folder (Not a directory)").
+    assert f"refused: {project / '.prisma-doctor'} is a link to {outside}" in done.stderr, done.stderr
     assert "NOT complete" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert tree_contents(outside) == before

@@ -183,6 +183,15 @@ class StateFolder:
         except (OSError, UnsafeStateFolder):
             return []
 
+    def links(self) -> list[tuple[Path, str]]:
+        """The links a repair would otherwise write through or replace, each with where it leads: the folder itself,
+        or an entry of it (`aside -> elsewhere`, `journal.json -> elsewhere`). Read without following any."""
+        found = [self.path] if _is_link(self.path) else []
+        if not found:
+            with contextlib.suppress(OSError):
+                found = [self.path / entry.name for entry in os.scandir(self.path) if _is_link(self.path / entry.name)]
+        return [(path, _target(path)) for path in found]
+
     def remove(self, name: str) -> None:
         """Remove the entry `name` (a link as a link, never its target); nothing when it is missing."""
         _check_name(name)
@@ -229,6 +238,21 @@ class StateFolder:
 def _check_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ValueError(f"not a plain file name: {name!r}")
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISLNK(info.st_mode) or _is_reparse_point(info)
+
+
+def _target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "(unreadable)"
 
 
 def _is_reparse_point(info: os.stat_result) -> bool:

@@ -91,6 +91,17 @@ def lock_refusal(root: Path, *, write: bool = True) -> str | None:
     return None
 
 
+def link_refusals(root: Path) -> list[str]:
+    """Why no repair may start: `.prisma-doctor`, or an entry of it the repair writes (its `aside` folder, its
+    journal, its logs), is a link. Said in the plan, before anything is stopped; a run that found it later could
+    only stop half-way (an `aside` link) or replace the link without a word (a journal)."""
+    return [
+        f"{path} is a link to {target}: a repair writes there and never through a link, nor replaces one unasked. "
+        f"Remove the link (`rm {path}`: the link only, not where it leads), then repair: nothing was changed"
+        for path, target in StateFolder(root).links()
+    ]
+
+
 def _tried_lock(root: Path) -> str | None:
     """`lock_refusal` of a preview: the lock opened read-only and tried, nothing written."""
     folder = StateFolder(root)

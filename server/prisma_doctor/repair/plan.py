@@ -142,11 +142,12 @@ def build_plan(
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
-    refused = journal.lock_refusal(project, write=not preview)
-    if refused is not None:
+    links = journal.link_refusals(project)
+    refused = links or [r for r in [journal.lock_refusal(project, write=not preview)] if r is not None]
+    if refused:
         # Before anything else is looked at: another repair's own processes (its `npm`, its `prisma generate`) would
         # be named as the project's, and nothing of its journal or what it set aside is this plan's.
-        return RepairPlan(project, kind, [], None, refusals=[refused])
+        return RepairPlan(project, kind, [], None, refusals=refused)
     # In a workspace the dev servers that load this project's client run in the apps that use it (`apps/web`).
     apps = app_folders(project)
     notes, interruption, unaccounted = _notes_and_leftovers(Path(root).resolve(), project, apps)
