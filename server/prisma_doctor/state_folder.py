@@ -155,11 +155,16 @@ class StateFolder:
             else:
                 os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
 
-    def read_text(self, name: str) -> str | None:
-        """The text of `name`, or None when it is missing, a link, not a plain file, or too large to be ours."""
+    def read_text(self, name: str, *, private: bool = False) -> str | None:
+        """The text of `name`, or None when it is missing, a link, not a plain file, or too large to be ours. With
+        `private`, also None unless it is as only the doctor writes it: a file 0600 of this user, with no other hard
+        link, in this folder 0700 of this user (a record that says what to believe: a clone, or another user, could
+        have left it)."""
         _check_name(name)
         try:
             with self._folder(create=False) as fd:
+                if private and not _private(os.fstat(fd) if fd is not None else os.lstat(self.path)):
+                    return None
                 # Without waiting: a FIFO planted under the name would block a plain open forever.
                 if fd is None:
                     if os.path.islink(self.path / name):
@@ -170,6 +175,9 @@ class StateFolder:
         except (OSError, UnsafeStateFolder):
             return None
         with os.fdopen(descriptor, "rb") as file:
+            info = os.fstat(file.fileno())
+            if private and (not _private(info) or info.st_nlink != 1):
+                return None
             data = file.read(MAX_READ_BYTES + 1)
         if len(data) > MAX_READ_BYTES:
             return None
@@ -238,6 +246,14 @@ class StateFolder:
 def _check_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ValueError(f"not a plain file name: {name!r}")
+
+
+def _private(info: os.stat_result) -> bool:
+    """Whether an entry is this user's and no one else's (0700 folder, 0600 file). Where the system has no owners
+    or modes (Windows), the folder's own checks are all there is."""
+    if not hasattr(os, "geteuid"):
+        return True
+    return info.st_uid == os.geteuid() and not stat.S_IMODE(info.st_mode) & 0o077
 
 
 def _is_link(path: Path) -> bool:

@@ -178,7 +178,10 @@ class Journal:
 
     @staticmethod
     def previous(root: Path) -> dict[str, Any] | None:
-        text = StateFolder(root).read_text(JOURNAL)
+        """The last repair's record, when it is one a repair of this user could have written (`private`): a journal
+        0644 in a folder 0755, as a clone of a repository that carries one leaves it, is no record of a repair here
+        (attacker's trial 13, L8: it made `check` report a repair that never happened)."""
+        text = StateFolder(root).read_text(JOURNAL, private=True)
         if text is None:
             return None
         try:
