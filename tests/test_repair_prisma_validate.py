@@ -202,3 +202,29 @@ def test_a_validate_the_plan_no_longer_needs_is_ended(tmp_path: Path, monkeypatc
     assert validation.pid is not None
     validation.abandon()
     assert not psutil.pid_exists(validation.pid) or psutil.Process(validation.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_another_repair_s_validate_is_not_named_as_the_project_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attacker's trial 13, C2: two repairs at once; the second's plan, read while the first's asked Prisma, told the
+    user to restart the first's `prisma validate` ("runs in the project but is no dev server ...")."""
+    from prisma_doctor.repair.package_manager import detect
+    from prisma_doctor.repair.plan import build_plan
+    from prisma_doctor.repair.prisma_validate import PrismaValidation
+    from prisma_doctor.repair.processes import find_project_processes
+
+    project = project_copy("npm", tmp_path / "app")
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
+    first = PrismaValidation(detect(project), None)  # the first repair's plan, asking Prisma
+    assert first.pid is not None
+    os.kill(first.pid, signal.SIGSTOP)  # still asking while the second plan is read
+    try:
+        assert first.pid in {p.pid for p in find_project_processes(project)}
+        plan = build_plan(project, "reset")
+        assert not plan.refusals, plan.refusals
+        assert not any(f"pid {first.pid} " in note for note in plan.notes), plan.notes
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        first.abandon()

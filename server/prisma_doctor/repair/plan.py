@@ -42,7 +42,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
-from prisma_doctor.repair.prisma_validate import PrismaValidation
+from prisma_doctor.repair.prisma_validate import PrismaValidation, a_plan_s_validate
 from prisma_doctor.repair.processes import (
     ProjectProcess,
     ServingProcess,
@@ -427,11 +427,15 @@ def _processes(
     """The processes of the project and of its apps (which may hold its client), each once, oldest first; with the
     launchers of `servers` that work outside them (the workspace root's `pnpm --filter api dev` under `prisma-doctor
     run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it. The plan's own
-    `prisma validate` (`validation`), running in the project as they are read, is none of them."""
+    `prisma validate` (`validation`), running in the project as they are read, is none of them, nor another
+    repair's plan's."""
     found: dict[int, ProjectProcess] = {}
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
-            if validation is None or not validation.owns(process.pid):
+            if validation is not None and validation.owns(process.pid):
+                continue
+            # Another repair's plan asks Prisma now: its child is a repair's, and that repair says what it does.
+            if not a_plan_s_validate(process.pid):
                 found.setdefault(process.pid, process)
     for server in servers:
         if not server.run_home or server.run is None:

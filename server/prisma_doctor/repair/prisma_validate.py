@@ -20,6 +20,10 @@ from dataclasses import dataclass
 
 from prisma_doctor.repair.package_manager import PackageManager, local_prisma, subprocess_env
 
+# In the environment of a plan's `prisma validate`, naming the doctor that started it: another repair's plan, reading
+# the project's processes meanwhile, knows it (and what it starts: its session) for a repair's own child, not a
+# process of the project's to name (attacker's trial 13, C2: "restart it yourself" of the first repair's validate).
+PLAN_CHILD = "PRISMA_DOCTOR_PLAN_VALIDATE"
 # Node's start and Prisma's Wasm take about a second; a CLI that waits on a network it cannot reach is given up on.
 VALIDATE_SECONDS = 60.0
 
@@ -49,7 +53,7 @@ class PrismaValidation:
                 cwd=manager.project,
                 # Prisma's update check runs as a detached child that outlives the command, in the project: the
                 # repair's next look at the project's processes would find it.
-                env={**subprocess_env(), "CHECKPOINT_DISABLE": "1"},
+                env={**subprocess_env(), "CHECKPOINT_DISABLE": "1", PLAN_CHILD: str(os.getpid())},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -96,6 +100,25 @@ class PrismaValidation:
         """Not needed after all (the plan refuses for another reason): ended, with whatever it started."""
         if self._child is not None and self._child.returncode is None:
             _end(self._child)
+
+
+def a_plan_s_validate(pid: int) -> bool:
+    """Whether `pid` is the `prisma validate` of a repair's plan (another repair's, planning now) or a process it
+    started: it, or its session's leader, carries `PLAN_CHILD` naming a doctor that still runs."""
+    import psutil
+
+    try:
+        leaders = {pid, os.getsid(pid)} if os.name != "nt" else {pid}
+    except OSError:
+        return False
+    for candidate in leaders:
+        try:
+            doctor = psutil.Process(candidate).environ().get(PLAN_CHILD, "")
+        except (psutil.Error, OSError):
+            continue
+        if doctor.isdigit() and psutil.pid_exists(int(doctor)):
+            return True
+    return False
 
 
 def _read_answer(text: str, returncode: int) -> PrismaAnswer:
