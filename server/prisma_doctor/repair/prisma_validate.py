@@ -168,9 +168,9 @@ def _engine_refusal(text: str, url: str) -> str:
     )
     return (
         f"Prisma's CLI cannot download the engine it needs here: `prisma validate` said `{said}`. `prisma generate` "
-        "fetches the same engine before it does anything, so it would fail the same way after the dev server was "
-        f"stopped. Set {variable} to the path of {engine} on this machine (or give the CLI network access), then "
-        "repair"
+        "fetches the same engine before it does anything, so the repair would fail there, after it had set the "
+        "client aside (a reset, after it had stopped the dev server). "
+        f"Set {variable} to the path of {engine} on this machine (or give the CLI network access), then repair"
     )
 
 
