@@ -97,6 +97,15 @@ def dry_run_plan(
     return json.loads(done.stdout)
 
 
+def refused_plan(*command: str, project: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The plan `prisma-doctor COMMAND --project PROJECT --yes --json` prints when it refuses (exit 2) before it
+    changes anything: what only the plan of a run asks (Prisma's own validate) is in it, which a dry run never
+    runs."""
+    done = doctor(*command, "--project", str(project), "--yes", "--json", env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
 def previews(plan: dict[str, Any]) -> dict[str, list[str]]:
     """Each step's preview in a plan `--dry-run --json` printed, by the step's name."""
     return {step["name"]: step["preview"] for step in plan["steps"]}

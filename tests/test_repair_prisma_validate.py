@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import doctor, doctor_json, dry_run_plan, tree_contents
+from tests.helpers import doctor, doctor_json, dry_run_plan, refused_plan, tree_contents
 from tests.repair_fixtures import SCHEMA, project_copy, repair_environment
 from tests.watch_servers import NpmRunDev
 from tests.watch_servers import project_copy as watch_copy
@@ -76,7 +76,7 @@ def test_a_schema_only_prisma_rejects_refuses_the_plan_with_prisma_s_words(case:
     assert doctor("schema", str(schema)).returncode == 0
 
     for kind in ("reset", "regenerate"):
-        plan = dry_run_plan(kind, project=project, env=repair_environment(), refused=True)
+        plan = refused_plan(kind, project=project, env=repair_environment())
         (refusal,) = plan["refusals"]
         assert refusal.startswith("Prisma's own `prisma validate` rejects the schema") and words in refusal, plan
 
@@ -95,10 +95,48 @@ def test_a_schema_both_reject_refuses_the_plan(case: str, tmp_path: Path) -> Non
         assert plan["refusals"], plan
 
 
-def test_a_valid_schema_is_asked_and_not_refused(tmp_path: Path) -> None:
+def test_a_valid_schema_is_asked_and_not_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prisma_doctor.repair.plan import build_plan
+
     project = project_copy("npm", tmp_path / "app")
-    plan = dry_run_plan("reset", project=project, env=repair_environment())
-    assert not plan["refusals"] and not any("prisma validate" in note for note in plan["notes"]), plan
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
+    plan = build_plan(project, "reset")
+    assert not plan.refusals and not any("prisma validate" in note for note in plan.notes), plan
+
+
+def test_a_dry_run_runs_none_of_the_project_s_code_and_writes_nothing(tmp_path: Path) -> None:
+    """Attacker's trial 13, H3: `reset --dry-run` ran `prisma validate`, which loads `prisma.config.ts` (here it
+    writes a file outside the project), and rewrote `.prisma-doctor/repair.lock`."""
+    project = project_copy("npm", tmp_path / "app")
+    ran = tmp_path / "outside" / "CONFIG_RAN"
+    ran.parent.mkdir()
+    (project / "prisma.config.ts").write_text(
+        'import { writeFileSync } from "node:fs";\n'
+        f"writeFileSync({str(ran)!r}, process.argv.slice(2).join(' '));\n"
+        'export default { schema: "prisma/schema.prisma" };\n'
+    )
+    # The case is real: Prisma's own validate runs the config.
+    assert _prisma_validate(project).returncode == 0 and ran.read_text() == "validate"
+    ran.unlink()
+    # What an earlier repair left: its folder and lock.
+    done = doctor("regenerate", "--project", str(project), "--yes", repair=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ran.unlink()
+    state = project / ".prisma-doctor"
+    assert (state / "repair.lock").is_file()
+    before = tree_contents(project, file_modes=True), {p.name: p.stat().st_mtime_ns for p in state.iterdir()}
+
+    plans = [dry_run_plan(kind, project=project, env=repair_environment()) for kind in ("reset", "regenerate")]
+
+    assert not ran.exists()
+    assert (tree_contents(project, file_modes=True), {p.name: p.stat().st_mtime_ns for p in state.iterdir()}) == before
+    for plan in plans:
+        assert not plan["refusals"], plan
+        # Said instead: Prisma is asked by the run, before it changes anything.
+        assert any(
+            note.startswith("Prisma's own `prisma validate` is asked when the repair runs") for note in plan["notes"]
+        ), plan
 
 
 def test_a_reset_refuses_before_it_stops_the_dev_server(watch_template: Path, tmp_path: Path) -> None:
@@ -164,3 +202,29 @@ def test_a_validate_the_plan_no_longer_needs_is_ended(tmp_path: Path, monkeypatc
     assert validation.pid is not None
     validation.abandon()
     assert not psutil.pid_exists(validation.pid) or psutil.Process(validation.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_another_repair_s_validate_is_not_named_as_the_project_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attacker's trial 13, C2: two repairs at once; the second's plan, read while the first's asked Prisma, told the
+    user to restart the first's `prisma validate` ("runs in the project but is no dev server ...")."""
+    from prisma_doctor.repair.package_manager import detect
+    from prisma_doctor.repair.plan import build_plan
+    from prisma_doctor.repair.prisma_validate import PrismaValidation
+    from prisma_doctor.repair.processes import find_project_processes
+
+    project = project_copy("npm", tmp_path / "app")
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
+    first = PrismaValidation(detect(project), None)  # the first repair's plan, asking Prisma
+    assert first.pid is not None
+    os.kill(first.pid, signal.SIGSTOP)  # still asking while the second plan is read
+    try:
+        assert first.pid in {p.pid for p in find_project_processes(project)}
+        plan = build_plan(project, "reset")
+        assert not plan.refusals, plan.refusals
+        assert not any(f"pid {first.pid} " in note for note in plan.notes), plan.notes
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        first.abandon()

@@ -63,17 +63,19 @@ class StateFolder:
         finally:
             os.close(root_fd)
         try:
-            self._check_folder(os.fstat(fd), fd)
+            self._check_folder(os.fstat(fd), fd, mend=create)
             if create:
                 self._write_ignore(fd)
             yield fd
         finally:
             os.close(fd)
 
-    def _check_folder(self, info: os.stat_result, fd: int | None) -> None:
+    def _check_folder(self, info: os.stat_result, fd: int | None, *, mend: bool = True) -> None:
+        """Refuses another user's folder; one of ours readable by others is made private when `mend` (a use that
+        writes), and left as it is by a read (`check` writes nothing)."""
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise UnsafeStateFolder(f"{self.path} belongs to another user (uid {info.st_uid}): not used")
-        if stat.S_IMODE(info.st_mode) & 0o077:
+        if mend and stat.S_IMODE(info.st_mode) & 0o077:
             # Ours, but readable by others (an older version made it 0755): logs can hold secrets.
             if fd is not None:
                 os.fchmod(fd, 0o700)
@@ -153,11 +155,16 @@ class StateFolder:
             else:
                 os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
 
-    def read_text(self, name: str) -> str | None:
-        """The text of `name`, or None when it is missing, a link, not a plain file, or too large to be ours."""
+    def read_text(self, name: str, *, private: bool = False) -> str | None:
+        """The text of `name`, or None when it is missing, a link, not a plain file, or too large to be ours. With
+        `private`, also None unless it is as only the doctor writes it: a file 0600 of this user, with no other hard
+        link, in this folder 0700 of this user (a record that says what to believe: a clone, or another user, could
+        have left it)."""
         _check_name(name)
         try:
             with self._folder(create=False) as fd:
+                if private and not _private(os.fstat(fd) if fd is not None else os.lstat(self.path)):
+                    return None
                 # Without waiting: a FIFO planted under the name would block a plain open forever.
                 if fd is None:
                     if os.path.islink(self.path / name):
@@ -168,6 +175,9 @@ class StateFolder:
         except (OSError, UnsafeStateFolder):
             return None
         with os.fdopen(descriptor, "rb") as file:
+            info = os.fstat(file.fileno())
+            if private and (not _private(info) or info.st_nlink != 1):
+                return None
             data = file.read(MAX_READ_BYTES + 1)
         if len(data) > MAX_READ_BYTES:
             return None
@@ -181,6 +191,15 @@ class StateFolder:
         except (OSError, UnsafeStateFolder):
             return []
 
+    def links(self) -> list[tuple[Path, str]]:
+        """The links a repair would otherwise write through or replace, each with where it leads: the folder itself,
+        or an entry of it (`aside -> elsewhere`, `journal.json -> elsewhere`). Read without following any."""
+        found = [self.path] if _is_link(self.path) else []
+        if not found:
+            with contextlib.suppress(OSError):
+                found = [self.path / entry.name for entry in os.scandir(self.path) if _is_link(self.path / entry.name)]
+        return [(path, _target(path)) for path in found]
+
     def remove(self, name: str) -> None:
         """Remove the entry `name` (a link as a link, never its target); nothing when it is missing."""
         _check_name(name)
@@ -190,11 +209,13 @@ class StateFolder:
             else:
                 os.unlink(name, dir_fd=fd)
 
-    def open_lock(self, name: str) -> int:
-        """A descriptor of the lock file `name` (created 0600), for `fcntl.flock` or `msvcrt.locking`."""
+    def open_lock(self, name: str, *, create: bool = True) -> int:
+        """A descriptor of the lock file `name` (created 0600), for `fcntl.flock` or `msvcrt.locking`. Without
+        `create`, an existing lock opened to be tried only: nothing is made or written (a dry run's look)."""
         _check_name(name)
-        with self._folder() as fd:
-            flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
+        with self._folder(create=create) as fd:
+            opened = os.O_RDWR | os.O_CREAT if create else os.O_RDONLY
+            flags = opened | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
             try:
                 descriptor = (
                     os.open(self.path / name, flags, 0o600) if fd is None else os.open(name, flags, 0o600, dir_fd=fd)
@@ -225,6 +246,29 @@ class StateFolder:
 def _check_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ValueError(f"not a plain file name: {name!r}")
+
+
+def _private(info: os.stat_result) -> bool:
+    """Whether an entry is this user's and no one else's (0700 folder, 0600 file). Where the system has no owners
+    or modes (Windows), the folder's own checks are all there is."""
+    if not hasattr(os, "geteuid"):
+        return True
+    return info.st_uid == os.geteuid() and not stat.S_IMODE(info.st_mode) & 0o077
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISLNK(info.st_mode) or _is_reparse_point(info)
+
+
+def _target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "(unreadable)"
 
 
 def _is_reparse_point(info: os.stat_result) -> bool:

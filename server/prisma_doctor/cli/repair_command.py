@@ -39,10 +39,23 @@ def add_repair_arguments(parser: argparse.ArgumentParser, *, deep: bool = True) 
     parser.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
 
 
-def _plan(args: argparse.Namespace, kind: str) -> RepairPlan:
+def _plan(args: argparse.Namespace, kind: str, *, preview: bool = False) -> RepairPlan:
     from prisma_doctor.repair.plan import build_plan
 
-    return build_plan(args.project, kind, deep=getattr(args, "deep", False), migration_name=getattr(args, "name", None))
+    return build_plan(
+        args.project,
+        kind,
+        deep=getattr(args, "deep", False),
+        migration_name=getattr(args, "name", None),
+        preview=preview,
+    )
+
+
+def _print_refusals(plan: RepairPlan, args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2))
+    for reason in plan.refusals:
+        print(f"refused: {escaped(reason)}", file=sys.stderr)
 
 
 def run_repair(args: argparse.Namespace, kind: str) -> int:
@@ -50,7 +63,9 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
     from prisma_doctor.repair.roots import RefusedRoot
 
     try:
-        plan = _plan(args, kind)
+        # A dry run, and a plan shown to be confirmed, run none of the project's code: Prisma is asked by the plan
+        # of the run itself, before it changes anything.
+        plan = _plan(args, kind, preview=args.dry_run or not args.yes)
     except RefusedRoot as error:
         raise UsageError(f"refused: {error}") from None
     if args.dry_run:
@@ -60,18 +75,19 @@ def run_repair(args: argparse.Namespace, kind: str) -> int:
             print(_shown(plan.describe()))
         return 2 if plan.refusals else 0
     if plan.refusals:
-        if args.json:
-            print(json.dumps(plan.to_json(), indent=2))
-        for reason in plan.refusals:
-            print(f"refused: {escaped(reason)}", file=sys.stderr)
+        _print_refusals(plan, args)
         raise UsageError("refused, nothing was changed (the reasons are above)")
     shown = not args.yes
     if not args.yes:
         if not _confirmed(plan.describe()):
             raise UsageError("not confirmed; pass --yes to run without asking")
         # What was shown is what runs: a project that changed while its plan was read (a server restarted, another
-        # repair done) is looked at again, and a plan that is not the one confirmed does not run.
+        # repair done) is looked at again, and a plan that is not the one confirmed does not run. Prisma, asked now,
+        # may still refuse it.
         again = _plan(args, kind)
+        if again.refusals:
+            _print_refusals(again, args)
+            raise UsageError("refused, nothing was changed (the reasons are above)")
         if again.identity() != plan.identity():
             raise UsageError("the project changed while the plan was read; nothing was changed: run the repair again")
         plan = again

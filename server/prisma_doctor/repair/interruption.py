@@ -222,9 +222,13 @@ class Interruption:
         advice = f"; run the {self.kind} again: its plan first puts back or takes over what was set aside"
         if self.running is not None:
             advice = f"; wait until {self.running.label} (pid {self.running.pid}) ends, then" + advice[1:]
-        advice += " and starts the dev server again with its own script" if self.stopped else ""
+        advice += " and starts the dev server again with its own script" if any(s.script for s in self.stopped) else ""
         if restart:
-            advice += "; start " + ", ".join(f"`{s.recorded}`" for s in restart) + " yourself (not a project script)"
+            # Never a command read from the record: only a project script (restarted by the repair) is one to run.
+            folders = ", ".join(dict.fromkeys(shown(str(s.cwd)) for s in restart))
+            advice += (
+                f"; start your dev server in {folders} yourself (the command recorded is no script of the project)"
+            )
         return Finding(
             "repair-interrupted",
             Severity.ERROR if down else Severity.WARNING,

@@ -70,15 +70,18 @@ class RepairLock:
         self.release()
 
 
-def lock_refusal(root: Path) -> str | None:
+def lock_refusal(root: Path, *, write: bool = True) -> str | None:
     """Why no repair of the project may start now, tried on its lock and let go at once: another repair holds it, or
     the lock cannot be used safely (`.prisma-doctor` a link, `repair.lock` a hard link to a file elsewhere). None
-    when a repair may take it (a lock file not made yet is made by the repair that takes it)."""
+    when a repair may take it (a lock file not made yet is made by the repair that takes it). Without `write` (a
+    preview) the lock is only tried: its holder's pid and time are left as they are."""
     folder = StateFolder(root).path
     plain_folder = folder.is_dir() and not folder.is_symlink()
     if not os.path.lexists(folder) or (plain_folder and not os.path.lexists(folder / LOCK)):
         # Nothing to try without making it, and a plan (a dry run) makes nothing.
         return None
+    if not write and os.name != "nt":
+        return _tried_lock(root)
     lock = RepairLock(root)
     try:
         lock.acquire()
@@ -86,6 +89,34 @@ def lock_refusal(root: Path) -> str | None:
         return f"{error}: nothing was changed"
     lock.release()
     return None
+
+
+def link_refusals(root: Path) -> list[str]:
+    """Why no repair may start: `.prisma-doctor`, or an entry of it the repair writes (its `aside` folder, its
+    journal, its logs), is a link. Said in the plan, before anything is stopped; a run that found it later could
+    only stop half-way (an `aside` link) or replace the link without a word (a journal)."""
+    return [
+        f"{path} is a link to {target}: a repair writes there and never through a link, nor replaces one unasked. "
+        f"Remove the link (`rm {path}`: the link only, not where it leads), then repair: nothing was changed"
+        for path, target in StateFolder(root).links()
+    ]
+
+
+def _tried_lock(root: Path) -> str | None:
+    """`lock_refusal` of a preview: the lock opened read-only and tried, nothing written."""
+    folder = StateFolder(root)
+    try:
+        descriptor = folder.open_lock(LOCK, create=False)
+    except (UnsafeStateFolder, OSError) as error:
+        return f"the repair lock cannot be used: {error}: nothing was changed"
+    try:
+        if _try_lock(descriptor):
+            return None
+        holder = _read_holder(descriptor)
+        who = f" (pid {holder})" if holder else ""
+        return f"another repair of this project is running{who}: nothing was changed"
+    finally:
+        os.close(descriptor)  # closing lets go of a lock it took
 
 
 def _try_lock(descriptor: int) -> bool:
@@ -147,7 +178,10 @@ class Journal:
 
     @staticmethod
     def previous(root: Path) -> dict[str, Any] | None:
-        text = StateFolder(root).read_text(JOURNAL)
+        """The last repair's record, when it is one a repair of this user could have written (`private`): a journal
+        0644 in a folder 0755, as a clone of a repository that carries one leaves it, is no record of a repair here
+        (attacker's trial 13, L8: it made `check` report a repair that never happened)."""
+        text = StateFolder(root).read_text(JOURNAL, private=True)
         if text is None:
             return None
         try:

@@ -43,7 +43,7 @@ from prisma_doctor.repair.mounts import MountTable
 from prisma_doctor.repair.next_routes import rerouted, route_handler
 from prisma_doctor.repair.ownership import not_a_generated_client
 from prisma_doctor.repair.package_manager import PackageManager, detect, program
-from prisma_doctor.repair.prisma_validate import PrismaValidation
+from prisma_doctor.repair.prisma_validate import PrismaValidation, a_plan_s_validate
 from prisma_doctor.repair.processes import (
     ProjectProcess,
     ServingProcess,
@@ -73,6 +73,11 @@ from prisma_doctor.repair.targets import ClientFolder, Targets, find_targets
 from prisma_doctor.state_folder import STATE_DIR, StateFolder
 from prisma_doctor.workspace import app_folders, folder_of
 
+# Said by a preview instead of Prisma's answer: asking runs the project's own code.
+VALIDATE_WHEN_RUN = (
+    "Prisma's own `prisma validate` is asked when the repair runs, before anything changes (it loads "
+    "prisma.config.ts, the project's code, which a preview never runs)"
+)
 KINDS = ("reset", "regenerate", "restart-dev", *DATABASE_COMMANDS)
 DEEP_CACHES = (".turbo", "node_modules/.cache")
 
@@ -137,17 +142,21 @@ def build_plan(
     deep: bool = False,
     package_manager: str | None = None,
     migration_name: str | None = None,
+    preview: bool = False,
 ) -> RepairPlan:
     """Look at the project and decide the steps. Raises `roots.RefusedRoot` for a folder that is no project.
-    `migration_name`: the name `migrate-dev` gives its migration (else one said by the change, migration_name.py)."""
+    `migration_name`: the name `migrate-dev` gives its migration (else one said by the change, migration_name.py).
+    `preview`: the plan is only shown (a dry run, a plan to confirm): it runs none of the project's code (Prisma's
+    validate loads `prisma.config.ts`) and writes nothing; Prisma is asked by the plan of the run itself."""
     if kind not in KINDS:
         raise ValueError(f"unknown repair kind {kind!r}; expected one of {', '.join(KINDS)}")
     project = checked_root(root)
-    refused = journal.lock_refusal(project)
-    if refused is not None:
+    links = journal.link_refusals(project)
+    refused = links or [r for r in [journal.lock_refusal(project, write=not preview)] if r is not None]
+    if refused:
         # Before anything else is looked at: another repair's own processes (its `npm`, its `prisma generate`) would
         # be named as the project's, and nothing of its journal or what it set aside is this plan's.
-        return RepairPlan(project, kind, [], None, refusals=[refused])
+        return RepairPlan(project, kind, [], None, refusals=refused)
     # In a workspace the dev servers that load this project's client run in the apps that use it (`apps/web`).
     apps = app_folders(project)
     notes, interruption, unaccounted = _notes_and_leftovers(Path(root).resolve(), project, apps)
@@ -206,7 +215,10 @@ def build_plan(
     # rest of the plan is read, on the other core. Not while the plan refuses already, nor with packages to install
     # (there is no Prisma to ask yet).
     checked = targets.state.schema.source if targets.state.schema is not None else None
-    validation = None if refusals or missing else PrismaValidation(manager, targets.schema_argument, checked)
+    asks_prisma = not refusals and not missing
+    validation = PrismaValidation(manager, targets.schema_argument, checked) if asks_prisma and not preview else None
+    if asks_prisma and preview:
+        notes.append(VALIDATE_WHEN_RUN)
     try:
         refusals += _engine_refusals(project, targets)
         if kind == "reset":
@@ -449,11 +461,15 @@ def _processes(
     """The processes of the project and of its apps (which may hold its client), each once, oldest first; with the
     launchers of `servers` that work outside them (the workspace root's `pnpm --filter api dev` under `prisma-doctor
     run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it. The plan's own
-    `prisma validate` (`validation`), running in the project as they are read, is none of them."""
+    `prisma validate` (`validation`), running in the project as they are read, is none of them, nor another
+    repair's plan's."""
     found: dict[int, ProjectProcess] = {}
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
-            if validation is None or not validation.owns(process.pid):
+            if validation is not None and validation.owns(process.pid):
+                continue
+            # Another repair's plan asks Prisma now: its child is a repair's, and that repair says what it does.
+            if not a_plan_s_validate(process.pid):
                 found.setdefault(process.pid, process)
     for server in servers:
         if not server.run_home or server.run is None:

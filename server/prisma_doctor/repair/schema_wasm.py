@@ -12,8 +12,10 @@ say; anything else (Prisma's errors, a module or a layout not known here) is the
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,12 +71,49 @@ def wasm_check(project: Path, schema_argument: str | None, checked: SchemaSource
     version = _version(package)
     if version is None or version < OLDEST:
         return None
+    if not engines_at_hand(package, version, checked.files):
+        # The CLI makes sure of its engines before `validate` and `generate` alike, downloading those it lacks: a
+        # download that cannot be made refuses the repair, and only the CLI shows whether it can (prisma_validate.py).
+        return None
     # (A relative `--schema` is the CLI's, run in the project: relative to it.)
     target = project / schema_argument if schema_argument is not None else cli_schema(project, version)
     if target is None or not _read_alike(target, version):
         return None
     files = frozenset(_real(f) for f in checked.files)
     return WasmCheck([node, str(SCRIPT), str(package / WASM), str(target)], files)
+
+
+# The engine files Prisma's CLI keeps in `@prisma/engines` once downloaded, and the variables that name others.
+_SCHEMA_ENGINE = ("schema-engine", ("PRISMA_SCHEMA_ENGINE_BINARY",))
+_QUERY_ENGINE = (
+    ("libquery_engine", "query-engine", "query_engine"),
+    ("PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_QUERY_ENGINE_BINARY"),
+)
+_GENERATOR_BLOCK = re.compile(r"^\s*generator\s+\w+\s*\{(.*?)^\s*\}", re.MULTILINE | re.DOTALL)
+_JS_CLIENT = re.compile(r"provider\s*=\s*\"prisma-client-js\"")
+_CLIENT_ENGINE = re.compile(r"engineType\s*=\s*\"client\"")
+
+
+def engines_at_hand(package: Path, version: tuple[int, int], files: Iterable[Path]) -> bool:
+    """Whether the engines the CLI of `version` wants before it validates or generates are on this machine: the schema
+    engine, and before Prisma 7 the query engine of a `prisma-client-js` whose engineType is not "client" (named by
+    its variable, or downloaded into `@prisma/engines`). When not sure, False: the CLI is asked."""
+    engines = find_package("@prisma/engines", package)
+    present: set[str] = {e.name for e in engines.iterdir()} if engines is not None and engines.is_dir() else set()
+
+    def at_hand(prefixes: tuple[str, ...], variables: tuple[str, ...]) -> bool:
+        return any(os.environ.get(v) for v in variables) or any(n.startswith(prefixes) for n in present)
+
+    if not at_hand((_SCHEMA_ENGINE[0],), _SCHEMA_ENGINE[1]):
+        return False
+    if version >= (7, 0):
+        return True
+    try:
+        blocks = [b for f in files for b in _GENERATOR_BLOCK.findall(Path(f).read_text(errors="replace"))]
+    except OSError:
+        return False
+    native = [b for b in blocks if _JS_CLIENT.search(b) and not _CLIENT_ENGINE.search(b)]
+    return not native or at_hand(_QUERY_ENGINE[0], _QUERY_ENGINE[1])
 
 
 def cli_schema(project: Path, version: tuple[int, int]) -> Path | None:
