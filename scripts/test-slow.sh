@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The slow reliability suites (issue 6), kept out of the default test command because they would push CI past its
-# time: the million-input schema fuzz run (about 50 minutes) and the ten-minute language-server soak.
+# time: the million-input schema fuzz run (about 50 minutes), the ten-minute language-server soak, and the further
+# cases of tables whose first cases the default run keeps (engine downloads per Prisma and generator, log cuts).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

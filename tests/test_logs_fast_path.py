@@ -128,7 +128,8 @@ def test_every_capture_cut_anywhere(name: str) -> None:
         assert assert_same_events(cut(data, random.Random(f"{name}{seed}"))) == whole
 
 
-@pytest.mark.parametrize("seed", range(12))
+# Three seeds in the default suite, the other nine in the slow one (scripts/test-slow.sh): each takes 10-20 s.
+@pytest.mark.parametrize("seed", [*range(3), *(pytest.param(seed, marks=pytest.mark.slow) for seed in range(3, 12))])
 def test_mixed_output_cut_anywhere(seed: int) -> None:
     data = mix(seed)
     whole = assert_same_events([data])

@@ -30,13 +30,16 @@ ENGINE_VARIABLES = (
     "PRISMA_MIGRATION_ENGINE_BINARY",
 )
 # (Prisma, generator, engineType or None for the generator's default)
+# Two run in the default suite (a native engine on 6, the engine-less client on 7); the others in the slow one
+# (scripts/test-slow.sh): each runs the real CLI twice, and CI's time is bounded.
+_SLOW = pytest.mark.slow
 CASES = [
     ("6.17.1", JS_GENERATOR, None),
-    ("6.17.1", JS_GENERATOR, "library"),
-    ("6.17.1", JS_GENERATOR, "client"),
-    ("6.17.1", TS_GENERATOR, "client"),
-    ("7.10.0", JS_GENERATOR, None),
-    ("7.10.0", TS_GENERATOR, None),
+    pytest.param("6.17.1", JS_GENERATOR, "library", marks=_SLOW),
+    pytest.param("6.17.1", JS_GENERATOR, "client", marks=_SLOW),
+    pytest.param("6.17.1", TS_GENERATOR, "client", marks=_SLOW),
+    pytest.param("7.10.0", JS_GENERATOR, None, marks=_SLOW),
+    pytest.param("7.10.0", TS_GENERATOR, None, marks=_SLOW),
     ("7.10.0", TS_GENERATOR, "client"),
 ]
 # The engines named on this machine: none, or only the schema engine (the query engine library is still fetched
