@@ -122,6 +122,11 @@ _UNKNOWN_FIELD = re.compile(
     r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`"
 )
 _AVAILABLE_OPTION = re.compile(r"^\s*\?\s+(?P<name>[A-Za-z_]\w*)\??:")
+# The rendered arguments of the call: a key that opens an object or a list (`    posts: {`), and the line of tildes
+# Prisma prints under the argument it rejects.
+# (Their indentation is given apart: the line read has one space for it.)
+_ARGUMENT_KEY = re.compile(r"^ ?(?P<key>[A-Za-z_$][\w$]*): [{\[]$")
+_ARGUMENT_MARK = re.compile(r"^ ?~+$")
 
 # Node's TypeError for `prisma.post.findMany()` when the client has no `post`: the action is all it names.
 _UNDEFINED_DELEGATE = re.compile(r"Cannot read properties of undefined \(reading '(?P<action>\w+)'\)")
@@ -293,6 +298,24 @@ class _ClientBlock:
     object_depth: int = 0
     maybe_open: bool = False
     marked_code: str | None = None  # the code frame's marked line (`> 5 | ...`): the failing expression
+    # The keys of the rendered arguments open above the line being read, with their indent; then the keys that hold
+    # the argument Prisma marked: its path (`select`, `posts`, `where` for a nested relation's filter).
+    open_keys: list[tuple[int, str]] = field(default_factory=list)
+    argument_path: tuple[str, ...] | None = None
+
+    def read_argument_line(self, line: str, indent: int) -> None:
+        """Follow the nesting of the rendered arguments by `indent` (each level is two spaces deeper) up to the marked
+        argument; the lines after it (the options marked `?`) change nothing."""
+        if self.argument_path is not None:
+            return
+        line = line.rstrip()
+        if _ARGUMENT_MARK.match(line):
+            self.argument_path = tuple(key for at, key in self.open_keys if at < indent)
+            return
+        if opened := _ARGUMENT_KEY.match(line):
+            while self.open_keys and self.open_keys[-1][0] >= indent:
+                self.open_keys.pop()
+            self.open_keys.append((indent, opened.group("key")))
 
     def to_event(self) -> ev.ClientError | None:
         if self.message is None and self.expression is None:
@@ -314,6 +337,7 @@ class _ClientBlock:
         kind = self.kind or ev.OtherClientError
         if kind is ev.UnknownArgument:
             details["available"] = tuple(self.available)
+            details["path"] = self.argument_path or ()
         if kind is ev.MissingColumn and "meta_column" in self.fields and details.get("column") is None:
             details["column"] = self.fields["meta_column"]
         if kind is ev.MissingColumn and details.get("column") is None:
@@ -328,6 +352,8 @@ class Recognizer:
 
     def __init__(self) -> None:
         self._line_number = 0
+        # The indentation of the line being read, before it is made one space.
+        self._indent = 0
         self._block: _ClientBlock | None = None
         self._schema: list[ev.SchemaProblem] | None = None
         self._schema_start = 0
@@ -424,7 +450,10 @@ class Recognizer:
     def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
         out: list[ev.Event] = []
+        self._indent = 0
         if line[:1].isspace():
+            # The rendered arguments of a call nest by it (`Recognizer._continue_block`).
+            self._indent = len(line) - len(line.lstrip())
             # Only whether a line is indented counts (an error's properties are): its indentation becomes one space,
             # which the `^\s*` of a dozen patterns would otherwise backtrack over, character by character, each.
             line = " " + line.lstrip()
@@ -638,6 +667,7 @@ class Recognizer:
                 return True
             if m := _AVAILABLE_OPTION.match(line):
                 block.available.append(m.group("name"))
+            block.read_argument_line(line, self._indent)
             if _ERROR_CLASS.match(line) or _p1012_start(line):
                 self._end_block(out)
                 return False
