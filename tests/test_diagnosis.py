@@ -82,6 +82,7 @@ EXPECTED = {
     "pg-fr-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
     "pg-en-p2021-missing-table": [("db-missing-table", None, 1)],
     "pg-en-enum-value-missing": [("db-missing-enum-value", None, 1)],
+    "pg-en-enum-value-missing-read": [("db-missing-enum-value", None, 1)],
     "pg-p1001-unreachable": [("db-unreachable", None, 1)],
     # tests/captures/mariadb_objects.py (tests/test_diagnosis_objects.py says what each names).
     "mysql-p7-view-broken": [("db-object-error", None, 1)],

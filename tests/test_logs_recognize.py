@@ -60,6 +60,7 @@ EXPECTED_KINDS = {
     "pg-fr-p2022-missing-column": ["MissingColumn"],
     "pg-en-p2021-missing-table": ["MissingTable"],
     "pg-en-enum-value-missing": ["InvalidEnumValue"],
+    "pg-en-enum-value-missing-read": ["InvalidEnumValue"],
     "pg-p1001-unreachable": ["DatabaseUnreachable"],
     # tests/captures/mariadb_objects.py: the database's own objects and its reachability through the adapter.
     "mysql-p7-view-broken": ["BrokenView"],
