@@ -167,6 +167,10 @@ _RESTARTED = re.compile(
 # `Error: P1001:`, Prisma's debug `prisma:error`, the CLI's `✔`, the engines' download progress bar). The same words
 # after an app's own (`docs say: Can't reach database server at ...`) are the app's text quoting Prisma, not Prisma's
 # message.
+_QUOTATION_MARKS = ('"', "'", "“", "«")
+# Inside an error's printed properties, its message is a property's quoted value (`  message: 'no such column: x'`).
+# (A line's indentation is one space by then: `Recognizer._read_line`.)
+_PROPERTY_HEAD = re.compile(r" ?\w{1,40}: ['\"`]?")
 _MESSAGE_HEAD = re.compile(
     r"\s*(?:(?:\[Nest\] \d{1,10} {1,4}-|\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?"
     r"|\d{4}-\d\d-\d\d[T ][\d:.]{1,15}Z?|\d{1,4}[./]\d{1,2}[./]\d{1,4},"
@@ -684,6 +688,10 @@ class Recognizer:
             return False
         if block.message is not None:
             return False
+        if _quoted(line, found[2]):
+            # Quoted in the app's own words (`app says: "Invalid ... The table ... does not exist"`), which an open
+            # block without its message yet (after `PrismaClientKnownRequestError: P2022`) must not take either.
+            return False
         block.kind, block.details, _ = found
         block.message = line.strip()
         block.message_line = self._line_number
@@ -812,6 +820,16 @@ def _at_message_start(line: str, found: re.Match[str] | int, lead: str = "") -> 
     return _MESSAGE_HEAD.fullmatch(line, 0, at) is not None
 
 
+def _quoted(line: str, at: int) -> bool:
+    """Whether the message found at `at` is quoted in other text: a quotation mark opens before it, after words that
+    neither begin a message (`_MESSAGE_HEAD`) nor name an error's property (`  message: '...'`). Prisma's own
+    message may hold its pattern past its start (`An operation failed because it depends on ...`), but quotes only
+    the names it gives in backticks."""
+    if _at_message_start(line, at, lead="Prisma Client ") or _PROPERTY_HEAD.fullmatch(line, 0, at):
+        return False
+    return any(mark in line[:at] for mark in _QUOTATION_MARKS)
+
+
 def _unrouted(event: ev.Event) -> bool:
     return isinstance(event, ev.ClientError) and event.route is None
 
@@ -826,7 +844,8 @@ def _on_request(event: ev.Event, method: str, path: str, source: str) -> ev.Even
 def _invocation(line: str) -> tuple[str, bool] | None:
     """The expression of an ``Invalid `...` invocation`` header, and whether the path line follows (`in`)."""
     start = line.find(_INVOCATION_START)
-    if start < 0:
+    if start < 0 or not _at_message_start(line, start):
+        # Absent, or quoted in the app's own words (`[worker] echo: Invalid `prisma.user.update()` invocation:`).
         return None
     start += len(_INVOCATION_START)
     # The expression is never empty; `\Z` makes the end unique, so the first one found is the header's.
