@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from prisma_doctor.database import DatabaseProbe, DatabaseTarget
-from prisma_doctor.diagnosis import diagnose
+from prisma_doctor.diagnosis import ProjectFacts, diagnose
+from prisma_doctor.diagnosis.facts import migrated_columns, migrated_enum_values
 from prisma_doctor.logs.recognize import read_events
 from tests.captures.loading import load, project_from_capture
-from tests.database_fixtures import ENUM_DATABASE, PostgresServer
+from tests.database_fixtures import ENUM_DATABASE, PRISMA_MIGRATIONS, PostgresServer
 from tests.helpers import check_json, codes, doctor, finding
 from tests.toolchain import ProjectFactory
 
@@ -133,3 +134,113 @@ def test_the_enum_error_without_the_database_says_what_decides() -> None:
     (found,) = diagnose(read_events([load(CAPTURE).output]), load(CAPTURE).facts())
     assert found.code == "db-missing-enum-value" and "likely" in found.message
     assert "enum_range" in found.message and "database" not in found.data
+
+
+# User trial s13, item L3: a page's read that filters on `EDITOR` (`role: { in: ["USER", "EDITOR"] }`), no write.
+READ_CAPTURE = "pg-en-enum-value-missing-read"
+# As `prisma migrate dev` writes them: the type made with USER and ADMIN, then a migration that adds EDITOR.
+INIT_MIGRATION = """-- CreateEnum
+CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+
+-- CreateTable
+CREATE TABLE "User" (
+    "id" SERIAL NOT NULL,
+    "email" TEXT NOT NULL,
+    "role" "Role" NOT NULL DEFAULT 'USER',
+    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+);
+"""
+EDITOR_MIGRATION = """-- AlterEnum
+ALTER TYPE "Role" ADD VALUE 'EDITOR';
+"""
+MIGRATIONS = {"20260101000000_init": INIT_MIGRATION, "20260105000000_add_role_editor": EDITOR_MIGRATION}
+
+
+def _asked(capture: str, url: str, migrations: dict[str, str] | None = None) -> ProjectFacts:
+    facts = replace(load(capture).facts(), database=DatabaseProbe(DatabaseTarget("postgresql", url, "test")))
+    if migrations is None:
+        return facts
+    return replace(
+        facts,
+        migrations=tuple(migrations),
+        migrated=migrated_columns(migrations),
+        enum_values_migrated=migrated_enum_values(migrations),
+    )
+
+
+def _applied(*names: str) -> str:
+    """`_prisma_migrations` recording `names` as run to their end, as `prisma migrate deploy` leaves it."""
+    rows = ",".join(f"('{n}', 'x', now(), '{n}', 1)" for n in names)
+    return (
+        PRISMA_MIGRATIONS
+        + f"INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) "
+        f"VALUES {rows};\n"
+    )
+
+
+def test_a_read_that_filters_on_the_value_is_not_called_a_write(postgres: PostgresServer) -> None:
+    (found,) = diagnose(
+        read_events([load(READ_CAPTURE).output]), _asked(READ_CAPTURE, postgres.database(ENUM_DATABASE))
+    )
+    assert found.code == "db-missing-enum-value" and found.data["missing"] == ["EDITOR"], found
+    assert "wrote" not in found.message and "the app used (in a query or a write) it" in found.message
+
+
+def test_the_pending_migration_that_adds_the_value_is_the_fix(postgres: PostgresServer) -> None:
+    url = postgres.database(_applied("20260101000000_init") + INIT_MIGRATION)
+    facts = _asked(READ_CAPTURE, url, MIGRATIONS)
+    (found,) = diagnose(read_events([load(READ_CAPTURE).output]), facts)
+    assert found.code == "db-missing-enum-value", found
+    assert "the pending migration `20260105000000_add_role_editor` adds it; apply it" in found.message.lower()
+    assert found.fixes == ("migrate-deploy",)
+
+
+def test_a_migration_that_adds_the_value_is_named_when_the_database_is_not_asked() -> None:
+    facts = replace(
+        load(READ_CAPTURE).facts(), migrations=tuple(MIGRATIONS), enum_values_migrated=migrated_enum_values(MIGRATIONS)
+    )
+    (found,) = diagnose(read_events([load(READ_CAPTURE).output]), facts)
+    assert "`20260105000000_add_role_editor` adds it" in found.message and found.fixes[0] == "migrate-deploy"
+
+
+def test_check_names_the_pending_migration_that_adds_the_value(
+    prisma_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
+) -> None:
+    url = postgres.database(_applied("20260101000000_init") + INIT_MIGRATION)
+    project = prisma_project(SCHEMA_WITH_MIGRATIONS, version="6.17.1")
+    for name, sql in MIGRATIONS.items():
+        (project.root / "prisma" / "migrations" / name).mkdir(parents=True)
+        (project.root / "prisma" / "migrations" / name / "migration.sql").write_text(sql)
+    (project.root / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    project.generate()
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, report = check_json(project.root)
+    assert code == 1, report
+    assert sorted(codes(report)) == ["db-missing-enum-value", "migrations-pending"], report
+    enum = finding(report, "db-missing-enum-value")
+    assert "The pending migration `20260105000000_add_role_editor` adds it; apply it" in enum["message"], enum
+    assert "a write, or a filter" in enum["message"]
+    assert [f["id"] for f in enum["fixes"]] == ["migrate-deploy"], enum["fixes"]
+
+
+SCHEMA_WITH_MIGRATIONS = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+generator client {
+  provider = "prisma-client-js"
+}
+
+enum Role {
+  USER
+  ADMIN
+  EDITOR
+}
+
+model User {
+  id    Int    @id @default(autoincrement())
+  email String
+  role  Role   @default(USER)
+}
+"""

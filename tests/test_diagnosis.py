@@ -58,6 +58,18 @@ EXPECTED = {
     # tests/captures/enum_values.py: a value of `Role` the schema has and the client lacks.
     "sqlite-enum-value-stale-client": [("client-out-of-sync", None, 1)],
     "sqlite-enum-list-stale-client": [("client-out-of-sync", None, 1)],
+    # tests/captures/nested_arguments.py: `Post.views` in the schema, not in the client, used inside `posts: {...}`.
+    "sqlite-nested-where-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-nested-some-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-nested-select-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-nested-orderby-stale-client": [("client-out-of-sync", None, 1)],
+    "sqlite-nested-create-stale-client": [("client-out-of-sync", None, 1)],
+    # The same on Prisma 7.10, whose invocation names the outer model's call (`prisma.user.findMany()`).
+    "node-7-nested-where-stale-client": [("client-out-of-sync", None, 1)],
+    "node-7-nested-some-stale-client": [("client-out-of-sync", None, 1)],
+    "node-7-nested-select-stale-client": [("client-out-of-sync", None, 1)],
+    "node-7-nested-orderby-stale-client": [("client-out-of-sync", None, 1)],
+    "node-7-nested-create-stale-client": [("client-out-of-sync", None, 1)],
     "sqlite-enum-create-stale-client": [("client-out-of-sync", None, 1)],
     "sqlite-p2002-unique": [("unique-constraint-failed", None, 1)],
     "sqlite-p2025-not-found": [("record-not-found", None, 1)],
@@ -70,6 +82,7 @@ EXPECTED = {
     "pg-fr-p2022-missing-column": [("db-missing-column", 1, 1), ("db-object-error", 2, 1)],
     "pg-en-p2021-missing-table": [("db-missing-table", None, 1)],
     "pg-en-enum-value-missing": [("db-missing-enum-value", None, 1)],
+    "pg-en-enum-value-missing-read": [("db-missing-enum-value", None, 1)],
     "pg-p1001-unreachable": [("db-unreachable", None, 1)],
     # tests/captures/mariadb_objects.py (tests/test_diagnosis_objects.py says what each names).
     "mysql-p7-view-broken": [("db-object-error", None, 1)],

@@ -37,6 +37,17 @@ EXPECTED_KINDS = {
     "sqlite-unknown-argument-stale-client": ["UnknownArgument"],
     "sqlite-enum-value-stale-client": ["InvalidValue"],
     "sqlite-enum-list-stale-client": ["InvalidValue"],
+    # tests/captures/nested_arguments.py: a field inside a relation's own arguments.
+    "sqlite-nested-where-stale-client": ["UnknownArgument"],
+    "sqlite-nested-some-stale-client": ["UnknownArgument"],
+    "sqlite-nested-select-stale-client": ["UnknownField"],
+    "sqlite-nested-orderby-stale-client": ["UnknownArgument"],
+    "sqlite-nested-create-stale-client": ["UnknownArgument"],
+    "node-7-nested-where-stale-client": ["UnknownArgument"],
+    "node-7-nested-some-stale-client": ["UnknownArgument"],
+    "node-7-nested-select-stale-client": ["UnknownField"],
+    "node-7-nested-orderby-stale-client": ["UnknownArgument"],
+    "node-7-nested-create-stale-client": ["UnknownArgument"],
     "sqlite-enum-create-stale-client": ["InvalidValue"],
     "sqlite-p2002-unique": ["UniqueConstraintFailed"],
     "sqlite-p2025-not-found": ["RecordNotFound"],
@@ -49,6 +60,7 @@ EXPECTED_KINDS = {
     "pg-fr-p2022-missing-column": ["MissingColumn"],
     "pg-en-p2021-missing-table": ["MissingTable"],
     "pg-en-enum-value-missing": ["InvalidEnumValue"],
+    "pg-en-enum-value-missing-read": ["InvalidEnumValue"],
     "pg-p1001-unreachable": ["DatabaseUnreachable"],
     # tests/captures/mariadb_objects.py: the database's own objects and its reachability through the adapter.
     "mysql-p7-view-broken": ["BrokenView"],
@@ -427,3 +439,36 @@ def test_an_apps_text_that_quotes_a_tool_or_prisma_is_no_event() -> None:
     assert kinds(found) == ["DevServerReady"] * 6 + ["DatabaseUnreachable"] * 5, found
     # ...and the tools' own lines still count after the app's.
     assert kinds(read_events([printed + "\n".join(TOOLS_OWN).encode() + b"\n"])) == kinds(found)
+
+
+# Attack trial s13, item L4: an app's line quoting Prisma right after a real error, exactly as the attacker wrote it
+# (`q4.log`), and after an error class whose message has not come yet (`r1.out`, `q6.log`).
+QUOTED = (
+    'app says: "Invalid `prisma.user.update()` invocation: The table `main.Ghost` does not exist in the current '
+    'database."'
+)
+REAL_ERROR = [
+    "Invalid `prisma.user.findMany()` invocation:",
+    "",
+    "The column `main.User.secret` does not exist in the current database.",
+]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [*REAL_ERROR, QUOTED],
+        [*REAL_ERROR, "PrismaClientKnownRequestError: P2022", QUOTED],
+        ["PrismaClientKnownRequestError: P2022", QUOTED],
+        ["[worker] echo: Invalid `prisma.user.update()` invocation:", QUOTED],
+    ],
+)
+def test_prisma_text_quoted_after_an_error_is_no_error_of_its_own(lines: list[str]) -> None:
+    found = [e for e in read_events(["\n".join(lines) + "\n"]) if isinstance(e, ev.ClientError)]
+    assert [getattr(e, "table", None) for e in found] == (["User"] if lines[0] == REAL_ERROR[0] else []), found
+
+
+def test_a_message_past_its_lines_start_still_counts_in_the_error_it_belongs_to() -> None:
+    """Prisma's own P2025 sentence holds its pattern mid-line: unquoted, it is the block's message."""
+    (event,) = read_events([load("sqlite-p2025-not-found").output])
+    assert isinstance(event, ev.RecordNotFound)

@@ -76,6 +76,10 @@ def test_a_dev_server_nothing_decides_may_be_stale() -> None:
         # A server whose app crashed is down: said as such, after what would make its restart fail (trial 7 #3).
         (("dev-server-crashed", "client-version-mismatch"), Display.OUT_OF_SYNC, "a dev server crashed"),
         (("dev-server-crashed", "db-missing-column"), Display.DATABASE_BEHIND, "database behind"),
+        # A trigger, view or function alone: its finding says the schema and client are not the cause (trial s13 C2).
+        (("db-object-error",), Display.DATABASE_OBJECT, "a database object fails"),
+        (("db-object-error", "client-out-of-sync"), Display.OUT_OF_SYNC, "out of sync"),
+        (("db-object-error", "db-missing-column"), Display.DATABASE_BEHIND, "database behind"),
         # A repair that did not finish explains the rest.
         (("repair-interrupted", "db-missing-column"), Display.OUT_OF_SYNC, "a repair did not finish"),
     ],

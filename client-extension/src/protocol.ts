@@ -26,6 +26,7 @@ export type Display =
     | 'out-of-sync'
     | 'database-behind'
     | 'dev-server-stale'
+    | 'database-object'
     | 'unknown'
     | 'repairing'
     | 'error';

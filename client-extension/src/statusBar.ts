@@ -17,6 +17,7 @@ const DISPLAY_RANK: Record<Display, number> = {
     'out-of-sync': 3,
     'database-behind': 3,
     'dev-server-stale': 3,
+    'database-object': 3,
     error: 4,
     repairing: 5,
 };
@@ -26,6 +27,7 @@ const DRIFT_ICON: Partial<Record<Display, string>> = {
     'out-of-sync': '$(warning)',
     'database-behind': '$(database)',
     'dev-server-stale': '$(debug-restart)',
+    'database-object': '$(database)',
 };
 
 export interface ProjectFinding {
@@ -66,6 +68,9 @@ export function statusText(display: Shown, problems: number): string {
             return `$(database) Prisma: database behind (${counted(problems)})`;
         case 'dev-server-stale':
             return `$(debug-restart) Prisma: dev server stale (${counted(problems)})`;
+        // A trigger, view or function of the database fails: the schema and the client are not the cause.
+        case 'database-object':
+            return `$(database) Prisma: a database object fails (${counted(problems)})`;
         case 'repairing':
             return '$(sync~spin) Prisma: repairing…';
         case 'error':
@@ -155,7 +160,7 @@ export class SyncStatusBar implements Disposable {
         this.item.backgroundColor =
             display === 'error'
                 ? new ThemeColor('statusBarItem.errorBackground')
-                : ['out-of-sync', 'database-behind', 'dev-server-stale'].includes(display)
+                : ['out-of-sync', 'database-behind', 'dev-server-stale', 'database-object'].includes(display)
                   ? new ThemeColor('statusBarItem.warningBackground')
                   : undefined;
         this.item.tooltip = this.tooltip(summary, findings);

@@ -41,9 +41,11 @@ def database_findings(
     clients: Iterable[Datamodel],
     schema: Datamodel | None,
     where: Location | None,
+    enum_values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Finding]:
     """`shown`: the database as a message may name it (no password); `migrated`: table -> column -> the migration
-    that creates it (diagnosis/facts.py reads the migrations' SQL); `where`: the datasource in the schema."""
+    that creates it (diagnosis/facts.py reads the migrations' SQL); `where`: the datasource in the schema;
+    `enum_values`: enum type -> value -> the migration that adds it, read from the same SQL."""
     if isinstance(inspection, InspectionFailed):
         read_failed = inspection.kind == READ_FAILED
         return [
@@ -68,7 +70,7 @@ def database_findings(
     # What runs now (the clients), then what runs after the next generate (the schema).
     sources = [*((c, "client") for c in clients), *([(schema, "schema")] if schema is not None else [])]
     fixes = _remedy(None, set())[1]
-    missing += enum_findings(inspection, sources, fixes, where)
+    missing += enum_findings(inspection, sources, fixes, where, enum_values or {}, set(pending))
     missing += type_findings(inspection, sources, fixes, where)
     # Which database was read, where the app may open another one (a SQLite file relative to another folder).
     findings.extend(replace(f, message=f"{f.message} The database read: {shown}.") for f in missing)

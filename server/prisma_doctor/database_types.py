@@ -12,7 +12,7 @@ would make (that diff is Prisma's to show: `prisma migrate diff`). A domain, a r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from prisma_doctor.database.catalog import Catalog, ColumnType
 from prisma_doctor.findings import Finding, Location, Severity
@@ -46,9 +46,15 @@ _SHOWN = {
 
 
 def enum_findings(
-    catalog: Catalog, sources: Iterable[tuple[Datamodel, str]], fixes: tuple[str, ...], where: Location | None
+    catalog: Catalog,
+    sources: Iterable[tuple[Datamodel, str]],
+    fixes: tuple[str, ...],
+    where: Location | None,
+    adding: Mapping[str, Mapping[str, str]],
+    pending: set[str],
 ) -> list[Finding]:
-    """`db-missing-enum-value` for each enum type of the database that lacks values the schema or a client has."""
+    """`db-missing-enum-value` for each enum type of the database that lacks values the schema or a client has.
+    `adding`: enum type -> value -> the migration that adds it; `pending`: the migrations the database has not run."""
     if catalog.enums is None:
         return []
     findings: list[Finding] = []
@@ -63,8 +69,28 @@ def enum_findings(
             if not missing:
                 continue
             seen.add(name)
-            findings.append(_missing_values(enum, name, missing, found.values, source, fixes, where))
+            # The pending migrations that add every missing value are what brings them (`migrate deploy`).
+            brought = {adding.get(name, {}).get(v) for v in missing}
+            if None not in brought and brought <= pending:
+                migrations = ", ".join(f"`{m}`" for m in sorted(m for m in brought if m))
+                remedy = (
+                    f"The pending migration {migrations} adds {_them(missing)}; apply it (`prisma migrate deploy`)."
+                )
+                found_fixes: tuple[str, ...] = ("migrate-deploy",)
+            else:
+                remedy, found_fixes = _ADD.format(s="s" * (len(missing) > 1)), fixes
+            findings.append(_missing_values(enum, name, missing, found.values, source, remedy, found_fixes, where))
     return findings
+
+
+_ADD = (
+    "Add the value{s} to the database: a migration (`prisma migrate dev`, which writes `ALTER TYPE ... ADD VALUE`), "
+    "or `prisma db push` without migrations."
+)
+
+
+def _them(values: list[str]) -> str:
+    return "them" if len(values) > 1 else "it"
 
 
 def _missing_values(
@@ -73,6 +99,7 @@ def _missing_values(
     missing: list[str],
     has: tuple[str, ...],
     source: str,
+    remedy: str,
     fixes: tuple[str, ...],
     where: Location | None,
 ) -> Finding:
@@ -82,10 +109,8 @@ def _missing_values(
         "db-missing-enum-value",
         Severity.ERROR,
         f"The {holder} has {listed} in the enum `{enum.name}`, and the database's type `{name}` lacks "
-        f"{'them' if len(missing) > 1 else 'it'} (it has {', '.join(f'`{v}`' for v in has) or 'no value'}): writing "
-        f"{'them' if len(missing) > 1 else 'it'} fails with `invalid input value for enum` (22P02). Add the "
-        f"value{'s' * (len(missing) > 1)} to the database: a migration (`prisma migrate dev`, which writes "
-        f"`ALTER TYPE ... ADD VALUE`), or `prisma db push` without migrations.",
+        f"{_them(missing)} (it has {', '.join(f'`{v}`' for v in has) or 'no value'}): sending {_them(missing)} (a "
+        f"write, or a filter) fails with `invalid input value for enum` (22P02). {remedy}",
         enum.location or where,
         fixes,
         data={"enum": enum.name, "type": name, "missing": missing, "values": list(has)},

@@ -106,6 +106,17 @@ FIXES: Mapping[str, str] = {
     "install": "Install the project's packages",
     "dismiss-gone-server": "Dismiss: the server is not meant to run",
 }
+# Fixes that no repair carries out: what the person does, said by every adapter (the editor's quick fix shows it, the
+# command line prints it beside the fix id). We say which, rather than run a database change unasked.
+FIX_ADVICE: Mapping[str, str] = {
+    "set-env-var": "Set the missing variable in the project's .env (or the environment of the dev server).",
+    "inspect-database-objects": "List the triggers, views and functions on the table named in the error, as the "
+    "finding says for its database, and fix, in a migration, the one that names what the database lacks.",
+    "stop-locking-process": "Stop the process named in the finding (usually the dev server), then regenerate.",
+    "edit-schema": "Fix the schema where the finding points.",
+    "fix-database-access": "The database answered and refused the read: check the user, password and database name "
+    "of the URL, and that its user may read the catalog (information_schema, pg_catalog).",
+}
 # Fix ids that a repair kind (repair/plan.py) carries out: the editor's quick fix runs it, and the command line names
 # the command that does.
 REPAIR_FOR_FIX: Mapping[str, str] = {

@@ -215,7 +215,7 @@ def _database(
         not_asked,
         odd_file,
     )
-    from prisma_doctor.diagnosis.facts import migrated_columns, read_migrations
+    from prisma_doctor.diagnosis.facts import migrated_columns, migrated_enum_values, read_migrations
 
     datasource = next(iter(schema.blocks_of("datasource")), None)
     if datasource is None:
@@ -249,7 +249,9 @@ def _database(
     if chosen is not None and chosen not in shown:
         # A relative path, said as the file it is (an absolute one the URL says already).
         shown = f"{shown}, {chosen}"
-    findings = database_findings(inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where)
+    findings = database_findings(
+        inspection, shown, list(sql), migrated_columns(sql), clients, schema.datamodel, where, migrated_enum_values(sql)
+    )
     if probe.target.differs is not None:
         differs = database_differs(probe.target.differs, where)
         unset = {"cli_unset": True} if probe.target.cli_unset is not None else {}

@@ -24,6 +24,8 @@ class Display(str, Enum):
     OUT_OF_SYNC = "out-of-sync"
     DATABASE_BEHIND = "database-behind"
     DEV_SERVER_STALE = "dev-server-stale"
+    # The database's own objects (a trigger, a view, a function) fail; the schema and the clients are not the cause.
+    DATABASE_OBJECT = "database-object"
     UNKNOWN = "unknown"
     REPAIRING = "repairing"
     ERROR = "error"
@@ -42,6 +44,9 @@ DATABASE_BEHIND_CODES = frozenset(
         "db-drift",
     }
 )
+# Problems of the database's own objects, which its findings say the schema and the clients do not cause: alone,
+# they never make a project "out of sync".
+DATABASE_OBJECT_CODES = frozenset({"db-object-error"})
 # Problems that stop every Prisma command, a migration's too: a config `env()` nothing sets, a schema that does not
 # validate or cannot be read, Prisma's packages missing, a package.json that is not JSON, and the app and the CLI on
 # different databases (a migration would go where the app does not read).
@@ -68,6 +73,8 @@ def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
     - a database behind (`DATABASE_BEHIND_CODES`): it fails the app whatever the client, and `migrate dev`
       generates the client too;
     - a dev server whose app crashed (`crash.py`): the app is down, and a restart brings it back;
+    - only a trigger, view or function of the database failing (`DATABASE_OBJECT_CODES`): not the schema's nor the
+      clients' doing, so never "out of sync";
     - any other problem (the client, its packages, the engine): out of sync;
     - a dev server still on an older client: restarting it comes last, once what it will load is right.
     So a `git pull` that brought a migration, a schema change and left a server running says "database behind"."""
@@ -82,6 +89,8 @@ def worst(problems: Sequence[Finding]) -> tuple[Display, str]:
         return Display.DATABASE_BEHIND, "database behind"
     if "dev-server-crashed" in codes:
         return Display.OUT_OF_SYNC, "a dev server crashed"
+    if codes <= DATABASE_OBJECT_CODES:
+        return Display.DATABASE_OBJECT, "a database object fails"
     if codes - {"dev-server-stale"}:
         return Display.OUT_OF_SYNC, "out of sync"
     # Where nothing decides whether a server reloaded the new client (`staleness.py`), it may be stale.

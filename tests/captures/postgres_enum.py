@@ -1,6 +1,7 @@
-"""Capture what a write of an enum value the database's type lacks prints: the schema and the generated client have
-`Role.EDITOR`, the database's type `Role` was made (a push) before it was added. Prisma 6.17 with
-`engineType = "client"` and @prisma/adapter-pg, as the trigger captures (postgres_trigger.py).
+"""Capture what a write, and a read that filters on it, of an enum value the database's type lacks print: the
+schema and the generated client have `Role.EDITOR`, the database's type `Role` was made (a push) before it was
+added. Prisma 6.17 with `engineType = "client"` and @prisma/adapter-pg, as the trigger captures (postgres_trigger.py).
+Neither output shows the call (no `Invalid ... invocation`), so neither shows a write.
 
 Run: `.venv/bin/python tests/captures/postgres_enum.py`.
 """
@@ -41,6 +42,13 @@ async function main() {
 }
 main().catch((e) => { console.error(e); process.exit(1); }).finally(() => prisma.$disconnect());
 """
+# User trial s13, item L3: a page's read that filters on the value, no write.
+READ_SCRIPT = """const { prisma } = require("./db");
+async function main() {
+  console.log(await prisma.user.findMany({ where: { role: { in: ["USER", "EDITOR"] } } }));
+}
+main().catch((e) => { console.error(e); process.exit(1); }).finally(() => prisma.$disconnect());
+"""
 
 
 def main() -> int:
@@ -49,6 +57,7 @@ def main() -> int:
     project.write("prisma.config.ts", CONFIG)
     project.write("db.js", CLIENT)
     project.write("create-editor.js", SCRIPT)
+    project.write("read-editors.js", READ_SCRIPT)
     project.run([project.bin("prisma"), "generate"], env={"DATABASE_URL": "postgresql://unused@127.0.0.1/unused"})
     with Cluster() as cluster:
         url = cluster.create_database("app_en", "C")
@@ -60,6 +69,15 @@ def main() -> int:
             env={"DATABASE_URL": url},
             scenario="Role.EDITOR is in the schema and the client; the database's type Role lacks it (pushed "
             "before it was added). The create with role EDITOR fails.",
+            extra={"database_url": url.rsplit("@", 1)[-1].split(":")[0] + ":<port>/app_en"},
+        )
+        capture_in_terminal(
+            project,
+            "pg-en-enum-value-missing-read",
+            ["node", "read-editors.js"],
+            env={"DATABASE_URL": url},
+            scenario="Role.EDITOR is in the schema and the client; the database's type Role lacks it (pushed "
+            "before it was added). A read that filters on role in [USER, EDITOR] fails; nothing is written.",
             extra={"database_url": url.rsplit("@", 1)[-1].split(":")[0] + ":<port>/app_en"},
         )
     return 0

@@ -70,13 +70,15 @@ def finding_line(finding: Finding) -> str:
 
 
 def fix_with_command(fix: str) -> str:
-    """A fix id, with the command that carries it out when one does: `full-reset (prisma-doctor reset)`."""
+    """A fix id, with the command that carries it out when one does: `full-reset (prisma-doctor reset)`; else with
+    what the person does by hand (`inspect-database-objects (by hand: list the triggers, ...)`)."""
     from prisma_doctor.cli.migrate import ACTIONS
-    from prisma_doctor.findings import REPAIR_FOR_FIX
+    from prisma_doctor.findings import FIX_ADVICE, REPAIR_FOR_FIX
 
     kind = REPAIR_FOR_FIX.get(fix)
     if kind is None:
-        return fix
+        advice = FIX_ADVICE.get(fix)
+        return f"{fix} (by hand: {advice[:1].lower()}{advice[1:].removesuffix('.')})" if advice else fix
     command = next((f"migrate {action}" for action, named in ACTIONS.items() if named == kind), kind)
     return f"{fix} (prisma-doctor {command})"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prisma_doctor.diagnosis.context import Context, make_finding, named, related_to, stale_dev_server
+from prisma_doctor.diagnosis.context import Context, make_finding, related_to, stale_dev_server
+from prisma_doctor.diagnosis.facts import ClientFacts
 from prisma_doctor.findings import Finding
 from prisma_doctor.logs import events as ev
 from prisma_doctor.schema.datamodel import Datamodel, Model
@@ -15,7 +16,7 @@ from prisma_doctor.schema.datamodel import Datamodel, Model
 def unknown_argument(event: ev.UnknownArgument | ev.UnknownField, context: Context) -> Iterator[Finding]:
     name = event.argument if isinstance(event, ev.UnknownArgument) else event.field
     where = context.resolve(event.source)
-    data = {"argument": name, "model": event.model}
+    data: dict[str, object] = {"argument": name, "model": event.model}
     schema = context.schema
     if schema is None:
         yield make_finding(
@@ -32,7 +33,7 @@ def unknown_argument(event: ev.UnknownArgument | ev.UnknownField, context: Conte
     if not in_schema:
         yield make_finding(
             "code-ahead-of-schema",
-            f"The code uses `{name}`, which no model{named(models)} of the schema has: add it to the schema "
+            f"The code uses `{name}`, which no model{_among(models, schema)} of the schema has: add it to the schema "
             "(then migrate and generate) or fix the code.",
             where,
             ("edit-schema",),
@@ -40,9 +41,27 @@ def unknown_argument(event: ev.UnknownArgument | ev.UnknownField, context: Conte
             related_to(models[0].location if len(models) == 1 else None),
         )
         return
+    if len(in_schema) > 1:
+        # The client rejected it, so the model it was looked up on is one whose client lacks it.
+        in_schema = [(m, f) for m, f in in_schema if _lacking(context, m.name, name)] or in_schema
     model, schema_field = in_schema[0]
     data["model"] = model.name
-    lacking = [c for c in context.clients() if (cm := c.datamodel.model(model.name)) is None or cm.field(name) is None]
+    if len(in_schema) > 1:
+        # Prisma's message does not tell which: say so rather than pick one as if it did.
+        data["models"] = [m.name for m, _ in in_schema]
+        yield make_finding(
+            "unknown-argument",
+            f"The client rejected `{name}`, a field of {' or '.join(f'`{m.name}`' for m, _ in in_schema)} in the "
+            "schema; the options Prisma listed fit each, and the generated client lacks it on each: the path of "
+            "the rejected argument in Prisma's message (the relation it is nested in) tells which. Regenerate the "
+            "client and restart the dev server.",
+            where,
+            ("full-reset", "regenerate", "restart-dev-server"),
+            data,
+            tuple(f.location for _, f in in_schema if f.location is not None),
+        )
+        return
+    lacking = _lacking(context, model.name, name)
     if lacking:
         # The process that printed this loaded the old client: only regenerating and restarting it together (the
         # full reset) makes the app answer, in one repair (a bare regenerate leaves it on the old client).
@@ -125,18 +144,51 @@ def invalid_value(event: ev.InvalidValue, context: Context) -> Iterator[Finding]
     )
 
 
+def _lacking(context: Context, model: str, field: str) -> list[ClientFacts]:
+    """The generated clients on disk without `model.field`."""
+    return [c for c in context.clients() if (m := c.datamodel.model(model)) is None or m.field(field) is None]
+
+
+def _among(models: list[Model], schema: Datamodel) -> str:
+    """Which models a name was looked up on: the one, or those that take every option Prisma listed."""
+    if len(models) == 1:
+        return f" (`{models[0].name}`)"
+    if len(models) < len(schema.queryable):
+        return f" that takes the options Prisma listed ({', '.join(f'`{m.name}`' for m in models)})"
+    return ""
+
+
+# Options Prisma lists for every filter's input type, which are no field of its model.
+_LOGICAL_OPTIONS = frozenset({"AND", "OR", "NOT"})
+
+
 def _candidate_models(event: ev.UnknownArgument | ev.UnknownField, schema: Datamodel) -> list[Model]:
-    names = [event.model, getattr(event, "on_model", None)]
+    """The models the rejected name was looked up on: the one Prisma names; else the one the call's arguments lead
+    to (inside a relation's own arguments, `posts: { where: ... }`, it is the relation's model, not the one called),
+    unless the options Prisma listed are not all its fields; else every model that has them all."""
+    for name in (getattr(event, "on_model", None), event.model):
+        if name and (model := schema.model(name)) is not None:
+            return [model]
     accessor = event.invocation.model_accessor if event.invocation else None
-    if accessor:
-        names.append(accessor[:1].upper() + accessor[1:])
-    found = [m for n in names if n and (m := schema.model(n)) is not None]
-    if found:
-        return found[:1]
-    available = set(getattr(event, "available", ()))
-    if available:
-        # The client lists the arguments it knows: the model whose fields include them all is the one called.
-        matching = [m for m in schema.queryable if available <= {f.name for f in m.fields}]
-        if matching:
-            return matching
-    return list(schema.queryable)
+    called = schema.model(accessor[:1].upper() + accessor[1:]) if accessor else None
+    reached = _follow_relations(called, getattr(event, "path", ()), schema) if called is not None else None
+    listed = set(getattr(event, "available", ())) - _LOGICAL_OPTIONS
+    # The client lists the other fields of the input type that holds the argument (a top-level argument's options,
+    # `where` or `take`, are no model's fields: then none has them all).
+    holding = [m for m in schema.queryable if listed <= {f.name for f in m.fields}] if listed else []
+    if reached is not None and (not holding or reached in holding):
+        return [reached]
+    return holding or list(schema.queryable)
+
+
+def _follow_relations(model: Model, path: tuple[str, ...], schema: Datamodel) -> Model | None:
+    """The model whose arguments the end of `path` is: each relation field on the way moves to its model (`select`,
+    `posts`, `where` from `User` is `Post`'s filter); None where a step leaves the models (a composite type)."""
+    for key in path:
+        relation = model.field(key)
+        if relation is not None and relation.kind == "object":
+            reached = schema.model(relation.type)
+            if reached is None:
+                return None
+            model = reached
+    return model

@@ -188,10 +188,6 @@ def on_model(model: str | None) -> str:
     return f" on `{model}`" if model else ""
 
 
-def named(models: list[Model]) -> str:
-    return f" (`{models[0].name}`)" if len(models) == 1 else ""
-
-
 def model_of(event: ev.ClientError, schema: Datamodel | None) -> Model | None:
     if schema is None:
         return None

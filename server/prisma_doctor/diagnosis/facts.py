@@ -49,6 +49,8 @@ class ProjectFacts:
     migrations: tuple[str, ...] = ()
     # table -> column -> the migration that creates it, read from the migrations' SQL ("" stands for the table).
     migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
+    # enum type -> value -> the migration that adds it (PostgreSQL), read from the same SQL.
+    enum_values_migrated: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
     # The database the datasource names ("postgresql", "mysql", "sqlite", ...): how to look into it by hand.
     provider: str | None = None
     # The project's database, asked in the background (None: no project to find it from).
@@ -63,6 +65,9 @@ class ProjectFacts:
 
     def migration_creating(self, table: str, column: str = "") -> str | None:
         return self.migrated.get(table, {}).get(column)
+
+    def migration_adding(self, enum_type: str, value: str) -> str | None:
+        return self.enum_values_migrated.get(enum_type, {}).get(value)
 
 
 def project_facts(root: Path, schema_path: Path | None = None) -> ProjectFacts:
@@ -136,6 +141,7 @@ def facts_from_state(state: ProjectState, *, may_ask: bool = True) -> ProjectFac
         dev_server_pid=lock.pid if lock else None,
         migrations=tuple(sql),
         migrated=migrated_columns(sql),
+        enum_values_migrated=migrated_enum_values(sql),
         provider=datasource_provider(state.schema.files) if state.schema else None,
         # Asked when a runtime error needs its answer (probe.py).
         database=probe_for(state.root, state.schema, may_ask=may_ask, apps=state.running or None),
@@ -180,6 +186,32 @@ _RENAME_COLUMN = re.compile(
 )
 _RENAME_TABLE = re.compile(r"RENAME TO\s+[`\"\[](?P<new>[^`\"\[\]]+)", re.I)
 _STATEMENT_END = re.compile(r";\s*\n")
+# PostgreSQL's enum types as `prisma migrate` writes them: `CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');` and
+# `ALTER TYPE "Role" ADD VALUE 'EDITOR';`. A label is quoted, its own quotes doubled.
+_CREATE_ENUM = re.compile(r"CREATE TYPE\s+" + _QUALIFIED + _IDENT.format(name="type") + r"\s+AS ENUM\s*\(", re.I)
+_ADD_ENUM_VALUE = re.compile(
+    r"ALTER TYPE\s+"
+    + _QUALIFIED
+    + _IDENT.format(name="type")
+    + r"\s+ADD VALUE\s+(?:IF NOT EXISTS\s+)?'(?P<value>(?:[^']|'')*)'",
+    re.I,
+)
+_ENUM_LABEL = re.compile(r"'((?:[^']|'')*)'")
+
+
+def migrated_enum_values(sql_by_migration: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Enum type -> value -> the first migration whose SQL adds it (PostgreSQL's `CREATE TYPE ... AS ENUM` and
+    `ALTER TYPE ... ADD VALUE`): which migration brings a value the database's type lacks."""
+    types: dict[str, dict[str, str]] = {}
+    for name, sql in sql_by_migration.items():
+        for created in _CREATE_ENUM.finditer(sql):
+            end = sql.find(")", created.end())
+            values = types.setdefault(created.group("type"), {})
+            for label in _ENUM_LABEL.finditer(sql, created.end(), end if end >= 0 else created.end()):
+                values.setdefault(label.group(1).replace("''", "'"), name)
+        for added in _ADD_ENUM_VALUE.finditer(sql):
+            types.setdefault(added.group("type"), {}).setdefault(added.group("value").replace("''", "'"), name)
+    return types
 
 
 def migrated_columns(sql_by_migration: Mapping[str, str]) -> dict[str, dict[str, str]]:

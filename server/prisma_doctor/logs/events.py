@@ -147,8 +147,13 @@ class DatabaseUnreachable(ClientError):
 
 @dataclass(frozen=True, kw_only=True)
 class UnknownArgument(ClientError):
+    """``Unknown argument `views`. Available options are marked with ?.``: `available` names the options Prisma marked
+    (the other fields of the input type that holds the argument); `path` the keys of the rendered arguments that
+    hold it (`select`, `posts`, `where` for a filter inside a relation's arguments), empty where none were printed."""
+
     argument: str
     available: tuple[str, ...] = ()
+    path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -122,6 +122,11 @@ _UNKNOWN_FIELD = re.compile(
     r"Unknown field `(?P<field>[^`]+)` for (?:select|include|omit) statement on model `(?P<model>[^`]+)`"
 )
 _AVAILABLE_OPTION = re.compile(r"^\s*\?\s+(?P<name>[A-Za-z_]\w*)\??:")
+# The rendered arguments of the call: a key that opens an object or a list (`    posts: {`), and the line of tildes
+# Prisma prints under the argument it rejects.
+# (Their indentation is given apart: the line read has one space for it.)
+_ARGUMENT_KEY = re.compile(r"^ ?(?P<key>[A-Za-z_$][\w$]*): [{\[]$")
+_ARGUMENT_MARK = re.compile(r"^ ?~+$")
 
 # Node's TypeError for `prisma.post.findMany()` when the client has no `post`: the action is all it names.
 _UNDEFINED_DELEGATE = re.compile(r"Cannot read properties of undefined \(reading '(?P<action>\w+)'\)")
@@ -162,6 +167,10 @@ _RESTARTED = re.compile(
 # `Error: P1001:`, Prisma's debug `prisma:error`, the CLI's `✔`, the engines' download progress bar). The same words
 # after an app's own (`docs say: Can't reach database server at ...`) are the app's text quoting Prisma, not Prisma's
 # message.
+_QUOTATION_MARKS = ('"', "'", "“", "«")
+# Inside an error's printed properties, its message is a property's quoted value (`  message: 'no such column: x'`).
+# (A line's indentation is one space by then: `Recognizer._read_line`.)
+_PROPERTY_HEAD = re.compile(r" ?\w{1,40}: ['\"`]?")
 _MESSAGE_HEAD = re.compile(
     r"\s*(?:(?:\[Nest\] \d{1,10} {1,4}-|\[[^\]\n]{1,40}\]|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?: ?[AP]M)?"
     r"|\d{4}-\d\d-\d\d[T ][\d:.]{1,15}Z?|\d{1,4}[./]\d{1,2}[./]\d{1,4},"
@@ -294,6 +303,24 @@ class _ClientBlock:
     object_depth: int = 0
     maybe_open: bool = False
     marked_code: str | None = None  # the code frame's marked line (`> 5 | ...`): the failing expression
+    # The keys of the rendered arguments open above the line being read, with their indent; then the keys that hold
+    # the argument Prisma marked: its path (`select`, `posts`, `where` for a nested relation's filter).
+    open_keys: list[tuple[int, str]] = field(default_factory=list)
+    argument_path: tuple[str, ...] | None = None
+
+    def read_argument_line(self, line: str, indent: int) -> None:
+        """Follow the nesting of the rendered arguments by `indent` (each level is two spaces deeper) up to the marked
+        argument; the lines after it (the options marked `?`) change nothing."""
+        if self.argument_path is not None:
+            return
+        line = line.rstrip()
+        if _ARGUMENT_MARK.match(line):
+            self.argument_path = tuple(key for at, key in self.open_keys if at < indent)
+            return
+        if opened := _ARGUMENT_KEY.match(line):
+            while self.open_keys and self.open_keys[-1][0] >= indent:
+                self.open_keys.pop()
+            self.open_keys.append((indent, opened.group("key")))
 
     def to_event(self) -> ev.ClientError | None:
         if self.message is None and self.expression is None:
@@ -315,6 +342,7 @@ class _ClientBlock:
         kind = self.kind or ev.OtherClientError
         if kind is ev.UnknownArgument:
             details["available"] = tuple(self.available)
+            details["path"] = self.argument_path or ()
         if kind is ev.MissingColumn and "meta_column" in self.fields and details.get("column") is None:
             details["column"] = self.fields["meta_column"]
         if kind is ev.MissingColumn and details.get("column") is None:
@@ -329,6 +357,8 @@ class Recognizer:
 
     def __init__(self) -> None:
         self._line_number = 0
+        # The indentation of the line being read, before it is made one space.
+        self._indent = 0
         self._block: _ClientBlock | None = None
         self._schema: list[ev.SchemaProblem] | None = None
         self._schema_start = 0
@@ -425,7 +455,10 @@ class Recognizer:
     def _read_line(self, line: str) -> list[ev.Event]:
         self._line_number += 1
         out: list[ev.Event] = []
+        self._indent = 0
         if line[:1].isspace():
+            # The rendered arguments of a call nest by it (`Recognizer._continue_block`).
+            self._indent = len(line) - len(line.lstrip())
             # Only whether a line is indented counts (an error's properties are): its indentation becomes one space,
             # which the `^\s*` of a dozen patterns would otherwise backtrack over, character by character, each.
             line = " " + line.lstrip()
@@ -639,6 +672,7 @@ class Recognizer:
                 return True
             if m := _AVAILABLE_OPTION.match(line):
                 block.available.append(m.group("name"))
+            block.read_argument_line(line, self._indent)
             if _ERROR_CLASS.match(line) or _p1012_start(line):
                 self._end_block(out)
                 return False
@@ -654,6 +688,10 @@ class Recognizer:
         if found is None:
             return False
         if block.message is not None:
+            return False
+        if _quoted(line, found[2]):
+            # Quoted in the app's own words (`app says: "Invalid ... The table ... does not exist"`), which an open
+            # block without its message yet (after `PrismaClientKnownRequestError: P2022`) must not take either.
             return False
         block.kind, block.details, _ = found
         block.message = line.strip()
@@ -783,6 +821,16 @@ def _at_message_start(line: str, found: re.Match[str] | int, lead: str = "") -> 
     return _MESSAGE_HEAD.fullmatch(line, 0, at) is not None
 
 
+def _quoted(line: str, at: int) -> bool:
+    """Whether the message found at `at` is quoted in other text: a quotation mark opens before it, after words that
+    neither begin a message (`_MESSAGE_HEAD`) nor name an error's property (`  message: '...'`). Prisma's own
+    message may hold its pattern past its start (`An operation failed because it depends on ...`), but quotes only
+    the names it gives in backticks."""
+    if _at_message_start(line, at, lead="Prisma Client ") or _PROPERTY_HEAD.fullmatch(line, 0, at):
+        return False
+    return any(mark in line[:at] for mark in _QUOTATION_MARKS)
+
+
 def _unrouted(event: ev.Event) -> bool:
     return isinstance(event, ev.ClientError) and event.route is None
 
@@ -797,7 +845,8 @@ def _on_request(event: ev.Event, method: str, path: str, source: str) -> ev.Even
 def _invocation(line: str) -> tuple[str, bool] | None:
     """The expression of an ``Invalid `...` invocation`` header, and whether the path line follows (`in`)."""
     start = line.find(_INVOCATION_START)
-    if start < 0:
+    if start < 0 or not _at_message_start(line, start):
+        # Absent, or quoted in the app's own words (`[worker] echo: Invalid `prisma.user.update()` invocation:`).
         return None
     start += len(_INVOCATION_START)
     # The expression is never empty; `\Z` makes the end unique, so the first one found is the header's.

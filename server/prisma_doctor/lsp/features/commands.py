@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from prisma_doctor.findings import FIXES, REPAIR_FOR_FIX
+from prisma_doctor.findings import FIX_ADVICE, FIXES, REPAIR_FOR_FIX
 from prisma_doctor.lsp.convert import plain
 from prisma_doctor.lsp.features.base import LanguageFeature
 from prisma_doctor.lsp.features.sync import SyncFeature
@@ -38,16 +38,6 @@ TITLES = {
     "migrate-deploy": "Prisma: Apply Pending Migrations",
     "migrate-dev": "Prisma: Create and Apply a Migration",
     "db-push": "Prisma: Push the Schema to the Database",
-}
-# Fixes that are a command for the person to run: we say which, rather than run a database change unasked.
-ADVICE = {
-    "set-env-var": "Set the missing variable in the project's .env (or the environment of the dev server).",
-    "inspect-database-objects": "List the triggers, views and functions on the table named in the error (the "
-    "finding says how for its database): the database's own message names the missing column.",
-    "stop-locking-process": "Stop the process named in the finding (usually the dev server), then regenerate.",
-    "edit-schema": "Fix the schema where the diagnostic points.",
-    "fix-database-access": "The database answered and refused the read: check the user, password and database name "
-    "of the URL, and that its user may read the catalog (information_schema, pg_catalog).",
 }
 
 
@@ -117,7 +107,7 @@ class CommandFeature(LanguageFeature):
             return {"ok": True}
         if fix == "dismiss-gone-server":
             return await self._dismiss_gone(args)
-        advice = ADVICE.get(fix, FIXES[fix])
+        advice = FIX_ADVICE.get(fix, FIXES[fix])
         self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=advice))
         return {"ok": True, "advice": advice}
 
