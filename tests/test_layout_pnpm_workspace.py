@@ -147,3 +147,19 @@ def test_a_database_behind_is_found_from_the_app_and_its_error_lands_on_the_apps
     assert cause["code"] == "db-missing-column", cause
     assert (cause["location"]["file"], cause["location"]["line"]) == (str(web / "src" / "app" / "page.tsx"), 7)
     assert [r["file"] for r in cause["related"]] == [str(db / "prisma" / "schema.prisma")], cause
+
+
+def test_an_apps_database_url_built_in_code_is_read_as_the_clis_likely_file_not_a_missing_one(mono: Path) -> None:
+    """User trial 13b: the app passes its adapter a URL its code builds (`file:${join(__dirname, ...)}`), not the
+    relative one its .env names; no file stands at that relative path in the app's folder (an app that has answered
+    would have made one there), so the one it opens is likely the CLI's, not a missing one ("database behind" on
+    every check and "NOT verified" after every repair)."""
+    web = mono / workspace.WEB
+    (web / ".env").write_text('DATABASE_URL="file:./dev.db"\n')
+    assert not (web / "dev.db").exists() and (mono / workspace.DB / "dev.db").is_file()
+
+    code, report = check_json(web)
+
+    # Neither missing nor another database than the CLI's (which would refuse every migrate): in sync.
+    assert not [f for f in report["findings"] if f["code"] in ("db-missing", "db-differs")], report
+    assert code == 0, report

@@ -29,9 +29,13 @@ model User {
 @pytest.mark.node
 @pytest.mark.parametrize("extension", ["mts", "cts"])
 def test_a_client_generated_with_another_file_extension_is_prismas_own(
-    prisma_project: ProjectFactory, extension: str
+    prisma_project: ProjectFactory, extension: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from prisma_doctor.repair.plan import build_plan
+
+    # The plan asks Prisma, which wants its schema engine here as generate does (this machine cannot download it).
+    for name, value in repair_environment().items():
+        monkeypatch.setenv(name, value)
 
     schema = schema_text(PRISMA_7, MODELS, TS_GENERATOR).replace(
         'output   = "../src/generated/prisma"',

@@ -154,8 +154,13 @@ def app_reader(root: Path, schema: LoadedSchema, packages: ProjectPackages, proj
         files += (schema_dir / ".env", *((project / ".env",) if project is not None else ()))
     who = f"the app ({framework})" if framework else "the app"
     base, why, candidates = _app_sqlite(root, schema, packages)
-    # Prisma 6's `engineType = "client"`: the CLI opens the schema's URL from the schema's folder.
-    fallback = schema_dir if base == root and (packages.prisma_major or 0) < 7 and schema_dir != root else None
+    # A driver adapter opens the URL the code passes it: where none exists at the app's folder, the code passes
+    # another (a path it builds: `file:${join(__dirname, "dev.db")}`), likely the one Prisma's CLI opens: from the
+    # schema's folder (Prisma 6's `engineType = "client"`), from prisma.config.ts's folder (Prisma 7, whose URL is
+    # the config's). User trial 13b: every check of a workspace app said its database was missing.
+    config = schema.source.config_file
+    cli_base = config.parent if (packages.prisma_major or 0) >= 7 and config is not None else schema_dir
+    fallback = cli_base if base == root and cli_base != root else None
     return Reader(who, _unique(files), base, why, candidates, fallback)
 
 

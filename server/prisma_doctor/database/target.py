@@ -349,6 +349,15 @@ def _differs(
     app_file = _relative(reader.sqlite_base / relative, root)
     if app_file == cli_file:
         return None
+    fallback = reader.sqlite_fallback
+    if (
+        fallback is not None
+        and not (reader.sqlite_base / relative).exists()
+        and _relative(fallback / relative, root) == cli_file
+    ):
+        # No file where the adapter would open the URL as written: the code passes another, likely the CLI's, which
+        # is the one read (`sqlite.chosen_file` says so and what decides). User trial 13b: a migrate refused on it.
+        return None
     return (
         f"{reader.who} opens {app_file} ({reader.sqlite_why}), and {cli_reader_.who} {cli_file} "
         f"({cli_reader_.sqlite_why}): {consequence}"
