@@ -104,16 +104,21 @@ while True:
 
 
 @pytest.mark.node
-@pytest.mark.parametrize("how", ["bash -c", "bash loop.sh"])
+@pytest.mark.parametrize("how", ["bash -c", "bash loop.sh", "bash for-loop.sh"])
 def test_a_reset_refuses_under_a_shell_loop_that_would_start_the_server_again(
     how: str, watch_template: Path, tmp_path: Path
 ) -> None:
     project, port = _loop_project(watch_template, tmp_path)
     if how == "bash -c":
         command = ["bash", "-c", SHELL_LOOP]
-    else:
+    elif how == "bash loop.sh":
         (project / "loop.sh").write_text(f"#!/bin/bash\n{SHELL_LOOP}\n")
         command = ["bash", "loop.sh"]
+    else:
+        # Attacker's trial 13b: the loop hidden in a function and an endless `for`.
+        body = SHELL_LOOP.replace("while :; do ", "go() { ").replace("sleep 0.3; done", "}")
+        (project / "for-loop.sh").write_text(f"#!/bin/bash\n{body}\nfor ((;;)); do go; sleep 0.3; done\n")
+        command = ["bash", "for-loop.sh"]
     env = {**os.environ, **repair_environment(), "PORT": str(port)}
     supervisor = subprocess.Popen(command, cwd=project, env=env, start_new_session=True)
     try:
@@ -176,3 +181,28 @@ def _wait_for_port(port: int, seconds: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+@pytest.mark.node
+def test_a_server_of_no_known_kind_left_running_is_said_serving_not_absent(
+    watch_template: Path, tmp_path: Path
+) -> None:
+    """Attacker's trial 13b: a plain `node server.js` (no watcher: no dev server this tool restarts) is left running
+    by a regenerate, on its old client; the app check said "no dev server runs" while it answered 500."""
+    from tests.watch_servers import NpmRunDev
+
+    project = project_copy(watch_template, tmp_path / "app", "node")
+    add_nickname(project)
+    server = NpmRunDev(project, tmp_path / "npm-run-dev.log").start()
+    try:
+        assert server.wait_for_status(500) == 500, server.output
+
+        code, result = doctor_json("regenerate", "--project", str(project), env=server.environment)
+
+        app = next(step for step in result["steps"] if step["name"] == "verify-app")
+        assert "no dev server runs" not in app["message"], app
+        assert f"port {server.port}) serves, left running as it was" in app["message"], app
+        assert "no dev server runs" not in result["verdict"], result["verdict"]
+        assert code in (0, 1), result
+    finally:
+        server.stop()

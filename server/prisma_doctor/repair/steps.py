@@ -702,6 +702,24 @@ def unresolved(before: Report | None, after: Report) -> list[Finding]:
 
 # Why the app was not asked, as the verdict tells them apart.
 NO_DEV_SERVER = "no dev server runs, so the app was not asked"
+
+
+def _no_dev_server(root: Path) -> str:
+    """Why no server was asked: none runs, or those of the project that serve are no dev server this tool knows (a
+    plain `tsx server.ts`, one under a loop of the user's): left running on their old client, and not asked
+    (attacker's trial 13b: "no dev server runs" while one answered 500)."""
+    from prisma_doctor.repair.processes import find_project_processes, serving_processes
+
+    serving = serving_processes(find_project_processes(root))
+    if not serving:
+        return NO_DEV_SERVER
+    labels = "; ".join(item.label for item in serving)
+    return (
+        f"the app was not asked: no dev server this repair knows how to restart runs, but {labels} serves, left "
+        "running as it was (it may hold the old client): restart it, then request the page that failed"
+    )
+
+
 PORT_UNKNOWN = "the app was not asked: the port of the dev server that runs could not be read"
 # With no failed request on record, `/` answering shows the app runs, not that what failed works again.
 ROUTE_UNKNOWN = "the route that failed is not known: request it to confirm"
@@ -812,7 +830,7 @@ class VerifyApp(Step):
                 return StepOutcome(
                     "skipped", f"the app was not asked: the dev server started again listens on no port: {who}"
                 )
-            return StepOutcome("skipped", NO_DEV_SERVER)
+            return StepOutcome("skipped", _no_dev_server(ctx.root))
         answers: list[app_check.AppAnswer] = []
         unsure: list[str] = []
         for target in targets:

@@ -56,7 +56,7 @@ class Supervisor:
 
 
 # A shell's loop that may run a dev server again whenever it ends (`while :; do tsx watch server.ts; done`).
-_RESTART_LOOP = re.compile(r"(?:^|[;&|({\s])(?:while|until)\s.+?[;\n\s]do\b", re.DOTALL)
+_RESTART_LOOP = re.compile(r"(?:^|[;&|({\s])(?:(?:while|until)\s.+?[;\n\s]do\b|for\s*\(\(\s*;\s*;\s*\)\))", re.DOTALL)
 # A loop script read to tell, at most this much of it: a supervisor script is a few lines.
 _LOOP_SCRIPT_BYTES = 64 * 1024
 SHELL_LOOP = "a shell loop"
