@@ -78,7 +78,9 @@ def test_a_server_that_does_not_come_back_is_named(watch_template: Path, tmp_pat
 
         assert done.returncode == 1, done.stdout + done.stderr
         label = f"npm run dev (by its `prisma-doctor run`, pid {run.pid}; in {project}, port {server.port})"
-        assert f"{label}; restart it yourself" in done.stdout, done.stdout
+        # Named as the user started it, with why it is not back.
+        assert f"the dev server is not back: {label}: the dev server exited" in done.stdout, done.stdout
+        assert "restart it yourself" in done.stdout, done.stdout
 
 
 def test_a_server_whose_run_ended_during_the_repair_is_started_by_the_repair(
