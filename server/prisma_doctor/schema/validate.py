@@ -10,6 +10,8 @@ of connectors other than SQLite) are left to `prisma validate`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prisma_doctor.schema.attribute_rules import (
     Connector,
     Names,
@@ -137,6 +139,18 @@ def _block_problems(block: Block, declared: dict[str, Block]) -> list[SyntaxErro
     return problems
 
 
+def _relations_to_other_models(block: Block, declared: dict[str, Block]) -> Iterator[tuple[FieldDeclaration, Block]]:
+    """The fields of `block` that point at another model, neither ignored: the relations the rules below judge."""
+    for declaration in block.fields:
+        field_type = declaration.type
+        if field_type is None or field_type.unsupported is not None or declaration.attribute("ignore") is not None:
+            continue
+        target = declared.get(field_type.name)
+        if target is None or target.kind != "model" or target.name == block.name or target.attribute("ignore"):
+            continue
+        yield declaration, target
+
+
 def _missing_opposites(
     block: Block, declared: dict[str, Block], pointing_back: dict[str, frozenset[tuple[str, str | None]]]
 ) -> list[SyntaxError_]:
@@ -147,13 +161,7 @@ def _missing_opposites(
     if block.kind != "model" or block.attribute("ignore") is not None:
         return []
     problems: list[SyntaxError_] = []
-    for declaration in block.fields:
-        field_type = declaration.type
-        if field_type is None or field_type.unsupported is not None or declaration.attribute("ignore") is not None:
-            continue
-        target = declared.get(field_type.name)
-        if target is None or target.kind != "model" or target.name == block.name or target.attribute("ignore"):
-            continue
+    for declaration, target in _relations_to_other_models(block, declared):
         back = pointing_back.get(target.name)
         if back is None:
             back = pointing_back[target.name] = frozenset(
@@ -179,13 +187,7 @@ def _ambiguous_relations(block: Block, declared: dict[str, Block], said: set[fro
     if block.kind != "model" or block.attribute("ignore") is not None:
         return []
     groups: dict[tuple[str, str | None], list[FieldDeclaration]] = {}
-    for declaration in block.fields:
-        field_type = declaration.type
-        if field_type is None or field_type.unsupported is not None or declaration.attribute("ignore") is not None:
-            continue
-        target = declared.get(field_type.name)
-        if target is None or target.kind != "model" or target.name == block.name or target.attribute("ignore"):
-            continue
+    for declaration, target in _relations_to_other_models(block, declared):
         groups.setdefault((target.name, relation_name(declaration)), []).append(declaration)
     problems: list[SyntaxError_] = []
     for (target, name), fields in groups.items():
