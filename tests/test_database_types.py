@@ -21,7 +21,8 @@ from tests.toolchain import ProjectFactory
 
 pytestmark = [pytest.mark.node, pytest.mark.postgres]
 
-SCHEMA = """datasource db {
+# The datasource, generator and enum both schemas here share.
+HEAD = """datasource db {
   provider = "postgresql"
   url      = env("DATABASE_URL")
 }
@@ -35,7 +36,10 @@ enum Role {
   ADMIN
   EDITOR
 }
-
+"""
+SCHEMA = (
+    HEAD
+    + """
 model User {
   id        Int      @id @default(autoincrement())
   name      String   @db.VarChar(255)
@@ -48,6 +52,7 @@ model User {
   updatedAt DateTime @updatedAt
 }
 """
+)
 # As `prisma db push` made it before `EDITOR` was added, then changed by hand: `age` as text, `nickname` NOT NULL.
 DATABASE = """CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
 CREATE TABLE "User" (
@@ -223,24 +228,13 @@ def test_check_names_the_pending_migration_that_adds_the_value(
     assert [f["id"] for f in enum["fixes"]] == ["migrate-deploy"], enum["fixes"]
 
 
-SCHEMA_WITH_MIGRATIONS = """datasource db {
-  provider = "postgresql"
-  url      = env("DATABASE_URL")
-}
-
-generator client {
-  provider = "prisma-client-js"
-}
-
-enum Role {
-  USER
-  ADMIN
-  EDITOR
-}
-
+SCHEMA_WITH_MIGRATIONS = (
+    HEAD
+    + """
 model User {
   id    Int    @id @default(autoincrement())
   email String
   role  Role   @default(USER)
 }
 """
+)
