@@ -166,12 +166,17 @@ def project_copy(source: Path, destination: Path, tool: str, *, link: bool = Tru
 def vite_ssr_copy(source: Path, destination: Path) -> Path:
     """A copy of the template served by Vite's SSR (`SSR_CONFIG`), its client generated into `src/generated/prisma`."""
     project = project_copy(source, destination, "vite")
-    (project / "prisma" / "schema.prisma").write_text(SSR_SCHEMA)
-    (project / SSR_MODULE).parent.mkdir()
-    (project / SSR_MODULE).write_text(SSR_USERS)
+    _with_client_in_src(project)
     (project / "vite.config.mjs").write_text(SSR_CONFIG)
     generate(project)
     return project
+
+
+def _with_client_in_src(project: Path) -> None:
+    """The schema's `prisma-client` output in `src/generated/prisma`, and the module that reads the users with it."""
+    (project / "prisma" / "schema.prisma").write_text(SSR_SCHEMA)
+    (project / SSR_MODULE).parent.mkdir()
+    (project / SSR_MODULE).write_text(SSR_USERS)
 
 
 # A tsx watch server that imports a client generated beside its code (`prisma-client` into `src/generated`), as a
@@ -189,9 +194,7 @@ http.createServer(answering(users)).listen(Number(process.env.PORT), '127.0.0.1'
 def tsx_generated_copy(source: Path, destination: Path) -> Path:
     """A copy of the template under `tsx watch server.ts`, its client generated into `src/generated/prisma`."""
     project = project_copy(source, destination, "tsx")
-    (project / "prisma" / "schema.prisma").write_text(SSR_SCHEMA)
-    (project / SSR_MODULE).parent.mkdir()
-    (project / SSR_MODULE).write_text(SSR_USERS)
+    _with_client_in_src(project)
     (project / "server.ts").write_text(TSX_SERVER)
     package = json.loads((project / "package.json").read_text())
     package["scripts"] = {"dev": "tsx watch server.ts"}
