@@ -230,7 +230,7 @@ def build_plan(
         left: list[ServingProcess] = []
         if kind == "reset":
             clients = [item.path for item in aside if item.provider is not None]
-            everything = _processes(apps, clients, servers, validation)
+            everything = _processes(apps, clients, servers)
             stopped = _must_stop(everything, servers, notes)
             refusals += _held_data_refusals(project, apps, stopped, servers, kind)
             left = serving_processes(p for p in everything if p not in stopped)
@@ -456,19 +456,15 @@ def _processes(
     folders: list[Path],
     clients: list[Path] | None = None,
     servers: Sequence[DevServer] = (),
-    validation: PrismaValidation | None = None,
 ) -> list[ProjectProcess]:
     """The processes of the project and of its apps (which may hold its client), each once, oldest first; with the
     launchers of `servers` that work outside them (the workspace root's `pnpm --filter api dev` under `prisma-doctor
-    run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it. The plan's own
-    `prisma validate` (`validation`), running in the project as they are read, is none of them, nor another
-    repair's plan's."""
+    run`): stopping only the app's part of the tree would make pnpm fail and its `run` end with it. A plan's `prisma
+    validate` (this one's, running in the project as they are read, or another repair's) is none of them."""
     found: dict[int, ProjectProcess] = {}
     for folder in folders:
         for process in find_project_processes(folder, clients or ()):
-            if validation is not None and validation.owns(process.pid):
-                continue
-            # Another repair's plan asks Prisma now: its child is a repair's, and that repair says what it does.
+            # A plan asks Prisma now (marked with its doctor's pid): a repair's child, not the project's.
             if not a_plan_s_validate(process.pid):
                 found.setdefault(process.pid, process)
     for server in servers:

@@ -88,18 +88,6 @@ class PrismaValidation:
     def pid(self) -> int | None:
         return self._child.pid if self._child is not None else None
 
-    def owns(self, pid: int) -> bool:
-        """Whether `pid` is this `prisma validate` (or the Wasm check) or a process it started (its session): no
-        process of the project's, though it works in the project's folder while the plan reads them."""
-        if any(pid == child.pid for child in self._children):
-            return True
-        if os.name == "nt":
-            return False
-        try:
-            return os.getsid(pid) in {child.pid for child in self._children}
-        except OSError:
-            return False
-
     def answer(self, timeout: float = VALIDATE_SECONDS) -> PrismaAnswer:
         """Prisma's answer: waits for it, at most `timeout` seconds (for each of the Wasm check and the CLI)."""
         if self._wasm is not None and self._child is not None:
