@@ -206,3 +206,14 @@ def test_a_server_of_no_known_kind_left_running_is_said_serving_not_absent(
         assert code in (0, 1), result
     finally:
         server.stop()
+
+
+def test_a_worker_that_listened_on_no_port_before_is_not_said_down(tmp_path: Path, short_wait: None) -> None:
+    # The server it replaces was a worker (no port): one that listens on none now runs as that one did.
+    process = subprocess.Popen([sys.executable, "-c", WAIT], cwd=tmp_path)
+    try:
+        said, down = steps._other_start(_server(process, tmp_path), _context(tmp_path), listened=False)
+    finally:
+        process.kill()
+        process.wait()
+    assert not down and "app is down" not in said and "runs (it listens on no port" in said, said

@@ -589,7 +589,7 @@ class RestartDevServers(Step):
         if others:
             # Started again by something else while the repair ran (a supervisor, a person): it may have loaded the
             # client while it was set aside, and a second copy would only fight it for the port.
-            states = [_other_start(other, ctx) for other in others]
+            states = [_other_start(other, ctx, listened=server.port is not None) for other in others]
             said = f"{'; '.join(text for text, _ in states)}: not started twice (in place of {server.label})"
             # Down only when none of them serves: one that listens may be the app.
             return said, "down" if all(serving_nothing for _, serving_nothing in states) else "not back", None
@@ -618,10 +618,11 @@ class RestartDevServers(Step):
 OTHER_START_SECONDS = 10.0
 
 
-def _other_start(other: DevServer, ctx: StepContext) -> tuple[str, bool]:
+def _other_start(other: DevServer, ctx: StepContext, *, listened: bool = True) -> tuple[str, bool]:
     """What a server something else started while the repair ran does now: one started while the client was set
     aside (an outside loop `while true; do tsx watch server.ts; done`) may have failed to load it and listen on no
-    port, leaving the app down (attacker's trial 12): said so, with what started it. With whether it serves nothing."""
+    port, leaving the app down (attacker's trial 12): said so, with what started it. With whether it serves nothing.
+    `listened`: whether the server it replaces listened on a port (a worker that never did is not down for it)."""
     said = f"pid {other.pid} ({other.shown_command}) started while the repair ran, not by it"
     deadline = time.monotonic() + OTHER_START_SECONDS
     while True:
@@ -632,6 +633,11 @@ def _other_start(other: DevServer, ctx: StepContext) -> tuple[str, bool]:
         time.sleep(0.2)
     if not processes:
         return f"{said}, and has ended since: the app is down until the dev server is started again", True
+    if not serving and not listened:
+        return (
+            f"{said}, and runs (it listens on no port, as the one it replaces did not): restart it{_parent_of(other)}",
+            False,
+        )
     if not serving:
         return (
             f"{said}, and listens on no port {OTHER_START_SECONDS:.0f} s later: the app is down (it may have started "
